@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the test suite: installs what is missing, builds, reaps leftovers of an earlier interrupted
+# run, runs the tests, then fails if any MariaDB, etcd or tessera process outlived them.
+#
+#   scripts/test.sh                 everything (what CI runs)
+#   scripts/test.sh unit            pure-code tests only (seconds)
+#   scripts/test.sh integration     real MariaDB/etcd/process tests
+#   scripts/test.sh e2e             whole clusters
+#   scripts/test.sh dist/test/…js   one file
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh || exit 1
+
+export TESSERA_LOG_LEVEL="${TESSERA_LOG_LEVEL:-warn}"
+targets=()
+if [ $# -eq 0 ]; then
+  for t in unit integration e2e; do [ -d "dist/test/$t" ] && targets+=("dist/test/$t"); done
+else
+  for a in "$@"; do
+    case "$a" in
+      unit|integration|e2e) [ -d "dist/test/$a" ] && targets+=("dist/test/$a") ;;
+      *) targets+=("$a") ;;
+    esac
+  done
+fi
+
+node dist/test/harness/reap.js
+node --test --test-concurrency="${TESSERA_TEST_CONCURRENCY:-3}" --test-timeout=900000 "${targets[@]}"
+rc=$?
+node dist/test/harness/reap.js --check || rc=1
+exit $rc

@@ -1,0 +1,31 @@
+// Flag spellings: Vitess users type `--tablet-uid`, `--tablet_uid` and the seeds' `-tablet_uid`.
+// Commander understands only the first, so argv is normalised once before parsing: a single-dash
+// long flag becomes double-dash, and underscores in a flag name become dashes.
+
+export function normalizeFlagSpellings(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let passthrough = false;
+  for (const arg of argv) {
+    if (passthrough || arg === '--') {
+      passthrough = true;
+      out.push(arg);
+      continue;
+    }
+    const m = /^(-{1,2})([A-Za-z][A-Za-z0-9_-]+)(=.*)?$/s.exec(arg);
+    if (!m || (m[1] === '-' && m[2].length === 1)) {
+      out.push(arg);
+      continue;
+    }
+    // A single dash followed by several letters is a long flag in Go's flag package (`-force`).
+    out.push(`--${m[2].replace(/_/g, '-')}${m[3] ?? ''}`);
+  }
+  return out;
+}
+
+export function parseIntFlag(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got '${v}'`);
+    return n;
+  };
+}

@@ -1,0 +1,88 @@
+// Everything the test harness starts (MariaDB, etcd, tessera processes) is registered here and
+// killed when the test process ends — normally, on an uncaught failure, or on SIGINT/SIGTERM — so a
+// failing or interrupted test never leaves a server behind. scripts/test.sh also reaps and checks
+// for orphans around the whole run (see reap.ts), which covers a test process killed with SIGKILL.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** All test processes live under this prefix, which is how the reaper recognises them. */
+export const TEST_ROOT_PREFIX = path.join(os.tmpdir(), 'tessera-test');
+
+let root: string | undefined;
+
+/** A directory private to this test process, removed when it exits cleanly. */
+export function testRoot(): string {
+  if (!root) {
+    fs.mkdirSync(TEST_ROOT_PREFIX, { recursive: true });
+    root = fs.mkdtempSync(path.join(TEST_ROOT_PREFIX, `${process.pid}-`));
+  }
+  return root;
+}
+
+type Killer = () => void;
+const killers = new Map<number, Killer>();
+let nextId = 1;
+let hooked = false;
+
+function killAll(): void {
+  for (const k of killers.values()) {
+    try {
+      k();
+    } catch {
+      // already gone
+    }
+  }
+  killers.clear();
+}
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    killAll();
+    if (root && process.exitCode !== 1 && !process.env.TESSERA_KEEP_TEST_DATA) {
+      try {
+        fs.rmSync(root, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+/** Registers a synchronous kill for something started by a test; returns a handle to unregister. */
+export function track(kill: Killer): () => void {
+  hook();
+  const id = nextId++;
+  killers.set(id, kill);
+  return () => killers.delete(id);
+}
+
+/** Tracks an OS process by pid; SIGKILL at exit. */
+export function trackPid(pidOf: () => number | null | undefined): () => void {
+  return track(() => {
+    const pid = pidOf();
+    if (pid) process.kill(pid, 'SIGKILL');
+  });
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
