@@ -1,0 +1,397 @@
+// Values in text rows, binary rows and prepared-statement parameters.
+//
+// One JS representation for every column, the same from the text and the binary protocol:
+//   integers up to 32 bits and YEAR -> number; BIGINT (signed or unsigned) -> bigint;
+//   FLOAT/DOUBLE -> number; DECIMAL -> string (exact); DATE/DATETIME/TIMESTAMP/TIME -> the string
+//   MariaDB prints ('2024-02-29 13:14:15.123', '-838:59:59'), never a JS Date (no time zone guess);
+//   BIT, GEOMETRY and binary-collation strings/BLOBs -> Buffer; other strings, ENUM, SET, JSON ->
+//   string decoded with the column's character set; NULL -> null.
+import { isUtf8 } from 'node:buffer';
+import { CHARSET, FIELD_FLAG, TYPE } from './constants.js';
+import { malformed, PacketReader, type PacketWriter } from './packet.js';
+import type { ColumnDefinition } from './protocol.js';
+
+export type SqlValue = null | number | bigint | string | Buffer;
+
+/** A value with an explicit wire type: prepared-statement parameters keep the type the client chose. */
+export interface TypedValue {
+  type: number;
+  unsigned?: boolean;
+  value: SqlValue;
+}
+
+/** The column facts the value codecs need; a ColumnDefinition has them all. */
+export type ValueColumn = Pick<ColumnDefinition, 'type' | 'flags' | 'charset' | 'decimals'>;
+
+const LATIN1_COLLATIONS = new Set([5, 8, 11, 15, 31, 47, 48, 49, 65, 94]);
+
+/** Node encoding for a collation id; everything not latin1/ascii is treated as UTF-8. */
+export function charsetEncoding(charset: number): BufferEncoding {
+  return LATIN1_COLLATIONS.has(charset) ? 'latin1' : 'utf8';
+}
+
+function isStringType(type: number): boolean {
+  switch (type) {
+    case TYPE.VARCHAR:
+    case TYPE.VAR_STRING:
+    case TYPE.STRING:
+    case TYPE.TINY_BLOB:
+    case TYPE.MEDIUM_BLOB:
+    case TYPE.LONG_BLOB:
+    case TYPE.BLOB:
+    case TYPE.ENUM:
+    case TYPE.SET:
+    case TYPE.JSON:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Decodes one text-protocol cell (its bytes without the length prefix). */
+export function textValue(col: ValueColumn, b: Buffer): SqlValue {
+  switch (col.type) {
+    case TYPE.TINY:
+    case TYPE.SHORT:
+    case TYPE.INT24:
+    case TYPE.LONG:
+    case TYPE.YEAR:
+    case TYPE.FLOAT:
+    case TYPE.DOUBLE:
+      return Number(b.toString('latin1'));
+    case TYPE.LONGLONG:
+      return BigInt(b.toString('latin1'));
+    case TYPE.DECIMAL:
+    case TYPE.NEWDECIMAL:
+    case TYPE.DATE:
+    case TYPE.NEWDATE:
+    case TYPE.DATETIME:
+    case TYPE.DATETIME2:
+    case TYPE.TIMESTAMP:
+    case TYPE.TIMESTAMP2:
+    case TYPE.TIME:
+    case TYPE.TIME2:
+      return b.toString('latin1');
+    case TYPE.BIT:
+    case TYPE.GEOMETRY:
+      return b;
+    case TYPE.NULL:
+      return null;
+    default:
+      return col.charset === CHARSET.BINARY ? b : b.toString(charsetEncoding(col.charset));
+  }
+}
+
+/** Decodes a text-protocol row. */
+export function decodeTextRow(payload: Buffer, columns: readonly ValueColumn[], r = new PacketReader()): SqlValue[] {
+  r.reset(payload);
+  const out = new Array<SqlValue>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    if (r.peek() === 0xfb) {
+      r.pos++;
+      out[i] = null;
+    } else {
+      out[i] = textValue(columns[i], r.lenBytes());
+    }
+  }
+  return out;
+}
+
+/** Text form of a value: what MariaDB itself would print in a text row. */
+export function valueToText(v: Exclude<SqlValue, null>): string | Buffer {
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v;
+  return String(v);
+}
+
+export function encodeTextRow(w: PacketWriter, values: readonly SqlValue[]): void {
+  w.begin();
+  for (const v of values) {
+    if (v === null || v === undefined) w.int1(0xfb);
+    else if (typeof v === 'string') w.lenString(v);
+    else if (Buffer.isBuffer(v)) w.lenBytes(v);
+    else w.lenString(String(v), 'latin1');
+  }
+  w.end();
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function fraction(micros: number, decimals: number): string {
+  // decimals 1..6 is the column's declared precision; anything else (31 = not fixed) prints all six digits when non-zero.
+  if (decimals >= 1 && decimals <= 6) return '.' + pad(micros, 6).slice(0, decimals);
+  return micros ? '.' + pad(micros, 6) : '';
+}
+
+/** Decodes one binary-protocol value at the reader's position. */
+export function binaryValue(col: ValueColumn, r: PacketReader): SqlValue {
+  const unsigned = (col.flags & FIELD_FLAG.UNSIGNED) !== 0;
+  switch (col.type) {
+    case TYPE.TINY:
+      return unsigned ? r.u8() : r.i8();
+    case TYPE.SHORT:
+      return unsigned ? r.u16() : r.i16();
+    case TYPE.YEAR:
+      return r.u16();
+    case TYPE.INT24:
+    case TYPE.LONG:
+      return unsigned ? r.u32() : r.i32();
+    case TYPE.LONGLONG:
+      return unsigned ? r.u64() : r.i64();
+    case TYPE.FLOAT:
+      return r.float();
+    case TYPE.DOUBLE:
+      return r.double();
+    case TYPE.NULL:
+      return null;
+    case TYPE.DATE:
+    case TYPE.NEWDATE:
+    case TYPE.DATETIME:
+    case TYPE.DATETIME2:
+    case TYPE.TIMESTAMP:
+    case TYPE.TIMESTAMP2: {
+      const n = r.u8();
+      if (n !== 0 && n !== 4 && n !== 7 && n !== 11) throw malformed(`bad date length ${n}`);
+      const y = n >= 4 ? r.u16() : 0;
+      const mo = n >= 4 ? r.u8() : 0;
+      const d = n >= 4 ? r.u8() : 0;
+      const date = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}`;
+      if (col.type === TYPE.DATE || col.type === TYPE.NEWDATE) {
+        if (n > 4) r.skip(n - 4);
+        return date;
+      }
+      const h = n >= 7 ? r.u8() : 0;
+      const mi = n >= 7 ? r.u8() : 0;
+      const s = n >= 7 ? r.u8() : 0;
+      const us = n === 11 ? r.u32() : 0;
+      return `${date} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction(us, col.decimals)}`;
+    }
+    case TYPE.TIME:
+    case TYPE.TIME2: {
+      const n = r.u8();
+      if (n !== 0 && n !== 8 && n !== 12) throw malformed(`bad time length ${n}`);
+      if (n === 0) return `00:00:00${fraction(0, col.decimals)}`;
+      const neg = r.u8();
+      const days = r.u32();
+      const h = r.u8();
+      const mi = r.u8();
+      const s = r.u8();
+      const us = n === 12 ? r.u32() : 0;
+      const hours = days * 24 + h;
+      return `${neg ? '-' : ''}${pad(hours, 2)}:${pad(mi, 2)}:${pad(s, 2)}${fraction(us, col.decimals)}`;
+    }
+    case TYPE.DECIMAL:
+    case TYPE.NEWDECIMAL:
+      return r.lenString('latin1');
+    case TYPE.BIT:
+    case TYPE.GEOMETRY:
+      return r.lenBytes();
+    default: {
+      const b = r.lenBytes();
+      return col.charset === CHARSET.BINARY ? b : b.toString(charsetEncoding(col.charset));
+    }
+  }
+}
+
+/** Decodes a binary-protocol row (header 0x00, NULL bitmap with offset 2, values). */
+export function decodeBinaryRow(payload: Buffer, columns: readonly ValueColumn[], r = new PacketReader()): SqlValue[] {
+  r.reset(payload);
+  if (r.u8() !== 0x00) throw malformed('binary row without 0x00 header');
+  const bitmapLen = (columns.length + 7 + 2) >> 3;
+  const bitmapAt = r.pos;
+  r.skip(bitmapLen);
+  const out = new Array<SqlValue>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const bit = i + 2;
+    if (payload[bitmapAt + (bit >> 3)] & (1 << (bit & 7))) out[i] = null;
+    else out[i] = binaryValue(columns[i], r);
+  }
+  return out;
+}
+
+const DATETIME_RE = /^(\d{1,4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6}))?)?$/;
+const TIME_RE = /^(-)?(?:(\d+) )?(\d+):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6}))?$/;
+
+function micros(frac: string | undefined): number {
+  return frac ? Number(frac.padEnd(6, '0')) : 0;
+}
+
+function asText(v: Exclude<SqlValue, null>): string {
+  return Buffer.isBuffer(v) ? v.toString('latin1') : String(v);
+}
+
+/** Writes one binary-protocol value (not NULL; NULLs live in the bitmap). */
+export function encodeBinaryValue(w: PacketWriter, type: number, v: Exclude<SqlValue, null>): void {
+  switch (type) {
+    case TYPE.TINY:
+      w.int1(Number(v) & 0xff);
+      return;
+    case TYPE.SHORT:
+    case TYPE.YEAR:
+      w.int2(Number(v));
+      return;
+    case TYPE.INT24:
+    case TYPE.LONG:
+      w.int4(Number(v));
+      return;
+    case TYPE.LONGLONG:
+      w.int8(typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? Math.trunc(v) : asText(v)));
+      return;
+    case TYPE.FLOAT:
+      w.float(Number(asTextOrNumber(v)));
+      return;
+    case TYPE.DOUBLE:
+      w.double(Number(asTextOrNumber(v)));
+      return;
+    case TYPE.NULL:
+      return;
+    case TYPE.DATE:
+    case TYPE.NEWDATE:
+    case TYPE.DATETIME:
+    case TYPE.DATETIME2:
+    case TYPE.TIMESTAMP:
+    case TYPE.TIMESTAMP2: {
+      const m = DATETIME_RE.exec(asText(v));
+      if (!m) throw malformed(`not a date/time value: ${asText(v).slice(0, 40)}`);
+      const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? 0));
+      const us = micros(m[7]);
+      if (type === TYPE.DATE || type === TYPE.NEWDATE) {
+        if (y === 0 && mo === 0 && d === 0) w.int1(0);
+        else w.int1(4).int2(y).int1(mo).int1(d);
+      } else if (us) w.int1(11).int2(y).int1(mo).int1(d).int1(h).int1(mi).int1(s).int4(us);
+      else if (h || mi || s) w.int1(7).int2(y).int1(mo).int1(d).int1(h).int1(mi).int1(s);
+      else if (y || mo || d) w.int1(4).int2(y).int1(mo).int1(d);
+      else w.int1(0);
+      return;
+    }
+    case TYPE.TIME:
+    case TYPE.TIME2: {
+      const m = TIME_RE.exec(asText(v));
+      if (!m) throw malformed(`not a time value: ${asText(v).slice(0, 40)}`);
+      const neg = m[1] ? 1 : 0;
+      const hoursTotal = Number(m[2] ?? 0) * 24 + Number(m[3]);
+      const mi = Number(m[4]);
+      const s = Number(m[5]);
+      const us = micros(m[6]);
+      const days = Math.floor(hoursTotal / 24);
+      const h = hoursTotal % 24;
+      if (!hoursTotal && !mi && !s && !us) w.int1(0);
+      else if (us) w.int1(12).int1(neg).int4(days).int1(h).int1(mi).int1(s).int4(us);
+      else w.int1(8).int1(neg).int4(days).int1(h).int1(mi).int1(s);
+      return;
+    }
+    default:
+      if (Buffer.isBuffer(v)) w.lenBytes(v);
+      else if (typeof v === 'string') w.lenString(v);
+      else w.lenString(String(v), 'latin1');
+  }
+}
+
+function asTextOrNumber(v: Exclude<SqlValue, null>): string | number {
+  return typeof v === 'number' ? v : asText(v);
+}
+
+export function encodeBinaryRow(w: PacketWriter, columns: readonly Pick<ValueColumn, 'type'>[], values: readonly SqlValue[]): void {
+  w.begin().int1(0x00);
+  const bitmap = Buffer.alloc((columns.length + 7 + 2) >> 3);
+  for (let i = 0; i < columns.length; i++) {
+    if (values[i] === null || values[i] === undefined) bitmap[(i + 2) >> 3] |= 1 << ((i + 2) & 7);
+  }
+  w.bytes(bitmap);
+  for (let i = 0; i < columns.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) encodeBinaryValue(w, columns[i].type, v);
+  }
+  w.end();
+}
+
+/** The wire type a client uses for a plain JS value passed as a parameter. */
+export function typedValue(v: SqlValue | TypedValue | boolean): TypedValue {
+  if (v === null || v === undefined) return { type: TYPE.NULL, value: null };
+  if (typeof v === 'object' && !Buffer.isBuffer(v)) return v;
+  if (typeof v === 'boolean') return { type: TYPE.TINY, value: v ? 1 : 0 };
+  if (typeof v === 'number') {
+    return Number.isSafeInteger(v) ? { type: TYPE.LONGLONG, value: v } : { type: TYPE.DOUBLE, value: v };
+  }
+  if (typeof v === 'bigint') {
+    return v > 0x7fffffffffffffffn ? { type: TYPE.LONGLONG, unsigned: true, value: v } : { type: TYPE.LONGLONG, value: v };
+  }
+  if (typeof v === 'string') return { type: TYPE.VAR_STRING, value: v };
+  return { type: TYPE.BLOB, value: v };
+}
+
+/** COM_STMT_EXECUTE with the types of every parameter (always "new params bound"). */
+export function encodeExecute(w: PacketWriter, stmtId: number, params: readonly TypedValue[], flags = 0): void {
+  w.begin().int1(0x17).int4(stmtId).int1(flags).int4(1);
+  if (params.length > 0) {
+    const bitmap = Buffer.alloc((params.length + 7) >> 3);
+    for (let i = 0; i < params.length; i++) if (params[i].value === null) bitmap[i >> 3] |= 1 << (i & 7);
+    w.bytes(bitmap).int1(1);
+    for (const p of params) w.int1(p.type).int1(p.unsigned ? 0x80 : 0);
+    for (const p of params) if (p.value !== null) encodeBinaryValue(w, p.type, p.value);
+  }
+  w.end();
+}
+
+export interface ExecuteRequest {
+  stmtId: number;
+  flags: number;
+  params: TypedValue[];
+  /** The parameter types in effect (sent now, or remembered from the previous execute). */
+  types: { type: number; unsigned: boolean }[];
+}
+
+/**
+ * Decodes COM_STMT_EXECUTE. `paramCount` and the statement's previous types come from the
+ * prepared statement; `longData` holds values sent with COM_STMT_SEND_LONG_DATA.
+ */
+export function decodeExecute(
+  payload: Buffer,
+  paramCount: (stmtId: number) => number,
+  previousTypes: (stmtId: number) => { type: number; unsigned: boolean }[] | null,
+  longData: (stmtId: number, index: number) => Buffer | undefined,
+  r = new PacketReader(),
+): ExecuteRequest {
+  r.reset(payload, 1);
+  const stmtId = r.u32();
+  const flags = r.u8();
+  r.u32(); // iteration count, always 1
+  const n = paramCount(stmtId);
+  const params: TypedValue[] = [];
+  let types: { type: number; unsigned: boolean }[] = [];
+  if (n > 0) {
+    const bitmap = r.bytes((n + 7) >> 3);
+    const bound = r.u8();
+    if (bound) {
+      for (let i = 0; i < n; i++) {
+        const type = r.u8();
+        const flag = r.u8();
+        types.push({ type, unsigned: (flag & 0x80) !== 0 });
+      }
+    } else {
+      const prev = previousTypes(stmtId);
+      if (!prev || prev.length !== n) throw malformed('execute without parameter types');
+      types = prev;
+    }
+    for (let i = 0; i < n; i++) {
+      const { type, unsigned } = types[i];
+      const long = longData(stmtId, i);
+      if (long !== undefined) {
+        params.push({ type, unsigned, value: long });
+      } else if (bitmap[i >> 3] & (1 << (i & 7)) || type === TYPE.NULL) {
+        params.push({ type, unsigned, value: null });
+      } else {
+        const col = { type, flags: unsigned ? FIELD_FLAG.UNSIGNED : 0, charset: CHARSET.BINARY, decimals: 31 };
+        let value = binaryValue(col, r);
+        // String parameters arrive in the connection character set; keep bytes that are not UTF-8 as bytes.
+        if (Buffer.isBuffer(value) && isStringType(type) && type !== TYPE.BLOB && type !== TYPE.TINY_BLOB &&
+            type !== TYPE.MEDIUM_BLOB && type !== TYPE.LONG_BLOB && isUtf8(value)) {
+          value = value.toString('utf8');
+        }
+        params.push({ type, unsigned, value });
+      }
+    }
+  }
+  return { stmtId, flags, params, types };
+}
