@@ -485,6 +485,26 @@ export class Client extends EventEmitter {
     return this.simple((w) => w.begin().int1(COM.SET_OPTION).int2(option).end());
   }
 
+  /** COM_FIELD_LIST (deprecated, still used by the mariadb CLI's completion): raw column definitions. */
+  fieldList(table: string, wildcard = ''): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      this.enqueue({
+        write: (w) => w.begin().int1(COM.FIELD_LIST).nulString(table).string(wildcard).end(),
+        fail: reject,
+        onMessage: (p) => {
+          if (p[0] === 0xff) reject(decodeErr(this.reader.reset(p)));
+          else if (isEofPacket(p)) resolve(out);
+          else {
+            out.push(p);
+            return false;
+          }
+          return true;
+        },
+      });
+    });
+  }
+
   /** COM_STATISTICS: the server's one-line status string. */
   statistics(): Promise<string> {
     return new Promise((resolve, reject) => {

@@ -7,3 +7,8 @@ export * from './values.js';
 export * from './auth.js';
 export { Client } from './client.js';
 export type { ClientOptions, Result, ResultSink, PreparedStatement, RawPacketHandler } from './client.js';
+export { Server, ServerConnection, DEFAULT_SERVER_VERSION, SERVER_DEFAULTS } from './server.js';
+export type { ServerOptions, ServerHandler, Session, UserCredentials, ServerStatement, PrepareResult, ResultEnd, ResultWriter } from './server.js';
+export { PassThroughHandler } from './proxy.js';
+export type { PassThroughOptions } from './proxy.js';
+export { selfSignedCertificate } from './tls-cert.js';

@@ -220,6 +220,13 @@ export class PacketWriter {
     }
   }
 
+  /** Drops the packet in progress (an encoder failed half-way). */
+  abort(): void {
+    if (this.pkt === -1) return;
+    this.pos = this.pkt;
+    this.pkt = -1;
+  }
+
   /** Writes a whole packet whose payload is already encoded (rows passed through untouched). */
   packet(payload: Buffer): void {
     this.begin();

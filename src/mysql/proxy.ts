@@ -1,0 +1,116 @@
+// A pass-through handler: every client session gets its own upstream connection to MariaDB, and
+// results travel as the bytes MariaDB sent (column definitions and rows are not re-encoded).
+// Tests drive real clients through it and compare with MariaDB directly; the protocol bench
+// measures it. It is also the simplest example of a ServerHandler.
+import { Client, type ClientOptions, type ResultSink } from './client.js';
+import { CAP } from './constants.js';
+import { ER, TesseraError } from './errors.js';
+import type { ColumnDefinition } from './protocol.js';
+import type { PrepareResult, ResultWriter, ServerHandler, ServerStatement, Session, UserCredentials } from './server.js';
+import type { TypedValue } from './values.js';
+
+export interface PassThroughOptions {
+  /** Where MariaDB listens (host/port or socketPath) and any client options but the credentials. */
+  upstream: Omit<ClientOptions, 'user' | 'password' | 'database'>;
+  /** Users the proxy accepts; each logs in upstream with the same name and password. */
+  users: Record<string, string>;
+}
+
+/** Capabilities that change statement semantics, so the upstream connection gets the client's. */
+const MIRRORED = CAP.FOUND_ROWS | CAP.IGNORE_SPACE | CAP.INTERACTIVE;
+
+export class PassThroughHandler implements ServerHandler {
+  private readonly upstreams = new Map<Session, Client>();
+
+  constructor(private readonly options: PassThroughOptions) {}
+
+  getUser(user: string): UserCredentials | null {
+    const password = this.options.users[user];
+    return password === undefined ? null : { password };
+  }
+
+  async connected(session: Session, password: string | undefined): Promise<void> {
+    const client = await Client.connect({
+      ...this.options.upstream,
+      user: session.user,
+      password: password ?? '',
+      database: session.database ?? undefined,
+      capabilities: (this.options.upstream.capabilities ?? 0) | (session.capabilities & MIRRORED),
+      multiStatements: session.multiStatements,
+    });
+    this.upstreams.set(session, client);
+    client.on('close', (err: TesseraError) => {
+      if (this.upstreams.get(session) === client) session.close(`upstream connection closed: ${err.message}`);
+    });
+  }
+
+  closed(session: Session): void {
+    const c = this.upstreams.get(session);
+    this.upstreams.delete(session);
+    c?.close();
+  }
+
+  private upstream(session: Session): Client {
+    const c = this.upstreams.get(session);
+    if (!c) throw new TesseraError(ER.SERVER_GONE, 'no upstream connection');
+    return c;
+  }
+
+  private sink(out: ResultWriter): ResultSink {
+    return {
+      fields: (_f, raw) => out.rawFields(raw),
+      row: (p) => {
+        out.rawRow(p);
+        if (out.needsDrain) return out.drain();
+      },
+      end: (ok, more) =>
+        out.end({ affectedRows: ok.affectedRows, lastInsertId: ok.lastInsertId, warnings: ok.warnings, info: ok.info, statusFlags: ok.statusFlags, more }),
+    };
+  }
+
+  async query(session: Session, sql: string, out: ResultWriter): Promise<void> {
+    const up = this.upstream(session);
+    await up.stream(sql, this.sink(out));
+    session.statusFlags = up.statusFlags & ~0x0008;
+  }
+
+  async prepare(session: Session, sql: string): Promise<PrepareResult> {
+    const stmt = await this.upstream(session).prepare(sql);
+    return { paramCount: stmt.params.length, rawParams: stmt.rawParams, rawColumns: stmt.rawColumns, warnings: stmt.warnings, state: stmt };
+  }
+
+  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+    await this.upstream(session).executeStream(stmt.state as { id: number } & Parameters<Client['closeStatement']>[0], params, this.sink(out));
+  }
+
+  closeStatement(session: Session, stmt: ServerStatement): void {
+    const up = this.upstreams.get(session);
+    up?.closeStatement(stmt.state as Parameters<Client['closeStatement']>[0]).catch(() => undefined);
+  }
+
+  async initDb(session: Session, database: string): Promise<void> {
+    const up = this.upstreams.get(session);
+    if (up) await up.initDb(database);
+    session.database = database;
+  }
+
+  async fieldList(session: Session, table: string, wildcard: string): Promise<ColumnDefinition[] | Buffer[]> {
+    return this.upstream(session).fieldList(table, wildcard);
+  }
+
+  async resetConnection(session: Session): Promise<void> {
+    await this.upstream(session).resetConnection();
+  }
+
+  async setOption(session: Session, multiStatements: boolean): Promise<void> {
+    await this.upstream(session).setOption(multiStatements ? 0 : 1);
+  }
+
+  async statistics(session: Session): Promise<string> {
+    return this.upstream(session).statistics();
+  }
+
+  async ping(session: Session): Promise<void> {
+    await this.upstream(session).ping();
+  }
+}

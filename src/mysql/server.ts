@@ -1,0 +1,1005 @@
+// The MySQL-protocol server the gate listens with. It owns the wire (handshake, TLS, auth,
+// framing, prepared-statement bookkeeping, result encoding, limits) and hands every command to a
+// ServerHandler. A protocol violation or malformed packet ends that one connection with a logged
+// reason; a handler error becomes an ERR packet; nothing a client sends reaches process level.
+import net from 'node:net';
+import tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { logger } from '../log/index.js';
+import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, FIELD_FLAG, SET_OPTION, STATUS, TYPE } from './constants.js';
+import { ER, TesseraError } from './errors.js';
+import { PacketParser, PacketReader, PacketWriter } from './packet.js';
+import {
+  columnDefinition,
+  decodeColumnDefinition,
+  decodeHandshakeResponse,
+  encodeColumnDefinition,
+  encodeEof,
+  encodeErr,
+  encodeHandshake,
+  encodeOk,
+  encodeResultEnd,
+  type ColumnDefinition,
+  type OkPacket,
+} from './protocol.js';
+import { cachingSha2Hash, nativePasswordHash, rsaDecryptPassword, verifyCachingSha2, verifyNativePassword } from './auth.js';
+import { decodeExecute, encodeBinaryRow, encodeTextRow, type SqlValue, type TypedValue } from './values.js';
+import { rsaKeyPair, selfSignedCertificate } from './tls-cert.js';
+
+const log = logger('mysql');
+
+/** The version we advertise; MariaDB servers prefix it with `5.5.5-` for old replication clients, and clients strip it. */
+export const DEFAULT_SERVER_VERSION = '10.11.19-MariaDB-Tessera';
+
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  /** Also (or only) listen on a unix socket. */
+  socketPath?: string;
+  serverVersion?: string;
+  /** Plugin asked for in the handshake; users may name their own. */
+  authPlugin?: typeof AUTH_PLUGIN.NATIVE | typeof AUTH_PLUGIN.CACHING_SHA2;
+  /** Key and certificate (PEM); `'self-signed'` (default) makes one at start; `false` turns TLS off. */
+  tls?: { key: string | Buffer; cert: string | Buffer } | 'self-signed' | false;
+  /** Refuse clients that do not upgrade to TLS. */
+  tlsRequired?: boolean;
+  /** Largest message accepted from a client (MariaDB's max_allowed_packet). */
+  packetSizeMax?: number;
+  /** Connections beyond this get error 1040 (MariaDB's max_connections). */
+  connectionsMax?: number;
+  /** An idle connection is closed after this long (MariaDB's wait_timeout). */
+  idleTimeoutMs?: number;
+  /** The handshake and authentication must finish within this (MariaDB's connect_timeout). */
+  handshakeTimeoutMs?: number;
+  /** Commands a client may pipeline before the server stops reading its socket. */
+  pipelineMax?: number;
+  /** Prepared statements per connection (MariaDB's max_prepared_stmt_count is per server). */
+  preparedStatementsMax?: number;
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 15306,
+  serverVersion: DEFAULT_SERVER_VERSION,
+  authPlugin: AUTH_PLUGIN.NATIVE,
+  packetSizeMax: DEFAULT_PACKET_SIZE_MAX,
+  connectionsMax: 10_000,
+  idleTimeoutMs: 8 * 3600 * 1000,
+  handshakeTimeoutMs: 10_000,
+  pipelineMax: 64,
+  preparedStatementsMax: 16_382,
+} as const;
+
+/** What the server knows about one client connection; handlers key their state on it. */
+export interface Session {
+  readonly id: number;
+  readonly user: string;
+  /** Current database (set by the handshake and COM_INIT_DB; a handler running `USE` sets it too). */
+  database: string | null;
+  readonly capabilities: number;
+  readonly remoteAddress: string;
+  readonly tls: boolean;
+  readonly connectAttrs: Readonly<Record<string, string>>;
+  /** Collation id the client asked for. */
+  readonly charset: number;
+  /** Status flags sent with OK/EOF unless a result gives its own (IN_TRANS, AUTOCOMMIT, ...). */
+  statusFlags: number;
+  /** Whether COM_QUERY may carry several statements (capability, changed by COM_SET_OPTION). */
+  multiStatements: boolean;
+  /** Ends the connection (KILL CONNECTION, a lost backend); `reason` is logged. */
+  close(reason: string): void;
+}
+
+export interface UserCredentials {
+  /** The password in clear: every plugin works with it. */
+  password?: string;
+  /** SHA1(SHA1(password)), as in mysql.user: only mysql_native_password works with it. */
+  nativePasswordHash?: Buffer;
+  /** The plugin this user must use; the server's `authPlugin` when absent. */
+  plugin?: typeof AUTH_PLUGIN.NATIVE | typeof AUTH_PLUGIN.CACHING_SHA2 | typeof AUTH_PLUGIN.CLEAR;
+}
+
+/** A prepared statement as the server tracks it. */
+export interface ServerStatement {
+  readonly id: number;
+  readonly sql: string;
+  readonly paramCount: number;
+  /** Column definitions of the result (empty when unknown or none). */
+  readonly columns: ColumnDefinition[];
+  /** Whatever the handler returned from prepare() to find its own statement again. */
+  readonly state: unknown;
+}
+
+export interface PrepareResult {
+  paramCount: number;
+  /** Definitions of the parameters; `?` placeholders of type VAR_STRING when absent. */
+  params?: ColumnDefinition[];
+  /** The same, already encoded (passed through from MariaDB). */
+  rawParams?: Buffer[];
+  columns?: ColumnDefinition[];
+  rawColumns?: Buffer[];
+  warnings?: number;
+  state?: unknown;
+}
+
+export interface ResultEnd {
+  affectedRows?: number | bigint;
+  lastInsertId?: number | bigint;
+  warnings?: number;
+  info?: string;
+  /** Replaces the session's status flags (MORE_RESULTS is set from `more`). */
+  statusFlags?: number;
+  /** Another result follows this one (multi-statements, CALL). */
+  more?: boolean;
+}
+
+/**
+ * Where a handler writes one command's results. A result is either `end()` alone (an OK with
+ * counts) or `fields()`, any rows, then `end()`. Rows use the command's protocol: text for
+ * COM_QUERY, binary for COM_STMT_EXECUTE (`binary` says which). Writes are buffered and sent per
+ * tick; a producer checks `needsDrain` and awaits `drain()` so a huge result never piles up.
+ */
+export interface ResultWriter {
+  readonly binary: boolean;
+  fields(columns: ColumnDefinition[]): void;
+  /** Column definitions already encoded (e.g. MariaDB's, passed through). */
+  rawFields(payloads: Buffer[]): void;
+  row(values: readonly SqlValue[]): void;
+  /** A row payload already encoded in this command's protocol, written untouched. */
+  rawRow(payload: Buffer): void;
+  end(result?: ResultEnd): void;
+  readonly needsDrain: boolean;
+  drain(): Promise<void>;
+}
+
+/** Implemented by the gate (and the pass-through proxy). Errors thrown become ERR packets. */
+export interface ServerHandler {
+  /** The user's credentials, or null for an unknown user (access denied, 1045). */
+  getUser(user: string, session: Session): Promise<UserCredentials | null> | UserCredentials | null;
+  /** After authentication, with the password when the plugin revealed it; may reject the login. */
+  connected?(session: Session, password: string | undefined): Promise<void> | void;
+  /** The connection is gone (any reason); release its state. */
+  closed?(session: Session): void;
+  query(session: Session, sql: string, out: ResultWriter): Promise<void>;
+  prepare?(session: Session, sql: string): Promise<PrepareResult>;
+  execute?(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void>;
+  closeStatement?(session: Session, stmt: ServerStatement): void;
+  /** COM_INIT_DB and the database of the handshake; sets `session.database` when absent. */
+  initDb?(session: Session, database: string): Promise<void>;
+  /** COM_FIELD_LIST: column definitions of a table (raw payloads allowed). */
+  fieldList?(session: Session, table: string, wildcard: string): Promise<ColumnDefinition[] | Buffer[]>;
+  resetConnection?(session: Session): Promise<void>;
+  setOption?(session: Session, multiStatements: boolean): Promise<void>;
+  statistics?(session: Session): Promise<string>;
+  ping?(session: Session): Promise<void>;
+}
+
+let nextConnectionId = 1;
+
+export class Server {
+  readonly options: Required<Omit<ServerOptions, 'socketPath' | 'tls' | 'tlsRequired'>> & Pick<ServerOptions, 'socketPath' | 'tls' | 'tlsRequired'>;
+  private readonly servers: net.Server[] = [];
+  private readonly connections = new Set<ServerConnection>();
+  private secureContext: tls.SecureContext | null = null;
+  private draining = false;
+  /** caching_sha2_password's cache: user -> SHA256(SHA256(password)) after a full authentication. */
+  readonly sha2Cache = new Map<string, Buffer>();
+
+  constructor(
+    readonly handler: ServerHandler,
+    options: ServerOptions = {},
+  ) {
+    this.options = { ...SERVER_DEFAULTS, ...options };
+  }
+
+  /** Starts listening; resolves with the TCP port (useful with port 0). */
+  async listen(): Promise<number> {
+    const t = this.options.tls ?? 'self-signed';
+    if (t === 'self-signed') {
+      const pair = await selfSignedCertificate();
+      if (pair) this.secureContext = tls.createSecureContext(pair);
+      else log.warn('openssl not found: TLS is not offered');
+    } else if (t) {
+      this.secureContext = tls.createSecureContext({ key: t.key, cert: t.cert });
+    }
+    const onConnection = (socket: net.Socket): void => this.accept(socket);
+    let port = 0;
+    if (this.options.port !== undefined && this.options.port >= 0) {
+      const srv = net.createServer({ noDelay: true }, onConnection);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(this.options.port, this.options.host, () => resolve());
+      });
+      port = (srv.address() as net.AddressInfo).port;
+      this.servers.push(srv);
+    }
+    if (this.options.socketPath) {
+      const srv = net.createServer(onConnection);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(this.options.socketPath, () => resolve());
+      });
+      this.servers.push(srv);
+    }
+    for (const s of this.servers) s.on('error', (err) => log.error({ err }, 'listener error'));
+    return port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get tlsAvailable(): boolean {
+    return this.secureContext !== null;
+  }
+
+  /** @internal */
+  getSecureContext(): tls.SecureContext | null {
+    return this.secureContext;
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.on('error', () => undefined);
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    const id = nextConnectionId++;
+    if (nextConnectionId > 0xffffffff) nextConnectionId = 1;
+    const conn = new ServerConnection(this, socket, id);
+    if (this.connections.size >= this.options.connectionsMax) {
+      conn.refuse(new TesseraError(ER.CON_COUNT, `Too many connections (connectionsMax=${this.options.connectionsMax})`));
+      return;
+    }
+    this.connections.add(conn);
+    conn.start();
+  }
+
+  /** @internal */
+  forget(conn: ServerConnection): void {
+    this.connections.delete(conn);
+  }
+
+  /**
+   * Graceful drain: stop accepting, close idle connections at once and busy ones when their
+   * current command ends; connections still open after `drainTimeoutMs` are cut.
+   */
+  async close(drainTimeoutMs = 10_000): Promise<void> {
+    this.draining = true;
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const c of this.connections) c.drain();
+    const deadline = Date.now() + drainTimeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.connections) c.destroy('server shutdown: drain timeout');
+    await closed;
+  }
+}
+
+interface Message {
+  payload: Buffer;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+interface StatementState extends ServerStatement {
+  types: { type: number; unsigned: boolean }[] | null;
+  longData: Map<number, Buffer[]>;
+  longDataBytes: number;
+}
+
+function scramble20(): Buffer {
+  // Printable, no NUL: some clients treat the scramble as a C string.
+  const b = randomBytes(20);
+  for (let i = 0; i < b.length; i++) b[i] = (b[i] % 94) + 33;
+  return b;
+}
+
+const SERVER_CAPABILITIES =
+  CAP.LONG_PASSWORD | CAP.FOUND_ROWS | CAP.LONG_FLAG | CAP.CONNECT_WITH_DB | CAP.NO_SCHEMA | CAP.ODBC |
+  CAP.IGNORE_SPACE | CAP.PROTOCOL_41 | CAP.INTERACTIVE | CAP.IGNORE_SIGPIPE | CAP.TRANSACTIONS |
+  CAP.RESERVED | CAP.SECURE_CONNECTION | CAP.MULTI_STATEMENTS | CAP.MULTI_RESULTS | CAP.PS_MULTI_RESULTS |
+  CAP.PLUGIN_AUTH | CAP.CONNECT_ATTRS | CAP.PLUGIN_AUTH_LENENC_CLIENT_DATA | CAP.CAN_HANDLE_EXPIRED_PASSWORDS |
+  CAP.DEPRECATE_EOF;
+
+/** One client connection: the state machine from handshake to quit. */
+export class ServerConnection implements Session {
+  user = '';
+  database: string | null = null;
+  capabilities = 0;
+  remoteAddress: string;
+  tls = false;
+  connectAttrs: Record<string, string> = {};
+  charset: number = CHARSET.UTF8MB4_GENERAL_CI;
+  statusFlags: number = STATUS.AUTOCOMMIT;
+  multiStatements = false;
+
+  private socket: net.Socket | tls.TLSSocket;
+  private readonly parser: PacketParser;
+  private readonly writer: PacketWriter;
+  private readonly reader = new PacketReader();
+  private readonly backlog: Message[] = [];
+  private waiter: ((m: Message | null) => void) | null = null;
+  private phase: 'handshake' | 'command' | 'closed' = 'handshake';
+  private busy = false;
+  private draining = false;
+  private readPaused = false;
+  private readonly statements = new Map<number, StatementState>();
+  private nextStatementId = 1;
+  private lastStatementId = 0;
+  private drainWaiters: (() => void)[] = [];
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private readonly handler: ServerHandler;
+
+  constructor(
+    private readonly server: Server,
+    socket: net.Socket,
+    readonly id: number,
+  ) {
+    this.socket = socket;
+    this.handler = server.handler;
+    this.remoteAddress = socket.remoteAddress ?? 'localhost';
+    this.parser = new PacketParser(server.options.packetSizeMax, (payload, firstSeq, lastSeq) => this.onMessage({ payload, firstSeq, lastSeq }));
+    this.writer = new PacketWriter((data) => {
+      if (!this.socket.destroyed) this.socket.write(data);
+    });
+  }
+
+  refuse(err: TesseraError): void {
+    this.writer.seq = 0;
+    encodeErr(this.writer, err);
+    this.writer.flush();
+    this.socket.end();
+    log.warn({ conn: this.id, remote: this.remoteAddress, reason: err.message }, 'connection refused');
+  }
+
+  start(): void {
+    this.attach(this.socket);
+    this.socket.setNoDelay(true);
+    this.handshakeTimer = setTimeout(
+      () => this.destroy(`handshake not finished within handshakeTimeoutMs=${this.server.options.handshakeTimeoutMs}`),
+      this.server.options.handshakeTimeoutMs,
+    );
+    this.handshake().then(
+      (ok) => {
+        if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+        if (!ok || this.phase === 'closed') return;
+        this.phase = 'command';
+        this.socket.setTimeout(this.server.options.idleTimeoutMs);
+        this.pump();
+      },
+      (err) => this.destroy(`handshake failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  private attach(socket: net.Socket | tls.TLSSocket): void {
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+      }
+    });
+    socket.on('error', (err) => this.destroy(`socket error: ${err.message}`, 'debug'));
+    socket.on('close', () => this.destroy('client closed the connection', 'debug'));
+    socket.on('drain', () => {
+      const ws = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of ws) w();
+    });
+    socket.on('timeout', () => {
+      if (!this.busy) this.destroy(`idle for idleTimeoutMs=${this.server.options.idleTimeoutMs}`, 'info');
+    });
+  }
+
+  /** Sends an ERR naming the violation (best effort), logs, and closes this one connection. */
+  private protocolError(err: TesseraError): void {
+    if (this.phase === 'closed') return;
+    try {
+      this.writer.seq = 0;
+      encodeErr(this.writer, err);
+      this.writer.flush();
+    } catch {
+      // The writer may be mid-packet when a handler's output was interrupted; the close suffices.
+    }
+    this.destroy(`protocol violation: ${err.message}`, 'warn');
+  }
+
+  destroy(reason: string, level: 'debug' | 'info' | 'warn' = 'info'): void {
+    if (this.phase === 'closed') return;
+    const wasAuthenticated = this.phase === 'command';
+    this.phase = 'closed';
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    log[level]({ conn: this.id, remote: this.remoteAddress, user: this.user || undefined, reason }, 'connection closed');
+    this.socket.end();
+    this.socket.destroySoon?.();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.server.forget(this);
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w(null);
+    const ws = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const d of ws) d();
+    if (wasAuthenticated) {
+      try {
+        this.handler.closed?.(this);
+      } catch (err) {
+        log.error({ err, conn: this.id }, 'handler.closed threw');
+      }
+    }
+  }
+
+  close(reason: string): void {
+    this.destroy(reason, 'info');
+  }
+
+  drain(): void {
+    this.draining = true;
+    if (!this.busy) this.destroy('server shutdown');
+  }
+
+  private onMessage(m: Message): void {
+    if (this.phase === 'closed') return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(m);
+      return;
+    }
+    this.backlog.push(m);
+    if (this.backlog.length >= this.server.options.pipelineMax && !this.readPaused) {
+      this.readPaused = true;
+      this.parser.pause();
+      this.socket.pause();
+    }
+    if (this.phase === 'command' && !this.busy) this.pump();
+  }
+
+  /** The next message of the connection phase, with its sequence id checked. */
+  private async read(): Promise<Message | null> {
+    const m = this.backlog.shift() ?? (await new Promise<Message | null>((resolve) => (this.waiter = resolve)));
+    if (!m) return null;
+    if (m.firstSeq !== this.writer.seq) {
+      throw new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: sequence id ${m.firstSeq}, expected ${this.writer.seq}`);
+    }
+    this.writer.seq = (m.lastSeq + 1) & 0xff;
+    return m;
+  }
+
+  private async handshake(): Promise<boolean> {
+    const opts = this.server.options;
+    const nonce = scramble20();
+    const secureContext = this.server.getSecureContext();
+    let serverCaps = SERVER_CAPABILITIES;
+    if (secureContext) serverCaps |= CAP.SSL;
+    this.writer.seq = 0;
+    encodeHandshake(this.writer, {
+      protocolVersion: 10,
+      serverVersion: opts.serverVersion.startsWith('5.5.5-') ? opts.serverVersion : `5.5.5-${opts.serverVersion}`,
+      connectionId: this.id,
+      authPluginData: nonce,
+      capabilities: serverCaps,
+      charset: CHARSET.UTF8MB4_GENERAL_CI,
+      statusFlags: STATUS.AUTOCOMMIT,
+      mariadbCapabilities: 0,
+      authPluginName: opts.authPlugin,
+    });
+    let m = await this.read();
+    if (!m) return false;
+    let resp = decodeHandshakeResponse(this.reader.reset(m.payload));
+    if (resp.isSslRequest) {
+      if (!secureContext || !(resp.capabilities & CAP.SSL)) throw new TesseraError(ER.HANDSHAKE_ERROR, 'SSL request without SSL support');
+      await this.upgradeTls(secureContext);
+      m = await this.read();
+      if (!m) return false;
+      resp = decodeHandshakeResponse(this.reader.reset(m.payload));
+      if (resp.isSslRequest) throw new TesseraError(ER.HANDSHAKE_ERROR, 'second SSL request');
+    }
+    this.capabilities = (resp.capabilities & serverCaps) >>> 0;
+    this.user = resp.user;
+    this.charset = resp.charset;
+    this.connectAttrs = resp.connectAttrs;
+    this.multiStatements = (this.capabilities & CAP.MULTI_STATEMENTS) !== 0;
+    if (opts.tlsRequired && !this.tls) {
+      this.sendError(new TesseraError(ER.ACCESS_DENIED, 'Connections using insecure transport are prohibited (tlsRequired)'));
+      this.destroy('insecure transport refused', 'info');
+      return false;
+    }
+
+    const denied = (usedPassword: boolean): TesseraError =>
+      new TesseraError(ER.ACCESS_DENIED, `Access denied for user '${this.user}'@'${this.remoteAddress}' (using password: ${usedPassword ? 'YES' : 'NO'})`);
+    let creds: UserCredentials | null;
+    try {
+      creds = await this.handler.getUser(this.user, this);
+    } catch (err) {
+      creds = null;
+      log.error({ err, conn: this.id }, 'handler.getUser failed');
+    }
+    const plugin = creds?.plugin ?? opts.authPlugin;
+    let response = resp.authResponse;
+    let scramble = nonce;
+    if ((resp.authPluginName ?? AUTH_PLUGIN.NATIVE) !== plugin) {
+      // Auth switch: ask for the user's plugin with a fresh nonce.
+      scramble = scramble20();
+      this.writer.begin().int1(0xfe).nulString(plugin).bytes(scramble).int1(0).end();
+      m = await this.read();
+      if (!m) return false;
+      response = m.payload;
+    }
+    let password: string | undefined;
+    let ok = false;
+    if (creds) {
+      const result = await this.verify(plugin, creds, response, scramble);
+      if (result === null) return false;
+      ok = result.ok;
+      password = result.password;
+    }
+    if (!ok) {
+      this.sendError(denied(response.length > 0));
+      this.destroy('access denied', 'info');
+      return false;
+    }
+    try {
+      if (resp.database) await this.initDb(resp.database);
+      await this.handler.connected?.(this, password);
+    } catch (err) {
+      this.sendError(TesseraError.from(err));
+      this.destroy(`login rejected: ${err instanceof Error ? err.message : String(err)}`, 'info');
+      return false;
+    }
+    encodeOk(this.writer, { statusFlags: this.statusFlags });
+    return true;
+  }
+
+  /** Checks the client's answer for `plugin`; may run more round trips (caching_sha2 full auth). */
+  private async verify(
+    plugin: string,
+    creds: UserCredentials,
+    response: Buffer,
+    scramble: Buffer,
+  ): Promise<{ ok: boolean; password?: string } | null> {
+    const clearPassword = creds.password;
+    const nativeHash = creds.nativePasswordHash ?? (clearPassword !== undefined && clearPassword !== '' ? nativePasswordHash(clearPassword) : null);
+    const matchesClear = (pw: string): boolean =>
+      clearPassword !== undefined ? pw === clearPassword : nativeHash !== null && pw !== '' && nativePasswordHash(pw).equals(nativeHash);
+    if (plugin === AUTH_PLUGIN.NATIVE) {
+      return { ok: verifyNativePassword(response, scramble, nativeHash), password: clearPassword };
+    }
+    if (plugin === AUTH_PLUGIN.CLEAR) {
+      if (!this.tls) return { ok: false };
+      const pw = response.toString('utf8').replace(/\0$/, '');
+      return { ok: matchesClear(pw), password: pw };
+    }
+    // caching_sha2_password
+    if (response.length === 0) return { ok: clearPassword === '' || (clearPassword === undefined && nativeHash === null) };
+    const cacheKey = this.user;
+    const cached = this.server.sha2Cache.get(cacheKey);
+    if (cached && clearPassword !== undefined && cached.equals(cachingSha2Hash(clearPassword)) && verifyCachingSha2(response, scramble, cached)) {
+      this.writer.begin().int1(0x01).int1(0x03).end();
+      return { ok: true, password: clearPassword };
+    }
+    // Full authentication: the password in clear over TLS, or RSA-encrypted with our public key.
+    this.writer.begin().int1(0x01).int1(0x04).end();
+    let m = await this.read();
+    if (!m) return null;
+    let pw: string;
+    if (this.tls) {
+      pw = m.payload.toString('utf8').replace(/\0$/, '');
+    } else {
+      const keys = await rsaKeyPair();
+      if (m.payload.length === 1 && m.payload[0] === 0x02) {
+        this.writer.begin().int1(0x01).string(keys.publicKey).end();
+        m = await this.read();
+        if (!m) return null;
+      }
+      try {
+        pw = rsaDecryptPassword(m.payload, scramble, keys.privateKey);
+      } catch {
+        return { ok: false };
+      }
+    }
+    const ok = matchesClear(pw);
+    if (ok) this.server.sha2Cache.set(cacheKey, cachingSha2Hash(pw));
+    return { ok, password: pw };
+  }
+
+  private upgradeTls(context: tls.SecureContext): Promise<void> {
+    const raw = this.socket as net.Socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('drain');
+    raw.removeAllListeners('timeout');
+    raw.removeAllListeners('error');
+    raw.on('error', () => undefined);
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    this.socket = secure;
+    this.tls = true;
+    this.attach(secure);
+    return new Promise((resolve, reject) => {
+      secure.once('secure', () => resolve());
+      secure.once('error', reject);
+    });
+  }
+
+  private sendError(err: TesseraError): void {
+    encodeErr(this.writer, err);
+  }
+
+  private async initDb(database: string): Promise<void> {
+    if (this.handler.initDb) await this.handler.initDb(this, database);
+    else this.database = database;
+  }
+
+  /** Runs queued commands one at a time. */
+  private pump(): void {
+    if (this.busy || this.phase !== 'command') return;
+    const m = this.backlog.shift();
+    if (!m) {
+      if (this.draining) this.destroy('server shutdown');
+      return;
+    }
+    if (this.readPaused && this.backlog.length < this.server.options.pipelineMax / 2) {
+      this.readPaused = false;
+      this.socket.resume();
+      try {
+        this.parser.resume();
+      } catch (err) {
+        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+        return;
+      }
+    }
+    if (m.firstSeq !== 0) {
+      this.protocolError(new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: command with sequence id ${m.firstSeq}`));
+      return;
+    }
+    this.writer.seq = (m.lastSeq + 1) & 0xff;
+    this.busy = true;
+    this.dispatch(m.payload).then(
+      () => {
+        this.busy = false;
+        if (this.draining && this.phase === 'command') this.destroy('server shutdown');
+        else this.pump();
+      },
+      (err) => {
+        this.busy = false;
+        // Only protocol-level failures reach here: handler errors were already sent as ERR.
+        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+      },
+    );
+  }
+
+  private async dispatch(payload: Buffer): Promise<void> {
+    if (payload.length === 0) throw new TesseraError(ER.NET_READ_ERROR, 'malformed packet: empty command');
+    const cmd = payload[0];
+    switch (cmd) {
+      case COM.QUIT:
+        this.destroy('quit', 'debug');
+        return;
+      case COM.PING:
+        await this.simple(async () => this.handler.ping?.(this));
+        return;
+      case COM.INIT_DB:
+        await this.simple(() => this.initDb(payload.toString('utf8', 1)));
+        return;
+      case COM.QUERY: {
+        const out = new Writer(this, false);
+        await this.run(out, () => this.handler.query(this, payload.toString('utf8', 1), out));
+        return;
+      }
+      case COM.FIELD_LIST: {
+        const r = this.reader.reset(payload, 1);
+        const table = r.nulString();
+        const wildcard = r.restString();
+        await this.simpleWith(async () => {
+          const cols = this.handler.fieldList ? await this.handler.fieldList(this, table, wildcard) : [];
+          for (const c of cols) {
+            if (Buffer.isBuffer(c)) this.writer.packet(c);
+            else encodeColumnDefinition(this.writer, c);
+          }
+          encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
+        });
+        return;
+      }
+      case COM.STATISTICS:
+        await this.simpleWith(async () => {
+          const s = this.handler.statistics ? await this.handler.statistics(this) : `Uptime: ${Math.floor(process.uptime())}  Threads: ${this.server.connectionCount}`;
+          this.writer.begin().string(s).end();
+        });
+        return;
+      case COM.SET_OPTION: {
+        const opt = this.reader.reset(payload, 1).u16();
+        if (opt !== SET_OPTION.MULTI_STATEMENTS_ON && opt !== SET_OPTION.MULTI_STATEMENTS_OFF) {
+          this.sendError(new TesseraError(ER.UNKNOWN_COM, `Unknown COM_SET_OPTION value ${opt}`));
+          return;
+        }
+        await this.simpleWith(async () => {
+          const on = opt === SET_OPTION.MULTI_STATEMENTS_ON;
+          await this.handler.setOption?.(this, on);
+          this.multiStatements = on;
+          encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
+        });
+        return;
+      }
+      case COM.RESET_CONNECTION:
+        await this.simple(async () => {
+          await this.handler.resetConnection?.(this);
+          for (const s of this.statements.values()) this.closeStatement(s);
+          this.statusFlags = STATUS.AUTOCOMMIT;
+        });
+        return;
+      case COM.STMT_PREPARE:
+        await this.prepare(payload.toString('utf8', 1));
+        return;
+      case COM.STMT_EXECUTE:
+        await this.execute(payload);
+        return;
+      case COM.STMT_SEND_LONG_DATA: {
+        // No response, ever; an error surfaces at the next execute.
+        const r = this.reader.reset(payload, 1);
+        const stmt = this.statements.get(r.u32());
+        const index = r.u16();
+        if (!stmt || index >= stmt.paramCount) return;
+        const data = Buffer.from(r.rest());
+        stmt.longDataBytes += data.length;
+        if (stmt.longDataBytes > this.server.options.packetSizeMax) return;
+        const parts = stmt.longData.get(index) ?? [];
+        parts.push(data);
+        stmt.longData.set(index, parts);
+        return;
+      }
+      case COM.STMT_CLOSE: {
+        const stmt = this.statements.get(this.reader.reset(payload, 1).u32());
+        if (stmt) this.closeStatement(stmt);
+        return;
+      }
+      case COM.STMT_RESET: {
+        const stmt = this.statements.get(this.reader.reset(payload, 1).u32());
+        if (!stmt) {
+          this.sendError(new TesseraError(ER.UNKNOWN_STMT_HANDLER, 'Unknown prepared statement handler given to mysqld_stmt_reset'));
+          return;
+        }
+        stmt.longData.clear();
+        stmt.longDataBytes = 0;
+        encodeOk(this.writer, { statusFlags: this.statusFlags });
+        return;
+      }
+      default:
+        this.sendError(new TesseraError(ER.UNKNOWN_COM, `Unknown command 0x${cmd.toString(16).padStart(2, '0')}`));
+    }
+  }
+
+  /** Runs `f`, then sends OK; an error thrown becomes an ERR. */
+  private async simple(f: () => Promise<unknown>): Promise<void> {
+    await this.simpleWith(async () => {
+      await f();
+      encodeOk(this.writer, { statusFlags: this.statusFlags });
+    });
+  }
+
+  private async simpleWith(f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (err) {
+      this.sendError(TesseraError.from(err));
+    }
+  }
+
+  /** Runs a handler producing results; errors become ERR (also after rows started). */
+  private async run(out: Writer, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+      out.finish();
+    } catch (err) {
+      if (this.phase === 'closed') return;
+      // After the last result the client expects nothing more: an ERR now would desynchronize it.
+      if (out.isDone) throw err;
+      this.sendError(TesseraError.from(err));
+    }
+  }
+
+  private async prepare(sql: string): Promise<void> {
+    if (!this.handler.prepare) {
+      this.sendError(new TesseraError(ER.UNKNOWN_COM, 'prepared statements are not supported here'));
+      return;
+    }
+    if (this.statements.size >= this.server.options.preparedStatementsMax) {
+      this.sendError(new TesseraError({ errno: 1461, sqlState: '42000' }, `Can't create more than preparedStatementsMax (${this.server.options.preparedStatementsMax}) statements`));
+      return;
+    }
+    let res: PrepareResult;
+    try {
+      res = await this.handler.prepare(this, sql);
+    } catch (err) {
+      this.sendError(TesseraError.from(err));
+      return;
+    }
+    const columns = res.columns ?? (res.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p)));
+    const nColumns = res.rawColumns?.length ?? columns.length;
+    const id = this.nextStatementId++;
+    if (this.nextStatementId > 0xfffffffe) this.nextStatementId = 1;
+    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, types: null, longData: new Map(), longDataBytes: 0 };
+    this.statements.set(id, stmt);
+    this.lastStatementId = id;
+    const w = this.writer;
+    w.begin().int1(0x00).int4(id).int2(nColumns).int2(res.paramCount).int1(0).int2(res.warnings ?? 0).end();
+    const deprecateEof = (this.capabilities & CAP.DEPRECATE_EOF) !== 0;
+    if (res.paramCount > 0) {
+      if (res.rawParams && res.rawParams.length === res.paramCount) for (const p of res.rawParams) w.packet(p);
+      else {
+        for (let i = 0; i < res.paramCount; i++) {
+          encodeColumnDefinition(w, res.params?.[i] ?? columnDefinition({ name: '?', type: TYPE.VAR_STRING, charset: CHARSET.BINARY, flags: FIELD_FLAG.BINARY }));
+        }
+      }
+      if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
+    }
+    if (nColumns > 0) {
+      if (res.rawColumns) for (const p of res.rawColumns) w.packet(p);
+      else for (const c of columns) encodeColumnDefinition(w, c);
+      if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
+    }
+  }
+
+  private closeStatement(stmt: StatementState): void {
+    this.statements.delete(stmt.id);
+    try {
+      this.handler.closeStatement?.(this, stmt);
+    } catch (err) {
+      log.error({ err, conn: this.id }, 'handler.closeStatement threw');
+    }
+  }
+
+  private async execute(payload: Buffer): Promise<void> {
+    let stmtId = this.reader.reset(payload, 1).u32();
+    // MariaDB: id 0xffffffff means "the statement prepared last" (pipelined prepare + execute).
+    if (stmtId === 0xffffffff) {
+      stmtId = this.lastStatementId;
+      payload = Buffer.from(payload);
+      payload.writeUInt32LE(stmtId, 1);
+    }
+    const stmt = this.statements.get(stmtId);
+    if (!stmt || !this.handler.execute) {
+      this.sendError(new TesseraError(ER.UNKNOWN_STMT_HANDLER, `Unknown prepared statement handler (${stmtId}) given to mysqld_stmt_execute`));
+      return;
+    }
+    if (stmt.longDataBytes > this.server.options.packetSizeMax) {
+      stmt.longData.clear();
+      stmt.longDataBytes = 0;
+      this.sendError(new TesseraError(ER.NET_PACKET_TOO_LARGE, `Parameter data longer than packetSizeMax (${this.server.options.packetSizeMax} bytes)`));
+      return;
+    }
+    const req = decodeExecute(
+      payload,
+      () => stmt.paramCount,
+      () => stmt.types,
+      (_, i) => {
+        const parts = stmt.longData.get(i);
+        return parts ? Buffer.concat(parts) : undefined;
+      },
+      this.reader,
+    );
+    stmt.types = req.types;
+    stmt.longData.clear();
+    stmt.longDataBytes = 0;
+    const out = new Writer(this, true);
+    const execute = this.handler.execute;
+    await this.run(out, () => execute.call(this.handler, this, stmt, req.params, out));
+  }
+
+  /** @internal: used by Writer. */
+  get packetWriter(): PacketWriter {
+    return this.writer;
+  }
+
+  /** @internal */
+  get socketNeedsDrain(): boolean {
+    return this.socket.writableNeedDrain || this.writer.pending > 256 * 1024;
+  }
+
+  /** @internal */
+  waitDrain(): Promise<void> {
+    this.writer.flush();
+    if (!this.socket.writableNeedDrain || this.phase === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  get closed(): boolean {
+    return this.phase === 'closed';
+  }
+}
+
+/** The ResultWriter of one command. */
+class Writer implements ResultWriter {
+  private state: 'idle' | 'rows' | 'done' = 'idle';
+  private columns: ColumnDefinition[] | null = null;
+  private rawColumns: Buffer[] | null = null;
+
+  constructor(
+    private readonly conn: ServerConnection,
+    readonly binary: boolean,
+  ) {}
+
+  private ensureOpen(): void {
+    if (this.state === 'done') throw new Error('ResultWriter used after the last result');
+  }
+
+  fields(columns: ColumnDefinition[]): void {
+    this.ensureOpen();
+    if (this.state === 'rows') throw new Error('ResultWriter.fields() inside a result set');
+    const w = this.conn.packetWriter;
+    w.begin().lenInt(columns.length).end();
+    for (const c of columns) encodeColumnDefinition(w, c);
+    this.columns = columns;
+    this.rawColumns = null;
+    this.afterFields();
+  }
+
+  rawFields(payloads: Buffer[]): void {
+    this.ensureOpen();
+    if (this.state === 'rows') throw new Error('ResultWriter.rawFields() inside a result set');
+    const w = this.conn.packetWriter;
+    w.begin().lenInt(payloads.length).end();
+    for (const p of payloads) w.packet(p);
+    this.columns = null;
+    this.rawColumns = payloads;
+    this.afterFields();
+  }
+
+  private afterFields(): void {
+    if (!(this.conn.capabilities & CAP.DEPRECATE_EOF)) encodeEof(this.conn.packetWriter, 0, this.conn.statusFlags);
+    this.state = 'rows';
+  }
+
+  row(values: readonly SqlValue[]): void {
+    if (this.state !== 'rows') throw new Error('ResultWriter.row() outside a result set');
+    const w = this.conn.packetWriter;
+    try {
+      if (this.binary) {
+        this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p)));
+        encodeBinaryRow(w, this.columns, values);
+      } else encodeTextRow(w, values);
+    } catch (err) {
+      w.abort();
+      throw TesseraError.from(err);
+    }
+  }
+
+  rawRow(payload: Buffer): void {
+    if (this.state !== 'rows') throw new Error('ResultWriter.rawRow() outside a result set');
+    this.conn.packetWriter.packet(payload);
+  }
+
+  end(result: ResultEnd = {}): void {
+    this.ensureOpen();
+    const conn = this.conn;
+    const base = result.statusFlags ?? conn.statusFlags;
+    conn.statusFlags = base & ~STATUS.MORE_RESULTS_EXISTS;
+    const statusFlags = result.more ? base | STATUS.MORE_RESULTS_EXISTS : conn.statusFlags;
+    const ok: Partial<OkPacket> = {
+      affectedRows: result.affectedRows ?? 0,
+      lastInsertId: result.lastInsertId ?? 0,
+      warnings: result.warnings ?? 0,
+      info: result.info ?? '',
+      statusFlags,
+    };
+    if (this.state === 'rows') encodeResultEnd(conn.packetWriter, conn.capabilities, ok);
+    else encodeOk(conn.packetWriter, ok);
+    this.state = result.more ? 'idle' : 'done';
+  }
+
+  /** Called when the handler returns: closes what it left open. */
+  finish(): void {
+    if (this.state !== 'done') this.end();
+  }
+
+  get isDone(): boolean {
+    return this.state === 'done';
+  }
+
+  get needsDrain(): boolean {
+    return this.conn.socketNeedsDrain;
+  }
+
+  drain(): Promise<void> {
+    return this.conn.waitDrain();
+  }
+}
