@@ -956,7 +956,10 @@ class Writer implements ResultWriter {
       if (this.binary) {
         this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p)));
         encodeBinaryRow(w, this.columns, values);
-      } else encodeTextRow(w, values);
+      } else {
+        if (this.rawColumns && !this.columns) this.columns = this.rawColumns.map((p) => decodeColumnDefinition(new PacketReader(p)));
+        encodeTextRow(w, values, this.columns ?? undefined);
+      }
     } catch (err) {
       w.abort();
       throw TesseraError.from(err);

@@ -103,11 +103,13 @@ export function valueToText(v: Exclude<SqlValue, null>): string | Buffer {
   return String(v);
 }
 
-export function encodeTextRow(w: PacketWriter, values: readonly SqlValue[]): void {
+/** A text row; strings are encoded in each column's character set when `columns` are given (UTF-8 otherwise). */
+export function encodeTextRow(w: PacketWriter, values: readonly SqlValue[], columns?: readonly Pick<ValueColumn, 'charset'>[]): void {
   w.begin();
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v === null || v === undefined) w.int1(0xfb);
-    else if (typeof v === 'string') w.lenString(v);
+    else if (typeof v === 'string') w.lenString(v, columns ? charsetEncoding(columns[i].charset) : 'utf8');
     else if (Buffer.isBuffer(v)) w.lenBytes(v);
     else w.lenString(String(v), 'latin1');
   }
@@ -222,7 +224,7 @@ function asText(v: Exclude<SqlValue, null>): string {
 }
 
 /** Writes one binary-protocol value (not NULL; NULLs live in the bitmap). */
-export function encodeBinaryValue(w: PacketWriter, type: number, v: Exclude<SqlValue, null>): void {
+export function encodeBinaryValue(w: PacketWriter, type: number, v: Exclude<SqlValue, null>, charset: number = CHARSET.UTF8MB4_GENERAL_CI): void {
   switch (type) {
     case TYPE.TINY:
       w.int1(Number(v) & 0xff);
@@ -283,7 +285,7 @@ export function encodeBinaryValue(w: PacketWriter, type: number, v: Exclude<SqlV
     }
     default:
       if (Buffer.isBuffer(v)) w.lenBytes(v);
-      else if (typeof v === 'string') w.lenString(v);
+      else if (typeof v === 'string') w.lenString(v, charsetEncoding(charset));
       else w.lenString(String(v), 'latin1');
   }
 }
@@ -292,7 +294,7 @@ function asTextOrNumber(v: Exclude<SqlValue, null>): string | number {
   return typeof v === 'number' ? v : asText(v);
 }
 
-export function encodeBinaryRow(w: PacketWriter, columns: readonly Pick<ValueColumn, 'type'>[], values: readonly SqlValue[]): void {
+export function encodeBinaryRow(w: PacketWriter, columns: readonly Pick<ValueColumn, 'type' | 'charset'>[], values: readonly SqlValue[]): void {
   w.begin().int1(0x00);
   const bitmap = Buffer.alloc((columns.length + 7 + 2) >> 3);
   for (let i = 0; i < columns.length; i++) {
@@ -301,7 +303,7 @@ export function encodeBinaryRow(w: PacketWriter, columns: readonly Pick<ValueCol
   w.bytes(bitmap);
   for (let i = 0; i < columns.length; i++) {
     const v = values[i];
-    if (v !== null && v !== undefined) encodeBinaryValue(w, columns[i].type, v);
+    if (v !== null && v !== undefined) encodeBinaryValue(w, columns[i].type, v, columns[i].charset);
   }
   w.end();
 }
