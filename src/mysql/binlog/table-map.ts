@@ -24,7 +24,10 @@ export interface ColumnInfo {
   readonly collation: number | undefined;
   /** ENUM / SET member strings, when the metadata carries them. */
   readonly values: readonly string[] | undefined;
-  /** Fraction digits of a temporal column (TIME2/DATETIME2/TIMESTAMP2; old formats from a schema hint). */
+  /**
+   * Fraction digits of a temporal column (TIME2/DATETIME2/TIMESTAMP2). For MariaDB 5.3-format
+   * TIME/DATETIME/TIMESTAMP they come from a schema hint, and are -1 without one.
+   */
   readonly decimals: number;
   /** DECIMAL precision and scale. */
   readonly precision: number;
@@ -393,8 +396,9 @@ export function parseTableMap(body: Buffer, tableIdLength: number, hints: OldTem
       case TYPE.TIME:
       case TYPE.DATETIME:
       case TYPE.TIMESTAMP:
-        decimals = oldDecimals?.[i] ?? 0;
-        if (!(decimals >= 0 && decimals <= 6)) throw new DecodeError(`schema hint gives column ${i + 1} ${decimals} fraction digits (max 6)`);
+        // Unknown (-1) unless a schema hint says: rows.ts refuses to guess the value's length.
+        decimals = oldDecimals?.[i] ?? -1;
+        if (!(decimals >= -1 && decimals <= 6)) throw new DecodeError(`schema hint gives column ${i + 1} ${decimals} fraction digits (max 6)`);
         break;
       case TYPE.NEWDECIMAL:
         precision = r.meta & 0xff;
