@@ -242,7 +242,8 @@ export const EQUAL_SHARDS_MAX = 65536;
 /**
  * Names `n` shards of (nearly) equal size, exactly as Vitess's GenerateShardRanges does: one-byte
  * bounds up to 256 shards, two-byte bounds up to 65536. When `n` does not divide the space, each
- * end is the truncated real boundary, which spreads the rounding over all shards.
+ * end is the truncated real boundary, which spreads the rounding over all shards. One
+ * deliberate difference: the last shard always runs to the end (see below).
  * equalShardNames(4) = ['-40', '40-80', '80-c0', 'c0-']; equalShardNames(1) = ['-'].
  */
 export function equalShardNames(n: number): string[] {
@@ -256,7 +257,9 @@ export function equalShardNames(n: number): string[] {
   const names: string[] = [];
   let start = 0;
   for (let i = 1; i <= n; i++) {
-    const end = Math.trunc(i * size);
+    // The last end is the end of the space. Vitess computes it as trunc(n * (space / n)), which
+    // rounds to space - 1 for some n (49 shards: 255.99999999999997), leaving a gap `ff-`.
+    const end = i === n ? space : Math.trunc(i * size);
     names.push(`${bound(start)}-${bound(end)}`);
     start = end;
   }

@@ -31,8 +31,9 @@ function numericStaticMap(name: string, params: Params): Vindex {
   const fb = params.fallback_type;
   let fallback: FunctionalVindex | undefined;
   if (fb) {
-    const v = createVindex(fb, `${name}_fallback`, {});
-    if (v.kind !== 'functional' || !v.unique) {
+    const info = TYPES.get(fb);
+    const v = info && info.params.length === 0 ? info.create(`${name}_fallback`, {}) : undefined;
+    if (!v || v.kind !== 'functional' || !v.unique) {
       throw vindexError(name, `fallback_type '${fb}' must be a unique functional vindex type`);
     }
     fallback = v;
