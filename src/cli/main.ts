@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { TesseraError } from '../mysql/errors.js';
 import { normalizeFlagSpellings } from './flags.js';
+import { registerCtl } from './ctl.js';
+import { registerCtld } from './ctld.js';
 import { registerMysqlctl } from './mysqlctl.js';
 import { registerUp } from './up.js';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerMysqlctl(program);
+  registerCtld(program);
+  registerCtl(program);
   registerUp(program);
   return program;
 }

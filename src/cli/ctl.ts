@@ -1,0 +1,316 @@
+// `tessera ctl`: the admin client, with vtctldclient's command names and flags. Every command is
+// one entry in CTL_COMMANDS: how its arguments and flags become a request to ctld's API (commands
+// of the same name, see src/ctld), and how the result prints. Output is JSON (stable, for jq)
+// unless the command prints text as vtctldclient does; errors go to stderr with exit code 1.
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { CtldClient, CTLD_CLIENT_DEFAULTS } from '../ctld/index.js';
+import { topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+
+type Opts = Record<string, unknown>;
+
+export interface CtlCommandSpec {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly summary: string;
+  /** commander argument syntax: `<keyspace>`, `[cells...]`. */
+  readonly args?: readonly string[];
+  /** [flags, description, default]; flags in dash form (underscored spellings are normalised). */
+  readonly options?: ReadonlyArray<readonly [string, string] | readonly [string, string, string | boolean]>;
+  /** Repeatable flags (`--cell zone1 --cell zone2`) collected into arrays. */
+  readonly repeatable?: ReadonlyArray<readonly [string, string]>;
+  request(args: string[], opts: Opts): JsonObject | Promise<JsonObject>;
+  /** Text to print; by default the result as indented JSON, nothing for null. */
+  print?(result: Json, opts: Opts): string;
+}
+
+function str(o: Opts, k: string): string | undefined {
+  const v = o[k];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function list(o: Opts, k: string): string[] {
+  const v = o[k];
+  if (Array.isArray(v)) return v.flatMap((x) => String(x).split(',')).filter((x) => x !== '');
+  if (typeof v === 'string') return v.split(',').filter((x) => x !== '');
+  return [];
+}
+
+/** Maps only the flags that were given, so ctld applies its own defaults for the rest. */
+function pick(o: Opts, fields: Record<string, string>): JsonObject {
+  const out: JsonObject = {};
+  for (const [opt, field] of Object.entries(fields)) {
+    const v = o[opt];
+    if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') out[field] = v;
+  }
+  return out;
+}
+
+/** `--x <json>` or `--x-file <file>`: exactly one; the text goes to ctld, which validates it. */
+async function jsonInput(o: Opts, inline: string, file: string, flag: string): Promise<string> {
+  const text = str(o, inline);
+  const path = str(o, file);
+  if ((text === undefined) === (path === undefined)) throw topoError('BAD_ARGUMENT', `give exactly one of --${flag} and --${flag}-file`);
+  if (text !== undefined) return text;
+  try {
+    return await readFile(path as string, 'utf8');
+  } catch (err) {
+    throw topoError('BAD_ARGUMENT', `cannot read --${flag}-file: ${(err as Error).message}`);
+  }
+}
+
+/** vtctldclient's one-line tablet format (cli.MarshalTabletAWK). */
+export function tabletLine(t: Tablet): string {
+  const alias = `${t.alias.cell}-${String(t.alias.uid).padStart(10, '0')}`;
+  const tags = Object.entries(t.tags ?? {})
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .sort();
+  const mtst = t.type === 'primary' && t.primary_term_start_time ? t.primary_term_start_time : '<null>';
+  return [
+    alias,
+    t.keyspace || '<null>',
+    t.shard || '<null>',
+    t.type,
+    `${t.hostname}:${t.port_map?.vt ?? 0}`,
+    `${t.mysql_hostname}:${t.mysql_port}`,
+    `[${tags.join(' ')}]`,
+    mtst,
+  ].join(' ');
+}
+
+const rulesFlags = [
+  ['--rules <json>', 'the rules as JSON'],
+  ['--rules-file <file>', 'a file holding the rules as JSON'],
+  ['--dry-run', 'validate and print, do not save'],
+  ['--skip-rebuild', 'do not rebuild the serving VSchema (SrvVSchema) afterwards'],
+  ['--cells <cells>', 'cells whose SrvVSchema to rebuild (default: all)'],
+] as const;
+
+function rulesRequest(o: Opts): Promise<JsonObject> {
+  return jsonInput(o, 'rules', 'rulesFile', 'rules').then((rules) => ({
+    rules,
+    ...pick(o, { dryRun: 'dry_run', skipRebuild: 'skip_rebuild', cells: 'cells' }),
+  }));
+}
+
+export const CTL_COMMANDS: CtlCommandSpec[] = [
+  {
+    name: 'AddCellInfo',
+    summary: 'register a cell and where its topology lives (default: the global store, root /tessera/<cell>)',
+    args: ['<cell>'],
+    options: [
+      ['--server-address <addr>', 'the cell topology server address (default: the global one)'],
+      ['--root <path>', 'the cell topology root (default: /tessera/<cell>)'],
+    ],
+    request: ([cell], o) => ({ cell, ...pick(o, { serverAddress: 'server_address', root: 'root' }) }),
+  },
+  {
+    name: 'DeleteCellInfo',
+    summary: 'remove a cell (refused while it has tablets, unless --force)',
+    args: ['<cell>'],
+    options: [['--force', 'delete even if the cell still has tablets']],
+    request: ([cell], o) => ({ cell, ...pick(o, { force: 'force' }) }),
+  },
+  {
+    name: 'GetCellInfoNames',
+    summary: 'list cells, one per line',
+    request: () => ({}),
+    print: (r) => ((r as { names: string[] }).names.map((n) => `${n}\n`).join('')),
+  },
+  { name: 'GetCellInfo', summary: "print a cell's CellInfo", args: ['<cell>'], request: ([cell]) => ({ cell }) },
+  {
+    name: 'CreateKeyspace',
+    summary: 'create a keyspace',
+    args: ['<keyspace>'],
+    options: [
+      ['--durability-policy <policy>', 'none, semi_sync or cross_cell', 'none'],
+      ['--sidecar-db-name <name>', 'sidecar database of the keyspace', '_vt'],
+    ],
+    request: ([name], o) => ({ name, ...pick(o, { durabilityPolicy: 'durability_policy', sidecarDbName: 'sidecar_db_name' }) }),
+  },
+  { name: 'GetKeyspace', summary: 'print a keyspace', args: ['<keyspace>'], request: ([keyspace]) => ({ keyspace }) },
+  { name: 'GetKeyspaces', summary: 'print every keyspace', request: () => ({}) },
+  {
+    name: 'DeleteKeyspace',
+    summary: 'delete a keyspace (with --recursive: its shards, tablets, VSchema and serving graph too)',
+    args: ['<keyspace>'],
+    options: [['--recursive', 'also delete its shards and their tablets']],
+    request: ([keyspace], o) => ({ keyspace, ...pick(o, { recursive: 'recursive' }) }),
+  },
+  {
+    name: 'CreateShard',
+    summary: 'create a shard; its name is its key range (-80, 80-, 40-80; 0 or - for the whole range)',
+    args: ['<keyspace/shard>'],
+    request: ([ks]) => ({ keyspace_shard: ks }),
+  },
+  { name: 'GetShard', summary: 'print a shard', args: ['<keyspace/shard>'], request: ([ks]) => ({ keyspace_shard: ks }) },
+  { name: 'FindAllShardsInKeyspace', summary: 'print every shard of a keyspace', args: ['<keyspace>'], request: ([keyspace]) => ({ keyspace }) },
+  {
+    name: 'DeleteShards',
+    aliases: ['DeleteShard'],
+    summary: 'delete shards (refused while they have tablets, unless --recursive)',
+    args: ['<keyspace/shard...>'],
+    options: [
+      ['--recursive', 'also delete the tablets of the shards'],
+      ['--even-if-serving', 'delete a shard even if it is serving'],
+      ['--force', 'accepted for compatibility with vtctlclient scripts'],
+    ],
+    request: (args, o) => ({ shards: [...args].flat(), ...pick(o, { recursive: 'recursive', evenIfServing: 'even_if_serving', force: 'force' }) }),
+  },
+  {
+    name: 'InitTablet',
+    summary: 'record a tablet in the topology (normally the tablet does this itself)',
+    args: ['<alias>', '<tablet-type>'],
+    options: [
+      ['--keyspace <keyspace>', 'keyspace of the tablet'],
+      ['--shard <shard>', 'shard of the tablet'],
+      ['--hostname <host>', 'host the tablet listens on', 'localhost'],
+      ['--port <port>', 'tablet HTTP port (default 15000 + uid)'],
+      ['--grpc-port <port>', 'tablet RPC port (default 16000 + uid)'],
+      ['--mysql-host <host>', 'MariaDB host (default: --hostname)'],
+      ['--mysql-port <port>', 'MariaDB port (default 17000 + uid)'],
+      ['--db-name-override <name>', 'database name (default vt_<keyspace>)'],
+      ['--tags <k:v,...>', 'tablet tags'],
+      ['--allow-update', 'overwrite an existing tablet record'],
+    ],
+    request: ([alias, type], o) => {
+      const tags: JsonObject = {};
+      for (const kv of list(o, 'tags')) {
+        const i = kv.indexOf(':');
+        if (i <= 0) throw topoError('BAD_ARGUMENT', `invalid tag '${kv}': want key:value`);
+        tags[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      const num = (k: string): JsonObject => (str(o, k) === undefined ? {} : { [k]: Number(str(o, k)) });
+      const { port, grpcPort, mysqlPort } = { ...num('port'), ...num('grpcPort'), ...num('mysqlPort') };
+      return {
+        alias,
+        tablet_type: type,
+        tags,
+        ...pick(o, { keyspace: 'keyspace', shard: 'shard', hostname: 'hostname', mysqlHost: 'mysql_host', dbNameOverride: 'db_name_override', allowUpdate: 'allow_update' }),
+        ...(port !== undefined ? { port } : {}),
+        ...(grpcPort !== undefined ? { grpc_port: grpcPort } : {}),
+        ...(mysqlPort !== undefined ? { mysql_port: mysqlPort } : {}),
+      };
+    },
+  },
+  { name: 'GetTablet', summary: 'print a tablet', args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  {
+    name: 'GetTablets',
+    summary: 'list tablets, one line each: alias keyspace shard type host:port mysqlhost:mysqlport [tags] primary-term-start',
+    options: [
+      ['--keyspace <keyspace>', 'only this keyspace'],
+      ['--shard <shard>', 'only this shard (needs --keyspace)'],
+      ['--tablet-type <type>', 'only this tablet type'],
+      ['--format <format>', 'text or json', 'text'],
+    ],
+    repeatable: [
+      ['--cell <cell>', 'only these cells (repeat or comma-separate)'],
+      ['--tablet-alias <alias>', 'only these tablets (repeat or comma-separate)'],
+    ],
+    request: (_args, o) => ({
+      ...pick(o, { keyspace: 'keyspace', shard: 'shard', tabletType: 'tablet_type' }),
+      cells: list(o, 'cell'),
+      tablet_aliases: list(o, 'tabletAlias'),
+    }),
+    print: (r, o) => {
+      const tablets = (r as unknown as { tablets: Tablet[] }).tablets;
+      const format = str(o, 'format') ?? 'text';
+      if (format === 'json') return `${JSON.stringify(tablets, null, 2)}\n`;
+      if (format !== 'text') throw topoError('BAD_ARGUMENT', `unknown --format '${format}' (want text or json)`);
+      return tablets.map((t) => `${tabletLine(t)}\n`).join('');
+    },
+  },
+  {
+    name: 'DeleteTablets',
+    aliases: ['DeleteTablet'],
+    summary: 'remove tablet records',
+    args: ['<alias...>'],
+    options: [['--allow-primary', 'also delete primaries']],
+    request: (args, o) => ({ aliases: [...args].flat(), ...pick(o, { allowPrimary: 'allow_primary' }) }),
+  },
+  { name: 'GetVSchema', summary: "print a keyspace's VSchema", args: ['<keyspace>'], request: ([keyspace]) => ({ keyspace }) },
+  {
+    name: 'ApplyVSchema',
+    summary: "validate and store a keyspace's VSchema, then rebuild the serving VSchema",
+    args: ['<keyspace>'],
+    options: [
+      ['--vschema <json>', 'the VSchema as JSON'],
+      ['--vschema-file <file>', 'a file holding the VSchema as JSON'],
+      ['--dry-run', 'validate and print, do not save'],
+      ['--skip-rebuild', 'do not rebuild the serving VSchema (SrvVSchema) afterwards'],
+      ['--cells <cells>', 'cells whose SrvVSchema to rebuild (default: all)'],
+    ],
+    request: async ([keyspace], o) => ({
+      keyspace,
+      vschema: await jsonInput(o, 'vschema', 'vschemaFile', 'vschema'),
+      ...pick(o, { dryRun: 'dry_run', skipRebuild: 'skip_rebuild', cells: 'cells' }),
+    }),
+  },
+  { name: 'GetRoutingRules', summary: 'print the routing rules', request: () => ({}) },
+  { name: 'ApplyRoutingRules', summary: 'validate and store the routing rules', options: rulesFlags, request: (_a, o) => rulesRequest(o) },
+  { name: 'GetShardRoutingRules', summary: 'print the shard routing rules', request: () => ({}) },
+  { name: 'ApplyShardRoutingRules', summary: 'validate and store the shard routing rules', options: rulesFlags, request: (_a, o) => rulesRequest(o) },
+  { name: 'GetKeyspaceRoutingRules', summary: 'print the keyspace routing rules', request: () => ({}) },
+  { name: 'ApplyKeyspaceRoutingRules', summary: 'validate and store the keyspace routing rules', options: rulesFlags, request: (_a, o) => rulesRequest(o) },
+  {
+    name: 'GetSrvKeyspaces',
+    summary: "print a keyspace's serving graph per cell",
+    args: ['<keyspace>', '[cells...]'],
+    request: ([keyspace, cells]) => ({ keyspace, cells: [cells ?? []].flat() }),
+  },
+  { name: 'GetSrvKeyspaceNames', summary: 'print the keyspaces in each cell’s serving graph', args: ['[cells...]'], request: ([cells]) => ({ cells: [cells ?? []].flat() }) },
+  { name: 'GetSrvVSchema', summary: "print a cell's serving VSchema", args: ['<cell>'], request: ([cell]) => ({ cell }) },
+  {
+    name: 'GetSrvVSchemas',
+    summary: 'print the serving VSchema of each cell',
+    options: [['--cells <cells>', 'only these cells']],
+    request: (_a, o) => ({ cells: list(o, 'cells') }),
+  },
+  {
+    name: 'RebuildKeyspaceGraph',
+    summary: 'rebuild the serving graph (SrvKeyspace) of keyspaces from their serving shards',
+    args: ['<keyspace...>'],
+    options: [['--cells <cells>', 'only these cells (default: all)']],
+    request: (args, o) => ({ keyspaces: [...args].flat(), cells: list(o, 'cells') }),
+  },
+  {
+    name: 'RebuildVSchemaGraph',
+    summary: 'rebuild the serving VSchema (SrvVSchema) from every keyspace VSchema and the rules',
+    options: [['--cells <cells>', 'only these cells (default: all)']],
+    request: (_a, o) => ({ cells: list(o, 'cells') }),
+  },
+];
+
+function collect(value: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), value];
+}
+
+export function registerCtl(program: Command): void {
+  const ctl = program
+    .command('ctl')
+    .description('admin client for ctld, with vtctldclient command names: tessera ctl --server localhost:15999 GetKeyspaces')
+    .option('--server <host:port>', 'ctld address (its HTTP port or 15999)', process.env.TESSERA_CTLD_SERVER ?? 'localhost:15999')
+    .option('--action-timeout <ms>', 'deadline of one command', String(CTLD_CLIENT_DEFAULTS.timeoutMs));
+
+  for (const spec of CTL_COMMANDS) {
+    const cmd = ctl.command(spec.name).description(spec.summary);
+    for (const a of spec.aliases ?? []) cmd.alias(a);
+    for (const a of spec.args ?? []) cmd.argument(a);
+    for (const o of spec.options ?? []) {
+      if (o.length === 3) cmd.option(o[0], o[1], o[2]);
+      else cmd.option(o[0], o[1]);
+    }
+    for (const [flags, desc] of spec.repeatable ?? []) cmd.option(flags, desc, collect);
+    cmd.action(async (...actionArgs: unknown[]) => {
+      // commander passes the positional arguments, then the options, then the command.
+      const command = actionArgs[actionArgs.length - 1] as Command;
+      const opts = command.opts<Opts>();
+      const positional = actionArgs.slice(0, actionArgs.length - 2) as string[];
+      const global = ctl.opts<{ server: string; actionTimeout: string }>();
+      const client = new CtldClient(global.server, { timeoutMs: Number(global.actionTimeout) });
+      const result = await client.call(spec.name, await spec.request(positional, opts));
+      const text = spec.print ? spec.print(result, opts) : result === null ? '' : `${JSON.stringify(result, null, 2)}\n`;
+      process.stdout.write(text);
+    });
+  }
+}

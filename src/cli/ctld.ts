@@ -1,0 +1,32 @@
+// `tessera ctld`: the admin API server on a topology.
+import { Command } from 'commander';
+import { CTLD_SERVER_DEFAULTS, startCtldServer } from '../ctld/index.js';
+import { logger } from '../log/index.js';
+import { addTopoFlags, openTopoServer, type TopoFlags } from '../topo/index.js';
+import { parseIntFlag } from './flags.js';
+
+const log = logger('ctld');
+
+export function registerCtld(program: Command): void {
+  const cmd = program
+    .command('ctld')
+    .description('the admin API (HTTP+JSON) for tessera ctl and the web UI, on the cluster topology');
+  addTopoFlags(cmd)
+    .option('--port <port>', 'HTTP port', parseIntFlag('--port'), CTLD_SERVER_DEFAULTS.port)
+    .option('--grpc-port <port>', 'second port serving the same API, where Vitess clients expect vtctld (0 = none)', parseIntFlag('--grpc-port'), CTLD_SERVER_DEFAULTS.grpcPort ?? 0)
+    .option('--bind-address <addr>', 'address to listen on', CTLD_SERVER_DEFAULTS.host)
+    .action(async (o: TopoFlags & { port: number; grpcPort: number; bindAddress: string }) => {
+      const topo = openTopoServer(o);
+      const server = await startCtldServer({ topo }, { port: o.port, grpcPort: o.grpcPort === 0 ? null : o.grpcPort, host: o.bindAddress });
+      // Machine-readable readiness line on stdout (tests and `tessera up` wait for it).
+      process.stdout.write(`ctld listening on ${server.ports.join(' ')}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      log.info('ctld shutting down');
+      await server.close();
+      await topo.close();
+    });
+}
