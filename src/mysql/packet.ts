@@ -28,6 +28,8 @@ export class PacketParser {
   private partsLen = 0;
   private partsFirstSeq = 0;
   private partsLastSeq = 0;
+  /** Sequence id of the last header looked at, so an error about that packet can answer in sequence. */
+  lastHeaderSeq = -1;
 
   constructor(
     /** Largest reassembled message accepted; checked against the declared length before buffering. */
@@ -58,6 +60,7 @@ export class PacketParser {
         // Size the new buffer for the whole pending packet so a big one arriving in small chunks
         // is copied once, not once per chunk. The declared length is checked before allocating.
         const declared = this.buf[this.off] | (this.buf[this.off + 1] << 8) | (this.buf[this.off + 2] << 16);
+        this.lastHeaderSeq = this.buf[this.off + 3];
         this.checkSize(declared);
         want = Math.max(want, declared + 4);
       }
@@ -70,6 +73,16 @@ export class PacketParser {
       this.owned = true;
     }
     this.parse();
+  }
+
+  /** Hands back the bytes not parsed yet (after an SSLRequest they belong to TLS) and forgets them. */
+  takeBuffered(): Buffer {
+    const rest = Buffer.from(this.buf.subarray(this.off, this.off + this.len));
+    this.buf = EMPTY;
+    this.off = 0;
+    this.len = 0;
+    this.owned = false;
+    return rest;
   }
 
   /** Stops emitting after the current message; the rest stays buffered until `resume()`. */
@@ -102,6 +115,7 @@ export class PacketParser {
       const o = this.off;
       const plen = b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
       const seq = b[o + 3];
+      this.lastHeaderSeq = seq;
       this.checkSize(plen);
       if (this.len < 4 + plen) break;
       const payload = b.subarray(o + 4, o + 4 + plen);

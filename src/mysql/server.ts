@@ -376,7 +376,7 @@ export class ServerConnection implements Session {
       try {
         this.parser.push(chunk);
       } catch (err) {
-        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR), this.parser.lastHeaderSeq + 1);
       }
     });
     socket.on('error', (err) => this.destroy(`socket error: ${err.message}`, 'debug'));
@@ -392,10 +392,11 @@ export class ServerConnection implements Session {
   }
 
   /** Sends an ERR naming the violation (best effort), logs, and closes this one connection. */
-  private protocolError(err: TesseraError): void {
+  private protocolError(err: TesseraError, seq?: number): void {
     if (this.phase === 'closed') return;
     try {
-      this.writer.seq = 0;
+      this.writer.abort();
+      if (seq !== undefined) this.writer.seq = seq & 0xff;
       encodeErr(this.writer, err);
       this.writer.flush();
     } catch {
@@ -410,6 +411,13 @@ export class ServerConnection implements Session {
     this.phase = 'closed';
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     log[level]({ conn: this.id, remote: this.remoteAddress, user: this.user || undefined, reason }, 'connection closed');
+    try {
+      // What is already encoded (an ERR, the last result) goes out before the FIN.
+      this.writer.abort();
+      this.writer.flush();
+    } catch {
+      // nothing to send
+    }
     this.socket.end();
     this.socket.destroySoon?.();
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -440,6 +448,12 @@ export class ServerConnection implements Session {
 
   private onMessage(m: Message): void {
     if (this.phase === 'closed') return;
+    if (this.phase === 'handshake' && !this.tls && m.payload.length === 32 && m.firstSeq === 1) {
+      // An SSLRequest: whatever follows is the TLS ClientHello, not packets. Stop here; the
+      // upgrade hands the rest to TLS.
+      this.parser.pause();
+      this.socket.pause();
+    }
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -611,6 +625,9 @@ export class ServerConnection implements Session {
     raw.removeAllListeners('timeout');
     raw.removeAllListeners('error');
     raw.on('error', () => undefined);
+    const early = this.parser.takeBuffered();
+    this.parser.resume();
+    if (early.length > 0) raw.unshift(early);
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
     this.socket = secure;
     this.tls = true;
@@ -644,12 +661,12 @@ export class ServerConnection implements Session {
       try {
         this.parser.resume();
       } catch (err) {
-        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR), this.parser.lastHeaderSeq + 1);
         return;
       }
     }
     if (m.firstSeq !== 0) {
-      this.protocolError(new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: command with sequence id ${m.firstSeq}`));
+      this.protocolError(new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: command with sequence id ${m.firstSeq}`), m.lastSeq + 1);
       return;
     }
     this.writer.seq = (m.lastSeq + 1) & 0xff;
