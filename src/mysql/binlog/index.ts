@@ -27,3 +27,7 @@ export type { ColumnInfo, OldTemporalHints } from './table-map.js';
 export type { RowValue, Row, RowChange, RowsAction } from './rows.js';
 export { charsetOfCollation } from './charset.js';
 export { splitBinlogFile, binlogFileEvents, readBinlogFile } from './file.js';
+export { TransactionFramer } from './transactions.js';
+export type { StreamItem } from './transactions.js';
+export { BinlogReader, BINLOG_READER_DEFAULTS, currentPosition } from './reader.js';
+export type { BinlogReaderOptions } from './reader.js';
