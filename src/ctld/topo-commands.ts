@@ -9,10 +9,6 @@ import {
   parseTabletType,
   tabletAliasString,
   topoError,
-  validateKeyspaceRoutingRules,
-  validateKeyspaceVSchema,
-  validateRoutingRules,
-  validateShardRoutingRules,
   type Json,
   type JsonObject,
   type TabletType,
@@ -240,10 +236,9 @@ export const TOPO_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const keyspace = reqString(req, 'keyspace');
       const vschema = reqJson(req, 'vschema', parseJsonText);
-      await ctx.topo.getKeyspace(keyspace);
-      if (optBool(req, 'dry_run')) return validateKeyspaceVSchema(keyspace, vschema);
-      const saved = await ctx.topo.saveVSchema(keyspace, vschema);
-      await rebuildUnlessSkipped(ctx, req);
+      const dryRun = optBool(req, 'dry_run');
+      const saved = await ctx.topo.saveVSchema(keyspace, vschema, { dryRun });
+      if (!dryRun) await rebuildUnlessSkipped(ctx, req);
       return saved;
     },
   },
@@ -259,9 +254,9 @@ export const TOPO_COMMANDS: CommandTable = {
     summary: 'ApplyRoutingRules {--rules <json> | --rules-file <file>} [--dry-run] [--skip-rebuild] [--cells c,...]',
     async run(ctx, req) {
       const rules = reqJson(req, 'rules', parseJsonText);
-      if (optBool(req, 'dry_run')) return json(validateRoutingRules(rules));
-      const saved = await ctx.topo.saveRoutingRules(rules);
-      await rebuildUnlessSkipped(ctx, req);
+      const dryRun = optBool(req, 'dry_run');
+      const saved = await ctx.topo.saveRoutingRules(rules, { dryRun });
+      if (!dryRun) await rebuildUnlessSkipped(ctx, req);
       return json(saved);
     },
   },
@@ -277,9 +272,9 @@ export const TOPO_COMMANDS: CommandTable = {
     summary: 'ApplyShardRoutingRules {--rules <json> | --rules-file <file>} [--dry-run] [--skip-rebuild] [--cells c,...]',
     async run(ctx, req) {
       const rules = reqJson(req, 'rules', parseJsonText);
-      if (optBool(req, 'dry_run')) return json(validateShardRoutingRules(rules));
-      const saved = await ctx.topo.saveShardRoutingRules(rules);
-      await rebuildUnlessSkipped(ctx, req);
+      const dryRun = optBool(req, 'dry_run');
+      const saved = await ctx.topo.saveShardRoutingRules(rules, { dryRun });
+      if (!dryRun) await rebuildUnlessSkipped(ctx, req);
       return json(saved);
     },
   },
@@ -295,9 +290,9 @@ export const TOPO_COMMANDS: CommandTable = {
     summary: 'ApplyKeyspaceRoutingRules {--rules <json> | --rules-file <file>} [--dry-run] [--skip-rebuild] [--cells c,...]',
     async run(ctx, req) {
       const rules = reqJson(req, 'rules', parseJsonText);
-      if (optBool(req, 'dry_run')) return json(validateKeyspaceRoutingRules(rules));
-      const saved = await ctx.topo.saveKeyspaceRoutingRules(rules);
-      await rebuildUnlessSkipped(ctx, req);
+      const dryRun = optBool(req, 'dry_run');
+      const saved = await ctx.topo.saveKeyspaceRoutingRules(rules, { dryRun });
+      if (!dryRun) await rebuildUnlessSkipped(ctx, req);
       return json(saved);
     },
   },

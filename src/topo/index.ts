@@ -66,11 +66,12 @@ export type {
   Versioned,
 } from './server.js';
 export {
+  checkSrvVSchema,
+  srvVSchemaProblems,
   validateKeyspaceRoutingRules,
   validateKeyspaceVSchema,
   validateRoutingRules,
   validateShardRoutingRules,
-  validateSrvVSchema,
 } from './validate.js';
 export { TOPO_FLAG_DEFAULTS, TOPO_IMPLEMENTATIONS, addTopoFlags, openConn, openTopoServer } from './open.js';
 export type { TopoFlags, TopoImplementation } from './open.js';

@@ -43,7 +43,8 @@ import {
   validateKeyspaceVSchema,
   validateRoutingRules,
   validateShardRoutingRules,
-  validateSrvVSchema,
+  checkSrvVSchema,
+  srvVSchemaProblems,
 } from './validate.js';
 
 const log = logger('topo');
@@ -541,11 +542,19 @@ export class TopoServer {
     return (await this.getJson<KeyspaceVSchema>(this.global, `${ksPath(keyspace)}/VSchema`, `no vschema for keyspace ${keyspace}`)).value;
   }
 
-  /** Validates and stores a keyspace's VSchema; returns the stored form. */
-  async saveVSchema(keyspace: string, vschema: Json): Promise<KeyspaceVSchema> {
+  /**
+   * Validates a keyspace's VSchema on its own and against the rest of the cluster (sequences,
+   * reference sources, rule targets), then stores it unless `dryRun`; returns the canonical form.
+   * BAD_ARGUMENT for an invalid VSchema, FAILED_PRECONDITION for a cluster inconsistency; either
+   * way nothing is written.
+   */
+  async saveVSchema(keyspace: string, vschema: Json, opts: { dryRun?: boolean } = {}): Promise<KeyspaceVSchema> {
     await this.getKeyspace(keyspace);
     const v = validateKeyspaceVSchema(keyspace, vschema);
-    await this.global.update(`${ksPath(keyspace)}/VSchema`, encode(v), null, this.op());
+    const srv = await this.buildSrvVSchema();
+    srv.keyspaces[keyspace] = v;
+    checkSrvVSchema(srv, `the vschema of keyspace ${keyspace}`);
+    if (!opts.dryRun) await this.global.update(`${ksPath(keyspace)}/VSchema`, encode(v), null, this.op());
     return v;
   }
 
@@ -557,9 +566,13 @@ export class TopoServer {
     return (await this.getJsonOr<RoutingRules>(this.global, 'RoutingRules', () => ({ rules: [] }))).value;
   }
 
-  async saveRoutingRules(rules: Json): Promise<RoutingRules> {
+  /** Validates (alone and against the cluster) and stores the routing rules unless `dryRun`. */
+  async saveRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<RoutingRules> {
     const r = validateRoutingRules(rules);
-    await this.global.update('RoutingRules', encode(r), null, this.op());
+    const srv = await this.buildSrvVSchema();
+    srv.routing_rules = r;
+    checkSrvVSchema(srv, 'these routing rules');
+    if (!opts.dryRun) await this.global.update('RoutingRules', encode(r), null, this.op());
     return r;
   }
 
@@ -567,9 +580,12 @@ export class TopoServer {
     return (await this.getJsonOr<ShardRoutingRules>(this.global, 'ShardRoutingRules', () => ({ rules: [] }))).value;
   }
 
-  async saveShardRoutingRules(rules: Json): Promise<ShardRoutingRules> {
+  async saveShardRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
     const r = validateShardRoutingRules(rules);
-    await this.global.update('ShardRoutingRules', encode(r), null, this.op());
+    const srv = await this.buildSrvVSchema();
+    srv.shard_routing_rules = r;
+    checkSrvVSchema(srv, 'these shard routing rules');
+    if (!opts.dryRun) await this.global.update('ShardRoutingRules', encode(r), null, this.op());
     return r;
   }
 
@@ -577,10 +593,25 @@ export class TopoServer {
     return (await this.getJsonOr<KeyspaceRoutingRules>(this.global, 'KeyspaceRoutingRules', () => ({ rules: [] }))).value;
   }
 
-  async saveKeyspaceRoutingRules(rules: Json): Promise<KeyspaceRoutingRules> {
+  async saveKeyspaceRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<KeyspaceRoutingRules> {
     const r = validateKeyspaceRoutingRules(rules);
-    await this.global.update('KeyspaceRoutingRules', encode(r), null, this.op());
+    const srv = await this.buildSrvVSchema();
+    srv.keyspace_routing_rules = r;
+    checkSrvVSchema(srv, 'these keyspace routing rules');
+    if (!opts.dryRun) await this.global.update('KeyspaceRoutingRules', encode(r), null, this.op());
     return r;
+  }
+
+  /** The serving VSchema as the global topology defines it now (`{}` for a keyspace without one). */
+  async buildSrvVSchema(): Promise<SrvVSchema> {
+    const srv = emptySrvVSchema();
+    for (const ks of await this.getKeyspaceNames()) {
+      srv.keyspaces[ks] = (await this.getJsonOr<KeyspaceVSchema>(this.global, `${ksPath(ks)}/VSchema`, () => ({}))).value;
+    }
+    srv.routing_rules = await this.getRoutingRules();
+    srv.shard_routing_rules = await this.getShardRoutingRules();
+    srv.keyspace_routing_rules = await this.getKeyspaceRoutingRules();
+    return srv;
   }
 
   // ---- serving graph --------------------------------------------------------------------------
@@ -645,21 +676,18 @@ export class TopoServer {
     });
   }
 
-  /** Builds the SrvVSchema from every keyspace's VSchema and the rules, and writes it to cells. */
+  /**
+   * Builds the SrvVSchema from every keyspace's VSchema and the rules, and writes it to the cells
+   * (all by default). Cross-keyspace problems are logged, not fatal: the gates still need the
+   * rest of the cluster (the Apply commands refuse to create such problems in the first place).
+   */
   async rebuildVSchemaGraph(opts: { cells?: readonly string[] } = {}): Promise<SrvVSchema> {
-    const srv = emptySrvVSchema();
-    for (const ks of await this.getKeyspaceNames()) {
-      const v = await this.getJsonOr<KeyspaceVSchema>(this.global, `${ksPath(ks)}/VSchema`, () => ({}));
-      srv.keyspaces[ks] = v.value;
-    }
-    srv.routing_rules = await this.getRoutingRules();
-    srv.shard_routing_rules = await this.getShardRoutingRules();
-    srv.keyspace_routing_rules = await this.getKeyspaceRoutingRules();
-    const checked = validateSrvVSchema(srv);
+    const srv = await this.buildSrvVSchema();
+    for (const p of srvVSchemaProblems(srv)) log.warn(`serving vschema: ${p}`);
     const cells = await this.cellsOrAll(opts.cells);
-    for (const cell of cells) await this.updateSrvVSchema(cell, checked);
+    for (const cell of cells) await this.updateSrvVSchema(cell, srv);
     log.info({ cells }, 'rebuilt serving vschema');
-    return checked;
+    return srv;
   }
 
   // ---- locks ----------------------------------------------------------------------------------
