@@ -1,0 +1,746 @@
+// DDL: CREATE/ALTER/DROP/TRUNCATE/RENAME TABLE, CREATE/DROP DATABASE, CREATE/DROP INDEX,
+// CREATE/ALTER/DROP VIEW, and Vitess's ALTER VSCHEMA. Parsed well enough to route (table names),
+// to reason about (columns, keys) and to re-emit faithfully.
+
+import type {
+  AlterAction, AlterVschema, AlterVschemaAction, ColumnDef, ColumnPosition, CreateView, Expr, ForeignKeyReference,
+  IndexColumn, IndexDef, IndexOption, RefAction, Statement, TableConstraint, TableName, TableOption, VindexParam,
+} from './ast.js';
+import { K } from './keywords.js';
+import { T } from './lexer.js';
+import type { Parser } from './parser.js';
+import { isQueryStart, parseDataType, parseExpr, parseUnary } from './expr.js';
+import { parseQuery } from './select.js';
+
+export function parseCreate(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  const orReplace = p.isKw(K.OR) && p.peekKw(1) === K.REPLACE;
+  if (orReplace) p.pos += 2;
+  const temporary = p.eatKw(K.TEMPORARY);
+  const w = p.kwd();
+  if (w === K.TABLE) return parseCreateTable(p, start, temporary, orReplace);
+  if (temporary) p.fail();
+  if ((w === K.DATABASE || w === K.SCHEMA) && !orReplace) {
+    p.pos++;
+    const ifNotExists = ifNotExistsClause(p);
+    const name = p.ident();
+    return { kind: 'CreateDatabase', ifNotExists, name, options: parseTableOptions(p), start, end: p.prevEnd() };
+  }
+  if ((w === K.UNIQUE || w === K.FULLTEXT || w === K.SPATIAL || w === K.INDEX) && !orReplace) {
+    p.pos++;
+    const type = w === K.UNIQUE ? 'UNIQUE' : w === K.FULLTEXT ? 'FULLTEXT' : w === K.SPATIAL ? 'SPATIAL' : 'INDEX';
+    if (type !== 'INDEX') p.expectKw(K.INDEX);
+    const ifNotExists = ifNotExistsClause(p);
+    const name = p.ident();
+    const using = indexUsing(p);
+    p.expectKw(K.ON);
+    const table = p.tableName();
+    const columns = indexColumns(p);
+    const { using: using2, options } = indexOptions(p);
+    return {
+      kind: 'CreateIndex', type, ifNotExists, name, table, using: using ?? using2, columns, options, start,
+      end: p.prevEnd(),
+    };
+  }
+  return parseView(p, start, false, orReplace);
+}
+
+function ifNotExistsClause(p: Parser): boolean {
+  if (!p.isKw(K.IF)) return false;
+  p.pos++;
+  p.expectKw(K.NOT);
+  p.expectKw(K.EXISTS);
+  return true;
+}
+
+function ifExistsClause(p: Parser): boolean {
+  if (!p.isKw(K.IF)) return false;
+  p.pos++;
+  p.expectKw(K.EXISTS);
+  return true;
+}
+
+function parseView(p: Parser, start: number, alter: boolean, orReplace: boolean): CreateView {
+  let algorithm: CreateView['algorithm'] = null;
+  if (p.eatKw(K.ALGORITHM)) {
+    p.expect(T.EQ);
+    const a = p.upperText();
+    if (a !== 'UNDEFINED' && a !== 'MERGE' && a !== 'TEMPTABLE') p.fail();
+    algorithm = a;
+    p.pos++;
+  }
+  let definer: string | null = null;
+  if (p.eatKw(K.DEFINER)) {
+    p.expect(T.EQ);
+    const from = p.start[p.pos]!;
+    if (p.isKw(K.CURRENT_USER)) {
+      p.pos++;
+      if (p.eat(T.LPAREN)) p.expect(T.RPAREN);
+    } else {
+      if (!p.isString() && p.k() !== T.IDENT && p.k() !== T.QIDENT) p.fail();
+      p.pos++;
+      if (p.k() === T.USERVAR) p.pos++;
+    }
+    definer = p.sql.slice(from, p.prevEnd());
+  }
+  let security: CreateView['security'] = null;
+  if (p.eatKw(K.SQL)) {
+    p.expectKw(K.SECURITY);
+    if (p.eatKw(K.DEFINER)) security = 'DEFINER';
+    else {
+      p.expectKw(K.INVOKER);
+      security = 'INVOKER';
+    }
+  }
+  p.expectKw(K.VIEW);
+  const name = p.tableName();
+  const columns = p.k() === T.LPAREN ? p.identList() : null;
+  p.expectKw(K.AS);
+  const query = parseQuery(p);
+  let checkOption: CreateView['checkOption'] = null;
+  if (p.eatKw(K.WITH)) {
+    checkOption = p.eatKw(K.CASCADED) ? 'CASCADED' : p.eatKw(K.LOCAL) ? 'LOCAL' : 'CHECK';
+    p.expectKw(K.CHECK);
+    p.expectKw(K.OPTION);
+  }
+  return { kind: 'CreateView', alter, orReplace, algorithm, definer, security, name, columns, query, checkOption, start, end: p.prevEnd() };
+}
+
+function parseCreateTable(p: Parser, start: number, temporary: boolean, orReplace: boolean): Statement {
+  p.expectKw(K.TABLE);
+  const ifNotExists = ifNotExistsClause(p);
+  const table = p.tableName();
+  if (p.eatKw(K.LIKE)) {
+    const like = p.tableName();
+    return {
+      kind: 'CreateTable', temporary, orReplace, ifNotExists, table, columns: [], constraints: [], options: [],
+      partitionText: null, like, select: null, start, end: p.prevEnd(),
+    };
+  }
+  const columns: ColumnDef[] = [];
+  const constraints: TableConstraint[] = [];
+  if (p.k() === T.LPAREN && !isQueryStart(p, 1)) {
+    p.pos++;
+    do {
+      const c = parseConstraint(p);
+      if (c) constraints.push(c);
+      else columns.push(parseColumnDef(p));
+    } while (p.eat(T.COMMA));
+    p.expect(T.RPAREN);
+  }
+  const options = parseTableOptions(p);
+  const partitionText = parsePartitionText(p);
+  let select = null;
+  if (partitionText === null) {
+    p.eatKw(K.AS);
+    if (isQueryStart(p, 0)) select = parseQuery(p);
+  }
+  if (columns.length === 0 && select === null) p.fail();
+  return {
+    kind: 'CreateTable', temporary, orReplace, ifNotExists, table, columns, constraints, options, partitionText,
+    like: null, select, start, end: p.prevEnd(),
+  };
+}
+
+/** PARTITION BY … to the end of the statement, kept as text. */
+function parsePartitionText(p: Parser): string | null {
+  if (!p.isKw(K.PARTITION) || p.peekKw(1) !== K.BY) return null;
+  const from = p.start[p.pos]!;
+  while (!p.atEnd()) p.pos++;
+  return p.sql.slice(from, p.prevEnd());
+}
+
+function parseConstraint(p: Parser, flag?: { ifNotExists: boolean }): TableConstraint | null {
+  let constraintName: string | null = null;
+  if (p.isKw(K.CONSTRAINT)) {
+    p.pos++;
+    if (p.isIdent()) constraintName = p.ident();
+  }
+  const w = p.kwd();
+  if (w === K.CHECK) {
+    p.pos++;
+    p.expect(T.LPAREN);
+    const expr = parseExpr(p);
+    p.expect(T.RPAREN);
+    return { kind: 'Check', constraintName, expr };
+  }
+  if (w === K.FOREIGN) {
+    p.pos++;
+    p.expectKw(K.KEY);
+    const name = p.isIdent() ? p.ident() : null;
+    const columns = p.identList();
+    return { kind: 'ForeignKey', constraintName, name, columns, reference: parseReference(p) };
+  }
+  let type: IndexDef['type'];
+  if (w === K.PRIMARY) {
+    p.pos++;
+    p.expectKw(K.KEY);
+    type = 'PRIMARY';
+  } else if (w === K.UNIQUE) {
+    p.pos++;
+    if (!p.eatKw(K.INDEX)) p.eatKw(K.KEY);
+    type = 'UNIQUE';
+  } else if (w === K.FULLTEXT || w === K.SPATIAL) {
+    p.pos++;
+    if (!p.eatKw(K.INDEX)) p.eatKw(K.KEY);
+    type = w === K.FULLTEXT ? 'FULLTEXT' : 'SPATIAL';
+  } else if ((w === K.INDEX || w === K.KEY) && constraintName === null) {
+    p.pos++;
+    type = 'INDEX';
+  } else {
+    if (constraintName !== null || p.kwd() === K.CONSTRAINT) p.fail();
+    return null;
+  }
+  if (flag && type !== 'PRIMARY') flag.ifNotExists = ifNotExistsClause(p);
+  const name = p.isIdent() && !p.isKw(K.USING) ? p.ident() : null;
+  const using = indexUsing(p);
+  const columns = indexColumns(p);
+  const opts = indexOptions(p);
+  return { kind: 'Index', type, constraintName, name, using: using ?? opts.using, columns, options: opts.options };
+}
+
+function indexUsing(p: Parser): 'BTREE' | 'HASH' | null {
+  if (!p.eatKw(K.USING)) return null;
+  if (p.eatKw(K.BTREE)) return 'BTREE';
+  p.expectKw(K.HASH);
+  return 'HASH';
+}
+
+function indexColumns(p: Parser): IndexColumn[] {
+  p.expect(T.LPAREN);
+  const out: IndexColumn[] = [];
+  do {
+    const name = p.ident();
+    let length: string | null = null;
+    if (p.eat(T.LPAREN)) {
+      if (p.k() !== T.INT) p.fail();
+      length = p.text();
+      p.pos++;
+      p.expect(T.RPAREN);
+    }
+    const direction = p.eatKw(K.ASC) ? 'ASC' : p.eatKw(K.DESC) ? 'DESC' : null;
+    out.push({ name, length, direction });
+  } while (p.eat(T.COMMA));
+  p.expect(T.RPAREN);
+  return out;
+}
+
+function indexOptions(p: Parser): { using: 'BTREE' | 'HASH' | null; options: IndexOption[] } {
+  let using: 'BTREE' | 'HASH' | null = null;
+  const options: IndexOption[] = [];
+  for (;;) {
+    const w = p.kwd();
+    if (w === K.USING) using = indexUsing(p);
+    else if (w === K.COMMENT) {
+      p.pos++;
+      options.push({ name: 'COMMENT', value: p.stringToken() });
+    } else if (w === K.KEY_BLOCK_SIZE) {
+      p.pos++;
+      p.eat(T.EQ);
+      if (p.k() !== T.INT) p.fail();
+      options.push({ name: 'KEY_BLOCK_SIZE', value: p.text() });
+      p.pos++;
+    } else if (w === K.WITH && p.peekKw(1) === K.PARSER) {
+      p.pos += 2;
+      options.push({ name: 'WITH PARSER', value: p.ident() });
+    } else if (w === K.INVISIBLE) {
+      p.pos++;
+      options.push({ name: 'INVISIBLE', value: null });
+    } else if (p.isWord('VISIBLE')) {
+      p.pos++;
+      options.push({ name: 'VISIBLE', value: null });
+    } else return { using, options };
+  }
+}
+
+function refAction(p: Parser): RefAction {
+  if (p.eatKw(K.RESTRICT)) return 'RESTRICT';
+  if (p.eatKw(K.CASCADE)) return 'CASCADE';
+  if (p.eatKw(K.SET)) {
+    if (p.eatKw(K.NULL)) return 'SET NULL';
+    p.expectKw(K.DEFAULT);
+    return 'SET DEFAULT';
+  }
+  p.expectKw(K.NO);
+  p.expectKw(K.ACTION);
+  return 'NO ACTION';
+}
+
+function parseReference(p: Parser): ForeignKeyReference {
+  p.expectKw(K.REFERENCES);
+  const table = p.tableName();
+  const columns = p.identList();
+  let onDelete: RefAction | null = null;
+  let onUpdate: RefAction | null = null;
+  while (p.isKw(K.ON)) {
+    p.pos++;
+    if (p.eatKw(K.DELETE)) onDelete = refAction(p);
+    else {
+      p.expectKw(K.UPDATE);
+      onUpdate = refAction(p);
+    }
+  }
+  return { table, columns, onDelete, onUpdate };
+}
+
+export function parseColumnDef(p: Parser): ColumnDef {
+  const name = p.ident();
+  let type = parseDataType(p);
+  let nullable: boolean | null = null;
+  let def: Expr | null = null;
+  let onUpdate: Expr | null = null;
+  let autoIncrement = false;
+  let key: ColumnDef['key'] = null;
+  let comment: string | null = null;
+  let generated: ColumnDef['generated'] = null;
+  let invisible = false;
+  let check: Expr | null = null;
+  let references: ForeignKeyReference | null = null;
+  for (;;) {
+    const w = p.kwd();
+    if (w === K.NOT) {
+      p.pos++;
+      p.expectKw(K.NULL);
+      nullable = false;
+    } else if (w === K.NULL) {
+      p.pos++;
+      nullable = true;
+    } else if (w === K.DEFAULT) {
+      p.pos++;
+      def = parseUnary(p);
+    } else if (w === K.ON) {
+      p.pos++;
+      p.expectKw(K.UPDATE);
+      onUpdate = parseUnary(p);
+    } else if (w === K.AUTO_INCREMENT) {
+      p.pos++;
+      autoIncrement = true;
+    } else if (w === K.PRIMARY) {
+      p.pos++;
+      p.expectKw(K.KEY);
+      key = 'PRIMARY KEY';
+    } else if (w === K.KEY) {
+      p.pos++;
+      key = 'PRIMARY KEY';
+    } else if (w === K.UNIQUE) {
+      p.pos++;
+      p.eatKw(K.KEY);
+      key = 'UNIQUE KEY';
+    } else if (w === K.COMMENT) {
+      p.pos++;
+      comment = p.stringToken();
+    } else if (w === K.COLLATE) {
+      p.pos++;
+      type = { ...type, collate: p.identOrString() };
+    } else if (w === K.CHARSET || (w === K.CHARACTER && p.peekKw(1) === K.SET)) {
+      p.pos += w === K.CHARSET ? 1 : 2;
+      type = { ...type, charset: p.identOrString() };
+    } else if (w === K.GENERATED || w === K.AS) {
+      if (w === K.GENERATED) {
+        p.pos++;
+        p.expectKw(K.ALWAYS);
+      }
+      p.expectKw(K.AS);
+      p.expect(T.LPAREN);
+      const expr = parseExpr(p);
+      p.expect(T.RPAREN);
+      let stored = false;
+      if (p.eatKw(K.STORED) || p.isWord('PERSISTENT')) {
+        if (p.isWord('PERSISTENT')) p.pos++;
+        stored = true;
+      } else p.eatKw(K.VIRTUAL);
+      generated = { expr, stored };
+    } else if (w === K.INVISIBLE) {
+      p.pos++;
+      invisible = true;
+    } else if (w === K.CHECK) {
+      p.pos++;
+      p.expect(T.LPAREN);
+      check = parseExpr(p);
+      p.expect(T.RPAREN);
+    } else if (w === K.REFERENCES) {
+      references = parseReference(p);
+    } else break;
+  }
+  return { name, type, nullable, default: def, onUpdate, autoIncrement, key, comment, generated, invisible, check, references };
+}
+
+const TABLE_OPTION_WORDS = new Set([
+  'ENGINE', 'AUTO_INCREMENT', 'CHARSET', 'COLLATE', 'COMMENT', 'ROW_FORMAT', 'KEY_BLOCK_SIZE', 'AVG_ROW_LENGTH',
+  'MAX_ROWS', 'MIN_ROWS', 'PACK_KEYS', 'CHECKSUM', 'STATS_PERSISTENT', 'STATS_AUTO_RECALC', 'STATS_SAMPLE_PAGES',
+  'COMPRESSION', 'ENCRYPTION', 'INSERT_METHOD', 'TABLESPACE', 'PAGE_CHECKSUM', 'TRANSACTIONAL', 'PASSWORD',
+  'DELAY_KEY_WRITE', 'UNION', 'SEQUENCE', 'PAGE_COMPRESSED', 'PAGE_COMPRESSION_LEVEL', 'ENCRYPTION_KEY_ID',
+]);
+
+/** Table (or database) options: `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='x'`. */
+export function parseTableOptions(p: Parser): TableOption[] {
+  const out: TableOption[] = [];
+  for (;;) {
+    if (p.k() !== T.IDENT) return out;
+    let name = p.upperText();
+    const save = p.pos;
+    p.pos++;
+    if (name === 'DEFAULT') {
+      if (p.k() !== T.IDENT) {
+        p.pos = save;
+        return out;
+      }
+      name = p.upperText();
+      p.pos++;
+      if (name === 'CHARACTER') {
+        p.expectKw(K.SET);
+        name = 'CHARSET';
+      }
+      if (name !== 'CHARSET' && name !== 'COLLATE') p.fail(p.pos - 1);
+      name = 'DEFAULT ' + name;
+    } else if (name === 'CHARACTER') {
+      p.expectKw(K.SET);
+      name = 'CHARSET';
+    } else if (name === 'DATA' || name === 'INDEX') {
+      if (!p.eatKw(K.DIRECTORY)) {
+        p.pos = save;
+        return out;
+      }
+      name += ' DIRECTORY';
+    } else if (!TABLE_OPTION_WORDS.has(name)) {
+      p.pos = save;
+      return out;
+    }
+    p.eat(T.EQ);
+    let value: string;
+    const k = p.k();
+    if (name === 'UNION') {
+      const names = p.identList();
+      value = '(' + names.map((n) => '`' + n.replaceAll('`', '``') + '`').join(', ') + ')';
+    } else if (k === T.STRING || k === T.DSTRING) value = quoteString(p.stringToken());
+    else if (k === T.INT || k === T.DECIMAL || k === T.IDENT || k === T.QIDENT) {
+      value = k === T.QIDENT ? p.ident() : p.text();
+      if (k !== T.QIDENT) p.pos++;
+    } else return p.fail();
+    out.push({ name, value });
+    p.eat(T.COMMA);
+  }
+}
+
+/** MySQL string literal text for `s` (the formatter's quoting, shared with table options). */
+export function quoteString(s: string): string {
+  let simple = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26) {
+      simple = false;
+      break;
+    }
+  }
+  if (simple) return "'" + s + "'";
+  let out = "'";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    switch (c) {
+      case "'":
+        out += "\\'";
+        break;
+      case '\\':
+        out += '\\\\';
+        break;
+      case '\0':
+        out += '\\0';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\x1a':
+        out += '\\Z';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out + "'";
+}
+
+function position(p: Parser): ColumnPosition | null {
+  if (p.eatKw(K.FIRST)) return { first: true };
+  if (p.eatKw(K.AFTER)) return { first: false, after: p.ident() };
+  return null;
+}
+
+export function parseAlter(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  if (p.isKw(K.VSCHEMA)) return parseAlterVschema(p, start);
+  if (p.isKw(K.TABLE)) {
+    p.pos++;
+    const table = p.tableName();
+    const actions: AlterAction[] = [];
+    if (!p.atEnd() && !p.isKw(K.PARTITION)) {
+      do actions.push(parseAlterAction(p));
+      while (p.eat(T.COMMA));
+    }
+    const partitionText = parsePartitionText(p);
+    if (actions.length === 0 && partitionText === null) p.fail();
+    return { kind: 'AlterTable', table, actions, partitionText, start, end: p.prevEnd() };
+  }
+  return parseView(p, start, true, false);
+}
+
+function parseAlterAction(p: Parser): AlterAction {
+  const w = p.kwd();
+  switch (w) {
+    case K.ADD: {
+      p.pos++;
+      const c = p.isKw(K.COLUMN) ? null : constraintAhead(p);
+      if (c !== null) return c;
+      p.eatKw(K.COLUMN);
+      const ifNotExists = ifNotExistsClause(p);
+      if (p.eat(T.LPAREN)) {
+        const columns = [parseColumnDef(p)];
+        while (p.eat(T.COMMA)) columns.push(parseColumnDef(p));
+        p.expect(T.RPAREN);
+        return { kind: 'AddColumn', columns, position: null, ifNotExists };
+      }
+      const col = parseColumnDef(p);
+      return { kind: 'AddColumn', columns: [col], position: position(p), ifNotExists };
+    }
+    case K.DROP: {
+      p.pos++;
+      if (p.eatKw(K.PRIMARY)) {
+        p.expectKw(K.KEY);
+        return { kind: 'DropPrimaryKey' };
+      }
+      if (p.eatKw(K.INDEX) || p.eatKw(K.KEY)) {
+        const ifExists = ifExistsClause(p);
+        return { kind: 'DropIndex', name: p.ident(), ifExists };
+      }
+      if (p.eatKw(K.FOREIGN)) {
+        p.expectKw(K.KEY);
+        const ifExists = ifExistsClause(p);
+        return { kind: 'DropForeignKey', name: p.ident(), ifExists };
+      }
+      if (p.eatKw(K.CONSTRAINT) || p.eatKw(K.CHECK)) {
+        const ifExists = ifExistsClause(p);
+        return { kind: 'DropConstraint', name: p.ident(), ifExists };
+      }
+      p.eatKw(K.COLUMN);
+      const ifExists = ifExistsClause(p);
+      const name = p.ident();
+      p.eatKw(K.RESTRICT) || p.eatKw(K.CASCADE);
+      return { kind: 'DropColumn', name, ifExists };
+    }
+    case K.MODIFY: {
+      p.pos++;
+      p.eatKw(K.COLUMN);
+      const ifExists = ifExistsClause(p);
+      const column = parseColumnDef(p);
+      return { kind: 'ModifyColumn', column, position: position(p), ifExists };
+    }
+    case K.CHANGE: {
+      p.pos++;
+      p.eatKw(K.COLUMN);
+      const ifExists = ifExistsClause(p);
+      const oldName = p.ident();
+      const column = parseColumnDef(p);
+      return { kind: 'ChangeColumn', oldName, column, position: position(p), ifExists };
+    }
+    case K.ALTER: {
+      p.pos++;
+      p.eatKw(K.COLUMN);
+      const name = p.ident();
+      if (p.eatKw(K.SET)) {
+        p.expectKw(K.DEFAULT);
+        return { kind: 'AlterColumnDefault', name, default: parseUnary(p) };
+      }
+      p.expectKw(K.DROP);
+      p.expectKw(K.DEFAULT);
+      return { kind: 'AlterColumnDefault', name, default: null };
+    }
+    case K.RENAME: {
+      p.pos++;
+      if (p.eatKw(K.COLUMN)) {
+        const oldName = p.ident();
+        p.expectKw(K.TO);
+        return { kind: 'RenameColumn', oldName, newName: p.ident() };
+      }
+      if (p.eatKw(K.INDEX) || p.eatKw(K.KEY)) {
+        const oldName = p.ident();
+        p.expectKw(K.TO);
+        return { kind: 'RenameIndex', oldName, newName: p.ident() };
+      }
+      if (!p.eatKw(K.TO)) p.eatKw(K.AS);
+      return { kind: 'RenameTable', table: p.tableName() };
+    }
+    case K.CONVERT: {
+      p.pos++;
+      p.expectKw(K.TO);
+      if (!p.eatKw(K.CHARSET)) {
+        p.expectKw(K.CHARACTER);
+        p.expectKw(K.SET);
+      }
+      const charset = p.identOrString();
+      const collate = p.eatKw(K.COLLATE) ? p.identOrString() : null;
+      return { kind: 'ConvertCharset', charset, collate };
+    }
+    case K.ALGORITHM:
+    case K.LOCK: {
+      p.pos++;
+      p.eat(T.EQ);
+      if (p.k() !== T.IDENT) p.fail();
+      const value = p.upperText();
+      p.pos++;
+      return w === K.ALGORITHM ? { kind: 'Algorithm', value } : { kind: 'LockOption', value };
+    }
+    case K.FORCE:
+      p.pos++;
+      return { kind: 'Force' };
+    case K.ENABLE:
+    case K.DISABLE:
+      p.pos++;
+      p.expectKw(K.KEYS);
+      return { kind: 'EnableKeys', enable: w === K.ENABLE };
+    default: {
+      const options = parseTableOptions(p);
+      if (options.length === 0) p.fail();
+      return { kind: 'TableOptions', options };
+    }
+  }
+}
+
+function constraintAhead(p: Parser): AlterAction | null {
+  const w = p.kwd();
+  if (
+    w !== K.CONSTRAINT && w !== K.PRIMARY && w !== K.UNIQUE && w !== K.INDEX && w !== K.KEY && w !== K.FULLTEXT &&
+    w !== K.SPATIAL && w !== K.FOREIGN && w !== K.CHECK
+  ) return null;
+  const flag = { ifNotExists: false };
+  const c = parseConstraint(p, flag);
+  if (c === null) p.fail();
+  return { kind: 'AddConstraint', constraint: c, ifNotExists: flag.ifNotExists };
+}
+
+export function parseDrop(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  const temporary = p.eatKw(K.TEMPORARY);
+  const w = p.kwd();
+  if (w === K.TABLE || w === K.TABLES) {
+    p.pos++;
+    const ifExists = ifExistsClause(p);
+    const tables = [p.tableName()];
+    while (p.eat(T.COMMA)) tables.push(p.tableName());
+    const cascade = p.eatKw(K.CASCADE) ? 'CASCADE' : p.eatKw(K.RESTRICT) ? 'RESTRICT' : null;
+    return { kind: 'DropTable', temporary, ifExists, tables, cascade, start, end: p.prevEnd() };
+  }
+  if (temporary) p.fail();
+  if (w === K.DATABASE || w === K.SCHEMA) {
+    p.pos++;
+    const ifExists = ifExistsClause(p);
+    return { kind: 'DropDatabase', ifExists, name: p.ident(), start, end: p.prevEnd() };
+  }
+  if (w === K.INDEX) {
+    p.pos++;
+    const ifExists = ifExistsClause(p);
+    const name = p.isKw(K.PRIMARY) ? (p.pos++, 'PRIMARY') : p.ident();
+    p.expectKw(K.ON);
+    return { kind: 'DropIndex', ifExists, name, table: p.tableName(), start, end: p.prevEnd() };
+  }
+  if (w === K.VIEW) {
+    p.pos++;
+    const ifExists = ifExistsClause(p);
+    const names = [p.tableName()];
+    while (p.eat(T.COMMA)) names.push(p.tableName());
+    p.eatKw(K.CASCADE) || p.eatKw(K.RESTRICT);
+    return { kind: 'DropView', ifExists, names, start, end: p.prevEnd() };
+  }
+  return p.fail();
+}
+
+export function parseTruncate(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  p.eatKw(K.TABLE);
+  return { kind: 'TruncateTable', table: p.tableName(), start, end: p.prevEnd() };
+}
+
+export function parseRename(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  if (!p.eatKw(K.TABLE)) p.expectKw(K.TABLES);
+  const pairs: { from: TableName; to: TableName }[] = [];
+  do {
+    const from = p.tableName();
+    p.expectKw(K.TO);
+    pairs.push({ from, to: p.tableName() });
+  } while (p.eat(T.COMMA));
+  return { kind: 'RenameTable', pairs, start, end: p.prevEnd() };
+}
+
+function vindexParams(p: Parser): VindexParam[] {
+  if (!p.eatKw(K.WITH)) return [];
+  const out: VindexParam[] = [];
+  do {
+    const key = p.identAny();
+    p.expect(T.EQ);
+    const k = p.k();
+    let value: string;
+    if (k === T.STRING || k === T.DSTRING) value = p.stringToken();
+    else if (k === T.IDENT || k === T.QIDENT) value = p.identAny();
+    else if (k === T.INT || k === T.DECIMAL) {
+      value = p.text();
+      p.pos++;
+    } else return p.fail();
+    out.push({ key, value });
+  } while (p.eat(T.COMMA));
+  return out;
+}
+
+function parseAlterVschema(p: Parser, start: number): AlterVschema {
+  p.pos++;
+  let action: AlterVschemaAction;
+  if (p.eatKw(K.CREATE)) {
+    p.expectKw(K.VINDEX);
+    const name = p.tableName();
+    p.expectKw(K.USING);
+    const type = p.identAny();
+    action = { kind: 'CreateVindex', name, type, params: vindexParams(p) };
+  } else if (p.eatKw(K.DROP)) {
+    if (p.eatKw(K.VINDEX)) action = { kind: 'DropVindex', name: p.tableName() };
+    else {
+      p.expectKw(K.TABLE);
+      action = { kind: 'DropTable', table: p.tableName() };
+    }
+  } else if (p.eatKw(K.ADD)) {
+    if (p.eatKw(K.TABLE)) action = { kind: 'AddTable', table: p.tableName() };
+    else {
+      p.expectKw(K.SEQUENCE);
+      action = { kind: 'AddSequence', table: p.tableName() };
+    }
+  } else {
+    p.expectKw(K.ON);
+    const table = p.tableName();
+    if (p.eatKw(K.ADD)) {
+      if (p.eatKw(K.AUTO_INCREMENT)) {
+        const column = p.ident();
+        p.expectKw(K.USING);
+        action = { kind: 'AddAutoIncrement', table, column, sequence: p.tableName() };
+      } else {
+        p.expectKw(K.VINDEX);
+        const name = p.ident();
+        const columns = p.k() === T.LPAREN ? p.identList() : [];
+        const type = p.eatKw(K.USING) ? p.identAny() : null;
+        action = { kind: 'AddColumnVindex', table, name, columns, type, params: vindexParams(p) };
+      }
+    } else {
+      p.expectKw(K.DROP);
+      if (p.eatKw(K.AUTO_INCREMENT)) action = { kind: 'DropAutoIncrement', table };
+      else {
+        p.expectKw(K.VINDEX);
+        action = { kind: 'DropColumnVindex', table, name: p.ident() };
+      }
+    }
+  }
+  return { kind: 'AlterVschema', action, start, end: p.prevEnd() };
+}

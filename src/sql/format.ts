@@ -1,0 +1,452 @@
+// The formatter: AST → canonical SQL that MariaDB (and MySQL 8) accepts. Keywords upper case,
+// identifiers quoted only where needed, one space around binary operators, parentheses exactly
+// where precedence requires them. The same printer makes the normalizer's cache key, and with
+// `bindVars` it substitutes values for bind variables (what the gate sends to a shard).
+
+import type {
+  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SetOp, Statement, TableExpr, TableName,
+  WindowSpec, With,
+} from './ast.js';
+import { QUOTE_WORDS } from './keywords.js';
+import { quoteString } from './ddl.js';
+import { formatOther } from './format-ddl.js';
+
+/** A bind variable's value: a literal, or for a list bind variable (`::name`) a list of them. */
+export type BindValue = Literal | { readonly kind: 'List'; readonly items: readonly Literal[] };
+
+export interface FormatOptions {
+  /** Values to print in place of `:name` / `::name`; names not present are printed as bind variables. */
+  readonly bindVars?: Readonly<Record<string, BindValue>>;
+}
+
+const identCache = new Map<string, string>();
+const IDENT_CACHE_MAX = 10_000;
+
+/** An identifier as SQL: bare when that reads back the same, else in backticks. */
+export function quoteIdent(name: string): string {
+  const hit = identCache.get(name);
+  if (hit !== undefined) return hit;
+  let bare = name.length > 0 && name.length <= 64;
+  for (let i = 0; i < name.length && bare; i++) {
+    const c = name.charCodeAt(i);
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57 && i > 0);
+    if (!ok) bare = false;
+  }
+  if (bare && QUOTE_WORDS.has(name.toUpperCase())) bare = false;
+  const out = bare ? name : '`' + name.replaceAll('`', '``') + '`';
+  if (identCache.size >= IDENT_CACHE_MAX) identCache.clear();
+  identCache.set(name, out);
+  return out;
+}
+
+export function formatTableName(t: TableName): string {
+  return t.schema === null ? quoteIdent(t.name) : quoteIdent(t.schema) + '.' + quoteIdent(t.name);
+}
+
+export { quoteString };
+
+/** A character set or collation name: bare when it is a plain word. */
+export function charsetWord(name: string): string {
+  return /^[A-Za-z0-9_]+$/.test(name) ? name : quoteString(name);
+}
+
+const BINARY_PREC: Record<string, number> = {
+  ':=': 1, OR: 2, XOR: 3, AND: 4, '=': 6, '<=>': 6, '<>': 6, '<': 6, '<=': 6, '>': 6, '>=': 6, '|': 7, '&': 8,
+  '<<': 9, '>>': 9, '+': 10, '-': 10, '*': 11, '/': 11, DIV: 11, '%': 11, '^': 12, '->': 16, '->>': 16,
+};
+
+function prec(e: Expr): number {
+  switch (e.kind) {
+    case 'Binary':
+      return BINARY_PREC[e.op]!;
+    case 'Unary':
+      return e.op === 'NOT' ? 5 : e.op === '!' ? 14 : e.op === 'BINARY' ? 15 : 13;
+    case 'Is':
+    case 'Between':
+    case 'In':
+    case 'Like':
+    case 'Quantified':
+    case 'MemberOf':
+      return 6;
+    case 'Collate':
+      return 15;
+    default:
+      return 17;
+  }
+}
+
+export class Formatter {
+  private readonly bindVars: Readonly<Record<string, BindValue>> | undefined;
+
+  constructor(options?: FormatOptions) {
+    this.bindVars = options?.bindVars;
+  }
+
+  expr(e: Expr, minPrec = 0): string {
+    if (prec(e) < minPrec) return '(' + this.expr(e) + ')';
+    switch (e.kind) {
+      case 'String':
+        return (e.charset !== null ? '_' + e.charset : e.national ? 'N' : '') + quoteString(e.value);
+      case 'Number':
+        return e.text;
+      case 'Hex':
+        return (e.charset !== null ? '_' + e.charset + ' ' : '') + (e.form === '0x' ? '0x' + e.digits : "X'" + e.digits + "'");
+      case 'Bit':
+        return (e.charset !== null ? '_' + e.charset + ' ' : '') + (e.form === '0b' ? '0b' + e.digits : "b'" + e.digits + "'");
+      case 'Null':
+        return 'NULL';
+      case 'Bool':
+        return e.value ? 'TRUE' : 'FALSE';
+      case 'TypedLiteral':
+        return e.type + ' ' + quoteString(e.value);
+      case 'Param':
+        return '?';
+      case 'BindVar': {
+        const v = this.bindVars?.[e.name];
+        if (v !== undefined) return this.bindValue(v);
+        return (e.list ? '::' : ':') + e.name;
+      }
+      case 'UserVar':
+        return '@' + quoteIdent(e.name);
+      case 'SysVar':
+        return '@@' + (e.scope !== null ? e.scope.toLowerCase() + '.' : '') + quoteIdent(e.name);
+      case 'Column':
+        return e.table === null ? quoteIdent(e.name) : formatTableName(e.table) + '.' + quoteIdent(e.name);
+      case 'Star':
+        return e.table === null ? '*' : formatTableName(e.table) + '.*';
+      case 'Unary': {
+        if (e.op === 'NOT') return 'NOT ' + this.expr(e.expr, 5);
+        if (e.op === 'BINARY') return 'BINARY ' + this.expr(e.expr, 13);
+        const inner = this.expr(e.expr, e.op === '!' ? 14 : 13);
+        // `- -1` must not become the comment `--1`.
+        const c = inner.charCodeAt(0);
+        return e.op + ((c === 45 && e.op === '-') || (c === 43 && e.op === '+') ? ' ' : '') + inner;
+      }
+      case 'Binary': {
+        const p = BINARY_PREC[e.op]!;
+        if (p === 6) return this.expr(e.left, 7) + ' ' + e.op + ' ' + this.expr(e.right, 7);
+        if (p === 16) return this.expr(e.left, 16) + ' ' + e.op + ' ' + this.expr(e.right, 17);
+        if (p === 1) return this.expr(e.left, 17) + ' := ' + this.expr(e.right, 1);
+        return this.expr(e.left, p) + ' ' + e.op + ' ' + this.expr(e.right, p + 1);
+      }
+      case 'Quantified':
+        return this.expr(e.left, 7) + ' ' + e.op + ' ' + e.quantifier + ' (' + this.query(e.query) + ')';
+      case 'Is':
+        return this.expr(e.expr, 7) + (e.not ? ' IS NOT ' : ' IS ') + e.value;
+      case 'Between':
+        return (
+          this.expr(e.expr, 7) + (e.not ? ' NOT BETWEEN ' : ' BETWEEN ') + this.expr(e.low, 7) + ' AND ' + this.expr(e.high, 7)
+        );
+      case 'In': {
+        const r = e.right;
+        let right: string;
+        if (r.kind === 'Tuple') right = '(' + this.exprs(r.items) + ')';
+        else if (r.kind === 'Subquery') right = '(' + this.query(r.query) + ')';
+        else right = this.expr(r);
+        return this.expr(e.expr, 7) + (e.not ? ' NOT IN ' : ' IN ') + right;
+      }
+      case 'Like': {
+        const op = e.not ? ' NOT ' + e.op + ' ' : ' ' + e.op + ' ';
+        const s = this.expr(e.expr, 7) + op + this.expr(e.pattern, 7);
+        return e.escape === null ? s : s + ' ESCAPE ' + this.expr(e.escape, 7);
+      }
+      case 'MemberOf':
+        return this.expr(e.expr, 7) + ' MEMBER OF (' + this.expr(e.json) + ')';
+      case 'Case': {
+        let s = 'CASE';
+        if (e.operand !== null) s += ' ' + this.expr(e.operand);
+        for (const w of e.whens) s += ' WHEN ' + this.expr(w.when) + ' THEN ' + this.expr(w.then);
+        if (e.else !== null) s += ' ELSE ' + this.expr(e.else);
+        return s + ' END';
+      }
+      case 'Cast':
+        return e.convert
+          ? 'CONVERT(' + this.expr(e.expr) + ', ' + formatDataType(e.type) + ')'
+          : 'CAST(' + this.expr(e.expr) + ' AS ' + formatDataType(e.type) + ')';
+      case 'ConvertUsing':
+        return 'CONVERT(' + this.expr(e.expr) + ' USING ' + charsetWord(e.charset) + ')';
+      case 'Collate':
+        return this.expr(e.expr, 16) + ' COLLATE ' + charsetWord(e.collation);
+      case 'Interval':
+        return 'INTERVAL ' + this.expr(e.expr, 17) + ' ' + e.unit;
+      case 'Extract':
+        return 'EXTRACT(' + e.unit + ' FROM ' + this.expr(e.expr) + ')';
+      case 'Trim': {
+        let s = 'TRIM(';
+        if (e.side !== null) s += e.side + ' ';
+        if (e.remove !== null) s += this.expr(e.remove) + ' ';
+        if (e.side !== null || e.remove !== null) s += 'FROM ';
+        return s + this.expr(e.expr) + ')';
+      }
+      case 'Func': {
+        const name = (e.schema !== null ? quoteIdent(e.schema) + '.' : '') + funcName(e.name);
+        if (e.bare) return name;
+        let s = name + '(' + (e.distinct ? 'DISTINCT ' : '') + this.exprs(e.args) + ')';
+        if (e.over !== null) s += ' OVER ' + (typeof e.over === 'string' ? quoteIdent(e.over) : this.windowSpec(e.over));
+        return s;
+      }
+      case 'GroupConcat': {
+        let s = 'GROUP_CONCAT(' + (e.distinct ? 'DISTINCT ' : '') + this.exprs(e.args);
+        if (e.orderBy.length > 0) s += ' ' + this.orderBy(e.orderBy);
+        if (e.separator !== null) s += ' SEPARATOR ' + quoteString(e.separator);
+        if (e.limit !== null) s += ' ' + this.limit(e.limit);
+        return s + ')';
+      }
+      case 'Match':
+        return (
+          'MATCH (' + this.exprs(e.columns) + ') AGAINST (' + this.expr(e.against, 7) + (e.modifier !== null ? ' ' + e.modifier : '') + ')'
+        );
+      case 'Tuple':
+        return (e.row ? 'ROW(' : '(') + this.exprs(e.items) + ')';
+      case 'Subquery':
+        return '(' + this.query(e.query) + ')';
+      case 'Exists':
+        return 'EXISTS (' + this.query(e.query) + ')';
+      case 'Default':
+        return e.column === null ? 'DEFAULT' : 'DEFAULT(' + quoteIdent(e.column) + ')';
+      case 'ValuesFunc':
+        return 'VALUES(' + this.expr(e.column) + ')';
+      case 'Keyword':
+        return e.word;
+      default: {
+        const never: never = e;
+        throw new Error(`unknown expression ${(never as Expr).kind}`);
+      }
+    }
+  }
+
+  bindValue(v: BindValue): string {
+    if (v.kind === 'List') {
+      let s = '(';
+      for (let i = 0; i < v.items.length; i++) s += (i > 0 ? ', ' : '') + this.expr(v.items[i]!);
+      return s + ')';
+    }
+    return this.expr(v);
+  }
+
+  exprs(list: readonly Expr[]): string {
+    let s = '';
+    for (let i = 0; i < list.length; i++) s += (i > 0 ? ', ' : '') + this.expr(list[i]!);
+    return s;
+  }
+
+  windowSpec(w: WindowSpec): string {
+    const parts: string[] = [];
+    if (w.base !== null) parts.push(quoteIdent(w.base));
+    if (w.partitionBy.length > 0) parts.push('PARTITION BY ' + this.exprs(w.partitionBy));
+    if (w.orderBy.length > 0) parts.push(this.orderBy(w.orderBy));
+    if (w.frame !== null) {
+      const f = w.frame;
+      const bound = (b: typeof f.start): string => (b.offset !== null ? this.expr(b.offset, 7) + ' ' : '') + b.type;
+      parts.push(f.end === null ? f.unit + ' ' + bound(f.start) : f.unit + ' BETWEEN ' + bound(f.start) + ' AND ' + bound(f.end));
+    }
+    return '(' + parts.join(' ') + ')';
+  }
+
+  orderBy(items: readonly OrderItem[]): string {
+    let s = 'ORDER BY ';
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      s += (i > 0 ? ', ' : '') + this.expr(it.expr) + (it.direction !== null ? ' ' + it.direction : '');
+    }
+    return s;
+  }
+
+  limit(l: Limit): string {
+    return 'LIMIT ' + this.expr(l.count) + (l.offset !== null ? ' OFFSET ' + this.expr(l.offset) : '');
+  }
+
+  with(w: With): string {
+    let s = w.recursive ? 'WITH RECURSIVE ' : 'WITH ';
+    for (let i = 0; i < w.ctes.length; i++) {
+      const c = w.ctes[i]!;
+      s += (i > 0 ? ', ' : '') + quoteIdent(c.name);
+      if (c.columns !== null) s += ' (' + c.columns.map(quoteIdent).join(', ') + ')';
+      s += ' AS (' + this.query(c.query) + ')';
+    }
+    return s + ' ';
+  }
+
+  query(q: QueryExpr): string {
+    return q.kind === 'Select' ? this.select(q) : this.setOp(q);
+  }
+
+  private tail(q: Select | SetOp): string {
+    let s = '';
+    if (q.orderBy.length > 0) s += ' ' + this.orderBy(q.orderBy);
+    if (q.limit !== null) s += ' ' + this.limit(q.limit);
+    if (q.into !== null) s += ' ' + formatInto(q.into);
+    if (q.lock !== null) s += ' ' + formatLock(q.lock);
+    return s;
+  }
+
+  select(q: Select): string {
+    let s = q.with !== null ? this.with(q.with) + 'SELECT ' : 'SELECT ';
+    if (q.hints !== null) s += q.hints + ' ';
+    if (q.distinct) s += 'DISTINCT ';
+    for (const o of q.options) s += o + ' ';
+    for (let i = 0; i < q.columns.length; i++) {
+      const c = q.columns[i]!;
+      if (i > 0) s += ', ';
+      s += this.expr(c.expr);
+      if (c.alias !== null) s += ' AS ' + quoteIdent(c.alias);
+    }
+    if (q.from.length > 0) s += ' FROM ' + this.tableExprs(q.from);
+    else if (q.where !== null || q.groupBy.length > 0 || q.having !== null) s += ' FROM DUAL';
+    if (q.where !== null) s += ' WHERE ' + this.expr(q.where);
+    if (q.groupBy.length > 0) s += ' GROUP BY ' + this.exprs(q.groupBy) + (q.rollup ? ' WITH ROLLUP' : '');
+    if (q.having !== null) s += ' HAVING ' + this.expr(q.having);
+    if (q.windows.length > 0) {
+      s += ' WINDOW ' + q.windows.map((w) => quoteIdent(w.name) + ' AS ' + this.windowSpec(w.spec)).join(', ');
+    }
+    return s + this.tail(q);
+  }
+
+  setOp(q: SetOp): string {
+    const level = (x: QueryExpr): number => (x.kind === 'SetOp' ? (x.op === 'INTERSECT' ? 2 : 1) : 3);
+    const closed = (x: QueryExpr): boolean =>
+      x.with !== null || x.orderBy.length > 0 || x.limit !== null || x.lock !== null || x.into !== null;
+    const mine = q.op === 'INTERSECT' ? 2 : 1;
+    const left = closed(q.left) || level(q.left) < mine ? '(' + this.query(q.left) + ')' : this.query(q.left);
+    const right = closed(q.right) || q.right.kind === 'SetOp' ? '(' + this.query(q.right) + ')' : this.query(q.right);
+    const head = q.with !== null ? this.with(q.with) : '';
+    return head + left + ' ' + q.op + (q.all ? ' ALL ' : ' ') + right + this.tail(q);
+  }
+
+  tableExprs(list: readonly TableExpr[]): string {
+    let s = '';
+    for (let i = 0; i < list.length; i++) s += (i > 0 ? ', ' : '') + this.tableExpr(list[i]!);
+    return s;
+  }
+
+  tableExpr(t: TableExpr): string {
+    switch (t.kind) {
+      case 'AliasedTable': {
+        let s = formatTableName(t.table);
+        if (t.partitions.length > 0) s += ' PARTITION (' + t.partitions.map(quoteIdent).join(', ') + ')';
+        if (t.alias !== null) s += ' AS ' + quoteIdent(t.alias);
+        for (const h of t.indexHints) {
+          s += ' ' + h.type + ' INDEX' + (h.for !== null ? ' FOR ' + h.for : '') + ' (' + h.indexes.map(quoteIdent).join(', ') + ')';
+        }
+        return s;
+      }
+      case 'DerivedTable': {
+        let s = (t.lateral ? 'LATERAL (' : '(') + this.query(t.query) + ') AS ' + quoteIdent(t.alias);
+        if (t.columns !== null) s += ' (' + t.columns.map(quoteIdent).join(', ') + ')';
+        return s;
+      }
+      case 'Join': {
+        const right = t.right.kind === 'Join' ? '(' + this.tableExpr(t.right) + ')' : this.tableExpr(t.right);
+        const op = t.type === 'JOIN' || t.type === 'STRAIGHT_JOIN' ? t.type : t.type + ' JOIN';
+        let s = this.tableExpr(t.left) + ' ' + op + ' ' + right;
+        if (t.on !== null) s += ' ON ' + this.expr(t.on);
+        else if (t.using !== null) s += ' USING (' + t.using.map(quoteIdent).join(', ') + ')';
+        return s;
+      }
+      case 'ParenTables':
+        return '(' + this.tableExprs(t.items) + ')';
+      default: {
+        const never: never = t;
+        throw new Error(`unknown table expression ${(never as TableExpr).kind}`);
+      }
+    }
+  }
+
+  statement(s: Statement): string {
+    switch (s.kind) {
+      case 'Select':
+        return this.select(s);
+      case 'SetOp':
+        return this.setOp(s);
+      case 'Insert': {
+        let out = s.replace ? 'REPLACE ' : 'INSERT ';
+        if (s.hints !== null) out += s.hints + ' ';
+        if (s.priority !== null) out += s.priority + ' ';
+        if (s.ignore) out += 'IGNORE ';
+        out += 'INTO ' + formatTableName(s.table);
+        if (s.partitions.length > 0) out += ' PARTITION (' + s.partitions.map(quoteIdent).join(', ') + ')';
+        if (s.columns !== null) out += ' (' + s.columns.map(quoteIdent).join(', ') + ')';
+        const src = s.source;
+        if (src.kind === 'Values') {
+          out += ' VALUES ';
+          for (let i = 0; i < src.rows.length; i++) out += (i > 0 ? ', (' : '(') + this.exprs(src.rows[i]!) + ')';
+        } else if (src.kind === 'InsertSet') {
+          out += ' SET ' + this.assignments(src.assignments);
+        } else out += ' ' + this.query(src);
+        if (s.onDuplicate.length > 0) out += ' ON DUPLICATE KEY UPDATE ' + this.assignments(s.onDuplicate);
+        return out;
+      }
+      case 'Update': {
+        let out = (s.with !== null ? this.with(s.with) : '') + 'UPDATE ';
+        if (s.hints !== null) out += s.hints + ' ';
+        if (s.lowPriority) out += 'LOW_PRIORITY ';
+        if (s.ignore) out += 'IGNORE ';
+        out += this.tableExprs(s.tables) + ' SET ' + this.assignments(s.set);
+        if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
+        if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
+        if (s.limit !== null) out += ' ' + this.limit(s.limit);
+        return out;
+      }
+      case 'Delete': {
+        let out = (s.with !== null ? this.with(s.with) : '') + 'DELETE ';
+        if (s.hints !== null) out += s.hints + ' ';
+        if (s.lowPriority) out += 'LOW_PRIORITY ';
+        if (s.quick) out += 'QUICK ';
+        if (s.ignore) out += 'IGNORE ';
+        if (s.targets.length > 0) out += s.targets.map(formatTableName).join(', ') + ' ';
+        out += 'FROM ' + this.tableExprs(s.from);
+        if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
+        if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
+        if (s.limit !== null) out += ' ' + this.limit(s.limit);
+        return out;
+      }
+      default:
+        return formatOther(this, s);
+    }
+  }
+
+  assignments(list: readonly { column: Expr; value: Expr }[]): string {
+    let s = '';
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i]!;
+      s += (i > 0 ? ', ' : '') + this.expr(a.column) + ' = ' + this.expr(a.value);
+    }
+    return s;
+  }
+}
+
+function funcName(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
+
+function formatInto(i: Into): string {
+  if (i.type === 'VARIABLES') return 'INTO ' + i.vars.map((v) => '@' + quoteIdent(v.name)).join(', ');
+  return 'INTO ' + i.type + ' ' + quoteString(i.file ?? '');
+}
+
+function formatLock(l: Lock): string {
+  return l.wait === null ? l.type : l.type + ' ' + l.wait;
+}
+
+export function formatDataType(t: DataType): string {
+  let s = t.name;
+  if (t.values.length > 0) s += '(' + t.values.map(quoteString).join(', ') + ')';
+  else if (t.args.length > 0) s += '(' + t.args.join(', ') + ')';
+  if (t.unsigned) s += ' UNSIGNED';
+  if (t.zerofill) s += ' ZEROFILL';
+  if (t.charset !== null) s += ' CHARACTER SET ' + charsetWord(t.charset);
+  if (t.collate !== null) s += ' COLLATE ' + charsetWord(t.collate);
+  return s;
+}
+
+const defaultFormatter = new Formatter();
+
+/** Canonical SQL for a statement; with `bindVars`, bind variables are replaced by their values. */
+export function format(stmt: Statement, options?: FormatOptions): string {
+  return (options?.bindVars ? new Formatter(options) : defaultFormatter).statement(stmt);
+}
+
+/** Canonical SQL for one expression. */
+export function formatExpr(e: Expr, options?: FormatOptions): string {
+  return (options?.bindVars ? new Formatter(options) : defaultFormatter).expr(e);
+}

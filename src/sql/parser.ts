@@ -1,0 +1,323 @@
+// Recursive-descent parser: the token cursor, identifier and string decoding, and the statement
+// dispatch. Grammar families live beside it (expr.ts, select.ts, dml.ts, ddl.ts, admin.ts) as
+// functions over this cursor.
+
+import type { Statement, TableName } from './ast.js';
+import { K, RESERVED } from './keywords.js';
+import { T, TokenBuffer, tokenize } from './lexer.js';
+import { syntaxError } from './errors.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { parseQueryStatement, parseWithStatement } from './select.js';
+import { parseDelete, parseInsert, parseUpdate } from './dml.js';
+import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
+import {
+  parseBegin, parseCall, parseDeallocate, parseDescribe, parseExecute, parseFlush, parseKill, parseLock,
+  parsePrepare, parseRelease, parseRollback, parseSavepoint, parseSet, parseShow, parseStart, parseUnlock,
+  parseUse, parseVExplain,
+} from './admin.js';
+
+export interface ParseOptions {
+  /** Nesting limit for expressions and subqueries; deeper input is a 1064 syntax error. */
+  readonly depthMax?: number;
+}
+
+/** Default nesting limit: deep enough for any real query, far from Node's stack limit. */
+export const PARSE_DEPTH_MAX = 200;
+
+export type Mutable<T> = { -readonly [P in keyof T]: T[P] };
+
+export class Parser {
+  readonly sql: string;
+  readonly kind: Uint8Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly kw: Uint16Array;
+  pos = 0;
+  depth = 0;
+  readonly depthMax: number;
+  paramCount = 0;
+
+  constructor(sql: string, buf: TokenBuffer, depthMax: number) {
+    this.sql = sql;
+    this.kind = buf.kind;
+    this.start = buf.start;
+    this.end = buf.end;
+    this.kw = buf.kw;
+    this.depthMax = depthMax;
+  }
+
+  /** Kind of the current token. */
+  k(): number {
+    return this.kind[this.pos]!;
+  }
+  /** Keyword id of the current token (0 if none). */
+  kwd(): number {
+    return this.kw[this.pos]!;
+  }
+  peekKind(n: number): number {
+    return this.kind[this.pos + n] ?? T.EOF;
+  }
+  peekKw(n: number): number {
+    return this.kw[this.pos + n] ?? 0;
+  }
+  isKw(id: number): boolean {
+    return this.kw[this.pos] === id;
+  }
+  eatKw(id: number): boolean {
+    if (this.kw[this.pos] === id) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+  expectKw(id: number): void {
+    if (this.kw[this.pos] !== id) this.fail();
+    this.pos++;
+  }
+  eat(kind: number): boolean {
+    if (this.kind[this.pos] === kind) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+  expect(kind: number): void {
+    if (this.kind[this.pos] !== kind) this.fail();
+    this.pos++;
+  }
+  fail(at: number = this.pos): never {
+    throw syntaxError(this.sql, this.start[at]!);
+  }
+  enter(): void {
+    if (++this.depth > this.depthMax) this.fail();
+  }
+  leave(): void {
+    this.depth--;
+  }
+  text(i: number = this.pos): string {
+    return this.sql.slice(this.start[i], this.end[i]);
+  }
+  upperText(i: number = this.pos): string {
+    return this.sql.slice(this.start[i], this.end[i]).toUpperCase();
+  }
+  /** The current token is the word `w` (upper case), keyword or not. */
+  isWord(w: string): boolean {
+    if (this.kind[this.pos] !== T.IDENT) return false;
+    const s = this.start[this.pos]!;
+    if (this.end[this.pos]! - s !== w.length) return false;
+    for (let i = 0; i < w.length; i++) {
+      let c = this.sql.charCodeAt(s + i);
+      if (c >= 97 && c <= 122) c -= 32;
+      if (c !== w.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** The current token can be an identifier (unquoted non-reserved word or `quoted`). */
+  isIdent(): boolean {
+    const k = this.kind[this.pos];
+    return k === T.QIDENT || (k === T.IDENT && RESERVED[this.kw[this.pos]!] === 0);
+  }
+  ident(): string {
+    const k = this.kind[this.pos];
+    if (k === T.QIDENT) return unquoteIdent(this.sql, this.start[this.pos]!, this.end[this.pos++]!);
+    if (k === T.IDENT && RESERVED[this.kw[this.pos]!] === 0) {
+      return this.sql.slice(this.start[this.pos], this.end[this.pos++]);
+    }
+    return this.fail();
+  }
+  /** Any word, reserved or not (after a dot, MySQL allows reserved words as names). */
+  identAny(): string {
+    const k = this.kind[this.pos];
+    if (k === T.QIDENT) return unquoteIdent(this.sql, this.start[this.pos]!, this.end[this.pos++]!);
+    if (k === T.IDENT) return this.sql.slice(this.start[this.pos], this.end[this.pos++]);
+    return this.fail();
+  }
+  /** An identifier or a quoted string (aliases, charset names, user names). */
+  identOrString(): string {
+    const k = this.kind[this.pos];
+    if (k === T.STRING || k === T.DSTRING) return this.stringToken();
+    return this.ident();
+  }
+  isString(): boolean {
+    const k = this.kind[this.pos];
+    return k === T.STRING || k === T.DSTRING;
+  }
+  /** Decodes the current string token and advances. */
+  stringToken(): string {
+    const k = this.kind[this.pos];
+    if (k !== T.STRING && k !== T.DSTRING) this.fail();
+    return unquoteString(this.sql, this.start[this.pos]!, this.end[this.pos++]!);
+  }
+  /** `name` or `schema.name`. */
+  tableName(): TableName {
+    const first = this.ident();
+    if (this.kind[this.pos] === T.DOT) {
+      this.pos++;
+      return { kind: 'TableName', schema: first, name: this.identAny() };
+    }
+    return { kind: 'TableName', schema: null, name: first };
+  }
+  /** Comma-separated identifiers in parentheses. */
+  identList(): string[] {
+    this.expect(T.LPAREN);
+    const out = [this.ident()];
+    while (this.eat(T.COMMA)) out.push(this.ident());
+    this.expect(T.RPAREN);
+    return out;
+  }
+  /** End offset of the previous token (for spans). */
+  prevEnd(): number {
+    return this.pos > 0 ? this.end[this.pos - 1]! : 0;
+  }
+  /** True at the end of the statement (EOF or a trailing semicolon). */
+  atEnd(): boolean {
+    const k = this.kind[this.pos];
+    return k === T.EOF || k === T.SEMI;
+  }
+}
+
+export function unquoteIdent(sql: string, start: number, end: number): string {
+  const s = sql.slice(start + 1, end - 1);
+  return s.indexOf('`') < 0 ? s : s.replaceAll('``', '`');
+}
+
+const ESCAPES: Record<string, string> = {
+  '0': '\0', "'": "'", '"': '"', b: '\b', n: '\n', r: '\r', t: '\t', Z: '\x1a', '\\': '\\',
+};
+
+/** Decodes a quoted string token (either quote) with MySQL's backslash escapes. */
+export function unquoteString(sql: string, start: number, end: number): string {
+  const q = sql[start]!;
+  const body = sql.slice(start + 1, end - 1);
+  if (body.indexOf('\\') < 0 && body.indexOf(q) < 0) return body;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '\\' && i + 1 < body.length) {
+      const n = body[++i]!;
+      // \% and \_ keep their backslash so LIKE patterns see it; unknown escapes drop it.
+      if (n === '%' || n === '_') out += '\\' + n;
+      else out += ESCAPES[n] ?? n;
+    } else if (c === q && body[i + 1] === q) {
+      out += q;
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+const sharedBuffer = new TokenBuffer();
+
+/** Parses one statement (an optional trailing `;` is allowed). Syntax errors are 1064 TesseraErrors. */
+export function parse(sql: string, options?: ParseOptions): Statement {
+  const buf = sharedBuffer;
+  try {
+    tokenize(sql, buf);
+    const p = new Parser(sql, buf, options?.depthMax ?? PARSE_DEPTH_MAX);
+    const stmt = parseStatement(p);
+    while (p.eat(T.SEMI));
+    if (p.k() !== T.EOF) p.fail();
+    return stmt;
+  } catch (err) {
+    if (err instanceof TesseraError) throw err;
+    if (err instanceof RangeError) {
+      // A stack overflow on pathological input: report it as the syntax error it is.
+      throw new TesseraError(ER.PARSE_ERROR, syntaxError(sql, 0).message);
+    }
+    throw err;
+  } finally {
+    buf.shrink();
+  }
+}
+
+/** Splits a script into statements at top-level semicolons (strings and comments respected). */
+export function splitStatements(script: string): string[] {
+  const buf = new TokenBuffer();
+  tokenize(script, buf);
+  const out: string[] = [];
+  let from = -1;
+  for (let i = 0; i < buf.count; i++) {
+    const k = buf.kind[i];
+    if (k === T.SEMI || k === T.EOF) {
+      if (from >= 0) out.push(script.slice(from, buf.end[i - 1]));
+      from = -1;
+    } else if (from < 0) from = buf.start[i]!;
+  }
+  return out;
+}
+
+function parseStatement(p: Parser): Statement {
+  const k = p.k();
+  if (k === T.LPAREN) return parseQueryStatement(p);
+  if (k !== T.IDENT) p.fail();
+  switch (p.kwd()) {
+    case K.SELECT:
+      return parseQueryStatement(p);
+    case K.WITH:
+      return parseWithStatement(p);
+    case K.INSERT:
+    case K.REPLACE:
+      return parseInsert(p);
+    case K.UPDATE:
+      return parseUpdate(p, null, p.start[p.pos]!);
+    case K.DELETE:
+      return parseDelete(p, null, p.start[p.pos]!);
+    case K.SET:
+      return parseSet(p);
+    case K.USE:
+      return parseUse(p);
+    case K.BEGIN:
+      return parseBegin(p);
+    case K.START:
+      return parseStart(p);
+    case K.COMMIT: {
+      const start = p.start[p.pos++]!;
+      p.eatKw(K.WORK);
+      return { kind: 'Commit', start, end: p.prevEnd() };
+    }
+    case K.ROLLBACK:
+      return parseRollback(p);
+    case K.SAVEPOINT:
+      return parseSavepoint(p);
+    case K.RELEASE:
+      return parseRelease(p);
+    case K.SHOW:
+      return parseShow(p);
+    case K.EXPLAIN:
+    case K.DESCRIBE:
+    case K.DESC:
+      return parseDescribe(p);
+    case K.VEXPLAIN:
+      return parseVExplain(p);
+    case K.CREATE:
+      return parseCreate(p);
+    case K.ALTER:
+      return parseAlter(p);
+    case K.DROP:
+      if (p.peekKw(1) === K.PREPARE) return parseDeallocate(p);
+      return parseDrop(p);
+    case K.TRUNCATE:
+      return parseTruncate(p);
+    case K.RENAME:
+      return parseRename(p);
+    case K.LOCK:
+      return parseLock(p);
+    case K.UNLOCK:
+      return parseUnlock(p);
+    case K.KILL:
+      return parseKill(p);
+    case K.FLUSH:
+      return parseFlush(p);
+    case K.CALL:
+      return parseCall(p);
+    case K.PREPARE:
+      return parsePrepare(p);
+    case K.EXECUTE:
+      return parseExecute(p);
+    case K.DEALLOCATE:
+      return parseDeallocate(p);
+    default:
+      return p.fail();
+  }
+}

@@ -1,0 +1,400 @@
+// SELECT, set operations (UNION / INTERSECT / EXCEPT), WITH, table references, ORDER BY, LIMIT.
+
+import type {
+  CommonTableExpr, Expr, IndexHint, Into, Limit, Lock, NamedWindow, NextVal, OrderItem, QueryExpr, Select,
+  SelectItem, SelectOption, SetOp, Statement, TableExpr, UserVar, With,
+} from './ast.js';
+import { K } from './keywords.js';
+import { T } from './lexer.js';
+import type { Mutable, Parser } from './parser.js';
+import { isQueryStart, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
+import { parseDelete, parseUpdate } from './dml.js';
+
+/** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
+export function parseQueryStatement(p: Parser): Statement {
+  if (p.isKw(K.SELECT) && p.peekKw(1) === K.NEXT) {
+    const n = p.peekKind(2);
+    const w2 = p.peekKw(2);
+    if (w2 === K.VALUE || ((n === T.INT || n === T.PARAM || n === T.BINDVAR) && p.peekKw(3) === K.VALUES)) {
+      return parseNextVal(p);
+    }
+  }
+  return parseQuery(p);
+}
+
+/** WITH … followed by SELECT, UPDATE or DELETE. */
+export function parseWithStatement(p: Parser): Statement {
+  const start = p.start[p.pos]!;
+  const save = p.pos;
+  const w = parseWith(p);
+  if (p.isKw(K.UPDATE)) return parseUpdate(p, w, start);
+  if (p.isKw(K.DELETE)) return parseDelete(p, w, start);
+  p.pos = save;
+  return parseQuery(p);
+}
+
+function parseNextVal(p: Parser): NextVal {
+  const start = p.start[p.pos]!;
+  p.pos += 2;
+  let count: Expr;
+  if (p.eatKw(K.VALUE)) count = { kind: 'Number', text: '1', numType: 'int' };
+  else {
+    const k = p.k();
+    const t = p.text();
+    p.pos++;
+    count =
+      k === T.INT ? { kind: 'Number', text: t, numType: 'int' } : k === T.PARAM ? { kind: 'Param', index: p.paramCount++ } : { kind: 'BindVar', name: t.slice(1), list: false };
+    p.expectKw(K.VALUES);
+  }
+  p.expectKw(K.FROM);
+  const table = p.tableName();
+  return { kind: 'NextVal', count, table, start, end: p.prevEnd() };
+}
+
+function parseWith(p: Parser): With {
+  p.expectKw(K.WITH);
+  const recursive = p.eatKw(K.RECURSIVE);
+  const ctes: CommonTableExpr[] = [];
+  do {
+    const name = p.ident();
+    const columns = p.k() === T.LPAREN ? p.identList() : null;
+    p.expectKw(K.AS);
+    p.expect(T.LPAREN);
+    const query = parseQuery(p);
+    p.expect(T.RPAREN);
+    ctes.push({ name, columns, query });
+  } while (p.eat(T.COMMA));
+  return { recursive, ctes };
+}
+
+/** A full query expression: [WITH] set-operation chain [ORDER BY] [LIMIT] [locking] [INTO]. */
+export function parseQuery(p: Parser): QueryExpr {
+  p.enter();
+  const start = p.start[p.pos]!;
+  const w = p.isKw(K.WITH) ? parseWith(p) : null;
+  const q = parseUnionChain(p) as Mutable<Select> | Mutable<SetOp>;
+  const hasTail = p.isKw(K.ORDER) || p.isKw(K.LIMIT) || p.isKw(K.FOR) || p.isKw(K.LOCK) || p.isKw(K.INTO);
+  if (hasTail) {
+    if (q.orderBy.length > 0 || q.limit !== null || q.lock !== null) p.fail();
+    if (p.isKw(K.ORDER)) q.orderBy = parseOrderBy(p);
+    if (p.isKw(K.LIMIT)) q.limit = parseLimit(p);
+    parseLockAndInto(p, q);
+  }
+  if (w !== null) {
+    if (q.with !== null) p.fail();
+    q.with = w;
+  }
+  if (w !== null || hasTail) {
+    q.start = start;
+    q.end = p.prevEnd();
+  }
+  p.leave();
+  return q;
+}
+
+function parseLockAndInto(p: Parser, q: Mutable<Select> | Mutable<SetOp>): void {
+  for (let round = 0; round < 2; round++) {
+    if (p.isKw(K.INTO) && q.into === null) q.into = parseInto(p);
+    else if (q.lock === null && (p.isKw(K.FOR) || p.isKw(K.LOCK))) q.lock = parseLock(p);
+  }
+}
+
+function parseLock(p: Parser): Lock {
+  let type: Lock['type'];
+  if (p.eatKw(K.LOCK)) {
+    p.expectKw(K.IN);
+    p.expectKw(K.SHARE);
+    p.expectKw(K.MODE);
+    type = 'LOCK IN SHARE MODE';
+  } else {
+    p.expectKw(K.FOR);
+    if (p.eatKw(K.UPDATE)) type = 'FOR UPDATE';
+    else {
+      p.expectKw(K.SHARE);
+      type = 'FOR SHARE';
+    }
+  }
+  let wait: Lock['wait'] = null;
+  if (p.eatKw(K.NOWAIT)) wait = 'NOWAIT';
+  else if (p.eatKw(K.SKIP)) {
+    p.expectKw(K.LOCKED);
+    wait = 'SKIP LOCKED';
+  }
+  return { type, wait };
+}
+
+function parseInto(p: Parser): Into {
+  p.expectKw(K.INTO);
+  if (p.eatKw(K.OUTFILE)) return { type: 'OUTFILE', vars: [], file: p.stringToken() };
+  if (p.eatKw(K.DUMPFILE)) return { type: 'DUMPFILE', vars: [], file: p.stringToken() };
+  const vars: UserVar[] = [];
+  do {
+    if (p.k() !== T.USERVAR) p.fail();
+    vars.push({ kind: 'UserVar', name: userVarName(p.sql, p.start[p.pos]! + 1, p.end[p.pos++]!) });
+  } while (p.eat(T.COMMA));
+  return { type: 'VARIABLES', vars, file: null };
+}
+
+function parseUnionChain(p: Parser): QueryExpr {
+  let left = parseIntersectChain(p);
+  for (;;) {
+    const w = p.kwd();
+    if (w !== K.UNION && w !== K.EXCEPT) return left;
+    p.pos++;
+    const all = p.eatKw(K.ALL);
+    if (!all) p.eatKw(K.DISTINCT);
+    const right = parseIntersectChain(p);
+    left = setOp(p, w === K.UNION ? 'UNION' : 'EXCEPT', all, left, right);
+  }
+}
+
+function parseIntersectChain(p: Parser): QueryExpr {
+  let left = parseQueryPrimary(p);
+  while (p.isKw(K.INTERSECT)) {
+    p.pos++;
+    const all = p.eatKw(K.ALL);
+    if (!all) p.eatKw(K.DISTINCT);
+    left = setOp(p, 'INTERSECT', all, left, parseQueryPrimary(p));
+  }
+  return left;
+}
+
+function setOp(p: Parser, op: SetOp['op'], all: boolean, left: QueryExpr, right: QueryExpr): SetOp {
+  // An unparenthesized operand cannot carry its own ORDER BY / LIMIT; parseQueryPrimary only
+  // leaves them on parenthesized operands, which is what the formatter re-creates.
+  return {
+    kind: 'SetOp', with: null, op, all, left, right, orderBy: [], limit: null, lock: null, into: null,
+    start: left.start, end: p.prevEnd(),
+  };
+}
+
+function parseQueryPrimary(p: Parser): QueryExpr {
+  if (p.k() === T.LPAREN) {
+    p.pos++;
+    const q = parseQuery(p);
+    p.expect(T.RPAREN);
+    return q;
+  }
+  return parseSelectCore(p);
+}
+
+const SELECT_OPTIONS: Record<number, SelectOption> = {
+  [K.SQL_CALC_FOUND_ROWS]: 'SQL_CALC_FOUND_ROWS', [K.SQL_NO_CACHE]: 'SQL_NO_CACHE', [K.SQL_CACHE]: 'SQL_CACHE',
+  [K.STRAIGHT_JOIN]: 'STRAIGHT_JOIN', [K.HIGH_PRIORITY]: 'HIGH_PRIORITY', [K.SQL_SMALL_RESULT]: 'SQL_SMALL_RESULT',
+  [K.SQL_BIG_RESULT]: 'SQL_BIG_RESULT', [K.SQL_BUFFER_RESULT]: 'SQL_BUFFER_RESULT',
+};
+
+function parseSelectCore(p: Parser): Mutable<Select> {
+  const start = p.start[p.pos]!;
+  p.expectKw(K.SELECT);
+  let hints: string | null = null;
+  if (p.k() === T.HINT) {
+    hints = p.text();
+    p.pos++;
+  }
+  let distinct = false;
+  let options: SelectOption[] = [];
+  for (;;) {
+    const w = p.kwd();
+    if (w === K.DISTINCT || w === K.DISTINCTROW) distinct = true;
+    else if (w === K.ALL) {
+      // the default
+    } else if (SELECT_OPTIONS[w] !== undefined) {
+      if (options.length === 0) options = [];
+      options.push(SELECT_OPTIONS[w]!);
+    } else break;
+    p.pos++;
+  }
+  const columns: SelectItem[] = [];
+  do columns.push(parseSelectItem(p));
+  while (p.eat(T.COMMA));
+  let into: Into | null = null;
+  if (p.isKw(K.INTO)) into = parseInto(p);
+  let from: TableExpr[] = [];
+  if (p.eatKw(K.FROM)) {
+    if (p.eatKw(K.DUAL)) from = [];
+    else from = parseTableRefs(p);
+  }
+  const where = p.eatKw(K.WHERE) ? parseExpr(p) : null;
+  let groupBy: Expr[] = [];
+  let rollup = false;
+  if (p.eatKw(K.GROUP)) {
+    p.expectKw(K.BY);
+    groupBy = parseExprList(p);
+    if (p.isKw(K.WITH) && p.peekKw(1) === K.ROLLUP) {
+      p.pos += 2;
+      rollup = true;
+    }
+  }
+  const having = p.eatKw(K.HAVING) ? parseExpr(p) : null;
+  let windows: NamedWindow[] = [];
+  if (p.eatKw(K.WINDOW)) {
+    windows = [];
+    do {
+      const name = p.ident();
+      p.expectKw(K.AS);
+      windows.push({ name, spec: parseWindowSpec(p) });
+    } while (p.eat(T.COMMA));
+  }
+  return {
+    kind: 'Select', with: null, hints, distinct, options, columns, from, where, groupBy, rollup, having, windows,
+    orderBy: [], limit: null, lock: null, into, start, end: p.prevEnd(),
+  };
+}
+
+function parseSelectItem(p: Parser): SelectItem {
+  const start = p.start[p.pos]!;
+  if (p.k() === T.STAR) {
+    p.pos++;
+    return { expr: { kind: 'Star', table: null }, alias: null, start, end: p.prevEnd() };
+  }
+  const expr = parseExpr(p);
+  const end = p.prevEnd();
+  let alias: string | null = null;
+  if (p.eatKw(K.AS)) alias = p.identOrString();
+  else if (p.isIdent() || p.isString()) alias = p.identOrString();
+  return { expr, alias, start, end };
+}
+
+export function parseTableRefs(p: Parser): TableExpr[] {
+  const out = [parseTableRef(p)];
+  while (p.eat(T.COMMA)) out.push(parseTableRef(p));
+  return out;
+}
+
+function parseTableRef(p: Parser): TableExpr {
+  let left = parseTableFactor(p);
+  for (;;) {
+    const w = p.kwd();
+    let type: 'JOIN' | 'STRAIGHT_JOIN' | 'LEFT' | 'RIGHT' | 'NATURAL' | 'NATURAL LEFT' | 'NATURAL RIGHT';
+    if (w === K.JOIN) {
+      p.pos++;
+      type = 'JOIN';
+    } else if (w === K.INNER || w === K.CROSS) {
+      p.pos++;
+      p.expectKw(K.JOIN);
+      type = 'JOIN';
+    } else if (w === K.STRAIGHT_JOIN) {
+      p.pos++;
+      type = 'STRAIGHT_JOIN';
+    } else if (w === K.LEFT || w === K.RIGHT) {
+      p.pos++;
+      p.eatKw(K.OUTER);
+      p.expectKw(K.JOIN);
+      type = w === K.LEFT ? 'LEFT' : 'RIGHT';
+    } else if (w === K.NATURAL) {
+      p.pos++;
+      type = 'NATURAL';
+      if (p.eatKw(K.LEFT)) type = 'NATURAL LEFT';
+      else if (p.eatKw(K.RIGHT)) type = 'NATURAL RIGHT';
+      if (type !== 'NATURAL') p.eatKw(K.OUTER);
+      p.expectKw(K.JOIN);
+    } else return left;
+    const right = parseTableFactor(p);
+    let on: Expr | null = null;
+    let using: string[] | null = null;
+    if (type !== 'NATURAL' && type !== 'NATURAL LEFT' && type !== 'NATURAL RIGHT') {
+      if (p.eatKw(K.ON)) on = parseExpr(p);
+      else if (p.eatKw(K.USING)) using = p.identList();
+      else if (type === 'LEFT' || type === 'RIGHT') p.fail();
+    }
+    left = { kind: 'Join', type, left, right, on, using };
+  }
+}
+
+function parseTableFactor(p: Parser): TableExpr {
+  const lateral = p.isKw(K.LATERAL) && p.peekKind(1) === T.LPAREN;
+  if (lateral) p.pos++;
+  if (p.k() === T.LPAREN) {
+    if (lateral || isQueryStart(p, 1)) {
+      p.pos++;
+      const query = parseQuery(p);
+      p.expect(T.RPAREN);
+      p.eatKw(K.AS);
+      const alias = p.identOrString();
+      const columns = p.k() === T.LPAREN ? p.identList() : null;
+      return { kind: 'DerivedTable', lateral, query, alias, columns };
+    }
+    p.pos++;
+    p.enter();
+    const items = parseTableRefs(p);
+    p.leave();
+    p.expect(T.RPAREN);
+    return { kind: 'ParenTables', items };
+  }
+  const table = p.tableName();
+  let partitions: string[] = [];
+  if (p.eatKw(K.PARTITION)) partitions = p.identList();
+  let alias: string | null = null;
+  if (p.eatKw(K.AS)) alias = p.identOrString();
+  else if (p.isIdent() || p.isString()) alias = p.identOrString();
+  let indexHints: IndexHint[] = [];
+  for (;;) {
+    const w = p.kwd();
+    if (w !== K.USE && w !== K.IGNORE && w !== K.FORCE) break;
+    const k1 = p.peekKw(1);
+    if (k1 !== K.INDEX && k1 !== K.KEY) break;
+    p.pos += 2;
+    let forWhat: IndexHint['for'] = null;
+    if (p.eatKw(K.FOR)) {
+      if (p.eatKw(K.JOIN)) forWhat = 'JOIN';
+      else if (p.eatKw(K.ORDER)) {
+        p.expectKw(K.BY);
+        forWhat = 'ORDER BY';
+      } else {
+        p.expectKw(K.GROUP);
+        p.expectKw(K.BY);
+        forWhat = 'GROUP BY';
+      }
+    }
+    p.expect(T.LPAREN);
+    const indexes: string[] = [];
+    if (p.k() !== T.RPAREN) {
+      do indexes.push(p.isKw(K.PRIMARY) ? (p.pos++, 'PRIMARY') : p.ident());
+      while (p.eat(T.COMMA));
+    }
+    p.expect(T.RPAREN);
+    if (indexHints.length === 0) indexHints = [];
+    indexHints.push({ type: w === K.USE ? 'USE' : w === K.IGNORE ? 'IGNORE' : 'FORCE', for: forWhat, indexes });
+  }
+  return { kind: 'AliasedTable', table, partitions, alias, indexHints };
+}
+
+export function parseOrderBy(p: Parser): OrderItem[] {
+  p.expectKw(K.ORDER);
+  p.expectKw(K.BY);
+  const out: OrderItem[] = [];
+  do {
+    const expr = parseExpr(p);
+    const direction = p.eatKw(K.ASC) ? 'ASC' : p.eatKw(K.DESC) ? 'DESC' : null;
+    out.push({ expr, direction });
+  } while (p.eat(T.COMMA));
+  return out;
+}
+
+function limitValue(p: Parser): Expr {
+  const k = p.k();
+  const t = p.text();
+  if (k === T.INT) {
+    p.pos++;
+    return { kind: 'Number', text: t, numType: 'int' };
+  }
+  if (k === T.PARAM) {
+    p.pos++;
+    return { kind: 'Param', index: p.paramCount++ };
+  }
+  if (k === T.BINDVAR) {
+    p.pos++;
+    return { kind: 'BindVar', name: t.slice(1), list: false };
+  }
+  return p.fail();
+}
+
+/** LIMIT n | LIMIT m, n | LIMIT n OFFSET m */
+export function parseLimit(p: Parser): Limit {
+  p.expectKw(K.LIMIT);
+  const first = limitValue(p);
+  if (p.eat(T.COMMA)) return { count: limitValue(p), offset: first };
+  if (p.eatKw(K.OFFSET)) return { count: first, offset: limitValue(p) };
+  return { count: first, offset: null };
+}
