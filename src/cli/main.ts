@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { TesseraError } from '../mysql/errors.js';
 import { normalizeFlagSpellings } from './flags.js';
+import { registerBinlog } from './binlog.js';
 import { registerCtl } from './ctl.js';
 import { registerCtld } from './ctld.js';
 import { registerMysqlctl } from './mysqlctl.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCtld(program);
   registerCtl(program);
   registerUp(program);
+  registerBinlog(program);
   return program;
 }
 

@@ -90,6 +90,8 @@ export interface RowsEvent {
   readonly includedAfter: Uint8Array | undefined;
   /** Some image leaves out columns (their values are `undefined`). */
   readonly partial: boolean;
+  /** The decoder's tableFilter excluded the table: `rows` is empty. */
+  readonly skipped: boolean;
 }
 export interface XidEvent {
   readonly kind: 'xid';
@@ -146,6 +148,11 @@ export interface EventDecoderOptions {
   readonly file?: string;
   /** Table maps kept at most; a corrupt stream of ids cannot grow the map without bound. */
   readonly tableMapsMax?: number;
+  /**
+   * Which tables' rows to decode. Rows events of other tables come back with `skipped` true and
+   * no rows: a stream pays nothing for tables it filters out (and cannot fail on them).
+   */
+  readonly tableFilter?: (table: TableMap) => boolean;
 }
 
 export const EVENT_DECODER_DEFAULTS = { tableMapsMax: 100_000 } as const;
@@ -159,6 +166,8 @@ export class EventDecoder {
   private readonly verify: boolean;
   private readonly hints: OldTemporalHints | undefined;
   private readonly tableMapsMax: number;
+  private readonly tableFilter: ((table: TableMap) => boolean) | undefined;
+  private readonly wanted = new WeakMap<TableMap, boolean>();
   private readonly tables = new Map<number, TableMap>();
   private tableIdLength = 6;
   file: string;
@@ -169,6 +178,7 @@ export class EventDecoder {
     this.hints = opts.oldTemporalHints;
     this.tableMapsMax = opts.tableMapsMax ?? EVENT_DECODER_DEFAULTS.tableMapsMax;
     this.file = opts.file ?? '';
+    this.tableFilter = opts.tableFilter;
   }
 
   /** The table map a rows event refers to. */
@@ -375,7 +385,15 @@ export class EventDecoder {
     }
     const table = this.tables.get(tableId);
     if (table === undefined) throw new DecodeError(`no TABLE_MAP for table id ${tableId} precedes it`);
+    if (this.tableFilter !== undefined) {
+      let want = this.wanted.get(table);
+      if (want === undefined) {
+        want = this.tableFilter(table);
+        this.wanted.set(table, want);
+      }
+      if (!want) return { kind: 'rows', header, action, version, table, flags, rows: [], included: new Uint8Array(0), includedAfter: undefined, partial: false, skipped: true };
+    }
     const d = decodeRows(b, pos, b.length, table, action);
-    return { kind: 'rows', header, action, version, table, flags, rows: d.rows, included: d.included, includedAfter: d.includedAfter, partial: d.partial };
+    return { kind: 'rows', header, action, version, table, flags, rows: d.rows, included: d.included, includedAfter: d.includedAfter, partial: d.partial, skipped: false };
   }
 }

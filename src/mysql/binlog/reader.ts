@@ -21,7 +21,7 @@ import { logger } from '../../log/index.js';
 import { BINLOG_DUMP_FLAG, ER_BINLOG_READ, ER_CORRUPT_EVENT, MARIA_SLAVE_CAPABILITY_GTID } from './constants.js';
 import { EventDecoder, type BinlogEvent } from './events.js';
 import { GtidPosition } from './gtid.js';
-import type { OldTemporalHints } from './table-map.js';
+import type { OldTemporalHints, TableMap } from './table-map.js';
 import { TransactionFramer, type StreamItem } from './transactions.js';
 
 const log = logger('binlog');
@@ -51,6 +51,8 @@ export interface BinlogReaderOptions {
   readonly annotateRows?: boolean;
   readonly verifyChecksums?: boolean;
   readonly oldTemporalHints?: OldTemporalHints;
+  /** Decode rows of these tables only (see EventDecoderOptions.tableFilter). */
+  readonly tableFilter?: (table: TableMap) => boolean;
   /** Called with every decoded event before framing (tools, debugging). */
   readonly onEvent?: (ev: BinlogEvent) => void;
   readonly connectTimeoutMs?: number;
@@ -246,7 +248,7 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
     dump.writeUInt32LE(4, 1);
     dump.writeUInt16LE(o.annotateRows ? BINLOG_DUMP_FLAG.SEND_ANNOTATE_ROWS : 0, 5);
     dump.writeUInt32LE(serverId, 7);
-    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints });
+    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints, tableFilter: o.tableFilter });
     log.debug({ position: position.toString(), serverId }, 'binlog dump started');
     this.armIdle();
     const out: StreamItem[] = [];
