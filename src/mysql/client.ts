@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, STATUS } from './constants.js';
+import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP, STATUS } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
 import {
@@ -44,6 +44,11 @@ export interface ClientOptions {
   charset?: number;
   /** Extra capability flags to request (a proxy mirrors FOUND_ROWS, IGNORE_SPACE, INTERACTIVE of its client). */
   capabilities?: number;
+  /**
+   * MariaDB extended capabilities to ask for (only MARIADB_CAP.EXTENDED_TYPE_INFO is understood);
+   * a proxy passes its client's so column definitions pass through in the form that client expects.
+   */
+  mariadbCapabilities?: number;
   /** Allow several statements in one COM_QUERY (default true). */
   multiStatements?: boolean;
   connectAttrs?: Record<string, string>;
@@ -106,6 +111,8 @@ export class Client extends EventEmitter {
   serverVersion = '';
   /** Capabilities in effect: what we asked for and the server offered. */
   capabilities = 0;
+  /** MariaDB extended capabilities in effect. */
+  mariadbCapabilities = 0;
   statusFlags = 0;
   readonly id = nextClientId++;
 
@@ -160,6 +167,11 @@ export class Client extends EventEmitter {
 
   get closed(): boolean {
     return this.closedWith !== null;
+  }
+
+  /** Column definitions carry MariaDB's extended type block. */
+  get extendedTypeInfo(): boolean {
+    return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
   }
 
   private attach(socket: net.Socket | tls.TLSSocket): void {
@@ -223,8 +235,11 @@ export class Client extends EventEmitter {
       (o.database ? CAP.CONNECT_WITH_DB : 0) |
       (o.ssl ? CAP.SSL : 0) |
       (o.capabilities ?? 0);
-    // LONG_PASSWORD doubles as MariaDB's CLIENT_MYSQL bit: keep it so we never get extended metadata.
+    // LONG_PASSWORD doubles as MariaDB's CLIENT_MYSQL bit: clearing it is how a client asks for
+    // MariaDB's extended capabilities.
     this.capabilities = ((wanted & hs.capabilities) | CAP.LONG_PASSWORD) >>> 0;
+    this.mariadbCapabilities = (o.mariadbCapabilities ?? 0) & hs.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO;
+    if (this.mariadbCapabilities) this.capabilities = (this.capabilities & ~CAP.LONG_PASSWORD) >>> 0;
     if (o.ssl && !(hs.capabilities & CAP.SSL)) {
       throw new TesseraError(ER.CONN_ERROR, `server at ${describe(o)} does not support TLS`);
     }
@@ -249,7 +264,7 @@ export class Client extends EventEmitter {
       database: o.database ?? null,
       authPluginName: plugin,
       connectAttrs: { _client_name: 'tessera', _pid: String(process.pid), ...o.connectAttrs },
-      mariadbCapabilities: 0,
+      mariadbCapabilities: this.mariadbCapabilities,
     });
     for (;;) {
       const p = await this.readPacket();
@@ -408,13 +423,13 @@ export class Client extends EventEmitter {
             columnsEof = !deprecateEof && columnsLeft > 0;
           } else if (paramsLeft > 0) {
             stmt.rawParams.push(p);
-            stmt.params.push(decodeColumnDefinition(r.reset(p)));
+            stmt.params.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
             paramsLeft--;
           } else if (paramsEof) {
             paramsEof = false;
           } else if (columnsLeft > 0) {
             stmt.rawColumns.push(p);
-            stmt.columns.push(decodeColumnDefinition(r.reset(p)));
+            stmt.columns.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
             columnsLeft--;
           } else if (columnsEof) {
             columnsEof = false;
@@ -715,7 +730,7 @@ export class Client extends EventEmitter {
           }
           case 'fields':
             raw.push(p);
-            fields.push(decodeColumnDefinition(r.reset(p)));
+            fields.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
             if (--columnsLeft === 0) {
               const f = fields;
               const rf = raw;

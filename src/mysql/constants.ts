@@ -31,6 +31,16 @@ export const CAP = {
   DEPRECATE_EOF: 1 << 24,
 } as const;
 
+/** MariaDB's extended capabilities (the upper 32 bits, sent in the handshake's reserved bytes). */
+export const MARIADB_CAP = {
+  PROGRESS: 1,
+  COM_MULTI: 1 << 1,
+  STMT_BULK_OPERATIONS: 1 << 2,
+  /** Column definitions carry an extended type block (`json`, `uuid`, `inet6`, geometry kind). */
+  EXTENDED_TYPE_INFO: 1 << 3,
+  CACHE_METADATA: 1 << 4,
+} as const;
+
 /** Status flags carried by OK and EOF packets. */
 export const STATUS = {
   IN_TRANS: 0x0001,

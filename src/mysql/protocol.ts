@@ -30,6 +30,8 @@ export interface ColumnDefinition {
   type: number;
   flags: number;
   decimals: number;
+  /** MariaDB's extended type block (with MARIADB_CLIENT_EXTENDED_TYPE_INFO): key/value pairs, kept as bytes. */
+  extendedMetadata?: Buffer;
 }
 
 export interface HandshakeV10 {
@@ -81,8 +83,18 @@ export function decodeOk(r: PacketReader): OkPacket {
   const lastInsertId = r.lenIntBig();
   const statusFlags = r.remaining >= 2 ? r.u16() : 0;
   const warnings = r.remaining >= 2 ? r.u16() : 0;
-  // Without CLIENT_SESSION_TRACK (which we never ask for) the info is the rest of the packet.
-  const info = r.remaining > 0 ? r.restString() : '';
+  // Without CLIENT_SESSION_TRACK the protocol documents the info as the rest of the packet, but
+  // MariaDB and MySQL send it length-encoded (and clients read it so); accept both.
+  let info = '';
+  if (r.remaining > 0) {
+    const at = r.pos;
+    const n = r.lenInt();
+    if (n === r.remaining) info = r.restString();
+    else {
+      r.pos = at;
+      info = r.restString();
+    }
+  }
   return { affectedRows, lastInsertId, statusFlags, warnings, info };
 }
 
@@ -93,7 +105,7 @@ export function encodeOk(w: PacketWriter, ok: Partial<OkPacket>, header = 0x00):
     .lenInt(ok.lastInsertId ?? 0)
     .int2(ok.statusFlags ?? 0)
     .int2(ok.warnings ?? 0);
-  if (ok.info) w.string(ok.info);
+  if (ok.info) w.lenString(ok.info);
   w.end();
 }
 
@@ -136,31 +148,37 @@ export function encodeErr(w: PacketWriter, err: { errno: number; sqlState: strin
   w.begin().int1(0xff).int2(err.errno).int1(0x23).string(err.sqlState.padEnd(5, '0').slice(0, 5), 'latin1').string(message).end();
 }
 
-export function decodeColumnDefinition(r: PacketReader): ColumnDefinition {
+export function decodeColumnDefinition(r: PacketReader, extendedTypeInfo = false): ColumnDefinition {
   const catalog = r.lenString();
   const schema = r.lenString();
   const table = r.lenString();
   const orgTable = r.lenString();
   const name = r.lenString();
   const orgName = r.lenString();
+  const extendedMetadata = extendedTypeInfo ? r.lenBytes() : undefined;
   r.lenInt(); // length of the fixed fields, always 0x0c
   const charset = r.u16();
   const columnLength = r.u32();
   const type = r.u8();
   const flags = r.u16();
   const decimals = r.u8();
-  return { catalog, schema, table, orgTable, name, orgName, charset, columnLength, type, flags, decimals };
+  const c: ColumnDefinition = { catalog, schema, table, orgTable, name, orgName, charset, columnLength, type, flags, decimals };
+  if (extendedMetadata) c.extendedMetadata = extendedMetadata;
+  return c;
 }
 
-export function encodeColumnDefinition(w: PacketWriter, c: ColumnDefinition): void {
+const NO_BYTES = Buffer.alloc(0);
+
+export function encodeColumnDefinition(w: PacketWriter, c: ColumnDefinition, extendedTypeInfo = false): void {
   w.begin()
     .lenString(c.catalog || 'def')
     .lenString(c.schema)
     .lenString(c.table)
     .lenString(c.orgTable)
     .lenString(c.name)
-    .lenString(c.orgName)
-    .int1(0x0c)
+    .lenString(c.orgName);
+  if (extendedTypeInfo) w.lenBytes(c.extendedMetadata ?? NO_BYTES);
+  w.int1(0x0c)
     .int2(c.charset)
     .int4(c.columnLength)
     .int1(c.type)

@@ -37,6 +37,7 @@ export class PassThroughHandler implements ServerHandler {
       database: session.database ?? undefined,
       capabilities: (this.options.upstream.capabilities ?? 0) | (session.capabilities & MIRRORED),
       multiStatements: session.multiStatements,
+      mariadbCapabilities: session.mariadbCapabilities,
     });
     this.upstreams.set(session, client);
     client.on('close', (err: TesseraError) => {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { logger } from '../log/index.js';
-import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, FIELD_FLAG, SET_OPTION, STATUS, TYPE } from './constants.js';
+import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, FIELD_FLAG, MARIADB_CAP, SET_OPTION, STATUS, TYPE } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
 import {
@@ -77,6 +77,8 @@ export interface Session {
   /** Current database (set by the handshake and COM_INIT_DB; a handler running `USE` sets it too). */
   database: string | null;
   readonly capabilities: number;
+  /** MariaDB extended capabilities agreed with the client (EXTENDED_TYPE_INFO at most). */
+  readonly mariadbCapabilities: number;
   readonly remoteAddress: string;
   readonly tls: boolean;
   readonly connectAttrs: Readonly<Record<string, string>>;
@@ -294,18 +296,26 @@ function scramble20(): Buffer {
   return b;
 }
 
+// CLIENT_MYSQL (LONG_PASSWORD) is left unset, as MariaDB does, so clients read our extended
+// capabilities.
 const SERVER_CAPABILITIES =
-  CAP.LONG_PASSWORD | CAP.FOUND_ROWS | CAP.LONG_FLAG | CAP.CONNECT_WITH_DB | CAP.NO_SCHEMA | CAP.ODBC |
+  CAP.FOUND_ROWS | CAP.LONG_FLAG | CAP.CONNECT_WITH_DB | CAP.NO_SCHEMA | CAP.ODBC |
   CAP.IGNORE_SPACE | CAP.PROTOCOL_41 | CAP.INTERACTIVE | CAP.IGNORE_SIGPIPE | CAP.TRANSACTIONS |
   CAP.RESERVED | CAP.SECURE_CONNECTION | CAP.MULTI_STATEMENTS | CAP.MULTI_RESULTS | CAP.PS_MULTI_RESULTS |
   CAP.PLUGIN_AUTH | CAP.CONNECT_ATTRS | CAP.PLUGIN_AUTH_LENENC_CLIENT_DATA | CAP.CAN_HANDLE_EXPIRED_PASSWORDS |
-  CAP.DEPRECATE_EOF;
+  CAP.SESSION_TRACK | CAP.DEPRECATE_EOF;
+// SESSION_TRACK is offered so clients read the OK packet's info as a length-encoded string (what
+// MariaDB sends either way); we never set SESSION_STATE_CHANGED, so no state block follows.
+
+/** MariaDB extended capabilities we offer: only the extended type info (JSON, UUID, ... names). */
+const SERVER_MARIADB_CAPABILITIES = MARIADB_CAP.EXTENDED_TYPE_INFO;
 
 /** One client connection: the state machine from handshake to quit. */
 export class ServerConnection implements Session {
   user = '';
   database: string | null = null;
   capabilities = 0;
+  mariadbCapabilities = 0;
   remoteAddress: string;
   tls = false;
   connectAttrs: Record<string, string> = {};
@@ -495,7 +505,7 @@ export class ServerConnection implements Session {
       capabilities: serverCaps,
       charset: CHARSET.UTF8MB4_GENERAL_CI,
       statusFlags: STATUS.AUTOCOMMIT,
-      mariadbCapabilities: 0,
+      mariadbCapabilities: SERVER_MARIADB_CAPABILITIES,
       authPluginName: opts.authPlugin,
     });
     let m = await this.read();
@@ -510,6 +520,7 @@ export class ServerConnection implements Session {
       if (resp.isSslRequest) throw new TesseraError(ER.HANDSHAKE_ERROR, 'second SSL request');
     }
     this.capabilities = (resp.capabilities & serverCaps) >>> 0;
+    this.mariadbCapabilities = resp.mariadbCapabilities & SERVER_MARIADB_CAPABILITIES;
     this.user = resp.user;
     this.charset = resp.charset;
     this.connectAttrs = resp.connectAttrs;
@@ -711,7 +722,7 @@ export class ServerConnection implements Session {
           const cols = this.handler.fieldList ? await this.handler.fieldList(this, table, wildcard) : [];
           for (const c of cols) {
             if (Buffer.isBuffer(c)) this.writer.packet(c);
-            else encodeColumnDefinition(this.writer, c);
+            else encodeColumnDefinition(this.writer, c, this.extendedTypeInfo);
           }
           encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
         });
@@ -830,7 +841,7 @@ export class ServerConnection implements Session {
       this.sendError(TesseraError.from(err));
       return;
     }
-    const columns = res.columns ?? (res.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p)));
+    const columns = res.columns ?? (res.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.extendedTypeInfo));
     const nColumns = res.rawColumns?.length ?? columns.length;
     const id = this.nextStatementId++;
     if (this.nextStatementId > 0xfffffffe) this.nextStatementId = 1;
@@ -844,14 +855,14 @@ export class ServerConnection implements Session {
       if (res.rawParams && res.rawParams.length === res.paramCount) for (const p of res.rawParams) w.packet(p);
       else {
         for (let i = 0; i < res.paramCount; i++) {
-          encodeColumnDefinition(w, res.params?.[i] ?? columnDefinition({ name: '?', type: TYPE.VAR_STRING, charset: CHARSET.BINARY, flags: FIELD_FLAG.BINARY }));
+          encodeColumnDefinition(w, res.params?.[i] ?? columnDefinition({ name: '?', type: TYPE.VAR_STRING, charset: CHARSET.BINARY, flags: FIELD_FLAG.BINARY }), this.extendedTypeInfo);
         }
       }
       if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
     }
     if (nColumns > 0) {
       if (res.rawColumns) for (const p of res.rawColumns) w.packet(p);
-      else for (const c of columns) encodeColumnDefinition(w, c);
+      else for (const c of columns) encodeColumnDefinition(w, c, this.extendedTypeInfo);
       if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
     }
   }
@@ -922,6 +933,10 @@ export class ServerConnection implements Session {
   get closed(): boolean {
     return this.phase === 'closed';
   }
+
+  get extendedTypeInfo(): boolean {
+    return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
+  }
 }
 
 /** The ResultWriter of one command. */
@@ -944,7 +959,7 @@ class Writer implements ResultWriter {
     if (this.state === 'rows') throw new Error('ResultWriter.fields() inside a result set');
     const w = this.conn.packetWriter;
     w.begin().lenInt(columns.length).end();
-    for (const c of columns) encodeColumnDefinition(w, c);
+    for (const c of columns) encodeColumnDefinition(w, c, this.conn.extendedTypeInfo);
     this.columns = columns;
     this.rawColumns = null;
     this.afterFields();
@@ -971,10 +986,10 @@ class Writer implements ResultWriter {
     const w = this.conn.packetWriter;
     try {
       if (this.binary) {
-        this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p)));
+        this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
         encodeBinaryRow(w, this.columns, values);
       } else {
-        if (this.rawColumns && !this.columns) this.columns = this.rawColumns.map((p) => decodeColumnDefinition(new PacketReader(p)));
+        if (this.rawColumns && !this.columns) this.columns = this.rawColumns.map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
         encodeTextRow(w, values, this.columns ?? undefined);
       }
     } catch (err) {
@@ -991,7 +1006,7 @@ class Writer implements ResultWriter {
   end(result: ResultEnd = {}): void {
     this.ensureOpen();
     const conn = this.conn;
-    const base = result.statusFlags ?? conn.statusFlags;
+    const base = (result.statusFlags ?? conn.statusFlags) & ~STATUS.SESSION_STATE_CHANGED;
     conn.statusFlags = base & ~STATUS.MORE_RESULTS_EXISTS;
     const statusFlags = result.more ? base | STATUS.MORE_RESULTS_EXISTS : conn.statusFlags;
     const ok: Partial<OkPacket> = {
