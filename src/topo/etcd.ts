@@ -5,7 +5,7 @@
 // as `broken`). Locks are a key created only-if-absent and bound to a lease that the etcd3 client
 // keeps alive while this process lives; etcd deletes it when the lease runs out.
 import { randomUUID } from 'node:crypto';
-import { Etcd3, type Lease, type Watcher, type IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
 import {
   checkPath,
   type Conn,
@@ -62,7 +62,9 @@ async function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, wha
 
 export class EtcdConn implements Conn {
   readonly implementation = 'etcd';
-  private readonly client: Etcd3;
+  private readonly clientPromise: Promise<Etcd3>;
+  /** Set once the client exists; every operation awaits `ready()` first. */
+  private client!: Etcd3;
   private readonly prefix: string;
   private readonly opts: EtcdConnOptions;
   private readonly held = new Set<EtcdLockHandle>();
@@ -76,9 +78,18 @@ export class EtcdConn implements Conn {
       .map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
     if (hosts.length === 0) throw topoError('BAD_ARGUMENT', 'etcd topo needs host:port[,host:port...] as its server address');
     this.opts = { ...ETCD_CONN_DEFAULTS, ...options };
-    this.client = new Etcd3({ hosts, dialTimeout: this.opts.dialTimeoutMs });
+    // etcd3 (and grpc-js under it) is loaded only when an etcd topology is opened: it costs more
+    // start-up time than the rest of the CLI, and `tessera ctl` never needs it.
+    this.clientPromise = import('etcd3').then(({ Etcd3: Client }) => {
+      this.client = new Client({ hosts, dialTimeout: this.opts.dialTimeoutMs });
+      return this.client;
+    });
     const r = root.replace(/^\/+|\/+$/g, '');
     this.prefix = r === '' ? '/' : `/${r}/`;
+  }
+
+  private async ready(): Promise<void> {
+    await this.clientPromise;
   }
 
   private key(path: string, allowRoot = false): string {
@@ -86,6 +97,7 @@ export class EtcdConn implements Conn {
   }
 
   async get(path: string, options?: OpOptions): Promise<NodeValue> {
+    await this.ready();
     const key = this.key(path);
     let kv: IKeyValue | undefined;
     try {
@@ -99,6 +111,7 @@ export class EtcdConn implements Conn {
   }
 
   async create(path: string, data: Buffer, options?: OpOptions): Promise<Version> {
+    await this.ready();
     const key = this.key(path);
     try {
       const res = await withSignal(
@@ -114,6 +127,7 @@ export class EtcdConn implements Conn {
   }
 
   async update(path: string, data: Buffer, version: Version | null, options?: OpOptions): Promise<Version> {
+    await this.ready();
     const key = this.key(path);
     try {
       if (version === null) {
@@ -138,6 +152,7 @@ export class EtcdConn implements Conn {
   }
 
   async delete(path: string, version: Version | null, options?: OpOptions): Promise<void> {
+    await this.ready();
     const key = this.key(path);
     try {
       const txn = version === null ? this.client.if(key, 'Create', '>', 0) : this.client.if(key, 'Mod', '==', version);
@@ -153,6 +168,7 @@ export class EtcdConn implements Conn {
   }
 
   async list(dirPath: string, options?: OpOptions): Promise<string[]> {
+    await this.ready();
     const dir = this.key(dirPath, true);
     const prefix = dirPath === '' ? dir : `${dir}/`;
     try {
@@ -169,6 +185,7 @@ export class EtcdConn implements Conn {
   }
 
   async watch(path: string, options?: OpOptions): Promise<Watch> {
+    await this.ready();
     const key = this.key(path);
     const signal = options?.signal;
     let kv: IKeyValue | undefined;
@@ -201,6 +218,7 @@ export class EtcdConn implements Conn {
   }
 
   async lock(dirPath: string, contents: string, options: LockOptions): Promise<LockHandle> {
+    await this.ready();
     const key = this.lockKey(dirPath);
     const deadline = Date.now() + options.timeoutMs;
     const ttlS = Math.max(ETCD_LEASE_MIN_S, Math.ceil(options.ttlMs / 1000));
@@ -252,6 +270,7 @@ export class EtcdConn implements Conn {
   }
 
   async lockInfo(dirPath: string, options?: OpOptions): Promise<string | null> {
+    await this.ready();
     try {
       const v = await withSignal(this.client.get(this.lockKey(dirPath)).string(), options?.signal, `lockInfo ${dirPath}`);
       return v;
@@ -261,6 +280,7 @@ export class EtcdConn implements Conn {
   }
 
   async close(): Promise<void> {
+    await this.ready();
     for (const c of [...this.closers]) c();
     for (const h of [...this.held]) await h.unlock();
     this.client.close();
