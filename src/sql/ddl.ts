@@ -374,7 +374,7 @@ const TABLE_OPTION_WORDS = new Set([
 ]);
 
 /** Table (or database) options: `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='x'`. */
-export function parseTableOptions(p: Parser): TableOption[] {
+export function parseTableOptions(p: Parser, commas = true): TableOption[] {
   const out: TableOption[] = [];
   for (;;) {
     if (p.k() !== T.IDENT) return out;
@@ -419,7 +419,7 @@ export function parseTableOptions(p: Parser): TableOption[] {
       if (k !== T.QIDENT) p.pos++;
     } else return p.fail();
     out.push({ name, value });
-    p.eat(T.COMMA);
+    if (commas && p.k() === T.COMMA && p.peekKind(1) === T.IDENT) p.eat(T.COMMA);
   }
 }
 
@@ -602,7 +602,7 @@ function parseAlterAction(p: Parser): AlterAction {
       p.expectKw(K.KEYS);
       return { kind: 'EnableKeys', enable: w === K.ENABLE };
     default: {
-      const options = parseTableOptions(p);
+      const options = parseTableOptions(p, false);
       if (options.length === 0) p.fail();
       return { kind: 'TableOptions', options };
     }

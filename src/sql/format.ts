@@ -253,7 +253,12 @@ export class Formatter {
   }
 
   limit(l: Limit): string {
-    return 'LIMIT ' + this.expr(l.count) + (l.offset !== null ? ' OFFSET ' + this.expr(l.offset) : '');
+    if (l.offset === null) return 'LIMIT ' + this.expr(l.count);
+    // `?` placeholders are numbered in text order: keep `LIMIT ?, ?` in that order.
+    if (l.offset.kind === 'Param' && l.count.kind === 'Param' && l.offset.index < l.count.index) {
+      return 'LIMIT ' + this.expr(l.offset) + ', ' + this.expr(l.count);
+    }
+    return 'LIMIT ' + this.expr(l.count) + ' OFFSET ' + this.expr(l.offset);
   }
 
   with(w: With): string {
