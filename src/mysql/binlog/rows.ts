@@ -3,7 +3,7 @@
 // and each row is one pass over the bytes with a switch per value, no per-column closures.
 //
 // Values (what `SELECT` returns, in one canonical JS form per type):
-//   integers up to 32 bits, YEAR, FLOAT, DOUBLE    number (FLOAT is the float32 value widened)
+//   integers up to 32 bits, YEAR, FLOAT, DOUBLE    number (FLOAT: the shortest decimal of the float32)
 //   BIGINT (signed or unsigned)                    bigint
 //   DECIMAL                                        string, exact, with all scale digits ('-1.50')
 //   DATE, DATETIME, TIME                           string ('2024-02-29', '2024-02-29 23:59:59.123', '-838:59:59')
@@ -270,6 +270,19 @@ function be(buf: Buffer, pos: number, n: number): number {
   return v;
 }
 
+/**
+ * The shortest decimal that reads back as the same float32 (1.1, not 1.100000023841858): what a
+ * user wrote, and what Vitess prints for FLOAT.
+ */
+function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let p = 1; p < 9; p++) {
+    const c = Number(x.toPrecision(p));
+    if (Math.fround(c) === x) return c;
+  }
+  return x;
+}
+
 const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
 
 export function decimalSize(precision: number, scale: number): number {
@@ -472,7 +485,7 @@ function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: U
         out[i] = buf.readBigUInt64LE(pos);
         break;
       case K.FLOAT:
-        out[i] = buf.readFloatLE(pos);
+        out[i] = shortestFloat32(buf.readFloatLE(pos));
         break;
       case K.DOUBLE:
         out[i] = buf.readDoubleLE(pos);
