@@ -74,6 +74,8 @@ export interface Result {
  */
 export interface ResultSink {
   fields?(fields: ColumnDefinition[], raw: Buffer[]): void | Promise<void>;
+  /** Instead of `fields`: the column definitions as received, not decoded (pass-through). */
+  rawFields?(raw: Buffer[]): void | Promise<void>;
   /** One row payload exactly as received (text protocol for queries, binary for executes). */
   row?(payload: Buffer): void | Promise<void>;
   end?(ok: OkPacket, more: boolean): void | Promise<void>;
@@ -730,11 +732,12 @@ export class Client extends EventEmitter {
           }
           case 'fields':
             raw.push(p);
-            fields.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
+            if (!sink.rawFields) fields.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
             if (--columnsLeft === 0) {
               const f = fields;
               const rf = raw;
-              call(() => sink.fields?.(f, rf));
+              if (sink.rawFields) call(() => sink.rawFields!(rf));
+              else call(() => sink.fields?.(f, rf));
               state = deprecateEof ? 'rows' : 'fieldsEof';
             }
             return false;

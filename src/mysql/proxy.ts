@@ -2,7 +2,7 @@
 // results travel as the bytes MariaDB sent (column definitions and rows are not re-encoded).
 // Tests drive real clients through it and compare with MariaDB directly; the protocol bench
 // measures it. It is also the simplest example of a ServerHandler.
-import { Client, type ClientOptions, type ResultSink } from './client.js';
+import { Client, type ClientOptions, type PreparedStatement, type ResultSink } from './client.js';
 import { CAP } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import type { ColumnDefinition } from './protocol.js';
@@ -59,7 +59,7 @@ export class PassThroughHandler implements ServerHandler {
 
   private sink(out: ResultWriter): ResultSink {
     return {
-      fields: (_f, raw) => out.rawFields(raw),
+      rawFields: (raw) => out.rawFields(raw),
       row: (p) => {
         out.rawRow(p);
         if (out.needsDrain) return out.drain();
@@ -81,12 +81,12 @@ export class PassThroughHandler implements ServerHandler {
   }
 
   async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
-    await this.upstream(session).executeStream(stmt.state as { id: number } & Parameters<Client['closeStatement']>[0], params, this.sink(out));
+    await this.upstream(session).executeStream(stmt.state as PreparedStatement, params, this.sink(out));
   }
 
   closeStatement(session: Session, stmt: ServerStatement): void {
     const up = this.upstreams.get(session);
-    up?.closeStatement(stmt.state as Parameters<Client['closeStatement']>[0]).catch(() => undefined);
+    up?.closeStatement(stmt.state as PreparedStatement).catch(() => undefined);
   }
 
   async initDb(session: Session, database: string): Promise<void> {

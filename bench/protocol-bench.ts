@@ -1,0 +1,79 @@
+// sysbench oltp_point_select in one run against: MariaDB directly, a raw Node TCP relay (bytes
+// piped both ways, the floor for any proxy written in Node), and our pass-through proxy (our
+// server + our client, rows passed as MariaDB's bytes). Prints q/s, p95 and the ratios.
+//
+// Run: npx tsc -p tsconfig.json && node dist/bench/protocol-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3]
+import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { startMariaDB } from '../test/harness/mariadb.js';
+import { Client, PassThroughHandler, Server } from '../src/mysql/index.js';
+
+const seconds = Number(process.argv[2] ?? 10);
+const threads = Number(process.argv[3] ?? 16);
+const psMode = process.argv[4] === 'noprep' ? ['--db-ps-mode=disable'] : [];
+const rounds = Number(process.argv[5] ?? 3);
+
+function sysbench(port: number, cmd: 'prepare' | 'run'): Promise<string> {
+  const args = ['oltp_point_select', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${port}`, '--mysql-user=vt_dba', '--mysql-password=',
+    '--mysql-db=sbtest', '--tables=1', '--table-size=10000', ...psMode];
+  if (cmd === 'run') args.push(`--threads=${threads}`, `--time=${seconds}`, '--percentile=95', '--report-interval=0');
+  args.push(cmd);
+  return new Promise((resolve, reject) =>
+    execFile('sysbench', args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout))),
+  );
+}
+
+function parse(out: string): { qps: number; p95: number } {
+  const qps = Number(/queries:\s+\d+\s+\(([\d.]+) per sec/.exec(out)?.[1]);
+  const p95 = Number(/95th percentile:\s+([\d.]+)/.exec(out)?.[1]);
+  return { qps, p95 };
+}
+
+const db = await startMariaDB({ innodbBufferPoolSize: '128M' });
+try {
+  const admin = await Client.connect({ socketPath: db.socket, user: 'vt_dba' });
+  await admin.query('CREATE DATABASE sbtest');
+  admin.close();
+  await sysbench(db.port, 'prepare');
+
+  const relay = net.createServer({ noDelay: true }, (client) => {
+    const up = net.connect({ host: '127.0.0.1', port: db.port, noDelay: true });
+    client.pipe(up).pipe(client);
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  const relayPort = (relay.address() as net.AddressInfo).port;
+
+  const proxy = new Server(new PassThroughHandler({ upstream: { host: '127.0.0.1', port: db.port }, users: { vt_dba: '' } }), { port: 0, tls: false });
+  const proxyPort = await proxy.listen();
+
+  // Rounds interleave the targets so background load on a shared machine hits each alike; the
+  // median round of each target is reported.
+  const targets = [['MariaDB direct', db.port], ['raw Node relay', relayPort], ['tessera proxy', proxyPort]] as const;
+  const runs = new Map<string, { qps: number; p95: number }[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, port] of targets) {
+      const r = parse(await sysbench(port, 'run'));
+      runs.set(name, [...(runs.get(name) ?? []), r]);
+      console.log(`round ${round + 1}  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms`);
+    }
+  }
+  const median = (name: string) => {
+    const rs = [...runs.get(name)!].sort((x, y) => x.qps - y.qps);
+    return rs[Math.floor(rs.length / 2)];
+  };
+  console.log('median of rounds:');
+  for (const [name] of targets) {
+    const r = median(name);
+    console.log(`  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms`);
+  }
+  const [d, relayR, p] = targets.map(([name]) => median(name));
+  console.log(`proxy / relay  ${(p.qps / relayR.qps).toFixed(2)}x q/s, p95 ${(p.p95 / relayR.p95).toFixed(2)}x (goal >= 0.85x q/s)`);
+  console.log(`proxy / direct ${(p.qps / d.qps).toFixed(2)}x q/s;  relay / direct ${(relayR.qps / d.qps).toFixed(2)}x q/s`);
+  console.log(`sysbench oltp_point_select, ${threads} threads, ${seconds}s x ${rounds} rounds each, ${psMode.length ? 'text protocol' : 'server-side prepared statements'}`);
+  relay.close();
+  await proxy.close(2000);
+} finally {
+  await db.stop();
+}
