@@ -70,6 +70,9 @@ function prec(e: Expr): number {
       return 6;
     case 'Collate':
       return 15;
+    case 'Number':
+      // A negative literal reads back as a unary minus applied to what follows it.
+      return e.text.charCodeAt(0) === 45 ? 13 : 17;
     default:
       return 17;
   }
