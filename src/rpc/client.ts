@@ -1,0 +1,241 @@
+// RPC client: one TCP connection per address, reused by every call, with request ids multiplexing
+// calls. A lost connection fails the calls in flight with a retryable error (2013, as a MySQL client
+// would see) and the next call reconnects.
+import net from 'node:net';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { encodeFrame, FrameKind, FrameParser, FRAME_DEFAULTS, type Frame } from './frame.js';
+import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
+
+export const LOST_CONNECTION = { errno: 2013, sqlState: 'HY000' } as const;
+
+export const RPC_CLIENT_DEFAULTS = {
+  connectTimeoutMs: 5_000,
+  frameBytesMax: FRAME_DEFAULTS.frameBytesMax,
+  /** Chunks a server may send on a stream before this client grants more (capped by the server). */
+  streamWindowChunks: 16,
+  /** Calls in flight on one connection; more wait for a slot. */
+  callsInFlightMax: 10_000,
+} as const;
+
+export type RpcClientOptions = Partial<Record<keyof typeof RPC_CLIENT_DEFAULTS, number>>;
+
+export interface CallOptions {
+  /** Deadline enforced by the server (it aborts the work) and by the client. 0 = none. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+interface PendingCall {
+  resolve(m: Message): void;
+  reject(e: Error): void;
+  onChunk?: (m: Message) => void | Promise<void>;
+  /** Chunks received and processed since the last credit grant. */
+  consumed: number;
+  chain: Promise<void>;
+}
+
+export class RpcClient {
+  private sock: net.Socket | null = null;
+  private connecting: Promise<net.Socket> | null = null;
+  private readonly pending = new Map<number, PendingCall>();
+  private nextId = 1;
+  private corked = false;
+  private closed = false;
+  private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    opts: RpcClientOptions = {},
+  ) {
+    this.opts = { ...RPC_CLIENT_DEFAULTS, ...opts };
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  call(method: string, meta: Json, blobs: readonly Buffer[] = [], opts: CallOptions = {}): Promise<Message> {
+    return this.start(method, meta, blobs, opts, undefined);
+  }
+
+  /**
+   * A streaming call: onChunk sees each chunk in order; if it returns a promise, the next credit is
+   * granted only after it resolves, which holds the server back (backpressure end to end).
+   * Resolves with the stream's final message.
+   */
+  stream(
+    method: string,
+    meta: Json,
+    onChunk: (m: Message) => void | Promise<void>,
+    blobs: readonly Buffer[] = [],
+    opts: CallOptions = {},
+  ): Promise<Message> {
+    return this.start(method, meta, blobs, opts, onChunk);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.sock?.destroy();
+    this.failAll(new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} closed`));
+  }
+
+  private async start(
+    method: string,
+    meta: Json,
+    blobs: readonly Buffer[],
+    opts: CallOptions,
+    onChunk: ((m: Message) => void | Promise<void>) | undefined,
+  ): Promise<Message> {
+    if (this.closed) throw new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} is closed`);
+    if (this.pending.size >= this.opts.callsInFlightMax) {
+      throw new TesseraError(ER.CON_COUNT, `too many rpc calls in flight to ${this.address} (callsInFlightMax ${this.opts.callsInFlightMax})`);
+    }
+    opts.signal?.throwIfAborted();
+    const sock = this.sock ?? (await this.connect());
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+    const timeoutMs = opts.timeoutMs ?? 0;
+    const body = encodeMessage(meta, blobs, encodeRequestPrefix(method, timeoutMs, this.opts.streamWindowChunks));
+    return new Promise<Message>((resolve, reject) => {
+      let timer: NodeJS.Timeout | null = null;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        if (!this.pending.has(id)) return;
+        this.pending.delete(id);
+        cleanup();
+        this.write(sock, encodeFrame(id, FrameKind.Cancel, null));
+        reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
+      };
+      this.pending.set(id, {
+        resolve: (m) => {
+          cleanup();
+          resolve(m);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+        onChunk,
+        consumed: 0,
+        chain: Promise.resolve(),
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs > 0) {
+        // The server enforces the deadline; this one only covers a server that stopped answering.
+        timer = setTimeout(() => {
+          const p = this.pending.get(id);
+          if (!p) return;
+          this.pending.delete(id);
+          this.write(sock, encodeFrame(id, FrameKind.Cancel, null));
+          p.reject(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} to ${this.address} exceeded its deadline of ${timeoutMs} ms`));
+        }, timeoutMs + 1000);
+      }
+      this.write(sock, encodeFrame(id, FrameKind.Request, body));
+    });
+  }
+
+  private write(sock: net.Socket, buf: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        sock.uncork();
+      });
+    }
+    sock.write(buf);
+  }
+
+  private connect(): Promise<net.Socket> {
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise<net.Socket>((resolve, reject) => {
+      const sock = net.createConnection({ host: this.host, port: this.port, noDelay: true });
+      const parser = new FrameParser(this.opts.frameBytesMax);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new TesseraError(ER.CONN_ERROR, `cannot reach tablet rpc at ${this.address}: connect timed out after ${this.opts.connectTimeoutMs} ms`));
+      }, this.opts.connectTimeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        this.sock = sock;
+        resolve(sock);
+      });
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          parser.push(chunk, (f) => this.onFrame(sock, f));
+        } catch (err) {
+          sock.destroy();
+          this.failAll(new TesseraError(LOST_CONNECTION, `rpc connection to ${this.address} broke: ${(err as Error).message}`));
+        }
+      });
+      sock.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new TesseraError(ER.CONN_ERROR, `cannot reach tablet rpc at ${this.address}: ${err.message}`));
+      });
+      sock.on('close', () => {
+        if (this.sock === sock) this.sock = null;
+        this.failAll(new TesseraError(LOST_CONNECTION, `lost rpc connection to ${this.address}; the call may or may not have completed`));
+      });
+    }).finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private failAll(err: Error): void {
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of calls) p.reject(err);
+  }
+
+  private onFrame(sock: net.Socket, f: Frame): void {
+    const p = this.pending.get(f.requestId);
+    if (!p) return; // cancelled or timed out: late frames are dropped
+    switch (f.kind) {
+      case FrameKind.Response:
+      case FrameKind.StreamEnd: {
+        this.pending.delete(f.requestId);
+        const m = decodeMessage(f.body);
+        // Resolve after every chunk has been handled.
+        p.chain.then(() => p.resolve(m), (e: Error) => p.reject(e));
+        return;
+      }
+      case FrameKind.Error:
+        this.pending.delete(f.requestId);
+        p.chain.then(() => p.reject(decodeError(f.body)), (e: Error) => p.reject(e));
+        return;
+      case FrameKind.StreamChunk: {
+        const m = decodeMessage(f.body);
+        const onChunk = p.onChunk;
+        if (!onChunk) throw new Error('stream chunk for a unary call');
+        p.chain = p.chain.then(async () => {
+          await onChunk(m);
+          p.consumed++;
+          if (p.consumed >= Math.max(1, this.opts.streamWindowChunks >> 1)) {
+            const credit = Buffer.allocUnsafe(4);
+            credit.writeUInt32LE(p.consumed, 0);
+            p.consumed = 0;
+            if (!sock.destroyed) this.write(sock, encodeFrame(f.requestId, FrameKind.Credit, credit));
+          }
+        });
+        p.chain.catch((err: Error) => {
+          // The consumer failed: cancel the stream on the server.
+          if (this.pending.get(f.requestId) === p) {
+            this.pending.delete(f.requestId);
+            this.write(sock, encodeFrame(f.requestId, FrameKind.Cancel, null));
+            p.reject(err);
+          }
+        });
+        return;
+      }
+      case FrameKind.Pong:
+        return;
+      default:
+        throw new Error(`frame kind ${f.kind} is not valid from a server`);
+    }
+  }
+}

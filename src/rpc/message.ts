@@ -1,0 +1,108 @@
+// Frame bodies. A message is a small JSON "meta" part (targets, options, column definitions, errors:
+// rare fields, cheap for V8 to encode at this size) plus a list of opaque blobs carried as bytes —
+// the MySQL wire rows a tablet got from MariaDB, which the gate forwards without decoding.
+//
+//   message  := u32 metaBytes, meta (UTF-8 JSON), u32 blobCount, { u32 blobBytes, blob }*
+//   request  := u16 methodBytes, method (UTF-8), u32 timeoutMs (0 = none), u32 streamWindowChunks, message
+//   error    := message whose meta is { errno, sqlState, message }
+//   credit   := u32 chunks granted
+import { TesseraError } from '../mysql/errors.js';
+import { protocolError } from './frame.js';
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
+
+export interface Message {
+  readonly meta: Json;
+  readonly blobs: readonly Buffer[];
+}
+
+export function encodeMessage(meta: Json, blobs: readonly Buffer[] = [], prefix?: Buffer): Buffer {
+  const metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
+  let size = (prefix ? prefix.length : 0) + 8 + metaBuf.length;
+  for (const b of blobs) size += 4 + b.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  if (prefix) off += prefix.copy(out, 0);
+  out.writeUInt32LE(metaBuf.length, off);
+  off += 4;
+  off += metaBuf.copy(out, off);
+  out.writeUInt32LE(blobs.length, off);
+  off += 4;
+  for (const b of blobs) {
+    out.writeUInt32LE(b.length, off);
+    off += 4;
+    off += b.copy(out, off);
+  }
+  return out;
+}
+
+export function decodeMessage(body: Buffer, offset = 0): Message {
+  let off = offset;
+  const need = (n: number, what: string) => {
+    if (body.length - off < n) throw protocolError(`truncated message: ${what}`);
+  };
+  need(4, 'meta length');
+  const metaLen = body.readUInt32LE(off);
+  off += 4;
+  need(metaLen, 'meta');
+  let meta: Json;
+  try {
+    meta = JSON.parse(body.toString('utf8', off, off + metaLen)) as Json;
+  } catch {
+    throw protocolError('meta is not valid JSON');
+  }
+  off += metaLen;
+  need(4, 'blob count');
+  const count = body.readUInt32LE(off);
+  off += 4;
+  // Each blob needs at least its 4-byte length: a count beyond that is a lie, refuse before looping.
+  if (count > (body.length - off) / 4) throw protocolError(`blob count ${count} exceeds message size`);
+  const blobs: Buffer[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    need(4, 'blob length');
+    const len = body.readUInt32LE(off);
+    off += 4;
+    need(len, 'blob');
+    blobs[i] = body.subarray(off, off + len);
+    off += len;
+  }
+  if (off !== body.length) throw protocolError(`${body.length - off} trailing bytes after message`);
+  return { meta, blobs };
+}
+
+/** streamWindowChunks: how many stream chunks the server may send before the client grants more. */
+export function encodeRequestPrefix(method: string, timeoutMs: number, streamWindowChunks: number): Buffer {
+  const m = Buffer.from(method, 'utf8');
+  const p = Buffer.allocUnsafe(10 + m.length);
+  p.writeUInt16LE(m.length, 0);
+  m.copy(p, 2);
+  p.writeUInt32LE(Math.max(0, Math.min(timeoutMs, 0xffffffff)) >>> 0, 2 + m.length);
+  p.writeUInt32LE(streamWindowChunks >>> 0, 6 + m.length);
+  return p;
+}
+
+export function decodeRequest(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; message: Message } {
+  if (body.length < 2) throw protocolError('truncated request');
+  const mlen = body.readUInt16LE(0);
+  if (body.length < 10 + mlen) throw protocolError('truncated request header');
+  const method = body.toString('utf8', 2, 2 + mlen);
+  const timeoutMs = body.readUInt32LE(2 + mlen);
+  const streamWindowChunks = body.readUInt32LE(6 + mlen);
+  return { method, timeoutMs, streamWindowChunks, message: decodeMessage(body, 10 + mlen) };
+}
+
+export function encodeError(err: unknown): Buffer {
+  const e = TesseraError.from(err);
+  return encodeMessage({ errno: e.errno, sqlState: e.sqlState, message: e.message });
+}
+
+export function decodeError(body: Buffer): TesseraError {
+  const { meta } = decodeMessage(body);
+  if (meta && typeof meta === 'object' && !Array.isArray(meta)) {
+    const { errno, sqlState, message } = meta;
+    if (typeof errno === 'number' && typeof sqlState === 'string' && typeof message === 'string') {
+      return new TesseraError({ errno, sqlState }, message);
+    }
+  }
+  throw protocolError('error frame without errno, sqlState and message');
+}

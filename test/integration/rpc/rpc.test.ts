@@ -1,0 +1,131 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { RpcServer, RpcClient, encodeFrame, FrameKind } from '../../../src/rpc/index.js';
+import { TesseraError } from '../../../src/mysql/errors.js';
+
+const server = new RpcServer();
+let maxAhead = 0;
+let produced = 0;
+let consumedByClient = 0;
+server
+  .unary('echo', async (req) => ({ meta: req.meta, blobs: req.blobs }))
+  .unary('fail', async () => {
+    throw new TesseraError({ errno: 1146, sqlState: '42S02' }, "Table 'vt_x.nope' doesn't exist");
+  })
+  .unary('sleep', async (req, ctx) => {
+    const ms = req.meta as number;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(ctx.signal.reason);
+      });
+    });
+    return { meta: 'slept' };
+  })
+  .stream('count', async (req, _ctx, send) => {
+    const n = req.meta as number;
+    for (let i = 0; i < n; i++) {
+      await send({ meta: i, blobs: [Buffer.from(`row ${i}`)] });
+      produced++;
+      maxAhead = Math.max(maxAhead, produced - consumedByClient);
+    }
+    return { meta: { done: n } };
+  });
+const port = await server.listen(0);
+const client = new RpcClient('127.0.0.1', port, { streamWindowChunks: 4 });
+after(async () => {
+  client.close();
+  await server.close();
+});
+
+test('unary calls multiplex on one connection and carry blobs untouched', async () => {
+  const results = await Promise.all(
+    Array.from({ length: 500 }, (_, i) => client.call('echo', { i, s: 'ü'.repeat(i % 5) }, [Buffer.from([i & 255, 0, 255])])),
+  );
+  results.forEach((r, i) => {
+    assert.deepEqual(r.meta, { i, s: 'ü'.repeat(i % 5) });
+    assert.deepEqual([...r.blobs[0]], [i & 255, 0, 255]);
+  });
+  assert.equal(server.connectionCount, 1);
+});
+
+test('errors keep errno, SQLSTATE and message across the wire', async () => {
+  await assert.rejects(client.call('fail', null), (e: TesseraError) => e.errno === 1146 && e.sqlState === '42S02' && /doesn't exist/.test(e.message));
+  await assert.rejects(client.call('no.such', null), (e: TesseraError) => e.errno === 1047 && /unknown rpc method 'no.such'/.test(e.message));
+});
+
+test('a stream respects the consumer: the server never runs more than its window ahead', async () => {
+  produced = 0;
+  consumedByClient = 0;
+  maxAhead = 0;
+  const seen: number[] = [];
+  const end = await client.stream('count', 200, async (m) => {
+    seen.push(m.meta as number);
+    assert.equal(m.blobs[0].toString(), `row ${m.meta}`);
+    consumedByClient++;
+    if (consumedByClient % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+  });
+  assert.deepEqual(end.meta, { done: 200 });
+  assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i));
+  // Window 4 (+1 for the chunk being written when the counter is read).
+  assert.ok(maxAhead <= 5, `server ran ${maxAhead} chunks ahead`);
+});
+
+test('deadline: the server aborts the work and the caller gets a clear error', async () => {
+  await assert.rejects(client.call('sleep', 5000, [], { timeoutMs: 50 }), /exceeded its deadline of 50 ms/);
+  assert.equal((await client.call('sleep', 1)).meta, 'slept');
+});
+
+test('cancellation through an AbortSignal', async () => {
+  const ac = new AbortController();
+  const p = client.call('sleep', 5000, [], { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('user cancelled')), 20);
+  await assert.rejects(p, /user cancelled/);
+});
+
+test('malformed frames close only the offending connection; others keep working', async () => {
+  const garbage = [
+    Buffer.from([1, 0, 0, 0, 0]),
+    Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]),
+    encodeFrame(7, 42 as FrameKind, Buffer.from('x')),
+    encodeFrame(7, FrameKind.Request, Buffer.from([200, 0, 1])),
+    encodeFrame(7, FrameKind.Response, Buffer.from('nope')),
+    encodeFrame(7, FrameKind.Credit, Buffer.from([1])),
+  ];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  for (let i = 0; i < 30; i++) garbage.push(Buffer.from(Array.from({ length: 1 + (rnd() % 40) }, rnd)));
+  const good = (async () => {
+    for (let i = 0; i < 200; i++) assert.deepEqual((await client.call('echo', i)).meta, i);
+  })();
+  for (const g of garbage) {
+    await new Promise<void>((resolve) => {
+      const s = net.createConnection({ host: '127.0.0.1', port }, () => {
+        s.write(g);
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 5);
+      });
+      s.on('error', () => resolve());
+    });
+  }
+  await good;
+  assert.deepEqual((await client.call('echo', 'still here')).meta, 'still here');
+});
+
+test('a lost connection fails calls in flight with 2013 and the next call reconnects', async () => {
+  const s2 = new RpcServer({ drainTimeoutMs: 100 });
+  s2.unary('sleep', async () => new Promise(() => undefined));
+  s2.unary('echo', async (r) => ({ meta: r.meta }));
+  const p2 = await s2.listen(0);
+  const c2 = new RpcClient('127.0.0.1', p2);
+  const inflight = c2.call('sleep', null);
+  await new Promise((r) => setTimeout(r, 20));
+  await s2.close(); // drain waits, then cuts
+  await assert.rejects(inflight, (e: TesseraError) => e.errno === 2013);
+  await assert.rejects(c2.call('echo', 1), (e: TesseraError) => e.errno === 2002 && /cannot reach tablet rpc/.test(e.message));
+  c2.close();
+});
