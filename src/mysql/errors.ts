@@ -41,15 +41,30 @@ export const ER = {
   UNAVAILABLE: { errno: 1105, sqlState: 'HY000' },
 } as const satisfies Record<string, ErrorCode>;
 
+/**
+ * Why a tablet refused or failed a call, for the gate to decide what to do next (retry on another
+ * tablet, wait for a reparent, give up). Carried as a field through every hop, like errno.
+ */
+export type FailureKind =
+  | 'NOT_SERVING' // the tablet does not serve this target now (type changing, shard not serving, shutting down)
+  | 'WRONG_TARGET' // the query was meant for another keyspace, shard or tablet type
+  | 'DENIED_TABLE' // the table is denied on this shard during a migration
+  | 'RESOURCE_EXHAUSTED' // a pool or queue limit was hit
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAVAILABLE' // the tablet or its MariaDB cannot be reached
+  | 'ABORTED'; // the transaction was killed or rolled back
+
 export class TesseraError extends Error {
   readonly errno: number;
   readonly sqlState: string;
+  readonly kind?: FailureKind;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; kind?: FailureKind }) {
     super(message, options);
     this.name = 'TesseraError';
     this.errno = code.errno;
     this.sqlState = code.sqlState;
+    if (options?.kind) this.kind = options.kind;
   }
 
   /** Wraps anything thrown into a TesseraError, keeping errno/SQLSTATE when the value has them. */
@@ -65,8 +80,10 @@ export class TesseraError extends Error {
     return new TesseraError(fallback, String(err));
   }
 
-  toJSON(): { errno: number; sqlState: string; message: string } {
-    return { errno: this.errno, sqlState: this.sqlState, message: this.message };
+  toJSON(): { errno: number; sqlState: string; message: string; kind?: FailureKind } {
+    return this.kind
+      ? { errno: this.errno, sqlState: this.sqlState, message: this.message, kind: this.kind }
+      : { errno: this.errno, sqlState: this.sqlState, message: this.message };
   }
 
   override toString(): string {

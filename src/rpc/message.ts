@@ -6,7 +6,7 @@
 //   request  := u16 methodBytes, method (UTF-8), u32 timeoutMs (0 = none), u32 streamWindowChunks, message
 //   error    := message whose meta is { errno, sqlState, message }
 //   credit   := u32 chunks granted
-import { TesseraError } from '../mysql/errors.js';
+import { TesseraError, type FailureKind } from '../mysql/errors.js';
 import { protocolError } from './frame.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
@@ -93,15 +93,15 @@ export function decodeRequest(body: Buffer): { method: string; timeoutMs: number
 
 export function encodeError(err: unknown): Buffer {
   const e = TesseraError.from(err);
-  return encodeMessage({ errno: e.errno, sqlState: e.sqlState, message: e.message });
+  return encodeMessage(e.kind ? { errno: e.errno, sqlState: e.sqlState, message: e.message, kind: e.kind } : { errno: e.errno, sqlState: e.sqlState, message: e.message });
 }
 
 export function decodeError(body: Buffer): TesseraError {
   const { meta } = decodeMessage(body);
   if (meta && typeof meta === 'object' && !Array.isArray(meta)) {
-    const { errno, sqlState, message } = meta;
+    const { errno, sqlState, message, kind } = meta;
     if (typeof errno === 'number' && typeof sqlState === 'string' && typeof message === 'string') {
-      return new TesseraError({ errno, sqlState }, message);
+      return new TesseraError({ errno, sqlState }, message, typeof kind === 'string' ? { kind: kind as FailureKind } : undefined);
     }
   }
   throw protocolError('error frame without errno, sqlState and message');
