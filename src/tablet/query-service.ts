@@ -15,6 +15,7 @@
 // - Calls for one transaction must not overlap (the connection runs one statement at a time);
 //   calls without a transaction may run concurrently, bounded by the tablet's pools.
 import type { ColumnDefinition } from '../mysql/protocol.js';
+import type { BindValue } from '../sql/index.js';
 import type { TabletType } from '../topo/index.js';
 
 export interface Target {
@@ -23,8 +24,12 @@ export interface Target {
   readonly tabletType: TabletType;
 }
 
-/** Values bound to `:name` placeholders; arrays bind `::name` lists (IN). */
-export type BindValue = null | number | bigint | string | Buffer | boolean | readonly BindValue[];
+/**
+ * Values bound to `:name` placeholders (and `::name` lists for IN), as src/sql literal nodes: the
+ * normalizer produces them, they are plain JSON for the wire, and the tablet prints them with the
+ * formatter, so a value is never re-escaped by hand anywhere.
+ */
+export type { BindValue };
 export type BindVars = Readonly<Record<string, BindValue>>;
 
 export interface QueryResult {
