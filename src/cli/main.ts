@@ -8,6 +8,7 @@ import { registerCtl } from './ctl.js';
 import { registerCtld } from './ctld.js';
 import { registerMysqlctl } from './mysqlctl.js';
 import { registerUp } from './up.js';
+import { registerTablet } from './tablet.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerCtld(program);
   registerCtl(program);
   registerUp(program);
+  registerTablet(program);
   registerBinlog(program);
   return program;
 }

@@ -1,0 +1,177 @@
+// The tablet's side of the network: QueryService and TabletManager calls over src/rpc. Method names
+// and message shapes are documented in docs/rpc.md; TabletConn is the matching client.
+import type { ColumnDefinition } from '../mysql/protocol.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { Json, Message } from '../rpc/index.js';
+import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
+import type { TabletType } from '../topo/index.js';
+import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } from './query-service.js';
+import type { TabletManager } from './tablet-manager.js';
+import type { TabletServer } from './tablet-server.js';
+
+export interface ExecuteRequest {
+  target: Target;
+  sql: string;
+  bindVars: BindVars | null;
+  options: Omit<ExecuteOptions, 'signal'>;
+}
+
+function obj(m: Message): Record<string, unknown> {
+  if (!m.meta || typeof m.meta !== 'object' || Array.isArray(m.meta)) throw new TesseraError(ER.WRONG_ARGUMENTS, 'rpc request must be a JSON object');
+  return m.meta as Record<string, unknown>;
+}
+
+function asTarget(v: unknown): Target {
+  const t = v as Partial<Target> | null;
+  if (!t || typeof t.keyspace !== 'string' || typeof t.shard !== 'string' || typeof t.tabletType !== 'string') {
+    throw new TesseraError(ER.WRONG_ARGUMENTS, 'rpc request needs target {keyspace, shard, tabletType}');
+  }
+  return { keyspace: t.keyspace, shard: t.shard, tabletType: t.tabletType as TabletType };
+}
+
+export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transactionId' | 'tabletAlias'>>): Json {
+  return {
+    fields: r.fields as unknown as Json,
+    rowsAffected: r.rowsAffected,
+    insertId: r.insertId,
+    warnings: r.warnings,
+    info: r.info,
+    transactionId: r.transactionId ?? 0,
+    tabletAlias: r.tabletAlias ?? '',
+  };
+}
+
+export function resultFromMessage(m: Message): ExecuteResult {
+  const x = obj(m);
+  return {
+    fields: x.fields as ColumnDefinition[],
+    rows: m.blobs,
+    rowsAffected: x.rowsAffected as number,
+    insertId: x.insertId as number | string,
+    warnings: x.warnings as number,
+    info: x.info as string,
+    transactionId: x.transactionId as number,
+    tabletAlias: x.tabletAlias as string,
+  };
+}
+
+/** Tablet-manager operations callable over the network; each takes and returns JSON. */
+export type TmMethod =
+  | 'Ping'
+  | 'GetSchema'
+  | 'ReloadSchema'
+  | 'ApplySchema'
+  | 'ExecuteFetchAsDba'
+  | 'ExecuteFetchAsApp'
+  | 'ChangeType'
+  | 'SetReadOnly'
+  | 'SetReadWrite'
+  | 'RefreshState'
+  | 'PrimaryPosition'
+  | 'WaitForPosition'
+  | 'GetHealth';
+
+export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<string, unknown>) => Promise<Json>> {
+  const str = (v: unknown, name: string): string => {
+    if (typeof v !== 'string') throw new TesseraError(ER.WRONG_ARGUMENTS, `${name} must be a string`);
+    return v;
+  };
+  return {
+    Ping: async () => tm.ping(),
+    GetSchema: async () => (await tm.getSchema()) as unknown as Json,
+    ReloadSchema: async () => {
+      await tm.reloadSchema();
+      return null;
+    },
+    ApplySchema: async (a) => (await tm.applySchema(str(a.sql, 'sql'))) as unknown as Json,
+    ExecuteFetchAsDba: async (a) =>
+      (await tm.executeFetchAsDba(str(a.sql, 'sql'), {
+        maxRows: typeof a.maxRows === 'number' ? a.maxRows : undefined,
+        disableBinlogs: a.disableBinlogs === true,
+        reloadSchema: a.reloadSchema === true,
+        database: typeof a.database === 'string' ? a.database : undefined,
+      })) as unknown as Json,
+    ExecuteFetchAsApp: async (a) => (await tm.executeFetchAsApp(str(a.sql, 'sql'), { maxRows: typeof a.maxRows === 'number' ? a.maxRows : undefined })) as unknown as Json,
+    ChangeType: async (a) => (await tm.changeType(str(a.tabletType, 'tabletType') as TabletType)) as unknown as Json,
+    SetReadOnly: async () => {
+      await tm.setReadOnly(true);
+      return null;
+    },
+    SetReadWrite: async () => {
+      await tm.setReadOnly(false);
+      return null;
+    },
+    RefreshState: async () => {
+      await tm.refreshState();
+      return null;
+    },
+    PrimaryPosition: async () => tm.primaryPosition(),
+    WaitForPosition: async (a) => {
+      await tm.waitForPosition(str(a.position, 'position'), typeof a.timeoutMs === 'number' ? a.timeoutMs : 30_000);
+      return null;
+    },
+    GetHealth: async () => tm.server.healthState() as unknown as Json,
+  };
+}
+
+/** An RPC server exposing a tablet's QueryService (`qs.*`) and TabletManager (`tm.*`). */
+export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcServerOptions = {}): RpcServer {
+  const s = new RpcServer(opts);
+  s.unary('qs.execute', async (m, ctx) => {
+    const x = obj(m);
+    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
+      ...((x.options ?? {}) as ExecuteOptions),
+      signal: ctx.signal,
+    });
+    return { meta: resultMeta(r), blobs: r.rows };
+  });
+  s.stream('qs.streamExecute', async (m, ctx, send) => {
+    const x = obj(m);
+    await qs.streamExecute(
+      asTarget(x.target),
+      String(x.sql),
+      (x.bindVars ?? null) as BindVars | null,
+      (chunk) => send({ meta: chunk.fields ? { fields: chunk.fields as unknown as Json } : null, blobs: chunk.rows }),
+      { ...((x.options ?? {}) as ExecuteOptions), signal: ctx.signal },
+    );
+  });
+  s.unary('qs.begin', async (m) => {
+    const x = obj(m);
+    const r = await qs.begin(asTarget(x.target), {
+      reservedId: typeof x.reservedId === 'number' ? x.reservedId : undefined,
+      beginStatement: typeof x.beginStatement === 'string' ? x.beginStatement : undefined,
+    });
+    return { meta: r as unknown as Json };
+  });
+  s.unary('qs.commit', async (m) => {
+    const x = obj(m);
+    await qs.commit(asTarget(x.target), x.transactionId as number);
+    return { meta: null };
+  });
+  s.unary('qs.rollback', async (m) => {
+    const x = obj(m);
+    await qs.rollback(asTarget(x.target), x.transactionId as number);
+    return { meta: null };
+  });
+  s.unary('qs.reserve', async (m) => {
+    const x = obj(m);
+    const r = await qs.reserve(asTarget(x.target), { settings: (x.settings ?? []) as string[] });
+    return { meta: r as unknown as Json };
+  });
+  s.unary('qs.release', async (m) => {
+    const x = obj(m);
+    await qs.release(asTarget(x.target), x.id as number);
+    return { meta: null };
+  });
+  s.stream('qs.streamHealth', async (_m, ctx, send) => {
+    let queue = Promise.resolve();
+    await qs.streamHealth((h) => {
+      queue = queue.then(() => send({ meta: h as unknown as Json })).catch(() => undefined);
+    }, ctx.signal);
+  });
+  const tmh = tmHandlers(tm);
+  for (const [name, fn] of Object.entries(tmh)) {
+    s.unary(`tm.${name}`, async (m) => ({ meta: await fn(obj(m)) }));
+  }
+  return s;
+}

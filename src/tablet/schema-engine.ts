@@ -1,0 +1,99 @@
+// What the tablet knows of its database's tables: columns, primary keys, indexes. Loaded from
+// information_schema at start and after DDL; served to the gate (schema tracking) and to VReplication.
+import type { Client } from '../mysql/client.js';
+import { quoteString } from '../sql/index.js';
+
+export interface ColumnSchema {
+  readonly name: string;
+  readonly columnType: string;
+  readonly nullable: boolean;
+  readonly charset: string | null;
+  readonly collation: string | null;
+}
+
+export interface IndexSchema {
+  readonly name: string;
+  readonly unique: boolean;
+  readonly columns: readonly string[];
+}
+
+export interface TableSchema {
+  readonly name: string;
+  readonly type: 'BASE TABLE' | 'VIEW' | 'SEQUENCE' | string;
+  readonly comment: string;
+  readonly columns: readonly ColumnSchema[];
+  readonly primaryKey: readonly string[];
+  readonly indexes: readonly IndexSchema[];
+  readonly createStatement?: string;
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+
+export class SchemaEngine {
+  private tables = new Map<string, TableSchema>();
+  private loadedAt = 0;
+
+  constructor(private readonly dbName: string) {}
+
+  get lastLoaded(): number {
+    return this.loadedAt;
+  }
+
+  list(): TableSchema[] {
+    return [...this.tables.values()];
+  }
+
+  table(name: string): TableSchema | undefined {
+    return this.tables.get(name);
+  }
+
+  async reload(conn: Client): Promise<void> {
+    const db = quoteString(this.dbName);
+    const [tables, cols, stats] = await Promise.all([
+      conn.query(`SELECT TABLE_NAME, TABLE_TYPE, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${db}`),
+      conn.query(
+        `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${db} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      ),
+      conn.query(
+        `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${db} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      ),
+    ]);
+    const columns = new Map<string, ColumnSchema[]>();
+    for (const r of cols.rows) {
+      const t = str(r[0]);
+      let list = columns.get(t);
+      if (!list) columns.set(t, (list = []));
+      list.push({ name: str(r[1]), columnType: str(r[2]), nullable: str(r[3]) === 'YES', charset: r[4] === null ? null : str(r[4]), collation: r[5] === null ? null : str(r[5]) });
+    }
+    const indexes = new Map<string, Map<string, { unique: boolean; columns: string[] }>>();
+    for (const r of stats.rows) {
+      const t = str(r[0]);
+      let m = indexes.get(t);
+      if (!m) indexes.set(t, (m = new Map()));
+      const name = str(r[1]);
+      let ix = m.get(name);
+      if (!ix) m.set(name, (ix = { unique: str(r[2]) === '0', columns: [] }));
+      ix.columns.push(str(r[3]));
+    }
+    const next = new Map<string, TableSchema>();
+    for (const r of tables.rows) {
+      const name = str(r[0]);
+      const ixs = [...(indexes.get(name) ?? new Map<string, { unique: boolean; columns: string[] }>()).entries()].map(([n, v]) => ({ name: n, unique: v.unique, columns: v.columns }));
+      next.set(name, {
+        name,
+        type: str(r[1]),
+        comment: str(r[2]),
+        columns: columns.get(name) ?? [],
+        primaryKey: ixs.find((i) => i.name === 'PRIMARY')?.columns ?? [],
+        indexes: ixs,
+      });
+    }
+    this.tables = next;
+    this.loadedAt = Date.now();
+  }
+}
+
+/** True for statements after which the schema must be reloaded. */
+export function isSchemaChange(sql: string): boolean {
+  return /^\s*(?:\/\*.*?\*\/\s*)*(create|alter|drop|rename|truncate)\b/is.test(sql);
+}

@@ -1,0 +1,100 @@
+// TabletConn: a tablet's QueryService and TabletManager reached over the network (src/rpc). It
+// implements the same QueryService interface as the in-process TabletServer.
+import type { ColumnDefinition } from '../mysql/protocol.js';
+import { RpcClient, type Json, type RpcClientOptions } from '../rpc/index.js';
+import type {
+  BindVars,
+  ExecuteOptions,
+  ExecuteResult,
+  HealthState,
+  QueryService,
+  ReserveOptions,
+  StreamChunk,
+  Target,
+} from './query-service.js';
+import { resultFromMessage, type TmMethod } from './rpc-service.js';
+
+function stripSignal(opts: ExecuteOptions): Json {
+  const { signal: _s, ...rest } = opts;
+  return rest as unknown as Json;
+}
+
+export class TabletConn implements QueryService {
+  readonly rpc: RpcClient;
+
+  constructor(host: string, port: number, opts: RpcClientOptions = {}) {
+    this.rpc = new RpcClient(host, port, opts);
+  }
+
+  async execute(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const m = await this.rpc.call(
+      'qs.execute',
+      { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) },
+      [],
+      { signal: opts.signal },
+    );
+    return resultFromMessage(m);
+  }
+
+  async streamExecute(
+    target: Target,
+    sql: string,
+    bindVars: BindVars | null,
+    onChunk: (chunk: StreamChunk) => void | Promise<void>,
+    opts: ExecuteOptions = {},
+  ): Promise<void> {
+    await this.rpc.stream(
+      'qs.streamExecute',
+      { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) },
+      (m) => {
+        const meta = m.meta as { fields?: ColumnDefinition[] } | null;
+        return onChunk(meta?.fields ? { fields: meta.fields, rows: m.blobs } : { rows: m.blobs });
+      },
+      [],
+      { signal: opts.signal },
+    );
+  }
+
+  async begin(target: Target, opts: { reservedId?: number; beginStatement?: string; signal?: AbortSignal } = {}): Promise<{ transactionId: number; tabletAlias: string }> {
+    const m = await this.rpc.call('qs.begin', { target: target as unknown as Json, reservedId: opts.reservedId ?? 0, beginStatement: opts.beginStatement ?? null }, [], {
+      signal: opts.signal,
+    });
+    return m.meta as unknown as { transactionId: number; tabletAlias: string };
+  }
+
+  async commit(target: Target, transactionId: number): Promise<void> {
+    await this.rpc.call('qs.commit', { target: target as unknown as Json, transactionId });
+  }
+
+  async rollback(target: Target, transactionId: number): Promise<void> {
+    await this.rpc.call('qs.rollback', { target: target as unknown as Json, transactionId });
+  }
+
+  async reserve(target: Target, opts: ReserveOptions): Promise<{ reservedId: number; tabletAlias: string }> {
+    const m = await this.rpc.call('qs.reserve', { target: target as unknown as Json, settings: [...opts.settings] }, [], { signal: opts.signal });
+    return m.meta as unknown as { reservedId: number; tabletAlias: string };
+  }
+
+  async release(target: Target, id: number): Promise<void> {
+    await this.rpc.call('qs.release', { target: target as unknown as Json, id });
+  }
+
+  async streamHealth(onHealth: (h: HealthState) => void, signal: AbortSignal): Promise<void> {
+    try {
+      await this.rpc.stream('qs.streamHealth', null, (m) => onHealth(m.meta as unknown as HealthState), [], { signal });
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+  }
+
+  /** A tablet-manager call (`Ping`, `ExecuteFetchAsDba`, `ChangeType`, ...). */
+  async tm(method: TmMethod, args: Record<string, Json> = {}, timeoutMs = 0): Promise<Json> {
+    const m = await this.rpc.call(`tm.${method}`, args, [], { timeoutMs });
+    return m.meta;
+  }
+
+  close(): void {
+    this.rpc.close();
+  }
+}

@@ -1,0 +1,250 @@
+// The tablet manager: administrative operations on one tablet for ctld (`tessera ctl`): schema,
+// fetches as vt_dba/vt_app, type changes, read-only, serving state from the topology, positions.
+// Replication management (reparents) builds on the same object.
+import type { Client } from '../mysql/client.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { decodeTextRow, type SqlValue } from '../mysql/values.js';
+import { GtidPosition } from '../mysql/binlog/index.js';
+import { logger } from '../log/index.js';
+import { quoteString, splitStatements } from '../sql/index.js';
+import { SERVED_TYPES, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+import type { TableSchema } from './schema-engine.js';
+import type { TabletServer } from './tablet-server.js';
+
+const log = logger('tablet-manager');
+
+export interface FetchResult {
+  readonly fields: readonly string[];
+  readonly rows: readonly (string | null)[][];
+  readonly rowsAffected: number;
+  readonly insertId: string;
+}
+
+export interface FetchOptions {
+  readonly maxRows?: number;
+  /** Run with sql_log_bin = 0 (the statement does not replicate). */
+  readonly disableBinlogs?: boolean;
+  readonly reloadSchema?: boolean;
+  /** Database to use; the tablet's own by default. */
+  readonly database?: string;
+}
+
+export const TABLET_MANAGER_DEFAULTS = {
+  fetchRowsMax: 10_000,
+  /** How often the manager re-reads its shard from the topology and checks replication. */
+  refreshIntervalMs: 5_000,
+};
+
+function cell(v: SqlValue): string | null {
+  if (v === null) return null;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return String(v);
+}
+
+export class TabletManager {
+  private tablet: Tablet;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly server: TabletServer,
+    readonly topo: TopoServer,
+    tablet: Tablet,
+  ) {
+    this.tablet = tablet;
+  }
+
+  get record(): Tablet {
+    return this.tablet;
+  }
+
+  /** Takes the tablet's record as the topology holds it (after registration or a reparent). */
+  setRecord(t: Tablet): void {
+    this.tablet = t;
+  }
+
+  startRefreshLoop(intervalMs = TABLET_MANAGER_DEFAULTS.refreshIntervalMs): void {
+    this.timer = setInterval(() => {
+      this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async ping(): Promise<string> {
+    const c = await this.server.dbaClient();
+    try {
+      await c.ping();
+      return 'pong';
+    } finally {
+      c.close();
+    }
+  }
+
+  async getSchema(): Promise<TableSchema[]> {
+    if (this.server.schema.lastLoaded === 0) await this.server.reloadSchema();
+    return this.server.schema.list();
+  }
+
+  async reloadSchema(): Promise<void> {
+    await this.server.reloadSchema();
+  }
+
+  /** Runs DDL on this tablet's database as vt_dba, statement by statement, then reloads the schema. */
+  async applySchema(sql: string): Promise<{ statements: number }> {
+    const stmts = splitStatements(sql).filter((s) => s.trim() !== '');
+    const c = await this.server.dbaClient();
+    try {
+      for (const s of stmts) await c.query(s);
+    } finally {
+      c.close();
+    }
+    await this.server.reloadSchema();
+    return { statements: stmts.length };
+  }
+
+  async executeFetchAsDba(sql: string, opts: FetchOptions = {}): Promise<FetchResult> {
+    const c = await this.server.dbaClient(opts.database ?? this.server.dbName);
+    try {
+      if (opts.disableBinlogs) await c.query('SET sql_log_bin = 0');
+      return await this.fetch(c, sql, opts);
+    } finally {
+      c.close();
+    }
+  }
+
+  async executeFetchAsApp(sql: string, opts: FetchOptions = {}): Promise<FetchResult> {
+    const target = { keyspace: this.server.keyspace, shard: this.server.shard, tabletType: this.server.tabletType };
+    const r = await this.server.execute(target, sql, null);
+    const cols = r.fields;
+    const max = opts.maxRows ?? TABLET_MANAGER_DEFAULTS.fetchRowsMax;
+    if (r.rows.length > max) throw new TesseraError(ER.TOO_MANY_ROWS, `ExecuteFetchAsApp: ${r.rows.length} rows exceed --max-rows ${max}`);
+    return {
+      fields: cols.map((f) => f.name),
+      rows: r.rows.map((p) => decodeTextRow(p, cols).map(cell)),
+      rowsAffected: r.rowsAffected,
+      insertId: String(r.insertId),
+    };
+  }
+
+  private async fetch(c: Client, sql: string, opts: FetchOptions): Promise<FetchResult> {
+    const max = opts.maxRows ?? TABLET_MANAGER_DEFAULTS.fetchRowsMax;
+    const results = await c.queryMulti(sql);
+    const r = results.find((x) => x.fields.length > 0) ?? results[results.length - 1];
+    if (r.rows.length > max) throw new TesseraError(ER.TOO_MANY_ROWS, `ExecuteFetchAsDBA: ${r.rows.length} rows exceed --max-rows ${max}`);
+    if (opts.reloadSchema) await this.server.reloadSchema();
+    return {
+      fields: r.fields.map((f) => f.name),
+      rows: r.rows.map((row) => row.map(cell)),
+      rowsAffected: Number(r.affectedRows),
+      insertId: String(r.insertId),
+    };
+  }
+
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    const c = await this.server.dbaClient(undefined);
+    try {
+      await c.query(`SET GLOBAL read_only = ${readOnly ? 'ON' : 'OFF'}`);
+    } finally {
+      c.close();
+    }
+  }
+
+  async isReadOnly(): Promise<boolean> {
+    const c = await this.server.dbaClient(undefined);
+    try {
+      const r = await c.query('SELECT @@global.read_only');
+      return Number(r.rows[0][0]) === 1;
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Changes the tablet type in the topology and in the serving state. A primary is writable. */
+  async changeType(type: TabletType, opts: { primaryTermStartTime?: string | null } = {}): Promise<Tablet> {
+    if (type === 'primary' && this.tablet.type !== 'primary' && opts.primaryTermStartTime === undefined) {
+      throw new TesseraError(
+        ER.WRONG_ARGUMENTS,
+        `ChangeTabletType cannot make ${this.server.alias} primary: use InitShardPrimary or PlannedReparentShard, which move the primary safely`,
+      );
+    }
+    await this.setReadOnly(type !== 'primary');
+    this.tablet = await this.topo.updateTabletFields(this.tablet.alias, (t) => {
+      t.type = type;
+      t.primary_term_start_time = type === 'primary' ? (opts.primaryTermStartTime ?? t.primary_term_start_time) : null;
+    });
+    this.server.setState({ tabletType: type, primaryTermStartTime: this.tablet.primary_term_start_time });
+    await this.refreshState();
+    return this.tablet;
+  }
+
+  /**
+   * Re-reads the shard and the serving graph and decides whether to serve: a primary serves when
+   * its shard's primary is serving and names it; a replica or rdonly when the cell's SrvKeyspace
+   * lists its shard for its type (or, before any rebuild, when the shard's primary serves).
+   */
+  async refreshState(): Promise<void> {
+    const type = this.server.tabletType;
+    const { value: shard } = await this.topo.getShard(this.tablet.keyspace, this.tablet.shard);
+    const denied = new Set<string>();
+    for (const tc of shard.tablet_controls) {
+      if (tc.tablet_type === type && (tc.cells.length === 0 || tc.cells.includes(this.tablet.alias.cell))) {
+        for (const t of tc.denied_tables) denied.add(t);
+      }
+    }
+    let serving = false;
+    let reason = '';
+    if (!SERVED_TYPES.includes(type)) {
+      reason = `tablet type ${type} does not serve queries`;
+    } else if (type === 'primary') {
+      const named = shard.primary_alias !== null && shard.primary_alias.cell === this.tablet.alias.cell && shard.primary_alias.uid === this.tablet.alias.uid;
+      serving = named && shard.is_primary_serving;
+      if (!named) reason = 'the shard record names another primary';
+      else if (!shard.is_primary_serving) reason = 'the shard is not serving (a resharding target, or switched away)';
+    } else {
+      let listed: boolean | null = null;
+      try {
+        const srv = await this.topo.getSrvKeyspace(this.tablet.alias.cell, this.tablet.keyspace);
+        const part = srv.partitions.find((p) => p.served_type === type);
+        listed = part ? part.shard_references.some((r) => r.name === this.tablet.shard) : false;
+      } catch {
+        listed = null; // no serving graph yet
+      }
+      serving = listed ?? shard.is_primary_serving;
+      if (!serving) reason = `the serving graph does not list ${this.tablet.keyspace}/${this.tablet.shard} for ${type}`;
+    }
+    this.server.setState({ serving, reason, deniedTables: denied, primaryTermStartTime: this.tablet.primary_term_start_time });
+  }
+
+  async primaryPosition(): Promise<string> {
+    const c = await this.server.dbaClient(undefined);
+    try {
+      const r = await c.query('SELECT @@global.gtid_binlog_pos');
+      return GtidPosition.parse(cell(r.rows[0][0]) ?? '').toString();
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Waits until this MariaDB has applied `position` (MASTER_GTID_WAIT), or fails after the timeout. */
+  async waitForPosition(position: string, timeoutMs: number): Promise<void> {
+    const pos = GtidPosition.parse(position);
+    const c = await this.server.dbaClient(undefined);
+    try {
+      // MASTER_GTID_WAIT follows replication only (gtid_slave_pos); a primary's own writes are in
+      // gtid_current_pos, so check that first.
+      const cur = await c.query('SELECT @@global.gtid_current_pos');
+      if (GtidPosition.parse(cell(cur.rows[0][0]) ?? '').atLeast(pos)) return;
+      const r = await c.query(`SELECT MASTER_GTID_WAIT(${quoteString(pos.gtidList())}, ${Math.max(0, timeoutMs) / 1000})`);
+      if (Number(r.rows[0][0]) !== 0) {
+        throw new TesseraError(ER.LOCK_WAIT_TIMEOUT, `tablet ${this.server.alias} did not reach position ${pos.toString()} within ${timeoutMs} ms`, {
+          kind: 'DEADLINE_EXCEEDED',
+        });
+      }
+    } finally {
+      c.close();
+    }
+  }
+}

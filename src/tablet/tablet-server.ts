@@ -1,0 +1,577 @@
+// TabletServer: the tablet's local QueryService over its MariaDB. It protects MariaDB (bounded pools,
+// statement timeouts that kill in MariaDB, a transaction killer, a row limit), refuses what it must
+// not serve (wrong target, not serving, denied tables) with errors that say why, and reports health.
+import { EventEmitter } from 'node:events';
+import { Client, type ClientOptions, type ResultSink } from '../mysql/client.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
+import { logger } from '../log/index.js';
+import { format, parse, tableNames } from '../sql/index.js';
+import type { TabletType } from '../topo/index.js';
+import { ConnPool } from './pool.js';
+import type {
+  BindVars,
+  ExecuteOptions,
+  ExecuteResult,
+  HealthState,
+  QueryService,
+  ReserveOptions,
+  StreamChunk,
+  Target,
+} from './query-service.js';
+import { isSchemaChange, SchemaEngine } from './schema-engine.js';
+
+const log = logger('tablet');
+
+export const TABLET_SERVER_DEFAULTS = {
+  /** --queryserver-config-pool-size */
+  poolSize: 16,
+  /** --queryserver-config-stream-pool-size */
+  streamPoolSize: 8,
+  /** --queryserver-config-transaction-cap */
+  transactionCap: 32,
+  /** --queryserver-config-query-pool-timeout: how long a caller waits for a pooled connection. */
+  queueTimeoutMs: 5_000,
+  /** --queryserver-config-query-timeout */
+  queryTimeoutMs: 30_000,
+  /** --queryserver-config-transaction-timeout: idle transactions are rolled back after this. */
+  transactionTimeoutMs: 30_000,
+  /** --queryserver-config-max-result-size: rows a non-streaming query may return. */
+  rowsMax: 10_000,
+  /** Rows per chunk of a streaming result, and its byte bound. */
+  streamChunkRowsMax: 256,
+  streamChunkBytesMax: 256 * 1024,
+  /** --health-check-interval */
+  healthIntervalMs: 1_000,
+  /** Killed-transaction reasons remembered for later calls on their ids. */
+  endedTransactionsMax: 1_000,
+};
+
+export type TabletServerLimits = typeof TABLET_SERVER_DEFAULTS;
+
+export interface TabletServerConfig {
+  readonly alias: string;
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly tabletType: TabletType;
+  readonly dbName: string;
+  /** How to reach MariaDB as the application user (vt_app) and as vt_dba. */
+  readonly appConn: Omit<ClientOptions, 'database'>;
+  readonly dbaConn: Omit<ClientOptions, 'database'>;
+  readonly limits?: Partial<TabletServerLimits>;
+}
+
+interface Dedicated {
+  readonly id: number;
+  readonly conn: Client;
+  readonly reserved: boolean;
+  readonly settings: readonly string[];
+  inTransaction: boolean;
+  busy: boolean;
+  lastUsed: number;
+}
+
+interface State {
+  tabletType: TabletType;
+  serving: boolean;
+  reason: string;
+  primaryTermStartTime: string | null;
+  deniedTables: ReadonlySet<string>;
+  replicationLagSeconds: number | null;
+  replicationError: string;
+}
+
+const SERVING_TYPES: ReadonlySet<TabletType> = new Set(['primary', 'replica', 'rdonly']);
+
+export class TabletServer implements QueryService {
+  readonly alias: string;
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly dbName: string;
+  readonly schema: SchemaEngine;
+  readonly limits: TabletServerLimits;
+  private readonly cfg: TabletServerConfig;
+  private readonly queryPool: ConnPool;
+  private readonly streamPool: ConnPool;
+  private readonly txPool: ConnPool;
+  private readonly dedicated = new Map<number, Dedicated>();
+  private readonly ended = new Map<number, string>();
+  private nextId: number;
+  private inFlight = 0;
+  private readonly events = new EventEmitter();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private state: State;
+
+  constructor(cfg: TabletServerConfig) {
+    this.cfg = cfg;
+    this.alias = cfg.alias;
+    this.keyspace = cfg.keyspace;
+    this.shard = cfg.shard;
+    this.dbName = cfg.dbName;
+    this.limits = { ...TABLET_SERVER_DEFAULTS, ...cfg.limits };
+    this.schema = new SchemaEngine(cfg.dbName);
+    // Ids start from the clock so that a restarted tablet never reuses an id a gate still holds.
+    this.nextId = Date.now() * 1000;
+    const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName });
+    this.queryPool = new ConnPool('query', this.limits.poolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-pool-size');
+    this.streamPool = new ConnPool('stream', this.limits.streamPoolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-stream-pool-size');
+    this.txPool = new ConnPool('transaction', this.limits.transactionCap, this.limits.queueTimeoutMs, app, '--queryserver-config-transaction-cap');
+    this.state = {
+      tabletType: cfg.tabletType,
+      serving: false,
+      reason: 'starting',
+      primaryTermStartTime: null,
+      deniedTables: new Set(),
+      replicationLagSeconds: null,
+      replicationError: '',
+    };
+    const sweep = Math.max(100, Math.min(1000, this.limits.transactionTimeoutMs / 10));
+    this.timers.push(setInterval(() => this.killIdleTransactions(), sweep).unref());
+    this.timers.push(setInterval(() => this.emitHealth(), this.limits.healthIntervalMs).unref());
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  get tabletType(): TabletType {
+    return this.state.tabletType;
+  }
+
+  get serving(): boolean {
+    return this.state.serving;
+  }
+
+  /** Sets the serving state; called by the tablet manager from topology and type changes. */
+  setState(s: Partial<Pick<State, 'tabletType' | 'serving' | 'reason' | 'primaryTermStartTime' | 'deniedTables'>>): void {
+    const before = JSON.stringify(this.healthState());
+    this.state = { ...this.state, ...s };
+    if (s.serving === true && s.reason === undefined) this.state.reason = '';
+    if (JSON.stringify(this.healthState()) !== before) {
+      log.info({ alias: this.alias, type: this.state.tabletType, serving: this.state.serving, reason: this.state.reason }, 'tablet state changed');
+      this.emitHealth();
+    }
+  }
+
+  setReplicationStatus(lagSeconds: number | null, error: string): void {
+    this.state.replicationLagSeconds = lagSeconds;
+    this.state.replicationError = error;
+  }
+
+  healthState(): HealthState {
+    return {
+      tabletAlias: this.alias,
+      target: { keyspace: this.keyspace, shard: this.shard, tabletType: this.state.tabletType },
+      serving: this.state.serving,
+      reason: this.state.reason,
+      primaryTermStartTime: this.state.primaryTermStartTime,
+      replicationLagSeconds: this.state.tabletType === 'primary' ? 0 : this.state.replicationLagSeconds,
+      replicationError: this.state.replicationError,
+      queriesInFlight: this.inFlight,
+      transactionsOpen: [...this.dedicated.values()].filter((d) => d.inTransaction).length,
+      at: new Date().toISOString(),
+    };
+  }
+
+  private emitHealth(): void {
+    this.events.emit('health', this.healthState());
+  }
+
+  private checkTarget(target: Target, tables: readonly string[] | undefined, sql: string): void {
+    if (this.closed) throw new TesseraError(ER.SERVER_SHUTDOWN, `tablet ${this.alias} is shutting down`, { kind: 'NOT_SERVING' });
+    if (target.keyspace !== this.keyspace || target.shard !== this.shard) {
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `wrong tablet: ${this.alias} serves ${this.keyspace}/${this.shard}, the query was for ${target.keyspace}/${target.shard}`,
+        { kind: 'WRONG_TARGET' },
+      );
+    }
+    if (target.tabletType !== this.state.tabletType) {
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `wrong tablet type: ${this.alias} is ${this.state.tabletType}, the query was for ${target.tabletType} (the tablet may have changed type; retry)`,
+        { kind: 'WRONG_TARGET' },
+      );
+    }
+    if (!this.state.serving) {
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `tablet ${this.alias} (${this.keyspace}/${this.shard} ${this.state.tabletType}) is not serving: ${this.state.reason || 'not serving'}`,
+        { kind: 'NOT_SERVING' },
+      );
+    }
+    if (this.state.deniedTables.size > 0) {
+      const used = tables ?? tablesOf(sql);
+      for (const t of used) {
+        if (this.state.deniedTables.has(t)) {
+          throw new TesseraError(
+            ER.UNKNOWN_ERROR,
+            `table ${t} is denied on ${this.keyspace}/${this.shard} ${this.state.tabletType} (a MoveTables or Reshard switched it away); route through the gate to reach its new home`,
+            { kind: 'DENIED_TABLE' },
+          );
+        }
+      }
+    }
+  }
+
+  // ---- QueryService --------------------------------------------------------------------------
+
+  async execute(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+    this.checkTarget(target, opts.tables, sql);
+    const text = bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
+    const id = opts.transactionId || opts.reservedId || 0;
+    this.inFlight++;
+    try {
+      if (id) {
+        const d = this.takeDedicated(id);
+        try {
+          if (opts.begin && !d.inTransaction) {
+            await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
+            d.inTransaction = true;
+          }
+          const r = await this.run(d.conn, text, opts);
+          return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+        } finally {
+          this.releaseDedicated(d);
+        }
+      }
+      if (opts.begin) {
+        const d = await this.newDedicated(this.txPool, false, []);
+        try {
+          await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
+          d.inTransaction = true;
+          const r = await this.run(d.conn, text, opts);
+          return { ...r, transactionId: d.id, tabletAlias: this.alias };
+        } catch (err) {
+          // A failed first statement leaves the transaction open, as MySQL would; a broken
+          // connection ends it.
+          if (d.conn.closed) this.endDedicated(d, 'its connection broke');
+          throw err;
+        } finally {
+          this.releaseDedicated(d);
+        }
+      }
+      const conn = await this.queryPool.get();
+      let ok = false;
+      try {
+        const r = await this.run(conn, text, opts);
+        ok = true;
+        return { ...r, transactionId: 0, tabletAlias: this.alias };
+      } finally {
+        if (ok || !conn.closed) this.queryPool.put(conn);
+        else this.queryPool.discard(conn);
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async streamExecute(
+    target: Target,
+    sql: string,
+    bindVars: BindVars | null,
+    onChunk: (chunk: StreamChunk) => void | Promise<void>,
+    opts: ExecuteOptions = {},
+  ): Promise<void> {
+    this.checkTarget(target, opts.tables, sql);
+    const text = bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
+    const conn = await this.streamPool.get();
+    this.inFlight++;
+    let fields: ColumnDefinition[] | undefined;
+    let rows: Buffer[] = [];
+    let bytes = 0;
+    let sentFields = false;
+    const flush = async () => {
+      const chunk: StreamChunk = sentFields ? { rows } : { fields: fields ?? [], rows };
+      sentFields = true;
+      rows = [];
+      bytes = 0;
+      await onChunk(chunk);
+    };
+    const sink: ResultSink = {
+      fields: (f) => {
+        fields = f;
+      },
+      row: (payload) => {
+        rows.push(payload);
+        bytes += payload.length;
+        if (rows.length >= this.limits.streamChunkRowsMax || bytes >= this.limits.streamChunkBytesMax) return flush();
+        return undefined;
+      },
+    };
+    try {
+      await this.withTimeout(conn, opts, () => conn.stream(text, sink));
+      if (rows.length > 0 || !sentFields) await flush();
+    } finally {
+      this.inFlight--;
+      if (conn.closed) this.streamPool.discard(conn);
+      else this.streamPool.put(conn);
+    }
+  }
+
+  async begin(target: Target, opts: { reservedId?: number; beginStatement?: string } = {}): Promise<{ transactionId: number; tabletAlias: string }> {
+    this.checkTarget(target, [], '');
+    if (opts.reservedId) {
+      const d = this.takeDedicated(opts.reservedId);
+      try {
+        await this.run(d.conn, opts.beginStatement ?? 'BEGIN', {});
+        d.inTransaction = true;
+        return { transactionId: d.id, tabletAlias: this.alias };
+      } finally {
+        this.releaseDedicated(d);
+      }
+    }
+    const d = await this.newDedicated(this.txPool, false, []);
+    try {
+      await this.run(d.conn, opts.beginStatement ?? 'BEGIN', {});
+      d.inTransaction = true;
+    } catch (err) {
+      this.endDedicated(d, 'BEGIN failed');
+      throw err;
+    } finally {
+      d.busy = false;
+    }
+    return { transactionId: d.id, tabletAlias: this.alias };
+  }
+
+  async commit(_target: Target, transactionId: number): Promise<void> {
+    await this.finishTransaction(transactionId, 'COMMIT');
+  }
+
+  async rollback(_target: Target, transactionId: number): Promise<void> {
+    await this.finishTransaction(transactionId, 'ROLLBACK');
+  }
+
+  async reserve(target: Target, opts: ReserveOptions): Promise<{ reservedId: number; tabletAlias: string }> {
+    this.checkTarget(target, [], '');
+    const d = await this.newDedicated(this.txPool, true, opts.settings);
+    try {
+      for (const s of opts.settings) await this.run(d.conn, s, {});
+    } catch (err) {
+      this.endDedicated(d, 'its settings failed');
+      throw err;
+    } finally {
+      d.busy = false;
+    }
+    return { reservedId: d.id, tabletAlias: this.alias };
+  }
+
+  async release(_target: Target, id: number): Promise<void> {
+    const d = this.dedicated.get(id);
+    if (!d) return;
+    this.endDedicated(d, 'released');
+  }
+
+  streamHealth(onHealth: (h: HealthState) => void, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const listener = (h: HealthState) => onHealth(h);
+      const stop = () => {
+        this.events.off('health', listener);
+        this.events.off('closed', onClosed);
+        resolve();
+      };
+      const onClosed = () => {
+        this.events.off('health', listener);
+        reject(new TesseraError(ER.SERVER_SHUTDOWN, `tablet ${this.alias} shut down`, { kind: 'UNAVAILABLE' }));
+      };
+      this.events.on('health', listener);
+      this.events.once('closed', onClosed);
+      signal.addEventListener('abort', stop, { once: true });
+      onHealth(this.healthState());
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private async run(conn: Client, sql: string, opts: ExecuteOptions): Promise<Omit<ExecuteResult, 'transactionId' | 'tabletAlias'>> {
+    let fields: ColumnDefinition[] = [];
+    const rows: Buffer[] = [];
+    let rowCount = 0;
+    let ok: OkPacket | null = null;
+    let first = true;
+    const sink: ResultSink = {
+      fields: (f) => {
+        if (first) fields = f;
+      },
+      row: (payload) => {
+        if (!first) return;
+        rowCount++;
+        if (rowCount <= this.limits.rowsMax) rows.push(payload);
+      },
+      end: (o) => {
+        if (first) ok = o;
+        first = false;
+      },
+    };
+    await this.withTimeout(conn, opts, () => conn.stream(sql, sink));
+    if (rowCount > this.limits.rowsMax) {
+      throw new TesseraError(
+        ER.TOO_MANY_ROWS,
+        `row count exceeded ${this.limits.rowsMax} (--queryserver-config-max-result-size): add a LIMIT, or stream the result (SET workload = 'olap')`,
+      );
+    }
+    if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
+    const o = ok as OkPacket | null;
+    const insertId = o ? o.lastInsertId : 0;
+    return {
+      fields,
+      rows,
+      rowsAffected: o ? Number(o.affectedRows) : 0,
+      insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
+      warnings: o ? o.warnings : 0,
+      info: o ? o.info : '',
+    };
+  }
+
+  /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
+  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>): Promise<T> {
+    const timeoutMs = opts.timeoutMs || this.limits.queryTimeoutMs;
+    let timedOut = false;
+    const kill = () => {
+      timedOut = true;
+      conn.killQuery().catch((err: Error) => {
+        log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
+        conn.destroy();
+      });
+    };
+    const timer = timeoutMs > 0 ? setTimeout(kill, timeoutMs) : null;
+    const onAbort = () => kill();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await fn();
+    } catch (err) {
+      if (timedOut) {
+        throw new TesseraError(
+          ER.QUERY_INTERRUPTED,
+          opts.signal?.aborted
+            ? 'query cancelled by the caller and killed in MariaDB'
+            : `query exceeded its timeout of ${timeoutMs} ms and was killed in MariaDB (--queryserver-config-query-timeout, or a MAX_EXECUTION_TIME hint)`,
+          { kind: 'DEADLINE_EXCEEDED' },
+        );
+      }
+      throw TesseraError.from(err);
+    } finally {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async newDedicated(pool: ConnPool, reserved: boolean, settings: readonly string[]): Promise<Dedicated> {
+    const conn = await pool.get();
+    const d: Dedicated = { id: this.nextId++, conn, reserved, settings, inTransaction: false, busy: true, lastUsed: Date.now() };
+    this.dedicated.set(d.id, d);
+    return d;
+  }
+
+  private takeDedicated(id: number): Dedicated {
+    const d = this.dedicated.get(id);
+    if (!d) {
+      const why = this.ended.get(id);
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        why
+          ? `transaction ${id} on tablet ${this.alias} ended: ${why}`
+          : `transaction or reserved connection ${id} not found on tablet ${this.alias} (it ended, or the tablet restarted)`,
+        { kind: 'ABORTED' },
+      );
+    }
+    if (d.busy) throw new TesseraError(ER.UNKNOWN_ERROR, `transaction ${id} is already running a statement; statements in one transaction must not overlap`);
+    d.busy = true;
+    return d;
+  }
+
+  private releaseDedicated(d: Dedicated): void {
+    d.busy = false;
+    d.lastUsed = Date.now();
+    if (d.conn.closed) this.endDedicated(d, 'its MariaDB connection broke');
+    else if (!d.inTransaction && !d.reserved) this.endDedicated(d, 'no transaction');
+  }
+
+  private endDedicated(d: Dedicated, why: string): void {
+    if (this.dedicated.get(d.id) !== d) return;
+    this.dedicated.delete(d.id);
+    this.ended.set(d.id, why);
+    if (this.ended.size > this.limits.endedTransactionsMax) this.ended.delete(this.ended.keys().next().value as number);
+    if (d.inTransaction || d.reserved) {
+      // MariaDB rolls back what the connection held when it closes; never reuse it.
+      this.txPool.discard(d.conn);
+    } else {
+      this.txPool.put(d.conn);
+    }
+  }
+
+  private async finishTransaction(id: number, verb: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    const d = this.takeDedicated(id);
+    try {
+      await this.run(d.conn, verb, {});
+      d.inTransaction = false;
+    } finally {
+      d.busy = false;
+      d.lastUsed = Date.now();
+      if (d.conn.closed) this.endDedicated(d, 'its MariaDB connection broke');
+      else if (!d.reserved) this.endDedicated(d, verb === 'COMMIT' ? 'committed' : 'rolled back');
+    }
+  }
+
+  private killIdleTransactions(): void {
+    const now = Date.now();
+    for (const d of [...this.dedicated.values()]) {
+      if (d.inTransaction && !d.busy && now - d.lastUsed > this.limits.transactionTimeoutMs) {
+        log.warn({ alias: this.alias, transactionId: d.id }, 'killing idle transaction');
+        this.endDedicated(
+          d,
+          `rolled back by the tablet after being idle for more than ${this.limits.transactionTimeoutMs} ms (--queryserver-config-transaction-timeout)`,
+        );
+      }
+    }
+  }
+
+  /** A connection as vt_dba on the tablet's database, for the tablet manager. Caller closes it. */
+  dbaClient(database: string | undefined = this.dbName): Promise<Client> {
+    return Client.connect({ ...this.cfg.dbaConn, database });
+  }
+
+  async reloadSchema(): Promise<void> {
+    const c = await this.dbaClient(undefined);
+    try {
+      await this.schema.reload(c);
+    } finally {
+      c.close();
+    }
+  }
+
+  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number } {
+    return {
+      queriesInFlight: this.inFlight,
+      dedicated: this.dedicated.size,
+      queryPoolInUse: this.queryPool.inUse,
+      txPoolInUse: this.txPool.inUse,
+      streamPoolInUse: this.streamPool.inUse,
+    };
+  }
+
+  /** Stops serving: new calls are refused, open transactions are rolled back, pools close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.state = { ...this.state, serving: false, reason: 'shutting down' };
+    for (const t of this.timers) clearInterval(t);
+    for (const d of [...this.dedicated.values()]) this.endDedicated(d, 'the tablet shut down');
+    this.queryPool.close();
+    this.streamPool.close();
+    this.txPool.close();
+    this.events.emit('closed');
+  }
+}
+
+function substitute(sql: string, bindVars: BindVars): string {
+  return format(parse(sql), { bindVars });
+}
+
+/** Table names a statement touches, when the caller did not say (admin tools, direct clients). */
+function tablesOf(sql: string): string[] {
+  try {
+    return tableNames(parse(sql)).map((t) => t.name);
+  } catch {
+    return [];
+  }
+}

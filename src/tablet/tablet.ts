@@ -1,0 +1,268 @@
+// A whole tablet: its MariaDB (started through mysqlctl, or an existing server for an "unmanaged"
+// tablet), the query service and tablet manager, registration in the topology, the RPC listener for
+// gates and ctld, and an HTTP listener for health, status and metrics.
+import http from 'node:http';
+import os from 'node:os';
+import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Client, type ClientOptions } from '../mysql/client.js';
+import { logger } from '../log/index.js';
+import { Mysqlctl, APP_USER, DBA_USER } from '../mysqlctl/index.js';
+import type { RpcServer } from '../rpc/index.js';
+import { quoteIdent } from '../sql/index.js';
+import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletType, type TopoServer } from '../topo/index.js';
+import { TabletManager } from './tablet-manager.js';
+import { TabletServer, type TabletServerLimits } from './tablet-server.js';
+import { tabletRpcServer } from './rpc-service.js';
+
+const log = logger('tablet');
+
+export interface UnmanagedMysql {
+  readonly host: string;
+  readonly port: number;
+  readonly appUser: string;
+  readonly appPassword: string;
+  readonly dbaUser: string;
+  readonly dbaPassword: string;
+}
+
+export interface TabletOptions {
+  readonly uid: number;
+  readonly cell: string;
+  readonly keyspace: string;
+  readonly shard: string;
+  readonly tabletType: TabletType;
+  readonly topo: TopoServer;
+  /** RPC port for gates and ctld (Vitess: 16000 + uid). 0 picks a free port. */
+  readonly rpcPort: number;
+  /** HTTP port for health, status and metrics (Vitess: 15000 + uid). 0 picks a free port; -1 none. */
+  readonly httpPort: number;
+  readonly hostname?: string;
+  readonly bindAddress?: string;
+  /** Managed MariaDB: created and started through mysqlctl. */
+  readonly mysqlPort?: number;
+  readonly dataRoot?: string;
+  readonly mysqlExtraConfig?: Readonly<Record<string, string>>;
+  /** Or an existing MariaDB/MySQL the tablet attaches to. */
+  readonly unmanaged?: UnmanagedMysql;
+  readonly dbNameOverride?: string;
+  readonly limits?: Partial<TabletServerLimits>;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export class TabletProcess {
+  readonly alias: string;
+  private http: http.Server | null = null;
+
+  private constructor(
+    readonly server: TabletServer,
+    readonly manager: TabletManager,
+    readonly rpc: RpcServer,
+    readonly rpcPort: number,
+    readonly httpPort: number,
+    readonly mysqlctl: Mysqlctl | null,
+    readonly registry: Registry,
+  ) {
+    this.alias = server.alias;
+  }
+
+  static async start(o: TabletOptions): Promise<TabletProcess> {
+    const aliasText = tabletAliasString({ cell: o.cell, uid: o.uid });
+    const dbName = o.dbNameOverride || `vt_${o.keyspace}`;
+    const bind = o.bindAddress ?? '127.0.0.1';
+    const hostname = o.hostname ?? (bind === '0.0.0.0' ? os.hostname() : bind);
+    let mysqlctl: Mysqlctl | null = null;
+    let appConn: Omit<ClientOptions, 'database'>;
+    let dbaConn: Omit<ClientOptions, 'database'>;
+    let mysqlHost: string;
+    let mysqlPort: number;
+    if (o.unmanaged) {
+      const u = o.unmanaged;
+      appConn = { host: u.host, port: u.port, user: u.appUser, password: u.appPassword };
+      dbaConn = { host: u.host, port: u.port, user: u.dbaUser, password: u.dbaPassword };
+      mysqlHost = u.host;
+      mysqlPort = u.port;
+    } else {
+      mysqlPort = o.mysqlPort ?? 17000 + o.uid;
+      mysqlctl = new Mysqlctl({ tabletUid: o.uid, mysqlPort, dataRoot: o.dataRoot, extraConfig: o.mysqlExtraConfig });
+      await mysqlctl.init();
+      await mysqlctl.start();
+      appConn = { socketPath: mysqlctl.socket, user: APP_USER };
+      dbaConn = { socketPath: mysqlctl.socket, user: DBA_USER };
+      mysqlHost = '127.0.0.1';
+    }
+
+    // The keyspace database, and the sidecar database with replication off so that replicas
+    // created alike never diverge over them.
+    const dba = await Client.connect(dbaConn);
+    try {
+      await dba.query('SET sql_log_bin = 0');
+      await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
+      await dba.query('CREATE DATABASE IF NOT EXISTS _vt');
+      // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
+      await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
+    } finally {
+      dba.close();
+    }
+
+    // The cell (on the global topology's store), keyspace and shard are created when missing, so
+    // that a local cluster needs no separate setup step; Vitess's tablets do the same for shards.
+    await o.topo.createCellInfo(o.cell, {}).catch((err) => {
+      if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+    });
+    await o.topo.createKeyspace(o.keyspace).catch((err) => {
+      if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+    });
+    await o.topo.createShard(o.keyspace, o.shard).catch((err) => {
+      if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+    });
+
+    const server = new TabletServer({
+      alias: aliasText,
+      keyspace: o.keyspace,
+      shard: o.shard,
+      tabletType: o.tabletType,
+      dbName,
+      appConn,
+      dbaConn,
+      limits: o.limits,
+    });
+    const record0 = newTablet({
+      alias: { cell: o.cell, uid: o.uid },
+      hostname,
+      port_map: {},
+      keyspace: o.keyspace,
+      shard: o.shard,
+      key_range: shardKeyRange(o.shard),
+      type: o.tabletType,
+      db_name_override: o.dbNameOverride ?? '',
+      tags: { ...o.tags },
+      mysql_hostname: mysqlHost,
+      mysql_port: mysqlPort,
+    });
+    const manager = new TabletManager(server, o.topo, record0);
+    const rpc = tabletRpcServer(server, manager);
+    const rpcPort = await rpc.listen(o.rpcPort, bind);
+    const registry = new Registry();
+    const proc = new TabletProcess(server, manager, rpc, rpcPort, 0, mysqlctl, registry);
+    const httpPort = o.httpPort >= 0 ? await proc.startHttp(o.httpPort, bind) : -1;
+    (proc as { httpPort: number }).httpPort = httpPort;
+
+    const portMap: Record<string, number> = { grpc: rpcPort };
+    if (httpPort > 0) portMap.vt = httpPort;
+    const record = { ...record0, port_map: portMap };
+    try {
+      await o.topo.createTablet(record);
+    } catch (err) {
+      if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+      await o.topo.updateTabletFields(record.alias, (t) => {
+        // A restart keeps the type the tablet had (a reparent may have changed it), but takes the
+        // addresses it has now.
+        t.hostname = record.hostname;
+        t.port_map = record.port_map;
+        t.mysql_hostname = record.mysql_hostname;
+        t.mysql_port = record.mysql_port;
+        t.db_name_override = record.db_name_override;
+      });
+    }
+    const current = (await o.topo.getTablet(record.alias)).value;
+    if (current.type !== o.tabletType) {
+      server.setState({ tabletType: current.type });
+      const d = await server.dbaClient(undefined);
+      try {
+        await d.query(`SET GLOBAL read_only = ${current.type === 'primary' ? 'OFF' : 'ON'}`);
+      } finally {
+        d.close();
+      }
+    }
+    manager.setRecord(current);
+
+    // A tablet started as primary of a shard without one claims it (the local example's way to get
+    // going before InitShardPrimary).
+    if (current.type === 'primary') {
+      const term = current.primary_term_start_time ?? new Date().toISOString();
+      await o.topo.updateShardFields(o.keyspace, o.shard, (s) => {
+        if (s.primary_alias !== null) return false;
+        s.primary_alias = { cell: o.cell, uid: o.uid };
+        s.primary_term_start_time = term;
+        s.is_primary_serving = true;
+      });
+      if (current.primary_term_start_time === null) {
+        manager.setRecord(await o.topo.updateTabletFields(record.alias, (t) => {
+          t.primary_term_start_time = term;
+        }));
+      }
+    }
+    await server.reloadSchema();
+    await manager.refreshState();
+    manager.startRefreshLoop();
+    log.info({ alias: aliasText, keyspace: o.keyspace, shard: o.shard, type: current.type, rpcPort, httpPort, serving: server.serving }, 'tablet started');
+    return proc;
+  }
+
+  private startHttp(port: number, host: string): Promise<number> {
+    const reg = this.registry;
+    const prefix = 'tessera_tablet_';
+    new Gauge({
+      name: `${prefix}serving`,
+      help: '1 when the tablet serves queries',
+      registers: [reg],
+      collect: () => undefined,
+    });
+    const serving = reg.getSingleMetric(`${prefix}serving`) as Gauge;
+    const inflight = new Gauge({ name: `${prefix}queries_in_flight`, help: 'queries running now', registers: [reg] });
+    const pools = new Gauge({ name: `${prefix}pool_in_use`, help: 'connections in use per pool', labelNames: ['pool'], registers: [reg] });
+    if (process.env.TESSERA_COMBINED !== '1') collectDefaultMetrics({ register: reg });
+    this.http = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/debug/health') {
+        const h = this.server.healthState();
+        res.writeHead(h.serving ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...h, tabletType: h.target.tabletType }));
+        return;
+      }
+      if (url.pathname === '/metrics') {
+        const s = this.server.stats;
+        serving.set(this.server.serving ? 1 : 0);
+        inflight.set(s.queriesInFlight);
+        pools.set({ pool: 'query' }, s.queryPoolInUse);
+        pools.set({ pool: 'transaction' }, s.txPoolInUse);
+        pools.set({ pool: 'stream' }, s.streamPoolInUse);
+        reg.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': reg.contentType });
+          res.end(text);
+        });
+        return;
+      }
+      if (url.pathname === '/' || url.pathname === '/debug/status') {
+        const h = this.server.healthState();
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(
+          `tablet ${h.tabletAlias}\n` +
+            `target: ${h.target.keyspace}/${h.target.shard} ${h.target.tabletType}\n` +
+            `serving: ${h.serving}${h.reason ? ` (${h.reason})` : ''}\n` +
+            `replication lag: ${h.replicationLagSeconds ?? 'unknown'}s ${h.replicationError}\n` +
+            `queries in flight: ${h.queriesInFlight}, transactions open: ${h.transactionsOpen}\n` +
+            `rpc port: ${this.rpcPort}\n`,
+        );
+        return;
+      }
+      res.writeHead(404);
+      res.end('not found\n');
+    });
+    const srv = this.http;
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => resolve((srv.address() as { port: number }).port));
+    });
+  }
+
+  /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
+  async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
+    this.manager.stop();
+    await this.server.close();
+    await this.rpc.close();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    if (opts.stopMysql && this.mysqlctl) await this.mysqlctl.shutdown();
+    log.info({ alias: this.alias }, 'tablet stopped');
+  }
+}

@@ -1,0 +1,199 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import mysql from 'mysql2/promise';
+import { decodeTextRow } from '../../../src/mysql/values.js';
+import { TesseraError } from '../../../src/mysql/errors.js';
+import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
+import { TabletConn, type QueryService, type Target, type TabletProcess } from '../../../src/tablet/index.js';
+import { intLiteral, stringLiteral } from '../../../src/sql/index.js';
+import { startTestTablet } from '../../harness/tablet.js';
+
+let topo: TopoServer;
+let tablet: TabletProcess;
+let conn: TabletConn;
+const target: Target = { keyspace: 'commerce', shard: '0', tabletType: 'primary' };
+
+before(async () => {
+  topo = openTopoServer({ topoImplementation: 'memory', topoGlobalServerAddress: `tablet-test-${process.pid}`, topoGlobalRoot: '/tessera/global' });
+  tablet = await startTestTablet({
+    cell: 'zone1',
+    keyspace: 'commerce',
+    shard: '0',
+    tabletType: 'primary',
+    topo,
+    limits: { poolSize: 2, queueTimeoutMs: 300, rowsMax: 1000, transactionTimeoutMs: 400, queryTimeoutMs: 5000 },
+  });
+  conn = new TabletConn('127.0.0.1', tablet.rpcPort);
+  await tablet.manager.applySchema('create table product(sku varchar(128) primary key, description varchar(128), price bigint); create table t(id int primary key, v varchar(20))');
+});
+
+after(async () => {
+  conn.close();
+  await tablet.stop({ stopMysql: true });
+  await topo.close();
+});
+
+const rowsOf = (r: { fields: readonly { type: number; flags: number; charset: number; decimals: number }[]; rows: readonly Buffer[] }) => r.rows.map((p) => decodeTextRow(p, r.fields));
+
+for (const [name, qs] of [
+  ['in-process', () => tablet.server as QueryService],
+  ['network', () => conn as QueryService],
+] as const) {
+  test(`${name}: execute with bind variables, rows as MySQL row bytes`, async () => {
+    await qs().execute(target, 'delete from product', null);
+    const ins = await qs().execute(target, 'insert into product(sku, description, price) values (:a, :b, :c)', {
+      a: stringLiteral('SKU-1001'),
+      b: stringLiteral("it's a monitor"),
+      c: intLiteral(100),
+    });
+    assert.equal(ins.rowsAffected, 1);
+    const r = await qs().execute(target, 'select sku, description, price from product where price > :p', { p: intLiteral(50) });
+    assert.deepEqual(r.fields.map((f) => f.name), ['sku', 'description', 'price']);
+    assert.deepEqual(rowsOf(r), [['SKU-1001', "it's a monitor", 100n]]);
+    assert.equal(r.tabletAlias, 'zone1-0000000200');
+  });
+
+  test(`${name}: a transaction across statements, begin in the first round trip, rollback`, async () => {
+    await qs().execute(target, 'delete from t', null);
+    const r1 = await qs().execute(target, 'insert into t values (1, "a")', null, { begin: true });
+    assert.ok(r1.transactionId > 0);
+    await qs().execute(target, 'insert into t values (2, "b")', null, { transactionId: r1.transactionId });
+    assert.equal(rowsOf(await qs().execute(target, 'select count(*) from t', null)).length, 1);
+    assert.deepEqual(rowsOf(await qs().execute(target, 'select count(*) from t', null)), [[0n]]);
+    await qs().commit(target, r1.transactionId);
+    assert.deepEqual(rowsOf(await qs().execute(target, 'select count(*) from t', null)), [[2n]]);
+    const { transactionId } = await qs().begin(target);
+    await qs().execute(target, 'delete from t', null, { transactionId });
+    await qs().rollback(target, transactionId);
+    assert.deepEqual(rowsOf(await qs().execute(target, 'select count(*) from t', null)), [[2n]]);
+    await assert.rejects(qs().commit(target, transactionId), (e: TesseraError) => e.kind === 'ABORTED');
+  });
+
+  test(`${name}: refusals say why: wrong keyspace/shard, wrong type, not serving, denied table`, async () => {
+    await assert.rejects(qs().execute({ ...target, shard: '-80' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /serves commerce\/0/.test(e.message));
+    await assert.rejects(qs().execute({ ...target, tabletType: 'replica' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /is primary/.test(e.message));
+    await topo.updateShardFields('commerce', '0', (s) => {
+      s.tablet_controls = [{ tablet_type: 'primary', cells: [], denied_tables: ['product'], frozen: false }];
+    });
+    await tablet.manager.refreshState();
+    await assert.rejects(qs().execute(target, 'select * from product', null), (e: TesseraError) => e.kind === 'DENIED_TABLE' && /product is denied/.test(e.message));
+    await assert.rejects(qs().execute(target, 'select * from t', null, { tables: ['product'] }), (e: TesseraError) => e.kind === 'DENIED_TABLE');
+    assert.ok(await qs().execute(target, 'select * from t', null));
+    await topo.updateShardFields('commerce', '0', (s) => {
+      s.tablet_controls = [];
+      s.is_primary_serving = false;
+    });
+    await tablet.manager.refreshState();
+    await assert.rejects(qs().execute(target, 'select 1', null), (e: TesseraError) => e.kind === 'NOT_SERVING' && /not serving/.test(e.message));
+    await topo.updateShardFields('commerce', '0', (s) => {
+      s.is_primary_serving = true;
+    });
+    await tablet.manager.refreshState();
+    assert.ok(await qs().execute(target, 'select 1', null));
+  });
+
+  test(`${name}: an oversized result is refused, not truncated`, async () => {
+    await assert.rejects(qs().execute(target, 'select seq from seq_1_to_1001', null), (e: TesseraError) => e.errno === 1172 && /exceeded 1000/.test(e.message));
+    assert.equal((await qs().execute(target, 'select seq from seq_1_to_1000', null)).rows.length, 1000);
+  });
+
+  test(`${name}: query timeout kills the statement in MariaDB`, async () => {
+    await assert.rejects(qs().execute(target, 'select sleep(10)', null, { timeoutMs: 200 }), (e: TesseraError) => e.errno === 1317 && e.kind === 'DEADLINE_EXCEEDED');
+    const c = await mysql.createConnection({ socketPath: tablet.mysqlctl!.socket, user: 'vt_dba' });
+    try {
+      const [rows] = await c.query("select count(*) as n from information_schema.processlist where info like 'select sleep(10)%'");
+      assert.equal((rows as { n: number }[])[0].n, 0);
+    } finally {
+      await c.end();
+    }
+  });
+
+  test(`${name}: an idle transaction is rolled back by the tablet, and later calls say so`, async () => {
+    await qs().execute(target, 'delete from t where id = 9', null);
+    const r = await qs().execute(target, 'insert into t values (9, "idle")', null, { begin: true });
+    await new Promise((res) => setTimeout(res, 1200));
+    await assert.rejects(qs().execute(target, 'select 1', null, { transactionId: r.transactionId }), (e: TesseraError) => e.kind === 'ABORTED' && /idle for more than 400 ms/.test(e.message));
+    assert.deepEqual(rowsOf(await qs().execute(target, 'select count(*) from t where id = 9', null)), [[0n]]);
+  });
+
+  test(`${name}: pool exhaustion is a clear error naming the pool and its flag`, async () => {
+    const results = await Promise.allSettled([1, 2, 3].map(() => qs().execute(target, 'select sleep(1)', null)));
+    const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    assert.equal(rejected.length, 1);
+    assert.match(rejected[0].reason.message, /query pool exhausted: all 2 connections .*--queryserver-config-pool-size/);
+    assert.equal((rejected[0].reason as TesseraError).kind, 'RESOURCE_EXHAUSTED');
+  });
+}
+
+test('schema engine reloads after DDL', async () => {
+  await conn.execute(target, 'alter table t add column extra int', null);
+  const t = tablet.server.schema.table('t');
+  assert.deepEqual(t?.columns.map((c) => c.name), ['id', 'v', 'extra']);
+  assert.deepEqual(t?.primaryKey, ['id']);
+  const schema = (await conn.tm('GetSchema')) as { name: string }[];
+  assert.deepEqual(schema.map((s) => s.name).sort(), ['product', 't']);
+});
+
+test('network: a million rows stream with bounded memory', async () => {
+  let rows = 0;
+  let fields = 0;
+  let peak = 0;
+  const base = process.memoryUsage().heapUsed;
+  await conn.streamExecute(target, "select seq, repeat('x', 100) from seq_1_to_1000000", null, async (chunk) => {
+    if (chunk.fields) fields = chunk.fields.length;
+    rows += chunk.rows.length;
+    if (rows % 50000 < chunk.rows.length) {
+      peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+      await new Promise((r) => setImmediate(r));
+    }
+  });
+  assert.equal(fields, 2);
+  assert.equal(rows, 1_000_000);
+  // The whole result is ~110 MB of row bytes; a stream that buffered it would show that here.
+  assert.ok(peak < 64 * 1024 * 1024, `heap grew by ${Math.round(peak / 1e6)} MB while streaming`);
+});
+
+test('tablet manager over the network: fetch as dba/app, positions, read-only', async () => {
+  assert.equal(await conn.tm('Ping'), 'pong');
+  const f = (await conn.tm('ExecuteFetchAsDba', { sql: 'select @@server_id as id' })) as { fields: string[]; rows: string[][] };
+  assert.deepEqual(f, { fields: ['id'], rows: [['200']], rowsAffected: 0, insertId: '0' });
+  const pos = (await conn.tm('PrimaryPosition')) as string;
+  assert.match(pos, /^MariaDB\/0-200-\d+$/);
+  await conn.tm('WaitForPosition', { position: pos, timeoutMs: 1000 });
+  await assert.rejects(conn.tm('WaitForPosition', { position: 'MariaDB/0-200-999999', timeoutMs: 100 }), /did not reach position/);
+  await conn.tm('SetReadOnly');
+  await assert.rejects(conn.execute(target, 'insert into t(id, v) values (77, "ro")', null), (e: TesseraError) => e.errno === 1290);
+  await conn.tm('SetReadWrite');
+  await conn.execute(target, 'insert into t(id, v) values (77, "rw")', null);
+  await assert.rejects(conn.tm('ChangeType', { tabletType: 'rdonly' }).then(() => conn.tm('ChangeType', { tabletType: 'primary' })), /InitShardPrimary or PlannedReparentShard/);
+});
+
+test('malformed frames at the tablet RPC port: the tablet keeps serving others', async () => {
+  const good = new TabletConn('127.0.0.1', tablet.rpcPort);
+  const t2: Target = { keyspace: 'commerce', shard: '0', tabletType: (await topo.getTablet({ cell: 'zone1', uid: 200 })).value.type };
+  try {
+    let seed = 99;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+    const work = (async () => {
+      for (let i = 0; i < 50; i++) await good.execute(t2, 'select 1', null);
+    })();
+    for (let i = 0; i < 40; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + (rnd() % 80) }, rnd));
+      if (i % 4 === 0) bytes.writeUInt32LE(0xffffff, 0);
+      await new Promise<void>((resolve) => {
+        const s = net.createConnection({ host: '127.0.0.1', port: tablet.rpcPort }, () => {
+          s.end(bytes);
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 5);
+        });
+        s.on('error', () => resolve());
+      });
+    }
+    await work;
+  } finally {
+    good.close();
+  }
+});
