@@ -195,6 +195,19 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
   },
   { name: 'GetTablet', summary: 'print a tablet', args: ['<alias>'], request: ([alias]) => ({ alias }) },
   {
+    name: 'GetTabletHealth',
+    summary: "a tablet's /debug/health as ctld sees it (unreachable when it does not answer), and its recent changes",
+    args: ['<alias>'],
+    options: [['--health-timeout-ms <ms>', 'deadline of the health probe']],
+    request: ([alias], o) => ({ alias, ...pick(o, { healthTimeoutMs: 'health_timeout_ms' }) }),
+  },
+  {
+    name: 'ClusterOverview',
+    summary: "the web UI's data: cells, keyspaces with shards, VSchemas and serving graph, tablets with health, all rules",
+    options: [['--health-timeout-ms <ms>', 'deadline of each tablet health probe']],
+    request: (_args, o) => pick(o, { healthTimeoutMs: 'health_timeout_ms' }),
+  },
+  {
     name: 'GetTablets',
     summary: 'list tablets, one line each: alias keyspace shard type host:port mysqlhost:mysqlport [tags] primary-term-start',
     options: [

@@ -5,6 +5,9 @@
 //   GET  /api/v1/<Command>?field=value&...  the same, for read-only commands (the web UI)
 //   GET  /api/v1/commands    -> {"commands": {"<Command>": {"summary": "...", "read_only": bool}}}
 //   GET  /healthz            -> ok
+//   GET  /metrics            -> Prometheus text (metrics.ts)
+//   GET  /debug/status       -> a plain HTML status page (status.ts)
+//   GET  /                   -> the web UI (ui/, docs/ui.md)
 //
 // Errors answer 4xx/5xx with {"error": {"errno", "sqlState", "message", "code"?}}; `code` is the
 // topology error code (NO_NODE, BAD_ARGUMENT, ...) when there is one.
@@ -15,6 +18,9 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import { TopoError, type Json, type JsonObject, type TopoErrorCode } from '../topo/index.js';
 import { CTLD_COMMAND_ALIASES, CTLD_COMMANDS } from './api.js';
 import type { CommandTable, CtldContext } from './command.js';
+import { ctldMetrics, observeCommand, serveMetrics } from './metrics.js';
+import { serveStatus } from './status.js';
+import { serveUi } from './ui/serve.js';
 
 const log = logger('ctld');
 
@@ -84,6 +90,7 @@ function isObject(v: unknown): v is JsonObject {
 
 export async function startCtldServer(ctx: CtldContext, options: Partial<CtldServerOptions> = {}): Promise<CtldServer> {
   const o: CtldServerOptions = { ...CTLD_SERVER_DEFAULTS, ...options };
+  ctldMetrics(); // present from the first scrape, before any call
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://ctld');
@@ -92,6 +99,15 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
       res.end('ok\n');
       return;
     }
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      await serveMetrics(res);
+      return;
+    }
+    if (url.pathname === '/debug/status' && req.method === 'GET') {
+      await serveStatus(req, res, ctx, ports);
+      return;
+    }
+    if (await serveUi(req, res, url.pathname)) return;
     if (url.pathname === '/api/v1/commands' && req.method === 'GET') {
       const commands: JsonObject = {};
       for (const [name, c] of Object.entries(o.commands)) commands[name] = { summary: c.summary, read_only: c.readOnly };
@@ -124,7 +140,7 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
       throw new TopoError('BAD_ARGUMENT', `${name} needs POST`);
     }
     log.debug({ command: name }, 'request');
-    const result = await command.run(ctx, request);
+    const result = await observeCommand(name, () => command.run(ctx, request));
     send(res, 200, result);
   };
 
