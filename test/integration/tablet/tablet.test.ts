@@ -197,3 +197,33 @@ test('malformed frames at the tablet RPC port: the tablet keeps serving others',
     good.close();
   }
 });
+
+test('an unmanaged tablet attaches to an existing MariaDB', async () => {
+  const { startMariaDB } = await import('../../harness/mariadb.js');
+  const db = await startMariaDB();
+  const { TabletProcess } = await import('../../../src/tablet/index.js');
+  const t = await TabletProcess.start({
+    uid: 401,
+    cell: 'zone1',
+    keyspace: 'ext',
+    shard: '0',
+    tabletType: 'primary',
+    topo,
+    rpcPort: 0,
+    httpPort: -1,
+    unmanaged: { host: db.host, port: db.port, appUser: 'vt_app', appPassword: '', dbaUser: 'vt_dba', dbaPassword: '' },
+  });
+  try {
+    assert.equal(t.mysqlctl, null);
+    const c = new TabletConn('127.0.0.1', t.rpcPort);
+    const tgt: Target = { keyspace: 'ext', shard: '0', tabletType: 'primary' };
+    await c.tm('ApplySchema', { sql: 'create table x (id int primary key)' });
+    await c.execute(tgt, 'insert into x values (1), (2)', null);
+    assert.deepEqual(rowsOf(await c.execute(tgt, 'select count(*) from x', null)), [[2n]]);
+    assert.equal((await topo.getTablet({ cell: 'zone1', uid: 401 })).value.mysql_port, db.port);
+    c.close();
+  } finally {
+    await t.stop();
+    await db.stop();
+  }
+});
