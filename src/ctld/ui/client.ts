@@ -200,7 +200,10 @@ ${healthCell(h)}
 
 function shardsTable(ks: OverviewKeyspace, tablets: OverviewTablet[]): string {
   if (ks.shards.length === 0) return `<p class="muted">No shards.</p>`;
-  const rows = ks.shards
+  const byRange = [...ks.shards].sort(
+    (a, b) => cmpBound(a.shard.key_range.start, false, b.shard.key_range.start, false) || cmpBound(a.shard.key_range.end, true, b.shard.key_range.end, true),
+  );
+  const rows = byRange
     .map(({ name, shard: s }: { name: string; shard: Shard }) => {
       const n = tablets.filter((t) => t.tablet.shard === name).length;
       const primary = s.primary_alias ? `${s.primary_alias.cell}-${String(s.primary_alias.uid).padStart(10, '0')}` : '';
@@ -224,7 +227,7 @@ function keyspaceCard(ks: OverviewKeyspace, all: OverviewTablet[], detail: boole
   const tablets = all.filter((t) => t.tablet.keyspace === ks.name);
   const healthy = tablets.filter((t) => t.health.state === 'healthy').length;
   const head = `<div class="card-head"><h2><a href="#/keyspace/${encodeURIComponent(ks.name)}">${esc(ks.name)}</a></h2>
-<span class="pill">${isSharded(ks.vschema) ? 'sharded' : 'unsharded'}</span>
+<span class="pill">${ks.vschema === null ? 'no VSchema' : isSharded(ks.vschema) ? 'sharded' : 'unsharded'}</span>
 <span class="pill">durability ${esc(ks.keyspace.durability_policy)}</span>
 <span class="muted">${ks.shards.length} shard${ks.shards.length === 1 ? '' : 's'}, ${tablets.length} tablet${tablets.length === 1 ? '' : 's'}, ${healthy} healthy</span></div>`;
   let more = '';
