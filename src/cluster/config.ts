@@ -1,0 +1,258 @@
+// The cluster file of `tessera up`: cells, keyspaces with their shards, VSchema, schema and data,
+// tablets by type, ports, topo backend, combined or distributed mode. Every problem is reported
+// with the file, the line and the reason before anything starts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { parseShardName, validatePartition } from '../key/index.js';
+import { parseKeyspaceVSchema } from '../vschema/index.js';
+
+export type ClusterMode = 'combined' | 'distributed';
+export type TopoBackend = 'file' | 'etcd';
+export type LocalTabletType = 'primary' | 'replica' | 'rdonly';
+
+export interface TabletSpec {
+  readonly uid: number;
+  readonly type: LocalTabletType;
+  readonly mysqlPort: number;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+}
+
+export interface ShardSpec {
+  readonly name: string;
+  readonly tablets: readonly TabletSpec[];
+}
+
+export interface KeyspaceSpec {
+  readonly name: string;
+  readonly durabilityPolicy: 'none' | 'semi_sync';
+  /** Absolute paths. */
+  readonly vschemaFile: string | null;
+  readonly schemaFiles: readonly string[];
+  readonly dataFiles: readonly string[];
+  readonly shards: readonly ShardSpec[];
+}
+
+export interface ClusterSpec {
+  readonly file: string;
+  readonly cell: string;
+  readonly mode: ClusterMode;
+  readonly topo: { readonly implementation: TopoBackend; readonly etcdClientPort: number; readonly etcdPeerPort: number };
+  readonly gate: { readonly port: number; readonly httpPort: number; readonly authFile: string | null; readonly transactionMode: 'single' | 'multi' };
+  readonly ctld: { readonly port: number; readonly grpcPort: number };
+  readonly keyspaces: readonly KeyspaceSpec[];
+}
+
+class SpecError extends Error {}
+
+export function loadClusterFile(file: string): ClusterSpec {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TesseraError(ER.WRONG_ARGUMENTS, `cannot read cluster file ${file}: ${(err as Error).message}`);
+  }
+  return parseClusterFile(text, file);
+}
+
+export function parseClusterFile(text: string, file: string): ClusterSpec {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  const where = (n: Node | Pair | null | undefined): string => {
+    const range = n && 'range' in n ? n.range : n && 'key' in n && n.key && typeof n.key === 'object' && 'range' in n.key ? (n.key as Node).range : undefined;
+    return range ? `${file}:${lc.linePos(range[0]).line}` : file;
+  };
+  const fail = (n: Node | Pair | null | undefined, msg: string): never => {
+    throw new SpecError(`${where(n)}: ${msg}`);
+  };
+  try {
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      throw new SpecError(`${file}:${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
+    }
+    const dir = path.dirname(path.resolve(file));
+    const root = doc.contents;
+    if (!isMap(root)) fail(root, 'the cluster file must be a mapping with keys such as cell, mode and keyspaces');
+    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces'], 'the cluster file', fail);
+
+    const cell = str(top.get('cell'), 'zone1', 'cell', fail);
+    if (!/^[A-Za-z0-9_.]+$/.test(cell)) fail(top.get('cell'), `cell '${cell}' may only use letters, digits, '_' and '.'`);
+    const mode = oneOf(top.get('mode'), ['combined', 'distributed'] as const, 'combined', 'mode', fail);
+
+    const topoNode = top.get('topo');
+    const topoF = topoNode ? fields(topoNode as YAMLMap, ['implementation', 'etcdClientPort', 'etcdPeerPort'], 'topo', fail) : new Map<string, Node>();
+    const topo = {
+      implementation: oneOf(topoF.get('implementation'), ['file', 'etcd'] as const, mode === 'distributed' ? 'etcd' : 'file', 'topo.implementation', fail),
+      etcdClientPort: port(topoF.get('etcdClientPort'), 2379, 'topo.etcdClientPort', fail),
+      etcdPeerPort: port(topoF.get('etcdPeerPort'), 2380, 'topo.etcdPeerPort', fail),
+    };
+
+    const gateNode = top.get('gate');
+    const gateF = gateNode ? fields(gateNode as YAMLMap, ['port', 'httpPort', 'authFile', 'transactionMode'], 'gate', fail) : new Map<string, Node>();
+    const authRaw = gateF.get('authFile');
+    const gate = {
+      port: port(gateF.get('port'), 15306, 'gate.port', fail),
+      httpPort: port(gateF.get('httpPort'), 15001, 'gate.httpPort', fail),
+      authFile: authRaw ? fileRef(authRaw, dir, 'gate.authFile', fail) : null,
+      transactionMode: oneOf(gateF.get('transactionMode'), ['single', 'multi'] as const, 'multi', 'gate.transactionMode', fail),
+    };
+
+    const ctldNode = top.get('ctld');
+    const ctldF = ctldNode ? fields(ctldNode as YAMLMap, ['port', 'grpcPort'], 'ctld', fail) : new Map<string, Node>();
+    const ctld = { port: port(ctldF.get('port'), 15000, 'ctld.port', fail), grpcPort: port(ctldF.get('grpcPort'), 15999, 'ctld.grpcPort', fail) };
+
+    const ksNode = top.get('keyspaces');
+    if (!isMap(ksNode) || ksNode.items.length === 0) fail(ksNode ?? root, 'keyspaces: give at least one keyspace, as a mapping from name to its settings');
+    const keyspaces: KeyspaceSpec[] = [];
+    const uids = new Map<number, string>();
+    const ports = new Map<number, string>();
+    const usePort = (p: number, what: string, n: Node | Pair | null) => {
+      const prev = ports.get(p);
+      if (prev) fail(n, `port ${p} is used twice: by ${prev} and by ${what}`);
+      ports.set(p, what);
+    };
+    usePort(gate.port, 'gate.port', gateF.get('port') ?? root);
+    usePort(gate.httpPort, 'gate.httpPort', gateF.get('httpPort') ?? root);
+    usePort(ctld.port, 'ctld.port', ctldF.get('port') ?? root);
+    usePort(ctld.grpcPort, 'ctld.grpcPort', ctldF.get('grpcPort') ?? root);
+    if (topo.implementation === 'etcd') {
+      usePort(topo.etcdClientPort, 'topo.etcdClientPort', topoF.get('etcdClientPort') ?? root);
+      usePort(topo.etcdPeerPort, 'topo.etcdPeerPort', topoF.get('etcdPeerPort') ?? root);
+    }
+
+    for (const pair of (ksNode as YAMLMap).items) {
+      const name = scalarKey(pair, fail);
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name)) fail(pair, `keyspace name '${name}' is not valid`);
+      const kf = fields(pair.value as YAMLMap, ['durabilityPolicy', 'vschema', 'schema', 'data', 'shards'], `keyspace ${name}`, fail);
+      const vschemaFile = kf.get('vschema') ? fileRef(kf.get('vschema')!, dir, `keyspace ${name} vschema`, fail) : null;
+      let sharded = false;
+      if (vschemaFile) {
+        try {
+          sharded = parseKeyspaceVSchema(name, fs.readFileSync(vschemaFile, 'utf8')).sharded;
+        } catch (err) {
+          fail(kf.get('vschema'), `keyspace ${name}: ${(err as Error).message}`);
+        }
+      }
+      const shardsNode = kf.get('shards');
+      if (!isMap(shardsNode) || shardsNode.items.length === 0) fail(shardsNode ?? pair, `keyspace ${name}: shards: give at least one shard, e.g. "0" for an unsharded keyspace or "-80" and "80-"`);
+      const shards: ShardSpec[] = [];
+      for (const sp of (shardsNode as YAMLMap).items) {
+        const sname = scalarKey(sp, fail);
+        try {
+          parseShardName(sname);
+        } catch (err) {
+          fail(sp, `keyspace ${name}: shard '${sname}' is not a key range: ${(err as Error).message}`);
+        }
+        const sf = fields(sp.value as YAMLMap, ['tablets'], `shard ${name}/${sname}`, fail);
+        const tn = sf.get('tablets');
+        if (!isSeq(tn) || tn.items.length === 0) fail(tn ?? sp, `shard ${name}/${sname}: tablets: give a list such as [{uid: 100, type: primary}]`);
+        const tablets: TabletSpec[] = [];
+        for (const item of (tn as { items: unknown[] }).items as Node[]) {
+          const tf = fields(item as YAMLMap, ['uid', 'type', 'mysqlPort', 'port', 'grpcPort'], `a tablet of shard ${name}/${sname}`, fail);
+          const uid = int(tf.get('uid'), null, `tablet uid in ${name}/${sname}`, fail, 1, 4294967295);
+          const owner = uids.get(uid);
+          if (owner) fail(tf.get('uid') ?? item, `tablet uid ${uid} is used twice: in ${owner} and in ${name}/${sname}`);
+          uids.set(uid, `${name}/${sname}`);
+          const type = oneOf(tf.get('type'), ['primary', 'replica', 'rdonly'] as const, null, `type of tablet ${uid}`, fail);
+          const t: TabletSpec = {
+            uid,
+            type,
+            mysqlPort: port(tf.get('mysqlPort'), 17000 + uid, `mysqlPort of tablet ${uid}`, fail),
+            httpPort: port(tf.get('port'), 15000 + uid, `port of tablet ${uid}`, fail),
+            grpcPort: port(tf.get('grpcPort'), 16000 + uid, `grpcPort of tablet ${uid}`, fail),
+          };
+          usePort(t.mysqlPort, `mysqlPort of tablet ${uid}`, tf.get('mysqlPort') ?? item);
+          usePort(t.httpPort, `port of tablet ${uid}`, tf.get('port') ?? item);
+          usePort(t.grpcPort, `grpcPort of tablet ${uid}`, tf.get('grpcPort') ?? item);
+          tablets.push(t);
+        }
+        const primaries = tablets.filter((t) => t.type === 'primary').length;
+        if (primaries !== 1) fail(tn, `shard ${name}/${sname} needs exactly one tablet of type primary, has ${primaries}`);
+        shards.push({ name: sname, tablets });
+      }
+      try {
+        validatePartition(shards.map((s) => s.name));
+      } catch (err) {
+        fail(shardsNode, `keyspace ${name}: the shards must cover the key range once: ${(err as Error).message}`);
+      }
+      if (!sharded && shards.length > 1) fail(kf.get('vschema') ?? pair, `keyspace ${name} has ${shards.length} shards but its VSchema is not "sharded": true`);
+      keyspaces.push({
+        name,
+        durabilityPolicy: oneOf(kf.get('durabilityPolicy'), ['none', 'semi_sync'] as const, 'none', `keyspace ${name} durabilityPolicy`, fail),
+        vschemaFile,
+        schemaFiles: fileList(kf.get('schema'), dir, `keyspace ${name} schema`, fail),
+        dataFiles: fileList(kf.get('data'), dir, `keyspace ${name} data`, fail),
+        shards,
+      });
+    }
+    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces };
+  } catch (err) {
+    if (err instanceof SpecError) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid cluster file: ${err.message}`);
+    throw err;
+  }
+}
+
+type Fail = (n: Node | Pair | null | undefined, msg: string) => never;
+
+function fields(n: YAMLMap | Node | null | undefined, allowed: readonly string[], what: string, fail: Fail): Map<string, Node> {
+  if (!isMap(n)) return fail(n, `${what} must be a mapping`);
+  const out = new Map<string, Node>();
+  for (const p of n.items) {
+    const k = scalarKey(p, fail);
+    if (!allowed.includes(k)) fail(p, `unknown key '${k}' in ${what} (expected one of: ${allowed.join(', ')})`);
+    out.set(k, p.value as Node);
+  }
+  return out;
+}
+
+function scalarKey(p: Pair, fail: Fail): string {
+  if (!isScalar(p.key)) return fail(p, 'keys must be plain names');
+  return String(p.key.value);
+}
+
+function str(n: Node | undefined, dflt: string, what: string, fail: Fail): string {
+  if (n === undefined) return dflt;
+  if (!isScalar(n) || typeof n.value !== 'string') return fail(n, `${what} must be a string`);
+  return n.value;
+}
+
+function int(n: Node | undefined, dflt: number | null, what: string, fail: Fail, min: number, max: number): number {
+  if (n === undefined) {
+    if (dflt === null) return fail(n, `${what} is required`);
+    return dflt;
+  }
+  if (!isScalar(n) || typeof n.value !== 'number' || !Number.isInteger(n.value) || n.value < min || n.value > max) {
+    return fail(n, `${what} must be an integer from ${min} to ${max}`);
+  }
+  return n.value;
+}
+
+function port(n: Node | undefined, dflt: number, what: string, fail: Fail): number {
+  return int(n, dflt, what, fail, 1, 65535);
+}
+
+function oneOf<T extends string>(n: Node | undefined, allowed: readonly T[], dflt: T | null, what: string, fail: Fail): T {
+  if (n === undefined) {
+    if (dflt === null) return fail(n, `${what} is required (one of: ${allowed.join(', ')})`);
+    return dflt;
+  }
+  const v = isScalar(n) ? String(n.value) : '';
+  if (!(allowed as readonly string[]).includes(v)) return fail(n, `${what} must be one of: ${allowed.join(', ')} (got '${v}')`);
+  return v as T;
+}
+
+function fileRef(n: Node, dir: string, what: string, fail: Fail): string {
+  if (!isScalar(n) || typeof n.value !== 'string') return fail(n, `${what} must be a file name`);
+  const p = path.resolve(dir, n.value);
+  if (!fs.existsSync(p)) fail(n, `${what}: file ${p} does not exist`);
+  return p;
+}
+
+function fileList(n: Node | undefined, dir: string, what: string, fail: Fail): string[] {
+  if (n === undefined) return [];
+  if (isScalar(n)) return [fileRef(n, dir, what, fail)];
+  if (!isSeq(n)) return fail(n, `${what} must be a file name or a list of them`);
+  return (n.items as Node[]).map((i) => fileRef(i, dir, what, fail));
+}
