@@ -438,13 +438,17 @@ async function refresh(): Promise<void> {
       banner.textContent = `Cannot load from ctld: ${err instanceof Error ? err.message : String(err)} — retrying every ${POLL_INTERVAL_MS / 1000} s`;
     }
   } finally {
-    if (gen === generation) timer = setTimeout(() => void refresh(), POLL_INTERVAL_MS);
+    // A hidden tab stops polling (each poll probes every tablet); showing it again refreshes.
+    if (gen === generation && !document.hidden) timer = setTimeout(() => void refresh(), POLL_INTERVAL_MS);
   }
 }
 
 window.addEventListener('hashchange', () => {
   window.scrollTo(0, 0);
   void refresh();
+});
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) void refresh();
 });
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void refresh());
 else void refresh();
