@@ -78,6 +78,17 @@ export function tabletLine(t: Tablet): string {
   ].join(' ');
 }
 
+interface TabletReplicationHealth {
+  serving: boolean;
+  lag_seconds: number | null;
+  error: string;
+}
+
+/** `serving=true lag=0s error=""` appended to a GetTablets line by --replication. */
+function replicationColumns(h: TabletReplicationHealth): string {
+  return `serving=${h.serving} lag=${h.lag_seconds === null ? 'unknown' : `${h.lag_seconds}s`} error=${JSON.stringify(h.error)}`;
+}
+
 const rulesFlags = [
   ['--rules <json>', 'the rules as JSON'],
   ['--rules-file <file>', 'a file holding the rules as JSON'],
@@ -92,6 +103,142 @@ function rulesRequest(o: Opts): Promise<JsonObject> {
     ...pick(o, { dryRun: 'dry_run', skipRebuild: 'skip_rebuild', cells: 'cells' }),
   }));
 }
+
+/** Commands that reach tablets (src/ctld/tablet-commands.ts). */
+const TABLET_CTL_COMMANDS: CtlCommandSpec[] = [
+  { name: 'PingTablet', summary: "check that a tablet answers and reaches its MariaDB", args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  { name: 'GetFullStatus', summary: "print a tablet's replication and MariaDB state (positions, read_only, semi-sync)", args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  {
+    name: 'ChangeTabletType',
+    summary: 'change the type of a non-primary tablet (replica, rdonly, spare, drained, ...); PlannedReparentShard moves the primary',
+    args: ['<alias>', '<tablet-type>'],
+    options: [['--dry-run', 'print what would change, change nothing']],
+    request: ([alias, type], o) => ({ alias, tablet_type: type, ...pick(o, { dryRun: 'dry_run' }) }),
+  },
+  {
+    name: 'SetWritable',
+    summary: "set a tablet's MariaDB read_only off (true) or on (false)",
+    args: ['<alias>', '<writable>'],
+    request: ([alias, writable]) => {
+      if (writable !== 'true' && writable !== 'false') throw topoError('BAD_ARGUMENT', `SetWritable wants true or false, got '${writable}'`);
+      return { alias, writable: writable === 'true' };
+    },
+  },
+  {
+    name: 'ExecuteFetchAsDBA',
+    aliases: ['ExecuteFetchAsDba'],
+    summary: "run SQL on a tablet's MariaDB as vt_dba, on its keyspace database",
+    args: ['<alias>', '<sql>'],
+    options: [
+      ['--max-rows <n>', 'fail if the result has more rows', '10000'],
+      ['--disable-binlogs', 'run with sql_log_bin = 0 (the statement does not replicate)'],
+      ['--reload-schema', "reload the tablet's schema afterwards"],
+    ],
+    request: ([alias, sql], o) => ({
+      alias,
+      sql,
+      max_rows: Number(str(o, 'maxRows') ?? '10000'),
+      ...pick(o, { disableBinlogs: 'disable_binlogs', reloadSchema: 'reload_schema' }),
+    }),
+  },
+  {
+    name: 'ExecuteFetchAsApp',
+    summary: "run SQL through a tablet's query service as vt_app (its serving rules apply)",
+    args: ['<alias>', '<sql>'],
+    options: [['--max-rows <n>', 'fail if the result has more rows', '10000']],
+    request: ([alias, sql], o) => ({ alias, sql, max_rows: Number(str(o, 'maxRows') ?? '10000') }),
+  },
+  {
+    name: 'ApplySchema',
+    summary: 'apply DDL to the primary of every shard of a keyspace; prints the result per shard',
+    args: ['<keyspace>'],
+    options: [
+      ['--sql-file <file>', 'a file holding the DDL'],
+      ['--ddl-strategy <strategy>', "only 'direct' (applied as given on each shard primary)", 'direct'],
+    ],
+    repeatable: [['--sql <sql>', 'the DDL; repeat for several statements, or separate them with ;']],
+    request: async ([keyspace], o) => {
+      const inline = Array.isArray(o.sql) ? (o.sql as string[]) : [];
+      const file = str(o, 'sqlFile');
+      if ((inline.length === 0) === (file === undefined)) throw topoError('BAD_ARGUMENT', 'give exactly one of --sql and --sql-file');
+      let sql = inline.join(';\n');
+      if (file !== undefined) {
+        try {
+          sql = await readFile(file, 'utf8');
+        } catch (err) {
+          throw topoError('BAD_ARGUMENT', `cannot read --sql-file: ${(err as Error).message}`);
+        }
+      }
+      return { keyspace, sql, ...pick(o, { ddlStrategy: 'ddl_strategy' }) };
+    },
+  },
+  {
+    name: 'GetSchema',
+    summary: "print a tablet's schema: CREATE statements, columns and primary keys of its tables",
+    args: ['<alias>'],
+    options: [
+      ['--tables <tables>', 'only these tables (names or /regexp/, comma-separated)'],
+      ['--exclude-tables <tables>', 'leave these out (names or /regexp/)'],
+      ['--include-views', 'include views'],
+      ['--table-names-only', 'print table names only, one per line'],
+    ],
+    request: ([alias], o) => ({
+      alias,
+      tables: list(o, 'tables'),
+      exclude_tables: list(o, 'excludeTables'),
+      ...pick(o, { includeViews: 'include_views', tableNamesOnly: 'table_names_only' }),
+    }),
+    print: (r) => {
+      const names = (r as { table_names?: string[] }).table_names;
+      return names ? names.map((n) => `${n}\n`).join('') : `${JSON.stringify(r, null, 2)}\n`;
+    },
+  },
+  { name: 'ReloadSchema', summary: 'reload the schema a tablet serves from its MariaDB', args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  {
+    name: 'ReloadSchemaShard',
+    summary: 'reload the schema on the tablets of a shard (primary only with --include-primary)',
+    args: ['<keyspace/shard>'],
+    options: [['--include-primary', 'also reload the primary']],
+    request: ([ks], o) => ({ keyspace_shard: ks, ...pick(o, { includePrimary: 'include_primary' }) }),
+  },
+  {
+    name: 'ReloadSchemaKeyspace',
+    summary: 'reload the schema on the tablets of every shard of a keyspace (primaries only with --include-primary)',
+    args: ['<keyspace>'],
+    options: [['--include-primary', 'also reload the primaries']],
+    request: ([keyspace], o) => ({ keyspace, ...pick(o, { includePrimary: 'include_primary' }) }),
+  },
+  {
+    name: 'CopySchemaShard',
+    summary: "copy table definitions from a shard's primary (or a tablet) to another shard's primary",
+    args: ['<source>', '<destination>'],
+    options: [
+      ['--tables <tables>', 'only these tables (names or /regexp/)'],
+      ['--exclude-tables <tables>', 'leave these out'],
+      ['--include-views', 'also copy views'],
+    ],
+    request: ([source, destination], o) => ({
+      source,
+      destination,
+      tables: list(o, 'tables'),
+      exclude_tables: list(o, 'excludeTables'),
+      ...pick(o, { includeViews: 'include_views' }),
+    }),
+  },
+  { name: 'RefreshState', summary: 'make a tablet re-read its shard and serving graph from the topology', args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  {
+    name: 'RefreshStateByShard',
+    summary: 'RefreshState on every tablet of a shard',
+    args: ['<keyspace/shard>'],
+    options: [['--cells <cells>', 'only tablets in these cells']],
+    request: ([ks], o) => ({ keyspace_shard: ks, cells: list(o, 'cells') }),
+  },
+  { name: 'StartReplication', summary: 'start replication on a tablet', args: ['<alias>'], request: ([alias]) => ({ alias }) },
+  { name: 'StopReplication', summary: 'stop replication on a tablet (it stays stopped until StartReplication or a reparent)', args: ['<alias>'], request: ([alias]) => ({ alias }) },
+];
+
+/** Reparent and replication commands (src/ctld/reparent.ts). */
+const REPARENT_CTL_COMMANDS: CtlCommandSpec[] = [];
 
 export const CTL_COMMANDS: CtlCommandSpec[] = [
   {
@@ -215,22 +362,23 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
       ['--shard <shard>', 'only this shard (needs --keyspace)'],
       ['--tablet-type <type>', 'only this tablet type'],
       ['--format <format>', 'text or json', 'text'],
+      ['--replication', "also ask each tablet for its health: serving, replication lag and error (text: appended to each line)"],
     ],
     repeatable: [
       ['--cell <cell>', 'only these cells (repeat or comma-separate)'],
       ['--tablet-alias <alias>', 'only these tablets (repeat or comma-separate)'],
     ],
     request: (_args, o) => ({
-      ...pick(o, { keyspace: 'keyspace', shard: 'shard', tabletType: 'tablet_type' }),
+      ...pick(o, { keyspace: 'keyspace', shard: 'shard', tabletType: 'tablet_type', replication: 'replication' }),
       cells: list(o, 'cell'),
       tablet_aliases: list(o, 'tabletAlias'),
     }),
     print: (r, o) => {
-      const tablets = (r as unknown as { tablets: Tablet[] }).tablets;
+      const tablets = (r as unknown as { tablets: (Tablet & { replication?: TabletReplicationHealth })[] }).tablets;
       const format = str(o, 'format') ?? 'text';
       if (format === 'json') return `${JSON.stringify(tablets, null, 2)}\n`;
       if (format !== 'text') throw topoError('BAD_ARGUMENT', `unknown --format '${format}' (want text or json)`);
-      return tablets.map((t) => `${tabletLine(t)}\n`).join('');
+      return tablets.map((t) => `${tabletLine(t)}${t.replication ? ` ${replicationColumns(t.replication)}` : ''}\n`).join('');
     },
   },
   {
@@ -241,6 +389,8 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     options: [['--allow-primary', 'also delete primaries']],
     request: (args, o) => ({ aliases: [...args].flat(), ...pick(o, { allowPrimary: 'allow_primary' }) }),
   },
+  ...TABLET_CTL_COMMANDS,
+  ...REPARENT_CTL_COMMANDS,
   { name: 'GetVSchema', summary: "print a keyspace's VSchema", args: ['<keyspace>'], request: ([keyspace]) => ({ keyspace }) },
   {
     name: 'ApplyVSchema',

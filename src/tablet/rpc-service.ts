@@ -6,6 +6,7 @@ import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } from './query-service.js';
+import { replicationHandlers, type ReplicationTmMethod } from './replication.js';
 import type { TabletManager } from './tablet-manager.js';
 import type { TabletServer } from './tablet-server.js';
 
@@ -69,7 +70,8 @@ export type TmMethod =
   | 'RefreshState'
   | 'PrimaryPosition'
   | 'WaitForPosition'
-  | 'GetHealth';
+  | 'GetHealth'
+  | ReplicationTmMethod;
 
 export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<string, unknown>) => Promise<Json>> {
   const str = (v: unknown, name: string): string => {
@@ -111,6 +113,7 @@ export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<st
       return null;
     },
     GetHealth: async () => tm.server.healthState() as unknown as Json,
+    ...replicationHandlers(tm),
   };
 }
 

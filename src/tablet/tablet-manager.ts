@@ -8,6 +8,7 @@ import { GtidPosition } from '../mysql/binlog/index.js';
 import { logger } from '../log/index.js';
 import { quoteString, splitStatements } from '../sql/index.js';
 import { SERVED_TYPES, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+import { Replication } from './replication.js';
 import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
 
@@ -44,6 +45,10 @@ function cell(v: SqlValue): string | null {
 export class TabletManager {
   private tablet: Tablet;
   private timer: NodeJS.Timeout | null = null;
+  /** Replication source, status, semi-sync and the per-tablet reparent steps (replication.ts). */
+  readonly replication: Replication;
+  /** Set by DemotePrimary: a primary that stops serving until a reparent promotes another or undoes it. */
+  demoted = false;
 
   constructor(
     readonly server: TabletServer,
@@ -51,6 +56,7 @@ export class TabletManager {
     tablet: Tablet,
   ) {
     this.tablet = tablet;
+    this.replication = new Replication(this);
   }
 
   get record(): Tablet {
@@ -63,8 +69,14 @@ export class TabletManager {
   }
 
   startRefreshLoop(intervalMs = TABLET_MANAGER_DEFAULTS.refreshIntervalMs): void {
+    // Once at start: a replica resumes following its shard's primary (replication.ts).
+    this.replication
+      .rejoin()
+      .then(() => this.replication.pollHealth())
+      .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'rejoining replication failed'));
     this.timer = setInterval(() => {
       this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
+      this.replication.pollHealth().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'replication status failed'));
     }, intervalMs);
     this.timer.unref();
   }
@@ -171,6 +183,7 @@ export class TabletManager {
       );
     }
     await this.setReadOnly(type !== 'primary');
+    this.demoted = false;
     this.tablet = await this.topo.updateTabletFields(this.tablet.alias, (t) => {
       t.type = type;
       t.primary_term_start_time = type === 'primary' ? (opts.primaryTermStartTime ?? t.primary_term_start_time) : null;
@@ -200,8 +213,9 @@ export class TabletManager {
       reason = `tablet type ${type} does not serve queries`;
     } else if (type === 'primary') {
       const named = shard.primary_alias !== null && shard.primary_alias.cell === this.tablet.alias.cell && shard.primary_alias.uid === this.tablet.alias.uid;
-      serving = named && shard.is_primary_serving;
-      if (!named) reason = 'the shard record names another primary';
+      serving = named && shard.is_primary_serving && !this.demoted;
+      if (this.demoted) reason = 'demoted: a reparent is moving the primary away';
+      else if (!named) reason = 'the shard record names another primary';
       else if (!shard.is_primary_serving) reason = 'the shard is not serving (a resharding target, or switched away)';
     } else {
       let listed: boolean | null = null;
