@@ -9,6 +9,7 @@ import { registerCtld } from './ctld.js';
 import { registerMysqlctl } from './mysqlctl.js';
 import { registerUp } from './up.js';
 import { registerTablet } from './tablet.js';
+import { registerGate } from './gate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCtl(program);
   registerUp(program);
   registerTablet(program);
+  registerGate(program);
   registerBinlog(program);
   return program;
 }

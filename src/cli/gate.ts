@@ -1,0 +1,76 @@
+// `tessera gate`: the MySQL endpoint (15306) and its HTTP status/metrics port (15001), on the
+// cluster topology, reaching tablets over the network.
+import { Command } from 'commander';
+import { createGate, GATE_DEFAULTS, StaticAuth } from '../gate/index.js';
+import { logger } from '../log/index.js';
+import { TabletConn } from '../tablet/index.js';
+import { addTopoFlags, openTopoServer, parseTabletType, type TabletType, type TopoFlags } from '../topo/index.js';
+import { parseIntFlag } from './flags.js';
+
+const log = logger('gate');
+
+interface GateFlags extends TopoFlags {
+  port: number;
+  httpPort: number;
+  bindAddress: string;
+  cell: string;
+  tabletTypesToWait: string;
+  waitTimeout: number;
+  mysqlAuthServerStaticFile?: string;
+  enablePartialKeyspaceMigration: boolean;
+  enableShardRouting: boolean;
+  planCacheEntries: number;
+  planCacheBytes: number;
+  rowsMax: number;
+  queryTimeout: number;
+  mysqlServerVersion?: string;
+}
+
+export function registerGate(program: Command): void {
+  const cmd = program.command('gate').description('the MySQL-protocol gate: plans and routes queries to the tablets of every keyspace');
+  addTopoFlags(cmd)
+    .option('--port <port>', 'MySQL port', parseIntFlag('--port'), 15306)
+    .option('--mysql-server-port <port>', 'alias of --port')
+    .option('--http-port <port>', 'HTTP port for the status page and /metrics', parseIntFlag('--http-port'), 15001)
+    .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
+    .option('--cell <cell>', 'the local cell: tablets are picked here', 'zone1')
+    .option('--tablet-types-to-wait <types>', 'wait at start until every shard has healthy tablets of these types (comma-separated)', '')
+    .option('--wait-timeout <ms>', 'how long to wait for --tablet-types-to-wait', parseIntFlag('--wait-timeout'), GATE_DEFAULTS.waitTimeoutMs)
+    .option('--mysql-auth-server-static-file <file>', 'users, passwords and (optionally) their keyspaces, in Vitess static auth JSON')
+    .option('--enable-partial-keyspace-migration', 'honour shard routing rules (partial MoveTables)', false)
+    .option('--enable-shard-routing', 'alias of --enable-partial-keyspace-migration', false)
+    .option('--plan-cache-entries <n>', 'most plans cached', parseIntFlag('--plan-cache-entries'), 5000)
+    .option('--plan-cache-bytes <n>', 'most bytes of plans cached', parseIntFlag('--plan-cache-bytes'), 64 * 1024 * 1024)
+    .option('--rows-max <n>', 'most rows a cross-shard sort, join or aggregation holds', parseIntFlag('--rows-max'), GATE_DEFAULTS.rowsMax)
+    .option('--query-timeout <ms>', 'per-statement timeout on the tablets (0 = their default)', parseIntFlag('--query-timeout'), 0)
+    .option('--mysql-server-version <version>', 'server version reported to clients')
+    .action(async (o: GateFlags & { mysqlServerPort?: string }) => {
+      const topo = openTopoServer(o);
+      const types: TabletType[] = o.tabletTypesToWait ? o.tabletTypesToWait.split(',').filter(Boolean).map(parseTabletType) : [];
+      const port = o.mysqlServerPort !== undefined ? Number(o.mysqlServerPort) : o.port;
+      const gate = await createGate({
+        topo,
+        cell: o.cell,
+        tabletConn: (t) => new TabletConn(t.hostname, t.port_map.grpc ?? 0),
+        mysql: { host: o.bindAddress, port },
+        http: o.httpPort > 0 ? { host: o.bindAddress, port: o.httpPort } : null,
+        auth: o.mysqlAuthServerStaticFile ? StaticAuth.fromFile(o.mysqlAuthServerStaticFile) : StaticAuth.none(),
+        tabletTypesToWait: types,
+        waitTimeoutMs: o.waitTimeout,
+        enableShardRouting: o.enablePartialKeyspaceMigration || o.enableShardRouting,
+        planCache: { entriesMax: o.planCacheEntries, bytesMax: o.planCacheBytes },
+        rowsMax: o.rowsMax,
+        queryTimeoutMs: o.queryTimeout,
+        ...(o.mysqlServerVersion ? { serverVersion: o.mysqlServerVersion } : {}),
+      });
+      // Machine-readable readiness line on stdout (tests and `tessera up` wait for it).
+      process.stdout.write(`gate listening on ${gate.mysqlPort} http ${gate.httpPort}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      log.info('gate shutting down');
+      await gate.close();
+      await topo.close();
+    });
+}

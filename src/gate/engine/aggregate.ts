@@ -1,0 +1,271 @@
+// Aggregate: groups rows at the gate and combines aggregates across shards.
+//
+// Each input column has a role. In `partial` mode the input rows are per-shard partial results
+// (each shard ran the aggregation on its rows): COUNT partials are summed, SUM partials added,
+// MIN/MAX compared; AVG arrives as a SUM column plus a COUNT column; COUNT(DISTINCT x) and
+// SUM(DISTINCT x) arrive as the value x itself (the shards grouped by it). In `raw` mode the input
+// rows are the rows to aggregate (a join's output, a derived table) and aggregates are computed
+// from scratch. Groups come out ordered by their keys, as MariaDB's GROUP BY orders them.
+import { columnDefinition, TYPE, type ColumnDefinition } from '../../mysql/index.js';
+import { rowsLimitError } from '../errors.js';
+import { cellValue, compareValues, valueCell, type Value } from '../evaluate.js';
+import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, VCursor } from '../types.js';
+import {
+  addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, type Decimal,
+} from '../values.js';
+
+export type AggRole =
+  | { readonly kind: 'key' } // a GROUP BY key (also a visible column)
+  | { readonly kind: 'any' } // a column functionally dependent on the keys: the group's first value
+  | { readonly kind: 'count' } // COUNT(x) / COUNT(*) (raw mode: `star` counts rows)
+  | { readonly kind: 'countStar' }
+  | { readonly kind: 'sum' }
+  | { readonly kind: 'min' }
+  | { readonly kind: 'max' }
+  | { readonly kind: 'avg'; readonly countOffset: number } // partial: this column holds SUM, countOffset COUNT
+  | { readonly kind: 'countDistinct' }
+  | { readonly kind: 'sumDistinct' }
+  | { readonly kind: 'hidden' }; // an input column not carried (AVG's count, a pushed-down distinct key)
+
+export interface AggregateSpec {
+  readonly mode: 'partial' | 'raw';
+  readonly roles: readonly AggRole[];
+  /** Offsets of the group keys in the input (may include hidden columns). */
+  readonly groupKeys: readonly number[];
+  /** GROUP BY present (else one row even for no input). */
+  readonly grouped: boolean;
+  /** Output column names by input offset, where they differ from the input's. */
+  readonly names?: readonly (string | undefined)[];
+}
+
+type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
+
+function toNum(c: Cell, field: ColumnDefinition): Num | null {
+  if (c === null) return null;
+  const text = c.toString('latin1');
+  if (isIntegerType(field.type)) return { kind: 'int', v: BigInt(text) };
+  if (isDecimalType(field.type)) {
+    const d = parseDecimal(text);
+    if (d) return { kind: 'dec', v: d };
+  }
+  if (isFloatType(field.type)) return { kind: 'float', v: Number(text) };
+  // MySQL sums strings as doubles.
+  const n = Number.parseFloat(c.toString('utf8'));
+  return { kind: 'float', v: Number.isFinite(n) ? n : 0 };
+}
+
+function addNum(a: Num | null, b: Num | null): Num | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a.kind === 'float' || b.kind === 'float') {
+    const x = a.kind === 'float' ? a.v : a.kind === 'int' ? Number(a.v) : Number(a.v.v) / 10 ** a.v.scale;
+    const y = b.kind === 'float' ? b.v : b.kind === 'int' ? Number(b.v) : Number(b.v.v) / 10 ** b.v.scale;
+    return { kind: 'float', v: x + y };
+  }
+  const x: Decimal = a.kind === 'int' ? { v: a.v, scale: 0 } : a.v;
+  const y: Decimal = b.kind === 'int' ? { v: b.v, scale: 0 } : b.v;
+  return { kind: 'dec', v: addDecimal(x, y) };
+}
+
+function numCell(n: Num | null): Cell {
+  if (n === null) return null;
+  if (n.kind === 'int') return valueCell(n.v);
+  if (n.kind === 'dec') return valueCell(n.v);
+  return valueCell(n.v);
+}
+
+interface GroupState {
+  readonly first: Row;
+  readonly acc: unknown[];
+}
+
+export class Aggregate implements Primitive {
+  constructor(
+    readonly input: Primitive,
+    readonly spec: AggregateSpec,
+  ) {}
+
+  inputs(): readonly Primitive[] {
+    return [this.input];
+  }
+
+  outputFields(fields: readonly ColumnDefinition[]): ColumnDefinition[] {
+    const out: ColumnDefinition[] = [];
+    this.spec.roles.forEach((role, i) => {
+      const f = fields[i];
+      const name = this.spec.names?.[i] ?? f.name;
+      switch (role.kind) {
+        case 'hidden':
+          return;
+        case 'count':
+        case 'countStar':
+        case 'countDistinct':
+          out.push(columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x80 | 0x20 }));
+          return;
+        case 'sum':
+        case 'sumDistinct':
+          if (this.spec.mode === 'raw' || role.kind === 'sumDistinct') {
+            out.push(isFloatType(f.type) || !(isIntegerType(f.type) || isDecimalType(f.type))
+              ? columnDefinition({ name, type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31 })
+              : columnDefinition({ name, type: TYPE.NEWDECIMAL, charset: 63, columnLength: 65, decimals: f.decimals }));
+          } else out.push({ ...f, name });
+          return;
+        case 'avg':
+          out.push(isFloatType(f.type)
+            ? columnDefinition({ name, type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31 })
+            : columnDefinition({ name, type: TYPE.NEWDECIMAL, charset: 63, columnLength: 65, decimals: this.avgScale(f) }));
+          return;
+        default:
+          out.push(name === f.name ? f : { ...f, name });
+      }
+    });
+    return out;
+  }
+
+  private avgScale(f: ColumnDefinition): number {
+    // Partial: the shard's SUM column already carries the argument's scale. Raw: the argument's.
+    const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
+    return this.spec.mode === 'partial' ? Math.min(d + 4, 30) : Math.min(d + 4, 30);
+  }
+
+  async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
+    const r = await this.input.execute(vc, bindVars);
+    const fields = r.fields;
+    const roles = this.spec.roles;
+    const raw = this.spec.mode === 'raw';
+    const groups = new Map<string, GroupState>();
+    for (const row of rowsOf(r)) {
+      const k = rowKey(row, this.spec.groupKeys, fields);
+      let g = groups.get(k);
+      if (!g) {
+        if (groups.size >= vc.rowsMax) throw rowsLimitError('rows-max', vc.rowsMax);
+        g = { first: row, acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map<string, Cell>() : null)) };
+        groups.set(k, g);
+      }
+      for (let i = 0; i < roles.length; i++) {
+        const role = roles[i];
+        const c = row[i];
+        const f = fields[i];
+        switch (role.kind) {
+          case 'count':
+            if (raw) g.acc[i] = ((g.acc[i] as bigint | null) ?? 0n) + (c === null ? 0n : 1n);
+            else g.acc[i] = ((g.acc[i] as bigint | null) ?? 0n) + (c === null ? 0n : BigInt(c.toString('latin1')));
+            break;
+          case 'countStar':
+            g.acc[i] = ((g.acc[i] as bigint | null) ?? 0n) + (raw ? 1n : c === null ? 0n : BigInt(c.toString('latin1')));
+            break;
+          case 'sum':
+            g.acc[i] = addNum(g.acc[i] as Num | null, toNum(c, f));
+            break;
+          case 'avg': {
+            const prev = (g.acc[i] as { sum: Num | null; count: bigint } | null) ?? { sum: null, count: 0n };
+            const cnt = raw ? (c === null ? 0n : 1n) : BigInt(row[role.countOffset]?.toString('latin1') ?? '0');
+            g.acc[i] = { sum: addNum(prev.sum, toNum(c, f)), count: prev.count + cnt };
+            break;
+          }
+          case 'min':
+          case 'max': {
+            if (c === null) break;
+            const prev = g.acc[i] as Cell;
+            if (prev === null) g.acc[i] = c;
+            else {
+              const cmp = compareCells(c, prev, f);
+              if ((role.kind === 'min' && cmp < 0) || (role.kind === 'max' && cmp > 0)) g.acc[i] = c;
+            }
+            break;
+          }
+          case 'countDistinct':
+          case 'sumDistinct':
+            if (c !== null) (g.acc[i] as Map<string, Cell>).set(cellKey(c, f), c);
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    if (groups.size === 0 && !this.spec.grouped) {
+      // A scalar aggregate over no rows still answers one row: counts 0, the rest NULL.
+      const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map() : null)) };
+      groups.set('', empty);
+    }
+    let states = [...groups.values()];
+    if (this.spec.grouped && states.length > 1) {
+      const keys = this.spec.groupKeys;
+      states = states.sort((a, b) => {
+        for (const k of keys) {
+          const c = compareCells(a.first[k], b.first[k], fields[k]);
+          if (c !== 0) return c;
+        }
+        return 0;
+      });
+    }
+    const outFields = this.outputFields(fields);
+    const rows: Row[] = states.map((g) => {
+      const out: Cell[] = [];
+      for (let i = 0; i < roles.length; i++) {
+        const role = roles[i];
+        const f = fields[i];
+        switch (role.kind) {
+          case 'hidden':
+            break;
+          case 'key':
+          case 'any':
+            out.push(g.first[i]);
+            break;
+          case 'count':
+          case 'countStar':
+            out.push(valueCell((g.acc[i] as bigint | null) ?? 0n));
+            break;
+          case 'sum':
+            out.push(numCell(g.acc[i] as Num | null));
+            break;
+          case 'min':
+          case 'max':
+            out.push((g.acc[i] as Cell) ?? null);
+            break;
+          case 'avg': {
+            const a = g.acc[i] as { sum: Num | null; count: bigint } | null;
+            if (!a || a.sum === null || a.count === 0n) out.push(null);
+            else if (a.sum.kind === 'float') out.push(valueCell(a.sum.v / Number(a.count)));
+            else {
+              const d: Decimal = a.sum.kind === 'int' ? { v: a.sum.v, scale: 0 } : a.sum.v;
+              out.push(valueCell(divideDecimal(d, a.count, this.avgScale(f))));
+            }
+            break;
+          }
+          case 'countDistinct':
+            out.push(valueCell(BigInt((g.acc[i] as Map<string, Cell>).size)));
+            break;
+          case 'sumDistinct': {
+            let s: Num | null = null;
+            for (const c of (g.acc[i] as Map<string, Cell>).values()) s = addNum(s, toNum(c, f));
+            out.push(numCell(s));
+            break;
+          }
+          default: {
+            const never: never = role;
+            throw new Error(`unknown role ${String(never)}`);
+          }
+        }
+      }
+      return out;
+    });
+    return { fields: outFields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: r.warnings, info: '' };
+  }
+
+  describe(): PlanDescription {
+    const aggs = this.spec.roles
+      .map((r, i) => (r.kind === 'key' || r.kind === 'any' || r.kind === 'hidden' ? null : `${r.kind}(${i})`))
+      .filter((x): x is string => x !== null);
+    return {
+      OperatorType: 'Aggregate',
+      Variant: this.spec.grouped ? 'Ordered' : 'Scalar',
+      Mode: this.spec.mode,
+      Aggregates: aggs.join(', '),
+      ...(this.spec.groupKeys.length ? { GroupBy: this.spec.groupKeys.join(', ') } : {}),
+      Inputs: [this.input.describe()],
+    };
+  }
+}
+
+export { cellValue, compareValues, type Value };

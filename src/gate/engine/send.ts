@@ -1,0 +1,41 @@
+// Send: one statement to every shard of a keyspace (DDL), or to the one shard a session targets.
+import type { BindVars, PlanDescription, Primitive, Result, ShardQuery, VCursor } from '../types.js';
+
+export class Send implements Primitive {
+  constructor(
+    readonly keyspace: string,
+    readonly sql: string,
+    /** A targeted shard, or null for all shards. */
+    readonly shard: string | null,
+    readonly write: boolean,
+  ) {}
+
+  inputs(): readonly Primitive[] {
+    return [];
+  }
+
+  async execute(vc: VCursor, _bindVars: BindVars): Promise<Result> {
+    const shards = this.shard !== null ? [vc.targetedShard(this.keyspace, this.shard)] : await vc.allShards(this.keyspace);
+    const queries: ShardQuery[] = shards.map((rs) => ({ rs, sql: this.sql }));
+    const results = await vc.executeMulti(queries, { write: this.write });
+    if (results.length === 1) return results[0];
+    return {
+      fields: [],
+      rows: null,
+      raw: null,
+      rowsAffected: results.reduce((a, r) => a + r.rowsAffected, 0),
+      insertId: 0n,
+      warnings: results.reduce((a, r) => a + r.warnings, 0),
+      info: '',
+    };
+  }
+
+  describe(): PlanDescription {
+    return {
+      OperatorType: 'Send',
+      Keyspace: { Name: this.keyspace, Sharded: true },
+      TargetDestination: this.shard === null ? 'AllShards()' : `Shard(${this.shard})`,
+      Query: this.sql,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+// UncorrelatedSubquery: runs a subquery that does not depend on the outer query first and binds
+// its result for the outer query: `::__sqN` (the values, for IN), `:__sqN` (a scalar) and
+// `:__sq_has_valuesN` (1 when it returned rows: EXISTS, and guarding IN against an empty list).
+import { ER, TesseraError } from '../../mysql/index.js';
+import type { BindValue, Literal } from '../../sql/index.js';
+import type { BindVars, PlanDescription, Primitive, Result, VCursor } from '../types.js';
+import { cellToLiteral, rowsOf } from '../values.js';
+
+export type PulloutKind = 'PulloutIn' | 'PulloutNotIn' | 'PulloutValue' | 'PulloutExists';
+
+export class UncorrelatedSubquery implements Primitive {
+  constructor(
+    readonly kind: PulloutKind,
+    readonly name: string,
+    readonly hasValuesName: string,
+    readonly subquery: Primitive,
+    readonly outer: Primitive,
+  ) {}
+
+  inputs(): readonly Primitive[] {
+    return [this.subquery, this.outer];
+  }
+
+  async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
+    const sq = await this.subquery.execute(vc, bindVars);
+    const rows = rowsOf(sq);
+    const bv: Record<string, BindValue> = { ...bindVars };
+    bv[this.hasValuesName] = { kind: 'Number', text: rows.length ? '1' : '0', numType: 'int' };
+    switch (this.kind) {
+      case 'PulloutValue': {
+        if (rows.length > 1) throw new TesseraError({ errno: 1242, sqlState: '21000' }, 'Subquery returns more than 1 row');
+        if (sq.fields.length !== 1) throw new TesseraError({ errno: 1241, sqlState: '21000' }, 'Operand should contain 1 column(s)');
+        bv[this.name] = rows.length ? cellToLiteral(rows[0][0], sq.fields[0]) : { kind: 'Null' };
+        break;
+      }
+      case 'PulloutIn':
+      case 'PulloutNotIn': {
+        if (sq.fields.length !== 1) throw new TesseraError({ errno: 1241, sqlState: '21000' }, 'Operand should contain 1 column(s)');
+        const items: Literal[] = rows.map((r) => cellToLiteral(r[0], sq.fields[0]));
+        // An empty list is not valid SQL; the has-values guard decides the outcome then.
+        bv[this.name] = { kind: 'List', items: items.length ? items : [{ kind: 'Null' }] };
+        break;
+      }
+      case 'PulloutExists':
+        break;
+      default: {
+        const never: never = this.kind;
+        throw new Error(`unknown pullout ${String(never)}`);
+      }
+    }
+    void ER;
+    return this.outer.execute(vc, bv);
+  }
+
+  describe(): PlanDescription {
+    return { OperatorType: 'UncorrelatedSubquery', Variant: this.kind, PulloutVars: [this.name, this.hasValuesName], Inputs: [this.subquery.describe(), this.outer.describe()] };
+  }
+}

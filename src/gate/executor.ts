@@ -1,0 +1,530 @@
+// The executor: the gate's ServerHandler. It keeps a GateSession per client connection, handles
+// session statements itself (USE, SET, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN), and
+// sends everything else through normalize → plan cache → planner → engine.
+import {
+  columnDefinition, ER, TesseraError, TYPE,
+  type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
+} from '../mysql/index.js';
+import {
+  format, isQuery, normalize, parse, rewrite, splitStatements, walk, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+} from '../sql/index.js';
+import { parseTabletType, type TabletType } from '../topo/index.js';
+import { notSupported } from './errors.js';
+import { cellValue } from './evaluate.js';
+import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
+import { Route } from './engine/route.js';
+import type { Gate } from './gate.js';
+import { GateSession, toResult } from './session.js';
+import { executeShow, textResult } from './show.js';
+import type { LoggedQuery, Plan, Result } from './types.js';
+import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
+
+const STATUS_IN_TRANS = 0x0001;
+const STATUS_AUTOCOMMIT = 0x0002;
+
+/** Session variables the gate keeps itself; every other SET goes to the tablets (reserved connections). */
+const GATE_VARS = new Set(['autocommit', 'transaction_mode', 'workload', 'ddl_strategy', 'migration_context', 'enable_system_settings', 'skip_query_plan_cache', 'sql_select_limit_gate', 'query_timeout', 'read_after_write_gtid', 'read_after_write_timeout', 'session_track_gtids', 'planner_version', 'planner-version', 'client_found_rows', 'tx_read_only_gate']);
+/** Settings that change nothing the gate must carry to MariaDB (the gate speaks utf8mb4 to tablets). */
+const IGNORED_VARS = new Set(['names', 'character_set_client', 'character_set_results', 'character_set_connection', 'collation_connection', 'net_write_timeout', 'net_read_timeout', 'wait_timeout', 'interactive_timeout', 'sql_notes', 'sql_warnings', 'sql_quote_show_create', 'profiling']);
+
+interface PreparedState {
+  readonly stmt: Statement;
+  readonly sql: string;
+  readonly paramCount: number;
+}
+
+export class Executor implements ServerHandler {
+  private readonly sessions = new Map<Session, GateSession>();
+
+  constructor(private readonly gate: Gate) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  getUser(user: string): UserCredentials | null {
+    return this.gate.auth.credentials(user);
+  }
+
+  async connected(session: Session): Promise<void> {
+    const gs = new GateSession(session.id, session.user, this.gate);
+    gs.allowedKeyspaces = this.gate.auth.keyspaces(session.user);
+    this.sessions.set(session, gs);
+    session.statusFlags = STATUS_AUTOCOMMIT;
+    if (session.database) this.use(gs, session, session.database);
+  }
+
+  closed(session: Session): void {
+    const gs = this.sessions.get(session);
+    this.sessions.delete(session);
+    if (gs) void gs.close();
+  }
+
+  private gs(session: Session): GateSession {
+    let gs = this.sessions.get(session);
+    if (!gs) {
+      gs = new GateSession(session.id, session.user, this.gate);
+      gs.allowedKeyspaces = this.gate.auth.keyspaces(session.user);
+      this.sessions.set(session, gs);
+    }
+    return gs;
+  }
+
+  async initDb(session: Session, database: string): Promise<void> {
+    this.use(this.gs(session), session, database);
+  }
+
+  async ping(): Promise<void> {}
+
+  async resetConnection(session: Session): Promise<void> {
+    const gs = this.gs(session);
+    await gs.close();
+    const fresh = new GateSession(session.id, session.user, this.gate);
+    fresh.allowedKeyspaces = gs.allowedKeyspaces;
+    fresh.keyspace = gs.keyspace;
+    this.sessions.set(session, fresh);
+    session.statusFlags = STATUS_AUTOCOMMIT;
+  }
+
+  async setOption(session: Session, multiStatements: boolean): Promise<void> {
+    session.multiStatements = multiStatements;
+  }
+
+  async statistics(): Promise<string> {
+    return `Uptime: ${Math.floor(process.uptime())}  Threads: ${this.sessions.size}  Questions: ${this.gate.metrics.queryCount}`;
+  }
+
+  /** USE ks, ks:shard, ks/shard, ks@type, @type. */
+  private use(gs: GateSession, session: Session, target: string): void {
+    const stmt = parse(`USE ${target.includes(':') || target.includes('/') || target.includes('@') ? '`' + target.replaceAll('`', '``') + '`' : '`' + target.replaceAll('`', '``') + '`'}`);
+    if (stmt.kind !== 'Use') throw new Error('USE did not parse as USE');
+    this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, target);
+  }
+
+  private applyUse(gs: GateSession, session: Session, keyspace0: string | null, shard0: string | null, type0: string | null, raw: string | null): void {
+    let keyspace = keyspace0;
+    let shard = shard0;
+    let type = type0;
+    if (raw !== null && shard === null && type === null && keyspace !== null) {
+      // A database name given at connect time may carry the target: `customer:-80@replica`.
+      const m = /^([^:/@]*)(?:[:/]([^@]*))?(?:@(\w+))?$/.exec(keyspace);
+      if (m) {
+        keyspace = m[1] || null;
+        shard = m[2] ?? null;
+        type = m[3] ?? null;
+      }
+    }
+    let tabletType: TabletType = 'primary';
+    if (type) {
+      tabletType = parseTabletType(type);
+      if (tabletType !== 'primary' && tabletType !== 'replica' && tabletType !== 'rdonly') throw new TesseraError(ER.WRONG_ARGUMENTS, `USE @${type}: queries go to primary, replica or rdonly tablets`);
+    }
+    if (keyspace !== null && keyspace !== '') {
+      if (!this.gate.resolver.keyspaceNames().includes(keyspace)) throw new TesseraError(ER.BAD_DB, `Unknown database '${keyspace}'`);
+      gs.checkKeyspaceAllowed(keyspace);
+    } else if (shard !== null) throw new TesseraError(ER.NO_DB, 'USE :shard needs a keyspace');
+    if (keyspace !== null && keyspace !== '') gs.keyspace = keyspace;
+    else if (type === null) gs.keyspace = null;
+    gs.shard = shard;
+    gs.tabletType = tabletType;
+    session.database = gs.keyspace;
+  }
+
+  // ---- COM_QUERY ----
+
+  async query(session: Session, sql: string, out: ResultWriter): Promise<void> {
+    const gs = this.gs(session);
+    const parts = session.multiStatements ? splitStatements(sql) : [sql];
+    for (let i = 0; i < parts.length; i++) {
+      const more = i < parts.length - 1;
+      const text = parts[i];
+      const stmt = parse(text);
+      await this.run(gs, session, stmt, text, out, more);
+    }
+  }
+
+  private async run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
+    const started = process.hrtime.bigint();
+    const m = this.gate.metrics;
+    let failed: TesseraError | null = null;
+    try {
+      if (stmt.kind !== 'Show' || (stmt.type !== 'WARNINGS' && stmt.type !== 'COUNT WARNINGS' && stmt.type !== 'ERRORS' && stmt.type !== 'COUNT ERRORS')) gs.warnings = [];
+      const r = await this.dispatch(gs, session, stmt, sql);
+      session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
+      await writeResult(out, r, more, session.statusFlags);
+    } catch (err) {
+      failed = TesseraError.from(err);
+      gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
+      session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
+      throw failed;
+    } finally {
+      m.observe(stmt.kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
+    }
+  }
+
+  /** Runs one parsed statement and returns its result (no writing). */
+  async dispatch(gs: GateSession, session: Session, stmt: Statement, sql: string): Promise<Result> {
+    switch (stmt.kind) {
+      case 'Use':
+        this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, null);
+        return okResult();
+      case 'Begin':
+        if (gs.inTransaction) await gs.commit();
+        gs.begin();
+        return okResult();
+      case 'Commit':
+        await gs.commit();
+        return okResult();
+      case 'Rollback':
+        if (stmt.savepoint !== null) {
+          if (!gs.inTransaction) throw new TesseraError({ errno: 1305, sqlState: '42000' }, `SAVEPOINT ${stmt.savepoint} does not exist`);
+          await gs.savepoint(format(stmt), false);
+          return okResult();
+        }
+        await gs.rollback();
+        return okResult();
+      case 'Savepoint':
+        if (!gs.inTransaction) {
+          if (gs.autocommit) return okResult(); // MariaDB ignores a savepoint outside a transaction
+          gs.begin();
+        }
+        await gs.savepoint(format(stmt), true);
+        return okResult();
+      case 'ReleaseSavepoint':
+        if (!gs.inTransaction) throw new TesseraError({ errno: 1305, sqlState: '42000' }, `SAVEPOINT ${stmt.name} does not exist`);
+        await gs.savepoint(format(stmt), false);
+        return okResult();
+      case 'Set':
+        return this.set(gs, session, stmt);
+      case 'SetTransaction':
+        if (stmt.scope === 'GLOBAL') throw notSupported('SET GLOBAL TRANSACTION');
+        if (stmt.scope === 'SESSION') await this.addSetting(gs, format(stmt));
+        // Without a scope it applies to the next transaction only: sent with it by the tablets' BEGIN.
+        return okResult();
+      case 'Show':
+        return executeShow(gs, stmt);
+      case 'DescribeTable':
+        return executeShow(gs, { kind: 'Show', type: 'COLUMNS', full: false, scope: null, table: stmt.table, db: null, name: null, filter: stmt.column ? { kind: 'Like', pattern: stmt.column } : null, start: stmt.start, end: stmt.end });
+      case 'VExplain':
+        return this.vexplain(gs, stmt.type, stmt.statement, sql);
+      case 'Explain':
+        if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return this.vexplain(gs, 'PLAN', stmt.statement, sql);
+        return this.explainOnShard(gs, stmt.statement, format(stmt), sql);
+      case 'CreateDatabase':
+      case 'DropDatabase':
+        throw notSupported(`${stmt.kind === 'CreateDatabase' ? 'CREATE' : 'DROP'} DATABASE through the gate; create keyspaces with tessera ctl CreateKeyspace`);
+      case 'LockTables':
+      case 'UnlockTables':
+      case 'Flush':
+      case 'Kill':
+      case 'Prepare':
+      case 'Execute':
+      case 'Deallocate':
+      case 'AlterVschema':
+        throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      default:
+        if (isPlannable(stmt)) return this.executePlanned(gs, stmt, sql, null);
+        throw notSupported(stmt.kind);
+    }
+  }
+
+  // ---- planned statements ----
+
+  /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
+  async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
+    const stmt = this.preprocess(gs, stmt0, sql);
+    const local = answerLocally(stmt);
+    if (local) return local;
+    const { plan, bindVars } = this.plan(gs, stmt);
+    const cursor = gs.cursor(log);
+    const r = await plan.primitive.execute(cursor, bindVars);
+    if (plan.write || stmt.kind === 'Insert') {
+      gs.rowCount = BigInt(r.rowsAffected);
+      if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
+    } else gs.rowCount = -1n;
+    if (r.warnings > 0) gs.warnings.push({ level: 'Warning', code: 1105, message: `${r.warnings} warning(s) from the shards; details are kept only on the shard connection` });
+    return r;
+  }
+
+  plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, import('../sql/index.js').BindValue>> } {
+    const n = normalize(stmt);
+    const resolver = this.gate.resolver;
+    const key = `${resolver.generation}|${gs.targetString()}|${n.key}`;
+    let plan = this.gate.planCache.get(key);
+    if (!plan) {
+      plan = planStatement(resolver.vschema, { keyspace: gs.keyspace, shard: gs.shard, tabletType: gs.tabletType }, n.statement, null);
+      this.gate.planCache.set(key, plan);
+    }
+    return { plan, bindVars: n.bindVars };
+  }
+
+  /** Replaces what the gate knows (DATABASE(), LAST_INSERT_ID(), @@version, user variables) and names select items after their text. */
+  preprocess(gs: GateSession, stmt: Statement, sql: string): Statement {
+    if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return stmt;
+    const version = this.gate.serverVersion;
+    const str = (v: string | null): Literal => (v === null ? { kind: 'Null' } : { kind: 'String', value: v, charset: null, national: false });
+    const num = (v: bigint | number): Literal => ({ kind: 'Number', text: String(v), numType: 'int' });
+    const replaced = rewrite(stmt, {
+      expr: (e: Expr): Expr | undefined => {
+        if (e.kind === 'UserVar') return gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' };
+        if (e.kind === 'Binary' && e.op === ':=') throw notSupported('assigning user variables inside a query');
+        if (e.kind === 'SysVar') {
+          const name = e.name.toLowerCase();
+          if (e.scope === 'GLOBAL') return undefined;
+          switch (name) {
+            case 'version':
+              return str(version);
+            case 'version_comment':
+              return str('Tessera');
+            case 'autocommit':
+              return num(gs.autocommit ? 1 : 0);
+            case 'transaction_mode':
+              return str(gs.transactionMode);
+            case 'last_insert_id':
+            case 'identity':
+              return num(gs.lastInsertId);
+            case 'workload':
+              return str(gs.sysVars.get('workload') ?? 'OLTP');
+            default:
+              if (gs.sysVars.has(name)) return str(gs.sysVars.get(name)!);
+              return undefined;
+          }
+        }
+        if (e.kind === 'Func' && e.schema === null && e.over === null) {
+          const n = e.name.toUpperCase();
+          if ((n === 'DATABASE' || n === 'SCHEMA') && e.args.length === 0) return str(gs.keyspace);
+          if (n === 'LAST_INSERT_ID' && e.args.length === 0) return num(gs.lastInsertId);
+          if (n === 'CONNECTION_ID' && e.args.length === 0) return num(gs.id);
+          if (n === 'ROW_COUNT' && e.args.length === 0) return num(gs.rowCount);
+          if (n === 'VERSION' && e.args.length === 0) return str(version);
+          if ((n === 'USER' || n === 'SESSION_USER' || n === 'SYSTEM_USER' || n === 'CURRENT_USER') && e.args.length === 0) return str(`${gs.user}@localhost`);
+          if (n === 'FOUND_ROWS') throw notSupported('FOUND_ROWS()');
+          if (n === 'LAST_INSERT_ID' && e.args.length === 1) throw notSupported('LAST_INSERT_ID(expr)');
+        }
+        return undefined;
+      },
+    });
+    if (!isQuery(replaced)) return replaced;
+    return aliasTopLevel(replaced, sql);
+  }
+
+  // ---- SET ----
+
+  private async addSetting(gs: GateSession, statement: string): Promise<void> {
+    if (!gs.settings.includes(statement)) {
+      gs.settings = [...gs.settings, statement];
+      // Existing reserved connections do not have it; they are dropped and reserved again with all settings.
+      if (!gs.inTransaction) await gs.releaseReserved();
+      else {
+        for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
+      }
+    }
+  }
+
+  private async set(gs: GateSession, session: Session, stmt: SetStatement): Promise<Result> {
+    for (const item of stmt.items) {
+      switch (item.kind) {
+        case 'SetUserVar': {
+          gs.userVars.set(item.name.toLowerCase(), await this.valueOf(gs, session, item.value));
+          break;
+        }
+        case 'SetNames':
+        case 'SetCharset':
+          // The gate and the tablets talk utf8mb4; results are passed through as MariaDB sent them.
+          break;
+        case 'SetSysVar': {
+          const name = item.name.toLowerCase();
+          if (item.scope === 'GLOBAL' || item.scope === 'PERSIST' || item.scope === 'PERSIST_ONLY') throw notSupported(`SET GLOBAL ${item.name}`);
+          const v = item.value;
+          const text = v.kind === 'String' ? v.value : v.kind === 'Number' ? v.text : v.kind === 'Keyword' ? v.word : v.kind === 'Bool' ? (v.value ? '1' : '0') : v.kind === 'Column' ? v.name : null;
+          if (name === 'autocommit') {
+            const on = text !== null && ['1', 'on', 'true'].includes(text.toLowerCase());
+            const off = text !== null && ['0', 'off', 'false'].includes(text.toLowerCase());
+            if (!on && !off) throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'autocommit' can't be set to the value of '${format({ kind: 'Set', items: [item], start: -1, end: -1 }).slice(4)}'`);
+            if (on && !gs.autocommit && gs.inTransaction) await gs.commit();
+            gs.autocommit = on;
+            break;
+          }
+          if (name === 'transaction_mode') {
+            const mode = (text ?? '').toUpperCase();
+            if (mode === 'SINGLE' || mode === 'MULTI') gs.transactionMode = mode;
+            else if (mode === 'TWOPC') throw notSupported('transaction_mode TWOPC');
+            else throw new TesseraError({ errno: 1231, sqlState: '42000' }, `invalid transaction_mode: ${text}`);
+            break;
+          }
+          if (GATE_VARS.has(name)) {
+            gs.sysVars.set(name, text ?? format({ kind: 'Set', items: [item], start: -1, end: -1 }));
+            break;
+          }
+          if (IGNORED_VARS.has(name)) break;
+          await this.addSetting(gs, format({ kind: 'Set', items: [item], start: -1, end: -1 }));
+          break;
+        }
+        default: {
+          const never: never = item;
+          throw new Error(`unknown SET item ${String(never)}`);
+        }
+      }
+    }
+    return okResult();
+  }
+
+  /** Evaluates an expression to a literal (through the shards when it needs them). */
+  private async valueOf(gs: GateSession, session: Session, e: Expr): Promise<Literal> {
+    if (e.kind === 'Number' || e.kind === 'String' || e.kind === 'Null' || e.kind === 'Hex' || e.kind === 'Bit' || e.kind === 'Bool') return e;
+    const sel: Select = {
+      kind: 'Select', with: null, hints: null, distinct: false, options: [], columns: [{ expr: e, alias: 'v', start: -1, end: -1 }], from: [], where: null,
+      groupBy: [], rollup: false, having: null, windows: [], orderBy: [], limit: null, lock: null, into: null, start: -1, end: -1,
+    };
+    const r = await this.executePlanned(gs, sel, '', null);
+    const rows = rowsOf(r);
+    if (rows.length === 0) return { kind: 'Null' };
+    const v = cellValue(rows[0][0], r.fields[0]);
+    void session;
+    if (v === null) return { kind: 'Null' };
+    if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
+    if (typeof v === 'number') return sqlValueToLiteral(v);
+    if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
+    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex') || '00', form: 'x', charset: null };
+    return { kind: 'Number', text: rows[0][0]!.toString('latin1'), numType: 'decimal' };
+  }
+
+  // ---- EXPLAIN / VEXPLAIN ----
+
+  private async vexplain(gs: GateSession, type: 'PLAN' | 'QUERIES' | 'ALL', stmt: Statement, sql: string): Promise<Result> {
+    if (type === 'PLAN') {
+      const s = this.preprocess(gs, stmt, sql);
+      const { plan } = this.plan(gs, s);
+      return textResult(['JSON'], [[JSON.stringify(plan.primitive.describe(), null, '\t')]]);
+    }
+    if (type === 'ALL') throw notSupported('VEXPLAIN ALL');
+    const log: LoggedQuery[] = [];
+    await this.executePlanned(gs, stmt, sql, log);
+    return textResult(['#', 'keyspace', 'shard', 'query'], log.map((q, i) => [i, q.keyspace, q.shard, q.sql]));
+  }
+
+  private async explainOnShard(gs: GateSession, stmt: Statement, text: string, sql: string): Promise<Result> {
+    const s = this.preprocess(gs, stmt, sql);
+    const { plan } = this.plan(gs, s);
+    const routes = [...walkPrimitives(plan.primitive)].filter((p): p is Route => p instanceof Route);
+    if (routes.length !== 1 || routes[0] !== plan.primitive) throw notSupported('EXPLAIN of a query that runs on several routes; use VEXPLAIN PLAN');
+    const cursor = gs.cursor();
+    const n = normalize(s);
+    const targets = await routes[0].resolve(cursor, n.bindVars);
+    if (targets.length === 0) throw notSupported('EXPLAIN of a query that goes to no shard');
+    const shardSql = 'EXPLAIN ' + format(routes[0].spec.query, { bindVars: targets[0].bindVars });
+    void text;
+    return toResult(await gs.executeOnShard(targets[0].rs, shardSql, false, undefined));
+  }
+
+  // ---- prepared statements ----
+
+  async prepare(_session: Session, sql: string): Promise<PrepareResult> {
+    const stmt = parse(sql);
+    let paramCount = 0;
+    walk(stmt, {
+      expr: (e) => {
+        if (e.kind === 'Param') paramCount = Math.max(paramCount, e.index + 1);
+      },
+    });
+    const state: PreparedState = { stmt, sql, paramCount };
+    return { paramCount, state };
+  }
+
+  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+    const st = stmt.state as PreparedState;
+    const gs = this.gs(session);
+    const bound = st.paramCount
+      ? rewrite(st.stmt, {
+          expr: (e) => {
+            if (e.kind !== 'Param') return undefined;
+            const p = params[e.index];
+            if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${e.index + 1} missing`);
+            return sqlValueToLiteral(p.value);
+          },
+        })
+      : st.stmt;
+    await this.run(gs, session, bound, st.sql, out, false);
+  }
+
+  closeStatement(): void {}
+
+  async fieldList(session: Session, table: string): Promise<ColumnDefinition[]> {
+    const gs = this.gs(session);
+    const r = await this.executePlanned(gs, parse(`SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`), '', null);
+    return [...r.fields];
+  }
+}
+
+function okResult(): Result {
+  return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
+}
+
+/** Top-level select items get their text as alias, so plans cached by normalized text keep MariaDB's column names. */
+function aliasTopLevel(q: QueryExpr, sql: string): QueryExpr {
+  if (q.kind === 'SetOp') return { ...q, left: aliasTopLevel(q.left, sql) };
+  let changed = false;
+  const columns = q.columns.map((c) => {
+    if (c.alias !== null || c.expr.kind === 'Column' || c.expr.kind === 'Star') return c;
+    if (c.start < 0 || c.end <= c.start || c.end > sql.length) return c;
+    const text = sql.slice(c.start, c.end);
+    if (text.length > 250) return c;
+    changed = true;
+    return { ...c, alias: text };
+  });
+  return changed ? { ...q, columns } : q;
+}
+
+/** SELECT of constants only (after the gate's substitutions): answered without a shard. */
+function answerLocally(stmt: Statement): Result | null {
+  if (stmt.kind !== 'Select' || stmt.from.length || stmt.where || stmt.groupBy.length || stmt.having || stmt.orderBy.length || stmt.into || stmt.with) return null;
+  if (stmt.limit && !(stmt.limit.count.kind === 'Number' && stmt.limit.offset === null)) return null;
+  const fields: ColumnDefinition[] = [];
+  const row: (Buffer | null)[] = [];
+  for (const c of stmt.columns) {
+    const e = c.expr;
+    const name = c.alias ?? '?';
+    if (e.kind === 'String') {
+      fields.push(columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4 }));
+      row.push(Buffer.from(e.value, 'utf8'));
+    } else if (e.kind === 'Number' && e.numType === 'int') {
+      fields.push(columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
+      row.push(Buffer.from(e.text, 'latin1'));
+    } else if (e.kind === 'Null') {
+      fields.push(columnDefinition({ name, type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
+      row.push(null);
+    } else return null;
+  }
+  const limited = stmt.limit && stmt.limit.count.kind === 'Number' && stmt.limit.count.text === '0';
+  return { fields, rows: limited ? [] : [row], raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
+}
+
+/** Writes a result to the client in the command's protocol. */
+export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number): Promise<void> {
+  if (r.fields.length === 0 && r.rows === null && r.raw === null) {
+    out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
+    return;
+  }
+  if (r.fields.length === 0 && (r.rows?.length ?? 0) === 0 && (r.raw?.length ?? 0) === 0) {
+    out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
+    return;
+  }
+  out.fields([...r.fields]);
+  if (out.binary) {
+    for (const row of rowsOf(r)) {
+      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
+      if (out.needsDrain) await out.drain();
+    }
+  } else if (r.rows === null && r.raw !== null) {
+    for (const p of r.raw) {
+      out.rawRow(p);
+      if (out.needsDrain) await out.drain();
+    }
+  } else {
+    for (const row of rowsOf(r)) {
+      out.rawRow(encodeRow(row));
+      if (out.needsDrain) await out.drain();
+    }
+  }
+  out.end({ warnings: r.warnings, statusFlags, more });
+}

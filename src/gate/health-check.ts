@@ -1,0 +1,187 @@
+// The health check: every tablet of the local cell (re-read from topo periodically), each with one
+// health stream (QueryService.streamHealth). A tablet serves a target when its latest health says
+// serving for that keyspace, shard and type. When a stream ends or fails, the tablet is unhealthy
+// until a new stream (retried with a delay) reports again.
+import { logger } from '../log/index.js';
+import type { HealthState, QueryService } from '../tablet/index.js';
+import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+
+const log = logger('gate', { part: 'healthcheck' });
+
+export type TabletConnFactory = (tablet: Tablet) => QueryService;
+
+export interface HealthCheckOptions {
+  /** How often the tablet list is re-read from topo. */
+  readonly topoRefreshMs: number;
+  /** Delay before a failed health stream is opened again. */
+  readonly retryDelayMs: number;
+}
+
+export const HEALTH_CHECK_DEFAULTS: HealthCheckOptions = { topoRefreshMs: 2_000, retryDelayMs: 1_000 };
+
+export interface TabletHealth {
+  readonly alias: string;
+  readonly tablet: Tablet;
+  readonly conn: QueryService;
+  health: HealthState | null;
+  /** Set when a call failed with NOT_SERVING/WRONG_TARGET; cleared by the next health report. */
+  suspect: boolean;
+  lastError: string;
+  abort: AbortController;
+}
+
+export class HealthCheck {
+  private readonly tablets = new Map<string, TabletHealth>();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly listeners = new Set<() => void>();
+  private rr = 0;
+
+  constructor(
+    private readonly topo: TopoServer,
+    readonly cell: string,
+    private readonly connFactory: TabletConnFactory,
+    readonly options: HealthCheckOptions = HEALTH_CHECK_DEFAULTS,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((err: unknown) => log.warn({ err: String(err) }, 'reading tablets from topo failed'));
+    }, this.options.topoRefreshMs);
+    this.timer.unref();
+  }
+
+  /** Re-reads the cell's tablets: starts watching new ones, stops watching removed or changed ones. */
+  async refresh(): Promise<void> {
+    if (this.closed) return;
+    const list = await this.topo.getTabletsByCell(this.cell);
+    const seen = new Set<string>();
+    for (const t of list) {
+      const alias = tabletAliasString(t.alias);
+      seen.add(alias);
+      const cur = this.tablets.get(alias);
+      const port = t.port_map.grpc ?? 0;
+      if (cur && cur.tablet.hostname === t.hostname && (cur.tablet.port_map.grpc ?? 0) === port) {
+        (cur as { tablet: Tablet }).tablet = t;
+        continue;
+      }
+      if (cur) this.remove(alias);
+      this.add(alias, t);
+    }
+    for (const alias of [...this.tablets.keys()]) if (!seen.has(alias)) this.remove(alias);
+  }
+
+  private add(alias: string, tablet: Tablet): void {
+    const entry: TabletHealth = { alias, tablet, conn: this.connFactory(tablet), health: null, suspect: false, lastError: '', abort: new AbortController() };
+    this.tablets.set(alias, entry);
+    void this.stream(entry);
+  }
+
+  private remove(alias: string): void {
+    const e = this.tablets.get(alias);
+    if (!e) return;
+    e.abort.abort();
+    this.tablets.delete(alias);
+    const closable = e.conn as QueryService & { close?: () => unknown };
+    if (typeof closable.close === 'function') {
+      try {
+        void Promise.resolve(closable.close()).catch(() => undefined);
+      } catch {
+        // closing a dead connection may throw; nothing to do
+      }
+    }
+    this.notify();
+  }
+
+  private async stream(e: TabletHealth): Promise<void> {
+    while (!this.closed && !e.abort.signal.aborted && this.tablets.get(e.alias) === e) {
+      try {
+        await e.conn.streamHealth((h) => {
+          e.health = h;
+          e.suspect = false;
+          e.lastError = h.serving ? '' : h.reason;
+          this.notify();
+        }, e.abort.signal);
+      } catch (err) {
+        e.lastError = err instanceof Error ? err.message : String(err);
+      }
+      if (e.health) {
+        e.health = null;
+        this.notify();
+      }
+      if (this.closed || e.abort.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.options.retryDelayMs);
+        t.unref();
+        e.abort.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+    }
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
+  }
+
+  onChange(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Healthy tablets serving keyspace/shard as `type`, in rotation order. */
+  healthy(keyspace: string, shard: string, type: TabletType): TabletHealth[] {
+    const out: TabletHealth[] = [];
+    for (const e of this.tablets.values()) {
+      const h = e.health;
+      if (!h || !h.serving || e.suspect) continue;
+      if (h.target.keyspace !== keyspace || h.target.shard !== shard || h.target.tabletType !== type) continue;
+      out.push(e);
+    }
+    if (out.length > 1) {
+      // Replicas: spread reads; prefer the least lagged ones first would be nicer, rotation is enough.
+      this.rr = (this.rr + 1) % out.length;
+      return [...out.slice(this.rr), ...out.slice(0, this.rr)];
+    }
+    return out;
+  }
+
+  byAlias(alias: string): TabletHealth | undefined {
+    return this.tablets.get(alias);
+  }
+
+  all(): TabletHealth[] {
+    return [...this.tablets.values()];
+  }
+
+  /** Resolves once every (keyspace, shard) pair in `want` has a healthy tablet of each type; rejects at the deadline. */
+  async waitFor(want: readonly { keyspace: string; shard: string }[], types: readonly TabletType[], timeoutMs: number): Promise<void> {
+    const missing = (): string[] => {
+      const out: string[] = [];
+      for (const w of want) for (const t of types) if (this.healthy(w.keyspace, w.shard, t).length === 0) out.push(`${w.keyspace}/${w.shard} ${t}`);
+      return out;
+    };
+    if (missing().length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for healthy tablets: ${missing().join(', ')}`));
+      }, timeoutMs);
+      const off = this.onChange(() => {
+        if (missing().length === 0) {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const alias of [...this.tablets.keys()]) this.remove(alias);
+  }
+}

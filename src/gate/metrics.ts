@@ -1,0 +1,49 @@
+// The gate's Prometheus metrics: statements by type and keyspace, latencies, errors by code,
+// plan cache hits/misses/size, sessions and tablet health. One registry per gate (combined mode
+// runs several components in one process); `/metrics` serves it.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TesseraError } from '../mysql/index.js';
+import type { PlanCache } from './plan-cache.js';
+
+export class GateMetrics {
+  readonly registry: Registry;
+  private readonly queries: Counter<'statement' | 'keyspace'>;
+  private readonly errors: Counter<'statement' | 'keyspace' | 'errno'>;
+  private readonly latency: Histogram<'statement'>;
+  queryCount = 0;
+  errorCount = 0;
+  /** Per keyspace: [queries, errors, total seconds], for the status page. */
+  readonly byKeyspace = new Map<string, [number, number, number]>();
+
+  constructor(planCache: PlanCache, sessions: () => number, registry?: Registry) {
+    const reg = registry ?? new Registry();
+    this.registry = reg;
+    this.queries = new Counter({ name: 'tessera_gate_queries_total', help: 'Statements run by the gate', labelNames: ['statement', 'keyspace'], registers: [reg] });
+    this.errors = new Counter({ name: 'tessera_gate_errors_total', help: 'Statements that failed, by MySQL error number', labelNames: ['statement', 'keyspace', 'errno'], registers: [reg] });
+    this.latency = new Histogram({
+      name: 'tessera_gate_query_seconds', help: 'Statement latency at the gate', labelNames: ['statement'], registers: [reg],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    });
+    new Gauge({ name: 'tessera_gate_plan_cache_entries', help: 'Plans in the cache', registers: [reg], collect() { this.set(planCache.size); } });
+    new Gauge({ name: 'tessera_gate_plan_cache_bytes', help: 'Estimated bytes of cached plans', registers: [reg], collect() { this.set(planCache.bytes); } });
+    new Gauge({ name: 'tessera_gate_plan_cache_hits', help: 'Plan cache hits since start', registers: [reg], collect() { this.set(planCache.hits); } });
+    new Gauge({ name: 'tessera_gate_plan_cache_misses', help: 'Plan cache misses since start', registers: [reg], collect() { this.set(planCache.misses); } });
+    new Gauge({ name: 'tessera_gate_plan_cache_evictions', help: 'Plans evicted by the cache bounds', registers: [reg], collect() { this.set(planCache.evictions); } });
+    new Gauge({ name: 'tessera_gate_sessions', help: 'Open client sessions', registers: [reg], collect() { this.set(sessions()); } });
+  }
+
+  observe(statement: string, keyspace: string, seconds: number, error: TesseraError | null): void {
+    this.queryCount++;
+    this.queries.inc({ statement, keyspace });
+    this.latency.observe({ statement }, seconds);
+    const k = this.byKeyspace.get(keyspace) ?? [0, 0, 0];
+    k[0]++;
+    k[2] += seconds;
+    if (error) {
+      this.errorCount++;
+      k[1]++;
+      this.errors.inc({ statement, keyspace, errno: String(error.errno) });
+    }
+    this.byKeyspace.set(keyspace, k);
+  }
+}

@@ -1,0 +1,294 @@
+// The part of a SELECT the gate finishes after rows come back from several places: aggregation,
+// HAVING, DISTINCT, ORDER BY, LIMIT and the final column list. The rows come from a `Producer`:
+// a scatter Route whose pushed query gets the columns the gate needs (partial aggregates computed
+// on each shard), or a gate-side Projection over a join or derived table (raw rows, aggregated
+// from scratch).
+import { formatExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
+import { Aggregate, type AggRole } from '../engine/aggregate.js';
+import { Distinct } from '../engine/distinct.js';
+import { Filter } from '../engine/filter.js';
+import { Limit } from '../engine/limit.js';
+import { MemorySort } from '../engine/memory-sort.js';
+import { Projection, type ProjectedColumn } from '../engine/projection.js';
+import type { OrderByOffset } from '../engine/route.js';
+import { notSupported } from '../errors.js';
+import { compileExpr } from '../evaluate.js';
+import type { Primitive } from '../types.js';
+import { containsAggregate, containsSubquery, exprKey, isAggregateCall } from './context.js';
+
+export interface Producer {
+  readonly mode: 'partial' | 'raw';
+  /** Adds a column the producer computes; returns its offset. `alias` names it in the result. */
+  add(e: Expr, alias: string | null): number;
+  /** Partial mode: a pushed GROUP BY expression. */
+  addGroupBy(e: Expr): void;
+  /** The primitive producing the rows, once every column is added. */
+  build(): Primitive;
+}
+
+/** The name MariaDB gives a select item's column. */
+export function itemName(item: SelectItem, sql: string | null): string {
+  if (item.alias !== null) return item.alias;
+  if (item.expr.kind === 'Column') return item.expr.name;
+  if (sql !== null && item.start >= 0 && item.end > item.start) return sql.slice(item.start, item.end);
+  return formatExpr(item.expr);
+}
+
+/** Finds an ORDER BY / GROUP BY / HAVING expression among the select items: its index or -1. */
+export function matchItem(e: Expr, items: readonly SelectItem[], allowPosition: boolean): number {
+  if (allowPosition && e.kind === 'Number' && e.numType === 'int') {
+    const n = Number(e.text);
+    if (n >= 1 && n <= items.length) return n - 1;
+    throw notSupported(`ORDER BY/GROUP BY position ${e.text} outside the select list`);
+  }
+  if (e.kind === 'Column' && e.table === null) {
+    const i = items.findIndex((it) => it.alias !== null && it.alias.toLowerCase() === e.name.toLowerCase());
+    if (i >= 0) return i;
+  }
+  const k = exprKey(e);
+  let i = items.findIndex((it) => exprKey(it.expr) === k);
+  if (i >= 0) return i;
+  if (e.kind === 'Column') {
+    // `ORDER BY name` against `SELECT c.name` (or the reverse) is the same column when unambiguous.
+    const same = items
+      .map((it, idx) => ({ it, idx }))
+      .filter(({ it }) => it.expr.kind === 'Column' && it.expr.name.toLowerCase() === e.name.toLowerCase() && (e.table === null || it.expr.table === null));
+    if (same.length === 1) i = same[0].idx;
+  }
+  return i;
+}
+
+type AggKind = 'count' | 'countStar' | 'sum' | 'min' | 'max' | 'avg' | 'countDistinct' | 'sumDistinct';
+
+function aggKind(f: FuncCall): AggKind {
+  const n = f.name.toUpperCase();
+  const star = f.args.length === 1 && f.args[0].kind === 'Star';
+  if (n === 'COUNT') return star ? 'countStar' : f.distinct ? 'countDistinct' : 'count';
+  if (n === 'SUM') return f.distinct ? 'sumDistinct' : 'sum';
+  if (n === 'MIN') return 'min';
+  if (n === 'MAX') return 'max';
+  if (n === 'AVG') {
+    if (f.distinct) throw notSupported('AVG(DISTINCT …) across shards');
+    return 'avg';
+  }
+  throw notSupported(`aggregate ${n} across shards`);
+}
+
+interface GateColumn {
+  readonly offset: number;
+  role: AggRole;
+}
+
+/**
+ * Plans the gate-side finish of `sel` over `producer`. `sql` is the original text (for column
+ * names). `needGate` is false when the producer's route already returns final rows (then only the
+ * ORDER BY merge and LIMIT are added by the caller).
+ */
+export function planGateSelect(sel: Select, producer: Producer, sql: string | null, extras: { orderOnRoute?: (order: OrderByOffset[], hidden: number) => void; pushedLimit?: (count: Expr, offset: Expr | null) => void }): Primitive {
+  const items = sel.columns;
+  const hasStar = items.some((it) => it.expr.kind === 'Star');
+  for (const it of items) {
+    if (containsSubquery(it.expr)) throw notSupported('a subquery in the select list across shards');
+  }
+  const hasAgg = sel.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || (sel.having !== null && containsAggregate(sel.having));
+  if (sel.having !== null && !hasAgg) throw notSupported('HAVING without aggregation across shards');
+  const visible = items.length;
+
+  if (hasStar && (hasAgg || sel.distinct || producer.mode === 'raw')) {
+    throw notSupported('SELECT * with aggregation, DISTINCT or a cross-shard join');
+  }
+  if (!hasAgg && !sel.distinct) {
+    for (const it of items) producer.add(it.expr, it.expr.kind === 'Star' ? null : it.alias ?? (it.expr.kind === 'Column' ? null : itemName(it, sql)));
+    const order: OrderByOffset[] = [];
+    let width = visible;
+    if (hasStar) {
+      // A star's width is known only when rows come back: sort columns are appended and addressed
+      // from the end of the row.
+      const added = sel.orderBy.map((o) => ({ at: producer.add(o.expr, null), desc: o.direction === 'DESC' }));
+      const n = added.length;
+      added.forEach((a, k) => order.push({ offset: -(n - k), desc: a.desc }));
+      extras.orderOnRoute?.(order, n);
+      if (sel.limit && extras.pushedLimit) extras.pushedLimit(sel.limit.count, sel.limit.offset);
+      let p = producer.build();
+      if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
+      return p;
+    }
+    for (const o of sel.orderBy) {
+      let i = matchItem(o.expr, items, true);
+      if (i < 0) {
+        i = producer.add(o.expr, null);
+        width = Math.max(width, i + 1);
+      }
+      order.push({ offset: i, desc: o.direction === 'DESC' });
+    }
+    if (producer.mode === 'partial' && extras.orderOnRoute) {
+      extras.orderOnRoute(order, width - visible);
+      if (sel.limit && extras.pushedLimit) extras.pushedLimit(sel.limit.count, sel.limit.offset);
+      let p = producer.build();
+      if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
+      return p;
+    }
+    let p = producer.build();
+    if (order.length) p = new MemorySort(p, order, width > visible ? visible : undefined);
+    else if (width > visible) p = trim(p, visible);
+    if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
+    return p;
+  }
+
+  // Aggregation (or DISTINCT, which is grouping by every column).
+  const cols: GateColumn[] = [];
+  const aggOffsets = new Map<string, number>();
+  const groupKeys: number[] = [];
+  const addAgg = (f: FuncCall, alias: string | null): number => {
+    const key = exprKey(f);
+    const seen = aggOffsets.get(key);
+    if (seen !== undefined && alias === null) return seen;
+    const kind = aggKind(f);
+    const arg = f.args[0];
+    let off: number;
+    if (producer.mode === 'raw') {
+      off = kind === 'countStar' ? producer.add({ kind: 'Number', text: '1', numType: 'int' }, alias) : producer.add(arg, alias);
+      cols[off] = { offset: off, role: kind === 'avg' ? { kind: 'avg', countOffset: -1 } : { kind } };
+    } else if (kind === 'avg') {
+      off = producer.add({ kind: 'Func', schema: null, name: 'SUM', args: [arg], distinct: false, bare: false, over: null }, alias ?? formatExpr(f));
+      const cnt = producer.add({ kind: 'Func', schema: null, name: 'COUNT', args: [arg], distinct: false, bare: false, over: null }, null);
+      cols[off] = { offset: off, role: { kind: 'avg', countOffset: cnt } };
+      cols[cnt] = { offset: cnt, role: { kind: 'hidden' } };
+    } else if (kind === 'countDistinct' || kind === 'sumDistinct') {
+      if (f.args.length !== 1) throw notSupported('COUNT(DISTINCT a, b) across shards');
+      off = producer.add(arg, alias ?? formatExpr(f));
+      producer.addGroupBy(arg);
+      groupKeys.push(-1 - off); // marked: a pushed grouping column, not a gate key
+      cols[off] = { offset: off, role: { kind } };
+    } else {
+      off = producer.add(f, alias ?? null);
+      cols[off] = { offset: off, role: { kind } };
+    }
+    aggOffsets.set(key, off);
+    return off;
+  };
+  // Select items first, so their offsets are the visible columns 0..n-1.
+  const itemOffsets: number[] = [];
+  for (const it of items) {
+    const e = it.expr;
+    if (isAggregateCall(e) && e.kind === 'Func') {
+      itemOffsets.push(addAgg(e, it.alias ?? itemName(it, sql)));
+    } else if (containsAggregate(e)) {
+      throw notSupported(`the expression ${formatExpr(e)} over aggregates across shards`);
+    } else {
+      const off = producer.add(e, it.alias ?? (e.kind === 'Column' ? null : itemName(it, sql)));
+      cols[off] = { offset: off, role: { kind: 'any' } };
+      itemOffsets.push(off);
+    }
+  }
+  // GROUP BY keys: select items when they match, else hidden columns.
+  const gateKeys: number[] = [];
+  for (const g of sel.groupBy) {
+    if (containsAggregate(g)) throw notSupported('an aggregate in GROUP BY');
+    let i = matchItem(g, items, true);
+    let off: number;
+    if (i >= 0) off = itemOffsets[i];
+    else {
+      off = producer.add(g, null);
+      cols[off] = { offset: off, role: { kind: 'any' } };
+    }
+    const c = cols[off];
+    if (c.role.kind !== 'any' && c.role.kind !== 'key') throw notSupported(`GROUP BY an aggregate column`);
+    c.role = { kind: 'key' };
+    gateKeys.push(off);
+    producer.addGroupBy(i >= 0 ? items[i].expr : g);
+    i = -1;
+  }
+  if (sel.distinct && !hasAgg) {
+    for (const off of itemOffsets) {
+      cols[off].role = { kind: 'key' };
+      if (!gateKeys.includes(off)) gateKeys.push(off);
+      producer.addGroupBy(items[itemOffsets.indexOf(off)].expr);
+    }
+  }
+  // HAVING and ORDER BY may name aggregates or columns not selected: add them as hidden columns.
+  const resolveOut = (e: Expr): number | undefined => {
+    const i = matchItem(e, items, false);
+    if (i >= 0) return outIndex(itemOffsets[i]);
+    if (isAggregateCall(e) && e.kind === 'Func') return outIndex(addAgg(e, null));
+    if (e.kind === 'Column') {
+      const off = producer.add(e, null);
+      cols[off] = { offset: off, role: { kind: 'any' } };
+      return outIndex(off);
+    }
+    return undefined;
+  };
+  // Output offsets: the aggregate drops hidden columns, so map input offsets to output ones lazily.
+  const outIndex = (inputOffset: number): number => {
+    let n = 0;
+    for (let i = 0; i < inputOffset; i++) if (cols[i] && cols[i].role.kind !== 'hidden') n++;
+    return n;
+  };
+  // Compile HAVING after registering its columns; offsets are computed once all columns exist.
+  let havingRefs: { expr: Expr; input: number }[] = [];
+  if (sel.having !== null) {
+    const refs: { expr: Expr; input: number }[] = [];
+    const probe = (e: Expr): number | undefined => {
+      const i = matchItem(e, items, false);
+      let input: number | undefined;
+      if (i >= 0) input = itemOffsets[i];
+      else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
+      else if (e.kind === 'Column') {
+        input = producer.add(e, null);
+        cols[input] = { offset: input, role: { kind: 'any' } };
+      }
+      if (input === undefined) return undefined;
+      refs.push({ expr: e, input });
+      return 0;
+    };
+    compileExpr(sel.having, probe);
+    havingRefs = refs;
+  }
+  const orderInputs: { input: number; desc: boolean }[] = [];
+  for (const o of sel.orderBy) {
+    let input: number;
+    const i = matchItem(o.expr, items, true);
+    if (i >= 0) input = itemOffsets[i];
+    else if (isAggregateCall(o.expr) && o.expr.kind === 'Func') input = addAgg(o.expr, null);
+    else if (containsAggregate(o.expr)) throw notSupported(`ORDER BY ${formatExpr(o.expr)} across shards`);
+    else {
+      input = producer.add(o.expr, null);
+      cols[input] = { offset: input, role: { kind: 'any' } };
+    }
+    orderInputs.push({ input, desc: o.direction === 'DESC' });
+  }
+  void resolveOut;
+  const width = cols.length;
+  for (let i = 0; i < width; i++) if (!cols[i]) throw new Error(`planner: column ${i} has no role`);
+  const roles = cols.map((c) => c.role);
+  // Group keys: the gate's keys plus, in partial mode, the pushed distinct-aggregate values are not
+  // keys at the gate (the gate collects them into sets).
+  const keys = gateKeys;
+  let p: Primitive = new Aggregate(producer.build(), {
+    mode: producer.mode,
+    roles,
+    groupKeys: keys,
+    grouped: sel.groupBy.length > 0 || (sel.distinct && !hasAgg),
+  });
+  void groupKeys;
+  if (sel.having !== null) {
+    const byKey = new Map(havingRefs.map((r) => [exprKey(r.expr), outIndex(r.input)]));
+    const pred = compileExpr(sel.having, (e) => byKey.get(exprKey(e)));
+    p = new Filter(p, pred, sel.having);
+  }
+  if (sel.distinct && hasAgg) p = new Distinct(p, visible);
+  const outWidth = roles.filter((r) => r.kind !== 'hidden').length;
+  const visibleOut = itemOffsets.map(outIndex);
+  const identity = visibleOut.every((o, i) => o === i);
+  if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
+  if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
+  if (!identity || outWidth > visible) {
+    const pc: ProjectedColumn[] = visibleOut.map((o) => ({ kind: 'offset', offset: o }));
+    p = new Projection(p, pc);
+  }
+  return p;
+}
+
+function trim(p: Primitive, n: number): Primitive {
+  return new Projection(p, Array.from({ length: n }, (_, i) => ({ kind: 'offset', offset: i }) as ProjectedColumn));
+}

@@ -1,0 +1,720 @@
+// SELECT and UNION planning.
+//
+// 1. A query whose tables all live together (one unsharded keyspace, only reference tables,
+//    information_schema, or a shard the session targets) goes whole to one Route.
+// 2. Otherwise uncorrelated subqueries that cannot ride along are pulled out (run first, their
+//    result bound as `::__sqN` / `:__sqN` / `:__sq_has_valuesN`).
+// 3. FROM is flattened into joins and grouped into units: tables that can run as one query (same
+//    unsharded keyspace; same sharded keyspace joined on their primary vindex columns; reference
+//    tables) share a unit. One unit → a Route whose opcode comes from the vindex predicates, with
+//    aggregation, ORDER BY and LIMIT split between the shards and the gate. Several units → a
+//    nested-loop Join tree with the join predicates bound from the left, and the rest of the query
+//    evaluated at the gate.
+import {
+  and, format, formatExpr, rewriteExpr, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
+} from '../../sql/index.js';
+import { Concatenate } from '../engine/concatenate.js';
+import { Distinct } from '../engine/distinct.js';
+import { Filter } from '../engine/filter.js';
+import { Join } from '../engine/join.js';
+import { Limit } from '../engine/limit.js';
+import { MemorySort } from '../engine/memory-sort.js';
+import { Projection, type ProjectedColumn } from '../engine/projection.js';
+import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
+import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
+import { gateError, notSupported } from '../errors.js';
+import { compileExpr } from '../evaluate.js';
+import type { Primitive } from '../types.js';
+import { itemName, matchItem, planGateSelect, type Producer } from './aggregation.js';
+import {
+  allTableNames, chooseRouting, columnsIn, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
+  type PlanContext, type RoutingChoice, type TableInfo,
+} from './context.js';
+
+/** Plans a SELECT or UNION; `sql` is the original text (column names). */
+export function planQuery(ctx: PlanContext, q: QueryExpr, sql: string | null): Primitive {
+  if (q.into !== null) throw notSupported('SELECT … INTO');
+  const whole = wholeQueryRoute(ctx, q);
+  if (whole) return whole;
+  if (q.with !== null) throw notSupported('WITH (common table expressions) across shards');
+  if (q.kind === 'SetOp') return planSetOp(ctx, q, sql);
+  return planSelect(ctx, q, sql);
+}
+
+function routeFor(ctx: PlanContext, opcode: RouteOpcode, keyspace: string, q: QueryExpr, tables: readonly TableInfo[], extra?: Partial<ConstructorParameters<typeof Route>[0]>): Route {
+  const sharded = ctx.vschema.keyspaces[keyspace]?.sharded ?? false;
+  const rename = new Map<string, string>();
+  for (const t of tables) if (t.table !== t.name.name) rename.set((t.name.schema ?? '') + '.' + t.name.name, t.table);
+  return new Route({
+    opcode,
+    keyspace,
+    sharded,
+    query: stripQualifiers(q, ctx, rename),
+    tables: [...new Set(tables.filter((t) => t.kind !== 'dual').map((t) => t.table))],
+    ...extra,
+  });
+}
+
+/** The whole statement as one Route, when its tables allow it; else undefined. */
+function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
+  const ctes = cteNames(q);
+  const tables = allTableNames(q)
+    .filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase())))
+    .map((t) => ctx.resolveTable(t));
+  if (ctx.target.shard !== null) {
+    const ks = ctx.target.keyspace!;
+    return routeFor(ctx, 'ByDestination', ks, q, tables, { shard: ctx.target.shard });
+  }
+  const real = tables.filter((t) => t.kind !== 'dual');
+  if (real.length === 0) {
+    const ks = ctx.anyKeyspace();
+    return routeFor(ctx, ctx.vschema.keyspaces[ks]?.sharded ? 'Reference' : 'Unsharded', ks, q, tables);
+  }
+  if (real.every((t) => t.kind === 'dba')) return routeFor(ctx, 'DBA', ctx.anyKeyspace(), q, tables);
+  const keyspaces = new Set(real.filter((t) => t.kind !== 'dba').map((t) => t.keyspace));
+  if (keyspaces.size !== 1) {
+    // Reference tables copied from an unsharded keyspace can be read there.
+    const unsharded = real.filter((t) => t.kind === 'unsharded');
+    if (unsharded.length === 0) return undefined;
+    const ks = unsharded[0].keyspace;
+    if (!real.every((t) => t.kind === 'dba' || t.keyspace === ks || (t.kind === 'reference' && t.vschema?.source?.split('.')[0] === ks))) return undefined;
+    return routeFor(ctx, 'Unsharded', ks, q, tables);
+  }
+  const ks = [...keyspaces][0];
+  if (!ctx.vschema.keyspaces[ks]?.sharded) return routeFor(ctx, 'Unsharded', ks, q, tables);
+  if (real.every((t) => t.kind === 'reference' || t.kind === 'dba')) return routeFor(ctx, 'Reference', ks, q, tables);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UNION
+
+function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
+  if (q.op !== 'UNION') throw notSupported(`${q.op} across shards`);
+  const parts: Primitive[] = [];
+  const flatten = (x: QueryExpr, distinctAbove: boolean): void => {
+    if (x.kind === 'SetOp' && x.op === 'UNION' && x.orderBy.length === 0 && x.limit === null && (x.all || !distinctAbove || true)) {
+      if (x.all !== q.all) throw notSupported('mixing UNION and UNION ALL across shards');
+      flatten(x.left, distinctAbove);
+      flatten(x.right, distinctAbove);
+      return;
+    }
+    parts.push(planQuery(ctx, x, sql));
+  };
+  flatten(q.left, !q.all);
+  flatten(q.right, !q.all);
+  let p: Primitive = new Concatenate(parts);
+  if (!q.all) p = new Distinct(p);
+  if (q.orderBy.length) {
+    const first = firstSelect(q);
+    const order: OrderByOffset[] = q.orderBy.map((o) => {
+      const i = matchItem(o.expr, first.columns, true);
+      if (i < 0) throw notSupported(`ORDER BY ${formatExpr(o.expr)} on a UNION across shards`);
+      return { offset: i, desc: o.direction === 'DESC' };
+    });
+    p = new MemorySort(p, order);
+  }
+  if (q.limit) p = new Limit(p, q.limit.count, q.limit.offset);
+  return p;
+}
+
+function firstSelect(q: QueryExpr): Select {
+  return q.kind === 'Select' ? q : firstSelect(q.left);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subqueries
+
+interface Pullout {
+  readonly kind: PulloutKind;
+  readonly name: string;
+  readonly hasValues: string;
+  readonly primitive: Primitive;
+}
+
+/** Aliases a query defines at its own level (FROM tables and derived tables). */
+function definedAliases(q: QueryExpr): Set<string> {
+  const out = new Set<string>();
+  const visitTable = (t: TableExpr): void => {
+    if (t.kind === 'AliasedTable') {
+      out.add((t.alias ?? t.table.name).toLowerCase());
+      out.add(t.table.name.toLowerCase());
+    } else if (t.kind === 'DerivedTable') out.add(t.alias.toLowerCase());
+    else if (t.kind === 'Join') {
+      visitTable(t.left);
+      visitTable(t.right);
+    } else t.items.forEach(visitTable);
+  };
+  const visit = (x: QueryExpr): void => {
+    if (x.kind === 'SetOp') {
+      visit(x.left);
+      visit(x.right);
+    } else x.from.forEach(visitTable);
+  };
+  visit(q);
+  return out;
+}
+
+/** Whether a subquery names columns of tables it does not define (a correlated subquery). */
+function isCorrelated(q: QueryExpr): boolean {
+  const defined = definedAliases(q);
+  let correlated = false;
+  const visit = (x: QueryExpr, scope: Set<string>): void => {
+    const check = (e: Expr): void => {
+      rewriteExpr(e, {
+        expr: (y) => {
+          if (y.kind === 'Column' && y.table !== null && !scope.has(y.table.name.toLowerCase())) correlated = true;
+          if (y.kind === 'Subquery' || y.kind === 'Exists') {
+            const inner = new Set([...scope, ...definedAliases(y.query)]);
+            visit(y.query, inner);
+            return y;
+          }
+          if (y.kind === 'In' && y.right.kind === 'Subquery') {
+            check(y.expr);
+            visit(y.right.query, new Set([...scope, ...definedAliases(y.right.query)]));
+            return y;
+          }
+          return undefined;
+        },
+      });
+    };
+    if (x.kind === 'SetOp') {
+      visit(x.left, new Set([...scope, ...definedAliases(x.left)]));
+      visit(x.right, new Set([...scope, ...definedAliases(x.right)]));
+      return;
+    }
+    x.columns.forEach((c) => check(c.expr));
+    if (x.where) check(x.where);
+    if (x.having) check(x.having);
+    x.groupBy.forEach(check);
+    x.orderBy.forEach((o) => check(o.expr));
+    const tables = (t: TableExpr): void => {
+      if (t.kind === 'Join') {
+        tables(t.left);
+        tables(t.right);
+        if (t.on) check(t.on);
+      } else if (t.kind === 'ParenTables') t.items.forEach(tables);
+      else if (t.kind === 'DerivedTable') visit(t.query, new Set([...scope, ...definedAliases(t.query)]));
+    };
+    x.from.forEach(tables);
+  };
+  visit(q, defined);
+  return correlated;
+}
+
+/**
+ * Replaces subqueries that cannot go along with the outer query's route by bind variables, and
+ * returns what to run first. `canMerge` says whether a subquery can stay inside the outer query.
+ */
+function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean): { sel: Select; pullouts: Pullout[] } {
+  const pullouts: Pullout[] = [];
+  const pull = (kind: PulloutKind, q: QueryExpr): Pullout => {
+    if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
+    const names = ctx.nextSubqueryNames();
+    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql) };
+    pullouts.push(p);
+    return p;
+  };
+  const num = (n: string): Expr => ({ kind: 'Number', text: n, numType: 'int' });
+  const rw = (e: Expr): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (x.kind === 'In' && x.right.kind === 'Subquery') {
+          if (canMerge(x.right.query)) return undefined;
+          const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query);
+          const inner: Expr = { kind: 'In', expr: rw(x.expr), not: x.not, right: { kind: 'BindVar', name: p.name, list: true } };
+          const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
+          return x.not ? { kind: 'Binary', op: 'OR', left: guard, right: inner } : { kind: 'Binary', op: 'AND', left: guard, right: inner };
+        }
+        if (x.kind === 'Exists') {
+          if (canMerge(x.query)) return undefined;
+          const p = pull('PulloutExists', x.query);
+          return { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num('1') };
+        }
+        if (x.kind === 'Subquery') {
+          if (canMerge(x.query)) return undefined;
+          const p = pull('PulloutValue', x.query);
+          return { kind: 'BindVar', name: p.name, list: false };
+        }
+        if (x.kind === 'Quantified') {
+          if (canMerge(x.query)) return undefined;
+          throw notSupported('ANY/ALL subqueries across shards');
+        }
+        return undefined;
+      },
+    });
+  const columns: SelectItem[] = sel.columns.map((c) => {
+    if (!containsSubquery(c.expr)) return c;
+    // Keep the column's name as written although its expression changes.
+    return { ...c, expr: rw(c.expr), alias: c.alias ?? itemName(c, sql) };
+  });
+  const out: Select = {
+    ...sel,
+    columns,
+    where: sel.where === null ? null : rw(sel.where),
+    having: sel.having === null ? null : rw(sel.having),
+  };
+  return { sel: out, pullouts };
+}
+
+function wrapPullouts(p: Primitive, pullouts: readonly Pullout[]): Primitive {
+  let out = p;
+  for (let i = pullouts.length - 1; i >= 0; i--) {
+    const s = pullouts[i];
+    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+interface RouteUnit {
+  readonly kind: 'route';
+  readonly keyspace: string;
+  tables: TableInfo[];
+  from: TableExpr;
+  /** Predicates pushed into this unit's WHERE. */
+  preds: Expr[];
+  /** How this unit joins the units before it. */
+  readonly joinType: 'inner' | 'left' | null;
+}
+
+interface DerivedUnit {
+  readonly kind: 'derived';
+  readonly alias: string;
+  readonly primitive: Primitive;
+  readonly columns: readonly string[];
+  readonly joinType: 'inner' | 'left' | null;
+}
+
+type Unit = RouteUnit | DerivedUnit;
+
+function unitSharded(ctx: PlanContext, u: RouteUnit): boolean {
+  return u.tables.some((t) => t.kind === 'sharded');
+}
+
+function tableOfColumn(units: readonly Unit[], e: Expr): { unit: number; table?: TableInfo; column: string } | undefined {
+  if (e.kind !== 'Column') return undefined;
+  const q = e.table?.name.toLowerCase();
+  if (q !== undefined) {
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i];
+      if (u.kind === 'derived') {
+        if (u.alias.toLowerCase() === q) return { unit: i, column: e.name };
+        continue;
+      }
+      const t = u.tables.find((x) => x.alias.toLowerCase() === q);
+      if (t) return { unit: i, table: t, column: e.name };
+    }
+    return undefined;
+  }
+  if (units.length === 1) {
+    const u = units[0];
+    if (u.kind === 'route' && u.tables.length === 1) return { unit: 0, table: u.tables[0], column: e.name };
+    if (u.kind === 'route') {
+      // Unqualified in a join: the table whose vschema lists the column, or whose vindex column it is.
+      const owners = u.tables.filter((t) => t.vschema?.columns.some((c) => c.name.toLowerCase() === e.name.toLowerCase()) || t.vschema?.columnVindexes.some((cv) => cv.columns.some((c) => c.toLowerCase() === e.name.toLowerCase())));
+      if (owners.length === 1) return { unit: 0, table: owners[0], column: e.name };
+      return { unit: 0, column: e.name };
+    }
+    return { unit: 0, column: e.name };
+  }
+  // Several units: a derived table's column names are known.
+  const matches: number[] = [];
+  units.forEach((u, i) => {
+    if (u.kind === 'derived' && u.columns.some((c) => c.toLowerCase() === e.name.toLowerCase())) matches.push(i);
+    if (u.kind === 'route' && u.tables.some((t) => t.vschema?.columns.some((c) => c.name.toLowerCase() === e.name.toLowerCase()))) matches.push(i);
+  });
+  if (matches.length === 1) {
+    const u = units[matches[0]];
+    return { unit: matches[0], table: u.kind === 'route' ? u.tables.find((t) => t.vschema?.columns.some((c) => c.name.toLowerCase() === e.name.toLowerCase())) : undefined, column: e.name };
+  }
+  throw notSupported(`the unqualified column ${e.name} in a query across shards or keyspaces; qualify it with its table`);
+}
+
+/** Units an expression's columns belong to. */
+function unitsOf(units: readonly Unit[], e: Expr): Set<number> {
+  const out = new Set<number>();
+  for (const c of columnsIn(e)) {
+    const r = tableOfColumn(units, c);
+    if (r === undefined) throw gateError(`Unknown column '${c.table ? c.table.name + '.' : ''}${c.name}'`);
+    out.add(r.unit);
+  }
+  return out;
+}
+
+/** Whether `t` can join unit `u` inside one query, given the join predicates. */
+function canMergeInto(ctx: PlanContext, u: RouteUnit, t: TableInfo, preds: readonly Expr[]): boolean {
+  if (t.kind === 'dba' || t.kind === 'dual') return u.tables.every((x) => x.kind === 'dba' || x.kind === 'dual');
+  if (u.tables.some((x) => x.kind === 'dba')) return false;
+  if (t.keyspace !== u.keyspace) return false;
+  if (t.kind === 'reference' || t.kind === 'unsharded') return true;
+  if (u.tables.every((x) => x.kind === 'reference')) return true;
+  // Both sharded in one keyspace: co-located when joined on their primary vindex columns.
+  const tv = ctx.primaryVindex(t);
+  if (!tv) return false;
+  for (const p of preds) {
+    if (p.kind !== 'Binary' || p.op !== '=' || p.left.kind !== 'Column' || p.right.kind !== 'Column') continue;
+    for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+      if (a.table?.name.toLowerCase() !== t.alias.toLowerCase() || a.name.toLowerCase() !== tv.column.toLowerCase()) continue;
+      const other = u.tables.find((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase());
+      if (!other || other.kind !== 'sharded') continue;
+      const ov = ctx.primaryVindex(other);
+      if (ov && ov.column.toLowerCase() === b.name.toLowerCase() && (ov.vindex.name === tv.vindex.name || (ov.vindex.type === tv.vindex.type && JSON.stringify(ov.vindex.params) === JSON.stringify(tv.vindex.params)))) return true;
+    }
+  }
+  return false;
+}
+
+function derivedColumns(q: QueryExpr, explicit: readonly string[] | null, sql: string | null): string[] {
+  if (explicit) return [...explicit];
+  const s = firstSelect(q);
+  return s.columns.map((c) => {
+    if (c.expr.kind === 'Star') throw notSupported('SELECT * in a derived table across shards');
+    return itemName(c, sql);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SELECT
+
+function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primitive {
+  if (sel0.windows.length || sel0.columns.some((c) => hasWindow(c.expr))) throw notSupported('window functions across shards');
+  if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
+  if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
+
+  // Units from FROM.
+  const steps = flattenFrom(sel0.from);
+  const wherePreds = predicatesOf(sel0.where);
+  const units: Unit[] = [];
+  const onPreds: Expr[][] = [];
+  for (const step of steps) {
+    const t = step.table;
+    const preds = predicatesOf(step.on);
+    if (t.kind === 'DerivedTable') {
+      if (t.lateral) throw notSupported('LATERAL derived tables');
+      const inner = planQuery(ctx, t.query, sql);
+      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type });
+      onPreds.push(preds);
+      continue;
+    }
+    if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
+    const info = { ...ctx.resolveTable(t.table), alias: t.alias ?? t.table.name };
+    // Inner joins may merge into any unit; a LEFT JOIN only into the unit right before it when it is the only one.
+    const candidates = step.type === 'left' ? (units.length === 1 ? [0] : []) : units.map((_, i) => i);
+    let merged = false;
+    for (const i of candidates) {
+      const u = units[i];
+      if (u.kind !== 'route') continue;
+      const joinPreds = step.type === 'left' ? preds : [...preds, ...wherePreds];
+      if (!canMergeInto(ctx, u, info, joinPreds)) continue;
+      const keyspace = u.tables.every((x) => x.kind === 'reference') && info.kind !== 'reference' ? info.keyspace : u.keyspace;
+      const joined: TableExpr = { kind: 'Join', type: step.type === 'left' ? 'LEFT' : 'JOIN', left: u.from, right: t, on: step.on, using: null };
+      units[i] = { ...u, keyspace, tables: [...u.tables, info], from: joined };
+      merged = true;
+      break;
+    }
+    if (!merged) {
+      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type });
+      onPreds.push(preds);
+    }
+  }
+
+  if (units.length === 1 && units[0].kind === 'route') return planSingleRoute(ctx, sel0, units[0], sql);
+  return planJoin(ctx, sel0, units, onPreds, sql);
+}
+
+function hasWindow(e: Expr): boolean {
+  let found = false;
+  rewriteExpr(e, { expr: (x) => (x.kind === 'Func' && x.over !== null ? ((found = true), x) : undefined) });
+  return found;
+}
+
+/** One unit: a Route, with the gate finishing what the shards cannot. */
+function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: string | null): Primitive {
+  const sharded = unitSharded(ctx, unit);
+  // Subqueries stay in the query when they touch only reference tables of the keyspace (or the
+  // keyspace is unsharded and they stay in it); others are pulled out.
+  const canMerge = (q: QueryExpr): boolean => {
+    const ts = allTableNames(q).map((t) => ctx.resolveTable(t));
+    if (!sharded) return ts.every((t) => t.keyspace === unit.keyspace && t.kind !== 'sharded');
+    return ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace);
+  };
+  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, canMerge);
+  const tables = unit.tables;
+  const columnOf = (e: Expr): { table: TableInfo; column: string } | undefined => {
+    if (e.kind !== 'Column') return undefined;
+    const r = tableOfColumn([unit], e);
+    return r?.table ? { table: r.table, column: r.column } : undefined;
+  };
+  let choice: RoutingChoice = { opcode: 'Scatter' };
+  if (!sharded) choice = { opcode: unit.tables.some((t) => t.kind === 'dba') ? 'DBA' : ctx.vschema.keyspaces[unit.keyspace]?.sharded ? 'Reference' : 'Unsharded' };
+  else {
+    // Inner-join ON predicates also restrict rows; LEFT JOIN ones do not.
+    const preds = [...predicatesOf(sel.where), ...innerOnPredicates(sel.from)];
+    const rank = (o: RouteOpcode): number => ['None', 'EqualUnique', 'Equal', 'IN', 'MultiEqual', 'Scatter'].indexOf(o);
+    for (const t of tables) {
+      if (t.kind !== 'sharded') continue;
+      const c = chooseRouting(ctx, t, preds, columnOf);
+      if (rank(c.opcode) < rank(choice.opcode)) choice = c;
+    }
+  }
+  const singleShard = choice.opcode !== 'Scatter' && choice.opcode !== 'IN' && choice.opcode !== 'Equal' && choice.opcode !== 'MultiEqual';
+  let pushed: Select = sel;
+  let opcode = choice.opcode;
+  if (opcode === 'IN') {
+    // Rewrite `vcol IN (…)` in WHERE so each shard gets only its values.
+    const target = choice.predicate!;
+    let rewritten = false;
+    const where = predicatesOf(sel.where).map((p) => {
+      if (p !== target || p.kind !== 'In') return p;
+      rewritten = true;
+      return { ...p, right: { kind: 'BindVar', name: IN_VALUES_BIND_VAR, list: true } } as Expr;
+    });
+    if (rewritten) pushed = { ...sel, where: where.reduce((a, b) => and(a, b)) };
+    else opcode = 'MultiEqual';
+  }
+  const base = { vindex: choice.vindex, values: choice.values };
+  if (singleShard) {
+    return wrapPullouts(routeFor(ctx, opcode, unit.keyspace, pushed, tables, base), pullouts);
+  }
+  // Several shards: the gate merges.
+  let orderBy: OrderByOffset[] | undefined;
+  let hidden = 0;
+  let limit: { count: Expr; offset: Expr | null } | null = null;
+  const pushedItems: SelectItem[] = [];
+  const pushedGroupBy: Expr[] = [];
+  const producer: Producer = {
+    mode: 'partial',
+    add(e, alias) {
+      const k = exprKey(e);
+      if (alias === null) {
+        const i = pushedItems.findIndex((it) => it.alias === null && exprKey(it.expr) === k);
+        if (i >= 0 && e.kind !== 'Star') return i;
+      }
+      pushedItems.push({ expr: e, alias, start: -1, end: -1 });
+      return pushedItems.length - 1;
+    },
+    addGroupBy(e) {
+      if (!pushedGroupBy.some((g) => exprKey(g) === exprKey(e))) pushedGroupBy.push(e);
+    },
+    build() {
+      let pushedLimit = null as Select['limit'];
+      if (limit !== null) {
+        const c = limit.count;
+        const o = limit.offset;
+        if (o === null) pushedLimit = { count: c, offset: null };
+        else if (c.kind === 'Number' && o.kind === 'Number') pushedLimit = { count: { kind: 'Number', text: String(BigInt(c.text) + BigInt(o.text)), numType: 'int' }, offset: null };
+      }
+      const q: Select = {
+        ...pushed,
+        columns: pushedItems,
+        groupBy: pushedGroupBy.length ? pushedGroupBy : pushed.groupBy.length ? [] : [],
+        having: null,
+        orderBy: orderBy ? pushed.orderBy : [],
+        limit: pushedLimit,
+        distinct: pushed.distinct && pushedGroupBy.length === 0 ? pushed.distinct : false,
+      };
+      return routeFor(ctx, opcode, unit.keyspace, q, tables, { ...base, orderBy, hidden: hidden || undefined });
+    },
+  };
+  const p = planGateSelect(pushed, producer, sql, {
+    orderOnRoute: (order, h) => {
+      orderBy = order;
+      hidden = h;
+    },
+    pushedLimit: (count, offset) => {
+      limit = { count, offset };
+    },
+  });
+  return wrapPullouts(p, pullouts);
+}
+
+function innerOnPredicates(from: readonly TableExpr[]): Expr[] {
+  const out: Expr[] = [];
+  const visit = (t: TableExpr): void => {
+    if (t.kind === 'Join') {
+      visit(t.left);
+      visit(t.right);
+      if ((t.type === 'JOIN' || t.type === 'STRAIGHT_JOIN') && t.on) out.push(...predicatesOf(t.on));
+    } else if (t.kind === 'ParenTables') t.items.forEach(visit);
+  };
+  from.forEach(visit);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Joins across units
+
+function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[][], sql: string | null): Primitive {
+  // Subqueries in a cross-unit query are pulled out when uncorrelated; none can merge.
+  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false);
+  // Columns each unit must return, in order.
+  const unitCols: Expr[][] = units.map((u) => (u.kind === 'derived' ? u.columns.map((c) => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: u.alias }, name: c }) as Expr) : []));
+  const request = (e: Expr): { unit: number; offset: number } => {
+    const r = tableOfColumn(units, e);
+    if (!r) throw gateError(`Unknown column '${formatExpr(e)}'`);
+    const u = units[r.unit];
+    const list = unitCols[r.unit];
+    if (u.kind === 'derived') {
+      const i = u.columns.findIndex((c) => c.toLowerCase() === r.column.toLowerCase());
+      if (i < 0) throw gateError(`Unknown column '${formatExpr(e)}' in '${u.alias}'`);
+      return { unit: r.unit, offset: i };
+    }
+    const col: Expr = { kind: 'Column', table: { kind: 'TableName', schema: null, name: r.table?.alias ?? (e.kind === 'Column' && e.table ? e.table.name : '') }, name: r.column };
+    const key = exprKey(r.table ? col : e);
+    let i = list.findIndex((x) => exprKey(x) === key);
+    if (i < 0) {
+      list.push(r.table ? col : e);
+      i = list.length - 1;
+    }
+    return { unit: r.unit, offset: i };
+  };
+
+  // Place predicates: into the last unit they touch when every other unit they touch comes before
+  // it (bound as join variables); else evaluated at the gate on the joined rows.
+  const gatePreds: Expr[] = [];
+  const joinBinds: { unit: number; pred: Expr }[] = [];
+  const place = (p: Expr, fromOn: number | null): void => {
+    if (containsSubquery(p)) throw notSupported('a subquery inside a join condition across shards');
+    const us = [...unitsOf(units, p)];
+    const last = us.length ? Math.max(...us) : fromOn ?? 0;
+    const target = fromOn !== null ? fromOn : last;
+    const u = units[target];
+    const leftOfOuter = units.some((x, i) => i > 0 && x.joinType === 'left' && us.includes(i) && fromOn !== i);
+    if (u.kind === 'route' && !leftOfOuter && us.every((i) => i <= target) && !(fromOn === null && u.joinType === 'left' && us.includes(target))) {
+      joinBinds.push({ unit: target, pred: p });
+      return;
+    }
+    if (fromOn !== null && units[fromOn].joinType === 'left') throw notSupported('this LEFT JOIN condition across shards');
+    gatePreds.push(p);
+  };
+  onPreds.forEach((ps, i) => ps.forEach((p) => place(p, i)));
+  for (const p of predicatesOf(sel.where)) place(p, null);
+
+  // Rewrite pushed predicates: columns of earlier units become join variables.
+  const varNames = new Map<string, string>();
+  const joinVars: { unit: number; name: string; from: { unit: number; offset: number } }[] = [];
+  for (const jb of joinBinds) {
+    const u = units[jb.unit] as RouteUnit;
+    const pred = rewriteExpr(jb.pred, {
+      expr: (x) => {
+        if (x.kind !== 'Column') return undefined;
+        const r = tableOfColumn(units, x);
+        if (!r || r.unit === jb.unit) return undefined;
+        const src = request(x);
+        const key = `${src.unit}:${src.offset}`;
+        let name = varNames.get(key);
+        if (!name) {
+          name = `${(r.table?.alias ?? 'j').replace(/[^A-Za-z0-9_]/g, '_')}_${r.column.replace(/[^A-Za-z0-9_]/g, '_')}`;
+          while ([...varNames.values()].includes(name)) name += '_';
+          varNames.set(key, name);
+          joinVars.push({ unit: jb.unit, name, from: src });
+        }
+        return { kind: 'BindVar', name, list: false };
+      },
+    });
+    u.preds.push(stripQualifiersExpr(pred, ctx));
+  }
+
+  // Gate-side columns: everything the select list, gate predicates, GROUP BY, HAVING and ORDER BY use.
+  const gateExprs: Expr[] = [...gatePreds, ...sel.groupBy, ...sel.orderBy.map((o) => o.expr), ...sel.columns.map((c) => c.expr)];
+  if (sel.having) gateExprs.push(sel.having);
+  const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
+  for (const e of gateExprs) {
+    for (const c of columnsIn(e)) {
+      if (c.table === null && aliases.has(c.name.toLowerCase())) continue;
+      request(c);
+    }
+  }
+  for (const u of units) if (u.kind === 'route' && unitCols[units.indexOf(u)].length === 0) unitCols[units.indexOf(u)].push({ kind: 'Number', text: '1', numType: 'int' });
+
+  // Build the unit primitives and the join tree.
+  const widths = unitCols.map((c) => c.length);
+  const starts = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
+  const prims: Primitive[] = units.map((u, i) => {
+    if (u.kind === 'derived') return u.primitive;
+    const q: Select = {
+      kind: 'Select', with: null, hints: null, distinct: false, options: [],
+      columns: unitCols[i].map((e) => ({ expr: e, alias: null, start: -1, end: -1 })),
+      from: [u.from], where: u.preds.length ? u.preds.reduce((a, b) => and(a, b)) : null,
+      groupBy: [], rollup: false, having: null, windows: [], orderBy: [], limit: null, lock: sel.lock, into: null, start: -1, end: -1,
+    };
+    return planUnitRoute(ctx, u, q);
+  });
+  let input: Primitive = prims[0];
+  let leftWidth = widths[0];
+  for (let i = 1; i < units.length; i++) {
+    const cols: number[] = [];
+    for (let k = 0; k < leftWidth; k++) cols.push(-(k + 1));
+    for (let k = 0; k < widths[i]; k++) cols.push(k + 1);
+    const vars: Record<string, number> = {};
+    for (const jv of joinVars) if (jv.unit === i) vars[jv.name] = starts[jv.from.unit] + jv.from.offset;
+    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left');
+    leftWidth += widths[i];
+  }
+
+  const resolve = (e: Expr): number | undefined => {
+    if (e.kind !== 'Column') return undefined;
+    const r = tableOfColumn(units, e);
+    if (!r) return undefined;
+    const loc = request(e);
+    if (loc.offset >= widths[loc.unit]) throw new Error('planner: a column was requested after the routes were built');
+    return starts[loc.unit] + loc.offset;
+  };
+  if (gatePreds.length) {
+    const pred = gatePreds.reduce((a, b) => and(a, b));
+    input = new Filter(input, compileExpr(pred, resolve), pred);
+  }
+  const projected: ProjectedColumn[] = [];
+  const names: string[] = [];
+  const base = input;
+  const producer: Producer = {
+    mode: 'raw',
+    add(e, alias) {
+      const off = resolve(e);
+      const name = alias ?? (e.kind === 'Column' ? e.name : formatExpr(e));
+      projected.push(off !== undefined ? { kind: 'offset', offset: off, name } : { kind: 'expr', eval: compileExpr(e, resolve), name, text: e });
+      names.push(name);
+      return projected.length - 1;
+    },
+    addGroupBy() {},
+    build() {
+      return new Projection(base, projected);
+    },
+  };
+  return wrapPullouts(planGateSelect(sel, producer, sql, {}), pullouts);
+}
+
+/** A unit's own query as a Route, its opcode from its pushed predicates. */
+function planUnitRoute(ctx: PlanContext, u: RouteUnit, q: Select): Route {
+  if (!unitSharded(ctx, u)) {
+    const opcode: RouteOpcode = u.tables.some((t) => t.kind === 'dba') ? 'DBA' : ctx.vschema.keyspaces[u.keyspace]?.sharded ? 'Reference' : 'Unsharded';
+    return routeFor(ctx, opcode, u.keyspace, q, u.tables);
+  }
+  const columnOf = (e: Expr): { table: TableInfo; column: string } | undefined => {
+    if (e.kind !== 'Column') return undefined;
+    const r = tableOfColumn([u], e);
+    return r?.table ? { table: r.table, column: r.column } : undefined;
+  };
+  let choice: RoutingChoice = { opcode: 'Scatter' };
+  const preds = [...predicatesOf(q.where), ...innerOnPredicates(q.from)];
+  const rank = (o: RouteOpcode): number => ['None', 'EqualUnique', 'Equal', 'IN', 'MultiEqual', 'Scatter'].indexOf(o);
+  for (const t of u.tables) {
+    if (t.kind !== 'sharded') continue;
+    const c = chooseRouting(ctx, t, preds, columnOf);
+    if (rank(c.opcode) < rank(choice.opcode)) choice = c;
+  }
+  let query = q;
+  let opcode = choice.opcode;
+  if (opcode === 'IN') {
+    const target = choice.predicate!;
+    const where = predicatesOf(q.where).map((p) => (p === target && p.kind === 'In' ? ({ ...p, right: { kind: 'BindVar', name: IN_VALUES_BIND_VAR, list: true } } as Expr) : p));
+    if (predicatesOf(q.where).includes(target)) query = { ...q, where: where.reduce((a, b) => and(a, b)) };
+    else opcode = 'MultiEqual';
+  }
+  return routeFor(ctx, opcode, u.keyspace, query, u.tables, { vindex: choice.vindex, values: choice.values });
+}
+
+export { format };

@@ -1,0 +1,230 @@
+// The gate's view of the serving graph: the cell's SrvVSchema (built into a ClusterVSchema) and
+// each keyspace's SrvKeyspace (which shards serve which tablet type), both followed live through
+// topo watches. Resolves keyspace ids and key ranges to shards, honouring shard routing rules when
+// partial keyspace migration is enabled.
+import { compareKeyBytes, fromHex, keyRangeContains, keyRangesIntersect, parseShardName, type KeyRange } from '../key/index.js';
+import { logger } from '../log/index.js';
+import { isTopoError, type SrvKeyspace, type SrvVSchema, type TabletType, type TopoServer } from '../topo/index.js';
+import {
+  buildClusterVSchema, parseKeyspaceRoutingRules, parseKeyspaceVSchema, parseRoutingRules, parseShardRoutingRules, type ClusterVSchema, type KeyspaceVSchema,
+} from '../vschema/index.js';
+import type { ResolvedShard } from './types.js';
+
+const log = logger('gate', { part: 'resolver' });
+
+export interface ServingShard {
+  readonly name: string;
+  readonly range: KeyRange;
+}
+
+export interface ResolverOptions {
+  /** Honour shard routing rules (`--enable-partial-keyspace-migration`). */
+  readonly shardRouting: boolean;
+  /** Delay before a broken or missing watch is tried again. */
+  readonly watchRetryMs: number;
+}
+
+export class Resolver {
+  vschema: ClusterVSchema = buildClusterVSchema({ keyspaces: {} });
+  /** Bumped on every VSchema or serving graph change (plan cache invalidation). */
+  generation = 0;
+  private readonly srvKeyspaces = new Map<string, SrvKeyspace>();
+  private readonly watching = new Map<string, AbortController>();
+  private readonly abort = new AbortController();
+  private readonly listeners = new Set<() => void>();
+  vschemaErrors: string[] = [];
+
+  constructor(
+    private readonly topo: TopoServer,
+    readonly cell: string,
+    readonly options: ResolverOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.loadVSchema();
+    void this.watchVSchema();
+    await this.syncKeyspaces();
+  }
+
+  onChange(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private changed(): void {
+    this.generation++;
+    for (const l of this.listeners) l();
+  }
+
+  private async loadVSchema(): Promise<void> {
+    try {
+      this.applySrvVSchema(await this.topo.getSrvVSchema(this.cell));
+    } catch (err) {
+      if (!isTopoError(err, 'NO_NODE')) throw err;
+    }
+  }
+
+  private applySrvVSchema(srv: SrvVSchema): void {
+    const keyspaces: Record<string, KeyspaceVSchema> = {};
+    const errors: string[] = [];
+    for (const [name, json] of Object.entries(srv.keyspaces ?? {})) {
+      try {
+        keyspaces[name] = parseKeyspaceVSchema(name, json);
+      } catch (err) {
+        errors.push(`keyspace ${name}: ${(err as Error).message}`);
+      }
+    }
+    for (const name of this.srvKeyspaces.keys()) {
+      if (!keyspaces[name]) keyspaces[name] = parseKeyspaceVSchema(name, {});
+    }
+    try {
+      this.vschema = buildClusterVSchema({
+        keyspaces,
+        routingRules: parseRoutingRules(srv.routing_rules ?? { rules: [] }),
+        shardRoutingRules: parseShardRoutingRules(srv.shard_routing_rules ?? { rules: [] }),
+        keyspaceRoutingRules: parseKeyspaceRoutingRules(srv.keyspace_routing_rules ?? { rules: [] }),
+      });
+    } catch (err) {
+      errors.push((err as Error).message);
+      // Keep routing by the keyspaces alone rather than not at all.
+      this.vschema = buildClusterVSchema({ keyspaces });
+    }
+    this.vschemaErrors = errors;
+    if (errors.length) log.warn({ errors }, 'SrvVSchema has problems');
+    this.lastSrvVSchema = srv;
+    this.changed();
+  }
+
+  private lastSrvVSchema: SrvVSchema | null = null;
+
+  private async watchVSchema(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        const w = await this.topo.watchSrvVSchema(this.cell, this.abort.signal);
+        this.applySrvVSchema(w.current);
+        await this.syncKeyspaces();
+        for await (const e of w.changes) {
+          if (e.kind === 'changed') {
+            this.applySrvVSchema(e.value);
+            await this.syncKeyspaces();
+          } else break;
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (!isTopoError(err, 'NO_NODE')) log.warn({ err: String(err) }, 'SrvVSchema watch failed');
+      }
+      await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, this.options.watchRetryMs);
+      t.unref();
+      this.abort.signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  /** Starts watching the SrvKeyspace of every keyspace the cell serves. */
+  async syncKeyspaces(): Promise<void> {
+    let names: string[];
+    try {
+      names = await this.topo.getSrvKeyspaceNames(this.cell);
+    } catch (err) {
+      if (isTopoError(err, 'NO_NODE')) names = [];
+      else throw err;
+    }
+    for (const n of Object.keys(this.vschema.keyspaces)) if (!names.includes(n)) names.push(n);
+    let added = false;
+    for (const name of names) {
+      if (this.watching.has(name)) continue;
+      const ac = new AbortController();
+      this.watching.set(name, ac);
+      this.abort.signal.addEventListener('abort', () => ac.abort(), { once: true });
+      try {
+        this.srvKeyspaces.set(name, await this.topo.getSrvKeyspace(this.cell, name));
+        added = true;
+      } catch (err) {
+        if (!isTopoError(err, 'NO_NODE')) log.warn({ keyspace: name, err: String(err) }, 'reading SrvKeyspace failed');
+      }
+      void this.watchKeyspace(name, ac.signal);
+    }
+    if (added && this.lastSrvVSchema) this.applySrvVSchema(this.lastSrvVSchema);
+    else if (added) this.changed();
+  }
+
+  private async watchKeyspace(name: string, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const w = await this.topo.watchSrvKeyspace(this.cell, name, signal);
+        this.srvKeyspaces.set(name, w.current);
+        this.changed();
+        for await (const e of w.changes) {
+          if (e.kind === 'changed') {
+            this.srvKeyspaces.set(name, e.value);
+            this.changed();
+          } else {
+            if (e.kind === 'deleted') {
+              this.srvKeyspaces.delete(name);
+              this.changed();
+            }
+            break;
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!isTopoError(err, 'NO_NODE')) log.warn({ keyspace: name, err: String(err) }, 'SrvKeyspace watch failed');
+      }
+      await this.sleep();
+    }
+  }
+
+  keyspaceNames(): string[] {
+    return [...new Set([...this.srvKeyspaces.keys(), ...Object.keys(this.vschema.keyspaces)])].sort();
+  }
+
+  /** Serving shards of a keyspace for a tablet type, in key order. */
+  servingShards(keyspace: string, type: TabletType): ServingShard[] {
+    const srv = this.srvKeyspaces.get(keyspace);
+    if (!srv) return [];
+    const served = type === 'replica' || type === 'rdonly' ? type : 'primary';
+    const part = srv.partitions.find((p) => p.served_type === served) ?? srv.partitions.find((p) => p.served_type === 'primary');
+    if (!part) return [];
+    return part.shard_references
+      .map((r) => ({ name: r.name, range: r.key_range ? { start: fromHex(r.key_range.start ?? ''), end: fromHex(r.key_range.end ?? '') } : parseShardName(r.name) }))
+      .sort((a, b) => compareKeyBytes(a.range.start, b.range.start));
+  }
+
+  private routed(keyspace: string, shard: string): ResolvedShard {
+    if (!this.options.shardRouting) return { keyspace, shard };
+    return { keyspace: this.vschema.keyspaceForShard(keyspace, shard), shard };
+  }
+
+  allShards(keyspace: string, type: TabletType): ResolvedShard[] {
+    return this.servingShards(keyspace, type).map((s) => this.routed(keyspace, s.name));
+  }
+
+  shardForKeyspaceId(keyspace: string, type: TabletType, ksid: Uint8Array): ResolvedShard | undefined {
+    const s = this.servingShards(keyspace, type).find((x) => keyRangeContains(x.range, ksid));
+    return s ? this.routed(keyspace, s.name) : undefined;
+  }
+
+  shardsForKeyRange(keyspace: string, type: TabletType, range: KeyRange): ResolvedShard[] {
+    return this.servingShards(keyspace, type)
+      .filter((x) => keyRangesIntersect(x.range, range))
+      .map((s) => this.routed(keyspace, s.name));
+  }
+
+  /** A shard the session targets (`USE ks:-80`), after shard routing rules. */
+  targeted(keyspace: string, shard: string): ResolvedShard {
+    return this.routed(keyspace, shard);
+  }
+
+  close(): void {
+    this.abort.abort();
+    for (const ac of this.watching.values()) ac.abort();
+  }
+}

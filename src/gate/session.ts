@@ -1,0 +1,287 @@
+// One client connection's state at the gate, and the cursor its statements run through: target
+// (default keyspace, shard, tablet type), autocommit and the open transaction's shard sessions,
+// reserved connections for session settings, savepoints, user variables, warnings.
+//
+// Transactions are begun lazily: the first statement a shard sees inside a transaction carries
+// `begin` (one round trip). transaction_mode SINGLE refuses a second shard; MULTI commits shard by
+// shard in the order they joined and, when one fails, rolls back the rest and reports which
+// committed.
+import { ER, TesseraError } from '../mysql/index.js';
+import type { Literal } from '../sql/index.js';
+import type { ExecuteResult, QueryService, Target } from '../tablet/index.js';
+import type { TabletType } from '../topo/index.js';
+import type { ClusterVSchema } from '../vschema/index.js';
+import type { HealthCheck, TabletHealth } from './health-check.js';
+import type { Resolver } from './resolver.js';
+import type { Sequences } from './sequences.js';
+import type { LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+
+export type TransactionMode = 'SINGLE' | 'MULTI';
+
+export interface ShardSession {
+  readonly target: Target;
+  readonly conn: QueryService;
+  readonly tabletAlias: string;
+  transactionId: number;
+  reservedId: number;
+}
+
+export interface Warning {
+  readonly level: 'Note' | 'Warning' | 'Error';
+  readonly code: number;
+  readonly message: string;
+}
+
+/** What sessions need from the gate. */
+export interface GateCore {
+  readonly resolver: Resolver;
+  readonly health: HealthCheck;
+  readonly sequences: Sequences;
+  readonly rowsMax: number;
+  readonly queryTimeoutMs: number;
+}
+
+export class GateSession {
+  keyspace: string | null = null;
+  shard: string | null = null;
+  tabletType: TabletType = 'primary';
+  autocommit = true;
+  inTransaction = false;
+  transactionMode: TransactionMode = 'MULTI';
+  /** Shard sessions of the open transaction, in the order they joined. */
+  readonly shardSessions = new Map<string, ShardSession>();
+  /** Reserved connections (session settings) by target, outside transactions too. */
+  readonly reserved = new Map<string, ShardSession>();
+  /** SET statements applied on reserved connections. */
+  settings: string[] = [];
+  readonly savepoints: string[] = [];
+  readonly userVars = new Map<string, Literal>();
+  /** Gate-level system variables a client may read back (@@workload, @@ddl_strategy, …). */
+  readonly sysVars = new Map<string, string>();
+  lastInsertId = 0n;
+  rowCount = -1n;
+  warnings: Warning[] = [];
+  /** Keyspaces this user may use; null = all. */
+  allowedKeyspaces: ReadonlySet<string> | null = null;
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly user: string,
+    readonly core: GateCore,
+  ) {}
+
+  targetString(): string {
+    let s = this.keyspace ?? '';
+    if (this.shard !== null) s += ':' + this.shard;
+    if (this.tabletType !== 'primary') s += '@' + this.tabletType;
+    return s;
+  }
+
+  checkKeyspaceAllowed(keyspace: string): void {
+    if (this.allowedKeyspaces !== null && !this.allowedKeyspaces.has(keyspace)) {
+      throw new TesseraError(ER.DBACCESS_DENIED, `Access denied for user '${this.user}' to database '${keyspace}'`);
+    }
+  }
+
+  /** A cursor for one statement (its own query log for VEXPLAIN QUERIES). */
+  cursor(log: LoggedQuery[] | null = null): SessionCursor {
+    return new SessionCursor(this, log);
+  }
+
+  private pick(target: Target): TabletHealth {
+    const list = this.core.health.healthy(target.keyspace, target.shard, target.tabletType);
+    if (list.length === 0) {
+      const known = this.core.health.all().filter((t) => t.tablet.keyspace === target.keyspace && t.tablet.shard === target.shard);
+      const why = known.length
+        ? known.map((t) => `${t.alias} ${t.health?.target.tabletType ?? t.tablet.type} ${t.health ? (t.health.serving ? 'serving' : 'not serving: ' + t.health.reason) : 'no health yet' + (t.lastError ? ': ' + t.lastError : '')}`).join('; ')
+        : 'no tablets in the cell';
+      throw new TesseraError(ER.UNAVAILABLE, `no healthy ${target.tabletType} tablet for ${target.keyspace}/${target.shard} (${why})`, { kind: 'UNAVAILABLE' });
+    }
+    return list[0];
+  }
+
+  /** Runs one statement on one shard, inside the transaction / reserved connection when there is one. */
+  async executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
+    const type: TabletType = this.inTransaction || write ? 'primary' : this.tabletType;
+    if (write && this.tabletType !== 'primary' && this.tabletType !== undefined) {
+      throw new TesseraError(ER.OPTION_PREVENTS_STATEMENT, `${rs.keyspace}@${this.tabletType}: the session targets ${this.tabletType} tablets, which do not take writes; USE ${rs.keyspace} (or @primary) first`);
+    }
+    const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType: type };
+    const key = `${rs.keyspace}/${rs.shard}@${type}`;
+    const timeoutMs = this.core.queryTimeoutMs;
+    if (this.inTransaction) {
+      const ss = this.shardSessions.get(key);
+      if (ss) return ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables });
+      if (this.transactionMode === 'SINGLE' && this.shardSessions.size > 0) {
+        const first = [...this.shardSessions.values()][0].target;
+        throw new TesseraError(ER.UNKNOWN_ERROR, `multi-db transaction attempted: transaction_mode is SINGLE and the transaction is on ${first.keyspace}/${first.shard}, this statement goes to ${rs.keyspace}/${rs.shard}`);
+      }
+      const reserved = this.reserved.get(key);
+      const t = reserved ? this.core.health.byAlias(reserved.tabletAlias) ?? this.pick(target) : this.pick(target);
+      const conn = reserved ? reserved.conn : t.conn;
+      const reservedId = reserved?.reservedId ?? 0;
+      if (this.savepoints.length) {
+        // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
+        const b = await conn.begin(target, { reservedId: reservedId || undefined });
+        const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
+        this.shardSessions.set(key, ss);
+        for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined });
+        return conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables });
+      }
+      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables });
+      this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
+      return r;
+    }
+    if (this.settings.length) {
+      let rsv = this.reserved.get(key);
+      if (!rsv) {
+        const t = this.pick(target);
+        const got = await t.conn.reserve(target, { settings: this.settings });
+        rsv = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
+        this.reserved.set(key, rsv);
+      }
+      return rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables });
+    }
+    const t = this.pick(target);
+    try {
+      return await t.conn.execute(target, sql, null, { timeoutMs, tables });
+    } catch (err) {
+      // Refusals where nothing ran: try once more on another tablet.
+      if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
+        t.suspect = true;
+        const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
+        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables });
+      }
+      throw err;
+    }
+  }
+
+  begin(): void {
+    this.inTransaction = true;
+  }
+
+  /** Commits every shard of the transaction, in the order they joined. */
+  async commit(): Promise<void> {
+    const sessions = [...this.shardSessions.entries()];
+    this.shardSessions.clear();
+    this.inTransaction = false;
+    this.savepoints.length = 0;
+    const committed: string[] = [];
+    for (let i = 0; i < sessions.length; i++) {
+      const [key, ss] = sessions[i];
+      try {
+        await ss.conn.commit(ss.target, ss.transactionId);
+        committed.push(key);
+      } catch (err) {
+        const rest = sessions.slice(i + 1);
+        await Promise.all(rest.map(([, s]) => s.conn.rollback(s.target, s.transactionId).catch(() => undefined)));
+        const e = TesseraError.from(err);
+        if (committed.length === 0) throw e;
+        throw new TesseraError({ errno: e.errno, sqlState: e.sqlState }, `commit failed on ${key}: ${e.message}; already committed: ${committed.join(', ')}; rolled back: ${[key, ...rest.map(([k]) => k)].join(', ')}`);
+      }
+    }
+  }
+
+  async rollback(): Promise<void> {
+    const sessions = [...this.shardSessions.values()];
+    this.shardSessions.clear();
+    this.inTransaction = false;
+    this.savepoints.length = 0;
+    const errors: string[] = [];
+    await Promise.all(sessions.map((ss) => ss.conn.rollback(ss.target, ss.transactionId).catch((err: unknown) => errors.push(String(err)))));
+  }
+
+  /** Runs a savepoint statement on every shard in the transaction, and remembers it for shards that join later. */
+  async savepoint(sql: string, remember: boolean): Promise<void> {
+    if (remember) this.savepoints.push(sql);
+    for (const ss of this.shardSessions.values()) {
+      await ss.conn.execute(ss.target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
+    }
+  }
+
+  /** Drops reserved connections (settings changed or session closing). */
+  async releaseReserved(): Promise<void> {
+    const list = [...this.reserved.values()];
+    this.reserved.clear();
+    await Promise.all(list.map((r) => r.conn.release(r.target, r.reservedId).catch(() => undefined)));
+  }
+
+  /** The connection is gone: roll back and release everything it held. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.rollback().catch(() => undefined);
+    await this.releaseReserved();
+  }
+}
+
+export function toResult(r: ExecuteResult): Result {
+  let insertId: bigint;
+  try {
+    insertId = BigInt(r.insertId);
+  } catch {
+    insertId = 0n;
+  }
+  return { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
+}
+
+export class SessionCursor implements VCursor {
+  readonly vschema: ClusterVSchema;
+  readonly tabletType: TabletType;
+  readonly rowsMax: number;
+
+  constructor(
+    readonly session: GateSession,
+    readonly log: LoggedQuery[] | null,
+  ) {
+    this.vschema = session.core.resolver.vschema;
+    this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
+    this.rowsMax = session.core.rowsMax;
+  }
+
+  async allShards(keyspace: string): Promise<ResolvedShard[]> {
+    this.session.checkKeyspaceAllowed(keyspace);
+    const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
+    if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
+    return shards;
+  }
+
+  async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
+    this.session.checkKeyspaceAllowed(keyspace);
+    return this.session.core.resolver.shardForKeyspaceId(keyspace, this.tabletType, ksid);
+  }
+
+  async shardsForKeyRange(keyspace: string, start: Uint8Array, end: Uint8Array): Promise<ResolvedShard[]> {
+    return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
+  }
+
+  targetedShard(keyspace: string, shard: string): ResolvedShard {
+    this.session.checkKeyspaceAllowed(keyspace);
+    return this.session.core.resolver.targeted(keyspace, shard);
+  }
+
+  async executeMulti(queries: readonly ShardQuery[], opts: { readonly write: boolean; readonly tables?: readonly string[] }): Promise<Result[]> {
+    const s = this.session;
+    if (this.log) for (const q of queries) this.log.push({ keyspace: q.rs.keyspace, shard: q.rs.shard, sql: q.sql });
+    if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
+    // A write to several shards outside a transaction still runs as one: all commit or none.
+    const implicit = opts.write && !s.inTransaction && queries.length > 1;
+    if (implicit) s.begin();
+    try {
+      let results: ExecuteResult[];
+      if (s.inTransaction) {
+        // Calls of one transaction must not overlap on a shard; shards run in parallel.
+        results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      } else results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      if (implicit) await s.commit();
+      return results.map(toResult);
+    } catch (err) {
+      if (implicit) await s.rollback();
+      throw err;
+    }
+  }
+
+  nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {
+    return this.session.core.sequences.next(keyspace, table, n);
+  }
+}

@@ -1,0 +1,32 @@
+// The gate's HTTP status page: a small HTML view of /debug/vars.
+export interface GateStatus {
+  readonly cell: string;
+  readonly startedAt: string;
+  readonly mysqlPort: number;
+  readonly sessions: number;
+  readonly queries: number;
+  readonly errors: number;
+  readonly keyspaces: readonly { keyspace: string; queries: number; errors: number; avgMs: number }[];
+  readonly planCache: { entries: number; bytes: number; hits: number; misses: number; evictions: number };
+  readonly tablets: readonly { alias: string; keyspace: string; shard: string; type: string; serving: boolean; lag: number | null; error: string }[];
+  readonly vschemaErrors: readonly string[];
+}
+
+function esc(s: string | number | null): string {
+  return String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+}
+
+function table(head: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+  return `<table border="1" cellpadding="4"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+export function statusPage(s: GateStatus): string {
+  return `<!doctype html><html><head><title>tessera gate</title></head><body>
+<h1>tessera gate — cell ${esc(s.cell)}</h1>
+<p>started ${esc(s.startedAt)} · MySQL port ${s.mysqlPort} · sessions ${s.sessions} · queries ${s.queries} · errors ${s.errors}</p>
+<h2>Queries per keyspace</h2>${table(['keyspace', 'queries', 'errors', 'avg ms'], s.keyspaces.map((k) => [k.keyspace, k.queries, k.errors, k.avgMs.toFixed(3)]))}
+<h2>Plan cache</h2>${table(['entries', 'bytes', 'hits', 'misses', 'evictions'], [[s.planCache.entries, s.planCache.bytes, s.planCache.hits, s.planCache.misses, s.planCache.evictions]])}
+<h2>Tablets</h2>${table(['alias', 'keyspace', 'shard', 'type', 'serving', 'lag s', 'last error'], s.tablets.map((t) => [t.alias, t.keyspace, t.shard, t.type, t.serving ? 'yes' : 'no', t.lag, t.error]))}
+${s.vschemaErrors.length ? `<h2>VSchema problems</h2><ul>${s.vschemaErrors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
+<p><a href="/metrics">/metrics</a> · <a href="/debug/vars">/debug/vars</a></p></body></html>`;
+}
