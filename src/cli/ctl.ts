@@ -237,8 +237,86 @@ const TABLET_CTL_COMMANDS: CtlCommandSpec[] = [
   { name: 'StopReplication', summary: 'stop replication on a tablet (it stays stopped until StartReplication or a reparent)', args: ['<alias>'], request: ([alias]) => ({ alias }) },
 ];
 
+/** `customer/-80` positional or `--keyspace-shard customer/-80` (the seeds' `-keyspace_shard`). */
+function keyspaceShardArg(ks: string | undefined, o: Opts): JsonObject {
+  const flag = str(o, 'keyspaceShard');
+  if (ks !== undefined && flag !== undefined && ks !== flag) throw topoError('BAD_ARGUMENT', `two shards given: ${ks} and --keyspace-shard ${flag}`);
+  const v = ks ?? flag;
+  if (v === undefined) throw topoError('BAD_ARGUMENT', 'give the shard as <keyspace/shard> or --keyspace-shard');
+  return { keyspace_shard: v };
+}
+
+/** `--wait-replicas-timeout 30s` (Go durations as Vitess takes them) or milliseconds. */
+function durationMs(o: Opts, k: string, flag: string): JsonObject {
+  const v = str(o, k);
+  if (v === undefined) return {};
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw topoError('BAD_ARGUMENT', `--${flag} wants a duration such as 30s, 500ms or 2m, got '${v}'`);
+  const n = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+  return { [`${flag.replace(/-/g, '_')}_ms`]: Math.round(n) };
+}
+
+const reparentFlags = [
+  ['--keyspace-shard <keyspace/shard>', 'the shard (instead of the positional argument)'],
+  ['--new-primary <alias>', 'the tablet to promote (default: the most advanced replica)'],
+  ['--new-master <alias>', 'old spelling of --new-primary'],
+  ['--wait-replicas-timeout <duration>', 'how long the new primary may take to catch up (30s)'],
+] as const;
+
 /** Reparent and replication commands (src/ctld/reparent.ts). */
-const REPARENT_CTL_COMMANDS: CtlCommandSpec[] = [];
+const REPARENT_CTL_COMMANDS: CtlCommandSpec[] = [
+  {
+    name: 'InitShardPrimary',
+    aliases: ['InitShardMaster'],
+    summary: 'make a tablet the first primary of a new shard and point the other tablets at it',
+    args: ['<keyspace/shard>', '<primary-alias>'],
+    options: [
+      ['--force', 'also when the shard already has a primary, or a tablet has history the primary lacks (it is reset)'],
+      ['--wait-replicas-timeout <duration>', 'how long to wait for the reparent journal to replicate (30s)'],
+    ],
+    request: ([ks, primary], o) => ({ keyspace_shard: ks, primary, ...pick(o, { force: 'force' }), ...durationMs(o, 'waitReplicasTimeout', 'wait-replicas-timeout') }),
+  },
+  {
+    name: 'PlannedReparentShard',
+    summary: 'move the primary of a shard to another replica with no lost writes (the most caught-up one unless --new-primary)',
+    args: ['[keyspace/shard]'],
+    options: [
+      ...reparentFlags,
+      ['--avoid-primary <alias>', 'choose any replica but this one'],
+      ['--demote-timeout <duration>', 'how long the old primary waits for transactions in flight (10s)'],
+    ],
+    request: ([ks], o) => ({
+      ...keyspaceShardArg(ks, o),
+      ...pick(o, { newPrimary: 'new_primary', newMaster: 'new_primary', avoidPrimary: 'avoid_primary' }),
+      ...durationMs(o, 'waitReplicasTimeout', 'wait-replicas-timeout'),
+      ...durationMs(o, 'demoteTimeout', 'demote-timeout'),
+    }),
+  },
+  {
+    name: 'EmergencyReparentShard',
+    summary: "replace a dead primary with the most advanced reachable replica; refuses if that would lose another survivor's transactions",
+    args: ['[keyspace/shard]'],
+    options: reparentFlags,
+    request: ([ks], o) => ({
+      ...keyspaceShardArg(ks, o),
+      ...pick(o, { newPrimary: 'new_primary', newMaster: 'new_primary' }),
+      ...durationMs(o, 'waitReplicasTimeout', 'wait-replicas-timeout'),
+    }),
+  },
+  {
+    name: 'ShardReplicationPositions',
+    summary: 'print each tablet of a shard: position, replication source, threads, lag, last error',
+    args: ['<keyspace/shard>'],
+    request: ([ks]) => ({ keyspace_shard: ks }),
+  },
+  {
+    name: 'SetKeyspaceDurabilityPolicy',
+    summary: "set a keyspace's durability policy and apply its semi-sync settings to its running tablets",
+    args: ['<keyspace>'],
+    options: [['--durability-policy <policy>', 'none or semi_sync']],
+    request: ([keyspace], o) => ({ keyspace, ...pick(o, { durabilityPolicy: 'durability_policy' }) }),
+  },
+];
 
 export const CTL_COMMANDS: CtlCommandSpec[] = [
   {

@@ -1,5 +1,594 @@
-// Reparent operations (filled in below).
-import type { CommandTable } from './command.js';
+// Reparents, run by ctld under the shard lock: InitShardPrimary (a new shard gets its first
+// primary), PlannedReparentShard (move a living primary, losing nothing), EmergencyReparentShard
+// (the primary is dead: promote the most advanced survivor), and ShardReplicationPositions. Each
+// step on a tablet is a tablet-manager call (src/tablet/replication.ts); this file decides the
+// order, checks what must hold before each decisive step, and records the outcome in the topology.
+// See docs/replication.md.
+import { GtidPosition } from '../mysql/binlog/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { logger } from '../log/index.js';
+import { semiSyncFor, type FullStatus } from '../tablet/index.js';
+import {
+  parseKeyspaceShard,
+  parseTabletAlias,
+  tabletAliasEqual,
+  tabletAliasString,
+  topoError,
+  type Json,
+  type JsonObject,
+  type Shard,
+  type Tablet,
+  type TopoLock,
+} from '../topo/index.js';
+import { optBool, optInt, optString, reqString, type CommandTable, type CtldContext } from './command.js';
+import { aliasText, fullStatus, getTabletRecord, tmCall } from './tablet-commands.js';
 
-export const REPARENT_COMMANDS: CommandTable = {};
-export const REPARENT_COMMAND_ALIASES: Readonly<Record<string, string>> = {};
+const log = logger('reparent');
+
+export const REPARENT_DEFAULTS = {
+  /** --wait-replicas-timeout: how long a new primary may take to catch up, or a survivor to apply its relay log. */
+  waitReplicasTimeoutMs: 30_000,
+  /** --demote-timeout (PlannedReparentShard): how long the old primary waits for transactions in flight. */
+  demoteTimeoutMs: 10_000,
+  /** Reaching one tablet for its status. */
+  statusTimeoutMs: 5_000,
+  /** Extra time given to an RPC over the work it waits for. */
+  rpcSlackMs: 5_000,
+};
+
+interface ShardState {
+  keyspace: string;
+  shard: string;
+  record: Shard;
+  tablets: Tablet[];
+  policy: string;
+}
+
+interface Reached {
+  tablet: Tablet;
+  status: FullStatus;
+}
+
+interface ReparentOutcome {
+  keyspace: string;
+  shard: string;
+  primary: string;
+  previous_primary: string | null;
+  position: string;
+  events: string[];
+  warnings: string[];
+}
+
+async function loadShard(ctx: CtldContext, keyspace: string, shard: string): Promise<ShardState> {
+  const { value: ks } = await ctx.topo.getKeyspace(keyspace);
+  const { value: record } = await ctx.topo.getShard(keyspace, shard);
+  const tablets = await ctx.topo.getTablets({ keyspace, shard });
+  return { keyspace, shard, record, tablets, policy: ks.durability_policy };
+}
+
+function requireInShard(t: Tablet, keyspace: string, shard: string): void {
+  if (t.keyspace !== keyspace || t.shard !== shard) {
+    throw topoError('FAILED_PRECONDITION', `tablet ${aliasText(t)} is in ${t.keyspace}/${t.shard}, not in ${keyspace}/${shard}`);
+  }
+}
+
+function same(a: Tablet, b: Tablet | null): boolean {
+  return b !== null && tabletAliasEqual(a.alias, b.alias);
+}
+
+function pos(r: Reached): GtidPosition {
+  return GtidPosition.parse(r.status.position);
+}
+
+/** Statuses of the given tablets in parallel; unreachable ones come back as errors. */
+async function statuses(tablets: readonly Tablet[]): Promise<{ reached: Reached[]; failed: { tablet: Tablet; error: string }[] }> {
+  const reached: Reached[] = [];
+  const failed: { tablet: Tablet; error: string }[] = [];
+  await Promise.all(
+    tablets.map(async (t) => {
+      try {
+        reached.push({ tablet: t, status: await fullStatus(t, REPARENT_DEFAULTS.statusTimeoutMs) });
+      } catch (err) {
+        failed.push({ tablet: t, error: (err as Error).message });
+      }
+    }),
+  );
+  const byUid = (a: { tablet: Tablet }, b: { tablet: Tablet }) => a.tablet.alias.uid - b.tablet.alias.uid;
+  return { reached: reached.sort(byUid), failed: failed.sort(byUid) };
+}
+
+/** The most advanced of `rs`: one whose position includes every other's; null if histories diverge. */
+function mostAdvanced(rs: readonly Reached[]): Reached | null {
+  for (const r of rs) if (rs.every((o) => pos(r).atLeast(pos(o)))) return r;
+  return null;
+}
+
+/** Among `candidates`, the highest position (ties: lowest uid). */
+function bestCandidate(candidates: readonly Reached[]): Reached | null {
+  let best: Reached | null = null;
+  for (const c of candidates) {
+    if (best === null || (pos(c).atLeast(pos(best)) && !pos(best).atLeast(pos(c)))) best = c;
+  }
+  return best;
+}
+
+/** Under semi_sync a primary needs a replica to acknowledge; refuse a promotion that would leave none. */
+function checkAckers(policy: string, newPrimary: Tablet, ackers: readonly Tablet[]): void {
+  if (!semiSyncFor(policy, 'primary').primary) return;
+  if (ackers.some((t) => !same(t, newPrimary) && t.type === 'replica')) return;
+  throw topoError(
+    'FAILED_PRECONDITION',
+    `durability policy ${policy}: ${aliasText(newPrimary)} would have no tablet of type replica to acknowledge its writes (rdonly tablets never acknowledge), ` +
+      'so every write would wait forever. Start another replica, or change the policy (SetKeyspaceDurabilityPolicy --durability-policy none).',
+  );
+}
+
+/**
+ * Points `others` at the new primary in parallel. Returns one message per tablet that could not be
+ * pointed (unreachable, or holding transactions the primary lacks); the reparent itself stands.
+ */
+async function repoint(
+  st: ShardState,
+  primary: Tablet,
+  primaryPosition: string,
+  others: readonly { tablet: Tablet; becomes?: 'replica' }[],
+  events: string[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  await Promise.all(
+    others.map(async ({ tablet, becomes }) => {
+      const type = becomes ?? tablet.type;
+      try {
+        await tmCall(
+          tablet,
+          'SetReplicationSource',
+          {
+            host: primary.mysql_hostname,
+            port: primary.mysql_port,
+            semiSync: semiSyncFor(st.policy, type).replica,
+            primaryPosition,
+            ...(becomes ? { tabletType: becomes } : {}),
+          },
+          REPARENT_DEFAULTS.waitReplicasTimeoutMs,
+        );
+        events.push(`${aliasText(tablet)} (${type}) now replicates from ${aliasText(primary)}`);
+      } catch (err) {
+        problems.push(`${aliasText(tablet)} was not repointed: ${(err as Error).message}`);
+      }
+    }),
+  );
+  return problems.sort();
+}
+
+async function journal(primary: Tablet, action: string, position: string, timeoutMs: number): Promise<void> {
+  await tmCall(primary, 'PopulateReparentJournal', { actionName: action, primaryAlias: aliasText(primary), position, timeoutMs }, timeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+}
+
+async function promote(ctx: CtldContext, st: ShardState, lock: TopoLock, primary: Tablet, events: string[]): Promise<{ position: string; primary: Tablet }> {
+  const term = new Date().toISOString();
+  const { position } = (await tmCall(primary, 'PromoteReplica', { semiSync: semiSyncFor(st.policy, 'primary').primary, primaryTermStartTime: term })) as {
+    position: string;
+  };
+  events.push(`promoted ${aliasText(primary)} at ${position}`);
+  await lock.check();
+  await ctx.topo.updateShardFields(st.keyspace, st.shard, (s) => {
+    s.primary_alias = primary.alias;
+    s.primary_term_start_time = term;
+  });
+  events.push(`shard ${st.keyspace}/${st.shard} record names ${aliasText(primary)} primary (term ${term})`);
+  // It promoted itself before the shard record named it; now it may serve.
+  await tmCall(primary, 'RefreshState');
+  return { position, primary: (await ctx.topo.getTablet(primary.alias)).value };
+}
+
+async function refreshAll(tablets: readonly Tablet[], warnings: string[]): Promise<void> {
+  await Promise.all(
+    tablets.map((t) =>
+      tmCall(t, 'RefreshState', {}, REPARENT_DEFAULTS.statusTimeoutMs).catch((err: Error) => {
+        warnings.push(`RefreshState: ${err.message}`);
+      }),
+    ),
+  );
+}
+
+// ---- InitShardPrimary ------------------------------------------------------------------------
+
+export async function initShardPrimary(
+  ctx: CtldContext,
+  o: { keyspace: string; shard: string; primary: string; force: boolean; waitReplicasTimeoutMs: number },
+): Promise<ReparentOutcome> {
+  const elected = await getTabletRecord(ctx, o.primary);
+  requireInShard(elected, o.keyspace, o.shard);
+  return ctx.topo.withShardLock(o.keyspace, o.shard, `InitShardPrimary(${aliasText(elected)})`, async (lock) => {
+    const st = await loadShard(ctx, o.keyspace, o.shard);
+    const events: string[] = [];
+    const warnings: string[] = [];
+    const current = st.record.primary_alias;
+    if (current !== null && !o.force) {
+      throw topoError(
+        'FAILED_PRECONDITION',
+        `shard ${o.keyspace}/${o.shard} already has primary ${tabletAliasString(current)}: use PlannedReparentShard to move it, or --force to initialize again`,
+      );
+    }
+    const { reached, failed } = await statuses(st.tablets);
+    if (failed.length > 0) {
+      const msg = failed.map((f) => `  ${f.error}`).join('\n');
+      if (!o.force || failed.some((f) => same(f.tablet, elected))) {
+        throw topoError('FAILED_PRECONDITION', `InitShardPrimary needs every tablet of ${o.keyspace}/${o.shard} reachable${o.force ? ' (the elected one at least)' : ' (or --force)'}:\n${msg}`);
+      }
+      warnings.push(`skipped unreachable tablets (--force); they follow the primary when they restart:\n${msg}`);
+    }
+    const electedStatus = reached.find((r) => same(r.tablet, elected)) as Reached;
+    const others = reached.filter((r) => !same(r.tablet, elected));
+    checkAckers(st.policy, elected, others.map((r) => r.tablet));
+    // A tablet whose history the elected one lacks would diverge: only --force resets it.
+    for (const r of others) {
+      if (pos(electedStatus).atLeast(pos(r))) continue;
+      if (!o.force) {
+        throw topoError(
+          'FAILED_PRECONDITION',
+          `${aliasText(r.tablet)} has transactions ${aliasText(elected)} lacks (${r.status.position} vs ${electedStatus.status.position}); ` +
+            'InitShardPrimary is for new shards. Use PlannedReparentShard, or --force to wipe its replication history (RESET MASTER; its data stays as it is)',
+        );
+      }
+      await tmCall(r.tablet, 'ResetReplication', { resetBinlogs: true });
+      warnings.push(`${aliasText(r.tablet)} had transactions ${aliasText(elected)} lacks; its binlogs and GTID history were reset (--force), its data was not`);
+    }
+    const { position, primary } = await promote(ctx, st, lock, elected, events);
+    const problems = await repoint(st, primary, position, others.map((r) => ({ tablet: r.tablet })), events);
+    if (problems.length === 0) {
+      await journal(primary, 'InitShardPrimary', position, o.waitReplicasTimeoutMs);
+      events.push('reparent journal written');
+    }
+    await refreshAll(others.map((r) => r.tablet), warnings);
+    try {
+      await ctx.topo.rebuildKeyspaceGraph(o.keyspace);
+      events.push(`serving graph of ${o.keyspace} rebuilt`);
+    } catch (err) {
+      warnings.push(`serving graph not rebuilt: ${(err as Error).message}`);
+    }
+    if (problems.length > 0) {
+      throw new TesseraError(ER.UNKNOWN_ERROR, `${aliasText(primary)} is primary of ${o.keyspace}/${o.shard}, but:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    }
+    log.info({ keyspace: o.keyspace, shard: o.shard, primary: aliasText(primary), position }, 'InitShardPrimary done');
+    return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(primary), previous_primary: null, position, events, warnings };
+  });
+}
+
+// ---- PlannedReparentShard --------------------------------------------------------------------
+
+export async function plannedReparentShard(
+  ctx: CtldContext,
+  o: { keyspace: string; shard: string; newPrimary: string; avoidPrimary: string; waitReplicasTimeoutMs: number; demoteTimeoutMs: number },
+): Promise<ReparentOutcome> {
+  const named = o.newPrimary !== '' ? await getTabletRecord(ctx, o.newPrimary) : null;
+  if (named) requireInShard(named, o.keyspace, o.shard);
+  const avoid = o.avoidPrimary !== '' ? parseTabletAlias(o.avoidPrimary) : null;
+  return ctx.topo.withShardLock(o.keyspace, o.shard, `PlannedReparentShard(${o.newPrimary || 'any'})`, async (lock) => {
+    const st = await loadShard(ctx, o.keyspace, o.shard);
+    const events: string[] = [];
+    const warnings: string[] = [];
+    if (st.record.primary_alias === null) {
+      throw topoError('FAILED_PRECONDITION', `shard ${o.keyspace}/${o.shard} has no primary: use InitShardPrimary for a new shard`);
+    }
+    const old = st.tablets.find((t) => tabletAliasEqual(t.alias, st.record.primary_alias));
+    if (!old) throw topoError('FAILED_PRECONDITION', `the primary recorded for ${o.keyspace}/${o.shard} is not among its tablets; use EmergencyReparentShard`);
+    if (named && same(named, old)) {
+      events.push(`${aliasText(old)} is already the primary; nothing to do`);
+      return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(old), previous_primary: aliasText(old), position: '', events, warnings };
+    }
+    const { reached, failed } = await statuses(st.tablets);
+    const oldReached = reached.find((r) => same(r.tablet, old));
+    if (!oldReached) {
+      const why = failed.find((f) => same(f.tablet, old))?.error ?? 'unreachable';
+      throw topoError('FAILED_PRECONDITION', `PlannedReparentShard needs the current primary: ${why}. If it is dead, use EmergencyReparentShard ${o.keyspace}/${o.shard}`);
+    }
+    for (const f of failed) warnings.push(`${f.error} (it follows the new primary when it restarts)`);
+    let chosen: Reached | undefined;
+    if (named) {
+      chosen = reached.find((r) => same(r.tablet, named));
+      if (!chosen) throw topoError('FAILED_PRECONDITION', `the new primary ${aliasText(named)} is unreachable: ${failed.find((f) => same(f.tablet, named))?.error ?? ''}`);
+      if (named.type !== 'replica') throw topoError('FAILED_PRECONDITION', `${aliasText(named)} is ${named.type}; only a tablet of type replica can become primary`);
+    } else {
+      const candidates = reached.filter((r) => r.tablet.type === 'replica' && !same(r.tablet, old) && !(avoid && tabletAliasEqual(r.tablet.alias, avoid)));
+      chosen = bestCandidate(candidates) ?? undefined;
+      if (!chosen) throw topoError('FAILED_PRECONDITION', `no reachable tablet of type replica in ${o.keyspace}/${o.shard} can become primary`);
+      events.push(`chose ${aliasText(chosen.tablet)}, the most caught-up replica (${chosen.status.position})`);
+    }
+    const newPrimary = chosen.tablet;
+    // The old primary becomes a replica, so it counts as an acknowledger.
+    checkAckers(st.policy, newPrimary, reached.map((r) => (same(r.tablet, old) ? { ...r.tablet, type: 'replica' as const } : r.tablet)));
+
+    const { position: oldPosition, drained } = (await tmCall(old, 'DemotePrimary', { timeoutMs: o.demoteTimeoutMs }, o.demoteTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs)) as {
+      position: string;
+      drained: boolean;
+    };
+    events.push(`demoted ${aliasText(old)}: read-only at ${oldPosition}`);
+    if (!drained) warnings.push(`transactions still open on ${aliasText(old)} after ${o.demoteTimeoutMs} ms were not committed (read_only)`);
+    try {
+      await tmCall(newPrimary, 'WaitForPosition', { position: oldPosition, timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+    } catch (err) {
+      await tmCall(old, 'UndoDemotePrimary', { semiSync: semiSyncFor(st.policy, 'primary').primary }).catch((e: Error) => {
+        warnings.push(`undoing the demotion failed: ${e.message}`);
+      });
+      throw new TesseraError(
+        ER.LOCK_WAIT_TIMEOUT,
+        `PlannedReparentShard: ${aliasText(newPrimary)} did not catch up with ${aliasText(old)} (${oldPosition}) within ${o.waitReplicasTimeoutMs} ms ` +
+          `(${(err as Error).message}); ${aliasText(old)} is primary and writable again`,
+        { cause: err },
+      );
+    }
+    events.push(`${aliasText(newPrimary)} caught up to ${oldPosition}`);
+    const { position, primary } = await promote(ctx, st, lock, newPrimary, events);
+    const others = reached.filter((r) => !same(r.tablet, newPrimary)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
+    const problems = await repoint(st, primary, position, others, events);
+    warnings.push(...problems);
+    await journal(primary, 'PlannedReparentShard', position, o.waitReplicasTimeoutMs);
+    events.push('reparent journal written');
+    log.info({ keyspace: o.keyspace, shard: o.shard, from: aliasText(old), to: aliasText(primary), position }, 'PlannedReparentShard done');
+    return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(primary), previous_primary: aliasText(old), position, events, warnings };
+  });
+}
+
+// ---- EmergencyReparentShard ------------------------------------------------------------------
+
+export async function emergencyReparentShard(
+  ctx: CtldContext,
+  o: { keyspace: string; shard: string; newPrimary: string; waitReplicasTimeoutMs: number },
+): Promise<ReparentOutcome & { durability_policy: string; tablet_positions: Record<string, string>; may_be_missing: string }> {
+  const named = o.newPrimary !== '' ? await getTabletRecord(ctx, o.newPrimary) : null;
+  if (named) requireInShard(named, o.keyspace, o.shard);
+  return ctx.topo.withShardLock(o.keyspace, o.shard, `EmergencyReparentShard(${o.newPrimary || 'any'})`, async (lock) => {
+    const st = await loadShard(ctx, o.keyspace, o.shard);
+    const events: string[] = [];
+    const warnings: string[] = [];
+    const old = st.record.primary_alias === null ? null : (st.tablets.find((t) => tabletAliasEqual(t.alias, st.record.primary_alias)) ?? null);
+    if (named && same(named, old)) throw topoError('FAILED_PRECONDITION', `${aliasText(named)} is the primary being replaced; name another --new-primary`);
+
+    // A primary that still answers is fenced first (read-only), so it cannot accept more writes;
+    // then it counts like any other survivor.
+    const reached: Reached[] = [];
+    if (old) {
+      try {
+        await tmCall(old, 'DemotePrimary', { timeoutMs: 0 }, REPARENT_DEFAULTS.statusTimeoutMs);
+        reached.push({ tablet: old, status: await fullStatus(old, REPARENT_DEFAULTS.statusTimeoutMs) });
+        events.push(`old primary ${aliasText(old)} still answered: made read-only`);
+      } catch (err) {
+        events.push(`old primary ${aliasText(old)} is unreachable: ${(err as Error).message}`);
+      }
+    }
+    // Every survivor stops receiving and applies what its relay log holds.
+    const unreachable: string[] = [];
+    await Promise.all(
+      st.tablets
+        .filter((t) => !same(t, old))
+        .map(async (t) => {
+          try {
+            const s = (await tmCall(t, 'StopReplicationAndApplyRelay', { timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs)) as unknown as FullStatus;
+            reached.push({ tablet: t, status: s });
+          } catch (err) {
+            unreachable.push(`${aliasText(t)}: ${(err as Error).message}`);
+          }
+        }),
+    );
+    reached.sort((a, b) => a.tablet.alias.uid - b.tablet.alias.uid);
+    for (const u of unreachable.sort()) warnings.push(`left out: ${u}`);
+    const tabletPositions: Record<string, string> = {};
+    for (const r of reached) tabletPositions[aliasText(r.tablet)] = r.status.position;
+    const listing = () => reached.map((r) => `  ${aliasText(r.tablet)} (${r.tablet.type}): ${r.status.position}`).join('\n');
+
+    const best = mostAdvanced(reached);
+    if (best === null) {
+      throw topoError(
+        'FAILED_PRECONDITION',
+        `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: the survivors' histories diverge (no tablet has every transaction the others have):\n${listing() || '  (none reachable)'}`,
+      );
+    }
+    const promotable = reached.filter((r) => r.tablet.type === 'replica' && !same(r.tablet, old));
+    let chosen: Reached | undefined;
+    if (named) {
+      chosen = promotable.find((r) => same(r.tablet, named));
+      if (!chosen) {
+        throw topoError(
+          'FAILED_PRECONDITION',
+          `EmergencyReparentShard: ${aliasText(named)} cannot be promoted: ${named.type !== 'replica' ? `it is ${named.type}, only replicas can` : 'it did not answer or could not apply its relay log'}`,
+        );
+      }
+    } else {
+      chosen = bestCandidate(promotable) ?? undefined;
+      if (!chosen) {
+        throw topoError('FAILED_PRECONDITION', `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: no reachable tablet of type replica\n${listing() || '  (none reachable)'}`);
+      }
+    }
+    const candidate = chosen.tablet;
+    // A fenced old primary becomes a replica, so it acknowledges too.
+    checkAckers(st.policy, candidate, reached.map((r) => (same(r.tablet, old) ? { ...r.tablet, type: 'replica' as const } : r.tablet)));
+
+    // The candidate must not lose what another survivor has: if one (an rdonly, or a fenced old
+    // primary) is further, the candidate first replicates from it up to its position.
+    if (!pos(chosen).atLeast(pos(best))) {
+      events.push(`${aliasText(candidate)} (${chosen.status.position}) catches up from ${aliasText(best.tablet)} (${best.status.position}) first`);
+      try {
+        await tmCall(candidate, 'SetReplicationSource', { host: best.tablet.mysql_hostname, port: best.tablet.mysql_port, semiSync: false });
+        await tmCall(candidate, 'WaitForPosition', { position: best.status.position, timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+        await tmCall(candidate, 'StopReplicationAndApplyRelay', { timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+      } catch (err) {
+        throw topoError(
+          'FAILED_PRECONDITION',
+          `EmergencyReparentShard: no safe candidate: ${aliasText(candidate)} could not catch up with ${aliasText(best.tablet)}, which has transactions it lacks: ${(err as Error).message}`,
+        );
+      }
+    }
+
+    const { position, primary } = await promote(ctx, st, lock, candidate, events);
+    if (old) {
+      await ctx.topo.updateTabletFields(old.alias, (t) => {
+        t.type = 'replica';
+        t.primary_term_start_time = null;
+      });
+      events.push(`old primary ${aliasText(old)} recorded as replica; it rejoins as one when it comes back`);
+    }
+    const others = reached.filter((r) => !same(r.tablet, candidate)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
+    warnings.push(...(await repoint(st, primary, position, others, events)));
+    await journal(primary, 'EmergencyReparentShard', position, o.waitReplicasTimeoutMs);
+    events.push('reparent journal written');
+
+    const oldAlive = old !== null && reached.some((r) => same(r.tablet, old));
+    let mayBeMissing = '';
+    if (old && !oldAlive) {
+      if (semiSyncFor(st.policy, 'primary').primary) {
+        events.push(
+          `durability policy ${st.policy}: every transaction ${aliasText(old)} acknowledged to a client reached a replica and is on ${aliasText(primary)}`,
+        );
+      } else {
+        mayBeMissing =
+          `transactions ${aliasText(old)} committed after ${best.status.position} (the furthest any survivor received), ` +
+          `in domain(s) ${GtidPosition.parse(best.status.position).gtids.map((g) => g.domain).join(',') || '0'}`;
+        warnings.push(
+          `durability policy ${st.policy}: ${mayBeMissing} may be missing from ${aliasText(primary)}. If ${aliasText(old)} comes back with any, ` +
+            'they are errant: it stays read-only and refuses to replicate, and its health says which GTIDs.',
+        );
+      }
+    }
+    log.info({ keyspace: o.keyspace, shard: o.shard, to: aliasText(primary), position }, 'EmergencyReparentShard done');
+    return {
+      keyspace: o.keyspace,
+      shard: o.shard,
+      primary: aliasText(primary),
+      previous_primary: old ? aliasText(old) : null,
+      position,
+      durability_policy: st.policy,
+      tablet_positions: tabletPositions,
+      may_be_missing: mayBeMissing,
+      events,
+      warnings,
+    };
+  });
+}
+
+// ---- the commands ----------------------------------------------------------------------------
+
+function json(v: unknown): Json {
+  return v as Json;
+}
+
+/** `customer/-80` positional, or `--keyspace-shard`/`--keyspace_shard` (the seeds' form). */
+function keyspaceShard(req: JsonObject): { keyspace: string; shard: string } {
+  const text = optString(req, 'keyspace_shard');
+  if (text === '') throw topoError('BAD_ARGUMENT', "'keyspace_shard' is required: <keyspace>/<shard> or --keyspace-shard");
+  return parseKeyspaceShard(text);
+}
+
+export const REPARENT_COMMANDS: CommandTable = {
+  InitShardPrimary: {
+    readOnly: false,
+    summary: 'InitShardPrimary [--force] [--wait-replicas-timeout ms] <keyspace/shard> <primary alias>',
+    async run(ctx, req) {
+      const { keyspace, shard } = keyspaceShard(req);
+      return json(
+        await initShardPrimary(ctx, {
+          keyspace,
+          shard,
+          primary: reqString(req, 'primary'),
+          force: optBool(req, 'force'),
+          waitReplicasTimeoutMs: optInt(req, 'wait_replicas_timeout_ms', REPARENT_DEFAULTS.waitReplicasTimeoutMs),
+        }),
+      );
+    },
+  },
+  PlannedReparentShard: {
+    readOnly: false,
+    summary: 'PlannedReparentShard [--new-primary alias] [--avoid-primary alias] [--wait-replicas-timeout ms] <keyspace/shard>',
+    async run(ctx, req) {
+      const { keyspace, shard } = keyspaceShard(req);
+      return json(
+        await plannedReparentShard(ctx, {
+          keyspace,
+          shard,
+          newPrimary: optString(req, 'new_primary'),
+          avoidPrimary: optString(req, 'avoid_primary'),
+          waitReplicasTimeoutMs: optInt(req, 'wait_replicas_timeout_ms', REPARENT_DEFAULTS.waitReplicasTimeoutMs),
+          demoteTimeoutMs: optInt(req, 'demote_timeout_ms', REPARENT_DEFAULTS.demoteTimeoutMs),
+        }),
+      );
+    },
+  },
+  EmergencyReparentShard: {
+    readOnly: false,
+    summary: 'EmergencyReparentShard [--new-primary alias] [--wait-replicas-timeout ms] <keyspace/shard>',
+    async run(ctx, req) {
+      const { keyspace, shard } = keyspaceShard(req);
+      return json(
+        await emergencyReparentShard(ctx, {
+          keyspace,
+          shard,
+          newPrimary: optString(req, 'new_primary'),
+          waitReplicasTimeoutMs: optInt(req, 'wait_replicas_timeout_ms', REPARENT_DEFAULTS.waitReplicasTimeoutMs),
+        }),
+      );
+    },
+  },
+  ShardReplicationPositions: {
+    readOnly: true,
+    summary: 'ShardReplicationPositions <keyspace/shard>',
+    async run(ctx, req) {
+      const { keyspace, shard } = keyspaceShard(req);
+      await ctx.topo.getShard(keyspace, shard);
+      const { reached, failed } = await statuses(await ctx.topo.getTablets({ keyspace, shard }));
+      const replicationStatuses: Record<string, unknown> = {};
+      const tabletMap: Record<string, unknown> = {};
+      const errors: Record<string, string> = {};
+      for (const r of reached) {
+        const rep = r.status.replication;
+        replicationStatuses[aliasText(r.tablet)] = {
+          tablet_type: r.status.tablet_type,
+          position: r.status.position,
+          read_only: r.status.read_only,
+          source: rep ? `${rep.source_host}:${rep.source_port}` : '',
+          io_running: rep?.io_running ?? false,
+          sql_running: rep?.sql_running ?? false,
+          lag_seconds: r.status.tablet_type === 'primary' ? 0 : (rep?.lag_seconds ?? null),
+          last_error: rep ? [rep.last_io_error, rep.last_sql_error].filter((e) => e !== '').join('; ') : '',
+          semi_sync_primary_active: r.status.semi_sync_primary_active,
+          semi_sync_replica_enabled: r.status.semi_sync_replica_enabled,
+        };
+        tabletMap[aliasText(r.tablet)] = r.tablet;
+      }
+      for (const f of failed) {
+        errors[aliasText(f.tablet)] = f.error;
+        tabletMap[aliasText(f.tablet)] = f.tablet;
+      }
+      return json({ replication_statuses: replicationStatuses, tablet_map: tabletMap, errors });
+    },
+  },
+  SetKeyspaceDurabilityPolicy: {
+    readOnly: false,
+    summary: 'SetKeyspaceDurabilityPolicy --durability-policy none|semi_sync <keyspace>',
+    async run(ctx, req) {
+      const keyspace = reqString(req, 'keyspace');
+      const policy = reqString(req, 'durability_policy');
+      if (!['none', 'semi_sync', 'cross_cell'].includes(policy)) {
+        throw topoError('BAD_ARGUMENT', `unknown durability policy '${policy}' (want none, semi_sync or cross_cell)`);
+      }
+      const ks = await ctx.topo.updateKeyspaceFields(keyspace, (k) => {
+        k.durability_policy = policy;
+      });
+      // Running tablets take the new semi-sync settings now; stopped ones when they rejoin.
+      const warnings: string[] = [];
+      await Promise.all(
+        (await ctx.topo.getTablets({ keyspace })).map(async (t) => {
+          const want = semiSyncFor(policy, t.type);
+          await tmCall(t, 'SetSemiSync', { primary: want.primary, replica: want.replica }, REPARENT_DEFAULTS.statusTimeoutMs).catch((err: Error) => {
+            warnings.push(err.message);
+          });
+        }),
+      );
+      return json({ keyspace: ks, warnings: warnings.sort() });
+    },
+  },
+};
+
+/** The seeds' spellings. */
+export const REPARENT_COMMAND_ALIASES: Readonly<Record<string, string>> = {
+  InitShardMaster: 'InitShardPrimary',
+};
