@@ -194,3 +194,23 @@ test('errors: unknown tablet, unreachable tablet (with its address), bad argumen
   await bad(/give exactly one of --sql and --sql-file/, 'ApplySchema', 'commerce');
   await bad(/keyspace nosuch/, 'ApplySchema', '--sql', 'select 1', 'nosuch');
 });
+
+test('reparents through ctl: InitShardMaster -force, PlannedReparentShard (both spellings), ShardReplicationPositions, refusals', async () => {
+  const init = await okJson<{ primary: string }>('InitShardMaster', '-force', 'commerce/0', 'zone1-500');
+  assert.equal(init.primary, 'zone1-0000000500');
+  const prs = await okJson<{ primary: string; previous_primary: string }>('PlannedReparentShard', 'commerce/0', '--new-primary', 'zone1-501');
+  assert.deepEqual([prs.primary, prs.previous_primary], ['zone1-0000000501', 'zone1-0000000500']);
+  assert.match(await ok('GetTablets', '--keyspace', 'commerce'), /zone1-0000000500 commerce 0 replica .*\nzone1-0000000501 commerce 0 primary /);
+  const back = await okJson<{ primary: string }>('PlannedReparentShard', '-keyspace_shard=commerce/0', '-new_master=zone1-500');
+  assert.equal(back.primary, 'zone1-0000000500');
+  const pos = await okJson<{ replication_statuses: Record<string, { tablet_type: string; position: string; sql_running: boolean }> }>('ShardReplicationPositions', 'commerce/0');
+  assert.equal(pos.replication_statuses['zone1-0000000500'].tablet_type, 'primary');
+  assert.equal(pos.replication_statuses['zone1-0000000501'].sql_running, true);
+  assert.match(pos.replication_statuses['zone1-0000000501'].position, /^MariaDB\/0-\d+-\d+$/);
+
+  await bad(/tablet zone1-0000000600 is in customer\/-80, not in commerce\/0/, 'PlannedReparentShard', 'commerce/0', '--new-primary', 'zone1-600');
+  await bad(/tablet zone1-0000000999 not found/, 'EmergencyReparentShard', 'commerce/0', '--new-primary', 'zone1-999');
+  await bad(/already has primary zone1-0000000500/, 'InitShardPrimary', 'commerce/0', 'zone1-501');
+  await bad(/give the shard as <keyspace\/shard> or --keyspace-shard/, 'PlannedReparentShard');
+  await bad(/unknown durability policy 'async'/, 'SetKeyspaceDurabilityPolicy', '--durability-policy', 'async', 'commerce');
+});

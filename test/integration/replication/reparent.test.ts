@@ -183,7 +183,7 @@ test('PlannedReparentShard under a steady write load loses no acknowledged row',
   assert.deepEqual(j.rows.at(-1), ['PlannedReparentShard', alias(101)]);
 });
 
-test('PlannedReparentShard without --new-primary picks the most caught-up replica; --keyspace_shard spelling', async () => {
+test('PlannedReparentShard without --new-primary picks the most caught-up replica', async () => {
   await (tablets.get(102) as TabletProcess).manager.replication.stopReplication();
   await writeOnPrimary(5000);
   const out = (await run('PlannedReparentShard', { keyspace_shard: `${KS}/${SHARD}`, avoid_primary: '' })) as unknown as Outcome;
@@ -254,4 +254,18 @@ test('EmergencyReparentShard after kill -9 of the primary MariaDB (semi_sync): t
   await writeOnPrimary(99_999);
   await caughtUp(103);
   assert.deepEqual(await ids(103), await ids(other));
+});
+
+test('a tablet with transactions its primary lacks (errant GTIDs) is refused, not silently repointed', async () => {
+  const primary = (await topo.getTablet({ cell: 'zone1', uid: await primaryUid() })).value;
+  const rdonly = tablets.get(103) as TabletProcess;
+  // vt_dba bypasses read_only: a write by hand on a replica, with the binlog on, is exactly how
+  // errant transactions are born.
+  await rdonly.manager.executeFetchAsDba("insert into ledger values (123456789, 'errant')");
+  const primaryPosition = await (tablets.get(primary.alias.uid) as TabletProcess).manager.primaryPosition();
+  await assert.rejects(
+    rdonly.manager.replication.setSource({ host: primary.mysql_hostname, port: primary.mysql_port, semiSync: false, primaryPosition }),
+    new RegExp(`tablet ${alias(103)} has transactions its new primary .* lacks: 0-103-\\d+ \\(primary has 0-\\d+-\\d+\\)`),
+  );
+  assert.equal((await status(103)).read_only, true);
 });
