@@ -18,8 +18,11 @@ import { containsAggregate, containsSubquery, exprKey, isAggregateCall } from '.
 
 export interface Producer {
   readonly mode: 'partial' | 'raw';
-  /** Adds a column the producer computes; returns its offset. `alias` names it in the result. */
-  add(e: Expr, alias: string | null): number;
+  /**
+   * Adds a column the producer computes; returns its offset. `alias` names it in the result.
+   * `hidden` columns (for ORDER BY, GROUP BY, HAVING) may reuse an equal column already added.
+   */
+  add(e: Expr, alias: string | null, hidden?: boolean): number;
   /** Partial mode: a pushed GROUP BY expression. */
   addGroupBy(e: Expr): void;
   /** The primitive producing the rows, once every column is added. */
@@ -104,7 +107,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     if (hasStar) {
       // A star's width is known only when rows come back: sort columns are appended and addressed
       // from the end of the row.
-      const added = sel.orderBy.map((o) => ({ at: producer.add(o.expr, null), desc: o.direction === 'DESC' }));
+      const added = sel.orderBy.map((o) => ({ at: producer.add(o.expr, null, true), desc: o.direction === 'DESC' }));
       const n = added.length;
       added.forEach((a, k) => order.push({ offset: -(n - k), desc: a.desc }));
       extras.orderOnRoute?.(order, n);
@@ -116,7 +119,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     for (const o of sel.orderBy) {
       let i = matchItem(o.expr, items, true);
       if (i < 0) {
-        i = producer.add(o.expr, null);
+        i = producer.add(o.expr, null, true);
         width = Math.max(width, i + 1);
       }
       order.push({ offset: i, desc: o.direction === 'DESC' });
@@ -189,8 +192,8 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     let off: number;
     if (i >= 0) off = itemOffsets[i];
     else {
-      off = producer.add(g, null);
-      cols[off] = { offset: off, role: { kind: 'any' } };
+      off = producer.add(g, null, true);
+      cols[off] ??= { offset: off, role: { kind: 'any' } };
     }
     const c = cols[off];
     if (c.role.kind !== 'any' && c.role.kind !== 'key') throw notSupported(`GROUP BY an aggregate column`);
@@ -212,8 +215,8 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     if (i >= 0) return outIndex(itemOffsets[i]);
     if (isAggregateCall(e) && e.kind === 'Func') return outIndex(addAgg(e, null));
     if (e.kind === 'Column') {
-      const off = producer.add(e, null);
-      cols[off] = { offset: off, role: { kind: 'any' } };
+      const off = producer.add(e, null, true);
+      cols[off] ??= { offset: off, role: { kind: 'any' } };
       return outIndex(off);
     }
     return undefined;
@@ -234,8 +237,8 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
       if (i >= 0) input = itemOffsets[i];
       else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
       else if (e.kind === 'Column') {
-        input = producer.add(e, null);
-        cols[input] = { offset: input, role: { kind: 'any' } };
+        input = producer.add(e, null, true);
+        cols[input] ??= { offset: input, role: { kind: 'any' } };
       }
       if (input === undefined) return undefined;
       refs.push({ expr: e, input });
@@ -252,8 +255,8 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     else if (isAggregateCall(o.expr) && o.expr.kind === 'Func') input = addAgg(o.expr, null);
     else if (containsAggregate(o.expr)) throw notSupported(`ORDER BY ${formatExpr(o.expr)} across shards`);
     else {
-      input = producer.add(o.expr, null);
-      cols[input] = { offset: input, role: { kind: 'any' } };
+      input = producer.add(o.expr, null, true);
+      cols[input] ??= { offset: input, role: { kind: 'any' } };
     }
     orderInputs.push({ input, desc: o.direction === 'DESC' });
   }

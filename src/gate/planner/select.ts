@@ -487,9 +487,9 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   const pushedGroupBy: Expr[] = [];
   const producer: Producer = {
     mode: 'partial',
-    add(e, alias) {
+    add(e, alias, hidden) {
       const k = exprKey(e);
-      if (alias === null) {
+      if (alias === null && hidden) {
         const i = pushedItems.findIndex((it) => it.alias === null && exprKey(it.expr) === k);
         if (i >= 0 && e.kind !== 'Star') return i;
       }
