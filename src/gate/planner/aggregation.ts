@@ -90,9 +90,6 @@ interface GateColumn {
 export function planGateSelect(sel: Select, producer: Producer, sql: string | null, extras: { orderOnRoute?: (order: OrderByOffset[], hidden: number) => void; pushedLimit?: (count: Expr, offset: Expr | null) => void }): Primitive {
   const items = sel.columns;
   const hasStar = items.some((it) => it.expr.kind === 'Star');
-  for (const it of items) {
-    if (containsSubquery(it.expr)) throw notSupported('a subquery in the select list across shards');
-  }
   const hasAgg = sel.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || (sel.having !== null && containsAggregate(sel.having));
   if (sel.having !== null && !hasAgg) throw notSupported('HAVING without aggregation across shards');
   const visible = items.length;
@@ -139,6 +136,9 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   }
 
   // Aggregation (or DISTINCT, which is grouping by every column).
+  for (const it of items) {
+    if (containsSubquery(it.expr)) throw notSupported('a subquery in the select list of an aggregation across shards');
+  }
   const cols: GateColumn[] = [];
   const aggOffsets = new Map<string, number>();
   const groupKeys: number[] = [];
@@ -172,12 +172,16 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   };
   // Select items first, so their offsets are the visible columns 0..n-1.
   const itemOffsets: number[] = [];
+  // Items computed at the gate from aggregates (`count(*) * 2`, `sum(a) / count(*)`): their
+  // aggregates and columns are added as hidden columns, the expression evaluated last.
+  const computed: { index: number; expr: Expr; name: string; refs: Map<string, number> }[] = [];
   for (const it of items) {
     const e = it.expr;
     if (isAggregateCall(e) && e.kind === 'Func') {
       itemOffsets.push(addAgg(e, it.alias ?? itemName(it, sql)));
     } else if (containsAggregate(e)) {
-      throw notSupported(`the expression ${formatExpr(e)} over aggregates across shards`);
+      computed.push({ index: itemOffsets.length, expr: e, name: it.alias ?? itemName(it, sql), refs: new Map() });
+      itemOffsets.push(-1);
     } else {
       const off = producer.add(e, it.alias ?? (e.kind === 'Column' ? null : itemName(it, sql)));
       cols[off] = { offset: off, role: { kind: 'any' } };
@@ -190,6 +194,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     if (containsAggregate(g)) throw notSupported('an aggregate in GROUP BY');
     let i = matchItem(g, items, true);
     let off: number;
+    if (i >= 0 && itemOffsets[i] < 0) throw notSupported('GROUP BY an aggregate expression');
     if (i >= 0) off = itemOffsets[i];
     else {
       off = producer.add(g, null, true);
@@ -209,18 +214,26 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
       producer.addGroupBy(items[itemOffsets.indexOf(off)].expr);
     }
   }
+  for (const c of computed) {
+    compileExpr(c.expr, (x) => {
+      let input: number | undefined;
+      if (isAggregateCall(x)) {
+        if (x.kind !== 'Func') throw notSupported(`${formatExpr(x)} across shards`);
+        input = addAgg(x, null);
+      } else if (x.kind === 'Column') {
+        const i = matchItem(x, items, false);
+        if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
+        else {
+          input = producer.add(x, null, true);
+          cols[input] ??= { offset: input, role: { kind: 'any' } };
+        }
+      }
+      if (input === undefined) return undefined;
+      c.refs.set(exprKey(x), input);
+      return 0;
+    });
+  }
   // HAVING and ORDER BY may name aggregates or columns not selected: add them as hidden columns.
-  const resolveOut = (e: Expr): number | undefined => {
-    const i = matchItem(e, items, false);
-    if (i >= 0) return outIndex(itemOffsets[i]);
-    if (isAggregateCall(e) && e.kind === 'Func') return outIndex(addAgg(e, null));
-    if (e.kind === 'Column') {
-      const off = producer.add(e, null, true);
-      cols[off] ??= { offset: off, role: { kind: 'any' } };
-      return outIndex(off);
-    }
-    return undefined;
-  };
   // Output offsets: the aggregate drops hidden columns, so map input offsets to output ones lazily.
   const outIndex = (inputOffset: number): number => {
     let n = 0;
@@ -234,6 +247,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     const probe = (e: Expr): number | undefined => {
       const i = matchItem(e, items, false);
       let input: number | undefined;
+      if (i >= 0 && itemOffsets[i] < 0) throw notSupported('HAVING on a computed aggregate expression across shards');
       if (i >= 0) input = itemOffsets[i];
       else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
       else if (e.kind === 'Column') {
@@ -251,6 +265,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   for (const o of sel.orderBy) {
     let input: number;
     const i = matchItem(o.expr, items, true);
+    if (i >= 0 && itemOffsets[i] < 0) throw notSupported(`ORDER BY a computed aggregate expression across shards`);
     if (i >= 0) input = itemOffsets[i];
     else if (isAggregateCall(o.expr) && o.expr.kind === 'Func') input = addAgg(o.expr, null);
     else if (containsAggregate(o.expr)) throw notSupported(`ORDER BY ${formatExpr(o.expr)} across shards`);
@@ -260,7 +275,6 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     }
     orderInputs.push({ input, desc: o.direction === 'DESC' });
   }
-  void resolveOut;
   const width = cols.length;
   for (let i = 0; i < width; i++) if (!cols[i]) throw new Error(`planner: column ${i} has no role`);
   const roles = cols.map((c) => c.role);
@@ -281,12 +295,17 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   }
   if (sel.distinct && hasAgg) p = new Distinct(p, visible);
   const outWidth = roles.filter((r) => r.kind !== 'hidden').length;
-  const visibleOut = itemOffsets.map(outIndex);
-  const identity = visibleOut.every((o, i) => o === i);
+  const visibleOut = itemOffsets.map((o) => (o < 0 ? -1 : outIndex(o)));
+  const identity = computed.length === 0 && visibleOut.every((o, i) => o === i);
   if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
   if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
   if (!identity || outWidth > visible) {
-    const pc: ProjectedColumn[] = visibleOut.map((o) => ({ kind: 'offset', offset: o }));
+    const pc: ProjectedColumn[] = visibleOut.map((o, i) => {
+      const comp = computed.find((c) => c.index === i);
+      if (!comp) return { kind: 'offset', offset: o };
+      const byKey = new Map([...comp.refs].map(([k, input]) => [k, outIndex(input)]));
+      return { kind: 'expr', eval: compileExpr(comp.expr, (x) => byKey.get(exprKey(x))), name: comp.name, text: comp.expr };
+    });
     p = new Projection(p, pc);
   }
   return p;

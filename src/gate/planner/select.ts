@@ -439,7 +439,8 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   const canMerge = (q: QueryExpr): boolean => {
     const ts = allTableNames(q).map((t) => ctx.resolveTable(t));
     if (!sharded) return ts.every((t) => t.keyspace === unit.keyspace && t.kind !== 'sharded');
-    return ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace);
+    if (ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace)) return true;
+    return colocatedSubquery(ctx, unit, q);
   };
   const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, canMerge);
   const tables = unit.tables;
@@ -529,6 +530,48 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
     },
   });
   return wrapPullouts(p, pullouts);
+}
+
+/**
+ * A subquery whose sharded tables are each tied to a sharded table of the outer route by equal
+ * primary vindex columns (`o.customer_id = c.customer_id`) only ever needs rows of the outer row's
+ * shard, so it can run inside the outer query on every shard.
+ */
+function colocatedSubquery(ctx: PlanContext, unit: RouteUnit, q: QueryExpr): boolean {
+  if (q.kind !== 'Select' || q.with !== null) return false;
+  const inner: TableInfo[] = [];
+  const collect = (t: TableExpr): boolean => {
+    if (t.kind === 'AliasedTable') {
+      const info = { ...ctx.resolveTable(t.table), alias: t.alias ?? t.table.name };
+      if (info.keyspace !== unit.keyspace || info.kind === 'dba' || info.kind === 'unsharded') return false;
+      inner.push(info);
+      return true;
+    }
+    if (t.kind === 'Join') return (t.type === 'JOIN' || t.type === 'LEFT') && collect(t.left) && collect(t.right);
+    return false;
+  };
+  if (!q.from.every(collect)) return false;
+  if (allTableNames(q).length !== inner.length) return false; // nested subqueries: keep it simple
+  const preds = [...predicatesOf(q.where), ...innerOnPredicates(q.from)];
+  for (const t of inner) {
+    if (t.kind !== 'sharded') continue;
+    const tv = ctx.primaryVindex(t);
+    if (!tv) return false;
+    const tied = preds.some((p) => {
+      if (p.kind !== 'Binary' || p.op !== '=' || p.left.kind !== 'Column' || p.right.kind !== 'Column') return false;
+      for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+        if (a.table?.name.toLowerCase() !== t.alias.toLowerCase() || a.name.toLowerCase() !== tv.column.toLowerCase()) continue;
+        if (inner.some((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase())) continue;
+        const outer = unit.tables.find((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase());
+        if (!outer || outer.kind !== 'sharded') continue;
+        const ov = ctx.primaryVindex(outer);
+        if (ov && ov.vindex.name === tv.vindex.name && ov.column.toLowerCase() === b.name.toLowerCase()) return true;
+      }
+      return false;
+    });
+    if (!tied) return false;
+  }
+  return true;
 }
 
 function innerOnPredicates(from: readonly TableExpr[]): Expr[] {
