@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec node bin/tessera up "$@"
+exec node bin/tessera up --detach "$@"

@@ -75,8 +75,8 @@ export class TabletManager {
       .then(() => this.replication.pollHealth())
       .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'rejoining replication failed'));
     this.timer = setInterval(() => {
+      // refreshState also polls replication status into the health stream.
       this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
-      this.replication.pollHealth().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'replication status failed'));
     }, intervalMs);
     this.timer.unref();
   }
@@ -230,6 +230,8 @@ export class TabletManager {
       if (!serving) reason = `the serving graph does not list ${this.tablet.keyspace}/${this.tablet.shard} for ${type}`;
     }
     this.server.setState({ serving, reason, deniedTables: denied, primaryTermStartTime: this.tablet.primary_term_start_time });
+    // A refresh follows type changes and reparents: report replication as it is now, not as it was.
+    await this.replication.pollHealth().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'replication status failed'));
   }
 
   async primaryPosition(): Promise<string> {

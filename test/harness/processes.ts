@@ -86,3 +86,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** SIGKILLs every process whose command line mentions `pathPart` (a data root): the last resort for detached clusters. */
+export function killByPath(pathPart: string): number {
+  let n = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(pathPart)) {
+        process.kill(pid, 'SIGKILL');
+        n++;
+      }
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return n;
+}

@@ -1,0 +1,37 @@
+// The gate of a combined-mode cluster: in this process, reaching the tablets of this process through
+// their in-process QueryService and any other tablet (added later with `tessera tablet`) over RPC.
+import { createGate, StaticAuth, type Gate } from '../gate/index.js';
+import { TabletConn, type QueryService, type TabletServer } from '../tablet/index.js';
+import { tabletAliasString, type TopoServer } from '../topo/index.js';
+import type { ClusterSpec } from './config.js';
+
+export interface LocalGate {
+  readonly gate: Gate;
+  stop(): Promise<void>;
+}
+
+export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local: ReadonlyMap<string, TabletServer>): Promise<LocalGate> {
+  const remote: TabletConn[] = [];
+  const gate = await createGate({
+    topo,
+    cell: spec.cell,
+    tabletConn: (t): QueryService => {
+      const inProcess = local.get(tabletAliasString(t.alias));
+      if (inProcess) return inProcess;
+      const c = new TabletConn(t.hostname, t.port_map.grpc);
+      remote.push(c);
+      return c;
+    },
+    mysql: { host: '127.0.0.1', port: spec.gate.port },
+    http: { host: '127.0.0.1', port: spec.gate.httpPort },
+    auth: spec.gate.authFile ? StaticAuth.fromFile(spec.gate.authFile) : StaticAuth.none(),
+    tabletTypesToWait: ['primary'],
+  });
+  return {
+    gate,
+    async stop() {
+      await gate.close();
+      for (const c of remote) c.close();
+    },
+  };
+}

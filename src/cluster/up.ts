@@ -1,0 +1,386 @@
+// Bringing a local cluster up from a cluster file, and down again. Combined mode runs every
+// component in this process (tablets, ctld, gate, calling each other through the same interfaces);
+// distributed mode runs each as its own `tessera` process, with the topology on an etcd started for
+// the cluster, and proves the process boundaries. Either way the data survives `down`: MariaDB data
+// directories, the topology and a marker of loaded tutorial data stay in the data root.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../mysql/client.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { Mysqlctl, waitForExit } from '../mysqlctl/index.js';
+import { splitStatements } from '../sql/index.js';
+import { CtldClient, startCtldServer, type CtldServer } from '../ctld/index.js';
+import { openTopoServer, tabletAliasString, isTopoError, type TopoServer, type Json } from '../topo/index.js';
+import { TabletConn, TabletProcess, type TabletServer } from '../tablet/index.js';
+import type { ClusterSpec, KeyspaceSpec } from './config.js';
+import { removeUpState, topoDir, writeUpState } from './state.js';
+
+export interface UpOptions {
+  readonly dataRoot: string;
+  readonly clean: boolean;
+  /** Progress lines for the user. */
+  readonly out: (line: string) => void;
+}
+
+export const UP_DEFAULTS = {
+  /** How long a child component may take to become ready. */
+  componentStartTimeoutMs: 120_000,
+  /** How long `down` waits for a component before killing it. */
+  stopTimeoutMs: 30_000,
+};
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/tessera');
+
+interface Component {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+export class LocalCluster {
+  private readonly components: Component[] = [];
+  /** Tablets running in this process (combined mode), by alias. */
+  private readonly localTablets = new Map<string, TabletServer>();
+  private topoServer: TopoServer | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly spec: ClusterSpec,
+    readonly opts: UpOptions,
+  ) {}
+
+  get topo(): TopoServer {
+    if (!this.topoServer) throw new Error('topology not open');
+    return this.topoServer;
+  }
+
+  static async up(spec: ClusterSpec, opts: UpOptions): Promise<LocalCluster> {
+    const c = new LocalCluster(spec, opts);
+    try {
+      await c.start();
+    } catch (err) {
+      opts.out(`failed: ${(err as Error).message}`);
+      await c.down().catch(() => undefined);
+      throw err;
+    }
+    return c;
+  }
+
+  private async start(): Promise<void> {
+    const { spec, opts } = this;
+    const out = opts.out;
+    fs.mkdirSync(opts.dataRoot, { recursive: true });
+    if (opts.clean) await this.clean();
+    await checkPortsFree(spec);
+    out(`Starting the ${spec.mode} cluster from ${spec.file} (data in ${opts.dataRoot})`);
+    if (spec.mode === 'combined') process.env.TESSERA_COMBINED = '1';
+
+    // Topology.
+    let topoAddress: string;
+    if (spec.topo.implementation === 'etcd') {
+      topoAddress = await this.startEtcd();
+    } else {
+      topoAddress = topoDir(opts.dataRoot);
+      fs.mkdirSync(topoAddress, { recursive: true });
+    }
+    const flags = { topoImplementation: spec.topo.implementation, topoGlobalServerAddress: topoAddress, topoGlobalRoot: '/tessera/global' };
+    this.topoServer = openTopoServer(flags);
+    this.components.push({ name: 'topology client', stop: () => this.topo.close() });
+    await this.topo.createCellInfo(spec.cell, {}).catch((err) => {
+      if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+    });
+    for (const ks of spec.keyspaces) {
+      await this.topo.createKeyspace(ks.name, { durability_policy: ks.durabilityPolicy }).catch((err) => {
+        if (!isTopoError(err, 'NODE_EXISTS')) throw err;
+      });
+    }
+    writeUpState(opts.dataRoot, {
+      pid: process.pid,
+      mode: spec.mode,
+      clusterFile: spec.file,
+      topo: { implementation: spec.topo.implementation, address: topoAddress, root: '/tessera/global' },
+      gatePort: spec.gate.port,
+      ctldPort: spec.ctld.port,
+      cell: spec.cell,
+      startedAt: new Date().toISOString(),
+      ready: false,
+    });
+
+    // ctld first, so reparents and the web UI work while the rest comes up.
+    const topoArgs = ['--topo-implementation', flags.topoImplementation, '--topo-global-server-address', topoAddress, '--topo-global-root', flags.topoGlobalRoot];
+    if (spec.mode === 'combined') {
+      const ctld: CtldServer = await startCtldServer({ topo: this.topo }, { port: spec.ctld.port, grpcPort: spec.ctld.grpcPort, host: '127.0.0.1' });
+      this.components.push({ name: 'ctld', stop: () => ctld.close() });
+    } else {
+      await this.startChild('ctld', ['ctld', ...topoArgs, '--port', String(spec.ctld.port), '--grpc-port', String(spec.ctld.grpcPort), '--bind-address', '127.0.0.1'], async () => {
+        const r = await fetch(`http://127.0.0.1:${spec.ctld.port}/healthz`).catch(() => null);
+        return r?.ok === true;
+      });
+    }
+    out(`  ctld        http://127.0.0.1:${spec.ctld.port}/ (web UI and admin API; also :${spec.ctld.grpcPort})`);
+
+    // Tablets, all at once. Every tablet starts as a replica; InitShardPrimary then makes the
+    // named one primary and points the others at it, as Vitess's local example does.
+    const all = spec.keyspaces.flatMap((ks) => ks.shards.flatMap((sh) => sh.tablets.map((t) => ({ ks, sh, t }))));
+    await Promise.all(
+      all.map(async ({ ks, sh, t }) => {
+        const alias = tabletAliasString({ cell: spec.cell, uid: t.uid });
+        if (spec.mode === 'combined') {
+          const proc = await TabletProcess.start({
+            uid: t.uid,
+            cell: spec.cell,
+            keyspace: ks.name,
+            shard: sh.name,
+            tabletType: 'replica',
+            topo: this.topo,
+            rpcPort: t.grpcPort,
+            httpPort: t.httpPort,
+            mysqlPort: t.mysqlPort,
+            dataRoot: opts.dataRoot,
+          });
+          this.localTablets.set(proc.alias, proc.server);
+          this.components.push({ name: `tablet ${alias}`, stop: () => proc.stop({ stopMysql: true }) });
+        } else {
+          const mysqlctl = new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot: opts.dataRoot });
+          await this.startChild(
+            `tablet-${t.uid}`,
+            [
+              'tablet', '--tablet-uid', String(t.uid), '--cell', spec.cell, '--keyspace', ks.name, '--shard', sh.name, '--tablet-type', 'replica',
+              '--port', String(t.httpPort), '--grpc-port', String(t.grpcPort), '--mysql-port', String(t.mysqlPort), '--data-root', opts.dataRoot, ...topoArgs,
+            ],
+            async () => {
+              const r = await fetch(`http://127.0.0.1:${t.httpPort}/debug/health`).catch(() => null);
+              return r !== null;
+            },
+            () => mysqlctl.shutdown(),
+          );
+        }
+        out(`  tablet      ${alias}  ${ks.name}/${sh.name}  MariaDB 127.0.0.1:${t.mysqlPort}`);
+      }),
+    );
+
+    const ctl = new CtldClient(`127.0.0.1:${spec.ctld.port}`, { timeoutMs: 120_000 });
+    for (const ks of spec.keyspaces) {
+      for (const sh of ks.shards) {
+        const primary = sh.tablets.find((t) => t.type === 'primary');
+        if (!primary) continue;
+        const alias = tabletAliasString({ cell: spec.cell, uid: primary.uid });
+        const { value: shard } = await this.topo.getShard(ks.name, sh.name);
+        if (shard.primary_alias === null) {
+          await ctl.call('InitShardPrimary', { keyspace_shard: `${ks.name}/${sh.name}`, primary: alias, force: true });
+          out(`  primary     ${ks.name}/${sh.name} -> ${alias}`);
+        }
+        for (const t of sh.tablets.filter((x) => x.type === 'rdonly')) {
+          await ctl.call('ChangeTabletType', { alias: tabletAliasString({ cell: spec.cell, uid: t.uid }), tablet_type: 'rdonly' });
+        }
+      }
+    }
+
+    // Schema on each shard's primary (replication carries it to the others), then the VSchema and
+    // the serving graph.
+    for (const ks of spec.keyspaces) await this.applySchema(ks);
+    for (const ks of spec.keyspaces) {
+      if (ks.vschemaFile) await this.topo.saveVSchema(ks.name, JSON.parse(fs.readFileSync(ks.vschemaFile, 'utf8')) as Json);
+      await this.topo.rebuildKeyspaceGraph(ks.name);
+    }
+    await this.topo.rebuildVSchemaGraph();
+    await this.refreshAllTablets();
+
+    // The gate.
+    if (spec.mode === 'combined') {
+      // Loaded here so that the rest of the CLI does not pay for the gate's modules.
+      const { startLocalGate } = await import('./gate.js');
+      const gate = await startLocalGate(spec, this.topo, this.localTablets);
+      this.components.push({ name: 'gate', stop: () => gate.stop() });
+    } else {
+      await this.startChild(
+        'gate',
+        ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(spec.gate.port), '--http-port', String(spec.gate.httpPort), '--tablet-types-to-wait', 'PRIMARY',
+          ...(spec.gate.authFile ? ['--mysql-auth-server-static-file', spec.gate.authFile] : [])],
+        async () => {
+          try {
+            const c = await Client.connect({ host: '127.0.0.1', port: spec.gate.port, user: 'root' });
+            c.close();
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      );
+    }
+    out(`  gate        MySQL 127.0.0.1:${spec.gate.port}, status http://127.0.0.1:${spec.gate.httpPort}/`);
+
+    // The tutorial's rows, once: through the gate, so sequences and vindexes place them.
+    for (const ks of spec.keyspaces) await this.loadData(ks);
+    writeUpState(opts.dataRoot, {
+      pid: process.pid,
+      mode: spec.mode,
+      clusterFile: spec.file,
+      topo: { implementation: spec.topo.implementation, address: topoAddress, root: '/tessera/global' },
+      gatePort: spec.gate.port,
+      ctldPort: spec.ctld.port,
+      cell: spec.cell,
+      startedAt: new Date().toISOString(),
+      ready: true,
+    });
+  }
+
+  private async applySchema(ks: KeyspaceSpec): Promise<void> {
+    if (ks.schemaFiles.length === 0) return;
+    const sql = ks.schemaFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+    for (const sh of ks.shards) {
+      const primary = sh.tablets.find((t) => t.type === 'primary');
+      if (!primary) continue;
+      const conn = new TabletConn('127.0.0.1', primary.grpcPort);
+      try {
+        await conn.tm('ApplySchema', { sql });
+      } finally {
+        conn.close();
+      }
+    }
+    this.opts.out(`  schema      ${ks.name}: ${ks.schemaFiles.map((f) => path.basename(f)).join(', ')}`);
+  }
+
+  private async refreshAllTablets(): Promise<void> {
+    await Promise.all(
+      this.spec.keyspaces.flatMap((ks) =>
+        ks.shards.flatMap((sh) =>
+          sh.tablets.map(async (t) => {
+            const conn = new TabletConn('127.0.0.1', t.grpcPort);
+            try {
+              await conn.tm('RefreshState');
+            } finally {
+              conn.close();
+            }
+          }),
+        ),
+      ),
+    );
+  }
+
+  private async loadData(ks: KeyspaceSpec): Promise<void> {
+    if (ks.dataFiles.length === 0) return;
+    const marker = path.join(this.opts.dataRoot, 'loaded', ks.name);
+    if (fs.existsSync(marker)) return;
+    const c = await Client.connect({ host: '127.0.0.1', port: this.spec.gate.port, user: 'root', database: ks.name });
+    try {
+      for (const f of ks.dataFiles) {
+        for (const stmt of splitStatements(fs.readFileSync(f, 'utf8'))) if (stmt.trim()) await c.query(stmt);
+      }
+    } finally {
+      c.close();
+    }
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
+    this.opts.out(`  data        ${ks.name}: ${ks.dataFiles.map((f) => path.basename(f)).join(', ')}`);
+  }
+
+  /** Starts a `tessera` child process with its output in <data-root>/logs/<name>.log. */
+  private async startChild(name: string, args: string[], ready: () => Promise<boolean>, afterStop?: () => Promise<void>): Promise<void> {
+    const logDir = path.join(this.opts.dataRoot, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    const logFd = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', logFd, logFd], env: { ...process.env, TESSERA_COMBINED: '' } });
+    fs.closeSync(logFd);
+    this.components.push({ name, stop: () => stopChild(child).then(() => afterStop?.()) });
+    await waitReady(name, child, ready, path.join(logDir, `${name}.log`));
+  }
+
+  private async startEtcd(): Promise<string> {
+    const t = this.spec.topo;
+    const dir = path.join(this.opts.dataRoot, 'etcd');
+    fs.mkdirSync(dir, { recursive: true });
+    const client = `http://127.0.0.1:${t.etcdClientPort}`;
+    const peer = `http://127.0.0.1:${t.etcdPeerPort}`;
+    const logFd = fs.openSync(path.join(this.opts.dataRoot, 'etcd.log'), 'a');
+    const child = spawn(
+      'etcd',
+      ['--name', 'tessera', '--data-dir', dir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer,
+        '--initial-advertise-peer-urls', peer, '--initial-cluster', `tessera=${peer}`],
+      { stdio: ['ignore', logFd, logFd] },
+    );
+    fs.closeSync(logFd);
+    child.on('error', () => undefined);
+    this.components.push({ name: 'etcd', stop: () => stopChild(child) });
+    await waitReady('etcd', child, async () => {
+      const r = await fetch(`${client}/health`).catch(() => null);
+      return r?.ok === true;
+    }, path.join(this.opts.dataRoot, 'etcd.log'));
+    this.opts.out(`  etcd        ${client}`);
+    return `127.0.0.1:${t.etcdClientPort}`;
+  }
+
+  /** Removes everything `up` made: stops leftover MariaDBs, deletes the data root's cluster data. */
+  private async clean(): Promise<void> {
+    for (const ks of this.spec.keyspaces) {
+      for (const sh of ks.shards) {
+        for (const t of sh.tablets) await new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot: this.opts.dataRoot }).teardown();
+      }
+    }
+    for (const p of ['topo', 'etcd', 'loaded', 'logs', 'etcd.log']) fs.rmSync(path.join(this.opts.dataRoot, p), { recursive: true, force: true });
+  }
+
+  /** Stops every component in reverse order of start. Data stays. */
+  async down(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const c of [...this.components].reverse()) {
+      try {
+        await c.stop();
+      } catch (err) {
+        this.opts.out(`  warning: stopping ${c.name}: ${(err as Error).message}`);
+      }
+    }
+    removeUpState(this.opts.dataRoot);
+  }
+}
+
+async function waitReady(name: string, child: ChildProcess, ready: () => Promise<boolean>, logFile: string): Promise<void> {
+  const deadline = Date.now() + UP_DEFAULTS.componentStartTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new TesseraError(ER.UNKNOWN_ERROR, `${name} exited during start (${child.exitCode ?? child.signalCode}); last lines of ${logFile}:\n${tail}`);
+    }
+    if (await ready()) return;
+    if (Date.now() > deadline) throw new TesseraError(ER.UNKNOWN_ERROR, `${name} did not become ready within ${UP_DEFAULTS.componentStartTimeoutMs} ms; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  child.kill('SIGTERM');
+  if (!(await waitForExit(child.pid, UP_DEFAULTS.stopTimeoutMs))) child.kill('SIGKILL');
+}
+
+/** Every port the cluster file names must be free before anything starts. */
+async function checkPortsFree(spec: ClusterSpec): Promise<void> {
+  const ports: [number, string][] = [
+    [spec.gate.port, 'gate.port'],
+    [spec.gate.httpPort, 'gate.httpPort'],
+    [spec.ctld.port, 'ctld.port'],
+    [spec.ctld.grpcPort, 'ctld.grpcPort'],
+  ];
+  if (spec.topo.implementation === 'etcd') ports.push([spec.topo.etcdClientPort, 'topo.etcdClientPort'], [spec.topo.etcdPeerPort, 'topo.etcdPeerPort']);
+  for (const ks of spec.keyspaces) {
+    for (const sh of ks.shards) {
+      for (const t of sh.tablets) ports.push([t.mysqlPort, `mysqlPort of tablet ${t.uid}`], [t.httpPort, `port of tablet ${t.uid}`], [t.grpcPort, `grpcPort of tablet ${t.uid}`]);
+    }
+  }
+  for (const [p, what] of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen({ port: p, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+    });
+    if (!free) {
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `port ${p} (${what}) is already in use: is a cluster already running? Stop it with \`tessera down\`, or change the port in the cluster file`,
+      );
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// The README's main command, as a user runs it: `tessera up` brings up the tutorial's cluster, the
+// `mariadb` client queries it through the gate, `tessera status` shows it, `tessera down` leaves no
+// process behind, and `up` after `down` keeps the data. Then the same in distributed mode.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { killByPath, testRoot, track } from '../harness/processes.js';
+
+const execFileP = promisify(execFile);
+const BIN = path.resolve('bin/tessera');
+const root = path.join(testRoot(), 'cluster');
+track(() => killByPath(root));
+after(() => {
+  killByPath(root);
+});
+
+async function tessera(args: string[]): Promise<string> {
+  const r = await execFileP(process.execPath, [BIN, ...args], { env: { ...process.env, TESSERA_DATAROOT: root, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
+  return r.stdout;
+}
+
+async function mariadb(sql: string, database = 'commerce'): Promise<string> {
+  const r = await execFileP('mariadb', ['-h', '127.0.0.1', '-P', '15306', '-u', 'user', '--batch', '-e', sql, database]);
+  return r.stdout;
+}
+
+function processesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (cmd.includes(dir) && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) out.push(`${e} ${cmd.slice(0, 120)}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+for (const mode of ['combined', 'distributed'] as const) {
+  test(`tessera up (${mode}): query with the mariadb client, status, down leaves nothing, up keeps the data`, async () => {
+    const args = ['up', '--detach'];
+    if (mode === 'distributed') {
+      const file = path.join(testRoot(), 'distributed.yaml');
+      const text = fs.readFileSync('examples/local/cluster.yaml', 'utf8').replace(/^mode: combined.*$/m, 'mode: distributed');
+      fs.writeFileSync(file, text);
+      for (const f of fs.readdirSync('examples/local')) if (/\.(sql|json)$/.test(f)) fs.copyFileSync(path.join('examples/local', f), path.join(testRoot(), f));
+      args.push(file, '--clean');
+    }
+    const upOut = await tessera(args);
+    assert.match(upOut, /The cluster is up\./);
+    assert.match(upOut, /mariadb -h 127\.0\.0\.1 -P 15306 -u user commerce/);
+    assert.match(upOut, /http:\/\/127\.0\.0\.1:15000\//);
+
+    const customers = await mariadb('select customer_id, email from customer order by customer_id');
+    assert.equal(
+      customers,
+      'customer_id\temail\n1\talice@domain.com\n2\tbob@domain.com\n3\tcharlie@domain.com\n4\tdan@domain.com\n5\teve@domain.com\n',
+    );
+    assert.equal(await mariadb('select sku, price from product order by sku'), 'sku\tprice\nSKU-1001\t100\nSKU-1002\t30\n');
+    await mariadb(`insert into product(sku, description, price) values ('SKU-${mode}', 'kept across down/up', 1)`);
+    // The replica and rdonly follow the primary.
+    for (let i = 0; ; i++) {
+      const r = await mariadb(`select count(*) from product where sku = 'SKU-${mode}'`, 'commerce@replica');
+      if (r.includes('\n1\n')) break;
+      assert.ok(i < 100, 'the replica did not receive the row');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const tablets = await mariadb('show vitess_tablets');
+    assert.match(tablets, /commerce\t0\tPRIMARY\tSERVING\tzone1-0000000100/);
+    assert.match(tablets, /commerce\t0\tREPLICA\tSERVING\tzone1-0000000101/);
+    assert.match(tablets, /commerce\t0\tRDONLY\tSERVING\tzone1-0000000102/);
+
+    const status = await tessera(['status']);
+    assert.match(status, new RegExp(`running \\(pid \\d+, ${mode} mode\\)`));
+    assert.match(status, /commerce\s+0\s+zone1-0000000100\s+primary\s+SERVING\s+healthy/);
+    assert.match(status, /commerce\s+0\s+zone1-0000000101\s+replica\s+SERVING\s+healthy/);
+    const ui = await fetch('http://127.0.0.1:15000/api/v1/GetKeyspaces').then((r) => r.json());
+    assert.ok(JSON.stringify(ui).includes('commerce'));
+
+    assert.match(await tessera(['down']), /Stopped\./);
+    assert.deepEqual(processesUnder(root), [], 'tessera down left processes behind');
+
+    await tessera(['up', '--detach', ...(mode === 'distributed' ? [path.join(testRoot(), 'distributed.yaml')] : [])]);
+    assert.equal(await mariadb(`select description from product where sku = 'SKU-${mode}'`), 'description\nkept across down/up\n');
+    assert.equal((await mariadb('select count(*) from customer')).trim(), 'count(*)\n5');
+    await tessera(['down']);
+    assert.deepEqual(processesUnder(root), []);
+  });
+}
