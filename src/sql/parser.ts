@@ -240,7 +240,9 @@ export function splitStatements(script: string): string[] {
   for (let i = 0; i < buf.count; i++) {
     const k = buf.kind[i];
     if (k === T.SEMI || k === T.EOF) {
-      if (from >= 0) out.push(script.slice(from, buf.end[i - 1]));
+      // Up to the semicolon (or the end), not the last token's end: the closing `*/` of an
+      // executable comment (`/*! ENGINE = InnoDB */`) is not a token but belongs to the statement.
+      if (from >= 0) out.push(script.slice(from, k === T.SEMI ? buf.start[i] : script.length).trimEnd());
       from = -1;
     } else if (from < 0) from = buf.start[i]!;
   }
