@@ -419,7 +419,7 @@ export class Executor implements ServerHandler {
 
   // ---- prepared statements ----
 
-  async prepare(_session: Session, sql: string): Promise<PrepareResult> {
+  async prepare(session: Session, sql: string): Promise<PrepareResult> {
     const stmt = parse(sql);
     let paramCount = 0;
     walk(stmt, {
@@ -428,7 +428,21 @@ export class Executor implements ServerHandler {
       },
     });
     const state: PreparedState = { stmt, sql, paramCount };
-    return { paramCount, state };
+    // Clients such as libmysqlclient need the result's columns now: run the query once with its
+    // parameters NULL and a false WHERE (a field query), and keep only the column definitions.
+    let columns: ColumnDefinition[] = [];
+    if (isQuery(stmt)) {
+      const gs = this.gs(session);
+      const probe = fieldQuery(rewrite(stmt, { expr: (e) => (e.kind === 'Param' ? { kind: 'Null' } : undefined) }));
+      try {
+        const r = await this.executePlanned(gs, probe, sql, null);
+        columns = [...r.fields];
+      } catch {
+        // The statement's own error comes back from EXECUTE.
+        columns = [];
+      }
+    }
+    return { paramCount, state, columns };
   }
 
   async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
@@ -454,6 +468,13 @@ export class Executor implements ServerHandler {
     const r = await this.executePlanned(gs, parse(`SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`), '', null);
     return [...r.fields];
   }
+}
+
+/** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */
+function fieldQuery(q: QueryExpr): QueryExpr {
+  if (q.kind === 'SetOp') return { ...q, left: fieldQuery(q.left), right: fieldQuery(q.right) };
+  const never: Expr = { kind: 'Binary', op: '<>', left: { kind: 'Number', text: '1', numType: 'int' }, right: { kind: 'Number', text: '1', numType: 'int' } };
+  return { ...q, where: q.where === null ? never : { kind: 'Binary', op: 'AND', left: q.where, right: never } };
 }
 
 function okResult(): Result {

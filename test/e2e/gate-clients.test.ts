@@ -1,0 +1,142 @@
+// Real clients through the gate: the mariadb CLI, mysql2 (text, prepared statements,
+// multi-statements), sysbench oltp_read_write on a 2-shard keyspace sharded by id with hash, and the
+// `tessera gate` command itself (distributed mode: its own process, tablets over RPC, file topo).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { track } from '../harness/processes.js';
+
+const SBTEST_TABLES = 2;
+let c: TestCluster;
+
+before(async () => {
+  c = await startCluster({
+    topo: 'file',
+    keyspaces: [
+      { name: 'commerce', shards: ['0'], schema: 'create table product(sku varchar(32) primary key, description varchar(64), price bigint)', vschema: { tables: { product: {} } } },
+      {
+        name: 'sbtest', shards: ['-80', '80-'],
+        vschema: {
+          sharded: true, vindexes: { hash: { type: 'hash' } },
+          tables: Object.fromEntries(Array.from({ length: SBTEST_TABLES }, (_, i) => [`sbtest${i + 1}`, { column_vindexes: [{ column: 'id', name: 'hash' }] }])),
+        },
+      },
+    ],
+  });
+});
+
+after(async () => {
+  await c?.stop();
+});
+
+function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const p = execFile(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, out: stdout + stderr }),
+    );
+    if (input !== undefined) p.stdin?.end(input);
+  });
+}
+
+test('mariadb CLI in batch mode: statements, SHOW, shard targeting, errors', async () => {
+  const port = String(c.gate!.mysqlPort);
+  const script = [
+    "insert into product(sku, description, price) values ('SKU-1001', 'Monitor', 100), ('SKU-1002', 'Keyboard', 30);",
+    'select sku, price from product order by sku;',
+    'show vitess_shards;',
+    'use `sbtest/-80`',
+    'show tables;',
+    'select database();',
+  ].join('\n');
+  const r = await run('mariadb', ['--no-defaults', '-h127.0.0.1', `-P${port}`, '-uvt_app', '--batch', 'commerce'], script);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /sku\tprice\nSKU-1001\t100\nSKU-1002\t30\n/);
+  assert.match(r.out, /Shards\ncommerce\/0\nsbtest\/-80\nsbtest\/80-\n/);
+  assert.match(r.out, /database\(\)\nsbtest\n/);
+  const bad = await run('mariadb', ['--no-defaults', '-h127.0.0.1', `-P${port}`, '-uvt_app', '--batch', '-e', 'select * from nosuchtable', 'commerce']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.out, /ERROR 1146/);
+});
+
+test('mysql2: prepared statements, multi-statements and errors through the gate', async () => {
+  const conn = await c.connect('commerce', { multipleStatements: true });
+  try {
+    const [ins] = await conn.execute('insert into product(sku, description, price) values (?, ?, ?)', ['SKU-2001', 'Mouse', 15]);
+    assert.equal((ins as mysql.ResultSetHeader).affectedRows, 1);
+    const [rows] = await conn.execute('select description, price from product where sku = ?', ['SKU-2001']);
+    assert.deepEqual(rows, [{ description: 'Mouse', price: '15' }]);
+    const [multi] = await conn.query('select 1 as a; select count(*) as n from product');
+    assert.equal((multi as unknown[]).length, 2);
+    await assert.rejects(conn.execute('select * from product where nosuchcolumn = ?', [1]), (e: { errno?: number }) => e.errno === 1054);
+  } finally {
+    await conn.end();
+  }
+});
+
+function sysbench(args: string[]): Promise<{ code: number; out: string }> {
+  return run('sysbench', args);
+}
+
+test('sysbench oltp_read_write on a 2-shard keyspace (prepared and plain), rows spread over both shards', async () => {
+  const common = [
+    'oltp_read_write', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${c.gate!.mysqlPort}`, '--mysql-user=vt_app', '--mysql-password=',
+    '--mysql-db=sbtest', `--tables=${SBTEST_TABLES}`, '--table-size=400', '--auto-inc=off',
+  ];
+  const prep = await sysbench([...common, 'prepare']);
+  assert.equal(prep.code, 0, prep.out);
+  const low = await c.shardRows('sbtest', '-80', 'select count(*) as n from sbtest1');
+  const high = await c.shardRows('sbtest', '80-', 'select count(*) as n from sbtest1');
+  assert.equal(Number(low[0].n) + Number(high[0].n), 400);
+  assert.ok(Number(low[0].n) > 100 && Number(high[0].n) > 100, `rows split ${String(low[0].n)}/${String(high[0].n)}`);
+  for (const mode of [[], ['--db-ps-mode=disable']]) {
+    const r = await sysbench([...common, ...mode, '--threads=2', '--events=200', '--time=0', 'run']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /transactions:\s+200 /, r.out);
+    assert.doesNotMatch(r.out, /FATAL/, r.out);
+  }
+});
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.resolve(here, '../../../bin/tessera');
+
+test('tessera gate: its own process on the file topology, tablets over RPC, static auth', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-gate-'));
+  const users = path.join(dir, 'users.json');
+  writeFileSync(users, JSON.stringify({ app: [{ Password: 'secret', UserData: 'app' }], reader: [{ Password: 'r', Keyspaces: ['commerce'] }] }));
+  const topoDir = (c.topo as unknown as { globalServerAddress: string }).globalServerAddress;
+  const child: ChildProcess = spawn(process.execPath, [bin, 'gate', '--topo-implementation', 'file', '--topo-global-server-address', topoDir, '--port', '0', '--http-port', '0', '--cell', c.cell, '--tablet-types-to-wait', 'PRIMARY', '--mysql-auth-server-static-file', users], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const untrack = track(() => child.kill('SIGKILL'));
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /gate listening on (\d+) http (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.once('exit', (code) => reject(new Error(`tessera gate exited with ${code}: ${err.slice(-2000)}`)));
+    });
+    const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce', supportBigNumbers: true, bigNumberStrings: true });
+    const [rows] = await conn.query("select price from product where sku = 'SKU-1001'");
+    assert.deepEqual(rows, [{ price: '100' }]);
+    const [sb] = await conn.query('select count(*) as n from sbtest.sbtest1');
+    assert.deepEqual(sb, [{ n: '400' }]);
+    await conn.end();
+    await assert.rejects(mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'wrong' }), (e: { errno?: number }) => e.errno === 1045);
+    const reader = await mysql.createConnection({ host: '127.0.0.1', port, user: 'reader', password: 'r' });
+    await assert.rejects(reader.query('use sbtest'), (e: { errno?: number }) => e.errno === 1044);
+    await reader.end();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    untrack();
+  }
+});
