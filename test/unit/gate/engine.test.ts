@@ -1,0 +1,204 @@
+// Engine primitives against a fake cursor: routes and merge sort, aggregation across shard
+// partials, limits, nested-loop joins binding left values, inserts split by vindex, sequences,
+// the plan cache's bounds, values and static auth.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { columnDefinition, TYPE, type ColumnDefinition } from '../../../src/mysql/index.js';
+import { format, normalize, parse, type BindValue } from '../../../src/sql/index.js';
+import { parseShardName, keyRangeContains } from '../../../src/key/index.js';
+import { Aggregate } from '../../../src/gate/engine/aggregate.js';
+import { Insert } from '../../../src/gate/engine/insert.js';
+import { Join } from '../../../src/gate/engine/join.js';
+import { Limit } from '../../../src/gate/engine/limit.js';
+import { Route } from '../../../src/gate/engine/route.js';
+import { PlanCache } from '../../../src/gate/plan-cache.js';
+import { Sequences } from '../../../src/gate/sequences.js';
+import { StaticAuth } from '../../../src/gate/auth.js';
+import { planStatement } from '../../../src/gate/index.js';
+import type { Plan, ResolvedShard, Result, ShardQuery, VCursor } from '../../../src/gate/types.js';
+import { addDecimal, compareCells, divideDecimal, foldText, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
+import { tutorialVSchema } from './fixtures.js';
+
+const INT = columnDefinition({ name: 'n', type: TYPE.LONGLONG, charset: 63 });
+const STR = columnDefinition({ name: 's', type: TYPE.VAR_STRING });
+const DEC = columnDefinition({ name: 'd', type: TYPE.NEWDECIMAL, charset: 63, decimals: 2 });
+
+function result(fields: ColumnDefinition[], rows: (string | null)[][]): Result {
+  return { fields, rows: rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v)))), raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
+}
+
+function text(r: Result): (string | null)[][] {
+  return rowsOf(r).map((row) => row.map((c) => (c === null ? null : c.toString())));
+}
+
+/** A two-shard keyspace `ks` (-80, 80-) plus `u` (0); answers each shard from `answer`. */
+function cursor(answer: (q: ShardQuery) => Result, log: ShardQuery[] = []): VCursor {
+  const vschema = tutorialVSchema();
+  const shards = (ks: string): ResolvedShard[] => (ks === 'commerce' ? [{ keyspace: ks, shard: '0' }] : ['-80', '80-'].map((s) => ({ keyspace: ks, shard: s })));
+  return {
+    vschema,
+    tabletType: 'primary',
+    rowsMax: 1000,
+    allShards: async (ks) => shards(ks),
+    shardForKeyspaceId: async (ks, id) => shards(ks).find((s) => keyRangeContains(parseShardName(s.shard === '0' ? '-' : s.shard), id)),
+    shardsForKeyRange: async (ks) => shards(ks),
+    targetedShard: (ks, shard) => ({ keyspace: ks, shard }),
+    executeMulti: async (qs) => {
+      log.push(...qs);
+      return qs.map(answer);
+    },
+    nextSequenceValues: async (_ks, _t, n) => 1000n + BigInt(n) * 0n,
+  };
+}
+
+function plan(sql: string, keyspace = 'customer'): { plan: Plan; bindVars: Record<string, BindValue> } {
+  const n = normalize(parse(sql));
+  return { plan: planStatement(tutorialVSchema(), { keyspace, shard: null, tabletType: 'primary' }, n.statement, sql), bindVars: { ...n.bindVars } };
+}
+
+test('values: decimals add, divide and compare exactly; text folds case and trailing spaces', () => {
+  const a = parseDecimal('12.50')!;
+  const b = parseDecimal('-0.125')!;
+  assert.equal(decimalText(addDecimal(a, b)), '12.375');
+  assert.equal(decimalText(divideDecimal({ v: 10n, scale: 0 }, 3n, 4)), '3.3333');
+  assert.equal(decimalText(divideDecimal({ v: 20n, scale: 0 }, 3n, 4)), '6.6667');
+  assert.equal(compareCells(Buffer.from('10'), Buffer.from('9'), INT), 1);
+  assert.equal(compareCells(Buffer.from('1.50'), Buffer.from('1.5'), DEC), 0);
+  assert.equal(compareCells(Buffer.from('abc'), Buffer.from('ABC '), STR), 0);
+  assert.equal(compareCells(null, Buffer.from('a'), STR), -1);
+  assert.equal(foldText('Élan'), 'ELAN');
+});
+
+test('scatter route merge-sorts shard results on ORDER BY and the gate applies the final LIMIT', async () => {
+  const { plan: p, bindVars } = plan('select customer_id, email from customer order by email desc limit 1, 2');
+  const log: ShardQuery[] = [];
+  const vc = cursor((q) => (q.rs.shard === '-80' ? result([INT, STR], [['1', 'd'], ['2', 'b']]) : result([INT, STR], [['3', 'C'], ['4', 'a']])), log);
+  const r = await p.primitive.execute(vc, bindVars);
+  assert.deepEqual(text(r), [['3', 'C'], ['2', 'b']]);
+  assert.equal(log.length, 2);
+  assert.match(log[0].sql, /ORDER BY email DESC LIMIT 3$/);
+});
+
+test('IN routes send each shard only its values', async () => {
+  const { plan: p, bindVars } = plan('select * from customer where customer_id in (1, 2, 3, 4, 5)');
+  const log: ShardQuery[] = [];
+  await p.primitive.execute(cursor(() => result([INT], []), log), bindVars);
+  const byShard = Object.fromEntries(log.map((q) => [q.rs.shard, q.sql]));
+  assert.match(byShard['-80'], /customer_id IN \(1, 2, 3, 5\)/);
+  assert.match(byShard['80-'], /customer_id IN \(4\)/);
+});
+
+test('aggregates across shards: count, sum, min, max, avg from sum and count, count(distinct)', async () => {
+  const { plan: p, bindVars } = plan('select count(*), sum(price), min(price), max(price), avg(price), count(distinct sku) from corder');
+  const sumF = columnDefinition({ name: 'sum', type: TYPE.NEWDECIMAL, charset: 63, decimals: 0 });
+  const vc = cursor((q) => {
+    assert.match(q.sql, /GROUP BY sku/);
+    const f = [INT, sumF, INT, INT, sumF, INT, STR];
+    return q.rs.shard === '-80'
+      ? result(f, [['2', '130', '30', '100', '130', '2', 'SKU-1'], ['1', '30', '30', '30', '30', '1', 'SKU-2']])
+      : result(f, [['2', '60', '30', '30', '60', '2', 'sku-2']]);
+  });
+  const r = await p.primitive.execute(vc, bindVars);
+  assert.deepEqual(text(r), [['5', '220', '30', '100', '44.0000', '2']]);
+  assert.equal(r.fields[4].type, TYPE.NEWDECIMAL);
+});
+
+test('a scalar aggregate over no rows still returns one row', async () => {
+  const agg = new Aggregate(new Route({ opcode: 'Scatter', keyspace: 'customer', sharded: true, query: parse('select 1 from customer') }), {
+    mode: 'raw', roles: [{ kind: 'countStar' }], groupKeys: [], grouped: false,
+  });
+  const r = await agg.execute(cursor(() => result([INT], [])), {});
+  assert.deepEqual(text(r), [['0']]);
+});
+
+test('limit with offset and a bind variable count', async () => {
+  const src = new Route({ opcode: 'Unsharded', keyspace: 'commerce', sharded: false, query: parse('select 1') });
+  const lim = new Limit(src, { kind: 'BindVar', name: 'n', list: false }, { kind: 'Number', text: '1', numType: 'int' });
+  const r = await lim.execute(cursor(() => result([INT], [['1'], ['2'], ['3'], ['4']])), { n: { kind: 'Number', text: '2', numType: 'int' } });
+  assert.deepEqual(text(r), [['2'], ['3']]);
+});
+
+test('nested-loop join binds each left row into the right query; LEFT JOIN keeps unmatched rows', async () => {
+  const { plan: p, bindVars } = plan('select o.order_id, p.description from corder o left join commerce.product p on p.sku = o.sku');
+  const log: ShardQuery[] = [];
+  const vc = cursor((q) => {
+    if (q.rs.keyspace === 'commerce') return q.sql.includes("'SKU-1'") ? result([STR], [['Monitor']]) : result([STR], []);
+    return q.rs.shard === '-80' ? result([STR, INT], [['SKU-1', '1']]) : result([STR, INT], [['SKU-9', '2']]);
+  }, log);
+  const r = await p.primitive.execute(vc, bindVars);
+  assert.deepEqual(text(r).sort(), [['1', 'Monitor'], ['2', null]]);
+  assert.ok(log.some((q) => /WHERE p.sku = 'SKU-9'/.test(q.sql)));
+  assert.ok(p.primitive instanceof Join || p.primitive.inputs()[0] instanceof Join);
+});
+
+test('insert splits rows by the hash vindex and fills the sequence column', async () => {
+  const { plan: p, bindVars } = plan("insert into customer(customer_id, email) values (1, 'a'), (4, 'd'), (5, 'e')");
+  assert.ok(p.primitive instanceof Insert);
+  const log: ShardQuery[] = [];
+  await p.primitive.execute(cursor(() => ({ ...result([], []), rows: null, rowsAffected: 1 }), log), bindVars);
+  const byShard = Object.fromEntries(log.map((q) => [q.rs.shard, q.sql]));
+  assert.equal(byShard['-80'], "INSERT INTO customer (customer_id, email) VALUES (1, 'a'), (5, 'e')");
+  assert.equal(byShard['80-'], "INSERT INTO customer (customer_id, email) VALUES (4, 'd')");
+  const seq = plan("insert into customer(email) values ('x')");
+  const log2: ShardQuery[] = [];
+  const r = await seq.plan.primitive.execute(cursor(() => ({ ...result([], []), rows: null, rowsAffected: 1 }), log2), seq.bindVars);
+  assert.equal(r.insertId, 1000n);
+  assert.match(log2[0].sql, /VALUES \('x', 1000\)/);
+});
+
+test('sequences hand out ids from cached blocks and refill in a transaction', async () => {
+  const statements: string[] = [];
+  let nextId = 1n;
+  const seq = new Sequences({
+    async inTransaction(_ks, fn) {
+      return fn(async (sql) => {
+        statements.push(sql);
+        if (sql.startsWith('SELECT')) return result([INT, INT], [[String(nextId), '3']]);
+        nextId = BigInt(/next_id = (\d+)/.exec(sql)![1]);
+        return result([], []);
+      });
+    },
+  });
+  const got = [await seq.next('commerce', 's', 1), await seq.next('commerce', 's', 1), await seq.next('commerce', 's', 1), await seq.next('commerce', 's', 2)];
+  assert.deepEqual(got, [1n, 2n, 3n, 4n]);
+  assert.equal(statements.filter((s) => s.startsWith('UPDATE')).length, 2);
+  const parallel = await Promise.all([seq.next('commerce', 's', 1), seq.next('commerce', 's', 1), seq.next('commerce', 's', 1)]);
+  assert.equal(new Set(parallel.map(String)).size, 3);
+});
+
+test('plan cache: least recently used first out, bounded by entries and bytes, counts hits and misses', () => {
+  const mk = (bytes: number): Plan => ({ primitive: new Route({ opcode: 'Unsharded', keyspace: 'commerce', sharded: false, query: parse('select 1') }), write: false, tables: [], bytes });
+  const c = new PlanCache({ entriesMax: 2, bytesMax: 10_000 });
+  c.set('a', mk(10));
+  c.set('b', mk(10));
+  assert.ok(c.get('a'));
+  c.set('c', mk(10));
+  assert.equal(c.get('b'), undefined);
+  assert.ok(c.get('a') && c.get('c'));
+  assert.equal(c.evictions, 1);
+  assert.equal(c.misses, 1);
+  const small = new PlanCache({ entriesMax: 100, bytesMax: 100 });
+  small.set('x', mk(60));
+  small.set('y', mk(60));
+  assert.equal(small.size, 1);
+  assert.ok(small.bytes <= 100);
+});
+
+test('static auth: Vitess file format, native password hashes, keyspace lists', () => {
+  const a = StaticAuth.fromJSON({ app: [{ Password: 'pw', UserData: 'app' }], ro: [{ MysqlNativePassword: '*' + 'AB'.repeat(20), Keyspaces: ['commerce'] }] });
+  assert.deepEqual(a.credentials('app'), { password: 'pw' });
+  assert.equal(a.credentials('ro')?.nativePasswordHash?.length, 20);
+  assert.deepEqual([...(a.keyspaces('ro') ?? [])], ['commerce']);
+  assert.equal(a.credentials('nobody'), null);
+  assert.throws(() => StaticAuth.fromJSON({ bad: [{ MysqlNativePassword: 'xyz' }] }), /40 hex digits/);
+  assert.deepEqual(StaticAuth.none().credentials('anyone'), { password: '' });
+});
+
+test('shard-targeted and DDL statements', () => {
+  const n = normalize(parse('select * from customer where customer_id = 1'));
+  const p = planStatement(tutorialVSchema(), { keyspace: 'customer', shard: '80-', tabletType: 'primary' }, n.statement, null);
+  assert.equal(p.primitive.describe().Variant, 'ByDestination');
+  const ddl = planStatement(tutorialVSchema(), { keyspace: 'customer', shard: null, tabletType: 'primary' }, parse('create table t (id int primary key)'), null);
+  assert.equal(ddl.primitive.describe().OperatorType, 'Send');
+  assert.equal(format(parse('select 1')), 'SELECT 1');
+});
