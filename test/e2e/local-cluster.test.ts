@@ -93,3 +93,28 @@ for (const mode of ['combined', 'distributed'] as const) {
     assert.deepEqual(processesUnder(root), []);
   });
 }
+
+test('examples/local step scripts: initial cluster, customer tablets as processes, sharded schema, the seeds\' placement', async () => {
+  const stepsRoot = path.join(root, 'steps');
+  const run = async (script: string) => {
+    const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
+    return r.stdout;
+  };
+  try {
+    assert.match(await run('101_initial_cluster.sh'), /alice@domain\.com/);
+    const tablets = await run('201_customer_tablets.sh');
+    assert.match(tablets, /zone1-0000000300 customer -80 primary /);
+    assert.match(tablets, /zone1-0000000401 customer 80- replica /);
+    assert.match(tablets, /zone1-0000000402 customer 80- rdonly /);
+    await run('202_customer_schema.sh');
+    const out = await run('203_insert_and_query.sh');
+    const [lowHalf, highHalf] = out.split('Using customer/80-');
+    for (const id of [1, 2, 3, 5]) assert.match(lowHalf, new RegExp(`\\|\\s+${id} \\| \\S+@domain\\.com`));
+    assert.doesNotMatch(lowHalf, /dan@domain\.com/);
+    assert.match(highHalf, /\|\s+4 \| dan@domain\.com/);
+    assert.doesNotMatch(highHalf.split('+-------------+--------------------+')[0], /alice/);
+  } finally {
+    await run('401_teardown.sh').catch(() => undefined);
+  }
+  assert.deepEqual(processesUnder(stepsRoot), []);
+});
