@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, isQuery, normalize, parse, rewrite, splitStatements, walk, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { notSupported } from './errors.js';
@@ -31,7 +31,29 @@ interface PreparedState {
   readonly stmt: Statement;
   readonly sql: string;
   readonly paramCount: number;
+  /**
+   * Queries and DML that use nothing of the session (no user variables, DATABASE(), …): normalized
+   * once with `?` as `:__pN`, so an execution only binds values and looks up the plan.
+   */
+  readonly normalized: { readonly key: string; readonly statement: Statement; readonly bindVars: Readonly<Record<string, BindValue>> } | null;
 }
+
+const PARAM_PREFIX = '__p';
+
+/** Whether preprocessing would change the statement (it reads session state). */
+function usesSession(stmt: Statement): boolean {
+  let uses = false;
+  walk(stmt, {
+    expr: (e) => {
+      if (e.kind === 'UserVar' || e.kind === 'SysVar') uses = true;
+      else if (e.kind === 'Binary' && e.op === ':=') uses = true;
+      else if (e.kind === 'Func' && e.schema === null && SESSION_FUNCS.has(e.name.toUpperCase())) uses = true;
+    },
+  });
+  return uses;
+}
+
+const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
 
 export class Executor implements ServerHandler {
   private readonly sessions = new Map<Session, GateSession>();
@@ -143,13 +165,18 @@ export class Executor implements ServerHandler {
     }
   }
 
-  private async run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
+  private run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
+    const keepWarnings = stmt.kind === 'Show' && (stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS');
+    return this.runWith(gs, session, stmt.kind, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
+  }
+
+  private async runWith(gs: GateSession, session: Session, kind: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
-      if (stmt.kind !== 'Show' || (stmt.type !== 'WARNINGS' && stmt.type !== 'COUNT WARNINGS' && stmt.type !== 'ERRORS' && stmt.type !== 'COUNT ERRORS')) gs.warnings = [];
-      const r = await this.dispatch(gs, session, stmt, sql);
+      if (!keepWarnings) gs.warnings = [];
+      const r = await exec();
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       await writeResult(out, r, more, session.statusFlags);
     } catch (err) {
@@ -158,7 +185,7 @@ export class Executor implements ServerHandler {
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
     } finally {
-      m.observe(stmt.kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
+      m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
 
@@ -236,9 +263,13 @@ export class Executor implements ServerHandler {
     const local = answerLocally(stmt);
     if (local) return local;
     const { plan, bindVars } = this.plan(gs, stmt);
+    return this.executePlan(gs, plan, bindVars, stmt.kind === 'Insert', log);
+  }
+
+  private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {
     const cursor = gs.cursor(log);
     const r = await plan.primitive.execute(cursor, bindVars);
-    if (plan.write || stmt.kind === 'Insert') {
+    if (plan.write || insert) {
       gs.rowCount = BigInt(r.rowsAffected);
       if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
     } else gs.rowCount = -1n;
@@ -246,16 +277,20 @@ export class Executor implements ServerHandler {
     return r;
   }
 
-  plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, import('../sql/index.js').BindValue>> } {
+  plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, BindValue>> } {
     const n = normalize(stmt);
+    return { plan: this.cachedPlan(gs, n.key, n.statement), bindVars: n.bindVars };
+  }
+
+  private cachedPlan(gs: GateSession, normalizedKey: string, normalized: Statement): Plan {
     const resolver = this.gate.resolver;
-    const key = `${resolver.generation}|${gs.targetString()}|${n.key}`;
+    const key = `${resolver.generation}|${gs.targetString()}|${normalizedKey}`;
     let plan = this.gate.planCache.get(key);
     if (!plan) {
-      plan = planStatement(resolver.vschema, { keyspace: gs.keyspace, shard: gs.shard, tabletType: gs.tabletType }, n.statement, null);
+      plan = planStatement(resolver.vschema, { keyspace: gs.keyspace, shard: gs.shard, tabletType: gs.tabletType }, normalized, null);
       this.gate.planCache.set(key, plan);
     }
-    return { plan, bindVars: n.bindVars };
+    return plan;
   }
 
   /** Replaces what the gate knows (DATABASE(), LAST_INSERT_ID(), @@version, user variables) and names select items after their text. */
@@ -427,7 +462,13 @@ export class Executor implements ServerHandler {
         if (e.kind === 'Param') paramCount = Math.max(paramCount, e.index + 1);
       },
     });
-    const state: PreparedState = { stmt, sql, paramCount };
+    let normalized: PreparedState['normalized'] = null;
+    if ((isQuery(stmt) || stmt.kind === 'Insert' || stmt.kind === 'Update' || stmt.kind === 'Delete') && !usesSession(stmt)) {
+      const withVars = rewrite(stmt, { expr: (e) => (e.kind === 'Param' ? { kind: 'BindVar', name: PARAM_PREFIX + (e.index + 1), list: false } : undefined) });
+      const n = normalize(isQuery(withVars) ? aliasTopLevel(withVars, sql) : withVars);
+      normalized = { key: n.key, statement: n.statement, bindVars: n.bindVars };
+    }
+    const state: PreparedState = { stmt, sql, paramCount, normalized };
     // Clients such as libmysqlclient need the result's columns now: run the query once with its
     // parameters NULL and a false WHERE (a field query), and keep only the column definitions.
     let columns: ColumnDefinition[] = [];
@@ -448,6 +489,18 @@ export class Executor implements ServerHandler {
   async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
     const st = stmt.state as PreparedState;
     const gs = this.gs(session);
+    const fast = st.normalized;
+    if (fast) {
+      const bindVars: Record<string, BindValue> = { ...fast.bindVars };
+      for (let i = 0; i < st.paramCount; i++) {
+        const p = params[i];
+        if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
+        bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
+      }
+      const plan = this.cachedPlan(gs, fast.key, fast.statement);
+      await this.runWith(gs, session, st.stmt.kind, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
+      return;
+    }
     const bound = st.paramCount
       ? rewrite(st.stmt, {
           expr: (e) => {
