@@ -69,11 +69,9 @@ export class Executor implements ServerHandler {
   }
 
   async connected(session: Session): Promise<void> {
-    const gs = new GateSession(session.id, session.user, this.gate);
-    gs.allowedKeyspaces = this.gate.auth.keyspaces(session.user);
-    this.sessions.set(session, gs);
+    // The handshake's database was already applied through initDb (which made the session).
+    this.gs(session);
     session.statusFlags = STATUS_AUTOCOMMIT;
-    if (session.database) this.use(gs, session, session.database);
   }
 
   closed(session: Session): void {

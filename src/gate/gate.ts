@@ -192,6 +192,11 @@ export class Gate implements GateCore {
 /** Creates and starts a gate in-process (combined mode and tests). */
 export async function createGate(options: GateOptions): Promise<Gate> {
   const g = new Gate(options);
-  await g.start();
+  try {
+    await g.start();
+  } catch (err) {
+    await g.close();
+    throw err;
+  }
   return g;
 }

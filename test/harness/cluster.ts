@@ -116,28 +116,38 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
   const conns: TabletConn[] = [];
   let gate: Gate | null = null;
   if (o.gate !== false) {
-    const types = shards.some((s) => s.replicas.length) ? (['primary', 'replica'] as const) : (['primary'] as const);
-    gate = await createGate({
-      topo,
-      cell,
-      tabletConn: (t) => {
-        const alias = tabletAliasString(t.alias);
-        if (o.network) {
-          const c = new TabletConn(t.hostname, t.port_map.grpc ?? 0);
-          conns.push(c);
-          return c;
-        }
-        const p = byAlias.get(alias);
-        if (!p) throw new Error(`cluster harness: no tablet ${alias}`);
-        return p.server as QueryService;
-      },
-      mysql: { port: 0 },
-      http: { port: 0 },
-      tabletTypesToWait: [...types],
-      waitTimeoutMs: 30_000,
-      healthCheck: { topoRefreshMs: 500, retryDelayMs: 200 },
-      ...(o.gate ?? {}),
-    });
+    try {
+      gate = await createGate({
+        topo,
+        cell,
+        tabletConn: (t) => {
+          const alias = tabletAliasString(t.alias);
+          if (o.network) {
+            const c = new TabletConn(t.hostname, t.port_map.grpc ?? 0);
+            conns.push(c);
+            return c;
+          }
+          const p = byAlias.get(alias);
+          if (!p) throw new Error(`cluster harness: no tablet ${alias}`);
+          return p.server as QueryService;
+        },
+        mysql: { port: 0 },
+        http: { port: 0 },
+        tabletTypesToWait: ['primary'],
+        waitTimeoutMs: 30_000,
+        healthCheck: { topoRefreshMs: 500, retryDelayMs: 200 },
+        ...(o.gate ?? {}),
+      });
+      // Every tablet the cluster has, healthy in the gate's eyes, before tests start.
+      for (const s of shards) {
+        if (s.replicas.length) await gate.health.waitFor([{ keyspace: s.keyspace, shard: s.shard }], ['replica'], 30_000);
+      }
+    } catch (err) {
+      await gate?.close();
+      await Promise.all(all.map((t) => t.stop({ stopMysql: true }).catch(() => undefined)));
+      await topo.close();
+      throw err;
+    }
   }
 
   const cluster: TestCluster = {
