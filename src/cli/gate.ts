@@ -53,7 +53,7 @@ export function registerGate(program: Command): void {
         cell: o.cell,
         tabletConn: (t) => new TabletConn(t.hostname, t.port_map.grpc ?? 0),
         mysql: { host: o.bindAddress, port },
-        http: o.httpPort > 0 ? { host: o.bindAddress, port: o.httpPort } : null,
+        http: o.httpPort >= 0 ? { host: o.bindAddress, port: o.httpPort } : null,
         auth: o.mysqlAuthServerStaticFile ? StaticAuth.fromFile(o.mysqlAuthServerStaticFile) : StaticAuth.none(),
         tabletTypesToWait: types,
         waitTimeoutMs: o.waitTimeout,

@@ -195,3 +195,25 @@ test('VEXPLAIN PLAN and EXPLAIN FORMAT=vitess show the plan', async () => {
   const [e] = await q('explain format=vitess select count(*) from customer.customer');
   assert.equal(JSON.parse(String(e.JSON)).OperatorType, 'Aggregate');
 });
+
+test('session settings reach the tablets through reserved connections; autocommit off holds writes until COMMIT', async () => {
+  const other = await c.connect('customer');
+  try {
+    await other.query("set session sql_mode = 'STRICT_ALL_TABLES'");
+    await other.query("set time_zone = '+05:00'");
+    const [[m]] = (await other.query('select @@session.sql_mode as m, @@time_zone as tz')) as unknown as [Row[]];
+    assert.deepEqual(m, { m: 'STRICT_ALL_TABLES', tz: '+05:00' });
+    const [[n]] = (await other.query('select count(*) as n from customer')) as unknown as [Row[]];
+    assert.equal(String(n.n), '5');
+    await assert.rejects(other.query("insert into customer(customer_id, email) values (200, repeat('x', 300))"), /Data too long/);
+    await other.query('set autocommit = 0');
+    await other.query("insert into customer(customer_id, email) values (201, 'pending')");
+    assert.deepEqual(await q('select email from customer.customer where customer_id = 201'), []);
+    await other.query('commit');
+    assert.deepEqual(await q('select email from customer.customer where customer_id = 201'), [{ email: 'pending' }]);
+    await other.query('delete from customer where customer_id = 201');
+    await other.query('set autocommit = 1');
+  } finally {
+    await other.end();
+  }
+});
