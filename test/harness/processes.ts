@@ -35,6 +35,9 @@ function killAll(): void {
     }
   }
   killers.clear();
+  // Whatever bookkeeping missed (a server started by a child that died, a detached cluster):
+  // everything whose command line names this process's private directory goes too.
+  if (root) killByPath(root);
 }
 
 function hook(): void {
@@ -74,16 +77,33 @@ export function trackPid(pidOf: () => number | null | undefined): () => void {
   });
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port that is free now. Ports come from a block of this process's own below the kernel's
+ * ephemeral range (32768+), so that neither another test process nor an outgoing connection takes
+ * a server's port while the server is down (a restart test) or between this check and its bind.
+ */
+const PORT_BLOCK_BASE = 20_000;
+const PORT_BLOCK_SIZE = 40;
+const PORT_BLOCKS = 300; // 20000..32000
+let portCursor = 0;
+
+export async function freePort(): Promise<number> {
+  const block = PORT_BLOCK_BASE + (process.pid % PORT_BLOCKS) * PORT_BLOCK_SIZE;
+  for (let tries = 0; tries < PORT_BLOCK_SIZE * 4; tries++) {
+    // Past its own block a process borrows from the next ones, still checking each port.
+    const port = block + (portCursor++ % (PORT_BLOCK_SIZE * 4));
+    if (port >= 32_768) continue;
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error('no free port in this test process\'s range');
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
 
