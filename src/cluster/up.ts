@@ -16,7 +16,7 @@ import { CtldClient, startCtldServer, type CtldServer } from '../ctld/index.js';
 import { openTopoServer, tabletAliasString, isTopoError, type TopoServer, type Json } from '../topo/index.js';
 import { TabletConn, TabletProcess, type TabletServer } from '../tablet/index.js';
 import type { ClusterSpec, KeyspaceSpec } from './config.js';
-import { removeUpState, topoDir, writeUpState } from './state.js';
+import { removeUpState, topoDir, writeUpState, type UpState } from './state.js';
 
 export interface UpOptions {
   readonly dataRoot: string;
@@ -96,17 +96,19 @@ export class LocalCluster {
         if (!isTopoError(err, 'NODE_EXISTS')) throw err;
       });
     }
-    writeUpState(opts.dataRoot, {
+    const state: UpState = {
       pid: process.pid,
       mode: spec.mode,
       clusterFile: spec.file,
-      topo: { implementation: spec.topo.implementation, address: topoAddress, root: '/tessera/global' },
+      topo: { implementation: spec.topo.implementation, address: topoAddress, root: flags.topoGlobalRoot },
       gatePort: spec.gate.port,
       ctldPort: spec.ctld.port,
       cell: spec.cell,
       startedAt: new Date().toISOString(),
       ready: false,
-    });
+    };
+    // Written now so that `tessera down` can stop a start that hangs; `ready` once it is up.
+    writeUpState(opts.dataRoot, state);
 
     // ctld first, so reparents and the web UI work while the rest comes up.
     const topoArgs = ['--topo-implementation', flags.topoImplementation, '--topo-global-server-address', topoAddress, '--topo-global-root', flags.topoGlobalRoot];
@@ -214,17 +216,7 @@ export class LocalCluster {
 
     // The tutorial's rows, once: through the gate, so sequences and vindexes place them.
     for (const ks of spec.keyspaces) await this.loadData(ks);
-    writeUpState(opts.dataRoot, {
-      pid: process.pid,
-      mode: spec.mode,
-      clusterFile: spec.file,
-      topo: { implementation: spec.topo.implementation, address: topoAddress, root: '/tessera/global' },
-      gatePort: spec.gate.port,
-      ctldPort: spec.ctld.port,
-      cell: spec.cell,
-      startedAt: new Date().toISOString(),
-      ready: true,
-    });
+    writeUpState(opts.dataRoot, { ...state, ready: true });
   }
 
   private async applySchema(ks: KeyspaceSpec): Promise<void> {
