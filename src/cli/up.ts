@@ -68,16 +68,32 @@ export function registerUp(program: Command): void {
         process.stdout.write(connectHelp(spec.gate.port, spec.ctld.port, firstKeyspace));
         return;
       }
-      const cluster = await LocalCluster.up(spec, { dataRoot, clean: f.clean === true, out: (l) => process.stdout.write(`${l}\n`) });
-      process.stdout.write(connectHelp(spec.gate.port, spec.ctld.port, firstKeyspace));
-      await new Promise<void>((resolve) => {
+      const cluster = LocalCluster.create(spec, { dataRoot, clean: f.clean === true, out: (l) => process.stdout.write(`${l}\n`) });
+      // Ctrl-C or `tessera down` stops the cluster, also while it is still starting.
+      const signalled = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      process.stdout.write('Stopping the cluster...\n');
-      await cluster.down();
-      process.stdout.write('Stopped. The data is kept; `tessera up` starts it again, `tessera up --clean` starts afresh.\n');
-      process.exit(0);
+      const stop = async (code: number) => {
+        process.stdout.write('Stopping the cluster...\n');
+        await cluster.down();
+        process.stdout.write('Stopped. The data is kept; `tessera up` starts it again, `tessera up --clean` starts afresh.\n');
+        process.exit(code);
+      };
+      let stopping = false;
+      signalled.then(() => {
+        stopping = true;
+        return stop(0);
+      });
+      try {
+        await cluster.start();
+      } catch (err) {
+        // Interrupted by the signal: `stop` reports and exits.
+        if (stopping) return new Promise<void>(() => undefined);
+        throw err;
+      }
+      process.stdout.write(connectHelp(spec.gate.port, spec.ctld.port, firstKeyspace));
+      await signalled;
     });
 
   program

@@ -45,6 +45,7 @@ export class LocalCluster {
   private readonly localTablets = new Map<string, TabletServer>();
   private topoServer: TopoServer | null = null;
   private stopped = false;
+  private starting: Promise<void> | null = null;
 
   private constructor(
     readonly spec: ClusterSpec,
@@ -57,18 +58,32 @@ export class LocalCluster {
   }
 
   static async up(spec: ClusterSpec, opts: UpOptions): Promise<LocalCluster> {
-    const c = new LocalCluster(spec, opts);
-    try {
-      await c.start();
-    } catch (err) {
-      opts.out(`failed: ${(err as Error).message}`);
-      await c.down().catch(() => undefined);
-      throw err;
-    }
+    const c = LocalCluster.create(spec, opts);
+    await c.start();
     return c;
   }
 
-  private async start(): Promise<void> {
+  /** A cluster not started yet: lets the caller arrange for `down()` before `start()` (signals). */
+  static create(spec: ClusterSpec, opts: UpOptions): LocalCluster {
+    return new LocalCluster(spec, opts);
+  }
+
+  /** Starts every component; on failure stops what started and rethrows. */
+  start(): Promise<void> {
+    this.starting = this.startComponents().catch(async (err: unknown) => {
+      if (!this.stopped) this.opts.out(`failed: ${(err as Error).message}`);
+      await this.stopAll();
+      throw err;
+    });
+    return this.starting;
+  }
+
+  /** Between start steps: a `down()` during start ends it here. */
+  private checkNotStopped(): void {
+    if (this.stopped) throw new TesseraError(ER.UNKNOWN_ERROR, 'start interrupted: the cluster is being stopped');
+  }
+
+  private async startComponents(): Promise<void> {
     const { spec, opts } = this;
     const out = opts.out;
     fs.mkdirSync(opts.dataRoot, { recursive: true });
@@ -122,6 +137,7 @@ export class LocalCluster {
       });
     }
     out(`  ctld        http://127.0.0.1:${spec.ctld.port}/ (web UI and admin API; also :${spec.ctld.grpcPort})`);
+    this.checkNotStopped();
 
     // Tablets, all at once. Every tablet starts as a replica; InitShardPrimary then makes the
     // named one primary and points the others at it, as Vitess's local example does.
@@ -164,6 +180,7 @@ export class LocalCluster {
     );
 
     const ctl = new CtldClient(`127.0.0.1:${spec.ctld.port}`, { timeoutMs: 120_000 });
+    this.checkNotStopped();
     for (const ks of spec.keyspaces) {
       for (const sh of ks.shards) {
         const primary = sh.tablets.find((t) => t.type === 'primary');
@@ -189,6 +206,7 @@ export class LocalCluster {
     }
     await this.topo.rebuildVSchemaGraph();
     await this.refreshAllTablets();
+    this.checkNotStopped();
 
     // The gate.
     if (spec.mode === 'combined') {
@@ -213,6 +231,7 @@ export class LocalCluster {
       );
     }
     out(`  gate        MySQL 127.0.0.1:${spec.gate.port}, status http://127.0.0.1:${spec.gate.httpPort}/`);
+    this.checkNotStopped();
 
     // The tutorial's rows, once: through the gate, so sequences and vindexes place them.
     for (const ks of spec.keyspaces) await this.loadData(ks);
@@ -314,11 +333,21 @@ export class LocalCluster {
     for (const p of ['topo', 'etcd', 'loaded', 'logs', 'etcd.log']) fs.rmSync(path.join(this.opts.dataRoot, p), { recursive: true, force: true });
   }
 
-  /** Stops every component in reverse order of start. Data stays. */
+  /**
+   * Stops every component in reverse order of start. Data stays. Safe to call while `start` is
+   * still running (a signal during start): what starts afterwards is stopped when start notices.
+   */
   async down(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const c of [...this.components].reverse()) {
+    // A start in progress stops at its next step and stops what it started.
+    await this.starting?.catch(() => undefined);
+    await this.stopAll();
+  }
+
+  private async stopAll(): Promise<void> {
+    const list = this.components.splice(0);
+    for (const c of list.reverse()) {
       try {
         await c.stop();
       } catch (err) {
