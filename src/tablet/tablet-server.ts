@@ -41,8 +41,10 @@ export const TABLET_SERVER_DEFAULTS = {
   /** Rows per chunk of a streaming result, and its byte bound. */
   streamChunkRowsMax: 256,
   streamChunkBytesMax: 256 * 1024,
-  /** --health-check-interval */
+  /** --health-check-interval: how often health is sent to subscribers and MariaDB is pinged. */
   healthIntervalMs: 1_000,
+  /** How long a ping of MariaDB (or connecting to ping it) may take before it counts as unreachable. */
+  mysqlPingTimeoutMs: 5_000,
   /** Killed-transaction reasons remembered for later calls on their ids. */
   endedTransactionsMax: 1_000,
 };
@@ -102,6 +104,10 @@ export class TabletServer implements QueryService {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private state: State;
+  /** Why MariaDB cannot be reached now (the last ping failed), or null while it answers. */
+  private mysqlError: string | null = null;
+  private probe: Client | null = null;
+  private probing = false;
 
   constructor(cfg: TabletServerConfig) {
     this.cfg = cfg;
@@ -128,7 +134,12 @@ export class TabletServer implements QueryService {
     };
     const sweep = Math.max(100, Math.min(1000, this.limits.transactionTimeoutMs / 10));
     this.timers.push(setInterval(() => this.killIdleTransactions(), sweep).unref());
-    this.timers.push(setInterval(() => this.emitHealth(), this.limits.healthIntervalMs).unref());
+    this.timers.push(
+      setInterval(() => {
+        void this.checkMysql();
+        this.emitHealth();
+      }, this.limits.healthIntervalMs).unref(),
+    );
   }
 
   // ---- state ---------------------------------------------------------------------------------
@@ -137,8 +148,63 @@ export class TabletServer implements QueryService {
     return this.state.tabletType;
   }
 
+  /** Serving as the topology says, and only while MariaDB answers. */
   get serving(): boolean {
-    return this.state.serving;
+    return this.state.serving && this.mysqlError === null;
+  }
+
+  private get reason(): string {
+    return this.mysqlError === null ? this.state.reason : `MariaDB is unreachable: ${this.mysqlError}`;
+  }
+
+  /**
+   * Pings MariaDB over a connection kept for it (as vt_dba). While MariaDB cannot be reached the
+   * tablet reports not serving with the reason and refuses queries as NOT_SERVING, so that gates
+   * route elsewhere and ctld shows it; it serves again at the first ping that succeeds. Runs every
+   * health interval; a check still running (a hung server) is not doubled.
+   */
+  async checkMysql(): Promise<void> {
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    const timeoutMs = this.limits.mysqlPingTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to a ping within mysqlPingTimeoutMs=${timeoutMs}`)), timeoutMs);
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          if (this.probe === null || this.probe.closed) {
+            this.probe?.close();
+            this.probe = null;
+            this.probe = await Client.connect({ ...this.cfg.dbaConn, connectTimeoutMs: timeoutMs });
+          }
+          await this.probe.ping();
+        })(),
+        timeout,
+      ]);
+      this.setMysqlError(null);
+    } catch (err) {
+      this.probe?.close();
+      this.probe = null;
+      this.setMysqlError((err as Error).message);
+    } finally {
+      clearTimeout(timer);
+      this.probing = false;
+      if (this.closed) {
+        this.probe?.close();
+        this.probe = null;
+      }
+    }
+  }
+
+  private setMysqlError(e: string | null): void {
+    if (this.closed || e === this.mysqlError) return;
+    const was = this.mysqlError;
+    this.mysqlError = e;
+    if (e !== null && was === null) log.warn({ alias: this.alias, err: e }, 'MariaDB is unreachable: not serving until it answers');
+    else if (e === null) log.info({ alias: this.alias }, 'MariaDB answers again');
+    this.emitHealth();
   }
 
   /** Sets the serving state; called by the tablet manager from topology and type changes. */
@@ -161,8 +227,8 @@ export class TabletServer implements QueryService {
     return {
       tabletAlias: this.alias,
       target: { keyspace: this.keyspace, shard: this.shard, tabletType: this.state.tabletType },
-      serving: this.state.serving,
-      reason: this.state.reason,
+      serving: this.serving,
+      reason: this.reason,
       primaryTermStartTime: this.state.primaryTermStartTime,
       replicationLagSeconds: this.state.tabletType === 'primary' ? 0 : this.state.replicationLagSeconds,
       replicationError: this.state.replicationError,
@@ -192,10 +258,10 @@ export class TabletServer implements QueryService {
         { kind: 'WRONG_TARGET' },
       );
     }
-    if (!this.state.serving) {
+    if (!this.serving) {
       throw new TesseraError(
         ER.UNKNOWN_ERROR,
-        `tablet ${this.alias} (${this.keyspace}/${this.shard} ${this.state.tabletType}) is not serving: ${this.state.reason || 'not serving'}`,
+        `tablet ${this.alias} (${this.keyspace}/${this.shard} ${this.state.tabletType}) is not serving: ${this.reason || 'not serving'}`,
         { kind: 'NOT_SERVING' },
       );
     }
@@ -555,6 +621,8 @@ export class TabletServer implements QueryService {
     this.closed = true;
     this.state = { ...this.state, serving: false, reason: 'shutting down' };
     for (const t of this.timers) clearInterval(t);
+    this.probe?.close();
+    this.probe = null;
     for (const d of [...this.dedicated.values()]) this.endDedicated(d, 'the tablet shut down');
     this.queryPool.close();
     this.streamPool.close();

@@ -87,8 +87,16 @@ async function probe(t: Tablet, o: TabletHealthOptions): Promise<TabletHealthVie
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(o.healthTimeoutMs) });
     const text = await res.text();
-    if (!res.ok) return unreachable(url, `HTTP ${res.status} from ${url}`);
-    body = JSON.parse(text);
+    // A tablet answers 503 with its health JSON while it is not serving (for load balancers);
+    // that is an answer, not an error.
+    if (!res.ok && res.status !== 503) return unreachable(url, `HTTP ${res.status} from ${url}`);
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      if (!res.ok) return unreachable(url, `HTTP ${res.status} from ${url}`);
+      throw err;
+    }
+    if (!res.ok && !isHealthBody(body)) return unreachable(url, `HTTP ${res.status} from ${url}`);
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const why = e.name === 'TimeoutError' ? `no answer within healthTimeoutMs=${o.healthTimeoutMs}` : (e.cause?.code ?? e.message);

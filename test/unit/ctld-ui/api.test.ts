@@ -70,7 +70,8 @@ describe('ctld UI API', () => {
   test('health: each kind of answer maps to a state', async () => {
     const at = '2026-01-01T00:00:00.000Z';
     await addTablet(1, await standIn(answer({ serving: true, reason: '', tabletType: 'replica', replicationLagSeconds: 2, replicationError: null, at })));
-    await addTablet(2, await standIn(answer({ serving: false, reason: 'shutting down', tabletType: 'replica', replicationLagSeconds: 0, replicationError: null, at })));
+    // Not serving, as a real tablet answers it: HTTP 503 with its health JSON.
+    await addTablet(2, await standIn(answer({ serving: false, reason: 'shutting down', tabletType: 'replica', replicationLagSeconds: 0, replicationError: null, at }, 503)));
     await addTablet(3, await standIn(answer({ serving: true, reason: '', tabletType: 'replica', replicationLagSeconds: null, replicationError: 'io thread stopped', at })));
     await addTablet(4, await standIn(answer({ serving: true, reason: '', tabletType: 'replica', replicationLagSeconds: 99999, replicationError: null, at })));
     await addTablet(5, await standIn(answer({ error: 'boom' }, 500)));

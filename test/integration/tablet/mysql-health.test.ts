@@ -1,0 +1,85 @@
+// A tablet whose MariaDB dies: the health check pings MariaDB every health interval, so the tablet
+// reports not serving with the reason (health stream, /debug/health with HTTP 503) and refuses
+// queries as NOT_SERVING while MariaDB is gone, and serves again once MariaDB answers.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { TesseraError } from '../../../src/mysql/errors.js';
+import { decodeTextRow } from '../../../src/mysql/values.js';
+import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
+import type { HealthState, TabletProcess, Target } from '../../../src/tablet/index.js';
+import { startTestTablet } from '../../harness/tablet.js';
+
+let topo: TopoServer;
+let tablet: TabletProcess;
+const target: Target = { keyspace: 'commerce', shard: '0', tabletType: 'primary' };
+
+before(async () => {
+  topo = openTopoServer({ topoImplementation: 'memory', topoGlobalServerAddress: `tablet-mysql-health-${process.pid}`, topoGlobalRoot: '/tessera/global' });
+  tablet = await startTestTablet({ cell: 'zone1', keyspace: 'commerce', shard: '0', tabletType: 'primary', topo, limits: { healthIntervalMs: 100 } });
+  await tablet.manager.applySchema('create table t(id int primary key)');
+});
+
+after(async () => {
+  await tablet.stop({ stopMysql: true });
+  await topo.close();
+});
+
+/** Resolves with the first health report from the tablet's stream that satisfies `pred`. */
+function healthUntil(pred: (h: HealthState) => boolean): Promise<HealthState> {
+  const ac = new AbortController();
+  return new Promise<HealthState>((resolve, reject) => {
+    tablet.server
+      .streamHealth((h) => {
+        if (pred(h)) {
+          ac.abort();
+          resolve(h);
+        }
+      }, ac.signal)
+      .catch(reject);
+  });
+}
+
+interface HealthBody {
+  serving: boolean;
+  reason: string;
+  tabletType: string;
+}
+
+async function debugHealth(): Promise<{ status: number; body: HealthBody }> {
+  const res = await fetch(`http://127.0.0.1:${tablet.httpPort}/debug/health`);
+  return { status: res.status, body: (await res.json()) as HealthBody };
+}
+
+test('MariaDB killed: not serving with the reason, queries refused as NOT_SERVING; serving again when it is back', async () => {
+  assert.equal((await debugHealth()).status, 200);
+  await tablet.server.execute(target, 'insert into t values (1)', null);
+
+  const mysqlctl = tablet.mysqlctl;
+  assert.ok(mysqlctl);
+  const pid = mysqlctl.runningPid();
+  assert.ok(pid);
+  process.kill(pid, 'SIGKILL');
+
+  const down = await healthUntil((h) => !h.serving);
+  assert.match(down.reason, /^MariaDB is unreachable: /);
+  assert.equal(tablet.server.serving, false);
+  const h = await debugHealth();
+  assert.equal(h.status, 503);
+  assert.deepEqual([h.body.serving, h.body.tabletType], [false, 'primary']);
+  assert.match(h.body.reason, /MariaDB is unreachable/);
+  await assert.rejects(tablet.server.execute(target, 'select 1', null), (err: unknown) => {
+    assert.ok(err instanceof TesseraError);
+    assert.equal(err.kind, 'NOT_SERVING');
+    assert.match(err.message, /is not serving: MariaDB is unreachable/);
+    return true;
+  });
+  // The topology's view did not change: only MariaDB is missing.
+  assert.equal((await topo.getShard('commerce', '0')).value.is_primary_serving, true);
+
+  await mysqlctl.start();
+  const up = await healthUntil((x) => x.serving);
+  assert.equal(up.reason, '');
+  assert.equal((await debugHealth()).status, 200);
+  const r = await tablet.server.execute(target, 'select count(*) from t', null);
+  assert.deepEqual(r.rows.map((p) => decodeTextRow(p, r.fields)), [[1n]]);
+});
