@@ -4,20 +4,16 @@
 // registered with InitTablet; small HTTP servers in this process stand in for their /debug/health
 // until real tablets are started here. Screenshots go to test-output/ui/.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startCtld, type Ctld } from '../integration/ctld/session.js';
+import { ctlAt, launchBrowser, markNoReload, openPage as open, screenshotDir, shot as save, wasNotReloaded } from '../harness/browser.js';
 import { freePort, testRoot, track } from '../harness/processes.js';
 
-const TESSERA = fileURLToPath(new URL('../../../bin/tessera', import.meta.url));
-const SHOTS = fileURLToPath(new URL('../../../test-output/ui/', import.meta.url));
-const CHROMIUM = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SHOTS = screenshotDir('ui');
 
 interface HealthBody {
   serving: boolean;
@@ -69,45 +65,22 @@ function health(tabletType: string, fields: Partial<HealthBody> = {}): HealthBod
   return { serving: true, reason: '', tabletType, replicationLagSeconds: tabletType === 'primary' ? null : 0, replicationError: null, at: '', ...fields };
 }
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let ctld: Ctld;
 let browser: BrowserContext;
 let base = '';
 const standIns = new Map<string, HealthStandIn>();
 
-function ctl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TESSERA, 'ctl', '--server', `127.0.0.1:${ctld.port}`, ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+const tessera = ctlAt(() => `127.0.0.1:${ctld.port}`);
+const ctl = tessera.run;
+const ok = tessera.ok;
+const okJson = tessera.json;
+
+function openPage(hash: string, page?: Page): Promise<Page> {
+  return open(browser, base, hash, page);
 }
 
-async function ok(...args: string[]): Promise<string> {
-  const r = await ctl(...args);
-  assert.equal(r.code, 0, `ctl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function okJson<T>(...args: string[]): Promise<T> {
-  return JSON.parse(await ok(...args)) as T;
-}
-
-async function openPage(hash: string, page?: Page): Promise<Page> {
-  const p = page ?? (await browser.newPage());
-  await p.goto(`${base}/${hash}`);
-  const name = hash.replace(/^#\/?/, '').split('/')[0] || 'overview';
-  await p.waitForSelector(`body[data-ready="true"][data-page="${name}"]`);
-  return p;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+function shot(page: Page, name: string): Promise<void> {
+  return save(page, SHOTS, name);
 }
 
 const COMMERCE_VSCHEMA = { tables: { customer_seq: { type: 'sequence' }, order_seq: { type: 'sequence' }, product: {} } };
@@ -133,8 +106,6 @@ const TABLETS: ReadonlyArray<readonly [string, string, string, string, HealthBod
 
 describe('ctld web UI in headless Chromium', () => {
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/bootstrap.sh (installs Debian's chromium)`);
-    mkdirSync(SHOTS, { recursive: true });
     const root = testRoot();
     ctld = await startCtld('file', join(root, 'ui-topo'));
     base = `http://127.0.0.1:${ctld.port}`;
@@ -173,13 +144,7 @@ describe('ctld web UI in headless Chromium', () => {
     await ok('ApplyShardRoutingRules', '--rules', JSON.stringify({ rules: [{ from_keyspace: 'customer', to_keyspace: 'customer2', shard: '-80' }] }));
     await ok('RebuildKeyspaceGraph', 'commerce', 'customer');
 
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(root, 'chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
-    track(() => void browser.close());
+    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -307,14 +272,12 @@ describe('ctld web UI in headless Chromium', () => {
     const page = await openPage('#/');
     const health = page.locator('tr[data-tablet="zone1-0000000200"] td[data-field="health"]');
     assert.equal(await health.getAttribute('data-state'), 'healthy');
-    await page.evaluate(() => {
-      (window as unknown as { tesseraNoReload: boolean }).tesseraNoReload = true;
-    });
+    await markNoReload(page);
     const s = standIns.get('zone1-200');
     assert.ok(s);
     await s.stop();
     await page.waitForSelector('tr[data-tablet="zone1-0000000200"] td[data-field="health"][data-state="unreachable"]');
-    assert.equal(await page.evaluate(() => (window as unknown as { tesseraNoReload?: boolean }).tesseraNoReload), true, 'the page was not reloaded');
+    assert.ok(await wasNotReloaded(page), 'the page was reloaded');
     assert.match(await health.innerText(), /unreachable/);
     await shot(page, 'overview-tablet-down');
 
