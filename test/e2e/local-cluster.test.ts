@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { killByPath, testRoot, track } from '../harness/processes.js';
+import { killByPath, testRoot, track, processesUnder as harnessProcessesUnder } from '../harness/processes.js';
 
 const execFileP = promisify(execFile);
 const BIN = path.resolve('bin/tessera');
@@ -28,18 +28,7 @@ async function mariadb(sql: string, database = 'commerce'): Promise<string> {
 }
 
 function processesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ');
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (cmd.includes(dir) && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) out.push(`${e} ${cmd.slice(0, 120)}`);
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return harnessProcessesUnder(dir).map((p) => `${p.pid} ${p.cmd.slice(0, 160)}`);
 }
 
 for (const mode of ['combined', 'distributed'] as const) {

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ctlAt, launchBrowser, markNoReload, openPage as open, screenshotDir, shot as save, wasNotReloaded, type Run } from '../harness/browser.js';
-import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
+import { freePort, killByPath, testRoot, track, processesUnder as harnessProcessesUnder } from '../harness/processes.js';
 
 const TESSERA = fileURLToPath(new URL('../../../bin/tessera', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../../examples/local/', import.meta.url));
@@ -52,18 +52,7 @@ function tessera(...args: string[]): Promise<Run> {
 
 /** Live processes (not zombies) whose command line names `dir`. */
 function processesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ');
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (cmd.includes(dir) && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) out.push(`${e} ${cmd.slice(0, 160)}`);
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return harnessProcessesUnder(dir).map((p) => `${p.pid} ${p.cmd.slice(0, 160)}`);
 }
 
 async function writeClusterFile(): Promise<string> {

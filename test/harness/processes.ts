@@ -107,20 +107,34 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** SIGKILLs every process whose command line mentions `pathPart` (a data root): the last resort for detached clusters. */
-export function killByPath(pathPart: string): number {
-  let n = 0;
+/** Live processes (not zombies, not this one) whose command line mentions `pathPart`. */
+export function processesUnder(pathPart: string): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(pathPart)) {
-        process.kill(pid, 'SIGKILL');
-        n++;
-      }
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmd.includes(pathPart)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      found.push({ pid, cmd });
     } catch {
-      // gone, or not ours
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** SIGKILLs every process whose command line mentions `pathPart` (a data root): the last resort for detached clusters. */
+export function killByPath(pathPart: string): number {
+  let n = 0;
+  for (const p of processesUnder(pathPart)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+      n++;
+    } catch {
+      // gone
     }
   }
   return n;
