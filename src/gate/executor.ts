@@ -178,7 +178,7 @@ export class Executor implements ServerHandler {
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       await writeResult(out, r, more, session.statusFlags);
     } catch (err) {
-      failed = TesseraError.from(err);
+      failed = clientError(TesseraError.from(err));
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
@@ -473,12 +473,13 @@ export class Executor implements ServerHandler {
     if (isQuery(stmt)) {
       const gs = this.gs(session);
       const probe = fieldQuery(rewrite(stmt, { expr: (e) => (e.kind === 'Param' ? { kind: 'Null' } : undefined) }));
+      // A statement that cannot run fails here, as on MariaDB; wrong column metadata would leave
+      // the client out of step with the result sets its executions get.
       try {
         const r = await this.executePlanned(gs, probe, sql, null);
         columns = [...r.fields];
-      } catch {
-        // The statement's own error comes back from EXECUTE.
-        columns = [];
+      } catch (err) {
+        throw clientError(TesseraError.from(err));
       }
     }
     return { paramCount, state, columns };
@@ -526,6 +527,16 @@ function fieldQuery(q: QueryExpr): QueryExpr {
   if (q.kind === 'SetOp') return { ...q, left: fieldQuery(q.left), right: fieldQuery(q.right) };
   const never: Expr = { kind: 'Binary', op: '<>', left: { kind: 'Number', text: '1', numType: 'int' }, right: { kind: 'Number', text: '1', numType: 'int' } };
   return { ...q, where: q.where === null ? never : { kind: 'Binary', op: 'AND', left: q.where, right: never } };
+}
+
+/**
+ * Errors as a client may see them: 2000-2999 are client-side codes (CR_CONNECTION_ERROR, …) that a
+ * server never sends; libmariadb reports such an ERR packet as 2027 "malformed packet". A tablet's
+ * lost connection or failed connect reaches the client as 1105 with the original code in the text.
+ */
+function clientError(e: TesseraError): TesseraError {
+  if (e.errno < 2000 || e.errno > 2999) return e;
+  return new TesseraError(ER.UNKNOWN_ERROR, `${e.message} (error ${e.errno} behind the gate)`, { cause: e, ...(e.kind ? { kind: e.kind } : {}) });
 }
 
 function okResult(): Result {
