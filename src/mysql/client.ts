@@ -25,7 +25,7 @@ import {
   type OkPacket,
 } from './protocol.js';
 import { cachingSha2Scramble, ed25519Scramble, nativePasswordScramble, rsaEncryptPassword } from './auth.js';
-import { decodeBinaryRow, decodeTextRow, encodeExecute, typedValue, type SqlValue, type TypedValue } from './values.js';
+import { decodeBinaryRow, decodeTextRow, encodeExecute, EXECUTE_PARAMS_OFFSET, typedValue, type SqlValue, type TypedValue } from './values.js';
 
 export interface ClientOptions {
   host?: string;
@@ -459,6 +459,31 @@ export class Client extends EventEmitter {
     const typed = params.map(typedValue);
     return new Promise((resolve, reject) => {
       this.enqueue(this.resultCommand((w) => encodeExecute(w, id, typed), sink, resolve, reject));
+    });
+  }
+
+  /**
+   * Relays a COM_STMT_EXECUTE received from elsewhere (a proxied client): the parameter block
+   * (from EXECUTE_PARAMS_OFFSET: NULL bitmap, types flag, types, values) is copied as it is, only
+   * the statement id is this connection's and the flags are 0 (no cursor, as `executeStream`).
+   * When the payload does not resend the types, MariaDB uses the statement's previous ones.
+   */
+  executeRaw(stmt: PreparedStatement | number, payload: Buffer, sink: ResultSink): Promise<void> {
+    const id = typeof stmt === 'number' ? stmt : stmt.id;
+    if (payload.length < EXECUTE_PARAMS_OFFSET || payload[0] !== COM.STMT_EXECUTE) {
+      return Promise.reject(new TesseraError(ER.NET_READ_ERROR, 'malformed packet: not a COM_STMT_EXECUTE'));
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue(
+        this.resultCommand(
+          (w) => {
+            w.begin().int1(COM.STMT_EXECUTE).int4(id).int1(0).int4(1).bytes(payload, EXECUTE_PARAMS_OFFSET, payload.length).end();
+          },
+          sink,
+          resolve,
+          reject,
+        ),
+      );
     });
   }
 

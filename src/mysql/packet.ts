@@ -342,10 +342,14 @@ export class PacketWriter {
     return this.int1(0xfe).int8(v);
   }
 
-  bytes(b: Buffer | Uint8Array): this {
-    this.ensure(b.length);
-    this.slab.set(b, this.pos);
-    this.pos += b.length;
+  /** `b[start, end)`: a range is copied without slicing first (no object per relayed payload). */
+  bytes(b: Buffer | Uint8Array, start = 0, end = b.length): this {
+    const n = end - start;
+    this.ensure(n);
+    if (start === 0 && end === b.length) this.slab.set(b, this.pos);
+    else if (n <= 64) for (let i = 0; i < n; i++) this.slab[this.pos + i] = b[start + i];
+    else this.slab.set(b.subarray(start, end), this.pos);
+    this.pos += n;
     return this;
   }
 

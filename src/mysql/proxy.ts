@@ -5,7 +5,7 @@
 import { Client, type ClientOptions, type PreparedStatement, type ResultSink } from './client.js';
 import { CAP } from './constants.js';
 import { ER, TesseraError } from './errors.js';
-import type { ColumnDefinition } from './protocol.js';
+import type { ColumnDefinition, OkPacket } from './protocol.js';
 import type { PrepareResult, ResultWriter, ServerHandler, ServerStatement, Session, UserCredentials } from './server.js';
 import type { TypedValue } from './values.js';
 
@@ -57,22 +57,9 @@ export class PassThroughHandler implements ServerHandler {
     return c;
   }
 
-  private sink(out: ResultWriter): ResultSink {
-    return {
-      rawFields: (raw) => out.rawFields(raw),
-      row: (p) => {
-        out.rawRow(p);
-        if (out.needsDrain) return out.drain();
-      },
-      end: (ok, more) =>
-        out.end({ affectedRows: ok.affectedRows, lastInsertId: ok.lastInsertId, warnings: ok.warnings, info: ok.info, statusFlags: ok.statusFlags, more }),
-    };
-  }
-
-  async query(session: Session, sql: string, out: ResultWriter): Promise<void> {
-    const up = this.upstream(session);
-    await up.stream(sql, this.sink(out));
-    session.statusFlags = up.statusFlags & ~0x0008;
+  query(session: Session, sql: string, out: ResultWriter): Promise<void> {
+    // The result ends carry MariaDB's status flags; ResultWriter.end makes them the session's.
+    return this.upstream(session).stream(sql, new RelaySink(out));
   }
 
   async prepare(session: Session, sql: string): Promise<PrepareResult> {
@@ -80,8 +67,14 @@ export class PassThroughHandler implements ServerHandler {
     return { paramCount: stmt.params.length, rawParams: stmt.rawParams, rawColumns: stmt.rawColumns, warnings: stmt.warnings, state: stmt };
   }
 
-  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
-    await this.upstream(session).executeStream(stmt.state as PreparedStatement, params, this.sink(out));
+  /** Used when long data was sent: the server joined it into the parameters. */
+  execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+    return this.upstream(session).executeStream(stmt.state as PreparedStatement, params, new RelaySink(out));
+  }
+
+  /** The parameters travel as the client's bytes, never decoded. */
+  executeRaw(session: Session, stmt: ServerStatement, payload: Buffer, out: ResultWriter): Promise<void> {
+    return this.upstream(session).executeRaw(stmt.state as PreparedStatement, payload, new RelaySink(out));
   }
 
   closeStatement(session: Session, stmt: ServerStatement): void {
@@ -113,5 +106,23 @@ export class PassThroughHandler implements ServerHandler {
 
   async ping(session: Session): Promise<void> {
     await this.upstream(session).ping();
+  }
+}
+
+/** Hands MariaDB's column definitions and rows to the client as they came. */
+class RelaySink implements ResultSink {
+  constructor(private readonly out: ResultWriter) {}
+
+  rawFields(raw: Buffer[]): void {
+    this.out.rawFields(raw);
+  }
+
+  row(payload: Buffer): void | Promise<void> {
+    this.out.rawRow(payload);
+    if (this.out.needsDrain) return this.out.drain();
+  }
+
+  end(ok: OkPacket, more: boolean): void {
+    this.out.end({ affectedRows: ok.affectedRows, lastInsertId: ok.lastInsertId, warnings: ok.warnings, info: ok.info, statusFlags: ok.statusFlags, more });
   }
 }

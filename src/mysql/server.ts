@@ -6,24 +6,14 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { logger } from '../log/index.js';
-import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, FIELD_FLAG, MARIADB_CAP, SET_OPTION, STATUS, TYPE } from './constants.js';
+import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP, SET_OPTION, STATUS } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
-import {
-  columnDefinition,
-  decodeColumnDefinition,
-  decodeHandshakeResponse,
-  encodeColumnDefinition,
-  encodeEof,
-  encodeErr,
-  encodeHandshake,
-  encodeOk,
-  encodeResultEnd,
-  type ColumnDefinition,
-  type OkPacket,
-} from './protocol.js';
+import { decodeHandshakeResponse, encodeColumnDefinition, encodeErr, encodeHandshake, encodeOk, encodeResultEnd, type ColumnDefinition } from './protocol.js';
 import { cachingSha2Hash, nativePasswordHash, rsaDecryptPassword, verifyCachingSha2, verifyNativePassword } from './auth.js';
-import { decodeExecute, encodeBinaryRow, encodeTextRow, type SqlValue, type TypedValue } from './values.js';
+import type { SqlValue, TypedValue } from './values.js';
+import { CommandResultWriter } from './server-result-writer.js';
+import { PreparedStatements, type StatementConnection } from './server-statements.js';
 import { rsaKeyPair, selfSignedCertificate } from './tls-cert.js';
 
 const log = logger('mysql');
@@ -165,6 +155,16 @@ export interface ServerHandler {
   query(session: Session, sql: string, out: ResultWriter): Promise<void>;
   prepare?(session: Session, sql: string): Promise<PrepareResult>;
   execute?(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void>;
+  /**
+   * Optional fast path for a handler that relays executes (the pass-through proxy): COM_STMT_EXECUTE
+   * as the client sent it, its structure checked but no value decoded. The parameter block (NULL
+   * bitmap, new-params-bound flag, types, values) starts at EXECUTE_PARAMS_OFFSET; when the client
+   * did not resend the types, they are those of the statement's previous execute. The statement
+   * id in the payload is the client's (0xffffffff: the one prepared last); `stmt` is the one meant.
+   * Called instead of `execute` when present, except while COM_STMT_SEND_LONG_DATA values are
+   * pending (they are not in the payload): then `execute` gets the values joined in.
+   */
+  executeRaw?(session: Session, stmt: ServerStatement, payload: Buffer, out: ResultWriter): Promise<void>;
   closeStatement?(session: Session, stmt: ServerStatement): void;
   /** COM_INIT_DB and the database of the handshake; sets `session.database` when absent. */
   initDb?(session: Session, database: string): Promise<void>;
@@ -283,12 +283,6 @@ interface Message {
   lastSeq: number;
 }
 
-interface StatementState extends ServerStatement {
-  types: { type: number; unsigned: boolean }[] | null;
-  longData: Map<number, Buffer[]>;
-  longDataBytes: number;
-}
-
 function scramble20(): Buffer {
   // Printable, no NUL: some clients treat the scramble as a C string.
   const b = randomBytes(20);
@@ -311,7 +305,7 @@ const SERVER_CAPABILITIES =
 const SERVER_MARIADB_CAPABILITIES = MARIADB_CAP.EXTENDED_TYPE_INFO;
 
 /** One client connection: the state machine from handshake to quit. */
-export class ServerConnection implements Session {
+export class ServerConnection implements Session, StatementConnection {
   user = '';
   database: string | null = null;
   capabilities = 0;
@@ -326,19 +320,21 @@ export class ServerConnection implements Session {
   private socket: net.Socket | tls.TLSSocket;
   private readonly parser: PacketParser;
   private readonly writer: PacketWriter;
-  private readonly reader = new PacketReader();
+  /** @internal Re-pointed per packet. */
+  readonly reader = new PacketReader();
   private readonly backlog: Message[] = [];
   private waiter: ((m: Message | null) => void) | null = null;
   private phase: 'handshake' | 'command' | 'closed' = 'handshake';
   private busy = false;
   private draining = false;
   private readPaused = false;
-  private readonly statements = new Map<number, StatementState>();
-  private nextStatementId = 1;
-  private lastStatementId = 0;
+  private readonly statements: PreparedStatements;
+  /** The result writer of the running COM_QUERY / COM_STMT_EXECUTE. */
+  private result: CommandResultWriter | null = null;
   private drainWaiters: (() => void)[] = [];
   private handshakeTimer: NodeJS.Timeout | null = null;
-  private readonly handler: ServerHandler;
+  /** @internal */
+  readonly handler: ServerHandler;
 
   constructor(
     private readonly server: Server,
@@ -348,7 +344,8 @@ export class ServerConnection implements Session {
     this.socket = socket;
     this.handler = server.handler;
     this.remoteAddress = socket.remoteAddress ?? 'localhost';
-    this.parser = new PacketParser(server.options.packetSizeMax, (payload, firstSeq, lastSeq) => this.onMessage({ payload, firstSeq, lastSeq }));
+    this.statements = new PreparedStatements(this);
+    this.parser = new PacketParser(server.options.packetSizeMax, (payload, firstSeq, lastSeq) => this.onMessage(payload, firstSeq, lastSeq));
     this.writer = new PacketWriter((data) => {
       if (!this.socket.destroyed) this.socket.write(data);
     });
@@ -456,14 +453,21 @@ export class ServerConnection implements Session {
     if (!this.busy) this.destroy('server shutdown');
   }
 
-  private onMessage(m: Message): void {
-    if (this.phase === 'closed') return;
-    if (this.phase === 'handshake' && !this.tls && m.payload.length === 32 && m.firstSeq === 1) {
+  private onMessage(payload: Buffer, firstSeq: number, lastSeq: number): void {
+    if (this.phase === 'command') {
+      // The common case, a command while idle, runs at once without queueing.
+      if (!this.busy && this.backlog.length === 0) {
+        this.command(payload, firstSeq, lastSeq);
+        return;
+      }
+    } else if (this.phase === 'closed') return;
+    else if (!this.tls && payload.length === 32 && firstSeq === 1) {
       // An SSLRequest: whatever follows is the TLS ClientHello, not packets. Stop here; the
       // upgrade hands the rest to TLS.
       this.parser.pause();
       this.socket.pause();
     }
+    const m: Message = { payload, firstSeq, lastSeq };
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -649,7 +653,8 @@ export class ServerConnection implements Session {
     });
   }
 
-  private sendError(err: TesseraError): void {
+  /** @internal */
+  sendError(err: TesseraError): void {
     encodeErr(this.writer, err);
   }
 
@@ -676,123 +681,163 @@ export class ServerConnection implements Session {
         return;
       }
     }
-    if (m.firstSeq !== 0) {
-      this.protocolError(new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: command with sequence id ${m.firstSeq}`), m.lastSeq + 1);
-      return;
-    }
-    this.writer.seq = (m.lastSeq + 1) & 0xff;
-    this.busy = true;
-    this.dispatch(m.payload).then(
-      () => {
-        this.busy = false;
-        if (this.draining && this.phase === 'command') this.destroy('server shutdown');
-        else this.pump();
-      },
-      (err) => {
-        this.busy = false;
-        // Only protocol-level failures reach here: handler errors were already sent as ERR.
-        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
-      },
-    );
+    this.command(m.payload, m.firstSeq, m.lastSeq);
   }
 
-  private async dispatch(payload: Buffer): Promise<void> {
+  /** Starts one command; `commandDone` or `commandFailed` follows, at once or when the handler settles. */
+  private command(payload: Buffer, firstSeq: number, lastSeq: number): void {
+    if (firstSeq !== 0) {
+      this.protocolError(new TesseraError(ER.NET_PACKETS_OUT_OF_ORDER, `Got packets out of order: command with sequence id ${firstSeq}`), lastSeq + 1);
+      return;
+    }
+    this.writer.seq = (lastSeq + 1) & 0xff;
+    this.busy = true;
+    let pending: boolean;
+    try {
+      pending = this.dispatch(payload);
+    } catch (err) {
+      this.commandFailed(err);
+      return;
+    }
+    if (!pending) this.commandDone();
+  }
+
+  private readonly commandDone = (): void => {
+    this.busy = false;
+    if (this.draining && this.phase === 'command') this.destroy('server shutdown');
+    else this.pump();
+  };
+
+  /** Only protocol-level failures reach here: handler errors are sent as ERR. */
+  private readonly commandFailed = (err: unknown): void => {
+    this.busy = false;
+    this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR));
+  };
+
+  /** A command that finishes when `p` settles. */
+  private track(p: Promise<void>): true {
+    p.then(this.commandDone, this.commandFailed);
+    return true;
+  }
+
+  /** @internal Waits for a handler producing results; errors become ERR (also after rows started). */
+  awaitResult(out: CommandResultWriter, running: Promise<void>): void {
+    this.result = out;
+    running.then(this.resultDone, this.resultFailed);
+  }
+
+  /** @internal A handler threw before returning its promise. */
+  resultThrew(out: CommandResultWriter, err: unknown): void {
+    this.result = out;
+    this.resultFailed(err);
+  }
+
+  private readonly resultDone = (): void => {
+    const out = this.result!;
+    this.result = null;
+    try {
+      out.finish();
+    } catch (err) {
+      this.commandFailed(err);
+      return;
+    }
+    this.commandDone();
+  };
+
+  private readonly resultFailed = (err: unknown): void => {
+    const out = this.result!;
+    this.result = null;
+    // After the last result the client expects nothing more: an ERR now would desynchronize it.
+    if (this.phase !== 'closed' && out.isDone) {
+      this.commandFailed(err);
+      return;
+    }
+    if (this.phase !== 'closed') this.sendError(TesseraError.from(err));
+    this.commandDone();
+  };
+
+  /** Handles one command; returns true when it completes later (through commandDone/commandFailed). */
+  private dispatch(payload: Buffer): boolean {
     if (payload.length === 0) throw new TesseraError(ER.NET_READ_ERROR, 'malformed packet: empty command');
     const cmd = payload[0];
     switch (cmd) {
+      case COM.QUERY: {
+        const out = new CommandResultWriter(this, false);
+        try {
+          this.awaitResult(out, this.handler.query(this, payload.toString('utf8', 1), out));
+        } catch (err) {
+          this.resultThrew(out, err);
+        }
+        return true;
+      }
+      case COM.STMT_EXECUTE:
+        return this.statements.execute(payload);
       case COM.QUIT:
         this.destroy('quit', 'debug');
-        return;
+        return false;
       case COM.PING:
-        await this.simple(async () => this.handler.ping?.(this));
-        return;
+        return this.track(this.simple(async () => this.handler.ping?.(this)));
       case COM.INIT_DB:
-        await this.simple(() => this.initDb(payload.toString('utf8', 1)));
-        return;
-      case COM.QUERY: {
-        const out = new Writer(this, false);
-        await this.run(out, () => this.handler.query(this, payload.toString('utf8', 1), out));
-        return;
-      }
+        return this.track(this.simple(() => this.initDb(payload.toString('utf8', 1))));
       case COM.FIELD_LIST: {
         const r = this.reader.reset(payload, 1);
         const table = r.nulString();
         const wildcard = r.restString();
-        await this.simpleWith(async () => {
-          const cols = this.handler.fieldList ? await this.handler.fieldList(this, table, wildcard) : [];
-          for (const c of cols) {
-            if (Buffer.isBuffer(c)) this.writer.packet(c);
-            else encodeColumnDefinition(this.writer, c, this.extendedTypeInfo);
-          }
-          encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
-        });
-        return;
+        return this.track(
+          this.simpleWith(async () => {
+            const cols = this.handler.fieldList ? await this.handler.fieldList(this, table, wildcard) : [];
+            for (const c of cols) {
+              if (Buffer.isBuffer(c)) this.writer.packet(c);
+              else encodeColumnDefinition(this.writer, c, this.extendedTypeInfo);
+            }
+            encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
+          }),
+        );
       }
       case COM.STATISTICS:
-        await this.simpleWith(async () => {
-          const s = this.handler.statistics ? await this.handler.statistics(this) : `Uptime: ${Math.floor(process.uptime())}  Threads: ${this.server.connectionCount}`;
-          this.writer.begin().string(s).end();
-        });
-        return;
+        return this.track(
+          this.simpleWith(async () => {
+            const s = this.handler.statistics ? await this.handler.statistics(this) : `Uptime: ${Math.floor(process.uptime())}  Threads: ${this.server.connectionCount}`;
+            this.writer.begin().string(s).end();
+          }),
+        );
       case COM.SET_OPTION: {
         const opt = this.reader.reset(payload, 1).u16();
         if (opt !== SET_OPTION.MULTI_STATEMENTS_ON && opt !== SET_OPTION.MULTI_STATEMENTS_OFF) {
           this.sendError(new TesseraError(ER.UNKNOWN_COM, `Unknown COM_SET_OPTION value ${opt}`));
-          return;
+          return false;
         }
-        await this.simpleWith(async () => {
-          const on = opt === SET_OPTION.MULTI_STATEMENTS_ON;
-          await this.handler.setOption?.(this, on);
-          this.multiStatements = on;
-          encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
-        });
-        return;
+        return this.track(
+          this.simpleWith(async () => {
+            const on = opt === SET_OPTION.MULTI_STATEMENTS_ON;
+            await this.handler.setOption?.(this, on);
+            this.multiStatements = on;
+            encodeResultEnd(this.writer, this.capabilities, { statusFlags: this.statusFlags });
+          }),
+        );
       }
       case COM.RESET_CONNECTION:
-        await this.simple(async () => {
-          await this.handler.resetConnection?.(this);
-          for (const s of this.statements.values()) this.closeStatement(s);
-          this.statusFlags = STATUS.AUTOCOMMIT;
-        });
-        return;
+        return this.track(
+          this.simple(async () => {
+            await this.handler.resetConnection?.(this);
+            this.statements.closeAll();
+            this.statusFlags = STATUS.AUTOCOMMIT;
+          }),
+        );
       case COM.STMT_PREPARE:
-        await this.prepare(payload.toString('utf8', 1));
-        return;
-      case COM.STMT_EXECUTE:
-        await this.execute(payload);
-        return;
-      case COM.STMT_SEND_LONG_DATA: {
-        // No response, ever; an error surfaces at the next execute.
-        const r = this.reader.reset(payload, 1);
-        const stmt = this.statements.get(r.u32());
-        const index = r.u16();
-        if (!stmt || index >= stmt.paramCount) return;
-        const data = Buffer.from(r.rest());
-        stmt.longDataBytes += data.length;
-        if (stmt.longDataBytes > this.server.options.packetSizeMax) return;
-        const parts = stmt.longData.get(index) ?? [];
-        parts.push(data);
-        stmt.longData.set(index, parts);
-        return;
-      }
-      case COM.STMT_CLOSE: {
-        const stmt = this.statements.get(this.reader.reset(payload, 1).u32());
-        if (stmt) this.closeStatement(stmt);
-        return;
-      }
-      case COM.STMT_RESET: {
-        const stmt = this.statements.get(this.reader.reset(payload, 1).u32());
-        if (!stmt) {
-          this.sendError(new TesseraError(ER.UNKNOWN_STMT_HANDLER, 'Unknown prepared statement handler given to mysqld_stmt_reset'));
-          return;
-        }
-        stmt.longData.clear();
-        stmt.longDataBytes = 0;
-        encodeOk(this.writer, { statusFlags: this.statusFlags });
-        return;
-      }
+        return this.track(this.statements.prepare(payload.toString('utf8', 1)));
+      case COM.STMT_SEND_LONG_DATA:
+        this.statements.longData(payload);
+        return false;
+      case COM.STMT_CLOSE:
+        this.statements.closeCommand(payload);
+        return false;
+      case COM.STMT_RESET:
+        this.statements.reset(payload);
+        return false;
       default:
         this.sendError(new TesseraError(ER.UNKNOWN_COM, `Unknown command 0x${cmd.toString(16).padStart(2, '0')}`));
+        return false;
     }
   }
 
@@ -812,108 +857,22 @@ export class ServerConnection implements Session {
     }
   }
 
-  /** Runs a handler producing results; errors become ERR (also after rows started). */
-  private async run(out: Writer, f: () => Promise<void>): Promise<void> {
-    try {
-      await f();
-      out.finish();
-    } catch (err) {
-      if (this.phase === 'closed') return;
-      // After the last result the client expects nothing more: an ERR now would desynchronize it.
-      if (out.isDone) throw err;
-      this.sendError(TesseraError.from(err));
-    }
+  /** @internal */
+  logError(err: unknown, what: string): void {
+    log.error({ err, conn: this.id }, what);
   }
 
-  private async prepare(sql: string): Promise<void> {
-    if (!this.handler.prepare) {
-      this.sendError(new TesseraError(ER.UNKNOWN_COM, 'prepared statements are not supported here'));
-      return;
-    }
-    if (this.statements.size >= this.server.options.preparedStatementsMax) {
-      this.sendError(new TesseraError({ errno: 1461, sqlState: '42000' }, `Can't create more than preparedStatementsMax (${this.server.options.preparedStatementsMax}) statements`));
-      return;
-    }
-    let res: PrepareResult;
-    try {
-      res = await this.handler.prepare(this, sql);
-    } catch (err) {
-      this.sendError(TesseraError.from(err));
-      return;
-    }
-    const columns = res.columns ?? (res.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.extendedTypeInfo));
-    const nColumns = res.rawColumns?.length ?? columns.length;
-    const id = this.nextStatementId++;
-    if (this.nextStatementId > 0xfffffffe) this.nextStatementId = 1;
-    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, types: null, longData: new Map(), longDataBytes: 0 };
-    this.statements.set(id, stmt);
-    this.lastStatementId = id;
-    const w = this.writer;
-    w.begin().int1(0x00).int4(id).int2(nColumns).int2(res.paramCount).int1(0).int2(res.warnings ?? 0).end();
-    const deprecateEof = (this.capabilities & CAP.DEPRECATE_EOF) !== 0;
-    if (res.paramCount > 0) {
-      if (res.rawParams && res.rawParams.length === res.paramCount) for (const p of res.rawParams) w.packet(p);
-      else {
-        for (let i = 0; i < res.paramCount; i++) {
-          encodeColumnDefinition(w, res.params?.[i] ?? columnDefinition({ name: '?', type: TYPE.VAR_STRING, charset: CHARSET.BINARY, flags: FIELD_FLAG.BINARY }), this.extendedTypeInfo);
-        }
-      }
-      if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
-    }
-    if (nColumns > 0) {
-      if (res.rawColumns) for (const p of res.rawColumns) w.packet(p);
-      else for (const c of columns) encodeColumnDefinition(w, c, this.extendedTypeInfo);
-      if (!deprecateEof) encodeEof(w, 0, this.statusFlags);
-    }
+  /** @internal */
+  get packetSizeMax(): number {
+    return this.server.options.packetSizeMax;
   }
 
-  private closeStatement(stmt: StatementState): void {
-    this.statements.delete(stmt.id);
-    try {
-      this.handler.closeStatement?.(this, stmt);
-    } catch (err) {
-      log.error({ err, conn: this.id }, 'handler.closeStatement threw');
-    }
+  /** @internal */
+  get preparedStatementsMax(): number {
+    return this.server.options.preparedStatementsMax;
   }
 
-  private async execute(payload: Buffer): Promise<void> {
-    let stmtId = this.reader.reset(payload, 1).u32();
-    // MariaDB: id 0xffffffff means "the statement prepared last" (pipelined prepare + execute).
-    if (stmtId === 0xffffffff) {
-      stmtId = this.lastStatementId;
-      payload = Buffer.from(payload);
-      payload.writeUInt32LE(stmtId, 1);
-    }
-    const stmt = this.statements.get(stmtId);
-    if (!stmt || !this.handler.execute) {
-      this.sendError(new TesseraError(ER.UNKNOWN_STMT_HANDLER, `Unknown prepared statement handler (${stmtId}) given to mysqld_stmt_execute`));
-      return;
-    }
-    if (stmt.longDataBytes > this.server.options.packetSizeMax) {
-      stmt.longData.clear();
-      stmt.longDataBytes = 0;
-      this.sendError(new TesseraError(ER.NET_PACKET_TOO_LARGE, `Parameter data longer than packetSizeMax (${this.server.options.packetSizeMax} bytes)`));
-      return;
-    }
-    const req = decodeExecute(
-      payload,
-      () => stmt.paramCount,
-      () => stmt.types,
-      (_, i) => {
-        const parts = stmt.longData.get(i);
-        return parts ? Buffer.concat(parts) : undefined;
-      },
-      this.reader,
-    );
-    stmt.types = req.types;
-    stmt.longData.clear();
-    stmt.longDataBytes = 0;
-    const out = new Writer(this, true);
-    const execute = this.handler.execute;
-    await this.run(out, () => execute.call(this.handler, this, stmt, req.params, out));
-  }
-
-  /** @internal: used by Writer. */
+  /** @internal: used by the result writer. */
   get packetWriter(): PacketWriter {
     return this.writer;
   }
@@ -936,105 +895,5 @@ export class ServerConnection implements Session {
 
   get extendedTypeInfo(): boolean {
     return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
-  }
-}
-
-/** The ResultWriter of one command. */
-class Writer implements ResultWriter {
-  private state: 'idle' | 'rows' | 'done' = 'idle';
-  private columns: ColumnDefinition[] | null = null;
-  private rawColumns: Buffer[] | null = null;
-
-  constructor(
-    private readonly conn: ServerConnection,
-    readonly binary: boolean,
-  ) {}
-
-  private ensureOpen(): void {
-    if (this.state === 'done') throw new Error('ResultWriter used after the last result');
-  }
-
-  fields(columns: ColumnDefinition[]): void {
-    this.ensureOpen();
-    if (this.state === 'rows') throw new Error('ResultWriter.fields() inside a result set');
-    const w = this.conn.packetWriter;
-    w.begin().lenInt(columns.length).end();
-    for (const c of columns) encodeColumnDefinition(w, c, this.conn.extendedTypeInfo);
-    this.columns = columns;
-    this.rawColumns = null;
-    this.afterFields();
-  }
-
-  rawFields(payloads: Buffer[]): void {
-    this.ensureOpen();
-    if (this.state === 'rows') throw new Error('ResultWriter.rawFields() inside a result set');
-    const w = this.conn.packetWriter;
-    w.begin().lenInt(payloads.length).end();
-    for (const p of payloads) w.packet(p);
-    this.columns = null;
-    this.rawColumns = payloads;
-    this.afterFields();
-  }
-
-  private afterFields(): void {
-    if (!(this.conn.capabilities & CAP.DEPRECATE_EOF)) encodeEof(this.conn.packetWriter, 0, this.conn.statusFlags);
-    this.state = 'rows';
-  }
-
-  row(values: readonly SqlValue[]): void {
-    if (this.state !== 'rows') throw new Error('ResultWriter.row() outside a result set');
-    const w = this.conn.packetWriter;
-    try {
-      if (this.binary) {
-        this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
-        encodeBinaryRow(w, this.columns, values);
-      } else {
-        if (this.rawColumns && !this.columns) this.columns = this.rawColumns.map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
-        encodeTextRow(w, values, this.columns ?? undefined);
-      }
-    } catch (err) {
-      w.abort();
-      throw TesseraError.from(err);
-    }
-  }
-
-  rawRow(payload: Buffer): void {
-    if (this.state !== 'rows') throw new Error('ResultWriter.rawRow() outside a result set');
-    this.conn.packetWriter.packet(payload);
-  }
-
-  end(result: ResultEnd = {}): void {
-    this.ensureOpen();
-    const conn = this.conn;
-    const base = (result.statusFlags ?? conn.statusFlags) & ~STATUS.SESSION_STATE_CHANGED;
-    conn.statusFlags = base & ~STATUS.MORE_RESULTS_EXISTS;
-    const statusFlags = result.more ? base | STATUS.MORE_RESULTS_EXISTS : conn.statusFlags;
-    const ok: Partial<OkPacket> = {
-      affectedRows: result.affectedRows ?? 0,
-      lastInsertId: result.lastInsertId ?? 0,
-      warnings: result.warnings ?? 0,
-      info: result.info ?? '',
-      statusFlags,
-    };
-    if (this.state === 'rows') encodeResultEnd(conn.packetWriter, conn.capabilities, ok);
-    else encodeOk(conn.packetWriter, ok);
-    this.state = result.more ? 'idle' : 'done';
-  }
-
-  /** Called when the handler returns: closes what it left open. */
-  finish(): void {
-    if (this.state !== 'done') this.end();
-  }
-
-  get isDone(): boolean {
-    return this.state === 'done';
-  }
-
-  get needsDrain(): boolean {
-    return this.conn.socketNeedsDrain;
-  }
-
-  drain(): Promise<void> {
-    return this.conn.waitDrain();
   }
 }

@@ -326,14 +326,111 @@ export function typedValue(v: SqlValue | TypedValue | boolean): TypedValue {
 /** COM_STMT_EXECUTE with the types of every parameter (always "new params bound"). */
 export function encodeExecute(w: PacketWriter, stmtId: number, params: readonly TypedValue[], flags = 0): void {
   w.begin().int1(0x17).int4(stmtId).int1(flags).int4(1);
-  if (params.length > 0) {
-    const bitmap = Buffer.alloc((params.length + 7) >> 3);
-    for (let i = 0; i < params.length; i++) if (params[i].value === null) bitmap[i >> 3] |= 1 << (i & 7);
-    w.bytes(bitmap).int1(1);
-    for (const p of params) w.int1(p.type).int1(p.unsigned ? 0x80 : 0);
-    for (const p of params) if (p.value !== null) encodeBinaryValue(w, p.type, p.value);
+  const n = params.length;
+  if (n > 0) {
+    // The NULL bitmap is built a byte at a time in the slab: no buffer per execute.
+    for (let at = 0; at < n; at += 8) {
+      let bits = 0;
+      for (let i = at; i < n && i < at + 8; i++) if (params[i].value === null) bits |= 1 << (i - at);
+      w.int1(bits);
+    }
+    w.int1(1);
+    for (let i = 0; i < n; i++) w.int1(params[i].type).int1(params[i].unsigned ? 0x80 : 0);
+    for (let i = 0; i < n; i++) {
+      const p = params[i];
+      if (p.value !== null) encodeBinaryValue(w, p.type, p.value);
+    }
   }
   w.end();
+}
+
+/** Offset of the parameter block (NULL bitmap onwards) in a COM_STMT_EXECUTE payload. */
+export const EXECUTE_PARAMS_OFFSET = 10;
+
+/** Moves the reader past one binary-protocol value of `type`, checking it is all there. */
+export function skipBinaryValue(type: number, r: PacketReader): void {
+  switch (type) {
+    case TYPE.NULL:
+      return;
+    case TYPE.TINY:
+      r.skip(1);
+      return;
+    case TYPE.SHORT:
+    case TYPE.YEAR:
+      r.skip(2);
+      return;
+    case TYPE.INT24:
+    case TYPE.LONG:
+    case TYPE.FLOAT:
+      r.skip(4);
+      return;
+    case TYPE.LONGLONG:
+    case TYPE.DOUBLE:
+      r.skip(8);
+      return;
+    case TYPE.DATE:
+    case TYPE.NEWDATE:
+    case TYPE.DATETIME:
+    case TYPE.DATETIME2:
+    case TYPE.TIMESTAMP:
+    case TYPE.TIMESTAMP2: {
+      const n = r.u8();
+      if (n !== 0 && n !== 4 && n !== 7 && n !== 11) throw malformed(`bad date length ${n}`);
+      r.skip(n);
+      return;
+    }
+    case TYPE.TIME:
+    case TYPE.TIME2: {
+      const n = r.u8();
+      if (n !== 0 && n !== 8 && n !== 12) throw malformed(`bad time length ${n}`);
+      r.skip(n);
+      return;
+    }
+    default:
+      r.skip(r.lenInt());
+  }
+}
+
+/**
+ * Checks a COM_STMT_EXECUTE payload without decoding its values (a relay passes them on as
+ * bytes): the same structure `decodeExecute` reads, and the same errors. Returns the parameter
+ * types in effect as (type, flags) byte pairs: those sent now (a slice of the payload), else
+ * `previousTypes`; null when the statement has no parameters.
+ */
+export function scanExecute(payload: Buffer, paramCount: number, previousTypes: Buffer | null, r = new PacketReader()): Buffer | null {
+  r.reset(payload, 1);
+  r.skip(9); // statement id, flags, iteration count
+  const n = paramCount;
+  if (n === 0) return null;
+  const bitmapAt = r.pos;
+  r.skip((n + 7) >> 3);
+  let types: Buffer;
+  if (r.u8()) types = r.bytes(2 * n);
+  else if (previousTypes && previousTypes.length === 2 * n) types = previousTypes;
+  else throw malformed('execute without parameter types');
+  for (let i = 0; i < n; i++) {
+    const type = types[2 * i];
+    if (payload[bitmapAt + (i >> 3)] & (1 << (i & 7)) || type === TYPE.NULL) continue;
+    skipBinaryValue(type, r);
+  }
+  return types;
+}
+
+/** Parameter types as (type, flags) byte pairs, the form `scanExecute` keeps. */
+export function encodeParamTypes(types: readonly { type: number; unsigned: boolean }[]): Buffer {
+  const b = Buffer.allocUnsafe(2 * types.length);
+  for (let i = 0; i < types.length; i++) {
+    b[2 * i] = types[i].type;
+    b[2 * i + 1] = types[i].unsigned ? 0x80 : 0;
+  }
+  return b;
+}
+
+/** The inverse of `encodeParamTypes`. */
+export function decodeParamTypes(b: Buffer): { type: number; unsigned: boolean }[] {
+  const out: { type: number; unsigned: boolean }[] = [];
+  for (let i = 0; i + 1 < b.length; i += 2) out.push({ type: b[i], unsigned: (b[i + 1] & 0x80) !== 0 });
+  return out;
 }
 
 export interface ExecuteRequest {
