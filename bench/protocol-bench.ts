@@ -2,16 +2,23 @@
 // piped both ways, the floor for any proxy written in Node), and our pass-through proxy (our
 // server + our client, rows passed as MariaDB's bytes). Prints q/s, p95 and the ratios.
 //
-// Run: npx tsc -p tsconfig.json && node dist/bench/protocol-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3]
+// Run: npx tsc -p tsconfig.json && node dist/bench/protocol-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3] [baseline-dist]
+//
+// `baseline-dist` is the dist/ directory of another build (e.g. a copy made before a change):
+// its proxy runs as a fourth target in the same interleaved rounds, so before/after figures share
+// the machine's load.
 import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { startMariaDB } from '../test/harness/mariadb.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client, PassThroughHandler, Server } from '../src/mysql/index.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const threads = Number(process.argv[3] ?? 16);
 const psMode = process.argv[4] === 'noprep' ? ['--db-ps-mode=disable'] : [];
 const rounds = Number(process.argv[5] ?? 3);
+const baselineDist = process.argv[6];
 
 function sysbench(port: number, cmd: 'prepare' | 'run'): Promise<string> {
   const args = ['oltp_point_select', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${port}`, '--mysql-user=vt_dba', '--mysql-password=',
@@ -48,9 +55,19 @@ try {
   const proxy = new Server(new PassThroughHandler({ upstream: { host: '127.0.0.1', port: db.port }, users: { vt_dba: '' } }), { port: 0, tls: false });
   const proxyPort = await proxy.listen();
 
+  let baseline: { close(drainTimeoutMs: number): Promise<void> } | null = null;
+  let baselinePort = 0;
+  if (baselineDist) {
+    const mod: typeof import('../src/mysql/index.js') = await import(pathToFileURL(path.resolve(baselineDist, 'src/mysql/index.js')).href);
+    const b = new mod.Server(new mod.PassThroughHandler({ upstream: { host: '127.0.0.1', port: db.port }, users: { vt_dba: '' } }), { port: 0, tls: false });
+    baselinePort = await b.listen();
+    baseline = b;
+  }
+
   // Rounds interleave the targets so background load on a shared machine hits each alike; the
   // median round of each target is reported.
-  const targets = [['MariaDB direct', db.port], ['raw Node relay', relayPort], ['tessera proxy', proxyPort]] as const;
+  const targets: [string, number][] = [['MariaDB direct', db.port], ['raw Node relay', relayPort], ['tessera proxy', proxyPort]];
+  if (baseline) targets.push(['baseline proxy', baselinePort]);
   const runs = new Map<string, { qps: number; p95: number }[]>();
   for (let round = 0; round < rounds; round++) {
     for (const [name, port] of targets) {
@@ -70,10 +87,22 @@ try {
   }
   const [d, relayR, p] = targets.map(([name]) => median(name));
   console.log(`proxy / relay  ${(p.qps / relayR.qps).toFixed(2)}x q/s, p95 ${(p.p95 / relayR.p95).toFixed(2)}x (goal >= 0.85x q/s)`);
+  // The ratio within each round (neighbouring runs share the load) is the steadier figure.
+  const perRound = (name: string) => {
+    const rs = runs.get(name)!.map((r, i) => r.qps / runs.get('raw Node relay')![i].qps).sort((x, y) => x - y);
+    return `median ${rs[Math.floor(rs.length / 2)].toFixed(2)}x (rounds ${rs.map((x) => x.toFixed(2)).join(' ')})`;
+  };
+  console.log(`proxy / relay per round: ${perRound('tessera proxy')}`);
+  if (baseline) console.log(`baseline / relay per round: ${perRound('baseline proxy')}`);
+  if (baseline) {
+    const b = median('baseline proxy');
+    console.log(`baseline / relay ${(b.qps / relayR.qps).toFixed(2)}x q/s;  proxy / baseline ${(p.qps / b.qps).toFixed(2)}x q/s  (baseline: ${baselineDist})`);
+  }
   console.log(`proxy / direct ${(p.qps / d.qps).toFixed(2)}x q/s;  relay / direct ${(relayR.qps / d.qps).toFixed(2)}x q/s`);
   console.log(`sysbench oltp_point_select, ${threads} threads, ${seconds}s x ${rounds} rounds each, ${psMode.length ? 'text protocol' : 'server-side prepared statements'}`);
   relay.close();
   await proxy.close(2000);
+  await baseline?.close(2000);
 } finally {
   await db.stop();
 }

@@ -121,7 +121,8 @@ export class Client extends EventEmitter {
   private socket: net.Socket | tls.TLSSocket;
   private readonly parser: PacketParser;
   private readonly writer: PacketWriter;
-  private readonly reader = new PacketReader();
+  /** @internal Re-pointed per packet; used synchronously only. */
+  readonly reader = new PacketReader();
   private readonly queue: Command[] = [];
   private active: Command | null = null;
   private closedWith: TesseraError | null = null;
@@ -340,8 +341,8 @@ export class Client extends EventEmitter {
     }
   }
 
-  /** Pauses reading on behalf of a sink until the promise settles. */
-  private waitFor(p: Promise<unknown>, onError: (err: unknown) => void): void {
+  /** @internal Pauses reading on behalf of a sink until the promise settles. */
+  waitFor(p: Promise<unknown>, onError: (err: unknown) => void): void {
     if (this.readingPausedBySink++ === 0) {
       this.parser.pause();
       this.socket.pause();
@@ -683,117 +684,140 @@ export class Client extends EventEmitter {
     });
   }
 
+  private resultCommand(write: (w: PacketWriter) => void, sink: ResultSink, resolve: () => void, reject: (err: unknown) => void): Command {
+    return new ResultCommand(this, write, sink, resolve, reject);
+  }
+}
+
+const enum ResultState {
+  First,
+  Fields,
+  FieldsEof,
+  Rows,
+}
+
+/**
+ * The state machine shared by COM_QUERY and COM_STMT_EXECUTE responses: for each result, an OK
+ * or a column count, definitions, (EOF,) rows and a terminator; MORE_RESULTS chains the next.
+ * One object per command (no closures): it runs once per query on a tablet's hot path.
+ */
+class ResultCommand implements Command {
+  private state = ResultState.First;
+  private columnsLeft = 0;
+  private fields: ColumnDefinition[] = [];
+  private raw: Buffer[] = [];
   /**
-   * The state machine shared by COM_QUERY and COM_STMT_EXECUTE responses: for each result, an OK
-   * or a column count, definitions, (EOF,) rows and a terminator; MORE_RESULTS chains the next.
+   * An error thrown by the sink: the rest of the response is still read to keep the connection
+   * in step, then the command rejects with it.
    */
-  private resultCommand(
-    write: (w: PacketWriter) => void,
-    sink: ResultSink,
-    resolve: () => void,
-    reject: (err: unknown) => void,
-  ): Command {
-    const deprecateEof = (this.capabilities & CAP.DEPRECATE_EOF) !== 0;
-    const r = new PacketReader();
-    let state: 'first' | 'fields' | 'fieldsEof' | 'rows' = 'first';
-    let columnsLeft = 0;
-    let fields: ColumnDefinition[] = [];
-    let raw: Buffer[] = [];
-    // An error thrown by the sink: the rest of the response is still read to keep the connection
-    // in step, then the command rejects with it.
-    let sinkError: unknown = null;
-    const call = (f: () => void | Promise<void>): void => {
-      if (sinkError) return;
-      let ret: void | Promise<void>;
+  private sinkError: unknown = null;
+  private readonly deprecateEof: boolean;
+  private readonly onSinkError = (err: unknown): void => {
+    this.sinkError ??= err;
+  };
+
+  constructor(
+    private readonly client: Client,
+    readonly write: (w: PacketWriter) => void,
+    private readonly sink: ResultSink,
+    private readonly resolve: () => void,
+    readonly fail: (err: unknown) => void,
+  ) {
+    this.deprecateEof = (client.capabilities & CAP.DEPRECATE_EOF) !== 0;
+  }
+
+  /** Runs a sink method's result: a promise pauses reading until it settles. */
+  private called(ret: void | Promise<void>): void {
+    if (ret instanceof Promise) this.client.waitFor(ret, this.onSinkError);
+  }
+
+  private finish(more: boolean): boolean {
+    if (more) {
+      this.state = ResultState.First;
+      return false;
+    }
+    // Resolve after any pending sink promise so callers see all rows handled.
+    if (this.sinkError) this.fail(this.sinkError);
+    else this.resolve();
+    return true;
+  }
+
+  private ended(ok: OkPacket): boolean {
+    const client = this.client;
+    client.statusFlags = ok.statusFlags;
+    const more = (ok.statusFlags & STATUS.MORE_RESULTS_EXISTS) !== 0;
+    if (!this.sinkError && this.sink.end) {
       try {
-        ret = f();
+        this.called(this.sink.end(ok, more));
       } catch (err) {
-        sinkError = err;
-        return;
+        this.sinkError = err;
       }
-      if (ret instanceof Promise) {
-        this.waitFor(ret, (err) => {
-          sinkError ??= err;
-        });
-      }
-    };
-    const finish = (more: boolean): boolean => {
-      if (more) {
-        state = 'first';
+    }
+    return this.finish(more);
+  }
+
+  onMessage(p: Buffer): boolean {
+    const client = this.client;
+    const r = client.reader;
+    const sink = this.sink;
+    switch (this.state) {
+      case ResultState.First: {
+        if (p[0] === 0xff) {
+          this.fail(decodeErr(r.reset(p)));
+          return true;
+        }
+        if (p[0] === 0x00) return this.ended(decodeOk(r.reset(p)));
+        if (p[0] === 0xfb) {
+          this.fail(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
+          client.destroy(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
+          return true;
+        }
+        this.columnsLeft = r.reset(p).lenInt();
+        this.fields = [];
+        this.raw = [];
+        this.state = ResultState.Fields;
         return false;
       }
-      // Resolve after any pending sink promise so callers see all rows handled.
-      if (sinkError) reject(sinkError);
-      else resolve();
-      return true;
-    };
-    return {
-      write,
-      fail: reject,
-      onMessage: (p) => {
-        switch (state) {
-          case 'first': {
-            if (p[0] === 0xff) {
-              reject(decodeErr(r.reset(p)));
-              return true;
+      case ResultState.Fields:
+        this.raw.push(p);
+        if (!sink.rawFields) this.fields.push(decodeColumnDefinition(r.reset(p), client.extendedTypeInfo));
+        if (--this.columnsLeft === 0) {
+          if (!this.sinkError) {
+            try {
+              if (sink.rawFields) this.called(sink.rawFields(this.raw));
+              else if (sink.fields) this.called(sink.fields(this.fields, this.raw));
+            } catch (err) {
+              this.sinkError = err;
             }
-            if (p[0] === 0x00) {
-              const ok = decodeOk(r.reset(p));
-              this.statusFlags = ok.statusFlags;
-              const more = (ok.statusFlags & STATUS.MORE_RESULTS_EXISTS) !== 0;
-              call(() => sink.end?.(ok, more));
-              return finish(more);
-            }
-            if (p[0] === 0xfb) {
-              reject(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
-              this.destroy(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
-              return true;
-            }
-            columnsLeft = r.reset(p).lenInt();
-            fields = [];
-            raw = [];
-            state = 'fields';
-            return false;
           }
-          case 'fields':
-            raw.push(p);
-            if (!sink.rawFields) fields.push(decodeColumnDefinition(r.reset(p), this.extendedTypeInfo));
-            if (--columnsLeft === 0) {
-              const f = fields;
-              const rf = raw;
-              if (sink.rawFields) call(() => sink.rawFields!(rf));
-              else call(() => sink.fields?.(f, rf));
-              state = deprecateEof ? 'rows' : 'fieldsEof';
-            }
-            return false;
-          case 'fieldsEof':
-            state = 'rows';
-            return false;
-          case 'rows': {
-            if (isEofPacket(p)) {
-              r.reset(p);
-              let ok: OkPacket;
-              if (deprecateEof) ok = decodeOk(r);
-              else {
-                const eof = decodeEof(r);
-                ok = { affectedRows: 0, lastInsertId: 0, statusFlags: eof.statusFlags, warnings: eof.warnings, info: '' };
-              }
-              this.statusFlags = ok.statusFlags;
-              const more = (ok.statusFlags & STATUS.MORE_RESULTS_EXISTS) !== 0;
-              call(() => sink.end?.(ok, more));
-              return finish(more);
-            }
-            if (p[0] === 0xff) {
-              // An error after rows started (e.g. KILL QUERY, a deadlock): ends the command.
-              reject(decodeErr(r.reset(p)));
-              return true;
-            }
-            if (sink.row) call(() => sink.row!(p));
-            return false;
+          this.state = this.deprecateEof ? ResultState.Rows : ResultState.FieldsEof;
+        }
+        return false;
+      case ResultState.FieldsEof:
+        this.state = ResultState.Rows;
+        return false;
+      case ResultState.Rows: {
+        if (isEofPacket(p)) {
+          r.reset(p);
+          if (this.deprecateEof) return this.ended(decodeOk(r));
+          const eof = decodeEof(r);
+          return this.ended({ affectedRows: 0, lastInsertId: 0, statusFlags: eof.statusFlags, warnings: eof.warnings, info: '' });
+        }
+        if (p[0] === 0xff) {
+          // An error after rows started (e.g. KILL QUERY, a deadlock): ends the command.
+          this.fail(decodeErr(r.reset(p)));
+          return true;
+        }
+        if (sink.row && !this.sinkError) {
+          try {
+            this.called(sink.row(p));
+          } catch (err) {
+            this.sinkError = err;
           }
         }
-      },
-    };
+        return false;
+      }
+    }
   }
 }
 
