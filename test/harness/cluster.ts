@@ -36,6 +36,8 @@ export interface ClusterOptions {
   readonly network?: boolean;
   readonly routingRules?: Json;
   readonly shardRoutingRules?: Json;
+  /** Extra my.cnf settings for every tablet's MariaDB. */
+  readonly mysqlConfig?: Readonly<Record<string, string>>;
 }
 
 export interface ClusterShard {
@@ -82,11 +84,11 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     // Start every tablet concurrently: MariaDB start-up dominates.
     const starts = o.keyspaces.flatMap((ks) =>
       ks.shards.map(async (shard) => {
-        const primary = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'primary', topo });
+        const primary = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'primary', topo, mysqlExtraConfig: o.mysqlConfig });
         all.push(primary);
         const replicas = await Promise.all(
           Array.from({ length: ks.replicas ?? 0 }, async () => {
-            const r = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'replica', topo });
+            const r = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'replica', topo, mysqlExtraConfig: o.mysqlConfig });
             all.push(r);
             return r;
           }),
