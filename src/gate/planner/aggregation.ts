@@ -37,6 +37,18 @@ export function itemName(item: SelectItem, sql: string | null): string {
   return formatExpr(item.expr);
 }
 
+/**
+ * The alias a pushed select item gets: its own, its text as written, or nothing when only the
+ * normalized text is known (a name like `:vtg1 + 1` would be worse than the shard's own).
+ */
+export function pushedName(item: SelectItem, sql: string | null): string | null {
+  if (item.alias !== null) return item.alias;
+  if (item.expr.kind === 'Column' || item.expr.kind === 'Star') return null;
+  if (sql !== null && item.start >= 0 && item.end > item.start) return sql.slice(item.start, item.end);
+  const text = formatExpr(item.expr);
+  return /:[A-Za-z_]/.test(text) ? null : text;
+}
+
 /** Finds an ORDER BY / GROUP BY / HAVING expression among the select items: its index or -1. */
 export function matchItem(e: Expr, items: readonly SelectItem[], allowPosition: boolean): number {
   if (allowPosition && e.kind === 'Number' && e.numType === 'int') {
@@ -98,7 +110,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     throw notSupported('SELECT * with aggregation, DISTINCT or a cross-shard join');
   }
   if (!hasAgg && !sel.distinct) {
-    for (const it of items) producer.add(it.expr, it.expr.kind === 'Star' ? null : it.alias ?? (it.expr.kind === 'Column' ? null : itemName(it, sql)));
+    for (const it of items) producer.add(it.expr, pushedName(it, sql));
     const order: OrderByOffset[] = [];
     let width = visible;
     if (hasStar) {
@@ -178,12 +190,12 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   for (const it of items) {
     const e = it.expr;
     if (isAggregateCall(e) && e.kind === 'Func') {
-      itemOffsets.push(addAgg(e, it.alias ?? itemName(it, sql)));
+      itemOffsets.push(addAgg(e, pushedName(it, sql)));
     } else if (containsAggregate(e)) {
       computed.push({ index: itemOffsets.length, expr: e, name: it.alias ?? itemName(it, sql), refs: new Map() });
       itemOffsets.push(-1);
     } else {
-      const off = producer.add(e, it.alias ?? (e.kind === 'Column' ? null : itemName(it, sql)));
+      const off = producer.add(e, pushedName(it, sql));
       cols[off] = { offset: off, role: { kind: 'any' } };
       itemOffsets.push(off);
     }
