@@ -24,6 +24,7 @@ interface GateFlags extends TopoFlags {
   rowsMax: number;
   queryTimeout: number;
   mysqlServerVersion?: string;
+  transactionMode: string;
 }
 
 export function registerGate(program: Command): void {
@@ -44,10 +45,13 @@ export function registerGate(program: Command): void {
     .option('--rows-max <n>', 'most rows a cross-shard sort, join or aggregation holds', parseIntFlag('--rows-max'), GATE_DEFAULTS.rowsMax)
     .option('--query-timeout <ms>', 'per-statement timeout on the tablets (0 = their default)', parseIntFlag('--query-timeout'), 0)
     .option('--mysql-server-version <version>', 'server version reported to clients')
+    .option('--transaction-mode <mode>', 'transaction_mode sessions start with: SINGLE or MULTI', 'MULTI')
     .action(async (o: GateFlags & { mysqlServerPort?: string }) => {
       const topo = openTopoServer(o);
       const types: TabletType[] = o.tabletTypesToWait ? o.tabletTypesToWait.split(',').filter(Boolean).map(parseTabletType) : [];
       const port = o.mysqlServerPort !== undefined ? Number(o.mysqlServerPort) : o.port;
+      const mode = o.transactionMode.toUpperCase();
+      if (mode !== 'SINGLE' && mode !== 'MULTI') throw new Error(`--transaction-mode must be SINGLE or MULTI, got '${o.transactionMode}'`);
       const gate = await createGate({
         topo,
         cell: o.cell,
@@ -61,6 +65,7 @@ export function registerGate(program: Command): void {
         planCache: { entriesMax: o.planCacheEntries, bytesMax: o.planCacheBytes },
         rowsMax: o.rowsMax,
         queryTimeoutMs: o.queryTimeout,
+        transactionMode: mode,
         ...(o.mysqlServerVersion ? { serverVersion: o.mysqlServerVersion } : {}),
       });
       // Machine-readable readiness line on stdout (tests and `tessera up` wait for it).

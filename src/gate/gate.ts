@@ -43,6 +43,8 @@ export interface GateOptions {
   /** Per-statement timeout passed to tablets; 0 = the tablet's default. */
   readonly queryTimeoutMs?: number;
   readonly serverVersion?: string;
+  /** The transaction_mode sessions start with (`--transaction-mode`); MULTI unless set. */
+  readonly transactionMode?: 'SINGLE' | 'MULTI';
 }
 
 export const GATE_DEFAULTS = {
@@ -63,6 +65,7 @@ export class Gate implements GateCore {
   readonly rowsMax: number;
   readonly queryTimeoutMs: number;
   readonly serverVersion: string;
+  readonly transactionMode: 'SINGLE' | 'MULTI';
   readonly startedAt = new Date();
   mysqlServer: Server | null = null;
   httpServer: HttpServer | null = null;
@@ -81,6 +84,7 @@ export class Gate implements GateCore {
     this.rowsMax = options.rowsMax ?? GATE_DEFAULTS.rowsMax;
     this.queryTimeoutMs = options.queryTimeoutMs ?? GATE_DEFAULTS.queryTimeoutMs;
     this.serverVersion = options.serverVersion ?? DEFAULT_SERVER_VERSION;
+    this.transactionMode = options.transactionMode ?? 'MULTI';
   }
 
   async start(): Promise<void> {

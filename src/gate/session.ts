@@ -39,6 +39,7 @@ export interface GateCore {
   readonly sequences: Sequences;
   readonly rowsMax: number;
   readonly queryTimeoutMs: number;
+  readonly transactionMode: TransactionMode;
 }
 
 export class GateSession {
@@ -69,7 +70,9 @@ export class GateSession {
     readonly id: number,
     readonly user: string,
     readonly core: GateCore,
-  ) {}
+  ) {
+    this.transactionMode = core.transactionMode;
+  }
 
   targetString(): string {
     let s = this.keyspace ?? '';
