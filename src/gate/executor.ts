@@ -16,6 +16,7 @@ import { Route } from './engine/route.js';
 import type { Gate } from './gate.js';
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
+import { expandStars } from './star-expansion.js';
 import type { LoggedQuery, Plan, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
@@ -260,8 +261,18 @@ export class Executor implements ServerHandler {
     const stmt = this.preprocess(gs, stmt0, sql);
     const local = answerLocally(stmt);
     if (local) return local;
-    const { plan, bindVars } = this.plan(gs, stmt);
-    return this.executePlan(gs, plan, bindVars, stmt.kind === 'Insert', log);
+    let planned: { plan: Plan; bindVars: Readonly<Record<string, BindValue>> };
+    try {
+      planned = this.plan(gs, stmt);
+    } catch (err) {
+      // SELECT * the gate must join itself: expand the stars from the tables' columns and plan again.
+      if (!(err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(stmt))) throw err;
+      const expanded = await expandStars(stmt, gs, this.gate.columns);
+      if (!expanded) throw err;
+      planned = this.plan(gs, expanded);
+    }
+    if (planned.plan.write && !isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') this.gate.columns.clear();
+    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log);
   }
 
   private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {

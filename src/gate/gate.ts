@@ -15,6 +15,7 @@ import { GateMetrics } from './metrics.js';
 import { PLAN_CACHE_DEFAULTS, PlanCache, type PlanCacheOptions } from './plan-cache.js';
 import { Resolver } from './resolver.js';
 import { Sequences } from './sequences.js';
+import { ColumnCache } from './star-expansion.js';
 import type { GateCore } from './session.js';
 import { toResult } from './session.js';
 import { statusPage } from './status-page.js';
@@ -59,6 +60,8 @@ export class Gate implements GateCore {
   readonly health: HealthCheck;
   readonly planCache: PlanCache;
   readonly sequences: Sequences;
+  /** Column lists of tables, for SELECT * the gate expands itself. */
+  readonly columns = new ColumnCache();
   readonly metrics: GateMetrics;
   readonly auth: StaticAuth;
   readonly executor: Executor;
@@ -76,7 +79,10 @@ export class Gate implements GateCore {
     this.resolver = new Resolver(options.topo, options.cell, { shardRouting: options.enableShardRouting ?? false, watchRetryMs: GATE_DEFAULTS.watchRetryMs });
     this.health = new HealthCheck(options.topo, options.cell, options.tabletConn, { ...HEALTH_CHECK_DEFAULTS, ...options.healthCheck });
     this.planCache = new PlanCache({ ...PLAN_CACHE_DEFAULTS, ...options.planCache });
-    this.resolver.onChange(() => this.planCache.clear());
+    this.resolver.onChange(() => {
+      this.planCache.clear();
+      this.columns.clear();
+    });
     this.sequences = new Sequences({ inTransaction: (ks, fn) => this.sequenceTransaction(ks, fn) });
     this.executor = new Executor(this);
     this.metrics = new GateMetrics(this.planCache, () => this.executor.sessionCount);
