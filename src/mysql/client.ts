@@ -106,6 +106,12 @@ interface Command {
 
 let nextClientId = 1;
 
+/**
+ * The `onread` buffer of every client socket without TLS: reads are handled synchronously, one at
+ * a time, and the parser copies what it keeps, so one buffer serves all connections.
+ */
+const RECEIVE_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 export class Client extends EventEmitter {
   readonly options: ClientOptions;
   /** MariaDB's thread id for this connection (what KILL takes). */
@@ -142,11 +148,23 @@ export class Client extends EventEmitter {
 
   /** Connects and authenticates; rejects with the server's error (e.g. 1045) or a connection error. */
   static async connect(options: ClientOptions): Promise<Client> {
+    // Without TLS the socket reads into one shared buffer and the parser copies what it keeps:
+    // no buffer and no stream 'data' event per read. TLS wraps the socket, so it reads as usual.
+    let client: Client | null = null;
+    const onread: net.OnReadOpts | undefined = options.ssl
+      ? undefined
+      : {
+          buffer: RECEIVE_BUFFER,
+          callback: (n: number) => {
+            client?.onRead(n, RECEIVE_BUFFER);
+            return true;
+          },
+        };
     const socket = options.socketPath
-      ? net.connect({ path: options.socketPath })
-      : net.connect({ host: options.host ?? '127.0.0.1', port: options.port ?? 3306 });
+      ? net.connect({ path: options.socketPath, onread })
+      : net.connect({ host: options.host ?? '127.0.0.1', port: options.port ?? 3306, onread });
     socket.setNoDelay(true);
-    const client = new Client(options, socket);
+    client = new Client(options, socket);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -175,6 +193,16 @@ export class Client extends EventEmitter {
   /** Column definitions carry MariaDB's extended type block. */
   get extendedTypeInfo(): boolean {
     return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
+  }
+
+  /** @internal Bytes read into the shared receive buffer (sockets without TLS). */
+  onRead(n: number, buf: Buffer): void {
+    if (this.closedWith) return;
+    try {
+      this.parser.pushBorrowed(buf, n);
+    } catch (err) {
+      this.destroy(TesseraError.from(err, ER.NET_READ_ERROR));
+    }
   }
 
   private attach(socket: net.Socket | tls.TLSSocket): void {

@@ -28,6 +28,9 @@ export class PacketParser {
   private partsLen = 0;
   private partsFirstSeq = 0;
   private partsLastSeq = 0;
+  /** Where `pushBorrowed` copies reads to; filled front to back, never rewritten (payloads point into it). */
+  private recv: Buffer = EMPTY;
+  private recvEnd = 0;
   /** Sequence id of the last header looked at, so an error about that packet can answer in sequence. */
   lastHeaderSeq = -1;
 
@@ -71,6 +74,37 @@ export class PacketParser {
       this.off = 0;
       this.len += chunk.length;
       this.owned = true;
+    }
+    this.parse();
+  }
+
+  /**
+   * Like `push`, for bytes valid only during the call (a socket's reusable `onread` buffer): they
+   * are copied behind the previous ones in a receive slab, so emitted payloads still stay valid.
+   * One copy of a few hundred bytes costs less than a fresh buffer and stream event per read.
+   */
+  pushBorrowed(src: Buffer, n: number): void {
+    if (n <= 0) return;
+    if (this.len === 0) {
+      if (this.recv.length - this.recvEnd < n) {
+        this.recv = Buffer.allocUnsafe(Math.max(this.chunkSizeMin, n));
+        this.recvEnd = 0;
+      }
+      src.copy(this.recv, this.recvEnd, 0, n);
+      this.buf = this.recv;
+      this.off = this.recvEnd;
+      this.len = n;
+      this.owned = true;
+      this.recvEnd += n;
+    } else if (this.owned && this.off + this.len + n <= this.buf.length) {
+      // The unread tail is last in its buffer: append behind it.
+      src.copy(this.buf, this.off + this.len, 0, n);
+      this.len += n;
+      if (this.buf === this.recv) this.recvEnd = this.off + this.len;
+    } else {
+      // A packet spanning reads outgrew the slab: `push` sizes a buffer for all of it.
+      this.push(Buffer.from(src.subarray(0, n)));
+      return;
     }
     this.parse();
   }
