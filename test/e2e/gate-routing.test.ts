@@ -161,3 +161,28 @@ test('HTTP: /metrics and the status page', async () => {
   assert.equal(vars.tablets.length, 6);
   assert.ok(vars.planCache.misses > 0);
 });
+
+test('VSchema changes in topo reach the gate live: a new table becomes routable without a restart', async () => {
+  const conn = await c.connect('customer');
+  try {
+    await q(conn, 'create table extra(id bigint not null primary key, v varchar(10))');
+    assert.equal((await c.shardRows('customer', '80-', "show tables like 'extra'")).length, 1, 'DDL reached every shard');
+    await assert.rejects(q(conn, "insert into extra(id, v) values (1, 'a')"), (e: { errno?: number }) => e.errno === 1146);
+    await c.topo.saveVSchema('customer', { ...VSCHEMA, tables: { ...VSCHEMA.tables, extra: { column_vindexes: [{ column: 'id', name: 'hash' }] } } });
+    await c.topo.rebuildVSchemaGraph({ cells: [c.cell] });
+    let done = false;
+    for (let i = 0; i < 300 && !done; i++) {
+      try {
+        await q(conn, "insert into extra(id, v) values (1, 'a'), (4, 'd')");
+        done = true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    assert.ok(done, 'the gate picked up the new VSchema');
+    assert.deepEqual((await c.shardRows('customer', '80-', 'select id from extra')).map((r) => String(r.id)), ['4']);
+    assert.deepEqual((await c.shardRows('customer', '-80', 'select id from extra')).map((r) => String(r.id)), ['1']);
+  } finally {
+    await conn.end();
+  }
+});
