@@ -55,6 +55,34 @@ test('emitted payloads stay valid after more data arrives', () => {
   assert.deepEqual(got.map((b) => [...b]), [[1, 2, 3], [4, 5], [9, 9, 9, 9], [7]]);
 });
 
+/** Feeds `chunks` through pushBorrowed from one reused buffer, scribbled over after every call. */
+function parseBorrowed(chunks: Buffer[], chunkSizeMin = 16): Got[] {
+  const got: Got[] = [];
+  const p = new PacketParser(1 << 26, (payload, first, last) => got.push({ payload, first, last }), chunkSizeMin);
+  const shared = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
+  for (const c of chunks) {
+    c.copy(shared);
+    p.pushBorrowed(shared, c.length);
+    shared.fill(0xee);
+  }
+  assert.equal(p.buffered, 0, 'nothing left over');
+  return got;
+}
+
+test('borrowed reads (a reused onread buffer): split at every offset, payloads stay valid', () => {
+  const stream = Buffer.from(MESSAGES.flatMap(([, m], i) => frame(i, m)));
+  for (let cut = 0; cut <= stream.length; cut++) {
+    for (const slab of [16, 64, 4096]) {
+      const got = parseBorrowed([stream.subarray(0, cut), stream.subarray(cut), Buffer.from(frame(9, [7, 7]))], slab);
+      assert.equal(got.length, MESSAGES.length + 1, `cut at ${cut}, slab ${slab}`);
+      got.slice(0, -1).forEach((g, i) => assert.deepEqual([...g.payload], MESSAGES[i][1], `${MESSAGES[i][0]} cut at ${cut}, slab ${slab}`));
+      assert.deepEqual([...got[got.length - 1].payload], [7, 7]);
+    }
+  }
+  const bytes = parseBorrowed([...stream].map((b) => Buffer.from([b])));
+  assert.deepEqual(bytes.map((g) => [...g.payload]), MESSAGES.map(([, m]) => m));
+});
+
 function bigMessage(len: number): { bytes: Buffer; payload: Buffer; frags: number } {
   const payload = Buffer.alloc(len);
   for (let i = 0; i < len; i += 4099) payload[i] = (i / 4099) & 0xff;
@@ -81,6 +109,14 @@ test('16 MiB split and join: sizes around the fragment limit, cut around the bou
       if (cut >= bytes.length) continue;
       const got = parseAll([bytes.subarray(0, cut), bytes.subarray(cut), Buffer.from(frame(9, [1]))]);
       assert.equal(got.length, 2, `len ${len} cut ${cut}`);
+      if (cut === FRAG + 4) {
+        // reads of 64 KiB from a reused buffer, as a socket with `onread` delivers them
+        const reads: Buffer[] = [];
+        for (let at = 0; at < bytes.length; at += 65536) reads.push(bytes.subarray(at, at + 65536));
+        const borrowed = parseBorrowed([...reads, Buffer.from(frame(9, [1]))], 16 * 1024);
+        assert.ok(borrowed[0].payload.equals(payload), `borrowed reads of ${len}`);
+        assert.deepEqual([...borrowed[1].payload], [1]);
+      }
       assert.equal(got[0].payload.length, len);
       assert.ok(got[0].payload.equals(payload));
       assert.equal(got[0].first, 7);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { PacketReader, PacketWriter } from '../../../src/mysql/packet.js';
-import { decodeBinaryRow, decodeTextRow, encodeBinaryRow, encodeExecute, decodeExecute, typedValue, type SqlValue } from '../../../src/mysql/values.js';
+import { decodeBinaryRow, decodeTextRow, encodeBinaryRow, encodeExecute, decodeExecute, scanExecute, decodeParamTypes, typedValue, type SqlValue, type TypedValue } from '../../../src/mysql/values.js';
+import { TesseraError } from '../../../src/mysql/errors.js';
 import { decodeColumnDefinition, decodeErr, decodeHandshake, decodeOk, isEofPacket } from '../../../src/mysql/protocol.js';
 import { ed25519Scramble, nativePasswordHash, nativePasswordScramble, verifyNativePassword, cachingSha2Scramble, cachingSha2Hash, verifyCachingSha2 } from '../../../src/mysql/auth.js';
 import { MARIADB_HANDSHAKE_HEX, columnDef, err, le, le64, lenc, lstr, ok, type Bytes } from './fixtures.js';
@@ -80,6 +81,55 @@ test('execute parameters survive encode and decode with their types', () => {
   const r2 = decodeExecute(again, () => 1, () => [{ type: 8, unsigned: false }], () => undefined);
   assert.deepEqual(r2.params.map((p) => p.value), [-7n]);
   assert.throws(() => decodeExecute(again, () => 1, () => null, () => undefined), (e: any) => e.errno === 1158);
+});
+
+/** One parameter per binary case above, with the wire type of its column. */
+const PARAMS: TypedValue[] = CASES.map(([, c, , , v]) => ({ type: c.type, unsigned: (c.flags & UNSIGNED) !== 0, value: v }));
+
+function executePayload(params: readonly TypedValue[]): Buffer {
+  const out: Buffer[] = [];
+  const w = new PacketWriter((b) => out.push(Buffer.from(b)));
+  encodeExecute(w, 7, params);
+  w.flush();
+  return Buffer.concat(out).subarray(4);
+}
+
+test('scanExecute checks what decodeExecute reads, for every type, without decoding', () => {
+  const params = [...PARAMS, { type: 253, value: null }, { type: 6, value: null }];
+  const payload = executePayload(params);
+  const types = scanExecute(payload, params.length, null);
+  assert.ok(types);
+  assert.deepEqual(decodeParamTypes(types), params.map((p) => ({ type: p.type, unsigned: p.unsigned === true })));
+  // The types are a slice of the payload, right after the NULL bitmap and the bound flag.
+  const at = 10 + ((params.length + 7) >> 3) + 1;
+  assert.ok(types.equals(payload.subarray(at, at + 2 * params.length)));
+  // Every truncation is refused, exactly when decoding refuses it.
+  for (let cut = 1; cut < payload.length; cut++) {
+    const short = payload.subarray(0, cut);
+    const decoded = (() => {
+      try {
+        decodeExecute(short, () => params.length, () => null, () => undefined);
+        return 'ok';
+      } catch (e) {
+        return e instanceof TesseraError ? e.errno : 'other';
+      }
+    })();
+    const scanned = (() => {
+      try {
+        scanExecute(short, params.length, null);
+        return 'ok';
+      } catch (e) {
+        return e instanceof TesseraError ? e.errno : 'other';
+      }
+    })();
+    assert.equal(scanned, decoded, `cut at ${cut}`);
+  }
+  // Without types: the previous ones, and none at all is malformed like decodeExecute says.
+  const again = Buffer.from([0x17, ...le(7, 4), 0, ...le(1, 4), 0, 0, ...le64(-7n)]);
+  const prev = Buffer.from([8, 0]);
+  assert.equal(scanExecute(again, 1, prev), prev);
+  assert.throws(() => scanExecute(again, 1, null), (e: unknown) => e instanceof TesseraError && e.errno === 1158);
+  assert.equal(scanExecute(Buffer.from([0x17, ...le(7, 4), 0, ...le(1, 4)]), 0, null), null);
 });
 
 test('OK, ERR, EOF and column definitions from fixture bytes', () => {
