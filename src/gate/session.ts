@@ -104,8 +104,31 @@ export class GateSession {
     return list[0];
   }
 
-  /** Runs one statement on one shard, inside the transaction / reserved connection when there is one. */
-  async executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
+  /** Per shard: the tail of the calls queued on its transaction or reserved connection. */
+  private readonly shardQueues = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs one statement on one shard, inside the transaction / reserved connection when there is
+   * one. Calls on one connection never overlap (a UNION's branches may reach the same shard at
+   * once): they queue per shard, which also keeps a shard from being begun twice.
+   */
+  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
+    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0) return this.executeOnShardNow(rs, sql, write, tables);
+    const key = `${rs.keyspace}/${rs.shard}`;
+    const prev = this.shardQueues.get(key) ?? Promise.resolve();
+    const run = prev.then(
+      () => this.executeOnShardNow(rs, sql, write, tables),
+      () => this.executeOnShardNow(rs, sql, write, tables),
+    );
+    const tail = run.catch(() => undefined);
+    this.shardQueues.set(key, tail);
+    void tail.then(() => {
+      if (this.shardQueues.get(key) === tail) this.shardQueues.delete(key);
+    });
+    return run;
+  }
+
+  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
     const type: TabletType = this.inTransaction || write ? 'primary' : this.tabletType;
     if (write && this.tabletType !== 'primary' && this.tabletType !== undefined) {
       throw new TesseraError(ER.OPTION_PREVENTS_STATEMENT, `${rs.keyspace}@${this.tabletType}: the session targets ${this.tabletType} tablets, which do not take writes; USE ${rs.keyspace} (or @primary) first`);

@@ -217,3 +217,13 @@ test('session settings reach the tablets through reserved connections; autocommi
     await other.end();
   }
 });
+
+test('a UNION whose branches reach the same shard inside a transaction runs on one shard transaction', async () => {
+  await q('use customer');
+  await q('begin');
+  await q("insert into customer(customer_id, email) values (300, 'u1'), (304, 'u4')");
+  const rows = await q('select email from customer where customer_id >= 300 union all select email from corder o join customer c on c.customer_id = o.customer_id where c.customer_id >= 300');
+  assert.deepEqual(rows.map((r) => r.email).sort(), ['u1', 'u4']);
+  await q('rollback');
+  assert.deepEqual(await q('select count(*) as n from customer where customer_id >= 300'), [{ n: '0' }]);
+});

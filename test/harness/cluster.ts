@@ -169,8 +169,9 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     async shardRows(keyspace, shard, sql, which = 'primary') {
       const s = cluster.shard(keyspace, shard);
       const t = which === 'primary' ? s.primary : s.replicas[which];
-      const a = await addrOf(t);
-      const c = await mysql.createConnection({ host: a.host, port: a.port, user: 'vt_dba', password: '', database: `vt_${keyspace}`, supportBigNumbers: true, bigNumberStrings: true });
+      // The socket when the tablet's MariaDB is local: no TCP, no name resolution on the server side.
+      const where = t.mysqlctl ? { socketPath: t.mysqlctl.socket } : await addrOf(t);
+      const c = await mysql.createConnection({ ...where, user: 'vt_dba', password: '', database: `vt_${keyspace}`, supportBigNumbers: true, bigNumberStrings: true });
       try {
         const [rows] = await c.query(sql);
         return rows as mysql.RowDataPacket[];
