@@ -53,6 +53,7 @@ export const GATE_DEFAULTS = {
   queryTimeoutMs: 0,
   waitTimeoutMs: 30_000,
   watchRetryMs: 1_000,
+  keyspaceSyncMs: 5_000,
 } as const;
 
 export class Gate implements GateCore {
@@ -76,7 +77,7 @@ export class Gate implements GateCore {
   httpPort = 0;
 
   constructor(readonly options: GateOptions) {
-    this.resolver = new Resolver(options.topo, options.cell, { shardRouting: options.enableShardRouting ?? false, watchRetryMs: GATE_DEFAULTS.watchRetryMs });
+    this.resolver = new Resolver(options.topo, options.cell, { shardRouting: options.enableShardRouting ?? false, watchRetryMs: GATE_DEFAULTS.watchRetryMs, keyspaceSyncMs: GATE_DEFAULTS.keyspaceSyncMs });
     this.health = new HealthCheck(options.topo, options.cell, options.tabletConn, { ...HEALTH_CHECK_DEFAULTS, ...options.healthCheck });
     this.planCache = new PlanCache({ ...PLAN_CACHE_DEFAULTS, ...options.planCache });
     this.resolver.onChange(() => {

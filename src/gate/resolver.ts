@@ -22,6 +22,8 @@ export interface ResolverOptions {
   readonly shardRouting: boolean;
   /** Delay before a broken or missing watch is tried again. */
   readonly watchRetryMs: number;
+  /** How often the cell's keyspace list is re-read (new keyspaces start being watched). */
+  readonly keyspaceSyncMs: number;
 }
 
 export class Resolver {
@@ -44,6 +46,12 @@ export class Resolver {
     await this.loadVSchema();
     void this.watchVSchema();
     await this.syncKeyspaces();
+    // Keyspaces created later show up in the cell's SrvKeyspace list without a VSchema change.
+    const timer = setInterval(() => {
+      this.syncKeyspaces().catch((err: unknown) => log.warn({ err: String(err) }, 'listing SrvKeyspaces failed'));
+    }, this.options.keyspaceSyncMs);
+    timer.unref();
+    this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   onChange(l: () => void): () => void {
