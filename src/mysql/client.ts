@@ -717,6 +717,9 @@ export class Client extends EventEmitter {
   }
 }
 
+const NO_FIELDS: ColumnDefinition[] = [];
+const NO_RAW: Buffer[] = [];
+
 const enum ResultState {
   First,
   Fields,
@@ -732,17 +735,15 @@ const enum ResultState {
 class ResultCommand implements Command {
   private state = ResultState.First;
   private columnsLeft = 0;
-  private fields: ColumnDefinition[] = [];
-  private raw: Buffer[] = [];
+  private fields: ColumnDefinition[] = NO_FIELDS;
+  private raw: Buffer[] = NO_RAW;
   /**
    * An error thrown by the sink: the rest of the response is still read to keep the connection
    * in step, then the command rejects with it.
    */
   private sinkError: unknown = null;
   private readonly deprecateEof: boolean;
-  private readonly onSinkError = (err: unknown): void => {
-    this.sinkError ??= err;
-  };
+  private onSinkError: ((err: unknown) => void) | null = null;
 
   constructor(
     private readonly client: Client,
@@ -756,7 +757,12 @@ class ResultCommand implements Command {
 
   /** Runs a sink method's result: a promise pauses reading until it settles. */
   private called(ret: void | Promise<void>): void {
-    if (ret instanceof Promise) this.client.waitFor(ret, this.onSinkError);
+    if (ret instanceof Promise) {
+      this.onSinkError ??= (err) => {
+        this.sinkError ??= err;
+      };
+      this.client.waitFor(ret, this.onSinkError);
+    }
   }
 
   private finish(more: boolean): boolean {
