@@ -6,7 +6,7 @@ import { TesseraError } from './errors.js';
 import { PacketReader, type PacketWriter } from './packet.js';
 import { decodeColumnDefinition, encodeColumnDefinition, encodeEof, encodeOk, encodeResultEnd, type ColumnDefinition } from './protocol.js';
 import { encodeBinaryRow, encodeTextRow, type SqlValue } from './values.js';
-import type { ResultEnd, ResultWriter } from './server.js';
+import type { ResultEnd, ResultWriter } from './server-handler.js';
 
 /** What a result writer needs from its connection. */
 export interface ResultConnection {

@@ -8,7 +8,7 @@ import { PacketReader } from './packet.js';
 import { columnDefinition, decodeColumnDefinition, encodeColumnDefinition, encodeEof, encodeOk } from './protocol.js';
 import { decodeExecute, decodeParamTypes, encodeParamTypes, scanExecute } from './values.js';
 import { CommandResultWriter, type ResultConnection } from './server-result-writer.js';
-import type { PrepareResult, ServerHandler, ServerStatement, Session } from './server.js';
+import type { PrepareResult, ServerHandler, ServerStatement, Session } from './server-handler.js';
 
 /** What the statements need from their connection. */
 export interface StatementConnection extends ResultConnection, Session {
