@@ -10,6 +10,8 @@ import { parseIntFlag } from './flags.js';
 const log = logger('gate');
 
 interface GateFlags extends TopoFlags {
+  discoveryLowReplicationLag: number;
+  discoveryHighReplicationLagMinimumServing: number;
   port: number;
   httpPort: number;
   bindAddress: string;
@@ -43,6 +45,13 @@ export function registerGate(program: Command): void {
     .option('--plan-cache-entries <n>', 'most plans cached', parseIntFlag('--plan-cache-entries'), 5000)
     .option('--plan-cache-bytes <n>', 'most bytes of plans cached', parseIntFlag('--plan-cache-bytes'), 64 * 1024 * 1024)
     .option('--rows-max <n>', 'most rows a cross-shard sort, join or aggregation holds', parseIntFlag('--rows-max'), GATE_DEFAULTS.rowsMax)
+    .option('--discovery-low-replication-lag <s>', 'replicas at most this many seconds behind are preferred', parseIntFlag('--discovery-low-replication-lag'), 30)
+    .option(
+      '--discovery-high-replication-lag-minimum-serving <s>',
+      'replicas further behind than this many seconds never serve',
+      parseIntFlag('--discovery-high-replication-lag-minimum-serving'),
+      7200,
+    )
     .option('--query-timeout <ms>', 'per-statement timeout on the tablets (0 = their default)', parseIntFlag('--query-timeout'), 0)
     .option('--mysql-server-version <version>', 'server version reported to clients')
     .option('--transaction-mode <mode>', 'transaction_mode sessions start with: SINGLE or MULTI', 'MULTI')
@@ -64,6 +73,7 @@ export function registerGate(program: Command): void {
         enableShardRouting: o.enablePartialKeyspaceMigration || o.enableShardRouting,
         planCache: { entriesMax: o.planCacheEntries, bytesMax: o.planCacheBytes },
         rowsMax: o.rowsMax,
+        healthCheck: { lowReplicationLagSeconds: o.discoveryLowReplicationLag, highReplicationLagSeconds: o.discoveryHighReplicationLagMinimumServing },
         queryTimeoutMs: o.queryTimeout,
         transactionMode: mode,
         ...(o.mysqlServerVersion ? { serverVersion: o.mysqlServerVersion } : {}),

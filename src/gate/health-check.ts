@@ -15,9 +15,21 @@ export interface HealthCheckOptions {
   readonly topoRefreshMs: number;
   /** Delay before a failed health stream is opened again. */
   readonly retryDelayMs: number;
+  /**
+   * Replicas (and rdonly) at most this far behind are preferred; the others serve only when no
+   * replica of the shard is this close (Vitess's --discovery_low_replication_lag).
+   */
+  readonly lowReplicationLagSeconds: number;
+  /** Replicas further behind than this never serve (--discovery_high_replication_lag_minimum_serving). */
+  readonly highReplicationLagSeconds: number;
 }
 
-export const HEALTH_CHECK_DEFAULTS: HealthCheckOptions = { topoRefreshMs: 2_000, retryDelayMs: 1_000 };
+export const HEALTH_CHECK_DEFAULTS: HealthCheckOptions = {
+  topoRefreshMs: 2_000,
+  retryDelayMs: 1_000,
+  lowReplicationLagSeconds: 30,
+  highReplicationLagSeconds: 7_200,
+};
 
 export interface TabletHealth {
   readonly alias: string;
@@ -140,12 +152,28 @@ export class HealthCheck {
       if (h.target.keyspace !== keyspace || h.target.shard !== shard || h.target.tabletType !== type) continue;
       out.push(e);
     }
-    if (out.length > 1) {
-      // Replicas: spread reads; prefer the least lagged ones first would be nicer, rotation is enough.
-      this.rr = (this.rr + 1) % out.length;
-      return [...out.slice(this.rr), ...out.slice(0, this.rr)];
+    const usable = type === 'primary' ? out : this.byLag(out);
+    if (usable.length > 1) {
+      // Spread reads over the tablets that qualify.
+      this.rr = (this.rr + 1) % usable.length;
+      return [...usable.slice(this.rr), ...usable.slice(0, this.rr)];
     }
-    return out;
+    return usable;
+  }
+
+  /**
+   * Replication lag decides among replicas: those within the low threshold if any, else those within
+   * the high one. A replica whose replication is broken or whose lag is unknown counts as lagging.
+   */
+  private byLag(list: TabletHealth[]): TabletHealth[] {
+    const lag = (e: TabletHealth): number => {
+      const h = e.health;
+      if (!h || h.replicationError !== '' || h.replicationLagSeconds === null) return Number.POSITIVE_INFINITY;
+      return h.replicationLagSeconds;
+    };
+    const low = list.filter((e) => lag(e) <= this.options.lowReplicationLagSeconds);
+    if (low.length > 0) return low;
+    return list.filter((e) => lag(e) <= this.options.highReplicationLagSeconds);
   }
 
   byAlias(alias: string): TabletHealth | undefined {

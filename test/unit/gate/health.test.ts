@@ -12,6 +12,8 @@ import { newTablet, openTopoServer, tabletAliasString, type Tablet } from '../..
 class FakeTablet implements QueryService {
   calls = 0;
   refuse = false;
+  lag: number | null = 0;
+  replicationError = '';
   private push: ((h: HealthState) => void) | null = null;
 
   constructor(
@@ -23,12 +25,18 @@ class FakeTablet implements QueryService {
   health(): HealthState {
     return {
       tabletAlias: this.alias, target: this.target, serving: this.serving, reason: this.serving ? '' : 'drained', primaryTermStartTime: null,
-      replicationLagSeconds: 0, replicationError: '', queriesInFlight: 0, transactionsOpen: 0, at: new Date(0).toISOString(),
+      replicationLagSeconds: this.lag, replicationError: this.replicationError, queriesInFlight: 0, transactionsOpen: 0, at: new Date(0).toISOString(),
     };
   }
 
   setServing(s: boolean): void {
     this.serving = s;
+    this.push?.(this.health());
+  }
+
+  setLag(lag: number | null, error = ''): void {
+    this.lag = lag;
+    this.replicationError = error;
     this.push?.(this.health());
   }
 
@@ -66,7 +74,12 @@ async function setup(n: number): Promise<{ hc: HealthCheck; fakes: FakeTablet[];
     await topo.createTablet(t);
     fakes.set(tabletAliasString(t.alias), new FakeTablet(tabletAliasString(t.alias), target, true));
   }
-  const hc = new HealthCheck(topo, 'zone1', (t) => fakes.get(tabletAliasString(t.alias))!, { topoRefreshMs: 60_000, retryDelayMs: 10 });
+  const hc = new HealthCheck(topo, 'zone1', (t) => fakes.get(tabletAliasString(t.alias))!, {
+    topoRefreshMs: 60_000,
+    retryDelayMs: 10,
+    lowReplicationLagSeconds: 30,
+    highReplicationLagSeconds: 600,
+  });
   await hc.start();
   return { hc, fakes: [...fakes.values()], close: async () => { hc.close(); await topo.close(); } };
 }
@@ -126,6 +139,27 @@ test('waitFor resolves once the wanted tablets are healthy and rejects at its de
     const waiting = hc.waitFor([{ keyspace: 'ks', shard: '0' }], ['replica'], 5000);
     fakes[0].setServing(true);
     await waiting;
+  } finally {
+    await close();
+  }
+});
+
+test('replicas lagging beyond the low threshold are avoided while a closer one serves; beyond the high one never', async () => {
+  const { hc, fakes, close } = await setup(3);
+  try {
+    const picked = () => hc.healthy('ks', '0', 'replica').map((t) => t.alias).sort();
+    assert.deepEqual(picked(), fakes.map((f) => f.alias).sort());
+    fakes[0].setLag(120);
+    fakes[1].setLag(null, 'IO thread error 2003: cannot connect');
+    assert.deepEqual(picked(), [fakes[2].alias]);
+    // No replica within 30 s: those within 600 s serve, broken or unknown lag does not.
+    fakes[2].setLag(300);
+    assert.deepEqual(picked(), [fakes[0].alias, fakes[2].alias].sort());
+    fakes[0].setLag(4000);
+    fakes[2].setLag(4000);
+    assert.deepEqual(picked(), []);
+    fakes[1].setLag(1);
+    assert.deepEqual(picked(), [fakes[1].alias]);
   } finally {
     await close();
   }
