@@ -30,10 +30,18 @@ function sysbench(port: number, cmd: 'prepare' | 'run'): Promise<string> {
   );
 }
 
-function parse(out: string): { qps: number; p95: number } {
+interface Run {
+  qps: number;
+  p95: number;
+  /** CPU of this Node process per query (the relay's or the proxy's; ~0 for MariaDB direct). */
+  cpuUsPerQuery: number;
+}
+
+function parse(out: string, cpu: NodeJS.CpuUsage): Run {
+  const queries = Number(/queries:\s+(\d+)/.exec(out)?.[1]);
   const qps = Number(/queries:\s+\d+\s+\(([\d.]+) per sec/.exec(out)?.[1]);
   const p95 = Number(/95th percentile:\s+([\d.]+)/.exec(out)?.[1]);
-  return { qps, p95 };
+  return { qps, p95, cpuUsPerQuery: (cpu.user + cpu.system) / queries };
 }
 
 const db = await startMariaDB({ innodbBufferPoolSize: '128M' });
@@ -68,12 +76,14 @@ try {
   // median round of each target is reported.
   const targets: [string, number][] = [['MariaDB direct', db.port], ['raw Node relay', relayPort], ['tessera proxy', proxyPort]];
   if (baseline) targets.push(['baseline proxy', baselinePort]);
-  const runs = new Map<string, { qps: number; p95: number }[]>();
+  const runs = new Map<string, Run[]>();
   for (let round = 0; round < rounds; round++) {
     for (const [name, port] of targets) {
-      const r = parse(await sysbench(port, 'run'));
+      const cpu = process.cpuUsage();
+      const out = await sysbench(port, 'run');
+      const r = parse(out, process.cpuUsage(cpu));
       runs.set(name, [...(runs.get(name) ?? []), r]);
-      console.log(`round ${round + 1}  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms`);
+      console.log(`round ${round + 1}  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms   node CPU ${r.cpuUsPerQuery.toFixed(1).padStart(5)} µs/q`);
     }
   }
   const median = (name: string) => {
@@ -83,7 +93,8 @@ try {
   console.log('median of rounds:');
   for (const [name] of targets) {
     const r = median(name);
-    console.log(`  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms`);
+    const cpus = runs.get(name)!.map((x) => x.cpuUsPerQuery).sort((x, y) => x - y);
+    console.log(`  ${name.padEnd(16)} ${r.qps.toFixed(0).padStart(8)} q/s   p95 ${r.p95.toFixed(2).padStart(6)} ms   node CPU median ${cpus[Math.floor(cpus.length / 2)].toFixed(1).padStart(5)} µs/q`);
   }
   const [d, relayR, p] = targets.map(([name]) => median(name));
   console.log(`proxy / relay  ${(p.qps / relayR.qps).toFixed(2)}x q/s, p95 ${(p.p95 / relayR.p95).toFixed(2)}x (goal >= 0.85x q/s)`);
