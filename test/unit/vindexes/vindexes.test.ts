@@ -207,7 +207,7 @@ test('unicode_loose_xxhash: Vitess keyspace ids', () => {
 
 test('unicode_loose_*: Vitess golden file (28 texts in many scripts)', () => {
   const golden = JSON.parse(
-    readFileSync(new URL('../../../../../shared/testdata/vitess/unicode_hash_golden.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../../../test/fixtures/vitess/unicode_hash_golden.json', import.meta.url), 'utf8'),
   ) as { Input: string; XXHash: string; MD5: string }[];
   assert.equal(golden.length, 28);
   const md5 = functional('unicode_loose_md5');
@@ -253,7 +253,7 @@ test('binary_md5, binary, numeric, numeric_static_map, reverse_bits, null', () =
     [1.1, 'none'],
     [null, 'none'],
   ]);
-  const map = readFileSync(new URL('../../../../../shared/testdata/vitess/numeric_static_map_test.json', import.meta.url), 'utf8');
+  const map = readFileSync(new URL('../../../../test/fixtures/vitess/numeric_static_map_test.json', import.meta.url), 'utf8');
   pin(
     'numeric_static_map',
     [
