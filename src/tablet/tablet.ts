@@ -202,13 +202,7 @@ export class TabletProcess {
   private startHttp(port: number, host: string): Promise<number> {
     const reg = this.registry;
     const prefix = 'tessera_tablet_';
-    new Gauge({
-      name: `${prefix}serving`,
-      help: '1 when the tablet serves queries',
-      registers: [reg],
-      collect: () => undefined,
-    });
-    const serving = reg.getSingleMetric(`${prefix}serving`) as Gauge;
+    const serving = new Gauge({ name: `${prefix}serving`, help: '1 when the tablet serves queries', registers: [reg] });
     const inflight = new Gauge({ name: `${prefix}queries_in_flight`, help: 'queries running now', registers: [reg] });
     const pools = new Gauge({ name: `${prefix}pool_in_use`, help: 'connections in use per pool', labelNames: ['pool'], registers: [reg] });
     if (process.env.TESSERA_COMBINED !== '1') collectDefaultMetrics({ register: reg });
