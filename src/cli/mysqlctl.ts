@@ -1,6 +1,6 @@
 // `tessera mysqlctl`: the MariaDB instance lifecycle from the command line, with Vitess's flags.
 import { Command } from 'commander';
-import { Mysqlctl, MYSQLCTL_DEFAULTS } from '../mysqlctl/index.js';
+import { loadDbCredentials, Mysqlctl, MYSQLCTL_DEFAULTS } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
 
 interface CommonFlags {
@@ -10,6 +10,7 @@ interface CommonFlags {
   bindAddress: string;
   innodbBufferPoolSize: string;
   waitTime: number;
+  dbCredentialsFile?: string;
 }
 
 function withCommon(cmd: Command): Command {
@@ -19,7 +20,8 @@ function withCommon(cmd: Command): Command {
     .option('--data-root <dir>', 'where instance directories live (default: $TESSERA_DATAROOT, $VTDATAROOT, ./tessera-data)')
     .option('--bind-address <addr>', 'address MariaDB listens on', MYSQLCTL_DEFAULTS.bindAddress)
     .option('--innodb-buffer-pool-size <size>', 'InnoDB buffer pool size', MYSQLCTL_DEFAULTS.innodbBufferPoolSize)
-    .option('--wait-time <ms>', 'how long start/shutdown wait for MariaDB', parseIntFlag('--wait-time'), 60_000);
+    .option('--wait-time <ms>', 'how long start/shutdown wait for MariaDB', parseIntFlag('--wait-time'), 60_000)
+    .option('--db-credentials-file <file>', 'passwords for the vt_* accounts, applied at start: {"vt_app": ["pw"], "vt_repl": ["pw"], ...}');
 }
 
 function instance(f: CommonFlags): Mysqlctl {
@@ -31,6 +33,7 @@ function instance(f: CommonFlags): Mysqlctl {
     innodbBufferPoolSize: f.innodbBufferPoolSize,
     startTimeoutMs: f.waitTime,
     shutdownTimeoutMs: f.waitTime,
+    credentials: loadDbCredentials(f.dbCredentialsFile),
   });
 }
 

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addTopoFlags, openTopoServer, parseTabletType, type TopoFlags } from '../topo/index.js';
 import { TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
+import { loadDbCredentials } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
 
 interface TabletFlags extends TopoFlags {
@@ -23,6 +24,7 @@ interface TabletFlags extends TopoFlags {
   hostname?: string;
   initDbNameOverride?: string;
   dbHost?: string;
+  dbCredentialsFile?: string;
   dbPort?: number;
   dbAppUser: string;
   dbAppPassword: string;
@@ -59,6 +61,7 @@ export function registerTablet(program: Command): void {
     .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
     .option('--hostname <host>', 'hostname other processes use to reach this tablet')
     .option('--init-db-name-override <db>', 'database name instead of vt_<keyspace>')
+    .option('--db-credentials-file <file>', 'passwords of the vt_* accounts of a managed MariaDB: {"vt_app": ["pw"], "vt_repl": ["pw"], ...}')
     .option('--db-host <host>', 'attach to an existing MariaDB/MySQL instead of starting one (unmanaged tablet)')
     .option('--db-port <port>', 'port of the existing server', parseIntFlag('--db-port'), 3306)
     .option('--db-app-user <user>', 'application user on the existing server', 'vt_app')
@@ -104,6 +107,7 @@ export function registerTablet(program: Command): void {
       bindAddress: f.bindAddress,
       hostname: f.hostname,
       dbNameOverride: f.initDbNameOverride,
+      credentials: loadDbCredentials(f.dbCredentialsFile),
       unmanaged: f.dbHost
         ? { host: f.dbHost, port: f.dbPort ?? 3306, appUser: f.dbAppUser, appPassword: f.dbAppPassword, dbaUser: f.dbDbaUser, dbaPassword: f.dbDbaPassword }
         : undefined,

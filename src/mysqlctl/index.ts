@@ -7,3 +7,5 @@ export { ensureTemplate, cacheRoot } from './template.js';
 export { probeServer } from './probe.js';
 export { processAlive, waitForExit, readPidFile } from './process.js';
 export { DBA_USER, APP_USER, ALLPRIVS_USER, REPL_USER, FILTERED_USER, SIDECAR_DB } from './users.js';
+export { loadDbCredentials, parseDbCredentials, passwordOf, passwordSql } from './credentials.js';
+export type { DbCredentials } from './credentials.js';

@@ -11,6 +11,9 @@ import { instancePaths, pad10, renderMycnf, type InstancePaths } from './config.
 import { probeServer } from './probe.js';
 import { processAlive, processCmdline, readPidFile, sleep, tailFile, waitForExit } from './process.js';
 import { ensureTemplate } from './template.js';
+import { passwordSql, type DbCredentials } from './credentials.js';
+import { Client } from '../mysql/client.js';
+import { DBA_USER } from './users.js';
 
 const log = logger('mysqlctl');
 
@@ -24,6 +27,8 @@ export interface MysqlctlOptions {
   readonly extraConfig?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
   readonly shutdownTimeoutMs?: number;
+  /** Account passwords (see credentials.ts); applied at every start, so a changed file takes effect. */
+  readonly credentials?: DbCredentials;
 }
 
 export const MYSQLCTL_DEFAULTS = {
@@ -153,7 +158,21 @@ export class Mysqlctl {
       exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
     });
     await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, () => exitInfo);
+    await this.applyCredentials();
     log.info({ uid: this.tabletUid, port: this.mysqlPort, pid: this.runningPid() }, 'MariaDB started');
+  }
+
+  /** Sets the accounts' passwords from the credentials, without binlogging them. */
+  private async applyCredentials(): Promise<void> {
+    const creds = this.opts.credentials;
+    if (!creds || Object.keys(creds).length === 0) return;
+    const c = await Client.connect({ socketPath: this.paths.socket, user: DBA_USER });
+    try {
+      await c.query('SET sql_log_bin = 0');
+      for (const stmt of passwordSql(creds)) await c.query(stmt);
+    } finally {
+      c.close();
+    }
   }
 
   private async waitReady(timeoutMs: number, exited: (() => string | null) | null): Promise<void> {

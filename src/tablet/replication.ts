@@ -341,7 +341,7 @@ export class Replication {
       const useGtid: UseGtid = slave.atLeast(binlog) ? 'slave_pos' : 'current_pos';
       await c.query('STOP SLAVE');
       await c.query(
-        `CHANGE MASTER TO MASTER_HOST = ${quoteString(o.host)}, MASTER_PORT = ${o.port}, MASTER_USER = ${quoteString(REPL_USER)}, MASTER_PASSWORD = '', ` +
+        `CHANGE MASTER TO MASTER_HOST = ${quoteString(o.host)}, MASTER_PORT = ${o.port}, MASTER_USER = ${quoteString(REPL_USER)}, MASTER_PASSWORD = ${quoteString(this.tm.replPassword)}, ` +
           `MASTER_USE_GTID = ${useGtid}, MASTER_CONNECT_RETRY = ${REPLICATION_DEFAULTS.connectRetrySeconds}, MASTER_HEARTBEAT_PERIOD = ${REPLICATION_DEFAULTS.heartbeatPeriodSeconds}`,
       );
       await this.applySemiSync(c, false, o.semiSync);
@@ -513,7 +513,7 @@ export class Replication {
     const { value: ks } = await this.tm.topo.getKeyspace(me.keyspace);
     let primaryPosition: string | undefined;
     try {
-      primaryPosition = await readRemotePosition(primary.mysql_hostname, primary.mysql_port);
+      primaryPosition = await readRemotePosition(primary.mysql_hostname, primary.mysql_port, this.tm.replPassword);
     } catch (err) {
       log.warn({ alias: this.alias, err: (err as Error).message }, 'rejoin: cannot read the primary position; pointing at it without the errant-transaction check');
     }
@@ -537,8 +537,8 @@ export class Replication {
 }
 
 /** The primary's gtid_binlog_pos, read over TCP as vt_repl (any user may read global variables). */
-async function readRemotePosition(host: string, port: number): Promise<string> {
-  const c = await Client.connect({ host, port, user: REPL_USER, connectTimeoutMs: 3_000 });
+async function readRemotePosition(host: string, port: number, password: string): Promise<string> {
+  const c = await Client.connect({ host, port, user: REPL_USER, password, connectTimeoutMs: 3_000 });
   try {
     return GtidPosition.parse(await one(c, 'SELECT @@global.gtid_binlog_pos')).toString();
   } finally {

@@ -54,6 +54,8 @@ export class TabletManager {
     readonly server: TabletServer,
     readonly topo: TopoServer,
     tablet: Tablet,
+    /** vt_repl's password, which replicas of this shard use to reach their primary. */
+    readonly replPassword = '',
   ) {
     this.tablet = tablet;
     this.replication = new Replication(this);

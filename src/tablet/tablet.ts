@@ -6,7 +6,7 @@ import os from 'node:os';
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import { Client, type ClientOptions } from '../mysql/client.js';
 import { logger } from '../log/index.js';
-import { Mysqlctl, APP_USER, DBA_USER } from '../mysqlctl/index.js';
+import { Mysqlctl, APP_USER, DBA_USER, REPL_USER, passwordOf, type DbCredentials } from '../mysqlctl/index.js';
 import type { RpcServer } from '../rpc/index.js';
 import { quoteIdent } from '../sql/index.js';
 import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletType, type TopoServer } from '../topo/index.js';
@@ -45,6 +45,8 @@ export interface TabletOptions {
   /** Or an existing MariaDB/MySQL the tablet attaches to. */
   readonly unmanaged?: UnmanagedMysql;
   readonly dbNameOverride?: string;
+  /** Account passwords of a managed MariaDB (--db-credentials-file); vt_app's and vt_repl's are used. */
+  readonly credentials?: DbCredentials;
   readonly limits?: Partial<TabletServerLimits>;
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -83,10 +85,10 @@ export class TabletProcess {
       mysqlPort = u.port;
     } else {
       mysqlPort = o.mysqlPort ?? 17000 + o.uid;
-      mysqlctl = new Mysqlctl({ tabletUid: o.uid, mysqlPort, dataRoot: o.dataRoot, extraConfig: o.mysqlExtraConfig });
+      mysqlctl = new Mysqlctl({ tabletUid: o.uid, mysqlPort, dataRoot: o.dataRoot, extraConfig: o.mysqlExtraConfig, credentials: o.credentials });
       await mysqlctl.init();
       await mysqlctl.start();
-      appConn = { socketPath: mysqlctl.socket, user: APP_USER };
+      appConn = { socketPath: mysqlctl.socket, user: APP_USER, password: passwordOf(o.credentials, APP_USER) };
       dbaConn = { socketPath: mysqlctl.socket, user: DBA_USER };
       mysqlHost = '127.0.0.1';
     }
@@ -139,7 +141,7 @@ export class TabletProcess {
       mysql_hostname: mysqlHost,
       mysql_port: mysqlPort,
     });
-    const manager = new TabletManager(server, o.topo, record0);
+    const manager = new TabletManager(server, o.topo, record0, passwordOf(o.credentials, REPL_USER));
     const rpc = tabletRpcServer(server, manager);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();

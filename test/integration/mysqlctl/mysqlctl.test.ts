@@ -177,3 +177,34 @@ test('CLI: init/status/shutdown/teardown, Vitess flag spellings, and MariaDB-not
   assert.match(help.stdout, /--tablet-uid/);
   assert.match(help.stdout, /--data-root/);
 });
+
+test('account passwords from a credentials file: applied at start, enforced, vt_dba on the socket needs none', async () => {
+  const { loadDbCredentials } = await import('../../../src/mysqlctl/index.js');
+  const file = path.join(testRoot(), 'creds.json');
+  fs.writeFileSync(file, JSON.stringify({ vt_app: ['app-secret'], vt_repl: 'repl-secret', vt_dba: ['dba-secret'] }));
+  const port = await freePort();
+  const ctl = new Mysqlctl({ tabletUid: 790, mysqlPort: port, dataRoot: testRoot(), credentials: loadDbCredentials(file), extraConfig: { read_only: 'OFF' } });
+  try {
+    await ctl.init();
+    await ctl.start();
+    const login = async (user: string, password: string) => {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port, user, password });
+      await c.end();
+    };
+    await login('vt_app', 'app-secret');
+    await login('vt_repl', 'repl-secret');
+    await login('vt_dba', 'dba-secret');
+    await assert.rejects(login('vt_app', ''), /Access denied/);
+    await assert.rejects(login('vt_dba', ''), /Access denied/);
+    const sock = await mysql.createConnection({ socketPath: ctl.socket, user: 'vt_dba' });
+    const [rows] = await sock.query('SELECT @@global.gtid_binlog_pos AS p');
+    await sock.end();
+    // The password changes are not in the binlog: replicas built alike never replay them.
+    assert.deepEqual(rows, [{ p: '' }]);
+  } finally {
+    await ctl.teardown();
+  }
+  assert.throws(() => loadDbCredentials(path.join(testRoot(), 'none.json')), /cannot read --db-credentials-file/);
+  fs.writeFileSync(file, JSON.stringify({ root: ['x'] }));
+  assert.throws(() => loadDbCredentials(file), /unknown user 'root'/);
+});

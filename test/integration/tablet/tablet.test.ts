@@ -227,3 +227,21 @@ test('an unmanaged tablet attaches to an existing MariaDB', async () => {
     await db.stop();
   }
 });
+
+test('tablets with account passwords: the query service logs in as vt_app, a replica follows its primary as vt_repl', async () => {
+  const creds = { vt_app: 'app-pw', vt_repl: 'repl-pw', vt_filtered: 'f-pw' };
+  const p = await startTestTablet({ cell: 'zone1', keyspace: 'pw', shard: '0', tabletType: 'primary', topo, credentials: creds });
+  const r = await startTestTablet({ cell: 'zone1', keyspace: 'pw', shard: '0', tabletType: 'replica', topo, credentials: creds });
+  try {
+    const pt: Target = { keyspace: 'pw', shard: '0', tabletType: 'primary' };
+    await p.manager.applySchema('create table x (id int primary key)');
+    await p.server.execute(pt, 'insert into x values (1), (2), (3)', null);
+    await r.manager.replication.setSource({ host: '127.0.0.1', port: (await topo.getTablet({ cell: 'zone1', uid: Number(p.alias.split('-')[1]) })).value.mysql_port, semiSync: false });
+    await r.manager.waitForPosition(await p.manager.primaryPosition(), 10_000);
+    const f = await r.manager.executeFetchAsDba('select count(*) from x');
+    assert.deepEqual(f.rows, [['3']]);
+  } finally {
+    await r.stop({ stopMysql: true });
+    await p.stop({ stopMysql: true });
+  }
+});
