@@ -17,6 +17,9 @@ import { DBA_USER } from './users.js';
 
 const log = logger('mysqlctl');
 
+/** Tries, 100 ms apart, before a busy port is reported. */
+const PORT_FREE_ATTEMPTS = 20;
+
 export interface MysqlctlOptions {
   readonly tabletUid: number;
   readonly mysqlPort: number;
@@ -197,7 +200,20 @@ export class Mysqlctl {
     }
   }
 
+  /** A port still held by a server that is exiting frees within moments: retry briefly first. */
   private async checkPortFree(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.checkPortFreeOnce();
+        return;
+      } catch (err) {
+        if (attempt >= PORT_FREE_ATTEMPTS) throw err;
+        await sleep(100);
+      }
+    }
+  }
+
+  private async checkPortFreeOnce(): Promise<void> {
     const host = this.opts.bindAddress ?? MYSQLCTL_DEFAULTS.bindAddress;
     await new Promise<void>((resolve, reject) => {
       const srv = net.createServer();

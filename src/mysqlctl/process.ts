@@ -12,7 +12,14 @@ export function processAlive(pid: number): boolean {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 3 (after the parenthesised command name) is the state; Z = zombie, X = dead.
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    if (state !== 'Z' && state !== 'X') return true;
+    // A killed multi-threaded server's main thread turns zombie while its other threads are still
+    // exiting and still hold its sockets: it is gone only when no other thread is left.
+    try {
+      return fs.readdirSync(`/proc/${pid}/task`).length > 1;
+    } catch {
+      return false;
+    }
   } catch {
     return true; // no /proc: trust kill(0)
   }

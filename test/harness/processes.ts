@@ -78,24 +78,66 @@ export function trackPid(pidOf: () => number | null | undefined): () => void {
 }
 
 /**
- * A TCP port that is free now. Ports come from a block of this process's own below the kernel's
- * ephemeral range (32768+), so that neither another test process nor an outgoing connection takes
- * a server's port while the server is down (a restart test) or between this check and its bind.
+ * A TCP port that is free now. Each test process claims blocks of ports of its own (a directory
+ * per block under the test root prefix, created atomically, so no two live processes share a
+ * block) below the kernel's ephemeral range (32768+). So neither another test process nor an
+ * outgoing connection takes a server's port while the server is down (a restart test) or between
+ * this check and its bind.
  */
 const PORT_BLOCK_BASE = 20_000;
 const PORT_BLOCK_SIZE = 40;
 const PORT_BLOCKS = 300; // 20000..32000
+const ownBlocks: number[] = [];
 let portCursor = 0;
 
-export async function freePort(): Promise<number> {
-  const block = PORT_BLOCK_BASE + (process.pid % PORT_BLOCKS) * PORT_BLOCK_SIZE;
-  for (let tries = 0; tries < PORT_BLOCK_SIZE * 4; tries++) {
-    // Past its own block a process borrows from the next ones, still checking each port.
-    const port = block + (portCursor++ % (PORT_BLOCK_SIZE * 4));
-    if (port >= 32_768) continue;
-    if (await portIsFree(port)) return port;
+function claimBlock(): number {
+  const dir = path.join(TEST_ROOT_PREFIX, 'port-blocks');
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < PORT_BLOCKS; i++) {
+    const block = (process.pid + i) % PORT_BLOCKS;
+    if (ownBlocks.includes(block)) continue;
+    const claim = path.join(dir, String(block));
+    try {
+      fs.mkdirSync(claim);
+    } catch {
+      // Taken: reclaim it only if its owner is gone.
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(path.join(claim, 'pid'), 'utf8'));
+      } catch {
+        continue; // being claimed right now
+      }
+      try {
+        process.kill(owner, 0);
+        continue;
+      } catch {
+        fs.rmSync(claim, { recursive: true, force: true });
+        try {
+          fs.mkdirSync(claim);
+        } catch {
+          continue;
+        }
+      }
+    }
+    fs.writeFileSync(path.join(claim, 'pid'), String(process.pid));
+    ownBlocks.push(block);
+    track(() => fs.rmSync(claim, { recursive: true, force: true }));
+    return block;
   }
-  throw new Error('no free port in this test process\'s range');
+  throw new Error('every block of test ports is claimed by a live process');
+}
+
+export async function freePort(): Promise<number> {
+  if (ownBlocks.length === 0) claimBlock();
+  for (;;) {
+    const total = ownBlocks.length * PORT_BLOCK_SIZE;
+    for (let tries = 0; tries < total; tries++) {
+      const k = portCursor++ % total;
+      const port = PORT_BLOCK_BASE + ownBlocks[Math.floor(k / PORT_BLOCK_SIZE)] * PORT_BLOCK_SIZE + (k % PORT_BLOCK_SIZE);
+      if (await portIsFree(port)) return port;
+    }
+    claimBlock();
+  }
 }
 
 function portIsFree(port: number): Promise<boolean> {
