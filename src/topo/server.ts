@@ -568,12 +568,7 @@ export class TopoServer {
 
   /** Validates (alone and against the cluster) and stores the routing rules unless `dryRun`. */
   async saveRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<RoutingRules> {
-    const r = validateRoutingRules(rules);
-    const srv = await this.buildSrvVSchema();
-    srv.routing_rules = r;
-    checkSrvVSchema(srv, 'these routing rules');
-    if (!opts.dryRun) await this.global.update('RoutingRules', encode(r), null, this.op());
-    return r;
+    return this.saveRules('RoutingRules', 'routing_rules', 'these routing rules', validateRoutingRules(rules), opts);
   }
 
   async getShardRoutingRules(): Promise<ShardRoutingRules> {
@@ -581,12 +576,7 @@ export class TopoServer {
   }
 
   async saveShardRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
-    const r = validateShardRoutingRules(rules);
-    const srv = await this.buildSrvVSchema();
-    srv.shard_routing_rules = r;
-    checkSrvVSchema(srv, 'these shard routing rules');
-    if (!opts.dryRun) await this.global.update('ShardRoutingRules', encode(r), null, this.op());
-    return r;
+    return this.saveRules('ShardRoutingRules', 'shard_routing_rules', 'these shard routing rules', validateShardRoutingRules(rules), opts);
   }
 
   async getKeyspaceRoutingRules(): Promise<KeyspaceRoutingRules> {
@@ -594,12 +584,22 @@ export class TopoServer {
   }
 
   async saveKeyspaceRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<KeyspaceRoutingRules> {
-    const r = validateKeyspaceRoutingRules(rules);
+    return this.saveRules('KeyspaceRoutingRules', 'keyspace_routing_rules', 'these keyspace routing rules', validateKeyspaceRoutingRules(rules), opts);
+  }
+
+  /** Checks validated rules against the whole cluster's serving VSchema, then stores them unless `dryRun`. */
+  private async saveRules<K extends 'routing_rules' | 'shard_routing_rules' | 'keyspace_routing_rules'>(
+    path: string,
+    field: K,
+    what: string,
+    rules: SrvVSchema[K],
+    opts: { dryRun?: boolean },
+  ): Promise<SrvVSchema[K]> {
     const srv = await this.buildSrvVSchema();
-    srv.keyspace_routing_rules = r;
-    checkSrvVSchema(srv, 'these keyspace routing rules');
-    if (!opts.dryRun) await this.global.update('KeyspaceRoutingRules', encode(r), null, this.op());
-    return r;
+    srv[field] = rules;
+    checkSrvVSchema(srv, what);
+    if (!opts.dryRun) await this.global.update(path, encode(rules), null, this.op());
+    return rules;
   }
 
   /** The serving VSchema as the global topology defines it now (`{}` for a keyspace without one). */
