@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP, STATUS } from './constants.js';
+import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
 import {
@@ -25,7 +25,8 @@ import {
   type OkPacket,
 } from './protocol.js';
 import { cachingSha2Scramble, ed25519Scramble, nativePasswordScramble, rsaEncryptPassword } from './auth.js';
-import { decodeBinaryRow, decodeTextRow, encodeExecute, EXECUTE_PARAMS_OFFSET, typedValue, type SqlValue, type TypedValue } from './values.js';
+import { collector, ResultCommand, type Command, type Result, type ResultSink } from './client-result.js';
+import { encodeExecute, EXECUTE_PARAMS_OFFSET, typedValue, type SqlValue, type TypedValue } from './values.js';
 
 export interface ClientOptions {
   host?: string;
@@ -56,30 +57,7 @@ export interface ClientOptions {
   serverPublicKey?: string;
 }
 
-/** One result of a statement: rows for a SELECT, counts for the rest. */
-export interface Result {
-  fields: ColumnDefinition[];
-  rows: SqlValue[][];
-  affectedRows: number | bigint;
-  insertId: number | bigint;
-  warnings: number;
-  statusFlags: number;
-  info: string;
-}
 
-/**
- * Receives one command's results as they arrive. A method that returns a promise pauses reading
- * until it settles. `fields`/`row` are called once per result set; `end` once per result (an
- * OK without rows, or the end of a result set) with `more` telling whether another follows.
- */
-export interface ResultSink {
-  fields?(fields: ColumnDefinition[], raw: Buffer[]): void | Promise<void>;
-  /** Instead of `fields`: the column definitions as received, not decoded (pass-through). */
-  rawFields?(raw: Buffer[]): void | Promise<void>;
-  /** One row payload exactly as received (text protocol for queries, binary for executes). */
-  row?(payload: Buffer): void | Promise<void>;
-  end?(ok: OkPacket, more: boolean): void | Promise<void>;
-}
 
 export interface PreparedStatement {
   id: number;
@@ -92,17 +70,10 @@ export interface PreparedStatement {
 }
 
 /** Return `true` to end a raw command (the next packets belong to a new command). */
+export type { Result, ResultSink } from './client-result.js';
+
 export type RawPacketHandler = (payload: Buffer) => boolean | void | Promise<boolean | void>;
 
-interface Command {
-  /** Writes the command; the writer's sequence is reset before. */
-  write(w: PacketWriter): void;
-  /** Handles one response message; returns true when the command is complete. */
-  onMessage(payload: Buffer): boolean;
-  fail(err: TesseraError): void;
-  /** Commands with no response (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA, COM_QUIT) complete on write. */
-  noResponse?: boolean;
-}
 
 let nextClientId = 1;
 
@@ -715,170 +686,6 @@ export class Client extends EventEmitter {
   private resultCommand(write: (w: PacketWriter) => void, sink: ResultSink, resolve: () => void, reject: (err: unknown) => void): Command {
     return new ResultCommand(this, write, sink, resolve, reject);
   }
-}
-
-const NO_FIELDS: ColumnDefinition[] = [];
-const NO_RAW: Buffer[] = [];
-
-const enum ResultState {
-  First,
-  Fields,
-  FieldsEof,
-  Rows,
-}
-
-/**
- * The state machine shared by COM_QUERY and COM_STMT_EXECUTE responses: for each result, an OK
- * or a column count, definitions, (EOF,) rows and a terminator; MORE_RESULTS chains the next.
- * One object per command (no closures): it runs once per query on a tablet's hot path.
- */
-class ResultCommand implements Command {
-  private state = ResultState.First;
-  private columnsLeft = 0;
-  private fields: ColumnDefinition[] = NO_FIELDS;
-  private raw: Buffer[] = NO_RAW;
-  /**
-   * An error thrown by the sink: the rest of the response is still read to keep the connection
-   * in step, then the command rejects with it.
-   */
-  private sinkError: unknown = null;
-  private readonly deprecateEof: boolean;
-  private onSinkError: ((err: unknown) => void) | null = null;
-
-  constructor(
-    private readonly client: Client,
-    readonly write: (w: PacketWriter) => void,
-    private readonly sink: ResultSink,
-    private readonly resolve: () => void,
-    readonly fail: (err: unknown) => void,
-  ) {
-    this.deprecateEof = (client.capabilities & CAP.DEPRECATE_EOF) !== 0;
-  }
-
-  /** Runs a sink method's result: a promise pauses reading until it settles. */
-  private called(ret: void | Promise<void>): void {
-    if (ret instanceof Promise) {
-      this.onSinkError ??= (err) => {
-        this.sinkError ??= err;
-      };
-      this.client.waitFor(ret, this.onSinkError);
-    }
-  }
-
-  private finish(more: boolean): boolean {
-    if (more) {
-      this.state = ResultState.First;
-      return false;
-    }
-    // Resolve after any pending sink promise so callers see all rows handled.
-    if (this.sinkError) this.fail(this.sinkError);
-    else this.resolve();
-    return true;
-  }
-
-  private ended(ok: OkPacket): boolean {
-    const client = this.client;
-    client.statusFlags = ok.statusFlags;
-    const more = (ok.statusFlags & STATUS.MORE_RESULTS_EXISTS) !== 0;
-    if (!this.sinkError && this.sink.end) {
-      try {
-        this.called(this.sink.end(ok, more));
-      } catch (err) {
-        this.sinkError = err;
-      }
-    }
-    return this.finish(more);
-  }
-
-  onMessage(p: Buffer): boolean {
-    const client = this.client;
-    const r = client.reader;
-    const sink = this.sink;
-    switch (this.state) {
-      case ResultState.First: {
-        if (p[0] === 0xff) {
-          this.fail(decodeErr(r.reset(p)));
-          return true;
-        }
-        if (p[0] === 0x00) return this.ended(decodeOk(r.reset(p)));
-        if (p[0] === 0xfb) {
-          this.fail(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
-          client.destroy(new TesseraError(ER.NOT_SUPPORTED_YET, 'LOAD DATA LOCAL INFILE is not supported'));
-          return true;
-        }
-        this.columnsLeft = r.reset(p).lenInt();
-        this.fields = [];
-        this.raw = [];
-        this.state = ResultState.Fields;
-        return false;
-      }
-      case ResultState.Fields:
-        this.raw.push(p);
-        if (!sink.rawFields) this.fields.push(decodeColumnDefinition(r.reset(p), client.extendedTypeInfo));
-        if (--this.columnsLeft === 0) {
-          if (!this.sinkError) {
-            try {
-              if (sink.rawFields) this.called(sink.rawFields(this.raw));
-              else if (sink.fields) this.called(sink.fields(this.fields, this.raw));
-            } catch (err) {
-              this.sinkError = err;
-            }
-          }
-          this.state = this.deprecateEof ? ResultState.Rows : ResultState.FieldsEof;
-        }
-        return false;
-      case ResultState.FieldsEof:
-        this.state = ResultState.Rows;
-        return false;
-      case ResultState.Rows: {
-        if (isEofPacket(p)) {
-          r.reset(p);
-          if (this.deprecateEof) return this.ended(decodeOk(r));
-          const eof = decodeEof(r);
-          return this.ended({ affectedRows: 0, lastInsertId: 0, statusFlags: eof.statusFlags, warnings: eof.warnings, info: '' });
-        }
-        if (p[0] === 0xff) {
-          // An error after rows started (e.g. KILL QUERY, a deadlock): ends the command.
-          this.fail(decodeErr(r.reset(p)));
-          return true;
-        }
-        if (sink.row && !this.sinkError) {
-          try {
-            this.called(sink.row(p));
-          } catch (err) {
-            this.sinkError = err;
-          }
-        }
-        return false;
-      }
-    }
-  }
-}
-
-/** A sink that decodes and keeps every result. */
-function collector(results: Result[], binary: boolean, reader: PacketReader): ResultSink {
-  let current: Result | null = null;
-  return {
-    fields(fields) {
-      current = { fields, rows: [], affectedRows: 0, insertId: 0, warnings: 0, statusFlags: 0, info: '' };
-    },
-    row(payload) {
-      const c = current!;
-      c.rows.push(binary ? decodeBinaryRow(payload, c.fields, reader) : decodeTextRow(payload, c.fields, reader));
-    },
-    end(ok) {
-      const c = current ?? { fields: [], rows: [], affectedRows: 0, insertId: 0, warnings: 0, statusFlags: 0, info: '' };
-      if (!current) {
-        c.affectedRows = ok.affectedRows;
-        c.insertId = ok.lastInsertId;
-        c.info = ok.info;
-      }
-      c.warnings = ok.warnings;
-      c.statusFlags = ok.statusFlags;
-      results.push(c);
-      current = null;
-    },
-  };
 }
 
 function authResponse(plugin: string, password: string, scramble: Buffer, secure: boolean): Buffer {
