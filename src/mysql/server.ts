@@ -17,6 +17,7 @@ import type { ServerHandler, Session, UserCredentials } from './server-handler.j
 import { CommandResultWriter } from './server-result-writer.js';
 import { PreparedStatements, type StatementConnection } from './server-statements.js';
 import { rsaKeyPair, selfSignedCertificate } from './tls-cert.js';
+import { adoptAccepted } from './socket-read.js';
 
 const log = logger('mysql');
 
@@ -95,7 +96,7 @@ export class Server {
     const onConnection = (socket: net.Socket): void => this.accept(socket);
     let port = 0;
     if (this.options.port !== undefined && this.options.port >= 0) {
-      const srv = net.createServer({ noDelay: true }, onConnection);
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, onConnection);
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(this.options.port, this.options.host, () => resolve());
@@ -104,7 +105,7 @@ export class Server {
       this.servers.push(srv);
     }
     if (this.options.socketPath) {
-      const srv = net.createServer(onConnection);
+      const srv = net.createServer({ pauseOnConnect: true }, onConnection);
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(this.options.socketPath, () => resolve());
@@ -244,10 +245,14 @@ export class ServerConnection implements Session, StatementConnection {
     encodeErr(this.writer, err);
     this.writer.flush();
     this.socket.end();
+    // Accepted paused: read (and drop) until the client's FIN so the socket closes.
+    this.socket.resume();
     log.warn({ conn: this.id, remote: this.remoteAddress, reason: err.message }, 'connection refused');
   }
 
   start(): void {
+    // Accepted paused (pauseOnConnect): from here reads go straight into the parser.
+    this.socket = adoptAccepted(this.socket as net.Socket, (n, buf) => this.onRead(n, buf));
     this.attach(this.socket);
     this.socket.setNoDelay(true);
     this.handshakeTimer = setTimeout(
@@ -266,14 +271,29 @@ export class ServerConnection implements Session, StatementConnection {
     );
   }
 
+  /** Bytes read from the plain socket into a buffer valid only during this call. */
+  private onRead(n: number, buf: Buffer): boolean {
+    // After a TLS upgrade the TLS layer owns the socket's reads; nothing should arrive here.
+    if (this.tls || this.phase === 'closed') return true;
+    try {
+      this.parser.pushBorrowed(buf, n);
+    } catch (err) {
+      this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR), this.parser.lastHeaderSeq + 1);
+    }
+    return true;
+  }
+
   private attach(socket: net.Socket | tls.TLSSocket): void {
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR), this.parser.lastHeaderSeq + 1);
-      }
-    });
+    // A TLS socket is a stream; the plain one reads through onRead (socket-read.ts).
+    if (socket instanceof tls.TLSSocket) {
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          this.parser.push(chunk);
+        } catch (err) {
+          this.protocolError(TesseraError.from(err, ER.NET_READ_ERROR), this.parser.lastHeaderSeq + 1);
+        }
+      });
+    }
     socket.on('error', (err) => this.destroy(`socket error: ${err.message}`, 'debug'));
     socket.on('close', () => this.destroy('client closed the connection', 'debug'));
     socket.on('drain', () => {
@@ -528,13 +548,15 @@ export class ServerConnection implements Session, StatementConnection {
     raw.removeAllListeners('timeout');
     raw.removeAllListeners('error');
     raw.on('error', () => undefined);
+    // Bytes read behind the SSLRequest are the start of the TLS handshake: the TLS layer gets
+    // them before anything else it reads from the socket.
     const early = this.parser.takeBuffered();
     this.parser.resume();
-    if (early.length > 0) raw.unshift(early);
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
     this.socket = secure;
     this.tls = true;
     this.attach(secure);
+    if (early.length > 0) (secure as unknown as { _handle: { receive(b: Buffer): void } })._handle.receive(early);
     return new Promise((resolve, reject) => {
       secure.once('secure', () => resolve());
       secure.once('error', reject);
