@@ -78,7 +78,8 @@ try {
   if (baseline) targets.push(['baseline proxy', baselinePort]);
   const runs = new Map<string, Run[]>();
   for (let round = 0; round < rounds; round++) {
-    for (const [name, port] of targets) {
+    // Every other round runs the targets in reverse order, so none always follows the same one.
+    for (const [name, port] of round % 2 === 0 ? targets : [...targets].reverse()) {
       const cpu = process.cpuUsage();
       const out = await sysbench(port, 'run');
       const r = parse(out, process.cpuUsage(cpu));
