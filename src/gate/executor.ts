@@ -2,7 +2,7 @@
 // session statements itself (USE, SET, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN), and
 // sends everything else through normalize → plan cache → planner → engine.
 import {
-  columnDefinition, ER, TesseraError, TYPE,
+  CAP, columnDefinition, ER, TesseraError, TYPE,
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
@@ -86,6 +86,7 @@ export class Executor implements ServerHandler {
     if (!gs) {
       gs = new GateSession(session.id, session.user, this.gate);
       gs.allowedKeyspaces = this.gate.auth.keyspaces(session.user);
+      gs.clientFoundRows = (session.capabilities & CAP.FOUND_ROWS) !== 0;
       this.sessions.set(session, gs);
     }
     return gs;
@@ -102,6 +103,7 @@ export class Executor implements ServerHandler {
     await gs.close();
     const fresh = new GateSession(session.id, session.user, this.gate);
     fresh.allowedKeyspaces = gs.allowedKeyspaces;
+    fresh.clientFoundRows = gs.clientFoundRows;
     fresh.keyspace = gs.keyspace;
     this.sessions.set(session, fresh);
     session.statusFlags = STATUS_AUTOCOMMIT;

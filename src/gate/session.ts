@@ -62,6 +62,11 @@ export class GateSession {
   lastInsertId = 0n;
   rowCount = -1n;
   warnings: Warning[] = [];
+  /**
+   * The client connected with CLIENT_FOUND_ROWS (most drivers do): affected-row counts of UPDATE
+   * are the rows matched, so tablets run this session's statements on connections with the flag.
+   */
+  clientFoundRows = false;
   /** Keyspaces this user may use; null = all. */
   allowedKeyspaces: ReadonlySet<string> | null = null;
   closed = false;
@@ -136,6 +141,7 @@ export class GateSession {
     const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType: type };
     const key = `${rs.keyspace}/${rs.shard}@${type}`;
     const timeoutMs = this.core.queryTimeoutMs;
+    const clientFoundRows = this.clientFoundRows || undefined;
     if (this.inTransaction) {
       const ss = this.shardSessions.get(key);
       if (ss) return ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables });
@@ -149,13 +155,13 @@ export class GateSession {
       const reservedId = reserved?.reservedId ?? 0;
       if (this.savepoints.length) {
         // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
-        const b = await conn.begin(target, { reservedId: reservedId || undefined });
+        const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows });
         const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
         this.shardSessions.set(key, ss);
         for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined });
         return conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables });
       }
-      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables });
+      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows });
       this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
       return r;
     }
@@ -163,7 +169,7 @@ export class GateSession {
       let rsv = this.reserved.get(key);
       if (!rsv) {
         const t = this.pick(target);
-        const got = await t.conn.reserve(target, { settings: this.settings });
+        const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows });
         rsv = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
         this.reserved.set(key, rsv);
       }
@@ -171,13 +177,13 @@ export class GateSession {
     }
     const t = this.pick(target);
     try {
-      return await t.conn.execute(target, sql, null, { timeoutMs, tables });
+      return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows });
     } catch (err) {
       // Refusals where nothing ran: try once more on another tablet.
       if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
         t.suspect = true;
         const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
-        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables });
+        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows });
       }
       throw err;
     }

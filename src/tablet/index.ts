@@ -1,4 +1,5 @@
 export type {
+  BeginOptions,
   BindValue,
   BindVars,
   ExecuteOptions,

@@ -93,15 +93,28 @@ export class ConnPool {
     this.wakeOne();
   }
 
+  /** A slot came free: open a connection for the longest waiter. */
   private wakeOne(): void {
+    if (this.closed || this.open >= this.size) return;
     const w = this.waiters.shift();
     if (!w) return;
     if (w.timer) clearTimeout(w.timer);
     this.open++;
-    this.connect().then(w.resolve, (err: Error) => {
-      this.open--;
-      w.reject(new TesseraError(ER.CONN_ERROR, `${this.name} pool cannot connect to MariaDB: ${err.message}`, { kind: 'UNAVAILABLE' }));
-    });
+    this.connect().then(
+      (c) => {
+        if (this.closed) {
+          c.close();
+          this.open--;
+          w.reject(new TesseraError(ER.SERVER_SHUTDOWN, `${this.name} pool closed: the tablet is shutting down`, { kind: 'NOT_SERVING' }));
+        } else w.resolve(c);
+      },
+      (err: Error) => {
+        this.open--;
+        w.reject(new TesseraError(ER.CONN_ERROR, `${this.name} pool cannot connect to MariaDB: ${err.message}`, { kind: 'UNAVAILABLE', cause: err }));
+        // The slot is free again: the next waiter tries for itself rather than waiting out its timeout.
+        this.wakeOne();
+      },
+    );
   }
 
   close(): void {

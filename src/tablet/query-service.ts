@@ -54,6 +54,20 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number;
   /** Tables the statement touches (the gate knows them from its plan), for denied-table checks. */
   readonly tables?: readonly string[];
+  /**
+   * The application connected with CLIENT_FOUND_ROWS: UPDATE counts the rows it matched, not the
+   * rows it changed. The tablet runs the statement on a connection opened with that flag.
+   */
+  readonly clientFoundRows?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `begin`. */
+export interface BeginOptions {
+  readonly reservedId?: number;
+  readonly beginStatement?: string;
+  /** As in ExecuteOptions: the transaction's connection counts matched rows. */
+  readonly clientFoundRows?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -72,6 +86,8 @@ export interface StreamChunk {
 export interface ReserveOptions {
   /** Session settings applied on the reserved connection (SET statements), replayed if it breaks. */
   readonly settings: readonly string[];
+  /** As in ExecuteOptions: the reserved connection counts matched rows. */
+  readonly clientFoundRows?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -103,7 +119,7 @@ export interface QueryService {
     onChunk: (chunk: StreamChunk) => void | Promise<void>,
     opts?: ExecuteOptions,
   ): Promise<void>;
-  begin(target: Target, opts?: { reservedId?: number; beginStatement?: string; signal?: AbortSignal }): Promise<{ transactionId: number; tabletAlias: string }>;
+  begin(target: Target, opts?: BeginOptions): Promise<{ transactionId: number; tabletAlias: string }>;
   commit(target: Target, transactionId: number): Promise<void>;
   rollback(target: Target, transactionId: number): Promise<void>;
   reserve(target: Target, opts: ReserveOptions): Promise<{ reservedId: number; tabletAlias: string }>;

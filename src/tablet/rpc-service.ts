@@ -143,6 +143,7 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
     const r = await qs.begin(asTarget(x.target), {
       reservedId: typeof x.reservedId === 'number' ? x.reservedId : undefined,
       beginStatement: typeof x.beginStatement === 'string' ? x.beginStatement : undefined,
+      clientFoundRows: x.clientFoundRows === true,
     });
     return { meta: r as unknown as Json };
   });
@@ -158,7 +159,7 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
   });
   s.unary('qs.reserve', async (m) => {
     const x = obj(m);
-    const r = await qs.reserve(asTarget(x.target), { settings: (x.settings ?? []) as string[] });
+    const r = await qs.reserve(asTarget(x.target), { settings: (x.settings ?? []) as string[], clientFoundRows: x.clientFoundRows === true });
     return { meta: r as unknown as Json };
   });
   s.unary('qs.release', async (m) => {

@@ -4,6 +4,7 @@ import type { ColumnDefinition } from '../mysql/protocol.js';
 import { RpcClient, type Json, type RpcClientOptions } from '../rpc/index.js';
 import type {
   BindVars,
+  BeginOptions,
   ExecuteOptions,
   ExecuteResult,
   HealthState,
@@ -55,8 +56,9 @@ export class TabletConn implements QueryService {
     );
   }
 
-  async begin(target: Target, opts: { reservedId?: number; beginStatement?: string; signal?: AbortSignal } = {}): Promise<{ transactionId: number; tabletAlias: string }> {
-    const m = await this.rpc.call('qs.begin', { target: target as unknown as Json, reservedId: opts.reservedId ?? 0, beginStatement: opts.beginStatement ?? null }, [], {
+  async begin(target: Target, opts: BeginOptions = {}): Promise<{ transactionId: number; tabletAlias: string }> {
+    const args = { target: target as unknown as Json, reservedId: opts.reservedId ?? 0, beginStatement: opts.beginStatement ?? null, clientFoundRows: opts.clientFoundRows === true };
+    const m = await this.rpc.call('qs.begin', args, [], {
       signal: opts.signal,
     });
     return m.meta as unknown as { transactionId: number; tabletAlias: string };
@@ -71,7 +73,8 @@ export class TabletConn implements QueryService {
   }
 
   async reserve(target: Target, opts: ReserveOptions): Promise<{ reservedId: number; tabletAlias: string }> {
-    const m = await this.rpc.call('qs.reserve', { target: target as unknown as Json, settings: [...opts.settings] }, [], { signal: opts.signal });
+    const args = { target: target as unknown as Json, settings: [...opts.settings], clientFoundRows: opts.clientFoundRows === true };
+    const m = await this.rpc.call('qs.reserve', args, [], { signal: opts.signal });
     return m.meta as unknown as { reservedId: number; tabletAlias: string };
   }
 

@@ -3,6 +3,7 @@
 // not serve (wrong target, not serving, denied tables) with errors that say why, and reports health.
 import { EventEmitter } from 'node:events';
 import { Client, type ClientOptions, type ResultSink } from '../mysql/client.js';
+import { CAP } from '../mysql/constants.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
@@ -10,6 +11,7 @@ import { format, parse, tableNames } from '../sql/index.js';
 import type { TabletType } from '../topo/index.js';
 import { ConnPool } from './pool.js';
 import type {
+  BeginOptions,
   BindVars,
   ExecuteOptions,
   ExecuteResult,
@@ -66,6 +68,8 @@ export interface TabletServerConfig {
 interface Dedicated {
   readonly id: number;
   readonly conn: Client;
+  /** The pool `conn` came from and goes back to. */
+  readonly pool: ConnPool;
   readonly reserved: boolean;
   readonly settings: readonly string[];
   inTransaction: boolean;
@@ -96,6 +100,13 @@ export class TabletServer implements QueryService {
   private readonly queryPool: ConnPool;
   private readonly streamPool: ConnPool;
   private readonly txPool: ConnPool;
+  /**
+   * Connections opened with CLIENT_FOUND_ROWS, for applications that asked for it (UPDATE then
+   * reports matched rows): a MySQL connection takes the flag at handshake only. Opened on first
+   * use, same sizes and flags as the pools above.
+   */
+  private readonly foundRowsQueryPool: ConnPool;
+  private readonly foundRowsTxPool: ConnPool;
   private readonly dedicated = new Map<number, Dedicated>();
   private readonly ended = new Map<number, string>();
   private nextId: number;
@@ -123,6 +134,9 @@ export class TabletServer implements QueryService {
     this.queryPool = new ConnPool('query', this.limits.poolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-pool-size');
     this.streamPool = new ConnPool('stream', this.limits.streamPoolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-stream-pool-size');
     this.txPool = new ConnPool('transaction', this.limits.transactionCap, this.limits.queueTimeoutMs, app, '--queryserver-config-transaction-cap');
+    const foundRows = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, capabilities: (cfg.appConn.capabilities ?? 0) | CAP.FOUND_ROWS });
+    this.foundRowsQueryPool = new ConnPool('query (found rows)', this.limits.poolSize, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-pool-size');
+    this.foundRowsTxPool = new ConnPool('transaction (found rows)', this.limits.transactionCap, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-transaction-cap');
     this.state = {
       tabletType: cfg.tabletType,
       serving: false,
@@ -301,7 +315,7 @@ export class TabletServer implements QueryService {
         }
       }
       if (opts.begin) {
-        const d = await this.newDedicated(this.txPool, false, []);
+        const d = await this.newDedicated(opts.clientFoundRows ? this.foundRowsTxPool : this.txPool, false, []);
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
@@ -316,15 +330,16 @@ export class TabletServer implements QueryService {
           this.releaseDedicated(d);
         }
       }
-      const conn = await this.queryPool.get();
+      const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
+      const conn = await pool.get();
       let ok = false;
       try {
         const r = await this.run(conn, text, opts);
         ok = true;
         return { ...r, transactionId: 0, tabletAlias: this.alias };
       } finally {
-        if (ok || !conn.closed) this.queryPool.put(conn);
-        else this.queryPool.discard(conn);
+        if (ok || !conn.closed) pool.put(conn);
+        else pool.discard(conn);
       }
     } finally {
       this.inFlight--;
@@ -374,7 +389,7 @@ export class TabletServer implements QueryService {
     }
   }
 
-  async begin(target: Target, opts: { reservedId?: number; beginStatement?: string } = {}): Promise<{ transactionId: number; tabletAlias: string }> {
+  async begin(target: Target, opts: BeginOptions = {}): Promise<{ transactionId: number; tabletAlias: string }> {
     this.checkTarget(target, [], '');
     if (opts.reservedId) {
       const d = this.takeDedicated(opts.reservedId);
@@ -386,7 +401,7 @@ export class TabletServer implements QueryService {
         this.releaseDedicated(d);
       }
     }
-    const d = await this.newDedicated(this.txPool, false, []);
+    const d = await this.newDedicated(opts.clientFoundRows ? this.foundRowsTxPool : this.txPool, false, []);
     try {
       await this.run(d.conn, opts.beginStatement ?? 'BEGIN', {});
       d.inTransaction = true;
@@ -409,7 +424,7 @@ export class TabletServer implements QueryService {
 
   async reserve(target: Target, opts: ReserveOptions): Promise<{ reservedId: number; tabletAlias: string }> {
     this.checkTarget(target, [], '');
-    const d = await this.newDedicated(this.txPool, true, opts.settings);
+    const d = await this.newDedicated(opts.clientFoundRows ? this.foundRowsTxPool : this.txPool, true, opts.settings);
     try {
       for (const s of opts.settings) await this.run(d.conn, s, {});
     } catch (err) {
@@ -523,7 +538,7 @@ export class TabletServer implements QueryService {
 
   private async newDedicated(pool: ConnPool, reserved: boolean, settings: readonly string[]): Promise<Dedicated> {
     const conn = await pool.get();
-    const d: Dedicated = { id: this.nextId++, conn, reserved, settings, inTransaction: false, busy: true, lastUsed: Date.now() };
+    const d: Dedicated = { id: this.nextId++, conn, pool, reserved, settings, inTransaction: false, busy: true, lastUsed: Date.now() };
     this.dedicated.set(d.id, d);
     return d;
   }
@@ -559,9 +574,9 @@ export class TabletServer implements QueryService {
     if (this.ended.size > this.limits.endedTransactionsMax) this.ended.delete(this.ended.keys().next().value as number);
     if (d.inTransaction || d.reserved) {
       // MariaDB rolls back what the connection held when it closes; never reuse it.
-      this.txPool.discard(d.conn);
+      d.pool.discard(d.conn);
     } else {
-      this.txPool.put(d.conn);
+      d.pool.put(d.conn);
     }
   }
 
@@ -609,8 +624,8 @@ export class TabletServer implements QueryService {
     return {
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
-      queryPoolInUse: this.queryPool.inUse,
-      txPoolInUse: this.txPool.inUse,
+      queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,
+      txPoolInUse: this.txPool.inUse + this.foundRowsTxPool.inUse,
       streamPoolInUse: this.streamPool.inUse,
     };
   }
@@ -627,6 +642,8 @@ export class TabletServer implements QueryService {
     this.queryPool.close();
     this.streamPool.close();
     this.txPool.close();
+    this.foundRowsQueryPool.close();
+    this.foundRowsTxPool.close();
     this.events.emit('closed');
   }
 }

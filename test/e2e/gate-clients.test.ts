@@ -84,6 +84,43 @@ function sysbench(args: string[]): Promise<{ code: number; out: string }> {
   return run('sysbench', args);
 }
 
+test('CLIENT_FOUND_ROWS: UPDATE counts matched rows when the client asks, changed rows when not', async () => {
+  // mysql2 asks for CLIENT_FOUND_ROWS by default (as Connector/J does); the mariadb CLI does not.
+  const matched = await c.connect('commerce');
+  const changed = await c.connect('commerce', { flags: ['-FOUND_ROWS'] });
+  try {
+    await matched.query("insert into product(sku, description, price) values ('SKU-3001', 'Cable', 5)");
+    const noChange = "update product set price = 5 where sku = 'SKU-3001'";
+    const affected = async (conn: mysql.Connection, sql: string) => ((await conn.query(sql))[0] as mysql.ResultSetHeader).affectedRows;
+    for (const [conn, want] of [[matched, 1], [changed, 0]] as const) {
+      assert.equal(await affected(conn, noChange), want, 'autocommit');
+      await conn.query('begin');
+      assert.equal(await affected(conn, noChange), want, 'in a transaction');
+      await conn.query('commit');
+      await conn.query("set sql_mode = 'STRICT_TRANS_TABLES'");
+      assert.equal(await affected(conn, noChange), want, 'on a reserved connection');
+      await conn.query('begin');
+      assert.equal(await affected(conn, noChange), want, 'in a transaction on a reserved connection');
+      await conn.query('rollback');
+    }
+    // A row that does change counts either way.
+    assert.equal(await affected(changed, "update product set price = 6 where sku = 'SKU-3001'"), 1);
+    // The same answers as MariaDB itself gives each kind of client.
+    const direct = c.shard('commerce', '0').primary.mysqlctl!;
+    for (const [flags, want] of [[[], 1], [['-FOUND_ROWS'], 0]] as const) {
+      const d = await mysql.createConnection({ socketPath: direct.socket, user: 'vt_dba', password: '', database: 'vt_commerce', flags: [...flags] });
+      try {
+        assert.equal(await affected(d, "update product set price = 6 where sku = 'SKU-3001'"), want);
+      } finally {
+        await d.end();
+      }
+    }
+  } finally {
+    await matched.end();
+    await changed.end();
+  }
+});
+
 test('sysbench oltp_read_write on a 2-shard keyspace (prepared and plain), rows spread over both shards', async () => {
   const common = [
     'oltp_read_write', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${c.gate!.mysqlPort}`, '--mysql-user=vt_app', '--mysql-password=',
@@ -132,6 +169,9 @@ test('tessera gate: its own process on the file topology, tablets over RPC, stat
     assert.deepEqual(rows, [{ price: '100' }]);
     const [sb] = await conn.query('select count(*) as n from sbtest.sbtest1');
     assert.deepEqual(sb, [{ n: '400' }]);
+    // CLIENT_FOUND_ROWS crosses the RPC to the tablet: an UPDATE that changes nothing still matched a row.
+    const [upd] = await conn.query("update product set price = price where sku = 'SKU-1001'");
+    assert.equal((upd as mysql.ResultSetHeader).affectedRows, 1);
     await conn.end();
     await assert.rejects(mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'wrong' }), (e: { errno?: number }) => e.errno === 1045);
     const reader = await mysql.createConnection({ host: '127.0.0.1', port, user: 'reader', password: 'r' });
