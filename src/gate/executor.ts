@@ -177,7 +177,10 @@ export class Executor implements ServerHandler {
     let failed: TesseraError | null = null;
     try {
       if (!keepWarnings) gs.warnings = [];
-      const r = await exec();
+      gs.statementStarting();
+      const running = exec();
+      gs.running = running;
+      const r = await running;
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       await writeResult(out, r, more, session.statusFlags);
     } catch (err) {
@@ -186,6 +189,7 @@ export class Executor implements ServerHandler {
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
     } finally {
+      gs.running = null;
       m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
@@ -241,10 +245,11 @@ export class Executor implements ServerHandler {
       case 'CreateDatabase':
       case 'DropDatabase':
         throw notSupported(`${stmt.kind === 'CreateDatabase' ? 'CREATE' : 'DROP'} DATABASE through the gate; create keyspaces with tessera ctl CreateKeyspace`);
+      case 'Kill':
+        return this.kill(gs, session, stmt.type, stmt.id);
       case 'LockTables':
       case 'UnlockTables':
       case 'Flush':
-      case 'Kill':
       case 'Prepare':
       case 'Execute':
       case 'Deallocate':
@@ -254,6 +259,28 @@ export class Executor implements ServerHandler {
         if (isPlannable(stmt)) return this.executePlanned(gs, stmt, sql, null);
         throw notSupported(stmt.kind);
     }
+  }
+
+  /**
+   * KILL [CONNECTION | QUERY] id, where id is a gate connection id (the handshake's thread id, what
+   * CONNECTION_ID() returns; the mariadb CLI's Ctrl-C sends KILL QUERY with it). A user may kill
+   * their own connections' statements and connections.
+   */
+  private kill(gs: GateSession, session: Session, type: 'CONNECTION' | 'QUERY' | null, idExpr: Expr): Result {
+    const id = idExpr.kind === 'Number' && /^\d+$/.test(idExpr.text) ? Number(idExpr.text) : NaN;
+    if (!Number.isSafeInteger(id)) throw new TesseraError(ER.NO_SUCH_THREAD, 'Unknown thread id: KILL takes a connection id as a number (what CONNECTION_ID() returns)');
+    let found: [Session, GateSession] | null = null;
+    for (const entry of this.sessions) if (entry[0].id === id) found = entry;
+    if (!found) throw new TesseraError(ER.NO_SUCH_THREAD, `Unknown thread id: ${id}`);
+    const [victim, victimGs] = found;
+    if (victimGs.user !== gs.user) throw new TesseraError(ER.KILL_DENIED, `You are not owner of thread ${id}`);
+    if (type === 'QUERY') {
+      victimGs.killQuery(`KILL QUERY from connection ${session.id}`);
+    } else {
+      victimGs.killQuery(`KILL CONNECTION from connection ${session.id}`);
+      victim.close(`KILL CONNECTION from connection ${session.id}`);
+    }
+    return okResult();
   }
 
   // ---- planned statements ----

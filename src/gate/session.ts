@@ -70,6 +70,10 @@ export class GateSession {
   /** Keyspaces this user may use; null = all. */
   allowedKeyspaces: ReadonlySet<string> | null = null;
   closed = false;
+  /** The statement running now, so a closing session lets it stop before rolling back. */
+  running: Promise<unknown> | null = null;
+  /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
+  private abortController = new AbortController();
 
   constructor(
     readonly id: number,
@@ -77,6 +81,19 @@ export class GateSession {
     readonly core: GateCore,
   ) {
     this.transactionMode = core.transactionMode;
+  }
+
+  /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
+  statementStarting(): void {
+    if (this.abortController.signal.aborted) this.abortController = new AbortController();
+  }
+
+  /**
+   * KILL QUERY: the running statement's shard calls are cancelled (each tablet kills its statement
+   * in MariaDB) and the statement fails with 1317. An open transaction stays open, as in MySQL.
+   */
+  killQuery(why: string): void {
+    this.abortController.abort(new TesseraError(ER.QUERY_INTERRUPTED, `Query execution was interrupted (${why})`));
   }
 
   targetString(): string {
@@ -142,9 +159,11 @@ export class GateSession {
     const key = `${rs.keyspace}/${rs.shard}@${type}`;
     const timeoutMs = this.core.queryTimeoutMs;
     const clientFoundRows = this.clientFoundRows || undefined;
+    const signal = this.abortController.signal;
+    signal.throwIfAborted();
     if (this.inTransaction) {
       const ss = this.shardSessions.get(key);
-      if (ss) return ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables });
+      if (ss) return ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables, signal });
       if (this.transactionMode === 'SINGLE' && this.shardSessions.size > 0) {
         const first = [...this.shardSessions.values()][0].target;
         throw new TesseraError(ER.UNKNOWN_ERROR, `multi-db transaction attempted: transaction_mode is SINGLE and the transaction is on ${first.keyspace}/${first.shard}, this statement goes to ${rs.keyspace}/${rs.shard}`);
@@ -155,13 +174,13 @@ export class GateSession {
       const reservedId = reserved?.reservedId ?? 0;
       if (this.savepoints.length) {
         // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
-        const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows });
+        const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows, signal });
         const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
         this.shardSessions.set(key, ss);
-        for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined });
-        return conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables });
+        for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, signal });
+        return conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal });
       }
-      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows });
+      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
       this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
       return r;
     }
@@ -169,21 +188,21 @@ export class GateSession {
       let rsv = this.reserved.get(key);
       if (!rsv) {
         const t = this.pick(target);
-        const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows });
+        const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows, signal });
         rsv = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
         this.reserved.set(key, rsv);
       }
-      return rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables });
+      return rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables, signal });
     }
     const t = this.pick(target);
     try {
-      return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows });
+      return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
     } catch (err) {
       // Refusals where nothing ran: try once more on another tablet.
       if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
         t.suspect = true;
         const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
-        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows });
+        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
       }
       throw err;
     }
@@ -242,6 +261,12 @@ export class GateSession {
   /** The connection is gone: roll back and release everything it held. */
   async close(): Promise<void> {
     this.closed = true;
+    const running = this.running;
+    if (running) {
+      // The client went away mid-statement: stop it, so its transaction is free to roll back.
+      this.killQuery('the connection closed');
+      await running.catch(() => undefined);
+    }
     await this.rollback().catch(() => undefined);
     await this.releaseReserved();
   }

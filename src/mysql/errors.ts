@@ -23,6 +23,8 @@ export const ER = {
   HANDSHAKE_ERROR: { errno: 1043, sqlState: '08S01' },
   CON_COUNT: { errno: 1040, sqlState: '08004' },
   QUERY_INTERRUPTED: { errno: 1317, sqlState: '70100' },
+  NO_SUCH_THREAD: { errno: 1094, sqlState: 'HY000' },
+  KILL_DENIED: { errno: 1095, sqlState: 'HY000' },
   LOCK_WAIT_TIMEOUT: { errno: 1205, sqlState: 'HY000' },
   DUP_ENTRY: { errno: 1062, sqlState: '23000' },
   WRONG_VALUE_COUNT: { errno: 1136, sqlState: '21S01' },

@@ -3,7 +3,7 @@
 // `tessera gate` command itself (distributed mode: its own process, tablets over RPC, file topo).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
@@ -121,6 +121,94 @@ test('CLIENT_FOUND_ROWS: UPDATE counts matched rows when the client asks, change
   }
 });
 
+/** Waits until the shard's MariaDB is running a statement containing `marker` (so a KILL finds it running). */
+async function runningOnShard(marker: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const rows = await c.shardRows('commerce', '0', `select count(*) as n from information_schema.processlist where info like '%${marker}%' and info not like '%processlist%'`);
+    if (Number(rows[0].n) > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`no statement with ${marker} ever ran on commerce/0`);
+}
+
+test('KILL QUERY and KILL CONNECTION take gate connection ids; unknown ids get 1094, other users 1095', async () => {
+  const victim = await c.connect('commerce');
+  const killer = await c.connect('commerce');
+  const stranger = await c.connect('commerce', { user: 'vt_other' });
+  try {
+    const id = Number(((await victim.query('select connection_id() as id'))[0] as mysql.RowDataPacket[])[0].id);
+    assert.equal(id, victim.threadId, 'CONNECTION_ID() is the thread id of the handshake');
+    // A statement inside a transaction is killed in MariaDB; the transaction stays open (as in MySQL).
+    await victim.query('begin');
+    await victim.query("insert into product(sku, description, price) values ('SKU-4001', 'Lamp', 20)");
+    const slow = victim.query("select sleep(30) as kill_marker_1 from product where sku = 'SKU-4001'");
+    await runningOnShard('kill_marker_1');
+    await assert.rejects(stranger.query(`kill query ${id}`), (e: { errno?: number }) => e.errno === 1095);
+    await killer.query(`kill query ${id}`);
+    await assert.rejects(slow, (e: { errno?: number; sqlState?: string }) => e.errno === 1317 && e.sqlState === '70100');
+    await victim.query('commit');
+    const [kept] = await killer.query("select price from product where sku = 'SKU-4001'");
+    assert.deepEqual(kept, [{ price: '20' }]);
+    // A KILL QUERY while idle cancels nothing later.
+    await killer.query(`kill query ${id}`);
+    assert.deepEqual((await victim.query('select 1 as one'))[0], [{ one: '1' }]);
+    await assert.rejects(killer.query('kill 4000000000'), (e: { errno?: number }) => e.errno === 1094);
+    // KILL CONNECTION ends the connection (and its running statement).
+    const running = victim.query("select sleep(30) as kill_marker_2 from product where sku = 'SKU-4001'");
+    await runningOnShard('kill_marker_2');
+    await killer.query(`kill connection ${id}`);
+    await assert.rejects(running);
+    await assert.rejects(victim.query('select 1'));
+    // The statement is killed on the shard too (the tablet's KILL QUERY is on its way as the
+    // connection closes): it is gone long before its 30 s sleep would have ended.
+    let left = 1;
+    for (const until = Date.now() + 10_000; left > 0 && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      left = Number((await c.shardRows('commerce', '0', "select count(*) as n from information_schema.processlist where info like '%kill_marker%' and info not like '%processlist%'"))[0].n);
+    }
+    assert.equal(left, 0, 'the killed connection\'s statement still runs on the shard');
+  } finally {
+    victim.destroy();
+    await killer.end();
+    await stranger.end();
+  }
+});
+
+test('mariadb CLI: Ctrl-C kills the running statement through the gate and the session carries on', async () => {
+  const session = `tessera-gate-kill-${process.pid}`;
+  const tmux = (args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+  const waitForPane = async (needle: string): Promise<string> => {
+    let pane = '';
+    for (let i = 0; i < 400; i++) {
+      pane = tmux(['capture-pane', '-p', '-t', session, '-S', '-200']);
+      if (pane.includes(needle)) return pane;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`tmux pane never showed ${JSON.stringify(needle)}:\n${pane}`);
+  };
+  const setup = await c.connect('commerce');
+  await setup.query("replace into product(sku, description, price) values ('SKU-5001', 'Desk', 50)");
+  await setup.end();
+  tmux(['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `mariadb --no-defaults -h127.0.0.1 -P${c.gate!.mysqlPort} -uvt_app commerce`]);
+  const untrack = track(() => tmux(['kill-session', '-t', session]));
+  try {
+    await waitForPane('MariaDB [commerce]>');
+    tmux(['send-keys', '-t', session, '-l', "select sleep(30) as kill_marker_cli from product where sku = 'SKU-5001';\n"]);
+    await runningOnShard('kill_marker_cli');
+    tmux(['send-keys', '-t', session, 'C-c']);
+    await waitForPane('ERROR 1317 (70100)');
+    tmux(['send-keys', '-t', session, '-l', "select 'still-here' as marker;\n"]);
+    await waitForPane('still-here');
+    tmux(['send-keys', '-t', session, '-l', 'quit\n']);
+  } finally {
+    try {
+      tmux(['kill-session', '-t', session]);
+    } catch {
+      // ended by quit
+    }
+    untrack();
+  }
+});
+
 test('sysbench oltp_read_write on a 2-shard keyspace (prepared and plain), rows spread over both shards', async () => {
   const common = [
     'oltp_read_write', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${c.gate!.mysqlPort}`, '--mysql-user=vt_app', '--mysql-password=',
@@ -169,6 +257,13 @@ test('tessera gate: its own process on the file topology, tablets over RPC, stat
     assert.deepEqual(rows, [{ price: '100' }]);
     const [sb] = await conn.query('select count(*) as n from sbtest.sbtest1');
     assert.deepEqual(sb, [{ n: '400' }]);
+    // KILL QUERY crosses the RPC: the tablet kills the statement in MariaDB.
+    const victim = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    const slow = victim.query("select sleep(30) as kill_marker_rpc from product where sku = 'SKU-1001'");
+    await runningOnShard('kill_marker_rpc');
+    await conn.query(`kill query ${victim.threadId}`);
+    await assert.rejects(slow, (e: { errno?: number }) => e.errno === 1317);
+    await victim.end();
     // CLIENT_FOUND_ROWS crosses the RPC to the tablet: an UPDATE that changes nothing still matched a row.
     const [upd] = await conn.query("update product set price = price where sku = 'SKU-1001'");
     assert.equal((upd as mysql.ResultSetHeader).affectedRows, 1);
