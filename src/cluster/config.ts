@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseShardName, validatePartition } from '../key/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
+import { loadDbCredentials } from '../mysqlctl/index.js';
 
 export type ClusterMode = 'combined' | 'distributed';
 export type TopoBackend = 'file' | 'etcd';
@@ -43,6 +44,8 @@ export interface ClusterSpec {
   readonly gate: { readonly port: number; readonly httpPort: number; readonly authFile: string | null; readonly transactionMode: 'single' | 'multi' };
   readonly ctld: { readonly port: number; readonly grpcPort: number };
   readonly keyspaces: readonly KeyspaceSpec[];
+  /** Passwords of the vt_* MariaDB accounts (Vitess's --db-credentials-file format); absolute path. */
+  readonly dbCredentialsFile: string | null;
 }
 
 class SpecError extends Error {}
@@ -75,7 +78,7 @@ export function parseClusterFile(text: string, file: string): ClusterSpec {
     const dir = path.dirname(path.resolve(file));
     const root = doc.contents;
     if (!isMap(root)) fail(root, 'the cluster file must be a mapping with keys such as cell, mode and keyspaces');
-    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces'], 'the cluster file', fail);
+    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces', 'dbCredentialsFile'], 'the cluster file', fail);
 
     const cell = str(top.get('cell'), 'zone1', 'cell', fail);
     if (!/^[A-Za-z0-9_.]+$/.test(cell)) fail(top.get('cell'), `cell '${cell}' may only use letters, digits, '_' and '.'`);
@@ -98,6 +101,16 @@ export function parseClusterFile(text: string, file: string): ClusterSpec {
       authFile: authRaw ? fileRef(authRaw, dir, 'gate.authFile', fail) : null,
       transactionMode: oneOf(gateF.get('transactionMode'), ['single', 'multi'] as const, 'multi', 'gate.transactionMode', fail),
     };
+
+    const credsNode = top.get('dbCredentialsFile');
+    const dbCredentialsFile = credsNode ? fileRef(credsNode, dir, 'dbCredentialsFile', fail) : null;
+    if (dbCredentialsFile) {
+      try {
+        loadDbCredentials(dbCredentialsFile);
+      } catch (err) {
+        fail(credsNode, (err as Error).message);
+      }
+    }
 
     const ctldNode = top.get('ctld');
     const ctldF = ctldNode ? fields(ctldNode as YAMLMap, ['port', 'grpcPort'], 'ctld', fail) : new Map<string, Node>();
@@ -187,7 +200,7 @@ export function parseClusterFile(text: string, file: string): ClusterSpec {
         shards,
       });
     }
-    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces };
+    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces, dbCredentialsFile };
   } catch (err) {
     if (err instanceof SpecError) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid cluster file: ${err.message}`);
     throw err;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../mysql/client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
-import { Mysqlctl, waitForExit } from '../mysqlctl/index.js';
+import { loadDbCredentials, Mysqlctl, waitForExit } from '../mysqlctl/index.js';
 import { splitStatements } from '../sql/index.js';
 import { CtldClient, startCtldServer, type CtldServer } from '../ctld/index.js';
 import { openTopoServer, tabletAliasString, isTopoError, type TopoServer, type Json } from '../topo/index.js';
@@ -142,6 +142,7 @@ export class LocalCluster {
     // Tablets, all at once. Every tablet starts as a replica; InitShardPrimary then makes the
     // named one primary and points the others at it, as Vitess's local example does.
     const all = spec.keyspaces.flatMap((ks) => ks.shards.flatMap((sh) => sh.tablets.map((t) => ({ ks, sh, t }))));
+    const credentials = spec.dbCredentialsFile ? loadDbCredentials(spec.dbCredentialsFile) : undefined;
     await Promise.all(
       all.map(async ({ ks, sh, t }) => {
         const alias = tabletAliasString({ cell: spec.cell, uid: t.uid });
@@ -157,6 +158,7 @@ export class LocalCluster {
             httpPort: t.httpPort,
             mysqlPort: t.mysqlPort,
             dataRoot: opts.dataRoot,
+            credentials,
           });
           this.localTablets.set(proc.alias, proc.server);
           this.components.push({ name: `tablet ${alias}`, stop: () => proc.stop({ stopMysql: true }) });
@@ -167,6 +169,7 @@ export class LocalCluster {
             [
               'tablet', '--tablet-uid', String(t.uid), '--cell', spec.cell, '--keyspace', ks.name, '--shard', sh.name, '--tablet-type', 'replica',
               '--port', String(t.httpPort), '--grpc-port', String(t.grpcPort), '--mysql-port', String(t.mysqlPort), '--data-root', opts.dataRoot, ...topoArgs,
+              ...(spec.dbCredentialsFile ? ['--db-credentials-file', spec.dbCredentialsFile] : []),
             ],
             async () => {
               const r = await fetch(`http://127.0.0.1:${t.httpPort}/debug/health`).catch(() => null);

@@ -36,8 +36,10 @@ for (const mode of ['combined', 'distributed'] as const) {
     const args = ['up', '--detach'];
     if (mode === 'distributed') {
       const file = path.join(testRoot(), 'distributed.yaml');
-      const text = fs.readFileSync('examples/local/cluster.yaml', 'utf8').replace(/^mode: combined.*$/m, 'mode: distributed');
+      // Distributed mode also runs with account passwords (replication then needs vt_repl's).
+      const text = fs.readFileSync('examples/local/cluster.yaml', 'utf8').replace(/^mode: combined.*$/m, 'mode: distributed\ndbCredentialsFile: creds.json');
       fs.writeFileSync(file, text);
+      fs.writeFileSync(path.join(testRoot(), 'creds.json'), JSON.stringify({ vt_app: ['app-secret'], vt_repl: ['repl-secret'] }));
       for (const f of fs.readdirSync('examples/local')) if (/\.(sql|json)$/.test(f)) fs.copyFileSync(path.join('examples/local', f), path.join(testRoot(), f));
       args.push(file, '--clean');
     }
@@ -59,6 +61,12 @@ for (const mode of ['combined', 'distributed'] as const) {
       if (r.includes('\n1\n')) break;
       assert.ok(i < 100, 'the replica did not receive the row');
       await new Promise((res) => setTimeout(res, 100));
+    }
+    if (mode === 'distributed') {
+      // The tablets' MariaDB accounts carry the file's passwords.
+      const direct = (pw: string[]) => execFileP('mariadb', ['-h', '127.0.0.1', '-P', '17100', '-u', 'vt_app', ...pw, '--batch', '-e', 'select current_user()']);
+      await assert.rejects(direct([]), /ERROR 1045/);
+      assert.match((await direct(['-papp-secret'])).stdout, /vt_app@/);
     }
     const tablets = await mariadb('show vitess_tablets');
     assert.match(tablets, /commerce\t0\tPRIMARY\tSERVING\tzone1-0000000100/);

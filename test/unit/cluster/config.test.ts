@@ -9,6 +9,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-spec-'));
 fs.writeFileSync(path.join(dir, 'v.json'), '{"tables":{"t":{}}}');
 fs.writeFileSync(path.join(dir, 'vs.json'), '{"sharded":true,"vindexes":{"hash":{"type":"hash"}},"tables":{"t":{"column_vindexes":[{"column":"id","name":"hash"}]}}}');
 fs.writeFileSync(path.join(dir, 's.sql'), 'create table t(id int primary key);');
+fs.writeFileSync(path.join(dir, 'creds.json'), '{"vt_app": ["app-pw"], "vt_repl": ["repl-pw"]}');
+fs.writeFileSync(path.join(dir, 'bad-creds.json'), '{"vt_nobody": ["x"]}');
 const file = path.join(dir, 'cluster.yaml');
 const parse = (text: string) => parseClusterFile(text, file);
 
@@ -42,7 +44,15 @@ keyspaces:
   assert.deepEqual(spec.keyspaces[0].shards.map((s) => s.name), ['-80', '80-']);
 });
 
+test('dbCredentialsFile: a path relative to the cluster file, absent by default', () => {
+  const one = 'keyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n';
+  assert.equal(parse(one).dbCredentialsFile, null);
+  assert.equal(parse(`dbCredentialsFile: creds.json\n${one}`).dbCredentialsFile, path.join(dir, 'creds.json'));
+});
+
 const bad: [string, string, RegExp][] = [
+  ['a missing credentials file', 'dbCredentialsFile: nope.json\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:1: dbCredentialsFile: file .*nope\.json does not exist/],
+  ['a malformed credentials file', 'dbCredentialsFile: bad-creds.json\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:1: .*bad-creds\.json: unknown user 'vt_nobody'/],
   ['unknown top-level key', 'cel: zone1\nkeyspaces: {}\n', /cluster\.yaml:1: unknown key 'cel' in the cluster file/],
   [
     'unknown tablet key',
