@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { CtldClient, CTLD_CLIENT_DEFAULTS } from '../ctld/index.js';
 import { topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 
 type Opts = Record<string, unknown>;
 
@@ -522,6 +523,22 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
   },
 ];
 
+/**
+ * vtctldclient commands a Vitess user will reach for that Tessera does not have yet (VReplication
+ * workflows, online DDL). They are listed so the answer is a clear "not yet"
+ * naming what exists, not commander's "unknown command".
+ */
+const NOT_YET: readonly [name: string, what: string][] = [
+  ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
+  ['Reshard', 'resharding, a VReplication workflow'],
+  ['VDiff', 'comparing a workflow\'s source and target'],
+  ['Workflow', 'managing VReplication workflows'],
+  ['Materialize', 'materialized views, a VReplication workflow'],
+  ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
+  ['Migrate', 'importing from an external cluster, a VReplication workflow'],
+  ['OnlineDDL', 'online schema changes'],
+];
+
 function collect(value: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), value];
 }
@@ -553,5 +570,18 @@ export function registerCtl(program: Command): void {
       const text = spec.print ? spec.print(result, opts) : result === null ? '' : `${JSON.stringify(result, null, 2)}\n`;
       process.stdout.write(text);
     });
+  }
+  for (const [name, what] of NOT_YET) {
+    ctl
+      .command(name, { hidden: true })
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(() => {
+        throw new TesseraError(
+          ER.NOT_SUPPORTED_YET,
+          `${name} is not implemented in Tessera yet (${what}). Meanwhile tables are placed with ApplySchema, ApplyVSchema and the routing rules commands`,
+        );
+      });
   }
 }

@@ -1,11 +1,15 @@
 // Flag spellings: Vitess users type `--tablet-uid`, `--tablet_uid` and the seeds' `-tablet_uid`.
 // Commander understands only the first, so argv is normalised once before parsing: a single-dash
-// long flag becomes double-dash, and underscores in a flag name become dashes.
+// long flag becomes double-dash, and underscores in a flag name become dashes. The seeds'
+// `vtctlclient MoveTables -- --source …` puts a `--` between a ctl command and its flags (it kept
+// vtctlclient's own flags apart); right after a command name (CamelCase) it is dropped.
 
 export function normalizeFlagSpellings(argv: readonly string[]): string[] {
   const out: string[] = [];
   let passthrough = false;
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!passthrough && arg === '--' && i > 0 && /^[A-Z][A-Za-z]+$/.test(argv[i - 1])) continue;
     if (passthrough || arg === '--') {
       passthrough = true;
       out.push(arg);

@@ -1,0 +1,27 @@
+// Workflow commands a Vitess user types (here in the seeds' `vtctlclient … --` form) answer with
+// a clear "not implemented yet" and a non-zero exit, not a usage dump.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+const BIN = path.resolve('bin/tessera');
+
+function tessera(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8' }, (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
+  });
+}
+
+test("MoveTables in the seeds' form: error 1235 naming the command, nothing else attempted", async () => {
+  const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'MoveTables', '--', '-source', 'customer', '--tables', 'customer,corder', '--source_shards', '-80', 'Create', 'customer2.partial1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^ERROR 1235 \(42000\): MoveTables is not implemented in Tessera yet/);
+  assert.doesNotMatch(r.stderr, /Usage:/);
+});
+
+test('an unknown command is still refused by name', async () => {
+  const r = await tessera(['ctl', 'NoSuchCommand']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown command 'NoSuchCommand'/);
+});
