@@ -8,14 +8,14 @@
 //                                              primary vindex (VSchema) value falls in it
 // The first matching rule wins, as in Vitess. A table no rule matches is not streamed.
 //
-// The SELECT form is parsed by a small dedicated parser for exactly this narrow grammar (the SQL
-// parser in src/sql had not landed when this was written); anything else is a 1064 naming the
-// rule.
+// The SELECT form goes through the project's SQL parser (src/sql), then is checked against the
+// narrow shape a filter may have; anything else is a 1064 naming the rule.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { keyRangeContains, parseShardName, type KeyRange } from '../key/index.js';
 import { createVindex, type FunctionalVindex, type Vindex } from '../vindexes/index.js';
 import { instantiateVindexes, type KeyspaceVSchema } from '../vschema/index.js';
 import type { RowValue, TableMap } from '../mysql/binlog/index.js';
+import { parse, type Expr, type Statement } from '../sql/index.js';
 
 export interface FilterRule {
   readonly match: string;
@@ -38,143 +38,43 @@ function parseError(rule: string, why: string): TesseraError {
   return new TesseraError(ER.PARSE_ERROR, `filter '${rule}': ${why}; expected select <columns> from <table> [where in_keyrange(<column>, '<vindex type>', '<range>')]`);
 }
 
-type Tok = { readonly kind: 'id' | 'str' | 'punct'; readonly text: string };
-
-function tokenize(s: string): Tok[] {
-  const out: Tok[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '`') {
-      let j = i + 1;
-      let text = '';
-      for (;;) {
-        if (j >= s.length) throw parseError(s, 'unterminated quoted identifier');
-        if (s[j] === '`') {
-          if (s[j + 1] === '`') {
-            text += '`';
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += s[j++];
-      }
-      out.push({ kind: 'id', text });
-      i = j + 1;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      let j = i + 1;
-      let text = '';
-      for (;;) {
-        if (j >= s.length) throw parseError(s, 'unterminated string');
-        if (s[j] === '\\' && j + 1 < s.length) {
-          text += s[j + 1];
-          j += 2;
-          continue;
-        }
-        if (s[j] === c) {
-          if (s[j + 1] === c) {
-            text += c;
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += s[j++];
-      }
-      out.push({ kind: 'str', text });
-      i = j + 1;
-      continue;
-    }
-    if (/[A-Za-z0-9_$]/.test(c)) {
-      let j = i;
-      while (j < s.length && /[A-Za-z0-9_$]/.test(s[j])) j++;
-      out.push({ kind: 'id', text: s.slice(i, j) });
-      i = j;
-      continue;
-    }
-    if ('(),*.;'.includes(c)) {
-      out.push({ kind: 'punct', text: c });
-      i++;
-      continue;
-    }
-    throw parseError(s, `unexpected character '${c}'`);
-  }
-  return out;
-}
-
 export function parseSelectFilter(sql: string): SelectFilter {
-  const t = tokenize(sql);
-  let p = 0;
-  const peek = (): Tok | undefined => t[p];
-  const kw = (w: string): boolean => {
-    const x = t[p];
-    if (x && x.kind === 'id' && x.text.toLowerCase() === w) {
-      p++;
-      return true;
-    }
-    return false;
+  let stmt: Statement;
+  try {
+    stmt = parse(sql);
+  } catch (err) {
+    throw parseError(sql, (err as Error).message);
+  }
+  if (stmt.kind !== 'Select') throw parseError(sql, 'must be one SELECT');
+  const extra =
+    stmt.with ? 'WITH' : stmt.distinct ? 'DISTINCT' : stmt.options.length ? stmt.options[0] : stmt.groupBy.length ? 'GROUP BY' : stmt.having ? 'HAVING' :
+    stmt.windows.length ? 'WINDOW' : stmt.orderBy.length ? 'ORDER BY' : stmt.limit ? 'LIMIT' : stmt.lock ? stmt.lock.type : stmt.into ? 'INTO' : null;
+  if (extra) throw parseError(sql, `${extra} is not supported in a filter`);
+  const from = stmt.from.length === 1 ? stmt.from[0] : null;
+  if (!from || from.kind !== 'AliasedTable' || from.alias !== null) throw parseError(sql, 'select from exactly one table, without an alias');
+  const table = from.table.name;
+  const ownColumn = (e: Expr, what: string): string => {
+    if (e.kind !== 'Column' || (e.table !== null && e.table.name !== table)) throw parseError(sql, `${what} must be a column of ${table}`);
+    return e.name;
   };
-  const punct = (c: string): boolean => {
-    const x = t[p];
-    if (x && x.kind === 'punct' && x.text === c) {
-      p++;
-      return true;
-    }
-    return false;
-  };
-  const ident = (what: string): string => {
-    const x = t[p];
-    if (!x || x.kind !== 'id') throw parseError(sql, `expected ${what}`);
-    p++;
-    return x.text;
-  };
-  const str = (what: string): string => {
-    const x = t[p];
-    if (!x || x.kind !== 'str') throw parseError(sql, `expected ${what} as a quoted string`);
-    p++;
-    return x.text;
-  };
-  if (!kw('select')) throw parseError(sql, 'must start with select');
   let columns: SelectFilter['columns'];
-  if (punct('*')) columns = '*';
-  else {
-    const cols: { name: string; as: string }[] = [];
-    do {
-      const name = ident('a column name');
-      let as = name;
-      if (kw('as')) as = ident('an alias');
-      else if (peek()?.kind === 'id' && peek()!.text.toLowerCase() !== 'from') as = ident('an alias');
-      cols.push({ name, as });
-    } while (punct(','));
-    columns = cols;
-  }
-  if (!kw('from')) throw parseError(sql, 'expected from');
-  let table = ident('a table name');
-  if (punct('.')) table = ident('a table name');
+  if (stmt.columns.length === 1 && stmt.columns[0].expr.kind === 'Star' && stmt.columns[0].alias === null) columns = '*';
+  else columns = stmt.columns.map((item) => {
+    const name = ownColumn(item.expr, 'each selected item');
+    return { name, as: item.alias ?? name };
+  });
   let keyRange: SelectFilter['keyRange'];
-  if (kw('where')) {
-    if (!kw('in_keyrange')) throw parseError(sql, 'only in_keyrange(...) is supported in where');
-    if (!punct('(')) throw parseError(sql, 'expected ( after in_keyrange');
-    if (peek()?.kind === 'str') {
-      keyRange = { column: undefined, vindexType: undefined, range: str('a key range') };
-    } else {
-      const column = ident('a column name');
-      if (!punct(',')) throw parseError(sql, 'expected , after the in_keyrange column');
-      const vindexType = str('a vindex type');
-      if (!punct(',')) throw parseError(sql, 'expected , after the vindex type');
-      keyRange = { column, vindexType, range: str('a key range') };
-    }
-    if (!punct(')')) throw parseError(sql, 'expected ) closing in_keyrange');
+  const w = stmt.where;
+  if (w !== null) {
+    if (w.kind !== 'Func' || w.schema !== null || w.name.toLowerCase() !== 'in_keyrange') throw parseError(sql, 'only in_keyrange(...) is supported in where');
+    const str = (e: Expr, what: string): string => {
+      if (e.kind !== 'String') throw parseError(sql, `expected ${what} as a quoted string`);
+      return e.value;
+    };
+    if (w.args.length === 1) keyRange = { column: undefined, vindexType: undefined, range: str(w.args[0], 'a key range') };
+    else if (w.args.length === 3) keyRange = { column: ownColumn(w.args[0], 'the in_keyrange column'), vindexType: str(w.args[1], 'a vindex type'), range: str(w.args[2], 'a key range') };
+    else throw parseError(sql, `in_keyrange takes ('<range>') or (<column>, '<vindex type>', '<range>'), not ${w.args.length} arguments`);
   }
-  punct(';');
-  if (p !== t.length) throw parseError(sql, `unexpected '${t[p].text}'`);
   return { columns, table, keyRange };
 }
 
