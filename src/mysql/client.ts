@@ -27,6 +27,7 @@ import {
 import { cachingSha2Scramble, ed25519Scramble, nativePasswordScramble, rsaEncryptPassword } from './auth.js';
 import { collector, ResultCommand, type Command, type Result, type ResultSink } from './client-result.js';
 import { encodeExecute, EXECUTE_PARAMS_OFFSET, typedValue, type SqlValue, type TypedValue } from './values.js';
+import { onReadOptions } from './socket-read.js';
 
 export interface ClientOptions {
   host?: string;
@@ -77,11 +78,6 @@ export type RawPacketHandler = (payload: Buffer) => boolean | void | Promise<boo
 
 let nextClientId = 1;
 
-/**
- * The `onread` buffer of every client socket without TLS: reads are handled synchronously, one at
- * a time, and the parser copies what it keeps, so one buffer serves all connections.
- */
-const RECEIVE_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export class Client extends EventEmitter {
   readonly options: ClientOptions;
@@ -124,13 +120,10 @@ export class Client extends EventEmitter {
     let client: Client | null = null;
     const onread: net.OnReadOpts | undefined = options.ssl
       ? undefined
-      : {
-          buffer: RECEIVE_BUFFER,
-          callback: (n: number) => {
-            client?.onRead(n, RECEIVE_BUFFER);
-            return true;
-          },
-        };
+      : onReadOptions((n, buf) => {
+          client?.onRead(n, buf);
+          return true;
+        });
     const socket = options.socketPath
       ? net.connect({ path: options.socketPath, onread })
       : net.connect({ host: options.host ?? '127.0.0.1', port: options.port ?? 3306, onread });

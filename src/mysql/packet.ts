@@ -189,6 +189,25 @@ export class PacketParser {
   }
 }
 
+let readBatchDepth = 0;
+const batchWriters: PacketWriter[] = [];
+
+/**
+ * Brackets the handling of one socket read so that packets written during it are flushed when it
+ * ends (`readBatchEnd`), instead of in a `nextTick` per writer: a relayed query's response then
+ * goes out at the end of the read that brought it, with no tick queued. Writes made outside a read
+ * (timers, promise continuations) still flush on the next tick.
+ */
+export function readBatchBegin(): void {
+  readBatchDepth++;
+}
+
+export function readBatchEnd(): void {
+  if (--readBatchDepth > 0) return;
+  for (let i = 0; i < batchWriters.length; i++) batchWriters[i].flushScheduledWrite();
+  batchWriters.length = 0;
+}
+
 /**
  * Packet writer over a slab: packets are encoded back to back into one buffer, the header is
  * reserved and patched at `end()`, and `flush()` hands the written range to the sink. Bytes handed
@@ -264,8 +283,16 @@ export class PacketWriter {
     if (this.pos - this.start >= this.slabSize) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(this.flushBound);
+      if (readBatchDepth > 0) batchWriters.push(this);
+      else process.nextTick(this.flushBound);
     }
+  }
+
+  /** @internal The flush at the end of a read batch (`readBatchEnd`). */
+  flushScheduledWrite(): void {
+    if (!this.flushScheduled) return;
+    this.flushScheduled = false;
+    this.flush();
   }
 
   /** Drops the packet in progress (an encoder failed half-way). */

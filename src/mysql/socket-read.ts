@@ -7,6 +7,7 @@
 // has it. The bytes handed over are valid only during the callback: consumers copy what they keep
 // (PacketParser.pushBorrowed).
 import net from 'node:net';
+import { readBatchBegin, readBatchEnd } from './packet.js';
 
 /** Called with the number of bytes read into `buf`; return false to stop reading. */
 export type OnRead = (n: number, buf: Buffer) => boolean;
@@ -17,8 +18,19 @@ export type OnRead = (n: number, buf: Buffer) => boolean;
  */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** `onread` options feeding `onRead`; packets written while it runs go out when it returns. */
 export function onReadOptions(onRead: OnRead): net.OnReadOpts {
-  return { buffer: SHARED_READ_BUFFER, callback: (n: number) => onRead(n, SHARED_READ_BUFFER) };
+  return {
+    buffer: SHARED_READ_BUFFER,
+    callback: (n: number) => {
+      readBatchBegin();
+      try {
+        return onRead(n, SHARED_READ_BUFFER);
+      } finally {
+        readBatchEnd();
+      }
+    },
+  };
 }
 
 interface HandleOwner {
