@@ -233,3 +233,46 @@ test('graceful drain lets the running command finish, then closes', async () => 
   await assert.rejects(idle.ping());
   a.destroy();
 });
+
+test('TLS: a ClientHello arriving in the same read as the SSLRequest is not lost', async () => {
+  const net = await import('node:net');
+  const tls = await import('node:tls');
+  const { Duplex } = await import('node:stream');
+  const { CAP } = await import('../../../src/mysql/constants.js');
+  const raw = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  // The server's handshake (one packet) first.
+  await new Promise<void>((resolve) => raw.once('data', () => resolve()));
+  raw.pause();
+  const ssl = Buffer.alloc(4 + 32);
+  ssl.writeUIntLE(32, 0, 3);
+  ssl[3] = 1;
+  ssl.writeUInt32LE(CAP.PROTOCOL_41 | CAP.SSL | CAP.SECURE_CONNECTION | CAP.PLUGIN_AUTH, 4);
+  ssl.writeUInt32LE(1 << 24, 8);
+  ssl[12] = CHARSET.UTF8MB4_GENERAL_CI;
+  // TLS writes through this duplex: its first write (the ClientHello) goes out glued to the
+  // SSLRequest, so the server reads both at once.
+  let first = true;
+  const glued = new Duplex({
+    write(chunk: Buffer, _enc, cb) {
+      raw.write(first ? Buffer.concat([ssl, chunk]) : chunk, cb);
+      first = false;
+    },
+    read() {
+      raw.resume();
+    },
+  });
+  raw.on('data', (d: Buffer) => glued.push(d));
+  // The server ends a handshake it never sees within handshakeTimeoutMs: fail then, do not hang.
+  raw.on('close', () => glued.destroy(new Error('the server closed the connection during the TLS handshake')));
+  const secure = tls.connect({ socket: glued, rejectUnauthorized: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    assert.ok(secure.getProtocol()?.startsWith('TLS'), 'the TLS handshake completed');
+  } finally {
+    secure.destroy();
+    raw.destroy();
+  }
+});
