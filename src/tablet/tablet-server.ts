@@ -581,6 +581,16 @@ export class TabletServer implements QueryService {
   }
 
   private async finishTransaction(id: number, verb: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    const running = this.dedicated.get(id);
+    if (verb === 'ROLLBACK' && running?.busy) {
+      // The caller gave up on a statement still running in this transaction (its client went
+      // away, or it was killed and the rollback overtook the kill): stop the statement and drop
+      // the connection, which rolls the transaction back and frees its locks now rather than at
+      // the transaction timeout.
+      await running.conn.killQuery().catch((err: Error) => log.warn({ alias: this.alias, transactionId: id, err: err.message }, 'KILL QUERY before rollback failed'));
+      this.endDedicated(running, 'rolled back while a statement was running');
+      return;
+    }
     const d = this.takeDedicated(id);
     try {
       await this.run(d.conn, verb, {});

@@ -264,6 +264,25 @@ test('tessera gate: its own process on the file topology, tablets over RPC, stat
     await conn.query(`kill query ${victim.threadId}`);
     await assert.rejects(slow, (e: { errno?: number }) => e.errno === 1317);
     await victim.end();
+    // A client that goes away while its transaction runs a statement: the tablet gets the
+    // rollback while the statement still runs, kills it and drops the connection, so the row lock
+    // is free at once (not at the 30 s transaction timeout).
+    await conn.query("replace into product(sku, description, price) values ('SKU-6001', 'Shelf', 60)");
+    const gone = await mysql.createConnection({ host: '127.0.0.1', port, user: 'app', password: 'secret', database: 'commerce' });
+    await gone.query('begin');
+    await gone.query("update product set price = 61 where sku = 'SKU-6001'");
+    gone.query("select sleep(30) as kill_marker_gone from product where sku = 'SKU-6001'").catch(() => undefined);
+    await runningOnShard('kill_marker_gone');
+    gone.destroy();
+    let locked: unknown = null;
+    for (let i = 0; i < 300 && locked === null; i++) {
+      try {
+        [locked] = await conn.query("select price from product where sku = 'SKU-6001' for update nowait");
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    assert.deepEqual(locked, [{ price: '60' }], 'the disconnected client\'s transaction still holds its lock');
     // CLIENT_FOUND_ROWS crosses the RPC to the tablet: an UPDATE that changes nothing still matched a row.
     const [upd] = await conn.query("update product set price = price where sku = 'SKU-1001'");
     assert.equal((upd as mysql.ResultSetHeader).affectedRows, 1);
