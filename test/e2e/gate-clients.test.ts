@@ -3,12 +3,13 @@
 // `tessera gate` command itself (distributed mode: its own process, tablets over RPC, file topo).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { track } from '../harness/processes.js';
+import { tmux, waitForPane } from '../harness/tmux.js';
 
 const SBTEST_TABLES = 2;
 let c: TestCluster;
@@ -175,29 +176,19 @@ test('KILL QUERY and KILL CONNECTION take gate connection ids; unknown ids get 1
 
 test('mariadb CLI: Ctrl-C kills the running statement through the gate and the session carries on', async () => {
   const session = `tessera-gate-kill-${process.pid}`;
-  const tmux = (args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-  const waitForPane = async (needle: string): Promise<string> => {
-    let pane = '';
-    for (let i = 0; i < 400; i++) {
-      pane = tmux(['capture-pane', '-p', '-t', session, '-S', '-200']);
-      if (pane.includes(needle)) return pane;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.fail(`tmux pane never showed ${JSON.stringify(needle)}:\n${pane}`);
-  };
   const setup = await c.connect('commerce');
   await setup.query("replace into product(sku, description, price) values ('SKU-5001', 'Desk', 50)");
   await setup.end();
   tmux(['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `mariadb --no-defaults -h127.0.0.1 -P${c.gate!.mysqlPort} -uvt_app commerce`]);
   const untrack = track(() => tmux(['kill-session', '-t', session]));
   try {
-    await waitForPane('MariaDB [commerce]>');
+    await waitForPane(session, 'MariaDB [commerce]>');
     tmux(['send-keys', '-t', session, '-l', "select sleep(30) as kill_marker_cli from product where sku = 'SKU-5001';\n"]);
     await runningOnShard('kill_marker_cli');
     tmux(['send-keys', '-t', session, 'C-c']);
-    await waitForPane('ERROR 1317 (70100)');
+    await waitForPane(session, 'ERROR 1317 (70100)');
     tmux(['send-keys', '-t', session, '-l', "select 'still-here' as marker;\n"]);
-    await waitForPane('still-here');
+    await waitForPane(session, 'still-here');
     tmux(['send-keys', '-t', session, '-l', 'quit\n']);
   } finally {
     try {

@@ -3,13 +3,14 @@
 // mariadb connector, the mariadb CLI (batch and interactive under tmux) and sysbench.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import mysqlCb from 'mysql2';
 import mariadb from 'mariadb';
 import { setup, DB, USERS, type Env } from './setup.js';
+import { tmux, waitForPane } from '../../harness/tmux.js';
 import { Client } from '../../../src/mysql/client.js';
 
 let env: Env;
@@ -182,20 +183,6 @@ SELECT * FROM nope;
   const ssl = await cli(proxied().port, ['--ssl', '--batch', '-e', "SHOW SESSION STATUS LIKE 'Ssl_version'"]);
   assert.equal(ssl.code, 0, ssl.stderr);
 });
-
-function tmux(args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-
-async function waitForPane(session: string, needle: string): Promise<string> {
-  let pane = '';
-  for (let i = 0; i < 200; i++) {
-    pane = tmux(['capture-pane', '-p', '-t', session, '-S', '-200']);
-    if (pane.includes(needle)) return pane;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`tmux pane never showed ${JSON.stringify(needle)}:\n${pane}`);
-}
 
 test('mariadb CLI interactive under tmux: use, multi-line statements, \\G, source', async () => {
   const session = `tessera-mysql-${process.pid}`;
