@@ -525,8 +525,8 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
 
 /**
  * vtctldclient commands a Vitess user will reach for that Tessera does not have yet (VReplication
- * workflows, online DDL). They are listed so the answer is a clear "not yet"
- * naming what exists, not commander's "unknown command".
+ * workflows, online DDL): listed so that typing one gets a clear "not implemented yet" naming it,
+ * not commander's "unknown command" and a usage dump.
  */
 const NOT_YET: readonly [name: string, what: string][] = [
   ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
