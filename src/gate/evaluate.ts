@@ -10,7 +10,7 @@ import { formatExpr } from '../sql/index.js';
 import { notSupported } from './errors.js';
 import type { BindVars, Cell, Row } from './types.js';
 import {
-  addDecimal, compareDecimal, decimalText, divideDecimal, foldText, isDecimalType, isFloatType, isIntegerType, parseDecimal, type Decimal,
+  addDecimal, compareDecimal, decimalText, divideDecimal, foldText, isDecimalType, isFloatType, isIntegerType, nonNumericLiteralValue, parseDecimal, type Decimal,
 } from './values.js';
 import { CHARSET } from '../mysql/index.js';
 
@@ -36,28 +36,10 @@ export function cellValue(c: Cell, field: Pick<ColumnDefinition, 'type' | 'chars
 }
 
 export function literalValue(l: Literal): Value {
-  switch (l.kind) {
-    case 'Null':
-      return null;
-    case 'Number':
-      if (l.numType === 'int') return BigInt(l.text);
-      if (l.numType === 'decimal') return parseDecimal(l.text) ?? Number(l.text);
-      return Number(l.text);
-    case 'String':
-      return l.value;
-    case 'Hex':
-      return Buffer.from(l.digits.length % 2 ? '0' + l.digits : l.digits, 'hex');
-    case 'Bit':
-      return BigInt('0b' + (l.digits || '0'));
-    case 'Bool':
-      return l.value ? 1n : 0n;
-    case 'TypedLiteral':
-      return l.value;
-    default: {
-      const never: never = l;
-      return never;
-    }
-  }
+  if (l.kind !== 'Number') return nonNumericLiteralValue(l);
+  if (l.numType === 'int') return BigInt(l.text);
+  if (l.numType === 'decimal') return parseDecimal(l.text) ?? Number(l.text);
+  return Number(l.text);
 }
 
 export function valueCell(v: Value): Cell {

@@ -2,7 +2,7 @@
 // them, exact decimal arithmetic for SUM/AVG, and conversions between cells, bind variable
 // literals (src/sql) and vindex values.
 import { CHARSET, PacketReader, TYPE, textValue, type ColumnDefinition, type SqlValue } from '../mysql/index.js';
-import type { BindValue, Literal } from '../sql/index.js';
+import type { BindValue, Literal, NumberLiteral } from '../sql/index.js';
 import type { VindexValue } from '../vindexes/index.js';
 import type { Cell, Result, Row } from './types.js';
 
@@ -243,14 +243,18 @@ export function cellToLiteral(c: Cell, field: Pick<ColumnDefinition, 'type' | 'c
   return { kind: 'String', value: c.toString('utf8'), charset: null, national: false };
 }
 
-/** A bind variable's literal as a vindex value. */
+/** A bind variable's literal as a vindex value (numbers other than integers keep their text). */
 export function literalToVindexValue(l: Literal): VindexValue {
+  if (l.kind !== 'Number') return nonNumericLiteralValue(l);
+  if (l.numType === 'int') return BigInt(l.text);
+  return { type: l.numType === 'float' ? 'float' : 'decimal', text: l.text };
+}
+
+/** The value of every literal but a number (the callers differ on numbers). */
+export function nonNumericLiteralValue(l: Exclude<Literal, NumberLiteral>): null | bigint | string | Buffer {
   switch (l.kind) {
     case 'Null':
       return null;
-    case 'Number':
-      if (l.numType === 'int') return BigInt(l.text);
-      return { type: l.numType === 'float' ? 'float' : 'decimal', text: l.text };
     case 'String':
       return l.value;
     case 'Hex':

@@ -2,21 +2,20 @@
 // framing, prepared-statement bookkeeping, result encoding, limits) and hands every command to a
 // ServerHandler. A protocol violation or malformed packet ends that one connection with a logged
 // reason; a handler error becomes an ERR packet; nothing a client sends reaches process level.
-// Beside it: the handler contract (server-handler.ts), prepared statements (server-statements.ts)
-// and the result writer (server-result-writer.ts).
+// Beside it: the handler contract (server-handler.ts), checking auth answers (server-auth.ts),
+// prepared statements (server-statements.ts) and the result writer (server-result-writer.ts).
 import net from 'node:net';
 import tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
 import { logger } from '../log/index.js';
 import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP, SET_OPTION, STATUS } from './constants.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
 import { decodeHandshakeResponse, encodeColumnDefinition, encodeErr, encodeHandshake, encodeOk, encodeResultEnd } from './protocol.js';
-import { cachingSha2Hash, nativePasswordHash, rsaDecryptPassword, verifyCachingSha2, verifyNativePassword } from './auth.js';
+import { scramble20, verifyAuthResponse, type AuthExchange } from './server-auth.js';
 import type { ServerHandler, Session, UserCredentials } from './server-handler.js';
 import { CommandResultWriter } from './server-result-writer.js';
 import { PreparedStatements, type StatementConnection } from './server-statements.js';
-import { rsaKeyPair, selfSignedCertificate } from './tls-cert.js';
+import { selfSignedCertificate } from './tls-cert.js';
 import { adoptAccepted } from './socket-read.js';
 
 const log = logger('mysql');
@@ -170,13 +169,6 @@ interface Message {
   payload: Buffer;
   firstSeq: number;
   lastSeq: number;
-}
-
-function scramble20(): Buffer {
-  // Printable, no NUL: some clients treat the scramble as a C string.
-  const b = randomBytes(20);
-  for (let i = 0; i < b.length; i++) b[i] = (b[i] % 94) + 33;
-  return b;
 }
 
 // CLIENT_MYSQL (LONG_PASSWORD) is left unset, as MariaDB does, so clients read our extended
@@ -466,7 +458,14 @@ export class ServerConnection implements Session, StatementConnection {
     let password: string | undefined;
     let ok = false;
     if (creds) {
-      const result = await this.verify(plugin, creds, response, scramble);
+      const exchange: AuthExchange = {
+        tls: this.tls,
+        user: this.user,
+        writer: this.writer,
+        next: async () => (await this.read())?.payload ?? null,
+        sha2Cache: this.server.sha2Cache,
+      };
+      const result = await verifyAuthResponse(exchange, plugin, creds, response, scramble);
       if (result === null) return false;
       ok = result.ok;
       password = result.password;
@@ -486,58 +485,6 @@ export class ServerConnection implements Session, StatementConnection {
     }
     encodeOk(this.writer, { statusFlags: this.statusFlags });
     return true;
-  }
-
-  /** Checks the client's answer for `plugin`; may run more round trips (caching_sha2 full auth). */
-  private async verify(
-    plugin: string,
-    creds: UserCredentials,
-    response: Buffer,
-    scramble: Buffer,
-  ): Promise<{ ok: boolean; password?: string } | null> {
-    const clearPassword = creds.password;
-    const nativeHash = creds.nativePasswordHash ?? (clearPassword !== undefined && clearPassword !== '' ? nativePasswordHash(clearPassword) : null);
-    const matchesClear = (pw: string): boolean =>
-      clearPassword !== undefined ? pw === clearPassword : nativeHash !== null && pw !== '' && nativePasswordHash(pw).equals(nativeHash);
-    if (plugin === AUTH_PLUGIN.NATIVE) {
-      return { ok: verifyNativePassword(response, scramble, nativeHash), password: clearPassword };
-    }
-    if (plugin === AUTH_PLUGIN.CLEAR) {
-      if (!this.tls) return { ok: false };
-      const pw = response.toString('utf8').replace(/\0$/, '');
-      return { ok: matchesClear(pw), password: pw };
-    }
-    // caching_sha2_password
-    if (response.length === 0) return { ok: clearPassword === '' || (clearPassword === undefined && nativeHash === null) };
-    const cacheKey = this.user;
-    const cached = this.server.sha2Cache.get(cacheKey);
-    if (cached && clearPassword !== undefined && cached.equals(cachingSha2Hash(clearPassword)) && verifyCachingSha2(response, scramble, cached)) {
-      this.writer.begin().int1(0x01).int1(0x03).end();
-      return { ok: true, password: clearPassword };
-    }
-    // Full authentication: the password in clear over TLS, or RSA-encrypted with our public key.
-    this.writer.begin().int1(0x01).int1(0x04).end();
-    let m = await this.read();
-    if (!m) return null;
-    let pw: string;
-    if (this.tls) {
-      pw = m.payload.toString('utf8').replace(/\0$/, '');
-    } else {
-      const keys = await rsaKeyPair();
-      if (m.payload.length === 1 && m.payload[0] === 0x02) {
-        this.writer.begin().int1(0x01).string(keys.publicKey).end();
-        m = await this.read();
-        if (!m) return null;
-      }
-      try {
-        pw = rsaDecryptPassword(m.payload, scramble, keys.privateKey);
-      } catch {
-        return { ok: false };
-      }
-    }
-    const ok = matchesClear(pw);
-    if (ok) this.server.sha2Cache.set(cacheKey, cachingSha2Hash(pw));
-    return { ok, password: pw };
   }
 
   private upgradeTls(context: tls.SecureContext): Promise<void> {

@@ -35,8 +35,6 @@ export function onReadOptions(onRead: OnRead): net.OnReadOpts {
 
 interface HandleOwner {
   _handle: unknown;
-  server?: net.Server;
-  _server?: net.Server | null;
 }
 
 /**

@@ -126,6 +126,20 @@ function fraction(micros: number, decimals: number): string {
   return micros ? '.' + pad(micros, 6) : '';
 }
 
+/** The length byte of a binary DATE/DATETIME/TIMESTAMP: 0, 4, 7 or 11. */
+function binaryDateLength(r: PacketReader): number {
+  const n = r.u8();
+  if (n !== 0 && n !== 4 && n !== 7 && n !== 11) throw malformed(`bad date length ${n}`);
+  return n;
+}
+
+/** The length byte of a binary TIME: 0, 8 or 12. */
+function binaryTimeLength(r: PacketReader): number {
+  const n = r.u8();
+  if (n !== 0 && n !== 8 && n !== 12) throw malformed(`bad time length ${n}`);
+  return n;
+}
+
 /** Decodes one binary-protocol value at the reader's position. */
 export function binaryValue(col: ValueColumn, r: PacketReader): SqlValue {
   const unsigned = (col.flags & FIELD_FLAG.UNSIGNED) !== 0;
@@ -153,8 +167,7 @@ export function binaryValue(col: ValueColumn, r: PacketReader): SqlValue {
     case TYPE.DATETIME2:
     case TYPE.TIMESTAMP:
     case TYPE.TIMESTAMP2: {
-      const n = r.u8();
-      if (n !== 0 && n !== 4 && n !== 7 && n !== 11) throw malformed(`bad date length ${n}`);
+      const n = binaryDateLength(r);
       const y = n >= 4 ? r.u16() : 0;
       const mo = n >= 4 ? r.u8() : 0;
       const d = n >= 4 ? r.u8() : 0;
@@ -171,8 +184,7 @@ export function binaryValue(col: ValueColumn, r: PacketReader): SqlValue {
     }
     case TYPE.TIME:
     case TYPE.TIME2: {
-      const n = r.u8();
-      if (n !== 0 && n !== 8 && n !== 12) throw malformed(`bad time length ${n}`);
+      const n = binaryTimeLength(r);
       if (n === 0) return `00:00:00${fraction(0, col.decimals)}`;
       const neg = r.u8();
       const days = r.u32();
@@ -374,16 +386,12 @@ export function skipBinaryValue(type: number, r: PacketReader): void {
     case TYPE.DATETIME2:
     case TYPE.TIMESTAMP:
     case TYPE.TIMESTAMP2: {
-      const n = r.u8();
-      if (n !== 0 && n !== 4 && n !== 7 && n !== 11) throw malformed(`bad date length ${n}`);
-      r.skip(n);
+      r.skip(binaryDateLength(r));
       return;
     }
     case TYPE.TIME:
     case TYPE.TIME2: {
-      const n = r.u8();
-      if (n !== 0 && n !== 8 && n !== 12) throw malformed(`bad time length ${n}`);
-      r.skip(n);
+      r.skip(binaryTimeLength(r));
       return;
     }
     default:
