@@ -155,6 +155,21 @@ export class Replication {
     return this.tm.server.alias;
   }
 
+  /** The tail of this tablet's replication changes (see `change`). */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs a replication change (source, threads, semi-sync, demote, promote) on a vt_dba
+   * connection, one at a time per tablet, as Vitess's tablet manager serializes its actions: two
+   * callers interleaving STOP SLAVE / CHANGE MASTER / START SLAVE (a tablet rejoining its shard at
+   * start while an operator points it elsewhere) would fail or leave the wrong source.
+   */
+  private change<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const run = this.changes.then(() => this.dba(fn));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
   private async dba<T>(fn: (c: Client) => Promise<T>): Promise<T> {
     let c: Client;
     try {
@@ -275,7 +290,7 @@ export class Replication {
   }
 
   async setSemiSync(primary: boolean, replica: boolean): Promise<void> {
-    await this.dba((c) => this.applySemiSync(c, primary, replica));
+    await this.change((c) => this.applySemiSync(c, primary, replica));
   }
 
   private async ensureJournal(c: Client): Promise<void> {
@@ -291,12 +306,12 @@ export class Replication {
 
   async stopReplication(): Promise<void> {
     this.stoppedByOperator = true;
-    await this.dba((c) => c.query('STOP SLAVE').then(() => undefined));
+    await this.change((c) => c.query('STOP SLAVE').then(() => undefined));
   }
 
   async startReplication(semiSync: boolean | undefined): Promise<void> {
     this.stoppedByOperator = false;
-    await this.dba(async (c) => {
+    await this.change(async (c) => {
       if ((await this.readReplication(c)) === null) {
         throw new TesseraError(ER.WRONG_ARGUMENTS, `tablet ${this.alias} has no replication source; InitShardPrimary or PlannedReparentShard sets one`);
       }
@@ -319,7 +334,7 @@ export class Replication {
     start?: boolean;
   }): Promise<FullStatus> {
     this.stoppedByOperator = false;
-    await this.dba(async (c) => {
+    await this.change(async (c) => {
       await c.query('SET GLOBAL read_only = ON');
       await this.ensureJournal(c);
       const cur = GtidPosition.parse(await one(c, 'SELECT @@global.gtid_current_pos'));
@@ -359,7 +374,7 @@ export class Replication {
 
   /** Forgets the replication source; with `resetBinlogs`, also this server's GTID history (RESET MASTER). */
   async resetReplication(resetBinlogs: boolean): Promise<void> {
-    await this.dba(async (c) => {
+    await this.change(async (c) => {
       await c.query('STOP SLAVE');
       await c.query('RESET SLAVE ALL');
       if (resetBinlogs) {
@@ -389,7 +404,7 @@ export class Replication {
       await new Promise((r) => setTimeout(r, REPLICATION_DEFAULTS.drainPollMs));
     }
     if (!drained) log.warn({ alias: this.alias, timeoutMs }, 'demote: transactions still open after the drain timeout; read_only will fail their commits');
-    const position = await this.dba(async (c) => {
+    const position = await this.change(async (c) => {
       // SET GLOBAL read_only waits for commits in progress; bound that wait too.
       await c.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`);
       await c.query('SET GLOBAL read_only = ON');
@@ -401,7 +416,7 @@ export class Replication {
 
   /** Undoes demotePrimary when a planned reparent fails before promoting anyone. */
   async undoDemotePrimary(semiSync: boolean): Promise<void> {
-    await this.dba(async (c) => {
+    await this.change(async (c) => {
       await this.applySemiSync(c, semiSync, false);
       await c.query('SET GLOBAL read_only = OFF');
     });
@@ -415,7 +430,7 @@ export class Replication {
    */
   async stopReplicationAndApplyRelay(timeoutMs: number): Promise<FullStatus> {
     this.stoppedByOperator = true;
-    return this.dba(async (c) => {
+    return this.change(async (c) => {
       const before = await this.readReplication(c);
       if (before !== null) {
         await c.query('STOP SLAVE IO_THREAD');
@@ -445,7 +460,7 @@ export class Replication {
    */
   async promote(semiSync: boolean, primaryTermStartTime: string): Promise<{ position: string }> {
     this.stoppedByOperator = false;
-    const position = await this.dba(async (c) => {
+    const position = await this.change(async (c) => {
       await c.query('STOP SLAVE');
       await c.query('RESET SLAVE ALL');
       await this.ensureJournal(c);
