@@ -4,5 +4,6 @@ export { parseSelectFilter, planTable, ruleMatches, keyspaceIdSource } from './f
 export type { Filter, FilterRule, SelectFilter, TablePlan, KeyspaceIdSource } from './filter.js';
 export { RowStreamer, RowFilter, loadOldTemporalHints } from './row-streamer.js';
 export type { StreamEvent, FieldInfo, RowChangeOut, RowStreamerOptions } from './row-streamer.js';
+export type { VStreamer, VStreamRequest, VStreamRowsRequest, RowsBatch } from './vstreamer.js';
 export { Snapshot, SNAPSHOT_DEFAULTS } from './snapshot.js';
 export type { CopyOptions, CopyBatch } from './snapshot.js';

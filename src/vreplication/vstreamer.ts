@@ -1,0 +1,70 @@
+// The source side of VReplication as one seam: what a target tablet's engine asks of a source
+// tablet. Two implementations answer it — the source tablet itself (in process: it picks its own
+// MariaDB, keeps its binlog, filters) and a network client on a connection of its own, so copy
+// traffic never queues behind the gate's point queries on the shared query-service connection.
+//
+// Contract, both implementations:
+// - Callbacks are flow control: the next batch is not produced (or, over the network, not granted)
+//   until the promise a callback returned settles. A callback that throws ends the call with that
+//   error, and the source stops reading.
+// - `signal` ends a call early; the returned promise then resolves (it does not reject).
+// - Errors are TesseraErrors with errno, SQLSTATE and a message naming the table, the position or
+//   the limit involved. A source that cannot serve (not a tablet of the wanted keyspace, MariaDB
+//   gone) fails with kind 'UNAVAILABLE' so the caller picks another source tablet.
+// - Values are the binlog reader's RowValue (null | number | bigint | string | Buffer) in both
+//   calls, so the target applies copy rows and binlog rows through one code path; bigint and
+//   Buffer values cross the network exactly (see vstream-codec.ts).
+import type { SqlValue } from '../mysql/values.js';
+import type { Filter } from './filter.js';
+import type { FieldInfo, StreamEvent } from './row-streamer.js';
+
+export interface VStreamRequest {
+  /** GTID position to stream from (`MariaDB/0-100-42` or the bare GTID list); 'current' = now. */
+  readonly position: string;
+  readonly filter: Filter;
+  /** Send a heartbeat event when nothing else was sent for this long (default 1000 ms). */
+  readonly heartbeatIntervalMs?: number;
+  /** Events per callback at most; a callback also fires at every commit when the source is idle. */
+  readonly packetSizeMax?: number;
+}
+
+export interface VStreamRowsRequest {
+  /** The source table to copy. */
+  readonly table: string;
+  /** The stream's filter: the rule matching `table` decides columns and rows, as in vstream. */
+  readonly filter: Filter;
+  /** Resume after this key (values in key-column order); null starts at the beginning. */
+  readonly lastPk: readonly SqlValue[] | null;
+  /** Bounds of one batch: whichever comes first. */
+  readonly batchRowsMax?: number;
+  readonly batchBytesMax?: number;
+  /** Stop after this many rows (the copy cycle's size); 0 = the whole table. */
+  readonly rowsMax?: number;
+}
+
+/**
+ * A copy cycle's answer: a header first (the consistent snapshot's position, the columns, the key
+ * the rows are ordered by), then batches of rows after `lastPk` in key order, each with the key of
+ * its last row. `done` on the last batch means the table has no rows after it.
+ */
+export type RowsBatch =
+  | {
+      readonly kind: 'header';
+      /** The snapshot's GTID position: the rows that follow are the table as of this position. */
+      readonly position: string;
+      readonly fields: readonly FieldInfo[];
+      /** The columns rows are ordered and resumed by: the primary key, or a unique NOT NULL key. */
+      readonly pkColumns: readonly string[];
+    }
+  | {
+      readonly kind: 'rows';
+      readonly rows: readonly SqlValue[][];
+      /** Key of the last row scanned (rows filtered out by the rule still advance it). */
+      readonly lastPk: readonly SqlValue[];
+      readonly done: boolean;
+    };
+
+export interface VStreamer {
+  vstream(req: VStreamRequest, onEvents: (events: readonly StreamEvent[]) => Promise<void>, signal: AbortSignal): Promise<void>;
+  vstreamRows(req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void>;
+}
