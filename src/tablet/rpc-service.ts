@@ -9,6 +9,7 @@ import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } fro
 import { replicationHandlers, type ReplicationTmMethod } from './replication.js';
 import type { TabletManager } from './tablet-manager.js';
 import type { TabletServer } from './tablet-server.js';
+import { vreplicationHandlers } from './vreplication-service.js';
 
 export interface ExecuteRequest {
   target: Target;
@@ -71,6 +72,11 @@ export type TmMethod =
   | 'PrimaryPosition'
   | 'WaitForPosition'
   | 'GetHealth'
+  | 'VReplicationCreate'
+  | 'VReplicationRead'
+  | 'VReplicationUpdate'
+  | 'VReplicationDelete'
+  | 'VReplicationWaitForPos'
   | ReplicationTmMethod;
 
 export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<string, unknown>) => Promise<Json>> {
@@ -113,6 +119,7 @@ export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<st
       return null;
     },
     GetHealth: async () => tm.server.healthState() as unknown as Json,
+    ...vreplicationHandlers(tm),
     ...replicationHandlers(tm),
   };
 }

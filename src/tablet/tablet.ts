@@ -13,6 +13,9 @@ import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletTy
 import { TabletManager } from './tablet-manager.js';
 import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
+import { VReplicationEngine } from '../vreplication/engine.js';
+import { tempSidecarDdl } from '../vreplication/stream-store.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
 
@@ -100,6 +103,7 @@ export class TabletProcess {
       await dba.query('SET sql_log_bin = 0');
       await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
       await dba.query('CREATE DATABASE IF NOT EXISTS _vt');
+      for (const ddl of tempSidecarDdl('_vt')) await dba.query(ddl);
       // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
       await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
     } finally {
@@ -142,6 +146,17 @@ export class TabletProcess {
       mysql_port: mysqlPort,
     });
     const manager = new TabletManager(server, o.topo, record0, passwordOf(o.credentials, REPL_USER));
+    manager.vreplication = new VReplicationEngine({
+      alias: aliasText,
+      cell: o.cell,
+      dbName,
+      sidecarDb: '_vt',
+      topo: o.topo,
+      dbaClient: () => server.dbaClient(undefined),
+      vstreamerFor: () => {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, 'vstream client not wired yet');
+      },
+    });
     const rpc = tabletRpcServer(server, manager);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
@@ -255,6 +270,7 @@ export class TabletProcess {
   /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
+    await this.manager.vreplication?.close();
     await this.server.close();
     await this.rpc.close();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
