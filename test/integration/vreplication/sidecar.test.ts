@@ -11,6 +11,7 @@ import {
   readSidecarVersion,
   SIDECAR_SCHEMA_VERSION,
   SIDECAR_VERSION_TABLE,
+  SIDECAR_VERSIONS,
 } from '../../../src/sidecar/index.js';
 import { NO_LIMIT, StreamStore } from '../../../src/vreplication/index.js';
 import { startMariaDBs, type TestMariaDB } from '../../harness/mariadb.js';
@@ -106,6 +107,28 @@ test('the unversioned sidecar database tablets made before is adopted: every ste
   await p.query('SET SESSION sql_log_bin = 1');
   assert.deepEqual(await ensureSidecarSchema(p, { db }), { db, from: 0, to: SIDECAR_SCHEMA_VERSION });
   assert.equal(await one(p, `select action_name from ${db}.reparent_journal`), 'InitShardPrimary');
+});
+
+test('every step is idempotent: a version interrupted halfway runs again from its first step', async () => {
+  const db = 'again_vt';
+  await p.query('SET SESSION sql_log_bin = 0');
+  await p.query(`create database ${db}`);
+  try {
+    for (const v of SIDECAR_VERSIONS) {
+      for (const step of v.steps(db)) {
+        await p.query(step);
+        await p.query(step);
+      }
+    }
+  } finally {
+    await p.query('SET SESSION sql_log_bin = 1');
+  }
+  // No version recorded: the upgrade runs every step once more over the finished tables.
+  assert.deepEqual(await ensureSidecarSchema(p, { db }), { db, from: 0, to: SIDECAR_SCHEMA_VERSION });
+});
+
+test('versions are numbered from 1 without gaps', () => {
+  assert.deepEqual(SIDECAR_VERSIONS.map((v) => v.version), SIDECAR_VERSIONS.map((_, i) => i + 1));
 });
 
 test('a version this code does not know is refused as a target', async () => {
