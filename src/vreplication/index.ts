@@ -12,5 +12,5 @@ export { formatBinlogSource, parseBinlogSource, protoTextString } from './binlog
 export type { BinlogSource, OnDdl } from './binlog-source.js';
 export { formatLastPk, parseLastPk } from './lastpk.js';
 export type { LastPk } from './lastpk.js';
-export { StreamStore, STREAM_STATES, STREAM_STORE_DEFAULTS, NO_LIMIT, WORKFLOW_TYPE, WORKFLOW_SUB_TYPE, formatStreamPos, nowSeconds } from './stream-store.js';
+export { StreamStore, STREAM_STATES, STREAM_STORE_DEFAULTS, LOG_TYPE, NO_LIMIT, WORKFLOW_TYPE, WORKFLOW_SUB_TYPE, formatStreamPos, nowSeconds } from './stream-store.js';
 export type { Stream, NewStream, StreamPatch, StreamState, CopyState, LogEntry } from './stream-store.js';

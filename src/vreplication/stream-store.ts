@@ -29,6 +29,18 @@ export const WORKFLOW_TYPE = { Materialize: 0, MoveTables: 1, CreateLookupIndex:
 /** vreplication.workflow_sub_type, Vitess's VReplicationWorkflowSubType numbers. */
 export const WORKFLOW_SUB_TYPE = { None: 0, Partial: 1, AtomicCopy: 2 } as const;
 
+/** vreplication_log.type values, spelled as Vitess spells them (Workflow show prints them). */
+export const LOG_TYPE = {
+  StreamCreate: 'Stream Created',
+  StreamUpdate: 'Stream Updated',
+  StreamDelete: 'Stream Deleted',
+  Message: 'Message',
+  CopyStart: 'Started Copy Phase',
+  CopyEnd: 'Ended Copy Phase',
+  StateChange: 'State Changed',
+  Error: 'Error',
+} as const;
+
 export const STREAM_STORE_DEFAULTS = {
   /** Log rows readLog returns when the caller names no limit. */
   logRowsMax: 100,
