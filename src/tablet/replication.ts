@@ -287,9 +287,9 @@ export class Replication {
   }
 
   private async ensureJournal(c: Client): Promise<void> {
-    // The tablet built its sidecar schema at start; this only re-checks its version (one read),
-    // in case the database was dropped or restored from elsewhere since. Unlogged, so the
-    // primary's journal rows replicate into a table every replica already has.
+    // The tablet built its sidecar schema at start; this re-checks the recorded version (a few
+    // cheap statements, no DDL when current) in case the database was dropped or restored since.
+    // Unlogged, so the primary's journal rows replicate into a table every replica already has.
     await ensureSidecarSchema(c, { db: this.tm.server.sidecarDb });
   }
 
@@ -465,8 +465,8 @@ export class Replication {
   }
 
   /**
-   * Records a reparent in the sidecar database's reparent_journal on the new primary; the row replicates, so every
-   * replica shows it once it follows this primary. Under semi_sync the write waits for an
+   * Records a reparent in the sidecar database's reparent_journal on the new primary; the row
+   * replicates, so every replica shows it once it follows this primary. Under semi_sync the write waits for an
    * acknowledgement: past `timeoutMs` it is killed and the error says why.
    */
   async writeJournal(actionName: string, primaryAlias: string, position: string, timeoutMs: number): Promise<void> {
