@@ -6,12 +6,16 @@
 // instance's own socket only. vt_app and vt_filtered lack SUPER and READ_ONLY ADMIN on purpose: a
 // replica's read_only=ON then stops them, which is MariaDB's stand-in for super_read_only.
 
+import { SIDECAR_DB_DEFAULT } from '../sidecar/index.js';
+
 export const DBA_USER = 'vt_dba';
 export const APP_USER = 'vt_app';
 export const ALLPRIVS_USER = 'vt_allprivs';
 export const REPL_USER = 'vt_repl';
 export const FILTERED_USER = 'vt_filtered';
-export const SIDECAR_DB = '_vt';
+// The template holds the default sidecar database only; a tablet creates and versions its
+// keyspace's sidecar database at start (src/sidecar).
+export const SIDECAR_DB = SIDECAR_DB_DEFAULT;
 
 const APP_GRANTS =
   'SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX, ALTER, ' +

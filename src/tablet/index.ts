@@ -23,5 +23,5 @@ export type { TabletOptions, UnmanagedMysql } from './tablet.js';
 export { SchemaEngine, isSchemaChange } from './schema-engine.js';
 export type { TableSchema, ColumnSchema, IndexSchema } from './schema-engine.js';
 export { ConnPool } from './pool.js';
-export { Replication, REPLICATION_DEFAULTS, REPARENT_JOURNAL_DDL, errantGtids, semiSyncFor } from './replication.js';
+export { Replication, REPLICATION_DEFAULTS, errantGtids, semiSyncFor } from './replication.js';
 export type { FullStatus, ReplicationStatus, ReplicationTmMethod } from './replication.js';

@@ -23,7 +23,8 @@ import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { REPL_USER } from '../mysqlctl/index.js';
 import type { Json } from '../rpc/index.js';
-import { quoteString } from '../sql/index.js';
+import { ensureSidecarSchema } from '../sidecar/index.js';
+import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasEqual, tabletAliasString, type Tablet, type TabletType } from '../topo/index.js';
 import type { TabletManager } from './tablet-manager.js';
 
@@ -135,14 +136,6 @@ function onOff(v: boolean): string {
 async function one(c: Client, sql: string): Promise<string> {
   return text((await c.query(sql)).rows[0]?.[0]);
 }
-
-export const REPARENT_JOURNAL_DDL = `CREATE TABLE IF NOT EXISTS _vt.reparent_journal (
-  time_created_ns BIGINT UNSIGNED NOT NULL,
-  action_name VARBINARY(250) NOT NULL,
-  primary_alias VARBINARY(32) NOT NULL,
-  replication_position VARBINARY(64000) DEFAULT NULL,
-  PRIMARY KEY (time_created_ns)
-) ENGINE=InnoDB`;
 
 export class Replication {
   /** Set by StopReplication: the refresh loop then leaves replication alone. */
@@ -294,12 +287,10 @@ export class Replication {
   }
 
   private async ensureJournal(c: Client): Promise<void> {
-    // Created locally on every tablet (binlog off), so the primary's inserts replicate into a
-    // table every replica already has.
-    await c.query('SET SESSION sql_log_bin = 0');
-    await c.query('CREATE DATABASE IF NOT EXISTS _vt');
-    await c.query(REPARENT_JOURNAL_DDL);
-    await c.query('SET SESSION sql_log_bin = 1');
+    // The tablet built its sidecar schema at start; this re-checks the recorded version (a few
+    // cheap statements, no DDL when current) in case the database was dropped or restored since.
+    // Unlogged, so the primary's journal rows replicate into a table every replica already has.
+    await ensureSidecarSchema(c, { db: this.tm.server.sidecarDb });
   }
 
   // ---- operations ------------------------------------------------------------------------------
@@ -475,15 +466,15 @@ export class Replication {
   }
 
   /**
-   * Records a reparent in _vt.reparent_journal on the new primary; the row replicates, so every
-   * replica shows it once it follows this primary. Under semi_sync the write waits for an
+   * Records a reparent in the sidecar database's reparent_journal on the new primary; the row
+   * replicates, so every replica shows it once it follows this primary. Under semi_sync the write waits for an
    * acknowledgement: past `timeoutMs` it is killed and the error says why.
    */
   async writeJournal(actionName: string, primaryAlias: string, position: string, timeoutMs: number): Promise<void> {
     await this.dba(async (c) => {
       await this.ensureJournal(c);
       const sql =
-        'INSERT INTO _vt.reparent_journal (time_created_ns, action_name, primary_alias, replication_position) VALUES ' +
+        `INSERT INTO ${quoteIdent(this.tm.server.sidecarDb)}.reparent_journal (time_created_ns, action_name, primary_alias, replication_position) VALUES ` +
         `(${BigInt(Date.now()) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)}, ${quoteString(actionName)}, ${quoteString(primaryAlias)}, ${quoteString(position)})`;
       let timedOut = false;
       const timer = setTimeout(() => {

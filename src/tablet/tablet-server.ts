@@ -8,6 +8,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
 import { format, parse, tableNames } from '../sql/index.js';
+import { sidecarDbName } from '../sidecar/index.js';
 import type { TabletType } from '../topo/index.js';
 import { ConnPool } from './pool.js';
 import type {
@@ -59,6 +60,8 @@ export interface TabletServerConfig {
   readonly shard: string;
   readonly tabletType: TabletType;
   readonly dbName: string;
+  /** The sidecar database (the keyspace's sidecar_db_name); `_vt` when not given. */
+  readonly sidecarDb?: string;
   /** How to reach MariaDB as the application user (vt_app) and as vt_dba. */
   readonly appConn: Omit<ClientOptions, 'database'>;
   readonly dbaConn: Omit<ClientOptions, 'database'>;
@@ -94,6 +97,8 @@ export class TabletServer implements QueryService {
   readonly keyspace: string;
   readonly shard: string;
   readonly dbName: string;
+  /** Where this tablet's sidecar tables live: everything naming `_vt` takes the name from here. */
+  readonly sidecarDb: string;
   readonly schema: SchemaEngine;
   readonly limits: TabletServerLimits;
   private readonly cfg: TabletServerConfig;
@@ -126,6 +131,7 @@ export class TabletServer implements QueryService {
     this.keyspace = cfg.keyspace;
     this.shard = cfg.shard;
     this.dbName = cfg.dbName;
+    this.sidecarDb = sidecarDbName(cfg.sidecarDb);
     this.limits = { ...TABLET_SERVER_DEFAULTS, ...cfg.limits };
     this.schema = new SchemaEngine(cfg.dbName);
     // Ids start from the clock so that a restarted tablet never reuses an id a gate still holds.

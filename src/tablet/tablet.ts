@@ -8,13 +8,13 @@ import { Client, type ClientOptions } from '../mysql/client.js';
 import { logger } from '../log/index.js';
 import { Mysqlctl, APP_USER, DBA_USER, REPL_USER, passwordOf, type DbCredentials } from '../mysqlctl/index.js';
 import type { RpcServer } from '../rpc/index.js';
+import { ensureSidecarSchema, sidecarDbName } from '../sidecar/index.js';
 import { quoteIdent } from '../sql/index.js';
 import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletType, type TopoServer } from '../topo/index.js';
 import { TabletManager } from './tablet-manager.js';
 import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
-import { tempSidecarDdl } from '../vreplication/stream-store.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
@@ -96,20 +96,6 @@ export class TabletProcess {
       mysqlHost = '127.0.0.1';
     }
 
-    // The keyspace database, and the sidecar database with replication off so that replicas
-    // created alike never diverge over them.
-    const dba = await Client.connect(dbaConn);
-    try {
-      await dba.query('SET sql_log_bin = 0');
-      await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
-      await dba.query('CREATE DATABASE IF NOT EXISTS _vt');
-      for (const ddl of tempSidecarDdl('_vt')) await dba.query(ddl);
-      // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
-      await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
-    } finally {
-      dba.close();
-    }
-
     // The cell (on the global topology's store), keyspace and shard are created when missing, so
     // that a local cluster needs no separate setup step; Vitess's tablets do the same for shards.
     await o.topo.createCellInfo(o.cell, {}).catch((err) => {
@@ -122,12 +108,30 @@ export class TabletProcess {
       if (!isTopoError(err, 'NODE_EXISTS')) throw err;
     });
 
+    // The keyspace names its sidecar database (sidecar_db_name, `_vt` by default); read once here,
+    // and everything that names a sidecar table takes it from the TabletServer.
+    const sidecarDb = sidecarDbName((await o.topo.getKeyspace(o.keyspace)).value.sidecar_db_name);
+
+    // The keyspace database with replication off, so that replicas created alike never diverge
+    // over it; the sidecar schema is created or upgraded to this version, also unlogged.
+    const dba = await Client.connect(dbaConn);
+    try {
+      await dba.query('SET sql_log_bin = 0');
+      await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
+      await ensureSidecarSchema(dba, { db: sidecarDb });
+      // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
+      await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
+    } finally {
+      dba.close();
+    }
+
     const server = new TabletServer({
       alias: aliasText,
       keyspace: o.keyspace,
       shard: o.shard,
       tabletType: o.tabletType,
       dbName,
+      sidecarDb,
       appConn,
       dbaConn,
       limits: o.limits,
@@ -150,7 +154,7 @@ export class TabletProcess {
       alias: aliasText,
       cell: o.cell,
       dbName,
-      sidecarDb: '_vt',
+      sidecarDb,
       topo: o.topo,
       dbaClient: () => server.dbaClient(undefined),
       vstreamerFor: () => {

@@ -3,6 +3,7 @@
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json } from '../rpc/index.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
+import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
 import type { StreamState } from '../vreplication/stream-store.js';
 import type { CreateStreamWire, StreamWire, UpdateStreamsWire } from '../workflow/types.js';
 import type { TabletManager } from './tablet-manager.js';
@@ -12,18 +13,31 @@ function engineOf(tm: TabletManager): VReplicationEngine {
   return tm.vreplication;
 }
 
+/** A stream's options as the wire carries them: a JSON object in text. */
+function parseOptions(text: string): Record<string, unknown> {
+  if (text === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new TesseraError(ER.WRONG_ARGUMENTS, `stream options must be a JSON object, not ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TesseraError(ER.WRONG_ARGUMENTS, `stream options must be a JSON object, not ${JSON.stringify(text.slice(0, 80))}`);
+  return v as Record<string, unknown>;
+}
+
 export async function vreplicationCreate(tm: TabletManager, streams: readonly CreateStreamWire[]): Promise<number[]> {
   return engineOf(tm).create(
     streams.map((s) => ({
       workflow: s.workflow,
-      source: s.source,
+      source: parseBinlogSource(s.source),
       cell: s.cell,
-      tabletTypes: s.tabletTypes,
+      tabletTypes: s.tabletTypes.join(','),
       state: s.state as StreamState,
       workflowType: s.workflowType,
       workflowSubType: s.workflowSubType,
       deferSecondaryKeys: s.deferSecondaryKeys,
-      options: s.options,
+      options: parseOptions(s.options),
       stopPos: s.stopPos,
       copyTables: s.copyTables,
     })),
@@ -35,14 +49,14 @@ export async function vreplicationRead(tm: TabletManager, workflow: string | und
   return list.map(({ record: r, copyStates, logs, progress }) => ({
     id: r.id,
     workflow: r.workflow,
-    source: r.source,
+    source: formatBinlogSource(r.source),
     pos: r.pos,
-    stopPos: r.stopPos,
+    stopPos: r.stopPos ?? '',
     state: r.state,
     message: r.message,
     dbName: r.dbName,
     cell: r.cell,
-    tabletTypes: [...r.tabletTypes],
+    tabletTypes: r.tabletTypes.split(',').filter((t) => t !== ''),
     rowsCopied: r.rowsCopied,
     timeUpdated: r.timeUpdated,
     transactionTimestamp: r.transactionTimestamp,
@@ -53,7 +67,7 @@ export async function vreplicationRead(tm: TabletManager, workflow: string | und
     workflowType: r.workflowType,
     workflowSubType: r.workflowSubType,
     deferSecondaryKeys: r.deferSecondaryKeys,
-    options: r.options,
+    options: JSON.stringify(r.options),
     maxTps: r.maxTps.toString(),
     maxReplicationLag: r.maxReplicationLag.toString(),
     copyStates,
@@ -68,7 +82,7 @@ export function vreplicationHandlers(tm: TabletManager): Record<'VReplicationCre
     VReplicationRead: async (a) => (await vreplicationRead(tm, typeof a.workflow === 'string' ? a.workflow : undefined)) as unknown as Json,
     VReplicationUpdate: async (a) => {
       const u = a as unknown as UpdateStreamsWire;
-      return engineOf(tm).update(u.workflow, { state: u.state, options: u.options, cell: u.cell, tabletTypes: u.tabletTypes, stopPos: u.stopPos });
+      return engineOf(tm).update(u.workflow, { state: u.state, options: u.options === undefined ? undefined : parseOptions(u.options), cell: u.cell, tabletTypes: u.tabletTypes, stopPos: u.stopPos });
     },
     VReplicationDelete: async (a) => engineOf(tm).delete(String(a.workflow)),
     VReplicationWaitForPos: async (a) => {

@@ -13,8 +13,9 @@ import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
 import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyTableState } from './copier.js';
 import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
-import type { StreamRecord, StreamStore } from './stream-store.js';
-import { parseBinlogSource, type BinlogSource } from './binlog-source.js';
+import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
+import type { LastPk } from './lastpk.js';
+import type { BinlogSource } from './binlog-source.js';
 import type { VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
@@ -66,18 +67,13 @@ export function parseOverrideValue(key: string, text: string): number {
   return unit === 'ms' ? n : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 1000;
 }
 
-export function flagsFor(base: EngineFlags, options: string): EngineFlags {
-  if (options === '' || options === '{}') return base;
-  let o: { config?: Record<string, string> };
-  try {
-    o = JSON.parse(options) as { config?: Record<string, string> };
-  } catch {
-    return base;
-  }
+export function flagsFor(base: EngineFlags, options: Readonly<Record<string, unknown>>): EngineFlags {
+  const config = options.config;
+  if (config === null || typeof config !== 'object') return base;
   const out = { ...base };
-  for (const [k, v] of Object.entries(o.config ?? {})) {
+  for (const [k, v] of Object.entries(config as Record<string, unknown>)) {
     const name = CONFIG_OVERRIDE_NAMES[k];
-    if (name) out[name] = parseOverrideValue(k, v);
+    if (name) out[name] = parseOverrideValue(k, String(v));
   }
   return out;
 }
@@ -160,7 +156,7 @@ export class Controller {
     let appliedAtFailure = -1;
     let delay = this.host.flags.retryDelayMs;
     while (!signal.aborted) {
-      let rec: StreamRecord | undefined;
+      let rec: Stream | null = null;
       try {
         rec = await this.host.store.readStream(this.id);
         if (!rec || rec.state === 'Stopped' || rec.state === 'Error') return;
@@ -195,8 +191,9 @@ export class Controller {
   }
 
   /** Picks a source tablet of the source shard: the stream's tablet types in order, its cell first. */
-  private async pickSource(src: BinlogSource, rec: StreamRecord): Promise<Tablet> {
-    const types = rec.tabletTypes.length > 0 ? rec.tabletTypes : TYPE_PREFERENCE_DEFAULT;
+  private async pickSource(src: BinlogSource, rec: Stream): Promise<Tablet> {
+    const listed = rec.tabletTypes.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+    const types = src.tabletType ? [src.tabletType.toLowerCase()] : listed.length > 0 ? listed : TYPE_PREFERENCE_DEFAULT;
     const all = await this.host.topo.getTablets({ keyspace: src.keyspace, shard: src.shard });
     const cells = rec.cell ? rec.cell.split(',').map((c) => c.trim()).filter((c) => c) : [];
     for (const t of types) {
@@ -210,8 +207,8 @@ export class Controller {
   }
 
   /** Runs the stream until it stops (stop position, DDL, stop after copy), is aborted, or fails. */
-  private async runOnce(rec: StreamRecord, signal: AbortSignal): Promise<void> {
-    const src = parseBinlogSource(rec.source);
+  private async runOnce(rec: Stream, signal: AbortSignal): Promise<void> {
+    const src = rec.source;
     const flags = flagsFor(this.host.flags, rec.options);
     const tablet = await this.pickSource(src, rec);
     this.sourceTablet = tabletAliasString(tablet.alias);
@@ -223,7 +220,7 @@ export class Controller {
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastPk === null ? null : [...r.lastPk] }));
+        const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastpk === null ? null : [...r.lastpk.values] }));
         const throttle = new CopyThrottle(flags, this.host.progress(this.id), signal);
         pos = await copy(vs, target, pos, tables, {
           filter: src.filter,
@@ -309,13 +306,16 @@ class SqlTarget implements CopierTarget {
   private client: Client | undefined;
   private readonly keys = new Map<string, readonly string[]>();
   readonly dbName: string;
+  /** rows_copied as stored: the stream's total, carried across restarts. */
+  private rowsCopied: number;
 
   constructor(
     private readonly id: number,
     private readonly host: ControllerHost,
-    rec: StreamRecord,
+    rec: Stream,
   ) {
     this.dbName = rec.dbName || host.dbName;
+    this.rowsCopied = rec.rowsCopied;
   }
 
   async open(): Promise<void> {
@@ -377,7 +377,7 @@ class SqlTarget implements CopierTarget {
 
   async applyTransaction(statements: readonly string[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void> {
     void rowsApplied;
-    await this.txn([...statements, this.host.store.sqlSetPos(this.id, position.toString(), transactionTimestamp)]);
+    await this.txn([...statements, this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), transactionTimestamp)]);
     const p = this.host.progress(this.id);
     p.applied += 1;
     p.lagSeconds = transactionTimestamp > 0 ? Math.max(0, Math.round(Date.now() / 1000 - transactionTimestamp)) : p.lagSeconds;
@@ -388,22 +388,24 @@ class SqlTarget implements CopierTarget {
     await c.query(`USE ${quoteIdent(this.dbName)}`);
     await c.query(statement);
     this.keys.clear();
-    await c.query(this.host.store.sqlSetPos(this.id, position.toString(), 0));
+    await c.query(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0));
   }
 
   async heartbeat(lagSeconds: number): Promise<void> {
     const p = this.host.progress(this.id);
     p.lastHeartbeat = Date.now();
     p.lagSeconds = lagSeconds;
-    await this.c.query(this.host.store.sqlHeartbeat(this.id));
+    await this.c.query(this.host.store.sqlSetHeartbeat(this.id, nowSeconds()));
   }
 
-  async applyCopyBatch(sql: string | null, table: string, lastPk: readonly SqlValue[], done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void> {
+  async applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void> {
     const stmts: string[] = [];
     if (sql) stmts.push(sql);
-    stmts.push(done ? this.host.store.sqlDeleteCopyState(this.id, table) : this.host.store.sqlSetCopyState(this.id, table, lastPk));
-    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), 0, rows));
+    if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
+    else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk));
+    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, this.rowsCopied + rows));
     await this.txn(stmts);
+    this.rowsCopied += rows;
     const p = this.host.progress(this.id);
     p.applied += 1;
     p.rowsCopied += rows;
@@ -414,6 +416,6 @@ class SqlTarget implements CopierTarget {
   }
 
   async savePosition(position: GtidPosition): Promise<void> {
-    await this.c.query(this.host.store.sqlSetPos(this.id, position.toString(), 0));
+    await this.c.query(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0));
   }
 }

@@ -19,6 +19,7 @@ import type { SqlValue } from '../mysql/values.js';
 import type { Filter } from './filter.js';
 import { insertRowsSql, type CopyGuard, type TargetTable } from './apply.js';
 import { play, type OnDdl, type PlayerTarget } from './player.js';
+import type { LastPk } from './lastpk.js';
 import type { VStreamer } from './vstreamer.js';
 
 export interface CopyTableState {
@@ -32,7 +33,7 @@ export interface CopierTarget extends PlayerTarget {
    * Inserts a batch and saves progress in one transaction: `lastPk` for the table (or deletes the
    * table's copy_state row when `done`), `pos`, and rows_copied += rows.length.
    */
-  applyCopyBatch(sql: string | null, table: string, lastPk: readonly SqlValue[], done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
+  applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
   /** Saves `pos` alone (the first cycle of a new stream, before any row). */
   savePosition(position: GtidPosition): Promise<void>;
 }
@@ -86,6 +87,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
     const current = tables[0];
     let done = false;
     let target_: TargetTable | undefined;
+    let pkColumns: readonly string[] = [];
     await source.vstreamRows(
       { table: current.table, filter: o.filter, lastPk: current.lastPk, batchRowsMax: o.batchRowsMax, batchBytesMax: o.batchBytesMax, rowsMax: o.copyCycleRowsMax },
       async (b) => {
@@ -117,6 +119,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
             pos = snap;
             await target.savePosition(snap);
           }
+          pkColumns = b.pkColumns;
           const names = b.fields.map((f) => f.name);
           const key = await target.keyColumns(current.table);
           target_ = {
@@ -136,7 +139,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
         for (const r of b.rows) bytes += rowBytes(r);
         if (o.beforeBatch) await o.beforeBatch(b.rows.length, bytes);
         const sql = b.rows.length > 0 ? insertRowsSql(target.dbName, target_, b.rows) : null;
-        await target.applyCopyBatch(sql, current.table, b.lastPk, b.done, pos, b.rows.length, bytes);
+        await target.applyCopyBatch(sql, current.table, { columns: pkColumns, values: b.lastPk }, b.done, pos, b.rows.length, bytes);
         current.lastPk = [...b.lastPk];
         if (b.done) done = true;
       },
@@ -145,7 +148,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
     if (o.signal.aborted) return pos;
     if (done || current.lastPk === null) {
       // `done`, or an empty table (no row batch at all): the table is copied.
-      if (!done) await target.applyCopyBatch(null, current.table, [], true, pos, 0, 0);
+      if (!done) await target.applyCopyBatch(null, current.table, null, true, pos, 0, 0);
       tables.shift();
     }
   }

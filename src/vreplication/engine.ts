@@ -7,11 +7,13 @@
 // and wait for a stream's position — the calls ctld's Materialize and Workflow commands make.
 import { GtidPosition } from '../mysql/binlog/index.js';
 import type { Client } from '../mysql/client.js';
+import type { Result } from '../mysql/client-result.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 import type { Tablet, TopoServer } from '../topo/index.js';
 import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
-import { StreamStore, type NewStream, type StreamRecord, type StreamState } from './stream-store.js';
+import { formatLastPk } from './lastpk.js';
+import { StreamStore, type NewStream, type Stream, type StreamState } from './stream-store.js';
 import type { VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
@@ -29,7 +31,7 @@ export interface EngineOptions {
 
 /** One stream as Workflow show / GetWorkflows report it. */
 export interface StreamStatus {
-  readonly record: StreamRecord;
+  readonly record: Stream;
   readonly copyStates: { table: string; lastPk: string | null }[];
   readonly logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
   readonly progress: {
@@ -46,7 +48,7 @@ export interface StreamStatus {
 export interface StreamUpdate {
   readonly state?: 'Running' | 'Stopped';
   readonly message?: string;
-  readonly options?: string;
+  readonly options?: Readonly<Record<string, unknown>>;
   readonly cell?: string;
   readonly tabletTypes?: readonly string[];
   readonly stopPos?: string;
@@ -67,14 +69,14 @@ export class VReplicationEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.flags = { ...ENGINE_DEFAULTS, ...o.flags };
-    this.store = new StreamStore((sql) => this.storeExec(sql), o.sidecarDb);
+    this.store = new StreamStore({ query: (sql: string) => this.storeExec(sql) }, o.sidecarDb);
   }
 
   get isOpen(): boolean {
     return this.opened;
   }
 
-  private storeExec(sql: string) {
+  private storeExec(sql: string): Promise<Result> {
     const run = async () => {
       if (!this.storeClient) this.storeClient = await this.o.dbaClient();
       try {
@@ -120,7 +122,7 @@ export class VReplicationEngine {
   async open(): Promise<void> {
     if (this.opened) return;
     this.opening ??= (async () => {
-      const streams = await this.store.readStreams({ dbName: this.o.dbName });
+      const streams = await this.store.readStreams({ db: this.o.dbName });
       this.opened = true;
       for (const s of streams) this.startController(s);
       log.info({ alias: this.o.alias, streams: streams.length }, 'vreplication engine open');
@@ -139,7 +141,7 @@ export class VReplicationEngine {
     this.storeClient = undefined;
   }
 
-  private startController(s: StreamRecord): void {
+  private startController(s: Stream): void {
     if (!this.opened || s.state === 'Stopped' || s.state === 'Error') return;
     if (this.controllers.has(s.id)) return;
     const c = new Controller(s.id, this.host());
@@ -164,7 +166,7 @@ export class VReplicationEngine {
   /** Creates streams (one per source shard) and starts them unless their state is Stopped. */
   async create(streams: readonly Omit<NewStream, 'dbName'>[]): Promise<number[]> {
     this.requireOpen('create streams');
-    const existing = await this.store.readStreams({ dbName: this.o.dbName });
+    const existing = await this.store.readStreams({ db: this.o.dbName });
     for (const s of streams) {
       if (existing.some((e) => e.workflow === s.workflow)) {
         throw new TesseraError(ER.WRONG_ARGUMENTS, `workflow ${s.workflow} already exists on tablet ${this.o.alias}; pick another name or delete it first (Workflow delete)`);
@@ -180,7 +182,7 @@ export class VReplicationEngine {
   }
 
   async read(workflow?: string): Promise<StreamStatus[]> {
-    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    const recs = await this.store.readStreams({ workflow, db: this.o.dbName });
     const out: StreamStatus[] = [];
     const now = Date.now();
     for (const r of recs) {
@@ -199,7 +201,7 @@ export class VReplicationEngine {
       const span = Math.max(1, (now - first) / 1000);
       out.push({
         record: r,
-        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastPk === null ? null : JSON.stringify(c.lastPk, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) })),
+        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk) })),
         logs,
         progress: {
           rowsCopied: r.rowsCopied,
@@ -218,27 +220,34 @@ export class VReplicationEngine {
   /** Workflow start / stop / update: changes the rows, then restarts their controllers. */
   async update(workflow: string, u: StreamUpdate): Promise<number> {
     this.requireOpen('update streams');
-    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    const recs = await this.store.readStreams({ workflow, db: this.o.dbName });
     for (const r of recs) {
       const state: StreamState | undefined = u.state === 'Running' ? (r.state === 'Stopped' || r.state === 'Error' ? 'Running' : undefined) : u.state;
-      await this.store.update(r.id, { state, message: u.message ?? (state ? '' : undefined), options: u.options, cell: u.cell, tabletTypes: u.tabletTypes, stopPos: u.stopPos });
+      await this.store.updateStream(r.id, {
+        state,
+        message: u.message ?? (state ? '' : undefined),
+        options: u.options,
+        cell: u.cell,
+        tabletTypes: u.tabletTypes?.join(','),
+        stopPos: u.stopPos,
+      });
       await this.restartController(r.id);
     }
     return recs.length;
   }
 
   async delete(workflow: string): Promise<number> {
-    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    const recs = await this.store.readStreams({ workflow, db: this.o.dbName });
     for (const r of recs) {
       const c = this.controllers.get(r.id);
       if (c) {
         this.controllers.delete(r.id);
         await c.stop();
       }
-      await this.store.deleteStream(r.id);
-      this.progressById.delete(r.id);
     }
-    return recs.length;
+    const ids = await this.store.deleteStreams(workflow, { db: this.o.dbName });
+    for (const id of ids) this.progressById.delete(id);
+    return ids.length;
   }
 
   /** Waits until stream `id` has applied `position` (VReplicationWaitForPos). */

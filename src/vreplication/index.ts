@@ -7,3 +7,11 @@ export type { StreamEvent, FieldInfo, RowChangeOut, RowStreamerOptions } from '.
 export type { VStreamer, VStreamRequest, VStreamRowsRequest, RowsBatch } from './vstreamer.js';
 export { Snapshot, SNAPSHOT_DEFAULTS } from './snapshot.js';
 export type { CopyOptions, CopyBatch } from './snapshot.js';
+// Stream state in the sidecar database: the source's text form, the copy's last key, and typed
+// reads and writes of vreplication, copy_state and vreplication_log.
+export { formatBinlogSource, parseBinlogSource, protoTextString } from './binlog-source.js';
+export type { BinlogSource, OnDdl } from './binlog-source.js';
+export { formatLastPk, parseLastPk } from './lastpk.js';
+export type { LastPk } from './lastpk.js';
+export { StreamStore, STREAM_STATES, STREAM_STORE_DEFAULTS, LOG_TYPE, NO_LIMIT, WORKFLOW_TYPE, WORKFLOW_SUB_TYPE, formatStreamPos, nowSeconds } from './stream-store.js';
+export type { Stream, NewStream, StreamPatch, StreamState, CopyState, LogEntry } from './stream-store.js';

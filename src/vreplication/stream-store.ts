@@ -1,21 +1,63 @@
-// TEMPORARY (replaced by the sidecar branch): typed reads and writes of _vt.vreplication,
-// copy_state and vreplication_log.
-import type { Result } from '../mysql/client-result.js';
+// Typed reads and writes of the VReplication tables of the sidecar database (vreplication,
+// copy_state, vreplication_log), for the engine and the tablet-manager calls. The tables
+// themselves are created by src/sidecar.
+//
+// Two kinds of methods:
+// - `sql*` return a statement for the caller to run inside its own transaction: the engine commits
+//   a copied batch with its copy_state row, and applied binlog events with the new position, in
+//   one transaction, so a crash can neither lose nor repeat them.
+// - the rest run on the store's executor at once. Some open their own transaction, so that
+//   executor must not be inside one (a BEGIN would commit it).
+//
+// Every value goes into SQL through src/sql's quoteString/quoteIdent or as a checked integer.
+import { GtidPosition } from '../mysql/binlog/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 import type { SqlValue } from '../mysql/values.js';
-import { quoteIdent, quoteString, valueLiteral } from '../sql/index.js';
+import { cellText, SIDECAR_COLUMN_BYTES_MAX, SIDECAR_DB_DEFAULT, type SqlExecutor } from '../sidecar/index.js';
+import { quoteIdent, quoteString } from '../sql/index.js';
+import { formatBinlogSource, parseBinlogSource, type BinlogSource } from './binlog-source.js';
+import { formatLastPk, parseLastPk, type LastPk } from './lastpk.js';
 
 export type StreamState = 'Init' | 'Copying' | 'Running' | 'Stopped' | 'Error' | 'Lagging';
+export const STREAM_STATES: readonly StreamState[] = ['Init', 'Copying', 'Running', 'Stopped', 'Error', 'Lagging'];
 
-export interface StreamRecord {
+/** max_tps and max_replication_lag: this value (int64's maximum, as Vitess writes it) means no limit. */
+export const NO_LIMIT = 9223372036854775807n;
+
+/** vreplication.workflow_type, Vitess's VReplicationWorkflowType numbers. */
+export const WORKFLOW_TYPE = { Materialize: 0, MoveTables: 1, CreateLookupIndex: 2, Migrate: 3, Reshard: 4, OnlineDDL: 5 } as const;
+/** vreplication.workflow_sub_type, Vitess's VReplicationWorkflowSubType numbers. */
+export const WORKFLOW_SUB_TYPE = { None: 0, Partial: 1, AtomicCopy: 2 } as const;
+
+/** vreplication_log.type values, spelled as Vitess spells them (Workflow show prints them). */
+export const LOG_TYPE = {
+  StreamCreate: 'Stream Created',
+  StreamUpdate: 'Stream Updated',
+  StreamDelete: 'Stream Deleted',
+  Message: 'Message',
+  CopyStart: 'Started Copy Phase',
+  CopyEnd: 'Ended Copy Phase',
+  StateChange: 'State Changed',
+  Error: 'Error',
+} as const;
+
+export const STREAM_STORE_DEFAULTS = {
+  /** Log rows readLog returns when the caller names no limit. */
+  logRowsMax: 100,
+};
+
+/** One row of vreplication. Times are Unix seconds, as Vitess stores them. */
+export interface Stream {
   readonly id: number;
   readonly workflow: string;
-  readonly source: string;
+  readonly source: BinlogSource;
+  /** `MariaDB/0-100-42`, or '' before the stream has a position (copy not started). */
   readonly pos: string;
-  readonly stopPos: string;
+  readonly stopPos: string | null;
   readonly maxTps: bigint;
   readonly maxReplicationLag: bigint;
   readonly cell: string;
-  readonly tabletTypes: readonly ('primary' | 'replica' | 'rdonly')[];
+  readonly tabletTypes: string;
   readonly timeUpdated: number;
   readonly transactionTimestamp: number;
   readonly state: StreamState;
@@ -30,192 +72,403 @@ export interface StreamRecord {
   readonly reasonThrottled: string;
   readonly workflowSubType: number;
   readonly deferSecondaryKeys: boolean;
-  readonly options: string;
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export interface NewStream {
   readonly workflow: string;
-  readonly source: string;
+  readonly source: BinlogSource;
+  /** The target database the stream writes into (`vt_<keyspace>`). */
+  readonly dbName: string;
+  /** Where replication starts; '' (the default) to copy first. */
   readonly pos?: string;
-  readonly stopPos?: string;
+  readonly stopPos?: string | null;
   readonly maxTps?: bigint;
   readonly maxReplicationLag?: bigint;
   readonly cell?: string;
-  readonly tabletTypes?: readonly string[];
-  readonly state: StreamState;
-  readonly dbName: string;
+  /** Source tablet types in preference order, e.g. `replica,primary`; Vitess's comma list. */
+  readonly tabletTypes?: string;
+  /** 'Stopped' by default, as Vitess creates streams: the caller starts them. */
+  readonly state?: StreamState;
   readonly workflowType?: number;
   readonly workflowSubType?: number;
   readonly deferSecondaryKeys?: boolean;
-  readonly options?: string;
-  /** Tables to copy: one copy_state row each. */
+  readonly tags?: string;
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Tables to copy: one copy_state row each, lastpk NULL (nothing copied yet). */
   readonly copyTables?: readonly string[];
 }
 
-export type Executor = (sql: string) => Promise<Pick<Result, 'rows' | 'affectedRows' | 'insertId'>>;
-
-const NO_LIMIT = 9223372036854775807n;
-
-function str(v: SqlValue): string {
-  if (v === null) return '';
-  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+/** Fields `updateStream` may change. */
+export interface StreamPatch {
+  readonly source?: BinlogSource;
+  readonly pos?: string;
+  readonly stopPos?: string | null;
+  readonly maxTps?: bigint;
+  readonly maxReplicationLag?: bigint;
+  readonly cell?: string;
+  readonly tabletTypes?: string;
+  readonly state?: StreamState;
+  readonly message?: string;
+  readonly tags?: string;
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
-export function encodeLastPk(values: readonly SqlValue[]): string {
-  return JSON.stringify(values.map((v) => (v === null ? null : typeof v === 'bigint' ? { i: v.toString() } : Buffer.isBuffer(v) ? { b: v.toString('base64') } : v)));
+export interface CopyState {
+  readonly table: string;
+  /** null until the first batch of the table is committed. */
+  readonly lastpk: LastPk | null;
 }
 
-export function decodeLastPk(text: string): SqlValue[] {
-  const arr = JSON.parse(text) as (null | number | string | { i?: string; b?: string })[];
-  return arr.map((v) => (v === null || typeof v !== 'object' ? v : v.i !== undefined ? BigInt(v.i) : Buffer.from(v.b ?? '', 'base64')));
+export interface LogEntry {
+  readonly id: number;
+  readonly vreplId: number;
+  readonly type: string;
+  readonly state: string;
+  /** MariaDB DATETIME text, server time zone. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly message: string;
+  /** How many times this message came in a row. */
+  readonly count: number;
+}
+
+const STREAM_COLUMNS = [
+  'id', 'workflow', 'source', 'pos', 'stop_pos', 'max_tps', 'max_replication_lag', 'cell', 'tablet_types', 'time_updated',
+  'transaction_timestamp', 'state', 'message', 'db_name', 'rows_copied', 'tags', 'time_heartbeat', 'workflow_type',
+  'time_throttled', 'component_throttled', 'reason_throttled', 'workflow_sub_type', 'defer_secondary_keys', 'options',
+] as const;
+
+/** Unix seconds now. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The longest prefix of `s` within `max` UTF-8 bytes, cut between characters. */
+function cutBytes(s: string, max: number): string {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= max) return s;
+  let end = max;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return b.subarray(0, end).toString('utf8');
+}
+
+/** The first `max` characters (code points) of `s`, for VARCHAR columns. */
+function cutChars(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length <= max ? s : chars.slice(0, max).join('');
+}
+
+function int(v: number | bigint, what: string): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (!Number.isSafeInteger(v)) throw new Error(`${what} must be an integer, not ${v}`);
+  return String(v);
+}
+
+function state(s: StreamState): string {
+  if (!STREAM_STATES.includes(s)) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid stream state '${s}'; use one of ${STREAM_STATES.join(', ')}`);
+  return quoteString(s);
+}
+
+/** A position as stored: `MariaDB/0-100-42`, or '' for none. */
+export function formatStreamPos(pos: string): string {
+  const p = GtidPosition.parse(pos);
+  return p.isEmpty ? '' : p.toString();
+}
+
+function big(v: SqlValue | undefined): bigint {
+  return typeof v === 'bigint' ? v : BigInt(cellText(v) || '0');
+}
+
+function num(v: SqlValue | undefined): number {
+  return Number(cellText(v) || '0');
 }
 
 export class StreamStore {
-  constructor(
-    readonly exec: Executor,
-    readonly sidecarDb = '_vt',
-  ) {}
+  /** The sidecar database's name, quoted for SQL. */
+  private readonly db: string;
 
-  private t(name: string): string {
-    return `${quoteIdent(this.sidecarDb)}.${name}`;
+  constructor(
+    private readonly exec: SqlExecutor,
+    readonly sidecarDb: string = SIDECAR_DB_DEFAULT,
+  ) {
+    this.db = quoteIdent(sidecarDb);
   }
 
-  private rec(r: SqlValue[]): StreamRecord {
+  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.exec.query('START TRANSACTION');
+    try {
+      const out = await fn();
+      await this.exec.query('COMMIT');
+      return out;
+    } catch (err) {
+      await this.exec.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ---- statements for the engine's own transactions ------------------------------------------------
+
+  /** Progress of a stream: its position and times, and (during the copy) rows copied so far. */
+  sqlSetPos(id: number, pos: string, timeUpdated: number, transactionTimestamp: number, rowsCopied?: number): string {
+    // The message is cleared as Vitess clears it: progress means the last retry message is stale.
+    return (
+      `UPDATE ${this.db}.vreplication SET pos = ${quoteString(formatStreamPos(pos))}, time_updated = ${int(timeUpdated, 'time_updated')}, ` +
+      `transaction_timestamp = ${int(transactionTimestamp, 'transaction_timestamp')}` +
+      (rowsCopied === undefined ? '' : `, rows_copied = ${int(rowsCopied, 'rows_copied')}`) +
+      `, message = '' WHERE id = ${int(id, 'id')}`
+    );
+  }
+
+  /** The last key copied of `table`, committed with the batch that copied it. */
+  sqlSetCopyState(id: number, table: string, lastpk: LastPk): string {
+    return (
+      `UPDATE ${this.db}.copy_state SET lastpk = ${quoteString(formatLastPk(lastpk))} ` +
+      `WHERE vrepl_id = ${int(id, 'id')} AND table_name = ${quoteString(table)}`
+    );
+  }
+
+  /** `table` is copied: its copy_state row goes. */
+  sqlDeleteCopyState(id: number, table: string): string {
+    return `DELETE FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} AND table_name = ${quoteString(table)}`;
+  }
+
+  /** A state change, for when it must commit with other writes (the stop position reached). */
+  sqlSetState(id: number, s: StreamState, message: string): string {
+    return (
+      `UPDATE ${this.db}.vreplication SET state = ${state(s)}, message = ${quoteString(cutBytes(message, SIDECAR_COLUMN_BYTES_MAX.vreplicationMessage))} ` +
+      `WHERE id = ${int(id, 'id')}`
+    );
+  }
+
+  /** A heartbeat from an idle source: the stream is current as of `time`. */
+  sqlSetHeartbeat(id: number, time: number): string {
+    return `UPDATE ${this.db}.vreplication SET time_updated = ${int(time, 'time')}, time_heartbeat = ${int(time, 'time')} WHERE id = ${int(id, 'id')}`;
+  }
+
+  // ---- streams -------------------------------------------------------------------------------------
+
+  /** Creates a stream and its copy_state rows in one transaction; returns the stream's id. */
+  async insertStream(s: NewStream): Promise<number> {
+    const now = nowSeconds();
+    const values = [
+      quoteString(s.workflow),
+      quoteString(formatBinlogSource(s.source)),
+      quoteString(formatStreamPos(s.pos ?? '')),
+      s.stopPos ? quoteString(formatStreamPos(s.stopPos)) : 'NULL',
+      int(s.maxTps ?? NO_LIMIT, 'max_tps'),
+      int(s.maxReplicationLag ?? NO_LIMIT, 'max_replication_lag'),
+      quoteString(s.cell ?? ''),
+      quoteString(s.tabletTypes ?? ''),
+      int(now, 'time_updated'),
+      '0',
+      state(s.state ?? 'Stopped'),
+      "''",
+      quoteString(s.dbName),
+      quoteString(s.tags ?? ''),
+      int(s.workflowType ?? WORKFLOW_TYPE.Materialize, 'workflow_type'),
+      int(s.workflowSubType ?? WORKFLOW_SUB_TYPE.None, 'workflow_sub_type'),
+      s.deferSecondaryKeys ? '1' : '0',
+      quoteString(JSON.stringify(s.options ?? {})),
+    ];
+    return this.inTransaction(async () => {
+      const r = await this.exec.query(
+        `INSERT INTO ${this.db}.vreplication (workflow, source, pos, stop_pos, max_tps, max_replication_lag, cell, tablet_types, time_updated, ` +
+          'transaction_timestamp, state, message, db_name, tags, workflow_type, workflow_sub_type, defer_secondary_keys, options) ' +
+          `VALUES (${values.join(', ')})`,
+      );
+      const id = Number(r.insertId);
+      const tables = s.copyTables ?? [];
+      if (tables.length > 0) {
+        await this.exec.query(
+          `INSERT INTO ${this.db}.copy_state (vrepl_id, table_name) VALUES ` + tables.map((t) => `(${id}, ${quoteString(t)})`).join(', '),
+        );
+      }
+      return id;
+    });
+  }
+
+  private decode(row: SqlValue[]): Stream {
+    const at = (c: (typeof STREAM_COLUMNS)[number]) => row[STREAM_COLUMNS.indexOf(c)];
+    const id = num(at('id'));
+    let source: BinlogSource;
+    try {
+      source = parseBinlogSource(cellText(at('source')));
+    } catch (err) {
+      const e = TesseraError.from(err);
+      throw new TesseraError(e, `stream ${id} in ${this.sidecarDb}.vreplication: ${e.message}`, { cause: err });
+    }
+    let options: Record<string, unknown> = {};
+    const optionsText = cellText(at('options'));
+    if (optionsText !== '') {
+      const parsed: unknown = JSON.parse(optionsText);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) options = parsed as Record<string, unknown>;
+    }
+    const stopPos = at('stop_pos');
     return {
-      id: Number(r[0]),
-      workflow: str(r[1]),
-      source: str(r[2]),
-      pos: str(r[3]),
-      stopPos: str(r[4]),
-      maxTps: BigInt(str(r[5]) || '0'),
-      maxReplicationLag: BigInt(str(r[6]) || '0'),
-      cell: str(r[7]),
-      tabletTypes: str(r[8]).split(',').map((x) => x.trim()).filter((x) => x) as StreamRecord['tabletTypes'],
-      timeUpdated: Number(r[9] ?? 0),
-      transactionTimestamp: Number(r[10] ?? 0),
-      state: str(r[11]) as StreamState,
-      message: str(r[12]),
-      dbName: str(r[13]),
-      rowsCopied: Number(r[14] ?? 0),
-      tags: str(r[15]),
-      timeHeartbeat: Number(r[16] ?? 0),
-      workflowType: Number(r[17] ?? 0),
-      timeThrottled: Number(r[18] ?? 0),
-      componentThrottled: str(r[19]),
-      reasonThrottled: str(r[20]),
-      workflowSubType: Number(r[21] ?? 0),
-      deferSecondaryKeys: Number(r[22] ?? 0) !== 0,
-      options: str(r[23]),
+      id,
+      workflow: cellText(at('workflow')),
+      source,
+      pos: cellText(at('pos')),
+      stopPos: stopPos === null || cellText(stopPos) === '' ? null : cellText(stopPos),
+      maxTps: big(at('max_tps')),
+      maxReplicationLag: big(at('max_replication_lag')),
+      cell: cellText(at('cell')),
+      tabletTypes: cellText(at('tablet_types')),
+      timeUpdated: num(at('time_updated')),
+      transactionTimestamp: num(at('transaction_timestamp')),
+      state: cellText(at('state')) as StreamState,
+      message: cellText(at('message')),
+      dbName: cellText(at('db_name')),
+      rowsCopied: num(at('rows_copied')),
+      tags: cellText(at('tags')),
+      timeHeartbeat: num(at('time_heartbeat')),
+      workflowType: num(at('workflow_type')),
+      timeThrottled: num(at('time_throttled')),
+      componentThrottled: cellText(at('component_throttled')),
+      reasonThrottled: cellText(at('reason_throttled')),
+      workflowSubType: num(at('workflow_sub_type')),
+      deferSecondaryKeys: num(at('defer_secondary_keys')) !== 0,
+      options,
     };
   }
 
-  private static readonly COLS =
-    'id, workflow, source, pos, stop_pos, max_tps, max_replication_lag, cell, tablet_types, time_updated, transaction_timestamp, state, message, db_name, rows_copied, tags, time_heartbeat, workflow_type, time_throttled, component_throttled, reason_throttled, workflow_sub_type, defer_secondary_keys, options';
-
-  async readStreams(f: { workflow?: string; dbName?: string } = {}): Promise<StreamRecord[]> {
+  /** Streams, by id; all of them, or those of a workflow and/or a target database. */
+  async readStreams(filter: { workflow?: string; db?: string } = {}): Promise<Stream[]> {
     const where: string[] = [];
-    if (f.workflow !== undefined) where.push(`workflow = ${quoteString(f.workflow)}`);
-    if (f.dbName !== undefined) where.push(`db_name = ${quoteString(f.dbName)}`);
-    const r = await this.exec(`SELECT ${StreamStore.COLS} FROM ${this.t('vreplication')}${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY id`);
-    return r.rows.map((x) => this.rec(x));
-  }
-
-  async readStream(id: number): Promise<StreamRecord | undefined> {
-    const r = await this.exec(`SELECT ${StreamStore.COLS} FROM ${this.t('vreplication')} WHERE id = ${id}`);
-    return r.rows.length ? this.rec(r.rows[0]) : undefined;
-  }
-
-  async insertStream(s: NewStream): Promise<number> {
-    const r = await this.exec(
-      `INSERT INTO ${this.t('vreplication')} (workflow, source, pos, stop_pos, max_tps, max_replication_lag, cell, tablet_types, time_updated, transaction_timestamp, state, message, db_name, workflow_type, workflow_sub_type, defer_secondary_keys, options) VALUES (` +
-        [
-          quoteString(s.workflow), quoteString(s.source), quoteString(s.pos ?? ''), quoteString(s.stopPos ?? ''),
-          String(s.maxTps ?? NO_LIMIT), String(s.maxReplicationLag ?? NO_LIMIT), quoteString(s.cell ?? ''), quoteString((s.tabletTypes ?? []).join(',')),
-          'UNIX_TIMESTAMP()', '0', quoteString(s.state), "''", quoteString(s.dbName), String(s.workflowType ?? 0), String(s.workflowSubType ?? 0),
-          s.deferSecondaryKeys ? '1' : '0', quoteString(s.options ?? '{}'),
-        ].join(', ') + ')',
+    if (filter.workflow !== undefined) where.push(`workflow = ${quoteString(filter.workflow)}`);
+    if (filter.db !== undefined) where.push(`db_name = ${quoteString(filter.db)}`);
+    const r = await this.exec.query(
+      `SELECT ${STREAM_COLUMNS.map(quoteIdent).join(', ')} FROM ${this.db}.vreplication` + (where.length ? ` WHERE ${where.join(' AND ')}` : '') + ' ORDER BY id',
     );
-    const id = Number(r.insertId);
-    for (const t of s.copyTables ?? []) {
-      await this.exec(`INSERT INTO ${this.t('copy_state')} (vrepl_id, table_name, lastpk) VALUES (${id}, ${quoteString(t)}, NULL)`);
-    }
-    return id;
+    return r.rows.map((row) => this.decode(row));
   }
 
-  async setState(id: number, state: StreamState, message: string): Promise<void> {
-    await this.exec(`UPDATE ${this.t('vreplication')} SET state = ${quoteString(state)}, message = ${quoteString(message.slice(0, 1000))} WHERE id = ${id}`);
+  async readStream(id: number): Promise<Stream | null> {
+    const r = await this.exec.query(`SELECT ${STREAM_COLUMNS.map(quoteIdent).join(', ')} FROM ${this.db}.vreplication WHERE id = ${int(id, 'id')}`);
+    return r.rows.length === 0 ? null : this.decode(r.rows[0]!);
+  }
+
+  private async update(id: number, sets: readonly string[]): Promise<void> {
+    if (sets.length === 0) return;
+    const r = await this.exec.query(`UPDATE ${this.db}.vreplication SET ${sets.join(', ')} WHERE id = ${int(id, 'id')}`);
+    // affectedRows counts changed rows only; a stream that exists but already had these values is
+    // told apart from a missing one by reading it.
+    if (Number(r.affectedRows) === 0 && (await this.readStream(id)) === null) {
+      throw new TesseraError(ER.WRONG_ARGUMENTS, `no stream ${id} in ${this.sidecarDb}.vreplication; list the streams with Workflow show`);
+    }
+  }
+
+  async setState(id: number, s: StreamState, message: string): Promise<void> {
+    await this.update(id, [`state = ${state(s)}`, `message = ${quoteString(cutBytes(message, SIDECAR_COLUMN_BYTES_MAX.vreplicationMessage))}`]);
   }
 
   async setMessage(id: number, message: string): Promise<void> {
-    await this.exec(`UPDATE ${this.t('vreplication')} SET message = ${quoteString(message.slice(0, 1000))} WHERE id = ${id}`);
+    await this.update(id, [`message = ${quoteString(cutBytes(message, SIDECAR_COLUMN_BYTES_MAX.vreplicationMessage))}`]);
   }
 
-  async update(id: number, fields: { state?: StreamState; message?: string; options?: string; cell?: string; tabletTypes?: readonly string[]; stopPos?: string; source?: string }): Promise<void> {
-    const sets: string[] = [];
-    if (fields.state !== undefined) sets.push(`state = ${quoteString(fields.state)}`);
-    if (fields.message !== undefined) sets.push(`message = ${quoteString(fields.message)}`);
-    if (fields.options !== undefined) sets.push(`options = ${quoteString(fields.options)}`);
-    if (fields.cell !== undefined) sets.push(`cell = ${quoteString(fields.cell)}`);
-    if (fields.tabletTypes !== undefined) sets.push(`tablet_types = ${quoteString(fields.tabletTypes.join(','))}`);
-    if (fields.stopPos !== undefined) sets.push(`stop_pos = ${quoteString(fields.stopPos)}`);
-    if (fields.source !== undefined) sets.push(`source = ${quoteString(fields.source)}`);
-    if (sets.length === 0) return;
-    await this.exec(`UPDATE ${this.t('vreplication')} SET ${sets.join(', ')} WHERE id = ${id}`);
-  }
-
+  /** Records a throttle: who paused the stream and why. Empty component and reason clear it. */
   async setThrottled(id: number, component: string, reason: string): Promise<void> {
-    await this.exec(`UPDATE ${this.t('vreplication')} SET time_throttled = UNIX_TIMESTAMP(), component_throttled = ${quoteString(component)}, reason_throttled = ${quoteString(reason)} WHERE id = ${id}`);
+    await this.update(id, [
+      `time_throttled = ${nowSeconds()}`,
+      `component_throttled = ${quoteString(cutChars(component, SIDECAR_COLUMN_BYTES_MAX.componentThrottledChars))}`,
+      `reason_throttled = ${quoteString(cutChars(reason, SIDECAR_COLUMN_BYTES_MAX.reasonThrottledChars))}`,
+    ]);
   }
 
-  async deleteStream(id: number): Promise<void> {
-    await this.exec(`DELETE FROM ${this.t('copy_state')} WHERE vrepl_id = ${id}`);
-    await this.exec(`DELETE FROM ${this.t('vreplication_log')} WHERE vrepl_id = ${id}`);
-    await this.exec(`DELETE FROM ${this.t('vreplication')} WHERE id = ${id}`);
+  /** Changes the named fields of a stream (Workflow update, start, stop). */
+  async updateStream(id: number, p: StreamPatch): Promise<void> {
+    const sets: string[] = [];
+    if (p.source !== undefined) sets.push(`source = ${quoteString(formatBinlogSource(p.source))}`);
+    if (p.pos !== undefined) sets.push(`pos = ${quoteString(formatStreamPos(p.pos))}`);
+    if (p.stopPos !== undefined) sets.push(`stop_pos = ${p.stopPos ? quoteString(formatStreamPos(p.stopPos)) : 'NULL'}`);
+    if (p.maxTps !== undefined) sets.push(`max_tps = ${int(p.maxTps, 'max_tps')}`);
+    if (p.maxReplicationLag !== undefined) sets.push(`max_replication_lag = ${int(p.maxReplicationLag, 'max_replication_lag')}`);
+    if (p.cell !== undefined) sets.push(`cell = ${quoteString(p.cell)}`);
+    if (p.tabletTypes !== undefined) sets.push(`tablet_types = ${quoteString(p.tabletTypes)}`);
+    if (p.state !== undefined) sets.push(`state = ${state(p.state)}`);
+    if (p.message !== undefined) sets.push(`message = ${quoteString(cutBytes(p.message, SIDECAR_COLUMN_BYTES_MAX.vreplicationMessage))}`);
+    if (p.tags !== undefined) sets.push(`tags = ${quoteString(p.tags)}`);
+    if (p.options !== undefined) sets.push(`options = ${quoteString(JSON.stringify(p.options))}`);
+    await this.update(id, sets);
   }
 
-  async readCopyState(id: number): Promise<{ table: string; lastPk: SqlValue[] | null }[]> {
-    const r = await this.exec(`SELECT table_name, lastpk FROM ${this.t('copy_state')} WHERE vrepl_id = ${id} ORDER BY id`);
-    return r.rows.map((x) => ({ table: str(x[0]), lastPk: x[1] === null ? null : decodeLastPk(str(x[1])) }));
+  /**
+   * Deletes a workflow's streams with their copy_state and log rows, in one transaction; `db`
+   * narrows it to one target database. Returns the ids deleted.
+   */
+  async deleteStreams(workflow: string, filter: { db?: string } = {}): Promise<number[]> {
+    return this.inTransaction(async () => {
+      const r = await this.exec.query(
+        `SELECT id FROM ${this.db}.vreplication WHERE workflow = ${quoteString(workflow)}` +
+          (filter.db !== undefined ? ` AND db_name = ${quoteString(filter.db)}` : '') +
+          ' ORDER BY id FOR UPDATE',
+      );
+      const ids = r.rows.map((row) => num(row[0]));
+      if (ids.length === 0) return ids;
+      const list = ids.join(', ');
+      await this.exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
+      await this.exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
+      await this.exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
+      return ids;
+    });
   }
 
-  sqlSetPos(id: number, pos: string, transactionTimestamp: number, rowsCopied = 0): string {
-    return `UPDATE ${this.t('vreplication')} SET pos = ${quoteString(pos)}, time_updated = UNIX_TIMESTAMP()${transactionTimestamp > 0 ? `, transaction_timestamp = ${transactionTimestamp}` : ''}${rowsCopied > 0 ? `, rows_copied = rows_copied + ${rowsCopied}` : ''}, message = '' WHERE id = ${id}`;
+  // ---- copy_state ----------------------------------------------------------------------------------
+
+  /** Tables of stream `id` still to copy, in the order they were added, with their last keys. */
+  async readCopyState(id: number): Promise<CopyState[]> {
+    const r = await this.exec.query(`SELECT table_name, lastpk FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
+    return r.rows.map((row) => {
+      const table = cellText(row[0]);
+      if (row[1] === null) return { table, lastpk: null };
+      try {
+        return { table, lastpk: parseLastPk(cellText(row[1])) };
+      } catch (err) {
+        const e = TesseraError.from(err);
+        throw new TesseraError(e, `stream ${id}, table ${table}: ${e.message}`, { cause: err });
+      }
+    });
   }
 
-  sqlHeartbeat(id: number): string {
-    return `UPDATE ${this.t('vreplication')} SET time_heartbeat = UNIX_TIMESTAMP() WHERE id = ${id}`;
-  }
+  // ---- vreplication_log ----------------------------------------------------------------------------
 
-  sqlSetCopyState(id: number, table: string, lastPk: readonly SqlValue[]): string {
-    return `UPDATE ${this.t('copy_state')} SET lastpk = ${quoteString(encodeLastPk(lastPk))} WHERE vrepl_id = ${id} AND table_name = ${quoteString(table)}`;
-  }
-
-  sqlDeleteCopyState(id: number, table: string): string {
-    return `DELETE FROM ${this.t('copy_state')} WHERE vrepl_id = ${id} AND table_name = ${quoteString(table)}`;
-  }
-
-  async log(id: number, type: string, state: string, message: string): Promise<void> {
-    const last = await this.exec(`SELECT id, message FROM ${this.t('vreplication_log')} WHERE vrepl_id = ${id} ORDER BY id DESC LIMIT 1`);
-    if (last.rows.length > 0 && str(last.rows[0][1]) === message) {
-      await this.exec(`UPDATE ${this.t('vreplication_log')} SET count = count + 1, updated_at = NOW() WHERE id = ${valueLiteral(last.rows[0][0])}`);
+  /**
+   * Adds a log entry; the same type, state and message as the stream's last entry bumps that
+   * entry's count and updated_at instead, so a retry loop leaves one row, not thousands.
+   */
+  async log(id: number, type: string, s: string, message: string): Promise<void> {
+    const t = cutBytes(type, SIDECAR_COLUMN_BYTES_MAX.logType);
+    const st = cutBytes(s, SIDECAR_COLUMN_BYTES_MAX.logState);
+    const m = cutBytes(message, SIDECAR_COLUMN_BYTES_MAX.logMessage);
+    const last = await this.exec.query(
+      `SELECT id, type, state, message FROM ${this.db}.vreplication_log WHERE vrepl_id = ${int(id, 'id')} ORDER BY id DESC LIMIT 1`,
+    );
+    const row = last.rows[0];
+    if (row !== undefined && cellText(row[1]) === t && cellText(row[2]) === st && cellText(row[3]) === m) {
+      await this.exec.query(`UPDATE ${this.db}.vreplication_log SET count = count + 1, updated_at = NOW() WHERE id = ${int(num(row[0]), 'id')}`);
       return;
     }
-    await this.exec(`INSERT INTO ${this.t('vreplication_log')} (vrepl_id, type, state, message) VALUES (${id}, ${quoteString(type)}, ${quoteString(state)}, ${quoteString(message)})`);
+    await this.exec.query(
+      `INSERT INTO ${this.db}.vreplication_log (vrepl_id, type, state, message) VALUES (${int(id, 'id')}, ${quoteString(t)}, ${quoteString(st)}, ${quoteString(m)})`,
+    );
   }
 
-  async readLog(id: number, limit = 20): Promise<{ id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[]> {
-    const r = await this.exec(`SELECT id, type, state, message, count, created_at, updated_at FROM ${this.t('vreplication_log')} WHERE vrepl_id = ${id} ORDER BY id DESC LIMIT ${limit}`);
-    return r.rows.map((x) => ({ id: Number(x[0]), type: str(x[1]), state: str(x[2]), message: str(x[3]), count: Number(x[4]), createdAt: str(x[5]), updatedAt: str(x[6]) }));
+  /** The stream's last `limit` log entries, oldest first. */
+  async readLog(id: number, limit: number = STREAM_STORE_DEFAULTS.logRowsMax): Promise<LogEntry[]> {
+    const r = await this.exec.query(
+      `SELECT id, vrepl_id, type, state, created_at, updated_at, message, count FROM ${this.db}.vreplication_log ` +
+        `WHERE vrepl_id = ${int(id, 'id')} ORDER BY id DESC LIMIT ${int(limit, 'limit')}`,
+    );
+    return r.rows.reverse().map((row) => ({
+      id: num(row[0]),
+      vreplId: num(row[1]),
+      type: cellText(row[2]),
+      state: cellText(row[3]),
+      createdAt: cellText(row[4]),
+      updatedAt: cellText(row[5]),
+      message: cellText(row[6]),
+      count: num(row[7]),
+    }));
   }
-}
-
-/** TEMPORARY: the sidecar tables this store uses (the sidecar module owns them). */
-export function tempSidecarDdl(db: string): string[] {
-  const q = quoteIdent(db);
-  return [
-    `CREATE DATABASE IF NOT EXISTS ${q}`,
-    `CREATE TABLE IF NOT EXISTS ${q}.vreplication (id int NOT NULL AUTO_INCREMENT, workflow varbinary(1000) DEFAULT NULL, source mediumblob NOT NULL, pos varbinary(10000) NOT NULL, stop_pos varbinary(10000) DEFAULT NULL, max_tps bigint NOT NULL, max_replication_lag bigint NOT NULL, cell varbinary(1000) DEFAULT NULL, tablet_types varbinary(100) DEFAULT NULL, time_updated bigint NOT NULL, transaction_timestamp bigint NOT NULL, state varbinary(100) NOT NULL, message varbinary(1000) DEFAULT NULL, db_name varbinary(255) NOT NULL, rows_copied bigint NOT NULL DEFAULT 0, tags varbinary(1024) NOT NULL DEFAULT '', time_heartbeat bigint NOT NULL DEFAULT 0, workflow_type int NOT NULL DEFAULT 0, time_throttled bigint NOT NULL DEFAULT 0, component_throttled varchar(255) NOT NULL DEFAULT '', reason_throttled varchar(255) NOT NULL DEFAULT '', workflow_sub_type int NOT NULL DEFAULT 0, defer_secondary_keys tinyint(1) NOT NULL DEFAULT 0, options json NOT NULL DEFAULT '{}', PRIMARY KEY (id), KEY workflow_idx (workflow(64))) ENGINE=InnoDB`,
-    `CREATE TABLE IF NOT EXISTS ${q}.copy_state (id bigint unsigned NOT NULL AUTO_INCREMENT, vrepl_id int NOT NULL, table_name varbinary(128) NOT NULL, lastpk varbinary(2000) DEFAULT NULL, PRIMARY KEY (id), UNIQUE KEY vrepl_id (vrepl_id, table_name)) ENGINE=InnoDB`,
-    `CREATE TABLE IF NOT EXISTS ${q}.vreplication_log (id bigint NOT NULL AUTO_INCREMENT, vrepl_id int NOT NULL, type varbinary(256) NOT NULL, state varbinary(100) NOT NULL, created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, updated_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, message text NOT NULL, count bigint NOT NULL DEFAULT 1, PRIMARY KEY (id)) ENGINE=InnoDB`,
-  ];
 }

@@ -245,3 +245,18 @@ test('tablets with account passwords: the query service logs in as vt_app, a rep
     await p.stop({ stopMysql: true });
   }
 });
+
+test("a tablet builds its keyspace's sidecar database, named by sidecar_db_name, and journals reparents there", async () => {
+  await topo.createKeyspace('side', { sidecar_db_name: 'side_vt' });
+  const t = await startTestTablet({ cell: 'zone1', keyspace: 'side', shard: '0', tabletType: 'primary', topo });
+  try {
+    assert.equal(t.server.sidecarDb, 'side_vt');
+    const tables = await t.manager.executeFetchAsDba("select table_name from information_schema.tables where table_schema = 'side_vt' order by table_name");
+    assert.deepEqual(tables.rows.map((r) => String(r[0])), ['copy_state', 'reparent_journal', 'resharding_journal', 'sidecar_schema_version', 'vreplication', 'vreplication_log']);
+    await t.manager.replication.writeJournal('InitShardPrimary', t.alias, 'MariaDB/0-1-1', 10_000);
+    const j = await t.manager.executeFetchAsDba('select action_name, primary_alias from side_vt.reparent_journal');
+    assert.deepEqual(j.rows.map((r) => r.map(String)), [['InitShardPrimary', t.alias]]);
+  } finally {
+    await t.stop({ stopMysql: true });
+  }
+});

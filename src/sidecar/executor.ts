@@ -1,0 +1,22 @@
+// The one thing the sidecar code needs of a MariaDB connection: run a statement, get its rows and
+// counts. `Client` (src/mysql/client.ts) satisfies it as it is, and so does anything that wraps a
+// pooled connection, so the schema code and the stream store never care where the connection
+// came from.
+import type { SqlValue } from '../mysql/values.js';
+
+export interface SqlExecResult {
+  readonly rows: SqlValue[][];
+  readonly affectedRows: number | bigint;
+  readonly insertId: number | bigint;
+}
+
+export interface SqlExecutor {
+  query(sql: string): Promise<SqlExecResult>;
+}
+
+/** A cell as text: varbinary columns arrive as Buffers, numbers as numbers or bigints. */
+export function cellText(v: SqlValue | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return String(v);
+}
