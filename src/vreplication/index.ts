@@ -1,6 +1,6 @@
 // VReplication's source side: filter rules, the row streamer, and the copy phase's snapshot.
 // The engine (streams in _vt.vreplication, copy + catch-up + replicate) builds on these.
-export { parseSelectFilter, planTable, ruleMatches, keyspaceIdSource } from './filter.js';
+export { parseSelectFilter, planTable, planColumns, ruleMatches, keyspaceIdSource } from './filter.js';
 export type { Filter, FilterRule, SelectFilter, TablePlan, KeyspaceIdSource } from './filter.js';
 export { RowStreamer, RowFilter, loadOldTemporalHints } from './row-streamer.js';
 export type { StreamEvent, FieldInfo, RowChangeOut, RowStreamerOptions } from './row-streamer.js';
