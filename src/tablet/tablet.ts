@@ -13,6 +13,7 @@ import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletTy
 import { TabletManager } from './tablet-manager.js';
 import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
+import { LocalVStreamer, topoVSchemaSource, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 
 const log = logger('tablet');
 
@@ -48,6 +49,8 @@ export interface TabletOptions {
   /** Account passwords of a managed MariaDB (--db-credentials-file); vt_app's and vt_repl's are used. */
   readonly credentials?: DbCredentials;
   readonly limits?: Partial<TabletServerLimits>;
+  /** Bounds of the VStream service other tablets copy and replicate from. */
+  readonly vstreamLimits?: Partial<VStreamerLimits>;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -58,6 +61,8 @@ export class TabletProcess {
   private constructor(
     readonly server: TabletServer,
     readonly manager: TabletManager,
+    /** The source side of VReplication: this tablet's binlog and rows, for other tablets' engines. */
+    readonly vstreamer: LocalVStreamer,
     readonly rpc: RpcServer,
     readonly rpcPort: number,
     readonly httpPort: number,
@@ -142,10 +147,17 @@ export class TabletProcess {
       mysql_port: mysqlPort,
     });
     const manager = new TabletManager(server, o.topo, record0, passwordOf(o.credentials, REPL_USER));
-    const rpc = tabletRpcServer(server, manager);
+    const vstreamer = new LocalVStreamer({
+      dbName,
+      connection: dbaConn,
+      vschema: topoVSchemaSource(o.topo, o.keyspace),
+      serverIdBase: vstreamServerIdBase(o.uid),
+      limits: o.vstreamLimits,
+    });
+    const rpc = tabletRpcServer(server, manager, {}, vstreamer);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
-    const proc = new TabletProcess(server, manager, rpc, rpcPort, 0, mysqlctl, registry);
+    const proc = new TabletProcess(server, manager, vstreamer, rpc, rpcPort, 0, mysqlctl, registry);
     const httpPort = o.httpPort >= 0 ? await proc.startHttp(o.httpPort, bind) : -1;
     (proc as { httpPort: number }).httpPort = httpPort;
 
@@ -255,6 +267,7 @@ export class TabletProcess {
   /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
+    this.vstreamer.close();
     await this.server.close();
     await this.rpc.close();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));

@@ -98,6 +98,11 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
     return this.framer.position;
   }
 
+  /** Items decoded but not yet taken by the consumer (0 items: the consumer is caught up). */
+  get queued(): { readonly items: number; readonly bytes: number } {
+    return { items: this.queue.length, bytes: this.queueBytes };
+  }
+
   /** Stops reading; the iterator ends after what is queued. */
   close(): void {
     if (this.closed) return;
