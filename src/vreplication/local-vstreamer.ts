@@ -84,12 +84,14 @@ export interface VStreamStats {
   /** Binlog items read from MariaDB but not yet taken by the stream. */
   readonly readerQueuedItems: number;
   readonly readerQueuedBytes: number;
+  /** Where the binlog reader is: the end of the last whole transaction it read from MariaDB. */
+  readonly readerPosition: string | undefined;
 }
 
 interface Open {
   readonly abort: AbortController;
   stats: { kind: 'vstream' | 'vstreamRows'; serverId: number | undefined; sent: number; readerQueuedItems: number; readerQueuedBytes: number };
-  reader?: { readonly queued: { readonly items: number; readonly bytes: number } };
+  reader?: { readonly queued: { readonly items: number; readonly bytes: number }; readonly position: GtidPosition };
 }
 
 /** MariaDB-unreachable errors carry kind UNAVAILABLE: the caller should pick another source. */
@@ -291,7 +293,7 @@ export class LocalVStreamer implements VStreamer {
   stats(): VStreamStats[] {
     return [...this.open].map((o) => {
       const q = o.reader?.queued;
-      return { ...o.stats, readerQueuedItems: q?.items ?? 0, readerQueuedBytes: q?.bytes ?? 0 };
+      return { ...o.stats, readerQueuedItems: q?.items ?? 0, readerQueuedBytes: q?.bytes ?? 0, readerPosition: o.reader?.position.toString() };
     });
   }
 

@@ -272,7 +272,14 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
       this.framer.push(ev, out);
       if (ev.kind === 'xid' || ev.kind === 'query') onProgress();
       if (out.length === 0) return;
-      return this.enqueue(out.slice());
+      const full = this.enqueue(out.slice());
+      if (full === undefined) return;
+      // Waiting for a slow consumer is not a dead source: the socket is paused on purpose, so no
+      // heartbeat can arrive until the queue has room again.
+      this.clearIdle();
+      return full.then(() => {
+        if (!this.closed) this.armIdle();
+      });
     });
   }
 }
