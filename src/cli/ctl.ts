@@ -60,6 +60,12 @@ async function jsonInput(o: Opts, inline: string, file: string, flag: string): P
   }
 }
 
+/** Workflow results: `status` prints text unless --format json; the rest print JSON. */
+function printWorkflowResult(result: Json): string {
+  if (result && typeof result === 'object' && !Array.isArray(result) && typeof result.text === 'string' && Object.keys(result).length === 1) return result.text;
+  return result === null ? '' : `${JSON.stringify(result, null, 2)}\n`;
+}
+
 /** vtctldclient's one-line tablet format (cli.MarshalTabletAWK). */
 export function tabletLine(t: Tablet): string {
   const alias = `${t.alias.cell}-${String(t.alias.uid).padStart(10, '0')}`;
@@ -521,6 +527,79 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     options: [['--cells <cells>', 'only these cells (default: all)']],
     request: (_a, o) => ({ cells: list(o, 'cells') }),
   },
+  {
+    name: 'Materialize',
+    summary: 'VReplication workflow copying select results into target tables: Materialize --workflow W --target-keyspace K create|show|status|start|stop|cancel',
+    args: ['<action>'],
+    options: [
+      ['--workflow <name>', 'the workflow name'],
+      ['--target-keyspace <keyspace>', 'the keyspace the rows go to'],
+      ['--source-keyspace <keyspace>', 'create: the keyspace the rows come from'],
+      ['--table-settings <json>', 'create: [{"target_table":"t","source_expression":"select … from s","create_ddl":"copy"}]'],
+      ['--cells <cells>', 'create: cells to pick source tablets in (default: any)'],
+      ['--tablet-types <types>', 'create: source tablet types in order of preference (default: replica,primary)'],
+      ['--on-ddl <action>', 'create: IGNORE, STOP, EXEC or EXEC_IGNORE (default IGNORE)'],
+      ['--defer-secondary-keys [bool]', 'create: add secondary keys after the copy (default true)'],
+      ['--auto-start [bool]', 'create: start the streams at once (default true)'],
+      ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
+      ['--shards <shards>', 'only the streams of these target shards'],
+      ['--format <format>', 'status: text (default) or json'],
+    ],
+    repeatable: [['--config-overrides <key=value>', 'tablet flags overridden for this workflow (vreplication-copy-rows-per-second=1000)']],
+    request: ([action], o) => ({
+      action,
+      ...pick(o, {
+        workflow: 'workflow', targetKeyspace: 'target_keyspace', sourceKeyspace: 'source_keyspace', tableSettings: 'table_settings',
+        onDdl: 'on_ddl', deferSecondaryKeys: 'defer_secondary_keys', autoStart: 'auto_start', stopAfterCopy: 'stop_after_copy', format: 'format',
+      }),
+      cells: list(o, 'cells'),
+      tablet_types: list(o, 'tabletTypes'),
+      shards: list(o, 'shards'),
+      config_overrides: [o.configOverrides ?? []].flat().map(String),
+    }),
+    print: printWorkflowResult,
+  },
+  {
+    name: 'Workflow',
+    summary: 'show and steer VReplication workflows: Workflow --keyspace K list|show|status|start|stop|update|delete [--workflow W], or Workflow <keyspace>.<workflow> <action>',
+    args: ['<action-or-keyspace.workflow>', '[action]'],
+    options: [
+      ['--keyspace <keyspace>', 'the target keyspace of the workflow'],
+      ['--workflow <name>', 'the workflow name'],
+      ['--shards <shards>', 'only the streams of these target shards'],
+      ['--cells <cells>', 'update: cells to pick source tablets in'],
+      ['--tablet-types <types>', 'update: source tablet types in order of preference'],
+      ['--format <format>', 'status: text (default) or json'],
+      ['--include-logs [bool]', 'show: include the streams\' logs (default true)'],
+    ],
+    repeatable: [['--config-overrides <key=value>', 'update: tablet flags overridden for this workflow']],
+    request: ([first, second], o) => {
+      // The seeds' positional form: Workflow customer.commerce2customer show
+      const dotted = second !== undefined && first.includes('.');
+      const [keyspace, workflow] = dotted ? [first.slice(0, first.indexOf('.')), first.slice(first.indexOf('.') + 1)] : [str(o, 'keyspace'), str(o, 'workflow')];
+      return {
+        action: dotted ? second : first,
+        ...(keyspace !== undefined ? { keyspace } : {}),
+        ...(workflow !== undefined ? { workflow } : {}),
+        ...pick(o, { format: 'format', includeLogs: 'include_logs' }),
+        shards: list(o, 'shards'),
+        cells: list(o, 'cells'),
+        tablet_types: list(o, 'tabletTypes'),
+        config_overrides: [o.configOverrides ?? []].flat().map(String),
+      };
+    },
+    print: printWorkflowResult,
+  },
+  {
+    name: 'GetWorkflows',
+    summary: 'print the VReplication workflows of a keyspace (JSON as vtctldclient prints it)',
+    args: ['<keyspace>'],
+    options: [
+      ['--workflow <name>', 'only this workflow'],
+      ['--include-logs [bool]', 'include the streams\' logs (default true)'],
+    ],
+    request: ([keyspace], o) => ({ keyspace, ...pick(o, { workflow: 'workflow', includeLogs: 'include_logs' }) }),
+  },
 ];
 
 /**
@@ -532,8 +611,6 @@ const NOT_YET: readonly [name: string, what: string][] = [
   ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
   ['Reshard', 'resharding, a VReplication workflow'],
   ['VDiff', 'comparing a workflow\'s source and target'],
-  ['Workflow', 'managing VReplication workflows'],
-  ['Materialize', 'materialized views, a VReplication workflow'],
   ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],

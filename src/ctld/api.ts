@@ -5,6 +5,7 @@ import { REPARENT_COMMANDS, REPARENT_COMMAND_ALIASES } from './reparent.js';
 import { TABLET_COMMANDS, TABLET_COMMAND_ALIASES } from './tablet-commands.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { UI_COMMANDS } from './ui/commands.js';
+import { WORKFLOW_COMMANDS } from './workflow-commands.js';
 
 export const CTLD_COMMANDS: CommandTable = {
   ...TOPO_COMMANDS,
@@ -12,6 +13,7 @@ export const CTLD_COMMANDS: CommandTable = {
   // After the topology commands: GetTablets gains --replication (health asked of each tablet).
   ...TABLET_COMMANDS,
   ...REPARENT_COMMANDS,
+  ...WORKFLOW_COMMANDS,
 };
 
 /** Older spellings a Vitess user may type (COMPATIBILITY.md), mapped to the command they mean. */

@@ -54,7 +54,8 @@ export type FailureKind =
   | 'RESOURCE_EXHAUSTED' // a pool or queue limit was hit
   | 'DEADLINE_EXCEEDED'
   | 'UNAVAILABLE' // the tablet or its MariaDB cannot be reached
-  | 'ABORTED'; // the transaction was killed or rolled back
+  | 'ABORTED' // the transaction was killed or rolled back
+  | 'PERMANENT'; // no retry can fix it (duplicate key, missing table, type mismatch): a stream stops in Error
 
 export class TesseraError extends Error {
   readonly errno: number;

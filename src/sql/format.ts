@@ -22,6 +22,19 @@ export interface FormatOptions {
 const identCache = new Map<string, string>();
 const IDENT_CACHE_MAX = 10_000;
 
+/**
+ * A value read from MariaDB (a text row or the binlog) as a SQL literal that writes it back
+ * unchanged: binary bytes as a hex literal, 64-bit integers exactly, text as an escaped string
+ * (the connection's character set must be utf8mb4).
+ */
+export function valueLiteral(v: null | number | bigint | string | Buffer | undefined): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return v.length === 0 ? "''" : "X'" + v.toString('hex') + "'";
+  return quoteString(v);
+}
+
 /** An identifier as SQL: bare when that reads back the same, else in backticks. */
 export function quoteIdent(name: string): string {
   const hit = identCache.get(name);

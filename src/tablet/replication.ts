@@ -392,6 +392,7 @@ export class Replication {
   async demotePrimary(timeoutMs: number): Promise<{ position: string; drained: boolean }> {
     this.tm.demoted = true;
     this.tm.server.setState({ serving: false, reason: 'demoted: a reparent is moving the primary away' });
+    await this.tm.syncVReplication();
     const deadline = Date.now() + timeoutMs;
     let drained = false;
     for (;;) {

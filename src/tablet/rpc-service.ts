@@ -10,6 +10,7 @@ import { replicationHandlers, type ReplicationTmMethod } from './replication.js'
 import type { TabletManager } from './tablet-manager.js';
 import type { TabletServer } from './tablet-server.js';
 import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
+import { vreplicationHandlers } from './vreplication-service.js';
 
 export interface ExecuteRequest {
   target: Target;
@@ -72,6 +73,11 @@ export type TmMethod =
   | 'PrimaryPosition'
   | 'WaitForPosition'
   | 'GetHealth'
+  | 'VReplicationCreate'
+  | 'VReplicationRead'
+  | 'VReplicationUpdate'
+  | 'VReplicationDelete'
+  | 'VReplicationWaitForPos'
   | ReplicationTmMethod;
 
 export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<string, unknown>) => Promise<Json>> {
@@ -114,6 +120,7 @@ export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<st
       return null;
     },
     GetHealth: async () => tm.server.healthState() as unknown as Json,
+    ...vreplicationHandlers(tm),
     ...replicationHandlers(tm),
   };
 }

@@ -11,6 +11,7 @@ import { SERVED_TYPES, type Tablet, type TabletType, type TopoServer } from '../
 import { Replication } from './replication.js';
 import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
+import type { VReplicationEngine } from '../vreplication/engine.js';
 
 const log = logger('tablet-manager');
 
@@ -49,6 +50,8 @@ export class TabletManager {
   readonly replication: Replication;
   /** Set by DemotePrimary: a primary that stops serving until a reparent promotes another or undoes it. */
   demoted = false;
+  /** The tablet's VReplication engine: open while the tablet is a primary that is not demoted. */
+  vreplication: VReplicationEngine | null = null;
 
   constructor(
     readonly server: TabletServer,
@@ -85,6 +88,18 @@ export class TabletManager {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Opens the VReplication engine on a primary and closes it on any other type or when demoted:
+   * streams write to this tablet's MariaDB as vt_dba, which read_only does not stop, so a demoted
+   * primary must stop them itself before another primary takes over.
+   */
+  async syncVReplication(): Promise<void> {
+    const e = this.vreplication;
+    if (!e) return;
+    if (this.server.tabletType === 'primary' && !this.demoted) await e.open();
+    else if (e.isOpen) await e.close();
   }
 
   async ping(): Promise<string> {
@@ -232,6 +247,7 @@ export class TabletManager {
       if (!serving) reason = `the serving graph does not list ${this.tablet.keyspace}/${this.tablet.shard} for ${type}`;
     }
     this.server.setState({ serving, reason, deniedTables: denied, primaryTermStartTime: this.tablet.primary_term_start_time });
+    await this.syncVReplication().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'vreplication engine open/close failed'));
     // A refresh follows type changes and reparents: report replication as it is now, not as it was.
     await this.replication.pollHealth().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'replication status failed'));
   }

@@ -13,7 +13,10 @@ import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletTy
 import { TabletManager } from './tablet-manager.js';
 import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
-import { LocalVStreamer, topoVSchemaSource, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
+import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
+import { VReplicationEngine } from '../vreplication/engine.js';
+import { tempSidecarDdl } from '../vreplication/stream-store.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
 
@@ -105,6 +108,7 @@ export class TabletProcess {
       await dba.query('SET sql_log_bin = 0');
       await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
       await dba.query('CREATE DATABASE IF NOT EXISTS _vt');
+      for (const ddl of tempSidecarDdl('_vt')) await dba.query(ddl);
       // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
       await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
     } finally {
@@ -153,6 +157,20 @@ export class TabletProcess {
       vschema: topoVSchemaSource(o.topo, o.keyspace),
       serverIdBase: vstreamServerIdBase(o.uid),
       limits: o.vstreamLimits,
+    });
+    manager.vreplication = new VReplicationEngine({
+      alias: aliasText,
+      cell: o.cell,
+      dbName,
+      sidecarDb: '_vt',
+      topo: o.topo,
+      dbaClient: () => server.dbaClient(undefined),
+      // A connection of its own per stream, to the source tablet's RPC port.
+      vstreamerFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VStreamerClient(t.hostname, port);
+      },
     });
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
@@ -267,6 +285,7 @@ export class TabletProcess {
   /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
+    await this.manager.vreplication?.close();
     this.vstreamer.close();
     await this.server.close();
     await this.rpc.close();

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { Client } from '../../../src/mysql/client.js';
 import { currentPosition, GtidPosition } from '../../../src/mysql/binlog/index.js';
 import type { SqlValue } from '../../../src/mysql/values.js';
+import type { TesseraError } from '../../../src/mysql/errors.js';
 import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
 import type { TabletProcess } from '../../../src/tablet/index.js';
-import { VStreamerClient, VSTREAMER_CLIENT_DEFAULTS, type Filter, type RowsBatch, type StreamEvent, type VStreamer, type VStreamRowsRequest } from '../../../src/vreplication/index.js';
+import { LocalVStreamer, VStreamerClient, VSTREAMER_CLIENT_DEFAULTS, vstreamServerIdBase, type Filter, type RowsBatch, type StreamEvent, type VStreamer, type VStreamRowsRequest } from '../../../src/vreplication/index.js';
 import { startTestTablet } from '../../harness/tablet.js';
 
 const CUSTOMER_VSCHEMA = {
@@ -394,3 +395,30 @@ for (const [name, vs] of [
     assert.equal(rowsSeen, 3000, 'once released, every row arrives');
   });
 }
+
+test('streams at once never share a binlog server id, across streamers of one process; streamsMax refuses more', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // A cancelled network call resolves at once; its server side ends a moment later.
+  await eventually('no call of an earlier test is open', () => tablet.vstreamer.stats().length === 0);
+  const base = vstreamServerIdBase(Number(tablet.alias.split('-')[1]));
+  const small = new LocalVStreamer({ dbName: 'vt_customer', connection: { socketPath: tablet.mysqlctl!.socket, user: 'vt_dba' }, vschema: async () => undefined, serverIdBase: base, limits: { streamsMax: 2 } });
+  const ac = new AbortController();
+  const beats = new Map<number, number>();
+  const run = (vs: VStreamer, k: number) =>
+    vs.vstream({ position: 'current', filter: all('customer'), heartbeatIntervalMs: 100 }, async (evs) => {
+      beats.set(k, (beats.get(k) ?? 0) + evs.filter((e) => e.type === 'heartbeat').length);
+    }, ac.signal);
+  const calls = [run(small, 0), run(small, 1), run(tablet.vstreamer, 2), run(network, 3)];
+  try {
+    // Each keeps receiving heartbeats: a dump registered with a taken id would be cut off.
+    await eventually('every stream has its heartbeats', () => [0, 1, 2, 3].every((k) => (beats.get(k) ?? 0) >= 3));
+    const idsNow = [...small.stats(), ...tablet.vstreamer.stats()].map((s) => s.serverId);
+    assert.equal(idsNow.length, 4);
+    assert.equal(new Set(idsNow).size, 4, `distinct server ids: ${idsNow.join(', ')}`);
+    for (const id of idsNow) assert.ok(id! >= base && id! < base + 0x1000);
+    await assert.rejects(run(small, 4), (e: TesseraError) => e.errno === 1040 && e.kind === 'RESOURCE_EXHAUSTED' && /streamsMax \(2\)/.test(e.message));
+    await assert.rejects(streamUntil(tablet.vstreamer, 'MariaDB/0-1', all('customer'), () => true), (e: TesseraError) => e.errno === 1210 && /vstream position 'MariaDB\/0-1'/.test(e.message));
+  } finally {
+    ac.abort();
+    await Promise.all(calls);
+  }
+});

@@ -1,0 +1,178 @@
+// The admin API's VReplication commands: Materialize, Workflow and GetWorkflows, with
+// vtctldclient's actions and flags. The work is in src/workflow; this file turns requests into
+// calls and results into vtctldclient's JSON.
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { TableSchema } from '../tablet/index.js';
+import { topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import {
+  createStreams,
+  deleteWorkflow,
+  gatherStreams,
+  parseConfigOverrides,
+  parseOnDdl,
+  parseTableSettings,
+  requireWorkflow,
+  statusText,
+  updateWorkflow,
+  workflowsJson,
+  workflowStatus,
+  type StreamWire,
+  type WorkflowTabletCalls,
+} from '../workflow/index.js';
+import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
+import { tmCall } from './tablet-commands.js';
+
+/** The workflow layer's tablet calls over ctld's tablet-manager connections. */
+export function workflowCalls(_ctx: CtldContext): WorkflowTabletCalls {
+  return {
+    getSchema: async (t: Tablet) => {
+      await tmCall(t, 'ReloadSchema');
+      return (await tmCall(t, 'GetSchema')) as unknown as TableSchema[];
+    },
+    applySchema: async (t, sql) => {
+      await tmCall(t, 'ApplySchema', { sql });
+    },
+    executeFetchAsDba: async (t, sql) => (await tmCall(t, 'ExecuteFetchAsDba', { sql })) as unknown as { fields: string[]; rows: (string | null)[][] },
+    vreplicationCreate: async (t, streams) => (await tmCall(t, 'VReplicationCreate', { streams: streams as unknown as Json })) as number[],
+    vreplicationRead: async (t, workflow) => (await tmCall(t, 'VReplicationRead', workflow ? { workflow } : {})) as unknown as StreamWire[],
+    vreplicationUpdate: async (t, u) => (await tmCall(t, 'VReplicationUpdate', u as unknown as Record<string, Json>)) as number,
+    vreplicationDelete: async (t, workflow) => (await tmCall(t, 'VReplicationDelete', { workflow })) as number,
+    vreplicationWaitForPos: async (t, id, position, timeoutMs) => {
+      await tmCall(t, 'VReplicationWaitForPos', { id, position, timeoutMs }, timeoutMs + 5_000);
+    },
+    primaryPosition: async (t) => String(await tmCall(t, 'PrimaryPosition')),
+  };
+}
+
+function boolDefault(req: JsonObject, field: string, dflt: boolean): boolean {
+  const v = req[field];
+  if (v === undefined || v === null || v === '') return dflt;
+  return optBool(req, field);
+}
+
+function tabletTypes(req: JsonObject): string[] {
+  const out: string[] = [];
+  for (const t of optStringList(req, 'tablet_types')) {
+    const x = t.toLowerCase().replace(/^in_order:/, '');
+    const norm = x === 'master' ? 'primary' : x;
+    if (!['primary', 'replica', 'rdonly'].includes(norm)) throw topoError('BAD_ARGUMENT', `--tablet-types: ${t} is not primary, replica or rdonly`);
+    out.push(norm);
+  }
+  return out;
+}
+
+function overrides(req: JsonObject): Record<string, string> {
+  return parseConfigOverrides(optStringList(req, 'config_overrides'));
+}
+
+const ACTIONS_MATERIALIZE = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
+const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', 'delete'];
+
+/** Workflow start/stop/update, shared by Materialize's and Workflow's actions. */
+async function steer(ctx: CtldContext, keyspace: string, workflow: string, action: string, req: JsonObject): Promise<Json> {
+  const calls = workflowCalls(ctx);
+  const shards = optStringList(req, 'shards');
+  if (action === 'start') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Running' }, shards)) as Json;
+  if (action === 'stop') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Stopped' }, shards)) as Json;
+  if (action === 'update') {
+    const cells = optStringList(req, 'cells');
+    const types = tabletTypes(req);
+    const over = overrides(req);
+    const u: { workflow: string; cell?: string; tabletTypes?: string[]; options?: string } = { workflow };
+    if (cells.length > 0) u.cell = cells.join(',');
+    if (types.length > 0) u.tabletTypes = types;
+    if (Object.keys(over).length > 0) {
+      // Merged into the options each stream already has.
+      const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow, shards);
+      let prev: { config?: Record<string, string> } = {};
+      try {
+        prev = JSON.parse(found[0].streams[0].options) as { config?: Record<string, string> };
+      } catch {
+        prev = {};
+      }
+      u.options = JSON.stringify({ ...prev, config: { ...(prev.config ?? {}), ...over } });
+    }
+    if (Object.keys(u).length === 1) throw topoError('BAD_ARGUMENT', 'Workflow update: give at least one of --cells, --tablet-types, --config-overrides');
+    return (await updateWorkflow(ctx.topo, calls, keyspace, u, shards)) as Json;
+  }
+  throw topoError('BAD_ARGUMENT', `unknown action ${action}`);
+}
+
+async function show(ctx: CtldContext, keyspace: string, workflow: string | undefined, req: JsonObject): Promise<Json> {
+  const found = workflow ? await requireWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards')) : await gatherStreams(ctx.topo, workflowCalls(ctx), keyspace, undefined, optStringList(req, 'shards'));
+  return workflowsJson(keyspace, found) as Json;
+}
+
+async function status(ctx: CtldContext, keyspace: string, workflow: string, req: JsonObject): Promise<Json> {
+  const calls = workflowCalls(ctx);
+  const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow, optStringList(req, 'shards'));
+  const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
+  if (optString(req, 'format', 'text') === 'json') return st as Json;
+  return { text: statusText(keyspace, workflow, st) };
+}
+
+export const WORKFLOW_COMMANDS: CommandTable = {
+  Materialize: {
+    readOnly: false,
+    summary: 'Materialize --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-keyspace S --table-settings JSON …]',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      if (!ACTIONS_MATERIALIZE.includes(action)) throw topoError('BAD_ARGUMENT', `Materialize: unknown action ${action}; one of ${ACTIONS_MATERIALIZE.join(', ')}`);
+      const workflow = reqString(req, 'workflow');
+      const keyspace = reqString(req, 'target_keyspace');
+      if (action === 'create') {
+        const r = await createStreams(ctx.topo, workflowCalls(ctx), {
+          workflow,
+          targetKeyspace: keyspace,
+          sourceKeyspace: reqString(req, 'source_keyspace'),
+          tableSettings: parseTableSettings(reqString(req, 'table_settings')),
+          cells: optStringList(req, 'cells'),
+          tabletTypes: tabletTypes(req),
+          onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
+          deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
+          autoStart: boolDefault(req, 'auto_start', true),
+          stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+          configOverrides: overrides(req),
+        });
+        if (r.streams.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `no stream was created: no source shard of the source keyspace overlaps a target shard`);
+        return { summary: `Materialization of workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
+      }
+      if (action === 'show') return show(ctx, keyspace, workflow, req);
+      if (action === 'status') return status(ctx, keyspace, workflow, req);
+      if (action === 'cancel') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as Json;
+      return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  Workflow: {
+    readOnly: false,
+    summary: 'Workflow --keyspace K list|show|status|start|stop|update|delete [--workflow W] [--shards …]  (also: Workflow <keyspace>.<workflow> <action>)',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      if (!ACTIONS_WORKFLOW.includes(action)) throw topoError('BAD_ARGUMENT', `Workflow: unknown action ${action}; one of ${ACTIONS_WORKFLOW.join(', ')}`);
+      const keyspace = reqString(req, 'keyspace');
+      const workflow = optString(req, 'workflow');
+      if (action === 'list') {
+        const found = await gatherStreams(ctx.topo, workflowCalls(ctx), keyspace, undefined);
+        return [...new Set(found.flatMap((f) => f.streams.map((s) => s.workflow)))].sort();
+      }
+      if (action === 'show') return show(ctx, keyspace, workflow || undefined, req);
+      if (workflow === '') throw topoError('BAD_ARGUMENT', `Workflow ${action}: --workflow is required`);
+      if (action === 'status') return status(ctx, keyspace, workflow, req);
+      if (action === 'delete') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards'))) as Json;
+      return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  GetWorkflows: {
+    readOnly: true,
+    summary: 'GetWorkflows [--workflow W] [--include-logs] <keyspace>',
+    async run(ctx, req) {
+      const keyspace = reqString(req, 'keyspace');
+      const workflow = optString(req, 'workflow');
+      const out = (await show(ctx, keyspace, workflow || undefined, req)) as { workflows: Record<string, unknown>[] };
+      if (!boolDefault(req, 'include_logs', true)) {
+        for (const w of out.workflows) for (const ss of Object.values(w.shard_streams as Record<string, { streams: Record<string, unknown>[] }>)) for (const s of ss.streams) s.logs = [];
+      }
+      return out as unknown as Json;
+    },
+  },
+};

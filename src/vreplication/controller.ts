@@ -1,0 +1,419 @@
+// One stream's controller: runs on the target primary for one row of `_vt.vreplication`. It picks
+// a source tablet, copies (copier.ts) while copy_state has rows, then replays the binlog
+// (player.ts) until stopped. Any failure is retried after `retryDelayMs` with backoff, from the
+// state saved in the sidecar tables — the same path a restart takes — until
+// `maxTimeToRetryOnErrorMs` has passed without progress, or at once for errors no retry can fix;
+// then the stream is left in `Error` with the last message.
+import { GtidPosition } from '../mysql/binlog/index.js';
+import type { Client } from '../mysql/client.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { SqlValue } from '../mysql/values.js';
+import { logger } from '../log/index.js';
+import { quoteIdent, quoteString } from '../sql/index.js';
+import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyTableState } from './copier.js';
+import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
+import type { StreamRecord, StreamStore } from './stream-store.js';
+import { parseBinlogSource, type BinlogSource } from './binlog-source.js';
+import type { VStreamer } from './vstreamer.js';
+
+const log = logger('vreplication');
+
+/** Tablet flags of the engine; each can be overridden per workflow (`--config-overrides`). */
+export const ENGINE_DEFAULTS = {
+  /** --vreplication-retry-delay */
+  retryDelayMs: 5_000,
+  /** --vreplication-max-time-to-retry-on-error (0 = retry for ever) */
+  maxTimeToRetryOnErrorMs: 15 * 60_000,
+  /** --vreplication-copy-cycle-rows: rows of one copy cycle (one source snapshot). */
+  copyCycleRowsMax: COPIER_DEFAULTS.copyCycleRowsMax,
+  /** --vstream-packet-size (rows and bytes of one copy batch). */
+  vstreamPacketSizeRows: COPIER_DEFAULTS.batchRowsMax,
+  vstreamPacketSizeBytes: COPIER_DEFAULTS.batchBytesMax,
+  /** --relay-log-max-items / --relay-log-max-size */
+  relayLogMaxItems: PLAYER_DEFAULTS.relayLogMaxItems,
+  relayLogMaxBytes: PLAYER_DEFAULTS.relayLogMaxBytes,
+  /** --vreplication-copy-rows-per-second / -bytes-per-second (0 = no cap) */
+  copyRowsPerSecond: 0,
+  copyBytesPerSecond: 0,
+  /** How often an idle source sends a heartbeat. */
+  heartbeatIntervalMs: 1_000,
+};
+export type EngineFlags = typeof ENGINE_DEFAULTS;
+
+/** The names `--config-overrides key=value` accepts (Vitess's flag names, dashes). */
+export const CONFIG_OVERRIDE_NAMES: Readonly<Record<string, keyof EngineFlags>> = {
+  'vreplication-retry-delay': 'retryDelayMs',
+  'vreplication-max-time-to-retry-on-error': 'maxTimeToRetryOnErrorMs',
+  'vreplication-copy-cycle-rows': 'copyCycleRowsMax',
+  'vstream-packet-size': 'vstreamPacketSizeBytes',
+  'vstream-packet-size-rows': 'vstreamPacketSizeRows',
+  'relay-log-max-items': 'relayLogMaxItems',
+  'relay-log-max-size': 'relayLogMaxBytes',
+  'vreplication-copy-rows-per-second': 'copyRowsPerSecond',
+  'vreplication-copy-bytes-per-second': 'copyBytesPerSecond',
+  'vreplication-heartbeat-interval': 'heartbeatIntervalMs',
+};
+
+/** Parses a config-overrides value: durations take ms/s/m/h suffixes, sizes plain bytes. */
+export function parseOverrideValue(key: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new TesseraError(ER.WRONG_ARGUMENTS, `--config-overrides ${key}=${text}: not a number (durations take ms, s, m or h)`);
+  const n = Number(m[1]);
+  const unit = m[2];
+  const isDuration = key.endsWith('delay') || key.endsWith('on-error') || key.endsWith('interval');
+  if (!isDuration) return n;
+  return unit === 'ms' ? n : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 1000;
+}
+
+export function flagsFor(base: EngineFlags, options: string): EngineFlags {
+  if (options === '' || options === '{}') return base;
+  let o: { config?: Record<string, string> };
+  try {
+    o = JSON.parse(options) as { config?: Record<string, string> };
+  } catch {
+    return base;
+  }
+  const out = { ...base };
+  for (const [k, v] of Object.entries(o.config ?? {})) {
+    const name = CONFIG_OVERRIDE_NAMES[k];
+    if (name) out[name] = parseOverrideValue(k, v);
+  }
+  return out;
+}
+
+export interface ControllerHost {
+  readonly alias: string;
+  readonly cell: string;
+  readonly dbName: string;
+  readonly topo: TopoServer;
+  readonly store: StreamStore;
+  readonly flags: EngineFlags;
+  dbaClient(): Promise<Client>;
+  vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
+  /** Progress for status and metrics: rows and bytes copied per table, applied since start. */
+  progress(id: number): StreamProgress;
+}
+
+export interface StreamProgress {
+  rowsCopied: number;
+  bytesCopied: number;
+  /** Recent copy samples (time ms, rows) for the rate over the last minute. */
+  samples: { t: number; rows: number; bytes: number }[];
+  /** Target transactions committed (copy batches and replayed ones): progress, for the retry budget. */
+  applied: number;
+  lastHeartbeat: number;
+  lagSeconds: number | null;
+  /** Why the stream waits now, if it does. */
+  throttled: { component: string; reason: string; since: number } | null;
+}
+
+const PERMANENT_ERRNOS = new Set([1062, 1146, 1054, 1136, 1366, 1264, 1406, 1265, 1048, 1364, 1452, 1451, 1049]);
+
+function isPermanent(err: unknown): boolean {
+  const e = err as { kind?: string; errno?: number };
+  if (e.kind === 'PERMANENT') return true;
+  return typeof e.errno === 'number' && PERMANENT_ERRNOS.has(e.errno);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+const TYPE_PREFERENCE_DEFAULT: readonly TabletType[] = ['replica', 'primary'];
+
+export class Controller {
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private sourceTablet = '';
+
+  constructor(
+    readonly id: number,
+    private readonly host: ControllerHost,
+  ) {}
+
+  get source(): string {
+    return this.sourceTablet;
+  }
+
+  start(): void {
+    this.running ??= this.loop().catch((err: Error) => log.error({ err: err.message, id: this.id }, 'controller ended unexpectedly'));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.abort.signal;
+    let firstFailure = 0;
+    let appliedAtFailure = -1;
+    let delay = this.host.flags.retryDelayMs;
+    while (!signal.aborted) {
+      let rec: StreamRecord | undefined;
+      try {
+        rec = await this.host.store.readStream(this.id);
+        if (!rec || rec.state === 'Stopped' || rec.state === 'Error') return;
+        await this.runOnce(rec, signal);
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        const e = TesseraError.from(err);
+        const flags = rec ? flagsFor(this.host.flags, rec.options) : this.host.flags;
+        const now = Date.now();
+        // Progress since the last failure restarts the retry budget and the backoff.
+        const applied = this.host.progress(this.id).applied;
+        if (applied !== appliedAtFailure) {
+          firstFailure = now;
+          delay = flags.retryDelayMs;
+          appliedAtFailure = applied;
+        }
+        const giveUp = isPermanent(err) || (flags.maxTimeToRetryOnErrorMs > 0 && now - firstFailure >= flags.maxTimeToRetryOnErrorMs);
+        const message = giveUp ? e.message : `${e.message} (retrying in ${Math.round(delay / 1000)}s)`;
+        log.warn({ id: this.id, err: e.message, giveUp }, 'stream failed');
+        // A retried stream keeps its state (Copying, Running) with the error as its message; only
+        // an error no retry fixes, or retrying for too long, leaves it in Error (terminal until
+        // `Workflow start`).
+        if (giveUp) await this.host.store.setState(this.id, 'Error', message).catch(() => undefined);
+        else await this.host.store.setMessage(this.id, message).catch(() => undefined);
+        await this.host.store.log(this.id, 'Error', giveUp ? 'Error' : 'Retrying', e.message).catch(() => undefined);
+        if (giveUp) return;
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 5 * 60_000);
+      }
+    }
+  }
+
+  /** Picks a source tablet of the source shard: the stream's tablet types in order, its cell first. */
+  private async pickSource(src: BinlogSource, rec: StreamRecord): Promise<Tablet> {
+    const types = rec.tabletTypes.length > 0 ? rec.tabletTypes : TYPE_PREFERENCE_DEFAULT;
+    const all = await this.host.topo.getTablets({ keyspace: src.keyspace, shard: src.shard });
+    const cells = rec.cell ? rec.cell.split(',').map((c) => c.trim()).filter((c) => c) : [];
+    for (const t of types) {
+      const matching = all.filter((x) => x.type === t && (cells.length === 0 || cells.includes(x.alias.cell)) && x.port_map.grpc);
+      const local = matching.filter((x) => x.alias.cell === this.host.cell);
+      const pool = local.length > 0 ? local : matching;
+      // Random among equals: a retry after a source failed may land on another tablet.
+      if (pool.length > 0) return pool[Math.floor(Math.random() * pool.length)];
+    }
+    throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: no ${types.join(' or ')} tablet of ${src.keyspace}/${src.shard}${cells.length ? ` in ${cells.join(',')}` : ''} to stream from`, { kind: 'UNAVAILABLE' });
+  }
+
+  /** Runs the stream until it stops (stop position, DDL, stop after copy), is aborted, or fails. */
+  private async runOnce(rec: StreamRecord, signal: AbortSignal): Promise<void> {
+    const src = parseBinlogSource(rec.source);
+    const flags = flagsFor(this.host.flags, rec.options);
+    const tablet = await this.pickSource(src, rec);
+    this.sourceTablet = tabletAliasString(tablet.alias);
+    const vs = this.host.vstreamerFor(tablet);
+    const target = new SqlTarget(this.id, this.host, rec);
+    try {
+      await target.open();
+      const copyRows = await this.host.store.readCopyState(this.id);
+      let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
+      if (copyRows.length > 0) {
+        if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
+        const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastPk === null ? null : [...r.lastPk] }));
+        const throttle = new CopyThrottle(flags, this.host.progress(this.id), signal);
+        pos = await copy(vs, target, pos, tables, {
+          filter: src.filter,
+          onDdl: src.onDdl as OnDdl,
+          signal,
+          copyCycleRowsMax: flags.copyCycleRowsMax,
+          batchRowsMax: flags.vstreamPacketSizeRows,
+          batchBytesMax: flags.vstreamPacketSizeBytes,
+          relayLogMaxItems: flags.relayLogMaxItems,
+          relayLogMaxBytes: flags.relayLogMaxBytes,
+          beforeBatch: (rows, bytes) => throttle.wait(rows, bytes),
+        });
+        if (signal.aborted) return;
+        await this.host.store.log(this.id, 'CopyCompleted', 'Running', `Copy phase completed at gtid ${pos.toString()}`);
+        if (src.stopAfterCopy) {
+          await this.host.store.setState(this.id, 'Stopped', 'Stopped after copy');
+          return;
+        }
+      }
+      await this.host.store.setState(this.id, 'Running', '');
+      const stopAt = rec.stopPos ? GtidPosition.parse(rec.stopPos) : undefined;
+      const end = await play(vs, target, {
+        from: pos,
+        stopAt,
+        filter: src.filter,
+        onDdl: src.onDdl as OnDdl,
+        signal,
+        relayLogMaxItems: flags.relayLogMaxItems,
+        relayLogMaxBytes: flags.relayLogMaxBytes,
+        heartbeatIntervalMs: flags.heartbeatIntervalMs,
+      });
+      if (end.reason === 'stop-position') {
+        await this.host.store.setState(this.id, 'Stopped', `Stopped at position ${end.position.toString()}`);
+        await this.host.store.log(this.id, 'Stopped', 'Stopped', `Reached stopping position ${end.position.toString()}`);
+      } else if (end.reason === 'ddl-stop') {
+        await this.host.store.setState(this.id, 'Stopped', `Stopped at DDL ${end.statement}`);
+        await this.host.store.log(this.id, 'Stopped', 'Stopped', `Stopped at DDL (on_ddl STOP): ${end.statement}`);
+      }
+    } finally {
+      target.close();
+      vs.close?.();
+    }
+  }
+}
+
+/** Copy caps: rows/s and bytes/s over one-second windows; fills the throttled columns while it waits. */
+class CopyThrottle {
+  private windowStart = Date.now();
+  private rows = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly flags: EngineFlags,
+    private readonly progress: StreamProgress,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  async wait(rows: number, bytes: number): Promise<void> {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.rows = 0;
+      this.bytes = 0;
+    }
+    const overRows = this.flags.copyRowsPerSecond > 0 && this.rows + rows > this.flags.copyRowsPerSecond && this.rows > 0;
+    const overBytes = this.flags.copyBytesPerSecond > 0 && this.bytes + bytes > this.flags.copyBytesPerSecond && this.bytes > 0;
+    if (overRows || overBytes) {
+      const reason = overRows ? `vreplication-copy-rows-per-second ${this.flags.copyRowsPerSecond}` : `vreplication-copy-bytes-per-second ${this.flags.copyBytesPerSecond}`;
+      this.progress.throttled = { component: 'vcopier', reason, since: now };
+      await sleep(1000 - (now - this.windowStart), this.signal);
+      this.progress.throttled = null;
+      this.windowStart = Date.now();
+      this.rows = 0;
+      this.bytes = 0;
+    }
+    this.rows += rows;
+    this.bytes += bytes;
+  }
+}
+
+/** The target side of one stream, on the target primary's own MariaDB as vt_dba. */
+class SqlTarget implements CopierTarget {
+  private client: Client | undefined;
+  private readonly keys = new Map<string, readonly string[]>();
+  readonly dbName: string;
+
+  constructor(
+    private readonly id: number,
+    private readonly host: ControllerHost,
+    rec: StreamRecord,
+  ) {
+    this.dbName = rec.dbName || host.dbName;
+  }
+
+  async open(): Promise<void> {
+    this.client = await this.host.dbaClient();
+    // Rows from the source are in UTC (snapshot and binlog alike).
+    await this.client.query("SET SESSION time_zone = '+00:00'");
+    await this.client.query("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+    await this.client.query('SET SESSION foreign_key_checks = 0');
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private get c(): Client {
+    if (!this.client) throw new TesseraError(ER.UNKNOWN_ERROR, 'vreplication: target connection is closed');
+    return this.client;
+  }
+
+  async keyColumns(table: string): Promise<readonly string[]> {
+    const hit = this.keys.get(table);
+    if (hit) return hit;
+    const r = await this.c.query(
+      `SELECT INDEX_NAME, COLUMN_NAME, NULLABLE, NON_UNIQUE FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${quoteString(this.dbName)} AND TABLE_NAME = ${quoteString(table)} ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+    );
+    if (r.rows.length === 0) {
+      const t = await this.c.query(`SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteString(this.dbName)} AND TABLE_NAME = ${quoteString(table)}`);
+      if (t.rows.length === 0) throw new TesseraError(ER.NO_SUCH_TABLE, `vreplication: target table ${this.dbName}.${table} does not exist; create it (or use create_ddl "copy")`, { kind: 'PERMANENT' });
+    }
+    const byIndex = new Map<string, { cols: string[]; ok: boolean }>();
+    for (const row of r.rows) {
+      const name = String(row[0]);
+      const e = byIndex.get(name) ?? { cols: [], ok: Number(row[3]) === 0 };
+      e.cols.push(String(row[1]));
+      if (String(row[2]) === 'YES') e.ok = false;
+      byIndex.set(name, e);
+    }
+    for (const e of byIndex.values()) {
+      if (e.ok) {
+        this.keys.set(table, e.cols);
+        return e.cols;
+      }
+    }
+    throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${this.dbName}.${table} has no primary key or unique NOT NULL key; add a primary key`, { kind: 'PERMANENT' });
+  }
+
+  private async txn(stmts: readonly string[]): Promise<void> {
+    const c = this.c;
+    await c.query('BEGIN');
+    try {
+      for (const s of stmts) await c.query(s);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async applyTransaction(statements: readonly string[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void> {
+    void rowsApplied;
+    await this.txn([...statements, this.host.store.sqlSetPos(this.id, position.toString(), transactionTimestamp)]);
+    const p = this.host.progress(this.id);
+    p.applied += 1;
+    p.lagSeconds = transactionTimestamp > 0 ? Math.max(0, Math.round(Date.now() / 1000 - transactionTimestamp)) : p.lagSeconds;
+  }
+
+  async applyDdl(statement: string, position: GtidPosition): Promise<void> {
+    const c = this.c;
+    await c.query(`USE ${quoteIdent(this.dbName)}`);
+    await c.query(statement);
+    this.keys.clear();
+    await c.query(this.host.store.sqlSetPos(this.id, position.toString(), 0));
+  }
+
+  async heartbeat(lagSeconds: number): Promise<void> {
+    const p = this.host.progress(this.id);
+    p.lastHeartbeat = Date.now();
+    p.lagSeconds = lagSeconds;
+    await this.c.query(this.host.store.sqlHeartbeat(this.id));
+  }
+
+  async applyCopyBatch(sql: string | null, table: string, lastPk: readonly SqlValue[], done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void> {
+    const stmts: string[] = [];
+    if (sql) stmts.push(sql);
+    stmts.push(done ? this.host.store.sqlDeleteCopyState(this.id, table) : this.host.store.sqlSetCopyState(this.id, table, lastPk));
+    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), 0, rows));
+    await this.txn(stmts);
+    const p = this.host.progress(this.id);
+    p.applied += 1;
+    p.rowsCopied += rows;
+    p.bytesCopied += bytes;
+    const now = Date.now();
+    p.samples.push({ t: now, rows, bytes });
+    while (p.samples.length > 0 && now - p.samples[0].t > 60_000) p.samples.shift();
+  }
+
+  async savePosition(position: GtidPosition): Promise<void> {
+    await this.c.query(this.host.store.sqlSetPos(this.id, position.toString(), 0));
+  }
+}

@@ -1,0 +1,261 @@
+// The VReplication engine of one tablet: on a primary, one controller per stream of
+// `_vt.vreplication` for this tablet's database; nothing on other types. The tablet manager opens
+// it when the tablet is (or becomes) primary and closes it on demotion; after any restart, open()
+// reloads the streams from the sidecar tables and each resumes from its saved position and keys.
+//
+// The engine also answers the tablet-manager calls that create, read, update and delete streams
+// and wait for a stream's position — the calls ctld's Materialize and Workflow commands make.
+import { GtidPosition } from '../mysql/binlog/index.js';
+import type { Client } from '../mysql/client.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { logger } from '../log/index.js';
+import type { Tablet, TopoServer } from '../topo/index.js';
+import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
+import { StreamStore, type NewStream, type StreamRecord, type StreamState } from './stream-store.js';
+import type { VStreamer } from './vstreamer.js';
+
+const log = logger('vreplication');
+
+export interface EngineOptions {
+  readonly alias: string;
+  readonly cell: string;
+  readonly dbName: string;
+  readonly sidecarDb: string;
+  readonly topo: TopoServer;
+  readonly flags?: Partial<EngineFlags>;
+  dbaClient(): Promise<Client>;
+  vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
+}
+
+/** One stream as Workflow show / GetWorkflows report it. */
+export interface StreamStatus {
+  readonly record: StreamRecord;
+  readonly copyStates: { table: string; lastPk: string | null }[];
+  readonly logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
+  readonly progress: {
+    rowsCopied: number;
+    bytesCopied: number;
+    rowsPerSecond: number;
+    bytesPerSecond: number;
+    lagSeconds: number | null;
+    throttled: StreamProgress['throttled'];
+    sourceTablet: string;
+  };
+}
+
+export interface StreamUpdate {
+  readonly state?: 'Running' | 'Stopped';
+  readonly message?: string;
+  readonly options?: string;
+  readonly cell?: string;
+  readonly tabletTypes?: readonly string[];
+  readonly stopPos?: string;
+}
+
+export const WAIT_FOR_POS_POLL_MS = 100;
+
+export class VReplicationEngine {
+  private readonly controllers = new Map<number, Controller>();
+  private readonly progressById = new Map<number, StreamProgress>();
+  private opened = false;
+  private opening: Promise<void> | undefined;
+  readonly flags: EngineFlags;
+  private storeClient: Client | undefined;
+  readonly store: StreamStore;
+  /** One statement at a time on the store's connection. */
+  private storeQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: EngineOptions) {
+    this.flags = { ...ENGINE_DEFAULTS, ...o.flags };
+    this.store = new StreamStore((sql) => this.storeExec(sql), o.sidecarDb);
+  }
+
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  private storeExec(sql: string) {
+    const run = async () => {
+      if (!this.storeClient) this.storeClient = await this.o.dbaClient();
+      try {
+        return await this.storeClient.query(sql);
+      } catch (err) {
+        // A broken connection is re-dialled by the next statement.
+        if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
+          this.storeClient.close();
+          this.storeClient = undefined;
+        }
+        throw err;
+      }
+    };
+    const p = this.storeQueue.then(run, run);
+    this.storeQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  private host(): ControllerHost {
+    return {
+      alias: this.o.alias,
+      cell: this.o.cell,
+      dbName: this.o.dbName,
+      topo: this.o.topo,
+      store: this.store,
+      flags: this.flags,
+      dbaClient: () => this.o.dbaClient(),
+      vstreamerFor: (t) => this.o.vstreamerFor(t),
+      progress: (id) => this.progress(id),
+    };
+  }
+
+  private progress(id: number): StreamProgress {
+    let p = this.progressById.get(id);
+    if (!p) {
+      p = { rowsCopied: 0, bytesCopied: 0, samples: [], applied: 0, lastHeartbeat: 0, lagSeconds: null, throttled: null };
+      this.progressById.set(id, p);
+    }
+    return p;
+  }
+
+  /** Starts a controller for every stream that is not Stopped or Error. Idempotent. */
+  async open(): Promise<void> {
+    if (this.opened) return;
+    this.opening ??= (async () => {
+      const streams = await this.store.readStreams({ dbName: this.o.dbName });
+      this.opened = true;
+      for (const s of streams) this.startController(s);
+      log.info({ alias: this.o.alias, streams: streams.length }, 'vreplication engine open');
+    })().finally(() => (this.opening = undefined));
+    await this.opening;
+  }
+
+  /** Stops every controller (demotion, shutdown); streams stay as they are in the sidecar tables. */
+  async close(): Promise<void> {
+    if (this.opening) await this.opening.catch(() => undefined);
+    this.opened = false;
+    const all = [...this.controllers.values()];
+    this.controllers.clear();
+    await Promise.all(all.map((c) => c.stop()));
+    this.storeClient?.close();
+    this.storeClient = undefined;
+  }
+
+  private startController(s: StreamRecord): void {
+    if (!this.opened || s.state === 'Stopped' || s.state === 'Error') return;
+    if (this.controllers.has(s.id)) return;
+    const c = new Controller(s.id, this.host());
+    this.controllers.set(s.id, c);
+    c.start();
+  }
+
+  private async restartController(id: number): Promise<void> {
+    const c = this.controllers.get(id);
+    if (c) {
+      this.controllers.delete(id);
+      await c.stop();
+    }
+    const rec = await this.store.readStream(id);
+    if (rec) this.startController(rec);
+  }
+
+  private requireOpen(what: string): void {
+    if (!this.opened) throw new TesseraError(ER.UNKNOWN_ERROR, `${what}: tablet ${this.o.alias} is not a primary; VReplication streams run on target primaries`, { kind: 'NOT_SERVING' });
+  }
+
+  /** Creates streams (one per source shard) and starts them unless their state is Stopped. */
+  async create(streams: readonly Omit<NewStream, 'dbName'>[]): Promise<number[]> {
+    this.requireOpen('create streams');
+    const existing = await this.store.readStreams({ dbName: this.o.dbName });
+    for (const s of streams) {
+      if (existing.some((e) => e.workflow === s.workflow)) {
+        throw new TesseraError(ER.WRONG_ARGUMENTS, `workflow ${s.workflow} already exists on tablet ${this.o.alias}; pick another name or delete it first (Workflow delete)`);
+      }
+    }
+    const ids: number[] = [];
+    for (const s of streams) ids.push(await this.store.insertStream({ ...s, dbName: this.o.dbName }));
+    for (const id of ids) {
+      const rec = await this.store.readStream(id);
+      if (rec) this.startController(rec);
+    }
+    return ids;
+  }
+
+  async read(workflow?: string): Promise<StreamStatus[]> {
+    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    const out: StreamStatus[] = [];
+    const now = Date.now();
+    for (const r of recs) {
+      const cs = await this.store.readCopyState(r.id);
+      const logs = await this.store.readLog(r.id, 20);
+      const p = this.progress(r.id);
+      let rows = 0;
+      let bytes = 0;
+      let first = now;
+      for (const s of p.samples) {
+        if (now - s.t > 60_000) continue;
+        rows += s.rows;
+        bytes += s.bytes;
+        first = Math.min(first, s.t);
+      }
+      const span = Math.max(1, (now - first) / 1000);
+      out.push({
+        record: r,
+        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastPk === null ? null : JSON.stringify(c.lastPk, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) })),
+        logs,
+        progress: {
+          rowsCopied: r.rowsCopied,
+          bytesCopied: p.bytesCopied,
+          rowsPerSecond: rows / span,
+          bytesPerSecond: bytes / span,
+          lagSeconds: p.lagSeconds,
+          throttled: p.throttled,
+          sourceTablet: this.controllers.get(r.id)?.source ?? '',
+        },
+      });
+    }
+    return out;
+  }
+
+  /** Workflow start / stop / update: changes the rows, then restarts their controllers. */
+  async update(workflow: string, u: StreamUpdate): Promise<number> {
+    this.requireOpen('update streams');
+    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    for (const r of recs) {
+      const state: StreamState | undefined = u.state === 'Running' ? (r.state === 'Stopped' || r.state === 'Error' ? 'Running' : undefined) : u.state;
+      await this.store.update(r.id, { state, message: u.message ?? (state ? '' : undefined), options: u.options, cell: u.cell, tabletTypes: u.tabletTypes, stopPos: u.stopPos });
+      await this.restartController(r.id);
+    }
+    return recs.length;
+  }
+
+  async delete(workflow: string): Promise<number> {
+    const recs = await this.store.readStreams({ workflow, dbName: this.o.dbName });
+    for (const r of recs) {
+      const c = this.controllers.get(r.id);
+      if (c) {
+        this.controllers.delete(r.id);
+        await c.stop();
+      }
+      await this.store.deleteStream(r.id);
+      this.progressById.delete(r.id);
+    }
+    return recs.length;
+  }
+
+  /** Waits until stream `id` has applied `position` (VReplicationWaitForPos). */
+  async waitForPos(id: number, position: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const want = GtidPosition.parse(position);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.store.readStream(id);
+      if (!r) throw new TesseraError(ER.WRONG_ARGUMENTS, `stream ${id} does not exist on tablet ${this.o.alias}`);
+      if (r.pos !== '' && GtidPosition.parse(r.pos).atLeast(want)) return;
+      if (r.state === 'Stopped' || r.state === 'Error') {
+        throw new TesseraError(ER.UNKNOWN_ERROR, `stream ${id} is ${r.state} at ${r.pos || 'no position'} and will not reach ${want.toString()}${r.message ? `: ${r.message}` : ''}`);
+      }
+      if (Date.now() >= deadline || signal?.aborted) {
+        throw new TesseraError(ER.LOCK_WAIT_TIMEOUT, `stream ${id} did not reach ${want.toString()} within ${timeoutMs} ms (at ${r.pos || 'no position'})`, { kind: 'DEADLINE_EXCEEDED' });
+      }
+      await new Promise((res) => setTimeout(res, WAIT_FOR_POS_POLL_MS));
+    }
+  }
+}

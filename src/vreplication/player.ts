@@ -1,0 +1,218 @@
+// The player: replays a source's filtered binlog on the target, in source commit order. Every
+// target transaction also moves the stream's `pos`, so after a crash the stream resumes exactly
+// after the last source transaction it applied — never one twice, never one skipped.
+//
+// Source transactions are grouped: everything that arrived in one batch from the source (up to
+// the last whole transaction in it) goes into one target transaction. Under load that turns many
+// small source commits into few target commits; when idle, each commit is applied as it comes.
+// A transaction's events are held in memory until its commit, bounded by `relayLogMaxItems` and
+// `relayLogMaxBytes` (a larger source transaction is an error naming the limit).
+import { GtidPosition } from '../mysql/binlog/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { Filter } from './filter.js';
+import type { StreamEvent } from './row-streamer.js';
+import type { VStreamer } from './vstreamer.js';
+import { APPLY_ALL, changeSql, type CopyGuard, type TargetTable } from './apply.js';
+
+export interface PlayerTarget {
+  /** The target database (`vt_customer`). */
+  readonly dbName: string;
+  /** The target table's key columns (primary key, or a unique NOT NULL key), by table name. */
+  keyColumns(table: string): Promise<readonly string[]>;
+  /**
+   * Runs statements as one transaction, followed by the stream's position update; the position
+   * statements are built by the caller from what was applied.
+   */
+  applyTransaction(statements: readonly string[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void>;
+  /** Runs a source DDL statement on the target database, then saves the position. */
+  applyDdl(statement: string, position: GtidPosition): Promise<void>;
+  /** Records the source's heartbeat (idle source: lag stays true). */
+  heartbeat(lagSeconds: number): Promise<void>;
+}
+
+export type OnDdl = 'IGNORE' | 'STOP' | 'EXEC' | 'EXEC_IGNORE';
+
+export interface PlayOptions {
+  readonly from: GtidPosition;
+  readonly filter: Filter;
+  /** Stop once this position is reached (a fast-forward's snapshot position, or stop_pos). */
+  readonly stopAt?: GtidPosition;
+  /** Per table during the copy phase; every change applies otherwise. */
+  readonly guard?: (table: string) => CopyGuard;
+  readonly onDdl: OnDdl;
+  readonly signal: AbortSignal;
+  readonly relayLogMaxItems: number;
+  readonly relayLogMaxBytes: number;
+  readonly packetSizeMax?: number;
+  readonly heartbeatIntervalMs?: number;
+}
+
+export type PlayEnd =
+  | { readonly reason: 'stop-position'; readonly position: GtidPosition }
+  | { readonly reason: 'ddl-stop'; readonly position: GtidPosition; readonly statement: string }
+  | { readonly reason: 'aborted'; readonly position: GtidPosition };
+
+export const PLAYER_DEFAULTS = {
+  /** --relay-log-max-items: events of one source transaction held before its commit. */
+  relayLogMaxItems: 5_000,
+  /** --relay-log-max-size: bytes of one source transaction held before its commit (estimate). */
+  relayLogMaxBytes: 250 * 1024 * 1024,
+};
+
+interface TableState {
+  readonly table: TargetTable;
+}
+
+function estimateBytes(v: unknown): number {
+  if (v === null || v === undefined) return 1;
+  if (typeof v === 'string') return v.length * 2;
+  if (Buffer.isBuffer(v)) return v.length;
+  return 8;
+}
+
+export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptions): Promise<PlayEnd> {
+  let pos = o.from;
+  if (o.stopAt && pos.atLeast(o.stopAt)) return { reason: 'stop-position', position: pos };
+  const tables = new Map<string, TableState>();
+  // Statements of complete source transactions not yet committed on the target.
+  let batch: string[] = [];
+  let batchRows = 0;
+  let batchPos: GtidPosition | undefined;
+  let batchTs = 0;
+  // The source transaction being received.
+  let trx: string[] = [];
+  let trxRows = 0;
+  let trxBytes = 0;
+  let end: PlayEnd | undefined;
+  const local = new AbortController();
+  const onAbort = () => local.abort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+
+  const flush = async (): Promise<void> => {
+    if (batchPos === undefined) return;
+    await target.applyTransaction(batch, batchPos, batchTs, batchRows);
+    pos = batchPos;
+    batch = [];
+    batchRows = 0;
+    batchPos = undefined;
+  };
+
+  const boundary = (p: GtidPosition, ts: number): boolean => {
+    if (trx.length > 0) {
+      for (const s of trx) batch.push(s);
+      batchRows += trxRows;
+      batchTs = ts;
+    }
+    trx = [];
+    trxRows = 0;
+    trxBytes = 0;
+    batchPos = p;
+    if (o.stopAt && p.atLeast(o.stopAt)) {
+      end = { reason: 'stop-position', position: p };
+      return true;
+    }
+    return false;
+  };
+
+  const onEvents = async (events: readonly StreamEvent[]): Promise<void> => {
+    if (end) return;
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'begin':
+          trx = [];
+          trxRows = 0;
+          trxBytes = 0;
+          break;
+        case 'field': {
+          const names = ev.fields.map((f) => f.name);
+          const key = await target.keyColumns(ev.table);
+          const keyIndexes = key.map((k) => {
+            const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
+            if (i < 0) {
+              throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${ev.table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
+            }
+            return i;
+          });
+          tables.set(ev.table, { table: { name: ev.table, columns: names, keyIndexes } });
+          break;
+        }
+        case 'row': {
+          const st = tables.get(ev.table);
+          if (!st) throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: rows of ${ev.table} arrived before its columns (protocol error)`);
+          const guard = o.guard ? o.guard(ev.table) : APPLY_ALL;
+          for (const c of ev.changes) {
+            const stmts = changeSql(target.dbName, st.table, c.before, c.after, guard);
+            for (const s of stmts) {
+              trx.push(s);
+              trxBytes += s.length;
+            }
+            trxRows += 1;
+            if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
+          }
+          if (trx.length > o.relayLogMaxItems || trxBytes > o.relayLogMaxBytes) {
+            throw new TesseraError(
+              ER.UNKNOWN_ERROR,
+              `vreplication: a source transaction exceeds the relay log limits (${trx.length} statements > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
+              { kind: 'PERMANENT' },
+            );
+          }
+          break;
+        }
+        case 'commit':
+          if (boundary(ev.position, ev.timestamp)) {
+            await flush();
+            local.abort();
+            return;
+          }
+          break;
+        case 'position':
+          if (trx.length === 0 && boundary(ev.position, batchTs)) {
+            await flush();
+            local.abort();
+            return;
+          }
+          break;
+        case 'rollback':
+          trx = [];
+          trxRows = 0;
+          trxBytes = 0;
+          break;
+        case 'heartbeat':
+          await target.heartbeat(ev.lagSeconds);
+          break;
+        case 'ddl': {
+          // A DDL is its own source transaction: apply what came before it first.
+          await flush();
+          if (o.onDdl === 'IGNORE') break;
+          if (o.onDdl === 'STOP') {
+            end = { reason: 'ddl-stop', position: pos, statement: ev.statement };
+            local.abort();
+            return;
+          }
+          // EXEC / EXEC_IGNORE: the position after the DDL comes with the next commit/position
+          // event; the DDL is run now and the position saved with it by that event's flush.
+          try {
+            await target.applyDdl(ev.statement, pos);
+          } catch (err) {
+            if (o.onDdl === 'EXEC') throw err;
+          }
+          tables.clear();
+          break;
+        }
+      }
+    }
+    await flush();
+  };
+
+  try {
+    await source.vstream(
+      { position: pos.toString(), filter: o.filter, packetSizeMax: o.packetSizeMax, heartbeatIntervalMs: o.heartbeatIntervalMs },
+      onEvents,
+      local.signal,
+    );
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+  }
+  if (end) return end;
+  return { reason: 'aborted', position: pos };
+}

@@ -1,0 +1,8 @@
+// The workflow layer: Materialize (and, next, MoveTables and Reshard) creating VReplication
+// streams on target primaries, and the Workflow commands that show and steer them.
+export { createStreams, parseConfigOverrides, parseOnDdl, parseTableSettings } from './materialize.js';
+export type { MaterializeCreateRequest, TableSetting } from './materialize.js';
+export { deleteWorkflow, gatherStreams, requireWorkflow, statusText, updateWorkflow, workflowsJson, workflowStatus } from './workflow.js';
+export type { ShardStreams } from './workflow.js';
+export { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE, workflowSubTypeName, workflowTypeName } from './types.js';
+export type { CreateStreamWire, StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';

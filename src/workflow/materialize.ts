@@ -1,0 +1,214 @@
+// Materialize: a workflow that copies the rows a select picks from a source keyspace's tables into
+// target tables, then keeps them up to date from the binlog. One stream per (target shard, source
+// shard) whose key ranges overlap; on a sharded target each stream keeps only the rows whose
+// target primary vindex falls in its shard.
+import { keyRangesIntersect, parseShardName } from '../key/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { parse, quoteIdent, walk } from '../sql/index.js';
+import type { Tablet, TopoServer } from '../topo/index.js';
+import { parseKeyspaceVSchema } from '../vschema/index.js';
+import { parseSelectFilter, type FilterRule } from '../vreplication/filter.js';
+import { formatBinlogSource } from '../vreplication/binlog-source.js';
+import { CONFIG_OVERRIDE_NAMES, parseOverrideValue } from '../vreplication/controller.js';
+import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
+import { WORKFLOW_TYPE } from './types.js';
+
+export interface TableSetting {
+  readonly target_table: string;
+  readonly source_expression: string;
+  readonly create_ddl: string;
+}
+
+export interface MaterializeCreateRequest {
+  readonly workflow: string;
+  readonly targetKeyspace: string;
+  readonly sourceKeyspace: string;
+  readonly tableSettings: readonly TableSetting[];
+  readonly cells: readonly string[];
+  readonly tabletTypes: readonly string[];
+  readonly onDdl: 'IGNORE' | 'STOP' | 'EXEC' | 'EXEC_IGNORE';
+  readonly deferSecondaryKeys: boolean;
+  readonly autoStart: boolean;
+  readonly stopAfterCopy: boolean;
+  readonly configOverrides: Readonly<Record<string, string>>;
+}
+
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'std', 'stddev', 'variance', 'bit_and', 'bit_or', 'bit_xor']);
+const ON_DDL = ['IGNORE', 'STOP', 'EXEC', 'EXEC_IGNORE'] as const;
+
+function bad(message: string): TesseraError {
+  return new TesseraError(ER.WRONG_ARGUMENTS, message);
+}
+
+export function parseOnDdl(text: string): MaterializeCreateRequest['onDdl'] {
+  const up = (text || 'IGNORE').toUpperCase();
+  if (!(ON_DDL as readonly string[]).includes(up)) throw bad(`--on-ddl ${text}: must be one of ${ON_DDL.join(', ')}`);
+  return up as MaterializeCreateRequest['onDdl'];
+}
+
+/** `key=value` pairs of --config-overrides, checked against the flags the engine knows. */
+export function parseConfigOverrides(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw bad(`--config-overrides ${item}: expected key=value`);
+    const key = item.slice(0, eq).trim().replace(/_/g, '-');
+    const value = item.slice(eq + 1).trim();
+    if (!(key in CONFIG_OVERRIDE_NAMES)) throw bad(`--config-overrides: unknown setting ${key}; known: ${Object.keys(CONFIG_OVERRIDE_NAMES).join(', ')}`);
+    parseOverrideValue(key, value);
+    out[key] = value;
+  }
+  return out;
+}
+
+export function parseTableSettings(text: string): TableSetting[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw bad(`--table-settings is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(v) || v.length === 0) throw bad('--table-settings must be a non-empty JSON array of {"target_table", "source_expression", "create_ddl"}');
+  return v.map((x, i) => {
+    const o = x as Partial<TableSetting>;
+    if (!o || typeof o.target_table !== 'string' || o.target_table === '') throw bad(`--table-settings[${i}]: target_table is required`);
+    return { target_table: o.target_table, source_expression: typeof o.source_expression === 'string' ? o.source_expression : '', create_ddl: typeof o.create_ddl === 'string' ? o.create_ddl : '' };
+  });
+}
+
+/** The source table a rule's select reads; aggregates are refused until Materialize supports them. */
+function checkExpression(setting: TableSetting): { sourceTable: string; filter: string } {
+  const expr = setting.source_expression.trim();
+  if (expr === '') return { sourceTable: setting.target_table, filter: `select * from ${quoteIdent(setting.target_table)}` };
+  const stmt = parse(expr);
+  if (stmt.kind === 'Select' && stmt.groupBy.length > 0) {
+    throw new TesseraError(ER.NOT_SUPPORTED_YET, `Materialize with an aggregate (GROUP BY) is not supported yet: ${expr}; materialize the plain rows and aggregate in the query`);
+  }
+  let aggregate = '';
+  walk(stmt, {
+    expr(e) {
+      if (e.kind === 'GroupConcat') aggregate = 'GROUP_CONCAT';
+      else if (e.kind === 'Func' && AGGREGATES.has(e.name.toLowerCase())) aggregate = e.name.toUpperCase();
+    },
+  });
+  if (aggregate !== '') {
+    throw new TesseraError(ER.NOT_SUPPORTED_YET, `Materialize with an aggregate (${aggregate}) is not supported yet: ${expr}; materialize the plain rows and aggregate in the query`);
+  }
+  const sel = parseSelectFilter(expr);
+  return { sourceTable: sel.table, filter: expr };
+}
+
+async function primaries(topo: TopoServer, keyspace: string): Promise<{ shard: string; tablet: Tablet }[]> {
+  const shards = await topo.getShards(keyspace);
+  const out: { shard: string; tablet: Tablet }[] = [];
+  for (const s of shards) {
+    if (s.shard.primary_alias === null) throw new TesseraError(ER.WRONG_ARGUMENTS, `shard ${keyspace}/${s.name} has no primary; run InitShardPrimary ${keyspace}/${s.name} <tablet> first`);
+    out.push({ shard: s.name, tablet: (await topo.getTablet(s.shard.primary_alias)).value });
+  }
+  if (out.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `keyspace ${keyspace} has no shards`);
+  return out;
+}
+
+/**
+ * The filter of one (target shard, table): on a sharded target, rows whose target primary vindex
+ * value falls in the shard; the vindex column must be selected.
+ */
+async function ruleFor(topo: TopoServer, targetKeyspace: string, targetShard: string, table: string, filter: string, sharded: boolean): Promise<FilterRule> {
+  if (!sharded) return { match: table, filter };
+  const vs = parseKeyspaceVSchema(targetKeyspace, await topo.getVSchema(targetKeyspace));
+  const t = vs.tables[table];
+  const cv = t?.columnVindexes[0];
+  if (!cv) throw bad(`table ${table} has no primary vindex in the VSchema of sharded keyspace ${targetKeyspace}; add it with ApplyVSchema first`);
+  const vindex = vs.vindexes[cv.name];
+  if (!vindex) throw bad(`vindex ${cv.name} of table ${table} is not defined in the VSchema of ${targetKeyspace}`);
+  const column = cv.columns[0];
+  if (!column) throw bad(`the primary vindex of ${table} names no column`);
+  const sel = parseSelectFilter(filter);
+  if (sel.keyRange) throw bad(`source_expression of ${table} already has in_keyrange; Materialize adds the target shard's key range itself`);
+  const cols = sel.columns === '*' ? '*' : sel.columns.map((c) => (c.name === c.as ? quoteIdent(c.name) : `${quoteIdent(c.name)} as ${quoteIdent(c.as)}`)).join(', ');
+  let sourceCol = column;
+  if (sel.columns !== '*') {
+    const found = sel.columns.find((c) => c.as.toLowerCase() === column.toLowerCase());
+    if (!found) throw bad(`source_expression of ${table} must select the vindex column ${column}`);
+    sourceCol = found.name;
+  }
+  return { match: table, filter: `select ${cols} from ${quoteIdent(sel.table)} where in_keyrange(${quoteIdent(sourceCol)}, '${vindex.type}', '${targetShard}')` };
+}
+
+/** Creates the streams of a Materialize (or, through `workflowType`, a MoveTables) workflow. */
+export async function createStreams(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  r: MaterializeCreateRequest & { workflowType?: number; workflowSubType?: number; sourceShards?: readonly string[] },
+): Promise<{ streams: { tablet: string; shard: string; ids: number[] }[] }> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(r.workflow)) throw bad(`workflow name ${r.workflow}: use letters, digits, '_', '-' and '.'`);
+  await topo.getKeyspace(r.sourceKeyspace).catch(() => {
+    throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
+  });
+  await topo.getKeyspace(r.targetKeyspace).catch(() => {
+    throw bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`);
+  });
+  const sources = await primaries(topo, r.sourceKeyspace);
+  const targets = await primaries(topo, r.targetKeyspace);
+  const sharded = parseKeyspaceVSchema(r.targetKeyspace, await topo.getVSchema(r.targetKeyspace).catch(() => ({}))).sharded;
+
+  // Every table must exist on the source with a usable key; nothing is made before all checks pass.
+  const sourceSchema = await calls.getSchema(sources[0].tablet);
+  const plans: { setting: TableSetting; sourceTable: string; filter: string }[] = [];
+  for (const s of r.tableSettings) {
+    const { sourceTable, filter } = checkExpression(s);
+    const ts = sourceSchema.find((t) => t.name === sourceTable);
+    if (!ts) throw new TesseraError(ER.NO_SUCH_TABLE, `table ${sourceTable} does not exist in source keyspace ${r.sourceKeyspace}; check --table-settings`);
+    const uniqueNotNull = ts.indexes.some((i) => i.unique && i.columns.every((c) => ts.columns.find((x) => x.name === c)?.nullable === false));
+    if (ts.primaryKey.length === 0 && !uniqueNotNull) {
+      throw bad(`table ${r.sourceKeyspace}.${sourceTable} has no primary key and no unique NOT NULL key, so its copy cannot resume; add a primary key (ALTER TABLE ${quoteIdent(sourceTable)} ADD PRIMARY KEY (...))`);
+    }
+    plans.push({ setting: s, sourceTable, filter });
+  }
+
+  // Target tables: created from the source's definition where create_ddl is "copy".
+  for (const t of targets) {
+    const schema = await calls.getSchema(t.tablet);
+    for (const p of plans) {
+      if (schema.some((x) => x.name === p.setting.target_table)) continue;
+      const ddl = p.setting.create_ddl.trim();
+      if (ddl === '') throw new TesseraError(ER.NO_SUCH_TABLE, `target table ${p.setting.target_table} does not exist in ${r.targetKeyspace}/${t.shard}; create it or give "create_ddl": "copy"`);
+      let sql = ddl;
+      if (ddl.toLowerCase() === 'copy') {
+        const src = sourceSchema.find((x) => x.name === p.sourceTable);
+        if (!src?.createStatement) throw bad(`cannot copy the definition of ${p.sourceTable}: the source tablet did not report it`);
+        sql = src.createStatement.replace(/^CREATE TABLE\s+(`[^`]+`|\S+)/i, `CREATE TABLE ${quoteIdent(p.setting.target_table)}`);
+      }
+      await calls.applySchema(t.tablet, sql);
+    }
+  }
+
+  const options = JSON.stringify({ config: r.configOverrides });
+  const out: { tablet: string; shard: string; ids: number[] }[] = [];
+  for (const t of targets) {
+    const streams: CreateStreamWire[] = [];
+    for (const s of sources) {
+      if (r.sourceShards && r.sourceShards.length > 0 && !r.sourceShards.includes(s.shard)) continue;
+      if (!keyRangesIntersect(parseShardName(s.shard), parseShardName(t.shard))) continue;
+      const rules: FilterRule[] = [];
+      for (const p of plans) rules.push(await ruleFor(topo, r.targetKeyspace, t.shard, p.setting.target_table, p.filter, sharded));
+      streams.push({
+        workflow: r.workflow,
+        source: formatBinlogSource({ keyspace: r.sourceKeyspace, shard: s.shard, filter: { rules }, onDdl: r.onDdl, stopAfterCopy: r.stopAfterCopy || undefined }),
+        cell: r.cells.join(','),
+        tabletTypes: [...r.tabletTypes],
+        state: r.autoStart ? 'Init' : 'Stopped',
+        workflowType: r.workflowType ?? WORKFLOW_TYPE.Materialize,
+        workflowSubType: r.workflowSubType ?? 0,
+        deferSecondaryKeys: r.deferSecondaryKeys,
+        options,
+        stopPos: '',
+        copyTables: plans.map((p) => p.setting.target_table),
+      });
+    }
+    if (streams.length === 0) continue;
+    const ids = await calls.vreplicationCreate(t.tablet, streams);
+    out.push({ tablet: `${t.tablet.alias.cell}-${String(t.tablet.alias.uid).padStart(10, '0')}`, shard: t.shard, ids });
+  }
+  return { streams: out };
+}

@@ -1,0 +1,93 @@
+// What the workflow layer asks of tablets (the VReplication calls of the tablet-manager client),
+// with JSON-safe request and response shapes: positions and 64-bit values travel as strings.
+import type { TableSchema } from '../tablet/schema-engine.js';
+import type { Tablet } from '../topo/index.js';
+
+/** Vitess's workflow types, as _vt.vreplication.workflow_type stores them. */
+export const WORKFLOW_TYPE = { Materialize: 0, MoveTables: 1, CreateLookupIndex: 2, Migrate: 3, Reshard: 4, OnlineDDL: 5 } as const;
+export type WorkflowTypeName = keyof typeof WORKFLOW_TYPE;
+export const WORKFLOW_SUB_TYPE = { None: 0, Partial: 1, AtomicCopy: 2 } as const;
+export type WorkflowSubTypeName = keyof typeof WORKFLOW_SUB_TYPE;
+
+export function workflowTypeName(n: number): WorkflowTypeName {
+  return (Object.entries(WORKFLOW_TYPE).find(([, v]) => v === n)?.[0] ?? 'Materialize') as WorkflowTypeName;
+}
+
+export function workflowSubTypeName(n: number): WorkflowSubTypeName {
+  return (Object.entries(WORKFLOW_SUB_TYPE).find(([, v]) => v === n)?.[0] ?? 'None') as WorkflowSubTypeName;
+}
+
+export interface CreateStreamWire {
+  workflow: string;
+  /** BinlogSource in Vitess's text form. */
+  source: string;
+  cell: string;
+  tabletTypes: string[];
+  state: 'Init' | 'Stopped';
+  workflowType: number;
+  workflowSubType: number;
+  deferSecondaryKeys: boolean;
+  /** JSON: { config: { "<flag>": "<value>" } } */
+  options: string;
+  stopPos: string;
+  copyTables: string[];
+}
+
+export interface StreamWire {
+  id: number;
+  workflow: string;
+  source: string;
+  pos: string;
+  stopPos: string;
+  state: string;
+  message: string;
+  dbName: string;
+  cell: string;
+  tabletTypes: string[];
+  rowsCopied: number;
+  timeUpdated: number;
+  transactionTimestamp: number;
+  timeHeartbeat: number;
+  timeThrottled: number;
+  componentThrottled: string;
+  reasonThrottled: string;
+  workflowType: number;
+  workflowSubType: number;
+  deferSecondaryKeys: boolean;
+  options: string;
+  maxTps: string;
+  maxReplicationLag: string;
+  copyStates: { table: string; lastPk: string | null }[];
+  logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
+  progress: {
+    rowsCopied: number;
+    bytesCopied: number;
+    rowsPerSecond: number;
+    bytesPerSecond: number;
+    lagSeconds: number | null;
+    throttled: { component: string; reason: string; since: number } | null;
+    sourceTablet: string;
+  };
+}
+
+export interface UpdateStreamsWire {
+  workflow: string;
+  state?: 'Running' | 'Stopped';
+  options?: string;
+  cell?: string;
+  tabletTypes?: string[];
+  stopPos?: string;
+}
+
+/** The tablet-manager calls workflows make. */
+export interface WorkflowTabletCalls {
+  getSchema(t: Tablet): Promise<TableSchema[]>;
+  applySchema(t: Tablet, sql: string): Promise<void>;
+  executeFetchAsDba(t: Tablet, sql: string): Promise<{ fields: readonly string[]; rows: readonly (string | null)[][] }>;
+  vreplicationCreate(t: Tablet, streams: CreateStreamWire[]): Promise<number[]>;
+  vreplicationRead(t: Tablet, workflow: string | undefined): Promise<StreamWire[]>;
+  vreplicationUpdate(t: Tablet, u: UpdateStreamsWire): Promise<number>;
+  vreplicationDelete(t: Tablet, workflow: string): Promise<number>;
+  vreplicationWaitForPos(t: Tablet, id: number, position: string, timeoutMs: number): Promise<void>;
+  primaryPosition(t: Tablet): Promise<string>;
+}
