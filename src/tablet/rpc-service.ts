@@ -9,6 +9,7 @@ import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } fro
 import { replicationHandlers, type ReplicationTmMethod } from './replication.js';
 import type { TabletManager } from './tablet-manager.js';
 import type { TabletServer } from './tablet-server.js';
+import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
 import { vreplicationHandlers } from './vreplication-service.js';
 
 export interface ExecuteRequest {
@@ -124,9 +125,13 @@ export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<st
   };
 }
 
-/** An RPC server exposing a tablet's QueryService (`qs.*`) and TabletManager (`tm.*`). */
-export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcServerOptions = {}): RpcServer {
+/**
+ * An RPC server exposing a tablet's QueryService (`qs.*`), TabletManager (`tm.*`) and, when given,
+ * its VStreamer (`vs.*`, see src/vreplication/vstreamer-client.ts).
+ */
+export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcServerOptions = {}, vs?: VStreamer): RpcServer {
   const s = new RpcServer(opts);
+  if (vs) registerVStreamHandlers(s, vs);
   s.unary('qs.execute', async (m, ctx) => {
     const x = obj(m);
     const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {

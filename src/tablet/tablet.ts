@@ -14,6 +14,7 @@ import { isTopoError, newTablet, shardKeyRange, tabletAliasString, type TabletTy
 import { TabletManager } from './tablet-manager.js';
 import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
+import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
@@ -51,6 +52,8 @@ export interface TabletOptions {
   /** Account passwords of a managed MariaDB (--db-credentials-file); vt_app's and vt_repl's are used. */
   readonly credentials?: DbCredentials;
   readonly limits?: Partial<TabletServerLimits>;
+  /** Bounds of the VStream service other tablets copy and replicate from. */
+  readonly vstreamLimits?: Partial<VStreamerLimits>;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -61,6 +64,8 @@ export class TabletProcess {
   private constructor(
     readonly server: TabletServer,
     readonly manager: TabletManager,
+    /** The source side of VReplication: this tablet's binlog and rows, for other tablets' engines. */
+    readonly vstreamer: LocalVStreamer,
     readonly rpc: RpcServer,
     readonly rpcPort: number,
     readonly httpPort: number,
@@ -150,6 +155,13 @@ export class TabletProcess {
       mysql_port: mysqlPort,
     });
     const manager = new TabletManager(server, o.topo, record0, passwordOf(o.credentials, REPL_USER));
+    const vstreamer = new LocalVStreamer({
+      dbName,
+      connection: dbaConn,
+      vschema: topoVSchemaSource(o.topo, o.keyspace),
+      serverIdBase: vstreamServerIdBase(o.uid),
+      limits: o.vstreamLimits,
+    });
     manager.vreplication = new VReplicationEngine({
       alias: aliasText,
       cell: o.cell,
@@ -157,14 +169,17 @@ export class TabletProcess {
       sidecarDb,
       topo: o.topo,
       dbaClient: () => server.dbaClient(undefined),
-      vstreamerFor: () => {
-        throw new TesseraError(ER.NOT_SUPPORTED_YET, 'vstream client not wired yet');
+      // A connection of its own per stream, to the source tablet's RPC port.
+      vstreamerFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VStreamerClient(t.hostname, port);
       },
     });
-    const rpc = tabletRpcServer(server, manager);
+    const rpc = tabletRpcServer(server, manager, {}, vstreamer);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
-    const proc = new TabletProcess(server, manager, rpc, rpcPort, 0, mysqlctl, registry);
+    const proc = new TabletProcess(server, manager, vstreamer, rpc, rpcPort, 0, mysqlctl, registry);
     const httpPort = o.httpPort >= 0 ? await proc.startHttp(o.httpPort, bind) : -1;
     (proc as { httpPort: number }).httpPort = httpPort;
 
@@ -275,6 +290,7 @@ export class TabletProcess {
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
     await this.manager.vreplication?.close();
+    this.vstreamer.close();
     await this.server.close();
     await this.rpc.close();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));

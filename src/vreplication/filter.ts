@@ -92,6 +92,8 @@ export interface TablePlan {
   readonly columnNames: readonly string[];
   /** Keeps a row (full image) or not; undefined keeps every row. */
   readonly keep: ((row: readonly (RowValue | undefined)[]) => boolean) | undefined;
+  /** Source column index `keep` reads (the key-range column), if any. */
+  readonly keyColumnIndex: number | undefined;
 }
 
 /**
@@ -155,45 +157,55 @@ function keyRangePredicate(vindex: FunctionalVindex, colIndex: number, range: Ke
 }
 
 /**
- * The plan for a table, or undefined if no rule matches it. Throws a TesseraError naming the rule
- * for unknown columns or a key-range rule with no primary vindex.
+ * The plan for a table of a binlog TableMap, or undefined if no rule matches it. Throws a
+ * TesseraError naming the rule for unknown columns or a key-range rule with no primary vindex.
  */
 export function planTable(filter: Filter, table: TableMap, ids: KeyspaceIdSource): TablePlan | undefined {
-  const names = table.columnNames();
+  const why = table.columns[0]?.name === undefined ? ' (the binlog has no column names: set binlog_row_metadata=FULL on the source)' : '';
+  return planColumns(filter, table.table, table.columnNames(), ids, why);
+}
+
+/**
+ * The plan for a table given its column names in table order: the same rules for binlog rows
+ * (planTable) and for rows a copy reads with SELECT, so the copy filters exactly as replication
+ * does. `unknownColumnHint` is appended to the error for a column the rule names but `names` lacks.
+ */
+export function planColumns(filter: Filter, table: string, names: readonly string[], ids: KeyspaceIdSource, unknownColumnHint = ''): TablePlan | undefined {
   const colIndex = (name: string, rule: string): number => {
     const i = names.findIndex((n) => n.toLowerCase() === name.toLowerCase());
-    if (i < 0) {
-      const why = table.columns[0]?.name === undefined ? ' (the binlog has no column names: set binlog_row_metadata=FULL on the source)' : '';
-      throw new TesseraError(ER.BAD_FIELD, `filter '${rule}': table ${table.table} has no column ${name}${why}`);
-    }
+    if (i < 0) throw new TesseraError(ER.BAD_FIELD, `filter '${rule}': table ${table} has no column ${name}${unknownColumnHint}`);
     return i;
   };
   const all = names.map((_, i) => i);
   for (const rule of filter.rules) {
-    if (!ruleMatches(rule.match, table.table)) continue;
+    if (!ruleMatches(rule.match, table)) continue;
     const f = rule.filter.trim();
-    if (f === '') return { table: table.table, columnIndexes: all, columnNames: names, keep: undefined };
+    if (f === '') return { table, columnIndexes: all, columnNames: names, keep: undefined, keyColumnIndex: undefined };
     if (!/^select\b/i.test(f)) {
       const range = keyRangeOf(f, f);
-      const pv = ids.primaryVindex(table.table);
-      if (!pv) throw new TesseraError(ER.WRONG_ARGUMENTS, `filter '${f}' for table ${table.table}: the VSchema gives it no primary vindex`);
-      return { table: table.table, columnIndexes: all, columnNames: names, keep: keyRangePredicate(pv.vindex, colIndex(pv.column, f), range) };
+      const pv = ids.primaryVindex(table);
+      if (!pv) throw new TesseraError(ER.WRONG_ARGUMENTS, `filter '${f}' for table ${table}: the VSchema gives it no primary vindex`);
+      const k = colIndex(pv.column, f);
+      return { table, columnIndexes: all, columnNames: names, keep: keyRangePredicate(pv.vindex, k, range), keyColumnIndex: k };
     }
     const sel = parseSelectFilter(f);
     const columnIndexes = sel.columns === '*' ? all : sel.columns.map((c) => colIndex(c.name, f));
     const columnNames = sel.columns === '*' ? names : sel.columns.map((c) => c.as);
     let keep: TablePlan['keep'];
+    let keyColumnIndex: number | undefined;
     if (sel.keyRange) {
       const range = keyRangeOf(sel.keyRange.range, f);
       if (sel.keyRange.column !== undefined && sel.keyRange.vindexType !== undefined) {
-        keep = keyRangePredicate(ids.vindex(sel.keyRange.vindexType), colIndex(sel.keyRange.column, f), range);
+        keyColumnIndex = colIndex(sel.keyRange.column, f);
+        keep = keyRangePredicate(ids.vindex(sel.keyRange.vindexType), keyColumnIndex, range);
       } else {
-        const pv = ids.primaryVindex(table.table);
-        if (!pv) throw new TesseraError(ER.WRONG_ARGUMENTS, `filter '${f}': the VSchema gives table ${table.table} no primary vindex for in_keyrange('${sel.keyRange.range}')`);
-        keep = keyRangePredicate(pv.vindex, colIndex(pv.column, f), range);
+        const pv = ids.primaryVindex(table);
+        if (!pv) throw new TesseraError(ER.WRONG_ARGUMENTS, `filter '${f}': the VSchema gives table ${table} no primary vindex for in_keyrange('${sel.keyRange.range}')`);
+        keyColumnIndex = colIndex(pv.column, f);
+        keep = keyRangePredicate(pv.vindex, keyColumnIndex, range);
       }
     }
-    return { table: table.table, columnIndexes, columnNames, keep };
+    return { table, columnIndexes, columnNames, keep, keyColumnIndex };
   }
   return undefined;
 }

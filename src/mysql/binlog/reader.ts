@@ -98,6 +98,11 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
     return this.framer.position;
   }
 
+  /** Items decoded but not yet taken by the consumer (0 items: the consumer is caught up). */
+  get queued(): { readonly items: number; readonly bytes: number } {
+    return { items: this.queue.length, bytes: this.queueBytes };
+  }
+
   /** Stops reading; the iterator ends after what is queued. */
   close(): void {
     if (this.closed) return;
@@ -267,7 +272,14 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
       this.framer.push(ev, out);
       if (ev.kind === 'xid' || ev.kind === 'query') onProgress();
       if (out.length === 0) return;
-      return this.enqueue(out.slice());
+      const full = this.enqueue(out.slice());
+      if (full === undefined) return;
+      // Waiting for a slow consumer is not a dead source: the socket is paused on purpose, so no
+      // heartbeat can arrive until the queue has room again.
+      this.clearIdle();
+      return full.then(() => {
+        if (!this.closed) this.armIdle();
+      });
     });
   }
 }
