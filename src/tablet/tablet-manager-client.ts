@@ -173,39 +173,70 @@ export interface SetSemiSyncRequest {
 
 // ---- the interface -------------------------------------------------------------------------------
 
+/**
+ * One tablet's manager. Besides the errors every method may give (see the header: NO_NODE,
+ * UNAVAILABLE, WRONG_ARGUMENTS, DEADLINE_EXCEEDED), each names its own below. A method that needs
+ * the tablet's MariaDB fails with kind UNAVAILABLE when the tablet cannot reach it.
+ */
 export interface TabletManagerClient {
-  /** Reaches the tablet and its MariaDB. */
+  /** Reaches the tablet and pings its MariaDB as vt_dba. */
   ping(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
-  /** The tables the tablet last loaded (loaded first if it never did). */
+  /** The tables the tablet last loaded (loaded first if it never did); may lag DDL run by hand. */
   getSchema(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<SchemaResponse>;
   reloadSchema(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
-  /** Statement by statement; the first failure stops it (earlier statements stay applied). */
+  /**
+   * Statement by statement, then a schema reload. The first failing statement's MariaDB error ends
+   * it; the statements before it stay applied (DDL does not roll back).
+   */
   applySchema(tablet: TabletRef, req: ApplySchemaRequest, opts?: TmCallOptions): Promise<ApplySchemaResponse>;
+  /** As vt_dba, bypassing read_only. MariaDB's errors as they are; over `maxRows`: ER.TOO_MANY_ROWS. */
   executeFetchAsDba(tablet: TabletRef, req: ExecuteFetchAsDbaRequest, opts?: TmCallOptions): Promise<FetchResult>;
-  /** Through the tablet's query service, as vt_app: refused like any query when not serving. */
+  /** Through the tablet's query service as vt_app: its refusals (NOT_SERVING, ...) and limits apply. */
   executeFetchAsApp(tablet: TabletRef, req: ExecuteFetchAsAppRequest, opts?: TmCallOptions): Promise<FetchResult>;
+  /**
+   * Type in the topology and the serving state; read-only unless primary. To `primary`:
+   * WRONG_ARGUMENTS (only a reparent makes a primary). Topology failures pass through.
+   */
   changeType(tablet: TabletRef, req: ChangeTypeRequest, opts?: TmCallOptions): Promise<TabletResponse>;
+  /** MariaDB's read_only; the tablet type and serving state are left as they are. */
   setReadOnly(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
   setReadWrite(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
-  /** Re-reads the shard and serving graph and decides whether to serve. */
+  /** Re-reads the shard and serving graph and decides whether to serve. Topology failures pass through. */
   refreshState(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
-  /** gtid_binlog_pos. */
+  /** gtid_binlog_pos: every transaction in this server's binlog. */
   primaryPosition(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<PositionResponse>;
+  /**
+   * Until this MariaDB has `position`. Past the request's timeoutMs: ER.LOCK_WAIT_TIMEOUT, kind
+   * DEADLINE_EXCEEDED. A malformed position: the GTID parser's error.
+   */
   waitForPosition(tablet: TabletRef, req: WaitForPositionRequest, opts?: TmCallOptions): Promise<void>;
+  /** What `qs.streamHealth` sends, now. Never fails once the tablet answers. */
   getHealth(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<HealthState>;
-  // Replication and the per-tablet steps of a reparent (replication.ts has what each does).
+  // Replication and the per-tablet steps of a reparent (replication.ts has what each does). Those
+  // that change replication run one at a time per tablet, in the order they arrive.
   fullStatus(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<FullStatus>;
   replicationStatus(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<ReplicationStatusResponse>;
+  /** STOP SLAVE; the tablet's health then reports replication as stopped. */
   stopReplication(tablet: TabletRef, req: EmptyRequest, opts?: TmCallOptions): Promise<void>;
-  /** Fails with WRONG_ARGUMENTS when the tablet has no source. */
+  /** No source configured: WRONG_ARGUMENTS. */
   startReplication(tablet: TabletRef, req: StartReplicationRequest, opts?: TmCallOptions): Promise<void>;
+  /** Relay log not applied within timeoutMs: ER.LOCK_WAIT_TIMEOUT, kind DEADLINE_EXCEEDED, with the SQL thread's error. */
   stopReplicationAndApplyRelay(tablet: TabletRef, req: TimeoutRequest, opts?: TmCallOptions): Promise<FullStatus>;
-  /** Fails with WRONG_ARGUMENTS, leaving the tablet read-only and not replicating, on errant GTIDs. */
+  /**
+   * Read-only, then CHANGE MASTER and (unless start is false) START SLAVE. Errant GTIDs against
+   * primaryPosition: WRONG_ARGUMENTS naming them, the tablet left read-only and not replicating.
+   */
   setReplicationSource(tablet: TabletRef, req: SetReplicationSourceRequest, opts?: TmCallOptions): Promise<FullStatus>;
   resetReplication(tablet: TabletRef, req: ResetReplicationRequest, opts?: TmCallOptions): Promise<void>;
+  /**
+   * Stops serving, drains up to timeoutMs (not an error past it: `drained` is false), read-only.
+   * Commits still running when read_only is set fail on the tablet, not here.
+   */
   demotePrimary(tablet: TabletRef, req: TimeoutRequest, opts?: TmCallOptions): Promise<DemotePrimaryResponse>;
   undoDemotePrimary(tablet: TabletRef, req: SemiSyncRequest, opts?: TmCallOptions): Promise<void>;
+  /** Type primary in the topology (not in the shard record: the caller writes that). */
   promoteReplica(tablet: TabletRef, req: PromoteReplicaRequest, opts?: TmCallOptions): Promise<PositionResponse>;
+  /** Not written within timeoutMs (no semi-sync acknowledgement): ER.LOCK_WAIT_TIMEOUT, kind DEADLINE_EXCEEDED. */
   populateReparentJournal(tablet: TabletRef, req: PopulateReparentJournalRequest, opts?: TmCallOptions): Promise<void>;
   setSemiSync(tablet: TabletRef, req: SetSemiSyncRequest, opts?: TmCallOptions): Promise<void>;
   /** Releases what the client holds (pooled connections); later calls fail. Calls in flight fail with 2013. */
