@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CTLD_SERVER_DEFAULTS, startCtldServer } from '../ctld/index.js';
 import { logger } from '../log/index.js';
+import { RpcTabletManagerClient } from '../tablet/index.js';
 import { addTopoFlags, openTopoServer, type TopoFlags } from '../topo/index.js';
 import { parseIntFlag } from './flags.js';
 
@@ -17,7 +18,9 @@ export function registerCtld(program: Command): void {
     .option('--bind-address <addr>', 'address to listen on', CTLD_SERVER_DEFAULTS.host)
     .action(async (o: TopoFlags & { port: number; grpcPort: number; bindAddress: string }) => {
       const topo = openTopoServer(o);
-      const server = await startCtldServer({ topo }, { port: o.port, grpcPort: o.grpcPort === 0 ? null : o.grpcPort, host: o.bindAddress });
+      // Tablets are other processes: their managers are reached over RPC, a pooled connection each.
+      const tmc = new RpcTabletManagerClient(topo);
+      const server = await startCtldServer({ topo, tmc }, { port: o.port, grpcPort: o.grpcPort === 0 ? null : o.grpcPort, host: o.bindAddress });
       // Machine-readable readiness line on stdout (tests and `tessera up` wait for it).
       process.stdout.write(`ctld listening on ${server.ports.join(' ')}\n`);
       await new Promise<void>((resolve) => {
@@ -27,6 +30,7 @@ export function registerCtld(program: Command): void {
       });
       log.info('ctld shutting down');
       await server.close();
+      tmc.close();
       await topo.close();
     });
 }

@@ -14,7 +14,7 @@ import { loadDbCredentials, Mysqlctl, waitForExit } from '../mysqlctl/index.js';
 import { splitStatements } from '../sql/index.js';
 import { CtldClient, startCtldServer, type CtldServer } from '../ctld/index.js';
 import { openTopoServer, tabletAliasString, isTopoError, type TopoServer, type Json } from '../topo/index.js';
-import { TabletConn, TabletProcess, type TabletServer } from '../tablet/index.js';
+import { LocalTabletManagerClient, RpcTabletManagerClient, TabletProcess, type TabletManager, type TabletManagerClient, type TabletServer } from '../tablet/index.js';
 import type { ClusterSpec, KeyspaceSpec } from './config.js';
 import { removeUpState, topoDir, writeUpState, type UpState } from './state.js';
 
@@ -43,6 +43,9 @@ export class LocalCluster {
   private readonly components: Component[] = [];
   /** Tablets running in this process (combined mode), by alias. */
   private readonly localTablets = new Map<string, TabletServer>();
+  /** Their managers, for ctld's in-process tablet-manager client; a stopped tablet leaves. */
+  private readonly localManagers = new Map<string, TabletManager>();
+  private tmClient: TabletManagerClient | null = null;
   private topoServer: TopoServer | null = null;
   private stopped = false;
   private starting: Promise<void> | null = null;
@@ -55,6 +58,12 @@ export class LocalCluster {
   get topo(): TopoServer {
     if (!this.topoServer) throw new Error('topology not open');
     return this.topoServer;
+  }
+
+  /** Tablet managers as ctld reaches them: in this process (combined) or over RPC (distributed). */
+  get tmc(): TabletManagerClient {
+    if (!this.tmClient) throw new Error('tablet manager client not made');
+    return this.tmClient;
   }
 
   static async up(spec: ClusterSpec, opts: UpOptions): Promise<LocalCluster> {
@@ -103,6 +112,9 @@ export class LocalCluster {
     const flags = { topoImplementation: spec.topo.implementation, topoGlobalServerAddress: topoAddress, topoGlobalRoot: '/tessera/global' };
     this.topoServer = openTopoServer(flags);
     this.components.push({ name: 'topology client', stop: () => this.topo.close() });
+    const tmc = spec.mode === 'combined' ? new LocalTabletManagerClient(this.topo, (alias) => this.localManagers.get(alias)) : new RpcTabletManagerClient(this.topo);
+    this.tmClient = tmc;
+    this.components.push({ name: 'tablet manager client', stop: async () => tmc.close() });
     await this.topo.createCellInfo(spec.cell, {}).catch((err) => {
       if (!isTopoError(err, 'NODE_EXISTS')) throw err;
     });
@@ -128,7 +140,7 @@ export class LocalCluster {
     // ctld first, so reparents and the web UI work while the rest comes up.
     const topoArgs = ['--topo-implementation', flags.topoImplementation, '--topo-global-server-address', topoAddress, '--topo-global-root', flags.topoGlobalRoot];
     if (spec.mode === 'combined') {
-      const ctld: CtldServer = await startCtldServer({ topo: this.topo }, { port: spec.ctld.port, grpcPort: spec.ctld.grpcPort, host: '127.0.0.1' });
+      const ctld: CtldServer = await startCtldServer({ topo: this.topo, tmc: this.tmc }, { port: spec.ctld.port, grpcPort: spec.ctld.grpcPort, host: '127.0.0.1' });
       this.components.push({ name: 'ctld', stop: () => ctld.close() });
     } else {
       await this.startChild('ctld', ['ctld', ...topoArgs, '--port', String(spec.ctld.port), '--grpc-port', String(spec.ctld.grpcPort), '--bind-address', '127.0.0.1'], async () => {
@@ -161,7 +173,14 @@ export class LocalCluster {
             credentials,
           });
           this.localTablets.set(proc.alias, proc.server);
-          this.components.push({ name: `tablet ${alias}`, stop: () => proc.stop({ stopMysql: true }) });
+          this.localManagers.set(proc.alias, proc.manager);
+          this.components.push({
+            name: `tablet ${alias}`,
+            stop: () => {
+              this.localManagers.delete(proc.alias);
+              return proc.stop({ stopMysql: true });
+            },
+          });
         } else {
           const mysqlctl = new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot: opts.dataRoot });
           await this.startChild(
@@ -247,12 +266,7 @@ export class LocalCluster {
     for (const sh of ks.shards) {
       const primary = sh.tablets.find((t) => t.type === 'primary');
       if (!primary) continue;
-      const conn = new TabletConn('127.0.0.1', primary.grpcPort);
-      try {
-        await conn.tm('ApplySchema', { sql });
-      } finally {
-        conn.close();
-      }
+      await this.tmc.applySchema(tabletAliasString({ cell: this.spec.cell, uid: primary.uid }), { sql });
     }
     this.opts.out(`  schema      ${ks.name}: ${ks.schemaFiles.map((f) => path.basename(f)).join(', ')}`);
   }
@@ -261,14 +275,7 @@ export class LocalCluster {
     await Promise.all(
       this.spec.keyspaces.flatMap((ks) =>
         ks.shards.flatMap((sh) =>
-          sh.tablets.map(async (t) => {
-            const conn = new TabletConn('127.0.0.1', t.grpcPort);
-            try {
-              await conn.tm('RefreshState');
-            } finally {
-              conn.close();
-            }
-          }),
+          sh.tablets.map((t) => this.tmc.refreshState(tabletAliasString({ cell: this.spec.cell, uid: t.uid }), {})),
         ),
       ),
     );

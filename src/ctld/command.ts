@@ -1,12 +1,18 @@
 // What a ctld command is. The admin API is a table of these (api.ts): the CLI and the web UI call
 // them by name with a JSON request and get JSON back. Later issues add tablet and workflow
 // commands as more tables merged into the same API.
+import type { TabletManagerClient } from '../tablet/index.js';
 import type { Json, JsonObject, TopoServer } from '../topo/index.js';
 import { topoError } from '../topo/index.js';
 
-/** What handlers may use. Grows as ctld learns to talk to tablets and run workflows. */
+/** What handlers may use. Grows as ctld learns to run workflows. */
 export interface CtldContext {
   readonly topo: TopoServer;
+  /**
+   * Tablet managers: in-process in combined mode, over the network (pooled) otherwise. Owned by
+   * whoever made the context, who closes it after the server.
+   */
+  readonly tmc: TabletManagerClient;
 }
 
 export interface CtldCommand {

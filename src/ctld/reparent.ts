@@ -1,7 +1,7 @@
 // Reparents, run by ctld under the shard lock: InitShardPrimary (a new shard gets its first
 // primary), PlannedReparentShard (move a living primary, losing nothing), EmergencyReparentShard
 // (the primary is dead: promote the most advanced survivor), and ShardReplicationPositions. Each
-// step on a tablet is a tablet-manager call (src/tablet/replication.ts); this file decides the
+// step on a tablet is a call through ctx.tmc (src/tablet/replication.ts); this file decides the
 // order, checks what must hold before each decisive step, and records the outcome in the topology.
 // See docs/replication.md.
 import { GtidPosition } from '../mysql/binlog/index.js';
@@ -21,7 +21,7 @@ import {
   type TopoLock,
 } from '../topo/index.js';
 import { optBool, optInt, optString, reqString, type CommandTable, type CtldContext } from './command.js';
-import { aliasText, fullStatus, getTabletRecord, tmCall } from './tablet-commands.js';
+import { aliasText, getTabletRecord } from './tablet-commands.js';
 
 const log = logger('reparent');
 
@@ -81,13 +81,13 @@ function pos(r: Reached): GtidPosition {
 }
 
 /** Statuses of the given tablets in parallel; unreachable ones come back as errors. */
-async function statuses(tablets: readonly Tablet[]): Promise<{ reached: Reached[]; failed: { tablet: Tablet; error: string }[] }> {
+async function statuses(ctx: CtldContext, tablets: readonly Tablet[]): Promise<{ reached: Reached[]; failed: { tablet: Tablet; error: string }[] }> {
   const reached: Reached[] = [];
   const failed: { tablet: Tablet; error: string }[] = [];
   await Promise.all(
     tablets.map(async (t) => {
       try {
-        reached.push({ tablet: t, status: await fullStatus(t, REPARENT_DEFAULTS.statusTimeoutMs) });
+        reached.push({ tablet: t, status: await ctx.tmc.fullStatus(t, {}, { timeoutMs: REPARENT_DEFAULTS.statusTimeoutMs }) });
       } catch (err) {
         failed.push({ tablet: t, error: (err as Error).message });
       }
@@ -128,6 +128,7 @@ function checkAckers(policy: string, newPrimary: Tablet, ackers: readonly Tablet
  * pointed (unreachable, or holding transactions the primary lacks); the reparent itself stands.
  */
 async function repoint(
+  ctx: CtldContext,
   st: ShardState,
   primary: Tablet,
   primaryPosition: string,
@@ -139,17 +140,10 @@ async function repoint(
     others.map(async ({ tablet, becomes }) => {
       const type = becomes ?? tablet.type;
       try {
-        await tmCall(
+        await ctx.tmc.setReplicationSource(
           tablet,
-          'SetReplicationSource',
-          {
-            host: primary.mysql_hostname,
-            port: primary.mysql_port,
-            semiSync: semiSyncFor(st.policy, type).replica,
-            primaryPosition,
-            ...(becomes ? { tabletType: becomes } : {}),
-          },
-          REPARENT_DEFAULTS.waitReplicasTimeoutMs,
+          { host: primary.mysql_hostname, port: primary.mysql_port, semiSync: semiSyncFor(st.policy, type).replica, primaryPosition, tabletType: becomes },
+          { timeoutMs: REPARENT_DEFAULTS.waitReplicasTimeoutMs },
         );
         events.push(`${aliasText(tablet)} (${type}) now replicates from ${aliasText(primary)}`);
       } catch (err) {
@@ -160,15 +154,13 @@ async function repoint(
   return problems.sort();
 }
 
-async function journal(primary: Tablet, action: string, position: string, timeoutMs: number): Promise<void> {
-  await tmCall(primary, 'PopulateReparentJournal', { actionName: action, primaryAlias: aliasText(primary), position, timeoutMs }, timeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+async function journal(ctx: CtldContext, primary: Tablet, action: string, position: string, timeoutMs: number): Promise<void> {
+  await ctx.tmc.populateReparentJournal(primary, { actionName: action, primaryAlias: aliasText(primary), position, timeoutMs }, { timeoutMs: timeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
 }
 
 async function promote(ctx: CtldContext, st: ShardState, lock: TopoLock, primary: Tablet, events: string[]): Promise<{ position: string; primary: Tablet }> {
   const term = new Date().toISOString();
-  const { position } = (await tmCall(primary, 'PromoteReplica', { semiSync: semiSyncFor(st.policy, 'primary').primary, primaryTermStartTime: term })) as {
-    position: string;
-  };
+  const { position } = await ctx.tmc.promoteReplica(primary, { semiSync: semiSyncFor(st.policy, 'primary').primary, primaryTermStartTime: term });
   events.push(`promoted ${aliasText(primary)} at ${position}`);
   await lock.check();
   await ctx.topo.updateShardFields(st.keyspace, st.shard, (s) => {
@@ -177,14 +169,14 @@ async function promote(ctx: CtldContext, st: ShardState, lock: TopoLock, primary
   });
   events.push(`shard ${st.keyspace}/${st.shard} record names ${aliasText(primary)} primary (term ${term})`);
   // It promoted itself before the shard record named it; now it may serve.
-  await tmCall(primary, 'RefreshState');
+  await ctx.tmc.refreshState(primary, {});
   return { position, primary: (await ctx.topo.getTablet(primary.alias)).value };
 }
 
-async function refreshAll(tablets: readonly Tablet[], warnings: string[]): Promise<void> {
+async function refreshAll(ctx: CtldContext, tablets: readonly Tablet[], warnings: string[]): Promise<void> {
   await Promise.all(
     tablets.map((t) =>
-      tmCall(t, 'RefreshState', {}, REPARENT_DEFAULTS.statusTimeoutMs).catch((err: Error) => {
+      ctx.tmc.refreshState(t, {}, { timeoutMs: REPARENT_DEFAULTS.statusTimeoutMs }).catch((err: Error) => {
         warnings.push(`RefreshState: ${err.message}`);
       }),
     ),
@@ -210,7 +202,7 @@ export async function initShardPrimary(
         `shard ${o.keyspace}/${o.shard} already has primary ${tabletAliasString(current)}: use PlannedReparentShard to move it, or --force to initialize again`,
       );
     }
-    const { reached, failed } = await statuses(st.tablets);
+    const { reached, failed } = await statuses(ctx, st.tablets);
     if (failed.length > 0) {
       const msg = failed.map((f) => `  ${f.error}`).join('\n');
       if (!o.force || failed.some((f) => same(f.tablet, elected))) {
@@ -231,16 +223,16 @@ export async function initShardPrimary(
             'InitShardPrimary is for new shards. Use PlannedReparentShard, or --force to wipe its replication history (RESET MASTER; its data stays as it is)',
         );
       }
-      await tmCall(r.tablet, 'ResetReplication', { resetBinlogs: true });
+      await ctx.tmc.resetReplication(r.tablet, { resetBinlogs: true });
       warnings.push(`${aliasText(r.tablet)} had transactions ${aliasText(elected)} lacks; its binlogs and GTID history were reset (--force), its data was not`);
     }
     const { position, primary } = await promote(ctx, st, lock, elected, events);
-    const problems = await repoint(st, primary, position, others.map((r) => ({ tablet: r.tablet })), events);
+    const problems = await repoint(ctx, st, primary, position, others.map((r) => ({ tablet: r.tablet })), events);
     if (problems.length === 0) {
-      await journal(primary, 'InitShardPrimary', position, o.waitReplicasTimeoutMs);
+      await journal(ctx, primary, 'InitShardPrimary', position, o.waitReplicasTimeoutMs);
       events.push('reparent journal written');
     }
-    await refreshAll(others.map((r) => r.tablet), warnings);
+    await refreshAll(ctx, others.map((r) => r.tablet), warnings);
     try {
       await ctx.topo.rebuildKeyspaceGraph(o.keyspace);
       events.push(`serving graph of ${o.keyspace} rebuilt`);
@@ -277,7 +269,7 @@ export async function plannedReparentShard(
       events.push(`${aliasText(old)} is already the primary; nothing to do`);
       return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(old), previous_primary: aliasText(old), position: '', events, warnings };
     }
-    const { reached, failed } = await statuses(st.tablets);
+    const { reached, failed } = await statuses(ctx, st.tablets);
     const oldReached = reached.find((r) => same(r.tablet, old));
     if (!oldReached) {
       const why = failed.find((f) => same(f.tablet, old))?.error ?? 'unreachable';
@@ -299,16 +291,13 @@ export async function plannedReparentShard(
     // The old primary becomes a replica, so it counts as an acknowledger.
     checkAckers(st.policy, newPrimary, reached.map((r) => (same(r.tablet, old) ? { ...r.tablet, type: 'replica' as const } : r.tablet)));
 
-    const { position: oldPosition, drained } = (await tmCall(old, 'DemotePrimary', { timeoutMs: o.demoteTimeoutMs }, o.demoteTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs)) as {
-      position: string;
-      drained: boolean;
-    };
+    const { position: oldPosition, drained } = await ctx.tmc.demotePrimary(old, { timeoutMs: o.demoteTimeoutMs }, { timeoutMs: o.demoteTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
     events.push(`demoted ${aliasText(old)}: read-only at ${oldPosition}`);
     if (!drained) warnings.push(`transactions still open on ${aliasText(old)} after ${o.demoteTimeoutMs} ms were not committed (read_only)`);
     try {
-      await tmCall(newPrimary, 'WaitForPosition', { position: oldPosition, timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+      await ctx.tmc.waitForPosition(newPrimary, { position: oldPosition, timeoutMs: o.waitReplicasTimeoutMs }, { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
     } catch (err) {
-      await tmCall(old, 'UndoDemotePrimary', { semiSync: semiSyncFor(st.policy, 'primary').primary }).catch((e: Error) => {
+      await ctx.tmc.undoDemotePrimary(old, { semiSync: semiSyncFor(st.policy, 'primary').primary }).catch((e: Error) => {
         warnings.push(`undoing the demotion failed: ${e.message}`);
       });
       throw new TesseraError(
@@ -321,9 +310,9 @@ export async function plannedReparentShard(
     events.push(`${aliasText(newPrimary)} caught up to ${oldPosition}`);
     const { position, primary } = await promote(ctx, st, lock, newPrimary, events);
     const others = reached.filter((r) => !same(r.tablet, newPrimary)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
-    const problems = await repoint(st, primary, position, others, events);
+    const problems = await repoint(ctx, st, primary, position, others, events);
     warnings.push(...problems);
-    await journal(primary, 'PlannedReparentShard', position, o.waitReplicasTimeoutMs);
+    await journal(ctx, primary, 'PlannedReparentShard', position, o.waitReplicasTimeoutMs);
     events.push('reparent journal written');
     log.info({ keyspace: o.keyspace, shard: o.shard, from: aliasText(old), to: aliasText(primary), position }, 'PlannedReparentShard done');
     return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(primary), previous_primary: aliasText(old), position, events, warnings };
@@ -350,8 +339,8 @@ export async function emergencyReparentShard(
     const reached: Reached[] = [];
     if (old) {
       try {
-        await tmCall(old, 'DemotePrimary', { timeoutMs: 0 }, REPARENT_DEFAULTS.statusTimeoutMs);
-        reached.push({ tablet: old, status: await fullStatus(old, REPARENT_DEFAULTS.statusTimeoutMs) });
+        await ctx.tmc.demotePrimary(old, { timeoutMs: 0 }, { timeoutMs: REPARENT_DEFAULTS.statusTimeoutMs });
+        reached.push({ tablet: old, status: await ctx.tmc.fullStatus(old, {}, { timeoutMs: REPARENT_DEFAULTS.statusTimeoutMs }) });
         events.push(`old primary ${aliasText(old)} still answered: made read-only`);
       } catch (err) {
         events.push(`old primary ${aliasText(old)} is unreachable: ${(err as Error).message}`);
@@ -364,7 +353,7 @@ export async function emergencyReparentShard(
         .filter((t) => !same(t, old))
         .map(async (t) => {
           try {
-            const s = (await tmCall(t, 'StopReplicationAndApplyRelay', { timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs)) as unknown as FullStatus;
+            const s = await ctx.tmc.stopReplicationAndApplyRelay(t, { timeoutMs: o.waitReplicasTimeoutMs }, { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
             reached.push({ tablet: t, status: s });
           } catch (err) {
             unreachable.push(`${aliasText(t)}: ${(err as Error).message}`);
@@ -409,9 +398,10 @@ export async function emergencyReparentShard(
     if (!pos(chosen).atLeast(pos(best))) {
       events.push(`${aliasText(candidate)} (${chosen.status.position}) catches up from ${aliasText(best.tablet)} (${best.status.position}) first`);
       try {
-        await tmCall(candidate, 'SetReplicationSource', { host: best.tablet.mysql_hostname, port: best.tablet.mysql_port, semiSync: false });
-        await tmCall(candidate, 'WaitForPosition', { position: best.status.position, timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
-        await tmCall(candidate, 'StopReplicationAndApplyRelay', { timeoutMs: o.waitReplicasTimeoutMs }, o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs);
+        const waitOpts = { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs };
+        await ctx.tmc.setReplicationSource(candidate, { host: best.tablet.mysql_hostname, port: best.tablet.mysql_port, semiSync: false });
+        await ctx.tmc.waitForPosition(candidate, { position: best.status.position, timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
+        await ctx.tmc.stopReplicationAndApplyRelay(candidate, { timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
       } catch (err) {
         throw topoError(
           'FAILED_PRECONDITION',
@@ -429,8 +419,8 @@ export async function emergencyReparentShard(
       events.push(`old primary ${aliasText(old)} recorded as replica; it rejoins as one when it comes back`);
     }
     const others = reached.filter((r) => !same(r.tablet, candidate)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
-    warnings.push(...(await repoint(st, primary, position, others, events)));
-    await journal(primary, 'EmergencyReparentShard', position, o.waitReplicasTimeoutMs);
+    warnings.push(...(await repoint(ctx, st, primary, position, others, events)));
+    await journal(ctx, primary, 'EmergencyReparentShard', position, o.waitReplicasTimeoutMs);
     events.push('reparent journal written');
 
     const oldAlive = old !== null && reached.some((r) => same(r.tablet, old));
@@ -534,7 +524,7 @@ export const REPARENT_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const { keyspace, shard } = keyspaceShard(req);
       await ctx.topo.getShard(keyspace, shard);
-      const { reached, failed } = await statuses(await ctx.topo.getTablets({ keyspace, shard }));
+      const { reached, failed } = await statuses(ctx, await ctx.topo.getTablets({ keyspace, shard }));
       const replicationStatuses: Record<string, unknown> = {};
       const tabletMap: Record<string, unknown> = {};
       const errors: Record<string, string> = {};
@@ -578,7 +568,7 @@ export const REPARENT_COMMANDS: CommandTable = {
       await Promise.all(
         (await ctx.topo.getTablets({ keyspace })).map(async (t) => {
           const want = semiSyncFor(policy, t.type);
-          await tmCall(t, 'SetSemiSync', { primary: want.primary, replica: want.replica }, REPARENT_DEFAULTS.statusTimeoutMs).catch((err: Error) => {
+          await ctx.tmc.setSemiSync(t, { primary: want.primary, replica: want.replica }, { timeoutMs: REPARENT_DEFAULTS.statusTimeoutMs }).catch((err: Error) => {
             warnings.push(err.message);
           });
         }),

@@ -1,26 +1,14 @@
 // The admin API commands that reach tablets: ctld looks the tablet up in the topology and calls its
-// tablet manager over RPC (TabletConn to `hostname:port_map.grpc`). Names and flags are
-// vtctldclient's. Errors name the tablet and, when it cannot be reached, the address tried.
+// tablet manager through the context's TabletManagerClient (in-process in combined mode, pooled RPC
+// otherwise). Names and flags are vtctldclient's. Errors name the tablet and, when it cannot be
+// reached, the address tried (the client's contract).
 import { ER, TesseraError } from '../mysql/errors.js';
-import { TabletConn, semiSyncFor, type FetchResult, type FullStatus, type HealthState, type TableSchema, type TmMethod } from '../tablet/index.js';
-import {
-  parseKeyspaceShard,
-  parseTabletAlias,
-  parseTabletType,
-  tabletAliasString,
-  tabletDbName,
-  topoError,
-  type Json,
-  type Tablet,
-} from '../topo/index.js';
+import { semiSyncFor, type FetchResult } from '../tablet/index.js';
+import { parseKeyspaceShard, parseTabletAlias, parseTabletType, tabletAliasString, tabletDbName, topoError, type Json, type Tablet } from '../topo/index.js';
 import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 
 export const TABLET_CALL_DEFAULTS = {
-  /** Connecting to a tablet's RPC port; an unreachable tablet fails after this. */
-  connectTimeoutMs: 3_000,
-  /** Deadline of one tablet-manager call unless the command sets its own. */
-  callTimeoutMs: 30_000,
   /** Health probes for `GetTablets --replication` (one per tablet, in parallel). */
   healthTimeoutMs: 2_000,
 };
@@ -33,47 +21,9 @@ export function aliasText(t: Tablet): string {
   return tabletAliasString(t.alias);
 }
 
-export function tabletAddress(t: Tablet): string {
-  return `${t.hostname}:${t.port_map.grpc ?? '?'}`;
-}
-
 /** The tablet record; NO_NODE (`tablet zone1-0000000999 not found`) for an unknown alias. */
 export async function getTabletRecord(ctx: CtldContext, alias: string): Promise<Tablet> {
   return (await ctx.topo.getTablet(parseTabletAlias(alias))).value;
-}
-
-/** Errors from a tablet, with its alias, and for an unreachable one the address that was tried. */
-export function tabletError(t: Tablet, err: unknown): TesseraError {
-  const e = TesseraError.from(err);
-  const alias = aliasText(t);
-  if (e.errno === ER.CONN_ERROR.errno || e.errno === 2013) {
-    return new TesseraError(ER.CONN_ERROR, `tablet ${alias} (${t.keyspace}/${t.shard} ${t.type}) is unreachable at ${tabletAddress(t)}: ${e.message}`, {
-      cause: err,
-      kind: 'UNAVAILABLE',
-    });
-  }
-  if (e.message.includes(alias)) return e;
-  return new TesseraError(e, `tablet ${alias}: ${e.message}`, { cause: err, kind: e.kind });
-}
-
-/** One tablet-manager call on `t`, on a connection opened for it and closed after. */
-export async function tmCall(t: Tablet, method: TmMethod, args: Record<string, Json> = {}, timeoutMs = TABLET_CALL_DEFAULTS.callTimeoutMs): Promise<Json> {
-  const port = t.port_map.grpc;
-  if (!port) {
-    throw topoError('FAILED_PRECONDITION', `tablet ${aliasText(t)} has no RPC port in the topology (port_map.grpc): it has not started, or was recorded by hand`);
-  }
-  const conn = new TabletConn(t.hostname, port, { connectTimeoutMs: TABLET_CALL_DEFAULTS.connectTimeoutMs });
-  try {
-    return json(await conn.tm(method, args, timeoutMs));
-  } catch (err) {
-    throw tabletError(t, err);
-  } finally {
-    conn.close();
-  }
-}
-
-export async function fullStatus(t: Tablet, timeoutMs = TABLET_CALL_DEFAULTS.callTimeoutMs): Promise<FullStatus> {
-  return (await tmCall(t, 'FullStatus', {}, timeoutMs)) as unknown as FullStatus;
 }
 
 /** The primary of a shard from its record; FAILED_PRECONDITION when it has none. */
@@ -126,13 +76,14 @@ function quoteName(name: string): string {
 
 /** Table definitions with their CREATE statements, as GetSchema prints them. */
 async function tableDefinitions(
+  ctx: CtldContext,
   t: Tablet,
   opts: { tables?: readonly string[]; excludeTables?: readonly string[]; includeViews?: boolean; namesOnly?: boolean },
 ): Promise<TableDefinition[]> {
   // Read from MariaDB, not from what the tablet last loaded: DDL run with ExecuteFetchAsDBA (or by
   // hand) does not reload the tablet's schema.
-  await tmCall(t, 'ReloadSchema');
-  const tables = (await tmCall(t, 'GetSchema')) as unknown as TableSchema[];
+  await ctx.tmc.reloadSchema(t, {});
+  const { tables } = await ctx.tmc.getSchema(t, {});
   const include = opts.tables && opts.tables.length > 0 ? tableMatcher(opts.tables) : () => true;
   const exclude = opts.excludeTables && opts.excludeTables.length > 0 ? tableMatcher(opts.excludeTables) : () => false;
   const out: TableDefinition[] = [];
@@ -141,7 +92,7 @@ async function tableDefinitions(
     if (ts.type === 'VIEW' && !opts.includeViews) continue;
     let schema = '';
     if (!opts.namesOnly) {
-      const r = (await tmCall(t, 'ExecuteFetchAsDba', { sql: `SHOW CREATE TABLE ${quoteName(ts.name)}`, maxRows: 1 })) as unknown as FetchResult;
+      const r = await ctx.tmc.executeFetchAsDba(t, { sql: `SHOW CREATE TABLE ${quoteName(ts.name)}`, maxRows: 1 });
       schema = r.rows[0]?.[1] ?? '';
     }
     out.push({ name: ts.name, type: ts.type, schema, columns: ts.columns.map((c) => c.name), primary_key_columns: [...ts.primaryKey] });
@@ -169,7 +120,7 @@ export const TABLET_COMMANDS: CommandTable = {
       const tablets = await Promise.all(
         r.tablets.map(async (t) => {
           try {
-            const h = (await tmCall(t, 'GetHealth', {}, TABLET_CALL_DEFAULTS.healthTimeoutMs)) as unknown as HealthState;
+            const h = await ctx.tmc.getHealth(t, {}, { timeoutMs: TABLET_CALL_DEFAULTS.healthTimeoutMs });
             return { ...t, replication: { serving: h.serving, lag_seconds: h.replicationLagSeconds, error: h.replicationError } };
           } catch (err) {
             return { ...t, replication: { serving: false, lag_seconds: null, error: (err as Error).message } };
@@ -183,7 +134,7 @@ export const TABLET_COMMANDS: CommandTable = {
     readOnly: true,
     summary: 'PingTablet <alias>',
     async run(ctx, req) {
-      await tmCall(await getTabletRecord(ctx, reqString(req, 'alias')), 'Ping');
+      await ctx.tmc.ping(await getTabletRecord(ctx, reqString(req, 'alias')), {});
       return null;
     },
   },
@@ -191,7 +142,7 @@ export const TABLET_COMMANDS: CommandTable = {
     readOnly: true,
     summary: 'GetFullStatus <alias>',
     async run(ctx, req) {
-      return json({ status: await fullStatus(await getTabletRecord(ctx, reqString(req, 'alias'))) });
+      return json({ status: await ctx.tmc.fullStatus(await getTabletRecord(ctx, reqString(req, 'alias')), {}) });
     },
   },
   ChangeTabletType: {
@@ -208,10 +159,10 @@ export const TABLET_COMMANDS: CommandTable = {
         throw topoError('FAILED_PRECONDITION', `tablet ${alias} is the primary of ${t.keyspace}/${t.shard}: use PlannedReparentShard to move the primary away first`);
       }
       if (optBool(req, 'dry_run')) return json({ before_tablet: t, after_tablet: { ...t, type }, was_dry_run: true });
-      const after = (await tmCall(t, 'ChangeType', { tabletType: type })) as unknown as Tablet;
+      const { tablet: after } = await ctx.tmc.changeType(t, { tabletType: type });
       // A replica acknowledges semi-sync writes under the semi_sync policy; an rdonly never does.
       const { value: ks } = await ctx.topo.getKeyspace(t.keyspace);
-      await tmCall(after, 'SetSemiSync', { primary: false, replica: semiSyncFor(ks.durability_policy, type).replica });
+      await ctx.tmc.setSemiSync(after, { primary: false, replica: semiSyncFor(ks.durability_policy, type).replica });
       return json({ before_tablet: t, after_tablet: after, was_dry_run: false });
     },
   },
@@ -220,7 +171,8 @@ export const TABLET_COMMANDS: CommandTable = {
     summary: 'SetWritable <alias> <true|false>',
     async run(ctx, req) {
       const t = await getTabletRecord(ctx, reqString(req, 'alias'));
-      await tmCall(t, optBool(req, 'writable') ? 'SetReadWrite' : 'SetReadOnly');
+      if (optBool(req, 'writable')) await ctx.tmc.setReadWrite(t, {});
+      else await ctx.tmc.setReadOnly(t, {});
       return null;
     },
   },
@@ -229,12 +181,12 @@ export const TABLET_COMMANDS: CommandTable = {
     summary: 'ExecuteFetchAsDBA [--max-rows n] [--disable-binlogs] [--reload-schema] <alias> <sql>',
     async run(ctx, req) {
       const t = await getTabletRecord(ctx, reqString(req, 'alias'));
-      const r = (await tmCall(t, 'ExecuteFetchAsDba', {
+      const r = await ctx.tmc.executeFetchAsDba(t, {
         sql: reqString(req, 'sql'),
         maxRows: optInt(req, 'max_rows', 10_000),
         disableBinlogs: optBool(req, 'disable_binlogs'),
         reloadSchema: optBool(req, 'reload_schema'),
-      })) as unknown as FetchResult;
+      });
       return fetchJson(r);
     },
   },
@@ -243,7 +195,7 @@ export const TABLET_COMMANDS: CommandTable = {
     summary: 'ExecuteFetchAsApp [--max-rows n] <alias> <sql>',
     async run(ctx, req) {
       const t = await getTabletRecord(ctx, reqString(req, 'alias'));
-      const r = (await tmCall(t, 'ExecuteFetchAsApp', { sql: reqString(req, 'sql'), maxRows: optInt(req, 'max_rows', 10_000) })) as unknown as FetchResult;
+      const r = await ctx.tmc.executeFetchAsApp(t, { sql: reqString(req, 'sql'), maxRows: optInt(req, 'max_rows', 10_000) });
       return fetchJson(r);
     },
   },
@@ -253,7 +205,7 @@ export const TABLET_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const t = await getTabletRecord(ctx, reqString(req, 'alias'));
       const namesOnly = optBool(req, 'table_names_only');
-      const defs = await tableDefinitions(t, {
+      const defs = await tableDefinitions(ctx, t, {
         tables: optStringList(req, 'tables'),
         excludeTables: optStringList(req, 'exclude_tables'),
         includeViews: optBool(req, 'include_views'),
@@ -267,7 +219,7 @@ export const TABLET_COMMANDS: CommandTable = {
     readOnly: false,
     summary: 'ReloadSchema <alias>',
     async run(ctx, req) {
-      await tmCall(await getTabletRecord(ctx, reqString(req, 'alias')), 'ReloadSchema');
+      await ctx.tmc.reloadSchema(await getTabletRecord(ctx, reqString(req, 'alias')), {});
       return null;
     },
   },
@@ -277,7 +229,7 @@ export const TABLET_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const { keyspace, shard } = parseKeyspaceShard(reqString(req, 'keyspace_shard'));
       await ctx.topo.getShard(keyspace, shard);
-      return reloadAll(await ctx.topo.getTablets({ keyspace, shard }), optBool(req, 'include_primary'));
+      return reloadAll(ctx, await ctx.topo.getTablets({ keyspace, shard }), optBool(req, 'include_primary'));
     },
   },
   ReloadSchemaKeyspace: {
@@ -286,7 +238,7 @@ export const TABLET_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const keyspace = reqString(req, 'keyspace');
       await ctx.topo.getKeyspace(keyspace);
-      return reloadAll(await ctx.topo.getTablets({ keyspace }), optBool(req, 'include_primary'));
+      return reloadAll(ctx, await ctx.topo.getTablets({ keyspace }), optBool(req, 'include_primary'));
     },
   },
   ApplySchema: {
@@ -309,7 +261,7 @@ export const TABLET_COMMANDS: CommandTable = {
       const results = await Promise.all(
         primaries.map(async ({ shard, tablet }) => {
           try {
-            const r = (await tmCall(tablet, 'ApplySchema', { sql })) as unknown as { statements: number };
+            const r = await ctx.tmc.applySchema(tablet, { sql });
             return { shard, tablet: aliasText(tablet), ok: true, statements: r.statements, error: '' };
           } catch (err) {
             return { shard, tablet: aliasText(tablet), ok: false, statements: 0, error: TesseraError.from(err).toString() };
@@ -336,8 +288,8 @@ export const TABLET_COMMANDS: CommandTable = {
       const dest = await shardPrimary(ctx, keyspace, shard);
       if (aliasText(source) === aliasText(dest)) throw topoError('BAD_ARGUMENT', `source and destination are the same tablet ${aliasText(dest)}`);
       const includeViews = optBool(req, 'include_views');
-      const want = await tableDefinitions(source, { tables: optStringList(req, 'tables'), excludeTables: optStringList(req, 'exclude_tables'), includeViews });
-      const have = new Map((await tableDefinitions(dest, { includeViews: true })).map((d) => [d.name, d]));
+      const want = await tableDefinitions(ctx, source, { tables: optStringList(req, 'tables'), excludeTables: optStringList(req, 'exclude_tables'), includeViews });
+      const have = new Map((await tableDefinitions(ctx, dest, { includeViews: true })).map((d) => [d.name, d]));
       const conflicts: string[] = [];
       const present: string[] = [];
       const toCreate: TableDefinition[] = [];
@@ -355,7 +307,7 @@ export const TABLET_COMMANDS: CommandTable = {
       }
       // Tables before views, so a view's tables exist when it is created.
       toCreate.sort((a, b) => Number(a.type === 'VIEW') - Number(b.type === 'VIEW'));
-      if (toCreate.length > 0) await tmCall(dest, 'ApplySchema', { sql: toCreate.map((d) => d.schema).join(';\n') });
+      if (toCreate.length > 0) await ctx.tmc.applySchema(dest, { sql: toCreate.map((d) => d.schema).join(';\n') });
       return json({
         source_tablet: aliasText(source),
         destination_tablet: aliasText(dest),
@@ -368,7 +320,7 @@ export const TABLET_COMMANDS: CommandTable = {
     readOnly: false,
     summary: 'RefreshState <alias>',
     async run(ctx, req) {
-      await tmCall(await getTabletRecord(ctx, reqString(req, 'alias')), 'RefreshState');
+      await ctx.tmc.refreshState(await getTabletRecord(ctx, reqString(req, 'alias')), {});
       return null;
     },
   },
@@ -382,7 +334,7 @@ export const TABLET_COMMANDS: CommandTable = {
       const failed: string[] = [];
       await Promise.all(
         tablets.map((t) =>
-          tmCall(t, 'RefreshState').catch((err: Error) => {
+          ctx.tmc.refreshState(t, {}).catch((err: Error) => {
             failed.push(err.message);
           }),
         ),
@@ -396,7 +348,7 @@ export const TABLET_COMMANDS: CommandTable = {
     async run(ctx, req) {
       const t = await getTabletRecord(ctx, reqString(req, 'alias'));
       const { value: ks } = await ctx.topo.getKeyspace(t.keyspace);
-      await tmCall(t, 'StartReplication', { semiSync: semiSyncFor(ks.durability_policy, t.type).replica });
+      await ctx.tmc.startReplication(t, { semiSync: semiSyncFor(ks.durability_policy, t.type).replica });
       return null;
     },
   },
@@ -404,18 +356,18 @@ export const TABLET_COMMANDS: CommandTable = {
     readOnly: false,
     summary: 'StopReplication <alias>',
     async run(ctx, req) {
-      await tmCall(await getTabletRecord(ctx, reqString(req, 'alias')), 'StopReplication');
+      await ctx.tmc.stopReplication(await getTabletRecord(ctx, reqString(req, 'alias')), {});
       return null;
     },
   },
 };
 
-async function reloadAll(tablets: readonly Tablet[], includePrimary: boolean): Promise<Json> {
+async function reloadAll(ctx: CtldContext, tablets: readonly Tablet[], includePrimary: boolean): Promise<Json> {
   const chosen = tablets.filter((t) => includePrimary || t.type !== 'primary');
   const results = await Promise.all(
     chosen.map(async (t) => {
       try {
-        await tmCall(t, 'ReloadSchema');
+        await ctx.tmc.reloadSchema(t, {});
         return { tablet: aliasText(t), ok: true, error: '' };
       } catch (err) {
         return { tablet: aliasText(t), ok: false, error: (err as Error).message };

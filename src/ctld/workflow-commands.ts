@@ -20,27 +20,30 @@ import {
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
 import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
-import { tmCall } from './tablet-commands.js';
 
-/** The workflow layer's tablet calls over ctld's tablet-manager connections. */
-export function workflowCalls(_ctx: CtldContext): WorkflowTabletCalls {
+/** The workflow layer's tablet calls over ctld's tablet-manager client. */
+export function workflowCalls(ctx: CtldContext): WorkflowTabletCalls {
+  const tmc = ctx.tmc;
   return {
     getSchema: async (t: Tablet) => {
-      await tmCall(t, 'ReloadSchema');
-      return (await tmCall(t, 'GetSchema')) as unknown as TableSchema[];
+      await tmc.reloadSchema(t, {});
+      return [...(await tmc.getSchema(t, {})).tables];
     },
     applySchema: async (t, sql) => {
-      await tmCall(t, 'ApplySchema', { sql });
+      await tmc.applySchema(t, { sql });
     },
-    executeFetchAsDba: async (t, sql) => (await tmCall(t, 'ExecuteFetchAsDba', { sql })) as unknown as { fields: string[]; rows: (string | null)[][] },
-    vreplicationCreate: async (t, streams) => (await tmCall(t, 'VReplicationCreate', { streams: streams as unknown as Json })) as number[],
-    vreplicationRead: async (t, workflow) => (await tmCall(t, 'VReplicationRead', workflow ? { workflow } : {})) as unknown as StreamWire[],
-    vreplicationUpdate: async (t, u) => (await tmCall(t, 'VReplicationUpdate', u as unknown as Record<string, Json>)) as number,
-    vreplicationDelete: async (t, workflow) => (await tmCall(t, 'VReplicationDelete', { workflow })) as number,
+    executeFetchAsDba: async (t, sql) => {
+      const r = await tmc.executeFetchAsDba(t, { sql });
+      return { fields: r.fields, rows: r.rows };
+    },
+    vreplicationCreate: async (t, streams) => [...(await tmc.createVReplicationWorkflow(t, { streams })).ids],
+    vreplicationRead: async (t, workflow) => [...(await tmc.readVReplicationWorkflow(t, workflow ? { workflow } : {})).streams],
+    vreplicationUpdate: async (t, u) => (await tmc.updateVReplicationWorkflow(t, u)).streams,
+    vreplicationDelete: async (t, workflow) => (await tmc.deleteVReplicationWorkflow(t, { workflow })).streams,
     vreplicationWaitForPos: async (t, id, position, timeoutMs) => {
-      await tmCall(t, 'VReplicationWaitForPos', { id, position, timeoutMs }, timeoutMs + 5_000);
+      await tmc.vReplicationWaitForPos(t, { id, position, timeoutMs });
     },
-    primaryPosition: async (t) => String(await tmCall(t, 'PrimaryPosition')),
+    primaryPosition: async (t) => (await tmc.primaryPosition(t, {})).position,
   };
 }
 

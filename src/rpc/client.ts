@@ -41,6 +41,7 @@ export class RpcClient {
   private nextId = 1;
   private corked = false;
   private closed = false;
+  private dialCount = 0;
   private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
 
   constructor(
@@ -53,6 +54,11 @@ export class RpcClient {
 
   get address(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** TCP connections this client has opened (the first, and one per reconnect), for pool tests and stats. */
+  get dials(): number {
+    return this.dialCount;
   }
 
   call(method: string, meta: Json, blobs: readonly Buffer[] = [], opts: CallOptions = {}): Promise<Message> {
@@ -152,6 +158,7 @@ export class RpcClient {
 
   private connect(): Promise<net.Socket> {
     if (this.connecting) return this.connecting;
+    this.dialCount++;
     this.connecting = new Promise<net.Socket>((resolve, reject) => {
       const sock = net.createConnection({ host: this.host, port: this.port, noDelay: true });
       const parser = new FrameParser(this.opts.frameBytesMax);

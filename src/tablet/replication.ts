@@ -22,7 +22,6 @@ import { GtidPosition } from '../mysql/binlog/index.js';
 import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { REPL_USER } from '../mysqlctl/index.js';
-import type { Json } from '../rpc/index.js';
 import { ensureSidecarSchema } from '../sidecar/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasEqual, tabletAliasString, type Tablet, type TabletType } from '../topo/index.js';
@@ -551,88 +550,4 @@ async function readRemotePosition(host: string, port: number, password: string):
   } finally {
     c.close();
   }
-}
-
-// ---- the tablet-manager RPC methods for replication ------------------------------------------------
-
-export type ReplicationTmMethod =
-  | 'FullStatus'
-  | 'ReplicationStatus'
-  | 'StopReplication'
-  | 'StartReplication'
-  | 'StopReplicationAndApplyRelay'
-  | 'SetReplicationSource'
-  | 'ResetReplication'
-  | 'DemotePrimary'
-  | 'UndoDemotePrimary'
-  | 'PromoteReplica'
-  | 'PopulateReparentJournal'
-  | 'SetSemiSync';
-
-function num(v: unknown, name: string, dflt?: number): number {
-  if (v === undefined || v === null) {
-    if (dflt !== undefined) return dflt;
-    throw new TesseraError(ER.WRONG_ARGUMENTS, `${name} is required`);
-  }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TesseraError(ER.WRONG_ARGUMENTS, `${name} must be a number`);
-  return v;
-}
-
-function str(v: unknown, name: string): string {
-  if (typeof v !== 'string') throw new TesseraError(ER.WRONG_ARGUMENTS, `${name} must be a string`);
-  return v;
-}
-
-function bool(v: unknown): boolean {
-  return v === true;
-}
-
-function json(v: unknown): Json {
-  return v as Json;
-}
-
-export function replicationHandlers(tm: TabletManager): Record<ReplicationTmMethod, (args: Record<string, unknown>) => Promise<Json>> {
-  const r = tm.replication;
-  return {
-    FullStatus: async () => json(await r.fullStatus()),
-    ReplicationStatus: async () => json(await r.status()),
-    StopReplication: async () => {
-      await r.stopReplication();
-      return null;
-    },
-    StartReplication: async (a) => {
-      await r.startReplication(typeof a.semiSync === 'boolean' ? a.semiSync : undefined);
-      return null;
-    },
-    StopReplicationAndApplyRelay: async (a) => json(await r.stopReplicationAndApplyRelay(num(a.timeoutMs, 'timeoutMs', 30_000))),
-    SetReplicationSource: async (a) =>
-      json(
-        await r.setSource({
-          host: str(a.host, 'host'),
-          port: num(a.port, 'port'),
-          semiSync: bool(a.semiSync),
-          primaryPosition: typeof a.primaryPosition === 'string' ? a.primaryPosition : undefined,
-          tabletType: typeof a.tabletType === 'string' ? (a.tabletType as TabletType) : undefined,
-          start: a.start !== false,
-        }),
-      ),
-    ResetReplication: async (a) => {
-      await r.resetReplication(bool(a.resetBinlogs));
-      return null;
-    },
-    DemotePrimary: async (a) => json(await r.demotePrimary(num(a.timeoutMs, 'timeoutMs', REPLICATION_DEFAULTS.demoteDrainTimeoutMs))),
-    UndoDemotePrimary: async (a) => {
-      await r.undoDemotePrimary(bool(a.semiSync));
-      return null;
-    },
-    PromoteReplica: async (a) => json(await r.promote(bool(a.semiSync), str(a.primaryTermStartTime, 'primaryTermStartTime'))),
-    PopulateReparentJournal: async (a) => {
-      await r.writeJournal(str(a.actionName, 'actionName'), str(a.primaryAlias, 'primaryAlias'), str(a.position, 'position'), num(a.timeoutMs, 'timeoutMs', REPLICATION_DEFAULTS.journalTimeoutMs));
-      return null;
-    },
-    SetSemiSync: async (a) => {
-      await r.setSemiSync(bool(a.primary), bool(a.replica));
-      return null;
-    },
-  };
 }

@@ -1,16 +1,17 @@
 // The tablet's side of the network: QueryService and TabletManager calls over src/rpc. Method names
-// and message shapes are documented in docs/rpc.md; TabletConn is the matching client.
+// and message shapes are documented in docs/rpc.md; TabletConn (QueryService) and
+// RpcTabletManagerClient (tablet manager, from the table in tablet-manager-methods.ts) are the
+// matching clients.
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } from './query-service.js';
-import { replicationHandlers, type ReplicationTmMethod } from './replication.js';
 import type { TabletManager } from './tablet-manager.js';
+import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
 import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
-import { vreplicationHandlers } from './vreplication-service.js';
 
 export interface ExecuteRequest {
   target: Target;
@@ -55,73 +56,6 @@ export function resultFromMessage(m: Message): ExecuteResult {
     info: x.info as string,
     transactionId: x.transactionId as number,
     tabletAlias: x.tabletAlias as string,
-  };
-}
-
-/** Tablet-manager operations callable over the network; each takes and returns JSON. */
-export type TmMethod =
-  | 'Ping'
-  | 'GetSchema'
-  | 'ReloadSchema'
-  | 'ApplySchema'
-  | 'ExecuteFetchAsDba'
-  | 'ExecuteFetchAsApp'
-  | 'ChangeType'
-  | 'SetReadOnly'
-  | 'SetReadWrite'
-  | 'RefreshState'
-  | 'PrimaryPosition'
-  | 'WaitForPosition'
-  | 'GetHealth'
-  | 'VReplicationCreate'
-  | 'VReplicationRead'
-  | 'VReplicationUpdate'
-  | 'VReplicationDelete'
-  | 'VReplicationWaitForPos'
-  | ReplicationTmMethod;
-
-export function tmHandlers(tm: TabletManager): Record<TmMethod, (args: Record<string, unknown>) => Promise<Json>> {
-  const str = (v: unknown, name: string): string => {
-    if (typeof v !== 'string') throw new TesseraError(ER.WRONG_ARGUMENTS, `${name} must be a string`);
-    return v;
-  };
-  return {
-    Ping: async () => tm.ping(),
-    GetSchema: async () => (await tm.getSchema()) as unknown as Json,
-    ReloadSchema: async () => {
-      await tm.reloadSchema();
-      return null;
-    },
-    ApplySchema: async (a) => (await tm.applySchema(str(a.sql, 'sql'))) as unknown as Json,
-    ExecuteFetchAsDba: async (a) =>
-      (await tm.executeFetchAsDba(str(a.sql, 'sql'), {
-        maxRows: typeof a.maxRows === 'number' ? a.maxRows : undefined,
-        disableBinlogs: a.disableBinlogs === true,
-        reloadSchema: a.reloadSchema === true,
-        database: typeof a.database === 'string' ? a.database : undefined,
-      })) as unknown as Json,
-    ExecuteFetchAsApp: async (a) => (await tm.executeFetchAsApp(str(a.sql, 'sql'), { maxRows: typeof a.maxRows === 'number' ? a.maxRows : undefined })) as unknown as Json,
-    ChangeType: async (a) => (await tm.changeType(str(a.tabletType, 'tabletType') as TabletType)) as unknown as Json,
-    SetReadOnly: async () => {
-      await tm.setReadOnly(true);
-      return null;
-    },
-    SetReadWrite: async () => {
-      await tm.setReadOnly(false);
-      return null;
-    },
-    RefreshState: async () => {
-      await tm.refreshState();
-      return null;
-    },
-    PrimaryPosition: async () => tm.primaryPosition(),
-    WaitForPosition: async (a) => {
-      await tm.waitForPosition(str(a.position, 'position'), typeof a.timeoutMs === 'number' ? a.timeoutMs : 30_000);
-      return null;
-    },
-    GetHealth: async () => tm.server.healthState() as unknown as Json,
-    ...vreplicationHandlers(tm),
-    ...replicationHandlers(tm),
   };
 }
 
@@ -185,9 +119,6 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
       queue = queue.then(() => send({ meta: h as unknown as Json })).catch(() => undefined);
     }, ctx.signal);
   });
-  const tmh = tmHandlers(tm);
-  for (const [name, fn] of Object.entries(tmh)) {
-    s.unary(`tm.${name}`, async (m) => ({ meta: await fn(obj(m)) }));
-  }
+  registerTabletManager(s, tm);
   return s;
 }

@@ -24,7 +24,6 @@ export interface TableSchema {
   readonly columns: readonly ColumnSchema[];
   readonly primaryKey: readonly string[];
   readonly indexes: readonly IndexSchema[];
-  readonly createStatement?: string;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));

@@ -1,5 +1,6 @@
-// TabletConn: a tablet's QueryService and TabletManager reached over the network (src/rpc). It
-// implements the same QueryService interface as the in-process TabletServer.
+// TabletConn: a tablet's QueryService reached over the network (src/rpc). It implements the same
+// QueryService interface as the in-process TabletServer. The tablet manager has its own client
+// (RpcTabletManagerClient), pooled per tablet.
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import { RpcClient, type Json, type RpcClientOptions } from '../rpc/index.js';
 import type {
@@ -13,7 +14,7 @@ import type {
   StreamChunk,
   Target,
 } from './query-service.js';
-import { resultFromMessage, type TmMethod } from './rpc-service.js';
+import { resultFromMessage } from './rpc-service.js';
 
 function stripSignal(opts: ExecuteOptions): Json {
   const { signal: _s, ...rest } = opts;
@@ -89,12 +90,6 @@ export class TabletConn implements QueryService {
       if (signal.aborted) return;
       throw err;
     }
-  }
-
-  /** A tablet-manager call (`Ping`, `ExecuteFetchAsDba`, `ChangeType`, ...). */
-  async tm(method: TmMethod, args: Record<string, Json> = {}, timeoutMs = 0): Promise<Json> {
-    const m = await this.rpc.call(`tm.${method}`, args, [], { timeoutMs });
-    return m.meta;
   }
 
   close(): void {

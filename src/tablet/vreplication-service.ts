@@ -1,7 +1,6 @@
 // The tablet-manager calls of the VReplication engine: create, read, update and delete a
 // workflow's streams on this (target primary) tablet, and wait for a stream's position.
 import { ER, TesseraError } from '../mysql/errors.js';
-import type { Json } from '../rpc/index.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
 import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
 import type { StreamState } from '../vreplication/stream-store.js';
@@ -76,18 +75,20 @@ export async function vreplicationRead(tm: TabletManager, workflow: string | und
   }));
 }
 
-export function vreplicationHandlers(tm: TabletManager): Record<'VReplicationCreate' | 'VReplicationRead' | 'VReplicationUpdate' | 'VReplicationDelete' | 'VReplicationWaitForPos', (a: Record<string, unknown>) => Promise<Json>> {
-  return {
-    VReplicationCreate: async (a) => (await vreplicationCreate(tm, a.streams as CreateStreamWire[])) as unknown as Json,
-    VReplicationRead: async (a) => (await vreplicationRead(tm, typeof a.workflow === 'string' ? a.workflow : undefined)) as unknown as Json,
-    VReplicationUpdate: async (a) => {
-      const u = a as unknown as UpdateStreamsWire;
-      return engineOf(tm).update(u.workflow, { state: u.state, options: u.options === undefined ? undefined : parseOptions(u.options), cell: u.cell, tabletTypes: u.tabletTypes, stopPos: u.stopPos });
-    },
-    VReplicationDelete: async (a) => engineOf(tm).delete(String(a.workflow)),
-    VReplicationWaitForPos: async (a) => {
-      await engineOf(tm).waitForPos(Number(a.id), String(a.position), Number(a.timeoutMs ?? 30_000));
-      return null;
-    },
-  };
+export async function vreplicationUpdate(tm: TabletManager, u: UpdateStreamsWire): Promise<number> {
+  return engineOf(tm).update(u.workflow, {
+    state: u.state,
+    options: u.options === undefined ? undefined : parseOptions(u.options),
+    cell: u.cell,
+    tabletTypes: u.tabletTypes,
+    stopPos: u.stopPos,
+  });
+}
+
+export async function vreplicationDelete(tm: TabletManager, workflow: string): Promise<number> {
+  return engineOf(tm).delete(workflow);
+}
+
+export async function vreplicationWaitForPos(tm: TabletManager, id: number, position: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  await engineOf(tm).waitForPos(id, position, timeoutMs, signal);
 }

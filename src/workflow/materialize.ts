@@ -175,9 +175,11 @@ export async function createStreams(
       if (ddl === '') throw new TesseraError(ER.NO_SUCH_TABLE, `target table ${p.setting.target_table} does not exist in ${r.targetKeyspace}/${t.shard}; create it or give "create_ddl": "copy"`);
       let sql = ddl;
       if (ddl.toLowerCase() === 'copy') {
-        const src = sourceSchema.find((x) => x.name === p.sourceTable);
-        if (!src?.createStatement) throw bad(`cannot copy the definition of ${p.sourceTable}: the source tablet did not report it`);
-        sql = src.createStatement.replace(/^CREATE TABLE\s+(`[^`]+`|\S+)/i, `CREATE TABLE ${quoteIdent(p.setting.target_table)}`);
+        // The definition as the source's MariaDB prints it, renamed to the target table.
+        const shown = await calls.executeFetchAsDba(sources[0].tablet, `SHOW CREATE TABLE ${quoteIdent(p.sourceTable)}`);
+        const create = shown.rows[0]?.[1];
+        if (typeof create !== 'string') throw bad(`cannot copy the definition of ${p.sourceTable}: SHOW CREATE TABLE on ${r.sourceKeyspace}/${sources[0].shard} returned nothing`);
+        sql = create.replace(/^CREATE TABLE\s+(`[^`]+`|\S+)/i, `CREATE TABLE ${quoteIdent(p.setting.target_table)}`);
       }
       await calls.applySchema(t.tablet, sql);
     }

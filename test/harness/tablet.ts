@@ -7,18 +7,21 @@ let nextUid = 200;
 
 export type TestTabletOptions = Omit<TabletOptions, 'uid' | 'rpcPort' | 'httpPort' | 'mysqlPort' | 'dataRoot'> & {
   readonly uid?: number;
+  /** Fixed ports, for a test that restarts a tablet where it was; free ones by default. */
+  readonly rpcPort?: number;
+  readonly mysqlPort?: number;
 };
 
 export async function startTestTablet(o: TestTabletOptions): Promise<TabletProcess> {
   const uid = o.uid ?? nextUid++;
-  const mysqlPort = await freePort();
+  const mysqlPort = o.mysqlPort ?? (await freePort());
   let proc: TabletProcess | null = null;
   const untrack = track(() => {
     const pid = proc?.mysqlctl?.runningPid();
     if (pid) process.kill(pid, 'SIGKILL');
   });
   try {
-    proc = await TabletProcess.start({ ...o, uid, rpcPort: 0, httpPort: 0, mysqlPort, dataRoot: testRoot() });
+    proc = await TabletProcess.start({ ...o, uid, rpcPort: o.rpcPort ?? 0, httpPort: 0, mysqlPort, dataRoot: testRoot() });
   } catch (err) {
     untrack();
     throw err;

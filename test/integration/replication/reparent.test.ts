@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CTLD_COMMANDS, type CtldContext } from '../../../src/ctld/index.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
 import { openTopoServer, tabletAliasString, type Json, type JsonObject, type TopoServer } from '../../../src/topo/index.js';
-import type { FullStatus, TabletProcess } from '../../../src/tablet/index.js';
+import { RpcTabletManagerClient, type FullStatus, type TabletProcess } from '../../../src/tablet/index.js';
 import { WriteLedger } from '../../harness/ledger.js';
 import { startTestTablet } from '../../harness/tablet.js';
 
@@ -70,7 +70,8 @@ async function startTablet(uid: number, tabletType: 'replica' | 'rdonly'): Promi
 
 before(async () => {
   topo = openTopoServer({ topoImplementation: 'memory', topoGlobalServerAddress: `replication-${process.pid}`, topoGlobalRoot: '/tessera/global' });
-  ctx = { topo };
+  // As a ctld process reaches tablets: over the network, a pooled connection per tablet.
+  ctx = { topo, tmc: new RpcTabletManagerClient(topo) };
   await topo.createCellInfo('zone1', {});
   await topo.createKeyspace(KS, { durability_policy: 'semi_sync' });
   await topo.createShard(KS, SHARD);
@@ -96,6 +97,7 @@ before(async () => {
 });
 
 after(async () => {
+  ctx.tmc.close();
   for (const t of tablets.values()) await t.stop({ stopMysql: true });
   await topo.close();
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { decodeTextRow } from '../../../src/mysql/values.js';
 import { Mysqlctl } from '../../../src/mysqlctl/index.js';
-import { TabletConn, type Target } from '../../../src/tablet/index.js';
+import { RpcTabletManagerClient, TabletConn, type Target } from '../../../src/tablet/index.js';
 import { openTopoServer } from '../../../src/topo/index.js';
 import { startChild } from '../../harness/child.js';
 import { freePort, testRoot, track } from '../../harness/processes.js';
@@ -39,7 +39,10 @@ test('tessera tablet as a process: kill -9 of the tablet, then of its MariaDB, l
   let child = startChild(args);
   await child.waitFor(/tablet zone1-0000000300 serving=true rpc=(\d+)/);
   let conn = new TabletConn('127.0.0.1', rpcPort);
-  await conn.tm('ApplySchema', { sql: 'create table ledger (id int primary key)' });
+  const topo = openTopoServer({ topoImplementation: 'file', topoGlobalServerAddress: topoDir, topoGlobalRoot: '/tessera/global' });
+  const tmc = new RpcTabletManagerClient(topo);
+  await tmc.applySchema('zone1-300', { sql: 'create table ledger (id int primary key)' });
+  tmc.close();
   for (let i = 1; i <= 50; i++) await conn.execute(target, `insert into ledger values (${i})`, null);
   const tx = await conn.execute(target, 'insert into ledger values (1000)', null, { begin: true });
   assert.ok(tx.transactionId > 0);
@@ -72,7 +75,6 @@ test('tessera tablet as a process: kill -9 of the tablet, then of its MariaDB, l
 
   await child.kill('SIGTERM');
   assert.equal(child.proc.exitCode, 0, child.output());
-  const topo = openTopoServer({ topoImplementation: 'file', topoGlobalServerAddress: topoDir, topoGlobalRoot: '/tessera/global' });
   const t = await topo.getTablet({ cell: 'zone1', uid: 300 });
   assert.equal(t.value.port_map.grpc, rpcPort);
   assert.equal(t.value.mysql_port, mysqlPort);

@@ -5,13 +5,14 @@ import mysql from 'mysql2/promise';
 import { decodeTextRow } from '../../../src/mysql/values.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
 import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
-import { TabletConn, type QueryService, type Target, type TabletProcess } from '../../../src/tablet/index.js';
+import { RpcTabletManagerClient, TabletConn, type QueryService, type Target, type TabletProcess } from '../../../src/tablet/index.js';
 import { intLiteral, stringLiteral } from '../../../src/sql/index.js';
 import { startTestTablet } from '../../harness/tablet.js';
 
 let topo: TopoServer;
 let tablet: TabletProcess;
 let conn: TabletConn;
+let tmc: RpcTabletManagerClient;
 const target: Target = { keyspace: 'commerce', shard: '0', tabletType: 'primary' };
 
 before(async () => {
@@ -25,11 +26,13 @@ before(async () => {
     limits: { poolSize: 2, queueTimeoutMs: 300, rowsMax: 1000, transactionTimeoutMs: 400, queryTimeoutMs: 5000 },
   });
   conn = new TabletConn('127.0.0.1', tablet.rpcPort);
+  tmc = new RpcTabletManagerClient(topo);
   await tablet.manager.applySchema('create table product(sku varchar(128) primary key, description varchar(128), price bigint); create table t(id int primary key, v varchar(20))');
 });
 
 after(async () => {
   conn.close();
+  tmc.close();
   await tablet.stop({ stopMysql: true });
   await topo.close();
 });
@@ -131,7 +134,7 @@ test('schema engine reloads after DDL', async () => {
   const t = tablet.server.schema.table('t');
   assert.deepEqual(t?.columns.map((c) => c.name), ['id', 'v', 'extra']);
   assert.deepEqual(t?.primaryKey, ['id']);
-  const schema = (await conn.tm('GetSchema')) as { name: string }[];
+  const { tables: schema } = await tmc.getSchema(tablet.alias, {});
   assert.deepEqual(schema.map((s) => s.name).sort(), ['product', 't']);
 });
 
@@ -155,18 +158,19 @@ test('network: a million rows stream with bounded memory', async () => {
 });
 
 test('tablet manager over the network: fetch as dba/app, positions, read-only', async () => {
-  assert.equal(await conn.tm('Ping'), 'pong');
-  const f = (await conn.tm('ExecuteFetchAsDba', { sql: 'select @@server_id as id' })) as { fields: string[]; rows: string[][] };
+  const t = tablet.alias;
+  await tmc.ping(t, {});
+  const f = await tmc.executeFetchAsDba(t, { sql: 'select @@server_id as id' });
   assert.deepEqual(f, { fields: ['id'], rows: [['200']], rowsAffected: 0, insertId: '0' });
-  const pos = (await conn.tm('PrimaryPosition')) as string;
+  const { position: pos } = await tmc.primaryPosition(t, {});
   assert.match(pos, /^MariaDB\/0-200-\d+$/);
-  await conn.tm('WaitForPosition', { position: pos, timeoutMs: 1000 });
-  await assert.rejects(conn.tm('WaitForPosition', { position: 'MariaDB/0-200-999999', timeoutMs: 100 }), /did not reach position/);
-  await conn.tm('SetReadOnly');
+  await tmc.waitForPosition(t, { position: pos, timeoutMs: 1000 });
+  await assert.rejects(tmc.waitForPosition(t, { position: 'MariaDB/0-200-999999', timeoutMs: 100 }), /did not reach position/);
+  await tmc.setReadOnly(t, {});
   await assert.rejects(conn.execute(target, 'insert into t(id, v) values (77, "ro")', null), (e: TesseraError) => e.errno === 1290);
-  await conn.tm('SetReadWrite');
+  await tmc.setReadWrite(t, {});
   await conn.execute(target, 'insert into t(id, v) values (77, "rw")', null);
-  await assert.rejects(conn.tm('ChangeType', { tabletType: 'rdonly' }).then(() => conn.tm('ChangeType', { tabletType: 'primary' })), /InitShardPrimary or PlannedReparentShard/);
+  await assert.rejects(tmc.changeType(t, { tabletType: 'rdonly' }).then(() => tmc.changeType(t, { tabletType: 'primary' })), /InitShardPrimary or PlannedReparentShard/);
 });
 
 test('malformed frames at the tablet RPC port: the tablet keeps serving others', async () => {
@@ -217,7 +221,7 @@ test('an unmanaged tablet attaches to an existing MariaDB', async () => {
     assert.equal(t.mysqlctl, null);
     const c = new TabletConn('127.0.0.1', t.rpcPort);
     const tgt: Target = { keyspace: 'ext', shard: '0', tabletType: 'primary' };
-    await c.tm('ApplySchema', { sql: 'create table x (id int primary key)' });
+    await tmc.applySchema(t.alias, { sql: 'create table x (id int primary key)' });
     await c.execute(tgt, 'insert into x values (1), (2)', null);
     assert.deepEqual(rowsOf(await c.execute(tgt, 'select count(*) from x', null)), [[2n]]);
     assert.equal((await topo.getTablet({ cell: 'zone1', uid: 401 })).value.mysql_port, db.port);

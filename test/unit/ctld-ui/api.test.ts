@@ -6,6 +6,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CtldClient, startCtldServer, type ClusterOverview, type CtldServer, type TabletHealthReport } from '../../../src/ctld/index.js';
+import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
 import { isTopoError, newTablet, openTopoServer, type TopoServer } from '../../../src/topo/index.js';
 
 let topo: TopoServer;
@@ -41,7 +42,7 @@ describe('ctld UI API', () => {
     await topo.createCellInfo('zone1', { server_address: '', root: '' });
     await topo.createKeyspace('ks', {});
     await topo.createShard('ks', '0');
-    server = await startCtldServer({ topo }, { host: '127.0.0.1', port: 0, grpcPort: null });
+    server = await startCtldServer({ topo, tmc: new RpcTabletManagerClient(topo) }, { host: '127.0.0.1', port: 0, grpcPort: null });
     base = `http://127.0.0.1:${server.ports[0]}`;
     client = new CtldClient(base);
   });
