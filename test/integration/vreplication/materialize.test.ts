@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
+import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
@@ -54,10 +55,12 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
         { name: 'customer', shards: ['-80', '80-'], vschema: TARGET_VSCHEMA },
       ],
     });
-    ctx = { topo: c.topo } as CtldContext;
+    // Over the network, as ctld reaches tablets in distributed mode.
+    ctx = { topo: c.topo, tmc: new RpcTabletManagerClient(c.topo) };
   });
 
   after(async () => {
+    ctx?.tmc.close();
     await c?.stop();
   });
 
