@@ -74,7 +74,7 @@ for (const [name, qs] of [
     await assert.rejects(qs().execute({ ...target, shard: '-80' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /serves commerce\/0/.test(e.message));
     await assert.rejects(qs().execute({ ...target, tabletType: 'replica' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /is primary/.test(e.message));
     await topo.updateShardFields('commerce', '0', (s) => {
-      s.tablet_controls = [{ tablet_type: 'primary', cells: [], denied_tables: ['product'], frozen: false }];
+      s.tablet_controls = [{ tablet_type: 'primary', cells: [], denied_tables: ['product'], disable_query_service: false, frozen: false }];
     });
     await tablet.manager.refreshState();
     await assert.rejects(qs().execute(target, 'select * from product', null), (e: TesseraError) => e.kind === 'DENIED_TABLE' && /product is denied/.test(e.message));
