@@ -93,6 +93,33 @@ for (const [name, qs] of [
     assert.ok(await qs().execute(target, 'select 1', null));
   });
 
+  test(`${name}: query_service_disabled for the type stops serving, naming the control; the primary partition does not decide`, async () => {
+    // Before any rebuild the shard record's control decides; afterwards the cell's SrvKeyspace.
+    for (const rebuilt of [false, true]) {
+      if (rebuilt) await topo.rebuildKeyspaceGraph('commerce', { resetPartitions: true });
+      await topo.setShardTabletControl('commerce', '0', 'primary', { disableQueryService: true });
+      await tablet.manager.refreshState();
+      await assert.rejects(
+        qs().execute(target, 'select 1', null),
+        (e: TesseraError) => e.kind === 'NOT_SERVING' && /tablet control of commerce\/0 for primary disables the query service/.test(e.message),
+      );
+      // A control for another type leaves the primary alone.
+      await topo.setShardTabletControl('commerce', '0', 'primary', { remove: true });
+      await topo.setShardTabletControl('commerce', '0', 'replica', { disableQueryService: true });
+      await tablet.manager.refreshState();
+      assert.ok(await qs().execute(target, 'select 1', null));
+      await topo.setShardTabletControl('commerce', '0', 'replica', { remove: true });
+    }
+    // A primary whose shard the primary partition leaves out still serves: is_primary_serving
+    // decides, as in Vitess, whose tablets never consult the partition.
+    await topo.updateSrvKeyspaceFields('zone1', 'commerce', (srv) => {
+      for (const p of srv.partitions) if (p.served_type === 'primary') p.shard_references = [];
+    });
+    await tablet.manager.refreshState();
+    assert.ok(await qs().execute(target, 'select 1', null));
+    await topo.rebuildKeyspaceGraph('commerce', { resetPartitions: true });
+  });
+
   test(`${name}: an oversized result is refused, not truncated`, async () => {
     await assert.rejects(qs().execute(target, 'select seq from seq_1_to_1001', null), (e: TesseraError) => e.errno === 1172 && /exceeded 1000/.test(e.message));
     assert.equal((await qs().execute(target, 'select seq from seq_1_to_1000', null)).rows.length, 1000);
