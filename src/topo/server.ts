@@ -461,9 +461,11 @@ export class TopoServer {
     await this.getKeyspace(keyspace);
     return this.withKeyspaceLock(keyspace, `CreateShard(${shard})`, lock, async () => {
       const existing = await this.getShards(keyspace);
+      // The shard itself first: a tablet starting on an existing shard expects NODE_EXISTS, also
+      // while the shard is being split into others.
+      if (existing.some((e) => e.name === shard)) throw topoError('NODE_EXISTS', `shard ${keyspace}/${shard} already exists`);
       const overlapping = existing.filter((e) => keyRangesIntersect(kr, parseShardName(e.name)));
       for (const e of overlapping) {
-        if (e.name === shard) throw topoError('NODE_EXISTS', `shard ${keyspace}/${shard} already exists`);
         if (keyRangeEqual(kr, parseShardName(e.name))) {
           throw topoError('FAILED_PRECONDITION', `shard ${keyspace}/${shard} would have the same key range as shard ${e.name}`);
         }
