@@ -802,12 +802,12 @@ export class TopoServer {
     await conn.update('SrvVSchema', encode(srv), null, this.op());
   }
 
-  private async typedWatch<T>(conn: Conn, path: string, signal: AbortSignal | undefined): Promise<TypedWatch<T>> {
+  private async typedWatch<T>(conn: Conn, path: string, signal: AbortSignal | undefined, normalize: (v: T) => T = (v) => v): Promise<TypedWatch<T>> {
     const w = await conn.watch(path, signal ? { signal } : {});
     async function* changes(): AsyncGenerator<TypedWatchEvent<T>> {
-      for await (const e of w.changes) yield e.kind === 'changed' ? { kind: 'changed', value: decode<T>(e.data) } : e;
+      for await (const e of w.changes) yield e.kind === 'changed' ? { kind: 'changed', value: normalize(decode<T>(e.data)) } : e;
     }
-    return { current: decode<T>(w.current.data), changes: changes() };
+    return { current: normalize(decode<T>(w.current.data)), changes: changes() };
   }
 
   /** The cell's SrvVSchema now and every later change (see `Conn.watch`); stop with `signal`. */
@@ -816,7 +816,7 @@ export class TopoServer {
   }
 
   async watchSrvKeyspace(cell: string, keyspace: string, signal?: AbortSignal): Promise<TypedWatch<SrvKeyspace>> {
-    return this.typedWatch<SrvKeyspace>(await this.cellConn(cell), `${ksPath(keyspace)}/SrvKeyspace`, signal);
+    return this.typedWatch<SrvKeyspace>(await this.cellConn(cell), `${ksPath(keyspace)}/SrvKeyspace`, signal, normalizeSrvKeyspace);
   }
 
   /**
