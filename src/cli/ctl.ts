@@ -516,10 +516,45 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
   },
   {
     name: 'RebuildKeyspaceGraph',
-    summary: 'rebuild the serving graph (SrvKeyspace) of keyspaces from their serving shards',
+    summary:
+      'fill in the serving graph (SrvKeyspace) of keyspaces: partitions that do not exist yet come from the serving shards; existing ones, possibly half switched, are kept',
     args: ['<keyspace...>'],
-    options: [['--cells <cells>', 'only these cells (default: all)']],
-    request: (args, o) => ({ keyspaces: [...args].flat(), cells: list(o, 'cells') }),
+    options: [
+      ['--cells <cells>', 'only these cells (default: all)'],
+      ['--allow-partial', 'allow serving shards that do not cover the whole key range (they still must not overlap)'],
+      ['--reset-partitions', 'rebuild every partition from the serving shards, undoing any switch (Vitess\'s behaviour)'],
+    ],
+    request: (args, o) => ({ keyspaces: [...args].flat(), cells: list(o, 'cells'), ...pick(o, { allowPartial: 'allow_partial', resetPartitions: 'reset_partitions' }) }),
+  },
+  {
+    name: 'SetShardTabletControl',
+    summary: "set the tablet control of a shard for one tablet type: tables its tablets must not serve, or no query service at all; --remove lifts it",
+    args: ['<keyspace/shard>', '<tablet-type>'],
+    options: [
+      ['--cells <cells>', 'only in these cells (default: every cell)'],
+      ['--denied-tables <tables>', 'tables to deny (with --remove: to allow again)'],
+      ['--disable-query-service', 'the tablets of this type serve nothing (query_service_disabled in the serving graph)'],
+      ['--no-disable-query-service', 'serve again (also --disable-query-service=false)'],
+      ['--remove', 'remove the given denied tables, else the given cells, else the whole control of this type'],
+    ],
+    request: ([ks, type], o) => ({
+      keyspace_shard: ks,
+      tablet_type: type,
+      cells: list(o, 'cells'),
+      denied_tables: list(o, 'deniedTables'),
+      ...pick(o, { disableQueryService: 'disable_query_service', remove: 'remove' }),
+    }),
+  },
+  {
+    name: 'MigrateServedTypes',
+    summary:
+      'switch the serving graph of one tablet type from a shard to the shards it was split into (--reverse: back). Only the serving-graph step: it does not check replication or stop writes; Reshard SwitchTraffic will wrap it with those checks',
+    args: ['<keyspace/shard>', '<served-type>'],
+    options: [
+      ['--cells <cells>', 'only these cells (not for primary/master, which moves in every cell)'],
+      ['--reverse', 'move the type back from the split shards to the shard'],
+    ],
+    request: ([ks, type], o) => ({ keyspace_shard: ks, served_type: type, cells: list(o, 'cells'), ...pick(o, { reverse: 'reverse' }) }),
   },
   {
     name: 'RebuildVSchemaGraph',

@@ -4,6 +4,13 @@
 // `vtctlclient MoveTables -- --source …` puts a `--` between a ctl command and its flags (it kept
 // vtctlclient's own flags apart); right after a command name (CamelCase) it is dropped.
 
+/**
+ * Boolean flags that Vitess scripts also pass as `--flag=false` (Go's flag package accepts a value
+ * on a boolean). Commander does not, so `--flag=false` becomes `--no-flag` and `--flag=true` the
+ * bare flag; the command declares both spellings.
+ */
+const GO_BOOL_FLAGS: ReadonlySet<string> = new Set(['disable-query-service']);
+
 export function normalizeFlagSpellings(argv: readonly string[]): string[] {
   const out: string[] = [];
   let passthrough = false;
@@ -21,7 +28,11 @@ export function normalizeFlagSpellings(argv: readonly string[]): string[] {
       continue;
     }
     // A single dash followed by several letters is a long flag in Go's flag package (`-force`).
-    out.push(`--${m[2].replace(/_/g, '-')}${m[3] ?? ''}`);
+    const name = m[2].replace(/_/g, '-');
+    const value = m[3]?.slice(1).toLowerCase();
+    if (GO_BOOL_FLAGS.has(name) && (value === 'false' || value === '0')) out.push(`--no-${name}`);
+    else if (GO_BOOL_FLAGS.has(name) && (value === 'true' || value === '1')) out.push(`--${name}`);
+    else out.push(`--${name}${m[3] ?? ''}`);
   }
   return out;
 }

@@ -97,7 +97,7 @@ export class LocalCluster {
     const out = opts.out;
     fs.mkdirSync(opts.dataRoot, { recursive: true });
     if (opts.clean) await this.clean();
-    await checkPortsFree(spec);
+    await checkPortsFree(spec, opts.dataRoot);
     out(`Starting the ${spec.mode} cluster from ${spec.file} (data in ${opts.dataRoot})`);
     if (spec.mode === 'combined') process.env.TESSERA_COMBINED = '1';
 
@@ -220,11 +220,16 @@ export class LocalCluster {
     }
 
     // Schema on each shard's primary (replication carries it to the others), then the VSchema and
-    // the serving graph.
-    for (const ks of spec.keyspaces) await this.applySchema(ks);
+    // the serving graph -- once per keyspace. After that the topology is the truth: a restart
+    // must not bring back a table MoveTables moved away, a VSchema entry or a switched partition.
     for (const ks of spec.keyspaces) {
+      const marker = appliedMarker(opts.dataRoot, ks.name);
+      if (fs.existsSync(marker)) continue;
+      await this.applySchema(ks);
       if (ks.vschemaFile) await this.topo.saveVSchema(ks.name, JSON.parse(fs.readFileSync(ks.vschemaFile, 'utf8')) as Json);
       await this.topo.rebuildKeyspaceGraph(ks.name);
+      fs.mkdirSync(path.dirname(marker), { recursive: true });
+      fs.writeFileSync(marker, `${new Date().toISOString()} ${spec.file}\n`);
     }
     await this.topo.rebuildVSchemaGraph();
     await this.refreshAllTablets();
@@ -340,7 +345,7 @@ export class LocalCluster {
         for (const t of sh.tablets) await new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot: this.opts.dataRoot }).teardown();
       }
     }
-    for (const p of ['topo', 'etcd', 'loaded', 'logs', 'etcd.log']) fs.rmSync(path.join(this.opts.dataRoot, p), { recursive: true, force: true });
+    for (const p of ['topo', 'etcd', 'applied', 'loaded', 'logs', 'etcd.log']) fs.rmSync(path.join(this.opts.dataRoot, p), { recursive: true, force: true });
   }
 
   /**
@@ -387,8 +392,20 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (!(await waitForExit(child.pid, UP_DEFAULTS.stopTimeoutMs))) child.kill('SIGKILL');
 }
 
-/** Every port the cluster file names must be free before anything starts. */
-async function checkPortsFree(spec: ClusterSpec): Promise<void> {
+/**
+ * Marks a keyspace whose schema, VSchema and serving graph `up` applied from the cluster file;
+ * later starts leave it to the topology. In the data root, so `--clean` forgets it with the rest.
+ */
+function appliedMarker(dataRoot: string, keyspace: string): string {
+  return path.join(dataRoot, 'applied', keyspace);
+}
+
+/**
+ * Every port the cluster file names must be free before anything starts, except a tablet's
+ * MariaDB port held by that tablet's own MariaDB still running from an earlier start (the
+ * supervisor was killed, MariaDB was not): the tablet adopts it.
+ */
+async function checkPortsFree(spec: ClusterSpec, dataRoot: string): Promise<void> {
   const ports: [number, string][] = [
     [spec.gate.port, 'gate.port'],
     [spec.gate.httpPort, 'gate.httpPort'],
@@ -398,7 +415,11 @@ async function checkPortsFree(spec: ClusterSpec): Promise<void> {
   if (spec.topo.implementation === 'etcd') ports.push([spec.topo.etcdClientPort, 'topo.etcdClientPort'], [spec.topo.etcdPeerPort, 'topo.etcdPeerPort']);
   for (const ks of spec.keyspaces) {
     for (const sh of ks.shards) {
-      for (const t of sh.tablets) ports.push([t.mysqlPort, `mysqlPort of tablet ${t.uid}`], [t.httpPort, `port of tablet ${t.uid}`], [t.grpcPort, `grpcPort of tablet ${t.uid}`]);
+      for (const t of sh.tablets) {
+        const adoptable = await new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot }).adoptablePid();
+        if (adoptable === null) ports.push([t.mysqlPort, `mysqlPort of tablet ${t.uid}`]);
+        ports.push([t.httpPort, `port of tablet ${t.uid}`], [t.grpcPort, `grpcPort of tablet ${t.uid}`]);
+      }
     }
   }
   for (const [p, what] of ports) {

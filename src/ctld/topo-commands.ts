@@ -341,13 +341,44 @@ export const TOPO_COMMANDS: CommandTable = {
   },
   RebuildKeyspaceGraph: {
     readOnly: false,
-    summary: 'RebuildKeyspaceGraph [--cells c,...] <keyspace> ...',
+    summary: 'RebuildKeyspaceGraph [--cells c,...] [--allow-partial] [--reset-partitions] <keyspace> ...',
     async run(ctx, req) {
       const keyspaces = optStringList(req, 'keyspaces');
       if (keyspaces.length === 0) throw topoError('BAD_ARGUMENT', 'no keyspaces given');
       for (const ks of keyspaces) await ctx.topo.getKeyspace(ks);
-      for (const ks of keyspaces) await ctx.topo.rebuildKeyspaceGraph(ks, { cells: optStringList(req, 'cells') });
+      for (const ks of keyspaces) {
+        await ctx.topo.rebuildKeyspaceGraph(ks, {
+          cells: optStringList(req, 'cells'),
+          allowPartial: optBool(req, 'allow_partial'),
+          resetPartitions: optBool(req, 'reset_partitions'),
+        });
+      }
       return null;
+    },
+  },
+  SetShardTabletControl: {
+    readOnly: false,
+    summary: 'SetShardTabletControl [--cells c,...] [--denied-tables t,...] [--disable-query-service] [--remove] <keyspace/shard> <tablet_type>',
+    async run(ctx, req) {
+      const { keyspace, shard } = parseKeyspaceShard(reqString(req, 'keyspace_shard'));
+      const dqs = req.disable_query_service;
+      const s = await ctx.topo.setShardTabletControl(keyspace, shard, parseTabletType(reqString(req, 'tablet_type')), {
+        cells: optStringList(req, 'cells'),
+        deniedTables: optStringList(req, 'denied_tables'),
+        ...(dqs === undefined || dqs === null ? {} : { disableQueryService: optBool(req, 'disable_query_service') }),
+        remove: optBool(req, 'remove'),
+      });
+      return json({ shard: s });
+    },
+  },
+  MigrateServedTypes: {
+    readOnly: false,
+    summary: 'MigrateServedTypes [--cells c,...] [--reverse] <keyspace/shard> <served_type>',
+    async run(ctx, req) {
+      const { keyspace, shard } = parseKeyspaceShard(reqString(req, 'keyspace_shard'));
+      const servedType = parseTabletType(reqString(req, 'served_type'));
+      const r = await ctx.topo.migrateServedType(keyspace, shard, servedType, { cells: optStringList(req, 'cells'), reverse: optBool(req, 'reverse') });
+      return json({ keyspace, served_type: servedType, from_shards: r.from, to_shards: r.to, srv_keyspaces: r.cells });
     },
   },
   RebuildVSchemaGraph: {

@@ -139,8 +139,19 @@ export class Mysqlctl {
         `MariaDB for tablet ${this.tabletUid} is not initialized in ${this.paths.dir}: run \`tessera mysqlctl init --tablet-uid ${this.tabletUid} --mysql-port ${this.mysqlPort}\` first`,
       );
     }
-    if (this.runningPid() !== null) {
+    const running = this.runningPid();
+    if (running !== null) {
+      // Still running (its tablet or `tessera up` stopped without stopping it): adopt it, as long
+      // as it listens where this instance should.
       await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, null);
+      const port = await this.servingPort();
+      if (port !== this.mysqlPort) {
+        throw new TesseraError(
+          ER.UNKNOWN_ERROR,
+          `MariaDB for tablet ${this.tabletUid} is already running (pid ${running}) on port ${port}, not ${this.mysqlPort}: stop it with \`tessera mysqlctl shutdown --tablet-uid ${this.tabletUid}\` or give --mysql-port ${port}`,
+        );
+      }
+      log.info({ uid: this.tabletUid, port, pid: running }, 'adopted the running MariaDB');
       return;
     }
     // Whatever a crash left behind goes: the pid file names a dead process, the socket nobody.
@@ -163,6 +174,32 @@ export class Mysqlctl {
     await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, () => exitInfo);
     await this.applyCredentials();
     log.info({ uid: this.tabletUid, port: this.mysqlPort, pid: this.runningPid() }, 'MariaDB started');
+  }
+
+  /** The TCP port the running server of this instance listens on, asked over its socket. */
+  private async servingPort(): Promise<number> {
+    const c = await Client.connect({ socketPath: this.paths.socket, user: DBA_USER });
+    try {
+      const r = await c.query('SELECT @@global.port');
+      return Number(String(r.rows[0][0]));
+    } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * The pid of this instance's MariaDB when it runs and can be adopted by `start`: the pid file
+   * names a live mariadbd started with this instance's my.cnf (so its data directory), and it
+   * answers on its socket listening on `mysqlPort`. Null otherwise.
+   */
+  async adoptablePid(): Promise<number | null> {
+    const pid = this.runningPid();
+    if (pid === null) return null;
+    try {
+      return (await this.servingPort()) === this.mysqlPort ? pid : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Sets the accounts' passwords from the credentials, without binlogging them. */

@@ -7,7 +7,7 @@ import { decodeTextRow, type SqlValue } from '../mysql/values.js';
 import { GtidPosition } from '../mysql/binlog/index.js';
 import { logger } from '../log/index.js';
 import { quoteString, splitStatements } from '../sql/index.js';
-import { SERVED_TYPES, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+import { isTopoError, SERVED_TYPES, type SrvKeyspace, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
 import { Replication } from './replication.js';
 import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
@@ -211,23 +211,40 @@ export class TabletManager {
   }
 
   /**
-   * Re-reads the shard and the serving graph and decides whether to serve: a primary serves when
-   * its shard's primary is serving and names it; a replica or rdonly when the cell's SrvKeyspace
-   * lists its shard for its type (or, before any rebuild, when the shard's primary serves).
+   * Re-reads the shard and the serving graph and decides whether to serve: not when a tablet
+   * control disables the query service of its type (read, as Vitess does, from the shard tablet
+   * controls of its cell's SrvKeyspace partition; from the shard record before any rebuild); a
+   * primary serves when its shard's primary is serving and names it, whatever the primary
+   * partition lists (Vitess does not consult the partition either); a replica or rdonly when the
+   * cell's SrvKeyspace lists its shard for its type (or, before any rebuild, when the shard's
+   * primary serves).
    */
   async refreshState(): Promise<void> {
     const type = this.server.tabletType;
     const { value: shard } = await this.topo.getShard(this.tablet.keyspace, this.tablet.shard);
+    const cell = this.tablet.alias.cell;
     const denied = new Set<string>();
     for (const tc of shard.tablet_controls) {
-      if (tc.tablet_type === type && (tc.cells.length === 0 || tc.cells.includes(this.tablet.alias.cell))) {
+      if (tc.tablet_type === type && (tc.cells.length === 0 || tc.cells.includes(cell))) {
         for (const t of tc.denied_tables) denied.add(t);
       }
     }
+    let srv: SrvKeyspace | null = null;
+    try {
+      srv = await this.topo.getSrvKeyspace(cell, this.tablet.keyspace);
+    } catch (err) {
+      if (!isTopoError(err, 'NO_NODE')) throw err; // no serving graph yet
+    }
+    const part = srv?.partitions.find((p) => p.served_type === type);
+    const qsDisabled = srv
+      ? (part?.shard_tablet_controls.some((c) => c.name === this.tablet.shard && c.query_service_disabled) ?? false)
+      : shard.tablet_controls.some((tc) => tc.tablet_type === type && tc.disable_query_service && (tc.cells.length === 0 || tc.cells.includes(cell)));
     let serving = false;
     let reason = '';
     if (!SERVED_TYPES.includes(type)) {
       reason = `tablet type ${type} does not serve queries`;
+    } else if (qsDisabled) {
+      reason = `the tablet control of ${this.tablet.keyspace}/${this.tablet.shard} for ${type} disables the query service (query_service_disabled; SetShardTabletControl --remove lifts it)`;
     } else if (type === 'primary') {
       const named = shard.primary_alias !== null && shard.primary_alias.cell === this.tablet.alias.cell && shard.primary_alias.uid === this.tablet.alias.uid;
       serving = named && shard.is_primary_serving && !this.demoted;
@@ -235,14 +252,7 @@ export class TabletManager {
       else if (!named) reason = 'the shard record names another primary';
       else if (!shard.is_primary_serving) reason = 'the shard is not serving (a resharding target, or switched away)';
     } else {
-      let listed: boolean | null = null;
-      try {
-        const srv = await this.topo.getSrvKeyspace(this.tablet.alias.cell, this.tablet.keyspace);
-        const part = srv.partitions.find((p) => p.served_type === type);
-        listed = part ? part.shard_references.some((r) => r.name === this.tablet.shard) : false;
-      } catch {
-        listed = null; // no serving graph yet
-      }
+      const listed = srv ? (part?.shard_references.some((r) => r.name === this.tablet.shard) ?? false) : null;
       serving = listed ?? shard.is_primary_serving;
       if (!serving) reason = `the serving graph does not list ${this.tablet.keyspace}/${this.tablet.shard} for ${type}`;
     }

@@ -107,6 +107,12 @@ export interface TabletControl {
   cells: string[];
   /** Tables the tablets of this type must not serve (MoveTables sets them on the source). */
   denied_tables: string[];
+  /**
+   * The tablets of this type serve nothing (Reshard sets it on the source shards once their type
+   * has been switched away). Mirrored into each cell's SrvKeyspace partition for the type as a
+   * shard tablet control with `query_service_disabled`, which is what tablets read.
+   */
+  disable_query_service: boolean;
   frozen: boolean;
 }
 
@@ -150,12 +156,24 @@ export interface ShardReference {
   key_range: KeyRange;
 }
 
+/** Vitess's ShardTabletControl: a shard whose tablets of the partition's type must not serve. */
+export interface ShardTabletControl {
+  name: string;
+  key_range: KeyRange;
+  query_service_disabled: boolean;
+}
+
 export interface KeyspacePartition {
   served_type: TabletType;
   shard_references: ShardReference[];
+  shard_tablet_controls: ShardTabletControl[];
 }
 
-/** Per cell and keyspace: for each served tablet type, the shards (a partition) that serve it. */
+/**
+ * Per cell and keyspace: for each served tablet type, the shards (a partition) that serve it.
+ * Partitions move one tablet type at a time while a keyspace is resharded, so they may differ
+ * (replica reads on the new shards while the primary is still on the old one).
+ */
 export interface SrvKeyspace {
   partitions: KeyspacePartition[];
 }
@@ -206,8 +224,19 @@ export function newShard(shardName: string, fields: Partial<Shard> = {}): Shard 
     primary_term_start_time: fields.primary_term_start_time ?? null,
     key_range: fields.key_range ?? shardKeyRange(shardName),
     is_primary_serving: fields.is_primary_serving ?? true,
-    tablet_controls: fields.tablet_controls ?? [],
+    // Records written before disable_query_service existed lack it.
+    tablet_controls: (fields.tablet_controls ?? []).map(newTabletControl),
     source_shards: fields.source_shards ?? [],
+  };
+}
+
+export function newTabletControl(fields: Partial<TabletControl> & { tablet_type: TabletType }): TabletControl {
+  return {
+    tablet_type: fields.tablet_type,
+    cells: fields.cells ?? [],
+    denied_tables: fields.denied_tables ?? [],
+    disable_query_service: fields.disable_query_service ?? false,
+    frozen: fields.frozen ?? false,
   };
 }
 

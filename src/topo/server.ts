@@ -8,8 +8,10 @@
 //            locks on keyspaces/<ks> and keyspaces/<ks>/shards/<shard>
 //   cell:    tablets/<alias>/Tablet, keyspaces/<ks>/SrvKeyspace, SrvVSchema
 //
-// Values are JSON. Read-modify-write goes through `update*Fields`, a compare-and-swap loop bounded
-// by `casRetriesMax`.
+// Values are JSON. Every read-modify-write (keyspaces, shards, tablets, the serving graph, routing
+// rules, shard routing rules, keyspace routing rules) goes through `casUpdate`: read with the
+// version, write at that version, start over when another writer got in between, at most
+// `casRetriesMax` times. Two workflows switching traffic at once can then never lose an update.
 import { hostname } from 'node:os';
 import { compareKeyRanges, keyRangeEqual, keyRangesIntersect, parseShardName, validatePartition } from '../key/index.js';
 import { logger } from '../log/index.js';
@@ -21,21 +23,25 @@ import {
   emptySrvVSchema,
   newKeyspace,
   newShard,
+  newTabletControl,
   SERVED_TYPES,
   shardKeyRange,
   tabletAliasString,
   type CellInfo,
   type Json,
   type Keyspace,
+  type KeyspacePartition,
   type KeyspaceRoutingRules,
   type KeyspaceVSchema,
   type RoutingRules,
   type Shard,
   type ShardRoutingRules,
+  type ShardTabletControl,
   type SrvKeyspace,
   type SrvVSchema,
   type Tablet,
   type TabletAlias,
+  type TabletControl,
   type TabletType,
 } from './model.js';
 import {
@@ -138,28 +144,106 @@ function normalizeShard(name: string, s: Partial<Shard>): Shard {
   return newShard(name, s);
 }
 
+/** Fills fields a stored SrvKeyspace written by an older version may lack. */
+function normalizeSrvKeyspace(v: Partial<SrvKeyspace> | null): SrvKeyspace {
+  return {
+    partitions: (v?.partitions ?? []).map((p) => ({
+      served_type: p.served_type,
+      shard_references: p.shard_references ?? [],
+      shard_tablet_controls: p.shard_tablet_controls ?? [],
+    })),
+  };
+}
+
+/** The partitions in Vitess's order (primary, replica, rdonly), each sorted by key range. */
+function sortPartitions(srv: SrvKeyspace): void {
+  srv.partitions.sort((a, b) => SERVED_TYPES.indexOf(a.served_type) - SERVED_TYPES.indexOf(b.served_type));
+  for (const p of srv.partitions) {
+    p.shard_references.sort((a, b) => compareKeyRanges(parseShardName(a.name), parseShardName(b.name)));
+    p.shard_tablet_controls.sort((a, b) => compareKeyRanges(parseShardName(a.name), parseShardName(b.name)));
+  }
+}
+
+/** Whether a shard's tablet control disables the query service of `type` in `cell`. */
+function queryServiceDisabled(shard: Shard, type: TabletType, cell: string): boolean {
+  return shard.tablet_controls.some((tc) => tc.tablet_type === type && tc.disable_query_service && (tc.cells.length === 0 || tc.cells.includes(cell)));
+}
+
+/** The shard tablet controls of one partition in one cell, as the shard records say. */
+function shardTabletControls(shards: readonly { name: string; shard: Shard }[], type: TabletType, cell: string): ShardTabletControl[] {
+  return shards
+    .filter((s) => queryServiceDisabled(s.shard, type, cell))
+    .map((s) => ({ name: s.name, key_range: s.shard.key_range, query_service_disabled: true }));
+}
+
+/**
+ * Checks that shards do not overlap and, unless `allowPartial`, that they cover the whole key
+ * range (FAILED_PRECONDITION naming the gap or overlap).
+ */
+function checkServingShards(names: readonly string[], what: string, allowPartial: boolean): void {
+  if (names.length === 0) return;
+  try {
+    if (!allowPartial) {
+      validatePartition(names, what);
+      return;
+    }
+    const sorted = names.map((n) => ({ n, kr: parseShardName(n) })).sort((a, b) => compareKeyRanges(a.kr, b.kr));
+    for (let i = 1; i < sorted.length; i++) {
+      if (keyRangesIntersect(sorted[i - 1].kr, sorted[i].kr)) throw new Error(`${what}: shards ${sorted[i - 1].n} and ${sorted[i].n} overlap`);
+    }
+  } catch (err) {
+    throw topoError('FAILED_PRECONDITION', (err as Error).message, { cause: err });
+  }
+}
+
+/**
+ * The key range a set of shards covers together, or null when they leave a gap or overlap
+ * (switching one set for another is only safe between sets that cover the same range).
+ */
+function coveredRange(names: readonly string[]): { start: string; end: string } | null {
+  const sorted = names.map((n) => ({ n, kr: shardKeyRange(n) })).sort((a, b) => compareKeyRanges(parseShardName(a.n), parseShardName(b.n)));
+  for (let i = 1; i < sorted.length; i++) if (sorted[i - 1].kr.end === '' || sorted[i - 1].kr.end !== sorted[i].kr.start) return null;
+  return sorted.length === 0 ? null : { start: sorted[0].kr.start, end: sorted[sorted.length - 1].kr.end };
+}
+
 /**
  * Builds a keyspace's SrvKeyspace from its shards: for each served type, the primary-serving
- * shards in key order, which must partition the key range (FAILED_PRECONDITION otherwise).
+ * shards in key order, which must partition the key range (FAILED_PRECONDITION otherwise, or only
+ * when they overlap with `allowPartial`); and the shards whose tablet controls disable the query
+ * service of that type in `cell`.
  */
-export function buildSrvKeyspace(keyspace: string, shards: readonly { name: string; shard: Shard }[]): SrvKeyspace {
+export function buildSrvKeyspace(
+  keyspace: string,
+  shards: readonly { name: string; shard: Shard }[],
+  opts: { cell?: string; allowPartial?: boolean } = {},
+): SrvKeyspace {
   const serving = shards
     .filter((s) => s.shard.is_primary_serving)
     .map((s) => ({ ...s, kr: parseShardName(s.name) }))
     .sort((a, b) => compareKeyRanges(a.kr, b.kr));
-  if (serving.length > 0) {
-    try {
-      validatePartition(serving.map((s) => s.name), `serving shards of keyspace ${keyspace}`);
-    } catch (err) {
-      throw topoError('FAILED_PRECONDITION', (err as Error).message, { cause: err });
-    }
-  }
+  checkServingShards(serving.map((s) => s.name), `serving shards of keyspace ${keyspace}`, opts.allowPartial ?? false);
   return {
     partitions: SERVED_TYPES.map((t) => ({
       served_type: t,
       shard_references: serving.map((s) => ({ name: s.name, key_range: s.shard.key_range })),
+      shard_tablet_controls: opts.cell === undefined ? [] : shardTabletControls(shards, t, opts.cell),
     })),
   };
+}
+
+/** What `setShardTabletControl` changes. */
+export interface TabletControlChange {
+  /** Cells the control applies in; empty means every cell. */
+  readonly cells?: readonly string[];
+  /** Tables to deny (or, with `remove`, to stop denying). */
+  readonly deniedTables?: readonly string[];
+  /** Set or clear `disable_query_service`; unchanged when undefined. */
+  readonly disableQueryService?: boolean;
+  /**
+   * Remove instead of add: the given denied tables, else the given cells, else the whole control
+   * of the type. A control left with no tables and the query service enabled is dropped.
+   */
+  readonly remove?: boolean;
 }
 
 export class TopoServer {
@@ -215,6 +299,40 @@ export class TopoServer {
     } catch (err) {
       if (!isTopoError(err, 'NO_NODE')) throw err;
     }
+  }
+
+  /**
+   * The one read-modify-write loop. `read` gives the value and its version (null: the node does
+   * not exist, and the write creates it); `fn` edits the value in place or returns the value to
+   * write, or false to write nothing. The write happens only at the version read; when another
+   * writer got in between (BAD_VERSION, NODE_EXISTS, NO_NODE) the loop reads again and reapplies
+   * `fn`, so `fn` must compute from what it is given. BAD_VERSION after casRetriesMax attempts.
+   */
+  private async casUpdate<T>(
+    conn: Conn,
+    path: string,
+    what: string,
+    read: () => Promise<{ value: T; version: Version | null }>,
+    fn: (v: T) => T | void | false | Promise<T | void | false>,
+  ): Promise<T> {
+    for (let i = 0; i < this.options.casRetriesMax; i++) {
+      const { value, version } = await read();
+      const r = await fn(value);
+      if (r === false) return value;
+      const next = r === undefined ? value : r;
+      try {
+        if (version === null) await conn.create(path, encode(next), this.op());
+        else await conn.update(path, encode(next), version, this.op());
+        return next;
+      } catch (err) {
+        const raced = isTopoError(err, 'BAD_VERSION') || isTopoError(err, 'NODE_EXISTS') || (version !== null && isTopoError(err, 'NO_NODE'));
+        if (!raced) throw err;
+      }
+    }
+    throw topoError(
+      'BAD_VERSION',
+      `${what}: gave up after casRetriesMax=${this.options.casRetriesMax} attempts, each overtaken by a concurrent update; retry the command`,
+    );
   }
 
   // ---- cells ----------------------------------------------------------------------------------
@@ -301,17 +419,7 @@ export class TopoServer {
   }
 
   async updateKeyspaceFields(keyspace: string, fn: (ks: Keyspace) => void | false): Promise<Keyspace> {
-    for (let i = 0; i < this.options.casRetriesMax; i++) {
-      const { value, version } = await this.getKeyspace(keyspace);
-      if (fn(value) === false) return value;
-      try {
-        await this.global.update(`${ksPath(keyspace)}/Keyspace`, encode(value), version, this.op());
-        return value;
-      } catch (err) {
-        if (!isTopoError(err, 'BAD_VERSION')) throw err;
-      }
-    }
-    throw topoError('BAD_VERSION', `keyspace ${keyspace}: gave up after casRetriesMax=${this.options.casRetriesMax} concurrent updates`);
+    return this.casUpdate(this.global, `${ksPath(keyspace)}/Keyspace`, `keyspace ${keyspace}`, () => this.getKeyspace(keyspace), fn);
   }
 
   /**
@@ -353,9 +461,11 @@ export class TopoServer {
     await this.getKeyspace(keyspace);
     return this.withKeyspaceLock(keyspace, `CreateShard(${shard})`, lock, async () => {
       const existing = await this.getShards(keyspace);
+      // The shard itself first: a tablet starting on an existing shard expects NODE_EXISTS, also
+      // while the shard is being split into others.
+      if (existing.some((e) => e.name === shard)) throw topoError('NODE_EXISTS', `shard ${keyspace}/${shard} already exists`);
       const overlapping = existing.filter((e) => keyRangesIntersect(kr, parseShardName(e.name)));
       for (const e of overlapping) {
-        if (e.name === shard) throw topoError('NODE_EXISTS', `shard ${keyspace}/${shard} already exists`);
         if (keyRangeEqual(kr, parseShardName(e.name))) {
           throw topoError('FAILED_PRECONDITION', `shard ${keyspace}/${shard} would have the same key range as shard ${e.name}`);
         }
@@ -412,17 +522,7 @@ export class TopoServer {
    * Retried on a concurrent update up to casRetriesMax times; returns the shard as written.
    */
   async updateShardFields(keyspace: string, shard: string, fn: (s: Shard) => void | false): Promise<Shard> {
-    for (let i = 0; i < this.options.casRetriesMax; i++) {
-      const { value, version } = await this.getShard(keyspace, shard);
-      if (fn(value) === false) return value;
-      try {
-        await this.global.update(`${shardDir(keyspace, shard)}/Shard`, encode(value), version, this.op());
-        return value;
-      } catch (err) {
-        if (!isTopoError(err, 'BAD_VERSION')) throw err;
-      }
-    }
-    throw topoError('BAD_VERSION', `shard ${keyspace}/${shard}: gave up after casRetriesMax=${this.options.casRetriesMax} concurrent updates`);
+    return this.casUpdate(this.global, `${shardDir(keyspace, shard)}/Shard`, `shard ${keyspace}/${shard}`, () => this.getShard(keyspace, shard), fn);
   }
 
   /**
@@ -443,12 +543,13 @@ export class TopoServer {
       );
     }
     for (const t of tablets) await this.deleteTablet(t.alias);
-    for (const cell of await this.getCellInfoNames()) {
-      const conn = await this.cellConn(cell);
-      const cur = await this.getJsonOr<SrvKeyspace | null>(conn, `${ksPath(keyspace)}/SrvKeyspace`, () => null);
-      if (cur.version === null || cur.value === null) continue;
-      for (const p of cur.value.partitions) p.shard_references = p.shard_references.filter((r) => r.name !== shard);
-      await conn.update(`${ksPath(keyspace)}/SrvKeyspace`, encode(cur.value), cur.version, this.op());
+    for (const cell of await this.getSrvKeyspaceCells(keyspace)) {
+      await this.updateSrvKeyspaceFields(cell, keyspace, (srv) => {
+        for (const p of srv.partitions) {
+          p.shard_references = p.shard_references.filter((r) => r.name !== shard);
+          p.shard_tablet_controls = p.shard_tablet_controls.filter((c) => c.name !== shard);
+        }
+      });
     }
     await this.deleteTree(this.global, shardDir(keyspace, shard));
     log.info({ keyspace, shard }, `deleted shard ${keyspace}/${shard}`);
@@ -474,17 +575,7 @@ export class TopoServer {
 
   async updateTabletFields(alias: TabletAlias, fn: (t: Tablet) => void | false): Promise<Tablet> {
     const conn = await this.cellConn(alias.cell);
-    for (let i = 0; i < this.options.casRetriesMax; i++) {
-      const { value, version } = await this.getTablet(alias);
-      if (fn(value) === false) return value;
-      try {
-        await conn.update(tabletPath(alias), encode(value), version, this.op());
-        return value;
-      } catch (err) {
-        if (!isTopoError(err, 'BAD_VERSION')) throw err;
-      }
-    }
-    throw topoError('BAD_VERSION', `tablet ${tabletAliasString(alias)}: gave up after casRetriesMax=${this.options.casRetriesMax} concurrent updates`);
+    return this.casUpdate(conn, tabletPath(alias), `tablet ${tabletAliasString(alias)}`, () => this.getTablet(alias), fn);
   }
 
   async deleteTablet(alias: TabletAlias): Promise<void> {
@@ -568,7 +659,16 @@ export class TopoServer {
 
   /** Validates (alone and against the cluster) and stores the routing rules unless `dryRun`. */
   async saveRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<RoutingRules> {
-    return this.saveRules('RoutingRules', 'routing_rules', 'these routing rules', validateRoutingRules(rules), opts);
+    return this.updateRoutingRules(() => validateRoutingRules(rules), opts);
+  }
+
+  /**
+   * Read-modify-write of the routing rules: `fn` edits them in place or returns new ones (false:
+   * no change). The result is validated like `saveRoutingRules`; a concurrent update makes `fn`
+   * run again on the newer rules.
+   */
+  async updateRoutingRules(fn: (r: RoutingRules) => RoutingRules | void | false, opts: { dryRun?: boolean } = {}): Promise<RoutingRules> {
+    return this.updateRules('RoutingRules', 'routing_rules', 'these routing rules', validateRoutingRules, () => ({ rules: [] }), fn, opts);
   }
 
   async getShardRoutingRules(): Promise<ShardRoutingRules> {
@@ -576,7 +676,12 @@ export class TopoServer {
   }
 
   async saveShardRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
-    return this.saveRules('ShardRoutingRules', 'shard_routing_rules', 'these shard routing rules', validateShardRoutingRules(rules), opts);
+    return this.updateShardRoutingRules(() => validateShardRoutingRules(rules), opts);
+  }
+
+  /** Read-modify-write of the shard routing rules, as `updateRoutingRules`. */
+  async updateShardRoutingRules(fn: (r: ShardRoutingRules) => ShardRoutingRules | void | false, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
+    return this.updateRules('ShardRoutingRules', 'shard_routing_rules', 'these shard routing rules', validateShardRoutingRules, () => ({ rules: [] }), fn, opts);
   }
 
   async getKeyspaceRoutingRules(): Promise<KeyspaceRoutingRules> {
@@ -584,22 +689,46 @@ export class TopoServer {
   }
 
   async saveKeyspaceRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<KeyspaceRoutingRules> {
-    return this.saveRules('KeyspaceRoutingRules', 'keyspace_routing_rules', 'these keyspace routing rules', validateKeyspaceRoutingRules(rules), opts);
+    return this.updateKeyspaceRoutingRules(() => validateKeyspaceRoutingRules(rules), opts);
   }
 
-  /** Checks validated rules against the whole cluster's serving VSchema, then stores them unless `dryRun`. */
-  private async saveRules<K extends 'routing_rules' | 'shard_routing_rules' | 'keyspace_routing_rules'>(
+  async updateKeyspaceRoutingRules(
+    fn: (r: KeyspaceRoutingRules) => KeyspaceRoutingRules | void | false,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<KeyspaceRoutingRules> {
+    return this.updateRules('KeyspaceRoutingRules', 'keyspace_routing_rules', 'these keyspace routing rules', validateKeyspaceRoutingRules, () => ({ rules: [] }), fn, opts);
+  }
+
+  /**
+   * Applies `fn` to the stored rules, validates the result alone and against the whole cluster's
+   * serving VSchema, and stores it at the version read (unless `dryRun`), retrying on a
+   * concurrent update.
+   */
+  private async updateRules<K extends 'routing_rules' | 'shard_routing_rules' | 'keyspace_routing_rules'>(
     path: string,
     field: K,
     what: string,
-    rules: SrvVSchema[K],
+    validate: (v: Json) => SrvVSchema[K],
+    empty: () => SrvVSchema[K],
+    fn: (r: SrvVSchema[K]) => SrvVSchema[K] | void | false,
     opts: { dryRun?: boolean },
   ): Promise<SrvVSchema[K]> {
-    const srv = await this.buildSrvVSchema();
-    srv[field] = rules;
-    checkSrvVSchema(srv, what);
-    if (!opts.dryRun) await this.global.update(path, encode(rules), null, this.op());
-    return rules;
+    const apply = async (cur: SrvVSchema[K]): Promise<SrvVSchema[K] | false> => {
+      const r = fn(cur);
+      if (r === false) return false;
+      const rules = validate((r ?? cur) as unknown as Json);
+      const srv = await this.buildSrvVSchema();
+      srv[field] = rules;
+      checkSrvVSchema(srv, what);
+      return rules;
+    };
+    const read = () => this.getJsonOr<SrvVSchema[K]>(this.global, path, empty);
+    if (opts.dryRun) {
+      const { value } = await read();
+      const r = await apply(value);
+      return r === false ? value : r;
+    }
+    return this.casUpdate(this.global, path, what, read, apply);
   }
 
   /** The serving VSchema as the global topology defines it now (`{}` for a keyspace without one). */
@@ -618,7 +747,8 @@ export class TopoServer {
 
   async getSrvKeyspace(cell: string, keyspace: string): Promise<SrvKeyspace> {
     const conn = await this.cellConn(cell);
-    return (await this.getJson<SrvKeyspace>(conn, `${ksPath(keyspace)}/SrvKeyspace`, `no serving graph for keyspace ${keyspace} in cell ${cell}`)).value;
+    const v = await this.getJson<Partial<SrvKeyspace>>(conn, `${ksPath(keyspace)}/SrvKeyspace`, `no serving graph for keyspace ${keyspace} in cell ${cell}; run RebuildKeyspaceGraph ${keyspace}`);
+    return normalizeSrvKeyspace(v.value);
   }
 
   async getSrvKeyspaceNames(cell: string): Promise<string[]> {
@@ -628,9 +758,38 @@ export class TopoServer {
     return out;
   }
 
-  async updateSrvKeyspace(cell: string, keyspace: string, srv: SrvKeyspace): Promise<void> {
+  /** The cells that have a SrvKeyspace for the keyspace. */
+  async getSrvKeyspaceCells(keyspace: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const cell of await this.getCellInfoNames()) {
+      const conn = await this.cellConn(cell);
+      if ((await conn.list(ksPath(keyspace), this.op())).includes('SrvKeyspace')) out.push(cell);
+    }
+    return out;
+  }
+
+  /**
+   * Read-modify-write of a cell's SrvKeyspace (created from no partitions when it does not exist):
+   * `fn` edits it in place, or returns false to write nothing. Retried on a concurrent update.
+   */
+  async updateSrvKeyspaceFields(cell: string, keyspace: string, fn: (srv: SrvKeyspace, existed: boolean) => void | false): Promise<SrvKeyspace> {
     const conn = await this.cellConn(cell);
-    await conn.update(`${ksPath(keyspace)}/SrvKeyspace`, encode(srv), null, this.op());
+    const path = `${ksPath(keyspace)}/SrvKeyspace`;
+    let existed = false;
+    return this.casUpdate(
+      conn,
+      path,
+      `serving graph of keyspace ${keyspace} in cell ${cell}`,
+      async () => {
+        const v = await this.getJsonOr<Partial<SrvKeyspace> | null>(conn, path, () => null);
+        existed = v.version !== null;
+        return { value: normalizeSrvKeyspace(v.value), version: v.version };
+      },
+      (srv) => {
+        if (fn(srv, existed) === false) return false;
+        sortPartitions(srv);
+      },
+    );
   }
 
   async getSrvVSchema(cell: string): Promise<SrvVSchema> {
@@ -643,12 +802,12 @@ export class TopoServer {
     await conn.update('SrvVSchema', encode(srv), null, this.op());
   }
 
-  private async typedWatch<T>(conn: Conn, path: string, signal: AbortSignal | undefined): Promise<TypedWatch<T>> {
+  private async typedWatch<T>(conn: Conn, path: string, signal: AbortSignal | undefined, normalize: (v: T) => T = (v) => v): Promise<TypedWatch<T>> {
     const w = await conn.watch(path, signal ? { signal } : {});
     async function* changes(): AsyncGenerator<TypedWatchEvent<T>> {
-      for await (const e of w.changes) yield e.kind === 'changed' ? { kind: 'changed', value: decode<T>(e.data) } : e;
+      for await (const e of w.changes) yield e.kind === 'changed' ? { kind: 'changed', value: normalize(decode<T>(e.data)) } : e;
     }
-    return { current: decode<T>(w.current.data), changes: changes() };
+    return { current: normalize(decode<T>(w.current.data)), changes: changes() };
   }
 
   /** The cell's SrvVSchema now and every later change (see `Conn.watch`); stop with `signal`. */
@@ -657,23 +816,228 @@ export class TopoServer {
   }
 
   async watchSrvKeyspace(cell: string, keyspace: string, signal?: AbortSignal): Promise<TypedWatch<SrvKeyspace>> {
-    return this.typedWatch<SrvKeyspace>(await this.cellConn(cell), `${ksPath(keyspace)}/SrvKeyspace`, signal);
+    return this.typedWatch<SrvKeyspace>(await this.cellConn(cell), `${ksPath(keyspace)}/SrvKeyspace`, signal, normalizeSrvKeyspace);
   }
 
   /**
-   * Rebuilds the keyspace's SrvKeyspace in the given cells (all by default) from its shards, under
-   * the keyspace lock (pass `lock` when the caller already holds it).
+   * Rebuilds the keyspace's SrvKeyspace in the given cells (all by default), under the keyspace
+   * lock (pass `lock` when the caller already holds it). A partition that exists is kept as it is,
+   * with its shard tablet controls: it may be half way through a switch (replica reads on new
+   * shards, writes on old ones) that only the workflow switching it may change. A missing
+   * partition, or every partition with `resetPartitions`, is built from the primary-serving shards
+   * (which must cover the key range unless `allowPartial`) and the shards' tablet controls.
+   * Vitess's rebuild overwrites every partition; Tessera's does not, so that a rebuild (and a
+   * `tessera up` restart) never undoes a switch. Returns the SrvKeyspace per cell.
    */
-  async rebuildKeyspaceGraph(keyspace: string, opts: { cells?: readonly string[]; lock?: TopoLock } = {}): Promise<SrvKeyspace> {
+  async rebuildKeyspaceGraph(
+    keyspace: string,
+    opts: { cells?: readonly string[]; lock?: TopoLock; allowPartial?: boolean; resetPartitions?: boolean } = {},
+  ): Promise<Record<string, SrvKeyspace>> {
     await this.getKeyspace(keyspace);
     return this.withKeyspaceLock(keyspace, 'RebuildKeyspace', opts.lock, async (lock) => {
-      const srv = buildSrvKeyspace(keyspace, await this.getShards(keyspace));
+      const shards = await this.getShards(keyspace);
       const cells = await this.cellsOrAll(opts.cells);
-      await lock.check();
-      for (const cell of cells) await this.updateSrvKeyspace(cell, keyspace, srv);
+      const out: Record<string, SrvKeyspace> = {};
+      for (const cell of cells) {
+        // Built only when a partition is missing: a complete serving graph is kept even while the
+        // shard records would not make a valid one (half-way through a reshard).
+        let built: SrvKeyspace | null = null;
+        const fresh = (t: TabletType): KeyspacePartition => {
+          built ??= buildSrvKeyspace(keyspace, shards, { cell, allowPartial: opts.allowPartial ?? false });
+          return built.partitions.find((p) => p.served_type === t)!;
+        };
+        await lock.check();
+        out[cell] = await this.updateSrvKeyspaceFields(cell, keyspace, (srv, existed) => {
+          if (opts.resetPartitions) srv.partitions = [];
+          let changed = !existed || opts.resetPartitions === true;
+          for (const t of SERVED_TYPES) {
+            if (srv.partitions.some((p) => p.served_type === t)) continue;
+            srv.partitions.push(fresh(t));
+            changed = true;
+          }
+          return changed ? undefined : false;
+        });
+      }
       log.info({ keyspace, cells }, `rebuilt serving graph of keyspace ${keyspace}`);
-      return srv;
+      return out;
     });
+  }
+
+  /**
+   * Switches the shards serving `tabletType` in the keyspace's serving graph from `from` to `to`
+   * (two sets covering the same key range), in the given cells (every cell with a serving graph
+   * by default), under the keyspace lock. Idempotent: a cell already switched is left alone. For
+   * `primary`, which Vitess switches in every cell at once, the shard records follow too: `from`
+   * stop being primary-serving and `to` start. The building block of MigrateServedTypes and of
+   * traffic switching; the safety checks (replication caught up, writes stopped) are the caller's.
+   * FAILED_PRECONDITION, with nothing written, when a cell's partition serves neither set.
+   */
+  async switchServedShards(
+    keyspace: string,
+    tabletType: TabletType,
+    from: readonly string[],
+    to: readonly string[],
+    opts: { cells?: readonly string[]; lock?: TopoLock } = {},
+  ): Promise<Record<string, SrvKeyspace>> {
+    if (!SERVED_TYPES.includes(tabletType)) throw topoError('BAD_ARGUMENT', `tablet type ${tabletType} is not served (want one of ${SERVED_TYPES.join(', ')})`);
+    if (from.length === 0 || to.length === 0) throw topoError('BAD_ARGUMENT', 'switching served shards needs shards to switch from and to');
+    const both = [...from, ...to];
+    if (new Set(both).size !== both.length) throw topoError('BAD_ARGUMENT', `a shard appears twice in ${from.join(',')} -> ${to.join(',')}`);
+    const fromRange = coveredRange(from);
+    const toRange = coveredRange(to);
+    if (fromRange === null || toRange === null || fromRange.start !== toRange.start || fromRange.end !== toRange.end) {
+      throw topoError(
+        'BAD_ARGUMENT',
+        `shards ${from.join(',')} and ${to.join(',')} do not cover the same key range without gaps or overlaps, so one set cannot replace the other`,
+      );
+    }
+    await this.getKeyspace(keyspace);
+    return this.withKeyspaceLock(keyspace, `SwitchServedShards(${tabletType})`, opts.lock, async (lock) => {
+      const records = new Map<string, Shard>();
+      for (const name of both) records.set(name, (await this.getShard(keyspace, name)).value);
+      const withSrv = await this.getSrvKeyspaceCells(keyspace);
+      let cells: string[];
+      if (opts.cells && opts.cells.length > 0) {
+        for (const c of opts.cells) {
+          if (!withSrv.includes(c)) throw topoError('FAILED_PRECONDITION', `keyspace ${keyspace} has no serving graph in cell ${c}; run RebuildKeyspaceGraph ${keyspace} first`);
+        }
+        cells = [...opts.cells];
+        if (tabletType === 'primary' && withSrv.some((c) => !cells.includes(c))) {
+          throw topoError('BAD_ARGUMENT', 'the primary is switched in every cell at once (it is one per shard); leave out --cells');
+        }
+      } else {
+        cells = withSrv;
+        if (cells.length === 0) throw topoError('FAILED_PRECONDITION', `keyspace ${keyspace} has no serving graph; run RebuildKeyspaceGraph ${keyspace} first`);
+      }
+      // Which state each cell is in, checked for every cell before any is written.
+      const state = (srv: SrvKeyspace, cell: string): 'from' | 'to' => {
+        const p = srv.partitions.find((x) => x.served_type === tabletType);
+        const names = new Set(p?.shard_references.map((r) => r.name) ?? []);
+        if (from.every((n) => names.has(n)) && !to.some((n) => names.has(n))) return 'from';
+        if (to.every((n) => names.has(n)) && !from.some((n) => names.has(n))) return 'to';
+        throw topoError(
+          'FAILED_PRECONDITION',
+          `the ${tabletType} partition of keyspace ${keyspace} in cell ${cell} is served by ${[...names].join(',') || 'no shards'}, which holds neither ${from.join(',')} nor ${to.join(',')}`,
+        );
+      };
+      for (const cell of cells) state(await this.getSrvKeyspace(cell, keyspace), cell);
+      await lock.check();
+      const out: Record<string, SrvKeyspace> = {};
+      for (const cell of cells) {
+        out[cell] = await this.updateSrvKeyspaceFields(cell, keyspace, (srv) => {
+          if (state(srv, cell) === 'to') return false;
+          const p = srv.partitions.find((x) => x.served_type === tabletType)!;
+          p.shard_references = p.shard_references.filter((r) => !from.includes(r.name));
+          for (const n of to) p.shard_references.push({ name: n, key_range: records.get(n)!.key_range });
+        });
+      }
+      if (tabletType === 'primary') {
+        for (const n of to) await this.updateShardFields(keyspace, n, (s) => (s.is_primary_serving ? false : void (s.is_primary_serving = true)));
+        for (const n of from) await this.updateShardFields(keyspace, n, (s) => (s.is_primary_serving ? void (s.is_primary_serving = false) : false));
+      }
+      log.info({ keyspace, tabletType, from, to, cells }, `switched ${tabletType} of keyspace ${keyspace} from ${from.join(',')} to ${to.join(',')}`);
+      return out;
+    });
+  }
+
+  /**
+   * The topology half of the seeds' MigrateServedTypes: switches `servedType` from `shard` to the
+   * shards overlapping it (its resharding targets), or back with `reverse`. Only a split of one
+   * shard is handled here: the targets must cover `shard` exactly. Reshard's SwitchTraffic wraps
+   * this with its safety checks.
+   */
+  async migrateServedType(
+    keyspace: string,
+    shard: string,
+    servedType: TabletType,
+    opts: { cells?: readonly string[]; reverse?: boolean; lock?: TopoLock } = {},
+  ): Promise<{ from: string[]; to: string[]; cells: Record<string, SrvKeyspace> }> {
+    await this.getShard(keyspace, shard);
+    const kr = parseShardName(shard);
+    const targets = (await this.getShards(keyspace)).filter((s) => s.name !== shard && keyRangesIntersect(kr, parseShardName(s.name))).map((s) => s.name);
+    if (targets.length === 0) throw topoError('FAILED_PRECONDITION', `shard ${keyspace}/${shard} has no overlapping shards to migrate ${servedType} to; create the target shards first`);
+    const cover = coveredRange(targets);
+    const own = shardKeyRange(shard);
+    if (cover === null || cover.start !== own.start || cover.end !== own.end) {
+      throw topoError(
+        'FAILED_PRECONDITION',
+        `the shards overlapping ${keyspace}/${shard} (${targets.join(', ')}) do not cover it exactly; MigrateServedTypes moves one shard to the shards it was split into (merges come with Reshard)`,
+      );
+    }
+    const [from, to] = opts.reverse ? [targets, [shard]] : [[shard], targets];
+    const cells = await this.switchServedShards(keyspace, servedType, from, to, opts);
+    return { from, to, cells };
+  }
+
+  /**
+   * Sets, changes or removes the tablet control of one shard and tablet type (Vitess's
+   * SetShardTabletControl), under the keyspace lock, and mirrors `disable_query_service` into the
+   * shard tablet controls of the type's partition in every cell with a serving graph. Tablets
+   * pick it up at their next refresh (or RefreshState).
+   */
+  async setShardTabletControl(keyspace: string, shard: string, tabletType: TabletType, change: TabletControlChange, lock?: TopoLock): Promise<Shard> {
+    const cells = [...(change.cells ?? [])];
+    for (const c of cells) await this.getCellInfo(c);
+    const tables = [...(change.deniedTables ?? [])];
+    if (!change.remove && tables.length === 0 && change.disableQueryService === undefined) {
+      throw topoError('BAD_ARGUMENT', 'nothing to set: give --denied-tables, --disable-query-service, or --remove');
+    }
+    await this.getShard(keyspace, shard);
+    return this.withKeyspaceLock(keyspace, `SetShardTabletControl(${shard}, ${tabletType})`, lock, async (held) => {
+      await held.check();
+      const updated = await this.updateShardFields(keyspace, shard, (s) => {
+        const before = JSON.stringify(s.tablet_controls);
+        let tc: TabletControl | undefined = s.tablet_controls.find((c) => c.tablet_type === tabletType);
+        if (change.remove) {
+          if (!tc) return false;
+          if (tables.length > 0) {
+            tc.denied_tables = tc.denied_tables.filter((t) => !tables.includes(t));
+          } else if (cells.length > 0 && tc.cells.length > 0) {
+            tc.cells = tc.cells.filter((c) => !cells.includes(c));
+            // No cell left: the control is gone (an empty list would mean every cell).
+            if (tc.cells.length === 0) tc = undefined;
+          } else {
+            tc = undefined;
+          }
+          if (tc && change.disableQueryService !== undefined) tc.disable_query_service = change.disableQueryService;
+        } else {
+          if (!tc) {
+            tc = newTabletControl({ tablet_type: tabletType, cells });
+            s.tablet_controls.push(tc);
+          } else if (cells.length === 0 || tc.cells.length === 0) {
+            tc.cells = [];
+          } else {
+            tc.cells = [...new Set([...tc.cells, ...cells])].sort();
+          }
+          tc.denied_tables = [...new Set([...tc.denied_tables, ...tables])].sort();
+          if (change.disableQueryService !== undefined) tc.disable_query_service = change.disableQueryService;
+        }
+        s.tablet_controls = s.tablet_controls.filter((c) => c.tablet_type !== tabletType);
+        if (tc && (tc.denied_tables.length > 0 || tc.disable_query_service)) s.tablet_controls.push(tc);
+        s.tablet_controls.sort((a, b) => SERVED_TYPES.indexOf(a.tablet_type) - SERVED_TYPES.indexOf(b.tablet_type));
+        if (JSON.stringify(s.tablet_controls) === before) return false;
+      });
+      await this.syncShardTabletControls(keyspace, shard, updated);
+      return updated;
+    });
+  }
+
+  /** Makes every cell's serving graph say what the shard record says about query service. */
+  private async syncShardTabletControls(keyspace: string, shard: string, record: Shard): Promise<void> {
+    for (const cell of await this.getSrvKeyspaceCells(keyspace)) {
+      await this.updateSrvKeyspaceFields(cell, keyspace, (srv) => {
+        let changed = false;
+        for (const p of srv.partitions) {
+          const want = queryServiceDisabled(record, p.served_type, cell);
+          const has = p.shard_tablet_controls.some((c) => c.name === shard && c.query_service_disabled);
+          if (want === has) continue;
+          p.shard_tablet_controls = p.shard_tablet_controls.filter((c) => c.name !== shard);
+          if (want) p.shard_tablet_controls.push({ name: shard, key_range: record.key_range, query_service_disabled: true });
+          changed = true;
+        }
+        return changed ? undefined : false;
+      });
+    }
   }
 
   /**

@@ -115,3 +115,80 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
   }
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
+
+test('tessera up after a crash of the combined process: the topology is the truth, running MariaDBs are adopted', async () => {
+  // Ports and uids of their own, so that this cluster never meets the one above.
+  const dir = path.join(testRoot(), 'restart');
+  const dataRoot = path.join(dir, 'data');
+  fs.mkdirSync(dir, { recursive: true });
+  track(() => killByPath(dir));
+  for (const f of fs.readdirSync('examples/local')) if (/\.(sql|json)$/.test(f)) fs.copyFileSync(path.join('examples/local', f), path.join(dir, f));
+  const file = path.join(dir, 'cluster.yaml');
+  fs.writeFileSync(
+    file,
+    fs
+      .readFileSync('examples/local/cluster.yaml', 'utf8')
+      .replace('port: 15306', 'port: 25306')
+      .replace('httpPort: 15001', 'httpPort: 25001')
+      .replace('port: 15000', 'port: 25000')
+      .replace('grpcPort: 15999', 'grpcPort: 25999')
+      .replace(/uid: 10(\d)/g, 'uid: 710$1'),
+  );
+  const env = { ...process.env, TESSERA_DATAROOT: dataRoot, TESSERA_LOG_LEVEL: 'warn' };
+  const run = async (args: string[]): Promise<string> => (await execFileP(process.execPath, [BIN, ...args], { env, maxBuffer: 16 << 20 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> => run(['ctl', '--server', '127.0.0.1:25000', ...args]);
+  const sql = async (q: string): Promise<string> =>
+    (await execFileP('mariadb', ['-h', '127.0.0.1', '-P', '25306', '-u', 'user', '--batch', '-e', q, 'commerce'])).stdout;
+  const partitions = async (): Promise<Record<string, string[]>> => {
+    const srv = JSON.parse(await ctl('GetSrvKeyspaces', 'commerce')) as Record<string, { partitions: { served_type: string; shard_references: { name: string }[] }[] }>;
+    return Object.fromEntries(srv.zone1.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]));
+  };
+  const mariadbPids = (): number[] => [7100, 7101, 7102].map((uid) => Number(fs.readFileSync(path.join(dataRoot, `vt_${String(uid).padStart(10, '0')}`, 'mysql.pid'), 'utf8').trim()));
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  try {
+    await run(['up', '--detach', file, '--clean']);
+    await sql("insert into product(sku, description, price) values ('SKU-crash', 'written before the crash', 7)");
+    // What a MoveTables and a half-done reshard would leave: customer and corder gone from the
+    // VSchema, rdonly reads switched to shards the cluster file does not have.
+    const vschema = JSON.parse(fs.readFileSync('examples/local/vschema_commerce_initial.json', 'utf8')) as { tables: Record<string, unknown> };
+    delete vschema.tables.customer;
+    delete vschema.tables.corder;
+    await ctl('ApplyVSchema', '--vschema', JSON.stringify(vschema), 'commerce');
+    await ctl('CreateShard', 'commerce/-80');
+    await ctl('CreateShard', 'commerce/80-');
+    await ctl('MigrateServedTypes', 'commerce/0', 'rdonly');
+    const switched = { primary: ['0'], replica: ['0'], rdonly: ['-80', '80-'] };
+    assert.deepEqual(await partitions(), switched);
+    const before = mariadbPids();
+
+    // Every Tessera process dies at once (combined mode: one process); MariaDB keeps running.
+    const st = JSON.parse(fs.readFileSync(path.join(dataRoot, 'tessera-up.json'), 'utf8')) as { pid: number };
+    process.kill(st.pid, 'SIGKILL');
+    for (let i = 0; alive(st.pid); i++) {
+      assert.ok(i < 600, 'the killed cluster process did not go away');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(before.every(alive), 'MariaDB should outlive the Tessera process');
+
+    await run(['up', '--detach', file]);
+    assert.deepEqual(mariadbPids(), before, 'the running MariaDBs are adopted, not restarted');
+    assert.ok(before.every(alive));
+    const after = JSON.parse(await ctl('GetVSchema', 'commerce')) as { tables: Record<string, unknown> };
+    assert.deepEqual(Object.keys(after.tables).sort(), ['customer_seq', 'order_seq', 'product']);
+    assert.deepEqual(await partitions(), switched);
+    assert.equal(await sql("select description from product where sku = 'SKU-crash'"), 'description\nwritten before the crash\n');
+    assert.match(await run(['down']), /Stopped\./);
+    assert.deepEqual(processesUnder(dir), [], 'tessera down left processes behind');
+  } finally {
+    await run(['down']).catch(() => undefined);
+    killByPath(dir);
+  }
+});

@@ -187,6 +187,60 @@ export async function runSession(first: Ctld, restart: (() => Promise<Ctld>) | n
     srvKs.zone1.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]),
     [['primary', ['-80', '80-']], ['replica', ['-80', '80-']], ['rdonly', ['-80', '80-']]],
   );
+
+  // Tablet controls: denied tables on the shard record; query_service_disabled mirrored into the
+  // serving graph, where tablets read it.
+  type Partitions = Record<string, { partitions: { served_type: string; shard_references: { name: string }[]; shard_tablet_controls: unknown[] }[] }>;
+  const byType = async (ks: string): Promise<Record<string, string[]>> =>
+    Object.fromEntries((await okJson<Partitions>('GetSrvKeyspaces', ks, 'zone1')).zone1.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]));
+  await ok('SetShardTabletControl', '--denied-tables', 'customer,corder', 'customer/-80', 'rdonly');
+  await ok('SetShardTabletControl', '--disable-query-service', '--cells', 'zone1', 'customer/-80', 'REPLICA');
+  assert.deepEqual((await okJson<{ shard: { tablet_controls: unknown[] } }>('GetShard', 'customer/-80')).shard.tablet_controls, [
+    { tablet_type: 'replica', cells: ['zone1'], denied_tables: [], disable_query_service: true, frozen: false },
+    { tablet_type: 'rdonly', cells: [], denied_tables: ['corder', 'customer'], disable_query_service: false, frozen: false },
+  ]);
+  const withTc = await okJson<Partitions>('GetSrvKeyspaces', 'customer');
+  assert.deepEqual(
+    withTc.zone1.partitions.map((p) => [p.served_type, p.shard_tablet_controls]),
+    [['primary', []], ['replica', [{ name: '-80', key_range: { start: '', end: '80' }, query_service_disabled: true }]], ['rdonly', []]],
+  );
+  // Vitess's `--disable-query-service=false`, then --remove: nothing left.
+  await ok('SetShardTabletControl', '--disable-query-service=false', 'customer/-80', 'replica');
+  await ok('SetShardTabletControl', '--remove', '--denied-tables', 'corder', 'customer/-80', 'rdonly');
+  assert.deepEqual((await okJson<{ shard: { tablet_controls: { denied_tables: string[] }[] } }>('GetShard', 'customer/-80')).shard.tablet_controls.map((c) => c.denied_tables), [['customer']]);
+  await ok('SetShardTabletControl', '--remove', 'customer/-80', 'rdonly');
+  assert.deepEqual((await okJson<{ shard: { tablet_controls: unknown[] } }>('GetShard', 'customer/-80')).shard.tablet_controls, []);
+  assert.ok((await okJson<Partitions>('GetSrvKeyspaces', 'customer')).zone1.partitions.every((p) => p.shard_tablet_controls.length === 0));
+  await bad(/nothing to set/, 'SetShardTabletControl', 'customer/-80', 'replica');
+  await bad(/unknown tablet type 'bogus'/, 'SetShardTabletControl', '--disable-query-service', 'customer/-80', 'bogus');
+
+  // MigrateServedTypes, the serving-graph step of the seeds' reshard: commerce/0 split in two,
+  // one type at a time; a rebuild keeps the half-switched graph; --reverse moves back.
+  await ok('CreateShard', 'commerce/-80');
+  await ok('CreateShard', 'commerce/80-');
+  await bad(/no overlapping shards/, 'MigrateServedTypes', 'customer/-80', 'rdonly');
+  const migrated = await okJson<{ from_shards: string[]; to_shards: string[] }>('MigrateServedTypes', 'commerce/0', 'rdonly');
+  assert.deepEqual([migrated.from_shards, migrated.to_shards], [['0'], ['-80', '80-']]);
+  await ok('MigrateServedTypes', '-cells=zone1', 'commerce/0', 'replica');
+  const halfSwitched = { primary: ['0'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] };
+  assert.deepEqual(await byType('commerce'), halfSwitched);
+  await ok('RebuildKeyspaceGraph', 'commerce');
+  assert.deepEqual(await byType('commerce'), halfSwitched);
+  await ok('MigrateServedTypes', 'commerce/0', 'master');
+  assert.deepEqual(await byType('commerce'), { primary: ['-80', '80-'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] });
+  assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/0')).shard.is_primary_serving, false);
+  assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/80-')).shard.is_primary_serving, true);
+  for (const type of ['primary', 'replica', 'rdonly']) await ok('MigrateServedTypes', '--reverse', 'commerce/0', type);
+  assert.deepEqual(await byType('commerce'), { primary: ['0'], replica: ['0'], rdonly: ['0'] });
+  assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/0')).shard.is_primary_serving, true);
+  await ok('DeleteShards', 'commerce/-80', 'commerce/80-');
+  // A keyspace whose shards do not cover the key range yet serves what it has only when asked.
+  await ok('CreateShard', 'customer2/-80');
+  await bad(/gap 80- after shard -80/, 'RebuildKeyspaceGraph', 'customer2');
+  await ok('RebuildKeyspaceGraph', '--allow-partial', 'customer2');
+  assert.deepEqual(await byType('customer2'), { primary: ['-80'], replica: ['-80'], rdonly: ['-80'] });
+  await ok('RebuildKeyspaceGraph', '--reset-partitions', 'commerce');
+  assert.deepEqual(await byType('commerce'), { primary: ['0'], replica: ['0'], rdonly: ['0'] });
   await ok('RebuildVSchemaGraph');
   const srvVs = await okJson<{ keyspaces: Record<string, { sharded?: boolean }>; routing_rules: unknown; shard_routing_rules: { rules: { shard: string }[] } }>('GetSrvVSchema', 'zone1');
   assert.deepEqual(Object.keys(srvVs.keyspaces).sort(), ['commerce', 'customer', 'customer2']);

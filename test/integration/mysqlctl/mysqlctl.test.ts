@@ -208,3 +208,21 @@ test('account passwords from a credentials file: applied at start, enforced, vt_
   fs.writeFileSync(file, JSON.stringify({ root: ['x'] }));
   assert.throws(() => loadDbCredentials(file), /unknown user 'root'/);
 });
+
+test('a MariaDB still running is adopted by start (same pid); one on another port is refused, naming both', async () => {
+  const db = await startMariaDB();
+  try {
+    const pid = db.pid();
+    assert.ok(pid !== null);
+    const again = new Mysqlctl({ tabletUid: db.uid, mysqlPort: db.port, dataRoot: db.ctl.dataRoot });
+    assert.equal(await again.adoptablePid(), pid);
+    await again.start();
+    assert.equal(again.runningPid(), pid);
+    const elsewhere = new Mysqlctl({ tabletUid: db.uid, mysqlPort: db.port + 1, dataRoot: db.ctl.dataRoot });
+    assert.equal(await elsewhere.adoptablePid(), null);
+    await assert.rejects(elsewhere.start(), new RegExp(`already running \\(pid ${pid}\\) on port ${db.port}, not ${db.port + 1}`));
+    assert.equal(db.pid(), pid);
+  } finally {
+    await db.stop();
+  }
+});

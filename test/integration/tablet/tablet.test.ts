@@ -77,7 +77,7 @@ for (const [name, qs] of [
     await assert.rejects(qs().execute({ ...target, shard: '-80' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /serves commerce\/0/.test(e.message));
     await assert.rejects(qs().execute({ ...target, tabletType: 'replica' }, 'select 1', null), (e: TesseraError) => e.kind === 'WRONG_TARGET' && /is primary/.test(e.message));
     await topo.updateShardFields('commerce', '0', (s) => {
-      s.tablet_controls = [{ tablet_type: 'primary', cells: [], denied_tables: ['product'], frozen: false }];
+      s.tablet_controls = [{ tablet_type: 'primary', cells: [], denied_tables: ['product'], disable_query_service: false, frozen: false }];
     });
     await tablet.manager.refreshState();
     await assert.rejects(qs().execute(target, 'select * from product', null), (e: TesseraError) => e.kind === 'DENIED_TABLE' && /product is denied/.test(e.message));
@@ -94,6 +94,33 @@ for (const [name, qs] of [
     });
     await tablet.manager.refreshState();
     assert.ok(await qs().execute(target, 'select 1', null));
+  });
+
+  test(`${name}: query_service_disabled for the type stops serving, naming the control; the primary partition does not decide`, async () => {
+    // Before any rebuild the shard record's control decides; afterwards the cell's SrvKeyspace.
+    for (const rebuilt of [false, true]) {
+      if (rebuilt) await topo.rebuildKeyspaceGraph('commerce', { resetPartitions: true });
+      await topo.setShardTabletControl('commerce', '0', 'primary', { disableQueryService: true });
+      await tablet.manager.refreshState();
+      await assert.rejects(
+        qs().execute(target, 'select 1', null),
+        (e: TesseraError) => e.kind === 'NOT_SERVING' && /tablet control of commerce\/0 for primary disables the query service/.test(e.message),
+      );
+      // A control for another type leaves the primary alone.
+      await topo.setShardTabletControl('commerce', '0', 'primary', { remove: true });
+      await topo.setShardTabletControl('commerce', '0', 'replica', { disableQueryService: true });
+      await tablet.manager.refreshState();
+      assert.ok(await qs().execute(target, 'select 1', null));
+      await topo.setShardTabletControl('commerce', '0', 'replica', { remove: true });
+    }
+    // A primary whose shard the primary partition leaves out still serves: is_primary_serving
+    // decides, as in Vitess, whose tablets never consult the partition.
+    await topo.updateSrvKeyspaceFields('zone1', 'commerce', (srv) => {
+      for (const p of srv.partitions) if (p.served_type === 'primary') p.shard_references = [];
+    });
+    await tablet.manager.refreshState();
+    assert.ok(await qs().execute(target, 'select 1', null));
+    await topo.rebuildKeyspaceGraph('commerce', { resetPartitions: true });
   });
 
   test(`${name}: an oversized result is refused, not truncated`, async () => {

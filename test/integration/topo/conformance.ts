@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { isTopoError, type Conn, type WatchEvent } from '../../../src/topo/index.js';
+import { isTopoError, TopoServer, type Conn, type SrvKeyspace, type WatchEvent } from '../../../src/topo/index.js';
 import { testRoot, trackPid } from '../../harness/processes.js';
 
 export interface BackendUnderTest {
@@ -80,6 +80,58 @@ function startChild(args: Record<string, unknown>): Child {
     },
   };
 }
+
+
+/**
+ * Holds the first write to a matching path until released, so that another writer can be made to
+ * get in between a read and its write: a race that happens every time, not by luck of timing.
+ */
+class WriteGate {
+  private pattern: RegExp | null = null;
+  private reachedResolve: (() => void) | null = null;
+  private release: Promise<void> = Promise.resolve();
+  private releaseResolve: (() => void) | null = null;
+  conflicts = 0;
+
+  /** Arms the gate; resolves once a writer has read and is about to write a matching path. */
+  arm(pattern: RegExp): { reached: Promise<void>; open: () => void } {
+    this.pattern = pattern;
+    const reached = new Promise<void>((r) => (this.reachedResolve = r));
+    this.release = new Promise<void>((r) => (this.releaseResolve = r));
+    return { reached, open: () => this.releaseResolve?.() };
+  }
+
+  async pass(path: string): Promise<void> {
+    if (!this.pattern || !this.pattern.test(path)) return;
+    this.pattern = null;
+    this.reachedResolve?.();
+    await this.release;
+  }
+
+  /** A conn whose create/update wait at the gate and count lost compare-and-swaps. */
+  wrap(inner: Conn): Conn {
+    const gate = this;
+    return new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'update' || prop === 'create') {
+          return async (...args: unknown[]) => {
+            await gate.pass(args[0] as string);
+            try {
+              return await (Reflect.get(target, prop) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            } catch (err) {
+              if (isTopoError(err, 'BAD_VERSION') || isTopoError(err, 'NODE_EXISTS')) gate.conflicts++;
+              throw err;
+            }
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+}
+
+const byType = (srv: SrvKeyspace): Record<string, string[]> => Object.fromEntries(srv.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]));
 
 export function runConformance(name: string, setup: () => Promise<BackendUnderTest>): void {
   describe(`topo conformance: ${name}`, () => {
@@ -272,6 +324,131 @@ export function runConformance(name: string, setup: () => Promise<BackendUnderTe
       assert.equal(await c.lockInfo('keyspaces/ks'), 'parent');
       await h.unlock();
       await c.close();
+    });
+
+    // The typed topology's serving graph and read-modify-writes on this backend.
+    const typed = (root: string, gate?: WriteGate): TopoServer => {
+      const wrap = (c: Conn): Conn => (gate ? gate.wrap(c) : c);
+      return new TopoServer(wrap(b.open(root)), (_address, cellRoot) => wrap(b.open(cellRoot)), 'conformance', { lockTimeoutMs: WAIT_MS, lockTtlMs: b.ttlMs * 5 });
+    };
+    const freshTyped = async (): Promise<{ root: string; ts: TopoServer }> => {
+      const root = `/conformance/r${++rootSeq}`;
+      const ts = typed(root);
+      await ts.createCellInfo('zone1', { root: `${root}-zone1` });
+      await ts.createKeyspace('customer');
+      await ts.createShard('customer', '0');
+      await ts.rebuildKeyspaceGraph('customer');
+      await ts.createShard('customer', '-80');
+      await ts.createShard('customer', '80-');
+      return { root, ts };
+    };
+
+    it('serving graph: a rebuild keeps a half-switched keyspace; switches are checked and idempotent', async () => {
+      const { root, ts } = await freshTyped();
+      await ts.switchServedShards('customer', 'replica', ['0'], ['-80', '80-']);
+      const m = await ts.migrateServedType('customer', '0', 'rdonly');
+      assert.deepEqual([m.from, m.to], [['0'], ['-80', '80-']]);
+      const half = { primary: ['0'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] };
+      assert.deepEqual(byType(await ts.getSrvKeyspace('zone1', 'customer')), half);
+      // Rebuilds, from this server and from another one on the same store, keep the switch.
+      await ts.rebuildKeyspaceGraph('customer');
+      const other = typed(root);
+      await other.rebuildKeyspaceGraph('customer', { cells: ['zone1'] });
+      assert.deepEqual(byType(await other.getSrvKeyspace('zone1', 'customer')), half);
+      // Idempotent; a set the partition does not hold is refused with nothing written.
+      await ts.switchServedShards('customer', 'replica', ['0'], ['-80', '80-']);
+      await rejectsWith(ts.switchServedShards('customer', 'replica', ['-80'], ['0']), 'BAD_ARGUMENT');
+      await rejectsWith(ts.switchServedShards('customer', 'rdonly', ['0'], ['-80']), 'BAD_ARGUMENT');
+      assert.deepEqual(byType(await ts.getSrvKeyspace('zone1', 'customer')), half);
+      // The primary moves with the shard records' is_primary_serving.
+      await ts.migrateServedType('customer', '0', 'primary');
+      assert.equal((await ts.getShard('customer', '0')).value.is_primary_serving, false);
+      assert.equal((await ts.getShard('customer', '80-')).value.is_primary_serving, true);
+      await ts.migrateServedType('customer', '0', 'primary', { reverse: true });
+      assert.equal((await ts.getShard('customer', '0')).value.is_primary_serving, true);
+      // Asked to, a rebuild starts over from the serving shards.
+      await ts.rebuildKeyspaceGraph('customer', { resetPartitions: true });
+      assert.deepEqual(byType(await ts.getSrvKeyspace('zone1', 'customer')), { primary: ['0'], replica: ['0'], rdonly: ['0'] });
+      await other.close();
+      await ts.close();
+    });
+
+    it('tablet controls round-trip through the shard record and the serving graph', async () => {
+      const { root, ts } = await freshTyped();
+      await ts.setShardTabletControl('customer', '0', 'replica', { disableQueryService: true });
+      await ts.setShardTabletControl('customer', '0', 'rdonly', { deniedTables: ['customer', 'corder'], cells: ['zone1'] });
+      const other = typed(root);
+      assert.deepEqual((await other.getShard('customer', '0')).value.tablet_controls, [
+        { tablet_type: 'replica', cells: [], denied_tables: [], disable_query_service: true, frozen: false },
+        { tablet_type: 'rdonly', cells: ['zone1'], denied_tables: ['corder', 'customer'], disable_query_service: false, frozen: false },
+      ]);
+      const srv = await other.getSrvKeyspace('zone1', 'customer');
+      assert.deepEqual(
+        srv.partitions.map((p) => [p.served_type, p.shard_tablet_controls]),
+        [['primary', []], ['replica', [{ name: '0', key_range: { start: '', end: '' }, query_service_disabled: true }]], ['rdonly', []]],
+      );
+      // A reset rebuild derives the same controls from the shard records.
+      await other.rebuildKeyspaceGraph('customer', { resetPartitions: true });
+      assert.deepEqual(await other.getSrvKeyspace('zone1', 'customer'), srv);
+      await ts.setShardTabletControl('customer', '0', 'replica', { remove: true });
+      await ts.setShardTabletControl('customer', '0', 'rdonly', { remove: true, deniedTables: ['corder', 'customer'] });
+      assert.deepEqual((await other.getShard('customer', '0')).value.tablet_controls, []);
+      assert.ok((await other.getSrvKeyspace('zone1', 'customer')).partitions.every((p) => p.shard_tablet_controls.length === 0));
+      await other.close();
+      await ts.close();
+    });
+
+    it('two writers racing on the serving graph, rules and a shard: the loser retries and nothing is lost', async () => {
+      const { root, ts } = await freshTyped();
+      await ts.createKeyspace('customer2');
+      const gate = new WriteGate();
+      const a = typed(root, gate);
+      const b2 = typed(root);
+      // Each race: A reads, B writes in between, A's write at the old version fails and is retried.
+      const race = async (path: RegExp, writeA: () => Promise<unknown>, writeB: () => Promise<unknown>): Promise<void> => {
+        const conflictsBefore = gate.conflicts;
+        const g = gate.arm(path);
+        const pa = writeA();
+        await g.reached;
+        await writeB();
+        g.open();
+        await pa;
+        assert.ok(gate.conflicts > conflictsBefore, `writer A was not made to lose a compare-and-swap on ${path}`);
+      };
+      await race(
+        /SrvKeyspace$/,
+        () => a.updateSrvKeyspaceFields('zone1', 'customer', (srv) => void (srv.partitions.find((p) => p.served_type === 'rdonly')!.shard_references = [{ name: '-80', key_range: { start: '', end: '80' } }, { name: '80-', key_range: { start: '80', end: '' } }])),
+        () => b2.updateSrvKeyspaceFields('zone1', 'customer', (srv) => void srv.partitions.find((p) => p.served_type === 'replica')!.shard_tablet_controls.push({ name: '0', key_range: { start: '', end: '' }, query_service_disabled: true })),
+      );
+      const srv = await ts.getSrvKeyspace('zone1', 'customer');
+      assert.deepEqual(byType(srv), { primary: ['0'], replica: ['0'], rdonly: ['-80', '80-'] });
+      assert.equal(srv.partitions[1].shard_tablet_controls.length, 1);
+
+      await race(
+        /^ShardRoutingRules$/,
+        () => a.updateShardRoutingRules((r) => void r.rules.push({ from_keyspace: 'customer', to_keyspace: 'customer2', shard: '-80' })),
+        () => b2.updateShardRoutingRules((r) => void r.rules.push({ from_keyspace: 'customer', to_keyspace: 'customer2', shard: '80-' })),
+      );
+      assert.deepEqual((await ts.getShardRoutingRules()).rules.map((r) => r.shard).sort(), ['-80', '80-']);
+
+      await race(
+        /^RoutingRules$/,
+        () => a.updateRoutingRules((r) => void r.rules.push({ from_table: 't1', to_tables: ['customer.t1'] })),
+        () => b2.updateRoutingRules((r) => void r.rules.push({ from_table: 't2', to_tables: ['customer.t2'] })),
+      );
+      assert.deepEqual((await ts.getRoutingRules()).rules.map((r) => r.from_table).sort(), ['t1', 't2']);
+
+      await race(
+        /shards\/0\/Shard$/,
+        () => a.updateShardFields('customer', '0', (s) => void s.source_shards.push({ uid: 1, keyspace: 'x', shard: '0', key_range: { start: '', end: '' }, tables: [] })),
+        () => b2.updateShardFields('customer', '0', (s) => void s.tablet_controls.push({ tablet_type: 'rdonly', cells: [], denied_tables: ['t'], disable_query_service: false, frozen: false })),
+      );
+      const s0 = (await ts.getShard('customer', '0')).value;
+      assert.equal(s0.source_shards.length, 1);
+      assert.equal(s0.tablet_controls.length, 1);
+      await a.close();
+      await b2.close();
+      await ts.close();
     });
 
     it('two contenders for one lock never overlap', async () => {

@@ -76,7 +76,7 @@ describe('TopoServer', () => {
     await Promise.all(
       ['a', 'b', 'c', 'd', 'e'].map((t) =>
         ts.updateShardFields('ks', '0', (s) => {
-          s.tablet_controls.push({ tablet_type: 'primary', cells: [], denied_tables: [t], frozen: false });
+          s.tablet_controls.push({ tablet_type: 'primary', cells: [], denied_tables: [t], disable_query_service: false, frozen: false });
         }),
       ),
     );
@@ -89,7 +89,7 @@ describe('TopoServer', () => {
     await ts.createKeyspace('customer');
     await ts.createShard('customer', '-80');
     await ts.createShard('customer', '80-');
-    const srv = await ts.rebuildKeyspaceGraph('customer');
+    const srv = (await ts.rebuildKeyspaceGraph('customer')).zone1;
     assert.deepEqual(srv.partitions.map((p) => p.served_type), ['primary', 'replica', 'rdonly']);
     assert.deepEqual(srv.partitions[0].shard_references.map((r) => r.name), ['-80', '80-']);
     assert.deepEqual(await ts.getSrvKeyspace('zone1', 'customer'), srv);
@@ -99,6 +99,9 @@ describe('TopoServer', () => {
     await ts.createShard('gappy', '-80');
     await fails(ts.rebuildKeyspaceGraph('gappy'), 'FAILED_PRECONDITION', /gap 80- after shard -80/);
     await fails(ts.getSrvKeyspace('zone1', 'gappy'), 'NO_NODE');
+    // --allow-partial: a keyspace still being filled may serve what it has, never overlaps.
+    const partial = (await ts.rebuildKeyspaceGraph('gappy', { allowPartial: true })).zone1;
+    assert.deepEqual(partial.partitions[1].shard_references.map((r) => r.name), ['-80']);
   });
 
   it('tablets: create, filter, delete with the shard', async () => {
