@@ -458,7 +458,7 @@ export class Executor implements ServerHandler {
     if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
     if (typeof v === 'number') return sqlValueToLiteral(v);
     if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex') || '00', form: 'x', charset: null };
+    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
     return { kind: 'Number', text: rows[0][0]!.toString('latin1'), numType: 'decimal' };
   }
 

@@ -386,6 +386,14 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
 
   // Units from FROM.
   const steps = flattenFrom(sel0.from);
+  if (steps.length === 0) {
+    // No FROM, and subqueries from places no one route reaches (`SELECT (SELECT COUNT(*) FROM
+    // customer.customer), (SELECT COUNT(*) FROM commerce.product)`): every subquery runs first and
+    // the select list, left with their values bound, is answered by any one shard.
+    const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false);
+    const ks = ctx.anyKeyspace();
+    return wrapPullouts(routeFor(ctx, ctx.vschema.keyspaces[ks]?.sharded ? 'Reference' : 'Unsharded', ks, sel, []), pullouts);
+  }
   const wherePreds = predicatesOf(sel0.where);
   const units: Unit[] = [];
   const onPreds: Expr[][] = [];

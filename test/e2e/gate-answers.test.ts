@@ -1,0 +1,194 @@
+// The gate's answers must be MariaDB's (issue 23): the tutorial's keyspaces (commerce unsharded,
+// customer sharded -80/80- by hash on customer_id) hold rows with the values JavaScript treats as
+// false ('' in text and varbinary columns, 0, NULL) and every statement shape that binds or
+// compares values at the gate — cross-shard joins, pulled-out subqueries, IN lists, aggregates —
+// runs through the gate and against one plain MariaDB holding the same rows.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { startMariaDB, type TestMariaDB } from '../harness/mariadb.js';
+
+const COMMERCE = `
+create table product(sku varchar(128) not null, description varchar(128), price bigint, primary key(sku)) ENGINE=InnoDB;
+create table customer_seq(id int, next_id bigint, cache bigint, primary key(id)) comment 'vitess_sequence';
+create table order_seq(id int, next_id bigint, cache bigint, primary key(id)) comment 'vitess_sequence'`;
+const CUSTOMER = `
+create table customer(customer_id bigint not null, email varbinary(128), name varchar(64), age int, primary key(customer_id)) ENGINE=InnoDB;
+create table corder(order_id bigint not null, customer_id bigint, sku varchar(128), price bigint, qty int, created date, primary key(order_id)) ENGINE=InnoDB`;
+
+const ROWS = [
+  `insert into commerce.product(sku, description, price) values ('', '', 0), ('SKU-1', 'Monitor', 100), ('SKU-2', '', 30), ('0', 'zero', 0)`,
+  `insert into customer.customer(customer_id, email, name, age) values
+    (1, '', '', 0), (2, '', 'bob', 0), (3, 'c@x', '', 1), (4, '', NULL, NULL), (5, 'c@x', 'eve', 0),
+    (6, NULL, 'fay', 2), (7, '0', '0', 0), (8, '0', '0', 3), (9, 'x', '', 0), (10, '', '', 1)`,
+  `insert into customer.corder(order_id, customer_id, sku, price, qty, created) values
+    (1, 1, '', 0, 0, '2024-10-01'), (2, 2, '', -5, 9, '2024-10-02'), (3, 3, 'SKU-1', 100, 0, '2024-10-03'),
+    (4, 4, '0', 0, 10, '2024-10-04'), (5, 5, 'SKU-2', -44, 9, '2024-10-05'), (6, 6, '', 30, 0, '2024-10-07'),
+    (7, 7, 'SKU-1', -1, 12, '2024-10-01'), (8, 8, '0', 0, 1, NULL), (9, 9, '', NULL, NULL, '2024-10-09'), (10, 10, 'SKU-2', 5, 9, '2024-10-02')`,
+];
+
+let c: TestCluster;
+let ref: TestMariaDB;
+let gate: mysql.Connection;
+let plain: mysql.Connection;
+
+type Answer = { fields: string[]; rows: string[][] } | { errno: number; message: string };
+
+async function answer(conn: mysql.Connection, sql: string): Promise<Answer> {
+  try {
+    const [rows, fields] = await conn.query({ sql, rowsAsArray: true });
+    if (!Array.isArray(rows)) return { fields: [], rows: [] };
+    return {
+      fields: (fields ?? []).map((f) => f.name),
+      rows: (rows as unknown[][]).map((r) => r.map((v) => (v === null ? 'NULL' : Buffer.isBuffer(v) ? 'x' + v.toString('hex') : String(v)))),
+    };
+  } catch (err) {
+    const e = err as { errno?: number; message: string };
+    return { errno: e.errno ?? -1, message: e.message };
+  }
+}
+
+/**
+ * Each statement gives MariaDB's answer through the gate (rows compared as a multiset unless the
+ * statement is given as `[sql, 'ordered']`); every difference is reported, not only the first.
+ */
+async function same(statements: readonly (string | readonly [string, 'ordered'])[]): Promise<void> {
+  const diffs: string[] = [];
+  for (const s of statements) {
+    const [sql, ordered] = typeof s === 'string' ? [s, false] : [s[0], true];
+    const canon = (a: Answer): string => JSON.stringify('errno' in a ? a : { fields: a.fields, rows: ordered ? a.rows : [...a.rows].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)) });
+    const g = canon(await answer(gate, sql));
+    const p = canon(await answer(plain, sql));
+    if (g !== p) diffs.push(`${sql}\n  gate:    ${g.slice(0, 400)}\n  mariadb: ${p.slice(0, 400)}`);
+  }
+  assert.equal(diffs.length, 0, diffs.join('\n'));
+}
+
+before(async () => {
+  [c, ref] = await Promise.all([
+    startCluster({
+      keyspaces: [
+        {
+          name: 'commerce', shards: ['0'], schema: COMMERCE,
+          vschema: { tables: { product: {}, customer_seq: { type: 'sequence' }, order_seq: { type: 'sequence' } } },
+        },
+        {
+          name: 'customer', shards: ['-80', '80-'], schema: CUSTOMER,
+          vschema: {
+            sharded: true,
+            vindexes: { hash: { type: 'hash' } },
+            tables: {
+              customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }], auto_increment: { column: 'customer_id', sequence: 'customer_seq' } },
+              corder: { column_vindexes: [{ column: 'customer_id', name: 'hash' }], auto_increment: { column: 'order_id', sequence: 'order_seq' } },
+            },
+          },
+        },
+      ],
+    }),
+    startMariaDB(),
+  ]);
+  gate = await c.connect('customer', { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+  plain = await mysql.createConnection({ host: ref.host, port: ref.port, user: 'vt_dba', password: '', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: true });
+  await plain.query(`create database commerce; create database customer; use commerce; ${COMMERCE}; use customer; ${CUSTOMER}`);
+  await gate.query('insert into commerce.customer_seq(id, next_id, cache) values (0, 100, 10)');
+  await gate.query('insert into commerce.order_seq(id, next_id, cache) values (0, 100, 10)');
+  for (const s of ROWS) {
+    await gate.query(s);
+    await plain.query(s);
+  }
+});
+
+after(async () => {
+  await gate?.end();
+  await plain?.end();
+  await Promise.all([c?.stop(), ref?.stop()]);
+});
+
+describe("values JavaScript treats as false ('', 0, NULL) are values (issue 23, item 2)", () => {
+  test('cross-shard self-joins on varbinary, varchar and int columns', async () => {
+    await same([
+      'SELECT c1.customer_id, c2.customer_id, c1.email FROM customer c1 JOIN customer c2 ON c1.email = c2.email AND c1.customer_id < c2.customer_id',
+      'SELECT c1.customer_id, c2.customer_id, c1.name FROM customer c1 JOIN customer c2 ON c1.name = c2.name AND c1.customer_id < c2.customer_id',
+      'SELECT c1.customer_id, c2.customer_id FROM customer c1 JOIN customer c2 ON c1.age = c2.age AND c1.customer_id < c2.customer_id',
+      'SELECT c1.customer_id, c2.customer_id FROM customer c1 LEFT JOIN customer c2 ON c2.email = c1.email AND c2.customer_id <> c1.customer_id',
+      'SELECT o.order_id, c.customer_id FROM corder o JOIN customer c ON c.email = o.sku',
+      'SELECT o.order_id, c.customer_id FROM corder o JOIN customer c ON c.age = o.qty WHERE o.qty = 0',
+    ]);
+  });
+
+  test('joins across keyspaces, and gate-side filters over joins', async () => {
+    await same([
+      'SELECT o.order_id, p.description, p.price FROM corder o JOIN commerce.product p ON p.sku = o.sku',
+      'SELECT p.sku, o.order_id FROM commerce.product p LEFT JOIN corder o ON o.sku = p.sku',
+      'SELECT o.order_id, p.sku FROM corder o JOIN commerce.product p ON p.price = o.price',
+      "SELECT o.order_id FROM corder o JOIN commerce.product p ON p.sku = o.sku WHERE p.description = '' AND o.sku IN ('', '0')",
+      'SELECT o.order_id FROM corder o JOIN commerce.product p ON p.sku = o.sku WHERE o.qty = p.price',
+      'SELECT c1.customer_id, c2.customer_id FROM customer c1 JOIN customer c2 ON c1.email = c2.name WHERE c1.customer_id < c2.customer_id',
+    ]);
+  });
+
+  test('subqueries pulled out of the outer query bind empty strings, zeros and NULLs', async () => {
+    await same([
+      'SELECT customer_id FROM customer WHERE email IN (SELECT email FROM customer WHERE age = 0)',
+      'SELECT customer_id FROM customer WHERE email NOT IN (SELECT email FROM customer WHERE customer_id < 3)',
+      'SELECT customer_id FROM customer WHERE name IN (SELECT sku FROM corder WHERE qty = 0)',
+      'SELECT description FROM commerce.product WHERE sku IN (SELECT sku FROM corder WHERE qty = 0)',
+      'SELECT description FROM commerce.product WHERE price IN (SELECT price FROM corder)',
+      'SELECT customer_id FROM customer WHERE email = (SELECT email FROM customer WHERE customer_id = 1)',
+      'SELECT customer_id FROM customer WHERE name = (SELECT name FROM customer WHERE customer_id = 10)',
+      'SELECT customer_id FROM customer WHERE age = (SELECT MIN(age) FROM customer)',
+      "SELECT customer_id FROM customer WHERE EXISTS (SELECT 1 FROM corder WHERE sku = '')",
+      'SELECT sku FROM commerce.product WHERE price = (SELECT MIN(price) FROM corder WHERE price >= 0)',
+      'SELECT (SELECT email FROM customer WHERE customer_id = 1) AS e, (SELECT MIN(qty) FROM corder) AS q, (SELECT description FROM commerce.product WHERE sku = \'\') AS d',
+    ]);
+  });
+
+  test('IN lists, derived tables and UNION with such values', async () => {
+    await same([
+      "SELECT customer_id FROM customer WHERE email IN ('', '0')",
+      'SELECT customer_id FROM customer WHERE age IN (0, NULL)',
+      "SELECT customer_id FROM customer WHERE customer_id IN (1, 2, 3) AND name IN ('')",
+      "SELECT t.email, t.n FROM (SELECT email, COUNT(*) AS n FROM customer GROUP BY email) AS t WHERE t.email = ''",
+      'SELECT t.age, t.n FROM (SELECT age, COUNT(*) AS n FROM customer GROUP BY age) AS t WHERE t.age = 0',
+      "SELECT email FROM customer WHERE customer_id < 5 UNION SELECT sku FROM corder WHERE sku = ''",
+      'SELECT age FROM customer UNION SELECT qty FROM corder',
+    ]);
+  });
+
+  test('aggregates across shards over such values', async () => {
+    await same([
+      ['SELECT email, COUNT(*) FROM customer GROUP BY email ORDER BY email', 'ordered'],
+      ['SELECT age, COUNT(*), SUM(age), MIN(name), MAX(name) FROM customer GROUP BY age ORDER BY age', 'ordered'],
+      'SELECT MIN(email), MAX(email), MIN(age), MAX(age), SUM(age), COUNT(email), COUNT(name), AVG(age) FROM customer',
+      'SELECT COUNT(DISTINCT email), COUNT(DISTINCT age), SUM(DISTINCT age), COUNT(DISTINCT name) FROM customer',
+      ['SELECT sku, SUM(price), MIN(price), MAX(qty), COUNT(price) FROM corder GROUP BY sku ORDER BY sku', 'ordered'],
+      'SELECT age, COUNT(*) AS n FROM customer GROUP BY age HAVING age = 0 OR n = 0',
+      "SELECT DISTINCT email FROM customer WHERE email = '' OR email IS NULL",
+      'SELECT SUM(price), COUNT(*), MIN(sku) FROM corder WHERE price = 0',
+      ['SELECT c.age, COUNT(*) FROM customer c JOIN corder o ON o.sku = c.email GROUP BY c.age ORDER BY c.age', 'ordered'],
+    ]);
+  });
+});
+
+describe('statement shapes of issue 23', () => {
+  test('several uncorrelated scalar subqueries from different keyspaces in one select list (item 3)', async () => {
+    await same([
+      'SELECT (SELECT COUNT(*) FROM customer.customer) AS customers, (SELECT COUNT(*) FROM customer.corder) AS orders, (SELECT COUNT(*) FROM commerce.product) AS products',
+      'SELECT (SELECT COUNT(*) FROM customer.customer), (SELECT MAX(price) FROM commerce.product) + 1 AS m',
+      'SELECT (SELECT COUNT(*) FROM customer.customer) + (SELECT COUNT(*) FROM commerce.product) AS n FROM dual',
+      'SELECT (SELECT MIN(name) FROM customer.customer WHERE age = 0), (SELECT sku FROM commerce.product WHERE price = 100)',
+    ]);
+  });
+
+  test('row constructors: (a, b) IN (SELECT a, b …) and (a, b) = (…) (item 7)', async () => {
+    await same([
+      'SELECT order_id, customer_id, sku FROM customer.corder WHERE (customer_id, sku) IN (SELECT customer_id, sku FROM customer.corder WHERE qty > 8)',
+      'SELECT order_id FROM customer.corder WHERE (customer_id, sku) NOT IN (SELECT customer_id, sku FROM customer.corder WHERE qty > 8)',
+      "SELECT order_id FROM customer.corder WHERE (sku, price) IN (SELECT sku, price FROM commerce.product)",
+      "SELECT order_id FROM customer.corder WHERE (customer_id, sku) IN ((1, ''), (5, 'SKU-2'), (4, '0'))",
+      "SELECT customer_id FROM customer.customer WHERE (email, age) = ('', 0)",
+      'SELECT sku FROM commerce.product WHERE (sku, price) IN (SELECT sku, price FROM customer.corder)',
+    ]);
+  });
+});
