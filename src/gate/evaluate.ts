@@ -269,7 +269,11 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         items = (_row, _f, bv) => {
           const l = bv[name];
           if (l === undefined || l.kind !== 'List') throw new Error(`missing list bind variable ::${name}`);
-          return l.items.map(literalValue) as unknown as Value;
+          return l.items.map((i) => {
+            // The planner refuses `(a, b) IN …` at the gate (a tuple does not compile), so rows never get here.
+            if (i.kind === 'Tuple') throw new Error(`list bind variable ::${name} holds rows where values were expected`);
+            return literalValue(i);
+          }) as unknown as Value;
         };
       } else items = e.right.items.map(c);
       const list = items;

@@ -130,6 +130,8 @@ interface Pullout {
   readonly name: string;
   readonly hasValues: string;
   readonly primitive: Primitive;
+  /** IN: the width of the row compared (`(a, b) IN (SELECT …)` is 2). */
+  readonly width: number;
 }
 
 /** Aliases a query defines at its own level (FROM tables and derived tables). */
@@ -208,10 +210,10 @@ function isCorrelated(q: QueryExpr): boolean {
  */
 function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean): { sel: Select; pullouts: Pullout[] } {
   const pullouts: Pullout[] = [];
-  const pull = (kind: PulloutKind, q: QueryExpr): Pullout => {
+  const pull = (kind: PulloutKind, q: QueryExpr, width = 1): Pullout => {
     if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
     const names = ctx.nextSubqueryNames();
-    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql) };
+    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width };
     pullouts.push(p);
     return p;
   };
@@ -221,7 +223,7 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
       expr: (x) => {
         if (x.kind === 'In' && x.right.kind === 'Subquery') {
           if (canMerge(x.right.query)) return undefined;
-          const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query);
+          const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query, x.expr.kind === 'Tuple' ? x.expr.items.length : 1);
           const inner: Expr = { kind: 'In', expr: rw(x.expr), not: x.not, right: { kind: 'BindVar', name: p.name, list: true } };
           const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
           return x.not ? { kind: 'Binary', op: 'OR', left: guard, right: inner } : { kind: 'Binary', op: 'AND', left: guard, right: inner };
@@ -261,7 +263,7 @@ function wrapPullouts(p: Primitive, pullouts: readonly Pullout[]): Primitive {
   let out = p;
   for (let i = pullouts.length - 1; i >= 0; i--) {
     const s = pullouts[i];
-    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out);
+    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out, s.width);
   }
   return out;
 }
