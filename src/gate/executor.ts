@@ -9,7 +9,8 @@ import {
   format, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
-import { notSupported } from './errors.js';
+import { logger } from '../log/index.js';
+import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
@@ -19,6 +20,8 @@ import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
 import type { LoggedQuery, Plan, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
+
+const log = logger('gate');
 
 const STATUS_IN_TRANS = 0x0001;
 const STATUS_AUTOCOMMIT = 0x0002;
@@ -93,7 +96,17 @@ export class Executor implements ServerHandler {
   }
 
   async initDb(session: Session, database: string): Promise<void> {
-    this.use(this.gs(session), session, database);
+    const gs = this.gs(session);
+    await this.guarded(gs, `USE ${database}`, async () => this.use(gs, session, database));
+  }
+
+  /** Runs a command's work; what it throws reaches the client as `failure` makes it. */
+  private async guarded<T>(gs: GateSession | null, sql: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw this.failure(err, gs, sql);
+    }
   }
 
   async ping(): Promise<void> {}
@@ -157,21 +170,42 @@ export class Executor implements ServerHandler {
 
   async query(session: Session, sql: string, out: ResultWriter): Promise<void> {
     const gs = this.gs(session);
-    const parts = session.multiStatements ? splitStatements(sql) : [sql];
-    for (let i = 0; i < parts.length; i++) {
-      const more = i < parts.length - 1;
-      const text = parts[i];
-      const stmt = parse(text);
-      await this.run(gs, session, stmt, text, out, more);
+    try {
+      const parts = session.multiStatements ? splitStatements(sql) : [sql];
+      for (let i = 0; i < parts.length; i++) {
+        const more = i < parts.length - 1;
+        const text = parts[i];
+        const stmt = parse(text);
+        await this.run(gs, session, stmt, text, out, more);
+      }
+    } catch (err) {
+      throw this.failure(err, gs, sql);
     }
+  }
+
+  /**
+   * Any failure as the error its client gets. Errors with an errno (MariaDB's, a tablet's, the
+   * gate's own) pass; anything else is a bug in the gate: logged with the statement and the stack,
+   * counted on /metrics, and reported to the client as an internal error with an incident number,
+   * never with the exception's text.
+   */
+  private failure(err: unknown, gs: GateSession | null, sql: string): TesseraError {
+    if (isCodedError(err)) return clientError(TesseraError.from(err));
+    const incident = this.gate.metrics.internalError();
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.error(
+      { incident, session: gs?.id, user: gs?.user, keyspace: gs?.keyspace ?? null, statement: sql.length > 4096 ? sql.slice(0, 4096) + '…' : sql, error: e.message, stack: e.stack },
+      'internal error in the gate',
+    );
+    return internalError(incident);
   }
 
   private run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
     const keepWarnings = stmt.kind === 'Show' && (stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS');
-    return this.runWith(gs, session, stmt.kind, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
+    return this.runWith(gs, session, stmt.kind, sql, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
   }
 
-  private async runWith(gs: GateSession, session: Session, kind: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
+  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
@@ -184,7 +218,7 @@ export class Executor implements ServerHandler {
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       await writeResult(out, r, more, session.statusFlags);
     } catch (err) {
-      failed = clientError(TesseraError.from(err));
+      failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
@@ -492,7 +526,11 @@ export class Executor implements ServerHandler {
 
   // ---- prepared statements ----
 
-  async prepare(session: Session, sql: string): Promise<PrepareResult> {
+  prepare(session: Session, sql: string): Promise<PrepareResult> {
+    return this.guarded(this.gs(session), sql, () => this.prepareNow(session, sql));
+  }
+
+  private async prepareNow(session: Session, sql: string): Promise<PrepareResult> {
     const stmt = parse(sql);
     let paramCount = 0;
     walk(stmt, {
@@ -519,14 +557,18 @@ export class Executor implements ServerHandler {
         const r = await this.executePlanned(gs, probe, sql, null);
         columns = [...r.fields];
       } catch (err) {
-        throw clientError(TesseraError.from(err));
+        throw this.failure(err, gs, sql);
       }
     }
     return { paramCount, state, columns };
   }
 
-  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+  execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
     const st = stmt.state as PreparedState;
+    return this.guarded(this.gs(session), st.sql, () => this.executeNow(session, st, params, out));
+  }
+
+  private async executeNow(session: Session, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
     const gs = this.gs(session);
     const fast = st.normalized;
     if (fast) {
@@ -537,7 +579,7 @@ export class Executor implements ServerHandler {
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const plan = this.cachedPlan(gs, fast.key, fast.statement);
-      await this.runWith(gs, session, st.stmt.kind, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
+      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
       return;
     }
     const bound = st.paramCount
@@ -557,7 +599,8 @@ export class Executor implements ServerHandler {
 
   async fieldList(session: Session, table: string): Promise<ColumnDefinition[]> {
     const gs = this.gs(session);
-    const r = await this.executePlanned(gs, parse(`SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`), '', null);
+    const sql = `SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`;
+    const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
 }

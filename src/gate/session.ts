@@ -227,7 +227,10 @@ export class GateSession {
       } catch (err) {
         const rest = sessions.slice(i + 1);
         await Promise.all(rest.map(([, s]) => s.conn.rollback(s.target, s.transactionId).catch(() => undefined)));
-        const e = TesseraError.from(err);
+        // Only a coded error (MariaDB's, the tablet's) is reported with the shards' outcome; anything
+        // else is a bug the executor reports as an internal error.
+        if (!(err instanceof TesseraError)) throw err;
+        const e = err;
         if (committed.length === 0) throw e;
         throw new TesseraError({ errno: e.errno, sqlState: e.sqlState }, `commit failed on ${key}: ${e.message}; already committed: ${committed.join(', ')}; rolled back: ${[key, ...rest.map(([k]) => k)].join(', ')}`);
       }

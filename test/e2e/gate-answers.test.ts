@@ -8,6 +8,10 @@ import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { startMariaDB, type TestMariaDB } from '../harness/mariadb.js';
+import { pino } from 'pino';
+import { log } from '../../src/log/index.js';
+import { Route } from '../../src/gate/engine/route.js';
+import { format } from '../../src/sql/index.js';
 
 const COMMERCE = `
 create table product(sku varchar(128) not null, description varchar(128), price bigint, primary key(sku)) ENGINE=InnoDB;
@@ -190,5 +194,58 @@ describe('statement shapes of issue 23', () => {
       "SELECT customer_id FROM customer.customer WHERE (email, age) = ('', 0)",
       'SELECT sku FROM commerce.product WHERE (sku, price) IN (SELECT sku, price FROM customer.corder)',
     ]);
+  });
+});
+
+describe('internal errors (issue 23, item 3)', () => {
+  async function internalErrorsCounted(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${c.gate!.httpPort}/metrics`)).text();
+    const m = /^tessera_gate_internal_errors_total (\d+)/m.exec(text);
+    assert.ok(m, 'tessera_gate_internal_errors_total is on /metrics');
+    return Number(m[1]);
+  }
+
+  test('an exception thrown inside a primitive reaches the client as an internal error, logged with the statement and stack, and counted', async () => {
+    // Every log line the process writes, as pino hands it to its destination.
+    const lines: string[] = [];
+    const stream = (log as unknown as Record<symbol, { write(s: string): boolean }>)[pino.symbols.streamSym];
+    const write = stream.write;
+    stream.write = function (this: unknown, s: string) {
+      lines.push(s);
+      return write.call(this, s);
+    };
+    // A primitive that fails the way a bug does, for statements that name the probe.
+    const execute = Route.prototype.execute;
+    Route.prototype.execute = function (this: Route, vc, bindVars) {
+      if (format(this.spec.query).includes('internal_error_probe')) throw new TypeError("Cannot read properties of undefined (reading 'inputs')");
+      return execute.call(this, vc, bindVars);
+    };
+    try {
+      const before = await internalErrorsCounted();
+      const sql = 'SELECT customer_id AS internal_error_probe FROM customer WHERE age = 0';
+      const err = (await gate.query(sql).then(() => null, (e: unknown) => e)) as { errno: number; sqlState: string; message: string } | null;
+      assert.ok(err, 'the statement fails');
+      assert.equal(err.errno, 1105);
+      assert.equal(err.sqlState, 'HY000');
+      assert.match(err.message, /^internal error in the gate \(incident \d+\)/);
+      assert.doesNotMatch(err.message, /Cannot read|TypeError|undefined/);
+      const incident = /incident (\d+)/.exec(err.message)![1];
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'internal error in the gate' && String(l.incident) === incident);
+      assert.ok(logged, `a log line for incident ${incident}`);
+      assert.equal(logged.statement, sql);
+      assert.match(String(logged.stack), /TypeError: Cannot read properties of undefined[\s\S]*at Route\.execute/);
+      // Prepared statements go the same way (the probe runs while preparing).
+      const perr = (await gate.execute('SELECT customer_id AS internal_error_probe FROM customer WHERE age = ?', [0]).then(() => null, (e: unknown) => e)) as { errno: number; message: string } | null;
+      assert.ok(perr);
+      assert.equal(perr.errno, 1105);
+      assert.match(perr.message, /^internal error in the gate/);
+      assert.equal(await internalErrorsCounted(), before + 2);
+      // The session goes on.
+      const [rows] = await gate.query('SELECT COUNT(*) AS n FROM customer');
+      assert.deepEqual(rows, [{ n: '10' }]);
+    } finally {
+      Route.prototype.execute = execute;
+      stream.write = write;
+    }
   });
 });
