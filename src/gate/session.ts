@@ -328,11 +328,14 @@ export class SessionCursor implements VCursor {
     const implicit = opts.write && !s.inTransaction && queries.length > 1;
     if (implicit) s.begin();
     try {
-      let results: ExecuteResult[];
-      if (s.inTransaction) {
-        // Calls of one transaction must not overlap on a shard; shards run in parallel.
-        results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
-      } else results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      // Shards run in parallel (calls on one shard's connection queue in executeOnShard). Every
+      // call settles before the statement does: a rollback after the first failure must not
+      // overtake a shard still joining the transaction, which would leave that shard's
+      // transaction, and its locks, behind with no one to end it.
+      const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      const results = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {

@@ -303,13 +303,18 @@ export class TabletServer implements QueryService {
     try {
       if (id) {
         const d = this.takeDedicated(id);
+        let began = false;
         try {
           if (opts.begin && !d.inTransaction) {
             await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
             d.inTransaction = true;
+            began = true;
           }
           const r = await this.run(d.conn, text, opts);
           return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+        } catch (err) {
+          if (began) await this.undoBegin(d);
+          throw err;
         } finally {
           this.releaseDedicated(d);
         }
@@ -322,9 +327,7 @@ export class TabletServer implements QueryService {
           const r = await this.run(d.conn, text, opts);
           return { ...r, transactionId: d.id, tabletAlias: this.alias };
         } catch (err) {
-          // A failed first statement leaves the transaction open, as MySQL would; a broken
-          // connection ends it.
-          if (d.conn.closed) this.endDedicated(d, 'its connection broke');
+          await this.undoBegin(d);
           throw err;
         } finally {
           this.releaseDedicated(d);
@@ -578,6 +581,25 @@ export class TabletServer implements QueryService {
     } else {
       d.pool.put(d.conn);
     }
+  }
+
+  /**
+   * The statement that began a transaction failed. The caller gets an error, not a transaction id,
+   * so it can neither use nor end that transaction: left open, it would keep the failed statement's
+   * locks (rows it touched, table metadata) until the idle-transaction timeout, blocking other
+   * clients and the caller's own next statement on this shard. The statement changed nothing, so
+   * rolling back loses nothing; a connection that cannot roll back is dropped (MariaDB rolls back).
+   */
+  private async undoBegin(d: Dedicated): Promise<void> {
+    if (!d.conn.closed) {
+      try {
+        await this.run(d.conn, 'ROLLBACK', {});
+      } catch (err) {
+        log.warn({ alias: this.alias, transactionId: d.id, err: (err as Error).message }, 'ROLLBACK after a failed first statement failed; dropping the connection');
+        d.conn.destroy();
+      }
+    }
+    d.inTransaction = false;
   }
 
   private async finishTransaction(id: number, verb: 'COMMIT' | 'ROLLBACK'): Promise<void> {

@@ -249,3 +249,79 @@ describe('internal errors (issue 23, item 3)', () => {
     }
   });
 });
+
+describe('transactions across shards (issue 23, item 4)', () => {
+  test('a scatter UPDATE inside BEGIN after writes on both shards answers, as MariaDB does', { timeout: 60_000 }, async () => {
+    const g = await c.connect('customer', { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    const p = await mysql.createConnection({ host: ref.host, port: ref.port, user: 'vt_dba', password: '', database: 'customer', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
+    try {
+      // Each script runs through the gate and on MariaDB; every step must answer the same.
+      const scripts = [
+        [
+          'BEGIN',
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (101, 1, 'SKU-1', -3, 1, '2024-10-03')",
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (102, 4, 'SKU-2', -4, 2, '2024-10-04')",
+          'UPDATE customer SET age = age + 1 WHERE customer_id IN (1, 4)',
+          "UPDATE customer.corder SET price = 0 WHERE price < 0 AND created < '2024-10-06'",
+          'SELECT order_id, price FROM corder WHERE order_id IN (2, 5, 7, 101, 102) ORDER BY order_id',
+          'ROLLBACK',
+        ],
+        [
+          // The first statement the 80- shard sees in the transaction fails (a duplicate key) but
+          // leaves its locks, as in MariaDB; the scatter UPDATE must not wait for them.
+          'BEGIN',
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (101, 1, 'SKU-1', -3, 1, '2024-10-03')",
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (4, 4, 'SKU-2', -4, 2, '2024-10-04')",
+          "UPDATE customer.corder SET price = 0 WHERE price < 0 AND created < '2024-10-06'",
+          'SELECT order_id, price FROM corder WHERE order_id IN (2, 4, 5, 7, 101) ORDER BY order_id',
+          'ROLLBACK',
+        ],
+        [
+          // The same with autocommit off, where the transaction starts with the first write.
+          'SET autocommit = 0',
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (4, 4, 'SKU-2', -4, 2, '2024-10-04')",
+          "INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (101, 1, 'SKU-1', -3, 1, '2024-10-03')",
+          "UPDATE customer.corder SET price = 0 WHERE price < 0 AND created < '2024-10-06'",
+          'ROLLBACK',
+          'SET autocommit = 1',
+        ],
+      ];
+      for (const steps of scripts) {
+        for (const sql of steps) {
+          const gr = await g.query(sql).then(([r]) => r, (e: { errno: number }) => ({ errno: e.errno }));
+          const pr = await p.query(sql).then(([r]) => r, (e: { errno: number }) => ({ errno: e.errno }));
+          const shape = (r: unknown): unknown => (Array.isArray(r) ? r : 'errno' in (r as object) ? r : { affectedRows: (r as mysql.ResultSetHeader).affectedRows });
+          assert.deepEqual(shape(gr), shape(pr), sql);
+        }
+      }
+    } finally {
+      await g.end();
+      await p.end();
+    }
+  });
+
+  test("a statement waiting for another client's lock gets MariaDB's 1205 after innodb_lock_wait_timeout", { timeout: 60_000 }, async () => {
+    const holder = await c.connect('customer');
+    const waiter = await c.connect('customer');
+    try {
+      await holder.query('BEGIN');
+      await holder.query('UPDATE corder SET qty = qty WHERE customer_id = 1');
+      await waiter.query('SET innodb_lock_wait_timeout = 1');
+      const err = (await waiter.query('UPDATE corder SET qty = qty + 1 WHERE customer_id = 1').then(() => null, (e: unknown) => e)) as { errno: number; message: string } | null;
+      assert.ok(err, 'the waiting UPDATE fails');
+      assert.equal(err.errno, 1205, err.message);
+      // Inside a transaction, across both shards, likewise; the waiter's session goes on.
+      await waiter.query('BEGIN');
+      const err2 = (await waiter.query('UPDATE corder SET qty = qty + 1 WHERE price >= 0').then(() => null, (e: unknown) => e)) as { errno: number; message: string } | null;
+      assert.ok(err2, 'the waiting scatter UPDATE fails');
+      assert.equal(err2.errno, 1205, err2.message);
+      await waiter.query('ROLLBACK');
+      await holder.query('ROLLBACK');
+      const [rows] = await waiter.query('SELECT COUNT(*) AS n FROM corder WHERE customer_id = 1');
+      assert.deepEqual(rows, [{ n: '1' }]);
+    } finally {
+      await holder.end();
+      await waiter.end();
+    }
+  });
+});
