@@ -23,6 +23,9 @@ import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
 const log = logger('gate');
 
+/** SHOW PROCESSLIST shows this much of a statement; SHOW FULL PROCESSLIST all of it (as MariaDB). */
+const PROCESSLIST_INFO_CHARS = 100;
+
 const STATUS_IN_TRANS = 0x0001;
 const STATUS_AUTOCOMMIT = 0x0002;
 
@@ -212,6 +215,8 @@ export class Executor implements ServerHandler {
     try {
       if (!keepWarnings) gs.warnings = [];
       gs.statementStarting();
+      gs.statement = sql;
+      gs.since = Date.now();
       const running = exec();
       gs.running = running;
       const r = await running;
@@ -224,6 +229,8 @@ export class Executor implements ServerHandler {
       throw failed;
     } finally {
       gs.running = null;
+      gs.statement = null;
+      gs.since = Date.now();
       m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
@@ -268,6 +275,7 @@ export class Executor implements ServerHandler {
         // Without a scope it applies to the next transaction only: sent with it by the tablets' BEGIN.
         return okResult();
       case 'Show':
+        if (stmt.type === 'PROCESSLIST') return this.processList(gs, stmt.full);
         return executeShow(gs, stmt);
       case 'DescribeTable':
         return executeShow(gs, { kind: 'Show', type: 'COLUMNS', full: false, scope: null, table: stmt.table, db: null, name: null, filter: stmt.column ? { kind: 'Like', pattern: stmt.column } : null, start: stmt.start, end: stmt.end });
@@ -315,6 +323,47 @@ export class Executor implements ServerHandler {
       victim.close(`KILL CONNECTION from connection ${session.id}`);
     }
     return okResult();
+  }
+
+  /**
+   * SHOW [FULL] PROCESSLIST: the gate's sessions (not the tablets' connections), in MariaDB's
+   * columns. A user sees their own sessions, as in MariaDB without the PROCESS privilege. State
+   * says what a session holds on the shards: its transaction's shards and reserved connections.
+   */
+  private processList(gs: GateSession, full: boolean): Result {
+    const now = Date.now();
+    const text = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'utf8'));
+    const rows: (Buffer | null)[][] = [];
+    const sessions = [...this.sessions.entries()].filter(([, x]) => x.user === gs.user && !x.closed).sort((a, b) => a[0].id - b[0].id);
+    for (const [session, x] of sessions) {
+      const running = x.statement !== null;
+      const holds = x.holdings();
+      const info = x.statement === null ? null : full || x.statement.length <= PROCESSLIST_INFO_CHARS ? x.statement : x.statement.slice(0, PROCESSLIST_INFO_CHARS);
+      rows.push([
+        text(String(session.id)),
+        text(x.user),
+        text(session.remoteAddress),
+        text(x.keyspace),
+        text(running ? 'Query' : 'Sleep'),
+        text(String(Math.max(0, Math.floor((now - x.since) / 1000)))),
+        text(running ? (holds ? `executing; ${holds}` : 'executing') : holds),
+        text(info),
+        text('0.000'),
+      ]);
+    }
+    const str = (name: string, chars: number): ColumnDefinition => columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: chars * 4, flags: name === 'Info' || name === 'db' || name === 'State' ? 0 : 0x01 });
+    const fields: ColumnDefinition[] = [
+      columnDefinition({ name: 'Id', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x01 | 0x20 | 0x80 }),
+      str('User', 128),
+      str('Host', 64),
+      str('db', 64),
+      str('Command', 16),
+      columnDefinition({ name: 'Time', type: TYPE.LONG, charset: 63, columnLength: 7, flags: 0x01 | 0x80 }),
+      str('State', 64),
+      str('Info', full ? 65535 : PROCESSLIST_INFO_CHARS),
+      columnDefinition({ name: 'Progress', type: TYPE.NEWDECIMAL, charset: 63, columnLength: 7, decimals: 3, flags: 0x01 | 0x80 }),
+    ];
+    return { fields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
   }
 
   // ---- planned statements ----

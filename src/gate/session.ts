@@ -72,6 +72,10 @@ export class GateSession {
   closed = false;
   /** The statement running now, so a closing session lets it stop before rolling back. */
   running: Promise<unknown> | null = null;
+  /** The running statement's text (SHOW PROCESSLIST's Info), or null between statements. */
+  statement: string | null = null;
+  /** When the running statement started, or the last one ended (SHOW PROCESSLIST's Time). */
+  since = Date.now();
   /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
   private abortController = new AbortController();
 
@@ -94,6 +98,22 @@ export class GateSession {
    */
   killQuery(why: string): void {
     this.abortController.abort(new TesseraError(ER.QUERY_INTERRUPTED, `Query execution was interrupted (${why})`));
+  }
+
+  /**
+   * What the session holds on the shards, for SHOW PROCESSLIST's State: its open transaction's
+   * shards and its reserved connections (session settings); '' when it holds nothing.
+   */
+  holdings(): string {
+    const parts: string[] = [];
+    const name = (t: Target): string => `${t.keyspace}/${t.shard}${t.tabletType === 'primary' ? '' : '@' + t.tabletType}`;
+    if (this.inTransaction) {
+      const shards = [...this.shardSessions.values()].map((ss) => name(ss.target));
+      parts.push(shards.length ? `in transaction on ${shards.join(', ')}` : 'in transaction');
+    }
+    const reserved = [...this.reserved.values()].filter((r) => ![...this.shardSessions.values()].some((ss) => ss.reservedId === r.reservedId)).map((r) => name(r.target));
+    if (reserved.length) parts.push(`reserved connection on ${reserved.join(', ')}`);
+    return parts.join('; ');
   }
 
   targetString(): string {

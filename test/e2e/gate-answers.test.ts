@@ -325,3 +325,80 @@ describe('transactions across shards (issue 23, item 4)', () => {
     }
   });
 });
+
+describe('sessions hold no locks once their client is out of a transaction (issue 23, item 5)', () => {
+  test("another session's DDL does not wait behind a session whose statement failed in a transaction", { timeout: 120_000 }, async () => {
+    const a = await c.connect('commerce');
+    const b = await c.connect('commerce');
+    try {
+      await b.query('CREATE TABLE mdl_probe (id int primary key, v int)');
+      await b.query('INSERT INTO mdl_probe VALUES (1, 1)');
+      // A metadata lock held anywhere makes b's DDL fail with 1205 after 2 s instead of waiting 30 s.
+      await b.query('SET lock_wait_timeout = 2');
+      // Patterns from MariaDB's own tests: statements expected to fail, inside transactions,
+      // with and without session settings (which put the session on reserved connections).
+      const patterns: readonly (readonly string[])[] = [
+        ['SET autocommit = 0', 'INSERT INTO mdl_probe VALUES (1, 2)', 'COMMIT', 'SET autocommit = 1'],
+        ['BEGIN', 'SELECT no_such_column FROM mdl_probe', 'ROLLBACK'],
+        ['BEGIN', 'INSERT INTO mdl_probe VALUES (1, 3)', 'COMMIT'],
+        ["SET sql_mode = 'STRICT_ALL_TABLES'", 'BEGIN', 'INSERT INTO mdl_probe VALUES (1, 4)', 'COMMIT'],
+        ['BEGIN', 'UPDATE mdl_probe SET no_such_column = 1', 'COMMIT', 'SELECT v FROM mdl_probe'],
+        ["SET sql_mode = ''", 'SELECT * FROM mdl_probe', 'SELECT no_such_column FROM mdl_probe'],
+      ];
+      let n = 0;
+      for (const steps of patterns) {
+        for (const sql of steps) await a.query(sql).catch(() => undefined);
+        n++;
+        await b.query(`ALTER TABLE mdl_probe ADD COLUMN c${n} int`).catch((e: { errno: number; message: string }) => {
+          assert.fail(`after ${JSON.stringify(steps)}, another session's ALTER TABLE failed: ${e.errno} ${e.message}`);
+        });
+      }
+      // While a really is inside a transaction, its lock is legitimate: b's DDL waits and says so.
+      await a.query('BEGIN');
+      await a.query('SELECT v FROM mdl_probe');
+      const [list] = await b.query('SHOW PROCESSLIST');
+      const mine = (list as Record<string, unknown>[]).find((r) => Number(r.Id) === a.threadId);
+      assert.ok(mine, "a's session is in b's SHOW PROCESSLIST (same user)");
+      assert.equal(mine.Command, 'Sleep');
+      assert.equal(mine.db, 'commerce');
+      assert.match(String(mine.State), /^in transaction on commerce\/0/);
+      const err = (await b.query('ALTER TABLE mdl_probe ADD COLUMN c_late int').then(() => null, (e: unknown) => e)) as { errno: number } | null;
+      assert.equal(err?.errno, 1205, 'a DDL behind an open transaction waits for it and times out with 1205');
+      await a.query('COMMIT');
+      await b.query('ALTER TABLE mdl_probe ADD COLUMN c_late int');
+      await b.query('DROP TABLE mdl_probe');
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+
+  test('SHOW [FULL] PROCESSLIST lists the gate sessions of the user in MariaDB\'s columns', async () => {
+    const a = await c.connect('customer');
+    const b = await c.connect();
+    try {
+      await a.query('BEGIN');
+      await a.query('UPDATE corder SET qty = qty WHERE customer_id IN (1, 4)');
+      const [rows, fields] = await b.query('SHOW PROCESSLIST');
+      assert.deepEqual(fields.map((f) => f.name), ['Id', 'User', 'Host', 'db', 'Command', 'Time', 'State', 'Info', 'Progress']);
+      const list = rows as Record<string, unknown>[];
+      const ra = list.find((r) => Number(r.Id) === a.threadId)!;
+      const rb = list.find((r) => Number(r.Id) === b.threadId)!;
+      assert.ok(ra && rb, JSON.stringify(list));
+      assert.deepEqual([ra.User, ra.db, ra.Command, ra.State, ra.Info], ['vt_app', 'customer', 'Sleep', 'in transaction on customer/-80, customer/80-', null]);
+      assert.deepEqual([rb.db, rb.Command, rb.State, rb.Info], [null, 'Query', 'executing', 'SHOW PROCESSLIST']);
+      assert.match(String(ra.Host), /^127\.0\.0\.1(:\d+)?$/);
+      assert.ok(Number(ra.Time) >= 0);
+      await a.query('ROLLBACK');
+      const long = `SELECT '${'x'.repeat(150)}' AS v`;
+      const [full] = await b.query(`SHOW FULL PROCESSLIST /* ${long} */`);
+      assert.equal((full as Record<string, unknown>[]).find((r) => Number(r.Id) === a.threadId)!.State, '');
+      assert.ok(String((full as Record<string, unknown>[]).find((r) => Number(r.Id) === b.threadId)!.Info).length > 100, 'FULL shows all of the statement');
+      const [short] = await b.query(`SHOW PROCESSLIST /* ${long} */`);
+      assert.equal(String((short as Record<string, unknown>[]).find((r) => Number(r.Id) === b.threadId)!.Info).length, 100);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+});
