@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -507,6 +507,12 @@ export class Executor implements ServerHandler {
             else if (mode === 'TWOPC') throw notSupported('transaction_mode TWOPC');
             else throw new TesseraError({ errno: 1231, sqlState: '42000' }, `invalid transaction_mode: ${text}`);
             break;
+          }
+          if (name === 'completion_type') {
+            // CHAIN would leave each shard connection inside a new transaction after COMMIT, and
+            // RELEASE would drop it: the gate ends transactions itself, so only the default goes.
+            if (text !== null && ['0', 'no_chain'].includes(text.toLowerCase())) break;
+            throw notSupported(`SET completion_type = ${text ?? formatExpr(item.value)} (only NO_CHAIN)`);
           }
           if (GATE_VARS.has(name)) {
             gs.sysVars.set(name, text ?? format({ kind: 'Set', items: [item], start: -1, end: -1 }));

@@ -14,7 +14,7 @@ import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
 
@@ -108,7 +108,7 @@ export class GateSession {
     const parts: string[] = [];
     const name = (t: Target): string => `${t.keyspace}/${t.shard}${t.tabletType === 'primary' ? '' : '@' + t.tabletType}`;
     if (this.inTransaction) {
-      const shards = [...this.shardSessions.values()].map((ss) => name(ss.target));
+      const shards = [...this.shardSessions.values()].map((ss) => name(ss.target)).sort();
       parts.push(shards.length ? `in transaction on ${shards.join(', ')}` : 'in transaction');
     }
     const reserved = [...this.reserved.values()].filter((r) => ![...this.shardSessions.values()].some((ss) => ss.reservedId === r.reservedId)).map((r) => name(r.target));
@@ -340,9 +340,19 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
-  async executeMulti(queries: readonly ShardQuery[], opts: { readonly write: boolean; readonly tables?: readonly string[] }): Promise<Result[]> {
+  async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
     if (this.log) for (const q of queries) this.log.push({ keyspace: q.rs.keyspace, shard: q.rs.shard, sql: q.sql });
+    if (opts.ddl) {
+      // As MariaDB: DDL commits the open transaction (every shard of it, not only the shards the
+      // DDL goes to, which would leave the others open, holding locks, while the client believes
+      // them committed) and runs outside any transaction.
+      if (s.inTransaction) await s.commit();
+      const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((x) => toResult((x as PromiseFulfilledResult<ExecuteResult>).value));
+    }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
     const implicit = opts.write && !s.inTransaction && queries.length > 1;

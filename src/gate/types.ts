@@ -75,9 +75,16 @@ export interface VCursor {
    * Runs one query per shard, concurrently, inside the session's transaction when there is one
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
-  executeMulti(queries: readonly ShardQuery[], opts: { readonly write: boolean; readonly tables?: readonly string[] }): Promise<Result[]>;
+  executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
   /** Next `n` values of a sequence table; resolves with the first. */
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint>;
+}
+
+export interface ExecuteMultiOptions {
+  readonly write: boolean;
+  readonly tables?: readonly string[];
+  /** A statement with an implicit commit (DDL): the session's transaction is committed first and none is begun. */
+  readonly ddl?: boolean;
 }
 
 export interface Primitive {

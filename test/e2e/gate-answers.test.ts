@@ -353,6 +353,9 @@ describe('sessions hold no locks once their client is out of a transaction (issu
           assert.fail(`after ${JSON.stringify(steps)}, another session's ALTER TABLE failed: ${e.errno} ${e.message}`);
         });
       }
+      // A setting that would leave shard connections inside a transaction after COMMIT is refused.
+      await assert.rejects(a.query('SET completion_type = CHAIN'), { errno: 1235 });
+      await a.query('SET completion_type = NO_CHAIN');
       // While a really is inside a transaction, its lock is legitimate: b's DDL waits and says so.
       await a.query('BEGIN');
       await a.query('SELECT v FROM mdl_probe');
@@ -370,6 +373,34 @@ describe('sessions hold no locks once their client is out of a transaction (issu
     } finally {
       await a.end();
       await b.end();
+    }
+  });
+
+  test('DDL inside a transaction commits it on every shard first, as MariaDB does', async () => {
+    const a = await c.connect('customer');
+    const p = await mysql.createConnection({ host: ref.host, port: ref.port, user: 'vt_dba', password: '', database: 'customer' });
+    try {
+      for (const conn of [a, p]) {
+        await conn.query('BEGIN');
+        await conn.query("INSERT INTO corder(order_id, customer_id, sku, price, qty, created) VALUES (201, 1, 'SKU-1', 1, 1, NULL), (202, 4, 'SKU-1', 1, 1, NULL)");
+        await conn.query('CREATE TABLE commerce.ddl_probe (id int primary key)');
+        await conn.query('ROLLBACK');
+      }
+      await same(['SELECT order_id FROM corder WHERE order_id > 200']);
+      // Nothing of a's is left holding locks: another session changes those rows at once.
+      const b = await c.connect('customer');
+      try {
+        await b.query('SET innodb_lock_wait_timeout = 2');
+        await b.query('DELETE FROM corder WHERE order_id > 200');
+      } finally {
+        await b.end();
+      }
+      await p.query('DELETE FROM corder WHERE order_id > 200');
+      await a.query('DROP TABLE commerce.ddl_probe');
+      await p.query('DROP TABLE commerce.ddl_probe');
+    } finally {
+      await a.end();
+      await p.end();
     }
   });
 
