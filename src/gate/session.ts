@@ -309,6 +309,7 @@ export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
   readonly rowsMax: number;
+  readonly noAutoValueOnZero: boolean;
 
   constructor(
     readonly session: GateSession,
@@ -317,6 +318,9 @@ export class SessionCursor implements VCursor {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
+    // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
+    const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
+    this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {

@@ -63,6 +63,11 @@ export interface VCursor {
   readonly tabletType: TabletType;
   /** The most rows a buffering primitive may hold; hitting it is error 1172-style with the name. */
   readonly rowsMax: number;
+  /**
+   * The session's sql_mode has NO_AUTO_VALUE_ON_ZERO: an INSERT's 0 in an auto_increment column is
+   * stored as 0 rather than replaced by the sequence's next value. Absent = false.
+   */
+  readonly noAutoValueOnZero?: boolean;
   /** Every serving shard of a keyspace for the session's tablet type, after shard routing rules. */
   allShards(keyspace: string): Promise<ResolvedShard[]>;
   /** The shard holding each keyspace id (undefined when no shard does). */

@@ -433,3 +433,23 @@ describe('sessions hold no locks once their client is out of a transaction (issu
     }
   });
 });
+
+describe('auto_increment through a sequence (issue 23, item 2)', () => {
+  test("an INSERT's 0 takes the sequence's next value, as MariaDB's auto_increment does, unless NO_AUTO_VALUE_ON_ZERO", async () => {
+    const a = await c.connect('customer', { supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      await a.query("INSERT INTO customer(customer_id, email, name, age) VALUES (0, 'zero@x', 'zero', 0)");
+      const [[id]] = (await a.query('SELECT LAST_INSERT_ID() AS id')) as unknown as [[{ id: string }]];
+      assert.notEqual(id.id, '0');
+      const [rows] = await a.query("SELECT customer_id FROM customer WHERE email = 'zero@x'");
+      assert.deepEqual(rows, [{ customer_id: id.id }]);
+      await a.query("SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+      await a.query("INSERT INTO customer(customer_id, email, name, age) VALUES (0, 'zero2@x', 'zero', 0)");
+      const [kept] = await a.query("SELECT customer_id FROM customer WHERE email = 'zero2@x'");
+      assert.deepEqual(kept, [{ customer_id: '0' }]);
+      await a.query("DELETE FROM customer WHERE email IN ('zero@x', 'zero2@x')");
+    } finally {
+      await a.end();
+    }
+  });
+});
