@@ -8,7 +8,7 @@
 // from scratch. Groups come out ordered by their keys, as MariaDB's GROUP BY orders them.
 import { columnDefinition, TYPE, type ColumnDefinition } from '../../mysql/index.js';
 import { rowsLimitError } from '../errors.js';
-import { cellValue, compareValues, valueCell, type Value } from '../evaluate.js';
+import { cellValue, compareValues, stringToNumber, valueCell, type Value } from '../evaluate.js';
 import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, VCursor } from '../types.js';
 import {
   addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, type Decimal,
@@ -49,9 +49,8 @@ function toNum(c: Cell, field: ColumnDefinition): Num | null {
     if (d) return { kind: 'dec', v: d };
   }
   if (isFloatType(field.type)) return { kind: 'float', v: Number(text) };
-  // MySQL sums strings as doubles.
-  const n = Number.parseFloat(c.toString('utf8'));
-  return { kind: 'float', v: Number.isFinite(n) ? n : 0 };
+  // MySQL sums strings as doubles, converted by their numeric prefix ('' and 'abc' are 0).
+  return { kind: 'float', v: stringToNumber(c.toString('utf8')) };
 }
 
 function addNum(a: Num | null, b: Num | null): Num | null {
