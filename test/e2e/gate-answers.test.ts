@@ -201,6 +201,8 @@ describe('statement shapes of issue 23', () => {
       "SELECT customer_id FROM customer.customer WHERE (email, age) = ('', 0)",
       'SELECT sku FROM commerce.product WHERE (sku, price) IN (SELECT sku, price FROM customer.corder)',
     ]);
+    // A row compared with a row subquery across shards is refused, not answered differently.
+    await assert.rejects(gate.query('SELECT order_id FROM corder WHERE (customer_id, sku) = (SELECT customer_id, sku FROM corder WHERE order_id = 4)'), { errno: 1235 });
   });
 });
 

@@ -228,6 +228,11 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
           const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
           return x.not ? { kind: 'Binary', op: 'OR', left: guard, right: inner } : { kind: 'Binary', op: 'AND', left: guard, right: inner };
         }
+        if (x.kind === 'Binary' && ((x.left.kind === 'Tuple' && x.right.kind === 'Subquery') || (x.right.kind === 'Tuple' && x.left.kind === 'Subquery'))) {
+          const sq = x.left.kind === 'Subquery' ? x.left : x.right;
+          // A row compared with a row subquery: its value is a row, which no bind variable holds.
+          if (sq.kind === 'Subquery' && !canMerge(sq.query)) throw notSupported('a row subquery ((a, b) = (SELECT a, b …)) across shards; use (a, b) IN (SELECT a, b …)');
+        }
         if (x.kind === 'Exists') {
           if (canMerge(x.query)) return undefined;
           const p = pull('PulloutExists', x.query);
