@@ -3,7 +3,7 @@
 // not serve (wrong target, not serving, denied tables) with errors that say why, and reports health.
 import { EventEmitter } from 'node:events';
 import { Client, type ClientOptions, type ResultSink } from '../mysql/client.js';
-import { CAP } from '../mysql/constants.js';
+import { CAP, MARIADB_CAP } from '../mysql/constants.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
@@ -130,11 +130,13 @@ export class TabletServer implements QueryService {
     this.schema = new SchemaEngine(cfg.dbName);
     // Ids start from the clock so that a restarted tablet never reuses an id a gate still holds.
     this.nextId = Date.now() * 1000;
-    const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName });
+    // MariaDB's extended column metadata (format=json, uuid, …) rides along to the gate's clients.
+    const ext = (cfg.appConn.mariadbCapabilities ?? 0) | MARIADB_CAP.EXTENDED_TYPE_INFO;
+    const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, mariadbCapabilities: ext });
     this.queryPool = new ConnPool('query', this.limits.poolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-pool-size');
     this.streamPool = new ConnPool('stream', this.limits.streamPoolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-stream-pool-size');
     this.txPool = new ConnPool('transaction', this.limits.transactionCap, this.limits.queueTimeoutMs, app, '--queryserver-config-transaction-cap');
-    const foundRows = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, capabilities: (cfg.appConn.capabilities ?? 0) | CAP.FOUND_ROWS });
+    const foundRows = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, capabilities: (cfg.appConn.capabilities ?? 0) | CAP.FOUND_ROWS, mariadbCapabilities: ext });
     this.foundRowsQueryPool = new ConnPool('query (found rows)', this.limits.poolSize, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-pool-size');
     this.foundRowsTxPool = new ConnPool('transaction (found rows)', this.limits.transactionCap, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-transaction-cap');
     this.state = {

@@ -462,3 +462,48 @@ describe('auto_increment through a sequence (issue 23, item 2)', () => {
     }
   });
 });
+
+describe('column metadata parity (issue 23, item 6)', () => {
+  test('the gate sends the column definitions MariaDB sends, field by field', async () => {
+    const statements = [
+      'SELECT customer_id, email, name, age FROM customer WHERE customer_id = 1',
+      'SELECT customer_id, email, name, age FROM customer ORDER BY customer_id',
+      'SELECT COUNT(*), SUM(price), MIN(price), MAX(sku), AVG(price), COUNT(DISTINCT sku), SUM(DISTINCT qty) FROM corder',
+      'SELECT sku, SUM(price) / COUNT(*) AS avg_price, COUNT(*) AS n FROM corder GROUP BY sku',
+      'SELECT SUM(qty), AVG(qty), MIN(created), MAX(created) FROM corder',
+      'SELECT o.order_id, p.description, p.price * o.qty AS total FROM corder o JOIN commerce.product p ON p.sku = o.sku',
+      'SELECT (SELECT COUNT(*) FROM customer.customer) AS customers, (SELECT COUNT(*) FROM commerce.product) AS products',
+      "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer WHERE customer_id = 1",
+      "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer ORDER BY customer_id LIMIT 2",
+      'SELECT 1 AS one, NULL AS nothing, \'x\' AS s',
+      'SELECT DISTINCT age FROM customer',
+      'SELECT age FROM customer UNION SELECT qty FROM corder',
+    ];
+    const keys = ['name', 'orgName', 'table', 'orgTable', 'columnType', 'columnLength', 'decimals', 'flags', 'characterSet'] as const;
+    const diffs: string[] = [];
+    for (const sql of statements) {
+      const [, gf] = await gate.query(sql);
+      const [, pf] = await plain.query(sql);
+      const show = (f: Record<string, unknown>): string => keys.map((k) => `${k}=${String(f[k])}`).join(' ');
+      gf.forEach((g, i) => {
+        const p = pf[i];
+        const a = show(g as unknown as Record<string, unknown>);
+        const b = show(p as unknown as Record<string, unknown>);
+        if (a !== b) diffs.push(`${sql}\n  column ${i}\n  gate:    ${a}\n  mariadb: ${b}`);
+      });
+    }
+    assert.equal(diffs.length, 0, diffs.join('\n'));
+  });
+
+  test("MariaDB's extended metadata (format=json) reaches the client: mysql2 parses JSON columns as it does from MariaDB", async () => {
+    for (const sql of [
+      "SELECT JSON_OBJECT('id', customer_id, 'name', name) AS j FROM customer WHERE customer_id = 2",
+      "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer WHERE customer_id IN (1, 4) ORDER BY customer_id",
+    ]) {
+      const [g] = await gate.query(sql);
+      const [p] = await plain.query(sql);
+      assert.deepEqual(g, p, sql);
+      assert.equal(typeof (p as { j: unknown }[])[0].j, 'object', 'mysql2 parses json from MariaDB');
+    }
+  });
+});
