@@ -706,13 +706,16 @@ function answerLocally(stmt: Statement): Result | null {
     const e = c.expr;
     const name = c.alias ?? '?';
     if (e.kind === 'String') {
-      fields.push(columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4 }));
+      // MariaDB's metadata for a literal: NOT NULL, decimals 39 (not fixed) for strings.
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4, decimals: 39, flags: 0x01 }));
       row.push(Buffer.from(e.value, 'utf8'));
     } else if (e.kind === 'Number' && e.numType === 'int') {
-      fields.push(columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
+      // BIGINT: the numbers the gate puts here are mostly its own answers (LAST_INSERT_ID(),
+      // CONNECTION_ID(), ROW_COUNT()), which are BIGINT in MariaDB; a small literal is INT there.
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
       row.push(Buffer.from(e.text, 'latin1'));
     } else if (e.kind === 'Null') {
-      fields.push(columnDefinition({ name, type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
       row.push(null);
     } else return null;
   }
