@@ -51,11 +51,25 @@ export function valueCell(v: Value): Cell {
   return Buffer.from(decimalText(v), 'latin1');
 }
 
+const NUMERIC_PREFIX = /^[ \t\n\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
+
+/**
+ * A string as a number the way MariaDB converts it: its longest numeric prefix after leading
+ * whitespace, else 0 ('' and 'abc' are 0; 'Infinity' and '0x1A' are 0, unlike parseFloat).
+ */
+export function stringToNumber(s: string): number {
+  const m = NUMERIC_PREFIX.exec(s);
+  if (!m) return 0;
+  const n = Number(m[0].trim());
+  // Beyond a double's range MariaDB saturates (with a warning).
+  return Number.isFinite(n) ? n : n > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+}
+
 function toNumber(v: Exclude<Value, null>): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') return parseFloat(v) || 0;
-  if (Buffer.isBuffer(v)) return parseFloat(v.toString('latin1')) || 0;
+  if (typeof v === 'string') return stringToNumber(v);
+  if (Buffer.isBuffer(v)) return stringToNumber(v.toString('latin1'));
   return Number(decimalText(v));
 }
 
@@ -269,7 +283,11 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         items = (_row, _f, bv) => {
           const l = bv[name];
           if (l === undefined || l.kind !== 'List') throw new Error(`missing list bind variable ::${name}`);
-          return l.items.map(literalValue) as unknown as Value;
+          return l.items.map((i) => {
+            // The planner refuses `(a, b) IN …` at the gate (a tuple does not compile), so rows never get here.
+            if (i.kind === 'Tuple') throw new Error(`list bind variable ::${name} holds rows where values were expected`);
+            return literalValue(i);
+          }) as unknown as Value;
         };
       } else items = e.right.items.map(c);
       const list = items;

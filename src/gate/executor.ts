@@ -6,10 +6,11 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
-import { notSupported } from './errors.js';
+import { logger } from '../log/index.js';
+import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
@@ -19,6 +20,11 @@ import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
 import type { LoggedQuery, Plan, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
+
+const log = logger('gate');
+
+/** SHOW PROCESSLIST shows this much of a statement; SHOW FULL PROCESSLIST all of it (as MariaDB). */
+const PROCESSLIST_INFO_CHARS = 100;
 
 const STATUS_IN_TRANS = 0x0001;
 const STATUS_AUTOCOMMIT = 0x0002;
@@ -93,7 +99,17 @@ export class Executor implements ServerHandler {
   }
 
   async initDb(session: Session, database: string): Promise<void> {
-    this.use(this.gs(session), session, database);
+    const gs = this.gs(session);
+    await this.guarded(gs, `USE ${database}`, async () => this.use(gs, session, database));
+  }
+
+  /** Runs a command's work; what it throws reaches the client as `failure` makes it. */
+  private async guarded<T>(gs: GateSession | null, sql: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw this.failure(err, gs, sql);
+    }
   }
 
   async ping(): Promise<void> {}
@@ -157,39 +173,64 @@ export class Executor implements ServerHandler {
 
   async query(session: Session, sql: string, out: ResultWriter): Promise<void> {
     const gs = this.gs(session);
-    const parts = session.multiStatements ? splitStatements(sql) : [sql];
-    for (let i = 0; i < parts.length; i++) {
-      const more = i < parts.length - 1;
-      const text = parts[i];
-      const stmt = parse(text);
-      await this.run(gs, session, stmt, text, out, more);
+    try {
+      const parts = session.multiStatements ? splitStatements(sql) : [sql];
+      for (let i = 0; i < parts.length; i++) {
+        const more = i < parts.length - 1;
+        const text = parts[i];
+        const stmt = parse(text);
+        await this.run(gs, session, stmt, text, out, more);
+      }
+    } catch (err) {
+      throw this.failure(err, gs, sql);
     }
+  }
+
+  /**
+   * Any failure as the error its client gets. Errors with an errno (MariaDB's, a tablet's, the
+   * gate's own) pass; anything else is a bug in the gate: logged with the statement and the stack,
+   * counted on /metrics, and reported to the client as an internal error with an incident number,
+   * never with the exception's text.
+   */
+  private failure(err: unknown, gs: GateSession | null, sql: string): TesseraError {
+    if (isCodedError(err)) return clientError(TesseraError.from(err));
+    const incident = this.gate.metrics.internalError();
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.error(
+      { incident, session: gs?.id, user: gs?.user, keyspace: gs?.keyspace ?? null, statement: sql.length > 4096 ? sql.slice(0, 4096) + '…' : sql, error: e.message, stack: e.stack },
+      'internal error in the gate',
+    );
+    return internalError(incident);
   }
 
   private run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
     const keepWarnings = stmt.kind === 'Show' && (stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS');
-    return this.runWith(gs, session, stmt.kind, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
+    return this.runWith(gs, session, stmt.kind, sql, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
   }
 
-  private async runWith(gs: GateSession, session: Session, kind: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
+  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
       if (!keepWarnings) gs.warnings = [];
       gs.statementStarting();
+      gs.statement = sql;
+      gs.since = Date.now();
       const running = exec();
       gs.running = running;
       const r = await running;
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       await writeResult(out, r, more, session.statusFlags);
     } catch (err) {
-      failed = clientError(TesseraError.from(err));
+      failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
     } finally {
       gs.running = null;
+      gs.statement = null;
+      gs.since = Date.now();
       m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
@@ -234,6 +275,7 @@ export class Executor implements ServerHandler {
         // Without a scope it applies to the next transaction only: sent with it by the tablets' BEGIN.
         return okResult();
       case 'Show':
+        if (stmt.type === 'PROCESSLIST') return this.processList(gs, stmt.full);
         return executeShow(gs, stmt);
       case 'DescribeTable':
         return executeShow(gs, { kind: 'Show', type: 'COLUMNS', full: false, scope: null, table: stmt.table, db: null, name: null, filter: stmt.column ? { kind: 'Like', pattern: stmt.column } : null, start: stmt.start, end: stmt.end });
@@ -281,6 +323,47 @@ export class Executor implements ServerHandler {
       victim.close(`KILL CONNECTION from connection ${session.id}`);
     }
     return okResult();
+  }
+
+  /**
+   * SHOW [FULL] PROCESSLIST: the gate's sessions (not the tablets' connections), in MariaDB's
+   * columns. A user sees their own sessions, as in MariaDB without the PROCESS privilege. State
+   * says what a session holds on the shards: its transaction's shards and reserved connections.
+   */
+  private processList(gs: GateSession, full: boolean): Result {
+    const now = Date.now();
+    const text = (v: string | null): Buffer | null => (v === null ? null : Buffer.from(v, 'utf8'));
+    const rows: (Buffer | null)[][] = [];
+    const sessions = [...this.sessions.entries()].filter(([, x]) => x.user === gs.user && !x.closed).sort((a, b) => a[0].id - b[0].id);
+    for (const [session, x] of sessions) {
+      const running = x.statement !== null;
+      const holds = x.holdings();
+      const info = x.statement === null ? null : full || x.statement.length <= PROCESSLIST_INFO_CHARS ? x.statement : x.statement.slice(0, PROCESSLIST_INFO_CHARS);
+      rows.push([
+        text(String(session.id)),
+        text(x.user),
+        text(session.remoteAddress),
+        text(x.keyspace),
+        text(running ? 'Query' : 'Sleep'),
+        text(String(Math.max(0, Math.floor((now - x.since) / 1000)))),
+        text(running ? (holds ? `executing; ${holds}` : 'executing') : holds),
+        text(info),
+        text('0.000'),
+      ]);
+    }
+    const str = (name: string, chars: number): ColumnDefinition => columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: chars * 4, flags: name === 'Info' || name === 'db' || name === 'State' ? 0 : 0x01 });
+    const fields: ColumnDefinition[] = [
+      columnDefinition({ name: 'Id', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x01 | 0x20 | 0x80 }),
+      str('User', 128),
+      str('Host', 64),
+      str('db', 64),
+      str('Command', 16),
+      columnDefinition({ name: 'Time', type: TYPE.LONG, charset: 63, columnLength: 7, flags: 0x01 | 0x80 }),
+      str('State', 64),
+      str('Info', full ? 65535 : PROCESSLIST_INFO_CHARS),
+      columnDefinition({ name: 'Progress', type: TYPE.NEWDECIMAL, charset: 63, columnLength: 7, decimals: 3, flags: 0x01 | 0x80 }),
+    ];
+    return { fields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
   }
 
   // ---- planned statements ----
@@ -425,6 +508,12 @@ export class Executor implements ServerHandler {
             else throw new TesseraError({ errno: 1231, sqlState: '42000' }, `invalid transaction_mode: ${text}`);
             break;
           }
+          if (name === 'completion_type') {
+            // CHAIN would leave each shard connection inside a new transaction after COMMIT, and
+            // RELEASE would drop it: the gate ends transactions itself, so only the default goes.
+            if (text !== null && ['0', 'no_chain'].includes(text.toLowerCase())) break;
+            throw notSupported(`SET completion_type = ${text ?? formatExpr(item.value)} (only NO_CHAIN)`);
+          }
           if (GATE_VARS.has(name)) {
             gs.sysVars.set(name, text ?? format({ kind: 'Set', items: [item], start: -1, end: -1 }));
             break;
@@ -458,7 +547,7 @@ export class Executor implements ServerHandler {
     if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
     if (typeof v === 'number') return sqlValueToLiteral(v);
     if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex') || '00', form: 'x', charset: null };
+    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
     return { kind: 'Number', text: rows[0][0]!.toString('latin1'), numType: 'decimal' };
   }
 
@@ -492,7 +581,11 @@ export class Executor implements ServerHandler {
 
   // ---- prepared statements ----
 
-  async prepare(session: Session, sql: string): Promise<PrepareResult> {
+  prepare(session: Session, sql: string): Promise<PrepareResult> {
+    return this.guarded(this.gs(session), sql, () => this.prepareNow(session, sql));
+  }
+
+  private async prepareNow(session: Session, sql: string): Promise<PrepareResult> {
     const stmt = parse(sql);
     let paramCount = 0;
     walk(stmt, {
@@ -519,14 +612,18 @@ export class Executor implements ServerHandler {
         const r = await this.executePlanned(gs, probe, sql, null);
         columns = [...r.fields];
       } catch (err) {
-        throw clientError(TesseraError.from(err));
+        throw this.failure(err, gs, sql);
       }
     }
     return { paramCount, state, columns };
   }
 
-  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+  execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
     const st = stmt.state as PreparedState;
+    return this.guarded(this.gs(session), st.sql, () => this.executeNow(session, st, params, out));
+  }
+
+  private async executeNow(session: Session, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
     const gs = this.gs(session);
     const fast = st.normalized;
     if (fast) {
@@ -537,7 +634,7 @@ export class Executor implements ServerHandler {
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const plan = this.cachedPlan(gs, fast.key, fast.statement);
-      await this.runWith(gs, session, st.stmt.kind, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
+      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
       return;
     }
     const bound = st.paramCount
@@ -557,7 +654,8 @@ export class Executor implements ServerHandler {
 
   async fieldList(session: Session, table: string): Promise<ColumnDefinition[]> {
     const gs = this.gs(session);
-    const r = await this.executePlanned(gs, parse(`SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`), '', null);
+    const sql = `SELECT * FROM \`${table.replaceAll('`', '``')}\` LIMIT 0`;
+    const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
 }
@@ -608,13 +706,16 @@ function answerLocally(stmt: Statement): Result | null {
     const e = c.expr;
     const name = c.alias ?? '?';
     if (e.kind === 'String') {
-      fields.push(columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4 }));
+      // MariaDB's metadata for a literal: NOT NULL, decimals 39 (not fixed) for strings.
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4, decimals: 39, flags: 0x01 }));
       row.push(Buffer.from(e.value, 'utf8'));
     } else if (e.kind === 'Number' && e.numType === 'int') {
-      fields.push(columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
+      // BIGINT: the numbers the gate puts here are mostly its own answers (LAST_INSERT_ID(),
+      // CONNECTION_ID(), ROW_COUNT()), which are BIGINT in MariaDB; a small literal is INT there.
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
       row.push(Buffer.from(e.text, 'latin1'));
     } else if (e.kind === 'Null') {
-      fields.push(columnDefinition({ name, type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
       row.push(null);
     } else return null;
   }

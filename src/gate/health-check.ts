@@ -5,6 +5,7 @@
 import { logger } from '../log/index.js';
 import type { HealthState, QueryService } from '../tablet/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
+import { isCodedError } from './errors.js';
 
 const log = logger('gate', { part: 'healthcheck' });
 
@@ -116,7 +117,12 @@ export class HealthCheck {
           this.notify();
         }, e.abort.signal);
       } catch (err) {
-        e.lastError = err instanceof Error ? err.message : String(err);
+        // Shown in the errors of statements that find no healthy tablet: only a coded error's text.
+        if (isCodedError(err)) e.lastError = (err as Error).message;
+        else {
+          log.warn({ alias: e.alias, err: String(err) }, 'health stream failed');
+          e.lastError = "health stream failed (the gate's log has the cause)";
+        }
       }
       if (e.health) {
         e.health = null;

@@ -10,7 +10,9 @@ export class GateMetrics {
   private readonly queries: Counter<'statement' | 'keyspace'>;
   private readonly errors: Counter<'statement' | 'keyspace' | 'errno'>;
   private readonly latency: Histogram<'statement'>;
+  private readonly internal: Counter<string>;
   queryCount = 0;
+  internalErrorCount = 0;
   errorCount = 0;
   /** Per keyspace: [queries, errors, total seconds], for the status page. */
   readonly byKeyspace = new Map<string, [number, number, number]>();
@@ -20,6 +22,7 @@ export class GateMetrics {
     this.registry = reg;
     this.queries = new Counter({ name: 'tessera_gate_queries_total', help: 'Statements run by the gate', labelNames: ['statement', 'keyspace'], registers: [reg] });
     this.errors = new Counter({ name: 'tessera_gate_errors_total', help: 'Statements that failed, by MySQL error number', labelNames: ['statement', 'keyspace', 'errno'], registers: [reg] });
+    this.internal = new Counter({ name: 'tessera_gate_internal_errors_total', help: 'Unexpected exceptions in the gate (bugs), each logged with its statement and stack', registers: [reg] });
     this.latency = new Histogram({
       name: 'tessera_gate_query_seconds', help: 'Statement latency at the gate', labelNames: ['statement'], registers: [reg],
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
@@ -30,6 +33,12 @@ export class GateMetrics {
     new Gauge({ name: 'tessera_gate_plan_cache_misses', help: 'Plan cache misses since start', registers: [reg], collect() { this.set(planCache.misses); } });
     new Gauge({ name: 'tessera_gate_plan_cache_evictions', help: 'Plans evicted by the cache bounds', registers: [reg], collect() { this.set(planCache.evictions); } });
     new Gauge({ name: 'tessera_gate_sessions', help: 'Open client sessions', registers: [reg], collect() { this.set(sessions()); } });
+  }
+
+  /** Counts one internal error; returns its incident number (for the client's message and the log). */
+  internalError(): number {
+    this.internal.inc();
+    return ++this.internalErrorCount;
   }
 
   observe(statement: string, keyspace: string, seconds: number, error: TesseraError | null): void {

@@ -14,7 +14,7 @@ import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
 
@@ -72,6 +72,10 @@ export class GateSession {
   closed = false;
   /** The statement running now, so a closing session lets it stop before rolling back. */
   running: Promise<unknown> | null = null;
+  /** The running statement's text (SHOW PROCESSLIST's Info), or null between statements. */
+  statement: string | null = null;
+  /** When the running statement started, or the last one ended (SHOW PROCESSLIST's Time). */
+  since = Date.now();
   /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
   private abortController = new AbortController();
 
@@ -94,6 +98,22 @@ export class GateSession {
    */
   killQuery(why: string): void {
     this.abortController.abort(new TesseraError(ER.QUERY_INTERRUPTED, `Query execution was interrupted (${why})`));
+  }
+
+  /**
+   * What the session holds on the shards, for SHOW PROCESSLIST's State: its open transaction's
+   * shards and its reserved connections (session settings); '' when it holds nothing.
+   */
+  holdings(): string {
+    const parts: string[] = [];
+    const name = (t: Target): string => `${t.keyspace}/${t.shard}${t.tabletType === 'primary' ? '' : '@' + t.tabletType}`;
+    if (this.inTransaction) {
+      const shards = [...this.shardSessions.values()].map((ss) => name(ss.target)).sort();
+      parts.push(shards.length ? `in transaction on ${shards.join(', ')}` : 'in transaction');
+    }
+    const reserved = [...this.reserved.values()].filter((r) => ![...this.shardSessions.values()].some((ss) => ss.reservedId === r.reservedId)).map((r) => name(r.target));
+    if (reserved.length) parts.push(`reserved connection on ${reserved.join(', ')}`);
+    return parts.join('; ');
   }
 
   targetString(): string {
@@ -227,7 +247,10 @@ export class GateSession {
       } catch (err) {
         const rest = sessions.slice(i + 1);
         await Promise.all(rest.map(([, s]) => s.conn.rollback(s.target, s.transactionId).catch(() => undefined)));
-        const e = TesseraError.from(err);
+        // Only a coded error (MariaDB's, the tablet's) is reported with the shards' outcome; anything
+        // else is a bug the executor reports as an internal error.
+        if (!(err instanceof TesseraError)) throw err;
+        const e = err;
         if (committed.length === 0) throw e;
         throw new TesseraError({ errno: e.errno, sqlState: e.sqlState }, `commit failed on ${key}: ${e.message}; already committed: ${committed.join(', ')}; rolled back: ${[key, ...rest.map(([k]) => k)].join(', ')}`);
       }
@@ -286,6 +309,7 @@ export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
   readonly rowsMax: number;
+  readonly noAutoValueOnZero: boolean;
 
   constructor(
     readonly session: GateSession,
@@ -294,6 +318,9 @@ export class SessionCursor implements VCursor {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
+    // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
+    const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
+    this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
@@ -317,19 +344,32 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
-  async executeMulti(queries: readonly ShardQuery[], opts: { readonly write: boolean; readonly tables?: readonly string[] }): Promise<Result[]> {
+  async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
     if (this.log) for (const q of queries) this.log.push({ keyspace: q.rs.keyspace, shard: q.rs.shard, sql: q.sql });
+    if (opts.ddl) {
+      // As MariaDB: DDL commits the open transaction (every shard of it, not only the shards the
+      // DDL goes to, which would leave the others open, holding locks, while the client believes
+      // them committed) and runs outside any transaction.
+      if (s.inTransaction) await s.commit();
+      const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((x) => toResult((x as PromiseFulfilledResult<ExecuteResult>).value));
+    }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
     const implicit = opts.write && !s.inTransaction && queries.length > 1;
     if (implicit) s.begin();
     try {
-      let results: ExecuteResult[];
-      if (s.inTransaction) {
-        // Calls of one transaction must not overlap on a shard; shards run in parallel.
-        results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
-      } else results = await Promise.all(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      // Shards run in parallel (calls on one shard's connection queue in executeOnShard). Every
+      // call settles before the statement does: a rollback after the first failure must not
+      // overtake a shard still joining the transaction, which would leave that shard's
+      // transaction, and its locks, behind with no one to end it.
+      const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      const results = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {

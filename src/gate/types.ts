@@ -63,6 +63,11 @@ export interface VCursor {
   readonly tabletType: TabletType;
   /** The most rows a buffering primitive may hold; hitting it is error 1172-style with the name. */
   readonly rowsMax: number;
+  /**
+   * The session's sql_mode has NO_AUTO_VALUE_ON_ZERO: an INSERT's 0 in an auto_increment column is
+   * stored as 0 rather than replaced by the sequence's next value. Absent = false.
+   */
+  readonly noAutoValueOnZero?: boolean;
   /** Every serving shard of a keyspace for the session's tablet type, after shard routing rules. */
   allShards(keyspace: string): Promise<ResolvedShard[]>;
   /** The shard holding each keyspace id (undefined when no shard does). */
@@ -75,9 +80,16 @@ export interface VCursor {
    * Runs one query per shard, concurrently, inside the session's transaction when there is one
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
-  executeMulti(queries: readonly ShardQuery[], opts: { readonly write: boolean; readonly tables?: readonly string[] }): Promise<Result[]>;
+  executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
   /** Next `n` values of a sequence table; resolves with the first. */
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint>;
+}
+
+export interface ExecuteMultiOptions {
+  readonly write: boolean;
+  readonly tables?: readonly string[];
+  /** A statement with an implicit commit (DDL): the session's transaction is committed first and none is begun. */
+  readonly ddl?: boolean;
 }
 
 export interface Primitive {

@@ -238,7 +238,7 @@ export function cellToLiteral(c: Cell, field: Pick<ColumnDefinition, 'type' | 'c
     if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)) return { kind: 'Number', text: /[.e]/i.test(text) ? text : text + 'e0', numType: 'float' };
   }
   if (field.charset === CHARSET.BINARY && t !== TYPE.DATE && t !== TYPE.DATETIME && t !== TYPE.TIMESTAMP && t !== TYPE.TIME) {
-    return { kind: 'Hex', digits: c.toString('hex') || '00', form: 'x', charset: null };
+    return { kind: 'Hex', digits: c.toString('hex'), form: 'x', charset: null };
   }
   return { kind: 'String', value: c.toString('utf8'), charset: null, national: false };
 }
@@ -283,7 +283,7 @@ export function sqlValueToLiteral(v: SqlValue | boolean): Literal {
     const t = String(v);
     return { kind: 'Number', text: /[.e]/i.test(t) ? t : t + 'e0', numType: 'float' };
   }
-  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex') || '00', form: 'x', charset: null };
+  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
   return { kind: 'String', value: v, charset: null, national: false };
 }
 

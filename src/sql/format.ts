@@ -12,7 +12,14 @@ import { quoteString } from './ddl.js';
 import { formatOther } from './format-ddl.js';
 
 /** A bind variable's value: a literal, or for a list bind variable (`::name`) a list of them. */
-export type BindValue = Literal | { readonly kind: 'List'; readonly items: readonly Literal[] };
+/** A row of literals inside a list bind variable: `(a, b) IN ::list` binds a list of these. */
+export interface LiteralRow {
+  readonly kind: 'Tuple';
+  readonly items: readonly Literal[];
+  readonly row: false;
+}
+
+export type BindValue = Literal | { readonly kind: 'List'; readonly items: readonly (Literal | LiteralRow)[] };
 
 export interface FormatOptions {
   /** Values to print in place of `:name` / `::name`; names not present are printed as bind variables. */

@@ -33,9 +33,20 @@ function asTarget(v: unknown): Target {
   return { keyspace: t.keyspace, shard: t.shard, tabletType: t.tabletType as TabletType };
 }
 
+/** Column definitions as JSON: MariaDB's extended metadata bytes travel as base64. */
+export function fieldsToJson(fields: readonly ColumnDefinition[]): Json {
+  return fields.map((f) => (f.extendedMetadata ? { ...f, extendedMetadata: f.extendedMetadata.toString('base64') } : f)) as unknown as Json;
+}
+
+export function fieldsFromJson(j: unknown): ColumnDefinition[] {
+  return ((j ?? []) as (Omit<ColumnDefinition, 'extendedMetadata'> & { extendedMetadata?: string })[]).map((f) =>
+    typeof f.extendedMetadata === 'string' ? { ...f, extendedMetadata: Buffer.from(f.extendedMetadata, 'base64') } : (f as ColumnDefinition),
+  );
+}
+
 export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transactionId' | 'tabletAlias'>>): Json {
   return {
-    fields: r.fields as unknown as Json,
+    fields: fieldsToJson(r.fields),
     rowsAffected: r.rowsAffected,
     insertId: r.insertId,
     warnings: r.warnings,
@@ -48,7 +59,7 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
 export function resultFromMessage(m: Message): ExecuteResult {
   const x = obj(m);
   return {
-    fields: x.fields as ColumnDefinition[],
+    fields: fieldsFromJson(x.fields),
     rows: m.blobs,
     rowsAffected: x.rowsAffected as number,
     insertId: x.insertId as number | string,
@@ -80,7 +91,7 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
       asTarget(x.target),
       String(x.sql),
       (x.bindVars ?? null) as BindVars | null,
-      (chunk) => send({ meta: chunk.fields ? { fields: chunk.fields as unknown as Json } : null, blobs: chunk.rows }),
+      (chunk) => send({ meta: chunk.fields ? { fields: fieldsToJson(chunk.fields) } : null, blobs: chunk.rows }),
       { ...((x.options ?? {}) as ExecuteOptions), signal: ctx.signal },
     );
   });

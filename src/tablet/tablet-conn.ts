@@ -14,7 +14,7 @@ import type {
   StreamChunk,
   Target,
 } from './query-service.js';
-import { resultFromMessage } from './rpc-service.js';
+import { fieldsFromJson, resultFromMessage } from './rpc-service.js';
 
 function stripSignal(opts: ExecuteOptions): Json {
   const { signal: _s, ...rest } = opts;
@@ -49,8 +49,8 @@ export class TabletConn implements QueryService {
       'qs.streamExecute',
       { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) },
       (m) => {
-        const meta = m.meta as { fields?: ColumnDefinition[] } | null;
-        return onChunk(meta?.fields ? { fields: meta.fields, rows: m.blobs } : { rows: m.blobs });
+        const meta = m.meta as { fields?: unknown } | null;
+        return onChunk(meta?.fields ? { fields: fieldsFromJson(meta.fields), rows: m.blobs } : { rows: m.blobs });
       },
       [],
       { signal: opts.signal },

@@ -3,7 +3,7 @@
 // not serve (wrong target, not serving, denied tables) with errors that say why, and reports health.
 import { EventEmitter } from 'node:events';
 import { Client, type ClientOptions, type ResultSink } from '../mysql/client.js';
-import { CAP } from '../mysql/constants.js';
+import { CAP, MARIADB_CAP } from '../mysql/constants.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
@@ -136,11 +136,13 @@ export class TabletServer implements QueryService {
     this.schema = new SchemaEngine(cfg.dbName);
     // Ids start from the clock so that a restarted tablet never reuses an id a gate still holds.
     this.nextId = Date.now() * 1000;
-    const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName });
+    // MariaDB's extended column metadata (format=json, uuid, …) rides along to the gate's clients.
+    const ext = (cfg.appConn.mariadbCapabilities ?? 0) | MARIADB_CAP.EXTENDED_TYPE_INFO;
+    const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, mariadbCapabilities: ext });
     this.queryPool = new ConnPool('query', this.limits.poolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-pool-size');
     this.streamPool = new ConnPool('stream', this.limits.streamPoolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-stream-pool-size');
     this.txPool = new ConnPool('transaction', this.limits.transactionCap, this.limits.queueTimeoutMs, app, '--queryserver-config-transaction-cap');
-    const foundRows = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, capabilities: (cfg.appConn.capabilities ?? 0) | CAP.FOUND_ROWS });
+    const foundRows = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, capabilities: (cfg.appConn.capabilities ?? 0) | CAP.FOUND_ROWS, mariadbCapabilities: ext });
     this.foundRowsQueryPool = new ConnPool('query (found rows)', this.limits.poolSize, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-pool-size');
     this.foundRowsTxPool = new ConnPool('transaction (found rows)', this.limits.transactionCap, this.limits.queueTimeoutMs, foundRows, '--queryserver-config-transaction-cap');
     this.state = {
@@ -309,13 +311,18 @@ export class TabletServer implements QueryService {
     try {
       if (id) {
         const d = this.takeDedicated(id);
+        let began = false;
         try {
           if (opts.begin && !d.inTransaction) {
             await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
             d.inTransaction = true;
+            began = true;
           }
           const r = await this.run(d.conn, text, opts);
           return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+        } catch (err) {
+          if (began) await this.undoBegin(d);
+          throw err;
         } finally {
           this.releaseDedicated(d);
         }
@@ -328,9 +335,7 @@ export class TabletServer implements QueryService {
           const r = await this.run(d.conn, text, opts);
           return { ...r, transactionId: d.id, tabletAlias: this.alias };
         } catch (err) {
-          // A failed first statement leaves the transaction open, as MySQL would; a broken
-          // connection ends it.
-          if (d.conn.closed) this.endDedicated(d, 'its connection broke');
+          await this.undoBegin(d);
           throw err;
         } finally {
           this.releaseDedicated(d);
@@ -584,6 +589,25 @@ export class TabletServer implements QueryService {
     } else {
       d.pool.put(d.conn);
     }
+  }
+
+  /**
+   * The statement that began a transaction failed. The caller gets an error, not a transaction id,
+   * so it can neither use nor end that transaction: left open, it would keep the failed statement's
+   * locks (rows it touched, table metadata) until the idle-transaction timeout, blocking other
+   * clients and the caller's own next statement on this shard. The statement changed nothing, so
+   * rolling back loses nothing; a connection that cannot roll back is dropped (MariaDB rolls back).
+   */
+  private async undoBegin(d: Dedicated): Promise<void> {
+    if (!d.conn.closed) {
+      try {
+        await this.run(d.conn, 'ROLLBACK', {});
+      } catch (err) {
+        log.warn({ alias: this.alias, transactionId: d.id, err: (err as Error).message }, 'ROLLBACK after a failed first statement failed; dropping the connection');
+        d.conn.destroy();
+      }
+    }
+    d.inTransaction = false;
   }
 
   private async finishTransaction(id: number, verb: 'COMMIT' | 'ROLLBACK'): Promise<void> {

@@ -8,7 +8,7 @@
 // from scratch. Groups come out ordered by their keys, as MariaDB's GROUP BY orders them.
 import { columnDefinition, TYPE, type ColumnDefinition } from '../../mysql/index.js';
 import { rowsLimitError } from '../errors.js';
-import { cellValue, compareValues, valueCell, type Value } from '../evaluate.js';
+import { cellValue, compareValues, stringToNumber, valueCell, type Value } from '../evaluate.js';
 import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, VCursor } from '../types.js';
 import {
   addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, type Decimal,
@@ -49,9 +49,8 @@ function toNum(c: Cell, field: ColumnDefinition): Num | null {
     if (d) return { kind: 'dec', v: d };
   }
   if (isFloatType(field.type)) return { kind: 'float', v: Number(text) };
-  // MySQL sums strings as doubles.
-  const n = Number.parseFloat(c.toString('utf8'));
-  return { kind: 'float', v: Number.isFinite(n) ? n : 0 };
+  // MySQL sums strings as doubles, converted by their numeric prefix ('' and 'abc' are 0).
+  return { kind: 'float', v: stringToNumber(c.toString('utf8')) };
 }
 
 function addNum(a: Num | null, b: Num | null): Num | null {
@@ -74,6 +73,27 @@ function numCell(n: Num | null): Cell {
   return valueCell(n.v);
 }
 
+/** MariaDB's result precision: SUM adds DECIMAL_LONGLONG_DIGITS (22), AVG div_precision_increment (4). */
+const SUM_PRECISION_INCREMENT = 22;
+const AVG_PRECISION_INCREMENT = 4;
+const DECIMAL_PRECISION_MAX = 65;
+
+function isNumericField(f: ColumnDefinition): boolean {
+  return isIntegerType(f.type) || isDecimalType(f.type) || isFloatType(f.type);
+}
+
+/** Digits of a numeric column (its display length without sign and decimal point). */
+function precisionOf(f: ColumnDefinition): number {
+  const unsigned = (f.flags & 0x20) !== 0;
+  const point = isDecimalType(f.type) && f.decimals > 0 ? 1 : 0;
+  return Math.max(1, f.columnLength - (unsigned ? 0 : 1) - point);
+}
+
+function decimalColumn(name: string, precision: number, decimals: number, flags: number): ColumnDefinition {
+  const p = Math.min(precision, DECIMAL_PRECISION_MAX);
+  return columnDefinition({ name, orgName: '', type: TYPE.NEWDECIMAL, charset: 63, columnLength: p + 1 + (decimals > 0 ? 1 : 0), decimals, flags });
+}
+
 interface GroupState {
   readonly first: Row;
   readonly acc: unknown[];
@@ -91,6 +111,8 @@ export class Aggregate implements Primitive {
 
   outputFields(fields: readonly ColumnDefinition[]): ColumnDefinition[] {
     const out: ColumnDefinition[] = [];
+    // MariaDB marks a scalar (ungrouped) aggregate's numeric result BINARY; a grouped one it does not.
+    const scalarFlags = this.spec.grouped ? 0 : 0x80;
     this.spec.roles.forEach((role, i) => {
       const f = fields[i];
       const name = this.spec.names?.[i] ?? f.name;
@@ -100,20 +122,29 @@ export class Aggregate implements Primitive {
         case 'count':
         case 'countStar':
         case 'countDistinct':
-          out.push(columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x80 | 0x20 }));
+          // As MariaDB: NOT NULL, and BINARY unless grouped (its grouped COUNT goes through a temporary table).
+          out.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: this.spec.grouped ? 0x01 : 0x01 | 0x80 }));
           return;
         case 'sum':
         case 'sumDistinct':
           if (this.spec.mode === 'raw' || role.kind === 'sumDistinct') {
             out.push(isFloatType(f.type) || !(isIntegerType(f.type) || isDecimalType(f.type))
-              ? columnDefinition({ name, type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31 })
-              : columnDefinition({ name, type: TYPE.NEWDECIMAL, charset: 63, columnLength: 65, decimals: f.decimals }));
-          } else out.push({ ...f, name });
+              ? columnDefinition({ name, orgName: '', type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31, flags: scalarFlags })
+              : decimalColumn(name, precisionOf(f) + SUM_PRECISION_INCREMENT, f.decimals, scalarFlags));
+          } else out.push({ ...f, name, orgName: '', flags: f.flags | scalarFlags });
           return;
-        case 'avg':
+        case 'avg': {
+          // Partial: the input is the shards' SUM, whose precision is the argument's plus SUM's increment.
+          const p = this.spec.mode === 'partial' ? precisionOf(f) - SUM_PRECISION_INCREMENT : precisionOf(f);
           out.push(isFloatType(f.type)
-            ? columnDefinition({ name, type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31 })
-            : columnDefinition({ name, type: TYPE.NEWDECIMAL, charset: 63, columnLength: 65, decimals: this.avgScale(f) }));
+            ? columnDefinition({ name, orgName: '', type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31, flags: scalarFlags })
+            : decimalColumn(name, p + AVG_PRECISION_INCREMENT, this.avgScale(f), scalarFlags));
+          return;
+        }
+        case 'min':
+        case 'max':
+          // A scalar MIN/MAX is an expression in MariaDB's metadata: BINARY for numbers, 39 decimals for text.
+          out.push({ ...f, name, ...(this.spec.grouped ? {} : isNumericField(f) ? { flags: f.flags | 0x80 } : { decimals: f.charset === 63 ? f.decimals : 39 }) });
           return;
         default:
           out.push(name === f.name ? f : { ...f, name });

@@ -14,7 +14,8 @@ export class Concatenate implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const results = await Promise.all(this.sources.map((s) => s.execute(vc, bindVars)));
-    const fields = results[0].fields;
+    // A UNION's columns belong to no one table: MariaDB sends them without table names.
+    const fields = results[0].fields.map((f) => (f.table === '' && f.orgTable === '' ? f : { ...f, table: '', orgTable: '' }));
     const rows: Row[] = [];
     for (const r of results) {
       if (r.fields.length !== fields.length) {

@@ -37,6 +37,14 @@ function literalOf(e: Expr, bindVars: BindVars): Literal | null {
   return null;
 }
 
+/** A literal MariaDB stores as 0 in an integer column: 0, 0.0, '0', -0. */
+function isZero(l: Literal): boolean {
+  if (l.kind === 'Number') return Number(l.text) === 0;
+  if (l.kind === 'String') return /^\s*[+-]?0*(\.0*)?\s*$/.test(l.value) && /0/.test(l.value);
+  if (l.kind === 'Bool') return !l.value;
+  return false;
+}
+
 export class Insert implements Primitive {
   constructor(readonly spec: InsertSpec) {}
 
@@ -53,7 +61,8 @@ export class Insert implements Primitive {
       const need: number[] = [];
       rows.forEach((r, i) => {
         const v = literalOf(r[ai.column], bindVars);
-        if (v !== null && v.kind === 'Null') need.push(i);
+        // As MariaDB's auto_increment: NULL, and 0 unless sql_mode has NO_AUTO_VALUE_ON_ZERO.
+        if (v !== null && (v.kind === 'Null' || (!vc.noAutoValueOnZero && isZero(v)))) need.push(i);
       });
       if (need.length) {
         const first = await vc.nextSequenceValues(ai.keyspace, ai.table, need.length);

@@ -9,11 +9,12 @@ export type ProjectedColumn =
   | { readonly kind: 'offset'; readonly offset: number; readonly name?: string }
   | { readonly kind: 'expr'; readonly eval: Evaluator; readonly name: string; readonly text: Expr };
 
+// Columns the gate computes name no table column: orgName is empty, as MariaDB sends for expressions.
 function fieldFor(name: string, v: Value): ColumnDefinition {
-  if (typeof v === 'bigint') return columnDefinition({ name, type: TYPE.LONGLONG, charset: 63, columnLength: 21 });
-  if (typeof v === 'number') return columnDefinition({ name, type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31 });
-  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) return columnDefinition({ name, type: TYPE.NEWDECIMAL, charset: 63, decimals: v.scale, columnLength: 65 });
-  return columnDefinition({ name, type: TYPE.VAR_STRING, columnLength: 1024 });
+  if (typeof v === 'bigint') return columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x80 });
+  if (typeof v === 'number') return columnDefinition({ name, orgName: '', type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31, flags: 0x80 });
+  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) return columnDefinition({ name, orgName: '', type: TYPE.NEWDECIMAL, charset: 63, decimals: v.scale, columnLength: 65, flags: 0x80 });
+  return columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: 1024 });
 }
 
 export class Projection implements Primitive {

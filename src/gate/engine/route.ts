@@ -53,7 +53,12 @@ function valueFromExpr(e: Expr, bindVars: BindVars): Literal | Literal[] {
   if (e.kind === 'BindVar') {
     const v = bindVars[e.name];
     if (v === undefined) throw new TesseraError(ER.UNKNOWN_ERROR, `missing bind variable :${e.name}`);
-    return v.kind === 'List' ? [...v.items] : v;
+    if (v.kind !== 'List') return v;
+    // Rows of values (`(a, b) IN ::list`) never route: the planner routes on one column's values.
+    return v.items.map((i) => {
+      if (i.kind === 'Tuple') throw new Error(`bind variable ::${e.name} holds rows where a vindex needs values`);
+      return i;
+    });
   }
   if (e.kind === 'Tuple') return e.items.map((i) => valueFromExpr(i, bindVars) as Literal);
   if (e.kind === 'Number' || e.kind === 'String' || e.kind === 'Null' || e.kind === 'Hex' || e.kind === 'Bit' || e.kind === 'Bool') return e;

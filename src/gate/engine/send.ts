@@ -8,6 +8,11 @@ export class Send implements Primitive {
     /** A targeted shard, or null for all shards. */
     readonly shard: string | null,
     readonly write: boolean,
+    /**
+     * DDL: MariaDB commits the open transaction before it and runs it outside any, so the gate
+     * commits the session's transaction (on every shard) first and never begins one for it.
+     */
+    readonly ddl: boolean = false,
   ) {}
 
   inputs(): readonly Primitive[] {
@@ -17,7 +22,7 @@ export class Send implements Primitive {
   async execute(vc: VCursor, _bindVars: BindVars): Promise<Result> {
     const shards = this.shard !== null ? [vc.targetedShard(this.keyspace, this.shard)] : await vc.allShards(this.keyspace);
     const queries: ShardQuery[] = shards.map((rs) => ({ rs, sql: this.sql }));
-    const results = await vc.executeMulti(queries, { write: this.write });
+    const results = await vc.executeMulti(queries, { write: this.write, ddl: this.ddl });
     if (results.length === 1) return results[0];
     return {
       fields: [],

@@ -1,8 +1,9 @@
 // UncorrelatedSubquery: runs a subquery that does not depend on the outer query first and binds
 // its result for the outer query: `::__sqN` (the values, for IN), `:__sqN` (a scalar) and
 // `:__sq_has_valuesN` (1 when it returned rows: EXISTS, and guarding IN against an empty list).
-import { ER, TesseraError } from '../../mysql/index.js';
-import type { BindValue, Literal } from '../../sql/index.js';
+// A row constructor's IN (`(a, b) IN (SELECT x, y …)`) binds a list of rows.
+import { TesseraError } from '../../mysql/index.js';
+import type { BindValue, Literal, LiteralRow } from '../../sql/index.js';
 import type { BindVars, PlanDescription, Primitive, Result, VCursor } from '../types.js';
 import { cellToLiteral, rowsOf } from '../values.js';
 
@@ -15,6 +16,8 @@ export class UncorrelatedSubquery implements Primitive {
     readonly hasValuesName: string,
     readonly subquery: Primitive,
     readonly outer: Primitive,
+    /** Columns the subquery must return: the width of the row its IN compares (1 for a value). */
+    readonly width: number = 1,
   ) {}
 
   inputs(): readonly Primitive[] {
@@ -35,10 +38,15 @@ export class UncorrelatedSubquery implements Primitive {
       }
       case 'PulloutIn':
       case 'PulloutNotIn': {
-        if (sq.fields.length !== 1) throw new TesseraError({ errno: 1241, sqlState: '21000' }, 'Operand should contain 1 column(s)');
-        const items: Literal[] = rows.map((r) => cellToLiteral(r[0], sq.fields[0]));
+        const w = this.width;
+        if (sq.fields.length !== w) throw new TesseraError({ errno: 1241, sqlState: '21000' }, `Operand should contain ${w} column(s)`);
+        const items: (Literal | LiteralRow)[] = rows.map((r) => {
+          if (w === 1) return cellToLiteral(r[0], sq.fields[0]);
+          return { kind: 'Tuple', items: sq.fields.map((f, i) => cellToLiteral(r[i], f)), row: false };
+        });
         // An empty list is not valid SQL; the has-values guard decides the outcome then.
-        bv[this.name] = { kind: 'List', items: items.length ? items : [{ kind: 'Null' }] };
+        const none: Literal = { kind: 'Null' };
+        bv[this.name] = { kind: 'List', items: items.length ? items : [w === 1 ? none : { kind: 'Tuple', items: Array.from({ length: w }, () => none), row: false }] };
         break;
       }
       case 'PulloutExists':
@@ -48,11 +56,14 @@ export class UncorrelatedSubquery implements Primitive {
         throw new Error(`unknown pullout ${String(never)}`);
       }
     }
-    void ER;
     return this.outer.execute(vc, bv);
   }
 
   describe(): PlanDescription {
-    return { OperatorType: 'UncorrelatedSubquery', Variant: this.kind, PulloutVars: [this.name, this.hasValuesName], Inputs: [this.subquery.describe(), this.outer.describe()] };
+    return {
+      OperatorType: 'UncorrelatedSubquery', Variant: this.kind, PulloutVars: [this.name, this.hasValuesName],
+      ...(this.width > 1 ? { Columns: this.width } : {}),
+      Inputs: [this.subquery.describe(), this.outer.describe()],
+    };
   }
 }

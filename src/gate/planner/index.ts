@@ -96,7 +96,7 @@ export function planStatement(vschema: ClusterVSchema, target: PlanTarget, stmt:
     if (stmt.kind === 'Call') {
       if (vschema.keyspaces[ks]?.sharded && target.shard === null) throw notSupported('CALL in a sharded keyspace');
       primitive = target.shard !== null ? new Send(ks, text, target.shard, true) : new Route({ opcode: 'Unsharded', keyspace: ks, sharded: false, query: stripQualifiers(stmt, ctx), write: true });
-    } else primitive = new Send(ks, text, target.shard, true);
+    } else primitive = new Send(ks, text, target.shard, true, true);
     write = true;
   } else {
     throw notSupported(`planning ${stmt.kind}`);

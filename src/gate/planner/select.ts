@@ -130,6 +130,8 @@ interface Pullout {
   readonly name: string;
   readonly hasValues: string;
   readonly primitive: Primitive;
+  /** IN: the width of the row compared (`(a, b) IN (SELECT …)` is 2). */
+  readonly width: number;
 }
 
 /** Aliases a query defines at its own level (FROM tables and derived tables). */
@@ -208,10 +210,10 @@ function isCorrelated(q: QueryExpr): boolean {
  */
 function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean): { sel: Select; pullouts: Pullout[] } {
   const pullouts: Pullout[] = [];
-  const pull = (kind: PulloutKind, q: QueryExpr): Pullout => {
+  const pull = (kind: PulloutKind, q: QueryExpr, width = 1): Pullout => {
     if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
     const names = ctx.nextSubqueryNames();
-    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql) };
+    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width };
     pullouts.push(p);
     return p;
   };
@@ -221,10 +223,15 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
       expr: (x) => {
         if (x.kind === 'In' && x.right.kind === 'Subquery') {
           if (canMerge(x.right.query)) return undefined;
-          const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query);
+          const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query, x.expr.kind === 'Tuple' ? x.expr.items.length : 1);
           const inner: Expr = { kind: 'In', expr: rw(x.expr), not: x.not, right: { kind: 'BindVar', name: p.name, list: true } };
           const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
           return x.not ? { kind: 'Binary', op: 'OR', left: guard, right: inner } : { kind: 'Binary', op: 'AND', left: guard, right: inner };
+        }
+        if (x.kind === 'Binary' && ((x.left.kind === 'Tuple' && x.right.kind === 'Subquery') || (x.right.kind === 'Tuple' && x.left.kind === 'Subquery'))) {
+          const sq = x.left.kind === 'Subquery' ? x.left : x.right;
+          // A row compared with a row subquery: its value is a row, which no bind variable holds.
+          if (sq.kind === 'Subquery' && !canMerge(sq.query)) throw notSupported('a row subquery ((a, b) = (SELECT a, b …)) across shards; use (a, b) IN (SELECT a, b …)');
         }
         if (x.kind === 'Exists') {
           if (canMerge(x.query)) return undefined;
@@ -261,7 +268,7 @@ function wrapPullouts(p: Primitive, pullouts: readonly Pullout[]): Primitive {
   let out = p;
   for (let i = pullouts.length - 1; i >= 0; i--) {
     const s = pullouts[i];
-    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out);
+    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out, s.width);
   }
   return out;
 }
@@ -386,6 +393,14 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
 
   // Units from FROM.
   const steps = flattenFrom(sel0.from);
+  if (steps.length === 0) {
+    // No FROM, and subqueries from places no one route reaches (`SELECT (SELECT COUNT(*) FROM
+    // customer.customer), (SELECT COUNT(*) FROM commerce.product)`): every subquery runs first and
+    // the select list, left with their values bound, is answered by any one shard.
+    const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false);
+    const ks = ctx.anyKeyspace();
+    return wrapPullouts(routeFor(ctx, ctx.vschema.keyspaces[ks]?.sharded ? 'Reference' : 'Unsharded', ks, sel, []), pullouts);
+  }
   const wherePreds = predicatesOf(sel0.where);
   const units: Unit[] = [];
   const onPreds: Expr[][] = [];
