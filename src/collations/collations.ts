@@ -1,0 +1,433 @@
+// Text comparison exactly as MariaDB 10.11 does it, for the collations of utf8mb4, utf8mb3 and
+// latin1 that applications use (see COLLATIONS below). The gate sorts, groups and de-duplicates
+// with it; VDiff compares rows with it. One implementation, so both agree with MariaDB and with
+// each other.
+//
+// Values are UTF-8 text — the character set of every connection Tessera opens to MariaDB — for
+// every collation but `binary`, whose values are bytes. A latin1 column's value therefore arrives
+// as UTF-8 and is mapped back to its latin1 (cp1252) byte before it is weighed.
+//
+// Each collation is a weight per character (or a few, or none: UCA expansions and ignorables),
+// compared as unsigned sequences. MariaDB's default UCA collations have no contractions, so the
+// weights of a string are the concatenation of its characters' weights. PAD SPACE collations
+// compare as if the shorter string were padded with spaces: a remaining weight below the space's
+// (a tab, under most) sorts before the end of the string, one above it after. NO PAD collations
+// compare the plain sequences, so a trailing space makes a string greater.
+//
+// Data: weights-data.ts, generated from MariaDB's WEIGHT_STRING of every code point by
+// scripts/gen-collations.mjs and checked against MariaDB by test/integration/collations/.
+
+import { inflateSync } from 'node:zlib';
+import { ER, TesseraError } from '../mysql/errors.js';
+import {
+  GENERAL_WEIGHTS_DEFLATED_BASE64,
+  LATIN1_SWEDISH_WEIGHTS,
+  LATIN1_TO_UNICODE,
+  UNICODE_520_WEIGHTS_DEFLATED_BASE64,
+  UNICODE_WEIGHTS_DEFLATED_BASE64,
+} from './weights-data.js';
+
+type TableName = 'general' | 'unicode' | 'unicode_520';
+
+/** How a collation weighs a character. */
+type Kind =
+  /** One of the code point weight tables (general_ci, UCA 4.0.0, UCA 5.2.0). */
+  | { readonly t: 'table'; readonly table: TableName }
+  /** utf8mb3/utf8mb4 `_bin`: the code point (the UTF-8 byte order). */
+  | { readonly t: 'codepoint' }
+  /** latin1_swedish_ci: the latin1 byte's sort order. */
+  | { readonly t: 'latin1_ci' }
+  /** latin1_bin: the latin1 byte. */
+  | { readonly t: 'latin1_bin' }
+  /** binary: the bytes, no character set at all. */
+  | { readonly t: 'binary' };
+
+export interface CollationInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly charset: 'utf8mb4' | 'utf8mb3' | 'latin1' | 'binary';
+  /** PAD SPACE (trailing spaces do not count) or NO PAD. */
+  readonly pad: boolean;
+  readonly kind: Kind;
+}
+
+const GENERAL: Kind = { t: 'table', table: 'general' };
+const UNICODE: Kind = { t: 'table', table: 'unicode' };
+const UNICODE_520: Kind = { t: 'table', table: 'unicode_520' };
+const CODEPOINT: Kind = { t: 'codepoint' };
+
+/** The collations the gate compares exactly; ids and names as MariaDB 10.11's information_schema.COLLATIONS. */
+export const COLLATIONS: readonly CollationInfo[] = [
+  { id: 45, name: 'utf8mb4_general_ci', charset: 'utf8mb4', pad: true, kind: GENERAL },
+  { id: 1069, name: 'utf8mb4_general_nopad_ci', charset: 'utf8mb4', pad: false, kind: GENERAL },
+  { id: 224, name: 'utf8mb4_unicode_ci', charset: 'utf8mb4', pad: true, kind: UNICODE },
+  { id: 1248, name: 'utf8mb4_unicode_nopad_ci', charset: 'utf8mb4', pad: false, kind: UNICODE },
+  { id: 246, name: 'utf8mb4_unicode_520_ci', charset: 'utf8mb4', pad: true, kind: UNICODE_520 },
+  { id: 1270, name: 'utf8mb4_unicode_520_nopad_ci', charset: 'utf8mb4', pad: false, kind: UNICODE_520 },
+  { id: 46, name: 'utf8mb4_bin', charset: 'utf8mb4', pad: true, kind: CODEPOINT },
+  { id: 1070, name: 'utf8mb4_nopad_bin', charset: 'utf8mb4', pad: false, kind: CODEPOINT },
+  { id: 33, name: 'utf8mb3_general_ci', charset: 'utf8mb3', pad: true, kind: GENERAL },
+  { id: 1057, name: 'utf8mb3_general_nopad_ci', charset: 'utf8mb3', pad: false, kind: GENERAL },
+  { id: 192, name: 'utf8mb3_unicode_ci', charset: 'utf8mb3', pad: true, kind: UNICODE },
+  { id: 1216, name: 'utf8mb3_unicode_nopad_ci', charset: 'utf8mb3', pad: false, kind: UNICODE },
+  { id: 214, name: 'utf8mb3_unicode_520_ci', charset: 'utf8mb3', pad: true, kind: UNICODE_520 },
+  { id: 1238, name: 'utf8mb3_unicode_520_nopad_ci', charset: 'utf8mb3', pad: false, kind: UNICODE_520 },
+  { id: 83, name: 'utf8mb3_bin', charset: 'utf8mb3', pad: true, kind: CODEPOINT },
+  { id: 1107, name: 'utf8mb3_nopad_bin', charset: 'utf8mb3', pad: false, kind: CODEPOINT },
+  { id: 8, name: 'latin1_swedish_ci', charset: 'latin1', pad: true, kind: { t: 'latin1_ci' } },
+  { id: 1032, name: 'latin1_swedish_nopad_ci', charset: 'latin1', pad: false, kind: { t: 'latin1_ci' } },
+  { id: 47, name: 'latin1_bin', charset: 'latin1', pad: true, kind: { t: 'latin1_bin' } },
+  { id: 1071, name: 'latin1_nopad_bin', charset: 'latin1', pad: false, kind: { t: 'latin1_bin' } },
+  { id: 63, name: 'binary', charset: 'binary', pad: false, kind: { t: 'binary' } },
+];
+
+const BY_ID = new Map<number, CollationInfo>(COLLATIONS.map((c) => [c.id, c]));
+const BY_NAME = new Map<string, CollationInfo>(COLLATIONS.map((c) => [c.name, c]));
+
+// Names of the other collations of these character sets, for the refusal's message only.
+const OTHER_NAMES: Readonly<Record<number, string>> = {
+  5: 'latin1_german1_ci', 15: 'latin1_danish_ci', 31: 'latin1_german2_ci', 48: 'latin1_general_ci', 49: 'latin1_general_cs',
+  94: 'latin1_spanish_ci', 223: 'utf8mb3_general_mysql500_ci', 193: 'utf8mb3_icelandic_ci', 225: 'utf8mb4_icelandic_ci',
+  199: 'utf8mb3_spanish_ci', 231: 'utf8mb4_spanish_ci', 200: 'utf8mb3_swedish_ci', 232: 'utf8mb4_swedish_ci',
+  201: 'utf8mb3_turkish_ci', 233: 'utf8mb4_turkish_ci', 202: 'utf8mb3_czech_ci', 234: 'utf8mb4_czech_ci',
+  203: 'utf8mb3_danish_ci', 235: 'utf8mb4_danish_ci', 212: 'utf8mb3_german2_ci', 244: 'utf8mb4_german2_ci',
+  215: 'utf8mb3_vietnamese_ci', 247: 'utf8mb4_vietnamese_ci', 229: 'utf8mb4_polish_ci', 197: 'utf8mb3_polish_ci',
+};
+
+/** The collation the gate knows by this id, or undefined. */
+export function collationInfo(id: number): CollationInfo | undefined {
+  return BY_ID.get(id);
+}
+
+export function collationByName(name: string): CollationInfo | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** A collation's name for messages (MariaDB's name when we know it, else its id). */
+export function collationName(id: number): string {
+  return BY_ID.get(id)?.name ?? OTHER_NAMES[id] ?? `collation id ${id}`;
+}
+
+/** The refusal for text under a collation the gate does not implement: never a guessed order. */
+export function unsupportedCollationError(id: number): TesseraError {
+  return new TesseraError(
+    ER.NOT_SUPPORTED_YET,
+    `the gate cannot sort, group or compare text under collation ${collationName(id)} (id ${id}) across shards; ` +
+      `run the statement on one shard, or add COLLATE with one of ${COLLATIONS.filter((c) => c.pad && c.charset !== 'latin1').map((c) => c.name).join(', ')}, latin1_swedish_ci, latin1_bin, binary or a _nopad_ variant (see docs/gate.md)`,
+  );
+}
+
+function known(id: number): CollationInfo {
+  const c = BY_ID.get(id);
+  if (c === undefined) throw unsupportedCollationError(id);
+  return c;
+}
+
+// ---- weight tables ----
+
+/**
+ * Weights of every code point. The Basic Multilingual Plane is flat (offsets into one array);
+ * the supplementary planes stay as the generator's runs — mostly UCA's computed weights, one run
+ * per block — found by binary search.
+ */
+interface WeightTable {
+  /** bmpStart[cp]..bmpStart[cp + 1] indexes bmpWeights. */
+  readonly bmpStart: Uint32Array;
+  readonly bmpWeights: Uint16Array;
+  /** Supplementary runs: first code point, count, weights of the first, and +1 per step on the last weight or not. */
+  readonly runStart: Uint32Array;
+  readonly runWeights: readonly Uint16Array[];
+  readonly runStep: Uint8Array;
+  /** The weight of a space, which PAD SPACE compares leftovers against. */
+  readonly space: number;
+  /** ASCII byte -> its single weight, or -1 when it has none or several (the slow path handles those). */
+  readonly ascii: Int32Array;
+}
+
+const tables = new Map<TableName, WeightTable>();
+
+function loadTable(name: TableName): WeightTable {
+  const cached = tables.get(name);
+  if (cached) return cached;
+  const b64 = name === 'general' ? GENERAL_WEIGHTS_DEFLATED_BASE64 : name === 'unicode' ? UNICODE_WEIGHTS_DEFLATED_BASE64 : UNICODE_520_WEIGHTS_DEFLATED_BASE64;
+  const ops = inflateSync(Buffer.from(b64, 'base64'));
+  const bmpStart = new Uint32Array(0x10001);
+  let bmpWeights = new Uint16Array(0x14000);
+  let bmpLen = 0;
+  const runStart: number[] = [];
+  const runWeights: Uint16Array[] = [];
+  const runStep: number[] = [];
+  let prev = new Uint16Array(0);
+  let cp = 0;
+  const emit = (w: Uint16Array): void => {
+    if (cp < 0x10000) {
+      if (bmpLen + w.length > bmpWeights.length) {
+        const next = new Uint16Array(bmpWeights.length * 2);
+        next.set(bmpWeights);
+        bmpWeights = next;
+      }
+      bmpStart[cp] = bmpLen;
+      bmpWeights.set(w, bmpLen);
+      bmpLen += w.length;
+    }
+    cp++;
+  };
+  for (let p = 0; p < ops.length; ) {
+    const op = ops[p++];
+    if (op === 2) {
+      const n = ops[p++];
+      const w = new Uint16Array(n);
+      for (let i = 0; i < n; i++, p += 2) w[i] = ops.readUInt16BE(p);
+      if (cp >= 0x10000) {
+        runStart.push(cp);
+        runWeights.push(w);
+        runStep.push(0);
+      }
+      emit(w);
+      prev = w;
+      continue;
+    }
+    let k = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const v = ops[p++];
+      k += (v & 0x7f) * shift;
+      if (v < 0x80) break;
+    }
+    for (let i = 0; i < k; i++) {
+      let w = prev;
+      if (op === 0) {
+        w = prev.slice();
+        w[w.length - 1]++;
+      }
+      if (cp >= 0x10000 && (i === 0 || cp === 0x10000)) {
+        runStart.push(cp);
+        runWeights.push(w);
+        runStep.push(op === 0 ? 1 : 0);
+      }
+      if (cp >= 0x10000) {
+        // The rest of this run is described by its first entry.
+        cp += k - i;
+        prev = w;
+        if (op === 0) {
+          prev = w.slice();
+          prev[prev.length - 1] += k - i - 1;
+        }
+        break;
+      }
+      emit(w);
+      prev = w;
+    }
+  }
+  if (cp !== 0x110000) throw new Error(`collation table ${name}: ${cp} code points decoded, want 0x110000`);
+  bmpStart[0x10000] = bmpLen;
+  const spaceAt = bmpStart[0x20];
+  if (bmpStart[0x21] - spaceAt !== 1) throw new Error(`collation table ${name}: a space must have one weight`);
+  const ascii = new Int32Array(128);
+  for (let c = 0; c < 128; c++) ascii[c] = bmpStart[c + 1] - bmpStart[c] === 1 ? bmpWeights[bmpStart[c]] : -1;
+  const t: WeightTable = {
+    bmpStart,
+    bmpWeights: bmpWeights.slice(0, bmpLen),
+    runStart: Uint32Array.from(runStart),
+    runWeights,
+    runStep: Uint8Array.from(runStep),
+    space: bmpWeights[spaceAt],
+    ascii,
+  };
+  tables.set(name, t);
+  return t;
+}
+
+let latin1FromUnicode: Map<number, number> | undefined;
+
+/** A code point's latin1 byte; MariaDB converts what latin1 cannot hold to '?'. */
+function latin1Byte(cp: number): number {
+  if (cp < 0x80) return cp;
+  if (!latin1FromUnicode) latin1FromUnicode = new Map(LATIN1_TO_UNICODE.map((u, b) => [u, b]));
+  return latin1FromUnicode.get(cp) ?? 0x3f;
+}
+
+// ---- weights of a string ----
+
+// Two scratch arrays reused by every call (the gate compares on one thread).
+let wa = new Uint32Array(256);
+let wb = new Uint32Array(256);
+
+/** Appends one code point's weights to `out` at `n`; returns the new length. */
+function pushWeights(c: CollationInfo, cp: number, out: Uint32Array, n: number): number {
+  const k = c.kind;
+  switch (k.t) {
+    case 'table': {
+      const t = loadTable(k.table);
+      if (cp < 0x10000) {
+        for (let i = t.bmpStart[cp], e = t.bmpStart[cp + 1]; i < e; i++) out[n++] = t.bmpWeights[i];
+        return n;
+      }
+      // Last run starting at or before cp.
+      let lo = 0;
+      let hi = t.runStart.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (t.runStart[mid] <= cp) lo = mid;
+        else hi = mid - 1;
+      }
+      const w = t.runWeights[lo];
+      for (let i = 0; i < w.length; i++) out[n++] = w[i];
+      if (t.runStep[lo] && w.length > 0) out[n - 1] += cp - t.runStart[lo];
+      return n;
+    }
+    case 'codepoint':
+      out[n++] = cp;
+      return n;
+    case 'latin1_ci':
+      out[n++] = LATIN1_SWEDISH_WEIGHTS[latin1Byte(cp)];
+      return n;
+    case 'latin1_bin':
+      out[n++] = latin1Byte(cp);
+      return n;
+    case 'binary':
+      throw new Error('binary has no character weights');
+    default: {
+      const never: never = k;
+      return never;
+    }
+  }
+}
+
+/** The weights of s[start..] into *which* scratch array (0 = wa, 1 = wb); returns the count. */
+function weightsOf(c: CollationInfo, s: Buffer, start: number, which: 0 | 1): number {
+  // A character has at most 8 weights under the UCA tables (expansions such as U+FDFA have 18 in
+  // 4.0.0, so size by what the table says, not by a guess): grow when close.
+  let out = which === 0 ? wa : wb;
+  let n = 0;
+  const end = s.length;
+  for (let i = start; i < end; ) {
+    if (n + 32 > out.length) {
+      const next = new Uint32Array(out.length * 2);
+      next.set(out);
+      out = next;
+      if (which === 0) wa = out;
+      else wb = out;
+    }
+    const b0 = s[i];
+    let cp: number;
+    if (b0 < 0x80) {
+      cp = b0;
+      i++;
+    } else if (b0 < 0xe0 && i + 1 < end) {
+      cp = ((b0 & 0x1f) << 6) | (s[i + 1] & 0x3f);
+      i += 2;
+    } else if (b0 < 0xf0 && i + 2 < end) {
+      cp = ((b0 & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+      i += 3;
+    } else if (i + 3 < end) {
+      cp = ((b0 & 0x07) << 18) | ((s[i + 1] & 0x3f) << 12) | ((s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f);
+      i += 4;
+    } else {
+      // A truncated sequence cannot come from MariaDB; weigh it as U+FFFD rather than fail.
+      cp = 0xfffd;
+      i = end;
+    }
+    n = pushWeights(c, cp, out, n);
+  }
+  return n;
+}
+
+function spaceWeight(c: CollationInfo): number {
+  const k = c.kind;
+  if (k.t === 'table') return loadTable(k.table).space;
+  if (k.t === 'latin1_ci') return LATIN1_SWEDISH_WEIGHTS[0x20];
+  return 0x20;
+}
+
+function asBuffer(v: string | Buffer): Buffer {
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+/** ASCII byte -> single weight (or -1) per collation kind, for the fast path. */
+function asciiTable(c: CollationInfo): Int32Array | null {
+  const k = c.kind;
+  if (k.t === 'table') return loadTable(k.table).ascii;
+  if (k.t === 'latin1_ci') return LATIN1_ASCII_CI;
+  return IDENTITY_ASCII;
+}
+const IDENTITY_ASCII = Int32Array.from({ length: 128 }, (_, i) => i);
+const LATIN1_ASCII_CI = Int32Array.from({ length: 128 }, (_, i) => LATIN1_SWEDISH_WEIGHTS[i]);
+
+/**
+ * Compares two values under a collation: negative, 0 or positive, as MariaDB's `<`, `=`, `>`.
+ * Throws the 1235 refusal for a collation the gate does not know.
+ */
+export function compare(collationId: number, a: string | Buffer, b: string | Buffer): number {
+  const c = known(collationId);
+  const x = asBuffer(a);
+  const y = asBuffer(b);
+  if (c.kind.t === 'binary' || (c.kind.t === 'codepoint' && !c.pad)) return Buffer.compare(x, y);
+  // Fast path: while both sides are ASCII characters of one weight each, compare those weights;
+  // everything before the first other character weighs the same on both sides, so the slow path
+  // may start there.
+  const ascii = asciiTable(c) as Int32Array;
+  const n = Math.min(x.length, y.length);
+  let i = 0;
+  for (; i < n; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === q) {
+      if (p < 0x80) continue;
+      break;
+    }
+    if ((p | q) >= 0x80) break;
+    const wp = ascii[p];
+    const wq = ascii[q];
+    if (wp < 0 || wq < 0) break;
+    if (wp !== wq) return wp < wq ? -1 : 1;
+  }
+  if (i === x.length && i === y.length) return 0;
+  const la = weightsOf(c, x, i, 0);
+  const lb = weightsOf(c, y, i, 1);
+  return compareWeights(c, wa, la, wb, lb);
+}
+
+function compareWeights(c: CollationInfo, p: Uint32Array, la: number, q: Uint32Array, lb: number): number {
+  const k = Math.min(la, lb);
+  for (let j = 0; j < k; j++) if (p[j] !== q[j]) return p[j] < q[j] ? -1 : 1;
+  if (la === lb) return 0;
+  if (!c.pad) return la < lb ? -1 : 1;
+  const sp = spaceWeight(c);
+  if (la > lb) {
+    for (let j = k; j < la; j++) if (p[j] !== sp) return p[j] < sp ? -1 : 1;
+  } else {
+    for (let j = k; j < lb; j++) if (q[j] !== sp) return q[j] < sp ? 1 : -1;
+  }
+  return 0;
+}
+
+/**
+ * A byte string such that two values have equal keys exactly when they are equal under the
+ * collation (GROUP BY, DISTINCT, hash joins, VDiff). Not an order: compare with compare().
+ */
+export function weightKey(collationId: number, value: string | Buffer): Buffer {
+  const c = known(collationId);
+  const v = asBuffer(value);
+  const k = c.kind;
+  if (k.t === 'binary') return Buffer.from(v);
+  if (k.t === 'codepoint' || k.t === 'latin1_bin') {
+    // UTF-8 is one to one with code points, and latin1 with its code points: the text is the key,
+    // less the trailing spaces that PAD SPACE ignores.
+    let end = v.length;
+    if (c.pad) while (end > 0 && v[end - 1] === 0x20) end--;
+    return Buffer.from(v.subarray(0, end));
+  }
+  let n = weightsOf(c, v, 0, 0);
+  if (c.pad) {
+    const sp = spaceWeight(c);
+    while (n > 0 && wa[n - 1] === sp) n--;
+  }
+  if (k.t === 'latin1_ci') {
+    const out = Buffer.allocUnsafe(n);
+    for (let j = 0; j < n; j++) out[j] = wa[j];
+    return out;
+  }
+  const out = Buffer.allocUnsafe(2 * n);
+  for (let j = 0; j < n; j++) out.writeUInt16BE(wa[j], 2 * j);
+  return out;
+}
