@@ -16,7 +16,7 @@ import { Sequences } from '../../../src/gate/sequences.js';
 import { StaticAuth } from '../../../src/gate/auth.js';
 import { planStatement } from '../../../src/gate/index.js';
 import type { Plan, ResolvedShard, Result, ShardQuery, VCursor } from '../../../src/gate/types.js';
-import { addDecimal, compareCells, divideDecimal, foldText, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
+import { addDecimal, cellKey, compareCells, divideDecimal, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
 import { tutorialVSchema } from './fixtures.js';
 
 const INT = columnDefinition({ name: 'n', type: TYPE.LONGLONG, charset: 63 });
@@ -66,7 +66,16 @@ test('values: decimals add, divide and compare exactly; text folds case and trai
   assert.equal(compareCells(Buffer.from('1.50'), Buffer.from('1.5'), DEC), 0);
   assert.equal(compareCells(Buffer.from('abc'), Buffer.from('ABC '), STR), 0);
   assert.equal(compareCells(null, Buffer.from('a'), STR), -1);
-  assert.equal(foldText('Élan'), 'ELAN');
+  // utf8mb4_general_ci: accents and case fold, a tab sorts before the padding space.
+  assert.equal(compareCells(Buffer.from('Élan'), Buffer.from('elan'), STR), 0);
+  assert.equal(compareCells(Buffer.from('a\t'), Buffer.from('a'), STR), -1);
+  assert.equal(cellKey(Buffer.from('Alice'), STR), cellKey(Buffer.from('alice  '), STR));
+  // The column's own collation (from the tablet) wins over the connection's in charset:
+  // utf8mb4_unicode_ci expands ß to ss, utf8mb4_general_ci weighs it as s.
+  assert.equal(compareCells(Buffer.from('straße'), Buffer.from('strasse'), { ...STR, collation: 224 }), 0);
+  assert.notEqual(compareCells(Buffer.from('straße'), Buffer.from('strasse'), STR), 0);
+  // A collation the gate does not implement is refused, not guessed.
+  assert.throws(() => compareCells(Buffer.from('a'), Buffer.from('b'), { ...STR, collation: 234 }), /1235|utf8mb4_czech_ci/);
 });
 
 test('scatter route merge-sorts shard results on ORDER BY and the gate applies the final LIMIT', async () => {
