@@ -117,12 +117,6 @@ export function unsupportedCollationError(id: number): TesseraError {
   );
 }
 
-function known(id: number): CollationInfo {
-  const c = BY_ID.get(id);
-  if (c === undefined) throw unsupportedCollationError(id);
-  return c;
-}
-
 // ---- weight tables ----
 
 /**
@@ -248,59 +242,69 @@ function latin1Byte(cp: number): number {
 
 // ---- weights of a string ----
 
+/** What compare() and weightKey() need of a collation, resolved once per id. */
+interface Compiled {
+  readonly info: CollationInfo;
+  /** The code point table, for the table kinds. */
+  readonly table: WeightTable | null;
+  /** ASCII byte -> its single weight, or -1 when the slow path must weigh it. */
+  readonly ascii: Int32Array;
+  readonly space: number;
+  /** Bytes per weight in a weight key. */
+  readonly keyWidth: 1 | 2;
+}
+
+const compiledById = new Map<number, Compiled>();
+const IDENTITY_ASCII = Int32Array.from({ length: 128 }, (_, i) => i);
+
+function compiled(id: number): Compiled {
+  const done = compiledById.get(id);
+  if (done !== undefined) return done;
+  const info = BY_ID.get(id);
+  if (info === undefined) throw unsupportedCollationError(id);
+  const k = info.kind;
+  let out: Compiled;
+  if (k.t === 'table') {
+    const t = loadTable(k.table);
+    out = { info, table: t, ascii: t.ascii, space: t.space, keyWidth: 2 };
+  } else if (k.t === 'latin1_ci') {
+    out = { info, table: null, ascii: Int32Array.from({ length: 128 }, (_, i) => LATIN1_SWEDISH_WEIGHTS[i]), space: LATIN1_SWEDISH_WEIGHTS[0x20], keyWidth: 1 };
+  } else {
+    out = { info, table: null, ascii: IDENTITY_ASCII, space: 0x20, keyWidth: 1 };
+  }
+  compiledById.set(id, out);
+  return out;
+}
+
+/** A supplementary code point's weights from the table's runs. */
+function pushSupplementary(t: WeightTable, cp: number, out: Uint32Array, n: number): number {
+  // Last run starting at or before cp.
+  let lo = 0;
+  let hi = t.runStart.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (t.runStart[mid] <= cp) lo = mid;
+    else hi = mid - 1;
+  }
+  const w = t.runWeights[lo];
+  for (let i = 0; i < w.length; i++) out[n++] = w[i];
+  if (t.runStep[lo] && w.length > 0) out[n - 1] += cp - t.runStart[lo];
+  return n;
+}
+
 // Two scratch arrays reused by every call (the gate compares on one thread).
 let wa = new Uint32Array(256);
 let wb = new Uint32Array(256);
 
-/** Appends one code point's weights to `out` at `n`; returns the new length. */
-function pushWeights(c: CollationInfo, cp: number, out: Uint32Array, n: number): number {
-  const k = c.kind;
-  switch (k.t) {
-    case 'table': {
-      const t = loadTable(k.table);
-      if (cp < 0x10000) {
-        for (let i = t.bmpStart[cp], e = t.bmpStart[cp + 1]; i < e; i++) out[n++] = t.bmpWeights[i];
-        return n;
-      }
-      // Last run starting at or before cp.
-      let lo = 0;
-      let hi = t.runStart.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (t.runStart[mid] <= cp) lo = mid;
-        else hi = mid - 1;
-      }
-      const w = t.runWeights[lo];
-      for (let i = 0; i < w.length; i++) out[n++] = w[i];
-      if (t.runStep[lo] && w.length > 0) out[n - 1] += cp - t.runStart[lo];
-      return n;
-    }
-    case 'codepoint':
-      out[n++] = cp;
-      return n;
-    case 'latin1_ci':
-      out[n++] = LATIN1_SWEDISH_WEIGHTS[latin1Byte(cp)];
-      return n;
-    case 'latin1_bin':
-      out[n++] = latin1Byte(cp);
-      return n;
-    case 'binary':
-      throw new Error('binary has no character weights');
-    default: {
-      const never: never = k;
-      return never;
-    }
-  }
-}
-
 /** The weights of s[start..] into *which* scratch array (0 = wa, 1 = wb); returns the count. */
-function weightsOf(c: CollationInfo, s: Buffer, start: number, which: 0 | 1): number {
-  // A character has at most 8 weights under the UCA tables (expansions such as U+FDFA have 18 in
-  // 4.0.0, so size by what the table says, not by a guess): grow when close.
+function weightsOf(c: Compiled, s: Buffer, start: number, which: 0 | 1): number {
   let out = which === 0 ? wa : wb;
   let n = 0;
   const end = s.length;
+  const t = c.table;
+  const kind = c.info.kind.t;
   for (let i = start; i < end; ) {
+    // No character has more than 18 weights (U+FDFA under UCA 4.0.0): keep 32 free.
     if (n + 32 > out.length) {
       const next = new Uint32Array(out.length * 2);
       next.set(out);
@@ -319,7 +323,7 @@ function weightsOf(c: CollationInfo, s: Buffer, start: number, which: 0 | 1): nu
     } else if (b0 < 0xf0 && i + 2 < end) {
       cp = ((b0 & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
       i += 3;
-    } else if (i + 3 < end) {
+    } else if (b0 >= 0xf0 && i + 3 < end) {
       cp = ((b0 & 0x07) << 18) | ((s[i + 1] & 0x3f) << 12) | ((s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f);
       i += 4;
     } else {
@@ -327,45 +331,35 @@ function weightsOf(c: CollationInfo, s: Buffer, start: number, which: 0 | 1): nu
       cp = 0xfffd;
       i = end;
     }
-    n = pushWeights(c, cp, out, n);
+    if (t !== null) {
+      if (cp < 0x10000) {
+        for (let k = t.bmpStart[cp], e = t.bmpStart[cp + 1]; k < e; k++) out[n++] = t.bmpWeights[k];
+      } else n = pushSupplementary(t, cp, out, n);
+    } else if (kind === 'codepoint') out[n++] = cp;
+    else if (kind === 'latin1_ci') out[n++] = LATIN1_SWEDISH_WEIGHTS[latin1Byte(cp)];
+    else out[n++] = latin1Byte(cp);
   }
   return n;
-}
-
-function spaceWeight(c: CollationInfo): number {
-  const k = c.kind;
-  if (k.t === 'table') return loadTable(k.table).space;
-  if (k.t === 'latin1_ci') return LATIN1_SWEDISH_WEIGHTS[0x20];
-  return 0x20;
 }
 
 function asBuffer(v: string | Buffer): Buffer {
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
 }
 
-/** ASCII byte -> single weight (or -1) per collation kind, for the fast path. */
-function asciiTable(c: CollationInfo): Int32Array | null {
-  const k = c.kind;
-  if (k.t === 'table') return loadTable(k.table).ascii;
-  if (k.t === 'latin1_ci') return LATIN1_ASCII_CI;
-  return IDENTITY_ASCII;
-}
-const IDENTITY_ASCII = Int32Array.from({ length: 128 }, (_, i) => i);
-const LATIN1_ASCII_CI = Int32Array.from({ length: 128 }, (_, i) => LATIN1_SWEDISH_WEIGHTS[i]);
-
 /**
  * Compares two values under a collation: negative, 0 or positive, as MariaDB's `<`, `=`, `>`.
  * Throws the 1235 refusal for a collation the gate does not know.
  */
 export function compare(collationId: number, a: string | Buffer, b: string | Buffer): number {
-  const c = known(collationId);
+  const c = compiled(collationId);
   const x = asBuffer(a);
   const y = asBuffer(b);
-  if (c.kind.t === 'binary' || (c.kind.t === 'codepoint' && !c.pad)) return Buffer.compare(x, y);
+  const kind = c.info.kind.t;
+  if (kind === 'binary' || (kind === 'codepoint' && !c.info.pad)) return Buffer.compare(x, y);
   // Fast path: while both sides are ASCII characters of one weight each, compare those weights;
   // everything before the first other character weighs the same on both sides, so the slow path
   // may start there.
-  const ascii = asciiTable(c) as Int32Array;
+  const ascii = c.ascii;
   const n = Math.min(x.length, y.length);
   let i = 0;
   for (; i < n; i++) {
@@ -384,19 +378,16 @@ export function compare(collationId: number, a: string | Buffer, b: string | Buf
   if (i === x.length && i === y.length) return 0;
   const la = weightsOf(c, x, i, 0);
   const lb = weightsOf(c, y, i, 1);
-  return compareWeights(c, wa, la, wb, lb);
-}
-
-function compareWeights(c: CollationInfo, p: Uint32Array, la: number, q: Uint32Array, lb: number): number {
   const k = Math.min(la, lb);
-  for (let j = 0; j < k; j++) if (p[j] !== q[j]) return p[j] < q[j] ? -1 : 1;
+  for (let j = 0; j < k; j++) if (wa[j] !== wb[j]) return wa[j] < wb[j] ? -1 : 1;
   if (la === lb) return 0;
-  if (!c.pad) return la < lb ? -1 : 1;
-  const sp = spaceWeight(c);
+  if (!c.info.pad) return la < lb ? -1 : 1;
+  // PAD SPACE: the longer side's leftovers against the space's weight.
+  const sp = c.space;
   if (la > lb) {
-    for (let j = k; j < la; j++) if (p[j] !== sp) return p[j] < sp ? -1 : 1;
+    for (let j = k; j < la; j++) if (wa[j] !== sp) return wa[j] < sp ? -1 : 1;
   } else {
-    for (let j = k; j < lb; j++) if (q[j] !== sp) return q[j] < sp ? 1 : -1;
+    for (let j = k; j < lb; j++) if (wb[j] !== sp) return wb[j] < sp ? 1 : -1;
   }
   return 0;
 }
@@ -406,28 +397,53 @@ function compareWeights(c: CollationInfo, p: Uint32Array, la: number, q: Uint32A
  * collation (GROUP BY, DISTINCT, hash joins, VDiff). Not an order: compare with compare().
  */
 export function weightKey(collationId: number, value: string | Buffer): Buffer {
-  const c = known(collationId);
+  const c = compiled(collationId);
   const v = asBuffer(value);
-  const k = c.kind;
-  if (k.t === 'binary') return Buffer.from(v);
-  if (k.t === 'codepoint' || k.t === 'latin1_bin') {
+  const kind = c.info.kind.t;
+  const pad = c.info.pad;
+  if (kind === 'binary') return Buffer.from(v);
+  if (kind === 'codepoint' || kind === 'latin1_bin') {
     // UTF-8 is one to one with code points, and latin1 with its code points: the text is the key,
     // less the trailing spaces that PAD SPACE ignores.
     let end = v.length;
-    if (c.pad) while (end > 0 && v[end - 1] === 0x20) end--;
+    if (pad) while (end > 0 && v[end - 1] === 0x20) end--;
     return Buffer.from(v.subarray(0, end));
   }
-  let n = weightsOf(c, v, 0, 0);
-  if (c.pad) {
-    const sp = spaceWeight(c);
-    while (n > 0 && wa[n - 1] === sp) n--;
+  const width = c.keyWidth;
+  // Fast path: ASCII characters of one weight each.
+  const ascii = c.ascii;
+  let end = v.length;
+  if (pad) while (end > 0 && v[end - 1] === 0x20) end--;
+  let simple = true;
+  for (let i = 0; i < end; i++) {
+    const b = v[i];
+    if (b >= 0x80 || ascii[b] < 0) {
+      simple = false;
+      break;
+    }
   }
-  if (k.t === 'latin1_ci') {
-    const out = Buffer.allocUnsafe(n);
-    for (let j = 0; j < n; j++) out[j] = wa[j];
+  if (simple) {
+    const out = Buffer.allocUnsafe(width * end);
+    if (width === 1) for (let i = 0; i < end; i++) out[i] = ascii[v[i]];
+    else
+      for (let i = 0; i < end; i++) {
+        const w = ascii[v[i]];
+        out[2 * i] = w >>> 8;
+        out[2 * i + 1] = w & 0xff;
+      }
     return out;
   }
-  const out = Buffer.allocUnsafe(2 * n);
-  for (let j = 0; j < n; j++) out.writeUInt16BE(wa[j], 2 * j);
+  let n = weightsOf(c, v, 0, 0);
+  if (pad) {
+    const sp = c.space;
+    while (n > 0 && wa[n - 1] === sp) n--;
+  }
+  const out = Buffer.allocUnsafe(width * n);
+  if (width === 1) for (let j = 0; j < n; j++) out[j] = wa[j];
+  else
+    for (let j = 0; j < n; j++) {
+      out[2 * j] = wa[j] >>> 8;
+      out[2 * j + 1] = wa[j] & 0xff;
+    }
   return out;
 }
