@@ -103,16 +103,25 @@ export function collationByName(name: string): CollationInfo | undefined {
   return BY_NAME.get(name.toLowerCase());
 }
 
+/** A collation's id by MariaDB's name (also of collations the gate does not implement, where it knows them). */
+export function collationIdByName(name: string): number | undefined {
+  const n = name.toLowerCase();
+  const c = BY_NAME.get(n);
+  if (c !== undefined) return c.id;
+  for (const [id, other] of Object.entries(OTHER_NAMES)) if (other === n) return Number(id);
+  return undefined;
+}
+
 /** A collation's name for messages (MariaDB's name when we know it, else its id). */
 export function collationName(id: number): string {
   return BY_ID.get(id)?.name ?? OTHER_NAMES[id] ?? `collation id ${id}`;
 }
 
 /** The refusal for text under a collation the gate does not implement: never a guessed order. */
-export function unsupportedCollationError(id: number): TesseraError {
+export function unsupportedCollationError(id: number | string): TesseraError {
   return new TesseraError(
     ER.NOT_SUPPORTED_YET,
-    `the gate cannot sort, group or compare text under collation ${collationName(id)} (id ${id}) across shards; ` +
+    `the gate cannot sort, group or compare text under collation ${typeof id === 'string' ? id : `${collationName(id)} (id ${id})`} across shards; ` +
       `run the statement on one shard, or add COLLATE with one of ${COLLATIONS.filter((c) => c.pad && c.charset !== 'latin1').map((c) => c.name).join(', ')}, latin1_swedish_ci, latin1_bin, binary or a _nopad_ variant (see docs/gate.md)`,
   );
 }

@@ -155,6 +155,13 @@ export function fieldCollation(field: Pick<ColumnDefinition, 'charset' | 'collat
   return field.collation ?? field.charset;
 }
 
+/** True for a column the gate compares as text under a collation (not numbers, dates or bytes). */
+export function isTextField(field: Pick<ColumnDefinition, 'type' | 'charset'>): boolean {
+  const t = field.type;
+  if (isNumericType(t) || field.charset === CHARSET.BINARY) return false;
+  return t !== TYPE.DATE && t !== TYPE.DATETIME && t !== TYPE.TIMESTAMP && t !== TYPE.TIME;
+}
+
 /**
  * Compares two cells of one column the way MariaDB orders them: NULL first, numbers by value,
  * text by the column's collation (src/collations; 1235 for a collation the gate does not know).

@@ -153,3 +153,23 @@ test("'Alice' and 'alice' are one group through the gate, as in MariaDB", async 
   assert.equal(g.rows.length, 2, sql);
   assertSame(sql, g, p, false);
 });
+
+test('MIN and MAX across shards compare under the column\'s collation, not the connection\'s', async () => {
+  // One row on each shard: each shard's partial MIN/MAX is its own value, so the gate decides.
+  const [[lo]] = await c.shardRows('customer', '-80', 'select customer_id from customer order by customer_id limit 1').then((r) => r.map((x) => [String(x.customer_id)]));
+  const [[hi]] = await c.shardRows('customer', '80-', 'select customer_id from customer order by customer_id limit 1').then((r) => r.map((x) => [String(x.customer_id)]));
+  // 'Øre' sorts after 'zoe' under utf8mb4_general_ci and before it under utf8mb4_unicode_ci.
+  for (const conn of [gate, plain]) {
+    await conn.query(`update customer set name = 'Øre', nick = 'Øre' where customer_id = ${lo}`);
+    await conn.query(`update customer set name = 'zoe', nick = 'zoe' where customer_id = ${hi}`);
+  }
+  for (const [a, b] of [[lo, hi], [hi, lo]]) {
+    const sql = `select min(name) as mn, max(name) as mx, min(nick) as nmn, max(nick) as nmx from customer where customer_id in (${a}, ${b})`;
+    const g = await run(gate, sql);
+    const p = await run(plain, sql);
+    assert.deepEqual(p.rows, [['zoe', 'Øre', 'Øre', 'zoe']], sql);
+    assert.deepEqual(g.rows, p.rows, sql);
+  }
+  const grouped = `select age, max(nick) as nmx from customer where customer_id in (${lo}, ${hi}) group by age order by nmx`;
+  assertSame(grouped, await run(gate, grouped), await run(plain, grouped), true);
+});

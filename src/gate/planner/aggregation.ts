@@ -154,6 +154,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   const cols: GateColumn[] = [];
   const aggOffsets = new Map<string, number>();
   const groupKeys: number[] = [];
+  const collationHints: [number, number][] = [];
   const addAgg = (f: FuncCall, alias: string | null): number => {
     const key = exprKey(f);
     const seen = aggOffsets.get(key);
@@ -178,6 +179,12 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     } else {
       off = producer.add(f, alias ?? null);
       cols[off] = { offset: off, role: { kind } };
+      if (kind === 'min' || kind === 'max') {
+        // The shards say which collation their MIN/MAX compared by: result metadata does not.
+        const hint = producer.add({ kind: 'Func', schema: null, name: 'COLLATION', args: [f], distinct: false, bare: false, over: null }, null, true);
+        cols[hint] = { offset: hint, role: { kind: 'hidden' } };
+        collationHints.push([off, hint]);
+      }
     }
     aggOffsets.set(key, off);
     return off;
@@ -298,6 +305,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     roles,
     groupKeys: keys,
     grouped: sel.groupBy.length > 0 || (sel.distinct && !hasAgg),
+    ...(collationHints.length ? { collationHints } : {}),
   });
   void groupKeys;
   if (sel.having !== null) {

@@ -102,14 +102,26 @@ test('aggregates across shards: count, sum, min, max, avg from sum and count, co
   const sumF = columnDefinition({ name: 'sum', type: TYPE.NEWDECIMAL, charset: 63, decimals: 0 });
   const vc = cursor((q) => {
     assert.match(q.sql, /GROUP BY sku/);
-    const f = [INT, sumF, INT, INT, sumF, INT, STR];
+    // count, sum, min, COLLATION(min), max, COLLATION(max), avg's sum and count, the distinct key.
+    const f = [INT, sumF, INT, STR, INT, STR, sumF, INT, STR];
     return q.rs.shard === '-80'
-      ? result(f, [['2', '130', '30', '100', '130', '2', 'SKU-1'], ['1', '30', '30', '30', '30', '1', 'SKU-2']])
-      : result(f, [['2', '60', '30', '30', '60', '2', 'sku-2']]);
+      ? result(f, [['2', '130', '30', 'binary', '100', 'binary', '130', '2', 'SKU-1'], ['1', '30', '30', 'binary', '30', 'binary', '30', '1', 'SKU-2']])
+      : result(f, [['2', '60', '30', 'binary', '30', 'binary', '60', '2', 'sku-2']]);
   });
   const r = await p.primitive.execute(vc, bindVars);
   assert.deepEqual(text(r), [['5', '220', '30', '100', '44.0000', '2']]);
   assert.equal(r.fields[4].type, TYPE.NEWDECIMAL);
+});
+
+test('partial MIN/MAX of text compare under the collation the shards name, and refuse one the gate lacks', async () => {
+  const agg = (collation: string) =>
+    new Aggregate(new Route({ opcode: 'Scatter', keyspace: 'customer', sharded: true, query: parse('select 1 from customer') }), {
+      mode: 'partial', roles: [{ kind: 'max' }, { kind: 'hidden' }], groupKeys: [], grouped: false, collationHints: [[0, 1]],
+    }).execute(cursor((q) => result([STR, STR], [[q.rs.shard === '-80' ? 'Øre' : 'zoe', collation]])), {});
+  // utf8mb4_unicode_ci puts Ø with O, before z; the connection's utf8mb4_general_ci after z.
+  assert.deepEqual(text(await agg('utf8mb4_unicode_ci')), [['zoe']]);
+  assert.deepEqual(text(await agg('utf8mb4_general_ci')), [['Øre']]);
+  await assert.rejects(agg('utf8mb4_czech_ci'), (e: Error & { errno?: number }) => e.errno === 1235 && /utf8mb4_czech_ci/.test(e.message));
 });
 
 test('a scalar aggregate over no rows still returns one row', async () => {
