@@ -1,7 +1,7 @@
 // Values at the gate: splitting row payloads into cells, comparing cells the way MariaDB orders
 // them, exact decimal arithmetic for SUM/AVG, and conversions between cells, bind variable
 // literals (src/sql) and vindex values.
-import { compare as compareText, weightKey } from '../collations/index.js';
+import { collationIdByName, compare as compareText, unsupportedCollationError, weightKey } from '../collations/index.js';
 import { CHARSET, PacketReader, TYPE, textValue, type ColumnDefinition, type SqlValue } from '../mysql/index.js';
 import type { BindValue, Literal, NumberLiteral } from '../sql/index.js';
 import type { VindexValue } from '../vindexes/index.js';
@@ -153,6 +153,28 @@ export function divideDecimal(a: Decimal, n: bigint, scale: number): Decimal {
  */
 export function fieldCollation(field: Pick<ColumnDefinition, 'charset' | 'collation'>): number {
   return field.collation ?? field.charset;
+}
+
+/**
+ * A pushed column and the hidden column beside it that holds the shards' COLLATION() of it. For a
+ * computed column MariaDB's metadata names the connection's collation, not the one the value
+ * carries (`name COLLATE utf8mb4_bin`, `min(nick)` of a utf8mb4_unicode_ci column).
+ */
+export type CollationHint = readonly [column: number, hint: number];
+
+/** The fields with each hinted text column marked with the collation its hint names (1235 for one the gate lacks). */
+export function withCollationHints(fields: readonly ColumnDefinition[], rows: readonly Row[], hints: readonly CollationHint[] | undefined): readonly ColumnDefinition[] {
+  if (!hints || hints.length === 0 || rows.length === 0) return fields;
+  const out = [...fields];
+  for (const [column, hint] of hints) {
+    const f = out[column];
+    const name = rows[0][hint];
+    if (f === undefined || name === null || name === undefined || !isTextField(f)) continue;
+    const id = collationIdByName(name.toString('utf8'));
+    if (id === undefined) throw unsupportedCollationError(name.toString('utf8'));
+    out[column] = { ...f, collation: id };
+  }
+  return out;
 }
 
 /** True for a column the gate compares as text under a collation (not numbers, dates or bytes). */

@@ -7,12 +7,11 @@
 // rows are the rows to aggregate (a join's output, a derived table) and aggregates are computed
 // from scratch. Groups come out ordered by their keys, as MariaDB's GROUP BY orders them.
 import { columnDefinition, TYPE, type ColumnDefinition } from '../../mysql/index.js';
-import { collationIdByName, unsupportedCollationError } from '../../collations/index.js';
 import { rowsLimitError } from '../errors.js';
 import { cellValue, compareValues, valueCell, type Value } from '../evaluate.js';
 import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, VCursor } from '../types.js';
 import {
-  addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, isTextField, parseDecimal, rowKey, rowsOf, type Decimal,
+  addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, withCollationHints, type CollationHint, type Decimal,
 } from '../values.js';
 
 export type AggRole =
@@ -37,12 +36,8 @@ export interface AggregateSpec {
   readonly grouped: boolean;
   /** Output column names by input offset, where they differ from the input's. */
   readonly names?: readonly (string | undefined)[];
-  /**
-   * Pushed MIN/MAX columns and, for each, the hidden column holding COLLATION() of it. MariaDB's
-   * metadata gives a computed column the connection's collation; the gate must compare the
-   * shards' partial MIN/MAX under the one the shards compared by.
-   */
-  readonly collationHints?: readonly (readonly [column: number, hint: number])[];
+  /** Pushed MIN/MAX and computed group keys with the hidden column naming their collation. */
+  readonly collationHints?: readonly CollationHint[];
 }
 
 type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
@@ -129,23 +124,6 @@ export class Aggregate implements Primitive {
     return out;
   }
 
-  /** The input's fields, MIN/MAX text columns marked with the collation their hint names. */
-  private withCollationHints(r: Result): readonly ColumnDefinition[] {
-    const hints = this.spec.collationHints;
-    const rows = rowsOf(r);
-    if (!hints || hints.length === 0 || rows.length === 0) return r.fields;
-    const fields = [...r.fields];
-    for (const [column, hint] of hints) {
-      const f = fields[column];
-      const name = rows[0][hint];
-      if (!isTextField(f) || name === null) continue;
-      const id = collationIdByName(name.toString('utf8'));
-      if (id === undefined) throw unsupportedCollationError(name.toString('utf8'));
-      fields[column] = { ...f, collation: id };
-    }
-    return fields;
-  }
-
   private avgScale(f: ColumnDefinition): number {
     // Partial: the shard's SUM column already carries the argument's scale. Raw: the argument's.
     const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
@@ -154,7 +132,7 @@ export class Aggregate implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const r = await this.input.execute(vc, bindVars);
-    const fields = this.withCollationHints(r);
+    const fields = withCollationHints(r.fields, rowsOf(r), this.spec.collationHints);
     const roles = this.spec.roles;
     const raw = this.spec.mode === 'raw';
     const groups = new Map<string, GroupState>();
