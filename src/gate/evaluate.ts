@@ -10,13 +10,14 @@ import { formatExpr } from '../sql/index.js';
 import { notSupported } from './errors.js';
 import type { BindVars, Cell, Row } from './types.js';
 import {
-  addDecimal, compareDecimal, decimalText, divideDecimal, foldText, isDecimalType, isFloatType, isIntegerType, nonNumericLiteralValue, parseDecimal, type Decimal,
+  addDecimal, compareDecimal, decimalText, divideDecimal, fieldCollation, isDecimalType, isFloatType, isIntegerType, nonNumericLiteralValue, parseDecimal, type Decimal,
 } from './values.js';
 import { CHARSET } from '../mysql/index.js';
+import { compare as compareText } from '../collations/index.js';
 
 export type Value = null | bigint | number | Decimal | string | Buffer;
 
-export type Evaluator = (row: Row, fields: readonly Pick<ColumnDefinition, 'type' | 'charset'>[], bindVars: BindVars) => Value;
+export type Evaluator = (row: Row, fields: readonly Pick<ColumnDefinition, 'type' | 'charset' | 'collation'>[], bindVars: BindVars) => Value;
 
 /** Finds an expression among the input's columns: returns its offset or undefined. */
 export type ColumnResolver = (e: Expr) => number | undefined;
@@ -81,8 +82,11 @@ function isNumeric(v: Value): v is bigint | number | Decimal {
   return typeof v === 'bigint' || typeof v === 'number' || isDecimal(v);
 }
 
-/** MySQL comparison: numbers by value (as doubles when mixed with strings), strings case-insensitively. */
-export function compareValues(a: Exclude<Value, null>, b: Exclude<Value, null>): number {
+/**
+ * MySQL comparison: numbers by value (as doubles when mixed with strings), text under a collation
+ * (the connection's, utf8mb4_general_ci, unless the caller knows a column's).
+ */
+export function compareValues(a: Exclude<Value, null>, b: Exclude<Value, null>, collation: number = CHARSET.UTF8MB4_GENERAL_CI): number {
   if (isNumeric(a) && isNumeric(b)) {
     if (typeof a === 'number' || typeof b === 'number') {
       const x = toNumber(a);
@@ -101,9 +105,19 @@ export function compareValues(a: Exclude<Value, null>, b: Exclude<Value, null>):
     const y = Buffer.isBuffer(b) ? b : Buffer.from(b as string, 'utf8');
     return Buffer.compare(x, y);
   }
-  const x = foldText(a as string);
-  const y = foldText(b as string);
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareText(collation, a as string, b as string);
+}
+
+/**
+ * The collation a comparison between these operands uses: a column's wins over a literal's (the
+ * column's coercibility is lower, as in MariaDB); none of them a column, the connection's.
+ */
+function operandCollation(exprs: readonly Expr[], resolve: ColumnResolver): (fields: readonly Pick<ColumnDefinition, 'charset' | 'collation'>[]) => number {
+  for (const x of exprs) {
+    const offset = resolve(x);
+    if (offset !== undefined) return (fields) => fieldCollation(fields[offset]);
+  }
+  return () => CHARSET.UTF8MB4_GENERAL_CI;
 }
 
 function truth(v: Value): boolean | null {
@@ -227,12 +241,13 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         case '>=':
         case '<=>': {
           const op = e.op;
+          const coll = operandCollation([e.left, e.right], resolve);
           return (row, f, b) => {
             const x = l(row, f, b);
             const y = r(row, f, b);
-            if (op === '<=>') return bool(x === null || y === null ? x === y : compareValues(x, y) === 0);
+            if (op === '<=>') return bool(x === null || y === null ? x === y : compareValues(x, y, coll(f)) === 0);
             if (x === null || y === null) return null;
-            const k = compareValues(x, y);
+            const k = compareValues(x, y, coll(f));
             return bool(op === '=' ? k === 0 : op === '<>' ? k !== 0 : op === '<' ? k < 0 : op === '<=' ? k <= 0 : op === '>' ? k > 0 : k >= 0);
           };
         }
@@ -264,12 +279,14 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
       const lo = c(e.low);
       const hi = c(e.high);
       const not = e.not;
+      const coll = operandCollation([e.expr, e.low, e.high], resolve);
       return (row, f, b) => {
         const v = x(row, f, b);
         const l = lo(row, f, b);
         const h = hi(row, f, b);
         if (v === null || l === null || h === null) return null;
-        const r = compareValues(v, l) >= 0 && compareValues(v, h) <= 0;
+        const k = coll(f);
+        const r = compareValues(v, l, k) >= 0 && compareValues(v, h, k) <= 0;
         return bool(not ? !r : r);
       };
     }
@@ -291,6 +308,7 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         };
       } else items = e.right.items.map(c);
       const list = items;
+      const coll = operandCollation([e.expr], resolve);
       return (row, f, b) => {
         const v = x(row, f, b);
         if (v === null) return null;
@@ -298,7 +316,7 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         let sawNull = false;
         for (const w of vals) {
           if (w === null) sawNull = true;
-          else if (compareValues(v, w) === 0) return bool(!not);
+          else if (compareValues(v, w, coll(f)) === 0) return bool(!not);
         }
         return sawNull ? null : bool(not);
       };

@@ -1,6 +1,7 @@
 // Values at the gate: splitting row payloads into cells, comparing cells the way MariaDB orders
 // them, exact decimal arithmetic for SUM/AVG, and conversions between cells, bind variable
 // literals (src/sql) and vindex values.
+import { collationIdByName, compare as compareText, unsupportedCollationError, weightKey } from '../collations/index.js';
 import { CHARSET, PacketReader, TYPE, textValue, type ColumnDefinition, type SqlValue } from '../mysql/index.js';
 import type { BindValue, Literal, NumberLiteral } from '../sql/index.js';
 import type { VindexValue } from '../vindexes/index.js';
@@ -145,26 +146,49 @@ export function divideDecimal(a: Decimal, n: bigint, scale: number): Decimal {
 
 // ---- comparison ----
 
-/** Case- and accent-insensitive, trailing-space-insensitive key (utf8mb4_general_ci, roughly). */
-export function foldText(s: string): string {
-  let t = s;
-  let end = t.length;
-  while (end > 0 && t.charCodeAt(end - 1) === 32) end--;
-  if (end !== t.length) t = t.slice(0, end);
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(t)) return t.toUpperCase();
-  return t.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
+/**
+ * The collation a text column is compared under: the column's own when the tablet named it (see
+ * ColumnDefinition.collation), else the one MariaDB sent — the connection's, which is also the
+ * collation MariaDB gives text computed from literals and numbers.
+ */
+export function fieldCollation(field: Pick<ColumnDefinition, 'charset' | 'collation'>): number {
+  return field.collation ?? field.charset;
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * A pushed column and the hidden column beside it that holds the shards' COLLATION() of it. For a
+ * computed column MariaDB's metadata names the connection's collation, not the one the value
+ * carries (`name COLLATE utf8mb4_bin`, `min(nick)` of a utf8mb4_unicode_ci column).
+ */
+export type CollationHint = readonly [column: number, hint: number];
+
+/** The fields with each hinted text column marked with the collation its hint names (1235 for one the gate lacks). */
+export function withCollationHints(fields: readonly ColumnDefinition[], rows: readonly Row[], hints: readonly CollationHint[] | undefined): readonly ColumnDefinition[] {
+  if (!hints || hints.length === 0 || rows.length === 0) return fields;
+  const out = [...fields];
+  for (const [column, hint] of hints) {
+    const f = out[column];
+    const name = rows[0][hint];
+    if (f === undefined || name === null || name === undefined || !isTextField(f)) continue;
+    const id = collationIdByName(name.toString('utf8'));
+    if (id === undefined) throw unsupportedCollationError(name.toString('utf8'));
+    out[column] = { ...f, collation: id };
+  }
+  return out;
+}
+
+/** True for a column the gate compares as text under a collation (not numbers, dates or bytes). */
+export function isTextField(field: Pick<ColumnDefinition, 'type' | 'charset'>): boolean {
+  const t = field.type;
+  if (isNumericType(t) || field.charset === CHARSET.BINARY) return false;
+  return t !== TYPE.DATE && t !== TYPE.DATETIME && t !== TYPE.TIMESTAMP && t !== TYPE.TIME;
 }
 
 /**
  * Compares two cells of one column the way MariaDB orders them: NULL first, numbers by value,
- * binary strings by bytes, other strings by a case-insensitive folding.
+ * text by the column's collation (src/collations; 1235 for a collation the gate does not know).
  */
-export function compareCells(a: Cell, b: Cell, field: Pick<ColumnDefinition, 'type' | 'charset'>): number {
+export function compareCells(a: Cell, b: Cell, field: Pick<ColumnDefinition, 'type' | 'charset' | 'collation'>): number {
   if (a === null) return b === null ? 0 : -1;
   if (b === null) return 1;
   const t = field.type;
@@ -185,11 +209,11 @@ export function compareCells(a: Cell, b: Cell, field: Pick<ColumnDefinition, 'ty
   }
   if (field.charset === CHARSET.BINARY) return Buffer.compare(a, b);
   if (t === TYPE.DATE || t === TYPE.DATETIME || t === TYPE.TIMESTAMP || t === TYPE.TIME) return Buffer.compare(a, b);
-  return compareStrings(foldText(a.toString('utf8')), foldText(b.toString('utf8')));
+  return compareText(fieldCollation(field), a, b);
 }
 
 /** A key under which equal cells (per MariaDB's comparison) are identical strings: GROUP BY, DISTINCT. */
-export function cellKey(c: Cell, field: Pick<ColumnDefinition, 'type' | 'charset'>): string {
+export function cellKey(c: Cell, field: Pick<ColumnDefinition, 'type' | 'charset' | 'collation'>): string {
   if (c === null) return '\u0000N';
   const t = field.type;
   if (isIntegerType(t)) return 'i' + BigInt(c.toString('latin1')).toString();
@@ -208,7 +232,8 @@ export function cellKey(c: Cell, field: Pick<ColumnDefinition, 'type' | 'charset
   }
   if (isFloatType(t)) return 'f' + Number(c.toString('latin1')).toString();
   if (field.charset === CHARSET.BINARY) return 'b' + c.toString('hex');
-  return 's' + foldText(c.toString('utf8'));
+  // One char per key byte: equal keys are equal text under the collation.
+  return 's' + weightKey(fieldCollation(field), c).toString('latin1');
 }
 
 export function rowKey(row: Row, offsets: readonly number[], fields: readonly ColumnDefinition[]): string {

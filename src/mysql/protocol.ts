@@ -30,6 +30,12 @@ export interface ColumnDefinition {
   type: number;
   flags: number;
   decimals: number;
+  /**
+   * The column's own collation id, when the tablet knows it from its schema: MariaDB sends the
+   * connection's collation in `charset` for every text column, which is what clients see, but the
+   * gate sorts and groups by the column's. Internal: never encoded to a client.
+   */
+  collation?: number;
   /** MariaDB's extended type block (with MARIADB_CLIENT_EXTENDED_TYPE_INFO): key/value pairs, kept as bytes. */
   extendedMetadata?: Buffer;
 }

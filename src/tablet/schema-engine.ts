@@ -9,6 +9,8 @@ export interface ColumnSchema {
   readonly nullable: boolean;
   readonly charset: string | null;
   readonly collation: string | null;
+  /** MariaDB's id of that collation (information_schema.COLLATIONS.ID). */
+  readonly collationId: number | null;
 }
 
 export interface IndexSchema {
@@ -30,6 +32,8 @@ const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer
 
 export class SchemaEngine {
   private tables = new Map<string, TableSchema>();
+  /** table -> lower-cased column -> collation id, for text columns. */
+  private collations = new Map<string, Map<string, number>>();
   private loadedAt = 0;
 
   constructor(private readonly dbName: string) {}
@@ -46,23 +50,39 @@ export class SchemaEngine {
     return this.tables.get(name);
   }
 
+  /**
+   * The collation id of a text column. MariaDB's result metadata carries the connection's
+   * collation, not the column's; the gate needs the column's to sort and group exactly.
+   */
+  columnCollation(table: string, column: string): number | undefined {
+    return this.collations.get(table)?.get(column.toLowerCase());
+  }
+
   async reload(conn: Client): Promise<void> {
     const db = quoteString(this.dbName);
     const [tables, cols, stats] = await Promise.all([
       conn.query(`SELECT TABLE_NAME, TABLE_TYPE, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${db}`),
       conn.query(
-        `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${db} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+        `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.CHARACTER_SET_NAME, c.COLLATION_NAME, co.ID FROM information_schema.COLUMNS c ` +
+          `LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME WHERE c.TABLE_SCHEMA = ${db} ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
       ),
       conn.query(
         `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${db} ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
       ),
     ]);
     const columns = new Map<string, ColumnSchema[]>();
+    const collations = new Map<string, Map<string, number>>();
     for (const r of cols.rows) {
       const t = str(r[0]);
       let list = columns.get(t);
       if (!list) columns.set(t, (list = []));
-      list.push({ name: str(r[1]), columnType: str(r[2]), nullable: str(r[3]) === 'YES', charset: r[4] === null ? null : str(r[4]), collation: r[5] === null ? null : str(r[5]) });
+      const collationId = r[6] === null ? null : Number(str(r[6]));
+      list.push({ name: str(r[1]), columnType: str(r[2]), nullable: str(r[3]) === 'YES', charset: r[4] === null ? null : str(r[4]), collation: r[5] === null ? null : str(r[5]), collationId });
+      if (collationId !== null) {
+        let m = collations.get(t);
+        if (!m) collations.set(t, (m = new Map()));
+        m.set(str(r[1]).toLowerCase(), collationId);
+      }
     }
     const indexes = new Map<string, Map<string, { unique: boolean; columns: string[] }>>();
     for (const r of stats.rows) {
@@ -88,6 +108,7 @@ export class SchemaEngine {
       });
     }
     this.tables = next;
+    this.collations = collations;
     this.loadedAt = Date.now();
   }
 }

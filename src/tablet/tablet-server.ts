@@ -3,7 +3,7 @@
 // not serve (wrong target, not serving, denied tables) with errors that say why, and reports health.
 import { EventEmitter } from 'node:events';
 import { Client, type ClientOptions, type ResultSink } from '../mysql/client.js';
-import { CAP, MARIADB_CAP } from '../mysql/constants.js';
+import { CAP, CHARSET, MARIADB_CAP } from '../mysql/constants.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
@@ -381,7 +381,7 @@ export class TabletServer implements QueryService {
     };
     const sink: ResultSink = {
       fields: (f) => {
-        fields = f;
+        fields = this.withCollations(f);
       },
       row: (payload) => {
         rows.push(payload);
@@ -482,7 +482,7 @@ export class TabletServer implements QueryService {
     let first = true;
     const sink: ResultSink = {
       fields: (f) => {
-        if (first) fields = f;
+        if (first) fields = this.withCollations(f);
       },
       row: (payload) => {
         if (!first) return;
@@ -644,6 +644,20 @@ export class TabletServer implements QueryService {
         );
       }
     }
+  }
+
+  /**
+   * Marks each text column of one of this database's tables with the column's own collation
+   * (ColumnDefinition.collation), which MariaDB's metadata does not carry. Computed columns keep
+   * only what MariaDB sent; docs/gate.md says what the gate does with them.
+   */
+  private withCollations(fields: ColumnDefinition[]): ColumnDefinition[] {
+    for (const f of fields) {
+      if (f.charset === CHARSET.BINARY || f.orgName === '' || f.orgTable === '' || f.schema !== this.dbName) continue;
+      const id = this.schema.columnCollation(f.orgTable, f.orgName);
+      if (id !== undefined) f.collation = id;
+    }
+    return fields;
   }
 
   /** A connection as vt_dba on the tablet's database, for the tablet manager. Caller closes it. */

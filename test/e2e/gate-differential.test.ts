@@ -9,7 +9,8 @@ import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { startMariaDB, type TestMariaDB } from '../harness/mariadb.js';
 
 const SCHEMA_COMMERCE = 'create table product(sku varchar(32) primary key, description varchar(64), price bigint, weight decimal(8,2))';
-const SCHEMA_CUSTOMER = `create table customer(customer_id bigint not null primary key, email varchar(64), region varchar(8), score int);
+const SCHEMA_CUSTOMER = `create table customer(customer_id bigint not null primary key, email varchar(64), region varchar(8), score int,
+  nick varchar(16) collate utf8mb4_unicode_ci);
 create table corder(order_id bigint not null primary key, customer_id bigint, sku varchar(32), price bigint, qty int)`;
 
 let c: TestCluster;
@@ -36,6 +37,13 @@ const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - l
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
 const REGIONS = ['north', 'south', 'east', 'west', 'North'];
+// Text in several scripts and letter cases, so that order and grouping at the gate follow the
+// collation (region: utf8mb4_general_ci; nick: utf8mb4_unicode_ci). No two of one list are equal
+// under its collation but for 'north'/'North': which member of such a group MariaDB returns is
+// unspecified, so the suite compares bytes only where that choice cannot arise.
+// A tab sorts before the end of the string (PAD SPACE); a supplementary character weighs U+FFFD.
+const MORE_REGIONS = ['Øst', 'süd', 'Север', 'Νότος', '東', 'غرب', 'zulu', 'Écosse', 'ecuador', 'west\t', 'ｶﾀｶﾅ', '😀x', 'straßa', 'strasb'];
+const NICKS = ['Zoë', 'zulu', 'Ängel', 'anna', 'straße', 'Strand', 'Σοφία', 'Ωμέγα', 'Москва', 'ёлка', 'Юлия', '東京', '京都', 'ひかり', 'مريم', 'שרה', '😀', 'Émile', 'emma', 'emma\t', 'Øyvind', 'oskar', 'Ñandú', 'nora', 'İlkay', 'ilse', 'ｶﾀｶﾅ'];
 const SKUS = Array.from({ length: 10 }, (_, i) => `SKU-${1000 + i}`);
 
 function seedRows(): string[] {
@@ -46,6 +54,8 @@ function seedRows(): string[] {
   // Values JavaScript treats as false, NULLs, and values at the int type's limits (issue 23).
   customers.push("(41, '', '', 0)", "(42, '', NULL, 2147483647)", "(43, NULL, '', -2147483648)", "(44, '0', 'east', 0)", "(45, '', 'west', NULL)", "(46, 'user46@x.com ', 'north ', 7)");
   out.push(`insert into customer(customer_id, email, region, score) values ${customers.join(', ')}`);
+  const more = Array.from({ length: 36 }, (_, i) => `(${i + 47}, 'more${i + 47}@x.com', '${MORE_REGIONS[i % MORE_REGIONS.length]}', ${(i * 13) % 100}, ${i < NICKS.length ? `'${NICKS[i]}'` : 'NULL'})`);
+  out.push(`insert into customer(customer_id, email, region, score, nick) values ${more.join(', ')}`);
   const orders = Array.from({ length: 120 }, (_, i) => `(${i + 1}, ${((i * 13) % 45) + 1}, '${i % 17 === 0 ? '' : SKUS[(i * 7) % 10]}', ${i % 19 === 0 ? 0 : ((i * 31) % 90) + 5}, ${i % 23 === 0 ? 0 : (i % 5) + 1})`);
   out.push(`insert into corder(order_id, customer_id, sku, price, qty) values ${orders.join(', ')}`);
   return out;
@@ -119,6 +129,8 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select customer_id % 3 as m, count(*) from customer group by m order by m`, ordered: true }),
     () => ({ sql: `select max(email), min(region) from customer where region in ('north', 'North', 'east')`, ordered: false }),
     () => ({ sql: `select distinct region from customer order by region`, ordered: true }),
+    () => ({ sql: `select nick, customer_id from customer order by nick${pick(['', ' desc'])}, customer_id limit ${int(1, 20)}`, ordered: true }),
+    () => ({ sql: `select nick, count(*), min(region) from customer group by nick order by nick${pick(['', ' desc'])}`, ordered: true }),
     () => ({ sql: `select avg(qty), sum(distinct qty), count(distinct qty) from corder where customer_id in (${[id(), id(), id()].join(', ')})`, ordered: false }),
     () => ({ sql: `select email from customer where customer_id = ${id()} or customer_id = ${id()}`, ordered: false }),
     () => ({ sql: `select p.sku, (select max(price) from corder) as m from product p where p.price < ${int(20, 80)}`, ordered: false }),

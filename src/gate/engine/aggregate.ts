@@ -11,7 +11,7 @@ import { rowsLimitError } from '../errors.js';
 import { cellValue, compareValues, stringToNumber, valueCell, type Value } from '../evaluate.js';
 import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, VCursor } from '../types.js';
 import {
-  addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, type Decimal,
+  addDecimal, cellKey, compareCells, divideDecimal, isDecimalType, isFloatType, isIntegerType, parseDecimal, rowKey, rowsOf, withCollationHints, type CollationHint, type Decimal,
 } from '../values.js';
 
 export type AggRole =
@@ -36,6 +36,8 @@ export interface AggregateSpec {
   readonly grouped: boolean;
   /** Output column names by input offset, where they differ from the input's. */
   readonly names?: readonly (string | undefined)[];
+  /** Pushed MIN/MAX and computed group keys with the hidden column naming their collation. */
+  readonly collationHints?: readonly CollationHint[];
 }
 
 type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
@@ -161,7 +163,7 @@ export class Aggregate implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const r = await this.input.execute(vc, bindVars);
-    const fields = r.fields;
+    const fields = withCollationHints(r.fields, rowsOf(r), this.spec.collationHints);
     const roles = this.spec.roles;
     const raw = this.spec.mode === 'raw';
     const groups = new Map<string, GroupState>();

@@ -17,7 +17,7 @@ import type { FunctionalVindex, Vindex, VindexValue } from '../../vindexes/index
 import { notSupported, rowsLimitError } from '../errors.js';
 import { literalValue } from '../evaluate.js';
 import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, VCursor } from '../types.js';
-import { compareCells, literalToVindexValue, rowsOf } from '../values.js';
+import { compareCells, literalToVindexValue, rowsOf, withCollationHints, type CollationHint } from '../values.js';
 
 export type RouteOpcode = 'Unsharded' | 'EqualUnique' | 'Equal' | 'IN' | 'MultiEqual' | 'Scatter' | 'ByDestination' | 'Reference' | 'DBA' | 'None';
 
@@ -41,6 +41,8 @@ export interface RouteSpec {
   readonly orderBy?: readonly OrderByOffset[];
   /** Hidden columns at the end of each row (added for ORDER BY), cut before the caller sees them. */
   readonly hidden?: number;
+  /** Computed ORDER BY columns with the hidden column naming their collation (see CollationHint). */
+  readonly collationHints?: readonly CollationHint[];
   readonly write?: boolean;
   readonly tables?: readonly string[];
   /** The OperatorType in plans: Route, Update, Delete, Insert, Send. */
@@ -188,7 +190,7 @@ export class Route implements Primitive {
     const order = this.spec.orderBy;
     if (order && order.length > 0 && results.length > 1) {
       const abs = order.map((o) => ({ offset: o.offset < 0 ? fields.length + o.offset : o.offset, desc: o.desc }));
-      rows.sort(rowComparator(abs, fields));
+      rows.sort(rowComparator(abs, withCollationHints(fields, rows, this.spec.collationHints)));
     }
     let outFields: readonly ColumnDefinition[] = fields;
     if (hidden > 0) {
@@ -217,7 +219,7 @@ export class Route implements Primitive {
   }
 }
 
-export function rowComparator(order: readonly OrderByOffset[], fields: readonly Pick<ColumnDefinition, 'type' | 'charset'>[]): (a: Row, b: Row) => number {
+export function rowComparator(order: readonly OrderByOffset[], fields: readonly Pick<ColumnDefinition, 'type' | 'charset' | 'collation'>[]): (a: Row, b: Row) => number {
   return (a, b) => {
     for (const o of order) {
       const c = compareCells(a[o.offset], b[o.offset], fields[o.offset]);

@@ -5,6 +5,7 @@
 // from scratch).
 import { formatExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
 import { Aggregate, type AggRole } from '../engine/aggregate.js';
+import type { CollationHint } from '../values.js';
 import { Distinct } from '../engine/distinct.js';
 import { Filter } from '../engine/filter.js';
 import { Limit } from '../engine/limit.js';
@@ -99,7 +100,20 @@ interface GateColumn {
  * names). `needGate` is false when the producer's route already returns final rows (then only the
  * ORDER BY merge and LIMIT are added by the caller).
  */
-export function planGateSelect(sel: Select, producer: Producer, sql: string | null, extras: { orderOnRoute?: (order: OrderByOffset[], hidden: number) => void; pushedLimit?: (count: Expr, offset: Expr | null) => void }): Primitive {
+/**
+ * COLLATION() of a pushed expression, for a hidden column beside it: for computed text MariaDB's
+ * metadata names the connection's collation, not the one the shards compared by (CollationHint).
+ */
+function collationOf(e: Expr): Expr {
+  return { kind: 'Func', schema: null, name: 'COLLATION', args: [e], distinct: false, bare: false, over: null };
+}
+
+export function planGateSelect(
+  sel: Select,
+  producer: Producer,
+  sql: string | null,
+  extras: { orderOnRoute?: (order: OrderByOffset[], hidden: number, collationHints: CollationHint[]) => void; pushedLimit?: (count: Expr, offset: Expr | null) => void },
+): Primitive {
   const items = sel.columns;
   const hasStar = items.some((it) => it.expr.kind === 'Star');
   const hasAgg = sel.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || (sel.having !== null && containsAggregate(sel.having));
@@ -119,14 +133,16 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
       const added = sel.orderBy.map((o) => ({ at: producer.add(o.expr, null, true), desc: o.direction === 'DESC' }));
       const n = added.length;
       added.forEach((a, k) => order.push({ offset: -(n - k), desc: a.desc }));
-      extras.orderOnRoute?.(order, n);
+      extras.orderOnRoute?.(order, n, []);
       if (sel.limit && extras.pushedLimit) extras.pushedLimit(sel.limit.count, sel.limit.offset);
       let p = producer.build();
       if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
       return p;
     }
+    const orderExprs: Expr[] = [];
     for (const o of sel.orderBy) {
       let i = matchItem(o.expr, items, true);
+      orderExprs.push(i >= 0 ? items[i].expr : o.expr);
       if (i < 0) {
         i = producer.add(o.expr, null, true);
         width = Math.max(width, i + 1);
@@ -134,7 +150,16 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
       order.push({ offset: i, desc: o.direction === 'DESC' });
     }
     if (producer.mode === 'partial' && extras.orderOnRoute) {
-      extras.orderOnRoute(order, width - visible);
+      // A table column's collation comes with its metadata (the tablet names it); a computed
+      // one's from the shards.
+      const hints: CollationHint[] = [];
+      order.forEach((o, k) => {
+        if (orderExprs[k].kind === 'Column') return;
+        const h = producer.add(collationOf(orderExprs[k]), null, true);
+        width = Math.max(width, h + 1);
+        hints.push([o.offset, h]);
+      });
+      extras.orderOnRoute(order, width - visible, hints);
       if (sel.limit && extras.pushedLimit) extras.pushedLimit(sel.limit.count, sel.limit.offset);
       let p = producer.build();
       if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
@@ -154,6 +179,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   const cols: GateColumn[] = [];
   const aggOffsets = new Map<string, number>();
   const groupKeys: number[] = [];
+  const collationHints: CollationHint[] = [];
   const addAgg = (f: FuncCall, alias: string | null): number => {
     const key = exprKey(f);
     const seen = aggOffsets.get(key);
@@ -178,6 +204,12 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     } else {
       off = producer.add(f, alias ?? null);
       cols[off] = { offset: off, role: { kind } };
+      if (kind === 'min' || kind === 'max') {
+        // The shards say which collation their MIN/MAX compared by: result metadata does not.
+        const hint = producer.add(collationOf(f), null, true);
+        cols[hint] = { offset: hint, role: { kind: 'hidden' } };
+        collationHints.push([off, hint]);
+      }
     }
     aggOffsets.set(key, off);
     return off;
@@ -202,6 +234,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
   }
   // GROUP BY keys: select items when they match, else hidden columns.
   const gateKeys: number[] = [];
+  const keyExprs: [number, Expr][] = [];
   for (const g of sel.groupBy) {
     if (containsAggregate(g)) throw notSupported('an aggregate in GROUP BY');
     let i = matchItem(g, items, true);
@@ -216,6 +249,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     if (c.role.kind !== 'any' && c.role.kind !== 'key') throw notSupported(`GROUP BY an aggregate column`);
     c.role = { kind: 'key' };
     gateKeys.push(off);
+    keyExprs.push([off, i >= 0 ? items[i].expr : g]);
     producer.addGroupBy(i >= 0 ? items[i].expr : g);
     i = -1;
   }
@@ -223,7 +257,19 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     for (const off of itemOffsets) {
       cols[off].role = { kind: 'key' };
       if (!gateKeys.includes(off)) gateKeys.push(off);
+      keyExprs.push([off, items[itemOffsets.indexOf(off)].expr]);
       producer.addGroupBy(items[itemOffsets.indexOf(off)].expr);
+    }
+  }
+  if (producer.mode === 'partial') {
+    // Computed group keys compare under the collation the shards name (see collationOf).
+    const hinted = new Set<number>();
+    for (const [off, e] of keyExprs) {
+      if (e.kind === 'Column' || hinted.has(off)) continue;
+      hinted.add(off);
+      const hint = producer.add(collationOf(e), null, true);
+      cols[hint] = { offset: hint, role: { kind: 'hidden' } };
+      collationHints.push([off, hint]);
     }
   }
   for (const c of computed) {
@@ -298,6 +344,7 @@ export function planGateSelect(sel: Select, producer: Producer, sql: string | nu
     roles,
     groupKeys: keys,
     grouped: sel.groupBy.length > 0 || (sel.distinct && !hasAgg),
+    ...(collationHints.length ? { collationHints } : {}),
   });
   void groupKeys;
   if (sel.having !== null) {

@@ -25,6 +25,7 @@ import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-s
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
+import type { CollationHint } from '../values.js';
 import { itemName, matchItem, planGateSelect, type Producer } from './aggregation.js';
 import {
   allTableNames, chooseRouting, columnsIn, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
@@ -498,6 +499,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   // Several shards: the gate merges.
   let orderBy: OrderByOffset[] | undefined;
   let hidden = 0;
+  let collationHints: CollationHint[] = [];
   let limit: { count: Expr; offset: Expr | null } | null = null;
   const pushedItems: SelectItem[] = [];
   const pushedGroupBy: Expr[] = [];
@@ -532,13 +534,14 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
         limit: pushedLimit,
         distinct: pushed.distinct && pushedGroupBy.length === 0 ? pushed.distinct : false,
       };
-      return routeFor(ctx, opcode, unit.keyspace, q, tables, { ...base, orderBy, hidden: hidden || undefined });
+      return routeFor(ctx, opcode, unit.keyspace, q, tables, { ...base, orderBy, hidden: hidden || undefined, ...(collationHints.length ? { collationHints } : {}) });
     },
   };
   const p = planGateSelect(pushed, producer, sql, {
-    orderOnRoute: (order, h) => {
+    orderOnRoute: (order, h, hints) => {
       orderBy = order;
       hidden = h;
+      collationHints = hints;
     },
     pushedLimit: (count, offset) => {
       limit = { count, offset };

@@ -16,7 +16,7 @@ import { Sequences } from '../../../src/gate/sequences.js';
 import { StaticAuth } from '../../../src/gate/auth.js';
 import { planStatement } from '../../../src/gate/index.js';
 import type { Plan, ResolvedShard, Result, ShardQuery, VCursor } from '../../../src/gate/types.js';
-import { addDecimal, compareCells, divideDecimal, foldText, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
+import { addDecimal, cellKey, compareCells, divideDecimal, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
 import { tutorialVSchema } from './fixtures.js';
 
 const INT = columnDefinition({ name: 'n', type: TYPE.LONGLONG, charset: 63 });
@@ -66,7 +66,16 @@ test('values: decimals add, divide and compare exactly; text folds case and trai
   assert.equal(compareCells(Buffer.from('1.50'), Buffer.from('1.5'), DEC), 0);
   assert.equal(compareCells(Buffer.from('abc'), Buffer.from('ABC '), STR), 0);
   assert.equal(compareCells(null, Buffer.from('a'), STR), -1);
-  assert.equal(foldText('Élan'), 'ELAN');
+  // utf8mb4_general_ci: accents and case fold, a tab sorts before the padding space.
+  assert.equal(compareCells(Buffer.from('Élan'), Buffer.from('elan'), STR), 0);
+  assert.equal(compareCells(Buffer.from('a\t'), Buffer.from('a'), STR), -1);
+  assert.equal(cellKey(Buffer.from('Alice'), STR), cellKey(Buffer.from('alice  '), STR));
+  // The column's own collation (from the tablet) wins over the connection's in charset:
+  // utf8mb4_unicode_ci expands ß to ss, utf8mb4_general_ci weighs it as s.
+  assert.equal(compareCells(Buffer.from('straße'), Buffer.from('strasse'), { ...STR, collation: 224 }), 0);
+  assert.notEqual(compareCells(Buffer.from('straße'), Buffer.from('strasse'), STR), 0);
+  // A collation the gate does not implement is refused, not guessed.
+  assert.throws(() => compareCells(Buffer.from('a'), Buffer.from('b'), { ...STR, collation: 234 }), /1235|utf8mb4_czech_ci/);
 });
 
 test('scatter route merge-sorts shard results on ORDER BY and the gate applies the final LIMIT', async () => {
@@ -93,14 +102,26 @@ test('aggregates across shards: count, sum, min, max, avg from sum and count, co
   const sumF = columnDefinition({ name: 'sum', type: TYPE.NEWDECIMAL, charset: 63, decimals: 0 });
   const vc = cursor((q) => {
     assert.match(q.sql, /GROUP BY sku/);
-    const f = [INT, sumF, INT, INT, sumF, INT, STR];
+    // count, sum, min, COLLATION(min), max, COLLATION(max), avg's sum and count, the distinct key.
+    const f = [INT, sumF, INT, STR, INT, STR, sumF, INT, STR];
     return q.rs.shard === '-80'
-      ? result(f, [['2', '130', '30', '100', '130', '2', 'SKU-1'], ['1', '30', '30', '30', '30', '1', 'SKU-2']])
-      : result(f, [['2', '60', '30', '30', '60', '2', 'sku-2']]);
+      ? result(f, [['2', '130', '30', 'binary', '100', 'binary', '130', '2', 'SKU-1'], ['1', '30', '30', 'binary', '30', 'binary', '30', '1', 'SKU-2']])
+      : result(f, [['2', '60', '30', 'binary', '30', 'binary', '60', '2', 'sku-2']]);
   });
   const r = await p.primitive.execute(vc, bindVars);
   assert.deepEqual(text(r), [['5', '220', '30', '100', '44.0000', '2']]);
   assert.equal(r.fields[4].type, TYPE.NEWDECIMAL);
+});
+
+test('partial MIN/MAX of text compare under the collation the shards name, and refuse one the gate lacks', async () => {
+  const agg = (collation: string) =>
+    new Aggregate(new Route({ opcode: 'Scatter', keyspace: 'customer', sharded: true, query: parse('select 1 from customer') }), {
+      mode: 'partial', roles: [{ kind: 'max' }, { kind: 'hidden' }], groupKeys: [], grouped: false, collationHints: [[0, 1]],
+    }).execute(cursor((q) => result([STR, STR], [[q.rs.shard === '-80' ? 'Øre' : 'zoe', collation]])), {});
+  // utf8mb4_unicode_ci puts Ø with O, before z; the connection's utf8mb4_general_ci after z.
+  assert.deepEqual(text(await agg('utf8mb4_unicode_ci')), [['zoe']]);
+  assert.deepEqual(text(await agg('utf8mb4_general_ci')), [['Øre']]);
+  await assert.rejects(agg('utf8mb4_czech_ci'), (e: Error & { errno?: number }) => e.errno === 1235 && /utf8mb4_czech_ci/.test(e.message));
 });
 
 test('a scalar aggregate over no rows still returns one row', async () => {
