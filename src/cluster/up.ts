@@ -112,7 +112,12 @@ export class LocalCluster {
     const flags = { topoImplementation: spec.topo.implementation, topoGlobalServerAddress: topoAddress, topoGlobalRoot: '/tessera/global' };
     this.topoServer = openTopoServer(flags);
     this.components.push({ name: 'topology client', stop: () => this.topo.close() });
-    const tmc = spec.mode === 'combined' ? new LocalTabletManagerClient(this.topo, (alias) => this.localManagers.get(alias)) : new RpcTabletManagerClient(this.topo);
+    // Combined mode calls its own tablets in-process, and any tablet started on its own (the
+    // tutorial's step 201) over the network, as distributed mode calls every tablet.
+    const tmc =
+      spec.mode === 'combined'
+        ? new LocalTabletManagerClient(this.topo, (alias) => this.localManagers.get(alias), {}, new RpcTabletManagerClient(this.topo))
+        : new RpcTabletManagerClient(this.topo);
     this.tmClient = tmc;
     this.components.push({ name: 'tablet manager client', stop: async () => tmc.close() });
     await this.topo.createCellInfo(spec.cell, {}).catch((err) => {

@@ -9,6 +9,7 @@ import {
   TABLET_MANAGER_CLIENT_DEFAULTS,
   TabletManagerClientBase,
   tmWireName,
+  type TabletManagerClient,
   type TabletRef,
   type TmCallOptions,
   type TmMethod,
@@ -24,10 +25,16 @@ export class LocalTabletManagerClient extends TabletManagerClientBase {
   private readonly opts: typeof TABLET_MANAGER_CLIENT_DEFAULTS;
   private closed = false;
 
+  /**
+   * `remote`: where calls to tablets not running in this process go (a combined cluster whose
+   * user started more tablets as their own processes, as the tutorial's step 201 does). Without
+   * it such a tablet is UNAVAILABLE. Owned by this client: closed with it.
+   */
   constructor(
     private readonly topo: TopoServer,
     private readonly lookup: TabletManagerLookup,
     opts: Partial<typeof TABLET_MANAGER_CLIENT_DEFAULTS> = {},
+    private readonly remote?: TabletManagerClient,
   ) {
     super();
     this.opts = { ...TABLET_MANAGER_CLIENT_DEFAULTS, ...opts };
@@ -36,6 +43,10 @@ export class LocalTabletManagerClient extends TabletManagerClientBase {
   protected async invoke<M extends TmMethod>(method: M, tablet: TabletRef, req: TmRequest<M>, opts: TmCallOptions = {}): Promise<TmResponse<M>> {
     if (this.closed) throw new TesseraError({ errno: 2013, sqlState: 'HY000' }, 'tablet manager client is closed');
     const alias = refAlias(tablet);
+    if (this.remote && !this.lookup(alias)) {
+      const call = this.remote[method] as (t: TabletRef, r: TmRequest<M>, o?: TmCallOptions) => Promise<TmResponse<M>>;
+      return call.call(this.remote, tablet, req, opts);
+    }
     const what = `tablet ${alias}: ${tmWireName(method)}`;
     return withDeadline(what, opts.timeoutMs || defaultDeadlineMs(method, req, this.opts.callTimeoutMs), opts.signal, async (signal) => {
       const tm = this.lookup(alias);
@@ -57,5 +68,6 @@ export class LocalTabletManagerClient extends TabletManagerClientBase {
 
   close(): void {
     this.closed = true;
+    this.remote?.close();
   }
 }

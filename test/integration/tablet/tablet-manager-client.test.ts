@@ -255,3 +255,18 @@ test('a tablet restarted at the same address, then at another port: both clients
     c.close();
   }
 });
+
+test('in-process with a network fallback: a tablet running in another process is reached over the network', async () => {
+  // Only the primary is "in this process"; the replica is reached through the fallback.
+  const mixed = new LocalTabletManagerClient(topo, (alias) => (alias === primary.alias ? primary.manager : undefined), {}, new RpcTabletManagerClient(topo));
+  try {
+    await mixed.ping(primary.alias, {});
+    assert.deepEqual((await mixed.executeFetchAsDba(replica.alias, { sql: 'select @@global.read_only' })).rows, [['1']]);
+    // Without the fallback the same call is UNAVAILABLE, naming the tablet.
+    const alone = new LocalTabletManagerClient(topo, (alias) => (alias === primary.alias ? primary.manager : undefined));
+    await assert.rejects(alone.ping(replica.alias, {}), (e: TesseraError) => e.kind === 'UNAVAILABLE' && /not running in this process/.test(e.message));
+    alone.close();
+  } finally {
+    mixed.close();
+  }
+});
