@@ -114,10 +114,14 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
               if (end.reason === 'ddl-stop') throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: stopped at DDL during the copy phase (on_ddl STOP): ${end.statement}`, { kind: 'PERMANENT' });
               return; // aborted
             }
-            // The catch-up may stop past snap only if a single source transaction spans it, which
-            // a snapshot position cannot do: it is a transaction boundary.
-            pos = snap;
-            await target.savePosition(snap);
+            // The catch-up ends at the first transaction boundary at or past snap, and that may be
+            // past it: the source sends a run of transactions with nothing for this stream as one
+            // position, its last. Everything in that run is nothing to this stream, so the rows
+            // snap gives are the rows as of that boundary too. The player saved that position with
+            // its last commit; going back to snap here would move `pos` backwards, and a restart
+            // from there would replay (as plain inserts, once a table is copied) what was applied.
+            pos = end.position;
+            if (!pos.atLeast(snap)) throw new Error(`vreplication: the catch-up to ${snap.toString()} ended at ${pos.toString()}`);
           }
           pkColumns = b.pkColumns;
           const names = b.fields.map((f) => f.name);
