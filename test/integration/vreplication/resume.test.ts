@@ -25,7 +25,7 @@ import { REPARENT_COMMANDS } from '../../../src/ctld/reparent.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { GtidPosition } from '../../../src/mysql/binlog/index.js';
 import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
-import { openTopoServer, type JsonObject, type TopoServer } from '../../../src/topo/index.js';
+import { openTopoServer, parseTabletAlias, tabletAliasString, type JsonObject, type TopoServer } from '../../../src/topo/index.js';
 import { parseLastPk } from '../../../src/vreplication/lastpk.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
@@ -302,6 +302,12 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     const copyEvents = Math.ceil(KILLS / 2) + (PRS ? 1 : 0);
     if (PRS) plan.splice(Math.floor(rnd() * copyEvents), 0, 'source-prs');
     let leftDown = false;
+    const sourceTablets = async (): Promise<string[]> => {
+      const show = (await WORKFLOW_COMMANDS.Workflow.run(ctx, { action: 'show', keyspace: 'customer', workflow: WORKFLOW })) as unknown as {
+        workflows: { shard_streams: Record<string, { streams: { source_tablet: string }[] }> }[];
+      };
+      return Object.values(show.workflows[0].shard_streams).flatMap((x) => x.streams.map((st) => st.source_tablet));
+    };
     const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
     for (let i = 0; i < plan.length; i++) {
       if (i < copyEvents) await waitFor('the copy to be under way', () => midCopy() || copied(), fatal);
@@ -329,14 +335,20 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
           events.push(`${phase}: kill -9 MariaDB of ${dst[shard].alias} (customer/${shard}), then the tablet; the restarted tablet starts MariaDB ${at}`);
         }
       } else if (kind === 'source-tablet') {
-        // The stream reads from the source replica (tablet types: replica, then primary). The
-        // first time, and then half the time, the replica stays down until the streams moved on
-        // without it: they must go to the primary rather than wait for the dead tablet.
-        const victim = !leftDown || rnd() < 0.8 ? sourceReplica() : sourcePrimary;
+        // The tablet a stream reads from (a replica, then the primary, by default). The first time,
+        // and then half the time, it stays down until the streams moved on without it: they must
+        // go to the other tablet of the shard rather than wait for the dead one.
+        const readFrom = await sourceTablets();
+        const pick = readFrom[Math.floor(rnd() * readFrom.length)];
+        const victim = src.find((x) => tabletAliasString(parseTabletAlias(x.alias)) === pick) ?? sourceReplica();
         await victim.kill9();
-        if (victim !== sourcePrimary && (!leftDown || rnd() < 0.5)) {
+        if (!leftDown || rnd() < 0.5) {
           leftDown = true;
-          await waitFor(`the streams to move on while source tablet ${victim.alias} is down`, () => progressMark() !== before, fatal);
+          // Moved on: every stream reads from another tablet now, and commits there.
+          const victimAlias = tabletAliasString(parseTabletAlias(victim.alias));
+          await waitFor(`the streams to leave source tablet ${victim.alias} while it is down`, async () => (await sourceTablets()).every((a) => a !== '' && a !== victimAlias), fatal);
+          const mark = progressMark();
+          await waitFor(`the streams to move on while source tablet ${victim.alias} is down`, () => progressMark() !== mark, fatal);
           await victim.start();
           events.push(`${phase}: kill -9 source tablet ${victim.alias}, left down until the streams moved on, restarted ${at}`);
         } else {
