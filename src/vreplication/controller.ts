@@ -16,7 +16,7 @@ import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
 import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
-import type { VStreamer } from './vstreamer.js';
+import { watchSourceFailures, type VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
 
@@ -131,6 +131,8 @@ export class Controller {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private sourceTablet = '';
+  /** The source tablet whose stream failed last: the next pick takes another one if there is one. */
+  private failedSource = '';
 
   constructor(
     readonly id: number,
@@ -194,8 +196,15 @@ export class Controller {
   private async pickSource(src: BinlogSource, rec: Stream): Promise<Tablet> {
     const listed = rec.tabletTypes.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
     const types = src.tabletType ? [src.tabletType.toLowerCase()] : listed.length > 0 ? listed : TYPE_PREFERENCE_DEFAULT;
-    const all = await this.host.topo.getTablets({ keyspace: src.keyspace, shard: src.shard });
+    const listedTablets = await this.host.topo.getTablets({ keyspace: src.keyspace, shard: src.shard });
+    // A dead tablet stays in the topology: after its stream failed, any other tablet of the
+    // wanted types goes first, and it only when it is the only one.
+    const failed = this.failedSource;
+    this.failedSource = '';
+    const others = listedTablets.filter((x) => tabletAliasString(x.alias) !== failed);
     const cells = rec.cell ? rec.cell.split(',').map((c) => c.trim()).filter((c) => c) : [];
+    const usable = (x: Tablet) => types.includes(x.type) && (cells.length === 0 || cells.includes(x.alias.cell)) && !!x.port_map.grpc;
+    const all = failed !== '' && others.some(usable) ? others : listedTablets;
     for (const t of types) {
       const matching = all.filter((x) => x.type === t && (cells.length === 0 || cells.includes(x.alias.cell)) && x.port_map.grpc);
       const local = matching.filter((x) => x.alias.cell === this.host.cell);
@@ -212,7 +221,8 @@ export class Controller {
     const flags = flagsFor(this.host.flags, rec.options);
     const tablet = await this.pickSource(src, rec);
     this.sourceTablet = tabletAliasString(tablet.alias);
-    const vs = this.host.vstreamerFor(tablet);
+    const client = this.host.vstreamerFor(tablet);
+    const vs = watchSourceFailures(client, () => (this.failedSource = this.sourceTablet));
     const target = new SqlTarget(this.id, this.host, rec);
     try {
       await target.open();
@@ -261,7 +271,7 @@ export class Controller {
       }
     } finally {
       target.close();
-      vs.close?.();
+      client.close?.();
     }
   }
 }

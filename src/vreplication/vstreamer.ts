@@ -68,3 +68,32 @@ export interface VStreamer {
   vstream(req: VStreamRequest, onEvents: (events: readonly StreamEvent[]) => Promise<void>, signal: AbortSignal): Promise<void>;
   vstreamRows(req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void>;
 }
+
+/**
+ * `vs` with its own failures told apart from its callbacks': `onSourceFailure` runs when a call
+ * fails for a reason other than a callback throwing (the source tablet died, refused, or broke the
+ * stream). The controller uses it to leave a dead source tablet for another one, while a failure of
+ * the target (its MariaDB gone) does not make it abandon a healthy source.
+ */
+export function watchSourceFailures(vs: VStreamer, onSourceFailure: (err: unknown) => void): VStreamer {
+  const watch = async <T>(call: (cb: (x: T) => Promise<void>) => Promise<void>, cb: (x: T) => Promise<void>): Promise<void> => {
+    let inCallback = false;
+    try {
+      await call(async (x) => {
+        try {
+          await cb(x);
+        } catch (err) {
+          inCallback = true;
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (!inCallback) onSourceFailure(err);
+      throw err;
+    }
+  };
+  return {
+    vstream: (req, onEvents, signal) => watch((cb) => vs.vstream(req, cb, signal), onEvents),
+    vstreamRows: (req, onBatch, signal) => watch((cb) => vs.vstreamRows(req, cb, signal), onBatch),
+  };
+}
