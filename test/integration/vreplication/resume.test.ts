@@ -14,7 +14,8 @@
 // mutated range is as the mutator left it; and the target equals the source row for row.
 //
 // Sizes: RESUME_ROWS (rows before the copy), RESUME_KILLS, RESUME_CYCLE_ROWS, RESUME_BATCH_ROWS,
-// RESUME_COPY_ROWS_PER_SECOND (a cap, so the copy lasts long enough to be hit), RESUME_PRS=0 skips
+// RESUME_COPY_ROWS_PER_SECOND (a cap, so the copy lasts long enough to be hit), RESUME_LEDGER_PAUSE_MS
+// (the ledger's pace; keep it below the copy's cap), RESUME_PRS=0 skips
 // the PlannedReparentShard of the source. TESSERA_TEST_SEED repeats a run.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +44,9 @@ const ROWS = envInt('RESUME_ROWS', 4000);
 const KILLS = envInt('RESUME_KILLS', 6);
 const CYCLE_ROWS = envInt('RESUME_CYCLE_ROWS', 500);
 const BATCH_ROWS = envInt('RESUME_BATCH_ROWS', 40);
-const COPY_RPS = envInt('RESUME_COPY_ROWS_PER_SECOND', 1000);
+const COPY_RPS = envInt('RESUME_COPY_ROWS_PER_SECOND', 300);
+/** Pause of each of the two ledger writers after a write: the load stays below the copy's cap. */
+const LEDGER_PAUSE_MS = envInt('RESUME_LEDGER_PAUSE_MS', 10);
 const PRS = envInt('RESUME_PRS', 1) !== 0;
 /** Ledger ids start above the mutated range, so the two never touch the same row. */
 const LEDGER_BASE = 1_000_000;
@@ -157,7 +160,7 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
       write: async (id) => {
         await poolOf(sourcePrimary).query('INSERT INTO ledger (id, val, n) VALUES (?, ?, 0)', [LEDGER_BASE + id, `l${id}`]);
         // Paced: the machine is shared, and the point is writes landing between the copy's steps.
-        await sleep(4);
+        await sleep(LEDGER_PAUSE_MS);
       },
       writers: 2,
     });
@@ -294,13 +297,20 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     // ---- the kills, and a PlannedReparentShard of the source mid-copy ----
     type Kind = 'target-tablet' | 'target-mysql' | 'source-tablet' | 'source-prs';
     const kinds: Kind[] = ['target-tablet', 'target-mysql', 'source-tablet'];
-    const plan: Kind[] = Array.from({ length: KILLS }, (_, i) => kinds[i % 3]);
-    for (let i = plan.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [plan[i], plan[j]] = [plan[j], plan[i]];
-    }
-    const copyEvents = Math.ceil(KILLS / 2) + (PRS ? 1 : 0);
-    if (PRS) plan.splice(Math.floor(rnd() * copyEvents), 0, 'source-prs');
+    // Half the kills in the copy, half in replication; each kind once per phase before any twice.
+    const shuffled = (n: number): Kind[] => {
+      const out: Kind[] = Array.from({ length: n }, (_, i) => kinds[i % 3]);
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    };
+    const copyPlan = shuffled(Math.ceil(KILLS / 2));
+    if (PRS) copyPlan.splice(Math.floor(rnd() * (copyPlan.length + 1)), 0, 'source-prs');
+    const plan = [...copyPlan, ...shuffled(Math.floor(KILLS / 2))];
+    const copyEvents = copyPlan.length;
+    const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
     let leftDown = false;
     const sourceTablets = async (): Promise<string[]> => {
       const show = (await WORKFLOW_COMMANDS.Workflow.run(ctx, { action: 'show', keyspace: 'customer', workflow: WORKFLOW })) as unknown as {
@@ -308,7 +318,6 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
       };
       return Object.values(show.workflows[0].shard_streams).flatMap((x) => x.streams.map((st) => st.source_tablet));
     };
-    const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
     for (let i = 0; i < plan.length; i++) {
       if (i < copyEvents) await waitFor('the copy to be under way', () => midCopy() || copied(), fatal);
       else await waitFor('both streams to replicate', copied, fatal);
