@@ -244,7 +244,7 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         c = await dst[shard].dba();
         // One statement: the stream's row and its copy_state row as of one consistent read.
         const [rows] = await c.query(
-          `SELECT v.state, v.pos, v.rows_copied, v.message, c.lastpk FROM _vt.vreplication v LEFT JOIN _vt.copy_state c ON c.vrepl_id = v.id WHERE v.workflow = '${WORKFLOW}'`,
+          `SELECT v.state, v.pos, v.rows_copied, v.message, c.vrepl_id AS has_copy_state, c.lastpk FROM _vt.vreplication v LEFT JOIN _vt.copy_state c ON c.vrepl_id = v.id WHERE v.workflow = '${WORKFLOW}'`,
         );
         const list = rows as mysql.RowDataPacket[];
         if (list.length !== 1) {
@@ -257,14 +257,11 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         const pos = String(r.pos) === '' ? null : GtidPosition.parse(String(r.pos));
         const rowsCopied = Number(r.rows_copied);
         const message = String(r.message ?? '');
-        let lastPk: Seen['lastPk'] = null;
-        if (r.lastpk !== null) {
-          const pk = parseLastPk(Buffer.isBuffer(r.lastpk) ? r.lastpk.toString('utf8') : String(r.lastpk));
-          lastPk = BigInt(pk.values[0] as bigint | number);
-        } else if (state !== 'Init' && (state !== 'Copying' || (prev && prev.lastPk === 'done'))) lastPk = 'done';
-        else if (state === 'Copying' && prev && prev.lastPk !== null && prev.lastPk !== 'done') {
-          // copy_state's row is gone: the table is copied (the state moves to Running next).
-          lastPk = 'done';
+        // No copy_state row: the table is copied (a stream is created with its rows). A row with a
+        // NULL lastpk: the copy has not started.
+        let lastPk: Seen['lastPk'] = 'done';
+        if (r.has_copy_state !== null) {
+          lastPk = r.lastpk === null ? null : BigInt(parseLastPk(Buffer.isBuffer(r.lastpk) ? r.lastpk.toString('utf8') : String(r.lastpk)).values[0] as bigint | number);
         }
         if (prev) {
           if (prev.pos && (!pos || !pos.atLeast(prev.pos))) violations.push(`${shard}: pos went back from ${prev.pos.toString()} to ${pos?.toString() ?? 'none'}`);
