@@ -4,7 +4,8 @@
 // small batches while a write ledger inserts rows on the source and a mutator updates, deletes
 // and re-inserts a separate key range. At seeded random points, in the copy and in replication,
 // the test kills the target primary's tablet process, the target's MariaDB, or the source tablet
-// the stream reads from, and starts them again.
+// the stream reads from, and starts them again; and it moves the primary of the source shard and of
+// one target shard with PlannedReparentShard mid-copy.
 //
 // Throughout, a monitor reads each target's sidecar tables in one statement (a consistent read):
 // `copy_state.lastpk` never moves backwards and a finished table never comes back, `pos` never goes
@@ -15,8 +16,9 @@
 //
 // Sizes: RESUME_ROWS (rows before the copy), RESUME_KILLS, RESUME_CYCLE_ROWS, RESUME_BATCH_ROWS,
 // RESUME_COPY_ROWS_PER_SECOND (a cap, so the copy lasts long enough to be hit), RESUME_LEDGER_PAUSE_MS
-// (the ledger's pace; keep it below the copy's cap), RESUME_PRS=0 skips
-// the PlannedReparentShard of the source. TESSERA_TEST_SEED repeats a run.
+// (the ledger's pace; keep it below the copy's cap), RESUME_PRS=0 skips the PlannedReparentShard of
+// the source mid-copy, RESUME_TARGET_PRS=0 the replica per target shard and the PlannedReparentShard
+// of a target shard mid-copy. TESSERA_TEST_SEED repeats a run.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -48,6 +50,8 @@ const COPY_RPS = envInt('RESUME_COPY_ROWS_PER_SECOND', 300);
 /** Pause of each of the two ledger writers after a write: the load stays below the copy's cap. */
 const LEDGER_PAUSE_MS = envInt('RESUME_LEDGER_PAUSE_MS', 10);
 const PRS = envInt('RESUME_PRS', 1) !== 0;
+/** A replica per target shard and a PlannedReparentShard of one target shard mid-copy. */
+const TARGET_PRS = envInt('RESUME_TARGET_PRS', 1) !== 0;
 /** Ledger ids start above the mutated range, so the two never touch the same row. */
 const LEDGER_BASE = 1_000_000;
 const WAIT_MS = 120_000;
@@ -105,7 +109,14 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     '-80': new TabletChild({ uid: 200, keyspace: 'customer', shard: '-80', type: 'primary', root, topoDir }),
     '80-': new TabletChild({ uid: 300, keyspace: 'customer', shard: '80-', type: 'primary', root, topoDir }),
   };
-  const all = [...src, ...Object.values(dst)];
+  // With TARGET_PRS, the other tablet of each target shard (a replica until the reparent swaps them).
+  const dstOther: Record<string, TabletChild> = TARGET_PRS
+    ? {
+        '-80': new TabletChild({ uid: 201, keyspace: 'customer', shard: '-80', type: 'replica', root, topoDir }),
+        '80-': new TabletChild({ uid: 301, keyspace: 'customer', shard: '80-', type: 'replica', root, topoDir }),
+      }
+    : {};
+  const all = [...src, ...Object.values(dst), ...Object.values(dstOther)];
 
   before(async () => {
     console.log(`resume test seed ${SEED} (TESSERA_TEST_SEED=${SEED} repeats it)`);
@@ -116,7 +127,9 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     await Promise.all([src[1].start(), dst['80-'].start()]);
     tmc = new RpcTabletManagerClient(topo);
     ctx = { topo, tmc };
+    await Promise.all(Object.values(dstOther).map((t) => t.start()));
     await tmc.setReplicationSource(src[1].alias, { host: '127.0.0.1', port: src[0].mysqlctl.mysqlPort, semiSync: false });
+    for (const [shard, t] of Object.entries(dstOther)) await tmc.setReplicationSource(t.alias, { host: '127.0.0.1', port: dst[shard].mysqlctl.mysqlPort, semiSync: false });
     await tmc.applySchema(src[0].alias, { sql: 'CREATE TABLE ledger (id bigint NOT NULL, val varchar(64) NOT NULL, n int NOT NULL DEFAULT 0, PRIMARY KEY (id))' });
     await topo.saveVSchema('customer', {
       sharded: true,
@@ -292,7 +305,7 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     const progressMark = () => TARGET_SHARDS.map((s) => `${seen[s]?.pos?.toString() ?? ''}/${seen[s]?.rowsCopied ?? 0}`).join(' ');
 
     // ---- the kills, and a PlannedReparentShard of the source mid-copy ----
-    type Kind = 'target-tablet' | 'target-mysql' | 'source-tablet' | 'source-prs';
+    type Kind = 'target-tablet' | 'target-mysql' | 'source-tablet' | 'source-prs' | 'target-prs';
     const kinds: Kind[] = ['target-tablet', 'target-mysql', 'source-tablet'];
     // Half the kills in the copy, half in replication; each kind once per phase before any twice.
     const shuffled = (n: number): Kind[] => {
@@ -305,6 +318,9 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     };
     const copyPlan = shuffled(Math.ceil(KILLS / 2));
     if (PRS) copyPlan.splice(Math.floor(rnd() * (copyPlan.length + 1)), 0, 'source-prs');
+    // First: a killed target MariaDB leaves its replica reconnecting for a while, which a reparent
+    // would wait for.
+    if (TARGET_PRS) copyPlan.unshift('target-prs');
     const plan = [...copyPlan, ...shuffled(Math.floor(KILLS / 2))];
     const copyEvents = copyPlan.length;
     const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
@@ -362,6 +378,12 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
           await victim.start();
           events.push(`${phase}: kill -9 source tablet ${victim.alias}, restarted ${at}`);
         }
+      } else if (kind === 'target-prs') {
+        const old = dst[shard];
+        await REPARENT_COMMANDS.PlannedReparentShard.run(ctx, { keyspace_shard: `customer/${shard}`, new_primary: dstOther[shard].alias });
+        dst[shard] = dstOther[shard];
+        dstOther[shard] = old;
+        events.push(`${phase}: PlannedReparentShard customer/${shard} from ${old.alias} to ${dst[shard].alias} ${at}`);
       } else {
         const next = sourceReplica();
         await plannedReparent(ctx, next.alias);
