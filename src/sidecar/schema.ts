@@ -157,6 +157,13 @@ export const SIDECAR_VERSIONS: readonly SidecarVersion[] = [
       RESHARDING_JOURNAL(db),
     ],
   },
+  {
+    version: 3,
+    description: 'copy_state counts the rows and bytes copied per table (progress counted by the engine, not estimated)',
+    steps: (db) => [
+      `ALTER TABLE ${db}.copy_state ADD COLUMN IF NOT EXISTS rows_copied BIGINT NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS bytes_copied BIGINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const SIDECAR_SCHEMA_VERSION = SIDECAR_VERSIONS[SIDECAR_VERSIONS.length - 1]!.version;

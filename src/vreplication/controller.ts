@@ -16,6 +16,7 @@ import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
 import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
+import { renamingVStreamer } from './source-filter.js';
 import type { VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
@@ -212,7 +213,9 @@ export class Controller {
     const flags = flagsFor(this.host.flags, rec.options);
     const tablet = await this.pickSource(src, rec);
     this.sourceTablet = tabletAliasString(tablet.alias);
-    const vs = this.host.vstreamerFor(tablet);
+    const source = this.host.vstreamerFor(tablet);
+    // The source is asked in its own table names (a select rule may fill a differently named table).
+    const vs = renamingVStreamer(source, src.filter);
     const target = new SqlTarget(this.id, this.host, rec);
     try {
       await target.open();
@@ -261,7 +264,7 @@ export class Controller {
       }
     } finally {
       target.close();
-      vs.close?.();
+      source.close?.();
     }
   }
 }
@@ -402,7 +405,7 @@ class SqlTarget implements CopierTarget {
     const stmts: string[] = [];
     if (sql) stmts.push(sql);
     if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
-    else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk));
+    else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk, rows, bytes));
     stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, this.rowsCopied + rows));
     await this.txn(stmts);
     this.rowsCopied += rows;

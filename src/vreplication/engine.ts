@@ -32,7 +32,7 @@ export interface EngineOptions {
 /** One stream as Workflow show / GetWorkflows report it. */
 export interface StreamStatus {
   readonly record: Stream;
-  readonly copyStates: { table: string; lastPk: string | null }[];
+  readonly copyStates: { table: string; lastPk: string | null; rowsCopied: number; bytesCopied: number }[];
   readonly logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
   readonly progress: {
     rowsCopied: number;
@@ -59,6 +59,8 @@ export const WAIT_FOR_POS_POLL_MS = 100;
 export class VReplicationEngine {
   private readonly controllers = new Map<number, Controller>();
   private readonly progressById = new Map<number, StreamProgress>();
+  /** Workflow names of the streams with a controller, for metrics labels. */
+  private readonly workflowById = new Map<number, string>();
   private opened = false;
   private opening: Promise<void> | undefined;
   readonly flags: EngineFlags;
@@ -146,6 +148,7 @@ export class VReplicationEngine {
     if (this.controllers.has(s.id)) return;
     const c = new Controller(s.id, this.host());
     this.controllers.set(s.id, c);
+    this.workflowById.set(s.id, s.workflow);
     c.start();
   }
 
@@ -201,7 +204,7 @@ export class VReplicationEngine {
       const span = Math.max(1, (now - first) / 1000);
       out.push({
         record: r,
-        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk) })),
+        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk), rowsCopied: c.rowsCopied, bytesCopied: c.bytesCopied })),
         logs,
         progress: {
           rowsCopied: r.rowsCopied,
@@ -248,6 +251,19 @@ export class VReplicationEngine {
     const ids = await this.store.deleteStreams(workflow, { db: this.o.dbName });
     for (const id of ids) this.progressById.delete(id);
     return ids.length;
+  }
+
+  /**
+   * What /metrics reports per running stream: counted by the engine since this tablet started
+   * (rows and bytes copied, target transactions), lag, and whether a throttle holds it now.
+   */
+  metrics(): { id: number; workflow: string; rowsCopied: number; bytesCopied: number; applied: number; lagSeconds: number | null; throttled: boolean }[] {
+    const out = [];
+    for (const id of this.controllers.keys()) {
+      const p = this.progress(id);
+      out.push({ id, workflow: this.workflowById.get(id) ?? '', rowsCopied: p.rowsCopied, bytesCopied: p.bytesCopied, applied: p.applied, lagSeconds: p.lagSeconds, throttled: p.throttled !== null });
+    }
+    return out;
   }
 
   /** Waits until stream `id` has applied `position` (VReplicationWaitForPos). */

@@ -118,6 +118,9 @@ export interface CopyState {
   readonly table: string;
   /** null until the first batch of the table is committed. */
   readonly lastpk: LastPk | null;
+  /** Rows and bytes of the table copied so far, counted batch by batch with lastpk. */
+  readonly rowsCopied: number;
+  readonly bytesCopied: number;
 }
 
 export interface LogEntry {
@@ -220,10 +223,14 @@ export class StreamStore {
     );
   }
 
-  /** The last key copied of `table`, committed with the batch that copied it. */
-  sqlSetCopyState(id: number, table: string, lastpk: LastPk): string {
+  /**
+   * The last key copied of `table`, committed with the batch that copied it, and that batch's rows
+   * and bytes added to the table's counts.
+   */
+  sqlSetCopyState(id: number, table: string, lastpk: LastPk, rows = 0, bytes = 0): string {
     return (
-      `UPDATE ${this.db}.copy_state SET lastpk = ${quoteString(formatLastPk(lastpk))} ` +
+      `UPDATE ${this.db}.copy_state SET lastpk = ${quoteString(formatLastPk(lastpk))}, ` +
+      `rows_copied = rows_copied + ${int(rows, 'rows')}, bytes_copied = bytes_copied + ${int(bytes, 'bytes')} ` +
       `WHERE vrepl_id = ${int(id, 'id')} AND table_name = ${quoteString(table)}`
     );
   }
@@ -418,12 +425,14 @@ export class StreamStore {
 
   /** Tables of stream `id` still to copy, in the order they were added, with their last keys. */
   async readCopyState(id: number): Promise<CopyState[]> {
-    const r = await this.exec.query(`SELECT table_name, lastpk FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
+    const r = await this.exec.query(`SELECT table_name, lastpk, rows_copied, bytes_copied FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
     return r.rows.map((row) => {
       const table = cellText(row[0]);
-      if (row[1] === null) return { table, lastpk: null };
+      const rowsCopied = num(row[2]);
+      const bytesCopied = num(row[3]);
+      if (row[1] === null) return { table, lastpk: null, rowsCopied, bytesCopied };
       try {
-        return { table, lastpk: parseLastPk(cellText(row[1])) };
+        return { table, lastpk: parseLastPk(cellText(row[1])), rowsCopied, bytesCopied };
       } catch (err) {
         const e = TesseraError.from(err);
         throw new TesseraError(e, `stream ${id}, table ${table}: ${e.message}`, { cause: err });

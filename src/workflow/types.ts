@@ -57,7 +57,8 @@ export interface StreamWire {
   options: string;
   maxTps: string;
   maxReplicationLag: string;
-  copyStates: { table: string; lastPk: string | null }[];
+  /** Tables still copying (a finished table's row is gone), with what the engine counted so far. */
+  copyStates: { table: string; lastPk: string | null; rowsCopied: number; bytesCopied: number }[];
   logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
   progress: {
     rowsCopied: number;
