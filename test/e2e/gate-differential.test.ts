@@ -150,6 +150,9 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select email, count(*), min(score), max(score), sum(score) from customer group by email having count(*) > ${int(0, 1)}`, ordered: false }),
     () => ({ sql: `select region, count(*), sum(score) from customer where region is ${pick(['', 'not '])}null group by region`, ordered: false }),
     () => ({ sql: `select sku, count(*), sum(price), min(qty) from corder where price ${pick(['=', '>'])} 0 group by sku`, ordered: false }),
+    // Arithmetic the gate evaluates itself: over a join across keyspaces and over aggregates.
+    () => ({ sql: `select o.order_id, p.price div o.qty, p.price % ${pick(['o.qty', '7', '0'])}, o.price * 1.5 - p.weight, p.weight / o.qty from corder o join product p on p.sku = o.sku where o.customer_id = ${id()}`, ordered: false }),
+    () => ({ sql: `select sku, sum(price) div count(*), max(qty) % 2, -min(price), sum(price) / count(*) from corder group by sku`, ordered: false }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },

@@ -19,6 +19,7 @@ import { Filter } from '../engine/filter.js';
 import { Join } from '../engine/join.js';
 import { Limit } from '../engine/limit.js';
 import { MemorySort } from '../engine/memory-sort.js';
+import { compileExprType } from '../engine/expr-type.js';
 import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
@@ -736,7 +737,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     add(e, alias) {
       const off = resolve(e);
       const name = alias ?? (e.kind === 'Column' ? e.name : formatExpr(e));
-      projected.push(off !== undefined ? { kind: 'offset', offset: off, name } : { kind: 'expr', eval: compileExpr(e, resolve), name, text: e });
+      projected.push(off !== undefined ? { kind: 'offset', offset: off, name } : { kind: 'expr', eval: compileExpr(e, resolve), name, text: e, type: compileExprType(e, resolve) });
       names.push(name);
       return projected.length - 1;
     },
