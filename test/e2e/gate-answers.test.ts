@@ -475,9 +475,8 @@ describe('column metadata parity (issue 23, item 6)', () => {
       // Arithmetic the gate computes: over a cross-shard aggregation, and over a join across keyspaces.
       'SELECT sku, SUM(price) / COUNT(*) AS avgp, COUNT(*) * 2, SUM(qty) + 1, MAX(price) DIV 3, -MIN(qty) FROM corder GROUP BY sku',
       'SELECT o.order_id, p.price * o.qty AS total, o.qty + 1, o.price - p.price, p.price / o.qty, o.qty % 2, o.price * 1.5 FROM corder o JOIN commerce.product p ON p.sku = o.sku',
-      // Not yet equal: scalar subqueries the gate runs first are bound into the outer select as
-      // literals, so `SELECT (SELECT COUNT(*) FROM …) AS n` gets a literal's INT where MariaDB
-      // says BIGINT.
+      // Scalar subqueries from several keyspaces, run by the gate first and bound as literals.
+      'SELECT (SELECT COUNT(*) FROM customer) AS customers, (SELECT COUNT(*) FROM commerce.product) AS products, (SELECT MAX(email) FROM customer) AS last_email',
       "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer WHERE customer_id = 1",
       "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer ORDER BY customer_id LIMIT 2",
       'SELECT NULL AS nothing, \'x\' AS s, 12345678901 AS big',
