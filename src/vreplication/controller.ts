@@ -17,6 +17,7 @@ import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
 import { renamingVStreamer } from './source-filter.js';
+import { deferSecondaryKeys, runPostCopyActions } from './defer-keys.js';
 import type { VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
@@ -220,6 +221,8 @@ export class Controller {
     try {
       await target.open();
       const copyRows = await this.host.store.readCopyState(this.id);
+      // Keys a copy deferred whose table finished just before a crash are added back first.
+      await target.endTable('', copyRows.map((r) => r.table));
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
@@ -311,6 +314,7 @@ class SqlTarget implements CopierTarget {
   readonly dbName: string;
   /** rows_copied as stored: the stream's total, carried across restarts. */
   private rowsCopied: number;
+  private readonly deferSecondaryKeys: boolean;
 
   constructor(
     private readonly id: number,
@@ -319,6 +323,7 @@ class SqlTarget implements CopierTarget {
   ) {
     this.dbName = rec.dbName || host.dbName;
     this.rowsCopied = rec.rowsCopied;
+    this.deferSecondaryKeys = rec.deferSecondaryKeys;
   }
 
   async open(): Promise<void> {
@@ -416,6 +421,14 @@ class SqlTarget implements CopierTarget {
     const now = Date.now();
     p.samples.push({ t: now, rows, bytes });
     while (p.samples.length > 0 && now - p.samples[0].t > 60_000) p.samples.shift();
+  }
+
+  async beginTable(table: string): Promise<void> {
+    if (this.deferSecondaryKeys) await deferSecondaryKeys(this.c, this.host.store, this.id, this.dbName, table);
+  }
+
+  async endTable(_table: string, remaining: readonly string[]): Promise<void> {
+    await runPostCopyActions(this.c, this.host.store, this.id, new Set(remaining));
   }
 
   async savePosition(position: GtidPosition): Promise<void> {

@@ -36,6 +36,10 @@ export interface CopierTarget extends PlayerTarget {
   applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
   /** Saves `pos` alone (the first cycle of a new stream, before any row). */
   savePosition(position: GtidPosition): Promise<void>;
+  /** Before the first row of `table` (again after a crash before its first batch committed). */
+  beginTable?(table: string): Promise<void>;
+  /** After `table`'s last batch committed; `remaining` are the tables still to copy. */
+  endTable?(table: string, remaining: readonly string[]): Promise<void>;
 }
 
 export interface CopyOptions {
@@ -120,6 +124,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
             await target.savePosition(snap);
           }
           pkColumns = b.pkColumns;
+          if (current.lastPk === null && target.beginTable) await target.beginTable(current.table);
           const names = b.fields.map((f) => f.name);
           const key = await target.keyColumns(current.table);
           target_ = {
@@ -150,6 +155,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
       // `done`, or an empty table (no row batch at all): the table is copied.
       if (!done) await target.applyCopyBatch(null, current.table, null, true, pos, 0, 0);
       tables.shift();
+      if (target.endTable) await target.endTable(current.table, tables.map((t) => t.table));
     }
   }
   return pos;

@@ -415,6 +415,7 @@ export class StreamStore {
       if (ids.length === 0) return ids;
       const list = ids.join(', ');
       await this.exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
+      await this.exec.query(`DELETE FROM ${this.db}.post_copy_action WHERE vrepl_id IN (${list})`);
       await this.exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
       await this.exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
       return ids;
@@ -438,6 +439,25 @@ export class StreamStore {
         throw new TesseraError(e, `stream ${id}, table ${table}: ${e.message}`, { cause: err });
       }
     });
+  }
+
+  // ---- post_copy_action ------------------------------------------------------------------------------
+
+  /** Records a statement to run on `table` when its copy ends. */
+  sqlInsertPostCopyAction(id: number, table: string, sql: string): string {
+    return (
+      `INSERT INTO ${this.db}.post_copy_action (vrepl_id, table_name, action) ` +
+      `VALUES (${int(id, 'id')}, ${quoteString(table)}, ${quoteString(JSON.stringify({ type: 'sql', task: sql }))})`
+    );
+  }
+
+  sqlDeletePostCopyAction(actionId: number): string {
+    return `DELETE FROM ${this.db}.post_copy_action WHERE id = ${int(actionId, 'id')}`;
+  }
+
+  /** The statements waiting for their tables' copies to end, oldest first. */
+  sqlReadPostCopyActions(id: number): string {
+    return `SELECT id, table_name, action FROM ${this.db}.post_copy_action WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`;
   }
 
   // ---- vreplication_log ----------------------------------------------------------------------------

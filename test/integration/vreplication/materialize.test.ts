@@ -13,7 +13,7 @@ import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
 
 const SOURCE_SCHEMA = `
-CREATE TABLE customer (customer_id bigint NOT NULL, email varbinary(128), name varchar(64) COLLATE utf8mb4_general_ci, balance decimal(12,2), note blob, PRIMARY KEY (customer_id));
+CREATE TABLE customer (customer_id bigint NOT NULL, email varbinary(128), name varchar(64) COLLATE utf8mb4_general_ci, balance decimal(12,2), note blob, PRIMARY KEY (customer_id), KEY idx_email (email), KEY \`idx name,bal\` (name, balance DESC));
 CREATE TABLE tag (owner varchar(32) NOT NULL, label varchar(32) NOT NULL, weight int, PRIMARY KEY (owner, label))`;
 
 const TARGET_VSCHEMA = {
@@ -230,6 +230,13 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
 
     // Stopped mid-copy: the count is exactly the rows on the target.
     await run(ctx, 'Workflow', { action: 'stop', keyspace: 'commerce', workflow: 'prog' });
+    // The secondary keys wait for the end of the copy (--defer-secondary-keys, on by default),
+    // recorded in post_copy_action.
+    const keysOf = async () => (await c.shardRows('commerce', '0', "SELECT DISTINCT INDEX_NAME AS k FROM information_schema.STATISTICS WHERE TABLE_NAME = 'customer_copy' ")).map((r) => String(r.k)).sort();
+    assert.deepEqual(await keysOf(), ['PRIMARY']);
+    const actions = await c.shardRows('commerce', '0', "SELECT action FROM _vt.post_copy_action WHERE table_name = 'customer_copy'");
+    assert.equal(actions.length, 1);
+    assert.match(JSON.stringify(actions[0].action), /ADD KEY IF NOT EXISTS `idx_email`/);
     const stopped = await tcs();
     const [{ m }] = await c.shardRows('commerce', '0', 'SELECT COUNT(*) AS m FROM customer_copy');
     assert.equal(stopped?.rows_copied, Number(m), 'rows_copied is what the target holds');
@@ -241,6 +248,10 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
     await waitFor('the copy to finish', async () => (await primary.manager.vreplication!.read('prog')).every((s) => s.copyStates.length === 0 && s.record.state === 'Running'));
     const [{ k }] = await c.shardRows('commerce', '0', 'SELECT COUNT(*) AS k FROM customer_copy');
     assert.equal(Number(k), total);
+    assert.deepEqual(await keysOf(), ['PRIMARY', 'idx name,bal', 'idx_email'].sort(), 'the keys are back');
+    assert.deepEqual(await c.shardRows('commerce', '0', 'SELECT id FROM _vt.post_copy_action'), []);
+    const [src, dst] = await Promise.all(['customer', 'customer_copy'].map(async (t) => String((await c.shardRows('commerce', '0', `SHOW CREATE TABLE ${t}`))[0]['Create Table']).replace(/CREATE TABLE `[^`]+`/, '')));
+    assert.equal(dst, src, 'the target table ends as the source defines it');
     const rec = (await primary.manager.vreplication!.read('prog'))[0].record;
     assert.equal(rec.rowsCopied, total, 'rows_copied of the stream counts every row once, across the stop');
     const metrics = primary.manager.vreplication!.metrics().find((x) => x.workflow === 'prog');
