@@ -8,6 +8,8 @@ import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
+import { CtldClient, startCtldServer } from '../../../src/ctld/index.js';
+import { waitForCopy } from '../../../src/cli/ctl.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
@@ -245,7 +247,14 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
     const primary = c.shard('commerce', '0').primary;
     await run(ctx, 'Workflow', { action: 'update', keyspace: 'commerce', workflow: 'prog', config_overrides: ['vreplication-copy-rows-per-second=0'] });
     await run(ctx, 'Workflow', { action: 'start', keyspace: 'commerce', workflow: 'prog' });
-    await waitFor('the copy to finish', async () => (await primary.manager.vreplication!.read('prog')).every((s) => s.copyStates.length === 0 && s.record.state === 'Running'));
+    // What `ctl Materialize … start --wait` does: poll ctld's status until the copy is done.
+    const ctld = await startCtldServer(ctx, { port: 0, host: '127.0.0.1' });
+    try {
+      await waitForCopy(new CtldClient(`127.0.0.1:${ctld.ports[0]}`), 'commerce', 'prog', 120_000, 100);
+    } finally {
+      await ctld.close();
+    }
+    assert.ok((await primary.manager.vreplication!.read('prog')).every((s) => s.copyStates.length === 0 && s.record.state === 'Running'));
     const [{ k }] = await c.shardRows('commerce', '0', 'SELECT COUNT(*) AS k FROM customer_copy');
     assert.equal(Number(k), total);
     assert.deepEqual(await keysOf(), ['PRIMARY', 'idx name,bal', 'idx_email'].sort(), 'the keys are back');
