@@ -4,7 +4,9 @@
 // end equal to the source row for row, each row in the shard `hash` gives it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
+import { COLUMNS, MAX_ROW, MIN_ROW, ZERO_ROW, nulls } from '../../harness/all-types.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
@@ -266,5 +268,51 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
     const metrics = primary.manager.vreplication!.metrics().find((x) => x.workflow === 'prog');
     assert.ok(metrics && metrics.rowsCopied > 0 && metrics.applied > 0, JSON.stringify(metrics));
     await run(ctx, 'Workflow', { action: 'delete', keyspace: 'commerce', workflow: 'prog' });
+  });
+
+  it("copies and replicates every column type exactly, rows at each type's limits", async () => {
+    const primary = c.shard('commerce', '0').primary;
+    const conn = await mysql.createConnection({ socketPath: primary.mysqlctl!.socket, user: 'vt_dba', password: '', database: 'vt_commerce', multipleStatements: true });
+    try {
+      // Zero dates are rows MariaDB takes outside strict mode; the stream must carry them too.
+      await conn.query("SET SESSION sql_mode = ''");
+      await conn.query(`CREATE TABLE all_types (${COLUMNS})`);
+      const [, fields] = await conn.query('SELECT * FROM all_types LIMIT 0');
+      const names = (fields as { name: string }[]).map((f) => f.name);
+      await conn.query(`INSERT INTO all_types VALUES ${MAX_ROW}, ${MIN_ROW}, ${nulls(3, names.length - 1)}, ${ZERO_ROW}`);
+      await conn.query(
+        "INSERT INTO all_types (id, vc, tx, mt, lt, mb, lb, c, e) VALUES (4, REPEAT('日本語', 100), REPEAT('Ελληνικά ', 7000), REPEAT('🙂', 100000), REPEAT('ab', 150000), RANDOM_BYTES(1024), REPEAT(X'00FF', 150000), '漢字漢字漢字漢字漢字', 'ü')",
+      );
+      await run(ctx, 'Materialize', {
+        action: 'create',
+        workflow: 'types',
+        target_keyspace: 'commerce',
+        source_keyspace: 'commerce',
+        table_settings: JSON.stringify([{ target_table: 'all_types_copy', source_expression: 'select * from all_types', create_ddl: 'copy' }]),
+        tablet_types: ['primary'],
+        config_overrides: ['vreplication-copy-cycle-rows=2', 'vstream-packet-size-rows=1'],
+      });
+      await waitFor('the copy to finish', async () => (await primary.manager.vreplication!.read('types')).every((x) => x.copyStates.length === 0 && x.record.state === 'Running'));
+      // Then through the binlog: a transaction of inserts, updates and deletes, a key change, a delete.
+      await conn.query(
+        "BEGIN; INSERT INTO all_types (id, i32, vc) VALUES (5, 1, 'five'), (6, 2, 'six'); UPDATE all_types SET vc = 'FIVE', i32 = NULL WHERE id = 5; DELETE FROM all_types WHERE id = 6; " +
+          "UPDATE all_types SET d2 = -0.01, t3 = '-00:00:01.5', dt6 = '2000-02-29 12:00:00.5', s = 'y,w', e = 'b', bn = X'FF', f = -1.5e-7, j = '{\"k\": \"ü\"}', g = ST_GeomFromText('POINT(3 4)') WHERE id = 1; COMMIT",
+      );
+      await conn.query(`UPDATE all_types SET id = 10 WHERE id = 2; DELETE FROM all_types WHERE id = 3; INSERT INTO all_types VALUES ${MAX_ROW.replace('(1,', '(11,')}`);
+      const [[{ p }]] = (await conn.query('SELECT @@global.gtid_binlog_pos AS p')) as unknown as [[{ p: string }]];
+      const [stream] = await primary.manager.vreplication!.read('types');
+      await primary.manager.vreplication!.waitForPos(stream.record.id, `MariaDB/${p}`, 60_000);
+
+      // Equal column by column as MariaDB compares them (geometry by its bytes).
+      const eq = names.map((n) => (n === 'g' ? 'ST_AsBinary(a.g) <=> ST_AsBinary(b.g)' : `a.\`${n}\` <=> b.\`${n}\``)).join(' AND ');
+      const [counts] = (await conn.query(
+        `SELECT (SELECT COUNT(*) FROM all_types) AS src, (SELECT COUNT(*) FROM all_types_copy) AS dst, (SELECT COUNT(*) FROM all_types a JOIN all_types_copy b ON ${eq}) AS same`,
+      )) as unknown as [{ src: number; dst: number; same: number }[]];
+      // Ids 1, 4, 5, 8, 10 and 11 remain.
+      assert.deepEqual(counts[0], { src: 6, dst: 6, same: 6 });
+      await run(ctx, 'Workflow', { action: 'delete', keyspace: 'commerce', workflow: 'types' });
+    } finally {
+      await conn.end();
+    }
   });
 });
