@@ -49,7 +49,30 @@ export function sourcePlan(filter: Filter): SourcePlan {
   return { filter: { rules }, sourceOf, targetOf };
 }
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A source DDL as the target must run it (on_ddl EXEC): the table named after TABLE (ALTER, CREATE,
+ * DROP, TRUNCATE TABLE, RENAME TABLE's first name), optionally database-qualified, renamed to its
+ * target table. Other mentions (a foreign key's referenced table) are left as written.
+ */
+export function renameDdl(statement: string, targetOf: ReadonlyMap<string, string>): string {
+  let out = statement;
+  for (const [source, target] of targetOf) {
+    const name = escapeRegExp(source);
+    const re = new RegExp(`(\\bTABLE\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?)(?:(\`?)[A-Za-z0-9_$]+\\2\\.)?(\`?)${name}\\3(?=[\\s;(,]|$)`, 'gi');
+    out = out.replace(re, (_m, head: string) => `${head}\`${target.replaceAll('`', '``')}\``);
+  }
+  return out;
+}
+
 function renameEvent(e: StreamEvent, targetOf: ReadonlyMap<string, string>): StreamEvent {
+  if (e.type === 'ddl') {
+    const statement = renameDdl(e.statement, targetOf);
+    return statement === e.statement ? e : { ...e, statement };
+  }
   if (e.type !== 'field' && e.type !== 'row') return e;
   const target = targetOf.get(e.table);
   return target === undefined ? e : { ...e, table: target };

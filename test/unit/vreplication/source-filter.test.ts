@@ -2,7 +2,7 @@
 // FROM table, copy requests name it, and events come back under the target table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renamingVStreamer, sourcePlan } from '../../../src/vreplication/source-filter.js';
+import { renameDdl, renamingVStreamer, sourcePlan } from '../../../src/vreplication/source-filter.js';
 import type { StreamEvent } from '../../../src/vreplication/row-streamer.js';
 import type { RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from '../../../src/vreplication/vstreamer.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
@@ -59,4 +59,16 @@ test('requests are renamed to the source, events back to the target', async () =
   assert.equal(seen.rows?.table, 'customer');
   // Without renaming rules, the streamer is used as it is.
   assert.equal(renamingVStreamer(fake, { rules: [{ match: 't', filter: '' }] }), fake);
+});
+
+test('a source DDL names the target table when it runs on the target (on_ddl EXEC)', () => {
+  const t = new Map([['customer', 'customer_copy']]);
+  assert.equal(renameDdl('ALTER TABLE customer ADD COLUMN x INT', t), 'ALTER TABLE `customer_copy` ADD COLUMN x INT');
+  assert.equal(renameDdl('alter table `vt_commerce`.`customer` add key (x)', t), 'alter table `customer_copy` add key (x)');
+  assert.equal(renameDdl('DROP TABLE IF EXISTS customer', t), 'DROP TABLE IF EXISTS `customer_copy`');
+  assert.equal(renameDdl('TRUNCATE TABLE customer;', t), 'TRUNCATE TABLE `customer_copy`;');
+  assert.equal(renameDdl('CREATE TABLE customer(id int)', t), 'CREATE TABLE `customer_copy`(id int)');
+  // Other tables, and the name as a prefix of another, are left alone.
+  assert.equal(renameDdl('ALTER TABLE customers ADD COLUMN customer INT', t), 'ALTER TABLE customers ADD COLUMN customer INT');
+  assert.equal(renameDdl('ALTER TABLE corder ADD FOREIGN KEY (c) REFERENCES customer (id)', t), 'ALTER TABLE corder ADD FOREIGN KEY (c) REFERENCES customer (id)');
 });
