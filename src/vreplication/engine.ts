@@ -14,6 +14,7 @@ import type { Tablet, TopoServer } from '../topo/index.js';
 import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
 import { formatLastPk } from './lastpk.js';
 import { StreamStore, type NewStream, type Stream, type StreamState } from './stream-store.js';
+import type { SqlExecutor } from '../sidecar/index.js';
 import type { VStreamer } from './vstreamer.js';
 
 const log = logger('vreplication');
@@ -71,30 +72,48 @@ export class VReplicationEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.flags = { ...ENGINE_DEFAULTS, ...o.flags };
-    this.store = new StreamStore({ query: (sql: string) => this.storeExec(sql) }, o.sidecarDb);
+    this.store = new StreamStore(
+      {
+        query: (sql: string) => this.storeExec(sql),
+        // A transaction holds the store's connection until it ends: no other caller's statement
+        // runs inside it (or is rolled back with it).
+        exclusive: <T>(fn: (exec: SqlExecutor) => Promise<T>) => this.storeExclusive(fn),
+      },
+      o.sidecarDb,
+    );
   }
 
   get isOpen(): boolean {
     return this.opened;
   }
 
-  private storeExec(sql: string): Promise<Result> {
-    const run = async () => {
-      if (!this.storeClient) this.storeClient = await this.o.dbaClient();
-      try {
-        return await this.storeClient.query(sql);
-      } catch (err) {
-        // A broken connection is re-dialled by the next statement.
-        if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
-          this.storeClient.close();
-          this.storeClient = undefined;
-        }
-        throw err;
+  /** One statement on the store's connection, dialled when needed; a broken one is re-dialled next time. */
+  private async storeQuery(sql: string): Promise<Result> {
+    if (!this.storeClient) this.storeClient = await this.o.dbaClient();
+    try {
+      return await this.storeClient.query(sql);
+    } catch (err) {
+      if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
+        this.storeClient.close();
+        this.storeClient = undefined;
       }
-    };
+      throw err;
+    }
+  }
+
+  /** Queues `run` behind everything already on the store's connection. */
+  private storeQueued<T>(run: () => Promise<T>): Promise<T> {
     const p = this.storeQueue.then(run, run);
     this.storeQueue = p.catch(() => undefined);
     return p;
+  }
+
+  private storeExec(sql: string): Promise<Result> {
+    return this.storeQueued(() => this.storeQuery(sql));
+  }
+
+  private storeExclusive<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.storeQueued(() => fn({ query: (sql: string) => this.storeQuery(sql) }));
   }
 
   private host(): ControllerHost {

@@ -198,16 +198,19 @@ export class StreamStore {
     this.db = quoteIdent(sidecarDb);
   }
 
-  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.exec.query('START TRANSACTION');
-    try {
-      const out = await fn();
-      await this.exec.query('COMMIT');
-      return out;
-    } catch (err) {
-      await this.exec.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  private async inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    const run = async (exec: SqlExecutor): Promise<T> => {
+      await exec.query('START TRANSACTION');
+      try {
+        const out = await fn(exec);
+        await exec.query('COMMIT');
+        return out;
+      } catch (err) {
+        await exec.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    };
+    return this.exec.exclusive ? this.exec.exclusive(run) : run(this.exec);
   }
 
   // ---- statements for the engine's own transactions ------------------------------------------------
@@ -278,8 +281,8 @@ export class StreamStore {
       s.deferSecondaryKeys ? '1' : '0',
       quoteString(JSON.stringify(s.options ?? {})),
     ];
-    return this.inTransaction(async () => {
-      const r = await this.exec.query(
+    return this.inTransaction(async (exec) => {
+      const r = await exec.query(
         `INSERT INTO ${this.db}.vreplication (workflow, source, pos, stop_pos, max_tps, max_replication_lag, cell, tablet_types, time_updated, ` +
           'transaction_timestamp, state, message, db_name, tags, workflow_type, workflow_sub_type, defer_secondary_keys, options) ' +
           `VALUES (${values.join(', ')})`,
@@ -287,7 +290,7 @@ export class StreamStore {
       const id = Number(r.insertId);
       const tables = s.copyTables ?? [];
       if (tables.length > 0) {
-        await this.exec.query(
+        await exec.query(
           `INSERT INTO ${this.db}.copy_state (vrepl_id, table_name) VALUES ` + tables.map((t) => `(${id}, ${quoteString(t)})`).join(', '),
         );
       }
@@ -405,8 +408,8 @@ export class StreamStore {
    * narrows it to one target database. Returns the ids deleted.
    */
   async deleteStreams(workflow: string, filter: { db?: string } = {}): Promise<number[]> {
-    return this.inTransaction(async () => {
-      const r = await this.exec.query(
+    return this.inTransaction(async (exec) => {
+      const r = await exec.query(
         `SELECT id FROM ${this.db}.vreplication WHERE workflow = ${quoteString(workflow)}` +
           (filter.db !== undefined ? ` AND db_name = ${quoteString(filter.db)}` : '') +
           ' ORDER BY id FOR UPDATE',
@@ -414,10 +417,10 @@ export class StreamStore {
       const ids = r.rows.map((row) => num(row[0]));
       if (ids.length === 0) return ids;
       const list = ids.join(', ');
-      await this.exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
-      await this.exec.query(`DELETE FROM ${this.db}.post_copy_action WHERE vrepl_id IN (${list})`);
-      await this.exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
-      await this.exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.post_copy_action WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
       return ids;
     });
   }
