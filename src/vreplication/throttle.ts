@@ -193,7 +193,7 @@ export class StreamThrottle {
     const overBytes = f.copyBytesPerSecond > 0 && this.bytes > 0 && this.bytes + bytes > f.copyBytesPerSecond;
     if (overRows || overBytes) {
       const reason = overRows ? `copy over vreplication-copy-rows-per-second (${f.copyRowsPerSecond})` : `copy over vreplication-copy-bytes-per-second (${f.copyBytesPerSecond})`;
-      await this.enter(THROTTLED_COMPONENT.vcopier, reason);
+      await this.enter(THROTTLED_COMPONENT.vcopier, reason, true);
       await sleep(1000 - (now - this.windowStart), this.o.signal);
       await this.resume();
       this.windowStart = Date.now();
@@ -223,7 +223,7 @@ export class StreamThrottle {
         this.tpsCount = 0;
       }
       if (this.tpsCount >= maxTps) {
-        await this.enter(THROTTLED_COMPONENT.vplayer, `${this.tpsCount} transactions applied in the last second, max_tps is ${maxTps}`);
+        await this.enter(THROTTLED_COMPONENT.vplayer, `${this.tpsCount} transactions applied in the last second, max_tps is ${maxTps}`, true);
         await sleep(1000 - (now - this.tpsWindowStart), this.o.signal);
         this.tpsWindowStart = Date.now();
         this.tpsCount = 0;
@@ -243,11 +243,12 @@ export class StreamThrottle {
     await sleep(this.o.flags.throttleCheckIntervalMs, this.o.signal);
   }
 
-  private async enter(component: string, reason: string): Promise<void> {
+  /** `rate`: a cap's pause, which comes and goes every second, so it is not logged at info. */
+  private async enter(component: string, reason: string, rate = false): Promise<void> {
     const cur = this.o.progress.throttled;
     if (!cur || cur.component !== component || cur.reason !== reason) this.o.progress.throttled = { component, reason, since: cur?.since ?? Date.now() };
     if (this.stored?.component === component && this.stored.reason === reason) return;
-    if (this.stored === null) log.info({ id: this.o.id, component, reason }, 'stream throttled');
+    if (this.stored === null) (rate ? log.debug : log.info).call(log, { id: this.o.id, component, reason }, 'stream throttled');
     this.stored = { component, reason };
     await this.o.store.setThrottled(this.o.id, component, reason);
   }

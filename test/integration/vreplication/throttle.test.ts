@@ -25,6 +25,7 @@ interface StreamJson {
   rows_copied: string;
   source_tablet: string;
   logs: { message: string }[];
+  copy_states: unknown[];
   throttler_status: { component_throttled: string; reason_throttled: string; time_throttled: { seconds: string } };
 }
 
@@ -96,7 +97,8 @@ describe('VReplication throttles and purged binlogs', { timeout: 600_000 }, () =
     await waitFor(`${workflow} to run`, async () => {
       const s = await stream(workflow);
       if (s.state === 'Error') throw new Error(`stream in Error: ${s.message}`);
-      return s.state === 'Running';
+      // Workflow start marks the row Running before the controller moves it to Copying.
+      return s.state === 'Running' && s.copy_states.length === 0;
     });
   }
 
@@ -114,21 +116,20 @@ describe('VReplication throttles and purged binlogs', { timeout: 600_000 }, () =
     const replica = c.shard('commerce', '0').replicas[0].alias;
     await ctx.tmc.stopReplication(replica, {});
     try {
-    await create('lag', 'item', { config_overrides: ['vreplication-copy-cycle-rows=100', 'vreplication-throttle-check-interval=200ms'] });
+      await create('lag', 'item', { config_overrides: ['vreplication-copy-cycle-rows=100', 'vreplication-throttle-check-interval=200ms'] });
 
-    await waitFor('the copy to pause', async () => (await stream('lag')).throttler_status.component_throttled === 'vcopier');
-    const s = await stream('lag');
-    assert.match(s.throttler_status.reason_throttled, new RegExp(`replica ${replica} of commerce/0 has replication stopped`));
-    assert.ok(Number(s.throttler_status.time_throttled.seconds) > 0);
-    assert.equal(s.state, 'Copying');
-    // Held before its first cycle: nothing copied yet.
-    assert.equal(s.rows_copied, '0');
-    const [row] = await c.shardRows('customer', '0', "SELECT component_throttled, reason_throttled FROM _vt.vreplication WHERE workflow = 'lag'");
-    assert.equal(row.component_throttled, 'vcopier');
-    assert.match(String(row.reason_throttled), /has replication stopped/);
-    const status = (await run(ctx, 'Workflow', { action: 'status', keyspace: 'customer', workflow: 'lag', format: 'json' })) as { shard_streams: Record<string, { streams: { info: string }[] }> };
-    assert.match(status.shard_streams['customer/0'].streams[0].info, /throttled by vcopier: replica .* has replication stopped/);
-
+      await waitFor('the copy to pause', async () => (await stream('lag')).throttler_status.component_throttled === 'vcopier');
+      const s = await stream('lag');
+      assert.match(s.throttler_status.reason_throttled, new RegExp(`replica ${replica} of commerce/0 has replication stopped`));
+      assert.ok(Number(s.throttler_status.time_throttled.seconds) > 0);
+      assert.equal(s.state, 'Copying');
+      // Held before its first cycle: nothing copied yet.
+      assert.equal(s.rows_copied, '0');
+      const [row] = await c.shardRows('customer', '0', "SELECT component_throttled, reason_throttled FROM _vt.vreplication WHERE workflow = 'lag'");
+      assert.equal(row.component_throttled, 'vcopier');
+      assert.match(String(row.reason_throttled), /has replication stopped/);
+      const status = (await run(ctx, 'Workflow', { action: 'status', keyspace: 'customer', workflow: 'lag', format: 'json' })) as { shard_streams: Record<string, { streams: { info: string }[] }> };
+      assert.match(status.shard_streams['customer/0'].streams[0].info, /throttled by vcopier: replica .* has replication stopped/);
     } finally {
       await ctx.tmc.startReplication(replica, {});
     }
@@ -193,6 +194,37 @@ describe('VReplication throttles and purged binlogs', { timeout: 600_000 }, () =
     }
     await sameRows('item');
     await waitFor('the pause to clear', async () => (await stream('tps')).throttler_status.component_throttled === '');
+  });
+
+  it('holds replication while a replica is stopped when max_replication_lag is set', async () => {
+    await create('rlag', 'item', { auto_start: false, config_overrides: ['vreplication-throttle-check-interval=200ms'] });
+    await c.shardRows('customer', '0', "UPDATE _vt.vreplication SET max_replication_lag = 30 WHERE workflow = 'rlag'");
+    await run(ctx, 'Workflow', { action: 'start', keyspace: 'customer', workflow: 'rlag' });
+    await waitRunning('rlag');
+    await sameRows('item');
+
+    const replica = c.shard('commerce', '0').replicas[0].alias;
+    await ctx.tmc.stopReplication(replica, {});
+    try {
+      // A health answer is reused for the check interval, so the first transactions may still pass:
+      // write one at a time until the stream is seen holding one.
+      let next = 800_000;
+      await waitFor('replication to pause', async () => {
+        await c.shardRows('commerce', '0', `INSERT INTO item VALUES (${next}, 'held')`);
+        next++;
+        return (await stream('rlag')).throttler_status.component_throttled === 'vplayer';
+      });
+      const s = await stream('rlag');
+      assert.match(s.throttler_status.reason_throttled, new RegExp(`replica ${replica} of commerce/0 has replication stopped`));
+      // The transaction that met the pause is held, not applied.
+      const [src] = await c.shardRows('commerce', '0', 'SELECT COUNT(*) AS n FROM item');
+      const [dst] = await c.shardRows('customer', '0', 'SELECT COUNT(*) AS n FROM item');
+      assert.ok(Number(dst.n) < Number(src.n), `target has ${String(dst.n)} of ${String(src.n)} rows while paused`);
+    } finally {
+      await ctx.tmc.startReplication(replica, {});
+    }
+    await sameRows('item');
+    await waitFor('the pause to clear', async () => (await stream('rlag')).throttler_status.component_throttled === '');
   });
 
   it('moves to a tablet that still has purged binlogs, and goes to Error saying what to do when none has', async () => {
