@@ -180,7 +180,9 @@ export class Controller {
         const e = TesseraError.from(err);
         if (isBinlogPurged(err) && e.kind !== 'PERMANENT' && this.sourceRecord) {
           // This source lacks what the stream needs; another tablet of the shard may still have it.
-          const message = await purgedMessage(this.host.probe, this.sourceRecord, rec?.pos ?? '', e);
+          // The position the source refused: the stream may have moved on since `rec` was read.
+          const latest = await this.host.store.readStream(this.id).catch(() => null);
+          const message = await purgedMessage(this.host.probe, this.sourceRecord, latest?.pos ?? rec?.pos ?? '', e);
           this.purged.set(tabletAliasString(this.sourceRecord.alias), message);
           log.warn({ id: this.id, source: this.sourceTablet, message }, 'source binlogs purged; trying another source tablet');
           await this.host.store.setMessage(this.id, message).catch(() => undefined);
