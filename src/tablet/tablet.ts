@@ -16,6 +16,8 @@ import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
+import { tabletManagerProbe } from '../vreplication/throttle.js';
+import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
@@ -168,6 +170,10 @@ export class TabletProcess {
       dbName,
       sidecarDb,
       topo: o.topo,
+      keyspace: o.keyspace,
+      shard: o.shard,
+      // Other tablets' health (history list, replica lag) over their tablet-manager RPC.
+      probe: tabletManagerProbe(new RpcTabletManagerClient(o.topo)),
       dbaClient: () => server.dbaClient(undefined),
       // A connection of its own per stream, to the source tablet's RPC port.
       vstreamerFor: (t) => {
@@ -308,6 +314,7 @@ export class TabletProcess {
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
     await this.manager.vreplication?.close();
+    this.manager.vreplication?.probe?.close?.();
     this.vstreamer.close();
     await this.server.close();
     await this.rpc.close();

@@ -51,8 +51,10 @@ export interface CopyOptions {
   readonly batchBytesMax: number;
   readonly relayLogMaxItems: number;
   readonly relayLogMaxBytes: number;
-  /** Called before each batch is applied: a throttle may wait here (rows/s, bytes/s, lag). */
+  /** Called before each batch is applied: a throttle may wait here (rows/s, bytes/s). */
   readonly beforeBatch?: (rows: number, bytes: number) => Promise<void>;
+  /** Called before each cycle, while no snapshot is open: a throttle may wait here (source and replica health). */
+  readonly beforeCycle?: () => Promise<void>;
 }
 
 export const COPIER_DEFAULTS = {
@@ -87,6 +89,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
     return { mode: 'upto', lastPk: st.lastPk };
   };
   while (tables.length > 0) {
+    if (o.beforeCycle) await o.beforeCycle();
     if (o.signal.aborted) return pos;
     const current = tables[0];
     let done = false;

@@ -16,6 +16,7 @@ import { formatLastPk } from './lastpk.js';
 import { StreamStore, type NewStream, type Stream, type StreamState } from './stream-store.js';
 import type { SqlExecutor } from '../sidecar/index.js';
 import type { VStreamer } from './vstreamer.js';
+import type { ThrottleProbe } from './throttle.js';
 
 const log = logger('vreplication');
 
@@ -26,6 +27,11 @@ export interface EngineOptions {
   readonly sidecarDb: string;
   readonly topo: TopoServer;
   readonly flags?: Partial<EngineFlags>;
+  /** This tablet's keyspace and shard: the lag of its replicas throttles the streams. */
+  readonly keyspace?: string;
+  readonly shard?: string;
+  /** Health of other tablets (history list, replica lag) for the throttles; the caller closes it. */
+  readonly probe?: ThrottleProbe;
   dbaClient(): Promise<Client>;
   vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
 }
@@ -83,6 +89,11 @@ export class VReplicationEngine {
     );
   }
 
+  /** The throttles' probe, for the tablet to close at shutdown. */
+  get probe(): ThrottleProbe | undefined {
+    return this.o.probe;
+  }
+
   get isOpen(): boolean {
     return this.opened;
   }
@@ -127,6 +138,8 @@ export class VReplicationEngine {
       dbaClient: () => this.o.dbaClient(),
       vstreamerFor: (t) => this.o.vstreamerFor(t),
       progress: (id) => this.progress(id),
+      probe: this.o.probe,
+      target: this.o.keyspace !== undefined && this.o.shard !== undefined ? { keyspace: this.o.keyspace, shard: this.o.shard } : undefined,
     };
   }
 

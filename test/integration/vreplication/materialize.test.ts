@@ -168,6 +168,12 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
   });
 
   it('copies composite string keys exactly and refuses what it cannot copy', async () => {
+    const targetTables = async () => {
+      const out: string[] = [];
+      for (const shard of ['-80', '80-']) for (const r of await c.shardRows('customer', shard, 'SHOW TABLES')) out.push(`${shard}:${String(Object.values(r)[0])}`);
+      return out.sort();
+    };
+    const tablesBefore = await targetTables();
     await run(ctx, 'Materialize', {
       action: 'create',
       workflow: 'tags',
@@ -203,6 +209,8 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
     );
     const none = (await run(ctx, 'GetWorkflows', { keyspace: 'customer' })) as { workflows: unknown[] };
     assert.equal(none.workflows.length, 0, 'nothing half-made');
+    // The refusals come before any target table is made (tag's copy would have been created first).
+    assert.deepEqual(await targetTables(), tablesBefore, 'no target table made');
   });
 
   it('reports progress counted by the engine: exact rows per table while copying, ETA, totals, metrics', async () => {
