@@ -663,6 +663,50 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     print: printWorkflowResult,
   },
   {
+    name: 'Reshard',
+    summary: 'VReplication workflow moving a keyspace\'s rows to other shards: Reshard --workflow W --target-keyspace K create|show|status|start|stop|cancel',
+    args: ['<action>'],
+    options: [
+      ['--workflow <name>', 'the workflow name'],
+      ['--target-keyspace <keyspace>', 'the keyspace being resharded'],
+      ['--source-shards <shards>', 'create: the shards the rows leave (0, or -80,80-)'],
+      ['--target-shards <shards>', 'create: the shards the rows go to; they must cover the same key range'],
+      ['--cells <cells>', 'create: cells to pick source tablets in (default: any)'],
+      ['--tablet-types <types>', 'create: source tablet types in order of preference (default: replica,primary)'],
+      ['--on-ddl <action>', 'create: IGNORE, STOP, EXEC or EXEC_IGNORE (default IGNORE)'],
+      ['--defer-secondary-keys [bool]', 'create: add secondary keys after the copy (default true)'],
+      ['--auto-start [bool]', 'create: start the streams at once (default true)'],
+      ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
+      ['--skip-schema-copy [bool]', 'create: the target shards already have the tables (default false)'],
+      ['--shards <shards>', 'only the streams of these target shards'],
+      ['--format <format>', 'status: text (default) or json'],
+      ['--wait [bool]', 'create, start: wait until the copy is done, printing progress (default false)'],
+      ['--wait-timeout <duration>', 'how long --wait waits (default 30m); the workflow goes on after it'],
+    ],
+    repeatable: [['--config-overrides <key=value>', 'tablet flags overridden for this workflow']],
+    request: ([action], o) => ({
+      action,
+      ...pick(o, {
+        workflow: 'workflow', targetKeyspace: 'target_keyspace', onDdl: 'on_ddl', deferSecondaryKeys: 'defer_secondary_keys', autoStart: 'auto_start',
+        stopAfterCopy: 'stop_after_copy', skipSchemaCopy: 'skip_schema_copy', format: 'format',
+      }),
+      source_shards: list(o, 'sourceShards'),
+      target_shards: list(o, 'targetShards'),
+      cells: list(o, 'cells'),
+      tablet_types: list(o, 'tabletTypes'),
+      shards: list(o, 'shards'),
+      config_overrides: [o.configOverrides ?? []].flat().map(String),
+    }),
+    print: printWorkflowResult,
+    after: async (client, [action], o) => {
+      if (!isTrue(o.wait) || !['create', 'start'].includes(action.toLowerCase())) return;
+      const keyspace = str(o, 'targetKeyspace');
+      const workflow = str(o, 'workflow');
+      if (!keyspace || !workflow) throw topoError('BAD_ARGUMENT', '--wait needs --target-keyspace and --workflow');
+      await waitForCopy(client, keyspace, workflow, waitTimeoutMs(o));
+    },
+  },
+  {
     name: 'Workflow',
     summary: 'show and steer VReplication workflows: Workflow --keyspace K list|show|status|start|stop|update|delete [--workflow W], or Workflow <keyspace>.<workflow> <action>',
     args: ['<action-or-keyspace.workflow>', '[action]'],
@@ -712,7 +756,6 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  */
 const NOT_YET: readonly [name: string, what: string][] = [
   ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
-  ['Reshard', 'resharding, a VReplication workflow'],
   ['VDiff', 'comparing a workflow\'s source and target'],
   ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],

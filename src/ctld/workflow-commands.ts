@@ -19,6 +19,7 @@ import {
   type StreamWire,
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
+import { reshardCreate } from '../workflow/reshard.js';
 import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
 /** The workflow layer's tablet calls over ctld's tablet-manager client. */
@@ -69,6 +70,8 @@ function overrides(req: JsonObject): Record<string, string> {
 }
 
 const ACTIONS_MATERIALIZE = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
+const ACTIONS_RESHARD = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
+const RESHARD_NOT_YET = ['switchtraffic', 'reversetraffic', 'complete'];
 const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', 'delete'];
 
 /** Workflow start/stop/update, shared by Materialize's and Workflow's actions. */
@@ -139,6 +142,44 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         });
         if (r.streams.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `no stream was created: no source shard of the source keyspace overlaps a target shard`);
         return { summary: `Materialization of workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
+      }
+      if (action === 'show') return show(ctx, keyspace, workflow, req);
+      if (action === 'status') return status(ctx, keyspace, workflow, req);
+      if (action === 'cancel') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as Json;
+      return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  Reshard: {
+    readOnly: false,
+    summary: 'Reshard --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-shards 0 --target-shards -80,80- …]',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      const workflow = reqString(req, 'workflow');
+      const keyspace = reqString(req, 'target_keyspace');
+      if (RESHARD_NOT_YET.includes(action)) {
+        throw new TesseraError(
+          ER.NOT_SUPPORTED_YET,
+          `Reshard ${action} is not implemented in Tessera yet: the workflow copies and replicates, but moving traffic to the new shards is still to come. ` +
+            `Watch it with Reshard status; Reshard cancel removes its streams`,
+        );
+      }
+      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${[...ACTIONS_RESHARD, ...RESHARD_NOT_YET].join(', ')}`);
+      if (action === 'create') {
+        const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {
+          workflow,
+          keyspace,
+          sourceShards: optStringList(req, 'source_shards'),
+          targetShards: optStringList(req, 'target_shards'),
+          cells: optStringList(req, 'cells'),
+          tabletTypes: tabletTypes(req),
+          onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
+          deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
+          autoStart: boolDefault(req, 'auto_start', true),
+          stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+          skipSchemaCopy: boolDefault(req, 'skip_schema_copy', false),
+          configOverrides: overrides(req),
+        });
+        return { summary: `Reshard workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
       }
       if (action === 'show') return show(ctx, keyspace, workflow, req);
       if (action === 'status') return status(ctx, keyspace, workflow, req);

@@ -226,7 +226,8 @@ export class TabletProcess {
         if (s.primary_alias !== null) return false;
         s.primary_alias = { cell: o.cell, uid: o.uid };
         s.primary_term_start_time = term;
-        s.is_primary_serving = true;
+        // Serving is the shard's own (createShard decides it; a resharding target stays not
+        // serving until traffic is switched to it).
       });
       if (current.primary_term_start_time === null) {
         manager.setRecord(await o.topo.updateTabletFields(record.alias, (t) => {
