@@ -664,7 +664,7 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
   },
   {
     name: 'Reshard',
-    summary: 'VReplication workflow moving a keyspace\'s rows to other shards: Reshard --workflow W --target-keyspace K create|show|status|start|stop|cancel',
+    summary: 'VReplication workflow moving a keyspace\'s rows to other shards: Reshard --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel',
     args: ['<action>'],
     options: [
       ['--workflow <name>', 'the workflow name'],
@@ -678,6 +678,10 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
       ['--auto-start [bool]', 'create: start the streams at once (default true)'],
       ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
       ['--skip-schema-copy [bool]', 'create: the target shards already have the tables (default false)'],
+      ['--timeout <duration>', 'switchtraffic: how long the new shards may take to catch up once writes stop (30s)'],
+      ['--max-replication-lag-allowed <duration>', 'switchtraffic: refuse while a stream lags more (30s)'],
+      ['--enable-reverse-replication [bool]', 'switchtraffic: replicate back to the old shards, so the switch can be reversed (default true)'],
+      ['--dry-run [bool]', 'switchtraffic, reversetraffic: print the steps without taking them'],
       ['--shards <shards>', 'only the streams of these target shards'],
       ['--format <format>', 'status: text (default) or json'],
       ['--wait [bool]', 'create, start: wait until the copy is done, printing progress (default false)'],
@@ -688,7 +692,8 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
       action,
       ...pick(o, {
         workflow: 'workflow', targetKeyspace: 'target_keyspace', onDdl: 'on_ddl', deferSecondaryKeys: 'defer_secondary_keys', autoStart: 'auto_start',
-        stopAfterCopy: 'stop_after_copy', skipSchemaCopy: 'skip_schema_copy', format: 'format',
+        stopAfterCopy: 'stop_after_copy', skipSchemaCopy: 'skip_schema_copy', format: 'format', timeout: 'timeout',
+        maxReplicationLagAllowed: 'max_replication_lag_allowed', enableReverseReplication: 'enable_reverse_replication', dryRun: 'dry_run',
       }),
       source_shards: list(o, 'sourceShards'),
       target_shards: list(o, 'targetShards'),

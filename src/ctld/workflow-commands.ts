@@ -19,7 +19,10 @@ import {
   type StreamWire,
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
-import { reshardCreate } from '../workflow/reshard.js';
+import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
+import { WORKFLOW_TYPE } from '../workflow/types.js';
+import { parseBinlogSource } from '../vreplication/binlog-source.js';
+import { parseOverrideValue } from '../vreplication/controller.js';
 import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
 /** The workflow layer's tablet calls over ctld's tablet-manager client. */
@@ -45,6 +48,9 @@ export function workflowCalls(ctx: CtldContext): WorkflowTabletCalls {
       await tmc.vReplicationWaitForPos(t, { id, position, timeoutMs });
     },
     primaryPosition: async (t) => (await tmc.primaryPosition(t, {})).position,
+    refreshState: async (t) => {
+      await tmc.refreshState(t, {});
+    },
   };
 }
 
@@ -70,8 +76,7 @@ function overrides(req: JsonObject): Record<string, string> {
 }
 
 const ACTIONS_MATERIALIZE = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
-const ACTIONS_RESHARD = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
-const RESHARD_NOT_YET = ['switchtraffic', 'reversetraffic', 'complete'];
+const ACTIONS_RESHARD = ['create', 'show', 'status', 'start', 'stop', 'cancel', 'switchtraffic', 'reversetraffic', 'complete'];
 const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', 'delete'];
 
 /** Workflow start/stop/update, shared by Materialize's and Workflow's actions. */
@@ -113,6 +118,11 @@ async function status(ctx: CtldContext, keyspace: string, workflow: string, req:
   const calls = workflowCalls(ctx);
   const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow, optStringList(req, 'shards'));
   const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
+  const reshard = found.filter((f) => f.streams.some((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.workflow === workflow));
+  if (reshard.length > 0) {
+    const sources = [...new Set(reshard.flatMap((f) => f.streams.map((s) => parseBinlogSource(s.source).shard)))];
+    st.traffic_state = await reshardTrafficState(ctx.topo, keyspace, sources, reshard.map((f) => f.shard));
+  }
   if (optString(req, 'format', 'text') === 'json') return st as Json;
   return { text: statusText(keyspace, workflow, st) };
 }
@@ -151,19 +161,28 @@ export const WORKFLOW_COMMANDS: CommandTable = {
   },
   Reshard: {
     readOnly: false,
-    summary: 'Reshard --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-shards 0 --target-shards -80,80- …]',
+    summary: 'Reshard --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel [--source-shards 0 --target-shards -80,80- …]',
     async run(ctx, req) {
       const action = reqString(req, 'action').toLowerCase();
       const workflow = reqString(req, 'workflow');
       const keyspace = reqString(req, 'target_keyspace');
-      if (RESHARD_NOT_YET.includes(action)) {
-        throw new TesseraError(
-          ER.NOT_SUPPORTED_YET,
-          `Reshard ${action} is not implemented in Tessera yet: the workflow copies and replicates, but moving traffic to the new shards is still to come. ` +
-            `Watch it with Reshard status; Reshard cancel removes its streams`,
-        );
+      if (action === 'switchtraffic' || action === 'reversetraffic') {
+        const duration = (field: string, dflt: number): number => {
+          const v = optString(req, field, '');
+          return v === '' ? dflt : parseOverrideValue(field, v);
+        };
+        return (await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
+          reverse: action === 'reversetraffic',
+          tabletTypes: optStringList(req, 'tablet_types'),
+          cells: optStringList(req, 'cells'),
+          timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
+          maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
+          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+          dryRun: boolDefault(req, 'dry_run', false),
+        })) as unknown as Json;
       }
-      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${[...ACTIONS_RESHARD, ...RESHARD_NOT_YET].join(', ')}`);
+      if (action === 'complete') return (await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as unknown as Json;
+      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
       if (action === 'create') {
         const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {
           workflow,

@@ -59,6 +59,10 @@ export interface StreamUpdate {
   readonly cell?: string;
   readonly tabletTypes?: readonly string[];
   readonly stopPos?: string;
+  /** Where the streams go on from (a traffic switch restarting a workflow past what it must not replay). */
+  readonly pos?: string;
+  /** Only these streams of the workflow. */
+  readonly ids?: readonly number[];
 }
 
 export const WAIT_FOR_POS_POLL_MS = 100;
@@ -255,8 +259,15 @@ export class VReplicationEngine {
   /** Workflow start / stop / update: changes the rows, then restarts their controllers. */
   async update(workflow: string, u: StreamUpdate): Promise<number> {
     this.requireOpen('update streams');
-    const recs = await this.store.readStreams({ workflow, db: this.o.dbName });
+    const recs = (await this.store.readStreams({ workflow, db: this.o.dbName })).filter((r) => !u.ids || u.ids.includes(r.id));
     for (const r of recs) {
+      // The controller stops first, so nothing it writes (a state at the end of its copy) lands
+      // after this change.
+      const c = this.controllers.get(r.id);
+      if (c) {
+        this.controllers.delete(r.id);
+        await c.stop();
+      }
       const state: StreamState | undefined = u.state === 'Running' ? (r.state === 'Stopped' || r.state === 'Error' ? 'Running' : undefined) : u.state;
       await this.store.updateStream(r.id, {
         state,
@@ -265,8 +276,10 @@ export class VReplicationEngine {
         cell: u.cell,
         tabletTypes: u.tabletTypes?.join(','),
         stopPos: u.stopPos,
+        pos: u.pos,
       });
-      await this.restartController(r.id);
+      const rec = await this.store.readStream(r.id);
+      if (rec) this.startController(rec);
     }
     return recs.length;
   }

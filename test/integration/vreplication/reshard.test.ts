@@ -144,8 +144,6 @@ describe('Reshard customer/0 → -80,80- on real tablets', { timeout: 600_000 },
     // The secondary key deferred during the copy is back.
     assert.ok((await targetRows('-80', "SHOW INDEX FROM customer WHERE Key_name = 'idx_email'")).length > 0);
 
-    // Moving traffic is not built yet, and says so.
-    await assert.rejects(run(ctx, 'Reshard', { action: 'switchtraffic', workflow: 'cust2cust', target_keyspace: 'customer' }), /Reshard switchtraffic is not implemented in Tessera yet/);
   });
 
   it('refuses shard sets that do not match, and serving targets, with nothing made', async () => {
@@ -161,7 +159,93 @@ describe('Reshard customer/0 → -80,80- on real tablets', { timeout: 600_000 },
     await assert.rejects(create(['-80', '80-'], ['0']), /target shard customer\/0 already serves/);
     const all = (await run(ctx, 'Workflow', { action: 'list', keyspace: 'customer' })) as string[];
     assert.deepEqual(all, ['cust2cust'], 'nothing half-made');
-    await run(ctx, 'Reshard', { action: 'cancel', workflow: 'cust2cust', target_keyspace: 'customer' });
+  });
+
+  it('switches reads, then writes (reporting the pause), reverses and completes, losing no acknowledged write', async () => {
+    const reshard = (action: string, extra: JsonObject = {}) => run(ctx, 'Reshard', { action, workflow: 'cust2cust', target_keyspace: 'customer', ...extra });
+    const state = async () => ((await reshard('status', { format: 'json' })) as { traffic_state: string }).traffic_state;
+    const source = c.shard('customer', '0').primary;
+    assert.equal(await state(), 'Reads Not Switched. Writes Not Switched');
+    await assert.rejects(reshard('switchtraffic', { tablet_types: ['primary'] }), /switch rdonly reads first: writes move only after reads/);
+
+    // Application writes go through the serving primary's query service (as the gate's would): the
+    // writer keeps inserting on whichever side serves, and remembers what was acknowledged.
+    const acked: number[] = [];
+    let failed = 0;
+    let writing = true;
+    let next = 50_000;
+    const servingFor = async (id: number) => {
+      for (const shard of ['0', '-80', '80-']) {
+        const s = (await c.topo.getShard('customer', shard)).value;
+        if (!s.is_primary_serving) continue;
+        if (shard === '0') return source;
+        const [d] = (createVindex('hash', 'hash', {}) as FunctionalVindex).map([BigInt(id)]);
+        if (d.kind === 'keyspaceId' && keyRangeContains(parseShardName(shard), d.id)) return targets.get(shard)!;
+      }
+      return source;
+    };
+    const writer = (async () => {
+      while (writing) {
+        const id = next++;
+        try {
+          await (await servingFor(id)).manager.executeFetchAsApp(`INSERT INTO customer VALUES (${id}, 'l${id}@x')`);
+          acked.push(id);
+        } catch {
+          failed++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    })();
+
+    await reshard('switchtraffic', { tablet_types: ['rdonly', 'replica'] });
+    assert.equal(await state(), 'All Reads Switched. Writes Not Switched');
+    const srv = await c.topo.getSrvKeyspace(c.cell, 'customer');
+    const names = (t: string) => srv.partitions.find((p) => p.served_type === t)?.shard_references.map((r) => r.name).sort();
+    assert.deepEqual([names('replica'), names('rdonly'), names('primary')], [['-80', '80-'], ['-80', '80-'], ['0']]);
+
+    await new Promise((r) => setTimeout(r, 300));
+    const switched = (await reshard('switchtraffic')) as { summary: string; writePauseMs: number; steps: string[] };
+    process.stdout.write(`# switch: ${switched.steps.join("; ")}\n`);
+    assert.match(switched.summary, /SwitchTraffic was successful for workflow customer.cust2cust; write pause: \d+ ms/);
+    assert.ok(switched.steps.some((x) => /stopped writes on 0/.test(x)) && switched.steps.some((x) => /writes switched to -80,80-/.test(x)), switched.steps.join('; '));
+    assert.equal(await state(), 'All Reads Switched. Writes Switched');
+    await new Promise((r) => setTimeout(r, 300));
+    writing = false;
+    await writer;
+    assert.ok(acked.some((id) => id < 50_000 + 5) && acked.length > 5, `the writer wrote on both sides (${acked.length} acknowledged, ${failed} refused)`);
+
+    // Every acknowledged row is on the new shards, once.
+    const onTargets = async () => {
+      const ids: number[] = [];
+      for (const t of targets.values()) ids.push(...(await t.manager.executeFetchAsDba('SELECT customer_id FROM customer WHERE customer_id >= 50000', { maxRows: 100_000 })).rows.map((r) => Number(r[0])));
+      return ids;
+    };
+    const got = await onTargets();
+    assert.equal(new Set(got).size, got.length, 'no row twice');
+    assert.deepEqual(acked.filter((id) => !got.includes(id)), [], 'every acknowledged row reached the new shards');
+    // Forward streams frozen; customer/0 replicates back from both new shards.
+    for (const t of targets.values()) assert.deepEqual((await t.manager.executeFetchAsDba("SELECT state, message FROM _vt.vreplication WHERE workflow = 'cust2cust'")).rows, [['Stopped', 'FROZEN']]);
+    const back = (await source.manager.executeFetchAsDba("SELECT source FROM _vt.vreplication WHERE workflow = 'cust2cust_reverse' ORDER BY id")).rows.map((r) => String(r[0]));
+    assert.deepEqual(back, ['keyspace:"customer" shard:"-80" filter:{rules:{match:"/.*" filter:"0"}}', 'keyspace:"customer" shard:"80-" filter:{rules:{match:"/.*" filter:"0"}}']);
+    await targets.get('80-')!.manager.executeFetchAsApp("INSERT INTO customer VALUES (4000004, 'back@x')");
+    await waitFor('the reverse stream to bring a new row to customer/0', async () => (await c.shardRows('customer', '0', 'SELECT 1 FROM customer WHERE customer_id = 4000004')).length === 1, 60_000);
+    // Writes to the old primary are refused now.
+    await assert.rejects(source.manager.executeFetchAsApp("INSERT INTO customer VALUES (4000005, 'old@x')"));
+
+    // Back again, and forward once more; then complete.
+    const reversed = (await reshard('reversetraffic')) as { summary: string };
+    assert.match(reversed.summary, /ReverseTraffic was successful/);
+    assert.equal(await state(), 'Reads Not Switched. Writes Not Switched');
+    await source.manager.executeFetchAsApp("INSERT INTO customer VALUES (4000006, 'again@x')");
+    await waitFor('the forward streams to carry a write on customer/0 again', async () => {
+      let n = 0;
+      for (const t of targets.values()) n += (await t.manager.executeFetchAsDba('SELECT 1 FROM customer WHERE customer_id = 4000006')).rows.length;
+      return n === 1;
+    }, 60_000);
+    await reshard('switchtraffic');
+    assert.equal(await state(), 'All Reads Switched. Writes Switched');
+    await reshard('complete');
     assert.deepEqual(await run(ctx, 'Workflow', { action: 'list', keyspace: 'customer' }), []);
+    assert.deepEqual((await source.manager.executeFetchAsDba('SELECT COUNT(*) FROM _vt.vreplication')).rows, [['0']]);
   });
 });
