@@ -23,6 +23,7 @@ import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchT
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
+import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
 /** The workflow layer's tablet calls over ctld's tablet-manager client. */
@@ -204,6 +205,37 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'status') return status(ctx, keyspace, workflow, req);
       if (action === 'cancel') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as Json;
       return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  // The seeds' MigrateServedTypes: with a Reshard workflow splitting the shard (SplitClone's, or
+  // Reshard create's), it is that workflow's switchtraffic (reversetraffic with --reverse) for one
+  // type, with every check and the catch-up of the writes' switch; without one, the serving-graph
+  // step alone (topo-commands.ts).
+  MigrateServedTypes: {
+    readOnly: false,
+    summary: 'MigrateServedTypes [--cells c,...] [--reverse] <keyspace/shard> <served_type>',
+    async run(ctx, req) {
+      const ks = reqString(req, 'keyspace_shard');
+      const slash = ks.indexOf('/');
+      const keyspace = ks.slice(0, slash);
+      const shard = ks.slice(slash + 1);
+      const type = reqString(req, 'served_type').toLowerCase().replace(/^master$/, 'primary');
+      const calls = workflowCalls(ctx);
+      const found = slash > 0 ? await gatherStreams(ctx.topo, calls, keyspace, undefined).catch(() => []) : [];
+      const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
+      const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
+      const workflow = wf?.workflow ?? frozen?.workflow;
+      if (workflow === undefined || workflow.endsWith('_reverse')) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
+      const reverse = req.reverse === true || req.reverse === 'true';
+      return (await reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
+        reverse,
+        tabletTypes: [type],
+        cells: optStringList(req, 'cells'),
+        timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
+        maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
+        enableReverseReplication: true,
+        dryRun: false,
+      })) as unknown as Json;
     },
   },
   Workflow: {

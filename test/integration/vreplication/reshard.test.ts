@@ -242,7 +242,14 @@ describe('Reshard customer/0 → -80,80- on real tablets', { timeout: 600_000 },
       for (const t of targets.values()) n += (await t.manager.executeFetchAsDba('SELECT 1 FROM customer WHERE customer_id = 4000006')).rows.length;
       return n === 1;
     }, 60_000);
-    await reshard('switchtraffic');
+    // The seeds' MigrateServedTypes runs the same switch, one type at a time, master last.
+    const migrate = (served_type: string) => run(ctx, 'MigrateServedTypes', { keyspace_shard: 'customer/0', served_type });
+    await assert.rejects(migrate('master'), /switch rdonly reads first: writes move only after reads/);
+    await migrate('rdonly');
+    await migrate('replica');
+    assert.equal(await state(), 'All Reads Switched. Writes Not Switched');
+    const m = (await migrate('master')) as { summary: string };
+    assert.match(m.summary, /SwitchTraffic was successful/);
     assert.equal(await state(), 'All Reads Switched. Writes Switched');
     await reshard('complete');
     assert.deepEqual(await run(ctx, 'Workflow', { action: 'list', keyspace: 'customer' }), []);
