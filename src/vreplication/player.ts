@@ -12,7 +12,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Filter } from './filter.js';
 import type { StreamEvent } from './row-streamer.js';
 import type { VStreamer } from './vstreamer.js';
-import { APPLY_ALL, changeSql, type CopyGuard, type TargetTable } from './apply.js';
+import { APPLY_ALL, SqlPacker, type CopyGuard, type TargetTable } from './apply.js';
 
 export interface PlayerTarget {
   /** The target database (`vt_customer`). */
@@ -45,6 +45,8 @@ export interface PlayOptions {
   readonly relayLogMaxBytes: number;
   readonly packetSizeMax?: number;
   readonly heartbeatIntervalMs?: number;
+  /** Characters of SQL per round trip to the target (PLAYER_DEFAULTS.applyPacketCharsMax). */
+  readonly applyPacketCharsMax?: number;
 }
 
 export type PlayEnd =
@@ -57,6 +59,12 @@ export const PLAYER_DEFAULTS = {
   relayLogMaxItems: 5_000,
   /** --relay-log-max-size: bytes of one source transaction held before its commit (estimate). */
   relayLogMaxBytes: 250 * 1024 * 1024,
+  /**
+   * Characters of SQL sent to the target in one multi-statement round trip. At most 3 bytes each
+   * in UTF-8, so 1 Mi characters stay well under the target's max_allowed_packet (64M as mysqlctl
+   * writes it, 16M by MariaDB's default).
+   */
+  applyPacketCharsMax: 1024 * 1024,
 };
 
 interface TableState {
@@ -74,13 +82,14 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   let pos = o.from;
   if (o.stopAt && pos.atLeast(o.stopAt)) return { reason: 'stop-position', position: pos };
   const tables = new Map<string, TableState>();
+  const packetCharsMax = o.applyPacketCharsMax ?? PLAYER_DEFAULTS.applyPacketCharsMax;
   // Statements of complete source transactions not yet committed on the target.
-  let batch: string[] = [];
+  const batch = new SqlPacker(target.dbName, packetCharsMax);
   let batchRows = 0;
   let batchPos: GtidPosition | undefined;
   let batchTs = 0;
-  // The source transaction being received.
-  let trx: string[] = [];
+  // The source transaction being received: a rollback drops it, so it is packed apart.
+  const trx = new SqlPacker(target.dbName, packetCharsMax);
   let trxRows = 0;
   let trxBytes = 0;
   let end: PlayEnd | undefined;
@@ -90,20 +99,18 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
 
   const flush = async (): Promise<void> => {
     if (batchPos === undefined) return;
-    await target.applyTransaction(batch, batchPos, batchTs, batchRows);
+    await target.applyTransaction(batch.finish(), batchPos, batchTs, batchRows);
     pos = batchPos;
-    batch = [];
     batchRows = 0;
     batchPos = undefined;
   };
 
   const boundary = (p: GtidPosition, ts: number): boolean => {
-    if (trx.length > 0) {
-      for (const s of trx) batch.push(s);
+    if (!trx.empty) {
+      for (const s of trx.finish()) batch.statement(s);
       batchRows += trxRows;
       batchTs = ts;
     }
-    trx = [];
     trxRows = 0;
     trxBytes = 0;
     batchPos = p;
@@ -119,7 +126,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
     for (const ev of events) {
       switch (ev.type) {
         case 'begin':
-          trx = [];
+          trx.finish();
           trxRows = 0;
           trxBytes = 0;
           break;
@@ -141,18 +148,14 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           if (!st) throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: rows of ${ev.table} arrived before its columns (protocol error)`);
           const guard = o.guard ? o.guard(ev.table) : APPLY_ALL;
           for (const c of ev.changes) {
-            const stmts = changeSql(target.dbName, st.table, c.before, c.after, guard);
-            for (const s of stmts) {
-              trx.push(s);
-              trxBytes += s.length;
-            }
+            trx.change(st.table, c.before, c.after, guard);
             trxRows += 1;
             if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
           }
-          if (trx.length > o.relayLogMaxItems || trxBytes > o.relayLogMaxBytes) {
+          if (trxRows > o.relayLogMaxItems || trxBytes + trx.chars > o.relayLogMaxBytes) {
             throw new TesseraError(
               ER.UNKNOWN_ERROR,
-              `vreplication: a source transaction exceeds the relay log limits (${trx.length} statements > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
+              `vreplication: a source transaction exceeds the relay log limits (${trxRows} row changes > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes + trx.chars} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
               { kind: 'PERMANENT' },
             );
           }
@@ -166,14 +169,14 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           }
           break;
         case 'position':
-          if (trx.length === 0 && boundary(ev.position, batchTs)) {
+          if (trx.empty && boundary(ev.position, batchTs)) {
             await flush();
             local.abort();
             return;
           }
           break;
         case 'rollback':
-          trx = [];
+          trx.finish();
           trxRows = 0;
           trxBytes = 0;
           break;
