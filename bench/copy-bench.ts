@@ -13,7 +13,13 @@
 // so the source's streamer and the target's engine share one Node event loop.
 //
 //   npx tsc -p tsconfig.json && BENCH_ROWS=1000000 node dist/bench/copy-bench.js
+//
+// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_OVERRIDES (the stream's
+// --config-overrides, comma-separated: vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir
+// (a CPU profile per phase). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client } from '../src/mysql/client.js';
@@ -43,6 +49,24 @@ const SCHEMA = `CREATE TABLE customer (
 )`;
 
 const log = (s: string) => process.stdout.write(s + '\n');
+
+// BENCH_CPU_PROFILE=dir: a CPU profile of this process (the tablets and the engine) per phase,
+// dir/copy.cpuprofile and dir/catchup.cpuprofile, for Chrome DevTools or speedscope.
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
+const inspector = PROFILE_DIR ? new Session() : undefined;
+async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!inspector) return fn();
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile: p } = await inspector.post('Profiler.stop');
+    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(p));
+    inspector.disconnect();
+  }
+}
 
 async function sh(cmd: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -97,26 +121,24 @@ async function main(): Promise<void> {
     const target = c.shard('dst', '0').primary;
     const engine = target.manager.vreplication!;
     let t = performance.now();
-    await run('Materialize', {
-      action: 'create',
-      workflow: 'bench',
-      target_keyspace: 'dst',
-      source_keyspace: 'src',
-      table_settings: JSON.stringify([{ target_table: 'customer', source_expression: 'select * from customer', create_ddl: 'copy' }]),
-      tablet_types: ['primary'],
-      stop_after_copy: true,
-      config_overrides: (process.env.BENCH_OVERRIDES ?? '').split(',').filter((s) => s !== ''),
-    });
-    let id = 0;
-    for (;;) {
-      const [s] = await engine.read('bench');
-      if (s?.record.state === 'Error') throw new Error(`stream in Error: ${s.record.message}`);
-      if (s?.record.state === 'Stopped') {
-        id = s.record.id;
-        break;
+    const id = await profile('copy', async () => {
+      await run('Materialize', {
+        action: 'create',
+        workflow: 'bench',
+        target_keyspace: 'dst',
+        source_keyspace: 'src',
+        table_settings: JSON.stringify([{ target_table: 'customer', source_expression: 'select * from customer', create_ddl: 'copy' }]),
+        tablet_types: ['primary'],
+        stop_after_copy: true,
+        config_overrides: (process.env.BENCH_OVERRIDES ?? '').split(',').filter((s) => s !== ''),
+      });
+      for (;;) {
+        const [s] = await engine.read('bench');
+        if (s?.record.state === 'Error') throw new Error(`stream in Error: ${s.record.message}`);
+        if (s?.record.state === 'Stopped') return s.record.id;
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    });
     const copyMs = performance.now() - t;
     const copied = await c.shardRows('dst', '0', 'SELECT COUNT(*) AS n FROM customer');
     if (Number(copied[0].n) !== ROWS) throw new Error(`the copy left ${String(copied[0].n)} rows, expected ${ROWS}`);
@@ -146,8 +168,10 @@ async function main(): Promise<void> {
     log(`${fmt(ROWS)} row updates in ${fmt(ROWS / TRX_ROWS)} transactions written to the source's binlog in ${((performance.now() - t) / 1000).toFixed(1)} s (from ${from} to ${to})`);
 
     t = performance.now();
-    await run('Workflow', { action: 'start', keyspace: 'dst', workflow: 'bench' });
-    await engine.waitForPos(id, `MariaDB/${to}`, 3_600_000);
+    await profile('catchup', async () => {
+      await run('Workflow', { action: 'start', keyspace: 'dst', workflow: 'bench' });
+      await engine.waitForPos(id, `MariaDB/${to}`, 3_600_000);
+    });
     const streamMs = performance.now() - t;
 
     t = performance.now();

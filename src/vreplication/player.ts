@@ -97,12 +97,27 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
 
+  // The target transaction in flight. The next one's SQL is built while MariaDB applies it (the
+  // callback returns once it is sent, so the source streams on meanwhile); it is awaited before
+  // anything else uses the target connection, so transactions still commit one at a time in
+  // source order, and its failure surfaces there.
+  let inflight: Promise<void> = Promise.resolve();
+
   const flush = async (): Promise<void> => {
     if (batchPos === undefined) return;
-    await target.applyTransaction(batch.finish(), batchPos, batchTs, batchRows);
-    pos = batchPos;
+    const packets = batch.finish();
+    const at = batchPos;
+    const ts = batchTs;
+    const rows = batchRows;
     batchRows = 0;
     batchPos = undefined;
+    await inflight;
+    const applying = target.applyTransaction(packets, at, ts, rows).then(() => {
+      pos = at;
+    });
+    // Awaited by the next flush or at the end; this keeps it from counting as unhandled meanwhile.
+    applying.catch(() => undefined);
+    inflight = applying;
   };
 
   const boundary = (p: GtidPosition, ts: number): boolean => {
@@ -132,6 +147,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           break;
         case 'field': {
           const names = ev.fields.map((f) => f.name);
+          await inflight;
           const key = await target.keyColumns(ev.table);
           const keyIndexes = key.map((k) => {
             const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
@@ -164,6 +180,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'commit':
           if (boundary(ev.position, ev.timestamp)) {
             await flush();
+            await inflight;
             local.abort();
             return;
           }
@@ -171,6 +188,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'position':
           if (trx.empty && boundary(ev.position, batchTs)) {
             await flush();
+            await inflight;
             local.abort();
             return;
           }
@@ -181,11 +199,13 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           trxBytes = 0;
           break;
         case 'heartbeat':
+          await inflight;
           await target.heartbeat(ev.lagSeconds);
           break;
         case 'ddl': {
           // A DDL is its own source transaction: apply what came before it first.
           await flush();
+          await inflight;
           if (o.onDdl === 'IGNORE') break;
           if (o.onDdl === 'STOP') {
             end = { reason: 'ddl-stop', position: pos, statement: ev.statement };
@@ -213,8 +233,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
       onEvents,
       local.signal,
     );
+    await inflight;
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    // A stream that failed still lets the last transaction finish before the caller moves on.
+    await inflight.catch(() => undefined);
   }
   if (end) return end;
   return { reason: 'aborted', position: pos };
