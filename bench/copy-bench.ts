@@ -18,7 +18,7 @@
 // --config-overrides, comma-separated: vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir
 // (a CPU profile per phase). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -68,13 +68,34 @@ async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function sh(cmd: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', cmd], { stdio: ['ignore', 'inherit', 'pipe'] });
+/** Runs a shell pipeline; returns the CPU seconds its processes used (bash's `times`). */
+async function sh(cmd: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const p = spawn('bash', ['-o', 'pipefail', '-c', `${cmd}; times`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: exit ${code}: ${err}`))));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${cmd}: exit ${code}: ${err}`));
+      // Second line: the children's user and system time, as `0m1.234s 0m0.567s`.
+      const secs = [...(out.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+      resolve(secs.reduce((a, b) => a + b, 0));
+    });
   });
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function procCpu(pid: number | null | undefined): number {
+  if (!pid) return 0;
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function nodeCpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 async function pos(c: Client): Promise<string> {
@@ -103,6 +124,11 @@ async function main(): Promise<void> {
   const src = await Client.connect({ host: srcAddr.host, port: srcAddr.port, user: 'vt_dba', database: 'vt_src' });
   const other = await Client.connect({ host: dump.host, port: dump.port, user: 'vt_dba' });
   const run = (name: string, req: JsonObject) => WORKFLOW_COMMANDS[name].run(ctx, req);
+  const srcPid = () => c.shard('src', '0').primary.mysqlctl?.runningPid();
+  const dstPid = () => c.shard('dst', '0').primary.mysqlctl?.runningPid();
+  // CPU seconds of this process and of the source, target and third MariaDB since `mark()`.
+  const cpu = () => [nodeCpu(), procCpu(srcPid()), procCpu(dstPid()), procCpu(dump.pid())];
+  const since = (m: number[]) => cpu().map((v, i) => v - m[i]);
   try {
     // ---- the rows ----------------------------------------------------------------------------
     for (let lo = 1; lo <= ROWS; lo += INSERT_CHUNK) {
@@ -121,6 +147,7 @@ async function main(): Promise<void> {
     const target = c.shard('dst', '0').primary;
     const engine = target.manager.vreplication!;
     let t = performance.now();
+    let m = cpu();
     const id = await profile('copy', async () => {
       await run('Materialize', {
         action: 'create',
@@ -140,14 +167,17 @@ async function main(): Promise<void> {
       }
     });
     const copyMs = performance.now() - t;
+    const copyCpu = since(m);
     const copied = await c.shardRows('dst', '0', 'SELECT COUNT(*) AS n FROM customer');
     if (Number(copied[0].n) !== ROWS) throw new Error(`the copy left ${String(copied[0].n)} rows, expected ${ROWS}`);
 
     // ---- copy: mariadb-dump | mariadb ----------------------------------------------------------
     await other.query('CREATE DATABASE vt_src');
     t = performance.now();
-    await sh(`mariadb-dump --single-transaction -h ${srcAddr.host} -P ${srcAddr.port} -u vt_dba vt_src customer | mariadb -h ${dump.host} -P ${dump.port} -u vt_dba vt_src`);
+    m = cpu();
+    const dumpToolsCpu = await sh(`mariadb-dump --single-transaction -h ${srcAddr.host} -P ${srcAddr.port} -u vt_dba vt_src customer | mariadb -h ${dump.host} -P ${dump.port} -u vt_dba vt_src`);
     const dumpMs = performance.now() - t;
+    const dumpCpu = since(m);
     const dumped = await other.query('SELECT COUNT(*) FROM vt_src.customer');
     if (Number(dumped.rows[0][0]) !== ROWS) throw new Error(`the dump left ${String(dumped.rows[0][0])} rows, expected ${ROWS}`);
 
@@ -168,16 +198,20 @@ async function main(): Promise<void> {
     log(`${fmt(ROWS)} row updates in ${fmt(ROWS / TRX_ROWS)} transactions written to the source's binlog in ${((performance.now() - t) / 1000).toFixed(1)} s (from ${from} to ${to})`);
 
     t = performance.now();
+    m = cpu();
     await profile('catchup', async () => {
       await run('Workflow', { action: 'start', keyspace: 'dst', workflow: 'bench' });
       await engine.waitForPos(id, `MariaDB/${to}`, 3_600_000);
     });
     const streamMs = performance.now() - t;
+    const streamCpu = since(m);
 
     t = performance.now();
+    m = cpu();
     await other.query('START SLAVE');
     const w = await other.query(`SELECT MASTER_GTID_WAIT('${to}', 3600)`);
     const replicaMs = performance.now() - t;
+    const replicaCpu = since(m);
     if (Number(w.rows[0][0]) !== 0) throw new Error('the replica did not reach the source position');
     for (const [who, rows] of [
       ['stream', await c.shardRows('dst', '0', "SELECT COUNT(*) AS n FROM customer WHERE status = 'updated'")],
@@ -187,16 +221,23 @@ async function main(): Promise<void> {
     }
 
     // ---- the table -----------------------------------------------------------------------------
+    // CPU: node = this process (both tablets' Tessera side), src/dst/3rd = the MariaDB servers,
+    // tools = mariadb-dump and mariadb.
+    const cpuCols = (x: number[], tools = 0) => {
+      const parts = [['node', x[0]], ['src', x[1]], ['dst', x[2]], ['3rd', x[3]], ['tools', tools]] as const;
+      const total = x.reduce((a, b) => a + b, 0) + tools;
+      return `  cpu ${total.toFixed(1).padStart(5)} s (${parts.filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`;
+    };
     const rate = (ms: number) => `${fmt((ROWS / ms) * 1000).padStart(9)} rows/s ${((bytes / 1e6 / ms) * 1000).toFixed(1).padStart(6)} MB/s ${(ms / 1000).toFixed(1).padStart(7)} s`;
     log('');
     log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other work; ${process.version}; MariaDB buffer pool ${BUFFER_POOL} each, sync_binlog=1, flush_log_at_trx_commit=1`);
     log(`rows: ${fmt(ROWS)} (${Math.round(bytes / ROWS)} bytes of values each)`);
     log('');
-    log(`copy      Materialize (tablet -> tablet)       ${rate(copyMs)}`);
-    log(`          mariadb-dump | mariadb               ${rate(dumpMs)}`);
+    log(`copy      Materialize (tablet -> tablet)       ${rate(copyMs)}${cpuCols(copyCpu)}`);
+    log(`          mariadb-dump | mariadb               ${rate(dumpMs)}${cpuCols(dumpCpu, dumpToolsCpu)}`);
     log(`          ratio                                ${(dumpMs / copyMs).toFixed(2)}x (goal >= 0.5x)`);
-    log(`catch-up  stream, stopped then started         ${rate(streamMs)}`);
-    log(`          MariaDB replica (MASTER_USE_GTID)    ${rate(replicaMs)}`);
+    log(`catch-up  stream, stopped then started         ${rate(streamMs)}${cpuCols(streamCpu)}`);
+    log(`          MariaDB replica (MASTER_USE_GTID)    ${rate(replicaMs)}${cpuCols(replicaCpu)}`);
     log(`          ratio                                ${(replicaMs / streamMs).toFixed(2)}x (goal >= 0.5x)`);
   } finally {
     src.close();
