@@ -55,7 +55,7 @@ export type PlayEnd =
   | { readonly reason: 'aborted'; readonly position: GtidPosition };
 
 export const PLAYER_DEFAULTS = {
-  /** --relay-log-max-items: events of one source transaction held before its commit. */
+  /** --relay-log-max-items: binlog row events of one source transaction held before its commit. */
   relayLogMaxItems: 5_000,
   /** --relay-log-max-size: bytes of one source transaction held before its commit (estimate). */
   relayLogMaxBytes: 250 * 1024 * 1024,
@@ -91,6 +91,10 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   // The source transaction being received: a rollback drops it, so it is packed apart.
   const trx = new SqlPacker(target.dbName, packetCharsMax);
   let trxRows = 0;
+  // Binlog row events of the transaction (each up to a few KB of rows): relay-log-max-items
+  // counts these, as Vitess's relay log does, so a large source transaction is bounded by its
+  // bytes (relay-log-max-size) rather than refused for its row count.
+  let trxEvents = 0;
   let trxBytes = 0;
   let end: PlayEnd | undefined;
   const local = new AbortController();
@@ -127,6 +131,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
       batchTs = ts;
     }
     trxRows = 0;
+    trxEvents = 0;
     trxBytes = 0;
     batchPos = p;
     if (o.stopAt && p.atLeast(o.stopAt)) {
@@ -143,6 +148,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'begin':
           trx.finish();
           trxRows = 0;
+          trxEvents = 0;
           trxBytes = 0;
           break;
         case 'field': {
@@ -168,10 +174,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
             trxRows += 1;
             if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
           }
-          if (trxRows > o.relayLogMaxItems || trxBytes + trx.chars > o.relayLogMaxBytes) {
+          trxEvents += 1;
+          if (trxEvents > o.relayLogMaxItems || trxBytes + trx.chars > o.relayLogMaxBytes) {
             throw new TesseraError(
               ER.UNKNOWN_ERROR,
-              `vreplication: a source transaction exceeds the relay log limits (${trxRows} row changes > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes + trx.chars} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
+              `vreplication: a source transaction exceeds the relay log limits (${trxEvents} binlog row events > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes + trx.chars} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
               { kind: 'PERMANENT' },
             );
           }
@@ -196,6 +203,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'rollback':
           trx.finish();
           trxRows = 0;
+          trxEvents = 0;
           trxBytes = 0;
           break;
         case 'heartbeat':

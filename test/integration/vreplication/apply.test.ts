@@ -110,6 +110,7 @@ describe('packed apply SQL against one statement per row', { timeout: 120_000 },
       console.log(`apply test seed ${seed}`);
       for (const d of ['vt_rows', 'vt_packed']) for (const t of ['customer', 'tag', 'seen']) await c.query(`TRUNCATE ${d}.${t}`);
       const all = changes(seed, 600);
+      let statements = 0;
       // A few target transactions, as the player cuts them.
       for (let lo = 0; lo < all.length; lo += 150) {
         const slice = all.slice(lo, lo + 150);
@@ -124,8 +125,7 @@ describe('packed apply SQL against one statement per row', { timeout: 120_000 },
         const split = (p: string) => p.split(/;(?=INSERT|UPDATE|DELETE)/);
         for (const p of packets) assert.ok(p.length <= packetCharsMax || (split(p).length === 1 && !p.includes('),(')), 'a packet over its limit holds one row change');
         if (packetCharsMax > 1000) assert.equal(packets.length, 1);
-        const statements = packets.reduce((n, p) => n + split(p).length, 0);
-        assert.ok(statements < rows.length, `runs were merged (${statements} statements for ${rows.length} row changes)`);
+        statements += packets.reduce((n, p) => n + split(p).length, 0);
         await c.query('BEGIN');
         for (const s of rows) await c.query(s);
         await c.query('COMMIT');
@@ -133,6 +133,9 @@ describe('packed apply SQL against one statement per row', { timeout: 120_000 },
         for (const p of packets) await c.queryMulti(p);
         await c.query('COMMIT');
       }
+      // Runs average six changes, but key-moving updates stay one statement each: about a third
+      // as many statements as changes is typical, half is a floor any seed clears.
+      assert.ok(statements < all.length / 2, `runs were merged (${statements} statements for ${all.length} row changes)`);
       const want = await dump('vt_rows');
       assert.ok(want.length > 100, 'the changes left rows');
       assert.equal(await dump('vt_packed'), want);
