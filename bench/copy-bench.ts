@@ -230,7 +230,8 @@ async function main(): Promise<void> {
     };
     const rate = (ms: number) => `${fmt((ROWS / ms) * 1000).padStart(9)} rows/s ${((bytes / 1e6 / ms) * 1000).toFixed(1).padStart(6)} MB/s ${(ms / 1000).toFixed(1).padStart(7)} s`;
     log('');
-    log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other work; ${process.version}; MariaDB buffer pool ${BUFFER_POOL} each, sync_binlog=1, flush_log_at_trx_commit=1`);
+    log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg()[0].toFixed(1)} at the end (other work shares it); ${process.version}; MariaDB buffer pool ${BUFFER_POOL} each, sync_binlog=1, flush_log_at_trx_commit=1`);
+    log("the tablets run in this process (node): the source's binlog reading and encoding and the target's apply share one thread; cpu = CPU seconds used during the phase");
     log(`rows: ${fmt(ROWS)} (${Math.round(bytes / ROWS)} bytes of values each)`);
     log('');
     log(`copy      Materialize (tablet -> tablet)       ${rate(copyMs)}${cpuCols(copyCpu)}`);
