@@ -84,6 +84,13 @@ export function changeSql(db: string, t: TargetTable, before: readonly Value[] |
   return out;
 }
 
+/**
+ * Keys in one packed DELETE. MariaDB turns an IN list of 1000 values or more into a join with a
+ * derived table (in_predicate_conversion_threshold), and a long OR of composite-key terms into
+ * range-optimizer work that grows with every term; below that, each key is a plain lookup.
+ */
+export const DELETE_KEYS_MAX = 500;
+
 function sameValue(a: Value, b: Value): boolean {
   if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
   return a === b;
@@ -109,7 +116,7 @@ export class SqlPacker {
   private readonly packets: string[] = [];
   private packet = '';
   /** The open run of one kind of change to one table: its text so far, and what closes it. */
-  private run: { kind: 'insert' | 'delete' | 'upsert'; table: TargetTable; text: string; suffix: string } | undefined;
+  private run: { kind: 'insert' | 'delete' | 'upsert'; table: TargetTable; text: string; suffix: string; rows: number } | undefined;
   /** Characters of SQL held: for the relay-log size bound. */
   chars = 0;
 
@@ -144,7 +151,7 @@ export class SqlPacker {
         const set = rest.length > 0 ? rest : [t.columns[t.keyIndexes[0]]];
         suffix = ' ON DUPLICATE KEY UPDATE ' + set.map((c) => `${quoteIdent(c)} = VALUES(${quoteIdent(c)})`).join(', ');
       }
-      this.run = { kind, table: t, text, suffix };
+      this.run = { kind, table: t, text, suffix, rows: 1 };
       this.chars += text.length + suffix.length;
       return;
     }
@@ -153,14 +160,15 @@ export class SqlPacker {
     // MariaDB's range optimizer also turns into key lookups.
     const single = t.keyIndexes.length === 1;
     const term = single ? valueLiteral(before[t.keyIndexes[0]]) : '(' + t.keyIndexes.map((i) => `${quoteIdent(t.columns[i])} = ${valueLiteral(before[i])}`).join(' AND ') + ')';
-    if (this.run?.kind === 'delete' && this.run.table === t && this.run.text.length + term.length < this.packetCharsMax) {
+    if (this.run?.kind === 'delete' && this.run.table === t && this.run.rows < DELETE_KEYS_MAX && this.run.text.length + term.length < this.packetCharsMax) {
       this.run.text += (single ? ',' : ' OR ') + term;
+      this.run.rows++;
       this.chars += term.length + 4;
       return;
     }
     this.closeRun();
     const text = `DELETE FROM ${tableRef(this.db, t)} WHERE ` + (single ? `${quoteIdent(t.columns[t.keyIndexes[0]])} IN (${term}` : term);
-    this.run = { kind: 'delete', table: t, text, suffix: single ? ')' : '' };
+    this.run = { kind: 'delete', table: t, text, suffix: single ? ')' : '', rows: 1 };
     this.chars += text.length;
   }
 

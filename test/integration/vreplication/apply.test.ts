@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '../../../src/mysql/client.js';
 import type { SqlValue } from '../../../src/mysql/values.js';
-import { APPLY_ALL, changeSql, SqlPacker, type TargetTable } from '../../../src/vreplication/apply.js';
+import { APPLY_ALL, changeSql, DELETE_KEYS_MAX, SqlPacker, type TargetTable } from '../../../src/vreplication/apply.js';
 import { startMariaDB, type TestMariaDB } from '../../harness/mariadb.js';
 
 const TABLES = `
@@ -141,6 +141,18 @@ describe('packed apply SQL against one statement per row', { timeout: 120_000 },
       assert.equal(await dump('vt_packed'), want);
     });
   }
+
+  it(`deletes at most ${DELETE_KEYS_MAX} keys per statement`, async () => {
+    await c.query('TRUNCATE vt_packed.seen');
+    await c.query('INSERT INTO vt_packed.seen SELECT seq FROM seq_1_to_1200');
+    const packer = new SqlPacker('vt_packed', 1024 * 1024);
+    for (let k = 1; k <= 1200; k++) packer.change(seen, [k], null, APPLY_ALL);
+    const packets = packer.finish();
+    assert.equal(packets.length, 1);
+    assert.equal(packets[0].match(/DELETE/g)?.length, Math.ceil(1200 / DELETE_KEYS_MAX));
+    await c.queryMulti(packets[0]);
+    assert.equal((await c.query('SELECT COUNT(*) FROM vt_packed.seen')).rows[0][0], 0n);
+  });
 
   it('fails the whole packet on the first failing statement', async () => {
     await c.query('TRUNCATE vt_packed.seen');
