@@ -23,6 +23,65 @@ export interface CtlCommandSpec {
   request(args: string[], opts: Opts): JsonObject | Promise<JsonObject>;
   /** Text to print; by default the result as indented JSON, nothing for null. */
   print?(result: Json, opts: Opts): string;
+  /**
+   * Runs after the command succeeded, on the client (`--wait`): waits by polling ctld, one short
+   * request at a time, so no wait is cut by the request timeout.
+   */
+  after?(client: CtldClient, args: string[], opts: Opts): Promise<void>;
+}
+
+export const CTL_WAIT_DEFAULTS = {
+  /** How often `--wait` asks for the workflow's status. */
+  pollMs: 1_000,
+  /** `--wait-timeout` when not given. */
+  timeoutMs: 30 * 60_000,
+};
+
+type StatusJson = {
+  table_copy_state?: Record<string, { phase?: string; rows_copied?: number; rows_total?: number; rows_percentage?: number; eta_seconds?: number | null }>;
+  shard_streams?: Record<string, { streams?: { id?: number; status?: string; info?: string }[] }>;
+};
+
+/**
+ * `--wait`: until every stream of the workflow has finished its copy and replicates (or stopped
+ * after the copy), printing progress to stderr. A stream in Error fails the wait with its message.
+ */
+export async function waitForCopy(client: CtldClient, keyspace: string, workflow: string, timeoutMs: number, pollMs = CTL_WAIT_DEFAULTS.pollMs): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const st = (await client.call('Workflow', { action: 'status', keyspace, workflow, format: 'json' })) as StatusJson;
+    const streams = Object.values(st.shard_streams ?? {}).flatMap((s) => s.streams ?? []);
+    const failed = streams.find((s) => s.status === 'Error');
+    if (failed) throw new TesseraError(ER.UNKNOWN_ERROR, `workflow ${keyspace}.${workflow}: stream ${failed.id} is in Error: ${failed.info ?? ''}; fix the cause, then Workflow start`);
+    const copying = Object.entries(st.table_copy_state ?? {}).filter(([, t]) => t.phase !== 'Complete');
+    if (streams.length > 0 && copying.length === 0 && streams.every((s) => s.status === 'Running' || s.status === 'Stopped')) {
+      process.stderr.write(`workflow ${keyspace}.${workflow}: copy complete\n`);
+      return;
+    }
+    const line = copying.map(([name, t]) => `${name} ${t.rows_copied ?? 0}/${t.rows_total ?? '?'} (${t.rows_percentage ?? 0}%${t.eta_seconds != null ? `, ETA ${t.eta_seconds}s` : ''})`).join(', ');
+    const what = line !== '' ? `copying ${line}` : streams.length === 0 ? 'starting' : 'tables copied, finishing (secondary keys, first binlog events)';
+    if (what !== last) process.stderr.write(`workflow ${keyspace}.${workflow}: ${what}\n`);
+    last = what;
+    if (Date.now() >= deadline) {
+      throw new TesseraError(ER.LOCK_WAIT_TIMEOUT, `workflow ${keyspace}.${workflow}: the copy did not finish within --wait-timeout (${Math.round(timeoutMs / 1000)}s); it goes on: follow it with Workflow status`, { kind: 'DEADLINE_EXCEEDED' });
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** A `[bool]` flag: given bare (true), or with a value. */
+function isTrue(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && ['true', '1', 'yes', ''].includes(v.toLowerCase()));
+}
+
+/** `--wait-timeout 30m` as milliseconds (Go durations as Vitess takes them: ms, s, m, h). */
+function waitTimeoutMs(o: Opts): number {
+  const v = str(o, 'waitTimeout');
+  if (v === undefined) return CTL_WAIT_DEFAULTS.timeoutMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw topoError('BAD_ARGUMENT', `--wait-timeout wants a duration such as 30s, 10m or 1h, got '${v}'`);
+  return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : m[2] === 'h' ? 3_600_000 : 1));
 }
 
 function str(o: Opts, k: string): string | undefined {
@@ -579,8 +638,17 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
       ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
       ['--shards <shards>', 'only the streams of these target shards'],
       ['--format <format>', 'status: text (default) or json'],
+      ['--wait [bool]', 'create, start: wait until the copy is done, printing progress (default false)'],
+      ['--wait-timeout <duration>', 'how long --wait waits (default 30m); the workflow goes on after it'],
     ],
     repeatable: [['--config-overrides <key=value>', 'tablet flags overridden for this workflow (vreplication-copy-rows-per-second=1000)']],
+    after: async (client, [action], o) => {
+      if (!isTrue(o.wait) || !['create', 'start'].includes(action.toLowerCase())) return;
+      const keyspace = str(o, 'targetKeyspace');
+      const workflow = str(o, 'workflow');
+      if (!keyspace || !workflow) throw topoError('BAD_ARGUMENT', '--wait needs --target-keyspace and --workflow');
+      await waitForCopy(client, keyspace, workflow, waitTimeoutMs(o));
+    },
     request: ([action], o) => ({
       action,
       ...pick(o, {
@@ -593,6 +661,55 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
       config_overrides: [o.configOverrides ?? []].flat().map(String),
     }),
     print: printWorkflowResult,
+  },
+  {
+    name: 'Reshard',
+    summary: 'VReplication workflow moving a keyspace\'s rows to other shards: Reshard --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel',
+    args: ['<action>'],
+    options: [
+      ['--workflow <name>', 'the workflow name'],
+      ['--target-keyspace <keyspace>', 'the keyspace being resharded'],
+      ['--source-shards <shards>', 'create: the shards the rows leave (0, or -80,80-)'],
+      ['--target-shards <shards>', 'create: the shards the rows go to; they must cover the same key range'],
+      ['--cells <cells>', 'create: cells to pick source tablets in (default: any)'],
+      ['--tablet-types <types>', 'create: source tablet types in order of preference (default: replica,primary)'],
+      ['--on-ddl <action>', 'create: IGNORE, STOP, EXEC or EXEC_IGNORE (default IGNORE)'],
+      ['--defer-secondary-keys [bool]', 'create: add secondary keys after the copy (default true)'],
+      ['--auto-start [bool]', 'create: start the streams at once (default true)'],
+      ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
+      ['--skip-schema-copy [bool]', 'create: the target shards already have the tables (default false)'],
+      ['--timeout <duration>', 'switchtraffic: how long the new shards may take to catch up once writes stop (30s)'],
+      ['--max-replication-lag-allowed <duration>', 'switchtraffic: refuse while a stream lags more (30s)'],
+      ['--enable-reverse-replication [bool]', 'switchtraffic: replicate back to the old shards, so the switch can be reversed (default true)'],
+      ['--dry-run [bool]', 'switchtraffic, reversetraffic: print the steps without taking them'],
+      ['--shards <shards>', 'only the streams of these target shards'],
+      ['--format <format>', 'status: text (default) or json'],
+      ['--wait [bool]', 'create, start: wait until the copy is done, printing progress (default false)'],
+      ['--wait-timeout <duration>', 'how long --wait waits (default 30m); the workflow goes on after it'],
+    ],
+    repeatable: [['--config-overrides <key=value>', 'tablet flags overridden for this workflow']],
+    request: ([action], o) => ({
+      action,
+      ...pick(o, {
+        workflow: 'workflow', targetKeyspace: 'target_keyspace', onDdl: 'on_ddl', deferSecondaryKeys: 'defer_secondary_keys', autoStart: 'auto_start',
+        stopAfterCopy: 'stop_after_copy', skipSchemaCopy: 'skip_schema_copy', format: 'format', timeout: 'timeout',
+        maxReplicationLagAllowed: 'max_replication_lag_allowed', enableReverseReplication: 'enable_reverse_replication', dryRun: 'dry_run',
+      }),
+      source_shards: list(o, 'sourceShards'),
+      target_shards: list(o, 'targetShards'),
+      cells: list(o, 'cells'),
+      tablet_types: list(o, 'tabletTypes'),
+      shards: list(o, 'shards'),
+      config_overrides: [o.configOverrides ?? []].flat().map(String),
+    }),
+    print: printWorkflowResult,
+    after: async (client, [action], o) => {
+      if (!isTrue(o.wait) || !['create', 'start'].includes(action.toLowerCase())) return;
+      const keyspace = str(o, 'targetKeyspace');
+      const workflow = str(o, 'workflow');
+      if (!keyspace || !workflow) throw topoError('BAD_ARGUMENT', '--wait needs --target-keyspace and --workflow');
+      await waitForCopy(client, keyspace, workflow, waitTimeoutMs(o));
+    },
   },
   {
     name: 'Workflow',
@@ -644,7 +761,6 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  */
 const NOT_YET: readonly [name: string, what: string][] = [
   ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
-  ['Reshard', 'resharding, a VReplication workflow'],
   ['VDiff', 'comparing a workflow\'s source and target'],
   ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
@@ -681,6 +797,7 @@ export function registerCtl(program: Command): void {
       const result = await client.call(spec.name, await spec.request(positional, opts));
       const text = spec.print ? spec.print(result, opts) : result === null ? '' : `${JSON.stringify(result, null, 2)}\n`;
       process.stdout.write(text);
+      if (spec.after) await spec.after(client, positional, opts);
     });
   }
   for (const [name, what] of NOT_YET) {

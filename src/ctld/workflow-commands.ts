@@ -19,6 +19,11 @@ import {
   type StreamWire,
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
+import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
+import { WORKFLOW_TYPE } from '../workflow/types.js';
+import { parseBinlogSource } from '../vreplication/binlog-source.js';
+import { parseOverrideValue } from '../vreplication/controller.js';
+import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
 /** The workflow layer's tablet calls over ctld's tablet-manager client. */
@@ -44,6 +49,9 @@ export function workflowCalls(ctx: CtldContext): WorkflowTabletCalls {
       await tmc.vReplicationWaitForPos(t, { id, position, timeoutMs });
     },
     primaryPosition: async (t) => (await tmc.primaryPosition(t, {})).position,
+    refreshState: async (t) => {
+      await tmc.refreshState(t, {});
+    },
   };
 }
 
@@ -69,6 +77,7 @@ function overrides(req: JsonObject): Record<string, string> {
 }
 
 const ACTIONS_MATERIALIZE = ['create', 'show', 'status', 'start', 'stop', 'cancel'];
+const ACTIONS_RESHARD = ['create', 'show', 'status', 'start', 'stop', 'cancel', 'switchtraffic', 'reversetraffic', 'complete'];
 const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', 'delete'];
 
 /** Workflow start/stop/update, shared by Materialize's and Workflow's actions. */
@@ -110,6 +119,11 @@ async function status(ctx: CtldContext, keyspace: string, workflow: string, req:
   const calls = workflowCalls(ctx);
   const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow, optStringList(req, 'shards'));
   const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
+  const reshard = found.filter((f) => f.streams.some((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.workflow === workflow));
+  if (reshard.length > 0) {
+    const sources = [...new Set(reshard.flatMap((f) => f.streams.map((s) => parseBinlogSource(s.source).shard)))];
+    st.traffic_state = await reshardTrafficState(ctx.topo, keyspace, sources, reshard.map((f) => f.shard));
+  }
   if (optString(req, 'format', 'text') === 'json') return st as Json;
   return { text: statusText(keyspace, workflow, st) };
 }
@@ -144,6 +158,84 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'status') return status(ctx, keyspace, workflow, req);
       if (action === 'cancel') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as Json;
       return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  Reshard: {
+    readOnly: false,
+    summary: 'Reshard --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel [--source-shards 0 --target-shards -80,80- …]',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      const workflow = reqString(req, 'workflow');
+      const keyspace = reqString(req, 'target_keyspace');
+      if (action === 'switchtraffic' || action === 'reversetraffic') {
+        const duration = (field: string, dflt: number): number => {
+          const v = optString(req, field, '');
+          return v === '' ? dflt : parseOverrideValue(field, v);
+        };
+        return (await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
+          reverse: action === 'reversetraffic',
+          tabletTypes: optStringList(req, 'tablet_types'),
+          cells: optStringList(req, 'cells'),
+          timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
+          maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
+          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+          dryRun: boolDefault(req, 'dry_run', false),
+        })) as unknown as Json;
+      }
+      if (action === 'complete') return (await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as unknown as Json;
+      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
+      if (action === 'create') {
+        const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {
+          workflow,
+          keyspace,
+          sourceShards: optStringList(req, 'source_shards'),
+          targetShards: optStringList(req, 'target_shards'),
+          cells: optStringList(req, 'cells'),
+          tabletTypes: tabletTypes(req),
+          onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
+          deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
+          autoStart: boolDefault(req, 'auto_start', true),
+          stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+          skipSchemaCopy: boolDefault(req, 'skip_schema_copy', false),
+          configOverrides: overrides(req),
+        });
+        return { summary: `Reshard workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
+      }
+      if (action === 'show') return show(ctx, keyspace, workflow, req);
+      if (action === 'status') return status(ctx, keyspace, workflow, req);
+      if (action === 'cancel') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as Json;
+      return steer(ctx, keyspace, workflow, action, req);
+    },
+  },
+  // The seeds' MigrateServedTypes: with a Reshard workflow splitting the shard (SplitClone's, or
+  // Reshard create's), it is that workflow's switchtraffic (reversetraffic with --reverse) for one
+  // type, with every check and the catch-up of the writes' switch; without one, the serving-graph
+  // step alone (topo-commands.ts).
+  MigrateServedTypes: {
+    readOnly: false,
+    summary: 'MigrateServedTypes [--cells c,...] [--reverse] <keyspace/shard> <served_type>',
+    async run(ctx, req) {
+      const ks = reqString(req, 'keyspace_shard');
+      const slash = ks.indexOf('/');
+      const keyspace = ks.slice(0, slash);
+      const shard = ks.slice(slash + 1);
+      const type = reqString(req, 'served_type').toLowerCase().replace(/^master$/, 'primary');
+      const calls = workflowCalls(ctx);
+      const found = slash > 0 ? await gatherStreams(ctx.topo, calls, keyspace, undefined).catch(() => []) : [];
+      const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
+      const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
+      const workflow = wf?.workflow ?? frozen?.workflow;
+      if (workflow === undefined || workflow.endsWith('_reverse')) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
+      const reverse = req.reverse === true || req.reverse === 'true';
+      return (await reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
+        reverse,
+        tabletTypes: [type],
+        cells: optStringList(req, 'cells'),
+        timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
+        maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
+        enableReverseReplication: true,
+        dryRun: false,
+      })) as unknown as Json;
     },
   },
   Workflow: {

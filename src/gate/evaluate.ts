@@ -132,6 +132,31 @@ function bool(b: boolean | null): Value {
   return b === null ? null : b ? 1n : 0n;
 }
 
+/**
+ * DIV (integer quotient, truncated toward zero) and % (remainder with the dividend's sign), as
+ * MariaDB computes them; a zero divisor gives NULL.
+ */
+function divMod(op: 'DIV' | '%', x: Exclude<Value, null | string | Buffer>, y: Exclude<Value, null | string | Buffer>): Value {
+  if (typeof x === 'number' || typeof y === 'number') {
+    const p = toNumber(x);
+    const q = toNumber(y);
+    if (q === 0) return null;
+    return op === '%' ? p % q : BigInt(Math.trunc(p / q));
+  }
+  if (typeof x === 'bigint' && typeof y === 'bigint') {
+    if (y === 0n) return null;
+    return op === '%' ? x % y : x / y;
+  }
+  const dx = toDecimal(x);
+  const dy = toDecimal(y);
+  if (dy.v === 0n) return null;
+  // Both on the larger scale, then integer arithmetic.
+  const scale = Math.max(dx.scale, dy.scale);
+  const vx = dx.v * 10n ** BigInt(scale - dx.scale);
+  const vy = dy.v * 10n ** BigInt(scale - dy.scale);
+  return op === '%' ? { v: vx % vy, scale } : vx / vy;
+}
+
 function arith(op: string, a: Value, b: Value): Value {
   if (a === null || b === null) return null;
   const x = typeof a === 'string' || Buffer.isBuffer(a) ? toNumber(a) : a;
@@ -154,6 +179,7 @@ function arith(op: string, a: Value, b: Value): Value {
     else if (last <= -5n) q -= 1n;
     return { v: q, scale };
   }
+  if (op === 'DIV' || op === '%') return divMod(op, x, y);
   if (typeof x === 'number' || typeof y === 'number') {
     const p = toNumber(x);
     const q = toNumber(y);
@@ -254,7 +280,9 @@ export function compileExpr(e: Expr, resolve: ColumnResolver): Evaluator {
         case '+':
         case '-':
         case '*':
-        case '/': {
+        case '/':
+        case 'DIV':
+        case '%': {
           const op = e.op;
           return (row, f, b) => arith(op, l(row, f, b), r(row, f, b));
         }

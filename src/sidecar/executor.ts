@@ -12,6 +12,12 @@ export interface SqlExecResult {
 
 export interface SqlExecutor {
   query(sql: string): Promise<SqlExecResult>;
+  /**
+   * For an executor shared by concurrent callers: runs `fn` with the connection to itself, so that a
+   * transaction's statements are not interleaved with (nor rolled back with) another caller's.
+   * Absent: the caller owns the connection.
+   */
+  exclusive?<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T>;
 }
 
 /** A cell as text: varbinary columns arrive as Buffers, numbers as numbers or bigints. */

@@ -104,6 +104,18 @@ const COPY_STATE = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.copy_state 
   KEY vrepl_id (vrepl_id, table_name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
+// What to do to a table once its copy ends (Vitess's table of the same name): today the ALTER that
+// adds back the secondary keys the copy dropped (--defer-secondary-keys). Written before the keys
+// are dropped, deleted after they are back, so a crash in between loses no key.
+const POST_COPY_ACTION = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.post_copy_action (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  vrepl_id INT NOT NULL,
+  table_name VARBINARY(128) NOT NULL,
+  action JSON NOT NULL,
+  PRIMARY KEY (id),
+  KEY vrepl_id (vrepl_id, table_name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
 const VREPLICATION_LOG = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.vreplication_log (
   id BIGINT NOT NULL AUTO_INCREMENT,
   vrepl_id INT NOT NULL,
@@ -155,6 +167,14 @@ export const SIDECAR_VERSIONS: readonly SidecarVersion[] = [
       COPY_STATE(db),
       VREPLICATION_LOG(db),
       RESHARDING_JOURNAL(db),
+    ],
+  },
+  {
+    version: 3,
+    description: 'copy_state counts the rows and bytes copied per table; post_copy_action holds the secondary keys a copy deferred',
+    steps: (db) => [
+      `ALTER TABLE ${db}.copy_state ADD COLUMN IF NOT EXISTS rows_copied BIGINT NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS bytes_copied BIGINT NOT NULL DEFAULT 0`,
+      POST_COPY_ACTION(db),
     ],
   },
 ];

@@ -101,6 +101,13 @@ export class RequestReader {
     return v as string[];
   }
 
+  optIntList(name: string, min: number): number[] | undefined {
+    const v = this.value(name);
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min)) throw this.bad(`'${name}' must be a list of integers of at least ${min}`);
+    return v as number[];
+  }
+
   /** A list of objects, each read by its own reader (named `method.name[i]`) and finished. */
   objectList<T>(name: string, read: (r: RequestReader) => T): T[] {
     const v = this.value(name);
@@ -230,6 +237,7 @@ export const TM_METHODS: { readonly [M in TmMethod]: TmMethodSpec<TmRequest<M>, 
         options: s.optString('options') ?? '{}',
         stopPos: s.optString('stopPos') ?? '',
         copyTables: s.optStringList('copyTables') ?? [],
+        pos: s.optString('pos'),
       })),
     }),
     call: async (tm, q) => ({ ids: await vreplicationCreate(tm, q.streams) }),
@@ -241,7 +249,10 @@ export const TM_METHODS: { readonly [M in TmMethod]: TmMethodSpec<TmRequest<M>, 
   updateVReplicationWorkflow: {
     validate: (r) => ({
       workflow: r.string('workflow'),
+      ids: r.optIntList('ids', 1),
       state: r.optChoice('state', ['Running', 'Stopped'] as const),
+      message: r.optString('message'),
+      pos: r.optString('pos'),
       options: r.optString('options'),
       cell: r.optString('cell'),
       tabletTypes: r.optStringList('tabletTypes'),

@@ -16,6 +16,8 @@ import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
+import { tabletManagerProbe } from '../vreplication/throttle.js';
+import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
@@ -168,6 +170,10 @@ export class TabletProcess {
       dbName,
       sidecarDb,
       topo: o.topo,
+      keyspace: o.keyspace,
+      shard: o.shard,
+      // Other tablets' health (history list, replica lag) over their tablet-manager RPC.
+      probe: tabletManagerProbe(new RpcTabletManagerClient(o.topo)),
       dbaClient: () => server.dbaClient(undefined),
       // A connection of its own per stream, to the source tablet's RPC port.
       vstreamerFor: (t) => {
@@ -220,7 +226,8 @@ export class TabletProcess {
         if (s.primary_alias !== null) return false;
         s.primary_alias = { cell: o.cell, uid: o.uid };
         s.primary_term_start_time = term;
-        s.is_primary_serving = true;
+        // Serving is the shard's own (createShard decides it; a resharding target stays not
+        // serving until traffic is switched to it).
       });
       if (current.primary_term_start_time === null) {
         manager.setRecord(await o.topo.updateTabletFields(record.alias, (t) => {
@@ -241,6 +248,15 @@ export class TabletProcess {
     const serving = new Gauge({ name: `${prefix}serving`, help: '1 when the tablet serves queries', registers: [reg] });
     const inflight = new Gauge({ name: `${prefix}queries_in_flight`, help: 'queries running now', registers: [reg] });
     const pools = new Gauge({ name: `${prefix}pool_in_use`, help: 'connections in use per pool', labelNames: ['pool'], registers: [reg] });
+    const vr = {
+      labelNames: ['workflow', 'stream'],
+      registers: [reg],
+    };
+    const vrRows = new Gauge({ name: `${prefix}vreplication_rows_copied`, help: 'rows a stream copied since this tablet started', ...vr });
+    const vrBytes = new Gauge({ name: `${prefix}vreplication_bytes_copied`, help: 'bytes a stream copied since this tablet started', ...vr });
+    const vrApplied = new Gauge({ name: `${prefix}vreplication_transactions_applied`, help: 'target transactions a stream committed since this tablet started (copy batches and replayed source transactions)', ...vr });
+    const vrLag = new Gauge({ name: `${prefix}vreplication_lag_seconds`, help: 'how far a replicating stream is behind its source (from the last event or heartbeat)', ...vr });
+    const vrThrottled = new Gauge({ name: `${prefix}vreplication_throttled`, help: '1 while a throttle holds the stream', ...vr });
     if (process.env.TESSERA_COMBINED !== '1') collectDefaultMetrics({ register: reg });
     this.http = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -257,6 +273,15 @@ export class TabletProcess {
         pools.set({ pool: 'query' }, s.queryPoolInUse);
         pools.set({ pool: 'transaction' }, s.txPoolInUse);
         pools.set({ pool: 'stream' }, s.streamPoolInUse);
+        for (const g of [vrRows, vrBytes, vrApplied, vrLag, vrThrottled]) g.reset();
+        for (const m of this.manager.vreplication?.metrics() ?? []) {
+          const l = { workflow: m.workflow, stream: String(m.id) };
+          vrRows.set(l, m.rowsCopied);
+          vrBytes.set(l, m.bytesCopied);
+          vrApplied.set(l, m.applied);
+          if (m.lagSeconds !== null) vrLag.set(l, m.lagSeconds);
+          vrThrottled.set(l, m.throttled ? 1 : 0);
+        }
         reg.metrics().then((text) => {
           res.writeHead(200, { 'content-type': reg.contentType });
           res.end(text);
@@ -290,6 +315,7 @@ export class TabletProcess {
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
     await this.manager.vreplication?.close();
+    this.manager.vreplication?.probe?.close?.();
     this.vstreamer.close();
     await this.server.close();
     await this.rpc.close();

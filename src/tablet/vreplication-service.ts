@@ -39,6 +39,7 @@ export async function vreplicationCreate(tm: TabletManager, streams: readonly Cr
       options: parseOptions(s.options),
       stopPos: s.stopPos,
       copyTables: s.copyTables,
+      pos: s.pos || undefined,
     })),
   );
 }
@@ -77,6 +78,9 @@ export async function vreplicationRead(tm: TabletManager, workflow: string | und
 
 export async function vreplicationUpdate(tm: TabletManager, u: UpdateStreamsWire): Promise<number> {
   return engineOf(tm).update(u.workflow, {
+    ids: u.ids,
+    message: u.message,
+    pos: u.pos,
     state: u.state,
     options: u.options === undefined ? undefined : parseOptions(u.options),
     cell: u.cell,

@@ -16,7 +16,10 @@ import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
 import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
+import { renamingVStreamer } from './source-filter.js';
+import { deferSecondaryKeys, runPostCopyActions } from './defer-keys.js';
 import { watchSourceFailures, type VStreamer } from './vstreamer.js';
+import { allPurgedError, isBinlogPurged, purgedMessage, StreamThrottle, THROTTLE_DEFAULTS, throttledTarget, type ThrottleProbe } from './throttle.js';
 
 const log = logger('vreplication');
 
@@ -39,6 +42,8 @@ export const ENGINE_DEFAULTS = {
   copyBytesPerSecond: 0,
   /** How often an idle source sends a heartbeat. */
   heartbeatIntervalMs: 1_000,
+  /** Pauses for the source's and replicas' health (throttle.ts). */
+  ...THROTTLE_DEFAULTS,
 };
 export type EngineFlags = typeof ENGINE_DEFAULTS;
 
@@ -54,6 +59,9 @@ export const CONFIG_OVERRIDE_NAMES: Readonly<Record<string, keyof EngineFlags>> 
   'vreplication-copy-rows-per-second': 'copyRowsPerSecond',
   'vreplication-copy-bytes-per-second': 'copyBytesPerSecond',
   'vreplication-heartbeat-interval': 'heartbeatIntervalMs',
+  'vreplication-copy-phase-max-innodb-history-list-length': 'copyPhaseMaxHistoryListLength',
+  'vreplication-copy-phase-max-mysql-replication-lag': 'copyPhaseMaxReplicationLagSeconds',
+  'vreplication-throttle-check-interval': 'throttleCheckIntervalMs',
 };
 
 /** Parses a config-overrides value: durations take ms/s/m/h suffixes, sizes plain bytes. */
@@ -89,6 +97,10 @@ export interface ControllerHost {
   vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
   /** Progress for status and metrics: rows and bytes copied per table, applied since start. */
   progress(id: number): StreamProgress;
+  /** Health of other tablets for the throttles; none: only the rate caps and max_tps apply. */
+  readonly probe?: ThrottleProbe;
+  /** This tablet's shard: its replicas' lag throttles the stream too. */
+  readonly target?: { readonly keyspace: string; readonly shard: string };
 }
 
 export interface StreamProgress {
@@ -133,6 +145,9 @@ export class Controller {
   private sourceTablet = '';
   /** The source tablet whose stream failed last: the next pick takes another one if there is one. */
   private failedSource = '';
+  private sourceRecord: Tablet | undefined;
+  /** Source tablets that answered 1236 (binlogs purged), with what they lack: not picked again by this controller. */
+  private readonly purged = new Map<string, string>();
 
   constructor(
     readonly id: number,
@@ -167,6 +182,17 @@ export class Controller {
       } catch (err) {
         if (signal.aborted) return;
         const e = TesseraError.from(err);
+        if (isBinlogPurged(err) && e.kind !== 'PERMANENT' && this.sourceRecord) {
+          // This source lacks what the stream needs; another tablet of the shard may still have it.
+          // The position the source refused: the stream may have moved on since `rec` was read.
+          const latest = await this.host.store.readStream(this.id).catch(() => null);
+          const message = await purgedMessage(this.host.probe, this.sourceRecord, latest?.pos ?? rec?.pos ?? '', e);
+          this.purged.set(tabletAliasString(this.sourceRecord.alias), message);
+          log.warn({ id: this.id, source: this.sourceTablet, message }, 'source binlogs purged; trying another source tablet');
+          await this.host.store.setMessage(this.id, message).catch(() => undefined);
+          await this.host.store.log(this.id, 'Error', rec?.state ?? 'Running', message).catch(() => undefined);
+          continue;
+        }
         const flags = rec ? flagsFor(this.host.flags, rec.options) : this.host.flags;
         const now = Date.now();
         // Progress since the last failure restarts the retry budget and the backoff.
@@ -203,15 +229,16 @@ export class Controller {
     this.failedSource = '';
     const others = listedTablets.filter((x) => tabletAliasString(x.alias) !== failed);
     const cells = rec.cell ? rec.cell.split(',').map((c) => c.trim()).filter((c) => c) : [];
-    const usable = (x: Tablet) => types.includes(x.type) && (cells.length === 0 || cells.includes(x.alias.cell)) && !!x.port_map.grpc;
+    const usable = (x: Tablet) => types.includes(x.type) && (cells.length === 0 || cells.includes(x.alias.cell)) && !!x.port_map.grpc && !this.purged.has(tabletAliasString(x.alias));
     const all = failed !== '' && others.some(usable) ? others : listedTablets;
     for (const t of types) {
-      const matching = all.filter((x) => x.type === t && (cells.length === 0 || cells.includes(x.alias.cell)) && x.port_map.grpc);
+      const matching = all.filter((x) => x.type === t && (cells.length === 0 || cells.includes(x.alias.cell)) && x.port_map.grpc && !this.purged.has(tabletAliasString(x.alias)));
       const local = matching.filter((x) => x.alias.cell === this.host.cell);
       const pool = local.length > 0 ? local : matching;
       // Random among equals: a retry after a source failed may land on another tablet.
       if (pool.length > 0) return pool[Math.floor(Math.random() * pool.length)];
     }
+    if (this.purged.size > 0) throw allPurgedError(src.keyspace, src.shard, types, rec.pos, [...this.purged.values()]);
     throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: no ${types.join(' or ')} tablet of ${src.keyspace}/${src.shard}${cells.length ? ` in ${cells.join(',')}` : ''} to stream from`, { kind: 'UNAVAILABLE' });
   }
 
@@ -221,17 +248,36 @@ export class Controller {
     const flags = flagsFor(this.host.flags, rec.options);
     const tablet = await this.pickSource(src, rec);
     this.sourceTablet = tabletAliasString(tablet.alias);
-    const client = this.host.vstreamerFor(tablet);
-    const vs = watchSourceFailures(client, () => (this.failedSource = this.sourceTablet));
+    this.sourceRecord = tablet;
+    const source = this.host.vstreamerFor(tablet);
+    // The source is asked in its own table names (a select rule may fill a differently named table).
+    const vs = renamingVStreamer(
+      watchSourceFailures(source, () => (this.failedSource = this.sourceTablet)),
+      src.filter,
+    );
     const target = new SqlTarget(this.id, this.host, rec);
+    const throttle = new StreamThrottle({
+      id: this.id,
+      store: this.host.store,
+      topo: this.host.topo,
+      probe: this.host.probe,
+      progress: this.host.progress(this.id),
+      flags,
+      source: tablet,
+      target: this.host.target,
+      maxTps: rec.maxTps,
+      maxReplicationLag: rec.maxReplicationLag,
+      signal,
+    });
     try {
       await target.open();
       const copyRows = await this.host.store.readCopyState(this.id);
+      // Keys a copy deferred whose table finished just before a crash are added back first.
+      await target.endTable('', copyRows.map((r) => r.table));
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
         const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastpk === null ? null : [...r.lastpk.values] }));
-        const throttle = new CopyThrottle(flags, this.host.progress(this.id), signal);
         pos = await copy(vs, target, pos, tables, {
           filter: src.filter,
           onDdl: src.onDdl as OnDdl,
@@ -241,7 +287,8 @@ export class Controller {
           batchBytesMax: flags.vstreamPacketSizeBytes,
           relayLogMaxItems: flags.relayLogMaxItems,
           relayLogMaxBytes: flags.relayLogMaxBytes,
-          beforeBatch: (rows, bytes) => throttle.wait(rows, bytes),
+          beforeCycle: () => throttle.beforeCopyCycle(),
+          beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
         });
         if (signal.aborted) return;
         await this.host.store.log(this.id, 'CopyCompleted', 'Running', `Copy phase completed at gtid ${pos.toString()}`);
@@ -252,7 +299,7 @@ export class Controller {
       }
       await this.host.store.setState(this.id, 'Running', '');
       const stopAt = rec.stopPos ? GtidPosition.parse(rec.stopPos) : undefined;
-      const end = await play(vs, target, {
+      const end = await play(vs, throttledTarget(target, throttle), {
         from: pos,
         stopAt,
         filter: src.filter,
@@ -270,44 +317,10 @@ export class Controller {
         await this.host.store.log(this.id, 'Stopped', 'Stopped', `Stopped at DDL (on_ddl STOP): ${end.statement}`);
       }
     } finally {
+      await throttle.end();
       target.close();
-      client.close?.();
+      source.close?.();
     }
-  }
-}
-
-/** Copy caps: rows/s and bytes/s over one-second windows; fills the throttled columns while it waits. */
-class CopyThrottle {
-  private windowStart = Date.now();
-  private rows = 0;
-  private bytes = 0;
-
-  constructor(
-    private readonly flags: EngineFlags,
-    private readonly progress: StreamProgress,
-    private readonly signal: AbortSignal,
-  ) {}
-
-  async wait(rows: number, bytes: number): Promise<void> {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.rows = 0;
-      this.bytes = 0;
-    }
-    const overRows = this.flags.copyRowsPerSecond > 0 && this.rows + rows > this.flags.copyRowsPerSecond && this.rows > 0;
-    const overBytes = this.flags.copyBytesPerSecond > 0 && this.bytes + bytes > this.flags.copyBytesPerSecond && this.bytes > 0;
-    if (overRows || overBytes) {
-      const reason = overRows ? `vreplication-copy-rows-per-second ${this.flags.copyRowsPerSecond}` : `vreplication-copy-bytes-per-second ${this.flags.copyBytesPerSecond}`;
-      this.progress.throttled = { component: 'vcopier', reason, since: now };
-      await sleep(1000 - (now - this.windowStart), this.signal);
-      this.progress.throttled = null;
-      this.windowStart = Date.now();
-      this.rows = 0;
-      this.bytes = 0;
-    }
-    this.rows += rows;
-    this.bytes += bytes;
   }
 }
 
@@ -318,6 +331,7 @@ class SqlTarget implements CopierTarget {
   readonly dbName: string;
   /** rows_copied as stored: the stream's total, carried across restarts. */
   private rowsCopied: number;
+  private readonly deferSecondaryKeys: boolean;
 
   constructor(
     private readonly id: number,
@@ -326,6 +340,7 @@ class SqlTarget implements CopierTarget {
   ) {
     this.dbName = rec.dbName || host.dbName;
     this.rowsCopied = rec.rowsCopied;
+    this.deferSecondaryKeys = rec.deferSecondaryKeys;
   }
 
   async open(): Promise<void> {
@@ -412,7 +427,7 @@ class SqlTarget implements CopierTarget {
     const stmts: string[] = [];
     if (sql) stmts.push(sql);
     if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
-    else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk));
+    else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk, rows, bytes));
     stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, this.rowsCopied + rows));
     await this.txn(stmts);
     this.rowsCopied += rows;
@@ -423,6 +438,14 @@ class SqlTarget implements CopierTarget {
     const now = Date.now();
     p.samples.push({ t: now, rows, bytes });
     while (p.samples.length > 0 && now - p.samples[0].t > 60_000) p.samples.shift();
+  }
+
+  async beginTable(table: string): Promise<void> {
+    if (this.deferSecondaryKeys) await deferSecondaryKeys(this.c, this.host.store, this.id, this.dbName, table);
+  }
+
+  async endTable(_table: string, remaining: readonly string[]): Promise<void> {
+    await runPostCopyActions(this.c, this.host.store, this.id, new Set(remaining));
   }
 
   async savePosition(position: GtidPosition): Promise<void> {

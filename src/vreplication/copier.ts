@@ -36,6 +36,10 @@ export interface CopierTarget extends PlayerTarget {
   applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
   /** Saves `pos` alone (the first cycle of a new stream, before any row). */
   savePosition(position: GtidPosition): Promise<void>;
+  /** Before the first row of `table` (again after a crash before its first batch committed). */
+  beginTable?(table: string): Promise<void>;
+  /** After `table`'s last batch committed; `remaining` are the tables still to copy. */
+  endTable?(table: string, remaining: readonly string[]): Promise<void>;
 }
 
 export interface CopyOptions {
@@ -47,8 +51,10 @@ export interface CopyOptions {
   readonly batchBytesMax: number;
   readonly relayLogMaxItems: number;
   readonly relayLogMaxBytes: number;
-  /** Called before each batch is applied: a throttle may wait here (rows/s, bytes/s, lag). */
+  /** Called before each batch is applied: a throttle may wait here (rows/s, bytes/s). */
   readonly beforeBatch?: (rows: number, bytes: number) => Promise<void>;
+  /** Called before each cycle, while no snapshot is open: a throttle may wait here (source and replica health). */
+  readonly beforeCycle?: () => Promise<void>;
 }
 
 export const COPIER_DEFAULTS = {
@@ -83,77 +89,98 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
     return { mode: 'upto', lastPk: st.lastPk };
   };
   while (tables.length > 0) {
+    if (o.beforeCycle) await o.beforeCycle();
     if (o.signal.aborted) return pos;
     const current = tables[0];
     let done = false;
     let target_: TargetTable | undefined;
     let pkColumns: readonly string[] = [];
-    await source.vstreamRows(
-      { table: current.table, filter: o.filter, lastPk: current.lastPk, batchRowsMax: o.batchRowsMax, batchBytesMax: o.batchBytesMax, rowsMax: o.copyCycleRowsMax },
-      async (b) => {
-        if (b.kind === 'header') {
-          const snap = GtidPosition.parse(b.position);
-          if (pos.isEmpty) {
-            await target.savePosition(snap);
-            pos = snap;
-          } else if (!snap.atLeast(pos)) {
-            // A lagging source replica: its snapshot predates changes already applied.
-            throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: the source snapshot for ${current.table} is at ${snap.toString()}, behind the stream's position ${pos.toString()}; retrying when the source catches up`, { kind: 'UNAVAILABLE' });
-          } else if (!pos.equals(snap)) {
-            const end = await play(source, target, {
-              from: pos,
-              stopAt: snap,
-              filter: o.filter,
-              guard,
-              onDdl: o.onDdl,
-              signal: o.signal,
-              relayLogMaxItems: o.relayLogMaxItems,
-              relayLogMaxBytes: o.relayLogMaxBytes,
-            });
-            if (end.reason !== 'stop-position') {
-              if (end.reason === 'ddl-stop') throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: stopped at DDL during the copy phase (on_ddl STOP): ${end.statement}`, { kind: 'PERMANENT' });
-              return; // aborted
+    // The copy batch in flight on the target: the next batch is decoded and its INSERT built
+    // while MariaDB applies it, and it is awaited before anything else uses the target (the next
+    // batch, a fast-forward, the end of the cycle), so batches still commit one at a time in key
+    // order with their lastpk. Its failure surfaces at that await.
+    let inflight: Promise<void> = Promise.resolve();
+    try {
+      await source.vstreamRows(
+        { table: current.table, filter: o.filter, lastPk: current.lastPk, batchRowsMax: o.batchRowsMax, batchBytesMax: o.batchBytesMax, rowsMax: o.copyCycleRowsMax },
+        async (b) => {
+          if (b.kind === 'header') {
+            await inflight;
+            const snap = GtidPosition.parse(b.position);
+            if (pos.isEmpty) {
+              await target.savePosition(snap);
+              pos = snap;
+            } else if (!snap.atLeast(pos)) {
+              // A lagging source replica: its snapshot predates changes already applied.
+              throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: the source snapshot for ${current.table} is at ${snap.toString()}, behind the stream's position ${pos.toString()}; retrying when the source catches up`, { kind: 'UNAVAILABLE' });
+            } else if (!pos.equals(snap)) {
+              const end = await play(source, target, {
+                from: pos,
+                stopAt: snap,
+                filter: o.filter,
+                guard,
+                onDdl: o.onDdl,
+                signal: o.signal,
+                relayLogMaxItems: o.relayLogMaxItems,
+                relayLogMaxBytes: o.relayLogMaxBytes,
+              });
+              if (end.reason !== 'stop-position') {
+                if (end.reason === 'ddl-stop') throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: stopped at DDL during the copy phase (on_ddl STOP): ${end.statement}`, { kind: 'PERMANENT' });
+                return; // aborted
+              }
+              // The catch-up ends at the first transaction boundary at or past snap, and that may be
+              // past it: the source sends a run of transactions with nothing for this stream as one
+              // position, its last. Everything in that run is nothing to this stream, so the rows
+              // snap gives are the rows as of that boundary too. The player saved that position with
+              // its last commit; going back to snap here would move `pos` backwards, and a restart
+              // from there would replay (as plain inserts, once a table is copied) what was applied.
+              pos = end.position;
+              if (!pos.atLeast(snap)) throw new Error(`vreplication: the catch-up to ${snap.toString()} ended at ${pos.toString()}`);
             }
-            // The catch-up ends at the first transaction boundary at or past snap, and that may be
-            // past it: the source sends a run of transactions with nothing for this stream as one
-            // position, its last. Everything in that run is nothing to this stream, so the rows
-            // snap gives are the rows as of that boundary too. The player saved that position with
-            // its last commit; going back to snap here would move `pos` backwards, and a restart
-            // from there would replay (as plain inserts, once a table is copied) what was applied.
-            pos = end.position;
-            if (!pos.atLeast(snap)) throw new Error(`vreplication: the catch-up to ${snap.toString()} ended at ${pos.toString()}`);
+            pkColumns = b.pkColumns;
+            if (current.lastPk === null && target.beginTable) await target.beginTable(current.table);
+            const names = b.fields.map((f) => f.name);
+            const key = await target.keyColumns(current.table);
+            target_ = {
+              name: current.table,
+              columns: names,
+              keyIndexes: key.map((k) => {
+                const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
+                if (i < 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${current.table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
+                return i;
+              }),
+            };
+            return;
           }
-          pkColumns = b.pkColumns;
-          const names = b.fields.map((f) => f.name);
-          const key = await target.keyColumns(current.table);
-          target_ = {
-            name: current.table,
-            columns: names,
-            keyIndexes: key.map((k) => {
-              const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
-              if (i < 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${current.table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
-              return i;
-            }),
-          };
-          return;
-        }
-        if (o.signal.aborted) return;
-        if (!target_) throw new TesseraError(ER.UNKNOWN_ERROR, 'vreplication: copy rows arrived before their header (protocol error)');
-        let bytes = 0;
-        for (const r of b.rows) bytes += rowBytes(r);
-        if (o.beforeBatch) await o.beforeBatch(b.rows.length, bytes);
-        const sql = b.rows.length > 0 ? insertRowsSql(target.dbName, target_, b.rows) : null;
-        await target.applyCopyBatch(sql, current.table, { columns: pkColumns, values: b.lastPk }, b.done, pos, b.rows.length, bytes);
-        current.lastPk = [...b.lastPk];
-        if (b.done) done = true;
-      },
-      o.signal,
-    );
+          if (o.signal.aborted) return;
+          if (!target_) throw new TesseraError(ER.UNKNOWN_ERROR, 'vreplication: copy rows arrived before their header (protocol error)');
+          let bytes = 0;
+          for (const r of b.rows) bytes += rowBytes(r);
+          const sql = b.rows.length > 0 ? insertRowsSql(target.dbName, target_, b.rows) : null;
+          await inflight;
+          if (o.signal.aborted) return;
+          if (o.beforeBatch) await o.beforeBatch(b.rows.length, bytes);
+          const lastPk = [...b.lastPk];
+          const applying = target.applyCopyBatch(sql, current.table, { columns: pkColumns, values: b.lastPk }, b.done, pos, b.rows.length, bytes).then(() => {
+            current.lastPk = lastPk;
+            if (b.done) done = true;
+          });
+          applying.catch(() => undefined);
+          inflight = applying;
+        },
+        o.signal,
+      );
+      await inflight;
+    } finally {
+      // A failed or cancelled cycle still lets its last batch finish before the caller moves on.
+      await inflight.catch(() => undefined);
+    }
     if (o.signal.aborted) return pos;
     if (done || current.lastPk === null) {
       // `done`, or an empty table (no row batch at all): the table is copied.
       if (!done) await target.applyCopyBatch(null, current.table, null, true, pos, 0, 0);
       tables.shift();
+      if (target.endTable) await target.endTable(current.table, tables.map((t) => t.table));
     }
   }
   return pos;

@@ -14,7 +14,9 @@ import type { Tablet, TopoServer } from '../topo/index.js';
 import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
 import { formatLastPk } from './lastpk.js';
 import { StreamStore, type NewStream, type Stream, type StreamState } from './stream-store.js';
+import type { SqlExecutor } from '../sidecar/index.js';
 import type { VStreamer } from './vstreamer.js';
+import type { ThrottleProbe } from './throttle.js';
 
 const log = logger('vreplication');
 
@@ -25,6 +27,11 @@ export interface EngineOptions {
   readonly sidecarDb: string;
   readonly topo: TopoServer;
   readonly flags?: Partial<EngineFlags>;
+  /** This tablet's keyspace and shard: the lag of its replicas throttles the streams. */
+  readonly keyspace?: string;
+  readonly shard?: string;
+  /** Health of other tablets (history list, replica lag) for the throttles; the caller closes it. */
+  readonly probe?: ThrottleProbe;
   dbaClient(): Promise<Client>;
   vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
 }
@@ -32,7 +39,7 @@ export interface EngineOptions {
 /** One stream as Workflow show / GetWorkflows report it. */
 export interface StreamStatus {
   readonly record: Stream;
-  readonly copyStates: { table: string; lastPk: string | null }[];
+  readonly copyStates: { table: string; lastPk: string | null; rowsCopied: number; bytesCopied: number }[];
   readonly logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
   readonly progress: {
     rowsCopied: number;
@@ -52,6 +59,10 @@ export interface StreamUpdate {
   readonly cell?: string;
   readonly tabletTypes?: readonly string[];
   readonly stopPos?: string;
+  /** Where the streams go on from (a traffic switch restarting a workflow past what it must not replay). */
+  readonly pos?: string;
+  /** Only these streams of the workflow. */
+  readonly ids?: readonly number[];
 }
 
 export const WAIT_FOR_POS_POLL_MS = 100;
@@ -59,6 +70,8 @@ export const WAIT_FOR_POS_POLL_MS = 100;
 export class VReplicationEngine {
   private readonly controllers = new Map<number, Controller>();
   private readonly progressById = new Map<number, StreamProgress>();
+  /** Workflow names of the streams with a controller, for metrics labels. */
+  private readonly workflowById = new Map<number, string>();
   private opened = false;
   private opening: Promise<void> | undefined;
   readonly flags: EngineFlags;
@@ -69,30 +82,53 @@ export class VReplicationEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.flags = { ...ENGINE_DEFAULTS, ...o.flags };
-    this.store = new StreamStore({ query: (sql: string) => this.storeExec(sql) }, o.sidecarDb);
+    this.store = new StreamStore(
+      {
+        query: (sql: string) => this.storeExec(sql),
+        // A transaction holds the store's connection until it ends: no other caller's statement
+        // runs inside it (or is rolled back with it).
+        exclusive: <T>(fn: (exec: SqlExecutor) => Promise<T>) => this.storeExclusive(fn),
+      },
+      o.sidecarDb,
+    );
+  }
+
+  /** The throttles' probe, for the tablet to close at shutdown. */
+  get probe(): ThrottleProbe | undefined {
+    return this.o.probe;
   }
 
   get isOpen(): boolean {
     return this.opened;
   }
 
-  private storeExec(sql: string): Promise<Result> {
-    const run = async () => {
-      if (!this.storeClient) this.storeClient = await this.o.dbaClient();
-      try {
-        return await this.storeClient.query(sql);
-      } catch (err) {
-        // A broken connection is re-dialled by the next statement.
-        if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
-          this.storeClient.close();
-          this.storeClient = undefined;
-        }
-        throw err;
+  /** One statement on the store's connection, dialled when needed; a broken one is re-dialled next time. */
+  private async storeQuery(sql: string): Promise<Result> {
+    if (!this.storeClient) this.storeClient = await this.o.dbaClient();
+    try {
+      return await this.storeClient.query(sql);
+    } catch (err) {
+      if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
+        this.storeClient.close();
+        this.storeClient = undefined;
       }
-    };
+      throw err;
+    }
+  }
+
+  /** Queues `run` behind everything already on the store's connection. */
+  private storeQueued<T>(run: () => Promise<T>): Promise<T> {
     const p = this.storeQueue.then(run, run);
     this.storeQueue = p.catch(() => undefined);
     return p;
+  }
+
+  private storeExec(sql: string): Promise<Result> {
+    return this.storeQueued(() => this.storeQuery(sql));
+  }
+
+  private storeExclusive<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.storeQueued(() => fn({ query: (sql: string) => this.storeQuery(sql) }));
   }
 
   private host(): ControllerHost {
@@ -106,6 +142,8 @@ export class VReplicationEngine {
       dbaClient: () => this.o.dbaClient(),
       vstreamerFor: (t) => this.o.vstreamerFor(t),
       progress: (id) => this.progress(id),
+      probe: this.o.probe,
+      target: this.o.keyspace !== undefined && this.o.shard !== undefined ? { keyspace: this.o.keyspace, shard: this.o.shard } : undefined,
     };
   }
 
@@ -146,6 +184,7 @@ export class VReplicationEngine {
     if (this.controllers.has(s.id)) return;
     const c = new Controller(s.id, this.host());
     this.controllers.set(s.id, c);
+    this.workflowById.set(s.id, s.workflow);
     c.start();
   }
 
@@ -201,7 +240,7 @@ export class VReplicationEngine {
       const span = Math.max(1, (now - first) / 1000);
       out.push({
         record: r,
-        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk) })),
+        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk), rowsCopied: c.rowsCopied, bytesCopied: c.bytesCopied })),
         logs,
         progress: {
           rowsCopied: r.rowsCopied,
@@ -220,8 +259,15 @@ export class VReplicationEngine {
   /** Workflow start / stop / update: changes the rows, then restarts their controllers. */
   async update(workflow: string, u: StreamUpdate): Promise<number> {
     this.requireOpen('update streams');
-    const recs = await this.store.readStreams({ workflow, db: this.o.dbName });
+    const recs = (await this.store.readStreams({ workflow, db: this.o.dbName })).filter((r) => !u.ids || u.ids.includes(r.id));
     for (const r of recs) {
+      // The controller stops first, so nothing it writes (a state at the end of its copy) lands
+      // after this change.
+      const c = this.controllers.get(r.id);
+      if (c) {
+        this.controllers.delete(r.id);
+        await c.stop();
+      }
       const state: StreamState | undefined = u.state === 'Running' ? (r.state === 'Stopped' || r.state === 'Error' ? 'Running' : undefined) : u.state;
       await this.store.updateStream(r.id, {
         state,
@@ -230,8 +276,10 @@ export class VReplicationEngine {
         cell: u.cell,
         tabletTypes: u.tabletTypes?.join(','),
         stopPos: u.stopPos,
+        pos: u.pos,
       });
-      await this.restartController(r.id);
+      const rec = await this.store.readStream(r.id);
+      if (rec) this.startController(rec);
     }
     return recs.length;
   }
@@ -248,6 +296,19 @@ export class VReplicationEngine {
     const ids = await this.store.deleteStreams(workflow, { db: this.o.dbName });
     for (const id of ids) this.progressById.delete(id);
     return ids.length;
+  }
+
+  /**
+   * What /metrics reports per running stream: counted by the engine since this tablet started
+   * (rows and bytes copied, target transactions), lag, and whether a throttle holds it now.
+   */
+  metrics(): { id: number; workflow: string; rowsCopied: number; bytesCopied: number; applied: number; lagSeconds: number | null; throttled: boolean }[] {
+    const out = [];
+    for (const id of this.controllers.keys()) {
+      const p = this.progress(id);
+      out.push({ id, workflow: this.workflowById.get(id) ?? '', rowsCopied: p.rowsCopied, bytesCopied: p.bytesCopied, applied: p.applied, lagSeconds: p.lagSeconds, throttled: p.throttled !== null });
+    }
+    return out;
   }
 
   /** Waits until stream `id` has applied `position` (VReplicationWaitForPos). */

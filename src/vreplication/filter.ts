@@ -80,8 +80,21 @@ export function parseSelectFilter(sql: string): SelectFilter {
 
 /** Is `match` this table? `/regex/` matches names by regular expression. */
 export function ruleMatches(match: string, table: string): boolean {
-  if (match.length >= 2 && match.startsWith('/') && match.endsWith('/')) return new RegExp(match.slice(1, -1)).test(table);
+  // Vitess's form: a leading `/` makes the rest a regular expression (`/.*`, also `/.*/`),
+  // matched anywhere in the name as Go's regexp.MatchString does.
+  if (match.startsWith('/')) return regexOf(match).test(table);
   return match === table;
+}
+
+const regexCache = new Map<string, RegExp>();
+function regexOf(match: string): RegExp {
+  let re = regexCache.get(match);
+  if (!re) {
+    const body = match.length > 1 && match.endsWith('/') ? match.slice(1, -1) : match.slice(1);
+    re = new RegExp(body);
+    if (regexCache.size < 1000) regexCache.set(match, re);
+  }
+  return re;
 }
 
 /** How one table's rows are filtered and projected; compiled once per table map. */

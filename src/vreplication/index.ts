@@ -19,3 +19,5 @@ export { LocalVStreamer, VSTREAMER_DEFAULTS, ER_REQUIRES_PRIMARY_KEY, vstreamSer
 export type { LocalVStreamerConfig, VStreamerLimits, VStreamStats } from './local-vstreamer.js';
 export { VStreamerClient, VSTREAMER_CLIENT_DEFAULTS, registerVStreamHandlers } from './vstreamer-client.js';
 export { encodeEvents, decodeEvents, encodeRowsBatch, decodeRowsBatch, encodeValues, decodeValues, eventSize, VSTREAM_CODEC_LIMITS, VSTREAM_CODEC_VERSION } from './vstream-codec.js';
+export { StreamThrottle, THROTTLE_DEFAULTS, THROTTLED_COMPONENT, PROBE_DEFAULTS, tabletManagerProbe, missingGtidRange } from './throttle.js';
+export type { ThrottleProbe, ReplicaHealth } from './throttle.js';

@@ -12,7 +12,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Filter } from './filter.js';
 import type { StreamEvent } from './row-streamer.js';
 import type { VStreamer } from './vstreamer.js';
-import { APPLY_ALL, changeSql, type CopyGuard, type TargetTable } from './apply.js';
+import { APPLY_ALL, SqlPacker, type CopyGuard, type TargetTable } from './apply.js';
 
 export interface PlayerTarget {
   /** The target database (`vt_customer`). */
@@ -45,6 +45,8 @@ export interface PlayOptions {
   readonly relayLogMaxBytes: number;
   readonly packetSizeMax?: number;
   readonly heartbeatIntervalMs?: number;
+  /** Characters of SQL per round trip to the target (PLAYER_DEFAULTS.applyPacketCharsMax). */
+  readonly applyPacketCharsMax?: number;
 }
 
 export type PlayEnd =
@@ -53,10 +55,16 @@ export type PlayEnd =
   | { readonly reason: 'aborted'; readonly position: GtidPosition };
 
 export const PLAYER_DEFAULTS = {
-  /** --relay-log-max-items: events of one source transaction held before its commit. */
+  /** --relay-log-max-items: binlog row events of one source transaction held before its commit. */
   relayLogMaxItems: 5_000,
   /** --relay-log-max-size: bytes of one source transaction held before its commit (estimate). */
   relayLogMaxBytes: 250 * 1024 * 1024,
+  /**
+   * Characters of SQL sent to the target in one multi-statement round trip. At most 3 bytes each
+   * in UTF-8, so 1 Mi characters stay well under the target's max_allowed_packet (64M as mysqlctl
+   * writes it, 16M by MariaDB's default).
+   */
+  applyPacketCharsMax: 1024 * 1024,
 };
 
 interface TableState {
@@ -74,37 +82,56 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   let pos = o.from;
   if (o.stopAt && pos.atLeast(o.stopAt)) return { reason: 'stop-position', position: pos };
   const tables = new Map<string, TableState>();
+  const packetCharsMax = o.applyPacketCharsMax ?? PLAYER_DEFAULTS.applyPacketCharsMax;
   // Statements of complete source transactions not yet committed on the target.
-  let batch: string[] = [];
+  const batch = new SqlPacker(target.dbName, packetCharsMax);
   let batchRows = 0;
   let batchPos: GtidPosition | undefined;
   let batchTs = 0;
-  // The source transaction being received.
-  let trx: string[] = [];
+  // The source transaction being received: a rollback drops it, so it is packed apart.
+  const trx = new SqlPacker(target.dbName, packetCharsMax);
   let trxRows = 0;
+  // Binlog row events of the transaction (each up to a few KB of rows): relay-log-max-items
+  // counts these, as Vitess's relay log does, so a large source transaction is bounded by its
+  // bytes (relay-log-max-size) rather than refused for its row count.
+  let trxEvents = 0;
   let trxBytes = 0;
   let end: PlayEnd | undefined;
   const local = new AbortController();
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
 
+  // The target transaction in flight. The next one's SQL is built while MariaDB applies it (the
+  // callback returns once it is sent, so the source streams on meanwhile); it is awaited before
+  // anything else uses the target connection, so transactions still commit one at a time in
+  // source order, and its failure surfaces there.
+  let inflight: Promise<void> = Promise.resolve();
+
   const flush = async (): Promise<void> => {
     if (batchPos === undefined) return;
-    await target.applyTransaction(batch, batchPos, batchTs, batchRows);
-    pos = batchPos;
-    batch = [];
+    const packets = batch.finish();
+    const at = batchPos;
+    const ts = batchTs;
+    const rows = batchRows;
     batchRows = 0;
     batchPos = undefined;
+    await inflight;
+    const applying = target.applyTransaction(packets, at, ts, rows).then(() => {
+      pos = at;
+    });
+    // Awaited by the next flush or at the end; this keeps it from counting as unhandled meanwhile.
+    applying.catch(() => undefined);
+    inflight = applying;
   };
 
   const boundary = (p: GtidPosition, ts: number): boolean => {
-    if (trx.length > 0) {
-      for (const s of trx) batch.push(s);
+    if (!trx.empty) {
+      for (const s of trx.finish()) batch.statement(s);
       batchRows += trxRows;
       batchTs = ts;
     }
-    trx = [];
     trxRows = 0;
+    trxEvents = 0;
     trxBytes = 0;
     batchPos = p;
     if (o.stopAt && p.atLeast(o.stopAt)) {
@@ -119,12 +146,14 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
     for (const ev of events) {
       switch (ev.type) {
         case 'begin':
-          trx = [];
+          trx.finish();
           trxRows = 0;
+          trxEvents = 0;
           trxBytes = 0;
           break;
         case 'field': {
           const names = ev.fields.map((f) => f.name);
+          await inflight;
           const key = await target.keyColumns(ev.table);
           const keyIndexes = key.map((k) => {
             const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
@@ -141,18 +170,15 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           if (!st) throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: rows of ${ev.table} arrived before its columns (protocol error)`);
           const guard = o.guard ? o.guard(ev.table) : APPLY_ALL;
           for (const c of ev.changes) {
-            const stmts = changeSql(target.dbName, st.table, c.before, c.after, guard);
-            for (const s of stmts) {
-              trx.push(s);
-              trxBytes += s.length;
-            }
+            trx.change(st.table, c.before, c.after, guard);
             trxRows += 1;
             if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
           }
-          if (trx.length > o.relayLogMaxItems || trxBytes > o.relayLogMaxBytes) {
+          trxEvents += 1;
+          if (trxEvents > o.relayLogMaxItems || trxBytes + trx.chars > o.relayLogMaxBytes) {
             throw new TesseraError(
               ER.UNKNOWN_ERROR,
-              `vreplication: a source transaction exceeds the relay log limits (${trx.length} statements > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
+              `vreplication: a source transaction exceeds the relay log limits (${trxEvents} binlog row events > relay-log-max-items ${o.relayLogMaxItems} or ~${trxBytes + trx.chars} bytes > relay-log-max-size ${o.relayLogMaxBytes}); raise them with --config-overrides`,
               { kind: 'PERMANENT' },
             );
           }
@@ -161,28 +187,33 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'commit':
           if (boundary(ev.position, ev.timestamp)) {
             await flush();
+            await inflight;
             local.abort();
             return;
           }
           break;
         case 'position':
-          if (trx.length === 0 && boundary(ev.position, batchTs)) {
+          if (trx.empty && boundary(ev.position, batchTs)) {
             await flush();
+            await inflight;
             local.abort();
             return;
           }
           break;
         case 'rollback':
-          trx = [];
+          trx.finish();
           trxRows = 0;
+          trxEvents = 0;
           trxBytes = 0;
           break;
         case 'heartbeat':
+          await inflight;
           await target.heartbeat(ev.lagSeconds);
           break;
         case 'ddl': {
           // A DDL is its own source transaction: apply what came before it first.
           await flush();
+          await inflight;
           if (o.onDdl === 'IGNORE') break;
           if (o.onDdl === 'STOP') {
             end = { reason: 'ddl-stop', position: pos, statement: ev.statement };
@@ -210,8 +241,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
       onEvents,
       local.signal,
     );
+    await inflight;
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    // A stream that failed still lets the last transaction finish before the caller moves on.
+    await inflight.catch(() => undefined);
   }
   if (end) return end;
   return { reason: 'aborted', position: pos };

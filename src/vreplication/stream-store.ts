@@ -118,6 +118,9 @@ export interface CopyState {
   readonly table: string;
   /** null until the first batch of the table is committed. */
   readonly lastpk: LastPk | null;
+  /** Rows and bytes of the table copied so far, counted batch by batch with lastpk. */
+  readonly rowsCopied: number;
+  readonly bytesCopied: number;
 }
 
 export interface LogEntry {
@@ -195,16 +198,19 @@ export class StreamStore {
     this.db = quoteIdent(sidecarDb);
   }
 
-  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.exec.query('START TRANSACTION');
-    try {
-      const out = await fn();
-      await this.exec.query('COMMIT');
-      return out;
-    } catch (err) {
-      await this.exec.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  private async inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    const run = async (exec: SqlExecutor): Promise<T> => {
+      await exec.query('START TRANSACTION');
+      try {
+        const out = await fn(exec);
+        await exec.query('COMMIT');
+        return out;
+      } catch (err) {
+        await exec.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    };
+    return this.exec.exclusive ? this.exec.exclusive(run) : run(this.exec);
   }
 
   // ---- statements for the engine's own transactions ------------------------------------------------
@@ -220,10 +226,14 @@ export class StreamStore {
     );
   }
 
-  /** The last key copied of `table`, committed with the batch that copied it. */
-  sqlSetCopyState(id: number, table: string, lastpk: LastPk): string {
+  /**
+   * The last key copied of `table`, committed with the batch that copied it, and that batch's rows
+   * and bytes added to the table's counts.
+   */
+  sqlSetCopyState(id: number, table: string, lastpk: LastPk, rows = 0, bytes = 0): string {
     return (
-      `UPDATE ${this.db}.copy_state SET lastpk = ${quoteString(formatLastPk(lastpk))} ` +
+      `UPDATE ${this.db}.copy_state SET lastpk = ${quoteString(formatLastPk(lastpk))}, ` +
+      `rows_copied = rows_copied + ${int(rows, 'rows')}, bytes_copied = bytes_copied + ${int(bytes, 'bytes')} ` +
       `WHERE vrepl_id = ${int(id, 'id')} AND table_name = ${quoteString(table)}`
     );
   }
@@ -271,8 +281,8 @@ export class StreamStore {
       s.deferSecondaryKeys ? '1' : '0',
       quoteString(JSON.stringify(s.options ?? {})),
     ];
-    return this.inTransaction(async () => {
-      const r = await this.exec.query(
+    return this.inTransaction(async (exec) => {
+      const r = await exec.query(
         `INSERT INTO ${this.db}.vreplication (workflow, source, pos, stop_pos, max_tps, max_replication_lag, cell, tablet_types, time_updated, ` +
           'transaction_timestamp, state, message, db_name, tags, workflow_type, workflow_sub_type, defer_secondary_keys, options) ' +
           `VALUES (${values.join(', ')})`,
@@ -280,7 +290,7 @@ export class StreamStore {
       const id = Number(r.insertId);
       const tables = s.copyTables ?? [];
       if (tables.length > 0) {
-        await this.exec.query(
+        await exec.query(
           `INSERT INTO ${this.db}.copy_state (vrepl_id, table_name) VALUES ` + tables.map((t) => `(${id}, ${quoteString(t)})`).join(', '),
         );
       }
@@ -398,8 +408,8 @@ export class StreamStore {
    * narrows it to one target database. Returns the ids deleted.
    */
   async deleteStreams(workflow: string, filter: { db?: string } = {}): Promise<number[]> {
-    return this.inTransaction(async () => {
-      const r = await this.exec.query(
+    return this.inTransaction(async (exec) => {
+      const r = await exec.query(
         `SELECT id FROM ${this.db}.vreplication WHERE workflow = ${quoteString(workflow)}` +
           (filter.db !== undefined ? ` AND db_name = ${quoteString(filter.db)}` : '') +
           ' ORDER BY id FOR UPDATE',
@@ -407,9 +417,10 @@ export class StreamStore {
       const ids = r.rows.map((row) => num(row[0]));
       if (ids.length === 0) return ids;
       const list = ids.join(', ');
-      await this.exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
-      await this.exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
-      await this.exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.copy_state WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.post_copy_action WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.vreplication_log WHERE vrepl_id IN (${list})`);
+      await exec.query(`DELETE FROM ${this.db}.vreplication WHERE id IN (${list})`);
       return ids;
     });
   }
@@ -418,17 +429,38 @@ export class StreamStore {
 
   /** Tables of stream `id` still to copy, in the order they were added, with their last keys. */
   async readCopyState(id: number): Promise<CopyState[]> {
-    const r = await this.exec.query(`SELECT table_name, lastpk FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
+    const r = await this.exec.query(`SELECT table_name, lastpk, rows_copied, bytes_copied FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
     return r.rows.map((row) => {
       const table = cellText(row[0]);
-      if (row[1] === null) return { table, lastpk: null };
+      const rowsCopied = num(row[2]);
+      const bytesCopied = num(row[3]);
+      if (row[1] === null) return { table, lastpk: null, rowsCopied, bytesCopied };
       try {
-        return { table, lastpk: parseLastPk(cellText(row[1])) };
+        return { table, lastpk: parseLastPk(cellText(row[1])), rowsCopied, bytesCopied };
       } catch (err) {
         const e = TesseraError.from(err);
         throw new TesseraError(e, `stream ${id}, table ${table}: ${e.message}`, { cause: err });
       }
     });
+  }
+
+  // ---- post_copy_action ------------------------------------------------------------------------------
+
+  /** Records a statement to run on `table` when its copy ends. */
+  sqlInsertPostCopyAction(id: number, table: string, sql: string): string {
+    return (
+      `INSERT INTO ${this.db}.post_copy_action (vrepl_id, table_name, action) ` +
+      `VALUES (${int(id, 'id')}, ${quoteString(table)}, ${quoteString(JSON.stringify({ type: 'sql', task: sql }))})`
+    );
+  }
+
+  sqlDeletePostCopyAction(actionId: number): string {
+    return `DELETE FROM ${this.db}.post_copy_action WHERE id = ${int(actionId, 'id')}`;
+  }
+
+  /** The statements waiting for their tables' copies to end, oldest first. */
+  sqlReadPostCopyActions(id: number): string {
+    return `SELECT id, table_name, action FROM ${this.db}.post_copy_action WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`;
   }
 
   // ---- vreplication_log ----------------------------------------------------------------------------

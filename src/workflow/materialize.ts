@@ -166,8 +166,25 @@ export async function createStreams(
     plans.push({ setting: s, sourceTable, filter });
   }
 
-  // Target tables: created from the source's definition where create_ddl is "copy".
+  // Every source primary must log what a stream can follow; checked here so a misconfigured source
+  // is refused before anything exists, not found later by a stream that keeps retrying.
+  for (const s of sources) {
+    const got = await calls.executeFetchAsDba(s.tablet, 'SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image');
+    const [logBin, format, image] = (got.rows[0] ?? []).map((v) => String(v ?? ''));
+    const where = `source ${r.sourceKeyspace}/${s.shard} (tablet ${s.tablet.alias.cell}-${String(s.tablet.alias.uid).padStart(10, '0')})`;
+    if (logBin !== '1' && logBin.toUpperCase() !== 'ON') throw bad(`${where} has no binary log (log_bin=OFF): VReplication reads changes from it; enable log_bin and restart its MariaDB`);
+    if (format.toUpperCase() !== 'ROW') throw bad(`${where} logs binlog_format=${format}: VReplication needs binlog_format=ROW; set it (SET GLOBAL binlog_format = 'ROW' and in the MariaDB configuration), then create the workflow again`);
+    if (image.toUpperCase() !== 'FULL') throw bad(`${where} logs binlog_row_image=${image}: VReplication needs binlog_row_image=FULL; set it, then create the workflow again`);
+  }
+
+  // Each target shard's filter rules and the target tables to create, all worked out before any is
+  // made: a refusal for the last shard or table must not leave tables behind on the first ones.
+  const rulesByShard = new Map<string, FilterRule[]>();
+  const toCreate: { tablet: Tablet; sql: string }[] = [];
   for (const t of targets) {
+    const rules: FilterRule[] = [];
+    for (const p of plans) rules.push(await ruleFor(topo, r.targetKeyspace, t.shard, p.setting.target_table, p.filter, sharded));
+    rulesByShard.set(t.shard, rules);
     const schema = await calls.getSchema(t.tablet);
     for (const p of plans) {
       if (schema.some((x) => x.name === p.setting.target_table)) continue;
@@ -181,9 +198,10 @@ export async function createStreams(
         if (typeof create !== 'string') throw bad(`cannot copy the definition of ${p.sourceTable}: SHOW CREATE TABLE on ${r.sourceKeyspace}/${sources[0].shard} returned nothing`);
         sql = create.replace(/^CREATE TABLE\s+(`[^`]+`|\S+)/i, `CREATE TABLE ${quoteIdent(p.setting.target_table)}`);
       }
-      await calls.applySchema(t.tablet, sql);
+      toCreate.push({ tablet: t.tablet, sql });
     }
   }
+  for (const c of toCreate) await calls.applySchema(c.tablet, c.sql);
 
   const options = JSON.stringify({ config: r.configOverrides });
   const out: { tablet: string; shard: string; ids: number[] }[] = [];
@@ -192,8 +210,7 @@ export async function createStreams(
     for (const s of sources) {
       if (r.sourceShards && r.sourceShards.length > 0 && !r.sourceShards.includes(s.shard)) continue;
       if (!keyRangesIntersect(parseShardName(s.shard), parseShardName(t.shard))) continue;
-      const rules: FilterRule[] = [];
-      for (const p of plans) rules.push(await ruleFor(topo, r.targetKeyspace, t.shard, p.setting.target_table, p.filter, sharded));
+      const rules = rulesByShard.get(t.shard) ?? [];
       streams.push({
         workflow: r.workflow,
         source: formatBinlogSource({ keyspace: r.sourceKeyspace, shard: s.shard, filter: { rules }, onDdl: r.onDdl, stopAfterCopy: r.stopAfterCopy || undefined }),
@@ -209,7 +226,14 @@ export async function createStreams(
       });
     }
     if (streams.length === 0) continue;
-    const ids = await calls.vreplicationCreate(t.tablet, streams);
+    let ids: number[];
+    try {
+      ids = await calls.vreplicationCreate(t.tablet, streams);
+    } catch (err) {
+      // A workflow on some shards only is half made: take back the streams already created.
+      for (const done of targets.slice(0, targets.indexOf(t))) await calls.vreplicationDelete(done.tablet, r.workflow).catch(() => undefined);
+      throw err;
+    }
     out.push({ tablet: `${t.tablet.alias.cell}-${String(t.tablet.alias.uid).padStart(10, '0')}`, shard: t.shard, ids });
   }
   return { streams: out };

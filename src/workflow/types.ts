@@ -31,6 +31,8 @@ export interface CreateStreamWire {
   options: string;
   stopPos: string;
   copyTables: string[];
+  /** Where the stream starts (a reverse workflow: the new primaries' positions); '' for a copy first. */
+  pos?: string;
 }
 
 export interface StreamWire {
@@ -57,7 +59,8 @@ export interface StreamWire {
   options: string;
   maxTps: string;
   maxReplicationLag: string;
-  copyStates: { table: string; lastPk: string | null }[];
+  /** Tables still copying (a finished table's row is gone), with what the engine counted so far. */
+  copyStates: { table: string; lastPk: string | null; rowsCopied: number; bytesCopied: number }[];
   logs: { id: number; type: string; state: string; message: string; count: number; createdAt: string; updatedAt: string }[];
   progress: {
     rowsCopied: number;
@@ -72,7 +75,13 @@ export interface StreamWire {
 
 export interface UpdateStreamsWire {
   workflow: string;
+  /** Only these streams (by id); all of the workflow's when absent. */
+  ids?: number[];
   state?: 'Running' | 'Stopped';
+  /** Shown with the state, e.g. FROZEN for a workflow whose traffic was switched. */
+  message?: string;
+  /** Where the streams go on from. */
+  pos?: string;
   options?: string;
   cell?: string;
   tabletTypes?: string[];
@@ -90,4 +99,6 @@ export interface WorkflowTabletCalls {
   vreplicationDelete(t: Tablet, workflow: string): Promise<number>;
   vreplicationWaitForPos(t: Tablet, id: number, position: string, timeoutMs: number): Promise<void>;
   primaryPosition(t: Tablet): Promise<string>;
+  /** The tablet re-reads its shard and serving graph (after a tablet control or partition change). */
+  refreshState(t: Tablet): Promise<void>;
 }

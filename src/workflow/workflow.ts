@@ -2,9 +2,10 @@
 // primaries; these functions gather them into vtctldclient's JSON shapes (GetWorkflows,
 // Workflow show) and steer them (start, stop, update, delete).
 import { ER, TesseraError } from '../mysql/errors.js';
-import { quoteString } from '../sql/index.js';
+import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TopoServer } from '../topo/index.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
+import { parseSelectFilter } from '../vreplication/filter.js';
 import type { StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';
 import { workflowSubTypeName, workflowTypeName } from './types.js';
 
@@ -133,12 +134,59 @@ function safeJson(text: string): unknown {
   }
 }
 
+export const STATUS_DEFAULTS = {
+  /**
+   * A source table InnoDB estimates at no more rows than this is counted exactly (SELECT COUNT(*)
+   * on the source primary) for rows_total; a larger one keeps InnoDB's estimate, marked
+   * `rows_total_estimated`, so that a status poll never scans a huge table.
+   */
+  exactCountRowsMax: 200_000,
+};
+
+/** Rows and bytes of each table summed over the source shards' primaries. */
+async function sourceTotals(
+  calls: WorkflowTabletCalls,
+  topo: TopoServer,
+  keyspace: string,
+  shards: readonly string[],
+  names: readonly string[],
+): Promise<Map<string, { rows: number; bytes: number; estimated: boolean }>> {
+  const totals = new Map<string, { rows: number; bytes: number; estimated: boolean }>();
+  if (names.length === 0) return totals;
+  for (const shard of shards) {
+    const s = (await topo.getShard(keyspace, shard)).value;
+    if (s.primary_alias === null) continue;
+    const t = (await topo.getTablet(s.primary_alias)).value;
+    const r = await calls.executeFetchAsDba(
+      t,
+      `SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${names.map(quoteString).join(',')})`,
+    );
+    for (const row of r.rows) {
+      const name = String(row[0]);
+      let rows = Number(row[1] ?? 0);
+      let estimated = true;
+      if (rows <= STATUS_DEFAULTS.exactCountRowsMax) {
+        const c = await calls.executeFetchAsDba(t, `SELECT COUNT(*) FROM ${quoteIdent(name)}`);
+        rows = Number(c.rows[0]?.[0] ?? 0);
+        estimated = false;
+      }
+      const prev = totals.get(name) ?? { rows: 0, bytes: 0, estimated: false };
+      prev.rows += rows;
+      prev.bytes += Number(row[2] ?? 0);
+      prev.estimated ||= estimated;
+      totals.set(name, prev);
+    }
+  }
+  return totals;
+}
+
 /**
  * Progress per table and per stream, as `Materialize/MoveTables status --format json` prints it
  * (Vitess's `table_copy_state` and `shard_streams`), plus `eta_seconds` per table.
  */
 export async function workflowStatus(calls: WorkflowTabletCalls, topo: TopoServer, keyspace: string, workflow: string, found: readonly ShardStreams[]): Promise<J> {
-  const tables = new Map<string, { copying: boolean; lastPks: number }>();
+  // Target table -> the source table its rule selects from (the same name unless a select says otherwise).
+  const tables = new Map<string, { copying: boolean; source: string }>();
   let sourceKeyspace = '';
   const sourceShards = new Set<string>();
   for (const f of found) {
@@ -146,61 +194,56 @@ export async function workflowStatus(calls: WorkflowTabletCalls, topo: TopoServe
       const src = parseBinlogSource(s.source);
       sourceKeyspace = src.keyspace;
       sourceShards.add(src.shard);
-      for (const r of src.filter.rules) if (!tables.has(r.match)) tables.set(r.match, { copying: false, lastPks: 0 });
+      for (const r of src.filter.rules) {
+        if (tables.has(r.match) || r.match.startsWith('/')) continue;
+        const source = /^\s*select\b/i.test(r.filter) ? parseSelectFilter(r.filter).table : r.match;
+        tables.set(r.match, { copying: false, source });
+      }
+      // Tables a `/regex/` rule copies are known by their copy_state rows (same name on both sides).
       for (const c of s.copyStates) {
         const t = tables.get(c.table);
         if (t) t.copying = true;
+        else tables.set(c.table, { copying: true, source: c.table });
       }
     }
   }
   const copying = found.some((f) => f.streams.some((s) => s.copyStates.length > 0));
   const tableCopyState: J = {};
   if (copying && sourceKeyspace !== '') {
-    // Totals from the source primaries: exact counts where the table is small enough to count
-    // cheaply, else InnoDB's estimate (marked `rows_total_estimated`).
-    const totals = new Map<string, { rows: number; bytes: number; estimated: boolean }>();
-    for (const shard of sourceShards) {
-      const s = (await topo.getShard(sourceKeyspace, shard)).value;
-      if (s.primary_alias === null) continue;
-      const t = (await topo.getTablet(s.primary_alias)).value;
-      const names = [...tables.keys()];
-      const r = await calls.executeFetchAsDba(
-        t,
-        `SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${names.map(quoteString).join(',')})`,
-      );
-      for (const row of r.rows) {
-        const name = String(row[0]);
-        const prev = totals.get(name) ?? { rows: 0, bytes: 0, estimated: true };
-        prev.rows += Number(row[1] ?? 0);
-        prev.bytes += Number(row[2] ?? 0);
-        totals.set(name, prev);
-      }
-    }
+    const totals = await sourceTotals(calls, topo, sourceKeyspace, [...sourceShards], [...new Set([...tables.values()].map((t) => t.source))]);
     for (const [name, st] of tables) {
-      const tot = totals.get(name) ?? { rows: 0, bytes: 0, estimated: true };
+      const tot = totals.get(st.source) ?? { rows: 0, bytes: 0, estimated: true };
+      // Counted by the engine, batch by batch, in copy_state; a stream's rate belongs to the table
+      // it copies now (its first copy_state row: tables are copied one after another).
       let rowsCopied = 0;
       let bytesCopied = 0;
       let rate = 0;
       for (const f of found) {
         for (const s of f.streams) {
-          if (!s.copyStates.some((c) => c.table === name)) continue;
-          rowsCopied += s.progress.rowsCopied;
-          bytesCopied += s.progress.bytesCopied;
-          rate += s.progress.rowsPerSecond;
+          const cs = s.copyStates.find((c) => c.table === name);
+          if (!cs) continue;
+          rowsCopied += cs.rowsCopied;
+          bytesCopied += cs.bytesCopied;
+          if (s.copyStates[0]?.table === name) rate += s.progress.rowsPerSecond;
         }
       }
       const done = !st.copying;
-      const rowsTotal = Math.max(tot.rows, rowsCopied);
+      // Rows inserted on the source during the copy may take the count past an older total.
+      const rowsTotal = done ? tot.rows : Math.max(tot.rows, rowsCopied);
+      const bytesTotal = done ? tot.bytes : Math.max(tot.bytes, bytesCopied);
+      const rows = done ? rowsTotal : rowsCopied;
+      const bytes = done ? bytesTotal : bytesCopied;
+      const pct = (n: number, total: number) => (total > 0 ? Math.min(100, Math.round((n / total) * 10000) / 100) : done ? 100 : 0);
       tableCopyState[name] = {
-        rows_copied: done ? rowsTotal : rowsCopied,
+        rows_copied: rows,
         rows_total: rowsTotal,
-        rows_percentage: rowsTotal > 0 ? Math.min(100, Math.round(((done ? rowsTotal : rowsCopied) / rowsTotal) * 10000) / 100) : done ? 100 : 0,
-        bytes_copied: done ? Math.max(tot.bytes, bytesCopied) : bytesCopied,
-        bytes_total: Math.max(tot.bytes, bytesCopied),
-        bytes_percentage: tot.bytes > 0 ? Math.min(100, Math.round(((done ? tot.bytes : bytesCopied) / tot.bytes) * 10000) / 100) : done ? 100 : 0,
+        rows_percentage: pct(rows, rowsTotal),
+        bytes_copied: bytes,
+        bytes_total: bytesTotal,
+        bytes_percentage: pct(bytes, bytesTotal),
         phase: done ? 'Complete' : rowsCopied > 0 ? 'Copying' : 'Not Started',
         rows_total_estimated: tot.estimated,
-        eta_seconds: done ? 0 : rate > 0 ? Math.round((rowsTotal - rowsCopied) / rate) : null,
+        eta_seconds: done ? 0 : rate > 0 ? Math.round(Math.max(0, rowsTotal - rowsCopied) / rate) : null,
       };
     }
   }

@@ -472,10 +472,11 @@ describe('column metadata parity (issue 23, item 6)', () => {
       'SELECT sku, COUNT(*) AS n, MAX(price) FROM corder GROUP BY sku',
       'SELECT SUM(qty), AVG(qty), MIN(created), MAX(created) FROM corder',
       'SELECT o.order_id, p.description FROM corder o JOIN commerce.product p ON p.sku = o.sku',
-      // Not yet equal (the gate would need MariaDB's type inference for expressions it computes):
-      // `SUM(price) / COUNT(*)` grouped across shards (DECIMAL length 65, MariaDB 47), `p.price *
-      // o.qty` over a cross-keyspace join (BIGINT length 21, MariaDB 30), and scalar subqueries
-      // pulled out of a select list (their values are bound as literals: INT, MariaDB BIGINT).
+      // Arithmetic the gate computes: over a cross-shard aggregation, and over a join across keyspaces.
+      'SELECT sku, SUM(price) / COUNT(*) AS avgp, COUNT(*) * 2, SUM(qty) + 1, MAX(price) DIV 3, -MIN(qty) FROM corder GROUP BY sku',
+      'SELECT o.order_id, p.price * o.qty AS total, o.qty + 1, o.price - p.price, p.price / o.qty, o.qty % 2, o.price * 1.5 FROM corder o JOIN commerce.product p ON p.sku = o.sku',
+      // Scalar subqueries from several keyspaces, run by the gate first and bound as literals.
+      'SELECT (SELECT COUNT(*) FROM customer) AS customers, (SELECT COUNT(*) FROM commerce.product) AS products, (SELECT MAX(email) FROM customer) AS last_email',
       "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer WHERE customer_id = 1",
       "SELECT JSON_OBJECT('id', customer_id) AS j FROM customer ORDER BY customer_id LIMIT 2",
       'SELECT NULL AS nothing, \'x\' AS s, 12345678901 AS big',

@@ -4,10 +4,18 @@ import { formatExpr, type Expr } from '../../sql/index.js';
 import { valueCell, type Evaluator, type Value } from '../evaluate.js';
 import type { BindVars, Cell, PlanDescription, Primitive, Result, VCursor } from '../types.js';
 import { rowsOf } from '../values.js';
+import { fieldOfType, type ExprTyper } from './expr-type.js';
 
 export type ProjectedColumn =
   | { readonly kind: 'offset'; readonly offset: number; readonly name?: string }
-  | { readonly kind: 'expr'; readonly eval: Evaluator; readonly name: string; readonly text: Expr };
+  | {
+      readonly kind: 'expr';
+      readonly eval: Evaluator;
+      readonly name: string;
+      readonly text: Expr;
+      /** MariaDB's type for the expression from its operands' columns, where modelled (expr-type.ts). */
+      readonly type?: ExprTyper;
+    };
 
 // Columns the gate computes name no table column: orgName is empty, as MariaDB sends for expressions.
 function fieldFor(name: string, v: Value): ColumnDefinition {
@@ -44,8 +52,10 @@ export class Projection implements Primitive {
         const f = r.fields[c.offset];
         return c.name !== undefined && c.name !== f.name ? { ...f, name: c.name } : f;
       }
-      const first = rows.length ? c.eval(rows[0], r.fields, bindVars) : null;
       void i;
+      const derived = c.type?.(r.fields, bindVars);
+      if (derived) return fieldOfType(c.name, derived);
+      const first = rows.length ? c.eval(rows[0], r.fields, bindVars) : null;
       return fieldFor(c.name, first);
     });
     return { ...r, fields, rows: out, raw: null };

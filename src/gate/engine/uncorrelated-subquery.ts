@@ -2,7 +2,7 @@
 // its result for the outer query: `::__sqN` (the values, for IN), `:__sqN` (a scalar) and
 // `:__sq_has_valuesN` (1 when it returned rows: EXISTS, and guarding IN against an empty list).
 // A row constructor's IN (`(a, b) IN (SELECT x, y …)`) binds a list of rows.
-import { TesseraError } from '../../mysql/index.js';
+import { FIELD_FLAG, TesseraError } from '../../mysql/index.js';
 import type { BindValue, Literal, LiteralRow } from '../../sql/index.js';
 import type { BindVars, PlanDescription, Primitive, Result, VCursor } from '../types.js';
 import { cellToLiteral, rowsOf } from '../values.js';
@@ -18,6 +18,8 @@ export class UncorrelatedSubquery implements Primitive {
     readonly outer: Primitive,
     /** Columns the subquery must return: the width of the row its IN compares (1 for a value). */
     readonly width: number = 1,
+    /** PulloutValue: outer result columns that are the value itself, typed as the subquery's column. */
+    readonly valueColumns: readonly number[] = [],
   ) {}
 
   inputs(): readonly Primitive[] {
@@ -56,7 +58,17 @@ export class UncorrelatedSubquery implements Primitive {
         throw new Error(`unknown pullout ${String(never)}`);
       }
     }
-    return this.outer.execute(vc, bv);
+    const out = await this.outer.execute(vc, bv);
+    if (this.valueColumns.length === 0 || sq.fields.length !== 1) return out;
+    // MariaDB types `(SELECT COUNT(*) …) AS n` as the subquery's column, nullable (no row: NULL);
+    // the outer query saw a literal in its place.
+    const inner = sq.fields[0];
+    const fields = out.fields.map((f, i) =>
+      this.valueColumns.includes(i) && i < out.fields.length
+        ? { ...f, type: inner.type, columnLength: inner.columnLength, decimals: inner.decimals, charset: inner.charset, collation: inner.collation, flags: inner.flags & ~FIELD_FLAG.NOT_NULL }
+        : f,
+    );
+    return { ...out, fields };
   }
 
   describe(): PlanDescription {

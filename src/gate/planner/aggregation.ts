@@ -10,6 +10,7 @@ import { Distinct } from '../engine/distinct.js';
 import { Filter } from '../engine/filter.js';
 import { Limit } from '../engine/limit.js';
 import { MemorySort } from '../engine/memory-sort.js';
+import { compileExprType } from '../engine/expr-type.js';
 import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import type { OrderByOffset } from '../engine/route.js';
 import { notSupported } from '../errors.js';
@@ -363,7 +364,8 @@ export function planGateSelect(
       const comp = computed.find((c) => c.index === i);
       if (!comp) return { kind: 'offset', offset: o };
       const byKey = new Map([...comp.refs].map(([k, input]) => [k, outIndex(input)]));
-      return { kind: 'expr', eval: compileExpr(comp.expr, (x) => byKey.get(exprKey(x))), name: comp.name, text: comp.expr };
+      const resolve = (x: Expr) => byKey.get(exprKey(x));
+      return { kind: 'expr', eval: compileExpr(comp.expr, resolve), name: comp.name, text: comp.expr, type: compileExprType(comp.expr, resolve) };
     });
     p = new Projection(p, pc);
   }

@@ -19,6 +19,7 @@ import { Filter } from '../engine/filter.js';
 import { Join } from '../engine/join.js';
 import { Limit } from '../engine/limit.js';
 import { MemorySort } from '../engine/memory-sort.js';
+import { compileExprType } from '../engine/expr-type.js';
 import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
@@ -133,6 +134,8 @@ interface Pullout {
   readonly primitive: Primitive;
   /** IN: the width of the row compared (`(a, b) IN (SELECT …)` is 2). */
   readonly width: number;
+  /** A scalar value: the result columns that are the subquery's value itself (they take its type). */
+  valueColumns: number[];
 }
 
 /** Aliases a query defines at its own level (FROM tables and derived tables). */
@@ -214,7 +217,7 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
   const pull = (kind: PulloutKind, q: QueryExpr, width = 1): Pullout => {
     if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
     const names = ctx.nextSubqueryNames();
-    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width };
+    const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width, valueColumns: [] };
     pullouts.push(p);
     return p;
   };
@@ -256,6 +259,15 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
     // Keep the column's name as written although its expression changes.
     return { ...c, expr: rw(c.expr), alias: c.alias ?? itemName(c, sql) };
   });
+  // A select item that is nothing but a scalar subquery's value is typed as MariaDB types it: as
+  // the subquery's column (result offsets are the items' own while no `*` precedes them).
+  const firstStar = columns.findIndex((c) => c.expr.kind === 'Star');
+  columns.forEach((c, i) => {
+    if (firstStar >= 0 && firstStar < i) return;
+    const e = c.expr;
+    if (e.kind !== 'BindVar' || e.list) return;
+    pullouts.find((p) => p.kind === 'PulloutValue' && p.name === e.name)?.valueColumns.push(i);
+  });
   const out: Select = {
     ...sel,
     columns,
@@ -269,7 +281,7 @@ function wrapPullouts(p: Primitive, pullouts: readonly Pullout[]): Primitive {
   let out = p;
   for (let i = pullouts.length - 1; i >= 0; i--) {
     const s = pullouts[i];
-    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out, s.width);
+    out = new UncorrelatedSubquery(s.kind, s.name, s.hasValues, s.primitive, out, s.width, s.valueColumns);
   }
   return out;
 }
@@ -736,7 +748,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     add(e, alias) {
       const off = resolve(e);
       const name = alias ?? (e.kind === 'Column' ? e.name : formatExpr(e));
-      projected.push(off !== undefined ? { kind: 'offset', offset: off, name } : { kind: 'expr', eval: compileExpr(e, resolve), name, text: e });
+      projected.push(off !== undefined ? { kind: 'offset', offset: off, name } : { kind: 'expr', eval: compileExpr(e, resolve), name, text: e, type: compileExprType(e, resolve) });
       names.push(name);
       return projected.length - 1;
     },

@@ -118,12 +118,18 @@ test('malformed frames close only the offending connection; others keep working'
 
 test('a lost connection fails calls in flight with 2013 and the next call reconnects', async () => {
   const s2 = new RpcServer({ drainTimeoutMs: 100 });
-  s2.unary('sleep', async () => new Promise(() => undefined));
+  // The call is in flight once the server runs it (a timer would race a slow connect on a busy machine).
+  let arrived!: () => void;
+  const started = new Promise<void>((r) => (arrived = r));
+  s2.unary('sleep', async () => {
+    arrived();
+    return new Promise(() => undefined);
+  });
   s2.unary('echo', async (r) => ({ meta: r.meta }));
   const p2 = await s2.listen(0);
   const c2 = new RpcClient('127.0.0.1', p2);
   const inflight = c2.call('sleep', null);
-  await new Promise((r) => setTimeout(r, 20));
+  await started;
   await s2.close(); // drain waits, then cuts
   await assert.rejects(inflight, (e: TesseraError) => e.errno === 2013);
   await assert.rejects(c2.call('echo', 1), (e: TesseraError) => e.errno === 2002 && /cannot reach tablet rpc/.test(e.message));

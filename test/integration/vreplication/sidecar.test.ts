@@ -59,7 +59,7 @@ test('a fresh instance gets every table at the newest version, and nothing of it
   const before = await one(p, 'select @@global.gtid_binlog_pos');
   const res = await ensureSidecarSchema(p);
   assert.deepEqual(res, { db: '_vt', from: 0, to: SIDECAR_SCHEMA_VERSION });
-  assert.deepEqual(await tables(p, '_vt'), ['copy_state', 'reparent_journal', 'resharding_journal', SIDECAR_VERSION_TABLE, 'vreplication', 'vreplication_log'].sort());
+  assert.deepEqual(await tables(p, '_vt'), ['copy_state', 'post_copy_action', 'reparent_journal', 'resharding_journal', SIDECAR_VERSION_TABLE, 'vreplication', 'vreplication_log'].sort());
   assert.deepEqual(
     await column(p, "select column_name from information_schema.columns where table_schema = '_vt' and table_name = 'vreplication' order by ordinal_position"),
     ['id', 'workflow', 'source', 'pos', 'stop_pos', 'max_tps', 'max_replication_lag', 'cell', 'tablet_types', 'time_updated', 'transaction_timestamp', 'state',
@@ -69,7 +69,7 @@ test('a fresh instance gets every table at the newest version, and nothing of it
   assert.deepEqual(await column(p, "select column_name from information_schema.columns where table_schema = '_vt' and table_name = 'vreplication_log' order by ordinal_position"),
     ['id', 'vrepl_id', 'type', 'state', 'created_at', 'updated_at', 'message', 'count']);
   assert.deepEqual(await column(p, "select column_name from information_schema.columns where table_schema = '_vt' and table_name = 'copy_state' order by ordinal_position"),
-    ['id', 'vrepl_id', 'table_name', 'lastpk']);
+    ['id', 'vrepl_id', 'table_name', 'lastpk', 'rows_copied', 'bytes_copied']);
   // Again: nothing to do, and the session's binlog setting is given back.
   assert.deepEqual(await ensureSidecarSchema(p), { db: '_vt', from: SIDECAR_SCHEMA_VERSION, to: SIDECAR_SCHEMA_VERSION });
   assert.equal(await one(p, 'select @@session.sql_log_bin'), '1');
@@ -92,7 +92,7 @@ test('an older version is upgraded in place, keeping its rows', async () => {
   assert.equal(await one(p, `select column_type from information_schema.columns where table_schema = '${db}' and table_name = 'reparent_journal' and column_name = 'primary_alias'`), 'varbinary(255)');
   assert.equal(await one(p, `select primary_alias from ${db}.reparent_journal where time_created_ns = 1`), 'zone1-0000000101');
   assert.ok((await tables(p, db)).includes('vreplication'));
-  assert.deepEqual(await column(p, `select version from ${db}.${SIDECAR_VERSION_TABLE} order by version`), ['1', '2']);
+  assert.deepEqual(await column(p, `select version from ${db}.${SIDECAR_VERSION_TABLE} order by version`), SIDECAR_VERSIONS.map((v) => String(v.version)));
   assert.equal(await readSidecarVersion(p, db), SIDECAR_SCHEMA_VERSION);
   assert.equal(await readSidecarVersion(p, 'no_such_sidecar'), 0);
 });
@@ -159,7 +159,7 @@ test('rows written on a primary replicate into the replica, whose tables it buil
   assert.equal(s?.id, id);
   assert.equal(s?.source.keyspace, 'commerce');
   assert.equal(s?.maxTps, NO_LIMIT);
-  assert.deepEqual(await onReplica.readCopyState(id), [{ table: 'customer', lastpk: null }]);
+  assert.deepEqual(await onReplica.readCopyState(id), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
   assert.equal((await onReplica.readLog(id)).length, 1);
   const status = await r.query('SHOW SLAVE STATUS');
   const names = status.fields.map((f) => f.name);

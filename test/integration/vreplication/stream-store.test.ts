@@ -81,7 +81,7 @@ test('a stream is written as Vitess writes it and read back typed', async () => 
   assert.equal(s.workflowSubType, 1);
   assert.equal(s.deferSecondaryKeys, true);
   assert.deepEqual(s.options, { config: { 'vreplication-copy-rows-per-second': '100' } });
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null }, { table: 'corder', lastpk: null }]);
+  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }, { table: 'corder', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
 
   await store.setState(id, 'Copying', '');
   await store.setThrottled(id, 'vplayer', 'replica zone1-0000000102 lags 12 s, more than max_replication_lag 10 s');
@@ -112,12 +112,13 @@ test("the engine's statements commit or roll back with its own transaction", asy
   await c.query(store.sqlSetCopyState(id, 'customer', { columns: ['customer_id'], values: [42n] }));
   await c.query('ROLLBACK');
   assert.equal((await store.readStream(id))?.pos, '');
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null }]);
+  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
 
   await store.setMessage(id, 'retrying: source unreachable');
   await c.query('START TRANSACTION');
   await c.query(store.sqlSetPos(id, '0-100-20', 1_700_000_000, 1_699_999_999, 42));
-  await c.query(store.sqlSetCopyState(id, 'customer', { columns: ['customer_id'], values: [42n] }));
+  await c.query(store.sqlSetCopyState(id, 'customer', { columns: ['customer_id'], values: [40n] }, 40, 4000));
+  await c.query(store.sqlSetCopyState(id, 'customer', { columns: ['customer_id'], values: [42n] }, 2, 200));
   await c.query('COMMIT');
   const s = await store.readStream(id);
   assert.equal(s?.pos, 'MariaDB/0-100-20');
@@ -125,7 +126,7 @@ test("the engine's statements commit or roll back with its own transaction", asy
   assert.equal(s?.transactionTimestamp, 1_699_999_999);
   assert.equal(s?.rowsCopied, 42);
   assert.equal(s?.message, '', 'progress clears the retry message');
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: { columns: ['customer_id'], values: [42n] } }]);
+  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: { columns: ['customer_id'], values: [42n] }, rowsCopied: 42, bytesCopied: 4200 }]);
 
   await c.query(store.sqlDeleteCopyState(id, 'customer'));
   await c.query(store.sqlSetState(id, 'Running', ''));
@@ -176,7 +177,7 @@ test('copy_state keeps awkward keys exactly as MariaDB returned them', async () 
   for (const row of rows) {
     await c.query(store.sqlSetCopyState(id, 'k', { columns, values: row }));
     const [k] = await store.readCopyState(id);
-    assert.deepEqual(k, { table: 'k', lastpk: { columns, values: row } });
+    assert.deepEqual(k, { table: 'k', lastpk: { columns, values: row }, rowsCopied: 0, bytesCopied: 0 });
     assert.equal(typeof k?.lastpk?.values[0], 'bigint');
     assert.ok(Buffer.isBuffer(k?.lastpk?.values[3]));
   }
@@ -187,7 +188,7 @@ test('copy_state keeps awkward keys exactly as MariaDB returned them', async () 
   );
   // A table name that needs quoting in SQL is just a value here.
   await c.query(store.sqlSetCopyState(id, 'other table', { columns: ['id'], values: [1] }));
-  assert.deepEqual((await store.readCopyState(id))[1], { table: 'other table', lastpk: { columns: ['id'], values: [1] } });
+  assert.deepEqual((await store.readCopyState(id))[1], { table: 'other table', lastpk: { columns: ['id'], values: [1] }, rowsCopied: 0, bytesCopied: 0 });
 });
 
 test('a source written by Vitess reads back', async () => {

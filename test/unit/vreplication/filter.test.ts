@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelectFilter } from '../../../src/vreplication/index.js';
+import { ruleMatches } from '../../../src/vreplication/filter.js';
 
 test('the forms Vitess writes: star, columns with aliases, key ranges with and without a vindex', () => {
   assert.deepEqual(parseSelectFilter('select * from customer'), { columns: '*', table: 'customer', keyRange: undefined });
@@ -41,4 +42,15 @@ test('anything else is 1064 naming the rule and the reason', () => {
       return true;
     });
   }
+});
+
+test("rule matches: a name, or a regular expression after '/' as Vitess writes it", () => {
+  assert.equal(ruleMatches('customer', 'customer'), true);
+  assert.equal(ruleMatches('customer', 'customers'), false);
+  assert.equal(ruleMatches('/.*', 'corder'), true);
+  assert.equal(ruleMatches('/.*/', 'corder'), true);
+  assert.equal(ruleMatches('/^c', 'corder'), true);
+  assert.equal(ruleMatches('/^c', 'product'), false);
+  // Unanchored, as Go's regexp.MatchString.
+  assert.equal(ruleMatches('/ord', 'corder'), true);
 });
