@@ -38,6 +38,7 @@ export async function vreplicationCreate(tm: TabletManager, streams: readonly Cr
       deferSecondaryKeys: s.deferSecondaryKeys,
       options: parseOptions(s.options),
       stopPos: s.stopPos,
+      pos: s.pos ?? '',
       copyTables: s.copyTables,
     })),
   );
@@ -82,6 +83,7 @@ export async function vreplicationUpdate(tm: TabletManager, u: UpdateStreamsWire
     cell: u.cell,
     tabletTypes: u.tabletTypes,
     stopPos: u.stopPos,
+    message: u.message,
   });
 }
 

@@ -30,6 +30,8 @@ export interface CreateStreamWire {
   /** JSON: { config: { "<flag>": "<value>" } } */
   options: string;
   stopPos: string;
+  /** Where replication starts without a copy (a reverse workflow starts at the target's position); '' to copy first. */
+  pos?: string;
   copyTables: string[];
 }
 
@@ -78,6 +80,8 @@ export interface UpdateStreamsWire {
   cell?: string;
   tabletTypes?: string[];
   stopPos?: string;
+  /** Vitess marks the streams of a workflow whose writes were switched away `FROZEN`. */
+  message?: string;
 }
 
 /** The tablet-manager calls workflows make. */
@@ -91,4 +95,6 @@ export interface WorkflowTabletCalls {
   vreplicationDelete(t: Tablet, workflow: string): Promise<number>;
   vreplicationWaitForPos(t: Tablet, id: number, position: string, timeoutMs: number): Promise<void>;
   primaryPosition(t: Tablet): Promise<string>;
+  /** Makes the tablet re-read its shard record (denied tables) and serving graph now. */
+  refreshState(t: Tablet): Promise<void>;
 }
