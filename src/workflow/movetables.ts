@@ -295,11 +295,11 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   for (const t of types) if (!['primary', 'replica', 'rdonly'].includes(t)) throw bad(`--tablet-types: ${t} is not primary, replica or rdonly`);
   const readTypes = READ_TYPES.filter((t) => types.includes(t));
   const writes = types.includes('primary');
-  // The keyspaces as this command sees them: reversetraffic moves traffic back to the source.
-  const from = o.direction === 'forward' ? info.sourceKeyspace : info.targetKeyspace;
+  // Where reads go: reversetraffic moves them back to the source.
   const to = o.direction === 'forward' ? info.targetKeyspace : info.sourceKeyspace;
   const state = await trafficState(topo, info);
   const start = state.text;
+  let finishOnly = false;
 
   if (o.direction === 'forward') {
     if (info.frozen) throw bad(`workflow ${info.targetKeyspace}.${info.workflow} is frozen: its writes were switched already; use reversetraffic to move traffic back, or complete`);
@@ -308,13 +308,17 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
     if (writes && !(readsAfter.replica && readsAfter.rdonly)) {
       throw bad(`cannot switch writes of ${info.targetKeyspace}.${info.workflow} before its reads: switch replica,rdonly first (switchtraffic --tablet-types replica,rdonly), or give no --tablet-types to switch everything`);
     }
-    if (writes && state.writes) throw bad(`writes of ${info.targetKeyspace}.${info.workflow} are switched already (${start})`);
-  } else {
-    if (writes && !state.writes) throw bad(`writes of ${info.targetKeyspace}.${info.workflow} are not switched (${start}); nothing to reverse`);
+    // Writes switched but the forward workflow not frozen: an earlier run failed after the routing
+    // switch; the steps left are idempotent and this run finishes them.
+    if (writes && state.writes) finishOnly = true;
+  } else if (writes && !state.writes) {
+    const rev = await moveTablesInfo(topo, calls, info.sourceKeyspace, reverseWorkflowName(info.workflow)).catch(() => null);
+    if (rev === null || rev.frozen) throw bad(`writes of ${info.targetKeyspace}.${info.workflow} are not switched (${start}); nothing to reverse`);
+    finishOnly = true;
   }
   // Streams that carry the writes must be replicating: not copying, not in error, not far behind.
   const carrier = o.direction === 'forward' || !writes ? info : await moveTablesInfo(topo, calls, info.sourceKeyspace, reverseWorkflowName(info.workflow));
-  if (writes || o.direction === 'forward') {
+  if (!finishOnly && (writes || o.direction === 'forward')) {
     for (const f of carrier.streams) {
       for (const s of f.streams) {
         const where = `stream ${s.id} of ${carrier.targetKeyspace}.${carrier.workflow} on ${carrier.targetKeyspace}/${f.shard}`;
@@ -363,7 +367,10 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   let pause: number | null = null;
   if (writes) {
     const fwd = o.direction === 'forward' ? info : carrier;
-    if (o.dryRun) {
+    if (finishOnly) {
+      if (o.dryRun) dry.push(`Writes are switched to ${fwd.targetKeyspace} already: start ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} and freeze ${fwd.targetKeyspace}.${fwd.workflow}`);
+      else await finishWrites(topo, calls, fwd, o, timed);
+    } else if (o.dryRun) {
       dry.push(
         `Lock keyspaces ${fwd.sourceKeyspace} and ${fwd.targetKeyspace}`,
         `Deny writes to ${fwd.tables.join(',')} on the primaries of ${fwd.sourceKeyspace} and wait for open transactions on them (up to ${MOVETABLES_DEFAULTS.drainGraceSeconds}s)`,
@@ -567,24 +574,45 @@ async function switchWrites(
   }
   const pause = Date.now() - pauseStart;
   try {
-    if (o.enableReverseReplication) {
-      await timed(`start ${S}.${reverse}`, async () => {
-        for (const s of await primariesOf(topo, S)) await calls.vreplicationUpdate(s.tablet, { workflow: reverse, state: 'Running' }).catch((err: Error) => {
-          if (!/not found|0 streams/.test(err.message)) throw err;
-        });
-      });
-    }
-    await timed(`freeze ${T}.${fwd.workflow}`, async () => {
-      for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped', message: 'FROZEN' });
-    });
+    await finishWrites(topo, calls, fwd, o, timed);
   } catch (err) {
     await lockB.unlock(err);
     await lockA.unlock(err);
-    throw new TesseraError(ER.UNKNOWN_ERROR, `SwitchTraffic of ${T}.${fwd.workflow}: writes are switched to ${T} (write pause ${pause} ms), but ${(err as Error).message}`);
+    throw new TesseraError(
+      ER.UNKNOWN_ERROR,
+      `SwitchTraffic of ${T}.${fwd.workflow}: writes are switched to ${T} (write pause ${pause} ms), but ${(err as Error).message}; run the command again to finish`,
+    );
   }
   await lockB.unlock();
   await lockA.unlock();
   return pause;
+}
+
+/**
+ * The steps after the routing switch, each idempotent, so that a rerun finishes what a failed run
+ * left: start the reverse workflow, freeze the forward one.
+ */
+async function finishWrites(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  fwd: MoveTablesInfo,
+  o: SwitchOptions,
+  timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const S = fwd.sourceKeyspace;
+  const reverse = reverseWorkflowName(fwd.workflow);
+  if (o.enableReverseReplication) {
+    await timed(`start ${S}.${reverse}`, async () => {
+      for (const f of await gatherStreams(topo, calls, S, reverse)) {
+        if (f.streams.some((x) => x.state === 'Stopped')) await calls.vreplicationUpdate(f.tablet, { workflow: reverse, state: 'Running' });
+      }
+    });
+  }
+  await timed(`freeze ${fwd.targetKeyspace}.${fwd.workflow}`, async () => {
+    for (const f of await gatherStreams(topo, calls, fwd.targetKeyspace, fwd.workflow)) {
+      await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped', message: 'FROZEN' });
+    }
+  });
 }
 
 // ---- complete and cancel ----------------------------------------------------------------------

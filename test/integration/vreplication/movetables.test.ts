@@ -52,6 +52,7 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
   let c: TestCluster;
   let ctx: CtldContext;
   let failWaitForPos = false;
+  let failFreeze = false;
   let gate: mysql.Connection;
 
   const run = (name: string, req: JsonObject): Promise<Json> => {
@@ -91,6 +92,12 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
         if (prop === 'vReplicationWaitForPos' && failWaitForPos) {
           return async () => {
             throw new Error('test hook: VReplicationWaitForPos failed');
+          };
+        }
+        if (prop === 'updateVReplicationWorkflow' && failFreeze) {
+          return async (t: unknown, req: { message?: string }, o: unknown) => {
+            if (req.message === 'FROZEN') throw new Error('test hook: freezing failed');
+            return tmc.updateVReplicationWorkflow(t as never, req as never, o as never);
           };
         }
         const v = Reflect.get(target, prop, receiver) as unknown;
@@ -235,8 +242,14 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
       assert.deepEqual(await rules(), expected((from) => (from === 'customer' || from === 'corder' || from.includes('@') ? 'commerce' : '')).concat(['customer.corder -> commerce.corder', 'customer.customer -> commerce.customer']).sort());
       const mark2 = acked.length;
       await waitFor('the writer to write after reversing', async () => acked.length > mark2 + 20, 60_000);
-      const again = (await mt('switchtraffic')) as { current_state: string };
+      // A failure after the routing switch: writes stay switched, and a rerun finishes the steps left.
+      failFreeze = true;
+      await assert.rejects(mt('switchtraffic'), /writes are switched to customer \(write pause \d+ ms\), but freeze customer.commerce2customer: test hook: freezing failed; run the command again to finish/);
+      failFreeze = false;
+      assert.equal(await state(), 'All Reads Switched. Writes Switched');
+      const again = (await mt('switchtraffic')) as { current_state: string; write_pause_ms: number | null };
       assert.equal(again.current_state, 'All Reads Switched. Writes Switched');
+      assert.equal(again.write_pause_ms, null, 'the rerun only finished the steps left');
       const mark3 = acked.length;
       await waitFor('the writer to write after switching again', async () => acked.length > mark3 + 20, 60_000);
     } finally {
