@@ -105,7 +105,9 @@ test('MoveTables through tessera ctl: the seeds\' spelling and vtctldclient\'s, 
   const json = JSON.parse(await ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'status', '--format', 'json')) as { traffic_state: string };
   assert.equal(json.traffic_state, 'All Reads Switched. Writes Switched');
 
-  assert.match(await ok('MoveTables', '--', 'Complete', 'customer.commerce2customer'), /^Successfully completed the commerce2customer workflow in the customer keyspace\n$/);
+  assert.match(await ok('MoveTables', '--', '--rename_tables', 'Complete', 'customer.commerce2customer'), /^Successfully completed the commerce2customer workflow in the customer keyspace\n$/);
+  const left = JSON.parse(await ok('ExecuteFetchAsDBA', 'zone1-100', 'SHOW TABLES')) as { rows: string[][] };
+  assert.deepEqual(left.rows.map((r) => r[0]).sort(), ['_corder_old', '_customer_old']);
   assert.deepEqual(JSON.parse(await ok('GetRoutingRules')), { rules: [] });
   assert.deepEqual(JSON.parse(await ok('GetWorkflows', 'customer')), { workflows: [] });
 });

@@ -303,4 +303,73 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
     assert.equal('tag' in ((await c.topo.getVSchema('customer')).tables as object), false);
     assert.equal(Number((await c.shardRows('commerce', '0', 'SELECT COUNT(*) AS n FROM tag'))[0].n), 2);
   });
+  it('switchtraffic and reversetraffic, round after round, under continuous inserts: nothing acknowledged is lost, both sides equal', async () => {
+    const ROUNDS = Number(process.env.TESSERA_MOVETABLES_ROUNDS ?? 10);
+    const pm = (action: string, extra: JsonObject = {}) => run('MoveTables', { action, workflow: 'products', target_keyspace: 'customer', format: 'json', ...extra });
+    await pm('create', { source_keyspace: 'commerce', tables: ['product'], tablet_types: ['primary'] });
+    await waitFor('the copy of product', async () => {
+      const st = (await pm('status')) as { shard_streams: Record<string, { streams: { status: string }[] }> };
+      return Object.values(st.shard_streams).flatMap((x) => x.streams).every((x) => x.status === 'Running');
+    });
+
+    const conn = await c.connect();
+    const acked: string[] = [];
+    let errors = 0;
+    let writing = true;
+    let paused = false;
+    let idle = false;
+    let n = 0;
+    const writer = (async () => {
+      while (writing) {
+        if (paused) {
+          idle = true;
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        idle = false;
+        const sku = `W-${++n}`;
+        try {
+          await conn.query(`INSERT INTO product (sku, description, price) VALUES ('${sku}', 'ledger', ${n})`);
+          acked.push(sku);
+        } catch {
+          errors++;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+    })();
+    const rowsOf = async (ks: string) => (await c.shardRows(ks, '0', 'SELECT sku, description, price FROM product ORDER BY sku')).map((r) => `${String(r.sku)}|${String(r.description)}|${String(r.price)}`);
+    /** With the writer paused: the serving side has every acknowledged row and the other side the same rows. */
+    const settle = async (serving: string, other: string, round: string) => {
+      paused = true;
+      await waitFor('the writer to pause', async () => idle, 10_000);
+      const served = new Set((await rowsOf(serving)).map((r) => r.split('|')[0]));
+      assert.deepEqual(acked.filter((s) => !served.has(s)), [], `${round}: acknowledged rows missing on ${serving}`);
+      await waitFor(`${other} to equal ${serving} after ${round}`, async () => JSON.stringify(await rowsOf(serving)) === JSON.stringify(await rowsOf(other)), 30_000);
+      paused = false;
+    };
+    const pauses: number[] = [];
+    try {
+      for (let i = 1; i <= ROUNDS; i++) {
+        await waitFor('some writes', async () => acked.length >= i * 10, 30_000);
+        const sw = (await pm('switchtraffic')) as { current_state: string; write_pause_ms: number };
+        assert.equal(sw.current_state, 'All Reads Switched. Writes Switched');
+        pauses.push(sw.write_pause_ms);
+        await settle('customer', 'commerce', `switchtraffic ${i}`);
+        await waitFor('some writes', async () => acked.length >= i * 10 + 5, 30_000);
+        const rv = (await pm('reversetraffic')) as { current_state: string; write_pause_ms: number };
+        assert.equal(rv.current_state, 'Reads Not Switched. Writes Not Switched');
+        pauses.push(rv.write_pause_ms);
+        await settle('commerce', 'customer', `reversetraffic ${i}`);
+      }
+    } finally {
+      writing = false;
+      await writer;
+      await conn.end();
+    }
+    const sorted = [...pauses].sort((a, b) => a - b);
+    console.log(`${ROUNDS} rounds: ${acked.length} rows acknowledged, ${errors} client errors; write pause median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms`);
+    await pm('cancel');
+    assert.deepEqual(await rules(), []);
+    assert.deepEqual(await c.shardRows('customer', '0', "SHOW TABLES LIKE 'product'"), []);
+  });
 });
