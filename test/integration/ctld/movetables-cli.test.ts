@@ -84,7 +84,7 @@ test('MoveTables through tessera ctl: the seeds\' spelling and vtctldclient\'s, 
   let status = '';
   while (Date.now() < end) {
     status = await ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'status');
-    if (/Status: Running/.test(status)) break;
+    if (/Status: Running/.test(status) && !/Table copy progress/.test(status)) break;
     await new Promise((r) => setTimeout(r, 300));
   }
   assert.match(status, /^The following vreplication streams exist for workflow customer.commerce2customer:/);

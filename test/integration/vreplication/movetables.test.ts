@@ -162,10 +162,10 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
       assert.deepEqual((await c.topo.getVSchema('customer')).tables, { customer: {}, corder: {} });
 
       await waitFor('the copy to finish', async () => {
-        const st = (await mt('status')) as { shard_streams: Record<string, { streams: { status: string; info: string }[] }> };
+        const st = (await mt('status')) as { table_copy_state: object; shard_streams: Record<string, { streams: { status: string; info: string }[] }> };
         const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
         for (const s of streams) if (s.status === 'Error') throw new Error(`stream in Error: ${s.info}`);
-        return streams.length === 1 && streams.every((s) => s.status === 'Running');
+        return Object.keys(st.table_copy_state).length === 0 && streams.length === 1 && streams.every((s) => s.status === 'Running');
       });
       assert.equal(await state(), 'Reads Not Switched. Writes Not Switched');
       // Every spelling still reads commerce: customer.customer too (routed), and the rows are all there.
@@ -308,8 +308,8 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
     const pm = (action: string, extra: JsonObject = {}) => run('MoveTables', { action, workflow: 'products', target_keyspace: 'customer', format: 'json', ...extra });
     await pm('create', { source_keyspace: 'commerce', tables: ['product'], tablet_types: ['primary'] });
     await waitFor('the copy of product', async () => {
-      const st = (await pm('status')) as { shard_streams: Record<string, { streams: { status: string }[] }> };
-      return Object.values(st.shard_streams).flatMap((x) => x.streams).every((x) => x.status === 'Running');
+      const st = (await pm('status')) as { table_copy_state: object; shard_streams: Record<string, { streams: { status: string }[] }> };
+      return Object.keys(st.table_copy_state).length === 0 && Object.values(st.shard_streams).flatMap((x) => x.streams).every((x) => x.status === 'Running');
     });
 
     const conn = await c.connect();
