@@ -17,7 +17,7 @@ import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
 import { createStreams, ruleFor, type MaterializeCreateRequest } from './materialize.js';
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
-import { WORKFLOW_TYPE } from './types.js';
+import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
 import { gatherStreams, type ShardStreams } from './workflow.js';
 
 export const MOVETABLES_DEFAULTS = {
@@ -211,10 +211,13 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
       const schema = await calls.getSchema(t.tablet);
       for (const name of tables) if (!schema.some((x) => x.name === name)) created.push(`${t.shard}\u0000${name}`);
     }
+    // A subset of the source shards is a partial MoveTables (workflow_sub_type 1), as in Vitess.
+    const partial = r.sourceShards.length > 0 && sources.some((s) => !r.sourceShards.includes(s.shard));
     const res = await createStreams(topo, calls, {
       ...r,
       tableSettings: tables.map((t) => ({ target_table: t, source_expression: `select * from ${quoteIdent(t)}`, create_ddl: 'copy' })),
       workflowType: WORKFLOW_TYPE.MoveTables,
+      workflowSubType: partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
       sourceShards: r.sourceShards,
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
@@ -297,6 +300,9 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   const writes = types.includes('primary');
   // Where reads go: reversetraffic moves them back to the source.
   const to = o.direction === 'forward' ? info.targetKeyspace : info.sourceKeyspace;
+  if (info.streams.some((f) => f.streams.some((s) => s.workflowSubType === WORKFLOW_SUB_TYPE.Partial))) {
+    throw new TesseraError(ER.NOT_SUPPORTED_YET, `${info.targetKeyspace}.${info.workflow} is a partial MoveTables (--source-shards): switching its traffic through shard routing rules is not supported yet; cancel it, or create it for all source shards`);
+  }
   const state = await trafficState(topo, info);
   const start = state.text;
   let finishOnly = false;
@@ -333,6 +339,16 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
     }
   }
 
+  // Every primary the write switch touches must answer before anything is stopped.
+  if (writes && !finishOnly) {
+    for (const ks of [info.sourceKeyspace, info.targetKeyspace]) {
+      for (const p of await primariesOf(topo, ks)) {
+        await calls.primaryPosition(p.tablet).catch((err: Error) => {
+          throw new TesseraError(ER.UNKNOWN_ERROR, `primary ${ks}/${p.shard} (${p.tablet.alias.cell}-${String(p.tablet.alias.uid).padStart(10, '0')}) does not answer: ${err.message}; nothing was switched`);
+        });
+      }
+    }
+  }
   const steps: { step: string; ms: number }[] = [];
   const dry: string[] = [];
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
