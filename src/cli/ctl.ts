@@ -322,6 +322,38 @@ function durationMs(o: Opts, k: string, flag: string): JsonObject {
   return { [`${flag.replace(/-/g, '_')}_ms`]: Math.round(n) };
 }
 
+/** MoveTables' request from either spelling: --workflow/--target-keyspace, or `Create customer.commerce2customer`. */
+function moveTablesRequest(action: string, keyspaceWorkflow: string | undefined, o: Opts): JsonObject {
+  let keyspace = str(o, 'targetKeyspace');
+  let workflow = str(o, 'workflow');
+  if (keyspaceWorkflow !== undefined) {
+    const dot = keyspaceWorkflow.indexOf('.');
+    if (dot <= 0) throw topoError('BAD_ARGUMENT', `want <keyspace>.<workflow> (customer.commerce2customer), got '${keyspaceWorkflow}'`);
+    keyspace = keyspaceWorkflow.slice(0, dot);
+    workflow = keyspaceWorkflow.slice(dot + 1);
+  }
+  const reverse = o.enableReverseReplication ?? o.reverseReplication;
+  return {
+    action,
+    ...(keyspace !== undefined ? { target_keyspace: keyspace } : {}),
+    ...(workflow !== undefined ? { workflow } : {}),
+    ...pick(o, {
+      sourceKeyspace: 'source_keyspace', source: 'source_keyspace', allTables: 'all_tables', all: 'all_tables', onDdl: 'on_ddl',
+      deferSecondaryKeys: 'defer_secondary_keys', autoStart: 'auto_start', stopAfterCopy: 'stop_after_copy', noRoutingRules: 'no_routing_rules',
+      dryRun: 'dry_run', keepData: 'keep_data', keepRoutingRules: 'keep_routing_rules', renameTables: 'rename_tables', format: 'format',
+    }),
+    ...(typeof reverse === 'string' || typeof reverse === 'boolean' ? { enable_reverse_replication: reverse } : {}),
+    tables: list(o, 'tables'),
+    exclude_tables: [...list(o, 'excludeTables'), ...list(o, 'exclude')],
+    source_shards: list(o, 'sourceShards'),
+    cells: list(o, 'cells'),
+    tablet_types: list(o, 'tabletTypes'),
+    config_overrides: [o.configOverrides ?? []].flat().map(String),
+    ...durationMs(o, 'timeout', 'timeout'),
+    ...durationMs(o, 'maxReplicationLagAllowed', 'max-replication-lag-allowed'),
+  };
+}
+
 const reparentFlags = [
   ['--keyspace-shard <keyspace/shard>', 'the shard (instead of the positional argument)'],
   ['--new-primary <alias>', 'the tablet to promote (default: the most advanced replica)'],
@@ -712,6 +744,62 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     },
   },
   {
+    name: 'MoveTables',
+    summary:
+      'move tables between keyspaces: MoveTables --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel, or the seeds\' MoveTables -- --source S --tables t1,t2 Create K.W',
+    args: ['<action>', '[keyspace.workflow]'],
+    options: [
+      ['--workflow <name>', 'the workflow name'],
+      ['--target-keyspace <keyspace>', 'the keyspace the tables move to'],
+      ['--source-keyspace <keyspace>', 'create: the keyspace the tables move from'],
+      ['--source <keyspace>', "the seeds' spelling of --source-keyspace"],
+      ['--tables <tables>', 'create: the tables to move (comma-separated)'],
+      ['--all-tables', 'create: every table of the source keyspace'],
+      ['--all', "the seeds' spelling of --all-tables"],
+      ['--exclude-tables <tables>', 'create with --all-tables: leave these out'],
+      ['--exclude <tables>', "the seeds' spelling of --exclude-tables"],
+      ['--source-shards <shards>', 'create: only these source shards'],
+      ['--cells <cells>', 'create: cells to pick source tablets in'],
+      ['--tablet-types <types>', 'create: source tablet types in order of preference; switchtraffic/reversetraffic: the traffic to move (primary, replica, rdonly; default all)'],
+      ['--on-ddl <action>', 'create: IGNORE, STOP, EXEC or EXEC_IGNORE (default IGNORE)'],
+      ['--defer-secondary-keys [bool]', 'create: add secondary keys after the copy (default true)'],
+      ['--auto-start [bool]', 'create: start the streams at once (default true)'],
+      ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
+      ['--no-routing-rules', 'create: do not write routing rules'],
+      ['--timeout <duration>', 'switchtraffic/reversetraffic: how long the streams get to catch up while writes are stopped (30s)'],
+      ['--max-replication-lag-allowed <duration>', 'switchtraffic/reversetraffic: refuse when a stream lags more (30s)'],
+      ['--enable-reverse-replication [bool]', 'switchtraffic: replicate the target back to the source afterwards (default true)'],
+      ['--reverse-replication [bool]', "the seeds' spelling of --enable-reverse-replication"],
+      ['--dry-run', 'switchtraffic/reversetraffic/complete: print the steps, change nothing'],
+      ['--keep-data', 'complete/cancel: keep the tables that would be dropped'],
+      ['--keep-routing-rules', 'complete/cancel: keep the routing rules'],
+      ['--rename-tables', 'complete: rename the source tables to _<table>_old instead of dropping them'],
+      ['--format <format>', 'text (default) or json'],
+    ],
+    repeatable: [['--config-overrides <key=value>', 'create: tablet flags overridden for this workflow']],
+    request: ([action, ksw], o) => moveTablesRequest(action, ksw, o),
+    print: printWorkflowResult,
+  },
+  ...(['SwitchReads', 'SwitchWrites', 'DropSources'] as const).map(
+    (name): CtlCommandSpec => ({
+      name,
+      summary: `the seeds' spelling of MoveTables ${name === 'DropSources' ? 'complete' : name === 'SwitchReads' ? 'switchtraffic --tablet-types replica,rdonly' : 'switchtraffic --tablet-types primary'}: ${name} <keyspace.workflow>`,
+      args: ['<keyspace.workflow>'],
+      options: [
+        ['--tablet-types <types>', 'SwitchReads: replica, rdonly or both (default both)'],
+        ['--timeout <duration>', 'SwitchWrites: how long the streams get to catch up (30s)'],
+        ['--max-replication-lag-allowed <duration>', 'refuse when a stream lags more (30s)'],
+        ['--reverse-replication [bool]', 'SwitchWrites: replicate back afterwards (default true)'],
+        ['--dry-run', 'print the steps, change nothing'],
+        ['--keep-data', 'DropSources: keep the source tables'],
+        ['--rename-tables', 'DropSources: rename the source tables to _<table>_old'],
+        ['--format <format>', 'text (default) or json'],
+      ],
+      request: ([ksw], o) => moveTablesRequest(name, ksw, o),
+      print: printWorkflowResult,
+    }),
+  ),
+  {
     name: 'Workflow',
     summary: 'show and steer VReplication workflows: Workflow --keyspace K list|show|status|start|stop|update|delete [--workflow W], or Workflow <keyspace>.<workflow> <action>',
     args: ['<action-or-keyspace.workflow>', '[action]'],
@@ -760,11 +848,16 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  * not commander's "unknown command" and a usage dump.
  */
 const NOT_YET: readonly [name: string, what: string][] = [
-  ['MoveTables', 'moving tables between keyspaces, a VReplication workflow'],
   ['VDiff', 'comparing a workflow\'s source and target'],
   ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],
+];
+
+/** vtctlclient-era commands whose job a modern command does: typing one names the command to use. */
+const REPLACED: readonly [name: string, use: string][] = [
+  ['VerticalSplitClone', 'MoveTables --workflow <name> --target-keyspace <keyspace> create --source-keyspace <keyspace> --tables <t1,t2>'],
+  ['MigrateServedFrom', 'MoveTables --workflow <name> --target-keyspace <keyspace> switchtraffic [--tablet-types rdonly,replica]'],
 ];
 
 function collect(value: string, prev: string[] | undefined): string[] {
@@ -799,6 +892,16 @@ export function registerCtl(program: Command): void {
       process.stdout.write(text);
       if (spec.after) await spec.after(client, positional, opts);
     });
+  }
+  for (const [name, use] of REPLACED) {
+    ctl
+      .command(name, { hidden: true })
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(() => {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, `${name} is the vtctlclient-era way to move tables; Tessera does it with: tessera ctl ${use}`);
+      });
   }
   for (const [name, what] of NOT_YET) {
     ctl

@@ -5,7 +5,15 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { TableSchema } from '../tablet/index.js';
 import { topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import {
+  MOVETABLES_DEFAULTS,
+  cancelMoveTables,
+  completeMoveTables,
   createStreams,
+  moveTablesCreate,
+  moveTablesInfo,
+  reverseWorkflowName,
+  switchTraffic,
+  trafficState,
   deleteWorkflow,
   gatherStreams,
   parseConfigOverrides,
@@ -24,7 +32,7 @@ import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
-import { optBool, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
+import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
 /** The workflow layer's tablet calls over ctld's tablet-manager client. */
 export function workflowCalls(ctx: CtldContext): WorkflowTabletCalls {
@@ -128,7 +136,128 @@ async function status(ctx: CtldContext, keyspace: string, workflow: string, req:
   return { text: statusText(keyspace, workflow, st) };
 }
 
+const ACTIONS_MOVETABLES = ['create', 'show', 'status', 'start', 'stop', 'switchtraffic', 'reversetraffic', 'complete', 'cancel'];
+/** The seeds' (vtctlclient) action names. */
+const MOVETABLES_OLD_ACTIONS: Record<string, string> = { progress: 'status', switchreads: 'switchtraffic', switchwrites: 'switchtraffic', dropsources: 'complete' };
+
+/** Traffic types of switchtraffic/reversetraffic: primary, replica, rdonly (`master` accepted). */
+function trafficTypes(req: JsonObject): string[] {
+  return optStringList(req, 'tablet_types').map((t) => {
+    const x = t.toLowerCase();
+    const norm = x === 'master' ? 'primary' : x;
+    if (!['primary', 'replica', 'rdonly'].includes(norm)) throw topoError('BAD_ARGUMENT', `--tablet-types: ${t} is not primary, replica or rdonly`);
+    return norm;
+  });
+}
+
+function textOrJson(req: JsonObject, json: Json, text: string): Json {
+  return optString(req, 'format', 'text') === 'json' ? json : { text };
+}
+
+async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
+  const raw = reqString(req, 'action').toLowerCase();
+  const action = MOVETABLES_OLD_ACTIONS[raw] ?? raw;
+  if (!ACTIONS_MOVETABLES.includes(action)) throw topoError('BAD_ARGUMENT', `MoveTables: unknown action ${raw}; one of ${ACTIONS_MOVETABLES.join(', ')}`);
+  const workflow = reqString(req, 'workflow');
+  const keyspace = reqString(req, 'target_keyspace');
+  const calls = workflowCalls(ctx);
+  if (action === 'create') {
+    const r = await moveTablesCreate(ctx.topo, calls, {
+      workflow,
+      targetKeyspace: keyspace,
+      sourceKeyspace: reqString(req, 'source_keyspace'),
+      tables: optStringList(req, 'tables'),
+      allTables: optBool(req, 'all_tables'),
+      excludeTables: optStringList(req, 'exclude_tables'),
+      sourceShards: optStringList(req, 'source_shards'),
+      cells: optStringList(req, 'cells'),
+      tabletTypes: tabletTypes(req),
+      onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
+      deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
+      autoStart: boolDefault(req, 'auto_start', true),
+      stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+      noRoutingRules: optBool(req, 'no_routing_rules'),
+      configOverrides: overrides(req),
+    });
+    const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow);
+    const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
+    return textOrJson(req, { ...r, status: st } as unknown as Json, `${r.summary}\n\n${statusText(keyspace, workflow, st)}`);
+  }
+  if (action === 'show') return show(ctx, keyspace, workflow, req);
+  const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
+  if (action === 'status') {
+    const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, info.streams);
+    st.traffic_state = (await trafficState(ctx.topo, info)).text;
+    return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n`);
+  }
+  if (action === 'start' || action === 'stop') {
+    if (info.frozen) throw topoError('FAILED_PRECONDITION', `workflow ${keyspace}.${workflow} is frozen (its writes were switched to ${keyspace}); it cannot be ${action === 'start' ? 'started' : 'stopped'}; reversetraffic moves traffic back`);
+    return steer(ctx, keyspace, workflow, action, req);
+  }
+  if (action === 'switchtraffic' || action === 'reversetraffic') {
+    if (workflow.endsWith('_reverse')) throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; run ${action} on ${reverseWorkflowName(workflow)} in keyspace ${info.sourceKeyspace}`);
+    let types = trafficTypes(req);
+    if (raw === 'switchreads' && types.length === 0) types = ['replica', 'rdonly'];
+    if (raw === 'switchwrites') types = ['primary'];
+    const cells = optStringList(req, 'cells');
+    if (cells.length > 0) {
+      const all = await ctx.topo.getCellInfoNames();
+      if (all.some((c) => !cells.includes(c))) {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, `--cells ${cells.join(',')}: switching the traffic of moved tables in only some cells is not supported yet (routing rules are cluster-wide); give no --cells`);
+      }
+    }
+    const timeoutMs = optInt(req, 'timeout_ms', MOVETABLES_DEFAULTS.switchTimeoutMs);
+    const lagMs = optInt(req, 'max_replication_lag_allowed_ms', MOVETABLES_DEFAULTS.maxReplicationLagAllowedSeconds * 1000);
+    const r = await switchTraffic(ctx.topo, calls, info, {
+      tabletTypes: types,
+      timeoutMs,
+      maxReplicationLagAllowedSeconds: lagMs / 1000,
+      enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+      dryRun: optBool(req, 'dry_run'),
+      direction: action === 'switchtraffic' ? 'forward' : 'backward',
+    });
+    const lines = [r.summary, ''];
+    if (r.dry_run_results) lines.push(...r.dry_run_results.map((x) => `  ${x}`), '');
+    lines.push(`Start State: ${r.start_state}`, `Current State: ${r.current_state}`);
+    if (r.write_pause_ms !== null) lines.push('', `Write pause: ${r.write_pause_ms} ms`, ...r.steps.map((x) => `  ${x.step}: ${x.ms} ms`));
+    return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
+  }
+  if (workflow.endsWith('_reverse')) {
+    throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; ${action} runs on ${reverseWorkflowName(workflow)} in keyspace ${info.sourceKeyspace} (it would otherwise drop the tables that serve)`);
+  }
+  if (action === 'complete') {
+    const r = await completeMoveTables(ctx.topo, calls, info, {
+      keepData: optBool(req, 'keep_data'),
+      renameTables: optBool(req, 'rename_tables'),
+      keepRoutingRules: optBool(req, 'keep_routing_rules'),
+      dryRun: optBool(req, 'dry_run'),
+    });
+    return textOrJson(req, r as unknown as Json, `${r.summary}\n${(r.dry_run_results ?? []).map((x) => `  ${x}\n`).join('')}`);
+  }
+  const r = await cancelMoveTables(ctx.topo, calls, info, { keepData: optBool(req, 'keep_data'), keepRoutingRules: optBool(req, 'keep_routing_rules') });
+  return textOrJson(req, r as unknown as Json, `${r.summary}\n`);
+}
+
+/** The seeds' top-level commands that became MoveTables actions; `keyspace_workflow` is `customer.commerce2customer`. */
+function oldCommand(action: string): CommandTable[string] {
+  return {
+    readOnly: false,
+    summary: `${action} <keyspace.workflow>: the seeds' spelling of MoveTables ${MOVETABLES_OLD_ACTIONS[action.toLowerCase()]}`,
+    async run(ctx, req) {
+      return moveTables(ctx, { ...req, action });
+    },
+  };
+}
+
 export const WORKFLOW_COMMANDS: CommandTable = {
+  MoveTables: {
+    readOnly: false,
+    summary: 'MoveTables --workflow W --target-keyspace K create|show|status|start|stop|switchtraffic|reversetraffic|complete|cancel [--source-keyspace S --tables t1,t2 …]',
+    run: moveTables,
+  },
+  SwitchReads: oldCommand('SwitchReads'),
+  SwitchWrites: oldCommand('SwitchWrites'),
+  DropSources: oldCommand('DropSources'),
   Materialize: {
     readOnly: false,
     summary: 'Materialize --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-keyspace S --table-settings JSON …]',

@@ -6,3 +6,5 @@ export { deleteWorkflow, gatherStreams, requireWorkflow, statusText, updateWorkf
 export type { ShardStreams } from './workflow.js';
 export { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE, workflowSubTypeName, workflowTypeName } from './types.js';
 export type { CreateStreamWire, StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';
+export { MOVETABLES_DEFAULTS, cancelMoveTables, completeMoveTables, moveTablesCreate, moveTablesInfo, reverseWorkflowName, switchTraffic, trafficState } from './movetables.js';
+export type { CancelOptions, CompleteOptions, MoveTablesCreateRequest, MoveTablesInfo, SwitchOptions, SwitchResult } from './movetables.js';

@@ -113,7 +113,7 @@ async function primaries(topo: TopoServer, keyspace: string): Promise<{ shard: s
  * The filter of one (target shard, table): on a sharded target, rows whose target primary vindex
  * value falls in the shard; the vindex column must be selected.
  */
-async function ruleFor(topo: TopoServer, targetKeyspace: string, targetShard: string, table: string, filter: string, sharded: boolean): Promise<FilterRule> {
+export async function ruleFor(topo: TopoServer, targetKeyspace: string, targetShard: string, table: string, filter: string, sharded: boolean): Promise<FilterRule> {
   if (!sharded) return { match: table, filter };
   const vs = parseKeyspaceVSchema(targetKeyspace, await topo.getVSchema(targetKeyspace));
   const t = vs.tables[table];
@@ -222,6 +222,7 @@ export async function createStreams(
         deferSecondaryKeys: r.deferSecondaryKeys,
         options,
         stopPos: '',
+        pos: '',
         copyTables: plans.map((p) => p.setting.target_table),
       });
     }

@@ -30,9 +30,9 @@ export interface CreateStreamWire {
   /** JSON: { config: { "<flag>": "<value>" } } */
   options: string;
   stopPos: string;
-  copyTables: string[];
-  /** Where the stream starts (a reverse workflow: the new primaries' positions); '' for a copy first. */
+  /** Where replication starts without a copy (a reverse workflow starts at the target's position); '' to copy first. */
   pos?: string;
+  copyTables: string[];
 }
 
 export interface StreamWire {
@@ -78,7 +78,7 @@ export interface UpdateStreamsWire {
   /** Only these streams (by id); all of the workflow's when absent. */
   ids?: number[];
   state?: 'Running' | 'Stopped';
-  /** Shown with the state, e.g. FROZEN for a workflow whose traffic was switched. */
+  /** Shown with the state: Vitess marks the streams of a workflow whose writes were switched away `FROZEN`. */
   message?: string;
   /** Where the streams go on from. */
   pos?: string;

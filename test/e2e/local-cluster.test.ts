@@ -91,25 +91,60 @@ for (const mode of ['combined', 'distributed'] as const) {
   });
 }
 
-test('examples/local step scripts: initial cluster, customer tablets as processes, sharded schema, the seeds\' placement', async () => {
+test('examples/local step scripts: initial cluster, customer tablets as processes, MoveTables of customer and corder from commerce, switch reads, switch writes, clean commerce', async () => {
   const stepsRoot = path.join(root, 'steps');
   const run = async (script: string) => {
     const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
     return r.stdout;
   };
+  const ctl = async (...args: string[]) => (await execFileP(process.execPath, [BIN, 'ctl', '--server', 'localhost:15999', ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } })).stdout;
+  const rules = async () =>
+    (JSON.parse(await ctl('GetRoutingRules')) as { rules: { from_table: string; to_tables: string[] }[] }).rules.map((r) => `${r.from_table} -> ${r.to_tables.join(',')}`).sort();
+  /** The eight rules per moved table, `to(spelling)` naming the keyspace each one points at. */
+  const expected = (to: (from: string) => string) =>
+    ['customer', 'corder']
+      .flatMap((t) =>
+        [t, `customer.${t}`, `${t}@replica`, `customer.${t}@replica`, `commerce.${t}@replica`, `${t}@rdonly`, `customer.${t}@rdonly`, `commerce.${t}@rdonly`].map((from) => `${from} -> ${to(from)}.${t}`),
+      )
+      .sort();
   try {
     assert.match(await run('101_initial_cluster.sh'), /alice@domain\.com/);
     const tablets = await run('201_customer_tablets.sh');
-    assert.match(tablets, /zone1-0000000300 customer -80 primary /);
-    assert.match(tablets, /zone1-0000000401 customer 80- replica /);
-    assert.match(tablets, /zone1-0000000402 customer 80- rdonly /);
-    await run('202_customer_schema.sh');
-    const out = await run('203_insert_and_query.sh');
-    const [lowHalf, highHalf] = out.split('Using customer/80-');
-    for (const id of [1, 2, 3, 5]) assert.match(lowHalf, new RegExp(`\\|\\s+${id} \\| \\S+@domain\\.com`));
-    assert.doesNotMatch(lowHalf, /dan@domain\.com/);
-    assert.match(highHalf, /\|\s+4 \| dan@domain\.com/);
-    assert.doesNotMatch(highHalf.split('+-------------+--------------------+')[0], /alice/);
+    assert.match(tablets, /zone1-0000000200 customer 0 primary /);
+    assert.match(tablets, /zone1-0000000201 customer 0 replica /);
+    assert.match(tablets, /zone1-0000000202 customer 0 rdonly /);
+
+    // 202: the five customers and their orders are on customer/0; every query still goes to commerce.
+    const moved = await run('202_move_tables.sh');
+    assert.match(moved, /Traffic State: Reads Not Switched\. Writes Not Switched/);
+    // (The client's `\! echo` lines come out before its buffered tables.)
+    for (const email of ['alice', 'bob', 'charlie', 'dan', 'eve']) assert.match(moved, new RegExp(`\\| +\\d \\| ${email}@domain\\.com`));
+    assert.equal((moved.match(/\| SKU-100[12] \|/g) ?? []).length, 5);
+    assert.deepEqual(await rules(), expected(() => 'commerce'));
+
+    // 203: @replica and @rdonly reads of customer and corder go to the customer keyspace.
+    assert.match(await run('203_switch_reads.sh'), /Current State: All Reads Switched\. Writes Not Switched/);
+    assert.deepEqual(await rules(), expected((from) => (from.includes('@') ? 'customer' : 'commerce')));
+    assert.equal((await mariadb('select count(*) from customer', 'commerce@replica')).trim(), 'count(*)\n5');
+
+    // 204: writes too; select_commerce_data.sql still prints every row, through the rules; a write
+    // straight to commerce/0 gets the denied-table error.
+    const switched = await run('204_switch_writes.sh');
+    assert.match(switched, /Current State: All Reads Switched\. Writes Switched/);
+    assert.match(switched, /Write pause: \d+ ms/);
+    for (const email of ['alice', 'eve']) assert.match(switched, new RegExp(`${email}@domain\\.com`));
+    assert.match(switched, /Keyboard/);
+    await assert.rejects(mariadb("use commerce/0; insert into customer(customer_id, email) values (6, 'zed@domain.com')", 'commerce'), /table customer is denied on commerce\/0 primary/);
+    await mariadb("insert into customer(customer_id, email) values (6, 'zed@domain.com')", 'customer');
+    assert.match(await mariadb('select email from customer where customer_id = 6', 'commerce'), /zed@domain\.com/);
+
+    // 205: commerce no longer has the tables; no routing rules are left.
+    const cleaned = await run('205_clean_commerce.sh');
+    assert.match(cleaned, /Successfully completed the commerce2customer workflow in the customer keyspace/);
+    assert.deepEqual(await rules(), []);
+    assert.deepEqual(JSON.parse(cleaned.slice(cleaned.indexOf('{'))), { rules: [] });
+    await assert.rejects(mariadb('use commerce/0; select * from customer', 'commerce'), /ERROR 1146 \(42S02\).*Table 'vt_commerce\.customer' doesn't exist/);
+    assert.equal((await mariadb('select count(*) from customer', 'customer')).trim(), 'count(*)\n6');
   } finally {
     await run('401_teardown.sh').catch(() => undefined);
   }

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Step 5: writes too: commerce stops taking writes to customer and corder, customer takes them, and
+# commerce2customer_reverse replicates them back to commerce. Prints the write pause.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+vtctldclient MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --tablet-types primary
+mysql --table < "$(dirname "$0")/select_commerce_data.sql"

@@ -1,0 +1,751 @@
+// MoveTables: moves whole tables from one keyspace to another while they serve traffic. `create`
+// copies them (a Materialize of `select * from t` per table, workflow_type MoveTables) and routes
+// every spelling of each table to the source; `switchtraffic` moves reads by rewriting the
+// @replica/@rdonly routing rules, then writes with a short, measured pause: deny the tables on the
+// source primaries, let the streams catch up, start replication back (`<workflow>_reverse`) and
+// route the primary rules to the target. Any failure before the routing switch undoes the deny.
+// `reversetraffic` is the same switch run on the reverse workflow; `complete` drops the source
+// tables; `cancel` drops the target's.
+//
+// The workflow has no record of its own: its streams (on the target primaries), the routing rules
+// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh.
+import { ER, TesseraError } from '../mysql/errors.js';
+import { quoteIdent } from '../sql/index.js';
+import { keyRangesIntersect, parseShardName } from '../key/index.js';
+import type { Json, KeyspaceVSchema, RoutingRules, Tablet, TopoLock, TopoServer } from '../topo/index.js';
+import { parseKeyspaceVSchema } from '../vschema/index.js';
+import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
+import { createStreams, ruleFor, type MaterializeCreateRequest } from './materialize.js';
+import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
+import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
+import { gatherStreams, type ShardStreams } from './workflow.js';
+
+export const MOVETABLES_DEFAULTS = {
+  /** --timeout of switchtraffic/reversetraffic: how long the streams get to reach the source's position while writes are stopped. */
+  switchTimeoutMs: 30_000,
+  /** --max-replication-lag-allowed: a stream further behind than this refuses the write switch before anything is stopped. */
+  maxReplicationLagAllowedSeconds: 30,
+  /**
+   * How long transactions already open on the moved tables get to finish after the deny: the
+   * switch takes `LOCK TABLES … READ` on the source primaries, which waits for them
+   * (lock_wait_timeout); past this the switch fails and is rolled back.
+   */
+  drainGraceSeconds: 5,
+};
+
+const READ_TYPES = ['replica', 'rdonly'] as const;
+type ReadType = (typeof READ_TYPES)[number];
+
+function bad(message: string): TesseraError {
+  return new TesseraError(ER.WRONG_ARGUMENTS, message);
+}
+
+export interface MoveTablesCreateRequest extends Omit<MaterializeCreateRequest, 'tableSettings'> {
+  readonly tables: readonly string[];
+  readonly allTables: boolean;
+  readonly excludeTables: readonly string[];
+  readonly sourceShards: readonly string[];
+  readonly noRoutingRules: boolean;
+}
+
+/** What the streams of a MoveTables workflow say about it. */
+export interface MoveTablesInfo {
+  readonly workflow: string;
+  readonly sourceKeyspace: string;
+  readonly targetKeyspace: string;
+  readonly tables: readonly string[];
+  readonly streams: readonly ShardStreams[];
+  /** Every stream says FROZEN: its writes were switched away (the other direction serves). */
+  readonly frozen: boolean;
+}
+
+export function reverseWorkflowName(workflow: string): string {
+  return workflow.endsWith('_reverse') ? workflow.slice(0, -'_reverse'.length) : `${workflow}_reverse`;
+}
+
+async function primariesOf(topo: TopoServer, keyspace: string): Promise<{ shard: string; tablet: Tablet }[]> {
+  const out: { shard: string; tablet: Tablet }[] = [];
+  for (const s of await topo.getShards(keyspace)) {
+    if (s.shard.primary_alias === null) throw bad(`shard ${keyspace}/${s.name} has no primary; run InitShardPrimary ${keyspace}/${s.name} <tablet> first`);
+    out.push({ shard: s.name, tablet: (await topo.getTablet(s.shard.primary_alias)).value });
+  }
+  return out;
+}
+
+async function vschemaOf(topo: TopoServer, keyspace: string): Promise<KeyspaceVSchema> {
+  try {
+    return await topo.getVSchema(keyspace);
+  } catch {
+    return {};
+  }
+}
+
+function vschemaTables(v: KeyspaceVSchema): Record<string, Json> {
+  const t = v.tables;
+  return t && typeof t === "object" && !Array.isArray(t) ? (t as Record<string, Json>) : {};
+}
+
+// ---- routing rules --------------------------------------------------------------------------
+
+type RuleMap = Map<string, string>;
+
+function ruleMap(r: RoutingRules): RuleMap {
+  return new Map(r.rules.map((x) => [x.from_table, x.to_tables[0]]));
+}
+
+function ruleList(m: RuleMap): RoutingRules {
+  return { rules: [...m.entries()].map(([from_table, to]) => ({ from_table, to_tables: [to] })) };
+}
+
+/** Every spelling a client may use for `table` while it moves (Vitess writes these eight). */
+function spellings(source: string, target: string, table: string): string[] {
+  const out = [table, `${target}.${table}`];
+  for (const tt of READ_TYPES) out.push(`${table}@${tt}`, `${target}.${table}@${tt}`, `${source}.${table}@${tt}`);
+  return out;
+}
+
+/** Traffic state as Vitess words it, read from the routing rules of the first table. */
+export async function trafficState(topo: TopoServer, info: Pick<MoveTablesInfo, 'sourceKeyspace' | 'targetKeyspace' | 'tables'>): Promise<{ replica: boolean; rdonly: boolean; writes: boolean; text: string }> {
+  const rules = ruleMap(await topo.getRoutingRules());
+  const table = info.tables[0];
+  const at = (from: string) => rules.get(from)?.split('.')[0];
+  const replica = at(`${table}@replica`) === info.targetKeyspace;
+  const rdonly = at(`${table}@rdonly`) === info.targetKeyspace;
+  const writes = at(table) === info.targetKeyspace;
+  let reads: string;
+  if (replica && rdonly) reads = 'All Reads Switched';
+  else if (!replica && !rdonly) reads = 'Reads Not Switched';
+  else reads = `Reads partially switched. ${replica ? 'All Replica Reads Switched' : 'Replica not switched'}. ${rdonly ? 'All Rdonly Reads Switched' : 'Rdonly not switched'}`;
+  return { replica, rdonly, writes, text: `${reads}. ${writes ? 'Writes Switched' : 'Writes Not Switched'}` };
+}
+
+// ---- create ---------------------------------------------------------------------------------
+
+/**
+ * Creates a MoveTables workflow: checks everything first, then routing rules (to the source),
+ * the target VSchema, the target tables and the streams, undoing what it made when a later
+ * step fails, so that a refused create leaves nothing behind.
+ */
+export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCalls, r: MoveTablesCreateRequest): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[] }> {
+  if (r.sourceKeyspace === r.targetKeyspace) throw bad(`source and target keyspace are both ${r.sourceKeyspace}; MoveTables moves tables between two keyspaces`);
+  await topo.getKeyspace(r.sourceKeyspace).catch(() => {
+    throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
+  });
+  await topo.getKeyspace(r.targetKeyspace).catch(() => {
+    throw bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`);
+  });
+  const sources = await primariesOf(topo, r.sourceKeyspace);
+  const targets = await primariesOf(topo, r.targetKeyspace);
+  if (sources.length === 0) throw bad(`source keyspace ${r.sourceKeyspace} has no shards`);
+  if (targets.length === 0) throw bad(`target keyspace ${r.targetKeyspace} has no shards`);
+
+  // The workflow name: unused on the target, and its reverse unused on the source.
+  for (const [ks, name] of [[r.targetKeyspace, r.workflow], [r.sourceKeyspace, reverseWorkflowName(r.workflow)]] as const) {
+    if ((await gatherStreams(topo, calls, ks, name)).length > 0) throw bad(`workflow ${name} already exists in keyspace ${ks}; pick another --workflow or delete it first`);
+  }
+
+  // Tables: named ones must exist on the source; --all-tables takes every base table.
+  const sourceSchema = await calls.getSchema(sources[0].tablet);
+  const baseTables = sourceSchema.filter((t) => t.type === 'BASE TABLE' || t.type === '').map((t) => t.name);
+  let tables: string[];
+  if (r.allTables) {
+    if (r.tables.length > 0) throw bad('give either --tables or --all-tables, not both');
+    tables = baseTables.filter((t) => !r.excludeTables.includes(t));
+  } else {
+    if (r.tables.length === 0) throw bad('give the tables to move: --tables t1,t2 or --all-tables');
+    tables = [...new Set(r.tables)];
+  }
+  if (tables.length === 0) throw bad(`no table to move in source keyspace ${r.sourceKeyspace}`);
+  for (const t of tables) {
+    if (!baseTables.includes(t)) throw new TesseraError(ER.NO_SUCH_TABLE, `table ${t} does not exist in source keyspace ${r.sourceKeyspace} (${r.sourceKeyspace}/${sources[0].shard}); check --tables`);
+  }
+
+  // Not already moving or moved: no routing rule may name these tables yet.
+  const rules = await topo.getRoutingRules();
+  const taken = new Set(tables.flatMap((t) => [...spellings(r.sourceKeyspace, r.targetKeyspace, t), `${r.sourceKeyspace}.${t}`]));
+  const clash = rules.rules.find((x) => taken.has(x.from_table));
+  if (clash) throw bad(`table ${clash.from_table.replace(/@.*$/, '')} already has routing rules (${clash.from_table} -> ${clash.to_tables[0]}): it is being moved by another workflow or was moved already; finish or cancel that one first`);
+
+  // The target must not hold rows of these tables: the copy would mix them with the source's.
+  for (const t of targets) {
+    const schema = await calls.getSchema(t.tablet);
+    for (const name of tables) {
+      if (!schema.some((x) => x.name === name)) continue;
+      const rows = await calls.executeFetchAsDba(t.tablet, `SELECT 1 FROM ${quoteIdent(name)} LIMIT 1`);
+      if (rows.rows.length > 0) throw bad(`table ${name} already exists in target keyspace ${r.targetKeyspace} (${r.targetKeyspace}/${t.shard}) and holds rows; empty or drop it first`);
+    }
+  }
+
+  // VSchema: an unsharded target takes each table's entry from the source's VSchema (or a plain
+  // one); a sharded target must already name each table's primary vindex — Tessera does not
+  // guess one.
+  const targetVSchema = await vschemaOf(topo, r.targetKeyspace);
+  const targetSharded = parseKeyspaceVSchema(r.targetKeyspace, targetVSchema).sharded;
+  const sourceVSchema = await vschemaOf(topo, r.sourceKeyspace);
+  const sourceSharded = parseKeyspaceVSchema(r.sourceKeyspace, sourceVSchema).sharded;
+  const newTargetVSchema: KeyspaceVSchema = { ...targetVSchema, tables: { ...vschemaTables(targetVSchema) } as Record<string, Json> };
+  const tt = newTargetVSchema.tables as Record<string, Json>;
+  for (const t of tables) {
+    if (targetSharded) {
+      if (!(t in tt)) throw bad(`table ${t} is not in the VSchema of sharded target keyspace ${r.targetKeyspace}; add it with its primary vindex (ApplyVSchema) before MoveTables create`);
+    } else if (!(t in tt)) {
+      const fromSource = vschemaTables(sourceVSchema)[t];
+      tt[t] = (!sourceSharded && fromSource && typeof fromSource === 'object' ? fromSource : {}) as Json;
+    }
+  }
+
+  const before = { rules, vschema: targetVSchema, hadVSchema: Object.keys(targetVSchema).length > 0 };
+  const created: string[] = [];
+  try {
+    if (!r.noRoutingRules) {
+      await topo.updateRoutingRules((cur) => {
+        const m = ruleMap(cur);
+        for (const t of tables) for (const from of spellings(r.sourceKeyspace, r.targetKeyspace, t)) m.set(from, `${r.sourceKeyspace}.${t}`);
+        return ruleList(m);
+      });
+    }
+    await topo.saveVSchema(r.targetKeyspace, newTargetVSchema as never);
+    await topo.rebuildVSchemaGraph();
+    // Which target tables createStreams will make, to drop them again if a later step fails.
+    for (const t of targets) {
+      const schema = await calls.getSchema(t.tablet);
+      for (const name of tables) if (!schema.some((x) => x.name === name)) created.push(`${t.shard}\u0000${name}`);
+    }
+    // A subset of the source shards is a partial MoveTables (workflow_sub_type 1), as in Vitess.
+    const partial = r.sourceShards.length > 0 && sources.some((s) => !r.sourceShards.includes(s.shard));
+    const res = await createStreams(topo, calls, {
+      ...r,
+      tableSettings: tables.map((t) => ({ target_table: t, source_expression: `select * from ${quoteIdent(t)}`, create_ddl: 'copy' })),
+      workflowType: WORKFLOW_TYPE.MoveTables,
+      workflowSubType: partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
+      sourceShards: r.sourceShards,
+    });
+    if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
+    return { summary: `Successfully created the ${r.workflow} MoveTables workflow on (${res.streams.length}) target primary tablets in the ${r.targetKeyspace} keyspace`, tables, streams: res.streams };
+  } catch (err) {
+    // Undo in reverse order; each undo is best effort and the original error is what the user sees.
+    for (const t of targets) await calls.vreplicationDelete(t.tablet, r.workflow).catch(() => 0);
+    for (const key of created) {
+      const [shard, name] = key.split('\u0000');
+      const t = targets.find((x) => x.shard === shard);
+      if (t) await calls.applySchema(t.tablet, `DROP TABLE IF EXISTS ${quoteIdent(name)}`).catch(() => undefined);
+    }
+    if (before.hadVSchema) await topo.saveVSchema(r.targetKeyspace, before.vschema as never).catch(() => undefined);
+    else await topo.deleteVSchema(r.targetKeyspace).catch(() => undefined);
+    if (!r.noRoutingRules) await topo.saveRoutingRules(before.rules as never).catch(() => undefined);
+    await topo.rebuildVSchemaGraph().catch(() => undefined);
+    throw err;
+  }
+}
+
+// ---- reading a workflow ---------------------------------------------------------------------
+
+/** The MoveTables workflow `workflow` of target keyspace `keyspace`, from its streams. */
+export async function moveTablesInfo(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, workflow: string): Promise<MoveTablesInfo> {
+  const found = await gatherStreams(topo, calls, keyspace, workflow);
+  if (found.length === 0) throw bad(`workflow ${workflow} not found in keyspace ${keyspace}`);
+  const sources = new Set<string>();
+  const tables = new Set<string>();
+  let frozen = true;
+  for (const f of found) {
+    for (const s of f.streams) {
+      if (s.workflowType !== WORKFLOW_TYPE.MoveTables) throw bad(`workflow ${keyspace}.${workflow} is not a MoveTables workflow`);
+      const src = parseBinlogSource(s.source);
+      sources.add(src.keyspace);
+      for (const rule of src.filter.rules) tables.add(rule.match);
+      if (s.message !== 'FROZEN') frozen = false;
+    }
+  }
+  if (sources.size !== 1) throw bad(`workflow ${keyspace}.${workflow} reads from several keyspaces (${[...sources].join(', ')})`);
+  return { workflow, sourceKeyspace: [...sources][0], targetKeyspace: keyspace, tables: [...tables].sort(), streams: found, frozen };
+}
+
+// ---- switching traffic ----------------------------------------------------------------------
+
+export interface SwitchOptions {
+  /** Which traffic: any of primary, replica, rdonly (all when empty). */
+  readonly tabletTypes: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxReplicationLagAllowedSeconds: number;
+  readonly enableReverseReplication: boolean;
+  readonly dryRun: boolean;
+  /** reversetraffic: the switch runs on the reverse workflow (writes) and points reads back to the source. */
+  readonly direction: 'forward' | 'backward';
+}
+
+export interface SwitchResult {
+  summary: string;
+  start_state: string;
+  current_state: string;
+  /** Deny on the source to routing switched, in ms; null when writes did not move. */
+  write_pause_ms: number | null;
+  steps: { step: string; ms: number }[];
+  dry_run_results?: string[];
+}
+
+/** Why a switch failed, and where. */
+class StepError extends Error {
+  constructor(
+    readonly step: string,
+    readonly reason: unknown,
+  ) {
+    super(`${step}: ${(reason as Error).message ?? String(reason)}`);
+  }
+}
+
+export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: SwitchOptions): Promise<SwitchResult> {
+  const types = o.tabletTypes.length === 0 ? ['replica', 'rdonly', 'primary'] : [...new Set(o.tabletTypes)];
+  for (const t of types) if (!['primary', 'replica', 'rdonly'].includes(t)) throw bad(`--tablet-types: ${t} is not primary, replica or rdonly`);
+  const readTypes = READ_TYPES.filter((t) => types.includes(t));
+  const writes = types.includes('primary');
+  // Where reads go: reversetraffic moves them back to the source.
+  const to = o.direction === 'forward' ? info.targetKeyspace : info.sourceKeyspace;
+  if (info.streams.some((f) => f.streams.some((s) => s.workflowSubType === WORKFLOW_SUB_TYPE.Partial))) {
+    throw new TesseraError(ER.NOT_SUPPORTED_YET, `${info.targetKeyspace}.${info.workflow} is a partial MoveTables (--source-shards): switching its traffic through shard routing rules is not supported yet; cancel it, or create it for all source shards`);
+  }
+  const state = await trafficState(topo, info);
+  const start = state.text;
+  let finishOnly = false;
+
+  if (o.direction === 'forward') {
+    if (info.frozen) throw bad(`workflow ${info.targetKeyspace}.${info.workflow} is frozen: its writes were switched already; use reversetraffic to move traffic back, or complete`);
+    // Writes before reads leave reads on a side that no longer takes writes: refused (vitess#20923).
+    const readsAfter = { replica: state.replica || readTypes.includes('replica'), rdonly: state.rdonly || readTypes.includes('rdonly') };
+    if (writes && !(readsAfter.replica && readsAfter.rdonly)) {
+      throw bad(`cannot switch writes of ${info.targetKeyspace}.${info.workflow} before its reads: switch replica,rdonly first (switchtraffic --tablet-types replica,rdonly), or give no --tablet-types to switch everything`);
+    }
+    // Writes switched but the forward workflow not frozen: an earlier run failed after the routing
+    // switch; the steps left are idempotent and this run finishes them.
+    if (writes && state.writes) finishOnly = true;
+  } else if (writes && !state.writes) {
+    const rev = await moveTablesInfo(topo, calls, info.sourceKeyspace, reverseWorkflowName(info.workflow)).catch(() => null);
+    if (rev === null || rev.frozen) throw bad(`writes of ${info.targetKeyspace}.${info.workflow} are not switched (${start}); nothing to reverse`);
+    finishOnly = true;
+  }
+  // Streams that carry the writes must be replicating: not copying, not in error, not far behind.
+  const carrier = o.direction === 'forward' || !writes ? info : await moveTablesInfo(topo, calls, info.sourceKeyspace, reverseWorkflowName(info.workflow));
+  if (!finishOnly && (writes || o.direction === 'forward')) {
+    for (const f of carrier.streams) {
+      for (const s of f.streams) {
+        const where = `stream ${s.id} of ${carrier.targetKeyspace}.${carrier.workflow} on ${carrier.targetKeyspace}/${f.shard}`;
+        if (o.direction === 'forward' && s.copyStates.length > 0) throw bad(`${where} is still copying; wait for the copy to finish (MoveTables status) before switching traffic`);
+        if (s.state === 'Error') throw bad(`${where} is in Error (${s.message}); fix it before switching traffic`);
+        if (writes && s.state !== 'Running') throw bad(`${where} is ${s.state}${s.message ? ` (${s.message})` : ''}, not Running; start it before switching writes`);
+        const lag = s.progress.lagSeconds;
+        if (writes && lag !== null && lag > o.maxReplicationLagAllowedSeconds) {
+          throw bad(`${where} lags ${lag}s, more than --max-replication-lag-allowed ${o.maxReplicationLagAllowedSeconds}s; wait for it to catch up`);
+        }
+      }
+    }
+  }
+
+  // Every primary the write switch touches must answer before anything is stopped.
+  if (writes && !finishOnly) {
+    for (const ks of [info.sourceKeyspace, info.targetKeyspace]) {
+      for (const p of await primariesOf(topo, ks)) {
+        await calls.primaryPosition(p.tablet).catch((err: Error) => {
+          throw new TesseraError(ER.UNKNOWN_ERROR, `primary ${ks}/${p.shard} (${p.tablet.alias.cell}-${String(p.tablet.alias.uid).padStart(10, '0')}) does not answer: ${err.message}; nothing was switched`);
+        });
+      }
+    }
+  }
+  const steps: { step: string; ms: number }[] = [];
+  const dry: string[] = [];
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      const r = await fn();
+      steps.push({ step, ms: Date.now() - t0 });
+      return r;
+    } catch (err) {
+      throw new StepError(step, err);
+    }
+  };
+
+  if (readTypes.length > 0) {
+    if (o.dryRun) dry.push(`Switch reads of ${info.tables.join(',')} for tablet types ${readTypes.join(',')} to keyspace ${to}`);
+    else {
+      await timed(`switch reads (${readTypes.join(',')}) to ${to}`, async () => {
+        await topo.updateRoutingRules((cur) => {
+          const m = ruleMap(cur);
+          for (const t of info.tables) {
+            for (const tt of readTypes) {
+              for (const from_ of [`${t}@${tt}`, `${info.targetKeyspace}.${t}@${tt}`, `${info.sourceKeyspace}.${t}@${tt}`]) m.set(from_, `${to}.${t}`);
+            }
+          }
+          return ruleList(m);
+        });
+        await topo.rebuildVSchemaGraph();
+      });
+    }
+  }
+
+  let pause: number | null = null;
+  if (writes) {
+    const fwd = o.direction === 'forward' ? info : carrier;
+    if (finishOnly) {
+      if (o.dryRun) dry.push(`Writes are switched to ${fwd.targetKeyspace} already: start ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} and freeze ${fwd.targetKeyspace}.${fwd.workflow}`);
+      else await finishWrites(topo, calls, fwd, o, timed);
+    } else if (o.dryRun) {
+      dry.push(
+        `Lock keyspaces ${fwd.sourceKeyspace} and ${fwd.targetKeyspace}`,
+        `Deny writes to ${fwd.tables.join(',')} on the primaries of ${fwd.sourceKeyspace} and wait for open transactions on them (up to ${MOVETABLES_DEFAULTS.drainGraceSeconds}s)`,
+        `Wait until the streams of ${fwd.targetKeyspace}.${fwd.workflow} reach the positions of the ${fwd.sourceKeyspace} primaries (up to ${o.timeoutMs} ms), then stop them`,
+        `Create the reverse workflow ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} from the positions of the ${fwd.targetKeyspace} primaries`,
+        `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} and route every spelling of them to ${fwd.targetKeyspace}; rebuild SrvVSchema`,
+        o.enableReverseReplication ? `Start ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)}` : `Leave ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} stopped (--enable-reverse-replication=false)`,
+        `Mark the streams of ${fwd.targetKeyspace}.${fwd.workflow} FROZEN`,
+        `Unlock keyspaces`,
+      );
+    } else {
+      pause = await switchWrites(topo, calls, fwd, o, timed);
+    }
+  }
+  const current = o.dryRun ? start : (await trafficState(topo, info)).text;
+  const verb = o.direction === 'forward' ? 'SwitchTraffic' : 'ReverseTraffic';
+  return {
+    summary: o.dryRun ? `${verb} dry run for workflow ${info.targetKeyspace}.${info.workflow}` : `${verb} was successful for workflow ${info.targetKeyspace}.${info.workflow}`,
+    start_state: start,
+    current_state: current,
+    write_pause_ms: pause,
+    steps,
+    ...(o.dryRun ? { dry_run_results: dry } : {}),
+  };
+}
+
+/** Adds (or with `remove`, lifts) the denial of `tables` on every primary of `keyspace`, and has them refresh. */
+async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, tables: readonly string[], remove: boolean, lock?: TopoLock): Promise<void> {
+  for (const p of await primariesOf(topo, keyspace)) {
+    const shard = (await topo.getShard(keyspace, p.shard)).value;
+    const has = shard.tablet_controls.find((c) => c.tablet_type === 'primary')?.denied_tables ?? [];
+    if (remove && !tables.some((t) => has.includes(t))) continue;
+    if (!remove && tables.every((t) => has.includes(t))) {
+      await calls.refreshState(p.tablet);
+      continue;
+    }
+    await topo.setShardTabletControl(keyspace, p.shard, 'primary', { deniedTables: [...tables], remove }, lock);
+    await calls.refreshState(p.tablet);
+  }
+}
+
+/**
+ * The write switch of `fwd` (a workflow copying fwd.sourceKeyspace → fwd.targetKeyspace): returns
+ * the write pause in ms. Before the routing switch every failure is undone — the reverse
+ * workflow deleted, the forward streams started again, the tables allowed on the source — and
+ * reported as `<step> failed …; rolled back`.
+ */
+async function switchWrites(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  fwd: MoveTablesInfo,
+  o: SwitchOptions,
+  timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<number> {
+  const S = fwd.sourceKeyspace;
+  const T = fwd.targetKeyspace;
+  const reverse = reverseWorkflowName(fwd.workflow);
+  const ttlMs = o.timeoutMs + 60_000 + MOVETABLES_DEFAULTS.drainGraceSeconds * 2000;
+  const action = `SwitchWrites(${T}.${fwd.workflow})`;
+  const [first, second] = [S, T].sort();
+  const lockA = await topo.lockKeyspace(first, action, { ttlMs });
+  let lockB: TopoLock;
+  try {
+    lockB = await topo.lockKeyspace(second, action, { ttlMs });
+  } catch (err) {
+    await lockA.unlock(err);
+    throw err;
+  }
+  const lockOf = (ks: string) => (ks === first ? lockA : lockB);
+  let denied = false;
+  let stopped = false;
+  let reverseCreated = false;
+  let switched = false;
+  let pauseStart = 0;
+  try {
+    const sources = await primariesOf(topo, S);
+    const targets = await primariesOf(topo, T);
+    await timed(`deny writes on ${S}`, async () => {
+      denied = true;
+      pauseStart = Date.now();
+      await denyTables(topo, calls, S, fwd.tables, false, lockOf(S));
+    });
+    // Statements admitted before the deny may still be running, and transactions opened before
+    // it may still commit: LOCK TABLES … READ waits for both (they hold the tables' metadata
+    // locks until they end). Twice, as Vitess does, for a statement that was admitted just
+    // before the refresh and took its metadata lock after the first LOCK TABLES.
+    await timed(`wait for open transactions on ${S}`, async () => {
+      const list = fwd.tables.map((t) => `${quoteIdent(t)} READ`).join(', ');
+      for (let i = 0; i < 2; i++) {
+        for (const s of sources) {
+          await calls.executeFetchAsDba(s.tablet, `SET STATEMENT lock_wait_timeout = ${MOVETABLES_DEFAULTS.drainGraceSeconds} FOR LOCK TABLES ${list}`);
+        }
+      }
+    });
+    const positions = await timed(`read the positions of the ${S} primaries`, async () => {
+      const m = new Map<string, string>();
+      for (const s of sources) m.set(s.shard, await calls.primaryPosition(s.tablet));
+      return m;
+    });
+    await timed(`wait for the streams of ${T}.${fwd.workflow} to reach them`, async () => {
+      const deadline = Date.now() + o.timeoutMs;
+      await Promise.all(
+        fwd.streams.flatMap((f) =>
+          f.streams.map(async (s) => {
+            const src = parseBinlogSource(s.source);
+            const pos = positions.get(src.shard);
+            if (pos === undefined) throw new Error(`stream ${s.id} on ${T}/${f.shard} reads ${S}/${src.shard}, which has no primary now`);
+            await calls.vreplicationWaitForPos(f.tablet, s.id, pos, Math.max(1, deadline - Date.now()));
+          }),
+        ),
+      );
+    });
+    await timed(`stop the streams of ${T}.${fwd.workflow}`, async () => {
+      stopped = true;
+      for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped' });
+    });
+    await timed(`create ${S}.${reverse}`, async () => {
+      // A frozen reverse workflow from an earlier round is replaced.
+      for (const s of sources) await calls.vreplicationDelete(s.tablet, reverse);
+      const targetPos = new Map<string, string>();
+      for (const t of targets) targetPos.set(t.shard, await calls.primaryPosition(t.tablet));
+      const sourceSharded = parseKeyspaceVSchema(S, await vschemaOf(topo, S)).sharded;
+      const first = fwd.streams[0]?.streams[0];
+      const onDdl = first ? parseBinlogSource(first.source).onDdl : 'IGNORE';
+      reverseCreated = true;
+      for (const s of sources) {
+        const streams: CreateStreamWire[] = [];
+        for (const t of targets) {
+          if (!keyRangesIntersect(parseShardName(s.shard), parseShardName(t.shard))) continue;
+          const rules = [];
+          for (const table of fwd.tables) rules.push(await ruleFor(topo, S, s.shard, table, `select * from ${quoteIdent(table)}`, sourceSharded));
+          streams.push({
+            workflow: reverse,
+            source: formatBinlogSource({ keyspace: T, shard: t.shard, filter: { rules }, onDdl }),
+            cell: first?.cell ?? '',
+            tabletTypes: first?.tabletTypes ?? [],
+            state: 'Stopped',
+            workflowType: WORKFLOW_TYPE.MoveTables,
+            workflowSubType: 0,
+            deferSecondaryKeys: false,
+            options: first?.options ?? '{}',
+            stopPos: '',
+            pos: targetPos.get(t.shard) ?? '',
+            copyTables: [],
+          });
+        }
+        if (streams.length > 0) await calls.vreplicationCreate(s.tablet, streams);
+      }
+    });
+    await timed(`allow writes on ${T}`, async () => {
+      await denyTables(topo, calls, T, fwd.tables, true, lockOf(T));
+    });
+    await timed(`route writes to ${T}`, async () => {
+      // The last check of the locks before the decisive write: a lost lock fails here, rolled back.
+      await lockA.check();
+      await lockB.check();
+      await topo.updateRoutingRules((cur) => {
+        const m = ruleMap(cur);
+        for (const t of fwd.tables) {
+          m.delete(`${T}.${t}`);
+          m.set(t, `${T}.${t}`);
+          m.set(`${S}.${t}`, `${T}.${t}`);
+        }
+        return ruleList(m);
+      });
+      switched = true;
+      await topo.rebuildVSchemaGraph();
+    });
+  } catch (err) {
+    if (switched) {
+      const e = err instanceof StepError ? err : new StepError('switch writes', err);
+      await lockB.unlock(err);
+      await lockA.unlock(err);
+      throw new TesseraError(ER.UNKNOWN_ERROR, `SwitchTraffic of ${T}.${fwd.workflow}: ${e.message}; the routing rules already send writes to ${T}, run the command again to finish the remaining steps`);
+    }
+    const undo: string[] = [];
+    if (reverseCreated) {
+      for (const s of await primariesOf(topo, S).catch(() => [])) await calls.vreplicationDelete(s.tablet, reverse).catch(() => 0);
+      undo.push(`deleted ${S}.${reverse}`);
+    }
+    if (stopped) {
+      for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Running' }).catch(() => 0);
+      undo.push(`restarted ${T}.${fwd.workflow}`);
+    }
+    let undoFailed = '';
+    if (denied) {
+      try {
+        await denyTables(topo, calls, S, fwd.tables, true, lockOf(S));
+        undo.push(`${S} takes writes to ${fwd.tables.join(',')} again`);
+      } catch (e) {
+        undoFailed = `; UNDOING THE DENY FAILED (${(e as Error).message}): run SetShardTabletControl --remove --denied-tables ${fwd.tables.join(',')} <${S}/shard> primary and RefreshStateByShard`;
+      }
+    }
+    await lockB.unlock(err);
+    await lockA.unlock(err);
+    const e = err instanceof StepError ? err : new StepError('switch writes', err);
+    throw new TesseraError(
+      ER.UNKNOWN_ERROR,
+      `SwitchTraffic of ${T}.${fwd.workflow} failed at step "${e.step}": ${(e.reason as Error).message ?? String(e.reason)}; rolled back${undo.length ? `: ${undo.join(', ')}` : ''}${undoFailed}`,
+    );
+  }
+  const pause = Date.now() - pauseStart;
+  try {
+    await finishWrites(topo, calls, fwd, o, timed);
+  } catch (err) {
+    await lockB.unlock(err);
+    await lockA.unlock(err);
+    throw new TesseraError(
+      ER.UNKNOWN_ERROR,
+      `SwitchTraffic of ${T}.${fwd.workflow}: writes are switched to ${T} (write pause ${pause} ms), but ${(err as Error).message}; run the command again to finish`,
+    );
+  }
+  await lockB.unlock();
+  await lockA.unlock();
+  return pause;
+}
+
+/**
+ * The steps after the routing switch, each idempotent, so that a rerun finishes what a failed run
+ * left: start the reverse workflow, freeze the forward one.
+ */
+async function finishWrites(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  fwd: MoveTablesInfo,
+  o: SwitchOptions,
+  timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const S = fwd.sourceKeyspace;
+  const reverse = reverseWorkflowName(fwd.workflow);
+  if (o.enableReverseReplication) {
+    await timed(`start ${S}.${reverse}`, async () => {
+      for (const f of await gatherStreams(topo, calls, S, reverse)) {
+        if (f.streams.some((x) => x.state === 'Stopped')) await calls.vreplicationUpdate(f.tablet, { workflow: reverse, state: 'Running' });
+      }
+    });
+  }
+  await timed(`freeze ${fwd.targetKeyspace}.${fwd.workflow}`, async () => {
+    for (const f of await gatherStreams(topo, calls, fwd.targetKeyspace, fwd.workflow)) {
+      await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped', message: 'FROZEN' });
+    }
+  });
+}
+
+// ---- complete and cancel ----------------------------------------------------------------------
+
+async function dropFromVSchema(topo: TopoServer, keyspace: string, tables: readonly string[]): Promise<void> {
+  const v = await vschemaOf(topo, keyspace);
+  const t = { ...vschemaTables(v) };
+  let changed = false;
+  for (const name of tables) {
+    if (name in t) {
+      delete t[name];
+      changed = true;
+    }
+  }
+  if (changed) await topo.saveVSchema(keyspace, { ...v, tables: t } as never);
+}
+
+async function dropRules(topo: TopoServer, info: MoveTablesInfo): Promise<void> {
+  await topo.updateRoutingRules((cur) => {
+    const m = ruleMap(cur);
+    const before = m.size;
+    for (const t of info.tables) {
+      for (const ks of [info.sourceKeyspace, info.targetKeyspace]) {
+        m.delete(`${ks}.${t}`);
+        for (const tt of READ_TYPES) m.delete(`${ks}.${t}@${tt}`);
+      }
+      m.delete(t);
+      for (const tt of READ_TYPES) m.delete(`${t}@${tt}`);
+    }
+    return m.size === before ? false : ruleList(m);
+  });
+}
+
+export interface CompleteOptions {
+  readonly keepData: boolean;
+  readonly renameTables: boolean;
+  readonly keepRoutingRules: boolean;
+  readonly dryRun: boolean;
+}
+
+/**
+ * After all traffic moved: drops (or renames to `_<table>_old`) the source tables, lifts their
+ * denial, removes them from the source VSchema, the routing rules and both workflows' streams.
+ */
+export async function completeMoveTables(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CompleteOptions): Promise<{ summary: string; dry_run_results?: string[] }> {
+  const state = await trafficState(topo, info);
+  if (!state.writes || !state.replica || !state.rdonly) {
+    throw bad(`cannot complete ${info.targetKeyspace}.${info.workflow}: not all traffic is switched (${state.text}); run switchtraffic first, or cancel`);
+  }
+  const S = info.sourceKeyspace;
+  const reverse = reverseWorkflowName(info.workflow);
+  const dropping = o.keepData ? 'keep' : o.renameTables ? 'rename' : 'drop';
+  if (o.dryRun) {
+    return {
+      summary: `Complete dry run for workflow ${info.targetKeyspace}.${info.workflow}`,
+      dry_run_results: [
+        dropping === 'keep' ? `Keep the tables ${info.tables.join(',')} in ${S}` : `${dropping === 'rename' ? 'Rename' : 'Drop'} the tables ${info.tables.join(',')} on the primaries of ${S}`,
+        `Lift the denial of ${info.tables.join(',')} on the primaries of ${S}; remove them from the VSchema of ${S}`,
+        o.keepRoutingRules ? 'Keep the routing rules' : `Remove the routing rules of ${info.tables.join(',')}`,
+        `Delete the streams of ${info.targetKeyspace}.${info.workflow} and ${S}.${reverse}`,
+      ],
+    };
+  }
+  // The reverse workflow first: it writes into the tables about to go.
+  for (const s of await primariesOf(topo, S)) {
+    await calls.vreplicationDelete(s.tablet, reverse);
+    if (dropping === 'keep') continue;
+    for (const t of info.tables) {
+      const sql = dropping === 'rename' ? `RENAME TABLE ${quoteIdent(t)} TO ${quoteIdent(`_${t}_old`)}` : `DROP TABLE IF EXISTS ${quoteIdent(t)}`;
+      if (dropping === 'rename') {
+        const exists = await calls.executeFetchAsDba(s.tablet, `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${t.replace(/'/g, "''")}'`);
+        if (exists.rows.length === 0) continue;
+      }
+      await calls.applySchema(s.tablet, sql);
+    }
+  }
+  await denyTables(topo, calls, S, info.tables, true);
+  await dropFromVSchema(topo, S, info.tables);
+  if (!o.keepRoutingRules) await dropRules(topo, info);
+  await topo.rebuildVSchemaGraph();
+  for (const f of info.streams) await calls.vreplicationDelete(f.tablet, info.workflow);
+  return { summary: `Successfully completed the ${info.workflow} workflow in the ${info.targetKeyspace} keyspace` };
+}
+
+export interface CancelOptions {
+  readonly keepData: boolean;
+  readonly keepRoutingRules: boolean;
+}
+
+/**
+ * Before writes moved: deletes the streams (and a frozen reverse workflow from an earlier round),
+ * the routing rules, any denial on the target, and unless `keepData` the target tables and their
+ * VSchema entries. Never drops tables that serve writes.
+ */
+export async function cancelMoveTables(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CancelOptions): Promise<{ summary: string }> {
+  const state = await trafficState(topo, info);
+  if (state.writes) {
+    throw bad(`cannot cancel ${info.targetKeyspace}.${info.workflow}: its writes are switched to ${info.targetKeyspace} (${state.text}); run reversetraffic first, or complete`);
+  }
+  // Tables are dropped only where the routing rules send nothing: with no rule at all the
+  // target tables may be the ones that serve (a reverse workflow, or rules removed by hand).
+  const rules = ruleMap(await topo.getRoutingRules());
+  const serving = info.tables.filter((t) => rules.get(t) === undefined || rules.get(t)?.startsWith(`${info.targetKeyspace}.`));
+  if (!o.keepData && serving.length > 0) {
+    throw bad(`cannot cancel ${info.targetKeyspace}.${info.workflow} and drop ${serving.join(',')} from ${info.targetKeyspace}: no routing rule sends their traffic elsewhere, so they may be the tables that serve; give --keep-data to delete only the workflow`);
+  }
+  for (const f of info.streams) await calls.vreplicationDelete(f.tablet, info.workflow);
+  for (const s of await primariesOf(topo, info.sourceKeyspace)) await calls.vreplicationDelete(s.tablet, reverseWorkflowName(info.workflow));
+  await denyTables(topo, calls, info.targetKeyspace, info.tables, true);
+  if (!o.keepRoutingRules) await dropRules(topo, info);
+  if (!o.keepData) {
+    await dropFromVSchema(topo, info.targetKeyspace, info.tables);
+    for (const t of await primariesOf(topo, info.targetKeyspace)) {
+      for (const name of info.tables) await calls.applySchema(t.tablet, `DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+    }
+  }
+  await topo.rebuildVSchemaGraph();
+  return { summary: `Successfully cancelled the ${info.workflow} workflow in the ${info.targetKeyspace} keyspace` };
+}
+
