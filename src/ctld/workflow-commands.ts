@@ -301,7 +301,7 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           const v = optString(req, field, '');
           return v === '' ? dflt : parseOverrideValue(field, v);
         };
-        return (await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
+        const r = await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
           reverse: action === 'reversetraffic',
           tabletTypes: optStringList(req, 'tablet_types'),
           cells: optStringList(req, 'cells'),
@@ -309,9 +309,17 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
           enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
           dryRun: boolDefault(req, 'dry_run', false),
-        })) as unknown as Json;
+        });
+        // vtctldclient's text; the steps with their durations after it.
+        const lines = [r.summary, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
+        if (r.writePauseMs !== undefined) lines.push('', `Write pause: ${r.writePauseMs} ms`);
+        if (r.steps.length > 0) lines.push(...r.steps.map((x) => `  ${x}`));
+        return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
       }
-      if (action === 'complete') return (await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow)) as unknown as Json;
+      if (action === 'complete') {
+        const r = await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow);
+        return textOrJson(req, r as unknown as Json, `${r.summary}\n`);
+      }
       if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
       if (action === 'create') {
         const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {

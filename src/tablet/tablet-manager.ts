@@ -247,10 +247,13 @@ export class TabletManager {
       reason = `the tablet control of ${this.tablet.keyspace}/${this.tablet.shard} for ${type} disables the query service (query_service_disabled; SetShardTabletControl --remove lifts it)`;
     } else if (type === 'primary') {
       const named = shard.primary_alias !== null && shard.primary_alias.cell === this.tablet.alias.cell && shard.primary_alias.uid === this.tablet.alias.uid;
-      serving = named && shard.is_primary_serving && !this.demoted;
+      // A shard that is not primary-serving (a resharding target) still answers on its primary,
+      // as in Vitess: the gate routes to it only when targeted (`use customer/-80`), since the
+      // serving graph does not list it. Writes are stopped on a shard switched away by its
+      // query_service_disabled control, above.
+      serving = named && !this.demoted;
       if (this.demoted) reason = 'demoted: a reparent is moving the primary away';
       else if (!named) reason = 'the shard record names another primary';
-      else if (!shard.is_primary_serving) reason = 'the shard is not serving (a resharding target, or switched away)';
     } else {
       const listed = srv ? (part?.shard_references.some((r) => r.name === this.tablet.shard) ?? false) : null;
       serving = listed ?? shard.is_primary_serving;

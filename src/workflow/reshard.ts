@@ -257,8 +257,9 @@ export async function reshardSwitchTraffic(
   keyspace: string,
   workflow: string,
   o: SwitchOptions & { readonly reverse: boolean },
-): Promise<{ summary: string; steps: string[]; state: string; writePauseMs?: number }> {
+): Promise<{ summary: string; steps: string[]; startState: string; state: string; writePauseMs?: number }> {
   const shape = await shapeOf(topo, calls, keyspace, workflow);
+  const startState = await reshardTrafficState(topo, keyspace, shape.sources, shape.targets);
   const reverseName = `${workflow}_reverse`;
   const steps: string[] = [];
   const types: ServedType[] = o.tabletTypes.length === 0 ? [...SWITCH_ORDER] : SWITCH_ORDER.filter((t) => o.tabletTypes.map((x) => x.toLowerCase().replace(/^master$/, 'primary')).includes(t));
@@ -293,7 +294,7 @@ export async function reshardSwitchTraffic(
   }
   if (o.dryRun) {
     for (const t of types) steps.push(`would switch ${t} of ${keyspace} from ${from.join(',')} to ${to.join(',')}`);
-    return { summary: `dry run of ${o.reverse ? 'ReverseTraffic' : 'SwitchTraffic'} for ${keyspace}.${workflow}`, steps, state: await reshardTrafficState(topo, keyspace, shape.sources, shape.targets) };
+    return { summary: `dry run of ${o.reverse ? 'ReverseTraffic' : 'SwitchTraffic'} for ${keyspace}.${workflow}`, steps, startState, state: startState };
   }
 
   // Reads first (rdonly, replica), in the cells asked for.
@@ -310,6 +311,7 @@ export async function reshardSwitchTraffic(
   return {
     summary: `${o.reverse ? 'ReverseTraffic' : 'SwitchTraffic'} was successful for workflow ${keyspace}.${workflow}${writePauseMs !== undefined ? `; write pause: ${writePauseMs} ms` : ''}`,
     steps,
+    startState,
     state,
     ...(writePauseMs !== undefined ? { writePauseMs } : {}),
   };
@@ -398,11 +400,12 @@ async function switchWrites(
     const e = TesseraError.from(err);
     throw new TesseraError(e, `switching writes of ${keyspace}.${workflow} failed (${e.message}); rolled back: ${from.join(',')} take writes again`, { cause: err });
   }
-  // 5. The flip: the other side serves the primary; the control is no longer needed (the shards
-  //    that stopped are not primary-serving any more).
+  // 5. The flip: the other side serves the primary and takes writes (any control left on it by an
+  //    earlier switch goes); the side that stopped keeps its query_service_disabled control, so
+  //    its primary refuses writes even when targeted.
   t0 = Date.now();
   await topo.switchServedShards(keyspace, 'primary', from, to);
-  for (const shard of from) await topo.setShardTabletControl(keyspace, shard, 'primary', { remove: true });
+  for (const shard of to) await topo.setShardTabletControl(keyspace, shard, 'primary', { remove: true });
   for (const shard of [...to, ...from]) await calls.refreshState(await primaryOf(topo, keyspace, shard));
   timed(`writes switched to ${to.join(',')}`, t0);
   return Date.now() - started;

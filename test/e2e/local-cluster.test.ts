@@ -91,7 +91,7 @@ for (const mode of ['combined', 'distributed'] as const) {
   });
 }
 
-test('examples/local step scripts: initial cluster, customer tablets as processes, MoveTables of customer and corder from commerce, switch reads, switch writes, clean commerce', async () => {
+test('examples/local step scripts: initial cluster, customer tablets as processes, MoveTables of customer and corder from commerce, switch reads, switch writes, clean commerce, then Reshard of customer into -80 and 80-', async () => {
   const stepsRoot = path.join(root, 'steps');
   const run = async (script: string) => {
     const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
@@ -145,6 +145,28 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
     assert.deepEqual(JSON.parse(cleaned.slice(cleaned.indexOf('{'))), { rules: [] });
     await assert.rejects(mariadb('use commerce/0; select * from customer', 'commerce'), /ERROR 1146 \(42S02\).*Table 'vt_commerce\.customer' doesn't exist/);
     assert.equal((await mariadb('select count(*) from customer', 'customer')).trim(), 'count(*)\n6');
+
+    // 301-307: customer is resharded from 0 into -80 and 80-.
+    assert.match(await run('301_customer_sharded.sh'), /"sharded": true/);
+    const shards = await run('302_new_shards.sh');
+    assert.match(shards, /zone1-0000000300 customer -80 primary /);
+    assert.match(shards, /zone1-0000000400 customer 80- primary /);
+    assert.match(shards, /zone1-0000000402 customer 80- rdonly /);
+    assert.match(await run('303_reshard.sh'), /Status: Running/);
+    const ids = async (shard: string) => (await mariadb(`use customer/${shard}; select customer_id from customer where customer_id <= 5 order by 1`, 'customer')).trim().split('\n').slice(1);
+    assert.deepEqual([await ids('-80'), await ids('80-')], [['1', '2', '3', '5'], ['4']], "hash's placement of the tutorial's customers");
+    assert.match(await run('304_switch_reads.sh'), /Current State: All Reads Switched\. Writes Not Switched/);
+    const reshardWrites = await run('305_switch_writes.sh');
+    assert.match(reshardWrites, /Current State: All Reads Switched\. Writes Switched/);
+    assert.match(reshardWrites, /Write pause: \d+ ms/);
+    // A new customer takes its id from customer_seq and lands where hash puts it.
+    await mariadb("insert into customer(email) values ('new@domain.com')", 'customer');
+    const id = (await mariadb("select customer_id from customer where email = 'new@domain.com'", 'customer')).trim().split('\n')[1];
+    assert.ok(Number(id) >= 1000, `id ${id} from customer_seq`);
+    assert.match(await run('306_down_shard_0.sh'), /Successfully completed the cust2cust workflow in the customer keyspace/);
+    const srv = await run('307_delete_shard_0.sh');
+    assert.doesNotMatch(srv, /"name": "0"/);
+    assert.equal((await mariadb('select count(*) from customer', 'customer')).trim(), 'count(*)\n7');
   } finally {
     await run('401_teardown.sh').catch(() => undefined);
   }

@@ -162,7 +162,7 @@ describe('Reshard customer/0 → -80,80- on real tablets', { timeout: 600_000 },
   });
 
   it('switches reads, then writes (reporting the pause), reverses and completes, losing no acknowledged write', async () => {
-    const reshard = (action: string, extra: JsonObject = {}) => run(ctx, 'Reshard', { action, workflow: 'cust2cust', target_keyspace: 'customer', ...extra });
+    const reshard = (action: string, extra: JsonObject = {}) => run(ctx, 'Reshard', { action, workflow: 'cust2cust', target_keyspace: 'customer', format: 'json', ...extra });
     const state = async () => ((await reshard('status', { format: 'json' })) as { traffic_state: string }).traffic_state;
     const source = c.shard('customer', '0').primary;
     assert.equal(await state(), 'Reads Not Switched. Writes Not Switched');
