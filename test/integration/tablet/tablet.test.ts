@@ -83,12 +83,18 @@ for (const [name, qs] of [
     await assert.rejects(qs().execute(target, 'select * from product', null), (e: TesseraError) => e.kind === 'DENIED_TABLE' && /product is denied/.test(e.message));
     await assert.rejects(qs().execute(target, 'select * from t', null, { tables: ['product'] }), (e: TesseraError) => e.kind === 'DENIED_TABLE');
     assert.ok(await qs().execute(target, 'select * from t', null));
+    // A shard that is not primary-serving (a resharding target) still answers targeted queries on
+    // its primary, as in Vitess; its control's query_service_disabled is what stops it.
     await topo.updateShardFields('commerce', '0', (s) => {
       s.tablet_controls = [];
       s.is_primary_serving = false;
     });
     await tablet.manager.refreshState();
+    assert.ok(await qs().execute(target, 'select 1', null));
+    await topo.setShardTabletControl('commerce', '0', 'primary', { disableQueryService: true });
+    await tablet.manager.refreshState();
     await assert.rejects(qs().execute(target, 'select 1', null), (e: TesseraError) => e.kind === 'NOT_SERVING' && /not serving/.test(e.message));
+    await topo.setShardTabletControl('commerce', '0', 'primary', { remove: true });
     await topo.updateShardFields('commerce', '0', (s) => {
       s.is_primary_serving = true;
     });
