@@ -2,8 +2,7 @@
 // vtctldclient's actions and flags. The work is in src/workflow; this file turns requests into
 // calls and results into vtctldclient's JSON.
 import { ER, TesseraError } from '../mysql/errors.js';
-import type { TableSchema } from '../tablet/index.js';
-import { topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import { parseKeyspaceShard, topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import {
   MOVETABLES_DEFAULTS,
   cancelMoveTables,
@@ -24,7 +23,6 @@ import {
   updateWorkflow,
   workflowsJson,
   workflowStatus,
-  type StreamWire,
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
@@ -78,6 +76,19 @@ function tabletTypes(req: JsonObject): string[] {
     out.push(norm);
   }
   return out;
+}
+
+/** The create flags every VReplication workflow takes (vtctldclient's defaults). */
+function createOptions(req: JsonObject) {
+  return {
+    cells: optStringList(req, 'cells'),
+    tabletTypes: tabletTypes(req),
+    onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
+    deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
+    autoStart: boolDefault(req, 'auto_start', true),
+    stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+    configOverrides: overrides(req),
+  };
 }
 
 function overrides(req: JsonObject): Record<string, string> {
@@ -170,14 +181,8 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
       allTables: optBool(req, 'all_tables'),
       excludeTables: optStringList(req, 'exclude_tables'),
       sourceShards: optStringList(req, 'source_shards'),
-      cells: optStringList(req, 'cells'),
-      tabletTypes: tabletTypes(req),
-      onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
-      deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
-      autoStart: boolDefault(req, 'auto_start', true),
-      stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+      ...createOptions(req),
       noRoutingRules: optBool(req, 'no_routing_rules'),
-      configOverrides: overrides(req),
     });
     const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow);
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
@@ -272,13 +277,7 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           targetKeyspace: keyspace,
           sourceKeyspace: reqString(req, 'source_keyspace'),
           tableSettings: parseTableSettings(reqString(req, 'table_settings')),
-          cells: optStringList(req, 'cells'),
-          tabletTypes: tabletTypes(req),
-          onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
-          deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
-          autoStart: boolDefault(req, 'auto_start', true),
-          stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
-          configOverrides: overrides(req),
+          ...createOptions(req),
         });
         if (r.streams.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `no stream was created: no source shard of the source keyspace overlaps a target shard`);
         return { summary: `Materialization of workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
@@ -327,14 +326,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           keyspace,
           sourceShards: optStringList(req, 'source_shards'),
           targetShards: optStringList(req, 'target_shards'),
-          cells: optStringList(req, 'cells'),
-          tabletTypes: tabletTypes(req),
-          onDdl: parseOnDdl(optString(req, 'on_ddl', 'IGNORE')),
-          deferSecondaryKeys: boolDefault(req, 'defer_secondary_keys', true),
-          autoStart: boolDefault(req, 'auto_start', true),
-          stopAfterCopy: boolDefault(req, 'stop_after_copy', false),
+          ...createOptions(req),
           skipSchemaCopy: boolDefault(req, 'skip_schema_copy', false),
-          configOverrides: overrides(req),
         });
         return { summary: `Reshard workflow ${keyspace}.${workflow} created`, streams: r.streams as unknown as Json };
       }
@@ -352,13 +345,17 @@ export const WORKFLOW_COMMANDS: CommandTable = {
     readOnly: false,
     summary: 'MigrateServedTypes [--cells c,...] [--reverse] <keyspace/shard> <served_type>',
     async run(ctx, req) {
-      const ks = reqString(req, 'keyspace_shard');
-      const slash = ks.indexOf('/');
-      const keyspace = ks.slice(0, slash);
-      const shard = ks.slice(slash + 1);
+      // A malformed keyspace/shard is the serving-graph step's to refuse.
+      let target: { keyspace: string; shard: string };
+      try {
+        target = parseKeyspaceShard(reqString(req, 'keyspace_shard'));
+      } catch {
+        return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
+      }
+      const { keyspace, shard } = target;
       const type = reqString(req, 'served_type').toLowerCase().replace(/^master$/, 'primary');
       const calls = workflowCalls(ctx);
-      const found = slash > 0 ? await gatherStreams(ctx.topo, calls, keyspace, undefined).catch(() => []) : [];
+      const found = await gatherStreams(ctx.topo, calls, keyspace, undefined).catch(() => []);
       const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
       const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
       const workflow = wf?.workflow ?? frozen?.workflow;

@@ -34,7 +34,6 @@ export const MOVETABLES_DEFAULTS = {
 };
 
 const READ_TYPES = ['replica', 'rdonly'] as const;
-type ReadType = (typeof READ_TYPES)[number];
 
 function bad(message: string): TesseraError {
   return new TesseraError(ER.WRONG_ARGUMENTS, message);

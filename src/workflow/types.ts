@@ -2,11 +2,12 @@
 // with JSON-safe request and response shapes: positions and 64-bit values travel as strings.
 import type { TableSchema } from '../tablet/schema-engine.js';
 import type { Tablet } from '../topo/index.js';
+import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from '../vreplication/stream-store.js';
 
-/** Vitess's workflow types, as _vt.vreplication.workflow_type stores them. */
-export const WORKFLOW_TYPE = { Materialize: 0, MoveTables: 1, CreateLookupIndex: 2, Migrate: 3, Reshard: 4, OnlineDDL: 5 } as const;
+// Vitess's workflow types and sub-types, as _vt.vreplication stores them: the numbers live with
+// the stream store, which writes them.
+export { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE };
 export type WorkflowTypeName = keyof typeof WORKFLOW_TYPE;
-export const WORKFLOW_SUB_TYPE = { None: 0, Partial: 1, AtomicCopy: 2 } as const;
 export type WorkflowSubTypeName = keyof typeof WORKFLOW_SUB_TYPE;
 
 export function workflowTypeName(n: number): WorkflowTypeName {

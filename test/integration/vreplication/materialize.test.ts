@@ -15,6 +15,7 @@ import { waitForCopy } from '../../../src/cli/ctl.js';
 import { tabletAliasString, type Json, type JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
+import { waitFor } from '../../harness/wait.js';
 
 const SOURCE_SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL, email varbinary(128), name varchar(64) COLLATE utf8mb4_general_ci, balance decimal(12,2), note blob, PRIMARY KEY (customer_id), KEY idx_email (email), KEY \`idx name,bal\` (name, balance DESC));
@@ -38,14 +39,6 @@ function seeded(seed: number): () => number {
   };
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('Materialize on real tablets', { timeout: 600_000 }, () => {
   let c: TestCluster;

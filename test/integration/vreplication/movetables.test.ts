@@ -12,6 +12,7 @@ import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient, type TabletManagerClient } from '../../../src/tablet/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
+import { waitFor } from '../../harness/wait.js';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL AUTO_INCREMENT, email varbinary(128), PRIMARY KEY (customer_id));
@@ -39,14 +40,6 @@ function expected(to: (from: string) => string): string[] {
   return out.sort();
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('MoveTables customer,corder from commerce to customer', { timeout: 900_000 }, () => {
   let c: TestCluster;

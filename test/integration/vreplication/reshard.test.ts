@@ -13,6 +13,7 @@ import { RpcTabletManagerClient, type TabletProcess } from '../../../src/tablet/
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
+import { waitFor } from '../../harness/wait.js';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL, email varchar(128), PRIMARY KEY (customer_id), KEY idx_email (email));
@@ -31,14 +32,6 @@ async function run(ctx: CtldContext, name: string, req: JsonObject): Promise<Jso
   return WORKFLOW_COMMANDS[name].run(ctx, req);
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('Reshard customer/0 → -80,80- on real tablets', { timeout: 600_000 }, () => {
   let c: TestCluster;
