@@ -318,7 +318,9 @@ export class VReplicationEngine {
     for (;;) {
       const r = await this.store.readStream(id);
       if (!r) throw new TesseraError(ER.WRONG_ARGUMENTS, `stream ${id} does not exist on tablet ${this.o.alias}`);
-      if (r.pos !== '' && GtidPosition.parse(r.pos).atLeast(want)) return;
+      // During the copy phase `pos` is only where the copied part of the tables stands: rows
+      // after a table's lastpk are still to come, so the position counts once the copy is done.
+      if (r.pos !== '' && GtidPosition.parse(r.pos).atLeast(want) && (await this.store.readCopyState(id)).length === 0) return;
       if (r.state === 'Stopped' || r.state === 'Error') {
         throw new TesseraError(ER.UNKNOWN_ERROR, `stream ${id} is ${r.state} at ${r.pos || 'no position'} and will not reach ${want.toString()}${r.message ? `: ${r.message}` : ''}`);
       }

@@ -167,6 +167,23 @@ describe('VReplication throttles and purged binlogs', { timeout: 600_000 }, () =
     }
   });
 
+  it('VReplicationWaitForPos waits for the copy to end, not only for pos (which moves during the copy)', async () => {
+    const [{ p }] = await c.shardRows('commerce', '0', 'SELECT @@global.gtid_binlog_pos AS p');
+    const want = `MariaDB/${String(p)}`;
+    await create('slow', 'item', { config_overrides: ['vreplication-copy-cycle-rows=50', 'vreplication-copy-rows-per-second=100', 'vreplication-throttle-check-interval=100ms'] });
+    const engine = c.shard('customer', '0').primary.manager.vreplication!;
+    const [rec] = await engine.read('slow');
+    // The first cycle's snapshot is already at the source's position: pos is there, the rows are not.
+    await waitFor('a first batch', async () => Number((await stream('slow')).rows_copied) > 0);
+    const [row] = await c.shardRows('customer', '0', "SELECT pos FROM _vt.vreplication WHERE workflow = 'slow'");
+    assert.equal(String(row.pos), want);
+    await assert.rejects(engine.waitForPos(rec.record.id, want, 500), /did not reach/);
+    await run(ctx, 'Workflow', { action: 'update', keyspace: 'customer', workflow: 'slow', config_overrides: ['vreplication-copy-rows-per-second=0'] });
+    await engine.waitForPos(rec.record.id, want, 60_000);
+    assert.equal((await stream('slow')).copy_states.length, 0);
+    await sameRows('item');
+  });
+
   it('caps replication at max_tps and shows the pause', async () => {
     await create('tps', 'item', { auto_start: false });
     await c.shardRows('customer', '0', "UPDATE _vt.vreplication SET max_tps = 1 WHERE workflow = 'tps'");
