@@ -21,7 +21,7 @@ type StatusJson = {
  * `--wait`: until every stream of the workflow has finished its copy and replicates (or stopped
  * after the copy), printing progress to stderr. A stream in Error fails the wait with its message.
  */
-export async function waitForCopy(client: CtldClient, keyspace: string, workflow: string, timeoutMs: number, pollMs = CTL_WAIT_DEFAULTS.pollMs): Promise<void> {
+export async function waitForCopy(client: Pick<CtldClient, 'call'> | { call(command: string, request: JsonObject): Promise<unknown> }, keyspace: string, workflow: string, timeoutMs: number, pollMs = CTL_WAIT_DEFAULTS.pollMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {

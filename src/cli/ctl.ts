@@ -498,13 +498,14 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
   {
     name: 'MigrateServedTypes',
     summary:
-      'switch the serving graph of one tablet type from a shard to the shards it was split into (--reverse: back). Only the serving-graph step: it does not check replication or stop writes; Reshard SwitchTraffic will wrap it with those checks',
+      "the seeds' cut-over of one tablet type (rdonly, replica, then master) from a shard to the shards SplitClone or Reshard create filled: that workflow's switchtraffic for the type (--reverse: reversetraffic), with its checks and, for master, the write stop and catch-up",
     args: ['<keyspace/shard>', '<served-type>'],
     options: [
       ['--cells <cells>', 'only these cells (not for primary/master, which moves in every cell)'],
       ['--reverse', 'move the type back from the split shards to the shard'],
+      ['--serving-graph-only', 'without a workflow: move the serving graph alone (nothing is copied, checked or stopped)'],
     ],
-    request: ([ks, type], o) => ({ keyspace_shard: ks, served_type: type, cells: list(o, 'cells'), ...pick(o, { reverse: 'reverse' }) }),
+    request: ([ks, type], o) => ({ keyspace_shard: ks, served_type: type, cells: list(o, 'cells'), ...pick(o, { reverse: 'reverse', servingGraphOnly: 'serving_graph_only' }) }),
   },
   {
     name: 'RebuildVSchemaGraph',

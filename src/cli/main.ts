@@ -10,6 +10,7 @@ import { registerMysqlctl } from './mysqlctl.js';
 import { registerUp } from './up.js';
 import { registerTablet } from './tablet.js';
 import { registerGate } from './gate.js';
+import { registerWorker } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTablet(program);
   registerGate(program);
   registerBinlog(program);
+  registerWorker(program);
   return program;
 }
 

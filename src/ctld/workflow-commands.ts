@@ -343,7 +343,7 @@ export const WORKFLOW_COMMANDS: CommandTable = {
   // step alone (topo-commands.ts).
   MigrateServedTypes: {
     readOnly: false,
-    summary: 'MigrateServedTypes [--cells c,...] [--reverse] <keyspace/shard> <served_type>',
+    summary: 'MigrateServedTypes [--cells c,...] [--reverse] [--serving-graph-only] <keyspace/shard> <served_type>',
     async run(ctx, req) {
       // A malformed keyspace/shard is the serving-graph step's to refuse.
       let target: { keyspace: string; shard: string };
@@ -359,7 +359,14 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
       const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
       const workflow = wf?.workflow ?? frozen?.workflow;
-      if (workflow === undefined || workflow.endsWith('_reverse')) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
+      if (workflow === undefined || workflow.endsWith('_reverse')) {
+        if (boolDefault(req, 'serving_graph_only', false)) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
+        // Moving the serving graph onto shards no workflow filled would serve empty shards.
+        throw new TesseraError(
+          ER.WRONG_ARGUMENTS,
+          `MigrateServedTypes ${keyspace}/${shard} ${type}: no Reshard workflow copies ${keyspace}/${shard} into other shards; run SplitClone first (vtworker SplitClone ${keyspace}/${shard}, or Reshard create), or pass --serving-graph-only to move the serving graph alone`,
+        );
+      }
       const reverse = req.reverse === true || req.reverse === 'true';
       return (await reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
         reverse,

@@ -120,6 +120,14 @@ export class RequestReader {
     });
   }
 
+  /** A non-negative integer up to 2^63-1 as a decimal string (JSON numbers lose such values). */
+  optDecimal(name: string): string | undefined {
+    const v = this.optString(name);
+    if (v === undefined) return undefined;
+    if (!/^\d{1,19}$/.test(v) || BigInt(v) > 9223372036854775807n) throw this.bad(`'${name}' must be a decimal integer from 0 to 9223372036854775807, not '${v}'`);
+    return v;
+  }
+
   /** One of `choices`, or undefined when absent. */
   optChoice<C extends string>(name: string, choices: readonly C[]): C | undefined {
     const v = this.optString(name);
@@ -257,6 +265,8 @@ export const TM_METHODS: { readonly [M in TmMethod]: TmMethodSpec<TmRequest<M>, 
       cell: r.optString('cell'),
       tabletTypes: r.optStringList('tabletTypes'),
       stopPos: r.optString('stopPos'),
+      maxTps: r.optDecimal('maxTps'),
+      maxReplicationLag: r.optDecimal('maxReplicationLag'),
     }),
     call: async (tm, q) => ({ streams: await vreplicationUpdate(tm, q) }),
   },

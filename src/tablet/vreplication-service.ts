@@ -86,6 +86,8 @@ export async function vreplicationUpdate(tm: TabletManager, u: UpdateStreamsWire
     cell: u.cell,
     tabletTypes: u.tabletTypes,
     stopPos: u.stopPos,
+    maxTps: u.maxTps,
+    maxReplicationLag: u.maxReplicationLag,
   });
 }
 

@@ -61,6 +61,9 @@ export interface StreamUpdate {
   readonly stopPos?: string;
   /** Where the streams go on from (a traffic switch restarting a workflow past what it must not replay). */
   readonly pos?: string;
+  /** max_tps and max_replication_lag (9223372036854775807: no limit), as decimal strings. */
+  readonly maxTps?: string;
+  readonly maxReplicationLag?: string;
   /** Only these streams of the workflow. */
   readonly ids?: readonly number[];
 }
@@ -277,6 +280,8 @@ export class VReplicationEngine {
         tabletTypes: u.tabletTypes?.join(','),
         stopPos: u.stopPos,
         pos: u.pos,
+        maxTps: u.maxTps === undefined ? undefined : BigInt(u.maxTps),
+        maxReplicationLag: u.maxReplicationLag === undefined ? undefined : BigInt(u.maxReplicationLag),
       });
       const rec = await this.store.readStream(r.id);
       if (rec) this.startController(rec);

@@ -87,6 +87,9 @@ export interface UpdateStreamsWire {
   cell?: string;
   tabletTypes?: string[];
   stopPos?: string;
+  /** Decimal integers; 9223372036854775807 means no limit. */
+  maxTps?: string;
+  maxReplicationLag?: string;
 }
 
 /** The tablet-manager calls workflows make. */

@@ -173,6 +173,59 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
+test("examples/local/legacy: the seeds' walk-through after 301 — the seed's tablet loop, InitShardMaster, CopySchemaShard, vtworker SplitClone, MigrateServedTypes rdonly, replica, master", async () => {
+  const stepsRoot = path.join(root, 'legacy');
+  const run = async (script: string) => {
+    const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
+    return `${r.stdout}${r.stderr}`;
+  };
+  const ctl = async (...args: string[]) => (await execFileP(process.execPath, [BIN, 'ctl', '--server', 'localhost:15999', ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } })).stdout;
+  const partitions = async (): Promise<Record<string, string[]>> => {
+    const srv = JSON.parse(await ctl('GetSrvKeyspaces', 'customer')) as Record<string, { partitions: { served_type: string; shard_references: { name: string }[] }[] }>;
+    return Object.fromEntries(srv.zone1.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]));
+  };
+  try {
+    for (const step of ['101_initial_cluster.sh', '201_customer_tablets.sh', '202_move_tables.sh', '203_switch_reads.sh', '204_switch_writes.sh', '205_clean_commerce.sh', '301_customer_sharded.sh']) await run(step);
+
+    const started = await run('legacy/302_new_shards.sh');
+    assert.match(started, /Starting tablet zone1-0000000302 \(customer\/-80, rdonly\)/);
+    assert.match(started, /Starting tablet zone1-0000000401 \(customer\/80-, replica\)/);
+    await run('legacy/303_init_shards.sh');
+    // After CopySchemaShard the new shards show customer/0's tables, empty, to targeted queries.
+    assert.equal((await mariadb('use customer/-80; select count(*) from customer', 'customer')).trim(), 'count(*)\n0');
+    assert.match(await mariadb('use customer/80-; show tables', 'customer'), /corder/);
+    // Before SplitClone there is nothing to migrate.
+    await assert.rejects(ctl('MigrateServedTypes', 'customer/0', 'master'), /no Reshard workflow copies customer\/0 into other shards; run SplitClone first/);
+
+    const cloned = await run('legacy/304_split_clone.sh');
+    assert.match(cloned, /SplitClone: created workflow customer\.SplitClone/);
+    assert.match(cloned, /copy complete/);
+    // What the seed shows on zone1-300.
+    assert.match(cloned, /workflow: SplitClone/);
+    assert.match(cloned, /source: keyspace:"customer" shard:"0" filter:\{rules:\{match:"\/\.\*" filter:"-80"\}\}/);
+    assert.match(cloned, /pos: MariaDB\/\d+-\d+-\d+/);
+    assert.match(cloned, /max_tps: 9223372036854775807/);
+    assert.match(cloned, /max_replication_lag: 9223372036854775807/);
+    assert.match(cloned, /state: Running/);
+    assert.match(cloned, /db_name: vt_customer/);
+    const ids = async (shard: string) => (await mariadb(`use customer/${shard}; select customer_id from customer where customer_id <= 5 order by 1`, 'customer')).trim().split('\n').slice(1);
+    assert.deepEqual([await ids('-80'), await ids('80-')], [['1', '2', '3', '5'], ['4']], "hash's placement of the tutorial's customers");
+    // Run again, SplitClone resumes its workflow.
+    assert.match(await run('legacy/304_split_clone.sh'), /workflow customer\.SplitClone exists; resuming it/);
+
+    const migrated = await run('legacy/306_migrate_served_types.sh');
+    assert.match(migrated, /SwitchTraffic was successful/);
+    assert.deepEqual(await partitions(), { primary: ['-80', '80-'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] });
+    // customer/0's primary has one reverse stream from each new shard.
+    const sock = path.join(stepsRoot, 'vt_0000000200', 'mysql.sock');
+    const reverse = await execFileP('mariadb', ['-S', sock, '-u', 'vt_dba', '--batch', '-N', '-e', "select count(*) from _vt.vreplication where workflow = 'SplitClone_reverse'"]);
+    assert.equal(reverse.stdout.trim(), '2');
+  } finally {
+    await run('401_teardown.sh').catch(() => undefined);
+  }
+  assert.deepEqual(processesUnder(stepsRoot), []);
+});
+
 test('tessera up after a crash of the combined process: the topology is the truth, running MariaDBs are adopted', async () => {
   // Ports and uids of their own, so that this cluster never meets the one above.
   const dir = path.join(testRoot(), 'restart');
@@ -221,7 +274,7 @@ test('tessera up after a crash of the combined process: the topology is the trut
     await ctl('ApplyVSchema', '--vschema', JSON.stringify(vschema), 'commerce');
     await ctl('CreateShard', 'commerce/-80');
     await ctl('CreateShard', 'commerce/80-');
-    await ctl('MigrateServedTypes', 'commerce/0', 'rdonly');
+    await ctl('MigrateServedTypes', '--serving-graph-only', 'commerce/0', 'rdonly');
     const switched = { primary: ['0'], replica: ['0'], rdonly: ['-80', '80-'] };
     assert.deepEqual(await partitions(), switched);
     const before = mariadbPids();

@@ -218,19 +218,20 @@ export async function runSession(first: Ctld, restart: (() => Promise<Ctld>) | n
   // one type at a time; a rebuild keeps the half-switched graph; --reverse moves back.
   await ok('CreateShard', 'commerce/-80');
   await ok('CreateShard', 'commerce/80-');
-  await bad(/no overlapping shards/, 'MigrateServedTypes', 'customer/-80', 'rdonly');
-  const migrated = await okJson<{ from_shards: string[]; to_shards: string[] }>('MigrateServedTypes', 'commerce/0', 'rdonly');
+  await bad(/no Reshard workflow copies commerce\/0 into other shards; run SplitClone first/, 'MigrateServedTypes', 'commerce/0', 'rdonly');
+  await bad(/no overlapping shards/, 'MigrateServedTypes', '--serving-graph-only', 'customer/-80', 'rdonly');
+  const migrated = await okJson<{ from_shards: string[]; to_shards: string[] }>('MigrateServedTypes', '--serving-graph-only', 'commerce/0', 'rdonly');
   assert.deepEqual([migrated.from_shards, migrated.to_shards], [['0'], ['-80', '80-']]);
-  await ok('MigrateServedTypes', '-cells=zone1', 'commerce/0', 'replica');
+  await ok('MigrateServedTypes', '--serving-graph-only', '-cells=zone1', 'commerce/0', 'replica');
   const halfSwitched = { primary: ['0'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] };
   assert.deepEqual(await byType('commerce'), halfSwitched);
   await ok('RebuildKeyspaceGraph', 'commerce');
   assert.deepEqual(await byType('commerce'), halfSwitched);
-  await ok('MigrateServedTypes', 'commerce/0', 'master');
+  await ok('MigrateServedTypes', '--serving-graph-only', 'commerce/0', 'master');
   assert.deepEqual(await byType('commerce'), { primary: ['-80', '80-'], replica: ['-80', '80-'], rdonly: ['-80', '80-'] });
   assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/0')).shard.is_primary_serving, false);
   assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/80-')).shard.is_primary_serving, true);
-  for (const type of ['primary', 'replica', 'rdonly']) await ok('MigrateServedTypes', '--reverse', 'commerce/0', type);
+  for (const type of ['primary', 'replica', 'rdonly']) await ok('MigrateServedTypes', '--serving-graph-only', '--reverse', 'commerce/0', type);
   assert.deepEqual(await byType('commerce'), { primary: ['0'], replica: ['0'], rdonly: ['0'] });
   assert.equal((await okJson<{ shard: { is_primary_serving: boolean } }>('GetShard', 'commerce/0')).shard.is_primary_serving, true);
   await ok('DeleteShards', 'commerce/-80', 'commerce/80-');
