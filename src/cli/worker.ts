@@ -40,7 +40,7 @@ export function rejoinStraySpaces(args: readonly string[]): string[] | null {
     if ((a === '=' || a === '/') && prev !== undefined && i + 1 < args.length) {
       out[out.length - 1] = `${prev}${a}${args[++i]}`;
       changed = true;
-    } else if (prev !== undefined && (prev.endsWith('=') || prev.endsWith('/')) && !a.startsWith('-')) {
+    } else if (prev !== undefined && ((prev.endsWith('=') && !a.startsWith('--')) || prev.endsWith('/'))) {
       out[out.length - 1] = `${prev}${a}`;
       changed = true;
     } else if (prev !== undefined && !prev.startsWith('-') && (a.startsWith('=') || a.startsWith('/')) && a.length > 1) {
