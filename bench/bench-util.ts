@@ -1,0 +1,25 @@
+// Helpers the benchmarks share.
+import { spawn } from 'node:child_process';
+
+/** Runs a shell pipeline; returns the CPU seconds its processes used (bash's `times`). */
+export async function sh(cmd: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const p = spawn('bash', ['-o', 'pipefail', '-c', `${cmd}; times`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${cmd}: exit ${code}: ${err}`));
+      // Second line: the children's user and system time, as `0m1.234s 0m0.567s`.
+      const secs = [...(out.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+      resolve(secs.reduce((a, b) => a + b, 0));
+    });
+  });
+}
+
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en');
+}
+
+export const log = (s: string): void => void process.stdout.write(s + '\n');

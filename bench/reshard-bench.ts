@@ -1,0 +1,109 @@
+// Reshard throughput and its write pause, against MariaDB's own tools, in one run on the same rows:
+//
+//   copy         Reshard customer/0 -> -80,80- (create to the end of the copy: every row read
+//                once from shard 0 and written to the shard its hash names)  vs
+//                `mariadb-dump --single-transaction | mariadb` of the same table into one fresh
+//                MariaDB server
+//   write pause  switchtraffic of the primary: how long writes are refused (reported by the
+//                switch itself, from the write stop to the flip)
+//
+//   npx tsc -p tsconfig.json && BENCH_ROWS=1000000 node dist/bench/reshard-bench.js
+//
+// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M each). Every MariaDB runs mysqlctl's my.cnf
+// (sync_binlog=1, innodb_flush_log_at_trx_commit=1); the tablets run inside this process.
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { WORKFLOW_COMMANDS } from '../src/ctld/workflow-commands.js';
+import type { CtldContext } from '../src/ctld/command.js';
+import { Client } from '../src/mysql/client.js';
+import { RpcTabletManagerClient, type TabletProcess } from '../src/tablet/index.js';
+import type { JsonObject } from '../src/topo/index.js';
+import { startCluster } from '../test/harness/cluster.js';
+import { startMariaDB } from '../test/harness/mariadb.js';
+import { startTestTablet } from '../test/harness/tablet.js';
+import { fmt, log, sh } from './bench-util.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
+const INSERT_CHUNK = 10_000;
+
+const SCHEMA = `CREATE TABLE customer (
+  customer_id bigint NOT NULL,
+  email varchar(64) NOT NULL,
+  name varchar(64),
+  balance decimal(12,2) NOT NULL,
+  created datetime(6) NOT NULL,
+  PRIMARY KEY (customer_id)
+)`;
+const VSCHEMA = { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
+
+async function main(): Promise<void> {
+  const mysqlConfig = { innodb_buffer_pool_size: BUFFER_POOL };
+  const c = await startCluster({ gate: false, mysqlConfig, keyspaces: [{ name: 'customer', shards: ['0'], schema: SCHEMA, vschema: VSCHEMA }] });
+  const targets: TabletProcess[] = await Promise.all(['-80', '80-'].map((shard) => startTestTablet({ cell: c.cell, keyspace: 'customer', shard, tabletType: 'primary', topo: c.topo, mysqlExtraConfig: mysqlConfig })));
+  const fresh = await startMariaDB({ innodbBufferPoolSize: BUFFER_POOL });
+  const ctx: CtldContext = { topo: c.topo, tmc: new RpcTabletManagerClient(c.topo) };
+  const run = (name: string, req: JsonObject) => WORKFLOW_COMMANDS[name].run(ctx, req);
+  const srcAddr = await c.mysqlAddress(c.shard('customer', '0').primary);
+  const src = await Client.connect({ host: srcAddr.host, port: srcAddr.port, user: 'vt_dba', database: 'vt_customer' });
+  const other = await Client.connect({ host: fresh.host, port: fresh.port, user: 'vt_dba' });
+  try {
+    let t = performance.now();
+    for (let lo = 1; lo <= ROWS; lo += INSERT_CHUNK) {
+      const hi = Math.min(ROWS, lo + INSERT_CHUNK - 1);
+      await src.query(
+        "INSERT INTO customer SELECT seq, CONCAT('customer-', seq, '@example.com'), CONCAT('name ', seq * 7919 % 100003), seq * 37 % 1000000 / 100, " +
+          `'2024-02-29 12:34:56.123456' + INTERVAL seq SECOND FROM seq_${lo}_to_${hi}`,
+      );
+    }
+    log(`${fmt(ROWS)} rows generated on customer/0 in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // ---- Reshard: create to the end of the copy ------------------------------------------------
+    t = performance.now();
+    await run('Reshard', { action: 'create', workflow: 'bench', target_keyspace: 'customer', source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'] });
+    for (;;) {
+      const st = (await run('Reshard', { action: 'status', workflow: 'bench', target_keyspace: 'customer', format: 'json' })) as {
+        table_copy_state: Record<string, unknown>;
+        shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
+      };
+      const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
+      const failed = streams.find((s) => s.status === 'Error');
+      if (failed) throw new Error(`stream in Error: ${failed.info}`);
+      if (streams.length === 2 && Object.keys(st.table_copy_state).length === 0 && streams.every((s) => s.status === 'Running')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const reshardMs = performance.now() - t;
+    let copied = 0;
+    for (const tt of targets) copied += Number((await tt.manager.executeFetchAsDba('SELECT COUNT(*) FROM customer')).rows[0][0]);
+    if (copied !== ROWS) throw new Error(`the reshard left ${copied} rows, expected ${ROWS}`);
+
+    // ---- mariadb-dump | mariadb into one fresh server -------------------------------------------
+    await other.query('CREATE DATABASE vt_customer');
+    t = performance.now();
+    await sh(`mariadb-dump --single-transaction -h ${srcAddr.host} -P ${srcAddr.port} -u vt_dba vt_customer customer | mariadb -h ${fresh.host} -P ${fresh.port} -u vt_dba vt_customer`);
+    const dumpMs = performance.now() - t;
+
+    // ---- the write pause of the primary switch --------------------------------------------------
+    await run('Reshard', { action: 'switchtraffic', workflow: 'bench', target_keyspace: 'customer', tablet_types: ['rdonly', 'replica'] });
+    const sw = (await run('Reshard', { action: 'switchtraffic', workflow: 'bench', target_keyspace: 'customer', tablet_types: ['primary'], format: 'json' })) as { writePauseMs?: number };
+
+    const rate = (ms: number) => `${fmt((ROWS / ms) * 1000).padStart(9)} rows/s ${(ms / 1000).toFixed(1).padStart(7)} s`;
+    log('');
+    log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg()[0].toFixed(1)} at the end (other work shares it); ${process.version}; buffer pool ${BUFFER_POOL} each`);
+    log(`rows: ${fmt(ROWS)}`);
+    log('');
+    log(`copy         Reshard 0 -> -80,80- (create to copied)  ${rate(reshardMs)}`);
+    log(`             mariadb-dump | mariadb (one server)      ${rate(dumpMs)}`);
+    log(`             ratio                                    ${(dumpMs / reshardMs).toFixed(2)}x (goal >= 0.5x)`);
+    log(`write pause  switchtraffic --tablet-types primary     ${sw.writePauseMs ?? '?'} ms`);
+  } finally {
+    src.close();
+    other.close();
+    ctx.tmc.close();
+    await fresh.stop();
+    await Promise.all(targets.map((tt) => tt.stop({ stopMysql: true })));
+    await c.stop();
+  }
+}
+
+await main();
