@@ -98,14 +98,19 @@ function checkExpression(setting: TableSetting): { sourceTable: string; filter: 
   return { sourceTable: sel.table, filter: expr };
 }
 
+/**
+ * The primaries of the keyspace's serving shards. Shards that do not serve (a reshard's targets,
+ * or what one left behind) are neither read nor written, as in Vitess's materializer.
+ */
 async function primaries(topo: TopoServer, keyspace: string): Promise<{ shard: string; tablet: Tablet }[]> {
   const shards = await topo.getShards(keyspace);
   const out: { shard: string; tablet: Tablet }[] = [];
   for (const s of shards) {
+    if (!s.shard.is_primary_serving) continue;
     if (s.shard.primary_alias === null) throw new TesseraError(ER.WRONG_ARGUMENTS, `shard ${keyspace}/${s.name} has no primary; run InitShardPrimary ${keyspace}/${s.name} <tablet> first`);
     out.push({ shard: s.name, tablet: (await topo.getTablet(s.shard.primary_alias)).value });
   }
-  if (out.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `keyspace ${keyspace} has no shards`);
+  if (out.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `keyspace ${keyspace} has no serving shards`);
   return out;
 }
 

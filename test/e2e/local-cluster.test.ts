@@ -277,6 +277,19 @@ test('tessera up after a crash of the combined process: the topology is the trut
     await ctl('MigrateServedTypes', '--serving-graph-only', 'commerce/0', 'rdonly');
     const switched = { primary: ['0'], replica: ['0'], rdonly: ['-80', '80-'] };
     assert.deepEqual(await partitions(), switched);
+    // A Materialize copy, held to 200 rows/s so the crash lands in the middle of it.
+    const primarySql = async (q: string): Promise<string> =>
+      (await execFileP('mariadb', ['-S', path.join(dataRoot, 'vt_0000007100', 'mysql.sock'), '-u', 'vt_dba', '--batch', '-N', '-e', q, 'vt_commerce'])).stdout.trim();
+    await primarySql("insert into product(sku, description, price) select concat('SKU-gen-', seq), concat('generated ', seq), seq from seq_1_to_3000");
+    await ctl(
+      'Materialize', '--workflow', 'pcopy', '--target-keyspace', 'commerce', 'create', '--source-keyspace', 'commerce',
+      '--table-settings', JSON.stringify([{ target_table: 'product_copy', source_expression: 'select * from product', create_ddl: 'copy' }]),
+      '--config-overrides', 'vreplication-copy-rows-per-second=200', '--config-overrides', 'vreplication-copy-cycle-rows=100', '--config-overrides', 'vstream-packet-size-rows=50',
+    );
+    for (let i = 0; Number((await primarySql('select count(*) from product_copy').catch(() => '0')) || 0) === 0; i++) {
+      assert.ok(i < 600, 'the copy did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const before = mariadbPids();
 
     // Every Tessera process dies at once (combined mode: one process); MariaDB keeps running.
@@ -295,6 +308,20 @@ test('tessera up after a crash of the combined process: the topology is the trut
     assert.deepEqual(Object.keys(after.tables).sort(), ['customer_seq', 'order_seq', 'product']);
     assert.deepEqual(await partitions(), switched);
     assert.equal(await sql("select description from product where sku = 'SKU-crash'"), 'description\nwritten before the crash\n');
+    // The copy goes on from its last committed key once its cap is lifted, and ends exact.
+    const copiedAtRestart = Number(await primarySql('select count(*) from product_copy'));
+    assert.ok(copiedAtRestart < 3003, `the crash came before the end of the copy (${copiedAtRestart} rows copied)`);
+    await ctl('Workflow', '--keyspace', 'commerce', 'update', '--workflow', 'pcopy', '--config-overrides', 'vreplication-copy-rows-per-second=0');
+    for (let i = 0; ; i++) {
+      const show = JSON.parse(await ctl('Workflow', '--keyspace', 'commerce', 'show', '--workflow', 'pcopy')) as { workflows: { shard_streams: Record<string, { streams: { state: string; message: string; copy_states: unknown[] }[] }> }[] };
+      const [stream] = Object.values(show.workflows[0].shard_streams).flatMap((x) => x.streams);
+      assert.notEqual(stream.state, 'Error', stream.message);
+      if (stream.state === 'Running' && stream.copy_states.length === 0) break;
+      assert.ok(i < 1200, 'the copy did not finish after the restart');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const checksum = "select count(*), sum(crc32(concat_ws('|', sku, description, price))) from ";
+    assert.equal(await primarySql(`${checksum} product_copy`), await primarySql(`${checksum} product`));
     assert.match(await run(['down']), /Stopped\./);
     assert.deepEqual(processesUnder(dir), [], 'tessera down left processes behind');
   } finally {
