@@ -36,8 +36,12 @@ export function registerUp(program: Command): void {
     .option('--data-root <dir>', 'where MariaDB data, topology and logs live (default: $TESSERA_DATAROOT, $VTDATAROOT, ./tessera-data)')
     .option('--clean', 'remove the data of an earlier run first')
     .option('--detach', 'run in the background: return once the cluster is ready (stop it with `tessera down`)')
-    .action(async (file: string, f: { dataRoot?: string; clean?: boolean; detach?: boolean }) => {
-      const spec = loadClusterFile(file); // refuses a bad file before anything starts
+    .option('--mode <mode>', "combined or distributed, over the cluster file's mode (the tutorial: TESSERA_MODE=distributed)")
+    .action(async (file: string, f: { dataRoot?: string; clean?: boolean; detach?: boolean; mode?: string }) => {
+      if (f.mode !== undefined && f.mode !== 'combined' && f.mode !== 'distributed') {
+        throw new TesseraError(ER.WRONG_ARGUMENTS, `--mode ${f.mode}: combined or distributed`);
+      }
+      const spec = loadClusterFile(file, { mode: f.mode as 'combined' | 'distributed' | undefined }); // refuses a bad file before anything starts
       const dataRoot = resolveDataRoot(f.dataRoot);
       const running = readUpState(dataRoot);
       if (running && processAlive(running.pid)) {
@@ -48,7 +52,7 @@ export function registerUp(program: Command): void {
         fs.mkdirSync(dataRoot, { recursive: true });
         const logFile = path.join(dataRoot, 'up.log');
         const fd = fs.openSync(logFile, 'a');
-        const args = [BIN, 'up', spec.file, '--data-root', dataRoot, ...(f.clean ? ['--clean'] : [])];
+        const args = [BIN, 'up', spec.file, '--data-root', dataRoot, ...(f.clean ? ['--clean'] : []), ...(f.mode ? ['--mode', f.mode] : [])];
         const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
         child.unref();
         fs.closeSync(fd);

@@ -50,17 +50,22 @@ export interface ClusterSpec {
 
 class SpecError extends Error {}
 
-export function loadClusterFile(file: string): ClusterSpec {
+export function loadClusterFile(file: string, overrides: ClusterFileOverrides = {}): ClusterSpec {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new TesseraError(ER.WRONG_ARGUMENTS, `cannot read cluster file ${file}: ${(err as Error).message}`);
   }
-  return parseClusterFile(text, file);
+  return parseClusterFile(text, file, overrides);
 }
 
-export function parseClusterFile(text: string, file: string): ClusterSpec {
+/** Settings given on the command line that win over the file's (`tessera up --mode distributed`). */
+export interface ClusterFileOverrides {
+  readonly mode?: ClusterMode;
+}
+
+export function parseClusterFile(text: string, file: string, overrides: ClusterFileOverrides = {}): ClusterSpec {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   const where = (n: Node | Pair | null | undefined): string => {
@@ -82,7 +87,7 @@ export function parseClusterFile(text: string, file: string): ClusterSpec {
 
     const cell = str(top.get('cell'), 'zone1', 'cell', fail);
     if (!/^[A-Za-z0-9_.]+$/.test(cell)) fail(top.get('cell'), `cell '${cell}' may only use letters, digits, '_' and '.'`);
-    const mode = oneOf(top.get('mode'), ['combined', 'distributed'] as const, 'combined', 'mode', fail);
+    const mode = overrides.mode ?? oneOf(top.get('mode'), ['combined', 'distributed'] as const, 'combined', 'mode', fail);
 
     const topoNode = top.get('topo');
     const topoF = topoNode ? fields(topoNode as YAMLMap, ['implementation', 'etcdClientPort', 'etcdPeerPort'], 'topo', fail) : new Map<string, Node>();
