@@ -325,7 +325,6 @@ export class FailoverBuffer {
       const timer = setTimeout(() => {
         if (this.remove(sb, entry)) resolve();
       }, Math.max(0, request.firstAt + this.options.windowMs - now));
-      timer.unref();
       const entry: Entry = {
         request, cause, generation, resolve, reject, timer,
         cleanup: () => {
@@ -343,7 +342,6 @@ export class FailoverBuffer {
 
   private start(sb: ShardBuffer, now: number, cause: FailoverCause, err: TesseraError): void {
     const maxTimer = setTimeout(() => this.stop(sb, 'MaxDurationExceeded'), this.options.failoverDurationMaxMs);
-    maxTimer.unref();
     sb.episode = { startedAt: now, maxTimer, cause, generation: this.probe.generation(), inFlightMax: 0 };
     sb.stats.buffering = true;
     this.active++;
