@@ -1,6 +1,6 @@
 // `tessera gate`: the MySQL endpoint (15306) and its HTTP status/metrics port (15001), on the
 // cluster topology, reaching tablets over the network.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { BUFFER_DEFAULTS, createGate, GATE_DEFAULTS, StaticAuth } from '../gate/index.js';
 import { logger } from '../log/index.js';
 import { TabletConn } from '../tablet/index.js';
@@ -37,6 +37,12 @@ interface GateFlags extends TopoFlags {
   bufferKeyspaceShards: string;
 }
 
+/** A Go-style duration flag held in ms, its default shown as Vitess shows it (`10s`, `1m`). */
+function durationOption(flags: string, description: string, defaultMs: number): Option {
+  const shown = defaultMs % 60_000 === 0 ? `${defaultMs / 60_000}m` : defaultMs % 1000 === 0 ? `${defaultMs / 1000}s` : `${defaultMs}ms`;
+  return new Option(flags, description).argParser(parseDurationFlag(flags.split(' ')[0])).default(defaultMs, shown);
+}
+
 export function registerGate(program: Command): void {
   const cmd = program.command('gate').description('the MySQL-protocol gate: plans and routes queries to the tablets of every keyspace');
   addTopoFlags(cmd)
@@ -65,14 +71,15 @@ export function registerGate(program: Command): void {
     .option('--transaction-mode <mode>', 'transaction_mode sessions start with: SINGLE or MULTI', 'MULTI')
     .option('--enable-buffer', 'hold primary-bound requests while a shard changes primary or switches its writes, and retry them', false)
     .option('--enable-buffer-dry-run', 'detect and count failovers without holding requests', false)
-    .option('--buffer-window <duration>', 'the longest one request is held', parseDurationFlag('--buffer-window'), BUFFER_DEFAULTS.windowMs)
+    .addOption(durationOption('--buffer-window <duration>', 'the longest one request is held', BUFFER_DEFAULTS.windowMs))
     .option('--buffer-size <n>', 'most requests held at once, over all shards (the oldest of the shard is evicted)', parseIntFlag('--buffer-size'), BUFFER_DEFAULTS.requestsMax)
-    .option('--buffer-max-failover-duration <duration>', 'a failover not over by then stops buffering', parseDurationFlag('--buffer-max-failover-duration'), BUFFER_DEFAULTS.failoverDurationMaxMs)
-    .option(
-      '--buffer-min-time-between-failovers <duration>',
-      'after a failover stopped by --buffer-max-failover-duration, the shard does not buffer for this long',
-      parseDurationFlag('--buffer-min-time-between-failovers'),
-      BUFFER_DEFAULTS.failoverIntervalMinMs,
+    .addOption(durationOption('--buffer-max-failover-duration <duration>', 'a failover not over by then stops buffering', BUFFER_DEFAULTS.failoverDurationMaxMs))
+    .addOption(
+      durationOption(
+        '--buffer-min-time-between-failovers <duration>',
+        'after a failover stopped by --buffer-max-failover-duration, the shard does not buffer for this long',
+        BUFFER_DEFAULTS.failoverIntervalMinMs,
+      ),
     )
     .option('--buffer-drain-concurrency <n>', 'held requests retried at once when a failover ends', parseIntFlag('--buffer-drain-concurrency'), BUFFER_DEFAULTS.drainConcurrency)
     .option('--buffer-keyspace-shards <list>', 'buffer only these keyspaces or keyspace/shard pairs (comma-separated); all when empty', '')
