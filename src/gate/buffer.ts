@@ -21,6 +21,12 @@ import { logger } from '../log/index.js';
 
 const log = logger('gate', { part: 'buffer' });
 
+/**
+ * How long the drain waits for one retry before letting the next request go: the drain concurrency
+ * spreads the retries out, it must not let one stuck statement hold every other.
+ */
+const DRAIN_RETRY_WAIT_MAX_MS = 1_000;
+
 export interface BufferOptions {
   /** `--enable-buffer`. */
   readonly enabled: boolean;
@@ -414,7 +420,10 @@ export class FailoverBuffer {
         sb.stats.requestsDrained++;
         const finished = e.request.retrying();
         e.resolve();
-        await finished;
+        // A retry that hangs (a MariaDB just restarted, a lock) must not hold the rest forever.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([finished, new Promise<void>((r) => (timer = setTimeout(r, DRAIN_RETRY_WAIT_MAX_MS)))]);
+        clearTimeout(timer);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.options.drainConcurrency, entries.length)) }, worker));
