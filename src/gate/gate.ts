@@ -19,7 +19,7 @@ import { Sequences } from './sequences.js';
 import { ColumnCache } from './star-expansion.js';
 import type { GateCore } from './session.js';
 import { toResult } from './session.js';
-import { statusPage } from './status-page.js';
+import { bufferVars, statusPage } from './status-page.js';
 import type { Result } from './types.js';
 
 const log = logger('gate');
@@ -183,6 +183,7 @@ export class Gate implements GateCore {
       })),
       vschemaErrors: this.resolver.vschemaErrors,
       buffer: { enabled: this.buffer.options.enabled, dryRun: this.buffer.options.dryRun, shards: this.buffer.stats() },
+      bufferVars: bufferVars(this.buffer.stats()),
     };
   }
 

@@ -12,6 +12,28 @@ export interface GateStatus {
   readonly tablets: readonly { alias: string; keyspace: string; shard: string; type: string; serving: boolean; lag: number | null; error: string }[];
   readonly vschemaErrors: readonly string[];
   readonly buffer: { readonly enabled: boolean; readonly dryRun: boolean; readonly shards: readonly ShardBufferStats[] };
+  /** The buffer's counters as Vitess's /debug/vars shows them: `{"BufferRequestsBuffered": {"ks.shard": n}, …}`. */
+  readonly bufferVars: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** Vitess's expvar layout of the buffer counters: keys `ks.shard`, and `ks.shard.Reason` for counters by reason. */
+export function bufferVars(shards: readonly ShardBufferStats[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {
+    BufferRequestsBuffered: {}, BufferRequestsBufferedDryRun: {}, BufferRequestsDrained: {}, BufferRequestsEvicted: {}, BufferRequestsSkipped: {},
+    BufferFailoverDurationSumMs: {}, BufferStops: {}, BufferLastRequestsInFlightMax: {},
+  };
+  for (const s of shards) {
+    const k = `${s.keyspace}.${s.shard}`;
+    out.BufferRequestsBuffered[k] = s.requestsBuffered;
+    out.BufferRequestsBufferedDryRun[k] = s.requestsBufferedDryRun;
+    out.BufferRequestsDrained[k] = s.requestsDrained;
+    out.BufferFailoverDurationSumMs[k] = s.failoverDurationSumMs;
+    out.BufferLastRequestsInFlightMax[k] = s.lastRequestsInFlightMax;
+    for (const [r, n] of Object.entries(s.requestsEvicted)) out.BufferRequestsEvicted[`${k}.${r}`] = n;
+    for (const [r, n] of Object.entries(s.requestsSkipped)) out.BufferRequestsSkipped[`${k}.${r}`] = n;
+    for (const [r, n] of Object.entries(s.stops)) out.BufferStops[`${k}.${r}`] = n;
+  }
+  return out;
 }
 
 function esc(s: string | number | null): string {

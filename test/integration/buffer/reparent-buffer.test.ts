@@ -88,5 +88,7 @@ describe('gate buffering through PlannedReparentShard of a one-shard keyspace', 
     const page = await (await fetch(`http://127.0.0.1:${gate.httpPort}/debug/status`)).text();
     assert.match(page, /Failover buffer/);
     assert.match(page, /BufferRequestsBuffered/);
+    const vars = (await (await fetch(`http://127.0.0.1:${gate.httpPort}/debug/vars`)).json()) as { bufferVars: { BufferRequestsBuffered: Record<string, number> } };
+    assert.ok(vars.bufferVars.BufferRequestsBuffered['commerce.0'] > 0);
   });
 });
