@@ -401,7 +401,16 @@ export class Executor implements ServerHandler {
           throw primaryChangedError(`${failed.keyspace}/${failed.shard}`, (err as Error).message, err);
         }
         const cause = failoverCause(err);
-        if (cause === null || !this.gate.buffer.on) throw err;
+        if (cause === null) throw err;
+        if (!this.gate.buffer.on) {
+          // Without buffering, a table denied on a shard the plan predates is planned once more
+          // against the routing rules that moved it (issue 17: never an error when they already
+          // point elsewhere).
+          if (cause !== 'routing' || request.immediate > 0 || this.gate.resolver.generation === generation) throw err;
+          request.immediate++;
+          generation = this.gate.resolver.generation;
+          return await attempt();
+        }
         const wait = this.gate.buffer.admit(failed, cause, err as TesseraError, generation, request, gs.signal);
         if (wait === null) throw err;
         if (wait instanceof TesseraError) throw wait;
