@@ -44,3 +44,22 @@ export function parseIntFlag(name: string): (v: string) => number {
     return n;
   };
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration flag (`10s`, `1m`, `1m30s`, `500ms`, `0`), as milliseconds. */
+export function parseDurationFlag(name: string): (v: string) => number {
+  return (v: string) => {
+    const text = v.trim();
+    if (text === '0') return 0;
+    const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+    let ms = 0;
+    let at = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      ms += Number(m[1]) * DURATION_UNITS_MS[m[2]];
+      at = re.lastIndex;
+    }
+    if (at === 0 || at !== text.length) throw new Error(`${name} must be a duration such as 10s, 1m or 500ms, got '${v}'`);
+    return Math.round(ms);
+  };
+}

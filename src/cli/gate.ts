@@ -1,11 +1,11 @@
 // `tessera gate`: the MySQL endpoint (15306) and its HTTP status/metrics port (15001), on the
 // cluster topology, reaching tablets over the network.
-import { Command } from 'commander';
-import { createGate, GATE_DEFAULTS, StaticAuth } from '../gate/index.js';
+import { Command, Option } from 'commander';
+import { BUFFER_DEFAULTS, createGate, GATE_DEFAULTS, StaticAuth } from '../gate/index.js';
 import { logger } from '../log/index.js';
 import { TabletConn } from '../tablet/index.js';
 import { addTopoFlags, openTopoServer, parseTabletType, type TabletType, type TopoFlags } from '../topo/index.js';
-import { parseIntFlag } from './flags.js';
+import { parseDurationFlag, parseIntFlag } from './flags.js';
 
 const log = logger('gate');
 
@@ -27,6 +27,20 @@ interface GateFlags extends TopoFlags {
   queryTimeout: number;
   mysqlServerVersion?: string;
   transactionMode: string;
+  enableBuffer: boolean;
+  enableBufferDryRun: boolean;
+  bufferWindow: number;
+  bufferSize: number;
+  bufferMaxFailoverDuration: number;
+  bufferMinTimeBetweenFailovers: number;
+  bufferDrainConcurrency: number;
+  bufferKeyspaceShards: string;
+}
+
+/** A Go-style duration flag held in ms, its default shown as Vitess shows it (`10s`, `1m`). */
+function durationOption(flags: string, description: string, defaultMs: number): Option {
+  const shown = defaultMs % 60_000 === 0 ? `${defaultMs / 60_000}m` : defaultMs % 1000 === 0 ? `${defaultMs / 1000}s` : `${defaultMs}ms`;
+  return new Option(flags, description).argParser(parseDurationFlag(flags.split(' ')[0])).default(defaultMs, shown);
 }
 
 export function registerGate(program: Command): void {
@@ -55,6 +69,20 @@ export function registerGate(program: Command): void {
     .option('--query-timeout <ms>', 'per-statement timeout on the tablets (0 = their default)', parseIntFlag('--query-timeout'), 0)
     .option('--mysql-server-version <version>', 'server version reported to clients')
     .option('--transaction-mode <mode>', 'transaction_mode sessions start with: SINGLE or MULTI', 'MULTI')
+    .option('--enable-buffer', 'hold primary-bound requests while a shard changes primary or switches its writes, and retry them', false)
+    .option('--enable-buffer-dry-run', 'detect and count failovers without holding requests', false)
+    .addOption(durationOption('--buffer-window <duration>', 'the longest one request is held', BUFFER_DEFAULTS.windowMs))
+    .option('--buffer-size <n>', 'most requests held at once, over all shards (the oldest of the shard is evicted)', parseIntFlag('--buffer-size'), BUFFER_DEFAULTS.requestsMax)
+    .addOption(durationOption('--buffer-max-failover-duration <duration>', 'a failover not over by then stops buffering', BUFFER_DEFAULTS.failoverDurationMaxMs))
+    .addOption(
+      durationOption(
+        '--buffer-min-time-between-failovers <duration>',
+        'after a failover stopped by --buffer-max-failover-duration, the shard does not buffer for this long',
+        BUFFER_DEFAULTS.failoverIntervalMinMs,
+      ),
+    )
+    .option('--buffer-drain-concurrency <n>', 'held requests retried at once when a failover ends', parseIntFlag('--buffer-drain-concurrency'), BUFFER_DEFAULTS.drainConcurrency)
+    .option('--buffer-keyspace-shards <list>', 'buffer only these keyspaces or keyspace/shard pairs (comma-separated); all when empty', '')
     .action(async (o: GateFlags & { mysqlServerPort?: string }) => {
       const topo = openTopoServer(o);
       const types: TabletType[] = o.tabletTypesToWait ? o.tabletTypesToWait.split(',').filter(Boolean).map(parseTabletType) : [];
@@ -76,6 +104,16 @@ export function registerGate(program: Command): void {
         healthCheck: { lowReplicationLagSeconds: o.discoveryLowReplicationLag, highReplicationLagSeconds: o.discoveryHighReplicationLagMinimumServing },
         queryTimeoutMs: o.queryTimeout,
         transactionMode: mode,
+        buffer: {
+          enabled: o.enableBuffer,
+          dryRun: o.enableBufferDryRun,
+          windowMs: o.bufferWindow,
+          requestsMax: o.bufferSize,
+          failoverDurationMaxMs: o.bufferMaxFailoverDuration,
+          failoverIntervalMinMs: o.bufferMinTimeBetweenFailovers,
+          drainConcurrency: o.bufferDrainConcurrency,
+          keyspaceShards: o.bufferKeyspaceShards.split(',').map((x) => x.trim()).filter(Boolean),
+        },
         ...(o.mysqlServerVersion ? { serverVersion: o.mysqlServerVersion } : {}),
       });
       // Machine-readable readiness line on stdout (tests and `tessera up` wait for it).

@@ -2,7 +2,7 @@
 // session statements itself (USE, SET, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN), and
 // sends everything else through normalize → plan cache → planner → engine.
 import {
-  CAP, columnDefinition, ER, TesseraError, TYPE,
+  CAP, columnDefinition, ER, primaryChangedError, TesseraError, TYPE,
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
+import { BufferedRequest, failedShard, failoverCause, transactionLost } from './buffer.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
@@ -298,7 +299,7 @@ export class Executor implements ServerHandler {
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       default:
-        if (isPlannable(stmt)) return this.executePlanned(gs, stmt, sql, null);
+        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null));
         throw notSupported(stmt.kind);
     }
   }
@@ -367,6 +368,65 @@ export class Executor implements ServerHandler {
   }
 
   // ---- planned statements ----
+
+  /**
+   * Runs a planned statement. When it fails on a primary for a reason where nothing ran (the
+   * primary is changing, the shard's writes are being switched), it waits in the failover buffer
+   * and runs again, planned again so a routing change is picked up; an open transaction that lost
+   * its shard's primary is rolled back and reported as such. The success path costs a property
+   * read and a try.
+   */
+  private async buffered(gs: GateSession, attempt: () => Promise<Result>): Promise<Result> {
+    const generation = this.gate.resolver.generation;
+    try {
+      return await attempt();
+    } catch (err) {
+      return this.afterFailure(gs, err, attempt, generation);
+    }
+  }
+
+  private async afterFailure(gs: GateSession, err0: unknown, attempt: () => Promise<Result>, generation0: number): Promise<Result> {
+    let err = err0;
+    let generation = generation0;
+    const request = new BufferedRequest();
+    try {
+      for (;;) {
+        const failed = failedShard(err);
+        if (!failed || failed.tabletType !== 'primary') throw err;
+        if (gs.inTransaction && gs.shardSessions.size > 0) {
+          // The transaction holds shards: it cannot be moved to a new primary, nor this statement
+          // run again without running its other shards' part twice.
+          if (!transactionLost(err)) throw err;
+          await gs.rollback();
+          throw primaryChangedError(`${failed.keyspace}/${failed.shard}`, (err as Error).message, err);
+        }
+        const cause = failoverCause(err);
+        if (cause === null) throw err;
+        if (!this.gate.buffer.on) {
+          // Without buffering, a table denied on a shard the plan predates is planned once more
+          // against the routing rules that moved it (issue 17: never an error when they already
+          // point elsewhere).
+          if (cause !== 'routing' || request.immediate > 0 || this.gate.resolver.generation === generation) throw err;
+          request.immediate++;
+          generation = this.gate.resolver.generation;
+          return await attempt();
+        }
+        const wait = this.gate.buffer.admit(failed, cause, err as TesseraError, generation, request, gs.signal);
+        if (wait === null) throw err;
+        if (wait instanceof TesseraError) throw wait;
+        await wait;
+        generation = this.gate.resolver.generation;
+        try {
+          return await attempt();
+        } catch (e) {
+          request.done();
+          err = e;
+        }
+      }
+    } finally {
+      request.done();
+    }
+  }
 
   /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
   async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
@@ -633,8 +693,8 @@ export class Executor implements ServerHandler {
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
-      const plan = this.cachedPlan(gs, fast.key, fast.statement);
-      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
+      const attempt = () => this.executePlan(gs, this.cachedPlan(gs, fast.key, fast.statement), bindVars, st.stmt.kind === 'Insert', null);
+      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.buffered(gs, attempt), out, false);
       return;
     }
     const bound = st.paramCount

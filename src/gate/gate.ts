@@ -9,6 +9,7 @@ import { ER, Server, TesseraError, DEFAULT_SERVER_VERSION, type ServerOptions } 
 import { logger } from '../log/index.js';
 import type { TabletType, TopoServer } from '../topo/index.js';
 import { StaticAuth } from './auth.js';
+import { BUFFER_DEFAULTS, FailoverBuffer, type BufferOptions } from './buffer.js';
 import { Executor } from './executor.js';
 import { HEALTH_CHECK_DEFAULTS, HealthCheck, type HealthCheckOptions, type TabletConnFactory } from './health-check.js';
 import { GateMetrics } from './metrics.js';
@@ -18,7 +19,7 @@ import { Sequences } from './sequences.js';
 import { ColumnCache } from './star-expansion.js';
 import type { GateCore } from './session.js';
 import { toResult } from './session.js';
-import { statusPage } from './status-page.js';
+import { bufferVars, statusPage } from './status-page.js';
 import type { Result } from './types.js';
 
 const log = logger('gate');
@@ -46,6 +47,8 @@ export interface GateOptions {
   readonly serverVersion?: string;
   /** The transaction_mode sessions start with (`--transaction-mode`); MULTI unless set. */
   readonly transactionMode?: 'SINGLE' | 'MULTI';
+  /** Failover buffering (`--enable-buffer` and the `--buffer-*` flags); off unless enabled. */
+  readonly buffer?: Partial<BufferOptions>;
 }
 
 export const GATE_DEFAULTS = {
@@ -66,6 +69,7 @@ export class Gate implements GateCore {
   readonly metrics: GateMetrics;
   readonly auth: StaticAuth;
   readonly executor: Executor;
+  readonly buffer: FailoverBuffer;
   readonly rowsMax: number;
   readonly queryTimeoutMs: number;
   readonly serverVersion: string;
@@ -84,9 +88,21 @@ export class Gate implements GateCore {
       this.planCache.clear();
       this.columns.clear();
     });
+    this.buffer = new FailoverBuffer({ ...BUFFER_DEFAULTS, ...options.buffer }, {
+      generation: () => this.resolver.generation,
+      primaryServing: (keyspace, shard) => this.health.healthy(keyspace, shard, 'primary').length > 0,
+      onChange: (l) => {
+        const a = this.resolver.onChange(l);
+        const b = this.health.onChange(l);
+        return () => {
+          a();
+          b();
+        };
+      },
+    });
     this.sequences = new Sequences({ inTransaction: (ks, fn) => this.sequenceTransaction(ks, fn) });
     this.executor = new Executor(this);
-    this.metrics = new GateMetrics(this.planCache, () => this.executor.sessionCount);
+    this.metrics = new GateMetrics(this.planCache, () => this.executor.sessionCount, () => this.buffer.stats());
     this.auth = options.auth ?? StaticAuth.none();
     this.rowsMax = options.rowsMax ?? GATE_DEFAULTS.rowsMax;
     this.queryTimeoutMs = options.queryTimeoutMs ?? GATE_DEFAULTS.queryTimeoutMs;
@@ -166,6 +182,8 @@ export class Gate implements GateCore {
         type: t.health?.target.tabletType ?? t.tablet.type, serving: t.health?.serving ?? false, lag: t.health?.replicationLagSeconds ?? null, error: t.lastError,
       })),
       vschemaErrors: this.resolver.vschemaErrors,
+      buffer: { enabled: this.buffer.options.enabled, dryRun: this.buffer.options.dryRun, shards: this.buffer.stats() },
+      bufferVars: bufferVars(this.buffer.stats()),
     };
   }
 
@@ -195,6 +213,7 @@ export class Gate implements GateCore {
   async close(): Promise<void> {
     if (this.mysqlServer) await this.mysqlServer.close().catch(() => undefined);
     if (this.httpServer) await new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
+    this.buffer.close();
     this.health.close();
     this.resolver.close();
   }

@@ -6,6 +6,7 @@
 export { createGate, Gate, GATE_DEFAULTS, type GateOptions } from './gate.js';
 export { StaticAuth } from './auth.js';
 export { Executor } from './executor.js';
+export { BUFFER_DEFAULTS, FailoverBuffer, type BufferOptions, type ShardBufferStats } from './buffer.js';
 export { HealthCheck, HEALTH_CHECK_DEFAULTS, type HealthCheckOptions, type TabletConnFactory, type TabletHealth } from './health-check.js';
 export { Resolver, type ResolverOptions, type ServingShard } from './resolver.js';
 export { PlanCache, PLAN_CACHE_DEFAULTS, type PlanCacheOptions } from './plan-cache.js';

@@ -3,6 +3,7 @@
 // runs several components in one process); `/metrics` serves it.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TesseraError } from '../mysql/index.js';
+import type { ShardBufferStats } from './buffer.js';
 import type { PlanCache } from './plan-cache.js';
 
 export class GateMetrics {
@@ -17,7 +18,7 @@ export class GateMetrics {
   /** Per keyspace: [queries, errors, total seconds], for the status page. */
   readonly byKeyspace = new Map<string, [number, number, number]>();
 
-  constructor(planCache: PlanCache, sessions: () => number, registry?: Registry) {
+  constructor(planCache: PlanCache, sessions: () => number, buffer: () => readonly ShardBufferStats[] = () => [], registry?: Registry) {
     const reg = registry ?? new Registry();
     this.registry = reg;
     this.queries = new Counter({ name: 'tessera_gate_queries_total', help: 'Statements run by the gate', labelNames: ['statement', 'keyspace'], registers: [reg] });
@@ -33,6 +34,7 @@ export class GateMetrics {
     new Gauge({ name: 'tessera_gate_plan_cache_misses', help: 'Plan cache misses since start', registers: [reg], collect() { this.set(planCache.misses); } });
     new Gauge({ name: 'tessera_gate_plan_cache_evictions', help: 'Plans evicted by the cache bounds', registers: [reg], collect() { this.set(planCache.evictions); } });
     new Gauge({ name: 'tessera_gate_sessions', help: 'Open client sessions', registers: [reg], collect() { this.set(sessions()); } });
+    registerBufferMetrics(reg, buffer);
   }
 
   /** Counts one internal error; returns its incident number (for the client's message and the log). */
@@ -55,4 +57,50 @@ export class GateMetrics {
     }
     this.byKeyspace.set(keyspace, k);
   }
+}
+
+/**
+ * The failover buffer's counters per keyspace and shard, named after Vitess's (BufferRequestsBuffered
+ * → tessera_gate_buffer_requests_buffered, …). The buffer keeps them as plain numbers off the query
+ * path; each scrape copies them here.
+ */
+function registerBufferMetrics(reg: Registry, stats: () => readonly ShardBufferStats[]): void {
+  type Labels = 'keyspace' | 'shard';
+  const counter = (name: string, help: string, value: (s: ShardBufferStats) => number) =>
+    new Counter<Labels>({
+      name, help, labelNames: ['keyspace', 'shard'], registers: [reg],
+      collect() {
+        this.reset();
+        for (const s of stats()) this.inc({ keyspace: s.keyspace, shard: s.shard }, value(s));
+      },
+    });
+  const byReason = (name: string, help: string, value: (s: ShardBufferStats) => Record<string, number>) =>
+    new Counter<Labels | 'reason'>({
+      name, help, labelNames: ['keyspace', 'shard', 'reason'], registers: [reg],
+      collect() {
+        this.reset();
+        for (const s of stats()) for (const [reason, n] of Object.entries(value(s))) this.inc({ keyspace: s.keyspace, shard: s.shard, reason }, n);
+      },
+    });
+  counter('tessera_gate_buffer_requests_buffered', 'Requests buffered during failovers (BufferRequestsBuffered)', (s) => s.requestsBuffered);
+  counter('tessera_gate_buffer_requests_buffered_dry_run', 'Requests that would have been buffered, in dry-run mode (BufferRequestsBufferedDryRun)', (s) => s.requestsBufferedDryRun);
+  counter('tessera_gate_buffer_requests_drained', 'Buffered requests let through for their retry when a failover ended (BufferRequestsDrained)', (s) => s.requestsDrained);
+  byReason('tessera_gate_buffer_requests_evicted', 'Buffered requests failed before the failover ended: BufferFull, WindowExceeded, ContextDone (BufferRequestsEvicted)', (s) => s.requestsEvicted);
+  byReason('tessera_gate_buffer_requests_skipped', 'Requests not buffered: LastFailoverTooRecent, BufferFull (BufferRequestsSkipped)', (s) => s.requestsSkipped);
+  counter('tessera_gate_buffer_failover_duration_sum_ms', 'Total milliseconds of failovers that buffered (BufferFailoverDurationSumMs)', (s) => s.failoverDurationSumMs);
+  byReason('tessera_gate_buffer_stops', 'Failovers ended, by reason: NewPrimarySeen, ServingGraphChanged, MaxDurationExceeded, Shutdown (BufferStops)', (s) => s.stops);
+  new Gauge<Labels>({
+    name: 'tessera_gate_buffer_last_requests_in_flight_max', help: 'Most requests waiting at once during the last failover (BufferLastRequestsInFlightMax)', labelNames: ['keyspace', 'shard'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const s of stats()) this.set({ keyspace: s.keyspace, shard: s.shard }, s.lastRequestsInFlightMax);
+    },
+  });
+  new Gauge<Labels>({
+    name: 'tessera_gate_buffer_requests_waiting', help: 'Requests waiting in the failover buffer now', labelNames: ['keyspace', 'shard'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const s of stats()) this.set({ keyspace: s.keyspace, shard: s.shard }, s.waiting);
+    },
+  });
 }

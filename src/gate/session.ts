@@ -6,7 +6,7 @@
 // `begin` (one round trip). transaction_mode SINGLE refuses a second shard; MULTI commits shard by
 // shard in the order they joined and, when one fails, rolls back the rest and reports which
 // committed.
-import { ER, TesseraError } from '../mysql/index.js';
+import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
 import type { ExecuteResult, QueryService, Target } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
@@ -15,6 +15,7 @@ import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
 import type { ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import { failoverCause, noteShardFailure } from './buffer.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
 
@@ -85,6 +86,11 @@ export class GateSession {
     readonly core: GateCore,
   ) {
     this.transactionMode = core.transactionMode;
+  }
+
+  /** Aborted by KILL QUERY or the connection closing: cancels the running statement's waits too. */
+  get signal(): AbortSignal {
+    return this.abortController.signal;
   }
 
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
@@ -181,50 +187,85 @@ export class GateSession {
     const clientFoundRows = this.clientFoundRows || undefined;
     const signal = this.abortController.signal;
     signal.throwIfAborted();
-    if (this.inTransaction) {
-      const ss = this.shardSessions.get(key);
-      if (ss) return ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables, signal });
-      if (this.transactionMode === 'SINGLE' && this.shardSessions.size > 0) {
-        const first = [...this.shardSessions.values()][0].target;
-        throw new TesseraError(ER.UNKNOWN_ERROR, `multi-db transaction attempted: transaction_mode is SINGLE and the transaction is on ${first.keyspace}/${first.shard}, this statement goes to ${rs.keyspace}/${rs.shard}`);
-      }
-      const reserved = this.reserved.get(key);
-      const t = reserved ? this.core.health.byAlias(reserved.tabletAlias) ?? this.pick(target) : this.pick(target);
-      const conn = reserved ? reserved.conn : t.conn;
-      const reservedId = reserved?.reservedId ?? 0;
-      if (this.savepoints.length) {
-        // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
-        const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows, signal });
-        const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
-        this.shardSessions.set(key, ss);
-        for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, signal });
-        return conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal });
-      }
-      const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
-      this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
-      return r;
-    }
-    if (this.settings.length) {
-      let rsv = this.reserved.get(key);
-      if (!rsv) {
-        const t = this.pick(target);
-        const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows, signal });
-        rsv = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
-        this.reserved.set(key, rsv);
-      }
-      return rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables, signal });
-    }
-    const t = this.pick(target);
+    let alias = '';
     try {
-      return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
-    } catch (err) {
-      // Refusals where nothing ran: try once more on another tablet.
-      if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
-        t.suspect = true;
-        const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
-        if (other) return other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
+      if (this.inTransaction) {
+        const ss = this.shardSessions.get(key);
+        if (ss) {
+          alias = ss.tabletAlias;
+          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables, signal });
+        }
+        if (this.transactionMode === 'SINGLE' && this.shardSessions.size > 0) {
+          const first = [...this.shardSessions.values()][0].target;
+          throw new TesseraError(ER.UNKNOWN_ERROR, `multi-db transaction attempted: transaction_mode is SINGLE and the transaction is on ${first.keyspace}/${first.shard}, this statement goes to ${rs.keyspace}/${rs.shard}`);
+        }
+        const reserved = this.reserved.get(key);
+        const t = reserved ? this.core.health.byAlias(reserved.tabletAlias) ?? this.pick(target) : this.pick(target);
+        const conn = reserved ? reserved.conn : t.conn;
+        const reservedId = reserved?.reservedId ?? 0;
+        alias = reserved ? reserved.tabletAlias : t.alias;
+        if (this.savepoints.length) {
+          // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
+          const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows, signal });
+          const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
+          this.shardSessions.set(key, ss);
+          for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, signal });
+          return await conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal });
+        }
+        const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
+        this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
+        return r;
       }
+      if (this.settings.length) {
+        let rsv = this.reserved.get(key);
+        if (!rsv) {
+          const t = this.pick(target);
+          alias = t.alias;
+          const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows, signal });
+          rsv = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
+          this.reserved.set(key, rsv);
+        }
+        alias = rsv.tabletAlias;
+        return await rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables, signal });
+      }
+      const t = this.pick(target);
+      alias = t.alias;
+      try {
+        return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
+      } catch (err) {
+        // Refusals where nothing ran: try once more on another tablet.
+        if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
+          t.suspect = true;
+          const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
+          if (other) {
+            alias = other.alias;
+            return await other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
+          }
+        }
+        throw err;
+      }
+    } catch (err) {
+      this.shardFailed(err, target, key, alias);
       throw err;
+    }
+  }
+
+  /**
+   * The error path of a shard call: notes the shard on the error (the executor's failover buffer
+   * and transaction handling read it), keeps the gate off a tablet that refused until its health
+   * speaks again, and drops a reserved connection its tablet no longer serves.
+   */
+  private shardFailed(err: unknown, target: Target, key: string, alias: string): void {
+    noteShardFailure(err, target);
+    if (failoverCause(err) !== 'primary') return;
+    if (alias) {
+      const t = this.core.health.byAlias(alias);
+      if (t) t.suspect = true;
+    }
+    const rsv = this.reserved.get(key);
+    if (rsv && !this.inTransaction) {
+      this.reserved.delete(key);
+      void rsv.conn.release(rsv.target, rsv.reservedId).catch(() => undefined);
     }
   }
 
@@ -251,6 +292,9 @@ export class GateSession {
         // else is a bug the executor reports as an internal error.
         if (!(err instanceof TesseraError)) throw err;
         const e = err;
+        // The transaction was gone before COMMIT reached it (ended by the tablet, or the tablet
+        // cannot be reached, so COMMIT never ran): rolled back, and worth running again.
+        if (committed.length === 0 && (e.kind === 'ABORTED' || (e.kind === undefined && failoverCause(e) === 'primary'))) throw primaryChangedError(`${ss.target.keyspace}/${ss.target.shard}`, e.message, e);
         if (committed.length === 0) throw e;
         throw new TesseraError({ errno: e.errno, sqlState: e.sqlState }, `commit failed on ${key}: ${e.message}; already committed: ${committed.join(', ')}; rolled back: ${[key, ...rest.map(([k]) => k)].join(', ')}`);
       }

@@ -41,6 +41,14 @@ export const ER = {
   SERVER_GONE: { errno: 2006, sqlState: 'HY000' },
   CONN_ERROR: { errno: 2002, sqlState: 'HY000' },
   UNAVAILABLE: { errno: 1105, sqlState: 'HY000' },
+  /**
+   * MariaDB's "Deadlock found …; try restarting transaction": the server rolled the whole
+   * transaction back and running it again may succeed. The gate uses it for a transaction lost to a
+   * primary change (see primaryChangedError): SQLSTATE 40001 is the class drivers and ORMs retry
+   * (JDBC's SQLTransactionRollbackException, Spring, Rails' Deadlocked, Prisma's P2034), and 1213
+   * is the errno the ones that look at MariaDB's numbers key on.
+   */
+  LOCK_DEADLOCK: { errno: 1213, sqlState: '40001' },
 } as const satisfies Record<string, ErrorCode>;
 
 /**
@@ -92,6 +100,19 @@ export class TesseraError extends Error {
   override toString(): string {
     return `ERROR ${this.errno} (${this.sqlState}): ${this.message}`;
   }
+}
+
+/**
+ * A transaction whose shard lost its primary (a reparent, a Reshard or MoveTables switch, a crash)
+ * cannot be carried over to the new one: the gate rolled all of it back. `shard` is `ks/shard`,
+ * `why` what the tablet or the gate said.
+ */
+export function primaryChangedError(shard: string, why: string, cause?: unknown): TesseraError {
+  return new TesseraError(
+    ER.LOCK_DEADLOCK,
+    `the transaction was rolled back: the primary of ${shard} changed or stopped serving it (${why}); nothing of it was committed, run it again`,
+    { cause, kind: 'ABORTED' },
+  );
 }
 
 export function tesseraError(code: ErrorCode, message: string): TesseraError {

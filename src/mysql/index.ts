@@ -1,4 +1,4 @@
-export { ER, TesseraError, tesseraError } from './errors.js';
+export { ER, TesseraError, tesseraError, primaryChangedError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export * from './constants.js';
 export { PacketParser, PacketWriter, PacketReader } from './packet.js';

@@ -202,6 +202,10 @@ export class TabletServer implements QueryService {
             this.probe = await Client.connect({ ...this.cfg.dbaConn, connectTimeoutMs: timeoutMs });
           }
           await this.probe.ping();
+          // A MariaDB that restarted comes up read-only (its config says so, for replicas). A
+          // primary the tablet still serves as such takes writes again before it is reported
+          // serving; a demoted one is not serving, so stays read-only.
+          if (this.mysqlError !== null && this.state.tabletType === 'primary' && this.state.serving) await this.probe.query('SET GLOBAL read_only = OFF');
         })(),
         timeout,
       ]);

@@ -317,6 +317,9 @@ export async function reshardSwitchTraffic(
   };
 }
 
+/** How long the switch waits for transactions open on the old serving side to end (lock_wait_timeout). */
+const RESHARD_DRAIN_GRACE_SECONDS = 5;
+
 /** The primary's switch; returns the write pause (writes stopped → writes allowed elsewhere) in ms. */
 async function switchWrites(
   topo: TopoServer,
@@ -341,6 +344,20 @@ async function switchWrites(
   for (const shard of from) await calls.refreshState(await primaryOf(topo, keyspace, shard));
   timed(`stopped writes on ${from.join(',')}`, t0);
   try {
+    // A statement admitted just before the refresh may still be running, and a transaction opened
+    // before it may still commit (COMMIT is not refused): either would land after the positions
+    // read next and never reach the other side. LOCK TABLES … READ waits for both, as they hold
+    // the tables' metadata locks until they end; twice, for a statement that took its lock after
+    // the first. (MoveTables' switch does the same for its tables.)
+    t0 = Date.now();
+    for (const shard of from) {
+      const primary = await primaryOf(topo, keyspace, shard);
+      const tables = (await calls.executeFetchAsDba(primary, "SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")).rows.map((r) => String(r[0]));
+      if (tables.length === 0) continue;
+      const list = tables.map((t) => `${quoteIdent(t)} READ`).join(', ');
+      for (let i = 0; i < 2; i++) await calls.executeFetchAsDba(primary, `SET STATEMENT lock_wait_timeout = ${RESHARD_DRAIN_GRACE_SECONDS} FOR LOCK TABLES ${list}`);
+    }
+    timed(`waited for statements and transactions open on ${from.join(',')}`, t0);
     // 2. The other side catches up to exactly where the writes stopped.
     t0 = Date.now();
     const positions = new Map<string, string>();
