@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, tableNames, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -43,6 +43,39 @@ interface PreparedState {
    * once with `?` as `:__pN`, so an execution only binds values and looks up the plan.
    */
   readonly normalized: { readonly key: string; readonly statement: Statement; readonly bindVars: Readonly<Record<string, BindValue>> } | null;
+  readonly warnings: WarningsEffect;
+}
+
+/**
+ * What a statement that raises no warning does to the previous statement's, as in MariaDB: the
+ * diagnostic statements (SHOW WARNINGS, SHOW ERRORS and their COUNT(*)) keep them and never
+ * replace them; a statement that uses tables clears them; one that uses none (SELECT 1, SET,
+ * USE, transaction control) leaves them (see GateSession.settleWarnings).
+ */
+type WarningsEffect = 'diagnostic' | 'clears' | 'keeps';
+
+function warningsEffect(stmt: Statement): WarningsEffect {
+  switch (stmt.kind) {
+    case 'Show':
+      return stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS' ? 'diagnostic' : 'clears';
+    case 'Set':
+    case 'SetTransaction':
+    case 'Use':
+    case 'Begin':
+    case 'Commit':
+    case 'Rollback':
+    case 'Savepoint':
+    case 'ReleaseSavepoint':
+    case 'Kill':
+    case 'Prepare':
+    case 'Deallocate':
+      return 'keeps';
+    case 'Select':
+      // The common SELECT has a FROM; only one without looks deeper (for subqueries on tables).
+      return stmt.from.length > 0 || tableNames(stmt).length > 0 ? 'clears' : 'keeps';
+    default:
+      return 'clears';
+  }
 }
 
 const PARAM_PREFIX = '__p';
@@ -204,27 +237,27 @@ export class Executor implements ServerHandler {
   }
 
   private run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
-    const keepWarnings = stmt.kind === 'Show' && (stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS');
-    return this.runWith(gs, session, stmt.kind, sql, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
+    return this.runWith(gs, session, stmt.kind, sql, warningsEffect(stmt), () => this.dispatch(gs, session, stmt, sql), out, more);
   }
 
-  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
+  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, warnings: WarningsEffect, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
-      if (!keepWarnings) gs.warnings = [];
       gs.statementStarting();
       gs.statement = sql;
       gs.since = Date.now();
       const running = exec();
       gs.running = running;
       const r = await running;
+      const count = warnings === 'diagnostic' ? 0 : gs.settleWarnings(warnings === 'clears');
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
-      await writeResult(out, r, more, session.statusFlags);
+      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags);
     } catch (err) {
       failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
+      gs.warningCount = 1;
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
     } finally {
@@ -394,7 +427,6 @@ export class Executor implements ServerHandler {
       gs.rowCount = BigInt(r.rowsAffected);
       if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
     } else gs.rowCount = -1n;
-    if (r.warnings > 0) gs.warnings.push({ level: 'Warning', code: 1105, message: `${r.warnings} warning(s) from the shards; details are kept only on the shard connection` });
     return r;
   }
 
@@ -439,6 +471,13 @@ export class Executor implements ServerHandler {
             case 'last_insert_id':
             case 'identity':
               return num(gs.lastInsertId);
+            case 'warning_count':
+            case 'error_count': {
+              const n = name === 'warning_count' ? gs.warningCount : gs.warnings.filter((w) => w.level === 'Error').length;
+              const lit = num(n);
+              UNSIGNED_COUNTS.add(lit);
+              return lit;
+            }
             case 'workload':
               return str(gs.sysVars.get('workload') ?? 'OLTP');
             default:
@@ -576,7 +615,9 @@ export class Executor implements ServerHandler {
     if (targets.length === 0) throw notSupported('EXPLAIN of a query that goes to no shard');
     const shardSql = 'EXPLAIN ' + format(routes[0].spec.query, { bindVars: targets[0].bindVars });
     void text;
-    return toResult(await gs.executeOnShard(targets[0].rs, shardSql, false, undefined));
+    const r = await gs.executeOnShard(targets[0].rs, shardSql, false, undefined);
+    gs.noteWarnings(targets[0].rs, r);
+    return toResult(r);
   }
 
   // ---- prepared statements ----
@@ -599,7 +640,7 @@ export class Executor implements ServerHandler {
       const n = normalize(isQuery(withVars) ? aliasTopLevel(withVars, sql) : withVars);
       normalized = { key: n.key, statement: n.statement, bindVars: n.bindVars };
     }
-    const state: PreparedState = { stmt, sql, paramCount, normalized };
+    const state: PreparedState = { stmt, sql, paramCount, normalized, warnings: warningsEffect(stmt) };
     // Clients such as libmysqlclient need the result's columns now: run the query once with its
     // parameters NULL and a false WHERE (a field query), and keep only the column definitions.
     let columns: ColumnDefinition[] = [];
@@ -634,7 +675,7 @@ export class Executor implements ServerHandler {
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const plan = this.cachedPlan(gs, fast.key, fast.statement);
-      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
+      await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null), out, false);
       return;
     }
     const bound = st.paramCount
@@ -696,6 +737,12 @@ function aliasTopLevel(q: QueryExpr, sql: string): QueryExpr {
   return changed ? { ...q, columns } : q;
 }
 
+/**
+ * The values the gate put in for @@warning_count and @@error_count: MariaDB types them BIGINT
+ * UNSIGNED (nullable), not as a literal number.
+ */
+const UNSIGNED_COUNTS = new WeakSet<Expr>();
+
 /** SELECT of constants only (after the gate's substitutions): answered without a shard. */
 function answerLocally(stmt: Statement): Result | null {
   if (stmt.kind !== 'Select' || stmt.from.length || stmt.where || stmt.groupBy.length || stmt.having || stmt.orderBy.length || stmt.into || stmt.with) return null;
@@ -709,6 +756,9 @@ function answerLocally(stmt: Statement): Result | null {
       // MariaDB's metadata for a literal: NOT NULL, decimals 39 (not fixed) for strings.
       fields.push(columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4, decimals: 39, flags: 0x01 }));
       row.push(Buffer.from(e.value, 'utf8'));
+    } else if (UNSIGNED_COUNTS.has(e)) {
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x20 | 0x80 }));
+      row.push(Buffer.from((e as Literal & { text: string }).text, 'latin1'));
     } else if (e.kind === 'Number' && e.numType === 'int') {
       // BIGINT: the numbers the gate puts here are mostly its own answers (LAST_INSERT_ID(),
       // CONNECTION_ID(), ROW_COUNT()), which are BIGINT in MariaDB; a small literal is INT there.

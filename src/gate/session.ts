@@ -8,7 +8,7 @@
 // committed.
 import { ER, TesseraError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
-import type { ExecuteResult, QueryService, Target } from '../tablet/index.js';
+import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
@@ -26,10 +26,19 @@ export interface ShardSession {
   reservedId: number;
 }
 
-export interface Warning {
-  readonly level: 'Note' | 'Warning' | 'Error';
-  readonly code: number;
-  readonly message: string;
+export type { Warning };
+
+/**
+ * Rows SHOW WARNINGS keeps for a statement that ran on several shards: MariaDB's default
+ * max_error_count, which also bounds each shard's own list.
+ */
+export const WARNINGS_MAX = 64;
+
+/** What one shard reported for the running statement. */
+interface ShardWarnings {
+  readonly key: string;
+  readonly count: number;
+  readonly list: readonly Warning[];
 }
 
 /** What sessions need from the gate. */
@@ -61,7 +70,12 @@ export class GateSession {
   readonly sysVars = new Map<string, string>();
   lastInsertId = 0n;
   rowCount = -1n;
+  /** What SHOW WARNINGS lists: the conditions of the last statement that set them (see settleWarnings). */
   warnings: Warning[] = [];
+  /** @@warning_count: may exceed `warnings.length` when a shard had more than it lists. */
+  warningCount = 0;
+  /** The running statement's warnings as the shards reported them; null while none did. */
+  private shardWarnings: ShardWarnings[] | null = null;
   /**
    * The client connected with CLIENT_FOUND_ROWS (most drivers do): affected-row counts of UPDATE
    * are the rows matched, so tablets run this session's statements on connections with the flag.
@@ -90,6 +104,61 @@ export class GateSession {
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
   statementStarting(): void {
     if (this.abortController.signal.aborted) this.abortController = new AbortController();
+    this.shardWarnings = null;
+  }
+
+  /** A shard's result for the running statement: its warnings are kept for SHOW WARNINGS. */
+  noteWarnings(rs: ResolvedShard, r: ExecuteResult): void {
+    if (r.warnings > 0) (this.shardWarnings ??= []).push({ key: `${rs.keyspace}/${rs.shard}`, count: r.warnings, list: r.warningList ?? [] });
+  }
+
+  /**
+   * The statement succeeded: what SHOW WARNINGS, SHOW COUNT(*) WARNINGS and @@warning_count say
+   * from now on, by MariaDB's rules. A statement that raised warnings replaces the list with its
+   * own; one that raised none clears it if it used tables (`clears`), and leaves it otherwise
+   * (SELECT 1, SET @a = 1, COMMIT keep the previous statement's warnings in MariaDB too).
+   *
+   * One shard's warnings are taken exactly as it listed them. Several shards' are merged so that a
+   * condition each of them raised (the same DDL on every shard, a constant that failed to convert)
+   * appears once: each distinct (level, code, message) as often as the shard that listed it most
+   * did, in shard order, at most WARNINGS_MAX rows. Returns the statement's warning count, for the
+   * OK or EOF packet.
+   */
+  settleWarnings(clears: boolean): number {
+    const got = this.shardWarnings;
+    this.shardWarnings = null;
+    if (got === null) {
+      if (clears) {
+        this.warnings = [];
+        this.warningCount = 0;
+      }
+      return 0;
+    }
+    if (got.length === 1) {
+      this.warnings = [...got[0].list];
+      this.warningCount = got[0].count;
+      return got[0].count;
+    }
+    got.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const most = new Map<string, number>();
+    const order: Warning[] = [];
+    let unlisted = 0;
+    for (const sw of got) {
+      unlisted += Math.max(0, sw.count - sw.list.length);
+      const seen = new Map<string, number>();
+      for (const w of sw.list) {
+        const k = `${w.level}\0${w.code}\0${w.message}`;
+        const n = (seen.get(k) ?? 0) + 1;
+        seen.set(k, n);
+        if (n > (most.get(k) ?? 0)) {
+          most.set(k, n);
+          order.push(w);
+        }
+      }
+    }
+    this.warnings = order.slice(0, WARNINGS_MAX);
+    this.warningCount = order.length + unlisted;
+    return this.warningCount;
   }
 
   /**
@@ -355,7 +424,11 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      return settled.map((x) => toResult((x as PromiseFulfilledResult<ExecuteResult>).value));
+      return settled.map((x, i) => {
+        const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+        if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
+        return toResult(r);
+      });
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
@@ -369,7 +442,11 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      const results = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
+      const results = settled.map((x, i) => {
+        const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+        if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
+        return r;
+      });
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {
