@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, tableNames, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -15,10 +15,11 @@ import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
 import type { Gate } from './gate.js';
+import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
-import type { LoggedQuery, Plan, Result } from './types.js';
+import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
 const log = logger('gate');
@@ -208,15 +209,94 @@ export class Executor implements ServerHandler {
     const gs = this.gs(session);
     try {
       const parts = session.multiStatements ? splitStatements(sql) : [sql];
+      if (parts.length === 0) {
+        await this.unparsed(gs, session, sql, syntaxError(sql, 0), out, false);
+        return;
+      }
       for (let i = 0; i < parts.length; i++) {
         const more = i < parts.length - 1;
         const text = parts[i];
-        const stmt = parse(text);
+        let stmt: Statement;
+        try {
+          stmt = parse(text);
+        } catch (err) {
+          await this.unparsed(gs, session, text, err, out, more);
+          continue;
+        }
         await this.run(gs, session, stmt, text, out, more);
       }
     } catch (err) {
-      throw this.failure(err, gs, sql);
+      const failed = this.failure(err, gs, sql);
+      gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
+      gs.warningCount = 1;
+      throw failed;
     }
+  }
+
+  // ---- statements for the session's one shard (src/gate/pass-through.ts) ----
+
+  /**
+   * A statement the parser refused: passed through verbatim when the session's target is one
+   * shard and it is not one the gate must handle itself; otherwise its syntax error stands.
+   */
+  private async unparsed(gs: GateSession, session: Session, sql: string, err: unknown, out: ResultWriter, more: boolean): Promise<void> {
+    if (!(err instanceof TesseraError) || err.errno !== ER.PARSE_ERROR.errno) throw err;
+    if (isEmptyStatement(sql)) {
+      // As MariaDB: nothing at all is an error, only comments are an empty statement that succeeds.
+      if (!/\/\*|#|--/.test(sql)) throw emptyQuery();
+      await this.runWith(gs, session, 'Empty', sql, 'keeps', async () => okResult(), out, more);
+      return;
+    }
+    const rs = this.singleShard(gs);
+    if (rs === null) throw err;
+    const v = classifyUnparsed(sql);
+    if (v.kind === 'syntax') throw err;
+    if (v.kind === 'refuse') throw v.error;
+    const vars = userVariablesIn(sql);
+    await this.runWith(gs, session, 'PassThrough', sql, 'clears', () => this.onSessionShard(gs, rs, sql, { pins: v.pins, vars, lastInsertId: false }), out, more);
+  }
+
+  /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
+  private singleShard(gs: GateSession): ResolvedShard | null {
+    const ks = gs.keyspace;
+    if (ks === null) return null;
+    const cursor = gs.cursor();
+    if (gs.shard !== null) return cursor.targetedShard(ks, gs.shard);
+    if (this.gate.resolver.vschema.keyspaces[ks]?.sharded !== false) return null;
+    gs.checkKeyspaceAllowed(ks);
+    const shards = this.gate.resolver.allShards(ks, cursor.tabletType);
+    return shards.length === 1 ? shards[0] : null;
+  }
+
+  /**
+   * Runs a statement on the session's shard as it stands. When it keeps state on the MariaDB
+   * connection (`pins`) or uses user variables, the session is pinned to its reserved connection;
+   * the gate's values of the variables it names are set there first and read back after, since
+   * the statement may assign them (and LAST_INSERT_ID() when it may set that).
+   */
+  private async onSessionShard(gs: GateSession, rs: ResolvedShard, sql: string, o: { pins: boolean; vars: readonly string[]; lastInsertId: boolean }, run?: () => Promise<Result>): Promise<Result> {
+    const write = gs.inTransaction || gs.tabletType === 'primary';
+    if (o.pins || o.vars.length > 0 || o.lastInsertId) gs.pinned = true;
+    if (o.vars.length > 0) await gs.executeOnShard(rs, setUserVarsStatement(o.vars, gs.userVars), write, undefined);
+    let r: Result;
+    if (run) r = await run();
+    else {
+      [r] = await gs.cursor().executeMulti([{ rs, sql }], { write });
+      if (r.fields.length === 0) {
+        gs.rowCount = BigInt(r.rowsAffected);
+        if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
+      } else gs.rowCount = -1n;
+    }
+    if (o.vars.length > 0 || o.lastInsertId) {
+      const back = toResult(await gs.executeOnShard(rs, readUserVarsStatement(o.vars, o.lastInsertId), write, undefined));
+      const row = rowsOf(back)[0] ?? [];
+      o.vars.forEach((name, i) => gs.userVars.set(name, literalOf(row[i] ?? null, back.fields[i])));
+      if (o.lastInsertId) {
+        const id = row[o.vars.length];
+        if (id) gs.lastInsertId = BigInt(id.toString('latin1'));
+      }
+    }
+    return r;
   }
 
   /**
@@ -508,8 +588,12 @@ export class Executor implements ServerHandler {
   private async addSetting(gs: GateSession, statement: string): Promise<void> {
     if (!gs.settings.includes(statement)) {
       gs.settings = [...gs.settings, statement];
-      // Existing reserved connections do not have it; they are dropped and reserved again with all settings.
-      if (!gs.inTransaction) await gs.releaseReserved();
+      // Existing reserved connections do not have it; they are dropped and reserved again with all
+      // settings, unless they hold the session's state (pinned): then it is applied on them.
+      if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
+      else if (!gs.inTransaction) {
+        for (const rsv of gs.reserved.values()) await rsv.conn.execute(rsv.target, statement, null, { reservedId: rsv.reservedId });
+      }
       else {
         for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
       }
@@ -579,15 +663,9 @@ export class Executor implements ServerHandler {
     };
     const r = await this.executePlanned(gs, sel, '', null);
     const rows = rowsOf(r);
-    if (rows.length === 0) return { kind: 'Null' };
-    const v = cellValue(rows[0][0], r.fields[0]);
     void session;
-    if (v === null) return { kind: 'Null' };
-    if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
-    if (typeof v === 'number') return sqlValueToLiteral(v);
-    if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
-    return { kind: 'Number', text: rows[0][0]!.toString('latin1'), numType: 'decimal' };
+    if (rows.length === 0) return { kind: 'Null' };
+    return literalOf(rows[0][0], r.fields[0]);
   }
 
   // ---- EXPLAIN / VEXPLAIN ----
@@ -699,6 +777,18 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
+}
+
+/** A value a shard returned, as the literal the gate keeps for a user variable. */
+function literalOf(cell: Buffer | null, field: ColumnDefinition | undefined): Literal {
+  if (cell === null || field === undefined) return { kind: 'Null' };
+  const v = cellValue(cell, field);
+  if (v === null) return { kind: 'Null' };
+  if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
+  if (typeof v === 'number') return sqlValueToLiteral(v);
+  if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
+  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
+  return { kind: 'Number', text: cell.toString('latin1'), numType: 'decimal' };
 }
 
 /** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */

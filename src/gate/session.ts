@@ -64,6 +64,13 @@ export class GateSession {
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
   settings: string[] = [];
+  /**
+   * The session keeps state in the tablets' MariaDB connections (user variables a statement
+   * assigned there, SQL-level prepared statements, table locks, open HANDLERs): from now on every
+   * statement runs on the session's reserved connection of its shard, as Vitess's reserved
+   * connections, until the session ends or is reset.
+   */
+  pinned = false;
   readonly savepoints: string[] = [];
   readonly userVars = new Map<string, Literal>();
   /** Gate-level system variables a client may read back (@@workload, @@ddl_strategy, …). */
@@ -224,7 +231,7 @@ export class GateSession {
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
   executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0) return this.executeOnShardNow(rs, sql, write, tables);
+    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned) return this.executeOnShardNow(rs, sql, write, tables);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
     const run = prev.then(
@@ -273,7 +280,7 @@ export class GateSession {
       this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
       return r;
     }
-    if (this.settings.length) {
+    if (this.settings.length || this.pinned) {
       let rsv = this.reserved.get(key);
       if (!rsv) {
         const t = this.pick(target);

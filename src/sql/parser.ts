@@ -6,6 +6,7 @@ import type { Statement, TableName } from './ast.js';
 import { K, RESERVED } from './keywords.js';
 import { T, TokenBuffer, tokenize } from './lexer.js';
 import { syntaxError } from './errors.js';
+import { userVarName } from './expr.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseQueryStatement, parseWithStatement } from './select.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
@@ -344,6 +345,19 @@ export function leadingWords(sql: string, n: number): string[] {
     out.push(sql.slice(buf.start[i], buf.end[i]).toUpperCase());
   }
   return out;
+}
+
+/** The user variables (`@name`) a statement's text mentions, lower-cased, each once. */
+export function userVariablesIn(sql: string): string[] {
+  const buf = new TokenBuffer();
+  try {
+    tokenize(sql, buf);
+  } catch {
+    // Variables before the refused token are still in the buffer.
+  }
+  const out = new Set<string>();
+  for (let i = 0; i < buf.count; i++) if (buf.kind[i] === T.USERVAR) out.add(userVarName(sql, buf.start[i]! + 1, buf.end[i]!).toLowerCase());
+  return [...out];
 }
 
 /** Whether a statement has nothing but whitespace, comments and semicolons (MariaDB's 1065). */
