@@ -14,6 +14,7 @@ import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
+import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
@@ -404,10 +405,12 @@ export class Executor implements ServerHandler {
         return this.kill(gs, session, stmt.type, stmt.id);
       case 'LockTables':
       case 'UnlockTables':
-      case 'Flush':
+        return this.lockTables(gs, stmt);
       case 'Prepare':
       case 'Execute':
       case 'Deallocate':
+        return this.sqlPrepared(gs, stmt, sql);
+      case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       default:
@@ -483,6 +486,8 @@ export class Executor implements ServerHandler {
 
   /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
   async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
+    const uses = sessionVarUse(stmt0);
+    if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
     const local = answerLocally(stmt);
     if (local) return local;
@@ -498,6 +503,73 @@ export class Executor implements ServerHandler {
     }
     if (planned.plan.write && !isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') this.gate.columns.clear();
     return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log);
+  }
+
+  /**
+   * A statement that assigns user variables (`@a := …`, `SELECT … INTO @a`, `CALL p(@out)`) or
+   * sets LAST_INSERT_ID(expr): MariaDB evaluates them, on the session's reserved connection of its
+   * one shard, with the gate's values carried there and back (onSessionShard). Refused where
+   * the statement would reach several shards: each would assign its own values.
+   */
+  private executeWithSessionVars(gs: GateSession, stmt0: Statement, sql: string, uses: SessionVarUse, log: LoggedQuery[] | null): Promise<Result> {
+    const rs = this.singleShard(gs);
+    const what = uses.lastInsertId ? 'LAST_INSERT_ID(expr)' : 'assigning user variables inside a query';
+    if (rs === null) throw notSupported(`${what} outside an unsharded keyspace or a targeted shard (USE ks:shard)`);
+    return this.onSessionShard(gs, rs, sql, { pins: true, vars: uses.vars, lastInsertId: uses.lastInsertId }, async () => {
+      const stmt = this.preprocess(gs, stmt0, sql, true);
+      const { plan, bindVars } = this.plan(gs, stmt);
+      for (const p of walkPrimitives(plan.primitive)) {
+        const ks = p instanceof Route ? p.spec.keyspace : p instanceof Send ? p.keyspace : null;
+        if (ks !== null && ks !== rs.keyspace) throw notSupported(`${what} in a statement that also reaches keyspace ${ks}`);
+      }
+      return this.executePlan(gs, plan, bindVars, stmt.kind === 'Insert', log);
+    });
+  }
+
+  /**
+   * LOCK TABLES / UNLOCK TABLES: the locks belong to one MariaDB connection, so the session is
+   * pinned to its reserved connection on its one shard; across shards the locks could not be taken
+   * atomically and are refused. As in MariaDB, LOCK TABLES commits the open transaction first.
+   */
+  private async lockTables(gs: GateSession, stmt: Statement & { kind: 'LockTables' | 'UnlockTables' }): Promise<Result> {
+    const rs = this.singleShard(gs);
+    const verb = stmt.kind === 'LockTables' ? 'LOCK TABLES' : 'UNLOCK TABLES';
+    if (rs === null) throw notSupported(`${verb} outside an unsharded keyspace or a targeted shard (USE ks:shard): table locks live on one MariaDB connection`);
+    // A session that never pinned holds no table locks anywhere: nothing to unlock.
+    if (stmt.kind === 'UnlockTables' && !gs.pinned) return okResult();
+    // Tables named with the keyspace are the tablet's database's.
+    const local = rewrite(stmt, { tableName: (t) => (t.schema !== null && t.schema === rs.keyspace ? { ...t, schema: null } : t) });
+    if (gs.inTransaction) await gs.commit();
+    return this.onSessionShard(gs, rs, '', { pins: true, vars: [], lastInsertId: false }, async () => {
+      const r = await gs.executeOnShard(rs, format(local), gs.tabletType === 'primary', undefined);
+      gs.noteWarnings(rs, r);
+      return toResult(r);
+    });
+  }
+
+  /**
+   * SQL-level PREPARE, EXECUTE, DEALLOCATE PREPARE: the prepared statement lives on the session's
+   * reserved connection of its one shard. The user variables a prepared text names, and those of
+   * EXECUTE … USING, are carried there before each EXECUTE and read back after.
+   */
+  private sqlPrepared(gs: GateSession, stmt: Statement & { kind: 'Prepare' | 'Execute' | 'Deallocate' }, sql: string): Promise<Result> {
+    const rs = this.singleShard(gs);
+    if (rs === null) throw notSupported('SQL-level PREPARE/EXECUTE outside an unsharded keyspace or a targeted shard (USE ks:shard); prepared statements of the binary protocol work everywhere');
+    const name = stmt.name.toLowerCase();
+    let vars: string[];
+    if (stmt.kind === 'Prepare') {
+      const fromVar = stmt.from.kind === 'UserVar' ? stmt.from.name.toLowerCase() : null;
+      const v = fromVar === null ? null : gs.userVars.get(fromVar);
+      const text = stmt.from.kind === 'String' ? stmt.from.value : v && v.kind === 'String' ? v.value : '';
+      gs.preparedVars.set(name, userVariablesIn(text));
+      vars = fromVar === null ? [] : [fromVar];
+    } else if (stmt.kind === 'Execute') {
+      vars = [...new Set([...(gs.preparedVars.get(name) ?? []), ...stmt.using.map((u) => u.name.toLowerCase())])];
+    } else {
+      gs.preparedVars.delete(name);
+      vars = [];
+    }
+    return this.onSessionShard(gs, rs, sql, { pins: true, vars, lastInsertId: false });
   }
 
   private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {
@@ -527,15 +599,15 @@ export class Executor implements ServerHandler {
   }
 
   /** Replaces what the gate knows (DATABASE(), LAST_INSERT_ID(), @@version, user variables) and names select items after their text. */
-  preprocess(gs: GateSession, stmt: Statement, sql: string): Statement {
+  preprocess(gs: GateSession, stmt: Statement, sql: string, keepUserVars = false): Statement {
     if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return stmt;
     const version = this.gate.serverVersion;
     const str = (v: string | null): Literal => (v === null ? { kind: 'Null' } : { kind: 'String', value: v, charset: null, national: false });
     const num = (v: bigint | number): Literal => ({ kind: 'Number', text: String(v), numType: 'int' });
     const replaced = rewrite(stmt, {
       expr: (e: Expr): Expr | undefined => {
-        if (e.kind === 'UserVar') return gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' };
-        if (e.kind === 'Binary' && e.op === ':=') throw notSupported('assigning user variables inside a query');
+        if (e.kind === 'UserVar') return keepUserVars ? undefined : gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' };
+        if (e.kind === 'Binary' && e.op === ':=' && !keepUserVars) throw notSupported('assigning user variables inside a query');
         if (e.kind === 'SysVar') {
           const name = e.name.toLowerCase();
           if (e.scope === 'GLOBAL') return undefined;
@@ -574,7 +646,7 @@ export class Executor implements ServerHandler {
           if (n === 'VERSION' && e.args.length === 0) return str(version);
           if ((n === 'USER' || n === 'SESSION_USER' || n === 'SYSTEM_USER' || n === 'CURRENT_USER') && e.args.length === 0) return str(`${gs.user}@localhost`);
           if (n === 'FOUND_ROWS') throw notSupported('FOUND_ROWS()');
-          if (n === 'LAST_INSERT_ID' && e.args.length === 1) throw notSupported('LAST_INSERT_ID(expr)');
+          if (n === 'LAST_INSERT_ID' && e.args.length === 1 && !keepUserVars) throw notSupported('LAST_INSERT_ID(expr)');
         }
         return undefined;
       },
@@ -777,6 +849,38 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
+}
+
+interface SessionVarUse {
+  /** Every user variable the statement names, lower-cased. */
+  readonly vars: readonly string[];
+  /** It calls LAST_INSERT_ID(expr). */
+  readonly lastInsertId: boolean;
+}
+
+/**
+ * Whether MariaDB must evaluate a statement's user variables itself: it assigns one (`:=`,
+ * `INTO @v`, a CALL's `@v` argument, which may be OUT) or sets LAST_INSERT_ID(expr). null for
+ * every other statement, whose variables the gate substitutes.
+ */
+function sessionVarUse(stmt: Statement): SessionVarUse | null {
+  const vars = new Set<string>();
+  let assigns = false;
+  let lastInsertId = false;
+  walk(stmt, {
+    expr: (e) => {
+      if (e.kind === 'UserVar') vars.add(e.name.toLowerCase());
+      else if (e.kind === 'Binary' && e.op === ':=') assigns = true;
+      else if (e.kind === 'Func' && e.schema === null && e.args.length > 0 && e.name.toUpperCase() === 'LAST_INSERT_ID') lastInsertId = true;
+    },
+  });
+  if (stmt.kind === 'Call' && vars.size > 0) assigns = true;
+  if ((stmt.kind === 'Select' || stmt.kind === 'SetOp') && stmt.into !== null && stmt.into.type === 'VARIABLES') {
+    assigns = true;
+    for (const v of stmt.into.vars) vars.add(v.name.toLowerCase());
+  }
+  if (!assigns && !lastInsertId) return null;
+  return { vars: [...vars], lastInsertId };
 }
 
 /** A value a shard returned, as the literal the gate keeps for a user variable. */

@@ -71,6 +71,8 @@ export class GateSession {
    * connections, until the session ends or is reset.
    */
   pinned = false;
+  /** SQL-level prepared statements (PREPARE name FROM …) and the user variables their text names. */
+  readonly preparedVars = new Map<string, readonly string[]>();
   readonly savepoints: string[] = [];
   readonly userVars = new Map<string, Literal>();
   /** Gate-level system variables a client may read back (@@workload, @@ddl_strategy, …). */
