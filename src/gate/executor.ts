@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isQuery, normalize, parse, rewrite, splitStatements, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -15,11 +15,13 @@ import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
+import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
+import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
-import type { LoggedQuery, Plan, Result } from './types.js';
+import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
 const log = logger('gate');
@@ -44,6 +46,39 @@ interface PreparedState {
    * once with `?` as `:__pN`, so an execution only binds values and looks up the plan.
    */
   readonly normalized: { readonly key: string; readonly statement: Statement; readonly bindVars: Readonly<Record<string, BindValue>> } | null;
+  readonly warnings: WarningsEffect;
+}
+
+/**
+ * What a statement that raises no warning does to the previous statement's, as in MariaDB: the
+ * diagnostic statements (SHOW WARNINGS, SHOW ERRORS and their COUNT(*)) keep them and never
+ * replace them; a statement that uses tables clears them; one that uses none (SELECT 1, SET,
+ * USE, transaction control) leaves them (see GateSession.settleWarnings).
+ */
+type WarningsEffect = 'diagnostic' | 'clears' | 'keeps';
+
+function warningsEffect(stmt: Statement): WarningsEffect {
+  switch (stmt.kind) {
+    case 'Show':
+      return stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS' ? 'diagnostic' : 'clears';
+    case 'Set':
+    case 'SetTransaction':
+    case 'Use':
+    case 'Begin':
+    case 'Commit':
+    case 'Rollback':
+    case 'Savepoint':
+    case 'ReleaseSavepoint':
+    case 'Kill':
+    case 'Prepare':
+    case 'Deallocate':
+      return 'keeps';
+    case 'Select':
+      // The common SELECT has a FROM; only one without looks deeper (for subqueries on tables).
+      return stmt.from.length > 0 || tableNames(stmt).length > 0 ? 'clears' : 'keeps';
+    default:
+      return 'clears';
+  }
 }
 
 const PARAM_PREFIX = '__p';
@@ -176,15 +211,94 @@ export class Executor implements ServerHandler {
     const gs = this.gs(session);
     try {
       const parts = session.multiStatements ? splitStatements(sql) : [sql];
+      if (parts.length === 0) {
+        await this.unparsed(gs, session, sql, syntaxError(sql, 0), out, false);
+        return;
+      }
       for (let i = 0; i < parts.length; i++) {
         const more = i < parts.length - 1;
         const text = parts[i];
-        const stmt = parse(text);
+        let stmt: Statement;
+        try {
+          stmt = parse(text);
+        } catch (err) {
+          await this.unparsed(gs, session, text, err, out, more);
+          continue;
+        }
         await this.run(gs, session, stmt, text, out, more);
       }
     } catch (err) {
-      throw this.failure(err, gs, sql);
+      const failed = this.failure(err, gs, sql);
+      gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
+      gs.warningCount = 1;
+      throw failed;
     }
+  }
+
+  // ---- statements for the session's one shard (src/gate/pass-through.ts) ----
+
+  /**
+   * A statement the parser refused: passed through verbatim when the session's target is one
+   * shard and it is not one the gate must handle itself; otherwise its syntax error stands.
+   */
+  private async unparsed(gs: GateSession, session: Session, sql: string, err: unknown, out: ResultWriter, more: boolean): Promise<void> {
+    if (!(err instanceof TesseraError) || err.errno !== ER.PARSE_ERROR.errno) throw err;
+    if (isEmptyStatement(sql)) {
+      // As MariaDB: nothing at all is an error, only comments are an empty statement that succeeds.
+      if (!/\/\*|#|--/.test(sql)) throw emptyQuery();
+      await this.runWith(gs, session, 'Empty', sql, 'keeps', async () => okResult(), out, more);
+      return;
+    }
+    const rs = this.singleShard(gs);
+    if (rs === null) throw err;
+    const v = classifyUnparsed(sql);
+    if (v.kind === 'syntax') throw err;
+    if (v.kind === 'refuse') throw v.error;
+    const vars = userVariablesIn(sql);
+    await this.runWith(gs, session, 'PassThrough', sql, 'clears', () => this.onSessionShard(gs, rs, sql, { pins: v.pins, vars, lastInsertId: false }), out, more);
+  }
+
+  /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
+  private singleShard(gs: GateSession): ResolvedShard | null {
+    const ks = gs.keyspace;
+    if (ks === null) return null;
+    const cursor = gs.cursor();
+    if (gs.shard !== null) return cursor.targetedShard(ks, gs.shard);
+    if (this.gate.resolver.vschema.keyspaces[ks]?.sharded !== false) return null;
+    gs.checkKeyspaceAllowed(ks);
+    const shards = this.gate.resolver.allShards(ks, cursor.tabletType);
+    return shards.length === 1 ? shards[0] : null;
+  }
+
+  /**
+   * Runs a statement on the session's shard as it stands. When it keeps state on the MariaDB
+   * connection (`pins`) or uses user variables, the session is pinned to its reserved connection;
+   * the gate's values of the variables it names are set there first and read back after, since
+   * the statement may assign them (and LAST_INSERT_ID() when it may set that).
+   */
+  private async onSessionShard(gs: GateSession, rs: ResolvedShard, sql: string, o: { pins: boolean; vars: readonly string[]; lastInsertId: boolean }, run?: () => Promise<Result>): Promise<Result> {
+    const write = gs.inTransaction || gs.tabletType === 'primary';
+    if (o.pins || o.vars.length > 0 || o.lastInsertId) gs.pinned = true;
+    if (o.vars.length > 0) await gs.executeOnShard(rs, setUserVarsStatement(o.vars, gs.userVars), write, undefined);
+    let r: Result;
+    if (run) r = await run();
+    else {
+      [r] = await gs.cursor().executeMulti([{ rs, sql }], { write });
+      if (r.fields.length === 0) {
+        gs.rowCount = BigInt(r.rowsAffected);
+        if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
+      } else gs.rowCount = -1n;
+    }
+    if (o.vars.length > 0 || o.lastInsertId) {
+      const back = toResult(await gs.executeOnShard(rs, readUserVarsStatement(o.vars, o.lastInsertId), write, undefined));
+      const row = rowsOf(back)[0] ?? [];
+      o.vars.forEach((name, i) => gs.userVars.set(name, literalOf(row[i] ?? null, back.fields[i])));
+      if (o.lastInsertId) {
+        const id = row[o.vars.length];
+        if (id) gs.lastInsertId = BigInt(id.toString('latin1'));
+      }
+    }
+    return r;
   }
 
   /**
@@ -205,27 +319,27 @@ export class Executor implements ServerHandler {
   }
 
   private run(gs: GateSession, session: Session, stmt: Statement, sql: string, out: ResultWriter, more: boolean): Promise<void> {
-    const keepWarnings = stmt.kind === 'Show' && (stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS');
-    return this.runWith(gs, session, stmt.kind, sql, keepWarnings, () => this.dispatch(gs, session, stmt, sql), out, more);
+    return this.runWith(gs, session, stmt.kind, sql, warningsEffect(stmt), () => this.dispatch(gs, session, stmt, sql), out, more);
   }
 
-  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, keepWarnings: boolean, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
+  private async runWith(gs: GateSession, session: Session, kind: string, sql: string, warnings: WarningsEffect, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
-      if (!keepWarnings) gs.warnings = [];
       gs.statementStarting();
       gs.statement = sql;
       gs.since = Date.now();
       const running = exec();
       gs.running = running;
       const r = await running;
+      const count = warnings === 'diagnostic' ? 0 : gs.settleWarnings(warnings === 'clears');
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
-      await writeResult(out, r, more, session.statusFlags);
+      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags);
     } catch (err) {
       failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
+      gs.warningCount = 1;
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
       throw failed;
     } finally {
@@ -292,10 +406,12 @@ export class Executor implements ServerHandler {
         return this.kill(gs, session, stmt.type, stmt.id);
       case 'LockTables':
       case 'UnlockTables':
-      case 'Flush':
+        return this.lockTables(gs, stmt);
       case 'Prepare':
       case 'Execute':
       case 'Deallocate':
+        return this.sqlPrepared(gs, stmt, sql);
+      case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       default:
@@ -430,6 +546,8 @@ export class Executor implements ServerHandler {
 
   /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
   async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
+    const uses = sessionVarUse(stmt0);
+    if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
     const local = answerLocally(stmt);
     if (local) return local;
@@ -447,6 +565,73 @@ export class Executor implements ServerHandler {
     return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log);
   }
 
+  /**
+   * A statement that assigns user variables (`@a := …`, `SELECT … INTO @a`, `CALL p(@out)`) or
+   * sets LAST_INSERT_ID(expr): MariaDB evaluates them, on the session's reserved connection of its
+   * one shard, with the gate's values carried there and back (onSessionShard). Refused where
+   * the statement would reach several shards: each would assign its own values.
+   */
+  private executeWithSessionVars(gs: GateSession, stmt0: Statement, sql: string, uses: SessionVarUse, log: LoggedQuery[] | null): Promise<Result> {
+    const rs = this.singleShard(gs);
+    const what = uses.lastInsertId ? 'LAST_INSERT_ID(expr)' : 'assigning user variables inside a query';
+    if (rs === null) throw notSupported(`${what} outside an unsharded keyspace or a targeted shard (USE ks:shard)`);
+    return this.onSessionShard(gs, rs, sql, { pins: true, vars: uses.vars, lastInsertId: uses.lastInsertId }, async () => {
+      const stmt = this.preprocess(gs, stmt0, sql, true);
+      const { plan, bindVars } = this.plan(gs, stmt);
+      for (const p of walkPrimitives(plan.primitive)) {
+        const ks = p instanceof Route ? p.spec.keyspace : p instanceof Send ? p.keyspace : null;
+        if (ks !== null && ks !== rs.keyspace) throw notSupported(`${what} in a statement that also reaches keyspace ${ks}`);
+      }
+      return this.executePlan(gs, plan, bindVars, stmt.kind === 'Insert', log);
+    });
+  }
+
+  /**
+   * LOCK TABLES / UNLOCK TABLES: the locks belong to one MariaDB connection, so the session is
+   * pinned to its reserved connection on its one shard; across shards the locks could not be taken
+   * atomically and are refused. As in MariaDB, LOCK TABLES commits the open transaction first.
+   */
+  private async lockTables(gs: GateSession, stmt: Statement & { kind: 'LockTables' | 'UnlockTables' }): Promise<Result> {
+    const rs = this.singleShard(gs);
+    const verb = stmt.kind === 'LockTables' ? 'LOCK TABLES' : 'UNLOCK TABLES';
+    if (rs === null) throw notSupported(`${verb} outside an unsharded keyspace or a targeted shard (USE ks:shard): table locks live on one MariaDB connection`);
+    // A session that never pinned holds no table locks anywhere: nothing to unlock.
+    if (stmt.kind === 'UnlockTables' && !gs.pinned) return okResult();
+    // Tables named with the keyspace are the tablet's database's.
+    const local = rewrite(stmt, { tableName: (t) => (t.schema !== null && t.schema === rs.keyspace ? { ...t, schema: null } : t) });
+    if (gs.inTransaction) await gs.commit();
+    return this.onSessionShard(gs, rs, '', { pins: true, vars: [], lastInsertId: false }, async () => {
+      const r = await gs.executeOnShard(rs, format(local), gs.tabletType === 'primary', undefined);
+      gs.noteWarnings(rs, r);
+      return toResult(r);
+    });
+  }
+
+  /**
+   * SQL-level PREPARE, EXECUTE, DEALLOCATE PREPARE: the prepared statement lives on the session's
+   * reserved connection of its one shard. The user variables a prepared text names, and those of
+   * EXECUTE … USING, are carried there before each EXECUTE and read back after.
+   */
+  private sqlPrepared(gs: GateSession, stmt: Statement & { kind: 'Prepare' | 'Execute' | 'Deallocate' }, sql: string): Promise<Result> {
+    const rs = this.singleShard(gs);
+    if (rs === null) throw notSupported('SQL-level PREPARE/EXECUTE outside an unsharded keyspace or a targeted shard (USE ks:shard); prepared statements of the binary protocol work everywhere');
+    const name = stmt.name.toLowerCase();
+    let vars: string[];
+    if (stmt.kind === 'Prepare') {
+      const fromVar = stmt.from.kind === 'UserVar' ? stmt.from.name.toLowerCase() : null;
+      const v = fromVar === null ? null : gs.userVars.get(fromVar);
+      const text = stmt.from.kind === 'String' ? stmt.from.value : v && v.kind === 'String' ? v.value : '';
+      gs.preparedVars.set(name, userVariablesIn(text));
+      vars = fromVar === null ? [] : [fromVar];
+    } else if (stmt.kind === 'Execute') {
+      vars = [...new Set([...(gs.preparedVars.get(name) ?? []), ...stmt.using.map((u) => u.name.toLowerCase())])];
+    } else {
+      gs.preparedVars.delete(name);
+      vars = [];
+    }
+    return this.onSessionShard(gs, rs, sql, { pins: true, vars, lastInsertId: false });
+  }
+
   private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {
     const cursor = gs.cursor(log);
     const r = await plan.primitive.execute(cursor, bindVars);
@@ -454,7 +639,6 @@ export class Executor implements ServerHandler {
       gs.rowCount = BigInt(r.rowsAffected);
       if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
     } else gs.rowCount = -1n;
-    if (r.warnings > 0) gs.warnings.push({ level: 'Warning', code: 1105, message: `${r.warnings} warning(s) from the shards; details are kept only on the shard connection` });
     return r;
   }
 
@@ -475,15 +659,15 @@ export class Executor implements ServerHandler {
   }
 
   /** Replaces what the gate knows (DATABASE(), LAST_INSERT_ID(), @@version, user variables) and names select items after their text. */
-  preprocess(gs: GateSession, stmt: Statement, sql: string): Statement {
+  preprocess(gs: GateSession, stmt: Statement, sql: string, keepUserVars = false): Statement {
     if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return stmt;
     const version = this.gate.serverVersion;
     const str = (v: string | null): Literal => (v === null ? { kind: 'Null' } : { kind: 'String', value: v, charset: null, national: false });
     const num = (v: bigint | number): Literal => ({ kind: 'Number', text: String(v), numType: 'int' });
     const replaced = rewrite(stmt, {
       expr: (e: Expr): Expr | undefined => {
-        if (e.kind === 'UserVar') return gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' };
-        if (e.kind === 'Binary' && e.op === ':=') throw notSupported('assigning user variables inside a query');
+        if (e.kind === 'UserVar') return keepUserVars ? undefined : gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' };
+        if (e.kind === 'Binary' && e.op === ':=' && !keepUserVars) throw notSupported('assigning user variables inside a query');
         if (e.kind === 'SysVar') {
           const name = e.name.toLowerCase();
           if (e.scope === 'GLOBAL') return undefined;
@@ -499,6 +683,13 @@ export class Executor implements ServerHandler {
             case 'last_insert_id':
             case 'identity':
               return num(gs.lastInsertId);
+            case 'warning_count':
+            case 'error_count': {
+              const n = name === 'warning_count' ? gs.warningCount : gs.warnings.filter((w) => w.level === 'Error').length;
+              const lit = num(n);
+              UNSIGNED_COUNTS.add(lit);
+              return lit;
+            }
             case 'workload':
               return str(gs.sysVars.get('workload') ?? 'OLTP');
             default:
@@ -515,7 +706,7 @@ export class Executor implements ServerHandler {
           if (n === 'VERSION' && e.args.length === 0) return str(version);
           if ((n === 'USER' || n === 'SESSION_USER' || n === 'SYSTEM_USER' || n === 'CURRENT_USER') && e.args.length === 0) return str(`${gs.user}@localhost`);
           if (n === 'FOUND_ROWS') throw notSupported('FOUND_ROWS()');
-          if (n === 'LAST_INSERT_ID' && e.args.length === 1) throw notSupported('LAST_INSERT_ID(expr)');
+          if (n === 'LAST_INSERT_ID' && e.args.length === 1 && !keepUserVars) throw notSupported('LAST_INSERT_ID(expr)');
         }
         return undefined;
       },
@@ -529,8 +720,12 @@ export class Executor implements ServerHandler {
   private async addSetting(gs: GateSession, statement: string): Promise<void> {
     if (!gs.settings.includes(statement)) {
       gs.settings = [...gs.settings, statement];
-      // Existing reserved connections do not have it; they are dropped and reserved again with all settings.
-      if (!gs.inTransaction) await gs.releaseReserved();
+      // Existing reserved connections do not have it; they are dropped and reserved again with all
+      // settings, unless they hold the session's state (pinned): then it is applied on them.
+      if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
+      else if (!gs.inTransaction) {
+        for (const rsv of gs.reserved.values()) await rsv.conn.execute(rsv.target, statement, null, { reservedId: rsv.reservedId });
+      }
       else {
         for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
       }
@@ -600,15 +795,9 @@ export class Executor implements ServerHandler {
     };
     const r = await this.executePlanned(gs, sel, '', null);
     const rows = rowsOf(r);
-    if (rows.length === 0) return { kind: 'Null' };
-    const v = cellValue(rows[0][0], r.fields[0]);
     void session;
-    if (v === null) return { kind: 'Null' };
-    if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
-    if (typeof v === 'number') return sqlValueToLiteral(v);
-    if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-    if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
-    return { kind: 'Number', text: rows[0][0]!.toString('latin1'), numType: 'decimal' };
+    if (rows.length === 0) return { kind: 'Null' };
+    return literalOf(rows[0][0], r.fields[0]);
   }
 
   // ---- EXPLAIN / VEXPLAIN ----
@@ -636,7 +825,9 @@ export class Executor implements ServerHandler {
     if (targets.length === 0) throw notSupported('EXPLAIN of a query that goes to no shard');
     const shardSql = 'EXPLAIN ' + format(routes[0].spec.query, { bindVars: targets[0].bindVars });
     void text;
-    return toResult(await gs.executeOnShard(targets[0].rs, shardSql, false, undefined));
+    const r = await gs.executeOnShard(targets[0].rs, shardSql, false, undefined);
+    gs.noteWarnings(targets[0].rs, r);
+    return toResult(r);
   }
 
   // ---- prepared statements ----
@@ -659,7 +850,7 @@ export class Executor implements ServerHandler {
       const n = normalize(isQuery(withVars) ? aliasTopLevel(withVars, sql) : withVars);
       normalized = { key: n.key, statement: n.statement, bindVars: n.bindVars };
     }
-    const state: PreparedState = { stmt, sql, paramCount, normalized };
+    const state: PreparedState = { stmt, sql, paramCount, normalized, warnings: warningsEffect(stmt) };
     // Clients such as libmysqlclient need the result's columns now: run the query once with its
     // parameters NULL and a false WHERE (a field query), and keep only the column definitions.
     let columns: ColumnDefinition[] = [];
@@ -694,7 +885,7 @@ export class Executor implements ServerHandler {
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const attempt = () => this.executePlan(gs, this.cachedPlan(gs, fast.key, fast.statement), bindVars, st.stmt.kind === 'Insert', null);
-      await this.runWith(gs, session, st.stmt.kind, st.sql, false, () => this.buffered(gs, attempt), out, false);
+      await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
       return;
     }
     const bound = st.paramCount
@@ -718,6 +909,50 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
+}
+
+interface SessionVarUse {
+  /** Every user variable the statement names, lower-cased. */
+  readonly vars: readonly string[];
+  /** It calls LAST_INSERT_ID(expr). */
+  readonly lastInsertId: boolean;
+}
+
+/**
+ * Whether MariaDB must evaluate a statement's user variables itself: it assigns one (`:=`,
+ * `INTO @v`, a CALL's `@v` argument, which may be OUT) or sets LAST_INSERT_ID(expr). null for
+ * every other statement, whose variables the gate substitutes.
+ */
+function sessionVarUse(stmt: Statement): SessionVarUse | null {
+  const vars = new Set<string>();
+  let assigns = false;
+  let lastInsertId = false;
+  walk(stmt, {
+    expr: (e) => {
+      if (e.kind === 'UserVar') vars.add(e.name.toLowerCase());
+      else if (e.kind === 'Binary' && e.op === ':=') assigns = true;
+      else if (e.kind === 'Func' && e.schema === null && e.args.length > 0 && e.name.toUpperCase() === 'LAST_INSERT_ID') lastInsertId = true;
+    },
+  });
+  if (stmt.kind === 'Call' && vars.size > 0) assigns = true;
+  if ((stmt.kind === 'Select' || stmt.kind === 'SetOp') && stmt.into !== null && stmt.into.type === 'VARIABLES') {
+    assigns = true;
+    for (const v of stmt.into.vars) vars.add(v.name.toLowerCase());
+  }
+  if (!assigns && !lastInsertId) return null;
+  return { vars: [...vars], lastInsertId };
+}
+
+/** A value a shard returned, as the literal the gate keeps for a user variable. */
+function literalOf(cell: Buffer | null, field: ColumnDefinition | undefined): Literal {
+  if (cell === null || field === undefined) return { kind: 'Null' };
+  const v = cellValue(cell, field);
+  if (v === null) return { kind: 'Null' };
+  if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
+  if (typeof v === 'number') return sqlValueToLiteral(v);
+  if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
+  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
+  return { kind: 'Number', text: cell.toString('latin1'), numType: 'decimal' };
 }
 
 /** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */
@@ -756,6 +991,12 @@ function aliasTopLevel(q: QueryExpr, sql: string): QueryExpr {
   return changed ? { ...q, columns } : q;
 }
 
+/**
+ * The values the gate put in for @@warning_count and @@error_count: MariaDB types them BIGINT
+ * UNSIGNED (nullable), not as a literal number.
+ */
+const UNSIGNED_COUNTS = new WeakSet<Expr>();
+
 /** SELECT of constants only (after the gate's substitutions): answered without a shard. */
 function answerLocally(stmt: Statement): Result | null {
   if (stmt.kind !== 'Select' || stmt.from.length || stmt.where || stmt.groupBy.length || stmt.having || stmt.orderBy.length || stmt.into || stmt.with) return null;
@@ -769,6 +1010,9 @@ function answerLocally(stmt: Statement): Result | null {
       // MariaDB's metadata for a literal: NOT NULL, decimals 39 (not fixed) for strings.
       fields.push(columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4, decimals: 39, flags: 0x01 }));
       row.push(Buffer.from(e.value, 'utf8'));
+    } else if (UNSIGNED_COUNTS.has(e)) {
+      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x20 | 0x80 }));
+      row.push(Buffer.from((e as Literal & { text: string }).text, 'latin1'));
     } else if (e.kind === 'Number' && e.numType === 'int') {
       // BIGINT: the numbers the gate puts here are mostly its own answers (LAST_INSERT_ID(),
       // CONNECTION_ID(), ROW_COUNT()), which are BIGINT in MariaDB; a small literal is INT there.

@@ -8,7 +8,7 @@
 // committed.
 import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
-import type { ExecuteResult, QueryService, Target } from '../tablet/index.js';
+import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
@@ -27,10 +27,19 @@ export interface ShardSession {
   reservedId: number;
 }
 
-export interface Warning {
-  readonly level: 'Note' | 'Warning' | 'Error';
-  readonly code: number;
-  readonly message: string;
+export type { Warning };
+
+/**
+ * Rows SHOW WARNINGS keeps for a statement that ran on several shards: MariaDB's default
+ * max_error_count, which also bounds each shard's own list.
+ */
+export const WARNINGS_MAX = 64;
+
+/** What one shard reported for the running statement. */
+interface ShardWarnings {
+  readonly key: string;
+  readonly count: number;
+  readonly list: readonly Warning[];
 }
 
 /** What sessions need from the gate. */
@@ -56,13 +65,27 @@ export class GateSession {
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
   settings: string[] = [];
+  /**
+   * The session keeps state in the tablets' MariaDB connections (user variables a statement
+   * assigned there, SQL-level prepared statements, table locks, open HANDLERs): from now on every
+   * statement runs on the session's reserved connection of its shard, as Vitess's reserved
+   * connections, until the session ends or is reset.
+   */
+  pinned = false;
+  /** SQL-level prepared statements (PREPARE name FROM …) and the user variables their text names. */
+  readonly preparedVars = new Map<string, readonly string[]>();
   readonly savepoints: string[] = [];
   readonly userVars = new Map<string, Literal>();
   /** Gate-level system variables a client may read back (@@workload, @@ddl_strategy, …). */
   readonly sysVars = new Map<string, string>();
   lastInsertId = 0n;
   rowCount = -1n;
+  /** What SHOW WARNINGS lists: the conditions of the last statement that set them (see settleWarnings). */
   warnings: Warning[] = [];
+  /** @@warning_count: may exceed `warnings.length` when a shard had more than it lists. */
+  warningCount = 0;
+  /** The running statement's warnings as the shards reported them; null while none did. */
+  private shardWarnings: ShardWarnings[] | null = null;
   /**
    * The client connected with CLIENT_FOUND_ROWS (most drivers do): affected-row counts of UPDATE
    * are the rows matched, so tablets run this session's statements on connections with the flag.
@@ -96,6 +119,61 @@ export class GateSession {
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
   statementStarting(): void {
     if (this.abortController.signal.aborted) this.abortController = new AbortController();
+    this.shardWarnings = null;
+  }
+
+  /** A shard's result for the running statement: its warnings are kept for SHOW WARNINGS. */
+  noteWarnings(rs: ResolvedShard, r: ExecuteResult): void {
+    if (r.warnings > 0) (this.shardWarnings ??= []).push({ key: `${rs.keyspace}/${rs.shard}`, count: r.warnings, list: r.warningList ?? [] });
+  }
+
+  /**
+   * The statement succeeded: what SHOW WARNINGS, SHOW COUNT(*) WARNINGS and @@warning_count say
+   * from now on, by MariaDB's rules. A statement that raised warnings replaces the list with its
+   * own; one that raised none clears it if it used tables (`clears`), and leaves it otherwise
+   * (SELECT 1, SET @a = 1, COMMIT keep the previous statement's warnings in MariaDB too).
+   *
+   * One shard's warnings are taken exactly as it listed them. Several shards' are merged so that a
+   * condition each of them raised (the same DDL on every shard, a constant that failed to convert)
+   * appears once: each distinct (level, code, message) as often as the shard that listed it most
+   * did, in shard order, at most WARNINGS_MAX rows. Returns the statement's warning count, for the
+   * OK or EOF packet.
+   */
+  settleWarnings(clears: boolean): number {
+    const got = this.shardWarnings;
+    this.shardWarnings = null;
+    if (got === null) {
+      if (clears) {
+        this.warnings = [];
+        this.warningCount = 0;
+      }
+      return 0;
+    }
+    if (got.length === 1) {
+      this.warnings = [...got[0].list];
+      this.warningCount = got[0].count;
+      return got[0].count;
+    }
+    got.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const most = new Map<string, number>();
+    const order: Warning[] = [];
+    let unlisted = 0;
+    for (const sw of got) {
+      unlisted += Math.max(0, sw.count - sw.list.length);
+      const seen = new Map<string, number>();
+      for (const w of sw.list) {
+        const k = `${w.level}\0${w.code}\0${w.message}`;
+        const n = (seen.get(k) ?? 0) + 1;
+        seen.set(k, n);
+        if (n > (most.get(k) ?? 0)) {
+          most.set(k, n);
+          order.push(w);
+        }
+      }
+    }
+    this.warnings = order.slice(0, WARNINGS_MAX);
+    this.warningCount = order.length + unlisted;
+    return this.warningCount;
   }
 
   /**
@@ -161,7 +239,7 @@ export class GateSession {
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
   executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0) return this.executeOnShardNow(rs, sql, write, tables);
+    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned) return this.executeOnShardNow(rs, sql, write, tables);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
     const run = prev.then(
@@ -216,7 +294,7 @@ export class GateSession {
         this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
         return r;
       }
-      if (this.settings.length) {
+      if (this.settings.length || this.pinned) {
         let rsv = this.reserved.get(key);
         if (!rsv) {
           const t = this.pick(target);
@@ -399,7 +477,11 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      return settled.map((x) => toResult((x as PromiseFulfilledResult<ExecuteResult>).value));
+      return settled.map((x, i) => {
+        const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+        if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
+        return toResult(r);
+      });
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
@@ -413,7 +495,11 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      const results = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
+      const results = settled.map((x, i) => {
+        const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+        if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
+        return r;
+      });
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {

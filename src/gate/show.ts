@@ -39,7 +39,9 @@ function filterLike<T>(s: Show, items: T[], key: (t: T) => string): T[] {
 async function toAnyShard(gs: GateSession, keyspace: string, sql: string): Promise<Result> {
   const cursor = gs.cursor();
   const shards = await cursor.allShards(keyspace);
-  return toResult(await gs.executeOnShard(shards[0], sql, false, undefined));
+  const r = await gs.executeOnShard(shards[0], sql, false, undefined);
+  gs.noteWarnings(shards[0], r);
+  return toResult(r);
 }
 
 function defaultKeyspace(gs: GateSession): string {
@@ -120,12 +122,20 @@ export async function executeShow(gs: GateSession, s: Show): Promise<Result> {
     case 'ERRORS': {
       const list = s.type === 'ERRORS' ? gs.warnings.filter((w) => w.level === 'Error') : gs.warnings;
       const r = textResult(['Level', 'Code', 'Message'], list.map((w) => [w.level, w.code, w.message]));
-      return { ...r, fields: [r.fields[0], columnDefinition({ name: 'Code', type: TYPE.LONG, charset: 63, columnLength: 4 }), r.fields[2]] };
+      // MariaDB's columns: Level varchar(7), Code int(4) unsigned, Message varchar(512), all NOT NULL.
+      const fields = [
+        columnDefinition({ name: 'Level', type: TYPE.VAR_STRING, columnLength: 7 * 4, flags: 0x01 }),
+        columnDefinition({ name: 'Code', type: TYPE.LONG, charset: 63, columnLength: 4, flags: 0x01 | 0x20 | 0x80 }),
+        columnDefinition({ name: 'Message', type: TYPE.VAR_STRING, columnLength: 512 * 4, flags: 0x01 }),
+      ];
+      return { ...r, fields };
     }
     case 'COUNT WARNINGS':
     case 'COUNT ERRORS': {
-      const n = s.type === 'COUNT ERRORS' ? gs.warnings.filter((w) => w.level === 'Error').length : gs.warnings.length;
-      return textResult([s.type === 'COUNT ERRORS' ? '@@session.error_count' : '@@session.warning_count'], [[n]]);
+      const n = s.type === 'COUNT ERRORS' ? gs.warnings.filter((w) => w.level === 'Error').length : gs.warningCount;
+      const r = textResult([s.type === 'COUNT ERRORS' ? '@@session.error_count' : '@@session.warning_count'], [[n]]);
+      // BIGINT UNSIGNED, as MariaDB answers it (a system variable's value).
+      return { ...r, fields: [columnDefinition({ name: r.fields[0].name, type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x20 | 0x80 })] };
     }
     case 'TABLES':
     case 'TABLE STATUS': {

@@ -2,7 +2,7 @@
 
 export type * from './ast.js';
 export { and, bindVar, column, conjuncts, intLiteral, isQuery, stringLiteral, tableName } from './ast.js';
-export { parse, splitStatements, PARSE_DEPTH_MAX, type ParseOptions } from './parser.js';
+export { isEmptyStatement, leadingWords, parse, splitStatements, userVariablesIn, PARSE_DEPTH_MAX, type ParseOptions } from './parser.js';
 export { format, formatExpr, formatTableName, quoteIdent, quoteString, valueLiteral, type BindValue, type FormatOptions, type LiteralRow } from './format.js';
 export { normalize, normalizeSql, BIND_VAR_PREFIX, type Normalized, type NormalizeOptions } from './normalize.js';
 export { rewrite, rewriteExpr, rewriteQuery, rewriteTableExpr, tableNames, walk, type ExprPlace, type Rewriter } from './walk.js';

@@ -6,6 +6,7 @@ import type { Statement, TableName } from './ast.js';
 import { K, RESERVED } from './keywords.js';
 import { T, TokenBuffer, tokenize } from './lexer.js';
 import { syntaxError } from './errors.js';
+import { userVarName } from './expr.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseQueryStatement, parseWithStatement } from './select.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
@@ -231,22 +232,144 @@ export function parse(sql: string, options?: ParseOptions): Statement {
   }
 }
 
-/** Splits a script into statements at top-level semicolons (strings and comments respected). */
+/**
+ * Splits a script into statements at top-level semicolons (strings and comments respected). A
+ * compound statement — a stored program's body (`CREATE PROCEDURE … BEGIN …; …; END`, functions,
+ * triggers, events), `BEGIN NOT ATOMIC … END`, or a top-level IF, CASE, LOOP, REPEAT, WHILE or FOR
+ * — stays whole: its semicolons inside BEGIN … END, IF … END IF and the like do not split it, as
+ * MariaDB's own parser reads such a script.
+ */
 export function splitStatements(script: string): string[] {
   const buf = new TokenBuffer();
   tokenize(script, buf);
   const out: string[] = [];
   let from = -1;
+  // Inside a compound statement: how many blocks are open, and the previous token (-1 at the start).
+  let compound = false;
+  let depth = 0;
+  let prev = -1;
+  const word = (i: number): string => (i >= 0 && i < buf.count && buf.kind[i] === T.IDENT ? script.slice(buf.start[i], buf.end[i]).toUpperCase() : '');
   for (let i = 0; i < buf.count; i++) {
     const k = buf.kind[i];
-    if (k === T.SEMI || k === T.EOF) {
+    if (k === T.EOF || (k === T.SEMI && depth === 0)) {
       // Up to the semicolon (or the end), not the last token's end: the closing `*/` of an
       // executable comment (`/*! ENGINE = InnoDB */`) is not a token but belongs to the statement.
       if (from >= 0) out.push(script.slice(from, k === T.SEMI ? buf.start[i] : script.length).trimEnd());
       from = -1;
-    } else if (from < 0) from = buf.start[i]!;
+      compound = false;
+      continue;
+    }
+    if (from < 0) {
+      from = buf.start[i]!;
+      compound = opensCompound(buf, i, word);
+      depth = 0;
+      prev = -1;
+    }
+    if (compound) {
+      if (k === T.IDENT) {
+        const w = word(i);
+        const atStart = statementStart(buf, prev, word);
+        if (w === 'END') {
+          if (depth > 0) depth--;
+          if (BLOCK_ENDS.has(word(i + 1))) i++;
+        } else if (w === 'BEGIN' || w === 'CASE') depth++;
+        else if ((w === 'IF' || w === 'WHILE' || w === 'LOOP') && (atStart || buf.kind[prev] === T.RPAREN)) depth++;
+        else if (w === 'FOR' && atStart) depth++;
+        else if (w === 'REPEAT' && atStart && buf.kind[i + 1] !== T.LPAREN) depth++;
+      }
+      prev = i;
+    }
   }
   return out;
+}
+
+/** Words after END that close the block they name (END IF, END LOOP, …), not open one. */
+const BLOCK_ENDS: ReadonlySet<string> = new Set(['IF', 'LOOP', 'WHILE', 'REPEAT', 'CASE', 'FOR']);
+/** Words after which a statement of a compound body starts. */
+const STATEMENT_LEADS: ReadonlySet<string> = new Set(['BEGIN', 'THEN', 'ELSE', 'DO', 'LOOP', 'REPEAT', 'ATOMIC']);
+/** Words after CREATE (past OR REPLACE, DEFINER = …, AGGREGATE) naming a stored program. */
+const STORED_PROGRAMS: ReadonlySet<string> = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'PACKAGE']);
+/** CREATE of anything else: no compound body to look for. */
+const PLAIN_CREATES: ReadonlySet<string> = new Set(['TABLE', 'VIEW', 'INDEX', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'DATABASE', 'SCHEMA', 'USER', 'ROLE', 'SEQUENCE', 'SERVER', 'TEMPORARY', 'TABLESPACE', 'LOGFILE']);
+/** How far past CREATE the stored-program word may be (`CREATE OR REPLACE DEFINER = `u`@`h` PROCEDURE`). */
+const CREATE_LEAD_TOKENS_MAX = 12;
+
+function statementStart(buf: TokenBuffer, prev: number, word: (i: number) => string): boolean {
+  if (prev < 0) return true;
+  const k = buf.kind[prev];
+  return k === T.SEMI || k === T.COLON || STATEMENT_LEADS.has(word(prev));
+}
+
+function opensCompound(buf: TokenBuffer, i: number, word: (i: number) => string): boolean {
+  const w = word(i);
+  switch (w) {
+    case 'CREATE':
+      for (let j = i + 1; j < buf.count && j <= i + CREATE_LEAD_TOKENS_MAX; j++) {
+        const x = word(j);
+        if (STORED_PROGRAMS.has(x)) return true;
+        if (PLAIN_CREATES.has(x)) return false;
+      }
+      return false;
+    case 'BEGIN':
+      return word(i + 1) === 'NOT' && word(i + 2) === 'ATOMIC';
+    case 'IF':
+    case 'CASE':
+    case 'LOOP':
+    case 'REPEAT':
+    case 'WHILE':
+    case 'FOR':
+      return true;
+    default:
+      // A labelled block: `label: BEGIN NOT ATOMIC …`.
+      return (buf.kind[i] === T.IDENT || buf.kind[i] === T.QIDENT) && buf.kind[i + 1] === T.COLON;
+  }
+}
+
+/**
+ * The first `n` words of a statement, upper-cased (comments skipped, an executable comment's
+ * content read as SQL); fewer when the statement is shorter, or when a token before them is not a
+ * word. [] for an empty statement. Never throws: text the lexer refuses is read up to there.
+ */
+export function leadingWords(sql: string, n: number): string[] {
+  const buf = new TokenBuffer();
+  try {
+    tokenize(sql, buf);
+  } catch {
+    // Words before the refused token are still in the buffer.
+  }
+  const out: string[] = [];
+  for (let i = 0; i < buf.count && out.length < n; i++) {
+    const k = buf.kind[i];
+    if (k === T.EOF || k === T.SEMI) break;
+    if (k !== T.IDENT) break;
+    out.push(sql.slice(buf.start[i], buf.end[i]).toUpperCase());
+  }
+  return out;
+}
+
+/** The user variables (`@name`) a statement's text mentions, lower-cased, each once. */
+export function userVariablesIn(sql: string): string[] {
+  const buf = new TokenBuffer();
+  try {
+    tokenize(sql, buf);
+  } catch {
+    // Variables before the refused token are still in the buffer.
+  }
+  const out = new Set<string>();
+  for (let i = 0; i < buf.count; i++) if (buf.kind[i] === T.USERVAR) out.add(userVarName(sql, buf.start[i]! + 1, buf.end[i]!).toLowerCase());
+  return [...out];
+}
+
+/** Whether a statement has nothing but whitespace, comments and semicolons (MariaDB's 1065). */
+export function isEmptyStatement(sql: string): boolean {
+  const buf = new TokenBuffer();
+  try {
+    tokenize(sql, buf);
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < buf.count; i++) if (buf.kind[i] !== T.EOF && buf.kind[i] !== T.SEMI) return false;
+  return true;
 }
 
 function parseStatement(p: Parser): Statement {

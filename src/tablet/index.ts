@@ -10,6 +10,7 @@ export type {
   ReserveOptions,
   StreamChunk,
   Target,
+  Warning,
 } from './query-service.js';
 export { TabletServer, TABLET_SERVER_DEFAULTS } from './tablet-server.js';
 export type { TabletServerConfig, TabletServerLimits } from './tablet-server.js';

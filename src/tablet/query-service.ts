@@ -32,6 +32,13 @@ export interface Target {
 export type { BindValue };
 export type BindVars = Readonly<Record<string, BindValue>>;
 
+/** One row of MariaDB's SHOW WARNINGS. */
+export interface Warning {
+  readonly level: 'Note' | 'Warning' | 'Error';
+  readonly code: number;
+  readonly message: string;
+}
+
 export interface QueryResult {
   readonly fields: readonly ColumnDefinition[];
   /** Text-protocol row payloads. */
@@ -41,6 +48,13 @@ export interface QueryResult {
   readonly insertId: number | string;
   readonly warnings: number;
   readonly info: string;
+  /**
+   * The statement's warnings as SHOW WARNINGS lists them on the tablet's connection (at most
+   * MariaDB's max_error_count of them; `warnings` is the full count). Present only when `warnings`
+   * is above 0: the tablet reads them in the same call, on the same connection, before the
+   * connection goes back to its pool where the next statement would clear them.
+   */
+  readonly warningList?: readonly Warning[];
 }
 
 export interface ExecuteOptions {

@@ -7,7 +7,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
-import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } from './query-service.js';
+import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target, Warning } from './query-service.js';
 import type { TabletManager } from './tablet-manager.js';
 import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
@@ -53,6 +53,7 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
     info: r.info,
     transactionId: r.transactionId ?? 0,
     tabletAlias: r.tabletAlias ?? '',
+    ...(r.warningList ? { warningList: r.warningList as unknown as Json } : {}),
   };
 }
 
@@ -67,6 +68,7 @@ export function resultFromMessage(m: Message): ExecuteResult {
     info: x.info as string,
     transactionId: x.transactionId as number,
     tabletAlias: x.tabletAlias as string,
+    ...(Array.isArray(x.warningList) ? { warningList: x.warningList as unknown as Warning[] } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import type {
   ReserveOptions,
   StreamChunk,
   Target,
+  Warning,
 } from './query-service.js';
 import { isSchemaChange, SchemaEngine } from './schema-engine.js';
 
@@ -484,6 +485,8 @@ export class TabletServer implements QueryService {
     let rowCount = 0;
     let ok: OkPacket | null = null;
     let first = true;
+    // The most warnings any of the statement's results reported (a CALL's last OK counts them all).
+    let warned = 0;
     const sink: ResultSink = {
       fields: (f) => {
         if (first) fields = this.withCollations(f);
@@ -496,9 +499,12 @@ export class TabletServer implements QueryService {
       end: (o) => {
         if (first) ok = o;
         first = false;
+        if (o.warnings > warned) warned = o.warnings;
       },
     };
     await this.withTimeout(conn, opts, () => conn.stream(sql, sink));
+    // Read now, on this connection: back in the pool, the next statement would clear them.
+    const warningList = warned > 0 ? await this.readWarnings(conn) : undefined;
     if (rowCount > this.limits.rowsMax) {
       throw new TesseraError(
         ER.TOO_MANY_ROWS,
@@ -513,9 +519,21 @@ export class TabletServer implements QueryService {
       rows,
       rowsAffected: o ? Number(o.affectedRows) : 0,
       insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
-      warnings: o ? o.warnings : 0,
+      warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
+      ...(warningList ? { warningList } : {}),
     };
+  }
+
+  /** SHOW WARNINGS on the connection that just ran a statement; [] if the connection broke. */
+  private async readWarnings(conn: Client): Promise<Warning[]> {
+    if (conn.closed) return [];
+    const r = await conn.query('SHOW WARNINGS');
+    return r.rows.map((row) => ({
+      level: String(row[0]) as Warning['level'],
+      code: Number(row[1]),
+      message: String(row[2]),
+    }));
   }
 
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */

@@ -35,7 +35,14 @@ import {
 
 /** Plans a SELECT or UNION; `sql` is the original text (column names). */
 export function planQuery(ctx: PlanContext, q: QueryExpr, sql: string | null): Primitive {
-  if (q.into !== null) throw notSupported('SELECT … INTO');
+  if (q.into !== null) {
+    // INTO @v on one shard: the executor runs it on the session's reserved connection and reads
+    // the variables back. Anywhere else each shard would assign its own values; OUTFILE would
+    // write on the tablet's host.
+    const one = q.into.type === 'VARIABLES' ? wholeQueryRoute(ctx, q) : undefined;
+    if (one !== undefined && (one.spec.opcode === 'Unsharded' || one.spec.opcode === 'ByDestination')) return one;
+    throw notSupported('SELECT … INTO');
+  }
   const whole = wholeQueryRoute(ctx, q);
   if (whole) return whole;
   if (q.with !== null) throw notSupported('WITH (common table expressions) across shards');

@@ -57,6 +57,21 @@ for (const [name, qs] of [
     assert.equal(r.tabletAlias, 'zone1-0000000200');
   });
 
+  test(`${name}: a statement's warnings come back with its result, and only when it warned`, async () => {
+    const r = await qs().execute(target, "select 1/0, cast('x' as signed)", null);
+    assert.equal(r.warnings, 2);
+    assert.deepEqual(r.warningList, [
+      { level: 'Warning', code: 1365, message: 'Division by 0' },
+      { level: 'Warning', code: 1292, message: "Truncated incorrect INTEGER value: 'x'" },
+    ]);
+    const quiet = await qs().execute(target, 'select 1', null);
+    assert.equal(quiet.warnings, 0);
+    assert.equal(quiet.warningList, undefined);
+    const tx = await qs().execute(target, 'drop table if exists nosuch', null, { begin: true });
+    assert.deepEqual(tx.warningList, [{ level: 'Note', code: 1051, message: "Unknown table 'vt_commerce.nosuch'" }]);
+    if (tx.transactionId) await qs().rollback(target, tx.transactionId);
+  });
+
   test(`${name}: a transaction across statements, begin in the first round trip, rollback`, async () => {
     await qs().execute(target, 'delete from t', null);
     const r1 = await qs().execute(target, 'insert into t values (1, "a")', null, { begin: true });
