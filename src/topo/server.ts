@@ -675,8 +675,35 @@ export class TopoServer {
     return (await this.getJsonOr<ShardRoutingRules>(this.global, 'ShardRoutingRules', () => ({ rules: [] }))).value;
   }
 
+  /**
+   * Validates and stores the shard routing rules (ApplyShardRoutingRules). Beyond the rules' own
+   * checks (one rule per keyspace and shard, never to its own keyspace), both keyspaces must exist
+   * and the shard must be one of the source keyspace's shards, and of the target's when it has
+   * any: a rule for a shard that does not exist would silently never apply.
+   */
   async saveShardRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
-    return this.updateShardRoutingRules(() => validateShardRoutingRules(rules), opts);
+    const valid = validateShardRoutingRules(rules);
+    const keyspaces = new Set(await this.getKeyspaceNames());
+    const shardsOf = new Map<string, string[]>();
+    const shards = async (ks: string): Promise<string[]> => {
+      let s = shardsOf.get(ks);
+      if (!s) shardsOf.set(ks, (s = await this.getShardNames(ks)));
+      return s;
+    };
+    for (const r of valid.rules) {
+      for (const [side, ks] of [['from_keyspace', r.from_keyspace], ['to_keyspace', r.to_keyspace]] as const) {
+        if (!keyspaces.has(ks)) throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: ${side} ${ks} is not a keyspace; create it first or fix the rule`);
+      }
+      const from = await shards(r.from_keyspace);
+      if (!from.includes(r.shard)) {
+        throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: keyspace ${r.from_keyspace} has no shard ${r.shard} (its shards: ${from.join(', ') || 'none'}); a rule names one of its keyspace's shards`);
+      }
+      const to = await shards(r.to_keyspace);
+      if (to.length > 0 && !to.includes(r.shard)) {
+        throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: keyspace ${r.to_keyspace} has no shard ${r.shard} (its shards: ${to.join(', ')}); both keyspaces must have the same shards`);
+      }
+    }
+    return this.updateShardRoutingRules(() => valid, opts);
   }
 
   /** Read-modify-write of the shard routing rules, as `updateRoutingRules`. */
