@@ -26,6 +26,7 @@ export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local:
     http: { host: '127.0.0.1', port: spec.gate.httpPort },
     auth: spec.gate.authFile ? StaticAuth.fromFile(spec.gate.authFile) : StaticAuth.none(),
     tabletTypesToWait: ['primary'],
+    enableShardRouting: spec.gate.enablePartialKeyspaceMigration,
   });
   return {
     gate,

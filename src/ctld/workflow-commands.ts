@@ -227,7 +227,9 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     if (r.write_pause_ms !== null) lines.push('', `Write pause: ${r.write_pause_ms} ms`, ...r.steps.map((x) => `  ${x.step}: ${x.ms} ms`));
     return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
   }
-  if (workflow.endsWith('_reverse')) {
+  // A partial workflow's reverse is cancelled as the last clean-up (it removes the rules); its
+  // cancel never drops tables, so it is allowed.
+  if (workflow.endsWith('_reverse') && !(action === 'cancel' && info.partial)) {
     throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; ${action} runs on ${reverseWorkflowName(workflow)} in keyspace ${info.sourceKeyspace} (it would otherwise drop the tables that serve)`);
   }
   if (action === 'complete') {

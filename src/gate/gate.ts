@@ -156,6 +156,7 @@ export class Gate implements GateCore {
       cell: this.options.cell,
       startedAt: this.startedAt.toISOString(),
       mysqlPort: this.mysqlPort,
+      enablePartialKeyspaceMigration: this.resolver.options.shardRouting,
       sessions: this.executor.sessionCount,
       queries: this.metrics.queryCount,
       errors: this.metrics.errorCount,

@@ -346,7 +346,13 @@ export class SessionCursor implements VCursor {
 
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
-    if (this.log) for (const q of queries) this.log.push({ keyspace: q.rs.keyspace, shard: q.rs.shard, sql: q.sql });
+    // As executeOnShardNow picks it: writes and anything in a transaction go to the primary.
+    const tabletType: TabletType = s.inTransaction || opts.write || opts.ddl ? 'primary' : s.tabletType;
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const answered = (results: readonly ExecuteResult[]): void => {
+      if (logged) results.forEach((r, i) => (logged[i].tablet = r.tabletAlias));
+    };
     if (opts.ddl) {
       // As MariaDB: DDL commits the open transaction (every shard of it, not only the shards the
       // DDL goes to, which would leave the others open, holding locks, while the client believes
@@ -355,7 +361,9 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      return settled.map((x) => toResult((x as PromiseFulfilledResult<ExecuteResult>).value));
+      const done = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
+      answered(done);
+      return done.map(toResult);
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
@@ -370,6 +378,7 @@ export class SessionCursor implements VCursor {
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
       const results = settled.map((x) => (x as PromiseFulfilledResult<ExecuteResult>).value);
+      answered(results);
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {
