@@ -119,6 +119,12 @@ export class Gate implements GateCore {
       const addr = this.httpServer.address();
       this.httpPort = typeof addr === 'object' && addr ? addr.port : 0;
     }
+    // Published so that ctld can name the gates a partial MoveTables would be ignored by.
+    const host = this.options.mysql?.host ?? '127.0.0.1';
+    this.registeredName = this.mysqlServer ? `${host}:${this.mysqlPort}` : `in-process-${process.pid}-${++gateSeq}`;
+    await this.options.topo
+      .registerGate(this.options.cell, this.registeredName, { cell: this.options.cell, mysql_address: this.registeredName, enable_partial_keyspace_migration: this.resolver.options.shardRouting })
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'registering the gate in the topology failed'));
     log.info({ mysqlPort: this.mysqlPort, httpPort: this.httpPort, cell: this.options.cell }, 'gate started');
   }
 
@@ -193,13 +199,18 @@ export class Gate implements GateCore {
     }
   }
 
+  private registeredName: string | null = null;
+
   async close(): Promise<void> {
+    if (this.registeredName) await this.options.topo.unregisterGate(this.options.cell, this.registeredName).catch(() => undefined);
     if (this.mysqlServer) await this.mysqlServer.close().catch(() => undefined);
     if (this.httpServer) await new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
     this.health.close();
     this.resolver.close();
   }
 }
+
+let gateSeq = 0;
 
 /** Creates and starts a gate in-process (combined mode and tests). */
 export async function createGate(options: GateOptions): Promise<Gate> {

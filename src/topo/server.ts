@@ -131,6 +131,15 @@ function encode(v: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(v, null, 2)}\n`);
 }
 
+/** What a gate publishes about itself in the topology (TopoServer.registerGate). */
+export interface GateRecord {
+  readonly cell: string;
+  /** host:port of its MySQL listener. */
+  readonly mysql_address: string;
+  /** --enable-partial-keyspace-migration: it honours shard routing rules. */
+  readonly enable_partial_keyspace_migration: boolean;
+}
+
 function decode<T>(data: Buffer): T {
   return JSON.parse(data.toString('utf8')) as T;
 }
@@ -586,6 +595,38 @@ export class TopoServer {
       if (isTopoError(err, 'NO_NODE')) throw topoError('NO_NODE', `tablet ${tabletAliasString(alias)} not found`, { cause: err });
       throw err;
     }
+  }
+
+  // ---- gates ----------------------------------------------------------------------------------
+
+  /**
+   * A running gate's record in its cell (`gates/<name>`), written at start and deleted at close, so
+   * that ctld can tell which gates ignore shard routing rules. A gate that died without closing
+   * leaves its record until a gate of the same name starts again or it is deleted.
+   */
+  async registerGate(cell: string, name: string, record: GateRecord): Promise<void> {
+    const conn = await this.cellConn(cell);
+    await conn.update(`gates/${encodeURIComponent(name)}`, encode(record), null, this.op());
+  }
+
+  async unregisterGate(cell: string, name: string): Promise<void> {
+    const conn = await this.cellConn(cell);
+    try {
+      await conn.delete(`gates/${encodeURIComponent(name)}`, null, this.op());
+    } catch (err) {
+      if (!isTopoError(err, 'NO_NODE')) throw err;
+    }
+  }
+
+  /** The gates registered in `cell`, by name. */
+  async getGates(cell: string): Promise<{ name: string; record: GateRecord }[]> {
+    const conn = await this.cellConn(cell);
+    const out: { name: string; record: GateRecord }[] = [];
+    for (const n of await conn.list('gates', this.op())) {
+      const got = await this.getJsonOr<GateRecord | null>(conn, `gates/${n}`, () => null);
+      if (got.value) out.push({ name: decodeURIComponent(n), record: got.value });
+    }
+    return out;
   }
 
   async getTabletAliasesByCell(cell: string): Promise<TabletAlias[]> {

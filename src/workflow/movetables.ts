@@ -156,6 +156,26 @@ async function shardsRoutedTo(topo: TopoServer, keyspace: string, to: string): P
 }
 
 /**
+ * Warnings naming the registered gates that run without --enable-partial-keyspace-migration: they
+ * ignore shard routing rules, so they keep sending a switched shard's queries to the source.
+ */
+async function gatesIgnoringShardRules(topo: TopoServer, keyspace: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for (const cell of await topo.getCellInfoNames()) {
+      for (const g of await topo.getGates(cell)) {
+        if (!g.record.enable_partial_keyspace_migration) {
+          out.push(`gate ${g.name} (cell ${cell}) runs without --enable-partial-keyspace-migration: it ignores shard routing rules and keeps sending every query for keyspace ${keyspace} to the shards of ${keyspace}; restart it with the flag (tessera up: gate: { enablePartialKeyspaceMigration: true })`);
+        }
+      }
+    }
+  } catch {
+    // Warnings only: a topology that cannot list gates changes nothing about the workflow.
+  }
+  return out;
+}
+
+/**
  * Traffic state as Vitess words it, read from the routing rules of the first table; for a partial
  * MoveTables from the shard routing rules of the whole source keyspace (a shard moved by another
  * partial workflow between the same keyspaces counts), as Vitess reports it.
@@ -194,7 +214,11 @@ export async function trafficState(
  * the target VSchema, the target tables and the streams, undoing what it made when a later
  * step fails, so that a refused create leaves nothing behind.
  */
-export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCalls, r: MoveTablesCreateRequest): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[] }> {
+export async function moveTablesCreate(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  r: MoveTablesCreateRequest,
+): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[]; warnings?: string[] }> {
   if (r.sourceKeyspace === r.targetKeyspace) throw bad(`source and target keyspace are both ${r.sourceKeyspace}; MoveTables moves tables between two keyspaces`);
   await topo.getKeyspace(r.sourceKeyspace).catch(() => {
     throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
@@ -320,7 +344,9 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
       sourceShards: r.sourceShards,
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
+    const warnings = partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : [];
     return {
+      ...(warnings.length ? { warnings } : {}),
       summary: `Successfully created the ${r.workflow} ${partial ? 'partial ' : ''}MoveTables workflow on (${res.streams.length}) target primary tablets in the ${r.targetKeyspace} keyspace${partial ? ` (shards ${r.sourceShards.join(',')})` : ''}`,
       tables,
       streams: res.streams,
@@ -390,6 +416,8 @@ export interface SwitchResult {
   write_pause_ms: number | null;
   steps: { step: string; ms: number }[];
   dry_run_results?: string[];
+  /** Gates that ignore the shard routing rules a partial switch writes. */
+  warnings?: string[];
 }
 
 /** Why a switch failed, and where. */
@@ -518,7 +546,9 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   }
   const current = o.dryRun ? start : (await trafficState(topo, info)).text;
   const verb = o.direction === 'forward' ? 'SwitchTraffic' : 'ReverseTraffic';
+  const warnings = info.partial ? await gatesIgnoringShardRules(topo, info.sourceKeyspace) : [];
   return {
+    ...(warnings.length ? { warnings } : {}),
     summary: o.dryRun ? `${verb} dry run for workflow ${info.targetKeyspace}.${info.workflow}` : `${verb} was successful for workflow ${info.targetKeyspace}.${info.workflow}`,
     start_state: start,
     current_state: current,

@@ -13,7 +13,8 @@ import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { TOPO_COMMANDS } from '../../../src/ctld/topo-commands.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
-import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
+import { RpcTabletManagerClient, TabletConn } from '../../../src/tablet/index.js';
+import { createGate } from '../../../src/gate/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { waitFor } from '../../harness/wait.js';
 import { WriteLedger } from '../../harness/ledger.js';
@@ -170,7 +171,16 @@ describe('partial MoveTables customer -> customer2, one shard at a time', { time
     await assert.rejects(mt('partial', 'create', { source_keyspace: 'customer', tables: 'customer,corder', source_shards: ['40-80'] }), /40-80 is not a shard of source keyspace customer/);
 
     // ---- create for 80-: streams only there, default rules customer2 -> customer for every shard.
-    const created = (await mt('partial80', 'create', { source_keyspace: 'customer', tables: 'customer,corder', source_shards: ['80-'] })) as { summary: string; streams: { shard: string }[] };
+    // A second gate, started without the flag, is named in a warning; the test's gate (with it) is not.
+    const plain = await createGate({ topo: c.topo, cell: c.cell, mysql: { port: 0 }, http: null, tabletConn: (t) => new TabletConn(t.hostname, t.port_map.grpc ?? 0) });
+    let created: { summary: string; streams: { shard: string }[]; warnings?: string[] };
+    try {
+      created = (await mt('partial80', 'create', { source_keyspace: 'customer', tables: 'customer,corder', source_shards: ['80-'] })) as typeof created;
+    } finally {
+      await plain.close();
+    }
+    assert.equal(created.warnings?.length, 1, JSON.stringify(created.warnings));
+    assert.match(created.warnings![0], new RegExp(`gate 127\\.0\\.0\\.1:${plain.mysqlPort} \\(cell zone1\\) runs without --enable-partial-keyspace-migration`));
     assert.deepEqual(created.streams.map((s) => s.shard), ['80-']);
     assert.match(created.summary, /partial MoveTables/);
     await waitCopied('partial80');
@@ -190,7 +200,8 @@ describe('partial MoveTables customer -> customer2, one shard at a time', { time
 
     // ---- switch 80-: reads and writes together; only some tablet types is refused.
     await assert.rejects(mt('partial80', 'switchtraffic', { tablet_types: ['replica', 'rdonly'] }), /partial MoveTables \(shards 80-\): its reads and writes move together/);
-    const sw = (await mt('partial80', 'switchtraffic')) as { start_state: string; current_state: string; write_pause_ms: number };
+    const sw = (await mt('partial80', 'switchtraffic')) as { start_state: string; current_state: string; write_pause_ms: number; warnings?: string[] };
+    assert.equal(sw.warnings, undefined, 'the plain gate closed and left the topology');
     assert.equal(sw.start_state, 'Reads Not Switched. Writes Not Switched');
     assert.equal(sw.current_state, 'Reads partially switched, for shards: 80-. Writes partially switched, for shards: 80-');
     assert.equal(typeof sw.write_pause_ms, 'number');
