@@ -78,10 +78,13 @@ describe('partial MoveTables customer -> customer2, one shard at a time', { time
         got.push(`${target} id ${id}: ${await where(target, id)}`);
         want.push(`${target} id ${id}: ${served[shard]}/${shard}@${type}`);
       }
-      // Aimed at a shard: the rule for that (keyspace, shard) decides, whatever the id.
-      for (const ks of ['customer', 'customer2']) {
-        got.push(`${ks}:80- id ${id}: ${await where(`${ks}:80-`, id)}`);
-        want.push(`${ks}:80- id ${id}: ${served['80-']}/80-@primary`);
+      // Aimed at a shard (`ks:shard` or `ks/shard`, any tablet type): the rule for that
+      // (keyspace, shard) decides, whatever the id.
+      for (const target of ['customer:80-', 'customer2:80-', 'customer/80-', 'customer2:80-@replica', 'customer:-80@replica']) {
+        const shard = target.includes('-80') && !target.includes('80-') ? '-80' : '80-';
+        const type = target.endsWith('@replica') ? 'replica' : 'primary';
+        got.push(`${target} id ${id}: ${await where(target, id)}`);
+        want.push(`${target} id ${id}: ${served[shard]}/${shard}@${type}`);
       }
     }
     await gate.query('use customer');
