@@ -971,6 +971,9 @@ async function completePartial(topo: TopoServer, calls: WorkflowTabletCalls, inf
   }
   for (const f of info.streams) await calls.vreplicationDelete(f.tablet, info.workflow);
   if (last && !o.keepRoutingRules) {
+    // Rules first: the cluster check refuses a VSchema that a routing rule still points into. The
+    // gates see none of it before the rebuild below, so they never route by a half-removed state.
+    await dropRules(topo, info);
     await topo.updateShardRoutingRules((cur) => {
       const m = shardRuleMap(cur);
       for (const k of [...m.keys()]) {
@@ -981,7 +984,6 @@ async function completePartial(topo: TopoServer, calls: WorkflowTabletCalls, inf
     });
     await denyTables(topo, calls, S, info.tables, true);
     await dropFromVSchema(topo, S, info.tables);
-    await dropRules(topo, info);
   }
   await topo.rebuildVSchemaGraph();
   return { summary: `Successfully completed the ${info.workflow} workflow in the ${T} keyspace${last ? '' : ` (shards ${info.shards.join(',')}; the rules stay until the last partial workflow from ${S} completes)`}` };

@@ -364,5 +364,23 @@ describe('partial MoveTables under the ledger: both shard switches and a Reverse
         return JSON.stringify(src) === JSON.stringify(dst);
       });
     }
+
+    // complete, workflow by workflow: the first keeps the rules (another partial workflow remains),
+    // the last removes them and the source's VSchema entries; corder is then served by customer2 alone.
+    const first = (await mt('p80', 'complete')) as { summary: string };
+    assert.match(first.summary, /the rules stay until the last partial workflow from customer completes/);
+    assert.ok((await ids('customer', '-80')).length > 0, 'customer/-80 keeps its table until its own workflow completes');
+    await assert.rejects(c.shardRows('customer', '80-', 'SELECT 1 FROM corder'), /doesn't exist/);
+    assert.equal(((await run('GetShardRoutingRules', {})) as { rules: unknown[] }).rules.length, 2);
+    await mt('pDash80', 'complete');
+    assert.deepEqual(await run('GetShardRoutingRules', {}), { rules: [] });
+    assert.deepEqual(((await run('GetRoutingRules', {})) as { rules: unknown[] }).rules, []);
+    const after = await c.connect('customer2');
+    try {
+      const [rows] = (await after.query('SELECT COUNT(*) AS n FROM corder')) as unknown as [{ n: number }[]];
+      assert.equal(Number(rows[0].n), inTarget.size);
+    } finally {
+      await after.end();
+    }
   });
 });
