@@ -5,10 +5,23 @@ export TESSERA_DATAROOT="${TESSERA_DATAROOT:-$TESSERA_ROOT/tessera-data}"
 export VTDATAROOT="$TESSERA_DATAROOT"
 tessera() { node "$TESSERA_ROOT/bin/tessera" "$@"; }
 ctl() { tessera ctl --server localhost:15999 "$@"; }
-mysql() { mariadb -h 127.0.0.1 -P 15306 -u user "$@"; }
-TOPO_FLAGS=(--topo-implementation file --topo-global-server-address "$TESSERA_DATAROOT/topo")
+# `mysql` reaches the gate, unless it is given a socket (-S) or a host (-h) of its own: then it is
+# the plain client, as the seeds use it to reach one tablet's MariaDB
+# (`mysql -S $VTDATAROOT/vt_0000000500/mysql.sock -u vt_dba`).
+mysql() {
+  local a
+  for a in "$@"; do
+    case "$a" in -S* | --socket* | -h* | --host*) mariadb "$@"; return ;; esac
+  done
+  mariadb -h 127.0.0.1 -P 15306 -u user "$@"
+}
+# The topology of the running cluster (tessera-up.json: a directory in combined mode, etcd in
+# distributed mode), so the steps that start tablets work in both; the file topology otherwise.
+read -r _impl _addr _root < <(node -e 'try { const s = JSON.parse(require("fs").readFileSync(process.argv[1] + "/tessera-up.json", "utf8")); console.log(s.topo.implementation, s.topo.address, s.topo.root); } catch { console.log("file", process.argv[1] + "/topo", "/tessera/global"); }' "$TESSERA_DATAROOT")
+TOPO_FLAGS=(--topo-implementation "$_impl" --topo-global-server-address "$_addr" --topo-global-root "$_root")
 # The same as one string, as the seeds expand it unquoted: vtworker $TOPOLOGY_FLAGS …
-TOPOLOGY_FLAGS="--topo-implementation file --topo-global-server-address $TESSERA_DATAROOT/topo"
+TOPOLOGY_FLAGS="--topo-implementation $_impl --topo-global-server-address $_addr --topo-global-root $_root"
+unset _impl _addr _root
 # The Vitess tutorial's spellings of the admin client: both reach ctld.
 vtctldclient() { ctl "$@"; }
 vtctlclient() { ctl "$@"; }

@@ -41,7 +41,14 @@ export interface ClusterSpec {
   readonly cell: string;
   readonly mode: ClusterMode;
   readonly topo: { readonly implementation: TopoBackend; readonly etcdClientPort: number; readonly etcdPeerPort: number };
-  readonly gate: { readonly port: number; readonly httpPort: number; readonly authFile: string | null; readonly transactionMode: 'single' | 'multi' };
+  readonly gate: {
+    readonly port: number;
+    readonly httpPort: number;
+    readonly authFile: string | null;
+    readonly transactionMode: 'single' | 'multi';
+    /** The gate honours shard routing rules (partial MoveTables); off by default, as in Vitess. */
+    readonly enablePartialKeyspaceMigration: boolean;
+  };
   readonly ctld: { readonly port: number; readonly grpcPort: number };
   readonly keyspaces: readonly KeyspaceSpec[];
   /** Passwords of the vt_* MariaDB accounts (Vitess's --db-credentials-file format); absolute path. */
@@ -98,13 +105,14 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
     };
 
     const gateNode = top.get('gate');
-    const gateF = gateNode ? fields(gateNode as YAMLMap, ['port', 'httpPort', 'authFile', 'transactionMode'], 'gate', fail) : new Map<string, Node>();
+    const gateF = gateNode ? fields(gateNode as YAMLMap, ['port', 'httpPort', 'authFile', 'transactionMode', 'enablePartialKeyspaceMigration'], 'gate', fail) : new Map<string, Node>();
     const authRaw = gateF.get('authFile');
     const gate = {
       port: port(gateF.get('port'), 15306, 'gate.port', fail),
       httpPort: port(gateF.get('httpPort'), 15001, 'gate.httpPort', fail),
       authFile: authRaw ? fileRef(authRaw, dir, 'gate.authFile', fail) : null,
       transactionMode: oneOf(gateF.get('transactionMode'), ['single', 'multi'] as const, 'multi', 'gate.transactionMode', fail),
+      enablePartialKeyspaceMigration: oneOf(gateF.get('enablePartialKeyspaceMigration'), ['true', 'false'] as const, 'false', 'gate.enablePartialKeyspaceMigration', fail) === 'true',
     };
 
     const credsNode = top.get('dbCredentialsFile');

@@ -28,6 +28,7 @@ export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local:
     tabletTypesToWait: ['primary'],
     // As Vitess's local example runs vtgate: reparents and switches are invisible to clients.
     buffer: { enabled: true },
+    enableShardRouting: spec.gate.enablePartialKeyspaceMigration,
   });
   return {
     gate,

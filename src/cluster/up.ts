@@ -250,7 +250,8 @@ export class LocalCluster {
       await this.startChild(
         'gate',
         ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(spec.gate.port), '--http-port', String(spec.gate.httpPort), '--tablet-types-to-wait', 'PRIMARY', '--enable-buffer',
-          ...(spec.gate.authFile ? ['--mysql-auth-server-static-file', spec.gate.authFile] : [])],
+          ...(spec.gate.authFile ? ['--mysql-auth-server-static-file', spec.gate.authFile] : []),
+          ...(spec.gate.enablePartialKeyspaceMigration ? ['--enable-partial-keyspace-migration'] : [])],
         async () => {
           try {
             const c = await Client.connect({ host: '127.0.0.1', port: spec.gate.port, user: 'root' });

@@ -186,7 +186,8 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     });
     const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow);
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
-    return textOrJson(req, { ...r, status: st } as unknown as Json, `${r.summary}\n\n${statusText(keyspace, workflow, st)}`);
+    const warned = (r.warnings ?? []).map((w) => `Warning: ${w}\n`).join('');
+    return textOrJson(req, { ...r, status: st } as unknown as Json, `${warned}${r.summary}\n\n${statusText(keyspace, workflow, st)}`);
   }
   if (action === 'show') return show(ctx, keyspace, workflow, req);
   const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
@@ -225,9 +226,12 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     if (r.dry_run_results) lines.push(...r.dry_run_results.map((x) => `  ${x}`), '');
     lines.push(`Start State: ${r.start_state}`, `Current State: ${r.current_state}`);
     if (r.write_pause_ms !== null) lines.push('', `Write pause: ${r.write_pause_ms} ms`, ...r.steps.map((x) => `  ${x.step}: ${x.ms} ms`));
+    for (const w of r.warnings ?? []) lines.push('', `Warning: ${w}`);
     return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
   }
-  if (workflow.endsWith('_reverse')) {
+  // A partial workflow's reverse is cancelled as the last clean-up (it removes the rules); its
+  // cancel never drops tables, so it is allowed.
+  if (workflow.endsWith('_reverse') && !(action === 'cancel' && info.partial)) {
     throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; ${action} runs on ${reverseWorkflowName(workflow)} in keyspace ${info.sourceKeyspace} (it would otherwise drop the tables that serve)`);
   }
   if (action === 'complete') {

@@ -811,7 +811,8 @@ export class Executor implements ServerHandler {
     if (type === 'ALL') throw notSupported('VEXPLAIN ALL');
     const log: LoggedQuery[] = [];
     await this.executePlanned(gs, stmt, sql, log);
-    return textResult(['#', 'keyspace', 'shard', 'query'], log.map((q, i) => [i, q.keyspace, q.shard, q.sql]));
+    // Vitess's four columns first; then where each query really ran (after shard routing rules).
+    return textResult(['#', 'keyspace', 'shard', 'query', 'tablet_type', 'tablet'], log.map((q, i) => [i, q.keyspace, q.shard, q.sql, q.tabletType, q.tablet]));
   }
 
   private async explainOnShard(gs: GateSession, stmt: Statement, text: string, sql: string): Promise<Result> {

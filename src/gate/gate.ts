@@ -135,6 +135,12 @@ export class Gate implements GateCore {
       const addr = this.httpServer.address();
       this.httpPort = typeof addr === 'object' && addr ? addr.port : 0;
     }
+    // Published so that ctld can name the gates a partial MoveTables would be ignored by.
+    const host = this.options.mysql?.host ?? '127.0.0.1';
+    this.registeredName = this.mysqlServer ? `${host}:${this.mysqlPort}` : `in-process-${process.pid}-${++gateSeq}`;
+    await this.options.topo
+      .registerGate(this.options.cell, this.registeredName, { cell: this.options.cell, mysql_address: this.registeredName, enable_partial_keyspace_migration: this.resolver.options.shardRouting })
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'registering the gate in the topology failed'));
     log.info({ mysqlPort: this.mysqlPort, httpPort: this.httpPort, cell: this.options.cell }, 'gate started');
   }
 
@@ -172,6 +178,7 @@ export class Gate implements GateCore {
       cell: this.options.cell,
       startedAt: this.startedAt.toISOString(),
       mysqlPort: this.mysqlPort,
+      enablePartialKeyspaceMigration: this.resolver.options.shardRouting,
       sessions: this.executor.sessionCount,
       queries: this.metrics.queryCount,
       errors: this.metrics.errorCount,
@@ -210,7 +217,10 @@ export class Gate implements GateCore {
     }
   }
 
+  private registeredName: string | null = null;
+
   async close(): Promise<void> {
+    if (this.registeredName) await this.options.topo.unregisterGate(this.options.cell, this.registeredName).catch(() => undefined);
     if (this.mysqlServer) await this.mysqlServer.close().catch(() => undefined);
     if (this.httpServer) await new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
     this.buffer.close();
@@ -218,6 +228,8 @@ export class Gate implements GateCore {
     this.resolver.close();
   }
 }
+
+let gateSeq = 0;
 
 /** Creates and starts a gate in-process (combined mode and tests). */
 export async function createGate(options: GateOptions): Promise<Gate> {

@@ -468,7 +468,13 @@ export class SessionCursor implements VCursor {
 
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
-    if (this.log) for (const q of queries) this.log.push({ keyspace: q.rs.keyspace, shard: q.rs.shard, sql: q.sql });
+    // As executeOnShardNow picks it: writes and anything in a transaction go to the primary.
+    const tabletType: TabletType = s.inTransaction || opts.write || opts.ddl ? 'primary' : s.tabletType;
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const answered = (results: readonly ExecuteResult[]): void => {
+      if (logged) results.forEach((r, i) => (logged[i].tablet = r.tabletAlias));
+    };
     if (opts.ddl) {
       // As MariaDB: DDL commits the open transaction (every shard of it, not only the shards the
       // DDL goes to, which would leave the others open, holding locks, while the client believes
@@ -477,11 +483,13 @@ export class SessionCursor implements VCursor {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, true, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      return settled.map((x, i) => {
+      const done = settled.map((x, i) => {
         const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
         if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
-        return toResult(r);
+        return r;
       });
+      answered(done);
+      return done.map(toResult);
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
     // A write to several shards outside a transaction still runs as one: all commit or none.
@@ -500,6 +508,7 @@ export class SessionCursor implements VCursor {
         if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
         return r;
       });
+      answered(results);
       if (implicit) await s.commit();
       return results.map(toResult);
     } catch (err) {

@@ -4,6 +4,8 @@ export interface GateStatus {
   readonly cell: string;
   readonly startedAt: string;
   readonly mysqlPort: number;
+  /** --enable-partial-keyspace-migration: shard routing rules are honoured. */
+  readonly enablePartialKeyspaceMigration: boolean;
   readonly sessions: number;
   readonly queries: number;
   readonly errors: number;
@@ -47,7 +49,7 @@ function table(head: readonly string[], rows: readonly (readonly (string | numbe
 export function statusPage(s: GateStatus): string {
   return `<!doctype html><html><head><title>tessera gate</title></head><body>
 <h1>tessera gate — cell ${esc(s.cell)}</h1>
-<p>started ${esc(s.startedAt)} · MySQL port ${s.mysqlPort} · sessions ${s.sessions} · queries ${s.queries} · errors ${s.errors}</p>
+<p>started ${esc(s.startedAt)} · MySQL port ${s.mysqlPort} · sessions ${s.sessions} · queries ${s.queries} · errors ${s.errors} · partial keyspace migration (shard routing rules) ${s.enablePartialKeyspaceMigration ? 'enabled' : 'disabled'}</p>
 <h2>Queries per keyspace</h2>${table(['keyspace', 'queries', 'errors', 'avg ms'], s.keyspaces.map((k) => [k.keyspace, k.queries, k.errors, k.avgMs.toFixed(3)]))}
 <h2>Plan cache</h2>${table(['entries', 'bytes', 'hits', 'misses', 'evictions'], [[s.planCache.entries, s.planCache.bytes, s.planCache.hits, s.planCache.misses, s.planCache.evictions]])}
 <h2>Tablets</h2>${table(['alias', 'keyspace', 'shard', 'type', 'serving', 'lag s', 'last error'], s.tablets.map((t) => [t.alias, t.keyspace, t.shard, t.type, t.serving ? 'yes' : 'no', t.lag, t.error]))}

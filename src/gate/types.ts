@@ -37,10 +37,13 @@ export interface ShardQuery {
   readonly sql: string;
 }
 
-/** What each shard was sent, for VEXPLAIN QUERIES. */
+/** What each shard was sent, for VEXPLAIN QUERIES: where it really went, after shard routing rules. */
 export interface LoggedQuery {
   readonly keyspace: string;
   readonly shard: string;
+  readonly tabletType: TabletType;
+  /** The alias of the tablet that answered ('' when the query failed before one did). */
+  tablet: string;
   readonly sql: string;
 }
 

@@ -57,6 +57,7 @@ export type {
 export { TOPO_SERVER_DEFAULTS, TopoServer, buildSrvKeyspace } from './server.js';
 export type {
   CellConnFactory,
+  GateRecord,
   LockContents,
   LockOpts,
   NamedShard,

@@ -131,6 +131,15 @@ function encode(v: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(v, null, 2)}\n`);
 }
 
+/** What a gate publishes about itself in the topology (TopoServer.registerGate). */
+export interface GateRecord {
+  readonly cell: string;
+  /** host:port of its MySQL listener. */
+  readonly mysql_address: string;
+  /** --enable-partial-keyspace-migration: it honours shard routing rules. */
+  readonly enable_partial_keyspace_migration: boolean;
+}
+
 function decode<T>(data: Buffer): T {
   return JSON.parse(data.toString('utf8')) as T;
 }
@@ -588,6 +597,38 @@ export class TopoServer {
     }
   }
 
+  // ---- gates ----------------------------------------------------------------------------------
+
+  /**
+   * A running gate's record in its cell (`gates/<name>`), written at start and deleted at close, so
+   * that ctld can tell which gates ignore shard routing rules. A gate that died without closing
+   * leaves its record until a gate of the same name starts again or it is deleted.
+   */
+  async registerGate(cell: string, name: string, record: GateRecord): Promise<void> {
+    const conn = await this.cellConn(cell);
+    await conn.update(`gates/${encodeURIComponent(name)}`, encode(record), null, this.op());
+  }
+
+  async unregisterGate(cell: string, name: string): Promise<void> {
+    const conn = await this.cellConn(cell);
+    try {
+      await conn.delete(`gates/${encodeURIComponent(name)}`, null, this.op());
+    } catch (err) {
+      if (!isTopoError(err, 'NO_NODE')) throw err;
+    }
+  }
+
+  /** The gates registered in `cell`, by name. */
+  async getGates(cell: string): Promise<{ name: string; record: GateRecord }[]> {
+    const conn = await this.cellConn(cell);
+    const out: { name: string; record: GateRecord }[] = [];
+    for (const n of await conn.list('gates', this.op())) {
+      const got = await this.getJsonOr<GateRecord | null>(conn, `gates/${n}`, () => null);
+      if (got.value) out.push({ name: decodeURIComponent(n), record: got.value });
+    }
+    return out;
+  }
+
   async getTabletAliasesByCell(cell: string): Promise<TabletAlias[]> {
     const conn = await this.cellConn(cell);
     const out: TabletAlias[] = [];
@@ -675,8 +716,35 @@ export class TopoServer {
     return (await this.getJsonOr<ShardRoutingRules>(this.global, 'ShardRoutingRules', () => ({ rules: [] }))).value;
   }
 
+  /**
+   * Validates and stores the shard routing rules (ApplyShardRoutingRules). Beyond the rules' own
+   * checks (one rule per keyspace and shard, never to its own keyspace), both keyspaces must exist
+   * and the shard must be one of the source keyspace's shards, and of the target's when it has
+   * any: a rule for a shard that does not exist would silently never apply.
+   */
   async saveShardRoutingRules(rules: Json, opts: { dryRun?: boolean } = {}): Promise<ShardRoutingRules> {
-    return this.updateShardRoutingRules(() => validateShardRoutingRules(rules), opts);
+    const valid = validateShardRoutingRules(rules);
+    const keyspaces = new Set(await this.getKeyspaceNames());
+    const shardsOf = new Map<string, string[]>();
+    const shards = async (ks: string): Promise<string[]> => {
+      let s = shardsOf.get(ks);
+      if (!s) shardsOf.set(ks, (s = await this.getShardNames(ks)));
+      return s;
+    };
+    for (const r of valid.rules) {
+      for (const [side, ks] of [['from_keyspace', r.from_keyspace], ['to_keyspace', r.to_keyspace]] as const) {
+        if (!keyspaces.has(ks)) throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: ${side} ${ks} is not a keyspace; create it first or fix the rule`);
+      }
+      const from = await shards(r.from_keyspace);
+      if (!from.includes(r.shard)) {
+        throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: keyspace ${r.from_keyspace} has no shard ${r.shard} (its shards: ${from.join(', ') || 'none'}); a rule names one of its keyspace's shards`);
+      }
+      const to = await shards(r.to_keyspace);
+      if (to.length > 0 && !to.includes(r.shard)) {
+        throw topoError('BAD_ARGUMENT', `shard routing rule ${r.from_keyspace}/${r.shard}: keyspace ${r.to_keyspace} has no shard ${r.shard} (its shards: ${to.join(', ')}); both keyspaces must have the same shards`);
+      }
+    }
+    return this.updateShardRoutingRules(() => valid, opts);
   }
 
   /** Read-modify-write of the shard routing rules, as `updateRoutingRules`. */

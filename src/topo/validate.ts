@@ -15,6 +15,7 @@ import {
   vschemaToJSON,
   type KeyspaceVSchema as ParsedKeyspaceVSchema,
 } from '../vschema/index.js';
+import { compareKeyRanges, parseShardName } from '../key/index.js';
 import { logger } from '../log/index.js';
 import { isTopoError, topoError } from './errors.js';
 import type { Json, KeyspaceRoutingRules, KeyspaceVSchema, RoutingRules, ShardRoutingRules, SrvVSchema } from './model.js';
@@ -50,9 +51,19 @@ export function validateRoutingRules(rules: Json): RoutingRules {
   return badArgument(() => asModel<RoutingRules>(routingRulesToJSON(parseRoutingRules(rules))));
 }
 
-/** Accepts the seed's `"shards"` for `"shard"` and always returns `shard`. */
+/**
+ * Accepts the seed's `"shards"` for `"shard"` and always returns `shard`. Rules are stored in key
+ * order of their shard, then by keyspace, so GetShardRoutingRules prints a keyspace's partial
+ * migration shard by shard (`customer2 -80`, `customer 80-`) whatever order they were written in.
+ */
 export function validateShardRoutingRules(rules: Json): ShardRoutingRules {
-  return badArgument(() => asModel<ShardRoutingRules>(shardRoutingRulesToJSON(parseShardRoutingRules(rules))));
+  return badArgument(() => {
+    const parsed = parseShardRoutingRules(rules);
+    const sorted = [...parsed.rules].sort(
+      (a, b) => compareKeyRanges(parseShardName(a.shard), parseShardName(b.shard)) || (a.fromKeyspace < b.fromKeyspace ? -1 : a.fromKeyspace > b.fromKeyspace ? 1 : 0),
+    );
+    return asModel<ShardRoutingRules>(shardRoutingRulesToJSON({ rules: sorted }));
+  });
 }
 
 export function validateKeyspaceRoutingRules(rules: Json): KeyspaceRoutingRules {

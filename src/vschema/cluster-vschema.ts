@@ -118,8 +118,14 @@ export function buildClusterVSchema(input: ClusterVSchemaInput): ClusterVSchema 
   for (const r of routingRules.rules) {
     rulesByFrom.set(`${r.from.keyspace ?? ''}.${r.from.table}@${r.tabletType}`, r.to);
   }
-  const shardRules = new Map<string, string>();
-  for (const r of shardRoutingRules.rules) shardRules.set(`${r.fromKeyspace}/${r.shard}`, r.toKeyspace);
+  // keyspace -> shard -> keyspace: the gate asks for every shard of every query when partial
+  // keyspace migration is on, so the lookup builds no key string and ends at once without rules.
+  const shardRules = new Map<string, Map<string, string>>();
+  for (const r of shardRoutingRules.rules) {
+    let m = shardRules.get(r.fromKeyspace);
+    if (!m) shardRules.set(r.fromKeyspace, (m = new Map()));
+    m.set(r.shard, r.toKeyspace);
+  }
 
   const resolved = (keyspace: string, table: string): ResolvedTable => ({
     keyspace,
@@ -152,7 +158,8 @@ export function buildClusterVSchema(input: ClusterVSchemaInput): ClusterVSchema 
       return undefined;
     },
     keyspaceForShard(keyspace, shard) {
-      return shardRules.get(`${keyspace}/${shard}`) ?? keyspace;
+      if (shardRules.size === 0) return keyspace;
+      return shardRules.get(keyspace)?.get(shard) ?? keyspace;
     },
   };
 }

@@ -7,18 +7,25 @@
 // `reversetraffic` is the same switch run on the reverse workflow; `complete` drops the source
 // tables; `cancel` drops the target's.
 //
+// A partial MoveTables (`--source-shards`, workflow_sub_type 1) moves the tables of some shards
+// only, between two keyspaces with the same shards. Its traffic moves per shard and by shard
+// routing rules, reads and writes together: create routes every (target, shard) to the source;
+// switchtraffic replaces (target, shard) → source by (source, shard) → target for its shards;
+// the table routing rules keep pointing at the source throughout, and gates started with
+// --enable-partial-keyspace-migration swap the keyspace once a query's shard is known.
+//
 // The workflow has no record of its own: its streams (on the target primaries), the routing rules
 // and the shard tablet controls are the state, as in Vitess, so every command reads them afresh.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import { keyRangesIntersect, parseShardName } from '../key/index.js';
-import type { Json, KeyspaceVSchema, RoutingRules, Tablet, TopoLock, TopoServer } from '../topo/index.js';
+import { compareKeyRanges, keyRangesIntersect, parseShardName } from '../key/index.js';
+import type { Json, KeyspaceVSchema, RoutingRules, ShardRoutingRules, Tablet, TopoLock, TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
 import { createStreams, ruleFor, type MaterializeCreateRequest } from './materialize.js';
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
-import { gatherStreams, type ShardStreams } from './workflow.js';
+import { existingWorkflows, gatherStreams, type ShardStreams } from './workflow.js';
 
 export const MOVETABLES_DEFAULTS = {
   /** --timeout of switchtraffic/reversetraffic: how long the streams get to reach the source's position while writes are stopped. */
@@ -56,6 +63,10 @@ export interface MoveTablesInfo {
   readonly streams: readonly ShardStreams[];
   /** Every stream says FROZEN: its writes were switched away (the other direction serves). */
   readonly frozen: boolean;
+  /** A partial MoveTables (workflow_sub_type 1): traffic moves by shard routing rules. */
+  readonly partial: boolean;
+  /** The source shards its streams read, in key order (for a partial one, the shards it moves). */
+  readonly shards: readonly string[];
 }
 
 export function reverseWorkflowName(workflow: string): string {
@@ -69,6 +80,12 @@ async function primariesOf(topo: TopoServer, keyspace: string): Promise<{ shard:
     out.push({ shard: s.name, tablet: (await topo.getTablet(s.shard.primary_alias)).value });
   }
   return out;
+}
+
+/** The primaries of `keyspace`, only of `shards` when given (a partial workflow's shards). */
+async function primariesIn(topo: TopoServer, keyspace: string, shards: readonly string[] | null): Promise<{ shard: string; tablet: Tablet }[]> {
+  const all = await primariesOf(topo, keyspace);
+  return shards === null ? all : all.filter((p) => shards.includes(p.shard));
 }
 
 async function vschemaOf(topo: TopoServer, keyspace: string): Promise<KeyspaceVSchema> {
@@ -103,8 +120,80 @@ function spellings(source: string, target: string, table: string): string[] {
   return out;
 }
 
-/** Traffic state as Vitess words it, read from the routing rules of the first table. */
-export async function trafficState(topo: TopoServer, info: Pick<MoveTablesInfo, 'sourceKeyspace' | 'targetKeyspace' | 'tables'>): Promise<{ replica: boolean; rdonly: boolean; writes: boolean; text: string }> {
+// ---- shard routing rules (partial MoveTables) ----------------------------------------------------
+
+type ShardRuleMap = Map<string, string>;
+
+function shardRuleMap(r: ShardRoutingRules): ShardRuleMap {
+  return new Map(r.rules.map((x) => [`${x.from_keyspace}/${x.shard}`, x.to_keyspace]));
+}
+
+function shardRuleList(m: ShardRuleMap): ShardRoutingRules {
+  return {
+    rules: [...m.entries()].map(([k, to_keyspace]) => {
+      const i = k.indexOf('/');
+      return { from_keyspace: k.slice(0, i), to_keyspace, shard: k.slice(i + 1) };
+    }),
+  };
+}
+
+/** Whether some shard routing rule still sends one of the two keyspaces' shards to the other. */
+function rulesBetween(m: ShardRuleMap, a: string, b: string): boolean {
+  for (const [k, to] of m) {
+    const from = k.slice(0, k.indexOf('/'));
+    if ((from === a && to === b) || (from === b && to === a)) return true;
+  }
+  return false;
+}
+
+/** The shards of `keyspace` (in key order) whose traffic shard routing rules send to `to`. */
+async function shardsRoutedTo(topo: TopoServer, keyspace: string, to: string): Promise<{ switched: string[]; notSwitched: string[] }> {
+  const m = shardRuleMap(await topo.getShardRoutingRules());
+  const switched: string[] = [];
+  const notSwitched: string[] = [];
+  for (const s of await topo.getShards(keyspace)) (m.get(`${keyspace}/${s.name}`) === to ? switched : notSwitched).push(s.name);
+  return { switched, notSwitched };
+}
+
+/**
+ * Warnings naming the registered gates that run without --enable-partial-keyspace-migration: they
+ * ignore shard routing rules, so they keep sending a switched shard's queries to the source.
+ */
+async function gatesIgnoringShardRules(topo: TopoServer, keyspace: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for (const cell of await topo.getCellInfoNames()) {
+      for (const g of await topo.getGates(cell)) {
+        if (!g.record.enable_partial_keyspace_migration) {
+          out.push(`gate ${g.name} (cell ${cell}) runs without --enable-partial-keyspace-migration: it ignores shard routing rules and keeps sending every query for keyspace ${keyspace} to the shards of ${keyspace}; restart it with the flag (tessera up: gate: { enablePartialKeyspaceMigration: true })`);
+        }
+      }
+    }
+  } catch {
+    // Warnings only: a topology that cannot list gates changes nothing about the workflow.
+  }
+  return out;
+}
+
+/**
+ * Traffic state as Vitess words it, read from the routing rules of the first table; for a partial
+ * MoveTables from the shard routing rules of the whole source keyspace (a shard moved by another
+ * partial workflow between the same keyspaces counts), as Vitess reports it.
+ */
+export async function trafficState(
+  topo: TopoServer,
+  info: Pick<MoveTablesInfo, 'sourceKeyspace' | 'targetKeyspace' | 'tables'> & { partial?: boolean; shards?: readonly string[] },
+): Promise<{ replica: boolean; rdonly: boolean; writes: boolean; text: string; switchedShards?: string[]; notSwitchedShards?: string[] }> {
+  if (info.partial) {
+    const { switched, notSwitched } = await shardsRoutedTo(topo, info.sourceKeyspace, info.targetKeyspace);
+    // This workflow's own shards decide what it may do next; the text speaks for the keyspace.
+    const mine = (info.shards ?? []).every((s) => switched.includes(s)) && (info.shards ?? []).length > 0;
+    let text: string;
+    if (switched.length === 0) text = 'Reads Not Switched. Writes Not Switched';
+    else if (notSwitched.length === 0) text = 'All Reads Switched. All Writes Switched';
+    else text = `Reads partially switched, for shards: ${switched.join(',')}. Writes partially switched, for shards: ${switched.join(',')}`;
+    return { replica: mine, rdonly: mine, writes: mine, text, switchedShards: switched, notSwitchedShards: notSwitched };
+  }
   const rules = ruleMap(await topo.getRoutingRules());
   const table = info.tables[0];
   const at = (from: string) => rules.get(from)?.split('.')[0];
@@ -125,7 +214,11 @@ export async function trafficState(topo: TopoServer, info: Pick<MoveTablesInfo, 
  * the target VSchema, the target tables and the streams, undoing what it made when a later
  * step fails, so that a refused create leaves nothing behind.
  */
-export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCalls, r: MoveTablesCreateRequest): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[] }> {
+export async function moveTablesCreate(
+  topo: TopoServer,
+  calls: WorkflowTabletCalls,
+  r: MoveTablesCreateRequest,
+): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[]; warnings?: string[] }> {
   if (r.sourceKeyspace === r.targetKeyspace) throw bad(`source and target keyspace are both ${r.sourceKeyspace}; MoveTables moves tables between two keyspaces`);
   await topo.getKeyspace(r.sourceKeyspace).catch(() => {
     throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
@@ -137,6 +230,20 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
   const targets = await primariesOf(topo, r.targetKeyspace);
   if (sources.length === 0) throw bad(`source keyspace ${r.sourceKeyspace} has no shards`);
   if (targets.length === 0) throw bad(`target keyspace ${r.targetKeyspace} has no shards`);
+  for (const sh of r.sourceShards) {
+    if (!sources.some((s) => s.shard === sh)) throw bad(`--source-shards: ${sh} is not a shard of source keyspace ${r.sourceKeyspace} (its shards: ${sources.map((s) => s.shard).join(',')})`);
+  }
+  // A subset of the source shards is a partial MoveTables (workflow_sub_type 1), as in Vitess. Its
+  // traffic moves shard by shard through shard routing rules, which map a shard of one keyspace
+  // to the same shard of the other: both keyspaces need the same shards.
+  const partial = r.sourceShards.length > 0 && sources.some((s) => !r.sourceShards.includes(s.shard));
+  if (partial) {
+    const a = sources.map((s) => s.shard).join(',');
+    const b = targets.map((t) => t.shard).join(',');
+    if (a !== b) {
+      throw bad(`a partial MoveTables (--source-shards ${r.sourceShards.join(',')}) moves traffic shard by shard, so keyspaces ${r.sourceKeyspace} and ${r.targetKeyspace} must have the same shards: ${r.sourceKeyspace} has ${a}, ${r.targetKeyspace} has ${b}; create ${r.targetKeyspace}'s shards to match, or move all shards (no --source-shards)`);
+    }
+  }
 
   // The workflow name: unused on the target, and its reverse unused on the source.
   for (const [ks, name] of [[r.targetKeyspace, r.workflow], [r.sourceKeyspace, reverseWorkflowName(r.workflow)]] as const) {
@@ -161,12 +268,19 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
 
   // Not already moving or moved: no routing rule may name these tables yet.
   const rules = await topo.getRoutingRules();
+  const shardRulesBefore = await topo.getShardRoutingRules();
   const taken = new Set(tables.flatMap((t) => [...spellings(r.sourceKeyspace, r.targetKeyspace, t), `${r.sourceKeyspace}.${t}`]));
-  const clash = rules.rules.find((x) => taken.has(x.from_table));
+  // Another partial MoveTables between the same keyspaces (other shards) wrote these same rules,
+  // all pointing at the source: the next shard's workflow shares them.
+  const sharedWithPartial = (x: { from_table: string; to_tables: string[] }): boolean =>
+    partial && rulesBetween(shardRuleMap(shardRulesBefore), r.sourceKeyspace, r.targetKeyspace) && x.to_tables[0] === `${r.sourceKeyspace}.${x.from_table.replace(/^.*\./, '').replace(/@.*$/, '')}`;
+  const clash = rules.rules.find((x) => taken.has(x.from_table) && !sharedWithPartial(x));
   if (clash) throw bad(`table ${clash.from_table.replace(/@.*$/, '')} already has routing rules (${clash.from_table} -> ${clash.to_tables[0]}): it is being moved by another workflow or was moved already; finish or cancel that one first`);
 
   // The target must not hold rows of these tables: the copy would mix them with the source's.
   for (const t of targets) {
+    // A partial workflow fills only its own shards; the others may hold rows another one moved.
+    if (partial && !r.sourceShards.includes(t.shard)) continue;
     const schema = await calls.getSchema(t.tablet);
     for (const name of tables) {
       if (!schema.some((x) => x.name === name)) continue;
@@ -202,6 +316,18 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
         for (const t of tables) for (const from of spellings(r.sourceKeyspace, r.targetKeyspace, t)) m.set(from, `${r.sourceKeyspace}.${t}`);
         return ruleList(m);
       });
+      if (partial) {
+        // Queries aimed at the target keyspace reach the data where it is: every shard not moved
+        // yet (no rule in either direction) is routed from the target back to the source.
+        await topo.updateShardRoutingRules((cur) => {
+          const m = shardRuleMap(cur);
+          const size = m.size;
+          for (const t of targets) {
+            if (!m.has(`${r.targetKeyspace}/${t.shard}`) && !m.has(`${r.sourceKeyspace}/${t.shard}`)) m.set(`${r.targetKeyspace}/${t.shard}`, r.sourceKeyspace);
+          }
+          return m.size === size ? false : shardRuleList(m);
+        });
+      }
     }
     await topo.saveVSchema(r.targetKeyspace, newTargetVSchema as never);
     await topo.rebuildVSchemaGraph();
@@ -210,8 +336,6 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
       const schema = await calls.getSchema(t.tablet);
       for (const name of tables) if (!schema.some((x) => x.name === name)) created.push(`${t.shard}\u0000${name}`);
     }
-    // A subset of the source shards is a partial MoveTables (workflow_sub_type 1), as in Vitess.
-    const partial = r.sourceShards.length > 0 && sources.some((s) => !r.sourceShards.includes(s.shard));
     const res = await createStreams(topo, calls, {
       ...r,
       tableSettings: tables.map((t) => ({ target_table: t, source_expression: `select * from ${quoteIdent(t)}`, create_ddl: 'copy' })),
@@ -220,7 +344,13 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
       sourceShards: r.sourceShards,
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
-    return { summary: `Successfully created the ${r.workflow} MoveTables workflow on (${res.streams.length}) target primary tablets in the ${r.targetKeyspace} keyspace`, tables, streams: res.streams };
+    const warnings = partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : [];
+    return {
+      ...(warnings.length ? { warnings } : {}),
+      summary: `Successfully created the ${r.workflow} ${partial ? 'partial ' : ''}MoveTables workflow on (${res.streams.length}) target primary tablets in the ${r.targetKeyspace} keyspace${partial ? ` (shards ${r.sourceShards.join(',')})` : ''}`,
+      tables,
+      streams: res.streams,
+    };
   } catch (err) {
     // Undo in reverse order; each undo is best effort and the original error is what the user sees.
     for (const t of targets) await calls.vreplicationDelete(t.tablet, r.workflow).catch(() => 0);
@@ -232,6 +362,7 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
     if (before.hadVSchema) await topo.saveVSchema(r.targetKeyspace, before.vschema as never).catch(() => undefined);
     else await topo.deleteVSchema(r.targetKeyspace).catch(() => undefined);
     if (!r.noRoutingRules) await topo.saveRoutingRules(before.rules as never).catch(() => undefined);
+    if (!r.noRoutingRules && partial) await topo.updateShardRoutingRules(() => shardRulesBefore).catch(() => undefined);
     await topo.rebuildVSchemaGraph().catch(() => undefined);
     throw err;
   }
@@ -242,21 +373,26 @@ export async function moveTablesCreate(topo: TopoServer, calls: WorkflowTabletCa
 /** The MoveTables workflow `workflow` of target keyspace `keyspace`, from its streams. */
 export async function moveTablesInfo(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, workflow: string): Promise<MoveTablesInfo> {
   const found = await gatherStreams(topo, calls, keyspace, workflow);
-  if (found.length === 0) throw bad(`workflow ${workflow} not found in keyspace ${keyspace}`);
+  if (found.length === 0) throw bad(`workflow ${workflow} not found in keyspace ${keyspace}${await existingWorkflows(topo, calls, keyspace)}`);
   const sources = new Set<string>();
   const tables = new Set<string>();
+  const shards = new Set<string>();
   let frozen = true;
+  let partial = false;
   for (const f of found) {
     for (const s of f.streams) {
       if (s.workflowType !== WORKFLOW_TYPE.MoveTables) throw bad(`workflow ${keyspace}.${workflow} is not a MoveTables workflow`);
+      if (s.workflowSubType === WORKFLOW_SUB_TYPE.Partial) partial = true;
       const src = parseBinlogSource(s.source);
       sources.add(src.keyspace);
+      shards.add(src.shard);
       for (const rule of src.filter.rules) tables.add(rule.match);
       if (s.message !== 'FROZEN') frozen = false;
     }
   }
   if (sources.size !== 1) throw bad(`workflow ${keyspace}.${workflow} reads from several keyspaces (${[...sources].join(', ')})`);
-  return { workflow, sourceKeyspace: [...sources][0], targetKeyspace: keyspace, tables: [...tables].sort(), streams: found, frozen };
+  const inOrder = [...shards].sort((a, b) => compareKeyRanges(parseShardName(a), parseShardName(b)));
+  return { workflow, sourceKeyspace: [...sources][0], targetKeyspace: keyspace, tables: [...tables].sort(), streams: found, frozen, partial, shards: inOrder };
 }
 
 // ---- switching traffic ----------------------------------------------------------------------
@@ -280,6 +416,8 @@ export interface SwitchResult {
   write_pause_ms: number | null;
   steps: { step: string; ms: number }[];
   dry_run_results?: string[];
+  /** Gates that ignore the shard routing rules a partial switch writes. */
+  warnings?: string[];
 }
 
 /** Why a switch failed, and where. */
@@ -295,13 +433,17 @@ class StepError extends Error {
 export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: SwitchOptions): Promise<SwitchResult> {
   const types = o.tabletTypes.length === 0 ? ['replica', 'rdonly', 'primary'] : [...new Set(o.tabletTypes)];
   for (const t of types) if (!['primary', 'replica', 'rdonly'].includes(t)) throw bad(`--tablet-types: ${t} is not primary, replica or rdonly`);
-  const readTypes = READ_TYPES.filter((t) => types.includes(t));
+  // A partial workflow moves its shards' reads and writes together: one shard routing rule per
+  // shard says which keyspace serves it, for every tablet type; the table routing rules stay.
+  if (info.partial && !['primary', 'replica', 'rdonly'].every((t) => types.includes(t))) {
+    throw bad(
+      `${info.targetKeyspace}.${info.workflow} is a partial MoveTables (shards ${info.shards.join(',')}): its reads and writes move together, because one shard routing rule per shard decides which keyspace serves every tablet type of that shard; --tablet-types ${o.tabletTypes.join(',')} cannot move only some of them; give no --tablet-types`,
+    );
+  }
+  const readTypes = info.partial ? [] : READ_TYPES.filter((t) => types.includes(t));
   const writes = types.includes('primary');
   // Where reads go: reversetraffic moves them back to the source.
   const to = o.direction === 'forward' ? info.targetKeyspace : info.sourceKeyspace;
-  if (info.streams.some((f) => f.streams.some((s) => s.workflowSubType === WORKFLOW_SUB_TYPE.Partial))) {
-    throw new TesseraError(ER.NOT_SUPPORTED_YET, `${info.targetKeyspace}.${info.workflow} is a partial MoveTables (--source-shards): switching its traffic through shard routing rules is not supported yet; cancel it, or create it for all source shards`);
-  }
   const state = await trafficState(topo, info);
   const start = state.text;
   let finishOnly = false;
@@ -310,7 +452,7 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
     if (info.frozen) throw bad(`workflow ${info.targetKeyspace}.${info.workflow} is frozen: its writes were switched already; use reversetraffic to move traffic back, or complete`);
     // Writes before reads leave reads on a side that no longer takes writes: refused (vitess#20923).
     const readsAfter = { replica: state.replica || readTypes.includes('replica'), rdonly: state.rdonly || readTypes.includes('rdonly') };
-    if (writes && !(readsAfter.replica && readsAfter.rdonly)) {
+    if (writes && !info.partial && !(readsAfter.replica && readsAfter.rdonly)) {
       throw bad(`cannot switch writes of ${info.targetKeyspace}.${info.workflow} before its reads: switch replica,rdonly first (switchtraffic --tablet-types replica,rdonly), or give no --tablet-types to switch everything`);
     }
     // Writes switched but the forward workflow not frozen: an earlier run failed after the routing
@@ -341,7 +483,7 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   // Every primary the write switch touches must answer before anything is stopped.
   if (writes && !finishOnly) {
     for (const ks of [info.sourceKeyspace, info.targetKeyspace]) {
-      for (const p of await primariesOf(topo, ks)) {
+      for (const p of await primariesIn(topo, ks, info.partial ? info.shards : null)) {
         await calls.primaryPosition(p.tablet).catch((err: Error) => {
           throw new TesseraError(ER.UNKNOWN_ERROR, `primary ${ks}/${p.shard} (${p.tablet.alias.cell}-${String(p.tablet.alias.uid).padStart(10, '0')}) does not answer: ${err.message}; nothing was switched`);
         });
@@ -391,7 +533,9 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
         `Deny writes to ${fwd.tables.join(',')} on the primaries of ${fwd.sourceKeyspace} and wait for open transactions on them (up to ${MOVETABLES_DEFAULTS.drainGraceSeconds}s)`,
         `Wait until the streams of ${fwd.targetKeyspace}.${fwd.workflow} reach the positions of the ${fwd.sourceKeyspace} primaries (up to ${o.timeoutMs} ms), then stop them`,
         `Create the reverse workflow ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} from the positions of the ${fwd.targetKeyspace} primaries`,
-        `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} and route every spelling of them to ${fwd.targetKeyspace}; rebuild SrvVSchema`,
+        fwd.partial
+          ? `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} shards ${fwd.shards.join(',')}; replace the shard routing rules ${fwd.shards.map((sh) => `${fwd.targetKeyspace}/${sh} -> ${fwd.sourceKeyspace}`).join(', ')} by ${fwd.shards.map((sh) => `${fwd.sourceKeyspace}/${sh} -> ${fwd.targetKeyspace}`).join(', ')}; rebuild SrvVSchema`
+          : `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} and route every spelling of them to ${fwd.targetKeyspace}; rebuild SrvVSchema`,
         o.enableReverseReplication ? `Start ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)}` : `Leave ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} stopped (--enable-reverse-replication=false)`,
         `Mark the streams of ${fwd.targetKeyspace}.${fwd.workflow} FROZEN`,
         `Unlock keyspaces`,
@@ -402,7 +546,9 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   }
   const current = o.dryRun ? start : (await trafficState(topo, info)).text;
   const verb = o.direction === 'forward' ? 'SwitchTraffic' : 'ReverseTraffic';
+  const warnings = info.partial ? await gatesIgnoringShardRules(topo, info.sourceKeyspace) : [];
   return {
+    ...(warnings.length ? { warnings } : {}),
     summary: o.dryRun ? `${verb} dry run for workflow ${info.targetKeyspace}.${info.workflow}` : `${verb} was successful for workflow ${info.targetKeyspace}.${info.workflow}`,
     start_state: start,
     current_state: current,
@@ -412,9 +558,12 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   };
 }
 
-/** Adds (or with `remove`, lifts) the denial of `tables` on every primary of `keyspace`, and has them refresh. */
-async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, tables: readonly string[], remove: boolean, lock?: TopoLock): Promise<void> {
-  for (const p of await primariesOf(topo, keyspace)) {
+/**
+ * Adds (or with `remove`, lifts) the denial of `tables` on every primary of `keyspace` (of
+ * `shards` only, for a partial workflow), and has them refresh.
+ */
+async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, tables: readonly string[], remove: boolean, lock?: TopoLock, shards: readonly string[] | null = null): Promise<void> {
+  for (const p of await primariesIn(topo, keyspace, shards)) {
     const shard = (await topo.getShard(keyspace, p.shard)).value;
     const has = shard.tablet_controls.find((c) => c.tablet_type === 'primary')?.denied_tables ?? [];
     if (remove && !tables.some((t) => has.includes(t))) continue;
@@ -443,6 +592,8 @@ async function switchWrites(
   const S = fwd.sourceKeyspace;
   const T = fwd.targetKeyspace;
   const reverse = reverseWorkflowName(fwd.workflow);
+  // A partial workflow stops writes on its own shards only; the others keep serving throughout.
+  const shards = fwd.partial ? fwd.shards : null;
   const ttlMs = o.timeoutMs + 60_000 + MOVETABLES_DEFAULTS.drainGraceSeconds * 2000;
   const action = `SwitchWrites(${T}.${fwd.workflow})`;
   const [first, second] = [S, T].sort();
@@ -461,12 +612,12 @@ async function switchWrites(
   let switched = false;
   let pauseStart = 0;
   try {
-    const sources = await primariesOf(topo, S);
-    const targets = await primariesOf(topo, T);
-    await timed(`deny writes on ${S}`, async () => {
+    const sources = await primariesIn(topo, S, shards);
+    const targets = await primariesIn(topo, T, shards);
+    await timed(`deny writes on ${S}${shards ? ` (shards ${shards.join(',')})` : ''}`, async () => {
       denied = true;
       pauseStart = Date.now();
-      await denyTables(topo, calls, S, fwd.tables, false, lockOf(S));
+      await denyTables(topo, calls, S, fwd.tables, false, lockOf(S), shards);
     });
     // Statements admitted before the deny may still be running, and transactions opened before
     // it may still commit: LOCK TABLES … READ waits for both (they hold the tables' metadata
@@ -524,7 +675,7 @@ async function switchWrites(
             tabletTypes: first?.tabletTypes ?? [],
             state: 'Stopped',
             workflowType: WORKFLOW_TYPE.MoveTables,
-            workflowSubType: 0,
+            workflowSubType: fwd.partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
             deferSecondaryKeys: false,
             options: first?.options ?? '{}',
             stopPos: '',
@@ -536,12 +687,26 @@ async function switchWrites(
       }
     });
     await timed(`allow writes on ${T}`, async () => {
-      await denyTables(topo, calls, T, fwd.tables, true, lockOf(T));
+      await denyTables(topo, calls, T, fwd.tables, true, lockOf(T), shards);
     });
-    await timed(`route writes to ${T}`, async () => {
+    await timed(shards ? `route shards ${shards.join(',')} to ${T}` : `route writes to ${T}`, async () => {
       // The last check of the locks before the decisive write: a lost lock fails here, rolled back.
       await lockA.check();
       await lockB.check();
+      if (shards) {
+        // Reads and writes of these shards together: (T, shard) -> S gives way to (S, shard) -> T.
+        await topo.updateShardRoutingRules((cur) => {
+          const m = shardRuleMap(cur);
+          for (const sh of shards) {
+            m.delete(`${T}/${sh}`);
+            m.set(`${S}/${sh}`, T);
+          }
+          return shardRuleList(m);
+        });
+        switched = true;
+        await topo.rebuildVSchemaGraph();
+        return;
+      }
       await topo.updateRoutingRules((cur) => {
         const m = ruleMap(cur);
         for (const t of fwd.tables) {
@@ -563,7 +728,7 @@ async function switchWrites(
     }
     const undo: string[] = [];
     if (reverseCreated) {
-      for (const s of await primariesOf(topo, S).catch(() => [])) await calls.vreplicationDelete(s.tablet, reverse).catch(() => 0);
+      for (const s of await primariesIn(topo, S, shards).catch(() => [])) await calls.vreplicationDelete(s.tablet, reverse).catch(() => 0);
       undo.push(`deleted ${S}.${reverse}`);
     }
     if (stopped) {
@@ -573,7 +738,7 @@ async function switchWrites(
     let undoFailed = '';
     if (denied) {
       try {
-        await denyTables(topo, calls, S, fwd.tables, true, lockOf(S));
+        await denyTables(topo, calls, S, fwd.tables, true, lockOf(S), shards);
         undo.push(`${S} takes writes to ${fwd.tables.join(',')} again`);
       } catch (e) {
         undoFailed = `; UNDOING THE DENY FAILED (${(e as Error).message}): run SetShardTabletControl --remove --denied-tables ${fwd.tables.join(',')} <${S}/shard> primary and RefreshStateByShard`;
@@ -673,6 +838,7 @@ export interface CompleteOptions {
  * denial, removes them from the source VSchema, the routing rules and both workflows' streams.
  */
 export async function completeMoveTables(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CompleteOptions): Promise<{ summary: string; dry_run_results?: string[] }> {
+  if (info.partial) return completePartial(topo, calls, info, o);
   const state = await trafficState(topo, info);
   if (!state.writes || !state.replica || !state.rdonly) {
     throw bad(`cannot complete ${info.targetKeyspace}.${info.workflow}: not all traffic is switched (${state.text}); run switchtraffic first, or cancel`);
@@ -723,6 +889,7 @@ export interface CancelOptions {
  * VSchema entries. Never drops tables that serve writes.
  */
 export async function cancelMoveTables(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CancelOptions): Promise<{ summary: string }> {
+  if (info.partial) return cancelPartial(topo, calls, info, o);
   const state = await trafficState(topo, info);
   if (state.writes) {
     throw bad(`cannot cancel ${info.targetKeyspace}.${info.workflow}: its writes are switched to ${info.targetKeyspace} (${state.text}); run reversetraffic first, or complete`);
@@ -748,3 +915,119 @@ export async function cancelMoveTables(topo: TopoServer, calls: WorkflowTabletCa
   return { summary: `Successfully cancelled the ${info.workflow} workflow in the ${info.targetKeyspace} keyspace` };
 }
 
+
+// ---- complete and cancel of a partial MoveTables ------------------------------------------------
+
+/** Other MoveTables workflows (streams) in `keyspace` that read from `from`. */
+async function otherMoveTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, from: string, except: readonly string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const f of await gatherStreams(topo, calls, keyspace, undefined)) {
+    for (const st of f.streams) {
+      if (st.workflowType !== WORKFLOW_TYPE.MoveTables || except.includes(st.workflow)) continue;
+      if (parseBinlogSource(st.source).keyspace === from) out.add(st.workflow);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * Complete of one partial workflow, allowed once every shard of the source keyspace is served by
+ * the target (a shard still served by the source needs its tables there). Drops the source tables
+ * of this workflow's shards and deletes both workflows' streams; the last workflow between the two
+ * keyspaces also removes the shard routing rules, the table routing rules and the source's VSchema
+ * entries, so the tables are served by the target keyspace alone.
+ */
+async function completePartial(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CompleteOptions): Promise<{ summary: string; dry_run_results?: string[] }> {
+  const S = info.sourceKeyspace;
+  const T = info.targetKeyspace;
+  const { notSwitched } = await shardsRoutedTo(topo, S, T);
+  if (notSwitched.length > 0) {
+    const state = await trafficState(topo, info);
+    throw bad(
+      `cannot complete ${T}.${info.workflow}: it is a partial MoveTables and shard${notSwitched.length > 1 ? 's' : ''} ${notSwitched.join(',')} of ${S} ${notSwitched.length > 1 ? 'are' : 'is'} still served by ${S} (${state.text}); switch the traffic of every shard first (switchtraffic of the workflow moving each), or cancel`,
+    );
+  }
+  const reverse = reverseWorkflowName(info.workflow);
+  const last = (await otherMoveTables(topo, calls, T, S, [info.workflow])).length === 0;
+  const dropping = o.keepData ? 'keep' : o.renameTables ? 'rename' : 'drop';
+  if (o.dryRun) {
+    const out = [
+      dropping === 'keep' ? `Keep the tables ${info.tables.join(',')} in ${S}` : `${dropping === 'rename' ? 'Rename' : 'Drop'} the tables ${info.tables.join(',')} on the primaries of ${S} shards ${info.shards.join(',')}`,
+      `Delete the streams of ${T}.${info.workflow} and ${S}.${reverse}`,
+    ];
+    if (last && !o.keepRoutingRules) out.push(`Last workflow from ${S} to ${T}: remove the shard routing rules between them, the routing rules of ${info.tables.join(',')} and their entries in the VSchema of ${S}`);
+    return { summary: `Complete dry run for workflow ${T}.${info.workflow}`, dry_run_results: out };
+  }
+  for (const s of await primariesIn(topo, S, info.shards)) {
+    await calls.vreplicationDelete(s.tablet, reverse);
+    if (dropping === 'keep') continue;
+    for (const t of info.tables) {
+      if (dropping === 'rename') {
+        const exists = await calls.executeFetchAsDba(s.tablet, `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${t.replace(/'/g, "''")}'`);
+        if (exists.rows.length === 0) continue;
+        await calls.applySchema(s.tablet, `RENAME TABLE ${quoteIdent(t)} TO ${quoteIdent(`_${t}_old`)}`);
+      } else await calls.applySchema(s.tablet, `DROP TABLE IF EXISTS ${quoteIdent(t)}`);
+    }
+  }
+  for (const f of info.streams) await calls.vreplicationDelete(f.tablet, info.workflow);
+  if (last && !o.keepRoutingRules) {
+    // Rules first: the cluster check refuses a VSchema that a routing rule still points into. The
+    // gates see none of it before the rebuild below, so they never route by a half-removed state.
+    await dropRules(topo, info);
+    await topo.updateShardRoutingRules((cur) => {
+      const m = shardRuleMap(cur);
+      for (const k of [...m.keys()]) {
+        const from = k.slice(0, k.indexOf('/'));
+        if ((from === S && m.get(k) === T) || (from === T && m.get(k) === S)) m.delete(k);
+      }
+      return shardRuleList(m);
+    });
+    await denyTables(topo, calls, S, info.tables, true);
+    await dropFromVSchema(topo, S, info.tables);
+  }
+  await topo.rebuildVSchemaGraph();
+  return { summary: `Successfully completed the ${info.workflow} workflow in the ${T} keyspace${last ? '' : ` (shards ${info.shards.join(',')}; the rules stay until the last partial workflow from ${S} completes)`}` };
+}
+
+/**
+ * Cancel of one partial workflow (forward, or the `_reverse` one left after its switch), refused
+ * while its shards are served through it. Deletes its streams (and those of the opposite direction
+ * on its shards), and the shard routing rules of its shards; the table routing rules go with the
+ * last shard routing rule between the two keyspaces. Target tables are dropped on its shards only
+ * for a forward workflow: a `_reverse` workflow's target tables are the old copies in the keyspace
+ * the data came from, kept so that nothing that might still be wanted is lost.
+ */
+async function cancelPartial(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: CancelOptions): Promise<{ summary: string }> {
+  const S = info.sourceKeyspace;
+  const T = info.targetKeyspace;
+  const m0 = shardRuleMap(await topo.getShardRoutingRules());
+  const served = info.shards.filter((sh) => m0.get(`${S}/${sh}`) === T);
+  if (served.length > 0) {
+    throw bad(`cannot cancel ${T}.${info.workflow}: shard${served.length > 1 ? 's' : ''} ${served.join(',')} of ${S} ${served.length > 1 ? 'are' : 'is'} served by ${T} through it (shard routing rules); run reversetraffic first, or complete`);
+  }
+  const isReverse = info.workflow.endsWith('_reverse');
+  for (const f of info.streams) await calls.vreplicationDelete(f.tablet, info.workflow);
+  for (const s of await primariesIn(topo, S, info.shards)) await calls.vreplicationDelete(s.tablet, reverseWorkflowName(info.workflow));
+  await denyTables(topo, calls, T, info.tables, true, undefined, info.shards);
+  let last = false;
+  if (!o.keepRoutingRules) {
+    const after = await topo.updateShardRoutingRules((cur) => {
+      const m = shardRuleMap(cur);
+      for (const sh of info.shards) {
+        m.delete(`${S}/${sh}`);
+        m.delete(`${T}/${sh}`);
+      }
+      return shardRuleList(m);
+    });
+    last = !rulesBetween(shardRuleMap(after), S, T);
+    if (last) await dropRules(topo, info);
+  }
+  if (!o.keepData && !isReverse) {
+    for (const t of await primariesIn(topo, T, info.shards)) {
+      for (const name of info.tables) await calls.applySchema(t.tablet, `DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+    }
+    if (last) await dropFromVSchema(topo, T, info.tables);
+  }
+  await topo.rebuildVSchemaGraph();
+  return { summary: `Successfully cancelled the ${info.workflow} workflow in the ${T} keyspace (shards ${info.shards.join(',')})` };
+}

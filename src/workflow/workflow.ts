@@ -41,9 +41,19 @@ export async function gatherStreams(topo: TopoServer, calls: WorkflowTabletCalls
   return out;
 }
 
+/** `; its workflows: a, b` (or that it has none), for errors about a workflow name that does not exist. */
+export async function existingWorkflows(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string): Promise<string> {
+  try {
+    const names = [...new Set((await gatherStreams(topo, calls, keyspace, undefined)).flatMap((f) => f.streams.map((s) => s.workflow)))].sort();
+    return names.length ? `; its workflows: ${names.join(', ')}` : `; keyspace ${keyspace} has no workflows`;
+  } catch {
+    return '';
+  }
+}
+
 export async function requireWorkflow(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, workflow: string, shards: readonly string[] = []): Promise<ShardStreams[]> {
   const found = await gatherStreams(topo, calls, keyspace, workflow, shards);
-  if (found.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `workflow ${workflow} not found in keyspace ${keyspace}${shards.length ? ` (shards ${shards.join(',')})` : ''}`);
+  if (found.length === 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `workflow ${workflow} not found in keyspace ${keyspace}${shards.length ? ` (shards ${shards.join(',')})` : ''}${await existingWorkflows(topo, calls, keyspace)}`);
   return found;
 }
 

@@ -167,6 +167,33 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
     const srv = await run('307_delete_shard_0.sh');
     assert.doesNotMatch(srv, /"name": "0"/);
     assert.equal((await mariadb('select count(*) from customer', 'customer')).trim(), 'count(*)\n7');
+
+    // partial/501-505: customer's -80 moves to customer2 alone (503, VDiff, is built separately).
+    const ks2 = await run('partial/501_customer2_keyspace.sh');
+    assert.match(ks2, /zone1-0000000500 customer2 -80 primary /);
+    assert.match(ks2, /zone1-0000000600 customer2 80- primary /);
+    const partial = await run('partial/502_move_tables_partial.sh');
+    assert.match(partial, /Traffic State: Reads Not Switched\. Writes Not Switched/);
+    assert.deepEqual(JSON.parse(await ctl('GetShardRoutingRules')), {
+      rules: [
+        { from_keyspace: 'customer2', to_keyspace: 'customer', shard: '-80' },
+        { from_keyspace: 'customer2', to_keyspace: 'customer', shard: '80-' },
+      ],
+    });
+    const sw = await run('partial/504_switch_traffic.sh');
+    assert.match(sw, /Current State: Reads partially switched, for shards: -80\. Writes partially switched, for shards: -80/);
+    assert.deepEqual(JSON.parse(await ctl('GetShardRoutingRules')), {
+      rules: [
+        { from_keyspace: 'customer', to_keyspace: 'customer2', shard: '-80' },
+        { from_keyspace: 'customer2', to_keyspace: 'customer', shard: '80-' },
+      ],
+    });
+    const demo = await run('partial/505_shard_routing_demo.sh');
+    for (const [n, email] of [[1, 'alice'], [2, 'bob'], [3, 'charlie'], [5, 'eve']] as const) {
+      assert.match(demo, new RegExp(`\\| +${n} \\| routed\\.${email}@domain\\.com`), demo);
+    }
+    assert.doesNotMatch(demo, /\| +4 \|/, 'customer 4 lives in 80-');
+    assert.match(demo, /rows with routed\. emails on customer's own primary: 0/);
   } finally {
     await run('401_teardown.sh').catch(() => undefined);
   }

@@ -136,6 +136,20 @@ describe('TopoServer', () => {
     await fails(ts.saveRoutingRules({ rules: [{ from_table: 'customer.customer', to_tables: ['customer2.customer'] }] }), 'FAILED_PRECONDITION', /customer2/);
     assert.deepEqual(await ts.getRoutingRules(), { rules: [] });
     await ts.saveRoutingRules({ rules: [{ from_table: 'commerce.customer@replica', to_tables: ['customer.customer'] }] });
+    // Shard routing rules: both keyspaces must exist and the shard must be one of the source's.
+    await fails(ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shard: '-80' }] }), 'BAD_ARGUMENT', /keyspace commerce has no shard -80/);
+    await fails(ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'nosuch', shard: '-80' }] }), 'BAD_ARGUMENT', /to_keyspace nosuch is not a keyspace/);
+    await ts.createShard('commerce', '-80');
+    await ts.createShard('commerce', '80-');
+    await ts.createShard('customer', '-80');
+    await ts.createShard('customer', '80-');
+    await fails(ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shard: '-40' }] }), 'BAD_ARGUMENT', /has no shard -40/);
+    await fails(ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shard: '-80' }, { from_keyspace: 'commerce', to_keyspace: 'customer', shard: '-80' }] }), 'BAD_ARGUMENT', /routed twice/);
+    await fails(ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'commerce', shard: '-80' }] }), 'BAD_ARGUMENT', /its own keyspace/);
+    assert.deepEqual(await ts.getShardRoutingRules(), { rules: [] });
+    // Stored in shard order, then keyspace.
+    const both = await ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shard: '80-' }, { from_keyspace: 'customer', to_keyspace: 'commerce', shard: '-80' }] });
+    assert.deepEqual(both.rules.map((r) => `${r.from_keyspace}/${r.shard}`), ['customer/-80', 'commerce/80-']);
     const srr = await ts.saveShardRoutingRules({ rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shards: '-80' }] });
     assert.deepEqual(srr, { rules: [{ from_keyspace: 'commerce', to_keyspace: 'customer', shard: '-80' }] });
 
