@@ -29,6 +29,7 @@ export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local:
     // As Vitess's local example runs vtgate: reparents and switches are invisible to clients.
     buffer: { enabled: true },
     enableShardRouting: spec.gate.enablePartialKeyspaceMigration,
+    transactionMode: spec.gate.transactionMode === 'single' ? 'SINGLE' : 'MULTI',
   });
   return {
     gate,

@@ -249,7 +249,7 @@ export class LocalCluster {
     } else {
       await this.startChild(
         'gate',
-        ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(spec.gate.port), '--http-port', String(spec.gate.httpPort), '--tablet-types-to-wait', 'PRIMARY', '--enable-buffer',
+        ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(spec.gate.port), '--http-port', String(spec.gate.httpPort), '--tablet-types-to-wait', 'PRIMARY', '--enable-buffer', '--transaction-mode', spec.gate.transactionMode.toUpperCase(),
           ...(spec.gate.authFile ? ['--mysql-auth-server-static-file', spec.gate.authFile] : []),
           ...(spec.gate.enablePartialKeyspaceMigration ? ['--enable-partial-keyspace-migration'] : [])],
         async () => {
