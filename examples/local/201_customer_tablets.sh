@@ -4,6 +4,7 @@
 # arrive in the next step, by MoveTables.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+require_cluster
 mkdir -p "$TESSERA_DATAROOT/logs"
 ctl CreateKeyspace --durability-policy none customer || true
 for uid in 200 201 202; do
@@ -22,3 +23,4 @@ ctl RebuildKeyspaceGraph customer
 ctl RebuildVSchemaGraph
 ctl RefreshStateByShard customer/0
 ctl GetTablets --keyspace customer
+next_step "./202_move_tables.sh — copy customer and corder from commerce into customer (MoveTables)"

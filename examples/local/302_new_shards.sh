@@ -3,6 +3,7 @@
 # overlap the serving shard 0, so they serve nothing until traffic is switched to them.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+require_shard customer/0 201_customer_tablets.sh
 mkdir -p "$TESSERA_DATAROOT/logs"
 start_tablet() { # uid shard type
   local uid=$1 shard=$2 type=$3
@@ -23,3 +24,4 @@ vtctldclient ChangeTabletType zone1-402 rdonly
 vtctldclient RefreshStateByShard customer/-80
 vtctldclient RefreshStateByShard customer/80-
 vtctldclient GetTablets --keyspace customer
+next_step "./303_reshard.sh — copy customer/0 into -80 and 80- (Reshard)"

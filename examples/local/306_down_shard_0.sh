@@ -2,6 +2,7 @@
 # Step 12: the reshard is complete (its streams go), and shard 0's tablets stop.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+require_workflow customer cust2cust 303_reshard.sh
 vtctldclient Reshard --workflow cust2cust --target-keyspace customer complete
 for uid in 200 201 202; do
   f="$TESSERA_DATAROOT/tablet-$uid.pid"
@@ -11,3 +12,4 @@ for uid in 200 201 202; do
   fi
   tessera mysqlctl shutdown --tablet-uid "$uid" >/dev/null
 done
+next_step "./307_delete_shard_0.sh — delete shard 0 from the topology"

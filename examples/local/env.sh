@@ -27,3 +27,18 @@ vtctldclient() { ctl "$@"; }
 vtctlclient() { ctl "$@"; }
 # The seeds' vtworker (SplitClone, SplitDiff) runs on the topology directly, as vtworker did.
 vtworker() { tessera worker "$@"; }
+
+# A step run out of order says what to run first: `require_shard customer/-80 302_new_shards.sh`.
+require_cluster() {
+  ctl GetKeyspaces >/dev/null 2>&1 || { echo "the cluster is not running; run 101_initial_cluster.sh first" >&2; exit 1; }
+}
+require_shard() { # keyspace/shard step
+  require_cluster
+  ctl GetShard "$1" 2>/dev/null | grep -q '"primary_alias": {' || { echo "$1 does not exist or has no primary; run $2 first" >&2; exit 1; }
+}
+require_workflow() { # keyspace workflow step
+  require_cluster
+  ctl Workflow --keyspace "$1" list 2>/dev/null | grep -q "\"$2\"" || { echo "workflow $1.$2 does not exist; run $3 first" >&2; exit 1; }
+}
+# What to look at, and the step after this one.
+next_step() { echo; echo "Next: $*"; }
