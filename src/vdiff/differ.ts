@@ -51,6 +51,8 @@ export const VDIFF_DEFAULTS = {
   pollMs: 100,
   /** How often to look again when a source tablet's snapshot is behind what a stream has applied. */
   sourceBehindRetryMs: 200,
+  /** Rows compared per second at most, to spare the source's and target's disks (0: no cap). */
+  compareRowsPerSecondMax: 0,
 };
 export type VDiffLimits = typeof VDIFF_DEFAULTS;
 
@@ -356,7 +358,10 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
         if (signal.aborted) return 'stopped';
         const tablet = await pickSource(host, s.source.keyspace, s.source.shard, o);
         const vs = host.vstreamerFor(tablet);
-        const puller = new RowsPuller(Object.assign(renamingVStreamer(vs, s.source.filter), { close: () => vs.close?.() }), {
+        // renamingVStreamer may hand back `vs` itself (rules without a select): wrap, never patch it.
+        const renamed = renamingVStreamer(vs, s.source.filter);
+        const source: VStreamer & { close?(): void } = { vstream: (...a) => renamed.vstream(...a), vstreamRows: (...a) => renamed.vstreamRows(...a), close: () => vs.close?.() };
+        const puller = new RowsPuller(source, {
           table: ctx.table,
           filter: s.source.filter,
           lastPk: progress.lastpk === null ? null : progress.lastpk.values,
@@ -409,10 +414,11 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
         const r = await vr.store.readStream(stopped[i].id);
         if (!r) throw streamsError(ctx.workflow, host.alias, `stream ${stopped[i].id} was deleted during the VDiff`);
         const at = r.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(r.pos);
-        if (at.atLeast(want) && r.state === 'Stopped') {
-          if (!want.atLeast(at)) throw new TesseraError(ER.UNKNOWN_ERROR, `VDiff: stream ${r.id} went past the source snapshot ${want.toString()} to ${at.toString()}; retrying takes a new snapshot`);
-          break;
-        }
+        // A stream may stop past `want`, but only over transactions that held nothing for it: the
+        // source sends those as bare positions and merges a run of them into its last one, and
+        // any transaction with rows for the stream ends with its own commit, where the stream
+        // stops. So the target holds exactly what the snapshot's rows for this stream say.
+        if (at.atLeast(want) && r.state === 'Stopped') break;
         if (r.state === 'Error') throw streamsError(ctx.workflow, host.alias, `stream ${r.id} went to Error catching up: ${r.message}`);
         if (signal.aborted) return 'stopped';
         if (Date.now() >= deadline) {
@@ -432,6 +438,7 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
     restart = false;
     await vr.update(ctx.workflow, { state: 'Running', stopPos: '', message: '' });
     progress.positions = Object.fromEntries(sources.map((s) => [s.shard, s.position.toString()]));
+    log.info({ uuid: ctx.uuid, table: ctx.table, positions: progress.positions, after: progress.lastpk?.values.map(String) }, 'vdiff epoch: snapshots open, comparing');
     return await compare(host, ctx, progress, sources, target);
   } finally {
     for (const s of sources) s.puller.close();
@@ -489,6 +496,7 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
   let pending: DiffRow[] = [];
   let sinceCheckpoint = 0;
   const started = Date.now();
+  let checkpointAt = started;
   const epochMs = o.core_options.max_diff_seconds > 0 ? o.core_options.max_diff_seconds * 1000 : Infinity;
   const rowLimit = o.core_options.max_rows;
   const checkpoint = async () => {
@@ -552,7 +560,16 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
     ctx.rowsThisRun++;
     progress.lastpk = { columns: pkColumns, values: key };
     sinceCheckpoint++;
-    if (sinceCheckpoint >= limits.checkpointRowsMax || pending.length >= limits.checkpointDiffRowsMax) await checkpoint();
+    if (sinceCheckpoint >= limits.checkpointRowsMax || pending.length >= limits.checkpointDiffRowsMax) {
+      const rows = sinceCheckpoint;
+      await checkpoint();
+      if (limits.compareRowsPerSecondMax > 0) {
+        // Ahead of the cap: wait until the rows of this checkpoint are due.
+        const due = checkpointAt + (rows / limits.compareRowsPerSecondMax) * 1000;
+        if (due > Date.now()) await sleep(due - Date.now(), ctx.signal);
+      }
+      checkpointAt = Date.now();
+    }
     if (rowLimit > 0 && ctx.rowsThisRun >= rowLimit) {
       await checkpoint();
       return 'row-limit';

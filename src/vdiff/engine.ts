@@ -63,8 +63,11 @@ export class VDiffEngine {
   private storeClient: Client | undefined;
   private storeQueue: Promise<unknown> = Promise.resolve();
   private readonly host: DifferHost;
+  /** The engine's limits (VDIFF_DEFAULTS with the tablet's overrides); read at every use. */
+  readonly limits: VDiffLimits;
 
   constructor(private readonly o: VDiffEngineOptions) {
+    this.limits = { ...VDIFF_DEFAULTS, ...o.limits };
     this.store = new VDiffStore(
       {
         query: (sql: string) => this.storeQueued(() => this.storeQuery(sql)),
@@ -77,7 +80,7 @@ export class VDiffEngine {
       cell: o.cell,
       dbName: o.dbName,
       topo: o.topo,
-      limits: { ...VDIFF_DEFAULTS, ...o.limits },
+      limits: this.limits,
       vreplication: () => {
         const e = o.vreplication();
         if (!e || !e.isOpen) throw new TesseraError(ER.UNKNOWN_ERROR, `VDiff: tablet ${o.alias} is not a serving primary; VDiff runs on the target primaries`, { kind: 'NOT_SERVING' });
