@@ -206,13 +206,13 @@ export class VDiffEngine {
 
   /** The target's row estimate of a table, for progress (InnoDB's statistics: cheap, approximate). */
   private async estimateRows(table: string): Promise<number> {
-    const r = await this.store_exec(
+    const r = await this.sidecarQuery(
       `SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteString(this.o.dbName)} AND TABLE_NAME = ${quoteString(table)}`,
     );
     return Number(cellText(r.rows[0]?.[0]) || 0);
   }
 
-  private store_exec(sql: string): Promise<Result> {
+  private sidecarQuery(sql: string): Promise<Result> {
     return this.storeQueued(() => this.storeQuery(sql));
   }
 
@@ -228,7 +228,7 @@ export class VDiffEngine {
     for (const s of streams) {
       for (const rule of s.source.filter.rules) {
         if (rule.match.startsWith('/')) {
-          all ??= (await this.store_exec(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteString(this.o.dbName)} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`)).rows.map((r) =>
+          all ??= (await this.sidecarQuery(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteString(this.o.dbName)} AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`)).rows.map((r) =>
             cellText(r[0]),
           );
           const re = new RegExp(rule.match.slice(1));

@@ -179,4 +179,20 @@ describe('VDiff of MoveTables commerce2customer', { timeout: 600_000 }, () => {
       await onTarget('ALTER TABLE customer ADD PRIMARY KEY (customer_id)');
     }
   });
+  it('takes a new snapshot every --max-diff-duration, going on from the last compared key', async () => {
+    const limits = c.shard('customer', '0').primary.manager.vdiff!.limits;
+    const saved = { ...limits };
+    // Paced to 4 rows a second, a checkpoint per row: 13 rows take about 3 s, so 1 s epochs split them.
+    Object.assign(limits, { compareRowsPerSecondMax: 4, checkpointRowsMax: 1 });
+    try {
+      const { UUID } = (await vd('create', { max_diff_duration: '1s' })) as { UUID: string };
+      const s = await finished(UUID);
+      assert.equal(s.HasMismatch, false);
+      assert.equal(s.RowsCompared, 13);
+      const logs = await onTarget(`SELECT l.message FROM _vt.vdiff_log l JOIN _vt.vdiff v ON l.vdiff_id = v.id WHERE v.vdiff_uuid = '${UUID}'`);
+      assert.ok(logs.some((r) => /a new snapshot after 1s \(--max-diff-duration\), from \(/.test(String(r.message))), JSON.stringify(logs));
+    } finally {
+      Object.assign(limits, saved);
+    }
+  });
 });
