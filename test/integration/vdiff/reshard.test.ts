@@ -3,7 +3,7 @@
 // point), each new shard compared against only the source rows its key range holds; then one row
 // changed, one deleted and one added directly on -80 are reported with their keys, the repair
 // script applied through the gate (`USE customer:-80` per statement) makes the next VDiff clean;
-// and a kill of a target tablet in the middle of a diff resumes from its last compared key.
+// and a restart of a target tablet in the middle of a diff resumes from its last compared key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
@@ -168,7 +168,7 @@ describe('VDiff of Reshard customer/0 → -80,80-', { timeout: 600_000 }, () => 
     assert.equal(clean.RowsCompared, await sourceCount());
   });
 
-  it('resumes from the last compared key after the target primary is killed mid-diff', async () => {
+  it('resumes from the last compared key after the target tablet restarts mid-diff', async () => {
     // Enough rows that the diff is still running when the tablet goes; small batches and frequent
     // checkpoints so that a last key is recorded early.
     const values: string[] = [];
