@@ -9,6 +9,7 @@ import { topoError, type JsonObject, type Tablet } from '../topo/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { durationMs, list, pick, str, type CtlCommandSpec, type Opts } from './ctl-spec.js';
 import { WORKFLOW_CTL_COMMANDS } from './ctl-workflows.js';
+import { VDIFF_CTL_COMMANDS } from './ctl-vdiff.js';
 
 export type { CtlCommandSpec } from './ctl-spec.js';
 export { CTL_WAIT_DEFAULTS, waitForCopy } from './ctl-workflows.js';
@@ -514,6 +515,7 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     request: (_a, o) => ({ cells: list(o, 'cells') }),
   },
   ...WORKFLOW_CTL_COMMANDS,
+  ...VDIFF_CTL_COMMANDS,
 ];
 
 /**
@@ -522,7 +524,6 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  * not commander's "unknown command" and a usage dump.
  */
 const NOT_YET: readonly [name: string, what: string][] = [
-  ['VDiff', 'comparing a workflow\'s source and target'],
   ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],

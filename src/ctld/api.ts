@@ -6,6 +6,7 @@ import { TABLET_COMMANDS, TABLET_COMMAND_ALIASES } from './tablet-commands.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { UI_COMMANDS } from './ui/commands.js';
 import { WORKFLOW_COMMANDS } from './workflow-commands.js';
+import { VDIFF_COMMANDS } from './vdiff-commands.js';
 
 export const CTLD_COMMANDS: CommandTable = {
   ...TOPO_COMMANDS,
@@ -14,6 +15,7 @@ export const CTLD_COMMANDS: CommandTable = {
   ...TABLET_COMMANDS,
   ...REPARENT_COMMANDS,
   ...WORKFLOW_COMMANDS,
+  ...VDIFF_COMMANDS,
 };
 
 /** Older spellings a Vitess user may type (COMPATIBILITY.md), mapped to the command they mean. */

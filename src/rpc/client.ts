@@ -130,6 +130,14 @@ export class RpcClient {
         chain: Promise.resolve(),
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
+      // Aborted while connecting: the listener above never fires for a signal already aborted.
+      if (opts.signal?.aborted) {
+        // Nothing was sent yet, so there is nothing to cancel on the server.
+        this.pending.delete(id);
+        cleanup();
+        reject(opts.signal.reason instanceof Error ? opts.signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
+        return;
+      }
       if (timeoutMs > 0) {
         // The server enforces the deadline; this one only covers a server that stopped answering.
         timer = setTimeout(() => {

@@ -136,6 +136,66 @@ const RESHARDING_JOURNAL = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.res
   PRIMARY KEY (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
+// VDiff (src/vdiff): one row per VDiff per target primary, as Vitess's vdiff table; its per-table
+// progress (`lastpk` is the last key compared, in copy_state's text form, so a resume, a restart or
+// a new primary goes on after it); its log; and — Tessera's own — every differing row found, with
+// both sides' values, which the report's samples and the repair script are read from. The rows are
+// binlogged like the vreplication rows, so a new primary after a reparent holds them.
+const VDIFF = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.vdiff (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  vdiff_uuid VARCHAR(64) NOT NULL,
+  workflow VARBINARY(1024) DEFAULT NULL,
+  keyspace VARBINARY(256) DEFAULT NULL,
+  shard VARCHAR(255) NOT NULL,
+  db_name VARBINARY(1024) DEFAULT NULL,
+  state VARBINARY(64) DEFAULT NULL,
+  options JSON DEFAULT NULL,
+  created_at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
+  started_at TIMESTAMP NULL DEFAULT NULL,
+  liveness_timestamp TIMESTAMP NULL DEFAULT NULL,
+  completed_at TIMESTAMP NULL DEFAULT NULL,
+  last_error VARBINARY(1024) DEFAULT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uuid_idx (vdiff_uuid),
+  KEY state (state),
+  KEY ks_wf_idx (keyspace(64), workflow(64))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const VDIFF_TABLE = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.vdiff_table (
+  vdiff_id VARCHAR(64) NOT NULL,
+  table_name VARBINARY(128) NOT NULL,
+  state VARBINARY(64) DEFAULT NULL,
+  lastpk VARBINARY(${COPY_STATE_LASTPK_BYTES_MAX}) DEFAULT NULL,
+  table_rows BIGINT NOT NULL DEFAULT 0,
+  rows_compared BIGINT NOT NULL DEFAULT 0,
+  mismatch TINYINT(1) NOT NULL DEFAULT 0,
+  report JSON DEFAULT NULL,
+  created_at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
+  updated_at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (vdiff_id, table_name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const VDIFF_LOG = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.vdiff_log (
+  id INT NOT NULL AUTO_INCREMENT,
+  vdiff_id INT NOT NULL,
+  created_at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
+  message TEXT NOT NULL,
+  PRIMARY KEY (id),
+  KEY vdiff_id_idx (vdiff_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const VDIFF_ROW = (db: string) => `CREATE TABLE IF NOT EXISTS ${db}.vdiff_row (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  vdiff_id BIGINT NOT NULL,
+  table_name VARBINARY(128) NOT NULL,
+  kind VARBINARY(32) NOT NULL,
+  pk MEDIUMBLOB NOT NULL,
+  source_row MEDIUMBLOB DEFAULT NULL,
+  target_row MEDIUMBLOB DEFAULT NULL,
+  PRIMARY KEY (id),
+  KEY vdiff_table_idx (vdiff_id, table_name, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
 /** Sizes of text columns the stream store writes, so it can cut a message instead of failing. */
 export const SIDECAR_COLUMN_BYTES_MAX = {
   vreplicationMessage: 1000,
@@ -176,6 +236,11 @@ export const SIDECAR_VERSIONS: readonly SidecarVersion[] = [
       `ALTER TABLE ${db}.copy_state ADD COLUMN IF NOT EXISTS rows_copied BIGINT NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS bytes_copied BIGINT NOT NULL DEFAULT 0`,
       POST_COPY_ACTION(db),
     ],
+  },
+  {
+    version: 4,
+    description: 'VDiff state (vdiff, vdiff_table, vdiff_log) and the differing rows it found (vdiff_row)',
+    steps: (db) => [VDIFF(db), VDIFF_TABLE(db), VDIFF_LOG(db), VDIFF_ROW(db)],
   },
 ];
 

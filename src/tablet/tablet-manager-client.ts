@@ -40,6 +40,7 @@ import type { TableSchema } from './schema-engine.js';
 import type { FetchResult } from './tablet-manager.js';
 import type { Tablet, TabletAlias, TabletType } from '../topo/index.js';
 import type { CreateStreamWire, StreamWire, UpdateStreamsWire } from '../workflow/types.js';
+import type { VDiffRequest, VDiffResponse } from '../vdiff/wire.js';
 
 /** A tablet as a caller names it: its record, its alias, or alias text such as `zone1-100`. */
 export type TabletRef = Tablet | TabletAlias | string;
@@ -288,6 +289,12 @@ export interface TabletManagerClient {
   deleteVReplicationWorkflow(tablet: TabletRef, req: DeleteVReplicationWorkflowRequest, opts?: TmCallOptions): Promise<StreamCountResponse>;
   /** Until stream `id` has applied `position`; a stream Stopped or in Error short of it fails at once. */
   vReplicationWaitForPos(tablet: TabletRef, req: VReplicationWaitForPosRequest, opts?: TmCallOptions): Promise<void>;
+  /**
+   * VDiff on a target primary (src/vdiff): create, show, stop, resume, delete, or page through the
+   * differing rows found. Unknown UUID: WRONG_ARGUMENTS; a UUID already used: DUP_ENTRY; not a
+   * primary: kind NOT_SERVING.
+   */
+  vDiff(tablet: TabletRef, req: VDiffRequest, opts?: TmCallOptions): Promise<VDiffResponse>;
   /** Releases what the client holds (pooled connections); later calls fail. Calls in flight fail with 2013. */
   close(): void;
 }
@@ -340,4 +347,5 @@ export abstract class TabletManagerClientBase implements TabletManagerClient {
   updateVReplicationWorkflow(t: TabletRef, r: UpdateVReplicationWorkflowRequest, o?: TmCallOptions) { return this.invoke('updateVReplicationWorkflow', t, r, o); }
   deleteVReplicationWorkflow(t: TabletRef, r: DeleteVReplicationWorkflowRequest, o?: TmCallOptions) { return this.invoke('deleteVReplicationWorkflow', t, r, o); }
   vReplicationWaitForPos(t: TabletRef, r: VReplicationWaitForPosRequest, o?: TmCallOptions) { return this.invoke('vReplicationWaitForPos', t, r, o); }
+  vDiff(t: TabletRef, r: VDiffRequest, o?: TmCallOptions) { return this.invoke('vDiff', t, r, o); }
 }

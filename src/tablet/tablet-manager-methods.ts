@@ -9,6 +9,7 @@ import { TABLET_TYPES, parseTabletAlias, tabletAliasString, type Tablet, type Ta
 import { REPLICATION_DEFAULTS } from './replication.js';
 import type { TabletManager } from './tablet-manager.js';
 import { vreplicationCreate, vreplicationDelete, vreplicationRead, vreplicationUpdate, vreplicationWaitForPos } from './vreplication-service.js';
+import { VDIFF_ACTIONS } from '../vdiff/wire.js';
 import { tmWireName, type TabletRef, type TmMethod, type TmRequest, type TmResponse } from './tablet-manager-client.js';
 
 export const TM_METHOD_DEFAULTS = {
@@ -278,6 +279,23 @@ export const TM_METHODS: { readonly [M in TmMethod]: TmMethodSpec<TmRequest<M>, 
     validate: (r) => ({ id: r.int('id', 1), position: r.string('position'), timeoutMs: r.optInt('timeoutMs', 0) }),
     call: (tm, q, signal) => vreplicationWaitForPos(tm, q.id, q.position, q.timeoutMs ?? TM_METHOD_DEFAULTS.waitForPositionTimeoutMs, signal),
     waitMs: (q) => q.timeoutMs ?? TM_METHOD_DEFAULTS.waitForPositionTimeoutMs,
+  },
+  // VDiff (src/vdiff), one call with an action as Vitess's VDiff RPC.
+  vDiff: {
+    validate: (r) => ({
+      action: r.optChoice('action', VDIFF_ACTIONS) ?? 'show',
+      workflow: r.optString('workflow'),
+      keyspace: r.optString('keyspace'),
+      uuid: r.optString('uuid'),
+      options: r.optString('options'),
+      samples: r.optInt('samples', -1),
+      afterId: r.optInt('afterId', 0),
+      limit: r.optInt('limit', 0),
+    }),
+    call: (tm, q) => {
+      if (!tm.vdiff) throw new TesseraError(ER.UNKNOWN_ERROR, `tablet ${tm.server.alias} has no VDiff engine`);
+      return tm.vdiff.call(q);
+    },
   },
 };
 

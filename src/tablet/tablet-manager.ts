@@ -12,6 +12,7 @@ import { Replication } from './replication.js';
 import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
+import type { VDiffEngine } from '../vdiff/engine.js';
 
 const log = logger('tablet-manager');
 
@@ -52,6 +53,8 @@ export class TabletManager {
   demoted = false;
   /** The tablet's VReplication engine: open while the tablet is a primary that is not demoted. */
   vreplication: VReplicationEngine | null = null;
+  /** The tablet's VDiff engine: open with the VReplication engine, whose streams it pauses and compares. */
+  vdiff: VDiffEngine | null = null;
 
   constructor(
     readonly server: TabletServer,
@@ -98,8 +101,14 @@ export class TabletManager {
   async syncVReplication(): Promise<void> {
     const e = this.vreplication;
     if (!e) return;
-    if (this.server.tabletType === 'primary' && !this.demoted) await e.open();
-    else if (e.isOpen) await e.close();
+    if (this.server.tabletType === 'primary' && !this.demoted) {
+      await e.open();
+      await this.vdiff?.open();
+    } else {
+      // VDiffs first: a running one restarts the streams it paused before they are closed.
+      if (this.vdiff?.isOpen) await this.vdiff.close();
+      if (e.isOpen) await e.close();
+    }
   }
 
   async ping(): Promise<string> {

@@ -16,6 +16,7 @@ import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
+import { VDiffEngine } from '../vdiff/engine.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
@@ -182,6 +183,22 @@ export class TabletProcess {
         return new VStreamerClient(t.hostname, port);
       },
     });
+    manager.vdiff = new VDiffEngine({
+      alias: aliasText,
+      cell: o.cell,
+      dbName,
+      sidecarDb,
+      keyspace: o.keyspace,
+      shard: o.shard,
+      topo: o.topo,
+      vreplication: () => manager.vreplication,
+      dbaClient: () => server.dbaClient(undefined),
+      vstreamerFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VStreamerClient(t.hostname, port);
+      },
+    });
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
@@ -314,6 +331,7 @@ export class TabletProcess {
   /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
     this.manager.stop();
+    await this.manager.vdiff?.close();
     await this.manager.vreplication?.close();
     this.manager.vreplication?.probe?.close?.();
     this.vstreamer.close();

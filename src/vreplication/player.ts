@@ -100,6 +100,9 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   const local = new AbortController();
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
+  // A stop that came while the controller was still starting (before this listener existed) must
+  // end the stream too: the listener never fires for a signal already aborted.
+  if (o.signal.aborted) local.abort();
 
   // The target transaction in flight. The next one's SQL is built while MariaDB applies it (the
   // callback returns once it is sent, so the source streams on meanwhile); it is awaited before

@@ -304,7 +304,7 @@ test("a tablet builds its keyspace's sidecar database, named by sidecar_db_name,
   try {
     assert.equal(t.server.sidecarDb, 'side_vt');
     const tables = await t.manager.executeFetchAsDba("select table_name from information_schema.tables where table_schema = 'side_vt' order by table_name");
-    assert.deepEqual(tables.rows.map((r) => String(r[0])), ['copy_state', 'post_copy_action', 'reparent_journal', 'resharding_journal', 'sidecar_schema_version', 'vreplication', 'vreplication_log']);
+    assert.deepEqual(tables.rows.map((r) => String(r[0])), ['copy_state', 'post_copy_action', 'reparent_journal', 'resharding_journal', 'sidecar_schema_version', 'vdiff', 'vdiff_log', 'vdiff_row', 'vdiff_table', 'vreplication', 'vreplication_log']);
     await t.manager.replication.writeJournal('InitShardPrimary', t.alias, 'MariaDB/0-1-1', 10_000);
     const j = await t.manager.executeFetchAsDba('select action_name, primary_alias from side_vt.reparent_journal');
     assert.deepEqual(j.rows.map((r) => r.map(String)), [['InitShardPrimary', t.alias]]);

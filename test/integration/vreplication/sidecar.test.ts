@@ -59,7 +59,7 @@ test('a fresh instance gets every table at the newest version, and nothing of it
   const before = await one(p, 'select @@global.gtid_binlog_pos');
   const res = await ensureSidecarSchema(p);
   assert.deepEqual(res, { db: '_vt', from: 0, to: SIDECAR_SCHEMA_VERSION });
-  assert.deepEqual(await tables(p, '_vt'), ['copy_state', 'post_copy_action', 'reparent_journal', 'resharding_journal', SIDECAR_VERSION_TABLE, 'vreplication', 'vreplication_log'].sort());
+  assert.deepEqual(await tables(p, '_vt'), ['copy_state', 'post_copy_action', 'reparent_journal', 'resharding_journal', SIDECAR_VERSION_TABLE, 'vdiff', 'vdiff_log', 'vdiff_row', 'vdiff_table', 'vreplication', 'vreplication_log'].sort());
   assert.deepEqual(
     await column(p, "select column_name from information_schema.columns where table_schema = '_vt' and table_name = 'vreplication' order by ordinal_position"),
     ['id', 'workflow', 'source', 'pos', 'stop_pos', 'max_tps', 'max_replication_lag', 'cell', 'tablet_types', 'time_updated', 'transaction_timestamp', 'state',

@@ -14,11 +14,24 @@ function tessera(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
-test("VDiff in the seeds' form: error 1235 naming the command, nothing else attempted", async () => {
+test("LookupVindex: error 1235 naming the command, nothing else attempted", async () => {
+  const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'LookupVindex', '--', '--tables', 'customer', 'customer.cust2cust']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^ERROR 1235 \(42000\): LookupVindex is not implemented in Tessera yet/);
+  assert.doesNotMatch(r.stderr, /Usage:/);
+});
+
+test("VDiff in the seeds' form is parsed and sent to ctld (which is not there)", async () => {
   const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'VDiff', '--', '--tables', 'customer', 'customer.cust2cust']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^ERROR 1235 \(42000\): VDiff is not implemented in Tessera yet/);
-  assert.doesNotMatch(r.stderr, /Usage:/);
+  assert.doesNotMatch(r.stderr, /not implemented|Usage:/);
+  assert.match(r.stderr, /127\.0\.0\.1:1|ECONNREFUSED|connect/);
+});
+
+test('VDiff without a workflow says what it needs', async () => {
+  const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'VDiff', 'show', 'last']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /VDiff needs --workflow and --target-keyspace \(or <keyspace>\.<workflow>\)/);
 });
 
 test('VerticalSplitClone and MigrateServedFrom name the MoveTables command that replaced them', async () => {

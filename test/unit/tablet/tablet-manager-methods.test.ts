@@ -54,6 +54,7 @@ const SAMPLES: Record<TmMethod, Record<string, unknown>> = {
   updateVReplicationWorkflow: { workflow: 'wf', state: 'Stopped', options: '{}', cell: 'zone1', tabletTypes: ['rdonly'], stopPos: 'MariaDB/0-100-42', message: 'FROZEN' },
   deleteVReplicationWorkflow: { workflow: 'wf' },
   vReplicationWaitForPos: { id: 3, position: 'MariaDB/0-100-42', timeoutMs: 1000 },
+  vDiff: { action: 'rows', workflow: 'wf', keyspace: 'customer', uuid: 'all', options: '{}', samples: -1, afterId: 7, limit: 100 },
 };
 
 function check(method: TmMethod, raw: unknown): unknown {
