@@ -16,6 +16,7 @@ import { TabletServer, type TabletServerLimits } from './tablet-server.js';
 import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
+import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
@@ -56,6 +57,8 @@ export interface TabletOptions {
   readonly limits?: Partial<TabletServerLimits>;
   /** Bounds of the VStream service other tablets copy and replicate from. */
   readonly vstreamLimits?: Partial<VStreamerLimits>;
+  /** The VReplication engine's settings (tablet flags such as --vreplication-copy-readers); workflows override them. */
+  readonly vreplicationFlags?: Partial<EngineFlags>;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -172,6 +175,7 @@ export class TabletProcess {
       topo: o.topo,
       keyspace: o.keyspace,
       shard: o.shard,
+      flags: o.vreplicationFlags,
       // Other tablets' health (history list, replica lag) over their tablet-manager RPC.
       probe: tabletManagerProbe(new RpcTabletManagerClient(o.topo)),
       dbaClient: () => server.dbaClient(undefined),

@@ -63,6 +63,12 @@ export const COPIER_DEFAULTS = {
   /** --vstream-packet-size in rows / bytes: one copy batch, one target transaction. */
   batchRowsMax: 1_000,
   batchBytesMax: 256 * 1024,
+  /** --vreplication-copy-readers: chunks of one table read at once (each its own source snapshot). */
+  readers: 1,
+  /** --vreplication-parallel-insert-workers: target connections applying copy batches at once. */
+  insertWorkers: 1,
+  /** A table is cut into chunks only when it holds at least readers × this many rows. */
+  chunkRowsMin: 10_000,
 };
 
 function rowBytes(row: readonly SqlValue[]): number {
