@@ -11,9 +11,9 @@ import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
-import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyTableState } from './copier.js';
+import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyChunkState, type CopyTableState, type CopyWorker } from './copier.js';
 import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
-import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
+import { nowSeconds, type CopyState, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
 import { renamingVStreamer } from './source-filter.js';
@@ -338,7 +338,7 @@ export class Controller {
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastpk === null ? null : [...r.lastpk.values] }));
+        const tables = copyTablesOf(copyRows);
         pos = await copy(vs, target, pos, tables, {
           filter: src.filter,
           onDdl: src.onDdl as OnDdl,
@@ -348,6 +348,9 @@ export class Controller {
           batchBytesMax: flags.vstreamPacketSizeBytes,
           relayLogMaxItems: flags.relayLogMaxItems,
           relayLogMaxBytes: flags.relayLogMaxBytes,
+          readers: flags.copyReaders,
+          insertWorkers: flags.parallelInsertWorkers,
+          chunkRowsMin: flags.copyChunkRowsMin,
           beforeCycle: () => throttle.beforeCopyCycle(),
           beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
         });
@@ -385,22 +388,34 @@ export class Controller {
   }
 }
 
+/** copy_state rows as the copier holds them: per table in the order they were added, a chunk per row. */
+function copyTablesOf(rows: readonly CopyState[]): CopyTableState[] {
+  const out: CopyTableState[] = [];
+  for (const r of rows) {
+    let t = out.find((x) => x.table === r.table);
+    if (!t) out.push((t = { table: r.table, chunks: [] }));
+    t.chunks.push(chunkOf(r));
+  }
+  return out;
+}
+
+function chunkOf(r: CopyState): CopyChunkState {
+  return { rowId: r.rowId, lastPk: r.lastpk === null ? null : [...r.lastpk.values], endPk: r.chunkEnd === null ? null : [...r.chunkEnd.values], done: r.chunkDone };
+}
+
 /** The target side of one stream, on the target primary's own MariaDB as vt_dba. */
-class SqlTarget implements CopierTarget {
+class SqlTarget implements CopierTarget, CopyWorker {
   private client: Client | undefined;
   private readonly keys = new Map<string, readonly string[]>();
   readonly dbName: string;
-  /** rows_copied as stored: the stream's total, carried across restarts. */
-  private rowsCopied: number;
   private readonly deferSecondaryKeys: boolean;
 
   constructor(
     private readonly id: number,
     private readonly host: ControllerHost,
-    rec: Stream,
+    private readonly rec: Stream,
   ) {
     this.dbName = rec.dbName || host.dbName;
-    this.rowsCopied = rec.rowsCopied;
     this.deferSecondaryKeys = rec.deferSecondaryKeys;
   }
 
@@ -489,9 +504,34 @@ class SqlTarget implements CopierTarget {
     if (sql) stmts.push(sql);
     if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
     else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk, rows, bytes));
-    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, this.rowsCopied + rows));
+    // Added, not set: copy workers add their batches' rows on connections of their own.
+    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, undefined, rows));
     await this.txn(stmts);
-    this.rowsCopied += rows;
+    this.counted(rows, bytes);
+  }
+
+  async applyChunkBatch(sql: string | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void> {
+    const stmts: string[] = [];
+    if (sql) stmts.push(sql);
+    stmts.push(this.host.store.sqlSetChunkState(rowId, lastPk, rows, bytes, done));
+    if (rows > 0) stmts.push(this.host.store.sqlAddRowsCopied(this.id, rows, nowSeconds()));
+    await this.txn(stmts);
+    this.counted(rows, bytes);
+  }
+
+  async splitTable(table: string, ends: readonly LastPk[]): Promise<CopyChunkState[]> {
+    await this.txn(this.host.store.sqlSplitCopyState(this.id, table, ends));
+    const rows = await this.host.store.readCopyState(this.id);
+    return rows.filter((r) => r.table === table).map(chunkOf);
+  }
+
+  async openCopyWorker(): Promise<CopyWorker> {
+    const w = new SqlTarget(this.id, this.host, this.rec);
+    await w.open();
+    return w;
+  }
+
+  private counted(rows: number, bytes: number): void {
     const p = this.host.progress(this.id);
     p.applied += 1;
     p.rowsCopied += rows;
