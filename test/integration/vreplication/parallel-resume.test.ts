@@ -83,7 +83,14 @@ describe('Parallel chunked copy resumes exactly after kill -9 of the target tabl
 
   after(async () => {
     tmc?.close();
-    await Promise.all([src.stop().catch(() => undefined), dst.stop().catch(() => undefined)]);
+    await Promise.all(
+      [src, dst].map(async (t) => {
+        // A tablet that does not end on SIGTERM is a bug of its own: say so, with its last words.
+        const slow = setTimeout(() => console.log(`tablet ${t.alias} has not stopped 30 s after SIGTERM; its output:\n${t.output().split('\n').slice(-40).join('\n')}`), 30_000);
+        await t.stop().catch(() => undefined);
+        clearTimeout(slow);
+      }),
+    );
     await topo?.close();
   });
 
