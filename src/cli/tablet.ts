@@ -5,6 +5,7 @@ import { addTopoFlags, openTopoServer, parseTabletType, type TopoFlags } from '.
 import { TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
 import { loadDbCredentials } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
+import { ENGINE_DEFAULTS, ENGINE_SETTINGS, formatSettingValue, parseOverrideValue, type EngineFlags } from '../vreplication/controller.js';
 
 interface TabletFlags extends TopoFlags {
   tabletUid?: number;
@@ -78,6 +79,15 @@ export function registerTablet(program: Command): void {
       TABLET_SERVER_DEFAULTS.transactionTimeoutMs,
     )
     .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax);
+  // The VReplication engine's settings: this tablet's defaults for every stream it runs as a
+  // target primary; a workflow's --config-overrides still wins.
+  const engineFlags: Partial<Record<keyof EngineFlags, number>> = {};
+  for (const s of ENGINE_SETTINGS) {
+    cmd.option(`--${s.name} <value>`, `${s.what} (default ${formatSettingValue(s, ENGINE_DEFAULTS[s.key])})`, (v: string) => {
+      engineFlags[s.key] = parseOverrideValue(s.name, v);
+      return v;
+    });
+  }
   addTopoFlags(cmd);
   cmd.action(async (f: TabletFlags) => {
     let uid = f.tabletUid;
@@ -111,6 +121,7 @@ export function registerTablet(program: Command): void {
       unmanaged: f.dbHost
         ? { host: f.dbHost, port: f.dbPort ?? 3306, appUser: f.dbAppUser, appPassword: f.dbAppPassword, dbaUser: f.dbDbaUser, dbaPassword: f.dbDbaPassword }
         : undefined,
+      vreplicationFlags: engineFlags,
       limits: {
         poolSize: f.queryserverConfigPoolSize,
         transactionCap: f.queryserverConfigTransactionCap,

@@ -8,6 +8,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import { parseShardName, validatePartition } from '../key/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { loadDbCredentials } from '../mysqlctl/index.js';
+import { engineFlagsFrom } from '../vreplication/controller.js';
 
 export type ClusterMode = 'combined' | 'distributed';
 export type TopoBackend = 'file' | 'etcd';
@@ -53,6 +54,11 @@ export interface ClusterSpec {
   readonly keyspaces: readonly KeyspaceSpec[];
   /** Passwords of the vt_* MariaDB accounts (Vitess's --db-credentials-file format); absolute path. */
   readonly dbCredentialsFile: string | null;
+  /**
+   * `tessera tablet` flags for every tablet (today the VReplication engine's settings, e.g.
+   * `vreplication-copy-readers: 4`), by flag name; values as the flag takes them.
+   */
+  readonly tabletFlags: Readonly<Record<string, string>>;
 }
 
 class SpecError extends Error {}
@@ -90,7 +96,7 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
     const dir = path.dirname(path.resolve(file));
     const root = doc.contents;
     if (!isMap(root)) fail(root, 'the cluster file must be a mapping with keys such as cell, mode and keyspaces');
-    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces', 'dbCredentialsFile'], 'the cluster file', fail);
+    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces', 'dbCredentialsFile', 'tabletFlags'], 'the cluster file', fail);
 
     const cell = str(top.get('cell'), 'zone1', 'cell', fail);
     if (!/^[A-Za-z0-9_.]+$/.test(cell)) fail(top.get('cell'), `cell '${cell}' may only use letters, digits, '_' and '.'`);
@@ -122,6 +128,23 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
         loadDbCredentials(dbCredentialsFile);
       } catch (err) {
         fail(credsNode, (err as Error).message);
+      }
+    }
+
+    const tabletFlags: Record<string, string> = {};
+    const tfNode = top.get('tabletFlags');
+    if (tfNode !== undefined) {
+      if (!isMap(tfNode)) fail(tfNode, 'tabletFlags must be a mapping from flag name to value, e.g. vreplication-copy-readers: 4');
+      for (const p of (tfNode as YAMLMap).items) {
+        const k = scalarKey(p, fail);
+        const v = p.value;
+        if (!isScalar(v) || (typeof v.value !== 'string' && typeof v.value !== 'number')) fail(p, `tabletFlags.${k} must be a number or a duration such as 5s`);
+        try {
+          engineFlagsFrom({ [k]: String((v as { value: unknown }).value) }, `tabletFlags`);
+        } catch (err) {
+          fail(p, (err as Error).message);
+        }
+        tabletFlags[k.replace(/_/g, '-')] = String((v as { value: unknown }).value);
       }
     }
 
@@ -213,7 +236,7 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
         shards,
       });
     }
-    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces, dbCredentialsFile };
+    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces, dbCredentialsFile, tabletFlags };
   } catch (err) {
     if (err instanceof SpecError) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid cluster file: ${err.message}`);
     throw err;

@@ -3,6 +3,7 @@
 // distributed mode runs each as its own `tessera` process, with the topology on an etcd started for
 // the cluster, and proves the process boundaries. Either way the data survives `down`: MariaDB data
 // directories, the topology and a marker of loaded tutorial data stay in the data root.
+import { engineFlagsFrom } from '../vreplication/controller.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -176,6 +177,7 @@ export class LocalCluster {
             mysqlPort: t.mysqlPort,
             dataRoot: opts.dataRoot,
             credentials,
+            vreplicationFlags: engineFlagsFrom(spec.tabletFlags, spec.file),
           });
           this.localTablets.set(proc.alias, proc.server);
           this.localManagers.set(proc.alias, proc.manager);
@@ -194,6 +196,7 @@ export class LocalCluster {
               'tablet', '--tablet-uid', String(t.uid), '--cell', spec.cell, '--keyspace', ks.name, '--shard', sh.name, '--tablet-type', 'replica',
               '--port', String(t.httpPort), '--grpc-port', String(t.grpcPort), '--mysql-port', String(t.mysqlPort), '--data-root', opts.dataRoot, ...topoArgs,
               ...(spec.dbCredentialsFile ? ['--db-credentials-file', spec.dbCredentialsFile] : []),
+              ...Object.entries(spec.tabletFlags).flatMap(([k, v]) => [`--${k}`, v]),
             ],
             async () => {
               const r = await fetch(`http://127.0.0.1:${t.httpPort}/debug/health`).catch(() => null);

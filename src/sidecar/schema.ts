@@ -242,6 +242,13 @@ export const SIDECAR_VERSIONS: readonly SidecarVersion[] = [
     description: 'VDiff state (vdiff, vdiff_table, vdiff_log) and the differing rows it found (vdiff_row)',
     steps: (db) => [VDIFF(db), VDIFF_TABLE(db), VDIFF_LOG(db), VDIFF_ROW(db)],
   },
+  {
+    version: 5,
+    description: 'copy_state holds one row per chunk of a table copied in parallel: the chunk\'s last key (chunk_end) and whether it is done',
+    steps: (db) => [
+      `ALTER TABLE ${db}.copy_state ADD COLUMN IF NOT EXISTS chunk_end VARBINARY(${COPY_STATE_LASTPK_BYTES_MAX}) DEFAULT NULL, ADD COLUMN IF NOT EXISTS chunk_done TINYINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const SIDECAR_SCHEMA_VERSION = SIDECAR_VERSIONS[SIDECAR_VERSIONS.length - 1]!.version;

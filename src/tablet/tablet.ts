@@ -17,6 +17,7 @@ import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { VDiffEngine } from '../vdiff/engine.js';
+import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
@@ -57,6 +58,8 @@ export interface TabletOptions {
   readonly limits?: Partial<TabletServerLimits>;
   /** Bounds of the VStream service other tablets copy and replicate from. */
   readonly vstreamLimits?: Partial<VStreamerLimits>;
+  /** The VReplication engine's settings (tablet flags such as --vreplication-copy-readers); workflows override them. */
+  readonly vreplicationFlags?: Partial<EngineFlags>;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -173,6 +176,7 @@ export class TabletProcess {
       topo: o.topo,
       keyspace: o.keyspace,
       shard: o.shard,
+      flags: o.vreplicationFlags,
       // Other tablets' health (history list, replica lag) over their tablet-manager RPC.
       probe: tabletManagerProbe(new RpcTabletManagerClient(o.topo)),
       dbaClient: () => server.dbaClient(undefined),

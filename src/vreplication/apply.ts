@@ -28,7 +28,12 @@ export type CopyGuard =
   /** The table's copy has not started: its rows come with the copy, changes are dropped. */
   | { readonly mode: 'skip' }
   /** Mid-copy: only rows with key <= lastPk (values in key order) exist on the target. */
-  | { readonly mode: 'upto'; readonly lastPk: readonly SqlValue[] };
+  | { readonly mode: 'upto'; readonly lastPk: readonly SqlValue[] }
+  /**
+   * Mid-copy in chunks: the rows in these key ranges are still to come (each after `after`, null:
+   * from the start, up to and including `upTo`, null: to the end); every other row is copied.
+   */
+  | { readonly mode: 'pending'; readonly ranges: readonly { readonly after: readonly SqlValue[] | null; readonly upTo: readonly SqlValue[] | null }[] };
 
 export const APPLY_ALL: CopyGuard = { mode: 'all' };
 
@@ -79,9 +84,20 @@ export function changeSql(db: string, t: TargetTable, before: readonly Value[] |
   if (before !== null) out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, before)}`);
   if (after !== null) {
     out.push(insertRowsSql(db, t, [after]));
-    out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, after)} AND ${keyCols(t)} > ${tuple(guard.lastPk)}`);
+    out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, after)} AND ${notCopied(t, guard)}`);
   }
   return out;
+}
+
+/** A condition on the target row's key: the row lies where the copy has not been yet. */
+function notCopied(t: TargetTable, guard: Extract<CopyGuard, { mode: 'upto' | 'pending' }>): string {
+  const k = keyCols(t);
+  if (guard.mode === 'upto') return `${k} > ${tuple(guard.lastPk)}`;
+  const ranges = guard.ranges.map((r) => {
+    const parts = [...(r.after === null ? [] : [`${k} > ${tuple(r.after)}`]), ...(r.upTo === null ? [] : [`${k} <= ${tuple(r.upTo)}`])];
+    return parts.length === 0 ? 'TRUE' : `(${parts.join(' AND ')})`;
+  });
+  return ranges.length === 0 ? 'FALSE' : `(${ranges.join(' OR ')})`;
 }
 
 /**

@@ -11,9 +11,9 @@ import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
-import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyTableState } from './copier.js';
+import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyChunkState, type CopyTableState, type CopyWorker } from './copier.js';
 import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
-import { nowSeconds, type Stream, type StreamStore } from './stream-store.js';
+import { nowSeconds, type CopyState, type Stream, type StreamStore } from './stream-store.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
 import { renamingVStreamer } from './source-filter.js';
@@ -42,37 +42,98 @@ export const ENGINE_DEFAULTS = {
   copyBytesPerSecond: 0,
   /** How often an idle source sends a heartbeat. */
   heartbeatIntervalMs: 1_000,
+  /** --vreplication-copy-readers: chunks of one table read at once, each on its own source snapshot. */
+  copyReaders: COPIER_DEFAULTS.readers,
+  /** --vreplication-parallel-insert-workers: target connections inserting copy batches at once. */
+  parallelInsertWorkers: COPIER_DEFAULTS.insertWorkers,
+  /** --vreplication-copy-chunk-rows-min: a table is cut into chunks only above readers × this many rows. */
+  copyChunkRowsMin: COPIER_DEFAULTS.chunkRowsMin,
   /** Pauses for the source's and replicas' health (throttle.ts). */
   ...THROTTLE_DEFAULTS,
 };
 export type EngineFlags = typeof ENGINE_DEFAULTS;
 
-/** The names `--config-overrides key=value` accepts (Vitess's flag names, dashes). */
-export const CONFIG_OVERRIDE_NAMES: Readonly<Record<string, keyof EngineFlags>> = {
-  'vreplication-retry-delay': 'retryDelayMs',
-  'vreplication-max-time-to-retry-on-error': 'maxTimeToRetryOnErrorMs',
-  'vreplication-copy-cycle-rows': 'copyCycleRowsMax',
-  'vstream-packet-size': 'vstreamPacketSizeBytes',
-  'vstream-packet-size-rows': 'vstreamPacketSizeRows',
-  'relay-log-max-items': 'relayLogMaxItems',
-  'relay-log-max-size': 'relayLogMaxBytes',
-  'vreplication-copy-rows-per-second': 'copyRowsPerSecond',
-  'vreplication-copy-bytes-per-second': 'copyBytesPerSecond',
-  'vreplication-heartbeat-interval': 'heartbeatIntervalMs',
-  'vreplication-copy-phase-max-innodb-history-list-length': 'copyPhaseMaxHistoryListLength',
-  'vreplication-copy-phase-max-mysql-replication-lag': 'copyPhaseMaxReplicationLagSeconds',
-  'vreplication-throttle-check-interval': 'throttleCheckIntervalMs',
-};
+/** How a setting's value is written: a duration takes ms/s/m/h suffixes (bare = seconds), the rest plain numbers. */
+export type EngineSettingUnit = 'duration' | 'count' | 'bytes';
 
-/** Parses a config-overrides value: durations take ms/s/m/h suffixes, sizes plain bytes. */
+export interface EngineSetting {
+  /** The tablet flag and `--config-overrides` key (Vitess's spelling, dashes). */
+  readonly name: string;
+  readonly key: keyof EngineFlags;
+  readonly unit: EngineSettingUnit;
+  readonly what: string;
+}
+
+/**
+ * Every engine setting, once: `tessera tablet --<name>` sets the tablet's default, the cluster
+ * file's `tabletFlags` sets it for every tablet of `tessera up`, and `--config-overrides name=value`
+ * overrides it per workflow.
+ */
+export const ENGINE_SETTINGS: readonly EngineSetting[] = [
+  { name: 'vreplication-retry-delay', key: 'retryDelayMs', unit: 'duration', what: 'first wait before a failed stream retries (doubling up to 5m)' },
+  { name: 'vreplication-max-time-to-retry-on-error', key: 'maxTimeToRetryOnErrorMs', unit: 'duration', what: 'a stream failing this long without progress goes to Error (0 = retry for ever)' },
+  { name: 'vreplication-copy-cycle-rows', key: 'copyCycleRowsMax', unit: 'count', what: 'rows of one copy cycle (one source snapshot)' },
+  { name: 'vstream-packet-size-rows', key: 'vstreamPacketSizeRows', unit: 'count', what: 'rows of one copy batch (one target transaction)' },
+  { name: 'vstream-packet-size', key: 'vstreamPacketSizeBytes', unit: 'bytes', what: 'bytes of one copy batch' },
+  { name: 'relay-log-max-items', key: 'relayLogMaxItems', unit: 'count', what: 'binlog row events of one source transaction held before its commit' },
+  { name: 'relay-log-max-size', key: 'relayLogMaxBytes', unit: 'bytes', what: 'bytes of one source transaction held before its commit' },
+  { name: 'vreplication-copy-rows-per-second', key: 'copyRowsPerSecond', unit: 'count', what: 'copy rate cap per stream (0 = none)' },
+  { name: 'vreplication-copy-bytes-per-second', key: 'copyBytesPerSecond', unit: 'bytes', what: 'copy byte-rate cap per stream (0 = none)' },
+  { name: 'vreplication-heartbeat-interval', key: 'heartbeatIntervalMs', unit: 'duration', what: 'how often an idle source sends a heartbeat' },
+  { name: 'vreplication-copy-readers', key: 'copyReaders', unit: 'count', what: 'chunks of a table copied at once, each read on its own source snapshot' },
+  { name: 'vreplication-parallel-insert-workers', key: 'parallelInsertWorkers', unit: 'count', what: 'target connections inserting copy batches at once' },
+  { name: 'vreplication-copy-chunk-rows-min', key: 'copyChunkRowsMin', unit: 'count', what: 'a table is cut into chunks only when it has at least readers × this many rows' },
+  { name: 'vreplication-copy-phase-max-innodb-history-list-length', key: 'copyPhaseMaxHistoryListLength', unit: 'count', what: 'the copy waits while the source\'s InnoDB history list is longer (0 = no check)' },
+  { name: 'vreplication-copy-phase-max-mysql-replication-lag', key: 'copyPhaseMaxReplicationLagSeconds', unit: 'count', what: 'seconds; the copy waits while a replica of the source or target shard lags more (0 = no check)' },
+  { name: 'vreplication-throttle-check-interval', key: 'throttleCheckIntervalMs', unit: 'duration', what: 'how often a paused stream checks again' },
+];
+
+/** The names `--config-overrides key=value` accepts (Vitess's flag names, dashes). */
+export const CONFIG_OVERRIDE_NAMES: Readonly<Record<string, keyof EngineFlags>> = Object.fromEntries(ENGINE_SETTINGS.map((s) => [s.name, s.key]));
+
+/** A setting by its name, in dashes or Vitess's underscores; undefined if there is none. */
+export function engineSetting(name: string): EngineSetting | undefined {
+  const n = name.trim().replace(/^-+/, '').replace(/_/g, '-');
+  return ENGINE_SETTINGS.find((s) => s.name === n);
+}
+
+/** Parses a setting's value: durations take ms/s/m/h suffixes (bare = seconds), the rest plain numbers. */
 export function parseOverrideValue(key: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new TesseraError(ER.WRONG_ARGUMENTS, `--config-overrides ${key}=${text}: not a number (durations take ms, s, m or h)`);
+  if (!m) throw new TesseraError(ER.WRONG_ARGUMENTS, `${key}=${text}: not a non-negative number (durations take ms, s, m or h)`);
   const n = Number(m[1]);
   const unit = m[2];
-  const isDuration = key.endsWith('delay') || key.endsWith('on-error') || key.endsWith('interval');
-  if (!isDuration) return n;
+  const setting = engineSetting(key);
+  // Other callers' durations (a switch's --timeout) are durations when they carry a unit.
+  const isDuration = setting ? setting.unit === 'duration' : unit !== undefined || /(delay|on-error|interval)$/.test(key);
+  if (!isDuration) {
+    if (unit !== undefined) throw new TesseraError(ER.WRONG_ARGUMENTS, `${key}=${text}: not a duration; give a plain number`);
+    return n;
+  }
   return unit === 'ms' ? n : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 1000;
+}
+
+/** The setting's default as a flag value is written (durations as `5s`, `15m`). */
+export function formatSettingValue(s: EngineSetting, v: number): string {
+  if (s.unit !== 'duration') return String(v);
+  if (v % 3_600_000 === 0 && v > 0) return `${v / 3_600_000}h`;
+  if (v % 60_000 === 0 && v > 0) return `${v / 60_000}m`;
+  if (v % 1000 === 0) return `${v / 1000}s`;
+  return `${v}ms`;
+}
+
+/**
+ * Engine flags from `name → value` pairs (tablet flags, the cluster file's tabletFlags), each name
+ * checked; an unknown one is refused naming the known ones.
+ */
+export function engineFlagsFrom(values: Readonly<Record<string, string | number>>, where: string): Partial<EngineFlags> {
+  const out: Partial<Record<keyof EngineFlags, number>> = {};
+  for (const [name, v] of Object.entries(values)) {
+    const s = engineSetting(name);
+    if (!s) throw new TesseraError(ER.WRONG_ARGUMENTS, `${where}: unknown engine setting '${name}'; known: ${ENGINE_SETTINGS.map((x) => x.name).join(', ')}`);
+    out[s.key] = parseOverrideValue(s.name, String(v));
+  }
+  return out as Partial<EngineFlags>;
 }
 
 export function flagsFor(base: EngineFlags, options: Readonly<Record<string, unknown>>): EngineFlags {
@@ -277,7 +338,7 @@ export class Controller {
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const tables: CopyTableState[] = copyRows.map((r) => ({ table: r.table, lastPk: r.lastpk === null ? null : [...r.lastpk.values] }));
+        const tables = copyTablesOf(copyRows);
         pos = await copy(vs, target, pos, tables, {
           filter: src.filter,
           onDdl: src.onDdl as OnDdl,
@@ -287,6 +348,9 @@ export class Controller {
           batchBytesMax: flags.vstreamPacketSizeBytes,
           relayLogMaxItems: flags.relayLogMaxItems,
           relayLogMaxBytes: flags.relayLogMaxBytes,
+          readers: flags.copyReaders,
+          insertWorkers: flags.parallelInsertWorkers,
+          chunkRowsMin: flags.copyChunkRowsMin,
           beforeCycle: () => throttle.beforeCopyCycle(),
           beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
         });
@@ -324,22 +388,34 @@ export class Controller {
   }
 }
 
+/** copy_state rows as the copier holds them: per table in the order they were added, a chunk per row. */
+function copyTablesOf(rows: readonly CopyState[]): CopyTableState[] {
+  const out: CopyTableState[] = [];
+  for (const r of rows) {
+    let t = out.find((x) => x.table === r.table);
+    if (!t) out.push((t = { table: r.table, chunks: [] }));
+    t.chunks.push(chunkOf(r));
+  }
+  return out;
+}
+
+function chunkOf(r: CopyState): CopyChunkState {
+  return { rowId: r.rowId, lastPk: r.lastpk === null ? null : [...r.lastpk.values], endPk: r.chunkEnd === null ? null : [...r.chunkEnd.values], done: r.chunkDone };
+}
+
 /** The target side of one stream, on the target primary's own MariaDB as vt_dba. */
-class SqlTarget implements CopierTarget {
+class SqlTarget implements CopierTarget, CopyWorker {
   private client: Client | undefined;
   private readonly keys = new Map<string, readonly string[]>();
   readonly dbName: string;
-  /** rows_copied as stored: the stream's total, carried across restarts. */
-  private rowsCopied: number;
   private readonly deferSecondaryKeys: boolean;
 
   constructor(
     private readonly id: number,
     private readonly host: ControllerHost,
-    rec: Stream,
+    private readonly rec: Stream,
   ) {
     this.dbName = rec.dbName || host.dbName;
-    this.rowsCopied = rec.rowsCopied;
     this.deferSecondaryKeys = rec.deferSecondaryKeys;
   }
 
@@ -428,9 +504,34 @@ class SqlTarget implements CopierTarget {
     if (sql) stmts.push(sql);
     if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
     else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk, rows, bytes));
-    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, this.rowsCopied + rows));
+    // Added, not set: copy workers add their batches' rows on connections of their own.
+    stmts.push(this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0, undefined, rows));
     await this.txn(stmts);
-    this.rowsCopied += rows;
+    this.counted(rows, bytes);
+  }
+
+  async applyChunkBatch(sql: string | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void> {
+    const stmts: string[] = [];
+    if (sql) stmts.push(sql);
+    stmts.push(this.host.store.sqlSetChunkState(rowId, lastPk, rows, bytes, done));
+    if (rows > 0) stmts.push(this.host.store.sqlAddRowsCopied(this.id, rows, nowSeconds()));
+    await this.txn(stmts);
+    this.counted(rows, bytes);
+  }
+
+  async splitTable(table: string, ends: readonly LastPk[]): Promise<CopyChunkState[]> {
+    await this.txn(this.host.store.sqlSplitCopyState(this.id, table, ends));
+    const rows = await this.host.store.readCopyState(this.id);
+    return rows.filter((r) => r.table === table).map(chunkOf);
+  }
+
+  async openCopyWorker(): Promise<CopyWorker> {
+    const w = new SqlTarget(this.id, this.host, this.rec);
+    await w.open();
+    return w;
+  }
+
+  private counted(rows: number, bytes: number): void {
     const p = this.host.progress(this.id);
     p.applied += 1;
     p.rowsCopied += rows;

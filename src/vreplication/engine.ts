@@ -13,7 +13,7 @@ import { logger } from '../log/index.js';
 import type { Tablet, TopoServer } from '../topo/index.js';
 import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
 import { formatLastPk } from './lastpk.js';
-import { StreamStore, type NewStream, type Stream, type StreamState } from './stream-store.js';
+import { StreamStore, type CopyState, type NewStream, type Stream, type StreamState } from './stream-store.js';
 import type { SqlExecutor } from '../sidecar/index.js';
 import type { VStreamer } from './vstreamer.js';
 import type { ThrottleProbe } from './throttle.js';
@@ -69,6 +69,31 @@ export interface StreamUpdate {
 }
 
 export const WAIT_FOR_POS_POLL_MS = 100;
+
+/**
+ * copy_state as Workflow show reports it: one entry per table. A table copied in chunks has a row
+ * per chunk; its entry sums their counts and lists each chunk's place (`done` for a finished one).
+ */
+function copyStatesByTable(rows: readonly CopyState[]): StreamStatus['copyStates'] {
+  const out: StreamStatus['copyStates'] = [];
+  const byTable = new Map<string, CopyState[]>();
+  for (const r of rows) {
+    const list = byTable.get(r.table);
+    if (list) list.push(r);
+    else byTable.set(r.table, [r]);
+  }
+  for (const [table, chunks] of byTable) {
+    const one = chunks.length === 1;
+    const place = (c: CopyState) => (c.chunkDone ? 'done' : c.lastpk === null ? null : formatLastPk(c.lastpk));
+    out.push({
+      table,
+      lastPk: one ? place(chunks[0]) : chunks.map((c, i) => `chunk ${i + 1}/${chunks.length}: ${place(c) ?? 'not started'}`).join('; '),
+      rowsCopied: chunks.reduce((n, c) => n + c.rowsCopied, 0),
+      bytesCopied: chunks.reduce((n, c) => n + c.bytesCopied, 0),
+    });
+  }
+  return out;
+}
 
 export class VReplicationEngine {
   private readonly controllers = new Map<number, Controller>();
@@ -243,7 +268,7 @@ export class VReplicationEngine {
       const span = Math.max(1, (now - first) / 1000);
       out.push({
         record: r,
-        copyStates: cs.map((c) => ({ table: c.table, lastPk: c.lastpk === null ? null : formatLastPk(c.lastpk), rowsCopied: c.rowsCopied, bytesCopied: c.bytesCopied })),
+        copyStates: copyStatesByTable(cs),
         logs,
         progress: {
           rowsCopied: r.rowsCopied,

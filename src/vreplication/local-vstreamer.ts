@@ -27,7 +27,7 @@ import { keyspaceIdSource, planColumns } from './filter.js';
 import { RowStreamer, type FieldInfo, type StreamEvent } from './row-streamer.js';
 import { Snapshot } from './snapshot.js';
 import { eventSize, rowBytes } from './vstream-codec.js';
-import type { RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
+import type { CopyChunk, RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
 
 const log = logger('vstreamer');
 
@@ -434,31 +434,68 @@ export class LocalVStreamer implements VStreamer {
   async vstreamRows(req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const o = this.admit('vstreamRows', signal);
     const stop = o.abort.signal;
-    let snap: Snapshot | undefined;
-    const onAbort = () => snap?.client.destroy(new TesseraError(ER.QUERY_INTERRUPTED, 'vstreamRows cancelled'));
+    const snaps: Snapshot[] = [];
+    let lockConn: Client | undefined;
+    const destroyAll = (why: string) => {
+      for (const sn of snaps) sn.client.destroy(new TesseraError(ER.QUERY_INTERRUPTED, why));
+      lockConn?.destroy(new TesseraError(ER.QUERY_INTERRUPTED, why));
+    };
+    const onAbort = () => destroyAll('vstreamRows cancelled');
     stop.addEventListener('abort', onAbort, { once: true });
-    // The callback's own failure, kept apart from the connection error its cleanup causes.
+    // The callback's own failure, kept apart from the connection errors its cleanup causes.
     let callbackError: unknown;
-    const deliver = async (b: RowsBatch): Promise<void> => {
-      if (b.kind === 'rows') o.stats.sent += b.rows.length;
-      try {
-        await onBatch(b);
-      } catch (err) {
-        callbackError ??= err;
-        snap?.client.destroy(new TesseraError(ER.QUERY_INTERRUPTED, 'vstreamRows consumer failed'));
-        throw err;
-      }
+    // Several chunk readers deliver through one callback, one batch at a time (the callback is the
+    // flow control: a reader waits until its batch was taken).
+    let chain: Promise<void> = Promise.resolve();
+    const deliver = (b: RowsBatch): Promise<void> => {
+      const p = chain.then(async () => {
+        if (callbackError !== undefined) throw callbackError;
+        if (b.kind === 'rows') o.stats.sent += b.rows.length;
+        try {
+          await onBatch(b);
+        } catch (err) {
+          callbackError ??= err;
+          destroyAll('vstreamRows consumer failed');
+          throw err;
+        }
+      });
+      chain = p.catch(() => undefined);
+      return p;
     };
     try {
       const database = this.cfg.dbName;
       const batchRowsMax = Math.max(1, req.batchRowsMax ?? this.limits.copyBatchRowsMax);
       const batchBytesMax = Math.max(1, req.batchBytesMax ?? this.limits.copyBatchBytesMax);
       const rowsMax = req.rowsMax ?? 0;
-      snap = await Snapshot.open(this.cfg.connection).catch((err) => {
+      const chunked = req.chunks !== undefined && req.chunks.length > 0 && req.sampleChunks === undefined;
+      const chunks: readonly CopyChunk[] = chunked ? req.chunks! : [{ lastPk: req.lastPk, endPk: null }];
+      const from = `${quoteIdent(database)}.${quoteIdent(req.table)}`;
+      try {
+        if (chunks.length > 1) {
+          // Every chunk's snapshot must hold the same rows of the table: while they open, a read
+          // lock keeps writers of this table out (it waits for their transactions to end first).
+          // Writes to other tables go on, so the snapshots' positions may still differ by
+          // transactions that do not touch this table; the latest of them is the cycle's position.
+          lockConn = await Client.connect(this.cfg.connection);
+          await describeTable(lockConn, database, req.table);
+          await lockConn.query(`LOCK TABLES ${from} READ`);
+        }
+        for (let i = 0; i < chunks.length; i++) {
+          snaps.push(await Snapshot.open(this.cfg.connection));
+          if (stop.aborted) return this.ended(signal, stop);
+        }
+        if (lockConn) {
+          await lockConn.query('UNLOCK TABLES');
+          lockConn.close();
+          lockConn = undefined;
+        }
+      } catch (err) {
         throw sourceError(err);
-      });
+      }
       if (stop.aborted) return this.ended(signal, stop);
-      const client = snap.client;
+      const client = snaps[0].client;
+      let position = snaps[0].position;
+      for (const sn of snaps) if (sn.position.atLeast(position)) position = sn.position;
       await checkBinlogSettings(client);
       const table = await describeTable(client, database, req.table);
       const names = table.columns.map((c) => c.name);
@@ -466,8 +503,12 @@ export class LocalVStreamer implements VStreamer {
       const plan = planColumns(req.filter, req.table, names, ids);
       if (plan === undefined) throw new TesseraError(ER.WRONG_ARGUMENTS, `no rule of the stream's filter matches table ${req.table}: add a rule for it or leave it out of the copy`);
       const keyIdx = table.key.map((k) => names.indexOf(k));
-      if (req.lastPk !== null && req.lastPk.length !== keyIdx.length) {
-        throw new TesseraError(ER.WRONG_ARGUMENTS, `lastPk of table ${req.table} has ${req.lastPk.length} values; its key (${table.key.join(', ')}) has ${keyIdx.length} columns`);
+      for (const c of chunks) {
+        for (const [what, v] of [['lastPk', c.lastPk], ['endPk', c.endPk]] as const) {
+          if (v !== null && v.length !== keyIdx.length) {
+            throw new TesseraError(ER.WRONG_ARGUMENTS, `${what} of table ${req.table} has ${v.length} values; its key (${table.key.join(', ')}) has ${keyIdx.length} columns`);
+          }
+        }
       }
       // Read only what the rule needs: its output columns, the key, and the key-range column; the
       // rule is planned again over that list, so its row indexes are the SELECT's.
@@ -477,82 +518,105 @@ export class LocalVStreamer implements VStreamer {
       const floatPos = read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : []));
       await deliver({
         kind: 'header',
-        position: snap.position.toString(),
+        position: position.toString(),
         fields: plan.columnIndexes.map((i, k) => ({ ...table.columns[i].field, name: plan.columnNames[k] })),
         pkColumns: table.key,
       });
 
-      // FLOAT prints 6 digits in a text result; as DOUBLE it carries the exact float32, which then
-      // takes the binlog reader's form.
-      const selectList = read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', ');
-      const from = `${quoteIdent(database)}.${quoteIdent(req.table)}`;
       const keyCols = table.key.map(quoteIdent);
       const keyTypes = keyIdx.map((i) => table.columns[i].dataType);
       const order = keyCols.join(', ');
-      let last: SqlValue[] | null = req.lastPk === null ? null : [...req.lastPk];
-      let scanned = 0;
-      for (;;) {
-        // (k1 > v1) OR (k1 = v1 AND k2 > v2) ...: MariaDB turns this into a range on the key.
-        let where = '';
-        if (last !== null) {
-          const lit = last.map((v, k) => keyLiteral(v, keyTypes[k]));
-          const ors: string[] = [];
-          for (let k = 0; k < keyCols.length; k++) {
-            const eq = keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`);
-            ors.push('(' + [...eq, `${keyCols[k]} > ${lit[k]}`].join(' AND ') + ')');
-          }
-          where = ` WHERE ${ors.join(' OR ')}`;
-        }
-        const remaining = rowsMax > 0 ? rowsMax - scanned : Number.POSITIVE_INFINITY;
-        const want = Math.min(batchRowsMax, remaining);
-        // On the cycle's last SELECT one row more tells whether the table goes on, so a cycle that
-        // ends with the table says done at once.
-        const peek = rowsMax > 0 && remaining <= batchRowsMax;
-        const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${order} LIMIT ${peek ? want + 1 : want}`;
-        let fields: ColumnDefinition[] = [];
-        let got = 0;
-        let more = false;
-        let rows: SqlValue[][] = [];
-        let bytes = 0;
-        await client.stream(sql, {
-          fields: (f) => {
-            fields = f;
-          },
-          row: (payload) => {
-            if (got === want) {
-              more = true;
-              return;
-            }
-            got++;
-            scanned++;
-            const r = decodeTextRow(payload, fields);
-            for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
-            last = keyPos.map((k) => r[k]);
-            if (readPlan.keep !== undefined && !readPlan.keep(r)) return;
-            const out = readPlan.columnIndexes.map((k) => r[k]);
-            rows.push(out);
-            bytes += rowBytes(out);
-            if (bytes < batchBytesMax) return;
-            const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false };
-            rows = [];
-            bytes = 0;
-            // Reading pauses until the consumer has taken the batch.
-            return deliver(b);
-          },
-        });
-        const tableEnded = peek ? !more : got < want;
-        const lastPk = last ?? [];
-        if (tableEnded) {
-          await deliver({ kind: 'rows', rows, lastPk, done: true });
-          return;
-        }
-        if (rowsMax > 0 && scanned >= rowsMax) {
-          await deliver({ kind: 'rows', rows, lastPk, done: false });
-          return;
-        }
-        // Rows filtered out still move lastPk on: an empty batch records that progress.
-        await deliver({ kind: 'rows', rows, lastPk, done: false });
+      // (k1 > v1) OR (k1 = v1 AND k2 > v2) ...: MariaDB turns this into a range on the key; `<=`
+      // likewise, with the all-equal term.
+      const after = (last: readonly SqlValue[]): string => {
+        const lit = last.map((v, k) => keyLiteral(v, keyTypes[k]));
+        const ors: string[] = [];
+        for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} > ${lit[k]}`].join(' AND ') + ')');
+        return `(${ors.join(' OR ')})`;
+      };
+      const upTo = (end: readonly SqlValue[]): string => {
+        const lit = end.map((v, k) => keyLiteral(v, keyTypes[k]));
+        const ors: string[] = [];
+        for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} < ${lit[k]}`].join(' AND ') + ')');
+        ors.push('(' + keyCols.map((c, j) => `${c} = ${lit[j]}`).join(' AND ') + ')');
+        return `(${ors.join(' OR ')})`;
+      };
+
+      if (req.sampleChunks !== undefined) {
+        await deliver({ kind: 'rows', rows: await sampleChunkEnds(client, database, req.table, keyCols, keyPos.length, req.sampleChunks, req.sampleRowsMin ?? 0, after), lastPk: [], done: true });
+        return;
       }
+
+      // FLOAT prints 6 digits in a text result; as DOUBLE it carries the exact float32, which then
+      // takes the binlog reader's form.
+      const selectList = read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', ');
+      const readChunk = async (ci: number): Promise<void> => {
+        const c = snaps[ci].client;
+        const chunk = chunks[ci];
+        const tag = chunked ? { chunk: ci } : {};
+        let last: SqlValue[] | null = chunk.lastPk === null ? null : [...chunk.lastPk];
+        const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
+        let scanned = 0;
+        for (;;) {
+          const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
+          const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
+          const remaining = rowsMax > 0 ? rowsMax - scanned : Number.POSITIVE_INFINITY;
+          const want = Math.min(batchRowsMax, remaining);
+          // On the cycle's last SELECT one row more tells whether the chunk goes on, so a cycle
+          // that ends with the chunk says done at once.
+          const peek = rowsMax > 0 && remaining <= batchRowsMax;
+          const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${order} LIMIT ${peek ? want + 1 : want}`;
+          let fields: ColumnDefinition[] = [];
+          let got = 0;
+          let more = false;
+          let rows: SqlValue[][] = [];
+          let bytes = 0;
+          await c.stream(sql, {
+            fields: (f) => {
+              fields = f;
+            },
+            row: (payload) => {
+              if (got === want) {
+                more = true;
+                return;
+              }
+              got++;
+              scanned++;
+              const r = decodeTextRow(payload, fields);
+              for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
+              last = keyPos.map((k) => r[k]);
+              if (readPlan.keep !== undefined && !readPlan.keep(r)) return;
+              const out = readPlan.columnIndexes.map((k) => r[k]);
+              rows.push(out);
+              bytes += rowBytes(out);
+              if (bytes < batchBytesMax) return;
+              const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
+              rows = [];
+              bytes = 0;
+              // Reading pauses until the consumer has taken the batch.
+              return deliver(b);
+            },
+          });
+          const ended = peek ? !more : got < want;
+          // A chunk that ends before its first row still reports where it stands: its start.
+          const lastPk = last ?? chunk.lastPk ?? [];
+          if (ended) return deliver({ kind: 'rows', rows, lastPk, done: true, ...tag });
+          if (rowsMax > 0 && scanned >= rowsMax) return deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
+          // Rows filtered out still move lastPk on: an empty batch records that progress.
+          await deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
+        }
+      };
+      const results = await Promise.allSettled(chunks.map(async (_, ci) => {
+        try {
+          await readChunk(ci);
+        } catch (err) {
+          // One reader failing ends the others: their connections go, their reads fail.
+          destroyAll('another chunk reader of this call failed');
+          throw err;
+        }
+      }));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (err) {
       if (signal.aborted) return;
       if (callbackError !== undefined) throw callbackError;
@@ -560,10 +624,60 @@ export class LocalVStreamer implements VStreamer {
       throw sourceError(err);
     } finally {
       stop.removeEventListener('abort', onAbort);
-      if (snap !== undefined) await snap.close().catch(() => undefined);
+      lockConn?.destroy();
+      await Promise.all(snaps.map((sn) => sn.close().catch(() => undefined)));
       this.leave(o);
     }
   }
+}
+
+/**
+ * The ends of at most `n` chunks of about equal rows, from the table's own key order: InnoDB's row
+ * estimate gives the step, and each end is the key `step` rows after the previous one (an index
+ * walk, `ORDER BY key LIMIT 1 OFFSET step-1`), so skewed and string keys cut where the rows are,
+ * not where the first key column's minimum and maximum would put them. The whole walk reads the
+ * key index once. A table under `n × rowsMin` rows is not cut.
+ */
+async function sampleChunkEnds(
+  c: Client,
+  database: string,
+  table: string,
+  keyCols: readonly string[],
+  keyCount: number,
+  n: number,
+  rowsMin: number,
+  after: (last: readonly SqlValue[]) => string,
+): Promise<SqlValue[][]> {
+  if (n <= 1) return [];
+  const est = await c.query(`SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${quoteString(database)} AND TABLE_NAME = ${quoteString(table)}`);
+  let rows = Number(text(est.rows[0]?.[0]) || '0');
+  const need = n * Math.max(1, rowsMin);
+  if (rows < need) {
+    // InnoDB's estimate lags behind a table just filled; a count bounded by the threshold decides.
+    const cnt = await c.query(`SELECT COUNT(*) FROM (SELECT 1 FROM ${quoteIdent(database)}.${quoteIdent(table)} LIMIT ${need}) x`);
+    rows = Number(text(cnt.rows[0]?.[0]) || '0');
+    if (rows < need) return [];
+  }
+  const step = Math.max(1, Math.floor(rows / n));
+  const from = `${quoteIdent(database)}.${quoteIdent(table)}`;
+  const order = keyCols.join(', ');
+  const ends: SqlValue[][] = [];
+  for (let i = 1; i < n; i++) {
+    const prev = ends[ends.length - 1];
+    let fields: ColumnDefinition[] = [];
+    let got: SqlValue[] | undefined;
+    await c.stream(`SELECT ${order} FROM ${from}${prev ? ` WHERE ${after(prev)}` : ''} ORDER BY ${order} LIMIT 1 OFFSET ${step - 1}`, {
+      fields: (f) => {
+        fields = f;
+      },
+      row: (payload) => {
+        got = decodeTextRow(payload, fields).slice(0, keyCount);
+      },
+    });
+    if (got === undefined) break;
+    ends.push(got);
+  }
+  return ends;
 }
 
 /** The keyspace's VSchema from the topology, read fresh at every call; none applied = undefined. */

@@ -115,9 +115,18 @@ export interface StreamPatch {
 }
 
 export interface CopyState {
+  /** copy_state.id: a chunk's row (a table copied in parallel has one row per chunk). */
+  readonly rowId: number;
   readonly table: string;
-  /** null until the first batch of the table is committed. */
+  /**
+   * null until the first batch of the table is committed. For a chunk, the key after which its
+   * rows are still to come: the previous chunk's end until its first batch commits.
+   */
   readonly lastpk: LastPk | null;
+  /** The chunk's last key (inclusive); null: to the table's end. */
+  readonly chunkEnd: LastPk | null;
+  /** The chunk has no rows left; the table's rows go once every chunk is done. */
+  readonly chunkDone: boolean;
   /** Rows and bytes of the table copied so far, counted batch by batch with lastpk. */
   readonly rowsCopied: number;
   readonly bytesCopied: number;
@@ -215,15 +224,55 @@ export class StreamStore {
 
   // ---- statements for the engine's own transactions ------------------------------------------------
 
-  /** Progress of a stream: its position and times, and (during the copy) rows copied so far. */
-  sqlSetPos(id: number, pos: string, timeUpdated: number, transactionTimestamp: number, rowsCopied?: number): string {
+  /**
+   * Progress of a stream: its position and times, and (during the copy) rows copied so far —
+   * `rowsCopied` sets the total, `rowsCopiedAdd` adds a batch's rows to it (what concurrent insert
+   * workers write, each in its own transaction).
+   */
+  sqlSetPos(id: number, pos: string, timeUpdated: number, transactionTimestamp: number, rowsCopied?: number, rowsCopiedAdd?: number): string {
     // The message is cleared as Vitess clears it: progress means the last retry message is stale.
     return (
       `UPDATE ${this.db}.vreplication SET pos = ${quoteString(formatStreamPos(pos))}, time_updated = ${int(timeUpdated, 'time_updated')}, ` +
       `transaction_timestamp = ${int(transactionTimestamp, 'transaction_timestamp')}` +
       (rowsCopied === undefined ? '' : `, rows_copied = ${int(rowsCopied, 'rows_copied')}`) +
+      (rowsCopiedAdd === undefined ? '' : `, rows_copied = rows_copied + ${int(rowsCopiedAdd, 'rows_copied')}`) +
       `, message = '' WHERE id = ${int(id, 'id')}`
     );
+  }
+
+  /**
+   * One chunk's progress, committed with the batch that made it: its last key, the batch's rows and
+   * bytes, and whether the chunk is done.
+   */
+  sqlSetChunkState(rowId: number, lastpk: LastPk | null, rows: number, bytes: number, done: boolean): string {
+    return (
+      `UPDATE ${this.db}.copy_state SET ${lastpk === null ? '' : `lastpk = ${quoteString(formatLastPk(lastpk))}, `}` +
+      `rows_copied = rows_copied + ${int(rows, 'rows')}, bytes_copied = bytes_copied + ${int(bytes, 'bytes')}, chunk_done = ${done ? 1 : 0} ` +
+      `WHERE id = ${int(rowId, 'copy_state id')}`
+    );
+  }
+
+  /** A copy batch's rows added to the stream's total (by concurrent copy workers, each in its own transaction). */
+  sqlAddRowsCopied(id: number, rows: number, timeUpdated: number): string {
+    return `UPDATE ${this.db}.vreplication SET rows_copied = rows_copied + ${int(rows, 'rows')}, time_updated = ${int(timeUpdated, 'time_updated')}, message = '' WHERE id = ${int(id, 'id')}`;
+  }
+
+  /**
+   * A table not started yet, cut into chunks: its one row replaced by one row per chunk (run in
+   * one transaction). Chunk i starts after `ends[i-1]` and ends at `ends[i]`; the last at the
+   * table's end.
+   */
+  sqlSplitCopyState(id: number, table: string, ends: readonly LastPk[]): string[] {
+    const rows: string[] = [];
+    for (let i = 0; i <= ends.length; i++) {
+      const after = i === 0 ? 'NULL' : quoteString(formatLastPk(ends[i - 1]));
+      const end = i === ends.length ? 'NULL' : quoteString(formatLastPk(ends[i]));
+      rows.push(`(${int(id, 'id')}, ${quoteString(table)}, ${after}, ${end})`);
+    }
+    return [
+      this.sqlDeleteCopyState(id, table),
+      `INSERT INTO ${this.db}.copy_state (vrepl_id, table_name, lastpk, chunk_end) VALUES ${rows.join(', ')}`,
+    ];
   }
 
   /**
@@ -429,14 +478,19 @@ export class StreamStore {
 
   /** Tables of stream `id` still to copy, in the order they were added, with their last keys. */
   async readCopyState(id: number): Promise<CopyState[]> {
-    const r = await this.exec.query(`SELECT table_name, lastpk, rows_copied, bytes_copied FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`);
+    const r = await this.exec.query(
+      `SELECT table_name, lastpk, rows_copied, bytes_copied, id, chunk_end, chunk_done FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} ORDER BY id`,
+    );
     return r.rows.map((row) => {
       const table = cellText(row[0]);
       const rowsCopied = num(row[2]);
       const bytesCopied = num(row[3]);
-      if (row[1] === null) return { table, lastpk: null, rowsCopied, bytesCopied };
+      const rowId = num(row[4]);
+      const chunkDone = num(row[6]) !== 0;
       try {
-        return { table, lastpk: parseLastPk(cellText(row[1])), rowsCopied, bytesCopied };
+        const lastpk = row[1] === null ? null : parseLastPk(cellText(row[1]));
+        const chunkEnd = row[5] === null ? null : parseLastPk(cellText(row[5]));
+        return { rowId, table, lastpk, chunkEnd, chunkDone, rowsCopied, bytesCopied };
       } catch (err) {
         const e = TesseraError.from(err);
         throw new TesseraError(e, `stream ${id}, table ${table}: ${e.message}`, { cause: err });

@@ -8,6 +8,7 @@
 //     kind 2 header    str position, str fields (JSON), str pkColumns (JSON)
 //     kind 3 rows      u8 done, row lastPk, u32 count, row*
 //     kind 4 values    row                                (a lastPk in a request)
+//     kind 5 chunk     u16 chunk, u8 done, row lastPk, u32 count, row*   (rows of one chunk)
 //   event    := u8 type, body
 //     1 begin      gtid, f64 timestamp
 //     2 field      str database, str table, str fields (JSON), str primaryKey (JSON, null if none)
@@ -44,7 +45,7 @@ export const VSTREAM_CODEC_LIMITS = {
   positionGtidsMax: 1024,
 } as const;
 
-const KIND = { events: 1, header: 2, rows: 3, values: 4 } as const;
+const KIND = { events: 1, header: 2, rows: 3, values: 4, chunk: 5 } as const;
 const EV = { begin: 1, field: 2, row: 3, ddl: 4, commit: 5, position: 6, rollback: 7, heartbeat: 8 } as const;
 const TAG = { null: 0, f64: 1, i64: 2, u64: 3, string: 4, bytes: 5 } as const;
 
@@ -274,11 +275,14 @@ export function encodeRowsBatch(b: RowsBatch): Buffer {
     w.str(pk);
     return w.done();
   }
-  let size = 2 + 1 + rowSize(b.lastPk) + 4;
+  const chunked = b.chunk !== undefined;
+  if (chunked && (!Number.isInteger(b.chunk) || b.chunk! < 0 || b.chunk! > 0xffff)) throw new Error(`chunk index ${b.chunk} does not fit a u16`);
+  let size = 2 + (chunked ? 2 : 0) + 1 + rowSize(b.lastPk) + 4;
   for (const r of b.rows) size += rowSize(r);
   const w = new Writer(size);
   w.u8(VSTREAM_CODEC_VERSION);
-  w.u8(KIND.rows);
+  w.u8(chunked ? KIND.chunk : KIND.rows);
+  if (chunked) w.u16(b.chunk!);
   w.u8(b.done ? 1 : 0);
   w.row(b.lastPk);
   w.u32(b.rows.length);
@@ -519,7 +523,7 @@ export function decodeEvents(buf: Buffer): StreamEvent[] {
 
 export function decodeRowsBatch(buf: Buffer): RowsBatch {
   const r = new Reader(buf);
-  const kind = r.header([KIND.header, KIND.rows], 'rows');
+  const kind = r.header([KIND.header, KIND.rows, KIND.chunk], 'rows');
   let out: RowsBatch;
   if (kind === KIND.header) {
     const position = r.str('position');
@@ -527,13 +531,14 @@ export function decodeRowsBatch(buf: Buffer): RowsBatch {
     const pkColumns = r.names('key columns', false)!;
     out = { kind: 'header', position, fields, pkColumns };
   } else {
+    const chunk = kind === KIND.chunk ? r.u16('chunk') : undefined;
     const d = r.u8('done');
     if (d > 1) throw protocolError(`done flag ${d} is not 0 or 1`);
     const lastPk = r.row('lastPk');
     const n = r.count(r.u32('row count'), 2, Number.MAX_SAFE_INTEGER, 'row');
     const rows: SqlValue[][] = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = r.row('row');
-    out = { kind: 'rows', rows, lastPk, done: d === 1 };
+    out = chunk === undefined ? { kind: 'rows', rows, lastPk, done: d === 1 } : { kind: 'rows', rows, lastPk, done: d === 1, chunk };
   }
   r.end();
   return out;

@@ -14,7 +14,10 @@ import type { SqlValue } from '../mysql/values.js';
 import type { Filter } from './filter.js';
 import { decodeEvents, decodeRowsBatch, decodeValues, encodeEvents, encodeRowsBatch, encodeValues } from './vstream-codec.js';
 import type { StreamEvent } from './row-streamer.js';
-import type { RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
+import type { CopyChunk, RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
+
+/** Chunks one vstreamRows call may read at once (each holds a MariaDB connection on the source). */
+export const CHUNKS_MAX = 64;
 
 export const VSTREAMER_CLIENT_DEFAULTS = {
   /** Messages the source may send ahead of the callback (the RPC stream window). */
@@ -78,6 +81,21 @@ export function registerVStreamHandlers(server: RpcServer, vs: VStreamer): void 
       if (m.blobs.length !== 1) throw badRequest('lastPk: true needs one blob with the key values');
       lastPk = decodeValues(m.blobs[0]);
     }
+    // Chunks: their bounds follow the lastPk blob (if any), two blobs per chunk, an empty row for
+    // "none" (a key has at least one column).
+    const chunkCount = optCount(x.chunks, 'chunks');
+    let chunks: CopyChunk[] | undefined;
+    if (chunkCount !== undefined) {
+      if (chunkCount > CHUNKS_MAX) throw badRequest(`chunks: at most ${CHUNKS_MAX}`);
+      const first = lastPk === null ? 0 : 1;
+      if (m.blobs.length !== first + 2 * chunkCount) throw badRequest(`chunks: ${chunkCount} needs ${2 * chunkCount} blobs of bounds`);
+      const bound = (i: number): SqlValue[] | null => {
+        const v = decodeValues(m.blobs[first + i]);
+        return v.length === 0 ? null : v;
+      };
+      chunks = [];
+      for (let i = 0; i < chunkCount; i++) chunks.push({ lastPk: bound(2 * i), endPk: bound(2 * i + 1) });
+    }
     const req: VStreamRowsRequest = {
       table: x.table,
       filter: asFilter(x.filter),
@@ -85,6 +103,9 @@ export function registerVStreamHandlers(server: RpcServer, vs: VStreamer): void 
       batchRowsMax: optCount(x.batchRowsMax, 'batchRowsMax'),
       batchBytesMax: optCount(x.batchBytesMax, 'batchBytesMax'),
       rowsMax: optCount(x.rowsMax, 'rowsMax'),
+      chunks,
+      sampleChunks: optCount(x.sampleChunks, 'sampleChunks'),
+      sampleRowsMin: optCount(x.sampleRowsMin, 'sampleRowsMin'),
     };
     await vs.vstreamRows(req, (b) => send({ meta: null, blobs: [encodeRowsBatch(b)] }), ctx.signal);
   });
@@ -110,8 +131,12 @@ export class VStreamerClient implements VStreamer {
       batchRowsMax: req.batchRowsMax ?? null,
       batchBytesMax: req.batchBytesMax ?? null,
       rowsMax: req.rowsMax ?? null,
+      chunks: req.chunks?.length ?? null,
+      sampleChunks: req.sampleChunks ?? null,
+      sampleRowsMin: req.sampleRowsMin ?? null,
     };
     const blobs = req.lastPk !== null ? [encodeValues(req.lastPk)] : [];
+    for (const c of req.chunks ?? []) blobs.push(encodeValues(c.lastPk ?? []), encodeValues(c.endPk ?? []));
     await this.run(signal, () => this.rpc.stream('vs.vstreamRows', meta, (m) => onBatch(decodeRowsBatch(onlyBlob(m))), blobs, { signal }));
   }
 

@@ -38,8 +38,28 @@ export interface VStreamRowsRequest {
   /** Bounds of one batch: whichever comes first. */
   readonly batchRowsMax?: number;
   readonly batchBytesMax?: number;
-  /** Stop after this many rows (the copy cycle's size); 0 = the whole table. */
+  /** Stop after this many rows (the copy cycle's size); 0 = the whole table. Per chunk with `chunks`. */
   readonly rowsMax?: number;
+  /**
+   * Read these key ranges instead of the rows after `lastPk`, all at once, each on its own
+   * snapshot connection: the rows after `lastPk` up to and including `endPk` (null: to the end).
+   * With more than one chunk the source holds `LOCK TABLES <table> READ` while it opens the
+   * snapshots (milliseconds), so every snapshot holds the same rows of the table, and the header's
+   * position is the latest of them. Batches carry their chunk's index.
+   */
+  readonly chunks?: readonly CopyChunk[];
+  /**
+   * Instead of rows: cut the table into at most this many chunks of about equal rows, by walking
+   * its key index, and answer the chunk ends (keys) as the rows of one batch, in key order. No ends
+   * (one chunk) when the table holds fewer than `sampleChunks × sampleRowsMin` rows.
+   */
+  readonly sampleChunks?: number;
+  readonly sampleRowsMin?: number;
+}
+
+export interface CopyChunk {
+  readonly lastPk: readonly SqlValue[] | null;
+  readonly endPk: readonly SqlValue[] | null;
 }
 
 /**
@@ -62,6 +82,8 @@ export type RowsBatch =
       /** Key of the last row scanned (rows filtered out by the rule still advance it). */
       readonly lastPk: readonly SqlValue[];
       readonly done: boolean;
+      /** With `chunks`: which chunk (index in the request) the batch belongs to; `done` ends that chunk. */
+      readonly chunk?: number;
     };
 
 export interface VStreamer {

@@ -16,6 +16,11 @@ import {
 } from '../../../src/vreplication/index.js';
 import { startMariaDB, type TestMariaDB } from '../../harness/mariadb.js';
 
+/** copy_state rows without their chunk fields (row ids differ from run to run). */
+function plainCopyState<T extends { table: string; lastpk: unknown; rowsCopied: number; bytesCopied: number }>(rows: readonly T[]) {
+  return rows.map(({ table, lastpk, rowsCopied, bytesCopied }) => ({ table, lastpk, rowsCopied, bytesCopied }));
+}
+
 const SIDECAR = 'my_sidecar';
 let db: TestMariaDB;
 let c: Client;
@@ -81,7 +86,7 @@ test('a stream is written as Vitess writes it and read back typed', async () => 
   assert.equal(s.workflowSubType, 1);
   assert.equal(s.deferSecondaryKeys, true);
   assert.deepEqual(s.options, { config: { 'vreplication-copy-rows-per-second': '100' } });
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }, { table: 'corder', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
+  assert.deepEqual(plainCopyState(await store.readCopyState(id)), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }, { table: 'corder', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
 
   await store.setState(id, 'Copying', '');
   await store.setThrottled(id, 'vplayer', 'replica zone1-0000000102 lags 12 s, more than max_replication_lag 10 s');
@@ -112,7 +117,7 @@ test("the engine's statements commit or roll back with its own transaction", asy
   await c.query(store.sqlSetCopyState(id, 'customer', { columns: ['customer_id'], values: [42n] }));
   await c.query('ROLLBACK');
   assert.equal((await store.readStream(id))?.pos, '');
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
+  assert.deepEqual(plainCopyState(await store.readCopyState(id)), [{ table: 'customer', lastpk: null, rowsCopied: 0, bytesCopied: 0 }]);
 
   await store.setMessage(id, 'retrying: source unreachable');
   await c.query('START TRANSACTION');
@@ -126,12 +131,22 @@ test("the engine's statements commit or roll back with its own transaction", asy
   assert.equal(s?.transactionTimestamp, 1_699_999_999);
   assert.equal(s?.rowsCopied, 42);
   assert.equal(s?.message, '', 'progress clears the retry message');
-  assert.deepEqual(await store.readCopyState(id), [{ table: 'customer', lastpk: { columns: ['customer_id'], values: [42n] }, rowsCopied: 42, bytesCopied: 4200 }]);
+  assert.deepEqual(plainCopyState(await store.readCopyState(id)), [{ table: 'customer', lastpk: { columns: ['customer_id'], values: [42n] }, rowsCopied: 42, bytesCopied: 4200 }]);
 
+  // Cut into chunks: one row per chunk, each with its start (lastpk) and end; a chunk's progress by its row.
+  for (const sql of store.sqlSplitCopyState(id, 'customer', [{ columns: ['customer_id'], values: [100n] }, { columns: ['customer_id'], values: [200n] }])) await c.query(sql);
+  const chunks = await store.readCopyState(id);
+  assert.deepEqual(
+    chunks.map((k) => [k.lastpk?.values ?? null, k.chunkEnd?.values ?? null, k.chunkDone]),
+    [[null, [100n], false], [[100n], [200n], false], [[200n], null, false]],
+  );
+  await c.query(store.sqlSetChunkState(chunks[1].rowId, { columns: ['customer_id'], values: [150n] }, 5, 50, true));
+  const after = (await store.readCopyState(id))[1];
+  assert.deepEqual([after.lastpk?.values, after.chunkDone, after.rowsCopied, after.bytesCopied], [[150n], true, 5, 50]);
   await c.query(store.sqlDeleteCopyState(id, 'customer'));
   await c.query(store.sqlSetState(id, 'Running', ''));
   await c.query(store.sqlSetHeartbeat(id, 1_700_000_100));
-  assert.deepEqual(await store.readCopyState(id), []);
+  assert.deepEqual(plainCopyState(await store.readCopyState(id)), []);
   const r = await store.readStream(id);
   assert.equal(r?.state, 'Running');
   assert.equal(r?.timeHeartbeat, 1_700_000_100);
@@ -176,7 +191,7 @@ test('copy_state keeps awkward keys exactly as MariaDB returned them', async () 
   const id = await store.insertStream({ workflow: 'keys', source, dbName: 'keys_db', copyTables: ['k', 'other table'] });
   for (const row of rows) {
     await c.query(store.sqlSetCopyState(id, 'k', { columns, values: row }));
-    const [k] = await store.readCopyState(id);
+    const [k] = plainCopyState(await store.readCopyState(id));
     assert.deepEqual(k, { table: 'k', lastpk: { columns, values: row }, rowsCopied: 0, bytesCopied: 0 });
     assert.equal(typeof k?.lastpk?.values[0], 'bigint');
     assert.ok(Buffer.isBuffer(k?.lastpk?.values[3]));
@@ -188,7 +203,7 @@ test('copy_state keeps awkward keys exactly as MariaDB returned them', async () 
   );
   // A table name that needs quoting in SQL is just a value here.
   await c.query(store.sqlSetCopyState(id, 'other table', { columns: ['id'], values: [1] }));
-  assert.deepEqual((await store.readCopyState(id))[1], { table: 'other table', lastpk: { columns: ['id'], values: [1] }, rowsCopied: 0, bytesCopied: 0 });
+  assert.deepEqual((plainCopyState(await store.readCopyState(id)))[1], { table: 'other table', lastpk: { columns: ['id'], values: [1] }, rowsCopied: 0, bytesCopied: 0 });
 });
 
 test('a source written by Vitess reads back', async () => {

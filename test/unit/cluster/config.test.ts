@@ -50,7 +50,16 @@ test('dbCredentialsFile: a path relative to the cluster file, absent by default'
   assert.equal(parse(`dbCredentialsFile: creds.json\n${one}`).dbCredentialsFile, path.join(dir, 'creds.json'));
 });
 
+test('tabletFlags: engine settings for every tablet, by flag name (underscores accepted)', () => {
+  const one = 'keyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n';
+  assert.deepEqual(parse(one).tabletFlags, {});
+  const spec = parse(`tabletFlags:\n  vreplication-copy-readers: 4\n  vreplication_retry_delay: 2s\n${one}`);
+  assert.deepEqual(spec.tabletFlags, { 'vreplication-copy-readers': '4', 'vreplication-retry-delay': '2s' });
+});
+
 const bad: [string, string, RegExp][] = [
+  ['an unknown tablet flag', 'tabletFlags:\n  vreplication-copy-raeders: 4\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:2: .*unknown engine setting 'vreplication-copy-raeders'/],
+  ['a duration on a count', 'tabletFlags:\n  vreplication-copy-readers: 4s\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:2: .*not a duration; give a plain number/],
   ['a missing credentials file', 'dbCredentialsFile: nope.json\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:1: dbCredentialsFile: file .*nope\.json does not exist/],
   ['a malformed credentials file', 'dbCredentialsFile: bad-creds.json\nkeyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n', /cluster\.yaml:1: .*bad-creds\.json: unknown user 'vt_nobody'/],
   ['unknown top-level key', 'cel: zone1\nkeyspaces: {}\n', /cluster\.yaml:1: unknown key 'cel' in the cluster file/],

@@ -49,7 +49,7 @@ test('a catch-up that ends past the snapshot (a run of empty transactions sent a
     },
   };
   const target = new RecordingTarget();
-  const tables: CopyTableState[] = [{ table: 't', lastPk: null }];
+  const tables: CopyTableState[] = [{ table: 't', chunks: [{ rowId: 1, lastPk: null, endPk: null, done: false }] }];
   const end = await copy(source, target, P('0-100-3'), tables, {
     filter: { rules: [{ match: 't', filter: '' }] },
     onDdl: 'IGNORE',
