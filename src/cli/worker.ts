@@ -16,6 +16,8 @@ import { addTopoFlags, openTopoServer, type JsonObject, type TopoFlags } from '.
 import { workflowCalls } from '../ctld/workflow-commands.js';
 import { SPLIT_CLONE_DEFAULTS, SPLIT_CLONE_WORKFLOW, splitCloneStart } from '../workflow/split-clone.js';
 import { parseIntFlag } from './flags.js';
+import { VDIFF_COMMANDS } from '../ctld/vdiff-commands.js';
+import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { CTL_WAIT_DEFAULTS, waitForCopy } from './ctl-workflows.js';
 
 interface WorkerFlags extends TopoFlags {
@@ -26,6 +28,9 @@ interface WorkerFlags extends TopoFlags {
 }
 
 const JOBS = ['SplitClone', 'SplitDiff'];
+
+/** How often SplitDiff asks whether its VDiff has ended. */
+const SPLIT_DIFF_POLL_MS = 500;
 
 /**
  * The seed prints `SplitDiff -min_healthy_rdonly_tablets = 1 customer / -80`: a line whose flag
@@ -97,20 +102,20 @@ export function registerWorker(program: Command): void {
     .argument('<keyspace/shard>', 'the serving shard to split, e.g. customer/0')
     .option('--min-healthy-rdonly-tablets <n>', 'healthy rdonly tablets the source shard must have', parseIntFlag('--min-healthy-rdonly-tablets'), SPLIT_CLONE_DEFAULTS.minHealthyRdonlyTablets)
     .option('--max-tps <n>', 'transactions per second the streams apply at most (max_tps)', parseIntFlag('--max-tps'))
-    .option('--source-reader-count <n>', "vtworker's readers per source; accepted, one stream per (destination, source) pair reads in key order", parseIntFlag('--source-reader-count'))
-    .option('--destination-writer-count <n>', "vtworker's writers per destination; accepted, each stream applies its batches in order", parseIntFlag('--destination-writer-count'))
-    .option('--chunk-count <n>', "vtworker's chunks per table; accepted, the copy goes in key order in cycles of --vreplication-copy-cycle-rows", parseIntFlag('--chunk-count'))
-    .option('--min-rows-per-chunk <n>', 'rows of one copy cycle (vreplication-copy-cycle-rows)', parseIntFlag('--min-rows-per-chunk'))
+    .option('--source-reader-count <n>', 'readers per stream over chunks of a table (vreplication-copy-readers)', parseIntFlag('--source-reader-count'))
+    .option('--destination-writer-count <n>', 'insert workers per stream (vreplication-parallel-insert-workers)', parseIntFlag('--destination-writer-count'))
+    .option('--chunk-count <n>', "vtworker's chunks per table; accepted, chunks are cut from the table's key distribution", parseIntFlag('--chunk-count'))
+    .option('--min-rows-per-chunk <n>', 'least rows of a chunk (vreplication-copy-chunk-rows-min)', parseIntFlag('--min-rows-per-chunk'))
     .option('--wait-timeout <ms>', 'how long to wait for the copy before returning (it goes on)', parseIntFlag('--wait-timeout'), CTL_WAIT_DEFAULTS.timeoutMs)
     .action(async (target: string, jo: { minHealthyRdonlyTablets: number; maxTps?: number; sourceReaderCount?: number; destinationWriterCount?: number; chunkCount?: number; minRowsPerChunk?: number; waitTimeout: number }) => {
       const o = worker.opts<WorkerFlags>();
       const { keyspace, shard } = parseKeyspaceShardArg('SplitClone', target);
       if (o.useV3ReshardingMode) log('-use_v3_resharding_mode: rows are always placed by the VSchema vindexes; the flag changes nothing');
-      for (const [flag, v] of [['-source_reader_count', jo.sourceReaderCount], ['-destination_writer_count', jo.destinationWriterCount], ['-chunk_count', jo.chunkCount]] as const) {
-        if (v !== undefined) log(`${flag}=${v}: noted; each stream copies its rows in key order, so this vtworker setting has no counterpart`);
-      }
+      if (jo.chunkCount !== undefined) log(`-chunk_count=${jo.chunkCount}: noted; chunks are cut from the table's key distribution (-min_rows_per_chunk sets their least size)`);
       const overrides: Record<string, string> = {};
-      if (jo.minRowsPerChunk !== undefined) overrides['vreplication-copy-cycle-rows'] = String(jo.minRowsPerChunk);
+      if (jo.sourceReaderCount !== undefined) overrides['vreplication-copy-readers'] = String(jo.sourceReaderCount);
+      if (jo.destinationWriterCount !== undefined) overrides['vreplication-parallel-insert-workers'] = String(jo.destinationWriterCount);
+      if (jo.minRowsPerChunk !== undefined) overrides['vreplication-copy-chunk-rows-min'] = String(jo.minRowsPerChunk);
       await withContext(o, async (ctx) => {
         const calls = workflowCalls(ctx);
         const started = await splitCloneStart(ctx.topo, calls, (t) => ctx.tmc.getHealth(t, {}), {
@@ -135,12 +140,44 @@ export function registerWorker(program: Command): void {
 
   worker
     .command('SplitDiff')
-    .description('compare a destination shard with its source (a VDiff of the SplitClone workflow on that shard); exits 1 on a mismatch')
+    .description("compare a destination shard with its source: a VDiff of the Reshard workflow (SplitClone's) that fills it, summarised for that shard; exits 1 on a mismatch")
     .argument('<keyspace/shard>', 'the destination shard to compare, e.g. customer/-80')
-    .option('--min-healthy-rdonly-tablets <n>', 'accepted for vtworker compatibility; the diff reads consistent snapshots', parseIntFlag('--min-healthy-rdonly-tablets'))
-    .action(async (target: string) => {
-      parseKeyspaceShardArg('SplitDiff', target);
-      throw new TesseraError(ER.NOT_SUPPORTED_YET, 'SplitDiff is a VDiff of the SplitClone workflow, and VDiff is not built yet; compare the shards by hand meanwhile');
+    .option('--min-healthy-rdonly-tablets <n>', 'accepted for vtworker compatibility; VDiff compares consistent snapshots, no rdonly tablet is taken out of service', parseIntFlag('--min-healthy-rdonly-tablets'))
+    .option('--wait-timeout <ms>', 'how long to wait for the diff', parseIntFlag('--wait-timeout'), CTL_WAIT_DEFAULTS.timeoutMs)
+    .action(async (target: string, jo: { waitTimeout: number }) => {
+      const o = worker.opts<WorkerFlags>();
+      const { keyspace, shard } = parseKeyspaceShardArg('SplitDiff', target);
+      const mismatch = await withContext(o, async (ctx) => {
+        const calls = workflowCalls(ctx);
+        const s = await ctx.topo.getShard(keyspace, shard).catch(() => {
+          throw new TesseraError(ER.WRONG_ARGUMENTS, `SplitDiff: shard ${keyspace}/${shard} does not exist`);
+        });
+        if (s.value.primary_alias === null) throw new TesseraError(ER.WRONG_ARGUMENTS, `SplitDiff: shard ${keyspace}/${shard} has no primary`);
+        const streams = await calls.vreplicationRead((await ctx.topo.getTablet(s.value.primary_alias)).value, undefined);
+        const wf = streams.find((x) => x.workflowType === WORKFLOW_TYPE.Reshard && !x.workflow.endsWith('_reverse'))?.workflow;
+        if (wf === undefined) {
+          throw new TesseraError(ER.WRONG_ARGUMENTS, `SplitDiff: no Reshard workflow fills ${keyspace}/${shard}; run SplitClone first (vtworker SplitClone ${keyspace}/<the shard it splits>)`);
+        }
+        log(`SplitDiff: VDiff of workflow ${keyspace}.${wf} (no rdonly tablet is taken out of service: the diff compares consistent snapshots of source and target)`);
+        const created = (await VDIFF_COMMANDS.VDiff.run(ctx, { action: 'create', workflow: wf, target_keyspace: keyspace, format: 'json' })) as { UUID: string };
+        const show = async (format: string, shards: string[]) => VDIFF_COMMANDS.VDiff.run(ctx, { action: 'show', workflow: wf, target_keyspace: keyspace, uuid: created.UUID, format, target_shards: shards });
+        const deadline = Date.now() + jo.waitTimeout;
+        for (;;) {
+          const st = (await show('json', [])) as { State?: string };
+          if (st.State === 'completed' || st.State === 'error' || st.State === 'stopped') break;
+          if (Date.now() > deadline) throw new TesseraError(ER.LOCK_WAIT_TIMEOUT, `SplitDiff: VDiff ${created.UUID} did not end within ${jo.waitTimeout} ms; follow it with VDiff --workflow ${wf} --target-keyspace ${keyspace} show ${created.UUID}`, { kind: 'DEADLINE_EXCEEDED' });
+          await new Promise((r) => setTimeout(r, SPLIT_DIFF_POLL_MS));
+        }
+        const text = (await show('text', [shard])) as { text?: string };
+        process.stdout.write(text.text ?? '');
+        const mine = (await show('json', [shard])) as { State?: string; HasMismatch?: boolean; Errors?: unknown };
+        if (mine.State === 'error') throw new TesseraError(ER.UNKNOWN_ERROR, `SplitDiff: VDiff ${created.UUID} ended in error: ${JSON.stringify(mine.Errors ?? {})}`);
+        return mine.HasMismatch === true;
+      });
+      if (mismatch) {
+        log(`SplitDiff: ${keyspace}/${shard} differs from its source; see the report above (VDiff … repair writes the statements that fix it)`);
+        process.exitCode = 1;
+      } else log(`SplitDiff: ${keyspace}/${shard} matches its source`);
     });
 
   worker.action(() => {

@@ -200,7 +200,7 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
-test("examples/local/legacy: the seeds' walk-through after 301 — the seed's tablet loop, InitShardMaster, CopySchemaShard, vtworker SplitClone, MigrateServedTypes rdonly, replica, master", async () => {
+test("examples/local/legacy: the seeds' walk-through after 301 — the seed's tablet loop, InitShardMaster, CopySchemaShard, vtworker SplitClone, SplitDiff, MigrateServedTypes rdonly, replica, master", async () => {
   const stepsRoot = path.join(root, 'legacy');
   const run = async (script: string) => {
     const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
@@ -239,6 +239,18 @@ test("examples/local/legacy: the seeds' walk-through after 301 — the seed's ta
     assert.deepEqual([await ids('-80'), await ids('80-')], [['1', '2', '3', '5'], ['4']], "hash's placement of the tutorial's customers");
     // Run again, SplitClone resumes its workflow.
     assert.match(await run('legacy/304_split_clone.sh'), /workflow customer\.SplitClone exists; resuming it/);
+
+    // SplitDiff: a VDiff of the SplitClone workflow, summarised per shard.
+    const diffed = await run('legacy/305_split_diff.sh');
+    assert.match(diffed, /SplitDiff: VDiff of workflow customer\.SplitClone/);
+    assert.match(diffed, /HasMismatch:\s+false/);
+    assert.match(diffed, /SplitDiff: customer\/-80 matches its source/);
+    assert.match(diffed, /SplitDiff: customer\/80- matches its source/);
+    // A split argument line gets the corrected one.
+    await assert.rejects(
+      execFileP('bash', ['-c', 'source examples/local/env.sh && vtworker SplitDiff -min_healthy_rdonly_tablets = 1 customer / -80'], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot } }),
+      /did you mean: SplitDiff --min-healthy-rdonly-tablets=1 customer\/-80/,
+    );
 
     const migrated = await run('legacy/306_migrate_served_types.sh');
     assert.match(migrated, /SwitchTraffic was successful/);
