@@ -265,6 +265,21 @@ test("examples/local/legacy: the seeds' walk-through after 301 — the seed's ta
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
+test('examples/local/run-all.sh in distributed mode: every step, 101 to partial 505 and 401, against expected/', async () => {
+  const stepsRoot = path.join(root, 'run-all');
+  const r = await execFileP('bash', ['examples/local/run-all.sh'], {
+    env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_MODE: 'distributed', TESSERA_LOG_LEVEL: 'warn' },
+    maxBuffer: 16 << 20,
+  }).catch(async (err: { stdout?: string; stderr?: string }) => {
+    await execFileP('bash', ['examples/local/401_teardown.sh'], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot } }).catch(() => undefined);
+    throw new Error(`run-all.sh failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  });
+  assert.match(r.stdout, /ok {3}303_reshard/);
+  assert.match(r.stdout, /ok {3}partial\/503_vdiff/);
+  assert.match(r.stdout, /all steps passed in \d+ s/);
+  assert.deepEqual(processesUnder(stepsRoot), []);
+});
+
 test('tessera up after a crash of the combined process: the topology is the truth, running MariaDBs are adopted', async () => {
   // Ports and uids of their own, so that this cluster never meets the one above.
   const dir = path.join(testRoot(), 'restart');
