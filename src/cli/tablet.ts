@@ -6,6 +6,12 @@ import { TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
 import { loadDbCredentials } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
 import { ENGINE_DEFAULTS, ENGINE_SETTINGS, formatSettingValue, parseOverrideValue, type EngineFlags } from '../vreplication/controller.js';
+import { logger } from '../log/index.js';
+
+const log = logger('tablet');
+
+/** How long `tessera tablet` gives its shutdown (SIGTERM, SIGINT) before it exits anyway. */
+const TABLET_STOP_DEADLINE_MS = 60_000;
 
 interface TabletFlags extends TopoFlags {
   tabletUid?: number;
@@ -136,7 +142,15 @@ export function registerTablet(program: Command): void {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    // A shutdown that hangs must not keep the process (and whoever waits for it) for ever: after
+    // the deadline it says which step it was at and exits.
+    const deadline = setTimeout(() => {
+      log.error({ alias: proc.alias, step: proc.stopStep }, `tablet shutdown did not finish within ${TABLET_STOP_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, TABLET_STOP_DEADLINE_MS);
+    deadline.unref();
     await proc.stop();
     await topo.close();
+    clearTimeout(deadline);
   });
 }

@@ -333,16 +333,28 @@ export class TabletProcess {
   }
 
   /** Stops serving and listening; the MariaDB keeps running unless `stopMysql`. */
+  /** The step stop() is at, for a shutdown that does not finish (see `tessera tablet`'s deadline). */
+  stopStep = '';
+
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
+    this.stopStep = 'tablet manager';
     this.manager.stop();
+    this.stopStep = 'VDiff engine';
     await this.manager.vdiff?.close();
+    this.stopStep = 'VReplication engine';
     await this.manager.vreplication?.close();
     this.manager.vreplication?.probe?.close?.();
+    this.stopStep = 'VStream service';
     this.vstreamer.close();
+    this.stopStep = 'query service';
     await this.server.close();
+    this.stopStep = 'RPC server';
     await this.rpc.close();
+    this.stopStep = 'HTTP server';
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.stopStep = 'MariaDB shutdown';
     if (opts.stopMysql && this.mysqlctl) await this.mysqlctl.shutdown();
+    this.stopStep = 'stopped';
     log.info({ alias: this.alias }, 'tablet stopped');
   }
 }

@@ -251,7 +251,7 @@ describe('Materialize on real tablets', { timeout: 600_000 }, () => {
     await run(ctx, 'Workflow', { action: 'update', keyspace: 'commerce', workflow: 'prog', config_overrides: ['vreplication-copy-rows-per-second=0'] });
     await run(ctx, 'Workflow', { action: 'start', keyspace: 'commerce', workflow: 'prog' });
     // What `ctl Materialize … start --wait` does: poll ctld's status until the copy is done.
-    const ctld = await startCtldServer(ctx, { port: 0, host: '127.0.0.1' });
+    const ctld = await startCtldServer(ctx, { port: 0, grpcPort: null, host: '127.0.0.1' });
     try {
       await waitForCopy(new CtldClient(`127.0.0.1:${ctld.ports[0]}`), 'commerce', 'prog', 120_000, 100);
     } finally {

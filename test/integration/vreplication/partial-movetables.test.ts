@@ -12,6 +12,7 @@ import type mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { TOPO_COMMANDS } from '../../../src/ctld/topo-commands.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
+import { VDIFF_COMMANDS } from '../../../src/ctld/vdiff-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient, TabletConn } from '../../../src/tablet/index.js';
 import { createGate } from '../../../src/gate/index.js';
@@ -357,12 +358,23 @@ describe('partial MoveTables under the ledger: both shard switches and a Reverse
     assert.deepEqual(a.filter((id) => b.includes(id)), [], 'a row on both shards of customer2');
     const inTarget = new Set([...a, ...b]);
     assert.deepEqual(acked.filter((id) => !inTarget.has(id)), [], 'acknowledged rows missing on customer2');
-    // The reverse workflows keep customer equal to customer2 (VDiff once it exists; a full compare here).
+    // The reverse workflows keep customer equal to customer2: a full compare, and VDiff of each.
     for (const shard of ['-80', '80-']) {
       await waitFor(`customer/${shard} to equal customer2/${shard}`, async () => {
         const [src, dst] = [(await ids('customer', shard)).sort((x, y) => x - y), (await ids('customer2', shard)).sort((x, y) => x - y)];
         return JSON.stringify(src) === JSON.stringify(dst);
       });
+    }
+    for (const wf of ['p80_reverse', 'pDash80_reverse']) {
+      const { UUID } = (await VDIFF_COMMANDS.VDiff.run(ctx, { action: 'create', workflow: wf, target_keyspace: 'customer', format: 'json' })) as { UUID: string };
+      let s: { State?: string; HasMismatch?: boolean; RowsCompared?: number } = {};
+      await waitFor(`the VDiff of ${wf}`, async () => {
+        s = (await VDIFF_COMMANDS.VDiff.run(ctx, { action: 'show', workflow: wf, target_keyspace: 'customer', uuid: UUID, format: 'json' })) as typeof s;
+        return s.State === 'completed' || s.State === 'error';
+      });
+      assert.equal(s.State, 'completed', JSON.stringify(s));
+      assert.equal(s.HasMismatch, false, JSON.stringify(s));
+      assert.ok(Number(s.RowsCompared) > 0);
     }
 
     // complete, workflow by workflow: the first keeps the rules (another partial workflow remains),
