@@ -17,7 +17,6 @@
 // BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_OVERRIDES (the stream's
 // --config-overrides, comma-separated: vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir
 // (a CPU profile per phase). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -30,6 +29,7 @@ import type { JsonObject } from '../src/topo/index.js';
 import { GtidPosition } from '../src/mysql/binlog/index.js';
 import { startCluster } from '../test/harness/cluster.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
+import { fmt, log, sh } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
@@ -48,7 +48,6 @@ const SCHEMA = `CREATE TABLE customer (
   PRIMARY KEY (customer_id)
 )`;
 
-const log = (s: string) => process.stdout.write(s + '\n');
 
 // BENCH_CPU_PROFILE=dir: a CPU profile of this process (the tablets and the engine) per phase,
 // dir/copy.cpuprofile and dir/catchup.cpuprofile, for Chrome DevTools or speedscope.
@@ -68,23 +67,6 @@ async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs a shell pipeline; returns the CPU seconds its processes used (bash's `times`). */
-async function sh(cmd: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const p = spawn('bash', ['-o', 'pipefail', '-c', `${cmd}; times`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${cmd}: exit ${code}: ${err}`));
-      // Second line: the children's user and system time, as `0m1.234s 0m0.567s`.
-      const secs = [...(out.trim().split('\n')[1] ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-      resolve(secs.reduce((a, b) => a + b, 0));
-    });
-  });
-}
-
 /** CPU seconds a process has used (user + system), from /proc. */
 function procCpu(pid: number | null | undefined): number {
   if (!pid) return 0;
@@ -101,10 +83,6 @@ function nodeCpu(): number {
 async function pos(c: Client): Promise<string> {
   const r = await c.query('SELECT @@global.gtid_binlog_pos');
   return String(r.rows[0][0]);
-}
-
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en');
 }
 
 async function main(): Promise<void> {
