@@ -4,7 +4,8 @@
 //   tessera worker $TOPOLOGY_FLAGS -cell zone1 SplitClone -min_healthy_rdonly_tablets=1 customer/0
 //
 // SplitClone starts (or resumes) the Reshard workflow `SplitClone` (src/workflow/split-clone.ts)
-// and prints progress until the copy is done and filtered replication runs. vtworker's own flags
+// and prints progress until the copy is done and filtered replication runs; SplitDiff runs a VDiff
+// of that workflow and prints its summary for one destination shard. vtworker's own flags
 // (-cell, -log_dir, -alsologtostderr, -use_v3_resharding_mode) are accepted; the ones that have no
 // effect here say so.
 import { Command } from 'commander';
@@ -80,7 +81,7 @@ function parseKeyspaceShardArg(job: string, v: string): { keyspace: string; shar
 export function registerWorker(program: Command): void {
   const worker = program
     .command('worker')
-    .description("the seeds' vtworker: SplitClone starts a reshard's copy and filtered replication (a Reshard workflow named SplitClone) and waits for it")
+    .description("the seeds' vtworker: SplitClone starts a reshard's copy and filtered replication (a Reshard workflow named SplitClone) and waits for it; SplitDiff compares a new shard with its source (a VDiff)")
     .option('--cell <cell>', 'cell whose tablets the job reads from (the seed passes -cell zone1)')
     .option('--log-dir <dir>', 'accepted for vtworker compatibility; logs go to stderr')
     .option('--alsologtostderr', 'accepted for vtworker compatibility; logs go to stderr')

@@ -4,6 +4,7 @@
 // the tablet restarts where it was or moves to another port.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../harness/wait.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
 import {
   LocalTabletManagerClient,
@@ -110,7 +111,9 @@ for (const [name, client] of clients) {
     await c.refreshState(P, {});
     const { position } = await c.primaryPosition(P, {});
     assert.match(position, /^MariaDB\/0-250-\d+$/);
-    const health = await c.getHealth(P, {});
+    // Health is checked periodically: the read-only moment above may still show until the next check.
+    let health = await c.getHealth(P, {});
+    await waitFor(`primary ${P} serving again after SetReadWrite`, async () => (health = await c.getHealth(P, {})).serving, 30_000);
     assert.equal(health.tabletAlias, P);
     assert.equal(health.serving, true);
     const full = await c.fullStatus(P, {});
