@@ -546,7 +546,7 @@ export class Executor implements ServerHandler {
 
   /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
   async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
-    const uses = sessionVarUse(stmt0);
+    const uses = mayUseSessionVars(sql) ? sessionVarUse(stmt0) : null;
     if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
     const local = answerLocally(stmt);
@@ -918,6 +918,15 @@ interface SessionVarUse {
   /** It calls LAST_INSERT_ID(expr). */
   readonly lastInsertId: boolean;
 }
+
+/**
+ * A cheap test on the text before sessionVarUse walks the tree: a statement that assigns user
+ * variables names one (`@`), and LAST_INSERT_ID(expr) is spelled out. Most statements have neither.
+ */
+function mayUseSessionVars(sql: string): boolean {
+  return sql.includes('@') || LAST_INSERT_ID_TEXT.test(sql);
+}
+const LAST_INSERT_ID_TEXT = /last_insert_id/i;
 
 /**
  * Whether MariaDB must evaluate a statement's user variables itself: it assigns one (`:=`,

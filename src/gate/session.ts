@@ -143,7 +143,8 @@ export class GateSession {
     const got = this.shardWarnings;
     this.shardWarnings = null;
     if (got === null) {
-      if (clears) {
+      // Most statements raise none and had none before: no new list for them.
+      if (clears && this.warningCount !== 0) {
         this.warnings = [];
         this.warningCount = 0;
       }

@@ -26,3 +26,22 @@ export function cellText(v: SqlValue | undefined): string {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   return String(v);
 }
+
+/**
+ * Runs `fn` in one transaction on `exec` (on its exclusive session when it has one, so no other
+ * statement of a shared connection lands inside), rolling back when `fn` throws.
+ */
+export async function inTransaction<T>(exec: SqlExecutor, fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+  const run = async (e: SqlExecutor): Promise<T> => {
+    await e.query('START TRANSACTION');
+    try {
+      const out = await fn(e);
+      await e.query('COMMIT');
+      return out;
+    } catch (err) {
+      await e.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
+  return exec.exclusive ? exec.exclusive(run) : run(exec);
+}

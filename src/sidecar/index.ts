@@ -14,5 +14,5 @@ export {
   ensureSidecarSchema,
 } from './schema.js';
 export type { SidecarVersion, EnsureSidecarOptions, EnsureSidecarResult } from './schema.js';
-export { cellText } from './executor.js';
+export { cellText, inTransaction } from './executor.js';
 export type { SqlExecutor, SqlExecResult } from './executor.js';

@@ -340,7 +340,8 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
   const { options: o, signal } = ctx;
   const limits = host.limits;
   const vr = host.vreplication();
-  const streams = await checkStreams(host, ctx.workflow);
+  // Refuses a workflow whose streams cannot be brought to one point (none, in Error, copying).
+  await checkStreams(host, ctx.workflow);
   const timeoutMs = Math.max(1, o.core_options.timeout_seconds) * 1000;
   const sources: SourceCursor[] = [];
   let target: Client | undefined;

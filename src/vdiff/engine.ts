@@ -8,9 +8,9 @@
 // command makes on every target primary of a workflow.
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { Client } from '../mysql/client.js';
+import { SerialConnection } from '../sidecar/serial-connection.js';
 import type { Result } from '../mysql/client-result.js';
 import { logger } from '../log/index.js';
-import type { SqlExecutor } from '../sidecar/index.js';
 import { cellText } from '../sidecar/index.js';
 import { quoteString } from '../sql/index.js';
 import type { Tablet, TopoServer } from '../topo/index.js';
@@ -60,21 +60,16 @@ export class VDiffEngine {
   readonly store: VDiffStore;
   private readonly runners = new Map<number, Runner>();
   private opened = false;
-  private storeClient: Client | undefined;
-  private storeQueue: Promise<unknown> = Promise.resolve();
+  /** The store's own connection: one statement, or one transaction, at a time. */
+  private readonly storeConn: SerialConnection;
   private readonly host: DifferHost;
   /** The engine's limits (VDIFF_DEFAULTS with the tablet's overrides); read at every use. */
   readonly limits: VDiffLimits;
 
   constructor(private readonly o: VDiffEngineOptions) {
     this.limits = { ...VDIFF_DEFAULTS, ...o.limits };
-    this.store = new VDiffStore(
-      {
-        query: (sql: string) => this.storeQueued(() => this.storeQuery(sql)),
-        exclusive: <T>(fn: (exec: SqlExecutor) => Promise<T>) => this.storeQueued(() => fn({ query: (sql: string) => this.storeQuery(sql) })),
-      },
-      o.sidecarDb,
-    );
+    this.storeConn = new SerialConnection(() => o.dbaClient());
+    this.store = new VDiffStore(this.storeConn, o.sidecarDb);
     this.host = {
       alias: o.alias,
       cell: o.cell,
@@ -95,26 +90,6 @@ export class VDiffEngine {
     return this.opened;
   }
 
-  private async storeQuery(sql: string): Promise<Result> {
-    if (!this.storeClient) this.storeClient = await this.o.dbaClient();
-    try {
-      return await this.storeClient.query(sql);
-    } catch (err) {
-      const errno = (err as { errno?: number }).errno;
-      if (errno === 2013 || errno === 2006) {
-        this.storeClient.close();
-        this.storeClient = undefined;
-      }
-      throw err;
-    }
-  }
-
-  private storeQueued<T>(run: () => Promise<T>): Promise<T> {
-    const p = this.storeQueue.then(run, run);
-    this.storeQueue = p.catch(() => undefined);
-    return p;
-  }
-
   /** Starts a runner for every pending or started VDiff of this database. Idempotent. */
   async open(): Promise<void> {
     if (this.opened) return;
@@ -131,8 +106,7 @@ export class VDiffEngine {
     this.runners.clear();
     for (const r of all) r.abort.abort();
     await Promise.all(all.map((r) => r.done));
-    this.storeClient?.close();
-    this.storeClient = undefined;
+    this.storeConn.close();
   }
 
   private start(v: VDiffRecord): void {
@@ -213,7 +187,7 @@ export class VDiffEngine {
   }
 
   private sidecarQuery(sql: string): Promise<Result> {
-    return this.storeQueued(() => this.storeQuery(sql));
+    return this.storeConn.query(sql);
   }
 
   private requireOpen(): void {

@@ -4,7 +4,7 @@
 // so a crash neither loses a found difference nor records one twice after the resume.
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { SqlValue } from '../mysql/values.js';
-import { cellText, type SqlExecutor } from '../sidecar/index.js';
+import { cellText, inTransaction, type SqlExecutor } from '../sidecar/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { formatLastPk, parseLastPk, type LastPk } from '../vreplication/lastpk.js';
 import { loadValue, storeValue, type StoredValue } from './values.js';
@@ -116,16 +116,6 @@ function nullableNum(v: SqlValue | undefined): number | null {
   return t === '' ? null : Number(t);
 }
 
-function storeRow(values: readonly SqlValue[] | null): string {
-  return values === null ? 'NULL' : quoteString(JSON.stringify(values.map(storeValue)));
-}
-
-function loadRow(v: SqlValue | undefined): SqlValue[] | null {
-  const t = cellText(v);
-  if (t === '') return null;
-  return (JSON.parse(t) as StoredValue[]).map(loadValue);
-}
-
 const VDIFF_COLUMNS = 'id, vdiff_uuid, workflow, keyspace, shard, db_name, state, options, UNIX_TIMESTAMP(created_at), UNIX_TIMESTAMP(started_at), UNIX_TIMESTAMP(completed_at), last_error';
 
 export class VDiffStore {
@@ -138,19 +128,8 @@ export class VDiffStore {
     this.db = quoteIdent(sidecarDb);
   }
 
-  private async inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    const run = async (exec: SqlExecutor): Promise<T> => {
-      await exec.query('START TRANSACTION');
-      try {
-        const out = await fn(exec);
-        await exec.query('COMMIT');
-        return out;
-      } catch (err) {
-        await exec.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    };
-    return this.exec.exclusive ? this.exec.exclusive(run) : run(this.exec);
+  private inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return inTransaction(this.exec, fn);
   }
 
   private record(r: SqlValue[]): VDiffRecord {

@@ -7,7 +7,6 @@
 import { GtidPosition } from '../mysql/binlog/index.js';
 import type { Client } from '../mysql/client.js';
 import { ER, TesseraError } from '../mysql/errors.js';
-import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';

@@ -7,14 +7,13 @@
 // and wait for a stream's position — the calls ctld's Materialize and Workflow commands make.
 import { GtidPosition } from '../mysql/binlog/index.js';
 import type { Client } from '../mysql/client.js';
-import type { Result } from '../mysql/client-result.js';
+import { SerialConnection } from '../sidecar/serial-connection.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 import type { Tablet, TopoServer } from '../topo/index.js';
 import { Controller, ENGINE_DEFAULTS, type ControllerHost, type EngineFlags, type StreamProgress } from './controller.js';
 import { formatLastPk } from './lastpk.js';
 import { StreamStore, type CopyState, type NewStream, type Stream, type StreamState } from './stream-store.js';
-import type { SqlExecutor } from '../sidecar/index.js';
 import type { VStreamer } from './vstreamer.js';
 import type { ThrottleProbe } from './throttle.js';
 
@@ -103,22 +102,14 @@ export class VReplicationEngine {
   private opened = false;
   private opening: Promise<void> | undefined;
   readonly flags: EngineFlags;
-  private storeClient: Client | undefined;
+  /** The store's own connection: one statement, or one transaction, at a time. */
+  private readonly storeConn: SerialConnection;
   readonly store: StreamStore;
-  /** One statement at a time on the store's connection. */
-  private storeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: EngineOptions) {
     this.flags = { ...ENGINE_DEFAULTS, ...o.flags };
-    this.store = new StreamStore(
-      {
-        query: (sql: string) => this.storeExec(sql),
-        // A transaction holds the store's connection until it ends: no other caller's statement
-        // runs inside it (or is rolled back with it).
-        exclusive: <T>(fn: (exec: SqlExecutor) => Promise<T>) => this.storeExclusive(fn),
-      },
-      o.sidecarDb,
-    );
+    this.storeConn = new SerialConnection(() => o.dbaClient());
+    this.store = new StreamStore(this.storeConn, o.sidecarDb);
   }
 
   /** The throttles' probe, for the tablet to close at shutdown. */
@@ -128,35 +119,6 @@ export class VReplicationEngine {
 
   get isOpen(): boolean {
     return this.opened;
-  }
-
-  /** One statement on the store's connection, dialled when needed; a broken one is re-dialled next time. */
-  private async storeQuery(sql: string): Promise<Result> {
-    if (!this.storeClient) this.storeClient = await this.o.dbaClient();
-    try {
-      return await this.storeClient.query(sql);
-    } catch (err) {
-      if ((err as { errno?: number }).errno === 2013 || (err as { errno?: number }).errno === 2006) {
-        this.storeClient.close();
-        this.storeClient = undefined;
-      }
-      throw err;
-    }
-  }
-
-  /** Queues `run` behind everything already on the store's connection. */
-  private storeQueued<T>(run: () => Promise<T>): Promise<T> {
-    const p = this.storeQueue.then(run, run);
-    this.storeQueue = p.catch(() => undefined);
-    return p;
-  }
-
-  private storeExec(sql: string): Promise<Result> {
-    return this.storeQueued(() => this.storeQuery(sql));
-  }
-
-  private storeExclusive<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.storeQueued(() => fn({ query: (sql: string) => this.storeQuery(sql) }));
   }
 
   private host(): ControllerHost {
@@ -203,8 +165,7 @@ export class VReplicationEngine {
     const all = [...this.controllers.values()];
     this.controllers.clear();
     await Promise.all(all.map((c) => c.stop()));
-    this.storeClient?.close();
-    this.storeClient = undefined;
+    this.storeConn.close();
   }
 
   private startController(s: Stream): void {
@@ -214,16 +175,6 @@ export class VReplicationEngine {
     this.controllers.set(s.id, c);
     this.workflowById.set(s.id, s.workflow);
     c.start();
-  }
-
-  private async restartController(id: number): Promise<void> {
-    const c = this.controllers.get(id);
-    if (c) {
-      this.controllers.delete(id);
-      await c.stop();
-    }
-    const rec = await this.store.readStream(id);
-    if (rec) this.startController(rec);
   }
 
   private requireOpen(what: string): void {

@@ -13,7 +13,7 @@
 import { GtidPosition } from '../mysql/binlog/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { SqlValue } from '../mysql/values.js';
-import { cellText, SIDECAR_COLUMN_BYTES_MAX, SIDECAR_DB_DEFAULT, type SqlExecutor } from '../sidecar/index.js';
+import { cellText, inTransaction, SIDECAR_COLUMN_BYTES_MAX, SIDECAR_DB_DEFAULT, type SqlExecutor } from '../sidecar/index.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
 import { formatBinlogSource, parseBinlogSource, type BinlogSource } from './binlog-source.js';
 import { formatLastPk, parseLastPk, type LastPk } from './lastpk.js';
@@ -207,19 +207,8 @@ export class StreamStore {
     this.db = quoteIdent(sidecarDb);
   }
 
-  private async inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
-    const run = async (exec: SqlExecutor): Promise<T> => {
-      await exec.query('START TRANSACTION');
-      try {
-        const out = await fn(exec);
-        await exec.query('COMMIT');
-        return out;
-      } catch (err) {
-        await exec.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    };
-    return this.exec.exclusive ? this.exec.exclusive(run) : run(this.exec);
+  private inTransaction<T>(fn: (exec: SqlExecutor) => Promise<T>): Promise<T> {
+    return inTransaction(this.exec, fn);
   }
 
   // ---- statements for the engine's own transactions ------------------------------------------------
