@@ -6,15 +6,21 @@
 // `begin` (one round trip). transaction_mode SINGLE refuses a second shard; MULTI commits shard by
 // shard in the order they joined and, when one fails, rolls back the rest and reports which
 // committed.
+//
+// Lookup vindexes add two more transactions per shard (Vitess's commit orders): `pre` sessions
+// commit before the session's own and `post` sessions after it (see src/vindexes/lookup.ts for
+// why), and `autocommit` statements run outside every transaction.
 import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
 import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
+import type { CommitOrder } from '../vindexes/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
@@ -61,6 +67,10 @@ export class GateSession {
   transactionMode: TransactionMode = 'MULTI';
   /** Shard sessions of the open transaction, in the order they joined. */
   readonly shardSessions = new Map<string, ShardSession>();
+  /** Lookup vindexes' transactions committed before `shardSessions` (consistent lookups' creates). */
+  readonly preSessions = new Map<string, ShardSession>();
+  /** Lookup vindexes' transactions committed after `shardSessions` (consistent lookups' deletes). */
+  readonly postSessions = new Map<string, ShardSession>();
   /** Reserved connections (session settings) by target, outside transactions too. */
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
@@ -239,13 +249,13 @@ export class GateSession {
    * one. Calls on one connection never overlap (a UNION's branches may reach the same shard at
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
-  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned) return this.executeOnShardNow(rs, sql, write, tables);
+  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+    if (order === 'autocommit' || (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned)) return this.executeOnShardNow(rs, sql, write, tables, order);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
     const run = prev.then(
-      () => this.executeOnShardNow(rs, sql, write, tables),
-      () => this.executeOnShardNow(rs, sql, write, tables),
+      () => this.executeOnShardNow(rs, sql, write, tables, order),
+      () => this.executeOnShardNow(rs, sql, write, tables, order),
     );
     const tail = run.catch(() => undefined);
     this.shardQueues.set(key, tail);
@@ -255,8 +265,8 @@ export class GateSession {
     return run;
   }
 
-  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    const type: TabletType = this.inTransaction || write ? 'primary' : this.tabletType;
+  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+    const type: TabletType = this.inTransaction || write || order !== 'normal' ? 'primary' : this.tabletType;
     if (write && this.tabletType !== 'primary' && this.tabletType !== undefined) {
       throw new TesseraError(ER.OPTION_PREVENTS_STATEMENT, `${rs.keyspace}@${this.tabletType}: the session targets ${this.tabletType} tablets, which do not take writes; USE ${rs.keyspace} (or @primary) first`);
     }
@@ -268,7 +278,24 @@ export class GateSession {
     signal.throwIfAborted();
     let alias = '';
     try {
-      if (this.inTransaction) {
+      if (order === 'pre' || order === 'post') {
+        // A lookup vindex's own transaction beside the session's (begun lazily, committed around it).
+        if (!this.inTransaction) throw new Error(`a ${order} lookup statement outside a transaction`);
+        const sessions = order === 'pre' ? this.preSessions : this.postSessions;
+        const ss = sessions.get(key);
+        if (ss) {
+          alias = ss.tabletAlias;
+          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, timeoutMs, tables, signal });
+        }
+        const t = this.pick(target);
+        alias = t.alias;
+        const b = await t.conn.begin(target, { clientFoundRows, signal });
+        sessions.set(key, { target, conn: t.conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId: 0 });
+        // Savepoints set before it joined exist here too: ROLLBACK TO undoes lookup rows as well.
+        for (const sp of this.savepoints) await t.conn.execute(target, sp, null, { transactionId: b.transactionId, signal });
+        return await t.conn.execute(target, sql, null, { transactionId: b.transactionId, timeoutMs, tables, signal });
+      }
+      if (this.inTransaction && order === 'normal') {
         const ss = this.shardSessions.get(key);
         if (ss) {
           alias = ss.tabletAlias;
@@ -295,7 +322,7 @@ export class GateSession {
         this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
         return r;
       }
-      if (this.settings.length || this.pinned) {
+      if ((this.settings.length || this.pinned) && order === 'normal') {
         let rsv = this.reserved.get(key);
         if (!rsv) {
           const t = this.pick(target);
@@ -352,10 +379,20 @@ export class GateSession {
     this.inTransaction = true;
   }
 
-  /** Commits every shard of the transaction, in the order they joined. */
+  /**
+   * Commits every shard of the transaction: lookup vindexes' pre sessions first, then the
+   * session's own shards in the order they joined, then the post sessions. A failure rolls back
+   * everything not yet committed.
+   */
   async commit(): Promise<void> {
-    const sessions = [...this.shardSessions.entries()];
+    const sessions = [
+      ...[...this.preSessions.entries()].map(([k, ss]) => [`${k} (pre)`, ss] as const),
+      ...this.shardSessions.entries(),
+      ...[...this.postSessions.entries()].map(([k, ss]) => [`${k} (post)`, ss] as const),
+    ];
     this.shardSessions.clear();
+    this.preSessions.clear();
+    this.postSessions.clear();
     this.inTransaction = false;
     this.savepoints.length = 0;
     const committed: string[] = [];
@@ -381,8 +418,10 @@ export class GateSession {
   }
 
   async rollback(): Promise<void> {
-    const sessions = [...this.shardSessions.values()];
+    const sessions = [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()];
     this.shardSessions.clear();
+    this.preSessions.clear();
+    this.postSessions.clear();
     this.inTransaction = false;
     this.savepoints.length = 0;
     const errors: string[] = [];
@@ -392,10 +431,49 @@ export class GateSession {
   /** Runs a savepoint statement on every shard in the transaction, and remembers it for shards that join later. */
   async savepoint(sql: string, remember: boolean): Promise<void> {
     if (remember) this.savepoints.push(sql);
-    for (const ss of this.shardSessions.values()) {
+    for (const ss of [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()]) {
       await ss.conn.execute(ss.target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
     }
   }
+
+  /**
+   * Runs one statement that writes in several transactions (a DML that maintains lookup
+   * vindexes) as MariaDB runs a statement: all of it or none. Outside a transaction it gets one
+   * of its own, committed when it succeeds (left open when autocommit is off); inside the
+   * session's transaction a savepoint is set first and rolled back to when it fails.
+   */
+  async statementTransaction<T>(run: () => Promise<T>): Promise<T> {
+    if (!this.inTransaction) {
+      this.begin();
+      let r: T;
+      try {
+        r = await run();
+      } catch (err) {
+        await this.rollback();
+        throw err;
+      }
+      if (this.autocommit) await this.commit();
+      return r;
+    }
+    const name = `tessera_stmt_${++this.statementSavepoints}`;
+    await this.savepoint(`savepoint ${name}`, true);
+    const drop = (): void => {
+      const i = this.savepoints.lastIndexOf(`savepoint ${name}`);
+      if (i >= 0) this.savepoints.splice(i, 1);
+    };
+    try {
+      const r = await run();
+      drop();
+      await this.savepoint(`release savepoint ${name}`, false);
+      return r;
+    } catch (err) {
+      drop();
+      await this.savepoint(`rollback to savepoint ${name}`, false).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private statementSavepoints = 0;
 
   /** Drops reserved connections (settings changed or session closing). */
   async releaseReserved(): Promise<void> {
@@ -437,6 +515,8 @@ export class SessionCursor implements VCursor {
   constructor(
     readonly session: GateSession,
     readonly log: LoggedQuery[] | null,
+    /** The transaction this cursor's shard calls run in (lookup vindexes use the others). */
+    readonly order: CommitOrder = 'normal',
   ) {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
@@ -467,8 +547,25 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
+  get inTransaction(): boolean {
+    return this.session.inTransaction;
+  }
+
+  withCommitOrder(order: CommitOrder): SessionCursor {
+    return order === this.order ? this : new SessionCursor(this.session, this.log, order);
+  }
+
+  statementTransaction<T>(run: () => Promise<T>): Promise<T> {
+    return this.session.statementTransaction(run);
+  }
+
+  executeVindexQuery(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result> {
+    return runVindexQuery(this.withCommitOrder(order), sql, bindVars);
+  }
+
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
+    if (this.order !== 'normal') return this.executeOrdered(queries, opts);
     // As executeOnShardNow picks it: writes and anything in a transaction go to the primary.
     const tabletType: TabletType = s.inTransaction || opts.write || opts.ddl ? 'primary' : s.tabletType;
     const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType, tablet: '', sql: q.sql })) : null;
@@ -516,6 +613,21 @@ export class SessionCursor implements VCursor {
       if (implicit) await s.rollback();
       throw err;
     }
+  }
+
+  /** A lookup vindex's statements: in its pre/post transaction, or outside any (autocommit). */
+  private async executeOrdered(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
+    const s = this.session;
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: 'primary' as TabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables, this.order)));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((x, i) => {
+      const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+      if (logged) logged[i].tablet = r.tabletAlias;
+      return toResult(r);
+    });
   }
 
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {
