@@ -523,8 +523,12 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  * workflows, online DDL): listed so that typing one gets a clear "not implemented yet" naming it,
  * not commander's "unknown command" and a usage dump.
  */
-const NOT_YET: readonly [name: string, what: string][] = [
-  ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
+const NOT_YET: readonly [name: string, what: string, meanwhile?: string][] = [
+  [
+    'LookupVindex',
+    'create|show|externalize|cancel: its back-fill workflow needs a VReplication filter that computes keyspace_id() of the source rows, which the engine does not have yet; the gate already routes by lookup vindexes and keeps owned ones up to date',
+    'Meanwhile create the lookup table with ApplySchema, add the vindex with "write_only": "true" and its owner with ApplyVSchema, back-fill the existing rows, then drop write_only (docs/vindexes.md)',
+  ],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],
 ];
@@ -578,7 +582,7 @@ export function registerCtl(program: Command): void {
         throw new TesseraError(ER.NOT_SUPPORTED_YET, `${name} is the vtctlclient-era way to move tables; Tessera does it with: tessera ctl ${use}`);
       });
   }
-  for (const [name, what] of NOT_YET) {
+  for (const [name, what, meanwhile] of NOT_YET) {
     ctl
       .command(name, { hidden: true })
       .allowUnknownOption()
@@ -587,7 +591,7 @@ export function registerCtl(program: Command): void {
       .action(() => {
         throw new TesseraError(
           ER.NOT_SUPPORTED_YET,
-          `${name} is not implemented in Tessera yet (${what}). Meanwhile tables are placed with ApplySchema, ApplyVSchema and the routing rules commands`,
+          `${name} is not implemented in Tessera yet (${what}). ${meanwhile ?? 'Meanwhile tables are placed with ApplySchema, ApplyVSchema and the routing rules commands'}`,
         );
       });
   }
