@@ -524,11 +524,6 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  * not commander's "unknown command" and a usage dump.
  */
 const NOT_YET: readonly [name: string, what: string, meanwhile?: string][] = [
-  [
-    'LookupVindex',
-    'create|show|externalize|cancel: its back-fill workflow needs a VReplication filter that computes keyspace_id() of the source rows, which the engine does not have yet; the gate already routes by lookup vindexes and keeps owned ones up to date',
-    'Meanwhile create the lookup table with ApplySchema, add the vindex with "write_only": "true" and its owner with ApplyVSchema, back-fill the existing rows, then drop write_only (docs/vindexes.md)',
-  ],
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],
 ];

@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { startChild } from '../harness/child.js';
+import { WORKFLOW_COMMANDS } from '../../src/ctld/workflow-commands.js';
+import type { CtldContext } from '../../src/ctld/command.js';
+import { RpcTabletManagerClient } from '../../src/tablet/index.js';
+import type { JsonObject } from '../../src/topo/index.js';
+import { waitFor } from '../harness/wait.js';
 
 const LOOKUP_SCHEMA = [
   'create table corder_lookup(order_id bigint not null primary key, keyspace_id varbinary(128) not null)',
@@ -17,6 +22,7 @@ const LOOKUP_SCHEMA = [
 const CUSTOMER_SCHEMA = [
   'create table customer(customer_id bigint not null primary key, email varchar(64))',
   'create table corder(order_id bigint not null primary key, customer_id bigint not null, sku varchar(64), price int)',
+  'create table invoice(invoice_id bigint not null primary key, customer_id bigint not null, amount int)',
 ].join(';');
 export const LOOKUP_VSCHEMA = { tables: { corder_lookup: {}, customer_email_lookup: {}, corder_sku_lookup: {} } };
 export const CUSTOMER_VSCHEMA = {
@@ -36,6 +42,7 @@ export const CUSTOMER_VSCHEMA = {
         { column: 'sku', name: 'corder_sku' },
       ],
     },
+    invoice: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] },
   },
 };
 
@@ -242,4 +249,40 @@ test('after a gate is killed with SIGKILL mid-write, no row lacks its lookup row
   assert.deepEqual(missing(await ownerRows('corder', 'order_id'), await lookupRows('corder_lookup', 'order_id')), []);
   assert.deepEqual(missing(await ownerRows('corder', 'sku'), await lookupRows('corder_sku_lookup', 'sku')), []);
   assert.deepEqual(missing(await ownerRows('customer', 'email'), await lookupRows('customer_email_lookup', 'email')), []);
+});
+
+test('LookupVindex create back-fills a table that has rows; externalize makes the gate route by it; cancel takes it out', async () => {
+  const ctx: CtldContext = { topo: c.topo, tmc: new RpcTabletManagerClient(c.topo) };
+  const run = (req: JsonObject) => WORKFLOW_COMMANDS.LookupVindex.run(ctx, { name: 'invoice_id_lookup', keyspace: 'customer', table_keyspace: 'lookup', ...req });
+  const conn = await c.connect('customer');
+  const plan = async (sql: string): Promise<Row> => JSON.parse(String((await q(conn, `vexplain plan ${sql}`))[0].JSON)) as Row;
+  try {
+    await q(conn, `insert into invoice(invoice_id, customer_id, amount) values ${Array.from({ length: 2500 }, (_, i) => `(${i + 1}, ${(i % 40) + 1}, ${i})`).join(', ')}`);
+    const created = (await run({ action: 'create', type: 'consistent_lookup_unique', table_owner: 'invoice', table_owner_columns: ['invoice_id'] })) as JsonObject;
+    assert.match(String(created.summary), /back-filled from 2500 rows of invoice/);
+    assert.deepEqual(await lookupRows('invoice_id_lookup', 'invoice_id'), await ownerRows('invoice', 'invoice_id'));
+    // The gate sees the write_only vindex: it maintains it, but does not route by it yet.
+    await waitFor('the gate to see the write_only vindex', async () => (await plan('insert into invoice(invoice_id, customer_id, amount) values (1, 1, 1)')).OwnedLookups !== undefined, 10_000);
+    assert.equal((await plan('select amount from invoice where invoice_id = 7')).Variant, 'Scatter');
+    await q(conn, 'insert into invoice(invoice_id, customer_id, amount) values (3001, 4, 1)');
+    await q(conn, 'delete from invoice where invoice_id = 2');
+    assert.deepEqual(await lookupRows('invoice_id_lookup', 'invoice_id'), await ownerRows('invoice', 'invoice_id'));
+    const shown = (await run({ action: 'show' })) as JsonObject;
+    assert.equal(shown.lookup_rows, 2500);
+    assert.equal(shown.owner_rows, 2500);
+    assert.match(String(shown.state), /^write_only/);
+
+    await run({ action: 'externalize' });
+    await waitFor('the gate to route by the externalized vindex', async () => (await plan('select amount from invoice where invoice_id = 7')).Variant === 'EqualUnique', 10_000);
+    const log = await q(conn, 'vexplain queries select amount from invoice where invoice_id = 3001');
+    assert.deepEqual(log.map((r) => [r.keyspace, r.shard]), [['lookup', '0'], ['customer', '80-']]);
+    await assert.rejects(() => q(conn, 'insert into invoice(invoice_id, customer_id, amount) values (3001, 1, 1)'), (e: { errno?: number; message: string }) => e.errno === 1062 && /'3001'/.test(e.message));
+
+    await run({ action: 'cancel' });
+    await waitFor('the gate to drop the cancelled vindex', async () => (await plan('select amount from invoice where invoice_id = 7')).Variant === 'Scatter', 10_000);
+    await assert.rejects(() => run({ action: 'show' }), /has no vindex invoice_id_lookup/);
+  } finally {
+    await conn.end();
+    ctx.tmc.close();
+  }
 });
