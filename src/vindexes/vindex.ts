@@ -107,6 +107,8 @@ export interface LookupCursor {
    * transaction (consistent lookups look for the owner row there).
    */
   executeKeyspaceId(keyspace: string, ksid: KeyspaceId, sql: string, bindVars: Readonly<Record<string, VindexValue>>): Promise<LookupRows>;
+  /** The session is in a transaction (consistent lookups then read in their own, pre or post). */
+  readonly inTransaction: boolean;
   /** The statement is a DML in a transaction: lookup reads lock what they read (param read_lock). */
   readonly dml: boolean;
   /**

@@ -132,6 +132,8 @@ test('consistent_lookup_unique: reads by order_id go to one shard; a second shar
     // In a transaction: a failed statement undoes its own lookup rows only.
     await q(conn, 'begin');
     await q(conn, "insert into corder(order_id, customer_id, sku, price) values (1020, 1, 'sku-1020', 1)");
+    // The transaction reads its own lookup rows (a consistent lookup reads in its pre transaction).
+    assert.deepEqual(await q(conn, 'select price from corder where order_id = 1020'), [{ price: 1 }]);
     await assert.rejects(() => q(conn, "insert into corder(order_id, customer_id, sku, price) values (1021, 4, 'sku-1020', 1)"), /1062|Duplicate/);
     await q(conn, 'commit');
     assert.deepEqual(await lookupRows('corder_lookup', 'order_id'), ['1005@-80', '1010@80-', '1020@-80']);

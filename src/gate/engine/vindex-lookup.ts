@@ -36,6 +36,7 @@ function lookupsUnsupported(): TesseraError {
 export function lookupCursor(vc: VCursor, dml: 'pre' | 'post' | null): LookupCursor {
   const toRows = (rows: readonly (readonly (Buffer | null)[])[]): LookupRows => ({ rows: rows.map((r) => r.map((c) => (c === null ? null : new Uint8Array(c.buffer, c.byteOffset, c.byteLength)))) });
   return {
+    inTransaction: vc.inTransaction ?? false,
     dml: dml !== null && (vc.inTransaction ?? false),
     rowLockOrder: dml ?? 'pre',
     async execute(sql: string, bindVars, order: CommitOrder) {
