@@ -168,7 +168,7 @@ test('consistent_lookup (non-unique) on customer.email: shared values, reads to 
 });
 
 /** Random inserts, updates and deletes of corder and customer until `stop()` says so. */
-async function randomWrites(conn: mysql.Connection, seed: number, ops: number, stop: () => boolean = () => false): Promise<{ ok: number; dup: number; deadlocks: number }> {
+async function randomWrites(conn: mysql.Connection, seed: number, ops: number, stop: () => boolean = () => false, progress: { ok: number } = { ok: 0 }): Promise<{ ok: number; dup: number; deadlocks: number }> {
   let x = seed;
   const rnd = (n: number): number => {
     x = (x * 1103515245 + 12345) % 2147483648;
@@ -192,6 +192,7 @@ async function randomWrites(conn: mysql.Connection, seed: number, ops: number, s
     try {
       await conn.query(sql);
       ok++;
+      progress.ok++;
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
       // 1062: the value is taken; 1213: MariaDB chose this statement as a deadlock's victim (the
@@ -237,8 +238,9 @@ test('after a gate is killed with SIGKILL mid-write, no row lacks its lookup row
   const conns = await Promise.all([1, 2, 3, 4].map(() => mysql.createConnection({ host: '127.0.0.1', port, user: 'vt_app', password: '', database: 'customer' })));
   for (const conn of conns) conn.on('error', () => undefined);
   let killed = false;
-  const writers = conns.map((conn, i) => randomWrites(conn, 1000 + i * 17, 100_000, () => killed).catch(() => 'cut'));
-  await new Promise((r) => setTimeout(r, 1500));
+  const progress = { ok: 0 };
+  const writers = conns.map((conn, i) => randomWrites(conn, 1000 + i * 17, 100_000, () => killed, progress).catch(() => 'cut'));
+  await waitFor('writes through the gate process', async () => progress.ok >= 300, 60_000);
   killed = true;
   await gate.kill('SIGKILL');
   const ended = await Promise.all(writers);
