@@ -153,6 +153,15 @@ function generate(n: number): Stmt[] {
     // Arithmetic the gate evaluates itself: over a join across keyspaces and over aggregates.
     () => ({ sql: `select o.order_id, p.price div o.qty, p.price % ${pick(['o.qty', '7', '0'])}, o.price * 1.5 - p.weight, p.weight / o.qty from corder o join product p on p.sku = o.sku where o.customer_id = ${id()}`, ordered: false }),
     () => ({ sql: `select sku, sum(price) div count(*), max(qty) % 2, -min(price), sum(price) / count(*) from corder group by sku`, ordered: false }),
+    // Issue 25: correlated subqueries the shards cannot answer alone (evaluated per outer row).
+    () => ({ sql: `select p.sku, (select count(*) from corder o where o.sku = p.sku) as n from product p where p.price < ${int(20, 100)}`, ordered: false }),
+    () => ({ sql: `select p.sku from product p where ${pick(['', 'not '])}exists (select 1 from corder o where o.sku = p.sku and o.qty > ${int(1, 5)})`, ordered: false }),
+    () => ({ sql: `select c.email from customer c where ${pick(['', 'not '])}exists (select 1 from corder o where o.price > c.score and o.qty = ${int(1, 5)}) and c.customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select o.order_id from corder o where o.price ${pick(['>', '<', '='])} (select p.price from product p where p.sku = o.sku) and o.customer_id ${pick(['<', '>'])} ${id()}`, ordered: false }),
+    () => ({ sql: `select c.customer_id, (select max(o.price) from corder o where o.qty = c.customer_id % 5) as m from customer c where c.customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select c.customer_id from customer c where c.score ${pick(['in', 'not in'])} (select o.price from corder o where o.qty = c.customer_id % 5)`, ordered: false }),
+    () => ({ sql: `select c.region, count(*) from customer c where exists (select 1 from corder o where o.customer_id = c.score) group by c.region order by c.region`, ordered: true }),
+    () => ({ sql: `select o.order_id, (select c.email from customer c where c.customer_id = o.qty) as e from corder o where o.price > ${int(60, 95)}`, ordered: false }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },
