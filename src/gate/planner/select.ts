@@ -525,6 +525,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
+  if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);
   // Units from FROM.
   const steps = flattenFrom(sel0.from);
   if (steps.length === 0) {
@@ -572,6 +573,78 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
 
   if (units.length === 1 && units[0].kind === 'route') return planSingleRoute(ctx, sel0, units[0], sql);
   return planJoin(ctx, sel0, units, onPreds, sql);
+}
+
+/** Whether FROM holds a JOIN … USING. */
+function hasUsing(from: readonly TableExpr[]): boolean {
+  const visit = (t: TableExpr): boolean =>
+    t.kind === 'Join' ? t.using !== null || visit(t.left) || visit(t.right) : t.kind === 'ParenTables' ? t.items.some(visit) : false;
+  return from.some(visit);
+}
+
+/**
+ * `a JOIN b USING (c)` as `a JOIN b ON a.c = b.c`, with the unqualified `c` elsewhere in the query
+ * naming the joined column (the left table's for JOIN and LEFT JOIN, the right's for RIGHT JOIN), as
+ * MariaDB coalesces it. `SELECT *` lists `c` once and is expanded by the gate first.
+ */
+function resolveUsing(ctx: PlanContext, sel: Select): Select {
+  if (sel.columns.some((c) => c.expr.kind === 'Star' && c.expr.table === null)) throw notSupported('SELECT * over JOIN … USING across shards');
+  const coalesced = new Map<string, Expr>();
+  const col = (alias: string, name: string): Expr => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: alias }, name });
+  const hasColumn = (t: TableExpr, name: string): boolean => {
+    if (t.kind !== 'AliasedTable') return false;
+    const info = ctx.resolveTable(t.table);
+    return info.vschema?.columns.some((c) => c.name.toLowerCase() === name.toLowerCase()) ?? false;
+  };
+  const leaves = (t: TableExpr): TableExpr[] => (t.kind === 'Join' ? [...leaves(t.left), ...leaves(t.right)] : t.kind === 'ParenTables' ? t.items.flatMap(leaves) : [t]);
+  const aliasOf = (t: TableExpr): string => (t.kind === 'AliasedTable' ? t.alias ?? t.table.name : t.kind === 'DerivedTable' ? t.alias : '');
+  // The column `name` of one side of a USING join.
+  const side = (t: TableExpr, name: string, local: Map<string, Expr>): Expr => {
+    const ls = leaves(t);
+    if (ls.length === 1) return col(aliasOf(ls[0]), name);
+    const seen = local.get(name.toLowerCase());
+    if (seen) return seen;
+    const owners = ls.filter((l) => hasColumn(l, name));
+    if (owners.length === 1) return col(aliasOf(owners[0]), name);
+    throw notSupported(`JOIN … USING (${name}) after a join across shards: which table's ${name} is meant is not known; write ON with qualified columns`);
+  };
+  const conv = (t: TableExpr, local: Map<string, Expr>): TableExpr => {
+    if (t.kind === 'ParenTables') return { ...t, items: t.items.map((x) => conv(x, local)) };
+    if (t.kind !== 'Join') return t;
+    const left = conv(t.left, local);
+    const right = conv(t.right, local);
+    if (t.using === null) return { ...t, left, right };
+    if (t.type.startsWith('NATURAL')) throw notSupported('NATURAL JOIN across shards');
+    let on: Expr | null = t.on;
+    for (const name of t.using) {
+      const l = side(left, name, local);
+      const r = side(right, name, local);
+      const eq: Expr = { kind: 'Binary', op: '=', left: l, right: r };
+      on = on === null ? eq : and(on, eq);
+      local.set(name.toLowerCase(), t.type === 'RIGHT' ? r : l);
+    }
+    return { ...t, left, right, on, using: null };
+  };
+  const from = sel.from.map((t) => conv(t, coalesced));
+  const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
+  const rw = (e: Expr, orderBy = false): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (subqueryOf(x) !== null) return x;
+        if (x.kind !== 'Column' || x.table !== null) return undefined;
+        if (orderBy && aliases.has(x.name.toLowerCase())) return x;
+        return coalesced.get(x.name.toLowerCase());
+      },
+    });
+  return {
+    ...sel,
+    from,
+    columns: sel.columns.map((c) => (c.expr.kind === 'Column' && c.expr.table === null && coalesced.has(c.expr.name.toLowerCase()) ? { ...c, expr: rw(c.expr), alias: c.alias ?? c.expr.name } : { ...c, expr: rw(c.expr) })),
+    where: sel.where === null ? null : rw(sel.where),
+    groupBy: sel.groupBy.map((g) => rw(g, true)),
+    having: sel.having === null ? null : rw(sel.having, true),
+    orderBy: sel.orderBy.map((o) => ({ ...o, expr: rw(o.expr, true) })),
+  };
 }
 
 function hasWindow(e: Expr): boolean {
