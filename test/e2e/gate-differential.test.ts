@@ -173,6 +173,15 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select * from customer group by customer_id having customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select distinct * from customer where region = '${pick(REGIONS)}' order by customer_id`, ordered: true }),
     () => ({ sql: `select *, count(*) from corder where price < ${int(20, 60)} group by order_id`, ordered: false }),
+    // AVG(DISTINCT …), COUNT(DISTINCT a, b), ORDER BY / HAVING on computed aggregate expressions.
+    () => ({ sql: `select avg(distinct qty), avg(distinct price), count(*) from corder where price < ${int(20, 100)}`, ordered: false }),
+    () => ({ sql: `select sku, avg(distinct qty), count(distinct customer_id, qty) from corder group by sku`, ordered: false }),
+    () => ({ sql: `select count(distinct customer_id, sku), count(distinct qty, price) from corder where qty ${pick(['<', '>'])} ${int(1, 5)}`, ordered: false }),
+    () => ({ sql: `select o.sku, count(distinct o.customer_id, p.price), avg(distinct o.qty) from corder o join product p on p.sku = o.sku group by o.sku`, ordered: false }),
+    () => ({ sql: `select sku, sum(price) / count(*) as a from corder group by sku order by sum(price) / count(*)${pick(['', ' desc'])}, sku`, ordered: true }),
+    () => ({ sql: `select sku, count(*) * 2 as n from corder group by sku order by n${pick(['', ' desc'])}, sku limit ${int(1, 8)}`, ordered: true }),
+    () => ({ sql: `select customer_id, max(price) - min(price) as spread from corder group by customer_id having spread > ${int(10, 60)} order by spread desc, customer_id`, ordered: true }),
+    () => ({ sql: `select region, count(*) from customer group by region order by count(*) * -1, region`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },
