@@ -885,7 +885,20 @@ export class Executor implements ServerHandler {
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
-      const attempt = () => this.executePlan(gs, this.cachedPlan(gs, fast.key, fast.statement), bindVars, st.stmt.kind === 'Insert', null);
+      const attempt = async () => {
+        let plan: Plan;
+        try {
+          plan = this.cachedPlan(gs, fast.key, fast.statement);
+        } catch (err) {
+          // SELECT * the gate must expand itself, as executePlanned does.
+          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(fast.statement) ? await expandStars(fast.statement, gs, this.gate.columns) : null;
+          if (!expanded) throw err;
+          const n = normalize(expanded);
+          Object.assign(bindVars, n.bindVars);
+          plan = this.cachedPlan(gs, n.key, n.statement);
+        }
+        return this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null);
+      };
       await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
       return;
     }

@@ -23,8 +23,9 @@ export type AggRole =
   | { readonly kind: 'min' }
   | { readonly kind: 'max' }
   | { readonly kind: 'avg'; readonly countOffset: number } // partial: this column holds SUM, countOffset COUNT
-  | { readonly kind: 'countDistinct' }
+  | { readonly kind: 'countDistinct'; readonly more?: readonly number[] } // COUNT(DISTINCT a, b…): `more` holds b…
   | { readonly kind: 'sumDistinct' }
+  | { readonly kind: 'avgDistinct' }
   | { readonly kind: 'hidden' }; // an input column not carried (AVG's count, a pushed-down distinct key)
 
 export interface AggregateSpec {
@@ -127,6 +128,12 @@ export class Aggregate implements Primitive {
           // As MariaDB: NOT NULL, and BINARY unless grouped (its grouped COUNT goes through a temporary table).
           out.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: this.spec.grouped ? 0x01 : 0x01 | 0x80 }));
           return;
+        case 'avgDistinct':
+          // The input is the argument itself (grouped by it on the shards, or raw rows).
+          out.push(isFloatType(f.type) || !(isIntegerType(f.type) || isDecimalType(f.type))
+            ? columnDefinition({ name, orgName: '', type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31, flags: scalarFlags })
+            : decimalColumn(name, precisionOf(f) + AVG_PRECISION_INCREMENT, this.rawAvgScale(f), scalarFlags));
+          return;
         case 'sum':
         case 'sumDistinct':
           if (this.spec.mode === 'raw' || role.kind === 'sumDistinct') {
@@ -155,6 +162,11 @@ export class Aggregate implements Primitive {
     return out;
   }
 
+  private rawAvgScale(f: ColumnDefinition): number {
+    const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
+    return Math.min(d + 4, 30);
+  }
+
   private avgScale(f: ColumnDefinition): number {
     // Partial: the shard's SUM column already carries the argument's scale. Raw: the argument's.
     const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
@@ -172,7 +184,7 @@ export class Aggregate implements Primitive {
       let g = groups.get(k);
       if (!g) {
         if (groups.size >= vc.rowsMax) throw rowsLimitError('rows-max', vc.rowsMax);
-        g = { first: row, acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map<string, Cell>() : null)) };
+        g = { first: row, acc: roles.map((role) => (isDistinctRole(role) ? new Map<string, Cell>() : null)) };
         groups.set(k, g);
       }
       for (let i = 0; i < roles.length; i++) {
@@ -208,7 +220,15 @@ export class Aggregate implements Primitive {
             break;
           }
           case 'countDistinct':
+            if (c === null) break;
+            if (role.more?.length) {
+              if (role.more.some((m) => row[m] === null)) break;
+              const key = JSON.stringify([cellKey(c, f), ...role.more.map((m) => cellKey(row[m], fields[m]))]);
+              (g.acc[i] as Map<string, Cell>).set(key, c);
+            } else (g.acc[i] as Map<string, Cell>).set(cellKey(c, f), c);
+            break;
           case 'sumDistinct':
+          case 'avgDistinct':
             if (c !== null) (g.acc[i] as Map<string, Cell>).set(cellKey(c, f), c);
             break;
           default:
@@ -218,7 +238,7 @@ export class Aggregate implements Primitive {
     }
     if (groups.size === 0 && !this.spec.grouped) {
       // A scalar aggregate over no rows still answers one row: counts 0, the rest NULL.
-      const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map() : null)) };
+      const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (isDistinctRole(role) ? new Map() : null)) };
       groups.set('', empty);
     }
     let states = [...groups.values()];
@@ -275,6 +295,15 @@ export class Aggregate implements Primitive {
             out.push(numCell(s));
             break;
           }
+          case 'avgDistinct': {
+            const set = g.acc[i] as Map<string, Cell>;
+            let s: Num | null = null;
+            for (const c of set.values()) s = addNum(s, toNum(c, f));
+            if (s === null || set.size === 0) out.push(null);
+            else if (s.kind === 'float') out.push(valueCell(s.v / set.size));
+            else out.push(valueCell(divideDecimal(s.kind === 'int' ? { v: s.v, scale: 0 } : s.v, BigInt(set.size), this.rawAvgScale(f))));
+            break;
+          }
           default: {
             const never: never = role;
             throw new Error(`unknown role ${String(never)}`);
@@ -299,6 +328,10 @@ export class Aggregate implements Primitive {
       Inputs: [this.input.describe()],
     };
   }
+}
+
+function isDistinctRole(role: AggRole): boolean {
+  return role.kind === 'countDistinct' || role.kind === 'sumDistinct' || role.kind === 'avgDistinct';
 }
 
 export { cellValue, compareValues, type Value };

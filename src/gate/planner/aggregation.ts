@@ -3,7 +3,7 @@
 // a scatter Route whose pushed query gets the columns the gate needs (partial aggregates computed
 // on each shard), or a gate-side Projection over a join or derived table (raw rows, aggregated
 // from scratch).
-import { formatExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
+import { formatExpr, rewriteExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
 import { Aggregate, type AggRole } from '../engine/aggregate.js';
 import type { CollationHint } from '../values.js';
 import { Distinct } from '../engine/distinct.js';
@@ -75,7 +75,7 @@ export function matchItem(e: Expr, items: readonly SelectItem[], allowPosition: 
   return i;
 }
 
-type AggKind = 'count' | 'countStar' | 'sum' | 'min' | 'max' | 'avg' | 'countDistinct' | 'sumDistinct';
+type AggKind = 'count' | 'countStar' | 'sum' | 'min' | 'max' | 'avg' | 'countDistinct' | 'sumDistinct' | 'avgDistinct';
 
 function aggKind(f: FuncCall): AggKind {
   const n = f.name.toUpperCase();
@@ -84,10 +84,7 @@ function aggKind(f: FuncCall): AggKind {
   if (n === 'SUM') return f.distinct ? 'sumDistinct' : 'sum';
   if (n === 'MIN') return 'min';
   if (n === 'MAX') return 'max';
-  if (n === 'AVG') {
-    if (f.distinct) throw notSupported('AVG(DISTINCT …) across shards');
-    return 'avg';
-  }
+  if (n === 'AVG') return f.distinct ? 'avgDistinct' : 'avg';
   throw notSupported(`aggregate ${n} across shards`);
 }
 
@@ -188,7 +185,20 @@ export function planGateSelect(
     const kind = aggKind(f);
     const arg = f.args[0];
     let off: number;
-    if (producer.mode === 'raw') {
+    if (f.args.length > 1 && kind !== 'countDistinct') throw notSupported(`${f.name.toUpperCase()} of several arguments`);
+    if (kind === 'countDistinct' && f.args.length > 1) {
+      // COUNT(DISTINCT a, b): the distinct rows of (a, b) without a NULL; in partial mode every
+      // argument is a pushed grouping column.
+      off = producer.add(arg, alias ?? formatExpr(f));
+      if (producer.mode === 'partial') producer.addGroupBy(arg);
+      const more = f.args.slice(1).map((a) => {
+        const o = producer.add(a, null, true);
+        cols[o] ??= { offset: o, role: { kind: 'hidden' } };
+        if (producer.mode === 'partial') producer.addGroupBy(a);
+        return o;
+      });
+      cols[off] = { offset: off, role: { kind: 'countDistinct', more } };
+    } else if (producer.mode === 'raw') {
       off = kind === 'countStar' ? producer.add({ kind: 'Number', text: '1', numType: 'int' }, alias) : producer.add(arg, alias);
       cols[off] = { offset: off, role: kind === 'avg' ? { kind: 'avg', countOffset: -1 } : { kind } };
     } else if (kind === 'avg') {
@@ -196,8 +206,7 @@ export function planGateSelect(
       const cnt = producer.add({ kind: 'Func', schema: null, name: 'COUNT', args: [arg], distinct: false, bare: false, over: null }, null);
       cols[off] = { offset: off, role: { kind: 'avg', countOffset: cnt } };
       cols[cnt] = { offset: cnt, role: { kind: 'hidden' } };
-    } else if (kind === 'countDistinct' || kind === 'sumDistinct') {
-      if (f.args.length !== 1) throw notSupported('COUNT(DISTINCT a, b) across shards');
+    } else if (kind === 'countDistinct' || kind === 'sumDistinct' || kind === 'avgDistinct') {
       off = producer.add(arg, alias ?? formatExpr(f));
       producer.addGroupBy(arg);
       groupKeys.push(-1 - off); // marked: a pushed grouping column, not a gate key
@@ -301,13 +310,23 @@ export function planGateSelect(
   };
   // Compile HAVING after registering its columns; offsets are computed once all columns exist.
   let havingRefs: { expr: Expr; input: number }[] = [];
-  if (sel.having !== null) {
+  // A HAVING or ORDER BY naming a computed item (`n` of `count(*) * 2 AS n`) means its expression.
+  const computedByAlias = (e: Expr): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (x.kind === 'Subquery' || x.kind === 'Exists') return x;
+        if (x.kind !== 'Column' || x.table !== null) return undefined;
+        const i = items.findIndex((it) => it.alias !== null && it.alias.toLowerCase() === x.name.toLowerCase());
+        return i >= 0 && itemOffsets[i] < 0 ? items[i].expr : undefined;
+      },
+    });
+  const having = sel.having === null ? null : computedByAlias(sel.having);
+  if (having !== null) {
     const refs: { expr: Expr; input: number }[] = [];
     const probe = (e: Expr): number | undefined => {
       const i = matchItem(e, items, false);
       let input: number | undefined;
-      if (i >= 0 && itemOffsets[i] < 0) throw notSupported('HAVING on a computed aggregate expression across shards');
-      if (i >= 0) input = itemOffsets[i];
+      if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
       else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
       else if (e.kind === 'Column') {
         input = producer.add(e, null, true);
@@ -317,18 +336,40 @@ export function planGateSelect(
       refs.push({ expr: e, input });
       return 0;
     };
-    compileExpr(sel.having, probe);
+    compileExpr(having, probe);
     havingRefs = refs;
   }
-  const orderInputs: { input: number; desc: boolean }[] = [];
+  // ORDER BY: a column of the aggregate's output, or an expression over them (`sum(a) / count(*)`,
+  // a computed item) evaluated after the aggregation, before the sort.
+  const orderInputs: { input: number; desc: boolean; expr?: Expr; refs?: Map<string, number> }[] = [];
   for (const o of sel.orderBy) {
     let input: number;
     const i = matchItem(o.expr, items, true);
-    if (i >= 0 && itemOffsets[i] < 0) throw notSupported(`ORDER BY a computed aggregate expression across shards`);
-    if (i >= 0) input = itemOffsets[i];
-    else if (isAggregateCall(o.expr) && o.expr.kind === 'Func') input = addAgg(o.expr, null);
-    else if (containsAggregate(o.expr)) throw notSupported(`ORDER BY ${formatExpr(o.expr)} across shards`);
-    else {
+    const e = i >= 0 && itemOffsets[i] < 0 ? items[i].expr : computedByAlias(o.expr);
+    if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
+    else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
+    else if (containsAggregate(e)) {
+      const refs = new Map<string, number>();
+      compileExpr(e, (x) => {
+        let inp: number | undefined;
+        if (isAggregateCall(x)) {
+          if (x.kind !== 'Func') throw notSupported(`${formatExpr(x)} across shards`);
+          inp = addAgg(x, null);
+        } else if (x.kind === 'Column') {
+          const k = matchItem(x, items, false);
+          if (k >= 0 && itemOffsets[k] >= 0) inp = itemOffsets[k];
+          else {
+            inp = producer.add(x, null, true);
+            cols[inp] ??= { offset: inp, role: { kind: 'any' } };
+          }
+        }
+        if (inp === undefined) return undefined;
+        refs.set(exprKey(x), inp);
+        return 0;
+      });
+      orderInputs.push({ input: -1, desc: o.direction === 'DESC', expr: e, refs });
+      continue;
+    } else {
       input = producer.add(o.expr, null, true);
       cols[input] ??= { offset: input, role: { kind: 'any' } };
     }
@@ -348,16 +389,27 @@ export function planGateSelect(
     ...(collationHints.length ? { collationHints } : {}),
   });
   void groupKeys;
-  if (sel.having !== null) {
+  if (having !== null) {
     const byKey = new Map(havingRefs.map((r) => [exprKey(r.expr), outIndex(r.input)]));
-    const pred = compileExpr(sel.having, (e) => byKey.get(exprKey(e)));
-    p = new Filter(p, pred, sel.having);
+    const pred = compileExpr(having, (e) => byKey.get(exprKey(e)));
+    p = new Filter(p, pred, having);
   }
   if (sel.distinct && hasAgg) p = new Distinct(p, visible);
   const outWidth = roles.filter((r) => r.kind !== 'hidden').length;
   const visibleOut = itemOffsets.map((o) => (o < 0 ? -1 : outIndex(o)));
   const identity = computed.length === 0 && visibleOut.every((o, i) => o === i);
-  if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
+  if (orderInputs.some((o) => o.expr)) {
+    // Sort keys computed from the aggregates: appended to the aggregate's columns for the sort.
+    const pre: ProjectedColumn[] = Array.from({ length: outWidth }, (_, k) => ({ kind: 'offset', offset: k }) as ProjectedColumn);
+    const order = orderInputs.map((o) => {
+      if (!o.expr) return { offset: outIndex(o.input), desc: o.desc };
+      const byKey = new Map([...o.refs!].map(([k, input]) => [k, outIndex(input)]));
+      const resolve = (x: Expr) => byKey.get(exprKey(x));
+      pre.push({ kind: 'expr', eval: compileExpr(o.expr, resolve), name: formatExpr(o.expr), text: o.expr, type: compileExprType(o.expr, resolve) });
+      return { offset: pre.length - 1, desc: o.desc };
+    });
+    p = new MemorySort(new Projection(p, pre), order, outWidth);
+  } else if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
   if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
   if (!identity || outWidth > visible) {
     const pc: ProjectedColumn[] = visibleOut.map((o, i) => {

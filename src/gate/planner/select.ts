@@ -11,7 +11,7 @@
 //    nested-loop Join tree with the join predicates bound from the left, and the rest of the query
 //    evaluated at the gate.
 import {
-  and, format, formatExpr, rewriteExpr, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
+  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
 } from '../../sql/index.js';
 import { Concatenate } from '../engine/concatenate.js';
 import { Distinct } from '../engine/distinct.js';
@@ -23,6 +23,7 @@ import { compileExprType } from '../engine/expr-type.js';
 import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
+import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-subquery.js';
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
@@ -215,14 +216,113 @@ function isCorrelated(q: QueryExpr): boolean {
   return correlated;
 }
 
+/** The query of a subquery expression (scalar, EXISTS, IN, ANY/ALL), else null. */
+function subqueryOf(e: Expr): QueryExpr | null {
+  if (e.kind === 'Subquery' || e.kind === 'Exists' || e.kind === 'Quantified') return e.query;
+  if (e.kind === 'In' && e.right.kind === 'Subquery') return e.right.query;
+  return null;
+}
+
+/** Aliases defined anywhere inside a query: its FROM, derived tables, nested subqueries, CTEs. */
+function aliasesDeep(q: QueryExpr): Set<string> {
+  const out = new Set<string>();
+  const visitQ = (x: QueryExpr): void => {
+    for (const c of x.with?.ctes ?? []) {
+      out.add(c.name.toLowerCase());
+      visitQ(c.query);
+    }
+    if (x.kind === 'SetOp') {
+      visitQ(x.left);
+      visitQ(x.right);
+      return;
+    }
+    for (const a of definedAliases(x)) out.add(a);
+    const tables = (t: TableExpr): void => {
+      if (t.kind === 'DerivedTable') visitQ(t.query);
+      else if (t.kind === 'Join') {
+        tables(t.left);
+        tables(t.right);
+      } else if (t.kind === 'ParenTables') t.items.forEach(tables);
+    };
+    x.from.forEach(tables);
+    rewriteQuery(x, {
+      expr: (e) => {
+        const sub = subqueryOf(e);
+        if (sub) visitQ(sub);
+        return undefined;
+      },
+    });
+  };
+  visitQ(q);
+  return out;
+}
+
+/** The subquery with every column of an outer table replaced by the bind variable `bind` names. */
+function bindOuterColumns(q: QueryExpr, bind: (c: Extract<Expr, { kind: 'Column' }>) => string): QueryExpr {
+  const inner = aliasesDeep(q);
+  return rewriteQuery(q, {
+    expr: (e) => (e.kind === 'Column' && e.table !== null && !inner.has(e.table.name.toLowerCase()) ? { kind: 'BindVar', name: bind(e), list: false } : undefined),
+  });
+}
+
+/** Whether the select list or WHERE holds a correlated subquery that `canMerge` refuses. */
+function hasGateCorrelated(sel: Select, canMerge: (q: QueryExpr) => boolean): boolean {
+  let found = false;
+  const visit = (e: Expr): void => {
+    rewriteExpr(e, {
+      expr: (x) => {
+        const q = subqueryOf(x);
+        if (q !== null && x.kind !== 'Quantified' && !canMerge(q) && isCorrelated(q)) found = true;
+        return q !== null ? x : undefined;
+      },
+    });
+  };
+  sel.columns.forEach((c) => visit(c.expr));
+  if (sel.where) visit(sel.where);
+  return found;
+}
+
+/** The pseudo table whose columns are the values CorrelatedSubquery primitives append. */
+const CORR_TABLE = '__corr';
+
+function isCorrColumn(e: Expr): boolean {
+  return e.kind === 'Column' && e.table !== null && e.table.schema === null && e.table.name === CORR_TABLE;
+}
+
+/**
+ * Why the shards cannot answer a subquery inside the outer query, and what VSchema change would
+ * let them (VEXPLAIN shows it beside the gate-evaluated part).
+ */
+export function subqueryReason(ctx: PlanContext, outer: readonly TableInfo[], q: QueryExpr): string {
+  const ctes = cteNames(q);
+  const inner = allTableNames(q).filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase()))).map((t) => ctx.resolveTable(t));
+  const outerSharded = outer.filter((t) => t.kind === 'sharded');
+  const ks = outerSharded[0]?.keyspace ?? outer[0]?.keyspace;
+  for (const t of inner) {
+    if (t.kind === 'dba' || t.kind === 'dual' || t.kind === 'reference') continue;
+    if (t.keyspace !== ks) {
+      return `${t.table} lives in keyspace ${t.keyspace}, the outer rows in ${ks}: make ${t.table} a reference table in ${ks} so every shard holds its rows`;
+    }
+    if (t.kind === 'sharded') {
+      const v = ctx.primaryVindex(t);
+      const o = outerSharded.map((x) => `${x.alias}.${ctx.primaryVindex(x)?.column ?? '?'}`).join(' or ');
+      return `the subquery reads ${t.table} rows of every shard: it is not tied to the outer row's shard by ${t.table}.${v?.column ?? '?'} = ${o}; correlate on the primary vindex column, or give the correlated column a vindex (a lookup vindex) so the shards can answer it alone`;
+    }
+  }
+  return 'the subquery and the outer query do not run on the same shards';
+}
+
 /**
  * Replaces subqueries that cannot go along with the outer query's route by bind variables, and
  * returns what to run first. `canMerge` says whether a subquery can stay inside the outer query.
  */
-function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean): { sel: Select; pullouts: Pullout[] } {
+function pullOutSubqueries(
+  ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean,
+  onCorrelated?: (kind: CorrelatedKind, q: QueryExpr, left?: Expr) => Expr,
+): { sel: Select; pullouts: Pullout[] } {
   const pullouts: Pullout[] = [];
   const pull = (kind: PulloutKind, q: QueryExpr, width = 1): Pullout => {
-    if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
+    if (isCorrelated(q)) throw notSupported('a correlated subquery across shards here (in HAVING, ORDER BY or a join condition)');
     const names = ctx.nextSubqueryNames();
     const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width, valueColumns: [] };
     pullouts.push(p);
@@ -234,6 +334,11 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
       expr: (x) => {
         if (x.kind === 'In' && x.right.kind === 'Subquery') {
           if (canMerge(x.right.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.right.query)) {
+            if (x.expr.kind === 'Tuple') throw notSupported('a row IN a correlated subquery across shards ((a, b) IN (SELECT …))');
+            const v = onCorrelated('In', x.right.query, rw(x.expr));
+            return x.not ? { kind: 'Unary', op: 'NOT', expr: v } : v;
+          }
           const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query, x.expr.kind === 'Tuple' ? x.expr.items.length : 1);
           const inner: Expr = { kind: 'In', expr: rw(x.expr), not: x.not, right: { kind: 'BindVar', name: p.name, list: true } };
           const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
@@ -246,11 +351,13 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
         }
         if (x.kind === 'Exists') {
           if (canMerge(x.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.query)) return onCorrelated('Exists', x.query);
           const p = pull('PulloutExists', x.query);
           return { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num('1') };
         }
         if (x.kind === 'Subquery') {
           if (canMerge(x.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.query)) return onCorrelated('Value', x.query);
           const p = pull('PulloutValue', x.query);
           return { kind: 'BindVar', name: p.name, list: false };
         }
@@ -279,8 +386,15 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
     ...sel,
     columns,
     where: sel.where === null ? null : rw(sel.where),
-    having: sel.having === null ? null : rw(sel.having),
+    having: sel.having === null ? null : rewriteExpr(sel.having, {
+      expr: (x) => {
+        const q = x.kind === 'Subquery' || x.kind === 'Exists' ? x.query : x.kind === 'In' && x.right.kind === 'Subquery' ? x.right.query : null;
+        if (q !== null && onCorrelated && !canMerge(q) && isCorrelated(q)) throw notSupported('a correlated subquery in HAVING across shards');
+        return undefined;
+      },
+    }),
   };
+  if (out.having !== null) (out as { having: Expr | null }).having = rw(out.having);
   return { sel: out, pullouts };
 }
 
@@ -411,6 +525,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
+  if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);
   // Units from FROM.
   const steps = flattenFrom(sel0.from);
   if (steps.length === 0) {
@@ -460,6 +575,78 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   return planJoin(ctx, sel0, units, onPreds, sql);
 }
 
+/** Whether FROM holds a JOIN … USING. */
+function hasUsing(from: readonly TableExpr[]): boolean {
+  const visit = (t: TableExpr): boolean =>
+    t.kind === 'Join' ? t.using !== null || visit(t.left) || visit(t.right) : t.kind === 'ParenTables' ? t.items.some(visit) : false;
+  return from.some(visit);
+}
+
+/**
+ * `a JOIN b USING (c)` as `a JOIN b ON a.c = b.c`, with the unqualified `c` elsewhere in the query
+ * naming the joined column (the left table's for JOIN and LEFT JOIN, the right's for RIGHT JOIN), as
+ * MariaDB coalesces it. `SELECT *` lists `c` once and is expanded by the gate first.
+ */
+function resolveUsing(ctx: PlanContext, sel: Select): Select {
+  if (sel.columns.some((c) => c.expr.kind === 'Star' && c.expr.table === null)) throw notSupported('SELECT * over JOIN … USING across shards');
+  const coalesced = new Map<string, Expr>();
+  const col = (alias: string, name: string): Expr => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: alias }, name });
+  const hasColumn = (t: TableExpr, name: string): boolean => {
+    if (t.kind !== 'AliasedTable') return false;
+    const info = ctx.resolveTable(t.table);
+    return info.vschema?.columns.some((c) => c.name.toLowerCase() === name.toLowerCase()) ?? false;
+  };
+  const leaves = (t: TableExpr): TableExpr[] => (t.kind === 'Join' ? [...leaves(t.left), ...leaves(t.right)] : t.kind === 'ParenTables' ? t.items.flatMap(leaves) : [t]);
+  const aliasOf = (t: TableExpr): string => (t.kind === 'AliasedTable' ? t.alias ?? t.table.name : t.kind === 'DerivedTable' ? t.alias : '');
+  // The column `name` of one side of a USING join.
+  const side = (t: TableExpr, name: string, local: Map<string, Expr>): Expr => {
+    const ls = leaves(t);
+    if (ls.length === 1) return col(aliasOf(ls[0]), name);
+    const seen = local.get(name.toLowerCase());
+    if (seen) return seen;
+    const owners = ls.filter((l) => hasColumn(l, name));
+    if (owners.length === 1) return col(aliasOf(owners[0]), name);
+    throw notSupported(`JOIN … USING (${name}) after a join across shards: which table's ${name} is meant is not known; write ON with qualified columns`);
+  };
+  const conv = (t: TableExpr, local: Map<string, Expr>): TableExpr => {
+    if (t.kind === 'ParenTables') return { ...t, items: t.items.map((x) => conv(x, local)) };
+    if (t.kind !== 'Join') return t;
+    const left = conv(t.left, local);
+    const right = conv(t.right, local);
+    if (t.using === null) return { ...t, left, right };
+    if (t.type.startsWith('NATURAL')) throw notSupported('NATURAL JOIN across shards');
+    let on: Expr | null = t.on;
+    for (const name of t.using) {
+      const l = side(left, name, local);
+      const r = side(right, name, local);
+      const eq: Expr = { kind: 'Binary', op: '=', left: l, right: r };
+      on = on === null ? eq : and(on, eq);
+      local.set(name.toLowerCase(), t.type === 'RIGHT' ? r : l);
+    }
+    return { ...t, left, right, on, using: null };
+  };
+  const from = sel.from.map((t) => conv(t, coalesced));
+  const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
+  const rw = (e: Expr, orderBy = false): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (subqueryOf(x) !== null) return x;
+        if (x.kind !== 'Column' || x.table !== null) return undefined;
+        if (orderBy && aliases.has(x.name.toLowerCase())) return x;
+        return coalesced.get(x.name.toLowerCase());
+      },
+    });
+  return {
+    ...sel,
+    from,
+    columns: sel.columns.map((c) => (c.expr.kind === 'Column' && c.expr.table === null && coalesced.has(c.expr.name.toLowerCase()) ? { ...c, expr: rw(c.expr), alias: c.alias ?? c.expr.name } : { ...c, expr: rw(c.expr) })),
+    where: sel.where === null ? null : rw(sel.where),
+    groupBy: sel.groupBy.map((g) => rw(g, true)),
+    having: sel.having === null ? null : rw(sel.having, true),
+    orderBy: sel.orderBy.map((o) => ({ ...o, expr: rw(o.expr, true) })),
+  };
+}
+
 function hasWindow(e: Expr): boolean {
   let found = false;
   rewriteExpr(e, { expr: (x) => (x.kind === 'Func' && x.over !== null ? ((found = true), x) : undefined) });
@@ -477,6 +664,9 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
     if (ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace)) return true;
     return colocatedSubquery(ctx, unit, q);
   };
+  // A correlated subquery the shards cannot answer: the outer rows come to the gate and the
+  // subquery runs once per outer row (per distinct correlated values).
+  if (hasGateCorrelated(sel0, canMerge)) return planJoin(ctx, sel0, [unit], [[]], sql);
   const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, canMerge);
   const tables = unit.tables;
   const columnOf = (e: Expr): { table: TableInfo; column: string } | undefined => {
@@ -628,10 +818,37 @@ function innerOnPredicates(from: readonly TableExpr[]): Expr[] {
 // Joins across units
 
 function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[][], sql: string | null): Primitive {
-  // Subqueries in a cross-unit query are pulled out when uncorrelated; none can merge.
-  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false);
   // Columns each unit must return, in order.
   const unitCols: Expr[][] = units.map((u) => (u.kind === 'derived' ? u.columns.map((c) => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: u.alias }, name: c }) as Expr) : []));
+  // Subqueries in a cross-unit query are pulled out when uncorrelated; none can merge. Correlated
+  // ones run per outer row at the gate, their outer columns bound as variables.
+  const corrs: { kind: CorrelatedKind; name: string; primitive: Primitive; vars: Map<string, Expr>; reason: string }[] = [];
+  const outerTables = units.flatMap((u) => (u.kind === 'route' ? u.tables : []));
+  const onCorrelated = (kind: CorrelatedKind, q: QueryExpr, left?: Expr): Expr => {
+    const { name } = ctx.nextSubqueryNames();
+    const vars = new Map<string, Expr>();
+    const bind = (c: Expr): string => {
+      const key = exprKey(c);
+      for (const [n, e] of vars) if (exprKey(e) === key) return n;
+      const r = tableOfColumn(units, c);
+      if (!r) throw gateError(`Unknown column '${formatExpr(c)}'`);
+      const n = `${name}_${(r.table?.alias ?? (units[r.unit] as DerivedUnit).alias).replace(/[^A-Za-z0-9_]/g, '_')}_${r.column.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      vars.set(n, c);
+      return n;
+    };
+    let query = q;
+    if (kind === 'In') {
+      if (q.kind !== 'Select' || q.columns.length !== 1 || q.columns[0].expr.kind === 'Star') throw notSupported('IN with a correlated subquery of other than one column across shards');
+      // Each inner row says whether it equals the outer value, compared on the shards.
+      const l = rewriteExpr(left!, { expr: (x) => (x.kind === 'Column' ? { kind: 'BindVar', name: bind(x), list: false } : undefined) });
+      if (containsSubquery(l)) throw notSupported('a subquery on the left of IN with a correlated subquery across shards');
+      query = { ...q, columns: [{ expr: { kind: 'Binary', op: '=', left: l, right: q.columns[0].expr }, alias: null, start: -1, end: -1 }] };
+    }
+    const bound = bindOuterColumns(query, bind);
+    corrs.push({ kind, name, primitive: planQuery(ctx, bound, sql), vars, reason: subqueryReason(ctx, outerTables, q) });
+    return { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name };
+  };
+  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
   const request = (e: Expr): { unit: number; offset: number } => {
     const r = tableOfColumn(units, e);
     if (!r) throw gateError(`Unknown column '${formatExpr(e)}'`);
@@ -652,12 +869,18 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     return { unit: r.unit, offset: i };
   };
 
+  const corrLocs = corrs.map((c) => [...c.vars].map(([n, e]) => [n, request(e)] as const));
+
   // Place predicates: into the last unit they touch when every other unit they touch comes before
   // it (bound as join variables); else evaluated at the gate on the joined rows.
   const gatePreds: Expr[] = [];
   const joinBinds: { unit: number; pred: Expr }[] = [];
   const place = (p: Expr, fromOn: number | null): void => {
     if (containsSubquery(p)) throw notSupported('a subquery inside a join condition across shards');
+    if (columnsIn(p).some(isCorrColumn)) {
+      gatePreds.push(p);
+      return;
+    }
     const us = [...unitsOf(units, p)];
     const last = us.length ? Math.max(...us) : fromOn ?? 0;
     const target = fromOn !== null ? fromOn : last;
@@ -705,6 +928,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
   for (const e of gateExprs) {
     for (const c of columnsIn(e)) {
       if (c.table === null && aliases.has(c.name.toLowerCase())) continue;
+      if (isCorrColumn(c)) continue;
       request(c);
     }
   }
@@ -734,9 +958,17 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left');
     leftWidth += widths[i];
   }
+  const corrOffsets = new Map<string, number>();
+  corrs.forEach((c, k) => {
+    const vars: Record<string, number> = {};
+    for (const [n, loc] of corrLocs[k]) vars[n] = starts[loc.unit] + loc.offset;
+    input = new CorrelatedSubquery(c.kind, c.name, input, c.primitive, vars, c.reason);
+    corrOffsets.set(c.name, leftWidth++);
+  });
 
   const resolve = (e: Expr): number | undefined => {
     if (e.kind !== 'Column') return undefined;
+    if (isCorrColumn(e)) return corrOffsets.get(e.name);
     const r = tableOfColumn(units, e);
     if (!r) return undefined;
     const loc = request(e);
