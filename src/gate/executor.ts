@@ -21,6 +21,7 @@ import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStateme
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
+import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
@@ -415,7 +416,7 @@ export class Executor implements ServerHandler {
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       default:
-        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null));
+        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
     }
   }
@@ -544,8 +545,11 @@ export class Executor implements ServerHandler {
     }
   }
 
-  /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
-  async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
+  /**
+   * Plans (through the cache) and runs a statement; `log` collects what shards were sent. With
+   * `stream`, an OLAP session's read comes back as a streamed result (see executePlan).
+   */
+  async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null, stream = false): Promise<Result> {
     const uses = mayUseSessionVars(sql) ? sessionVarUse(stmt0) : null;
     if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
@@ -562,7 +566,7 @@ export class Executor implements ServerHandler {
       planned = this.plan(gs, expanded);
     }
     if (planned.plan.write && !isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') this.gate.columns.clear();
-    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log);
+    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log, stream);
   }
 
   /**
@@ -632,8 +636,16 @@ export class Executor implements ServerHandler {
     return this.onSessionShard(gs, rs, sql, { pins: true, vars, lastInsertId: false });
   }
 
-  private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {
+  /**
+   * Runs a plan. A read of an OLAP session, when the caller writes it to the client (`stream`),
+   * is returned unrun as a streamed result (src/gate/streaming.ts): it runs as it is written.
+   */
+  private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null, stream = false): Promise<Result> {
     const cursor = gs.cursor(log);
+    if (stream && cursor.workload === 'OLAP' && !plan.write && !insert) {
+      gs.rowCount = -1n;
+      return streamedResult(plan.primitive, cursor, bindVars);
+    }
     const r = await plan.primitive.execute(cursor, bindVars);
     if (plan.write || insert) {
       gs.rowCount = BigInt(r.rowsAffected);
@@ -754,6 +766,13 @@ export class Executor implements ServerHandler {
             if (!on && !off) throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'autocommit' can't be set to the value of '${format({ kind: 'Set', items: [item], start: -1, end: -1 }).slice(4)}'`);
             if (on && !gs.autocommit && gs.inTransaction) await gs.commit();
             gs.autocommit = on;
+            break;
+          }
+          if (name === 'workload') {
+            // Vitess's workloads: OLAP streams reads without the row limits; DBA runs as OLTP here.
+            const w = (text ?? '').toUpperCase();
+            if (w !== 'OLTP' && w !== 'OLAP' && w !== 'DBA') throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'workload' can't be set to the value of '${text ?? formatExpr(item.value)}': use OLTP, OLAP or DBA`);
+            gs.sysVars.set(name, w);
             break;
           }
           if (name === 'transaction_mode') {
@@ -897,7 +916,7 @@ export class Executor implements ServerHandler {
           Object.assign(bindVars, n.bindVars);
           plan = this.cachedPlan(gs, n.key, n.statement);
         }
-        return this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null);
+        return this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null, true);
       };
       await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
       return;
@@ -1052,6 +1071,7 @@ function answerLocally(stmt: Statement): Result | null {
 
 /** Writes a result to the client in the command's protocol. */
 export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number): Promise<void> {
+  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags);
   if (r.fields.length === 0 && r.rows === null && r.raw === null) {
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;

@@ -19,7 +19,7 @@ import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardChunk, ShardQuery, StreamMultiOptions, VCursor, Workload } from './types.js';
 import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
 
@@ -375,6 +375,34 @@ export class GateSession {
     }
   }
 
+  /**
+   * The workload statements run under: the session's `SET workload`, except that a session holding
+   * a transaction or reserved connections runs as OLTP (streams never join those connections).
+   */
+  get workload(): Workload {
+    const w = this.sysVars.get('workload');
+    if (w !== 'OLAP' && w !== 'DBA') return 'OLTP';
+    if (w === 'OLAP' && (this.inTransaction || this.settings.length > 0 || this.pinned)) return 'OLTP';
+    return w;
+  }
+
+  /**
+   * Streams a read from one shard on a healthy tablet of `tabletType`, outside any transaction
+   * (see VCursor.streamMulti). Returns the alias of the tablet that answered.
+   */
+  async streamOnShard(rs: ResolvedShard, sql: string, tabletType: TabletType, tables: readonly string[] | undefined, signal: AbortSignal, onChunk: (chunk: ShardChunk) => void | Promise<void>): Promise<string> {
+    const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType };
+    signal.throwIfAborted();
+    const t = this.pick(target);
+    try {
+      await t.conn.streamExecute(target, sql, null, onChunk, { timeoutMs: this.core.queryTimeoutMs, tables, signal });
+      return t.alias;
+    } catch (err) {
+      this.shardFailed(err, target, `${rs.keyspace}/${rs.shard}@${tabletType}`, t.alias);
+      throw err;
+    }
+  }
+
   begin(): void {
     this.inTransaction = true;
   }
@@ -511,6 +539,7 @@ export class SessionCursor implements VCursor {
   readonly tabletType: TabletType;
   readonly rowsMax: number;
   readonly noAutoValueOnZero: boolean;
+  readonly workload: Workload;
 
   constructor(
     readonly session: GateSession,
@@ -521,6 +550,7 @@ export class SessionCursor implements VCursor {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
+    this.workload = session.workload;
     // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
     const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
     this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
@@ -628,6 +658,43 @@ export class SessionCursor implements VCursor {
       if (logged) logged[i].tablet = r.tabletAlias;
       return toResult(r);
     });
+  }
+
+  async streamMulti(queries: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void> {
+    const s = this.session;
+    // One shard's failure (or its consumer's) cancels the others: each tablet kills its query.
+    const own = new AbortController();
+    const signal = AbortSignal.any([own.signal, s.signal, ...(opts.signal ? [opts.signal] : [])]);
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: this.tabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const settled = await Promise.allSettled(
+      queries.map(async (q, i) => {
+        try {
+          const alias = await s.streamOnShard(q.rs, q.sql, this.tabletType, opts.tables, signal, (chunk) => {
+            // A consumer's failure cancels at once, rather than when the shard's stream ends.
+            const failed = (err: unknown): never => {
+              if (!own.signal.aborted) own.abort(err);
+              throw err;
+            };
+            try {
+              const r = onChunk(i, chunk);
+              return r instanceof Promise ? r.catch(failed) : r;
+            } catch (err) {
+              return failed(err);
+            }
+          });
+          if (logged) logged[i].tablet = alias;
+          opts.onEnd?.(i);
+        } catch (err) {
+          if (!own.signal.aborted) own.abort(err);
+          throw err;
+        }
+      }),
+    );
+    // The first failure is the cause; the others are its cancellations.
+    if (own.signal.aborted) throw own.signal.reason;
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {

@@ -42,6 +42,11 @@ export const TABLET_SERVER_DEFAULTS = {
   transactionTimeoutMs: 30_000,
   /** --queryserver-config-max-result-size: rows a non-streaming query may return. */
   rowsMax: 10_000,
+  /**
+   * Statement timeout of a streaming result: none by default, as a stream of a whole table (OLAP)
+   * may rightly take long, held back by a slow client. A caller's timeoutMs still applies.
+   */
+  streamTimeoutMs: 0,
   /** Rows per chunk of a streaming result, and its byte bound. */
   streamChunkRowsMax: 256,
   streamChunkBytesMax: 256 * 1024,
@@ -117,6 +122,8 @@ export class TabletServer implements QueryService {
   private readonly ended = new Map<number, string>();
   private nextId: number;
   private inFlight = 0;
+  /** Rows handed to stream consumers since start (the gate's OLAP reads, VReplication's copy). */
+  private rowsStreamed = 0;
   private readonly events = new EventEmitter();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -380,6 +387,7 @@ export class TabletServer implements QueryService {
     const flush = async () => {
       const chunk: StreamChunk = sentFields ? { rows } : { fields: fields ?? [], rows };
       sentFields = true;
+      this.rowsStreamed += rows.length;
       rows = [];
       bytes = 0;
       await onChunk(chunk);
@@ -396,7 +404,7 @@ export class TabletServer implements QueryService {
       },
     };
     try {
-      await this.withTimeout(conn, opts, () => conn.stream(text, sink));
+      await this.withTimeout(conn, opts, () => conn.stream(text, sink), this.limits.streamTimeoutMs);
       if (rows.length > 0 || !sentFields) await flush();
     } finally {
       this.inFlight--;
@@ -537,8 +545,8 @@ export class TabletServer implements QueryService {
   }
 
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
-  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>): Promise<T> {
-    const timeoutMs = opts.timeoutMs || this.limits.queryTimeoutMs;
+  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
+    const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
     let timedOut = false;
     const kill = () => {
       timedOut = true;
@@ -696,8 +704,9 @@ export class TabletServer implements QueryService {
     }
   }
 
-  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number } {
+  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number } {
     return {
+      rowsStreamed: this.rowsStreamed,
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
       queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,
