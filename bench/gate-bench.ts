@@ -19,6 +19,8 @@
 // `node dist/bench/hot-path.js` runs it and prints only the summary table.
 import net from 'node:net';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { pathToFileURL } from 'node:url';
 import { createGate } from '../src/gate/index.js';
 import { TabletConn } from '../src/tablet/index.js';
@@ -63,11 +65,36 @@ function sysbench(o: BenchOptions, workload: Workload, port: number, db: string,
   );
 }
 
-async function measure(o: BenchOptions, workload: Workload, port: number, db: string, user: string): Promise<Figure> {
+/**
+ * With GATE_BENCH_PROFILE=<dir>, each run is CPU-profiled (the V8 profiler `node --cpu-prof`
+ * uses) and written to <dir>/<target>-<workload>.cpuprofile; bench/profile-summary.ts reads them.
+ */
+const profileDir = process.env.GATE_BENCH_PROFILE ?? '';
+
+function post<T>(s: Session, method: string, params: object = {}): Promise<T> {
+  return new Promise((resolve, reject) => s.post(method, params, (err, r) => (err ? reject(err) : resolve(r as T))));
+}
+
+async function measure(o: BenchOptions, workload: Workload, port: number, db: string, user: string, name: string): Promise<Figure> {
+  let inspector: Session | null = null;
+  if (profileDir) {
+    inspector = new Session();
+    inspector.connect();
+    await post(inspector, 'Profiler.enable');
+    await post(inspector, 'Profiler.setSamplingInterval', { interval: 200 });
+    await post(inspector, 'Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const out = await sysbench(o, workload, port, db, user, 'run');
   const cpu = process.cpuUsage(cpu0);
   const queries = Number(/queries:\s+(\d+)/.exec(out)?.[1]);
+  if (inspector) {
+    const { profile } = await post<{ profile: unknown }>(inspector, 'Profiler.stop');
+    inspector.disconnect();
+    const file = `${profileDir}/${name.replace(/[^\w]+/g, '-')}-${workload}`;
+    writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
+    writeFileSync(`${file}.json`, JSON.stringify({ queries, cpuUs: cpu.user + cpu.system }));
+  }
   const qps = Number(/queries:\s+\d+\s+\(([\d.]+) per sec/.exec(out)?.[1]);
   const p95 = Number(/95th percentile:\s+([\d.]+)/.exec(out)?.[1]);
   const errors = Number(/ignored errors:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -91,7 +118,7 @@ async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
       const [name, workload, port, db, user] = targets[i];
-      const f = await measure(o, workload, port, db, user);
+      const f = await measure(o, workload, port, db, user, name);
       runs[i].push(f);
       if (o.verbose) console.log(`round ${round + 1}  ${line(name, workload, f)}`);
     }
