@@ -330,8 +330,7 @@ export class TabletServer implements QueryService {
             d.inTransaction = true;
             began = true;
           }
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0);
         } catch (err) {
           if (began) await this.undoBegin(d);
           throw err;
@@ -344,8 +343,7 @@ export class TabletServer implements QueryService {
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.id, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.id);
         } catch (err) {
           await this.undoBegin(d);
           throw err;
@@ -354,12 +352,12 @@ export class TabletServer implements QueryService {
         }
       }
       const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
-      const conn = await pool.get();
+      const conn = pool.tryGet() ?? (await pool.get());
       let ok = false;
       try {
-        const r = await this.run(conn, text, opts);
+        const r = await this.run(conn, text, opts, 0);
         ok = true;
-        return { ...r, transactionId: 0, tabletAlias: this.alias };
+        return r;
       } finally {
         if (ok || !conn.closed) pool.put(conn);
         else pool.discard(conn);
@@ -487,7 +485,8 @@ export class TabletServer implements QueryService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async run(conn: Client, sql: string, opts: ExecuteOptions): Promise<Omit<ExecuteResult, 'transactionId' | 'tabletAlias'>> {
+  /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
+  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
     let fields: ColumnDefinition[] = [];
     const rows: Buffer[] = [];
     let rowCount = 0;
@@ -529,6 +528,8 @@ export class TabletServer implements QueryService {
       insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
       warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
+      transactionId,
+      tabletAlias: this.alias,
       ...(warningList ? { warningList } : {}),
     };
   }
@@ -547,21 +548,15 @@ export class TabletServer implements QueryService {
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
   private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
     const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
-    let timedOut = false;
-    const kill = () => {
-      timedOut = true;
-      conn.killQuery().catch((err: Error) => {
-        log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
-        conn.destroy();
-      });
-    };
-    const timer = timeoutMs > 0 ? setTimeout(kill, timeoutMs) : null;
-    const onAbort = () => kill();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let qt = queryTimers.get(conn);
+    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
+    qt.arm(timeoutMs);
+    const signal = opts.signal;
+    if (signal) signal.addEventListener('abort', qt, { once: true });
     try {
       return await fn();
     } catch (err) {
-      if (timedOut) {
+      if (qt.fired) {
         throw new TesseraError(
           ER.QUERY_INTERRUPTED,
           opts.signal?.aborted
@@ -572,8 +567,8 @@ export class TabletServer implements QueryService {
       }
       throw TesseraError.from(err);
     } finally {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      qt.disarm();
+      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -732,6 +727,61 @@ export class TabletServer implements QueryService {
     this.events.emit('closed');
   }
 }
+
+/**
+ * The statement timeout of one MariaDB connection: one timer per connection, re-armed for each
+ * statement (Timeout.refresh) rather than a timer and closures per statement. It is also the
+ * connection's listener for the caller's abort signal. A timer that fires after its statement
+ * ended does nothing.
+ */
+class QueryTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = 0;
+  private running = false;
+  /** The running statement was killed (timeout or abort). */
+  fired = false;
+
+  constructor(private readonly conn: Client) {}
+
+  arm(ms: number): void {
+    this.running = true;
+    this.fired = false;
+    if (ms <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.ms = 0;
+      return;
+    }
+    if (this.timer && this.ms === ms) this.timer.refresh();
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.ms = ms;
+      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
+      this.timer = setTimeout(() => this.kill(), ms).unref();
+    }
+  }
+
+  disarm(): void {
+    this.running = false;
+  }
+
+  /** The caller's signal aborted (EventTarget listener object). */
+  handleEvent(): void {
+    this.kill();
+  }
+
+  private kill(): void {
+    if (!this.running || this.fired) return;
+    this.fired = true;
+    const conn = this.conn;
+    conn.killQuery().catch((err: Error) => {
+      log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
+      conn.destroy();
+    });
+  }
+}
+
+const queryTimers = new WeakMap<Client, QueryTimer>();
 
 function substitute(sql: string, bindVars: BindVars): string {
   return format(parse(sql), { bindVars });
