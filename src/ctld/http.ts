@@ -20,6 +20,7 @@ import { CTLD_COMMAND_ALIASES, CTLD_COMMANDS } from './api.js';
 import type { CommandTable, CtldContext } from './command.js';
 import { ctldMetrics, observeCommand, serveMetrics } from './metrics.js';
 import { serveStatus } from './status.js';
+import { startSwitchRecovery } from './workflow-commands.js';
 import { serveUi } from './ui/serve.js';
 
 const log = logger('ctld');
@@ -172,9 +173,13 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
     throw new TesseraError(ER.UNKNOWN_ERROR, `ctld cannot listen: ${(err as Error).message}`, { cause: err });
   }
   log.info({ ports }, `ctld listening on ${ports.join(', ')}`);
+  // Write switches a dead ctld left half done are finished or rolled back, with no operator.
+  const recovery = new AbortController();
+  startSwitchRecovery(ctx, recovery.signal);
   return {
     ports,
     async close() {
+      recovery.abort();
       await Promise.all(
         servers.map(
           (s) =>

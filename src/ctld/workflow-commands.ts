@@ -25,6 +25,7 @@ import {
   workflowStatus,
   type WorkflowTabletCalls,
 } from '../workflow/index.js';
+import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
@@ -131,7 +132,37 @@ async function steer(ctx: CtldContext, keyspace: string, workflow: string, actio
 
 async function show(ctx: CtldContext, keyspace: string, workflow: string | undefined, req: JsonObject): Promise<Json> {
   const found = workflow ? await requireWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards')) : await gatherStreams(ctx.topo, workflowCalls(ctx), keyspace, undefined, optStringList(req, 'shards'));
-  return workflowsJson(keyspace, found) as Json;
+  const out = workflowsJson(keyspace, found) as { workflows: Record<string, unknown>[] };
+  // A write switch in progress (or interrupted) is named with what will happen to it. Its record
+  // sits with the workflow the user named: for a `_reverse` one, with its forward workflow.
+  for (const w of out.workflows) {
+    const name = String(w.name);
+    const src = (w.source as { keyspace: string }).keyspace;
+    const sw = (await describeSwitch(ctx.topo, keyspace, name)) ?? (name.endsWith('_reverse') && !src.includes(',') ? await describeSwitch(ctx.topo, src, reverseWorkflowName(name)) : null);
+    if (sw) w.switch_in_progress = sw.json;
+  }
+  return out as unknown as Json;
+}
+
+/**
+ * Settles every interrupted write switch in topo when ctld starts, in the background; a switch
+ * whose lock is still held (a ctld that died holds an etcd lease until it runs out, or another
+ * ctld still runs it) is tried again until none is left. Stops with `signal`.
+ */
+export function startSwitchRecovery(ctx: CtldContext, signal: AbortSignal, retryMs = 2_000): void {
+  const calls = workflowCalls(ctx);
+  const round = async (): Promise<void> => {
+    if (signal.aborted) return;
+    let pending = 0;
+    try {
+      const res = await recoverAllSwitches(ctx.topo, calls);
+      pending = res.filter((r) => r.outcome === 'running').length;
+    } catch {
+      pending = 1; // topology unreachable: try again
+    }
+    if (pending > 0 && !signal.aborted) setTimeout(() => void round(), retryMs).unref();
+  };
+  void round();
 }
 
 async function status(ctx: CtldContext, keyspace: string, workflow: string, req: JsonObject): Promise<Json> {
@@ -173,6 +204,16 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
   const keyspace = reqString(req, 'target_keyspace');
   const calls = workflowCalls(ctx);
   if (action === 'create') {
+    if (optBool(req, 'atomic_copy')) {
+      // Vitess's --atomic-copy copies every table from one consistent snapshot in a single copy
+      // phase. Tessera's copy phase takes one table at a time, each from its own snapshot with the
+      // binlog caught up in between, so rows related across tables may be copied at different
+      // points in time: refused rather than silently ignored.
+      throw new TesseraError(
+        ER.NOT_SUPPORTED_YET,
+        'MoveTables create --atomic-copy is not supported yet: Tessera copies one table at a time, each from its own snapshot, so tables tied by foreign keys cannot be copied as one consistent set; leave out --atomic-copy only for tables no foreign key ties together, or move such tables with the application stopped',
+      );
+    }
     const r = await moveTablesCreate(ctx.topo, calls, {
       workflow,
       targetKeyspace: keyspace,
@@ -190,11 +231,23 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     return textOrJson(req, { ...r, status: st } as unknown as Json, `${warned}${r.summary}\n\n${statusText(keyspace, workflow, st)}`);
   }
   if (action === 'show') return show(ctx, keyspace, workflow, req);
+  // A write switch of this workflow interrupted (its command failed, or its ctld died) is settled
+  // before anything else is done to the workflow: rolled back before the journal, finished after.
+  const recovered = action === 'status' ? null : await recoverSwitch(ctx.topo, calls, keyspace, workflow);
   const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
   if (action === 'status') {
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, info.streams);
     st.traffic_state = (await trafficState(ctx.topo, info)).text;
-    return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n`);
+    const sw = await describeSwitch(ctx.topo, keyspace, workflow);
+    if (sw) st.switch_in_progress = sw.json as Json;
+    return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n${sw ? `Switch in progress: ${sw.text}\n` : ''}`);
+  }
+  const verb = action === 'switchtraffic' ? 'SwitchTraffic' : action === 'reversetraffic' ? 'ReverseTraffic' : '';
+  if (recovered && recovered.outcome === 'forward' && recovered.action === verb && !optBool(req, 'dry_run')) {
+    // The rerun of a switch that failed after its point of no return: finishing it was the rerun's work.
+    const current = (await trafficState(ctx.topo, info)).text;
+    const r = { summary: `${verb} was successful for workflow ${keyspace}.${workflow} (an interrupted switch at step ${recovered.step} was ${recovered.detail})`, start_state: current, current_state: current, write_pause_ms: null, steps: [], recovered: recovered as unknown as Json };
+    return textOrJson(req, r as unknown as Json, `${r.summary}\n\nStart State: ${current}\nCurrent State: ${current}\n`);
   }
   if (action === 'start' || action === 'stop') {
     if (info.frozen) throw topoError('FAILED_PRECONDITION', `workflow ${keyspace}.${workflow} is frozen (its writes were switched to ${keyspace}); it cannot be ${action === 'start' ? 'started' : 'stopped'}; reversetraffic moves traffic back`);
@@ -221,6 +274,7 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
       enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
       dryRun: optBool(req, 'dry_run'),
       direction: action === 'switchtraffic' ? 'forward' : 'backward',
+      initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
     });
     const lines = [r.summary, ''];
     if (r.dry_run_results) lines.push(...r.dry_run_results.map((x) => `  ${x}`), '');
@@ -398,6 +452,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'show') return show(ctx, keyspace, workflow || undefined, req);
       if (workflow === '') throw topoError('BAD_ARGUMENT', `Workflow ${action}: --workflow is required`);
       if (action === 'status') return status(ctx, keyspace, workflow, req);
+      // An interrupted write switch of the workflow is settled first (see MoveTables).
+      await recoverSwitch(ctx.topo, workflowCalls(ctx), keyspace, workflow);
       if (action === 'delete') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards'))) as Json;
       return steer(ctx, keyspace, workflow, action, req);
     },
