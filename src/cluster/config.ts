@@ -71,7 +71,9 @@ export interface ClusterSpec {
    * the cluster runs, after a delay that doubles on each quick exit (as an orchestrator would).
    */
   readonly restartProcesses: boolean;
-  /** Tablets start their MariaDB again when it dies; not back within this, they raise an alert (--mysql-restart-timeout). */
+  /** Tablets start their MariaDB again when it dies (--mysql-restart; on by default)… */
+  readonly mysqlRestart: boolean;
+  /** …and raise an alert when it is not back within this (--mysql-restart-timeout). */
   readonly mysqlRestartTimeoutMs: number;
 }
 
@@ -110,7 +112,8 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
     const dir = path.dirname(path.resolve(file));
     const root = doc.contents;
     if (!isMap(root)) fail(root, 'the cluster file must be a mapping with keys such as cell, mode and keyspaces');
-    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'gates', 'ctld', 'keyspaces', 'dbCredentialsFile', 'tabletFlags', 'restartProcesses', 'mysqlRestartTimeoutMs'], 'the cluster file', fail);
+    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'gates', 'ctld', 'keyspaces', 'dbCredentialsFile', 'tabletFlags', 'restartProcesses', 'mysqlRestart', 'mysqlRestartTimeoutMs'], 'the cluster file', fail);
+    const mysqlRestart = oneOf(top.get('mysqlRestart'), ['true', 'false'] as const, 'true', 'mysqlRestart', fail) === 'true';
     const mysqlRestartTimeoutMs = int(top.get('mysqlRestartTimeoutMs'), 30_000, 'mysqlRestartTimeoutMs', fail, 0, 86_400_000);
     const restartProcesses = oneOf(top.get('restartProcesses'), ['true', 'false'] as const, 'false', 'restartProcesses', fail) === 'true';
 
@@ -266,7 +269,7 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
         shards,
       });
     }
-    return { file: path.resolve(file), cell, mode, topo, gate, gates, ctld, keyspaces, dbCredentialsFile, tabletFlags, restartProcesses, mysqlRestartTimeoutMs };
+    return { file: path.resolve(file), cell, mode, topo, gate, gates, ctld, keyspaces, dbCredentialsFile, tabletFlags, restartProcesses, mysqlRestart, mysqlRestartTimeoutMs };
   } catch (err) {
     if (err instanceof SpecError) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid cluster file: ${err.message}`);
     throw err;

@@ -19,6 +19,18 @@ export interface TabletStatusRow {
 }
 
 export const STATUS_HEALTH_TIMEOUT_MS = 1_000;
+/** `status --format json` gives up on the topology after this and lists what `up` recorded. */
+export const STATUS_TOPO_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 interface HealthBody {
   serving?: boolean;
@@ -105,6 +117,8 @@ export interface ClusterStatusJson {
     readonly gates: readonly { readonly name: string; readonly port: number; readonly httpPort: number }[];
     readonly ctldPort: number;
     readonly ready: boolean;
+    /** Why the topology could not be read; then `tablets` is empty and tablets come from `up`'s record. */
+    readonly topoError: string | null;
   };
   readonly processes: readonly ProcessStatusRow[];
   readonly tablets: readonly TabletStatusRow[];
@@ -119,7 +133,14 @@ const ROLE_ORDER: readonly ProcessRole[] = ['etcd', 'ctld', 'gate', 'tablet', 'm
  * (<data-root>/tablet-<uid>.pid as scripts/vttablet-up.sh writes it, MariaDB's own pid file).
  */
 export async function clusterStatusJson(st: UpState, topo: TopoServer, dataRoot: string): Promise<ClusterStatusJson> {
-  const list = await withHealth(topo, st.cell);
+  // The topology down (its etcd killed) still lists what `up` started, with the reason.
+  let list: { t: Tablet; h: HealthBody | null }[] = [];
+  let topoError: string | null = null;
+  try {
+    list = await withTimeout(withHealth(topo, st.cell), STATUS_TOPO_TIMEOUT_MS, 'reading the topology');
+  } catch (err) {
+    topoError = (err as Error).message;
+  }
   const recorded = new Map<string, ProcessRecord>((st.processes ?? []).map((p) => [p.name, p]));
   const rows: ProcessStatusRow[] = [];
   const row = (r: Omit<ProcessStatusRow, 'alive' | 'startedBy' | 'restarts' | 'tabletType'> & { tabletType?: string | null }): void => {
@@ -167,6 +188,7 @@ export async function clusterStatusJson(st: UpState, topo: TopoServer, dataRoot:
       gates: st.gates ?? [{ name: 'gate', port: st.gatePort, httpPort: 0 }],
       ctldPort: st.ctldPort,
       ready: st.ready,
+      topoError,
     },
     processes: rows,
     tablets: tabletRows(list),

@@ -197,7 +197,7 @@ export class LocalCluster {
             dataRoot: opts.dataRoot,
             credentials,
             vreplicationFlags: engineFlagsFrom(spec.tabletFlags, spec.file),
-            mysqlRestart: { enabled: true, timeoutMs: spec.mysqlRestartTimeoutMs },
+            mysqlRestart: { enabled: spec.mysqlRestart, timeoutMs: spec.mysqlRestartTimeoutMs },
           });
           this.recordProcess({ role: 'tablet', name: `tablet-${t.uid}`, keyspace: ks.name, shard: sh.name, alias, pid: process.pid, ports: { http: proc.httpPort, grpc: proc.rpcPort }, restarts: 0 });
           this.localTablets.set(proc.alias, proc.server);
@@ -219,6 +219,7 @@ export class LocalCluster {
               ...(spec.dbCredentialsFile ? ['--db-credentials-file', spec.dbCredentialsFile] : []),
               ...Object.entries(spec.tabletFlags).flatMap(([k, v]) => [`--${k}`, v]),
               '--mysql-restart-timeout', String(spec.mysqlRestartTimeoutMs),
+              ...(spec.mysqlRestart ? [] : ['--no-mysql-restart']),
             ],
             async () => {
               const r = await fetch(`http://127.0.0.1:${t.httpPort}/debug/health`).catch(() => null);
