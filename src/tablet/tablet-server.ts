@@ -132,6 +132,9 @@ export class TabletServer implements QueryService {
   private mysqlError: string | null = null;
   private probe: Client | null = null;
   private probing = false;
+  /** Set while the tablet knows its MariaDB is down (mysql-keeper.ts): no ping until cleared. */
+  private mysqlDownNote: string | null = null;
+  private alert: string | null = null;
 
   constructor(cfg: TabletServerConfig) {
     this.cfg = cfg;
@@ -194,6 +197,10 @@ export class TabletServer implements QueryService {
    * health interval; a check still running (a hung server) is not doubled.
    */
   async checkMysql(): Promise<void> {
+    if (this.mysqlDownNote !== null) {
+      this.setMysqlError(this.mysqlDownNote);
+      return;
+    }
     if (this.probing || this.closed) return;
     this.probing = true;
     const timeoutMs = this.limits.mysqlPingTimeoutMs;
@@ -241,6 +248,28 @@ export class TabletServer implements QueryService {
     this.emitHealth();
   }
 
+  /**
+   * The tablet knows its MariaDB is down (its process is gone, it is being started again): not
+   * serving with this reason at once, without waiting for a failed ping, until `mysqlUp`.
+   */
+  mysqlDown(note: string): void {
+    this.mysqlDownNote = note;
+    this.setMysqlError(note);
+  }
+
+  /** MariaDB was started again: the next ping decides whether the tablet serves. */
+  async mysqlUp(): Promise<void> {
+    this.mysqlDownNote = null;
+    await this.checkMysql();
+  }
+
+  /** Raises (or, with null, clears) the alert the health stream, /debug/health and the status page show. */
+  setAlert(text: string | null): void {
+    if (text === this.alert) return;
+    this.alert = text;
+    this.emitHealth();
+  }
+
   /** Sets the serving state; called by the tablet manager from topology and type changes. */
   setState(s: Partial<Pick<State, 'tabletType' | 'serving' | 'reason' | 'primaryTermStartTime' | 'deniedTables'>>): void {
     const before = JSON.stringify(this.healthState());
@@ -269,6 +298,7 @@ export class TabletServer implements QueryService {
       queriesInFlight: this.inFlight,
       transactionsOpen: [...this.dedicated.values()].filter((d) => d.inTransaction).length,
       at: new Date().toISOString(),
+      ...(this.alert !== null ? { alert: this.alert } : {}),
     };
   }
 
