@@ -77,7 +77,7 @@ export const VDIFF_CTL_COMMANDS: CtlCommandSpec[] = [
       ['--max-diff-duration <duration>', 'create: take a new snapshot after this long, from the last compared key (default: never)'],
       ['--update-table-stats [bool]', 'create: accepted for vtctldclient'],
       ['--auto-start [bool]', 'create: start at once (default true); otherwise it stays pending until resume'],
-      ['--chunk-checksum [bool]', 'create: accepted; chunk checksums are not built yet, every row is streamed'],
+      ['--chunk-checksum [bool]', 'create: compare ranges of keys by a checksum computed in MariaDB first, read rows only where they differ (default true; false streams every row)'],
       ['--wait [bool]', 'create: wait until the VDiff ends and print its summary'],
       ['--wait-update-interval <duration>', 'create --wait: print progress this often (1m)'],
       ['--target-shards <shards>', 'show, stop, resume, delete: only these target shards'],

@@ -85,7 +85,7 @@ function createOptions(req: JsonObject): VDiffOptions & { auto_start: boolean } 
       tables: optStringList(req, 'tables').join(','),
       auto_retry: boolDefault(req, 'auto_retry', VDIFF_CREATE_DEFAULTS.autoRetry),
       max_rows: limit,
-      checksum: boolDefault(req, 'chunk_checksum', false),
+      checksum: boolDefault(req, 'chunk_checksum', true),
       max_diff_seconds: Math.ceil(durationMs(req, 'max_diff_duration', VDIFF_CREATE_DEFAULTS.maxDiffDurationMs) / 1000),
       timeout_seconds: Math.max(1, Math.ceil(durationMs(req, 'filtered_replication_wait_time', VDIFF_CREATE_DEFAULTS.filteredReplicationWaitTimeMs) / 1000)),
       update_table_stats: boolDefault(req, 'update_table_stats', false),

@@ -17,6 +17,7 @@ import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { VDiffEngine } from '../vdiff/engine.js';
+import { registerVDiffSourceHandlers, VDiffSource, VDiffSourceClient } from '../vdiff/source.js';
 import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
@@ -197,6 +198,11 @@ export class TabletProcess {
     });
     manager.vdiff = new VDiffEngine({
       alias: aliasText,
+      vdiffSourceFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VDiffSourceClient(t.hostname, port);
+      },
       cell: o.cell,
       dbName,
       sidecarDb,
@@ -212,6 +218,8 @@ export class TabletProcess {
       },
     });
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
+    // VDiff's snapshot sessions (chunk checksums) on this tablet as a source.
+    registerVDiffSourceHandlers(rpc, new VDiffSource({ dbName, connection: dbaConn, vschema: topoVSchemaSource(o.topo, o.keyspace) }));
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
     const proc = new TabletProcess(server, manager, vstreamer, rpc, rpcPort, 0, mysqlctl, registry);
