@@ -83,6 +83,7 @@ export const VDIFF_CTL_COMMANDS: CtlCommandSpec[] = [
       ['--target-shards <shards>', 'show, stop, resume, delete: only these target shards'],
       ['--verbose [bool]', 'show: the per-shard reports even without a mismatch'],
       ['--output <file>', 'repair: write the script to this file instead of stdout'],
+      ['--dry-run', 'create: print the shards it would run on, create nothing'],
       ['--format <format>', 'text (default) or json'],
     ],
     request: ([first, second], o) => {
@@ -117,6 +118,7 @@ export const VDIFF_CTL_COMMANDS: CtlCommandSpec[] = [
           chunkChecksum: 'chunk_checksum',
           verbose: 'verbose',
           format: 'format',
+          dryRun: 'dry_run',
         }),
         tables: list(o, 'tables'),
         tablet_types: list(o, 'tabletTypes'),

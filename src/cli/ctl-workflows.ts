@@ -251,6 +251,7 @@ export const WORKFLOW_CTL_COMMANDS: CtlCommandSpec[] = [
       ['--tablet-types <types>', 'update: source tablet types in order of preference'],
       ['--format <format>', 'status: text (default) or json'],
       ['--include-logs [bool]', 'show: include the streams\' logs (default true)'],
+      ['--dry-run', 'start, stop: print the streams that would change, change nothing'],
     ],
     repeatable: [['--config-overrides <key=value>', 'update: tablet flags overridden for this workflow']],
     request: ([first, second], o) => {
@@ -261,7 +262,7 @@ export const WORKFLOW_CTL_COMMANDS: CtlCommandSpec[] = [
         action: dotted ? second : first,
         ...(keyspace !== undefined ? { keyspace } : {}),
         ...(workflow !== undefined ? { workflow } : {}),
-        ...pick(o, { format: 'format', includeLogs: 'include_logs' }),
+        ...pick(o, { format: 'format', includeLogs: 'include_logs', dryRun: 'dry_run' }),
         shards: list(o, 'shards'),
         cells: list(o, 'cells'),
         tablet_types: list(o, 'tabletTypes'),

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import type { Json, JsonObject, Tablet } from '../topo/index.js';
+import { tabletAliasString, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import { UUID_RE, VDIFF_ENGINE_DEFAULTS } from '../vdiff/engine.js';
 import { displayValue, loadValue, sqlLiteral } from '../vdiff/values.js';
 import type { VDiffOptions } from '../vdiff/store.js';
@@ -352,6 +352,11 @@ export async function vdiff(ctx: CtldContext, req: JsonObject): Promise<Json> {
     const targets = await primaries(ctx, keyspace, []);
     const existing = await callAll(ctx, targets, { action: 'show', uuid, samples: 0 });
     if (existing.length) throw new TesseraError(ER.DUP_ENTRY, `VDiff with UUID ${uuid} already exists (shard ${existing.map((e) => e.shard).join(',')}); pick another UUID or leave it out`);
+    if (boolDefault(req, 'dry_run', false)) {
+      const lines = found.map((f) => `would create VDiff ${uuid} on ${keyspace}/${f.shard} (${tabletAliasString(f.tablet.alias)}), comparing ${options.core_options.tables || 'every table of the workflow'} with the source at a snapshot`);
+      const summary = `dry run of VDiff create for ${keyspace}.${workflow}: nothing was created`;
+      return text({ summary, dry_run_results: lines, options: options as unknown as Json }, `${summary}\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    }
     const made: string[] = [];
     try {
       for (const f of found) {

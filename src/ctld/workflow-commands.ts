@@ -2,7 +2,7 @@
 // vtctldclient's actions and flags. The work is in src/workflow; this file turns requests into
 // calls and results into vtctldclient's JSON.
 import { ER, TesseraError } from '../mysql/errors.js';
-import { parseKeyspaceShard, topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import { parseKeyspaceShard, tabletAliasString, topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import {
   MOVETABLES_DEFAULTS,
   cancelMoveTables,
@@ -30,6 +30,7 @@ import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchT
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
+import { recorded, type SwitchRecord } from './switch-history.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
@@ -104,6 +105,7 @@ const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', '
 async function steer(ctx: CtldContext, keyspace: string, workflow: string, action: string, req: JsonObject): Promise<Json> {
   const calls = workflowCalls(ctx);
   const shards = optStringList(req, 'shards');
+  if ((action === 'start' || action === 'stop') && optBool(req, 'dry_run')) return steerDryRun(ctx, keyspace, workflow, action, shards);
   if (action === 'start') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Running' }, shards)) as Json;
   if (action === 'stop') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Stopped' }, shards)) as Json;
   if (action === 'update') {
@@ -128,6 +130,26 @@ async function steer(ctx: CtldContext, keyspace: string, workflow: string, actio
     return (await updateWorkflow(ctx.topo, calls, keyspace, u, shards)) as Json;
   }
   throw topoError('BAD_ARGUMENT', `unknown action ${action}`);
+}
+
+/** start/stop --dry-run: the streams that would change, changing nothing. */
+async function steerDryRun(ctx: CtldContext, keyspace: string, workflow: string, action: 'start' | 'stop', shards: readonly string[]): Promise<Json> {
+  const found = await requireWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, shards);
+  const want = action === 'start' ? 'Running' : 'Stopped';
+  const lines: string[] = [];
+  for (const f of found) {
+    for (const s of f.streams) {
+      const alias = tabletAliasString(f.tablet.alias);
+      lines.push(s.state === want ? `stream ${s.id} on ${keyspace}/${f.shard} (${alias}) is ${s.state} already` : `would set stream ${s.id} on ${keyspace}/${f.shard} (${alias}) from ${s.state} to ${want}`);
+    }
+  }
+  const summary = `dry run of Workflow ${action} for ${keyspace}.${workflow}: nothing was changed`;
+  return { summary, dry_run_results: lines };
+}
+
+/** A Reshard switch's result as a switch-history record. */
+function reshardRecord(r: { steps: string[]; startState: string; state: string; writePauseMs?: number }): Pick<SwitchRecord, 'start_state' | 'state' | 'write_pause_ms' | 'steps'> {
+  return { start_state: r.startState, state: r.state, write_pause_ms: r.writePauseMs ?? null, steps: r.steps };
 }
 
 async function show(ctx: CtldContext, keyspace: string, workflow: string | undefined, req: JsonObject): Promise<Json> {
@@ -267,15 +289,22 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     }
     const timeoutMs = optInt(req, 'timeout_ms', MOVETABLES_DEFAULTS.switchTimeoutMs);
     const lagMs = optInt(req, 'max_replication_lag_allowed_ms', MOVETABLES_DEFAULTS.maxReplicationLagAllowedSeconds * 1000);
-    const r = await switchTraffic(ctx.topo, calls, info, {
-      tabletTypes: types,
-      timeoutMs,
-      maxReplicationLagAllowedSeconds: lagMs / 1000,
-      enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
-      dryRun: optBool(req, 'dry_run'),
-      direction: action === 'switchtraffic' ? 'forward' : 'backward',
-      initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
-    });
+    const dryRun = optBool(req, 'dry_run');
+    const r = await recorded(
+      ctx,
+      { keyspace, workflow, action, tabletTypes: types, dryRun },
+      () =>
+        switchTraffic(ctx.topo, calls, info, {
+          tabletTypes: types,
+          timeoutMs,
+          maxReplicationLagAllowedSeconds: lagMs / 1000,
+          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+          dryRun,
+          direction: action === 'switchtraffic' ? 'forward' : 'backward',
+          initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
+        }),
+      (x) => ({ start_state: x.start_state, state: x.current_state, write_pause_ms: x.write_pause_ms, steps: x.steps.map((st) => `${st.step}: ${st.ms} ms`) }),
+    );
     const lines = [r.summary, ''];
     if (r.dry_run_results) lines.push(...r.dry_run_results.map((x) => `  ${x}`), '');
     lines.push(`Start State: ${r.start_state}`, `Current State: ${r.current_state}`);
@@ -358,15 +387,23 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           const v = optString(req, field, '');
           return v === '' ? dflt : parseOverrideValue(field, v);
         };
-        const r = await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
-          reverse: action === 'reversetraffic',
-          tabletTypes: optStringList(req, 'tablet_types'),
-          cells: optStringList(req, 'cells'),
-          timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
-          maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
-          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
-          dryRun: boolDefault(req, 'dry_run', false),
-        });
+        const tabletTypes = optStringList(req, 'tablet_types');
+        const dryRun = boolDefault(req, 'dry_run', false);
+        const r = await recorded(
+          ctx,
+          { keyspace, workflow, action, tabletTypes, dryRun },
+          () =>
+            reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
+              reverse: action === 'reversetraffic',
+              tabletTypes,
+              cells: optStringList(req, 'cells'),
+              timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
+              maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
+              enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+              dryRun,
+            }),
+          reshardRecord,
+        );
         // vtctldclient's text; the steps with their durations after it.
         const lines = [r.summary, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
         if (r.writePauseMs !== undefined) lines.push('', `Write pause: ${r.writePauseMs} ms`);
@@ -426,15 +463,21 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         );
       }
       const reverse = req.reverse === true || req.reverse === 'true';
-      return (await reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
-        reverse,
-        tabletTypes: [type],
-        cells: optStringList(req, 'cells'),
-        timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
-        maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
-        enableReverseReplication: true,
-        dryRun: false,
-      })) as unknown as Json;
+      return (await recorded(
+        ctx,
+        { keyspace, workflow, action: reverse ? 'reversetraffic' : 'switchtraffic', tabletTypes: [type], dryRun: false },
+        () =>
+          reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
+            reverse,
+            tabletTypes: [type],
+            cells: optStringList(req, 'cells'),
+            timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
+            maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
+            enableReverseReplication: true,
+            dryRun: false,
+          }),
+        reshardRecord,
+      )) as unknown as Json;
     },
   },
   Workflow: {
