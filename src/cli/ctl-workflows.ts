@@ -240,6 +240,27 @@ export const WORKFLOW_CTL_COMMANDS: CtlCommandSpec[] = [
     }),
   ),
   {
+    name: 'LookupVindex',
+    summary: 'add a lookup vindex to a table with rows: LookupVindex --name V --table-keyspace K --keyspace K create|show|externalize|cancel',
+    args: ['<action>'],
+    options: [
+      ['--name <name>', 'the vindex name (and its lookup table\'s, unless --table-name)'],
+      ['--table-keyspace <keyspace>', 'the unsharded keyspace the lookup table lives in'],
+      ['--keyspace <keyspace>', 'the keyspace of the owner table (and the vindex)'],
+      ['--type <type>', 'create: lookup, lookup_unique, consistent_lookup or consistent_lookup_unique'],
+      ['--table-owner <table>', 'create: the table whose rows the lookup maps'],
+      ['--table-owner-columns <columns>', 'create: its columns the vindex maps (comma-separated)'],
+      ['--table-name <table>', 'create: the lookup table (default: --name)'],
+      ['--ignore-nulls [bool]', 'create: rows with a NULL in those columns get no lookup row'],
+    ],
+    request: ([action], o) => ({
+      action,
+      ...pick(o, { name: 'name', tableKeyspace: 'table_keyspace', keyspace: 'keyspace', type: 'type', tableOwner: 'table_owner', tableName: 'table_name', ignoreNulls: 'ignore_nulls' }),
+      table_owner_columns: list(o, 'tableOwnerColumns'),
+    }),
+    print: printWorkflowResult,
+  },
+  {
     name: 'Workflow',
     summary: 'show and steer VReplication workflows: Workflow --keyspace K list|show|status|start|stop|update|delete [--workflow W], or Workflow <keyspace>.<workflow> <action>',
     args: ['<action-or-keyspace.workflow>', '[action]'],

@@ -24,6 +24,10 @@ import {
   workflowsJson,
   workflowStatus,
   type WorkflowTabletCalls,
+  lookupVindexCancel,
+  lookupVindexCreate,
+  lookupVindexExternalize,
+  lookupVindexShow,
 } from '../workflow/index.js';
 import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
@@ -350,6 +354,36 @@ export const WORKFLOW_COMMANDS: CommandTable = {
   SwitchReads: oldCommand('SwitchReads'),
   SwitchWrites: oldCommand('SwitchWrites'),
   DropSources: oldCommand('DropSources'),
+  LookupVindex: {
+    readOnly: false,
+    summary: 'LookupVindex --name V --table-keyspace K create|show|externalize|cancel [--keyspace K --type T --table-owner t --table-owner-columns c1,c2 …]',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      const name = reqString(req, 'name');
+      const keyspace = reqString(req, 'keyspace');
+      switch (action) {
+        case 'create':
+          return lookupVindexCreate(ctx.topo, workflowCalls(ctx), {
+            name,
+            keyspace,
+            tableKeyspace: reqString(req, 'table_keyspace'),
+            type: reqString(req, 'type'),
+            tableOwner: reqString(req, 'table_owner'),
+            tableOwnerColumns: optStringList(req, 'table_owner_columns'),
+            tableName: optString(req, 'table_name', name),
+            ignoreNulls: optBool(req, 'ignore_nulls'),
+          });
+        case 'show':
+          return lookupVindexShow(ctx.topo, workflowCalls(ctx), keyspace, name);
+        case 'externalize':
+          return lookupVindexExternalize(ctx.topo, workflowCalls(ctx), keyspace, name);
+        case 'cancel':
+          return lookupVindexCancel(ctx.topo, keyspace, name);
+        default:
+          throw topoError('BAD_ARGUMENT', `LookupVindex: unknown action ${action}; one of create, show, externalize, cancel`);
+      }
+    },
+  },
   Materialize: {
     readOnly: false,
     summary: 'Materialize --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-keyspace S --table-settings JSON …]',

@@ -171,7 +171,9 @@ export function createLookupVindex(name: string, type: LookupType, params: Reado
   const updateLookup = `update ${table} set ${q(def.to)} = :${def.to} where ${whereFrom}`;
   const writeOrder: CommitOrder = def.consistent ? 'pre' : def.autocommit ? 'autocommit' : 'normal';
   const deleteOrder: CommitOrder = def.consistent ? 'post' : 'normal';
-  const readOrder = (cursor: LookupCursor): CommitOrder => (def.autocommit ? 'autocommit' : def.consistent && cursor.dml ? 'pre' : 'normal');
+  // Consistent lookups read inside a transaction in their own (pre for SELECT and INSERT, post for
+  // UPDATE and DELETE), as Vitess's, so the session's transaction does not take in the lookup shard.
+  const readOrder = (cursor: LookupCursor): CommitOrder => (def.autocommit ? 'autocommit' : def.consistent && cursor.inTransaction ? cursor.rowLockOrder : 'normal');
 
   const checkColumns = (row: readonly VindexValue[]): void => {
     if (row.length !== cols.length) {

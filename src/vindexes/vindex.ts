@@ -107,8 +107,15 @@ export interface LookupCursor {
    * transaction (consistent lookups look for the owner row there).
    */
   executeKeyspaceId(keyspace: string, ksid: KeyspaceId, sql: string, bindVars: Readonly<Record<string, VindexValue>>): Promise<LookupRows>;
+  /** The session is in a transaction (consistent lookups then read in their own, pre or post). */
+  readonly inTransaction: boolean;
   /** The statement is a DML in a transaction: lookup reads lock what they read (param read_lock). */
   readonly dml: boolean;
+  /**
+   * Where a consistent lookup's locking read runs: `pre` for INSERT, `post` for UPDATE and
+   * DELETE (where the lookup rows it locks are deleted in the post transaction), as Vitess's.
+   */
+  readonly rowLockOrder: 'pre' | 'post';
 }
 
 /** The table that owns a lookup vindex: its writes keep the lookup table right. */

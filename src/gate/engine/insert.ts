@@ -134,7 +134,7 @@ export class Insert implements Primitive {
   /** Owned lookups get their rows; unowned ones are verified. Rows left out get a null keyspace id. */
   private async maintainLookups(vc: VCursor, rows: readonly (readonly Expr[])[], ksids: (KeyspaceId | null)[], bindVars: BindVars): Promise<void> {
     const s = this.spec;
-    const cursor = lookupCursor(vc, true);
+    const cursor = lookupCursor(vc, 'pre');
     const valuesOf = (lc: LookupColumns, r: readonly Expr[]): VindexValue[] =>
       lc.columns.map((c) => {
         const lit = literalOf(r[c], bindVars);

@@ -72,9 +72,16 @@ export class OwnedDml implements Primitive {
     const s = this.spec;
     if (!vc.statementTransaction) throw notSupported(`${s.operator} of ${s.table}, which owns lookup vindexes, through this cursor`);
     return vc.statementTransaction(async () => {
-      const selected = await s.select.execute(vc, bindVars);
+      // Resolved once: a lookup vindex routing the statement must not be read again after this
+      // statement changed it (the DML goes where the rows were found).
+      const targets = await s.dml.resolve(vc, bindVars);
+      const run = async (r: Route): Promise<Result> => {
+        const queries = targets.map((t) => ({ rs: t.rs, sql: format(r.spec.query, { bindVars: t.bindVars }) }));
+        return r.merge(vc, await vc.executeMulti(queries, { write: true, tables: [s.table] }));
+      };
+      const selected = await run(s.select);
       const fields = selected.fields;
-      const cursor = lookupCursor(vc, true);
+      const cursor = lookupCursor(vc, 'post');
       for (const row of rowsOf(selected)) {
         const pv = literalToVindexValue(cellToLiteral(row[0], fields[0]));
         const d = s.primaryVindex.map([pv])[0];
@@ -101,7 +108,7 @@ export class OwnedDml implements Primitive {
           await o.vindex.update(cursor, oldRow, d.id, newRow, { owner, same });
         }
       }
-      return s.dml.execute(vc, bindVars);
+      return run(s.dml);
     });
   }
 

@@ -146,7 +146,7 @@ export class Route implements Primitive {
     const v = this.spec.vindex!;
     if (v.kind === 'multiColumn') throw notSupported(`routing through the ${v.type} vindex ${v.name}`);
     // A lookup vindex reads its table first (locking what it reads when this route writes).
-    const dests = await mapVindex(vc, v, values, this.spec.write ?? false);
+    const dests = await mapVindex(vc, v, values, !this.spec.write ? null : this.spec.operator === 'Insert' ? 'pre' : 'post');
     const out: ResolvedShard[][] = [];
     for (const d of dests) {
       if (d.kind === 'keyspaceId') {

@@ -29,11 +29,16 @@ function lookupsUnsupported(): TesseraError {
   return new TesseraError(ER.NOT_SUPPORTED_YET, 'lookup vindexes need the gate\'s session cursor; this cursor cannot run lookup statements');
 }
 
-/** The LookupCursor of one statement. `dml`: the statement writes, so lookup reads lock their rows. */
-export function lookupCursor(vc: VCursor, dml: boolean): LookupCursor {
+/**
+ * The LookupCursor of one statement. `dml`: the statement writes, so lookup reads lock their rows
+ * (`pre` for INSERT, `post` for UPDATE and DELETE).
+ */
+export function lookupCursor(vc: VCursor, dml: 'pre' | 'post' | null): LookupCursor {
   const toRows = (rows: readonly (readonly (Buffer | null)[])[]): LookupRows => ({ rows: rows.map((r) => r.map((c) => (c === null ? null : new Uint8Array(c.buffer, c.byteOffset, c.byteLength)))) });
   return {
-    dml: dml && (vc.inTransaction ?? false),
+    inTransaction: vc.inTransaction ?? false,
+    dml: dml !== null && (vc.inTransaction ?? false),
+    rowLockOrder: dml ?? 'pre',
     async execute(sql: string, bindVars, order: CommitOrder) {
       if (!vc.executeVindexQuery) throw lookupsUnsupported();
       const r = await vc.executeVindexQuery(sql, bindValues(bindVars), order);
@@ -49,7 +54,7 @@ export function lookupCursor(vc: VCursor, dml: boolean): LookupCursor {
 }
 
 /** Destinations of values through any vindex (lookups read their table). */
-export async function mapVindex(vc: VCursor, vindex: Vindex, values: readonly VindexValue[], dml: boolean): Promise<Destination[]> {
+export async function mapVindex(vc: VCursor, vindex: Vindex, values: readonly VindexValue[], dml: 'pre' | 'post' | null): Promise<Destination[]> {
   switch (vindex.kind) {
     case 'functional':
       return vindex.map(values);

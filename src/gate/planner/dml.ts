@@ -106,7 +106,7 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
   }
   const lookups = ownedCols.length || unownedCols.length ? { owned: ownedCols, unowned: unownedCols, ignore: stmt.ignore || stmt.onDuplicate.length > 0 } : {};
   return new Insert({
-    keyspace: t.keyspace, sharded: true, table: t.table, statement: { ...base, columns }, columns, rows,
+    keyspace: t.keyspace, sharded: true, table: t.table, statement: ownedCols.length || unownedCols.length ? { ...base, source: { kind: 'Values', rows } } : base, columns, rows,
     vindex: pv.vindex as FunctionalVindex, vindexColumn: vc, autoIncrement, ...lookups,
   });
 }

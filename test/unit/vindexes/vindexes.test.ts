@@ -326,6 +326,8 @@ test('lookup vindexes: params, statements, map/verify/create through the cursor'
   let answer: (c: Call) => VindexValue[][] = () => [];
   const cursor = (dml = false): LookupCursor => ({
     dml,
+    inTransaction: dml,
+    rowLockOrder: 'pre',
     async execute(sql, bind, order) {
       const c = { sql, bind: { ...bind }, order };
       calls.push(c);
