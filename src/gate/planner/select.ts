@@ -24,6 +24,7 @@ import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
 import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-subquery.js';
+import { inlineCtes, references } from './cte.js';
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
@@ -46,7 +47,10 @@ export function planQuery(ctx: PlanContext, q: QueryExpr, sql: string | null): P
   }
   const whole = wholeQueryRoute(ctx, q);
   if (whole) return whole;
-  if (q.with !== null) throw notSupported('WITH (common table expressions) across shards');
+  if (q.with !== null) {
+    const inlined = inlineCtes(ctx, q, (x) => planQuery(ctx, x, sql), (x, explicit) => derivedColumns(x, explicit, sql));
+    return planQuery(ctx, inlined, sql);
+  }
   if (q.kind === 'SetOp') return planSetOp(ctx, q, sql);
   return planSelect(ctx, q, sql);
 }
@@ -68,6 +72,7 @@ function routeFor(ctx: PlanContext, opcode: RouteOpcode, keyspace: string, q: Qu
 /** The whole statement as one Route, when its tables allow it; else undefined. */
 function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
   const ctes = cteNames(q);
+  if (namesGateCte(ctx, q)) return undefined;
   const tables = allTableNames(q)
     .filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase())))
     .map((t) => ctx.resolveTable(t));
@@ -214,6 +219,12 @@ function isCorrelated(q: QueryExpr): boolean {
   };
   visit(q, defined);
   return correlated;
+}
+
+/** Whether a query names a recursive CTE the gate evaluates. */
+function namesGateCte(ctx: PlanContext, q: QueryExpr): boolean {
+  for (const name of ctx.gateCtes.keys()) if (references(q, name)) return true;
+  return false;
 }
 
 /** The query of a subquery expression (scalar, EXISTS, IN, ANY/ALL), else null. */
@@ -550,6 +561,12 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
       continue;
     }
     if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
+    const gateCte = t.table.schema === null ? ctx.gateCtes.get(t.table.name.toLowerCase()) : undefined;
+    if (gateCte) {
+      units.push({ kind: 'derived', alias: t.alias ?? t.table.name, primitive: gateCte.primitive, columns: gateCte.columns, joinType: step.type });
+      onPreds.push(preds);
+      continue;
+    }
     const info = { ...ctx.resolveTable(t.table), alias: t.alias ?? t.table.name };
     // Inner joins may merge into any unit; a LEFT JOIN only into the unit right before it when it is the only one.
     const candidates = step.type === 'left' ? (units.length === 1 ? [0] : []) : units.map((_, i) => i);
@@ -659,6 +676,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   // Subqueries stay in the query when they touch only reference tables of the keyspace (or the
   // keyspace is unsharded and they stay in it); others are pulled out.
   const canMerge = (q: QueryExpr): boolean => {
+    if (namesGateCte(ctx, q) || q.with !== null) return false;
     const ts = allTableNames(q).map((t) => ctx.resolveTable(t));
     if (!sharded) return ts.every((t) => t.keyspace === unit.keyspace && t.kind !== 'sharded');
     if (ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace)) return true;
