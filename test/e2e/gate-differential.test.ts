@@ -190,6 +190,11 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `with recursive seq(n) as (select 1 union all select n + 1 from seq where n < ${int(2, 30)}) select n from seq`, ordered: false }),
     () => ({ sql: `with recursive chain(id, depth) as (select customer_id, 0 from customer where customer_id = ${id()} union all select c.customer_id, chain.depth + 1 from chain join customer c on c.customer_id = chain.id + ${int(1, 9)} where chain.depth < ${int(1, 6)}) select id, depth from chain`, ordered: false }),
     () => ({ sql: `with recursive p(price) as (select price from corder where order_id = ${int(1, 120)} union select o.price from p join corder o on o.price = p.price + ${int(1, 10)}) select p.price from p order by p.price`, ordered: true }),
+    // INTERSECT / EXCEPT [ALL] across shards and keyspaces.
+    () => ({ sql: `select customer_id from customer where score < ${int(20, 80)} ${pick(['intersect', 'except', 'intersect all', 'except all'])} select customer_id from corder where price < ${int(20, 60)}`, ordered: false }),
+    () => ({ sql: `select sku from corder where qty ${pick(['<', '>'])} ${int(1, 5)} ${pick(['intersect', 'except', 'intersect all', 'except all'])} select sku from product where price ${pick(['<', '>'])} ${int(20, 90)}`, ordered: false }),
+    () => ({ sql: `select region from customer ${pick(['intersect', 'except'])} select region from customer where score > ${int(20, 80)} order by region`, ordered: true }),
+    () => ({ sql: `select qty from corder where customer_id < ${id()} ${pick(['intersect all', 'except all'])} select qty from corder where price > ${int(20, 80)}`, ordered: false }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },

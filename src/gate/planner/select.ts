@@ -14,6 +14,7 @@ import {
   and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
 } from '../../sql/index.js';
 import { Concatenate } from '../engine/concatenate.js';
+import { SetOperation } from '../engine/set-operation.js';
 import { Distinct } from '../engine/distinct.js';
 import { Filter } from '../engine/filter.js';
 import { Join } from '../engine/join.js';
@@ -105,7 +106,7 @@ function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
 // UNION
 
 function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
-  if (q.op !== 'UNION') throw notSupported(`${q.op} across shards`);
+  if (q.op !== 'UNION') return finishSetOp(q, new SetOperation(q.op, q.all, planQuery(ctx, q.left, sql), planQuery(ctx, q.right, sql)));
   const parts: Primitive[] = [];
   const flatten = (x: QueryExpr, distinctAbove: boolean): void => {
     if (x.kind === 'SetOp' && x.op === 'UNION' && x.orderBy.length === 0 && x.limit === null && (x.all || !distinctAbove || true)) {
@@ -120,6 +121,12 @@ function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
   flatten(q.right, !q.all);
   let p: Primitive = new Concatenate(parts);
   if (!q.all) p = new Distinct(p);
+  return finishSetOp(q, p);
+}
+
+/** A set operation's own ORDER BY and LIMIT, at the gate. */
+function finishSetOp(q: SetOp, p0: Primitive): Primitive {
+  let p = p0;
   if (q.orderBy.length) {
     const first = firstSelect(q);
     const order: OrderByOffset[] = q.orderBy.map((o) => {
