@@ -195,6 +195,11 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select sku from corder where qty ${pick(['<', '>'])} ${int(1, 5)} ${pick(['intersect', 'except', 'intersect all', 'except all'])} select sku from product where price ${pick(['<', '>'])} ${int(20, 90)}`, ordered: false }),
     () => ({ sql: `select region from customer ${pick(['intersect', 'except'])} select region from customer where score > ${int(20, 80)} order by region`, ordered: true }),
     () => ({ sql: `select qty from corder where customer_id < ${id()} ${pick(['intersect all', 'except all'])} select qty from corder where price > ${int(20, 80)}`, ordered: false }),
+    // GROUP_CONCAT with ORDER BY, SEPARATOR and DISTINCT across shards.
+    () => ({ sql: `select customer_id % 3 as m, group_concat(distinct qty order by qty desc separator '|') from corder group by m`, ordered: false }),
+    () => ({ sql: `select region, group_concat(customer_id, ':', score order by customer_id separator '; ') from customer where customer_id < ${id()} group by region`, ordered: false }),
+    () => ({ sql: `select group_concat(distinct sku order by sku), count(*) from corder where price > ${int(20, 90)}`, ordered: false }),
+    () => ({ sql: `select qty, group_concat(order_id order by price desc, order_id), sum(price) from corder group by qty order by qty`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },
