@@ -200,6 +200,13 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select region, group_concat(customer_id, ':', score order by customer_id separator '; ') from customer where customer_id < ${id()} group by region`, ordered: false }),
     () => ({ sql: `select group_concat(distinct sku order by sku), count(*) from corder where price > ${int(20, 90)}`, ordered: false }),
     () => ({ sql: `select qty, group_concat(order_id order by price desc, order_id), sum(price) from corder group by qty order by qty`, ordered: true }),
+    // Window functions: pushed down when partitioned by the sharding key, else evaluated at the gate.
+    () => ({ sql: `select order_id, row_number() over (partition by customer_id order by order_id) as rn from corder where price > ${int(20, 80)}`, ordered: false }),
+    () => ({ sql: `select customer_id, score, rank() over (order by score) as r, dense_rank() over (order by score desc) as d from customer where customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select order_id, sum(price) over (partition by sku order by order_id) as s, count(*) over (partition by sku) as n from corder where qty ${pick(['<', '>'])} ${int(1, 5)}`, ordered: false }),
+    () => ({ sql: `select order_id, avg(price) over (partition by qty) as a, min(sku) over (partition by qty order by price) as m from corder where customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select c.customer_id, o.order_id, max(o.price) over (partition by c.region) as m from customer c join corder o on o.customer_id = c.customer_id where c.customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select customer_id, row_number() over (order by customer_id desc) as rn from customer order by rn limit ${int(1, 10)}`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },

@@ -53,9 +53,9 @@ export interface AggregateSpec {
   readonly collationHints?: readonly CollationHint[];
 }
 
-type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
+export type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
 
-function toNum(c: Cell, field: ColumnDefinition): Num | null {
+export function toNum(c: Cell, field: ColumnDefinition): Num | null {
   if (c === null) return null;
   const text = c.toString('latin1');
   if (isIntegerType(field.type)) return { kind: 'int', v: BigInt(text) };
@@ -68,7 +68,7 @@ function toNum(c: Cell, field: ColumnDefinition): Num | null {
   return { kind: 'float', v: stringToNumber(c.toString('utf8')) };
 }
 
-function addNum(a: Num | null, b: Num | null): Num | null {
+export function addNum(a: Num | null, b: Num | null): Num | null {
   if (a === null) return b;
   if (b === null) return a;
   if (a.kind === 'float' || b.kind === 'float') {
@@ -81,7 +81,7 @@ function addNum(a: Num | null, b: Num | null): Num | null {
   return { kind: 'dec', v: addDecimal(x, y) };
 }
 
-function numCell(n: Num | null): Cell {
+export function numCell(n: Num | null): Cell {
   if (n === null) return null;
   if (n.kind === 'int') return valueCell(n.v);
   if (n.kind === 'dec') return valueCell(n.v);

@@ -11,7 +11,7 @@
 //    nested-loop Join tree with the join predicates bound from the left, and the rest of the query
 //    evaluated at the gate.
 import {
-  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
+  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type OrderItem, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
 } from '../../sql/index.js';
 import { Concatenate } from '../engine/concatenate.js';
 import { SetOperation } from '../engine/set-operation.js';
@@ -25,6 +25,7 @@ import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
 import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-subquery.js';
+import { Window, type WindowCall, type WindowFn } from '../engine/window.js';
 import { inlineCtes, references } from './cte.js';
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
@@ -32,7 +33,7 @@ import type { Primitive } from '../types.js';
 import type { CollationHint } from '../values.js';
 import { itemName, matchItem, planGateSelect, type Producer } from './aggregation.js';
 import {
-  allTableNames, chooseRouting, columnsIn, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
+  allTableNames, chooseRouting, columnsIn, containsAggregate, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
   type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 
@@ -539,7 +540,10 @@ function derivedColumns(q: QueryExpr, explicit: readonly string[] | null, sql: s
 // SELECT
 
 function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primitive {
-  if (sel0.windows.length || sel0.columns.some((c) => hasWindow(c.expr))) throw notSupported('window functions across shards');
+  if (sel0.windows.length) throw notSupported('named windows (WINDOW w AS …) across shards; write the window in OVER (…)');
+  if (sel0.orderBy.some((o) => hasWindow(o.expr)) || (sel0.where !== null && hasWindow(sel0.where)) || (sel0.having !== null && hasWindow(sel0.having))) {
+    throw notSupported('a window function outside the select list across shards; name it in the select list and ORDER BY its alias');
+  }
   if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
@@ -597,6 +601,40 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
 
   if (units.length === 1 && units[0].kind === 'route') return planSingleRoute(ctx, sel0, units[0], sql);
   return planJoin(ctx, sel0, units, onPreds, sql);
+}
+
+/**
+ * Window functions the shards can compute alone: every one partitions by the primary vindex
+ * column of a sharded table of the route (a partition then lives on one shard), and the query
+ * has no aggregation the gate would finish first.
+ */
+function windowsPushable(ctx: PlanContext, unit: RouteUnit, sel: Select): boolean {
+  if (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr))) return false;
+  let ok = true;
+  for (const c of sel.columns) {
+    rewriteExpr(c.expr, {
+      expr: (x) => {
+        if (x.kind !== 'Func' || x.over === null) return undefined;
+        if (typeof x.over === 'string' || x.over.base !== null) ok = false;
+        else {
+          ok &&= x.over.partitionBy.some((p) => {
+            const r = p.kind === 'Column' ? tableOfColumn([unit], p) : undefined;
+            const v = r?.table?.kind === 'sharded' ? ctx.primaryVindex(r.table) : undefined;
+            return v !== undefined && v.column.toLowerCase() === r!.column.toLowerCase();
+          });
+        }
+        return x;
+      },
+    });
+  }
+  return ok;
+}
+
+/** Why window functions run at the gate (VEXPLAIN). */
+function windowReason(ctx: PlanContext, tables: readonly TableInfo[]): string {
+  const sharded = tables.filter((t) => t.kind === 'sharded');
+  const cols = sharded.map((t) => `${t.alias}.${ctx.primaryVindex(t)?.column ?? '?'}`);
+  return `a window partition spans shards: PARTITION BY ${cols.length ? cols.join(' or ') : 'the sharding key'} (the primary vindex column) would let each shard compute it alone`;
 }
 
 /** Whether FROM holds a JOIN … USING. */
@@ -730,6 +768,8 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   if (singleShard) {
     return wrapPullouts(routeFor(ctx, opcode, unit.keyspace, pushed, tables, base), pullouts);
   }
+  // Window functions whose partitions span shards: the rows come to the gate.
+  if (sel.columns.some((c) => hasWindow(c.expr)) && !windowsPushable(ctx, unit, sel)) return planJoin(ctx, sel0, [unit], [[]], sql);
   // Several shards: the gate merges.
   let orderBy: OrderByOffset[] | undefined;
   let hidden = 0;
@@ -873,7 +913,35 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     corrs.push({ kind, name, primitive: planQuery(ctx, bound, sql), vars, reason: subqueryReason(ctx, outerTables, q) });
     return { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name };
   };
-  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
+  const { sel: sel1, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
+  // Window functions the shards cannot compute: evaluated at the gate over the joined rows.
+  const windows: { name: string; fn: WindowFn; arg: Expr | null; partition: readonly Expr[]; order: readonly OrderItem[] }[] = [];
+  const sel: Select = !sel1.columns.some((c) => hasWindow(c.expr)) ? sel1 : {
+    ...sel1,
+    columns: sel1.columns.map((c) => {
+      if (!hasWindow(c.expr)) return c;
+      const e = c.expr;
+      if (e.kind !== 'Func' || e.over === null) throw notSupported('a window function inside an expression across shards; select it alone');
+      if (typeof e.over === 'string' || e.over.base !== null) throw notSupported('named windows across shards');
+      if (e.over.frame !== null) throw notSupported('a window frame (ROWS/RANGE …) across shards');
+      if (e.distinct) throw notSupported('DISTINCT in a window function across shards');
+      const n = e.name.toUpperCase();
+      const star = e.args.length === 1 && e.args[0].kind === 'Star';
+      const fn: WindowFn | undefined = n === 'COUNT' && star ? 'COUNT_STAR' : (['ROW_NUMBER', 'RANK', 'DENSE_RANK'].includes(n) && e.args.length === 0) || (['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(n) && e.args.length === 1) ? (n as WindowFn) : undefined;
+      if (!fn) throw notSupported(`the window function ${n} across shards`);
+      const needCol = (x: Expr): Expr => {
+        if (x.kind !== 'Column') throw notSupported('a window function over an expression across shards; use a column, or a derived table that computes it');
+        return x;
+      };
+      const name = `__w${windows.length + 1}`;
+      windows.push({
+        name, fn, arg: fn === 'COUNT_STAR' || e.args.length === 0 ? null : needCol(e.args[0]),
+        partition: e.over.partitionBy.map(needCol), order: e.over.orderBy.map((o) => ({ ...o, expr: needCol(o.expr) })),
+      });
+      return { ...c, expr: { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name }, alias: c.alias ?? itemName(c, sql) };
+    }),
+  };
+  if (windows.length && (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr)))) throw notSupported('window functions with GROUP BY, aggregates or DISTINCT across shards');
   const request = (e: Expr): { unit: number; offset: number } => {
     const r = tableOfColumn(units, e);
     if (!r) throw gateError(`Unknown column '${formatExpr(e)}'`);
@@ -948,6 +1016,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
 
   // Gate-side columns: everything the select list, gate predicates, GROUP BY, HAVING and ORDER BY use.
   const gateExprs: Expr[] = [...gatePreds, ...sel.groupBy, ...sel.orderBy.map((o) => o.expr), ...sel.columns.map((c) => c.expr)];
+  for (const w of windows) gateExprs.push(...(w.arg ? [w.arg] : []), ...w.partition, ...w.order.map((o) => o.expr));
   if (sel.having) gateExprs.push(sel.having);
   const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
   for (const e of gateExprs) {
@@ -1003,6 +1072,18 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
   if (gatePreds.length) {
     const pred = gatePreds.reduce((a, b) => and(a, b));
     input = new Filter(input, compileExpr(pred, resolve), pred);
+  }
+  if (windows.length) {
+    const at = (e: Expr): number => {
+      const o = resolve(e);
+      if (o === undefined) throw gateError(`Unknown column '${formatExpr(e)}'`);
+      return o;
+    };
+    const calls: WindowCall[] = windows.map((w) => ({
+      fn: w.fn, name: w.name, arg: w.arg ? at(w.arg) : -1, partition: w.partition.map(at), order: w.order.map((o) => ({ offset: at(o.expr), desc: o.direction === 'DESC' })),
+    }));
+    input = new Window(input, calls, windowReason(ctx, outerTables));
+    for (const w of windows) corrOffsets.set(w.name, leftWidth++);
   }
   const projected: ProjectedColumn[] = [];
   const names: string[] = [];
