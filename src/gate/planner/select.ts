@@ -438,10 +438,13 @@ interface RouteUnit {
   preds: Expr[];
   /** How this unit joins the units before it. */
   readonly joinType: 'inner' | 'left' | null;
+  /** Why it could not join the units before it inside one query (VEXPLAIN). */
+  readonly reason?: string;
 }
 
 interface DerivedUnit {
   readonly kind: 'derived';
+  readonly reason?: string;
   readonly alias: string;
   readonly primitive: Primitive;
   readonly columns: readonly string[];
@@ -567,14 +570,14 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
     if (t.kind === 'DerivedTable') {
       if (t.lateral) throw notSupported('LATERAL derived tables');
       const inner = planQuery(ctx, t.query, sql);
-      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type });
+      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type, reason: `the derived table ${t.alias} is joined at the gate: a derived table joins inside a route only when the whole query runs on one route` });
       onPreds.push(preds);
       continue;
     }
     if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
     const gateCte = t.table.schema === null ? ctx.gateCtes.get(t.table.name.toLowerCase()) : undefined;
     if (gateCte) {
-      units.push({ kind: 'derived', alias: t.alias ?? t.table.name, primitive: gateCte.primitive, columns: gateCte.columns, joinType: step.type });
+      units.push({ kind: 'derived', alias: t.alias ?? t.table.name, primitive: gateCte.primitive, columns: gateCte.columns, joinType: step.type, reason: `the recursive CTE ${t.table.name} is evaluated at the gate` });
       onPreds.push(preds);
       continue;
     }
@@ -594,7 +597,8 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
       break;
     }
     if (!merged) {
-      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type });
+      const reason = units.length ? joinReason(ctx, units, info, step.type === 'left' ? preds : [...preds, ...wherePreds], step.type) : undefined;
+      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type, reason });
       onPreds.push(preds);
     }
   }
@@ -635,6 +639,40 @@ function windowReason(ctx: PlanContext, tables: readonly TableInfo[]): string {
   const sharded = tables.filter((t) => t.kind === 'sharded');
   const cols = sharded.map((t) => `${t.alias}.${ctx.primaryVindex(t)?.column ?? '?'}`);
   return `a window partition spans shards: PARTITION BY ${cols.length ? cols.join(' or ') : 'the sharding key'} (the primary vindex column) would let each shard compute it alone`;
+}
+
+/**
+ * Why table `t` could not join the units before it inside one shard query, and which VSchema
+ * change would let it (VEXPLAIN's GateReason on the Join).
+ */
+function joinReason(ctx: PlanContext, units: readonly Unit[], t: TableInfo, preds: readonly Expr[], type: 'inner' | 'left' | null): string {
+  const routes = units.filter((u): u is RouteUnit => u.kind === 'route');
+  const others = routes.flatMap((u) => u.tables);
+  const names = others.map((x) => x.table).join(', ') || 'the derived tables';
+  if (type === 'left' && units.length > 1) return `a LEFT JOIN of ${t.table} after a join the gate evaluates: the shards can only run it inside one route`;
+  if (t.kind === 'dba' || others.some((x) => x.kind === 'dba')) return 'information_schema tables and keyspace tables are read separately';
+  const foreign = others.find((x) => x.keyspace !== t.keyspace);
+  if (foreign) {
+    const small = t.kind === 'unsharded' ? t : foreign.kind === 'unsharded' ? foreign : undefined;
+    const other = small === t ? foreign : t;
+    return small
+      ? `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different keyspaces: declaring ${small.table} a reference table in keyspace ${other.keyspace} (copied there by Materialize) lets the shards join it alone`
+      : `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different sharded keyspaces: moving them into one keyspace with the same vindex on the join columns lets the shards join them`;
+  }
+  const tv = ctx.primaryVindex(t);
+  // The equalities between `t` and the tables before it.
+  const eqs: string[] = [];
+  for (const p of preds) {
+    if (p.kind !== 'Binary' || p.op !== '=' || p.left.kind !== 'Column' || p.right.kind !== 'Column') continue;
+    for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+      if (a.table?.name.toLowerCase() !== t.alias.toLowerCase()) continue;
+      const o = others.find((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase());
+      if (o) eqs.push(`${t.alias}.${a.name} = ${o.alias}.${b.name} (${t.table}'s ${a.name}: ${tv?.column.toLowerCase() === a.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'}; ${o.table}'s ${b.name}: ${ctx.primaryVindex(o)?.column.toLowerCase() === b.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'})`);
+    }
+  }
+  const vcols = [t, ...others].filter((x) => x.kind === 'sharded').map((x) => `${x.alias}.${ctx.primaryVindex(x)?.column ?? '?'}`).join(', ');
+  if (eqs.length === 0) return `${t.table} is not joined to ${names} on their primary vindex columns (${vcols}): each shard holds only part of the rows to match; join on those columns, or declare the smaller table a reference table`;
+  return `${t.table} joins ${names} on ${eqs.join(' and ')}, not on both tables' primary vindex columns (${vcols}): rows that match may live on different shards; sharding both tables by the join column with the same vindex, a lookup vindex on the join column, or making the smaller table a reference table lets the shards join them alone`;
 }
 
 /** Whether FROM holds a JOIN … USING. */
@@ -1049,7 +1087,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     for (let k = 0; k < widths[i]; k++) cols.push(k + 1);
     const vars: Record<string, number> = {};
     for (const jv of joinVars) if (jv.unit === i) vars[jv.name] = starts[jv.from.unit] + jv.from.offset;
-    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left');
+    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left', units[i].reason);
     leftWidth += widths[i];
   }
   const corrOffsets = new Map<string, number>();
