@@ -318,7 +318,7 @@ export class Aggregate implements Primitive {
           }
           case 'groupConcat': {
             const r = groupConcat(role, (g.acc[i] as { row: Row; n: bigint }[] | null) ?? [], fields);
-            if (r.cut) cut++;
+            if (r.cut) vc.warn?.(1260, `Row ${++cut} was cut by GROUP_CONCAT()`);
             out.push(r.cell);
             break;
           }
