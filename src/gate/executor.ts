@@ -824,7 +824,20 @@ export class Executor implements ServerHandler {
   private async vexplain(gs: GateSession, type: 'PLAN' | 'QUERIES' | 'ALL', stmt: Statement, sql: string): Promise<Result> {
     if (type === 'PLAN') {
       const s = this.preprocess(gs, stmt, sql);
-      const { plan } = this.plan(gs, s);
+      let plan: Plan;
+      try {
+        try {
+          plan = this.plan(gs, s).plan;
+        } catch (err) {
+          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(s) ? await expandStars(s, gs, this.gate.columns) : null;
+          if (!expanded) throw err;
+          plan = this.plan(gs, expanded).plan;
+        }
+      } catch (err) {
+        // A refused statement: the plan says which part and why (docs/gate.md lists them).
+        if (!(err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno)) throw err;
+        return textResult(['JSON'], [[JSON.stringify({ OperatorType: 'Refused', Reason: err.message }, null, '\t')]]);
+      }
       return textResult(['JSON'], [[JSON.stringify(plan.primitive.describe(), null, '\t')]]);
     }
     if (type === 'ALL') throw notSupported('VEXPLAIN ALL');

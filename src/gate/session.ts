@@ -137,6 +137,11 @@ export class GateSession {
     if (r.warnings > 0) (this.shardWarnings ??= []).push({ key: `${rs.keyspace}/${rs.shard}`, count: r.warnings, list: r.warningList ?? [] });
   }
 
+  /** A warning the gate raised itself (GROUP_CONCAT cut at group_concat_max_len), kept as a shard's. */
+  noteGateWarning(w: Warning): void {
+    (this.shardWarnings ??= []).push({ key: 'gate', count: 1, list: [w] });
+  }
+
   /**
    * The statement succeeded: what SHOW WARNINGS, SHOW COUNT(*) WARNINGS and @@warning_count say
    * from now on, by MariaDB's rules. A statement that raised warnings replaces the list with its
@@ -570,6 +575,10 @@ export class SessionCursor implements VCursor {
 
   async shardsForKeyRange(keyspace: string, start: Uint8Array, end: Uint8Array): Promise<ResolvedShard[]> {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
+  }
+
+  warn(code: number, message: string): void {
+    this.session.noteGateWarning({ level: 'Warning', code, message });
   }
 
   targetedShard(keyspace: string, shard: string): ResolvedShard {

@@ -91,6 +91,8 @@ export interface VCursor {
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
   executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
+  /** A warning the gate itself raises for the running statement (SHOW WARNINGS lists it). */
+  warn?(code: number, message: string): void;
   /** Next `n` values of a sequence table; resolves with the first. */
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint>;
   // Lookup vindexes (optional: cursors without them refuse lookup vindexes with a clear error).

@@ -182,6 +182,31 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select sku, count(*) * 2 as n from corder group by sku order by n${pick(['', ' desc'])}, sku limit ${int(1, 8)}`, ordered: true }),
     () => ({ sql: `select customer_id, max(price) - min(price) as spread from corder group by customer_id having spread > ${int(10, 60)} order by spread desc, customer_id`, ordered: true }),
     () => ({ sql: `select region, count(*) from customer group by region order by count(*) * -1, region`, ordered: true }),
+    // CTEs: inlined as derived tables; recursive ones evaluated at the gate over merged rows.
+    () => ({ sql: `with t as (select sku, count(*) as n from corder group by sku) select t.sku, t.n from t where t.n > ${int(5, 15)}`, ordered: false }),
+    () => ({ sql: `with big as (select customer_id, price from corder where price > ${int(50, 90)}) select c.email, big.price from customer c join big on big.customer_id = c.customer_id`, ordered: false }),
+    () => ({ sql: `with t as (select customer_id, count(*) as n from corder group by customer_id) select a.customer_id, b.customer_id from t a join t b on a.n = b.n and a.customer_id < b.customer_id where a.n > ${int(2, 4)}`, ordered: false }),
+    () => ({ sql: `with a as (select customer_id, score from customer where score > ${int(20, 80)}), b as (select a.customer_id from a where a.score < ${int(60, 99)}) select count(*) from b`, ordered: false }),
+    () => ({ sql: `with recursive seq(n) as (select 1 union all select n + 1 from seq where n < ${int(2, 30)}) select n from seq`, ordered: false }),
+    () => ({ sql: `with recursive chain(id, depth) as (select customer_id, 0 from customer where customer_id = ${id()} union all select c.customer_id, chain.depth + 1 from chain join customer c on c.customer_id = chain.id + ${int(1, 9)} where chain.depth < ${int(1, 6)}) select id, depth from chain`, ordered: false }),
+    () => ({ sql: `with recursive p(price) as (select price from corder where order_id = ${int(1, 120)} union select o.price from p join corder o on o.price = p.price + ${int(1, 10)}) select p.price from p order by p.price`, ordered: true }),
+    // INTERSECT / EXCEPT [ALL] across shards and keyspaces.
+    () => ({ sql: `select customer_id from customer where score < ${int(20, 80)} ${pick(['intersect', 'except', 'intersect all', 'except all'])} select customer_id from corder where price < ${int(20, 60)}`, ordered: false }),
+    () => ({ sql: `select sku from corder where qty ${pick(['<', '>'])} ${int(1, 5)} ${pick(['intersect', 'except', 'intersect all', 'except all'])} select sku from product where price ${pick(['<', '>'])} ${int(20, 90)}`, ordered: false }),
+    () => ({ sql: `select region from customer ${pick(['intersect', 'except'])} select region from customer where score > ${int(20, 80)} order by region`, ordered: true }),
+    () => ({ sql: `select qty from corder where customer_id < ${id()} ${pick(['intersect all', 'except all'])} select qty from corder where price > ${int(20, 80)}`, ordered: false }),
+    // GROUP_CONCAT with ORDER BY, SEPARATOR and DISTINCT across shards.
+    () => ({ sql: `select customer_id % 3 as m, group_concat(distinct qty order by qty desc separator '|') from corder group by m`, ordered: false }),
+    () => ({ sql: `select region, group_concat(customer_id, ':', score order by customer_id separator '; ') from customer where customer_id < ${id()} group by region`, ordered: false }),
+    () => ({ sql: `select group_concat(distinct sku order by sku), count(*) from corder where price > ${int(20, 90)}`, ordered: false }),
+    () => ({ sql: `select qty, group_concat(order_id order by price desc, order_id), sum(price) from corder group by qty order by qty`, ordered: true }),
+    // Window functions: pushed down when partitioned by the sharding key, else evaluated at the gate.
+    () => ({ sql: `select order_id, row_number() over (partition by customer_id order by order_id) as rn from corder where price > ${int(20, 80)}`, ordered: false }),
+    () => ({ sql: `select customer_id, score, rank() over (order by score) as r, dense_rank() over (order by score desc) as d from customer where customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select order_id, sum(price) over (partition by sku order by order_id) as s, count(*) over (partition by sku) as n from corder where qty ${pick(['<', '>'])} ${int(1, 5)}`, ordered: false }),
+    () => ({ sql: `select order_id, avg(price) over (partition by qty) as a, min(sku) over (partition by qty order by price) as m from corder where customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select c.customer_id, o.order_id, max(o.price) over (partition by c.region) as m from customer c join corder o on o.customer_id = c.customer_id where c.customer_id < ${id()}`, ordered: false }),
+    () => ({ sql: `select customer_id, row_number() over (order by customer_id desc) as rn from customer order by rn limit ${int(1, 10)}`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },

@@ -3,7 +3,7 @@
 // a scatter Route whose pushed query gets the columns the gate needs (partial aggregates computed
 // on each shard), or a gate-side Projection over a join or derived table (raw rows, aggregated
 // from scratch).
-import { formatExpr, rewriteExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
+import { formatExpr, rewriteExpr, type Expr, type FuncCall, type GroupConcat, type Select, type SelectItem } from '../../sql/index.js';
 import { Aggregate, type AggRole } from '../engine/aggregate.js';
 import type { CollationHint } from '../values.js';
 import { Distinct } from '../engine/distinct.js';
@@ -178,10 +178,15 @@ export function planGateSelect(
   const aggOffsets = new Map<string, number>();
   const groupKeys: number[] = [];
   const collationHints: CollationHint[] = [];
-  const addAgg = (f: FuncCall, alias: string | null): number => {
+  const addAgg = (f: FuncCall | GroupConcat, alias: string | null): number => {
     const key = exprKey(f);
     const seen = aggOffsets.get(key);
     if (seen !== undefined && alias === null) return seen;
+    if (f.kind === 'GroupConcat') {
+      const off = addGroupConcat(f, alias);
+      aggOffsets.set(key, off);
+      return off;
+    }
     const kind = aggKind(f);
     const arg = f.args[0];
     let off: number;
@@ -224,6 +229,39 @@ export function planGateSelect(
     aggOffsets.set(key, off);
     return off;
   };
+  // GROUP_CONCAT: the shards group by its arguments and ORDER BY expressions as well and count
+  // each group's rows (partial mode), so the gate sees every value with its multiplicity; raw
+  // rows count one each. The gate orders, de-duplicates, joins and cuts at group_concat_max_len
+  // (the session's, as the shards report it).
+  const addGroupConcat = (g: GroupConcat, alias: string | null): number => {
+    if (g.limit !== null) throw notSupported('GROUP_CONCAT(… LIMIT …) across shards');
+    if (g.args.some((a) => a.kind === 'Star' || containsAggregate(a)) || g.orderBy.some((o) => containsAggregate(o.expr))) throw notSupported('GROUP_CONCAT of an aggregate across shards');
+    const hiddenCol = (e: Expr): number => {
+      const o = producer.add(e, null, true);
+      cols[o] ??= { offset: o, role: { kind: 'hidden' } };
+      if (producer.mode === 'partial') producer.addGroupBy(e);
+      return o;
+    };
+    const off = producer.add(g.args[0], alias ?? formatExpr(g));
+    if (producer.mode === 'partial') producer.addGroupBy(g.args[0]);
+    const args = [off, ...g.args.slice(1).map(hiddenCol)];
+    const order = g.orderBy.map((o) => {
+      const pos = o.expr.kind === 'Number' && o.expr.numType === 'int' ? Number(o.expr.text) : 0;
+      // ORDER BY n names the n-th argument, as in MariaDB.
+      const at = pos >= 1 && pos <= args.length ? args[pos - 1] : hiddenCol(o.expr);
+      return { offset: at, desc: o.direction === 'DESC' };
+    });
+    let countOffset = -1;
+    let maxLenOffset = -1;
+    if (producer.mode === 'partial') {
+      countOffset = producer.add({ kind: 'Func', schema: null, name: 'COUNT', args: [{ kind: 'Star', table: null }], distinct: false, bare: false, over: null }, null);
+      cols[countOffset] = { offset: countOffset, role: { kind: 'hidden' } };
+      maxLenOffset = producer.add({ kind: 'SysVar', scope: null, name: 'group_concat_max_len' }, null, true);
+      cols[maxLenOffset] ??= { offset: maxLenOffset, role: { kind: 'hidden' } };
+    }
+    cols[off] = { offset: off, role: { kind: 'groupConcat', args, order, countOffset, maxLenOffset, separator: g.separator ?? ',', distinct: g.distinct } };
+    return off;
+  };
   // Select items first, so their offsets are the visible columns 0..n-1.
   const itemOffsets: number[] = [];
   // Items computed at the gate from aggregates (`count(*) * 2`, `sum(a) / count(*)`): their
@@ -231,7 +269,7 @@ export function planGateSelect(
   const computed: { index: number; expr: Expr; name: string; refs: Map<string, number> }[] = [];
   for (const it of items) {
     const e = it.expr;
-    if (isAggregateCall(e) && e.kind === 'Func') {
+    if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) {
       itemOffsets.push(addAgg(e, pushedName(it, sql)));
     } else if (containsAggregate(e)) {
       computed.push({ index: itemOffsets.length, expr: e, name: it.alias ?? itemName(it, sql), refs: new Map() });
@@ -286,7 +324,7 @@ export function planGateSelect(
     compileExpr(c.expr, (x) => {
       let input: number | undefined;
       if (isAggregateCall(x)) {
-        if (x.kind !== 'Func') throw notSupported(`${formatExpr(x)} across shards`);
+        if (x.kind !== 'Func' && x.kind !== 'GroupConcat') throw notSupported(`${formatExpr(x)} across shards`);
         input = addAgg(x, null);
       } else if (x.kind === 'Column') {
         const i = matchItem(x, items, false);
@@ -327,7 +365,7 @@ export function planGateSelect(
       const i = matchItem(e, items, false);
       let input: number | undefined;
       if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
-      else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
+      else if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) input = addAgg(e, null);
       else if (e.kind === 'Column') {
         input = producer.add(e, null, true);
         cols[input] ??= { offset: input, role: { kind: 'any' } };
@@ -347,13 +385,13 @@ export function planGateSelect(
     const i = matchItem(o.expr, items, true);
     const e = i >= 0 && itemOffsets[i] < 0 ? items[i].expr : computedByAlias(o.expr);
     if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
-    else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
+    else if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) input = addAgg(e, null);
     else if (containsAggregate(e)) {
       const refs = new Map<string, number>();
       compileExpr(e, (x) => {
         let inp: number | undefined;
         if (isAggregateCall(x)) {
-          if (x.kind !== 'Func') throw notSupported(`${formatExpr(x)} across shards`);
+          if (x.kind !== 'Func' && x.kind !== 'GroupConcat') throw notSupported(`${formatExpr(x)} across shards`);
           inp = addAgg(x, null);
         } else if (x.kind === 'Column') {
           const k = matchItem(x, items, false);

@@ -11,9 +11,10 @@
 //    nested-loop Join tree with the join predicates bound from the left, and the rest of the query
 //    evaluated at the gate.
 import {
-  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
+  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type OrderItem, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
 } from '../../sql/index.js';
 import { Concatenate } from '../engine/concatenate.js';
+import { SetOperation } from '../engine/set-operation.js';
 import { Distinct } from '../engine/distinct.js';
 import { Filter } from '../engine/filter.js';
 import { Join } from '../engine/join.js';
@@ -24,13 +25,15 @@ import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
 import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-subquery.js';
+import { Window, type WindowCall, type WindowFn } from '../engine/window.js';
+import { inlineCtes, references } from './cte.js';
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
 import type { CollationHint } from '../values.js';
 import { itemName, matchItem, planGateSelect, type Producer } from './aggregation.js';
 import {
-  allTableNames, chooseRouting, columnsIn, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
+  allTableNames, chooseRouting, columnsIn, containsAggregate, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
   type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 
@@ -46,7 +49,10 @@ export function planQuery(ctx: PlanContext, q: QueryExpr, sql: string | null): P
   }
   const whole = wholeQueryRoute(ctx, q);
   if (whole) return whole;
-  if (q.with !== null) throw notSupported('WITH (common table expressions) across shards');
+  if (q.with !== null) {
+    const inlined = inlineCtes(ctx, q, (x) => planQuery(ctx, x, sql), (x, explicit) => derivedColumns(x, explicit, sql));
+    return planQuery(ctx, inlined, sql);
+  }
   if (q.kind === 'SetOp') return planSetOp(ctx, q, sql);
   return planSelect(ctx, q, sql);
 }
@@ -68,6 +74,7 @@ function routeFor(ctx: PlanContext, opcode: RouteOpcode, keyspace: string, q: Qu
 /** The whole statement as one Route, when its tables allow it; else undefined. */
 function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
   const ctes = cteNames(q);
+  if (namesGateCte(ctx, q)) return undefined;
   const tables = allTableNames(q)
     .filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase())))
     .map((t) => ctx.resolveTable(t));
@@ -100,7 +107,7 @@ function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
 // UNION
 
 function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
-  if (q.op !== 'UNION') throw notSupported(`${q.op} across shards`);
+  if (q.op !== 'UNION') return finishSetOp(q, new SetOperation(q.op, q.all, planQuery(ctx, q.left, sql), planQuery(ctx, q.right, sql)));
   const parts: Primitive[] = [];
   const flatten = (x: QueryExpr, distinctAbove: boolean): void => {
     if (x.kind === 'SetOp' && x.op === 'UNION' && x.orderBy.length === 0 && x.limit === null && (x.all || !distinctAbove || true)) {
@@ -115,6 +122,12 @@ function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
   flatten(q.right, !q.all);
   let p: Primitive = new Concatenate(parts);
   if (!q.all) p = new Distinct(p);
+  return finishSetOp(q, p);
+}
+
+/** A set operation's own ORDER BY and LIMIT, at the gate. */
+function finishSetOp(q: SetOp, p0: Primitive): Primitive {
+  let p = p0;
   if (q.orderBy.length) {
     const first = firstSelect(q);
     const order: OrderByOffset[] = q.orderBy.map((o) => {
@@ -214,6 +227,12 @@ function isCorrelated(q: QueryExpr): boolean {
   };
   visit(q, defined);
   return correlated;
+}
+
+/** Whether a query names a recursive CTE the gate evaluates. */
+function namesGateCte(ctx: PlanContext, q: QueryExpr): boolean {
+  for (const name of ctx.gateCtes.keys()) if (references(q, name)) return true;
+  return false;
 }
 
 /** The query of a subquery expression (scalar, EXISTS, IN, ANY/ALL), else null. */
@@ -419,10 +438,13 @@ interface RouteUnit {
   preds: Expr[];
   /** How this unit joins the units before it. */
   readonly joinType: 'inner' | 'left' | null;
+  /** Why it could not join the units before it inside one query (VEXPLAIN). */
+  readonly reason?: string;
 }
 
 interface DerivedUnit {
   readonly kind: 'derived';
+  readonly reason?: string;
   readonly alias: string;
   readonly primitive: Primitive;
   readonly columns: readonly string[];
@@ -521,7 +543,10 @@ function derivedColumns(q: QueryExpr, explicit: readonly string[] | null, sql: s
 // SELECT
 
 function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primitive {
-  if (sel0.windows.length || sel0.columns.some((c) => hasWindow(c.expr))) throw notSupported('window functions across shards');
+  if (sel0.windows.length) throw notSupported('named windows (WINDOW w AS …) across shards; write the window in OVER (…)');
+  if (sel0.orderBy.some((o) => hasWindow(o.expr)) || (sel0.where !== null && hasWindow(sel0.where)) || (sel0.having !== null && hasWindow(sel0.having))) {
+    throw notSupported('a window function outside the select list across shards; name it in the select list and ORDER BY its alias');
+  }
   if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
@@ -545,11 +570,17 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
     if (t.kind === 'DerivedTable') {
       if (t.lateral) throw notSupported('LATERAL derived tables');
       const inner = planQuery(ctx, t.query, sql);
-      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type });
+      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type, reason: `the derived table ${t.alias} is joined at the gate: a derived table joins inside a route only when the whole query runs on one route` });
       onPreds.push(preds);
       continue;
     }
     if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
+    const gateCte = t.table.schema === null ? ctx.gateCtes.get(t.table.name.toLowerCase()) : undefined;
+    if (gateCte) {
+      units.push({ kind: 'derived', alias: t.alias ?? t.table.name, primitive: gateCte.primitive, columns: gateCte.columns, joinType: step.type, reason: `the recursive CTE ${t.table.name} is evaluated at the gate` });
+      onPreds.push(preds);
+      continue;
+    }
     const info = { ...ctx.resolveTable(t.table), alias: t.alias ?? t.table.name };
     // Inner joins may merge into any unit; a LEFT JOIN only into the unit right before it when it is the only one.
     const candidates = step.type === 'left' ? (units.length === 1 ? [0] : []) : units.map((_, i) => i);
@@ -566,13 +597,82 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
       break;
     }
     if (!merged) {
-      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type });
+      const reason = units.length ? joinReason(ctx, units, info, step.type === 'left' ? preds : [...preds, ...wherePreds], step.type) : undefined;
+      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type, reason });
       onPreds.push(preds);
     }
   }
 
   if (units.length === 1 && units[0].kind === 'route') return planSingleRoute(ctx, sel0, units[0], sql);
   return planJoin(ctx, sel0, units, onPreds, sql);
+}
+
+/**
+ * Window functions the shards can compute alone: every one partitions by the primary vindex
+ * column of a sharded table of the route (a partition then lives on one shard), and the query
+ * has no aggregation the gate would finish first.
+ */
+function windowsPushable(ctx: PlanContext, unit: RouteUnit, sel: Select): boolean {
+  if (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr))) return false;
+  let ok = true;
+  for (const c of sel.columns) {
+    rewriteExpr(c.expr, {
+      expr: (x) => {
+        if (x.kind !== 'Func' || x.over === null) return undefined;
+        if (typeof x.over === 'string' || x.over.base !== null) ok = false;
+        else {
+          ok &&= x.over.partitionBy.some((p) => {
+            const r = p.kind === 'Column' ? tableOfColumn([unit], p) : undefined;
+            const v = r?.table?.kind === 'sharded' ? ctx.primaryVindex(r.table) : undefined;
+            return v !== undefined && v.column.toLowerCase() === r!.column.toLowerCase();
+          });
+        }
+        return x;
+      },
+    });
+  }
+  return ok;
+}
+
+/** Why window functions run at the gate (VEXPLAIN). */
+function windowReason(ctx: PlanContext, tables: readonly TableInfo[]): string {
+  const sharded = tables.filter((t) => t.kind === 'sharded');
+  const cols = sharded.map((t) => `${t.alias}.${ctx.primaryVindex(t)?.column ?? '?'}`);
+  return `a window partition spans shards: PARTITION BY ${cols.length ? cols.join(' or ') : 'the sharding key'} (the primary vindex column) would let each shard compute it alone`;
+}
+
+/**
+ * Why table `t` could not join the units before it inside one shard query, and which VSchema
+ * change would let it (VEXPLAIN's GateReason on the Join).
+ */
+function joinReason(ctx: PlanContext, units: readonly Unit[], t: TableInfo, preds: readonly Expr[], type: 'inner' | 'left' | null): string {
+  const routes = units.filter((u): u is RouteUnit => u.kind === 'route');
+  const others = routes.flatMap((u) => u.tables);
+  const names = others.map((x) => x.table).join(', ') || 'the derived tables';
+  if (type === 'left' && units.length > 1) return `a LEFT JOIN of ${t.table} after a join the gate evaluates: the shards can only run it inside one route`;
+  if (t.kind === 'dba' || others.some((x) => x.kind === 'dba')) return 'information_schema tables and keyspace tables are read separately';
+  const foreign = others.find((x) => x.keyspace !== t.keyspace);
+  if (foreign) {
+    const small = t.kind === 'unsharded' ? t : foreign.kind === 'unsharded' ? foreign : undefined;
+    const other = small === t ? foreign : t;
+    return small
+      ? `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different keyspaces: declaring ${small.table} a reference table in keyspace ${other.keyspace} (copied there by Materialize) lets the shards join it alone`
+      : `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different sharded keyspaces: moving them into one keyspace with the same vindex on the join columns lets the shards join them`;
+  }
+  const tv = ctx.primaryVindex(t);
+  // The equalities between `t` and the tables before it.
+  const eqs: string[] = [];
+  for (const p of preds) {
+    if (p.kind !== 'Binary' || p.op !== '=' || p.left.kind !== 'Column' || p.right.kind !== 'Column') continue;
+    for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+      if (a.table?.name.toLowerCase() !== t.alias.toLowerCase()) continue;
+      const o = others.find((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase());
+      if (o) eqs.push(`${t.alias}.${a.name} = ${o.alias}.${b.name} (${t.table}'s ${a.name}: ${tv?.column.toLowerCase() === a.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'}; ${o.table}'s ${b.name}: ${ctx.primaryVindex(o)?.column.toLowerCase() === b.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'})`);
+    }
+  }
+  const vcols = [t, ...others].filter((x) => x.kind === 'sharded').map((x) => `${x.alias}.${ctx.primaryVindex(x)?.column ?? '?'}`).join(', ');
+  if (eqs.length === 0) return `${t.table} is not joined to ${names} on their primary vindex columns (${vcols}): each shard holds only part of the rows to match; join on those columns, or declare the smaller table a reference table`;
+  return `${t.table} joins ${names} on ${eqs.join(' and ')}, not on both tables' primary vindex columns (${vcols}): rows that match may live on different shards; sharding both tables by the join column with the same vindex, a lookup vindex on the join column, or making the smaller table a reference table lets the shards join them alone`;
 }
 
 /** Whether FROM holds a JOIN … USING. */
@@ -659,6 +759,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   // Subqueries stay in the query when they touch only reference tables of the keyspace (or the
   // keyspace is unsharded and they stay in it); others are pulled out.
   const canMerge = (q: QueryExpr): boolean => {
+    if (namesGateCte(ctx, q) || q.with !== null) return false;
     const ts = allTableNames(q).map((t) => ctx.resolveTable(t));
     if (!sharded) return ts.every((t) => t.keyspace === unit.keyspace && t.kind !== 'sharded');
     if (ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace)) return true;
@@ -705,6 +806,8 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   if (singleShard) {
     return wrapPullouts(routeFor(ctx, opcode, unit.keyspace, pushed, tables, base), pullouts);
   }
+  // Window functions whose partitions span shards: the rows come to the gate.
+  if (sel.columns.some((c) => hasWindow(c.expr)) && !windowsPushable(ctx, unit, sel)) return planJoin(ctx, sel0, [unit], [[]], sql);
   // Several shards: the gate merges.
   let orderBy: OrderByOffset[] | undefined;
   let hidden = 0;
@@ -848,7 +951,35 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     corrs.push({ kind, name, primitive: planQuery(ctx, bound, sql), vars, reason: subqueryReason(ctx, outerTables, q) });
     return { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name };
   };
-  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
+  const { sel: sel1, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
+  // Window functions the shards cannot compute: evaluated at the gate over the joined rows.
+  const windows: { name: string; fn: WindowFn; arg: Expr | null; partition: readonly Expr[]; order: readonly OrderItem[] }[] = [];
+  const sel: Select = !sel1.columns.some((c) => hasWindow(c.expr)) ? sel1 : {
+    ...sel1,
+    columns: sel1.columns.map((c) => {
+      if (!hasWindow(c.expr)) return c;
+      const e = c.expr;
+      if (e.kind !== 'Func' || e.over === null) throw notSupported('a window function inside an expression across shards; select it alone');
+      if (typeof e.over === 'string' || e.over.base !== null) throw notSupported('named windows across shards');
+      if (e.over.frame !== null) throw notSupported('a window frame (ROWS/RANGE …) across shards');
+      if (e.distinct) throw notSupported('DISTINCT in a window function across shards');
+      const n = e.name.toUpperCase();
+      const star = e.args.length === 1 && e.args[0].kind === 'Star';
+      const fn: WindowFn | undefined = n === 'COUNT' && star ? 'COUNT_STAR' : (['ROW_NUMBER', 'RANK', 'DENSE_RANK'].includes(n) && e.args.length === 0) || (['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(n) && e.args.length === 1) ? (n as WindowFn) : undefined;
+      if (!fn) throw notSupported(`the window function ${n} across shards`);
+      const needCol = (x: Expr): Expr => {
+        if (x.kind !== 'Column') throw notSupported('a window function over an expression across shards; use a column, or a derived table that computes it');
+        return x;
+      };
+      const name = `__w${windows.length + 1}`;
+      windows.push({
+        name, fn, arg: fn === 'COUNT_STAR' || e.args.length === 0 ? null : needCol(e.args[0]),
+        partition: e.over.partitionBy.map(needCol), order: e.over.orderBy.map((o) => ({ ...o, expr: needCol(o.expr) })),
+      });
+      return { ...c, expr: { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name }, alias: c.alias ?? itemName(c, sql) };
+    }),
+  };
+  if (windows.length && (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr)))) throw notSupported('window functions with GROUP BY, aggregates or DISTINCT across shards');
   const request = (e: Expr): { unit: number; offset: number } => {
     const r = tableOfColumn(units, e);
     if (!r) throw gateError(`Unknown column '${formatExpr(e)}'`);
@@ -923,6 +1054,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
 
   // Gate-side columns: everything the select list, gate predicates, GROUP BY, HAVING and ORDER BY use.
   const gateExprs: Expr[] = [...gatePreds, ...sel.groupBy, ...sel.orderBy.map((o) => o.expr), ...sel.columns.map((c) => c.expr)];
+  for (const w of windows) gateExprs.push(...(w.arg ? [w.arg] : []), ...w.partition, ...w.order.map((o) => o.expr));
   if (sel.having) gateExprs.push(sel.having);
   const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
   for (const e of gateExprs) {
@@ -955,7 +1087,7 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     for (let k = 0; k < widths[i]; k++) cols.push(k + 1);
     const vars: Record<string, number> = {};
     for (const jv of joinVars) if (jv.unit === i) vars[jv.name] = starts[jv.from.unit] + jv.from.offset;
-    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left');
+    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left', units[i].reason);
     leftWidth += widths[i];
   }
   const corrOffsets = new Map<string, number>();
@@ -978,6 +1110,18 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
   if (gatePreds.length) {
     const pred = gatePreds.reduce((a, b) => and(a, b));
     input = new Filter(input, compileExpr(pred, resolve), pred);
+  }
+  if (windows.length) {
+    const at = (e: Expr): number => {
+      const o = resolve(e);
+      if (o === undefined) throw gateError(`Unknown column '${formatExpr(e)}'`);
+      return o;
+    };
+    const calls: WindowCall[] = windows.map((w) => ({
+      fn: w.fn, name: w.name, arg: w.arg ? at(w.arg) : -1, partition: w.partition.map(at), order: w.order.map((o) => ({ offset: at(o.expr), desc: o.direction === 'DESC' })),
+    }));
+    input = new Window(input, calls, windowReason(ctx, outerTables));
+    for (const w of windows) corrOffsets.set(w.name, leftWidth++);
   }
   const projected: ProjectedColumn[] = [];
   const names: string[] = [];
