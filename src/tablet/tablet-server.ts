@@ -122,7 +122,7 @@ export class TabletServer implements QueryService {
   private readonly ended = new Map<number, string>();
   private nextId: number;
   private inFlight = 0;
-  /** Rows handed to stream consumers since start (the gate's OLAP reads, VReplication's copy). */
+  /** Rows handed to stream consumers since start (the gate's OLAP reads). */
   private rowsStreamed = 0;
   /** Rows returned by execute since start. */
   private rowsReturned = 0;

@@ -206,6 +206,11 @@ test('LIMIT over 2 M rows: the shards stop after the first rows (counted at the 
       assert.deepEqual((await query(conn, 'select id, payload from t order by id limit 10')).map((r) => Number(r[0])), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       now = shardRowsSent();
       assert.ok(now.streamed - sent.streamed <= 40, `${g.name}: the shards streamed ${now.streamed - sent.streamed} rows`);
+      // A prepared statement (binary protocol) streams too: the gate encodes the merged rows.
+      const bin = await new Promise<unknown[][]>((resolve, reject) =>
+        conn.execute('select id, payload from t where id < ? order by id', [5], (err, rows) => (err ? reject(err) : resolve(rows as unknown as unknown[][]))),
+      );
+      assert.deepEqual(bin.map((r) => [Number(r[0]), (r[1] as string).length]), [0, 1, 2, 3, 4].map((id) => [id, PAYLOAD]));
       // A large LIMIT: every shard is sent LIMIT 200000, but the merge needs only 200000 rows in all,
       // about a quarter from each; once it has them the gate cancels the shard queries.
       const limit = 200_000;
