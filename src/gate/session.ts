@@ -573,6 +573,9 @@ export class SessionCursor implements VCursor {
             if (!own.signal.aborted) own.abort(err);
             throw err;
           };
+          // Cancelled: refuse the chunk, so the tablet stops sending now rather than when its
+          // query is killed in MariaDB (which takes a connection and a round trip).
+          if (signal.aborted) return Promise.reject(signal.reason);
           try {
             const r = onChunk(i, chunk);
             return r instanceof Promise ? r.catch(failed) : r;
