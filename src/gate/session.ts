@@ -673,33 +673,50 @@ export class SessionCursor implements VCursor {
     const s = this.session;
     // One shard's failure (or its consumer's) cancels the others: each tablet kills its query.
     const own = new AbortController();
-    const signal = AbortSignal.any([own.signal, s.signal, ...(opts.signal ? [opts.signal] : [])]);
+    const signal = own.signal;
+    // The session's KILL QUERY and the caller's signal cancel it too (listeners removed after:
+    // the session's signal outlives many statements).
+    const sources = [s.signal, ...(opts.signal ? [opts.signal] : [])];
+    const onAbort = (e: Event): void => {
+      if (!own.signal.aborted) own.abort((e.target as AbortSignal).reason);
+    };
+    for (const src of sources) {
+      if (src.aborted) own.abort(src.reason);
+      else src.addEventListener('abort', onAbort, { once: true });
+    }
     const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: this.tabletType, tablet: '', sql: q.sql })) : null;
     if (logged) this.log!.push(...logged);
-    const settled = await Promise.allSettled(
-      queries.map(async (q, i) => {
-        try {
-          const alias = await s.streamOnShard(q.rs, q.sql, this.tabletType, opts.tables, signal, (chunk) => {
-            // A consumer's failure cancels at once, rather than when the shard's stream ends.
-            const failed = (err: unknown): never => {
-              if (!own.signal.aborted) own.abort(err);
-              throw err;
-            };
-            try {
-              const r = onChunk(i, chunk);
-              return r instanceof Promise ? r.catch(failed) : r;
-            } catch (err) {
-              return failed(err);
-            }
-          });
-          if (logged) logged[i].tablet = alias;
-          opts.onEnd?.(i);
-        } catch (err) {
-          if (!own.signal.aborted) own.abort(err);
-          throw err;
-        }
-      }),
-    );
+    const one = async (q: ShardQuery, i: number): Promise<void> => {
+      try {
+        const alias = await s.streamOnShard(q.rs, q.sql, this.tabletType, opts.tables, signal, (chunk) => {
+          // A consumer's failure cancels at once, rather than when the shard's stream ends.
+          const failed = (err: unknown): never => {
+            if (!own.signal.aborted) own.abort(err);
+            throw err;
+          };
+          // Cancelled: refuse the chunk, so the tablet stops sending now rather than when its
+          // query is killed in MariaDB (which takes a connection and a round trip).
+          if (signal.aborted) return Promise.reject(signal.reason);
+          try {
+            const r = onChunk(i, chunk);
+            return r instanceof Promise ? r.catch(failed) : r;
+          } catch (err) {
+            return failed(err);
+          }
+        });
+        if (logged) logged[i].tablet = alias;
+        opts.onEnd?.(i);
+      } catch (err) {
+        if (!own.signal.aborted) own.abort(err);
+        throw err;
+      }
+    };
+    let settled: PromiseSettledResult<void>[];
+    try {
+      settled = await Promise.allSettled(queries.map(one));
+    } finally {
+      for (const src of sources) src.removeEventListener('abort', onAbort);
+    }
     // The first failure is the cause; the others are its cancellations.
     if (own.signal.aborted) throw own.signal.reason;
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');

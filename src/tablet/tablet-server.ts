@@ -122,8 +122,10 @@ export class TabletServer implements QueryService {
   private readonly ended = new Map<number, string>();
   private nextId: number;
   private inFlight = 0;
-  /** Rows handed to stream consumers since start (the gate's OLAP reads, VReplication's copy). */
+  /** Rows handed to stream consumers since start (the gate's OLAP reads). */
   private rowsStreamed = 0;
+  /** Rows returned by execute since start. */
+  private rowsReturned = 0;
   private readonly events = new EventEmitter();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -551,6 +553,7 @@ export class TabletServer implements QueryService {
     if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
     const o = ok as OkPacket | null;
     const insertId = o ? o.lastInsertId : 0;
+    this.rowsReturned += rows.length;
     return {
       fields,
       rows,
@@ -729,9 +732,10 @@ export class TabletServer implements QueryService {
     }
   }
 
-  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number } {
+  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number; rowsReturned: number } {
     return {
       rowsStreamed: this.rowsStreamed,
+      rowsReturned: this.rowsReturned,
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
       queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,

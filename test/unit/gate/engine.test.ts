@@ -10,6 +10,8 @@ import { Aggregate } from '../../../src/gate/engine/aggregate.js';
 import { Insert } from '../../../src/gate/engine/insert.js';
 import { Join } from '../../../src/gate/engine/join.js';
 import { Limit } from '../../../src/gate/engine/limit.js';
+import { Filter } from '../../../src/gate/engine/filter.js';
+import { Concatenate } from '../../../src/gate/engine/concatenate.js';
 import { Route } from '../../../src/gate/engine/route.js';
 import { chunkRows, streamPrimitive } from '../../../src/gate/engine/stream.js';
 import { PlanCache } from '../../../src/gate/plan-cache.js';
@@ -166,6 +168,13 @@ test('streaming: a scatter route merges the shards in order and cuts hidden colu
   assert.match(log4[0].sql, /^select email, customer_id from customer order by customer_id desc$/i);
   assert.equal(got4.fields.length, 1);
   assert.deepEqual(got4.rows.map((r) => r[0]), Array.from({ length: 80 }, (_, i) => `e${79 - i}`));
+
+  // A gate-side filter and UNION ALL stream too: chunks filtered, inputs one after the other.
+  const even = new Filter(scatter.plan.primitive, (row) => (BigInt(row[0]!.toString()) % 2n === 0n ? 1n : 0n), { kind: 'Number', text: '1', numType: 'int' });
+  const both = new Concatenate([even, limited.plan.primitive]);
+  const got5 = await collect(both, cursor(answer, [], { rows: 0 }, 'OLAP'), { ...scatter.bindVars, ...limited.bindVars });
+  assert.deepEqual(got5.rows.slice(0, 40).map((r) => Number(r[0])).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => 2 * i));
+  assert.deepEqual(got5.rows.slice(40).map((r) => r[0]), ['3', '4', '5', '6', '7']);
 });
 
 test('streaming: a consumer error cancels the shards; an empty result still sends its fields', async () => {
