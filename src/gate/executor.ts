@@ -1135,15 +1135,16 @@ export async function writeResult(out: ResultWriter, r: Result, more: boolean, s
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
   }
-  out.fields([...r.fields]);
-  if (out.binary) {
-    for (const row of rowsOf(r)) {
-      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
+  out.fields(r.fields as ColumnDefinition[]);
+  if (r.rows === null && r.raw !== null) {
+    // A single shard's rows as MariaDB sent them: passed on (as binary rows for an execute).
+    for (const p of r.raw) {
+      out.textRow(p);
       if (out.needsDrain) await out.drain();
     }
-  } else if (r.rows === null && r.raw !== null) {
-    for (const p of r.raw) {
-      out.rawRow(p);
+  } else if (out.binary) {
+    for (const row of rowsOf(r)) {
+      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
       if (out.needsDrain) await out.drain();
     }
   } else {

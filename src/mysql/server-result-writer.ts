@@ -5,7 +5,7 @@ import { CAP, STATUS } from './constants.js';
 import { TesseraError } from './errors.js';
 import { PacketReader, type PacketWriter } from './packet.js';
 import { decodeColumnDefinition, encodeColumnDefinition, encodeEof, encodeOk, encodeResultEnd, type ColumnDefinition } from './protocol.js';
-import { encodeBinaryRow, encodeTextRow, type SqlValue } from './values.js';
+import { encodeBinaryRow, encodeBinaryRowFromText, encodeTextRow, type SqlValue } from './values.js';
 import type { ResultEnd, ResultWriter } from './server-handler.js';
 
 /** What a result writer needs from its connection. */
@@ -80,6 +80,22 @@ export class CommandResultWriter implements ResultWriter {
   rawRow(payload: Buffer): void {
     if (this.state !== 'rows') throw new Error('ResultWriter.rawRow() outside a result set');
     this.conn.packetWriter.packet(payload);
+  }
+
+  textRow(payload: Buffer): void {
+    if (this.state !== 'rows') throw new Error('ResultWriter.textRow() outside a result set');
+    const w = this.conn.packetWriter;
+    if (!this.binary) {
+      w.packet(payload);
+      return;
+    }
+    this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
+    try {
+      encodeBinaryRowFromText(w, payload, this.columns);
+    } catch (err) {
+      w.abort();
+      throw TesseraError.from(err);
+    }
   }
 
   end(result?: ResultEnd): void {
