@@ -235,15 +235,15 @@ export class GateSession {
   }
 
   private pick(target: Target): TabletHealth {
-    const list = this.core.health.healthy(target.keyspace, target.shard, target.tabletType);
-    if (list.length === 0) {
+    const picked = this.core.health.pick(target.keyspace, target.shard, target.tabletType);
+    if (picked === undefined) {
       const known = this.core.health.all().filter((t) => t.tablet.keyspace === target.keyspace && t.tablet.shard === target.shard);
       const why = known.length
         ? known.map((t) => `${t.alias} ${t.health?.target.tabletType ?? t.tablet.type} ${t.health ? (t.health.serving ? 'serving' : 'not serving: ' + t.health.reason) : 'no health yet' + (t.lastError ? ': ' + t.lastError : '')}`).join('; ')
         : 'no tablets in the cell';
       throw new TesseraError(ER.UNAVAILABLE, `no healthy ${target.tabletType} tablet for ${target.keyspace}/${target.shard} (${why})`, { kind: 'UNAVAILABLE' });
     }
-    return list[0];
+    return picked;
   }
 
   /** Per shard: the tail of the calls queued on its transaction or reserved connection. */
@@ -346,7 +346,7 @@ export class GateSession {
       } catch (err) {
         // Refusals where nothing ran: try once more on another tablet.
         if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
-          t.suspect = true;
+          this.core.health.markSuspect(t);
           const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
           if (other) {
             alias = other.alias;
@@ -371,7 +371,7 @@ export class GateSession {
     if (failoverCause(err) !== 'primary') return;
     if (alias) {
       const t = this.core.health.byAlias(alias);
-      if (t) t.suspect = true;
+      if (t) this.core.health.markSuspect(t);
     }
     const rsv = this.reserved.get(key);
     if (rsv && !this.inTransaction) {
@@ -530,11 +530,13 @@ export class GateSession {
 }
 
 export function toResult(r: ExecuteResult): Result {
-  let insertId: bigint;
-  try {
-    insertId = BigInt(r.insertId);
-  } catch {
-    insertId = 0n;
+  let insertId = 0n;
+  if (r.insertId !== 0) {
+    try {
+      insertId = BigInt(r.insertId);
+    } catch {
+      insertId = 0n;
+    }
   }
   return { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
 }
@@ -543,7 +545,6 @@ export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
   readonly rowsMax: number;
-  readonly noAutoValueOnZero: boolean;
   readonly workload: Workload;
 
   constructor(
@@ -556,9 +557,16 @@ export class SessionCursor implements VCursor {
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
     this.workload = session.workload;
+  }
+
+  /** Read by INSERTs with auto-increment columns only, so worked out when asked. */
+  get noAutoValueOnZero(): boolean {
+    const settings = this.session.settings;
     // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
-    const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
-    this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
+    for (let i = settings.length - 1; i >= 0; i--) {
+      if (/\bsql_mode\b/i.test(settings[i])) return /NO_AUTO_VALUE_ON_ZERO/i.test(settings[i]);
+    }
+    return false;
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
@@ -629,6 +637,14 @@ export class SessionCursor implements VCursor {
       return done.map(toResult);
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
+    if (queries.length === 1) {
+      // One shard (the common case): nothing to settle side by side.
+      const q = queries[0];
+      const r = await s.executeOnShard(q.rs, q.sql, opts.write, opts.tables);
+      if (r.warnings > 0) s.noteWarnings(q.rs, r);
+      if (logged) logged[0].tablet = r.tabletAlias;
+      return [toResult(r)];
+    }
     // A write to several shards outside a transaction still runs as one: all commit or none.
     const implicit = opts.write && !s.inTransaction && queries.length > 1;
     if (implicit) s.begin();
