@@ -374,7 +374,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
         }
       });
       if (c.initializeTargetSequences) {
-        await step('sequences', `initialize the sequences of ${fwd.tables.join(',')} above the largest ids on ${T}`, () => initializeTargetSequences(topo, calls, T, fwd.tables));
+        await step('sequences', `initialize the sequences of ${fwd.tables.join(',')} above the largest ids on ${T}`, async () => void (await initializeTargetSequences(topo, calls, T, fwd.tables)));
       }
     } catch (err) {
       const e = err instanceof StepError ? err : new StepError('switch writes', err);
