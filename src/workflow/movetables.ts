@@ -3,7 +3,8 @@
 // every spelling of each table to the source; `switchtraffic` moves reads by rewriting the
 // @replica/@rdonly routing rules, then writes with a short, measured pause: deny the tables on the
 // source primaries, let the streams catch up, start replication back (`<workflow>_reverse`) and
-// route the primary rules to the target. Any failure before the routing switch undoes the deny.
+// route the primary rules to the target (switch-writes.ts). A failure before the journal written
+// on the source primaries is rolled back; after it, the switch is finished (switch-journal.ts).
 // `reversetraffic` is the same switch run on the reverse workflow; `complete` drops the source
 // tables; `cancel` drops the target's.
 //
@@ -15,7 +16,8 @@
 // --enable-partial-keyspace-migration swap the keyspace once a query's shard is known.
 //
 // The workflow has no record of its own: its streams (on the target primaries), the routing rules
-// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh.
+// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh;
+// only a write switch under way keeps a record in topo, until it is finished or rolled back.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
 import { compareKeyRanges, keyRangesIntersect, parseShardName } from '../key/index.js';
