@@ -30,6 +30,7 @@ import {
   lookupVindexShow,
 } from '../workflow/index.js';
 import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
+import { parseAutoIncrementHandling } from '../workflow/sequences.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
@@ -250,6 +251,8 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
       sourceShards: optStringList(req, 'source_shards'),
       ...createOptions(req),
       noRoutingRules: optBool(req, 'no_routing_rules'),
+      shardedAutoIncrementHandling: parseAutoIncrementHandling(optString(req, 'sharded_auto_increment_handling', '')),
+      globalKeyspace: optString(req, 'global_keyspace', ''),
     });
     const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow);
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);

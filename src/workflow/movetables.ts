@@ -3,7 +3,8 @@
 // every spelling of each table to the source; `switchtraffic` moves reads by rewriting the
 // @replica/@rdonly routing rules, then writes with a short, measured pause: deny the tables on the
 // source primaries, let the streams catch up, start replication back (`<workflow>_reverse`) and
-// route the primary rules to the target. Any failure before the routing switch undoes the deny.
+// route the primary rules to the target (switch-writes.ts). A failure before the journal written
+// on the source primaries is rolled back; after it, the switch is finished (switch-journal.ts).
 // `reversetraffic` is the same switch run on the reverse workflow; `complete` drops the source
 // tables; `cancel` drops the target's.
 //
@@ -15,7 +16,8 @@
 // --enable-partial-keyspace-migration swap the keyspace once a query's shard is known.
 //
 // The workflow has no record of its own: its streams (on the target primaries), the routing rules
-// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh.
+// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh;
+// only a write switch under way keeps a record in topo, until it is finished or rolled back.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
 import { compareKeyRanges, keyRangesIntersect, parseShardName } from '../key/index.js';
@@ -27,6 +29,7 @@ import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
 import { existingWorkflows, gatherStreams, type ShardStreams } from './workflow.js';
 import { StepError, switchWrites } from './switch-writes.js';
+import { applySequencePlan, planSequences, sequencePrimary, type AutoIncrementHandling } from './sequences.js';
 
 export const MOVETABLES_DEFAULTS = {
   /** --timeout of switchtraffic/reversetraffic: how long the streams get to reach the source's position while writes are stopped. */
@@ -53,6 +56,10 @@ export interface MoveTablesCreateRequest extends Omit<MaterializeCreateRequest, 
   readonly excludeTables: readonly string[];
   readonly sourceShards: readonly string[];
   readonly noRoutingRules: boolean;
+  /** Into a sharded keyspace: what becomes of AUTO_INCREMENT (sequences.ts); REMOVE when absent. */
+  readonly shardedAutoIncrementHandling?: AutoIncrementHandling;
+  /** REPLACE: the unsharded keyspace the sequence tables are created in. */
+  readonly globalKeyspace?: string;
 }
 
 /** What the streams of a MoveTables workflow say about it. */
@@ -308,6 +315,12 @@ export async function moveTablesCreate(
     }
   }
 
+  // AUTO_INCREMENT into a sharded target: each shard would count on its own (sequences.ts).
+  const aiMode = r.shardedAutoIncrementHandling ?? 'REMOVE';
+  const seqPlan = targetSharded && aiMode === 'REPLACE' ? await planSequences(topo, calls, sources[0].tablet, tables, tt, r.globalKeyspace ?? '') : null;
+  const globalBefore = seqPlan && seqPlan.tables.size > 0 ? await vschemaOf(topo, seqPlan.globalKeyspace) : null;
+  const seqCreated: string[] = [];
+
   const before = { rules, vschema: targetVSchema, hadVSchema: Object.keys(targetVSchema).length > 0 };
   const created: string[] = [];
   try {
@@ -330,6 +343,10 @@ export async function moveTablesCreate(
         });
       }
     }
+    if (seqPlan) {
+      const ai = await applySequencePlan(topo, calls, seqPlan, seqCreated);
+      for (const [t, entry] of Object.entries(ai)) tt[t] = { ...(tt[t] as Record<string, Json>), auto_increment: entry };
+    }
     await topo.saveVSchema(r.targetKeyspace, newTargetVSchema as never);
     await topo.rebuildVSchemaGraph();
     // Which target tables createStreams will make, to drop them again if a later step fails.
@@ -343,6 +360,7 @@ export async function moveTablesCreate(
       workflowType: WORKFLOW_TYPE.MoveTables,
       workflowSubType: partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
       sourceShards: r.sourceShards,
+      removeAutoIncrement: targetSharded && aiMode !== 'LEAVE',
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
     const warnings = partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : [];
@@ -363,6 +381,11 @@ export async function moveTablesCreate(
     if (before.hadVSchema) await topo.saveVSchema(r.targetKeyspace, before.vschema as never).catch(() => undefined);
     else await topo.deleteVSchema(r.targetKeyspace).catch(() => undefined);
     if (!r.noRoutingRules) await topo.saveRoutingRules(before.rules as never).catch(() => undefined);
+    if (seqPlan && globalBefore) {
+      await topo.saveVSchema(seqPlan.globalKeyspace, globalBefore as never).catch(() => undefined);
+      const g = await sequencePrimary(topo, seqPlan.globalKeyspace).catch(() => null);
+      if (g) for (const seq of seqCreated) await calls.applySchema(g, `DROP TABLE IF EXISTS ${quoteIdent(seq)}`).catch(() => undefined);
+    }
     if (!r.noRoutingRules && partial) await topo.updateShardRoutingRules(() => shardRulesBefore).catch(() => undefined);
     await topo.rebuildVSchemaGraph().catch(() => undefined);
     throw err;

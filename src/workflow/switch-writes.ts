@@ -148,6 +148,19 @@ async function recordedStep<T>(topo: TopoServer, r: SwitchRecord, name: SwitchSt
   return out;
 }
 
+/**
+ * The switch's lock on `keyspace` while it still holds it; undefined when lost (after the point of
+ * no return, or in a rollback caused by the loss), so that the topo update takes the lock afresh.
+ */
+async function heldLock(locks: SwitchLocks | null, keyspace: string): Promise<TopoLock | undefined> {
+  if (!locks) return undefined;
+  const l = locks.of(keyspace);
+  return l.check().then(
+    () => l,
+    () => undefined,
+  );
+}
+
 /** The steps from the journal on, each idempotent; used by the switch itself and by recovery. */
 async function forwardSteps(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord, timed: Timed, locks: SwitchLocks | null): Promise<void> {
   const S = r.sourceKeyspace;
@@ -159,7 +172,7 @@ async function forwardSteps(topo: TopoServer, calls: WorkflowTabletCalls, r: Swi
     await recordedStep(topo, r, name, label, timed, null, locks, fn);
   };
   await run('journal', `write the journal on the ${S} primaries`, () => writeJournal(topo, calls, r));
-  await run('allow-target', `allow writes on ${T}`, () => denyTables(topo, calls, T, r.tables, true, locks?.of(T), shards));
+  await run('allow-target', `allow writes on ${T}`, async () => denyTables(topo, calls, T, r.tables, true, await heldLock(locks, T), shards));
   await run('route', shards ? `route shards ${shards.join(',')} to ${T}` : `route writes to ${T}`, async () => {
     if (shards) {
       // Reads and writes of these shards together: (T, shard) -> S gives way to (S, shard) -> T.
@@ -224,7 +237,9 @@ async function rollBack(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchR
     undo.push(`restarted ${T}.${r.workflow}`);
   }
   if (at >= stepIndex('deny')) {
-    await denyTables(topo, calls, S, r.tables, true, locks?.of(S), r.shards);
+    // Under the switch's lock on S while it still holds it; a lost one (the reason for this
+    // rollback, perhaps) is taken afresh by the topo update itself.
+    await denyTables(topo, calls, S, r.tables, true, await heldLock(locks, S), r.shards);
     undo.push(`${S} takes writes to ${r.tables.join(',')} again`);
   }
   await deleteSwitchRecord(topo, r);
@@ -359,7 +374,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
         }
       });
       if (c.initializeTargetSequences) {
-        await step('sequences', `initialize the sequences of ${fwd.tables.join(',')} above the largest ids on ${T}`, () => initializeTargetSequences(topo, calls, T, fwd.tables));
+        await step('sequences', `initialize the sequences of ${fwd.tables.join(',')} above the largest ids on ${T}`, async () => void (await initializeTargetSequences(topo, calls, T, fwd.tables)));
       }
     } catch (err) {
       const e = err instanceof StepError ? err : new StepError('switch writes', err);
