@@ -139,7 +139,8 @@ export class DistCluster {
       .join('\n');
   }
 
-  private get topo(): TopoServer {
+  /** The cluster's topology, read in-process (the shard records the suite checks). */
+  get topo(): TopoServer {
     if (!this.topoClient) {
       const st = readUpState(this.dataRoot);
       if (!st) throw new Error(`no tessera-up.json in ${this.dataRoot}`);
@@ -174,6 +175,23 @@ export class DistCluster {
     const r = await tessera(['ctl', '--server', `127.0.0.1:${this.ctldPort}`, ...args]);
     if (r.code !== 0) throw new Error(`ctl ${args.join(' ')} failed (${r.code}): ${r.stderr || r.stdout}`);
     return r.stdout;
+  }
+
+  /**
+   * `ctl`, retried while ctld cannot be reached (it was killed and the supervisor is starting it
+   * again) or the topology is briefly unavailable (etcd restarting), for up to `timeoutMs`.
+   */
+  async ctlRetry(args: string[], timeoutMs = 120_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.ctl(...args);
+      } catch (err) {
+        const m = (err as Error).message;
+        if (Date.now() > end || !/ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|cannot reach|unavailable|UNAVAILABLE|etcd|deadline|timed? ?out|lock/i.test(m)) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /** A mysql2 connection through gate `i`. */

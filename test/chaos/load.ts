@@ -61,9 +61,22 @@ export interface RowCheck {
   readonly duplicated: number[];
 }
 
-/** Reads the table through gate 0 and checks it against what the ledger acknowledged. */
+/** A connection through whichever gate answers first, trying each in turn for up to `timeoutMs`. */
+export async function connectAnyGate(c: DistCluster, keyspace: string, timeoutMs = 60_000): Promise<mysql.Connection> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    try {
+      return await c.connect(i % c.gatePorts.length, keyspace);
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Reads the table through a gate and checks it against what the ledger acknowledged. */
 export async function checkRows(c: DistCluster, keyspace: string, table: string, ledger: WriteLedger, firstId = 1): Promise<RowCheck> {
-  const conn = await c.connect(0, keyspace);
+  const conn = await connectAnyGate(c, keyspace);
   try {
     const [rows] = await conn.query(`SELECT id, v FROM ${table}`);
     const seen = new Map<number, string[]>();
