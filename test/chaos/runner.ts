@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DistCluster } from './cluster.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
-import { checkRows, startLedgerLoad, type LedgerLoad } from './load.js';
+import { checkRows, connectAnyGate, startLedgerLoad, type LedgerLoad } from './load.js';
 import { waitFor } from '../harness/wait.js';
-import { tabletAliasString, parseTabletAlias } from '../../src/topo/index.js';
+import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
 
 export const SRC = 'src';
 export const DST = 'dst';
@@ -132,7 +132,7 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
   });
 }
 
-const PREFILL_ROWS = 3_000;
+const PREFILL_ROWS = 1_500;
 const LEDGER_FIRST_ID = 1_000_000;
 let tableSeq = 0;
 
@@ -141,8 +141,8 @@ interface StreamsJson {
 }
 
 async function streams(c: DistCluster, workflow: string): Promise<{ status: string; info: string }[]> {
-  const out = await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'status', '--format', 'json']);
-  return Object.values((JSON.parse(out) as StreamsJson).shard_streams).flatMap((s) => s.streams);
+  const st = (await c.call('Workflow', { action: 'status', keyspace: DST, workflow, format: 'json' })) as unknown as StreamsJson;
+  return Object.values(st.shard_streams).flatMap((s) => s.streams);
 }
 
 /** Runs one scenario once with `seed`; never throws: what went wrong is in `problems`. */
@@ -171,10 +171,10 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await routeSourceThroughProxy(cc);
     step('proxy');
     // The table, in both VSchemas (the target's for after the move), with rows to copy.
-    await c.ctlRetry(['ApplySchema', '--sql', `CREATE TABLE ${table} (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)`, SRC]);
-    const vs = JSON.parse(await c.ctlRetry(['GetVSchema', SRC])) as { tables: Record<string, unknown> };
-    await c.ctlRetry(['ApplyVSchema', '--vschema', JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }), SRC]);
-    const conn = await c.connect(0, SRC);
+    await c.call('ApplySchema', { keyspace: SRC, sql: `CREATE TABLE ${table} (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)` });
+    const vs = (await c.call('GetVSchema', { keyspace: SRC })) as { tables: Record<string, Json> };
+    await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
+    const conn = await connectAnyGate(c, SRC);
     try {
       for (let i = 0; i < PREFILL_ROWS; i += 500) {
         const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
@@ -191,8 +191,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     if (workflow) {
       await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'create', '--source-keyspace', SRC, '--tables', table]);
       if (phase === 'copy') {
-        // The copy runs ~2 s at the tablets' rate cap: somewhere in it.
-        await new Promise((r) => setTimeout(r, rng.int(0, 1_500)));
+        // The copy runs ~1 s and more at the tablets' rate cap: somewhere in it.
+        await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
       } else {
         await waitFor('the copy to finish', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 120_000);
         await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
@@ -236,7 +236,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       await c.ctlRetry(['VDiff', '--workflow', workflow, '--target-keyspace', DST, 'create']);
       let summary: { State: string; HasMismatch: boolean; Errors?: unknown } = { State: 'pending', HasMismatch: false };
       await waitFor('VDiff to complete', async () => {
-        summary = JSON.parse(await c.ctlRetry(['VDiff', '--workflow', workflow, '--target-keyspace', DST, 'show', 'last', '--format', 'json']));
+        summary = (await c.call('VDiff', { action: 'show', workflow, target_keyspace: DST, uuid: 'last', format: 'json' })) as unknown as typeof summary;
         return summary.State === 'completed' || summary.State === 'error';
       }, 180_000);
       if (summary.State !== 'completed' || summary.HasMismatch) problems.push(`VDiff: ${JSON.stringify(summary)}`);
