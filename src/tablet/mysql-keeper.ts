@@ -124,13 +124,16 @@ export class MysqlKeeper {
   }
 
   /**
-   * A restarted MariaDB comes up read-only with replication stopped (its my.cnf). A primary gets
-   * its semi-sync setting back before it takes writes (the health check then lifts read_only); a
-   * replica follows its shard's primary again.
+   * A restarted MariaDB comes up read-only with replication stopped (its my.cnf). A primary the
+   * shard still names gets its semi-sync setting back before it takes writes (the health check then
+   * lifts read_only); any other tablet — also a primary replaced by EmergencyReparentShard while
+   * its MariaDB was down — follows the shard's primary again as a replica.
    */
   private async afterRestart(): Promise<void> {
     const tm = this.manager;
-    if (tm.server.tabletType === 'primary') {
+    const { value: shard } = await tm.topo.getShard(tm.record.keyspace, tm.record.shard);
+    const named = shard.primary_alias !== null && shard.primary_alias.cell === tm.record.alias.cell && shard.primary_alias.uid === tm.record.alias.uid;
+    if (tm.server.tabletType === 'primary' && named) {
       const { value: ks } = await tm.topo.getKeyspace(tm.record.keyspace);
       await tm.replication.setSemiSync(semiSyncFor(ks.durability_policy, 'primary').primary, false);
     } else {

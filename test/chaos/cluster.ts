@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { clusterStatusJson, readUpState, type ClusterStatusJson, type ProcessRole, type ProcessStatusRow } from '../../src/cluster/index.js';
-import { openTopoServer, type TopoServer } from '../../src/topo/index.js';
+import { openTopoServer, type Json, type JsonObject, type TopoServer } from '../../src/topo/index.js';
+import { CtldClient } from '../../src/ctld/index.js';
 import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
 import { processCmdline } from '../../src/mysqlctl/process.js';
 
@@ -139,7 +140,8 @@ export class DistCluster {
       .join('\n');
   }
 
-  private get topo(): TopoServer {
+  /** The cluster's topology, read in-process (the shard records the suite checks). */
+  get topo(): TopoServer {
     if (!this.topoClient) {
       const st = readUpState(this.dataRoot);
       if (!st) throw new Error(`no tessera-up.json in ${this.dataRoot}`);
@@ -174,6 +176,40 @@ export class DistCluster {
     const r = await tessera(['ctl', '--server', `127.0.0.1:${this.ctldPort}`, ...args]);
     if (r.code !== 0) throw new Error(`ctl ${args.join(' ')} failed (${r.code}): ${r.stderr || r.stdout}`);
     return r.stdout;
+  }
+
+  /**
+   * `ctl`, retried while ctld cannot be reached (it was killed and the supervisor is starting it
+   * again) or the topology is briefly unavailable (etcd restarting), for up to `timeoutMs`.
+   */
+  async ctlRetry(args: string[], timeoutMs = 120_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.ctl(...args);
+      } catch (err) {
+        const m = (err as Error).message;
+        if (Date.now() > end || !/ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|cannot reach|unavailable|UNAVAILABLE|etcd|deadline|timed? ?out|lock/i.test(m)) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /**
+   * A ctld command called in-process (no `tessera ctl` process to start: the suite polls), with
+   * `ctlRetry`'s retries while ctld or the topology is coming back.
+   */
+  async call(command: string, request: JsonObject, timeoutMs = 120_000): Promise<Json> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await new CtldClient(`127.0.0.1:${this.ctldPort}`, { timeoutMs: 120_000 }).call(command, request);
+      } catch (err) {
+        const m = (err as Error).message;
+        if (Date.now() > end || !/ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|cannot reach|unavailable|UNAVAILABLE|etcd|deadline|timed? ?out|lock/i.test(m)) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /** A mysql2 connection through gate `i`. */
