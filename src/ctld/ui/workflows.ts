@@ -93,7 +93,9 @@ function actions(keyspace: string, workflow: string, type: string): WorkflowDeta
 }
 
 export async function workflowDetail(ctx: CtldContext, keyspace: string, workflow: string, vdiffsShown: number): Promise<WorkflowDetail> {
-  const found = await getWorkflows(ctx, keyspace, workflow, true);
+  // Every workflow of the keyspace, so that one that does not exist (yet, or any more) is a page
+  // saying so rather than an error.
+  const found = await getWorkflows(ctx, keyspace, '', true);
   const show = found.workflows.find((w) => w.name === workflow) ?? null;
   let st: WorkflowDetail['status'] = null;
   let statusError: string | null = null;
