@@ -1,20 +1,21 @@
 // The web UI's workflow pages against a real cluster (`tessera up --detach`, a cluster file of its
 // own on free ports): a MoveTables (commerce -> customer) and a Reshard (shop 0 -> -80,80-)
 // followed in headless Chromium. The copy's progress shows with its ETA while it runs (the copy is
-// slowed with --config-overrides vreplication-copy-rows-per-second so that it runs for a while); a
+// slowed with --config-overrides vstream-packet-size-rows and vreplication-copy-rows-per-second so that it runs for a while); a
 // VDiff, the switches and a reverse are run from the page's buttons, each after a confirmation
 // showing the command's --dry-run output, and the traffic state and routing rules on the page
 // change after each switch as ctl prints them; a duplicate key on the reverse workflow's target
 // puts it in Error, and its page shows the error and the log. Screenshots go to
 // test-output/ui-workflows/ (printed at the start).
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ctlAt, launchBrowser, markNoReload, openPage as open, screenshotDir, shot as save, wasNotReloaded, type Run } from '../harness/browser.js';
+import { startExtraTablets, type ExtraTablets } from '../harness/extra-tablets.js';
 import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
 
 const TESSERA = fileURLToPath(new URL('../../../bin/tessera', import.meta.url));
@@ -22,7 +23,8 @@ const EXAMPLES = fileURLToPath(new URL('../../../examples/local/', import.meta.u
 const SHOTS = screenshotDir('ui-workflows');
 /** Rows of the tables the workflows copy; with the rate cap below the copy takes several polls. */
 const ROWS = 1000;
-const COPY_RATE = 'vreplication-copy-rows-per-second=50';
+/** Copy batches of 20 rows, at most 50 rows a second: the copy of ROWS rows runs for about 25 s. */
+const SLOW_COPY = ['--config-overrides', 'vstream-packet-size-rows=20', '--config-overrides', 'vreplication-copy-rows-per-second=50'];
 
 const root = testRoot();
 const dataRoot = path.join(root, 'ui-workflows-data');
@@ -32,7 +34,7 @@ let gatePort = 0;
 let browser: BrowserContext | undefined;
 let base = '';
 const ctl = ctlAt(() => `127.0.0.1:${ctldPort}`);
-const tablets: ChildProcess[] = [];
+let extra: ExtraTablets | undefined;
 
 function tessera(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
@@ -106,44 +108,6 @@ function shot(page: Page, name: string): Promise<void> {
   return save(page, SHOTS, name);
 }
 
-/**
- * The Reshard's target shards, as the tutorial's 302 starts them: a `tessera tablet` each on the
- * cluster's topology (a cluster file cannot hold overlapping shards), made primary.
- */
-async function startTargetShards(): Promise<void> {
-  const up = JSON.parse(fs.readFileSync(path.join(dataRoot, 'tessera-up.json'), 'utf8')) as { topo: { implementation: string; address: string; root: string } };
-  const topo = ['--topo-implementation', up.topo.implementation, '--topo-global-server-address', up.topo.address, '--topo-global-root', up.topo.root];
-  const started: Array<{ uid: number; shard: string; port: number }> = [];
-  for (const [uid, shard] of [[400, '-80'], [500, '80-']] as const) {
-    const [port, grpcPort, mysqlPort] = [await freePort(), await freePort(), await freePort()];
-    const log = fs.openSync(path.join(dataRoot, `tablet-${uid}.log`), 'a');
-    const child = spawn(process.execPath, [TESSERA, 'tablet', '--tablet-uid', String(uid), '--keyspace', 'shop', '--shard', shard, '--tablet-type', 'replica', '--port', String(port), '--grpc-port', String(grpcPort), '--mysql-port', String(mysqlPort), '--data-root', dataRoot, ...topo], {
-      stdio: ['ignore', log, log],
-      env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' },
-    });
-    tablets.push(child);
-    started.push({ uid, shard, port });
-  }
-  for (const t of started) {
-    await waitFor(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${t.port}/debug/health`)).status > 0;
-      } catch {
-        return false;
-      }
-    }, 120_000, `tablet ${t.uid}'s /debug/health (log: ${dataRoot}/tablet-${t.uid}.log)`);
-    await ctl.ok('InitShardPrimary', '--force', `shop/${t.shard}`, `zone1-${t.uid}`);
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Clicks an action button, checks the dialog shows the dry run, runs it and waits for its output. */
 async function runAction(page: Page, action: string, dryRun: RegExp, done: RegExp, name: string): Promise<string> {
   await page.locator(`button[data-action="${action}"]`).click();
@@ -202,12 +166,7 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
 
   after(async () => {
     await browser?.close();
-    for (const t of tablets) {
-      if (t.exitCode !== null || t.pid === undefined) continue;
-      const exited = new Promise((r) => t.once('exit', r));
-      t.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-    }
+    await extra?.stop();
     const down = await tessera('down', '--data-root', dataRoot);
     killByPath(dataRoot);
     assert.equal(down.code, 0, `tessera down failed:\n${down.stdout}\n${down.stderr}`);
@@ -218,7 +177,7 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
     const page = await openPage('#/workflow/customer/commerce2customer');
     await page.waitForSelector('[data-missing]');
     await markNoReload(page);
-    await ctl.ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer,corder', '--config-overrides', COPY_RATE);
+    await ctl.ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer,corder', ...SLOW_COPY);
     await page.waitForSelector('[data-section="copy"]');
     // While copying: rows copied of the total, a rate and an ETA, updated by the page's polling.
     const row = 'tr[data-table="customer"]';
@@ -270,7 +229,7 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
 
     // Switch from the page: the confirmation shows the dry run's steps; afterwards the traffic
     // state and the rules are ctl's, and the history has the switch with its write pause.
-    await runAction(page, 'switch', /dry run for workflow customer\.commerce2customer[\s\S]*Switch reads of customer,corder/, /Current State: All Reads Switched\. Writes Switched/, 'movetables-switch');
+    await runAction(page, 'switch', /dry run for workflow customer\.commerce2customer[\s\S]*Switch reads of corder,customer for tablet types replica,rdonly/, /Current State: All Reads Switched\. Writes Switched/, 'movetables-switch');
     const st = await ctl.json<{ traffic_state: string }>('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'status', '--format', 'json');
     assert.equal(st.traffic_state, 'All Reads Switched. Writes Switched');
     await trafficState(page, st.traffic_state);
@@ -322,8 +281,12 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
   }));
 
   test('Reshard: progress per target shard, stop and start, then switch from the page; the traffic state follows', () => shotsOnFailure('reshard', async () => {
-    await startTargetShards();
-    await ctl.ok('Reshard', '--workflow', 'split', '--target-keyspace', 'shop', 'create', '--source-shards', '0', '--target-shards', '-80,80-', '--config-overrides', COPY_RATE);
+    // The target shards' tablets, as the tutorial's 302_new_shards.sh starts them.
+    extra = await startExtraTablets(dataRoot, ctl, [
+      { uid: 400, keyspace: 'shop', shard: '-80', type: 'replica' },
+      { uid: 500, keyspace: 'shop', shard: '80-', type: 'replica' },
+    ]);
+    await ctl.ok('Reshard', '--workflow', 'split', '--target-keyspace', 'shop', 'create', '--source-shards', '0', '--target-shards', '-80,80-', ...SLOW_COPY);
     const page = await openPage('#/workflow/shop/split');
     await markNoReload(page);
     await page.waitForSelector('[data-section="copy"]');
