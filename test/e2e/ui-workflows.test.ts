@@ -265,6 +265,8 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
     const stream = '[data-target-shard="0"] tr[data-stream][data-state="Error"]';
     await page.waitForSelector(stream, { timeout: 60_000 });
     assert.match(await page.locator(`${stream} [data-field="message"]`).innerText(), /Duplicate entry/);
+    // A reverse workflow shows its forward workflow's traffic state.
+    assert.equal(await page.locator('[data-traffic-state]').innerText(), 'All Reads Switched. Writes Switched (of customer.commerce2customer)');
     const logs = await page.locator('table.logs tr[data-log-type="Error"]').allInnerTexts();
     assert.ok(logs.some((l) => /Duplicate entry/.test(l)), `the log shows the error: ${logs.join('\n')}`);
     // ctl says the same.
