@@ -51,12 +51,33 @@ export async function workflowsOverview(ctx: CtldContext): Promise<WorkflowsOver
   return { at: new Date().toISOString(), keyspaces };
 }
 
-/** The status a user would ask for: MoveTables status for MoveTables (it knows the traffic), Workflow status otherwise. */
-async function status(ctx: CtldContext, keyspace: string, workflow: string, type: string): Promise<WorkflowDetail['status']> {
-  if (type === 'MoveTables' && !workflow.endsWith('_reverse')) {
-    return (await WORKFLOW_COMMANDS.MoveTables.run(ctx, { action: 'status', workflow, target_keyspace: keyspace, format: 'json' })) as unknown as WorkflowDetail['status'];
+type StatusJson = NonNullable<WorkflowDetail['status']>;
+
+async function moveTablesStatus(ctx: CtldContext, keyspace: string, workflow: string): Promise<StatusJson> {
+  return (await WORKFLOW_COMMANDS.MoveTables.run(ctx, { action: 'status', workflow, target_keyspace: keyspace, format: 'json' })) as unknown as StatusJson;
+}
+
+/**
+ * The status a user would ask for: MoveTables status for a MoveTables (it reads the traffic state
+ * from the routing rules), Workflow status otherwise (a Reshard's from the serving graph). A
+ * MoveTables' reverse workflow shows its forward workflow's traffic state, named as such; a
+ * Materialize moves no traffic and shows none.
+ */
+async function status(ctx: CtldContext, keyspace: string, workflow: string, w: NonNullable<WorkflowDetail['show']>): Promise<StatusJson> {
+  const type = w.workflow_type;
+  if (type === 'MoveTables' && !workflow.endsWith('_reverse')) return moveTablesStatus(ctx, keyspace, workflow);
+  const st = (await WORKFLOW_COMMANDS.Workflow.run(ctx, { action: 'status', keyspace, workflow, format: 'json' })) as unknown as StatusJson;
+  if (type === 'MoveTables') {
+    const forward = workflow.slice(0, -'_reverse'.length);
+    try {
+      st.traffic_state = `${(await moveTablesStatus(ctx, w.source.keyspace, forward)).traffic_state} (of ${w.source.keyspace}.${forward})`;
+    } catch (err) {
+      st.traffic_state = `unknown: ${message(err)}`;
+    }
+  } else if (type !== 'Reshard') {
+    st.traffic_state = '';
   }
-  return (await WORKFLOW_COMMANDS.Workflow.run(ctx, { action: 'status', keyspace, workflow, format: 'json' })) as unknown as WorkflowDetail['status'];
+  return st;
 }
 
 async function vdiffs(ctx: CtldContext, keyspace: string, workflow: string, max: number): Promise<Json[]> {
@@ -93,13 +114,15 @@ function actions(keyspace: string, workflow: string, type: string): WorkflowDeta
 }
 
 export async function workflowDetail(ctx: CtldContext, keyspace: string, workflow: string, vdiffsShown: number): Promise<WorkflowDetail> {
-  const found = await getWorkflows(ctx, keyspace, workflow, true);
+  // Every workflow of the keyspace, so that one that does not exist (yet, or any more) is a page
+  // saying so rather than an error.
+  const found = await getWorkflows(ctx, keyspace, '', true);
   const show = found.workflows.find((w) => w.name === workflow) ?? null;
   let st: WorkflowDetail['status'] = null;
   let statusError: string | null = null;
   if (show) {
     try {
-      st = await status(ctx, keyspace, workflow, show.workflow_type);
+      st = await status(ctx, keyspace, workflow, show);
     } catch (err) {
       statusError = message(err);
     }
