@@ -391,6 +391,18 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     request: (_args, o) => pick(o, { healthTimeoutMs: 'health_timeout_ms' }),
   },
   {
+    name: 'GetWorkflowsOverview',
+    summary: "the web UI's workflow list: every keyspace's workflows with their streams' states",
+    request: () => ({}),
+  },
+  {
+    name: 'GetWorkflowDetail',
+    summary: "the web UI's workflow page: streams with logs, copy progress, traffic state, rules, switch history and VDiffs",
+    args: ['<keyspace>', '<workflow>'],
+    options: [['--vdiffs <n>', 'how many of the newest VDiffs to include with their reports (5)']],
+    request: ([keyspace, workflow], o) => ({ keyspace, workflow, ...pick(o, { vdiffs: 'vdiffs' }) }),
+  },
+  {
     name: 'GetTablets',
     summary: 'list tablets, one line each: alias keyspace shard type host:port mysqlhost:mysqlport [tags] primary-term-start',
     options: [

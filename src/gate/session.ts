@@ -19,7 +19,7 @@ import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardChunk, ShardQuery, StreamMultiOptions, VCursor, Workload } from './types.js';
 import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
 
@@ -137,6 +137,11 @@ export class GateSession {
     if (r.warnings > 0) (this.shardWarnings ??= []).push({ key: `${rs.keyspace}/${rs.shard}`, count: r.warnings, list: r.warningList ?? [] });
   }
 
+  /** A warning the gate raised itself (GROUP_CONCAT cut at group_concat_max_len), kept as a shard's. */
+  noteGateWarning(w: Warning): void {
+    (this.shardWarnings ??= []).push({ key: 'gate', count: 1, list: [w] });
+  }
+
   /**
    * The statement succeeded: what SHOW WARNINGS, SHOW COUNT(*) WARNINGS and @@warning_count say
    * from now on, by MariaDB's rules. A statement that raised warnings replaces the list with its
@@ -230,15 +235,15 @@ export class GateSession {
   }
 
   private pick(target: Target): TabletHealth {
-    const list = this.core.health.healthy(target.keyspace, target.shard, target.tabletType);
-    if (list.length === 0) {
+    const picked = this.core.health.pick(target.keyspace, target.shard, target.tabletType);
+    if (picked === undefined) {
       const known = this.core.health.all().filter((t) => t.tablet.keyspace === target.keyspace && t.tablet.shard === target.shard);
       const why = known.length
         ? known.map((t) => `${t.alias} ${t.health?.target.tabletType ?? t.tablet.type} ${t.health ? (t.health.serving ? 'serving' : 'not serving: ' + t.health.reason) : 'no health yet' + (t.lastError ? ': ' + t.lastError : '')}`).join('; ')
         : 'no tablets in the cell';
       throw new TesseraError(ER.UNAVAILABLE, `no healthy ${target.tabletType} tablet for ${target.keyspace}/${target.shard} (${why})`, { kind: 'UNAVAILABLE' });
     }
-    return list[0];
+    return picked;
   }
 
   /** Per shard: the tail of the calls queued on its transaction or reserved connection. */
@@ -341,7 +346,7 @@ export class GateSession {
       } catch (err) {
         // Refusals where nothing ran: try once more on another tablet.
         if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
-          t.suspect = true;
+          this.core.health.markSuspect(t);
           const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
           if (other) {
             alias = other.alias;
@@ -366,12 +371,40 @@ export class GateSession {
     if (failoverCause(err) !== 'primary') return;
     if (alias) {
       const t = this.core.health.byAlias(alias);
-      if (t) t.suspect = true;
+      if (t) this.core.health.markSuspect(t);
     }
     const rsv = this.reserved.get(key);
     if (rsv && !this.inTransaction) {
       this.reserved.delete(key);
       void rsv.conn.release(rsv.target, rsv.reservedId).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The workload statements run under: the session's `SET workload`, except that a session holding
+   * a transaction or reserved connections runs as OLTP (streams never join those connections).
+   */
+  get workload(): Workload {
+    const w = this.sysVars.get('workload');
+    if (w !== 'OLAP' && w !== 'DBA') return 'OLTP';
+    if (w === 'OLAP' && (this.inTransaction || this.settings.length > 0 || this.pinned)) return 'OLTP';
+    return w;
+  }
+
+  /**
+   * Streams a read from one shard on a healthy tablet of `tabletType`, outside any transaction
+   * (see VCursor.streamMulti). Returns the alias of the tablet that answered.
+   */
+  async streamOnShard(rs: ResolvedShard, sql: string, tabletType: TabletType, tables: readonly string[] | undefined, signal: AbortSignal, onChunk: (chunk: ShardChunk) => void | Promise<void>): Promise<string> {
+    const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType };
+    signal.throwIfAborted();
+    const t = this.pick(target);
+    try {
+      await t.conn.streamExecute(target, sql, null, onChunk, { timeoutMs: this.core.queryTimeoutMs, tables, signal });
+      return t.alias;
+    } catch (err) {
+      this.shardFailed(err, target, `${rs.keyspace}/${rs.shard}@${tabletType}`, t.alias);
+      throw err;
     }
   }
 
@@ -497,11 +530,13 @@ export class GateSession {
 }
 
 export function toResult(r: ExecuteResult): Result {
-  let insertId: bigint;
-  try {
-    insertId = BigInt(r.insertId);
-  } catch {
-    insertId = 0n;
+  let insertId = 0n;
+  if (r.insertId !== 0) {
+    try {
+      insertId = BigInt(r.insertId);
+    } catch {
+      insertId = 0n;
+    }
   }
   return { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
 }
@@ -510,7 +545,7 @@ export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
   readonly rowsMax: number;
-  readonly noAutoValueOnZero: boolean;
+  readonly workload: Workload;
 
   constructor(
     readonly session: GateSession,
@@ -521,9 +556,17 @@ export class SessionCursor implements VCursor {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
+    this.workload = session.workload;
+  }
+
+  /** Read by INSERTs with auto-increment columns only, so worked out when asked. */
+  get noAutoValueOnZero(): boolean {
+    const settings = this.session.settings;
     // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
-    const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
-    this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
+    for (let i = settings.length - 1; i >= 0; i--) {
+      if (/\bsql_mode\b/i.test(settings[i])) return /NO_AUTO_VALUE_ON_ZERO/i.test(settings[i]);
+    }
+    return false;
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
@@ -540,6 +583,10 @@ export class SessionCursor implements VCursor {
 
   async shardsForKeyRange(keyspace: string, start: Uint8Array, end: Uint8Array): Promise<ResolvedShard[]> {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
+  }
+
+  warn(code: number, message: string): void {
+    this.session.noteGateWarning({ level: 'Warning', code, message });
   }
 
   targetedShard(keyspace: string, shard: string): ResolvedShard {
@@ -590,6 +637,14 @@ export class SessionCursor implements VCursor {
       return done.map(toResult);
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
+    if (queries.length === 1) {
+      // One shard (the common case): nothing to settle side by side.
+      const q = queries[0];
+      const r = await s.executeOnShard(q.rs, q.sql, opts.write, opts.tables);
+      if (r.warnings > 0) s.noteWarnings(q.rs, r);
+      if (logged) logged[0].tablet = r.tabletAlias;
+      return [toResult(r)];
+    }
     // A write to several shards outside a transaction still runs as one: all commit or none.
     const implicit = opts.write && !s.inTransaction && queries.length > 1;
     if (implicit) s.begin();
@@ -628,6 +683,60 @@ export class SessionCursor implements VCursor {
       if (logged) logged[i].tablet = r.tabletAlias;
       return toResult(r);
     });
+  }
+
+  async streamMulti(queries: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void> {
+    const s = this.session;
+    // One shard's failure (or its consumer's) cancels the others: each tablet kills its query.
+    const own = new AbortController();
+    const signal = own.signal;
+    // The session's KILL QUERY and the caller's signal cancel it too (listeners removed after:
+    // the session's signal outlives many statements).
+    const sources = [s.signal, ...(opts.signal ? [opts.signal] : [])];
+    const onAbort = (e: Event): void => {
+      if (!own.signal.aborted) own.abort((e.target as AbortSignal).reason);
+    };
+    for (const src of sources) {
+      if (src.aborted) own.abort(src.reason);
+      else src.addEventListener('abort', onAbort, { once: true });
+    }
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: this.tabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const one = async (q: ShardQuery, i: number): Promise<void> => {
+      try {
+        const alias = await s.streamOnShard(q.rs, q.sql, this.tabletType, opts.tables, signal, (chunk) => {
+          // A consumer's failure cancels at once, rather than when the shard's stream ends.
+          const failed = (err: unknown): never => {
+            if (!own.signal.aborted) own.abort(err);
+            throw err;
+          };
+          // Cancelled: refuse the chunk, so the tablet stops sending now rather than when its
+          // query is killed in MariaDB (which takes a connection and a round trip).
+          if (signal.aborted) return Promise.reject(signal.reason);
+          try {
+            const r = onChunk(i, chunk);
+            return r instanceof Promise ? r.catch(failed) : r;
+          } catch (err) {
+            return failed(err);
+          }
+        });
+        if (logged) logged[i].tablet = alias;
+        opts.onEnd?.(i);
+      } catch (err) {
+        if (!own.signal.aborted) own.abort(err);
+        throw err;
+      }
+    };
+    let settled: PromiseSettledResult<void>[];
+    try {
+      settled = await Promise.allSettled(queries.map(one));
+    } finally {
+      for (const src of sources) src.removeEventListener('abort', onAbort);
+    }
+    // The first failure is the cause; the others are its cancellations.
+    if (own.signal.aborted) throw own.signal.reason;
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {

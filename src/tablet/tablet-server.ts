@@ -42,6 +42,11 @@ export const TABLET_SERVER_DEFAULTS = {
   transactionTimeoutMs: 30_000,
   /** --queryserver-config-max-result-size: rows a non-streaming query may return. */
   rowsMax: 10_000,
+  /**
+   * Statement timeout of a streaming result: none by default, as a stream of a whole table (OLAP)
+   * may rightly take long, held back by a slow client. A caller's timeoutMs still applies.
+   */
+  streamTimeoutMs: 0,
   /** Rows per chunk of a streaming result, and its byte bound. */
   streamChunkRowsMax: 256,
   streamChunkBytesMax: 256 * 1024,
@@ -117,6 +122,10 @@ export class TabletServer implements QueryService {
   private readonly ended = new Map<number, string>();
   private nextId: number;
   private inFlight = 0;
+  /** Rows handed to stream consumers since start (the gate's OLAP reads). */
+  private rowsStreamed = 0;
+  /** Rows returned by execute since start. */
+  private rowsReturned = 0;
   private readonly events = new EventEmitter();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -125,6 +134,9 @@ export class TabletServer implements QueryService {
   private mysqlError: string | null = null;
   private probe: Client | null = null;
   private probing = false;
+  /** Set while the tablet knows its MariaDB is down (mysql-keeper.ts): no ping until cleared. */
+  private mysqlDownNote: string | null = null;
+  private alert: string | null = null;
 
   constructor(cfg: TabletServerConfig) {
     this.cfg = cfg;
@@ -187,6 +199,10 @@ export class TabletServer implements QueryService {
    * health interval; a check still running (a hung server) is not doubled.
    */
   async checkMysql(): Promise<void> {
+    if (this.mysqlDownNote !== null) {
+      this.setMysqlError(this.mysqlDownNote);
+      return;
+    }
     if (this.probing || this.closed) return;
     this.probing = true;
     const timeoutMs = this.limits.mysqlPingTimeoutMs;
@@ -234,6 +250,28 @@ export class TabletServer implements QueryService {
     this.emitHealth();
   }
 
+  /**
+   * The tablet knows its MariaDB is down (its process is gone, it is being started again): not
+   * serving with this reason at once, without waiting for a failed ping, until `mysqlUp`.
+   */
+  mysqlDown(note: string): void {
+    this.mysqlDownNote = note;
+    this.setMysqlError(note);
+  }
+
+  /** MariaDB was started again: the next ping decides whether the tablet serves. */
+  async mysqlUp(): Promise<void> {
+    this.mysqlDownNote = null;
+    await this.checkMysql();
+  }
+
+  /** Raises (or, with null, clears) the alert the health stream, /debug/health and the status page show. */
+  setAlert(text: string | null): void {
+    if (text === this.alert) return;
+    this.alert = text;
+    this.emitHealth();
+  }
+
   /** Sets the serving state; called by the tablet manager from topology and type changes. */
   setState(s: Partial<Pick<State, 'tabletType' | 'serving' | 'reason' | 'primaryTermStartTime' | 'deniedTables'>>): void {
     const before = JSON.stringify(this.healthState());
@@ -262,6 +300,7 @@ export class TabletServer implements QueryService {
       queriesInFlight: this.inFlight,
       transactionsOpen: [...this.dedicated.values()].filter((d) => d.inTransaction).length,
       at: new Date().toISOString(),
+      ...(this.alert !== null ? { alert: this.alert } : {}),
     };
   }
 
@@ -323,8 +362,7 @@ export class TabletServer implements QueryService {
             d.inTransaction = true;
             began = true;
           }
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0);
         } catch (err) {
           if (began) await this.undoBegin(d);
           throw err;
@@ -337,8 +375,7 @@ export class TabletServer implements QueryService {
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.id, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.id);
         } catch (err) {
           await this.undoBegin(d);
           throw err;
@@ -347,12 +384,12 @@ export class TabletServer implements QueryService {
         }
       }
       const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
-      const conn = await pool.get();
+      const conn = pool.tryGet() ?? (await pool.get());
       let ok = false;
       try {
-        const r = await this.run(conn, text, opts);
+        const r = await this.run(conn, text, opts, 0);
         ok = true;
-        return { ...r, transactionId: 0, tabletAlias: this.alias };
+        return r;
       } finally {
         if (ok || !conn.closed) pool.put(conn);
         else pool.discard(conn);
@@ -380,6 +417,7 @@ export class TabletServer implements QueryService {
     const flush = async () => {
       const chunk: StreamChunk = sentFields ? { rows } : { fields: fields ?? [], rows };
       sentFields = true;
+      this.rowsStreamed += rows.length;
       rows = [];
       bytes = 0;
       await onChunk(chunk);
@@ -396,7 +434,7 @@ export class TabletServer implements QueryService {
       },
     };
     try {
-      await this.withTimeout(conn, opts, () => conn.stream(text, sink));
+      await this.withTimeout(conn, opts, () => conn.stream(text, sink), this.limits.streamTimeoutMs);
       if (rows.length > 0 || !sentFields) await flush();
     } finally {
       this.inFlight--;
@@ -479,7 +517,8 @@ export class TabletServer implements QueryService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async run(conn: Client, sql: string, opts: ExecuteOptions): Promise<Omit<ExecuteResult, 'transactionId' | 'tabletAlias'>> {
+  /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
+  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
     let fields: ColumnDefinition[] = [];
     const rows: Buffer[] = [];
     let rowCount = 0;
@@ -514,6 +553,7 @@ export class TabletServer implements QueryService {
     if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
     const o = ok as OkPacket | null;
     const insertId = o ? o.lastInsertId : 0;
+    this.rowsReturned += rows.length;
     return {
       fields,
       rows,
@@ -521,6 +561,8 @@ export class TabletServer implements QueryService {
       insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
       warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
+      transactionId,
+      tabletAlias: this.alias,
       ...(warningList ? { warningList } : {}),
     };
   }
@@ -537,23 +579,17 @@ export class TabletServer implements QueryService {
   }
 
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
-  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>): Promise<T> {
-    const timeoutMs = opts.timeoutMs || this.limits.queryTimeoutMs;
-    let timedOut = false;
-    const kill = () => {
-      timedOut = true;
-      conn.killQuery().catch((err: Error) => {
-        log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
-        conn.destroy();
-      });
-    };
-    const timer = timeoutMs > 0 ? setTimeout(kill, timeoutMs) : null;
-    const onAbort = () => kill();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
+    const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
+    let qt = queryTimers.get(conn);
+    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
+    qt.arm(timeoutMs);
+    const signal = opts.signal;
+    if (signal) signal.addEventListener('abort', qt, { once: true });
     try {
       return await fn();
     } catch (err) {
-      if (timedOut) {
+      if (qt.fired) {
         throw new TesseraError(
           ER.QUERY_INTERRUPTED,
           opts.signal?.aborted
@@ -564,8 +600,8 @@ export class TabletServer implements QueryService {
       }
       throw TesseraError.from(err);
     } finally {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      qt.disarm();
+      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -696,8 +732,10 @@ export class TabletServer implements QueryService {
     }
   }
 
-  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number } {
+  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number; rowsReturned: number } {
     return {
+      rowsStreamed: this.rowsStreamed,
+      rowsReturned: this.rowsReturned,
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
       queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,
@@ -723,6 +761,61 @@ export class TabletServer implements QueryService {
     this.events.emit('closed');
   }
 }
+
+/**
+ * The statement timeout of one MariaDB connection: one timer per connection, re-armed for each
+ * statement (Timeout.refresh) rather than a timer and closures per statement. It is also the
+ * connection's listener for the caller's abort signal. A timer that fires after its statement
+ * ended does nothing.
+ */
+class QueryTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = 0;
+  private running = false;
+  /** The running statement was killed (timeout or abort). */
+  fired = false;
+
+  constructor(private readonly conn: Client) {}
+
+  arm(ms: number): void {
+    this.running = true;
+    this.fired = false;
+    if (ms <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.ms = 0;
+      return;
+    }
+    if (this.timer && this.ms === ms) this.timer.refresh();
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.ms = ms;
+      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
+      this.timer = setTimeout(() => this.kill(), ms).unref();
+    }
+  }
+
+  disarm(): void {
+    this.running = false;
+  }
+
+  /** The caller's signal aborted (EventTarget listener object). */
+  handleEvent(): void {
+    this.kill();
+  }
+
+  private kill(): void {
+    if (!this.running || this.fired) return;
+    this.fired = true;
+    const conn = this.conn;
+    conn.killQuery().catch((err: Error) => {
+      log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
+      conn.destroy();
+    });
+  }
+}
+
+const queryTimers = new WeakMap<Client, QueryTimer>();
 
 function substitute(sql: string, bindVars: BindVars): string {
   return format(parse(sql), { bindVars });

@@ -16,9 +16,10 @@ import { format, formatExpr, type BindValue, type Expr, type Literal, type State
 import type { Vindex, VindexValue } from '../../vindexes/index.js';
 import { notSupported, rowsLimitError } from '../errors.js';
 import { literalValue } from '../evaluate.js';
-import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, VCursor } from '../types.js';
+import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, StreamCallback, VCursor } from '../types.js';
 import { compareCells, literalToVindexValue, rowsOf, withCollationHints, type CollationHint } from '../values.js';
 import { mapVindex } from './vindex-lookup.js';
+import { collectShardStreams, streamShards } from './stream.js';
 
 export type RouteOpcode = 'Unsharded' | 'EqualUnique' | 'Equal' | 'IN' | 'MultiEqual' | 'Scatter' | 'ByDestination' | 'Reference' | 'DBA' | 'None';
 
@@ -168,8 +169,28 @@ export class Route implements Primitive {
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const targets = await this.resolve(vc, bindVars);
     const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
-    const results = await vc.executeMulti(queries, { write: this.spec.write ?? false, tables: this.spec.tables });
+    // OLAP: reads come as streams, so the tablets' row limit does not apply; the gate's does.
+    const results =
+      vc.workload === 'OLAP' && !this.spec.write
+        ? await collectShardStreams(vc, queries, this.spec.tables)
+        : await vc.executeMulti(queries, { write: this.spec.write ?? false, tables: this.spec.tables });
     return this.merge(vc, results);
+  }
+
+  /**
+   * Streams a read: one shard's rows pass through as it sends them, several shards' are
+   * concatenated as they arrive or, with an ORDER BY, merged in order (streamShards). Writes are
+   * executed whole.
+   */
+  async stream(vc: VCursor, bindVars: BindVars, onChunk: StreamCallback): Promise<void> {
+    if (this.spec.write) {
+      const r = await this.execute(vc, bindVars);
+      await onChunk({ fields: r.fields, rows: r.rows, raw: r.rows === null ? r.raw : null });
+      return;
+    }
+    const targets = await this.resolve(vc, bindVars);
+    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
+    await streamShards(vc, { queries, tables: this.spec.tables, hidden: this.spec.hidden ?? 0, orderBy: this.spec.orderBy, collationHints: this.spec.collationHints }, onChunk);
   }
 
   merge(vc: VCursor, results: Result[]): Result {

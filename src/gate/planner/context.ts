@@ -19,6 +19,8 @@ export interface PlanTarget {
 
 export class PlanContext {
   private sqCounter = 0;
+  /** Recursive CTEs the gate evaluates, by lower-cased name: references plan as their rows. */
+  readonly gateCtes = new Map<string, { readonly primitive: import('../types.js').Primitive; readonly columns: readonly string[] }>();
 
   constructor(
     readonly vschema: ClusterVSchema,

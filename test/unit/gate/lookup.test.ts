@@ -117,6 +117,9 @@ function recordingCursor(vs: ClusterVSchema, answer: (sql: string) => Result): {
         return qs.map((q) => answer(q.sql));
       },
       nextSequenceValues: async () => 1n,
+      streamMulti: async () => {
+        throw new Error('the lookup planning tests never stream');
+      },
       executeVindexQuery: async (sql: string, bindVars: BindVars, o: CommitOrder) => {
         const plan = planStatement(vs, { keyspace: null, shard: null, tabletType: 'primary' }, parse(sql), null);
         return plan.primitive.execute(make(o), bindVars);
