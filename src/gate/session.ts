@@ -552,6 +552,11 @@ export class SessionCursor implements VCursor {
     readonly log: LoggedQuery[] | null,
     /** The transaction this cursor's shard calls run in (lookup vindexes use the others). */
     readonly order: CommitOrder = 'normal',
+    /**
+     * A lookup vindex's own statements: its lookup table's keyspace is reached whatever keyspaces
+     * the user may use (the user reached the owner table; the lookup is the gate's business).
+     */
+    readonly internal = false,
   ) {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
@@ -570,14 +575,14 @@ export class SessionCursor implements VCursor {
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
     if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
     return shards;
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.shardForKeyspaceId(keyspace, this.tabletType, ksid);
   }
 
@@ -590,7 +595,7 @@ export class SessionCursor implements VCursor {
   }
 
   targetedShard(keyspace: string, shard: string): ResolvedShard {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
@@ -599,7 +604,7 @@ export class SessionCursor implements VCursor {
   }
 
   withCommitOrder(order: CommitOrder): SessionCursor {
-    return order === this.order ? this : new SessionCursor(this.session, this.log, order);
+    return order === this.order ? this : new SessionCursor(this.session, this.log, order, this.internal);
   }
 
   statementTransaction<T>(run: () => Promise<T>): Promise<T> {
@@ -607,7 +612,7 @@ export class SessionCursor implements VCursor {
   }
 
   executeVindexQuery(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result> {
-    return runVindexQuery(this.withCommitOrder(order), sql, bindVars);
+    return runVindexQuery(new SessionCursor(this.session, this.log, order, true), sql, bindVars);
   }
 
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {

@@ -13,6 +13,9 @@ import type { CtldContext } from '../../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../../src/tablet/index.js';
 import type { JsonObject } from '../../src/topo/index.js';
 import { waitFor } from '../harness/wait.js';
+import { StaticAuth, createGate } from '../../src/gate/index.js';
+import type { QueryService } from '../../src/tablet/index.js';
+import { tabletAliasString } from '../../src/topo/index.js';
 
 const LOOKUP_SCHEMA = [
   'create table corder_lookup(order_id bigint not null primary key, keyspace_id varbinary(128) not null)',
@@ -288,5 +291,25 @@ test('LookupVindex create back-fills a table that has rows; externalize makes th
   } finally {
     await conn.end();
     ctx.tmc.close();
+  }
+});
+
+test('a user allowed only the owner keyspace still writes and reads through lookups in another keyspace', async () => {
+  const byAlias = new Map(c.shards.map((s) => [s.primary.alias, s.primary]));
+  const gate = await createGate({
+    topo: c.topo, cell: c.cell, mysql: { port: 0 }, http: null, tabletTypesToWait: ['primary'],
+    auth: StaticAuth.fromJSON({ app: [{ Password: 'pw', Keyspaces: ['customer'] }] }),
+    tabletConn: (t) => byAlias.get(tabletAliasString(t.alias))!.server as QueryService,
+  });
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port: gate.mysqlPort, user: 'app', password: 'pw', database: 'customer' });
+  try {
+    await q(conn, "insert into corder(order_id, customer_id, sku, price) values (5001, 4, 'sku-5001', 7)");
+    assert.deepEqual(await q(conn, 'select price from corder where order_id = 5001'), [{ price: 7 }]);
+    await q(conn, 'delete from corder where order_id = 5001');
+    assert.deepEqual(await c.shardRows('lookup', '0', 'select order_id from corder_lookup where order_id = 5001'), []);
+    await assert.rejects(() => q(conn, 'select * from lookup.corder_lookup'), (e: { errno?: number }) => e.errno === 1044);
+  } finally {
+    await conn.end();
+    await gate.close();
   }
 });
