@@ -111,6 +111,11 @@ test('consistent_lookup_unique: reads by order_id go to one shard; a second shar
       (e: { errno?: number; sqlState?: string; message: string }) => e.errno === 1062 && e.sqlState === '23000' && /Duplicate entry '1001' for key 'corder_order_id'/.test(e.message),
     );
     assert.deepEqual(await c.shardRows('customer', '80-', 'select order_id from corder where order_id = 1001'), []);
+    // INSERT IGNORE leaves out the row whose order_id is taken, and inserts the others.
+    const [ignored] = await conn.query("insert ignore into corder(order_id, customer_id, sku, price) values (1001, 4, 'sku-y', 1), (1003, 4, 'sku-1003', 3)");
+    assert.equal((ignored as { affectedRows: number }).affectedRows, 1);
+    assert.deepEqual(await lookupRows('corder_lookup', 'order_id'), ['1001@-80', '1002@80-', '1003@80-']);
+    await q(conn, 'delete from corder where order_id = 1003');
     assert.deepEqual(await lookupRows('corder_lookup', 'order_id'), ['1001@-80', '1002@80-']);
     // The plain lookup_unique refuses a duplicate sku with MariaDB's own 1062 from the lookup table.
     await assert.rejects(() => q(conn, "insert into corder(order_id, customer_id, sku, price) values (1003, 4, 'sku-1001', 1)"), (e: { errno?: number; message: string }) => e.errno === 1062 && /sku-1001/.test(e.message));
