@@ -207,6 +207,10 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select order_id, avg(price) over (partition by qty) as a, min(sku) over (partition by qty order by price) as m from corder where customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select c.customer_id, o.order_id, max(o.price) over (partition by c.region) as m from customer c join corder o on o.customer_id = c.customer_id where c.customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select customer_id, row_number() over (order by customer_id desc) as rn from customer order by rn limit ${int(1, 10)}`, ordered: true }),
+    // ANY / ALL subqueries across shards and keyspaces.
+    () => ({ sql: `select customer_id from customer where score ${pick(['>', '<', '>=', '<=', '=', '<>'])} ${pick(['any', 'some', 'all'])} (select price from corder where qty = ${int(1, 5)} and customer_id < ${id()})`, ordered: false }),
+    () => ({ sql: `select sku from product where price ${pick(['>', '<', '=', '<>'])} ${pick(['any', 'all'])} (select price from corder where customer_id = ${id()})`, ordered: false }),
+    () => ({ sql: `select order_id from corder where price ${pick(['>', '<='])} ${pick(['any', 'all'])} (select score from customer where region = '${pick(REGIONS)}')`, ordered: false }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },
