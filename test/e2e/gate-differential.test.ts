@@ -211,6 +211,10 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select customer_id from customer where score ${pick(['>', '<', '>=', '<=', '=', '<>'])} ${pick(['any', 'some', 'all'])} (select price from corder where qty = ${int(1, 5)} and customer_id < ${id()})`, ordered: false }),
     () => ({ sql: `select sku from product where price ${pick(['>', '<', '=', '<>'])} ${pick(['any', 'all'])} (select price from corder where customer_id = ${id()})`, ordered: false }),
     () => ({ sql: `select order_id from corder where price ${pick(['>', '<='])} ${pick(['any', 'all'])} (select score from customer where region = '${pick(REGIONS)}')`, ordered: false }),
+    // WITH ROLLUP across shards (MariaDB orders the groups; super-aggregate rows follow each group).
+    () => ({ sql: `select sku, qty, count(*), sum(price) from corder where price > ${int(5, 60)} group by sku, qty with rollup`, ordered: true }),
+    () => ({ sql: `select qty, count(*), max(price), avg(price) from corder group by qty with rollup`, ordered: true }),
+    () => ({ sql: `select o.qty, count(*), sum(p.price) from corder o join product p on p.sku = o.sku group by o.qty with rollup`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },

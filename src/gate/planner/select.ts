@@ -598,7 +598,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   if (sel0.orderBy.some((o) => hasWindow(o.expr)) || (sel0.where !== null && hasWindow(sel0.where)) || (sel0.having !== null && hasWindow(sel0.having))) {
     throw notSupported('a window function outside the select list across shards; name it in the select list and ORDER BY its alias');
   }
-  if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
+  if (sel0.rollup && (sel0.orderBy.length || sel0.distinct)) throw notSupported('WITH ROLLUP with ORDER BY or DISTINCT across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
   if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);
@@ -890,6 +890,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
       }
       const q: Select = {
         ...pushed,
+        rollup: false,
         columns: pushedItems,
         groupBy: pushedGroupBy.length ? pushedGroupBy : pushed.groupBy.length ? [] : [],
         having: null,
