@@ -11,6 +11,8 @@ import {
   allTableNames, chooseRouting, containsSubquery, isRoutableValue, predicatesOf, stripQualifiers, type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 import { and } from '../../sql/index.js';
+import { planInsertSelect } from './insert-select.js';
+import { planQuery } from './select.js';
 
 export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
   const t = ctx.resolveTable(stmt.table);
@@ -27,7 +29,7 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
     if (!ksv?.sharded && others.every((o) => o.keyspace === t.keyspace && o.kind !== 'sharded') && !seq) {
       return new Route({ opcode: 'Unsharded', keyspace: t.keyspace, sharded: false, query: stripQualifiers(stmt, ctx), write: true, tables: [t.table], operator: 'Insert' });
     }
-    throw notSupported('INSERT … SELECT across shards or keyspaces');
+    return planInsertSelect(ctx, stmt, t, (s) => planInsert(ctx, s), (q) => planQuery(ctx, q, null));
   }
   if (others.length) throw notSupported('a subquery in INSERT values');
   let columns: string[];

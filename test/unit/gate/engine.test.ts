@@ -329,3 +329,42 @@ test('shard-targeted and DDL statements', () => {
   assert.equal(ddl.primitive.describe().OperatorType, 'Send');
   assert.equal(format(parse('select 1')), 'SELECT 1');
 });
+
+/** A primitive answering fixed rows. */
+function rowsOfFixed(r: Result): import('../../../src/gate/types.js').Primitive {
+  return { execute: async () => r, inputs: () => [], describe: () => ({ OperatorType: 'Fixed' }) };
+}
+
+test('SetOperation: INTERSECT/EXCEPT keep each row once, the ALL forms count copies; text compares by collation', async () => {
+  const { SetOperation } = await import('../../../src/gate/engine/set-operation.js');
+  const vc = cursor(() => result([STR], []));
+  const left = rowsOfFixed(result([STR], [['a'], ['a'], ['a'], ['B'], [null], ['c']]));
+  const right = rowsOfFixed(result([STR], [['A'], ['a'], ['b'], [null], ['d']]));
+  const run = async (op: 'INTERSECT' | 'EXCEPT', all: boolean) => text(await new SetOperation(op, all, left, right).execute(vc, {}));
+  assert.deepEqual(await run('INTERSECT', false), [['a'], ['B'], [null]]);
+  assert.deepEqual(await run('INTERSECT', true), [['a'], ['a'], ['B'], [null]]);
+  assert.deepEqual(await run('EXCEPT', false), [['c']]);
+  assert.deepEqual(await run('EXCEPT', true), [['a'], ['c']]);
+});
+
+test('Window: RANK/DENSE_RANK share peers; a running SUM includes the peers; no ORDER BY means the whole partition', async () => {
+  const { Window } = await import('../../../src/gate/engine/window.js');
+  const vc = cursor(() => result([INT], []));
+  const input = rowsOfFixed(result([STR, INT, INT], [['x', '1', '10'], ['x', '2', '20'], ['x', '2', '30'], ['y', '5', '7'], ['x', '3', null]]));
+  const w = new Window(input, [
+    { fn: 'RANK', arg: -1, partition: [0], order: [{ offset: 1, desc: false }], name: 'r' },
+    { fn: 'DENSE_RANK', arg: -1, partition: [0], order: [{ offset: 1, desc: false }], name: 'd' },
+    { fn: 'SUM', arg: 2, partition: [0], order: [{ offset: 1, desc: false }], name: 's' },
+    { fn: 'COUNT', arg: 2, partition: [0], order: [], name: 'c' },
+  ], 'test');
+  assert.deepEqual(text(await w.execute(vc, {})).map((r) => r.slice(3)), [
+    ['1', '1', '10', '3'], ['2', '2', '60', '3'], ['2', '2', '60', '3'], ['1', '1', '7', '1'], ['4', '3', '60', '3'],
+  ]);
+});
+
+test('Aggregate WITH ROLLUP: a super-aggregate row after each group, the grand total last', async () => {
+  const vc = cursor(() => result([INT], []));
+  const input = rowsOfFixed(result([STR, STR, INT], [['a', 'x', '1'], ['b', 'x', '2'], ['a', 'y', '3'], ['a', 'x', '4']]));
+  const agg = new Aggregate(input, { mode: 'raw', roles: [{ kind: 'key' }, { kind: 'key' }, { kind: 'sum' }], groupKeys: [0, 1], grouped: true, rollup: true });
+  assert.deepEqual(text(await agg.execute(vc, {})), [['a', 'x', '5'], ['a', 'y', '3'], ['a', null, '8'], ['b', 'x', '2'], ['b', null, '2'], [null, null, '10']]);
+});
