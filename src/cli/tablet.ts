@@ -2,7 +2,7 @@
 // attaching to an existing server.
 import { Command } from 'commander';
 import { addTopoFlags, openTopoServer, parseTabletType, type TopoFlags } from '../topo/index.js';
-import { TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
+import { MYSQL_RESTART_DEFAULTS, TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
 import { loadDbCredentials } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
 import { ENGINE_DEFAULTS, ENGINE_SETTINGS, formatSettingValue, parseOverrideValue, type EngineFlags } from '../vreplication/controller.js';
@@ -42,6 +42,8 @@ interface TabletFlags extends TopoFlags {
   queryserverConfigQueryTimeout: number;
   queryserverConfigTransactionTimeout: number;
   queryserverConfigMaxResultSize: number;
+  mysqlRestart: boolean;
+  mysqlRestartTimeout: number;
 }
 
 export function registerTablet(program: Command): void {
@@ -83,6 +85,13 @@ export function registerTablet(program: Command): void {
       'idle transaction timeout (ms)',
       parseIntFlag('transaction timeout'),
       TABLET_SERVER_DEFAULTS.transactionTimeoutMs,
+    )
+    .option('--no-mysql-restart', 'do not start a managed MariaDB again when its process dies (the tablet then only reports not serving)')
+    .option(
+      '--mysql-restart-timeout <ms>',
+      'a MariaDB not back this long after it died raises an alert (a primary\'s asks ctld\'s failover watcher for EmergencyReparentShard)',
+      parseIntFlag('--mysql-restart-timeout'),
+      MYSQL_RESTART_DEFAULTS.timeoutMs,
     )
     .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax);
   // The VReplication engine's settings: this tablet's defaults for every stream it runs as a
@@ -128,6 +137,7 @@ export function registerTablet(program: Command): void {
         ? { host: f.dbHost, port: f.dbPort ?? 3306, appUser: f.dbAppUser, appPassword: f.dbAppPassword, dbaUser: f.dbDbaUser, dbaPassword: f.dbDbaPassword }
         : undefined,
       vreplicationFlags: engineFlags,
+      mysqlRestart: { enabled: f.mysqlRestart, timeoutMs: f.mysqlRestartTimeout },
       limits: {
         poolSize: f.queryserverConfigPoolSize,
         transactionCap: f.queryserverConfigTransactionCap,

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { resolveDataRoot, processAlive, waitForExit } from '../mysqlctl/index.js';
 import { openTopoServer } from '../topo/index.js';
-import { clusterStatus, formatStatusTable, LocalCluster, loadClusterFile, readUpState } from '../cluster/index.js';
+import { clusterStatus, clusterStatusJson, formatStatusTable, LocalCluster, loadClusterFile, readUpState } from '../cluster/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_CLUSTER_FILE = path.resolve(HERE, '../../../examples/local/cluster.yaml');
@@ -122,18 +122,20 @@ export function registerUp(program: Command): void {
     .command('status')
     .description('print keyspaces, shards and tablets of the local cluster with type, serving state, health and lag')
     .option('--data-root <dir>', 'data root of the cluster (default: $TESSERA_DATAROOT, $VTDATAROOT, ./tessera-data)')
-    .option('--format <fmt>', 'table or json', 'table')
+    .option('--format <fmt>', 'table, or json: the cluster, every process (role, keyspace, shard, pid, ports) and every tablet', 'table')
     .action(async (f: { dataRoot?: string; format: string }) => {
       const dataRoot = resolveDataRoot(f.dataRoot);
       const st = readUpState(dataRoot);
       if (!st) throw new TesseraError(ER.UNKNOWN_ERROR, `no cluster has been started from ${dataRoot}; run \`tessera up\``);
       const topo = openTopoServer({ topoImplementation: st.topo.implementation, topoGlobalServerAddress: st.topo.address, topoGlobalRoot: st.topo.root });
       try {
-        const rows = await clusterStatus(topo, st.cell);
-        if (f.format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        if (f.format !== 'json' && f.format !== 'table') throw new TesseraError(ER.WRONG_ARGUMENTS, `--format ${f.format}: table or json`);
+        if (f.format === 'json') process.stdout.write(`${JSON.stringify(await clusterStatusJson(st, topo, dataRoot), null, 2)}\n`);
         else {
+          const rows = await clusterStatus(topo, st.cell);
           const alive = processAlive(st.pid) ? `running (pid ${st.pid}, ${st.mode} mode)` : 'not running';
-          process.stdout.write(`cluster: ${alive}; gate 127.0.0.1:${st.gatePort}; ctld http://127.0.0.1:${st.ctldPort}/\n\n${formatStatusTable(rows)}`);
+          const gates = (st.gates ?? [{ port: st.gatePort }]).map((g) => `127.0.0.1:${g.port}`).join(', ');
+          process.stdout.write(`cluster: ${alive}; gate ${gates}; ctld http://127.0.0.1:${st.ctldPort}/\n\n${formatStatusTable(rows)}`);
         }
       } finally {
         await topo.close();

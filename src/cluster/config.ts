@@ -37,19 +37,26 @@ export interface KeyspaceSpec {
   readonly shards: readonly ShardSpec[];
 }
 
+export interface GateSpec {
+  /** `gate` for the first gate, `gate-2`, `gate-3`… for the others (process and log names). */
+  readonly name: string;
+  readonly port: number;
+  readonly httpPort: number;
+  readonly authFile: string | null;
+  readonly transactionMode: 'single' | 'multi';
+  /** The gate honours shard routing rules (partial MoveTables); off by default, as in Vitess. */
+  readonly enablePartialKeyspaceMigration: boolean;
+}
+
 export interface ClusterSpec {
   readonly file: string;
   readonly cell: string;
   readonly mode: ClusterMode;
   readonly topo: { readonly implementation: TopoBackend; readonly etcdClientPort: number; readonly etcdPeerPort: number };
-  readonly gate: {
-    readonly port: number;
-    readonly httpPort: number;
-    readonly authFile: string | null;
-    readonly transactionMode: 'single' | 'multi';
-    /** The gate honours shard routing rules (partial MoveTables); off by default, as in Vitess. */
-    readonly enablePartialKeyspaceMigration: boolean;
-  };
+  /** The first gate (`gate:`, or the first of `gates:`): where `up` loads data and what it prints. */
+  readonly gate: GateSpec;
+  /** Every gate: `gate:` declares one, `gates:` a list of them. */
+  readonly gates: readonly GateSpec[];
   readonly ctld: { readonly port: number; readonly grpcPort: number };
   readonly keyspaces: readonly KeyspaceSpec[];
   /** Passwords of the vt_* MariaDB accounts (Vitess's --db-credentials-file format); absolute path. */
@@ -59,6 +66,15 @@ export interface ClusterSpec {
    * `vreplication-copy-readers: 4`), by flag name; values as the flag takes them.
    */
   readonly tabletFlags: Readonly<Record<string, string>>;
+  /**
+   * Distributed mode: `up` starts again a component (etcd, ctld, a gate, a tablet) that exits while
+   * the cluster runs, after a delay that doubles on each quick exit (as an orchestrator would).
+   */
+  readonly restartProcesses: boolean;
+  /** Tablets start their MariaDB again when it dies (--mysql-restart; on by default)… */
+  readonly mysqlRestart: boolean;
+  /** …and raise an alert when it is not back within this (--mysql-restart-timeout). */
+  readonly mysqlRestartTimeoutMs: number;
 }
 
 class SpecError extends Error {}
@@ -96,7 +112,10 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
     const dir = path.dirname(path.resolve(file));
     const root = doc.contents;
     if (!isMap(root)) fail(root, 'the cluster file must be a mapping with keys such as cell, mode and keyspaces');
-    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'ctld', 'keyspaces', 'dbCredentialsFile', 'tabletFlags'], 'the cluster file', fail);
+    const top = fields(root as YAMLMap, ['cell', 'mode', 'topo', 'gate', 'gates', 'ctld', 'keyspaces', 'dbCredentialsFile', 'tabletFlags', 'restartProcesses', 'mysqlRestart', 'mysqlRestartTimeoutMs'], 'the cluster file', fail);
+    const mysqlRestart = oneOf(top.get('mysqlRestart'), ['true', 'false'] as const, 'true', 'mysqlRestart', fail) === 'true';
+    const mysqlRestartTimeoutMs = int(top.get('mysqlRestartTimeoutMs'), 30_000, 'mysqlRestartTimeoutMs', fail, 0, 86_400_000);
+    const restartProcesses = oneOf(top.get('restartProcesses'), ['true', 'false'] as const, 'false', 'restartProcesses', fail) === 'true';
 
     const cell = str(top.get('cell'), 'zone1', 'cell', fail);
     if (!/^[A-Za-z0-9_.]+$/.test(cell)) fail(top.get('cell'), `cell '${cell}' may only use letters, digits, '_' and '.'`);
@@ -110,16 +129,27 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
       etcdPeerPort: port(topoF.get('etcdPeerPort'), 2380, 'topo.etcdPeerPort', fail),
     };
 
-    const gateNode = top.get('gate');
-    const gateF = gateNode ? fields(gateNode as YAMLMap, ['port', 'httpPort', 'authFile', 'transactionMode', 'enablePartialKeyspaceMigration'], 'gate', fail) : new Map<string, Node>();
-    const authRaw = gateF.get('authFile');
-    const gate = {
-      port: port(gateF.get('port'), 15306, 'gate.port', fail),
-      httpPort: port(gateF.get('httpPort'), 15001, 'gate.httpPort', fail),
-      authFile: authRaw ? fileRef(authRaw, dir, 'gate.authFile', fail) : null,
-      transactionMode: oneOf(gateF.get('transactionMode'), ['single', 'multi'] as const, 'multi', 'gate.transactionMode', fail),
-      enablePartialKeyspaceMigration: oneOf(gateF.get('enablePartialKeyspaceMigration'), ['true', 'false'] as const, 'false', 'gate.enablePartialKeyspaceMigration', fail) === 'true',
-    };
+    if (top.has('gate') && top.has('gates')) fail(top.get('gates'), "give either gate (one gate) or gates (a list of gates), not both");
+    const gatesNode = top.get('gates');
+    if (gatesNode !== undefined && (!isSeq(gatesNode) || gatesNode.items.length === 0)) fail(gatesNode, 'gates must be a list of gate settings, e.g. [{port: 15306, httpPort: 15001}, {port: 15307, httpPort: 15002}]');
+    const gateNodes: (Node | undefined)[] = gatesNode ? ((gatesNode as { items: unknown[] }).items as Node[]) : [top.get('gate')];
+    const gateFields: Map<string, Node>[] = [];
+    const gates: GateSpec[] = gateNodes.map((gateNode, i) => {
+      const what = gatesNode ? `gates[${i}]` : 'gate';
+      const gateF = gateNode ? fields(gateNode as YAMLMap, ['port', 'httpPort', 'authFile', 'transactionMode', 'enablePartialKeyspaceMigration'], what, fail) : new Map<string, Node>();
+      gateFields.push(gateF);
+      const authRaw = gateF.get('authFile');
+      return {
+        name: i === 0 ? 'gate' : `gate-${i + 1}`,
+        // Later gates default to the ports after the first's.
+        port: port(gateF.get('port'), 15306 + i, `${what}.port`, fail),
+        httpPort: port(gateF.get('httpPort'), 15001 + i, `${what}.httpPort`, fail),
+        authFile: authRaw ? fileRef(authRaw, dir, `${what}.authFile`, fail) : null,
+        transactionMode: oneOf(gateF.get('transactionMode'), ['single', 'multi'] as const, 'multi', `${what}.transactionMode`, fail),
+        enablePartialKeyspaceMigration: oneOf(gateF.get('enablePartialKeyspaceMigration'), ['true', 'false'] as const, 'false', `${what}.enablePartialKeyspaceMigration`, fail) === 'true',
+      };
+    });
+    const gate = gates[0];
 
     const credsNode = top.get('dbCredentialsFile');
     const dbCredentialsFile = credsNode ? fileRef(credsNode, dir, 'dbCredentialsFile', fail) : null;
@@ -162,8 +192,11 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
       if (prev) fail(n, `port ${p} is used twice: by ${prev} and by ${what}`);
       ports.set(p, what);
     };
-    usePort(gate.port, 'gate.port', gateF.get('port') ?? root);
-    usePort(gate.httpPort, 'gate.httpPort', gateF.get('httpPort') ?? root);
+    gates.forEach((g, i) => {
+      const what = gatesNode ? `gates[${i}]` : 'gate';
+      usePort(g.port, `${what}.port`, gateFields[i].get('port') ?? gateNodes[i] ?? root);
+      usePort(g.httpPort, `${what}.httpPort`, gateFields[i].get('httpPort') ?? gateNodes[i] ?? root);
+    });
     usePort(ctld.port, 'ctld.port', ctldF.get('port') ?? root);
     usePort(ctld.grpcPort, 'ctld.grpcPort', ctldF.get('grpcPort') ?? root);
     if (topo.implementation === 'etcd') {
@@ -236,7 +269,7 @@ export function parseClusterFile(text: string, file: string, overrides: ClusterF
         shards,
       });
     }
-    return { file: path.resolve(file), cell, mode, topo, gate, ctld, keyspaces, dbCredentialsFile, tabletFlags };
+    return { file: path.resolve(file), cell, mode, topo, gate, gates, ctld, keyspaces, dbCredentialsFile, tabletFlags, restartProcesses, mysqlRestart, mysqlRestartTimeoutMs };
   } catch (err) {
     if (err instanceof SpecError) throw new TesseraError(ER.WRONG_ARGUMENTS, `invalid cluster file: ${err.message}`);
     throw err;

@@ -3,14 +3,14 @@
 import { createGate, StaticAuth, type Gate } from '../gate/index.js';
 import { TabletConn, type QueryService, type TabletServer } from '../tablet/index.js';
 import { tabletAliasString, type TopoServer } from '../topo/index.js';
-import type { ClusterSpec } from './config.js';
+import type { ClusterSpec, GateSpec } from './config.js';
 
 export interface LocalGate {
   readonly gate: Gate;
   stop(): Promise<void>;
 }
 
-export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local: ReadonlyMap<string, TabletServer>): Promise<LocalGate> {
+export async function startLocalGate(spec: ClusterSpec, g: GateSpec, topo: TopoServer, local: ReadonlyMap<string, TabletServer>): Promise<LocalGate> {
   const remote: TabletConn[] = [];
   const gate = await createGate({
     topo,
@@ -22,14 +22,14 @@ export async function startLocalGate(spec: ClusterSpec, topo: TopoServer, local:
       remote.push(c);
       return c;
     },
-    mysql: { host: '127.0.0.1', port: spec.gate.port },
-    http: { host: '127.0.0.1', port: spec.gate.httpPort },
-    auth: spec.gate.authFile ? StaticAuth.fromFile(spec.gate.authFile) : StaticAuth.none(),
+    mysql: { host: '127.0.0.1', port: g.port },
+    http: { host: '127.0.0.1', port: g.httpPort },
+    auth: g.authFile ? StaticAuth.fromFile(g.authFile) : StaticAuth.none(),
     tabletTypesToWait: ['primary'],
     // As Vitess's local example runs vtgate: reparents and switches are invisible to clients.
     buffer: { enabled: true },
-    enableShardRouting: spec.gate.enablePartialKeyspaceMigration,
-    transactionMode: spec.gate.transactionMode === 'single' ? 'SINGLE' : 'MULTI',
+    enableShardRouting: g.enablePartialKeyspaceMigration,
+    transactionMode: g.transactionMode === 'single' ? 'SINGLE' : 'MULTI',
   });
   return {
     gate,

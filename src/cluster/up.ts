@@ -16,8 +16,8 @@ import { splitStatements } from '../sql/index.js';
 import { CtldClient, startCtldServer, type CtldServer } from '../ctld/index.js';
 import { openTopoServer, tabletAliasString, isTopoError, type TopoServer, type Json } from '../topo/index.js';
 import { LocalTabletManagerClient, RpcTabletManagerClient, TabletProcess, type TabletManager, type TabletManagerClient, type TabletServer } from '../tablet/index.js';
-import type { ClusterSpec, KeyspaceSpec } from './config.js';
-import { removeUpState, topoDir, writeUpState, type UpState } from './state.js';
+import type { ClusterSpec, GateSpec, KeyspaceSpec } from './config.js';
+import { removeUpState, topoDir, writeUpState, type ProcessRecord, type UpState } from './state.js';
 
 export interface UpOptions {
   readonly dataRoot: string;
@@ -31,6 +31,12 @@ export const UP_DEFAULTS = {
   componentStartTimeoutMs: 120_000,
   /** How long `down` waits for a component before killing it. */
   stopTimeoutMs: 30_000,
+  /** restartProcesses: the first delay before a component that exited is started again. */
+  restartDelayMs: 500,
+  /** …doubled on each exit that follows a short run, up to this. */
+  restartDelayMaxMs: 10_000,
+  /** A component that ran this long before it exited restarts after the first delay again. */
+  restartResetAfterMs: 30_000,
 };
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/tessera');
@@ -50,6 +56,9 @@ export class LocalCluster {
   private topoServer: TopoServer | null = null;
   private stopped = false;
   private starting: Promise<void> | null = null;
+  /** What `tessera-up.json` says; the process list is kept current as components (re)start. */
+  private state: UpState | null = null;
+  private readonly processes = new Map<string, ProcessRecord>();
 
   private constructor(
     readonly spec: ClusterSpec,
@@ -135,24 +144,34 @@ export class LocalCluster {
       clusterFile: spec.file,
       topo: { implementation: spec.topo.implementation, address: topoAddress, root: flags.topoGlobalRoot },
       gatePort: spec.gate.port,
+      gates: spec.gates.map((g) => ({ name: g.name, port: g.port, httpPort: g.httpPort })),
       ctldPort: spec.ctld.port,
       cell: spec.cell,
+      dataRoot: opts.dataRoot,
       startedAt: new Date().toISOString(),
       ready: false,
     };
     // Written now so that `tessera down` can stop a start that hangs; `ready` once it is up.
-    writeUpState(opts.dataRoot, state);
+    this.state = state;
+    this.saveState();
 
     // ctld first, so reparents and the web UI work while the rest comes up.
+    const ctldPorts = { http: spec.ctld.port, grpc: spec.ctld.grpcPort };
     const topoArgs = ['--topo-implementation', flags.topoImplementation, '--topo-global-server-address', topoAddress, '--topo-global-root', flags.topoGlobalRoot];
     if (spec.mode === 'combined') {
-      const ctld: CtldServer = await startCtldServer({ topo: this.topo, tmc: this.tmc }, { port: spec.ctld.port, grpcPort: spec.ctld.grpcPort, host: '127.0.0.1' });
+      const ctld: CtldServer = await startCtldServer({ topo: this.topo, tmc: this.tmc }, { port: spec.ctld.port, grpcPort: spec.ctld.grpcPort, host: '127.0.0.1', failoverWatcher: { enabled: true } });
       this.components.push({ name: 'ctld', stop: () => ctld.close() });
+      this.recordProcess({ role: 'ctld', name: 'ctld', keyspace: null, shard: null, alias: null, pid: process.pid, ports: ctldPorts, restarts: 0 });
     } else {
-      await this.startChild('ctld', ['ctld', ...topoArgs, '--port', String(spec.ctld.port), '--grpc-port', String(spec.ctld.grpcPort), '--bind-address', '127.0.0.1'], async () => {
-        const r = await fetch(`http://127.0.0.1:${spec.ctld.port}/healthz`).catch(() => null);
-        return r?.ok === true;
-      });
+      await this.startChild(
+        'ctld',
+        ['ctld', ...topoArgs, '--port', String(spec.ctld.port), '--grpc-port', String(spec.ctld.grpcPort), '--bind-address', '127.0.0.1'],
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${spec.ctld.port}/healthz`).catch(() => null);
+          return r?.ok === true;
+        },
+        { role: 'ctld', keyspace: null, shard: null, alias: null, ports: ctldPorts },
+      );
     }
     out(`  ctld        http://127.0.0.1:${spec.ctld.port}/ (web UI and admin API; also :${spec.ctld.grpcPort})`);
     this.checkNotStopped();
@@ -178,7 +197,9 @@ export class LocalCluster {
             dataRoot: opts.dataRoot,
             credentials,
             vreplicationFlags: engineFlagsFrom(spec.tabletFlags, spec.file),
+            mysqlRestart: { enabled: spec.mysqlRestart, timeoutMs: spec.mysqlRestartTimeoutMs },
           });
+          this.recordProcess({ role: 'tablet', name: `tablet-${t.uid}`, keyspace: ks.name, shard: sh.name, alias, pid: process.pid, ports: { http: proc.httpPort, grpc: proc.rpcPort }, restarts: 0 });
           this.localTablets.set(proc.alias, proc.server);
           this.localManagers.set(proc.alias, proc.manager);
           this.components.push({
@@ -197,14 +218,19 @@ export class LocalCluster {
               '--port', String(t.httpPort), '--grpc-port', String(t.grpcPort), '--mysql-port', String(t.mysqlPort), '--data-root', opts.dataRoot, ...topoArgs,
               ...(spec.dbCredentialsFile ? ['--db-credentials-file', spec.dbCredentialsFile] : []),
               ...Object.entries(spec.tabletFlags).flatMap(([k, v]) => [`--${k}`, v]),
+              '--mysql-restart-timeout', String(spec.mysqlRestartTimeoutMs),
+              ...(spec.mysqlRestart ? [] : ['--no-mysql-restart']),
             ],
             async () => {
               const r = await fetch(`http://127.0.0.1:${t.httpPort}/debug/health`).catch(() => null);
               return r !== null;
             },
+            { role: 'tablet', keyspace: ks.name, shard: sh.name, alias, ports: { http: t.httpPort, grpc: t.grpcPort } },
             () => mysqlctl.shutdown(),
           );
         }
+        const mysqlPid = new Mysqlctl({ tabletUid: t.uid, mysqlPort: t.mysqlPort, dataRoot: opts.dataRoot }).runningPid();
+        this.recordProcess({ role: 'mariadb', name: `mariadb-${t.uid}`, keyspace: ks.name, shard: sh.name, alias, pid: mysqlPid, ports: { mysql: t.mysqlPort }, restarts: 0 });
         out(`  tablet      ${alias}  ${ks.name}/${sh.name}  MariaDB 127.0.0.1:${t.mysqlPort}`);
       }),
     );
@@ -243,35 +269,56 @@ export class LocalCluster {
     await this.refreshAllTablets();
     this.checkNotStopped();
 
-    // The gate.
-    if (spec.mode === 'combined') {
-      // Loaded here so that the rest of the CLI does not pay for the gate's modules.
-      const { startLocalGate } = await import('./gate.js');
-      const gate = await startLocalGate(spec, this.topo, this.localTablets);
-      this.components.push({ name: 'gate', stop: () => gate.stop() });
-    } else {
-      await this.startChild(
-        'gate',
-        ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(spec.gate.port), '--http-port', String(spec.gate.httpPort), '--tablet-types-to-wait', 'PRIMARY', '--enable-buffer', '--transaction-mode', spec.gate.transactionMode.toUpperCase(),
-          ...(spec.gate.authFile ? ['--mysql-auth-server-static-file', spec.gate.authFile] : []),
-          ...(spec.gate.enablePartialKeyspaceMigration ? ['--enable-partial-keyspace-migration'] : [])],
-        async () => {
-          try {
-            const c = await Client.connect({ host: '127.0.0.1', port: spec.gate.port, user: 'root' });
-            c.close();
-            return true;
-          } catch {
-            return false;
-          }
-        },
-      );
+    // The gates.
+    for (const g of spec.gates) {
+      await this.startGate(g, topoArgs);
+      out(`  gate        MySQL 127.0.0.1:${g.port}, status http://127.0.0.1:${g.httpPort}/`);
+      this.checkNotStopped();
     }
-    out(`  gate        MySQL 127.0.0.1:${spec.gate.port}, status http://127.0.0.1:${spec.gate.httpPort}/`);
-    this.checkNotStopped();
 
     // The tutorial's rows, once: through the gate, so sequences and vindexes place them.
     for (const ks of spec.keyspaces) await this.loadData(ks);
-    writeUpState(opts.dataRoot, { ...state, ready: true });
+    this.state = { ...state, ready: true };
+    this.saveState();
+  }
+
+  private saveState(): void {
+    if (!this.state || this.stopped) return;
+    writeUpState(this.opts.dataRoot, { ...this.state, processes: [...this.processes.values()] });
+  }
+
+  /** Records (or updates) one process in the state file, for `tessera status`. */
+  private recordProcess(r: ProcessRecord): void {
+    this.processes.set(r.name, r);
+    this.saveState();
+  }
+
+  private async startGate(g: GateSpec, topoArgs: string[]): Promise<void> {
+    const { spec } = this;
+    if (spec.mode === 'combined') {
+      // Loaded here so that the rest of the CLI does not pay for the gate's modules.
+      const { startLocalGate } = await import('./gate.js');
+      const gate = await startLocalGate(spec, g, this.topo, this.localTablets);
+      this.components.push({ name: g.name, stop: () => gate.stop() });
+      this.recordProcess({ role: 'gate', name: g.name, keyspace: null, shard: null, alias: null, pid: process.pid, ports: { mysql: g.port, http: g.httpPort }, restarts: 0 });
+      return;
+    }
+    await this.startChild(
+      g.name,
+      ['gate', ...topoArgs, '--cell', spec.cell, '--port', String(g.port), '--http-port', String(g.httpPort), '--tablet-types-to-wait', 'PRIMARY', '--enable-buffer', '--transaction-mode', g.transactionMode.toUpperCase(),
+        ...(g.authFile ? ['--mysql-auth-server-static-file', g.authFile] : []),
+        ...(g.enablePartialKeyspaceMigration ? ['--enable-partial-keyspace-migration'] : [])],
+      async () => {
+        try {
+          const c = await Client.connect({ host: '127.0.0.1', port: g.port, user: 'root' });
+          c.close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { role: 'gate', keyspace: null, shard: null, alias: null, ports: { mysql: g.port, http: g.httpPort } },
+    );
   }
 
   private async applySchema(ks: KeyspaceSpec): Promise<void> {
@@ -313,14 +360,66 @@ export class LocalCluster {
   }
 
   /** Starts a `tessera` child process with its output in <data-root>/logs/<name>.log. */
-  private async startChild(name: string, args: string[], ready: () => Promise<boolean>, afterStop?: () => Promise<void>): Promise<void> {
-    const logDir = path.join(this.opts.dataRoot, 'logs');
-    fs.mkdirSync(logDir, { recursive: true });
-    const logFd = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', logFd, logFd], env: { ...process.env, TESSERA_COMBINED: '' } });
-    fs.closeSync(logFd);
-    this.components.push({ name, stop: () => stopChild(child).then(() => afterStop?.()) });
-    await waitReady(name, child, ready, path.join(logDir, `${name}.log`));
+  private startChild(name: string, args: string[], ready: () => Promise<boolean>, meta: Omit<ProcessRecord, 'name' | 'pid' | 'restarts'>, afterStop?: () => Promise<void>): Promise<void> {
+    return this.startProcess(name, process.execPath, [BIN, ...args], { ...process.env, TESSERA_COMBINED: '' }, path.join(this.opts.dataRoot, 'logs', `${name}.log`), ready, meta, afterStop);
+  }
+
+  /**
+   * Starts a child process and waits until it is ready. Once it has been ready, an exit while the
+   * cluster runs is logged and, with restartProcesses, followed by a new start of the same command
+   * after a delay that doubles on each exit after a short run.
+   */
+  private async startProcess(
+    name: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    logFile: string,
+    ready: () => Promise<boolean>,
+    meta: Omit<ProcessRecord, 'name' | 'pid' | 'restarts'>,
+    afterStop?: () => Promise<void>,
+  ): Promise<void> {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    let child!: ChildProcess;
+    let restarts = 0;
+    let wasReady = false;
+    let stopping = false;
+    let delay: number = UP_DEFAULTS.restartDelayMs;
+    let timer: NodeJS.Timeout | undefined;
+    const spawnOne = (): void => {
+      const logFd = fs.openSync(logFile, 'a');
+      child = spawn(command, args, { stdio: ['ignore', logFd, logFd], env });
+      fs.closeSync(logFd);
+      child.on('error', () => undefined);
+      const startedAt = Date.now();
+      this.recordProcess({ ...meta, name, pid: child.pid ?? null, restarts });
+      child.once('exit', (code, signal) => {
+        if (stopping || this.stopped || !wasReady) return;
+        if (!this.spec.restartProcesses) {
+          this.opts.out(`  exited      ${name} (${signal ?? `exit code ${code}`}); see ${logFile}`);
+          return;
+        }
+        delay = Date.now() - startedAt >= UP_DEFAULTS.restartResetAfterMs ? UP_DEFAULTS.restartDelayMs : Math.min(delay * 2, UP_DEFAULTS.restartDelayMaxMs);
+        this.opts.out(`  restart     ${name} exited (${signal ?? `exit code ${code}`}); starting it again in ${delay} ms`);
+        timer = setTimeout(() => {
+          if (stopping || this.stopped) return;
+          restarts++;
+          spawnOne();
+        }, delay);
+      });
+    };
+    spawnOne();
+    this.components.push({
+      name,
+      stop: async () => {
+        stopping = true;
+        clearTimeout(timer);
+        await stopChild(child);
+        await afterStop?.();
+      },
+    });
+    await waitReady(name, child, ready, logFile);
+    wasReady = true;
   }
 
   private async startEtcd(): Promise<string> {
@@ -329,20 +428,19 @@ export class LocalCluster {
     fs.mkdirSync(dir, { recursive: true });
     const client = `http://127.0.0.1:${t.etcdClientPort}`;
     const peer = `http://127.0.0.1:${t.etcdPeerPort}`;
-    const logFd = fs.openSync(path.join(this.opts.dataRoot, 'etcd.log'), 'a');
-    const child = spawn(
+    await this.startProcess(
+      'etcd',
       'etcd',
       ['--name', 'tessera', '--data-dir', dir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer,
         '--initial-advertise-peer-urls', peer, '--initial-cluster', `tessera=${peer}`],
-      { stdio: ['ignore', logFd, logFd] },
+      process.env,
+      path.join(this.opts.dataRoot, 'etcd.log'),
+      async () => {
+        const r = await fetch(`${client}/health`).catch(() => null);
+        return r?.ok === true;
+      },
+      { role: 'etcd', keyspace: null, shard: null, alias: null, ports: { client: t.etcdClientPort, peer: t.etcdPeerPort } },
     );
-    fs.closeSync(logFd);
-    child.on('error', () => undefined);
-    this.components.push({ name: 'etcd', stop: () => stopChild(child) });
-    await waitReady('etcd', child, async () => {
-      const r = await fetch(`${client}/health`).catch(() => null);
-      return r?.ok === true;
-    }, path.join(this.opts.dataRoot, 'etcd.log'));
     this.opts.out(`  etcd        ${client}`);
     return `127.0.0.1:${t.etcdClientPort}`;
   }
@@ -416,8 +514,7 @@ function appliedMarker(dataRoot: string, keyspace: string): string {
  */
 async function checkPortsFree(spec: ClusterSpec, dataRoot: string): Promise<void> {
   const ports: [number, string][] = [
-    [spec.gate.port, 'gate.port'],
-    [spec.gate.httpPort, 'gate.httpPort'],
+    ...spec.gates.flatMap((g): [number, string][] => [[g.port, `${g.name} port`], [g.httpPort, `${g.name} httpPort`]]),
     [spec.ctld.port, 'ctld.port'],
     [spec.ctld.grpcPort, 'ctld.grpcPort'],
   ];

@@ -20,6 +20,8 @@ import { CTLD_COMMAND_ALIASES, CTLD_COMMANDS } from './api.js';
 import type { CommandTable, CtldContext } from './command.js';
 import { ctldMetrics, observeCommand, serveMetrics } from './metrics.js';
 import { serveStatus } from './status.js';
+import { startSwitchRecovery } from './workflow-commands.js';
+import { FAILOVER_WATCHER_DEFAULTS, FailoverWatcher, type FailoverWatcherOptions } from './failover-watcher.js';
 import { serveUi } from './ui/serve.js';
 
 const log = logger('ctld');
@@ -33,6 +35,8 @@ export interface CtldServerOptions {
   /** Largest request body accepted. */
   readonly requestBytesMax: number;
   readonly commands: CommandTable;
+  /** ctld's failover watcher (failover-watcher.ts); off unless enabled (`tessera ctld` turns it on). */
+  readonly failoverWatcher: Partial<FailoverWatcherOptions>;
 }
 
 export const CTLD_SERVER_DEFAULTS: CtldServerOptions = {
@@ -41,11 +45,13 @@ export const CTLD_SERVER_DEFAULTS: CtldServerOptions = {
   grpcPort: 15999,
   requestBytesMax: 16 * 1024 * 1024,
   commands: CTLD_COMMANDS,
+  failoverWatcher: {},
 };
 
 export interface CtldServer {
   /** The ports actually listened on: the HTTP port first, then the second one if any. */
   readonly ports: readonly number[];
+  readonly watcher: FailoverWatcher;
   close(): Promise<void>;
 }
 
@@ -91,6 +97,7 @@ function isObject(v: unknown): v is JsonObject {
 export async function startCtldServer(ctx: CtldContext, options: Partial<CtldServerOptions> = {}): Promise<CtldServer> {
   const o: CtldServerOptions = { ...CTLD_SERVER_DEFAULTS, ...options };
   ctldMetrics(); // present from the first scrape, before any call
+  const watcher = new FailoverWatcher(ctx, { ...FAILOVER_WATCHER_DEFAULTS, ...o.failoverWatcher });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://ctld');
@@ -104,7 +111,7 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
       return;
     }
     if (url.pathname === '/debug/status' && req.method === 'GET') {
-      await serveStatus(req, res, ctx, ports);
+      await serveStatus(req, res, ctx, ports, watcher);
       return;
     }
     if (await serveUi(req, res, url.pathname)) return;
@@ -172,9 +179,16 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
     throw new TesseraError(ER.UNKNOWN_ERROR, `ctld cannot listen: ${(err as Error).message}`, { cause: err });
   }
   log.info({ ports }, `ctld listening on ${ports.join(', ')}`);
+  // Write switches a dead ctld left half done are finished or rolled back, with no operator.
+  const recovery = new AbortController();
+  startSwitchRecovery(ctx, recovery.signal);
+  watcher.start();
   return {
     ports,
+    watcher,
     async close() {
+      recovery.abort();
+      await watcher.close();
       await Promise.all(
         servers.map(
           (s) =>

@@ -13,3 +13,5 @@ export { UI_COMMANDS, clusterOverview } from './ui/commands.js';
 export { TABLET_HEALTH_DEFAULTS, checkTabletHealth } from './ui/health.js';
 export type { TabletHealthOptions } from './ui/health.js';
 export type { ClusterOverview, TabletHealthReport, TabletHealthState, TabletHealthView } from './ui/types.js';
+export { FailoverWatcher, FAILOVER_WATCHER_DEFAULTS } from './failover-watcher.js';
+export type { FailoverEvent, FailoverWatcherOptions } from './failover-watcher.js';

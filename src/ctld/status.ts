@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { register } from 'prom-client';
 import type { CtldContext } from './command.js';
+import type { FailoverWatcher } from './failover-watcher.js';
 
 const startedAt = new Date();
 
@@ -23,7 +24,7 @@ async function requestCounts(): Promise<CounterValue[]> {
 }
 
 /** Renders `/debug/status`; topology reads that fail are shown, not thrown. */
-export async function serveStatus(_req: IncomingMessage, res: ServerResponse, ctx: CtldContext, ports: readonly number[]): Promise<void> {
+export async function serveStatus(_req: IncomingMessage, res: ServerResponse, ctx: CtldContext, ports: readonly number[], watcher?: FailoverWatcher): Promise<void> {
   let topoLine: string;
   try {
     const [cells, keyspaces, tablets] = await Promise.all([ctx.topo.getCellInfoNames(), ctx.topo.getKeyspaceNames(), ctx.topo.getTablets({})]);
@@ -33,6 +34,16 @@ export async function serveStatus(_req: IncomingMessage, res: ServerResponse, ct
   }
   const counts = (await requestCounts()).sort((a, b) => String(a.labels.command).localeCompare(String(b.labels.command)));
   const rows = counts.map((c) => `<tr><td>${esc(c.labels.command)}</td><td>${esc(c.labels.code)}</td><td>${c.value}</td></tr>`).join('');
+  const alerts = watcher?.alerts ?? [];
+  const failovers = [...(watcher?.events ?? [])].reverse().slice(0, 20);
+  const watcherHtml = !watcher?.opts.enabled
+    ? '<p>Off (<code>--failover-watcher</code>).</p>'
+    : (alerts.length ? alerts.map((a) => `<p><b>ALERT</b> ${esc(a.at)} ${esc(a.keyspace)}/${esc(a.shard)}: ${esc(a.message)}</p>`).join('') : '<p>No alert.</p>') +
+      (failovers.length
+        ? `<table><tr><th>at</th><th>shard</th><th>dead primary</th><th>promoted</th><th>why</th></tr>${failovers
+            .map((e) => `<tr><td>${esc(e.at)}</td><td>${esc(e.keyspace)}/${esc(e.shard)}</td><td>${esc(e.primary)}</td><td>${esc(e.promoted ?? 'refused')}</td><td>${esc(e.message)}</td></tr>`)
+            .join('')}</table>`
+        : '');
   const uptimeS = Math.round((Date.now() - startedAt.getTime()) / 1000);
   const mem = process.memoryUsage();
   const html = `<!doctype html>
@@ -48,6 +59,8 @@ export async function serveStatus(_req: IncomingMessage, res: ServerResponse, ct
 <tr><th>memory</th><td>rss ${Math.round(mem.rss / 1048576)} MiB, heap ${Math.round(mem.heapUsed / 1048576)} MiB</td></tr>
 <tr><th>topology</th><td>${topoLine}</td></tr>
 </table>
+<h2>Failover watcher</h2>
+${watcherHtml}
 <h2>API calls</h2>
 ${rows ? `<table><tr><th>command</th><th>outcome</th><th>calls</th></tr>${rows}</table>` : '<p>None yet.</p>'}
 <p><a href="/">web UI</a> · <a href="/metrics">/metrics</a> · <a href="/api/v1/commands">/api/v1/commands</a> · <a href="/healthz">/healthz</a></p>

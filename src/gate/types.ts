@@ -8,6 +8,7 @@
 import type { ColumnDefinition } from '../mysql/index.js';
 import type { BindValue } from '../sql/index.js';
 import type { TabletType } from '../topo/index.js';
+import type { CommitOrder } from '../vindexes/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 
 export type Cell = Buffer | null;
@@ -90,8 +91,20 @@ export interface VCursor {
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
   executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
+  /** A warning the gate itself raises for the running statement (SHOW WARNINGS lists it). */
+  warn?(code: number, message: string): void;
   /** Next `n` values of a sequence table; resolves with the first. */
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint>;
+  // Lookup vindexes (optional: cursors without them refuse lookup vindexes with a clear error).
+  /** The session has an open transaction. */
+  readonly inTransaction?: boolean;
+  /**
+   * Runs a lookup vindex's statement, planned against the VSchema as a client's would be (the
+   * lookup table may live in any keyspace), in the transaction of the commit order.
+   */
+  executeVindexQuery?(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result>;
+  /** Runs a statement that writes in several transactions as one (see GateSession.statementTransaction). */
+  statementTransaction?<T>(run: () => Promise<T>): Promise<T>;
   /**
    * The session's workload (`SET workload`): OLAP streams results without the rows limits, OLTP
    * builds them whole, bounded by the tablets' and the gate's limits. Absent = OLTP.

@@ -29,7 +29,12 @@ export class SerialConnection implements SqlExecutor {
   }
 
   private async direct(sql: string): Promise<Result> {
-    if (!this.client) this.client = await this.dial();
+    // A connection its server closed (MariaDB restarted under the tablet) is dialled again before
+    // anything is sent on it: nothing ran, so nothing runs twice.
+    if (!this.client || this.client.closed) {
+      this.client?.close();
+      this.client = await this.dial();
+    }
     try {
       return await this.client.query(sql);
     } catch (err) {

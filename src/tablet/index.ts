@@ -54,6 +54,8 @@ export type { RpcTabletManagerClientOptions } from './rpc-tablet-manager-client.
 export { TM_METHODS, TM_METHOD_DEFAULTS, RequestReader } from './tablet-manager-methods.js';
 export type { TmMethodSpec } from './tablet-manager-methods.js';
 export { TabletProcess } from './tablet.js';
+export { MysqlKeeper, MYSQL_RESTART_DEFAULTS, MYSQL_DOWN_ALERT } from './mysql-keeper.js';
+export type { MysqlRestartOptions } from './mysql-keeper.js';
 export type { TabletOptions, UnmanagedMysql } from './tablet.js';
 export { SchemaEngine, isSchemaChange } from './schema-engine.js';
 export type { TableSchema, ColumnSchema, IndexSchema } from './schema-engine.js';

@@ -118,6 +118,11 @@ export interface HealthState {
   readonly queriesInFlight: number;
   readonly transactionsOpen: number;
   readonly at: string;
+  /**
+   * Something an operator must act on, e.g. the tablet's MariaDB is down and does not start again
+   * (see src/tablet/mysql-keeper.ts); absent when all is well. Older tablets never send it.
+   */
+  readonly alert?: string;
 }
 
 export interface QueryService {

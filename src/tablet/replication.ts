@@ -503,6 +503,12 @@ export class Replication {
    * while away) becomes a replica first. Refuses, loudly in the health state, to follow a primary
    * that lacks some of its transactions.
    */
+  /** After this tablet's MariaDB restarted (skip_slave_start): follow the shard's primary again. */
+  async rejoinAfterRestart(): Promise<void> {
+    this.rejoined = false;
+    await this.rejoin();
+  }
+
   async rejoin(): Promise<void> {
     if (this.rejoined) return;
     this.rejoined = true;

@@ -134,6 +134,9 @@ export class TabletServer implements QueryService {
   private mysqlError: string | null = null;
   private probe: Client | null = null;
   private probing = false;
+  /** Set while the tablet knows its MariaDB is down (mysql-keeper.ts): no ping until cleared. */
+  private mysqlDownNote: string | null = null;
+  private alert: string | null = null;
 
   constructor(cfg: TabletServerConfig) {
     this.cfg = cfg;
@@ -196,6 +199,10 @@ export class TabletServer implements QueryService {
    * health interval; a check still running (a hung server) is not doubled.
    */
   async checkMysql(): Promise<void> {
+    if (this.mysqlDownNote !== null) {
+      this.setMysqlError(this.mysqlDownNote);
+      return;
+    }
     if (this.probing || this.closed) return;
     this.probing = true;
     const timeoutMs = this.limits.mysqlPingTimeoutMs;
@@ -243,6 +250,28 @@ export class TabletServer implements QueryService {
     this.emitHealth();
   }
 
+  /**
+   * The tablet knows its MariaDB is down (its process is gone, it is being started again): not
+   * serving with this reason at once, without waiting for a failed ping, until `mysqlUp`.
+   */
+  mysqlDown(note: string): void {
+    this.mysqlDownNote = note;
+    this.setMysqlError(note);
+  }
+
+  /** MariaDB was started again: the next ping decides whether the tablet serves. */
+  async mysqlUp(): Promise<void> {
+    this.mysqlDownNote = null;
+    await this.checkMysql();
+  }
+
+  /** Raises (or, with null, clears) the alert the health stream, /debug/health and the status page show. */
+  setAlert(text: string | null): void {
+    if (text === this.alert) return;
+    this.alert = text;
+    this.emitHealth();
+  }
+
   /** Sets the serving state; called by the tablet manager from topology and type changes. */
   setState(s: Partial<Pick<State, 'tabletType' | 'serving' | 'reason' | 'primaryTermStartTime' | 'deniedTables'>>): void {
     const before = JSON.stringify(this.healthState());
@@ -271,6 +300,7 @@ export class TabletServer implements QueryService {
       queriesInFlight: this.inFlight,
       transactionsOpen: [...this.dedicated.values()].filter((d) => d.inTransaction).length,
       at: new Date().toISOString(),
+      ...(this.alert !== null ? { alert: this.alert } : {}),
     };
   }
 
@@ -332,8 +362,7 @@ export class TabletServer implements QueryService {
             d.inTransaction = true;
             began = true;
           }
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0);
         } catch (err) {
           if (began) await this.undoBegin(d);
           throw err;
@@ -346,8 +375,7 @@ export class TabletServer implements QueryService {
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.id, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.id);
         } catch (err) {
           await this.undoBegin(d);
           throw err;
@@ -356,12 +384,12 @@ export class TabletServer implements QueryService {
         }
       }
       const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
-      const conn = await pool.get();
+      const conn = pool.tryGet() ?? (await pool.get());
       let ok = false;
       try {
-        const r = await this.run(conn, text, opts);
+        const r = await this.run(conn, text, opts, 0);
         ok = true;
-        return { ...r, transactionId: 0, tabletAlias: this.alias };
+        return r;
       } finally {
         if (ok || !conn.closed) pool.put(conn);
         else pool.discard(conn);
@@ -489,7 +517,8 @@ export class TabletServer implements QueryService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async run(conn: Client, sql: string, opts: ExecuteOptions): Promise<Omit<ExecuteResult, 'transactionId' | 'tabletAlias'>> {
+  /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
+  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
     let fields: ColumnDefinition[] = [];
     const rows: Buffer[] = [];
     let rowCount = 0;
@@ -532,6 +561,8 @@ export class TabletServer implements QueryService {
       insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
       warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
+      transactionId,
+      tabletAlias: this.alias,
       ...(warningList ? { warningList } : {}),
     };
   }
@@ -550,21 +581,15 @@ export class TabletServer implements QueryService {
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
   private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
     const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
-    let timedOut = false;
-    const kill = () => {
-      timedOut = true;
-      conn.killQuery().catch((err: Error) => {
-        log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
-        conn.destroy();
-      });
-    };
-    const timer = timeoutMs > 0 ? setTimeout(kill, timeoutMs) : null;
-    const onAbort = () => kill();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let qt = queryTimers.get(conn);
+    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
+    qt.arm(timeoutMs);
+    const signal = opts.signal;
+    if (signal) signal.addEventListener('abort', qt, { once: true });
     try {
       return await fn();
     } catch (err) {
-      if (timedOut) {
+      if (qt.fired) {
         throw new TesseraError(
           ER.QUERY_INTERRUPTED,
           opts.signal?.aborted
@@ -575,8 +600,8 @@ export class TabletServer implements QueryService {
       }
       throw TesseraError.from(err);
     } finally {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      qt.disarm();
+      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -736,6 +761,61 @@ export class TabletServer implements QueryService {
     this.events.emit('closed');
   }
 }
+
+/**
+ * The statement timeout of one MariaDB connection: one timer per connection, re-armed for each
+ * statement (Timeout.refresh) rather than a timer and closures per statement. It is also the
+ * connection's listener for the caller's abort signal. A timer that fires after its statement
+ * ended does nothing.
+ */
+class QueryTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = 0;
+  private running = false;
+  /** The running statement was killed (timeout or abort). */
+  fired = false;
+
+  constructor(private readonly conn: Client) {}
+
+  arm(ms: number): void {
+    this.running = true;
+    this.fired = false;
+    if (ms <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.ms = 0;
+      return;
+    }
+    if (this.timer && this.ms === ms) this.timer.refresh();
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.ms = ms;
+      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
+      this.timer = setTimeout(() => this.kill(), ms).unref();
+    }
+  }
+
+  disarm(): void {
+    this.running = false;
+  }
+
+  /** The caller's signal aborted (EventTarget listener object). */
+  handleEvent(): void {
+    this.kill();
+  }
+
+  private kill(): void {
+    if (!this.running || this.fired) return;
+    this.fired = true;
+    const conn = this.conn;
+    conn.killQuery().catch((err: Error) => {
+      log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
+      conn.destroy();
+    });
+  }
+}
+
+const queryTimers = new WeakMap<Client, QueryTimer>();
 
 function substitute(sql: string, bindVars: BindVars): string {
   return format(parse(sql), { bindVars });

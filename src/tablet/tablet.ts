@@ -17,9 +17,11 @@ import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { VDiffEngine } from '../vdiff/engine.js';
+import { registerVDiffSourceHandlers, VDiffSource, VDiffSourceClient } from '../vdiff/source.js';
 import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
+import { MysqlKeeper, MYSQL_RESTART_DEFAULTS, type MysqlRestartOptions } from './mysql-keeper.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
 const log = logger('tablet');
@@ -61,11 +63,18 @@ export interface TabletOptions {
   /** The VReplication engine's settings (tablet flags such as --vreplication-copy-readers); workflows override them. */
   readonly vreplicationFlags?: Partial<EngineFlags>;
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * A managed MariaDB whose process dies is started again (mysql-keeper.ts). Off unless enabled
+   * here; `tessera tablet` and `tessera up` turn it on (--mysql-restart).
+   */
+  readonly mysqlRestart?: Partial<MysqlRestartOptions>;
 }
 
 export class TabletProcess {
   readonly alias: string;
   private http: http.Server | null = null;
+  /** Restarts a managed MariaDB that died; null for an unmanaged tablet. */
+  keeper: MysqlKeeper | null = null;
 
   private constructor(
     readonly server: TabletServer,
@@ -189,6 +198,11 @@ export class TabletProcess {
     });
     manager.vdiff = new VDiffEngine({
       alias: aliasText,
+      vdiffSourceFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VDiffSourceClient(t.hostname, port);
+      },
       cell: o.cell,
       dbName,
       sidecarDb,
@@ -204,6 +218,8 @@ export class TabletProcess {
       },
     });
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
+    // VDiff's snapshot sessions (chunk checksums) on this tablet as a source.
+    registerVDiffSourceHandlers(rpc, new VDiffSource({ dbName, connection: dbaConn, vschema: topoVSchemaSource(o.topo, o.keyspace) }));
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
     const proc = new TabletProcess(server, manager, vstreamer, rpc, rpcPort, 0, mysqlctl, registry);
@@ -259,6 +275,10 @@ export class TabletProcess {
     await server.reloadSchema();
     await manager.refreshState();
     manager.startRefreshLoop();
+    if (mysqlctl) {
+      proc.keeper = new MysqlKeeper(mysqlctl, manager, { ...MYSQL_RESTART_DEFAULTS, ...o.mysqlRestart });
+      proc.keeper.start();
+    }
     log.info({ alias: aliasText, keyspace: o.keyspace, shard: o.shard, type: current.type, rpcPort, httpPort, serving: server.serving }, 'tablet started');
     return proc;
   }
@@ -285,7 +305,7 @@ export class TabletProcess {
       if (url.pathname === '/debug/health') {
         const h = this.server.healthState();
         res.writeHead(h.serving ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ...h, tabletType: h.target.tabletType }));
+        res.end(JSON.stringify({ ...h, tabletType: h.target.tabletType, pid: process.pid, mysqlPid: this.mysqlctl?.runningPid() ?? null }));
         return;
       }
       if (url.pathname === '/metrics') {
@@ -321,7 +341,9 @@ export class TabletProcess {
             `serving: ${h.serving}${h.reason ? ` (${h.reason})` : ''}\n` +
             `replication lag: ${h.replicationLagSeconds ?? 'unknown'}s ${h.replicationError}\n` +
             `queries in flight: ${h.queriesInFlight}, transactions open: ${h.transactionsOpen}\n` +
-            `rpc port: ${this.rpcPort}\n`,
+            `rpc port: ${this.rpcPort}\n` +
+            (this.keeper?.state ? `MariaDB: ${this.keeper.state}\n` : '') +
+            (h.alert ? `ALERT: ${h.alert}\n` : ''),
         );
         return;
       }
@@ -340,6 +362,7 @@ export class TabletProcess {
   stopStep = '';
 
   async stop(opts: { stopMysql?: boolean } = {}): Promise<void> {
+    this.keeper?.stop();
     this.stopStep = 'tablet manager';
     this.manager.stop();
     this.stopStep = 'VDiff engine';

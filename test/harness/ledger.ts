@@ -14,8 +14,8 @@
 // nor forbidden afterwards. Writers never retry an id, so an id is acknowledged at most once.
 
 export interface LedgerOptions {
-  /** Inserts the row `id`; resolves once the database acknowledged the commit. */
-  write(id: number): Promise<void>;
+  /** Inserts the row `id`; resolves once the database acknowledged the commit. `writer` is 0…writers-1. */
+  write(id: number, writer: number): Promise<void>;
   /** Writers running at once (each inserts one row at a time). */
   readonly writers?: number;
   /** Pause after a failed write before the next, so a writer does not spin while the shard has no primary. */
@@ -34,6 +34,8 @@ export class WriteLedger {
   private running = false;
   private loops: Promise<void>[] = [];
   private waiters: { count: number; resolve: () => void }[] = [];
+  /** When each acknowledgement came, in order (ms since the epoch). */
+  private readonly ackTimes: number[] = [];
   private readonly opts: Required<Omit<LedgerOptions, 'write'>> & Pick<LedgerOptions, 'write'>;
 
   constructor(opts: LedgerOptions) {
@@ -57,15 +59,16 @@ export class WriteLedger {
   start(): void {
     if (this.running) throw new Error('ledger already running');
     this.running = true;
-    this.loops = Array.from({ length: this.opts.writers }, () => this.loop());
+    this.loops = Array.from({ length: this.opts.writers }, (_, i) => this.loop(i));
   }
 
-  private async loop(): Promise<void> {
+  private async loop(writer: number): Promise<void> {
     while (this.running) {
       const id = this.nextId++;
       try {
-        await this.opts.write(id);
+        await this.opts.write(id, writer);
         this.acked.add(id);
+        this.ackTimes.push(Date.now());
         this.wake();
       } catch (err) {
         this.failedCount++;
@@ -98,6 +101,25 @@ export class WriteLedger {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+  }
+
+  /**
+   * The longest time without any acknowledgement between `fromMs` and `toMs` (default: the first
+   * and last acknowledgement): how long the writers saw the database unavailable.
+   */
+  longestGapMs(fromMs?: number, toMs?: number): number {
+    const times = this.ackTimes;
+    if (times.length === 0) return fromMs !== undefined && toMs !== undefined ? toMs - fromMs : 0;
+    let prev = fromMs ?? times[0];
+    let gap = 0;
+    for (const t of times) {
+      if (t < prev) continue;
+      if (toMs !== undefined && t > toMs) break;
+      gap = Math.max(gap, t - prev);
+      prev = t;
+    }
+    if (toMs !== undefined) gap = Math.max(gap, toMs - prev);
+    return gap;
   }
 
   /** Acknowledged ids that are not in `present` (what the database holds now). */

@@ -1,0 +1,331 @@
+// The chaos suite's scenarios and their runner. One distributed cluster (two gates, ctld, etcd, a
+// source keyspace `src` and a target keyspace `dst`, a primary and a replica per shard, each its
+// own process) serves every run. A run: a fresh table on `src` with rows in it, the write ledger
+// inserting through both gates, often a MoveTables `src` → `dst` of that table, and one fault at a
+// random moment (mid-copy or mid-catch-up). Then, once everything the fault took down is back (the
+// supervisor restarts processes, tablets restart MariaDB), the checks: every acknowledged row is
+// there with its value and none twice, the workflow is running and VDiff finds no difference, and
+// no shard is left with denied tables, a disabled query service or without a serving primary.
+//
+// The seed comes first in the output (`# chaos seed N`); TESSERA_CHAOS_SEED=N replays the same
+// choices (which process, which phase, which moment), TESSERA_CHAOS_SCENARIOS=a,b runs only those.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DistCluster } from './cluster.js';
+import { FaultInjector, Rng, TcpProxy } from './faults.js';
+import { checkRows, connectAnyGate, startLedgerLoad, type LedgerLoad } from './load.js';
+import { waitFor } from '../harness/wait.js';
+import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
+
+export const SRC = 'src';
+export const DST = 'dst';
+/** The target's streams retry this soon after an error (--vreplication-retry-delay). */
+export const RETRY_DELAY_MS = 1_000;
+
+export type Phase = 'copy' | 'catch-up' | 'none';
+
+export interface RunContext {
+  readonly c: DistCluster;
+  readonly proxy: TcpProxy;
+  readonly rng: Rng;
+  readonly faults: FaultInjector;
+  readonly table: string;
+  readonly workflow: string | null;
+  readonly phase: Phase;
+  readonly log: (line: string) => void;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** With a MoveTables of the run's table (the fault lands mid-copy or mid-catch-up). */
+  readonly workflow: boolean;
+  /** Injects the fault; resolves once it is over (a kill at once, a freeze or a cut after it ends). */
+  fault(ctx: RunContext): Promise<string>;
+}
+
+const kill =
+  (what: Parameters<FaultInjector['kill']>[0]) =>
+  async (x: RunContext): Promise<string> => {
+    const p = await x.faults.kill(what);
+    return `kill -9 ${p.name} (pid ${p.pid}${p.alias ? `, ${p.alias}` : ''})`;
+  };
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'kill -9 a gate', workflow: true, fault: async (x) => kill({ role: 'gate', gate: x.rng.int(0, 1) })(x) },
+  { name: 'kill -9 the source tablet', workflow: true, fault: kill({ role: 'tablet', keyspace: SRC, tabletType: 'primary' }) },
+  { name: 'kill -9 the target tablet', workflow: true, fault: kill({ role: 'tablet', keyspace: DST, tabletType: 'primary' }) },
+  { name: 'kill -9 the source MariaDB', workflow: true, fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }) },
+  { name: 'kill -9 the target MariaDB', workflow: true, fault: kill({ role: 'mariadb', keyspace: DST, tabletType: 'primary' }) },
+  { name: 'kill -9 ctld', workflow: true, fault: kill({ role: 'ctld' }) },
+  { name: 'kill -9 etcd', workflow: true, fault: kill({ role: 'etcd' }) },
+  {
+    name: 'freeze the source tablet (SIGSTOP 3 s)',
+    workflow: true,
+    fault: async (x) => {
+      const p = await x.faults.freeze({ role: 'tablet', keyspace: SRC, tabletType: 'primary' }, 3_000);
+      return `SIGSTOP/SIGCONT ${p.name} for 3000 ms`;
+    },
+  },
+  {
+    name: 'cut target→source link > retry delay',
+    workflow: true,
+    fault: async (x) => {
+      const ms = RETRY_DELAY_MS * 3;
+      x.proxy.cut(ms);
+      await new Promise((r) => setTimeout(r, ms));
+      return `cut the proxy in front of the source tablet's RPC port for ${ms} ms`;
+    },
+  },
+  { name: "a primary's MariaDB crashes under writes", workflow: false, fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }) },
+  { name: 'kill -9 a gate under load (clients move to the other)', workflow: false, fault: kill({ role: 'gate', gate: 0 }) },
+];
+
+export interface RunResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly phase: Phase;
+  readonly fault: string;
+  readonly acknowledged: number;
+  readonly lost: number;
+  readonly wrong: number;
+  readonly duplicated: number;
+  /** Longest time without an acknowledged write from the fault until the load stopped. */
+  readonly unavailableMs: number;
+  readonly failedWrites: number;
+  readonly problems: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface ChaosCluster {
+  readonly c: DistCluster;
+  /** In front of the source primary's RPC port (see `routeSourceThroughProxy`). */
+  readonly proxy: TcpProxy;
+}
+
+export async function startChaosCluster(): Promise<ChaosCluster> {
+  const c = await DistCluster.up({
+    name: 'chaos',
+    gates: 2,
+    mysqlRestartTimeoutMs: 60_000,
+    tabletFlags: { 'vreplication-retry-delay': `${RETRY_DELAY_MS / 1000}s`, 'vreplication-copy-rows-per-second': '1500' },
+    keyspaces: [
+      { name: SRC, shards: ['0'], replicas: 1, schema: 'CREATE TABLE seed (id bigint NOT NULL PRIMARY KEY)', vschema: { tables: { seed: {} } } },
+      { name: DST, shards: ['0'], replicas: 1, schema: 'CREATE TABLE seed (id bigint NOT NULL PRIMARY KEY)', vschema: { tables: { seed: {} } } },
+    ],
+  });
+  const proxy = new TcpProxy('127.0.0.1', 0);
+  await proxy.listen();
+  return { c, proxy };
+}
+
+/**
+ * The source primary's RPC port, as the topology publishes it, goes through the proxy: the target's
+ * new streams (and the gates) reach the source tablet through it, so the link can be cut. A tablet
+ * that restarted published its own port again: done before every run.
+ */
+export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promise<void> {
+  const [src] = await c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+  if (src.ports.grpc === proxy.port) return;
+  proxy.targetPort = src.ports.grpc;
+  await c.topo.updateTabletFields(parseTabletAlias(src.alias!), (t) => {
+    t.port_map = { ...t.port_map, grpc: proxy.port };
+  });
+}
+
+const PREFILL_ROWS = 1_500;
+const LEDGER_FIRST_ID = 1_000_000;
+let tableSeq = 0;
+
+interface StreamsJson {
+  shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
+}
+
+async function streams(c: DistCluster, workflow: string): Promise<{ status: string; info: string }[]> {
+  const st = (await c.call('Workflow', { action: 'status', keyspace: DST, workflow, format: 'json' })) as unknown as StreamsJson;
+  return Object.values(st.shard_streams).flatMap((s) => s.streams);
+}
+
+/** Runs one scenario once with `seed`; never throws: what went wrong is in `problems`. */
+export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number, log: (line: string) => void): Promise<RunResult> {
+  const { c, proxy } = cc;
+  const started = Date.now();
+  const rng = new Rng(seed);
+  const faults = new FaultInjector(c, rng);
+  const table = `t${process.pid % 1000}_${++tableSeq}`;
+  const workflow = scenario.workflow ? `w_${table}` : null;
+  const phase: Phase = scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  const problems: string[] = [];
+  // How long each step took, in the run's detail (where a slow run spends its time).
+  const steps: string[] = [];
+  let stepAt = Date.now();
+  const step = (name: string) => {
+    steps.push(`${name} ${Date.now() - stepAt} ms`);
+    stepAt = Date.now();
+  };
+  let load: LedgerLoad | null = null;
+  let fault = '';
+  let faultAt = 0;
+  let stoppedAt = 0;
+  let rows = { acknowledged: 0, lost: [] as number[], wrongValue: [] as number[], duplicated: [] as number[] };
+  try {
+    await routeSourceThroughProxy(cc);
+    step('proxy');
+    // The table, in both VSchemas (the target's for after the move), with rows to copy.
+    await c.call('ApplySchema', { keyspace: SRC, sql: `CREATE TABLE ${table} (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)` });
+    const vs = (await c.call('GetVSchema', { keyspace: SRC })) as { tables: Record<string, Json> };
+    await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
+    const conn = await connectAnyGate(c, SRC);
+    try {
+      for (let i = 0; i < PREFILL_ROWS; i += 500) {
+        const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
+        await conn.query(`INSERT INTO ${table} (id, v) VALUES ${values}`);
+      }
+    } finally {
+      await conn.end();
+    }
+
+    step('table and rows');
+    load = startLedgerLoad(c, SRC, table, 4, LEDGER_FIRST_ID);
+    await load.ledger.waitForAcks(20);
+    step('load');
+    if (workflow) {
+      await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'create', '--source-keyspace', SRC, '--tables', table]);
+      if (phase === 'copy') {
+        // The copy runs ~1 s and more at the tablets' rate cap: somewhere in it.
+        await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
+      } else {
+        await waitFor('the copy to finish', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 120_000);
+        await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
+      }
+    } else {
+      await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
+    }
+
+    step(workflow ? `MoveTables create, to the ${phase}` : 'wait');
+    faultAt = Date.now();
+    fault = await scenario.fault({ c, proxy, rng, faults, table, workflow, phase, log });
+    log(`  ${fault} (${phase === 'none' ? 'under load' : `mid-${phase}`})`);
+    step('fault');
+
+    // Back: every process alive (the supervisor restarts, tablets restart MariaDB), writes flowing.
+    await waitFor('every process to be alive again', async () => (await c.status()).processes.every((p) => p.alive), 180_000);
+    step('processes alive');
+    await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
+    step('writes flow');
+    if (workflow) {
+      await waitFor('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
+        throw new Error(`${err.message}: ${JSON.stringify(await streams(c, workflow).catch((e: Error) => e.message))}`);
+      });
+      step('workflow running');
+    }
+  } catch (err) {
+    problems.push((err as Error).message);
+  } finally {
+    stoppedAt = Date.now();
+    await load?.stop();
+  }
+  try {
+    if (load) {
+      rows = await checkRows(c, SRC, table, load.ledger, LEDGER_FIRST_ID);
+      if (rows.lost.length) problems.push(`acknowledged rows missing: ${rows.lost.slice(0, 20).join(',')}`);
+      if (rows.wrongValue.length) problems.push(`acknowledged rows with another value: ${rows.wrongValue.slice(0, 20).join(',')}`);
+      if (rows.duplicated.length) problems.push(`rows present twice: ${rows.duplicated.slice(0, 20).join(',')}`);
+      step('rows checked');
+    }
+    if (workflow && problems.length === 0) {
+      await c.ctlRetry(['VDiff', '--workflow', workflow, '--target-keyspace', DST, 'create']);
+      let summary: { State: string; HasMismatch: boolean; Errors?: unknown } = { State: 'pending', HasMismatch: false };
+      await waitFor('VDiff to complete', async () => {
+        summary = (await c.call('VDiff', { action: 'show', workflow, target_keyspace: DST, uuid: 'last', format: 'json' })) as unknown as typeof summary;
+        return summary.State === 'completed' || summary.State === 'error';
+      }, 180_000);
+      if (summary.State !== 'completed' || summary.HasMismatch) problems.push(`VDiff: ${JSON.stringify(summary)}`);
+      step('VDiff');
+    }
+    problems.push(...(await shardProblems(c)));
+    step('shards checked');
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (workflow) {
+    await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'cancel']).catch((err: Error) => problems.push(`cancel: ${err.message}`));
+    step('cancel');
+  }
+  log(`  steps: ${steps.join(', ')}`);
+  return {
+    scenario: scenario.name,
+    seed,
+    phase,
+    fault,
+    acknowledged: rows.acknowledged,
+    lost: rows.lost.length,
+    wrong: rows.wrongValue.length,
+    duplicated: rows.duplicated.length,
+    unavailableMs: load && faultAt ? load.ledger.longestGapMs(faultAt, stoppedAt) : 0,
+    failedWrites: load?.ledger.failedTotal ?? 0,
+    problems,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Every shard: a primary the topology names, serving; no denied tables, no disabled query service. */
+async function shardProblems(c: DistCluster): Promise<string[]> {
+  const out: string[] = [];
+  const st = await c.status();
+  for (const ks of [SRC, DST]) {
+    for (const name of await c.topo.getShardNames(ks)) {
+      const { value: shard } = await c.topo.getShard(ks, name);
+      if (shard.primary_alias === null) out.push(`${ks}/${name} has no primary`);
+      else {
+        const alias = tabletAliasString(shard.primary_alias);
+        const row = st.tablets.find((t) => t.alias === alias);
+        if (row?.serving !== 'SERVING') out.push(`${ks}/${name}: its primary ${alias} is not serving (${row?.serving ?? 'not found'})`);
+      }
+      if (!shard.is_primary_serving) out.push(`${ks}/${name} is not primary-serving`);
+      for (const tc of shard.tablet_controls) {
+        if (tc.denied_tables.length) out.push(`${ks}/${name} denies ${tc.denied_tables.join(',')} on ${tc.tablet_type}`);
+        if (tc.disable_query_service) out.push(`${ks}/${name} has its query service disabled on ${tc.tablet_type}`);
+      }
+    }
+  }
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export interface ProfileResult {
+  readonly runs: readonly RunResult[];
+  readonly table: string;
+}
+
+/** The result table: per scenario runs, acknowledged writes, writes lost, longest unavailability. */
+export function resultTable(runs: readonly RunResult[]): string {
+  const by = new Map<string, RunResult[]>();
+  for (const r of runs) by.set(r.scenario, [...(by.get(r.scenario) ?? []), r]);
+  const rows = [...by.entries()].map(([name, rs]) => [
+    name,
+    String(rs.length),
+    String(rs.reduce((n, r) => n + r.acknowledged, 0)),
+    String(rs.reduce((n, r) => n + r.lost, 0)),
+    `${Math.max(...rs.map((r) => r.unavailableMs))} ms`,
+    String(rs.filter((r) => r.problems.length > 0).length),
+  ]);
+  const head = ['scenario', 'runs', 'acknowledged writes', 'writes lost', 'longest unavailability', 'runs with problems'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
+}
+
+export function writeResults(file: string, seed: number, profile: string, runs: readonly RunResult[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
+  fs.writeFileSync(file, `# Chaos results (profile ${profile}, seed ${seed}, ${new Date().toISOString()})\n\n${resultTable(runs)}\n## Runs\n\n${detail.join('\n')}\n`);
+}
