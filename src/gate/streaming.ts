@@ -3,7 +3,7 @@
 // before it asks for more rows, so a slow client holds the shards back (through each stream's
 // callback promise) rather than filling the gate's memory.
 import type { ColumnDefinition, ResultWriter } from '../mysql/index.js';
-import { streamPrimitive, chunkRows } from './engine/stream.js';
+import { streamPrimitive } from './engine/stream.js';
 import type { BindVars, Primitive, Result, StreamCallback, VCursor } from './types.js';
 import { decodeCell, encodeRow } from './values.js';
 
@@ -30,10 +30,11 @@ export async function writeStreamed(out: ResultWriter, stream: NonNullable<Resul
       out.fields([...fields]);
     }
     const f = fields;
-    if (out.binary) {
-      for (const row of chunkRows(chunk, f.length)) out.row(row.map((c, i) => decodeCell(c, f[i])));
-    } else if (chunk.rows === null) {
-      for (const p of chunk.raw ?? []) out.rawRow(p);
+    if (chunk.rows === null) {
+      // Payloads as a shard sent them: passed on (as binary rows for an execute).
+      for (const p of chunk.raw ?? []) out.textRow(p);
+    } else if (out.binary) {
+      for (const row of chunk.rows) out.row(row.map((c, i) => decodeCell(c, f[i])));
     } else {
       for (const row of chunk.rows) out.rawRow(encodeRow(row));
     }

@@ -35,6 +35,8 @@ const SEEDS = (process.env.TESSERA_DIFF_SEED ?? process.env.TESSERA_DIFF_SEEDS ?
   .split(',')
   .map((x) => Number(x.trim()));
 const STATEMENTS = Number(process.env.TESSERA_DIFF_STATEMENTS ?? 2000);
+// TESSERA_DIFF_WORKLOAD=olap runs the gate's side with streamed reads (SET workload = 'olap').
+const WORKLOAD = process.env.TESSERA_DIFF_WORKLOAD ?? null;
 let rand = rng(SEEDS[0]);
 let nextOrderId = 5000;
 // INSERT … SELECT copies rows under keys offset by a base no other statement uses.
@@ -285,6 +287,7 @@ before(async () => {
   ]);
   // Affected rows count changed rows on both sides (the tablets' pools do not use CLIENT_FOUND_ROWS).
   gate = await c.connect(undefined, { flags: ['-FOUND_ROWS'], supportBigNumbers: true, bigNumberStrings: true, decimalNumbers: false, dateStrings: true });
+  if (WORKLOAD !== null) await gate.query(`set workload = '${WORKLOAD}'`);
   plain = await mysql.createConnection({ flags: ['-FOUND_ROWS'], host: ref.host, port: ref.port, user: 'vt_dba', password: '', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: true });
   await plain.query(`create database ref; use ref; ${SCHEMA_COMMERCE}; ${SCHEMA_CUSTOMER}`);
   for (const s of seedRows()) {
@@ -298,6 +301,11 @@ after(async () => {
   await plain?.end();
   await Promise.all([c?.stop(), ref?.stop()]);
 });
+
+/** Rows the shards' tablets have streamed since they started (OLAP reads). */
+function rowsStreamed(): number {
+  return c.shards.reduce((n, s) => n + s.primary.server.stats.rowsStreamed, 0);
+}
 
 async function sameTables(tables: readonly string[]): Promise<boolean> {
   for (const t of tables) {
@@ -316,6 +324,7 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
   let unsupported = 0;
   const mismatches: string[] = [];
   const unsupportedSql: string[] = [];
+  const streamedBefore = rowsStreamed();
   for (const s of stmts) {
     const g = await run(gate, s.sql);
     const p = await run(plain, s.sql);
@@ -353,8 +362,9 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
     if (ok) matched++;
     else mismatches.push(`${s.sql}\n  gate:    ${JSON.stringify(g.fields)} ${canon(g.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${g.affected}\n  mariadb: ${JSON.stringify(p.fields)} ${canon(p.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${p.affected}`);
   }
-  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235, ${mismatches.length} mismatched`;
+  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235, ${mismatches.length} mismatched${WORKLOAD ? `; workload ${WORKLOAD}, ${rowsStreamed() - streamedBefore} rows streamed by the tablets` : ''}`;
   process.stdout.write(`# ${report}\n`);
+  if (WORKLOAD?.toLowerCase() === 'olap') assert.ok(rowsStreamed() > streamedBefore, `no read was streamed: ${report}`);
   for (const u of [...new Set(unsupportedSql.map((x) => x.replace(/\d+/g, 'N')))].slice(0, 20)) process.stdout.write(`# 1235: ${u}\n`);
   assert.equal(mismatches.length, 0, `${report}\n${mismatches.slice(0, 15).join('\n')}`);
   assert.ok(matched >= stmts.length * 0.9, report);
