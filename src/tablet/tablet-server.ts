@@ -727,29 +727,47 @@ export class TabletServer implements QueryService {
  */
 class QueryTimer {
   private timer: NodeJS.Timeout | null = null;
-  private ms = 0;
+  /** When the armed timer fires (epoch ms), or 0 when none is armed. */
+  private timerAt = 0;
+  /** When the running statement's time is up (epoch ms), or 0 for no limit. */
+  private deadline = 0;
   private running = false;
   /** The running statement was killed (timeout or abort). */
   fired = false;
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = 0;
+    if (!this.running || this.deadline === 0) return;
+    const left = this.deadline - Date.now();
+    if (left > 0) this.schedule(left);
+    else this.kill();
+  };
 
   constructor(private readonly conn: Client) {}
 
+  /**
+   * A statement starts with `ms` to run. The timer is left as it is when it fires no later than
+   * the deadline (it re-arms itself for what is left then), so a statement usually costs a clock
+   * read, not a timer operation.
+   */
   arm(ms: number): void {
     this.running = true;
     this.fired = false;
     if (ms <= 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.ms = 0;
+      this.deadline = 0;
       return;
     }
-    if (this.timer && this.ms === ms) this.timer.refresh();
-    else {
-      if (this.timer) clearTimeout(this.timer);
-      this.ms = ms;
-      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
-      this.timer = setTimeout(() => this.kill(), ms).unref();
-    }
+    const now = Date.now();
+    this.deadline = now + ms;
+    if (this.timer !== null && this.timerAt <= this.deadline) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.schedule(ms);
+  }
+
+  private schedule(ms: number): void {
+    this.timerAt = Date.now() + ms;
+    // Unref'd: it may outlive the statement, and must not keep an idle process alive.
+    this.timer = setTimeout(this.onTimer, ms).unref();
   }
 
   disarm(): void {
