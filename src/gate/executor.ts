@@ -367,7 +367,7 @@ export class Executor implements ServerHandler {
   }
 
   private async runWith(gs: GateSession, session: Session, kind: string, sql: string, warnings: WarningsEffect, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
@@ -390,7 +390,7 @@ export class Executor implements ServerHandler {
       gs.running = null;
       gs.statement = null;
       gs.since = Date.now();
-      m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
+      m.observe(kind, gs.keyspace ?? '', (performance.now() - started) / 1e3, failed);
     }
   }
 
