@@ -13,6 +13,7 @@
 import type { ColumnDefinition } from '../../mysql/index.js';
 import { ER, TesseraError } from '../../mysql/index.js';
 import { format, formatExpr, type BindValue, type Expr, type Literal, type Statement } from '../../sql/index.js';
+import { formatBound } from '../../sql/format.js';
 import type { FunctionalVindex, Vindex, VindexValue } from '../../vindexes/index.js';
 import { notSupported, rowsLimitError } from '../errors.js';
 import { literalValue } from '../evaluate.js';
@@ -165,7 +166,7 @@ export class Route implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const targets = await this.resolve(vc, bindVars);
-    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
+    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: formatBound(this.spec.query, t.bindVars) }));
     const results = await vc.executeMulti(queries, { write: this.spec.write ?? false, tables: this.spec.tables });
     return this.merge(vc, results);
   }
