@@ -544,7 +544,7 @@ export class TabletServer implements QueryService {
     if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
     qt.arm(timeoutMs);
     const signal = opts.signal;
-    if (signal) signal.addEventListener('abort', qt, { once: true });
+    qt.listen(signal);
     try {
       return await fn();
     } catch (err) {
@@ -560,7 +560,6 @@ export class TabletServer implements QueryService {
       throw TesseraError.from(err);
     } finally {
       qt.disarm();
-      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -772,11 +771,27 @@ class QueryTimer {
 
   disarm(): void {
     this.running = false;
+    this.signal = null;
   }
 
-  /** The caller's signal aborted (EventTarget listener object). */
-  handleEvent(): void {
-    this.kill();
+  /** The running statement's caller's signal (what an abort must match to kill it). */
+  private signal: AbortSignal | null = null;
+  /** The signal this timer listens on: kept between statements, as a gate session's signal is the same for all its statements. */
+  private listening: AbortSignal | null = null;
+
+  /** Follows `signal` for the statement starting (listening once per signal, not per statement). */
+  listen(signal: AbortSignal | undefined): void {
+    this.signal = signal ?? null;
+    if (signal === undefined || signal === this.listening) return;
+    this.listening?.removeEventListener('abort', this);
+    this.listening = signal;
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** A signal this timer listens on aborted: kills the running statement if it is that caller's. */
+  handleEvent(event: Event): void {
+    if (event.target === this.listening) this.listening = null;
+    if (event.target === this.signal) this.kill();
   }
 
   private kill(): void {
