@@ -8,3 +8,9 @@ export { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE, workflowSubTypeName, workflowTypeName
 export type { CreateStreamWire, StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';
 export { MOVETABLES_DEFAULTS, cancelMoveTables, completeMoveTables, moveTablesCreate, moveTablesInfo, reverseWorkflowName, switchTraffic, trafficState } from './movetables.js';
 export type { CancelOptions, CompleteOptions, MoveTablesCreateRequest, MoveTablesInfo, SwitchOptions, SwitchResult } from './movetables.js';
+// The write switch's record in topo and its recovery (for ctld, and for anything that wants a
+// workflow settled after a crash: recoverSwitch / recoverAllSwitches).
+export { describeSwitch, recoverAllSwitches, recoverSwitch } from './switch-writes.js';
+export type { RecoveryResult } from './switch-writes.js';
+export { SWITCH_STEPS, POINT_OF_NO_RETURN, readSwitchRecord } from './switch-journal.js';
+export type { SwitchRecord, SwitchStep } from './switch-journal.js';
