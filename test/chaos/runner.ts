@@ -174,16 +174,19 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await c.call('ApplySchema', { keyspace: SRC, sql: `CREATE TABLE ${table} (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)` });
     const vs = (await c.call('GetVSchema', { keyspace: SRC })) as { tables: Record<string, Json> };
     await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
-    const conn = await connectAnyGate(c, SRC);
-    try {
-      for (let i = 0; i < PREFILL_ROWS; i += 500) {
-        const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
-        await conn.query(`INSERT INTO ${table} (id, v) VALUES ${values}`);
-      }
-    } finally {
-      await conn.end();
+    // Retried (INSERT IGNORE: a batch that did commit is not doubled): the gate may still be
+    // moving to the proxy's address, or to a tablet a previous run restarted.
+    for (let i = 0; i < PREFILL_ROWS; i += 500) {
+      const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
+      await retry(`prefilling ${table}`, async () => {
+        const conn = await connectAnyGate(c, SRC);
+        try {
+          await conn.query(`INSERT IGNORE INTO ${table} (id, v) VALUES ${values}`);
+        } finally {
+          conn.destroy();
+        }
+      });
     }
-
     step('table and rows');
     load = startLedgerLoad(c, SRC, table, 4, LEDGER_FIRST_ID);
     await load.ledger.waitForAcks(20);
@@ -289,6 +292,18 @@ async function shardProblems(c: DistCluster): Promise<string[]> {
     }
   }
   return out;
+}
+
+async function retry(what: string, fn: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw new Error(`${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
