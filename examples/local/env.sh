@@ -4,7 +4,10 @@ export TESSERA_DATAROOT="${TESSERA_DATAROOT:-$TESSERA_ROOT/tessera-data}"
 # Vitess's name for the same directory (the seeds' commands use it: $VTDATAROOT/vt_0000000500/mysql.sock).
 export VTDATAROOT="$TESSERA_DATAROOT"
 tessera() { node "$TESSERA_ROOT/bin/tessera" "$@"; }
-ctl() { tessera ctl --server localhost:15999 "$@"; }
+# ctld and the gate on the ports `tessera up` uses by default; a cluster on other ports sets these.
+TESSERA_CTLD_SERVER="${TESSERA_CTLD_SERVER:-localhost:15999}"
+TESSERA_GATE_PORT="${TESSERA_GATE_PORT:-15306}"
+ctl() { tessera ctl --server "$TESSERA_CTLD_SERVER" "$@"; }
 # `mysql` reaches the gate, unless it is given a socket (-S) or a host (-h) of its own: then it is
 # the plain client, as the seeds use it to reach one tablet's MariaDB
 # (`mysql -S $VTDATAROOT/vt_0000000500/mysql.sock -u vt_dba`).
@@ -13,7 +16,7 @@ mysql() {
   for a in "$@"; do
     case "$a" in -S* | --socket* | -h* | --host*) mariadb "$@"; return ;; esac
   done
-  mariadb -h 127.0.0.1 -P 15306 -u user "$@"
+  mariadb -h 127.0.0.1 -P "$TESSERA_GATE_PORT" -u user "$@"
 }
 # The topology of the running cluster (tessera-up.json: a directory in combined mode, etcd in
 # distributed mode), so the steps that start tablets work in both; the file topology otherwise.

@@ -391,6 +391,18 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
     request: (_args, o) => pick(o, { healthTimeoutMs: 'health_timeout_ms' }),
   },
   {
+    name: 'GetWorkflowsOverview',
+    summary: "the web UI's workflow list: every keyspace's workflows with their streams' states",
+    request: () => ({}),
+  },
+  {
+    name: 'GetWorkflowDetail',
+    summary: "the web UI's workflow page: streams with logs, copy progress, traffic state, rules, switch history and VDiffs",
+    args: ['<keyspace>', '<workflow>'],
+    options: [['--vdiffs <n>', 'how many of the newest VDiffs to include with their reports (5)']],
+    request: ([keyspace, workflow], o) => ({ keyspace, workflow, ...pick(o, { vdiffs: 'vdiffs' }) }),
+  },
+  {
     name: 'GetTablets',
     summary: 'list tablets, one line each: alias keyspace shard type host:port mysqlhost:mysqlport [tags] primary-term-start',
     options: [
@@ -523,8 +535,7 @@ export const CTL_COMMANDS: CtlCommandSpec[] = [
  * workflows, online DDL): listed so that typing one gets a clear "not implemented yet" naming it,
  * not commander's "unknown command" and a usage dump.
  */
-const NOT_YET: readonly [name: string, what: string][] = [
-  ['LookupVindex', 'creating lookup vindexes, a VReplication workflow'],
+const NOT_YET: readonly [name: string, what: string, meanwhile?: string][] = [
   ['Migrate', 'importing from an external cluster, a VReplication workflow'],
   ['OnlineDDL', 'online schema changes'],
 ];
@@ -578,7 +589,7 @@ export function registerCtl(program: Command): void {
         throw new TesseraError(ER.NOT_SUPPORTED_YET, `${name} is the vtctlclient-era way to move tables; Tessera does it with: tessera ctl ${use}`);
       });
   }
-  for (const [name, what] of NOT_YET) {
+  for (const [name, what, meanwhile] of NOT_YET) {
     ctl
       .command(name, { hidden: true })
       .allowUnknownOption()
@@ -587,7 +598,7 @@ export function registerCtl(program: Command): void {
       .action(() => {
         throw new TesseraError(
           ER.NOT_SUPPORTED_YET,
-          `${name} is not implemented in Tessera yet (${what}). Meanwhile tables are placed with ApplySchema, ApplyVSchema and the routing rules commands`,
+          `${name} is not implemented in Tessera yet (${what}). ${meanwhile ?? 'Meanwhile tables are placed with ApplySchema, ApplyVSchema and the routing rules commands'}`,
         );
       });
   }

@@ -5,6 +5,7 @@ import { REPARENT_COMMANDS, REPARENT_COMMAND_ALIASES } from './reparent.js';
 import { TABLET_COMMANDS, TABLET_COMMAND_ALIASES } from './tablet-commands.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { UI_COMMANDS } from './ui/commands.js';
+import { UI_WORKFLOW_COMMANDS } from './ui/workflows.js';
 import { WORKFLOW_COMMANDS } from './workflow-commands.js';
 import { VDIFF_COMMANDS } from './vdiff-commands.js';
 
@@ -16,6 +17,7 @@ export const CTLD_COMMANDS: CommandTable = {
   ...REPARENT_COMMANDS,
   ...WORKFLOW_COMMANDS,
   ...VDIFF_COMMANDS,
+  ...UI_WORKFLOW_COMMANDS,
 };
 
 /** Older spellings a Vitess user may type (COMPATIBILITY.md), mapped to the command they mean. */

@@ -20,6 +20,7 @@ import { CTLD_COMMAND_ALIASES, CTLD_COMMANDS } from './api.js';
 import type { CommandTable, CtldContext } from './command.js';
 import { ctldMetrics, observeCommand, serveMetrics } from './metrics.js';
 import { serveStatus } from './status.js';
+import { startSwitchRecovery } from './workflow-commands.js';
 import { FAILOVER_WATCHER_DEFAULTS, FailoverWatcher, type FailoverWatcherOptions } from './failover-watcher.js';
 import { serveUi } from './ui/serve.js';
 
@@ -178,11 +179,15 @@ export async function startCtldServer(ctx: CtldContext, options: Partial<CtldSer
     throw new TesseraError(ER.UNKNOWN_ERROR, `ctld cannot listen: ${(err as Error).message}`, { cause: err });
   }
   log.info({ ports }, `ctld listening on ${ports.join(', ')}`);
+  // Write switches a dead ctld left half done are finished or rolled back, with no operator.
+  const recovery = new AbortController();
+  startSwitchRecovery(ctx, recovery.signal);
   watcher.start();
   return {
     ports,
     watcher,
     async close() {
+      recovery.abort();
       await watcher.close();
       await Promise.all(
         servers.map(

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import type { Json, JsonObject, Tablet } from '../topo/index.js';
+import { tabletAliasString, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import { UUID_RE, VDIFF_ENGINE_DEFAULTS } from '../vdiff/engine.js';
 import { displayValue, loadValue, sqlLiteral } from '../vdiff/values.js';
 import type { VDiffOptions } from '../vdiff/store.js';
@@ -85,7 +85,7 @@ function createOptions(req: JsonObject): VDiffOptions & { auto_start: boolean } 
       tables: optStringList(req, 'tables').join(','),
       auto_retry: boolDefault(req, 'auto_retry', VDIFF_CREATE_DEFAULTS.autoRetry),
       max_rows: limit,
-      checksum: boolDefault(req, 'chunk_checksum', false),
+      checksum: boolDefault(req, 'chunk_checksum', true),
       max_diff_seconds: Math.ceil(durationMs(req, 'max_diff_duration', VDIFF_CREATE_DEFAULTS.maxDiffDurationMs) / 1000),
       timeout_seconds: Math.max(1, Math.ceil(durationMs(req, 'filtered_replication_wait_time', VDIFF_CREATE_DEFAULTS.filteredReplicationWaitTimeMs) / 1000)),
       update_table_stats: boolDefault(req, 'update_table_stats', false),
@@ -352,6 +352,11 @@ export async function vdiff(ctx: CtldContext, req: JsonObject): Promise<Json> {
     const targets = await primaries(ctx, keyspace, []);
     const existing = await callAll(ctx, targets, { action: 'show', uuid, samples: 0 });
     if (existing.length) throw new TesseraError(ER.DUP_ENTRY, `VDiff with UUID ${uuid} already exists (shard ${existing.map((e) => e.shard).join(',')}); pick another UUID or leave it out`);
+    if (boolDefault(req, 'dry_run', false)) {
+      const lines = found.map((f) => `would create VDiff ${uuid} on ${keyspace}/${f.shard} (${tabletAliasString(f.tablet.alias)}), comparing ${options.core_options.tables || 'every table of the workflow'} with the source at a snapshot`);
+      const summary = `dry run of VDiff create for ${keyspace}.${workflow}: nothing was created`;
+      return text({ summary, dry_run_results: lines, options: options as unknown as Json }, `${summary}\n${lines.map((l) => `  ${l}\n`).join('')}`);
+    }
     const made: string[] = [];
     try {
       for (const f of found) {

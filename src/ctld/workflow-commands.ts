@@ -2,7 +2,7 @@
 // vtctldclient's actions and flags. The work is in src/workflow; this file turns requests into
 // calls and results into vtctldclient's JSON.
 import { ER, TesseraError } from '../mysql/errors.js';
-import { parseKeyspaceShard, topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import { parseKeyspaceShard, tabletAliasString, topoError, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import {
   MOVETABLES_DEFAULTS,
   cancelMoveTables,
@@ -24,11 +24,18 @@ import {
   workflowsJson,
   workflowStatus,
   type WorkflowTabletCalls,
+  lookupVindexCancel,
+  lookupVindexCreate,
+  lookupVindexExternalize,
+  lookupVindexShow,
 } from '../workflow/index.js';
+import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
+import { parseAutoIncrementHandling } from '../workflow/sequences.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
+import { recorded, type SwitchRecord } from './switch-history.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
@@ -103,6 +110,7 @@ const ACTIONS_WORKFLOW = ['list', 'show', 'status', 'start', 'stop', 'update', '
 async function steer(ctx: CtldContext, keyspace: string, workflow: string, action: string, req: JsonObject): Promise<Json> {
   const calls = workflowCalls(ctx);
   const shards = optStringList(req, 'shards');
+  if ((action === 'start' || action === 'stop') && optBool(req, 'dry_run')) return steerDryRun(ctx, keyspace, workflow, action, shards);
   if (action === 'start') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Running' }, shards)) as Json;
   if (action === 'stop') return (await updateWorkflow(ctx.topo, calls, keyspace, { workflow, state: 'Stopped' }, shards)) as Json;
   if (action === 'update') {
@@ -129,9 +137,59 @@ async function steer(ctx: CtldContext, keyspace: string, workflow: string, actio
   throw topoError('BAD_ARGUMENT', `unknown action ${action}`);
 }
 
+/** start/stop --dry-run: the streams that would change, changing nothing. */
+async function steerDryRun(ctx: CtldContext, keyspace: string, workflow: string, action: 'start' | 'stop', shards: readonly string[]): Promise<Json> {
+  const found = await requireWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, shards);
+  const want = action === 'start' ? 'Running' : 'Stopped';
+  const lines: string[] = [];
+  for (const f of found) {
+    for (const s of f.streams) {
+      const alias = tabletAliasString(f.tablet.alias);
+      lines.push(s.state === want ? `stream ${s.id} on ${keyspace}/${f.shard} (${alias}) is ${s.state} already` : `would set stream ${s.id} on ${keyspace}/${f.shard} (${alias}) from ${s.state} to ${want}`);
+    }
+  }
+  const summary = `dry run of Workflow ${action} for ${keyspace}.${workflow}: nothing was changed`;
+  return { summary, dry_run_results: lines };
+}
+
+/** A Reshard switch's result as a switch-history record. */
+function reshardRecord(r: { steps: string[]; startState: string; state: string; writePauseMs?: number }): Pick<SwitchRecord, 'start_state' | 'state' | 'write_pause_ms' | 'steps'> {
+  return { start_state: r.startState, state: r.state, write_pause_ms: r.writePauseMs ?? null, steps: r.steps };
+}
+
 async function show(ctx: CtldContext, keyspace: string, workflow: string | undefined, req: JsonObject): Promise<Json> {
   const found = workflow ? await requireWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards')) : await gatherStreams(ctx.topo, workflowCalls(ctx), keyspace, undefined, optStringList(req, 'shards'));
-  return workflowsJson(keyspace, found) as Json;
+  const out = workflowsJson(keyspace, found) as { workflows: Record<string, unknown>[] };
+  // A write switch in progress (or interrupted) is named with what will happen to it. Its record
+  // sits with the workflow the user named: for a `_reverse` one, with its forward workflow.
+  for (const w of out.workflows) {
+    const name = String(w.name);
+    const src = (w.source as { keyspace: string }).keyspace;
+    const sw = (await describeSwitch(ctx.topo, keyspace, name)) ?? (name.endsWith('_reverse') && !src.includes(',') ? await describeSwitch(ctx.topo, src, reverseWorkflowName(name)) : null);
+    if (sw) w.switch_in_progress = sw.json;
+  }
+  return out as unknown as Json;
+}
+
+/**
+ * Settles every interrupted write switch in topo when ctld starts, in the background; a switch
+ * whose lock is still held (a ctld that died holds an etcd lease until it runs out, or another
+ * ctld still runs it) is tried again until none is left. Stops with `signal`.
+ */
+export function startSwitchRecovery(ctx: CtldContext, signal: AbortSignal, retryMs = 2_000): void {
+  const calls = workflowCalls(ctx);
+  const round = async (): Promise<void> => {
+    if (signal.aborted) return;
+    let pending = 0;
+    try {
+      const res = await recoverAllSwitches(ctx.topo, calls);
+      pending = res.filter((r) => r.outcome === 'running').length;
+    } catch {
+      pending = 1; // topology unreachable: try again
+    }
+    if (pending > 0 && !signal.aborted) setTimeout(() => void round(), retryMs).unref();
+  };
+  void round();
 }
 
 async function status(ctx: CtldContext, keyspace: string, workflow: string, req: JsonObject): Promise<Json> {
@@ -173,6 +231,16 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
   const keyspace = reqString(req, 'target_keyspace');
   const calls = workflowCalls(ctx);
   if (action === 'create') {
+    if (optBool(req, 'atomic_copy')) {
+      // Vitess's --atomic-copy copies every table from one consistent snapshot in a single copy
+      // phase. Tessera's copy phase takes one table at a time, each from its own snapshot with the
+      // binlog caught up in between, so rows related across tables may be copied at different
+      // points in time: refused rather than silently ignored.
+      throw new TesseraError(
+        ER.NOT_SUPPORTED_YET,
+        'MoveTables create --atomic-copy is not supported yet: Tessera copies one table at a time, each from its own snapshot, so tables tied by foreign keys cannot be copied as one consistent set; leave out --atomic-copy only for tables no foreign key ties together, or move such tables with the application stopped',
+      );
+    }
     const r = await moveTablesCreate(ctx.topo, calls, {
       workflow,
       targetKeyspace: keyspace,
@@ -183,6 +251,8 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
       sourceShards: optStringList(req, 'source_shards'),
       ...createOptions(req),
       noRoutingRules: optBool(req, 'no_routing_rules'),
+      shardedAutoIncrementHandling: parseAutoIncrementHandling(optString(req, 'sharded_auto_increment_handling', '')),
+      globalKeyspace: optString(req, 'global_keyspace', ''),
     });
     const found = await requireWorkflow(ctx.topo, calls, keyspace, workflow);
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, found);
@@ -190,11 +260,23 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     return textOrJson(req, { ...r, status: st } as unknown as Json, `${warned}${r.summary}\n\n${statusText(keyspace, workflow, st)}`);
   }
   if (action === 'show') return show(ctx, keyspace, workflow, req);
+  // A write switch of this workflow interrupted (its command failed, or its ctld died) is settled
+  // before anything else is done to the workflow: rolled back before the journal, finished after.
+  const recovered = action === 'status' ? null : await recoverSwitch(ctx.topo, calls, keyspace, workflow);
   const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
   if (action === 'status') {
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, info.streams);
     st.traffic_state = (await trafficState(ctx.topo, info)).text;
-    return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n`);
+    const sw = await describeSwitch(ctx.topo, keyspace, workflow);
+    if (sw) st.switch_in_progress = sw.json as Json;
+    return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n${sw ? `Switch in progress: ${sw.text}\n` : ''}`);
+  }
+  const verb = action === 'switchtraffic' ? 'SwitchTraffic' : action === 'reversetraffic' ? 'ReverseTraffic' : '';
+  if (recovered && recovered.outcome === 'forward' && recovered.action === verb && !optBool(req, 'dry_run')) {
+    // The rerun of a switch that failed after its point of no return: finishing it was the rerun's work.
+    const current = (await trafficState(ctx.topo, info)).text;
+    const r = { summary: `${verb} was successful for workflow ${keyspace}.${workflow} (an interrupted switch at step ${recovered.step} was ${recovered.detail})`, start_state: current, current_state: current, write_pause_ms: null, steps: [], recovered: recovered as unknown as Json };
+    return textOrJson(req, r as unknown as Json, `${r.summary}\n\nStart State: ${current}\nCurrent State: ${current}\n`);
   }
   if (action === 'start' || action === 'stop') {
     if (info.frozen) throw topoError('FAILED_PRECONDITION', `workflow ${keyspace}.${workflow} is frozen (its writes were switched to ${keyspace}); it cannot be ${action === 'start' ? 'started' : 'stopped'}; reversetraffic moves traffic back`);
@@ -214,14 +296,22 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     }
     const timeoutMs = optInt(req, 'timeout_ms', MOVETABLES_DEFAULTS.switchTimeoutMs);
     const lagMs = optInt(req, 'max_replication_lag_allowed_ms', MOVETABLES_DEFAULTS.maxReplicationLagAllowedSeconds * 1000);
-    const r = await switchTraffic(ctx.topo, calls, info, {
-      tabletTypes: types,
-      timeoutMs,
-      maxReplicationLagAllowedSeconds: lagMs / 1000,
-      enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
-      dryRun: optBool(req, 'dry_run'),
-      direction: action === 'switchtraffic' ? 'forward' : 'backward',
-    });
+    const dryRun = optBool(req, 'dry_run');
+    const r = await recorded(
+      ctx,
+      { keyspace, workflow, action, tabletTypes: types, dryRun },
+      () =>
+        switchTraffic(ctx.topo, calls, info, {
+          tabletTypes: types,
+          timeoutMs,
+          maxReplicationLagAllowedSeconds: lagMs / 1000,
+          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+          dryRun,
+          direction: action === 'switchtraffic' ? 'forward' : 'backward',
+          initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
+        }),
+      (x) => ({ start_state: x.start_state, state: x.current_state, write_pause_ms: x.write_pause_ms, steps: x.steps.map((st) => `${st.step}: ${st.ms} ms`) }),
+    );
     const lines = [r.summary, ''];
     if (r.dry_run_results) lines.push(...r.dry_run_results.map((x) => `  ${x}`), '');
     lines.push(`Start State: ${r.start_state}`, `Current State: ${r.current_state}`);
@@ -267,6 +357,36 @@ export const WORKFLOW_COMMANDS: CommandTable = {
   SwitchReads: oldCommand('SwitchReads'),
   SwitchWrites: oldCommand('SwitchWrites'),
   DropSources: oldCommand('DropSources'),
+  LookupVindex: {
+    readOnly: false,
+    summary: 'LookupVindex --name V --table-keyspace K create|show|externalize|cancel [--keyspace K --type T --table-owner t --table-owner-columns c1,c2 …]',
+    async run(ctx, req) {
+      const action = reqString(req, 'action').toLowerCase();
+      const name = reqString(req, 'name');
+      const keyspace = reqString(req, 'keyspace');
+      switch (action) {
+        case 'create':
+          return lookupVindexCreate(ctx.topo, workflowCalls(ctx), {
+            name,
+            keyspace,
+            tableKeyspace: reqString(req, 'table_keyspace'),
+            type: reqString(req, 'type'),
+            tableOwner: reqString(req, 'table_owner'),
+            tableOwnerColumns: optStringList(req, 'table_owner_columns'),
+            tableName: optString(req, 'table_name', name),
+            ignoreNulls: optBool(req, 'ignore_nulls'),
+          });
+        case 'show':
+          return lookupVindexShow(ctx.topo, workflowCalls(ctx), keyspace, name);
+        case 'externalize':
+          return lookupVindexExternalize(ctx.topo, workflowCalls(ctx), keyspace, name);
+        case 'cancel':
+          return lookupVindexCancel(ctx.topo, keyspace, name);
+        default:
+          throw topoError('BAD_ARGUMENT', `LookupVindex: unknown action ${action}; one of create, show, externalize, cancel`);
+      }
+    },
+  },
   Materialize: {
     readOnly: false,
     summary: 'Materialize --workflow W --target-keyspace K create|show|status|start|stop|cancel [--source-keyspace S --table-settings JSON …]',
@@ -304,15 +424,23 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           const v = optString(req, field, '');
           return v === '' ? dflt : parseOverrideValue(field, v);
         };
-        const r = await reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
-          reverse: action === 'reversetraffic',
-          tabletTypes: optStringList(req, 'tablet_types'),
-          cells: optStringList(req, 'cells'),
-          timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
-          maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
-          enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
-          dryRun: boolDefault(req, 'dry_run', false),
-        });
+        const tabletTypes = optStringList(req, 'tablet_types');
+        const dryRun = boolDefault(req, 'dry_run', false);
+        const r = await recorded(
+          ctx,
+          { keyspace, workflow, action, tabletTypes, dryRun },
+          () =>
+            reshardSwitchTraffic(ctx.topo, workflowCalls(ctx), keyspace, workflow, {
+              reverse: action === 'reversetraffic',
+              tabletTypes,
+              cells: optStringList(req, 'cells'),
+              timeoutMs: duration('timeout', RESHARD_SWITCH_DEFAULTS.timeoutMs),
+              maxLagSeconds: duration('max_replication_lag_allowed', RESHARD_SWITCH_DEFAULTS.maxLagSeconds * 1000) / 1000,
+              enableReverseReplication: boolDefault(req, 'enable_reverse_replication', true),
+              dryRun,
+            }),
+          reshardRecord,
+        );
         // vtctldclient's text; the steps with their durations after it.
         const lines = [r.summary, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
         if (r.writePauseMs !== undefined) lines.push('', `Write pause: ${r.writePauseMs} ms`);
@@ -372,15 +500,21 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         );
       }
       const reverse = req.reverse === true || req.reverse === 'true';
-      return (await reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
-        reverse,
-        tabletTypes: [type],
-        cells: optStringList(req, 'cells'),
-        timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
-        maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
-        enableReverseReplication: true,
-        dryRun: false,
-      })) as unknown as Json;
+      return (await recorded(
+        ctx,
+        { keyspace, workflow, action: reverse ? 'reversetraffic' : 'switchtraffic', tabletTypes: [type], dryRun: false },
+        () =>
+          reshardSwitchTraffic(ctx.topo, calls, keyspace, workflow, {
+            reverse,
+            tabletTypes: [type],
+            cells: optStringList(req, 'cells'),
+            timeoutMs: RESHARD_SWITCH_DEFAULTS.timeoutMs,
+            maxLagSeconds: RESHARD_SWITCH_DEFAULTS.maxLagSeconds,
+            enableReverseReplication: true,
+            dryRun: false,
+          }),
+        reshardRecord,
+      )) as unknown as Json;
     },
   },
   Workflow: {
@@ -398,6 +532,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'show') return show(ctx, keyspace, workflow || undefined, req);
       if (workflow === '') throw topoError('BAD_ARGUMENT', `Workflow ${action}: --workflow is required`);
       if (action === 'status') return status(ctx, keyspace, workflow, req);
+      // An interrupted write switch of the workflow is settled first (see MoveTables).
+      await recoverSwitch(ctx.topo, workflowCalls(ctx), keyspace, workflow);
       if (action === 'delete') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards'))) as Json;
       return steer(ctx, keyspace, workflow, action, req);
     },

@@ -21,6 +21,7 @@ import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStateme
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
+import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 
@@ -47,7 +48,37 @@ interface PreparedState {
    */
   readonly normalized: { readonly key: string; readonly statement: Statement; readonly bindVars: Readonly<Record<string, BindValue>> } | null;
   readonly warnings: WarningsEffect;
+  /**
+   * The plan of `normalized`, bound at its first execution for the session target and resolver
+   * generation it was planned under; later executions with the same reuse it without a lookup.
+   */
+  bound: BoundPlan | null;
 }
+
+interface BoundPlan {
+  readonly plan: Plan;
+  readonly generation: number;
+  readonly keyspace: string | null;
+  readonly shard: string | null;
+  readonly tabletType: TabletType;
+}
+
+/**
+ * A COM_QUERY text the gate has run before, normalized: its next run skips parsing, the session
+ * rewrite and normalizing, and goes straight to the plan cache. Kept only for queries and DML
+ * that use nothing of the session and that the planner takes as written (see Executor.query).
+ */
+interface TextEntry {
+  readonly kind: Statement['kind'];
+  readonly warnings: WarningsEffect;
+  readonly key: string;
+  readonly statement: Statement;
+  readonly bindVars: Readonly<Record<string, BindValue>>;
+}
+
+/** Texts the text cache keeps at most (it starts over when full) and the longest text it keeps. */
+const TEXT_CACHE_ENTRIES = 2_000;
+const TEXT_CACHE_SQL_CHARS = 4_096;
 
 /**
  * What a statement that raises no warning does to the previous statement's, as in MariaDB: the
@@ -100,6 +131,8 @@ const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTI
 
 export class Executor implements ServerHandler {
   private readonly sessions = new Map<Session, GateSession>();
+  /** COM_QUERY texts already normalized, by their exact text (see TextEntry). */
+  private readonly texts = new Map<string, TextEntry>();
 
   constructor(private readonly gate: Gate) {}
 
@@ -218,14 +251,26 @@ export class Executor implements ServerHandler {
       for (let i = 0; i < parts.length; i++) {
         const more = i < parts.length - 1;
         const text = parts[i];
-        let stmt: Statement;
-        try {
-          stmt = parse(text);
-        } catch (err) {
-          await this.unparsed(gs, session, text, err, out, more);
-          continue;
+        let entry = this.texts.get(text);
+        if (entry === undefined) {
+          let stmt: Statement;
+          try {
+            stmt = parse(text);
+          } catch (err) {
+            await this.unparsed(gs, session, text, err, out, more);
+            continue;
+          }
+          const made = textEntry(stmt, text);
+          if (made === null) {
+            await this.run(gs, session, stmt, text, out, more);
+            continue;
+          }
+          if (this.texts.size >= TEXT_CACHE_ENTRIES) this.texts.clear();
+          this.texts.set(text, made);
+          entry = made;
         }
-        await this.run(gs, session, stmt, text, out, more);
+        const e = entry;
+        await this.runWith(gs, session, e.kind, text, e.warnings, () => this.executeText(gs, e, text), out, more);
       }
     } catch (err) {
       const failed = this.failure(err, gs, sql);
@@ -415,7 +460,7 @@ export class Executor implements ServerHandler {
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       default:
-        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null));
+        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
     }
   }
@@ -544,8 +589,26 @@ export class Executor implements ServerHandler {
     }
   }
 
-  /** Plans (through the cache) and runs a statement; `log` collects what shards were sent. */
-  async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null): Promise<Result> {
+  /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
+  private executeText(gs: GateSession, e: TextEntry, text: string): Promise<Result> {
+    return this.buffered(gs, () => {
+      let plan: Plan;
+      try {
+        plan = this.cachedPlan(gs, e.key, e.statement);
+      } catch (err) {
+        // SELECT * the gate must join itself: the full path expands the stars.
+        if (err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message)) return this.executePlanned(gs, parse(text), text, null, true);
+        throw err;
+      }
+      return this.executePlan(gs, plan, e.bindVars, e.kind === 'Insert', null, true);
+    });
+  }
+
+  /**
+   * Plans (through the cache) and runs a statement; `log` collects what shards were sent. With
+   * `stream`, an OLAP session's read comes back as a streamed result (see executePlan).
+   */
+  async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null, stream = false): Promise<Result> {
     const uses = mayUseSessionVars(sql) ? sessionVarUse(stmt0) : null;
     if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
@@ -562,7 +625,7 @@ export class Executor implements ServerHandler {
       planned = this.plan(gs, expanded);
     }
     if (planned.plan.write && !isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') this.gate.columns.clear();
-    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log);
+    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log, stream);
   }
 
   /**
@@ -632,8 +695,16 @@ export class Executor implements ServerHandler {
     return this.onSessionShard(gs, rs, sql, { pins: true, vars, lastInsertId: false });
   }
 
-  private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null): Promise<Result> {
+  /**
+   * Runs a plan. A read of an OLAP session, when the caller writes it to the client (`stream`),
+   * is returned unrun as a streamed result (src/gate/streaming.ts): it runs as it is written.
+   */
+  private async executePlan(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, log: LoggedQuery[] | null, stream = false): Promise<Result> {
     const cursor = gs.cursor(log);
+    if (stream && cursor.workload === 'OLAP' && !plan.write && !insert) {
+      gs.rowCount = -1n;
+      return streamedResult(plan.primitive, cursor, bindVars);
+    }
     const r = await plan.primitive.execute(cursor, bindVars);
     if (plan.write || insert) {
       gs.rowCount = BigInt(r.rowsAffected);
@@ -645,6 +716,19 @@ export class Executor implements ServerHandler {
   plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, BindValue>> } {
     const n = normalize(stmt);
     return { plan: this.cachedPlan(gs, n.key, n.statement), bindVars: n.bindVars };
+  }
+
+  /** A prepared statement's plan: the one bound to it while the target and generation hold, else from the cache (and bound). */
+  private boundPlan(gs: GateSession, st: PreparedState, normalizedKey: string, normalized: Statement): Plan {
+    const generation = this.gate.resolver.generation;
+    const b = st.bound;
+    if (b !== null && b.generation === generation && b.keyspace === gs.keyspace && b.shard === gs.shard && b.tabletType === gs.tabletType) {
+      this.gate.planCache.hits++;
+      return b.plan;
+    }
+    const plan = this.cachedPlan(gs, normalizedKey, normalized);
+    st.bound = { plan, generation, keyspace: gs.keyspace, shard: gs.shard, tabletType: gs.tabletType };
+    return plan;
   }
 
   private cachedPlan(gs: GateSession, normalizedKey: string, normalized: Statement): Plan {
@@ -756,6 +840,13 @@ export class Executor implements ServerHandler {
             gs.autocommit = on;
             break;
           }
+          if (name === 'workload') {
+            // Vitess's workloads: OLAP streams reads without the row limits; DBA runs as OLTP here.
+            const w = (text ?? '').toUpperCase();
+            if (w !== 'OLTP' && w !== 'OLAP' && w !== 'DBA') throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'workload' can't be set to the value of '${text ?? formatExpr(item.value)}': use OLTP, OLAP or DBA`);
+            gs.sysVars.set(name, w);
+            break;
+          }
           if (name === 'transaction_mode') {
             const mode = (text ?? '').toUpperCase();
             if (mode === 'SINGLE' || mode === 'MULTI') gs.transactionMode = mode;
@@ -805,7 +896,20 @@ export class Executor implements ServerHandler {
   private async vexplain(gs: GateSession, type: 'PLAN' | 'QUERIES' | 'ALL', stmt: Statement, sql: string): Promise<Result> {
     if (type === 'PLAN') {
       const s = this.preprocess(gs, stmt, sql);
-      const { plan } = this.plan(gs, s);
+      let plan: Plan;
+      try {
+        try {
+          plan = this.plan(gs, s).plan;
+        } catch (err) {
+          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(s) ? await expandStars(s, gs, this.gate.columns) : null;
+          if (!expanded) throw err;
+          plan = this.plan(gs, expanded).plan;
+        }
+      } catch (err) {
+        // A refused statement: the plan says which part and why (docs/gate.md lists them).
+        if (!(err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno)) throw err;
+        return textResult(['JSON'], [[JSON.stringify({ OperatorType: 'Refused', Reason: err.message }, null, '\t')]]);
+      }
       return textResult(['JSON'], [[JSON.stringify(plan.primitive.describe(), null, '\t')]]);
     }
     if (type === 'ALL') throw notSupported('VEXPLAIN ALL');
@@ -851,7 +955,7 @@ export class Executor implements ServerHandler {
       const n = normalize(isQuery(withVars) ? aliasTopLevel(withVars, sql) : withVars);
       normalized = { key: n.key, statement: n.statement, bindVars: n.bindVars };
     }
-    const state: PreparedState = { stmt, sql, paramCount, normalized, warnings: warningsEffect(stmt) };
+    const state: PreparedState = { stmt, sql, paramCount, normalized, warnings: warningsEffect(stmt), bound: null };
     // Clients such as libmysqlclient need the result's columns now: run the query once with its
     // parameters NULL and a false WHERE (a field query), and keep only the column definitions.
     let columns: ColumnDefinition[] = [];
@@ -885,7 +989,20 @@ export class Executor implements ServerHandler {
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
         bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
-      const attempt = () => this.executePlan(gs, this.cachedPlan(gs, fast.key, fast.statement), bindVars, st.stmt.kind === 'Insert', null);
+      const attempt = async () => {
+        let plan: Plan;
+        try {
+          plan = this.boundPlan(gs, st, fast.key, fast.statement);
+        } catch (err) {
+          // SELECT * the gate must expand itself, as executePlanned does (not bound: the columns may change).
+          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(fast.statement) ? await expandStars(fast.statement, gs, this.gate.columns) : null;
+          if (!expanded) throw err;
+          const n = normalize(expanded);
+          Object.assign(bindVars, n.bindVars);
+          plan = this.cachedPlan(gs, n.key, n.statement);
+        }
+        return this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null, true);
+      };
       await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
       return;
     }
@@ -951,6 +1068,22 @@ function sessionVarUse(stmt: Statement): SessionVarUse | null {
   }
   if (!assigns && !lastInsertId) return null;
   return { vars: [...vars], lastInsertId };
+}
+
+/**
+ * The text cache's entry for a parsed COM_QUERY text, or null when the text must take the full
+ * path each time: statements other than queries and DML, and those whose meaning depends on the
+ * session (user or system variables, DATABASE(), LAST_INSERT_ID(), …) or that the gate answers
+ * itself (constants only).
+ */
+function textEntry(stmt: Statement, text: string): TextEntry | null {
+  if (text.length > TEXT_CACHE_SQL_CHARS) return null;
+  const query = isQuery(stmt);
+  if (!query && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return null;
+  if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
+  // What preprocess does to a statement that uses nothing of the session.
+  const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);
+  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars };
 }
 
 /** A value a shard returned, as the literal the gate keeps for a user variable. */
@@ -1039,6 +1172,7 @@ function answerLocally(stmt: Statement): Result | null {
 
 /** Writes a result to the client in the command's protocol. */
 export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number): Promise<void> {
+  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags);
   if (r.fields.length === 0 && r.rows === null && r.raw === null) {
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
@@ -1047,15 +1181,16 @@ export async function writeResult(out: ResultWriter, r: Result, more: boolean, s
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
   }
-  out.fields([...r.fields]);
-  if (out.binary) {
-    for (const row of rowsOf(r)) {
-      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
+  out.fields(r.fields as ColumnDefinition[]);
+  if (r.rows === null && r.raw !== null) {
+    // A single shard's rows as MariaDB sent them: passed on (as binary rows for an execute).
+    for (const p of r.raw) {
+      out.textRow(p);
       if (out.needsDrain) await out.drain();
     }
-  } else if (r.rows === null && r.raw !== null) {
-    for (const p of r.raw) {
-      out.rawRow(p);
+  } else if (out.binary) {
+    for (const row of rowsOf(r)) {
+      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
       if (out.needsDrain) await out.drain();
     }
   } else {

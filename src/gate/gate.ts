@@ -101,6 +101,11 @@ export class Gate implements GateCore {
       },
     });
     this.sequences = new Sequences({ inTransaction: (ks, fn) => this.sequenceTransaction(ks, fn) });
+    // A new serving graph drops every cached block of sequence ids, before anything is planned
+    // with it: MoveTables --initialize-target-sequences moves sequences forward while writes are
+    // stopped, and the routing switch that follows rebuilds SrvVSchema, so no gate that sends
+    // inserts to the target goes on with ids from a block taken before (src/workflow/sequences.ts).
+    this.resolver.onChange(() => this.sequences.reset());
     this.executor = new Executor(this);
     this.metrics = new GateMetrics(this.planCache, () => this.executor.sessionCount, () => this.buffer.stats());
     this.auth = options.auth ?? StaticAuth.none();

@@ -43,12 +43,20 @@ export interface TabletHealth {
   abort: AbortController;
 }
 
+const NONE: readonly TabletHealth[] = Object.freeze([]);
+
 export class HealthCheck {
   private readonly tablets = new Map<string, TabletHealth>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly listeners = new Set<() => void>();
   private rr = 0;
+  /**
+   * Usable tablets by `keyspace/shard@type` (serving, not suspect, by lag for replicas): rebuilt
+   * on the first call after a health report, a tablet leaving or a tablet turning suspect, so
+   * the query path only looks it up.
+   */
+  private usableByTarget: Map<string, readonly TabletHealth[]> | null = null;
 
   constructor(
     private readonly topo: TopoServer,
@@ -141,7 +149,42 @@ export class HealthCheck {
   }
 
   private notify(): void {
+    this.usableByTarget = null;
     for (const l of this.listeners) l();
+  }
+
+  /** A call failed with NOT_SERVING/WRONG_TARGET or lost its primary: avoid it until it reports again. */
+  markSuspect(t: TabletHealth): void {
+    if (t.suspect) return;
+    t.suspect = true;
+    this.usableByTarget = null;
+  }
+
+  private usable(keyspace: string, shard: string, type: TabletType): readonly TabletHealth[] {
+    let index = this.usableByTarget;
+    if (index === null) {
+      const groups = new Map<string, TabletHealth[]>();
+      for (const e of this.tablets.values()) {
+        const h = e.health;
+        if (!h || !h.serving || e.suspect) continue;
+        const key = `${h.target.keyspace}/${h.target.shard}@${h.target.tabletType}`;
+        const g = groups.get(key);
+        if (g) g.push(e);
+        else groups.set(key, [e]);
+      }
+      index = new Map();
+      for (const [key, list] of groups) index.set(key, Object.freeze(key.endsWith('@primary') ? list : this.byLag(list)));
+      this.usableByTarget = index;
+    }
+    return index.get(`${keyspace}/${shard}@${type}`) ?? NONE;
+  }
+
+  /** The next healthy tablet serving keyspace/shard as `type` in rotation, or undefined when none does. */
+  pick(keyspace: string, shard: string, type: TabletType): TabletHealth | undefined {
+    const usable = this.usable(keyspace, shard, type);
+    if (usable.length <= 1) return usable[0];
+    this.rr = (this.rr + 1) % usable.length;
+    return usable[this.rr];
   }
 
   onChange(l: () => void): () => void {
@@ -151,27 +194,20 @@ export class HealthCheck {
 
   /** Healthy tablets serving keyspace/shard as `type`, in rotation order. */
   healthy(keyspace: string, shard: string, type: TabletType): TabletHealth[] {
-    const out: TabletHealth[] = [];
-    for (const e of this.tablets.values()) {
-      const h = e.health;
-      if (!h || !h.serving || e.suspect) continue;
-      if (h.target.keyspace !== keyspace || h.target.shard !== shard || h.target.tabletType !== type) continue;
-      out.push(e);
-    }
-    const usable = type === 'primary' ? out : this.byLag(out);
+    const usable = this.usable(keyspace, shard, type);
     if (usable.length > 1) {
       // Spread reads over the tablets that qualify.
       this.rr = (this.rr + 1) % usable.length;
       return [...usable.slice(this.rr), ...usable.slice(0, this.rr)];
     }
-    return usable;
+    return [...usable];
   }
 
   /**
    * Replication lag decides among replicas: those within the low threshold if any, else those within
    * the high one. A replica whose replication is broken or whose lag is unknown counts as lagging.
    */
-  private byLag(list: TabletHealth[]): TabletHealth[] {
+  private byLag(list: readonly TabletHealth[]): TabletHealth[] {
     const lag = (e: TabletHealth): number => {
       const h = e.health;
       if (!h || h.replicationError !== '' || h.replicationLagSeconds === null) return Number.POSITIVE_INFINITY;

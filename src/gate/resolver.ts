@@ -17,6 +17,12 @@ export interface ServingShard {
   readonly range: KeyRange;
 }
 
+interface ServingIndex {
+  readonly serving: readonly ServingShard[];
+  /** `serving[i]` after shard routing rules. */
+  readonly resolved: readonly ResolvedShard[];
+}
+
 export interface ResolverOptions {
   /** Honour shard routing rules (`--enable-partial-keyspace-migration`). */
   readonly shardRouting: boolean;
@@ -35,6 +41,12 @@ export class Resolver {
   private readonly abort = new AbortController();
   private readonly listeners = new Set<() => void>();
   vschemaErrors: string[] = [];
+  /**
+   * Serving shards by keyspace and served type, in key order, with each one's ResolvedShard (after
+   * shard routing rules): built on first use after a serving graph or VSchema change, so routing a
+   * statement only looks them up. The arrays are frozen: callers share them.
+   */
+  private readonly shardIndex = new Map<string, Map<TabletType, ServingIndex>>();
 
   constructor(
     private readonly topo: TopoServer,
@@ -60,6 +72,7 @@ export class Resolver {
   }
 
   private changed(): void {
+    this.shardIndex.clear();
     this.generation++;
     for (const l of this.listeners) l();
   }
@@ -194,15 +207,31 @@ export class Resolver {
     return [...new Set([...this.srvKeyspaces.keys(), ...Object.keys(this.vschema.keyspaces)])].sort();
   }
 
-  /** Serving shards of a keyspace for a tablet type, in key order. */
+  /** Serving shards of a keyspace for a tablet type, in key order (shared, frozen). */
   servingShards(keyspace: string, type: TabletType): ServingShard[] {
+    return this.index(keyspace, type).serving as ServingShard[];
+  }
+
+  private index(keyspace: string, type: TabletType): ServingIndex {
+    const served: TabletType = type === 'replica' || type === 'rdonly' ? type : 'primary';
+    let byType = this.shardIndex.get(keyspace);
+    if (byType === undefined) this.shardIndex.set(keyspace, (byType = new Map()));
+    let ix = byType.get(served);
+    if (ix === undefined) {
+      const serving = this.buildServingShards(keyspace, served);
+      ix = { serving: Object.freeze(serving), resolved: Object.freeze(serving.map((s) => Object.freeze(this.routed(keyspace, s.name)))) };
+      byType.set(served, ix);
+    }
+    return ix;
+  }
+
+  private buildServingShards(keyspace: string, served: TabletType): ServingShard[] {
     const srv = this.srvKeyspaces.get(keyspace);
     if (!srv) return [];
-    const served = type === 'replica' || type === 'rdonly' ? type : 'primary';
     const part = srv.partitions.find((p) => p.served_type === served) ?? srv.partitions.find((p) => p.served_type === 'primary');
     if (!part) return [];
     return part.shard_references
-      .map((r) => ({ name: r.name, range: r.key_range ? { start: fromHex(r.key_range.start ?? ''), end: fromHex(r.key_range.end ?? '') } : parseShardName(r.name) }))
+      .map((r) => Object.freeze({ name: r.name, range: r.key_range ? { start: fromHex(r.key_range.start ?? ''), end: fromHex(r.key_range.end ?? '') } : parseShardName(r.name) }))
       .sort((a, b) => compareKeyBytes(a.range.start, b.range.start));
   }
 
@@ -211,19 +240,23 @@ export class Resolver {
     return { keyspace: this.vschema.keyspaceForShard(keyspace, shard), shard };
   }
 
+  /** Every serving shard, resolved (shared, frozen: copy before changing it). */
   allShards(keyspace: string, type: TabletType): ResolvedShard[] {
-    return this.servingShards(keyspace, type).map((s) => this.routed(keyspace, s.name));
+    return this.index(keyspace, type).resolved as ResolvedShard[];
   }
 
   shardForKeyspaceId(keyspace: string, type: TabletType, ksid: Uint8Array): ResolvedShard | undefined {
-    const s = this.servingShards(keyspace, type).find((x) => keyRangeContains(x.range, ksid));
-    return s ? this.routed(keyspace, s.name) : undefined;
+    const ix = this.index(keyspace, type);
+    const serving = ix.serving;
+    for (let i = 0; i < serving.length; i++) if (keyRangeContains(serving[i].range, ksid)) return ix.resolved[i];
+    return undefined;
   }
 
   shardsForKeyRange(keyspace: string, type: TabletType, range: KeyRange): ResolvedShard[] {
-    return this.servingShards(keyspace, type)
-      .filter((x) => keyRangesIntersect(x.range, range))
-      .map((s) => this.routed(keyspace, s.name));
+    const ix = this.index(keyspace, type);
+    const out: ResolvedShard[] = [];
+    for (let i = 0; i < ix.serving.length; i++) if (keyRangesIntersect(ix.serving[i].range, range)) out.push(ix.resolved[i]);
+    return out;
   }
 
   /** A shard the session targets (`USE ks:-80`), after shard routing rules. */

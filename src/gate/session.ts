@@ -6,15 +6,21 @@
 // `begin` (one round trip). transaction_mode SINGLE refuses a second shard; MULTI commits shard by
 // shard in the order they joined and, when one fails, rolls back the rest and reports which
 // committed.
+//
+// Lookup vindexes add two more transactions per shard (Vitess's commit orders): `pre` sessions
+// commit before the session's own and `post` sessions after it (see src/vindexes/lookup.ts for
+// why), and `autocommit` statements run outside every transaction.
 import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
 import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
+import type { CommitOrder } from '../vindexes/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 import type { HealthCheck, TabletHealth } from './health-check.js';
 import type { Resolver } from './resolver.js';
 import type { Sequences } from './sequences.js';
-import type { ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardQuery, VCursor } from './types.js';
+import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardChunk, ShardQuery, StreamMultiOptions, VCursor, Workload } from './types.js';
+import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
@@ -61,6 +67,10 @@ export class GateSession {
   transactionMode: TransactionMode = 'MULTI';
   /** Shard sessions of the open transaction, in the order they joined. */
   readonly shardSessions = new Map<string, ShardSession>();
+  /** Lookup vindexes' transactions committed before `shardSessions` (consistent lookups' creates). */
+  readonly preSessions = new Map<string, ShardSession>();
+  /** Lookup vindexes' transactions committed after `shardSessions` (consistent lookups' deletes). */
+  readonly postSessions = new Map<string, ShardSession>();
   /** Reserved connections (session settings) by target, outside transactions too. */
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
@@ -125,6 +135,11 @@ export class GateSession {
   /** A shard's result for the running statement: its warnings are kept for SHOW WARNINGS. */
   noteWarnings(rs: ResolvedShard, r: ExecuteResult): void {
     if (r.warnings > 0) (this.shardWarnings ??= []).push({ key: `${rs.keyspace}/${rs.shard}`, count: r.warnings, list: r.warningList ?? [] });
+  }
+
+  /** A warning the gate raised itself (GROUP_CONCAT cut at group_concat_max_len), kept as a shard's. */
+  noteGateWarning(w: Warning): void {
+    (this.shardWarnings ??= []).push({ key: 'gate', count: 1, list: [w] });
   }
 
   /**
@@ -220,15 +235,15 @@ export class GateSession {
   }
 
   private pick(target: Target): TabletHealth {
-    const list = this.core.health.healthy(target.keyspace, target.shard, target.tabletType);
-    if (list.length === 0) {
+    const picked = this.core.health.pick(target.keyspace, target.shard, target.tabletType);
+    if (picked === undefined) {
       const known = this.core.health.all().filter((t) => t.tablet.keyspace === target.keyspace && t.tablet.shard === target.shard);
       const why = known.length
         ? known.map((t) => `${t.alias} ${t.health?.target.tabletType ?? t.tablet.type} ${t.health ? (t.health.serving ? 'serving' : 'not serving: ' + t.health.reason) : 'no health yet' + (t.lastError ? ': ' + t.lastError : '')}`).join('; ')
         : 'no tablets in the cell';
       throw new TesseraError(ER.UNAVAILABLE, `no healthy ${target.tabletType} tablet for ${target.keyspace}/${target.shard} (${why})`, { kind: 'UNAVAILABLE' });
     }
-    return list[0];
+    return picked;
   }
 
   /** Per shard: the tail of the calls queued on its transaction or reserved connection. */
@@ -239,13 +254,13 @@ export class GateSession {
    * one. Calls on one connection never overlap (a UNION's branches may reach the same shard at
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
-  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    if (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned) return this.executeOnShardNow(rs, sql, write, tables);
+  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+    if (order === 'autocommit' || (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned)) return this.executeOnShardNow(rs, sql, write, tables, order);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
     const run = prev.then(
-      () => this.executeOnShardNow(rs, sql, write, tables),
-      () => this.executeOnShardNow(rs, sql, write, tables),
+      () => this.executeOnShardNow(rs, sql, write, tables, order),
+      () => this.executeOnShardNow(rs, sql, write, tables, order),
     );
     const tail = run.catch(() => undefined);
     this.shardQueues.set(key, tail);
@@ -255,8 +270,8 @@ export class GateSession {
     return run;
   }
 
-  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined): Promise<ExecuteResult> {
-    const type: TabletType = this.inTransaction || write ? 'primary' : this.tabletType;
+  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+    const type: TabletType = this.inTransaction || write || order !== 'normal' ? 'primary' : this.tabletType;
     if (write && this.tabletType !== 'primary' && this.tabletType !== undefined) {
       throw new TesseraError(ER.OPTION_PREVENTS_STATEMENT, `${rs.keyspace}@${this.tabletType}: the session targets ${this.tabletType} tablets, which do not take writes; USE ${rs.keyspace} (or @primary) first`);
     }
@@ -268,7 +283,24 @@ export class GateSession {
     signal.throwIfAborted();
     let alias = '';
     try {
-      if (this.inTransaction) {
+      if (order === 'pre' || order === 'post') {
+        // A lookup vindex's own transaction beside the session's (begun lazily, committed around it).
+        if (!this.inTransaction) throw new Error(`a ${order} lookup statement outside a transaction`);
+        const sessions = order === 'pre' ? this.preSessions : this.postSessions;
+        const ss = sessions.get(key);
+        if (ss) {
+          alias = ss.tabletAlias;
+          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, timeoutMs, tables, signal });
+        }
+        const t = this.pick(target);
+        alias = t.alias;
+        const b = await t.conn.begin(target, { clientFoundRows, signal });
+        sessions.set(key, { target, conn: t.conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId: 0 });
+        // Savepoints set before it joined exist here too: ROLLBACK TO undoes lookup rows as well.
+        for (const sp of this.savepoints) await t.conn.execute(target, sp, null, { transactionId: b.transactionId, signal });
+        return await t.conn.execute(target, sql, null, { transactionId: b.transactionId, timeoutMs, tables, signal });
+      }
+      if (this.inTransaction && order === 'normal') {
         const ss = this.shardSessions.get(key);
         if (ss) {
           alias = ss.tabletAlias;
@@ -295,7 +327,7 @@ export class GateSession {
         this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
         return r;
       }
-      if (this.settings.length || this.pinned) {
+      if ((this.settings.length || this.pinned) && order === 'normal') {
         let rsv = this.reserved.get(key);
         if (!rsv) {
           const t = this.pick(target);
@@ -314,7 +346,7 @@ export class GateSession {
       } catch (err) {
         // Refusals where nothing ran: try once more on another tablet.
         if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
-          t.suspect = true;
+          this.core.health.markSuspect(t);
           const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
           if (other) {
             alias = other.alias;
@@ -339,7 +371,7 @@ export class GateSession {
     if (failoverCause(err) !== 'primary') return;
     if (alias) {
       const t = this.core.health.byAlias(alias);
-      if (t) t.suspect = true;
+      if (t) this.core.health.markSuspect(t);
     }
     const rsv = this.reserved.get(key);
     if (rsv && !this.inTransaction) {
@@ -348,14 +380,52 @@ export class GateSession {
     }
   }
 
+  /**
+   * The workload statements run under: the session's `SET workload`, except that a session holding
+   * a transaction or reserved connections runs as OLTP (streams never join those connections).
+   */
+  get workload(): Workload {
+    const w = this.sysVars.get('workload');
+    if (w !== 'OLAP' && w !== 'DBA') return 'OLTP';
+    if (w === 'OLAP' && (this.inTransaction || this.settings.length > 0 || this.pinned)) return 'OLTP';
+    return w;
+  }
+
+  /**
+   * Streams a read from one shard on a healthy tablet of `tabletType`, outside any transaction
+   * (see VCursor.streamMulti). Returns the alias of the tablet that answered.
+   */
+  async streamOnShard(rs: ResolvedShard, sql: string, tabletType: TabletType, tables: readonly string[] | undefined, signal: AbortSignal, onChunk: (chunk: ShardChunk) => void | Promise<void>): Promise<string> {
+    const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType };
+    signal.throwIfAborted();
+    const t = this.pick(target);
+    try {
+      await t.conn.streamExecute(target, sql, null, onChunk, { timeoutMs: this.core.queryTimeoutMs, tables, signal });
+      return t.alias;
+    } catch (err) {
+      this.shardFailed(err, target, `${rs.keyspace}/${rs.shard}@${tabletType}`, t.alias);
+      throw err;
+    }
+  }
+
   begin(): void {
     this.inTransaction = true;
   }
 
-  /** Commits every shard of the transaction, in the order they joined. */
+  /**
+   * Commits every shard of the transaction: lookup vindexes' pre sessions first, then the
+   * session's own shards in the order they joined, then the post sessions. A failure rolls back
+   * everything not yet committed.
+   */
   async commit(): Promise<void> {
-    const sessions = [...this.shardSessions.entries()];
+    const sessions = [
+      ...[...this.preSessions.entries()].map(([k, ss]) => [`${k} (pre)`, ss] as const),
+      ...this.shardSessions.entries(),
+      ...[...this.postSessions.entries()].map(([k, ss]) => [`${k} (post)`, ss] as const),
+    ];
     this.shardSessions.clear();
+    this.preSessions.clear();
+    this.postSessions.clear();
     this.inTransaction = false;
     this.savepoints.length = 0;
     const committed: string[] = [];
@@ -381,8 +451,10 @@ export class GateSession {
   }
 
   async rollback(): Promise<void> {
-    const sessions = [...this.shardSessions.values()];
+    const sessions = [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()];
     this.shardSessions.clear();
+    this.preSessions.clear();
+    this.postSessions.clear();
     this.inTransaction = false;
     this.savepoints.length = 0;
     const errors: string[] = [];
@@ -392,10 +464,49 @@ export class GateSession {
   /** Runs a savepoint statement on every shard in the transaction, and remembers it for shards that join later. */
   async savepoint(sql: string, remember: boolean): Promise<void> {
     if (remember) this.savepoints.push(sql);
-    for (const ss of this.shardSessions.values()) {
+    for (const ss of [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()]) {
       await ss.conn.execute(ss.target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
     }
   }
+
+  /**
+   * Runs one statement that writes in several transactions (a DML that maintains lookup
+   * vindexes) as MariaDB runs a statement: all of it or none. Outside a transaction it gets one
+   * of its own, committed when it succeeds (left open when autocommit is off); inside the
+   * session's transaction a savepoint is set first and rolled back to when it fails.
+   */
+  async statementTransaction<T>(run: () => Promise<T>): Promise<T> {
+    if (!this.inTransaction) {
+      this.begin();
+      let r: T;
+      try {
+        r = await run();
+      } catch (err) {
+        await this.rollback();
+        throw err;
+      }
+      if (this.autocommit) await this.commit();
+      return r;
+    }
+    const name = `tessera_stmt_${++this.statementSavepoints}`;
+    await this.savepoint(`savepoint ${name}`, true);
+    const drop = (): void => {
+      const i = this.savepoints.lastIndexOf(`savepoint ${name}`);
+      if (i >= 0) this.savepoints.splice(i, 1);
+    };
+    try {
+      const r = await run();
+      drop();
+      await this.savepoint(`release savepoint ${name}`, false);
+      return r;
+    } catch (err) {
+      drop();
+      await this.savepoint(`rollback to savepoint ${name}`, false).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private statementSavepoints = 0;
 
   /** Drops reserved connections (settings changed or session closing). */
   async releaseReserved(): Promise<void> {
@@ -419,11 +530,13 @@ export class GateSession {
 }
 
 export function toResult(r: ExecuteResult): Result {
-  let insertId: bigint;
-  try {
-    insertId = BigInt(r.insertId);
-  } catch {
-    insertId = 0n;
+  let insertId = 0n;
+  if (r.insertId !== 0) {
+    try {
+      insertId = BigInt(r.insertId);
+    } catch {
+      insertId = 0n;
+    }
   }
   return { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
 }
@@ -432,18 +545,28 @@ export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
   readonly rowsMax: number;
-  readonly noAutoValueOnZero: boolean;
+  readonly workload: Workload;
 
   constructor(
     readonly session: GateSession,
     readonly log: LoggedQuery[] | null,
+    /** The transaction this cursor's shard calls run in (lookup vindexes use the others). */
+    readonly order: CommitOrder = 'normal',
   ) {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
     this.rowsMax = session.core.rowsMax;
+    this.workload = session.workload;
+  }
+
+  /** Read by INSERTs with auto-increment columns only, so worked out when asked. */
+  get noAutoValueOnZero(): boolean {
+    const settings = this.session.settings;
     // The session's last `SET sql_mode` (the gate keeps the statements it applies on the tablets).
-    const mode = [...session.settings].reverse().find((s) => /\bsql_mode\b/i.test(s));
-    this.noAutoValueOnZero = mode !== undefined && /NO_AUTO_VALUE_ON_ZERO/i.test(mode);
+    for (let i = settings.length - 1; i >= 0; i--) {
+      if (/\bsql_mode\b/i.test(settings[i])) return /NO_AUTO_VALUE_ON_ZERO/i.test(settings[i]);
+    }
+    return false;
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
@@ -462,13 +585,34 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
   }
 
+  warn(code: number, message: string): void {
+    this.session.noteGateWarning({ level: 'Warning', code, message });
+  }
+
   targetedShard(keyspace: string, shard: string): ResolvedShard {
     this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
+  get inTransaction(): boolean {
+    return this.session.inTransaction;
+  }
+
+  withCommitOrder(order: CommitOrder): SessionCursor {
+    return order === this.order ? this : new SessionCursor(this.session, this.log, order);
+  }
+
+  statementTransaction<T>(run: () => Promise<T>): Promise<T> {
+    return this.session.statementTransaction(run);
+  }
+
+  executeVindexQuery(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result> {
+    return runVindexQuery(this.withCommitOrder(order), sql, bindVars);
+  }
+
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
     const s = this.session;
+    if (this.order !== 'normal') return this.executeOrdered(queries, opts);
     // As executeOnShardNow picks it: writes and anything in a transaction go to the primary.
     const tabletType: TabletType = s.inTransaction || opts.write || opts.ddl ? 'primary' : s.tabletType;
     const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType, tablet: '', sql: q.sql })) : null;
@@ -493,6 +637,14 @@ export class SessionCursor implements VCursor {
       return done.map(toResult);
     }
     if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
+    if (queries.length === 1) {
+      // One shard (the common case): nothing to settle side by side.
+      const q = queries[0];
+      const r = await s.executeOnShard(q.rs, q.sql, opts.write, opts.tables);
+      if (r.warnings > 0) s.noteWarnings(q.rs, r);
+      if (logged) logged[0].tablet = r.tabletAlias;
+      return [toResult(r)];
+    }
     // A write to several shards outside a transaction still runs as one: all commit or none.
     const implicit = opts.write && !s.inTransaction && queries.length > 1;
     if (implicit) s.begin();
@@ -516,6 +668,75 @@ export class SessionCursor implements VCursor {
       if (implicit) await s.rollback();
       throw err;
     }
+  }
+
+  /** A lookup vindex's statements: in its pre/post transaction, or outside any (autocommit). */
+  private async executeOrdered(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {
+    const s = this.session;
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: 'primary' as TabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables, this.order)));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((x, i) => {
+      const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
+      if (logged) logged[i].tablet = r.tabletAlias;
+      return toResult(r);
+    });
+  }
+
+  async streamMulti(queries: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void> {
+    const s = this.session;
+    // One shard's failure (or its consumer's) cancels the others: each tablet kills its query.
+    const own = new AbortController();
+    const signal = own.signal;
+    // The session's KILL QUERY and the caller's signal cancel it too (listeners removed after:
+    // the session's signal outlives many statements).
+    const sources = [s.signal, ...(opts.signal ? [opts.signal] : [])];
+    const onAbort = (e: Event): void => {
+      if (!own.signal.aborted) own.abort((e.target as AbortSignal).reason);
+    };
+    for (const src of sources) {
+      if (src.aborted) own.abort(src.reason);
+      else src.addEventListener('abort', onAbort, { once: true });
+    }
+    const logged = this.log ? queries.map((q) => ({ keyspace: q.rs.keyspace, shard: q.rs.shard, tabletType: this.tabletType, tablet: '', sql: q.sql })) : null;
+    if (logged) this.log!.push(...logged);
+    const one = async (q: ShardQuery, i: number): Promise<void> => {
+      try {
+        const alias = await s.streamOnShard(q.rs, q.sql, this.tabletType, opts.tables, signal, (chunk) => {
+          // A consumer's failure cancels at once, rather than when the shard's stream ends.
+          const failed = (err: unknown): never => {
+            if (!own.signal.aborted) own.abort(err);
+            throw err;
+          };
+          // Cancelled: refuse the chunk, so the tablet stops sending now rather than when its
+          // query is killed in MariaDB (which takes a connection and a round trip).
+          if (signal.aborted) return Promise.reject(signal.reason);
+          try {
+            const r = onChunk(i, chunk);
+            return r instanceof Promise ? r.catch(failed) : r;
+          } catch (err) {
+            return failed(err);
+          }
+        });
+        if (logged) logged[i].tablet = alias;
+        opts.onEnd?.(i);
+      } catch (err) {
+        if (!own.signal.aborted) own.abort(err);
+        throw err;
+      }
+    };
+    let settled: PromiseSettledResult<void>[];
+    try {
+      settled = await Promise.allSettled(queries.map(one));
+    } finally {
+      for (const src of sources) src.removeEventListener('abort', onAbort);
+    }
+    // The first failure is the cause; the others are its cancellations.
+    if (own.signal.aborted) throw own.signal.reason;
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {

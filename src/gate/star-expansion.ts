@@ -32,6 +32,8 @@ interface FromTable {
   readonly alias: string;
   readonly keyspace: string;
   readonly table: string;
+  /** JOIN … USING this table's left neighbour: the columns listed once, first (MariaDB's coalescing). */
+  readonly using?: { readonly left: string; readonly columns: readonly string[] };
 }
 
 function fromTables(from: readonly TableExpr[], vschema: ClusterVSchema, gs: GateSession): FromTable[] | null {
@@ -48,7 +50,15 @@ function fromTables(from: readonly TableExpr[], vschema: ClusterVSchema, gs: Gat
       return true;
     }
     if (t.kind === 'Join') {
-      if (t.using !== null || t.type.startsWith('NATURAL')) return false;
+      if (t.type.startsWith('NATURAL')) return false;
+      if (t.using !== null) {
+        // Two tables only, inner or LEFT: the USING columns (the left's), then each table's others.
+        if (t.left.kind !== 'AliasedTable' || t.right.kind !== 'AliasedTable' || (t.type !== 'JOIN' && t.type !== 'LEFT')) return false;
+        if (!visit(t.left) || !visit(t.right)) return false;
+        const right = out.pop()!;
+        out.push({ ...right, using: { left: out[out.length - 1].alias, columns: t.using } });
+        return true;
+      }
       // RIGHT JOIN still lists the left table's columns first.
       return visit(t.left) && visit(t.right);
     }
@@ -78,11 +88,20 @@ export async function expandStars(q: QueryExpr, gs: GateSession, cache: ColumnCa
     const qual = item.expr.table?.name.toLowerCase();
     const which = qual === undefined ? tables : tables.filter((t) => t.alias.toLowerCase() === qual);
     if (which.length === 0) return null;
-    for (const t of which) {
-      for (const name of await cache.get(gs, t.keyspace, t.table)) {
-        const expr: Expr = { kind: 'Column', table: { kind: 'TableName', schema: null, name: t.alias }, name };
-        columns.push({ expr, alias: null, start: -1, end: -1 });
+    const col = (alias: string, name: string): SelectItem => ({ expr: { kind: 'Column', table: { kind: 'TableName', schema: null, name: alias }, name }, alias: null, start: -1, end: -1 });
+    for (let i = 0; i < which.length; i++) {
+      const t = which[i];
+      const next = qual === undefined ? which[i + 1] : undefined;
+      if (next?.using) {
+        const shared = next.using.columns.map((c) => c.toLowerCase());
+        const own = await cache.get(gs, t.keyspace, t.table);
+        for (const c of own.filter((n) => shared.includes(n.toLowerCase()))) columns.push(col(t.alias, c));
+        for (const c of own.filter((n) => !shared.includes(n.toLowerCase()))) columns.push(col(t.alias, c));
+        for (const c of (await cache.get(gs, next.keyspace, next.table)).filter((n) => !shared.includes(n.toLowerCase()))) columns.push(col(next.alias, c));
+        i++;
+        continue;
       }
+      for (const name of await cache.get(gs, t.keyspace, t.table)) columns.push(col(t.alias, name));
     }
   }
   const out: Select = { ...q, columns };

@@ -8,6 +8,7 @@
 import type { ColumnDefinition } from '../mysql/index.js';
 import type { BindValue } from '../sql/index.js';
 import type { TabletType } from '../topo/index.js';
+import type { CommitOrder } from '../vindexes/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 
 export type Cell = Buffer | null;
@@ -24,6 +25,12 @@ export interface Result {
   readonly insertId: bigint;
   readonly warnings: number;
   readonly info: string;
+  /**
+   * A streamed result (OLAP): the fields and rows are produced as this runs, while the executor
+   * writes them to the client; `fields`, `rows` and `raw` are empty. Only a statement's top-level
+   * result is ever streamed.
+   */
+  readonly stream?: (onChunk: StreamCallback) => Promise<void>;
 }
 
 /** One shard a statement goes to: the keyspace after shard routing rules, and the shard name. */
@@ -84,9 +91,70 @@ export interface VCursor {
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
   executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
+  /** A warning the gate itself raises for the running statement (SHOW WARNINGS lists it). */
+  warn?(code: number, message: string): void;
   /** Next `n` values of a sequence table; resolves with the first. */
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint>;
+  // Lookup vindexes (optional: cursors without them refuse lookup vindexes with a clear error).
+  /** The session has an open transaction. */
+  readonly inTransaction?: boolean;
+  /**
+   * Runs a lookup vindex's statement, planned against the VSchema as a client's would be (the
+   * lookup table may live in any keyspace), in the transaction of the commit order.
+   */
+  executeVindexQuery?(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result>;
+  /** Runs a statement that writes in several transactions as one (see GateSession.statementTransaction). */
+  statementTransaction?<T>(run: () => Promise<T>): Promise<T>;
+  /**
+   * The session's workload (`SET workload`): OLAP streams results without the rows limits, OLTP
+   * builds them whole, bounded by the tablets' and the gate's limits. Absent = OLTP.
+   */
+  readonly workload?: Workload;
+  /**
+   * Streams one read per shard, concurrently, outside any transaction (the executor streams only
+   * when the session holds no transaction or reserved connection). `onChunk(i, chunk)` gets shard
+   * i's chunks in order, the first with the fields; a promise it returns holds that shard back
+   * until it settles, so a slow consumer slows the tablet's reads from MariaDB. Aborting
+   * `signal` (or the session's KILL QUERY) cancels every shard's query, killed in MariaDB by its
+   * tablet; the call then rejects. Resolves when every shard has sent its last row.
+   */
+  streamMulti(queries: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void>;
 }
+
+export type Workload = 'OLTP' | 'OLAP' | 'DBA';
+
+export interface StreamMultiOptions {
+  readonly tables?: readonly string[];
+  readonly signal?: AbortSignal;
+  /** Called when shard `index` has sent its last row (the others may still be sending). */
+  readonly onEnd?: (index: number) => void;
+}
+
+/** One piece of one shard's streamed result: text-protocol row payloads as MariaDB sent them. */
+export interface ShardChunk {
+  /** Present on the shard's first chunk only. */
+  readonly fields?: readonly ColumnDefinition[];
+  readonly rows: readonly Buffer[];
+}
+
+/**
+ * One piece of a primitive's streamed result. The first chunk carries the fields; every chunk
+ * carries rows either decoded (`rows`) or as the payloads one shard sent (`raw`, passed through).
+ */
+export interface ResultChunk {
+  readonly fields?: readonly ColumnDefinition[];
+  readonly rows: readonly Row[] | null;
+  readonly raw: readonly Buffer[] | null;
+}
+
+/**
+ * Takes a streamed result's chunks, one call at a time (a producer never calls it again before
+ * the promise it returned settles). Returning (or resolving to) 'stop' says it has every row it
+ * needs (LIMIT): the producer stops its inputs, cancels their shard queries, and ends without
+ * error. Throwing ends the stream with that error.
+ */
+export type StreamCallback = (chunk: ResultChunk) => StreamControl | Promise<StreamControl>;
+export type StreamControl = void | 'stop';
 
 export interface ExecuteMultiOptions {
   readonly write: boolean;
@@ -97,6 +165,13 @@ export interface ExecuteMultiOptions {
 
 export interface Primitive {
   execute(vc: VCursor, bindVars: BindVars): Promise<Result>;
+  /**
+   * Streams the result (Vitess's TryStreamExecute) with bounded memory: rows go to `onChunk` as
+   * the inputs produce them. A primitive without it is executed whole and sent as one chunk
+   * (see streamPrimitive in engine/stream.ts). Resolves after the last chunk, or once `onChunk`
+   * said 'stop'.
+   */
+  stream?(vc: VCursor, bindVars: BindVars, onChunk: StreamCallback): Promise<void>;
   inputs(): readonly Primitive[];
   describe(): PlanDescription;
 }

@@ -48,6 +48,12 @@ export interface ResultHost {
   statusFlags: number;
   readonly reader: PacketReader;
   readonly extendedTypeInfo: boolean;
+  /**
+   * The last result's column definitions, raw and decoded: a result whose packets are the same
+   * bytes (the same statement again, the common case) gets the same decoded array, so neither it
+   * nor what is derived from it downstream (encoded packets, RPC JSON) is made again.
+   */
+  columnCache: { raw: Buffer[]; fields: ColumnDefinition[] } | null;
   waitFor(p: Promise<unknown>, onError: (err: unknown) => void): void;
   destroy(err?: TesseraError): void;
 }
@@ -125,6 +131,23 @@ export class ResultCommand implements Command {
     return this.finish(more);
   }
 
+  /** Takes the cached arrays when every definition matched them, else caches this result's. */
+  private sameColumnsAsBefore(): void {
+    const client = this.client;
+    const cache = client.columnCache;
+    const fields = this.fields;
+    if (cache !== null && cache.fields.length === fields.length) {
+      let same = true;
+      for (let k = 0; k < fields.length && same; k++) same = fields[k] === cache.fields[k];
+      if (same) {
+        this.fields = cache.fields;
+        this.raw = cache.raw;
+        return;
+      }
+    }
+    client.columnCache = { raw: this.raw, fields };
+  }
+
   onMessage(p: Buffer): boolean {
     const client = this.client;
     const r = client.reader;
@@ -147,10 +170,15 @@ export class ResultCommand implements Command {
         this.state = ResultState.Fields;
         return false;
       }
-      case ResultState.Fields:
+      case ResultState.Fields: {
+        const i = this.raw.length;
         this.raw.push(p);
-        if (!sink.rawFields) this.fields.push(decodeColumnDefinition(r.reset(p), client.extendedTypeInfo));
+        if (!sink.rawFields) {
+          const cache = client.columnCache;
+          this.fields.push(cache !== null && i < cache.raw.length && cache.raw[i].equals(p) ? cache.fields[i] : decodeColumnDefinition(r.reset(p), client.extendedTypeInfo));
+        }
         if (--this.columnsLeft === 0) {
+          if (!sink.rawFields) this.sameColumnsAsBefore();
           if (!this.sinkError) {
             try {
               if (sink.rawFields) this.called(sink.rawFields(this.raw));
@@ -162,6 +190,7 @@ export class ResultCommand implements Command {
           this.state = this.deprecateEof ? ResultState.Rows : ResultState.FieldsEof;
         }
         return false;
+      }
       case ResultState.FieldsEof:
         this.state = ResultState.Rows;
         return false;

@@ -89,6 +89,8 @@ export class Client extends EventEmitter {
   /** MariaDB extended capabilities in effect. */
   mariadbCapabilities = 0;
   statusFlags = 0;
+  /** See ResultHost.columnCache. */
+  columnCache: { raw: Buffer[]; fields: ColumnDefinition[] } | null = null;
   readonly id = nextClientId++;
 
   private socket: net.Socket | tls.TLSSocket;

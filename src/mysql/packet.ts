@@ -368,6 +368,14 @@ export class PacketWriter {
   /** 8-byte integer; negative values are written as two's complement. */
   int8(v: number | bigint): this {
     this.ensure(8);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      // No BigInt for the common case: the high word is the (signed) quotient.
+      const hi = Math.floor(v / 0x100000000);
+      this.slab.writeUInt32LE(v - hi * 0x100000000, this.pos);
+      this.slab.writeInt32LE(hi, this.pos + 4);
+      this.pos += 8;
+      return this;
+    }
     this.slab.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.pos);
     this.pos += 8;
     return this;

@@ -84,6 +84,11 @@ export interface ResultWriter {
   row(values: readonly SqlValue[]): void;
   /** A row payload already encoded in this command's protocol, written untouched. */
   rawRow(payload: Buffer): void;
+  /**
+   * A text-protocol row payload as MariaDB sent it: untouched for COM_QUERY, turned into a binary
+   * row from its bytes for COM_STMT_EXECUTE (no JS value per cell).
+   */
+  textRow(payload: Buffer): void;
   end(result?: ResultEnd): void;
   readonly needsDrain: boolean;
   drain(): Promise<void>;

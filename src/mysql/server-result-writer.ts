@@ -3,9 +3,9 @@
 // writer, which sends them once per tick.
 import { CAP, STATUS } from './constants.js';
 import { TesseraError } from './errors.js';
-import { PacketReader, type PacketWriter } from './packet.js';
+import { PacketReader, PacketWriter } from './packet.js';
 import { decodeColumnDefinition, encodeColumnDefinition, encodeEof, encodeOk, encodeResultEnd, type ColumnDefinition } from './protocol.js';
-import { encodeBinaryRow, encodeTextRow, type SqlValue } from './values.js';
+import { encodeBinaryRow, encodeBinaryRowFromText, encodeTextRow, type SqlValue } from './values.js';
 import type { ResultEnd, ResultWriter } from './server-handler.js';
 
 /** What a result writer needs from its connection. */
@@ -16,6 +16,23 @@ export interface ResultConnection {
   statusFlags: number;
   readonly socketNeedsDrain: boolean;
   waitDrain(): Promise<void>;
+}
+
+/**
+ * Column definitions by array: the second time an array is written (a tablet's result for the same
+ * statement again: see ResultHost.columnCache), its packets are encoded once and then copied.
+ */
+const seenColumns = new WeakSet<readonly ColumnDefinition[]>();
+const encodedColumns = new WeakMap<readonly ColumnDefinition[], { readonly ext: boolean; readonly payloads: readonly Buffer[] }>();
+
+function encodeColumns(columns: readonly ColumnDefinition[], ext: boolean): Buffer[] {
+  const payloads: Buffer[] = [];
+  const w = new PacketWriter((d) => void payloads.push(Buffer.from(d.subarray(4))), 4096);
+  for (const c of columns) {
+    encodeColumnDefinition(w, c, ext);
+    w.flush();
+  }
+  return payloads;
 }
 
 /** The ResultWriter of one command. */
@@ -37,8 +54,16 @@ export class CommandResultWriter implements ResultWriter {
     this.ensureOpen();
     if (this.state === 'rows') throw new Error('ResultWriter.fields() inside a result set');
     const w = this.conn.packetWriter;
+    const ext = this.conn.extendedTypeInfo;
     w.begin().lenInt(columns.length).end();
-    for (const c of columns) encodeColumnDefinition(w, c, this.conn.extendedTypeInfo);
+    let cached = encodedColumns.get(columns);
+    if (cached === undefined && seenColumns.has(columns)) encodedColumns.set(columns, (cached = { ext, payloads: encodeColumns(columns, ext) }));
+    if (cached !== undefined && cached.ext === ext) {
+      for (let i = 0; i < cached.payloads.length; i++) w.packet(cached.payloads[i]);
+    } else {
+      seenColumns.add(columns);
+      for (const c of columns) encodeColumnDefinition(w, c, ext);
+    }
     this.columns = columns;
     this.rawColumns = null;
     this.afterFields();
@@ -80,6 +105,22 @@ export class CommandResultWriter implements ResultWriter {
   rawRow(payload: Buffer): void {
     if (this.state !== 'rows') throw new Error('ResultWriter.rawRow() outside a result set');
     this.conn.packetWriter.packet(payload);
+  }
+
+  textRow(payload: Buffer): void {
+    if (this.state !== 'rows') throw new Error('ResultWriter.textRow() outside a result set');
+    const w = this.conn.packetWriter;
+    if (!this.binary) {
+      w.packet(payload);
+      return;
+    }
+    this.columns ??= (this.rawColumns ?? []).map((p) => decodeColumnDefinition(new PacketReader(p), this.conn.extendedTypeInfo));
+    try {
+      encodeBinaryRowFromText(w, payload, this.columns);
+    } catch (err) {
+      w.abort();
+      throw TesseraError.from(err);
+    }
   }
 
   end(result?: ResultEnd): void {

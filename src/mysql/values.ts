@@ -502,3 +502,105 @@ export function decodeExecute(
   }
   return { stmtId, flags, params, types };
 }
+
+const textRowReader = new PacketReader();
+
+/** An integer written in ASCII (optional '-', up to 15 digits) at payload[start, end), or NaN. */
+function asciiInt(b: Buffer, start: number, end: number): number {
+  let i = start;
+  const neg = b[i] === 0x2d;
+  if (neg) i++;
+  if (i === end || end - i > 15) return NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = b[i] - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/**
+ * A text-protocol row payload (as MariaDB sends it) written as a binary-protocol row, value by
+ * value from the bytes: integers and floats are parsed from their digits, temporals from their
+ * text, and every other value (strings, decimals, BIT, JSON, geometry) is already its binary form
+ * (a length-encoded string): its bytes are copied as they are. Nothing is decoded to a JS value
+ * except temporals and integers past 15 digits.
+ */
+export function encodeBinaryRowFromText(w: PacketWriter, payload: Buffer, columns: readonly Pick<ValueColumn, 'type' | 'charset'>[]): void {
+  const n = columns.length;
+  const r = textRowReader.reset(payload);
+  w.begin().int1(0x00);
+  // The NULL bitmap (offset 2) from a first pass over the cells.
+  let bits = 0;
+  let bit = 2;
+  for (let i = 0; i < n; i++) {
+    if (r.peek() === 0xfb) {
+      r.pos++;
+      bits |= 1 << bit;
+    } else {
+      const len = r.lenInt();
+      r.pos += len;
+    }
+    if (++bit === 8) {
+      w.int1(bits);
+      bits = 0;
+      bit = 0;
+    }
+  }
+  if (bit !== 0) w.int1(bits);
+  r.pos = 0;
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    if (payload[at] === 0xfb) {
+      r.pos++;
+      continue;
+    }
+    const len = r.lenInt();
+    const start = r.pos;
+    const end = start + len;
+    r.pos = end;
+    if (end > payload.length) throw malformed('text row shorter than its columns');
+    const type = columns[i].type;
+    switch (type) {
+      case TYPE.TINY:
+      case TYPE.SHORT:
+      case TYPE.YEAR:
+      case TYPE.INT24:
+      case TYPE.LONG: {
+        let v = asciiInt(payload, start, end);
+        if (Number.isNaN(v)) v = Number(payload.toString('latin1', start, end));
+        if (type === TYPE.TINY) w.int1(v & 0xff);
+        else if (type === TYPE.SHORT || type === TYPE.YEAR) w.int2(v);
+        else w.int4(v);
+        break;
+      }
+      case TYPE.LONGLONG: {
+        const v = asciiInt(payload, start, end);
+        w.int8(Number.isNaN(v) ? BigInt(payload.toString('latin1', start, end)) : v);
+        break;
+      }
+      case TYPE.FLOAT:
+        w.float(Number(payload.toString('latin1', start, end)));
+        break;
+      case TYPE.DOUBLE:
+        w.double(Number(payload.toString('latin1', start, end)));
+        break;
+      case TYPE.NULL:
+        break;
+      case TYPE.DATE:
+      case TYPE.NEWDATE:
+      case TYPE.DATETIME:
+      case TYPE.DATETIME2:
+      case TYPE.TIMESTAMP:
+      case TYPE.TIMESTAMP2:
+      case TYPE.TIME:
+      case TYPE.TIME2:
+        encodeBinaryValue(w, type, payload.toString('latin1', start, end));
+        break;
+      default:
+        w.bytes(payload, at, end);
+    }
+  }
+  w.end();
+}

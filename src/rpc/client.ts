@@ -3,7 +3,7 @@
 // would see) and the next call reconnects.
 import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
-import { encodeFrame, FrameKind, FrameParser, FRAME_DEFAULTS, type Frame } from './frame.js';
+import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
 
 export const LOST_CONNECTION = { errno: 2013, sqlState: 'HY000' } as const;
@@ -25,13 +25,49 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-interface PendingCall {
-  resolve(m: Message): void;
-  reject(e: Error): void;
-  onChunk?: (m: Message) => void | Promise<void>;
+/** The chain of a call that has had no stream chunk: its answer settles it at once. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/**
+ * One call in flight: one object, which is also its abort listener (no closures per call).
+ * resolve/reject clear its timer and listener.
+ */
+class PendingCall {
   /** Chunks received and processed since the last credit grant. */
-  consumed: number;
-  chain: Promise<void>;
+  consumed = 0;
+  chain: Promise<void> = SETTLED;
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly client: RpcClient,
+    readonly id: number,
+    readonly method: string,
+    readonly sock: net.Socket,
+    readonly signal: AbortSignal | undefined,
+    private readonly onResolve: (m: Message) => void,
+    private readonly onReject: (e: Error) => void,
+    readonly onChunk: ((m: Message) => void | Promise<void>) | undefined,
+  ) {}
+
+  resolve(m: Message): void {
+    this.cleanup();
+    this.onResolve(m);
+  }
+
+  reject(e: Error): void {
+    this.cleanup();
+    this.onReject(e);
+  }
+
+  private cleanup(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.client.cancel(this);
+  }
 }
 
 export class RpcClient {
@@ -43,6 +79,8 @@ export class RpcClient {
   private closed = false;
   private dialCount = 0;
   private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
+  /** Request prefixes (method, no deadline, window) by method: the same bytes for every call. */
+  private readonly prefixes = new Map<string, Buffer>();
 
   constructor(
     readonly host: string,
@@ -86,70 +124,71 @@ export class RpcClient {
     this.failAll(new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} closed`));
   }
 
-  private async start(
+  private start(
     method: string,
     meta: Json,
     blobs: readonly Buffer[],
     opts: CallOptions,
     onChunk: ((m: Message) => void | Promise<void>) | undefined,
   ): Promise<Message> {
-    if (this.closed) throw new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} is closed`);
+    if (this.closed) return Promise.reject(new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} is closed`));
     if (this.pending.size >= this.opts.callsInFlightMax) {
-      throw new TesseraError(ER.CON_COUNT, `too many rpc calls in flight to ${this.address} (callsInFlightMax ${this.opts.callsInFlightMax})`);
+      return Promise.reject(new TesseraError(ER.CON_COUNT, `too many rpc calls in flight to ${this.address} (callsInFlightMax ${this.opts.callsInFlightMax})`));
     }
-    opts.signal?.throwIfAborted();
-    const sock = this.sock ?? (await this.connect());
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Connected (the common case): sent now, with no promise for the connection.
+    if (this.sock) return this.send(this.sock, method, meta, blobs, opts, onChunk);
+    return this.connect().then((sock) => this.send(sock, method, meta, blobs, opts, onChunk));
+  }
+
+  private send(
+    sock: net.Socket,
+    method: string,
+    meta: Json,
+    blobs: readonly Buffer[],
+    opts: CallOptions,
+    onChunk: ((m: Message) => void | Promise<void>) | undefined,
+  ): Promise<Message> {
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      // Aborted while connecting: nothing was sent, so there is nothing to cancel on the server.
+      return Promise.reject(signal.reason instanceof Error ? signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
+    }
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     const timeoutMs = opts.timeoutMs ?? 0;
-    const body = encodeMessage(meta, blobs, encodeRequestPrefix(method, timeoutMs, this.opts.streamWindowChunks));
+    let prefix = timeoutMs === 0 ? this.prefixes.get(method) : undefined;
+    if (prefix === undefined) {
+      prefix = encodeRequestPrefix(method, timeoutMs, this.opts.streamWindowChunks);
+      if (timeoutMs === 0) this.prefixes.set(method, prefix);
+    }
+    // The frame in one buffer: header, request prefix, message.
+    const frame = encodeFrameInPlace(id, FrameKind.Request, encodeMessage(meta, blobs, prefix, FRAME_HEADER_BYTES));
     return new Promise<Message>((resolve, reject) => {
-      let timer: NodeJS.Timeout | null = null;
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        if (!this.pending.has(id)) return;
-        this.pending.delete(id);
-        cleanup();
-        this.write(sock, encodeFrame(id, FrameKind.Cancel, null));
-        reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
-      };
-      this.pending.set(id, {
-        resolve: (m) => {
-          cleanup();
-          resolve(m);
-        },
-        reject: (e) => {
-          cleanup();
-          reject(e);
-        },
-        onChunk,
-        consumed: 0,
-        chain: Promise.resolve(),
-      });
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      // Aborted while connecting: the listener above never fires for a signal already aborted.
-      if (opts.signal?.aborted) {
-        // Nothing was sent yet, so there is nothing to cancel on the server.
-        this.pending.delete(id);
-        cleanup();
-        reject(opts.signal.reason instanceof Error ? opts.signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
-        return;
-      }
+      const p = new PendingCall(this, id, method, sock, signal, resolve, reject, onChunk);
+      this.pending.set(id, p);
+      signal?.addEventListener('abort', p, { once: true });
       if (timeoutMs > 0) {
         // The server enforces the deadline; this one only covers a server that stopped answering.
-        timer = setTimeout(() => {
-          const p = this.pending.get(id);
-          if (!p) return;
+        p.timer = setTimeout(() => {
+          if (this.pending.get(id) !== p) return;
           this.pending.delete(id);
           this.write(sock, encodeFrame(id, FrameKind.Cancel, null));
           p.reject(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} to ${this.address} exceeded its deadline of ${timeoutMs} ms`));
         }, timeoutMs + 1000);
       }
-      this.write(sock, encodeFrame(id, FrameKind.Request, body));
+      this.write(sock, frame);
     });
+  }
+
+  /** @internal A call's signal aborted: cancel it on the server, reject it here. */
+  cancel(p: PendingCall): void {
+    if (this.pending.get(p.id) !== p) return;
+    this.pending.delete(p.id);
+    this.write(p.sock, encodeFrame(p.id, FrameKind.Cancel, null));
+    const reason = p.signal?.reason;
+    p.reject(reason instanceof Error ? reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${p.method} cancelled`));
   }
 
   private write(sock: net.Socket, buf: Buffer): void {
@@ -215,13 +254,15 @@ export class RpcClient {
       case FrameKind.StreamEnd: {
         this.pending.delete(f.requestId);
         const m = decodeMessage(f.body);
-        // Resolve after every chunk has been handled.
-        p.chain.then(() => p.resolve(m), (e: Error) => p.reject(e));
+        // Resolve after every chunk has been handled (at once when there was none).
+        if (p.chain === SETTLED) p.resolve(m);
+        else p.chain.then(() => p.resolve(m), (e: Error) => p.reject(e));
         return;
       }
       case FrameKind.Error:
         this.pending.delete(f.requestId);
-        p.chain.then(() => p.reject(decodeError(f.body)), (e: Error) => p.reject(e));
+        if (p.chain === SETTLED) p.reject(decodeError(f.body));
+        else p.chain.then(() => p.reject(decodeError(f.body)), (e: Error) => p.reject(e));
         return;
       case FrameKind.StreamChunk: {
         const m = decodeMessage(f.body);

@@ -58,6 +58,15 @@ export function encodeFrame(requestId: number, kind: FrameKind, body: Buffer | n
   return out;
 }
 
+/** Writes the frame header into the first FRAME_HEADER_BYTES of `frame` (a body built with that headroom). */
+export function encodeFrameInPlace(requestId: number, kind: FrameKind, frame: Buffer): Buffer {
+  frame.writeUInt32LE(frame.length - 4, 0);
+  frame.writeUInt32LE(requestId >>> 0, 4);
+  frame[8] = kind;
+  frame[9] = 0;
+  return frame;
+}
+
 /** Writes the header for a body the caller fills in place (no copy of the body). */
 export function frameHeader(requestId: number, kind: FrameKind, bodyLength: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);

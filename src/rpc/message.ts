@@ -16,16 +16,21 @@ export interface Message {
   readonly blobs: readonly Buffer[];
 }
 
-export function encodeMessage(meta: Json, blobs: readonly Buffer[] = [], prefix?: Buffer): Buffer {
-  const metaBuf = Buffer.from(JSON.stringify(meta), 'utf8');
-  let size = (prefix ? prefix.length : 0) + 8 + metaBuf.length;
+/**
+ * A message's bytes after `headroom` bytes left for the caller (a frame header: see
+ * encodeFrameInPlace) and `prefix`, so a frame is built in one buffer.
+ */
+export function encodeMessage(meta: Json, blobs: readonly Buffer[] = [], prefix?: Buffer, headroom = 0): Buffer {
+  const metaText = JSON.stringify(meta);
+  const metaLen = Buffer.byteLength(metaText, 'utf8');
+  let size = headroom + (prefix ? prefix.length : 0) + 8 + metaLen;
   for (const b of blobs) size += 4 + b.length;
   const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  if (prefix) off += prefix.copy(out, 0);
-  out.writeUInt32LE(metaBuf.length, off);
+  let off = headroom;
+  if (prefix) off += prefix.copy(out, off);
+  out.writeUInt32LE(metaLen, off);
   off += 4;
-  off += metaBuf.copy(out, off);
+  off += out.write(metaText, off, metaLen, 'utf8');
   out.writeUInt32LE(blobs.length, off);
   off += 4;
   for (const b of blobs) {

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
-import { encodeFrame, FrameKind, FrameParser, FRAME_DEFAULTS, type Frame } from './frame.js';
+import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { decodeRequest, encodeError, encodeMessage, type Json, type Message } from './message.js';
 
 const log = logger('rpc');
@@ -196,17 +196,18 @@ class ServerConnection {
         ? setTimeout(() => abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} exceeded its deadline of ${timeoutMs} ms`)), timeoutMs)
         : null;
     const ctx: CallContext = { signal: abort.signal, peer: this.peer };
-    const finish = (kind: FrameKind, body: Buffer) => {
+    /** Sends the call's last frame: `frame` was built with room for its header. */
+    const finish = (kind: FrameKind, frame: Buffer) => {
       if (timer) clearTimeout(timer);
       if (this.calls.get(id) !== call) return;
       this.calls.delete(id);
-      this.write(encodeFrame(id, kind, body));
+      this.write(encodeFrameInPlace(id, kind, frame));
     };
-    const fail = (err: unknown) => finish(FrameKind.Error, encodeError(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : err));
+    const fail = (err: unknown) => finish(FrameKind.Error, withHeadroom(encodeError(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : err)));
 
     const unary = this.unaryHandlers.get(method);
     if (unary) {
-      unary(message, ctx).then((r) => finish(FrameKind.Response, encodeMessage(r.meta, r.blobs)), fail);
+      unary(message, ctx).then((r) => finish(FrameKind.Response, encodeMessage(r.meta, r.blobs, undefined, FRAME_HEADER_BYTES)), fail);
       return;
     }
     const stream = this.streamHandlers.get(method);
@@ -224,7 +225,7 @@ class ServerConnection {
           });
         }
         call.credits--;
-        if (!this.write(encodeFrame(id, FrameKind.StreamChunk, encodeMessage(chunk.meta, chunk.blobs)))) {
+        if (!this.write(encodeFrameInPlace(id, FrameKind.StreamChunk, encodeMessage(chunk.meta, chunk.blobs, undefined, FRAME_HEADER_BYTES)))) {
           // The socket's buffer is full: wait for it to drain, or for the call to end (close aborts).
           await new Promise<void>((resolve, reject) => {
             const onAbort = () => {
@@ -240,9 +241,16 @@ class ServerConnection {
           });
         }
       };
-      stream(message, ctx, send).then((r) => finish(FrameKind.StreamEnd, encodeMessage(r ? r.meta : null, r?.blobs)), fail);
+      stream(message, ctx, send).then((r) => finish(FrameKind.StreamEnd, encodeMessage(r ? r.meta : null, r?.blobs, undefined, FRAME_HEADER_BYTES)), fail);
       return;
     }
     fail(new TesseraError(ER.UNKNOWN_COM, `unknown rpc method '${method}'`));
   }
+}
+
+/** A body copied behind room for a frame header (error frames: rare, so the copy does not matter). */
+function withHeadroom(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  body.copy(out, FRAME_HEADER_BYTES);
+  return out;
 }

@@ -26,10 +26,13 @@ export function parseQueryStatement(p: Parser): Statement {
 export function parseWithStatement(p: Parser): Statement {
   const start = p.start[p.pos]!;
   const save = p.pos;
+  const params = p.paramCount;
   const w = parseWith(p);
   if (p.isKw(K.UPDATE)) return parseUpdate(p, w, start);
   if (p.isKw(K.DELETE)) return parseDelete(p, w, start);
+  // Parsed again as a query: its `?` markers are numbered again from the same place.
   p.pos = save;
+  p.paramCount = params;
   return parseQuery(p);
 }
 

@@ -32,14 +32,24 @@ export class ConnPool {
     return this.waiters.length;
   }
 
-  async get(): Promise<Client> {
-    if (this.closed) throw new TesseraError(ER.SERVER_SHUTDOWN, `${this.name} pool is closed: the tablet is shutting down`, { kind: 'NOT_SERVING' });
+  /**
+   * An idle connection now, or null when there is none (then `get` opens one or waits): the query
+   * path's common case, with no promise or other allocation.
+   */
+  tryGet(): Client | null {
+    if (this.closed) return null;
     for (;;) {
       const c = this.idle.pop();
-      if (!c) break;
+      if (!c) return null;
       if (!c.closed) return c;
       this.open--;
     }
+  }
+
+  async get(): Promise<Client> {
+    if (this.closed) throw new TesseraError(ER.SERVER_SHUTDOWN, `${this.name} pool is closed: the tablet is shutting down`, { kind: 'NOT_SERVING' });
+    const idle = this.tryGet();
+    if (idle) return idle;
     if (this.open < this.size) {
       this.open++;
       try {

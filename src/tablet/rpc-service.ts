@@ -44,9 +44,30 @@ export function fieldsFromJson(j: unknown): ColumnDefinition[] {
   );
 }
 
+/**
+ * The column definitions of a qs.execute reply, as the JSON text carried in its first blob. The
+ * text is kept per array (a tablet's connection hands out the same array for the same statement:
+ * ResultHost.columnCache) with the collations it was made from, which a schema reload may change.
+ */
+const fieldsBlobs = new WeakMap<readonly ColumnDefinition[], { readonly collations: readonly (number | undefined)[]; readonly blob: Buffer }>();
+
+export function fieldsBlob(fields: readonly ColumnDefinition[]): Buffer {
+  const c = fieldsBlobs.get(fields);
+  if (c !== undefined && c.collations.length === fields.length && fields.every((f, i) => f.collation === c.collations[i])) return c.blob;
+  const blob = Buffer.from(JSON.stringify(fieldsToJson(fields)), 'utf8');
+  fieldsBlobs.set(fields, { collations: fields.map((f) => f.collation), blob });
+  return blob;
+}
+
+/** The last fields blob a connection received and its definitions (see TabletConn). */
+export interface FieldsCache {
+  blob: Buffer | null;
+  fields: ColumnDefinition[];
+}
+
+/** qs.execute's reply meta (everything but the fields, which travel in the first blob). */
 export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transactionId' | 'tabletAlias'>>): Json {
   return {
-    fields: fieldsToJson(r.fields),
     rowsAffected: r.rowsAffected,
     insertId: r.insertId,
     warnings: r.warnings,
@@ -57,11 +78,24 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
   };
 }
 
-export function resultFromMessage(m: Message): ExecuteResult {
+/**
+ * A qs.execute reply: blob 0 is the fields' JSON, the rest are rows. The same fields bytes as the
+ * last reply on this connection give the same definitions (the same array), without parsing.
+ */
+export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult {
   const x = obj(m);
+  const blob = m.blobs[0];
+  if (blob === undefined) throw new TesseraError(ER.NET_READ_ERROR, 'rpc protocol error: qs.execute reply without its fields blob');
+  let fields: ColumnDefinition[];
+  if (cache.blob !== null && cache.blob.equals(blob)) fields = cache.fields;
+  else {
+    fields = fieldsFromJson(JSON.parse(blob.toString('utf8')));
+    cache.blob = blob;
+    cache.fields = fields;
+  }
   return {
-    fields: fieldsFromJson(x.fields),
-    rows: m.blobs,
+    fields,
+    rows: m.blobs.slice(1),
     rowsAffected: x.rowsAffected as number,
     insertId: x.insertId as number | string,
     warnings: x.warnings as number,
@@ -85,7 +119,7 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
       ...((x.options ?? {}) as ExecuteOptions),
       signal: ctx.signal,
     });
-    return { meta: resultMeta(r), blobs: r.rows };
+    return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
   });
   s.stream('qs.streamExecute', async (m, ctx, send) => {
     const x = obj(m);

@@ -14,7 +14,7 @@ import type {
   StreamChunk,
   Target,
 } from './query-service.js';
-import { fieldsFromJson, resultFromMessage } from './rpc-service.js';
+import { fieldsFromJson, resultFromMessage, type FieldsCache } from './rpc-service.js';
 
 function stripSignal(opts: ExecuteOptions): Json {
   const { signal: _s, ...rest } = opts;
@@ -23,6 +23,7 @@ function stripSignal(opts: ExecuteOptions): Json {
 
 export class TabletConn implements QueryService {
   readonly rpc: RpcClient;
+  private readonly fieldsCache: FieldsCache = { blob: null, fields: [] };
 
   constructor(host: string, port: number, opts: RpcClientOptions = {}) {
     this.rpc = new RpcClient(host, port, opts);
@@ -35,7 +36,7 @@ export class TabletConn implements QueryService {
       [],
       { signal: opts.signal },
     );
-    return resultFromMessage(m);
+    return resultFromMessage(m, this.fieldsCache);
   }
 
   async streamExecute(

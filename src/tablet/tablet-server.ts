@@ -42,6 +42,11 @@ export const TABLET_SERVER_DEFAULTS = {
   transactionTimeoutMs: 30_000,
   /** --queryserver-config-max-result-size: rows a non-streaming query may return. */
   rowsMax: 10_000,
+  /**
+   * Statement timeout of a streaming result: none by default, as a stream of a whole table (OLAP)
+   * may rightly take long, held back by a slow client. A caller's timeoutMs still applies.
+   */
+  streamTimeoutMs: 0,
   /** Rows per chunk of a streaming result, and its byte bound. */
   streamChunkRowsMax: 256,
   streamChunkBytesMax: 256 * 1024,
@@ -117,6 +122,10 @@ export class TabletServer implements QueryService {
   private readonly ended = new Map<number, string>();
   private nextId: number;
   private inFlight = 0;
+  /** Rows handed to stream consumers since start (the gate's OLAP reads). */
+  private rowsStreamed = 0;
+  /** Rows returned by execute since start. */
+  private rowsReturned = 0;
   private readonly events = new EventEmitter();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -353,8 +362,7 @@ export class TabletServer implements QueryService {
             d.inTransaction = true;
             began = true;
           }
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.inTransaction ? d.id : 0, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0);
         } catch (err) {
           if (began) await this.undoBegin(d);
           throw err;
@@ -367,8 +375,7 @@ export class TabletServer implements QueryService {
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
-          const r = await this.run(d.conn, text, opts);
-          return { ...r, transactionId: d.id, tabletAlias: this.alias };
+          return await this.run(d.conn, text, opts, d.id);
         } catch (err) {
           await this.undoBegin(d);
           throw err;
@@ -377,12 +384,12 @@ export class TabletServer implements QueryService {
         }
       }
       const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
-      const conn = await pool.get();
+      const conn = pool.tryGet() ?? (await pool.get());
       let ok = false;
       try {
-        const r = await this.run(conn, text, opts);
+        const r = await this.run(conn, text, opts, 0);
         ok = true;
-        return { ...r, transactionId: 0, tabletAlias: this.alias };
+        return r;
       } finally {
         if (ok || !conn.closed) pool.put(conn);
         else pool.discard(conn);
@@ -410,6 +417,7 @@ export class TabletServer implements QueryService {
     const flush = async () => {
       const chunk: StreamChunk = sentFields ? { rows } : { fields: fields ?? [], rows };
       sentFields = true;
+      this.rowsStreamed += rows.length;
       rows = [];
       bytes = 0;
       await onChunk(chunk);
@@ -426,7 +434,7 @@ export class TabletServer implements QueryService {
       },
     };
     try {
-      await this.withTimeout(conn, opts, () => conn.stream(text, sink));
+      await this.withTimeout(conn, opts, () => conn.stream(text, sink), this.limits.streamTimeoutMs);
       if (rows.length > 0 || !sentFields) await flush();
     } finally {
       this.inFlight--;
@@ -509,7 +517,8 @@ export class TabletServer implements QueryService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private async run(conn: Client, sql: string, opts: ExecuteOptions): Promise<Omit<ExecuteResult, 'transactionId' | 'tabletAlias'>> {
+  /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
+  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
     let fields: ColumnDefinition[] = [];
     const rows: Buffer[] = [];
     let rowCount = 0;
@@ -544,6 +553,7 @@ export class TabletServer implements QueryService {
     if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
     const o = ok as OkPacket | null;
     const insertId = o ? o.lastInsertId : 0;
+    this.rowsReturned += rows.length;
     return {
       fields,
       rows,
@@ -551,6 +561,8 @@ export class TabletServer implements QueryService {
       insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
       warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
+      transactionId,
+      tabletAlias: this.alias,
       ...(warningList ? { warningList } : {}),
     };
   }
@@ -567,23 +579,17 @@ export class TabletServer implements QueryService {
   }
 
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
-  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>): Promise<T> {
-    const timeoutMs = opts.timeoutMs || this.limits.queryTimeoutMs;
-    let timedOut = false;
-    const kill = () => {
-      timedOut = true;
-      conn.killQuery().catch((err: Error) => {
-        log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
-        conn.destroy();
-      });
-    };
-    const timer = timeoutMs > 0 ? setTimeout(kill, timeoutMs) : null;
-    const onAbort = () => kill();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
+    const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
+    let qt = queryTimers.get(conn);
+    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
+    qt.arm(timeoutMs);
+    const signal = opts.signal;
+    if (signal) signal.addEventListener('abort', qt, { once: true });
     try {
       return await fn();
     } catch (err) {
-      if (timedOut) {
+      if (qt.fired) {
         throw new TesseraError(
           ER.QUERY_INTERRUPTED,
           opts.signal?.aborted
@@ -594,8 +600,8 @@ export class TabletServer implements QueryService {
       }
       throw TesseraError.from(err);
     } finally {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      qt.disarm();
+      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -726,8 +732,10 @@ export class TabletServer implements QueryService {
     }
   }
 
-  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number } {
+  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number; rowsReturned: number } {
     return {
+      rowsStreamed: this.rowsStreamed,
+      rowsReturned: this.rowsReturned,
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
       queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,
@@ -753,6 +761,61 @@ export class TabletServer implements QueryService {
     this.events.emit('closed');
   }
 }
+
+/**
+ * The statement timeout of one MariaDB connection: one timer per connection, re-armed for each
+ * statement (Timeout.refresh) rather than a timer and closures per statement. It is also the
+ * connection's listener for the caller's abort signal. A timer that fires after its statement
+ * ended does nothing.
+ */
+class QueryTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private ms = 0;
+  private running = false;
+  /** The running statement was killed (timeout or abort). */
+  fired = false;
+
+  constructor(private readonly conn: Client) {}
+
+  arm(ms: number): void {
+    this.running = true;
+    this.fired = false;
+    if (ms <= 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.ms = 0;
+      return;
+    }
+    if (this.timer && this.ms === ms) this.timer.refresh();
+    else {
+      if (this.timer) clearTimeout(this.timer);
+      this.ms = ms;
+      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
+      this.timer = setTimeout(() => this.kill(), ms).unref();
+    }
+  }
+
+  disarm(): void {
+    this.running = false;
+  }
+
+  /** The caller's signal aborted (EventTarget listener object). */
+  handleEvent(): void {
+    this.kill();
+  }
+
+  private kill(): void {
+    if (!this.running || this.fired) return;
+    this.fired = true;
+    const conn = this.conn;
+    conn.killQuery().catch((err: Error) => {
+      log.warn({ err: err.message }, 'KILL QUERY failed; closing the connection');
+      conn.destroy();
+    });
+  }
+}
+
+const queryTimers = new WeakMap<Client, QueryTimer>();
 
 function substitute(sql: string, bindVars: BindVars): string {
   return format(parse(sql), { bindVars });

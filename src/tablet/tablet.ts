@@ -17,6 +17,7 @@ import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { VDiffEngine } from '../vdiff/engine.js';
+import { registerVDiffSourceHandlers, VDiffSource, VDiffSourceClient } from '../vdiff/source.js';
 import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
@@ -197,6 +198,11 @@ export class TabletProcess {
     });
     manager.vdiff = new VDiffEngine({
       alias: aliasText,
+      vdiffSourceFor: (t) => {
+        const port = t.port_map.grpc;
+        if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });
+        return new VDiffSourceClient(t.hostname, port);
+      },
       cell: o.cell,
       dbName,
       sidecarDb,
@@ -212,6 +218,8 @@ export class TabletProcess {
       },
     });
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
+    // VDiff's snapshot sessions (chunk checksums) on this tablet as a source.
+    registerVDiffSourceHandlers(rpc, new VDiffSource({ dbName, connection: dbaConn, vschema: topoVSchemaSource(o.topo, o.keyspace) }));
     const rpcPort = await rpc.listen(o.rpcPort, bind);
     const registry = new Registry();
     const proc = new TabletProcess(server, manager, vstreamer, rpc, rpcPort, 0, mysqlctl, registry);
@@ -281,6 +289,7 @@ export class TabletProcess {
     const serving = new Gauge({ name: `${prefix}serving`, help: '1 when the tablet serves queries', registers: [reg] });
     const inflight = new Gauge({ name: `${prefix}queries_in_flight`, help: 'queries running now', registers: [reg] });
     const pools = new Gauge({ name: `${prefix}pool_in_use`, help: 'connections in use per pool', labelNames: ['pool'], registers: [reg] });
+    const rowsSent = new Gauge({ name: `${prefix}rows_sent`, help: 'rows sent to callers since this tablet started, by executed and streamed results', labelNames: ['kind'], registers: [reg] });
     const vr = {
       labelNames: ['workflow', 'stream'],
       registers: [reg],
@@ -306,6 +315,8 @@ export class TabletProcess {
         pools.set({ pool: 'query' }, s.queryPoolInUse);
         pools.set({ pool: 'transaction' }, s.txPoolInUse);
         pools.set({ pool: 'stream' }, s.streamPoolInUse);
+        rowsSent.set({ kind: 'execute' }, s.rowsReturned);
+        rowsSent.set({ kind: 'stream' }, s.rowsStreamed);
         for (const g of [vrRows, vrBytes, vrApplied, vrLag, vrThrottled]) g.reset();
         for (const m of this.manager.vreplication?.metrics() ?? []) {
           const l = { workflow: m.workflow, stream: String(m.id) };

@@ -27,12 +27,14 @@ import { cellText } from '../sidecar/index.js';
 import { tabletAliasString, type Tablet, type TopoServer } from '../topo/index.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
 import type { Stream } from '../vreplication/stream-store.js';
-import { renamingVStreamer } from '../vreplication/source-filter.js';
+import { renamingVStreamer, sourcePlan } from '../vreplication/source-filter.js';
 import type { FieldInfo } from '../vreplication/row-streamer.js';
 import type { RowsBatch, VStreamer } from '../vreplication/vstreamer.js';
 import type { LastPk } from '../vreplication/lastpk.js';
 import { compareKeys, keyComparator, sameValue, type Comparator } from './values.js';
 import type { DiffKind, DiffRow, TableCounts, VDiffOptions, VDiffStore } from './store.js';
+import { addChecksums, rangeWhereSql, rowHashSql, type RangeChecksum } from './checksum.js';
+import type { SourceSession, VDiffSourceConnector } from './source.js';
 
 const log = logger('vdiff');
 
@@ -53,6 +55,8 @@ export const VDIFF_DEFAULTS = {
   sourceBehindRetryMs: 200,
   /** Rows compared per second at most, to spare the source's and target's disks (0: no cap). */
   compareRowsPerSecondMax: 0,
+  /** --chunk-checksum: rows per range of keys compared by checksum before any row is read. */
+  checksumChunkRowsMax: 5_000,
 };
 export type VDiffLimits = typeof VDIFF_DEFAULTS;
 
@@ -65,6 +69,14 @@ export interface DifferHost {
   vreplication(): VReplicationEngine;
   dbaClient(): Promise<Client>;
   vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
+  /** A source tablet's VDiff snapshot sessions (chunk checksums). */
+  vdiffSourceFor(tablet: Tablet): VDiffSourceConnector;
+}
+
+/** Rows one at a time in key order. */
+interface Cursor {
+  peek(): Promise<SqlValue[] | null>;
+  take(): void;
 }
 
 /** A vstreamRows call read by pulling: the source produces the next batch while one is processed. */
@@ -121,7 +133,7 @@ class RowsPuller {
 }
 
 /** One source shard's rows, one at a time, in key order. */
-class SourceCursor {
+class SourceCursor implements Cursor {
   private rows: readonly SqlValue[][] = [];
   private i = 0;
   private ended = false;
@@ -155,8 +167,42 @@ class SourceCursor {
   }
 }
 
-/** The target's rows, read `batch` at a time from the target snapshot. */
-class TargetCursor {
+/** One source shard's rows in (lo, hi] from its snapshot session, a page at a time. */
+class SessionCursor implements Cursor {
+  private rows: SqlValue[][] = [];
+  private i = 0;
+  private ended = false;
+  private last: readonly SqlValue[] | null;
+
+  constructor(
+    private readonly session: SourceSession,
+    lo: readonly SqlValue[] | null,
+    private readonly hi: readonly SqlValue[] | null,
+    private readonly rowsMax: number,
+    private readonly bytesMax: number,
+  ) {
+    this.last = lo;
+  }
+
+  async peek(): Promise<SqlValue[] | null> {
+    while (this.i >= this.rows.length) {
+      if (this.ended) return null;
+      const p = await this.session.rows(this.last, this.hi, this.rowsMax, this.bytesMax);
+      this.rows = p.rows;
+      this.i = 0;
+      if (p.lastPk !== null) this.last = p.lastPk;
+      if (p.done) this.ended = true;
+    }
+    return this.rows[this.i];
+  }
+
+  take(): void {
+    this.i++;
+  }
+}
+
+/** The target's rows, read `batch` at a time from the target snapshot (up to `hi` when given). */
+class TargetCursor implements Cursor {
   private rows: SqlValue[][] = [];
   private i = 0;
   private ended = false;
@@ -171,6 +217,8 @@ class TargetCursor {
     private readonly floatIdx: readonly number[],
     start: readonly SqlValue[] | null,
     private readonly batch: number,
+    private readonly lit: (v: SqlValue, k: number) => string,
+    private readonly hi: readonly SqlValue[] | null = null,
   ) {
     this.last = start === null ? null : [...start];
   }
@@ -178,7 +226,7 @@ class TargetCursor {
   async peek(): Promise<SqlValue[] | null> {
     if (this.i < this.rows.length) return this.rows[this.i];
     if (this.ended) return null;
-    const where = this.last === null ? '' : ` WHERE ${afterKey(this.keyCols, this.last)}`;
+    const where = rangeWhereSql(this.keyCols, this.last, this.hi, this.lit);
     const r = await this.client.query(`SELECT ${this.select} FROM ${this.from}${where} ORDER BY ${this.keyCols.join(', ')} LIMIT ${this.batch}`);
     this.rows = r.rows;
     for (const row of this.rows) for (const k of this.floatIdx) if (typeof row[k] === 'number') row[k] = shortestFloat32(row[k] as number);
@@ -206,22 +254,13 @@ function shortestFloat32(x: number): number {
   return f;
 }
 
-export function keyLiteral(v: SqlValue): string {
+export function keyLiteral(v: SqlValue, dataType = ''): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
+  // DECIMAL values are exact strings; compared as a string they would go through DOUBLE.
+  if (dataType === 'decimal' && /^-?[0-9]+(\.[0-9]+)?$/.test(v)) return v;
   return quoteString(v);
-}
-
-/** `(k1 > v1) OR (k1 = v1 AND k2 > v2) …`, which MariaDB turns into a range on the key. */
-function afterKey(keyCols: readonly string[], last: readonly SqlValue[]): string {
-  const lit = last.map(keyLiteral);
-  const ors: string[] = [];
-  for (let k = 0; k < keyCols.length; k++) {
-    const eq = keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`);
-    ors.push('(' + [...eq, `${keyCols[k]} > ${lit[k]}`].join(' AND ') + ')');
-  }
-  return ors.join(' OR ');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -240,6 +279,10 @@ export interface TableProgress {
   lastpk: LastPk | null;
   counts: TableCounts;
   positions: Record<string, string>;
+  /** What the VDiff's log was already told about this table (said once, not every epoch). */
+  readonly said?: Set<string>;
+  /** Chunk checksums of this run: ranges compared by checksum, and those whose rows were read. */
+  readonly ranges?: { compared: number; differing: number };
 }
 
 export type EpochEnd = 'done' | 'epoch-time' | 'row-limit' | 'stopped';
@@ -336,6 +379,71 @@ export async function describeTarget(c: Client, dbName: string, table: string): 
  * Runs one epoch of one table's comparison from `progress` (updated in place and checkpointed).
  * Returns why it ended.
  */
+/** One source shard in an epoch: its snapshot, read as rows (vstreamRows) or through a session. */
+interface SourceSide {
+  readonly shard: string;
+  readonly position: GtidPosition;
+  readonly fields: readonly FieldInfo[];
+  readonly pkColumns: readonly string[];
+  /** Without chunk checksums: the rows after the last compared key, streamed. */
+  readonly rows?: SourceCursor;
+  /** With chunk checksums: the snapshot session (checksums, and rows of differing ranges). */
+  readonly session?: SourceSession;
+  close(): void;
+}
+
+function sourceReadError(err: unknown, table: string, tablet: Tablet): TesseraError {
+  const e = TesseraError.from(err);
+  return new TesseraError(e, `VDiff: reading table ${table} on source tablet ${tabletAliasString(tablet.alias)}: ${e.message}`, { cause: err, kind: e.kind });
+}
+
+/** A vstreamRows call from the last compared key: its snapshot header, then its rows. */
+async function openRows(host: DifferHost, tablet: Tablet, ctx: EpochContext, s: Stream, progress: TableProgress): Promise<SourceSide> {
+  const vs = host.vstreamerFor(tablet);
+  // renamingVStreamer may hand back `vs` itself (rules without a select): wrap, never patch it.
+  const renamed = renamingVStreamer(vs, s.source.filter);
+  const source: VStreamer & { close?(): void } = { vstream: (...a) => renamed.vstream(...a), vstreamRows: (...a) => renamed.vstreamRows(...a), close: () => vs.close?.() };
+  const puller = new RowsPuller(source, {
+    table: ctx.table,
+    filter: s.source.filter,
+    lastPk: progress.lastpk === null ? null : progress.lastpk.values,
+    batchRowsMax: host.limits.sourceBatchRowsMax,
+    batchBytesMax: host.limits.sourceBatchBytesMax,
+  });
+  let header: RowsBatch | null;
+  try {
+    header = await puller.next();
+  } catch (err) {
+    puller.close();
+    throw sourceReadError(err, ctx.table, tablet);
+  }
+  if (header === null || header.kind !== 'header') {
+    puller.close();
+    throw new TesseraError(ER.UNKNOWN_ERROR, `VDiff: source tablet ${tabletAliasString(tablet.alias)} sent no snapshot header for table ${ctx.table}`);
+  }
+  const position = GtidPosition.parse(header.position);
+  return { shard: s.source.shard, position, fields: header.fields, pkColumns: header.pkColumns, rows: new SourceCursor(s.source.shard, puller, position, header.fields, header.pkColumns), close: () => puller.close() };
+}
+
+/** A snapshot session on the source tablet (chunk checksums). */
+async function openSession(host: DifferHost, tablet: Tablet, ctx: EpochContext, s: Stream): Promise<SourceSide> {
+  // The session speaks the source's table names: a rule `select … from customer` filling
+  // customer_copy is asked for as customer.
+  const plan = sourcePlan(s.source.filter);
+  let session: SourceSession;
+  try {
+    session = await host.vdiffSourceFor(tablet).openSession({ table: plan.sourceOf.get(ctx.table) ?? ctx.table, filter: plan.filter });
+  } catch (err) {
+    throw sourceReadError(err, ctx.table, tablet);
+  }
+  const h = session.header;
+  return { shard: s.source.shard, position: GtidPosition.parse(h.position), fields: h.fields, pkColumns: h.pkColumns, session, close: () => session.close() };
+}
+
+/**
+ * Runs one epoch of one table's comparison from `progress` (updated in place and checkpointed).
+ * Returns why it ended.
+ */
 export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: TableProgress): Promise<EpochEnd> {
   const { options: o, signal } = ctx;
   const limits = host.limits;
@@ -343,7 +451,8 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
   // Refuses a workflow whose streams cannot be brought to one point (none, in Error, copying).
   await checkStreams(host, ctx.workflow);
   const timeoutMs = Math.max(1, o.core_options.timeout_seconds) * 1000;
-  const sources: SourceCursor[] = [];
+  const chunked = o.core_options.checksum;
+  const sources: SourceSide[] = [];
   let target: Client | undefined;
   let restart = false;
   try {
@@ -358,40 +467,15 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
       for (;;) {
         if (signal.aborted) return 'stopped';
         const tablet = await pickSource(host, s.source.keyspace, s.source.shard, o);
-        const vs = host.vstreamerFor(tablet);
-        // renamingVStreamer may hand back `vs` itself (rules without a select): wrap, never patch it.
-        const renamed = renamingVStreamer(vs, s.source.filter);
-        const source: VStreamer & { close?(): void } = { vstream: (...a) => renamed.vstream(...a), vstreamRows: (...a) => renamed.vstreamRows(...a), close: () => vs.close?.() };
-        const puller = new RowsPuller(source, {
-          table: ctx.table,
-          filter: s.source.filter,
-          lastPk: progress.lastpk === null ? null : progress.lastpk.values,
-          batchRowsMax: limits.sourceBatchRowsMax,
-          batchBytesMax: limits.sourceBatchBytesMax,
-        });
-        let header: RowsBatch | null;
-        try {
-          header = await puller.next();
-        } catch (err) {
-          puller.close();
-          throw new TesseraError(TesseraError.from(err), `VDiff: reading table ${ctx.table} on source tablet ${tabletAliasString(tablet.alias)}: ${TesseraError.from(err).message}`, {
-            cause: err,
-            kind: TesseraError.from(err).kind,
-          });
-        }
-        if (header === null || header.kind !== 'header') {
-          puller.close();
-          throw new TesseraError(ER.UNKNOWN_ERROR, `VDiff: source tablet ${tabletAliasString(tablet.alias)} sent no snapshot header for table ${ctx.table}`);
-        }
-        const pos = GtidPosition.parse(header.position);
-        if (pos.atLeast(applied)) {
-          sources.push(new SourceCursor(s.source.shard, puller, pos, header.fields, header.pkColumns));
-          log.debug({ uuid: ctx.uuid, table: ctx.table, shard: s.source.shard, position: header.position }, 'source snapshot');
+        const side = chunked ? await openSession(host, tablet, ctx, s) : await openRows(host, tablet, ctx, s, progress);
+        if (side.position.atLeast(applied)) {
+          sources.push(side);
+          log.debug({ uuid: ctx.uuid, table: ctx.table, shard: s.source.shard, position: side.position.toString() }, 'source snapshot');
           break;
         }
         // A replica behind what the stream already applied: its snapshot would miss rows the
         // target has. Look again shortly; it catches up.
-        puller.close();
+        side.close();
         if (Date.now() >= deadline) {
           throw new TesseraError(ER.LOCK_WAIT_TIMEOUT, `VDiff: source tablet ${tabletAliasString(tablet.alias)} stayed behind ${applied.toString()} for ${timeoutMs} ms (--filtered-replication-wait-time)`, {
             kind: 'DEADLINE_EXCEEDED',
@@ -442,7 +526,7 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
     log.info({ uuid: ctx.uuid, table: ctx.table, positions: progress.positions, after: progress.lastpk?.values.map(String) }, 'vdiff epoch: snapshots open, comparing');
     return await compare(host, ctx, progress, sources, target);
   } finally {
-    for (const s of sources) s.puller.close();
+    for (const s of sources) s.close();
     if (target) {
       await target.query('ROLLBACK').catch(() => undefined);
       target.close();
@@ -451,7 +535,8 @@ export async function runEpoch(host: DifferHost, ctx: EpochContext, progress: Ta
   }
 }
 
-async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgress, sources: SourceCursor[], target: Client): Promise<EpochEnd> {
+
+async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgress, sources: SourceSide[], target: Client): Promise<EpochEnd> {
   const limits = host.limits;
   const o = ctx.options;
   const first = sources[0];
@@ -476,16 +561,11 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
   const select = names.map((n) => (tcol.get(n.toLowerCase())!.dataType === 'float' ? `CAST(${quoteIdent(n)} AS DOUBLE)` : quoteIdent(n))).join(', ');
   const floatIdx = names.flatMap((n, i) => (tcol.get(n.toLowerCase())!.dataType === 'float' ? [i] : []));
   const keyCols = pkColumns.map(quoteIdent);
-  const tcur = new TargetCursor(
-    target,
-    select,
-    `${quoteIdent(host.dbName)}.${quoteIdent(ctx.table)}`,
-    keyCols,
-    keyIdx,
-    floatIdx,
-    progress.lastpk === null ? null : progress.lastpk.values,
-    limits.targetBatchRowsMax,
-  );
+  const keyTypes = pkColumns.map((k) => tcol.get(k.toLowerCase())?.dataType ?? '');
+  const lit = (v: SqlValue, k: number) => keyLiteral(v, keyTypes[k]);
+  const from = `${quoteIdent(host.dbName)}.${quoteIdent(ctx.table)}`;
+  const targetCursor = (lo: readonly SqlValue[] | null, hi: readonly SqlValue[] | null) =>
+    new TargetCursor(target, select, from, keyCols, keyIdx, floatIdx, lo, limits.targetBatchRowsMax, lit, hi);
 
   const counts = progress.counts;
   const maxSamples = o.report_options.max_sample_rows;
@@ -513,54 +593,10 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
   };
   const keyOf = (row: readonly SqlValue[]) => keyIdx.map((i) => row[i]);
 
-  for (;;) {
-    if (ctx.signal.aborted) {
-      await checkpoint();
-      return 'stopped';
-    }
-    // The smallest key among the sources' next rows.
-    let src: SourceCursor | undefined;
-    let srow: SqlValue[] | null = null;
-    for (const s of sources) {
-      const r = await s.peek();
-      if (r === null) continue;
-      if (srow === null || compareKeys(cmp, keyOf(r), keyOf(srow)) < 0) {
-        src = s;
-        srow = r;
-      }
-    }
-    const trow = await tcur.peek();
-    if (srow === null && trow === null) {
-      await checkpoint();
-      return 'done';
-    }
-    let key: SqlValue[];
-    if (trow === null || (srow !== null && compareKeys(cmp, keyOf(srow), keyOf(trow)) < 0)) {
-      key = keyOf(srow!);
-      found('ExtraRowsSource', key, srow, null);
-      src!.take();
-    } else if (srow === null || compareKeys(cmp, keyOf(srow), keyOf(trow)) > 0) {
-      key = keyOf(trow);
-      found('ExtraRowsTarget', key, null, trow);
-      tcur.take();
-    } else {
-      key = keyOf(srow);
-      let same = true;
-      for (let i = 0; i < srow.length; i++) {
-        if (!sameValue(srow[i], trow[i])) {
-          same = false;
-          break;
-        }
-      }
-      if (same) counts.MatchingRows++;
-      else found('MismatchedRows', key, srow, trow);
-      src!.take();
-      tcur.take();
-    }
-    counts.ProcessedRows++;
-    ctx.rowsThisRun++;
-    progress.lastpk = { columns: pkColumns, values: key };
-    sinceCheckpoint++;
+  /** After `n` rows compared: a checkpoint when due (then the rate cap), and the epoch's other ends. */
+  const compared = async (n: number): Promise<EpochEnd | null> => {
+    ctx.rowsThisRun += n;
+    sinceCheckpoint += n;
     if (sinceCheckpoint >= limits.checkpointRowsMax || pending.length >= limits.checkpointDiffRowsMax) {
       const rows = sinceCheckpoint;
       await checkpoint();
@@ -579,5 +615,127 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
       await checkpoint();
       return 'epoch-time';
     }
+    return null;
+  };
+
+  /** Merges the sources' rows with the target's, row by row, to the cursors' end (null) or an epoch end. */
+  const merge = async (srcs: readonly Cursor[], tcur: Cursor): Promise<EpochEnd | null> => {
+    for (;;) {
+      if (ctx.signal.aborted) {
+        await checkpoint();
+        return 'stopped';
+      }
+      // The smallest key among the sources' next rows.
+      let src: Cursor | undefined;
+      let srow: SqlValue[] | null = null;
+      for (const s of srcs) {
+        const r = await s.peek();
+        if (r === null) continue;
+        if (srow === null || compareKeys(cmp, keyOf(r), keyOf(srow)) < 0) {
+          src = s;
+          srow = r;
+        }
+      }
+      const trow = await tcur.peek();
+      if (srow === null && trow === null) return null;
+      let key: SqlValue[];
+      if (trow === null || (srow !== null && compareKeys(cmp, keyOf(srow), keyOf(trow)) < 0)) {
+        key = keyOf(srow!);
+        found('ExtraRowsSource', key, srow, null);
+        src!.take();
+      } else if (srow === null || compareKeys(cmp, keyOf(srow), keyOf(trow)) > 0) {
+        key = keyOf(trow);
+        found('ExtraRowsTarget', key, null, trow);
+        tcur.take();
+      } else {
+        key = keyOf(srow);
+        let same = true;
+        for (let i = 0; i < srow.length; i++) {
+          if (!sameValue(srow[i], trow[i])) {
+            same = false;
+            break;
+          }
+        }
+        if (same) counts.MatchingRows++;
+        else found('MismatchedRows', key, srow, trow);
+        src!.take();
+        tcur.take();
+      }
+      counts.ProcessedRows++;
+      progress.lastpk = { columns: pkColumns, values: key };
+      const end = await compared(1);
+      if (end) return end;
+    }
+  };
+
+  if (!o.core_options.checksum) {
+    const end = await merge(
+      sources.map((s) => s.rows!),
+      targetCursor(progress.lastpk === null ? null : progress.lastpk.values, null),
+    );
+    if (end) return end;
+    await checkpoint();
+    return 'done';
+  }
+
+  // Chunk checksums: ranges of keys cut on the target (its next `checksumChunkRowsMax` keys), each
+  // checksummed on the target and on every source at once; rows are read only where they differ.
+  const said = progress.said;
+  const note = `table ${ctx.table}: chunk checksums over ranges of ${limits.checksumChunkRowsMax} rows; ${sources.map((s) => `source ${s.shard}: ${s.session!.header.note}`).join('; ')}`;
+  if (!said?.has(note)) {
+    said?.add(note);
+    await ctx.store.log(ctx.vdiffId, note);
+  }
+  const thash = rowHashSql(names);
+  const order = keyCols.join(', ');
+  for (;;) {
+    if (ctx.signal.aborted) {
+      await checkpoint();
+      return 'stopped';
+    }
+    const lo = progress.lastpk === null ? null : progress.lastpk.values;
+    const size = rowLimit > 0 ? Math.max(1, Math.min(limits.checksumChunkRowsMax, rowLimit - ctx.rowsThisRun)) : limits.checksumChunkRowsMax;
+    const h = await target.query(`SELECT ${order} FROM ${from}${rangeWhereSql(keyCols, lo, null, lit)} ORDER BY ${order} LIMIT 1 OFFSET ${size - 1}`);
+    const hi: SqlValue[] | null = h.rows.length ? h.rows[0].slice(0, keyCols.length) : null;
+    const targetSum = async (): Promise<RangeChecksum> => {
+      const r = await target.query(`SELECT COUNT(*), SUM(h) FROM (SELECT ${thash} AS h FROM ${from}${rangeWhereSql(keyCols, lo, hi, lit)}) x`);
+      return { count: Number(cellText(r.rows[0]?.[0]) || 0), sum: cellText(r.rows[0]?.[1]) || '0' };
+    };
+    // A source with more rows than the target's range differs whatever its sum: it counts no further.
+    const [t, ...s] = await Promise.all([targetSum(), ...sources.map((x) => x.session!.checksum(lo, hi, size + 1))]);
+    const src = addChecksums(s);
+    if (progress.ranges) progress.ranges.compared++;
+    if (t.count === src.count && t.sum === src.sum) {
+      counts.ProcessedRows += t.count;
+      counts.MatchingRows += t.count;
+      if (hi !== null) progress.lastpk = { columns: pkColumns, values: hi };
+      else {
+        // The table's end: the last compared key is the target's last (a resume compares after it).
+        if (t.count > 0) {
+          const desc = keyCols.map((k) => `${k} DESC`).join(', ');
+          const m = await target.query(`SELECT ${order} FROM ${from}${rangeWhereSql(keyCols, lo, null, lit)} ORDER BY ${desc} LIMIT 1`);
+          if (m.rows.length) progress.lastpk = { columns: pkColumns, values: m.rows[0].slice(0, keyCols.length) };
+        }
+        ctx.rowsThisRun += t.count;
+        await checkpoint();
+        return 'done';
+      }
+      const end = await compared(t.count);
+      if (end) return end;
+      continue;
+    }
+    if (progress.ranges) progress.ranges.differing++;
+    log.debug({ uuid: ctx.uuid, table: ctx.table, lo: lo?.map(String), hi: hi?.map(String), target: t, source: src }, 'vdiff: range checksums differ, comparing its rows');
+    const end = await merge(
+      sources.map((x) => new SessionCursor(x.session!, lo, hi, limits.sourceBatchRowsMax, limits.sourceBatchBytesMax)),
+      targetCursor(lo, hi),
+    );
+    if (end) return end;
+    if (hi === null) {
+      await checkpoint();
+      return 'done';
+    }
+    // Every key up to hi is compared (hi itself is a target key, so it was one of them).
+    progress.lastpk = { columns: pkColumns, values: hi };
   }
 }

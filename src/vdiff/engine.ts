@@ -20,6 +20,7 @@ import type { VStreamer } from '../vreplication/vstreamer.js';
 import { checkStreams, describeTarget, runEpoch, VDIFF_DEFAULTS, type DifferHost, type EpochContext, type TableProgress, type VDiffLimits } from './differ.js';
 import { VDiffStore, type DiffRow, type VDiffOptions, type VDiffRecord, type VDiffState } from './store.js';
 import { storeValue } from './values.js';
+import type { VDiffSourceConnector } from './source.js';
 import type { DiffRowWire, VDiffRequest, VDiffResponse, VDiffWire } from './wire.js';
 
 const log = logger('vdiff');
@@ -49,6 +50,8 @@ export interface VDiffEngineOptions {
   vreplication(): VReplicationEngine | null;
   dbaClient(): Promise<Client>;
   vstreamerFor(tablet: Tablet): VStreamer & { close?(): void };
+  /** A source tablet's VDiff snapshot sessions, for chunk checksums (src/vdiff/source.ts). */
+  vdiffSourceFor(tablet: Tablet): VDiffSourceConnector;
 }
 
 interface Runner {
@@ -83,6 +86,7 @@ export class VDiffEngine {
       },
       dbaClient: () => o.dbaClient(),
       vstreamerFor: (t) => o.vstreamerFor(t),
+      vdiffSourceFor: (t) => o.vdiffSourceFor(t),
     };
   }
 
@@ -138,7 +142,7 @@ export class VDiffEngine {
         for (const t of await this.store.tables(v.id)) {
           if (t.state === 'completed') continue;
           if (signal.aborted) return;
-          const progress: TableProgress = { lastpk: t.lastpk, counts: { ...t.counts }, positions: t.positions };
+          const progress: TableProgress = { lastpk: t.lastpk, counts: { ...t.counts }, positions: t.positions, said: new Set(), ranges: { compared: 0, differing: 0 } };
           await this.store.setTableState(v.id, t.table, 'started', await this.estimateRows(t.table));
           for (;;) {
             const ec: EpochContext = { vdiffId: v.id, uuid: v.uuid, workflow: v.workflow, table: t.table, options: v.options, store: this.store, signal, rowsThisRun: ctx.rowsThisRun };
@@ -153,7 +157,9 @@ export class VDiffEngine {
           }
           await this.store.setTableState(v.id, t.table, 'completed');
           const c = progress.counts;
-          await this.store.log(v.id, `table ${t.table} completed: ${c.ProcessedRows} rows compared, ${c.MismatchedRows} mismatched, ${c.ExtraRowsSource} extra on the source, ${c.ExtraRowsTarget} extra on the target`);
+          const r = progress.ranges!;
+          const how = v.options.core_options.checksum ? `; chunk checksums: ${r.compared} ranges compared, rows read for ${r.differing} that differed` : '; every row streamed (--chunk-checksum=false)';
+          await this.store.log(v.id, `table ${t.table} completed: ${c.ProcessedRows} rows compared, ${c.MismatchedRows} mismatched, ${c.ExtraRowsSource} extra on the source, ${c.ExtraRowsTarget} extra on the target${how}`);
         }
         if (signal.aborted) return;
         await this.store.setState(v.id, 'completed', '');

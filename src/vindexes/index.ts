@@ -3,8 +3,12 @@
 export type {
   Destination,
   FunctionalVindex,
+  CommitOrder,
+  LookupCreateOptions,
   LookupCursor,
   LookupDefinition,
+  LookupOwner,
+  LookupRows,
   LookupVindex,
   MultiColumnVindex,
   TypedNumber,
@@ -12,7 +16,7 @@ export type {
   VindexBase,
   VindexValue,
 } from './vindex.js';
-export { DESTINATION_NONE, toBytes, toUint64 } from './vindex.js';
+export { DESTINATION_NONE, bytesEqual, toBytes, toUint64 } from './vindex.js';
 export { createVindex, isVindexType, unknownVindexParams, vindexTypes } from './registry.js';
 export { vhash, vhashBlocks, vunhash, parseNumericStaticMap } from './functional.js';
 export { LOOKUP_PARAMS, LOOKUP_TYPES, parseLookupParams } from './lookup.js';

@@ -81,17 +81,49 @@ export interface MultiColumnVindex extends VindexBase {
   verify(rows: readonly (readonly VindexValue[])[], ksids: readonly KeyspaceId[]): boolean[];
 }
 
+/**
+ * Which transaction a lookup statement runs in (Vitess's commit orders). `normal` is the
+ * session's own; `pre` is a separate transaction per shard committed before it and `post` one
+ * committed after it (consistent lookups: rows are created before their owner row and deleted
+ * after it, so a failure between the commits leaves only orphaned lookup rows, never missing
+ * ones); `autocommit` runs outside any transaction (the `autocommit` param).
+ */
+export type CommitOrder = 'pre' | 'normal' | 'post' | 'autocommit';
+
+/** Rows a lookup statement returned: cells as binary values (Uint8Array) or null. */
+export interface LookupRows {
+  readonly rows: readonly (readonly VindexValue[])[];
+}
+
 /** The query runner a lookup vindex uses; the gate implements it over its own sessions. */
 export interface LookupCursor {
   /**
-   * Runs one statement on the lookup table's keyspace. `autocommit` asks for its own
-   * transaction (Vitess `autocommit` param) instead of the caller's.
+   * Runs one statement on the lookup table, wherever its keyspace is (planned as a client's
+   * statement would be). `:name` binds one value, `::name` a list.
    */
-  execute(
-    sql: string,
-    bindVars: Readonly<Record<string, VindexValue | readonly VindexValue[]>>,
-    options: { readonly autocommit: boolean },
-  ): Promise<{ readonly rows: readonly (readonly VindexValue[])[] }>;
+  execute(sql: string, bindVars: Readonly<Record<string, VindexValue | readonly VindexValue[]>>, order: CommitOrder): Promise<LookupRows>;
+  /**
+   * Runs a statement on the shard of `keyspace` that holds `ksid`, in the session's own
+   * transaction (consistent lookups look for the owner row there).
+   */
+  executeKeyspaceId(keyspace: string, ksid: KeyspaceId, sql: string, bindVars: Readonly<Record<string, VindexValue>>): Promise<LookupRows>;
+  /** The session is in a transaction (consistent lookups then read in their own, pre or post). */
+  readonly inTransaction: boolean;
+  /** The statement is a DML in a transaction: lookup reads lock what they read (param read_lock). */
+  readonly dml: boolean;
+  /**
+   * Where a consistent lookup's locking read runs: `pre` for INSERT, `post` for UPDATE and
+   * DELETE (where the lookup rows it locks are deleted in the post transaction), as Vitess's.
+   */
+  readonly rowLockOrder: 'pre' | 'post';
+}
+
+/** The table that owns a lookup vindex: its writes keep the lookup table right. */
+export interface LookupOwner {
+  readonly keyspace: string;
+  readonly table: string;
+  /** The owner's columns, one per `from` column, in order. */
+  readonly columns: readonly string[];
 }
 
 /** What a lookup vindex's params resolve to. */
@@ -102,13 +134,27 @@ export interface LookupDefinition {
   readonly from: readonly string[];
   /** The keyspace id column. */
   readonly to: string;
+  /** Writes outside the session's transaction; plain `lookup` upserts, deletes are skipped. */
   readonly autocommit: boolean;
+  /** Being back-filled: not used for routing, reads go everywhere, verify always passes. */
   readonly writeOnly: boolean;
+  /** Rows with a NULL `from` value get no lookup row (and a lone NULL read goes everywhere). */
   readonly ignoreNulls: boolean;
+  /** Map reads every value in one `IN` query even when the values are not integers. */
   readonly batchLookup: boolean;
   readonly readLock: string | undefined;
+  /** Verify (INSERT of unowned values, INSERT IGNORE) always passes. */
+  readonly noVerify: boolean;
   /** consistent_lookup*: writes the lookup row before the owner row and repairs orphans. */
   readonly consistent: boolean;
+}
+
+/** Options of LookupVindex.create. */
+export interface LookupCreateOptions {
+  /** INSERT IGNORE / ON DUPLICATE KEY UPDATE on the owner: rows that exist are left alone. */
+  readonly ignore: boolean;
+  /** The owner table (consistent lookups check it when the lookup row exists already). */
+  readonly owner?: LookupOwner;
 }
 
 /** A vindex backed by a lookup table. Map/verify go through the cursor; owners maintain rows. */
@@ -117,13 +163,18 @@ export interface LookupVindex extends VindexBase {
   readonly needsLookup: true;
   readonly lookup: LookupDefinition;
   /** The statements it runs, for the gate's plans and for EXPLAIN. */
-  readonly sql: { readonly select: string; readonly insert: string; readonly delete: string };
+  readonly sql: { readonly select: string; readonly verify: string; readonly delete: string };
   map(cursor: LookupCursor, values: readonly VindexValue[]): Promise<Destination[]>;
   verify(cursor: LookupCursor, values: readonly VindexValue[], ksids: readonly KeyspaceId[]): Promise<boolean[]>;
   /** Adds rows (one per owner row: the from-column values) pointing at ksids. */
-  create(cursor: LookupCursor, rows: readonly (readonly VindexValue[])[], ksids: readonly KeyspaceId[]): Promise<void>;
+  create(cursor: LookupCursor, rows: readonly (readonly VindexValue[])[], ksids: readonly KeyspaceId[], options: LookupCreateOptions): Promise<void>;
   /** Removes the rows of these from-column values that point at ksid. */
   delete(cursor: LookupCursor, rows: readonly (readonly VindexValue[])[], ksid: KeyspaceId): Promise<void>;
+  /**
+   * The owner row at ksid changed its from-column values: the old row goes, the new one comes
+   * (consistent lookups skip values that compare equal: `same` says whether they do).
+   */
+  update(cursor: LookupCursor, oldRow: readonly VindexValue[], ksid: KeyspaceId, newRow: readonly VindexValue[], options: { readonly owner?: LookupOwner; readonly same: boolean }): Promise<void>;
 }
 
 export type Vindex = FunctionalVindex | MultiColumnVindex | LookupVindex;

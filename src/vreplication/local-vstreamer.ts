@@ -95,7 +95,7 @@ interface Open {
 }
 
 /** MariaDB-unreachable errors carry kind UNAVAILABLE: the caller should pick another source. */
-function sourceError(err: unknown): TesseraError {
+export function sourceError(err: unknown): TesseraError {
   const e = TesseraError.from(err);
   if (e.kind === undefined && (e.errno === ER.SERVER_GONE.errno || e.errno === ER.CONN_ERROR.errno || e.errno === 2013 || e.errno === ER.SERVER_SHUTDOWN.errno)) {
     return new TesseraError(e, `the source tablet's MariaDB is unavailable: ${e.message}`, { cause: e, kind: 'UNAVAILABLE' });
@@ -131,13 +131,13 @@ function parsePosition(text: string): GtidPosition {
 
 // ---- a table as the copy sees it --------------------------------------------------------------
 
-interface CopyColumn {
+export interface CopyColumn {
   readonly name: string;
   readonly dataType: string;
   readonly field: FieldInfo;
 }
 
-interface CopyTable {
+export interface CopyTable {
   readonly columns: readonly CopyColumn[];
   readonly key: readonly string[];
 }
@@ -210,7 +210,8 @@ function binlogType(dataType: string): number {
   }
 }
 
-async function describeTable(c: Client, database: string, table: string): Promise<CopyTable> {
+/** A table's columns (with their binlog field descriptions) and its key, as the copy reads them. */
+export async function describeTable(c: Client, database: string, table: string): Promise<CopyTable> {
   const cols = await c.query(
     'SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, co.ID FROM information_schema.COLUMNS c ' +
       'LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME ' +
@@ -257,7 +258,7 @@ async function describeTable(c: Client, database: string, table: string): Promis
 }
 
 /** A key value as a SQL literal for `WHERE key > last`, in the column's own terms. */
-function keyLiteral(v: SqlValue, dataType: string): string {
+export function keyLiteral(v: SqlValue, dataType: string): string {
   if (v === null) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
@@ -267,7 +268,7 @@ function keyLiteral(v: SqlValue, dataType: string): string {
 }
 
 /** The shortest decimal that reads back as the same float32: the binlog reader's form of FLOAT. */
-function shortestFloat32(x: number): number {
+export function shortestFloat32(x: number): number {
   const f = Math.fround(x);
   if (!Number.isFinite(f) || f === 0) return f;
   for (let p = 1; p < 9; p++) {

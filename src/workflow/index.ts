@@ -8,3 +8,5 @@ export { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE, workflowSubTypeName, workflowTypeName
 export type { CreateStreamWire, StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';
 export { MOVETABLES_DEFAULTS, cancelMoveTables, completeMoveTables, moveTablesCreate, moveTablesInfo, reverseWorkflowName, switchTraffic, trafficState } from './movetables.js';
 export type { CancelOptions, CompleteOptions, MoveTablesCreateRequest, MoveTablesInfo, SwitchOptions, SwitchResult } from './movetables.js';
+export { LOOKUP_BACKFILL_PAGE_ROWS, lookupVindexCancel, lookupVindexCreate, lookupVindexExternalize, lookupVindexShow } from './lookup-vindex.js';
+export type { LookupVindexCreateRequest } from './lookup-vindex.js';

@@ -12,6 +12,7 @@ import { formatBinlogSource } from '../vreplication/binlog-source.js';
 import { CONFIG_OVERRIDE_NAMES, parseOverrideValue } from '../vreplication/controller.js';
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_TYPE } from './types.js';
+import { withoutAutoIncrement } from './sequences.js';
 
 export interface TableSetting {
   readonly target_table: string;
@@ -31,6 +32,8 @@ export interface MaterializeCreateRequest {
   readonly autoStart: boolean;
   readonly stopAfterCopy: boolean;
   readonly configOverrides: Readonly<Record<string, string>>;
+  /** A copied definition ("create_ddl": "copy") loses AUTO_INCREMENT (MoveTables into a sharded keyspace). */
+  readonly removeAutoIncrement?: boolean;
 }
 
 const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'std', 'stddev', 'variance', 'bit_and', 'bit_or', 'bit_xor']);
@@ -202,6 +205,7 @@ export async function createStreams(
         const create = shown.rows[0]?.[1];
         if (typeof create !== 'string') throw bad(`cannot copy the definition of ${p.sourceTable}: SHOW CREATE TABLE on ${r.sourceKeyspace}/${sources[0].shard} returned nothing`);
         sql = create.replace(/^CREATE TABLE\s+(`[^`]+`|\S+)/i, `CREATE TABLE ${quoteIdent(p.setting.target_table)}`);
+        if (r.removeAutoIncrement) sql = withoutAutoIncrement(sql);
       }
       toCreate.push({ tablet: t.tablet, sql });
     }

@@ -3,7 +3,8 @@
 // every spelling of each table to the source; `switchtraffic` moves reads by rewriting the
 // @replica/@rdonly routing rules, then writes with a short, measured pause: deny the tables on the
 // source primaries, let the streams catch up, start replication back (`<workflow>_reverse`) and
-// route the primary rules to the target. Any failure before the routing switch undoes the deny.
+// route the primary rules to the target (switch-writes.ts). A failure before the journal written
+// on the source primaries is rolled back; after it, the switch is finished (switch-journal.ts).
 // `reversetraffic` is the same switch run on the reverse workflow; `complete` drops the source
 // tables; `cancel` drops the target's.
 //
@@ -15,7 +16,8 @@
 // --enable-partial-keyspace-migration swap the keyspace once a query's shard is known.
 //
 // The workflow has no record of its own: its streams (on the target primaries), the routing rules
-// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh.
+// and the shard tablet controls are the state, as in Vitess, so every command reads them afresh;
+// only a write switch under way keeps a record in topo, until it is finished or rolled back.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
 import { compareKeyRanges, keyRangesIntersect, parseShardName } from '../key/index.js';
@@ -26,6 +28,8 @@ import { createStreams, ruleFor, type MaterializeCreateRequest } from './materia
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
 import { existingWorkflows, gatherStreams, type ShardStreams } from './workflow.js';
+import { StepError, switchWrites } from './switch-writes.js';
+import { applySequencePlan, planSequences, sequencePrimary, type AutoIncrementHandling } from './sequences.js';
 
 export const MOVETABLES_DEFAULTS = {
   /** --timeout of switchtraffic/reversetraffic: how long the streams get to reach the source's position while writes are stopped. */
@@ -52,6 +56,10 @@ export interface MoveTablesCreateRequest extends Omit<MaterializeCreateRequest, 
   readonly excludeTables: readonly string[];
   readonly sourceShards: readonly string[];
   readonly noRoutingRules: boolean;
+  /** Into a sharded keyspace: what becomes of AUTO_INCREMENT (sequences.ts); REMOVE when absent. */
+  readonly shardedAutoIncrementHandling?: AutoIncrementHandling;
+  /** REPLACE: the unsharded keyspace the sequence tables are created in. */
+  readonly globalKeyspace?: string;
 }
 
 /** What the streams of a MoveTables workflow say about it. */
@@ -83,12 +91,12 @@ async function primariesOf(topo: TopoServer, keyspace: string): Promise<{ shard:
 }
 
 /** The primaries of `keyspace`, only of `shards` when given (a partial workflow's shards). */
-async function primariesIn(topo: TopoServer, keyspace: string, shards: readonly string[] | null): Promise<{ shard: string; tablet: Tablet }[]> {
+export async function primariesIn(topo: TopoServer, keyspace: string, shards: readonly string[] | null): Promise<{ shard: string; tablet: Tablet }[]> {
   const all = await primariesOf(topo, keyspace);
   return shards === null ? all : all.filter((p) => shards.includes(p.shard));
 }
 
-async function vschemaOf(topo: TopoServer, keyspace: string): Promise<KeyspaceVSchema> {
+export async function vschemaOf(topo: TopoServer, keyspace: string): Promise<KeyspaceVSchema> {
   try {
     return await topo.getVSchema(keyspace);
   } catch {
@@ -105,11 +113,11 @@ function vschemaTables(v: KeyspaceVSchema): Record<string, Json> {
 
 type RuleMap = Map<string, string>;
 
-function ruleMap(r: RoutingRules): RuleMap {
+export function ruleMap(r: RoutingRules): RuleMap {
   return new Map(r.rules.map((x) => [x.from_table, x.to_tables[0]]));
 }
 
-function ruleList(m: RuleMap): RoutingRules {
+export function ruleList(m: RuleMap): RoutingRules {
   return { rules: [...m.entries()].map(([from_table, to]) => ({ from_table, to_tables: [to] })) };
 }
 
@@ -124,11 +132,11 @@ function spellings(source: string, target: string, table: string): string[] {
 
 type ShardRuleMap = Map<string, string>;
 
-function shardRuleMap(r: ShardRoutingRules): ShardRuleMap {
+export function shardRuleMap(r: ShardRoutingRules): ShardRuleMap {
   return new Map(r.rules.map((x) => [`${x.from_keyspace}/${x.shard}`, x.to_keyspace]));
 }
 
-function shardRuleList(m: ShardRuleMap): ShardRoutingRules {
+export function shardRuleList(m: ShardRuleMap): ShardRoutingRules {
   return {
     rules: [...m.entries()].map(([k, to_keyspace]) => {
       const i = k.indexOf('/');
@@ -307,6 +315,12 @@ export async function moveTablesCreate(
     }
   }
 
+  // AUTO_INCREMENT into a sharded target: each shard would count on its own (sequences.ts).
+  const aiMode = r.shardedAutoIncrementHandling ?? 'REMOVE';
+  const seqPlan = targetSharded && aiMode === 'REPLACE' ? await planSequences(topo, calls, sources[0].tablet, tables, tt, r.globalKeyspace ?? '') : null;
+  const globalBefore = seqPlan && seqPlan.tables.size > 0 ? await vschemaOf(topo, seqPlan.globalKeyspace) : null;
+  const seqCreated: string[] = [];
+
   const before = { rules, vschema: targetVSchema, hadVSchema: Object.keys(targetVSchema).length > 0 };
   const created: string[] = [];
   try {
@@ -329,6 +343,10 @@ export async function moveTablesCreate(
         });
       }
     }
+    if (seqPlan) {
+      const ai = await applySequencePlan(topo, calls, seqPlan, seqCreated);
+      for (const [t, entry] of Object.entries(ai)) tt[t] = { ...(tt[t] as Record<string, Json>), auto_increment: entry };
+    }
     await topo.saveVSchema(r.targetKeyspace, newTargetVSchema as never);
     await topo.rebuildVSchemaGraph();
     // Which target tables createStreams will make, to drop them again if a later step fails.
@@ -342,6 +360,7 @@ export async function moveTablesCreate(
       workflowType: WORKFLOW_TYPE.MoveTables,
       workflowSubType: partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
       sourceShards: r.sourceShards,
+      removeAutoIncrement: targetSharded && aiMode !== 'LEAVE',
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
     const warnings = partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : [];
@@ -362,6 +381,11 @@ export async function moveTablesCreate(
     if (before.hadVSchema) await topo.saveVSchema(r.targetKeyspace, before.vschema as never).catch(() => undefined);
     else await topo.deleteVSchema(r.targetKeyspace).catch(() => undefined);
     if (!r.noRoutingRules) await topo.saveRoutingRules(before.rules as never).catch(() => undefined);
+    if (seqPlan && globalBefore) {
+      await topo.saveVSchema(seqPlan.globalKeyspace, globalBefore as never).catch(() => undefined);
+      const g = await sequencePrimary(topo, seqPlan.globalKeyspace).catch(() => null);
+      if (g) for (const seq of seqCreated) await calls.applySchema(g, `DROP TABLE IF EXISTS ${quoteIdent(seq)}`).catch(() => undefined);
+    }
     if (!r.noRoutingRules && partial) await topo.updateShardRoutingRules(() => shardRulesBefore).catch(() => undefined);
     await topo.rebuildVSchemaGraph().catch(() => undefined);
     throw err;
@@ -406,6 +430,8 @@ export interface SwitchOptions {
   readonly dryRun: boolean;
   /** reversetraffic: the switch runs on the reverse workflow (writes) and points reads back to the source. */
   readonly direction: 'forward' | 'backward';
+  /** Sets each moved table's sequence above the largest id on the target while writes are stopped. */
+  readonly initializeTargetSequences?: boolean;
 }
 
 export interface SwitchResult {
@@ -418,16 +444,6 @@ export interface SwitchResult {
   dry_run_results?: string[];
   /** Gates that ignore the shard routing rules a partial switch writes. */
   warnings?: string[];
-}
-
-/** Why a switch failed, and where. */
-class StepError extends Error {
-  constructor(
-    readonly step: string,
-    readonly reason: unknown,
-  ) {
-    super(`${step}: ${(reason as Error).message ?? String(reason)}`);
-  }
 }
 
 export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls, info: MoveTablesInfo, o: SwitchOptions): Promise<SwitchResult> {
@@ -529,19 +545,26 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
       else await finishWrites(topo, calls, fwd, o, timed);
     } else if (o.dryRun) {
       dry.push(
-        `Lock keyspaces ${fwd.sourceKeyspace} and ${fwd.targetKeyspace}`,
+        `Lock workflow ${info.targetKeyspace}.${info.workflow} and keyspaces ${fwd.sourceKeyspace} and ${fwd.targetKeyspace} (kept alive while the switch runs), and record each step in topo`,
         `Deny writes to ${fwd.tables.join(',')} on the primaries of ${fwd.sourceKeyspace} and wait for open transactions on them (up to ${MOVETABLES_DEFAULTS.drainGraceSeconds}s)`,
         `Wait until the streams of ${fwd.targetKeyspace}.${fwd.workflow} reach the positions of the ${fwd.sourceKeyspace} primaries (up to ${o.timeoutMs} ms), then stop them`,
         `Create the reverse workflow ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} from the positions of the ${fwd.targetKeyspace} primaries`,
+        ...(o.initializeTargetSequences ? [`Set the sequences of ${fwd.tables.join(',')} above the largest ids on the ${fwd.targetKeyspace} primaries`] : []),
+        `Write the journal on the ${fwd.sourceKeyspace} primaries: the point of no return (a failure before it is rolled back, one after it is finished)`,
         fwd.partial
           ? `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} shards ${fwd.shards.join(',')}; replace the shard routing rules ${fwd.shards.map((sh) => `${fwd.targetKeyspace}/${sh} -> ${fwd.sourceKeyspace}`).join(', ')} by ${fwd.shards.map((sh) => `${fwd.sourceKeyspace}/${sh} -> ${fwd.targetKeyspace}`).join(', ')}; rebuild SrvVSchema`
           : `Allow writes to ${fwd.tables.join(',')} on ${fwd.targetKeyspace} and route every spelling of them to ${fwd.targetKeyspace}; rebuild SrvVSchema`,
         o.enableReverseReplication ? `Start ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)}` : `Leave ${fwd.sourceKeyspace}.${reverseWorkflowName(fwd.workflow)} stopped (--enable-reverse-replication=false)`,
         `Mark the streams of ${fwd.targetKeyspace}.${fwd.workflow} FROZEN`,
-        `Unlock keyspaces`,
+        `Delete the switch record; unlock`,
       );
     } else {
-      pause = await switchWrites(topo, calls, fwd, o, timed);
+      pause = await switchWrites(topo, calls, fwd, o, timed, {
+        userKeyspace: info.targetKeyspace,
+        userWorkflow: info.workflow,
+        action: o.direction === 'forward' ? 'SwitchTraffic' : 'ReverseTraffic',
+        initializeTargetSequences: o.initializeTargetSequences ?? false,
+      });
     }
   }
   const current = o.dryRun ? start : (await trafficState(topo, info)).text;
@@ -562,7 +585,7 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
  * Adds (or with `remove`, lifts) the denial of `tables` on every primary of `keyspace` (of
  * `shards` only, for a partial workflow), and has them refresh.
  */
-async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, tables: readonly string[], remove: boolean, lock?: TopoLock, shards: readonly string[] | null = null): Promise<void> {
+export async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, tables: readonly string[], remove: boolean, lock?: TopoLock, shards: readonly string[] | null = null): Promise<void> {
   for (const p of await primariesIn(topo, keyspace, shards)) {
     const shard = (await topo.getShard(keyspace, p.shard)).value;
     const has = shard.tablet_controls.find((c) => c.tablet_type === 'primary')?.denied_tables ?? [];
@@ -574,198 +597,6 @@ async function denyTables(topo: TopoServer, calls: WorkflowTabletCalls, keyspace
     await topo.setShardTabletControl(keyspace, p.shard, 'primary', { deniedTables: [...tables], remove }, lock);
     await calls.refreshState(p.tablet);
   }
-}
-
-/**
- * The write switch of `fwd` (a workflow copying fwd.sourceKeyspace → fwd.targetKeyspace): returns
- * the write pause in ms. Before the routing switch every failure is undone — the reverse
- * workflow deleted, the forward streams started again, the tables allowed on the source — and
- * reported as `<step> failed …; rolled back`.
- */
-async function switchWrites(
-  topo: TopoServer,
-  calls: WorkflowTabletCalls,
-  fwd: MoveTablesInfo,
-  o: SwitchOptions,
-  timed: <T>(step: string, fn: () => Promise<T>) => Promise<T>,
-): Promise<number> {
-  const S = fwd.sourceKeyspace;
-  const T = fwd.targetKeyspace;
-  const reverse = reverseWorkflowName(fwd.workflow);
-  // A partial workflow stops writes on its own shards only; the others keep serving throughout.
-  const shards = fwd.partial ? fwd.shards : null;
-  const ttlMs = o.timeoutMs + 60_000 + MOVETABLES_DEFAULTS.drainGraceSeconds * 2000;
-  const action = `SwitchWrites(${T}.${fwd.workflow})`;
-  const [first, second] = [S, T].sort();
-  const lockA = await topo.lockKeyspace(first, action, { ttlMs });
-  let lockB: TopoLock;
-  try {
-    lockB = await topo.lockKeyspace(second, action, { ttlMs });
-  } catch (err) {
-    await lockA.unlock(err);
-    throw err;
-  }
-  const lockOf = (ks: string) => (ks === first ? lockA : lockB);
-  let denied = false;
-  let stopped = false;
-  let reverseCreated = false;
-  let switched = false;
-  let pauseStart = 0;
-  try {
-    const sources = await primariesIn(topo, S, shards);
-    const targets = await primariesIn(topo, T, shards);
-    await timed(`deny writes on ${S}${shards ? ` (shards ${shards.join(',')})` : ''}`, async () => {
-      denied = true;
-      pauseStart = Date.now();
-      await denyTables(topo, calls, S, fwd.tables, false, lockOf(S), shards);
-    });
-    // Statements admitted before the deny may still be running, and transactions opened before
-    // it may still commit: LOCK TABLES … READ waits for both (they hold the tables' metadata
-    // locks until they end). Twice, as Vitess does, for a statement that was admitted just
-    // before the refresh and took its metadata lock after the first LOCK TABLES.
-    await timed(`wait for open transactions on ${S}`, async () => {
-      const list = fwd.tables.map((t) => `${quoteIdent(t)} READ`).join(', ');
-      for (let i = 0; i < 2; i++) {
-        for (const s of sources) {
-          await calls.executeFetchAsDba(s.tablet, `SET STATEMENT lock_wait_timeout = ${MOVETABLES_DEFAULTS.drainGraceSeconds} FOR LOCK TABLES ${list}`);
-        }
-      }
-    });
-    const positions = await timed(`read the positions of the ${S} primaries`, async () => {
-      const m = new Map<string, string>();
-      for (const s of sources) m.set(s.shard, await calls.primaryPosition(s.tablet));
-      return m;
-    });
-    await timed(`wait for the streams of ${T}.${fwd.workflow} to reach them`, async () => {
-      const deadline = Date.now() + o.timeoutMs;
-      await Promise.all(
-        fwd.streams.flatMap((f) =>
-          f.streams.map(async (s) => {
-            const src = parseBinlogSource(s.source);
-            const pos = positions.get(src.shard);
-            if (pos === undefined) throw new Error(`stream ${s.id} on ${T}/${f.shard} reads ${S}/${src.shard}, which has no primary now`);
-            await calls.vreplicationWaitForPos(f.tablet, s.id, pos, Math.max(1, deadline - Date.now()));
-          }),
-        ),
-      );
-    });
-    await timed(`stop the streams of ${T}.${fwd.workflow}`, async () => {
-      stopped = true;
-      for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped' });
-    });
-    await timed(`create ${S}.${reverse}`, async () => {
-      // A frozen reverse workflow from an earlier round is replaced.
-      for (const s of sources) await calls.vreplicationDelete(s.tablet, reverse);
-      const targetPos = new Map<string, string>();
-      for (const t of targets) targetPos.set(t.shard, await calls.primaryPosition(t.tablet));
-      const sourceSharded = parseKeyspaceVSchema(S, await vschemaOf(topo, S)).sharded;
-      const first = fwd.streams[0]?.streams[0];
-      const onDdl = first ? parseBinlogSource(first.source).onDdl : 'IGNORE';
-      reverseCreated = true;
-      for (const s of sources) {
-        const streams: CreateStreamWire[] = [];
-        for (const t of targets) {
-          if (!keyRangesIntersect(parseShardName(s.shard), parseShardName(t.shard))) continue;
-          const rules = [];
-          for (const table of fwd.tables) rules.push(await ruleFor(topo, S, s.shard, table, `select * from ${quoteIdent(table)}`, sourceSharded));
-          streams.push({
-            workflow: reverse,
-            source: formatBinlogSource({ keyspace: T, shard: t.shard, filter: { rules }, onDdl }),
-            cell: first?.cell ?? '',
-            tabletTypes: first?.tabletTypes ?? [],
-            state: 'Stopped',
-            workflowType: WORKFLOW_TYPE.MoveTables,
-            workflowSubType: fwd.partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
-            deferSecondaryKeys: false,
-            options: first?.options ?? '{}',
-            stopPos: '',
-            pos: targetPos.get(t.shard) ?? '',
-            copyTables: [],
-          });
-        }
-        if (streams.length > 0) await calls.vreplicationCreate(s.tablet, streams);
-      }
-    });
-    await timed(`allow writes on ${T}`, async () => {
-      await denyTables(topo, calls, T, fwd.tables, true, lockOf(T), shards);
-    });
-    await timed(shards ? `route shards ${shards.join(',')} to ${T}` : `route writes to ${T}`, async () => {
-      // The last check of the locks before the decisive write: a lost lock fails here, rolled back.
-      await lockA.check();
-      await lockB.check();
-      if (shards) {
-        // Reads and writes of these shards together: (T, shard) -> S gives way to (S, shard) -> T.
-        await topo.updateShardRoutingRules((cur) => {
-          const m = shardRuleMap(cur);
-          for (const sh of shards) {
-            m.delete(`${T}/${sh}`);
-            m.set(`${S}/${sh}`, T);
-          }
-          return shardRuleList(m);
-        });
-        switched = true;
-        await topo.rebuildVSchemaGraph();
-        return;
-      }
-      await topo.updateRoutingRules((cur) => {
-        const m = ruleMap(cur);
-        for (const t of fwd.tables) {
-          m.delete(`${T}.${t}`);
-          m.set(t, `${T}.${t}`);
-          m.set(`${S}.${t}`, `${T}.${t}`);
-        }
-        return ruleList(m);
-      });
-      switched = true;
-      await topo.rebuildVSchemaGraph();
-    });
-  } catch (err) {
-    if (switched) {
-      const e = err instanceof StepError ? err : new StepError('switch writes', err);
-      await lockB.unlock(err);
-      await lockA.unlock(err);
-      throw new TesseraError(ER.UNKNOWN_ERROR, `SwitchTraffic of ${T}.${fwd.workflow}: ${e.message}; the routing rules already send writes to ${T}, run the command again to finish the remaining steps`);
-    }
-    const undo: string[] = [];
-    if (reverseCreated) {
-      for (const s of await primariesIn(topo, S, shards).catch(() => [])) await calls.vreplicationDelete(s.tablet, reverse).catch(() => 0);
-      undo.push(`deleted ${S}.${reverse}`);
-    }
-    if (stopped) {
-      for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Running' }).catch(() => 0);
-      undo.push(`restarted ${T}.${fwd.workflow}`);
-    }
-    let undoFailed = '';
-    if (denied) {
-      try {
-        await denyTables(topo, calls, S, fwd.tables, true, lockOf(S), shards);
-        undo.push(`${S} takes writes to ${fwd.tables.join(',')} again`);
-      } catch (e) {
-        undoFailed = `; UNDOING THE DENY FAILED (${(e as Error).message}): run SetShardTabletControl --remove --denied-tables ${fwd.tables.join(',')} <${S}/shard> primary and RefreshStateByShard`;
-      }
-    }
-    await lockB.unlock(err);
-    await lockA.unlock(err);
-    const e = err instanceof StepError ? err : new StepError('switch writes', err);
-    throw new TesseraError(
-      ER.UNKNOWN_ERROR,
-      `SwitchTraffic of ${T}.${fwd.workflow} failed at step "${e.step}": ${(e.reason as Error).message ?? String(e.reason)}; rolled back${undo.length ? `: ${undo.join(', ')}` : ''}${undoFailed}`,
-    );
-  }
-  const pause = Date.now() - pauseStart;
-  try {
-    await finishWrites(topo, calls, fwd, o, timed);
-  } catch (err) {
-    await lockB.unlock(err);
-    await lockA.unlock(err);
-    throw new TesseraError(
-      ER.UNKNOWN_ERROR,
-      `SwitchTraffic of ${T}.${fwd.workflow}: writes are switched to ${T} (write pause ${pause} ms), but ${(err as Error).message}; run the command again to finish`,
-    );
-  }
-  await lockB.unlock();
-  await lockA.unlock();
-  return pause;
 }
 
 /**

@@ -253,6 +253,7 @@ export async function workflowStatus(calls: WorkflowTabletCalls, topo: TopoServe
         bytes_percentage: pct(bytes, bytesTotal),
         phase: done ? 'Complete' : rowsCopied > 0 ? 'Copying' : 'Not Started',
         rows_total_estimated: tot.estimated,
+        rows_per_second: done ? 0 : Math.round(rate),
         eta_seconds: done ? 0 : rate > 0 ? Math.round(Math.max(0, rowsTotal - rowsCopied) / rate) : null,
       };
     }

@@ -1,60 +1,11 @@
-// The web UI in the browser: a hash router over three pages (overview, keyspace, VSchema & rules,
-// tablet) drawn from ctld's JSON API, polled every POLL_INTERVAL_MS. Compiled by the project's tsc
-// and served by ctld as /ui/client.js; it imports types only, so it loads nothing else.
+// The web UI in the browser: a hash router over its pages (overview, keyspace, VSchema & rules,
+// tablet, and the workflow pages of workflow-pages.ts) drawn from ctld's JSON API, polled every
+// POLL_INTERVAL_MS. Compiled by the project's tsc and served by ctld as /ui/client.js with its two
+// sibling modules (client-util.js, workflow-pages.js); it loads nothing else.
 import type { Json, KeyRange, Shard, SrvKeyspace, Tablet } from '../../topo/index.js';
-import type { ClusterOverview, OverviewKeyspace, OverviewTablet, TabletHealthReport, TabletHealthView } from './types.js';
-
-const POLL_INTERVAL_MS = 2000;
-const REQUEST_TIMEOUT_MS = 10_000;
-
-// ---- helpers ----------------------------------------------------------------------------------
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function esc(v: unknown): string {
-  return String(v).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-
-function errorMessage(body: unknown, status: number): string {
-  if (typeof body === 'object' && body !== null) {
-    const e = (body as { error?: { message?: unknown; errno?: unknown; sqlState?: unknown } }).error;
-    if (e && typeof e.message === 'string') return `ERROR ${String(e.errno)} (${String(e.sqlState)}): ${e.message}`;
-  }
-  return `HTTP ${status}`;
-}
-
-class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-async function api<T>(command: string, params: Record<string, string> = {}): Promise<T> {
-  const q = new URLSearchParams(params).toString();
-  const res = await fetch(`/api/v1/${command}${q === '' ? '' : `?${q}`}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), cache: 'no-store' });
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(`ctld answered ${res.status} with non-JSON`, res.status);
-  }
-  if (!res.ok) throw new ApiError(errorMessage(body, res.status), res.status);
-  return body as T;
-}
-
-function pretty(v: Json | object | null): string {
-  return JSON.stringify(v, null, 2);
-}
-
-function timeOf(iso: string | null): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString();
-}
+import { api, ApiError, esc, POLL_INTERVAL_MS, pretty, timeOf } from './client-util.js';
+import type { ClusterOverview, OverviewKeyspace, OverviewTablet, TabletHealthReport, TabletHealthView, WorkflowDetail, WorkflowsOverview } from './types.js';
+import { bindActions, workflowPage, workflowsPage } from './workflow-pages.js';
 
 function hostPort(host: string, port: number | undefined): string {
   return `${host}:${port ?? 0}`;
@@ -360,11 +311,19 @@ function tabletPage(r: TabletHealthReport): string {
 
 // ---- router and polling -----------------------------------------------------------------------
 
-type Route = { page: 'overview' } | { page: 'rules' } | { page: 'keyspace'; name: string } | { page: 'tablet'; alias: string };
+type Route =
+  | { page: 'overview' }
+  | { page: 'rules' }
+  | { page: 'keyspace'; name: string }
+  | { page: 'tablet'; alias: string }
+  | { page: 'workflows' }
+  | { page: 'workflow'; keyspace: string; workflow: string };
 
 function route(): Route {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (parts[0] === 'rules') return { page: 'rules' };
+  if (parts[0] === 'workflows') return { page: 'workflows' };
+  if (parts[0] === 'workflow' && parts[1] && parts[2]) return { page: 'workflow', keyspace: parts[1], workflow: parts[2] };
   if (parts[0] === 'keyspace' && parts[1]) return { page: 'keyspace', name: parts[1] };
   if (parts[0] === 'tablet' && parts[1]) return { page: 'tablet', alias: parts[1] };
   return { page: 'overview' };
@@ -395,6 +354,14 @@ async function render(r: Route): Promise<{ html: string; at: string }> {
         throw err;
       }
     }
+    case 'workflows': {
+      const o = await api<WorkflowsOverview>('GetWorkflowsOverview');
+      return { html: workflowsPage(o), at: o.at };
+    }
+    case 'workflow': {
+      const d = await api<WorkflowDetail>('GetWorkflowDetail', { keyspace: r.keyspace, workflow: r.workflow });
+      return { html: workflowPage(d), at: d.at };
+    }
     default: {
       const never: never = r;
       return never;
@@ -414,7 +381,7 @@ async function refresh(): Promise<void> {
   const banner = document.getElementById('banner');
   const updated = document.getElementById('updated');
   for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('[data-nav]'))) {
-    a.classList.toggle('active', a.dataset.nav === r.page);
+    a.classList.toggle('active', a.dataset.nav === r.page || (a.dataset.nav === 'workflows' && r.page === 'workflow'));
   }
   try {
     const { html, at } = await render(r);
@@ -450,5 +417,9 @@ window.addEventListener('hashchange', () => {
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) void refresh();
 });
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => void refresh());
-else void refresh();
+function start(): void {
+  bindActions(() => void refresh());
+  void refresh();
+}
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

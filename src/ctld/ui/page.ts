@@ -16,6 +16,7 @@ export const UI_HTML = `<!doctype html>
   <a class="brand" href="#/">Tessera</a>
   <nav>
     <a href="#/" data-nav="overview">Overview</a>
+    <a href="#/workflows" data-nav="workflows">Workflows</a>
     <a href="#/rules" data-nav="rules">VSchema &amp; rules</a>
     <a href="/debug/status">Status</a>
     <a href="/metrics">Metrics</a>
@@ -26,6 +27,11 @@ export const UI_HTML = `<!doctype html>
 <main id="main"><p class="muted">Loading…</p>
 <noscript><p>This page needs JavaScript. The same data as JSON: <a href="/api/v1/ClusterOverview">/api/v1/ClusterOverview</a>.</p></noscript>
 </main>
+<dialog id="confirm">
+  <h2 data-dialog-title></h2>
+  <pre data-dialog-output></pre>
+  <div class="actions"><button type="button" data-dialog-run disabled>Run</button> <button type="button" data-dialog-close>Cancel</button></div>
+</dialog>
 </body>
 </html>
 `;
@@ -81,5 +87,19 @@ dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; ma
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.wf-running, .wf-done { color: var(--ok); }
+.wf-copying, .wf-init, .wf-throttled { color: var(--warn); }
+.wf-stopped, .wf-pending { color: var(--off); }
+.wf-error { color: var(--bad); }
+.wf-completed { color: var(--ok); }
+.bar { display: inline-block; width: 140px; height: 10px; background: #eef1f5; border: 1px solid var(--line); border-radius: 3px; vertical-align: middle; margin-right: 6px; }
+.bar > div { height: 100%; background: var(--accent); }
+.actions button { font: inherit; padding: 4px 12px; border: 1px solid var(--line); border-radius: 4px; background: #f0f2f6; cursor: pointer; }
+.actions button:hover { background: #e2e8f0; }
+tr.logrow td { border-bottom: 1px solid var(--line); padding-top: 0; }
+table.logs { font-size: 12px; }
+.vdiff { border-top: 1px solid var(--line); padding-top: 6px; margin-top: 6px; }
+dialog { width: min(900px, 92vw); border: 1px solid var(--line); border-radius: 6px; }
+dialog pre { max-height: 60vh; white-space: pre-wrap; }
 @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
 `;

@@ -1,12 +1,12 @@
-// Serves the web UI: the page at `/`, its stylesheet, and its module compiled from client.ts (read
+// Serves the web UI: the page at `/`, its stylesheet, and its modules compiled from client.ts and its imports (read
 // from dist next to this file, so a plain `tsc` build is all it needs). Everything else the page
-// shows comes from the JSON API (ClusterOverview, GetTabletHealth).
+// shows comes from the JSON API (ClusterOverview, GetTabletHealth, GetWorkflowsOverview, GetWorkflowDetail).
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UI_CSS, UI_HTML } from './page.js';
 
-const CLIENT_JS = new URL('./client.js', import.meta.url);
-const CLIENT_MAP = new URL('./client.js.map', import.meta.url);
+/** The page's modules, compiled next to this file: the entry and what it imports. */
+const MODULES = new Set(['client', 'client-util', 'workflow-pages']);
 
 // The page loads only its own files and talks only to this server.
 const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -34,9 +34,10 @@ export async function serveUi(req: IncomingMessage, res: ServerResponse, pathnam
     case '/ui/style.css':
       send(res, 200, 'text/css; charset=utf-8', UI_CSS, head);
       return true;
-    case '/ui/client.js':
-    case '/ui/client.js.map': {
-      const file = pathname.endsWith('.map') ? CLIENT_MAP : CLIENT_JS;
+    default: {
+      const m = /^\/ui\/([a-z-]+)\.js(\.map)?$/.exec(pathname);
+      if (!m || !MODULES.has(m[1])) return false;
+      const file = new URL(`./${m[1]}.js${m[2] ?? ''}`, import.meta.url);
       let body: Buffer;
       try {
         body = await readFile(file);
@@ -47,7 +48,5 @@ export async function serveUi(req: IncomingMessage, res: ServerResponse, pathnam
       send(res, 200, pathname.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8', body, head);
       return true;
     }
-    default:
-      return false;
   }
 }

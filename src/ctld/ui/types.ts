@@ -77,3 +77,93 @@ export interface TabletHealthReport {
   /** Recent changes of state or reason, newest first, at most `healthEventsMax`. */
   events: TabletHealthEvent[];
 }
+
+// ---- workflows (GetWorkflowsOverview, GetWorkflowDetail) --------------------------------------
+
+/** One workflow in a keyspace's list. */
+export interface WorkflowSummary {
+  name: string;
+  /** MoveTables, Reshard, Materialize, … as GetWorkflows prints workflow_type. */
+  type: string;
+  source_keyspace: string;
+  source_shards: string[];
+  target_shards: string[];
+  /** Streams per state (Running, Copying, Stopped, Error, …). */
+  states: Record<string, number>;
+  max_lag_seconds: number;
+  /** The first stream message that is an error, or ''. */
+  error: string;
+}
+
+export interface WorkflowsOverview {
+  at: string;
+  keyspaces: { name: string; workflows: WorkflowSummary[]; error: string | null }[];
+}
+
+/** One stream as GetWorkflows prints it (the fields the page uses). */
+export interface WorkflowStreamJson {
+  id: string;
+  shard: string;
+  tablet: { cell: string; uid: number };
+  binlog_source: { keyspace: string; shard: string; filter: { rules: { match: string; filter: string }[] } };
+  position: string;
+  state: string;
+  message: string;
+  rows_copied: string;
+  time_updated: { seconds: string };
+  transaction_timestamp: { seconds: string };
+  throttler_status: { component_throttled: string; reason_throttled: string; time_throttled: { seconds: string } };
+  source_tablet: string;
+  replication_lag_seconds: number | null;
+  logs: { id: string; type: string; state: string; created_at: string; updated_at: string; message: string; count: string }[];
+  copy_states: { table: string; last_pk: string }[];
+}
+
+export interface TableCopyJson {
+  rows_copied: number;
+  rows_total: number;
+  rows_percentage: number;
+  bytes_copied: number;
+  bytes_total: number;
+  bytes_percentage: number;
+  phase: string;
+  rows_total_estimated: boolean;
+  rows_per_second?: number;
+  eta_seconds: number | null;
+}
+
+/** A switch ctld ran (switch-history.ts). */
+export interface SwitchRecordJson {
+  at: string;
+  keyspace: string;
+  workflow: string;
+  action: string;
+  tablet_types: string[];
+  ok: boolean;
+  error: string | null;
+  start_state: string | null;
+  state: string | null;
+  write_pause_ms: number | null;
+  steps: string[];
+  duration_ms: number;
+}
+
+/** What a workflow page shows; every part from the command ctl runs for it, named beside it. */
+export interface WorkflowDetail {
+  at: string;
+  keyspace: string;
+  workflow: string;
+  /** GetWorkflows --workflow W <keyspace>: the workflow with its streams and their logs; null when it is gone. */
+  show: { name: string; workflow_type: string; workflow_sub_type: string; source: { keyspace: string; shards: string[] }; target: { keyspace: string; shards: string[] }; shard_streams: Record<string, { streams: WorkflowStreamJson[] }> } | null;
+  /** MoveTables/Reshard/Workflow status --format json; null with status_error when it failed. */
+  status: { table_copy_state: Record<string, TableCopyJson>; shard_streams: Record<string, { streams: { id: number; status: string; info: string }[] }>; traffic_state: string } | null;
+  status_error: string | null;
+  routing_rules: RoutingRules;
+  shard_routing_rules: ShardRoutingRules;
+  switches: SwitchRecordJson[];
+  /** VDiff show <uuid> --verbose --format json of the newest VDiffs (newest first). */
+  vdiffs: Json[];
+  vdiff_error: string | null;
+  /** The actions the page offers, each the ctl command it runs (the page asks it with dry_run first). */
+  actions: { name: string; label: string; command: string; request: Record<string, Json>; cli: string }[];
+}

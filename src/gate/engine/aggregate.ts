@@ -23,8 +23,21 @@ export type AggRole =
   | { readonly kind: 'min' }
   | { readonly kind: 'max' }
   | { readonly kind: 'avg'; readonly countOffset: number } // partial: this column holds SUM, countOffset COUNT
-  | { readonly kind: 'countDistinct' }
+  | { readonly kind: 'countDistinct'; readonly more?: readonly number[] } // COUNT(DISTINCT a, b…): `more` holds b…
   | { readonly kind: 'sumDistinct' }
+  | { readonly kind: 'avgDistinct' }
+  | {
+      // GROUP_CONCAT: this column holds the first argument; `args` every argument's offset, `order`
+      // its ORDER BY columns; partial mode: `countOffset` each input row's multiplicity and
+      // `maxLenOffset` group_concat_max_len as the shards report it (-1 in raw mode).
+      readonly kind: 'groupConcat';
+      readonly args: readonly number[];
+      readonly order: readonly { readonly offset: number; readonly desc: boolean }[];
+      readonly countOffset: number;
+      readonly maxLenOffset: number;
+      readonly separator: string;
+      readonly distinct: boolean;
+    }
   | { readonly kind: 'hidden' }; // an input column not carried (AVG's count, a pushed-down distinct key)
 
 export interface AggregateSpec {
@@ -40,9 +53,9 @@ export interface AggregateSpec {
   readonly collationHints?: readonly CollationHint[];
 }
 
-type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
+export type Num = { kind: 'int'; v: bigint } | { kind: 'dec'; v: Decimal } | { kind: 'float'; v: number };
 
-function toNum(c: Cell, field: ColumnDefinition): Num | null {
+export function toNum(c: Cell, field: ColumnDefinition): Num | null {
   if (c === null) return null;
   const text = c.toString('latin1');
   if (isIntegerType(field.type)) return { kind: 'int', v: BigInt(text) };
@@ -55,7 +68,7 @@ function toNum(c: Cell, field: ColumnDefinition): Num | null {
   return { kind: 'float', v: stringToNumber(c.toString('utf8')) };
 }
 
-function addNum(a: Num | null, b: Num | null): Num | null {
+export function addNum(a: Num | null, b: Num | null): Num | null {
   if (a === null) return b;
   if (b === null) return a;
   if (a.kind === 'float' || b.kind === 'float') {
@@ -68,7 +81,7 @@ function addNum(a: Num | null, b: Num | null): Num | null {
   return { kind: 'dec', v: addDecimal(x, y) };
 }
 
-function numCell(n: Num | null): Cell {
+export function numCell(n: Num | null): Cell {
   if (n === null) return null;
   if (n.kind === 'int') return valueCell(n.v);
   if (n.kind === 'dec') return valueCell(n.v);
@@ -127,6 +140,15 @@ export class Aggregate implements Primitive {
           // As MariaDB: NOT NULL, and BINARY unless grouped (its grouped COUNT goes through a temporary table).
           out.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: this.spec.grouped ? 0x01 : 0x01 | 0x80 }));
           return;
+        case 'groupConcat':
+          out.push(columnDefinition({ name, orgName: '', type: TYPE.BLOB, charset: 45, columnLength: GROUP_CONCAT_MAX_LEN_DEFAULT * 4, flags: 0x10 }));
+          return;
+        case 'avgDistinct':
+          // The input is the argument itself (grouped by it on the shards, or raw rows).
+          out.push(isFloatType(f.type) || !(isIntegerType(f.type) || isDecimalType(f.type))
+            ? columnDefinition({ name, orgName: '', type: TYPE.DOUBLE, charset: 63, columnLength: 23, decimals: 31, flags: scalarFlags })
+            : decimalColumn(name, precisionOf(f) + AVG_PRECISION_INCREMENT, this.rawAvgScale(f), scalarFlags));
+          return;
         case 'sum':
         case 'sumDistinct':
           if (this.spec.mode === 'raw' || role.kind === 'sumDistinct') {
@@ -155,6 +177,11 @@ export class Aggregate implements Primitive {
     return out;
   }
 
+  private rawAvgScale(f: ColumnDefinition): number {
+    const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
+    return Math.min(d + 4, 30);
+  }
+
   private avgScale(f: ColumnDefinition): number {
     // Partial: the shard's SUM column already carries the argument's scale. Raw: the argument's.
     const d = isIntegerType(f.type) ? 0 : f.decimals >= 31 ? 4 : f.decimals;
@@ -172,7 +199,7 @@ export class Aggregate implements Primitive {
       let g = groups.get(k);
       if (!g) {
         if (groups.size >= vc.rowsMax) throw rowsLimitError('rows-max', vc.rowsMax);
-        g = { first: row, acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map<string, Cell>() : null)) };
+        g = { first: row, acc: roles.map((role) => (isDistinctRole(role) ? new Map<string, Cell>() : null)) };
         groups.set(k, g);
       }
       for (let i = 0; i < roles.length; i++) {
@@ -208,9 +235,22 @@ export class Aggregate implements Primitive {
             break;
           }
           case 'countDistinct':
+            if (c === null) break;
+            if (role.more?.length) {
+              if (role.more.some((m) => row[m] === null)) break;
+              const key = JSON.stringify([cellKey(c, f), ...role.more.map((m) => cellKey(row[m], fields[m]))]);
+              (g.acc[i] as Map<string, Cell>).set(key, c);
+            } else (g.acc[i] as Map<string, Cell>).set(cellKey(c, f), c);
+            break;
           case 'sumDistinct':
+          case 'avgDistinct':
             if (c !== null) (g.acc[i] as Map<string, Cell>).set(cellKey(c, f), c);
             break;
+          case 'groupConcat': {
+            const n = role.countOffset >= 0 ? BigInt(row[role.countOffset]?.toString('latin1') ?? '0') : 1n;
+            ((g.acc[i] ??= []) as { row: Row; n: bigint }[]).push({ row, n });
+            break;
+          }
           default:
             break;
         }
@@ -218,7 +258,7 @@ export class Aggregate implements Primitive {
     }
     if (groups.size === 0 && !this.spec.grouped) {
       // A scalar aggregate over no rows still answers one row: counts 0, the rest NULL.
-      const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (role.kind === 'countDistinct' || role.kind === 'sumDistinct' ? new Map() : null)) };
+      const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (isDistinctRole(role) ? new Map() : null)) };
       groups.set('', empty);
     }
     let states = [...groups.values()];
@@ -233,6 +273,7 @@ export class Aggregate implements Primitive {
       });
     }
     const outFields = this.outputFields(fields);
+    let cut = 0;
     const rows: Row[] = states.map((g) => {
       const out: Cell[] = [];
       for (let i = 0; i < roles.length; i++) {
@@ -275,6 +316,21 @@ export class Aggregate implements Primitive {
             out.push(numCell(s));
             break;
           }
+          case 'groupConcat': {
+            const r = groupConcat(role, (g.acc[i] as { row: Row; n: bigint }[] | null) ?? [], fields);
+            if (r.cut) vc.warn?.(1260, `Row ${++cut} was cut by GROUP_CONCAT()`);
+            out.push(r.cell);
+            break;
+          }
+          case 'avgDistinct': {
+            const set = g.acc[i] as Map<string, Cell>;
+            let s: Num | null = null;
+            for (const c of set.values()) s = addNum(s, toNum(c, f));
+            if (s === null || set.size === 0) out.push(null);
+            else if (s.kind === 'float') out.push(valueCell(s.v / set.size));
+            else out.push(valueCell(divideDecimal(s.kind === 'int' ? { v: s.v, scale: 0 } : s.v, BigInt(set.size), this.rawAvgScale(f))));
+            break;
+          }
           default: {
             const never: never = role;
             throw new Error(`unknown role ${String(never)}`);
@@ -283,7 +339,7 @@ export class Aggregate implements Primitive {
       }
       return out;
     });
-    return { fields: outFields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: r.warnings, info: '' };
+    return { fields: outFields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: r.warnings + cut, info: '' };
   }
 
   describe(): PlanDescription {
@@ -299,6 +355,55 @@ export class Aggregate implements Primitive {
       Inputs: [this.input.describe()],
     };
   }
+}
+
+/** MariaDB 10.11's default group_concat_max_len. */
+const GROUP_CONCAT_MAX_LEN_DEFAULT = 1048576;
+
+/** One group's GROUP_CONCAT: ordered, de-duplicated, joined, cut at group_concat_max_len bytes. */
+function groupConcat(role: Extract<AggRole, { kind: 'groupConcat' }>, entries0: readonly { row: Row; n: bigint }[], fields: readonly ColumnDefinition[]): { cell: Cell; cut: boolean } {
+  let entries = entries0.filter((e) => role.args.every((a) => e.row[a] !== null) && e.n > 0n);
+  if (entries.length === 0) return { cell: null, cut: false };
+  if (role.order.length) {
+    entries = [...entries].sort((x, y) => {
+      for (const o of role.order) {
+        const c = compareCells(x.row[o.offset], y.row[o.offset], fields[o.offset]);
+        if (c !== 0) return o.desc ? -c : c;
+      }
+      return 0;
+    });
+  }
+  if (role.distinct) {
+    const seen = new Set<string>();
+    entries = entries.filter((e) => {
+      const k = JSON.stringify(role.args.map((a) => cellKey(e.row[a], fields[a])));
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+  const parts: Buffer[] = [];
+  const sep = Buffer.from(role.separator, 'utf8');
+  for (const e of entries) {
+    const text = Buffer.concat(role.args.map((a) => e.row[a]!));
+    const times = role.distinct ? 1 : Number(e.n);
+    for (let k = 0; k < times; k++) {
+      if (parts.length) parts.push(sep);
+      parts.push(text);
+    }
+  }
+  const all = Buffer.concat(parts);
+  const lenCell = role.maxLenOffset >= 0 ? entries0[0]?.row[role.maxLenOffset] : null;
+  const max = lenCell ? Number(lenCell.toString('latin1')) : GROUP_CONCAT_MAX_LEN_DEFAULT;
+  if (all.length <= max) return { cell: all, cut: false };
+  // Cut on a character boundary (UTF-8 continuation bytes are 10xxxxxx).
+  let end = max;
+  while (end > 0 && (all[end] & 0xc0) === 0x80) end--;
+  return { cell: all.subarray(0, end), cut: true };
+}
+
+function isDistinctRole(role: AggRole): boolean {
+  return role.kind === 'countDistinct' || role.kind === 'sumDistinct' || role.kind === 'avgDistinct';
 }
 
 export { cellValue, compareValues, type Value };

@@ -2,9 +2,17 @@
 // only its own rows; fills the auto_increment column from the table's sequence for rows that
 // leave it out or give NULL. Unsharded keyspaces get the whole statement (after sequence values
 // are filled in, when the VSchema names a sequence).
+//
+// Lookup vindexes: before the rows go to their shards, each lookup vindex the table owns gets a
+// row per inserted row (src/vindexes/lookup.ts says in which transaction), and the values of
+// lookup vindexes it does not own are verified against the row's keyspace id; all of it runs as
+// one statement (GateSession.statementTransaction). With IGNORE (or ON DUPLICATE KEY UPDATE),
+// a row whose value maps elsewhere is left out, as Vitess does.
 import { ER, TesseraError } from '../../mysql/index.js';
 import { format, formatExpr, type Expr, type Insert as InsertStmt, type Literal } from '../../sql/index.js';
-import type { FunctionalVindex } from '../../vindexes/index.js';
+import type { FunctionalVindex, LookupVindex, VindexValue } from '../../vindexes/index.js';
+import type { KeyspaceId } from '../../key/index.js';
+import { lookupCursor } from './vindex-lookup.js';
 import { gateError, notSupported } from '../errors.js';
 import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, ShardQuery, VCursor } from '../types.js';
 import { literalToVindexValue } from '../values.js';
@@ -23,6 +31,18 @@ export interface InsertSpec {
   readonly vindexColumn?: number;
   /** The sequence filling `columns[column]`. */
   readonly autoIncrement?: { readonly column: number; readonly keyspace: string; readonly table: string };
+  /** Lookup vindexes the table owns, with the offsets of their columns in `columns`. */
+  readonly owned?: readonly LookupColumns[];
+  /** Lookup vindexes of the table it does not own: each row's values are verified. */
+  readonly unowned?: readonly LookupColumns[];
+  /** INSERT IGNORE or ON DUPLICATE KEY UPDATE: lookup rows that exist are not errors. */
+  readonly ignore?: boolean;
+}
+
+export interface LookupColumns {
+  readonly vindex: LookupVindex;
+  /** Offsets in `columns`, one per `from` column. */
+  readonly columns: readonly number[];
 }
 
 function literalOf(e: Expr, bindVars: BindVars): Literal | null {
@@ -72,13 +92,14 @@ export class Insert implements Primitive {
         });
       }
     }
-    const build = (subset: Expr[][]): InsertStmt => ({ ...s.statement, columns: [...s.columns], source: { kind: 'Values', rows: subset } });
-    let queries: ShardQuery[];
     if (!s.sharded) {
       const shards = await vc.allShards(s.keyspace);
       if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${s.keyspace} has no serving shards`);
-      queries = [{ rs: shards[0], sql: format(build(rows), { bindVars }) }];
-    } else {
+      const queries: ShardQuery[] = [{ rs: shards[0], sql: format(this.build(rows), { bindVars }) }];
+      rows = [];
+      return this.finish(await vc.executeMulti(queries, { write: true, tables: [s.table] }), insertId);
+    }
+    {
       const vi = s.vindex!;
       const col = s.vindexColumn!;
       const values = rows.map((r) => {
@@ -87,24 +108,89 @@ export class Insert implements Primitive {
         return lit;
       });
       const dests = vi.map(values.map(literalToVindexValue));
-      const groups = new Map<string, { rs: ResolvedShard; rows: Expr[][] }>();
-      for (let i = 0; i < rows.length; i++) {
-        const d = dests[i];
+      const ksids: (KeyspaceId | null)[] = dests.map((d, i) => {
         if (d.kind !== 'keyspaceId') {
           throw new TesseraError(ER.UNKNOWN_ERROR,
             `could not map ${values[i].kind === 'Null' ? 'NULL' : formatExpr(values[i])} to a keyspace id: INSERT into sharded table ${s.keyspace}.${s.table} needs a value for its sharding column ${s.columns[col]} (vindex ${vi.name})`);
         }
-        const rs = await vc.shardForKeyspaceId(s.keyspace, d.id);
-        if (!rs) throw gateError(`no shard of keyspace ${s.keyspace} holds keyspace id ${keyspaceIdToHex(d.id)}`);
-        const k = rs.keyspace + '/' + rs.shard;
-        let g = groups.get(k);
-        if (!g) groups.set(k, (g = { rs, rows: [] }));
-        g.rows.push(rows[i]);
+        return d.id;
+      });
+      if (s.owned?.length || s.unowned?.length) {
+        if (!vc.statementTransaction) throw notSupported(`INSERT into ${s.table}, which has lookup vindexes, through this cursor`);
+        const kept = rows;
+        return vc.statementTransaction(async () => {
+          await this.maintainLookups(vc, kept, ksids, bindVars);
+          return this.send(vc, kept, ksids, bindVars, insertId);
+        });
       }
-      queries = [...groups.values()].map((g) => ({ rs: g.rs, sql: format(build(g.rows), { bindVars }) }));
+      return this.send(vc, rows, ksids, bindVars, insertId);
     }
-    rows = [];
-    const results = await vc.executeMulti(queries, { write: true, tables: [s.table] });
+  }
+
+  private build(subset: Expr[][]): InsertStmt {
+    return { ...this.spec.statement, columns: [...this.spec.columns], source: { kind: 'Values', rows: subset } };
+  }
+
+  /** Owned lookups get their rows; unowned ones are verified. Rows left out get a null keyspace id. */
+  private async maintainLookups(vc: VCursor, rows: readonly (readonly Expr[])[], ksids: (KeyspaceId | null)[], bindVars: BindVars): Promise<void> {
+    const s = this.spec;
+    const cursor = lookupCursor(vc, 'pre');
+    const valuesOf = (lc: LookupColumns, r: readonly Expr[]): VindexValue[] =>
+      lc.columns.map((c) => {
+        const lit = literalOf(r[c], bindVars);
+        if (lit === null) throw notSupported(`INSERT with the expression ${formatExpr(r[c])} in column ${s.columns[c]} of ${s.table}, which lookup vindex ${lc.vindex.name} maps`);
+        return literalToVindexValue(lit);
+      });
+    for (const lc of s.owned ?? []) {
+      const idx = rows.map((_, i) => i).filter((i) => ksids[i] !== null);
+      if (idx.length === 0) break;
+      const values = idx.map((i) => valuesOf(lc, rows[i]));
+      const ids = idx.map((i) => ksids[i]!);
+      const owner = { keyspace: s.keyspace, table: s.table, columns: lc.columns.map((c) => s.columns[c]) };
+      await lc.vindex.create(cursor, values, ids, { ignore: s.ignore ?? false, owner });
+      if (!s.ignore) continue;
+      // A value that already maps to another row: that row is not inserted.
+      const ok = await lc.vindex.verify(cursor, values.map((v) => v[0]), ids);
+      ok.forEach((good, k) => {
+        if (!good && values[k].every((v) => v !== null)) ksids[idx[k]] = null;
+      });
+    }
+    for (const lc of s.unowned ?? []) {
+      const idx = rows.map((_, i) => i).filter((i) => ksids[i] !== null);
+      const values = idx.map((i) => valuesOf(lc, rows[i])[0]);
+      const check = idx.filter((_, k) => values[k] !== null);
+      const ok = await lc.vindex.verify(cursor, check.map((i) => values[idx.indexOf(i)]), check.map((i) => ksids[i]!));
+      for (let k = 0; k < check.length; k++) {
+        if (ok[k]) continue;
+        if (s.ignore) ksids[check[k]] = null;
+        else {
+          throw new TesseraError(ER.UNKNOWN_ERROR, `INSERT into ${s.keyspace}.${s.table}: the value ${formatExpr(rows[check[k]][lc.columns[0]])} of column ${s.columns[lc.columns[0]]} does not map to the row's keyspace id in lookup vindex ${lc.vindex.name}`);
+        }
+      }
+    }
+  }
+
+  /** Sends each shard its rows (rows with a null keyspace id were left out). */
+  private async send(vc: VCursor, rows: readonly Expr[][], ksids: readonly (KeyspaceId | null)[], bindVars: BindVars, insertId: bigint): Promise<Result> {
+    const s = this.spec;
+    const groups = new Map<string, { rs: ResolvedShard; rows: Expr[][] }>();
+    for (let i = 0; i < rows.length; i++) {
+      const id = ksids[i];
+      if (id === null) continue;
+      const rs = await vc.shardForKeyspaceId(s.keyspace, id);
+      if (!rs) throw gateError(`no shard of keyspace ${s.keyspace} holds keyspace id ${keyspaceIdToHex(id)}`);
+      const k = rs.keyspace + '/' + rs.shard;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { rs, rows: [] }));
+      g.rows.push(rows[i]);
+    }
+    const queries = [...groups.values()].map((g) => ({ rs: g.rs, sql: format(this.build(g.rows), { bindVars }) }));
+    if (queries.length === 0) return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId, warnings: 0, info: '' };
+    return this.finish(await vc.executeMulti(queries, { write: true, tables: [s.table] }), insertId);
+  }
+
+  private finish(results: readonly Result[], insertId0: bigint): Result {
+    let insertId = insertId0;
     let rowsAffected = 0;
     let warnings = 0;
     for (const r of results) {
@@ -125,6 +211,9 @@ export class Insert implements Primitive {
       TableName: s.table,
       ...(s.vindex ? { Vindex: s.vindex.name, VindexColumn: s.columns[s.vindexColumn!] } : {}),
       ...(s.autoIncrement ? { AutoIncrement: `${s.autoIncrement.keyspace}.${s.autoIncrement.table}:${s.columns[s.autoIncrement.column]}` } : {}),
+      ...(s.owned?.length ? { OwnedLookups: s.owned.map((o) => `${o.vindex.name}(${o.columns.map((c) => s.columns[c]).join(', ')})`) } : {}),
+      ...(s.unowned?.length ? { VerifiedLookups: s.unowned.map((o) => `${o.vindex.name}(${o.columns.map((c) => s.columns[c]).join(', ')})`) } : {}),
+      ...(s.ignore ? { Ignore: true } : {}),
     };
   }
 }

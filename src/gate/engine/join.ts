@@ -15,6 +15,8 @@ export class Join implements Primitive {
     /** Bind variable name → left column offset. */
     readonly vars: Readonly<Record<string, number>>,
     readonly outer: boolean,
+    /** Why the shards could not join these alone, and what VSchema change would let them (VEXPLAIN). */
+    readonly reason?: string,
   ) {}
 
   inputs(): readonly Primitive[] {
@@ -66,6 +68,7 @@ export class Join implements Primitive {
       Variant: this.outer ? 'LeftJoin' : 'Join',
       JoinColumnIndexes: this.cols.map((c) => (c < 0 ? `L:${-c - 1}` : `R:${c - 1}`)).join(','),
       ...(Object.keys(this.vars).length ? { JoinVars: Object.fromEntries(Object.entries(this.vars).map(([k, v]) => [k, v])) } : {}),
+      ...(this.reason ? { GateReason: this.reason } : {}),
       Inputs: [this.left.describe(), this.right.describe()],
     };
   }

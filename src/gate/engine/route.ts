@@ -13,11 +13,13 @@
 import type { ColumnDefinition } from '../../mysql/index.js';
 import { ER, TesseraError } from '../../mysql/index.js';
 import { format, formatExpr, type BindValue, type Expr, type Literal, type Statement } from '../../sql/index.js';
-import type { FunctionalVindex, Vindex, VindexValue } from '../../vindexes/index.js';
+import type { Vindex, VindexValue } from '../../vindexes/index.js';
 import { notSupported, rowsLimitError } from '../errors.js';
 import { literalValue } from '../evaluate.js';
-import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, VCursor } from '../types.js';
+import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, StreamCallback, VCursor } from '../types.js';
 import { compareCells, literalToVindexValue, rowsOf, withCollationHints, type CollationHint } from '../values.js';
+import { mapVindex } from './vindex-lookup.js';
+import { collectShardStreams, streamShards } from './stream.js';
 
 export type RouteOpcode = 'Unsharded' | 'EqualUnique' | 'Equal' | 'IN' | 'MultiEqual' | 'Scatter' | 'ByDestination' | 'Reference' | 'DBA' | 'None';
 
@@ -142,8 +144,9 @@ export class Route implements Primitive {
 
   private async shardsFor(vc: VCursor, values: VindexValue[]): Promise<ResolvedShard[][]> {
     const v = this.spec.vindex!;
-    if (v.kind !== 'functional') throw notSupported(`routing through the ${v.type} vindex ${v.name}`);
-    const dests = (v as FunctionalVindex).map(values);
+    if (v.kind === 'multiColumn') throw notSupported(`routing through the ${v.type} vindex ${v.name}`);
+    // A lookup vindex reads its table first (locking what it reads when this route writes).
+    const dests = await mapVindex(vc, v, values, !this.spec.write ? null : this.spec.operator === 'Insert' ? 'pre' : 'post');
     const out: ResolvedShard[][] = [];
     for (const d of dests) {
       if (d.kind === 'keyspaceId') {
@@ -166,8 +169,28 @@ export class Route implements Primitive {
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const targets = await this.resolve(vc, bindVars);
     const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
-    const results = await vc.executeMulti(queries, { write: this.spec.write ?? false, tables: this.spec.tables });
+    // OLAP: reads come as streams, so the tablets' row limit does not apply; the gate's does.
+    const results =
+      vc.workload === 'OLAP' && !this.spec.write
+        ? await collectShardStreams(vc, queries, this.spec.tables)
+        : await vc.executeMulti(queries, { write: this.spec.write ?? false, tables: this.spec.tables });
     return this.merge(vc, results);
+  }
+
+  /**
+   * Streams a read: one shard's rows pass through as it sends them, several shards' are
+   * concatenated as they arrive or, with an ORDER BY, merged in order (streamShards). Writes are
+   * executed whole.
+   */
+  async stream(vc: VCursor, bindVars: BindVars, onChunk: StreamCallback): Promise<void> {
+    if (this.spec.write) {
+      const r = await this.execute(vc, bindVars);
+      await onChunk({ fields: r.fields, rows: r.rows, raw: r.rows === null ? r.raw : null });
+      return;
+    }
+    const targets = await this.resolve(vc, bindVars);
+    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
+    await streamShards(vc, { queries, tables: this.spec.tables, hidden: this.spec.hidden ?? 0, orderBy: this.spec.orderBy, collationHints: this.spec.collationHints }, onChunk);
   }
 
   merge(vc: VCursor, results: Result[]): Result {
@@ -213,6 +236,7 @@ export class Route implements Primitive {
     if (s.tables && s.tables.length) d.Table = s.tables.join(', ');
     if (s.values && s.values.length) d.Values = s.values.map((v) => formatExpr(v));
     if (s.vindex) d.Vindex = s.vindex.name;
+    if (s.vindex?.kind === 'lookup') d.LookupQuery = s.vindex.sql.select;
     if (s.orderBy && s.orderBy.length) d.OrderBy = s.orderBy.map((o) => `${o.offset} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
     if (s.hidden) d.HiddenColumns = s.hidden;
     return d as unknown as PlanDescription;

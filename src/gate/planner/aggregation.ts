@@ -3,7 +3,7 @@
 // a scatter Route whose pushed query gets the columns the gate needs (partial aggregates computed
 // on each shard), or a gate-side Projection over a join or derived table (raw rows, aggregated
 // from scratch).
-import { formatExpr, type Expr, type FuncCall, type Select, type SelectItem } from '../../sql/index.js';
+import { formatExpr, rewriteExpr, type Expr, type FuncCall, type GroupConcat, type Select, type SelectItem } from '../../sql/index.js';
 import { Aggregate, type AggRole } from '../engine/aggregate.js';
 import type { CollationHint } from '../values.js';
 import { Distinct } from '../engine/distinct.js';
@@ -75,7 +75,7 @@ export function matchItem(e: Expr, items: readonly SelectItem[], allowPosition: 
   return i;
 }
 
-type AggKind = 'count' | 'countStar' | 'sum' | 'min' | 'max' | 'avg' | 'countDistinct' | 'sumDistinct';
+type AggKind = 'count' | 'countStar' | 'sum' | 'min' | 'max' | 'avg' | 'countDistinct' | 'sumDistinct' | 'avgDistinct';
 
 function aggKind(f: FuncCall): AggKind {
   const n = f.name.toUpperCase();
@@ -84,10 +84,7 @@ function aggKind(f: FuncCall): AggKind {
   if (n === 'SUM') return f.distinct ? 'sumDistinct' : 'sum';
   if (n === 'MIN') return 'min';
   if (n === 'MAX') return 'max';
-  if (n === 'AVG') {
-    if (f.distinct) throw notSupported('AVG(DISTINCT …) across shards');
-    return 'avg';
-  }
+  if (n === 'AVG') return f.distinct ? 'avgDistinct' : 'avg';
   throw notSupported(`aggregate ${n} across shards`);
 }
 
@@ -181,14 +178,32 @@ export function planGateSelect(
   const aggOffsets = new Map<string, number>();
   const groupKeys: number[] = [];
   const collationHints: CollationHint[] = [];
-  const addAgg = (f: FuncCall, alias: string | null): number => {
+  const addAgg = (f: FuncCall | GroupConcat, alias: string | null): number => {
     const key = exprKey(f);
     const seen = aggOffsets.get(key);
     if (seen !== undefined && alias === null) return seen;
+    if (f.kind === 'GroupConcat') {
+      const off = addGroupConcat(f, alias);
+      aggOffsets.set(key, off);
+      return off;
+    }
     const kind = aggKind(f);
     const arg = f.args[0];
     let off: number;
-    if (producer.mode === 'raw') {
+    if (f.args.length > 1 && kind !== 'countDistinct') throw notSupported(`${f.name.toUpperCase()} of several arguments`);
+    if (kind === 'countDistinct' && f.args.length > 1) {
+      // COUNT(DISTINCT a, b): the distinct rows of (a, b) without a NULL; in partial mode every
+      // argument is a pushed grouping column.
+      off = producer.add(arg, alias ?? formatExpr(f));
+      if (producer.mode === 'partial') producer.addGroupBy(arg);
+      const more = f.args.slice(1).map((a) => {
+        const o = producer.add(a, null, true);
+        cols[o] ??= { offset: o, role: { kind: 'hidden' } };
+        if (producer.mode === 'partial') producer.addGroupBy(a);
+        return o;
+      });
+      cols[off] = { offset: off, role: { kind: 'countDistinct', more } };
+    } else if (producer.mode === 'raw') {
       off = kind === 'countStar' ? producer.add({ kind: 'Number', text: '1', numType: 'int' }, alias) : producer.add(arg, alias);
       cols[off] = { offset: off, role: kind === 'avg' ? { kind: 'avg', countOffset: -1 } : { kind } };
     } else if (kind === 'avg') {
@@ -196,8 +211,7 @@ export function planGateSelect(
       const cnt = producer.add({ kind: 'Func', schema: null, name: 'COUNT', args: [arg], distinct: false, bare: false, over: null }, null);
       cols[off] = { offset: off, role: { kind: 'avg', countOffset: cnt } };
       cols[cnt] = { offset: cnt, role: { kind: 'hidden' } };
-    } else if (kind === 'countDistinct' || kind === 'sumDistinct') {
-      if (f.args.length !== 1) throw notSupported('COUNT(DISTINCT a, b) across shards');
+    } else if (kind === 'countDistinct' || kind === 'sumDistinct' || kind === 'avgDistinct') {
       off = producer.add(arg, alias ?? formatExpr(f));
       producer.addGroupBy(arg);
       groupKeys.push(-1 - off); // marked: a pushed grouping column, not a gate key
@@ -215,6 +229,39 @@ export function planGateSelect(
     aggOffsets.set(key, off);
     return off;
   };
+  // GROUP_CONCAT: the shards group by its arguments and ORDER BY expressions as well and count
+  // each group's rows (partial mode), so the gate sees every value with its multiplicity; raw
+  // rows count one each. The gate orders, de-duplicates, joins and cuts at group_concat_max_len
+  // (the session's, as the shards report it).
+  const addGroupConcat = (g: GroupConcat, alias: string | null): number => {
+    if (g.limit !== null) throw notSupported('GROUP_CONCAT(… LIMIT …) across shards');
+    if (g.args.some((a) => a.kind === 'Star' || containsAggregate(a)) || g.orderBy.some((o) => containsAggregate(o.expr))) throw notSupported('GROUP_CONCAT of an aggregate across shards');
+    const hiddenCol = (e: Expr): number => {
+      const o = producer.add(e, null, true);
+      cols[o] ??= { offset: o, role: { kind: 'hidden' } };
+      if (producer.mode === 'partial') producer.addGroupBy(e);
+      return o;
+    };
+    const off = producer.add(g.args[0], alias ?? formatExpr(g));
+    if (producer.mode === 'partial') producer.addGroupBy(g.args[0]);
+    const args = [off, ...g.args.slice(1).map(hiddenCol)];
+    const order = g.orderBy.map((o) => {
+      const pos = o.expr.kind === 'Number' && o.expr.numType === 'int' ? Number(o.expr.text) : 0;
+      // ORDER BY n names the n-th argument, as in MariaDB.
+      const at = pos >= 1 && pos <= args.length ? args[pos - 1] : hiddenCol(o.expr);
+      return { offset: at, desc: o.direction === 'DESC' };
+    });
+    let countOffset = -1;
+    let maxLenOffset = -1;
+    if (producer.mode === 'partial') {
+      countOffset = producer.add({ kind: 'Func', schema: null, name: 'COUNT', args: [{ kind: 'Star', table: null }], distinct: false, bare: false, over: null }, null);
+      cols[countOffset] = { offset: countOffset, role: { kind: 'hidden' } };
+      maxLenOffset = producer.add({ kind: 'SysVar', scope: null, name: 'group_concat_max_len' }, null, true);
+      cols[maxLenOffset] ??= { offset: maxLenOffset, role: { kind: 'hidden' } };
+    }
+    cols[off] = { offset: off, role: { kind: 'groupConcat', args, order, countOffset, maxLenOffset, separator: g.separator ?? ',', distinct: g.distinct } };
+    return off;
+  };
   // Select items first, so their offsets are the visible columns 0..n-1.
   const itemOffsets: number[] = [];
   // Items computed at the gate from aggregates (`count(*) * 2`, `sum(a) / count(*)`): their
@@ -222,7 +269,7 @@ export function planGateSelect(
   const computed: { index: number; expr: Expr; name: string; refs: Map<string, number> }[] = [];
   for (const it of items) {
     const e = it.expr;
-    if (isAggregateCall(e) && e.kind === 'Func') {
+    if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) {
       itemOffsets.push(addAgg(e, pushedName(it, sql)));
     } else if (containsAggregate(e)) {
       computed.push({ index: itemOffsets.length, expr: e, name: it.alias ?? itemName(it, sql), refs: new Map() });
@@ -277,7 +324,7 @@ export function planGateSelect(
     compileExpr(c.expr, (x) => {
       let input: number | undefined;
       if (isAggregateCall(x)) {
-        if (x.kind !== 'Func') throw notSupported(`${formatExpr(x)} across shards`);
+        if (x.kind !== 'Func' && x.kind !== 'GroupConcat') throw notSupported(`${formatExpr(x)} across shards`);
         input = addAgg(x, null);
       } else if (x.kind === 'Column') {
         const i = matchItem(x, items, false);
@@ -301,14 +348,24 @@ export function planGateSelect(
   };
   // Compile HAVING after registering its columns; offsets are computed once all columns exist.
   let havingRefs: { expr: Expr; input: number }[] = [];
-  if (sel.having !== null) {
+  // A HAVING or ORDER BY naming a computed item (`n` of `count(*) * 2 AS n`) means its expression.
+  const computedByAlias = (e: Expr): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (x.kind === 'Subquery' || x.kind === 'Exists') return x;
+        if (x.kind !== 'Column' || x.table !== null) return undefined;
+        const i = items.findIndex((it) => it.alias !== null && it.alias.toLowerCase() === x.name.toLowerCase());
+        return i >= 0 && itemOffsets[i] < 0 ? items[i].expr : undefined;
+      },
+    });
+  const having = sel.having === null ? null : computedByAlias(sel.having);
+  if (having !== null) {
     const refs: { expr: Expr; input: number }[] = [];
     const probe = (e: Expr): number | undefined => {
       const i = matchItem(e, items, false);
       let input: number | undefined;
-      if (i >= 0 && itemOffsets[i] < 0) throw notSupported('HAVING on a computed aggregate expression across shards');
-      if (i >= 0) input = itemOffsets[i];
-      else if (isAggregateCall(e) && e.kind === 'Func') input = addAgg(e, null);
+      if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
+      else if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) input = addAgg(e, null);
       else if (e.kind === 'Column') {
         input = producer.add(e, null, true);
         cols[input] ??= { offset: input, role: { kind: 'any' } };
@@ -317,18 +374,40 @@ export function planGateSelect(
       refs.push({ expr: e, input });
       return 0;
     };
-    compileExpr(sel.having, probe);
+    compileExpr(having, probe);
     havingRefs = refs;
   }
-  const orderInputs: { input: number; desc: boolean }[] = [];
+  // ORDER BY: a column of the aggregate's output, or an expression over them (`sum(a) / count(*)`,
+  // a computed item) evaluated after the aggregation, before the sort.
+  const orderInputs: { input: number; desc: boolean; expr?: Expr; refs?: Map<string, number> }[] = [];
   for (const o of sel.orderBy) {
     let input: number;
     const i = matchItem(o.expr, items, true);
-    if (i >= 0 && itemOffsets[i] < 0) throw notSupported(`ORDER BY a computed aggregate expression across shards`);
-    if (i >= 0) input = itemOffsets[i];
-    else if (isAggregateCall(o.expr) && o.expr.kind === 'Func') input = addAgg(o.expr, null);
-    else if (containsAggregate(o.expr)) throw notSupported(`ORDER BY ${formatExpr(o.expr)} across shards`);
-    else {
+    const e = i >= 0 && itemOffsets[i] < 0 ? items[i].expr : computedByAlias(o.expr);
+    if (i >= 0 && itemOffsets[i] >= 0) input = itemOffsets[i];
+    else if (isAggregateCall(e) && (e.kind === 'Func' || e.kind === 'GroupConcat')) input = addAgg(e, null);
+    else if (containsAggregate(e)) {
+      const refs = new Map<string, number>();
+      compileExpr(e, (x) => {
+        let inp: number | undefined;
+        if (isAggregateCall(x)) {
+          if (x.kind !== 'Func' && x.kind !== 'GroupConcat') throw notSupported(`${formatExpr(x)} across shards`);
+          inp = addAgg(x, null);
+        } else if (x.kind === 'Column') {
+          const k = matchItem(x, items, false);
+          if (k >= 0 && itemOffsets[k] >= 0) inp = itemOffsets[k];
+          else {
+            inp = producer.add(x, null, true);
+            cols[inp] ??= { offset: inp, role: { kind: 'any' } };
+          }
+        }
+        if (inp === undefined) return undefined;
+        refs.set(exprKey(x), inp);
+        return 0;
+      });
+      orderInputs.push({ input: -1, desc: o.direction === 'DESC', expr: e, refs });
+      continue;
+    } else {
       input = producer.add(o.expr, null, true);
       cols[input] ??= { offset: input, role: { kind: 'any' } };
     }
@@ -348,16 +427,27 @@ export function planGateSelect(
     ...(collationHints.length ? { collationHints } : {}),
   });
   void groupKeys;
-  if (sel.having !== null) {
+  if (having !== null) {
     const byKey = new Map(havingRefs.map((r) => [exprKey(r.expr), outIndex(r.input)]));
-    const pred = compileExpr(sel.having, (e) => byKey.get(exprKey(e)));
-    p = new Filter(p, pred, sel.having);
+    const pred = compileExpr(having, (e) => byKey.get(exprKey(e)));
+    p = new Filter(p, pred, having);
   }
   if (sel.distinct && hasAgg) p = new Distinct(p, visible);
   const outWidth = roles.filter((r) => r.kind !== 'hidden').length;
   const visibleOut = itemOffsets.map((o) => (o < 0 ? -1 : outIndex(o)));
   const identity = computed.length === 0 && visibleOut.every((o, i) => o === i);
-  if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
+  if (orderInputs.some((o) => o.expr)) {
+    // Sort keys computed from the aggregates: appended to the aggregate's columns for the sort.
+    const pre: ProjectedColumn[] = Array.from({ length: outWidth }, (_, k) => ({ kind: 'offset', offset: k }) as ProjectedColumn);
+    const order = orderInputs.map((o) => {
+      if (!o.expr) return { offset: outIndex(o.input), desc: o.desc };
+      const byKey = new Map([...o.refs!].map(([k, input]) => [k, outIndex(input)]));
+      const resolve = (x: Expr) => byKey.get(exprKey(x));
+      pre.push({ kind: 'expr', eval: compileExpr(o.expr, resolve), name: formatExpr(o.expr), text: o.expr, type: compileExprType(o.expr, resolve) });
+      return { offset: pre.length - 1, desc: o.desc };
+    });
+    p = new MemorySort(new Projection(p, pre), order, outWidth);
+  } else if (orderInputs.length) p = new MemorySort(p, orderInputs.map((o) => ({ offset: outIndex(o.input), desc: o.desc })));
   if (sel.limit) p = new Limit(p, sel.limit.count, sel.limit.offset);
   if (!identity || outWidth > visible) {
     const pc: ProjectedColumn[] = visibleOut.map((o, i) => {

@@ -4,7 +4,7 @@ import {
   conjuncts, formatExpr, rewrite, rewriteExpr, rewriteQuery, walk, type Expr, type QueryExpr, type Statement, type TableExpr, type TableName,
 } from '../../sql/index.js';
 import type { TabletType } from '../../topo/index.js';
-import type { FunctionalVindex, Vindex } from '../../vindexes/index.js';
+import type { FunctionalVindex, LookupVindex, Vindex } from '../../vindexes/index.js';
 import type { ClusterVSchema, RoutingTabletType, TableVSchema } from '../../vschema/index.js';
 import { noSuchTable, notSupported } from '../errors.js';
 import type { RouteOpcode } from '../engine/route.js';
@@ -19,6 +19,8 @@ export interface PlanTarget {
 
 export class PlanContext {
   private sqCounter = 0;
+  /** Recursive CTEs the gate evaluates, by lower-cased name: references plan as their rows. */
+  readonly gateCtes = new Map<string, { readonly primitive: import('../types.js').Primitive; readonly columns: readonly string[] }>();
 
   constructor(
     readonly vschema: ClusterVSchema,
@@ -91,14 +93,40 @@ export class PlanContext {
     return { vindex, column: cv.columns[0] };
   }
 
-  /** Every functional single-column vindex of a table usable for routing, cheapest first. */
-  routingVindexes(t: TableInfo): { vindex: FunctionalVindex; column: string }[] {
-    const out: { vindex: FunctionalVindex; column: string }[] = [];
+  /**
+   * Every single-column vindex of a table usable for routing, cheapest first: functional ones
+   * and lookup ones, except lookups being back-filled (write_only), as in Vitess.
+   */
+  routingVindexes(t: TableInfo): { vindex: FunctionalVindex | LookupVindex; column: string }[] {
+    const out: { vindex: FunctionalVindex | LookupVindex; column: string }[] = [];
     for (const cv of t.vschema?.columnVindexes ?? []) {
       const v = this.vschema.vindexes.get(t.keyspace)?.get(cv.name);
-      if (v && v.kind === 'functional' && cv.columns.length === 1) out.push({ vindex: v, column: cv.columns[0] });
+      if (!v || cv.columns.length !== 1) continue;
+      if (v.kind === 'functional' || (v.kind === 'lookup' && !v.lookup.writeOnly)) out.push({ vindex: v, column: cv.columns[0] });
     }
     return out.sort((a, b) => a.vindex.cost - b.vindex.cost);
+  }
+
+  /** The lookup vindexes a table owns (their `owner` is the table), with their columns. */
+  ownedLookups(t: TableInfo): { vindex: LookupVindex; columns: readonly string[] }[] {
+    const defs = this.vschema.keyspaces[t.keyspace]?.vindexes ?? {};
+    const out: { vindex: LookupVindex; columns: readonly string[] }[] = [];
+    for (const cv of t.vschema?.columnVindexes.slice(1) ?? []) {
+      const v = this.vschema.vindexes.get(t.keyspace)?.get(cv.name);
+      if (v?.kind === 'lookup' && defs[cv.name]?.owner === t.table) out.push({ vindex: v, columns: cv.columns });
+    }
+    return out;
+  }
+
+  /** The lookup vindexes of a table it does not own: an INSERT's values are verified against them. */
+  unownedLookups(t: TableInfo): { vindex: LookupVindex; columns: readonly string[] }[] {
+    const defs = this.vschema.keyspaces[t.keyspace]?.vindexes ?? {};
+    const out: { vindex: LookupVindex; columns: readonly string[] }[] = [];
+    for (const cv of t.vschema?.columnVindexes.slice(1) ?? []) {
+      const v = this.vschema.vindexes.get(t.keyspace)?.get(cv.name);
+      if (v?.kind === 'lookup' && defs[cv.name]?.owner !== t.table) out.push({ vindex: v, columns: cv.columns });
+    }
+    return out;
   }
 }
 
@@ -210,7 +238,8 @@ export function chooseRouting(
   let best: RoutingChoice = { opcode: 'Scatter' };
   const vindexes = ctx.routingVindexes(t);
   const consider = (c: RoutingChoice): void => {
-    if (RANK[c.opcode] < RANK[best.opcode]) best = c;
+    // The better opcode wins; between equal ones, the cheaper vindex (hash before a lookup).
+    if (RANK[c.opcode] < RANK[best.opcode] || (RANK[c.opcode] === RANK[best.opcode] && c.vindex && best.vindex && c.vindex.cost < best.vindex.cost)) best = c;
   };
   for (const p of preds) {
     if (p.kind === 'Binary' && p.op === '=') {

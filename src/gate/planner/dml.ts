@@ -1,13 +1,14 @@
 // INSERT, UPDATE and DELETE planning.
-import { format, formatExpr, type Delete, type Expr, type Insert as InsertStmt, type Update } from '../../sql/index.js';
+import { format, formatExpr, type Delete, type Expr, type Insert as InsertStmt, type Select, type Update } from '../../sql/index.js';
+import { OwnedDml, type OwnedLookup } from '../engine/owned-dml.js';
 import { ER, TesseraError } from '../../mysql/index.js';
 import type { FunctionalVindex } from '../../vindexes/index.js';
-import { Insert } from '../engine/insert.js';
+import { Insert, type LookupColumns } from '../engine/insert.js';
 import { IN_VALUES_BIND_VAR, Route, type RouteOpcode } from '../engine/route.js';
 import { notSupported } from '../errors.js';
 import type { Primitive } from '../types.js';
 import {
-  allTableNames, chooseRouting, containsSubquery, predicatesOf, stripQualifiers, type PlanContext, type RoutingChoice, type TableInfo,
+  allTableNames, chooseRouting, containsSubquery, isRoutableValue, predicatesOf, stripQualifiers, type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 import { and } from '../../sql/index.js';
 
@@ -70,8 +71,30 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
   const pv = ctx.primaryVindex(t);
   if (!pv) throw notSupported(`INSERT into ${t.keyspace}.${t.table}, which has no primary vindex`);
   if (pv.vindex.kind !== 'functional') throw notSupported(`INSERT through the ${pv.vindex.type} primary vindex ${pv.vindex.name}`);
-  const owned = (t.vschema?.columnVindexes ?? []).slice(1).filter((cv) => ctx.vschema.vindexes.get(t.keyspace)?.get(cv.name)?.kind === 'lookup');
-  if (owned.length) throw notSupported(`INSERT into ${t.table}, which owns lookup vindex ${owned[0].name}`);
+  const owned = ctx.ownedLookups(t);
+  const unowned = ctx.unownedLookups(t);
+  if (owned.length && stmt.replace) throw notSupported(`REPLACE into ${t.table}, which owns lookup vindex ${owned[0].vindex.name}: use INSERT … ON DUPLICATE KEY UPDATE`);
+  const lookupColumns = (list: typeof owned): LookupColumns[] =>
+    list.map((l) => ({
+      vindex: l.vindex,
+      columns: l.columns.map((c) => {
+        let i = find(c);
+        if (i < 0) {
+          // As Vitess: a lookup column the statement leaves out is inserted as NULL, so the
+          // lookup row and the stored row agree.
+          columns.push(c);
+          rows.forEach((r) => r.push({ kind: 'Null' }));
+          i = columns.length - 1;
+        }
+        return i;
+      }),
+    }));
+  const ownedCols = lookupColumns(owned);
+  const unownedCols = lookupColumns(unowned);
+  for (const a of stmt.onDuplicate) {
+    const l = owned.find((o) => o.columns.some((c) => c.toLowerCase() === a.column.name.toLowerCase()));
+    if (l) throw notSupported(`ON DUPLICATE KEY UPDATE of column ${a.column.name}, which lookup vindex ${l.vindex.name} maps`);
+  }
   const vc = find(pv.column);
   if (vc < 0) {
     throw new TesseraError(ER.UNKNOWN_ERROR, `INSERT into sharded table ${t.keyspace}.${t.table} must give its sharding column ${pv.column} (primary vindex ${pv.vindex.name})`);
@@ -81,9 +104,10 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
       throw new TesseraError(ER.UNKNOWN_ERROR, `ON DUPLICATE KEY UPDATE may not change the sharding column ${pv.column} of ${t.keyspace}.${t.table}`);
     }
   }
+  const lookups = ownedCols.length || unownedCols.length ? { owned: ownedCols, unowned: unownedCols, ignore: stmt.ignore || stmt.onDuplicate.length > 0 } : {};
   return new Insert({
-    keyspace: t.keyspace, sharded: true, table: t.table, statement: base, columns, rows,
-    vindex: pv.vindex as FunctionalVindex, vindexColumn: vc, autoIncrement,
+    keyspace: t.keyspace, sharded: true, table: t.table, statement: ownedCols.length || unownedCols.length ? { ...base, source: { kind: 'Values', rows } } : base, columns, rows,
+    vindex: pv.vindex as FunctionalVindex, vindexColumn: vc, autoIncrement, ...lookups,
   });
 }
 
@@ -131,7 +155,14 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
         if (pv && cv === t.vschema!.columnVindexes[0]) {
           throw new TesseraError(ER.UNKNOWN_ERROR, `Changing the primary vindex column ${a.column.name} of ${t.keyspace}.${t.table} is not supported: delete the row and insert it again`);
         }
-        if (ctx.vschema.vindexes.get(t.keyspace)?.get(cv.name)?.kind === 'lookup') throw notSupported(`UPDATE of lookup vindex column ${a.column.name}`);
+        if (ctx.vschema.vindexes.get(t.keyspace)?.get(cv.name)?.kind !== 'lookup') continue;
+        if (!ctx.ownedLookups(t).some((o) => o.vindex.name === cv.name)) {
+          throw notSupported(`UPDATE of column ${a.column.name}, which lookup vindex ${cv.name} maps but ${t.table} does not own (set its owner, or change the lookup table first)`);
+        }
+        const v = a.value;
+        if (!isRoutableValue(v) && !(v.kind === 'Unary' && v.op === '-' && v.expr.kind === 'Number')) {
+          throw notSupported(`UPDATE of lookup vindex column ${a.column.name} to the expression ${formatExpr(v)} (give a value)`);
+        }
       }
       if (containsSubquery(a.value)) throw notSupported('a subquery in UPDATE … SET across shards');
     }
@@ -155,6 +186,42 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
   if (multi && stmt.limit !== null) throw notSupported(`${operator} with LIMIT across shards`);
   if (opcode === 'None') opcode = 'Scatter';
   void format;
-  void formatExpr;
-  return new Route({ opcode, keyspace: t.keyspace, sharded: true, query, vindex: choice.vindex, values: choice.values, write: true, tables: [t.table], operator });
+  const dml = new Route({ opcode, keyspace: t.keyspace, sharded: true, query, vindex: choice.vindex, values: choice.values, write: true, tables: [t.table], operator });
+  return withOwnedLookups(ctx, t, stmt, query, dml);
+}
+
+/**
+ * An UPDATE or DELETE of a table owning lookup vindexes: wrapped in OwnedDml, which reads and
+ * locks the rows it changes (routed as the statement is) to keep the lookup rows right. An
+ * UPDATE that changes none of their columns needs nothing more.
+ */
+function withOwnedLookups(ctx: PlanContext, t: TableInfo, stmt: Update | Delete, query: Update | Delete, dml: Route): Primitive {
+  const owned = ctx.ownedLookups(t);
+  const pv = ctx.primaryVindex(t);
+  if (owned.length === 0 || !pv) return dml;
+  if (pv.vindex.kind !== 'functional') throw notSupported(`${stmt.kind} of ${t.table}: its primary vindex ${pv.vindex.name} is not functional`);
+  const items: Expr[] = [{ kind: 'Column', table: null, name: pv.column }];
+  const lookups: OwnedLookup[] = [];
+  for (const o of owned) {
+    let newValues: Expr[] | undefined;
+    if (stmt.kind === 'Update') {
+      const set = o.columns.map((c) => stmt.set.find((a) => a.column.name.toLowerCase() === c.toLowerCase()));
+      if (set.every((a) => a === undefined)) continue;
+      // Columns of the vindex the statement leaves alone keep their value: compare to themselves.
+      newValues = set.map((a, i) => a?.value ?? ({ kind: 'Column', table: null, name: o.columns[i] } as Expr));
+      if (newValues.some((e) => e.kind === 'Column')) throw notSupported(`UPDATE of only some of the columns of multi-column lookup vindex ${o.vindex.name}`);
+    }
+    lookups.push({ vindex: o.vindex, columns: o.columns, offset: items.length, newValues });
+    for (const c of o.columns) items.push({ kind: 'Column', table: null, name: c });
+  }
+  if (lookups.length === 0) return dml;
+  const from = query.kind === 'Update' ? query.tables : query.from;
+  const select: Select = {
+    kind: 'Select', with: null, hints: null, distinct: false, options: [],
+    columns: items.map((expr) => ({ expr, alias: null, start: -1, end: -1 })),
+    from, where: query.where, groupBy: [], rollup: false, having: null, windows: [],
+    orderBy: query.orderBy, limit: query.limit, lock: { type: 'FOR UPDATE', wait: null }, into: null, start: -1, end: -1,
+  };
+  const read = new Route({ ...dml.spec, query: select, operator: 'Route' });
+  return new OwnedDml({ operator: stmt.kind, keyspace: t.keyspace, table: t.table, select: read, dml, primaryVindex: pv.vindex, owned: lookups });
 }

@@ -11,9 +11,10 @@
 //    nested-loop Join tree with the join predicates bound from the left, and the rest of the query
 //    evaluated at the gate.
 import {
-  and, format, formatExpr, rewriteExpr, type Expr, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
+  and, format, formatExpr, rewriteExpr, rewriteQuery, type Expr, type OrderItem, type QueryExpr, type Select, type SelectItem, type SetOp, type TableExpr,
 } from '../../sql/index.js';
 import { Concatenate } from '../engine/concatenate.js';
+import { SetOperation } from '../engine/set-operation.js';
 import { Distinct } from '../engine/distinct.js';
 import { Filter } from '../engine/filter.js';
 import { Join } from '../engine/join.js';
@@ -23,13 +24,16 @@ import { compileExprType } from '../engine/expr-type.js';
 import { Projection, type ProjectedColumn } from '../engine/projection.js';
 import { IN_VALUES_BIND_VAR, Route, type OrderByOffset, type RouteOpcode } from '../engine/route.js';
 import { UncorrelatedSubquery, type PulloutKind } from '../engine/uncorrelated-subquery.js';
+import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-subquery.js';
+import { Window, type WindowCall, type WindowFn } from '../engine/window.js';
+import { inlineCtes, references } from './cte.js';
 import { gateError, notSupported } from '../errors.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
 import type { CollationHint } from '../values.js';
 import { itemName, matchItem, planGateSelect, type Producer } from './aggregation.js';
 import {
-  allTableNames, chooseRouting, columnsIn, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
+  allTableNames, chooseRouting, columnsIn, containsAggregate, containsSubquery, cteNames, exprKey, flattenFrom, predicatesOf, stripQualifiers, stripQualifiersExpr,
   type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 
@@ -45,7 +49,10 @@ export function planQuery(ctx: PlanContext, q: QueryExpr, sql: string | null): P
   }
   const whole = wholeQueryRoute(ctx, q);
   if (whole) return whole;
-  if (q.with !== null) throw notSupported('WITH (common table expressions) across shards');
+  if (q.with !== null) {
+    const inlined = inlineCtes(ctx, q, (x) => planQuery(ctx, x, sql), (x, explicit) => derivedColumns(x, explicit, sql));
+    return planQuery(ctx, inlined, sql);
+  }
   if (q.kind === 'SetOp') return planSetOp(ctx, q, sql);
   return planSelect(ctx, q, sql);
 }
@@ -67,6 +74,7 @@ function routeFor(ctx: PlanContext, opcode: RouteOpcode, keyspace: string, q: Qu
 /** The whole statement as one Route, when its tables allow it; else undefined. */
 function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
   const ctes = cteNames(q);
+  if (namesGateCte(ctx, q)) return undefined;
   const tables = allTableNames(q)
     .filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase())))
     .map((t) => ctx.resolveTable(t));
@@ -99,7 +107,7 @@ function wholeQueryRoute(ctx: PlanContext, q: QueryExpr): Route | undefined {
 // UNION
 
 function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
-  if (q.op !== 'UNION') throw notSupported(`${q.op} across shards`);
+  if (q.op !== 'UNION') return finishSetOp(q, new SetOperation(q.op, q.all, planQuery(ctx, q.left, sql), planQuery(ctx, q.right, sql)));
   const parts: Primitive[] = [];
   const flatten = (x: QueryExpr, distinctAbove: boolean): void => {
     if (x.kind === 'SetOp' && x.op === 'UNION' && x.orderBy.length === 0 && x.limit === null && (x.all || !distinctAbove || true)) {
@@ -114,6 +122,12 @@ function planSetOp(ctx: PlanContext, q: SetOp, sql: string | null): Primitive {
   flatten(q.right, !q.all);
   let p: Primitive = new Concatenate(parts);
   if (!q.all) p = new Distinct(p);
+  return finishSetOp(q, p);
+}
+
+/** A set operation's own ORDER BY and LIMIT, at the gate. */
+function finishSetOp(q: SetOp, p0: Primitive): Primitive {
+  let p = p0;
   if (q.orderBy.length) {
     const first = firstSelect(q);
     const order: OrderByOffset[] = q.orderBy.map((o) => {
@@ -215,14 +229,119 @@ function isCorrelated(q: QueryExpr): boolean {
   return correlated;
 }
 
+/** Whether a query names a recursive CTE the gate evaluates. */
+function namesGateCte(ctx: PlanContext, q: QueryExpr): boolean {
+  for (const name of ctx.gateCtes.keys()) if (references(q, name)) return true;
+  return false;
+}
+
+/** The query of a subquery expression (scalar, EXISTS, IN, ANY/ALL), else null. */
+function subqueryOf(e: Expr): QueryExpr | null {
+  if (e.kind === 'Subquery' || e.kind === 'Exists' || e.kind === 'Quantified') return e.query;
+  if (e.kind === 'In' && e.right.kind === 'Subquery') return e.right.query;
+  return null;
+}
+
+/** Aliases defined anywhere inside a query: its FROM, derived tables, nested subqueries, CTEs. */
+function aliasesDeep(q: QueryExpr): Set<string> {
+  const out = new Set<string>();
+  const visitQ = (x: QueryExpr): void => {
+    for (const c of x.with?.ctes ?? []) {
+      out.add(c.name.toLowerCase());
+      visitQ(c.query);
+    }
+    if (x.kind === 'SetOp') {
+      visitQ(x.left);
+      visitQ(x.right);
+      return;
+    }
+    for (const a of definedAliases(x)) out.add(a);
+    const tables = (t: TableExpr): void => {
+      if (t.kind === 'DerivedTable') visitQ(t.query);
+      else if (t.kind === 'Join') {
+        tables(t.left);
+        tables(t.right);
+      } else if (t.kind === 'ParenTables') t.items.forEach(tables);
+    };
+    x.from.forEach(tables);
+    rewriteQuery(x, {
+      expr: (e) => {
+        const sub = subqueryOf(e);
+        if (sub) visitQ(sub);
+        return undefined;
+      },
+    });
+  };
+  visitQ(q);
+  return out;
+}
+
+/** The subquery with every column of an outer table replaced by the bind variable `bind` names. */
+function bindOuterColumns(q: QueryExpr, bind: (c: Extract<Expr, { kind: 'Column' }>) => string): QueryExpr {
+  const inner = aliasesDeep(q);
+  return rewriteQuery(q, {
+    expr: (e) => (e.kind === 'Column' && e.table !== null && !inner.has(e.table.name.toLowerCase()) ? { kind: 'BindVar', name: bind(e), list: false } : undefined),
+  });
+}
+
+/** Whether the select list or WHERE holds a correlated subquery that `canMerge` refuses. */
+function hasGateCorrelated(sel: Select, canMerge: (q: QueryExpr) => boolean): boolean {
+  let found = false;
+  const visit = (e: Expr): void => {
+    rewriteExpr(e, {
+      expr: (x) => {
+        const q = subqueryOf(x);
+        if (q !== null && x.kind !== 'Quantified' && !canMerge(q) && isCorrelated(q)) found = true;
+        return q !== null ? x : undefined;
+      },
+    });
+  };
+  sel.columns.forEach((c) => visit(c.expr));
+  if (sel.where) visit(sel.where);
+  return found;
+}
+
+/** The pseudo table whose columns are the values CorrelatedSubquery primitives append. */
+const CORR_TABLE = '__corr';
+
+function isCorrColumn(e: Expr): boolean {
+  return e.kind === 'Column' && e.table !== null && e.table.schema === null && e.table.name === CORR_TABLE;
+}
+
+/**
+ * Why the shards cannot answer a subquery inside the outer query, and what VSchema change would
+ * let them (VEXPLAIN shows it beside the gate-evaluated part).
+ */
+export function subqueryReason(ctx: PlanContext, outer: readonly TableInfo[], q: QueryExpr): string {
+  const ctes = cteNames(q);
+  const inner = allTableNames(q).filter((t) => !(t.schema === null && ctes.has(t.name.toLowerCase()))).map((t) => ctx.resolveTable(t));
+  const outerSharded = outer.filter((t) => t.kind === 'sharded');
+  const ks = outerSharded[0]?.keyspace ?? outer[0]?.keyspace;
+  for (const t of inner) {
+    if (t.kind === 'dba' || t.kind === 'dual' || t.kind === 'reference') continue;
+    if (t.keyspace !== ks) {
+      return `${t.table} lives in keyspace ${t.keyspace}, the outer rows in ${ks}: make ${t.table} a reference table in ${ks} so every shard holds its rows`;
+    }
+    if (t.kind === 'sharded') {
+      const v = ctx.primaryVindex(t);
+      const o = outerSharded.map((x) => `${x.alias}.${ctx.primaryVindex(x)?.column ?? '?'}`).join(' or ');
+      return `the subquery reads ${t.table} rows of every shard: it is not tied to the outer row's shard by ${t.table}.${v?.column ?? '?'} = ${o}; correlate on the primary vindex column, or give the correlated column a vindex (a lookup vindex) so the shards can answer it alone`;
+    }
+  }
+  return 'the subquery and the outer query do not run on the same shards';
+}
+
 /**
  * Replaces subqueries that cannot go along with the outer query's route by bind variables, and
  * returns what to run first. `canMerge` says whether a subquery can stay inside the outer query.
  */
-function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean): { sel: Select; pullouts: Pullout[] } {
+function pullOutSubqueries(
+  ctx: PlanContext, sel: Select, sql: string | null, canMerge: (q: QueryExpr) => boolean,
+  onCorrelated?: (kind: CorrelatedKind, q: QueryExpr, left?: Expr) => Expr,
+): { sel: Select; pullouts: Pullout[] } {
   const pullouts: Pullout[] = [];
   const pull = (kind: PulloutKind, q: QueryExpr, width = 1): Pullout => {
-    if (isCorrelated(q)) throw notSupported('a correlated subquery across shards');
+    if (isCorrelated(q)) throw notSupported('a correlated subquery across shards here (in HAVING, ORDER BY or a join condition)');
     const names = ctx.nextSubqueryNames();
     const p: Pullout = { kind, name: names.name, hasValues: names.hasValues, primitive: planQuery(ctx, q, sql), width, valueColumns: [] };
     pullouts.push(p);
@@ -234,6 +353,11 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
       expr: (x) => {
         if (x.kind === 'In' && x.right.kind === 'Subquery') {
           if (canMerge(x.right.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.right.query)) {
+            if (x.expr.kind === 'Tuple') throw notSupported('a row IN a correlated subquery across shards ((a, b) IN (SELECT …))');
+            const v = onCorrelated('In', x.right.query, rw(x.expr));
+            return x.not ? { kind: 'Unary', op: 'NOT', expr: v } : v;
+          }
           const p = pull(x.not ? 'PulloutNotIn' : 'PulloutIn', x.right.query, x.expr.kind === 'Tuple' ? x.expr.items.length : 1);
           const inner: Expr = { kind: 'In', expr: rw(x.expr), not: x.not, right: { kind: 'BindVar', name: p.name, list: true } };
           const guard: Expr = { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num(x.not ? '0' : '1') };
@@ -246,11 +370,13 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
         }
         if (x.kind === 'Exists') {
           if (canMerge(x.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.query)) return onCorrelated('Exists', x.query);
           const p = pull('PulloutExists', x.query);
           return { kind: 'Binary', op: '=', left: { kind: 'BindVar', name: p.hasValues, list: false }, right: num('1') };
         }
         if (x.kind === 'Subquery') {
           if (canMerge(x.query)) return undefined;
+          if (onCorrelated && isCorrelated(x.query)) return onCorrelated('Value', x.query);
           const p = pull('PulloutValue', x.query);
           return { kind: 'BindVar', name: p.name, list: false };
         }
@@ -279,8 +405,15 @@ function pullOutSubqueries(ctx: PlanContext, sel: Select, sql: string | null, ca
     ...sel,
     columns,
     where: sel.where === null ? null : rw(sel.where),
-    having: sel.having === null ? null : rw(sel.having),
+    having: sel.having === null ? null : rewriteExpr(sel.having, {
+      expr: (x) => {
+        const q = x.kind === 'Subquery' || x.kind === 'Exists' ? x.query : x.kind === 'In' && x.right.kind === 'Subquery' ? x.right.query : null;
+        if (q !== null && onCorrelated && !canMerge(q) && isCorrelated(q)) throw notSupported('a correlated subquery in HAVING across shards');
+        return undefined;
+      },
+    }),
   };
+  if (out.having !== null) (out as { having: Expr | null }).having = rw(out.having);
   return { sel: out, pullouts };
 }
 
@@ -305,10 +438,13 @@ interface RouteUnit {
   preds: Expr[];
   /** How this unit joins the units before it. */
   readonly joinType: 'inner' | 'left' | null;
+  /** Why it could not join the units before it inside one query (VEXPLAIN). */
+  readonly reason?: string;
 }
 
 interface DerivedUnit {
   readonly kind: 'derived';
+  readonly reason?: string;
   readonly alias: string;
   readonly primitive: Primitive;
   readonly columns: readonly string[];
@@ -407,10 +543,14 @@ function derivedColumns(q: QueryExpr, explicit: readonly string[] | null, sql: s
 // SELECT
 
 function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primitive {
-  if (sel0.windows.length || sel0.columns.some((c) => hasWindow(c.expr))) throw notSupported('window functions across shards');
+  if (sel0.windows.length) throw notSupported('named windows (WINDOW w AS …) across shards; write the window in OVER (…)');
+  if (sel0.orderBy.some((o) => hasWindow(o.expr)) || (sel0.where !== null && hasWindow(sel0.where)) || (sel0.having !== null && hasWindow(sel0.having))) {
+    throw notSupported('a window function outside the select list across shards; name it in the select list and ORDER BY its alias');
+  }
   if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
+  if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);
   // Units from FROM.
   const steps = flattenFrom(sel0.from);
   if (steps.length === 0) {
@@ -430,11 +570,17 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
     if (t.kind === 'DerivedTable') {
       if (t.lateral) throw notSupported('LATERAL derived tables');
       const inner = planQuery(ctx, t.query, sql);
-      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type });
+      units.push({ kind: 'derived', alias: t.alias, primitive: inner, columns: derivedColumns(t.query, t.columns, sql), joinType: step.type, reason: `the derived table ${t.alias} is joined at the gate: a derived table joins inside a route only when the whole query runs on one route` });
       onPreds.push(preds);
       continue;
     }
     if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
+    const gateCte = t.table.schema === null ? ctx.gateCtes.get(t.table.name.toLowerCase()) : undefined;
+    if (gateCte) {
+      units.push({ kind: 'derived', alias: t.alias ?? t.table.name, primitive: gateCte.primitive, columns: gateCte.columns, joinType: step.type, reason: `the recursive CTE ${t.table.name} is evaluated at the gate` });
+      onPreds.push(preds);
+      continue;
+    }
     const info = { ...ctx.resolveTable(t.table), alias: t.alias ?? t.table.name };
     // Inner joins may merge into any unit; a LEFT JOIN only into the unit right before it when it is the only one.
     const candidates = step.type === 'left' ? (units.length === 1 ? [0] : []) : units.map((_, i) => i);
@@ -451,13 +597,154 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
       break;
     }
     if (!merged) {
-      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type });
+      const reason = units.length ? joinReason(ctx, units, info, step.type === 'left' ? preds : [...preds, ...wherePreds], step.type) : undefined;
+      units.push({ kind: 'route', keyspace: info.keyspace, tables: [info], from: t, preds: [], joinType: step.type, reason });
       onPreds.push(preds);
     }
   }
 
   if (units.length === 1 && units[0].kind === 'route') return planSingleRoute(ctx, sel0, units[0], sql);
   return planJoin(ctx, sel0, units, onPreds, sql);
+}
+
+/**
+ * Window functions the shards can compute alone: every one partitions by the primary vindex
+ * column of a sharded table of the route (a partition then lives on one shard), and the query
+ * has no aggregation the gate would finish first.
+ */
+function windowsPushable(ctx: PlanContext, unit: RouteUnit, sel: Select): boolean {
+  if (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr))) return false;
+  let ok = true;
+  for (const c of sel.columns) {
+    rewriteExpr(c.expr, {
+      expr: (x) => {
+        if (x.kind !== 'Func' || x.over === null) return undefined;
+        if (typeof x.over === 'string' || x.over.base !== null) ok = false;
+        else {
+          ok &&= x.over.partitionBy.some((p) => {
+            const r = p.kind === 'Column' ? tableOfColumn([unit], p) : undefined;
+            const v = r?.table?.kind === 'sharded' ? ctx.primaryVindex(r.table) : undefined;
+            return v !== undefined && v.column.toLowerCase() === r!.column.toLowerCase();
+          });
+        }
+        return x;
+      },
+    });
+  }
+  return ok;
+}
+
+/** Why window functions run at the gate (VEXPLAIN). */
+function windowReason(ctx: PlanContext, tables: readonly TableInfo[]): string {
+  const sharded = tables.filter((t) => t.kind === 'sharded');
+  const cols = sharded.map((t) => `${t.alias}.${ctx.primaryVindex(t)?.column ?? '?'}`);
+  return `a window partition spans shards: PARTITION BY ${cols.length ? cols.join(' or ') : 'the sharding key'} (the primary vindex column) would let each shard compute it alone`;
+}
+
+/**
+ * Why table `t` could not join the units before it inside one shard query, and which VSchema
+ * change would let it (VEXPLAIN's GateReason on the Join).
+ */
+function joinReason(ctx: PlanContext, units: readonly Unit[], t: TableInfo, preds: readonly Expr[], type: 'inner' | 'left' | null): string {
+  const routes = units.filter((u): u is RouteUnit => u.kind === 'route');
+  const others = routes.flatMap((u) => u.tables);
+  const names = others.map((x) => x.table).join(', ') || 'the derived tables';
+  if (type === 'left' && units.length > 1) return `a LEFT JOIN of ${t.table} after a join the gate evaluates: the shards can only run it inside one route`;
+  if (t.kind === 'dba' || others.some((x) => x.kind === 'dba')) return 'information_schema tables and keyspace tables are read separately';
+  const foreign = others.find((x) => x.keyspace !== t.keyspace);
+  if (foreign) {
+    const small = t.kind === 'unsharded' ? t : foreign.kind === 'unsharded' ? foreign : undefined;
+    const other = small === t ? foreign : t;
+    return small
+      ? `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different keyspaces: declaring ${small.table} a reference table in keyspace ${other.keyspace} (copied there by Materialize) lets the shards join it alone`
+      : `${t.table} (keyspace ${t.keyspace}) and ${foreign.table} (keyspace ${foreign.keyspace}) live in different sharded keyspaces: moving them into one keyspace with the same vindex on the join columns lets the shards join them`;
+  }
+  const tv = ctx.primaryVindex(t);
+  // The equalities between `t` and the tables before it.
+  const eqs: string[] = [];
+  for (const p of preds) {
+    if (p.kind !== 'Binary' || p.op !== '=' || p.left.kind !== 'Column' || p.right.kind !== 'Column') continue;
+    for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+      if (a.table?.name.toLowerCase() !== t.alias.toLowerCase()) continue;
+      const o = others.find((x) => x.alias.toLowerCase() === b.table?.name.toLowerCase());
+      if (o) eqs.push(`${t.alias}.${a.name} = ${o.alias}.${b.name} (${t.table}'s ${a.name}: ${tv?.column.toLowerCase() === a.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'}; ${o.table}'s ${b.name}: ${ctx.primaryVindex(o)?.column.toLowerCase() === b.name.toLowerCase() ? 'its primary vindex column' : 'no vindex'})`);
+    }
+  }
+  const vcols = [t, ...others].filter((x) => x.kind === 'sharded').map((x) => `${x.alias}.${ctx.primaryVindex(x)?.column ?? '?'}`).join(', ');
+  if (eqs.length === 0) return `${t.table} is not joined to ${names} on their primary vindex columns (${vcols}): each shard holds only part of the rows to match; join on those columns, or declare the smaller table a reference table`;
+  return `${t.table} joins ${names} on ${eqs.join(' and ')}, not on both tables' primary vindex columns (${vcols}): rows that match may live on different shards; sharding both tables by the join column with the same vindex, a lookup vindex on the join column, or making the smaller table a reference table lets the shards join them alone`;
+}
+
+/** Whether FROM holds a JOIN … USING. */
+function hasUsing(from: readonly TableExpr[]): boolean {
+  const visit = (t: TableExpr): boolean =>
+    t.kind === 'Join' ? t.using !== null || visit(t.left) || visit(t.right) : t.kind === 'ParenTables' ? t.items.some(visit) : false;
+  return from.some(visit);
+}
+
+/**
+ * `a JOIN b USING (c)` as `a JOIN b ON a.c = b.c`, with the unqualified `c` elsewhere in the query
+ * naming the joined column (the left table's for JOIN and LEFT JOIN, the right's for RIGHT JOIN), as
+ * MariaDB coalesces it. `SELECT *` lists `c` once and is expanded by the gate first.
+ */
+function resolveUsing(ctx: PlanContext, sel: Select): Select {
+  if (sel.columns.some((c) => c.expr.kind === 'Star' && c.expr.table === null)) throw notSupported('SELECT * over JOIN … USING across shards');
+  const coalesced = new Map<string, Expr>();
+  const col = (alias: string, name: string): Expr => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: alias }, name });
+  const hasColumn = (t: TableExpr, name: string): boolean => {
+    if (t.kind !== 'AliasedTable') return false;
+    const info = ctx.resolveTable(t.table);
+    return info.vschema?.columns.some((c) => c.name.toLowerCase() === name.toLowerCase()) ?? false;
+  };
+  const leaves = (t: TableExpr): TableExpr[] => (t.kind === 'Join' ? [...leaves(t.left), ...leaves(t.right)] : t.kind === 'ParenTables' ? t.items.flatMap(leaves) : [t]);
+  const aliasOf = (t: TableExpr): string => (t.kind === 'AliasedTable' ? t.alias ?? t.table.name : t.kind === 'DerivedTable' ? t.alias : '');
+  // The column `name` of one side of a USING join.
+  const side = (t: TableExpr, name: string, local: Map<string, Expr>): Expr => {
+    const ls = leaves(t);
+    if (ls.length === 1) return col(aliasOf(ls[0]), name);
+    const seen = local.get(name.toLowerCase());
+    if (seen) return seen;
+    const owners = ls.filter((l) => hasColumn(l, name));
+    if (owners.length === 1) return col(aliasOf(owners[0]), name);
+    throw notSupported(`JOIN … USING (${name}) after a join across shards: which table's ${name} is meant is not known; write ON with qualified columns`);
+  };
+  const conv = (t: TableExpr, local: Map<string, Expr>): TableExpr => {
+    if (t.kind === 'ParenTables') return { ...t, items: t.items.map((x) => conv(x, local)) };
+    if (t.kind !== 'Join') return t;
+    const left = conv(t.left, local);
+    const right = conv(t.right, local);
+    if (t.using === null) return { ...t, left, right };
+    if (t.type.startsWith('NATURAL')) throw notSupported('NATURAL JOIN across shards');
+    let on: Expr | null = t.on;
+    for (const name of t.using) {
+      const l = side(left, name, local);
+      const r = side(right, name, local);
+      const eq: Expr = { kind: 'Binary', op: '=', left: l, right: r };
+      on = on === null ? eq : and(on, eq);
+      local.set(name.toLowerCase(), t.type === 'RIGHT' ? r : l);
+    }
+    return { ...t, left, right, on, using: null };
+  };
+  const from = sel.from.map((t) => conv(t, coalesced));
+  const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
+  const rw = (e: Expr, orderBy = false): Expr =>
+    rewriteExpr(e, {
+      expr: (x) => {
+        if (subqueryOf(x) !== null) return x;
+        if (x.kind !== 'Column' || x.table !== null) return undefined;
+        if (orderBy && aliases.has(x.name.toLowerCase())) return x;
+        return coalesced.get(x.name.toLowerCase());
+      },
+    });
+  return {
+    ...sel,
+    from,
+    columns: sel.columns.map((c) => (c.expr.kind === 'Column' && c.expr.table === null && coalesced.has(c.expr.name.toLowerCase()) ? { ...c, expr: rw(c.expr), alias: c.alias ?? c.expr.name } : { ...c, expr: rw(c.expr) })),
+    where: sel.where === null ? null : rw(sel.where),
+    groupBy: sel.groupBy.map((g) => rw(g, true)),
+    having: sel.having === null ? null : rw(sel.having, true),
+    orderBy: sel.orderBy.map((o) => ({ ...o, expr: rw(o.expr, true) })),
+  };
 }
 
 function hasWindow(e: Expr): boolean {
@@ -472,11 +759,15 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   // Subqueries stay in the query when they touch only reference tables of the keyspace (or the
   // keyspace is unsharded and they stay in it); others are pulled out.
   const canMerge = (q: QueryExpr): boolean => {
+    if (namesGateCte(ctx, q) || q.with !== null) return false;
     const ts = allTableNames(q).map((t) => ctx.resolveTable(t));
     if (!sharded) return ts.every((t) => t.keyspace === unit.keyspace && t.kind !== 'sharded');
     if (ts.every((t) => t.kind === 'reference' && t.keyspace === unit.keyspace)) return true;
     return colocatedSubquery(ctx, unit, q);
   };
+  // A correlated subquery the shards cannot answer: the outer rows come to the gate and the
+  // subquery runs once per outer row (per distinct correlated values).
+  if (hasGateCorrelated(sel0, canMerge)) return planJoin(ctx, sel0, [unit], [[]], sql);
   const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, canMerge);
   const tables = unit.tables;
   const columnOf = (e: Expr): { table: TableInfo; column: string } | undefined => {
@@ -515,6 +806,8 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   if (singleShard) {
     return wrapPullouts(routeFor(ctx, opcode, unit.keyspace, pushed, tables, base), pullouts);
   }
+  // Window functions whose partitions span shards: the rows come to the gate.
+  if (sel.columns.some((c) => hasWindow(c.expr)) && !windowsPushable(ctx, unit, sel)) return planJoin(ctx, sel0, [unit], [[]], sql);
   // Several shards: the gate merges.
   let orderBy: OrderByOffset[] | undefined;
   let hidden = 0;
@@ -628,10 +921,65 @@ function innerOnPredicates(from: readonly TableExpr[]): Expr[] {
 // Joins across units
 
 function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[][], sql: string | null): Primitive {
-  // Subqueries in a cross-unit query are pulled out when uncorrelated; none can merge.
-  const { sel, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false);
   // Columns each unit must return, in order.
   const unitCols: Expr[][] = units.map((u) => (u.kind === 'derived' ? u.columns.map((c) => ({ kind: 'Column', table: { kind: 'TableName', schema: null, name: u.alias }, name: c }) as Expr) : []));
+  // Subqueries in a cross-unit query are pulled out when uncorrelated; none can merge. Correlated
+  // ones run per outer row at the gate, their outer columns bound as variables.
+  const corrs: { kind: CorrelatedKind; name: string; primitive: Primitive; vars: Map<string, Expr>; reason: string }[] = [];
+  const outerTables = units.flatMap((u) => (u.kind === 'route' ? u.tables : []));
+  const onCorrelated = (kind: CorrelatedKind, q: QueryExpr, left?: Expr): Expr => {
+    const { name } = ctx.nextSubqueryNames();
+    const vars = new Map<string, Expr>();
+    const bind = (c: Expr): string => {
+      const key = exprKey(c);
+      for (const [n, e] of vars) if (exprKey(e) === key) return n;
+      const r = tableOfColumn(units, c);
+      if (!r) throw gateError(`Unknown column '${formatExpr(c)}'`);
+      const n = `${name}_${(r.table?.alias ?? (units[r.unit] as DerivedUnit).alias).replace(/[^A-Za-z0-9_]/g, '_')}_${r.column.replace(/[^A-Za-z0-9_]/g, '_')}`;
+      vars.set(n, c);
+      return n;
+    };
+    let query = q;
+    if (kind === 'In') {
+      if (q.kind !== 'Select' || q.columns.length !== 1 || q.columns[0].expr.kind === 'Star') throw notSupported('IN with a correlated subquery of other than one column across shards');
+      // Each inner row says whether it equals the outer value, compared on the shards.
+      const l = rewriteExpr(left!, { expr: (x) => (x.kind === 'Column' ? { kind: 'BindVar', name: bind(x), list: false } : undefined) });
+      if (containsSubquery(l)) throw notSupported('a subquery on the left of IN with a correlated subquery across shards');
+      query = { ...q, columns: [{ expr: { kind: 'Binary', op: '=', left: l, right: q.columns[0].expr }, alias: null, start: -1, end: -1 }] };
+    }
+    const bound = bindOuterColumns(query, bind);
+    corrs.push({ kind, name, primitive: planQuery(ctx, bound, sql), vars, reason: subqueryReason(ctx, outerTables, q) });
+    return { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name };
+  };
+  const { sel: sel1, pullouts } = pullOutSubqueries(ctx, sel0, sql, () => false, onCorrelated);
+  // Window functions the shards cannot compute: evaluated at the gate over the joined rows.
+  const windows: { name: string; fn: WindowFn; arg: Expr | null; partition: readonly Expr[]; order: readonly OrderItem[] }[] = [];
+  const sel: Select = !sel1.columns.some((c) => hasWindow(c.expr)) ? sel1 : {
+    ...sel1,
+    columns: sel1.columns.map((c) => {
+      if (!hasWindow(c.expr)) return c;
+      const e = c.expr;
+      if (e.kind !== 'Func' || e.over === null) throw notSupported('a window function inside an expression across shards; select it alone');
+      if (typeof e.over === 'string' || e.over.base !== null) throw notSupported('named windows across shards');
+      if (e.over.frame !== null) throw notSupported('a window frame (ROWS/RANGE …) across shards');
+      if (e.distinct) throw notSupported('DISTINCT in a window function across shards');
+      const n = e.name.toUpperCase();
+      const star = e.args.length === 1 && e.args[0].kind === 'Star';
+      const fn: WindowFn | undefined = n === 'COUNT' && star ? 'COUNT_STAR' : (['ROW_NUMBER', 'RANK', 'DENSE_RANK'].includes(n) && e.args.length === 0) || (['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(n) && e.args.length === 1) ? (n as WindowFn) : undefined;
+      if (!fn) throw notSupported(`the window function ${n} across shards`);
+      const needCol = (x: Expr): Expr => {
+        if (x.kind !== 'Column') throw notSupported('a window function over an expression across shards; use a column, or a derived table that computes it');
+        return x;
+      };
+      const name = `__w${windows.length + 1}`;
+      windows.push({
+        name, fn, arg: fn === 'COUNT_STAR' || e.args.length === 0 ? null : needCol(e.args[0]),
+        partition: e.over.partitionBy.map(needCol), order: e.over.orderBy.map((o) => ({ ...o, expr: needCol(o.expr) })),
+      });
+      return { ...c, expr: { kind: 'Column', table: { kind: 'TableName', schema: null, name: CORR_TABLE }, name }, alias: c.alias ?? itemName(c, sql) };
+    }),
+  };
+  if (windows.length && (sel.distinct || sel.groupBy.length || sel.columns.some((c) => containsAggregate(c.expr)))) throw notSupported('window functions with GROUP BY, aggregates or DISTINCT across shards');
   const request = (e: Expr): { unit: number; offset: number } => {
     const r = tableOfColumn(units, e);
     if (!r) throw gateError(`Unknown column '${formatExpr(e)}'`);
@@ -652,12 +1000,18 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     return { unit: r.unit, offset: i };
   };
 
+  const corrLocs = corrs.map((c) => [...c.vars].map(([n, e]) => [n, request(e)] as const));
+
   // Place predicates: into the last unit they touch when every other unit they touch comes before
   // it (bound as join variables); else evaluated at the gate on the joined rows.
   const gatePreds: Expr[] = [];
   const joinBinds: { unit: number; pred: Expr }[] = [];
   const place = (p: Expr, fromOn: number | null): void => {
     if (containsSubquery(p)) throw notSupported('a subquery inside a join condition across shards');
+    if (columnsIn(p).some(isCorrColumn)) {
+      gatePreds.push(p);
+      return;
+    }
     const us = [...unitsOf(units, p)];
     const last = us.length ? Math.max(...us) : fromOn ?? 0;
     const target = fromOn !== null ? fromOn : last;
@@ -700,11 +1054,13 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
 
   // Gate-side columns: everything the select list, gate predicates, GROUP BY, HAVING and ORDER BY use.
   const gateExprs: Expr[] = [...gatePreds, ...sel.groupBy, ...sel.orderBy.map((o) => o.expr), ...sel.columns.map((c) => c.expr)];
+  for (const w of windows) gateExprs.push(...(w.arg ? [w.arg] : []), ...w.partition, ...w.order.map((o) => o.expr));
   if (sel.having) gateExprs.push(sel.having);
   const aliases = new Set(sel.columns.filter((c) => c.alias !== null).map((c) => c.alias!.toLowerCase()));
   for (const e of gateExprs) {
     for (const c of columnsIn(e)) {
       if (c.table === null && aliases.has(c.name.toLowerCase())) continue;
+      if (isCorrColumn(c)) continue;
       request(c);
     }
   }
@@ -731,12 +1087,20 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
     for (let k = 0; k < widths[i]; k++) cols.push(k + 1);
     const vars: Record<string, number> = {};
     for (const jv of joinVars) if (jv.unit === i) vars[jv.name] = starts[jv.from.unit] + jv.from.offset;
-    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left');
+    input = new Join(input, prims[i], cols, vars, units[i].joinType === 'left', units[i].reason);
     leftWidth += widths[i];
   }
+  const corrOffsets = new Map<string, number>();
+  corrs.forEach((c, k) => {
+    const vars: Record<string, number> = {};
+    for (const [n, loc] of corrLocs[k]) vars[n] = starts[loc.unit] + loc.offset;
+    input = new CorrelatedSubquery(c.kind, c.name, input, c.primitive, vars, c.reason);
+    corrOffsets.set(c.name, leftWidth++);
+  });
 
   const resolve = (e: Expr): number | undefined => {
     if (e.kind !== 'Column') return undefined;
+    if (isCorrColumn(e)) return corrOffsets.get(e.name);
     const r = tableOfColumn(units, e);
     if (!r) return undefined;
     const loc = request(e);
@@ -746,6 +1110,18 @@ function planJoin(ctx: PlanContext, sel0: Select, units: Unit[], onPreds: Expr[]
   if (gatePreds.length) {
     const pred = gatePreds.reduce((a, b) => and(a, b));
     input = new Filter(input, compileExpr(pred, resolve), pred);
+  }
+  if (windows.length) {
+    const at = (e: Expr): number => {
+      const o = resolve(e);
+      if (o === undefined) throw gateError(`Unknown column '${formatExpr(e)}'`);
+      return o;
+    };
+    const calls: WindowCall[] = windows.map((w) => ({
+      fn: w.fn, name: w.name, arg: w.arg ? at(w.arg) : -1, partition: w.partition.map(at), order: w.order.map((o) => ({ offset: at(o.expr), desc: o.direction === 'DESC' })),
+    }));
+    input = new Window(input, calls, windowReason(ctx, outerTables));
+    for (const w of windows) corrOffsets.set(w.name, leftWidth++);
   }
   const projected: ProjectedColumn[] = [];
   const names: string[] = [];

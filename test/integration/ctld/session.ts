@@ -15,17 +15,19 @@ export interface Ctld {
   readonly port: number;
   readonly grpcPort: number;
   stop(): Promise<void>;
+  /** Resolves when the process has exited (on its own, or killed). */
+  readonly exited: Promise<void>;
 }
 
 /** Starts `tessera ctld` and waits for its readiness line. */
-export async function startCtld(impl: string, address: string): Promise<Ctld> {
+export async function startCtld(impl: string, address: string, env: Record<string, string> = {}): Promise<Ctld> {
   const port = await freePort();
   const grpcPort = await freePort();
   // The seeds' spellings (underscores) on purpose: the CLI must accept them.
   const proc: ChildProcess = spawn(
     process.execPath,
     [TESSERA, 'ctld', '--topo_implementation', impl, '--topo_global_server_address', address, '--topo-global-root', '/tessera/global', '--port', String(port), '--grpc-port', String(grpcPort), '--bind-address', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', ...env } },
   );
   const untrack = trackPid(() => proc.pid);
   let stderr = '';
@@ -42,6 +44,7 @@ export async function startCtld(impl: string, address: string): Promise<Ctld> {
   return {
     port,
     grpcPort,
+    exited,
     async stop() {
       proc.kill('SIGTERM');
       await exited;

@@ -69,5 +69,31 @@ describe('VDiff merges source shards in collation order', { timeout: 600_000 }, 
     });
     assert.equal(s!.HasMismatch, false, JSON.stringify(s!.Reports));
     assert.equal(s!.RowsCompared, names.length);
+    count = names.length;
+  });
+
+  let count = 0;
+  it('finds differences exactly with chunk checksums over ranges cut in the collation order, as without', async () => {
+    // Ranges of 5 keys: their bounds are text keys, so each side's MariaDB decides (under
+    // utf8mb4_general_ci) which rows a range holds, and differing ranges merge in that order.
+    Object.assign(c.shard('dst', '0').primary.manager.vdiff!.limits, { checksumChunkRowsMax: 5 });
+    await c.shardRows('dst', '0', "UPDATE tag SET n = n + 1000 WHERE name = 'Delta'");
+    await c.shardRows('dst', '0', "DELETE FROM tag WHERE name = 'ñu'");
+    await c.shardRows('dst', '0', "INSERT INTO tag VALUES ('bRavo1', 5000)");
+    type Summary = { State: string; RowsCompared: number; TableSummary: Record<string, { MismatchedRows: number; ExtraRowsSource: number; ExtraRowsTarget: number }>; Reports?: Record<string, Record<string, unknown>> };
+    const reports: unknown[] = [];
+    for (const chunk_checksum of [true, false]) {
+      const { UUID } = (await run('VDiff', { action: 'create', workflow: 'src2dst', target_keyspace: 'dst', format: 'json', chunk_checksum })) as { UUID: string };
+      let s: Summary | undefined;
+      await waitFor('the VDiff to complete', async () => {
+        s = (await run('VDiff', { action: 'show', workflow: 'src2dst', target_keyspace: 'dst', uuid: UUID, format: 'json' })) as unknown as Summary;
+        if (s!.State === 'error') throw new Error(JSON.stringify(s));
+        return s!.State === 'completed';
+      });
+      const t = s!.TableSummary.tag;
+      assert.deepEqual([s!.RowsCompared, t.MismatchedRows, t.ExtraRowsSource, t.ExtraRowsTarget], [count + 1, 1, 1, 1], `chunk_checksum ${chunk_checksum}: ${JSON.stringify(s!.Reports)}`);
+      reports.push(s!.Reports);
+    }
+    assert.deepEqual(reports[0], reports[1]);
   });
 });

@@ -182,8 +182,9 @@ describe('VDiff of MoveTables commerce2customer', { timeout: 600_000 }, () => {
   it('takes a new snapshot every --max-diff-duration, going on from the last compared key', async () => {
     const limits = c.shard('customer', '0').primary.manager.vdiff!.limits;
     const saved = { ...limits };
-    // Paced to 4 rows a second, a checkpoint per row: 13 rows take about 3 s, so 1 s epochs split them.
-    Object.assign(limits, { compareRowsPerSecondMax: 4, checkpointRowsMax: 1 });
+    // Paced to 4 rows a second, a checkpoint per row (and a checksum range per row): 13 rows take
+    // about 3 s, so 1 s epochs split them.
+    Object.assign(limits, { compareRowsPerSecondMax: 4, checkpointRowsMax: 1, checksumChunkRowsMax: 1 });
     try {
       const { UUID } = (await vd('create', { max_diff_duration: '1s' })) as { UUID: string };
       const s = await finished(UUID);

@@ -237,7 +237,13 @@ describe('MoveTables customer,corder from commerce to customer', { timeout: 900_
       await waitFor('the writer to write after reversing', async () => acked.length > mark2 + 20, 60_000);
       // A failure after the routing switch: writes stay switched, and a rerun finishes the steps left.
       failFreeze = true;
-      await assert.rejects(mt('switchtraffic'), /writes are switched to customer \(write pause \d+ ms\), but freeze customer.commerce2customer: test hook: freezing failed; run the command again to finish/);
+      await assert.rejects(mt('switchtraffic'), /failed at step "freeze customer.commerce2customer" after the point of no return \(the journal is written on the commerce primaries\): test hook: freezing failed; the switch goes forward: run the command again/);
+      // The record in topo says so, and what will happen to it.
+      const shown = (await mt('show')) as { workflows: { switch_in_progress?: { step: string; outcome: string; running: boolean } }[] };
+      assert.deepEqual(
+        (({ step, outcome, running }) => ({ step, outcome, running }))(shown.workflows[0].switch_in_progress!),
+        { step: 'freeze', outcome: 'forward', running: false },
+      );
       failFreeze = false;
       assert.equal(await state(), 'All Reads Switched. Writes Switched');
       const again = (await mt('switchtraffic')) as { current_state: string; write_pause_ms: number | null };

@@ -14,10 +14,10 @@ function tessera(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
-test("LookupVindex: error 1235 naming the command, nothing else attempted", async () => {
-  const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'LookupVindex', '--', '--tables', 'customer', 'customer.cust2cust']);
+test("Migrate: error 1235 naming the command, nothing else attempted", async () => {
+  const r = await tessera(['ctl', '--server', '127.0.0.1:1', 'Migrate', '--', '--tables', 'customer', 'customer.cust2cust']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^ERROR 1235 \(42000\): LookupVindex is not implemented in Tessera yet/);
+  assert.match(r.stderr, /^ERROR 1235 \(42000\): Migrate is not implemented in Tessera yet/);
   assert.doesNotMatch(r.stderr, /Usage:/);
 });
 

@@ -10,13 +10,16 @@ import { Aggregate } from '../../../src/gate/engine/aggregate.js';
 import { Insert } from '../../../src/gate/engine/insert.js';
 import { Join } from '../../../src/gate/engine/join.js';
 import { Limit } from '../../../src/gate/engine/limit.js';
+import { Filter } from '../../../src/gate/engine/filter.js';
+import { Concatenate } from '../../../src/gate/engine/concatenate.js';
 import { Route } from '../../../src/gate/engine/route.js';
+import { chunkRows, streamPrimitive } from '../../../src/gate/engine/stream.js';
 import { PlanCache } from '../../../src/gate/plan-cache.js';
 import { Sequences } from '../../../src/gate/sequences.js';
 import { StaticAuth } from '../../../src/gate/auth.js';
 import { planStatement } from '../../../src/gate/index.js';
 import type { Plan, ResolvedShard, Result, ShardQuery, VCursor } from '../../../src/gate/types.js';
-import { addDecimal, cellKey, compareCells, divideDecimal, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
+import { addDecimal, cellKey, compareCells, divideDecimal, encodeRow, parseDecimal, decimalText, rowsOf } from '../../../src/gate/values.js';
 import { tutorialVSchema } from './fixtures.js';
 
 const INT = columnDefinition({ name: 'n', type: TYPE.LONGLONG, charset: 63 });
@@ -31,8 +34,11 @@ function text(r: Result): (string | null)[][] {
   return rowsOf(r).map((row) => row.map((c) => (c === null ? null : c.toString())));
 }
 
-/** A two-shard keyspace `ks` (-80, 80-) plus `u` (0); answers each shard from `answer`. */
-function cursor(answer: (q: ShardQuery) => Result, log: ShardQuery[] = []): VCursor {
+/**
+ * A two-shard keyspace `ks` (-80, 80-) plus `u` (0); answers each shard from `answer`. Streams send
+ * two rows per chunk, counted in `streamed`, and stop when cancelled.
+ */
+function cursor(answer: (q: ShardQuery) => Result, log: ShardQuery[] = [], streamed = { rows: 0 }, workload: VCursor['workload'] = 'OLTP'): VCursor {
   const vschema = tutorialVSchema();
   const shards = (ks: string): ResolvedShard[] => (ks === 'commerce' ? [{ keyspace: ks, shard: '0' }] : ['-80', '80-'].map((s) => ({ keyspace: ks, shard: s })));
   return {
@@ -48,6 +54,23 @@ function cursor(answer: (q: ShardQuery) => Result, log: ShardQuery[] = []): VCur
       return qs.map(answer);
     },
     nextSequenceValues: async (_ks, _t, n) => 1000n + BigInt(n) * 0n,
+    workload,
+    streamMulti: async (qs, opts, onChunk) => {
+      log.push(...qs);
+      await Promise.all(
+        qs.map(async (q, i) => {
+          const r = answer(q);
+          const payloads = rowsOf(r).map(encodeRow);
+          for (let k = 0; k === 0 || k < payloads.length; k += 2) {
+            opts.signal?.throwIfAborted();
+            const rows = payloads.slice(k, k + 2);
+            streamed.rows += rows.length;
+            await onChunk(i, k === 0 ? { fields: r.fields, rows } : { rows });
+          }
+          opts.onEnd?.(i);
+        }),
+      );
+    },
   };
 }
 
@@ -86,6 +109,89 @@ test('scatter route merge-sorts shard results on ORDER BY and the gate applies t
   assert.deepEqual(text(r), [['3', 'C'], ['2', 'b']]);
   assert.equal(log.length, 2);
   assert.match(log[0].sql, /ORDER BY email DESC LIMIT 3$/);
+});
+
+/** A streamed result gathered: fields of the first chunk, every row as text, and how many chunks. */
+async function collect(p: Plan['primitive'], vc: VCursor, bindVars: Record<string, BindValue>): Promise<{ fields: string[]; rows: (string | null)[][]; chunks: number }> {
+  let fields: string[] | null = null;
+  const rows: (string | null)[][] = [];
+  let chunks = 0;
+  await streamPrimitive(p, vc, bindVars, (c) => {
+    if (fields === null) {
+      assert.ok(c.fields, 'the first chunk carries the fields');
+      fields = c.fields.map((f) => f.name);
+    } else assert.equal(c.fields, undefined, 'only the first chunk carries fields');
+    chunks++;
+    for (const row of chunkRows(c, fields.length)) rows.push(row.map((x) => (x === null ? null : x.toString())));
+  });
+  return { fields: fields ?? [], rows, chunks };
+}
+
+test('streaming: a scatter route merges the shards in order and cuts hidden columns; LIMIT stops the shards', async () => {
+  const many = (base: number) => Array.from({ length: 40 }, (_, i) => [String(base + 2 * i), `e${base + 2 * i}`]);
+  const answer = (q: ShardQuery) => result([INT, STR], q.rs.shard === '-80' ? many(0) : many(1));
+  // ORDER BY on the shards: the ordered merge.
+  const { plan: p, bindVars } = plan('select customer_id, email from customer order by customer_id');
+  const streamed = { rows: 0 };
+  const got = await collect(p.primitive, cursor(answer, [], streamed, 'OLAP'), bindVars);
+  assert.deepEqual(got.rows.map((r) => Number(r[0])), Array.from({ length: 80 }, (_, i) => i));
+  assert.deepEqual(got.fields, ['n', 's']);
+  assert.equal(streamed.rows, 80);
+  // The same query executed whole (OLAP reads the shards as streams too) gives the same rows.
+  const whole = await p.primitive.execute(cursor(answer, [], { rows: 0 }, 'OLAP'), bindVars);
+  assert.deepEqual(text(whole), got.rows);
+
+  // LIMIT: each shard gets LIMIT 5 pushed down; above that the gate stops once it has its rows.
+  const limited = plan('select customer_id, email from customer order by customer_id limit 3, 5');
+  const s2 = { rows: 0 };
+  const log: ShardQuery[] = [];
+  const got2 = await collect(limited.plan.primitive, cursor((q) => {
+    const all = answer(q);
+    return { ...all, rows: all.rows!.slice(0, 8) };
+  }, log, s2, 'OLAP'), limited.bindVars);
+  assert.deepEqual(got2.rows.map((r) => r[0]), ['3', '4', '5', '6', '7']);
+  assert.match(log[0].sql, /LIMIT 8$/);
+  // The merge needed 8 rows: the shards were stopped before sending their 16.
+  assert.ok(s2.rows < 16, `the shards sent ${s2.rows} rows`);
+
+  // No ORDER BY: chunks pass on as they come, every row once.
+  const scatter = plan('select customer_id, email from customer');
+  const got3 = await collect(scatter.plan.primitive, cursor(answer, [], { rows: 0 }, 'OLAP'), scatter.bindVars);
+  assert.deepEqual(got3.rows.map((r) => Number(r[0])).sort((a, b) => a - b), Array.from({ length: 80 }, (_, i) => i));
+  assert.equal(got3.chunks, 40);
+
+  // ORDER BY a computed column: sent as a hidden column, cut before the client sees it.
+  const hidden = plan('select email from customer order by customer_id desc');
+  const desc = (q: ShardQuery) => result([STR, INT], (q.rs.shard === '-80' ? many(0) : many(1)).reverse().map(([id, email]) => [email, id]));
+  const log4: ShardQuery[] = [];
+  const got4 = await collect(hidden.plan.primitive, cursor(desc, log4, { rows: 0 }, 'OLAP'), hidden.bindVars);
+  assert.match(log4[0].sql, /^select email, customer_id from customer order by customer_id desc$/i);
+  assert.equal(got4.fields.length, 1);
+  assert.deepEqual(got4.rows.map((r) => r[0]), Array.from({ length: 80 }, (_, i) => `e${79 - i}`));
+
+  // A gate-side filter and UNION ALL stream too: chunks filtered, inputs one after the other.
+  const even = new Filter(scatter.plan.primitive, (row) => (BigInt(row[0]!.toString()) % 2n === 0n ? 1n : 0n), { kind: 'Number', text: '1', numType: 'int' });
+  const both = new Concatenate([even, limited.plan.primitive]);
+  const got5 = await collect(both, cursor(answer, [], { rows: 0 }, 'OLAP'), { ...scatter.bindVars, ...limited.bindVars });
+  assert.deepEqual(got5.rows.slice(0, 40).map((r) => Number(r[0])).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => 2 * i));
+  assert.deepEqual(got5.rows.slice(40).map((r) => r[0]), ['3', '4', '5', '6', '7']);
+});
+
+test('streaming: a consumer error cancels the shards; an empty result still sends its fields', async () => {
+  const { plan: p, bindVars } = plan('select customer_id, email from customer order by customer_id');
+  const rows = Array.from({ length: 100 }, (_, i) => [String(i), 'x']);
+  const streamed = { rows: 0 };
+  const vc = cursor(() => result([INT, STR], rows), [], streamed, 'OLAP');
+  let n = 0;
+  await assert.rejects(
+    streamPrimitive(p.primitive, vc, bindVars, () => {
+      if (++n === 3) throw new Error('client went away');
+    }),
+    /client went away/,
+  );
+  assert.ok(streamed.rows < 200, `the shards sent ${streamed.rows} rows after the consumer failed`);
+  const empty = await collect(p.primitive, cursor(() => result([INT, STR], []), [], { rows: 0 }, 'OLAP'), bindVars);
+  assert.deepEqual(empty, { fields: ['n', 's'], rows: [], chunks: 1 });
 });
 
 test('IN routes send each shard only its values', async () => {

@@ -135,3 +135,13 @@ test('DDL keeps table names, columns and keys', () => {
   const n = parse('select next 5 values from ks.user_seq');
   assert.ok(n.kind === 'NextVal' && n.table.schema === 'ks' && n.table.name === 'user_seq');
 });
+
+test('? markers in a WITH query are numbered once, in order (the parser backtracks after WITH)', () => {
+  const indexes: number[] = [];
+  const s = parse('with a as (select x from t where y > ?), b as (select x from a where y < ?) select count(*) from b where x = ?');
+  rewrite(s, { expr: (e: Expr) => (e.kind === 'Param' ? (indexes.push(e.index), e) : undefined) });
+  assert.deepEqual(indexes, [0, 1, 2]);
+  const u: number[] = [];
+  rewrite(parse('with a as (select x from t where y > ?) update t set z = ? where x in (select x from a)'), { expr: (e: Expr) => (e.kind === 'Param' ? (u.push(e.index), e) : undefined) });
+  assert.deepEqual(u.sort(), [0, 1]);
+});

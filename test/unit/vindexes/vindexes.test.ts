@@ -11,6 +11,7 @@ import {
   xxh64,
   type Destination,
   type FunctionalVindex,
+  type CommitOrder,
   type LookupCursor,
   type LookupVindex,
   type MultiColumnVindex,
@@ -315,27 +316,107 @@ test('lookup vindexes: params, statements, map/verify/create through the cursor'
   assert.throws(() => createVindex('consistent_lookup', 'c', { table: 't', from: 'f', to: 'k', autocommit: 'true' }), /cannot be autocommit/);
 
   const v = createVindex('lookup', 'name_idx', { table: 'lookup.name_keyspace_idx', from: 'name', to: 'keyspace_id' }) as LookupVindex;
-  assert.equal(v.sql.select, 'select name, keyspace_id from lookup.name_keyspace_idx where name = :name');
-  assert.equal(v.sql.insert, 'insert ignore into lookup.name_keyspace_idx(name, keyspace_id) values(:name, :keyspace_id)');
-  assert.equal(v.sql.delete, 'delete from lookup.name_keyspace_idx where name = :name and keyspace_id = :keyspace_id');
+  assert.equal(v.sql.select, 'select `name`, `keyspace_id` from `lookup`.`name_keyspace_idx` where `name` in ::name');
+  assert.equal(v.sql.verify, 'select `name` from `lookup`.`name_keyspace_idx` where `name` = :name and `keyspace_id` = :keyspace_id');
+  assert.equal(v.sql.delete, 'delete from `lookup`.`name_keyspace_idx` where `name` = :name and `keyspace_id` = :keyspace_id');
 
-  const rows: [VindexValue, Uint8Array][] = [];
-  const cursor: LookupCursor = {
-    async execute(sql, bind) {
-      if (sql.startsWith('insert')) {
-        rows.push([bind.name as VindexValue, bind.keyspace_id as Uint8Array]);
-        return { rows: [] };
-      }
-      return { rows: rows.filter((r) => r[0] === bind.name).map((r) => [r[0], r[1]]) };
+  // A cursor that records what runs where and answers from a script.
+  type Call = { sql: string; bind: Record<string, unknown>; order: CommitOrder | 'owner' };
+  const calls: Call[] = [];
+  let answer: (c: Call) => VindexValue[][] = () => [];
+  const cursor = (dml = false): LookupCursor => ({
+    dml,
+    inTransaction: dml,
+    rowLockOrder: 'pre',
+    async execute(sql, bind, order) {
+      const c = { sql, bind: { ...bind }, order };
+      calls.push(c);
+      return { rows: answer(c) };
     },
+    async executeKeyspaceId(keyspace, ksid, sql, bind) {
+      const c: Call = { sql: `${keyspace}@${hex(ksid)}: ${sql}`, bind: { ...bind }, order: 'owner' };
+      calls.push(c);
+      return { rows: answer(c) };
+    },
+  });
+  const table = new Map<string, Uint8Array[]>([['alice', [fromHex('01'), fromHex('03')]], ['bob', [fromHex('02')]]]);
+  answer = (c) => {
+    const list = c.bind.name as VindexValue[];
+    return list.flatMap((n) => (table.get(String(n)) ?? []).map((k) => [n, k]));
   };
-  await v.create(cursor, [['alice'], ['bob'], ['alice']], [fromHex('01'), fromHex('02'), fromHex('03')]);
-  assert.deepEqual((await v.map(cursor, ['alice', 'bob', 'carol'])).map(dest), ['01,03', '02', 'none']);
-  assert.deepEqual(await v.verify(cursor, ['alice', 'bob'], [fromHex('03'), fromHex('01')]), [true, false]);
+  // Text values: one read per value (collations may match what bytes do not); integers batch.
+  assert.deepEqual((await v.map(cursor(), ['alice', 'bob', 'carol'])).map(dest), ['01,03', '02', 'none']);
+  assert.equal(calls.length, 3);
+  assert.equal(calls[0].order, 'normal');
+  calls.length = 0;
+  table.set('7', [fromHex('07')]);
+  assert.deepEqual((await v.map(cursor(), [7n, 8n])).map(dest), ['07', 'none']);
+  assert.equal(calls.length, 1);
+  // A DML in a transaction locks what it reads.
+  calls.length = 0;
+  await v.map(cursor(true), [7n]);
+  assert.match(calls[0].sql, / for update$/);
 
   const u = createVindex('lookup_unique', 'u', { table: 't', from: 'name', to: 'keyspace_id' }) as LookupVindex;
-  await assert.rejects(() => u.map(cursor, ['alice']), /2 keyspace ids for one value of a unique vindex/);
-  assert.deepEqual((await u.map(cursor, ['bob'])).map(dest), ['02']);
+  await assert.rejects(() => u.map(cursor(), ['alice']), /2 keyspace ids for the value 'alice' of a unique vindex/);
+  assert.deepEqual((await u.map(cursor(), ['bob'])).map(dest), ['02']);
   const w = createVindex('lookup', 'w', { table: 't', from: 'name', to: 'keyspace_id', write_only: 'true' }) as LookupVindex;
-  assert.deepEqual((await w.map(cursor, ['x'])).map(dest), ['-']);
+  assert.deepEqual((await w.map(cursor(), ['x'])).map(dest), ['-']);
+  assert.deepEqual(await w.verify(cursor(), ['x'], [fromHex('01')]), [true]);
+  const n = createVindex('lookup', 'n', { table: 't', from: 'name', to: 'keyspace_id', ignore_nulls: 'true' }) as LookupVindex;
+  assert.deepEqual((await n.map(cursor(), [null])).map(dest), ['-']);
+
+  // Plain lookups write in the session's transaction; NULLs need ignore_nulls.
+  calls.length = 0;
+  answer = () => [];
+  await u.create(cursor(), [['x'], ['y']], [fromHex('01'), fromHex('02')], { ignore: false });
+  assert.deepEqual(calls.map((c) => [c.sql, c.order]), [['insert into `t`(`name`, `keyspace_id`) values (:name_0, :keyspace_id_0), (:name_1, :keyspace_id_1)', 'normal']]);
+  await assert.rejects(() => u.create(cursor(), [[null]], [fromHex('01')], { ignore: false }), (e: unknown) => e instanceof TesseraError && e.errno === 1048 && /Column 'name' cannot be null/.test(e.message));
+  calls.length = 0;
+  await n.create(cursor(), [[null]], [fromHex('01')], { ignore: false });
+  assert.equal(calls.length, 0);
+  // autocommit: its own transaction; a non-unique one upserts, deletes are skipped.
+  const a = createVindex('lookup', 'a', { table: 't', from: 'name', to: 'keyspace_id', autocommit: 'true' }) as LookupVindex;
+  await a.create(cursor(), [['x']], [fromHex('01')], { ignore: false });
+  assert.equal(calls[0].order, 'autocommit');
+  assert.match(calls[0].sql, /on duplicate key update `name` = values\(`name`\), `keyspace_id` = values\(`keyspace_id`\)$/);
+  calls.length = 0;
+  await a.delete(cursor(), [['x']], fromHex('01'));
+  assert.equal(calls.length, 0);
+
+  // Consistent lookups: created in the pre transaction, deleted in the post one.
+  const owner = { keyspace: 'customer', table: 'corder', columns: ['order_id'] };
+  const c = createVindex('consistent_lookup_unique', 'corder_order_id', { table: 'lookup.corder_lookup', from: 'order_id', to: 'keyspace_id' }) as LookupVindex;
+  await c.create(cursor(), [[5n]], [fromHex('05')], { ignore: false, owner });
+  assert.deepEqual(calls.map((x) => x.order), ['pre']);
+  calls.length = 0;
+  await c.delete(cursor(), [[5n]], fromHex('05'));
+  assert.deepEqual(calls.map((x) => [x.sql, x.order]), [['delete from `lookup`.`corder_lookup` where `order_id` = :order_id and `keyspace_id` = :keyspace_id', 'post']]);
+  // The value has a lookup row whose owner row exists: MariaDB's 1062 naming the value.
+  const dup = (): never => {
+    throw new TesseraError({ errno: 1062, sqlState: '23000' }, "Duplicate entry '5' for key 'PRIMARY'");
+  };
+  calls.length = 0;
+  answer = (x) => (x.sql.startsWith('insert') ? dup() : x.sql.startsWith('select `keyspace_id`') ? [[fromHex('09')]] : x.order === 'owner' ? [[5n]] : []);
+  await assert.rejects(
+    () => c.create(cursor(), [[5n]], [fromHex('05')], { ignore: false, owner }),
+    (e: unknown) => e instanceof TesseraError && e.errno === 1062 && e.sqlState === '23000' && e.message === "Duplicate entry '5' for key 'corder_order_id'",
+  );
+  assert.deepEqual(calls.map((x) => [x.sql, x.order]), [
+    ['insert into `lookup`.`corder_lookup`(`order_id`, `keyspace_id`) values (:order_id_0, :keyspace_id_0)', 'pre'],
+    ['select `keyspace_id` from `lookup`.`corder_lookup` where `order_id` = :order_id for update', 'pre'],
+    ['customer@09: select `order_id` from `corder` where `order_id` = :order_id lock in share mode', 'owner'],
+  ]);
+  // An orphan (no owner row at its keyspace id) is taken over.
+  calls.length = 0;
+  answer = (x) => (x.sql.startsWith('insert') ? dup() : x.sql.startsWith('select `keyspace_id`') ? [[fromHex('09')]] : []);
+  await c.create(cursor(), [[5n]], [fromHex('05')], { ignore: false, owner });
+  assert.deepEqual(calls.at(-1), { sql: 'update `lookup`.`corder_lookup` set `keyspace_id` = :keyspace_id where `order_id` = :order_id', bind: { order_id: 5n, keyspace_id: fromHex('05') }, order: 'pre' });
+  // Updates of equal values leave a consistent lookup alone.
+  calls.length = 0;
+  await c.update(cursor(), [5n], fromHex('05'), [5n], { owner, same: true });
+  assert.equal(calls.length, 0);
+  answer = () => [];
+  await c.update(cursor(), [5n], fromHex('05'), [6n], { owner, same: false });
+  assert.deepEqual(calls.map((x) => x.order), ['post', 'pre']);
 });

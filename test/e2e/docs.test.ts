@@ -1,0 +1,159 @@
+// The user guides' commands, run as a reader would: every fenced block whose info string is
+// `sh docs-test` in the guides of docs/guides/ (in GUIDES' order, blocks in file order) runs in
+// bash with examples/local/env.sh sourced, against one cluster started for this test
+// (`tessera up --detach` on free ports: the tutorial's commerce, and customer/0 with a primary,
+// a replica and an rdonly as 201_customer_tablets.sh makes them). A block must exit 0, or the code
+// its info string names (`sh docs-test exit=1`); a block followed by a ```text docs-output block
+// must print each non-blank line of it (as a substring, in any order). Before reshard.md, the
+// tablets of customer/-80 and 80- are started as 302_new_shards.sh starts them (on free ports).
+// A guide with runnable blocks that GUIDES does not name fails the test, so none is skipped.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ctlAt, type Run } from '../harness/browser.js';
+import { startExtraTablets, type ExtraTablets } from '../harness/extra-tablets.js';
+import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TESSERA = path.join(REPO, 'bin', 'tessera');
+const EXAMPLES = path.join(REPO, 'examples', 'local');
+const GUIDES_DIR = path.join(REPO, 'docs', 'guides');
+
+/** The guides with runnable blocks, in the order they run (each starts where the one before ended). */
+const GUIDES = ['concepts.md', 'mariadb.md', 'movetables.md', 'reshard.md', 'vdiff.md', 'switchtraffic.md', 'limits.md', 'troubleshooting.md'];
+
+export interface Block {
+  readonly line: number;
+  readonly code: string;
+  readonly exit: number;
+  /** Lines the output must contain. */
+  readonly expect: string[];
+}
+
+/** The runnable blocks of a Markdown text, with what each must print. */
+export function runnableBlocks(text: string): Block[] {
+  const lines = text.split('\n');
+  const out: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^```sh docs-test(?:\s+exit=(\d+))?\s*$/.exec(lines[i]);
+    if (!m) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]);
+    let expect: string[] = [];
+    let j = i + 1;
+    while (j < lines.length && lines[j].trim() === '') j++;
+    if (lines[j] === '```text docs-output') {
+      const o: string[] = [];
+      for (j++; j < lines.length && lines[j] !== '```'; j++) o.push(lines[j]);
+      expect = o.map((l) => l.trim()).filter((l) => l !== '');
+      i = j;
+    }
+    out.push({ line: start + 1, code: body.join('\n'), exit: m[1] === undefined ? 0 : Number(m[1]), expect });
+  }
+  return out;
+}
+
+const root = testRoot();
+const dataRoot = path.join(root, 'docs-data');
+const filesDir = path.join(root, 'docs-files');
+let ctldPort = 0;
+let gatePort = 0;
+let extra: ExtraTablets | undefined;
+const ctl = ctlAt(() => `127.0.0.1:${ctldPort}`);
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: REPO, env, maxBuffer: 32 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function writeClusterFile(): Promise<string> {
+  fs.mkdirSync(filesDir, { recursive: true });
+  for (const f of fs.readdirSync(EXAMPLES)) if (/\.(sql|json)$/.test(f)) fs.copyFileSync(path.join(EXAMPLES, f), path.join(filesDir, f));
+  gatePort = await freePort();
+  const gateHttp = await freePort();
+  ctldPort = await freePort();
+  const ctldGrpc = await freePort();
+  const tablet = async (uid: number, type: string): Promise<string> =>
+    `          - { uid: ${uid}, type: ${type}, mysqlPort: ${await freePort()}, port: ${await freePort()}, grpcPort: ${await freePort()} }`;
+  const text = `# Written by test/e2e/docs.test.ts: the tutorial after 201_customer_tablets.sh, on free ports.
+cell: zone1
+mode: combined
+gate: { port: ${gatePort}, httpPort: ${gateHttp}, enablePartialKeyspaceMigration: true }
+ctld: { port: ${ctldPort}, grpcPort: ${ctldGrpc} }
+keyspaces:
+  commerce:
+    durabilityPolicy: none
+    vschema: vschema_commerce_initial.json
+    schema: [create_commerce_schema.sql, create_commerce_seq.sql]
+    data: insert_commerce_data.sql
+    shards:
+      "0":
+        tablets:
+${await tablet(100, 'primary')}
+${await tablet(101, 'replica')}
+${await tablet(102, 'rdonly')}
+  customer:
+    durabilityPolicy: none
+    shards:
+      "0":
+        tablets:
+${await tablet(200, 'primary')}
+${await tablet(201, 'replica')}
+${await tablet(202, 'rdonly')}
+`;
+  const file = path.join(filesDir, 'cluster.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('the user guides (docs/guides) run command by command against a local cluster', () => {
+  before(async () => {
+    track(() => killByPath(dataRoot));
+    const up = await run(process.execPath, [TESSERA, 'up', '--detach', await writeClusterFile(), '--data-root', dataRoot]);
+    assert.equal(up.code, 0, `tessera up failed:\n${up.stdout}\n${up.stderr}`);
+  });
+
+  after(async () => {
+    await extra?.stop();
+    const down = await run(process.execPath, [TESSERA, 'down', '--data-root', dataRoot]);
+    killByPath(dataRoot);
+    assert.equal(down.code, 0, `tessera down failed:\n${down.stdout}\n${down.stderr}`);
+  });
+
+  test('every guide with runnable blocks is run', () => {
+    const withBlocks = fs.readdirSync(GUIDES_DIR).filter((f) => f.endsWith('.md') && runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, f), 'utf8')).length > 0);
+    assert.deepEqual(withBlocks.sort(), [...GUIDES].sort());
+  });
+
+  for (const guide of GUIDES) {
+    test(`docs/guides/${guide}`, async () => {
+      if (guide === 'reshard.md') {
+        extra = await startExtraTablets(dataRoot, ctl, [
+          { uid: 300, keyspace: 'customer', shard: '-80', type: 'replica' },
+          { uid: 301, keyspace: 'customer', shard: '-80', type: 'replica' },
+          { uid: 302, keyspace: 'customer', shard: '-80', type: 'rdonly' },
+          { uid: 400, keyspace: 'customer', shard: '80-', type: 'replica' },
+          { uid: 401, keyspace: 'customer', shard: '80-', type: 'replica' },
+          { uid: 402, keyspace: 'customer', shard: '80-', type: 'rdonly' },
+        ]);
+      }
+      const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8'));
+      assert.ok(blocks.length > 0, `${guide} has no runnable block`);
+      const env = { ...process.env, TESSERA_DATAROOT: dataRoot, TESSERA_CTLD_SERVER: `127.0.0.1:${ctldPort}`, TESSERA_GATE_PORT: String(gatePort), TESSERA_LOG_LEVEL: 'warn' };
+      for (const b of blocks) {
+        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
+        const where = `docs/guides/${guide}:${b.line}`;
+        const output = `${r.stdout}${r.stderr}`;
+        assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
+        for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
+      }
+    });
+  }
+});
