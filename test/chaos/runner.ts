@@ -22,7 +22,7 @@ export const DST = 'dst';
 /** The target's streams retry this soon after an error (--vreplication-retry-delay). */
 export const RETRY_DELAY_MS = 1_000;
 
-export type Phase = 'copy' | 'catch-up' | 'none';
+export type Phase = 'copy' | 'catch-up' | 'switch' | 'none';
 
 export interface RunContext {
   readonly c: DistCluster;
@@ -39,6 +39,8 @@ export interface Scenario {
   readonly name: string;
   /** With a MoveTables of the run's table (the fault lands mid-copy or mid-catch-up). */
   readonly workflow: boolean;
+  /** The fault lands during the workflow's SwitchTraffic instead (at a random step). */
+  readonly midSwitch?: boolean;
   /** Injects the fault; resolves once it is over (a kill at once, a freeze or a cut after it ends). */
   fault(ctx: RunContext): Promise<string>;
 }
@@ -74,6 +76,21 @@ export const SCENARIOS: readonly Scenario[] = [
       x.proxy.cut(ms);
       await new Promise((r) => setTimeout(r, ms));
       return `cut the proxy in front of the source tablet's RPC port for ${ms} ms`;
+    },
+  },
+  {
+    name: 'kill -9 ctld mid-SwitchTraffic',
+    workflow: true,
+    midSwitch: true,
+    fault: async (x) => {
+      // The switch runs on ctld; it dies at a random moment of it (a random step).
+      const switching = x.c.ctl('MoveTables', '--workflow', x.workflow!, '--target-keyspace', DST, 'switchtraffic', '--tablet-types', 'primary').then(
+        () => 'finished before the kill',
+        (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
+      );
+      await new Promise((r) => setTimeout(r, x.rng.int(300, 3_000)));
+      const p = await x.faults.kill({ role: 'ctld' });
+      return `kill -9 ${p.name} (pid ${p.pid}) during SwitchTraffic (the command ${await switching})`;
     },
   },
   { name: "a primary's MariaDB crashes under writes", workflow: false, fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }) },
@@ -136,6 +153,15 @@ const PREFILL_ROWS = 1_500;
 const LEDGER_FIRST_ID = 1_000_000;
 let tableSeq = 0;
 
+interface MoveTablesStatus {
+  traffic_state: string;
+  switch_in_progress?: unknown;
+}
+
+async function moveTablesStatus(c: DistCluster, workflow: string): Promise<MoveTablesStatus> {
+  return (await c.call('MoveTables', { action: 'status', target_keyspace: DST, workflow, format: 'json' })) as unknown as MoveTablesStatus;
+}
+
 interface StreamsJson {
   shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
 }
@@ -153,7 +179,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   const faults = new FaultInjector(c, rng);
   const table = `t${process.pid % 1000}_${++tableSeq}`;
   const workflow = scenario.workflow ? `w_${table}` : null;
-  const phase: Phase = scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  const phase: Phase = scenario.midSwitch ? 'switch' : scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  let switched = false;
   const problems: string[] = [];
   // How long each step took, in the run's detail (where a slow run spends its time).
   const steps: string[] = [];
@@ -198,7 +225,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
         await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
       } else {
         await waitFor('the copy to finish', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 120_000);
-        await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
+        if (phase === 'catch-up') await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
       }
     } else {
       await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
@@ -215,7 +242,18 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('processes alive');
     await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
     step('writes flow');
-    if (workflow) {
+    if (workflow && phase === 'switch') {
+      // The restarted ctld settles the interrupted switch: back before the journal, forward after.
+      let st: MoveTablesStatus | null = null;
+      await waitFor('the interrupted switch to be settled', async () => {
+        st = await moveTablesStatus(c, workflow);
+        return st.switch_in_progress === undefined;
+      }, 180_000);
+      switched = /Writes Switched/.test(st!.traffic_state) && !/Writes Not Switched/.test(st!.traffic_state);
+      log(`  settled: ${st!.traffic_state}`);
+      step('switch settled');
+    }
+    if (workflow && !switched) {
       await waitFor('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(await streams(c, workflow).catch((e: Error) => e.message))}`);
       });
@@ -236,10 +274,12 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       step('rows checked');
     }
     if (workflow && problems.length === 0) {
-      await c.ctlRetry(['VDiff', '--workflow', workflow, '--target-keyspace', DST, 'create']);
+      // After a switch the running workflow is the reverse one, from the target back to the source.
+      const [vdWorkflow, vdKeyspace] = switched ? [`${workflow}_reverse`, SRC] : [workflow, DST];
+      await c.ctlRetry(['VDiff', '--workflow', vdWorkflow, '--target-keyspace', vdKeyspace, 'create']);
       let summary: { State: string; HasMismatch: boolean; Errors?: unknown } = { State: 'pending', HasMismatch: false };
       await waitFor('VDiff to complete', async () => {
-        summary = (await c.call('VDiff', { action: 'show', workflow, target_keyspace: DST, uuid: 'last', format: 'json' })) as unknown as typeof summary;
+        summary = (await c.call('VDiff', { action: 'show', workflow: vdWorkflow, target_keyspace: vdKeyspace, uuid: 'last', format: 'json' })) as unknown as typeof summary;
         return summary.State === 'completed' || summary.State === 'error';
       }, 180_000);
       if (summary.State !== 'completed' || summary.HasMismatch) problems.push(`VDiff: ${JSON.stringify(summary)}`);
@@ -251,8 +291,9 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     problems.push((err as Error).message);
   }
   if (workflow) {
-    await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'cancel']).catch((err: Error) => problems.push(`cancel: ${err.message}`));
-    step('cancel');
+    // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
+    await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, switched ? 'complete' : 'cancel']).catch((err: Error) => problems.push(`${switched ? 'complete' : 'cancel'}: ${err.message}`));
+    step(switched ? 'complete' : 'cancel');
   }
   log(`  steps: ${steps.join(', ')}`);
   return {
