@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DistCluster } from './cluster.js';
+import type { ProcessStatusRow } from '../../src/cluster/index.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
 import { checkRows, connectAnyGate, startLedgerLoad, type LedgerLoad } from './load.js';
 import { waitFor } from '../harness/wait.js';
@@ -83,12 +84,13 @@ export const SCENARIOS: readonly Scenario[] = [
     workflow: true,
     midSwitch: true,
     fault: async (x) => {
-      // The switch runs on ctld; it dies at a random moment of it (a random step).
-      const switching = x.c.ctl('MoveTables', '--workflow', x.workflow!, '--target-keyspace', DST, 'switchtraffic', '--tablet-types', 'primary').then(
+      // The switch runs on ctld (sent in-process: no client to start first); ctld dies at a random
+      // moment of it, so at a random step.
+      const switching = x.c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow: x.workflow!, tablet_types: ['primary'] }, 0).then(
         () => 'finished before the kill',
         (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
       );
-      await new Promise((r) => setTimeout(r, x.rng.int(300, 3_000)));
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 2_500)));
       const p = await x.faults.kill({ role: 'ctld' });
       return `kill -9 ${p.name} (pid ${p.pid}) during SwitchTraffic (the command ${await switching})`;
     },
@@ -141,7 +143,12 @@ export async function startChaosCluster(): Promise<ChaosCluster> {
  * that restarted published its own port again: done before every run.
  */
 export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promise<void> {
-  const [src] = await c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+  let src: ProcessStatusRow | undefined;
+  await waitFor('the source primary in the status', async () => {
+    [src] = await c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+    return src !== undefined && src.ports.grpc !== undefined;
+  }, 60_000);
+  if (!src) return;
   if (src.ports.grpc === proxy.port) return;
   proxy.targetPort = src.ports.grpc;
   await c.topo.updateTabletFields(parseTabletAlias(src.alias!), (t) => {
@@ -181,6 +188,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   const workflow = scenario.workflow ? `w_${table}` : null;
   const phase: Phase = scenario.midSwitch ? 'switch' : scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
   let switched = false;
+  let created = false;
   const problems: string[] = [];
   // How long each step took, in the run's detail (where a slow run spends its time).
   const steps: string[] = [];
@@ -220,6 +228,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('load');
     if (workflow) {
       await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'create', '--source-keyspace', SRC, '--tables', table]);
+      created = true;
       if (phase === 'copy') {
         // The copy runs ~1 s and more at the tablets' rate cap: somewhere in it.
         await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
@@ -290,7 +299,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (workflow) {
+  if (workflow && created) {
     // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
     await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, switched ? 'complete' : 'cancel']).catch((err: Error) => problems.push(`${switched ? 'complete' : 'cancel'}: ${err.message}`));
     step(switched ? 'complete' : 'cancel');
