@@ -111,6 +111,8 @@ export interface RunResult {
   /** Longest time without an acknowledged write from the fault until the load stopped. */
   readonly unavailableMs: number;
   readonly failedWrites: number;
+  /** A few of the failed writes' errors, distinct. */
+  readonly writeErrors: readonly string[];
   readonly problems: readonly string[];
   readonly durationMs: number;
 }
@@ -316,6 +318,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     duplicated: rows.duplicated.length,
     unavailableMs: load && faultAt ? load.ledger.longestGapMs(faultAt, stoppedAt) : 0,
     failedWrites: load?.ledger.failedTotal ?? 0,
+    writeErrors: [...new Set((load?.ledger.failed ?? []).map((f) => f.error.replace(/\d+/g, 'N')))].slice(0, 4),
     problems,
     durationMs: Date.now() - started,
   };
@@ -391,6 +394,6 @@ export function resultTable(runs: readonly RunResult[]): string {
 
 export function writeResults(file: string, seed: number, profile: string, runs: readonly RunResult[]): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
+  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.writeErrors.length ? `; write errors: ${r.writeErrors.join(' / ')}` : ''}${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
   fs.writeFileSync(file, `# Chaos results (profile ${profile}, seed ${seed}, ${new Date().toISOString()})\n\n${resultTable(runs)}\n## Runs\n\n${detail.join('\n')}\n`);
 }
