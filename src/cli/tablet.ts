@@ -42,6 +42,7 @@ interface TabletFlags extends TopoFlags {
   queryserverConfigQueryTimeout: number;
   queryserverConfigTransactionTimeout: number;
   queryserverConfigMaxResultSize: number;
+  vdiffCompareRowsPerSecond: number;
 }
 
 export function registerTablet(program: Command): void {
@@ -84,7 +85,8 @@ export function registerTablet(program: Command): void {
       parseIntFlag('transaction timeout'),
       TABLET_SERVER_DEFAULTS.transactionTimeoutMs,
     )
-    .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax);
+    .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax)
+    .option('--vdiff-compare-rows-per-second <rows>', 'VDiffs on this tablet compare at most this many rows a second, to spare the disks (0: no cap)', parseIntFlag('--vdiff-compare-rows-per-second'), 0);
   // The VReplication engine's settings: this tablet's defaults for every stream it runs as a
   // target primary; a workflow's --config-overrides still wins.
   const engineFlags: Partial<Record<keyof EngineFlags, number>> = {};
@@ -128,6 +130,7 @@ export function registerTablet(program: Command): void {
         ? { host: f.dbHost, port: f.dbPort ?? 3306, appUser: f.dbAppUser, appPassword: f.dbAppPassword, dbaUser: f.dbDbaUser, dbaPassword: f.dbDbaPassword }
         : undefined,
       vreplicationFlags: engineFlags,
+      vdiffLimits: { compareRowsPerSecondMax: f.vdiffCompareRowsPerSecond },
       limits: {
         poolSize: f.queryserverConfigPoolSize,
         transactionCap: f.queryserverConfigTransactionCap,

@@ -100,8 +100,10 @@ describe('VDiff memory stays bounded', { timeout: 3_600_000 }, () => {
         `SELECT v.state, v.last_error, t.report FROM _vt.vdiff v JOIN _vt.vdiff_table t ON t.vdiff_id = v.id WHERE v.vdiff_uuid = ? AND t.table_name = ?`,
         [uuid, table],
       );
-      const r = (rows as { state: string; last_error: string; report: string }[])[0];
-      return { state: r.state, lastError: r.last_error, counts: JSON.parse(r.report) as { ProcessedRows: number; MismatchedRows: number; ExtraRowsSource: number; ExtraRowsTarget: number } };
+      const r = (rows as { state: string; last_error: string; report: unknown }[])[0];
+      // mysql2 hands a JSON column over parsed.
+      const report = typeof r.report === 'string' ? JSON.parse(r.report) : r.report;
+      return { state: r.state, lastError: r.last_error, counts: report as { ProcessedRows: number; MismatchedRows: number; ExtraRowsSource: number; ExtraRowsTarget: number } };
     } finally {
       await c.end();
     }
@@ -121,6 +123,9 @@ describe('VDiff memory stays bounded', { timeout: 3_600_000 }, () => {
     try {
       uuid = ((await vd('create', req)) as { UUID: string }).UUID;
       await waitFor(`VDiff ${what} to complete`, async () => {
+        for (const [name, t] of [['target', dst], ['source', src]] as const) {
+          if (!t.running) throw new Error(`the ${name} tablet exited mid-diff:\n${t.output().slice(-4000)}`);
+        }
         p = await progressOf(uuid, req.tables);
         if (p.state === 'error') throw new Error(`VDiff in error: ${p.lastError}`);
         return p.state === 'completed';
