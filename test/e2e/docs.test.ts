@@ -4,8 +4,9 @@
 // (`tessera up --detach` on free ports: the tutorial's commerce, and customer/0 with a primary,
 // a replica and an rdonly as 201_customer_tablets.sh makes them). A block must exit 0, or the code
 // its info string names (`sh docs-test exit=1`); a block followed by a ```text docs-output block
-// must print each non-blank line of it (as a substring, in any order). Before reshard.md, the
-// tablets of customer/-80 and 80- are started as 302_new_shards.sh starts them (on free ports).
+// must print each non-blank line of it (as a substring, in any order). Where a guide says
+// `<!-- docs-test: new-shards -->`, the tablets of customer/-80 and 80- are started as
+// 302_new_shards.sh starts them (on free ports).
 // A guide with runnable blocks that GUIDES does not name fails the test, so none is skipped.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -31,6 +32,11 @@ export interface Block {
   readonly exit: number;
   /** Lines the output must contain. */
   readonly expect: string[];
+  /**
+   * A step the guide leaves to a tutorial script that needs the tutorial's fixed ports, done by
+   * the test in its place at this point: `<!-- docs-test: new-shards -->` (302_new_shards.sh).
+   */
+  readonly hook?: string;
 }
 
 /** The runnable blocks of a Markdown text, with what each must print. */
@@ -38,6 +44,11 @@ export function runnableBlocks(text: string): Block[] {
   const lines = text.split('\n');
   const out: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
+    const h = /^<!-- docs-test: ([a-z-]+) -->$/.exec(lines[i]);
+    if (h) {
+      out.push({ line: i + 1, code: '', exit: 0, expect: [], hook: h[1] });
+      continue;
+    }
     const m = /^```sh docs-test(?:\s+exit=(\d+))?\s*$/.exec(lines[i]);
     if (!m) continue;
     const start = i;
@@ -134,22 +145,17 @@ describe('the user guides (docs/guides) run command by command against a local c
 
   for (const guide of GUIDES) {
     test(`docs/guides/${guide}`, async () => {
-      if (guide === 'reshard.md') {
-        extra = await startExtraTablets(dataRoot, ctl, [
-          { uid: 300, keyspace: 'customer', shard: '-80', type: 'replica' },
-          { uid: 301, keyspace: 'customer', shard: '-80', type: 'replica' },
-          { uid: 302, keyspace: 'customer', shard: '-80', type: 'rdonly' },
-          { uid: 400, keyspace: 'customer', shard: '80-', type: 'replica' },
-          { uid: 401, keyspace: 'customer', shard: '80-', type: 'replica' },
-          { uid: 402, keyspace: 'customer', shard: '80-', type: 'rdonly' },
-        ]);
-      }
       const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8'));
-      assert.ok(blocks.length > 0, `${guide} has no runnable block`);
+      assert.ok(blocks.some((b) => b.hook === undefined), `${guide} has no runnable block`);
       const env = { ...process.env, TESSERA_DATAROOT: dataRoot, TESSERA_CTLD_SERVER: `127.0.0.1:${ctldPort}`, TESSERA_GATE_PORT: String(gatePort), TESSERA_LOG_LEVEL: 'warn' };
       for (const b of blocks) {
-        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
         const where = `docs/guides/${guide}:${b.line}`;
+        if (b.hook !== undefined) {
+          assert.equal(b.hook, 'new-shards', `${where}: unknown docs-test hook`);
+          await newShards();
+          continue;
+        }
+        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
         const output = `${r.stdout}${r.stderr}`;
         assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
         for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
@@ -157,3 +163,15 @@ describe('the user guides (docs/guides) run command by command against a local c
     });
   }
 });
+
+/** What 302_new_shards.sh does, on free ports: tablets 300–302 for customer/-80 and 400–402 for 80-, 300 and 400 primaries. */
+async function newShards(): Promise<void> {
+  extra = await startExtraTablets(dataRoot, ctl, [
+    { uid: 300, keyspace: 'customer', shard: '-80', type: 'replica' },
+    { uid: 301, keyspace: 'customer', shard: '-80', type: 'replica' },
+    { uid: 302, keyspace: 'customer', shard: '-80', type: 'rdonly' },
+    { uid: 400, keyspace: 'customer', shard: '80-', type: 'replica' },
+    { uid: 401, keyspace: 'customer', shard: '80-', type: 'replica' },
+    { uid: 402, keyspace: 'customer', shard: '80-', type: 'rdonly' },
+  ]);
+}
