@@ -22,6 +22,7 @@ import type { Sequences } from './sequences.js';
 import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardChunk, ShardQuery, StreamMultiOptions, VCursor, Workload } from './types.js';
 import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
+import { TABLET_CHARSETS, type ConnectionCharsets } from './charsets.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
 
@@ -75,6 +76,10 @@ export class GateSession {
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
   settings: string[] = [];
+  /** The connection's character sets (handshake, SET NAMES, …): see gate/charsets.ts. */
+  charsets: ConnectionCharsets = TABLET_CHARSETS;
+  /** The entry of `settings` that carries `charsets` to the tablets, if they need one. */
+  charsetSetting: string | null = null;
   /**
    * The session keeps state in the tablets' MariaDB connections (user variables a statement
    * assigned there, SQL-level prepared statements, table locks, open HANDLERs): from now on every
