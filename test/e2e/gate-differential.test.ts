@@ -361,11 +361,12 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
     if (ok) matched++;
     else mismatches.push(`${s.sql}\n  gate:    ${JSON.stringify(g.fields)} ${canon(g.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${g.affected}\n  mariadb: ${JSON.stringify(p.fields)} ${canon(p.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${p.affected}`);
   }
-  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235, ${mismatches.length} mismatched`;
+  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235 (${((100 * unsupported) / stmts.length).toFixed(2)} %), ${mismatches.length} mismatched`;
   process.stdout.write(`# ${report}\n`);
   for (const u of [...new Set(unsupportedSql.map((x) => x.replace(/\d+/g, 'N')))].slice(0, 20)) process.stdout.write(`# 1235: ${u}\n`);
   assert.equal(mismatches.length, 0, `${report}\n${mismatches.slice(0, 15).join('\n')}`);
-  assert.ok(matched >= stmts.length * 0.9, report);
+  // Issue 25: fewer than 1 % of the generated statements may be refused.
+  assert.ok(unsupported < stmts.length * 0.01, `${report}\n${[...new Set(unsupportedSql)].slice(0, 10).join('\n')}`);
 });
 
 async function runPrepared(conn: mysql.Connection, sql: string, params: number[]): Promise<{ fields: string[]; rows: string[][] } | { errno: number; message: string }> {
