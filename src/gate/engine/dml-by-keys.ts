@@ -41,6 +41,11 @@ export class DmlByKeys implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const pk = await this.primaryKey(vc);
+    // The keys are read and the rows changed in one transaction, as one MariaDB statement would.
+    return vc.atomically ? vc.atomically(() => this.run(vc, bindVars, pk)) : this.run(vc, bindVars, pk);
+  }
+
+  private async run(vc: VCursor, bindVars: BindVars, pk: readonly string[]): Promise<Result> {
     const sel = await this.spec.selectFor(pk).execute(vc, bindVars);
     const rows = rowsOf(sel).map((row) => row.map((c, i) => cellToLiteral(c, sel.fields[i])));
     let affected = 0;
