@@ -230,6 +230,14 @@ function generate(n: number): Stmt[] {
     // order_id is unique per shard only (corder is sharded by customer_id, as in the tutorial), so
     // every insert takes a fresh id: a repeated one would land on another shard without a 1062.
     () => { const k = nextOrderId++; return { sql: `insert into corder(order_id, customer_id, sku, price, qty) values (${k}, ${id()}, '${pick(SKUS)}', ${int(5, 95)}, ${int(1, 5)})`, ordered: false, check: ['corder'] }; },
+    // UPDATE/DELETE … ORDER BY … LIMIT and multi-table UPDATE/DELETE across shards (keys first, then by key).
+    () => ({ sql: `update corder set qty = qty + 1 where price < ${int(20, 90)} order by order_id${pick(['', ' desc'])} limit ${int(1, 6)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `delete from corder where qty = ${int(1, 5)} order by price desc, order_id limit ${int(1, 3)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `update customer set score = score + 1 where score is not null order by score, customer_id limit ${int(1, 5)}`, ordered: false, check: ['customer'] }),
+    () => ({ sql: `update corder o join product p on p.sku = o.sku set o.price = p.price where o.qty = ${int(1, 5)} and o.customer_id < ${id()}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `delete o from corder o join product p on p.sku = o.sku where p.price = ${int(1, 10) * 10} and o.qty = ${int(1, 5)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `update customer set score = 0 where customer_id in (select customer_id from corder where price = ${int(5, 95)})`, ordered: false, check: ['customer'] }),
+    () => ({ sql: `delete from corder where sku in (select sku from product where price = ${int(1, 10) * 10}) and qty = ${int(1, 5)} and price > ${int(50, 90)}`, ordered: false, check: ['corder'] }),
     // INSERT … SELECT across shards and keyspaces (fresh keys: each statement takes its own range).
     () => { const base = nextInsertBase(); return { sql: `insert into corder(order_id, customer_id, sku, price, qty) select order_id + ${base}, customer_id, sku, price, qty from corder where qty = ${int(1, 5)} and order_id < 200`, ordered: false, check: ['corder'] }; },
     () => { const base = nextInsertBase(); return { sql: `insert into customer(customer_id, email, region, score) select customer_id + ${base}, email, region, score from customer where score ${pick(['>', '<'])} ${int(10, 90)} and customer_id < 30`, ordered: false, check: ['customer'] }; },
@@ -362,12 +370,13 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
     if (ok) matched++;
     else mismatches.push(`${s.sql}\n  gate:    ${JSON.stringify(g.fields)} ${canon(g.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${g.affected}\n  mariadb: ${JSON.stringify(p.fields)} ${canon(p.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${p.affected}`);
   }
-  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235, ${mismatches.length} mismatched${WORKLOAD ? `; workload ${WORKLOAD}, ${rowsStreamed() - streamedBefore} rows streamed by the tablets` : ''}`;
+  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235 (${((100 * unsupported) / stmts.length).toFixed(2)} %), ${mismatches.length} mismatched${WORKLOAD ? `; workload ${WORKLOAD}, ${rowsStreamed() - streamedBefore} rows streamed by the tablets` : ''}`;
   process.stdout.write(`# ${report}\n`);
   if (WORKLOAD?.toLowerCase() === 'olap') assert.ok(rowsStreamed() > streamedBefore, `no read was streamed: ${report}`);
   for (const u of [...new Set(unsupportedSql.map((x) => x.replace(/\d+/g, 'N')))].slice(0, 20)) process.stdout.write(`# 1235: ${u}\n`);
   assert.equal(mismatches.length, 0, `${report}\n${mismatches.slice(0, 15).join('\n')}`);
-  assert.ok(matched >= stmts.length * 0.9, report);
+  // Issue 25: fewer than 1 % of the generated statements may be refused.
+  assert.ok(unsupported < stmts.length * 0.01, `${report}\n${[...new Set(unsupportedSql)].slice(0, 10).join('\n')}`);
 });
 
 async function runPrepared(conn: mysql.Connection, sql: string, params: number[]): Promise<{ fields: string[]; rows: string[][] } | { errno: number; message: string }> {

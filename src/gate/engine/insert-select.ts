@@ -22,6 +22,11 @@ export class InsertSelect implements Primitive {
   }
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
+    // Read and written in one transaction, as one MariaDB statement would be.
+    return vc.atomically ? vc.atomically(() => this.run(vc, bindVars)) : this.run(vc, bindVars);
+  }
+
+  private async run(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const r = await this.select.execute(vc, bindVars);
     if (r.fields.length !== this.insert.columns.length) throw new TesseraError(ER.WRONG_VALUE_COUNT, "Column count doesn't match value count at row 1");
     const rows: Expr[][] = rowsOf(r).map((row) => row.map((c, i) => cellToLiteral(c, r.fields[i])));
