@@ -100,10 +100,11 @@ describe('VDiff memory stays bounded', { timeout: 3_600_000 }, () => {
         `SELECT v.state, v.last_error, t.report FROM _vt.vdiff v JOIN _vt.vdiff_table t ON t.vdiff_id = v.id WHERE v.vdiff_uuid = ? AND t.table_name = ?`,
         [uuid, table],
       );
-      const r = (rows as { state: string; last_error: string; report: unknown }[])[0];
+      const r = (rows as { state: unknown; last_error: unknown; report: unknown }[])[0];
       // mysql2 hands a JSON column over parsed.
       const report = typeof r.report === 'string' ? JSON.parse(r.report) : r.report;
-      return { state: r.state, lastError: r.last_error, counts: report as { ProcessedRows: number; MismatchedRows: number; ExtraRowsSource: number; ExtraRowsTarget: number } };
+      // The sidecar's text columns are binary strings: mysql2 hands them over as Buffers.
+      return { state: String(r.state), lastError: String(r.last_error), counts: report as { ProcessedRows: number; MismatchedRows: number; ExtraRowsSource: number; ExtraRowsTarget: number } };
     } finally {
       await c.end();
     }
