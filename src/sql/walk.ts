@@ -324,6 +324,8 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'Execute':
     case 'Deallocate':
     case 'AlterVschema':
+    case 'StoredProgram':
+    case 'Compound':
       return s;
     default: {
       const never: never = s;
