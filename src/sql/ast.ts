@@ -7,6 +7,7 @@
 // original text of a select expression, as MySQL does.
 
 import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
+import type { SequenceDdl } from './sequence-ddl.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -737,7 +738,8 @@ export type Statement =
   | NextVal
   | AlterVschema
   | StoredProgramDdl
-  | CompoundBlockStatement;
+  | CompoundBlockStatement
+  | SequenceDdl;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

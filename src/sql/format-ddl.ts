@@ -359,6 +359,7 @@ export function formatOther(f: Formatter, s: Statement): string {
       return 'ALTER VSCHEMA ' + alterVschema(s.action);
     case 'StoredProgram':
     case 'Compound':
+    case 'SequenceDdl':
       // Sent as written: the shards run the program, and its body's text is MariaDB's to read.
       return s.text;
     default: {

@@ -326,6 +326,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'AlterVschema':
     case 'StoredProgram':
     case 'Compound':
+    case 'SequenceDdl':
       return s;
     default: {
       const never: never = s;

@@ -111,3 +111,28 @@ test('an anonymous block runs on an unsharded keyspace and is refused across sha
     await sharded.end();
   }
 });
+
+test('MariaDB sequences: created, used and dropped on an unsharded keyspace; refused across shards', async () => {
+  const unsharded = await c.connect('test');
+  const sharded = await c.connect('sharded');
+  try {
+    await unsharded.query('CREATE OR REPLACE SEQUENCE s START WITH 10 INCREMENT BY 5');
+    const [rows] = await unsharded.query('SELECT NEXTVAL(s) AS a');
+    const [rows2] = await unsharded.query('SELECT NEXTVAL(s) AS a');
+    assert.deepEqual([...(rows as { a: string }[]), ...(rows2 as { a: string }[])].map((r) => Number(r.a)), [10, 15]);
+    await unsharded.query('ALTER SEQUENCE s RESTART WITH 100');
+    const [rows3] = await unsharded.query('SELECT NEXTVAL(s) AS a');
+    assert.equal(Number((rows3 as { a: string }[])[0].a), 100);
+    await unsharded.query('DROP SEQUENCE s');
+    const [left] = await c.shardRows('test', '0', "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'vt_test' AND TABLE_TYPE = 'SEQUENCE'");
+    assert.equal(Number(left.n), 0);
+    await assert.rejects(sharded.query('CREATE SEQUENCE s'), (e: { errno?: number; message: string }) => e.errno === 1235 && /unsharded keyspace/.test(e.message));
+    for (const shard of SHARDS) {
+      const [r] = await c.shardRows('sharded', shard, "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'vt_sharded' AND TABLE_TYPE = 'SEQUENCE'");
+      assert.equal(Number(r.n), 0, shard);
+    }
+  } finally {
+    await unsharded.end();
+    await sharded.end();
+  }
+});
