@@ -493,6 +493,13 @@ export class Executor implements ServerHandler {
       case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      case 'Compound': {
+        // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
+        // carried there and back, as a statement the parser does not know would be.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
+      }
       default:
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);

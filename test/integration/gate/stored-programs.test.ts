@@ -103,6 +103,12 @@ test('an anonymous block runs on an unsharded keyspace and is refused across sha
   try {
     const [r] = await unsharded.query('BEGIN NOT ATOMIC DECLARE x INT DEFAULT 20; SELECT x + 1 AS y; END');
     assert.deepEqual((r as { y: string }[]).map((row) => Number(row.y)), [21]);
+    // User variables go into the block and come back out of it.
+    await unsharded.query('SET @uv = 5');
+    const [r2] = await unsharded.query('BEGIN NOT ATOMIC SELECT @uv + 1 AS y; SET @uv = 7; END');
+    assert.deepEqual((r2 as { y: string }[]).map((row) => Number(row.y)), [6]);
+    const [r3] = await unsharded.query('SELECT @uv AS v');
+    assert.equal(Number((r3 as { v: string }[])[0].v), 7);
     await assert.rejects(sharded.query('BEGIN NOT ATOMIC SELECT 1; END'), (e: { errno?: number; message: string }) => e.errno === 1235 && /target one shard/.test(e.message));
     await assert.rejects(sharded.query('CREATE PROCEDURE sharded.p() BEGIN SELECT 1; END'), (e: { errno?: number; message: string }) => e.errno === 1235 && /USE the keyspace/.test(e.message));
     await assert.rejects(unsharded.query('CREATE PROCEDURE p() BEGIN SELECT 1 END'), (e: { errno?: number }) => e.errno === 1064);
