@@ -15,6 +15,7 @@
 // connection. A handshake in another utf8mb4 collation (mysql2 asks for utf8mb4_unicode_ci) keeps the
 // pooled path too: only its @@collation_connection answer follows the handshake.
 import { ER, TesseraError } from '../mysql/errors.js';
+import type { ColumnDefinition } from '../mysql/protocol.js';
 import { defaultCollation, isClientCharset, mariadbCharset, mariadbCollation, mariadbCollationByName } from '../mysql/charsets.js';
 
 export interface ConnectionCharsets {
@@ -124,3 +125,31 @@ export function charsetVar(cs: ConnectionCharsets, name: string): string | null 
 }
 
 export const TABLET_CHARSETS = TABLET;
+
+/** The tablets' connection collation, which their text columns report. */
+const TABLET_COLLATION_ID = 45;
+
+/**
+ * MariaDB reports every text column of a result in the connection's collation when it is of the
+ * results character set (a mysql2 client, which asks for utf8mb4_unicode_ci, sees 224 on every text
+ * column). A handshake's utf8mb4 collation is not carried to the tablets, so their 45 is replaced
+ * by it here; null when nothing needs replacing.
+ */
+export function reportedCollation(cs: ConnectionCharsets): number | null {
+  if (!cs.fromHandshake || cs.collation === null || cs.results !== 'utf8mb4') return null;
+  const c = mariadbCollationByName(cs.collation);
+  return c && c.charset === 'utf8mb4' && c.id !== TABLET_COLLATION_ID ? c.id : null;
+}
+
+/** Column definitions with the tablets' collation replaced (one copy per array and collation, so encoded columns stay cached). */
+const reported = new WeakMap<readonly ColumnDefinition[], Map<number, ColumnDefinition[]>>();
+export function reportFields(fields: readonly ColumnDefinition[], collation: number): ColumnDefinition[] {
+  let byCollation = reported.get(fields);
+  if (!byCollation) reported.set(fields, (byCollation = new Map()));
+  let out = byCollation.get(collation);
+  if (!out) {
+    out = fields.map((f) => (f.charset === TABLET_COLLATION_ID ? { ...f, charset: collation } : f));
+    byCollation.set(collation, out);
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import {
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
 import { BufferedRequest, failedShard, failoverCause, transactionLost } from './buffer.js';
-import { CHARSET_VARS, charsetVar, handshakeCharsets, setCharacterSet, setCharsetVar, setNames, tabletSetting, type ConnectionCharsets } from './charsets.js';
+import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportFields, setCharacterSet, setCharsetVar, setNames, tabletSetting, type ConnectionCharsets } from './charsets.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
@@ -416,7 +416,7 @@ export class Executor implements ServerHandler {
       const r = await running;
       const count = warnings === 'diagnostic' ? 0 : gs.settleWarnings(warnings === 'clears');
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
-      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags);
+      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags, reportedCollation(gs.charsets));
     } catch (err) {
       failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
@@ -495,6 +495,13 @@ export class Executor implements ServerHandler {
       case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      case 'Compound': {
+        // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
+        // carried there and back, as a statement the parser does not know would be.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
+      }
       default:
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
@@ -1233,8 +1240,9 @@ function answerLocally(stmt: Statement): Result | null {
 }
 
 /** Writes a result to the client in the command's protocol. */
-export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number): Promise<void> {
-  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags);
+/** `collation`: what text columns report instead of the tablets' utf8mb4_general_ci (see gate/charsets.ts), or null. */
+export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> {
+  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags, collation);
   if (r.fields.length === 0 && r.rows === null && r.raw === null) {
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
@@ -1243,7 +1251,7 @@ export async function writeResult(out: ResultWriter, r: Result, more: boolean, s
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
   }
-  out.fields(r.fields as ColumnDefinition[]);
+  out.fields(collation === null ? (r.fields as ColumnDefinition[]) : reportFields(r.fields, collation));
   if (r.rows === null && r.raw !== null) {
     // A single shard's rows as MariaDB sent them: passed on (as binary rows for an execute).
     for (const p of r.raw) {

@@ -2,6 +2,7 @@
 // shards send them, instead of building the result first. The writer drains the client's socket
 // before it asks for more rows, so a slow client holds the shards back (through each stream's
 // callback promise) rather than filling the gate's memory.
+import { reportFields } from './charsets.js';
 import type { ColumnDefinition, ResultWriter } from '../mysql/index.js';
 import { streamPrimitive } from './engine/stream.js';
 import type { BindVars, Primitive, Result, StreamCallback, VCursor } from './types.js';
@@ -22,12 +23,12 @@ export function streamedResult(primitive: Primitive, vc: VCursor, bindVars: Bind
 }
 
 /** Writes a streamed result to the client chunk by chunk, waiting for the socket to drain between them. */
-export async function writeStreamed(out: ResultWriter, stream: NonNullable<Result['stream']>, more: boolean, statusFlags: number): Promise<void> {
+export async function writeStreamed(out: ResultWriter, stream: NonNullable<Result['stream']>, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> {
   let fields: readonly ColumnDefinition[] | null = null;
   await stream(async (chunk) => {
     if (fields === null) {
       fields = chunk.fields ?? [];
-      out.fields([...fields]);
+      out.fields(collation === null ? [...fields] : reportFields(fields, collation));
     }
     const f = fields;
     if (chunk.rows === null) {

@@ -198,6 +198,7 @@ export class ServerConnection implements Session, StatementConnection {
   charset: number = CHARSET.UTF8MB4_GENERAL_CI;
   /** Reads the client's statements: character_set_client, from the handshake or SET NAMES. */
   private decodeText: TextDecoder = decoderFor('utf8mb4');
+  private clientCharset = 'utf8mb4';
   statusFlags: number = STATUS.AUTOCOMMIT;
   multiStatements = false;
 
@@ -431,7 +432,7 @@ export class ServerConnection implements Session, StatementConnection {
     this.user = resp.user;
     this.charset = resp.charset;
     const coll = mariadbCollation(resp.charset);
-    if (coll && isClientCharset(coll.charset)) this.decodeText = decoderFor(coll.charset);
+    if (coll && isClientCharset(coll.charset)) this.setClientCharset(coll.charset);
     this.connectAttrs = resp.connectAttrs;
     this.multiStatements = (this.capabilities & CAP.MULTI_STATEMENTS) !== 0;
     if (opts.tlsRequired && !this.tls) {
@@ -622,6 +623,12 @@ export class ServerConnection implements Session, StatementConnection {
   /** The client's character set changed (SET NAMES, SET character_set_client): its statements are read in it. */
   setClientCharset(charset: string): void {
     this.decodeText = decoderFor(charset);
+    this.clientCharset = charset;
+  }
+
+  paramDecoder(): ((b: Buffer) => string) | null {
+    // binary: the pass-through proxy relays text byte for byte, and keeps non-UTF-8 parameters as bytes.
+    return this.clientCharset === 'utf8mb4' || this.clientCharset === 'utf8mb3' || this.clientCharset === 'binary' ? null : this.decodeText;
   }
 
   private dispatch(payload: Buffer): boolean {

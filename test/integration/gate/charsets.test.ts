@@ -90,6 +90,16 @@ describe('a latin1 client by its handshake (mysql2 charset latin1)', () => {
         assert.equal(Buffer.from(byGate.rows[0][1]!, 'hex').toString(), Buffer.from('Müller').toString('hex').toUpperCase());
         const [rows] = await g.query('select name from person order by id');
         assert.deepEqual((rows as { name: string }[]).map((r) => r.name), NAMES.map(([, n]) => n));
+        // Prepared statements: string parameters arrive in latin1 too.
+        const viaExecute = async (conn: Conn) => {
+          await conn.execute('insert into person(id, name) values (?, ?)', [10, 'Ærø Müller']);
+          const [r] = await conn.execute('select name, hex(name) as h from person where id = ?', [10]);
+          await conn.execute('delete from person where id = ?', [10]);
+          return r;
+        };
+        const byGateExecute = await viaExecute(g);
+        assert.deepEqual(byGateExecute, await viaExecute(d));
+        assert.deepEqual(byGateExecute, [{ name: 'Ærø Müller', h: Buffer.from('Ærø Müller').toString('hex').toUpperCase() }]);
       } finally {
         await g.end();
         await d.end();
