@@ -69,7 +69,38 @@ function fromTables(from: readonly TableExpr[], vschema: ClusterVSchema, gs: Gat
 }
 
 /** The query with top-level stars expanded, or null when it has none or they cannot be expanded. */
-export async function expandStars(q: QueryExpr, gs: GateSession, cache: ColumnCache): Promise<QueryExpr | null> {
+export async function expandStars(q0: QueryExpr, gs: GateSession, cache: ColumnCache): Promise<QueryExpr | null> {
+  // Stars in CTE bodies and derived tables first (the planner needs their column names too).
+  const inner = await expandNested(q0, gs, cache);
+  const top = await expandTop(inner ?? q0, gs, cache);
+  return top ?? inner;
+}
+
+async function expandNested(q: QueryExpr, gs: GateSession, cache: ColumnCache): Promise<QueryExpr | null> {
+  let changed = false;
+  const ctes = [];
+  for (const c of q.with?.ctes ?? []) {
+    const e = await expandStars(c.query, gs, cache);
+    if (e) changed = true;
+    ctes.push(e ? { ...c, query: e } : c);
+  }
+  const withClause = q.with ? { ...q.with, ctes } : null;
+  if (q.kind === 'SetOp') return changed ? { ...q, with: withClause } : null;
+  const table = async (t: TableExpr): Promise<TableExpr> => {
+    if (t.kind === 'DerivedTable') {
+      const e = await expandStars(t.query, gs, cache);
+      if (e) changed = true;
+      return e ? { ...t, query: e } : t;
+    }
+    if (t.kind === 'Join') return { ...t, left: await table(t.left), right: await table(t.right) };
+    if (t.kind === 'ParenTables') return { ...t, items: await Promise.all(t.items.map(table)) };
+    return t;
+  };
+  const from = await Promise.all(q.from.map(table));
+  return changed ? { ...q, with: withClause, from } : null;
+}
+
+async function expandTop(q: QueryExpr, gs: GateSession, cache: ColumnCache): Promise<QueryExpr | null> {
   if (q.kind === 'SetOp') {
     const left = await expandStars(q.left, gs, cache);
     const right = await expandStars(q.right, gs, cache);

@@ -192,6 +192,8 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `with big as (select customer_id, price from corder where price > ${int(50, 90)}) select c.email, big.price from customer c join big on big.customer_id = c.customer_id`, ordered: false }),
     () => ({ sql: `with t as (select customer_id, count(*) as n from corder group by customer_id) select a.customer_id, b.customer_id from t a join t b on a.n = b.n and a.customer_id < b.customer_id where a.n > ${int(2, 4)}`, ordered: false }),
     () => ({ sql: `with a as (select customer_id, score from customer where score > ${int(20, 80)}), b as (select a.customer_id from a where a.score < ${int(60, 99)}) select count(*) from b`, ordered: false }),
+    () => ({ sql: `with t as (select * from corder where price > ${int(20, 80)}) select t.sku, count(*) from t group by t.sku`, ordered: false }),
+    () => ({ sql: `select d.order_id, p.description from (select * from corder where qty = ${int(1, 5)}) d join product p on p.sku = d.sku`, ordered: false }),
     () => ({ sql: `with recursive seq(n) as (select 1 union all select n + 1 from seq where n < ${int(2, 30)}) select n from seq`, ordered: false }),
     () => ({ sql: `with recursive chain(id, depth) as (select customer_id, 0 from customer where customer_id = ${id()} union all select c.customer_id, chain.depth + 1 from chain join customer c on c.customer_id = chain.id + ${int(1, 9)} where chain.depth < ${int(1, 6)}) select id, depth from chain`, ordered: false }),
     () => ({ sql: `with recursive p(price) as (select price from corder where order_id = ${int(1, 120)} union select o.price from p join corder o on o.price = p.price + ${int(1, 10)}) select p.price from p order by p.price`, ordered: true }),
