@@ -11,6 +11,7 @@ import {
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
 import { BufferedRequest, failedShard, failoverCause, transactionLost } from './buffer.js';
+import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportFields, setCharacterSet, setCharsetVar, setNames, tabletSetting, type ConnectionCharsets } from './charsets.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
@@ -36,7 +37,9 @@ const STATUS_AUTOCOMMIT = 0x0002;
 /** Session variables the gate keeps itself; every other SET goes to the tablets (reserved connections). */
 const GATE_VARS = new Set(['autocommit', 'transaction_mode', 'workload', 'ddl_strategy', 'migration_context', 'enable_system_settings', 'skip_query_plan_cache', 'sql_select_limit_gate', 'query_timeout', 'read_after_write_gtid', 'read_after_write_timeout', 'session_track_gtids', 'planner_version', 'planner-version', 'client_found_rows', 'tx_read_only_gate']);
 /** Settings that change nothing the gate must carry to MariaDB (the gate speaks utf8mb4 to tablets). */
-const IGNORED_VARS = new Set(['names', 'character_set_client', 'character_set_results', 'character_set_connection', 'collation_connection', 'net_write_timeout', 'net_read_timeout', 'wait_timeout', 'interactive_timeout', 'sql_notes', 'sql_warnings', 'sql_quote_show_create', 'profiling']);
+/** What a tablet connection's character sets are put back to when a session's return to the defaults. */
+const RESET_CHARSETS = 'SET collation_connection = utf8mb4_general_ci, character_set_results = utf8mb4';
+const IGNORED_VARS = new Set(['names', 'net_write_timeout', 'net_read_timeout', 'wait_timeout', 'interactive_timeout', 'sql_notes', 'sql_warnings', 'sql_quote_show_create', 'profiling']);
 
 interface PreparedState {
   readonly stmt: Statement;
@@ -113,6 +116,8 @@ function warningsEffect(stmt: Statement): WarningsEffect {
 }
 
 const PARAM_PREFIX = '__p';
+/** `__p1` … for the first parameters, made once. */
+const PARAM_NAMES = Array.from({ length: 64 }, (_, i) => PARAM_PREFIX + (i + 1));
 
 /** Whether preprocessing would change the statement (it reads session state). */
 function usesSession(stmt: Statement): boolean {
@@ -156,12 +161,42 @@ export class Executor implements ServerHandler {
     if (gs) void gs.close();
   }
 
+  /** The handshake's character set, as MariaDB takes it (see gate/charsets.ts). */
+  private initCharsets(gs: GateSession, session: Session): void {
+    gs.charsets = handshakeCharsets(session.charset);
+    session.setClientCharset?.(gs.charsets.client);
+    gs.charsetSetting = tabletSetting(gs.charsets);
+    if (gs.charsetSetting !== null) gs.settings = [gs.charsetSetting];
+  }
+
+  /**
+   * Takes new connection character sets: the client's statements are read in the new
+   * character_set_client from its next command on, and the tablets' connections get the rest.
+   */
+  private async setCharsets(gs: GateSession, session: Session, next: ConnectionCharsets): Promise<void> {
+    session.setClientCharset?.(next.client);
+    gs.charsets = next;
+    const statement = tabletSetting(next);
+    const old = gs.charsetSetting;
+    if (statement === old) return;
+    gs.charsetSetting = statement;
+    const others = gs.settings.filter((s) => s !== old);
+    if (statement !== null) {
+      gs.settings = others;
+      await this.addSetting(gs, statement);
+      return;
+    }
+    gs.settings = others;
+    await this.applyOnHeld(gs, RESET_CHARSETS);
+  }
+
   private gs(session: Session): GateSession {
     let gs = this.sessions.get(session);
     if (!gs) {
       gs = new GateSession(session.id, session.user, this.gate);
       gs.allowedKeyspaces = this.gate.auth.keyspaces(session.user);
       gs.clientFoundRows = (session.capabilities & CAP.FOUND_ROWS) !== 0;
+      this.initCharsets(gs, session);
       this.sessions.set(session, gs);
     }
     return gs;
@@ -190,6 +225,7 @@ export class Executor implements ServerHandler {
     fresh.allowedKeyspaces = gs.allowedKeyspaces;
     fresh.clientFoundRows = gs.clientFoundRows;
     fresh.keyspace = gs.keyspace;
+    this.initCharsets(fresh, session);
     this.sessions.set(session, fresh);
     session.statusFlags = STATUS_AUTOCOMMIT;
   }
@@ -368,7 +404,7 @@ export class Executor implements ServerHandler {
   }
 
   private async runWith(gs: GateSession, session: Session, kind: string, sql: string, warnings: WarningsEffect, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
@@ -380,7 +416,7 @@ export class Executor implements ServerHandler {
       const r = await running;
       const count = warnings === 'diagnostic' ? 0 : gs.settleWarnings(warnings === 'clears');
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
-      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags);
+      await writeResult(out, r.warnings === count ? r : { ...r, warnings: count }, more, session.statusFlags, reportedCollation(gs.charsets));
     } catch (err) {
       failed = this.failure(err, gs, sql);
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
@@ -391,7 +427,7 @@ export class Executor implements ServerHandler {
       gs.running = null;
       gs.statement = null;
       gs.since = Date.now();
-      m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
+      m.observe(kind, gs.keyspace ?? '', (performance.now() - started) / 1e3, failed);
     }
   }
 
@@ -459,6 +495,13 @@ export class Executor implements ServerHandler {
       case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      case 'Compound': {
+        // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
+        // carried there and back, as a statement the parser does not know would be.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
+      }
       default:
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
@@ -776,6 +819,14 @@ export class Executor implements ServerHandler {
             }
             case 'workload':
               return str(gs.sysVars.get('workload') ?? 'OLTP');
+            case 'character_set_client':
+            case 'character_set_connection':
+            case 'collation_connection':
+            case 'character_set_results': {
+              // A string of the system character set, as MariaDB types its variables.
+              const value = charsetVar(gs.charsets, name);
+              return value === undefined ? undefined : value === null ? { kind: 'Null' } : { kind: 'String', value, charset: 'utf8mb3', national: false };
+            }
             default:
               if (gs.sysVars.has(name)) return str(gs.sysVars.get(name)!);
               return undefined;
@@ -804,15 +855,21 @@ export class Executor implements ServerHandler {
   private async addSetting(gs: GateSession, statement: string): Promise<void> {
     if (!gs.settings.includes(statement)) {
       gs.settings = [...gs.settings, statement];
-      // Existing reserved connections do not have it; they are dropped and reserved again with all
-      // settings, unless they hold the session's state (pinned): then it is applied on them.
-      if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
-      else if (!gs.inTransaction) {
-        for (const rsv of gs.reserved.values()) await rsv.conn.execute(rsv.target, statement, null, { reservedId: rsv.reservedId });
-      }
-      else {
-        for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
-      }
+      await this.applyOnHeld(gs, statement);
+    }
+  }
+
+  /**
+   * A setting changed: existing reserved connections do not have it; they are dropped and reserved
+   * again with all settings, unless they hold the session's state (pinned): then it is applied on them.
+   */
+  private async applyOnHeld(gs: GateSession, statement: string): Promise<void> {
+    if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
+    else if (!gs.inTransaction) {
+      for (const rsv of gs.reserved.values()) await rsv.conn.execute(rsv.target, statement, null, { reservedId: rsv.reservedId });
+    }
+    else {
+      for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
     }
   }
 
@@ -824,8 +881,10 @@ export class Executor implements ServerHandler {
           break;
         }
         case 'SetNames':
+          await this.setCharsets(gs, session, setNames(item.charset, item.collate));
+          break;
         case 'SetCharset':
-          // The gate and the tablets talk utf8mb4; results are passed through as MariaDB sent them.
+          await this.setCharsets(gs, session, setCharacterSet(gs.charsets, item.charset));
           break;
         case 'SetSysVar': {
           const name = item.name.toLowerCase();
@@ -862,6 +921,11 @@ export class Executor implements ServerHandler {
           }
           if (GATE_VARS.has(name)) {
             gs.sysVars.set(name, text ?? format({ kind: 'Set', items: [item], start: -1, end: -1 }));
+            break;
+          }
+          if (CHARSET_VARS.has(name)) {
+            const value = v.kind === 'Null' || (v.kind === 'Keyword' && v.word.toUpperCase() === 'DEFAULT') ? null : text;
+            await this.setCharsets(gs, session, setCharsetVar(gs.charsets, name, value));
             break;
           }
           if (IGNORED_VARS.has(name)) break;
@@ -974,20 +1038,25 @@ export class Executor implements ServerHandler {
     return { paramCount, state, columns };
   }
 
-  execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+    // As guarded(), without a closure per execution.
     const st = stmt.state as PreparedState;
-    return this.guarded(this.gs(session), st.sql, () => this.executeNow(session, st, params, out));
+    const gs = this.gs(session);
+    try {
+      await this.executeNow(session, gs, st, params, out);
+    } catch (err) {
+      throw this.failure(err, gs, st.sql);
+    }
   }
 
-  private async executeNow(session: Session, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
-    const gs = this.gs(session);
+  private async executeNow(session: Session, gs: GateSession, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
     const fast = st.normalized;
     if (fast) {
       const bindVars: Record<string, BindValue> = { ...fast.bindVars };
       for (let i = 0; i < st.paramCount; i++) {
         const p = params[i];
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
-        bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
+        bindVars[PARAM_NAMES[i] ?? PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const attempt = async () => {
         let plan: Plan;
@@ -1171,8 +1240,9 @@ function answerLocally(stmt: Statement): Result | null {
 }
 
 /** Writes a result to the client in the command's protocol. */
-export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number): Promise<void> {
-  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags);
+/** `collation`: what text columns report instead of the tablets' utf8mb4_general_ci (see gate/charsets.ts), or null. */
+export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> {
+  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags, collation);
   if (r.fields.length === 0 && r.rows === null && r.raw === null) {
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
@@ -1181,7 +1251,7 @@ export async function writeResult(out: ResultWriter, r: Result, more: boolean, s
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
     return;
   }
-  out.fields(r.fields as ColumnDefinition[]);
+  out.fields(collation === null ? (r.fields as ColumnDefinition[]) : reportFields(r.fields, collation));
   if (r.rows === null && r.raw !== null) {
     // A single shard's rows as MariaDB sent them: passed on (as binary rows for an execute).
     for (const p of r.raw) {

@@ -22,6 +22,7 @@ import type { Sequences } from './sequences.js';
 import type { BindVars, ExecuteMultiOptions, LoggedQuery, ResolvedShard, Result, ShardChunk, ShardQuery, StreamMultiOptions, VCursor, Workload } from './types.js';
 import { runVindexQuery } from './vindex-query.js';
 import { failoverCause, noteShardFailure } from './buffer.js';
+import { TABLET_CHARSETS, type ConnectionCharsets } from './charsets.js';
 
 export type TransactionMode = 'SINGLE' | 'MULTI';
 
@@ -75,6 +76,10 @@ export class GateSession {
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
   settings: string[] = [];
+  /** The connection's character sets (handshake, SET NAMES, …): see gate/charsets.ts. */
+  charsets: ConnectionCharsets = TABLET_CHARSETS;
+  /** The entry of `settings` that carries `charsets` to the tablets, if they need one. */
+  charsetSetting: string | null = null;
   /**
    * The session keeps state in the tablets' MariaDB connections (user variables a statement
    * assigned there, SQL-level prepared statements, table locks, open HANDLERs): from now on every
@@ -552,6 +557,11 @@ export class SessionCursor implements VCursor {
     readonly log: LoggedQuery[] | null,
     /** The transaction this cursor's shard calls run in (lookup vindexes use the others). */
     readonly order: CommitOrder = 'normal',
+    /**
+     * A lookup vindex's own statements: its lookup table's keyspace is reached whatever keyspaces
+     * the user may use (the user reached the owner table; the lookup is the gate's business).
+     */
+    readonly internal = false,
   ) {
     this.vschema = session.core.resolver.vschema;
     this.tabletType = session.inTransaction ? 'primary' : session.tabletType;
@@ -570,14 +580,14 @@ export class SessionCursor implements VCursor {
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
     if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
     return shards;
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.shardForKeyspaceId(keyspace, this.tabletType, ksid);
   }
 
@@ -585,12 +595,27 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
   }
 
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    const s = this.session;
+    if (s.inTransaction) return fn();
+    s.begin();
+    let r: T;
+    try {
+      r = await fn();
+    } catch (err) {
+      await s.rollback();
+      throw err;
+    }
+    await s.commit();
+    return r;
+  }
+
   warn(code: number, message: string): void {
     this.session.noteGateWarning({ level: 'Warning', code, message });
   }
 
   targetedShard(keyspace: string, shard: string): ResolvedShard {
-    this.session.checkKeyspaceAllowed(keyspace);
+    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.targeted(keyspace, shard);
   }
 
@@ -599,7 +624,7 @@ export class SessionCursor implements VCursor {
   }
 
   withCommitOrder(order: CommitOrder): SessionCursor {
-    return order === this.order ? this : new SessionCursor(this.session, this.log, order);
+    return order === this.order ? this : new SessionCursor(this.session, this.log, order, this.internal);
   }
 
   statementTransaction<T>(run: () => Promise<T>): Promise<T> {
@@ -607,7 +632,7 @@ export class SessionCursor implements VCursor {
   }
 
   executeVindexQuery(sql: string, bindVars: BindVars, order: CommitOrder): Promise<Result> {
-    return runVindexQuery(this.withCommitOrder(order), sql, bindVars);
+    return runVindexQuery(new SessionCursor(this.session, this.log, order, true), sql, bindVars);
   }
 
   async executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]> {

@@ -2,8 +2,9 @@
 // shards send them, instead of building the result first. The writer drains the client's socket
 // before it asks for more rows, so a slow client holds the shards back (through each stream's
 // callback promise) rather than filling the gate's memory.
+import { reportFields } from './charsets.js';
 import type { ColumnDefinition, ResultWriter } from '../mysql/index.js';
-import { streamPrimitive, chunkRows } from './engine/stream.js';
+import { streamPrimitive } from './engine/stream.js';
 import type { BindVars, Primitive, Result, StreamCallback, VCursor } from './types.js';
 import { decodeCell, encodeRow } from './values.js';
 
@@ -22,18 +23,19 @@ export function streamedResult(primitive: Primitive, vc: VCursor, bindVars: Bind
 }
 
 /** Writes a streamed result to the client chunk by chunk, waiting for the socket to drain between them. */
-export async function writeStreamed(out: ResultWriter, stream: NonNullable<Result['stream']>, more: boolean, statusFlags: number): Promise<void> {
+export async function writeStreamed(out: ResultWriter, stream: NonNullable<Result['stream']>, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> {
   let fields: readonly ColumnDefinition[] | null = null;
   await stream(async (chunk) => {
     if (fields === null) {
       fields = chunk.fields ?? [];
-      out.fields([...fields]);
+      out.fields(collation === null ? [...fields] : reportFields(fields, collation));
     }
     const f = fields;
-    if (out.binary) {
-      for (const row of chunkRows(chunk, f.length)) out.row(row.map((c, i) => decodeCell(c, f[i])));
-    } else if (chunk.rows === null) {
-      for (const p of chunk.raw ?? []) out.rawRow(p);
+    if (chunk.rows === null) {
+      // Payloads as a shard sent them: passed on (as binary rows for an execute).
+      for (const p of chunk.raw ?? []) out.textRow(p);
+    } else if (out.binary) {
+      for (const row of chunk.rows) out.row(row.map((c, i) => decodeCell(c, f[i])));
     } else {
       for (const row of chunk.rows) out.rawRow(encodeRow(row));
     }

@@ -44,6 +44,11 @@ export interface ClientOptions {
   packetSizeMax?: number;
   /** Collation id sent in the handshake; utf8mb4_general_ci by default. */
   charset?: number;
+  /**
+   * How statement text is written (UTF-8 by default). A proxy that reads its client's statements
+   * byte for byte ('latin1' in Node's sense) writes them back the same way, whatever their character set.
+   */
+  textEncoding?: BufferEncoding;
   /** Extra capability flags to request (a proxy mirrors FOUND_ROWS, IGNORE_SPACE, INTERACTIVE of its client). */
   capabilities?: number;
   /**
@@ -379,7 +384,7 @@ export class Client extends EventEmitter {
       this.enqueue(
         this.resultCommand(
           (w) => {
-            w.begin().int1(COM.QUERY).string(sql).end();
+            w.begin().int1(COM.QUERY).string(sql, this.options.textEncoding).end();
           },
           sink,
           resolve,
@@ -400,7 +405,7 @@ export class Client extends EventEmitter {
       const r = new PacketReader();
       this.enqueue({
         write: (w) => {
-          w.begin().int1(COM.STMT_PREPARE).string(sql).end();
+          w.begin().int1(COM.STMT_PREPARE).string(sql, this.options.textEncoding).end();
         },
         fail: reject,
         onMessage: (p) => {

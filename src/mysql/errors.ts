@@ -9,6 +9,8 @@ export interface ErrorCode {
 /** MySQL/MariaDB error numbers Tessera emits. Names follow MySQL's ER_* constants. */
 export const ER = {
   UNKNOWN_ERROR: { errno: 1105, sqlState: 'HY000' },
+  UNKNOWN_CHARACTER_SET: { errno: 1115, sqlState: '42000' },
+  UNKNOWN_COLLATION: { errno: 1273, sqlState: 'HY000' },
   ACCESS_DENIED: { errno: 1045, sqlState: '28000' },
   DBACCESS_DENIED: { errno: 1044, sqlState: '42000' },
   BAD_DB: { errno: 1049, sqlState: '42000' },

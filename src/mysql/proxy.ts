@@ -30,8 +30,13 @@ export class PassThroughHandler implements ServerHandler {
   }
 
   async connected(session: Session, password: string | undefined): Promise<void> {
+    // The client's statements pass byte for byte (read and written as Node's 'latin1') to an
+    // upstream connection in the client's own character set: MariaDB sees what the client sent.
+    session.setClientCharset?.('binary');
     const client = await Client.connect({
       ...this.options.upstream,
+      charset: session.charset,
+      textEncoding: 'latin1',
       user: session.user,
       password: password ?? '',
       database: session.database ?? undefined,

@@ -19,6 +19,8 @@ export interface Session {
   readonly connectAttrs: Readonly<Record<string, string>>;
   /** Collation id the client asked for. */
   readonly charset: number;
+  /** Reads the client's next statements in this MariaDB character set (SET NAMES); absent: utf8mb4 always. */
+  setClientCharset?(charset: string): void;
   /** Status flags sent with OK/EOF unless a result gives its own (IN_TRANS, AUTOCOMMIT, ...). */
   statusFlags: number;
   /** Whether COM_QUERY may carry several statements (capability, changed by COM_SET_OPTION). */

@@ -22,6 +22,8 @@ export interface StatementConnection extends ResultConnection, Session {
   /** A handler threw before returning a promise. */
   resultThrew(out: CommandResultWriter, err: unknown): void;
   logError(err: unknown, what: string): void;
+  /** The client's character set's decoder for string parameters, or null when it is UTF-8. */
+  paramDecoder(): ((b: Buffer) => string) | null;
 }
 
 interface StatementState extends ServerStatement {
@@ -136,6 +138,7 @@ export class PreparedStatements {
         return parts ? Buffer.concat(parts) : undefined;
       },
       conn.reader,
+      conn.paramDecoder(),
     );
     stmt.typeBytes = req.types.length > 0 ? encodeParamTypes(req.types) : null;
     this.clearLongData(stmt);

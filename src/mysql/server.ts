@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { logger } from '../log/index.js';
 import { AUTH_PLUGIN, CAP, CHARSET, COM, DEFAULT_PACKET_SIZE_MAX, MARIADB_CAP, SET_OPTION, STATUS } from './constants.js';
+import { decoderFor, isClientCharset, mariadbCollation, type TextDecoder } from './charsets.js';
 import { ER, TesseraError } from './errors.js';
 import { PacketParser, PacketReader, PacketWriter } from './packet.js';
 import { decodeHandshakeResponse, encodeColumnDefinition, encodeErr, encodeHandshake, encodeOk, encodeResultEnd } from './protocol.js';
@@ -195,6 +196,9 @@ export class ServerConnection implements Session, StatementConnection {
   tls = false;
   connectAttrs: Record<string, string> = {};
   charset: number = CHARSET.UTF8MB4_GENERAL_CI;
+  /** Reads the client's statements: character_set_client, from the handshake or SET NAMES. */
+  private decodeText: TextDecoder = decoderFor('utf8mb4');
+  private clientCharset = 'utf8mb4';
   statusFlags: number = STATUS.AUTOCOMMIT;
   multiStatements = false;
 
@@ -427,6 +431,8 @@ export class ServerConnection implements Session, StatementConnection {
     this.mariadbCapabilities = resp.mariadbCapabilities & SERVER_MARIADB_CAPABILITIES;
     this.user = resp.user;
     this.charset = resp.charset;
+    const coll = mariadbCollation(resp.charset);
+    if (coll && isClientCharset(coll.charset)) this.setClientCharset(coll.charset);
     this.connectAttrs = resp.connectAttrs;
     this.multiStatements = (this.capabilities & CAP.MULTI_STATEMENTS) !== 0;
     if (opts.tlsRequired && !this.tls) {
@@ -614,6 +620,17 @@ export class ServerConnection implements Session, StatementConnection {
   };
 
   /** Handles one command; returns true when it completes later (through commandDone/commandFailed). */
+  /** The client's character set changed (SET NAMES, SET character_set_client): its statements are read in it. */
+  setClientCharset(charset: string): void {
+    this.decodeText = decoderFor(charset);
+    this.clientCharset = charset;
+  }
+
+  paramDecoder(): ((b: Buffer) => string) | null {
+    // binary: the pass-through proxy relays text byte for byte, and keeps non-UTF-8 parameters as bytes.
+    return this.clientCharset === 'utf8mb4' || this.clientCharset === 'utf8mb3' || this.clientCharset === 'binary' ? null : this.decodeText;
+  }
+
   private dispatch(payload: Buffer): boolean {
     if (payload.length === 0) throw new TesseraError(ER.NET_READ_ERROR, 'malformed packet: empty command');
     const cmd = payload[0];
@@ -621,7 +638,7 @@ export class ServerConnection implements Session, StatementConnection {
       case COM.QUERY: {
         const out = new CommandResultWriter(this, false);
         try {
-          this.awaitResult(out, this.handler.query(this, payload.toString('utf8', 1), out));
+          this.awaitResult(out, this.handler.query(this, this.decodeText(payload, 1), out));
         } catch (err) {
           this.resultThrew(out, err);
         }
@@ -635,7 +652,7 @@ export class ServerConnection implements Session, StatementConnection {
       case COM.PING:
         return this.track(this.simple(async () => this.handler.ping?.(this)));
       case COM.INIT_DB:
-        return this.track(this.simple(() => this.initDb(payload.toString('utf8', 1))));
+        return this.track(this.simple(() => this.initDb(this.decodeText(payload, 1))));
       case COM.FIELD_LIST: {
         const r = this.reader.reset(payload, 1);
         const table = r.nulString();
@@ -682,7 +699,7 @@ export class ServerConnection implements Session, StatementConnection {
           }),
         );
       case COM.STMT_PREPARE:
-        return this.track(this.statements.prepare(payload.toString('utf8', 1)));
+        return this.track(this.statements.prepare(this.decodeText(payload, 1)));
       case COM.STMT_SEND_LONG_DATA:
         this.statements.longData(payload);
         return false;

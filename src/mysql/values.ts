@@ -459,6 +459,8 @@ export function decodeExecute(
   previousTypes: (stmtId: number) => { type: number; unsigned: boolean }[] | null,
   longData: (stmtId: number, index: number) => Buffer | undefined,
   r = new PacketReader(),
+  /** Reads string parameters in the client's character set when it is not UTF-8 (null: UTF-8). */
+  decodeText: ((b: Buffer) => string) | null = null,
 ): ExecuteRequest {
   r.reset(payload, 1);
   const stmtId = r.u32();
@@ -493,8 +495,9 @@ export function decodeExecute(
         let value = binaryValue(col, r);
         // String parameters arrive in the connection character set; keep bytes that are not UTF-8 as bytes.
         if (Buffer.isBuffer(value) && isStringType(type) && type !== TYPE.BLOB && type !== TYPE.TINY_BLOB &&
-            type !== TYPE.MEDIUM_BLOB && type !== TYPE.LONG_BLOB && isUtf8(value)) {
-          value = value.toString('utf8');
+            type !== TYPE.MEDIUM_BLOB && type !== TYPE.LONG_BLOB) {
+          if (decodeText !== null) value = decodeText(value);
+          else if (isUtf8(value)) value = value.toString('utf8');
         }
         params.push({ type, unsigned, value });
       }

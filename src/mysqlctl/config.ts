@@ -79,7 +79,9 @@ export function renderMycnf(o: MycnfOptions, runningAsRoot: boolean): string {
     ['skip_name_resolve', 'ON'],
     ['character_set_server', 'utf8mb4'],
     ['collation_server', 'utf8mb4_general_ci'],
-    ['skip_character_set_client_handshake', 'OFF'],
+    // A client's handshake character set is honoured (`skip_character_set_client_handshake = OFF`
+    // read as the skip- form and turned it off: a latin1 client got utf8mb4).
+    ['character_set_client_handshake', 'ON'],
     // Footprint.
     ['innodb_buffer_pool_size', o.innodbBufferPoolSize],
     ['innodb_log_file_size', INNODB_LOG_FILE_SIZE],

@@ -6,6 +6,8 @@
 // they were parsed from; -1 for nodes built in code): the gate names result columns after the
 // original text of a select expression, as MySQL does.
 
+import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
+import type { SequenceDdl } from './sequence-ddl.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -734,7 +736,10 @@ export type Statement =
   | Execute
   | Deallocate
   | NextVal
-  | AlterVschema;
+  | AlterVschema
+  | StoredProgramDdl
+  | CompoundBlockStatement
+  | SequenceDdl;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

@@ -11,12 +11,16 @@ import { T } from './lexer.js';
 import type { Parser } from './parser.js';
 import { isQueryStart, parseDataType, parseExpr, parseUnary } from './expr.js';
 import { parseQuery } from './select.js';
+import { parseCreateSequence, parseDropOrAlterSequence, sequenceAhead } from './sequence-ddl.js';
+import { parseAlterStored, parseCreateStored, parseDropStored, storedProgramAhead } from './stored.js';
 
 export function parseCreate(p: Parser): Statement {
   const start = p.start[p.pos]!;
   p.pos++;
   const orReplace = p.isKw(K.OR) && p.peekKw(1) === K.REPLACE;
   if (orReplace) p.pos += 2;
+  if (storedProgramAhead(p)) return parseCreateStored(p, start, orReplace);
+  if (sequenceAhead(p)) return parseCreateSequence(p, start);
   const temporary = p.eatKw(K.TEMPORARY);
   const w = p.kwd();
   if (w === K.TABLE) return parseCreateTable(p, start, temporary, orReplace);
@@ -473,6 +477,8 @@ export function parseAlter(p: Parser): Statement {
   const start = p.start[p.pos]!;
   p.pos++;
   if (p.isKw(K.VSCHEMA)) return parseAlterVschema(p, start);
+  const stored = parseAlterStored(p, start) ?? parseDropOrAlterSequence(p, start, 'ALTER');
+  if (stored) return stored;
   if (p.isKw(K.TABLE)) {
     p.pos++;
     const table = p.tableName();
@@ -624,6 +630,8 @@ function constraintAhead(p: Parser): AlterAction | null {
 export function parseDrop(p: Parser): Statement {
   const start = p.start[p.pos]!;
   p.pos++;
+  const sequence = parseDropOrAlterSequence(p, start, 'DROP');
+  if (sequence) return sequence;
   const temporary = p.eatKw(K.TEMPORARY);
   const w = p.kwd();
   if (w === K.TABLE || w === K.TABLES) {
@@ -655,7 +663,7 @@ export function parseDrop(p: Parser): Statement {
     p.eatKw(K.CASCADE) || p.eatKw(K.RESTRICT);
     return { kind: 'DropView', ifExists, names, start, end: p.prevEnd() };
   }
-  return p.fail();
+  return parseDropStored(p, start) ?? p.fail();
 }
 
 export function parseTruncate(p: Parser): Statement {

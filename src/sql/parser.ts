@@ -9,6 +9,7 @@ import { syntaxError } from './errors.js';
 import { userVarName } from './expr.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseQueryStatement, parseWithStatement } from './select.js';
+import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
@@ -372,7 +373,7 @@ export function isEmptyStatement(sql: string): boolean {
   return true;
 }
 
-function parseStatement(p: Parser): Statement {
+export function parseStatement(p: Parser): Statement {
   const k = p.k();
   if (k === T.LPAREN) return parseQueryStatement(p);
   if (k !== T.IDENT) p.fail();
@@ -393,6 +394,7 @@ function parseStatement(p: Parser): Statement {
     case K.USE:
       return parseUse(p);
     case K.BEGIN:
+      if (compoundBlockAhead(p)) return parseCompoundBlock(p);
       return parseBegin(p);
     case K.START:
       return parseStart(p);

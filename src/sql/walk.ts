@@ -324,6 +324,9 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'Execute':
     case 'Deallocate':
     case 'AlterVschema':
+    case 'StoredProgram':
+    case 'Compound':
+    case 'SequenceDdl':
       return s;
     default: {
       const never: never = s;

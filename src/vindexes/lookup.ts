@@ -21,7 +21,6 @@ import {
   bytesEqual,
   keyspaceIdDestination,
   toBytes,
-  toUint64,
   vindexError,
   type CommitOrder,
   type Destination,
@@ -145,7 +144,7 @@ function isIntegral(v: VindexValue): boolean {
 
 /** The text a value is matched on in a batched lookup's result (Vitess's ToString). */
 function valueKey(v: VindexValue): string {
-  if (isIntegral(v)) return String(toUint64(v) ?? Buffer.from(toBytes(v)).toString('latin1'));
+  // Integers in decimal, as MariaDB sends them back (-3 stays -3); everything else as its bytes.
   return Buffer.from(toBytes(v)).toString('latin1');
 }
 

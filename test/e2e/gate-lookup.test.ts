@@ -13,6 +13,9 @@ import type { CtldContext } from '../../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../../src/tablet/index.js';
 import type { JsonObject } from '../../src/topo/index.js';
 import { waitFor } from '../harness/wait.js';
+import { StaticAuth, createGate } from '../../src/gate/index.js';
+import type { QueryService } from '../../src/tablet/index.js';
+import { tabletAliasString } from '../../src/topo/index.js';
 
 const LOOKUP_SCHEMA = [
   'create table corder_lookup(order_id bigint not null primary key, keyspace_id varbinary(128) not null)',
@@ -108,6 +111,11 @@ test('consistent_lookup_unique: reads by order_id go to one shard; a second shar
       (e: { errno?: number; sqlState?: string; message: string }) => e.errno === 1062 && e.sqlState === '23000' && /Duplicate entry '1001' for key 'corder_order_id'/.test(e.message),
     );
     assert.deepEqual(await c.shardRows('customer', '80-', 'select order_id from corder where order_id = 1001'), []);
+    // INSERT IGNORE leaves out the row whose order_id is taken, and inserts the others.
+    const [ignored] = await conn.query("insert ignore into corder(order_id, customer_id, sku, price) values (1001, 4, 'sku-y', 1), (1003, 4, 'sku-1003', 3)");
+    assert.equal((ignored as { affectedRows: number }).affectedRows, 1);
+    assert.deepEqual(await lookupRows('corder_lookup', 'order_id'), ['1001@-80', '1002@80-', '1003@80-']);
+    await q(conn, 'delete from corder where order_id = 1003');
     assert.deepEqual(await lookupRows('corder_lookup', 'order_id'), ['1001@-80', '1002@80-']);
     // The plain lookup_unique refuses a duplicate sku with MariaDB's own 1062 from the lookup table.
     await assert.rejects(() => q(conn, "insert into corder(order_id, customer_id, sku, price) values (1003, 4, 'sku-1001', 1)"), (e: { errno?: number; message: string }) => e.errno === 1062 && /sku-1001/.test(e.message));
@@ -168,7 +176,7 @@ test('consistent_lookup (non-unique) on customer.email: shared values, reads to 
 });
 
 /** Random inserts, updates and deletes of corder and customer until `stop()` says so. */
-async function randomWrites(conn: mysql.Connection, seed: number, ops: number, stop: () => boolean = () => false): Promise<{ ok: number; dup: number; deadlocks: number }> {
+async function randomWrites(conn: mysql.Connection, seed: number, ops: number, stop: () => boolean = () => false, progress: { ok: number } = { ok: 0 }): Promise<{ ok: number; dup: number; deadlocks: number }> {
   let x = seed;
   const rnd = (n: number): number => {
     x = (x * 1103515245 + 12345) % 2147483648;
@@ -192,6 +200,7 @@ async function randomWrites(conn: mysql.Connection, seed: number, ops: number, s
     try {
       await conn.query(sql);
       ok++;
+      progress.ok++;
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
       // 1062: the value is taken; 1213: MariaDB chose this statement as a deadlock's victim (the
@@ -237,8 +246,9 @@ test('after a gate is killed with SIGKILL mid-write, no row lacks its lookup row
   const conns = await Promise.all([1, 2, 3, 4].map(() => mysql.createConnection({ host: '127.0.0.1', port, user: 'vt_app', password: '', database: 'customer' })));
   for (const conn of conns) conn.on('error', () => undefined);
   let killed = false;
-  const writers = conns.map((conn, i) => randomWrites(conn, 1000 + i * 17, 100_000, () => killed).catch(() => 'cut'));
-  await new Promise((r) => setTimeout(r, 1500));
+  const progress = { ok: 0 };
+  const writers = conns.map((conn, i) => randomWrites(conn, 1000 + i * 17, 100_000, () => killed, progress).catch(() => 'cut'));
+  await waitFor('writes through the gate process', async () => progress.ok >= 300, 60_000);
   killed = true;
   await gate.kill('SIGKILL');
   const ended = await Promise.all(writers);
@@ -286,5 +296,25 @@ test('LookupVindex create back-fills a table that has rows; externalize makes th
   } finally {
     await conn.end();
     ctx.tmc.close();
+  }
+});
+
+test('a user allowed only the owner keyspace still writes and reads through lookups in another keyspace', async () => {
+  const byAlias = new Map(c.shards.map((s) => [s.primary.alias, s.primary]));
+  const gate = await createGate({
+    topo: c.topo, cell: c.cell, mysql: { port: 0 }, http: null, tabletTypesToWait: ['primary'],
+    auth: StaticAuth.fromJSON({ app: [{ Password: 'pw', Keyspaces: ['customer'] }] }),
+    tabletConn: (t) => byAlias.get(tabletAliasString(t.alias))!.server as QueryService,
+  });
+  const conn = await mysql.createConnection({ host: '127.0.0.1', port: gate.mysqlPort, user: 'app', password: 'pw', database: 'customer' });
+  try {
+    await q(conn, "insert into corder(order_id, customer_id, sku, price) values (5001, 4, 'sku-5001', 7)");
+    assert.deepEqual(await q(conn, 'select price from corder where order_id = 5001'), [{ price: 7 }]);
+    await q(conn, 'delete from corder where order_id = 5001');
+    assert.deepEqual(await c.shardRows('lookup', '0', 'select order_id from corder_lookup where order_id = 5001'), []);
+    await assert.rejects(() => q(conn, 'select * from lookup.corder_lookup'), (e: { errno?: number }) => e.errno === 1044);
+  } finally {
+    await conn.end();
+    await gate.close();
   }
 });

@@ -74,7 +74,7 @@ export class Insert implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const s = this.spec;
-    let rows = s.rows.map((r) => [...r]);
+    const rows = s.rows.map((r) => [...r]);
     let insertId = 0n;
     const ai = s.autoIncrement;
     if (ai) {
@@ -96,35 +96,31 @@ export class Insert implements Primitive {
       const shards = await vc.allShards(s.keyspace);
       if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${s.keyspace} has no serving shards`);
       const queries: ShardQuery[] = [{ rs: shards[0], sql: format(this.build(rows), { bindVars }) }];
-      rows = [];
       return this.finish(await vc.executeMulti(queries, { write: true, tables: [s.table] }), insertId);
     }
-    {
-      const vi = s.vindex!;
-      const col = s.vindexColumn!;
-      const values = rows.map((r) => {
-        const lit = literalOf(r[col], bindVars);
-        if (lit === null) throw notSupported(`INSERT with the expression ${formatExpr(r[col])} in sharding column ${s.columns[col]} of ${s.table}`);
-        return lit;
-      });
-      const dests = vi.map(values.map(literalToVindexValue));
-      const ksids: (KeyspaceId | null)[] = dests.map((d, i) => {
-        if (d.kind !== 'keyspaceId') {
-          throw new TesseraError(ER.UNKNOWN_ERROR,
-            `could not map ${values[i].kind === 'Null' ? 'NULL' : formatExpr(values[i])} to a keyspace id: INSERT into sharded table ${s.keyspace}.${s.table} needs a value for its sharding column ${s.columns[col]} (vindex ${vi.name})`);
-        }
-        return d.id;
-      });
-      if (s.owned?.length || s.unowned?.length) {
-        if (!vc.statementTransaction) throw notSupported(`INSERT into ${s.table}, which has lookup vindexes, through this cursor`);
-        const kept = rows;
-        return vc.statementTransaction(async () => {
-          await this.maintainLookups(vc, kept, ksids, bindVars);
-          return this.send(vc, kept, ksids, bindVars, insertId);
-        });
+    const vi = s.vindex!;
+    const col = s.vindexColumn!;
+    const values = rows.map((r) => {
+      const lit = literalOf(r[col], bindVars);
+      if (lit === null) throw notSupported(`INSERT with the expression ${formatExpr(r[col])} in sharding column ${s.columns[col]} of ${s.table}`);
+      return lit;
+    });
+    const dests = vi.map(values.map(literalToVindexValue));
+    const ksids: (KeyspaceId | null)[] = dests.map((d, i) => {
+      if (d.kind !== 'keyspaceId') {
+        throw new TesseraError(ER.UNKNOWN_ERROR,
+          `could not map ${values[i].kind === 'Null' ? 'NULL' : formatExpr(values[i])} to a keyspace id: INSERT into sharded table ${s.keyspace}.${s.table} needs a value for its sharding column ${s.columns[col]} (vindex ${vi.name})`);
       }
-      return this.send(vc, rows, ksids, bindVars, insertId);
+      return d.id;
+    });
+    if (s.owned?.length || s.unowned?.length) {
+      if (!vc.statementTransaction) throw notSupported(`INSERT into ${s.table}, which has lookup vindexes, through this cursor`);
+      return vc.statementTransaction(async () => {
+        await this.maintainLookups(vc, rows, ksids, bindVars);
+        return this.send(vc, rows, ksids, bindVars, insertId);
+      });
     }
+    return this.send(vc, rows, ksids, bindVars, insertId);
   }
 
   private build(subset: Expr[][]): InsertStmt {

@@ -4,16 +4,13 @@
 // deleted (DELETE) or moved to the new values (UPDATE of an owned column), and then the statement
 // runs. All of it is one statement (GateSession.statementTransaction): a consistent lookup's
 // deletes commit after the owner's change, its creates before.
-import type { Expr } from '../../sql/index.js';
-import { formatExpr, format } from '../../sql/index.js';
+import { format, formatExpr, type Expr } from '../../sql/index.js';
 import type { FunctionalVindex, LookupVindex, VindexValue } from '../../vindexes/index.js';
 import { gateError, notSupported } from '../errors.js';
-import type { BindVars, PlanDescription, Primitive, Result, VCursor } from '../types.js';
-import { cellToLiteral, compareCells, literalToVindexValue, rowsOf } from '../values.js';
+import type { BindVars, Cell, PlanDescription, Primitive, Result, VCursor } from '../types.js';
+import { bindLiteral, cellToLiteral, compareCells, literalToVindexValue, rowsOf } from '../values.js';
 import type { Route } from './route.js';
 import { lookupCursor, vindexValueLiteral } from './vindex-lookup.js';
-import { bindLiteral } from '../values.js';
-import type { Cell } from '../types.js';
 
 export interface OwnedLookup {
   readonly vindex: LookupVindex;

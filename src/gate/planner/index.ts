@@ -32,6 +32,9 @@ export function isPlannable(s: Statement): boolean {
     case 'CreateView':
     case 'DropView':
     case 'Call':
+    case 'StoredProgram':
+    case 'Compound':
+    case 'SequenceDdl':
       return true;
     default:
       return false;
@@ -63,6 +66,12 @@ function ddlKeyspace(ctx: PlanContext, s: Statement): string {
     case 'Call':
       schema = s.name.schema;
       break;
+    case 'StoredProgram':
+      schema = s.name.schema ?? s.table?.schema ?? null;
+      break;
+    case 'SequenceDdl':
+      schema = s.names[0]?.schema ?? null;
+      break;
     default:
       break;
   }
@@ -70,6 +79,39 @@ function ddlKeyspace(ctx: PlanContext, s: Statement): string {
   if (ks === null) throw new TesseraError(ER.NO_DB, 'No database selected');
   if (!ctx.isKeyspace(ks)) throw new TesseraError(ER.BAD_DB, `Unknown database '${ks}'`);
   return ks;
+}
+
+/**
+ * Stored-program DDL goes to every shard of the keyspace (or the targeted one), as written: each
+ * shard's MariaDB keeps its own copy of the program, as Vitess's ApplySchema does. An anonymous
+ * block (BEGIN NOT ATOMIC … END) runs where a CALL would: one shard.
+ */
+function planStoredProgram(ctx: PlanContext, stmt: Extract<Statement, { kind: 'StoredProgram' | 'Compound' }>, target: PlanTarget): Primitive {
+  if (stmt.kind === 'Compound') {
+    const ks = ddlKeyspace(ctx, stmt);
+    if (ctx.vschema.keyspaces[ks]?.sharded && target.shard === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
+    return new Send(ks, stmt.text, target.shard, true);
+  }
+  if (stmt.name.schema !== null || stmt.table?.schema) {
+    throw notSupported(`a keyspace-qualified name in ${stmt.action} ${stmt.object} (the shards' databases are named otherwise); USE the keyspace and name it alone`);
+  }
+  return new Send(ddlKeyspace(ctx, stmt), stmt.text, target.shard, true, true);
+}
+
+/**
+ * MariaDB's sequences (CREATE/ALTER/DROP SEQUENCE) live on one shard: on a sharded keyspace each
+ * shard's copy would hand out the same values, so there they are refused; the gate's own sequences
+ * (vschema `auto_increment`, sequence tables in an unsharded keyspace) serve sharded tables.
+ */
+function planSequenceDdl(ctx: PlanContext, stmt: Extract<Statement, { kind: 'SequenceDdl' }>, target: PlanTarget): Primitive {
+  if (stmt.names.some((n) => n.schema !== null)) {
+    throw notSupported(`a keyspace-qualified name in ${stmt.action} SEQUENCE (the shards' databases are named otherwise); USE the keyspace and name it alone`);
+  }
+  const ks = ddlKeyspace(ctx, stmt);
+  if (ctx.vschema.keyspaces[ks]?.sharded && target.shard === null) {
+    throw notSupported(`${stmt.action} SEQUENCE on a sharded keyspace (each shard would count on its own); create the sequence in an unsharded keyspace, or use a vschema auto_increment sequence`);
+  }
+  return new Send(ks, stmt.text, target.shard, true, true);
 }
 
 /** Plans one statement. `sql` is the original text (for result column names). */
@@ -90,6 +132,12 @@ export function planStatement(vschema: ClusterVSchema, target: PlanTarget, stmt:
     const t = ctx.resolveTable(stmt.table);
     if (t.vschema?.type !== 'sequence') throw new TesseraError(ER.UNKNOWN_ERROR, `NEXT VALUES: ${t.keyspace}.${t.table} is not a sequence table`);
     primitive = new NextValue(t.keyspace, t.table, stmt.count);
+  } else if (stmt.kind === 'SequenceDdl') {
+    primitive = planSequenceDdl(ctx, stmt, target);
+    write = true;
+  } else if (stmt.kind === 'StoredProgram' || stmt.kind === 'Compound') {
+    primitive = planStoredProgram(ctx, stmt, target);
+    write = true;
   } else if (isPlannable(stmt)) {
     const ks = ddlKeyspace(ctx, stmt);
     const text = format(stripQualifiers(stmt, ctx));

@@ -350,7 +350,8 @@ test('lookup vindexes: params, statements, map/verify/create through the cursor'
   assert.equal(calls[0].order, 'normal');
   calls.length = 0;
   table.set('7', [fromHex('07')]);
-  assert.deepEqual((await v.map(cursor(), [7n, 8n])).map(dest), ['07', 'none']);
+  table.set('-3', [fromHex('03')]);
+  assert.deepEqual((await v.map(cursor(), [7n, 8n, -3n])).map(dest), ['07', 'none', '03']);
   assert.equal(calls.length, 1);
   // A DML in a transaction locks what it reads.
   calls.length = 0;
