@@ -395,12 +395,21 @@ export class Replication {
       await new Promise((r) => setTimeout(r, REPLICATION_DEFAULTS.drainPollMs));
     }
     if (!drained) log.warn({ alias: this.alias, timeoutMs }, 'demote: transactions still open after the drain timeout; read_only will fail their commits');
-    const position = await this.change(async (c) => {
-      // SET GLOBAL read_only waits for commits in progress; bound that wait too.
-      await c.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`);
-      await c.query('SET GLOBAL read_only = ON');
-      return GtidPosition.parse(await one(c, 'SELECT @@global.gtid_binlog_pos')).toString();
-    });
+    let position: string;
+    try {
+      position = await this.change(async (c) => {
+        // SET GLOBAL read_only waits for commits in progress; bound that wait too.
+        await c.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(timeoutMs / 1000))}`);
+        await c.query('SET GLOBAL read_only = ON');
+        return GtidPosition.parse(await one(c, 'SELECT @@global.gtid_binlog_pos')).toString();
+      });
+    } catch (err) {
+      // Not demoted (its MariaDB is down, say, as EmergencyReparentShard finds it): the tablet must
+      // not stay marked demoted once MariaDB is back, or the shard keeps a primary that never serves.
+      this.tm.demoted = false;
+      await this.tm.refreshState().catch(() => undefined);
+      throw err;
+    }
     log.info({ alias: this.alias, position, drained }, 'demoted primary');
     return { position, drained };
   }
