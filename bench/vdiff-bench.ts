@@ -15,8 +15,9 @@
 //
 //   npx tsc -p tsconfig.json && BENCH_ROWS=1000000 node dist/bench/vdiff-bench.js
 //
-// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_CPU_PROFILE=dir (a CPU
-// profile of this process per VDiff run). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out.
+// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_CHUNK_ROWS (rows per
+// checksum range, the engine's checksumChunkRowsMax), BENCH_CPU_PROFILE=dir (a CPU profile of this
+// process per VDiff run). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
@@ -117,7 +118,9 @@ async function main(): Promise<void> {
     const checksumMs = srcMs + dstMs;
 
     // ---- VDiff ------------------------------------------------------------------------------
-    const store = c.shard('dst', '0').primary.manager.vdiff!.store;
+    const engine = c.shard('dst', '0').primary.manager.vdiff!;
+    if (process.env.BENCH_CHUNK_ROWS) engine.limits.checksumChunkRowsMax = Number(process.env.BENCH_CHUNK_ROWS);
+    const store = engine.store;
     const vdiff = async (name: string, chunkChecksum: boolean): Promise<number> => {
       return profile(name, async () => {
         const start = performance.now();

@@ -56,7 +56,7 @@ export const VDIFF_DEFAULTS = {
   /** Rows compared per second at most, to spare the source's and target's disks (0: no cap). */
   compareRowsPerSecondMax: 0,
   /** --chunk-checksum: rows per range of keys compared by checksum before any row is read. */
-  checksumChunkRowsMax: 5_000,
+  checksumChunkRowsMax: 20_000,
 };
 export type VDiffLimits = typeof VDIFF_DEFAULTS;
 
