@@ -493,6 +493,16 @@ export class Executor implements ServerHandler {
       case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      case 'SetStatementFor': {
+        // The inner statement as if alone, each of its shard queries under the assignments.
+        if (gs.statementPrefix !== null) throw new TesseraError(ER.PARSE_ERROR, 'SET STATEMENT cannot be nested');
+        gs.statementPrefix = `SET STATEMENT ${stmt.assignments} FOR `;
+        try {
+          return await this.dispatch(gs, session, stmt.statement, stmt.statementText);
+        } finally {
+          gs.statementPrefix = null;
+        }
+      }
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.

@@ -8,6 +8,7 @@
 
 import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
 import type { SequenceDdl } from './sequence-ddl.js';
+import type { SetStatementFor } from './set-statement.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -739,7 +740,8 @@ export type Statement =
   | AlterVschema
   | StoredProgramDdl
   | CompoundBlockStatement
-  | SequenceDdl;
+  | SequenceDdl
+  | SetStatementFor;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

@@ -327,6 +327,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'StoredProgram':
     case 'Compound':
     case 'SequenceDdl':
+    case 'SetStatementFor':
       return s;
     default: {
       const never: never = s;
