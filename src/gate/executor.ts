@@ -503,6 +503,13 @@ export class Executor implements ServerHandler {
           gs.statementPrefix = null;
         }
       }
+      case 'ExecuteImmediate': {
+        // The statement it runs is known only on the shard: the session's one shard, as written,
+        // with the user variables it names carried there and back.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('EXECUTE IMMEDIATE on a sharded keyspace (the statement is known only when it runs); target one shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, stmt.sql, { pins: true, vars: userVariablesIn(stmt.sql), lastInsertId: false });
+      }
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.

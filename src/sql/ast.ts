@@ -9,6 +9,7 @@
 import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
 import type { SequenceDdl } from './sequence-ddl.js';
 import type { SetStatementFor } from './set-statement.js';
+import type { ExecuteImmediate } from './execute-immediate.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -741,7 +742,8 @@ export type Statement =
   | StoredProgramDdl
   | CompoundBlockStatement
   | SequenceDdl
-  | SetStatementFor;
+  | SetStatementFor
+  | ExecuteImmediate;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

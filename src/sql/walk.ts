@@ -328,6 +328,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'Compound':
     case 'SequenceDdl':
     case 'SetStatementFor':
+    case 'ExecuteImmediate':
       return s;
     default: {
       const never: never = s;

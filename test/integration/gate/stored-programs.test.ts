@@ -166,3 +166,22 @@ test('SET STATEMENT … FOR: the assignments hold for the statement on every sha
     await conn.end();
   }
 });
+
+test('EXECUTE IMMEDIATE on an unsharded keyspace, with user variables and USING; refused across shards', async () => {
+  const unsharded = await c.connect('test');
+  const sharded = await c.connect('sharded');
+  try {
+    await unsharded.query("SET @q = 'SELECT 40 + 2 AS v'");
+    const [a] = await unsharded.query('EXECUTE IMMEDIATE @q');
+    assert.deepEqual((a as { v: string }[]).map((r) => Number(r.v)), [42]);
+    const [b] = await unsharded.query("EXECUTE IMMEDIATE 'SELECT ? + 1 AS v' USING 41");
+    assert.deepEqual((b as { v: string }[]).map((r) => Number(r.v)), [42]);
+    await unsharded.query('SET @n = 5');
+    const [c2] = await unsharded.query("EXECUTE IMMEDIATE CONCAT('SELECT ', @n, ' * 2 AS v')");
+    assert.deepEqual((c2 as { v: string }[]).map((r) => Number(r.v)), [10]);
+    await assert.rejects(sharded.query("EXECUTE IMMEDIATE 'SELECT 1'"), (e: { errno?: number; message: string }) => e.errno === 1235 && /target one shard/.test(e.message));
+  } finally {
+    await unsharded.end();
+    await sharded.end();
+  }
+});

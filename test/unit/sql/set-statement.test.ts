@@ -19,3 +19,12 @@ test('malformed SET STATEMENT is a syntax error (1064)', () => {
     assert.throws(() => parse(sql), (e: { errno?: number }) => e.errno === 1064, sql);
   }
 });
+
+test('EXECUTE IMMEDIATE expr [USING …]', () => {
+  const s = parse("EXECUTE IMMEDIATE CONCAT('SELECT ', ?) USING 1") as import('../../../src/sql/index.js').ExecuteImmediate;
+  assert.equal(s.kind, 'ExecuteImmediate');
+  assert.equal(s.using.length, 1);
+  assert.equal((parse('EXECUTE IMMEDIATE @q') as import('../../../src/sql/index.js').ExecuteImmediate).text.kind, 'UserVar');
+  assert.equal(parse('EXECUTE stmt USING @a').kind, 'Execute');
+  for (const sql of ['EXECUTE IMMEDIATE', 'EXECUTE IMMEDIATE @q USING']) assert.throws(() => parse(sql), (e: { errno?: number }) => e.errno === 1064, sql);
+});
