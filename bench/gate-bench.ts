@@ -102,7 +102,10 @@ async function measure(o: BenchOptions, workload: Workload, port: number, db: st
   return { qps, p95, cpuUs: queries > 0 ? (cpu.user + cpu.system) / queries : 0 };
 }
 
-function medianOf(rs: readonly Figure[]): Figure {
+/** The median of the rounds that did not fail (NaN when all did). */
+function medianOf(rs0: readonly Figure[]): Figure {
+  const rs = rs0.filter((r) => !Number.isNaN(r.qps));
+  if (rs.length === 0) return { qps: NaN, p95: NaN, cpuUs: NaN };
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return { qps: mid(rs.map((r) => r.qps)), p95: mid(rs.map((r) => r.p95)), cpuUs: mid(rs.map((r) => r.cpuUs)) };
 }
@@ -118,9 +121,18 @@ async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
       const [name, workload, port, db, user] = targets[i];
-      const f = await measure(o, workload, port, db, user, name);
+      let f: Figure;
+      try {
+        f = await measure(o, workload, port, db, user, name);
+      } catch (err) {
+        // A run sysbench gave up on (it stops at the first error it does not retry) counts as
+        // failed, and the others go on.
+        const why = /FATAL: .*/.exec((err as Error).message)?.[0] ?? (err as Error).message.split('\n')[0];
+        console.log(`round ${round + 1}  ${workload.padEnd(18)} ${name.padEnd(22)} FAILED: ${why}`);
+        f = { qps: NaN, p95: NaN, cpuUs: NaN };
+      }
       runs[i].push(f);
-      if (o.verbose) console.log(`round ${round + 1}  ${line(name, workload, f)}`);
+      if (o.verbose && !Number.isNaN(f.qps)) console.log(`round ${round + 1}  ${line(name, workload, f)}`);
     }
   }
   return targets.map(([name, workload], i) => ({ name, workload, rounds: runs[i], median: medianOf(runs[i]) }));
@@ -137,6 +149,10 @@ export async function runGateBench(o: BenchOptions): Promise<Measured[]> {
         : []),
     ],
     gate: { http: null },
+    // Two shards cannot see a deadlock between them: it ends at the lock wait timeout, which at
+    // MariaDB's 50 s outlasts the tablets' 30 s statement timeout (an error sysbench does not
+    // retry). 5 s ends it with 1205, which sysbench retries, as Vitess advises for sharded setups.
+    mysqlConfig: { innodb_lock_wait_timeout: '5' },
   });
   const conns: TabletConn[] = [];
   const closers: (() => Promise<void> | void)[] = [];

@@ -5,9 +5,11 @@
 //
 // Each sample is charged to the nearest frame of our code (dist/src/...) or of Node's own
 // JavaScript (node:...), so a builtin (JSON.stringify, Buffer copies) counts for the code that
-// called it; samples with no such frame are V8's (GC, compiling) or native socket work. Figures are
-// µs per query: the profile's busy time times the process CPU share, over the queries sysbench ran
-// (from the .json gate-bench writes beside each profile).
+// called it; samples with no such frame are V8's (GC, compiling). The socket write system call is
+// its own part: on a busy machine a write to a loopback socket wakes the reader and the writer
+// often loses the CPU inside it, so that part is wall time more than CPU. Figures are main-thread
+// µs per query (sampled time over the queries sysbench ran, from the .json gate-bench writes
+// beside each profile), not scaled: the process CPU per query is printed for comparison.
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -39,8 +41,11 @@ const PARTS: readonly (readonly [string, RegExp])[] = [
   ['RPC framing and messages', /\/src\/rpc\/|\/src\/tablet\/(tablet-conn|rpc-service)/],
   ['other gate code', /\/src\/gate\//],
   ['other Tessera code', /\/src\//],
-  ['Node sockets, streams, timers (JS)', /^node:/],
+  ['Node sockets, streams, timers, promises (JS)', /^node:/],
 ];
+
+/** Node's functions that make the write system call (directly or through a native child frame). */
+const SOCKET_WRITES = new Set(['handleWriteReq', 'writeGeneric', 'writevGeneric']);
 
 function partOf(url: string): string | null {
   if (!url) return null;
@@ -77,6 +82,10 @@ function chargeOf(id: number): { part: string; fn: string } {
     out = { part: 'V8 / native (no JS frame)', fn: self.functionName || '(anonymous)' };
     while (cur !== undefined) {
       const f = byId.get(cur)!.callFrame;
+      if (SOCKET_WRITES.has(f.functionName) && f.url.startsWith('node:')) {
+        out = { part: 'socket write system calls (see above)', fn: `${f.functionName} (native write under it)` };
+        break;
+      }
       const part = partOf(f.url);
       if (part) {
         const at = f.url.replace(/^.*\/dist\//, '').replace(/\.js$/, '');
@@ -106,11 +115,8 @@ for (let i = 0; i < p.samples.length; i++) {
   fns.set(`${c.fn}  [${c.part}]`, (fns.get(`${c.fn}  [${c.part}]`) ?? 0) + dt);
 }
 
-// The profiler's busy time is wall time on the main thread; the process's CPU (from cpuUsage)
-// also has other threads' (GC helpers, libuv). Scale the parts to the CPU measured.
 const perQuery = meta && meta.queries > 0 ? meta.cpuUs / meta.queries : null;
-const scale = perQuery !== null && busy > 0 ? perQuery / busy : null;
-const fmt = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%` + (scale !== null ? `  ${(us * scale).toFixed(1).padStart(6)} µs/query` : '');
+const fmt = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%` + (meta && meta.queries > 0 ? `  ${(us / meta.queries).toFixed(1).padStart(6)} µs/query` : '');
 console.log(`${file}: main thread busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s` + (meta ? `; ${meta.queries} queries, process CPU ${(meta.cpuUs / 1e6).toFixed(2)} s = ${perQuery!.toFixed(1)} µs/query` : ''));
 console.log('by part:');
 for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${fmt(v)}  ${k}`);

@@ -6,6 +6,8 @@
 #   scripts/test.sh unit            pure-code tests only (seconds)
 #   scripts/test.sh integration     real MariaDB/etcd/process tests
 #   scripts/test.sh e2e             whole clusters
+#   scripts/test.sh chaos           the chaos suite's short profile (test/chaos; a few minutes;
+#                                   TESSERA_CHAOS_PROFILE=long for the long one, by hand)
 #   scripts/test.sh dist/test/…js   one file
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +16,11 @@ bash scripts/bootstrap.sh || exit 1
 export TESSERA_LOG_LEVEL="${TESSERA_LOG_LEVEL:-warn}"
 targets=()
 if [ $# -eq 0 ]; then
-  for t in unit integration e2e; do [ -d "dist/test/$t" ] && targets+=("dist/test/$t"); done
+  for t in unit integration e2e chaos; do [ -d "dist/test/$t" ] && targets+=("dist/test/$t"); done
 else
   for a in "$@"; do
     case "$a" in
-      unit|integration|e2e) [ -d "dist/test/$a" ] && targets+=("dist/test/$a") ;;
+      unit|integration|e2e|chaos) [ -d "dist/test/$a" ] && targets+=("dist/test/$a") ;;
       *) targets+=("$a") ;;
     esac
   done

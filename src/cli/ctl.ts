@@ -4,7 +4,7 @@
 // unless the command prints text as vtctldclient does; errors go to stderr with exit code 1.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { CtldClient, CTLD_CLIENT_DEFAULTS } from '../ctld/index.js';
+import { CtldClient, CTLD_CLIENT_DEFAULTS } from '../ctld/client.js';
 import { topoError, type JsonObject, type Tablet } from '../topo/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { durationMs, list, pick, str, type CtlCommandSpec, type Opts } from './ctl-spec.js';

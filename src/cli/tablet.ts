@@ -44,6 +44,7 @@ interface TabletFlags extends TopoFlags {
   queryserverConfigMaxResultSize: number;
   mysqlRestart: boolean;
   mysqlRestartTimeout: number;
+  vdiffCompareRowsPerSecond: number;
 }
 
 export function registerTablet(program: Command): void {
@@ -93,7 +94,8 @@ export function registerTablet(program: Command): void {
       parseIntFlag('--mysql-restart-timeout'),
       MYSQL_RESTART_DEFAULTS.timeoutMs,
     )
-    .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax);
+    .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax)
+    .option('--vdiff-compare-rows-per-second <rows>', 'VDiffs on this tablet compare at most this many rows a second, to spare the disks (0: no cap)', parseIntFlag('--vdiff-compare-rows-per-second'), 0);
   // The VReplication engine's settings: this tablet's defaults for every stream it runs as a
   // target primary; a workflow's --config-overrides still wins.
   const engineFlags: Partial<Record<keyof EngineFlags, number>> = {};
@@ -138,6 +140,7 @@ export function registerTablet(program: Command): void {
         : undefined,
       vreplicationFlags: engineFlags,
       mysqlRestart: { enabled: f.mysqlRestart, timeoutMs: f.mysqlRestartTimeout },
+      vdiffLimits: { compareRowsPerSecondMax: f.vdiffCompareRowsPerSecond },
       limits: {
         poolSize: f.queryserverConfigPoolSize,
         transactionCap: f.queryserverConfigTransactionCap,

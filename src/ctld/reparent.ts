@@ -366,49 +366,78 @@ export async function emergencyReparentShard(
     for (const r of reached) tabletPositions[aliasText(r.tablet)] = r.status.position;
     const listing = () => reached.map((r) => `  ${aliasText(r.tablet)} (${r.tablet.type}): ${r.status.position}`).join('\n');
 
-    const best = mostAdvanced(reached);
-    if (best === null) {
-      throw topoError(
-        'FAILED_PRECONDITION',
-        `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: the survivors' histories diverge (no tablet has every transaction the others have):\n${listing() || '  (none reachable)'}`,
+    // A refusal changes nothing: a fenced old primary that answers takes writes again and the
+    // survivors resume replicating (otherwise the shard would be left without a serving primary).
+    const undoOnRefusal = async (err: unknown): Promise<never> => {
+      if (old && reached.some((r) => same(r.tablet, old))) {
+        await ctx.tmc.undoDemotePrimary(old, { semiSync: semiSyncFor(st.policy, 'primary').primary }).catch((e: Error) => log.warn({ err: e.message }, 'EmergencyReparentShard refused: undoing the fence of the old primary failed'));
+      }
+      await Promise.all(
+        reached
+          .filter((r) => !same(r.tablet, old))
+          .map((r) =>
+            ctx.tmc
+              .startReplication(r.tablet, { semiSync: semiSyncFor(st.policy, r.tablet.type).replica })
+              .catch((e: Error) => log.warn({ tablet: aliasText(r.tablet), err: e.message }, 'EmergencyReparentShard refused: restarting replication failed')),
+          ),
       );
-    }
-    const promotable = reached.filter((r) => r.tablet.type === 'replica' && !same(r.tablet, old));
-    let chosen: Reached | undefined;
-    if (named) {
-      chosen = promotable.find((r) => same(r.tablet, named));
-      if (!chosen) {
+      throw err;
+    };
+    const decide = async (): Promise<{ candidate: Tablet; best: Reached }> => {
+      // Nobody answered (the shard's only tablet is the dead primary, or every replica is down): say
+      // so, rather than comparing no histories.
+      if (!reached.some((r) => !same(r.tablet, old))) {
         throw topoError(
           'FAILED_PRECONDITION',
-          `EmergencyReparentShard: ${aliasText(named)} cannot be promoted: ${named.type !== 'replica' ? `it is ${named.type}, only replicas can` : 'it did not answer or could not apply its relay log'}`,
+          `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: no reachable tablet of type replica${unreachable.length ? ` (${unreachable.sort().join('; ')})` : ' (the shard has no other tablet)'}`,
         );
       }
-    } else {
-      chosen = bestCandidate(promotable) ?? undefined;
-      if (!chosen) {
-        throw topoError('FAILED_PRECONDITION', `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: no reachable tablet of type replica\n${listing() || '  (none reachable)'}`);
+      const best = mostAdvanced(reached);
+      if (best === null) {
+        throw topoError(
+          'FAILED_PRECONDITION',
+          `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: the survivors' histories diverge (no tablet has every transaction the others have):\n${listing() || '  (none reachable)'}`,
+        );
       }
-    }
-    const candidate = chosen.tablet;
-    // A fenced old primary becomes a replica, so it acknowledges too.
-    checkAckers(st.policy, candidate, reached.map((r) => (same(r.tablet, old) ? { ...r.tablet, type: 'replica' as const } : r.tablet)));
+      const promotable = reached.filter((r) => r.tablet.type === 'replica' && !same(r.tablet, old));
+      let chosen: Reached | undefined;
+      if (named) {
+        chosen = promotable.find((r) => same(r.tablet, named));
+        if (!chosen) {
+          throw topoError(
+            'FAILED_PRECONDITION',
+            `EmergencyReparentShard: ${aliasText(named)} cannot be promoted: ${named.type !== 'replica' ? `it is ${named.type}, only replicas can` : 'it did not answer or could not apply its relay log'}`,
+          );
+        }
+      } else {
+        chosen = bestCandidate(promotable) ?? undefined;
+        if (!chosen) {
+          throw topoError('FAILED_PRECONDITION', `EmergencyReparentShard: no safe candidate in ${o.keyspace}/${o.shard}: no reachable tablet of type replica\n${listing() || '  (none reachable)'}`);
+        }
+      }
+      const candidate = chosen.tablet;
+      // A fenced old primary becomes a replica, so it acknowledges too.
+      checkAckers(st.policy, candidate, reached.map((r) => (same(r.tablet, old) ? { ...r.tablet, type: 'replica' as const } : r.tablet)));
 
-    // The candidate must not lose what another survivor has: if one (an rdonly, or a fenced old
-    // primary) is further, the candidate first replicates from it up to its position.
-    if (!pos(chosen).atLeast(pos(best))) {
-      events.push(`${aliasText(candidate)} (${chosen.status.position}) catches up from ${aliasText(best.tablet)} (${best.status.position}) first`);
-      try {
-        const waitOpts = { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs };
-        await ctx.tmc.setReplicationSource(candidate, { host: best.tablet.mysql_hostname, port: best.tablet.mysql_port, semiSync: false });
-        await ctx.tmc.waitForPosition(candidate, { position: best.status.position, timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
-        await ctx.tmc.stopReplicationAndApplyRelay(candidate, { timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
-      } catch (err) {
-        throw topoError(
-          'FAILED_PRECONDITION',
-          `EmergencyReparentShard: no safe candidate: ${aliasText(candidate)} could not catch up with ${aliasText(best.tablet)}, which has transactions it lacks: ${(err as Error).message}`,
-        );
+      // The candidate must not lose what another survivor has: if one (an rdonly, or a fenced old
+      // primary) is further, the candidate first replicates from it up to its position.
+      if (!pos(chosen).atLeast(pos(best))) {
+        events.push(`${aliasText(candidate)} (${chosen.status.position}) catches up from ${aliasText(best.tablet)} (${best.status.position}) first`);
+        try {
+          const waitOpts = { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs };
+          await ctx.tmc.setReplicationSource(candidate, { host: best.tablet.mysql_hostname, port: best.tablet.mysql_port, semiSync: false });
+          await ctx.tmc.waitForPosition(candidate, { position: best.status.position, timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
+          await ctx.tmc.stopReplicationAndApplyRelay(candidate, { timeoutMs: o.waitReplicasTimeoutMs }, waitOpts);
+        } catch (err) {
+          throw topoError(
+            'FAILED_PRECONDITION',
+            `EmergencyReparentShard: no safe candidate: ${aliasText(candidate)} could not catch up with ${aliasText(best.tablet)}, which has transactions it lacks: ${(err as Error).message}`,
+          );
+        }
       }
-    }
+      return { candidate, best };
+    };
+    const { candidate, best } = await decide().catch(undoOnRefusal);
 
     const { position, primary } = await promote(ctx, st, lock, candidate, events);
     if (old) {

@@ -254,7 +254,7 @@ async function show(ctx: CtldContext, keyspace: string, workflow: string, arg: s
   const targets = await primaries(ctx, keyspace, shards);
   const which = arg.toLowerCase();
   if (which !== 'all' && which !== 'last') checkUuid(which);
-  const parts = await callAll(ctx, targets, { action: 'show', workflow, uuid: which === 'last' ? 'all' : which, samples: which === 'all' ? 0 : -1 });
+  const parts = await callAll(ctx, targets, { action: 'show', workflow, uuid: which === 'last' ? 'all' : which, samples: 0 });
   if (which === 'all') {
     const byUuid = new Map<string, VDiffWire[]>();
     for (const p of parts) byUuid.set(p.uuid, [...(byUuid.get(p.uuid) ?? []), p]);
@@ -269,7 +269,26 @@ async function show(ctx: CtldContext, keyspace: string, workflow: string, arg: s
   }
   const mine = parts.filter((p) => p.uuid === uuid);
   if (mine.length === 0) throw badArg(`VDiff ${uuid} not found for workflow ${keyspace}.${workflow}`);
-  return summarize(keyspace, workflow, uuid, mine, verbose);
+  // The recorded rows come with the report once the VDiff has stopped running, page by page from
+  // each shard (a tablet never answers them all at once: with --max-report-sample-rows 0 they are
+  // every differing row of the table).
+  const running = mine.some((p) => p.state === 'started' || p.state === 'pending');
+  const hasMismatch = mine.some((p) => p.tables.some((t) => t.mismatch));
+  const withSamples = running || !(hasMismatch || verbose) ? mine : await Promise.all(mine.map((p) => recordedRows(ctx, targets.find((t) => t.shard === p.shard)!.tablet, workflow, p)));
+  return summarize(keyspace, workflow, uuid, withSamples, verbose);
+}
+
+/** A shard's VDiff with its recorded differing rows, read a page (rowsPageMax rows) at a time. */
+async function recordedRows(ctx: CtldContext, tablet: Tablet, workflow: string, p: VDiffWire): Promise<VDiffWire> {
+  const samples: DiffRowWire[] = [];
+  let afterId = 0;
+  for (;;) {
+    const page = await ctx.tmc.vDiff(tablet, { action: 'rows', workflow, uuid: p.uuid, afterId, limit: VDIFF_ENGINE_DEFAULTS.rowsPageMax }, { timeoutMs: 60_000 });
+    if (page.rows.length === 0) break;
+    samples.push(...page.rows);
+    afterId = page.rows[page.rows.length - 1].id;
+  }
+  return { ...p, samples };
 }
 
 function listingText(list: JsonObject[]): string {

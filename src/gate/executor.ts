@@ -116,6 +116,8 @@ function warningsEffect(stmt: Statement): WarningsEffect {
 }
 
 const PARAM_PREFIX = '__p';
+/** `__p1` … for the first parameters, made once. */
+const PARAM_NAMES = Array.from({ length: 64 }, (_, i) => PARAM_PREFIX + (i + 1));
 
 /** Whether preprocessing would change the statement (it reads session state). */
 function usesSession(stmt: Statement): boolean {
@@ -402,7 +404,7 @@ export class Executor implements ServerHandler {
   }
 
   private async runWith(gs: GateSession, session: Session, kind: string, sql: string, warnings: WarningsEffect, exec: () => Promise<Result>, out: ResultWriter, more: boolean): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const m = this.gate.metrics;
     let failed: TesseraError | null = null;
     try {
@@ -425,7 +427,7 @@ export class Executor implements ServerHandler {
       gs.running = null;
       gs.statement = null;
       gs.since = Date.now();
-      m.observe(kind, gs.keyspace ?? '', Number(process.hrtime.bigint() - started) / 1e9, failed);
+      m.observe(kind, gs.keyspace ?? '', (performance.now() - started) / 1e3, failed);
     }
   }
 
@@ -1053,20 +1055,25 @@ export class Executor implements ServerHandler {
     return { paramCount, state, columns };
   }
 
-  execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+  async execute(session: Session, stmt: ServerStatement, params: TypedValue[], out: ResultWriter): Promise<void> {
+    // As guarded(), without a closure per execution.
     const st = stmt.state as PreparedState;
-    return this.guarded(this.gs(session), st.sql, () => this.executeNow(session, st, params, out));
+    const gs = this.gs(session);
+    try {
+      await this.executeNow(session, gs, st, params, out);
+    } catch (err) {
+      throw this.failure(err, gs, st.sql);
+    }
   }
 
-  private async executeNow(session: Session, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
-    const gs = this.gs(session);
+  private async executeNow(session: Session, gs: GateSession, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
     const fast = st.normalized;
     if (fast) {
       const bindVars: Record<string, BindValue> = { ...fast.bindVars };
       for (let i = 0; i < st.paramCount; i++) {
         const p = params[i];
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
-        bindVars[PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
+        bindVars[PARAM_NAMES[i] ?? PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
       const attempt = async () => {
         let plan: Plan;

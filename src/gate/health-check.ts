@@ -56,7 +56,7 @@ export class HealthCheck {
    * on the first call after a health report, a tablet leaving or a tablet turning suspect, so
    * the query path only looks it up.
    */
-  private usableByTarget: Map<string, readonly TabletHealth[]> | null = null;
+  private usableByTarget: Map<string, Map<string, Map<TabletType, readonly TabletHealth[]>>> | null = null;
 
   constructor(
     private readonly topo: TopoServer,
@@ -173,10 +173,17 @@ export class HealthCheck {
         else groups.set(key, [e]);
       }
       index = new Map();
-      for (const [key, list] of groups) index.set(key, Object.freeze(key.endsWith('@primary') ? list : this.byLag(list)));
+      for (const list of groups.values()) {
+        const t = list[0].health!.target;
+        let byShard = index.get(t.keyspace);
+        if (byShard === undefined) index.set(t.keyspace, (byShard = new Map()));
+        let byType = byShard.get(t.shard);
+        if (byType === undefined) byShard.set(t.shard, (byType = new Map()));
+        byType.set(t.tabletType, Object.freeze(t.tabletType === 'primary' ? list : this.byLag(list)));
+      }
       this.usableByTarget = index;
     }
-    return index.get(`${keyspace}/${shard}@${type}`) ?? NONE;
+    return index.get(keyspace)?.get(shard)?.get(type) ?? NONE;
   }
 
   /** The next healthy tablet serving keyspace/shard as `type` in rotation, or undefined when none does. */

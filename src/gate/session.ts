@@ -598,6 +598,21 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
   }
 
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    const s = this.session;
+    if (s.inTransaction) return fn();
+    s.begin();
+    let r: T;
+    try {
+      r = await fn();
+    } catch (err) {
+      await s.rollback();
+      throw err;
+    }
+    await s.commit();
+    return r;
+  }
+
   warn(code: number, message: string): void {
     this.session.noteGateWarning({ level: 'Warning', code, message });
   }

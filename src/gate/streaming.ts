@@ -4,7 +4,7 @@
 // callback promise) rather than filling the gate's memory.
 import { reportFields } from './charsets.js';
 import type { ColumnDefinition, ResultWriter } from '../mysql/index.js';
-import { streamPrimitive, chunkRows } from './engine/stream.js';
+import { streamPrimitive } from './engine/stream.js';
 import type { BindVars, Primitive, Result, StreamCallback, VCursor } from './types.js';
 import { decodeCell, encodeRow } from './values.js';
 
@@ -31,10 +31,11 @@ export async function writeStreamed(out: ResultWriter, stream: NonNullable<Resul
       out.fields(collation === null ? [...fields] : reportFields(fields, collation));
     }
     const f = fields;
-    if (out.binary) {
-      for (const row of chunkRows(chunk, f.length)) out.row(row.map((c, i) => decodeCell(c, f[i])));
-    } else if (chunk.rows === null) {
-      for (const p of chunk.raw ?? []) out.rawRow(p);
+    if (chunk.rows === null) {
+      // Payloads as a shard sent them: passed on (as binary rows for an execute).
+      for (const p of chunk.raw ?? []) out.textRow(p);
+    } else if (out.binary) {
+      for (const row of chunk.rows) out.row(row.map((c, i) => decodeCell(c, f[i])));
     } else {
       for (const row of chunk.rows) out.rawRow(encodeRow(row));
     }

@@ -91,6 +91,11 @@ export interface VCursor {
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */
   executeMulti(queries: readonly ShardQuery[], opts: ExecuteMultiOptions): Promise<Result[]>;
+  /**
+   * Runs `fn` (several shard calls of one statement) in one transaction: the session's when it
+   * has one, else an implicit one committed at the end and rolled back when `fn` fails.
+   */
+  atomically?<T>(fn: () => Promise<T>): Promise<T>;
   /** A warning the gate itself raises for the running statement (SHOW WARNINGS lists it). */
   warn?(code: number, message: string): void;
   /** Next `n` values of a sequence table; resolves with the first. */

@@ -478,3 +478,75 @@ export function format(stmt: Statement, options?: FormatOptions): string {
 export function formatExpr(e: Expr, options?: FormatOptions): string {
   return (options?.bindVars ? new Formatter(options) : defaultFormatter).expr(e);
 }
+
+/**
+ * A statement's text with its bind variables cut out: the text between them and their names, so
+ * that filling in values is string concatenation rather than a walk of the tree. null when the
+ * statement's own text contains the marker character (a string literal with U+E000).
+ */
+interface Template {
+  readonly parts: readonly string[];
+  readonly vars: readonly { readonly name: string; readonly list: boolean }[];
+}
+
+const MARK_OPEN = '\uE000';
+const MARK_CLOSE = '\uE001';
+const MARKS = /\uE000(\d+)\uE001/;
+const templates = new WeakMap<Statement, Template | null>();
+
+/** A Formatter whose every bind variable prints as a numbered mark, noting its name. */
+class TemplateFormatter extends Formatter {
+  readonly vars: { name: string; list: boolean }[] = [];
+
+  constructor() {
+    super({ bindVars: new Proxy({}, { get: (_t, name) => ({ kind: 'TemplateMark', name: String(name) }) }) as Readonly<Record<string, BindValue>> });
+  }
+
+  override expr(e: Expr, minPrec = 0): string {
+    if (e.kind === 'BindVar') {
+      this.vars.push({ name: e.name, list: e.list });
+      return MARK_OPEN + (this.vars.length - 1) + MARK_CLOSE;
+    }
+    return super.expr(e, minPrec);
+  }
+}
+
+function templateOf(stmt: Statement): Template | null {
+  let t = templates.get(stmt);
+  if (t !== undefined) return t;
+  const f = new TemplateFormatter();
+  const text = f.statement(stmt);
+  // split with a capturing group: text, index, text, index, …, text (the formatter may print
+  // bind variables in another order than it visits them).
+  const pieces = text.split(MARKS);
+  const parts: string[] = [];
+  const vars: { name: string; list: boolean }[] = [];
+  for (let i = 0; i < pieces.length; i++) {
+    if (i % 2 === 0) parts.push(pieces[i]);
+    else vars.push(f.vars[Number(pieces[i])]);
+  }
+  const clean = vars.length === f.vars.length && vars.every((v) => v !== undefined) && !parts.some((p) => p.includes(MARK_OPEN) || p.includes(MARK_CLOSE));
+  t = clean ? { parts, vars } : null;
+  templates.set(stmt, t);
+  return t;
+}
+
+/**
+ * format(stmt, { bindVars }) for a statement formatted many times with different values (a plan's
+ * shard query): the text around the bind variables is made once per statement object and kept.
+ */
+export function formatBound(stmt: Statement, bindVars: Readonly<Record<string, BindValue>>): string {
+  const t = templateOf(stmt);
+  if (t === null) return format(stmt, { bindVars });
+  let out = t.parts[0];
+  for (let i = 0; i < t.vars.length; i++) {
+    const v = t.vars[i];
+    const value = bindVars[v.name];
+    const text = value !== undefined ? defaultFormatter.bindValue(value) : (v.list ? '::' : ':') + v.name;
+    // As Formatter's unary minus and plus: `- -1` must not become the comment `--1`.
+    const c = text.charCodeAt(0);
+    if ((c === 45 || c === 43) && out.charCodeAt(out.length - 1) === c) out += ' ';
+    out += text + t.parts[i + 1];
+  }
+  return out;
+}

@@ -16,9 +16,11 @@ import type {
 } from './query-service.js';
 import { fieldsFromJson, resultFromMessage, type FieldsCache } from './rpc-service.js';
 
+/** The options as JSON: everything but the signal (built field by field: an object rest copy is slow). */
 function stripSignal(opts: ExecuteOptions): Json {
-  const { signal: _s, ...rest } = opts;
-  return rest as unknown as Json;
+  const out: { [k: string]: Json | undefined } = {};
+  for (const k in opts) if (k !== 'signal') out[k] = opts[k as keyof ExecuteOptions] as Json | undefined;
+  return out;
 }
 
 export class TabletConn implements QueryService {

@@ -585,7 +585,7 @@ export class TabletServer implements QueryService {
     if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
     qt.arm(timeoutMs);
     const signal = opts.signal;
-    if (signal) signal.addEventListener('abort', qt, { once: true });
+    qt.listen(signal);
     try {
       return await fn();
     } catch (err) {
@@ -601,7 +601,6 @@ export class TabletServer implements QueryService {
       throw TesseraError.from(err);
     } finally {
       qt.disarm();
-      if (signal) signal.removeEventListener('abort', qt);
     }
   }
 
@@ -770,38 +769,72 @@ export class TabletServer implements QueryService {
  */
 class QueryTimer {
   private timer: NodeJS.Timeout | null = null;
-  private ms = 0;
+  /** When the armed timer fires (epoch ms), or 0 when none is armed. */
+  private timerAt = 0;
+  /** When the running statement's time is up (epoch ms), or 0 for no limit. */
+  private deadline = 0;
   private running = false;
   /** The running statement was killed (timeout or abort). */
   fired = false;
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = 0;
+    if (!this.running || this.deadline === 0) return;
+    const left = this.deadline - Date.now();
+    if (left > 0) this.schedule(left);
+    else this.kill();
+  };
 
   constructor(private readonly conn: Client) {}
 
+  /**
+   * A statement starts with `ms` to run. The timer is left as it is when it fires no later than
+   * the deadline (it re-arms itself for what is left then), so a statement usually costs a clock
+   * read, not a timer operation.
+   */
   arm(ms: number): void {
     this.running = true;
     this.fired = false;
     if (ms <= 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.ms = 0;
+      this.deadline = 0;
       return;
     }
-    if (this.timer && this.ms === ms) this.timer.refresh();
-    else {
-      if (this.timer) clearTimeout(this.timer);
-      this.ms = ms;
-      // Unref'd: it stays armed after the statement, and must not keep an idle process alive.
-      this.timer = setTimeout(() => this.kill(), ms).unref();
-    }
+    const now = Date.now();
+    this.deadline = now + ms;
+    if (this.timer !== null && this.timerAt <= this.deadline) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.schedule(ms);
+  }
+
+  private schedule(ms: number): void {
+    this.timerAt = Date.now() + ms;
+    // Unref'd: it may outlive the statement, and must not keep an idle process alive.
+    this.timer = setTimeout(this.onTimer, ms).unref();
   }
 
   disarm(): void {
     this.running = false;
+    this.signal = null;
   }
 
-  /** The caller's signal aborted (EventTarget listener object). */
-  handleEvent(): void {
-    this.kill();
+  /** The running statement's caller's signal (what an abort must match to kill it). */
+  private signal: AbortSignal | null = null;
+  /** The signal this timer listens on: kept between statements, as a gate session's signal is the same for all its statements. */
+  private listening: AbortSignal | null = null;
+
+  /** Follows `signal` for the statement starting (listening once per signal, not per statement). */
+  listen(signal: AbortSignal | undefined): void {
+    this.signal = signal ?? null;
+    if (signal === undefined || signal === this.listening) return;
+    this.listening?.removeEventListener('abort', this);
+    this.listening = signal;
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** A signal this timer listens on aborted: kills the running statement if it is that caller's. */
+  handleEvent(event: Event): void {
+    if (event.target === this.listening) this.listening = null;
+    if (event.target === this.signal) this.kill();
   }
 
   private kill(): void {

@@ -17,6 +17,7 @@ import { tabletRpcServer } from './rpc-service.js';
 import { LocalVStreamer, topoVSchemaSource, VStreamerClient, vstreamServerIdBase, type VStreamerLimits } from '../vreplication/index.js';
 import { VReplicationEngine } from '../vreplication/engine.js';
 import { VDiffEngine } from '../vdiff/engine.js';
+import type { VDiffLimits } from '../vdiff/differ.js';
 import { registerVDiffSourceHandlers, VDiffSource, VDiffSourceClient } from '../vdiff/source.js';
 import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
@@ -62,6 +63,8 @@ export interface TabletOptions {
   readonly vstreamLimits?: Partial<VStreamerLimits>;
   /** The VReplication engine's settings (tablet flags such as --vreplication-copy-readers); workflows override them. */
   readonly vreplicationFlags?: Partial<EngineFlags>;
+  /** The VDiff engine's limits (--vdiff-compare-rows-per-second and the defaults of src/vdiff). */
+  readonly vdiffLimits?: Partial<VDiffLimits>;
   readonly tags?: Readonly<Record<string, string>>;
   /**
    * A managed MariaDB whose process dies is started again (mysql-keeper.ts). Off unless enabled
@@ -198,6 +201,7 @@ export class TabletProcess {
     });
     manager.vdiff = new VDiffEngine({
       alias: aliasText,
+      limits: o.vdiffLimits,
       vdiffSourceFor: (t) => {
         const port = t.port_map.grpc;
         if (!port) throw new TesseraError(ER.UNAVAILABLE, `source tablet ${tabletAliasString(t.alias)} publishes no rpc port`, { kind: 'UNAVAILABLE' });

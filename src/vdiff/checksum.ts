@@ -2,12 +2,16 @@
 // rows. A range is (lo, hi] in the key's order — MariaDB's own order on each side, under the key
 // columns' collations, since the bounds go into a WHERE and MariaDB decides which rows fall in.
 //
-// A range's checksum is its row count and the SUM of a 64-bit hash of each row, computed by
-// MariaDB: CRC32 and CRC32C (MariaDB 10.8+) of the row's columns, each written as its length, a
-// colon and its bytes (CAST AS BINARY, so columns of different character sets concatenate, and
-// neither NULL nor a separator inside a value can make two different rows serialize alike), NULL
-// as `N`. A sum does not depend on the order rows are read in, so a source read through a key-range
-// filter and summed on the source tablet gives the same value as the target summed in SQL.
+// A range's checksum is its row count and two sums over its rows: of CRC32 and of CRC32C (MariaDB
+// 10.8+) of the row's columns, computed by MariaDB. The row is written as CONCAT_WS(0x1f, its
+// columns, a tail saying where each column ends): the length of each column that can hold any
+// byte (text, binary, ENUM, SET, BIT, JSON, …) and ISNULL of the others (numbers and times, whose
+// text never holds 0x1f), `N` for NULL — so neither a NULL nor a separator inside a value can make
+// two different rows read alike. The 0x1f separator is a binary string, so columns of different
+// character sets concatenate as their bytes. Sums do not depend on the order rows are read in, so a
+// source read through a key-range filter and summed on the source tablet gives the same value as
+// the target summed in SQL; unlike XOR they do not cancel two rows changed alike (CRCs are linear).
+// Each sum of 32-bit values stays a BIGINT for any table under 2^31 rows, which MariaDB adds fast.
 //
 // A checksum is only a shortcut: equal checksums let a range count as matching; different ones
 // send the range to the row-by-row comparison, which decides exactly. Both sides must read the
@@ -16,14 +20,28 @@
 import type { SqlValue } from '../mysql/values.js';
 import { quoteIdent } from '../sql/index.js';
 
-/** The hash of one row, BIGINT UNSIGNED, over `columns` in that order. */
-export function rowHashSql(columns: readonly string[]): string {
-  const parts = columns.map((c) => {
-    const q = quoteIdent(c);
-    return `IFNULL(CONCAT(LENGTH(${q}), ':', CAST(${q} AS BINARY)), 'N')`;
+/** A column as the checksum reads it. */
+export interface HashColumn {
+  readonly name: string;
+  /** information_schema's DATA_TYPE (`int`, `varchar`, …). */
+  readonly dataType: string;
+}
+
+const SEPARATOR_FREE = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'decimal', 'float', 'double', 'date', 'time', 'datetime', 'timestamp', 'year']);
+
+/** One row written out for hashing (see the header). */
+export function rowTextSql(columns: readonly HashColumn[]): string {
+  const tail = columns.map((c) => {
+    const q = quoteIdent(c.name);
+    return SEPARATOR_FREE.has(c.dataType.toLowerCase()) ? `ISNULL(${q})` : `IFNULL(LENGTH(${q}), 'N')`;
   });
-  const row = parts.length === 1 ? parts[0] : `CONCAT(${parts.join(', ')})`;
-  return `((CRC32(${row}) << 32) | CRC32C(${row}))`;
+  return `CONCAT_WS(0x1f, ${columns.map((c) => quoteIdent(c.name)).join(', ')}, CONCAT_WS(',', ${tail.join(', ')}))`;
+}
+
+/** The two hashes of one row, as two select items (`CRC32(…) AS a, CRC32C(…) AS b` without names). */
+export function rowHashesSql(columns: readonly HashColumn[]): [string, string] {
+  const row = rowTextSql(columns);
+  return [`CRC32(${row})`, `CRC32C(${row})`];
 }
 
 export type KeyLiteral = (v: SqlValue, column: number) => string;
@@ -51,19 +69,28 @@ export function rangeWhereSql(keyCols: readonly string[], lo: readonly SqlValue[
   return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
 }
 
-/** One side's checksum of a range: rows, and the sum of their hashes as decimal text. */
+/** One side's checksum of a range: rows, and the two sums as `crc32sum:crc32csum` (decimal text). */
 export interface RangeChecksum {
   readonly count: number;
   readonly sum: string;
 }
 
+/** A checksum from COUNT(*), SUM(a), SUM(b) (NULL sums over no rows read as 0). */
+export function checksumOf(count: unknown, a: unknown, b: unknown): RangeChecksum {
+  const t = (v: unknown) => (v === null || v === undefined || v === '' ? '0' : Buffer.isBuffer(v) ? v.toString() : String(v));
+  return { count: Number(t(count)), sum: `${t(a)}:${t(b)}` };
+}
+
 /** Adds checksums (the source shards of one target range). */
 export function addChecksums(list: readonly RangeChecksum[]): RangeChecksum {
   let count = 0;
-  let sum = 0n;
+  let a = 0n;
+  let b = 0n;
   for (const c of list) {
     count += c.count;
-    sum += BigInt(c.sum || '0');
+    const [x, y] = c.sum.split(':');
+    a += BigInt(x || '0');
+    b += BigInt(y || '0');
   }
-  return { count, sum: sum.toString() };
+  return { count, sum: `${a}:${b}` };
 }

@@ -33,7 +33,7 @@ import type { RowsBatch, VStreamer } from '../vreplication/vstreamer.js';
 import type { LastPk } from '../vreplication/lastpk.js';
 import { compareKeys, keyComparator, sameValue, type Comparator } from './values.js';
 import type { DiffKind, DiffRow, TableCounts, VDiffOptions, VDiffStore } from './store.js';
-import { addChecksums, rangeWhereSql, rowHashSql, type RangeChecksum } from './checksum.js';
+import { addChecksums, checksumOf, rangeWhereSql, rowHashesSql, type RangeChecksum } from './checksum.js';
 import type { SourceSession, VDiffSourceConnector } from './source.js';
 
 const log = logger('vdiff');
@@ -686,7 +686,7 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
     said?.add(note);
     await ctx.store.log(ctx.vdiffId, note);
   }
-  const thash = rowHashSql(names);
+  const [ha, hb] = rowHashesSql(names.map((n) => ({ name: n, dataType: tcol.get(n.toLowerCase())!.dataType })));
   const order = keyCols.join(', ');
   for (;;) {
     if (ctx.signal.aborted) {
@@ -698,8 +698,8 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
     const h = await target.query(`SELECT ${order} FROM ${from}${rangeWhereSql(keyCols, lo, null, lit)} ORDER BY ${order} LIMIT 1 OFFSET ${size - 1}`);
     const hi: SqlValue[] | null = h.rows.length ? h.rows[0].slice(0, keyCols.length) : null;
     const targetSum = async (): Promise<RangeChecksum> => {
-      const r = await target.query(`SELECT COUNT(*), SUM(h) FROM (SELECT ${thash} AS h FROM ${from}${rangeWhereSql(keyCols, lo, hi, lit)}) x`);
-      return { count: Number(cellText(r.rows[0]?.[0]) || 0), sum: cellText(r.rows[0]?.[1]) || '0' };
+      const r = await target.query(`SELECT COUNT(*), SUM(${ha}), SUM(${hb}) FROM ${from}${rangeWhereSql(keyCols, lo, hi, lit)}`);
+      return checksumOf(r.rows[0]?.[0], r.rows[0]?.[1], r.rows[0]?.[2]);
     };
     // A source with more rows than the target's range differs whatever its sum: it counts no further.
     const [t, ...s] = await Promise.all([targetSum(), ...sources.map((x) => x.session!.checksum(lo, hi, size + 1))]);

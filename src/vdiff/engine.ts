@@ -144,6 +144,7 @@ export class VDiffEngine {
           if (signal.aborted) return;
           const progress: TableProgress = { lastpk: t.lastpk, counts: { ...t.counts }, positions: t.positions, said: new Set(), ranges: { compared: 0, differing: 0 } };
           await this.store.setTableState(v.id, t.table, 'started', await this.estimateRows(t.table));
+          if (t.lastpk !== null) await this.store.log(v.id, `table ${t.table}: going on after its last compared key ${formatLastPk(t.lastpk)} on ${this.o.alias}`);
           for (;;) {
             const ec: EpochContext = { vdiffId: v.id, uuid: v.uuid, workflow: v.workflow, table: t.table, options: v.options, store: this.store, signal, rowsThisRun: ctx.rowsThisRun };
             const end = await runEpoch(this.host, ec, progress);

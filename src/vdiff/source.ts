@@ -32,7 +32,7 @@ import { describeTable, keyLiteral, shortestFloat32, sourceError, type CopyTable
 import type { FieldInfo } from '../vreplication/row-streamer.js';
 import { Snapshot } from '../vreplication/snapshot.js';
 import { decodeRowsBatch, decodeValues, encodeRowsBatch, encodeValues, rowBytes } from '../vreplication/vstream-codec.js';
-import { rangeWhereSql, rowHashSql, type RangeChecksum } from './checksum.js';
+import { checksumOf, rangeWhereSql, rowHashesSql, type RangeChecksum } from './checksum.js';
 
 const log = logger('vdiff-source');
 
@@ -75,7 +75,8 @@ interface Session {
   readonly from: string;
   readonly keyCols: readonly string[];
   readonly lit: (v: SqlValue, k: number) => string;
-  readonly hashSql: string;
+  /** CRC32 and CRC32C of a row, as select items. */
+  readonly hashSql: readonly [string, string];
   readonly plan: TablePlan;
   /** `rows`: the columns read, the rule planned over them, where the key and FLOAT columns are. */
   readonly selectList: string;
@@ -84,6 +85,8 @@ interface Session {
   readonly floatPos: readonly number[];
   /** filtered mode: the key-range column's index in the table. */
   readonly rangeColumn: number;
+  /** Bytes of a row read so far, on average: pages ask for as many rows as fit their bytes. */
+  rowBytesAvg: number;
   queue: Promise<unknown>;
 }
 
@@ -156,13 +159,14 @@ export class VDiffSource {
         from: `${quoteIdent(db)}.${quoteIdent(req.table)}`,
         keyCols: table.key.map(quoteIdent),
         lit: (v, k) => keyLiteral(v, keyTypes[k]),
-        hashSql: rowHashSql(plan.columnIndexes.map((i) => names[i])),
+        hashSql: rowHashesSql(plan.columnIndexes.map((i) => ({ name: names[i], dataType: table.columns[i].dataType }))),
         plan,
         selectList: read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', '),
         readPlan,
         keyPos: keyIdx.map((i) => read.indexOf(i)),
         floatPos: read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : [])),
         rangeColumn: plan.keyColumnIndex ?? -1,
+        rowBytesAvg: 0,
         queue: Promise.resolve(),
       };
       this.sessions.set(header.id, s);
@@ -210,16 +214,23 @@ export class VDiffSource {
     return this.on(id, async (s) => {
       const c = s.snap.client;
       const where = rangeWhereSql(s.keyCols, lo, hi, s.lit);
+      const [ha, hb] = s.hashSql;
       if (s.header.mode === 'sql') {
-        const r = await c.query(`SELECT COUNT(*), SUM(h) FROM (SELECT ${s.hashSql} AS h FROM ${s.from}${where} LIMIT ${Math.max(1, cap)}) x`);
-        return { count: Number(text(r.rows[0]?.[0]) || 0), sum: text(r.rows[0]?.[1]) || '0' };
+        // A range with an upper bound holds what the target's range holds, give or take the rows
+        // that differ; the open last range could be the whole table, so it counts `cap` at most.
+        const r =
+          hi !== null
+            ? await c.query(`SELECT COUNT(*), SUM(${ha}), SUM(${hb}) FROM ${s.from}${where}`)
+            : await c.query(`SELECT COUNT(*), SUM(a), SUM(b) FROM (SELECT ${ha} AS a, ${hb} AS b FROM ${s.from}${where} LIMIT ${Math.max(1, cap)}) x`);
+        return checksumOf(r.rows[0]?.[0], r.rows[0]?.[1], r.rows[0]?.[2]);
       }
       // Filtered: (key, key-range column, hash) a page at a time in key order, kept by the vindex.
       const col = quoteIdent(s.table.columns[s.rangeColumn].name);
       const nKey = s.keyCols.length;
       const sparse: (SqlValue | undefined)[] = new Array(s.table.columns.length);
       let count = 0;
-      let sum = 0n;
+      let sumA = 0n;
+      let sumB = 0n;
       let after = lo;
       for (;;) {
         const w = rangeWhereSql(s.keyCols, after, hi, s.lit);
@@ -227,7 +238,7 @@ export class VDiffSource {
         let fields: ColumnDefinition[] = [];
         let got = 0;
         let last = null as SqlValue[] | null;
-        await c.stream(`SELECT ${s.keyCols.join(', ')}, ${col}, ${s.hashSql} FROM ${s.from}${w} ORDER BY ${s.keyCols.join(', ')} LIMIT ${page}`, {
+        await c.stream(`SELECT ${s.keyCols.join(', ')}, ${col}, ${ha}, ${hb} FROM ${s.from}${w} ORDER BY ${s.keyCols.join(', ')} LIMIT ${page}`, {
           fields: (f) => {
             fields = f;
           },
@@ -239,21 +250,24 @@ export class VDiffSource {
             sparse[s.rangeColumn] = r[nKey];
             if (!s.plan.keep!(sparse)) return;
             count++;
-            sum += BigInt(r[nKey + 1] as number | bigint | string);
+            sumA += BigInt(r[nKey + 1] as number | bigint | string);
+            sumB += BigInt(r[nKey + 2] as number | bigint | string);
           },
         });
         if (got < page || count >= cap || last === null) break;
         after = last;
       }
-      return { count, sum: sum.toString() };
+      return { count, sum: `${sumA}:${sumB}` };
     });
   }
 
   /** The rows the rule keeps in (lo, hi], in key order, a page at a time (`lastPk` goes on). */
   rows(id: string, lo: readonly SqlValue[] | null, hi: readonly SqlValue[] | null, rowsMax: number, bytesMax: number): Promise<RowsPage> {
     return this.on(id, async (s) => {
-      const limit = Math.max(1, Math.min(rowsMax || this.limits.pageRowsMax, this.limits.pageRowsMax));
       const maxBytes = Math.max(1, Math.min(bytesMax || this.limits.pageBytesMax, this.limits.pageBytesMax));
+      let limit = Math.max(1, Math.min(rowsMax || this.limits.pageRowsMax, this.limits.pageRowsMax));
+      // Wide rows: no more rows than fit the page's bytes (and a few more than the average says).
+      if (s.rowBytesAvg > 0) limit = Math.max(1, Math.min(limit, Math.ceil((maxBytes / s.rowBytesAvg) * 1.25)));
       const r = await s.snap.client.query(`SELECT ${s.selectList} FROM ${s.from}${rangeWhereSql(s.keyCols, lo, hi, s.lit)} ORDER BY ${s.keyCols.join(', ')} LIMIT ${limit}`);
       const out: SqlValue[][] = [];
       let bytes = 0;
@@ -265,7 +279,9 @@ export class VDiffSource {
         if (s.readPlan.keep !== undefined && !s.readPlan.keep(row)) continue;
         const o = s.readPlan.columnIndexes.map((k) => row[k]);
         out.push(o);
-        bytes += rowBytes(o);
+        const b = rowBytes(o);
+        s.rowBytesAvg = s.rowBytesAvg === 0 ? b : s.rowBytesAvg * 0.9 + b * 0.1;
+        bytes += b;
         if (bytes >= maxBytes && i < r.rows.length - 1) return { rows: out, lastPk: last, done: false };
       }
       return { rows: out, lastPk: last, done: r.rows.length < limit };

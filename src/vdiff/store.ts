@@ -99,6 +99,8 @@ export const VDIFF_STORE_LIMITS = {
   /** Longest last_error and log message kept (the columns' sizes). */
   lastErrorBytes: 1000,
   logMessageChars: 10_000,
+  /** Text of one multi-row INSERT of differing rows at a checkpoint (well under max_allowed_packet). */
+  insertBytes: 1024 * 1024,
 };
 
 function int(n: number, what: string): string {
@@ -234,14 +236,26 @@ export class VDiffStore {
    */
   async checkpoint(id: number, table: string, lastpk: LastPk | null, counts: TableCounts, positions: Record<string, string>, rows: readonly DiffRow[], state?: TableState): Promise<void> {
     await this.inTransaction(async (exec) => {
+      // The differing rows as multi-row INSERTs of about VDIFF_STORE_LIMITS.insertBytes each.
+      let values: string[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (values.length === 0) return;
+        await exec.query(`INSERT INTO ${this.db}.vdiff_row (vdiff_id, table_name, kind, pk, source_row, target_row) VALUES ${values.join(', ')}`);
+        values = [];
+        bytes = 0;
+      };
       for (const d of rows) {
-        await exec.query(
-          `INSERT INTO ${this.db}.vdiff_row (vdiff_id, table_name, kind, pk, source_row, target_row) VALUES (${int(id, 'id')}, ${quoteString(d.table)}, ${quoteString(d.kind)}, ` +
-            `${quoteString(JSON.stringify({ columns: d.pk.columns, values: d.pk.values.map(storeValue) }))}, ` +
-            `${d.source === null ? 'NULL' : quoteString(JSON.stringify({ columns: d.columns, values: d.source.map(storeValue) }))}, ` +
-            `${d.target === null ? 'NULL' : quoteString(JSON.stringify({ columns: d.columns, values: d.target.map(storeValue) }))})`,
-        );
+        const v =
+          `(${int(id, 'id')}, ${quoteString(d.table)}, ${quoteString(d.kind)}, ` +
+          `${quoteString(JSON.stringify({ columns: d.pk.columns, values: d.pk.values.map(storeValue) }))}, ` +
+          `${d.source === null ? 'NULL' : quoteString(JSON.stringify({ columns: d.columns, values: d.source.map(storeValue) }))}, ` +
+          `${d.target === null ? 'NULL' : quoteString(JSON.stringify({ columns: d.columns, values: d.target.map(storeValue) }))})`;
+        values.push(v);
+        bytes += v.length;
+        if (bytes >= VDIFF_STORE_LIMITS.insertBytes) await flush();
       }
+      await flush();
       const mismatch = counts.MismatchedRows + counts.ExtraRowsSource + counts.ExtraRowsTarget > 0;
       await exec.query(
         `UPDATE ${this.db}.vdiff_table SET ${lastpk === null ? '' : `lastpk = ${quoteString(formatLastPk(lastpk))}, `}rows_compared = ${int(counts.ProcessedRows, 'rows')}, ` +

@@ -10,3 +10,9 @@ export { MOVETABLES_DEFAULTS, cancelMoveTables, completeMoveTables, moveTablesCr
 export type { CancelOptions, CompleteOptions, MoveTablesCreateRequest, MoveTablesInfo, SwitchOptions, SwitchResult } from './movetables.js';
 export { LOOKUP_BACKFILL_PAGE_ROWS, lookupVindexCancel, lookupVindexCreate, lookupVindexExternalize, lookupVindexShow } from './lookup-vindex.js';
 export type { LookupVindexCreateRequest } from './lookup-vindex.js';
+// The write switch's record in topo and its recovery (for ctld, and for anything that wants a
+// workflow settled after a crash: recoverSwitch / recoverAllSwitches).
+export { describeSwitch, recoverAllSwitches, recoverSwitch } from './switch-writes.js';
+export type { RecoveryResult } from './switch-writes.js';
+export { SWITCH_STEPS, POINT_OF_NO_RETURN, readSwitchRecord } from './switch-journal.js';
+export type { SwitchRecord, SwitchStep } from './switch-journal.js';

@@ -342,10 +342,29 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
         for (const f of fwd.streams) await calls.vreplicationUpdate(f.tablet, { workflow: fwd.workflow, state: 'Stopped' });
       });
       await step('create-reverse', `create ${S}.${reverse}`, async () => {
-        // A frozen reverse workflow from an earlier round is replaced.
-        for (const s of sources) await calls.vreplicationDelete(s.tablet, reverse);
         const targetPos = new Map<string, string>();
         for (const t of targets) targetPos.set(t.shard, await calls.primaryPosition(t.tablet));
+        // A frozen reverse workflow from an earlier round (for reversetraffic: the forward workflow
+        // itself) whose streams read exactly the target shards they should is moved to the target
+        // positions in place: at no moment does it not exist, so a ctld that dies in this step
+        // cannot lose it. Any other shape is replaced.
+        const existing = reverseExisted ? await gatherStreams(topo, calls, S, reverse, shards ?? []) : [];
+        const want = (sourceShard: string) => targets.filter((t) => keyRangesIntersect(parseShardName(sourceShard), parseShardName(t.shard))).map((t) => t.shard).sort();
+        const reusable =
+          existing.length === sources.length &&
+          existing.every((f) => {
+            const have = f.streams.map((x) => parseBinlogSource(x.source)).filter((b) => b.keyspace === T).map((b) => b.shard).sort();
+            return f.streams.length === have.length && JSON.stringify(have) === JSON.stringify(want(f.shard));
+          });
+        if (reusable) {
+          for (const f of existing) {
+            for (const x of f.streams) {
+              await calls.vreplicationUpdate(f.tablet, { workflow: reverse, ids: [x.id], state: 'Stopped', message: '', pos: targetPos.get(parseBinlogSource(x.source).shard)! });
+            }
+          }
+          return;
+        }
+        for (const s of sources) await calls.vreplicationDelete(s.tablet, reverse);
         const sourceSharded = parseKeyspaceVSchema(S, await vschemaOf(topo, S)).sharded;
         const first = fwd.streams[0]?.streams[0];
         const onDdl = first ? parseBinlogSource(first.source).onDdl : 'IGNORE';

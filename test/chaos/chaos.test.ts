@@ -61,7 +61,7 @@ describe(`chaos (${PROFILE} profile, seed ${SEED})`, { timeout: 4 * 3_600_000 },
         const r = await runOnce(cc, scenario, seed, (l) => process.stdout.write(`# ${l}\n`));
         process.stdout.write(
           `# ${scenario.name} run ${run + 1}/${RUNS} seed ${seed}: ${r.acknowledged} acknowledged, ${r.lost} lost, ${r.failedWrites} failed, ` +
-            `longest gap ${r.unavailableMs} ms, ${Math.round(r.durationMs / 1000)} s${r.problems.length ? `\n#   PROBLEMS: ${r.problems.join(' | ')}` : ''}\n`,
+            `longest gap ${r.unavailableMs} ms, ${Math.round(r.durationMs / 1000)} s${r.writeErrors.length ? `\n#   write errors: ${r.writeErrors.join(' / ').slice(0, 600)}` : ''}${r.problems.length ? `\n#   PROBLEMS: ${r.problems.join(' | ')}` : ''}\n`,
         );
         results.push(r);
         mine.push(r);

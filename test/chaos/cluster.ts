@@ -122,7 +122,8 @@ export class DistCluster {
     const c = new DistCluster(dir, dataRoot, file, gatePorts, ctldPort);
     // Whatever happens to this test process, nothing of the cluster outlives it.
     track(() => c.killAll());
-    const up = await tessera(['up', '--detach', file, '--data-root', dataRoot, '--mode', 'distributed']);
+    // Info logs in <data-root>/logs: what each component did around a fault.
+    const up = await tessera(['up', '--detach', file, '--data-root', dataRoot, '--mode', 'distributed'], { TESSERA_LOG_LEVEL: process.env.TESSERA_CHAOS_LOG_LEVEL ?? 'info' });
     if (up.code !== 0) {
       c.killAll();
       throw new Error(`tessera up failed:\n${up.stdout}\n${up.stderr}\n${c.logTail()}`);

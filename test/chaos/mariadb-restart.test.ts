@@ -62,6 +62,8 @@ describe("a primary's MariaDB killed under writes (distributed cluster)", { time
           schema: 'CREATE TABLE ledger (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)',
           vschema: { tables: { ledger: {} } },
         },
+        // One tablet, no replica: EmergencyReparentShard has nothing to promote.
+        { name: 'lonely', shards: ['0'], replicas: 0, schema: 'CREATE TABLE item (id bigint NOT NULL PRIMARY KEY)', vschema: { tables: { item: {} } } },
       ],
     });
   });
@@ -153,5 +155,34 @@ describe("a primary's MariaDB killed under writes (distributed cluster)", { time
       throw new Error(`${err.message}: ${JSON.stringify(last)}`);
     });
     process.stdout.write(`# old primary: ${JSON.stringify(last)}\n`);
+  });
+
+  test('no replica to promote: ctld says why it cannot reparent; the shard serves again once MariaDB starts', async () => {
+    const [primary] = await c.find('tablet', { keyspace: 'lonely', shard: '0', tabletType: 'primary' });
+    const [mdb] = await c.find('mariadb', { name: `mariadb-${primary.name.split('-')[1]}` });
+    const dataDir = path.join(tabletDir(c.dataRoot, Number(primary.name.split('-')[1])), 'data');
+    process.kill(mdb.pid!, 'SIGKILL');
+    fs.renameSync(dataDir, `${dataDir}.moved`);
+    let page = '';
+    await waitFor("ctld's alert", async () => {
+      page = await (await fetch(`http://127.0.0.1:${c.ctldPort}/debug/status`)).text();
+      return /<b>ALERT<\/b>[^<]*lonely\/0/.test(page);
+    }, 120_000);
+    assert.match(page, /lonely\/0: EmergencyReparentShard of lonely\/0 cannot run safely: EmergencyReparentShard: no safe candidate in lonely\/0: no reachable tablet of type replica/);
+    const [still] = await c.find('tablet', { keyspace: 'lonely', shard: '0', tabletType: 'primary' });
+    assert.equal(still.alias, primary.alias, 'nothing was promoted');
+
+    fs.renameSync(`${dataDir}.moved`, dataDir);
+    await waitFor('the primary to serve again and the alerts to clear', async () => {
+      const h = (await (await fetch(`http://127.0.0.1:${primary.ports.http}/debug/health`)).json().catch(() => null)) as Health | null;
+      page = await (await fetch(`http://127.0.0.1:${c.ctldPort}/debug/status`)).text();
+      return h !== null && h.serving && h.alert === undefined && !/<b>ALERT<\/b>/.test(page);
+    }, 120_000);
+    const conn = await c.connect(0, 'lonely');
+    try {
+      await conn.query('INSERT INTO item VALUES (1)');
+    } finally {
+      await conn.end();
+    }
   });
 });

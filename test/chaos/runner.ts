@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DistCluster } from './cluster.js';
+import type { ProcessStatusRow } from '../../src/cluster/index.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
 import { checkRows, connectAnyGate, startLedgerLoad, type LedgerLoad } from './load.js';
 import { waitFor } from '../harness/wait.js';
@@ -22,7 +23,7 @@ export const DST = 'dst';
 /** The target's streams retry this soon after an error (--vreplication-retry-delay). */
 export const RETRY_DELAY_MS = 1_000;
 
-export type Phase = 'copy' | 'catch-up' | 'none';
+export type Phase = 'copy' | 'catch-up' | 'switch' | 'none';
 
 export interface RunContext {
   readonly c: DistCluster;
@@ -39,6 +40,8 @@ export interface Scenario {
   readonly name: string;
   /** With a MoveTables of the run's table (the fault lands mid-copy or mid-catch-up). */
   readonly workflow: boolean;
+  /** The fault lands during the workflow's SwitchTraffic instead (at a random step). */
+  readonly midSwitch?: boolean;
   /** Injects the fault; resolves once it is over (a kill at once, a freeze or a cut after it ends). */
   fault(ctx: RunContext): Promise<string>;
 }
@@ -76,6 +79,22 @@ export const SCENARIOS: readonly Scenario[] = [
       return `cut the proxy in front of the source tablet's RPC port for ${ms} ms`;
     },
   },
+  {
+    name: 'kill -9 ctld mid-SwitchTraffic',
+    workflow: true,
+    midSwitch: true,
+    fault: async (x) => {
+      // The switch runs on ctld (sent in-process: no client to start first); ctld dies at a random
+      // moment of it, so at a random step.
+      const switching = x.c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow: x.workflow! }, 0).then(
+        () => 'finished before the kill',
+        (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
+      );
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 2_500)));
+      const p = await x.faults.kill({ role: 'ctld' });
+      return `kill -9 ${p.name} (pid ${p.pid}) during SwitchTraffic (the command ${await switching})`;
+    },
+  },
   { name: "a primary's MariaDB crashes under writes", workflow: false, fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }) },
   { name: 'kill -9 a gate under load (clients move to the other)', workflow: false, fault: kill({ role: 'gate', gate: 0 }) },
 ];
@@ -92,6 +111,8 @@ export interface RunResult {
   /** Longest time without an acknowledged write from the fault until the load stopped. */
   readonly unavailableMs: number;
   readonly failedWrites: number;
+  /** A few of the failed writes' errors, distinct. */
+  readonly writeErrors: readonly string[];
   readonly problems: readonly string[];
   readonly durationMs: number;
 }
@@ -124,7 +145,12 @@ export async function startChaosCluster(): Promise<ChaosCluster> {
  * that restarted published its own port again: done before every run.
  */
 export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promise<void> {
-  const [src] = await c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+  let src: ProcessStatusRow | undefined;
+  await waitFor('the source primary in the status', async () => {
+    [src] = await c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+    return src !== undefined && src.ports.grpc !== undefined;
+  }, 60_000);
+  if (!src) return;
   if (src.ports.grpc === proxy.port) return;
   proxy.targetPort = src.ports.grpc;
   await c.topo.updateTabletFields(parseTabletAlias(src.alias!), (t) => {
@@ -135,6 +161,15 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
 const PREFILL_ROWS = 1_500;
 const LEDGER_FIRST_ID = 1_000_000;
 let tableSeq = 0;
+
+interface MoveTablesStatus {
+  traffic_state: string;
+  switch_in_progress?: unknown;
+}
+
+async function moveTablesStatus(c: DistCluster, workflow: string): Promise<MoveTablesStatus> {
+  return (await c.call('MoveTables', { action: 'status', target_keyspace: DST, workflow, format: 'json' })) as unknown as MoveTablesStatus;
+}
 
 interface StreamsJson {
   shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
@@ -153,7 +188,9 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   const faults = new FaultInjector(c, rng);
   const table = `t${process.pid % 1000}_${++tableSeq}`;
   const workflow = scenario.workflow ? `w_${table}` : null;
-  const phase: Phase = scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  const phase: Phase = scenario.midSwitch ? 'switch' : scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  let switched = false;
+  let created = false;
   const problems: string[] = [];
   // How long each step took, in the run's detail (where a slow run spends its time).
   const steps: string[] = [];
@@ -174,28 +211,32 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await c.call('ApplySchema', { keyspace: SRC, sql: `CREATE TABLE ${table} (id bigint NOT NULL PRIMARY KEY, v varchar(32) NOT NULL)` });
     const vs = (await c.call('GetVSchema', { keyspace: SRC })) as { tables: Record<string, Json> };
     await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
-    const conn = await connectAnyGate(c, SRC);
-    try {
-      for (let i = 0; i < PREFILL_ROWS; i += 500) {
-        const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
-        await conn.query(`INSERT INTO ${table} (id, v) VALUES ${values}`);
-      }
-    } finally {
-      await conn.end();
+    // Retried (INSERT IGNORE: a batch that did commit is not doubled): the gate may still be
+    // moving to the proxy's address, or to a tablet a previous run restarted.
+    for (let i = 0; i < PREFILL_ROWS; i += 500) {
+      const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
+      await retry(`prefilling ${table}`, async () => {
+        const conn = await connectAnyGate(c, SRC);
+        try {
+          await conn.query(`INSERT IGNORE INTO ${table} (id, v) VALUES ${values}`);
+        } finally {
+          conn.destroy();
+        }
+      });
     }
-
     step('table and rows');
     load = startLedgerLoad(c, SRC, table, 4, LEDGER_FIRST_ID);
     await load.ledger.waitForAcks(20);
     step('load');
     if (workflow) {
       await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'create', '--source-keyspace', SRC, '--tables', table]);
+      created = true;
       if (phase === 'copy') {
         // The copy runs ~1 s and more at the tablets' rate cap: somewhere in it.
         await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
       } else {
         await waitFor('the copy to finish', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 120_000);
-        await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
+        if (phase === 'catch-up') await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
       }
     } else {
       await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
@@ -212,7 +253,18 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('processes alive');
     await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
     step('writes flow');
-    if (workflow) {
+    if (workflow && phase === 'switch') {
+      // The restarted ctld settles the interrupted switch: back before the journal, forward after.
+      let st: MoveTablesStatus | null = null;
+      await waitFor('the interrupted switch to be settled', async () => {
+        st = await moveTablesStatus(c, workflow);
+        return st.switch_in_progress === undefined;
+      }, 180_000);
+      switched = /Writes Switched/.test(st!.traffic_state) && !/Writes Not Switched/.test(st!.traffic_state);
+      log(`  settled: ${st!.traffic_state}`);
+      step('switch settled');
+    }
+    if (workflow && !switched) {
       await waitFor('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(await streams(c, workflow).catch((e: Error) => e.message))}`);
       });
@@ -233,23 +285,29 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       step('rows checked');
     }
     if (workflow && problems.length === 0) {
-      await c.ctlRetry(['VDiff', '--workflow', workflow, '--target-keyspace', DST, 'create']);
+      // After a switch the running workflow is the reverse one, from the target back to the source.
+      const [vdWorkflow, vdKeyspace] = switched ? [`${workflow}_reverse`, SRC] : [workflow, DST];
+      await c.ctlRetry(['VDiff', '--workflow', vdWorkflow, '--target-keyspace', vdKeyspace, 'create']);
       let summary: { State: string; HasMismatch: boolean; Errors?: unknown } = { State: 'pending', HasMismatch: false };
       await waitFor('VDiff to complete', async () => {
-        summary = (await c.call('VDiff', { action: 'show', workflow, target_keyspace: DST, uuid: 'last', format: 'json' })) as unknown as typeof summary;
+        summary = (await c.call('VDiff', { action: 'show', workflow: vdWorkflow, target_keyspace: vdKeyspace, uuid: 'last', format: 'json' })) as unknown as typeof summary;
         return summary.State === 'completed' || summary.State === 'error';
       }, 180_000);
       if (summary.State !== 'completed' || summary.HasMismatch) problems.push(`VDiff: ${JSON.stringify(summary)}`);
       step('VDiff');
     }
-    problems.push(...(await shardProblems(c)));
+    // A primary's health may take a moment to answer on a busy machine: asked again for up to 30 s.
+    let shardIssues: string[] = [];
+    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c)).length === 0, 30_000).catch(() => undefined);
+    problems.push(...shardIssues);
     step('shards checked');
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (workflow) {
-    await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'cancel']).catch((err: Error) => problems.push(`cancel: ${err.message}`));
-    step('cancel');
+  if (workflow && created) {
+    // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
+    await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, switched ? 'complete' : 'cancel']).catch((err: Error) => problems.push(`${switched ? 'complete' : 'cancel'}: ${err.message}`));
+    step(switched ? 'complete' : 'cancel');
   }
   log(`  steps: ${steps.join(', ')}`);
   return {
@@ -263,6 +321,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     duplicated: rows.duplicated.length,
     unavailableMs: load && faultAt ? load.ledger.longestGapMs(faultAt, stoppedAt) : 0,
     failedWrites: load?.ledger.failedTotal ?? 0,
+    writeErrors: [...new Set((load?.ledger.failed ?? []).map((f) => f.error.replace(/\d+/g, 'N')))].slice(0, 4),
     problems,
     durationMs: Date.now() - started,
   };
@@ -289,6 +348,18 @@ async function shardProblems(c: DistCluster): Promise<string[]> {
     }
   }
   return out;
+}
+
+async function retry(what: string, fn: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw new Error(`${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -326,6 +397,6 @@ export function resultTable(runs: readonly RunResult[]): string {
 
 export function writeResults(file: string, seed: number, profile: string, runs: readonly RunResult[]): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
+  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.writeErrors.length ? `; write errors: ${r.writeErrors.join(' / ')}` : ''}${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
   fs.writeFileSync(file, `# Chaos results (profile ${profile}, seed ${seed}, ${new Date().toISOString()})\n\n${resultTable(runs)}\n## Runs\n\n${detail.join('\n')}\n`);
 }

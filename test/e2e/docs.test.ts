@@ -4,8 +4,9 @@
 // (`tessera up --detach` on free ports: the tutorial's commerce, and customer/0 with a primary,
 // a replica and an rdonly as 201_customer_tablets.sh makes them). A block must exit 0, or the code
 // its info string names (`sh docs-test exit=1`); a block followed by a ```text docs-output block
-// must print each non-blank line of it (as a substring, in any order). Before reshard.md, the
-// tablets of customer/-80 and 80- are started as 302_new_shards.sh starts them (on free ports).
+// must print each non-blank line of it (as a substring, in any order). Where a guide says
+// `<!-- docs-test: new-shards -->`, the tablets of customer/-80 and 80- are started as
+// 302_new_shards.sh starts them (on free ports).
 // A guide with runnable blocks that GUIDES does not name fails the test, so none is skipped.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ctlAt, type Run } from '../harness/browser.js';
+import { runnableBlocks } from '../harness/docs-blocks.js';
 import { startExtraTablets, type ExtraTablets } from '../harness/extra-tablets.js';
 import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
 
@@ -24,38 +26,6 @@ const GUIDES_DIR = path.join(REPO, 'docs', 'guides');
 
 /** The guides with runnable blocks, in the order they run (each starts where the one before ended). */
 const GUIDES = ['concepts.md', 'mariadb.md', 'movetables.md', 'reshard.md', 'vdiff.md', 'switchtraffic.md', 'limits.md', 'troubleshooting.md'];
-
-export interface Block {
-  readonly line: number;
-  readonly code: string;
-  readonly exit: number;
-  /** Lines the output must contain. */
-  readonly expect: string[];
-}
-
-/** The runnable blocks of a Markdown text, with what each must print. */
-export function runnableBlocks(text: string): Block[] {
-  const lines = text.split('\n');
-  const out: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^```sh docs-test(?:\s+exit=(\d+))?\s*$/.exec(lines[i]);
-    if (!m) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]);
-    let expect: string[] = [];
-    let j = i + 1;
-    while (j < lines.length && lines[j].trim() === '') j++;
-    if (lines[j] === '```text docs-output') {
-      const o: string[] = [];
-      for (j++; j < lines.length && lines[j] !== '```'; j++) o.push(lines[j]);
-      expect = o.map((l) => l.trim()).filter((l) => l !== '');
-      i = j;
-    }
-    out.push({ line: start + 1, code: body.join('\n'), exit: m[1] === undefined ? 0 : Number(m[1]), expect });
-  }
-  return out;
-}
 
 const root = testRoot();
 const dataRoot = path.join(root, 'docs-data');
@@ -134,22 +104,17 @@ describe('the user guides (docs/guides) run command by command against a local c
 
   for (const guide of GUIDES) {
     test(`docs/guides/${guide}`, async () => {
-      if (guide === 'reshard.md') {
-        extra = await startExtraTablets(dataRoot, ctl, [
-          { uid: 300, keyspace: 'customer', shard: '-80', type: 'replica' },
-          { uid: 301, keyspace: 'customer', shard: '-80', type: 'replica' },
-          { uid: 302, keyspace: 'customer', shard: '-80', type: 'rdonly' },
-          { uid: 400, keyspace: 'customer', shard: '80-', type: 'replica' },
-          { uid: 401, keyspace: 'customer', shard: '80-', type: 'replica' },
-          { uid: 402, keyspace: 'customer', shard: '80-', type: 'rdonly' },
-        ]);
-      }
       const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8'));
-      assert.ok(blocks.length > 0, `${guide} has no runnable block`);
+      assert.ok(blocks.some((b) => b.hook === undefined), `${guide} has no runnable block`);
       const env = { ...process.env, TESSERA_DATAROOT: dataRoot, TESSERA_CTLD_SERVER: `127.0.0.1:${ctldPort}`, TESSERA_GATE_PORT: String(gatePort), TESSERA_LOG_LEVEL: 'warn' };
       for (const b of blocks) {
-        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
         const where = `docs/guides/${guide}:${b.line}`;
+        if (b.hook !== undefined) {
+          assert.equal(b.hook, 'new-shards', `${where}: unknown docs-test hook`);
+          await newShards();
+          continue;
+        }
+        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
         const output = `${r.stdout}${r.stderr}`;
         assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
         for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
@@ -157,3 +122,15 @@ describe('the user guides (docs/guides) run command by command against a local c
     });
   }
 });
+
+/** What 302_new_shards.sh does, on free ports: tablets 300–302 for customer/-80 and 400–402 for 80-, 300 and 400 primaries. */
+async function newShards(): Promise<void> {
+  extra = await startExtraTablets(dataRoot, ctl, [
+    { uid: 300, keyspace: 'customer', shard: '-80', type: 'replica' },
+    { uid: 301, keyspace: 'customer', shard: '-80', type: 'replica' },
+    { uid: 302, keyspace: 'customer', shard: '-80', type: 'rdonly' },
+    { uid: 400, keyspace: 'customer', shard: '80-', type: 'replica' },
+    { uid: 401, keyspace: 'customer', shard: '80-', type: 'replica' },
+    { uid: 402, keyspace: 'customer', shard: '80-', type: 'rdonly' },
+  ]);
+}

@@ -35,8 +35,13 @@ const SEEDS = (process.env.TESSERA_DIFF_SEED ?? process.env.TESSERA_DIFF_SEEDS ?
   .split(',')
   .map((x) => Number(x.trim()));
 const STATEMENTS = Number(process.env.TESSERA_DIFF_STATEMENTS ?? 2000);
+// TESSERA_DIFF_WORKLOAD=olap runs the gate's side with streamed reads (SET workload = 'olap').
+const WORKLOAD = process.env.TESSERA_DIFF_WORKLOAD ?? null;
 let rand = rng(SEEDS[0]);
 let nextOrderId = 5000;
+// INSERT … SELECT copies rows under keys offset by a base no other statement uses.
+let insertBase = 0;
+const nextInsertBase = (): number => (insertBase += 100000);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
@@ -159,7 +164,7 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select c.email from customer c where ${pick(['', 'not '])}exists (select 1 from corder o where o.price > c.score and o.qty = ${int(1, 5)}) and c.customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select o.order_id from corder o where o.price ${pick(['>', '<', '='])} (select p.price from product p where p.sku = o.sku) and o.customer_id ${pick(['<', '>'])} ${id()}`, ordered: false }),
     () => ({ sql: `select c.customer_id, (select max(o.price) from corder o where o.qty = c.customer_id % 5) as m from customer c where c.customer_id < ${id()}`, ordered: false }),
-    () => ({ sql: `select c.customer_id from customer c where c.score ${pick(['in', 'not in'])} (select o.price from corder o where o.qty = c.customer_id % 5)`, ordered: false }),
+    () => ({ sql: `select c.customer_id from customer c where c.score ${pick(['in', 'not in'])} (select o.price from corder o where o.qty = c.customer_id % 5) and c.customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select c.region, count(*) from customer c where exists (select 1 from corder o where o.customer_id = c.score) group by c.region order by c.region`, ordered: true }),
     () => ({ sql: `select o.order_id, (select c.email from customer c where c.customer_id = o.qty) as e from corder o where o.price > ${int(60, 95)}`, ordered: false }),
     // JOIN … USING across shards and keyspaces.
@@ -207,6 +212,14 @@ function generate(n: number): Stmt[] {
     () => ({ sql: `select order_id, avg(price) over (partition by qty) as a, min(sku) over (partition by qty order by price) as m from corder where customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select c.customer_id, o.order_id, max(o.price) over (partition by c.region) as m from customer c join corder o on o.customer_id = c.customer_id where c.customer_id < ${id()}`, ordered: false }),
     () => ({ sql: `select customer_id, row_number() over (order by customer_id desc) as rn from customer order by rn limit ${int(1, 10)}`, ordered: true }),
+    // ANY / ALL subqueries across shards and keyspaces.
+    () => ({ sql: `select customer_id from customer where score ${pick(['>', '<', '>=', '<=', '=', '<>'])} ${pick(['any', 'some', 'all'])} (select price from corder where qty = ${int(1, 5)} and customer_id < ${id()})`, ordered: false }),
+    () => ({ sql: `select sku from product where price ${pick(['>', '<', '=', '<>'])} ${pick(['any', 'all'])} (select price from corder where customer_id = ${id()})`, ordered: false }),
+    () => ({ sql: `select order_id from corder where price ${pick(['>', '<='])} ${pick(['any', 'all'])} (select score from customer where region = '${pick(REGIONS)}')`, ordered: false }),
+    // WITH ROLLUP across shards (MariaDB orders the groups; super-aggregate rows follow each group).
+    () => ({ sql: `select sku, qty, count(*), sum(price) from corder where price > ${int(5, 60)} group by sku, qty with rollup`, ordered: true }),
+    () => ({ sql: `select qty, count(*), max(price), avg(price) from corder group by qty with rollup`, ordered: true }),
+    () => ({ sql: `select o.qty, count(*), sum(p.price) from corder o join product p on p.sku = o.sku group by o.qty with rollup`, ordered: true }),
   ];
   const dml: (() => Stmt)[] = [
     () => { const k = int(1000, 5000); return { sql: `insert into customer(customer_id, email, region, score) values (${k}, 'new${k}@x.com', '${pick(REGIONS)}', ${int(0, 99)}), (${k + 1}, 'new${k + 1}@x.com', 'west', NULL)`, ordered: false, check: ['customer'] }; },
@@ -217,6 +230,19 @@ function generate(n: number): Stmt[] {
     // order_id is unique per shard only (corder is sharded by customer_id, as in the tutorial), so
     // every insert takes a fresh id: a repeated one would land on another shard without a 1062.
     () => { const k = nextOrderId++; return { sql: `insert into corder(order_id, customer_id, sku, price, qty) values (${k}, ${id()}, '${pick(SKUS)}', ${int(5, 95)}, ${int(1, 5)})`, ordered: false, check: ['corder'] }; },
+    // UPDATE/DELETE … ORDER BY … LIMIT and multi-table UPDATE/DELETE across shards (keys first, then by key).
+    () => ({ sql: `update corder set qty = qty + 1 where price < ${int(20, 90)} order by order_id${pick(['', ' desc'])} limit ${int(1, 6)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `delete from corder where qty = ${int(1, 5)} order by price desc, order_id limit ${int(1, 3)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `update customer set score = score + 1 where score is not null order by score, customer_id limit ${int(1, 5)}`, ordered: false, check: ['customer'] }),
+    () => ({ sql: `update corder o join product p on p.sku = o.sku set o.price = p.price where o.qty = ${int(1, 5)} and o.customer_id < ${id()}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `delete o from corder o join product p on p.sku = o.sku where p.price = ${int(1, 10) * 10} and o.qty = ${int(1, 5)}`, ordered: false, check: ['corder'] }),
+    () => ({ sql: `update customer set score = 0 where customer_id in (select customer_id from corder where price = ${int(5, 95)})`, ordered: false, check: ['customer'] }),
+    () => ({ sql: `delete from corder where sku in (select sku from product where price = ${int(1, 10) * 10}) and qty = ${int(1, 5)} and price > ${int(50, 90)}`, ordered: false, check: ['corder'] }),
+    // INSERT … SELECT across shards and keyspaces (fresh keys: each statement takes its own range).
+    () => { const base = nextInsertBase(); return { sql: `insert into corder(order_id, customer_id, sku, price, qty) select order_id + ${base}, customer_id, sku, price, qty from corder where qty = ${int(1, 5)} and order_id < 200`, ordered: false, check: ['corder'] }; },
+    () => { const base = nextInsertBase(); return { sql: `insert into customer(customer_id, email, region, score) select customer_id + ${base}, email, region, score from customer where score ${pick(['>', '<'])} ${int(10, 90)} and customer_id < 30`, ordered: false, check: ['customer'] }; },
+    () => { const base = nextInsertBase(); return { sql: `insert into product(sku, description, price, weight) select concat('X', order_id + ${base}), sku, price, qty from corder where customer_id = ${id()}`, ordered: false, check: ['product'] }; },
+    () => { const base = nextInsertBase(); return { sql: `insert into corder(order_id, customer_id, sku, price, qty) select price + ${base}, price % 45 + 1, sku, price, 1 from product where price < ${int(20, 100)} and sku like 'SKU%'`, ordered: false, check: ['corder'] }; },
   ];
   for (let i = 0; i < n; i++) out.push(rand() < 0.12 ? pick(dml)() : pick(templates)());
   return out;
@@ -269,6 +295,7 @@ before(async () => {
   ]);
   // Affected rows count changed rows on both sides (the tablets' pools do not use CLIENT_FOUND_ROWS).
   gate = await c.connect(undefined, { flags: ['-FOUND_ROWS'], supportBigNumbers: true, bigNumberStrings: true, decimalNumbers: false, dateStrings: true });
+  if (WORKLOAD !== null) await gate.query(`set workload = '${WORKLOAD}'`);
   plain = await mysql.createConnection({ flags: ['-FOUND_ROWS'], host: ref.host, port: ref.port, user: 'vt_dba', password: '', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: true });
   await plain.query(`create database ref; use ref; ${SCHEMA_COMMERCE}; ${SCHEMA_CUSTOMER}`);
   for (const s of seedRows()) {
@@ -282,6 +309,11 @@ after(async () => {
   await plain?.end();
   await Promise.all([c?.stop(), ref?.stop()]);
 });
+
+/** Rows the shards' tablets have streamed since they started (OLAP reads). */
+function rowsStreamed(): number {
+  return c.shards.reduce((n, s) => n + s.primary.server.stats.rowsStreamed, 0);
+}
 
 async function sameTables(tables: readonly string[]): Promise<boolean> {
   for (const t of tables) {
@@ -300,6 +332,7 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
   let unsupported = 0;
   const mismatches: string[] = [];
   const unsupportedSql: string[] = [];
+  const streamedBefore = rowsStreamed();
   for (const s of stmts) {
     const g = await run(gate, s.sql);
     const p = await run(plain, s.sql);
@@ -337,11 +370,13 @@ for (const SEED of SEEDS) test(`differential: ${STATEMENTS} generated statements
     if (ok) matched++;
     else mismatches.push(`${s.sql}\n  gate:    ${JSON.stringify(g.fields)} ${canon(g.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${g.affected}\n  mariadb: ${JSON.stringify(p.fields)} ${canon(p.rows, s.ordered).slice(0, 200).replaceAll('\n', ' ')} affected=${p.affected}`);
   }
-  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235, ${mismatches.length} mismatched`;
+  const report = `differential: ${stmts.length} statements, ${matched} matched, ${unsupported} refused with 1235 (${((100 * unsupported) / stmts.length).toFixed(2)} %), ${mismatches.length} mismatched${WORKLOAD ? `; workload ${WORKLOAD}, ${rowsStreamed() - streamedBefore} rows streamed by the tablets` : ''}`;
   process.stdout.write(`# ${report}\n`);
+  if (WORKLOAD?.toLowerCase() === 'olap') assert.ok(rowsStreamed() > streamedBefore, `no read was streamed: ${report}`);
   for (const u of [...new Set(unsupportedSql.map((x) => x.replace(/\d+/g, 'N')))].slice(0, 20)) process.stdout.write(`# 1235: ${u}\n`);
   assert.equal(mismatches.length, 0, `${report}\n${mismatches.slice(0, 15).join('\n')}`);
-  assert.ok(matched >= stmts.length * 0.9, report);
+  // Issue 25: fewer than 1 % of the generated statements may be refused.
+  assert.ok(unsupported < stmts.length * 0.01, `${report}\n${[...new Set(unsupportedSql)].slice(0, 10).join('\n')}`);
 });
 
 async function runPrepared(conn: mysql.Connection, sql: string, params: number[]): Promise<{ fields: string[]; rows: string[][] } | { errno: number; message: string }> {

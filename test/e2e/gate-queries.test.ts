@@ -124,3 +124,21 @@ test('GROUP_CONCAT across shards honours the session group_concat_max_len (value
   assert.deepEqual(g2, m2);
   assert.ok(String((g2 as string[][])[0][0]).length > 17);
 });
+
+test('a multi-table UPDATE across keyspaces that fails on one row changes no row, as in MariaDB (keys first, one transaction)', async () => {
+  // price * 100000000 fits an INT for 'A' (10) and 'B' (20) but not for 'C' (30): MariaDB's strict
+  // mode fails the statement with 1264 and InnoDB undoes the rows it had changed.
+  const sql = 'update corder o join product p on p.sku = o.sku set o.qty = p.price * 100000000 where o.order_id < 40';
+  const before = async (conn: mysql.Connection) => ((await conn.query({ sql: 'select order_id, qty from corder order by order_id', rowsAsArray: true }))[0] as unknown[][]).map(String);
+  const g0 = await before(gate);
+  await assert.rejects(gate.query(sql.replace('product p', 'commerce.product p')), (e: { errno?: number }) => e.errno === 1264);
+  await assert.rejects(plain.query(sql), (e: { errno?: number }) => e.errno === 1264);
+  assert.deepEqual(await before(gate), g0);
+  assert.deepEqual(await before(plain), g0);
+  // Without the failing rows the same statement changes what MariaDB changes.
+  const ok = 'update corder o join product p on p.sku = o.sku set o.qty = p.price * 100000000 where o.order_id < 40 and p.sku <> \'C\'';
+  const [g] = (await gate.query(ok.replace('product p', 'commerce.product p'))) as unknown as [{ affectedRows: number }];
+  const [m] = (await plain.query(ok)) as unknown as [{ affectedRows: number }];
+  assert.equal(g.affectedRows, m.affectedRows);
+  assert.deepEqual(await before(gate), await before(plain));
+});

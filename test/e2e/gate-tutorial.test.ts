@@ -183,8 +183,13 @@ test('prepared statements through mysql2 execute', async () => {
   assert.deepEqual(agg, [{ n: '1' }]);
 });
 
-test('unsupported queries get 1235, never a wrong answer', async () => {
-  await assert.rejects(q('select c.email, (select count(*) from corder o where o.customer_id = c.customer_id) as n from customer.customer c join commerce.product p on 1=1'), (e: { errno?: number }) => e.errno === 1235);
+test('unsupported queries get 1235, never a wrong answer; a correlated subquery over a cross-keyspace join is answered per row', async () => {
+  await assert.rejects(q('select customer_id, sum(customer_id) over (order by customer_id rows between 1 preceding and current row) from customer.customer'), (e: { errno?: number }) => e.errno === 1235);
+  const rows = await q('select c.email, (select count(*) from corder o where o.customer_id = c.customer_id) as n from customer.customer c join commerce.product p on 1=1');
+  const counts = new Map((await q('select customer_id, count(*) as n from customer.corder group by customer_id')).map((r) => [String(r.customer_id), String(r.n)]));
+  const products = (await q('select sku from commerce.product')).length;
+  const expected = (await q('select customer_id, email from customer.customer')).flatMap((c) => Array.from({ length: products }, () => `${String(c.email)}|${counts.get(String(c.customer_id)) ?? '0'}`));
+  assert.deepEqual(rows.map((r) => `${String(r.email)}|${String(r.n)}`).sort(), expected.sort());
 });
 
 test('VEXPLAIN PLAN and EXPLAIN FORMAT=vitess show the plan', async () => {

@@ -27,6 +27,8 @@ export interface TabletChildOptions {
   readonly topoDir: string;
   /** Extra `tessera tablet` flags. */
   readonly extraArgs?: readonly string[];
+  /** Extra environment of the tablet process (NODE_OPTIONS=--max-old-space-size=256, say). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export class TabletChild {
@@ -50,6 +52,11 @@ export class TabletChild {
   get rpcPort(): number {
     if (!this.ports) throw new Error(`tablet ${this.alias} was never started`);
     return this.ports.rpc;
+  }
+
+  /** The tablet process's pid (the last start), or undefined. */
+  get pid(): number | undefined {
+    return this.child?.proc.pid;
   }
 
   get running(): boolean {
@@ -83,7 +90,7 @@ export class TabletChild {
       '--port', String(this.ports.http),
       ...(this.o.extraArgs ?? []),
     ];
-    this.child = startChild(args);
+    this.child = startChild(args, this.o.env);
     this.starts++;
     await this.child.waitFor(/^tablet \S+ serving=(true|false) rpc=\d+/m, 120_000);
   }

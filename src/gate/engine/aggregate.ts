@@ -49,6 +49,8 @@ export interface AggregateSpec {
   readonly grouped: boolean;
   /** Output column names by input offset, where they differ from the input's. */
   readonly names?: readonly (string | undefined)[];
+  /** WITH ROLLUP: super-aggregate rows for every prefix of the keys. */
+  readonly rollup?: boolean;
   /** Pushed MIN/MAX and computed group keys with the hidden column naming their collation. */
   readonly collationHints?: readonly CollationHint[];
 }
@@ -191,11 +193,52 @@ export class Aggregate implements Primitive {
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const r = await this.input.execute(vc, bindVars);
     const fields = withCollationHints(r.fields, rowsOf(r), this.spec.collationHints);
+    const outFields = this.outputFields(fields);
+    const cut = { n: 0 };
+    const keys = this.spec.groupKeys;
+    let rows = this.aggregate(rowsOf(r), fields, keys, this.spec.grouped, vc, cut);
+    if (this.spec.rollup) rows = this.withRollup(rows, rowsOf(r), fields, vc, cut);
+    return { fields: outFields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: r.warnings + cut.n, info: '' };
+  }
+
+  /**
+   * WITH ROLLUP: after each group's last row, a super-aggregate row for every shorter prefix of
+   * the GROUP BY keys that ends there (the keys past the prefix NULL), the grand total last.
+   */
+  private withRollup(detail: Row[], input: readonly Row[], fields: readonly ColumnDefinition[], vc: VCursor, cut: { n: number }): Row[] {
+    const keys = this.spec.groupKeys;
+    const outOf: number[] = [];
+    let n = 0;
+    this.spec.roles.forEach((role, i) => {
+      outOf[i] = role.kind === 'hidden' ? -1 : n++;
+    });
+    const levels = keys.map((_, l) =>
+      this.aggregate(input, fields, keys.slice(0, l), true, vc, cut).map((row) => {
+        const out = [...row];
+        for (let j = l; j < keys.length; j++) out[outOf[keys[j]]] = null;
+        return out;
+      }),
+    );
+    const next = levels.map(() => 0);
+    const samePrefix = (a: Row, b: Row, l: number): boolean => keys.slice(0, l).every((k) => compareCells(a[outOf[k]], b[outOf[k]], fields[k]) === 0);
+    const out: Row[] = [];
+    detail.forEach((row, i) => {
+      out.push(row);
+      for (let l = keys.length - 1; l >= 0; l--) {
+        if (i + 1 < detail.length && samePrefix(row, detail[i + 1], l)) break;
+        out.push(levels[l][next[l]++]);
+      }
+    });
+    return out;
+  }
+
+  private aggregate(input: readonly Row[], fields: readonly ColumnDefinition[], keys: readonly number[], grouped: boolean, vc: VCursor, cutCount: { n: number }): Row[] {
     const roles = this.spec.roles;
     const raw = this.spec.mode === 'raw';
+    let cut = 0;
     const groups = new Map<string, GroupState>();
-    for (const row of rowsOf(r)) {
-      const k = rowKey(row, this.spec.groupKeys, fields);
+    for (const row of input) {
+      const k = rowKey(row, keys, fields);
       let g = groups.get(k);
       if (!g) {
         if (groups.size >= vc.rowsMax) throw rowsLimitError('rows-max', vc.rowsMax);
@@ -256,14 +299,13 @@ export class Aggregate implements Primitive {
         }
       }
     }
-    if (groups.size === 0 && !this.spec.grouped) {
+    if (groups.size === 0 && !grouped) {
       // A scalar aggregate over no rows still answers one row: counts 0, the rest NULL.
       const empty: GroupState = { first: roles.map(() => null), acc: roles.map((role) => (isDistinctRole(role) ? new Map() : null)) };
       groups.set('', empty);
     }
     let states = [...groups.values()];
-    if (this.spec.grouped && states.length > 1) {
-      const keys = this.spec.groupKeys;
+    if (grouped && states.length > 1) {
       states = states.sort((a, b) => {
         for (const k of keys) {
           const c = compareCells(a.first[k], b.first[k], fields[k]);
@@ -272,8 +314,6 @@ export class Aggregate implements Primitive {
         return 0;
       });
     }
-    const outFields = this.outputFields(fields);
-    let cut = 0;
     const rows: Row[] = states.map((g) => {
       const out: Cell[] = [];
       for (let i = 0; i < roles.length; i++) {
@@ -339,7 +379,9 @@ export class Aggregate implements Primitive {
       }
       return out;
     });
-    return { fields: outFields, rows, raw: null, rowsAffected: 0, insertId: 0n, warnings: r.warnings + cut, info: '' };
+    cutCount.n += cut;
+    return rows;
+
   }
 
   describe(): PlanDescription {
@@ -352,6 +394,7 @@ export class Aggregate implements Primitive {
       Mode: this.spec.mode,
       Aggregates: aggs.join(', '),
       ...(this.spec.groupKeys.length ? { GroupBy: this.spec.groupKeys.join(', ') } : {}),
+      ...(this.spec.rollup ? { Rollup: true } : {}),
       Inputs: [this.input.describe()],
     };
   }

@@ -2,8 +2,9 @@
 import { columnDefinition, TYPE, type ColumnDefinition } from '../../mysql/index.js';
 import { formatExpr, type Expr } from '../../sql/index.js';
 import { valueCell, type Evaluator, type Value } from '../evaluate.js';
-import type { BindVars, Cell, PlanDescription, Primitive, Result, VCursor } from '../types.js';
+import type { BindVars, Cell, PlanDescription, Primitive, Result, Row, StreamCallback, VCursor } from '../types.js';
 import { rowsOf } from '../values.js';
+import { chunkRows, streamPrimitive } from './stream.js';
 import { fieldOfType, type ExprTyper } from './expr-type.js';
 
 export type ProjectedColumn =
@@ -38,27 +39,49 @@ export class Projection implements Primitive {
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const r = await this.input.execute(vc, bindVars);
     const rows = rowsOf(r);
+    return { ...r, fields: this.fields(r.fields, rows[0], bindVars), rows: this.project(rows, r.fields, bindVars), raw: null };
+  }
+
+  /**
+   * The input's chunks projected. The fields go out with the first chunk that has a row (a column
+   * the gate computes without a modelled type is typed from its first value, as in execute).
+   */
+  async stream(vc: VCursor, bindVars: BindVars, onChunk: StreamCallback): Promise<void> {
+    let inputFields: Result['fields'] = [];
+    let sent = false;
+    await streamPrimitive(this.input, vc, bindVars, (chunk) => {
+      if (chunk.fields) inputFields = chunk.fields;
+      const rows = chunkRows(chunk, inputFields.length);
+      if (rows.length === 0) return undefined;
+      const fields = sent ? undefined : this.fields(inputFields, rows[0], bindVars);
+      sent = true;
+      return onChunk({ fields, rows: this.project(rows, inputFields, bindVars), raw: null });
+    });
+    if (!sent) await onChunk({ fields: this.fields(inputFields, undefined, bindVars), rows: [], raw: null });
+  }
+
+  private project(rows: readonly Row[], fields: Result['fields'], bindVars: BindVars): Row[] {
     const cols = this.columns;
-    const out = rows.map((row) => {
+    return rows.map((row) => {
       const o = new Array<Cell>(cols.length);
       for (let i = 0; i < cols.length; i++) {
         const c = cols[i];
-        o[i] = c.kind === 'offset' ? row[c.offset] : valueCell(c.eval(row, r.fields, bindVars));
+        o[i] = c.kind === 'offset' ? row[c.offset] : valueCell(c.eval(row, fields, bindVars));
       }
       return o;
     });
-    const fields = cols.map((c, i) => {
+  }
+
+  private fields(input: Result['fields'], first: Row | undefined, bindVars: BindVars): ColumnDefinition[] {
+    return this.columns.map((c) => {
       if (c.kind === 'offset') {
-        const f = r.fields[c.offset];
+        const f = input[c.offset];
         return c.name !== undefined && c.name !== f.name ? { ...f, name: c.name } : f;
       }
-      void i;
-      const derived = c.type?.(r.fields, bindVars);
+      const derived = c.type?.(input, bindVars);
       if (derived) return fieldOfType(c.name, derived);
-      const first = rows.length ? c.eval(rows[0], r.fields, bindVars) : null;
-      return fieldFor(c.name, first);
+      return fieldFor(c.name, first ? c.eval(first, input, bindVars) : null);
     });
-    return { ...r, fields, rows: out, raw: null };
   }
 
   describe(): PlanDescription {

@@ -9,6 +9,8 @@ import { rowKey, rowsOf } from '../values.js';
 
 /** The rows of the last round, per statement execution (a cached plan is shared by sessions). */
 const rounds = new WeakMap<VCursor, Map<WorkingTable, Result>>();
+/** The run of each recursive CTE in progress, per statement execution. */
+const running = new WeakMap<VCursor, Map<WorkingTable, Promise<unknown>>>();
 
 export class WorkingTable implements Primitive {
   constructor(readonly name: string) {}
@@ -49,6 +51,17 @@ export class RecursiveCte implements Primitive {
   }
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
+    // One statement may read the same CTE twice at once (a UNION of two references): the working
+    // table is per statement, so its runs take turns.
+    let m = running.get(vc);
+    if (!m) running.set(vc, (m = new Map()));
+    const before = m.get(this.working) ?? Promise.resolve();
+    const mine = before.then(() => this.run(vc, bindVars));
+    m.set(this.working, mine.catch(() => undefined));
+    return mine;
+  }
+
+  private async run(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const a = await this.anchor.execute(vc, bindVars);
     const fields = a.fields;
     const all = Array.from({ length: fields.length }, (_, i) => i);

@@ -13,6 +13,7 @@
 import type { ColumnDefinition } from '../../mysql/index.js';
 import { ER, TesseraError } from '../../mysql/index.js';
 import { format, formatExpr, type BindValue, type Expr, type Literal, type Statement } from '../../sql/index.js';
+import { formatBound } from '../../sql/format.js';
 import type { Vindex, VindexValue } from '../../vindexes/index.js';
 import { notSupported, rowsLimitError } from '../errors.js';
 import { literalValue } from '../evaluate.js';
@@ -168,7 +169,7 @@ export class Route implements Primitive {
 
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
     const targets = await this.resolve(vc, bindVars);
-    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
+    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: formatBound(this.spec.query, t.bindVars) }));
     // OLAP: reads come as streams, so the tablets' row limit does not apply; the gate's does.
     const results =
       vc.workload === 'OLAP' && !this.spec.write
@@ -189,7 +190,7 @@ export class Route implements Primitive {
       return;
     }
     const targets = await this.resolve(vc, bindVars);
-    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: format(this.spec.query, { bindVars: t.bindVars }) }));
+    const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: formatBound(this.spec.query, t.bindVars) }));
     await streamShards(vc, { queries, tables: this.spec.tables, hidden: this.spec.hidden ?? 0, orderBy: this.spec.orderBy, collationHints: this.spec.collationHints }, onChunk);
   }
 

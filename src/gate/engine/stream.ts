@@ -7,9 +7,9 @@
 // in-process). A consumer that says 'stop' (LIMIT) makes the route cancel its shard queries.
 import { ER, TesseraError } from '../../mysql/index.js';
 import { rowsLimitError } from '../errors.js';
-import type { BindVars, Primitive, ResolvedShard, Result, ResultChunk, Row, ShardChunk, ShardQuery, StreamCallback, StreamControl, VCursor } from '../types.js';
-import { splitRow, withCollationHints, type CollationHint } from '../values.js';
 import type { ColumnDefinition } from '../../mysql/index.js';
+import type { BindVars, Primitive, ResolvedShard, Result, ResultChunk, Row, ShardChunk, ShardQuery, StreamCallback, VCursor } from '../types.js';
+import { splitRow, withCollationHints, type CollationHint } from '../values.js';
 import { rowComparator, type OrderByOffset } from './route.js';
 
 /** Rows the ordered merge passes on per chunk. */
@@ -300,8 +300,6 @@ async function mergeQueues(queues: ShardQueue[], spec: ShardStreamSpec, forward:
   }
   if (fields !== undefined || out.length + outRows.length > 0) await flush();
 }
-
-export type { StreamControl };
 
 /**
  * The shards' whole results, read as streams (no tablet row limit), holding at most the cursor's

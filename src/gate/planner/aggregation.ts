@@ -424,6 +424,7 @@ export function planGateSelect(
     roles,
     groupKeys: keys,
     grouped: sel.groupBy.length > 0 || (sel.distinct && !hasAgg),
+    ...(sel.rollup ? { rollup: true } : {}),
     ...(collationHints.length ? { collationHints } : {}),
   });
   void groupKeys;

@@ -1,5 +1,5 @@
 // INSERT, UPDATE and DELETE planning.
-import { format, formatExpr, type Delete, type Expr, type Insert as InsertStmt, type Select, type Update } from '../../sql/index.js';
+import { format, formatExpr, type Delete, type Expr, type Insert as InsertStmt, type Select, type TableExpr, type TableName, type Update } from '../../sql/index.js';
 import { OwnedDml, type OwnedLookup } from '../engine/owned-dml.js';
 import { ER, TesseraError } from '../../mysql/index.js';
 import type { FunctionalVindex } from '../../vindexes/index.js';
@@ -11,6 +11,9 @@ import {
   allTableNames, chooseRouting, containsSubquery, isRoutableValue, predicatesOf, stripQualifiers, type PlanContext, type RoutingChoice, type TableInfo,
 } from './context.js';
 import { and } from '../../sql/index.js';
+import { planInsertSelect } from './insert-select.js';
+import { planDmlByKeys } from './dml-by-keys.js';
+import { planQuery } from './select.js';
 
 export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
   const t = ctx.resolveTable(stmt.table);
@@ -27,7 +30,7 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
     if (!ksv?.sharded && others.every((o) => o.keyspace === t.keyspace && o.kind !== 'sharded') && !seq) {
       return new Route({ opcode: 'Unsharded', keyspace: t.keyspace, sharded: false, query: stripQualifiers(stmt, ctx), write: true, tables: [t.table], operator: 'Insert' });
     }
-    throw notSupported('INSERT … SELECT across shards or keyspaces');
+    return planInsertSelect(ctx, stmt, t, (s) => planInsert(ctx, s), (q) => planQuery(ctx, q, null));
   }
   if (others.length) throw notSupported('a subquery in INSERT values');
   let columns: string[];
@@ -123,9 +126,23 @@ function sequenceOf(ctx: PlanContext, t: TableInfo): { column: string; keyspace:
 
 export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primitive {
   const operator = stmt.kind;
-  const names = allTableNames(stmt);
+  // DELETE o FROM corder o JOIN …: the targets name aliases of FROM, not tables.
+  const fromAliases = new Map<string, TableName>();
+  if (stmt.kind === 'Delete') {
+    const visit = (t: TableExpr): void => {
+      if (t.kind === 'AliasedTable' && t.alias !== null) fromAliases.set(t.alias.toLowerCase(), t.table);
+      else if (t.kind === 'Join') {
+        visit(t.left);
+        visit(t.right);
+      } else if (t.kind === 'ParenTables') t.items.forEach(visit);
+    };
+    stmt.from.forEach(visit);
+  }
+  const isTargetAlias = (n: TableName): boolean => stmt.kind === 'Delete' && n.schema === null && stmt.targets.includes(n) && fromAliases.has(n.name.toLowerCase());
+  const names = allTableNames(stmt).filter((n) => !isTargetAlias(n));
   const tables = names.map((n) => ctx.resolveTable(n));
-  const t = stmt.kind === 'Delete' && stmt.targets.length ? ctx.resolveTable(stmt.targets[0]) : tables[0];
+  const target0 = stmt.kind === 'Delete' && stmt.targets.length ? stmt.targets[0] : undefined;
+  const t = target0 ? ctx.resolveTable(isTargetAlias(target0) ? fromAliases.get(target0.name.toLowerCase())! : target0) : tables[0];
   if (ctx.target.shard !== null) {
     return new Route({ opcode: 'ByDestination', keyspace: ctx.target.keyspace!, sharded: true, query: stripQualifiers(stmt, ctx), shard: ctx.target.shard, write: true, tables: [t.table], operator });
   }
@@ -139,7 +156,9 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
   }
   const from = stmt.kind === 'Update' ? stmt.tables : stmt.from;
   if (from.length !== 1 || from[0].kind !== 'AliasedTable' || names.length !== 1) {
-    throw notSupported(`multi-table ${operator} or ${operator} with a subquery in a sharded keyspace`);
+    // Several tables, or a subquery: select the keys of the rows to change first.
+    if (stmt.with !== null) throw notSupported(`${operator} with WITH in a sharded keyspace`);
+    return planDmlByKeys(ctx, stmt, (c, q) => planQuery(c, q, null), planUpdateDelete);
   }
   if (t.kind === 'reference') {
     if (t.vschema?.source) throw notSupported(`${operator} of reference table ${t.table}; write to its source ${t.vschema.source}`);
@@ -183,7 +202,7 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
     query = stripQualifiers({ ...stmt, where: preds.reduce((a, b) => and(a, b)) }, ctx);
   }
   const multi = opcode === 'Scatter' || opcode === 'IN' || opcode === 'Equal' || opcode === 'MultiEqual';
-  if (multi && stmt.limit !== null) throw notSupported(`${operator} with LIMIT across shards`);
+  if (multi && stmt.limit !== null) return planDmlByKeys(ctx, stmt, (c, q) => planQuery(c, q, null), planUpdateDelete);
   if (opcode === 'None') opcode = 'Scatter';
   void format;
   const dml = new Route({ opcode, keyspace: t.keyspace, sharded: true, query, vindex: choice.vindex, values: choice.values, write: true, tables: [t.table], operator });

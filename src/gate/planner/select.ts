@@ -28,6 +28,7 @@ import { CorrelatedSubquery, type CorrelatedKind } from '../engine/correlated-su
 import { Window, type WindowCall, type WindowFn } from '../engine/window.js';
 import { inlineCtes, references } from './cte.js';
 import { gateError, notSupported } from '../errors.js';
+import { TesseraError } from '../../mysql/index.js';
 import { compileExpr } from '../evaluate.js';
 import type { Primitive } from '../types.js';
 import type { CollationHint } from '../values.js';
@@ -382,7 +383,8 @@ function pullOutSubqueries(
         }
         if (x.kind === 'Quantified') {
           if (canMerge(x.query)) return undefined;
-          throw notSupported('ANY/ALL subqueries across shards');
+          if (isCorrelated(x.query)) throw notSupported('a correlated ANY/ALL subquery across shards; write it with EXISTS');
+          return rw(quantifiedAsCase(x, sql));
         }
         return undefined;
       },
@@ -415,6 +417,55 @@ function pullOutSubqueries(
   };
   if (out.having !== null) (out as { having: Expr | null }).having = rw(out.having);
   return { sel: out, pullouts };
+}
+
+/**
+ * `x op ANY|ALL (SELECT y …)` the shards cannot answer with the subquery inside: `= ANY` is IN and
+ * `<> ALL` NOT IN; the others compare x with the subquery's MIN or MAX, with SQL's rules for an
+ * empty subquery, a NULL x and NULL values (COUNT(*) against COUNT(y)). Each aggregate is an
+ * uncorrelated scalar subquery over the subquery as a derived table, pulled out as usual.
+ */
+function quantifiedAsCase(x: Extract<Expr, { kind: 'Quantified' }>, sql: string | null): Expr {
+  const all = x.quantifier === 'ALL';
+  if (x.op === '=' && !all) return { kind: 'In', expr: x.left, not: false, right: { kind: 'Subquery', query: x.query } };
+  if (x.op === '<>' && all) return { kind: 'In', expr: x.left, not: true, right: { kind: 'Subquery', query: x.query } };
+  if (x.op === '<=>') throw notSupported('<=> ANY/ALL across shards');
+  const cols = derivedColumns(x.query, null, sql);
+  if (cols.length !== 1) throw new TesseraError({ errno: 1241, sqlState: '21000' }, 'Operand should contain 1 column(s)');
+  const alias = '__quantified';
+  const col: Expr = { kind: 'Column', table: { kind: 'TableName', schema: null, name: alias }, name: cols[0] };
+  const agg = (name: string, arg: Expr): Expr => ({
+    kind: 'Subquery',
+    query: {
+      kind: 'Select', with: null, hints: null, distinct: false, options: [],
+      columns: [{ expr: { kind: 'Func', schema: null, name, args: [arg], distinct: false, bare: false, over: null }, alias: null, start: -1, end: -1 }],
+      from: [{ kind: 'DerivedTable', lateral: false, query: x.query, alias, columns: [cols[0]] }], where: null,
+      groupBy: [], rollup: false, having: null, windows: [], orderBy: [], limit: null, lock: null, into: null, start: -1, end: -1,
+    },
+  });
+  const cnt = agg('COUNT', { kind: 'Star', table: null });
+  const nn = agg('COUNT', col);
+  const cmp = (op: Extract<Expr, { kind: 'Binary' }>['op'], right: Expr): Expr => ({ kind: 'Binary', op, left: x.left, right });
+  const num = (n: string): Expr => ({ kind: 'Number', text: n, numType: 'int' });
+  const nul: Expr = { kind: 'Null' };
+  // The test that is true for some value (ANY) or false for some value (ALL, negated below).
+  let test: Expr;
+  if (x.op === '<>') test = { kind: 'Binary', op: 'OR', left: cmp('<>', agg('MIN', col)), right: cmp('<>', agg('MAX', col)) };
+  else if (x.op === '=') test = { kind: 'Binary', op: 'AND', left: cmp('=', agg('MIN', col)), right: cmp('=', agg('MAX', col)) };
+  else {
+    const lower = x.op === '<' || x.op === '<=';
+    // ANY: x < some y ⟺ x < MAX; ALL: x < every y ⟺ x < MIN (and the mirror for > and >=).
+    test = cmp(x.op, agg(lower === all ? 'MIN' : 'MAX', col));
+  }
+  const whens = [
+    { when: { kind: 'Binary', op: '=', left: cnt, right: num('0') } as Expr, then: num(all ? '1' : '0') },
+    { when: { kind: 'Is', expr: x.left, not: false, value: 'NULL' } as Expr, then: nul },
+    all
+      ? { when: { kind: 'Binary', op: 'AND', left: { kind: 'Binary', op: '>', left: nn, right: num('0') }, right: { kind: 'Unary', op: 'NOT', expr: test } } as Expr, then: num('0') }
+      : { when: test, then: num('1') },
+    { when: { kind: 'Binary', op: '<', left: nn, right: cnt } as Expr, then: nul },
+  ];
+  return { kind: 'Case', operand: null, whens, else: num(all ? '1' : '0') };
 }
 
 function wrapPullouts(p: Primitive, pullouts: readonly Pullout[]): Primitive {
@@ -547,7 +598,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   if (sel0.orderBy.some((o) => hasWindow(o.expr)) || (sel0.where !== null && hasWindow(sel0.where)) || (sel0.having !== null && hasWindow(sel0.having))) {
     throw notSupported('a window function outside the select list across shards; name it in the select list and ORDER BY its alias');
   }
-  if (sel0.rollup) throw notSupported('WITH ROLLUP across shards');
+  if (sel0.rollup && (sel0.orderBy.length || sel0.distinct)) throw notSupported('WITH ROLLUP with ORDER BY or DISTINCT across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
 
   if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);
@@ -839,6 +890,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
       }
       const q: Select = {
         ...pushed,
+        rollup: false,
         columns: pushedItems,
         groupBy: pushedGroupBy.length ? pushedGroupBy : pushed.groupBy.length ? [] : [],
         having: null,

@@ -74,6 +74,12 @@ test('MoveTables through tessera ctl: the seeds\' spelling and vtctldclient\'s, 
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^ERROR 1146 \(42S02\): table nosuch does not exist in source keyspace commerce/);
 
+  const atomic = await ctl('MoveTables', '--workflow', 'x', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer,corder', '--atomic-copy');
+  assert.equal(atomic.code, 1);
+  assert.match(atomic.stderr, /^ERROR 1235 \(42000\): MoveTables create --atomic-copy is not supported yet: Tessera copies one table at a time, each from its own snapshot/);
+  const mode = await ctl('MoveTables', '--workflow', 'x', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer', '--sharded-auto-increment-handling', 'maybe');
+  assert.match(mode.stderr, /--sharded-auto-increment-handling: maybe is not LEAVE, REMOVE or REPLACE/);
+
   const created = await ok('MoveTables', '--', '-source', 'commerce', '--tables', 'customer,corder', 'Create', 'customer.commerce2customer');
   assert.match(created, /^Successfully created the commerce2customer MoveTables workflow on \(1\) target primary tablets in the customer keyspace/);
   const rules = JSON.parse(await ok('GetRoutingRules')) as { rules: { from_table: string; to_tables: string[] }[] };
@@ -97,6 +103,7 @@ test('MoveTables through tessera ctl: the seeds\' spelling and vtctldclient\'s, 
   const dry = await ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'SwitchTraffic', '--tablet-types', 'primary', '--dry-run');
   assert.match(dry, /Deny writes to customer,corder|Deny writes to corder,customer/);
   assert.match(dry, /Current State: All Reads Switched. Writes Not Switched/);
+  assert.match(dry, /Write the journal on the commerce primaries: the point of no return/);
 
   const writes = await ok('SwitchWrites', 'customer.commerce2customer', '--timeout', '20s');
   assert.match(writes, /Current State: All Reads Switched. Writes Switched\n\nWrite pause: \d+ ms\n/);

@@ -16,7 +16,7 @@ test('a flag or keyspace/shard split by spaces is joined back', () => {
 
 test('the worker refuses the split line, showing the corrected one', async () => {
   const argv = normalizeFlagSpellings(['worker', 'SplitDiff', '-min_healthy_rdonly_tablets', '=', '1', 'customer', '/', '-80']);
-  const program = buildProgram().exitOverride();
+  const program = (await buildProgram(argv)).exitOverride();
   await assert.rejects(
     program.parseAsync(argv, { from: 'user' }),
     /SplitDiff: a flag or keyspace\/shard is split by spaces; did you mean: SplitDiff --min-healthy-rdonly-tablets=1 customer\/-80/,
@@ -24,5 +24,5 @@ test('the worker refuses the split line, showing the corrected one', async () =>
 });
 
 test('the worker without a job says which jobs there are', async () => {
-  await assert.rejects(buildProgram().exitOverride().parseAsync(['worker'], { from: 'user' }), /name a job: SplitClone or SplitDiff/);
+  await assert.rejects((await buildProgram(['worker'])).exitOverride().parseAsync(['worker'], { from: 'user' }), /name a job: SplitClone or SplitDiff/);
 });

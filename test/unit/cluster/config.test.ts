@@ -105,3 +105,28 @@ for (const [name, text, re] of bad) {
     });
   });
 }
+
+test('gates: several gates, each with its ports; gate: one; not both', () => {
+  const one = 'keyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n';
+  const single = parse(one);
+  assert.deepEqual(single.gates.map((g) => [g.name, g.port, g.httpPort]), [['gate', 15306, 15001]]);
+  assert.equal(single.gate, single.gates[0]);
+  const two = parse(`gates:\n  - { port: 25306, httpPort: 25001 }\n  - { port: 25307, httpPort: 25002, transactionMode: single }\n${one}`);
+  assert.deepEqual(two.gates.map((g) => [g.name, g.port, g.httpPort, g.transactionMode]), [
+    ['gate', 25306, 25001, 'multi'],
+    ['gate-2', 25307, 25002, 'single'],
+  ]);
+  assert.equal(two.gate.port, 25306);
+  assert.throws(() => parse(`gate: { port: 1 }\ngates: [ { port: 2 } ]\n${one}`), /cluster\.yaml:2: give either gate \(one gate\) or gates/);
+  assert.throws(() => parse(`gates: [ { port: 25306 }, { port: 25306 } ]\n${one}`), /port 25306 is used twice: by gates\[0\]\.port and by gates\[1\]\.port/);
+  assert.throws(() => parse(`gates: []\n${one}`), /gates must be a list of gate settings/);
+});
+
+test('restartProcesses and the tablets\' MariaDB restart settings', () => {
+  const one = 'keyspaces:\n  ks:\n    shards:\n      "0": { tablets: [ { uid: 301, type: primary } ] }\n';
+  const d = parse(one);
+  assert.deepEqual([d.restartProcesses, d.mysqlRestart, d.mysqlRestartTimeoutMs], [false, true, 30_000]);
+  const s = parse(`restartProcesses: true\nmysqlRestart: false\nmysqlRestartTimeoutMs: 5000\n${one}`);
+  assert.deepEqual([s.restartProcesses, s.mysqlRestart, s.mysqlRestartTimeoutMs], [true, false, 5000]);
+  assert.throws(() => parse(`mysqlRestartTimeoutMs: -1\n${one}`), /mysqlRestartTimeoutMs must be an integer from 0 to 86400000/);
+});

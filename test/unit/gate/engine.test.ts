@@ -3,7 +3,7 @@
 // the plan cache's bounds, values and static auth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { columnDefinition, TYPE, type ColumnDefinition } from '../../../src/mysql/index.js';
+import { columnDefinition, TYPE, type ColumnDefinition, type TesseraError } from '../../../src/mysql/index.js';
 import { format, normalize, parse, type BindValue } from '../../../src/sql/index.js';
 import { parseShardName, keyRangeContains } from '../../../src/key/index.js';
 import { Aggregate } from '../../../src/gate/engine/aggregate.js';
@@ -57,17 +57,25 @@ function cursor(answer: (q: ShardQuery) => Result, log: ShardQuery[] = [], strea
     workload,
     streamMulti: async (qs, opts, onChunk) => {
       log.push(...qs);
+      // As the session's cursor: one shard's failure (or its consumer's) stops the others.
+      const own = new AbortController();
       await Promise.all(
         qs.map(async (q, i) => {
-          const r = answer(q);
-          const payloads = rowsOf(r).map(encodeRow);
-          for (let k = 0; k === 0 || k < payloads.length; k += 2) {
-            opts.signal?.throwIfAborted();
-            const rows = payloads.slice(k, k + 2);
-            streamed.rows += rows.length;
-            await onChunk(i, k === 0 ? { fields: r.fields, rows } : { rows });
+          try {
+            const r = answer(q);
+            const payloads = rowsOf(r).map(encodeRow);
+            for (let k = 0; k === 0 || k < payloads.length; k += 2) {
+              own.signal.throwIfAborted();
+              opts.signal?.throwIfAborted();
+              const rows = payloads.slice(k, k + 2);
+              streamed.rows += rows.length;
+              await onChunk(i, k === 0 ? { fields: r.fields, rows } : { rows });
+            }
+            opts.onEnd?.(i);
+          } catch (err) {
+            own.abort(err);
+            throw err;
           }
-          opts.onEnd?.(i);
         }),
       );
     },
@@ -192,6 +200,12 @@ test('streaming: a consumer error cancels the shards; an empty result still send
   assert.ok(streamed.rows < 200, `the shards sent ${streamed.rows} rows after the consumer failed`);
   const empty = await collect(p.primitive, cursor(() => result([INT, STR], []), [], { rows: 0 }, 'OLAP'), bindVars);
   assert.deepEqual(empty, { fields: ['n', 's'], rows: [], chunks: 1 });
+  // Executed whole under OLAP (what a sort or an aggregation above it does): the shards stream
+  // without the tablets' limit, and the gate stops them at its own rows-max (1000 here).
+  const big = Array.from({ length: 600 }, (_, i) => [String(i), 'x']);
+  const s2 = { rows: 0 };
+  await assert.rejects(p.primitive.execute(cursor(() => result([INT, STR], big), [], s2, 'OLAP'), bindVars), (e: TesseraError) => e.errno === 1172 && /rows-max \(1000\)/.test(e.message));
+  assert.ok(s2.rows <= 1004, `the shards sent ${s2.rows} rows`);
 });
 
 test('IN routes send each shard only its values', async () => {
@@ -256,6 +270,15 @@ test('nested-loop join binds each left row into the right query; LEFT JOIN keeps
   assert.deepEqual(text(r).sort(), [['1', 'Monitor'], ['2', null]]);
   assert.ok(log.some((q) => /WHERE p.sku = 'SKU-9'/.test(q.sql)));
   assert.ok(p.primitive instanceof Join || p.primitive.inputs()[0] instanceof Join);
+  // Streamed (OLAP): the same rows, the left side read as a stream.
+  const streamed = { rows: 0 };
+  const got = await collect(p.primitive, cursor((q) => {
+    if (q.rs.keyspace === 'commerce') return q.sql.includes("'SKU-1'") ? result([STR], [['Monitor']]) : result([STR], []);
+    return q.rs.shard === '-80' ? result([STR, INT], [['SKU-1', '1']]) : result([STR, INT], [['SKU-9', '2']]);
+  }, [], streamed, 'OLAP'), bindVars);
+  assert.deepEqual(got.rows.sort(), [['1', 'Monitor'], ['2', null]]);
+  assert.equal(got.fields.length, 2);
+  assert.equal(streamed.rows, 3);
 });
 
 test('insert splits rows by the hash vindex and fills the sequence column', async () => {
@@ -328,4 +351,43 @@ test('shard-targeted and DDL statements', () => {
   const ddl = planStatement(tutorialVSchema(), { keyspace: 'customer', shard: null, tabletType: 'primary' }, parse('create table t (id int primary key)'), null);
   assert.equal(ddl.primitive.describe().OperatorType, 'Send');
   assert.equal(format(parse('select 1')), 'SELECT 1');
+});
+
+/** A primitive answering fixed rows. */
+function rowsOfFixed(r: Result): import('../../../src/gate/types.js').Primitive {
+  return { execute: async () => r, inputs: () => [], describe: () => ({ OperatorType: 'Fixed' }) };
+}
+
+test('SetOperation: INTERSECT/EXCEPT keep each row once, the ALL forms count copies; text compares by collation', async () => {
+  const { SetOperation } = await import('../../../src/gate/engine/set-operation.js');
+  const vc = cursor(() => result([STR], []));
+  const left = rowsOfFixed(result([STR], [['a'], ['a'], ['a'], ['B'], [null], ['c']]));
+  const right = rowsOfFixed(result([STR], [['A'], ['a'], ['b'], [null], ['d']]));
+  const run = async (op: 'INTERSECT' | 'EXCEPT', all: boolean) => text(await new SetOperation(op, all, left, right).execute(vc, {}));
+  assert.deepEqual(await run('INTERSECT', false), [['a'], ['B'], [null]]);
+  assert.deepEqual(await run('INTERSECT', true), [['a'], ['a'], ['B'], [null]]);
+  assert.deepEqual(await run('EXCEPT', false), [['c']]);
+  assert.deepEqual(await run('EXCEPT', true), [['a'], ['c']]);
+});
+
+test('Window: RANK/DENSE_RANK share peers; a running SUM includes the peers; no ORDER BY means the whole partition', async () => {
+  const { Window } = await import('../../../src/gate/engine/window.js');
+  const vc = cursor(() => result([INT], []));
+  const input = rowsOfFixed(result([STR, INT, INT], [['x', '1', '10'], ['x', '2', '20'], ['x', '2', '30'], ['y', '5', '7'], ['x', '3', null]]));
+  const w = new Window(input, [
+    { fn: 'RANK', arg: -1, partition: [0], order: [{ offset: 1, desc: false }], name: 'r' },
+    { fn: 'DENSE_RANK', arg: -1, partition: [0], order: [{ offset: 1, desc: false }], name: 'd' },
+    { fn: 'SUM', arg: 2, partition: [0], order: [{ offset: 1, desc: false }], name: 's' },
+    { fn: 'COUNT', arg: 2, partition: [0], order: [], name: 'c' },
+  ], 'test');
+  assert.deepEqual(text(await w.execute(vc, {})).map((r) => r.slice(3)), [
+    ['1', '1', '10', '3'], ['2', '2', '60', '3'], ['2', '2', '60', '3'], ['1', '1', '7', '1'], ['4', '3', '60', '3'],
+  ]);
+});
+
+test('Aggregate WITH ROLLUP: a super-aggregate row after each group, the grand total last', async () => {
+  const vc = cursor(() => result([INT], []));
+  const input = rowsOfFixed(result([STR, STR, INT], [['a', 'x', '1'], ['b', 'x', '2'], ['a', 'y', '3'], ['a', 'x', '4']]));
+  const agg = new Aggregate(input, { mode: 'raw', roles: [{ kind: 'key' }, { kind: 'key' }, { kind: 'sum' }], groupKeys: [0, 1], grouped: true, rollup: true });
+  assert.deepEqual(text(await agg.execute(vc, {})), [['a', 'x', '5'], ['a', 'y', '3'], ['a', null, '8'], ['b', 'x', '2'], ['b', null, '2'], [null, null, '10']]);
 });
