@@ -495,6 +495,23 @@ export class Executor implements ServerHandler {
       case 'Flush':
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
+      case 'SetStatementFor': {
+        // The inner statement as if alone, each of its shard queries under the assignments.
+        if (gs.statementPrefix !== null) throw new TesseraError(ER.PARSE_ERROR, 'SET STATEMENT cannot be nested');
+        gs.statementPrefix = `SET STATEMENT ${stmt.assignments} FOR `;
+        try {
+          return await this.dispatch(gs, session, stmt.statement, stmt.statementText);
+        } finally {
+          gs.statementPrefix = null;
+        }
+      }
+      case 'ExecuteImmediate': {
+        // The statement it runs is known only on the shard: the session's one shard, as written,
+        // with the user variables it names carried there and back.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('EXECUTE IMMEDIATE on a sharded keyspace (the statement is known only when it runs); target one shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, stmt.sql, { pins: true, vars: userVariablesIn(stmt.sql), lastInsertId: false });
+      }
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.

@@ -76,6 +76,8 @@ export class GateSession {
   readonly reserved = new Map<string, ShardSession>();
   /** SET statements applied on reserved connections. */
   settings: string[] = [];
+  /** `SET STATEMENT … FOR ` while such a statement runs: sent in front of each of its shard queries. */
+  statementPrefix: string | null = null;
   /** The connection's character sets (handshake, SET NAMES, …): see gate/charsets.ts. */
   charsets: ConnectionCharsets = TABLET_CHARSETS;
   /** The entry of `settings` that carries `charsets` to the tablets, if they need one. */
@@ -259,7 +261,8 @@ export class GateSession {
    * one. Calls on one connection never overlap (a UNION's branches may reach the same shard at
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
-  executeOnShard(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+  executeOnShard(rs: ResolvedShard, sql0: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+    const sql = this.statementPrefix === null ? sql0 : this.statementPrefix + sql0;
     if (order === 'autocommit' || (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned)) return this.executeOnShardNow(rs, sql, write, tables, order);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
@@ -710,8 +713,10 @@ export class SessionCursor implements VCursor {
     });
   }
 
-  async streamMulti(queries: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void> {
+  async streamMulti(queries0: readonly ShardQuery[], opts: StreamMultiOptions, onChunk: (index: number, chunk: ShardChunk) => void | Promise<void>): Promise<void> {
     const s = this.session;
+    const prefix = s.statementPrefix;
+    const queries = prefix === null ? queries0 : queries0.map((q) => ({ ...q, sql: prefix + q.sql }));
     // One shard's failure (or its consumer's) cancels the others: each tablet kills its query.
     const own = new AbortController();
     const signal = own.signal;

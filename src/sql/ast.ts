@@ -8,6 +8,8 @@
 
 import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
 import type { SequenceDdl } from './sequence-ddl.js';
+import type { SetStatementFor } from './set-statement.js';
+import type { ExecuteImmediate } from './execute-immediate.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -739,7 +741,9 @@ export type Statement =
   | AlterVschema
   | StoredProgramDdl
   | CompoundBlockStatement
-  | SequenceDdl;
+  | SequenceDdl
+  | SetStatementFor
+  | ExecuteImmediate;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

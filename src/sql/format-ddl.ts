@@ -357,6 +357,10 @@ export function formatOther(f: Formatter, s: Statement): string {
       return 'SELECT NEXT ' + f.expr(s.count) + ' VALUES FROM ' + formatTableName(s.table);
     case 'AlterVschema':
       return 'ALTER VSCHEMA ' + alterVschema(s.action);
+    case 'SetStatementFor':
+      return 'SET STATEMENT ' + s.assignments + ' FOR ' + f.statement(s.statement);
+    case 'ExecuteImmediate':
+      return 'EXECUTE IMMEDIATE ' + f.expr(s.text) + (s.using.length > 0 ? ' USING ' + f.exprs(s.using) : '');
     case 'StoredProgram':
     case 'Compound':
     case 'SequenceDdl':

@@ -10,6 +10,8 @@ import { userVarName } from './expr.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseQueryStatement, parseWithStatement } from './select.js';
 import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
+import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
+import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
@@ -390,6 +392,7 @@ export function parseStatement(p: Parser): Statement {
     case K.DELETE:
       return parseDelete(p, null, p.start[p.pos]!);
     case K.SET:
+      if (setStatementAhead(p)) return parseSetStatementFor(p);
       return parseSet(p);
     case K.USE:
       return parseUse(p);
@@ -441,6 +444,7 @@ export function parseStatement(p: Parser): Statement {
     case K.PREPARE:
       return parsePrepare(p);
     case K.EXECUTE:
+      if (executeImmediateAhead(p)) return parseExecuteImmediate(p);
       return parseExecute(p);
     case K.DEALLOCATE:
       return parseDeallocate(p);

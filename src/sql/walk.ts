@@ -327,6 +327,8 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'StoredProgram':
     case 'Compound':
     case 'SequenceDdl':
+    case 'SetStatementFor':
+    case 'ExecuteImmediate':
       return s;
     default: {
       const never: never = s;

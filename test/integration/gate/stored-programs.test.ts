@@ -142,3 +142,46 @@ test('MariaDB sequences: created, used and dropped on an unsharded keyspace; ref
     await sharded.end();
   }
 });
+
+test('SET STATEMENT … FOR: the assignments hold for the statement on every shard it reaches', async () => {
+  const conn = await c.connect('sharded');
+  try {
+    for (let id = 1; id <= 6; id++) await conn.query('insert into t(id, v) values (?, ?)', [id, `v${id}`]);
+    // A single-shard read and a scatter read, under div_precision_increment = 8 (default 4).
+    const [one] = await conn.query('SET STATEMENT div_precision_increment = 8 FOR SELECT id / 3 AS q FROM t WHERE id = 1');
+    assert.deepEqual((one as { q: string }[]).map((r) => r.q), ['0.33333333']);
+    const [all] = await conn.query('SET STATEMENT div_precision_increment = 8 FOR SELECT id, id / 3 AS q FROM t ORDER BY id');
+    assert.deepEqual((all as { q: string }[]).map((r) => r.q), ['0.33333333', '0.66666667', '1.00000000', '1.33333333', '1.66666667', '2.00000000']);
+    const [plain] = await conn.query('SELECT id / 3 AS q FROM t WHERE id = 1');
+    assert.deepEqual((plain as { q: string }[]).map((r) => r.q), ['0.3333'], 'the assignment ends with its statement');
+    // A write: strict mode refuses the long value, SET STATEMENT sql_mode = '' truncates it with a warning.
+    await assert.rejects(conn.query("INSERT INTO t(id, v) VALUES (100, 'a value longer than twenty')"), (e: { errno?: number }) => e.errno === 1406);
+    await conn.query("SET STATEMENT sql_mode = '' FOR INSERT INTO t(id, v) VALUES (100, 'a value longer than twenty')");
+    const [warnings] = await conn.query('SHOW WARNINGS');
+    assert.deepEqual((warnings as { Code: number }[]).map((w) => Number(w.Code)), [1265]);
+    const [row] = await conn.query('SELECT v FROM t WHERE id = 100');
+    assert.deepEqual(row, [{ v: 'a value longer than ' }]);
+    await conn.query('delete from t');
+  } finally {
+    await conn.end();
+  }
+});
+
+test('EXECUTE IMMEDIATE on an unsharded keyspace, with user variables and USING; refused across shards', async () => {
+  const unsharded = await c.connect('test');
+  const sharded = await c.connect('sharded');
+  try {
+    await unsharded.query("SET @q = 'SELECT 40 + 2 AS v'");
+    const [a] = await unsharded.query('EXECUTE IMMEDIATE @q');
+    assert.deepEqual((a as { v: string }[]).map((r) => Number(r.v)), [42]);
+    const [b] = await unsharded.query("EXECUTE IMMEDIATE 'SELECT ? + 1 AS v' USING 41");
+    assert.deepEqual((b as { v: string }[]).map((r) => Number(r.v)), [42]);
+    await unsharded.query('SET @n = 5');
+    const [c2] = await unsharded.query("EXECUTE IMMEDIATE CONCAT('SELECT ', @n, ' * 2 AS v')");
+    assert.deepEqual((c2 as { v: string }[]).map((r) => Number(r.v)), [10]);
+    await assert.rejects(sharded.query("EXECUTE IMMEDIATE 'SELECT 1'"), (e: { errno?: number; message: string }) => e.errno === 1235 && /target one shard/.test(e.message));
+  } finally {
+    await unsharded.end();
+    await sharded.end();
+  }
+});
