@@ -1,6 +1,7 @@
 // The JSON the web UI reads (ClusterOverview, GetTabletHealth). Shared by the server commands and
 // the browser client (client.ts imports these as types only, so nothing server-side reaches the
 // browser). Field names are snake_case like the rest of the ctld API.
+import type { SwitchRecord } from '../switch-history.js';
 import type { Json, Keyspace, KeyspaceRoutingRules, RoutingRules, Shard, ShardRoutingRules, SrvKeyspace, Tablet } from '../../topo/index.js';
 
 /**
@@ -132,21 +133,8 @@ export interface TableCopyJson {
   eta_seconds: number | null;
 }
 
-/** A switch ctld ran (switch-history.ts). */
-export interface SwitchRecordJson {
-  at: string;
-  keyspace: string;
-  workflow: string;
-  action: string;
-  tablet_types: string[];
-  ok: boolean;
-  error: string | null;
-  start_state: string | null;
-  state: string | null;
-  write_pause_ms: number | null;
-  steps: string[];
-  duration_ms: number;
-}
+/** A switch ctld ran: the record switch-history.ts keeps, as the API sends it. */
+export type SwitchRecordJson = SwitchRecord;
 
 /** What a workflow page shows; every part from the command ctl runs for it, named beside it. */
 export interface WorkflowDetail {
