@@ -3,6 +3,9 @@
 # step's output against expected/<step>.txt beside the scripts: one extended regular expression per
 # line that must match some line of the output (`!` first: must match none; `#`: a comment). Prints
 # the seconds each step took; stops at the first difference and shows it with the step's output.
+# At the end, when 305 ran, it prints the seconds from the start to the end of 305 (a sharded
+# customer serving from -80 and 80-) next to the seconds 101 alone took in the same run, and says
+# when the data root was not empty at the start (then the figure is not one from an empty machine).
 #
 #   examples/local/run-all.sh                 # 101 → 205 → 301 → 307 → partial 501 → 505, then 401
 #   examples/local/run-all.sh 305             # up to and including 305, cluster left running
@@ -20,7 +23,11 @@ if [ -n "$last" ] && ! printf '%s\n' "${steps[@]}" | grep -q "^\(partial/\)\?$la
 fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-start=$SECONDS
+dataroot="${TESSERA_DATAROOT:-$(cd "$here/../.." && pwd)/tessera-data}"
+empty_at_start=yes
+[ -d "$dataroot" ] && [ -n "$(ls -A "$dataroot" 2>/dev/null)" ] && empty_at_start=no
+start=$(date +%s.%N)
+secs_101='' secs_to_305=''
 for step in "${steps[@]}"; do
   t0=$(date +%s.%N)
   if ! bash "$here/$step.sh" > "$out" 2>&1; then
@@ -43,6 +50,19 @@ for step in "${steps[@]}"; do
     done < "$expected"
   fi
   printf 'ok   %-36s %6.1f s\n' "$step" "$secs"
+  case "$step" in
+    101_initial_cluster) secs_101=$secs ;;
+    305_switch_writes) secs_to_305=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }') ;;
+  esac
   case "$step" in "$last" | */"$last" | "$last"_* | */"$last"_*) break ;; esac
 done
-echo "all steps passed in $((SECONDS - start)) s"
+printf 'all steps passed in %.1f s\n' "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+if [ -n "$secs_to_305" ]; then
+  printf 'to the end of 305 (customer serving from -80 and 80-): %.1f s, of which 101_initial_cluster: %.1f s (%s mode)\n' \
+    "$secs_to_305" "$secs_101" "${TESSERA_MODE:-combined}"
+  if [ "$empty_at_start" = no ]; then
+    echo "note: the data root $dataroot was not empty at the start, so this is not the time from an empty data root"
+  else
+    echo "from an empty data root ($dataroot)"
+  fi
+fi
