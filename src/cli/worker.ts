@@ -181,6 +181,22 @@ export function registerWorker(program: Command): void {
       } else log(`SplitDiff: ${keyspace}/${shard} matches its source`);
     });
 
+  // The seeds' vertical split (tables to another keyspace) is MoveTables today: typing its jobs names
+  // the command that does their work.
+  for (const [name, use] of [
+    ['VerticalSplitClone', 'MoveTables --workflow <name> --target-keyspace <keyspace> create --source-keyspace <keyspace> --tables <t1,t2>'],
+    ['VerticalSplitDiff', 'VDiff --workflow <name> --target-keyspace <keyspace> create --wait'],
+  ]) {
+    worker
+      .command(name, { hidden: true })
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action(() => {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, `${name} is the vtworker-era way to move tables; Tessera does it with: tessera ctl ${use}`);
+      });
+  }
+
   worker.action(() => {
     throw new TesseraError(ER.WRONG_ARGUMENTS, `worker: name a job: ${JOBS.join(' or ')} (e.g. tessera worker SplitClone -min_healthy_rdonly_tablets=1 customer/0)`);
   });

@@ -26,3 +26,17 @@ test('the worker refuses the split line, showing the corrected one', async () =>
 test('the worker without a job says which jobs there are', async () => {
   await assert.rejects((await buildProgram(['worker'])).exitOverride().parseAsync(['worker'], { from: 'user' }), /name a job: SplitClone or SplitDiff/);
 });
+
+test("the seeds' VerticalSplitClone and VerticalSplitDiff name the commands that do their work today", async () => {
+  for (const [job, want] of [
+    ['VerticalSplitClone', /VerticalSplitClone is the vtworker-era way to move tables; Tessera does it with: tessera ctl MoveTables --workflow <name> --target-keyspace <keyspace> create --source-keyspace <keyspace> --tables/],
+    ['VerticalSplitDiff', /VerticalSplitDiff is the vtworker-era way to move tables; Tessera does it with: tessera ctl VDiff --workflow <name> --target-keyspace <keyspace> create --wait/],
+  ] as const) {
+    const argv = normalizeFlagSpellings(['worker', '-cell', 'zone1', job, '-min_healthy_rdonly_tablets=1', 'customer/0']);
+    await assert.rejects((await buildProgram(argv)).exitOverride().parseAsync(argv, { from: 'user' }), (err: Error & { errno?: number }) => {
+      assert.match(err.message, want);
+      assert.equal(err.errno, 1235);
+      return true;
+    });
+  }
+});
