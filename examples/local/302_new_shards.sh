@@ -4,19 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 require_shard customer/0 201_customer_tablets.sh
-mkdir -p "$TESSERA_DATAROOT/logs"
-start_tablet() { # uid shard type
-  local uid=$1 shard=$2 type=$3
-  [ -f "$TESSERA_DATAROOT/tablet-$uid.pid" ] && kill -0 "$(cat "$TESSERA_DATAROOT/tablet-$uid.pid")" 2>/dev/null && return 0
-  nohup node "$TESSERA_ROOT/bin/tessera" tablet --tablet-uid "$uid" --keyspace customer --shard "$shard" --tablet-type "$type" \
-    "${TOPO_FLAGS[@]}" > "$TESSERA_DATAROOT/logs/tablet-$uid.log" 2>&1 &
-  echo $! > "$TESSERA_DATAROOT/tablet-$uid.pid"
-}
-for uid in 300 301 302; do start_tablet "$uid" -80 "$([ "$uid" = 302 ] && echo rdonly || echo replica)"; done
-for uid in 400 401 402; do start_tablet "$uid" 80- "$([ "$uid" = 402 ] && echo rdonly || echo replica)"; done
-for uid in 300 301 302 400 401 402; do
-  until curl -s "http://127.0.0.1:$((15000 + uid))/debug/health" | grep -q tabletAlias; do sleep 0.5; done
-done
+for uid in 300 301 302; do start_tablet "$uid" customer -80 "$([ "$uid" = 302 ] && echo rdonly || echo replica)"; done
+for uid in 400 401 402; do start_tablet "$uid" customer 80- "$([ "$uid" = 402 ] && echo rdonly || echo replica)"; done
+for uid in 300 301 302 400 401 402; do wait_tablet "$uid"; done
 vtctldclient InitShardPrimary --force customer/-80 zone1-300
 vtctldclient InitShardPrimary --force customer/80- zone1-400
 vtctldclient ChangeTabletType zone1-302 rdonly

@@ -7,6 +7,6 @@ for f in "$TESSERA_DATAROOT"/tablet-*.pid; do
   kill "$(cat "$f")" 2>/dev/null && while kill -0 "$(cat "$f")" 2>/dev/null; do sleep 0.2; done
   uid=$(basename "$f" .pid); uid=${uid#tablet-}
   tessera mysqlctl shutdown --tablet-uid "$uid" >/dev/null
-  rm -f "$f"
+  rm -f "$f" "$TESSERA_DATAROOT/tablet-$uid.port"
 done
 tessera down

@@ -7,6 +7,7 @@ tessera() { node "$TESSERA_ROOT/bin/tessera" "$@"; }
 # ctld and the gate on the ports `tessera up` uses by default; a cluster on other ports sets these.
 TESSERA_CTLD_SERVER="${TESSERA_CTLD_SERVER:-localhost:15999}"
 TESSERA_GATE_PORT="${TESSERA_GATE_PORT:-15306}"
+TESSERA_GATE_HTTP_PORT="${TESSERA_GATE_HTTP_PORT:-15001}" # the gate's /metrics and status page
 ctl() { tessera ctl --server "$TESSERA_CTLD_SERVER" "$@"; }
 # `mysql` reaches the gate, unless it is given a socket (-S) or a host (-h) of its own: then it is
 # the plain client, as the seeds use it to reach one tablet's MariaDB
@@ -30,6 +31,35 @@ vtctldclient() { ctl "$@"; }
 vtctlclient() { ctl "$@"; }
 # The seeds' vtworker (SplitClone, SplitDiff) runs on the topology directly, as vtworker did.
 vtworker() { tessera worker "$@"; }
+
+# The tablets the steps start listen on 15000+uid (HTTP), 16000+uid (RPC) and 17000+uid (MariaDB), as
+# the Vitess tutorial's do. TESSERA_TABLET_PORTS=free picks free ports instead, for a cluster that runs
+# beside others (the docs test runs the guides so); the HTTP port is kept in tablet-<uid>.port.
+tablet_http_port() { # uid
+  if [ -f "$TESSERA_DATAROOT/tablet-$1.port" ]; then cat "$TESSERA_DATAROOT/tablet-$1.port"; else echo $((15000 + $1)); fi
+}
+start_tablet() { # uid keyspace shard type: one tablet process joining the running cluster, unless it runs
+  local uid=$1 keyspace=$2 shard=$3 type=$4 pidfile="$TESSERA_DATAROOT/tablet-$1.pid" ports=() p g m
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0
+  mkdir -p "$TESSERA_DATAROOT/logs"
+  if [ "${TESSERA_TABLET_PORTS:-}" = free ]; then
+    read -r p g m < <(node -e 'const net = require("net"); const s = [0, 1, 2].map(() => net.createServer());
+      Promise.all(s.map((x) => new Promise((r) => x.listen(0, "127.0.0.1", () => r(x.address().port))))).then((p) => { s.forEach((x) => x.close()); console.log(p.join(" ")); });')
+    echo "$p" > "$TESSERA_DATAROOT/tablet-$uid.port"
+    ports=(--port "$p" --grpc-port "$g" --mysql-port "$m")
+  fi
+  nohup node "$TESSERA_ROOT/bin/tessera" tablet --tablet-uid "$uid" --keyspace "$keyspace" --shard "$shard" --tablet-type "$type" \
+    "${ports[@]}" "${TOPO_FLAGS[@]}" > "$TESSERA_DATAROOT/logs/tablet-$uid.log" 2>&1 &
+  echo $! > "$pidfile"
+}
+wait_tablet() { # uid: until the tablet answers on its HTTP port
+  local url
+  url="http://127.0.0.1:$(tablet_http_port "$1")/debug/health"
+  until curl -sf "$url" -o /dev/null || curl -s "$url" | grep -q tabletAlias; do
+    kill -0 "$(cat "$TESSERA_DATAROOT/tablet-$1.pid")" 2>/dev/null || { echo "tablet $1 exited; see $TESSERA_DATAROOT/logs/tablet-$1.log" >&2; return 1; }
+    sleep 0.5
+  done
+}
 
 # A step run out of order says what to run first: `require_shard customer/-80 302_new_shards.sh`.
 require_cluster() {

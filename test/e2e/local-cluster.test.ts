@@ -204,10 +204,11 @@ test('examples/local step scripts: initial cluster, customer tablets as processe
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
-test("examples/local/legacy: the seeds' walk-through after 301 — the seed's tablet loop, InitShardMaster, CopySchemaShard, vtworker SplitClone, SplitDiff, MigrateServedTypes rdonly, replica, master", async () => {
-  const stepsRoot = path.join(root, 'legacy');
+for (const mode of ['combined', 'distributed'] as const) test(`examples/local/legacy (${mode}): the seeds' walk-through after 301 — the seed's tablet loop, InitShardMaster, CopySchemaShard, vtworker SplitClone, SplitDiff, MigrateServedTypes rdonly, replica, master`, async () => {
+  const stepsRoot = path.join(root, `legacy-${mode}`);
   const run = async (script: string) => {
-    const r = await execFileP('bash', [path.join('examples/local', script)], { env: { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' }, maxBuffer: 16 << 20 });
+    const env = { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn', ...(mode === 'distributed' ? { TESSERA_MODE: mode } : {}) };
+    const r = await execFileP('bash', [path.join('examples/local', script)], { env, maxBuffer: 16 << 20 });
     return `${r.stdout}${r.stderr}`;
   };
   const ctl = async (...args: string[]) => (await execFileP(process.execPath, [BIN, 'ctl', '--server', 'localhost:15999', ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } })).stdout;
@@ -269,6 +270,34 @@ test("examples/local/legacy: the seeds' walk-through after 301 — the seed's ta
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
+test('examples/local/run-all.sh in combined mode after 101 ran twice (the second time on a running cluster) and the cluster was stopped: 101 restarts it from its data, then every step to 305 against expected/', async () => {
+  const stepsRoot = path.join(root, 'run-all-again');
+  const env = { ...process.env, TESSERA_DATAROOT: stepsRoot, TESSERA_LOG_LEVEL: 'warn' };
+  const step = async (script: string) => (await execFileP('bash', [path.join('examples/local', script)], { env, maxBuffer: 16 << 20 })).stdout;
+  try {
+    assert.match(await step('101_initial_cluster.sh'), /alice@domain\.com/);
+    const again = await step('101_initial_cluster.sh');
+    assert.match(again, /The cluster is already running from /);
+    assert.match(again, /alice@domain\.com/);
+    await step('401_teardown.sh');
+    assert.deepEqual(processesUnder(stepsRoot), []);
+    const r = await execFileP('bash', ['examples/local/run-all.sh', '305'], { env, maxBuffer: 16 << 20 }).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`run-all.sh failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+    });
+    assert.match(r.stdout, /ok {3}101_initial_cluster/);
+    assert.match(r.stdout, /ok {3}305_switch_writes/);
+    assert.doesNotMatch(r.stdout, /306_down_shard_0/, 'run-all.sh 305 stops after 305');
+    assert.match(r.stdout, /to the end of 305 \(customer serving from -80 and 80-\): [\d.]+ s, of which 101_initial_cluster: [\d.]+ s \(combined mode\)/);
+    assert.match(r.stdout, /note: the data root .* was not empty at the start/);
+    // The run left the cluster up at 305: customer is served by -80 and 80-.
+    assert.equal((await mariadb('select count(*) from customer where customer_id <= 5', 'customer')).trim(), 'count(*)\n5');
+    assert.match(await mariadb('show vitess_tablets', 'customer'), /customer\t80-\tPRIMARY\tSERVING/);
+  } finally {
+    await step('401_teardown.sh').catch(() => undefined);
+  }
+  assert.deepEqual(processesUnder(stepsRoot), []);
+});
+
 test('examples/local/run-all.sh in distributed mode: every step, 101 to partial 505 and 401, against expected/', async () => {
   const stepsRoot = path.join(root, 'run-all');
   const r = await execFileP('bash', ['examples/local/run-all.sh'], {
@@ -280,7 +309,9 @@ test('examples/local/run-all.sh in distributed mode: every step, 101 to partial 
   });
   assert.match(r.stdout, /ok {3}303_reshard/);
   assert.match(r.stdout, /ok {3}partial\/503_vdiff/);
-  assert.match(r.stdout, /all steps passed in \d+ s/);
+  assert.match(r.stdout, /all steps passed in [\d.]+ s/);
+  assert.match(r.stdout, /to the end of 305 \(customer serving from -80 and 80-\): [\d.]+ s, of which 101_initial_cluster: [\d.]+ s \(distributed mode\)/);
+  assert.match(r.stdout, /from an empty data root/);
   assert.deepEqual(processesUnder(stepsRoot), []);
 });
 
