@@ -5,7 +5,8 @@
 // VDiff, the switches and a reverse are run from the page's buttons, each after a confirmation
 // showing the command's --dry-run output, and the traffic state and routing rules on the page
 // change after each switch as ctl prints them; a duplicate key on the reverse workflow's target
-// puts it in Error, and its page shows the error and the log. Screenshots go to
+// puts it in Error, and its page shows the error and the log; a VDiff of the Reshard after rows
+// were changed on a target shard shows its report with the differing rows' keys. Screenshots go to
 // test-output/ui-workflows/ (printed at the start).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -309,6 +310,36 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
     await page.waitForSelector('[data-copy="none"]', { timeout: 120_000 });
     await page.waitForFunction(() => Array.from(document.querySelectorAll('tr[data-stream]')).every((r) => (r as HTMLElement).dataset.state === 'Running'), undefined, { timeout: 60_000 });
     await trafficState(page, 'Reads Not Switched. Writes Not Switched');
+
+    // A VDiff that finds differences, from the page: on -80's primary (tablet 400), item 1 (hash
+    // puts it in -80) gets another name, and item 100002 (also -80) exists there alone. The report
+    // on the page names each differing row by its key, as `VDiff show` has it.
+    const onTarget = (sql: string): Promise<Run> =>
+      new Promise((resolve) => {
+        execFile('mariadb', ['-S', path.join(dataRoot, 'vt_0000000400', 'mysql.sock'), '-u', 'vt_dba', 'vt_shop', '--batch', '-e', sql], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+      });
+    for (const sql of ["update item set name = 'changed on the target' where id = 1", "insert into item(id, name) values (100002, 'only on the target')"]) {
+      const r = await onTarget(sql);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await runAction(page, 'vdiff', /would create VDiff [0-9a-f-]+ on shop\/-80/, /scheduled on target shards/, 'reshard-vdiff');
+    await page.waitForSelector('[data-vdiff][data-state="completed"]', { timeout: 120_000 });
+    const vd = await ctl.json<{ UUID: string; HasMismatch: boolean }>('VDiff', '--workflow', 'split', '--target-keyspace', 'shop', 'show', 'last', '--format', 'json');
+    assert.equal(vd.HasMismatch, true);
+    const vdiffBox = page.locator(`[data-vdiff="${vd.UUID}"]`);
+    assert.equal(await vdiffBox.locator('b[data-field="has_mismatch"]').innerText(), 'true');
+    const diffs = await vdiffBox.locator('table[data-diffs] tbody tr').evaluateAll((els) => els.map((e) => Array.from(e.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    const has = (kind: string, row: RegExp) => diffs.some(([table, shard, k, r]) => table === 'item' && shard === '-80' && k === kind && row.test(r));
+    assert.ok(has('mismatched', /"id":"?1"?[,}]/), `item 1 is listed as mismatched: ${JSON.stringify(diffs)}`);
+    assert.ok(has('extra on target', /"id":"?100002"?[,}]/), `item 100002 is listed as extra on the target: ${JSON.stringify(diffs)}`);
+    assert.equal(diffs.length, 2, JSON.stringify(diffs));
+    await vdiffBox.locator('table[data-diffs]').scrollIntoViewIfNeeded();
+    await shot(page, 'reshard-vdiff-differences');
+    // The target as the source has it again, before the switch.
+    for (const sql of ["update item set name = 'item 1' where id = 1", 'delete from item where id = 100002']) {
+      const r = await onTarget(sql);
+      assert.equal(r.code, 0, r.stderr);
+    }
 
     await runAction(page, 'switch', /would switch (rdonly|replica|primary) of shop from 0 to -80,80-/, /Current State: All Reads Switched\. Writes Switched/, 'reshard-switch');
     const st = await ctl.json<{ traffic_state: string }>('Workflow', '--keyspace', 'shop', '--workflow', 'split', 'status', '--format', 'json');

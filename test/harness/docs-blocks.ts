@@ -9,8 +9,9 @@ export interface Block {
   /** Lines the output must contain. */
   readonly expect: string[];
   /**
-   * A step the guide leaves to a tutorial script that needs the tutorial's fixed ports, done by
-   * the test in its place at this point: `<!-- docs-test: new-shards -->` (302_new_shards.sh).
+   * A marker `<!-- docs-test: <name> -->` for a step the test would do itself at this point. The
+   * guides use none now (the tutorial's scripts take free ports with TESSERA_TABLET_PORTS=free), and
+   * test/e2e/docs.test.ts refuses one, so that every step of a guide is a command a reader types.
    */
   readonly hook?: string;
 }
