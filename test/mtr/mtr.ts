@@ -1,0 +1,195 @@
+// MariaDB's own regression suite as the measure of the gate (issue 24): `mariadb-test-run --extern`
+// runs a list of tests from the `main` suite through the gate (unsharded keyspace `test`, the database
+// mtr uses) and against the same tablet's MariaDB directly; a test that passes directly and fails
+// through the gate is a difference to fix (or to name in test/mtr/unproxyable.txt with its reason).
+//
+// Used by test/mtr/run.ts (the longer run, a script) and test/e2e/mtr.test.ts (the CI tier).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
+import { testRoot } from '../harness/processes.js';
+
+/** Debian's mariadb-test package. */
+export const MTR_DIR = process.env.TESSERA_MTR_DIR ?? '/usr/share/mysql/mysql-test';
+export const MTR_RUNNER = path.join(MTR_DIR, 'mariadb-test-run');
+const HERE = path.join(path.dirname(new URL(import.meta.url).pathname), '../../../test/mtr');
+
+/**
+ * The tablet MariaDB's settings for this run only: what mtr's include/default_mysqld.cnf gives the
+ * servers it starts itself, so that results match the suite's .result files. Tessera's own
+ * defaults (utf8mb4, InnoDB) are not changed.
+ */
+export const MTR_MYSQLD_SETTINGS: Readonly<Record<string, string>> = {
+  character_set_server: 'latin1',
+  collation_server: 'latin1_swedish_ci',
+  default_storage_engine: 'MyISAM',
+  explicit_defaults_for_timestamp: 'OFF',
+  log_bin_trust_function_creators: '1',
+  key_buffer_size: '1M',
+  sort_buffer_size: '256K',
+  max_heap_table_size: '1M',
+  use_stat_tables: 'preferably',
+  histogram_type: 'json_hb',
+  local_infile: 'ON',
+  secure_file_priv: '',
+  binlog_direct_non_transactional_updates: 'ON',
+  open_files_limit: '1024',
+  connect_timeout: '60',
+};
+
+export function mtrAvailable(): boolean {
+  return fs.existsSync(MTR_RUNNER);
+}
+
+/** A test-name list file: one `main.<name>` or `<name>` a line; `#` starts a comment. */
+export function readList(file: string): string[] {
+  const names: string[] = [];
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line) names.push(line.includes('.') ? line : `main.${line}`);
+  }
+  return names;
+}
+
+/** test/mtr/<name> in the source tree (the lists are not compiled). */
+export function listFile(name: string): string {
+  return path.join(HERE, name);
+}
+
+/** unproxyable.txt: test name → why it cannot pass through any proxy. */
+export function readUnproxyable(file = listFile('unproxyable.txt')): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\S+)\s+(.+)$/.exec(line);
+    if (!m) throw new Error(`${file}: "${line}" has no reason`);
+    out.set(m[1].includes('.') ? m[1] : `main.${m[1]}`, m[2]);
+  }
+  return out;
+}
+
+export type Outcome = 'pass' | 'fail' | 'skipped' | 'disabled';
+
+export interface MtrRun {
+  readonly results: Map<string, Outcome>;
+  /** For failed tests: the first lines of the difference mtr printed. */
+  readonly reasons: Map<string, string>;
+  readonly output: string;
+}
+
+export interface MtrTarget {
+  /** mysqltest's `connect(c,localhost,root,,)` goes through the socket: both sides are reached by one. */
+  readonly socket: string;
+  readonly port: number;
+  readonly user: string;
+}
+
+/** Runs the tests with `mariadb-test-run --extern` against one server; never throws on failing tests. */
+export async function runMtr(target: MtrTarget, tests: readonly string[], vardir: string, log?: (line: string) => void): Promise<MtrRun> {
+  fs.rmSync(vardir, { recursive: true, force: true });
+  const args = [
+    `--extern`, `socket=${target.socket}`, `--extern`, `port=${target.port}`, `--extern`, `user=${target.user}`,
+    '--vardir', vardir, '--tmpdir', path.join(vardir, 'tmp'),
+    '--force', '--max-test-fail=0', '--retry=0', '--parallel=1', '--nocheck-testcases', '--nowarnings',
+    '--testcase-timeout=2', '--suite-timeout=60',
+    ...tests,
+  ];
+  const child = spawn('perl', [MTR_RUNNER, ...args], { cwd: MTR_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let partial = '';
+  const take = (b: Buffer): void => {
+    const s = b.toString('utf8');
+    output += s;
+    partial += s;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (/\[ (pass|fail|skipped|disabled) \]/.test(l)) log?.(l);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => resolve());
+  });
+  const parsed = parseMtrOutput(output);
+  if (parsed.results.size === 0) log?.(`mariadb-test-run gave no results:\n${output.split('\n').slice(-30).join('\n')}`);
+  return { ...parsed, output };
+}
+
+/** Reads the `main.x   [ pass ]` lines (and the diff that follows a failure). */
+export function parseMtrOutput(output: string): { results: Map<string, Outcome>; reasons: Map<string, string> } {
+  const results = new Map<string, Outcome>();
+  const reasons = new Map<string, string>();
+  const lines = output.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\S+\.\S+?)(?:\s+'[^']*')?\s+(?:w\d+\s+)?\[ (pass|fail|skipped|disabled) \]/.exec(lines[i]);
+    if (!m) continue;
+    const name = m[1];
+    const outcome = m[2] as Outcome;
+    results.set(name, outcome);
+    if (outcome === 'fail') {
+      const detail: string[] = [];
+      for (let j = i + 1; j < lines.length && detail.length < 12; j++) {
+        if (/\[ (pass|fail|skipped|disabled) \]/.test(lines[j])) break;
+        if (/^\s*$/.test(lines[j]) || /^-{5,}/.test(lines[j]) || /^(\+\+\+|---|@@|Test ended|Result content mismatch|- saving)/.test(lines[j])) continue;
+        detail.push(lines[j]);
+      }
+      reasons.set(name, detail.join('\n'));
+    }
+  }
+  return { results, reasons };
+}
+
+export interface MtrCluster {
+  readonly cluster: TestCluster;
+  readonly gate: MtrTarget;
+  readonly direct: MtrTarget;
+  stop(): Promise<void>;
+}
+
+let clusters = 0;
+
+/** One unsharded keyspace `test` whose database is named `test`, its MariaDB set up as mtr's. */
+export async function startMtrCluster(): Promise<MtrCluster> {
+  const socket = path.join(testRoot(), `gate-${process.pid}-${++clusters}.sock`);
+  const cluster = await startCluster({
+    keyspaces: [{ name: 'test', shards: ['0'], dbName: 'test' }],
+    mysqlConfig: MTR_MYSQLD_SETTINGS,
+    gate: { mysql: { port: 0, socketPath: socket } },
+  });
+  const primary = cluster.shard('test', '0').primary;
+  const addr = await cluster.mysqlAddress(primary);
+  if (!primary.mysqlctl) throw new Error('mtr: the tablet has no managed MariaDB');
+  return {
+    cluster,
+    gate: { socket, port: cluster.gate?.mysqlPort ?? 0, user: 'root' },
+    direct: { socket: primary.mysqlctl.socket, port: addr.port, user: 'root' },
+    stop: () => cluster.stop(),
+  };
+}
+
+export interface Comparison {
+  readonly direct: number;
+  readonly gate: number;
+  /** Passing directly, not through the gate (and not listed as unproxyable). */
+  readonly lost: string[];
+  /** Passing directly, failing through the gate, listed as unproxyable. */
+  readonly excused: string[];
+}
+
+export function compare(direct: MtrRun, gate: MtrRun, unproxyable: ReadonlyMap<string, string>): Comparison {
+  const passDirect = [...direct.results].filter(([, o]) => o === 'pass').map(([n]) => n);
+  const lostAll = passDirect.filter((n) => gate.results.get(n) !== 'pass');
+  return {
+    direct: passDirect.length,
+    gate: passDirect.length - lostAll.length,
+    lost: lostAll.filter((n) => !unproxyable.has(n)),
+    excused: lostAll.filter((n) => unproxyable.has(n)),
+  };
+}
+
+export function mtrVardir(tag: string): string {
+  return path.join(testRoot(), `mtr-${process.pid}-${tag}`);
+}
