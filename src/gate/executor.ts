@@ -21,6 +21,7 @@ import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
+import { switchTabletDatabase, systemDatabase, systemDatabaseHost } from './system-db.js';
 import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
@@ -226,6 +227,11 @@ export class Executor implements ServerHandler {
     fresh.clientFoundRows = gs.clientFoundRows;
     fresh.keyspace = gs.keyspace;
     this.initCharsets(fresh, session);
+    if (gs.systemDb !== null) {
+      // The database stays across COM_RESET_CONNECTION, as in MariaDB.
+      await switchTabletDatabase(fresh, gs.systemDb);
+      fresh.systemDb = gs.systemDb;
+    }
     this.sessions.set(session, fresh);
     session.statusFlags = STATUS_AUTOCOMMIT;
   }
@@ -239,13 +245,25 @@ export class Executor implements ServerHandler {
   }
 
   /** USE ks, ks:shard, ks/shard, ks@type, @type. */
-  private use(gs: GateSession, session: Session, target: string): void {
-    const stmt = parse(`USE ${target.includes(':') || target.includes('/') || target.includes('@') ? '`' + target.replaceAll('`', '``') + '`' : '`' + target.replaceAll('`', '``') + '`'}`);
+  private async use(gs: GateSession, session: Session, target: string): Promise<void> {
+    const stmt = parse(`USE ${'`' + target.replaceAll('`', '``') + '`'}`);
     if (stmt.kind !== 'Use') throw new Error('USE did not parse as USE');
-    this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, target);
+    await this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, target);
   }
 
-  private applyUse(gs: GateSession, session: Session, keyspace0: string | null, shard0: string | null, type0: string | null, raw: string | null): void {
+  private async applyUse(gs: GateSession, session: Session, keyspace0: string | null, shard0: string | null, type0: string | null, raw: string | null): Promise<void> {
+    const sys = shard0 === null && type0 === null ? systemDatabase(keyspace0) : null;
+    if (sys !== null) {
+      // USE mysql (information_schema, …): gate/system-db.ts.
+      const vschema = this.gate.resolver.vschema;
+      const host = systemDatabaseHost(gs, sys, this.gate.resolver.keyspaceNames(), (ks) => vschema.keyspaces[ks]?.sharded !== false);
+      gs.checkKeyspaceAllowed(host);
+      await switchTabletDatabase(gs, sys);
+      gs.keyspace = host;
+      gs.systemDb = sys;
+      session.database = sys;
+      return;
+    }
     let keyspace = keyspace0;
     let shard = shard0;
     let type = type0;
@@ -267,11 +285,15 @@ export class Executor implements ServerHandler {
       if (!this.gate.resolver.keyspaceNames().includes(keyspace)) throw new TesseraError(ER.BAD_DB, `Unknown database '${keyspace}'`);
       gs.checkKeyspaceAllowed(keyspace);
     } else if (shard !== null) throw new TesseraError(ER.NO_DB, 'USE :shard needs a keyspace');
+    if (gs.systemDb !== null && (keyspace !== null || type === null)) {
+      await switchTabletDatabase(gs, null);
+      gs.systemDb = null;
+    }
     if (keyspace !== null && keyspace !== '') gs.keyspace = keyspace;
     else if (type === null) gs.keyspace = null;
     gs.shard = shard;
     gs.tabletType = tabletType;
-    session.database = gs.keyspace;
+    session.database = gs.systemDb ?? gs.keyspace;
   }
 
   // ---- COM_QUERY ----
@@ -435,7 +457,7 @@ export class Executor implements ServerHandler {
   async dispatch(gs: GateSession, session: Session, stmt: Statement, sql: string): Promise<Result> {
     switch (stmt.kind) {
       case 'Use':
-        this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, null);
+        await this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, null);
         return okResult();
       case 'Begin':
         if (gs.inTransaction) await gs.commit();
@@ -851,7 +873,7 @@ export class Executor implements ServerHandler {
         }
         if (e.kind === 'Func' && e.schema === null && e.over === null) {
           const n = e.name.toUpperCase();
-          if ((n === 'DATABASE' || n === 'SCHEMA') && e.args.length === 0) return str(gs.keyspace);
+          if ((n === 'DATABASE' || n === 'SCHEMA') && e.args.length === 0) return str(gs.systemDb ?? gs.keyspace);
           if (n === 'LAST_INSERT_ID' && e.args.length === 0) return num(gs.lastInsertId);
           if (n === 'CONNECTION_ID' && e.args.length === 0) return num(gs.id);
           if (n === 'ROW_COUNT' && e.args.length === 0) return num(gs.rowCount);

@@ -36,6 +36,7 @@ export const MTR_MYSQLD_SETTINGS: Readonly<Record<string, string>> = {
   binlog_direct_non_transactional_updates: 'ON',
   open_files_limit: '1024',
   connect_timeout: '60',
+  max_allowed_packet: '16M',
 };
 
 export function mtrAvailable(): boolean {
@@ -90,7 +91,7 @@ export interface MtrTarget {
 export async function runMtr(target: MtrTarget, tests: readonly string[], vardir: string, log?: (line: string) => void): Promise<MtrRun> {
   fs.rmSync(vardir, { recursive: true, force: true });
   const args = [
-    `--extern`, `socket=${target.socket}`, `--extern`, `port=${target.port}`, `--extern`, `user=${target.user}`,
+    `--extern`, `socket=${target.socket}`, `--extern`, `user=${target.user}`,
     '--vardir', vardir, '--tmpdir', path.join(vardir, 'tmp'),
     '--force', '--max-test-fail=0', '--retry=0', '--parallel=1', '--nocheck-testcases', '--nowarnings',
     '--testcase-timeout=2', '--suite-timeout=60',
