@@ -309,7 +309,8 @@ export class Executor implements ServerHandler {
       for (let i = 0; i < parts.length; i++) {
         const more = i < parts.length - 1;
         const text = parts[i];
-        let entry = this.texts.get(text);
+        // In a system database (USE mysql) no cached plan applies: statements go to its MariaDB.
+        let entry = gs.systemDb === null ? this.texts.get(text) : undefined;
         if (entry === undefined) {
           let stmt: Statement;
           try {
@@ -318,7 +319,7 @@ export class Executor implements ServerHandler {
             await this.unparsed(gs, session, text, err, out, more);
             continue;
           }
-          const made = textEntry(stmt, text);
+          const made = gs.systemDb === null ? textEntry(stmt, text) : null;
           if (made === null) {
             await this.run(gs, session, stmt, text, out, more);
             continue;
@@ -542,6 +543,12 @@ export class Executor implements ServerHandler {
         return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
       }
       default:
+        if (gs.systemDb !== null && isPlannable(stmt)) {
+          // USE mysql: the statement is the system database's, on its MariaDB, as written.
+          const rs = this.singleShard(gs);
+          if (rs === null) throw new TesseraError(ER.NO_DB, `USE ${gs.systemDb}: the keyspace that answered for it is gone; USE a keyspace`);
+          return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
+        }
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
     }
