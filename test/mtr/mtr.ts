@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../harness/cluster.js';
 import { testRoot } from '../harness/processes.js';
 
@@ -43,12 +44,13 @@ export function mtrAvailable(): boolean {
   return fs.existsSync(MTR_RUNNER);
 }
 
-/** A test-name list file: one `main.<name>` or `<name>` a line; `#` starts a comment. */
+/** A test-name list file: `main.<name>` or `<name>`, separated by blanks and lines; `#` starts a comment. */
 export function readList(file: string): string[] {
   const names: string[] = [];
   for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line) names.push(line.includes('.') ? line : `main.${line}`);
+    for (const name of raw.replace(/#.*/, '').trim().split(/\s+/)) {
+      if (name) names.push(name.includes('.') ? name : `main.${name}`);
+    }
   }
   return names;
 }
@@ -87,36 +89,50 @@ export interface MtrTarget {
   readonly user: string;
 }
 
-/** Runs the tests with `mariadb-test-run --extern` against one server; never throws on failing tests. */
-export async function runMtr(target: MtrTarget, tests: readonly string[], vardir: string, log?: (line: string) => void): Promise<MtrRun> {
+/**
+ * Runs the tests with `mariadb-test-run --extern` against one server, one mariadb-test-run per
+ * test with `reset` before each: mtr restarts its own servers after a failure, an external one
+ * keeps what a failed test left (its tables), which would fail the tests after it. Never throws
+ * on failing tests.
+ */
+export async function runMtr(target: MtrTarget, tests: readonly string[], vardir: string, reset: () => Promise<void>, log?: (line: string) => void): Promise<MtrRun> {
+  const results = new Map<string, Outcome>();
+  const reasons = new Map<string, string>();
+  let output = '';
+  for (const t of tests) {
+    await reset();
+    const dir = path.join(vardir, t);
+    const one = await runMtrOnce(target, [t], dir);
+    output += one.output;
+    if (one.results.size === 0) log?.(`${t}: mariadb-test-run gave no result:\n${one.output.split('\n').slice(-20).join('\n')}`);
+    for (const [n, o] of one.results) {
+      results.set(n, o);
+      log?.(`${n.padEnd(40)} [ ${o} ]`);
+    }
+    for (const [n, r] of one.reasons) reasons.set(n, r);
+    if (one.results.get(t) === 'pass') fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { results, reasons, output };
+}
+
+async function runMtrOnce(target: MtrTarget, tests: readonly string[], vardir: string): Promise<MtrRun> {
   fs.rmSync(vardir, { recursive: true, force: true });
   const args = [
     `--extern`, `socket=${target.socket}`, `--extern`, `user=${target.user}`,
     '--vardir', vardir, '--tmpdir', path.join(vardir, 'tmp'),
     '--force', '--max-test-fail=0', '--retry=0', '--parallel=1', '--nocheck-testcases', '--nowarnings',
-    '--testcase-timeout=2', '--suite-timeout=60',
+    '--testcase-timeout=5', '--suite-timeout=60',
     ...tests,
   ];
   const child = spawn('perl', [MTR_RUNNER, ...args], { cwd: MTR_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  let partial = '';
-  const take = (b: Buffer): void => {
-    const s = b.toString('utf8');
-    output += s;
-    partial += s;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) if (/\[ (pass|fail|skipped|disabled) \]/.test(l)) log?.(l);
-  };
-  child.stdout.on('data', take);
-  child.stderr.on('data', take);
+  child.stdout.on('data', (b: Buffer) => (output += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString('utf8')));
   await new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', () => resolve());
   });
-  const parsed = parseMtrOutput(output);
-  if (parsed.results.size === 0) log?.(`mariadb-test-run gave no results:\n${output.split('\n').slice(-30).join('\n')}`);
-  return { ...parsed, output };
+  return { ...parseMtrOutput(output), output };
 }
 
 /** Reads the `main.x   [ pass ]` lines (and the diff that follows a failure). */
@@ -147,10 +163,13 @@ export interface MtrCluster {
   readonly cluster: TestCluster;
   readonly gate: MtrTarget;
   readonly direct: MtrTarget;
+  /** Run before each test: what the test before left is gone. */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
 let clusters = 0;
+const KEPT_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys', '_vt']);
 
 /** One unsharded keyspace `test` whose database is named `test`, its MariaDB set up as mtr's. */
 export async function startMtrCluster(): Promise<MtrCluster> {
@@ -163,10 +182,25 @@ export async function startMtrCluster(): Promise<MtrCluster> {
   const primary = cluster.shard('test', '0').primary;
   const addr = await cluster.mysqlAddress(primary);
   if (!primary.mysqlctl) throw new Error('mtr: the tablet has no managed MariaDB');
+  const dbaSocket = primary.mysqlctl.socket;
   return {
     cluster,
     gate: { socket, port: cluster.gate?.mysqlPort ?? 0, user: 'root' },
-    direct: { socket: primary.mysqlctl.socket, port: addr.port, user: 'root' },
+    direct: { socket: dbaSocket, port: addr.port, user: 'root' },
+    async reset() {
+      // What a test left: databases other than the system ones and the sidecar, `test` emptied.
+      const conn = await mysql.createConnection({ socketPath: dbaSocket, user: 'vt_dba' });
+      try {
+        const [rows] = await conn.query({ sql: 'SHOW DATABASES', rowsAsArray: true });
+        for (const [db] of rows as string[][]) {
+          if (KEPT_DATABASES.has(db)) continue;
+          await conn.query(`DROP DATABASE \`${db.replaceAll('`', '``')}\``);
+        }
+        await conn.query('CREATE DATABASE test');
+      } finally {
+        await conn.end();
+      }
+    },
     stop: () => cluster.stop(),
   };
 }

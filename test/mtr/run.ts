@@ -32,10 +32,10 @@ async function main(): Promise<number> {
     let direct: MtrRun | null = null;
     if (!gateOnly) {
       console.log(`# directly: MariaDB ${c.direct.socket}`);
-      direct = await runMtr(c.direct, tests, mtrVardir('direct'), (l) => console.log('direct ' + l));
+      direct = await runMtr(c.direct, tests, mtrVardir('direct'), () => c.reset(), (l) => console.log('direct ' + l));
     }
     console.log(`# through the gate: ${c.gate.socket}`);
-    const gate = await runMtr(c.gate, tests, mtrVardir('gate'), (l) => console.log('gate   ' + l));
+    const gate = await runMtr(c.gate, tests, mtrVardir('gate'), () => c.reset(), (l) => console.log('gate   ' + l));
     if (direct === null) {
       const failed = [...gate.results].filter(([, o]) => o === 'fail');
       for (const [n] of failed) console.log(`\n## ${n}\n${gate.reasons.get(n) ?? ''}`);
