@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, rewriteExpr, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement, type TableName,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -15,6 +15,7 @@ import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportF
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
+import { allTableNames, DBA_SCHEMAS } from './planner/context.js';
 import { Route } from './engine/route.js';
 import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
@@ -78,6 +79,8 @@ interface TextEntry {
   readonly key: string;
   readonly statement: Statement;
   readonly bindVars: Readonly<Record<string, BindValue>>;
+  /** The tables it names when it may go to an unsharded keyspace as written (see asWrittenShard), else null. */
+  readonly plain: readonly TableName[] | null;
 }
 
 /** Texts the text cache keeps at most (it starts over when full) and the longest text it keeps. */
@@ -132,6 +135,15 @@ function usesSession(stmt: Statement): boolean {
   });
   return uses;
 }
+
+/** A query or DML that uses nothing the gate keeps or answers itself (see asWrittenShard). */
+function asWrittenCandidate(stmt: Statement, sql: string): boolean {
+  if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return false;
+  return !mayUseSessionVars(sql) && !usesSession(stmt) && answerLocally(stmt) === null;
+}
+
+/** onSessionShard for a statement that leaves nothing on the connection. */
+const NO_SESSION_STATE = { pins: false, vars: [], lastInsertId: false } as const;
 
 const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
 
@@ -362,6 +374,27 @@ export class Executor implements ServerHandler {
     await this.runWith(gs, session, 'PassThrough', sql, 'clears', () => this.onSessionShard(gs, rs, sql, { pins: v.pins, vars, lastInsertId: false }), out, more);
   }
 
+  /**
+   * The session's shard when a query or DML may go there exactly as the client wrote it — MariaDB
+   * then answers it as it would directly (column names, errors, warnings): the session's keyspace
+   * is unsharded, the statement names its tables unqualified (`plain`), no routing rule sends one
+   * of them elsewhere (MoveTables), and none takes its ids from a gate sequence. Not for the OLAP
+   * workload, whose reads stream. Else null: the statement is planned.
+   */
+  private asWrittenShard(gs: GateSession, plain: readonly TableName[] | null): ResolvedShard | null {
+    if (plain === null || gs.keyspace === null || gs.shard !== null || gs.systemDb !== null || gs.workload === 'OLAP') return null;
+    const vschema = this.gate.resolver.vschema;
+    const ks = gs.keyspace;
+    if (vschema.keyspaces[ks]?.sharded !== false) return null;
+    const type = gs.tabletType === 'replica' || gs.tabletType === 'rdonly' ? gs.tabletType : 'primary';
+    for (const t of plain) {
+      if (t.schema !== null) continue;
+      const r = vschema.findTable(ks, t.name, type);
+      if (!r || r.keyspace !== ks || r.table !== t.name || r.vschema?.autoIncrement || r.vschema?.type === 'sequence') return null;
+    }
+    return this.singleShard(gs);
+  }
+
   /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
   private singleShard(gs: GateSession): ResolvedShard | null {
     const ks = gs.keyspace;
@@ -502,6 +535,11 @@ export class Executor implements ServerHandler {
         return this.vexplain(gs, stmt.type, stmt.statement, sql);
       case 'Explain':
         if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return this.vexplain(gs, 'PLAN', stmt.statement, sql);
+        {
+          // EXPLAIN [EXTENDED | FORMAT=JSON] of a statement that would go as written: MariaDB's own answer.
+          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt.statement, sql) ? plainTables(stmt.statement) : null);
+          if (rs !== null) return this.onSessionShard(gs, rs, sql, NO_SESSION_STATE);
+        }
         return this.explainOnShard(gs, stmt.statement, format(stmt), sql);
       case 'CreateDatabase':
       case 'DropDatabase':
@@ -515,7 +553,13 @@ export class Executor implements ServerHandler {
       case 'Execute':
       case 'Deallocate':
         return this.sqlPrepared(gs, stmt, sql);
-      case 'Flush':
+      case 'Flush': {
+        // FLUSH on the session's one shard, as written; a read lock (WITH READ LOCK, FOR EXPORT)
+        // belongs to the connection, which the session then keeps.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('FLUSH outside an unsharded keyspace or a targeted shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, sql, { pins: /\b(LOCK|EXPORT)\b/i.test(sql), vars: [], lastInsertId: false });
+      }
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       case 'SetStatementFor': {
@@ -549,7 +593,11 @@ export class Executor implements ServerHandler {
           if (rs === null) throw new TesseraError(ER.NO_DB, `USE ${gs.systemDb}: the keyspace that answered for it is gone; USE a keyspace`);
           return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
         }
-        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+        if (isPlannable(stmt)) {
+          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
+          if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
+          return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+        }
         throw notSupported(stmt.kind);
     }
   }
@@ -680,6 +728,8 @@ export class Executor implements ServerHandler {
 
   /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
   private executeText(gs: GateSession, e: TextEntry, text: string): Promise<Result> {
+    const rs = this.asWrittenShard(gs, e.plain);
+    if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, text, NO_SESSION_STATE));
     return this.buffered(gs, () => {
       let plan: Plan;
       try {
@@ -919,6 +969,28 @@ export class Executor implements ServerHandler {
     }
   }
 
+  /**
+   * A session variable the tablets must see becomes a setting. On the session's one shard it runs
+   * at once, so that MariaDB's error (the setting is then not kept) or warnings are the SET's own.
+   */
+  private async setOnShards(gs: GateSession, statement: string): Promise<void> {
+    const rs = this.singleShard(gs);
+    const had = gs.settings.includes(statement);
+    try {
+      await this.addSetting(gs, statement);
+      // In a transaction addSetting ran it on the transaction's connections already.
+      if (rs === null || gs.inTransaction) return;
+      const r = await gs.executeOnShard(rs, statement, false, undefined);
+      if (r.warnings > 0) gs.noteWarnings(rs, r);
+    } catch (err) {
+      if (!had && gs.settings.includes(statement)) {
+        gs.settings = gs.settings.filter((x) => x !== statement);
+        if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
+      }
+      throw err;
+    }
+  }
+
   private async set(gs: GateSession, session: Session, stmt: SetStatement): Promise<Result> {
     for (const item of stmt.items) {
       switch (item.kind) {
@@ -975,7 +1047,9 @@ export class Executor implements ServerHandler {
             break;
           }
           if (IGNORED_VARS.has(name)) break;
-          await this.addSetting(gs, format({ kind: 'Set', items: [item], start: -1, end: -1 }));
+          // User variables in the value are the gate's: their values go with the setting.
+          const value = rewriteExpr(item.value, { expr: (e) => (e.kind === 'UserVar' ? gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' } : undefined) });
+          await this.setOnShards(gs, format({ kind: 'Set', items: [{ ...item, value }], start: -1, end: -1 }));
           break;
         }
         default: {
@@ -1198,7 +1272,17 @@ function textEntry(stmt: Statement, text: string): TextEntry | null {
   if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
   // What preprocess does to a statement that uses nothing of the session.
   const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);
-  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars };
+  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars, plain: plainTables(stmt) };
+}
+
+/**
+ * The tables a query or DML names, when it names them as a statement for one MariaDB would: each
+ * unqualified or in a system database (a keyspace-qualified name must be rewritten); else null.
+ */
+function plainTables(stmt: Statement): TableName[] | null {
+  const names = allTableNames(stmt);
+  for (const t of names) if (t.schema !== null && !DBA_SCHEMAS.has(t.schema.toLowerCase())) return null;
+  return names;
 }
 
 /** A value a shard returned, as the literal the gate keeps for a user variable. */
