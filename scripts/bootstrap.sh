@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tessera needs and is missing, then builds. Idempotent: a second run does nothing but
 # an incremental build. Debian packages: mariadb-server, mariadb-client, etcd-server, sysbench,
-# chromium (browser tests of the web UI).
+# chromium (browser tests of the web UI), mariadb-test (MariaDB's regression suite, the measure of
+# test/mtr and test/e2e/mtr.test.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ have etcd || need+=(etcd-server)
 have sysbench || need+=(sysbench)
 if [ "${TESSERA_SKIP_BROWSER:-}" = "" ]; then have chromium || need+=(chromium); fi
 have tmux || need+=(tmux)
+[ -x /usr/share/mysql/mysql-test/mariadb-test-run ] || need+=(mariadb-test)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]} with apt-get" >&2

@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement,
+  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, rewriteExpr, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement, type TableName,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -15,12 +15,14 @@ import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportF
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
+import { allTableNames, DBA_SCHEMAS } from './planner/context.js';
 import { Route } from './engine/route.js';
 import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
 import { executeShow, textResult } from './show.js';
+import { switchTabletDatabase, systemDatabase, systemDatabaseHost } from './system-db.js';
 import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
@@ -77,6 +79,8 @@ interface TextEntry {
   readonly key: string;
   readonly statement: Statement;
   readonly bindVars: Readonly<Record<string, BindValue>>;
+  /** The tables it names when it may go to an unsharded keyspace as written (see asWrittenShard), else null. */
+  readonly plain: readonly TableName[] | null;
 }
 
 /** Texts the text cache keeps at most (it starts over when full) and the longest text it keeps. */
@@ -131,6 +135,15 @@ function usesSession(stmt: Statement): boolean {
   });
   return uses;
 }
+
+/** A query or DML that uses nothing the gate keeps or answers itself (see asWrittenShard). */
+function asWrittenCandidate(stmt: Statement, sql: string): boolean {
+  if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return false;
+  return !mayUseSessionVars(sql) && !usesSession(stmt) && answerLocally(stmt) === null;
+}
+
+/** onSessionShard for a statement that leaves nothing on the connection. */
+const NO_SESSION_STATE = { pins: false, vars: [], lastInsertId: false } as const;
 
 const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
 
@@ -226,6 +239,11 @@ export class Executor implements ServerHandler {
     fresh.clientFoundRows = gs.clientFoundRows;
     fresh.keyspace = gs.keyspace;
     this.initCharsets(fresh, session);
+    if (gs.systemDb !== null) {
+      // The database stays across COM_RESET_CONNECTION, as in MariaDB.
+      await switchTabletDatabase(fresh, gs.systemDb);
+      fresh.systemDb = gs.systemDb;
+    }
     this.sessions.set(session, fresh);
     session.statusFlags = STATUS_AUTOCOMMIT;
   }
@@ -239,13 +257,25 @@ export class Executor implements ServerHandler {
   }
 
   /** USE ks, ks:shard, ks/shard, ks@type, @type. */
-  private use(gs: GateSession, session: Session, target: string): void {
-    const stmt = parse(`USE ${target.includes(':') || target.includes('/') || target.includes('@') ? '`' + target.replaceAll('`', '``') + '`' : '`' + target.replaceAll('`', '``') + '`'}`);
+  private async use(gs: GateSession, session: Session, target: string): Promise<void> {
+    const stmt = parse(`USE ${'`' + target.replaceAll('`', '``') + '`'}`);
     if (stmt.kind !== 'Use') throw new Error('USE did not parse as USE');
-    this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, target);
+    await this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, target);
   }
 
-  private applyUse(gs: GateSession, session: Session, keyspace0: string | null, shard0: string | null, type0: string | null, raw: string | null): void {
+  private async applyUse(gs: GateSession, session: Session, keyspace0: string | null, shard0: string | null, type0: string | null, raw: string | null): Promise<void> {
+    const sys = shard0 === null && type0 === null ? systemDatabase(keyspace0) : null;
+    if (sys !== null) {
+      // USE mysql (information_schema, …): gate/system-db.ts.
+      const vschema = this.gate.resolver.vschema;
+      const host = systemDatabaseHost(gs, sys, this.gate.resolver.keyspaceNames(), (ks) => vschema.keyspaces[ks]?.sharded !== false);
+      gs.checkKeyspaceAllowed(host);
+      await switchTabletDatabase(gs, sys);
+      gs.keyspace = host;
+      gs.systemDb = sys;
+      session.database = sys;
+      return;
+    }
     let keyspace = keyspace0;
     let shard = shard0;
     let type = type0;
@@ -267,11 +297,15 @@ export class Executor implements ServerHandler {
       if (!this.gate.resolver.keyspaceNames().includes(keyspace)) throw new TesseraError(ER.BAD_DB, `Unknown database '${keyspace}'`);
       gs.checkKeyspaceAllowed(keyspace);
     } else if (shard !== null) throw new TesseraError(ER.NO_DB, 'USE :shard needs a keyspace');
+    if (gs.systemDb !== null && (keyspace !== null || type === null)) {
+      await switchTabletDatabase(gs, null);
+      gs.systemDb = null;
+    }
     if (keyspace !== null && keyspace !== '') gs.keyspace = keyspace;
     else if (type === null) gs.keyspace = null;
     gs.shard = shard;
     gs.tabletType = tabletType;
-    session.database = gs.keyspace;
+    session.database = gs.systemDb ?? gs.keyspace;
   }
 
   // ---- COM_QUERY ----
@@ -287,7 +321,8 @@ export class Executor implements ServerHandler {
       for (let i = 0; i < parts.length; i++) {
         const more = i < parts.length - 1;
         const text = parts[i];
-        let entry = this.texts.get(text);
+        // In a system database (USE mysql) no cached plan applies: statements go to its MariaDB.
+        let entry = gs.systemDb === null ? this.texts.get(text) : undefined;
         if (entry === undefined) {
           let stmt: Statement;
           try {
@@ -296,7 +331,7 @@ export class Executor implements ServerHandler {
             await this.unparsed(gs, session, text, err, out, more);
             continue;
           }
-          const made = textEntry(stmt, text);
+          const made = gs.systemDb === null ? textEntry(stmt, text) : null;
           if (made === null) {
             await this.run(gs, session, stmt, text, out, more);
             continue;
@@ -337,6 +372,27 @@ export class Executor implements ServerHandler {
     if (v.kind === 'refuse') throw v.error;
     const vars = userVariablesIn(sql);
     await this.runWith(gs, session, 'PassThrough', sql, 'clears', () => this.onSessionShard(gs, rs, sql, { pins: v.pins, vars, lastInsertId: false }), out, more);
+  }
+
+  /**
+   * The session's shard when a query or DML may go there exactly as the client wrote it — MariaDB
+   * then answers it as it would directly (column names, errors, warnings): the session's keyspace
+   * is unsharded, the statement names its tables unqualified (`plain`), no routing rule sends one
+   * of them elsewhere (MoveTables), and none takes its ids from a gate sequence. Not for the OLAP
+   * workload, whose reads stream. Else null: the statement is planned.
+   */
+  private asWrittenShard(gs: GateSession, plain: readonly TableName[] | null): ResolvedShard | null {
+    if (plain === null || gs.keyspace === null || gs.shard !== null || gs.systemDb !== null || gs.workload === 'OLAP') return null;
+    const vschema = this.gate.resolver.vschema;
+    const ks = gs.keyspace;
+    if (vschema.keyspaces[ks]?.sharded !== false) return null;
+    const type = gs.tabletType === 'replica' || gs.tabletType === 'rdonly' ? gs.tabletType : 'primary';
+    for (const t of plain) {
+      if (t.schema !== null) continue;
+      const r = vschema.findTable(ks, t.name, type);
+      if (!r || r.keyspace !== ks || r.table !== t.name || r.vschema?.autoIncrement || r.vschema?.type === 'sequence') return null;
+    }
+    return this.singleShard(gs);
   }
 
   /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
@@ -435,7 +491,7 @@ export class Executor implements ServerHandler {
   async dispatch(gs: GateSession, session: Session, stmt: Statement, sql: string): Promise<Result> {
     switch (stmt.kind) {
       case 'Use':
-        this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, null);
+        await this.applyUse(gs, session, stmt.keyspace, stmt.shard, stmt.tabletType, null);
         return okResult();
       case 'Begin':
         if (gs.inTransaction) await gs.commit();
@@ -479,6 +535,11 @@ export class Executor implements ServerHandler {
         return this.vexplain(gs, stmt.type, stmt.statement, sql);
       case 'Explain':
         if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return this.vexplain(gs, 'PLAN', stmt.statement, sql);
+        {
+          // EXPLAIN [EXTENDED | FORMAT=JSON] of a statement that would go as written: MariaDB's own answer.
+          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt.statement, sql) ? plainTables(stmt.statement) : null);
+          if (rs !== null) return this.onSessionShard(gs, rs, sql, NO_SESSION_STATE);
+        }
         return this.explainOnShard(gs, stmt.statement, format(stmt), sql);
       case 'CreateDatabase':
       case 'DropDatabase':
@@ -492,7 +553,13 @@ export class Executor implements ServerHandler {
       case 'Execute':
       case 'Deallocate':
         return this.sqlPrepared(gs, stmt, sql);
-      case 'Flush':
+      case 'Flush': {
+        // FLUSH on the session's one shard, as written; a read lock (WITH READ LOCK, FOR EXPORT)
+        // belongs to the connection, which the session then keeps.
+        const rs = this.singleShard(gs);
+        if (rs === null) throw notSupported('FLUSH outside an unsharded keyspace or a targeted shard (USE ks:shard)');
+        return this.onSessionShard(gs, rs, sql, { pins: /\b(LOCK|EXPORT)\b/i.test(sql), vars: [], lastInsertId: false });
+      }
       case 'AlterVschema':
         throw notSupported(format(stmt).split(' ').slice(0, 2).join(' '));
       case 'SetStatementFor': {
@@ -520,7 +587,17 @@ export class Executor implements ServerHandler {
         return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
       }
       default:
-        if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+        if (gs.systemDb !== null && isPlannable(stmt)) {
+          // USE mysql: the statement is the system database's, on its MariaDB, as written.
+          const rs = this.singleShard(gs);
+          if (rs === null) throw new TesseraError(ER.NO_DB, `USE ${gs.systemDb}: the keyspace that answered for it is gone; USE a keyspace`);
+          return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
+        }
+        if (isPlannable(stmt)) {
+          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
+          if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
+          return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+        }
         throw notSupported(stmt.kind);
     }
   }
@@ -651,6 +728,8 @@ export class Executor implements ServerHandler {
 
   /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
   private executeText(gs: GateSession, e: TextEntry, text: string): Promise<Result> {
+    const rs = this.asWrittenShard(gs, e.plain);
+    if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, text, NO_SESSION_STATE));
     return this.buffered(gs, () => {
       let plan: Plan;
       try {
@@ -851,7 +930,7 @@ export class Executor implements ServerHandler {
         }
         if (e.kind === 'Func' && e.schema === null && e.over === null) {
           const n = e.name.toUpperCase();
-          if ((n === 'DATABASE' || n === 'SCHEMA') && e.args.length === 0) return str(gs.keyspace);
+          if ((n === 'DATABASE' || n === 'SCHEMA') && e.args.length === 0) return str(gs.systemDb ?? gs.keyspace);
           if (n === 'LAST_INSERT_ID' && e.args.length === 0) return num(gs.lastInsertId);
           if (n === 'CONNECTION_ID' && e.args.length === 0) return num(gs.id);
           if (n === 'ROW_COUNT' && e.args.length === 0) return num(gs.rowCount);
@@ -887,6 +966,28 @@ export class Executor implements ServerHandler {
     }
     else {
       for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
+    }
+  }
+
+  /**
+   * A session variable the tablets must see becomes a setting. On the session's one shard it runs
+   * at once, so that MariaDB's error (the setting is then not kept) or warnings are the SET's own.
+   */
+  private async setOnShards(gs: GateSession, statement: string): Promise<void> {
+    const rs = this.singleShard(gs);
+    const had = gs.settings.includes(statement);
+    try {
+      await this.addSetting(gs, statement);
+      // In a transaction addSetting ran it on the transaction's connections already.
+      if (rs === null || gs.inTransaction) return;
+      const r = await gs.executeOnShard(rs, statement, false, undefined);
+      if (r.warnings > 0) gs.noteWarnings(rs, r);
+    } catch (err) {
+      if (!had && gs.settings.includes(statement)) {
+        gs.settings = gs.settings.filter((x) => x !== statement);
+        if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
+      }
+      throw err;
     }
   }
 
@@ -946,7 +1047,9 @@ export class Executor implements ServerHandler {
             break;
           }
           if (IGNORED_VARS.has(name)) break;
-          await this.addSetting(gs, format({ kind: 'Set', items: [item], start: -1, end: -1 }));
+          // User variables in the value are the gate's: their values go with the setting.
+          const value = rewriteExpr(item.value, { expr: (e) => (e.kind === 'UserVar' ? gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' } : undefined) });
+          await this.setOnShards(gs, format({ kind: 'Set', items: [{ ...item, value }], start: -1, end: -1 }));
           break;
         }
         default: {
@@ -1169,7 +1272,17 @@ function textEntry(stmt: Statement, text: string): TextEntry | null {
   if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
   // What preprocess does to a statement that uses nothing of the session.
   const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);
-  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars };
+  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars, plain: plainTables(stmt) };
+}
+
+/**
+ * The tables a query or DML names, when it names them as a statement for one MariaDB would: each
+ * unqualified or in a system database (a keyspace-qualified name must be rewritten); else null.
+ */
+function plainTables(stmt: Statement): TableName[] | null {
+  const names = allTableNames(stmt);
+  for (const t of names) if (t.schema !== null && !DBA_SCHEMAS.has(t.schema.toLowerCase())) return null;
+  return names;
 }
 
 /** A value a shard returned, as the literal the gate keeps for a user variable. */

@@ -56,7 +56,7 @@ export function classifyUnparsed(sql: string): Verdict {
     return { kind: 'refuse', error: notSupported('GET DIAGNOSTICS outside a stored program through the gate; use SHOW WARNINGS') };
   }
   if (a === 'XA') return { kind: 'refuse', error: notSupported('XA transactions through the gate') };
-  if (a === 'FLUSH') return { kind: 'refuse', error: notSupported('FLUSH through the gate') };
+  if (a === 'FLUSH') return { kind: 'pass', pins: w.includes('LOCK') || w.includes('EXPORT') || /\b(LOCK|EXPORT)\b/i.test(sql) };
   if (a === 'LOAD' && w.includes('LOCAL')) return { kind: 'refuse', error: notSupported('LOAD DATA LOCAL through the gate') };
   if (a === 'EXECUTE' && b === 'IMMEDIATE') return { kind: 'pass', pins: true };
   return { kind: 'pass', pins: PINNING_WORDS.has(a) };

@@ -82,6 +82,10 @@ export class GateSession {
   charsets: ConnectionCharsets = TABLET_CHARSETS;
   /** The entry of `settings` that carries `charsets` to the tablets, if they need one. */
   charsetSetting: string | null = null;
+  /** The system database the session uses (`USE mysql`), or null: see gate/system-db.ts. */
+  systemDb: string | null = null;
+  /** The entry of `settings` that makes the tablets' connections use `systemDb`. */
+  databaseSetting: string | null = null;
   /**
    * The session keeps state in the tablets' MariaDB connections (user variables a statement
    * assigned there, SQL-level prepared statements, table locks, open HANDLERs): from now on every
@@ -318,7 +322,15 @@ export class GateSession {
           const first = [...this.shardSessions.values()][0].target;
           throw new TesseraError(ER.UNKNOWN_ERROR, `multi-db transaction attempted: transaction_mode is SINGLE and the transaction is on ${first.keyspace}/${first.shard}, this statement goes to ${rs.keyspace}/${rs.shard}`);
         }
-        const reserved = this.reserved.get(key);
+        let reserved = this.reserved.get(key);
+        if (!reserved && (this.settings.length || this.pinned)) {
+          // The transaction needs the session's settings: it runs on a connection reserved with them.
+          const t = this.pick(target);
+          alias = t.alias;
+          const got = await t.conn.reserve(target, { settings: this.settings, clientFoundRows, signal });
+          reserved = { target, conn: t.conn, tabletAlias: got.tabletAlias, transactionId: 0, reservedId: got.reservedId };
+          this.reserved.set(key, reserved);
+        }
         const t = reserved ? this.core.health.byAlias(reserved.tabletAlias) ?? this.pick(target) : this.pick(target);
         const conn = reserved ? reserved.conn : t.conn;
         const reservedId = reserved?.reservedId ?? 0;

@@ -5,6 +5,7 @@ import { columnDefinition, ER, TesseraError, TYPE, type ColumnDefinition } from 
 import { format, type Show } from '../sql/index.js';
 import { tabletAliasString } from '../topo/index.js';
 import { notSupported } from './errors.js';
+import { systemDatabase, systemDatabaseHost } from './system-db.js';
 import type { GateSession } from './session.js';
 import { toResult } from './session.js';
 import type { Cell, Result } from './types.js';
@@ -39,6 +40,18 @@ function filterLike<T>(s: Show, items: T[], key: (t: T) => string): T[] {
 async function toAnyShard(gs: GateSession, keyspace: string, sql: string): Promise<Result> {
   const cursor = gs.cursor();
   const shards = await cursor.allShards(keyspace);
+  const r = await gs.executeOnShard(shards[0], sql, false, undefined);
+  gs.noteWarnings(shards[0], r);
+  return toResult(r);
+}
+
+/** SHOW … of a system database: to the MariaDB that answers for it (gate/system-db.ts), as written. */
+async function toSystemDatabaseHost(gs: GateSession, db: string, sql: string): Promise<Result> {
+  const resolver = gs.core.resolver;
+  const host = gs.systemDb !== null ? (gs.keyspace as string) : systemDatabaseHost(gs, db, resolver.keyspaceNames(), (ks) => resolver.vschema.keyspaces[ks]?.sharded !== false);
+  gs.checkKeyspaceAllowed(host);
+  const cursor = gs.cursor();
+  const shards = gs.shard !== null ? [cursor.targetedShard(host, gs.shard)] : await cursor.allShards(host);
   const r = await gs.executeOnShard(shards[0], sql, false, undefined);
   gs.noteWarnings(shards[0], r);
   return toResult(r);
@@ -139,6 +152,8 @@ export async function executeShow(gs: GateSession, s: Show): Promise<Result> {
     }
     case 'TABLES':
     case 'TABLE STATUS': {
+      const sys = s.db !== null ? systemDatabase(s.db) : gs.systemDb;
+      if (sys !== null) return toSystemDatabaseHost(gs, sys, format(s));
       const ks = s.db ?? gs.keyspace;
       if (!ks) throw new TesseraError(ER.NO_DB, 'No database selected');
       if (!resolver.keyspaceNames().includes(ks)) throw new TesseraError(ER.BAD_DB, `Unknown database '${ks}'`);
@@ -153,6 +168,8 @@ export async function executeShow(gs: GateSession, s: Show): Promise<Result> {
     case 'CREATE VIEW':
     case 'TRIGGERS': {
       const t = s.table;
+      const sys = s.db !== null || t?.schema ? systemDatabase(s.db ?? t?.schema) : gs.systemDb;
+      if (sys !== null) return toSystemDatabaseHost(gs, sys, format(s));
       let ks = s.db ?? t?.schema ?? null;
       let name = t?.name ?? '';
       if (t) {

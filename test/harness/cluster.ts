@@ -23,6 +23,8 @@ export interface KeyspaceSpec {
   readonly vschema?: Json;
   /** Replica tablets per shard, replicating from the shard's primary. */
   readonly replicas?: number;
+  /** The shards' database name (the tablets' --init-db-name-override); `vt_<keyspace>` by default. */
+  readonly dbName?: string;
 }
 
 export interface ClusterOptions {
@@ -84,11 +86,11 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
     // Start every tablet concurrently: MariaDB start-up dominates.
     const starts = o.keyspaces.flatMap((ks) =>
       ks.shards.map(async (shard) => {
-        const primary = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'primary', topo, mysqlExtraConfig: o.mysqlConfig });
+        const primary = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'primary', topo, mysqlExtraConfig: o.mysqlConfig, dbNameOverride: ks.dbName });
         all.push(primary);
         const replicas = await Promise.all(
           Array.from({ length: ks.replicas ?? 0 }, async () => {
-            const r = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'replica', topo, mysqlExtraConfig: o.mysqlConfig });
+            const r = await startTestTablet({ cell, keyspace: ks.name, shard, tabletType: 'replica', topo, mysqlExtraConfig: o.mysqlConfig, dbNameOverride: ks.dbName });
             all.push(r);
             return r;
           }),
@@ -171,7 +173,7 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
       const t = which === 'primary' ? s.primary : s.replicas[which];
       // The socket when the tablet's MariaDB is local: no TCP, no name resolution on the server side.
       const where = t.mysqlctl ? { socketPath: t.mysqlctl.socket } : await addrOf(t);
-      const c = await mysql.createConnection({ ...where, user: 'vt_dba', password: '', database: `vt_${keyspace}`, supportBigNumbers: true, bigNumberStrings: true });
+      const c = await mysql.createConnection({ ...where, user: 'vt_dba', password: '', database: o.keyspaces.find((k) => k.name === keyspace)?.dbName ?? `vt_${keyspace}`, supportBigNumbers: true, bigNumberStrings: true });
       try {
         const [rows] = await c.query(sql);
         return rows as mysql.RowDataPacket[];

@@ -155,6 +155,30 @@ DELETE FROM t WHERE id >= 1000;
   });
 });
 
+describe('parsed statements on an unsharded keyspace go as written', () => {
+  test("MariaDB's errors, column names and EXPLAIN EXTENDED / FORMAT=JSON answers", async () => {
+    await same([
+      // A statement the gate parses and MariaDB refuses: MariaDB quotes the text as written.
+      "select t.* as 'x' from t",
+      'select   V , ID+1 ,  "a"||"b"  from t where id > 0',
+      'select count(*) from t where v like "%a%"',
+      'explain extended select id from t where id = 1',
+      'explain format=json select id from t where id = 1',
+      'insert into t values (1000, repeat("x", 30))',
+      'update t set v = 1/0 where id = -1',
+    ]);
+  });
+
+  test("FLUSH TABLES runs on the keyspace's MariaDB; a session variable's error and warning are the SET's", async () => {
+    await same(['FLUSH TABLES', 'FLUSH TABLES t']);
+    await gate.query('FLUSH TABLES WITH READ LOCK');
+    await gate.query('UNLOCK TABLES');
+    await same(["SET SESSION sql_mode = 'NO_SUCH_MODE'", 'SET @@tmp_table_size = 1024', 'SHOW WARNINGS']);
+    // A user variable in the value is the gate's.
+    await same(['SET @save = @@optimizer_switch', "SET optimizer_switch = 'index_merge=off'", 'SET optimizer_switch = @save', 'SELECT @@optimizer_switch = @save']);
+  });
+});
+
 describe('what stays with the gate', () => {
   test('statements the gate handles keep their syntax errors; GET DIAGNOSTICS and CREATE DATABASE are refused with 1235', async () => {
     for (const sql of ['SET @a', 'USE', 'BEGIN WORK NOW', 'SHOW WARNINGS EXTRA', 'START SLAVE', 'COMMIT NOW']) {
