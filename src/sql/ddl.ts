@@ -587,7 +587,7 @@ function parseAlterAction(p: Parser): AlterAction {
         p.expectKw(K.SET);
       }
       const charset = p.identOrString();
-      const collate = p.eatKw(K.COLLATE) ? p.identOrString() : null;
+      const collate = p.eatKw(K.COLLATE) ? p.charsetName() : null;
       return { kind: 'ConvertCharset', charset, collate };
     }
     case K.ALGORITHM:

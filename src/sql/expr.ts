@@ -260,7 +260,7 @@ export function parseUnary(p: Parser): Expr {
     const pk = p.k();
     if (pk === T.IDENT && p.kwd() === K.COLLATE) {
       p.pos++;
-      e = { kind: 'Collate', expr: e, collation: p.identOrString() };
+      e = { kind: 'Collate', expr: e, collation: p.charsetName() };
     } else if (pk === T.ARROW || pk === T.ARROW2) {
       p.pos++;
       const path = parsePrimary(p);
@@ -787,7 +787,7 @@ export function parseDataType(p: Parser): DataType {
       continue;
     } else if (w === K.COLLATE) {
       p.pos++;
-      collate = p.identOrString();
+      collate = p.charsetName();
       continue;
     } else break;
     p.pos++;

@@ -7,7 +7,7 @@ import type {
   DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SetOp, Statement, TableExpr, TableName,
   WindowSpec, With,
 } from './ast.js';
-import { QUOTE_WORDS } from './keywords.js';
+import { keywordId, QUOTE_WORDS, RESERVED } from './keywords.js';
 import { quoteString } from './ddl.js';
 import { formatOther } from './format-ddl.js';
 
@@ -67,7 +67,7 @@ export { quoteString };
 
 /** A character set or collation name: bare when it is a plain word. */
 export function charsetWord(name: string): string {
-  return /^[A-Za-z0-9_]+$/.test(name) ? name : quoteString(name);
+  return /^[A-Za-z0-9_]+$/.test(name) && RESERVED[keywordId(name)] !== 1 ? name : quoteString(name);
 }
 
 const BINARY_PREC: Record<string, number> = {

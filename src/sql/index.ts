@@ -11,4 +11,4 @@ export { format, formatExpr, formatTableName, quoteIdent, quoteString, valueLite
 export { normalize, normalizeSql, BIND_VAR_PREFIX, type Normalized, type NormalizeOptions } from './normalize.js';
 export { rewrite, rewriteExpr, rewriteQuery, rewriteTableExpr, tableNames, walk, type ExprPlace, type Rewriter } from './walk.js';
 export { syntaxError, NEAR_TEXT_CHARS_MAX } from './errors.js';
-export { K, keywordText, QUOTE_WORDS } from './keywords.js';
+export { K, keywordId, keywordText, QUOTE_WORDS } from './keywords.js';

@@ -143,6 +143,14 @@ export class Parser {
     if (k === T.STRING || k === T.DSTRING) return this.stringToken();
     return this.ident();
   }
+  /** A character set or collation name: a word, a string, or BINARY. */
+  charsetName(): string {
+    if (this.kw[this.pos] === K.BINARY) {
+      this.pos++;
+      return 'binary';
+    }
+    return this.identOrString();
+  }
   isString(): boolean {
     const k = this.kind[this.pos];
     return k === T.STRING || k === T.DSTRING;
