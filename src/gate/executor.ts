@@ -339,6 +339,19 @@ export class Executor implements ServerHandler {
     await this.runWith(gs, session, 'PassThrough', sql, 'clears', () => this.onSessionShard(gs, rs, sql, { pins: v.pins, vars, lastInsertId: false }), out, more);
   }
 
+  /**
+   * GRANT, CREATE USER, CHANGE MASTER, HANDLER, … (src/sql/opaque.ts): the parser knows only their
+   * leading words, so they go as written to the session's one shard, as an unparsed statement would.
+   */
+  private serverStatement(gs: GateSession, verb: string, sql: string): Promise<Result> {
+    const rs = this.singleShard(gs);
+    if (rs === null) throw notSupported(`${verb} without a single target: the gate sends it as written to an unsharded keyspace or a targeted shard (USE ks:shard)`);
+    const v = classifyUnparsed(sql);
+    if (v.kind === 'refuse') throw v.error;
+    if (v.kind === 'syntax') throw syntaxError(sql, 0);
+    return this.onSessionShard(gs, rs, sql, { pins: v.pins, vars: userVariablesIn(sql), lastInsertId: false });
+  }
+
   /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
   private singleShard(gs: GateSession): ResolvedShard | null {
     const ks = gs.keyspace;
@@ -512,6 +525,8 @@ export class Executor implements ServerHandler {
         if (rs === null) throw notSupported('EXECUTE IMMEDIATE on a sharded keyspace (the statement is known only when it runs); target one shard (USE ks:shard)');
         return this.onSessionShard(gs, rs, stmt.sql, { pins: true, vars: userVariablesIn(stmt.sql), lastInsertId: false });
       }
+      case 'ServerStatement':
+        return this.serverStatement(gs, stmt.verb, stmt.text);
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.

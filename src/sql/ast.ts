@@ -10,6 +10,7 @@ import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
 import type { SequenceDdl } from './sequence-ddl.js';
 import type { SetStatementFor } from './set-statement.js';
 import type { ExecuteImmediate } from './execute-immediate.js';
+import type { ServerStatement } from './opaque.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -743,7 +744,8 @@ export type Statement =
   | CompoundBlockStatement
   | SequenceDdl
   | SetStatementFor
-  | ExecuteImmediate;
+  | ExecuteImmediate
+  | ServerStatement;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

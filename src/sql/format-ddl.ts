@@ -364,6 +364,7 @@ export function formatOther(f: Formatter, s: Statement): string {
     case 'StoredProgram':
     case 'Compound':
     case 'SequenceDdl':
+    case 'ServerStatement':
       // Sent as written: the shards run the program, and its body's text is MariaDB's to read.
       return s.text;
     default: {

@@ -5,6 +5,7 @@ export type * from './ast-stored.js';
 export type { SequenceDdl } from './sequence-ddl.js';
 export type { SetStatementFor } from './set-statement.js';
 export type { ExecuteImmediate } from './execute-immediate.js';
+export type { ServerStatement } from './opaque.js';
 export { and, bindVar, column, conjuncts, intLiteral, isQuery, stringLiteral, tableName } from './ast.js';
 export { isEmptyStatement, leadingWords, parse, splitStatements, userVariablesIn, PARSE_DEPTH_MAX, type ParseOptions } from './parser.js';
 export { format, formatExpr, formatTableName, quoteIdent, quoteString, valueLiteral, type BindValue, type FormatOptions, type LiteralRow } from './format.js';

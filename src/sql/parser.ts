@@ -12,6 +12,7 @@ import { parseQueryStatement, parseWithStatement } from './select.js';
 import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
 import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
 import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
+import { parseServerStatement, serverStatementAhead } from './opaque.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
@@ -387,7 +388,13 @@ export function parseStatement(p: Parser): Statement {
   const k = p.k();
   if (k === T.LPAREN) return parseQueryStatement(p);
   if (k !== T.IDENT) p.fail();
-  switch (p.kwd()) {
+  const kw = p.kwd();
+  // The common statements first; then server statements (GRANT, CREATE USER, …) by their words.
+  if (kw !== K.SELECT && kw !== K.INSERT && kw !== K.UPDATE && kw !== K.DELETE && kw !== K.SET && kw !== K.REPLACE) {
+    const verb = serverStatementAhead(p);
+    if (verb !== null) return parseServerStatement(p, verb);
+  }
+  switch (kw) {
     case K.SELECT:
       return parseQueryStatement(p);
     case K.WITH:

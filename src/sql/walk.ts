@@ -329,6 +329,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'SequenceDdl':
     case 'SetStatementFor':
     case 'ExecuteImmediate':
+    case 'ServerStatement':
       return s;
     default: {
       const never: never = s;

@@ -18,6 +18,9 @@
 //   codes (a list containing 0 means it may pass or fail; it is still left out of "accepted").
 // - Statements after `SET sql_mode` naming ORACLE are marked `oracle`: MariaDB reads them with
 //   its Oracle-mode grammar (PL/SQL), which is not what a client in the default mode gets.
+// - Statements sent in a client character set whose multi-byte characters can end in a backslash
+//   byte (sjis, cp932, big5, gbk: `--character_set`, SET NAMES, SET CHARACTER SET) are marked
+//   `multibyte`: the file is read here as latin1, so their quotes would not be where MariaDB sees them.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -32,6 +35,8 @@ export interface SuiteStatement {
   readonly rejected: boolean;
   /** Read in sql_mode=ORACLE. */
   readonly oracle: boolean;
+  /** Sent in sjis, cp932, big5 or gbk (see above). */
+  readonly multibyte: boolean;
 }
 
 /** mysqltest's own commands (client/mysqltest.cc), lower case. Anything else is SQL. */
@@ -95,6 +100,8 @@ export function extractFile(text: string, file: string): SuiteStatement[] {
   let delimiter = ';';
   let pendingError = false;
   let oracle = false;
+  let multibyte = false;
+  const BACKSLASH_CHARSETS = /^['"`]?(sjis|cp932|big5|gbk)/i;
   let i = 0;
   let line = 1;
   const n = text.length;
@@ -161,7 +168,9 @@ export function extractFile(text: string, file: string): SuiteStatement[] {
   const emit = (sql: string, at: number): void => {
     const s = sql.trim();
     if (s === '') return;
-    out.push({ file, line: at, sql: s, rejected: pendingError, oracle });
+    out.push({ file, line: at, sql: s, rejected: pendingError, oracle, multibyte });
+    const names = /^set\s+(?:names|character\s+set|charset|(?:@@|session\s+)?character_set_client\s*=)\s*(\S+)/i.exec(s);
+    if (names) multibyte = BACKSLASH_CHARSETS.test(names[1]!);
     if (/^set\b[\s\S]*\bsql_mode\s*=/i.test(s)) {
       const m = /\bsql_mode\s*=\s*([^,;]*)/i.exec(s);
       if (m) oracle = /oracle/i.test(m[1]!);
@@ -172,6 +181,9 @@ export function extractFile(text: string, file: string): SuiteStatement[] {
     switch (word) {
       case 'error':
         pendingError = true;
+        return;
+      case 'character_set':
+        multibyte = BACKSLASH_CHARSETS.test(arg.trim());
         return;
       case 'let':
         setVar(arg);

@@ -1,0 +1,74 @@
+// Server statements the gate never plans: account management (GRANT, REVOKE, CREATE/ALTER/DROP/
+// RENAME USER, CREATE/DROP ROLE), replication and server administration (CHANGE MASTER, START/STOP
+// SLAVE, RESET, PURGE, INSTALL/UNINSTALL, BINLOG, BACKUP STAGE, SHUTDOWN, CREATE/ALTER/DROP SERVER),
+// table maintenance (CHECK, CHECKSUM, REPAIR, OPTIMIZE, ANALYZE TABLE), CACHE INDEX, LOAD INDEX,
+// LOAD DATA/XML, HANDLER, XA and HELP. The parser knows them by their leading words and checks only
+// that they lex and that their parentheses balance: the statement is kept as written and MariaDB
+// reads it. The gate sends one to the session's one shard (docs/sql.md says which are refused).
+import { T } from './lexer.js';
+import type { Parser } from './parser.js';
+
+export interface ServerStatement {
+  readonly kind: 'ServerStatement';
+  /** The leading words naming it, upper case: `GRANT`, `CREATE USER`, `CHANGE MASTER`, … */
+  readonly verb: string;
+  /** The statement as written (what the shard gets). */
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** First words that are a server statement whatever follows. */
+const VERBS: ReadonlySet<string> = new Set([
+  'GRANT', 'REVOKE', 'XA', 'HANDLER', 'INSTALL', 'UNINSTALL', 'BINLOG', 'HELP', 'CHECKSUM', 'REPAIR', 'OPTIMIZE',
+  'PURGE', 'SHUTDOWN',
+]);
+/** First word, then one of these second words. */
+const PAIRS: Readonly<Record<string, ReadonlySet<string>>> = {
+  CREATE: new Set(['USER', 'ROLE', 'SERVER']),
+  DROP: new Set(['USER', 'ROLE', 'SERVER']),
+  ALTER: new Set(['USER', 'SERVER']),
+  RENAME: new Set(['USER']),
+  CHANGE: new Set(['MASTER', 'REPLICATION']),
+  START: new Set(['SLAVE', 'REPLICA', 'ALL']),
+  STOP: new Set(['SLAVE', 'REPLICA', 'ALL']),
+  RESET: new Set(['MASTER', 'SLAVE', 'REPLICA', 'QUERY']),
+  CHECK: new Set(['TABLE', 'TABLES', 'VIEW']),
+  ANALYZE: new Set(['TABLE', 'TABLES', 'NO_WRITE_TO_BINLOG', 'LOCAL']),
+  CACHE: new Set(['INDEX']),
+  LOAD: new Set(['INDEX', 'DATA', 'XML']),
+  BACKUP: new Set(['STAGE', 'LOCK', 'UNLOCK']),
+};
+
+/** At the statement's first word: the verb when it is a server statement, else null. */
+export function serverStatementAhead(p: Parser): string | null {
+  if (p.k() !== T.IDENT) return null;
+  const a = p.upperText();
+  if (VERBS.has(a)) return a;
+  const second = PAIRS[a];
+  if (second === undefined || p.peekKind(1) !== T.IDENT) return null;
+  let i = p.pos + 1;
+  // CREATE OR REPLACE USER, DROP USER IF EXISTS …
+  if (a === 'CREATE' && p.upperText(i) === 'OR' && p.upperText(i + 1) === 'REPLACE') i += 2;
+  if (p.kind[i] !== T.IDENT) return null;
+  const b = p.upperText(i);
+  if (!second.has(b)) return null;
+  return `${a} ${b}`;
+}
+
+/** Reads the rest of the statement: every token up to the end, parentheses balanced. */
+export function parseServerStatement(p: Parser, verb: string): ServerStatement {
+  const start = p.start[p.pos]!;
+  p.pos++;
+  if (p.atEnd()) p.fail();
+  let depth = 0;
+  while (!p.atEnd()) {
+    const k = p.k();
+    if (k === T.LPAREN) depth++;
+    else if (k === T.RPAREN && --depth < 0) p.fail();
+    p.pos++;
+  }
+  if (depth !== 0) p.fail();
+  const end = p.prevEnd();
+  return { kind: 'ServerStatement', verb, text: p.sql.slice(start, end), start, end };
+}
