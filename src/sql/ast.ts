@@ -388,9 +388,16 @@ export interface SelectItem {
   readonly start: number;
   readonly end: number;
 }
+/** No limit: what `OFFSET m ROWS` without FETCH means (MariaDB's largest row count). */
+export const NO_LIMIT = '18446744073709551615';
+
 export interface Limit {
   readonly count: Expr;
   readonly offset: Expr | null;
+  /** `FETCH FIRST n ROWS WITH TIES` (set only when true): rows tied with the last one come too. */
+  readonly withTies?: true;
+  /** MariaDB's `LIMIT … ROWS EXAMINED n` (set only when written): stop after examining n rows. */
+  readonly examined?: Expr;
 }
 export interface Lock {
   readonly type: 'FOR UPDATE' | 'FOR SHARE' | 'LOCK IN SHARE MODE';
@@ -482,6 +489,8 @@ export interface Insert {
   readonly columns: readonly string[] | null;
   readonly source: InsertValues | InsertSet | QueryExpr;
   readonly onDuplicate: readonly Assignment[];
+  /** MariaDB's `RETURNING select_list` (set only when written). */
+  readonly returning?: readonly SelectItem[];
   readonly start: number;
   readonly end: number;
 }
@@ -516,6 +525,8 @@ export interface Delete {
   readonly where: Expr | null;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Limit | null;
+  /** MariaDB's `RETURNING select_list` (set only when written; single-table DELETE). */
+  readonly returning?: readonly SelectItem[];
   readonly start: number;
   readonly end: number;
 }

@@ -4,9 +4,10 @@
 // `bindVars` it substitutes values for bind variables (what the gate sends to a shard).
 
 import type {
-  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SetOp, Statement, TableExpr, TableName,
+  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, TableExpr, TableName,
   WindowSpec, With,
 } from './ast.js';
+import { NO_LIMIT } from './ast.js';
 import { keywordId, QUOTE_WORDS, RESERVED } from './keywords.js';
 import { quoteString } from './ddl.js';
 import { formatOther } from './format-ddl.js';
@@ -276,6 +277,11 @@ export class Formatter {
   }
 
   limit(l: Limit): string {
+    if (l.withTies) return (l.offset !== null ? 'OFFSET ' + this.expr(l.offset) + ' ROWS ' : '') + 'FETCH FIRST ' + this.expr(l.count) + ' ROWS WITH TIES';
+    if (l.examined !== undefined) {
+      const head = l.count.kind === 'Number' && l.count.text === NO_LIMIT && l.offset === null ? 'LIMIT' : this.limit({ count: l.count, offset: l.offset });
+      return head + ' ROWS EXAMINED ' + this.expr(l.examined);
+    }
     if (l.offset === null) return 'LIMIT ' + this.expr(l.count);
     // `?` placeholders are numbered in text order: keep `LIMIT ?, ?` in that order.
     if (l.offset.kind === 'Param' && l.count.kind === 'Param' && l.offset.index < l.count.index) {
@@ -308,17 +314,23 @@ export class Formatter {
     return s;
   }
 
+  selectItems(items: readonly SelectItem[]): string {
+    let s = '';
+    for (let i = 0; i < items.length; i++) {
+      const c = items[i]!;
+      if (i > 0) s += ', ';
+      s += this.expr(c.expr);
+      if (c.alias !== null) s += ' AS ' + quoteIdent(c.alias);
+    }
+    return s;
+  }
+
   select(q: Select): string {
     let s = q.with !== null ? this.with(q.with) + 'SELECT ' : 'SELECT ';
     if (q.hints !== null) s += q.hints + ' ';
     if (q.distinct) s += 'DISTINCT ';
     for (const o of q.options) s += o + ' ';
-    for (let i = 0; i < q.columns.length; i++) {
-      const c = q.columns[i]!;
-      if (i > 0) s += ', ';
-      s += this.expr(c.expr);
-      if (c.alias !== null) s += ' AS ' + quoteIdent(c.alias);
-    }
+    s += this.selectItems(q.columns);
     if (q.from.length > 0) s += ' FROM ' + this.tableExprs(q.from);
     else if (q.where !== null || q.groupBy.length > 0 || q.having !== null) s += ' FROM DUAL';
     if (q.where !== null) s += ' WHERE ' + this.expr(q.where);
@@ -402,6 +414,7 @@ export class Formatter {
           out += ' SET ' + this.assignments(src.assignments);
         } else out += ' ' + this.query(src);
         if (s.onDuplicate.length > 0) out += ' ON DUPLICATE KEY UPDATE ' + this.assignments(s.onDuplicate);
+        if (s.returning) out += ' RETURNING ' + this.selectItems(s.returning);
         return out;
       }
       case 'Update': {
@@ -426,6 +439,7 @@ export class Formatter {
         if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
         if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
         if (s.limit !== null) out += ' ' + this.limit(s.limit);
+        if (s.returning) out += ' RETURNING ' + this.selectItems(s.returning);
         return out;
       }
       default:

@@ -40,11 +40,16 @@ const PAIRS: Readonly<Record<string, ReadonlySet<string>>> = {
   BACKUP: new Set(['STAGE', 'LOCK', 'UNLOCK']),
 };
 
-/** At the statement's first word: the verb when it is a server statement, else null. */
-export function serverStatementAhead(p: Parser): string | null {
+/** Verbs that are whole statements alone. */
+const COMPLETE: ReadonlySet<string> = new Set([
+  'SHUTDOWN', 'START SLAVE', 'STOP SLAVE', 'START REPLICA', 'STOP REPLICA', 'RESET MASTER', 'RESET SLAVE', 'RESET REPLICA', 'BACKUP UNLOCK',
+]);
+
+/** At the statement's first word: the verb and how many tokens it takes when it is a server statement, else null. */
+export function serverStatementAhead(p: Parser): { verb: string; tokens: number } | null {
   if (p.k() !== T.IDENT) return null;
   const a = p.upperText();
-  if (VERBS.has(a)) return a;
+  if (VERBS.has(a)) return { verb: a, tokens: 1 };
   const second = PAIRS[a];
   if (second === undefined || p.peekKind(1) !== T.IDENT) return null;
   let i = p.pos + 1;
@@ -53,14 +58,15 @@ export function serverStatementAhead(p: Parser): string | null {
   if (p.kind[i] !== T.IDENT) return null;
   const b = p.upperText(i);
   if (!second.has(b)) return null;
-  return `${a} ${b}`;
+  return { verb: `${a} ${b}`, tokens: i + 1 - p.pos };
 }
 
 /** Reads the rest of the statement: every token up to the end, parentheses balanced. */
-export function parseServerStatement(p: Parser, verb: string): ServerStatement {
+export function parseServerStatement(p: Parser, lead: { verb: string; tokens: number }): ServerStatement {
   const start = p.start[p.pos]!;
-  p.pos++;
-  if (p.atEnd()) p.fail();
+  const verb = lead.verb;
+  p.pos += lead.tokens;
+  if (p.atEnd() && !COMPLETE.has(verb)) p.fail();
   let depth = 0;
   while (!p.atEnd()) {
     const k = p.k();

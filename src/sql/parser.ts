@@ -118,6 +118,14 @@ export class Parser {
     return true;
   }
 
+  /** The token `n` ahead is the word `w` (upper case), keyword or not. */
+  isWord2(n: number, w: string): boolean {
+    const save = this.pos;
+    this.pos += n;
+    const r = this.pos < this.kind.length && this.isWord(w);
+    this.pos = save;
+    return r;
+  }
   /** The current token can be an identifier (unquoted non-reserved word or `quoted`). */
   isIdent(): boolean {
     const k = this.kind[this.pos];
@@ -391,8 +399,8 @@ export function parseStatement(p: Parser): Statement {
   const kw = p.kwd();
   // The common statements first; then server statements (GRANT, CREATE USER, …) by their words.
   if (kw !== K.SELECT && kw !== K.INSERT && kw !== K.UPDATE && kw !== K.DELETE && kw !== K.SET && kw !== K.REPLACE) {
-    const verb = serverStatementAhead(p);
-    if (verb !== null) return parseServerStatement(p, verb);
+    const lead = serverStatementAhead(p);
+    if (lead !== null) return parseServerStatement(p, lead);
   }
   switch (kw) {
     case K.SELECT:
