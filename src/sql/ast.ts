@@ -263,6 +263,14 @@ export interface FuncCall {
   readonly bare: boolean;
   /** OVER (…) or OVER name */
   readonly over: WindowSpec | string | null;
+  /** `arg AS type` inside the parentheses (WEIGHT_STRING, COLUMN_GET, COLUMN_CREATE …): per argument, set only when written. */
+  readonly argTypes?: readonly (DataType | null)[];
+  /** CHAR(… USING charset) (set only when written). */
+  readonly using?: string;
+  /** WEIGHT_STRING(… LEVEL …): the level words as written, one space apart (set only when written). */
+  readonly level?: string;
+  /** percentile_cont(x) WITHIN GROUP (ORDER BY …) (set only when written). */
+  readonly withinGroup?: readonly OrderItem[];
 }
 export interface GroupConcat {
   readonly kind: 'GroupConcat';

@@ -205,7 +205,13 @@ export class Formatter {
       case 'Func': {
         const name = (e.schema !== null ? quoteIdent(e.schema) + '.' : '') + funcName(e.name);
         if (e.bare) return name;
-        let s = name + '(' + (e.distinct ? 'DISTINCT ' : '') + this.exprs(e.args) + ')';
+        let s = name + '(' + (e.distinct ? 'DISTINCT ' : '');
+        if (e.argTypes) s += e.args.map((a, i) => this.expr(a) + (e.argTypes![i] ? ' AS ' + formatDataType(e.argTypes![i]!) : '')).join(', ');
+        else s += this.exprs(e.args);
+        if (e.using !== undefined) s += ' USING ' + charsetWord(e.using);
+        if (e.level !== undefined) s += ' LEVEL ' + e.level.replaceAll(' ,', ',');
+        s += ')';
+        if (e.withinGroup) s += ' WITHIN GROUP (' + this.orderBy(e.withinGroup) + ')';
         if (e.over !== null) s += ' OVER ' + (typeof e.over === 'string' ? quoteIdent(e.over) : this.windowSpec(e.over));
         return s;
       }

@@ -13,7 +13,7 @@ import { parseDelete, parseUpdate } from './dml.js';
 
 /** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
 export function parseQueryStatement(p: Parser): Statement {
-  if (p.isKw(K.SELECT) && p.peekKw(1) === K.NEXT) {
+  if (p.isKw(K.SELECT) && p.peekKw(1) === K.NEXT && !(p.peekKw(2) === K.VALUE && p.peekKw(3) === K.FOR)) {
     const n = p.peekKind(2);
     const w2 = p.peekKw(2);
     if (w2 === K.VALUE || ((n === T.INT || n === T.PARAM || n === T.BINDVAR) && p.peekKw(3) === K.VALUES)) {

@@ -90,8 +90,9 @@ export function rewriteExpr(e: Expr, r: Rewriter, place: ExprPlace = 'expr'): Ex
       return { kind: 'Trim', side: e.side, remove: e.remove === null ? null : ex(e.remove), expr: ex(e.expr) };
     case 'Func':
       return {
-        kind: 'Func', schema: e.schema, name: e.name, args: e.args.map(ex), distinct: e.distinct, bare: e.bare,
+        ...e, args: e.args.map(ex),
         over: e.over === null || typeof e.over === 'string' ? e.over : rewriteWindow(e.over, r),
+        ...(e.withinGroup ? { withinGroup: rewriteOrder(e.withinGroup, r) } : {}),
       };
     case 'GroupConcat':
       return {

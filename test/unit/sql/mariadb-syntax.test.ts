@@ -74,3 +74,20 @@ test('server statements are known by their leading words and kept as written', (
   for (const sql of ['STOP SLAVE', 'SHUTDOWN', 'RESET MASTER']) assert.equal(parse(sql).kind, 'ServerStatement', sql);
   for (const sql of ['GRANT', 'GRANT SELECT ON t TO (u', 'HANDLER t1 READ a NEXT)', 'CREATE USER', 'XA']) syntaxError(sql);
 });
+
+test('NEXT VALUE FOR / PREVIOUS VALUE FOR are NEXTVAL() / LASTVAL()', () => {
+  const s = roundTrip('SELECT NEXT VALUE FOR s, previous value for db.s', 'SELECT NEXTVAL(s), LASTVAL(db.s)') as Select;
+  assert.deepEqual(s.columns.map((c) => c.expr.kind === 'Func' && c.expr.name), ['NEXTVAL', 'LASTVAL']);
+  roundTrip('INSERT INTO t1 VALUES (NEXT VALUE FOR s1, 2)', 'INSERT INTO t1 VALUES (NEXTVAL(s1), 2)');
+  assert.equal(parse('SELECT NEXT VALUE FROM s').kind, 'NextVal');
+  syntaxError('SELECT NEXT VALUE FOR');
+});
+
+test('function argument syntax: AS type, CHAR … USING, WEIGHT_STRING … LEVEL, WITHIN GROUP', () => {
+  roundTrip('SELECT HEX(WEIGHT_STRING(a AS CHAR(10))) FROM t1', 'SELECT HEX(WEIGHT_STRING(a AS CHAR(10))) FROM t1');
+  roundTrip("select weight_string('a' as binary(3) level 1-3, 5 desc reverse)", "SELECT weight_string('a' AS BINARY(3) LEVEL 1 - 3, 5 DESC REVERSE)");
+  roundTrip('SELECT CHAR(77, 121 USING utf8mb4)', 'SELECT CHAR(77, 121 USING utf8mb4)');
+  roundTrip("select column_get(d, 1 as int), column_create(1, 'a' as char, 2, 3)", "SELECT column_get(d, 1 AS INT), column_create(1, 'a' AS CHAR, 2, 3)");
+  roundTrip('select percentile_cont(0.5) within group (order by score desc) over (partition by name) from t', 'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY score DESC) OVER (PARTITION BY name) FROM t');
+  for (const sql of ['SELECT CHAR(77 USING)', 'SELECT WEIGHT_STRING(a LEVEL)', 'SELECT upper(a AS CHAR)', 'SELECT f(x) WITHIN GROUP (score)']) syntaxError(sql);
+});
