@@ -2,7 +2,8 @@
 // RENAME USER, CREATE/DROP ROLE), replication and server administration (CHANGE MASTER, START/STOP
 // SLAVE, RESET, PURGE, INSTALL/UNINSTALL, BINLOG, BACKUP STAGE, SHUTDOWN, CREATE/ALTER/DROP SERVER),
 // table maintenance (CHECK, CHECKSUM, REPAIR, OPTIMIZE, ANALYZE TABLE), CACHE INDEX, LOAD INDEX,
-// LOAD DATA/XML, HANDLER, XA and HELP. The parser knows them by their leading words and checks only
+// LOAD DATA/XML, HANDLER, XA, HELP, DO, GET DIAGNOSTICS, ALTER DATABASE, SET PASSWORD, SET ROLE
+// and SET DEFAULT ROLE; and SHOW forms the statement parser does not know. The parser knows them by their leading words and checks only
 // that they lex and that their parentheses balance: the statement is kept as written and MariaDB
 // reads it. The gate sends one to the session's one shard (docs/sql.md says which are refused).
 import { T } from './lexer.js';
@@ -21,13 +22,15 @@ export interface ServerStatement {
 /** First words that are a server statement whatever follows. */
 const VERBS: ReadonlySet<string> = new Set([
   'GRANT', 'REVOKE', 'XA', 'HANDLER', 'INSTALL', 'UNINSTALL', 'BINLOG', 'HELP', 'CHECKSUM', 'REPAIR', 'OPTIMIZE',
-  'PURGE', 'SHUTDOWN',
+  'PURGE', 'SHUTDOWN', 'DO',
 ]);
 /** First word, then one of these second words. */
 const PAIRS: Readonly<Record<string, ReadonlySet<string>>> = {
   CREATE: new Set(['USER', 'ROLE', 'SERVER']),
   DROP: new Set(['USER', 'ROLE', 'SERVER']),
-  ALTER: new Set(['USER', 'SERVER']),
+  ALTER: new Set(['USER', 'SERVER', 'DATABASE', 'SCHEMA']),
+  GET: new Set(['DIAGNOSTICS', 'CURRENT', 'STACKED']),
+  SET: new Set(['PASSWORD', 'ROLE', 'DEFAULT']),
   RENAME: new Set(['USER']),
   CHANGE: new Set(['MASTER', 'REPLICATION']),
   START: new Set(['SLAVE', 'REPLICA', 'ALL']),
@@ -61,12 +64,36 @@ export function serverStatementAhead(p: Parser): { verb: string; tokens: number 
   return { verb: `${a} ${b}`, tokens: i + 1 - p.pos };
 }
 
+/** MariaDB's SHOW forms by their second word (the gate's own are parsed before this is asked). */
+const SHOWS: ReadonlySet<string> = new Set([
+  'CREATE', 'PROCEDURE', 'FUNCTION', 'PACKAGE', 'PROFILE', 'PROFILES', 'BINLOG', 'BINARY', 'RELAYLOG', 'MASTER', 'SLAVE',
+  'REPLICA', 'ALL', 'GRANTS', 'PRIVILEGES', 'PLUGINS', 'ENGINE', 'ENGINES', 'STORAGE', 'EVENTS', 'TRIGGERS', 'OPEN',
+  'TABLE', 'CONTRIBUTORS', 'AUTHORS', 'CHARACTER', 'CHARSET', 'COLLATION', 'EXPLAIN', 'ANALYZE', 'LOCALES', 'STATUS',
+  'VARIABLES', 'GLOBAL', 'SESSION', 'LOCAL', 'INDEX', 'INDEXES', 'KEYS', 'COLUMNS', 'FIELDS',
+  'TABLES', 'QUERY_RESPONSE_TIME', 'USER_STATISTICS', 'CLIENT_STATISTICS', 'INDEX_STATISTICS', 'TABLE_STATISTICS',
+  'WSREP_MEMBERSHIP', 'WSREP_STATUS', 'USER',
+]);
+
+/** At SHOW: a MariaDB SHOW form (`SHOW CREATE PROCEDURE p`, `SHOW PROFILE`, …) as a server statement. */
+export function serverShowAhead(p: Parser): { verb: string; tokens: number } | null {
+  if (p.peekKind(1) !== T.IDENT) return null;
+  const b = p.upperText(p.pos + 1);
+  if (!SHOWS.has(b)) return null;
+  // SHOW CREATE needs what and which; every other form is complete after its second word.
+  if (b === 'CREATE' && !(p.peekKind(2) === T.IDENT && p.peekKind(3) !== T.EOF && p.peekKind(3) !== T.SEMI)) return null;
+  if (b === 'GLOBAL' || b === 'SESSION' || b === 'LOCAL') {
+    const c = p.peekKind(2) === T.IDENT ? p.upperText(p.pos + 2) : '';
+    if (c !== 'STATUS' && c !== 'VARIABLES') return null;
+  }
+  return { verb: `SHOW ${b}`, tokens: 2 };
+}
+
 /** Reads the rest of the statement: every token up to the end, parentheses balanced. */
 export function parseServerStatement(p: Parser, lead: { verb: string; tokens: number }): ServerStatement {
   const start = p.start[p.pos]!;
   const verb = lead.verb;
   p.pos += lead.tokens;
-  if (p.atEnd() && !COMPLETE.has(verb)) p.fail();
+  if (p.atEnd() && !COMPLETE.has(verb) && !verb.startsWith('SHOW ')) p.fail();
   let depth = 0;
   while (!p.atEnd()) {
     const k = p.k();

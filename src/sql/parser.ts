@@ -12,7 +12,7 @@ import { parseQueryStatement, parseWithStatement } from './select.js';
 import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
 import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
 import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
-import { parseServerStatement, serverStatementAhead } from './opaque.js';
+import { parseServerStatement, serverShowAhead, serverStatementAhead } from './opaque.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
@@ -392,6 +392,23 @@ export function isEmptyStatement(sql: string): boolean {
   return true;
 }
 
+/**
+ * SHOW: the forms the gate answers itself are parsed; any other is kept as a server statement
+ * (SHOW CREATE PROCEDURE, SHOW PROFILE, SHOW BINLOG EVENTS, …).
+ */
+function orServerStatement(p: Parser, parse: (p: Parser) => Statement, verb: string): Statement {
+  const save = p.pos;
+  try {
+    return parse(p);
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    p.pos = save;
+    const lead = serverShowAhead(p);
+    if (lead === null) throw err;
+    return parseServerStatement(p, lead);
+  }
+}
+
 export function parseStatement(p: Parser): Statement {
   const k = p.k();
   if (k === T.LPAREN) return parseQueryStatement(p);
@@ -414,8 +431,11 @@ export function parseStatement(p: Parser): Statement {
       return parseUpdate(p, null, p.start[p.pos]!);
     case K.DELETE:
       return parseDelete(p, null, p.start[p.pos]!);
-    case K.SET:
+    case K.SET: {
       if (setStatementAhead(p)) return parseSetStatementFor(p);
+      const lead = serverStatementAhead(p);
+      if (lead !== null) return parseServerStatement(p, lead);
+    }
       return parseSet(p);
     case K.USE:
       return parseUse(p);
@@ -436,7 +456,7 @@ export function parseStatement(p: Parser): Statement {
     case K.RELEASE:
       return parseRelease(p);
     case K.SHOW:
-      return parseShow(p);
+      return orServerStatement(p, parseShow, 'SHOW');
     case K.EXPLAIN:
     case K.DESCRIBE:
     case K.DESC:

@@ -91,3 +91,24 @@ test('function argument syntax: AS type, CHAR … USING, WEIGHT_STRING … LEVEL
   roundTrip('select percentile_cont(0.5) within group (order by score desc) over (partition by name) from t', 'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY score DESC) OVER (PARTITION BY name) FROM t');
   for (const sql of ['SELECT CHAR(77 USING)', 'SELECT WEIGHT_STRING(a LEVEL)', 'SELECT upper(a AS CHAR)', 'SELECT f(x) WITHIN GROUP (score)']) syntaxError(sql);
 });
+
+test('SHOW forms, SET PASSWORD/ROLE, DO, GET DIAGNOSTICS, ALTER DATABASE as server statements', () => {
+  const cases: [string, string][] = [
+    ['SHOW CREATE PROCEDURE p1', 'SHOW CREATE'],
+    ['show procedure code p', 'SHOW PROCEDURE'],
+    ['SHOW PROFILE ALL', 'SHOW PROFILE'],
+    ["SHOW BINLOG EVENTS IN 'master-bin.000001' FROM 256", 'SHOW BINLOG'],
+    ["SET PASSWORD FOR u@localhost = PASSWORD('x')", 'SET PASSWORD'],
+    ['SET ROLE r1', 'SET ROLE'],
+    ['SET DEFAULT ROLE r1 FOR u', 'SET DEFAULT'],
+    ['DO (f2(23))', 'DO'],
+    ['GET DIAGNOSTICS @n = NUMBER', 'GET DIAGNOSTICS'],
+    ['ALTER SCHEMA d8 CHARACTER SET ascii', 'ALTER SCHEMA'],
+  ];
+  for (const [sql, verb] of cases) assert.equal((roundTrip(sql, sql) as ServerStatement).verb, verb, sql);
+  // The SHOW forms the gate answers are parsed as before; unknown SHOW words stay errors.
+  assert.equal(parse('SHOW WARNINGS').kind, 'Show');
+  assert.equal(parse('SHOW CREATE TABLE t').kind, 'Show');
+  assert.equal(parse('SET @a = 1').kind, 'Set');
+  for (const sql of ['SHOW BOGUS', 'SHOW CREATE', 'SHOW CREATE PROCEDURE', 'SHOW GLOBAL TABLES', 'SET ROLE', 'DO']) syntaxError(sql);
+});
