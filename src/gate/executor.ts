@@ -343,7 +343,7 @@ export class Executor implements ServerHandler {
    * GRANT, CREATE USER, CHANGE MASTER, HANDLER, … (src/sql/opaque.ts): the parser knows only their
    * leading words, so they go as written to the session's one shard, as an unparsed statement would.
    */
-  private serverStatement(gs: GateSession, verb: string, sql: string): Promise<Result> {
+  private serverStatement(gs: GateSession, sql: string, verb: string): Promise<Result> {
     const rs = this.singleShard(gs);
     if (rs === null) throw notSupported(`${verb} without a single target: the gate sends it as written to an unsharded keyspace or a targeted shard (USE ks:shard)`);
     const v = classifyUnparsed(sql);
@@ -526,7 +526,7 @@ export class Executor implements ServerHandler {
         return this.onSessionShard(gs, rs, stmt.sql, { pins: true, vars: userVariablesIn(stmt.sql), lastInsertId: false });
       }
       case 'ServerStatement':
-        return this.serverStatement(gs, stmt.verb, stmt.text);
+        return this.serverStatement(gs, (gs.statementPrefix ?? '') + stmt.text, stmt.verb);
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.
@@ -534,6 +534,14 @@ export class Executor implements ServerHandler {
         if (rs === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
         return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
       }
+      case 'Insert':
+      case 'Delete':
+        // … RETURNING answers with rows: on the session's one shard as written (refused across shards).
+        if (stmt.returning) {
+          const rs = this.singleShard(gs);
+          if (rs !== null) return this.onSessionShard(gs, rs, (gs.statementPrefix ?? '') + sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: stmt.kind === 'Insert' });
+        }
+        return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
       default:
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
@@ -1181,6 +1189,7 @@ function textEntry(stmt: Statement, text: string): TextEntry | null {
   if (text.length > TEXT_CACHE_SQL_CHARS) return null;
   const query = isQuery(stmt);
   if (!query && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return null;
+  if ((stmt.kind === 'Insert' || stmt.kind === 'Delete') && stmt.returning) return null;
   if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
   // What preprocess does to a statement that uses nothing of the session.
   const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);

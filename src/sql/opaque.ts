@@ -7,7 +7,7 @@
 // that they lex and that their parentheses balance: the statement is kept as written and MariaDB
 // reads it. The gate sends one to the session's one shard (docs/sql.md says which are refused).
 import { T } from './lexer.js';
-import type { Parser } from './parser.js';
+import { parseStatement, type Parser } from './parser.js';
 
 export interface ServerStatement {
   readonly kind: 'ServerStatement';
@@ -22,7 +22,7 @@ export interface ServerStatement {
 /** First words that are a server statement whatever follows. */
 const VERBS: ReadonlySet<string> = new Set([
   'GRANT', 'REVOKE', 'XA', 'HANDLER', 'INSTALL', 'UNINSTALL', 'BINLOG', 'HELP', 'CHECKSUM', 'REPAIR', 'OPTIMIZE',
-  'PURGE', 'SHUTDOWN', 'DO',
+  'PURGE', 'SHUTDOWN', 'DO', 'ANALYZE',
 ]);
 /** First word, then one of these second words. */
 const PAIRS: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -37,11 +37,14 @@ const PAIRS: Readonly<Record<string, ReadonlySet<string>>> = {
   STOP: new Set(['SLAVE', 'REPLICA', 'ALL']),
   RESET: new Set(['MASTER', 'SLAVE', 'REPLICA', 'QUERY']),
   CHECK: new Set(['TABLE', 'TABLES', 'VIEW']),
-  ANALYZE: new Set(['TABLE', 'TABLES', 'NO_WRITE_TO_BINLOG', 'LOCAL']),
   CACHE: new Set(['INDEX']),
   LOAD: new Set(['INDEX', 'DATA', 'XML']),
   BACKUP: new Set(['STAGE', 'LOCK', 'UNLOCK']),
 };
+
+/** ANALYZE TABLE: table maintenance; ANALYZE followed by a statement runs it and shows its plan. */
+const ANALYZE_TABLE: ReadonlySet<string> = new Set(['TABLE', 'TABLES', 'NO_WRITE_TO_BINLOG', 'LOCAL']);
+const ANALYZABLE: ReadonlySet<string> = new Set(['Select', 'SetOp', 'Insert', 'Update', 'Delete']);
 
 /** Verbs that are whole statements alone. */
 const COMPLETE: ReadonlySet<string> = new Set([
@@ -94,6 +97,18 @@ export function parseServerStatement(p: Parser, lead: { verb: string; tokens: nu
   const verb = lead.verb;
   p.pos += lead.tokens;
   if (p.atEnd() && !COMPLETE.has(verb) && !verb.startsWith('SHOW ')) p.fail();
+  if (verb === 'ANALYZE' && !ANALYZE_TABLE.has(p.upperText())) {
+    // MariaDB's ANALYZE [FORMAT = JSON] statement: runs it and shows the plan with what happened.
+    if (p.isWord('FORMAT')) {
+      p.pos++;
+      p.expect(T.EQ);
+      p.identAny();
+    }
+    const inner = parseStatement(p);
+    if (!ANALYZABLE.has(inner.kind)) p.fail(p.pos - 1);
+    const end = p.prevEnd();
+    return { kind: 'ServerStatement', verb, text: p.sql.slice(start, end), start, end };
+  }
   let depth = 0;
   while (!p.atEnd()) {
     const k = p.k();

@@ -3,7 +3,7 @@
 // sit in) and table names; a hook returning a node replaces the subtree.
 
 import type {
-  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SetOp,
+  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SelectItem, SetOp,
   Statement, TableConstraint, TableExpr, TableName, WindowSpec, With,
 } from './ast.js';
 
@@ -135,9 +135,18 @@ function rewriteOrder(items: readonly OrderItem[], r: Rewriter): OrderItem[] {
   return items.map((o) => ({ expr: rewriteExpr(o.expr, r, 'orderBy'), direction: o.direction }));
 }
 
+/** An INSERT's or DELETE's RETURNING list, as a spread (nothing when absent). */
+function returning(items: readonly SelectItem[] | undefined, r: Rewriter): { returning?: SelectItem[] } {
+  if (items === undefined) return {};
+  return { returning: items.map((c) => ({ expr: rewriteExpr(c.expr, r, 'select'), alias: c.alias, start: c.start, end: c.end })) };
+}
+
 function rewriteLimit(l: Limit | null, r: Rewriter): Limit | null {
   if (l === null) return null;
-  return { count: rewriteExpr(l.count, r, 'limit'), offset: l.offset === null ? null : rewriteExpr(l.offset, r, 'limit') };
+  const out: { -readonly [K in keyof Limit]: Limit[K] } = { count: rewriteExpr(l.count, r, 'limit'), offset: l.offset === null ? null : rewriteExpr(l.offset, r, 'limit') };
+  if (l.withTies) out.withTies = true;
+  if (l.examined !== undefined) out.examined = rewriteExpr(l.examined, r, 'limit');
+  return out;
 }
 
 function rewriteWith(w: With | null, r: Rewriter): With | null {
@@ -251,7 +260,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
             : src.kind === 'InsertSet'
               ? { kind: 'InsertSet', assignments: assignments(src.assignments, r) }
               : rewriteQuery(src, r),
-        onDuplicate: assignments(s.onDuplicate, r), start: s.start, end: s.end,
+        onDuplicate: assignments(s.onDuplicate, r), ...returning(s.returning, r), start: s.start, end: s.end,
       };
     }
     case 'Update':
@@ -264,7 +273,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
       return {
         kind: 'Delete', with: rewriteWith(s.with, r), hints: s.hints, lowPriority: s.lowPriority, quick: s.quick, ignore: s.ignore,
         targets: s.targets.map((t) => tn(t, r)), from: s.from.map((t) => rewriteTableExpr(t, r)), where: s.where === null ? null : rewriteExpr(s.where, r),
-        orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), start: s.start, end: s.end,
+        orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), ...returning(s.returning, r), start: s.start, end: s.end,
       };
     case 'Set':
       return {

@@ -3,15 +3,18 @@
 // the same tree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { format, parse, type Delete, type Insert, type Select, type ServerStatement, type Statement } from '../../../src/sql/index.js';
+import { format, normalize, parse, type Delete, type Insert, type Select, type ServerStatement, type Statement } from '../../../src/sql/index.js';
 import { stripSpans } from './corpus.js';
 
-/** Parses, checks the canonical text and the round trip; returns the tree. */
+/** Parses, checks the canonical text, the round trip and normalizing (values bound back); returns the tree. */
 function roundTrip(sql: string, canonical: string): Statement {
   const ast = parse(sql);
   const text = format(ast);
   assert.equal(text, canonical, sql);
   assert.deepEqual(stripSpans(parse(text)), stripSpans(ast), `round trip of ${sql}`);
+  const n = normalize(ast);
+  assert.equal(format(parse(n.key)), n.key, `normalized key of ${sql}`);
+  assert.deepEqual(stripSpans(parse(format(n.statement, { bindVars: n.bindVars }))), stripSpans(ast), `bind values of ${sql} substituted back`);
   return ast;
 }
 
@@ -58,7 +61,9 @@ test('server statements are known by their leading words and kept as written', (
     ['RENAME USER a TO b', 'RENAME USER'],
     ["CHANGE MASTER 'm1' TO MASTER_USE_GTID = slave_pos", 'CHANGE MASTER'],
     ['CHECK TABLE t1 EXTENDED', 'CHECK TABLE'],
-    ['ANALYZE TABLE t PERSISTENT FOR COLUMNS (a) INDEXES ALL', 'ANALYZE TABLE'],
+    ['ANALYZE TABLE t PERSISTENT FOR COLUMNS (a) INDEXES ALL', 'ANALYZE'],
+    ['ANALYZE FORMAT=JSON SELECT a FROM t WHERE b = 1', 'ANALYZE'],
+    ['ANALYZE DELETE FROM t WHERE a > 2', 'ANALYZE'],
     ['HANDLER t1 READ a NEXT', 'HANDLER'],
     ["LOAD DATA INFILE 'f' INTO TABLE t FIELDS TERMINATED BY ','", 'LOAD DATA'],
     ["XA END 'x'", 'XA'],
@@ -72,7 +77,7 @@ test('server statements are known by their leading words and kept as written', (
   assert.equal(parse('CREATE TABLE user (a INT)').kind, 'CreateTable');
   assert.equal(parse('ANALYZE TABLE t').kind, 'ServerStatement');
   for (const sql of ['STOP SLAVE', 'SHUTDOWN', 'RESET MASTER']) assert.equal(parse(sql).kind, 'ServerStatement', sql);
-  for (const sql of ['GRANT', 'GRANT SELECT ON t TO (u', 'HANDLER t1 READ a NEXT)', 'CREATE USER', 'XA']) syntaxError(sql);
+  for (const sql of ['GRANT', 'GRANT SELECT ON t TO (u', 'HANDLER t1 READ a NEXT)', 'CREATE USER', 'XA', 'ANALYZE SELECT', 'ANALYZE FORMAT=JSON SET @a = 1']) syntaxError(sql);
 });
 
 test('NEXT VALUE FOR / PREVIOUS VALUE FOR are NEXTVAL() / LASTVAL()', () => {
