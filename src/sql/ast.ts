@@ -189,6 +189,10 @@ export interface DataType {
   readonly zerofill: boolean;
   readonly charset: string | null;
   readonly collate: string | null;
+  /** `CHAR(n) BINARY`: the character set's binary collation (set only when written). */
+  readonly binary?: true;
+  /** MariaDB's column compression: `COMPRESSED` ('') or `COMPRESSED=zlib` (set only when written). */
+  readonly compressed?: string;
 }
 /** CAST(x AS t) and CONVERT(x, t). */
 export interface Cast {

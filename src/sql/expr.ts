@@ -820,9 +820,16 @@ export function parseDataType(p: Parser): DataType {
   let zerofill = false;
   let charset: string | null = null;
   let collate: string | null = null;
+  const extra: { binary?: true; compressed?: string } = {};
   for (;;) {
     const w = p.kwd();
-    if (w === K.UNSIGNED) unsigned = true;
+    if (w === K.COMPRESSED && extra.compressed === undefined) {
+      p.pos++;
+      extra.compressed = p.eat(T.EQ) ? p.identAny() : '';
+      continue;
+    }
+    if (w === K.BINARY && extra.binary === undefined && p.peekKind(1) !== T.LPAREN) extra.binary = true;
+    else if (w === K.UNSIGNED) unsigned = true;
     else if (w === K.SIGNED) unsigned = false;
     else if (w === K.ZEROFILL) zerofill = true;
     else if (w === K.CHARSET || (w === K.CHARACTER && p.peekKw(1) === K.SET)) {
@@ -836,5 +843,5 @@ export function parseDataType(p: Parser): DataType {
     } else break;
     p.pos++;
   }
-  return { kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate };
+  return { kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate, ...extra };
 }

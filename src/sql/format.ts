@@ -480,8 +480,10 @@ export function formatDataType(t: DataType): string {
   let s = t.name;
   if (t.values.length > 0) s += '(' + t.values.map(quoteString).join(', ') + ')';
   else if (t.args.length > 0) s += '(' + t.args.join(', ') + ')';
+  if (t.compressed !== undefined) s += t.compressed === '' ? ' COMPRESSED' : ' COMPRESSED=' + t.compressed;
   if (t.unsigned) s += ' UNSIGNED';
   if (t.zerofill) s += ' ZEROFILL';
+  if (t.binary) s += ' BINARY';
   if (t.charset !== null) s += ' CHARACTER SET ' + charsetWord(t.charset);
   if (t.collate !== null) s += ' COLLATE ' + charsetWord(t.collate);
   return s;

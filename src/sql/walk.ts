@@ -211,6 +211,7 @@ function columnDef(c: ColumnDef, r: Rewriter): ColumnDef {
     key: c.key, comment: c.comment, generated: c.generated === null ? null : { expr: rewriteExpr(c.generated.expr, r, 'ddl'), stored: c.generated.stored },
     invisible: c.invisible, check: d(c.check),
     references: c.references === null ? null : { ...c.references, table: tn(c.references.table, r) },
+    ...(c.attributes ? { attributes: c.attributes } : {}),
   };
 }
 

@@ -117,3 +117,28 @@ test('SHOW forms, SET PASSWORD/ROLE, DO, GET DIAGNOSTICS, ALTER DATABASE as serv
   assert.equal(parse('SET @a = 1').kind, 'Set');
   for (const sql of ['SHOW BOGUS', 'SHOW CREATE', 'SHOW CREATE PROCEDURE', 'SHOW GLOBAL TABLES', 'SET ROLE', 'DO']) syntaxError(sql);
 });
+
+test('CREATE TABLE: BINARY and COMPRESSED types, engine-defined options, system versioning, periods', () => {
+  roundTrip('create table t2 (name char(20) binary not null, b blob compressed, c varchar(9) compressed=zlib)', 'CREATE TABLE t2 (name CHAR(20) BINARY NOT NULL, b BLOB COMPRESSED, c VARCHAR(9) COMPRESSED=zlib)');
+  roundTrip('CREATE TABLE t1 (a VARCHAR(8)) ENGINE=InnoDB ENCRYPTED=YES ENCRYPTION_KEY_ID=4', 'CREATE TABLE t1 (a VARCHAR(8)) ENGINE=InnoDB ENCRYPTED=YES ENCRYPTION_KEY_ID=4');
+  roundTrip('create table t1 (a int) opt2=`x y`', 'CREATE TABLE t1 (a INT) OPT2=`x y`');
+  roundTrip("CREATE TABLE t1 (path VARCHAR(256) NOT NULL flag=1, isbn char(15) JPATH='$.LANG')", "CREATE TABLE t1 (path VARCHAR(256) NOT NULL FLAG=1, isbn CHAR(15) JPATH='$.LANG')");
+  roundTrip(
+    'create table t (a int, s timestamp(6) generated always as row start, e timestamp(6) as row end invisible, x int without system versioning, period for system_time(s, e)) with system versioning',
+    'CREATE TABLE t (a INT, s TIMESTAMP(6) AS ROW START, e TIMESTAMP(6) AS ROW END INVISIBLE, x INT WITHOUT SYSTEM VERSIONING, period for system_time(s, e)) WITH SYSTEM VERSIONING',
+  );
+  roundTrip('CREATE TABLE t1 ENGINE=MyISAM WITH SYSTEM VERSIONING AS SELECT 0', 'CREATE TABLE t1 ENGINE=MyISAM WITH SYSTEM VERSIONING AS SELECT 0');
+  for (const sql of ['create table t (a int as row middle)', 'create table t (a int) with system', 'create table t (a int flag=)', 'create table t (a int, period for p)']) syntaxError(sql);
+});
+
+test('ALTER TABLE: ONLINE/IGNORE, partition maintenance, tablespaces, ORDER BY, system versioning kept as written', () => {
+  roundTrip('alter ignore table customer add primary key (c_custkey)', 'ALTER IGNORE TABLE customer ADD PRIMARY KEY (c_custkey)');
+  roundTrip('alter online table t1 modify b int default 5', 'ALTER ONLINE TABLE t1 MODIFY COLUMN b INT DEFAULT 5');
+  roundTrip('ALTER TABLE t1 ADD PARTITION (PARTITION p4 VALUES LESS THAN (MAXVALUE))', 'ALTER TABLE t1 ADD PARTITION (PARTITION p4 VALUES LESS THAN (MAXVALUE))');
+  roundTrip('alter table t drop partition p1, p2, add column x int', 'ALTER TABLE t drop partition p1, p2, ADD COLUMN x INT');
+  roundTrip('ALTER TABLE t1 ORDER BY a, b desc', 'ALTER TABLE t1 ORDER BY a, b desc');
+  roundTrip('ALTER TABLE t1 EXCHANGE PARTITION pm WITH TABLE t2', 'ALTER TABLE t1 EXCHANGE PARTITION pm WITH TABLE t2');
+  roundTrip('ALTER TABLE dst DISCARD TABLESPACE', 'ALTER TABLE dst DISCARD TABLESPACE');
+  roundTrip('alter table t add system versioning', 'ALTER TABLE t add system versioning');
+  for (const sql of ['alter ignore t add x int', 'ALTER TABLE t1 ADD PARTITION (PARTITION p4', 'ALTER TABLE t ORDER a']) syntaxError(sql);
+});
