@@ -543,6 +543,12 @@ export class Executor implements ServerHandler {
         }
         return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
       default:
+        if (isQuery(stmt) && hasTableValues(stmt, sql)) {
+          // VALUES (…), (…) as a query: MariaDB's to evaluate, on the session's one shard as written.
+          const rs = this.singleShard(gs);
+          if (rs === null) throw notSupported('a VALUES table constructor on a sharded keyspace; target one shard (USE ks:shard)');
+          return this.onSessionShard(gs, rs, (gs.statementPrefix ?? '') + sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
+        }
         if (isPlannable(stmt)) return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
         throw notSupported(stmt.kind);
     }
@@ -1185,11 +1191,24 @@ function sessionVarUse(stmt: Statement): SessionVarUse | null {
  * session (user or system variables, DATABASE(), LAST_INSERT_ID(), …) or that the gate answers
  * itself (constants only).
  */
+/** Whether a query has a VALUES table constructor anywhere (the text is looked at first: cheap). */
+function hasTableValues(q: QueryExpr, text: string): boolean {
+  if (!/values/i.test(text)) return false;
+  const seen = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(seen);
+    if (v === null || typeof v !== 'object') return false;
+    if ((v as { tableValues?: unknown }).tableValues !== undefined) return true;
+    return Object.values(v).some(seen);
+  };
+  return seen(q);
+}
+
 function textEntry(stmt: Statement, text: string): TextEntry | null {
   if (text.length > TEXT_CACHE_SQL_CHARS) return null;
   const query = isQuery(stmt);
   if (!query && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return null;
   if ((stmt.kind === 'Insert' || stmt.kind === 'Delete') && stmt.returning) return null;
+  if (query && hasTableValues(stmt, text)) return null;
   if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
   // What preprocess does to a statement that uses nothing of the session.
   const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);

@@ -454,6 +454,8 @@ export interface Select {
   readonly limit: Limit | null;
   readonly lock: Lock | null;
   readonly into: Into | null;
+  /** A table value constructor, `VALUES (1, 'a'), (2, 'b')`: its rows (set only then; `columns` is empty). */
+  readonly tableValues?: readonly (readonly Expr[])[];
   readonly start: number;
   readonly end: number;
 }

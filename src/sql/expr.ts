@@ -126,7 +126,21 @@ export function isQueryStart(p: Parser, n: number): boolean {
   let i = n;
   while (p.peekKind(i) === T.LPAREN) i++;
   const w = p.peekKw(i);
+  if (w === K.VALUES) return tableValuesAt(p, i);
   return w === K.SELECT || w === K.WITH;
+}
+
+/**
+ * At VALUES (the token `i` ahead), inside parentheses: a table value constructor, not the
+ * VALUES(col) function of ON DUPLICATE KEY UPDATE (one column name, no second row).
+ */
+function tableValuesAt(p: Parser, i: number): boolean {
+  if (p.peekKind(i + 1) !== T.LPAREN) return false;
+  const a = p.peekKind(i + 2);
+  if (a !== T.IDENT && a !== T.QIDENT) return true;
+  let j = i + 3;
+  while (p.peekKind(j) === T.DOT && (p.peekKind(j + 1) === T.IDENT || p.peekKind(j + 1) === T.QIDENT)) j += 2;
+  return !(p.peekKind(j) === T.RPAREN && p.peekKind(j + 1) !== T.COMMA);
 }
 
 function parsePredicate(p: Parser): Expr {

@@ -332,6 +332,7 @@ export class Formatter {
   }
 
   select(q: Select): string {
+    if (q.tableValues) return (q.with !== null ? this.with(q.with) : '') + 'VALUES ' + q.tableValues.map((r) => '(' + this.exprs(r) + ')').join(', ') + this.tail(q);
     let s = q.with !== null ? this.with(q.with) + 'SELECT ' : 'SELECT ';
     if (q.hints !== null) s += q.hints + ' ';
     if (q.distinct) s += 'DISTINCT ';
@@ -418,7 +419,8 @@ export class Formatter {
           for (let i = 0; i < src.rows.length; i++) out += (i > 0 ? ', (' : '(') + this.exprs(src.rows[i]!) + ')';
         } else if (src.kind === 'InsertSet') {
           out += ' SET ' + this.assignments(src.assignments);
-        } else out += ' ' + this.query(src);
+        } else if (src.kind === 'Select' && src.tableValues) out += ' (' + this.query(src) + ')';
+        else out += ' ' + this.query(src);
         if (s.onDuplicate.length > 0) out += ' ON DUPLICATE KEY UPDATE ' + this.assignments(s.onDuplicate);
         if (s.returning) out += ' RETURNING ' + this.selectItems(s.returning);
         return out;

@@ -421,6 +421,7 @@ export function parseStatement(p: Parser): Statement {
   }
   switch (kw) {
     case K.SELECT:
+    case K.VALUES:
       return parseQueryStatement(p);
     case K.WITH:
       return parseWithStatement(p);

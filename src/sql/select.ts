@@ -174,6 +174,7 @@ function setOp(p: Parser, op: SetOp['op'], all: boolean, left: QueryExpr, right:
 }
 
 function parseQueryPrimary(p: Parser): QueryExpr {
+  if (p.isKw(K.VALUES)) return parseTableValues(p);
   if (p.k() === T.LPAREN) {
     p.pos++;
     const q = parseQuery(p);
@@ -181,6 +182,22 @@ function parseQueryPrimary(p: Parser): QueryExpr {
     return q;
   }
   return parseSelectCore(p);
+}
+
+/** `VALUES (row), (row), …` as a query: a Select with `tableValues`. */
+function parseTableValues(p: Parser): Mutable<Select> {
+  const start = p.start[p.pos]!;
+  p.expectKw(K.VALUES);
+  const rows: Expr[][] = [];
+  do {
+    p.expect(T.LPAREN);
+    rows.push(parseExprList(p));
+    p.expect(T.RPAREN);
+  } while (p.eat(T.COMMA));
+  return {
+    kind: 'Select', with: null, hints: null, distinct: false, options: [], columns: [], from: [], where: null, groupBy: [], rollup: false,
+    having: null, windows: [], orderBy: [], limit: null, lock: null, into: null, tableValues: rows, start, end: p.prevEnd(),
+  };
 }
 
 const SELECT_OPTIONS: Record<number, SelectOption> = {

@@ -131,6 +131,11 @@ DELETE FROM t WHERE id >= 1000;
       "REPLACE INTO t(id, v) VALUES (3, 'C') RETURNING v",
       'DELETE FROM t WHERE id = 3 RETURNING id, v',
       'SHOW CONTRIBUTORS',
+      'VALUES (1, 2), (3, 4)',
+      'SELECT * FROM (VALUES (5), (6)) AS dt ORDER BY 1 DESC',
+      "SELECT HEX(WEIGHT_STRING(_latin1 'ab' AS CHAR(3))), CHAR(77, 121 USING utf8mb4)",
+      'ANALYZE SELECT COUNT(*) FROM t WHERE id > 0',
+      "SHOW CREATE PROCEDURE nosuch",
     ]);
   });
 

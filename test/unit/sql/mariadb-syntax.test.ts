@@ -142,3 +142,18 @@ test('ALTER TABLE: ONLINE/IGNORE, partition maintenance, tablespaces, ORDER BY, 
   roundTrip('alter table t add system versioning', 'ALTER TABLE t add system versioning');
   for (const sql of ['alter ignore t add x int', 'ALTER TABLE t1 ADD PARTITION (PARTITION p4', 'ALTER TABLE t ORDER a']) syntaxError(sql);
 });
+
+test('table value constructors: VALUES as a query', () => {
+  const s = roundTrip('values (3), (7), (1)', 'VALUES (3), (7), (1)') as Select;
+  assert.equal(s.tableValues?.length, 3);
+  roundTrip('select * from ( values (3, 4), (7, 8) ) as dt', 'SELECT * FROM (VALUES (3, 4), (7, 8)) AS dt');
+  roundTrip('values (1,2) union select 1,2', 'VALUES (1, 2) UNION SELECT 1, 2');
+  roundTrip('create table t as values (7), (3)', 'CREATE TABLE t AS VALUES (7), (3)');
+  roundTrip('select a from t1 where a in (values (1), (8))', 'SELECT a FROM t1 WHERE a IN (VALUES (1), (8))');
+  roundTrip('(values (3), (7)) order by 1 limit 1', 'VALUES (3), (7) ORDER BY 1 LIMIT 1');
+  roundTrip('insert into t(c) ((values (7), (3)))', 'INSERT INTO t (c) (VALUES (7), (3))');
+  // VALUES(col) in ON DUPLICATE KEY UPDATE stays the function.
+  const i = roundTrip('insert into t values (1) on duplicate key update a = (values(a))', 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = VALUES(a)') as Insert;
+  assert.equal(i.onDuplicate[0]?.value.kind, 'ValuesFunc');
+  for (const sql of ['values', 'values ()', 'values (1) (2)', 'select * from (values 1) dt']) syntaxError(sql);
+});
