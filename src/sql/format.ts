@@ -315,8 +315,10 @@ export class Formatter {
     let s = '';
     if (q.orderBy.length > 0) s += ' ' + this.orderBy(q.orderBy);
     if (q.limit !== null) s += ' ' + this.limit(q.limit);
+    // After a set operation the lock goes first: `… UNION SELECT 1 INTO @v` would be the operand's INTO.
+    if (q.kind === 'SetOp' && q.lock !== null) s += ' ' + formatLock(q.lock);
     if (q.into !== null) s += ' ' + formatInto(q.into);
-    if (q.lock !== null) s += ' ' + formatLock(q.lock);
+    if (q.kind === 'Select' && q.lock !== null) s += ' ' + formatLock(q.lock);
     return s;
   }
 
@@ -355,7 +357,8 @@ export class Formatter {
       x.with !== null || x.orderBy.length > 0 || x.limit !== null || x.lock !== null || x.into !== null;
     const mine = q.op === 'INTERSECT' ? 2 : 1;
     const left = closed(q.left) || level(q.left) < mine ? '(' + this.query(q.left) + ')' : this.query(q.left);
-    const right = closed(q.right) || q.right.kind === 'SetOp' ? '(' + this.query(q.right) + ')' : this.query(q.right);
+    // A trailing INTO would read as the last operand's: that operand goes in parentheses then.
+    const right = closed(q.right) || q.right.kind === 'SetOp' || (q.into !== null && q.orderBy.length === 0 && q.limit === null && q.lock === null && q.right.kind === 'Select') ? '(' + this.query(q.right) + ')' : this.query(q.right);
     const head = q.with !== null ? this.with(q.with) : '';
     return head + left + ' ' + q.op + (q.all ? ' ALL ' : ' ') + right + this.tail(q);
   }
