@@ -395,6 +395,19 @@ export class Executor implements ServerHandler {
     return this.singleShard(gs);
   }
 
+  /**
+   * GRANT, CREATE USER, CHANGE MASTER, HANDLER, … (src/sql/opaque.ts): the parser knows only their
+   * leading words, so they go as written to the session's one shard, as an unparsed statement would.
+   */
+  private serverStatement(gs: GateSession, sql: string, verb: string): Promise<Result> {
+    const rs = this.singleShard(gs);
+    if (rs === null) throw notSupported(`${verb} without a single target: the gate sends it as written to an unsharded keyspace or a targeted shard (USE ks:shard)`);
+    const v = classifyUnparsed(sql);
+    if (v.kind === 'refuse') throw v.error;
+    if (v.kind === 'syntax') throw syntaxError(sql, 0);
+    return this.onSessionShard(gs, rs, sql, { pins: v.pins, vars: userVariablesIn(sql), lastInsertId: false });
+  }
+
   /** The one shard the session's statements go to: a targeted shard, or an unsharded keyspace's. */
   private singleShard(gs: GateSession): ResolvedShard | null {
     const ks = gs.keyspace;
@@ -579,6 +592,8 @@ export class Executor implements ServerHandler {
         if (rs === null) throw notSupported('EXECUTE IMMEDIATE on a sharded keyspace (the statement is known only when it runs); target one shard (USE ks:shard)');
         return this.onSessionShard(gs, rs, stmt.sql, { pins: true, vars: userVariablesIn(stmt.sql), lastInsertId: false });
       }
+      case 'ServerStatement':
+        return this.serverStatement(gs, (gs.statementPrefix ?? '') + stmt.text, stmt.verb);
       case 'Compound': {
         // BEGIN NOT ATOMIC … END: on the session's one shard, with the user variables it names
         // carried there and back, as a statement the parser does not know would be.
@@ -586,20 +601,42 @@ export class Executor implements ServerHandler {
         if (rs === null) throw notSupported('BEGIN NOT ATOMIC … END on a sharded keyspace; target one shard (USE ks:shard)');
         return this.onSessionShard(gs, rs, stmt.text, { pins: false, vars: userVariablesIn(stmt.text), lastInsertId: false });
       }
-      default:
-        if (gs.systemDb !== null && isPlannable(stmt)) {
-          // USE mysql: the statement is the system database's, on its MariaDB, as written.
+      case 'Insert':
+      case 'Delete':
+        // … RETURNING answers with rows: on the session's one shard as written (refused across shards).
+        if (stmt.returning) {
           const rs = this.singleShard(gs);
-          if (rs === null) throw new TesseraError(ER.NO_DB, `USE ${gs.systemDb}: the keyspace that answered for it is gone; USE a keyspace`);
-          return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
+          if (rs !== null) return this.onSessionShard(gs, rs, (gs.statementPrefix ?? '') + sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: stmt.kind === 'Insert' });
         }
-        if (isPlannable(stmt)) {
-          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
-          if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
-          return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+        return this.plannedOrAsWritten(gs, stmt, sql);
+      default:
+        if (isQuery(stmt) && hasTableValues(stmt, sql)) {
+          // VALUES (…), (…) as a query: MariaDB's to evaluate, on the session's one shard as written.
+          const rs = this.singleShard(gs);
+          if (rs === null) throw notSupported('a VALUES table constructor on a sharded keyspace; target one shard (USE ks:shard)');
+          return this.onSessionShard(gs, rs, (gs.statementPrefix ?? '') + sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
         }
-        throw notSupported(stmt.kind);
+        return this.plannedOrAsWritten(gs, stmt, sql);
     }
+  }
+
+  /**
+   * A query or DML: in a system database (USE mysql) or on an unsharded keyspace naming its tables
+   * plainly, to MariaDB as written; else planned.
+   */
+  private plannedOrAsWritten(gs: GateSession, stmt: Statement, sql: string): Promise<Result> {
+    if (gs.systemDb !== null && isPlannable(stmt)) {
+      // USE mysql: the statement is the system database's, on its MariaDB, as written.
+      const rs = this.singleShard(gs);
+      if (rs === null) throw new TesseraError(ER.NO_DB, `USE ${gs.systemDb}: the keyspace that answered for it is gone; USE a keyspace`);
+      return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
+    }
+    if (isPlannable(stmt)) {
+      const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
+      if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
+      return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+    }
+    throw notSupported(stmt.kind);
   }
 
   /**
@@ -1265,10 +1302,24 @@ function sessionVarUse(stmt: Statement): SessionVarUse | null {
  * session (user or system variables, DATABASE(), LAST_INSERT_ID(), …) or that the gate answers
  * itself (constants only).
  */
+/** Whether a query has a VALUES table constructor anywhere (the text is looked at first: cheap). */
+function hasTableValues(q: QueryExpr, text: string): boolean {
+  if (!/values/i.test(text)) return false;
+  const seen = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(seen);
+    if (v === null || typeof v !== 'object') return false;
+    if ((v as { tableValues?: unknown }).tableValues !== undefined) return true;
+    return Object.values(v).some(seen);
+  };
+  return seen(q);
+}
+
 function textEntry(stmt: Statement, text: string): TextEntry | null {
   if (text.length > TEXT_CACHE_SQL_CHARS) return null;
   const query = isQuery(stmt);
   if (!query && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return null;
+  if ((stmt.kind === 'Insert' || stmt.kind === 'Delete') && stmt.returning) return null;
+  if (query && hasTableValues(stmt, text)) return null;
   if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
   // What preprocess does to a statement that uses nothing of the session.
   const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);

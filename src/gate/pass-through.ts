@@ -45,8 +45,12 @@ export function classifyUnparsed(sql: string): Verdict {
   if (GATE_WORDS.has(a)) return { kind: 'syntax' };
   // BEGIN starts a transaction; BEGIN NOT ATOMIC … END is a compound statement.
   if (a === 'BEGIN') return b === 'NOT' && c === 'ATOMIC' ? { kind: 'pass', pins: false } : { kind: 'syntax' };
-  // SET changes the session; SET STATEMENT var = value FOR stmt only the one statement.
-  if (a === 'SET') return b === 'STATEMENT' ? { kind: 'pass', pins: false } : { kind: 'syntax' };
+  // SET changes the session; SET STATEMENT var = value FOR stmt only the one statement. SET
+  // PASSWORD and SET DEFAULT ROLE change accounts; SET ROLE the MariaDB connection's role.
+  if (a === 'SET') {
+    if (b === 'STATEMENT' || b === 'PASSWORD' || (b === 'DEFAULT' && c === 'ROLE')) return { kind: 'pass', pins: false };
+    return b === 'ROLE' ? { kind: 'pass', pins: true } : { kind: 'syntax' };
+  }
   if (a === 'SHOW') return GATE_SHOWS.has(b) || (b === 'FULL' && c === 'PROCESSLIST') || b.startsWith('VITESS_') ? { kind: 'syntax' } : { kind: 'pass', pins: false };
   if (a === 'DROP' && b === 'PREPARE') return { kind: 'syntax' };
   if ((a === 'CREATE' || a === 'DROP' || a === 'ALTER') && (b === 'DATABASE' || b === 'SCHEMA')) {

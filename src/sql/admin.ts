@@ -423,7 +423,7 @@ export function parseShow(p: Parser): Show {
 
 function explainable(p: Parser): Statement & { kind: 'Select' | 'SetOp' | 'Insert' | 'Update' | 'Delete' } {
   const w = p.kwd();
-  if (w === K.SELECT || w === K.WITH || p.k() === T.LPAREN) return parseQuery(p);
+  if (w === K.SELECT || w === K.WITH || w === K.VALUES || p.k() === T.LPAREN) return parseQuery(p);
   if (w === K.INSERT || w === K.REPLACE) return parseInsert(p);
   if (w === K.UPDATE) return parseUpdate(p, null, p.start[p.pos]!);
   if (w === K.DELETE) return parseDelete(p, null, p.start[p.pos]!);

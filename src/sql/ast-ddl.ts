@@ -15,6 +15,8 @@ export interface ColumnDef {
   readonly invisible: boolean;
   readonly check: Expr | null;
   readonly references: ForeignKeyReference | null;
+  /** MariaDB attributes kept as written, upper case: `AS ROW START`, `WITH SYSTEM VERSIONING`, engine-defined `NAME=value` (set only when written). */
+  readonly attributes?: readonly string[];
 }
 export interface IndexColumn {
   readonly name: string;
@@ -53,7 +55,13 @@ export interface CheckDef {
   readonly constraintName: string | null;
   readonly expr: Expr;
 }
-export type TableConstraint = IndexDef | ForeignKeyDef | CheckDef;
+/** A table element kept as written: MariaDB's `PERIOD FOR name (start, end)`. */
+export interface TextElement {
+  readonly kind: 'Text';
+  readonly constraintName: null;
+  readonly text: string;
+}
+export type TableConstraint = IndexDef | ForeignKeyDef | CheckDef | TextElement;
 /** A table option as `NAME = value`; names are upper case (`ENGINE`, `DEFAULT CHARSET`, `COMMENT`). */
 export interface TableOption {
   readonly name: string;
@@ -95,10 +103,14 @@ export type AlterAction =
   | { readonly kind: 'Algorithm'; readonly value: string }
   | { readonly kind: 'LockOption'; readonly value: string }
   | { readonly kind: 'Force' }
-  | { readonly kind: 'EnableKeys'; readonly enable: boolean };
+  | { readonly kind: 'EnableKeys'; readonly enable: boolean }
+  /** Kept as written: partition maintenance, tablespaces, ORDER BY, system versioning, periods. */
+  | { readonly kind: 'Text'; readonly text: string };
 export type ColumnPosition = { readonly first: true } | { readonly first: false; readonly after: string };
 export interface AlterTable {
   readonly kind: 'AlterTable';
+  /** `ONLINE`, `IGNORE` or `ONLINE IGNORE` between ALTER and TABLE (set only when written). */
+  readonly lead?: string;
   readonly table: TableName;
   readonly actions: readonly AlterAction[];
   readonly partitionText: string | null;

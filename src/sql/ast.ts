@@ -10,6 +10,7 @@ import type { CompoundBlockStatement, StoredProgramDdl } from './ast-stored.js';
 import type { SequenceDdl } from './sequence-ddl.js';
 import type { SetStatementFor } from './set-statement.js';
 import type { ExecuteImmediate } from './execute-immediate.js';
+import type { ServerStatement } from './opaque.js';
 import type {
   AlterTable, AlterVschema, CreateDatabase, CreateIndex, CreateTable, CreateView, DropDatabase, DropIndex, DropTable, DropView,
   RenameTable, TruncateTable,
@@ -188,6 +189,10 @@ export interface DataType {
   readonly zerofill: boolean;
   readonly charset: string | null;
   readonly collate: string | null;
+  /** `CHAR(n) BINARY`: the character set's binary collation (set only when written). */
+  readonly binary?: true;
+  /** MariaDB's column compression: `COMPRESSED` ('') or `COMPRESSED=zlib` (set only when written). */
+  readonly compressed?: string;
 }
 /** CAST(x AS t) and CONVERT(x, t). */
 export interface Cast {
@@ -262,6 +267,14 @@ export interface FuncCall {
   readonly bare: boolean;
   /** OVER (…) or OVER name */
   readonly over: WindowSpec | string | null;
+  /** `arg AS type` inside the parentheses (WEIGHT_STRING, COLUMN_GET, COLUMN_CREATE …): per argument, set only when written. */
+  readonly argTypes?: readonly (DataType | null)[];
+  /** CHAR(… USING charset) (set only when written). */
+  readonly using?: string;
+  /** WEIGHT_STRING(… LEVEL …): the level words as written, one space apart (set only when written). */
+  readonly level?: string;
+  /** percentile_cont(x) WITHIN GROUP (ORDER BY …) (set only when written). */
+  readonly withinGroup?: readonly OrderItem[];
 }
 export interface GroupConcat {
   readonly kind: 'GroupConcat';
@@ -387,9 +400,16 @@ export interface SelectItem {
   readonly start: number;
   readonly end: number;
 }
+/** No limit: what `OFFSET m ROWS` without FETCH means (MariaDB's largest row count). */
+export const NO_LIMIT = '18446744073709551615';
+
 export interface Limit {
   readonly count: Expr;
   readonly offset: Expr | null;
+  /** `FETCH FIRST n ROWS WITH TIES` (set only when true): rows tied with the last one come too. */
+  readonly withTies?: true;
+  /** MariaDB's `LIMIT … ROWS EXAMINED n` (set only when written): stop after examining n rows. */
+  readonly examined?: Expr;
 }
 export interface Lock {
   readonly type: 'FOR UPDATE' | 'FOR SHARE' | 'LOCK IN SHARE MODE';
@@ -434,6 +454,8 @@ export interface Select {
   readonly limit: Limit | null;
   readonly lock: Lock | null;
   readonly into: Into | null;
+  /** A table value constructor, `VALUES (1, 'a'), (2, 'b')`: its rows (set only then; `columns` is empty). */
+  readonly tableValues?: readonly (readonly Expr[])[];
   readonly start: number;
   readonly end: number;
 }
@@ -481,6 +503,8 @@ export interface Insert {
   readonly columns: readonly string[] | null;
   readonly source: InsertValues | InsertSet | QueryExpr;
   readonly onDuplicate: readonly Assignment[];
+  /** MariaDB's `RETURNING select_list` (set only when written). */
+  readonly returning?: readonly SelectItem[];
   readonly start: number;
   readonly end: number;
 }
@@ -515,6 +539,8 @@ export interface Delete {
   readonly where: Expr | null;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Limit | null;
+  /** MariaDB's `RETURNING select_list` (set only when written; single-table DELETE). */
+  readonly returning?: readonly SelectItem[];
   readonly start: number;
   readonly end: number;
 }
@@ -743,7 +769,8 @@ export type Statement =
   | CompoundBlockStatement
   | SequenceDdl
   | SetStatementFor
-  | ExecuteImmediate;
+  | ExecuteImmediate
+  | ServerStatement;
 
 // ---------------------------------------------------------------------------------------------
 // Small constructors for nodes the planner builds.

@@ -6,7 +6,7 @@ import type {
   AlterAction, AlterVschema, AlterVschemaAction, ColumnDef, ColumnPosition, CreateView, Expr, ForeignKeyReference,
   IndexColumn, IndexDef, IndexOption, RefAction, Statement, TableConstraint, TableName, TableOption, VindexParam,
 } from './ast.js';
-import { K } from './keywords.js';
+import { K, RESERVED } from './keywords.js';
 import { T } from './lexer.js';
 import type { Parser } from './parser.js';
 import { isQueryStart, parseDataType, parseExpr, parseUnary } from './expr.js';
@@ -156,6 +156,14 @@ function parsePartitionText(p: Parser): string | null {
 }
 
 function parseConstraint(p: Parser, flag?: { ifNotExists: boolean }): TableConstraint | null {
+  if (p.isWord('PERIOD') && p.peekKw(1) === K.FOR) {
+    // PERIOD FOR SYSTEM_TIME (s, e) / PERIOD FOR p (s, e)
+    const from = p.start[p.pos]!;
+    p.pos += 2;
+    p.identAny();
+    p.identList();
+    return { kind: 'Text', constraintName: null, text: p.sql.slice(from, p.prevEnd()) };
+  }
   let constraintName: string | null = null;
   if (p.isKw(K.CONSTRAINT)) {
     p.pos++;
@@ -301,6 +309,7 @@ export function parseColumnDef(p: Parser): ColumnDef {
   let invisible = false;
   let check: Expr | null = null;
   let references: ForeignKeyReference | null = null;
+  const attributes: string[] = [];
   for (;;) {
     const w = p.kwd();
     if (w === K.NOT) {
@@ -340,6 +349,27 @@ export function parseColumnDef(p: Parser): ColumnDef {
     } else if (w === K.CHARSET || (w === K.CHARACTER && p.peekKw(1) === K.SET)) {
       p.pos += w === K.CHARSET ? 1 : 2;
       type = { ...type, charset: p.identOrString() };
+    } else if ((w === K.GENERATED || w === K.AS) && p.peekKw(w === K.GENERATED ? 3 : 1) === K.ROW) {
+      // System versioning's row start / row end column.
+      p.pos += w === K.GENERATED ? 4 : 2;
+      if (!p.isWord('START') && !p.isWord('END')) p.fail();
+      attributes.push('AS ROW ' + p.upperText());
+      p.pos++;
+    } else if ((w === K.WITH || p.isWord('WITHOUT')) && p.isWord2(1, 'SYSTEM') && p.isWord2(2, 'VERSIONING')) {
+      attributes.push(p.upperText() + ' SYSTEM VERSIONING');
+      p.pos += 3;
+    } else if (p.k() === T.IDENT && p.peekKind(1) === T.EQ && RESERVED[w] !== 1) {
+      // An engine-defined attribute (CONNECT's `FLAG=1`, `JPATH='$.a'`).
+      const name = p.upperText();
+      p.pos += 2;
+      const k = p.k();
+      let value: string;
+      if (k === T.STRING || k === T.DSTRING) value = quoteString(p.stringToken());
+      else if (k === T.INT || k === T.DECIMAL || k === T.IDENT) {
+        value = p.text();
+        p.pos++;
+      } else return p.fail();
+      attributes.push(name + '=' + value);
     } else if (w === K.GENERATED || w === K.AS) {
       if (w === K.GENERATED) {
         p.pos++;
@@ -367,7 +397,7 @@ export function parseColumnDef(p: Parser): ColumnDef {
       references = parseReference(p);
     } else break;
   }
-  return { name, type, nullable, default: def, onUpdate, autoIncrement, key, comment, generated, invisible, check, references };
+  return { name, type, nullable, default: def, onUpdate, autoIncrement, key, comment, generated, invisible, check, references, ...(attributes.length ? { attributes } : {}) };
 }
 
 const TABLE_OPTION_WORDS = new Set([
@@ -407,7 +437,12 @@ export function parseTableOptions(p: Parser, commas = true): TableOption[] {
         return out;
       }
       name += ' DIRECTORY';
-    } else if (!TABLE_OPTION_WORDS.has(name)) {
+    } else if (name === 'WITH' && p.isWord('SYSTEM') && p.isWord2(1, 'VERSIONING')) {
+      p.pos += 2;
+      out.push({ name: 'WITH SYSTEM VERSIONING', value: '' });
+      continue;
+    } else if (!TABLE_OPTION_WORDS.has(name) && !(p.k() === T.EQ && (p.kind[save] === T.IDENT))) {
+      // Anything else but an engine-defined option (`ENCRYPTED=YES`, CONNECT's `TABLE_TYPE=CSV`).
       p.pos = save;
       return out;
     }
@@ -421,6 +456,7 @@ export function parseTableOptions(p: Parser, commas = true): TableOption[] {
     else if (k === T.INT || k === T.DECIMAL || k === T.IDENT || k === T.QIDENT) {
       value = k === T.QIDENT ? p.ident() : p.text();
       if (k !== T.QIDENT) p.pos++;
+      else if (!/^\w+$/.test(value)) value = '`' + value.replaceAll('`', '``') + '`';
     } else return p.fail();
     out.push({ name, value });
     if (commas && p.k() === T.COMMA && p.peekKind(1) === T.IDENT) p.eat(T.COMMA);
@@ -479,6 +515,11 @@ export function parseAlter(p: Parser): Statement {
   if (p.isKw(K.VSCHEMA)) return parseAlterVschema(p, start);
   const stored = parseAlterStored(p, start) ?? parseDropOrAlterSequence(p, start, 'ALTER');
   if (stored) return stored;
+  let lead = '';
+  for (let i = 0; i < 2 && (p.isWord('ONLINE') || p.isKw(K.IGNORE)) && (p.peekKw(1) === K.TABLE || p.peekKw(1) === K.IGNORE); i++) {
+    lead += (lead ? ' ' : '') + p.upperText();
+    p.pos++;
+  }
   if (p.isKw(K.TABLE)) {
     p.pos++;
     const table = p.tableName();
@@ -489,12 +530,46 @@ export function parseAlter(p: Parser): Statement {
     }
     const partitionText = parsePartitionText(p);
     if (actions.length === 0 && partitionText === null) p.fail();
-    return { kind: 'AlterTable', table, actions, partitionText, start, end: p.prevEnd() };
+    return { kind: 'AlterTable', ...(lead ? { lead } : {}), table, actions, partitionText, start, end: p.prevEnd() };
   }
   return parseView(p, start, true, false);
 }
 
+/** Words that start an ALTER TABLE action (a comma before one ends an action kept as text). */
+const ACTION_WORDS: ReadonlySet<string> = new Set([
+  'ADD', 'DROP', 'MODIFY', 'CHANGE', 'ALTER', 'RENAME', 'ORDER', 'CONVERT', 'ALGORITHM', 'LOCK', 'FORCE', 'ENABLE',
+  'DISABLE', 'DISCARD', 'IMPORT', 'ENGINE', 'DEFAULT', 'CHARACTER', 'CHARSET', 'COLLATE', 'COMMENT', 'AUTO_INCREMENT',
+  'ROW_FORMAT', 'REORGANIZE', 'EXCHANGE', 'COALESCE', 'REBUILD', 'REMOVE', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REPAIR', 'TRUNCATE',
+]);
+
+/** The action kept as text when it is one the structured grammar leaves to MariaDB; else null. */
+function textAction(p: Parser): AlterAction | null {
+  const a = p.k() === T.IDENT ? p.upperText() : '';
+  const b = p.peekKind(1) === T.IDENT ? p.upperText(p.pos + 1) : '';
+  const partition = b === 'PARTITION' || b === 'PARTITIONING';
+  const ok =
+    ((a === 'ADD' || a === 'DROP') && (partition || b === 'SYSTEM' || b === 'PERIOD')) ||
+    (['REORGANIZE', 'EXCHANGE', 'COALESCE', 'REBUILD', 'REMOVE', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REPAIR', 'TRUNCATE', 'CONVERT'].includes(a) && partition) ||
+    (a === 'CONVERT' && b === 'TABLE') ||
+    ((a === 'DISCARD' || a === 'IMPORT') && (b === 'TABLESPACE' || partition)) ||
+    (a === 'ORDER' && b === 'BY');
+  if (!ok) return null;
+  const from = p.start[p.pos]!;
+  let depth = 0;
+  while (!p.atEnd()) {
+    const k = p.k();
+    if (k === T.LPAREN) depth++;
+    else if (k === T.RPAREN) depth--;
+    else if (k === T.COMMA && depth === 0 && a !== 'ORDER' && p.peekKind(1) === T.IDENT && ACTION_WORDS.has(p.upperText(p.pos + 1))) break;
+    p.pos++;
+  }
+  if (depth !== 0) p.fail();
+  return { kind: 'Text', text: p.sql.slice(from, p.prevEnd()) };
+}
+
 function parseAlterAction(p: Parser): AlterAction {
+  const text = textAction(p);
+  if (text !== null) return text;
   const w = p.kwd();
   switch (w) {
     case K.ADD: {
@@ -587,7 +662,7 @@ function parseAlterAction(p: Parser): AlterAction {
         p.expectKw(K.SET);
       }
       const charset = p.identOrString();
-      const collate = p.eatKw(K.COLLATE) ? p.identOrString() : null;
+      const collate = p.eatKw(K.COLLATE) ? p.charsetName() : null;
       return { kind: 'ConvertCharset', charset, collate };
     }
     case K.ALGORITHM:

@@ -1,11 +1,11 @@
 // INSERT / REPLACE, UPDATE, DELETE.
 
-import type { Assignment, Column, Delete, Expr, Insert, TableExpr, TableName, Update, With } from './ast.js';
+import type { Assignment, Column, Delete, Expr, Insert, SelectItem, TableExpr, TableName, Update, With } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Parser } from './parser.js';
 import { isQueryStart, parseExpr } from './expr.js';
-import { parseLimit, parseOrderBy, parseQuery, parseTableRefs } from './select.js';
+import { parseLimit, parseOrderBy, parseQuery, parseSelectItem, parseTableRefs } from './select.js';
 
 export function parseInsert(p: Parser): Insert {
   const start = p.start[p.pos]!;
@@ -64,8 +64,9 @@ export function parseInsert(p: Parser): Insert {
     p.expectKw(K.UPDATE);
     onDuplicate = parseAssignments(p);
   }
+  const returning = parseReturning(p);
   return {
-    kind: 'Insert', replace, hints, priority, ignore, table, partitions, columns, source, onDuplicate, start,
+    kind: 'Insert', replace, hints, priority, ignore, table, partitions, columns, source, onDuplicate, ...(returning ? { returning } : {}), start,
     end: p.prevEnd(),
   };
 }
@@ -169,8 +170,18 @@ export function parseDelete(p: Parser, w: With | null, start: number): Delete {
   const where = p.eatKw(K.WHERE) ? parseExpr(p) : null;
   const orderBy = p.isKw(K.ORDER) ? parseOrderBy(p) : [];
   const limit = p.isKw(K.LIMIT) ? parseLimit(p) : null;
+  const returning = targets.length === 0 ? parseReturning(p) : null;
   return {
-    kind: 'Delete', with: w, hints, lowPriority, quick, ignore, targets, from, where, orderBy, limit, start,
+    kind: 'Delete', with: w, hints, lowPriority, quick, ignore, targets, from, where, orderBy, limit, ...(returning ? { returning } : {}), start,
     end: p.prevEnd(),
   };
+}
+
+/** MariaDB's `RETURNING select_list` after INSERT, REPLACE and single-table DELETE; null when absent. */
+function parseReturning(p: Parser): SelectItem[] | null {
+  if (!p.eatKw(K.RETURNING)) return null;
+  const out: SelectItem[] = [];
+  do out.push(parseSelectItem(p));
+  while (p.eat(T.COMMA));
+  return out;
 }

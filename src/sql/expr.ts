@@ -126,7 +126,21 @@ export function isQueryStart(p: Parser, n: number): boolean {
   let i = n;
   while (p.peekKind(i) === T.LPAREN) i++;
   const w = p.peekKw(i);
+  if (w === K.VALUES) return tableValuesAt(p, i);
   return w === K.SELECT || w === K.WITH;
+}
+
+/**
+ * At VALUES (the token `i` ahead), inside parentheses: a table value constructor, not the
+ * VALUES(col) function of ON DUPLICATE KEY UPDATE (one column name, no second row).
+ */
+function tableValuesAt(p: Parser, i: number): boolean {
+  if (p.peekKind(i + 1) !== T.LPAREN) return false;
+  const a = p.peekKind(i + 2);
+  if (a !== T.IDENT && a !== T.QIDENT) return true;
+  let j = i + 3;
+  while (p.peekKind(j) === T.DOT && (p.peekKind(j + 1) === T.IDENT || p.peekKind(j + 1) === T.QIDENT)) j += 2;
+  return !(p.peekKind(j) === T.RPAREN && p.peekKind(j + 1) !== T.COMMA);
 }
 
 function parsePredicate(p: Parser): Expr {
@@ -260,7 +274,7 @@ export function parseUnary(p: Parser): Expr {
     const pk = p.k();
     if (pk === T.IDENT && p.kwd() === K.COLLATE) {
       p.pos++;
-      e = { kind: 'Collate', expr: e, collation: p.identOrString() };
+      e = { kind: 'Collate', expr: e, collation: p.charsetName() };
     } else if (pk === T.ARROW || pk === T.ARROW2) {
       p.pos++;
       const path = parsePrimary(p);
@@ -528,6 +542,10 @@ function parseWordExpr(p: Parser): Expr {
     case K.GROUP_CONCAT:
       if (next === T.LPAREN) return parseGroupConcat(p);
       break;
+    case K.NEXT:
+      // NEXT VALUE FOR seq is NEXTVAL(seq).
+      if (p.peekKw(1) === K.VALUE && p.peekKw(2) === K.FOR) return sequenceValue(p, 'NEXTVAL');
+      break;
     default:
       if (BARE_FUNCS.has(w)) {
         const name = p.text();
@@ -543,6 +561,8 @@ function parseWordExpr(p: Parser): Expr {
         return parseFuncArgs(p, null, name);
       }
   }
+  // PREVIOUS VALUE FOR seq is LASTVAL(seq).
+  if (w === 0 && p.isWord('PREVIOUS') && p.peekKw(1) === K.VALUE && p.peekKw(2) === K.FOR) return sequenceValue(p, 'LASTVAL');
   // Character set introducer: _utf8mb4'x', _binary 0x41.
   if (p.sql.charCodeAt(p.start[p.pos]!) === 95 && next >= T.STRING && next <= T.BITSTR && next !== T.NSTRING) {
     const cs = p.text().slice(1);
@@ -669,6 +689,7 @@ function parseGroupConcat(p: Parser): Expr {
 /** Arguments of `name(` … `)` (the cursor is on the parenthesis), then an optional OVER clause. */
 function parseFuncArgs(p: Parser, schema: string | null, name: string): FuncCall {
   p.expect(T.LPAREN);
+  const extra: { -readonly [K in 'argTypes' | 'using' | 'level' | 'withinGroup']?: FuncCall[K] } = {};
   let distinct = false;
   let args: Expr[] = [];
   if (p.k() !== T.RPAREN) {
@@ -678,22 +699,59 @@ function parseFuncArgs(p: Parser, schema: string | null, name: string): FuncCall
       p.pos++;
       args = [{ kind: 'Star', table: null }];
     } else {
-      args = parseExprList(p);
       const up = name.toUpperCase();
+      if (TYPED_ARG_FUNCS.has(up)) {
+        args = [];
+        const types: (DataType | null)[] = [];
+        do {
+          args.push(parseExpr(p));
+          types.push(p.eatKw(K.AS) ? parseDataType(p) : null);
+        } while (p.eat(T.COMMA));
+        if (types.some((t) => t !== null)) extra.argTypes = types;
+      } else args = parseExprList(p);
       if ((up === 'SUBSTRING' || up === 'SUBSTR' || up === 'MID') && args.length === 1 && p.eatKw(K.FROM)) {
         args.push(parseExpr(p));
         if (p.eatKw(K.FOR)) args.push(parseExpr(p));
+      } else if (up === 'CHAR' && p.eatKw(K.USING)) extra.using = p.charsetName();
+      else if (up === 'WEIGHT_STRING' && p.isWord('LEVEL')) {
+        p.pos++;
+        const words: string[] = [];
+        while (p.k() !== T.RPAREN && !p.atEnd()) {
+          if (p.k() === T.COMMA) words.push(',');
+          else if (p.k() === T.MINUS) words.push('-');
+          else if (p.k() === T.INT || p.k() === T.IDENT) words.push(p.upperText());
+          else p.fail();
+          p.pos++;
+        }
+        if (words.length === 0) p.fail();
+        extra.level = words.join(' ');
       }
     }
   }
   p.expect(T.RPAREN);
+  if (p.isWord('WITHIN') && p.peekKw(1) === K.GROUP && p.peekKind(2) === T.LPAREN) {
+    p.pos += 3;
+    extra.withinGroup = parseOrderBy(p);
+    p.expect(T.RPAREN);
+  }
   let over: WindowSpec | string | null = null;
   if (p.kwd() === K.OVER) {
     p.pos++;
     over = p.k() === T.LPAREN ? parseWindowSpec(p) : p.ident();
   }
-  return { kind: 'Func', schema, name, args, distinct, bare: false, over };
+  return { kind: 'Func', schema, name, args, distinct, bare: false, over, ...extra };
 }
+
+/** `NEXT VALUE FOR seq` / `PREVIOUS VALUE FOR seq`: the function call MariaDB reads them as. */
+function sequenceValue(p: Parser, name: 'NEXTVAL' | 'LASTVAL'): FuncCall {
+  p.pos += 3;
+  const first = p.ident();
+  const seq: Expr = p.eat(T.DOT) ? { kind: 'Column', table: { kind: 'TableName', schema: null, name: first }, name: p.identAny() } : { kind: 'Column', table: null, name: first };
+  return { kind: 'Func', schema: null, name, args: [seq], distinct: false, bare: false, over: null };
+}
+
+/** Functions whose arguments may carry `AS type` (MariaDB's dynamic columns, WEIGHT_STRING). */
+const TYPED_ARG_FUNCS: ReadonlySet<string> = new Set(['WEIGHT_STRING', 'COLUMN_GET', 'COLUMN_CREATE', 'COLUMN_ADD']);
 
 /** `( [base] [PARTITION BY …] [ORDER BY …] [frame] )` */
 export function parseWindowSpec(p: Parser): WindowSpec {
@@ -776,9 +834,16 @@ export function parseDataType(p: Parser): DataType {
   let zerofill = false;
   let charset: string | null = null;
   let collate: string | null = null;
+  const extra: { binary?: true; compressed?: string } = {};
   for (;;) {
     const w = p.kwd();
-    if (w === K.UNSIGNED) unsigned = true;
+    if (w === K.COMPRESSED && extra.compressed === undefined) {
+      p.pos++;
+      extra.compressed = p.eat(T.EQ) ? p.identAny() : '';
+      continue;
+    }
+    if (w === K.BINARY && extra.binary === undefined && p.peekKind(1) !== T.LPAREN) extra.binary = true;
+    else if (w === K.UNSIGNED) unsigned = true;
     else if (w === K.SIGNED) unsigned = false;
     else if (w === K.ZEROFILL) zerofill = true;
     else if (w === K.CHARSET || (w === K.CHARACTER && p.peekKw(1) === K.SET)) {
@@ -787,10 +852,10 @@ export function parseDataType(p: Parser): DataType {
       continue;
     } else if (w === K.COLLATE) {
       p.pos++;
-      collate = p.identOrString();
+      collate = p.charsetName();
       continue;
     } else break;
     p.pos++;
   }
-  return { kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate };
+  return { kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate, ...extra };
 }

@@ -41,6 +41,8 @@ function constraint(f: Formatter, c: TableConstraint, ifNotExists = false): stri
       return prefix + 'CHECK (' + f.expr(c.expr) + ')';
     case 'ForeignKey':
       return prefix + 'FOREIGN KEY ' + (c.name !== null ? quoteIdent(c.name) + ' ' : '') + '(' + c.columns.map(quoteIdent).join(', ') + ') ' + reference(c.reference);
+    case 'Text':
+      return c.text;
     case 'Index': {
       const word = c.type === 'PRIMARY' ? 'PRIMARY KEY' : c.type === 'INDEX' ? 'KEY' : c.type + ' KEY';
       const ine = ifNotExists && c.type !== 'PRIMARY' ? ' IF NOT EXISTS' : '';
@@ -76,6 +78,8 @@ function defaultValue(f: Formatter, e: ColumnDef['default'] & object): string {
 export function columnDef(f: Formatter, c: ColumnDef): string {
   let s = quoteIdent(c.name) + ' ' + formatDataType(c.type);
   if (c.generated !== null) s += ' AS (' + f.expr(c.generated.expr) + ')' + (c.generated.stored ? ' STORED' : ' VIRTUAL');
+  // MariaDB takes AS ROW START / END only right after the type.
+  for (const a of c.attributes ?? []) if (a.startsWith('AS ROW ')) s += ' ' + a;
   if (c.nullable === false) s += ' NOT NULL';
   else if (c.nullable === true) s += ' NULL';
   if (c.default !== null) s += ' DEFAULT ' + defaultValue(f, c.default);
@@ -86,11 +90,12 @@ export function columnDef(f: Formatter, c: ColumnDef): string {
   if (c.comment !== null) s += ' COMMENT ' + quoteString(c.comment);
   if (c.check !== null) s += ' CHECK (' + f.expr(c.check) + ')';
   if (c.references !== null) s += ' ' + reference(c.references);
+  for (const a of c.attributes ?? []) if (!a.startsWith('AS ROW ')) s += ' ' + a;
   return s;
 }
 
 function tableOptions(opts: readonly TableOption[]): string {
-  return opts.map((o) => o.name + '=' + o.value).join(' ');
+  return opts.map((o) => (o.value === '' ? o.name : o.name + '=' + o.value)).join(' ');
 }
 
 function position(p: ColumnPosition | null): string {
@@ -141,6 +146,8 @@ function alterAction(f: Formatter, a: AlterAction): string {
       return 'FORCE';
     case 'EnableKeys':
       return a.enable ? 'ENABLE KEYS' : 'DISABLE KEYS';
+    case 'Text':
+      return a.text;
     default: {
       const never: never = a;
       throw new Error(`unknown alter action ${(never as AlterAction).kind}`);
@@ -295,7 +302,7 @@ export function formatOther(f: Formatter, s: Statement): string {
       return out;
     }
     case 'AlterTable': {
-      let out = 'ALTER TABLE ' + formatTableName(s.table);
+      let out = (s.lead ? 'ALTER ' + s.lead + ' TABLE ' : 'ALTER TABLE ') + formatTableName(s.table);
       if (s.actions.length > 0) out += ' ' + s.actions.map((a) => alterAction(f, a)).join(', ');
       if (s.partitionText !== null) out += ' ' + s.partitionText;
       return out;
@@ -364,6 +371,7 @@ export function formatOther(f: Formatter, s: Statement): string {
     case 'StoredProgram':
     case 'Compound':
     case 'SequenceDdl':
+    case 'ServerStatement':
       // Sent as written: the shards run the program, and its body's text is MariaDB's to read.
       return s.text;
     default: {

@@ -4,10 +4,11 @@
 // `bindVars` it substitutes values for bind variables (what the gate sends to a shard).
 
 import type {
-  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SetOp, Statement, TableExpr, TableName,
+  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, TableExpr, TableName,
   WindowSpec, With,
 } from './ast.js';
-import { QUOTE_WORDS } from './keywords.js';
+import { NO_LIMIT } from './ast.js';
+import { keywordId, QUOTE_WORDS, RESERVED } from './keywords.js';
 import { quoteString } from './ddl.js';
 import { formatOther } from './format-ddl.js';
 
@@ -67,7 +68,7 @@ export { quoteString };
 
 /** A character set or collation name: bare when it is a plain word. */
 export function charsetWord(name: string): string {
-  return /^[A-Za-z0-9_]+$/.test(name) ? name : quoteString(name);
+  return /^[A-Za-z0-9_]+$/.test(name) && RESERVED[keywordId(name)] !== 1 ? name : quoteString(name);
 }
 
 const BINARY_PREC: Record<string, number> = {
@@ -204,7 +205,13 @@ export class Formatter {
       case 'Func': {
         const name = (e.schema !== null ? quoteIdent(e.schema) + '.' : '') + funcName(e.name);
         if (e.bare) return name;
-        let s = name + '(' + (e.distinct ? 'DISTINCT ' : '') + this.exprs(e.args) + ')';
+        let s = name + '(' + (e.distinct ? 'DISTINCT ' : '');
+        if (e.argTypes) s += e.args.map((a, i) => this.expr(a) + (e.argTypes![i] ? ' AS ' + formatDataType(e.argTypes![i]!) : '')).join(', ');
+        else s += this.exprs(e.args);
+        if (e.using !== undefined) s += ' USING ' + charsetWord(e.using);
+        if (e.level !== undefined) s += ' LEVEL ' + e.level.replaceAll(' ,', ',');
+        s += ')';
+        if (e.withinGroup) s += ' WITHIN GROUP (' + this.orderBy(e.withinGroup) + ')';
         if (e.over !== null) s += ' OVER ' + (typeof e.over === 'string' ? quoteIdent(e.over) : this.windowSpec(e.over));
         return s;
       }
@@ -276,6 +283,11 @@ export class Formatter {
   }
 
   limit(l: Limit): string {
+    if (l.withTies) return (l.offset !== null ? 'OFFSET ' + this.expr(l.offset) + ' ROWS ' : '') + 'FETCH FIRST ' + this.expr(l.count) + ' ROWS WITH TIES';
+    if (l.examined !== undefined) {
+      const head = l.count.kind === 'Number' && l.count.text === NO_LIMIT && l.offset === null ? 'LIMIT' : this.limit({ count: l.count, offset: l.offset });
+      return head + ' ROWS EXAMINED ' + this.expr(l.examined);
+    }
     if (l.offset === null) return 'LIMIT ' + this.expr(l.count);
     // `?` placeholders are numbered in text order: keep `LIMIT ?, ?` in that order.
     if (l.offset.kind === 'Param' && l.count.kind === 'Param' && l.offset.index < l.count.index) {
@@ -303,22 +315,31 @@ export class Formatter {
     let s = '';
     if (q.orderBy.length > 0) s += ' ' + this.orderBy(q.orderBy);
     if (q.limit !== null) s += ' ' + this.limit(q.limit);
+    // After a set operation the lock goes first: `… UNION SELECT 1 INTO @v` would be the operand's INTO.
+    if (q.kind === 'SetOp' && q.lock !== null) s += ' ' + formatLock(q.lock);
     if (q.into !== null) s += ' ' + formatInto(q.into);
-    if (q.lock !== null) s += ' ' + formatLock(q.lock);
+    if (q.kind === 'Select' && q.lock !== null) s += ' ' + formatLock(q.lock);
     return s;
   }
 
-  select(q: Select): string {
-    let s = q.with !== null ? this.with(q.with) + 'SELECT ' : 'SELECT ';
-    if (q.hints !== null) s += q.hints + ' ';
-    if (q.distinct) s += 'DISTINCT ';
-    for (const o of q.options) s += o + ' ';
-    for (let i = 0; i < q.columns.length; i++) {
-      const c = q.columns[i]!;
+  selectItems(items: readonly SelectItem[]): string {
+    let s = '';
+    for (let i = 0; i < items.length; i++) {
+      const c = items[i]!;
       if (i > 0) s += ', ';
       s += this.expr(c.expr);
       if (c.alias !== null) s += ' AS ' + quoteIdent(c.alias);
     }
+    return s;
+  }
+
+  select(q: Select): string {
+    if (q.tableValues) return (q.with !== null ? this.with(q.with) : '') + 'VALUES ' + q.tableValues.map((r) => '(' + this.exprs(r) + ')').join(', ') + this.tail(q);
+    let s = q.with !== null ? this.with(q.with) + 'SELECT ' : 'SELECT ';
+    if (q.hints !== null) s += q.hints + ' ';
+    if (q.distinct) s += 'DISTINCT ';
+    for (const o of q.options) s += o + ' ';
+    s += this.selectItems(q.columns);
     if (q.from.length > 0) s += ' FROM ' + this.tableExprs(q.from);
     else if (q.where !== null || q.groupBy.length > 0 || q.having !== null) s += ' FROM DUAL';
     if (q.where !== null) s += ' WHERE ' + this.expr(q.where);
@@ -336,7 +357,8 @@ export class Formatter {
       x.with !== null || x.orderBy.length > 0 || x.limit !== null || x.lock !== null || x.into !== null;
     const mine = q.op === 'INTERSECT' ? 2 : 1;
     const left = closed(q.left) || level(q.left) < mine ? '(' + this.query(q.left) + ')' : this.query(q.left);
-    const right = closed(q.right) || q.right.kind === 'SetOp' ? '(' + this.query(q.right) + ')' : this.query(q.right);
+    // A trailing INTO would read as the last operand's: that operand goes in parentheses then.
+    const right = closed(q.right) || q.right.kind === 'SetOp' || (q.into !== null && q.orderBy.length === 0 && q.limit === null && q.lock === null && q.right.kind === 'Select') ? '(' + this.query(q.right) + ')' : this.query(q.right);
     const head = q.with !== null ? this.with(q.with) : '';
     return head + left + ' ' + q.op + (q.all ? ' ALL ' : ' ') + right + this.tail(q);
   }
@@ -400,8 +422,10 @@ export class Formatter {
           for (let i = 0; i < src.rows.length; i++) out += (i > 0 ? ', (' : '(') + this.exprs(src.rows[i]!) + ')';
         } else if (src.kind === 'InsertSet') {
           out += ' SET ' + this.assignments(src.assignments);
-        } else out += ' ' + this.query(src);
+        } else if (src.kind === 'Select' && src.tableValues) out += ' (' + this.query(src) + ')';
+        else out += ' ' + this.query(src);
         if (s.onDuplicate.length > 0) out += ' ON DUPLICATE KEY UPDATE ' + this.assignments(s.onDuplicate);
+        if (s.returning) out += ' RETURNING ' + this.selectItems(s.returning);
         return out;
       }
       case 'Update': {
@@ -426,6 +450,7 @@ export class Formatter {
         if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
         if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
         if (s.limit !== null) out += ' ' + this.limit(s.limit);
+        if (s.returning) out += ' RETURNING ' + this.selectItems(s.returning);
         return out;
       }
       default:
@@ -460,8 +485,10 @@ export function formatDataType(t: DataType): string {
   let s = t.name;
   if (t.values.length > 0) s += '(' + t.values.map(quoteString).join(', ') + ')';
   else if (t.args.length > 0) s += '(' + t.args.join(', ') + ')';
+  if (t.compressed !== undefined) s += t.compressed === '' ? ' COMPRESSED' : ' COMPRESSED=' + t.compressed;
   if (t.unsigned) s += ' UNSIGNED';
   if (t.zerofill) s += ' ZEROFILL';
+  if (t.binary) s += ' BINARY';
   if (t.charset !== null) s += ' CHARACTER SET ' + charsetWord(t.charset);
   if (t.collate !== null) s += ' COLLATE ' + charsetWord(t.collate);
   return s;

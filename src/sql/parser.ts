@@ -12,6 +12,7 @@ import { parseQueryStatement, parseWithStatement } from './select.js';
 import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
 import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
 import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
+import { parseServerStatement, serverShowAhead, serverStatementAhead } from './opaque.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
@@ -117,6 +118,14 @@ export class Parser {
     return true;
   }
 
+  /** The token `n` ahead is the word `w` (upper case), keyword or not. */
+  isWord2(n: number, w: string): boolean {
+    const save = this.pos;
+    this.pos += n;
+    const r = this.pos < this.kind.length && this.isWord(w);
+    this.pos = save;
+    return r;
+  }
   /** The current token can be an identifier (unquoted non-reserved word or `quoted`). */
   isIdent(): boolean {
     const k = this.kind[this.pos];
@@ -142,6 +151,14 @@ export class Parser {
     const k = this.kind[this.pos];
     if (k === T.STRING || k === T.DSTRING) return this.stringToken();
     return this.ident();
+  }
+  /** A character set or collation name: a word, a string, or BINARY. */
+  charsetName(): string {
+    if (this.kw[this.pos] === K.BINARY) {
+      this.pos++;
+      return 'binary';
+    }
+    return this.identOrString();
   }
   isString(): boolean {
     const k = this.kind[this.pos];
@@ -375,12 +392,36 @@ export function isEmptyStatement(sql: string): boolean {
   return true;
 }
 
+/**
+ * SHOW: the forms the gate answers itself are parsed; any other is kept as a server statement
+ * (SHOW CREATE PROCEDURE, SHOW PROFILE, SHOW BINLOG EVENTS, …).
+ */
+function orServerStatement(p: Parser, parse: (p: Parser) => Statement, verb: string): Statement {
+  const save = p.pos;
+  try {
+    return parse(p);
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    p.pos = save;
+    const lead = serverShowAhead(p);
+    if (lead === null) throw err;
+    return parseServerStatement(p, lead);
+  }
+}
+
 export function parseStatement(p: Parser): Statement {
   const k = p.k();
   if (k === T.LPAREN) return parseQueryStatement(p);
   if (k !== T.IDENT) p.fail();
-  switch (p.kwd()) {
+  const kw = p.kwd();
+  // The common statements first; then server statements (GRANT, CREATE USER, …) by their words.
+  if (kw !== K.SELECT && kw !== K.INSERT && kw !== K.UPDATE && kw !== K.DELETE && kw !== K.SET && kw !== K.REPLACE) {
+    const lead = serverStatementAhead(p);
+    if (lead !== null) return parseServerStatement(p, lead);
+  }
+  switch (kw) {
     case K.SELECT:
+    case K.VALUES:
       return parseQueryStatement(p);
     case K.WITH:
       return parseWithStatement(p);
@@ -391,8 +432,11 @@ export function parseStatement(p: Parser): Statement {
       return parseUpdate(p, null, p.start[p.pos]!);
     case K.DELETE:
       return parseDelete(p, null, p.start[p.pos]!);
-    case K.SET:
+    case K.SET: {
       if (setStatementAhead(p)) return parseSetStatementFor(p);
+      const lead = serverStatementAhead(p);
+      if (lead !== null) return parseServerStatement(p, lead);
+    }
       return parseSet(p);
     case K.USE:
       return parseUse(p);
@@ -413,7 +457,7 @@ export function parseStatement(p: Parser): Statement {
     case K.RELEASE:
       return parseRelease(p);
     case K.SHOW:
-      return parseShow(p);
+      return orServerStatement(p, parseShow, 'SHOW');
     case K.EXPLAIN:
     case K.DESCRIBE:
     case K.DESC:

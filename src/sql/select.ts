@@ -4,6 +4,7 @@ import type {
   CommonTableExpr, Expr, IndexHint, Into, Limit, Lock, NamedWindow, NextVal, OrderItem, QueryExpr, Select,
   SelectItem, SelectOption, SetOp, Statement, TableExpr, UserVar, With,
 } from './ast.js';
+import { NO_LIMIT } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Mutable, Parser } from './parser.js';
@@ -12,7 +13,7 @@ import { parseDelete, parseUpdate } from './dml.js';
 
 /** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
 export function parseQueryStatement(p: Parser): Statement {
-  if (p.isKw(K.SELECT) && p.peekKw(1) === K.NEXT) {
+  if (p.isKw(K.SELECT) && p.peekKw(1) === K.NEXT && !(p.peekKw(2) === K.VALUE && p.peekKw(3) === K.FOR)) {
     const n = p.peekKind(2);
     const w2 = p.peekKw(2);
     if (w2 === K.VALUE || ((n === T.INT || n === T.PARAM || n === T.BINDVAR) && p.peekKw(3) === K.VALUES)) {
@@ -76,11 +77,12 @@ export function parseQuery(p: Parser): QueryExpr {
   const start = p.start[p.pos]!;
   const w = p.isKw(K.WITH) ? parseWith(p) : null;
   const q = parseUnionChain(p) as Mutable<Select> | Mutable<SetOp>;
-  const hasTail = p.isKw(K.ORDER) || p.isKw(K.LIMIT) || p.isKw(K.FOR) || p.isKw(K.LOCK) || p.isKw(K.INTO);
+  const hasTail = p.isKw(K.ORDER) || p.isKw(K.LIMIT) || p.isKw(K.FOR) || p.isKw(K.LOCK) || p.isKw(K.INTO) || p.isKw(K.OFFSET) || p.isKw(K.FETCH);
   if (hasTail) {
     if (q.orderBy.length > 0 || q.limit !== null || q.lock !== null) p.fail();
     if (p.isKw(K.ORDER)) q.orderBy = parseOrderBy(p);
-    if (p.isKw(K.LIMIT)) q.limit = parseLimit(p);
+    if (p.isKw(K.LIMIT)) q.limit = parseQueryLimit(p);
+    else if (p.isKw(K.OFFSET) || p.isKw(K.FETCH)) q.limit = parseFetch(p);
     parseLockAndInto(p, q);
   }
   if (w !== null) {
@@ -172,6 +174,7 @@ function setOp(p: Parser, op: SetOp['op'], all: boolean, left: QueryExpr, right:
 }
 
 function parseQueryPrimary(p: Parser): QueryExpr {
+  if (p.isKw(K.VALUES)) return parseTableValues(p);
   if (p.k() === T.LPAREN) {
     p.pos++;
     const q = parseQuery(p);
@@ -179,6 +182,22 @@ function parseQueryPrimary(p: Parser): QueryExpr {
     return q;
   }
   return parseSelectCore(p);
+}
+
+/** `VALUES (row), (row), …` as a query: a Select with `tableValues`. */
+function parseTableValues(p: Parser): Mutable<Select> {
+  const start = p.start[p.pos]!;
+  p.expectKw(K.VALUES);
+  const rows: Expr[][] = [];
+  do {
+    p.expect(T.LPAREN);
+    rows.push(parseExprList(p));
+    p.expect(T.RPAREN);
+  } while (p.eat(T.COMMA));
+  return {
+    kind: 'Select', with: null, hints: null, distinct: false, options: [], columns: [], from: [], where: null, groupBy: [], rollup: false,
+    having: null, windows: [], orderBy: [], limit: null, lock: null, into: null, tableValues: rows, start, end: p.prevEnd(),
+  };
 }
 
 const SELECT_OPTIONS: Record<number, SelectOption> = {
@@ -245,7 +264,7 @@ function parseSelectCore(p: Parser): Mutable<Select> {
   };
 }
 
-function parseSelectItem(p: Parser): SelectItem {
+export function parseSelectItem(p: Parser): SelectItem {
   const start = p.start[p.pos]!;
   if (p.k() === T.STAR) {
     p.pos++;
@@ -391,6 +410,38 @@ function limitValue(p: Parser): Expr {
     return { kind: 'BindVar', name: t.slice(1), list: false };
   }
   return p.fail();
+}
+
+/** A query's LIMIT: also MariaDB's `LIMIT … ROWS EXAMINED n` and `LIMIT ROWS EXAMINED n`. */
+function parseQueryLimit(p: Parser): Limit | null {
+  if (p.peekKw(1) === K.ROWS && p.isWord2(2, 'EXAMINED')) {
+    p.pos += 3;
+    return { count: { kind: 'Number', text: NO_LIMIT, numType: 'int' }, offset: null, examined: limitValue(p) };
+  }
+  const l = parseLimit(p);
+  if (p.isKw(K.ROWS) && p.isWord2(1, 'EXAMINED')) {
+    p.pos += 2;
+    return { ...l, examined: limitValue(p) };
+  }
+  return l;
+}
+
+/** SQL:2008's `[OFFSET m {ROW | ROWS}] [FETCH {FIRST | NEXT} [n] {ROW | ROWS} {ONLY | WITH TIES}]`. */
+function parseFetch(p: Parser): Limit {
+  let offset: Expr | null = null;
+  if (p.eatKw(K.OFFSET)) {
+    offset = limitValue(p);
+    if (!p.eatKw(K.ROW)) p.expectKw(K.ROWS);
+  }
+  if (!p.eatKw(K.FETCH)) return { count: { kind: 'Number', text: NO_LIMIT, numType: 'int' }, offset };
+  if (!p.eatKw(K.FIRST)) p.expectKw(K.NEXT);
+  const count: Expr = p.isKw(K.ROW) || p.isKw(K.ROWS) ? { kind: 'Number', text: '1', numType: 'int' } : limitValue(p);
+  if (!p.eatKw(K.ROW)) p.expectKw(K.ROWS);
+  if (p.eatKw(K.ONLY)) return { count, offset };
+  p.expectKw(K.WITH);
+  if (!p.isWord('TIES')) p.fail();
+  p.pos++;
+  return { count, offset, withTies: true };
 }
 
 /** LIMIT n | LIMIT m, n | LIMIT n OFFSET m */

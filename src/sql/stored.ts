@@ -441,7 +441,7 @@ function simpleStatement(p: Parser): CompoundStatement {
   let statement: Statement | null = null;
   try {
     statement = parseStatement(p);
-    if (p.k() !== T.SEMI) throw new Error('not at the end of the statement');
+    if (p.k() !== T.SEMI && p.k() !== T.EOF) throw new Error('not at the end of the statement');
   } catch {
     p.pos = save;
     statement = null;

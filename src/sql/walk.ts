@@ -3,7 +3,7 @@
 // sit in) and table names; a hook returning a node replaces the subtree.
 
 import type {
-  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SetOp,
+  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SelectItem, SetOp,
   Statement, TableConstraint, TableExpr, TableName, WindowSpec, With,
 } from './ast.js';
 
@@ -90,8 +90,9 @@ export function rewriteExpr(e: Expr, r: Rewriter, place: ExprPlace = 'expr'): Ex
       return { kind: 'Trim', side: e.side, remove: e.remove === null ? null : ex(e.remove), expr: ex(e.expr) };
     case 'Func':
       return {
-        kind: 'Func', schema: e.schema, name: e.name, args: e.args.map(ex), distinct: e.distinct, bare: e.bare,
+        ...e, args: e.args.map(ex),
         over: e.over === null || typeof e.over === 'string' ? e.over : rewriteWindow(e.over, r),
+        ...(e.withinGroup ? { withinGroup: rewriteOrder(e.withinGroup, r) } : {}),
       };
     case 'GroupConcat':
       return {
@@ -134,9 +135,18 @@ function rewriteOrder(items: readonly OrderItem[], r: Rewriter): OrderItem[] {
   return items.map((o) => ({ expr: rewriteExpr(o.expr, r, 'orderBy'), direction: o.direction }));
 }
 
+/** An INSERT's or DELETE's RETURNING list, as a spread (nothing when absent). */
+function returning(items: readonly SelectItem[] | undefined, r: Rewriter): { returning?: SelectItem[] } {
+  if (items === undefined) return {};
+  return { returning: items.map((c) => ({ expr: rewriteExpr(c.expr, r, 'select'), alias: c.alias, start: c.start, end: c.end })) };
+}
+
 function rewriteLimit(l: Limit | null, r: Rewriter): Limit | null {
   if (l === null) return null;
-  return { count: rewriteExpr(l.count, r, 'limit'), offset: l.offset === null ? null : rewriteExpr(l.offset, r, 'limit') };
+  const out: { -readonly [K in keyof Limit]: Limit[K] } = { count: rewriteExpr(l.count, r, 'limit'), offset: l.offset === null ? null : rewriteExpr(l.offset, r, 'limit') };
+  if (l.withTies) out.withTies = true;
+  if (l.examined !== undefined) out.examined = rewriteExpr(l.examined, r, 'limit');
+  return out;
 }
 
 function rewriteWith(w: With | null, r: Rewriter): With | null {
@@ -186,6 +196,7 @@ export function rewriteQuery(q: QueryExpr, r: Rewriter): QueryExpr {
     groupBy: q.groupBy.map((e) => rewriteExpr(e, r, 'groupBy')), rollup: q.rollup, having: q.having === null ? null : rewriteExpr(q.having, r),
     windows: q.windows.map((w) => ({ name: w.name, spec: rewriteWindow(w.spec, r) })), orderBy: rewriteOrder(q.orderBy, r),
     limit: rewriteLimit(q.limit, r), lock: q.lock, into: q.into, start: q.start, end: q.end,
+    ...(q.tableValues ? { tableValues: q.tableValues.map((row) => row.map((e) => rewriteExpr(e, r, 'select'))) } : {}),
   };
   return s;
 }
@@ -201,6 +212,7 @@ function columnDef(c: ColumnDef, r: Rewriter): ColumnDef {
     key: c.key, comment: c.comment, generated: c.generated === null ? null : { expr: rewriteExpr(c.generated.expr, r, 'ddl'), stored: c.generated.stored },
     invisible: c.invisible, check: d(c.check),
     references: c.references === null ? null : { ...c.references, table: tn(c.references.table, r) },
+    ...(c.attributes ? { attributes: c.attributes } : {}),
   };
 }
 
@@ -250,7 +262,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
             : src.kind === 'InsertSet'
               ? { kind: 'InsertSet', assignments: assignments(src.assignments, r) }
               : rewriteQuery(src, r),
-        onDuplicate: assignments(s.onDuplicate, r), start: s.start, end: s.end,
+        onDuplicate: assignments(s.onDuplicate, r), ...returning(s.returning, r), start: s.start, end: s.end,
       };
     }
     case 'Update':
@@ -263,7 +275,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
       return {
         kind: 'Delete', with: rewriteWith(s.with, r), hints: s.hints, lowPriority: s.lowPriority, quick: s.quick, ignore: s.ignore,
         targets: s.targets.map((t) => tn(t, r)), from: s.from.map((t) => rewriteTableExpr(t, r)), where: s.where === null ? null : rewriteExpr(s.where, r),
-        orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), start: s.start, end: s.end,
+        orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), ...returning(s.returning, r), start: s.start, end: s.end,
       };
     case 'Set':
       return {
@@ -329,6 +341,7 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'SequenceDdl':
     case 'SetStatementFor':
     case 'ExecuteImmediate':
+    case 'ServerStatement':
       return s;
     default: {
       const never: never = s;

@@ -25,6 +25,7 @@ export function planInsert(ctx: PlanContext, stmt: InsertStmt): Primitive {
   const others = allTableNames(stmt).slice(1).map((x) => ctx.resolveTable(x));
   const ksv = ctx.vschema.keyspaces[t.keyspace];
   const seq = sequenceOf(ctx, t);
+  if (stmt.returning && ksv?.sharded) throw notSupported(`${stmt.replace ? 'REPLACE' : 'INSERT'} … RETURNING on a sharded keyspace; target one shard (USE ks:shard)`);
   if (src.kind !== 'Values' && src.kind !== 'InsertSet') {
     // INSERT … SELECT: only inside one unsharded keyspace.
     if (!ksv?.sharded && others.every((o) => o.keyspace === t.keyspace && o.kind !== 'sharded') && !seq) {
@@ -154,6 +155,7 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
     }
     return new Route({ opcode: 'Unsharded', keyspace: t.keyspace, sharded: false, query: stripQualifiers(stmt, ctx), write: true, tables: [t.table], operator });
   }
+  if (stmt.kind === 'Delete' && stmt.returning) throw notSupported('DELETE … RETURNING on a sharded keyspace; target one shard (USE ks:shard)');
   const from = stmt.kind === 'Update' ? stmt.tables : stmt.from;
   if (from.length !== 1 || from[0].kind !== 'AliasedTable' || names.length !== 1) {
     // Several tables, or a subquery: select the keys of the rows to change first.

@@ -138,8 +138,15 @@ function finishSetOp(q: SetOp, p0: Primitive): Primitive {
     });
     p = new MemorySort(p, order);
   }
+  checkMergeableLimit(q.limit);
   if (q.limit) p = new Limit(p, q.limit.count, q.limit.offset);
   return p;
+}
+
+/** FETCH … WITH TIES and LIMIT … ROWS EXAMINED are MariaDB's to apply: one shard only. */
+function checkMergeableLimit(l: Select['limit']): void {
+  if (l?.withTies) throw notSupported('FETCH FIRST … WITH TIES across shards; target one shard (USE ks:shard) or use LIMIT');
+  if (l?.examined !== undefined) throw notSupported('LIMIT … ROWS EXAMINED across shards; target one shard (USE ks:shard)');
 }
 
 function firstSelect(q: QueryExpr): Select {
@@ -860,6 +867,7 @@ function planSingleRoute(ctx: PlanContext, sel0: Select, unit: RouteUnit, sql: s
   // Window functions whose partitions span shards: the rows come to the gate.
   if (sel.columns.some((c) => hasWindow(c.expr)) && !windowsPushable(ctx, unit, sel)) return planJoin(ctx, sel0, [unit], [[]], sql);
   // Several shards: the gate merges.
+  checkMergeableLimit(sel.limit);
   let orderBy: OrderByOffset[] | undefined;
   let hidden = 0;
   let collationHints: CollationHint[] = [];

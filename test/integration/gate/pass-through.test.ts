@@ -131,6 +131,11 @@ DELETE FROM t WHERE id >= 1000;
       "REPLACE INTO t(id, v) VALUES (3, 'C') RETURNING v",
       'DELETE FROM t WHERE id = 3 RETURNING id, v',
       'SHOW CONTRIBUTORS',
+      'VALUES (1, 2), (3, 4)',
+      'SELECT * FROM (VALUES (5), (6)) AS dt ORDER BY 1 DESC',
+      "SELECT HEX(WEIGHT_STRING(_latin1 'ab' AS CHAR(3))), CHAR(77, 121 USING utf8mb4)",
+      'ANALYZE SELECT COUNT(*) FROM t WHERE id > 0',
+      "SHOW CREATE PROCEDURE nosuch",
     ]);
   });
 
@@ -191,7 +196,14 @@ describe('what stays with the gate', () => {
   test('on a sharded keyspace the parser decides: unknown syntax is a syntax error; a targeted shard takes it', async () => {
     const s = await c.connect('sharded');
     try {
-      await assert.rejects(s.query('SELECT id FROM t ORDER BY id FETCH FIRST 1 ROWS ONLY'), (e: { errno?: number }) => e.errno === 1064);
+      await assert.rejects(s.query('SELECT id FROM t PROCEDURE ANALYSE()'), (e: { errno?: number }) => e.errno === 1064);
+      // What the parser knows is planned across shards, or refused when the gate cannot merge it.
+      await s.query("INSERT INTO t(id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')");
+      const [first] = await s.query({ sql: 'SELECT id FROM t ORDER BY id OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY', rowsAsArray: true });
+      assert.deepEqual(first, [['2'], ['3']]);
+      await assert.rejects(s.query('SELECT id FROM t ORDER BY id FETCH FIRST 1 ROWS WITH TIES'), (e: { errno?: number }) => e.errno === 1235);
+      await assert.rejects(s.query("INSERT INTO t(id, v) VALUES (5, 'x') RETURNING id"), (e: { errno?: number; message: string }) => e.errno === 1235 && /RETURNING/.test(e.message));
+      await s.query('DELETE FROM t WHERE id <= 4');
       await s.query('USE `sharded:-80`');
       const [rows] = await s.query({ sql: "EXECUTE IMMEDIATE 'SELECT 40 + 2'", rowsAsArray: true });
       assert.deepEqual(rows, [[42]]);

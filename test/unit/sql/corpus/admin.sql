@@ -235,3 +235,21 @@ alter vschema on customer drop vindex hash
 alter vschema on customer add auto_increment customer_id using customer_seq
 alter vschema on customer add auto_increment customer_id using product.customer_seq
 alter vschema on customer drop auto_increment
+-- Server statements known by their leading words, kept as written (src/sql/opaque.ts)
+grant all on *.* to 'x'@'%'
+GRANT SELECT (a, b), INSERT ON db.t TO u@localhost WITH GRANT OPTION
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM u@localhost
+CREATE OR REPLACE USER u@'%' IDENTIFIED BY 'pw'
+DROP USER IF EXISTS u
+CREATE ROLE r1
+load data infile 'x' into table t
+handler t open
+handler t read c first
+CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 3306
+CHECK TABLE t1, t2 EXTENDED
+OPTIMIZE TABLE t
+REPAIR TABLE t QUICK
+ANALYZE TABLE t PERSISTENT FOR ALL
+CHECKSUM TABLE t1, t2 QUICK
+XA START 'xid'
+INSTALL SONAME 'ha_example'

@@ -94,9 +94,6 @@ alter vschema on t add vindex
 select next values from seq
 explain
 vexplain bogus select 1
-grant all on *.* to 'x'@'%'
-load data infile 'x' into table t
-handler t open
 ; 
 select 1 ;; select 2
 select a from t where a = 1 where b = 2
