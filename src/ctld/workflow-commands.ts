@@ -29,7 +29,7 @@ import {
   lookupVindexExternalize,
   lookupVindexShow,
 } from '../workflow/index.js';
-import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
+import { describeSwitchFor, recoverAllSwitches, recoverSwitchFor } from '../workflow/switch-writes.js';
 import { parseAutoIncrementHandling } from '../workflow/sequences.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
 import { WORKFLOW_TYPE } from '../workflow/types.js';
@@ -163,9 +163,7 @@ async function show(ctx: CtldContext, keyspace: string, workflow: string | undef
   // A write switch in progress (or interrupted) is named with what will happen to it. Its record
   // sits with the workflow the user named: for a `_reverse` one, with its forward workflow.
   for (const w of out.workflows) {
-    const name = String(w.name);
-    const src = (w.source as { keyspace: string }).keyspace;
-    const sw = (await describeSwitch(ctx.topo, keyspace, name)) ?? (name.endsWith('_reverse') && !src.includes(',') ? await describeSwitch(ctx.topo, src, reverseWorkflowName(name)) : null);
+    const sw = await describeSwitchFor(ctx.topo, keyspace, String(w.name));
     if (sw) w.switch_in_progress = sw.json;
   }
   return out as unknown as Json;
@@ -201,8 +199,11 @@ async function status(ctx: CtldContext, keyspace: string, workflow: string, req:
     const sources = [...new Set(reshard.flatMap((f) => f.streams.map((s) => parseBinlogSource(s.source).shard)))];
     st.traffic_state = await reshardTrafficState(ctx.topo, keyspace, sources, reshard.map((f) => f.shard));
   }
+  const sw = await describeSwitchFor(ctx.topo, keyspace, workflow);
+  if (sw) st.switch_in_progress = sw.json as Json;
   if (optString(req, 'format', 'text') === 'json') return st as Json;
-  return { text: statusText(keyspace, workflow, st) };
+  const traffic = st.traffic_state === undefined ? '' : `Traffic State: ${String(st.traffic_state)}\n`;
+  return { text: `${statusText(keyspace, workflow, st)}${reshard.length > 0 ? `\n${traffic}` : ''}${sw ? `Switch in progress: ${sw.text}\n` : ''}` };
 }
 
 const ACTIONS_MOVETABLES = ['create', 'show', 'status', 'start', 'stop', 'switchtraffic', 'reversetraffic', 'complete', 'cancel'];
@@ -262,12 +263,13 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
   if (action === 'show') return show(ctx, keyspace, workflow, req);
   // A write switch of this workflow interrupted (its command failed, or its ctld died) is settled
   // before anything else is done to the workflow: rolled back before the journal, finished after.
-  const recovered = action === 'status' ? null : await recoverSwitch(ctx.topo, calls, keyspace, workflow);
+  // For a `_reverse` workflow that is its forward workflow's switch.
+  const recovered = action === 'status' ? null : await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
   const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
   if (action === 'status') {
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, info.streams);
     st.traffic_state = (await trafficState(ctx.topo, info)).text;
-    const sw = await describeSwitch(ctx.topo, keyspace, workflow);
+    const sw = await describeSwitchFor(ctx.topo, keyspace, workflow);
     if (sw) st.switch_in_progress = sw.json as Json;
     return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n${sw ? `Switch in progress: ${sw.text}\n` : ''}`);
   }
@@ -419,6 +421,14 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       const action = reqString(req, 'action').toLowerCase();
       const workflow = reqString(req, 'workflow');
       const keyspace = reqString(req, 'target_keyspace');
+      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
+      // An interrupted write switch (the workflow's, or its forward workflow's for a `_reverse`
+      // one) is settled before anything else is done: rolled back before the journal, finished
+      // after it — a rerun of a switch that failed after its point of no return is finished here.
+      const recovered = ['create', 'show', 'status'].includes(action) ? null : await recoverSwitchFor(ctx.topo, workflowCalls(ctx), keyspace, workflow);
+      if (workflow.endsWith('_reverse') && ['switchtraffic', 'reversetraffic', 'complete'].includes(action)) {
+        throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; run ${action} on ${reverseWorkflowName(workflow)} (reversetraffic moves traffic back through it)`);
+      }
       if (action === 'switchtraffic' || action === 'reversetraffic') {
         const duration = (field: string, dflt: number): number => {
           const v = optString(req, field, '');
@@ -442,7 +452,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           reshardRecord,
         );
         // vtctldclient's text; the steps with their durations after it.
-        const lines = [r.summary, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
+        const note = recovered && recovered.outcome !== 'running' ? ` (an interrupted switch at step ${recovered.step} was ${recovered.detail})` : '';
+        const lines = [`${r.summary}${note}`, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
         if (r.writePauseMs !== undefined) lines.push('', `Write pause: ${r.writePauseMs} ms`);
         if (r.steps.length > 0) lines.push(...r.steps.map((x) => `  ${x}`));
         return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
@@ -451,7 +462,6 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         const r = await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow);
         return textOrJson(req, r as unknown as Json, `${r.summary}\n`);
       }
-      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
       if (action === 'create') {
         const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {
           workflow,
@@ -500,6 +510,7 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         );
       }
       const reverse = req.reverse === true || req.reverse === 'true';
+      await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
       return (await recorded(
         ctx,
         { keyspace, workflow, action: reverse ? 'reversetraffic' : 'switchtraffic', tabletTypes: [type], dryRun: false },
@@ -532,8 +543,9 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'show') return show(ctx, keyspace, workflow || undefined, req);
       if (workflow === '') throw topoError('BAD_ARGUMENT', `Workflow ${action}: --workflow is required`);
       if (action === 'status') return status(ctx, keyspace, workflow, req);
-      // An interrupted write switch of the workflow is settled first (see MoveTables).
-      await recoverSwitch(ctx.topo, workflowCalls(ctx), keyspace, workflow);
+      // An interrupted write switch of the workflow (of its forward workflow, for a `_reverse`
+      // one) is settled first (see MoveTables).
+      await recoverSwitchFor(ctx.topo, workflowCalls(ctx), keyspace, workflow);
       if (action === 'delete') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards'))) as Json;
       return steer(ctx, keyspace, workflow, action, req);
     },

@@ -7,8 +7,6 @@
 // their environment, `tessera ctl`, tablets and a gate on a file topology.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { WriteLedger } from '../../harness/ledger.js';
@@ -16,18 +14,11 @@ import { waitFor } from '../../harness/wait.js';
 import { startCtld, type Ctld } from '../ctld/session.js';
 import { POINT_OF_NO_RETURN, SWITCH_STEPS, readSwitchRecord, stepIndex, type SwitchStep } from '../../../src/workflow/switch-journal.js';
 import { describeSwitch } from '../../../src/workflow/switch-writes.js';
-
-const TESSERA = fileURLToPath(new URL('../../../../bin/tessera', import.meta.url));
+import { ctl as ctlAt, ok, type Run } from './switch-kit.js';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL AUTO_INCREMENT, email varbinary(128), PRIMARY KEY (customer_id));
 CREATE TABLE corder (order_id bigint NOT NULL AUTO_INCREMENT, customer_id bigint, sku varbinary(128), price bigint, PRIMARY KEY (order_id))`;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Every step: the switches below run with --initialize-target-sequences (nothing to set on an unsharded target, but the step runs). */
 const STEPS = [...SWITCH_STEPS];
@@ -39,18 +30,7 @@ describe('MoveTables write switch: failure and ctld death after each step', { ti
   let ledger: WriteLedger;
   let gate: mysql.Connection;
 
-  const ctl = (ctld: Ctld, ...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [TESSERA, 'ctl', '--server', `127.0.0.1:${ctld.grpcPort}`, ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const mt = (ctld: Ctld, action: string, ...extra: string[]) => ctl(ctld, 'MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', action, ...extra);
-  const ok = async (p: Promise<Run>, what: string): Promise<string> => {
-    const r = await p;
-    assert.equal(r.code, 0, `${what} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const mt = (ctld: Ctld, action: string, ...extra: string[]): Promise<Run> => ctlAt(ctld, 'MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', action, ...extra);
   /** Where the routing rules send writes of `customer`. */
   const servingKeyspace = async () => ((await c.topo.getRoutingRules()).rules.find((r) => r.from_table === 'customer')?.to_tables[0] ?? '').split('.')[0];
 
