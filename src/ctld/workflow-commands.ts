@@ -35,7 +35,7 @@ import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchT
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
-import { recorded, type SwitchRecord } from './switch-history.js';
+import { recorded, switchHistory, type SwitchRecord } from './switch-history.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
@@ -165,6 +165,9 @@ async function show(ctx: CtldContext, keyspace: string, workflow: string | undef
   for (const w of out.workflows) {
     const sw = await describeSwitchFor(ctx.topo, keyspace, String(w.name));
     if (sw) w.switch_in_progress = sw.json;
+    // The switches of the workflow, newest first, with their write pauses (kept in topo).
+    const history = await switchHistory(ctx, keyspace, String(w.name)).catch(() => []);
+    if (history.length > 0) w.switch_history = history as unknown as Json;
   }
   return out as unknown as Json;
 }

@@ -77,7 +77,8 @@ export interface SwitchRecord {
   updatedAt: string;
 }
 
-const wfDir = (keyspace: string, workflow: string): string => `keyspaces/${keyspace}/workflows/${workflow}`;
+/** A workflow's place in the global topology: its switch record, switch history and lock live there. */
+export const wfDir = (keyspace: string, workflow: string): string => `keyspaces/${keyspace}/workflows/${workflow}`;
 const recordPath = (keyspace: string, workflow: string): string => `${wfDir(keyspace, workflow)}/SwitchJournal`;
 
 function op(topo: TopoServer): { signal: AbortSignal } {
