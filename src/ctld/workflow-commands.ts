@@ -292,11 +292,16 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     let types = trafficTypes(req);
     if (raw === 'switchreads' && types.length === 0) types = ['replica', 'rdonly'];
     if (raw === 'switchwrites') types = ['primary'];
+    // Reads move per cell (per-cell routing rule overrides folded into each cell's SrvVSchema:
+    // src/workflow/read-switch.ts); writes move in every cell at once and only after every cell's
+    // reads. A partial workflow moves whole shards through shard routing rules, which are global.
     const cells = optStringList(req, 'cells');
     if (cells.length > 0) {
       const all = await ctx.topo.getCellInfoNames();
-      if (all.some((c) => !cells.includes(c))) {
-        throw new TesseraError(ER.NOT_SUPPORTED_YET, `--cells ${cells.join(',')}: switching the traffic of moved tables in only some cells is not supported yet (routing rules are cluster-wide); give no --cells`);
+      const unknown = cells.filter((c) => !all.includes(c));
+      if (unknown.length > 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `--cells: no cell ${unknown.join(',')} (the cells: ${all.join(',')}); nothing was switched`);
+      if (info.partial && all.some((c) => !cells.includes(c))) {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, `--cells ${cells.join(',')}: a partial MoveTables moves its shards through shard routing rules, which hold for every cell; give no --cells`);
       }
     }
     const timeoutMs = optInt(req, 'timeout_ms', MOVETABLES_DEFAULTS.switchTimeoutMs);
@@ -314,6 +319,7 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
           dryRun,
           direction: action === 'switchtraffic' ? 'forward' : 'backward',
           initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
+          cells,
         }),
       (x) => ({ start_state: x.start_state, state: x.current_state, write_pause_ms: x.write_pause_ms, steps: x.steps.map((st) => `${st.step}: ${st.ms} ms`) }),
     );

@@ -19,6 +19,7 @@ import { gatherStreams, type ShardStreams } from './workflow.js';
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_TYPE } from './types.js';
 import { switchShardWrites } from './switch-shards.js';
+import { readsText } from './read-switch.js';
 import type { Timed } from './switch-writes.js';
 
 export interface ReshardCreateRequest {
@@ -226,16 +227,12 @@ async function servedBy(topo: TopoServer, keyspace: string, sources: readonly st
 /** Vitess's traffic state sentence: `Reads Not Switched. Writes Not Switched` and its siblings. */
 export async function reshardTrafficState(topo: TopoServer, keyspace: string, sources: readonly string[], targets: readonly string[]): Promise<string> {
   const by = await servedBy(topo, keyspace, sources, targets);
-  const switchedCells = (type: ServedType) => [...by.get(type)!].filter(([, v]) => v === 'targets').map(([c]) => c);
-  const allCells = [...by.get('replica')!.keys()];
-  const rd = switchedCells('rdonly');
-  const rp = switchedCells('replica');
-  let reads: string;
-  if (rd.length === allCells.length && rp.length === allCells.length && allCells.length > 0) reads = 'All Reads Switched';
-  else if (rd.length === 0 && rp.length === 0) reads = 'Reads Not Switched';
-  else reads = `Reads partially switched. Replica switched in cells: ${rp.join(',') || 'none'}. Rdonly switched in cells: ${rd.join(',') || 'none'}`;
-  const writes = switchedCells('primary').length > 0 ? 'Writes Switched' : 'Writes Not Switched';
-  return `${reads}. ${writes}`;
+  const cells = (type: ServedType) => ({
+    switched: [...by.get(type)!].filter(([, v]) => v === 'targets').map(([c]) => c).sort(),
+    not: [...by.get(type)!].filter(([, v]) => v !== 'targets').map(([c]) => c).sort(),
+  });
+  const writes = cells('primary').switched.length > 0 ? 'Writes Switched' : 'Writes Not Switched';
+  return `${readsText({ replica: cells('replica'), rdonly: cells('rdonly') })}. ${writes}`;
 }
 
 async function primaryOf(topo: TopoServer, keyspace: string, shard: string): Promise<Tablet> {
