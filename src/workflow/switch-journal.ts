@@ -128,6 +128,12 @@ export function newRecordOwner(): { host: string; pid: number } {
   return { host: hostname(), pid: process.pid };
 }
 
+/** A new switch's record, at its first step, owned by this process; the caller names what moves. */
+export function newSwitchRecord(f: Omit<SwitchRecord, 'version' | 'id' | 'step' | 'startedAt' | 'pauseStartMs' | 'owner' | 'updatedAt'>): SwitchRecord {
+  const now = Date.now();
+  return { version: 1, id: newSwitchId(), ...f, step: 'deny', startedAt: new Date(now).toISOString(), pauseStartMs: now, owner: newRecordOwner(), updatedAt: '' };
+}
+
 // ---- locks ---------------------------------------------------------------------------------------
 
 export const SWITCH_LOCK_DEFAULTS = {

@@ -26,8 +26,7 @@ import { gatherStreams } from './workflow.js';
 import {
   LockGuard,
   deleteSwitchRecord,
-  newRecordOwner,
-  newSwitchId,
+  newSwitchRecord,
   readSwitchRecord,
   stepIndex,
   writeSwitchRecord,
@@ -148,10 +147,8 @@ export async function switchShardWrites(topo: TopoServer, calls: WorkflowTabletC
     }
     const catching = await gatherStreams(topo, calls, K, q.workflow, q.to);
     const reverseExisted = (await gatherStreams(topo, calls, K, reverse, q.from)).length > 0;
-    const r: SwitchRecord = {
-      version: 1,
+    const r = newSwitchRecord({
       kind: 'shards',
-      id: newSwitchId(),
       action: q.action,
       userKeyspace: K,
       userWorkflow: q.userWorkflow,
@@ -165,12 +162,7 @@ export async function switchShardWrites(topo: TopoServer, calls: WorkflowTabletC
       reverseExisted,
       enableReverseReplication: q.enableReverseReplication,
       initializeTargetSequences: false,
-      step: 'deny',
-      startedAt: new Date().toISOString(),
-      pauseStartMs: Date.now(),
-      owner: newRecordOwner(),
-      updatedAt: '',
-    };
+    });
     const step = <R>(name: SwitchStep, label: string, fn: () => Promise<R>): Promise<R> => recordedStep(topo, r, name, label, timed, guard, locks, fn);
     let pause = 0;
     try {

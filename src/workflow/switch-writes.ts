@@ -42,8 +42,7 @@ import {
   deleteSwitchRecord,
   listSwitchRecords,
   lockWorkflow,
-  newRecordOwner,
-  newSwitchId,
+  newSwitchRecord,
   pastNoReturn,
   readSwitchRecord,
   stepIndex,
@@ -285,9 +284,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
     const sources = await primariesIn(topo, S, shards);
     const targets = await primariesIn(topo, T, shards);
     const reverseExisted = (await gatherStreams(topo, calls, S, reverse, shards ?? [])).length > 0;
-    const r: SwitchRecord = {
-      version: 1,
-      id: newSwitchId(),
+    const r = newSwitchRecord({
       action: c.action,
       userKeyspace: c.userKeyspace,
       userWorkflow: c.userWorkflow,
@@ -300,12 +297,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
       reverseExisted,
       enableReverseReplication: o.enableReverseReplication,
       initializeTargetSequences: c.initializeTargetSequences,
-      step: 'deny',
-      startedAt: new Date().toISOString(),
-      pauseStartMs: Date.now(),
-      owner: newRecordOwner(),
-      updatedAt: '',
-    };
+    });
     const step = <R>(name: SwitchStep, label: string, fn: () => Promise<R>): Promise<R> => recordedStep(topo, r, name, label, timed, guard, locks, fn);
     let pause = 0;
     try {

@@ -164,6 +164,39 @@ describe('MoveTables write switch: failure and ctld death after each step', { ti
     }
   });
 
+  it('a command on commerce2customer_reverse settles the forward workflow’s interrupted switch, either way', async () => {
+    // Before the journal: ctld `survivor` runs (its start-up recovery long done) while another
+    // ctld dies mid-switch; a Workflow command on the reverse rolls the switch back first.
+    const survivor = await startCtld('file', dir);
+    try {
+      await ok(mt(survivor, 'reversetraffic'), 'reversetraffic');
+      await settledOn('commerce', 'reverse');
+      const doomed = await startCtld('file', dir, { TESSERA_TEST_KILL_AFTER_STEP: 'create-reverse' });
+      assert.notEqual((await mt(doomed, 'switchtraffic')).code, 0);
+      await doomed.exited;
+      assert.ok(await readSwitchRecord(c.topo, 'customer', 'commerce2customer'), 'the dead ctld left its record');
+      const st = JSON.parse(await ok(ctlAt(survivor, 'MoveTables', '--workflow', 'commerce2customer_reverse', '--target-keyspace', 'commerce', 'status', '--format', 'json'), 'status of the reverse')) as { switch_in_progress?: { step: string; outcome: string } };
+      assert.deepEqual(st.switch_in_progress && [st.switch_in_progress.step, st.switch_in_progress.outcome], ['create-reverse', 'back'], 'status of the reverse names the forward switch');
+      await ok(ctlAt(survivor, 'Workflow', '--keyspace', 'commerce', 'stop', '--workflow', 'commerce2customer_reverse'), 'Workflow stop of the reverse');
+      await settledOn('commerce', 'Workflow stop of commerce2customer_reverse after a kill after create-reverse');
+    } finally {
+      await survivor.stop();
+    }
+    // After the journal: a cancel of the reverse is refused (it would drop the serving tables),
+    // but the forward switch is finished before the refusal.
+    const failing = await startCtld('file', dir, { TESSERA_TEST_FAIL_AFTER_STEP: 'start-reverse' });
+    try {
+      assert.notEqual((await mt(failing, 'switchtraffic')).code, 0);
+      assert.ok(await readSwitchRecord(c.topo, 'customer', 'commerce2customer'), 'the record stays after a failure past the journal');
+      const r = await ctlAt(failing, 'MoveTables', '--workflow', 'commerce2customer_reverse', '--target-keyspace', 'commerce', 'cancel');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /commerce2customer_reverse is a reverse workflow/);
+      await settledOn('customer', 'a refused cancel of commerce2customer_reverse after a failure after start-reverse');
+    } finally {
+      await failing.stop();
+    }
+  });
+
   it('lost no acknowledged insert, and both sides hold the same rows', async () => {
     await ledger.stop();
     console.log(`ledger: ${ledger.acknowledged.length} inserts acknowledged, ${ledger.failedTotal} failed (${[...new Set(ledger.failed.map((f) => f.error.slice(0, 60)))].join(' | ')})`);
