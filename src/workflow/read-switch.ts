@@ -77,12 +77,15 @@ export async function switchReadsInCells(
   const global = ruleMap(await topo.getRoutingRules());
   // The value each spelling should have in each cell once this switch is done.
   const want = new Map<string, Map<string, string>>();
+  // A spelling without a global rule reads the source today (MoveTables create writes them all).
+  const nextGlobal = new Map(global);
   for (const t of w.tables) {
     for (const type of types) {
       for (const from of readSpellings(w.sourceKeyspace, w.targetKeyspace, t, type)) {
+        if (!nextGlobal.has(from)) nextGlobal.set(from, `${w.sourceKeyspace}.${t}`);
         const per = new Map<string, string>();
         for (const cell of all) {
-          const cur = ruleMap(overrides[cell] ?? { rules: [] }).get(from) ?? global.get(from) ?? `${w.sourceKeyspace}.${t}`;
+          const cur = ruleMap(overrides[cell] ?? { rules: [] }).get(from) ?? nextGlobal.get(from)!;
           per.set(cell, chosen.includes(cell) ? `${to}.${t}` : cur);
         }
         if (all.length === 0) per.set('', `${to}.${t}`);
@@ -92,7 +95,6 @@ export async function switchReadsInCells(
   }
   // Where every cell agrees the global rule says it and no cell overrides; elsewhere the global
   // rule stays and the cells that differ from it override.
-  const nextGlobal = new Map(global);
   for (const [from, per] of want) {
     const values = new Set(per.values());
     if (values.size === 1) nextGlobal.set(from, [...values][0]);
