@@ -510,6 +510,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
       const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
       const workflow = wf?.workflow ?? frozen?.workflow;
+      // An interrupted write switch of that workflow (or of its forward one) is settled first.
+      if (workflow !== undefined) await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
       if (workflow === undefined || workflow.endsWith('_reverse')) {
         if (boolDefault(req, 'serving_graph_only', false)) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
         // Moving the serving graph onto shards no workflow filled would serve empty shards.
@@ -519,7 +521,6 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         );
       }
       const reverse = req.reverse === true || req.reverse === 'true';
-      await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
       return (await recorded(
         ctx,
         { keyspace, workflow, action: reverse ? 'reversetraffic' : 'switchtraffic', tabletTypes: [type], dryRun: false },
