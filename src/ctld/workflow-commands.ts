@@ -29,13 +29,13 @@ import {
   lookupVindexExternalize,
   lookupVindexShow,
 } from '../workflow/index.js';
-import { describeSwitch, recoverAllSwitches, recoverSwitch } from '../workflow/switch-writes.js';
+import { describeSwitchFor, recoverAllSwitches, recoverSwitchFor } from '../workflow/switch-writes.js';
 import { parseAutoIncrementHandling } from '../workflow/sequences.js';
 import { RESHARD_SWITCH_DEFAULTS, reshardComplete, reshardCreate, reshardSwitchTraffic, reshardTrafficState } from '../workflow/reshard.js';
 import { WORKFLOW_TYPE } from '../workflow/types.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseOverrideValue } from '../vreplication/controller.js';
-import { recorded, type SwitchRecord } from './switch-history.js';
+import { recorded, switchHistory, type SwitchRecord } from './switch-history.js';
 import { TOPO_COMMANDS } from './topo-commands.js';
 import { optBool, optInt, optString, optStringList, reqString, type CommandTable, type CtldContext } from './command.js';
 
@@ -163,10 +163,11 @@ async function show(ctx: CtldContext, keyspace: string, workflow: string | undef
   // A write switch in progress (or interrupted) is named with what will happen to it. Its record
   // sits with the workflow the user named: for a `_reverse` one, with its forward workflow.
   for (const w of out.workflows) {
-    const name = String(w.name);
-    const src = (w.source as { keyspace: string }).keyspace;
-    const sw = (await describeSwitch(ctx.topo, keyspace, name)) ?? (name.endsWith('_reverse') && !src.includes(',') ? await describeSwitch(ctx.topo, src, reverseWorkflowName(name)) : null);
+    const sw = await describeSwitchFor(ctx.topo, keyspace, String(w.name));
     if (sw) w.switch_in_progress = sw.json;
+    // The switches of the workflow, newest first, with their write pauses (kept in topo).
+    const history = await switchHistory(ctx, keyspace, String(w.name)).catch(() => []);
+    if (history.length > 0) w.switch_history = history as unknown as Json;
   }
   return out as unknown as Json;
 }
@@ -201,8 +202,11 @@ async function status(ctx: CtldContext, keyspace: string, workflow: string, req:
     const sources = [...new Set(reshard.flatMap((f) => f.streams.map((s) => parseBinlogSource(s.source).shard)))];
     st.traffic_state = await reshardTrafficState(ctx.topo, keyspace, sources, reshard.map((f) => f.shard));
   }
+  const sw = await describeSwitchFor(ctx.topo, keyspace, workflow);
+  if (sw) st.switch_in_progress = sw.json as Json;
   if (optString(req, 'format', 'text') === 'json') return st as Json;
-  return { text: statusText(keyspace, workflow, st) };
+  const traffic = st.traffic_state === undefined ? '' : `Traffic State: ${String(st.traffic_state)}\n`;
+  return { text: `${statusText(keyspace, workflow, st)}${reshard.length > 0 ? `\n${traffic}` : ''}${sw ? `Switch in progress: ${sw.text}\n` : ''}` };
 }
 
 const ACTIONS_MOVETABLES = ['create', 'show', 'status', 'start', 'stop', 'switchtraffic', 'reversetraffic', 'complete', 'cancel'];
@@ -262,12 +266,13 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
   if (action === 'show') return show(ctx, keyspace, workflow, req);
   // A write switch of this workflow interrupted (its command failed, or its ctld died) is settled
   // before anything else is done to the workflow: rolled back before the journal, finished after.
-  const recovered = action === 'status' ? null : await recoverSwitch(ctx.topo, calls, keyspace, workflow);
+  // For a `_reverse` workflow that is its forward workflow's switch.
+  const recovered = action === 'status' ? null : await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
   const info = await moveTablesInfo(ctx.topo, calls, keyspace, workflow);
   if (action === 'status') {
     const st = await workflowStatus(calls, ctx.topo, keyspace, workflow, info.streams);
     st.traffic_state = (await trafficState(ctx.topo, info)).text;
-    const sw = await describeSwitch(ctx.topo, keyspace, workflow);
+    const sw = await describeSwitchFor(ctx.topo, keyspace, workflow);
     if (sw) st.switch_in_progress = sw.json as Json;
     return textOrJson(req, st as Json, `${statusText(keyspace, workflow, st)}\nTraffic State: ${String(st.traffic_state)}\n${sw ? `Switch in progress: ${sw.text}\n` : ''}`);
   }
@@ -287,11 +292,16 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
     let types = trafficTypes(req);
     if (raw === 'switchreads' && types.length === 0) types = ['replica', 'rdonly'];
     if (raw === 'switchwrites') types = ['primary'];
+    // Reads move per cell (per-cell routing rule overrides folded into each cell's SrvVSchema:
+    // src/workflow/read-switch.ts); writes move in every cell at once and only after every cell's
+    // reads. A partial workflow moves whole shards through shard routing rules, which are global.
     const cells = optStringList(req, 'cells');
     if (cells.length > 0) {
       const all = await ctx.topo.getCellInfoNames();
-      if (all.some((c) => !cells.includes(c))) {
-        throw new TesseraError(ER.NOT_SUPPORTED_YET, `--cells ${cells.join(',')}: switching the traffic of moved tables in only some cells is not supported yet (routing rules are cluster-wide); give no --cells`);
+      const unknown = cells.filter((c) => !all.includes(c));
+      if (unknown.length > 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `--cells: no cell ${unknown.join(',')} (the cells: ${all.join(',')}); nothing was switched`);
+      if (info.partial && all.some((c) => !cells.includes(c))) {
+        throw new TesseraError(ER.NOT_SUPPORTED_YET, `--cells ${cells.join(',')}: a partial MoveTables moves its shards through shard routing rules, which hold for every cell; give no --cells`);
       }
     }
     const timeoutMs = optInt(req, 'timeout_ms', MOVETABLES_DEFAULTS.switchTimeoutMs);
@@ -309,6 +319,7 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
           dryRun,
           direction: action === 'switchtraffic' ? 'forward' : 'backward',
           initializeTargetSequences: optBool(req, 'initialize_target_sequences'),
+          cells,
         }),
       (x) => ({ start_state: x.start_state, state: x.current_state, write_pause_ms: x.write_pause_ms, steps: x.steps.map((st) => `${st.step}: ${st.ms} ms`) }),
     );
@@ -419,6 +430,14 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       const action = reqString(req, 'action').toLowerCase();
       const workflow = reqString(req, 'workflow');
       const keyspace = reqString(req, 'target_keyspace');
+      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
+      // An interrupted write switch (the workflow's, or its forward workflow's for a `_reverse`
+      // one) is settled before anything else is done: rolled back before the journal, finished
+      // after it — a rerun of a switch that failed after its point of no return is finished here.
+      const recovered = ['create', 'show', 'status'].includes(action) ? null : await recoverSwitchFor(ctx.topo, workflowCalls(ctx), keyspace, workflow);
+      if (workflow.endsWith('_reverse') && ['switchtraffic', 'reversetraffic', 'complete'].includes(action)) {
+        throw topoError('BAD_ARGUMENT', `${workflow} is a reverse workflow; run ${action} on ${reverseWorkflowName(workflow)} (reversetraffic moves traffic back through it)`);
+      }
       if (action === 'switchtraffic' || action === 'reversetraffic') {
         const duration = (field: string, dflt: number): number => {
           const v = optString(req, field, '');
@@ -442,7 +461,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
           reshardRecord,
         );
         // vtctldclient's text; the steps with their durations after it.
-        const lines = [r.summary, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
+        const note = recovered && recovered.outcome !== 'running' ? ` (an interrupted switch at step ${recovered.step} was ${recovered.detail})` : '';
+        const lines = [`${r.summary}${note}`, '', `Start State: ${r.startState}`, `Current State: ${r.state}`];
         if (r.writePauseMs !== undefined) lines.push('', `Write pause: ${r.writePauseMs} ms`);
         if (r.steps.length > 0) lines.push(...r.steps.map((x) => `  ${x}`));
         return textOrJson(req, r as unknown as Json, `${lines.join('\n')}\n`);
@@ -451,7 +471,6 @@ export const WORKFLOW_COMMANDS: CommandTable = {
         const r = await reshardComplete(ctx.topo, workflowCalls(ctx), keyspace, workflow);
         return textOrJson(req, r as unknown as Json, `${r.summary}\n`);
       }
-      if (!ACTIONS_RESHARD.includes(action)) throw topoError('BAD_ARGUMENT', `Reshard: unknown action ${action}; one of ${ACTIONS_RESHARD.join(', ')}`);
       if (action === 'create') {
         const r = await reshardCreate(ctx.topo, workflowCalls(ctx), {
           workflow,
@@ -491,6 +510,8 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       const wf = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && s.state !== 'Stopped' && parseBinlogSource(s.source).shard === shard);
       const frozen = found.flatMap((f) => f.streams).find((s) => s.workflowType === WORKFLOW_TYPE.Reshard && parseBinlogSource(s.source).shard === shard);
       const workflow = wf?.workflow ?? frozen?.workflow;
+      // An interrupted write switch of that workflow (or of its forward one) is settled first.
+      if (workflow !== undefined) await recoverSwitchFor(ctx.topo, calls, keyspace, workflow);
       if (workflow === undefined || workflow.endsWith('_reverse')) {
         if (boolDefault(req, 'serving_graph_only', false)) return TOPO_COMMANDS.MigrateServedTypes.run(ctx, req);
         // Moving the serving graph onto shards no workflow filled would serve empty shards.
@@ -532,8 +553,9 @@ export const WORKFLOW_COMMANDS: CommandTable = {
       if (action === 'show') return show(ctx, keyspace, workflow || undefined, req);
       if (workflow === '') throw topoError('BAD_ARGUMENT', `Workflow ${action}: --workflow is required`);
       if (action === 'status') return status(ctx, keyspace, workflow, req);
-      // An interrupted write switch of the workflow is settled first (see MoveTables).
-      await recoverSwitch(ctx.topo, workflowCalls(ctx), keyspace, workflow);
+      // An interrupted write switch of the workflow (of its forward workflow, for a `_reverse`
+      // one) is settled first (see MoveTables).
+      await recoverSwitchFor(ctx.topo, workflowCalls(ctx), keyspace, workflow);
       if (action === 'delete') return (await deleteWorkflow(ctx.topo, workflowCalls(ctx), keyspace, workflow, optStringList(req, 'shards'))) as Json;
       return steer(ctx, keyspace, workflow, action, req);
     },

@@ -54,7 +54,7 @@ export type {
   TabletControl,
   TabletType,
 } from './model.js';
-export { TOPO_SERVER_DEFAULTS, TopoServer, buildSrvKeyspace } from './server.js';
+export { TOPO_SERVER_DEFAULTS, TopoServer, buildSrvKeyspace, foldCellRoutingRules } from './server.js';
 export type {
   CellConnFactory,
   GateRecord,

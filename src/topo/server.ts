@@ -752,6 +752,38 @@ export class TopoServer {
     return this.updateRules('ShardRoutingRules', 'shard_routing_rules', 'these shard routing rules', validateShardRoutingRules, () => ({ rules: [] }), fn, opts);
   }
 
+  /**
+   * Per-cell routing rule overrides (global node `CellRoutingRules`): in a cell listed here, each
+   * rule replaces the global rule of the same from_table in that cell's SrvVSchema. A MoveTables
+   * read switch of only some cells writes them (see foldCellRoutingRules); the global routing rules
+   * stay what every other cell sees, so GetRoutingRules keeps meaning "the cluster's rules".
+   */
+  async getCellRoutingRules(): Promise<Record<string, RoutingRules>> {
+    return (await this.getJsonOr<{ cells: Record<string, RoutingRules> }>(this.global, 'CellRoutingRules', () => ({ cells: {} }))).value.cells ?? {};
+  }
+
+  /** Read-modify-write of the per-cell overrides (`fn` edits the map in place; false: no change); empty cells are dropped. */
+  async updateCellRoutingRules(fn: (cells: Record<string, RoutingRules>) => void | false): Promise<Record<string, RoutingRules>> {
+    const out = await this.casUpdate(
+      this.global,
+      'CellRoutingRules',
+      'the per-cell routing rules',
+      () => this.getJsonOr<{ cells: Record<string, RoutingRules> }>(this.global, 'CellRoutingRules', () => ({ cells: {} })),
+      async (v) => {
+        v.cells ??= {};
+        if (fn(v.cells) === false) return false;
+        for (const [cell, r] of Object.entries(v.cells)) {
+          if (r.rules.length === 0) delete v.cells[cell];
+          else {
+            await this.getCellInfo(cell);
+            v.cells[cell] = validateRoutingRules(r as unknown as Json);
+          }
+        }
+      },
+    );
+    return out.cells;
+  }
+
   async getKeyspaceRoutingRules(): Promise<KeyspaceRoutingRules> {
     return (await this.getJsonOr<KeyspaceRoutingRules>(this.global, 'KeyspaceRoutingRules', () => ({ rules: [] }))).value;
   }
@@ -1117,7 +1149,8 @@ export class TopoServer {
     const srv = await this.buildSrvVSchema();
     for (const p of srvVSchemaProblems(srv)) log.warn(`serving vschema: ${p}`);
     const cells = await this.cellsOrAll(opts.cells);
-    for (const cell of cells) await this.updateSrvVSchema(cell, srv);
+    const overrides = await this.getCellRoutingRules();
+    for (const cell of cells) await this.updateSrvVSchema(cell, foldCellRoutingRules(srv, overrides[cell]));
     log.info({ cells }, 'rebuilt serving vschema');
     return srv;
   }
@@ -1212,4 +1245,18 @@ export class TopoServer {
 function parseShardNameOrBad(shard: string): ReturnType<typeof parseShardName> {
   shardKeyRange(shard); // BAD_ARGUMENT with src/key's message
   return parseShardName(shard);
+}
+
+/**
+ * One cell's SrvVSchema: the global one with the cell's routing rule overrides folded in (each
+ * replaces the global rule of its from_table, or adds one). Why overrides per cell rather than
+ * per-cell routing rules alone: the gate reads its own cell's SrvVSchema and nothing else, so
+ * folding here is the one place a per-cell switch needs, and a cell without overrides — every
+ * cell, outside a partial read switch — serves exactly the global rules.
+ */
+export function foldCellRoutingRules(srv: SrvVSchema, overrides: RoutingRules | undefined): SrvVSchema {
+  if (!overrides || overrides.rules.length === 0) return srv;
+  const by = new Map(srv.routing_rules.rules.map((r) => [r.from_table, r]));
+  for (const r of overrides.rules) by.set(r.from_table, r);
+  return { ...srv, routing_rules: { rules: [...by.values()] } };
 }

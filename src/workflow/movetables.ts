@@ -30,6 +30,7 @@ import { WORKFLOW_SUB_TYPE, WORKFLOW_TYPE } from './types.js';
 import { existingWorkflows, gatherStreams, type ShardStreams } from './workflow.js';
 import { StepError, switchWrites } from './switch-writes.js';
 import { applySequencePlan, planSequences, sequencePrimary, type AutoIncrementHandling } from './sequences.js';
+import { dropCellReadRules, readCells, readsRoutedTo, readsText, switchReadsInCells } from './read-switch.js';
 
 export const MOVETABLES_DEFAULTS = {
   /** --timeout of switchtraffic/reversetraffic: how long the streams get to reach the source's position while writes are stopped. */
@@ -191,7 +192,7 @@ async function gatesIgnoringShardRules(topo: TopoServer, keyspace: string): Prom
 export async function trafficState(
   topo: TopoServer,
   info: Pick<MoveTablesInfo, 'sourceKeyspace' | 'targetKeyspace' | 'tables'> & { partial?: boolean; shards?: readonly string[] },
-): Promise<{ replica: boolean; rdonly: boolean; writes: boolean; text: string; switchedShards?: string[]; notSwitchedShards?: string[] }> {
+): Promise<{ replica: boolean; rdonly: boolean; writes: boolean; text: string; switchedShards?: string[]; notSwitchedShards?: string[]; replicaCells?: string[]; rdonlyCells?: string[] }> {
   if (info.partial) {
     const { switched, notSwitched } = await shardsRoutedTo(topo, info.sourceKeyspace, info.targetKeyspace);
     // This workflow's own shards decide what it may do next; the text speaks for the keyspace.
@@ -204,15 +205,17 @@ export async function trafficState(
   }
   const rules = ruleMap(await topo.getRoutingRules());
   const table = info.tables[0];
-  const at = (from: string) => rules.get(from)?.split('.')[0];
-  const replica = at(`${table}@replica`) === info.targetKeyspace;
-  const rdonly = at(`${table}@rdonly`) === info.targetKeyspace;
-  const writes = at(table) === info.targetKeyspace;
-  let reads: string;
-  if (replica && rdonly) reads = 'All Reads Switched';
-  else if (!replica && !rdonly) reads = 'Reads Not Switched';
-  else reads = `Reads partially switched. ${replica ? 'All Replica Reads Switched' : 'Replica not switched'}. ${rdonly ? 'All Rdonly Reads Switched' : 'Rdonly not switched'}`;
-  return { replica, rdonly, writes, text: `${reads}. ${writes ? 'Writes Switched' : 'Writes Not Switched'}` };
+  const writes = rules.get(table)?.split('.')[0] === info.targetKeyspace;
+  // Reads per cell (read-switch.ts): `replica`/`rdonly` mean switched in every cell.
+  const reads = await readsRoutedTo(topo, table, info.targetKeyspace);
+  return {
+    replica: reads.replica.not.length === 0,
+    rdonly: reads.rdonly.not.length === 0,
+    writes,
+    text: `${readsText(reads)}. ${writes ? 'Writes Switched' : 'Writes Not Switched'}`,
+    replicaCells: reads.replica.switched,
+    rdonlyCells: reads.rdonly.switched,
+  };
 }
 
 // ---- create ---------------------------------------------------------------------------------
@@ -432,6 +435,8 @@ export interface SwitchOptions {
   readonly direction: 'forward' | 'backward';
   /** Sets each moved table's sequence above the largest id on the target while writes are stopped. */
   readonly initializeTargetSequences?: boolean;
+  /** The cells whose reads move (every cell when empty or absent); writes move in every cell at once. */
+  readonly cells?: readonly string[];
 }
 
 export interface SwitchResult {
@@ -467,9 +472,20 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   if (o.direction === 'forward') {
     if (info.frozen) throw bad(`workflow ${info.targetKeyspace}.${info.workflow} is frozen: its writes were switched already; use reversetraffic to move traffic back, or complete`);
     // Writes before reads leave reads on a side that no longer takes writes: refused (vitess#20923).
-    const readsAfter = { replica: state.replica || readTypes.includes('replica'), rdonly: state.rdonly || readTypes.includes('rdonly') };
-    if (writes && !info.partial && !(readsAfter.replica && readsAfter.rdonly)) {
-      throw bad(`cannot switch writes of ${info.targetKeyspace}.${info.workflow} before its reads: switch replica,rdonly first (switchtraffic --tablet-types replica,rdonly), or give no --tablet-types to switch everything`);
+    // Reads count as switched once every cell's are, so a write switch after a read switch of
+    // some cells only is refused too.
+    const allCells = await readCells(topo);
+    const cells = o.cells && o.cells.length > 0 ? o.cells : allCells;
+    const after = (type: 'replica' | 'rdonly', before: readonly string[]) => {
+      const moved = new Set([...before, ...(readTypes.includes(type) ? cells : [])]);
+      return allCells.filter((c) => !moved.has(c));
+    };
+    const pending = { replica: after('replica', state.replicaCells ?? []), rdonly: after('rdonly', state.rdonlyCells ?? []) };
+    if (writes && !info.partial && (pending.replica.length > 0 || pending.rdonly.length > 0 || (allCells.length === 0 && !((state.replica || readTypes.includes('replica')) && (state.rdonly || readTypes.includes('rdonly')))))) {
+      const where = [...new Set([...pending.replica, ...pending.rdonly])].sort();
+      throw bad(
+        `cannot switch writes of ${info.targetKeyspace}.${info.workflow} before its reads${where.length ? ` in every cell (not yet switched in ${where.join(',')})` : ''}: switch replica,rdonly first (switchtraffic --tablet-types replica,rdonly${where.length ? ` --cells ${where.join(',')}` : ''}), or give no --tablet-types to switch everything`,
+      );
     }
     // Writes switched but the forward workflow not frozen: an earlier run failed after the routing
     // switch; the steps left are idempotent and this run finishes them.
@@ -520,20 +536,10 @@ export async function switchTraffic(topo: TopoServer, calls: WorkflowTabletCalls
   };
 
   if (readTypes.length > 0) {
-    if (o.dryRun) dry.push(`Switch reads of ${info.tables.join(',')} for tablet types ${readTypes.join(',')} to keyspace ${to}`);
+    const inCells = o.cells && o.cells.length > 0 ? ` in cells ${o.cells.join(',')}` : '';
+    if (o.dryRun) dry.push(`Switch reads of ${info.tables.join(',')} for tablet types ${readTypes.join(',')} to keyspace ${to}${inCells}`);
     else {
-      await timed(`switch reads (${readTypes.join(',')}) to ${to}`, async () => {
-        await topo.updateRoutingRules((cur) => {
-          const m = ruleMap(cur);
-          for (const t of info.tables) {
-            for (const tt of readTypes) {
-              for (const from_ of [`${t}@${tt}`, `${info.targetKeyspace}.${t}@${tt}`, `${info.sourceKeyspace}.${t}@${tt}`]) m.set(from_, `${to}.${t}`);
-            }
-          }
-          return ruleList(m);
-        });
-        await topo.rebuildVSchemaGraph();
-      });
+      await timed(`switch reads (${readTypes.join(',')}) to ${to}${inCells}`, () => switchReadsInCells(topo, info, readTypes, to, o.cells ?? []));
     }
   }
 
@@ -642,6 +648,7 @@ async function dropFromVSchema(topo: TopoServer, keyspace: string, tables: reado
 }
 
 async function dropRules(topo: TopoServer, info: MoveTablesInfo): Promise<void> {
+  await dropCellReadRules(topo, info);
   await topo.updateRoutingRules((cur) => {
     const m = ruleMap(cur);
     const before = m.size;

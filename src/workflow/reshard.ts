@@ -7,7 +7,8 @@
 // Show, status, start, stop and cancel are the Workflow ones. Switching traffic moves each tablet
 // type's partition of the serving graph; writes stop on the serving primaries
 // (query_service_disabled) while the other side catches up, then flip, and replication turns
-// around (`<workflow>_reverse`), so the switch can be reversed.
+// around (`<workflow>_reverse`), so the switch can be reversed. The write switch is recorded in
+// topo and recovered by MoveTables' rule (switch-shards.ts).
 import { compareKeyBytes, keyRangeIntersection, keyRangesIntersect, keyRangeToShardName, parseShardName, toHex, type KeyRange } from '../key/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
@@ -17,6 +18,9 @@ import { formatBinlogSource, parseBinlogSource, type OnDdl } from '../vreplicati
 import { gatherStreams, type ShardStreams } from './workflow.js';
 import type { CreateStreamWire, WorkflowTabletCalls } from './types.js';
 import { WORKFLOW_TYPE } from './types.js';
+import { switchShardWrites } from './switch-shards.js';
+import { readsText } from './read-switch.js';
+import type { Timed } from './switch-writes.js';
 
 export interface ReshardCreateRequest {
   readonly workflow: string;
@@ -223,16 +227,12 @@ async function servedBy(topo: TopoServer, keyspace: string, sources: readonly st
 /** Vitess's traffic state sentence: `Reads Not Switched. Writes Not Switched` and its siblings. */
 export async function reshardTrafficState(topo: TopoServer, keyspace: string, sources: readonly string[], targets: readonly string[]): Promise<string> {
   const by = await servedBy(topo, keyspace, sources, targets);
-  const switchedCells = (type: ServedType) => [...by.get(type)!].filter(([, v]) => v === 'targets').map(([c]) => c);
-  const allCells = [...by.get('replica')!.keys()];
-  const rd = switchedCells('rdonly');
-  const rp = switchedCells('replica');
-  let reads: string;
-  if (rd.length === allCells.length && rp.length === allCells.length && allCells.length > 0) reads = 'All Reads Switched';
-  else if (rd.length === 0 && rp.length === 0) reads = 'Reads Not Switched';
-  else reads = `Reads partially switched. Replica switched in cells: ${rp.join(',') || 'none'}. Rdonly switched in cells: ${rd.join(',') || 'none'}`;
-  const writes = switchedCells('primary').length > 0 ? 'Writes Switched' : 'Writes Not Switched';
-  return `${reads}. ${writes}`;
+  const cells = (type: ServedType) => ({
+    switched: [...by.get(type)!].filter(([, v]) => v === 'targets').map(([c]) => c).sort(),
+    not: [...by.get(type)!].filter(([, v]) => v !== 'targets').map(([c]) => c).sort(),
+  });
+  const writes = cells('primary').switched.length > 0 ? 'Writes Switched' : 'Writes Not Switched';
+  return `${readsText({ replica: cells('replica'), rdonly: cells('rdonly') })}. ${writes}`;
 }
 
 async function primaryOf(topo: TopoServer, keyspace: string, shard: string): Promise<Tablet> {
@@ -268,8 +268,9 @@ export async function reshardSwitchTraffic(
   const by = await servedBy(topo, keyspace, shape.sources, shape.targets);
   const want = o.reverse ? 'sources' : 'targets';
 
-  // Checks before anything moves.
-  for (const f of shape.forward) {
+  // Checks before anything moves (nothing to move — a rerun whose switch recovery finished — needs none).
+  const anyMoves = types.some((t) => [...by.get(t)!].some(([cell, v]) => v !== want && (t === 'primary' || o.cells.length === 0 || o.cells.includes(cell))));
+  for (const f of anyMoves ? shape.forward : []) {
     for (const s of f.streams) {
       if (s.state === 'Error') throw bad(`stream ${s.id} on ${keyspace}/${f.shard} is in Error (${s.message}); fix it and Workflow start before switching`);
       if (!o.reverse && s.copyStates.length > 0) throw bad(`stream ${s.id} on ${keyspace}/${f.shard} is still copying; switch traffic once the copy is done (Reshard status)`);
@@ -305,7 +306,34 @@ export async function reshardSwitchTraffic(
     steps.push(`switched ${t} reads to ${to.join(',')} in ${cells.join(',')}`);
   }
   let writePauseMs: number | undefined;
-  if (primaryMoves) writePauseMs = await switchWrites(topo, calls, keyspace, workflow, reverseName, shape, o, steps);
+  if (primaryMoves) {
+    // The streams that catch up: the forward ones on the targets, or the reverse ones on the sources.
+    if (o.reverse && (await gatherStreams(topo, calls, keyspace, reverseName, shape.sources)).length === 0) {
+      throw bad(`no reverse workflow ${reverseName}: traffic was switched without --enable-reverse-replication, so it cannot be reversed`);
+    }
+    const timed: Timed = async (label, fn) => {
+      const t0 = Date.now();
+      const out = await fn();
+      steps.push(`${label} (${Date.now() - t0} ms)`);
+      return out;
+    };
+    writePauseMs = await switchShardWrites(
+      topo,
+      calls,
+      {
+        keyspace,
+        userWorkflow: workflow,
+        workflow: o.reverse ? reverseName : workflow,
+        action: o.reverse ? 'ReverseTraffic' : 'SwitchTraffic',
+        from,
+        to,
+        timeoutMs: o.timeoutMs,
+        // Reversing restarts the forward workflow: what the new serving side takes must reach the other.
+        enableReverseReplication: o.reverse || o.enableReverseReplication,
+      },
+      timed,
+    );
+  }
   for (const t of await tabletsOf(topo, keyspace, [...shape.sources, ...shape.targets])) await calls.refreshState(t).catch(() => undefined);
   const state = await reshardTrafficState(topo, keyspace, shape.sources, shape.targets);
   return {
@@ -315,117 +343,6 @@ export async function reshardSwitchTraffic(
     state,
     ...(writePauseMs !== undefined ? { writePauseMs } : {}),
   };
-}
-
-/** How long the switch waits for transactions open on the old serving side to end (lock_wait_timeout). */
-const RESHARD_DRAIN_GRACE_SECONDS = 5;
-
-/** The primary's switch; returns the write pause (writes stopped → writes allowed elsewhere) in ms. */
-async function switchWrites(
-  topo: TopoServer,
-  calls: WorkflowTabletCalls,
-  keyspace: string,
-  workflow: string,
-  reverseName: string,
-  shape: Shape,
-  o: SwitchOptions & { readonly reverse: boolean },
-  steps: string[],
-): Promise<number> {
-  const [from, to] = o.reverse ? [shape.targets, shape.sources] : [shape.sources, shape.targets];
-  // The streams that must catch up: forward ones on the targets, or the reverse ones on the sources.
-  const catching = o.reverse ? await gatherStreams(topo, calls, keyspace, reverseName) : shape.forward;
-  if (o.reverse && catching.length === 0) throw bad(`no reverse workflow ${reverseName}: traffic was switched without --enable-reverse-replication, so it cannot be reversed`);
-  const started = Date.now();
-  const timed = (what: string, t0: number) => steps.push(`${what} (${Date.now() - t0} ms)`);
-
-  // 1. Stop writes on the serving side.
-  let t0 = Date.now();
-  for (const shard of from) await topo.setShardTabletControl(keyspace, shard, 'primary', { disableQueryService: true });
-  for (const shard of from) await calls.refreshState(await primaryOf(topo, keyspace, shard));
-  timed(`stopped writes on ${from.join(',')}`, t0);
-  try {
-    // A statement admitted just before the refresh may still be running, and a transaction opened
-    // before it may still commit (COMMIT is not refused): either would land after the positions
-    // read next and never reach the other side. LOCK TABLES … READ waits for both, as they hold
-    // the tables' metadata locks until they end; twice, for a statement that took its lock after
-    // the first. (MoveTables' switch does the same for its tables.)
-    t0 = Date.now();
-    for (const shard of from) {
-      const primary = await primaryOf(topo, keyspace, shard);
-      const tables = (await calls.executeFetchAsDba(primary, "SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")).rows.map((r) => String(r[0]));
-      if (tables.length === 0) continue;
-      const list = tables.map((t) => `${quoteIdent(t)} READ`).join(', ');
-      for (let i = 0; i < 2; i++) await calls.executeFetchAsDba(primary, `SET STATEMENT lock_wait_timeout = ${RESHARD_DRAIN_GRACE_SECONDS} FOR LOCK TABLES ${list}`);
-    }
-    timed(`waited for statements and transactions open on ${from.join(',')}`, t0);
-    // 2. The other side catches up to exactly where the writes stopped.
-    t0 = Date.now();
-    const positions = new Map<string, string>();
-    for (const shard of from) positions.set(shard, await calls.primaryPosition(await primaryOf(topo, keyspace, shard)));
-    for (const f of catching) {
-      for (const s of f.streams) {
-        const pos = positions.get(parseBinlogSource(s.source).shard);
-        if (pos === undefined) continue;
-        await calls.vreplicationWaitForPos(f.tablet, s.id, pos, o.timeoutMs);
-      }
-    }
-    timed(`${to.join(',')} caught up`, t0);
-    // 3. Those streams stop where they are, marked as Vitess marks them.
-    t0 = Date.now();
-    for (const f of catching) await calls.vreplicationUpdate(f.tablet, { workflow: o.reverse ? reverseName : workflow, state: 'Stopped', message: 'FROZEN' });
-    // 4. Replication the other way, from the new serving side's current positions.
-    if (o.reverse) {
-      // The forward workflow goes on from the original sources' current positions: what the
-      // reverse streams applied there must not come back.
-      for (const f of shape.forward) {
-        for (const s of f.streams) {
-          const src = parseBinlogSource(s.source).shard;
-          const pos = await calls.primaryPosition(await primaryOf(topo, keyspace, src));
-          await calls.vreplicationUpdate(f.tablet, { workflow, ids: [s.id], state: 'Running', message: '', pos });
-        }
-      }
-    } else if (o.enableReverseReplication) {
-      for (const shard of from) {
-        const tablet = await primaryOf(topo, keyspace, shard);
-        await calls.vreplicationDelete(tablet, reverseName).catch(() => 0);
-        const streams: CreateStreamWire[] = [];
-        for (const t of to.filter((x) => keyRangesIntersect(parseShardName(x), parseShardName(shard)))) {
-          const pos = await calls.primaryPosition(await primaryOf(topo, keyspace, t));
-          streams.push({
-            workflow: reverseName,
-            source: formatBinlogSource({ keyspace, shard: t, filter: { rules: [{ match: '/.*', filter: shard }] }, onDdl: 'IGNORE' }),
-            cell: '',
-            tabletTypes: ['primary'],
-            state: 'Init',
-            workflowType: WORKFLOW_TYPE.Reshard,
-            workflowSubType: 0,
-            deferSecondaryKeys: false,
-            options: '{}',
-            stopPos: '',
-            copyTables: [],
-            pos,
-          });
-        }
-        await calls.vreplicationCreate(tablet, streams);
-      }
-    }
-    timed(o.reverse ? 'forward replication restarted' : `reverse replication ${o.enableReverseReplication ? 'started' : 'not started (--enable-reverse-replication=false)'}`, t0);
-  } catch (err) {
-    // Before the flip: the writes go back to where they were.
-    for (const shard of from) await topo.setShardTabletControl(keyspace, shard, 'primary', { remove: true }).catch(() => undefined);
-    for (const shard of from) await calls.refreshState(await primaryOf(topo, keyspace, shard)).catch(() => undefined);
-    const e = TesseraError.from(err);
-    throw new TesseraError(e, `switching writes of ${keyspace}.${workflow} failed (${e.message}); rolled back: ${from.join(',')} take writes again`, { cause: err });
-  }
-  // 5. The flip: the other side serves the primary and takes writes (any control left on it by an
-  //    earlier switch goes); the side that stopped keeps its query_service_disabled control, so
-  //    its primary refuses writes even when targeted.
-  t0 = Date.now();
-  await topo.switchServedShards(keyspace, 'primary', from, to);
-  for (const shard of to) await topo.setShardTabletControl(keyspace, shard, 'primary', { remove: true });
-  for (const shard of [...to, ...from]) await calls.refreshState(await primaryOf(topo, keyspace, shard));
-  timed(`writes switched to ${to.join(',')}`, t0);
-  return Date.now() - started;
 }
 
 /** Complete: every type moved; the workflow's streams (and its reverse's) go. Source shards stay for DeleteShards. */

@@ -7,6 +7,11 @@
 //   - from the journal on it is rolled forward: the target takes writes, the routing rules point
 //     at it, the reverse workflow runs and the forward one is frozen.
 //
+// The same record and rule serve Reshard's write switch (`kind: 'shards'`, switch-shards.ts): there
+// the source and target keyspace are one, `shards` names the shards that serve writes before the
+// switch and `toShards` the ones that serve them after; the steps stop the query service
+// (query_service_disabled) where MoveTables denies tables, and `route` flips is_primary_serving.
+//
 // The record lives at keyspaces/<target>/workflows/<workflow>/SwitchJournal, named after the
 // workflow the user named (the forward one, also for reversetraffic). The switch holds the
 // workflow's lock (keyspaces/<target>/workflows/<workflow>) from before it writes the record until
@@ -38,6 +43,8 @@ export function pastNoReturn(step: SwitchStep): boolean {
 
 export interface SwitchRecord {
   readonly version: 1;
+  /** What moves: tables between keyspaces (MoveTables; the default of records without it) or shards of one keyspace (Reshard). */
+  readonly kind?: 'tables' | 'shards';
   /** The journal id written on the source primaries (decimal, fits a signed 64-bit integer). */
   readonly id: string;
   /** The command the user ran. */
@@ -50,8 +57,10 @@ export interface SwitchRecord {
   readonly sourceKeyspace: string;
   readonly targetKeyspace: string;
   readonly tables: readonly string[];
-  /** A partial workflow's shards; null for all. */
+  /** A partial workflow's shards; null for all. For `kind: 'shards'`: the shards that served writes before the switch. */
   readonly shards: readonly string[] | null;
+  /** For `kind: 'shards'`: the shards that serve writes after it. */
+  readonly toShards?: readonly string[];
   readonly partial: boolean;
   /** A (frozen) reverse workflow existed before this switch replaced it: a rollback freezes the new one instead of deleting it. */
   readonly reverseExisted: boolean;
@@ -68,7 +77,8 @@ export interface SwitchRecord {
   updatedAt: string;
 }
 
-const wfDir = (keyspace: string, workflow: string): string => `keyspaces/${keyspace}/workflows/${workflow}`;
+/** A workflow's place in the global topology: its switch record, switch history and lock live there. */
+export const wfDir = (keyspace: string, workflow: string): string => `keyspaces/${keyspace}/workflows/${workflow}`;
 const recordPath = (keyspace: string, workflow: string): string => `${wfDir(keyspace, workflow)}/SwitchJournal`;
 
 function op(topo: TopoServer): { signal: AbortSignal } {
@@ -116,6 +126,12 @@ export function newSwitchId(): string {
 
 export function newRecordOwner(): { host: string; pid: number } {
   return { host: hostname(), pid: process.pid };
+}
+
+/** A new switch's record, at its first step, owned by this process; the caller names what moves. */
+export function newSwitchRecord(f: Omit<SwitchRecord, 'version' | 'id' | 'step' | 'startedAt' | 'pauseStartMs' | 'owner' | 'updatedAt'>): SwitchRecord {
+  const now = Date.now();
+  return { version: 1, id: newSwitchId(), ...f, step: 'deny', startedAt: new Date(now).toISOString(), pauseStartMs: now, owner: newRecordOwner(), updatedAt: '' };
 }
 
 // ---- locks ---------------------------------------------------------------------------------------

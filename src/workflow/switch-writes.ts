@@ -35,14 +35,14 @@ import {
   type SwitchOptions,
 } from './movetables.js';
 import { initializeTargetSequences } from './sequences.js';
+import { shardForwardSteps, shardRollBack } from './switch-shards.js';
 import {
   LockGuard,
   SWITCH_LOCK_DEFAULTS,
   deleteSwitchRecord,
   listSwitchRecords,
   lockWorkflow,
-  newRecordOwner,
-  newSwitchId,
+  newSwitchRecord,
   pastNoReturn,
   readSwitchRecord,
   stepIndex,
@@ -68,14 +68,14 @@ export class StepError extends Error {
 export type Timed = <T>(step: string, fn: () => Promise<T>) => Promise<T>;
 
 /** The locks a switch holds, workflow lock first, then both keyspaces in name order (every switch and recovery takes them so). */
-interface SwitchLocks {
+export interface SwitchLocks {
   readonly workflow: TopoLock;
   readonly keyspaces: readonly TopoLock[];
   of(keyspace: string): TopoLock;
   unlock(err?: unknown): Promise<void>;
 }
 
-async function takeLocks(topo: TopoServer, userKeyspace: string, userWorkflow: string, keyspaces: readonly string[], action: string, workflowLockTimeoutMs: number): Promise<SwitchLocks> {
+export async function takeLocks(topo: TopoServer, userKeyspace: string, userWorkflow: string, keyspaces: readonly string[], action: string, workflowLockTimeoutMs: number): Promise<SwitchLocks> {
   const wf = await lockWorkflow(topo, userKeyspace, userWorkflow, action, workflowLockTimeoutMs);
   const held: TopoLock[] = [];
   try {
@@ -108,10 +108,10 @@ function dbNameOf(t: Tablet, keyspace: string): string {
 
 /** The journal row's value: what moved and where, from the record alone (so a rewrite is identical). */
 function journalValue(r: SwitchRecord): string {
-  return JSON.stringify({ id: r.id, migration_type: 'TABLES', tables: r.tables, workflow: r.workflow, source_keyspace: r.sourceKeyspace, target_keyspace: r.targetKeyspace, participants: r.shards });
+  return JSON.stringify({ id: r.id, migration_type: r.kind === 'shards' ? 'SHARDS' : 'TABLES', tables: r.tables, workflow: r.workflow, source_keyspace: r.sourceKeyspace, target_keyspace: r.targetKeyspace, participants: r.shards, ...(r.kind === 'shards' ? { to_shards: r.toShards } : {}) });
 }
 
-async function writeJournal(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord): Promise<void> {
+export async function writeJournal(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord): Promise<void> {
   const db = quoteIdent(await sidecarDb(topo, r.sourceKeyspace));
   for (const s of await primariesIn(topo, r.sourceKeyspace, r.shards)) {
     await calls.executeFetchAsDba(
@@ -122,7 +122,7 @@ async function writeJournal(topo: TopoServer, calls: WorkflowTabletCalls, r: Swi
 }
 
 /** Whether any source primary holds the switch's journal row (then the switch goes forward). */
-async function journalWritten(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord): Promise<boolean> {
+export async function journalWritten(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord): Promise<boolean> {
   const db = quoteIdent(await sidecarDb(topo, r.sourceKeyspace));
   for (const s of await primariesIn(topo, r.sourceKeyspace, r.shards)) {
     const res = await calls.executeFetchAsDba(s.tablet, `SELECT 1 FROM ${db}.resharding_journal WHERE id = ${r.id}`);
@@ -134,7 +134,7 @@ async function journalWritten(topo: TopoServer, calls: WorkflowTabletCalls, r: S
 // ---- the steps ---------------------------------------------------------------------------------
 
 /** Runs one recorded step: the record names it before it starts, then the test hooks get their turn. */
-async function recordedStep<T>(topo: TopoServer, r: SwitchRecord, name: SwitchStep, label: string, timed: Timed, guard: LockGuard | null, locks: SwitchLocks | null, fn: () => Promise<T>): Promise<T> {
+export async function recordedStep<T>(topo: TopoServer, r: SwitchRecord, name: SwitchStep, label: string, timed: Timed, guard: LockGuard | null, locks: SwitchLocks | null, fn: () => Promise<T>): Promise<T> {
   // Before the point of no return a lost lock fails the switch (it is rolled back); after it, the
   // switch goes on regardless: stopping half way would leave the tables served by neither side.
   const guarded = guard !== null && !pastNoReturn(name) && name !== 'journal';
@@ -152,7 +152,7 @@ async function recordedStep<T>(topo: TopoServer, r: SwitchRecord, name: SwitchSt
  * The switch's lock on `keyspace` while it still holds it; undefined when lost (after the point of
  * no return, or in a rollback caused by the loss), so that the topo update takes the lock afresh.
  */
-async function heldLock(locks: SwitchLocks | null, keyspace: string): Promise<TopoLock | undefined> {
+export async function heldLock(locks: SwitchLocks | null, keyspace: string): Promise<TopoLock | undefined> {
   if (!locks) return undefined;
   const l = locks.of(keyspace);
   return l.check().then(
@@ -163,6 +163,7 @@ async function heldLock(locks: SwitchLocks | null, keyspace: string): Promise<To
 
 /** The steps from the journal on, each idempotent; used by the switch itself and by recovery. */
 async function forwardSteps(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord, timed: Timed, locks: SwitchLocks | null): Promise<void> {
+  if (r.kind === 'shards') return shardForwardSteps(topo, calls, r, timed, locks);
   const S = r.sourceKeyspace;
   const T = r.targetKeyspace;
   const shards = r.shards;
@@ -218,6 +219,7 @@ async function forwardSteps(topo: TopoServer, calls: WorkflowTabletCalls, r: Swi
  * source takes writes again. Returns what was undone.
  */
 async function rollBack(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord, why: string, locks: SwitchLocks | null): Promise<string[]> {
+  if (r.kind === 'shards') return shardRollBack(topo, calls, r, why, locks);
   const S = r.sourceKeyspace;
   const T = r.targetKeyspace;
   const reverse = reverseWorkflowName(r.workflow);
@@ -282,9 +284,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
     const sources = await primariesIn(topo, S, shards);
     const targets = await primariesIn(topo, T, shards);
     const reverseExisted = (await gatherStreams(topo, calls, S, reverse, shards ?? [])).length > 0;
-    const r: SwitchRecord = {
-      version: 1,
-      id: newSwitchId(),
+    const r = newSwitchRecord({
       action: c.action,
       userKeyspace: c.userKeyspace,
       userWorkflow: c.userWorkflow,
@@ -297,12 +297,7 @@ export async function switchWrites(topo: TopoServer, calls: WorkflowTabletCalls,
       reverseExisted,
       enableReverseReplication: o.enableReverseReplication,
       initializeTargetSequences: c.initializeTargetSequences,
-      step: 'deny',
-      startedAt: new Date().toISOString(),
-      pauseStartMs: Date.now(),
-      owner: newRecordOwner(),
-      updatedAt: '',
-    };
+    });
     const step = <R>(name: SwitchStep, label: string, fn: () => Promise<R>): Promise<R> => recordedStep(topo, r, name, label, timed, guard, locks, fn);
     let pause = 0;
     try {
@@ -466,7 +461,7 @@ export function plannedOutcome(r: SwitchRecord): 'forward' | 'back' | 'journal d
 }
 
 /** Settles `r` under locks already held: forward past the journal, back before it. */
-async function settle(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord, locks: SwitchLocks, why: string): Promise<{ outcome: 'forward' | 'back'; detail: string }> {
+export async function settle(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchRecord, locks: SwitchLocks, why: string): Promise<{ outcome: 'forward' | 'back'; detail: string }> {
   const plan = plannedOutcome(r);
   const forward = plan === 'forward' || (plan === 'journal decides' && (await journalWritten(topo, calls, r)));
   const steps: string[] = [];
@@ -535,17 +530,53 @@ export async function describeSwitch(topo: TopoServer, keyspace: string, workflo
   if (r === null) return null;
   const holder = await workflowLockHolder(topo, keyspace, workflow).catch(() => null);
   const plan = plannedOutcome(r);
+  // Where writes are before and after: keyspaces for MoveTables, shards of one keyspace for Reshard.
+  const [before, after] = r.kind === 'shards' ? [`${r.sourceKeyspace}/${(r.shards ?? []).join(',')}`, `${r.targetKeyspace}/${(r.toShards ?? []).join(',')}`] : [r.sourceKeyspace, r.targetKeyspace];
   const what =
     plan === 'forward'
-      ? `it is past the point of no return (the journal is written on the ${r.sourceKeyspace} primaries): it will be finished (writes go to ${r.targetKeyspace})`
+      ? `it is past the point of no return (the journal is written on the ${before} primaries): it will be finished (writes go to ${after})`
       : plan === 'back'
-        ? `it is before the point of no return: it will be rolled back (writes stay on ${r.sourceKeyspace})`
-        : `it was writing the journal on the ${r.sourceKeyspace} primaries: it will be finished if any of them holds it, else rolled back`;
+        ? `it is before the point of no return: it will be rolled back (writes stay on ${before})`
+        : `it was writing the journal on the ${before} primaries: it will be finished if any of them holds it, else rolled back`;
   const who = holder !== null ? `running (locked by ${holder})` : 'interrupted (no ctld holds its lock)';
   const when = holder !== null ? 'if it fails or its ctld dies' : 'by the next command on the workflow or the next ctld start';
   const text = `${r.action} of ${r.userKeyspace}.${r.userWorkflow} in progress since ${r.startedAt} (${r.owner.host} pid ${r.owner.pid}), at step ${r.step}${r.rollingBack ? ' (rolling back)' : ''}, ${who}; ${what} ${when}`;
   return {
     text,
-    json: { action: r.action, workflow: `${r.targetKeyspace}.${r.workflow}`, step: r.step, started_at: r.startedAt, owner: r.owner, running: holder !== null, rolling_back: r.rollingBack !== undefined, outcome: plan, message: text },
+    json: { action: r.action, kind: r.kind ?? 'tables', workflow: `${r.targetKeyspace}.${r.workflow}`, step: r.step, started_at: r.startedAt, owner: r.owner, running: holder !== null, rolling_back: r.rollingBack !== undefined, outcome: plan, message: text },
   };
+}
+
+/**
+ * Where the switch record of `keyspace.workflow` lives: its own place, or — for `<wf>_reverse`,
+ * which lives in the forward workflow's source keyspace (the same keyspace for Reshard) — the
+ * forward workflow's, since every switch, reversetraffic included, records itself under the
+ * workflow the user named. Null when no record concerns it.
+ */
+export async function switchRecordPlace(topo: TopoServer, keyspace: string, workflow: string): Promise<{ keyspace: string; workflow: string } | null> {
+  if ((await readSwitchRecord(topo, keyspace, workflow)) !== null) return { keyspace, workflow };
+  if (!workflow.endsWith('_reverse')) return null;
+  const forward = reverseWorkflowName(workflow);
+  for (const p of await listSwitchRecords(topo)) {
+    if (p.workflow !== forward) continue;
+    const r = await readSwitchRecord(topo, p.keyspace, p.workflow);
+    if (r && r.sourceKeyspace === keyspace) return p;
+  }
+  return null;
+}
+
+/**
+ * Recovery for a command on `keyspace.workflow`: settles its own interrupted switch or, for a
+ * `_reverse` workflow, its forward workflow's (a command on the reverse must never act on a
+ * half-switched pair). Null when there is nothing to settle.
+ */
+export async function recoverSwitchFor(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, workflow: string): Promise<RecoveryResult | null> {
+  const at = await switchRecordPlace(topo, keyspace, workflow);
+  return at === null ? null : recoverSwitch(topo, calls, at.keyspace, at.workflow);
+}
+
+/** describeSwitch for a command on `keyspace.workflow`, finding a `_reverse` workflow's forward record. */
+export async function describeSwitchFor(topo: TopoServer, keyspace: string, workflow: string): Promise<{ json: Record<string, unknown>; text: string } | null> {
+  const at = await switchRecordPlace(topo, keyspace, workflow).catch(() => null);
+  return at === null ? null : describeSwitch(topo, at.keyspace, at.workflow);
 }

@@ -143,7 +143,7 @@ export async function workflowDetail(ctx: CtldContext, keyspace: string, workflo
     status_error: statusError,
     routing_rules: await ctx.topo.getRoutingRules(),
     shard_routing_rules: await ctx.topo.getShardRoutingRules(),
-    switches: switchHistory(ctx, keyspace, workflow),
+    switches: await switchHistory(ctx, keyspace, workflow).catch(() => []),
     vdiffs: vd,
     vdiff_error: vdiffError,
     actions: show ? actions(keyspace, workflow, show.workflow_type) : [],

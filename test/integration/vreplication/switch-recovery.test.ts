@@ -7,8 +7,6 @@
 // their environment, `tessera ctl`, tablets and a gate on a file topology.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { WriteLedger } from '../../harness/ledger.js';
@@ -16,18 +14,11 @@ import { waitFor } from '../../harness/wait.js';
 import { startCtld, type Ctld } from '../ctld/session.js';
 import { POINT_OF_NO_RETURN, SWITCH_STEPS, readSwitchRecord, stepIndex, type SwitchStep } from '../../../src/workflow/switch-journal.js';
 import { describeSwitch } from '../../../src/workflow/switch-writes.js';
-
-const TESSERA = fileURLToPath(new URL('../../../../bin/tessera', import.meta.url));
+import { ctl as ctlAt, ok, type Run } from './switch-kit.js';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL AUTO_INCREMENT, email varbinary(128), PRIMARY KEY (customer_id));
 CREATE TABLE corder (order_id bigint NOT NULL AUTO_INCREMENT, customer_id bigint, sku varbinary(128), price bigint, PRIMARY KEY (order_id))`;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Every step: the switches below run with --initialize-target-sequences (nothing to set on an unsharded target, but the step runs). */
 const STEPS = [...SWITCH_STEPS];
@@ -39,18 +30,7 @@ describe('MoveTables write switch: failure and ctld death after each step', { ti
   let ledger: WriteLedger;
   let gate: mysql.Connection;
 
-  const ctl = (ctld: Ctld, ...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [TESSERA, 'ctl', '--server', `127.0.0.1:${ctld.grpcPort}`, ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
-  const mt = (ctld: Ctld, action: string, ...extra: string[]) => ctl(ctld, 'MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', action, ...extra);
-  const ok = async (p: Promise<Run>, what: string): Promise<string> => {
-    const r = await p;
-    assert.equal(r.code, 0, `${what} failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const mt = (ctld: Ctld, action: string, ...extra: string[]): Promise<Run> => ctlAt(ctld, 'MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', action, ...extra);
   /** Where the routing rules send writes of `customer`. */
   const servingKeyspace = async () => ((await c.topo.getRoutingRules()).rules.find((r) => r.from_table === 'customer')?.to_tables[0] ?? '').split('.')[0];
 
@@ -181,6 +161,39 @@ describe('MoveTables write switch: failure and ctld death after each step', { ti
       await settledOn('customer', 'switch after the lost lock');
     } finally {
       await ctld.stop();
+    }
+  });
+
+  it('a command on commerce2customer_reverse settles the forward workflow’s interrupted switch, either way', async () => {
+    // Before the journal: ctld `survivor` runs (its start-up recovery long done) while another
+    // ctld dies mid-switch; a Workflow command on the reverse rolls the switch back first.
+    const survivor = await startCtld('file', dir);
+    try {
+      await ok(mt(survivor, 'reversetraffic'), 'reversetraffic');
+      await settledOn('commerce', 'reverse');
+      const doomed = await startCtld('file', dir, { TESSERA_TEST_KILL_AFTER_STEP: 'create-reverse' });
+      assert.notEqual((await mt(doomed, 'switchtraffic')).code, 0);
+      await doomed.exited;
+      assert.ok(await readSwitchRecord(c.topo, 'customer', 'commerce2customer'), 'the dead ctld left its record');
+      const st = JSON.parse(await ok(ctlAt(survivor, 'MoveTables', '--workflow', 'commerce2customer_reverse', '--target-keyspace', 'commerce', 'status', '--format', 'json'), 'status of the reverse')) as { switch_in_progress?: { step: string; outcome: string } };
+      assert.deepEqual(st.switch_in_progress && [st.switch_in_progress.step, st.switch_in_progress.outcome], ['create-reverse', 'back'], 'status of the reverse names the forward switch');
+      await ok(ctlAt(survivor, 'Workflow', '--keyspace', 'commerce', 'stop', '--workflow', 'commerce2customer_reverse'), 'Workflow stop of the reverse');
+      await settledOn('commerce', 'Workflow stop of commerce2customer_reverse after a kill after create-reverse');
+    } finally {
+      await survivor.stop();
+    }
+    // After the journal: a cancel of the reverse is refused (it would drop the serving tables),
+    // but the forward switch is finished before the refusal.
+    const failing = await startCtld('file', dir, { TESSERA_TEST_FAIL_AFTER_STEP: 'start-reverse' });
+    try {
+      assert.notEqual((await mt(failing, 'switchtraffic')).code, 0);
+      assert.ok(await readSwitchRecord(c.topo, 'customer', 'commerce2customer'), 'the record stays after a failure past the journal');
+      const r = await ctlAt(failing, 'MoveTables', '--workflow', 'commerce2customer_reverse', '--target-keyspace', 'commerce', 'cancel');
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /commerce2customer_reverse is a reverse workflow/);
+      await settledOn('customer', 'a refused cancel of commerce2customer_reverse after a failure after start-reverse');
+    } finally {
+      await failing.stop();
     }
   });
 
