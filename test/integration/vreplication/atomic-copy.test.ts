@@ -6,6 +6,9 @@
 // log says so), copy_state lists both tables throughout, and at the end the target equals the
 // source table for table with no orphan child.
 //
+// After it: switchtraffic, and deletes of parents on the target reach the source through the
+// reverse workflow with their cascades.
+//
 // Before it: the create's refusals and, without --atomic-copy, the warning that names the foreign
 // key (that create is cancelled: the ordinary copy's behaviour is unchanged).
 //
@@ -237,5 +240,44 @@ describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill
     } finally {
       await c.end();
     }
+  });
+
+  it('after switchtraffic, the reverse workflow replays cascades back into the source', async () => {
+    const switched = (await mt('switchtraffic')) as { current_state: string };
+    assert.equal(switched.current_state, 'All Reads Switched. Writes Switched');
+    // Writes now land on customer; deleting parents there cascades there and, through the
+    // reverse stream (with the checks on, as its forward workflow), on commerce too.
+    const c = await dst.dba('vt_customer');
+    let gone: number[] = [];
+    try {
+      const [rows] = (await c.query('SELECT id FROM parent ORDER BY id LIMIT 25')) as unknown as [{ id: string | number }[]];
+      gone = rows.map((r) => Number(r.id));
+      await c.query(`DELETE FROM parent WHERE id IN (${gone.join(',')})`);
+      await c.query("INSERT INTO parent (id, name) VALUES (5000000, 'after the switch')");
+      await c.query("INSERT INTO child (id, parent_id, note) VALUES (10000000, 5000000, 'after the switch')");
+    } finally {
+      await c.end();
+    }
+    assert.equal(gone.length, 25);
+    const counts = async (tab: TabletChild, db: string) => {
+      const k = await tab.dba(db);
+      try {
+        const [r] = (await k.query(
+          `SELECT (SELECT COUNT(*) FROM child WHERE parent_id IN (${gone.join(',')})) AS children, ` +
+            '(SELECT COUNT(*) FROM child c LEFT JOIN parent p ON p.id = c.parent_id WHERE p.id IS NULL) AS orphans, ' +
+            '(SELECT COUNT(*) FROM child WHERE id = 10000000) AS added',
+        )) as unknown as [{ children: number | string; orphans: number | string; added: number | string }[]];
+        return { children: Number(r[0].children), orphans: Number(r[0].orphans), added: Number(r[0].added) };
+      } finally {
+        await k.end();
+      }
+    };
+    assert.deepEqual(await counts(dst, 'vt_customer'), { children: 0, orphans: 0, added: 1 });
+    let onSource = await counts(src, 'vt_commerce');
+    await waitFor('the reverse workflow to replay the deletes', async () => {
+      onSource = await counts(src, 'vt_commerce');
+      return onSource.added === 1;
+    }, 60_000).catch(() => undefined);
+    assert.deepEqual(onSource, { children: 0, orphans: 0, added: 1 }, 'the source cascaded the deletes it replayed');
   });
 });
