@@ -25,9 +25,9 @@
 // grows with the writes made meanwhile (docs/movetables.md, "--atomic-copy").
 import { GtidPosition } from '../mysql/binlog/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
-import type { SqlValue } from '../mysql/values.js';
 import { logger } from '../log/index.js';
 import { insertRowsSql, type TargetTable } from './apply.js';
+import { batchBytes, targetTableOf } from './copier.js';
 import type { Filter } from './filter.js';
 import type { LastPk } from './lastpk.js';
 import type { CopyState } from './stream-store.js';
@@ -64,19 +64,6 @@ export interface AtomicCopyOptions {
 /** True when an earlier attempt of the copy had committed anything (the copy must start over). */
 export function atomicCopyStarted(rows: readonly CopyState[]): boolean {
   return rows.some((r) => r.lastpk !== null || r.chunkDone || r.rowsCopied > 0);
-}
-
-function batchBytes(rows: readonly (readonly SqlValue[])[]): number {
-  let n = 0;
-  for (const r of rows) {
-    for (const v of r) {
-      if (v === null) n += 1;
-      else if (typeof v === 'string') n += Buffer.byteLength(v);
-      else if (Buffer.isBuffer(v)) n += v.length;
-      else n += 8;
-    }
-  }
-  return n;
 }
 
 /**
@@ -122,18 +109,8 @@ export async function copyAtomic(source: VStreamer, target: AtomicCopyTarget, ro
           const snap = GtidPosition.parse(b.position);
           if (position === undefined) position = snap;
           else if (!position.equals(snap)) throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: atomic copy: table ${table} came at ${snap.toString()}, not at the copy's snapshot ${position.toString()} (protocol error)`);
-          const names = b.fields.map((f) => f.name);
-          const key = await target.keyColumns(table);
           pkColumns = b.pkColumns;
-          shape = {
-            name: table,
-            columns: names,
-            keyIndexes: key.map((k) => {
-              const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
-              if (i < 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
-              return i;
-            }),
-          };
+          shape = targetTableOf(table, b.fields.map((f) => f.name), await target.keyColumns(table));
           return;
         }
         if (o.signal.aborted) return;
