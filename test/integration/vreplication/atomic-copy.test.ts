@@ -169,13 +169,17 @@ describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill
       }
     };
     let seen: Awaited<ReturnType<typeof sidecar>> | undefined;
+    // Where the kill lands (seeded): early in the first table, or once the first is done.
+    const killAt = 300 + Math.floor(rnd() * 2.4 * PARENTS);
+    console.log(`killing the target tablet once ${killAt} rows are copied`);
     await waitFor('the copy to be under way', async () => {
       seen = await sidecar();
-      return String(seen.stream.state) === 'Copying' && seen.copyState.some((r) => r.started) && Number(seen.stream.rows_copied) >= 300;
+      return String(seen.stream.state) === 'Copying' && seen.copyState.some((r) => r.started) && Number(seen.stream.rows_copied) >= killAt;
     });
     assert.equal(Number(seen!.stream.workflow_sub_type), 2, 'workflow_sub_type 2: atomic copy');
     assert.equal(String(seen!.stream.pos), '', 'no position until every table is copied');
     assert.deepEqual(seen!.copyState.map((r) => r.table), ['child', 'parent'], 'copy_state keeps a row per table');
+    console.log(`at the kill: ${JSON.stringify(seen!.copyState)}`);
     const shown = JSON.stringify(await WORKFLOW_COMMANDS.Workflow.run(ctx, { action: 'show', keyspace: 'customer', workflow: WORKFLOW }));
     assert.match(shown, /"workflow_sub_type":"AtomicCopy"/);
     assert.match(shown, /"copy_states":\[[^\]]*"table":"child"[^\]]*"table":"parent"|"copy_states":\[[^\]]*"table":"parent"[^\]]*"table":"child"/);
