@@ -184,6 +184,11 @@ describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill
     assert.match(shown, /"workflow_sub_type":"AtomicCopy"/);
     assert.match(shown, /"copy_states":\[[^\]]*"table":"child"[^\]]*"table":"parent"|"copy_states":\[[^\]]*"table":"parent"[^\]]*"table":"child"/);
 
+    // A table whose copy ended is Complete in `status` while the other one copies.
+    const status = (await mt('status')) as { table_copy_state: Record<string, { phase: string }> };
+    for (const r of seen!.copyState) if (r.done) assert.equal(status.table_copy_state[r.table]?.phase, 'Complete', JSON.stringify(status.table_copy_state));
+    assert.ok(Object.values(status.table_copy_state).some((x) => x.phase !== 'Complete'), 'a table still copying');
+
     // ---- kill -9 of the target tablet mid-copy, and its start again ----
     const rowsBeforeKill = Number(seen!.stream.rows_copied);
     await dst.kill9();
