@@ -3,8 +3,9 @@
 // customer while a writer inserts parents then their children, and deletes parents (MariaDB
 // cascades to the children and writes only the parent's row to the binlog). Mid-copy the target
 // tablet is killed with SIGKILL and started again: the copy starts over from a fresh snapshot (the
-// log says so), copy_state lists both tables throughout, and at the end the target equals the
-// source table for table with no orphan child.
+// log says so); once it is under way again the source tablet is killed the same way, and the copy
+// starts over once more. copy_state lists both tables throughout, and at the end the target equals
+// the source table for table with no orphan child.
 //
 // After it: switchtraffic, and deletes of parents on the target reach the source through the
 // reverse workflow with their cascades.
@@ -194,6 +195,24 @@ describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill
     await dst.kill9();
     await sleep(300 + Math.floor(rnd() * 700));
     await dst.start();
+    // The copy starts over; once it is under way again the SOURCE tablet dies and comes back.
+    const restarts = async (): Promise<number> => {
+      const c = await dst.dba();
+      try {
+        const [r] = (await c.query("SELECT COALESCE(SUM(count), 0) AS n FROM _vt.vreplication_log WHERE message LIKE 'Atomic copy restarted from a fresh snapshot%'")) as unknown as [{ n: number | string }[]];
+        return Number(r[0].n);
+      } finally {
+        await c.end();
+      }
+    };
+    await waitFor('the copy to start over', async () => (await restarts()) >= 1);
+    await waitFor('the new copy to be under way', async () => {
+      const s = await sidecar();
+      return String(s.stream.state) === 'Copying' && Number(s.stream.rows_copied) >= 200;
+    });
+    await src.kill9();
+    await sleep(300 + Math.floor(rnd() * 700));
+    await src.start();
     await waitFor('the copy to finish and the stream to run', async () => {
       const s = await sidecar();
       return String(s.stream.state) === 'Running' && s.copyState.length === 0 && String(s.stream.pos) !== '';
@@ -212,6 +231,7 @@ describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill
       const text = logs.map((l) => `${l.type}: ${l.message}`).join('\n');
       assert.match(text, /Atomic copy restarted from a fresh snapshot: (child, parent|parent, child) emptied on the target and copied again/, text);
       assert.match(text, /Copy phase completed at gtid /);
+      assert.ok((await restarts()) >= 2, 'the copy started over after each kill');
       assert.ok(rowsBeforeKill > 0);
     } finally {
       await dc.end();
