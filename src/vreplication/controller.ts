@@ -338,45 +338,41 @@ export class Controller {
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
       // An atomic copy (MoveTables --atomic-copy): all tables from one snapshot (atomic-copy.ts).
       const atomic = rec.workflowSubType === WORKFLOW_SUB_TYPE.AtomicCopy;
-      if (copyRows.length > 0 && atomic) {
+      if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const end = await copyAtomic(vs, target, copyRows, {
-          filter: src.filter,
-          signal,
-          batchRowsMax: flags.vstreamPacketSizeRows,
-          batchBytesMax: flags.vstreamPacketSizeBytes,
-          beforeCycle: () => throttle.beforeCopyCycle(),
-          beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
-          onRestart: (tables) =>
-            this.host.store.log(this.id, 'Message', 'Copying', `Atomic copy restarted from a fresh snapshot: ${tables.join(', ')} emptied on the target and copied again`),
-        });
-        if (end === undefined || signal.aborted) return;
-        pos = end;
-        await target.endTable('', []);
-        await this.host.store.log(this.id, 'CopyCompleted', 'Running', `Copy phase completed at gtid ${pos.toString()}`);
-        if (src.stopAfterCopy) {
-          await this.host.store.setState(this.id, 'Stopped', 'Stopped after copy');
-          return;
+        if (atomic) {
+          const end = await copyAtomic(vs, target, copyRows, {
+            filter: src.filter,
+            signal,
+            batchRowsMax: flags.vstreamPacketSizeRows,
+            batchBytesMax: flags.vstreamPacketSizeBytes,
+            beforeCycle: () => throttle.beforeCopyCycle(),
+            beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
+            onRestart: (tables) =>
+              this.host.store.log(this.id, 'Message', 'Copying', `Atomic copy restarted from a fresh snapshot: ${tables.join(', ')} emptied on the target and copied again`),
+          });
+          if (end === undefined || signal.aborted) return;
+          pos = end;
+          // Its deferred secondary keys come back once every table is in.
+          await target.endTable('', []);
+        } else {
+          pos = await copy(vs, target, pos, copyTablesOf(copyRows), {
+            filter: src.filter,
+            onDdl: src.onDdl as OnDdl,
+            signal,
+            copyCycleRowsMax: flags.copyCycleRowsMax,
+            batchRowsMax: flags.vstreamPacketSizeRows,
+            batchBytesMax: flags.vstreamPacketSizeBytes,
+            relayLogMaxItems: flags.relayLogMaxItems,
+            relayLogMaxBytes: flags.relayLogMaxBytes,
+            readers: flags.copyReaders,
+            insertWorkers: flags.parallelInsertWorkers,
+            chunkRowsMin: flags.copyChunkRowsMin,
+            beforeCycle: () => throttle.beforeCopyCycle(),
+            beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
+          });
+          if (signal.aborted) return;
         }
-      } else if (copyRows.length > 0) {
-        if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const tables = copyTablesOf(copyRows);
-        pos = await copy(vs, target, pos, tables, {
-          filter: src.filter,
-          onDdl: src.onDdl as OnDdl,
-          signal,
-          copyCycleRowsMax: flags.copyCycleRowsMax,
-          batchRowsMax: flags.vstreamPacketSizeRows,
-          batchBytesMax: flags.vstreamPacketSizeBytes,
-          relayLogMaxItems: flags.relayLogMaxItems,
-          relayLogMaxBytes: flags.relayLogMaxBytes,
-          readers: flags.copyReaders,
-          insertWorkers: flags.parallelInsertWorkers,
-          chunkRowsMin: flags.copyChunkRowsMin,
-          beforeCycle: () => throttle.beforeCopyCycle(),
-          beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
-        });
-        if (signal.aborted) return;
         await this.host.store.log(this.id, 'CopyCompleted', 'Running', `Copy phase completed at gtid ${pos.toString()}`);
         if (src.stopAfterCopy) {
           await this.host.store.setState(this.id, 'Stopped', 'Stopped after copy');

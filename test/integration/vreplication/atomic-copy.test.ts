@@ -25,13 +25,10 @@ import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
 import { openTopoServer, type JsonObject, type TopoServer } from '../../../src/topo/index.js';
 import { testRoot } from '../../harness/processes.js';
 import { TabletChild } from '../../harness/tablet-child.js';
+import { envInt, seeded, testSeed } from '../../harness/seeded.js';
+import { waitFor as harnessWaitFor } from '../../harness/wait.js';
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-}
-
-const SEED = envInt('TESSERA_TEST_SEED', Date.now() % 1_000_000);
+const SEED = testSeed();
 const PARENTS = envInt('ATOMIC_PARENTS', 2000);
 const COPY_RPS = envInt('ATOMIC_COPY_ROWS_PER_SECOND', 800);
 const WAIT_MS = 180_000;
@@ -43,24 +40,10 @@ const SCHEMA = [
     'CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)',
 ];
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** The harness's wait, where a failed read (a tablet or MariaDB just killed) counts as "not yet". */
+const waitFor = (what: string, fn: () => Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> => harnessWaitFor(what, () => fn().catch(() => false), timeoutMs);
 
 describe('MoveTables --atomic-copy: tables tied by a foreign key, through a kill -9 mid-copy', { timeout: 900_000 }, () => {
   const rnd = seeded(SEED);
