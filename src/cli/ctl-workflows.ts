@@ -202,7 +202,7 @@ export const WORKFLOW_CTL_COMMANDS: CtlCommandSpec[] = [
       ['--auto-start [bool]', 'create: start the streams at once (default true)'],
       ['--stop-after-copy [bool]', 'create: stop once the copy phase is done (default false)'],
       ['--no-routing-rules', 'create: do not write routing rules'],
-      ['--atomic-copy', 'create: copy all tables in one consistent snapshot (refused: not supported yet)'],
+      ['--atomic-copy', 'create, with --all-tables: copy every table from one consistent snapshot, then replicate with foreign keys enforced (tables tied by foreign keys)'],
       ['--sharded-auto-increment-handling <mode>', 'create, into a sharded keyspace: LEAVE, REMOVE (default) or REPLACE auto_increment by sequences in --global-keyspace'],
       ['--global-keyspace <keyspace>', 'create with REPLACE: the unsharded keyspace the sequence tables go to'],
       ['--initialize-target-sequences', 'switchtraffic: set each sequence above the largest id on the target while writes are stopped'],

@@ -235,16 +235,6 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
   const keyspace = reqString(req, 'target_keyspace');
   const calls = workflowCalls(ctx);
   if (action === 'create') {
-    if (optBool(req, 'atomic_copy')) {
-      // Vitess's --atomic-copy copies every table from one consistent snapshot in a single copy
-      // phase. Tessera's copy phase takes one table at a time, each from its own snapshot with the
-      // binlog caught up in between, so rows related across tables may be copied at different
-      // points in time: refused rather than silently ignored.
-      throw new TesseraError(
-        ER.NOT_SUPPORTED_YET,
-        'MoveTables create --atomic-copy is not supported yet: Tessera copies one table at a time, each from its own snapshot, so tables tied by foreign keys cannot be copied as one consistent set; leave out --atomic-copy only for tables no foreign key ties together, or move such tables with the application stopped',
-      );
-    }
     const r = await moveTablesCreate(ctx.topo, calls, {
       workflow,
       targetKeyspace: keyspace,
@@ -255,6 +245,7 @@ async function moveTables(ctx: CtldContext, req: JsonObject): Promise<Json> {
       sourceShards: optStringList(req, 'source_shards'),
       ...createOptions(req),
       noRoutingRules: optBool(req, 'no_routing_rules'),
+      atomicCopy: optBool(req, 'atomic_copy'),
       shardedAutoIncrementHandling: parseAutoIncrementHandling(optString(req, 'sharded_auto_increment_handling', '')),
       globalKeyspace: optString(req, 'global_keyspace', ''),
     });

@@ -12,7 +12,8 @@ import { quoteIdent, quoteString } from '../sql/index.js';
 import { tabletAliasString, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
 import { copy, COPIER_DEFAULTS, type CopierTarget, type CopyChunkState, type CopyTableState, type CopyWorker } from './copier.js';
 import { play, PLAYER_DEFAULTS, type OnDdl } from './player.js';
-import { nowSeconds, type CopyState, type Stream, type StreamStore } from './stream-store.js';
+import { nowSeconds, WORKFLOW_SUB_TYPE, type CopyState, type Stream, type StreamStore } from './stream-store.js';
+import { copyAtomic, type AtomicCopyTarget } from './atomic-copy.js';
 import type { LastPk } from './lastpk.js';
 import type { BinlogSource } from './binlog-source.js';
 import { renamingVStreamer } from './source-filter.js';
@@ -335,31 +336,52 @@ export class Controller {
       // Keys a copy deferred whose table finished just before a crash are added back first.
       await target.endTable('', copyRows.map((r) => r.table));
       let pos = rec.pos === '' ? GtidPosition.EMPTY : GtidPosition.parse(rec.pos);
+      // An atomic copy (MoveTables --atomic-copy): all tables from one snapshot (atomic-copy.ts).
+      const atomic = rec.workflowSubType === WORKFLOW_SUB_TYPE.AtomicCopy;
       if (copyRows.length > 0) {
         if (rec.state !== 'Copying') await this.host.store.setState(this.id, 'Copying', '');
-        const tables = copyTablesOf(copyRows);
-        pos = await copy(vs, target, pos, tables, {
-          filter: src.filter,
-          onDdl: src.onDdl as OnDdl,
-          signal,
-          copyCycleRowsMax: flags.copyCycleRowsMax,
-          batchRowsMax: flags.vstreamPacketSizeRows,
-          batchBytesMax: flags.vstreamPacketSizeBytes,
-          relayLogMaxItems: flags.relayLogMaxItems,
-          relayLogMaxBytes: flags.relayLogMaxBytes,
-          readers: flags.copyReaders,
-          insertWorkers: flags.parallelInsertWorkers,
-          chunkRowsMin: flags.copyChunkRowsMin,
-          beforeCycle: () => throttle.beforeCopyCycle(),
-          beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
-        });
-        if (signal.aborted) return;
+        if (atomic) {
+          const end = await copyAtomic(vs, target, copyRows, {
+            filter: src.filter,
+            signal,
+            batchRowsMax: flags.vstreamPacketSizeRows,
+            batchBytesMax: flags.vstreamPacketSizeBytes,
+            beforeCycle: () => throttle.beforeCopyCycle(),
+            beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
+            onRestart: (tables) =>
+              this.host.store.log(this.id, 'Message', 'Copying', `Atomic copy restarted from a fresh snapshot: ${tables.join(', ')} emptied on the target and copied again`),
+          });
+          if (end === undefined || signal.aborted) return;
+          pos = end;
+          // Its deferred secondary keys come back once every table is in.
+          await target.endTable('', []);
+        } else {
+          pos = await copy(vs, target, pos, copyTablesOf(copyRows), {
+            filter: src.filter,
+            onDdl: src.onDdl as OnDdl,
+            signal,
+            copyCycleRowsMax: flags.copyCycleRowsMax,
+            batchRowsMax: flags.vstreamPacketSizeRows,
+            batchBytesMax: flags.vstreamPacketSizeBytes,
+            relayLogMaxItems: flags.relayLogMaxItems,
+            relayLogMaxBytes: flags.relayLogMaxBytes,
+            readers: flags.copyReaders,
+            insertWorkers: flags.parallelInsertWorkers,
+            chunkRowsMin: flags.copyChunkRowsMin,
+            beforeCycle: () => throttle.beforeCopyCycle(),
+            beforeBatch: (rows, bytes) => throttle.beforeCopyBatch(rows, bytes),
+          });
+          if (signal.aborted) return;
+        }
         await this.host.store.log(this.id, 'CopyCompleted', 'Running', `Copy phase completed at gtid ${pos.toString()}`);
         if (src.stopAfterCopy) {
           await this.host.store.setState(this.id, 'Stopped', 'Stopped after copy');
           return;
         }
       }
+      // Tables tied by foreign keys replicate with the target's constraints on: MariaDB leaves the
+      // rows an ON DELETE CASCADE removes out of the binlog, so the target's own cascade removes them.
+      if (atomic) await target.foreignKeyChecks(true);
       await this.host.store.setState(this.id, 'Running', '');
       const stopAt = rec.stopPos ? GtidPosition.parse(rec.stopPos) : undefined;
       const end = await play(vs, throttledTarget(target, throttle), {
@@ -403,7 +425,7 @@ function chunkOf(r: CopyState): CopyChunkState {
 }
 
 /** The target side of one stream, on the target primary's own MariaDB as vt_dba. */
-class SqlTarget implements CopierTarget, CopyWorker {
+class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
   private client: Client | undefined;
   private readonly keys = new Map<string, readonly string[]>();
   readonly dbName: string;
@@ -546,6 +568,24 @@ class SqlTarget implements CopierTarget, CopyWorker {
 
   async endTable(_table: string, remaining: readonly string[]): Promise<void> {
     await runPostCopyActions(this.c, this.host.store, this.id, new Set(remaining));
+  }
+
+  async restartAtomicCopy(tables: readonly string[]): Promise<void> {
+    // foreign_key_checks is off on this session: a parent table empties though children refer to it.
+    for (const t of tables) await this.c.query(`TRUNCATE TABLE ${quoteIdent(this.dbName)}.${quoteIdent(t)}`);
+    await this.txn(this.host.store.sqlRestartCopyState(this.id));
+    const p = this.host.progress(this.id);
+    p.rowsCopied = 0;
+    p.bytesCopied = 0;
+    p.samples = [];
+  }
+
+  async finishAtomicCopy(position: GtidPosition): Promise<void> {
+    await this.txn([this.host.store.sqlDeleteAllCopyState(this.id), this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), 0)]);
+  }
+
+  async foreignKeyChecks(on: boolean): Promise<void> {
+    await this.c.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`);
   }
 
   async savePosition(position: GtidPosition): Promise<void> {

@@ -212,20 +212,7 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
       pos = end.position;
       if (!pos.atLeast(snap)) throw new Error(`vreplication: the catch-up to ${snap.toString()} ended at ${pos.toString()}`);
     }
-    const names = b.fields.map((f) => f.name);
-    const key = await target.keyColumns(current.table);
-    return {
-      pkColumns: b.pkColumns,
-      target: {
-        name: current.table,
-        columns: names,
-        keyIndexes: key.map((k) => {
-          const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
-          if (i < 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${current.table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
-          return i;
-        }),
-      },
-    };
+    return { pkColumns: b.pkColumns, target: targetTableOf(current.table, b.fields.map((f) => f.name), await target.keyColumns(current.table)) };
   }
 
   /** One cycle of a table copied as one range; true when the table is copied. */
@@ -333,7 +320,20 @@ export async function copy(source: VStreamer, target: CopierTarget, startPos: Gt
   }
 }
 
-function batchBytes(rows: readonly (readonly SqlValue[])[]): number {
+/** The target table a copy header describes: its columns as sent, its key among them. */
+export function targetTableOf(table: string, names: readonly string[], key: readonly string[]): TargetTable {
+  return {
+    name: table,
+    columns: [...names],
+    keyIndexes: key.map((k) => {
+      const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
+      if (i < 0) throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${table} has key column ${k}, which the stream's filter does not select; select it in the filter`, { kind: 'PERMANENT' });
+      return i;
+    }),
+  };
+}
+
+export function batchBytes(rows: readonly (readonly SqlValue[])[]): number {
   let bytes = 0;
   for (const r of rows) bytes += rowBytes(r);
   return bytes;

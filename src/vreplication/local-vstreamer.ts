@@ -468,8 +468,11 @@ export class LocalVStreamer implements VStreamer {
       const batchRowsMax = Math.max(1, req.batchRowsMax ?? this.limits.copyBatchRowsMax);
       const batchBytesMax = Math.max(1, req.batchBytesMax ?? this.limits.copyBatchBytesMax);
       const rowsMax = req.rowsMax ?? 0;
+      if (req.tables !== undefined && (req.chunks !== undefined || req.sampleChunks !== undefined)) {
+        throw new TesseraError(ER.WRONG_ARGUMENTS, 'vstreamRows: tables (an atomic copy on one snapshot) cannot be combined with chunks or sampleChunks');
+      }
       const chunked = req.chunks !== undefined && req.chunks.length > 0 && req.sampleChunks === undefined;
-      const chunks: readonly CopyChunk[] = chunked ? req.chunks! : [{ lastPk: req.lastPk, endPk: null }];
+      const chunks: readonly CopyChunk[] = chunked ? req.chunks! : [{ lastPk: req.tables ? null : req.lastPk, endPk: null }];
       const from = `${quoteIdent(database)}.${quoteIdent(req.table)}`;
       try {
         if (chunks.length > 1) {
@@ -498,126 +501,135 @@ export class LocalVStreamer implements VStreamer {
       let position = snaps[0].position;
       for (const sn of snaps) if (sn.position.atLeast(position)) position = sn.position;
       await checkBinlogSettings(client);
-      const table = await describeTable(client, database, req.table);
-      const names = table.columns.map((c) => c.name);
-      const ids = keyspaceIdSource(await this.cfg.vschema());
-      const plan = planColumns(req.filter, req.table, names, ids);
-      if (plan === undefined) throw new TesseraError(ER.WRONG_ARGUMENTS, `no rule of the stream's filter matches table ${req.table}: add a rule for it or leave it out of the copy`);
-      const keyIdx = table.key.map((k) => names.indexOf(k));
-      for (const c of chunks) {
-        for (const [what, v] of [['lastPk', c.lastPk], ['endPk', c.endPk]] as const) {
-          if (v !== null && v.length !== keyIdx.length) {
-            throw new TesseraError(ER.WRONG_ARGUMENTS, `${what} of table ${req.table} has ${v.length} values; its key (${table.key.join(', ')}) has ${keyIdx.length} columns`);
+      // One table, or (an atomic copy: `tables`) every table in turn on the one snapshot.
+      const copyOne = async (tableName: string): Promise<void> => {
+        const from = `${quoteIdent(database)}.${quoteIdent(tableName)}`;
+        const table = await describeTable(client, database, tableName);
+        const names = table.columns.map((c) => c.name);
+        const ids = keyspaceIdSource(await this.cfg.vschema());
+        const plan = planColumns(req.filter, tableName, names, ids);
+        if (plan === undefined) throw new TesseraError(ER.WRONG_ARGUMENTS, `no rule of the stream's filter matches table ${tableName}: add a rule for it or leave it out of the copy`);
+        const keyIdx = table.key.map((k) => names.indexOf(k));
+        for (const c of chunks) {
+          for (const [what, v] of [['lastPk', c.lastPk], ['endPk', c.endPk]] as const) {
+            if (v !== null && v.length !== keyIdx.length) {
+              throw new TesseraError(ER.WRONG_ARGUMENTS, `${what} of table ${tableName} has ${v.length} values; its key (${table.key.join(', ')}) has ${keyIdx.length} columns`);
+            }
           }
         }
-      }
-      // Read only what the rule needs: its output columns, the key, and the key-range column; the
-      // rule is planned again over that list, so its row indexes are the SELECT's.
-      const read = [...new Set([...plan.columnIndexes, ...keyIdx, ...(plan.keyColumnIndex === undefined ? [] : [plan.keyColumnIndex])])].sort((a, b) => a - b);
-      const readPlan = planColumns(req.filter, req.table, read.map((i) => names[i]), ids)!;
-      const keyPos = keyIdx.map((i) => read.indexOf(i));
-      const floatPos = read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : []));
-      await deliver({
-        kind: 'header',
-        position: position.toString(),
-        fields: plan.columnIndexes.map((i, k) => ({ ...table.columns[i].field, name: plan.columnNames[k] })),
-        pkColumns: table.key,
-      });
+        // Read only what the rule needs: its output columns, the key, and the key-range column; the
+        // rule is planned again over that list, so its row indexes are the SELECT's.
+        const read = [...new Set([...plan.columnIndexes, ...keyIdx, ...(plan.keyColumnIndex === undefined ? [] : [plan.keyColumnIndex])])].sort((a, b) => a - b);
+        const readPlan = planColumns(req.filter, tableName, read.map((i) => names[i]), ids)!;
+        const keyPos = keyIdx.map((i) => read.indexOf(i));
+        const floatPos = read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : []));
+        await deliver({
+          kind: 'header',
+          position: position.toString(),
+          ...(req.tables ? { table: tableName } : {}),
+          fields: plan.columnIndexes.map((i, k) => ({ ...table.columns[i].field, name: plan.columnNames[k] })),
+          pkColumns: table.key,
+        });
 
-      const keyCols = table.key.map(quoteIdent);
-      const keyTypes = keyIdx.map((i) => table.columns[i].dataType);
-      const order = keyCols.join(', ');
-      // (k1 > v1) OR (k1 = v1 AND k2 > v2) ...: MariaDB turns this into a range on the key; `<=`
-      // likewise, with the all-equal term.
-      const after = (last: readonly SqlValue[]): string => {
-        const lit = last.map((v, k) => keyLiteral(v, keyTypes[k]));
-        const ors: string[] = [];
-        for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} > ${lit[k]}`].join(' AND ') + ')');
-        return `(${ors.join(' OR ')})`;
-      };
-      const upTo = (end: readonly SqlValue[]): string => {
-        const lit = end.map((v, k) => keyLiteral(v, keyTypes[k]));
-        const ors: string[] = [];
-        for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} < ${lit[k]}`].join(' AND ') + ')');
-        ors.push('(' + keyCols.map((c, j) => `${c} = ${lit[j]}`).join(' AND ') + ')');
-        return `(${ors.join(' OR ')})`;
-      };
+        const keyCols = table.key.map(quoteIdent);
+        const keyTypes = keyIdx.map((i) => table.columns[i].dataType);
+        const order = keyCols.join(', ');
+        // (k1 > v1) OR (k1 = v1 AND k2 > v2) ...: MariaDB turns this into a range on the key; `<=`
+        // likewise, with the all-equal term.
+        const after = (last: readonly SqlValue[]): string => {
+          const lit = last.map((v, k) => keyLiteral(v, keyTypes[k]));
+          const ors: string[] = [];
+          for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} > ${lit[k]}`].join(' AND ') + ')');
+          return `(${ors.join(' OR ')})`;
+        };
+        const upTo = (end: readonly SqlValue[]): string => {
+          const lit = end.map((v, k) => keyLiteral(v, keyTypes[k]));
+          const ors: string[] = [];
+          for (let k = 0; k < keyCols.length; k++) ors.push('(' + [...keyCols.slice(0, k).map((c, j) => `${c} = ${lit[j]}`), `${keyCols[k]} < ${lit[k]}`].join(' AND ') + ')');
+          ors.push('(' + keyCols.map((c, j) => `${c} = ${lit[j]}`).join(' AND ') + ')');
+          return `(${ors.join(' OR ')})`;
+        };
 
-      if (req.sampleChunks !== undefined) {
-        await deliver({ kind: 'rows', rows: await sampleChunkEnds(client, database, req.table, keyCols, keyPos.length, req.sampleChunks, req.sampleRowsMin ?? 0, after), lastPk: [], done: true });
-        return;
-      }
-
-      // FLOAT prints 6 digits in a text result; as DOUBLE it carries the exact float32, which then
-      // takes the binlog reader's form.
-      const selectList = read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', ');
-      const readChunk = async (ci: number): Promise<void> => {
-        const c = snaps[ci].client;
-        const chunk = chunks[ci];
-        const tag = chunked ? { chunk: ci } : {};
-        let last: SqlValue[] | null = chunk.lastPk === null ? null : [...chunk.lastPk];
-        const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
-        let scanned = 0;
-        for (;;) {
-          const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
-          const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
-          const remaining = rowsMax > 0 ? rowsMax - scanned : Number.POSITIVE_INFINITY;
-          const want = Math.min(batchRowsMax, remaining);
-          // On the cycle's last SELECT one row more tells whether the chunk goes on, so a cycle
-          // that ends with the chunk says done at once.
-          const peek = rowsMax > 0 && remaining <= batchRowsMax;
-          const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${order} LIMIT ${peek ? want + 1 : want}`;
-          let fields: ColumnDefinition[] = [];
-          let got = 0;
-          let more = false;
-          let rows: SqlValue[][] = [];
-          let bytes = 0;
-          await c.stream(sql, {
-            fields: (f) => {
-              fields = f;
-            },
-            row: (payload) => {
-              if (got === want) {
-                more = true;
-                return;
-              }
-              got++;
-              scanned++;
-              const r = decodeTextRow(payload, fields);
-              for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
-              last = keyPos.map((k) => r[k]);
-              if (readPlan.keep !== undefined && !readPlan.keep(r)) return;
-              const out = readPlan.columnIndexes.map((k) => r[k]);
-              rows.push(out);
-              bytes += rowBytes(out);
-              if (bytes < batchBytesMax) return;
-              const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
-              rows = [];
-              bytes = 0;
-              // Reading pauses until the consumer has taken the batch.
-              return deliver(b);
-            },
-          });
-          const ended = peek ? !more : got < want;
-          // A chunk that ends before its first row still reports where it stands: its start.
-          const lastPk = last ?? chunk.lastPk ?? [];
-          if (ended) return deliver({ kind: 'rows', rows, lastPk, done: true, ...tag });
-          if (rowsMax > 0 && scanned >= rowsMax) return deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
-          // Rows filtered out still move lastPk on: an empty batch records that progress.
-          await deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
+        if (req.sampleChunks !== undefined) {
+          await deliver({ kind: 'rows', rows: await sampleChunkEnds(client, database, tableName, keyCols, keyPos.length, req.sampleChunks, req.sampleRowsMin ?? 0, after), lastPk: [], done: true });
+          return;
         }
+
+        // FLOAT prints 6 digits in a text result; as DOUBLE it carries the exact float32, which then
+        // takes the binlog reader's form.
+        const selectList = read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', ');
+        const readChunk = async (ci: number): Promise<void> => {
+          const c = snaps[ci].client;
+          const chunk = chunks[ci];
+          const tag = chunked ? { chunk: ci } : {};
+          let last: SqlValue[] | null = chunk.lastPk === null ? null : [...chunk.lastPk];
+          const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
+          let scanned = 0;
+          for (;;) {
+            const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
+            const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
+            const remaining = rowsMax > 0 ? rowsMax - scanned : Number.POSITIVE_INFINITY;
+            const want = Math.min(batchRowsMax, remaining);
+            // On the cycle's last SELECT one row more tells whether the chunk goes on, so a cycle
+            // that ends with the chunk says done at once.
+            const peek = rowsMax > 0 && remaining <= batchRowsMax;
+            const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${order} LIMIT ${peek ? want + 1 : want}`;
+            let fields: ColumnDefinition[] = [];
+            let got = 0;
+            let more = false;
+            let rows: SqlValue[][] = [];
+            let bytes = 0;
+            await c.stream(sql, {
+              fields: (f) => {
+                fields = f;
+              },
+              row: (payload) => {
+                if (got === want) {
+                  more = true;
+                  return;
+                }
+                got++;
+                scanned++;
+                const r = decodeTextRow(payload, fields);
+                for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
+                last = keyPos.map((k) => r[k]);
+                if (readPlan.keep !== undefined && !readPlan.keep(r)) return;
+                const out = readPlan.columnIndexes.map((k) => r[k]);
+                rows.push(out);
+                bytes += rowBytes(out);
+                if (bytes < batchBytesMax) return;
+                const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
+                rows = [];
+                bytes = 0;
+                // Reading pauses until the consumer has taken the batch.
+                return deliver(b);
+              },
+            });
+            const ended = peek ? !more : got < want;
+            // A chunk that ends before its first row still reports where it stands: its start.
+            const lastPk = last ?? chunk.lastPk ?? [];
+            if (ended) return deliver({ kind: 'rows', rows, lastPk, done: true, ...tag });
+            if (rowsMax > 0 && scanned >= rowsMax) return deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
+            // Rows filtered out still move lastPk on: an empty batch records that progress.
+            await deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
+          }
+        };
+        const results = await Promise.allSettled(chunks.map(async (_, ci) => {
+          try {
+            await readChunk(ci);
+          } catch (err) {
+            // One reader failing ends the others: their connections go, their reads fail.
+            destroyAll('another chunk reader of this call failed');
+            throw err;
+          }
+        }));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       };
-      const results = await Promise.allSettled(chunks.map(async (_, ci) => {
-        try {
-          await readChunk(ci);
-        } catch (err) {
-          // One reader failing ends the others: their connections go, their reads fail.
-          destroyAll('another chunk reader of this call failed');
-          throw err;
-        }
-      }));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      for (const name of req.tables ?? [req.table]) {
+        await copyOne(name);
+        if (stop.aborted) return this.ended(signal, stop);
+      }
     } catch (err) {
       if (signal.aborted) return;
       if (callbackError !== undefined) throw callbackError;

@@ -89,6 +89,15 @@ export function renamingVStreamer<V extends VStreamer>(vs: V, filter: Filter): V
     vstream: (req: VStreamRequest, onEvents: (events: readonly StreamEvent[]) => Promise<void>, signal: AbortSignal) =>
       vs.vstream({ ...req, filter: plan.filter }, (events) => onEvents(events.map((e) => renameEvent(e, plan.targetOf))), signal),
     vstreamRows: (req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal) =>
-      vs.vstreamRows({ ...req, table: plan.sourceOf.get(req.table) ?? req.table, filter: plan.filter }, onBatch, signal),
+      vs.vstreamRows(
+        {
+          ...req,
+          table: plan.sourceOf.get(req.table) ?? req.table,
+          ...(req.tables ? { tables: req.tables.map((t) => plan.sourceOf.get(t) ?? t) } : {}),
+          filter: plan.filter,
+        },
+        (b) => onBatch(b.kind === 'header' && b.table !== undefined ? { ...b, table: plan.targetOf.get(b.table) ?? b.table } : b),
+        signal,
+      ),
   };
 }

@@ -281,6 +281,22 @@ export class StreamStore {
     return `DELETE FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')} AND table_name = ${quoteString(table)}`;
   }
 
+  /**
+   * An atomic copy starts over: every table's copy_state row back to "nothing copied" and the
+   * stream's rows_copied to 0 (run with the target tables emptied; see atomic-copy.ts).
+   */
+  sqlRestartCopyState(id: number): string[] {
+    return [
+      `UPDATE ${this.db}.copy_state SET lastpk = NULL, rows_copied = 0, bytes_copied = 0, chunk_done = 0 WHERE vrepl_id = ${int(id, 'id')}`,
+      `UPDATE ${this.db}.vreplication SET rows_copied = 0, pos = '' WHERE id = ${int(id, 'id')}`,
+    ];
+  }
+
+  /** Every table of the stream is copied: all its copy_state rows go (an atomic copy ends in one transaction). */
+  sqlDeleteAllCopyState(id: number): string {
+    return `DELETE FROM ${this.db}.copy_state WHERE vrepl_id = ${int(id, 'id')}`;
+  }
+
   /** A state change, for when it must commit with other writes (the stop position reached). */
   sqlSetState(id: number, s: StreamState, message: string): string {
     return (

@@ -9,6 +9,8 @@
 //     kind 3 rows      u8 done, row lastPk, u32 count, row*
 //     kind 4 values    row                                (a lastPk in a request)
 //     kind 5 chunk     u16 chunk, u8 done, row lastPk, u32 count, row*   (rows of one chunk)
+//     kind 6 theader   str table, str position, str fields (JSON), str pkColumns (JSON)
+//                      (a header naming its table: an atomic copy's tables on one snapshot)
 //   event    := u8 type, body
 //     1 begin      gtid, f64 timestamp
 //     2 field      str database, str table, str fields (JSON), str primaryKey (JSON, null if none)
@@ -45,7 +47,7 @@ export const VSTREAM_CODEC_LIMITS = {
   positionGtidsMax: 1024,
 } as const;
 
-const KIND = { events: 1, header: 2, rows: 3, values: 4, chunk: 5 } as const;
+const KIND = { events: 1, header: 2, rows: 3, values: 4, chunk: 5, tableHeader: 6 } as const;
 const EV = { begin: 1, field: 2, row: 3, ddl: 4, commit: 5, position: 6, rollback: 7, heartbeat: 8 } as const;
 const TAG = { null: 0, f64: 1, i64: 2, u64: 3, string: 4, bytes: 5 } as const;
 
@@ -267,9 +269,11 @@ export function encodeRowsBatch(b: RowsBatch): Buffer {
   if (b.kind === 'header') {
     const fields = fieldsJson(b.fields);
     const pk = JSON.stringify(b.pkColumns);
-    const w = new Writer(2 + strSize(b.position) + strSize(fields) + strSize(pk));
+    const named = b.table !== undefined;
+    const w = new Writer(2 + (named ? strSize(b.table!) : 0) + strSize(b.position) + strSize(fields) + strSize(pk));
     w.u8(VSTREAM_CODEC_VERSION);
-    w.u8(KIND.header);
+    w.u8(named ? KIND.tableHeader : KIND.header);
+    if (named) w.str(b.table!);
     w.str(b.position);
     w.str(fields);
     w.str(pk);
@@ -523,13 +527,14 @@ export function decodeEvents(buf: Buffer): StreamEvent[] {
 
 export function decodeRowsBatch(buf: Buffer): RowsBatch {
   const r = new Reader(buf);
-  const kind = r.header([KIND.header, KIND.rows, KIND.chunk], 'rows');
+  const kind = r.header([KIND.header, KIND.rows, KIND.chunk, KIND.tableHeader], 'rows');
   let out: RowsBatch;
-  if (kind === KIND.header) {
+  if (kind === KIND.header || kind === KIND.tableHeader) {
+    const table = kind === KIND.tableHeader ? r.str('table') : undefined;
     const position = r.str('position');
     const fields = r.fields('fields');
     const pkColumns = r.names('key columns', false)!;
-    out = { kind: 'header', position, fields, pkColumns };
+    out = table === undefined ? { kind: 'header', position, fields, pkColumns } : { kind: 'header', position, fields, pkColumns, table };
   } else {
     const chunk = kind === KIND.chunk ? r.u16('chunk') : undefined;
     const d = r.u8('done');

@@ -56,6 +56,12 @@ function optCount(v: unknown, name: string): number | undefined {
   return v;
 }
 
+function optNames(v: unknown, name: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === '')) throw badRequest(`${name} must be a non-empty list of table names`);
+  return v as string[];
+}
+
 function filterJson(f: Filter): Json {
   return { rules: f.rules.map((r) => ({ match: r.match, filter: r.filter })) };
 }
@@ -106,6 +112,7 @@ export function registerVStreamHandlers(server: RpcServer, vs: VStreamer): void 
       chunks,
       sampleChunks: optCount(x.sampleChunks, 'sampleChunks'),
       sampleRowsMin: optCount(x.sampleRowsMin, 'sampleRowsMin'),
+      tables: optNames(x.tables, 'tables'),
     };
     await vs.vstreamRows(req, (b) => send({ meta: null, blobs: [encodeRowsBatch(b)] }), ctx.signal);
   });
@@ -134,6 +141,7 @@ export class VStreamerClient implements VStreamer {
       chunks: req.chunks?.length ?? null,
       sampleChunks: req.sampleChunks ?? null,
       sampleRowsMin: req.sampleRowsMin ?? null,
+      tables: req.tables ? [...req.tables] : null,
     };
     const blobs = req.lastPk !== null ? [encodeValues(req.lastPk)] : [];
     for (const c of req.chunks ?? []) blobs.push(encodeValues(c.lastPk ?? []), encodeValues(c.endPk ?? []));

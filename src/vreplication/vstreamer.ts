@@ -55,6 +55,12 @@ export interface VStreamRowsRequest {
    */
   readonly sampleChunks?: number;
   readonly sampleRowsMin?: number;
+  /**
+   * An atomic copy: every one of these tables in turn, whole, on ONE consistent snapshot (`table`
+   * and `lastPk` are then ignored; no chunks, no rowsMax). Each table's rows follow a header that
+   * names it, and its last batch says `done`; every header carries the same position.
+   */
+  readonly tables?: readonly string[];
 }
 
 export interface CopyChunk {
@@ -75,6 +81,8 @@ export type RowsBatch =
       readonly fields: readonly FieldInfo[];
       /** The columns rows are ordered and resumed by: the primary key, or a unique NOT NULL key. */
       readonly pkColumns: readonly string[];
+      /** With `tables`: the source table whose rows follow. */
+      readonly table?: string;
     }
   | {
       readonly kind: 'rows';

@@ -210,7 +210,15 @@ export async function createStreams(
       toCreate.push({ tablet: t.tablet, sql });
     }
   }
-  for (const c of toCreate) await calls.applySchema(c.tablet, c.sql);
+  if (toCreate.some((c) => /\bFOREIGN KEY\b/i.test(c.sql))) {
+    // Tables tied by foreign keys, created in any order: per tablet in one session with the checks
+    // off (a child's constraint may name a parent created after it).
+    const byTablet = new Map<Tablet, string[]>();
+    for (const c of toCreate) byTablet.set(c.tablet, [...(byTablet.get(c.tablet) ?? []), c.sql]);
+    for (const [tablet, sqls] of byTablet) await calls.applySchema(tablet, ['SET SESSION foreign_key_checks = 0', ...sqls].join(';\n'));
+  } else {
+    for (const c of toCreate) await calls.applySchema(c.tablet, c.sql);
+  }
 
   const options = JSON.stringify({ config: r.configOverrides });
   const out: { tablet: string; shard: string; ids: number[] }[] = [];

@@ -57,6 +57,12 @@ export interface MoveTablesCreateRequest extends Omit<MaterializeCreateRequest, 
   readonly excludeTables: readonly string[];
   readonly sourceShards: readonly string[];
   readonly noRoutingRules: boolean;
+  /**
+   * --atomic-copy: every table from one consistent snapshot, then replication with the target's
+   * foreign keys enforced (workflow_sub_type 2; src/vreplication/atomic-copy.ts). As in Vitess it
+   * needs --all-tables and takes no --tables or --exclude-tables.
+   */
+  readonly atomicCopy?: boolean;
   /** Into a sharded keyspace: what becomes of AUTO_INCREMENT (sequences.ts); REMOVE when absent. */
   readonly shardedAutoIncrementHandling?: AutoIncrementHandling;
   /** REPLACE: the unsharded keyspace the sequence tables are created in. */
@@ -221,6 +227,29 @@ export async function trafficState(
 // ---- create ---------------------------------------------------------------------------------
 
 /**
+ * Foreign keys among the moved tables, as warnings for a create without --atomic-copy: the
+ * ordinary copy reads each table from its own snapshots and replays the binlog in between with
+ * the target's checks off, and MariaDB leaves the rows an ON DELETE CASCADE removes out of the
+ * binlog, so the target may end with orphan rows. Behaviour is unchanged: the create goes on.
+ */
+async function foreignKeyWarnings(calls: WorkflowTabletCalls, source: Tablet, tables: readonly string[]): Promise<string[]> {
+  const r = await calls.executeFetchAsDba(
+    source,
+    'SELECT TABLE_NAME, REFERENCED_TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME',
+  );
+  const out: string[] = [];
+  for (const [child, parent, name, onDelete] of r.rows) {
+    if (child === null || !tables.includes(child)) continue;
+    out.push(
+      `table ${child} has foreign key ${name ?? ''} to ${parent ?? '?'}${onDelete && onDelete !== 'RESTRICT' && onDelete !== 'NO ACTION' ? ` (ON DELETE ${onDelete})` : ''}: ` +
+        'without --atomic-copy the tables are copied from different snapshots and replayed with foreign key checks off, so the target can end with orphan rows; ' +
+        'to move tables tied by foreign keys, cancel this workflow and create it again with --all-tables --atomic-copy',
+    );
+  }
+  return out;
+}
+
+/**
  * Creates a MoveTables workflow: checks everything first, then routing rules (to the source),
  * the target VSchema, the target tables and the streams, undoing what it made when a later
  * step fails, so that a refused create leaves nothing behind.
@@ -256,6 +285,14 @@ export async function moveTablesCreate(
     }
   }
 
+  if (r.atomicCopy) {
+    const why: string[] = [];
+    if (!r.allTables) why.push('it requires --all-tables');
+    if (r.tables.length > 0 || r.excludeTables.length > 0) why.push('it does not take --tables or --exclude-tables');
+    if (partial) why.push('it does not take --source-shards (a partial MoveTables)');
+    if (why.length > 0) throw bad(`--atomic-copy copies every table of the source keyspace from one snapshot: ${why.join('; ')}`);
+  }
+
   // The workflow name: unused on the target, and its reverse unused on the source.
   for (const [ks, name] of [[r.targetKeyspace, r.workflow], [r.sourceKeyspace, reverseWorkflowName(r.workflow)]] as const) {
     if ((await gatherStreams(topo, calls, ks, name)).length > 0) throw bad(`workflow ${name} already exists in keyspace ${ks}; pick another --workflow or delete it first`);
@@ -276,6 +313,8 @@ export async function moveTablesCreate(
   for (const t of tables) {
     if (!baseTables.includes(t)) throw new TesseraError(ER.NO_SUCH_TABLE, `table ${t} does not exist in source keyspace ${r.sourceKeyspace} (${r.sourceKeyspace}/${sources[0].shard}); check --tables`);
   }
+
+  const fkWarnings = r.atomicCopy ? [] : await foreignKeyWarnings(calls, sources[0].tablet, tables);
 
   // Not already moving or moved: no routing rule may name these tables yet.
   const rules = await topo.getRoutingRules();
@@ -361,12 +400,12 @@ export async function moveTablesCreate(
       ...r,
       tableSettings: tables.map((t) => ({ target_table: t, source_expression: `select * from ${quoteIdent(t)}`, create_ddl: 'copy' })),
       workflowType: WORKFLOW_TYPE.MoveTables,
-      workflowSubType: partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
+      workflowSubType: r.atomicCopy ? WORKFLOW_SUB_TYPE.AtomicCopy : partial ? WORKFLOW_SUB_TYPE.Partial : WORKFLOW_SUB_TYPE.None,
       sourceShards: r.sourceShards,
       removeAutoIncrement: targetSharded && aiMode !== 'LEAVE',
     });
     if (res.streams.length === 0) throw bad('no stream was created: no source shard overlaps a target shard');
-    const warnings = partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : [];
+    const warnings = [...(partial ? await gatesIgnoringShardRules(topo, r.sourceKeyspace) : []), ...fkWarnings];
     return {
       ...(warnings.length ? { warnings } : {}),
       summary: `Successfully created the ${r.workflow} ${partial ? 'partial ' : ''}MoveTables workflow on (${res.streams.length}) target primary tablets in the ${r.targetKeyspace} keyspace${partial ? ` (shards ${r.sourceShards.join(',')})` : ''}`,

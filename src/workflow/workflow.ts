@@ -210,10 +210,12 @@ export async function workflowStatus(calls: WorkflowTabletCalls, topo: TopoServe
         tables.set(r.match, { copying: false, source });
       }
       // Tables a `/regex/` rule copies are known by their copy_state rows (same name on both sides).
+      // An atomic copy keeps a finished table's row until the whole copy ends, marked `done`.
       for (const c of s.copyStates) {
+        const copying = c.lastPk !== 'done';
         const t = tables.get(c.table);
-        if (t) t.copying = true;
-        else tables.set(c.table, { copying: true, source: c.table });
+        if (t) t.copying ||= copying;
+        else tables.set(c.table, { copying, source: c.table });
       }
     }
   }
@@ -234,7 +236,7 @@ export async function workflowStatus(calls: WorkflowTabletCalls, topo: TopoServe
           if (!cs) continue;
           rowsCopied += cs.rowsCopied;
           bytesCopied += cs.bytesCopied;
-          if (s.copyStates[0]?.table === name) rate += s.progress.rowsPerSecond;
+          if (s.copyStates.find((c) => c.lastPk !== 'done')?.table === name) rate += s.progress.rowsPerSecond;
         }
       }
       const done = !st.copying;

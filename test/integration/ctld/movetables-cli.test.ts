@@ -76,7 +76,8 @@ test('MoveTables through tessera ctl: the seeds\' spelling and vtctldclient\'s, 
 
   const atomic = await ctl('MoveTables', '--workflow', 'x', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer,corder', '--atomic-copy');
   assert.equal(atomic.code, 1);
-  assert.match(atomic.stderr, /^ERROR 1235 \(42000\): MoveTables create --atomic-copy is not supported yet: Tessera copies one table at a time, each from its own snapshot/);
+  // As vtctldclient: --atomic-copy copies every table, so it needs --all-tables and no --tables.
+  assert.match(atomic.stderr, /^ERROR 1210 \(HY000\): --atomic-copy copies every table of the source keyspace from one snapshot: it requires --all-tables; it does not take --tables or --exclude-tables/);
   const mode = await ctl('MoveTables', '--workflow', 'x', '--target-keyspace', 'customer', 'create', '--source-keyspace', 'commerce', '--tables', 'customer', '--sharded-auto-increment-handling', 'maybe');
   assert.match(mode.stderr, /--sharded-auto-increment-handling: maybe is not LEAVE, REMOVE or REPLACE/);
 

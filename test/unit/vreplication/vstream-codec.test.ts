@@ -91,6 +91,9 @@ const EVENTS_BYTES: Bytes = events(
 
 const HEADER: RowsBatch = { kind: 'header', position: 'MariaDB/0-100-42', fields: FIELDS, pkColumns: ['a', 'b'] };
 const HEADER_BYTES: Bytes = [1, 2, ...str('MariaDB/0-100-42'), ...str(FIELDS_JSON), ...str('["a","b"]')];
+// An atomic copy's header names its table (kind 6).
+const TABLE_HEADER: RowsBatch = { kind: 'header', position: 'MariaDB/0-100-42', fields: FIELDS, pkColumns: ['a', 'b'], table: 'child' };
+const TABLE_HEADER_BYTES: Bytes = [1, 6, ...str('child'), ...str('MariaDB/0-100-42'), ...str(FIELDS_JSON), ...str('["a","b"]')];
 const ROWS: RowsBatch = { kind: 'rows', rows: [[1n, 'x', Buffer.from('ab')], [2, null, Buffer.alloc(0)]], lastPk: [2n, 'zz'], done: true };
 const ROWS_BYTES: Bytes = [
   1, 3, 1, ...row(V.i64(2n), V.str('zz')), ...le(2, 4),
@@ -103,6 +106,7 @@ const VALUES_BYTES: Bytes = [1, 4, ...row(V.u64(2n ** 63n), V.str('k'), V.bytes(
 const MESSAGES: { name: string; bytes: Bytes; decode: (b: Buffer) => unknown; want: unknown }[] = [
   { name: 'events', bytes: EVENTS_BYTES, decode: decodeEvents, want: EVENTS },
   { name: 'rows header', bytes: HEADER_BYTES, decode: decodeRowsBatch, want: HEADER },
+  { name: 'rows header with its table', bytes: TABLE_HEADER_BYTES, decode: decodeRowsBatch, want: TABLE_HEADER },
   { name: 'rows', bytes: ROWS_BYTES, decode: decodeRowsBatch, want: ROWS },
   { name: 'values', bytes: VALUES_BYTES, decode: decodeValues, want: VALUES },
   { name: 'no events', bytes: events(), decode: decodeEvents, want: [] },
@@ -114,6 +118,7 @@ test('hand-built bytes decode to the expected values, and the encoder writes the
   for (const m of MESSAGES) assert.deepEqual(m.decode(Buffer.from(m.bytes)), m.want, m.name);
   assert.deepEqual([...encodeEvents(EVENTS)], EVENTS_BYTES);
   assert.deepEqual([...encodeRowsBatch(HEADER)], HEADER_BYTES);
+  assert.deepEqual([...encodeRowsBatch(TABLE_HEADER)], TABLE_HEADER_BYTES);
   assert.deepEqual([...encodeRowsBatch(ROWS)], ROWS_BYTES);
   assert.deepEqual([...encodeValues(VALUES)], VALUES_BYTES);
   assert.equal(EVENTS.reduce((n, e) => n + eventSize(e), 6), EVENTS_BYTES.length, 'eventSize counts exactly what is written');
@@ -224,6 +229,7 @@ const arbEvent: fc.Arbitrary<StreamEvent> = fc.oneof(
 );
 const arbBatch: fc.Arbitrary<RowsBatch> = fc.oneof(
   rec({ kind: fc.constant('header' as const), position: arbName, fields: arbFields, pkColumns: fc.array(arbName, { maxLength: 3 }) }),
+  rec({ kind: fc.constant('header' as const), position: arbName, fields: arbFields, pkColumns: fc.array(arbName, { maxLength: 3 }), table: arbName }),
   rec({ kind: fc.constant('rows' as const), rows: fc.array(arbRow, { maxLength: 8 }), lastPk: arbRow, done: fc.boolean() }),
 );
 
