@@ -11,7 +11,8 @@
 //     kind 5 chunk     u16 chunk, u8 done, row lastPk, u32 count, row*   (rows of one chunk)
 //   event    := u8 type, body
 //     1 begin      gtid, f64 timestamp
-//     2 field      str database, str table, str fields (JSON), str primaryKey (JSON, null if none)
+//     2 field      str database, str table, str fields (JSON; inBefore: false on a column UPDATE
+//                  before images leave out), str primaryKey (JSON, null if none)
 //     3 row        str database, str table, u32 count, { u8 images (1 before, 2 after), row?, row? }*
 //     4 ddl        str database, str statement
 //     5 commit     gtid, position, f64 timestamp
@@ -113,7 +114,7 @@ export function rowBytes(row: readonly SqlValue[]): number {
 }
 
 function fieldsJson(fields: readonly FieldInfo[]): string {
-  return JSON.stringify(fields.map((f) => ({ name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null })));
+  return JSON.stringify(fields.map((f) => (f.inBefore === false ? { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null, inBefore: false } : { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null })));
 }
 
 // ---- writing ----------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ class Reader {
     const v = this.json(what);
     if (!Array.isArray(v)) throw protocolError(`${what} is not a list`);
     return v.map((f: unknown) => {
-      const o = f as { name?: unknown; type?: unknown; unsigned?: unknown; collation?: unknown } | null;
+      const o = f as { name?: unknown; type?: unknown; unsigned?: unknown; collation?: unknown; inBefore?: unknown } | null;
       if (
         o === null ||
         typeof o !== 'object' ||
@@ -443,7 +444,9 @@ class Reader {
       ) {
         throw protocolError(`${what}: a field needs name, type, unsigned and collation`);
       }
-      return { name: o.name, type: o.type, unsigned: o.unsigned, collation: o.collation === null ? undefined : o.collation };
+      if (o.inBefore !== undefined && o.inBefore !== false) throw protocolError(`${what}: inBefore may only be false`);
+      const field: FieldInfo = { name: o.name, type: o.type, unsigned: o.unsigned, collation: o.collation === null ? undefined : o.collation };
+      return o.inBefore === false ? { ...field, inBefore: false } : field;
     });
   }
 
