@@ -93,6 +93,21 @@ const TABLET_CTL_COMMANDS: CtlCommandSpec[] = [
     },
   },
   {
+    name: 'PurgeBinaryLogs',
+    summary: "purge a tablet's binlogs, keeping every file a VReplication stream reading from its shard still needs",
+    args: ['<alias>'],
+    options: [
+      ['--to <file>', 'purge the files before this one (default: all but the current file)'],
+      ['--older-than <seconds>', 'only files last written longer ago than this'],
+      ['--dry-run', 'print what would be purged, purge nothing'],
+    ],
+    request: ([alias], o) => ({
+      alias,
+      ...pick(o, { to: 'to', dryRun: 'dry_run' }),
+      ...(str(o, 'olderThan') !== undefined ? { older_than: Number(str(o, 'olderThan')) } : {}),
+    }),
+  },
+  {
     name: 'ExecuteFetchAsDBA',
     aliases: ['ExecuteFetchAsDba'],
     summary: "run SQL on a tablet's MariaDB as vt_dba, on its keyspace database",

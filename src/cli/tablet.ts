@@ -5,6 +5,7 @@ import { addTopoFlags, openTopoServer, parseTabletType, type TopoFlags } from '.
 import { MYSQL_RESTART_DEFAULTS, TabletProcess, TABLET_SERVER_DEFAULTS } from '../tablet/index.js';
 import { loadDbCredentials } from '../mysqlctl/index.js';
 import { parseIntFlag } from './flags.js';
+import { BINLOG_RETENTION_DEFAULTS } from '../tablet/binlog-retention.js';
 import { ENGINE_DEFAULTS, ENGINE_SETTINGS, formatSettingValue, parseOverrideValue, type EngineFlags } from '../vreplication/controller.js';
 import { logger } from '../log/index.js';
 
@@ -45,6 +46,8 @@ interface TabletFlags extends TopoFlags {
   mysqlRestart: boolean;
   mysqlRestartTimeout: number;
   vdiffCompareRowsPerSecond: number;
+  binlogExpireLogsSeconds: number;
+  binlogPurgeInterval: number;
 }
 
 export function registerTablet(program: Command): void {
@@ -95,7 +98,14 @@ export function registerTablet(program: Command): void {
       MYSQL_RESTART_DEFAULTS.timeoutMs,
     )
     .option('--queryserver-config-max-result-size <rows>', 'rows a non-streaming query may return', parseIntFlag('max result size'), TABLET_SERVER_DEFAULTS.rowsMax)
-    .option('--vdiff-compare-rows-per-second <rows>', 'VDiffs on this tablet compare at most this many rows a second, to spare the disks (0: no cap)', parseIntFlag('--vdiff-compare-rows-per-second'), 0);
+    .option('--vdiff-compare-rows-per-second <rows>', 'VDiffs on this tablet compare at most this many rows a second, to spare the disks (0: no cap)', parseIntFlag('--vdiff-compare-rows-per-second'), 0)
+    .option(
+      '--binlog-expire-logs-seconds <s>',
+      "binlog files older than this are purged by the tablet, except those a VReplication stream still needs (0: never; MariaDB's own expire_logs_days is off)",
+      parseIntFlag('--binlog-expire-logs-seconds'),
+      BINLOG_RETENTION_DEFAULTS.expireSeconds,
+    )
+    .option('--binlog-purge-interval <ms>', 'how often the tablet looks for expired binlogs (ms)', parseIntFlag('--binlog-purge-interval'), BINLOG_RETENTION_DEFAULTS.purgeIntervalMs);
   // The VReplication engine's settings: this tablet's defaults for every stream it runs as a
   // target primary; a workflow's --config-overrides still wins.
   const engineFlags: Partial<Record<keyof EngineFlags, number>> = {};
@@ -139,6 +149,7 @@ export function registerTablet(program: Command): void {
         ? { host: f.dbHost, port: f.dbPort ?? 3306, appUser: f.dbAppUser, appPassword: f.dbAppPassword, dbaUser: f.dbDbaUser, dbaPassword: f.dbDbaPassword }
         : undefined,
       vreplicationFlags: engineFlags,
+      binlogRetention: { expireSeconds: f.binlogExpireLogsSeconds, purgeIntervalMs: f.binlogPurgeInterval },
       mysqlRestart: { enabled: f.mysqlRestart, timeoutMs: f.mysqlRestartTimeout },
       vdiffLimits: { compareRowsPerSecondMax: f.vdiffCompareRowsPerSecond },
       limits: {

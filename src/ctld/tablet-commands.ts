@@ -190,6 +190,17 @@ export const TABLET_COMMANDS: CommandTable = {
       return fetchJson(r);
     },
   },
+  PurgeBinaryLogs: {
+    readOnly: false,
+    summary: 'PurgeBinaryLogs [--to <file>] [--older-than <seconds>] [--dry-run] <alias>',
+    async run(ctx, req) {
+      const t = await getTabletRecord(ctx, reqString(req, 'alias'));
+      const to = optString(req, 'to');
+      const older = optInt(req, 'older_than', 0);
+      const r = await ctx.tmc.purgeBinaryLogs(t, { ...(to !== '' ? { to } : {}), ...(older > 0 ? { olderThanSeconds: older } : {}), dryRun: optBool(req, 'dry_run') });
+      return json({ purged: [...r.purged], oldest: r.oldest, held_by: r.heldBy ? { ...r.heldBy } : null, streams: r.holds.map((h) => ({ ...h })) });
+    },
+  },
   ExecuteFetchAsApp: {
     readOnly: false,
     summary: 'ExecuteFetchAsApp [--max-rows n] <alias> <sql>',

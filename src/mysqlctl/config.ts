@@ -70,7 +70,8 @@ export function renderMycnf(o: MycnfOptions, runningAsRoot: boolean): string {
     // Replicas are made read-only by the tablet; a fresh instance starts read-only like Vitess's.
     ['read_only', 'ON'],
     ['skip_slave_start', 'ON'],
-    ['expire_logs_days', '3'],
+    // The tablet expires binlogs itself, keeping what VReplication streams still need (binlog-retention.ts).
+    ['expire_logs_days', '0'],
     ['max_binlog_size', '256M'],
     // Crash safety.
     ['sync_binlog', '1'],

@@ -41,6 +41,7 @@ import type { FetchResult } from './tablet-manager.js';
 import type { Tablet, TabletAlias, TabletType } from '../topo/index.js';
 import type { CreateStreamWire, StreamWire, UpdateStreamsWire } from '../workflow/types.js';
 import type { VDiffRequest, VDiffResponse } from '../vdiff/wire.js';
+import type { PurgeRequest, PurgeResponse } from './binlog-retention.js';
 
 /** A tablet as a caller names it: its record, its alias, or alias text such as `zone1-100`. */
 export type TabletRef = Tablet | TabletAlias | string;
@@ -295,6 +296,12 @@ export interface TabletManagerClient {
    * primary: kind NOT_SERVING.
    */
   vDiff(tablet: TabletRef, req: VDiffRequest, opts?: TmCallOptions): Promise<VDiffResponse>;
+  /**
+   * Purges the tablet's binlogs (before `to`, or older than `olderThanSeconds`), keeping every file a
+   * VReplication stream reading from the tablet's shard still needs (binlog-retention.ts). A target
+   * primary that does not answer: kind UNAVAILABLE naming it, nothing purged. An unknown `to`: WRONG_ARGUMENTS.
+   */
+  purgeBinaryLogs(tablet: TabletRef, req: PurgeRequest, opts?: TmCallOptions): Promise<PurgeResponse>;
   /** Releases what the client holds (pooled connections); later calls fail. Calls in flight fail with 2013. */
   close(): void;
 }
@@ -348,4 +355,5 @@ export abstract class TabletManagerClientBase implements TabletManagerClient {
   deleteVReplicationWorkflow(t: TabletRef, r: DeleteVReplicationWorkflowRequest, o?: TmCallOptions) { return this.invoke('deleteVReplicationWorkflow', t, r, o); }
   vReplicationWaitForPos(t: TabletRef, r: VReplicationWaitForPosRequest, o?: TmCallOptions) { return this.invoke('vReplicationWaitForPos', t, r, o); }
   vDiff(t: TabletRef, r: VDiffRequest, o?: TmCallOptions) { return this.invoke('vDiff', t, r, o); }
+  purgeBinaryLogs(t: TabletRef, r: PurgeRequest, o?: TmCallOptions) { return this.invoke('purgeBinaryLogs', t, r, o); }
 }

@@ -297,6 +297,11 @@ export const TM_METHODS: { readonly [M in TmMethod]: TmMethodSpec<TmRequest<M>, 
       return tm.vdiff.call(q);
     },
   },
+  // Binlog purge that keeps what VReplication streams reading from this shard still need.
+  purgeBinaryLogs: {
+    validate: (r) => ({ to: r.optString('to'), olderThanSeconds: r.optInt('olderThanSeconds', 0), dryRun: r.optBool('dryRun') }),
+    call: (tm, q) => tm.purgeBinaryLogs(q),
+  },
 };
 
 /** Checks `raw` as `method`'s request and runs it on `tm`. */

@@ -13,6 +13,8 @@ import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
 import type { VDiffEngine } from '../vdiff/engine.js';
+import { BINLOG_RETENTION_DEFAULTS, purgeBinaryLogs, streamsReadingFrom, type PurgeRequest, type PurgeResponse } from './binlog-retention.js';
+import type { TabletManagerClient } from './tablet-manager-client.js';
 
 const log = logger('tablet-manager');
 
@@ -55,6 +57,12 @@ export class TabletManager {
   vreplication: VReplicationEngine | null = null;
   /** The tablet's VDiff engine: open with the VReplication engine, whose streams it pauses and compares. */
   vdiff: VDiffEngine | null = null;
+  /** Other tablets' managers: the binlog purge asks the target primaries for their streams' positions. */
+  peers: TabletManagerClient | null = null;
+  /** Binlog expiry by this tablet (binlog-retention.ts): --binlog-expire-logs-seconds, --binlog-purge-interval. */
+  binlogRetention: typeof BINLOG_RETENTION_DEFAULTS = { ...BINLOG_RETENTION_DEFAULTS };
+  private purgeTimer: NodeJS.Timeout | null = null;
+  private purging: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly server: TabletServer,
@@ -87,10 +95,42 @@ export class TabletManager {
       this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
     }, intervalMs);
     this.timer.unref();
+    const r = this.binlogRetention;
+    if (r.expireSeconds > 0 && r.purgeIntervalMs > 0 && this.peers) {
+      this.purgeTimer = setInterval(() => {
+        this.purgeBinaryLogs({ olderThanSeconds: r.expireSeconds })
+          .then((p) => {
+            if (p.purged.length > 0 || p.heldBy) log.info({ alias: this.server.alias, purged: p.purged, heldBy: p.heldBy }, 'expired binlogs purged');
+          })
+          .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'binlog expiry skipped'));
+      }, r.purgeIntervalMs);
+      this.purgeTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+  }
+
+  /**
+   * Purges this tablet's binlogs as asked, keeping every file a VReplication stream reading from
+   * this shard still needs (binlog-retention.ts). One purge at a time per tablet.
+   */
+  purgeBinaryLogs(req: PurgeRequest): Promise<PurgeResponse> {
+    const run = async (): Promise<PurgeResponse> => {
+      if (!this.peers) throw new TesseraError(ER.UNKNOWN_ERROR, `tablet ${this.server.alias} cannot reach other tablets to learn its streams' positions; nothing was purged`);
+      const holds = await streamsReadingFrom(this.topo, this.peers, this.tablet.keyspace, this.tablet.shard);
+      const c = await this.server.dbaClient();
+      try {
+        return await purgeBinaryLogs(c, holds, req);
+      } finally {
+        c.close();
+      }
+    };
+    const p = this.purging.then(run, run);
+    this.purging = p.catch(() => undefined);
+    return p;
   }
 
   /**

@@ -22,6 +22,7 @@ import { registerVDiffSourceHandlers, VDiffSource, VDiffSourceClient } from '../
 import type { EngineFlags } from '../vreplication/controller.js';
 import { tabletManagerProbe } from '../vreplication/throttle.js';
 import { RpcTabletManagerClient } from './rpc-tablet-manager-client.js';
+import type { BINLOG_RETENTION_DEFAULTS } from './binlog-retention.js';
 import { MysqlKeeper, MYSQL_RESTART_DEFAULTS, type MysqlRestartOptions } from './mysql-keeper.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 
@@ -63,6 +64,8 @@ export interface TabletOptions {
   readonly vstreamLimits?: Partial<VStreamerLimits>;
   /** The VReplication engine's settings (tablet flags such as --vreplication-copy-readers); workflows override them. */
   readonly vreplicationFlags?: Partial<EngineFlags>;
+  /** Binlog expiry by the tablet, which keeps what streams still need (--binlog-expire-logs-seconds, --binlog-purge-interval). */
+  readonly binlogRetention?: Partial<typeof BINLOG_RETENTION_DEFAULTS>;
   /** The VDiff engine's limits (--vdiff-compare-rows-per-second and the defaults of src/vdiff). */
   readonly vdiffLimits?: Partial<VDiffLimits>;
   readonly tags?: Readonly<Record<string, string>>;
@@ -173,6 +176,8 @@ export class TabletProcess {
       mysql_port: mysqlPort,
     });
     const manager = new TabletManager(server, o.topo, record0, passwordOf(o.credentials, REPL_USER));
+    manager.peers = new RpcTabletManagerClient(o.topo);
+    manager.binlogRetention = { ...manager.binlogRetention, ...o.binlogRetention };
     const vstreamer = new LocalVStreamer({
       dbName,
       connection: dbaConn,
@@ -369,6 +374,7 @@ export class TabletProcess {
     this.keeper?.stop();
     this.stopStep = 'tablet manager';
     this.manager.stop();
+    this.manager.peers?.close();
     this.stopStep = 'VDiff engine';
     await this.manager.vdiff?.close();
     this.stopStep = 'VReplication engine';

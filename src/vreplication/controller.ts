@@ -299,7 +299,7 @@ export class Controller {
       // Random among equals: a retry after a source failed may land on another tablet.
       if (pool.length > 0) return pool[Math.floor(Math.random() * pool.length)];
     }
-    if (this.purged.size > 0) throw allPurgedError(src.keyspace, src.shard, types, rec.pos, [...this.purged.values()]);
+    if (this.purged.size > 0) throw allPurgedError(rec.workflow, src.keyspace, src.shard, types, rec.pos, [...this.purged.values()]);
     throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: no ${types.join(' or ')} tablet of ${src.keyspace}/${src.shard}${cells.length ? ` in ${cells.join(',')}` : ''} to stream from`, { kind: 'UNAVAILABLE' });
   }
 

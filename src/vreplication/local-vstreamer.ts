@@ -375,6 +375,7 @@ export class LocalVStreamer implements VStreamer {
         database: this.cfg.dbName,
         filter: req.filter,
         keyspaceIds: ids,
+        keyOnlyBefore: req.keyOnlyBefore === true,
         serverId,
         heartbeatPeriodMs: heartbeatMs,
         idleTimeoutMs: Math.max(heartbeatMs * BINLOG_READER_DEFAULTS.idleTimeoutFactor, 5000),

@@ -47,6 +47,8 @@ export interface PlayOptions {
   readonly heartbeatIntervalMs?: number;
   /** Characters of SQL per round trip to the target (PLAYER_DEFAULTS.applyPacketCharsMax). */
   readonly applyPacketCharsMax?: number;
+  /** Ask the source for whole UPDATE before images from the start (default: the key only, see play). */
+  readonly fullBeforeImages?: boolean;
 }
 
 export type PlayEnd =
@@ -97,6 +99,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   let trxEvents = 0;
   let trxBytes = 0;
   let end: PlayEnd | undefined;
+  // Update before images carry only the source's primary key (VStreamRequest.keyOnlyBefore), which
+  // is all the SQL needs of the old row while the target's key is the same columns; otherwise the
+  // stream starts again with whole images.
+  let fullBefore = o.fullBeforeImages === true;
+  let wantFullBefore = false;
   const local = new AbortController();
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
@@ -165,6 +172,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
             }
             return i;
           });
+          if (keyIndexes.some((i) => ev.fields[i].inBefore === false)) {
+            // The target's key is not the source's primary key: updates need whole old rows.
+            wantFullBefore = true;
+            throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: target key of ${ev.table} is not the source's primary key; streaming whole before images`);
+          }
           tables.set(ev.table, { table: { name: ev.table, columns: names, keyIndexes } });
           break;
         }
@@ -239,11 +251,30 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   };
 
   try {
-    await source.vstream(
-      { position: pos.toString(), filter: o.filter, packetSizeMax: o.packetSizeMax, heartbeatIntervalMs: o.heartbeatIntervalMs },
-      onEvents,
-      local.signal,
-    );
+    for (;;) {
+      try {
+        await source.vstream(
+          { position: pos.toString(), filter: o.filter, packetSizeMax: o.packetSizeMax, heartbeatIntervalMs: o.heartbeatIntervalMs, keyOnlyBefore: !fullBefore },
+          onEvents,
+          local.signal,
+        );
+        break;
+      } catch (err) {
+        if (!wantFullBefore || fullBefore) throw err;
+        // Once per play: apply the whole transactions received, drop the one in progress, and
+        // stream again from there with whole before images.
+        fullBefore = true;
+        wantFullBefore = false;
+        await flush();
+        await inflight;
+        trx.finish();
+        trxRows = 0;
+        trxEvents = 0;
+        trxBytes = 0;
+        tables.clear();
+        if (end || local.signal.aborted) break;
+      }
+    }
     await inflight;
   } finally {
     o.signal.removeEventListener('abort', onAbort);

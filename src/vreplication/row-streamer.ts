@@ -18,6 +18,8 @@ export interface FieldInfo {
   readonly type: number;
   readonly unsigned: boolean;
   readonly collation: number | undefined;
+  /** False: UPDATE before images leave this column out (null), as VStreamRequest.keyOnlyBefore asked. */
+  readonly inBefore?: false;
 }
 
 export interface RowChangeOut {
@@ -44,6 +46,8 @@ export interface RowStreamerOptions extends Omit<BinlogReaderOptions, 'position'
   readonly vschema?: KeyspaceVSchema;
   /** Override the vindex seam (tests). Defaults to the vindex registry plus `vschema`. */
   readonly keyspaceIds?: KeyspaceIdSource;
+  /** UPDATE before images carry the primary key only (VStreamRequest.keyOnlyBefore). */
+  readonly keyOnlyBefore?: boolean;
 }
 
 interface PlanEntry {
@@ -65,8 +69,23 @@ export class RowFilter {
     private readonly database: string,
     private readonly filter: Filter,
     ids: KeyspaceIdSource,
+    private readonly keyOnlyBefore = false,
   ) {
     this.ids = ids;
+  }
+
+  /**
+   * With keyOnlyBefore, the columns of an UPDATE's before image the stream sends: the table's
+   * primary key. Whole images when the rule filters rows (its condition may read any column of the
+   * old row) or the binlog names no primary key.
+   */
+  beforeColumns(t: TableMap): Uint8Array | undefined {
+    if (!this.keyOnlyBefore) return undefined;
+    const plan = this.planFor(t).plan;
+    if (plan === undefined || plan.keep !== undefined || t.primaryKey === undefined || t.primaryKey.length === 0) return undefined;
+    const mask = new Uint8Array(t.columns.length);
+    for (const i of t.primaryKey) mask[i] = 1;
+    return mask;
   }
 
   private planFor(t: TableMap): PlanEntry {
@@ -108,13 +127,15 @@ export class RowFilter {
         this.content(out);
         if (!entry.announced) {
           entry.announced = true;
+          const mask = this.beforeColumns(ev.table);
           out.push({
             type: 'field',
             database: ev.table.database,
             table: plan.table,
             fields: plan.columnIndexes.map((i, k) => {
               const c = ev.table.columns[i];
-              return { name: plan.columnNames[k], type: c.type, unsigned: c.unsigned, collation: c.collation };
+              const f: FieldInfo = { name: plan.columnNames[k], type: c.type, unsigned: c.unsigned, collation: c.collation };
+              return mask !== undefined && mask[i] === 0 ? { ...f, inBefore: false } : f;
             }),
             primaryKey: ev.table.primaryKey?.map((i) => ev.table.columnNames()[i]),
           });
@@ -206,11 +227,12 @@ export class RowStreamer implements AsyncIterable<StreamEvent> {
 
   constructor(opts: RowStreamerOptions) {
     this.opts = opts;
-    const filter = new RowFilter(opts.database, opts.filter, opts.keyspaceIds ?? keyspaceIdSource(opts.vschema));
+    const filter = new RowFilter(opts.database, opts.filter, opts.keyspaceIds ?? keyspaceIdSource(opts.vschema), opts.keyOnlyBefore);
     this.filter = filter;
     this.reader = new BinlogReader({
       ...opts,
       tableFilter: (t) => filter.wants(t),
+      updateBeforeColumns: opts.keyOnlyBefore ? (t) => filter.beforeColumns(t) : undefined,
       oldTemporalHints: opts.oldTemporalHints ?? ((db, table) => this.hints.get(`${db}.${table}`)),
     });
   }

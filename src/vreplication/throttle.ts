@@ -369,11 +369,11 @@ export async function purgedMessage(probe: ThrottleProbe | undefined, tablet: Ta
 }
 
 /** The stream's last word when no source tablet has its binlogs: what is gone and what to do. */
-export function allPurgedError(keyspace: string, shard: string, types: readonly string[], pos: string, why: readonly string[]): TesseraError {
+export function allPurgedError(workflow: string, keyspace: string, shard: string, types: readonly string[], pos: string, why: readonly string[]): TesseraError {
   return new TesseraError(
     { errno: ER_BINLOG_PURGED_ERRNO, sqlState: 'HY000' },
-    `vreplication: no ${types.join(' or ')} tablet of ${keyspace}/${shard} still has the binlogs after position ${pos || '(none)'}: ${why.map((w) => w.replace(/\.$/, '')).join(' | ')}. ` +
-      `To go on, re-create the workflow (Workflow delete, then create it again: it copies anew), or restore a tablet of ${keyspace}/${shard} that still has these binlogs and run Workflow start`,
+    `vreplication: workflow ${workflow}: no ${types.join(' or ')} tablet of ${keyspace}/${shard} still has the binlogs after position ${pos || '(none)'}: ${why.map((w) => w.replace(/\.$/, '')).join(' | ')}. ` +
+      `To go on, re-create the workflow ${workflow} (Workflow delete, then create it again: it copies anew), or restore a tablet of ${keyspace}/${shard} that still has these binlogs and run Workflow start`,
     { kind: 'PERMANENT' },
   );
 }

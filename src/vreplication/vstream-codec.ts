@@ -13,7 +13,8 @@
 //                      (a header naming its table: an atomic copy's tables on one snapshot)
 //   event    := u8 type, body
 //     1 begin      gtid, f64 timestamp
-//     2 field      str database, str table, str fields (JSON), str primaryKey (JSON, null if none)
+//     2 field      str database, str table, str fields (JSON; inBefore: false on a column UPDATE
+//                  before images leave out), str primaryKey (JSON, null if none)
 //     3 row        str database, str table, u32 count, { u8 images (1 before, 2 after), row?, row? }*
 //     4 ddl        str database, str statement
 //     5 commit     gtid, position, f64 timestamp
@@ -59,22 +60,24 @@ function protocolError(why: string): TesseraError {
   return new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: ${why}`);
 }
 
-// ---- sizes (the encoder allocates each message once, at its exact size) ------------------------
+// ---- sizes (the encoder allocates each message once, at its exact size or an upper bound) ---------
 
-function strSize(s: string): number {
-  return 4 + Buffer.byteLength(s, 'utf8');
+// `bound`: an upper bound instead of the exact size (3 bytes per UTF-16 unit), which needs no pass
+// over the strings; the events encoder allocates by it and returns the part it wrote.
+function strSize(s: string, bound = false): number {
+  return 4 + (bound ? 3 * s.length : Buffer.byteLength(s, 'utf8'));
 }
 
-function valueSize(v: SqlValue): number {
+function valueSize(v: SqlValue, bound = false): number {
   if (v === null || v === undefined) return 1;
   if (typeof v === 'number' || typeof v === 'bigint') return 9;
-  if (typeof v === 'string') return 1 + strSize(v);
+  if (typeof v === 'string') return 1 + strSize(v, bound);
   return 5 + v.length;
 }
 
-function rowSize(row: readonly SqlValue[]): number {
+function rowSize(row: readonly SqlValue[], bound = false): number {
   let n = 2;
-  for (const v of row) n += valueSize(v);
+  for (const v of row) n += valueSize(v, bound);
   return n;
 }
 
@@ -86,24 +89,28 @@ function positionSize(p: GtidPosition): number {
 
 /** Bytes `ev` takes in an events message: what a batch's byte bound counts. */
 export function eventSize(ev: StreamEvent): number {
+  return eventSizeOf(ev, false);
+}
+
+function eventSizeOf(ev: StreamEvent, bound: boolean): number {
   switch (ev.type) {
     case 'begin':
       return 1 + GTID_SIZE + 8;
     case 'field':
-      return 1 + strSize(ev.database) + strSize(ev.table) + strSize(fieldsJson(ev.fields)) + strSize(JSON.stringify(ev.primaryKey ?? null));
+      return 1 + strSize(ev.database, bound) + strSize(ev.table, bound) + strSize(fieldsJson(ev.fields), bound) + strSize(JSON.stringify(ev.primaryKey ?? null), bound);
     case 'row': {
-      let n = 1 + strSize(ev.database) + strSize(ev.table) + 4;
-      for (const c of ev.changes) n += 1 + (c.before ? rowSize(c.before) : 0) + (c.after ? rowSize(c.after) : 0);
+      let n = 1 + strSize(ev.database, bound) + strSize(ev.table, bound) + 4;
+      for (const c of ev.changes) n += 1 + (c.before ? rowSize(c.before, bound) : 0) + (c.after ? rowSize(c.after, bound) : 0);
       return n;
     }
     case 'ddl':
-      return 1 + strSize(ev.database) + strSize(ev.statement);
+      return 1 + strSize(ev.database, bound) + strSize(ev.statement, bound);
     case 'commit':
       return 1 + GTID_SIZE + positionSize(ev.position) + 8;
     case 'position':
       return 1 + positionSize(ev.position);
     case 'rollback':
-      return 1 + strSize(ev.reason);
+      return 1 + strSize(ev.reason, bound);
     case 'heartbeat':
       return 1 + positionSize(ev.position) + 8;
   }
@@ -115,7 +122,7 @@ export function rowBytes(row: readonly SqlValue[]): number {
 }
 
 function fieldsJson(fields: readonly FieldInfo[]): string {
-  return JSON.stringify(fields.map((f) => ({ name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null })));
+  return JSON.stringify(fields.map((f) => (f.inBefore === false ? { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null, inBefore: false } : { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null })));
 }
 
 // ---- writing ----------------------------------------------------------------------------------
@@ -205,6 +212,11 @@ class Writer {
     }
   }
 
+  /** The bytes written, when the size given was an upper bound. */
+  written(): Buffer {
+    return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
+  }
+
   done(): Buffer {
     if (this.pos !== this.buf.length) throw new Error(`vstream codec size mismatch: wrote ${this.pos} of ${this.buf.length}`);
     return this.buf;
@@ -213,7 +225,13 @@ class Writer {
 
 export function encodeEvents(events: readonly StreamEvent[]): Buffer {
   let size = 2 + 4;
-  for (const ev of events) size += eventSize(ev);
+  for (const ev of events) size += eventSizeOf(ev, true);
+  // Past the message limit by the bound only: the exact size decides.
+  const exact = size > VSTREAM_CODEC_LIMITS.messageBytesMax;
+  if (exact) {
+    size = 2 + 4;
+    for (const ev of events) size += eventSize(ev);
+  }
   const w = new Writer(size);
   w.u8(VSTREAM_CODEC_VERSION);
   w.u8(KIND.events);
@@ -262,7 +280,7 @@ export function encodeEvents(events: readonly StreamEvent[]): Buffer {
         break;
     }
   }
-  return w.done();
+  return exact ? w.done() : w.written();
 }
 
 export function encodeRowsBatch(b: RowsBatch): Buffer {
@@ -436,7 +454,7 @@ class Reader {
     const v = this.json(what);
     if (!Array.isArray(v)) throw protocolError(`${what} is not a list`);
     return v.map((f: unknown) => {
-      const o = f as { name?: unknown; type?: unknown; unsigned?: unknown; collation?: unknown } | null;
+      const o = f as { name?: unknown; type?: unknown; unsigned?: unknown; collation?: unknown; inBefore?: unknown } | null;
       if (
         o === null ||
         typeof o !== 'object' ||
@@ -447,7 +465,9 @@ class Reader {
       ) {
         throw protocolError(`${what}: a field needs name, type, unsigned and collation`);
       }
-      return { name: o.name, type: o.type, unsigned: o.unsigned, collation: o.collation === null ? undefined : o.collation };
+      if (o.inBefore !== undefined && o.inBefore !== false) throw protocolError(`${what}: inBefore may only be false`);
+      const field: FieldInfo = { name: o.name, type: o.type, unsigned: o.unsigned, collation: o.collation === null ? undefined : o.collation };
+      return o.inBefore === false ? { ...field, inBefore: false } : field;
     });
   }
 

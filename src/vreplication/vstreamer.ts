@@ -26,6 +26,13 @@ export interface VStreamRequest {
   readonly heartbeatIntervalMs?: number;
   /** Events per callback at most; a callback also fires at every commit when the source is idle. */
   readonly packetSizeMax?: number;
+  /**
+   * UPDATE before images carry only the table's primary-key columns (the rest null) when the rule
+   * does not filter rows and the binlog names the key; the field event marks the columns left out
+   * (`inBefore: false`). A consumer that only needs the old row's key (the player) asks for it:
+   * the source decodes, and both sides encode and decode, half the values of an update.
+   */
+  readonly keyOnlyBefore?: boolean;
 }
 
 export interface VStreamRowsRequest {

@@ -153,6 +153,12 @@ export interface EventDecoderOptions {
    * no rows: a stream pays nothing for tables it filters out (and cannot fail on them).
    */
   readonly tableFilter?: (table: TableMap) => boolean;
+  /**
+   * The columns of an UPDATE's before image to decode, per table (1 = decode); undefined: all. The
+   * others come back null: a consumer that only needs the key of the old row builds no values for
+   * the rest.
+   */
+  readonly updateBeforeColumns?: (table: TableMap) => Uint8Array | undefined;
 }
 
 export const EVENT_DECODER_DEFAULTS = { tableMapsMax: 100_000 } as const;
@@ -168,6 +174,8 @@ export class EventDecoder {
   private readonly tableMapsMax: number;
   private readonly tableFilter: ((table: TableMap) => boolean) | undefined;
   private readonly wanted = new WeakMap<TableMap, boolean>();
+  private readonly updateBeforeColumns: ((table: TableMap) => Uint8Array | undefined) | undefined;
+  private readonly beforeMasks = new WeakMap<TableMap, Uint8Array | null>();
   private readonly tables = new Map<number, TableMap>();
   private tableIdLength = 6;
   file: string;
@@ -179,6 +187,7 @@ export class EventDecoder {
     this.tableMapsMax = opts.tableMapsMax ?? EVENT_DECODER_DEFAULTS.tableMapsMax;
     this.file = opts.file ?? '';
     this.tableFilter = opts.tableFilter;
+    this.updateBeforeColumns = opts.updateBeforeColumns;
   }
 
   /** The table map a rows event refers to. */
@@ -393,7 +402,16 @@ export class EventDecoder {
       }
       if (!want) return { kind: 'rows', header, action, version, table, flags, rows: [], included: new Uint8Array(0), includedAfter: undefined, partial: false, skipped: true };
     }
-    const d = decodeRows(b, pos, b.length, table, action);
+    let mask: Uint8Array | undefined;
+    if (action === 'update' && this.updateBeforeColumns !== undefined) {
+      let m = this.beforeMasks.get(table);
+      if (m === undefined) {
+        m = this.updateBeforeColumns(table) ?? null;
+        this.beforeMasks.set(table, m);
+      }
+      mask = m ?? undefined;
+    }
+    const d = decodeRows(b, pos, b.length, table, action, mask);
     return { kind: 'rows', header, action, version, table, flags, rows: d.rows, included: d.included, includedAfter: d.includedAfter, partial: d.partial, skipped: false };
   }
 }

@@ -53,6 +53,8 @@ export interface BinlogReaderOptions {
   readonly oldTemporalHints?: OldTemporalHints;
   /** Decode rows of these tables only (see EventDecoderOptions.tableFilter). */
   readonly tableFilter?: (table: TableMap) => boolean;
+  /** The columns of UPDATE before images to decode, per table (see EventDecoderOptions.updateBeforeColumns). */
+  readonly updateBeforeColumns?: (table: TableMap) => Uint8Array | undefined;
   /** Called with every decoded event before framing (tools, debugging). */
   readonly onEvent?: (ev: BinlogEvent) => void;
   readonly connectTimeoutMs?: number;
@@ -253,7 +255,7 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
     dump.writeUInt32LE(4, 1);
     dump.writeUInt16LE(o.annotateRows ? BINLOG_DUMP_FLAG.SEND_ANNOTATE_ROWS : 0, 5);
     dump.writeUInt32LE(serverId, 7);
-    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints, tableFilter: o.tableFilter });
+    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints, tableFilter: o.tableFilter, updateBeforeColumns: o.updateBeforeColumns });
     log.debug({ position: position.toString(), serverId }, 'binlog dump started');
     this.armIdle();
     const out: StreamItem[] = [];

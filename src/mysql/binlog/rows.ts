@@ -428,7 +428,7 @@ function fracMicros(buf: Buffer, pos: number, fsp: number): number {
  * Decodes one row image starting at `pos`, `present` marking the columns it holds. Returns the
  * offset after the image. `end` bounds the image (the event body minus checksum).
  */
-function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: Uint8Array, presentCount: number, out: Row): number {
+function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: Uint8Array, presentCount: number, out: Row, want?: Uint8Array): number {
   const n = plan.n;
   const nullStart = pos;
   const nullBytes = (presentCount + 7) >> 3;
@@ -453,6 +453,18 @@ function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: U
     const a = A[i];
     const size = fixedSize(kind, a, B[i]);
     if (size >= 0 && pos + size > end) throw new DecodeError(`column ${plan.names[i]} needs ${size} bytes at offset ${pos}, the event body ends at ${end}`);
+    if (want !== undefined && want[i] === 0) {
+      // Present but not wanted: stepped over, left null (no value is built).
+      out[i] = null;
+      if (size >= 0) pos += size;
+      else {
+        if (pos + a > end) throw new DecodeError(`column ${plan.names[i]} length prefix needs ${a} bytes at offset ${pos}, the event body ends at ${end}`);
+        const len = a === 1 ? buf[pos] : a === 2 ? buf.readUInt16LE(pos) : a === 3 ? buf.readUIntLE(pos, 3) : buf.readUInt32LE(pos);
+        if (pos + a + len > end) throw new DecodeError(`column ${plan.names[i]} has length ${len} at offset ${pos}, past the event body's end at ${end}`);
+        pos += a + len;
+      }
+      continue;
+    }
     switch (kind) {
       case K.INT8:
         out[i] = buf.readInt8(pos);
@@ -690,7 +702,11 @@ export const ROWS_PER_EVENT_MAX = 10_000_000;
  * Decodes the row images of a rows event body starting at `pos` (just after the post-header and
  * any v2 extra data), up to `end`.
  */
-export function decodeRows(body: Buffer, pos: number, end: number, table: TableMap, action: RowsAction): DecodedRows {
+/**
+ * `beforeWant`: for an UPDATE, the columns of the before image to decode (1) — the others are
+ * stepped over and left null. The after image and other actions are always decoded whole.
+ */
+export function decodeRows(body: Buffer, pos: number, end: number, table: TableMap, action: RowsAction, beforeWant?: Uint8Array): DecodedRows {
   const plan = planOf(table);
   let n: number;
   [n, pos] = readLenenc(body, pos, 'column count');
@@ -711,7 +727,7 @@ export function decodeRows(body: Buffer, pos: number, end: number, table: TableM
     if (rows.length >= ROWS_PER_EVENT_MAX) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);
     const first: Row = new Array(n);
     try {
-      pos = decodeRow(body, pos, end, plan, included, count, first);
+      pos = decodeRow(body, pos, end, plan, included, count, first, action === 'update' ? beforeWant : undefined);
       if (action === 'update') {
         const second: Row = new Array(n);
         pos = decodeRow(body, pos, end, plan, includedAfter!, countAfter, second);

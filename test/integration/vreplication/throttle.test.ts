@@ -282,7 +282,7 @@ describe('VReplication throttles and purged binlogs', { timeout: 600_000 }, () =
     await run(ctx, 'Workflow', { action: 'start', keyspace: 'customer', workflow: 'purge' });
     await waitFor('the stream to fail', async () => (await stream('purge')).state === 'Error');
     const failed = await stream('purge');
-    assert.match(failed.message, /no primary or replica tablet of commerce\/0 still has the binlogs after position MariaDB\//);
+    assert.match(failed.message, /workflow purge: no primary or replica tablet of commerce\/0 still has the binlogs after position MariaDB\//);
     assert.match(failed.message, new RegExp(`${primaryAlias} has purged .*GTIDs? 0-\\d+-\\d+`));
     assert.match(failed.message, new RegExp(`${replicaAlias} has purged`));
     assert.match(failed.message, /re-create the workflow .* or restore a tablet of commerce\/0 that still has these binlogs/);

@@ -55,6 +55,7 @@ const SAMPLES: Record<TmMethod, Record<string, unknown>> = {
   deleteVReplicationWorkflow: { workflow: 'wf' },
   vReplicationWaitForPos: { id: 3, position: 'MariaDB/0-100-42', timeoutMs: 1000 },
   vDiff: { action: 'rows', workflow: 'wf', keyspace: 'customer', uuid: 'all', options: '{}', samples: -1, afterId: 7, limit: 100 },
+  purgeBinaryLogs: { to: 'vt-0000000100-bin.000003', olderThanSeconds: 3600, dryRun: true },
 };
 
 function check(method: TmMethod, raw: unknown): unknown {

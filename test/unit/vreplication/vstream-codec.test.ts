@@ -70,6 +70,8 @@ const EVENTS: StreamEvent[] = [
   { type: 'rollback', reason: 'connection lost' },
   { type: 'heartbeat', position: P1, lagSeconds: 0.25 },
   { type: 'field', database: 'd', table: 't', fields: [], primaryKey: undefined },
+  // A column UPDATE before images leave out (VStreamRequest.keyOnlyBefore).
+  { type: 'field', database: 'd', table: 'k', fields: [FIELDS[0], { ...FIELDS[1], inBefore: false }], primaryKey: ['id'] },
 ];
 
 const EVENTS_BYTES: Bytes = events(
@@ -87,6 +89,7 @@ const EVENTS_BYTES: Bytes = events(
   [7, ...str('connection lost')],
   [8, ...pos([0, 100, 42n], [3, 7, 18446744073709551615n]), ...f64(0.25)],
   [2, ...str('d'), ...str('t'), ...str('[]'), ...str('null')],
+  [2, ...str('d'), ...str('k'), ...str('[{"name":"id","type":8,"unsigned":true,"collation":null},{"name":"name","type":15,"unsigned":false,"collation":45,"inBefore":false}]'), ...str('["id"]')],
 );
 
 const HEADER: RowsBatch = { kind: 'header', position: 'MariaDB/0-100-42', fields: FIELDS, pkColumns: ['a', 'b'] };
@@ -174,6 +177,7 @@ test('malformed content is a protocol error: version, kind, tags, UTF-8, JSON, p
     ['u64 in i64 range', [1, 4, ...row(V.u64(5n))], decodeValues, /fits i64/],
     ['fields json', events([2, ...str('d'), ...str('t'), ...str('{'), ...str('null')]), decodeEvents, /fields is not valid JSON/],
     ['fields shape', events([2, ...str('d'), ...str('t'), ...str('[{"name":1}]'), ...str('null')]), decodeEvents, /a field needs name/],
+    ['inBefore', events([2, ...str('d'), ...str('t'), ...str('[{"name":"a","type":3,"unsigned":false,"collation":null,"inBefore":true}]'), ...str('null')]), decodeEvents, /inBefore may only be false/],
     ['key names', [1, 2, ...str('p'), ...str('[]'), ...str('null')], decodeRowsBatch, /key columns is not a list of names/],
     ['duplicate domain', events([6, ...pos([0, 1, 1n], [0, 2, 2n])]), decodeEvents, /domain 0 appears twice/],
     ['row images', events([3, ...str('d'), ...str('t'), ...le(1, 4), 0, 0, 0]), decodeEvents, /row images 0/],
