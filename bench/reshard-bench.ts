@@ -9,7 +9,8 @@
 //
 //   npx tsc -p tsconfig.json && BENCH_ROWS=1000000 node dist/bench/reshard-bench.js
 //
-// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M each). Every MariaDB runs mysqlctl's my.cnf
+// BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M each), BENCH_OVERRIDES (the workflow's
+// --config-overrides, e.g. vstream-packet-size-rows=5000,vstream-packet-size=1000000; none by default). Every MariaDB runs mysqlctl's my.cnf
 // (sync_binlog=1, innodb_flush_log_at_trx_commit=1); the tablets run inside this process.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +27,7 @@ import { fmt, log, sh } from './bench-util.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
 const INSERT_CHUNK = 10_000;
+const OVERRIDES = (process.env.BENCH_OVERRIDES ?? '').split(',').filter((x) => x !== '');
 
 const SCHEMA = `CREATE TABLE customer (
   customer_id bigint NOT NULL,
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
 
     // ---- Reshard: create to the end of the copy ------------------------------------------------
     t = performance.now();
-    await run('Reshard', { action: 'create', workflow: 'bench', target_keyspace: 'customer', source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'] });
+    await run('Reshard', { action: 'create', workflow: 'bench', target_keyspace: 'customer', source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'], config_overrides: OVERRIDES });
     for (;;) {
       const st = (await run('Reshard', { action: 'status', workflow: 'bench', target_keyspace: 'customer', format: 'json' })) as {
         table_copy_state: Record<string, unknown>;
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     const rate = (ms: number) => `${fmt((ROWS / ms) * 1000).padStart(9)} rows/s ${(ms / 1000).toFixed(1).padStart(7)} s`;
     log('');
     log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load average ${os.loadavg()[0].toFixed(1)} at the end (other work shares it); ${process.version}; buffer pool ${BUFFER_POOL} each`);
-    log(`rows: ${fmt(ROWS)}`);
+    log(`rows: ${fmt(ROWS)}${OVERRIDES.length > 0 ? `; workflow config overrides ${OVERRIDES.join(',')}` : ''}`);
     log('');
     log(`copy         Reshard 0 -> -80,80- (create to copied)  ${rate(reshardMs)}`);
     log(`             mariadb-dump | mariadb (one server)      ${rate(dumpMs)}`);
