@@ -26,7 +26,7 @@ import { startCluster } from '../test/harness/cluster.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
 import { startTestTablet } from '../test/harness/tablet.js';
 import { startChild, type Child } from '../test/harness/child.js';
-import { freePort, testRoot, track } from '../test/harness/processes.js';
+import { freePort, processesUnder, testRoot, track } from '../test/harness/processes.js';
 import { Mysqlctl } from '../src/mysqlctl/index.js';
 import { openTopoServer } from '../src/topo/index.js';
 import { fmt, log, sh } from './bench-util.js';
@@ -97,6 +97,11 @@ function procCpuMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU ms of every MariaDB server this run started (they live under its test root). */
+function mariadbCpuMs(): number {
+  return processesUnder(testRoot()).filter((p) => /mariadbd|mysqld/.test(p.cmd)).reduce((n, p) => n + procCpuMs(p.pid), 0);
 }
 
 /** Each tablet its own `tessera tablet` process on a file topology, as a deployment runs them. */
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
     // ---- Reshard: create to the end of the copy ------------------------------------------------
     t = performance.now();
     const cpu0 = setup.cpuMs();
+    const db0 = mariadbCpuMs();
     await run('Reshard', { action: 'create', workflow: 'bench', target_keyspace: 'customer', source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'], config_overrides: OVERRIDES });
     const createMs = performance.now() - t;
     let firstRowMs: number | undefined;
@@ -201,14 +207,17 @@ async function main(): Promise<void> {
     // The tablets' CPU over the copy: the copy's cost on the Tessera side, a figure the machine's
     // load changes far less than the wall time.
     const cpuMs = setup.cpuMs() - cpu0;
+    const dbCpuMs = mariadbCpuMs() - db0;
     const copied = await setup.targetRows();
     if (copied !== ROWS) throw new Error(`the reshard left ${copied} rows, expected ${ROWS}`);
 
     // ---- mariadb-dump | mariadb into one fresh server -------------------------------------------
     await other.query('CREATE DATABASE vt_customer');
     t = performance.now();
+    const dumpDb0 = mariadbCpuMs();
     await sh(`mariadb-dump --single-transaction -h ${srcAddr.host} -P ${srcAddr.port} -u vt_dba vt_customer customer | mariadb -h ${fresh.host} -P ${fresh.port} -u vt_dba vt_customer`);
     const dumpMs = performance.now() - t;
+    const dumpDbCpuMs = mariadbCpuMs() - dumpDb0;
 
     // ---- the write pause of the primary switch --------------------------------------------------
     await run('Reshard', { action: 'switchtraffic', workflow: 'bench', target_keyspace: 'customer', tablet_types: ['rdonly', 'replica'] });
@@ -222,8 +231,9 @@ async function main(): Promise<void> {
     log('');
     log(`copy         Reshard 0 -> -80,80- (create to copied)  ${rate(reshardMs)}`);
     log(`             of which create ${(createMs / 1000).toFixed(1)} s, first row on a target at ${((firstRowMs ?? reshardMs) / 1000).toFixed(1)} s`);
-    log(`             tablets' CPU over the copy ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / ROWS) * 1000).toFixed(0)} µs a row)`);
+    log(`             CPU over the copy: tablets ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / ROWS) * 1000).toFixed(0)} µs a row), MariaDB servers ${(dbCpuMs / 1000).toFixed(1)} s`);
     log(`             mariadb-dump | mariadb (one server)      ${rate(dumpMs)}`);
+    log(`             CPU over the dump: MariaDB servers ${(dumpDbCpuMs / 1000).toFixed(1)} s (mariadb-dump and mariadb themselves not counted)`);
     log(`             ratio                                    ${(dumpMs / reshardMs).toFixed(2)}x (goal >= 0.5x)`);
     log(`write pause  switchtraffic --tablet-types primary     ${sw.writePauseMs ?? '?'} ms`);
   } finally {
