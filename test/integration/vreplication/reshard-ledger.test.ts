@@ -16,6 +16,7 @@ import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient, type TabletProcess } from '../../../src/tablet/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { waitFor } from '../../harness/wait.js';
+import { waitForCopied } from '../../harness/workflow-wait.js';
 
 const ROUNDS = Number(process.env.TESSERA_RESHARD_ROUNDS ?? 10);
 const WRITERS = 8;
@@ -85,12 +86,7 @@ describe('Reshard 0 → -80,80- under the write ledger, ten primary switch/rever
     try {
       await ledger.waitForAcks(50);
       await reshard('create', { source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'] });
-      await waitFor('the copy to finish', async () => {
-        const st = (await reshard('status')) as { table_copy_state: object; shard_streams: Record<string, { streams: { status: string; info: string }[] }> };
-        const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
-        for (const s of streams) if (s.status === 'Error') throw new Error(`stream in Error: ${s.info}`);
-        return Object.keys(st.table_copy_state).length === 0 && streams.length === 2 && streams.every((s) => s.status === 'Running');
-      }, 120_000);
+      await waitForCopied('the copy to finish', (req) => reshard('status', req), 2);
       await expectClean('cust2cust', 'after the copy');
       await reshard('switchtraffic', { tablet_types: ['rdonly', 'replica'] });
       await ledger.waitForAcks(50);

@@ -18,6 +18,7 @@ import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
 import { waitFor } from '../../harness/wait.js';
+import { waitForCopied } from '../../harness/workflow-wait.js';
 
 /** Rows over the three tables together (the issue's figure; BENCH-style override for a quick run). */
 const ROWS = Number(process.env.TESSERA_RESHARD_TEST_ROWS ?? 100_000);
@@ -125,15 +126,7 @@ describe('Reshard 2→4 and 4→2 of tables sharded by hash, xxhash and binary_m
     }));
     assert.equal(created.streams.reduce((n, s) => n + s.ids.length, 0), pairs.length);
 
-    await waitFor(`${workflow}'s copy`, async () => {
-      const st = (await run('Reshard', { action: 'status', workflow, target_keyspace: 'ks', format: 'json' })) as {
-        table_copy_state: Record<string, unknown>;
-        shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
-      };
-      const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
-      for (const s of streams) if (s.status === 'Error') throw new Error(`stream in Error: ${s.info}`);
-      return Object.keys(st.table_copy_state).length === 0 && streams.length === pairs.length && streams.every((s) => s.status === 'Running');
-    }, 600_000);
+    await waitForCopied(`${workflow}'s copy`, (req) => run('Reshard', { ...req, workflow, target_keyspace: 'ks' }), pairs.length, 600_000);
 
     for (const t of TABLES) {
       assert.deepEqual(await dump(to, t), before.get(t.name), `${t.name}: every row of ${from.join(',')} in exactly one of ${to.join(',')}`);
