@@ -51,6 +51,9 @@ export const VSTREAMER_DEFAULTS = {
 
 export type VStreamerLimits = typeof VSTREAMER_DEFAULTS;
 
+/** Copy rows decoded before they are filtered together (one vindex call per group). */
+const FILTER_GROUP_ROWS = 512;
+
 /** MySQL's 1173: a table needs a primary key (or here, a unique NOT NULL key). */
 export const ER_REQUIRES_PRIMARY_KEY: ErrorCode = { errno: 1173, sqlState: '42000' };
 
@@ -524,6 +527,8 @@ export class LocalVStreamer implements VStreamer {
         const readPlan = planColumns(req.filter, tableName, read.map((i) => names[i]), ids)!;
         const keyPos = keyIdx.map((i) => read.indexOf(i));
         const floatPos = read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : []));
+        // The rule keeps every column read, in order: a kept row goes out as decoded.
+        const identity = readPlan.columnIndexes.length === read.length && readPlan.columnIndexes.every((k, j) => k === j);
         await deliver({
           kind: 'header',
           position: position.toString(),
@@ -566,6 +571,7 @@ export class LocalVStreamer implements VStreamer {
           let last: SqlValue[] | null = chunk.lastPk === null ? null : [...chunk.lastPk];
           const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
           let scanned = 0;
+          const mask = new Uint8Array(FILTER_GROUP_ROWS);
           for (;;) {
             const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
             const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
@@ -580,6 +586,33 @@ export class LocalVStreamer implements VStreamer {
             let more = false;
             let rows: SqlValue[][] = [];
             let bytes = 0;
+            // Rows are decoded as they come and filtered a group at a time (one vindex call per
+            // group); `last` is the key of the last row filtered, so a batch never claims a key
+            // whose row is still in the group.
+            let group: SqlValue[][] = [];
+            const filterGroup = async (): Promise<void> => {
+              const g = group;
+              group = [];
+              const n = g.length;
+              if (n === 0) return;
+              if (readPlan.keepMany !== undefined) readPlan.keepMany(g, 0, n, mask);
+              for (let j = 0; j < n; j++) {
+                if (readPlan.keepMany !== undefined && mask[j] === 0) continue;
+                const r = g[j];
+                const out = identity ? r : readPlan.columnIndexes.map((k) => r[k]);
+                rows.push(out);
+                bytes += rowBytes(out);
+                if (bytes < batchBytesMax) continue;
+                last = keyPos.map((k) => r[k]);
+                const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
+                rows = [];
+                bytes = 0;
+                // Reading pauses until the consumer has taken the batch.
+                await deliver(b);
+              }
+              const end = g[n - 1];
+              last = keyPos.map((k) => end[k]);
+            };
             await c.stream(sql, {
               fields: (f) => {
                 fields = f;
@@ -593,19 +626,11 @@ export class LocalVStreamer implements VStreamer {
                 scanned++;
                 const r = decodeTextRow(payload, fields);
                 for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
-                last = keyPos.map((k) => r[k]);
-                if (readPlan.keep !== undefined && !readPlan.keep(r)) return;
-                const out = readPlan.columnIndexes.map((k) => r[k]);
-                rows.push(out);
-                bytes += rowBytes(out);
-                if (bytes < batchBytesMax) return;
-                const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
-                rows = [];
-                bytes = 0;
-                // Reading pauses until the consumer has taken the batch.
-                return deliver(b);
+                group.push(r);
+                if (group.length >= FILTER_GROUP_ROWS) return filterGroup();
               },
             });
+            await filterGroup();
             const ended = peek ? !more : got < want;
             // A chunk that ends before its first row still reports where it stands: its start.
             const lastPk = last ?? chunk.lastPk ?? [];

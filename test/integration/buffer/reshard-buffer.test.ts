@@ -12,6 +12,7 @@ import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient, type TabletProcess } from '../../../src/tablet/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { waitFor } from '../../harness/wait.js';
+import { waitForCopied } from '../../harness/workflow-wait.js';
 import { BufferLoad, bufferMetric } from './load.js';
 
 const SCHEMA = 'CREATE TABLE customer (customer_id bigint NOT NULL, email varchar(128), PRIMARY KEY (customer_id))';
@@ -44,12 +45,7 @@ describe('gate buffering through SwitchTraffic of a Reshard 0 → -80,80-', { ti
     const reshard = (action: string, extra: JsonObject = {}): Promise<Json> =>
       WORKFLOW_COMMANDS.Reshard.run(ctx, { action, workflow: 'cust2cust', target_keyspace: 'customer', format: 'json', ...extra });
     await reshard('create', { source_shards: ['0'], target_shards: ['-80', '80-'], tablet_types: ['primary'] });
-    await waitFor('the copy to finish', async () => {
-      const st = (await reshard('status')) as { table_copy_state: object; shard_streams: Record<string, { streams: { status: string; info: string }[] }> };
-      const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
-      for (const s of streams) if (s.status === 'Error') throw new Error(`stream in Error: ${s.info}`);
-      return Object.keys(st.table_copy_state).length === 0 && streams.length === 2 && streams.every((s) => s.status === 'Running');
-    }, 120_000);
+    await waitForCopied('the copy to finish', (req) => reshard('status', req), 2);
     await reshard('switchtraffic', { tablet_types: ['rdonly', 'replica'] });
 
     const conns = { reader: await c.connect('customer'), slowReader: await c.connect('customer'), writer: await c.connect('customer'), txWriter: await c.connect('customer') };

@@ -1,20 +1,24 @@
 // Reshard beyond 0 → -80,80-: a 2→4 split (-80,80- → -40,40-80,80-c0,c0-), then a 4→2 merge
 // onto uneven shards (→ -60,60-, each new shard taking whole and partial old ones), of tables
 // sharded by hash, xxhash and binary_md5. After each, every row sits in the shard its keyspace id
-// names and each table holds exactly the source's rows; traffic switches and the old shards stop
-// serving. Then the refusals that change nothing: a target shard without a primary.
+// names and each table holds exactly the source's rows; a VDiff of the workflow is clean after the
+// copy, and once the writes moved, a VDiff of its reverse workflow (the old shards against the new)
+// is clean too; traffic switches and the old shards stop serving. Then the refusals that change
+// nothing: a target shard without a primary.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
 import { startTestTablet } from '../../harness/tablet.js';
 import { WORKFLOW_COMMANDS } from '../../../src/ctld/workflow-commands.js';
 import { TOPO_COMMANDS } from '../../../src/ctld/topo-commands.js';
+import { VDIFF_COMMANDS } from '../../../src/ctld/vdiff-commands.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient, type TabletProcess } from '../../../src/tablet/index.js';
 import type { Json, JsonObject } from '../../../src/topo/index.js';
 import { createVindex, type FunctionalVindex } from '../../../src/vindexes/index.js';
 import { keyRangeContains, parseShardName } from '../../../src/key/index.js';
 import { waitFor } from '../../harness/wait.js';
+import { waitForCopied } from '../../harness/workflow-wait.js';
 
 /** Rows over the three tables together (the issue's figure; BENCH-style override for a quick run). */
 const ROWS = Number(process.env.TESSERA_RESHARD_TEST_ROWS ?? 100_000);
@@ -80,6 +84,21 @@ describe('Reshard 2→4 and 4→2 of tables sharded by hash, xxhash and binary_m
     await c?.stop();
   });
 
+  /** A VDiff of `workflow` in ks to completion: every row compared, no mismatch. */
+  async function cleanVDiff(workflow: string, shards: readonly string[]): Promise<void> {
+    const vd = (action: string, extra: JsonObject = {}) => VDIFF_COMMANDS.VDiff.run(ctx, { action, workflow, target_keyspace: 'ks', format: 'json', ...extra });
+    const { UUID } = (await vd('create')) as { UUID: string };
+    let s: { State: string; RowsCompared: number; HasMismatch: boolean; Shards: string; Reports?: unknown } | undefined;
+    await waitFor(`VDiff of ${workflow}`, async () => {
+      s = (await vd('show', { uuid: UUID })) as unknown as NonNullable<typeof s>;
+      if (s.State === 'error') throw new Error(`VDiff of ${workflow} in error: ${JSON.stringify(s)}`);
+      return s.State === 'completed';
+    }, 600_000);
+    assert.equal(s!.HasMismatch, false, `VDiff of ${workflow}: ${JSON.stringify(s!.Reports)}`);
+    assert.equal(s!.Shards, [...shards].join(','));
+    assert.equal(s!.RowsCompared, Math.ceil(ROWS / TABLES.length) * TABLES.length, `VDiff of ${workflow} compares every row`);
+  }
+
   async function dump(shards: readonly string[], table: (typeof TABLES)[number]): Promise<string[]> {
     const out: string[] = [];
     for (const s of shards) for (const r of await sqlOn(s, `SELECT HEX(${table.key}), v FROM ${table.name}`)) out.push(`${String(r[0])}|${String(r[1])}`);
@@ -107,15 +126,7 @@ describe('Reshard 2→4 and 4→2 of tables sharded by hash, xxhash and binary_m
     }));
     assert.equal(created.streams.reduce((n, s) => n + s.ids.length, 0), pairs.length);
 
-    await waitFor(`${workflow}'s copy`, async () => {
-      const st = (await run('Reshard', { action: 'status', workflow, target_keyspace: 'ks', format: 'json' })) as {
-        table_copy_state: Record<string, unknown>;
-        shard_streams: Record<string, { streams: { status: string; info: string }[] }>;
-      };
-      const streams = Object.values(st.shard_streams).flatMap((s) => s.streams);
-      for (const s of streams) if (s.status === 'Error') throw new Error(`stream in Error: ${s.info}`);
-      return Object.keys(st.table_copy_state).length === 0 && streams.length === pairs.length && streams.every((s) => s.status === 'Running');
-    }, 600_000);
+    await waitForCopied(`${workflow}'s copy`, (req) => run('Reshard', { ...req, workflow, target_keyspace: 'ks' }), pairs.length, 600_000);
 
     for (const t of TABLES) {
       assert.deepEqual(await dump(to, t), before.get(t.name), `${t.name}: every row of ${from.join(',')} in exactly one of ${to.join(',')}`);
@@ -128,8 +139,11 @@ describe('Reshard 2→4 and 4→2 of tables sharded by hash, xxhash and binary_m
       }
     }
 
+    await cleanVDiff(workflow, to);
+
     await run('Reshard', { action: 'switchtraffic', workflow, target_keyspace: 'ks', tablet_types: ['rdonly', 'replica'] });
     await run('Reshard', { action: 'switchtraffic', workflow, target_keyspace: 'ks', tablet_types: ['primary'] });
+    await cleanVDiff(`${workflow}_reverse`, from);
     await run('Reshard', { action: 'complete', workflow, target_keyspace: 'ks' });
     const srv = await c.topo.getSrvKeyspace(c.cell, 'ks');
     for (const p of srv.partitions) assert.deepEqual(p.shard_references.map((r) => r.name), [...to], `${p.served_type} served by the new shards`);

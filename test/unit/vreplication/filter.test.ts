@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelectFilter } from '../../../src/vreplication/index.js';
-import { ruleMatches } from '../../../src/vreplication/filter.js';
+import { keyspaceIdSource, planColumns, ruleMatches } from '../../../src/vreplication/filter.js';
+import { parseKeyspaceVSchema } from '../../../src/vschema/index.js';
 
 test('the forms Vitess writes: star, columns with aliases, key ranges with and without a vindex', () => {
   assert.deepEqual(parseSelectFilter('select * from customer'), { columns: '*', table: 'customer', keyRange: undefined });
@@ -53,4 +54,37 @@ test("rule matches: a name, or a regular expression after '/' as Vitess writes i
   assert.equal(ruleMatches('/^c', 'product'), false);
   // Unanchored, as Go's regexp.MatchString.
   assert.equal(ruleMatches('/ord', 'corder'), true);
+});
+
+test('the bulk key-range predicate (keepMany, the copy phase) keeps exactly the rows keep keeps', () => {
+  const vschema = parseKeyspaceVSchema('ks', {
+    sharded: true,
+    vindexes: { h: { type: 'hash' }, x: { type: 'xxhash' }, m: { type: 'binary_md5' } },
+    tables: { th: { column_vindexes: [{ column: 'id', name: 'h' }] }, tx: { column_vindexes: [{ column: 'id', name: 'x' }] }, tm: { column_vindexes: [{ column: 'id', name: 'm' }] } },
+  });
+  const ids = keyspaceIdSource(vschema);
+  // Integers of every form a row may carry, a negative one, NULL, a missing cell, text that is no integer.
+  const values: (bigint | number | string | Buffer | null | undefined)[] = [null, undefined, -1n, 0n, 18446744073709551615n, 'abc', Buffer.from('k-1')];
+  for (let i = 1; i <= 300; i++) values.push(i % 3 === 0 ? BigInt(i) : i % 3 === 1 ? i : Buffer.from(`key-${i}`));
+  for (const table of ['th', 'tx', 'tm']) {
+    for (const range of ['-80', '80-', '40-c0', '-']) {
+      const plan = planColumns({ rules: [{ match: '/.*', filter: range }] }, table, ['v', 'id'], ids)!;
+      const rows = values.map((v) => ['x', v] as never[]);
+      const one = rows.map((r) => {
+        try {
+          return plan.keep!(r) ? 1 : 0;
+        } catch {
+          return -1;
+        }
+      });
+      assert.ok(!one.includes(-1), `${table} ${range}: keep threw`);
+      const many = new Uint8Array(rows.length - 5);
+      plan.keepMany!(rows, 5, rows.length, many);
+      assert.deepEqual([...many], one.slice(5), `${table} ${range}`);
+      assert.ok(one.some((k) => k === 1) && (range === '-' || one.some((k) => k === 0)), `${table} ${range}: both outcomes occur`);
+    }
+  }
+  const all = planColumns({ rules: [{ match: '/.*', filter: '' }] }, 'th', ['v', 'id'], ids)!;
+  assert.equal(all.keep, undefined);
+  assert.equal(all.keepMany, undefined);
 });
