@@ -33,7 +33,8 @@ import type { RowsBatch, VStreamer } from '../vreplication/vstreamer.js';
 import type { LastPk } from '../vreplication/lastpk.js';
 import { compareKeys, keyComparator, sameValue, type Comparator } from './values.js';
 import type { DiffKind, DiffRow, TableCounts, VDiffOptions, VDiffStore } from './store.js';
-import { addChecksums, checksumOf, rangeWhereSql, rowHashesSql, type RangeChecksum } from './checksum.js';
+import { rangeWhereSql, rowHashSql } from './checksum.js';
+import { compareByChunks } from './chunks.js';
 import type { SourceSession, VDiffSourceConnector } from './source.js';
 
 const log = logger('vdiff');
@@ -57,6 +58,8 @@ export const VDIFF_DEFAULTS = {
   compareRowsPerSecondMax: 0,
   /** --chunk-checksum: rows per range of keys compared by checksum before any row is read. */
   checksumChunkRowsMax: 20_000,
+  /** --chunk-checksum: ranges cut and checksummed ahead of the one being compared (chunks.ts). */
+  checksumRangesAhead: 3,
 };
 export type VDiffLimits = typeof VDIFF_DEFAULTS;
 
@@ -342,14 +345,14 @@ async function pickSource(host: DifferHost, keyspace: string, shard: string, o: 
 }
 
 interface TargetTable {
-  readonly columns: readonly { name: string; dataType: string }[];
+  readonly columns: readonly { name: string; dataType: string; nullable: boolean }[];
   readonly key: readonly string[];
 }
 
 /** The target table's columns and its key (primary, else a unique key of NOT NULL columns). */
 export async function describeTarget(c: Client, dbName: string, table: string): Promise<TargetTable> {
   const cols = await c.query(
-    `SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${quoteString(dbName)} AND TABLE_NAME = ${quoteString(table)} ORDER BY ORDINAL_POSITION`,
+    `SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${quoteString(dbName)} AND TABLE_NAME = ${quoteString(table)} ORDER BY ORDINAL_POSITION`,
   );
   if (cols.rows.length === 0) throw new TesseraError(ER.NO_SUCH_TABLE, `VDiff: table ${dbName}.${table} does not exist on the target`, { kind: 'PERMANENT' });
   const st = await c.query(
@@ -372,7 +375,7 @@ export async function describeTarget(c: Client, dbName: string, table: string): 
       { kind: 'PERMANENT' },
     );
   }
-  return { columns: cols.rows.map((r) => ({ name: cellText(r[0]), dataType: cellText(r[1]).toLowerCase() })), key: key.cols };
+  return { columns: cols.rows.map((r) => ({ name: cellText(r[0]), dataType: cellText(r[1]).toLowerCase(), nullable: cellText(r[2]).toUpperCase() !== 'NO' })), key: key.cols };
 }
 
 /**
@@ -580,10 +583,21 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
   let checkpointAt = started;
   const epochMs = o.core_options.max_diff_seconds > 0 ? o.core_options.max_diff_seconds * 1000 : Infinity;
   const rowLimit = o.core_options.max_rows;
-  const checkpoint = async () => {
-    await ctx.store.checkpoint(ctx.vdiffId, ctx.table, progress.lastpk, counts, progress.positions, pending);
+  // A checkpoint writes on the store's connection while the comparison goes on; the next one
+  // waits for it (so its failure stops the epoch, and at most two checkpoints' rows are held).
+  let writing: Promise<void> = Promise.resolve();
+  const startCheckpoint = async () => {
+    await writing;
+    const rows = pending;
     pending = [];
     sinceCheckpoint = 0;
+    const p = ctx.store.checkpoint(ctx.vdiffId, ctx.table, progress.lastpk, { ...counts }, progress.positions, rows);
+    p.catch(() => undefined);
+    writing = p;
+  };
+  const checkpoint = async () => {
+    await startCheckpoint();
+    await writing;
   };
   const found = (kind: DiffKind, key: readonly SqlValue[], source: readonly SqlValue[] | null, targetRow: readonly SqlValue[] | null) => {
     counts[kind]++;
@@ -599,7 +613,7 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
     sinceCheckpoint += n;
     if (sinceCheckpoint >= limits.checkpointRowsMax || pending.length >= limits.checkpointDiffRowsMax) {
       const rows = sinceCheckpoint;
-      await checkpoint();
+      await startCheckpoint();
       if (limits.compareRowsPerSecondMax > 0) {
         // Ahead of the cap: wait until the rows of this checkpoint are due.
         const due = checkpointAt + (rows / limits.compareRowsPerSecondMax) * 1000;
@@ -686,56 +700,23 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
     said?.add(note);
     await ctx.store.log(ctx.vdiffId, note);
   }
-  const [ha, hb] = rowHashesSql(names.map((n) => ({ name: n, dataType: tcol.get(n.toLowerCase())!.dataType })));
-  const order = keyCols.join(', ');
-  for (;;) {
-    if (ctx.signal.aborted) {
-      await checkpoint();
-      return 'stopped';
-    }
-    const lo = progress.lastpk === null ? null : progress.lastpk.values;
-    const size = rowLimit > 0 ? Math.max(1, Math.min(limits.checksumChunkRowsMax, rowLimit - ctx.rowsThisRun)) : limits.checksumChunkRowsMax;
-    const h = await target.query(`SELECT ${order} FROM ${from}${rangeWhereSql(keyCols, lo, null, lit)} ORDER BY ${order} LIMIT 1 OFFSET ${size - 1}`);
-    const hi: SqlValue[] | null = h.rows.length ? h.rows[0].slice(0, keyCols.length) : null;
-    const targetSum = async (): Promise<RangeChecksum> => {
-      const r = await target.query(`SELECT COUNT(*), SUM(${ha}), SUM(${hb}) FROM ${from}${rangeWhereSql(keyCols, lo, hi, lit)}`);
-      return checksumOf(r.rows[0]?.[0], r.rows[0]?.[1], r.rows[0]?.[2]);
-    };
-    // A source with more rows than the target's range differs whatever its sum: it counts no further.
-    const [t, ...s] = await Promise.all([targetSum(), ...sources.map((x) => x.session!.checksum(lo, hi, size + 1))]);
-    const src = addChecksums(s);
-    if (progress.ranges) progress.ranges.compared++;
-    if (t.count === src.count && t.sum === src.sum) {
-      counts.ProcessedRows += t.count;
-      counts.MatchingRows += t.count;
-      if (hi !== null) progress.lastpk = { columns: pkColumns, values: hi };
-      else {
-        // The table's end: the last compared key is the target's last (a resume compares after it).
-        if (t.count > 0) {
-          const desc = keyCols.map((k) => `${k} DESC`).join(', ');
-          const m = await target.query(`SELECT ${order} FROM ${from}${rangeWhereSql(keyCols, lo, null, lit)} ORDER BY ${desc} LIMIT 1`);
-          if (m.rows.length) progress.lastpk = { columns: pkColumns, values: m.rows[0].slice(0, keyCols.length) };
-        }
-        ctx.rowsThisRun += t.count;
-        await checkpoint();
-        return 'done';
-      }
-      const end = await compared(t.count);
-      if (end) return end;
-      continue;
-    }
-    if (progress.ranges) progress.ranges.differing++;
-    log.debug({ uuid: ctx.uuid, table: ctx.table, lo: lo?.map(String), hi: hi?.map(String), target: t, source: src }, 'vdiff: range checksums differ, comparing its rows');
-    const end = await merge(
-      sources.map((x) => new SessionCursor(x.session!, lo, hi, limits.sourceBatchRowsMax, limits.sourceBatchBytesMax)),
-      targetCursor(lo, hi),
-    );
-    if (end) return end;
-    if (hi === null) {
-      await checkpoint();
-      return 'done';
-    }
-    // Every key up to hi is compared (hi itself is a target key, so it was one of them).
-    progress.lastpk = { columns: pkColumns, values: hi };
-  }
+  return compareByChunks({
+    ctx,
+    progress,
+    limits,
+    target,
+    sources: sources.map((s) => s.session!),
+    keyCols,
+    pkColumns,
+    from,
+    lit,
+    hashSql: rowHashSql(names.map((n) => tcol.get(n.toLowerCase())!)),
+    compared,
+    checkpoint,
+    mergeRange: (lo, hi) =>
+      merge(
+        sources.map((x) => new SessionCursor(x.session!, lo, hi, limits.sourceBatchRowsMax, limits.sourceBatchBytesMax)),
+        targetCursor(lo, hi),
+      ),
+  });
 }

@@ -32,7 +32,7 @@ import { describeTable, keyLiteral, shortestFloat32, sourceError, type CopyTable
 import type { FieldInfo } from '../vreplication/row-streamer.js';
 import { Snapshot } from '../vreplication/snapshot.js';
 import { decodeRowsBatch, decodeValues, encodeRowsBatch, encodeValues, rowBytes } from '../vreplication/vstream-codec.js';
-import { checksumOf, rangeWhereSql, rowHashesSql, type RangeChecksum } from './checksum.js';
+import { checksumOf, rangeWhereSql, rowHashSql, type RangeChecksum } from './checksum.js';
 
 const log = logger('vdiff-source');
 
@@ -75,8 +75,8 @@ interface Session {
   readonly from: string;
   readonly keyCols: readonly string[];
   readonly lit: (v: SqlValue, k: number) => string;
-  /** CRC32 and CRC32C of a row, as select items. */
-  readonly hashSql: readonly [string, string];
+  /** The row's hash, as a select item (checksum.ts). */
+  readonly hashSql: string;
   readonly plan: TablePlan;
   /** `rows`: the columns read, the rule planned over them, where the key and FLOAT columns are. */
   readonly selectList: string;
@@ -159,7 +159,7 @@ export class VDiffSource {
         from: `${quoteIdent(db)}.${quoteIdent(req.table)}`,
         keyCols: table.key.map(quoteIdent),
         lit: (v, k) => keyLiteral(v, keyTypes[k]),
-        hashSql: rowHashesSql(plan.columnIndexes.map((i) => ({ name: names[i], dataType: table.columns[i].dataType }))),
+        hashSql: rowHashSql(plan.columnIndexes.map((i) => ({ name: names[i], dataType: table.columns[i].dataType, nullable: table.columns[i].nullable }))),
         plan,
         selectList: read.map((i) => (table.columns[i].dataType === 'float' ? `CAST(${quoteIdent(names[i])} AS DOUBLE)` : quoteIdent(names[i]))).join(', '),
         readPlan,
@@ -214,23 +214,22 @@ export class VDiffSource {
     return this.on(id, async (s) => {
       const c = s.snap.client;
       const where = rangeWhereSql(s.keyCols, lo, hi, s.lit);
-      const [ha, hb] = s.hashSql;
+      const h = s.hashSql;
       if (s.header.mode === 'sql') {
         // A range with an upper bound holds what the target's range holds, give or take the rows
         // that differ; the open last range could be the whole table, so it counts `cap` at most.
         const r =
           hi !== null
-            ? await c.query(`SELECT COUNT(*), SUM(${ha}), SUM(${hb}) FROM ${s.from}${where}`)
-            : await c.query(`SELECT COUNT(*), SUM(a), SUM(b) FROM (SELECT ${ha} AS a, ${hb} AS b FROM ${s.from}${where} LIMIT ${Math.max(1, cap)}) x`);
-        return checksumOf(r.rows[0]?.[0], r.rows[0]?.[1], r.rows[0]?.[2]);
+            ? await c.query(`SELECT COUNT(*), SUM(${h}) FROM ${s.from}${where}`)
+            : await c.query(`SELECT COUNT(*), SUM(h) FROM (SELECT ${h} AS h FROM ${s.from}${where} LIMIT ${Math.max(1, cap)}) x`);
+        return checksumOf(r.rows[0]?.[0], r.rows[0]?.[1]);
       }
       // Filtered: (key, key-range column, hash) a page at a time in key order, kept by the vindex.
       const col = quoteIdent(s.table.columns[s.rangeColumn].name);
       const nKey = s.keyCols.length;
       const sparse: (SqlValue | undefined)[] = new Array(s.table.columns.length);
       let count = 0;
-      let sumA = 0n;
-      let sumB = 0n;
+      let sum = 0n;
       let after = lo;
       for (;;) {
         const w = rangeWhereSql(s.keyCols, after, hi, s.lit);
@@ -238,7 +237,7 @@ export class VDiffSource {
         let fields: ColumnDefinition[] = [];
         let got = 0;
         let last = null as SqlValue[] | null;
-        await c.stream(`SELECT ${s.keyCols.join(', ')}, ${col}, ${ha}, ${hb} FROM ${s.from}${w} ORDER BY ${s.keyCols.join(', ')} LIMIT ${page}`, {
+        await c.stream(`SELECT ${s.keyCols.join(', ')}, ${col}, ${h} FROM ${s.from}${w} ORDER BY ${s.keyCols.join(', ')} LIMIT ${page}`, {
           fields: (f) => {
             fields = f;
           },
@@ -250,14 +249,13 @@ export class VDiffSource {
             sparse[s.rangeColumn] = r[nKey];
             if (!s.plan.keep!(sparse)) return;
             count++;
-            sumA += BigInt(r[nKey + 1] as number | bigint | string);
-            sumB += BigInt(r[nKey + 2] as number | bigint | string);
+            sum += BigInt(r[nKey + 1] as number | bigint | string);
           },
         });
         if (got < page || count >= cap || last === null) break;
         after = last;
       }
-      return { count, sum: `${sumA}:${sumB}` };
+      return { count, sum: sum.toString() };
     });
   }
 

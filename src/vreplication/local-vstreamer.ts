@@ -137,6 +137,8 @@ function parsePosition(text: string): GtidPosition {
 export interface CopyColumn {
   readonly name: string;
   readonly dataType: string;
+  /** information_schema's IS_NULLABLE (VDiff's chunk checksums leave NULL markers out where it is NO). */
+  readonly nullable?: boolean;
   readonly field: FieldInfo;
 }
 
@@ -216,7 +218,7 @@ function binlogType(dataType: string): number {
 /** A table's columns (with their binlog field descriptions) and its key, as the copy reads them. */
 export async function describeTable(c: Client, database: string, table: string): Promise<CopyTable> {
   const cols = await c.query(
-    'SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, co.ID FROM information_schema.COLUMNS c ' +
+    'SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, co.ID, c.IS_NULLABLE FROM information_schema.COLUMNS c ' +
       'LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME ' +
       `WHERE c.TABLE_SCHEMA = ${quoteString(database)} AND c.TABLE_NAME = ${quoteString(table)} ORDER BY c.ORDINAL_POSITION`,
   );
@@ -228,6 +230,7 @@ export async function describeTable(c: Client, database: string, table: string):
     return {
       name,
       dataType,
+      nullable: text(r[4]).toUpperCase() !== 'NO',
       field: {
         name,
         type: binlogType(dataType),
