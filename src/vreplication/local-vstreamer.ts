@@ -53,6 +53,8 @@ export type VStreamerLimits = typeof VSTREAMER_DEFAULTS;
 
 /** Copy rows decoded before they are filtered together (one vindex call per group). */
 const FILTER_GROUP_ROWS = 512;
+/** A key-range copy sends a batch, if only to move lastPk on, at least every this many × batchRowsMax rows scanned. */
+const UNSENT_SCAN_FACTOR = 8;
 
 /** MySQL's 1173: a table needs a primary key (or here, a unique NOT NULL key). */
 export const ER_REQUIRES_PRIMARY_KEY: ErrorCode = { errno: 1173, sqlState: '42000' };
@@ -575,6 +577,10 @@ export class LocalVStreamer implements VStreamer {
           const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
           let scanned = 0;
           const mask = new Uint8Array(FILTER_GROUP_ROWS);
+          // Kept rows not sent yet, carried into the next SELECT's batch, and rows scanned since the last batch.
+          let pending: SqlValue[][] = [];
+          let pendingBytes = 0;
+          let unsent = 0;
           for (;;) {
             const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
             const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
@@ -587,8 +593,10 @@ export class LocalVStreamer implements VStreamer {
             let fields: ColumnDefinition[] = [];
             let got = 0;
             let more = false;
-            let rows: SqlValue[][] = [];
-            let bytes = 0;
+            let rows: SqlValue[][] = pending;
+            let bytes = pendingBytes;
+            pending = [];
+            pendingBytes = 0;
             // Rows are decoded as they come and filtered a group at a time (one vindex call per
             // group); `last` is the key of the last row filtered, so a batch never claims a key
             // whose row is still in the group.
@@ -605,7 +613,8 @@ export class LocalVStreamer implements VStreamer {
                 const out = identity ? r : readPlan.columnIndexes.map((k) => r[k]);
                 rows.push(out);
                 bytes += rowBytes(out);
-                if (bytes < batchBytesMax) continue;
+                if (bytes < batchBytesMax && rows.length < batchRowsMax) continue;
+                unsent = 0;
                 last = keyPos.map((k) => r[k]);
                 const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
                 rows = [];
@@ -639,7 +648,16 @@ export class LocalVStreamer implements VStreamer {
             const lastPk = last ?? chunk.lastPk ?? [];
             if (ended) return deliver({ kind: 'rows', rows, lastPk, done: true, ...tag });
             if (rowsMax > 0 && scanned >= rowsMax) return deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
-            // Rows filtered out still move lastPk on: an empty batch records that progress.
+            unsent += got;
+            // A key-range rule keeps part of each SELECT's rows: they gather over the next SELECTs
+            // into batches of about batchRowsMax (one target transaction each, not one per SELECT),
+            // and a run of rows filtered out still moves lastPk on now and then, in an empty batch.
+            if (readPlan.keepMany !== undefined && rows.length < batchRowsMax && unsent < batchRowsMax * UNSENT_SCAN_FACTOR) {
+              pending = rows;
+              pendingBytes = bytes;
+              continue;
+            }
+            unsent = 0;
             await deliver({ kind: 'rows', rows, lastPk, done: false, ...tag });
           }
         };
