@@ -311,14 +311,16 @@ export const VDIFF_REPAIR_DEFAULTS = {
  * than a page, however many rows differ (`tessera ctl VDiff … repair` writes page after page).
  */
 async function repairPage(ctx: CtldContext, keyspace: string, workflow: string, uuid: string, after: string, bytesMax: number): Promise<{ script: string; next: string }> {
-  const targets = await primaries(ctx, keyspace, []);
+  // The shards the VDiff runs on (a Reshard's source shard is in the keyspace too).
+  const all = await primaries(ctx, keyspace, []);
+  const parts = await callAll(ctx, all, { action: 'show', workflow, uuid, samples: 0 });
+  if (parts.length === 0) throw badArg(`VDiff ${uuid} not found for workflow ${keyspace}.${workflow}`);
+  const targets = all.filter((t) => parts.some((p) => p.shard === t.shard));
   const out: string[] = [];
   let bytes = 0;
   let shardAt = 0;
   let afterId = 0;
   if (after === '') {
-    const parts = await callAll(ctx, targets, { action: 'show', workflow, uuid, samples: 0 });
-    if (parts.length === 0) throw badArg(`VDiff ${uuid} not found for workflow ${keyspace}.${workflow}`);
     out.push(...repairHeader(keyspace, workflow, uuid, parts).map((l) => l + '\n'));
     bytes = out.reduce((n, l) => n + l.length, 0);
   } else {
