@@ -3,7 +3,7 @@
 // <keyspace>.<workflow>` (create, wait, print the summary). Waiting polls ctld with short `show`
 // requests, so no wait is cut by ctl's request timeout.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { CtldClient } from '../ctld/index.js';
 import { topoError, type Json, type JsonObject } from '../topo/index.js';
@@ -52,6 +52,23 @@ async function waitAndPrint(client: CtldClient, keyspace: string, workflow: stri
   process.stdout.write(printWorkflowResult(r));
   const s = format === 'json' ? (r as JsonObject) : ((await client.call('VDiff', { action: 'show', workflow, target_keyspace: keyspace, uuid, format: 'json' })) as JsonObject);
   if (s.State === 'error') throw new TesseraError(ER.UNKNOWN_ERROR, `VDiff ${uuid} ended in error: ${JSON.stringify(s.Errors ?? {})}`);
+}
+
+/**
+ * The pages of a repair script after the first, each written out as it comes (to --output or
+ * stdout), so the script never sits whole in memory, whatever its size.
+ */
+async function repairPages(client: CtldClient, o: Opts): Promise<void> {
+  const out = str(o, 'output');
+  let next = String(o.__next);
+  while (next !== '') {
+    const page = (await client.call('VDiff', { action: 'repair', workflow: String(o.__workflow), target_keyspace: String(o.__keyspace), uuid: String(o.__uuid), after: next })) as { script: string; next: string };
+    if (out === undefined) {
+      if (!process.stdout.write(page.script)) await new Promise((r) => process.stdout.once('drain', r));
+    } else appendFileSync(out, page.script);
+    next = page.next;
+  }
+  if (out !== undefined) process.stdout.write(`Repair script written to ${out}\n`);
 }
 
 export const VDIFF_CTL_COMMANDS: CtlCommandSpec[] = [
@@ -129,17 +146,21 @@ export const VDIFF_CTL_COMMANDS: CtlCommandSpec[] = [
     },
     print: (result: Json, o: Opts) => {
       if (o.__seedForm === true) return '';
-      const out = str(o, 'output');
-      if (out !== undefined && result && typeof result === 'object' && !Array.isArray(result)) {
-        const script = typeof result.script === 'string' ? result.script : typeof result.text === 'string' ? result.text : undefined;
-        if (script !== undefined) {
-          writeFileSync(out, script);
-          return `Repair script written to ${out}\n`;
-        }
+      if (result && typeof result === 'object' && !Array.isArray(result) && typeof result.script === 'string') {
+        // repair: its first page; after() fetches the rest.
+        o.__next = typeof result.next === 'string' ? result.next : '';
+        const out = str(o, 'output');
+        if (out === undefined) return result.script;
+        writeFileSync(out, result.script);
+        return '';
       }
       return printWorkflowResult(result);
     },
     after: async (client, _args, o) => {
+      if (typeof o.__next === 'string') {
+        await repairPages(client, o);
+        return;
+      }
       const uuid = o.__uuid;
       if (typeof uuid !== 'string') return;
       if (o.__seedForm !== true && !isTrue(o.wait)) return;

@@ -298,47 +298,81 @@ function listingText(list: JsonObject[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join(' | ')).join('\n') + '\n';
 }
 
-/** The repair script: for each differing row, the statement that makes the target equal to the source. */
-async function repair(ctx: CtldContext, keyspace: string, workflow: string, uuid: string): Promise<string> {
-  const targets = await primaries(ctx, keyspace, []);
-  const parts = await callAll(ctx, targets, { action: 'show', workflow, uuid, samples: 0 });
+export const VDIFF_REPAIR_DEFAULTS = {
+  /** Text of one page of the repair script at most (a page ends before the statement that would pass it). */
+  pageBytesMax: 1024 * 1024,
+};
+
+/**
+ * The repair script, one page per call: for each differing row, the statement that makes the
+ * target equal to the source. The first page (no `after`) starts with the header; `next` says where
+ * the following page starts (`<shard>:<row id>`), '' after the last. Rows come from each target
+ * shard's `_vt.vdiff_row` a tablet page at a time, so neither ctld nor the client ever holds more
+ * than a page, however many rows differ (`tessera ctl VDiff … repair` writes page after page).
+ */
+async function repairPage(ctx: CtldContext, keyspace: string, workflow: string, uuid: string, after: string, bytesMax: number): Promise<{ script: string; next: string }> {
+  // The shards the VDiff runs on (a Reshard's source shard is in the keyspace too).
+  const all = await primaries(ctx, keyspace, []);
+  const parts = await callAll(ctx, all, { action: 'show', workflow, uuid, samples: 0 });
   if (parts.length === 0) throw badArg(`VDiff ${uuid} not found for workflow ${keyspace}.${workflow}`);
+  const targets = all.filter((t) => parts.some((p) => p.shard === t.shard));
+  const out: string[] = [];
+  let bytes = 0;
+  let shardAt = 0;
+  let afterId = 0;
+  if (after === '') {
+    out.push(...repairHeader(keyspace, workflow, uuid, parts).map((l) => l + '\n'));
+    bytes = out.reduce((n, l) => n + l.length, 0);
+  } else {
+    const m = /^(.+):(\d+)$/.exec(after);
+    shardAt = m ? targets.findIndex((t) => t.shard === m[1]) : -1;
+    if (!m || shardAt < 0) throw badArg(`VDiff repair: '${after}' is not a page of this script (want <shard>:<row id>, as the previous page's next said)`);
+    afterId = Number(m[2]);
+  }
+  for (; shardAt < targets.length; shardAt++, afterId = 0) {
+    const t = targets[shardAt];
+    for (;;) {
+      const page = await ctx.tmc.vDiff(t.tablet, { action: 'rows', workflow, uuid, afterId, limit: VDIFF_ENGINE_DEFAULTS.rowsPageMax }, { timeoutMs: 60_000 });
+      if (page.rows.length === 0) break;
+      for (const d of page.rows) {
+        const text = `USE \`${keyspace}:${t.shard}\`;\n${statement(d)}\n`;
+        if (out.length > 0 && bytes + text.length > bytesMax) return { script: out.join(''), next: `${t.shard}:${afterId}` };
+        out.push(text);
+        bytes += text.length;
+        afterId = d.id;
+      }
+    }
+  }
+  return { script: out.join(''), next: '' };
+}
+
+function repairHeader(keyspace: string, workflow: string, uuid: string, parts: readonly VDiffWire[]): string[] {
   const head: string[] = [
     `-- Repair script for VDiff ${uuid} of ${keyspace}.${workflow}, written ${utc(Date.now() / 1000)} UTC.`,
     '-- Each statement makes one target row equal to the source row as of the point the VDiff compared at:',
   ];
+  let differing = 0;
+  let limited = false;
   for (const p of parts) {
     const pos = new Map<string, string>();
     for (const t of p.tables) for (const [s, g] of Object.entries(t.positions)) pos.set(s, g);
     head.push(`--   target shard ${p.shard}: source positions ${[...pos].map(([s, g]) => `${s} at ${g}`).join(', ') || '(none compared yet)'}; VDiff state ${p.state}`);
+    // Each table records at most --max-report-sample-rows rows of each kind (0: every one).
+    const max = (JSON.parse(p.options) as VDiffOptions).report_options.max_sample_rows;
+    for (const t of p.tables) {
+      const kinds = [t.mismatchedRows, t.extraRowsSource, t.extraRowsTarget];
+      differing += kinds.reduce((a, b) => a + b, 0);
+      if (max > 0 && kinds.some((n) => n > max)) limited = true;
+    }
   }
   head.push(
     '-- WARNING: writes made after that point (on the source, replicated since, or on the target) may have',
     '-- changed the same rows; run VDiff again before and after applying this script.',
     `-- Apply it through the gate: mariadb -h <gate host> -P <gate port> < this-file`,
   );
-  const body: string[] = [];
-  let limited = false;
-  for (const p of parts) {
-    const o = JSON.parse(p.options) as VDiffOptions;
-    const rec = p.tables.reduce((n, t) => n + t.mismatchedRows + t.extraRowsSource + t.extraRowsTarget, 0);
-    const target = targets.find((t) => t.shard === p.shard)!;
-    let afterId = 0;
-    let seen = 0;
-    for (;;) {
-      const page = await ctx.tmc.vDiff(target.tablet, { action: 'rows', workflow, uuid, afterId, limit: VDIFF_ENGINE_DEFAULTS.rowsPageMax }, { timeoutMs: 60_000 });
-      if (page.rows.length === 0) break;
-      for (const d of page.rows) {
-        body.push(`USE \`${keyspace}:${p.shard}\`;`, statement(d));
-        afterId = d.id;
-        seen++;
-      }
-    }
-    if (seen < rec && o.report_options.max_sample_rows > 0) limited = true;
-  }
   if (limited) head.push('-- INCOMPLETE: this VDiff recorded only --max-report-sample-rows rows of each kind per table; create one with --max-report-sample-rows 0 to repair every row.');
-  if (body.length === 0) head.push('-- No differing rows were recorded: nothing to repair.');
-  return [...head, ...body].join('\n') + '\n';
+  if (differing === 0) head.push('-- No differing rows were recorded: nothing to repair.');
+  return head;
 }
 
 function statement(d: DiffRowWire): string {
@@ -398,8 +432,10 @@ export async function vdiff(ctx: CtldContext, req: JsonObject): Promise<Json> {
     return text(r, summaryText(r));
   }
   if (action === 'repair') {
-    const script = await repair(ctx, keyspace, workflow, checkUuid(arg));
-    return text({ script }, script);
+    // A page of the script and where the next starts, in either format: the client asks for pages
+    // until next is '' (tessera ctl does), so no answer holds the whole script.
+    const bytesMax = Math.max(1, optInt(req, 'page_bytes', VDIFF_REPAIR_DEFAULTS.pageBytesMax));
+    return repairPage(ctx, keyspace, workflow, checkUuid(arg), optString(req, 'after', ''), bytesMax);
   }
   if (action === 'delete') {
     if (arg === '') throw badArg('VDiff delete: give all or a UUID');

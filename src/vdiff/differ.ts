@@ -10,9 +10,10 @@
 // and from the target, merged, and compared.
 //
 // Memory is bounded whatever the table: per source at most two batches of the source's vstreamRows
-// limits (rows and bytes) in flight, the target read `targetBatchRowsMax` rows at a time, and the
-// differing rows found since the last checkpoint (`checkpointDiffRowsMax`) — every differing row
-// goes to `_vt.vdiff_row` at the next checkpoint, never into a list in memory.
+// limits (rows and bytes) in flight, the target read a page at a time (`targetBatchRowsMax` rows,
+// about `targetBatchBytesMax` bytes by the width of the rows read before), and the differing rows
+// found since the last checkpoint (`checkpointDiffRowsMax`) — every differing row goes to
+// `_vt.vdiff_row` at the next checkpoint, never into a list in memory.
 //
 // An epoch ends at the end of the table, at `--max-diff-duration` (the caller then takes a new
 // epoch after the last compared key, so no snapshot holds InnoDB's history for hours), at the row
@@ -31,6 +32,7 @@ import { renamingVStreamer, sourcePlan } from '../vreplication/source-filter.js'
 import type { FieldInfo } from '../vreplication/row-streamer.js';
 import type { RowsBatch, VStreamer } from '../vreplication/vstreamer.js';
 import type { LastPk } from '../vreplication/lastpk.js';
+import { rowBytes } from '../vreplication/vstream-codec.js';
 import { compareKeys, keyComparator, sameValue, type Comparator } from './values.js';
 import type { DiffKind, DiffRow, TableCounts, VDiffOptions, VDiffStore } from './store.js';
 import { rangeWhereSql, rowHashSql } from './checksum.js';
@@ -46,12 +48,14 @@ export const VDIFF_DEFAULTS = {
   sourceBatchBytesMax: 1024 * 1024,
   /** Rows per SELECT on the target snapshot. */
   targetBatchRowsMax: 1_000,
+  /** Bytes of rows per SELECT on the target snapshot, about (sized by the width of the rows read before). */
+  targetBatchBytesMax: 1024 * 1024,
   /** Rows compared between two checkpoints (last key, counts, differing rows, one transaction). */
   checkpointRowsMax: 10_000,
   /** Differing rows held before a checkpoint writes them out. */
   checkpointDiffRowsMax: 100,
   /** How often a stream's state is read while waiting for it to reach its stop position. */
-  pollMs: 100,
+  pollMs: 25,
   /** How often to look again when a source tablet's snapshot is behind what a stream has applied. */
   sourceBehindRetryMs: 200,
   /** Rows compared per second at most, to spare the source's and target's disks (0: no cap). */
@@ -204,12 +208,17 @@ class SessionCursor implements Cursor {
   }
 }
 
+/** Rows of the target's first page, before their width is known. */
+const TARGET_FIRST_ROWS = 200;
+
 /** The target's rows, read `batch` at a time from the target snapshot (up to `hi` when given). */
 class TargetCursor implements Cursor {
   private rows: SqlValue[][] = [];
   private i = 0;
   private ended = false;
   private last: SqlValue[] | null;
+  /** Bytes of a row of the last page (0: none read yet). */
+  private rowBytes = 0;
 
   constructor(
     private readonly client: Client,
@@ -220,6 +229,7 @@ class TargetCursor implements Cursor {
     private readonly floatIdx: readonly number[],
     start: readonly SqlValue[] | null,
     private readonly batch: number,
+    private readonly batchBytes: number,
     private readonly lit: (v: SqlValue, k: number) => string,
     private readonly hi: readonly SqlValue[] | null = null,
   ) {
@@ -230,11 +240,18 @@ class TargetCursor implements Cursor {
     if (this.i < this.rows.length) return this.rows[this.i];
     if (this.ended) return null;
     const where = rangeWhereSql(this.keyCols, this.last, this.hi, this.lit);
-    const r = await this.client.query(`SELECT ${this.select} FROM ${this.from}${where} ORDER BY ${this.keyCols.join(', ')} LIMIT ${this.batch}`);
+    // Wide rows: no more rows than fit the batch's bytes (and a few more than the last page's width says).
+    const limit = this.rowBytes > 0 ? Math.max(1, Math.min(this.batch, Math.ceil((this.batchBytes * 1.25) / this.rowBytes))) : Math.min(this.batch, TARGET_FIRST_ROWS);
+    const r = await this.client.query(`SELECT ${this.select} FROM ${this.from}${where} ORDER BY ${this.keyCols.join(', ')} LIMIT ${limit}`);
     this.rows = r.rows;
-    for (const row of this.rows) for (const k of this.floatIdx) if (typeof row[k] === 'number') row[k] = shortestFloat32(row[k] as number);
+    let bytes = 0;
+    for (const row of this.rows) {
+      for (const k of this.floatIdx) if (typeof row[k] === 'number') row[k] = shortestFloat32(row[k] as number);
+      bytes += rowBytes(row);
+    }
+    if (this.rows.length) this.rowBytes = bytes / this.rows.length;
     this.i = 0;
-    if (this.rows.length < this.batch) this.ended = true;
+    if (this.rows.length < limit) this.ended = true;
     if (this.rows.length === 0) return null;
     const lr = this.rows[this.rows.length - 1];
     this.last = this.keyIdx.map((k) => lr[k]);
@@ -568,7 +585,7 @@ async function compare(host: DifferHost, ctx: EpochContext, progress: TableProgr
   const lit = (v: SqlValue, k: number) => keyLiteral(v, keyTypes[k]);
   const from = `${quoteIdent(host.dbName)}.${quoteIdent(ctx.table)}`;
   const targetCursor = (lo: readonly SqlValue[] | null, hi: readonly SqlValue[] | null) =>
-    new TargetCursor(target, select, from, keyCols, keyIdx, floatIdx, lo, limits.targetBatchRowsMax, lit, hi);
+    new TargetCursor(target, select, from, keyCols, keyIdx, floatIdx, lo, limits.targetBatchRowsMax, limits.targetBatchBytesMax, lit, hi);
 
   const counts = progress.counts;
   const maxSamples = o.report_options.max_sample_rows;

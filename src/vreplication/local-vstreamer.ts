@@ -42,6 +42,16 @@ export const VSTREAMER_DEFAULTS = {
   copyBatchRowsMax: 10_000,
   /** Encoded bytes of rows per batch of vstreamRows (VStreamRowsRequest.batchBytesMax). */
   copyBatchBytesMax: 1024 * 1024,
+  /**
+   * vstreamRows: rows of a reader's first SELECT, before it knows how wide rows are (each later
+   * SELECT asks for about a batch's bytes of rows, by the width the previous one read).
+   */
+  firstSelectRowsMax: 200,
+  /**
+   * vstreamRows: bytes of batches a SELECT reads ahead of the consumer before reading pauses (rows
+   * far wider than the previous SELECT's); at least twice the batch's bytes.
+   */
+  pauseBytesMax: 8 * 1024 * 1024,
   /** Streams (vstream and vstreamRows) open at once; each holds one MariaDB connection. */
   streamsMax: 64,
   /** Binlog items a vstream reads ahead of a slow consumer before pausing the binlog socket. */
@@ -581,14 +591,21 @@ export class LocalVStreamer implements VStreamer {
           let pending: SqlValue[][] = [];
           let pendingBytes = 0;
           let unsent = 0;
+          // Bytes of a row as the previous SELECT read them (0: none yet). Each SELECT reads about a
+          // batch's bytes (batchBytesMax) and its batches are handed over once it has ended, so no
+          // statement waits on the consumer — a statement open across a slow consumer's batches
+          // (wide rows, a paced VDiff) would outlast a short max_statement_time and be killed.
+          let rowBytesSeen = 0;
+          const pauseBytes = Math.max(this.limits.pauseBytesMax, 2 * batchBytesMax);
           for (;;) {
             const conds = [...(last === null ? [] : [after(last)]), ...(endWhere === null ? [] : [endWhere])];
             const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
             const remaining = rowsMax > 0 ? rowsMax - scanned : Number.POSITIVE_INFINITY;
-            const want = Math.min(batchRowsMax, remaining);
+            const byBytes = rowBytesSeen > 0 ? Math.max(1, Math.ceil((batchBytesMax * 1.25) / rowBytesSeen)) : this.limits.firstSelectRowsMax;
+            const want = Math.min(batchRowsMax, byBytes, remaining);
             // On the cycle's last SELECT one row more tells whether the chunk goes on, so a cycle
             // that ends with the chunk says done at once.
-            const peek = rowsMax > 0 && remaining <= batchRowsMax;
+            const peek = rowsMax > 0 && remaining <= want;
             const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${order} LIMIT ${peek ? want + 1 : want}`;
             let fields: ColumnDefinition[] = [];
             let got = 0;
@@ -597,6 +614,14 @@ export class LocalVStreamer implements VStreamer {
             let bytes = pendingBytes;
             pending = [];
             pendingBytes = 0;
+            let wire = 0;
+            // Batches read by this SELECT, handed over when it ends; only rows far wider than the
+            // previous SELECT's (over pauseBytes) are handed over while it runs, memory first.
+            let ready: RowsBatch[] = [];
+            let readyBytes = 0;
+            const handOver = async (list: readonly RowsBatch[]): Promise<void> => {
+              for (const b of list) await deliver(b);
+            };
             // Rows are decoded as they come and filtered a group at a time (one vindex call per
             // group); `last` is the key of the last row filtered, so a batch never claims a key
             // whose row is still in the group.
@@ -616,11 +641,16 @@ export class LocalVStreamer implements VStreamer {
                 if (bytes < batchBytesMax && rows.length < batchRowsMax) continue;
                 unsent = 0;
                 last = keyPos.map((k) => r[k]);
-                const b: RowsBatch = { kind: 'rows', rows, lastPk: last, done: false, ...tag };
+                ready.push({ kind: 'rows', rows, lastPk: last, done: false, ...tag });
+                readyBytes += bytes;
                 rows = [];
                 bytes = 0;
-                // Reading pauses until the consumer has taken the batch.
-                await deliver(b);
+                if (readyBytes < pauseBytes) continue;
+                // Reading pauses until the consumer has taken these batches.
+                const list = ready;
+                ready = [];
+                readyBytes = 0;
+                await handOver(list);
               }
               const end = g[n - 1];
               last = keyPos.map((k) => end[k]);
@@ -636,6 +666,7 @@ export class LocalVStreamer implements VStreamer {
                 }
                 got++;
                 scanned++;
+                wire += payload.length;
                 const r = decodeTextRow(payload, fields);
                 for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
                 group.push(r);
@@ -643,6 +674,8 @@ export class LocalVStreamer implements VStreamer {
               },
             });
             await filterGroup();
+            if (got > 0) rowBytesSeen = wire / got;
+            await handOver(ready);
             const ended = peek ? !more : got < want;
             // A chunk that ends before its first row still reports where it stands: its start.
             const lastPk = last ?? chunk.lastPk ?? [];

@@ -51,6 +51,8 @@ export interface ClusterShard {
 
 export interface TestCluster {
   readonly topo: TopoServer;
+  /** The topology's global address (with `topo: 'file'`, a directory a ctld child process can open). */
+  readonly topoAddress: string;
   readonly cell: string;
   readonly gate: Gate | null;
   readonly shards: readonly ClusterShard[];
@@ -70,11 +72,8 @@ let clusterSeq = 0;
 
 export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
   const cell = o.cell ?? 'zone1';
-  const topo = openTopoServer(
-    o.topo === 'file'
-      ? { topoImplementation: 'file', topoGlobalServerAddress: `${testRoot()}/topo-${process.pid}-${++clusterSeq}`, topoGlobalRoot: '/tessera/global' }
-      : { topoImplementation: 'memory', topoGlobalServerAddress: `cluster-${process.pid}-${++clusterSeq}`, topoGlobalRoot: '/tessera/global' },
-  );
+  const topoAddress = o.topo === 'file' ? `${testRoot()}/topo-${process.pid}-${++clusterSeq}` : `cluster-${process.pid}-${++clusterSeq}`;
+  const topo = openTopoServer({ topoImplementation: o.topo ?? 'memory', topoGlobalServerAddress: topoAddress, topoGlobalRoot: '/tessera/global' });
   await topo.createCellInfo(cell, {}).catch(() => undefined);
   const shards: ClusterShard[] = [];
   const all: TabletProcess[] = [];
@@ -156,6 +155,7 @@ export async function startCluster(o: ClusterOptions): Promise<TestCluster> {
 
   const cluster: TestCluster = {
     topo,
+    topoAddress,
     cell,
     gate,
     shards,
