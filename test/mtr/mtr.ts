@@ -188,7 +188,9 @@ export async function startMtrCluster(): Promise<MtrCluster> {
   return {
     cluster,
     gate: { socket, port: cluster.gate?.mysqlPort ?? 0, user: 'root' },
-    direct: { socket: dbaSocket, port: addr.port, user: 'root' },
+    // The account the gate's tablets use: the same MariaDB seen by the same user, so that what
+    // differs is the gate (a view's DEFINER, privileges) and not the account.
+    direct: { socket: dbaSocket, port: addr.port, user: 'vt_app' },
     async reset() {
       // What a test left: databases other than the system ones and the sidecar, `test` emptied.
       const conn = await mysql.createConnection({ socketPath: dbaSocket, user: 'vt_dba' });
