@@ -142,6 +142,9 @@ function asWrittenCandidate(stmt: Statement, sql: string): boolean {
   return !mayUseSessionVars(sql) && !usesSession(stmt) && answerLocally(stmt) === null;
 }
 
+/** DDL that goes to an unsharded keyspace as written when it names its tables plainly. */
+const AS_WRITTEN_DDL: ReadonlySet<string> = new Set(['CreateTable', 'AlterTable', 'DropTable', 'TruncateTable', 'RenameTable', 'CreateIndex', 'DropIndex', 'CreateView', 'DropView']);
+
 /** onSessionShard for a statement that leaves nothing on the connection. */
 const NO_SESSION_STATE = { pins: false, vars: [], lastInsertId: false } as const;
 
@@ -550,8 +553,10 @@ export class Executor implements ServerHandler {
         if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return this.vexplain(gs, 'PLAN', stmt.statement, sql);
         {
           // EXPLAIN [EXTENDED | FORMAT=JSON] of a statement that would go as written: MariaDB's own answer.
-          const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt.statement, sql) ? plainTables(stmt.statement) : null);
-          if (rs !== null) return this.onSessionShard(gs, rs, sql, NO_SESSION_STATE);
+          // The user variables it names are carried there (EXPLAIN evaluates no assignment).
+          const plain = isQuery(stmt.statement) || ['Insert', 'Update', 'Delete'].includes(stmt.statement.kind) ? plainTables(stmt.statement) : null;
+          const rs = this.asWrittenShard(gs, plain);
+          if (rs !== null) return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
         }
         return this.explainOnShard(gs, stmt.statement, format(stmt), sql);
       case 'CreateDatabase':
@@ -624,7 +629,7 @@ export class Executor implements ServerHandler {
    * A query or DML: in a system database (USE mysql) or on an unsharded keyspace naming its tables
    * plainly, to MariaDB as written; else planned.
    */
-  private plannedOrAsWritten(gs: GateSession, stmt: Statement, sql: string): Promise<Result> {
+  private async plannedOrAsWritten(gs: GateSession, stmt: Statement, sql: string): Promise<Result> {
     if (gs.systemDb !== null && isPlannable(stmt)) {
       // USE mysql: the statement is the system database's, on its MariaDB, as written.
       const rs = this.singleShard(gs);
@@ -632,6 +637,14 @@ export class Executor implements ServerHandler {
       return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
     }
     if (isPlannable(stmt)) {
+      if (AS_WRITTEN_DDL.has(stmt.kind) && this.asWrittenShard(gs, plainTables(stmt)) !== null) {
+        // DDL on an unsharded keyspace, as written (MariaDB names CREATE … SELECT's and a
+        // view's columns from the text): committing first, as any DDL through the gate.
+        const ks = gs.keyspace as string;
+        const r = await new Send(ks, sql, null, true, true).execute(gs.cursor(), {});
+        this.gate.columns.clear();
+        return r;
+      }
       const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
       if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
       return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));

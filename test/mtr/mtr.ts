@@ -148,12 +148,14 @@ export function parseMtrOutput(output: string): { results: Map<string, Outcome>;
     results.set(name, outcome);
     if (outcome === 'fail') {
       const detail: string[] = [];
-      for (let j = i + 1; j < lines.length && detail.length < 12; j++) {
+      for (let j = i + 1; j < lines.length && detail.length < 200; j++) {
         if (/\[ (pass|fail|skipped|disabled) \]/.test(lines[j])) break;
-        if (/^\s*$/.test(lines[j]) || /^-{5,}/.test(lines[j]) || /^(\+\+\+|---|@@|Test ended|Result content mismatch|- saving)/.test(lines[j])) continue;
+        if (/^\s*$/.test(lines[j]) || /^-{5,}/.test(lines[j]) || /^(\+\+\+|---|@@|\s*Test ended|Result content mismatch| - saving)/.test(lines[j])) continue;
         detail.push(lines[j]);
       }
-      reasons.set(name, detail.join('\n'));
+      // The differing lines (or mysqltest's error) first: they say what went wrong.
+      const key = detail.filter((l) => /^[-+]|^mysqltest: /.test(l)).slice(0, 10);
+      reasons.set(name, (key.length ? key : detail.slice(0, 12)).join('\n'));
     }
   }
   return { results, reasons };
@@ -186,7 +188,9 @@ export async function startMtrCluster(): Promise<MtrCluster> {
   return {
     cluster,
     gate: { socket, port: cluster.gate?.mysqlPort ?? 0, user: 'root' },
-    direct: { socket: dbaSocket, port: addr.port, user: 'root' },
+    // The account the gate's tablets use: the same MariaDB seen by the same user, so that what
+    // differs is the gate (a view's DEFINER, privileges) and not the account.
+    direct: { socket: dbaSocket, port: addr.port, user: 'vt_app' },
     async reset() {
       // What a test left: databases other than the system ones and the sidecar, `test` emptied.
       const conn = await mysql.createConnection({ socketPath: dbaSocket, user: 'vt_dba' });

@@ -5,7 +5,7 @@ import { Route } from '../engine/route.js';
 import { Send } from '../engine/send.js';
 import { notSupported } from '../errors.js';
 import type { Plan, Primitive } from '../types.js';
-import { PlanContext, stripQualifiers, type PlanTarget } from './context.js';
+import { allTableNames, DBA_SCHEMAS, PlanContext, stripQualifiers, type PlanTarget } from './context.js';
 import { planInsert, planUpdateDelete } from './dml.js';
 import { planQuery } from './select.js';
 import type { ClusterVSchema } from '../../vschema/index.js';
@@ -140,6 +140,10 @@ export function planStatement(vschema: ClusterVSchema, target: PlanTarget, stmt:
     write = true;
   } else if (isPlannable(stmt)) {
     const ks = ddlKeyspace(ctx, stmt);
+    // Every database a DDL names must exist (`RENAME TABLE t TO nowhere.t` is MariaDB's 1049).
+    for (const t of allTableNames(stmt)) {
+      if (t.schema !== null && !ctx.isKeyspace(t.schema) && !DBA_SCHEMAS.has(t.schema.toLowerCase())) throw new TesseraError(ER.BAD_DB, `Unknown database '${t.schema}'`);
+    }
     const text = format(stripQualifiers(stmt, ctx));
     if (stmt.kind === 'Call') {
       if (vschema.keyspaces[ks]?.sharded && target.shard === null) throw notSupported('CALL in a sharded keyspace');
