@@ -371,7 +371,7 @@ export class Formatter {
 
   systemTime(s: SystemTime): string {
     // `TIMESTAMP '…'` would read as a literal: a string after a unit keeps its parentheses.
-    const b = (x: SystemTimeBound): string => (x.unit !== null ? x.unit + ' ' + (x.expr.kind === 'String' ? '(' + this.expr(x.expr) + ')' : this.expr(x.expr, 7)) : this.expr(x.expr, 7));
+    const b = (x: SystemTimeBound): string => (x.unit !== null ? x.unit + ' ' + (x.expr.kind === 'String' || x.expr.kind === 'BindVar' || x.expr.kind === 'Param' ? '(' + this.expr(x.expr) + ')' : this.expr(x.expr, 7)) : this.expr(x.expr, 7));
     if (s.kind === 'ALL') return 'FOR SYSTEM_TIME ALL';
     if (s.kind === 'AS OF') return 'FOR SYSTEM_TIME AS OF ' + b(s.at);
     return 'FOR SYSTEM_TIME ' + s.kind + ' ' + b(s.from) + (s.kind === 'BETWEEN' ? ' AND ' : ' TO ') + b(s.to);
