@@ -1436,6 +1436,12 @@ function answerLocally(stmt: Statement): Result | null {
 /** Writes a result to the client in the command's protocol. */
 /** `collation`: what text columns report instead of the tablets' utf8mb4_general_ci (see gate/charsets.ts), or null. */
 export async function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> {
+  if (r.more !== undefined && r.more.length > 0) {
+    // A CALL's results, each as the shard sent it, chained with MORE_RESULTS_EXISTS.
+    const all = [{ ...r, more: undefined }, ...r.more];
+    for (let i = 0; i < all.length; i++) await writeResult(out, all[i]!, more || i < all.length - 1, statusFlags, collation);
+    return;
+  }
   if (r.stream) return writeStreamed(out, r.stream, more, statusFlags, collation);
   if (r.fields.length === 0 && r.rows === null && r.raw === null) {
     out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });

@@ -558,7 +558,8 @@ export function toResult(r: ExecuteResult): Result {
       insertId = 0n;
     }
   }
-  return { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
+  const out: Result = { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
+  return r.more ? { ...out, more: r.more.map((x) => toResult({ ...x, transactionId: 0, tabletAlias: '' })) } : out;
 }
 
 export class SessionCursor implements VCursor {

@@ -31,6 +31,8 @@ export interface Result {
    * result is ever streamed.
    */
   readonly stream?: (onChunk: StreamCallback) => Promise<void>;
+  /** Further results one shard sent for the statement (a CALL's result sets and final status), in order. */
+  readonly more?: readonly Result[];
 }
 
 /** One shard a statement goes to: the keyspace after shard routing rules, and the shard name. */

@@ -361,12 +361,24 @@ export interface IndexHint {
   readonly for: 'JOIN' | 'ORDER BY' | 'GROUP BY' | null;
   readonly indexes: readonly string[];
 }
+/** A bound of FOR SYSTEM_TIME: `[TIMESTAMP | TRANSACTION] expr`. */
+export interface SystemTimeBound {
+  readonly unit: 'TIMESTAMP' | 'TRANSACTION' | null;
+  readonly expr: Expr;
+}
+/** MariaDB's system-versioned history: `FOR SYSTEM_TIME ALL | AS OF b | BETWEEN b AND b | FROM b TO b`. */
+export type SystemTime =
+  | { readonly kind: 'ALL' }
+  | { readonly kind: 'AS OF'; readonly at: SystemTimeBound }
+  | { readonly kind: 'BETWEEN' | 'FROM'; readonly from: SystemTimeBound; readonly to: SystemTimeBound };
 export interface AliasedTable {
   readonly kind: 'AliasedTable';
   readonly table: TableName;
   readonly partitions: readonly string[];
   readonly alias: string | null;
   readonly indexHints: readonly IndexHint[];
+  /** FOR SYSTEM_TIME … (set only when written). */
+  readonly systemTime?: SystemTime;
 }
 export interface DerivedTable {
   readonly kind: 'DerivedTable';

@@ -4,7 +4,7 @@
 // `bindVars` it substitutes values for bind variables (what the gate sends to a shard).
 
 import type {
-  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, TableExpr, TableName,
+  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, SystemTime, SystemTimeBound, TableExpr, TableName,
   WindowSpec, With,
 } from './ast.js';
 import { NO_LIMIT } from './ast.js';
@@ -369,11 +369,20 @@ export class Formatter {
     return s;
   }
 
+  systemTime(s: SystemTime): string {
+    // `TIMESTAMP '…'` would read as a literal: a string after a unit keeps its parentheses.
+    const b = (x: SystemTimeBound): string => (x.unit !== null ? x.unit + ' ' + (x.expr.kind === 'String' || x.expr.kind === 'BindVar' || x.expr.kind === 'Param' ? '(' + this.expr(x.expr) + ')' : this.expr(x.expr, 7)) : this.expr(x.expr, 7));
+    if (s.kind === 'ALL') return 'FOR SYSTEM_TIME ALL';
+    if (s.kind === 'AS OF') return 'FOR SYSTEM_TIME AS OF ' + b(s.at);
+    return 'FOR SYSTEM_TIME ' + s.kind + ' ' + b(s.from) + (s.kind === 'BETWEEN' ? ' AND ' : ' TO ') + b(s.to);
+  }
+
   tableExpr(t: TableExpr): string {
     switch (t.kind) {
       case 'AliasedTable': {
         let s = formatTableName(t.table);
         if (t.partitions.length > 0) s += ' PARTITION (' + t.partitions.map(quoteIdent).join(', ') + ')';
+        if (t.systemTime) s += ' ' + this.systemTime(t.systemTime);
         if (t.alias !== null) s += ' AS ' + quoteIdent(t.alias);
         for (const h of t.indexHints) {
           s += ' ' + h.type + ' INDEX' + (h.for !== null ? ' FOR ' + h.for : '') + ' (' + h.indexes.map(quoteIdent).join(', ') + ')';

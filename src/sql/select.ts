@@ -2,13 +2,13 @@
 
 import type {
   CommonTableExpr, Expr, IndexHint, Into, Limit, Lock, NamedWindow, NextVal, OrderItem, QueryExpr, Select,
-  SelectItem, SelectOption, SetOp, Statement, TableExpr, UserVar, With,
+  SelectItem, SelectOption, SetOp, Statement, SystemTime, SystemTimeBound, TableExpr, UserVar, With,
 } from './ast.js';
 import { NO_LIMIT } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Mutable, Parser } from './parser.js';
-import { isQueryStart, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
+import { isQueryStart, parseBitExpr, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
 import { parseDelete, parseUpdate } from './dml.js';
 
 /** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
@@ -347,6 +347,7 @@ function parseTableFactor(p: Parser): TableExpr {
   const table = p.tableName();
   let partitions: string[] = [];
   if (p.eatKw(K.PARTITION)) partitions = p.identList();
+  const systemTime = p.isKw(K.FOR) && p.isWord2(1, 'SYSTEM_TIME') ? parseSystemTime(p) : null;
   let alias: string | null = null;
   if (p.eatKw(K.AS)) alias = p.identOrString();
   else if (p.isIdent() || p.isString()) alias = p.identOrString();
@@ -379,7 +380,32 @@ function parseTableFactor(p: Parser): TableExpr {
     if (indexHints.length === 0) indexHints = [];
     indexHints.push({ type: w === K.USE ? 'USE' : w === K.IGNORE ? 'IGNORE' : 'FORCE', for: forWhat, indexes });
   }
-  return { kind: 'AliasedTable', table, partitions, alias, indexHints };
+  return { kind: 'AliasedTable', table, partitions, alias, indexHints, ...(systemTime ? { systemTime } : {}) };
+}
+
+function parseSystemTime(p: Parser): SystemTime {
+  p.pos += 2;
+  if (p.eatKw(K.ALL)) return { kind: 'ALL' };
+  if (p.eatKw(K.AS)) {
+    if (!p.isWord('OF')) p.fail();
+    p.pos++;
+    return { kind: 'AS OF', at: systemTimeBound(p) };
+  }
+  const kind = p.eatKw(K.BETWEEN) ? 'BETWEEN' : p.eatKw(K.FROM) ? 'FROM' : p.fail();
+  const from = systemTimeBound(p);
+  if (kind === 'BETWEEN') p.expectKw(K.AND);
+  else if (!p.isWord('TO')) p.fail();
+  else p.pos++;
+  return { kind, from, to: systemTimeBound(p) };
+}
+
+function systemTimeBound(p: Parser): SystemTimeBound {
+  let unit: SystemTimeBound['unit'] = null;
+  // TIMESTAMP '…' is a literal; TIMESTAMP before anything else names the bound's kind.
+  if (p.isKw(K.TIMESTAMP) && p.peekKind(1) !== T.STRING && p.peekKind(1) !== T.DSTRING) unit = 'TIMESTAMP';
+  else if (p.isWord('TRANSACTION')) unit = 'TRANSACTION';
+  if (unit !== null) p.pos++;
+  return { unit, expr: parseBitExpr(p, 1) };
 }
 
 export function parseOrderBy(p: Parser): OrderItem[] {

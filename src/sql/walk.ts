@@ -3,7 +3,7 @@
 // sit in) and table names; a hook returning a node replaces the subtree.
 
 import type {
-  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SelectItem, SetOp,
+  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SelectItem, SetOp, SystemTime, SystemTimeBound,
   Statement, TableConstraint, TableExpr, TableName, WindowSpec, With,
 } from './ast.js';
 
@@ -135,6 +135,13 @@ function rewriteOrder(items: readonly OrderItem[], r: Rewriter): OrderItem[] {
   return items.map((o) => ({ expr: rewriteExpr(o.expr, r, 'orderBy'), direction: o.direction }));
 }
 
+function rewriteSystemTime(s: SystemTime, r: Rewriter): SystemTime {
+  const b = (x: SystemTimeBound): SystemTimeBound => ({ unit: x.unit, expr: rewriteExpr(x.expr, r, 'other') });
+  if (s.kind === 'ALL') return s;
+  if (s.kind === 'AS OF') return { kind: 'AS OF', at: b(s.at) };
+  return { kind: s.kind, from: b(s.from), to: b(s.to) };
+}
+
 /** An INSERT's or DELETE's RETURNING list, as a spread (nothing when absent). */
 function returning(items: readonly SelectItem[] | undefined, r: Rewriter): { returning?: SelectItem[] } {
   if (items === undefined) return {};
@@ -164,7 +171,10 @@ function tn(t: TableName, r: Rewriter): TableName {
 export function rewriteTableExpr(t: TableExpr, r: Rewriter): TableExpr {
   switch (t.kind) {
     case 'AliasedTable':
-      return { kind: 'AliasedTable', table: tn(t.table, r), partitions: t.partitions, alias: t.alias, indexHints: t.indexHints };
+      return {
+        kind: 'AliasedTable', table: tn(t.table, r), partitions: t.partitions, alias: t.alias, indexHints: t.indexHints,
+        ...(t.systemTime ? { systemTime: rewriteSystemTime(t.systemTime, r) } : {}),
+      };
     case 'DerivedTable':
       return { kind: 'DerivedTable', lateral: t.lateral, query: rewriteQuery(t.query, r), alias: t.alias, columns: t.columns };
     case 'Join':

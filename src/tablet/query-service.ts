@@ -85,7 +85,19 @@ export interface BeginOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A result after a statement's first (a CALL's further result sets and its final status). */
+export interface MoreResult {
+  readonly fields: readonly ColumnDefinition[];
+  readonly rows: readonly Buffer[];
+  readonly rowsAffected: number;
+  readonly insertId: number | string;
+  readonly warnings: number;
+  readonly info: string;
+}
+
 export interface ExecuteResult extends QueryResult {
+  /** The statement's further results, in order, when it sent several (CALL); absent otherwise. */
+  readonly more?: readonly MoreResult[];
   /** The transaction the statement ran in (new when `begin` was set), else 0. */
   readonly transactionId: number;
   readonly tabletAlias: string;

@@ -7,7 +7,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
-import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target, Warning } from './query-service.js';
+import type { BindVars, ExecuteOptions, ExecuteResult, MoreResult, QueryResult, Target, Warning } from './query-service.js';
 import type { TabletManager } from './tablet-manager.js';
 import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
@@ -66,7 +66,7 @@ export interface FieldsCache {
 }
 
 /** qs.execute's reply meta (everything but the fields, which travel in the first blob). */
-export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transactionId' | 'tabletAlias'>>): Json {
+export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transactionId' | 'tabletAlias' | 'more'>>): Json {
   return {
     rowsAffected: r.rowsAffected,
     insertId: r.insertId,
@@ -75,6 +75,8 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
     transactionId: r.transactionId ?? 0,
     tabletAlias: r.tabletAlias ?? '',
     ...(r.warningList ? { warningList: r.warningList as unknown as Json } : {}),
+    // A CALL's further results (rare): in the meta, rows base64.
+    ...(r.more ? { more: r.more.map((x) => ({ ...x, fields: fieldsToJson(x.fields), rows: x.rows.map((b) => b.toString('base64')) })) as unknown as Json } : {}),
   };
 }
 
@@ -103,6 +105,7 @@ export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult
     transactionId: x.transactionId as number,
     tabletAlias: x.tabletAlias as string,
     ...(Array.isArray(x.warningList) ? { warningList: x.warningList as unknown as Warning[] } : {}),
+    ...(Array.isArray(x.more) ? { more: (x.more as unknown as (Omit<MoreResult, 'fields' | 'rows'> & { fields: unknown; rows: string[] })[]).map((y) => ({ ...y, fields: fieldsFromJson(y.fields), rows: y.rows.map((s) => Buffer.from(s, 'base64')) })) } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   BindVars,
   ExecuteOptions,
   ExecuteResult,
+  MoreResult,
   HealthState,
   QueryService,
   ReserveOptions,
@@ -526,17 +527,32 @@ export class TabletServer implements QueryService {
     let first = true;
     // The most warnings any of the statement's results reported (a CALL's last OK counts them all).
     let warned = 0;
+    // A CALL's further results, each as MariaDB sent it (rows count against the same limit).
+    const more: MoreResult[] = [];
+    let moreFields: ColumnDefinition[] = [];
+    let moreRows: Buffer[] = [];
     const sink: ResultSink = {
       fields: (f) => {
         if (first) fields = this.withCollations(f);
+        else moreFields = this.withCollations(f);
       },
       row: (payload) => {
-        if (!first) return;
         rowCount++;
-        if (rowCount <= this.limits.rowsMax) rows.push(payload);
+        if (rowCount > this.limits.rowsMax) return;
+        if (first) rows.push(payload);
+        else moreRows.push(payload);
       },
       end: (o) => {
         if (first) ok = o;
+        else {
+          const id = o.lastInsertId;
+          more.push({
+            fields: moreFields, rows: moreRows, rowsAffected: Number(o.affectedRows), warnings: o.warnings, info: o.info,
+            insertId: typeof id === 'bigint' ? (id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id.toString()) : id,
+          });
+          moreFields = [];
+          moreRows = [];
+        }
         first = false;
         if (o.warnings > warned) warned = o.warnings;
       },
@@ -564,6 +580,7 @@ export class TabletServer implements QueryService {
       transactionId,
       tabletAlias: this.alias,
       ...(warningList ? { warningList } : {}),
+      ...(more.length > 0 ? { more } : {}),
     };
   }
 

@@ -18,6 +18,9 @@
 //   codes (a list containing 0 means it may pass or fail; it is still left out of "accepted").
 // - Statements after `SET sql_mode` naming ORACLE are marked `oracle`: MariaDB reads them with
 //   its Oracle-mode grammar (PL/SQL), which is not what a client in the default mode gets.
+// - An include file with no `delimiter` command whose lines end in `|` rather than `;` is read with
+//   its caller's `|` delimiter. mysqltest's own test (main/mysqltest.test) is skipped: it exercises
+//   the client's language with deliberately broken input.
 // - Statements sent in a client character set whose multi-byte characters can end in a backslash
 //   byte (sjis, cp932, big5, gbk: `--character_set`, SET NAMES, SET CHARACTER SET) are marked
 //   `multibyte`: the file is read here as latin1, so their quotes would not be where MariaDB sees them.

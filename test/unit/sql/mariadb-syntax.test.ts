@@ -157,3 +157,13 @@ test('table value constructors: VALUES as a query', () => {
   assert.equal(i.onDuplicate[0]?.value.kind, 'ValuesFunc');
   for (const sql of ['values', 'values ()', 'values (1) (2)', 'select * from (values 1) dt']) syntaxError(sql);
 });
+
+test('FOR SYSTEM_TIME on a table reference', () => {
+  const s = roundTrip('select pk from t1 for system_time all', 'SELECT pk FROM t1 FOR SYSTEM_TIME ALL') as Select;
+  assert.deepEqual(s.from[0]?.kind === 'AliasedTable' && s.from[0].systemTime, { kind: 'ALL' });
+  roundTrip("select * from t for system_time as of timestamp '2016-10-09 08:07:06' as x", "SELECT * FROM t FOR SYSTEM_TIME AS OF TIMESTAMP '2016-10-09 08:07:06' AS x");
+  roundTrip('select * from t for system_time between timestamp @a and now() + interval 1 day', 'SELECT * FROM t FOR SYSTEM_TIME BETWEEN TIMESTAMP @a AND now() + INTERVAL 1 DAY');
+  roundTrip('select * from t1 for system_time from transaction 1 to transaction @t2 where a = 1', 'SELECT * FROM t1 FOR SYSTEM_TIME FROM TRANSACTION 1 TO TRANSACTION @t2 WHERE a = 1');
+  roundTrip("select * from t1 for system_time as of timestamp ('1970-01-01 00:00')", "SELECT * FROM t1 FOR SYSTEM_TIME AS OF TIMESTAMP ('1970-01-01 00:00')");
+  for (const sql of ['select * from t for system_time', 'select * from t for system_time as @a', 'select * from t for system_time between 1', 'select * from t for system_time from 1 and 2']) syntaxError(sql);
+});
