@@ -506,7 +506,7 @@ function parseWordExpr(p: Parser): Expr {
         return { kind: 'Extract', unit, expr };
       }
     case K.POSITION: {
-      if (next !== T.LPAREN) p.fail();
+      if (next !== T.LPAREN) break;
       p.pos += 2;
       const needle = parseBitExpr(p, 1);
       p.expectKw(K.IN);

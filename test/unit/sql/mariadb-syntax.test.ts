@@ -175,3 +175,9 @@ test('ALTER INDEX … [NOT] IGNORED and the _filename introducer', () => {
   roundTrip('select md5(_filename "a")', "SELECT md5(_filename'a')");
   syntaxError('ALTER TABLE t1 ALTER INDEX (a');
 });
+
+test('words MariaDB does not reserve are names: SLOW, GENERAL, POSITION …', () => {
+  roundTrip('SELECT slow, general, master_heartbeat_period, ignore_server_ids FROM slow', 'SELECT `slow`, `general`, `master_heartbeat_period`, `ignore_server_ids` FROM `slow`');
+  roundTrip('SELECT X(position) FROM bridges', 'SELECT X(`position`) FROM bridges');
+  roundTrip("select position('a' in 'bab')", "SELECT LOCATE('a', 'bab')");
+});
