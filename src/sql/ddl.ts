@@ -552,7 +552,9 @@ function textAction(p: Parser): AlterAction | null {
     (['REORGANIZE', 'EXCHANGE', 'COALESCE', 'REBUILD', 'REMOVE', 'ANALYZE', 'CHECK', 'OPTIMIZE', 'REPAIR', 'TRUNCATE', 'CONVERT'].includes(a) && partition) ||
     (a === 'CONVERT' && b === 'TABLE') ||
     ((a === 'DISCARD' || a === 'IMPORT') && (b === 'TABLESPACE' || partition)) ||
-    (a === 'ORDER' && b === 'BY');
+    (a === 'ORDER' && b === 'BY') ||
+    // ALTER INDEX i [NOT] IGNORED (MariaDB's ignorable indexes)
+    (a === 'ALTER' && (b === 'INDEX' || b === 'KEY'));
   if (!ok) return null;
   const from = p.start[p.pos]!;
   let depth = 0;

@@ -287,7 +287,7 @@ const CHARSETS = new Set([
   'utf8mb4', 'utf8mb3', 'utf8', 'latin1', 'latin2', 'latin5', 'latin7', 'binary', 'ascii', 'ucs2', 'utf16',
   'utf16le', 'utf32', 'big5', 'gbk', 'gb2312', 'gb18030', 'sjis', 'cp932', 'cp1250', 'cp1251', 'cp1256',
   'cp1257', 'cp850', 'cp852', 'cp866', 'koi8r', 'koi8u', 'euckr', 'ujis', 'eucjpms', 'tis620', 'hebrew',
-  'greek', 'armscii8', 'dec8', 'geostd8', 'hp8', 'keybcs2', 'macce', 'macroman', 'swe7',
+  'greek', 'armscii8', 'dec8', 'geostd8', 'hp8', 'keybcs2', 'macce', 'macroman', 'swe7', 'filename',
 ]);
 
 /** Functions written without parentheses in standard SQL. */
@@ -506,7 +506,7 @@ function parseWordExpr(p: Parser): Expr {
         return { kind: 'Extract', unit, expr };
       }
     case K.POSITION: {
-      if (next !== T.LPAREN) p.fail();
+      if (next !== T.LPAREN) break;
       p.pos += 2;
       const needle = parseBitExpr(p, 1);
       p.expectKw(K.IN);

@@ -86,14 +86,7 @@ export interface BeginOptions {
 }
 
 /** A result after a statement's first (a CALL's further result sets and its final status). */
-export interface MoreResult {
-  readonly fields: readonly ColumnDefinition[];
-  readonly rows: readonly Buffer[];
-  readonly rowsAffected: number;
-  readonly insertId: number | string;
-  readonly warnings: number;
-  readonly info: string;
-}
+export type MoreResult = Pick<QueryResult, 'fields' | 'rows' | 'rowsAffected' | 'insertId' | 'warnings' | 'info'>;
 
 export interface ExecuteResult extends QueryResult {
   /** The statement's further results, in order, when it sent several (CALL); absent otherwise. */

@@ -12,7 +12,7 @@ import { DEFAULT_SUITE_DIR, extractSuite } from '../../corpus/mysqltest.js';
 import { measure, report } from '../../corpus/measure.js';
 
 /** Ratchet: raise it as the parser grows (target 99.5, issue 24's "done when"). */
-const MIN_ACCEPTED_PCT = 99.0;
+const MIN_ACCEPTED_PCT = 99.05;
 /** Statements our parser accepts whose formatted text does not give the same tree back (known: stored DDL inside an executable comment, an 81-digit number). */
 const ROUND_TRIP_FAILURES_MAX = 3;
 

@@ -167,3 +167,17 @@ test('FOR SYSTEM_TIME on a table reference', () => {
   roundTrip("select * from t1 for system_time as of timestamp ('1970-01-01 00:00')", "SELECT * FROM t1 FOR SYSTEM_TIME AS OF TIMESTAMP ('1970-01-01 00:00')");
   for (const sql of ['select * from t for system_time', 'select * from t for system_time as @a', 'select * from t for system_time between 1', 'select * from t for system_time from 1 and 2']) syntaxError(sql);
 });
+
+test('ALTER INDEX … [NOT] IGNORED and the _filename introducer', () => {
+  roundTrip('ALTER TABLE t1 ALTER INDEX a IGNORED', 'ALTER TABLE t1 ALTER INDEX a IGNORED');
+  roundTrip('alter table t alter key b not ignored, add column c int', 'ALTER TABLE t alter key b not ignored, ADD COLUMN c INT');
+  roundTrip('alter table t alter column a set default 1', 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 1');
+  roundTrip('select md5(_filename "a")', "SELECT md5(_filename'a')");
+  syntaxError('ALTER TABLE t1 ALTER INDEX (a');
+});
+
+test('words MariaDB does not reserve are names: SLOW, GENERAL, POSITION …', () => {
+  roundTrip('SELECT slow, general, master_heartbeat_period, ignore_server_ids FROM slow', 'SELECT `slow`, `general`, `master_heartbeat_period`, `ignore_server_ids` FROM `slow`');
+  roundTrip('SELECT X(position) FROM bridges', 'SELECT X(`position`) FROM bridges');
+  roundTrip("select position('a' in 'bab')", "SELECT LOCATE('a', 'bab')");
+});
