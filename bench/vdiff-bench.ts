@@ -8,7 +8,9 @@
 //                    from the source tablet and compared in the target tablet)
 //
 // Rows per second for each, and VDiff's ratio to CHECKSUM TABLE (goal: at least 0.5× with chunk
-// checksums). A MoveTables workflow between two tablets (running inside this process, the cluster
+// checksums). Also the CPU seconds each used in both MariaDBs and this process (which runs the
+// tablets): VDiff's wall time gains from the two sides' MariaDBs working at once only when the
+// machine has a core free for each, so on a busy machine the CPU ratio is the steadier figure. A MoveTables workflow between two tablets (running inside this process, the cluster
 // harness) holds the table; the rows are written on both sides with sql_log_bin=0 once its streams
 // run, so they are equal without a copy. Every MariaDB runs with the same my.cnf and buffer pool;
 // a warm-up CHECKSUM TABLE on each side reads the table once before anything is timed.
@@ -18,7 +20,7 @@
 // BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_CHUNK_ROWS (rows per
 // checksum range, the engine's checksumChunkRowsMax), BENCH_CPU_PROFILE=dir (a CPU profile of this
 // process per VDiff run). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Client } from '../src/mysql/client.js';
@@ -104,10 +106,24 @@ async function main(): Promise<void> {
     const bytes = Number(sz.rows[0][0]);
     log(`${fmt(ROWS)} rows, ${(bytes / 1e6).toFixed(1)} MB of values (${Math.round(bytes / ROWS)} bytes/row) on each side, generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+    // CPU seconds of both MariaDBs and of this process (the tablets run here): on a busy machine
+    // the steadier figure, since wall time depends on what else runs.
+    const pids = ['src', 'dst'].map((ks) => c.shard(ks, '0').primary.mysqlctl?.runningPid() ?? null).filter((p): p is number => p !== null);
+    const cpu = (): number => {
+      let ticks = 0;
+      for (const pid of pids) {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        ticks += Number(f[11]) + Number(f[12]);
+      }
+      const u = process.cpuUsage();
+      return ticks / 100 + (u.user + u.system) / 1e6;
+    };
+
     // ---- CHECKSUM TABLE on the source, then on the target -------------------------------------
     const checksum = async (cl: Client) => String((await cl.query('CHECKSUM TABLE customer')).rows[0][1]);
     await checksum(sides.source);
     await checksum(sides.target);
+    let cpu0 = cpu();
     let t = performance.now();
     const a = await checksum(sides.source);
     const srcMs = performance.now() - t;
@@ -116,13 +132,16 @@ async function main(): Promise<void> {
     const dstMs = performance.now() - t;
     if (a !== b) throw new Error(`CHECKSUM TABLE differs: source ${a}, target ${b}`);
     const checksumMs = srcMs + dstMs;
+    const checksumCpu = cpu() - cpu0;
 
     // ---- VDiff ------------------------------------------------------------------------------
     const engine = c.shard('dst', '0').primary.manager.vdiff!;
     if (process.env.BENCH_CHUNK_ROWS) engine.limits.checksumChunkRowsMax = Number(process.env.BENCH_CHUNK_ROWS);
     const store = engine.store;
+    const cpuOf: Record<string, number> = {};
     const vdiff = async (name: string, chunkChecksum: boolean): Promise<number> => {
       return profile(name, async () => {
+        cpu0 = cpu();
         const start = performance.now();
         const { UUID } = (await run('VDiff', { action: 'create', workflow: 'bench', target_keyspace: 'dst', format: 'json', chunk_checksum: chunkChecksum })) as { UUID: string };
         for (;;) {
@@ -132,6 +151,7 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 20));
         }
         const ms = performance.now() - start;
+        cpuOf[name] = cpu() - cpu0;
         const s = (await run('VDiff', { action: 'show', workflow: 'bench', target_keyspace: 'dst', format: 'json', uuid: UUID })) as { RowsCompared: number; HasMismatch: boolean };
         if (s.HasMismatch || s.RowsCompared !== ROWS) throw new Error(`VDiff ${name}: ${s.RowsCompared} rows compared, HasMismatch ${s.HasMismatch}; expected ${ROWS} and false`);
         return ms;
@@ -143,9 +163,11 @@ async function main(): Promise<void> {
     const rps = (ms: number) => ROWS / (ms / 1000);
     const ref = rps(checksumMs);
     log('');
-    log(`CHECKSUM TABLE, source then target     ${(checksumMs / 1000).toFixed(2).padStart(8)} s  ${fmt(ref).padStart(12)} rows/s   (source ${(srcMs / 1000).toFixed(2)} s, target ${(dstMs / 1000).toFixed(2)} s)`);
-    log(`VDiff with chunk checksums              ${(withChunks / 1000).toFixed(2).padStart(8)} s  ${fmt(rps(withChunks)).padStart(12)} rows/s   ${(rps(withChunks) / ref).toFixed(2)}× CHECKSUM TABLE (goal ≥ 0.5×)`);
-    log(`VDiff streaming every row               ${(streamed / 1000).toFixed(2).padStart(8)} s  ${fmt(rps(streamed)).padStart(12)} rows/s   ${(rps(streamed) / ref).toFixed(2)}× CHECKSUM TABLE`);
+    const cpuText = (sec: number) => `CPU ${sec.toFixed(2)} s (${(checksumCpu / sec).toFixed(2)}×)`;
+    log(`CHECKSUM TABLE, source then target     ${(checksumMs / 1000).toFixed(2).padStart(8)} s  ${fmt(ref).padStart(12)} rows/s   (source ${(srcMs / 1000).toFixed(2)} s, target ${(dstMs / 1000).toFixed(2)} s)   CPU ${checksumCpu.toFixed(2)} s`);
+    log(`VDiff with chunk checksums              ${(withChunks / 1000).toFixed(2).padStart(8)} s  ${fmt(rps(withChunks)).padStart(12)} rows/s   ${(rps(withChunks) / ref).toFixed(2)}× CHECKSUM TABLE (goal ≥ 0.5×)   ${cpuText(cpuOf['vdiff-chunk-checksum'])}`);
+    log(`VDiff streaming every row               ${(streamed / 1000).toFixed(2).padStart(8)} s  ${fmt(rps(streamed)).padStart(12)} rows/s   ${(rps(streamed) / ref).toFixed(2)}× CHECKSUM TABLE   ${cpuText(cpuOf['vdiff-streamed'])}`);
+    log('(CPU: both MariaDBs and this process, which runs the tablets; the ratio is CHECKSUM TABLE\'s CPU over the VDiff\'s — steadier than wall time on a busy machine)');
     for (const cl of Object.values(sides)) cl.close();
   } finally {
     ctx.tmc.close();
