@@ -45,10 +45,13 @@ function unknownCharset(name: string): TesseraError {
 
 function charsetOf(name: string, variable: string): string {
   const cs = mariadbCharset(name);
-  if (!cs) throw unknownCharset(name);
-  if (variable === 'character_set_client' && !isClientCharset(cs)) {
+  // MariaDB's internal `filename` character set exists, but no client may speak it.
+  const internal = !cs && name.toLowerCase() === 'filename';
+  if (!cs && !internal) throw unknownCharset(name);
+  if (variable === 'character_set_client' && (internal || !isClientCharset(cs as string))) {
     throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'character_set_client' can't be set to the value of '${name}'`);
   }
+  if (!cs) throw unknownCharset(name);
   return cs;
 }
 
