@@ -44,11 +44,16 @@ function unknownCharset(name: string): TesseraError {
 }
 
 function charsetOf(name: string, variable: string): string {
-  const cs = mariadbCharset(name);
-  if (!cs) throw unknownCharset(name);
-  if (variable === 'character_set_client' && !isClientCharset(cs)) {
+  // A number names the character set of the collation with that id, as in MariaDB.
+  const numeric = /^\d+$/.test(name);
+  const cs = numeric ? mariadbCollation(Number(name))?.charset : mariadbCharset(name);
+  // MariaDB's internal `filename` character set (collation 17) exists, but no client may speak it.
+  const internal = !cs && (numeric ? name === '17' : name.toLowerCase() === 'filename');
+  if (!cs && !internal) throw unknownCharset(name);
+  if (variable === 'character_set_client' && (internal || !isClientCharset(cs as string))) {
     throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'character_set_client' can't be set to the value of '${name}'`);
   }
+  if (!cs) throw unknownCharset(name);
   return cs;
 }
 

@@ -140,7 +140,7 @@ describe('SET NAMES and the character_set variables', () => {
     const g = await viaGate('test');
     const d = await direct();
     try {
-      for (const sql of ['set names nosuch', 'set names latin1 collate utf8mb4_bin', 'set collation_connection = nosuch_ci', 'set character_set_client = ucs2', 'set character_set_results = nosuch']) {
+      for (const sql of ['set names nosuch', 'set names latin1 collate utf8mb4_bin', 'set collation_connection = nosuch_ci', 'set character_set_client = ucs2', 'set character_set_results = nosuch', "set names 'filename'", 'set character_set_client = 17']) {
         const errno = async (conn: Conn) => conn.query(sql).then(() => 0, (e: { errno: number }) => e.errno);
         assert.equal(await errno(g), await errno(d), sql);
         assert.notEqual(await errno(g), 0, sql);
