@@ -14,6 +14,8 @@ export interface Child {
 }
 
 const BIN = path.resolve('bin/tessera');
+/** How long a child may take to exit after SIGTERM/SIGINT before the harness sends SIGKILL (above `tessera tablet`'s own 60 s stop deadline). */
+const CHILD_STOP_GRACE_MS = 70_000;
 
 export function startChild(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,7 +63,20 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv = {}): Child {
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill(signal);
-      await exited;
+      if (signal === 'SIGKILL') return void (await exited);
+      // A process that has not gone after a graceful signal's grace period is ended with SIGKILL,
+      // so one stuck shutdown cannot hold a test's cleanup (and CI) for minutes; it is reported.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), CHILD_STOP_GRACE_MS);
+      });
+      const how = await Promise.race([exited.then(() => 'exited' as const), late]);
+      clearTimeout(timer);
+      if (how === 'late') {
+        process.stderr.write(`harness: ${args.join(' ')} (pid ${proc.pid}) did not exit ${CHILD_STOP_GRACE_MS} ms after ${signal}; sending SIGKILL\n`);
+        if (proc.pid) process.kill(proc.pid, 'SIGKILL');
+        await exited;
+      }
     },
   };
 }
