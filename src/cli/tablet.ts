@@ -176,5 +176,12 @@ export function registerTablet(program: Command): void {
     await proc.stop();
     await topo.close();
     clearTimeout(deadline);
+    // Everything is stopped: the process ends now. A handle something left open (a pooled
+    // connection, a timer) would otherwise keep it alive with no deadline left; name what it was.
+    const leftovers = setTimeout(() => {
+      log.warn({ alias: proc.alias, resources: process.getActiveResourcesInfo() }, 'tablet stopped; resources still open at exit');
+      process.exit(0);
+    }, 500);
+    leftovers.unref();
   });
 }
