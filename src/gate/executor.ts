@@ -798,7 +798,12 @@ export class Executor implements ServerHandler {
    * `stream`, an OLAP session's read comes back as a streamed result (see executePlan).
    */
   async executePlanned(gs: GateSession, stmt0: Statement, sql: string, log: LoggedQuery[] | null, stream = false): Promise<Result> {
-    const uses = mayUseSessionVars(sql) ? sessionVarUse(stmt0) : null;
+    let uses = mayUseSessionVars(sql) ? sessionVarUse(stmt0) : null;
+    if (stmt0.kind === 'Call' && gs.userVars.size > 0) {
+      // A procedure's body may read and set any of the session's user variables, not only those
+      // its arguments name: all the gate holds go to the shard's connection and come back.
+      uses = { vars: [...new Set([...(uses?.vars ?? []), ...gs.userVars.keys()])], lastInsertId: uses?.lastInsertId ?? false };
+    }
     if (uses !== null) return this.executeWithSessionVars(gs, stmt0, sql, uses, log);
     const stmt = this.preprocess(gs, stmt0, sql);
     const local = answerLocally(stmt);

@@ -94,3 +94,22 @@ describe('CALL with several result sets', () => {
     }
   });
 });
+
+test("CALL: the procedure reads and sets the session's user variables the gate holds, as MariaDB's own session would", async () => {
+  const gate = await c.connect('test');
+  try {
+    await gate.query('DROP PROCEDURE IF EXISTS bump');
+    await gate.query('CREATE PROCEDURE bump() BEGIN SET @seen = @a; SET @a = @a + 1; END');
+    // @a is set through the gate (the gate holds it); the body names it only inside, not in the CALL.
+    await gate.query('SET @a = 41, @seen = NULL');
+    await gate.query('CALL bump()');
+    const [rows] = await gate.query({ sql: 'SELECT @a, @seen', rowsAsArray: true });
+    assert.deepEqual((rows as unknown[][]).map((r) => r.map(String)), [['42', '41']]);
+    await gate.query('SET @a = 1');
+    await gate.query('CALL bump()');
+    const [again] = await gate.query({ sql: 'SELECT @a, @seen', rowsAsArray: true });
+    assert.deepEqual((again as unknown[][]).map((r) => r.map(String)), [['2', '1']]);
+  } finally {
+    await gate.end();
+  }
+});
