@@ -246,6 +246,9 @@ describe('the web UI follows a MoveTables and a Reshard (headless Chromium, tess
     await ctl.ok('MoveTables', '--workflow', 'commerce2customer', '--target-keyspace', 'customer', 'switchtraffic');
     await trafficState(page, 'All Reads Switched. Writes Switched');
     await assertRulesAsCtl(page);
+    // The switch is recorded when it has finished, a moment after the traffic state changes: the
+    // open page shows the third record on its next refresh.
+    await page.waitForFunction(() => document.querySelectorAll('table[data-switches] tbody tr').length >= 3, undefined, { timeout: 30_000 });
     assert.equal(await page.locator('table[data-switches] tbody tr').count(), 3);
     await shot(page, 'movetables-history');
     await page.close();
