@@ -49,10 +49,16 @@ export function parseOnDdl(text: string): MaterializeCreateRequest['onDdl'] {
   return up as MaterializeCreateRequest['onDdl'];
 }
 
-/** `key=value` pairs of --config-overrides, checked against the flags the engine knows. */
+/**
+ * `key=value` pairs of --config-overrides, checked against the flags the engine knows. As with
+ * Vitess's map flag, one value may hold several pairs separated by commas
+ * (`--config-overrides "vreplication-retry-delay=2s,vreplication-max-time-to-retry-on-error=10m"`)
+ * and the flag may be repeated; every setting's value is a number or a duration, so a comma never
+ * belongs to a value.
+ */
 export function parseConfigOverrides(items: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const item of items) {
+  for (const item of items.flatMap((i) => i.split(',')).filter((i) => i.trim() !== '')) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw bad(`--config-overrides ${item}: expected key=value`);
     const key = item.slice(0, eq).trim().replace(/_/g, '-');
