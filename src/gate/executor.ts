@@ -881,7 +881,7 @@ export class Executor implements ServerHandler {
       gs.preparedVars.set(name, userVariablesIn(text));
       vars = fromVar === null ? [] : [fromVar];
     } else if (stmt.kind === 'Execute') {
-      vars = [...new Set([...(gs.preparedVars.get(name) ?? []), ...stmt.using.map((u) => u.name.toLowerCase())])];
+      vars = [...new Set([...(gs.preparedVars.get(name) ?? []), ...userVariablesIn(sql)])];
     } else {
       gs.preparedVars.delete(name);
       vars = [];

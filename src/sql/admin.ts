@@ -9,7 +9,7 @@ import type {
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import { type Parser, unquoteIdent } from './parser.js';
-import { parseExpr, parseExprList, userVarName } from './expr.js';
+import { parseExpr, parseExprList, parseValueExpr, userVarName } from './expr.js';
 import { parseInsert, parseDelete, parseUpdate } from './dml.js';
 import { parseQuery } from './select.js';
 
@@ -570,12 +570,10 @@ export function parseExecute(p: Parser): Statement {
   const start = p.start[p.pos]!;
   p.pos++;
   const name = p.ident();
-  const using: UserVar[] = [];
+  const using: Expr[] = [];
   if (p.eatKw(K.USING)) {
-    do {
-      if (p.k() !== T.USERVAR) p.fail();
-      using.push({ kind: 'UserVar', name: userVarName(p.sql, p.start[p.pos]! + 1, p.end[p.pos++]!) });
-    } while (p.eat(T.COMMA));
+    do using.push(parseValueExpr(p));
+    while (p.eat(T.COMMA));
   }
   return { kind: 'Execute', name, using, start, end: p.prevEnd() };
 }

@@ -269,6 +269,8 @@ export interface FuncCall {
   readonly over: WindowSpec | string | null;
   /** `arg AS type` inside the parentheses (WEIGHT_STRING, COLUMN_GET, COLUMN_CREATE …): per argument, set only when written. */
   readonly argTypes?: readonly (DataType | null)[];
+  /** `arg [AS] alias` in a generic call (user-defined functions): per argument, set only when one is written. */
+  readonly argAliases?: readonly (string | null)[];
   /** CHAR(… USING charset) (set only when written). */
   readonly using?: string;
   /** WEIGHT_STRING(… LEVEL …): the level words as written, one space apart (set only when written). */
@@ -314,10 +316,10 @@ export interface ValuesFunc {
   readonly kind: 'ValuesFunc';
   readonly column: Column;
 }
-/** A bare keyword value in SET (`SET autocommit = ON`). */
+/** A bare keyword value in SET (`SET autocommit = ON`); IGNORE as a value of INSERT VALUES, UPDATE SET and EXECUTE … USING (MariaDB: the column keeps its default / is not changed). */
 export interface KeywordValue {
   readonly kind: 'Keyword';
-  readonly word: 'ON' | 'ALL' | 'BINARY';
+  readonly word: 'ON' | 'ALL' | 'BINARY' | 'IGNORE';
 }
 
 export type Expr =
@@ -720,7 +722,8 @@ export interface Prepare {
 export interface Execute {
   readonly kind: 'Execute';
   readonly name: string;
-  readonly using: readonly UserVar[];
+  /** MariaDB takes any expression (and DEFAULT / IGNORE) here, not only user variables. */
+  readonly using: readonly Expr[];
   readonly start: number;
   readonly end: number;
 }

@@ -140,7 +140,9 @@ function parseCreateTable(p: Parser, start: number, temporary: boolean, orReplac
     p.eatKw(K.AS);
     if (isQueryStart(p, 0)) select = parseQuery(p);
   }
-  if (columns.length === 0 && select === null) p.fail();
+  // No column list is MariaDB's for engines that discover their columns (CONNECT, FEDERATED,
+  // OQGRAPH, Spider: `CREATE TABLE t ENGINE=CONNECT TABLE_TYPE=ODBC …`); some definition is still needed.
+  if (columns.length === 0 && constraints.length === 0 && select === null && options.length === 0 && partitionText === null) p.fail();
   return {
     kind: 'CreateTable', temporary, orReplace, ifNotExists, table, columns, constraints, options, partitionText,
     like: null, select, start, end: p.prevEnd(),
@@ -529,7 +531,7 @@ export function parseAlter(p: Parser): Statement {
       while (p.eat(T.COMMA));
     }
     const partitionText = parsePartitionText(p);
-    if (actions.length === 0 && partitionText === null) p.fail();
+    // `ALTER TABLE t` with no action is MariaDB's null alter: it rebuilds the table.
     return { kind: 'AlterTable', ...(lead ? { lead } : {}), table, actions, partitionText, start, end: p.prevEnd() };
   }
   return parseView(p, start, true, false);

@@ -4,7 +4,7 @@ import type { Assignment, Column, Delete, Expr, Insert, SelectItem, TableExpr, T
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Parser } from './parser.js';
-import { isQueryStart, parseExpr } from './expr.js';
+import { isQueryStart, parseExpr, parseValueExpr } from './expr.js';
 import { parseLimit, parseOrderBy, parseQuery, parseSelectItem, parseTableRefs } from './select.js';
 
 export function parseInsert(p: Parser): Insert {
@@ -43,7 +43,7 @@ export function parseInsert(p: Parser): Insert {
       p.expect(T.LPAREN);
       const row: Expr[] = [];
       if (p.k() !== T.RPAREN) {
-        do row.push(parseExpr(p));
+        do row.push(parseValueExpr(p));
         while (p.eat(T.COMMA));
       }
       p.expect(T.RPAREN);
@@ -91,7 +91,7 @@ export function parseAssignments(p: Parser): Assignment[] {
   do {
     const column = parseColumnRef(p);
     if (!p.eat(T.EQ) && !p.eat(T.ASSIGN)) p.fail();
-    out.push({ column, value: parseExpr(p) });
+    out.push({ column, value: parseValueExpr(p) });
   } while (p.eat(T.COMMA));
   return out;
 }

@@ -13,6 +13,18 @@ import { T } from './lexer.js';
 import { type Parser, unquoteIdent, unquoteString } from './parser.js';
 import { parseLimit, parseOrderBy, parseQuery } from './select.js';
 
+/** A value where MariaDB also takes IGNORE (INSERT VALUES, UPDATE/INSERT SET, EXECUTE … USING); DEFAULT is an expression already. */
+export function parseValueExpr(p: Parser): Expr {
+  if (p.kwd() === K.IGNORE) {
+    const n = p.peekKind(1);
+    if (n === T.COMMA || n === T.RPAREN || n === T.EOF || n === T.SEMI || p.peekKw(1) === K.WHERE || p.peekKw(1) === K.ON) {
+      p.pos++;
+      return { kind: 'Keyword', word: 'IGNORE' };
+    }
+  }
+  return parseExpr(p);
+}
+
 export function parseExpr(p: Parser): Expr {
   p.enter();
   const left = parseOr(p);
@@ -689,7 +701,7 @@ function parseGroupConcat(p: Parser): Expr {
 /** Arguments of `name(` … `)` (the cursor is on the parenthesis), then an optional OVER clause. */
 function parseFuncArgs(p: Parser, schema: string | null, name: string): FuncCall {
   p.expect(T.LPAREN);
-  const extra: { -readonly [K in 'argTypes' | 'using' | 'level' | 'withinGroup']?: FuncCall[K] } = {};
+  const extra: { -readonly [K in 'argTypes' | 'argAliases' | 'using' | 'level' | 'withinGroup']?: FuncCall[K] } = {};
   let distinct = false;
   let args: Expr[] = [];
   if (p.k() !== T.RPAREN) {
@@ -708,6 +720,18 @@ function parseFuncArgs(p: Parser, schema: string | null, name: string): FuncCall
           types.push(p.eatKw(K.AS) ? parseDataType(p) : null);
         } while (p.eat(T.COMMA));
         if (types.some((t) => t !== null)) extra.argTypes = types;
+      } else if (schema === null && !distinct && !NO_ARG_ALIAS_FUNCS.has(up)) {
+        // A generic call takes `expr [AS] alias` arguments (MariaDB's udf_expr: user-defined
+        // functions such as CONNECT's Json_Make_Object name their values so).
+        args = [];
+        const aliases: (string | null)[] = [];
+        do {
+          args.push(parseExpr(p));
+          if (p.eatKw(K.AS)) aliases.push(p.identOrString());
+          else if (p.isIdent() || p.isString()) aliases.push(p.identOrString());
+          else aliases.push(null);
+        } while (p.eat(T.COMMA));
+        if (aliases.some((a) => a !== null)) extra.argAliases = aliases;
       } else args = parseExprList(p);
       if ((up === 'SUBSTRING' || up === 'SUBSTR' || up === 'MID') && args.length === 1 && p.eatKw(K.FROM)) {
         args.push(parseExpr(p));
@@ -752,6 +776,13 @@ function sequenceValue(p: Parser, name: 'NEXTVAL' | 'LASTVAL'): FuncCall {
 
 /** Functions whose arguments may carry `AS type` (MariaDB's dynamic columns, WEIGHT_STRING). */
 const TYPED_ARG_FUNCS: ReadonlySet<string> = new Set(['WEIGHT_STRING', 'COLUMN_GET', 'COLUMN_CREATE', 'COLUMN_ADD']);
+/** Functions with their own rule in MariaDB's grammar (aggregates and the like): no argument aliases. */
+const NO_ARG_ALIAS_FUNCS: ReadonlySet<string> = new Set([
+  'COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'STD', 'STDDEV', 'STDDEV_POP', 'STDDEV_SAMP', 'VARIANCE', 'VAR_POP', 'VAR_SAMP',
+  'BIT_AND', 'BIT_OR', 'BIT_XOR', 'JSON_ARRAYAGG', 'JSON_OBJECTAGG', 'SUBSTRING', 'SUBSTR', 'MID', 'CHAR', 'WEIGHT_STRING',
+  'ROW_NUMBER', 'RANK', 'DENSE_RANK', 'NTILE', 'LEAD', 'LAG', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE', 'CUME_DIST',
+  'PERCENT_RANK', 'PERCENTILE_CONT', 'PERCENTILE_DISC', 'MEDIAN', 'IF', 'REPLACE', 'INSERT', 'LEFT', 'RIGHT', 'MOD',
+]);
 
 /** `( [base] [PARTITION BY …] [ORDER BY …] [frame] )` */
 export function parseWindowSpec(p: Parser): WindowSpec {

@@ -207,6 +207,7 @@ export class Formatter {
         if (e.bare) return name;
         let s = name + '(' + (e.distinct ? 'DISTINCT ' : '');
         if (e.argTypes) s += e.args.map((a, i) => this.expr(a) + (e.argTypes![i] ? ' AS ' + formatDataType(e.argTypes![i]!) : '')).join(', ');
+        else if (e.argAliases) s += e.args.map((a, i) => this.expr(a) + (e.argAliases![i] !== null ? ' AS ' + quoteIdent(e.argAliases![i]!) : '')).join(', ');
         else s += this.exprs(e.args);
         if (e.using !== undefined) s += ' USING ' + charsetWord(e.using);
         if (e.level !== undefined) s += ' LEVEL ' + e.level.replaceAll(' ,', ',');
