@@ -9,7 +9,7 @@ import { syntaxError } from './errors.js';
 import { userVarName } from './expr.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parseQueryStatement, parseWithStatement } from './select.js';
-import { compoundBlockAhead, parseCompoundBlock } from './stored.js';
+import { compoundBlockAhead, compoundControlAhead, parseCompoundBlock } from './stored.js';
 import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
 import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
 import { parseServerStatement, serverShowAhead, serverStatementAhead } from './opaque.js';
@@ -412,6 +412,7 @@ function orServerStatement(p: Parser, parse: (p: Parser) => Statement, verb: str
 export function parseStatement(p: Parser): Statement {
   const k = p.k();
   if (k === T.LPAREN) return parseQueryStatement(p);
+  if (compoundControlAhead(p)) return parseCompoundBlock(p);
   if (k !== T.IDENT) p.fail();
   const kw = p.kwd();
   // The common statements first; then server statements (GRANT, CREATE USER, …) by their words.

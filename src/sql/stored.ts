@@ -90,7 +90,8 @@ export function parseCreateStored(p: Parser, start: number, orReplace: boolean):
         p.stringToken();
         break;
       }
-      params = parseParams(p, object === 'PROCEDURE');
+      // MariaDB 10.11 takes IN / OUT / INOUT for function parameters too (sp-inout.test).
+      params = parseParams(p, true);
       if (object === 'FUNCTION') {
         if (!p.isWord('RETURNS')) p.fail();
         p.pos++;
@@ -175,6 +176,24 @@ export function compoundBlockAhead(p: Parser): boolean {
   return p.isWord('BEGIN') && wordAt(p, 1) === 'NOT' && wordAt(p, 2) === 'ATOMIC';
 }
 
+/**
+ * Whether a compound statement other than BEGIN NOT ATOMIC starts here: MariaDB runs IF, CASE,
+ * LOOP, WHILE, REPEAT and FOR outside stored programs too, labelled or not (`l1: LOOP … END LOOP l1`).
+ */
+export function compoundControlAhead(p: Parser): boolean {
+  let i = 0;
+  if ((p.k() === T.IDENT || p.k() === T.QIDENT) && p.peekKind(1) === T.COLON) {
+    i = 2;
+    const w = wordAt(p, i);
+    return w === 'LOOP' || w === 'WHILE' || w === 'REPEAT' || w === 'FOR' || (w === 'BEGIN' && wordAt(p, i + 1) === 'NOT' && wordAt(p, i + 2) === 'ATOMIC');
+  }
+  const w = wordAt(p, 0);
+  if (w === 'LOOP' || w === 'REPEAT') return true;
+  // FOR x IN …, WHILE cond DO, IF cond THEN, CASE [expr] WHEN: the statement forms (no other statement starts so).
+  if (w === 'FOR') return p.peekKind(1) === T.IDENT && wordAt(p, 2) === 'IN';
+  return w === 'WHILE' || w === 'IF' || w === 'CASE';
+}
+
 function expectWord(p: Parser, w: string): void {
   if (!p.isWord(w)) p.fail();
   p.pos++;
@@ -220,14 +239,16 @@ function dataTypeText(p: Parser): string {
   const from = p.start[p.pos]!;
   if (p.isWord('ROW') && wordAt(p, 1) === 'TYPE') p.pos++;
   if (p.isWord('TYPE') && wordAt(p, 1) === 'OF') {
+    // TYPE OF v, TYPE OF t.c, TYPE OF db.t.c; ROW TYPE OF t, ROW TYPE OF db.t.
     p.pos += 2;
-    p.tableName();
+    p.ident();
+    for (let n = 0; n < 2 && p.eat(T.DOT); n++) p.identAny();
     return p.sql.slice(from, p.prevEnd());
   }
   if (p.k() !== T.IDENT) p.fail();
   p.pos++;
   // Two-word types: DOUBLE PRECISION, CHAR VARYING, LONG VARCHAR, NATIONAL CHAR.
-  if (p.k() === T.IDENT && (p.isWord('VARCHAR') || p.isWord('CHAR') || p.isWord('VARBINARY') || p.isWord('CHARACTER'))) p.pos++;
+  if (p.k() === T.IDENT && (p.isWord('VARCHAR') || p.isWord('CHAR') || p.isWord('VARBINARY') || (p.isWord('CHARACTER') && wordAt(p, 1) !== 'SET'))) p.pos++;
   if (p.k() === T.LPAREN) skipParens(p);
   for (;;) {
     const w = wordAt(p, 0);
