@@ -403,7 +403,24 @@ export interface ParenTables {
   readonly kind: 'ParenTables';
   readonly items: readonly TableExpr[];
 }
-export type TableExpr = AliasedTable | DerivedTable | Join | ParenTables;
+/** JSON_TABLE(doc, 'path' COLUMNS (…)) [AS] alias: MariaDB's table function over a JSON document. */
+export interface JsonTable {
+  readonly kind: 'JsonTable';
+  readonly doc: Expr;
+  readonly path: string;
+  readonly columns: readonly JsonTableColumn[];
+  readonly alias: string | null;
+}
+/** ERROR | NULL | DEFAULT value, for ON EMPTY / ON ERROR. */
+export type JsonTableResponse = { readonly kind: 'ERROR' | 'NULL' } | { readonly kind: 'DEFAULT'; readonly value: Expr };
+export type JsonTableColumn =
+  | { readonly kind: 'Ordinality'; readonly name: string }
+  | {
+      readonly kind: 'Path'; readonly name: string; readonly type: DataType; readonly exists: boolean; readonly path: string;
+      readonly onEmpty: JsonTableResponse | null; readonly onError: JsonTableResponse | null;
+    }
+  | { readonly kind: 'Nested'; readonly path: string; readonly columns: readonly JsonTableColumn[] };
+export type TableExpr = AliasedTable | DerivedTable | Join | ParenTables | JsonTable;
 
 // ---------------------------------------------------------------------------------------------
 // Queries

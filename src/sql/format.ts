@@ -4,7 +4,7 @@
 // `bindVars` it substitutes values for bind variables (what the gate sends to a shard).
 
 import type {
-  DataType, Expr, Into, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, SystemTime, SystemTimeBound, TableExpr, TableName,
+  DataType, Expr, Into, JsonTableColumn, JsonTableResponse, Limit, Literal, Lock, OrderItem, QueryExpr, Select, SelectItem, SetOp, Statement, SystemTime, SystemTimeBound, TableExpr, TableName,
   WindowSpec, With,
 } from './ast.js';
 import { NO_LIMIT } from './ast.js';
@@ -378,6 +378,19 @@ export class Formatter {
     return 'FOR SYSTEM_TIME ' + s.kind + ' ' + b(s.from) + (s.kind === 'BETWEEN' ? ' AND ' : ' TO ') + b(s.to);
   }
 
+  jsonTableColumns(cols: readonly JsonTableColumn[]): string {
+    const response = (r: JsonTableResponse): string => (r.kind === 'DEFAULT' ? 'DEFAULT ' + this.expr(r.value) : r.kind);
+    const col = (c: JsonTableColumn): string => {
+      if (c.kind === 'Ordinality') return quoteIdent(c.name) + ' FOR ORDINALITY';
+      if (c.kind === 'Nested') return 'NESTED PATH ' + quoteString(c.path) + ' ' + this.jsonTableColumns(c.columns);
+      let s = quoteIdent(c.name) + ' ' + formatDataType(c.type) + (c.exists ? ' EXISTS' : '') + ' PATH ' + quoteString(c.path);
+      if (c.onEmpty !== null) s += ' ' + response(c.onEmpty) + ' ON EMPTY';
+      if (c.onError !== null) s += ' ' + response(c.onError) + ' ON ERROR';
+      return s;
+    };
+    return 'COLUMNS (' + cols.map(col).join(', ') + ')';
+  }
+
   tableExpr(t: TableExpr): string {
     switch (t.kind) {
       case 'AliasedTable': {
@@ -405,6 +418,8 @@ export class Formatter {
       }
       case 'ParenTables':
         return '(' + this.tableExprs(t.items) + ')';
+      case 'JsonTable':
+        return 'JSON_TABLE(' + this.expr(t.doc) + ', ' + quoteString(t.path) + ' ' + this.jsonTableColumns(t.columns) + ')' + (t.alias !== null ? ' AS ' + quoteIdent(t.alias) : '');
       default: {
         const never: never = t;
         throw new Error(`unknown table expression ${(never as TableExpr).kind}`);

@@ -1,14 +1,14 @@
 // SELECT, set operations (UNION / INTERSECT / EXCEPT), WITH, table references, ORDER BY, LIMIT.
 
 import type {
-  CommonTableExpr, Expr, IndexHint, Into, Limit, Lock, NamedWindow, NextVal, OrderItem, QueryExpr, Select,
+  CommonTableExpr, Expr, IndexHint, Into, JsonTable, JsonTableColumn, JsonTableResponse, Limit, Lock, NamedWindow, NextVal, OrderItem, QueryExpr, Select,
   SelectItem, SelectOption, SetOp, Statement, SystemTime, SystemTimeBound, TableExpr, UserVar, With,
 } from './ast.js';
 import { NO_LIMIT } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Mutable, Parser } from './parser.js';
-import { isQueryStart, parseBitExpr, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
+import { isQueryStart, parseBitExpr, parseDataType, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
 import { parseDelete, parseUpdate } from './dml.js';
 
 /** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
@@ -324,7 +324,76 @@ function parseTableRef(p: Parser): TableExpr {
   }
 }
 
+/** JSON_TABLE(doc, 'path' COLUMNS (…)) [AS] alias (the cursor is on JSON_TABLE). */
+function parseJsonTable(p: Parser): JsonTable {
+  p.pos += 2;
+  const doc = parseExpr(p);
+  p.expect(T.COMMA);
+  const path = p.stringToken();
+  const columns = parseJsonTableColumns(p);
+  p.expect(T.RPAREN);
+  let alias: string | null = null;
+  if (p.eatKw(K.AS)) alias = p.identOrString();
+  else if (p.isIdent() || p.isString()) alias = p.identOrString();
+  return { kind: 'JsonTable', doc, path, columns, alias };
+}
+
+/** COLUMNS (name FOR ORDINALITY | name type [EXISTS] PATH 'p' [… ON EMPTY] [… ON ERROR] | NESTED [PATH] 'p' COLUMNS (…), …) */
+function parseJsonTableColumns(p: Parser): JsonTableColumn[] {
+  if (!p.isWord('COLUMNS')) p.fail();
+  p.pos++;
+  p.expect(T.LPAREN);
+  const out: JsonTableColumn[] = [];
+  do {
+    if (p.isWord('NESTED') && (p.isString() || p.peekKind(1) === T.STRING || p.isWord2(1, 'PATH'))) {
+      p.pos++;
+      if (p.isWord('PATH')) p.pos++;
+      const path = p.stringToken();
+      out.push({ kind: 'Nested', path, columns: parseJsonTableColumns(p) });
+      continue;
+    }
+    const name = p.ident();
+    if (p.isKw(K.FOR) && p.isWord2(1, 'ORDINALITY')) {
+      p.pos += 2;
+      out.push({ kind: 'Ordinality', name });
+      continue;
+    }
+    const type = parseDataType(p);
+    const exists = p.eatKw(K.EXISTS);
+    if (!p.isWord('PATH')) p.fail();
+    p.pos++;
+    const path = p.stringToken();
+    let onEmpty: JsonTableResponse | null = null;
+    let onError: JsonTableResponse | null = null;
+    for (let i = 0; i < 2 && !exists; i++) {
+      const save = p.pos;
+      let r: JsonTableResponse;
+      if (p.isWord('ERROR')) {
+        p.pos++;
+        r = { kind: 'ERROR' };
+      } else if (p.eatKw(K.NULL)) r = { kind: 'NULL' };
+      else if (p.eatKw(K.DEFAULT)) {
+        // A literal, signed or not (MariaDB's json_default_literal).
+        const value = parseBitExpr(p, 0);
+        const lit = value.kind === 'Unary' ? value.expr : value;
+        if (!['String', 'Number', 'Hex', 'Bit', 'Null', 'Bool', 'TypedLiteral'].includes(lit.kind)) p.fail(save + 1);
+        r = { kind: 'DEFAULT', value };
+      }
+      else break;
+      p.expectKw(K.ON);
+      if (p.isWord('EMPTY') && onEmpty === null) onEmpty = r;
+      else if (p.isWord('ERROR') && onError === null) onError = r;
+      else p.fail(save);
+      p.pos++;
+    }
+    out.push({ kind: 'Path', name, type, exists, path, onEmpty, onError });
+  } while (p.eat(T.COMMA));
+  p.expect(T.RPAREN);
+  return out;
+}
+
 function parseTableFactor(p: Parser): TableExpr {
+  if (p.isWord('JSON_TABLE') && p.peekKind(1) === T.LPAREN) return parseJsonTable(p);
   const lateral = p.isKw(K.LATERAL) && p.peekKind(1) === T.LPAREN;
   if (lateral) p.pos++;
   if (p.k() === T.LPAREN) {

@@ -184,6 +184,8 @@ export function rewriteTableExpr(t: TableExpr, r: Rewriter): TableExpr {
       };
     case 'ParenTables':
       return { kind: 'ParenTables', items: t.items.map((i) => rewriteTableExpr(i, r)) };
+    case 'JsonTable':
+      return { ...t, doc: rewriteExpr(t.doc, r) };
     default: {
       const never: never = t;
       throw new Error(`unknown table expression ${(never as TableExpr).kind}`);

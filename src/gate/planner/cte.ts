@@ -89,7 +89,8 @@ export function references(q: QueryExpr, name: string): boolean {
       visitTable(t.left);
       visitTable(t.right);
       if (t.on) visitExpr(t.on);
-    } else t.items.forEach(visitTable);
+    } else if (t.kind === 'JsonTable') visitExpr(t.doc);
+    else t.items.forEach(visitTable);
   };
   const visitExpr = (e: Expr): void => {
     rewriteExpr(e, {

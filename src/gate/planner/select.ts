@@ -175,7 +175,9 @@ function definedAliases(q: QueryExpr): Set<string> {
       out.add((t.alias ?? t.table.name).toLowerCase());
       out.add(t.table.name.toLowerCase());
     } else if (t.kind === 'DerivedTable') out.add(t.alias.toLowerCase());
-    else if (t.kind === 'Join') {
+    else if (t.kind === 'JsonTable') {
+      if (t.alias !== null) out.add(t.alias.toLowerCase());
+    } else if (t.kind === 'Join') {
       visitTable(t.left);
       visitTable(t.right);
     } else t.items.forEach(visitTable);
@@ -632,6 +634,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
       onPreds.push(preds);
       continue;
     }
+    if (t.kind === 'JsonTable') throw notSupported('JSON_TABLE in a query that spans shards; it runs as written when the whole query goes to one unsharded keyspace or one targeted shard (USE ks:shard)');
     if (t.kind !== 'AliasedTable') throw new Error('planner: flattened FROM holds a join');
     const gateCte = t.table.schema === null ? ctx.gateCtes.get(t.table.name.toLowerCase()) : undefined;
     if (gateCte) {
