@@ -9,6 +9,7 @@ import type {
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import { type Parser, unquoteIdent } from './parser.js';
+import { quoteString } from './ddl.js';
 import { parseExpr, parseExprList, parseValueExpr, userVarName } from './expr.js';
 import { parseInsert, parseDelete, parseUpdate } from './dml.js';
 import { parseQuery } from './select.js';
@@ -504,7 +505,12 @@ export function parseKill(p: Parser): Statement {
 }
 
 const FLUSH_LOGS = new Set(['BINARY', 'ENGINE', 'ERROR', 'GENERAL', 'RELAY', 'SLOW']);
-const FLUSH_WORDS = new Set(['PRIVILEGES', 'LOGS', 'STATUS', 'HOSTS', 'USER_RESOURCES', 'OPTIMIZER_COSTS']);
+const FLUSH_WORDS = new Set([
+  'PRIVILEGES', 'LOGS', 'STATUS', 'HOSTS', 'USER_RESOURCES', 'OPTIMIZER_COSTS', 'THREADS', 'SSL', 'DES_KEY_FILE',
+  // MariaDB's user statistics, and information-schema plugins that can be reset.
+  'USER_STATISTICS', 'CLIENT_STATISTICS', 'TABLE_STATISTICS', 'INDEX_STATISTICS', 'THREAD_POOL_STATS', 'THREAD_POOL_WAITS',
+  'THREAD_POOL_QUEUES', 'THREAD_POOL_GROUPS', 'QUERY_RESPONSE_TIME', 'USER_VARIABLES',
+]);
 
 export function parseFlush(p: Parser): Statement {
   const start = p.start[p.pos]!;
@@ -518,20 +524,46 @@ export function parseFlush(p: Parser): Statement {
       while (p.eat(T.COMMA));
     }
     let withReadLock = false;
+    const extra: { forExport?: true; disableCheckpoint?: true } = {};
     if (p.eatKw(K.WITH)) {
       p.expectKw(K.READ);
       p.expectKw(K.LOCK);
       withReadLock = true;
+      if (p.isKw(K.AND) && p.isWord2(1, 'DISABLE') && p.isWord2(2, 'CHECKPOINT')) {
+        p.pos += 3;
+        extra.disableCheckpoint = true;
+      }
+    } else if (tables.length > 0 && p.isKw(K.FOR) && p.isWord2(1, 'EXPORT')) {
+      p.pos += 2;
+      extra.forExport = true;
     }
-    return { kind: 'Flush', local, options: ['TABLES'], tables, withReadLock, start, end: p.prevEnd() };
+    return { kind: 'Flush', local, options: ['TABLES'], tables, withReadLock, ...extra, start, end: p.prevEnd() };
   }
   const options: string[] = [];
   do {
     if (p.k() !== T.IDENT) p.fail();
     const word = p.upperText();
     if (FLUSH_LOGS.has(word) && p.peekKw(1) === K.LOGS) {
-      options.push(word + ' LOGS');
       p.pos += 2;
+      let option = word + ' LOGS';
+      if (word === 'BINARY' && p.isWord('DELETE_DOMAIN_ID')) {
+        // FLUSH BINARY LOGS DELETE_DOMAIN_ID = (id, …)
+        p.pos++;
+        p.expect(T.EQ);
+        p.expect(T.LPAREN);
+        const ids: string[] = [];
+        while (p.k() === T.INT) {
+          ids.push(p.text());
+          p.pos++;
+          if (!p.eat(T.COMMA)) break;
+        }
+        p.expect(T.RPAREN);
+        option += ' DELETE_DOMAIN_ID = (' + ids.join(', ') + ')';
+      } else if (word === 'RELAY' && p.isKw(K.FOR) && p.isWord2(1, 'CHANNEL')) {
+        p.pos += 2;
+        option += ' FOR CHANNEL ' + quoteString(p.stringToken());
+      }
+      options.push(option);
     } else if (word === 'QUERY' && p.peekKw(1) === 0 && p.sql.slice(p.start[p.pos + 1], p.end[p.pos + 1]).toUpperCase() === 'CACHE') {
       options.push('QUERY CACHE');
       p.pos += 2;

@@ -478,6 +478,8 @@ export interface Select {
   readonly from: readonly TableExpr[];
   readonly where: Expr | null;
   readonly groupBy: readonly Expr[];
+  /** `GROUP BY a DESC, b ASC` (MariaDB's deprecated sorted grouping): per item, set only when a direction is written. */
+  readonly groupByOrder?: readonly ('ASC' | 'DESC' | null)[];
   readonly rollup: boolean;
   readonly having: Expr | null;
   readonly windows: readonly NamedWindow[];
@@ -719,6 +721,10 @@ export interface Flush {
   readonly options: readonly string[];
   readonly tables: readonly TableName[];
   readonly withReadLock: boolean;
+  /** FLUSH TABLES WITH READ LOCK AND DISABLE CHECKPOINT (set only when written). */
+  readonly disableCheckpoint?: true;
+  /** FLUSH TABLES t, … FOR EXPORT (set only when written). */
+  readonly forExport?: true;
   readonly start: number;
   readonly end: number;
 }

@@ -349,7 +349,8 @@ export function formatOther(f: Formatter, s: Statement): string {
     case 'Flush': {
       let out = 'FLUSH ' + (s.local ? 'LOCAL ' : '') + s.options.join(', ');
       if (s.tables.length > 0) out += ' ' + s.tables.map(formatTableName).join(', ');
-      if (s.withReadLock) out += ' WITH READ LOCK';
+      if (s.withReadLock) out += ' WITH READ LOCK' + (s.disableCheckpoint ? ' AND DISABLE CHECKPOINT' : '');
+      if (s.forExport) out += ' FOR EXPORT';
       return out;
     }
     case 'Call':

@@ -344,7 +344,10 @@ export class Formatter {
     if (q.from.length > 0) s += ' FROM ' + this.tableExprs(q.from);
     else if (q.where !== null || q.groupBy.length > 0 || q.having !== null) s += ' FROM DUAL';
     if (q.where !== null) s += ' WHERE ' + this.expr(q.where);
-    if (q.groupBy.length > 0) s += ' GROUP BY ' + this.exprs(q.groupBy) + (q.rollup ? ' WITH ROLLUP' : '');
+    if (q.groupBy.length > 0) {
+      const dirs = q.groupByOrder;
+      s += ' GROUP BY ' + (dirs ? q.groupBy.map((e, i) => this.expr(e) + (dirs[i] ? ' ' + dirs[i] : '')).join(', ') : this.exprs(q.groupBy)) + (q.rollup ? ' WITH ROLLUP' : '');
+    }
     if (q.having !== null) s += ' HAVING ' + this.expr(q.having);
     if (q.windows.length > 0) {
       s += ' WINDOW ' + q.windows.map((w) => quoteIdent(w.name) + ' AS ' + this.windowSpec(w.spec)).join(', ');

@@ -239,10 +239,17 @@ function parseSelectCore(p: Parser): Mutable<Select> {
   }
   const where = p.eatKw(K.WHERE) ? parseExpr(p) : null;
   let groupBy: Expr[] = [];
+  const extra: { groupByOrder?: ('ASC' | 'DESC' | null)[] } = {};
   let rollup = false;
   if (p.eatKw(K.GROUP)) {
     p.expectKw(K.BY);
-    groupBy = parseExprList(p);
+    groupBy = [];
+    const dirs: ('ASC' | 'DESC' | null)[] = [];
+    do {
+      groupBy.push(parseExpr(p));
+      dirs.push(p.eatKw(K.ASC) ? 'ASC' : p.eatKw(K.DESC) ? 'DESC' : null);
+    } while (p.eat(T.COMMA));
+    if (dirs.some((d) => d !== null)) extra.groupByOrder = dirs;
     if (p.isKw(K.WITH) && p.peekKw(1) === K.ROLLUP) {
       p.pos += 2;
       rollup = true;
@@ -259,7 +266,7 @@ function parseSelectCore(p: Parser): Mutable<Select> {
     } while (p.eat(T.COMMA));
   }
   return {
-    kind: 'Select', with: null, hints, distinct, options, columns, from, where, groupBy, rollup, having, windows,
+    kind: 'Select', with: null, hints, distinct, options, columns, from, where, groupBy, ...extra, rollup, having, windows,
     orderBy: [], limit: null, lock: null, into, start, end: p.prevEnd(),
   };
 }

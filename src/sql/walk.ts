@@ -208,6 +208,7 @@ export function rewriteQuery(q: QueryExpr, r: Rewriter): QueryExpr {
     groupBy: q.groupBy.map((e) => rewriteExpr(e, r, 'groupBy')), rollup: q.rollup, having: q.having === null ? null : rewriteExpr(q.having, r),
     windows: q.windows.map((w) => ({ name: w.name, spec: rewriteWindow(w.spec, r) })), orderBy: rewriteOrder(q.orderBy, r),
     limit: rewriteLimit(q.limit, r), lock: q.lock, into: q.into, start: q.start, end: q.end,
+    ...(q.groupByOrder ? { groupByOrder: q.groupByOrder } : {}),
     ...(q.tableValues ? { tableValues: q.tableValues.map((row) => row.map((e) => rewriteExpr(e, r, 'select'))) } : {}),
   };
   return s;

@@ -21,6 +21,9 @@
 // - An include file with no `delimiter` command whose lines end in `|` rather than `;` is read with
 //   its caller's `|` delimiter. mysqltest's own test (main/mysqltest.test) is skipped: it exercises
 //   the client's language with deliberately broken input.
+// - `disable_parsing` turns mysqltest's reading off up to `enable_parsing`: what lies between is
+//   never sent (often notes or statements kept for later), so it is skipped.
+// - `.inc` files that a test loads with LOAD DATA … INFILE are data (`1,abc` lines), not scripts.
 // - Statements sent in a client character set whose multi-byte characters can end in a backslash
 //   byte (sjis, cp932, big5, gbk: `--character_set`, SET NAMES, SET CHARACTER SET) are marked
 //   `multibyte`: the file is read here as latin1, so their quotes would not be where MariaDB sees them.
@@ -64,7 +67,7 @@ const COMMANDS: ReadonlySet<string> = new Set(
     'output reset_connection enable_prepare_warnings disable_prepare_warnings ' +
     'enable_cursor_protocol disable_cursor_protocol sync_with_master_gtid wait_for_slave_to_start ' +
     'enable_parsing disable_parsing enable_rpl_parse disable_rpl_parse enable_async_client ' +
-    'disable_async_client evalp'
+    'disable_async_client evalp system'
   ).split(' '),
 );
 /** Commands whose argument is SQL to send. */
@@ -95,7 +98,12 @@ export function listSuiteFiles(dir: string = DEFAULT_SUITE_DIR): string[] {
 /** The statements of every test and include file under `dir`. */
 export function extractSuite(dir: string = DEFAULT_SUITE_DIR): SuiteStatement[] {
   const out: SuiteStatement[] = [];
-  for (const f of listSuiteFiles(dir)) if (!SKIPPED_FILES.has(f)) out.push(...extractFile(readFileSync(path.join(dir, f), 'latin1'), f));
+  const files = listSuiteFiles(dir).filter((f) => !SKIPPED_FILES.has(f));
+  const texts = new Map(files.map((f) => [f, readFileSync(path.join(dir, f), 'latin1')]));
+  // Data files read by LOAD DATA … INFILE 'suite/…/x.inc' (named relative to the suite directory).
+  const data = new Set<string>();
+  for (const text of texts.values()) for (const m of text.matchAll(/LOAD\s+DATA\b[^;]*?\bINFILE\s+['"]([^'"]+\.inc)['"]/gi)) data.add(m[1]!);
+  for (const [f, text] of texts) if (!data.has(f)) out.push(...extractFile(text, f));
   return out;
 }
 
@@ -195,6 +203,9 @@ export function extractFile(text: string, file: string): SuiteStatement[] {
         return;
       case 'let':
         setVar(arg);
+        return;
+      case 'disable_parsing':
+        while (i < n && !/^\s*(--\s*)?enable_parsing\b/i.test(readLine()));
         return;
       case 'delimiter': {
         const d = arg.trim().split(/\s+/)[0] ?? '';
