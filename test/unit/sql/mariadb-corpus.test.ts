@@ -11,8 +11,11 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_SUITE_DIR, extractSuite } from '../../corpus/mysqltest.js';
 import { measure, report } from '../../corpus/measure.js';
 
-/** Ratchet: raise it as the parser grows (target 99.5, issue 24's "done when"). */
-const MIN_ACCEPTED_PCT = 99.05;
+/**
+ * Ratchet: raise it as the parser grows (issue 24's "done when" asks 99.5). Measured with Debian's
+ * mariadb-test 10.11: 183447 distinct statements MariaDB accepts, 182542 parsed = 99.51 %.
+ */
+const MIN_ACCEPTED_PCT = 99.5;
 /** Statements our parser accepts whose formatted text does not give the same tree back (known: stored DDL inside an executable comment, an 81-digit number). */
 const ROUND_TRIP_FAILURES_MAX = 3;
 
