@@ -22,9 +22,11 @@ export interface IndexColumn {
   readonly name: string;
   readonly length: string | null;
   readonly direction: 'ASC' | 'DESC' | null;
+  /** `p WITHOUT OVERLAPS`: an application-time period as the last part of a unique key (set only when written). */
+  readonly withoutOverlaps?: true;
 }
 export interface IndexOption {
-  readonly name: 'USING' | 'COMMENT' | 'KEY_BLOCK_SIZE' | 'WITH PARSER' | 'VISIBLE' | 'INVISIBLE';
+  readonly name: 'USING' | 'COMMENT' | 'KEY_BLOCK_SIZE' | 'WITH PARSER' | 'VISIBLE' | 'INVISIBLE' | 'IGNORED' | 'NOT IGNORED';
   readonly value: string | null;
 }
 export interface IndexDef {

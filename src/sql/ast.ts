@@ -193,6 +193,10 @@ export interface DataType {
   readonly binary?: true;
   /** MariaDB's column compression: `COMPRESSED` ('') or `COMPRESSED=zlib` (set only when written). */
   readonly compressed?: string;
+  /** `CHAR(n) ASCII` (latin1) or `CHAR(n) UNICODE` (ucs2), MariaDB's shorthands (set only when written). */
+  readonly shorthand?: 'ASCII' | 'UNICODE';
+  /** `COLLATE DEFAULT`: the character set's default collation (set only when written). */
+  readonly collateDefault?: true;
 }
 /** CAST(x AS t) and CONVERT(x, t). */
 export interface Cast {

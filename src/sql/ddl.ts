@@ -233,6 +233,13 @@ function indexColumns(p: Parser): IndexColumn[] {
       p.pos++;
       p.expect(T.RPAREN);
     }
+    if (length === null && p.isWord('WITHOUT') && p.isWord2(1, 'OVERLAPS')) {
+      // PRIMARY KEY (id, p WITHOUT OVERLAPS): the period, always the last part.
+      p.pos += 2;
+      out.push({ name, length, direction: null, withoutOverlaps: true });
+      if (p.k() !== T.RPAREN) p.fail();
+      break;
+    }
     const direction = p.eatKw(K.ASC) ? 'ASC' : p.eatKw(K.DESC) ? 'DESC' : null;
     out.push({ name, length, direction });
   } while (p.eat(T.COMMA));
@@ -264,6 +271,13 @@ function indexOptions(p: Parser): { using: 'BTREE' | 'HASH' | null; options: Ind
     } else if (p.isWord('VISIBLE')) {
       p.pos++;
       options.push({ name: 'VISIBLE', value: null });
+    } else if (p.isWord('IGNORED')) {
+      // MariaDB's ignorable indexes: the optimizer does not use an IGNORED one.
+      p.pos++;
+      options.push({ name: 'IGNORED', value: null });
+    } else if (w === K.NOT && p.isWord2(1, 'IGNORED')) {
+      p.pos += 2;
+      options.push({ name: 'NOT IGNORED', value: null });
     } else return { using, options };
   }
 }

@@ -865,9 +865,20 @@ export function parseDataType(p: Parser): DataType {
   let zerofill = false;
   let charset: string | null = null;
   let collate: string | null = null;
-  const extra: { binary?: true; compressed?: string } = {};
+  const extra: { binary?: true; compressed?: string; shorthand?: 'ASCII' | 'UNICODE'; collateDefault?: true } = {};
   for (;;) {
     const w = p.kwd();
+    if (extra.shorthand === undefined && charset === null && (p.isWord('ASCII') || p.isWord('UNICODE'))) {
+      extra.shorthand = p.upperText() as 'ASCII' | 'UNICODE';
+      p.pos++;
+      continue;
+    }
+    if (w === K.COLLATE && p.peekKw(1) === K.DEFAULT && collate === null && extra.collateDefault === undefined) {
+      // COLLATE DEFAULT: the character set's default collation.
+      p.pos += 2;
+      extra.collateDefault = true;
+      continue;
+    }
     if (w === K.COMPRESSED && extra.compressed === undefined) {
       p.pos++;
       extra.compressed = p.eat(T.EQ) ? p.identAny() : '';
@@ -888,5 +899,10 @@ export function parseDataType(p: Parser): DataType {
     } else break;
     p.pos++;
   }
-  return { kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate, ...extra };
+  // Optional fields in one order, whatever order they were written in (trees compare equal).
+  return {
+    kind: 'DataType', name, args, values, unsigned, zerofill, charset, collate,
+    ...(extra.binary ? { binary: true } : {}), ...(extra.compressed !== undefined ? { compressed: extra.compressed } : {}),
+    ...(extra.shorthand ? { shorthand: extra.shorthand } : {}), ...(extra.collateDefault ? { collateDefault: true } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import { charsetWord, type Formatter, formatDataType, formatTableName, quoteIden
 function indexColumns(cols: readonly IndexColumn[]): string {
   return (
     '(' +
-    cols.map((c) => quoteIdent(c.name) + (c.length !== null ? '(' + c.length + ')' : '') + (c.direction !== null ? ' ' + c.direction : '')).join(', ') +
+    cols.map((c) => quoteIdent(c.name) + (c.length !== null ? '(' + c.length + ')' : '') + (c.direction !== null ? ' ' + c.direction : '') + (c.withoutOverlaps ? ' WITHOUT OVERLAPS' : '')).join(', ') +
     ')'
   );
 }

@@ -517,7 +517,9 @@ export function formatDataType(t: DataType): string {
   if (t.unsigned) s += ' UNSIGNED';
   if (t.zerofill) s += ' ZEROFILL';
   if (t.binary) s += ' BINARY';
+  if (t.shorthand) s += ' ' + t.shorthand;
   if (t.charset !== null) s += ' CHARACTER SET ' + charsetWord(t.charset);
+  if (t.collateDefault) s += ' COLLATE DEFAULT';
   if (t.collate !== null) s += ' COLLATE ' + charsetWord(t.collate);
   return s;
 }

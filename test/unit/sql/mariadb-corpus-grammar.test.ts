@@ -107,3 +107,25 @@ test('GROUP BY … ASC / DESC', () => {
   const plain = parse('select a from t group by a') as Select;
   assert.equal(plain.groupByOrder, undefined);
 });
+
+test('keys: `p WITHOUT OVERLAPS` as the last part, IGNORED / NOT IGNORED indexes', () => {
+  const c = roundTrip(
+    'create table t (pk int, s date, e date, period for se (s,e), primary key (pk, se without overlaps))',
+    'CREATE TABLE t (pk INT, s DATE, e DATE, period for se (s,e), PRIMARY KEY (pk, se WITHOUT OVERLAPS))',
+  );
+  const key = c.kind === 'CreateTable' ? c.constraints.find((x) => x.kind === 'Index') : undefined;
+  assert.equal(key?.kind === 'Index' && key.columns[1]!.withoutOverlaps, true);
+  roundTrip('CREATE TABLE t1 (a INT, KEY (a) IGNORED, key(b) not ignored)', 'CREATE TABLE t1 (a INT, KEY (a) IGNORED, KEY (b) NOT IGNORED)');
+  syntaxError('create table t (a int, primary key (p without overlaps, a))');
+  syntaxError('create table t (a int, primary key (a(10) without overlaps))');
+});
+
+test('types: ASCII / UNICODE shorthands, COLLATE DEFAULT', () => {
+  const s = roundTrip("select cast('a' as char(10) ascii binary)", "SELECT CAST('a' AS CHAR(10) BINARY ASCII)") as Select;
+  const e = s.columns[0]!.expr;
+  assert.equal(e.kind === 'Cast' && e.type.shorthand, 'ASCII');
+  roundTrip('create table t1 (f1 char(255) unicode)', 'CREATE TABLE t1 (f1 CHAR(255) UNICODE)');
+  roundTrip("SELECT CAST('a' AS CHAR(10) CHARACTER SET latin1 COLLATE DEFAULT)", "SELECT CAST('a' AS CHAR(10) CHARACTER SET latin1 COLLATE DEFAULT)");
+  roundTrip('CREATE TABLE t1 (a CHAR(10) COLLATE DEFAULT)', 'CREATE TABLE t1 (a CHAR(10) COLLATE DEFAULT)');
+  syntaxError("SELECT CAST('a' AS CHAR(10) ascii unicode)");
+});
