@@ -2,7 +2,7 @@
 // runs. The expression and arguments are parsed; the gate runs the statement as written on the
 // session's one shard. Apart from admin.ts so grammar work elsewhere merges cleanly.
 import type { Expr } from './ast.js';
-import { parseExpr } from './expr.js';
+import { parseExpr, parseValueExpr } from './expr.js';
 import { T } from './lexer.js';
 import type { Parser } from './parser.js';
 
@@ -28,7 +28,7 @@ export function parseExecuteImmediate(p: Parser): ExecuteImmediate {
   const using: Expr[] = [];
   if (p.k() === T.IDENT && p.upperText() === 'USING') {
     p.pos++;
-    do using.push(parseExpr(p));
+    do using.push(parseValueExpr(p));
     while (p.eat(T.COMMA));
   }
   const end = p.prevEnd();

@@ -8,6 +8,7 @@ import type {
   BinaryOp, Column, ComparisonOp, DataType, Expr, FrameBound, FuncCall, Limit, OrderItem, TableName,
   WindowFrame, WindowSpec,
 } from './ast.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 import { K, RESERVED } from './keywords.js';
 import { T } from './lexer.js';
 import { type Parser, unquoteIdent, unquoteString } from './parser.js';
@@ -134,6 +135,25 @@ function parseBoolPri(p: Parser): Expr {
 }
 
 /** Whether the token at pos+n starts a query (SELECT, WITH, or parentheses around one). */
+/**
+ * Parses with `fn`, or returns null with the parser back where it was when `fn` meets a syntax
+ * error. For `((SELECT …) + 1)`: parentheses that start like a query and turn out an expression.
+ */
+function attempt<R>(p: Parser, fn: () => R): R | null {
+  const pos = p.pos;
+  const depth = p.depth;
+  const params = p.paramCount;
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof TesseraError) || err.errno !== ER.PARSE_ERROR.errno) throw err;
+    p.pos = pos;
+    p.depth = depth;
+    p.paramCount = params;
+    return null;
+  }
+}
+
 export function isQueryStart(p: Parser, n: number): boolean {
   let i = n;
   while (p.peekKind(i) === T.LPAREN) i++;
@@ -176,9 +196,14 @@ function parsePredicate(p: Parser): Expr {
       }
       p.expect(T.LPAREN);
       if (isQueryStart(p, 0)) {
-        const query = parseQuery(p);
-        p.expect(T.RPAREN);
-        return { kind: 'In', expr, not, right: { kind: 'Subquery', query } };
+        const subquery = (): Expr => {
+          const query = parseQuery(p);
+          p.expect(T.RPAREN);
+          return { kind: 'In', expr, not, right: { kind: 'Subquery', query } };
+        };
+        // `IN ((SELECT 1), (SELECT 2))` is a list whose items are subqueries.
+        const r = p.k() === T.LPAREN ? attempt(p, subquery) : subquery();
+        if (r !== null) return r;
       }
       const items = parseExprList(p);
       p.expect(T.RPAREN);
@@ -359,10 +384,15 @@ function parsePrimary(p: Parser): Expr {
       return sysVar(p);
     case T.LPAREN: {
       if (isQueryStart(p, 1)) {
-        p.pos++;
-        const query = parseQuery(p);
-        p.expect(T.RPAREN);
-        return { kind: 'Subquery', query };
+        const subquery = (): Expr => {
+          p.pos++;
+          const query = parseQuery(p);
+          p.expect(T.RPAREN);
+          return { kind: 'Subquery', query };
+        };
+        // `((SELECT a FROM t) + 1)`: the inner parentheses are the subquery, the outer an expression's.
+        const r = p.peekKind(1) === T.LPAREN ? attempt(p, subquery) : subquery();
+        if (r !== null) return r;
       }
       p.pos++;
       const first = parseExpr(p);

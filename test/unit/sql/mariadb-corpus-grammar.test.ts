@@ -129,3 +129,14 @@ test('types: ASCII / UNICODE shorthands, COLLATE DEFAULT', () => {
   roundTrip('CREATE TABLE t1 (a CHAR(10) COLLATE DEFAULT)', 'CREATE TABLE t1 (a CHAR(10) COLLATE DEFAULT)');
   syntaxError("SELECT CAST('a' AS CHAR(10) ascii unicode)");
 });
+
+test('parentheses that start like a subquery and hold an expression; IN lists of subqueries', () => {
+  const s = roundTrip('SELECT c1 FROM t1 WHERE c1 > ((SELECT COUNT(*) FROM t1) / 2)', 'SELECT c1 FROM t1 WHERE c1 > (SELECT COUNT(*) FROM t1) / 2') as Select;
+  assert.equal(s.where?.kind === 'Binary' && s.where.right.kind, 'Binary');
+  const i = roundTrip('SELECT * FROM t1 WHERE a IN ((SELECT MAX(a) FROM t1), (SELECT 2))', 'SELECT * FROM t1 WHERE a IN ((SELECT MAX(a) FROM t1), (SELECT 2))') as Select;
+  assert.equal(i.where?.kind === 'In' && i.where.right.kind, 'Tuple');
+  roundTrip('select * from t where a in ((select 1))', 'SELECT * FROM t WHERE a IN (SELECT 1)');
+  roundTrip("EXECUTE IMMEDIATE 'INSERT INTO t1 VALUES (?,?)' USING IGNORE, DEFAULT", "EXECUTE IMMEDIATE 'INSERT INTO t1 VALUES (?,?)' USING IGNORE, DEFAULT");
+  syntaxError('select ((select 1) + 1 from t');
+  syntaxError('select * from t where a in ((select 1), )');
+});
