@@ -514,7 +514,10 @@ export class Executor implements ServerHandler {
         gs.begin();
         return okResult();
       case 'Commit':
+        if (stmt.release) throw notSupported('COMMIT … RELEASE (the gate keeps the client connection); COMMIT, then close the connection');
         await gs.commit();
+        // AND CHAIN: a new transaction starts at once.
+        if (stmt.chain) gs.begin();
         return okResult();
       case 'Rollback':
         if (stmt.savepoint !== null) {
@@ -522,7 +525,9 @@ export class Executor implements ServerHandler {
           await gs.savepoint(format(stmt), false);
           return okResult();
         }
+        if (stmt.release) throw notSupported('ROLLBACK … RELEASE (the gate keeps the client connection); ROLLBACK, then close the connection');
         await gs.rollback();
+        if (stmt.chain) gs.begin();
         return okResult();
       case 'Savepoint':
         if (!gs.inTransaction) {

@@ -3,7 +3,7 @@
 // PREPARE / EXECUTE / DEALLOCATE.
 
 import type {
-  Begin, Expr, IsolationLevel, LockTables, SetItem, Show, ShowFilter, ShowType, Statement, TableName, UserVar,
+  Begin, Completion, Expr, IsolationLevel, LockTables, SetItem, Show, ShowFilter, ShowType, Statement, TableName, UserVar,
   VarScope,
 } from './ast.js';
 import { K } from './keywords.js';
@@ -188,8 +188,24 @@ export function parseRollback(p: Parser): Statement {
   if (p.eatKw(K.TO)) {
     p.eatKw(K.SAVEPOINT);
     savepoint = p.ident();
+    return { kind: 'Rollback', savepoint, start, end: p.prevEnd() };
   }
-  return { kind: 'Rollback', savepoint, start, end: p.prevEnd() };
+  return { kind: 'Rollback', savepoint, ...parseCompletion(p), start, end: p.prevEnd() };
+}
+
+/** After COMMIT [WORK] / ROLLBACK [WORK]: [AND [NO] CHAIN] [[NO] RELEASE]. */
+export function parseCompletion(p: Parser): Completion {
+  const out: { chain?: boolean; release?: boolean } = {};
+  if (p.isKw(K.AND)) {
+    p.pos++;
+    out.chain = !p.eatKw(K.NO);
+    p.expectKw(K.CHAIN);
+  }
+  if (p.isKw(K.NO) && p.peekKw(1) === K.RELEASE) {
+    p.pos += 2;
+    out.release = false;
+  } else if (p.eatKw(K.RELEASE)) out.release = true;
+  return out;
 }
 
 export function parseSavepoint(p: Parser): Statement {
@@ -476,14 +492,15 @@ export function parseLock(p: Parser): LockTables {
     let alias: string | null = null;
     if (p.eatKw(K.AS)) alias = p.ident();
     else if (p.isIdent()) alias = p.ident();
-    let lock: 'READ' | 'READ LOCAL' | 'WRITE' | 'LOW_PRIORITY WRITE';
+    let lock: LockTables['tables'][number]['lock'];
     if (p.eatKw(K.READ)) lock = p.eatKw(K.LOCAL) ? 'READ LOCAL' : 'READ';
     else if (p.eatKw(K.LOW_PRIORITY)) {
       p.expectKw(K.WRITE);
       lock = 'LOW_PRIORITY WRITE';
     } else {
       p.expectKw(K.WRITE);
-      lock = 'WRITE';
+      // WRITE CONCURRENT: Aria's concurrent inserts under a write lock.
+      lock = p.isWord('CONCURRENT') ? (p.pos++, 'WRITE CONCURRENT') : 'WRITE';
     }
     tables.push({ table, alias, lock });
   } while (p.eat(T.COMMA));

@@ -83,6 +83,8 @@ export interface CreateTable {
   readonly partitionText: string | null;
   readonly like: TableName | null;
   readonly select: QueryExpr | null;
+  /** `CREATE TABLE … IGNORE | REPLACE [AS] SELECT`: what a duplicate key does (set only when written). */
+  readonly duplicates?: 'IGNORE' | 'REPLACE';
   readonly start: number;
   readonly end: number;
 }

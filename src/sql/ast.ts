@@ -620,12 +620,17 @@ export interface Begin {
   readonly start: number;
   readonly end: number;
 }
-export interface Commit {
+/** `AND [NO] CHAIN` / `[NO] RELEASE` after COMMIT or ROLLBACK, set only when written (true for CHAIN / RELEASE). */
+export interface Completion {
+  readonly chain?: boolean;
+  readonly release?: boolean;
+}
+export interface Commit extends Completion {
   readonly kind: 'Commit';
   readonly start: number;
   readonly end: number;
 }
-export interface Rollback {
+export interface Rollback extends Completion {
   readonly kind: 'Rollback';
   /** ROLLBACK TO [SAVEPOINT] name */
   readonly savepoint: string | null;
@@ -702,7 +707,7 @@ export interface VExplain {
 
 export interface LockTables {
   readonly kind: 'LockTables';
-  readonly tables: readonly { readonly table: TableName; readonly alias: string | null; readonly lock: 'READ' | 'READ LOCAL' | 'WRITE' | 'LOW_PRIORITY WRITE' }[];
+  readonly tables: readonly { readonly table: TableName; readonly alias: string | null; readonly lock: 'READ' | 'READ LOCAL' | 'WRITE' | 'WRITE CONCURRENT' | 'LOW_PRIORITY WRITE' }[];
   readonly start: number;
   readonly end: number;
 }

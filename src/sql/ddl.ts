@@ -136,16 +136,22 @@ function parseCreateTable(p: Parser, start: number, temporary: boolean, orReplac
   const options = parseTableOptions(p);
   const partitionText = parsePartitionText(p);
   let select = null;
+  let duplicates: 'IGNORE' | 'REPLACE' | null = null;
   if (partitionText === null) {
+    if ((p.isKw(K.IGNORE) || p.isKw(K.REPLACE)) && (p.peekKw(1) === K.AS || isQueryStart(p, 1))) {
+      duplicates = p.isKw(K.IGNORE) ? 'IGNORE' : 'REPLACE';
+      p.pos++;
+    }
     p.eatKw(K.AS);
     if (isQueryStart(p, 0)) select = parseQuery(p);
+    else if (duplicates !== null) p.fail();
   }
   // No column list is MariaDB's for engines that discover their columns (CONNECT, FEDERATED,
   // OQGRAPH, Spider: `CREATE TABLE t ENGINE=CONNECT TABLE_TYPE=ODBC …`); some definition is still needed.
   if (columns.length === 0 && constraints.length === 0 && select === null && options.length === 0 && partitionText === null) p.fail();
   return {
     kind: 'CreateTable', temporary, orReplace, ifNotExists, table, columns, constraints, options, partitionText,
-    like: null, select, start, end: p.prevEnd(),
+    like: null, select, ...(duplicates !== null ? { duplicates } : {}), start, end: p.prevEnd(),
   };
 }
 

@@ -8,6 +8,10 @@ import type {
 import { charsetWord, type Formatter, formatDataType, formatTableName, quoteIdent, quoteString } from './format.js';
 
 
+function completion(s: { readonly chain?: boolean; readonly release?: boolean }): string {
+  return (s.chain === undefined ? '' : s.chain ? ' AND CHAIN' : ' AND NO CHAIN') + (s.release === undefined ? '' : s.release ? ' RELEASE' : ' NO RELEASE');
+}
+
 function indexColumns(cols: readonly IndexColumn[]): string {
   return (
     '(' +
@@ -236,9 +240,9 @@ export function formatOther(f: Formatter, s: Statement): string {
     case 'Begin':
       return s.characteristics.length === 0 ? 'BEGIN' : 'START TRANSACTION ' + s.characteristics.join(', ');
     case 'Commit':
-      return 'COMMIT';
+      return 'COMMIT' + completion(s);
     case 'Rollback':
-      return s.savepoint === null ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT ' + quoteIdent(s.savepoint);
+      return s.savepoint === null ? 'ROLLBACK' + completion(s) : 'ROLLBACK TO SAVEPOINT ' + quoteIdent(s.savepoint);
     case 'Savepoint':
       return 'SAVEPOINT ' + quoteIdent(s.name);
     case 'ReleaseSavepoint':
@@ -298,7 +302,7 @@ export function formatOther(f: Formatter, s: Statement): string {
       if (defs.length > 0) out += ' (' + defs.join(', ') + ')';
       if (s.options.length > 0) out += ' ' + tableOptions(s.options);
       if (s.partitionText !== null) out += ' ' + s.partitionText;
-      if (s.select !== null) out += ' AS ' + f.query(s.select);
+      if (s.select !== null) out += (s.duplicates ? ' ' + s.duplicates : '') + ' AS ' + f.query(s.select);
       return out;
     }
     case 'AlterTable': {

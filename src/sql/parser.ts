@@ -17,7 +17,7 @@ import { parseDelete, parseInsert, parseUpdate } from './dml.js';
 import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
 import {
   parseBegin, parseCall, parseDeallocate, parseDescribe, parseExecute, parseFlush, parseKill, parseLock,
-  parsePrepare, parseRelease, parseRollback, parseSavepoint, parseSet, parseShow, parseStart, parseUnlock,
+  parseCompletion, parsePrepare, parseRelease, parseRollback, parseSavepoint, parseSet, parseShow, parseStart, parseUnlock,
   parseUse, parseVExplain,
 } from './admin.js';
 
@@ -449,7 +449,7 @@ export function parseStatement(p: Parser): Statement {
     case K.COMMIT: {
       const start = p.start[p.pos++]!;
       p.eatKw(K.WORK);
-      return { kind: 'Commit', start, end: p.prevEnd() };
+      return { kind: 'Commit', ...parseCompletion(p), start, end: p.prevEnd() };
     }
     case K.ROLLBACK:
       return parseRollback(p);

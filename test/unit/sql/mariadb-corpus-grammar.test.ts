@@ -140,3 +140,19 @@ test('parentheses that start like a subquery and hold an expression; IN lists of
   syntaxError('select ((select 1) + 1 from t');
   syntaxError('select * from t where a in ((select 1), )');
 });
+
+test('COMMIT / ROLLBACK [AND [NO] CHAIN] [[NO] RELEASE]; LOCK TABLES … WRITE CONCURRENT; CREATE TABLE … IGNORE | REPLACE AS SELECT', () => {
+  const c = roundTrip('COMMIT WORK AND NO CHAIN NO RELEASE', 'COMMIT AND NO CHAIN NO RELEASE');
+  assert.deepEqual(c.kind === 'Commit' && [c.chain, c.release], [false, false]);
+  const r = roundTrip('rollback and chain', 'ROLLBACK AND CHAIN');
+  assert.deepEqual(r.kind === 'Rollback' && [r.chain, r.release], [true, undefined]);
+  roundTrip('commit release', 'COMMIT RELEASE');
+  syntaxError('rollback to savepoint a and chain');
+  syntaxError('commit and release');
+  const l = roundTrip('LOCK TABLES t1 WRITE CONCURRENT, t1 AS t2 READ', 'LOCK TABLES t1 WRITE CONCURRENT, t1 AS t2 READ');
+  assert.equal(l.kind === 'LockTables' && l.tables[0]!.lock, 'WRITE CONCURRENT');
+  const t = roundTrip('CREATE TABLE t7 (a INT) REPLACE SELECT 1 AS a', 'CREATE TABLE t7 (a INT) REPLACE AS SELECT 1 AS a');
+  assert.equal(t.kind === 'CreateTable' && t.duplicates, 'REPLACE');
+  roundTrip('create table t2 ignore as select 1', 'CREATE TABLE t2 IGNORE AS SELECT 1');
+  syntaxError('create table t ignore');
+});
