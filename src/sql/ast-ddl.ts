@@ -98,12 +98,13 @@ export type AlterAction =
   | { readonly kind: 'DropConstraint'; readonly name: string; readonly ifExists: boolean }
   | { readonly kind: 'ModifyColumn'; readonly column: ColumnDef; readonly position: ColumnPosition | null; readonly ifExists: boolean }
   | { readonly kind: 'ChangeColumn'; readonly oldName: string; readonly column: ColumnDef; readonly position: ColumnPosition | null; readonly ifExists: boolean }
-  | { readonly kind: 'AlterColumnDefault'; readonly name: string; readonly default: Expr | null }
-  | { readonly kind: 'RenameColumn'; readonly oldName: string; readonly newName: string }
-  | { readonly kind: 'RenameIndex'; readonly oldName: string; readonly newName: string }
+  | { readonly kind: 'AlterColumnDefault'; readonly name: string; readonly default: Expr | null; readonly ifExists?: true }
+  | { readonly kind: 'RenameColumn'; readonly oldName: string; readonly newName: string; readonly ifExists?: true }
+  | { readonly kind: 'RenameIndex'; readonly oldName: string; readonly newName: string; readonly ifExists?: true }
   | { readonly kind: 'RenameTable'; readonly table: TableName }
   | { readonly kind: 'TableOptions'; readonly options: readonly TableOption[] }
-  | { readonly kind: 'ConvertCharset'; readonly charset: string; readonly collate: string | null }
+  /** `charsetDefault`: CHARACTER SET DEFAULT (charset is ''); `collateDefault`: COLLATE DEFAULT (both set only when written). */
+  | { readonly kind: 'ConvertCharset'; readonly charset: string; readonly collate: string | null; readonly charsetDefault?: true; readonly collateDefault?: true }
   | { readonly kind: 'Algorithm'; readonly value: string }
   | { readonly kind: 'LockOption'; readonly value: string }
   | { readonly kind: 'Force' }
@@ -115,6 +116,8 @@ export interface AlterTable {
   readonly kind: 'AlterTable';
   /** `ONLINE`, `IGNORE` or `ONLINE IGNORE` between ALTER and TABLE (set only when written). */
   readonly lead?: string;
+  /** ALTER TABLE IF EXISTS t (set only when written). */
+  readonly ifExists?: true;
   readonly table: TableName;
   readonly actions: readonly AlterAction[];
   readonly partitionText: string | null;

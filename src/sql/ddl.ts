@@ -175,6 +175,11 @@ function parseConstraint(p: Parser, flag?: { ifNotExists: boolean }): TableConst
   let constraintName: string | null = null;
   if (p.isKw(K.CONSTRAINT)) {
     p.pos++;
+    // ALTER TABLE … ADD CONSTRAINT IF NOT EXISTS name CHECK (…)
+    if (flag && p.isKw(K.IF)) {
+      flag.ifNotExists = ifNotExistsClause(p);
+      if (!p.isIdent() || p.peekKw(1) !== K.CHECK) p.fail();
+    }
     if (p.isIdent()) constraintName = p.ident();
   }
   const w = p.kwd();
@@ -188,6 +193,7 @@ function parseConstraint(p: Parser, flag?: { ifNotExists: boolean }): TableConst
   if (w === K.FOREIGN) {
     p.pos++;
     p.expectKw(K.KEY);
+    if (flag) flag.ifNotExists = ifNotExistsClause(p);
     const name = p.isIdent() ? p.ident() : null;
     const columns = p.identList();
     return { kind: 'ForeignKey', constraintName, name, columns, reference: parseReference(p) };
@@ -212,7 +218,7 @@ function parseConstraint(p: Parser, flag?: { ifNotExists: boolean }): TableConst
     if (constraintName !== null || p.kwd() === K.CONSTRAINT) p.fail();
     return null;
   }
-  if (flag && type !== 'PRIMARY') flag.ifNotExists = ifNotExistsClause(p);
+  if (flag) flag.ifNotExists = ifNotExistsClause(p);
   const name = p.isIdent() && !p.isKw(K.USING) ? p.ident() : null;
   const using = indexUsing(p);
   const columns = indexColumns(p);
@@ -544,6 +550,7 @@ export function parseAlter(p: Parser): Statement {
   }
   if (p.isKw(K.TABLE)) {
     p.pos++;
+    const ie = ifExistsClause(p) ? { ifExists: true as const } : {};
     const table = p.tableName();
     const actions: AlterAction[] = [];
     if (!p.atEnd() && !p.isKw(K.PARTITION)) {
@@ -552,7 +559,7 @@ export function parseAlter(p: Parser): Statement {
     }
     const partitionText = parsePartitionText(p);
     // `ALTER TABLE t` with no action is MariaDB's null alter: it rebuilds the table.
-    return { kind: 'AlterTable', ...(lead ? { lead } : {}), table, actions, partitionText, start, end: p.prevEnd() };
+    return { kind: 'AlterTable', ...(lead ? { lead } : {}), ...ie, table, actions, partitionText, start, end: p.prevEnd() };
   }
   return parseView(p, start, true, false);
 }
@@ -654,26 +661,29 @@ function parseAlterAction(p: Parser): AlterAction {
     case K.ALTER: {
       p.pos++;
       p.eatKw(K.COLUMN);
+      const ie = ifExistsClause(p) ? { ifExists: true as const } : {};
       const name = p.ident();
       if (p.eatKw(K.SET)) {
         p.expectKw(K.DEFAULT);
-        return { kind: 'AlterColumnDefault', name, default: parseUnary(p) };
+        return { kind: 'AlterColumnDefault', name, default: parseUnary(p), ...ie };
       }
       p.expectKw(K.DROP);
       p.expectKw(K.DEFAULT);
-      return { kind: 'AlterColumnDefault', name, default: null };
+      return { kind: 'AlterColumnDefault', name, default: null, ...ie };
     }
     case K.RENAME: {
       p.pos++;
       if (p.eatKw(K.COLUMN)) {
+        const ie = ifExistsClause(p) ? { ifExists: true as const } : {};
         const oldName = p.ident();
         p.expectKw(K.TO);
-        return { kind: 'RenameColumn', oldName, newName: p.ident() };
+        return { kind: 'RenameColumn', oldName, newName: p.ident(), ...ie };
       }
       if (p.eatKw(K.INDEX) || p.eatKw(K.KEY)) {
+        const ie = ifExistsClause(p) ? { ifExists: true as const } : {};
         const oldName = p.ident();
         p.expectKw(K.TO);
-        return { kind: 'RenameIndex', oldName, newName: p.ident() };
+        return { kind: 'RenameIndex', oldName, newName: p.ident(), ...ie };
       }
       if (!p.eatKw(K.TO)) p.eatKw(K.AS);
       return { kind: 'RenameTable', table: p.tableName() };
@@ -685,9 +695,17 @@ function parseAlterAction(p: Parser): AlterAction {
         p.expectKw(K.CHARACTER);
         p.expectKw(K.SET);
       }
-      const charset = p.identOrString();
-      const collate = p.eatKw(K.COLLATE) ? p.charsetName() : null;
-      return { kind: 'ConvertCharset', charset, collate };
+      // CHARACTER SET DEFAULT (the database's), COLLATE DEFAULT (the character set's default).
+      const defaults: { charsetDefault?: true; collateDefault?: true } = {};
+      let charset = '';
+      if (p.eatKw(K.DEFAULT)) defaults.charsetDefault = true;
+      else charset = p.identOrString();
+      let collate: string | null = null;
+      if (p.eatKw(K.COLLATE)) {
+        if (p.eatKw(K.DEFAULT)) defaults.collateDefault = true;
+        else collate = p.charsetName();
+      }
+      return { kind: 'ConvertCharset', charset, collate, ...defaults };
     }
     case K.ALGORITHM:
     case K.LOCK: {

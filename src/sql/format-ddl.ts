@@ -42,14 +42,15 @@ function constraint(f: Formatter, c: TableConstraint, ifNotExists = false): stri
   const prefix = c.constraintName !== null ? 'CONSTRAINT ' + quoteIdent(c.constraintName) + ' ' : '';
   switch (c.kind) {
     case 'Check':
+      if (ifNotExists && c.constraintName !== null) return 'CONSTRAINT IF NOT EXISTS ' + quoteIdent(c.constraintName) + ' CHECK (' + f.expr(c.expr) + ')';
       return prefix + 'CHECK (' + f.expr(c.expr) + ')';
     case 'ForeignKey':
-      return prefix + 'FOREIGN KEY ' + (c.name !== null ? quoteIdent(c.name) + ' ' : '') + '(' + c.columns.map(quoteIdent).join(', ') + ') ' + reference(c.reference);
+      return prefix + 'FOREIGN KEY ' + (ifNotExists ? 'IF NOT EXISTS ' : '') + (c.name !== null ? quoteIdent(c.name) + ' ' : '') + '(' + c.columns.map(quoteIdent).join(', ') + ') ' + reference(c.reference);
     case 'Text':
       return c.text;
     case 'Index': {
       const word = c.type === 'PRIMARY' ? 'PRIMARY KEY' : c.type === 'INDEX' ? 'KEY' : c.type + ' KEY';
-      const ine = ifNotExists && c.type !== 'PRIMARY' ? ' IF NOT EXISTS' : '';
+      const ine = ifNotExists ? ' IF NOT EXISTS' : '';
       const name = c.name !== null ? ' ' + quoteIdent(c.name) : '';
       return prefix + word + ine + name + ' ' + indexColumns(c.columns) + indexOptions(c.using, c.options);
     }
@@ -131,17 +132,20 @@ function alterAction(f: Formatter, a: AlterAction): string {
     case 'ChangeColumn':
       return 'CHANGE COLUMN ' + (a.ifExists ? 'IF EXISTS ' : '') + quoteIdent(a.oldName) + ' ' + columnDef(f, a.column) + position(a.position);
     case 'AlterColumnDefault':
-      return 'ALTER COLUMN ' + quoteIdent(a.name) + (a.default === null ? ' DROP DEFAULT' : ' SET DEFAULT ' + defaultValue(f, a.default));
+      return 'ALTER COLUMN ' + (a.ifExists ? 'IF EXISTS ' : '') + quoteIdent(a.name) + (a.default === null ? ' DROP DEFAULT' : ' SET DEFAULT ' + defaultValue(f, a.default));
     case 'RenameColumn':
-      return 'RENAME COLUMN ' + quoteIdent(a.oldName) + ' TO ' + quoteIdent(a.newName);
+      return 'RENAME COLUMN ' + (a.ifExists ? 'IF EXISTS ' : '') + quoteIdent(a.oldName) + ' TO ' + quoteIdent(a.newName);
     case 'RenameIndex':
-      return 'RENAME KEY ' + quoteIdent(a.oldName) + ' TO ' + quoteIdent(a.newName);
+      return 'RENAME KEY ' + (a.ifExists ? 'IF EXISTS ' : '') + quoteIdent(a.oldName) + ' TO ' + quoteIdent(a.newName);
     case 'RenameTable':
       return 'RENAME TO ' + formatTableName(a.table);
     case 'TableOptions':
       return tableOptions(a.options);
     case 'ConvertCharset':
-      return 'CONVERT TO CHARACTER SET ' + charsetWord(a.charset) + (a.collate !== null ? ' COLLATE ' + charsetWord(a.collate) : '');
+      return (
+        'CONVERT TO CHARACTER SET ' + (a.charsetDefault ? 'DEFAULT' : charsetWord(a.charset)) + (a.collateDefault ? ' COLLATE DEFAULT' : '') +
+        (a.collate !== null ? ' COLLATE ' + charsetWord(a.collate) : '')
+      );
     case 'Algorithm':
       return 'ALGORITHM=' + a.value;
     case 'LockOption':
@@ -306,7 +310,7 @@ export function formatOther(f: Formatter, s: Statement): string {
       return out;
     }
     case 'AlterTable': {
-      let out = (s.lead ? 'ALTER ' + s.lead + ' TABLE ' : 'ALTER TABLE ') + formatTableName(s.table);
+      let out = (s.lead ? 'ALTER ' + s.lead + ' TABLE ' : 'ALTER TABLE ') + (s.ifExists ? 'IF EXISTS ' : '') + formatTableName(s.table);
       if (s.actions.length > 0) out += ' ' + s.actions.map((a) => alterAction(f, a)).join(', ');
       if (s.partitionText !== null) out += ' ' + s.partitionText;
       return out;

@@ -156,3 +156,20 @@ test('COMMIT / ROLLBACK [AND [NO] CHAIN] [[NO] RELEASE]; LOCK TABLES … WRITE C
   roundTrip('create table t2 ignore as select 1', 'CREATE TABLE t2 IGNORE AS SELECT 1');
   syntaxError('create table t ignore');
 });
+
+test('ALTER TABLE: IF [NOT] EXISTS on the table, keys, foreign keys, checks, ALTER/RENAME COLUMN, RENAME KEY; CONVERT TO … DEFAULT', () => {
+  for (const [sql, canonical] of [
+    ['ALTER TABLE t2 ADD FOREIGN KEY IF NOT EXISTS fk(id) REFERENCES t1(id)', 'ALTER TABLE t2 ADD FOREIGN KEY IF NOT EXISTS fk (id) REFERENCES t1 (id)'],
+    ['ALTER TABLE t1 DROP KEY IF EXISTS k, ADD PRIMARY KEY IF NOT EXISTS (k)', 'ALTER TABLE t1 DROP KEY IF EXISTS k, ADD PRIMARY KEY IF NOT EXISTS (k)'],
+    ['ALTER TABLE t1 ADD CONSTRAINT IF NOT EXISTS c1 CHECK (a+b > 100)', 'ALTER TABLE t1 ADD CONSTRAINT IF NOT EXISTS c1 CHECK (a + b > 100)'],
+    ['alter table t1 alter column if exists a set default 1', 'ALTER TABLE t1 ALTER COLUMN IF EXISTS a SET DEFAULT 1'],
+    ['alter table t1 rename key if exists d to e', 'ALTER TABLE t1 RENAME KEY IF EXISTS d TO e'],
+    ['ALTER TABLE t1 RENAME COLUMN IF EXISTS a TO m', 'ALTER TABLE t1 RENAME COLUMN IF EXISTS a TO m'],
+    ['alter table if exists t1 rename to t2', 'ALTER TABLE IF EXISTS t1 RENAME TO t2'],
+    ['ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT COLLATE DEFAULT', 'ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT COLLATE DEFAULT'],
+    ['ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4 COLLATE DEFAULT', 'ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4 COLLATE DEFAULT'],
+  ]) roundTrip(sql!, canonical!);
+  // MariaDB takes CONSTRAINT IF NOT EXISTS only before a CHECK, and only in ALTER TABLE … ADD.
+  syntaxError('ALTER TABLE t1 ADD CONSTRAINT IF NOT EXISTS c UNIQUE (a)');
+  syntaxError('create table t (a int, constraint if not exists c check (a > 0))');
+});
