@@ -545,6 +545,12 @@ export interface Insert {
   readonly start: number;
   readonly end: number;
 }
+/** `FOR PORTION OF period FROM a TO b` (MariaDB's application-time periods) on UPDATE and DELETE. */
+export interface Portion {
+  readonly period: string;
+  readonly from: Expr;
+  readonly to: Expr;
+}
 export interface Update {
   readonly kind: 'Update';
   readonly with: With | null;
@@ -552,6 +558,8 @@ export interface Update {
   readonly lowPriority: boolean;
   readonly ignore: boolean;
   readonly tables: readonly TableExpr[];
+  /** Set only when written. */
+  readonly portion?: Portion;
   readonly set: readonly Assignment[];
   readonly where: Expr | null;
   readonly orderBy: readonly OrderItem[];
@@ -573,6 +581,8 @@ export interface Delete {
   readonly ignore: boolean;
   readonly targets: readonly TableName[];
   readonly from: readonly TableExpr[];
+  /** Set only when written (single-table DELETE). */
+  readonly portion?: Portion;
   readonly where: Expr | null;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Limit | null;

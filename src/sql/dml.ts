@@ -1,6 +1,6 @@
 // INSERT / REPLACE, UPDATE, DELETE.
 
-import type { Assignment, Column, Delete, Expr, Insert, SelectItem, TableExpr, TableName, Update, With } from './ast.js';
+import type { Assignment, Column, Delete, Expr, Insert, Portion, SelectItem, TableExpr, TableName, Update, With } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Parser } from './parser.js';
@@ -106,12 +106,13 @@ export function parseUpdate(p: Parser, w: With | null, start: number): Update {
   const lowPriority = p.eatKw(K.LOW_PRIORITY);
   const ignore = p.eatKw(K.IGNORE);
   const tables = parseTableRefs(p);
+  const portion = tables.length === 1 && tables[0]!.kind === 'AliasedTable' ? parsePortion(p) : null;
   p.expectKw(K.SET);
   const set = parseAssignments(p);
   const where = p.eatKw(K.WHERE) ? parseExpr(p) : null;
   const orderBy = p.isKw(K.ORDER) ? parseOrderBy(p) : [];
   const limit = p.isKw(K.LIMIT) ? parseLimit(p) : null;
-  return { kind: 'Update', with: w, hints, lowPriority, ignore, tables, set, where, orderBy, limit, start, end: p.prevEnd() };
+  return { kind: 'Update', with: w, hints, lowPriority, ignore, tables, ...(portion ? { portion } : {}), set, where, orderBy, limit, start, end: p.prevEnd() };
 }
 
 /** `t`, `t.*`, `db.t`, `db.t.*` */
@@ -167,14 +168,27 @@ export function parseDelete(p: Parser, w: With | null, start: number): Delete {
     p.expectKw(K.FROM);
     from = parseTableRefs(p);
   }
+  const portion = targets.length === 0 ? parsePortion(p) : null;
   const where = p.eatKw(K.WHERE) ? parseExpr(p) : null;
   const orderBy = p.isKw(K.ORDER) ? parseOrderBy(p) : [];
   const limit = p.isKw(K.LIMIT) ? parseLimit(p) : null;
   const returning = targets.length === 0 ? parseReturning(p) : null;
   return {
-    kind: 'Delete', with: w, hints, lowPriority, quick, ignore, targets, from, where, orderBy, limit, ...(returning ? { returning } : {}), start,
+    kind: 'Delete', with: w, hints, lowPriority, quick, ignore, targets, from, ...(portion ? { portion } : {}), where, orderBy, limit, ...(returning ? { returning } : {}), start,
     end: p.prevEnd(),
   };
+}
+
+/** `FOR PORTION OF period FROM a TO b` after a single table; null when absent. */
+function parsePortion(p: Parser): Portion | null {
+  if (!p.isKw(K.FOR) || !p.isWord2(1, 'PORTION')) return null;
+  p.pos += 2;
+  p.expectKw(K.OF);
+  const period = p.ident();
+  p.expectKw(K.FROM);
+  const from = parseExpr(p);
+  p.expectKw(K.TO);
+  return { period, from, to: parseExpr(p) };
 }
 
 /** MariaDB's `RETURNING select_list` after INSERT, REPLACE and single-table DELETE; null when absent. */

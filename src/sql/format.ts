@@ -461,7 +461,7 @@ export class Formatter {
         if (s.hints !== null) out += s.hints + ' ';
         if (s.lowPriority) out += 'LOW_PRIORITY ';
         if (s.ignore) out += 'IGNORE ';
-        out += this.tableExprs(s.tables) + ' SET ' + this.assignments(s.set);
+        out += this.tableExprs(s.tables) + (s.portion ? this.portion(s.portion) : '') + ' SET ' + this.assignments(s.set);
         if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
         if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
         if (s.limit !== null) out += ' ' + this.limit(s.limit);
@@ -475,6 +475,7 @@ export class Formatter {
         if (s.ignore) out += 'IGNORE ';
         if (s.targets.length > 0) out += s.targets.map(formatTableName).join(', ') + ' ';
         out += 'FROM ' + this.tableExprs(s.from);
+        if (s.portion) out += this.portion(s.portion);
         if (s.where !== null) out += ' WHERE ' + this.expr(s.where);
         if (s.orderBy.length > 0) out += ' ' + this.orderBy(s.orderBy);
         if (s.limit !== null) out += ' ' + this.limit(s.limit);
@@ -484,6 +485,10 @@ export class Formatter {
       default:
         return formatOther(this, s);
     }
+  }
+
+  portion(x: { readonly period: string; readonly from: Expr; readonly to: Expr }): string {
+    return ' FOR PORTION OF ' + quoteIdent(x.period) + ' FROM ' + this.expr(x.from) + ' TO ' + this.expr(x.to);
   }
 
   assignments(list: readonly { column: Expr; value: Expr }[]): string {

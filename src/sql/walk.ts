@@ -3,7 +3,7 @@
 // sit in) and table names; a hook returning a node replaces the subtree.
 
 import type {
-  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, QueryExpr, Select, SelectItem, SetOp, SystemTime, SystemTimeBound,
+  AlterAction, Assignment, ColumnDef, CommonTableExpr, Expr, Insert, Limit, OrderItem, Portion, QueryExpr, Select, SelectItem, SetOp, SystemTime, SystemTimeBound,
   Statement, TableConstraint, TableExpr, TableName, WindowSpec, With,
 } from './ast.js';
 
@@ -148,6 +148,10 @@ function returning(items: readonly SelectItem[] | undefined, r: Rewriter): { ret
   return { returning: items.map((c) => ({ expr: rewriteExpr(c.expr, r, 'select'), alias: c.alias, start: c.start, end: c.end })) };
 }
 
+function portion(x: Portion | undefined, r: Rewriter): { portion?: Portion } {
+  return x === undefined ? {} : { portion: { period: x.period, from: rewriteExpr(x.from, r), to: rewriteExpr(x.to, r) } };
+}
+
 function rewriteLimit(l: Limit | null, r: Rewriter): Limit | null {
   if (l === null) return null;
   const out: { -readonly [K in keyof Limit]: Limit[K] } = { count: rewriteExpr(l.count, r, 'limit'), offset: l.offset === null ? null : rewriteExpr(l.offset, r, 'limit') };
@@ -281,13 +285,13 @@ function rewriteStatement(s: Statement, r: Rewriter): Statement {
     case 'Update':
       return {
         kind: 'Update', with: rewriteWith(s.with, r), hints: s.hints, lowPriority: s.lowPriority, ignore: s.ignore,
-        tables: s.tables.map((t) => rewriteTableExpr(t, r)), set: assignments(s.set, r), where: s.where === null ? null : rewriteExpr(s.where, r),
+        tables: s.tables.map((t) => rewriteTableExpr(t, r)), ...portion(s.portion, r), set: assignments(s.set, r), where: s.where === null ? null : rewriteExpr(s.where, r),
         orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), start: s.start, end: s.end,
       };
     case 'Delete':
       return {
         kind: 'Delete', with: rewriteWith(s.with, r), hints: s.hints, lowPriority: s.lowPriority, quick: s.quick, ignore: s.ignore,
-        targets: s.targets.map((t) => tn(t, r)), from: s.from.map((t) => rewriteTableExpr(t, r)), where: s.where === null ? null : rewriteExpr(s.where, r),
+        targets: s.targets.map((t) => tn(t, r)), from: s.from.map((t) => rewriteTableExpr(t, r)), ...portion(s.portion, r), where: s.where === null ? null : rewriteExpr(s.where, r),
         orderBy: rewriteOrder(s.orderBy, r), limit: rewriteLimit(s.limit, r), ...returning(s.returning, r), start: s.start, end: s.end,
       };
     case 'Set':

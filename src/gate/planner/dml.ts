@@ -156,6 +156,7 @@ export function planUpdateDelete(ctx: PlanContext, stmt: Update | Delete): Primi
     return new Route({ opcode: 'Unsharded', keyspace: t.keyspace, sharded: false, query: stripQualifiers(stmt, ctx), write: true, tables: [t.table], operator });
   }
   if (stmt.kind === 'Delete' && stmt.returning) throw notSupported('DELETE … RETURNING on a sharded keyspace; target one shard (USE ks:shard)');
+  if (stmt.portion) throw notSupported(`${operator} … FOR PORTION OF on a sharded keyspace; target one shard (USE ks:shard)`);
   const from = stmt.kind === 'Update' ? stmt.tables : stmt.from;
   if (from.length !== 1 || from[0].kind !== 'AliasedTable' || names.length !== 1) {
     // Several tables, or a subquery: select the keys of the rows to change first.

@@ -173,3 +173,12 @@ test('ALTER TABLE: IF [NOT] EXISTS on the table, keys, foreign keys, checks, ALT
   syntaxError('ALTER TABLE t1 ADD CONSTRAINT IF NOT EXISTS c UNIQUE (a)');
   syntaxError('create table t (a int, constraint if not exists c check (a > 0))');
 });
+
+test('UPDATE / DELETE … FOR PORTION OF period FROM a TO b', () => {
+  const d = roundTrip("delete from t for portion of apptime from '2000-01-01' to '2018-01-01' where a = 1", "DELETE FROM t FOR PORTION OF apptime FROM '2000-01-01' TO '2018-01-01' WHERE a = 1");
+  assert.equal(d.kind === 'Delete' && d.portion?.period, 'apptime');
+  const u = roundTrip("update t for portion of p from timestamp'2000-01-01' to now() set x = 1", "UPDATE t FOR PORTION OF p FROM TIMESTAMP '2000-01-01' TO now() SET x = 1");
+  assert.equal(u.kind === 'Update' && u.portion?.to.kind, 'Func');
+  syntaxError('delete from t for portion of p from 1');
+  syntaxError('update t1, t2 for portion of p from 1 to 2 set a = 1');
+});
