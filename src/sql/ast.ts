@@ -482,6 +482,8 @@ export interface Select {
   readonly from: readonly TableExpr[];
   readonly where: Expr | null;
   readonly groupBy: readonly Expr[];
+  /** `PROCEDURE ANALYSE([max_elements[, max_memory]])` after ORDER BY / LIMIT (set only when written). */
+  readonly procedure?: { readonly name: string; readonly args: readonly Expr[] };
   /** `GROUP BY a DESC, b ASC` (MariaDB's deprecated sorted grouping): per item, set only when a direction is written. */
   readonly groupByOrder?: readonly ('ASC' | 'DESC' | null)[];
   readonly rollup: boolean;

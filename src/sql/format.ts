@@ -316,6 +316,7 @@ export class Formatter {
     let s = '';
     if (q.orderBy.length > 0) s += ' ' + this.orderBy(q.orderBy);
     if (q.limit !== null) s += ' ' + this.limit(q.limit);
+    if (q.kind === 'Select' && q.procedure) s += ' PROCEDURE ' + q.procedure.name + '(' + this.exprs(q.procedure.args) + ')';
     // After a set operation the lock goes first: `… UNION SELECT 1 INTO @v` would be the operand's INTO.
     if (q.kind === 'SetOp' && q.lock !== null) s += ' ' + formatLock(q.lock);
     if (q.into !== null) s += ' ' + formatInto(q.into);

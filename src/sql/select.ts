@@ -83,18 +83,32 @@ export function parseQuery(p: Parser): QueryExpr {
     if (p.isKw(K.ORDER)) q.orderBy = parseOrderBy(p);
     if (p.isKw(K.LIMIT)) q.limit = parseQueryLimit(p);
     else if (p.isKw(K.OFFSET) || p.isKw(K.FETCH)) q.limit = parseFetch(p);
+    parseProcedure(p, q);
+    parseLockAndInto(p, q);
+  } else if (p.isKw(K.PROCEDURE)) {
+    parseProcedure(p, q);
     parseLockAndInto(p, q);
   }
   if (w !== null) {
     if (q.with !== null) p.fail();
     q.with = w;
   }
-  if (w !== null || hasTail) {
+  if (w !== null || hasTail || (q.kind === 'Select' && q.procedure)) {
     q.start = start;
     q.end = p.prevEnd();
   }
   p.leave();
   return q;
+}
+
+/** `PROCEDURE ANALYSE(…)`, the one procedure MariaDB has for a SELECT's result. */
+function parseProcedure(p: Parser, q: Mutable<Select> | Mutable<SetOp>): void {
+  if (!p.isKw(K.PROCEDURE)) return;
+  if (q.kind !== 'Select' || !p.isWord2(1, 'ANALYSE') || p.peekKind(2) !== T.LPAREN) p.fail();
+  p.pos += 3;
+  const args = p.k() === T.RPAREN ? [] : parseExprList(p);
+  p.expect(T.RPAREN);
+  q.procedure = { name: 'ANALYSE', args };
 }
 
 function parseLockAndInto(p: Parser, q: Mutable<Select> | Mutable<SetOp>): void {

@@ -213,6 +213,7 @@ export function rewriteQuery(q: QueryExpr, r: Rewriter): QueryExpr {
     windows: q.windows.map((w) => ({ name: w.name, spec: rewriteWindow(w.spec, r) })), orderBy: rewriteOrder(q.orderBy, r),
     limit: rewriteLimit(q.limit, r), lock: q.lock, into: q.into, start: q.start, end: q.end,
     ...(q.groupByOrder ? { groupByOrder: q.groupByOrder } : {}),
+    ...(q.procedure ? { procedure: { name: q.procedure.name, args: q.procedure.args.map((e) => rewriteExpr(e, r)) } } : {}),
     ...(q.tableValues ? { tableValues: q.tableValues.map((row) => row.map((e) => rewriteExpr(e, r, 'select'))) } : {}),
   };
   return s;

@@ -609,6 +609,7 @@ function planSelect(ctx: PlanContext, sel0: Select, sql: string | null): Primiti
   }
   if (sel0.rollup && (sel0.orderBy.length || sel0.distinct)) throw notSupported('WITH ROLLUP with ORDER BY or DISTINCT across shards');
   if (sel0.options.includes('SQL_CALC_FOUND_ROWS')) throw notSupported('SQL_CALC_FOUND_ROWS across shards');
+  if (sel0.procedure) throw notSupported('SELECT … PROCEDURE ANALYSE() across shards; target one shard (USE ks:shard)');
   if (sel0.groupByOrder) throw notSupported('GROUP BY … ASC/DESC across shards; write the order in ORDER BY');
 
   if (hasUsing(sel0.from)) sel0 = resolveUsing(ctx, sel0);

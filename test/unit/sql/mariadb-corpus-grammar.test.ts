@@ -182,3 +182,11 @@ test('UPDATE / DELETE … FOR PORTION OF period FROM a TO b', () => {
   syntaxError('delete from t for portion of p from 1');
   syntaxError('update t1, t2 for portion of p from 1 to 2 set a = 1');
 });
+
+test('SELECT … PROCEDURE ANALYSE()', () => {
+  const s = roundTrip('select product, sum(profit) from t1 group by product with rollup procedure analyse(1, 1)', 'SELECT product, sum(profit) FROM t1 GROUP BY product WITH ROLLUP PROCEDURE ANALYSE(1, 1)') as Select;
+  assert.equal(s.procedure?.args.length, 2);
+  roundTrip('SELECT * FROM t2 LIMIT 1 PROCEDURE ANALYSE()', 'SELECT * FROM t2 LIMIT 1 PROCEDURE ANALYSE()');
+  syntaxError('select 1 union select 2 procedure analyse()');
+  syntaxError('select * from t procedure foo()');
+});
