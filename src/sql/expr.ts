@@ -641,7 +641,8 @@ function parseCase(p: Parser): Expr {
 
 function parseInterval(p: Parser): Expr {
   p.pos++;
-  if (p.k() === T.LPAREN) {
+  // INTERVAL (SELECT …) unit: a subquery's parentheses, not the function's.
+  if (p.k() === T.LPAREN && !isQueryStart(p, 1)) {
     // INTERVAL(n, a, b, …) is a function; INTERVAL (expr) unit is an interval.
     p.pos++;
     const args = parseExprList(p);

@@ -190,3 +190,10 @@ test('SELECT … PROCEDURE ANALYSE()', () => {
   syntaxError('select 1 union select 2 procedure analyse()');
   syntaxError('select * from t procedure foo()');
 });
+
+test('INTERVAL (SELECT …) unit is an interval, INTERVAL(n, …) the function', () => {
+  const s = roundTrip('select date_sub((1), interval ((select 1)) day_minute)', 'SELECT date_sub(1, INTERVAL (SELECT 1) DAY_MINUTE)') as Select;
+  const f = s.columns[0]!.expr;
+  assert.equal(f.kind === 'Func' && f.args[1]!.kind, 'Interval');
+  roundTrip('select interval(1, 2, 3)', 'SELECT INTERVAL(1, 2, 3)');
+});
