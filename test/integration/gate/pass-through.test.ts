@@ -2,7 +2,8 @@
 // session's target is one shard (issue 24): stored programs, sequences, SET STATEMENT, EXECUTE
 // IMMEDIATE, HANDLER, table maintenance, RETURNING, FETCH FIRST — each answered as a plain MariaDB
 // holding the same tables answers it (its database named as the tablet's, `vt_test`). Statements the
-// gate must handle itself stay syntax errors; on a sharded keyspace unknown syntax is refused.
+// gate must handle itself stay syntax errors; on a sharded keyspace unknown syntax is refused. The
+// grammar the parser learned from MariaDB's test suite answers through the gate as MariaDB does.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -221,5 +222,32 @@ describe('what stays with the gate', () => {
     } finally {
       await s.end();
     }
+  });
+});
+
+describe('grammar learned from the MariaDB corpus, on an unsharded keyspace', () => {
+  test('JSON_TABLE, EXECUTE … USING expressions, GROUP BY … DESC, PROCEDURE ANALYSE, top-level FOR, COMMIT AND CHAIN, IGNORE values answer as MariaDB does', async () => {
+    await same([
+      `SELECT * FROM JSON_TABLE('[{"a":1},{"a":2},{}]', '$[*]' COLUMNS (n FOR ORDINALITY, a INT PATH '$.a' DEFAULT '0' ON EMPTY)) AS jt`,
+      "INSERT INTO t VALUES (100, 'x'), (101, 'y')",
+      'SELECT id FROM t WHERE id >= 100 GROUP BY id DESC',
+      'SELECT id FROM t WHERE id >= 100 PROCEDURE ANALYSE()',
+      "PREPARE s FROM 'SELECT ? + 1, ?'",
+      "EXECUTE s USING 40 + 1, CONCAT('a', 'b')",
+      'DEALLOCATE PREPARE s',
+      "FOR i IN 1..3 DO INSERT INTO t VALUES (200 + i, 'f'); END FOR",
+      'SELECT COUNT(*) FROM t WHERE id > 200',
+      'SELECT c1 FROM (SELECT 4 AS c1) d WHERE c1 > ((SELECT COUNT(*) FROM t WHERE id > 200) / 2)',
+      'BEGIN',
+      "INSERT INTO t VALUES (102, 'z')",
+      'COMMIT AND CHAIN',
+      "INSERT INTO t VALUES (103, 'z')",
+      'ROLLBACK',
+      'SELECT id FROM t WHERE id IN (102, 103)',
+      'UPDATE t SET v = IGNORE WHERE id = 201',
+      'ALTER TABLE IF EXISTS nosuch ADD COLUMN b INT',
+      'DELETE FROM t WHERE id >= 100',
+    ]);
+    await assert.rejects(gate.query('COMMIT RELEASE'), (e: { errno?: number; message: string }) => e.errno === 1235 && /RELEASE/.test(e.message));
   });
 });
