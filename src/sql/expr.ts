@@ -139,7 +139,7 @@ function parseBoolPri(p: Parser): Expr {
  * Parses with `fn`, or returns null with the parser back where it was when `fn` meets a syntax
  * error. For `((SELECT …) + 1)`: parentheses that start like a query and turn out an expression.
  */
-function attempt<R>(p: Parser, fn: () => R): R | null {
+export function attempt<R>(p: Parser, fn: () => R): R | null {
   const pos = p.pos;
   const depth = p.depth;
   const params = p.paramCount;

@@ -8,7 +8,7 @@ import { NO_LIMIT } from './ast.js';
 import { K } from './keywords.js';
 import { T } from './lexer.js';
 import type { Mutable, Parser } from './parser.js';
-import { isQueryStart, parseBitExpr, parseDataType, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
+import { attempt, isQueryStart, parseBitExpr, parseDataType, parseExpr, parseExprList, parseWindowSpec, userVarName } from './expr.js';
 import { parseDelete, parseUpdate } from './dml.js';
 
 /** A statement starting with SELECT or `(`: a query, or Vitess's SELECT NEXT … VALUES. */
@@ -306,7 +306,16 @@ export function parseTableRefs(p: Parser): TableExpr[] {
 }
 
 function parseTableRef(p: Parser): TableExpr {
-  let left = parseTableFactor(p);
+  return parseJoins(p, parseTableFactor(p));
+}
+
+function joinAhead(p: Parser): boolean {
+  const w = p.kwd();
+  return w === K.JOIN || w === K.INNER || w === K.CROSS || w === K.STRAIGHT_JOIN || w === K.LEFT || w === K.RIGHT || w === K.NATURAL;
+}
+
+/** Joins after `left`, left to right. */
+function parseJoins(p: Parser, left: TableExpr): TableExpr {
   for (;;) {
     const w = p.kwd();
     let type: 'JOIN' | 'STRAIGHT_JOIN' | 'LEFT' | 'RIGHT' | 'NATURAL' | 'NATURAL LEFT' | 'NATURAL RIGHT';
@@ -333,7 +342,14 @@ function parseTableRef(p: Parser): TableExpr {
       if (type !== 'NATURAL') p.eatKw(K.OUTER);
       p.expectKw(K.JOIN);
     } else return left;
-    const right = parseTableFactor(p);
+    let right = parseTableFactor(p);
+    if ((type === 'LEFT' || type === 'RIGHT') && joinAhead(p)) {
+      // `t1 LEFT JOIN t2 JOIN t3 ON c1 ON c2`: the ON clauses nest, as MariaDB reads them —
+      // t1 LEFT JOIN (t2 JOIN t3 ON c1) ON c2.
+      p.enter();
+      right = { kind: 'ParenTables', items: [parseJoins(p, right)] };
+      p.leave();
+    }
     let on: Expr | null = null;
     let using: string[] | null = null;
     if (type !== 'NATURAL' && type !== 'NATURAL LEFT' && type !== 'NATURAL RIGHT') {
@@ -419,13 +435,18 @@ function parseTableFactor(p: Parser): TableExpr {
   if (lateral) p.pos++;
   if (p.k() === T.LPAREN) {
     if (lateral || isQueryStart(p, 1)) {
-      p.pos++;
-      const query = parseQuery(p);
-      p.expect(T.RPAREN);
-      p.eatKw(K.AS);
-      const alias = p.identOrString();
-      const columns = p.k() === T.LPAREN ? p.identList() : null;
-      return { kind: 'DerivedTable', lateral, query, alias, columns };
+      const derived = (): TableExpr => {
+        p.pos++;
+        const query = parseQuery(p);
+        p.expect(T.RPAREN);
+        p.eatKw(K.AS);
+        const alias = p.identOrString();
+        const columns = p.k() === T.LPAREN ? p.identList() : null;
+        return { kind: 'DerivedTable', lateral, query, alias, columns };
+      };
+      // `((SELECT …) AS d JOIN t ON …)`: parentheses around a join whose first table is derived.
+      const r = !lateral && p.peekKind(1) === T.LPAREN ? attempt(p, derived) : derived();
+      if (r !== null) return r;
     }
     p.pos++;
     p.enter();

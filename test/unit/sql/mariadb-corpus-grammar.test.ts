@@ -197,3 +197,16 @@ test('INTERVAL (SELECT …) unit is an interval, INTERVAL(n, …) the function',
   assert.equal(f.kind === 'Func' && f.args[1]!.kind, 'Interval');
   roundTrip('select interval(1, 2, 3)', 'SELECT INTERVAL(1, 2, 3)');
 });
+
+test('nested joins with trailing ON clauses; parentheses around a join whose first table is derived', () => {
+  const s = roundTrip('SELECT * FROM t1 LEFT JOIN t2 LEFT JOIN t3 ON t3.e = t3.d ON 1', 'SELECT * FROM t1 LEFT JOIN (t2 LEFT JOIN t3 ON t3.e = t3.d) ON 1') as Select;
+  const j = s.from[0]!;
+  assert.equal(j.kind === 'Join' && j.right.kind, 'ParenTables');
+  roundTrip(
+    'SELECT a1 FROM t1 LEFT JOIN t2 LEFT JOIN t3 LEFT JOIN t4 ON c1 = d1 ON d1 = b1 ON a1 = b1 LEFT JOIN t5 ON a1 = e1',
+    'SELECT a1 FROM t1 LEFT JOIN (t2 LEFT JOIN (t3 LEFT JOIN t4 ON c1 = d1) ON d1 = b1) ON a1 = b1 LEFT JOIN t5 ON a1 = e1',
+  );
+  roundTrip('select t2.* from ((select * from t1) as A inner join t2 on A.ID = t2.FID)', 'SELECT t2.* FROM ((SELECT * FROM t1) AS A JOIN t2 ON A.ID = t2.FID)');
+  syntaxError('select * from t1 left join t2 join t3 on x');
+  syntaxError('select * from ((select * from t1) as A inner join t2 on A.ID = t2.FID');
+});

@@ -13,7 +13,7 @@ import { measure, report } from '../../corpus/measure.js';
 
 /**
  * Ratchet: raise it as the parser grows (issue 24's "done when" asks 99.5). Measured with Debian's
- * mariadb-test 10.11.19: 183447 distinct statements MariaDB accepts, 182808 parsed = 99.65 %.
+ * mariadb-test 10.11.19: 183447 distinct statements MariaDB accepts, 182870 parsed = 99.69 %.
  */
 const MIN_ACCEPTED_PCT = 99.6;
 /** Statements our parser accepts whose formatted text does not give the same tree back (known: two stored-program DDLs whose head is inside an executable comment, `/*!50001 CREATE PROCEDURE p() *\/ BEGIN … END`). */
