@@ -37,6 +37,11 @@ class PendingCall {
   consumed = 0;
   chain: Promise<void> = SETTLED;
   timer: NodeJS.Timeout | null = null;
+  /**
+   * Answered, or given up (cancelled, timed out, connection lost, consumer failed): chunks still
+   * queued for the consumer are dropped, so nothing reaches it after its call has ended.
+   */
+  settled = false;
 
   constructor(
     private readonly client: RpcClient,
@@ -50,11 +55,13 @@ class PendingCall {
   ) {}
 
   resolve(m: Message): void {
+    this.settled = true;
     this.cleanup();
     this.onResolve(m);
   }
 
   reject(e: Error): void {
+    this.settled = true;
     this.cleanup();
     this.onReject(e);
   }
@@ -106,7 +113,9 @@ export class RpcClient {
   /**
    * A streaming call: onChunk sees each chunk in order; if it returns a promise, the next credit is
    * granted only after it resolves, which holds the server back (backpressure end to end).
-   * Resolves with the stream's final message.
+   * Resolves with the stream's final message. Once the call is rejected (cancelled, timed out,
+   * connection lost), onChunk is not called again: chunks received but not yet handed over are
+   * dropped (one it is handling then runs to its end).
    */
   stream(
     method: string,
@@ -269,6 +278,9 @@ export class RpcClient {
         const onChunk = p.onChunk;
         if (!onChunk) throw new Error('stream chunk for a unary call');
         p.chain = p.chain.then(async () => {
+          // A chunk received before the call was cancelled (or failed) but not yet handed over:
+          // the caller has moved on, so its consumer must not see it.
+          if (p.settled) return;
           await onChunk(m);
           p.consumed++;
           if (p.consumed >= Math.max(1, this.opts.streamWindowChunks >> 1)) {

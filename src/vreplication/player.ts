@@ -126,6 +126,9 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
     batchRows = 0;
     batchPos = undefined;
     await inflight;
+    // Stopped meanwhile: play has returned (or is returning) its position, and the caller takes
+    // the target as holding exactly that; these transactions come again when the stream restarts.
+    if (local.signal.aborted) return;
     const applying = target.applyTransaction(packets, at, ts, rows).then(() => {
       pos = at;
     });
@@ -152,8 +155,10 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   };
 
   const onEvents = async (events: readonly StreamEvent[]): Promise<void> => {
-    if (end) return;
+    // Once stopped, batches still handed over (a source that had them on their way) are dropped.
+    if (end || local.signal.aborted) return;
     for (const ev of events) {
+      if (local.signal.aborted) return;
       switch (ev.type) {
         case 'begin':
           trx.finish();
@@ -281,6 +286,8 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
     // A stream that failed still lets the last transaction finish before the caller moves on.
     await inflight.catch(() => undefined);
   }
-  if (end) return end;
+  // A stop position counts once its transaction is applied: a stop from outside that came first
+  // (the transaction was dropped, see flush) leaves the stream where it is.
+  if (end && (end.reason !== 'stop-position' || pos.atLeast(end.position))) return end;
   return { reason: 'aborted', position: pos };
 }

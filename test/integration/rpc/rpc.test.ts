@@ -85,6 +85,39 @@ test('cancellation through an AbortSignal', async () => {
   await assert.rejects(p, /user cancelled/);
 });
 
+test('a cancelled stream hands no more chunks to its consumer, not even those already received', async () => {
+  // The window lets the server send 4 chunks at once; the consumer is still on the first when the
+  // caller aborts. A consumer that kept getting the others after its call was rejected would act on
+  // data its caller has already left behind (a stopped VReplication stream applying transactions).
+  const ac = new AbortController();
+  const seen: number[] = [];
+  let arrived!: () => void;
+  const firstChunk = new Promise<void>((r) => (arrived = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const p = client.stream(
+    'count',
+    50,
+    async (m) => {
+      seen.push(m.meta as number);
+      if (seen.length === 1) {
+        arrived();
+        await held;
+      }
+    },
+    [],
+    { signal: ac.signal },
+  );
+  await firstChunk;
+  // Let the rest of the window arrive while the first chunk is being handled.
+  await new Promise((r) => setTimeout(r, 100));
+  ac.abort(new Error('caller left'));
+  await assert.rejects(p, /caller left/);
+  release();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(seen, [0]);
+});
+
 test('malformed frames close only the offending connection; others keep working', async () => {
   const garbage = [
     Buffer.from([1, 0, 0, 0, 0]),

@@ -38,6 +38,46 @@ describe('VDiff under continuous writes', { timeout: 900_000 }, () => {
     return s!;
   };
 
+  // Only when a diff reported a mismatch: what the failure message needs to tell the possible causes
+  // apart. For each differing key: where its row is now (a target still without it, seconds later,
+  // is a row lost by replication, not a false mismatch); the GTID of the source transaction that
+  // wrote it, from the source's binlog, beside the positions the diff compared at and the position
+  // each stream stopped at (a GTID past the compared position means the source's snapshot held more
+  // than its position says; one at or before it, a stream that stopped without applying it).
+  const explainMismatch = async (s: Summary): Promise<string> => {
+    const out: string[] = [];
+    try {
+      const keys = [...new Set([...JSON.stringify(s.Reports ?? {}).matchAll(/"id":"?(-?\d+)/g)].map((m) => m[1]))].slice(0, 5);
+      await new Promise((r) => setTimeout(r, 3000));
+      for (const id of keys) {
+        const where: string[] = [];
+        for (const [ks, sh] of [['commerce', '0'], ['customer', '-80'], ['customer', '80-']] as const) {
+          const rows = await c.shardRows(ks, sh, `SELECT id, val, n FROM ledger WHERE id = ${id}`);
+          where.push(`${ks}/${sh}: ${rows.length ? JSON.stringify(rows[0]) : 'absent'}`);
+        }
+        let gtid = 'not found in the source binlog';
+        for (const l of await c.shardRows('commerce', '0', 'SHOW BINARY LOGS')) {
+          let last = '';
+          for (const e of await c.shardRows('commerce', '0', `SHOW BINLOG EVENTS IN '${l.Log_name}'`)) {
+            const info = String(e.Info);
+            if (e.Event_type === 'Gtid') last = info;
+            if (e.Event_type === 'Annotate_rows' && new RegExp(`INSERT INTO ledger \\(id, val\\) VALUES \\(${id},`).test(info)) gtid = `${last} (${l.Log_name}:${e.Pos})`;
+          }
+        }
+        out.push(`row ${id} now: ${where.join('; ')}; written by ${gtid}`);
+      }
+      for (const sh of ['-80', '80-']) {
+        const t = await c.shardRows('customer', sh, 'SELECT report FROM _vt.vdiff_table');
+        const positions = t.map((r) => ((typeof r.report === 'string' ? JSON.parse(r.report) : r.report) as { positions?: object }).positions);
+        const logs = await c.shardRows('customer', sh, "SELECT message FROM _vt.vreplication_log WHERE message LIKE 'Reached stopping position%' ORDER BY id DESC LIMIT 1");
+        out.push(`customer/${sh}: compared at ${JSON.stringify(positions)}; last stream stop: ${logs[0]?.message ?? 'none'}`);
+      }
+    } catch (err) {
+      out.push(`(explaining the mismatch failed: ${(err as Error).message})`);
+    }
+    return out.join('\n');
+  };
+
   before(async () => {
     c = await startCluster({
       gate: false,
@@ -94,7 +134,7 @@ describe('VDiff under continuous writes', { timeout: 900_000 }, () => {
       const chunk_checksum = round % 2 === 1;
       const { UUID } = (await vd('create', { chunk_checksum })) as { UUID: string };
       const s = await finished(UUID);
-      assert.equal(s.HasMismatch, false, `round ${round} (chunk_checksum ${chunk_checksum}): ${JSON.stringify(s.Reports)}`);
+      assert.equal(s.HasMismatch, false, `round ${round} (chunk_checksum ${chunk_checksum}): ${JSON.stringify(s.Reports)}\n${s.HasMismatch ? await explainMismatch(s) : ''}`);
       assert.equal(s.Shards, '-80,80-');
       // Rows only come: each diff sees at least what the one before it saw.
       assert.ok(s.RowsCompared >= previous, `round ${round}: ${s.RowsCompared} rows compared after ${previous}`);
