@@ -15,18 +15,61 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Run } from '../harness/browser.js';
-import { runnableBlocks } from '../harness/docs-blocks.js';
+import type { Block } from '../harness/docs-blocks.js';
+import { commandLines, elsewhereFiles, fenceKind, fences, runnableBlocks } from '../harness/docs-blocks.js';
 import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TESSERA = path.join(REPO, 'bin', 'tessera');
 const EXAMPLES = path.join(REPO, 'examples', 'local');
 const GUIDES_DIR = path.join(REPO, 'docs', 'guides');
+const DOCS_DIR = path.join(REPO, 'docs');
 
 /** The guides with runnable blocks, in the order they run (each starts where the one before ended). */
 const GUIDES = [
   'concepts.md', 'mariadb.md', 'movetables.md', 'reshard.md', 'vdiff.md', 'switchtraffic.md', 'buffering.md', 'partial-movetables.md', 'seed-commands.md', 'limits.md', 'troubleshooting.md',
 ];
+
+/**
+ * The reference pages with runnable blocks, run after the guides in this order, on the cluster
+ * the guides leave (each block's state comes from a block before it on the page or in a guide).
+ */
+const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/vindexes.md', 'docs/tablet.md', 'docs/ui.md', 'README.md'];
+
+/**
+ * The blocks (`sh docs-not-run`) neither this test nor another runs, each with why: the page and
+ * the block's last command line. A block marked so and not listed here, or listed and not marked
+ * so, fails the test: keep this list short.
+ */
+const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
+  { page: 'README.md', last: 'bash scripts/up.sh', why: 'installs Debian packages with apt-get and builds; the tessera up --detach it ends with is what test/e2e/local-cluster.test.ts runs' },
+  // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
+  { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
+  { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
+  { page: 'docs/sql.md', last: 'node dist/test/corpus/build-corpus.js --refused /tmp/refused.jsonl --out /tmp/corpus.jsonl --families 60', why: "parses MariaDB's whole test suite: minutes" },
+  { page: 'docs/gate.md', last: 'node dist/bench/collation-bench.js', why: 'regenerates the collation tables from a MariaDB of its own, then a benchmark' },
+  { page: 'docs/hot-path.md', last: 'node dist/bench/gate-bench.js', why: 'the gate benchmark: minutes, with clusters of its own' },
+  { page: 'docs/hot-path.md', last: 'node dist/bench/profile-summary.js /tmp/prof/gate-combined-oltp_point_select.cpuprofile 30', why: 'a profiled benchmark run' },
+  { page: 'docs/vreplication.md', last: 'TESSERA_TEST_SEED=42 node --test dist/test/integration/vreplication/resume.test.js', why: 'replays one seed of an integration test that scripts/test.sh runs' },
+  { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/copy-bench.js', why: 'the copy benchmark: 1,000,000 rows' },
+  { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 1,000,000 rows' },
+  { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn node dist/bench/switch-bench.js 10', why: 'the SwitchTraffic benchmark: minutes' },
+  { page: 'docs/guides/reshard.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 200,000 rows' },
+  { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },
+];
+
+/** Every Markdown page of the users' docs: README.md and docs/**. */
+function docPages(): string[] {
+  const out = ['README.md'];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(path.join(REPO, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (e.name.endsWith('.md')) out.push(path.join(dir, e.name));
+    }
+  };
+  walk('docs');
+  return out;
+}
 
 const root = testRoot();
 const dataRoot = path.join(root, 'docs-data');
@@ -97,21 +140,56 @@ describe('the user guides (docs/guides) run command by command against a local c
     assert.deepEqual(withBlocks.sort(), [...GUIDES].sort());
   });
 
+  test('every shell block of README.md and docs/ is run here, run elsewhere, or listed as not run', () => {
+    const problems: string[] = [];
+    const notRun: string[] = [];
+    const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE];
+    for (const page of docPages()) {
+      for (const f of fences(fs.readFileSync(path.join(REPO, page), 'utf8'))) {
+        const where = `${page}:${f.line}`;
+        const kind = fenceKind(f);
+        if (kind === 'unaccounted') problems.push(`${where}: \`\`\`${f.info} — mark it sh docs-test (run here), sh docs-test-elsewhere=<test> or sh docs-not-run (and list it in NOT_RUN), or text if it holds no commands`);
+        if (kind === 'run' && !pages.includes(page)) problems.push(`${where}: a runnable block on a page neither GUIDES nor REFERENCE names`);
+        if (kind === 'not-run') notRun.push(`${page}: ${commandLines(f.code).at(-1)}`);
+        if (kind === 'elsewhere') {
+          const files = elsewhereFiles(f);
+          const texts = files.map((file) => (fs.existsSync(path.join(REPO, file)) ? fs.readFileSync(path.join(REPO, file), 'utf8') : ''));
+          files.forEach((file, i) => { if (texts[i] === '') problems.push(`${where}: ${file} does not exist (or is empty)`); });
+          for (const line of commandLines(f.code)) {
+            if (!texts.some((t) => t.includes(line))) problems.push(`${where}: none of ${files.join(', ')} runs '${line}'`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.deepEqual(notRun.sort(), NOT_RUN.map((n) => `${n.page}: ${n.last}`).sort(), 'the sh docs-not-run blocks are not those NOT_RUN lists');
+  });
+
   for (const guide of GUIDES) {
     test(`docs/guides/${guide}`, async () => {
       const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8'));
       assert.ok(blocks.some((b) => b.hook === undefined), `${guide} has no runnable block`);
-      for (const b of blocks) {
-        const where = `docs/guides/${guide}:${b.line}`;
-        assert.equal(b.hook, undefined, `${where}: a docs-test hook; the guides run the tutorial's scripts themselves now`);
-        const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], guideEnv());
-        const output = `${r.stdout}${r.stderr}`;
-        assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
-        for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
-      }
+      for (const b of blocks) await runBlock(`docs/guides/${guide}:${b.line}`, b);
+    });
+  }
+
+  for (const page of REFERENCE) {
+    test(page, async () => {
+      const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8'));
+      assert.ok(blocks.length > 0, `${page} has no runnable block`);
+      for (const b of blocks) await runBlock(`${page}:${b.line}`, b);
     });
   }
 });
+
+/** Runs one block as a reader would, in bash with env.sh sourced, and checks its exit and output. */
+async function runBlock(where: string, b: Block): Promise<void> {
+  assert.equal(b.hook, undefined, `${where}: a docs-test hook; the docs run the tutorial's scripts themselves`);
+  const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], guideEnv());
+  const output = `${r.stdout}${r.stderr}`;
+  assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
+  for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
+}
 
 /** The environment of a guide's block: env.sh's variables pointing at this test's cluster. */
 function guideEnv(): NodeJS.ProcessEnv {
