@@ -55,6 +55,8 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 1,000,000 rows' },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn node dist/bench/switch-bench.js 10', why: 'the SwitchTraffic benchmark: minutes' },
   { page: 'docs/guides/reshard.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 200,000 rows' },
+  { page: 'docs/vreplication.md', last: 'ctl MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --initialize-target-sequences', why: "needs commerce's customer table before the tutorial's move, which the guides have done; test/integration/vreplication/movetables-sequences.test.ts runs REPLACE and --initialize-target-sequences" },
+  { page: 'docs/vreplication.md', last: 'tessera tablet --tablet-uid 200 --keyspace customer --shard 0 --tablet-type primary --vreplication-copy-readers 4 --vreplication-parallel-insert-workers 4 --vreplication-retry-delay 2s --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: 'starts a tablet of its own in the foreground on the default ports' },
   { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },
 ];
 
@@ -153,7 +155,7 @@ describe('the user guides (docs/guides) run command by command against a local c
         if (kind === 'not-run') notRun.push(`${page}: ${commandLines(f.code).at(-1)}`);
         if (kind === 'elsewhere') {
           const files = elsewhereFiles(f);
-          const texts = files.map((file) => (fs.existsSync(path.join(REPO, file)) ? fs.readFileSync(path.join(REPO, file), 'utf8') : ''));
+          const texts = files.map(commandsOf);
           files.forEach((file, i) => { if (texts[i] === '') problems.push(`${where}: ${file} does not exist (or is empty)`); });
           for (const line of commandLines(f.code)) {
             if (!texts.some((t) => t.includes(line))) problems.push(`${where}: none of ${files.join(', ')} runs '${line}'`);
@@ -181,6 +183,20 @@ describe('the user guides (docs/guides) run command by command against a local c
     });
   }
 });
+
+/**
+ * The command lines a file that a `docs-test-elsewhere` block names runs, one a line: a page's
+ * `sh docs-test` blocks (run by this test), a script's lines, a test's text with its whitespace
+ * runs collapsed; '' if there is no such file.
+ */
+function commandsOf(file: string): string {
+  const full = path.join(REPO, file);
+  if (!fs.existsSync(full)) return '';
+  const text = fs.readFileSync(full, 'utf8');
+  if (file.endsWith('.md')) return runnableBlocks(text).flatMap((b) => commandLines(b.code)).join('\n');
+  if (file.endsWith('.ts')) return text.replace(/[ \t]+/g, ' ');
+  return commandLines(text).join('\n');
+}
 
 /** Runs one block as a reader would, in bash with env.sh sourced, and checks its exit and output. */
 async function runBlock(where: string, b: Block): Promise<void> {
