@@ -34,7 +34,7 @@ const GUIDES = [
  * The reference pages with runnable blocks, run after the guides in this order, on the cluster
  * the guides leave (each block's state comes from a block before it on the page or in a guide).
  */
-const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/vindexes.md', 'docs/tablet.md', 'docs/ui.md', 'README.md'];
+const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md'];
 
 /**
  * The blocks (`sh docs-not-run`) neither this test nor another runs, each with why: the page and
@@ -57,6 +57,10 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/guides/reshard.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 200,000 rows' },
   { page: 'docs/vreplication.md', last: 'ctl MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --initialize-target-sequences', why: "needs commerce's customer table before the tutorial's move, which the guides have done; test/integration/vreplication/movetables-sequences.test.ts runs REPLACE and --initialize-target-sequences" },
   { page: 'docs/vreplication.md', last: 'tessera tablet --tablet-uid 200 --keyspace customer --shard 0 --tablet-type primary --vreplication-copy-readers 4 --vreplication-parallel-insert-workers 4 --vreplication-retry-delay 2s --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: 'starts a tablet of its own in the foreground on the default ports' },
+  { page: 'docs/guides/switchtraffic.md', last: 'vtctldclient MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --tablet-types replica,rdonly --cells zone2', why: 'needs a second cell; test/integration/vreplication/movetables-cells.test.ts switches per cell with a gate in each' },
+  { page: 'docs/guides/movetables.md', last: 'vtctldclient MoveTables --workflow fk2customer --target-keyspace customer create --source-keyspace commerce --all-tables --atomic-copy', why: 'needs tables tied by foreign keys, which the tutorial has none of; test/integration/vreplication/atomic-copy.test.ts moves such tables' },
+  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --tablet-types-to-wait PRIMARY,REPLICA --mysql-auth-server-static-file users.json', why: "starts a gate of its own in the foreground on the default ports; the gate tessera up starts answers this test's blocks" },
+  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --enable-buffer --buffer-window 10s', why: 'starts a gate of its own in the foreground on the default ports; tessera up turns buffering on in the gate this test uses' },
   { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },
 ];
 
