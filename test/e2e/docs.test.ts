@@ -34,7 +34,7 @@ const GUIDES = [
  * The reference pages with runnable blocks, run after the guides in this order, on the cluster
  * the guides leave (each block's state comes from a block before it on the page or in a guide).
  */
-const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md'];
+const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md', 'README.md'];
 
 /**
  * The blocks (`sh docs-not-run`) neither this test nor another runs, each with why: the page and
@@ -43,6 +43,7 @@ const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'd
  */
 const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'README.md', last: 'bash scripts/up.sh', why: 'installs Debian packages with apt-get and builds; the tessera up --detach it ends with is what test/e2e/local-cluster.test.ts runs' },
+  { page: 'README.md', last: 'node bin/tessera down', why: "the quick start on tessera up's default ports (15306, 15999), which this test's cluster cannot take; test/e2e/local-cluster.test.ts runs the same steps (up, mariadb through the gate on 15306, status, down)" },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
   { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
