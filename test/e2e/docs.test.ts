@@ -1,13 +1,21 @@
-// The user guides' commands, run as a reader would: every fenced block whose info string is
-// `sh docs-test` in the guides of docs/guides/ (in GUIDES' order, blocks in file order) runs in
-// bash with examples/local/env.sh sourced, against one cluster started for this test
+// The users' docs' commands, run as a reader would, against one cluster started for this test
 // (`tessera up --detach` on free ports with the tutorial's commerce, then 201_customer_tablets.sh:
-// customer/0 with a primary, a replica and an rdonly). A block must exit 0, or the code
-// its info string names (`sh docs-test exit=1`); a block followed by a ```text docs-output block
-// must print each non-blank line of it (as a substring, in any order). The tutorial's scripts the
-// test and the guides run (201, 302, 306, partial/501…) start and stop their tablets on free ports here
-// (TESSERA_TABLET_PORTS=free); 401_teardown.sh stops them at the end.
-// A guide with runnable blocks that GUIDES does not name fails the test, so none is skipped.
+// customer/0 with a primary, a replica and an rdonly). Every fenced block whose info string is
+// `sh docs-test` runs in bash with examples/local/env.sh sourced (cwd: the repository): first the
+// guides of docs/guides/ in GUIDES' order (each starts where the one before ended), then the
+// reference pages and README.md in REFERENCE's order, on the cluster the guides leave; blocks in
+// file order. A block must exit 0, or the code its info string names (`sh docs-test exit=1`); a
+// block followed by a ```text docs-output block must print each non-blank line of it (as a
+// substring, in any order). The tutorial's scripts the test and the guides run (201, 302, 306,
+// partial/501…) start and stop their tablets on free ports here (TESSERA_TABLET_PORTS=free);
+// 401_teardown.sh stops them at the end.
+//
+// Nothing is forgotten: every fenced block of README.md and docs/** whose info string is shell-ish
+// (sh, bash, shell, console, or none) must be `sh docs-test` on a page GUIDES or REFERENCE names;
+// `sh docs-test-elsewhere=<file>[,<file>]`, where each of its command lines must be a command line
+// of one of those files (a guide's `sh docs-test` blocks, a script such as examples/local/…, a
+// test's text), so that the claim is checked; or `sh docs-not-run`, listed in NOT_RUN with why.
+// Blocks that hold no commands (output, formats) are `text`. PENDING names the pages not run yet.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,6 +59,7 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/topo.md', last: 'tessera ctl AddCellInfo zone1', why: 'a ctld of its own on the default ports' },
   { page: 'docs/ui.md', last: 'xdg-open http://localhost:15000/', why: 'a ctld of its own on the default ports, and a browser; ui.md\'s API example runs against this cluster, and test/e2e/ui*.test.ts drive the page in Chromium' },
   { page: 'docs/vindexes.md', last: 'tessera ctl LookupVindex --name corder_order_id --table-keyspace lookup --keyspace customer externalize', why: "needs the lookup keyspace of vindexes.md's example, which the tutorial has not; test/e2e/gate-lookup.test.ts runs LookupVindex create, show and externalize" },
+  { page: 'docs/DEVELOPING.md', last: 'TESSERA_LOG_LEVEL=warn node --test --test-timeout=1800000 dist/test/e2e/docs.test.js', why: 'runs this test' },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
   { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
