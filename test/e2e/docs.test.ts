@@ -42,7 +42,7 @@ const GUIDES = [
  * The reference pages with runnable blocks, run after the guides in this order, on the cluster
  * the guides leave (each block's state comes from a block before it on the page or in a guide).
  */
-const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md', 'docs/binlog.md', 'README.md'];
+const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'docs/ui.md', 'docs/gate.md', 'docs/binlog.md', 'README.md', 'docs/vindexes.md'];
 
 /**
  * The blocks (`sh docs-not-run`) neither this test nor another runs, each with why: the page and
@@ -58,7 +58,6 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/topo.md', last: 'tessera ctl --server localhost:15999 CreateKeyspace commerce', why: 'an etcd and a ctld of their own on ports 2379, 15000 and 15999; test/e2e/local-cluster.test.ts runs a cluster on etcd (distributed mode)' },
   { page: 'docs/topo.md', last: 'tessera ctl AddCellInfo zone1', why: 'a ctld of its own on the default ports' },
   { page: 'docs/ui.md', last: 'xdg-open http://localhost:15000/', why: 'a ctld of its own on the default ports, and a browser; ui.md\'s API example runs against this cluster, and test/e2e/ui*.test.ts drive the page in Chromium' },
-  { page: 'docs/vindexes.md', last: 'tessera ctl LookupVindex --name corder_order_id --table-keyspace lookup --keyspace customer externalize', why: "needs the lookup keyspace of vindexes.md's example, which the tutorial has not; test/e2e/gate-lookup.test.ts runs LookupVindex create, show and externalize" },
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_LOG_LEVEL=warn node --test --test-timeout=1800000 dist/test/e2e/docs.test.js', why: 'runs this test' },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
