@@ -31,7 +31,6 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TESSERA = path.join(REPO, 'bin', 'tessera');
 const EXAMPLES = path.join(REPO, 'examples', 'local');
 const GUIDES_DIR = path.join(REPO, 'docs', 'guides');
-const DOCS_DIR = path.join(REPO, 'docs');
 
 /** The guides with runnable blocks, in the order they run (each starts where the one before ended). */
 const GUIDES = [
@@ -58,8 +57,15 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/topo.md', last: 'tessera ctl --server localhost:15999 CreateKeyspace commerce', why: 'an etcd and a ctld of their own on ports 2379, 15000 and 15999; test/e2e/local-cluster.test.ts runs a cluster on etcd (distributed mode)' },
   { page: 'docs/topo.md', last: 'tessera ctl AddCellInfo zone1', why: 'a ctld of its own on the default ports' },
   { page: 'docs/ui.md', last: 'xdg-open http://localhost:15000/', why: 'a ctld of its own on the default ports, and a browser; ui.md\'s API example runs against this cluster, and test/e2e/ui*.test.ts drive the page in Chromium' },
-  { page: 'docs/DEVELOPING.md', last: 'TESSERA_LOG_LEVEL=warn node --test --test-timeout=1800000 dist/test/e2e/docs.test.js', why: 'runs this test' },
+  { page: 'docs/vreplication.md', last: 'tessera tablet --tablet-uid 200 --keyspace customer --shard 0 --tablet-type primary --vreplication-copy-readers 4 --vreplication-parallel-insert-workers 4 --vreplication-retry-delay 2s --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: 'starts a tablet of its own in the foreground on the default ports' },
+  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --tablet-types-to-wait PRIMARY,REPLICA --mysql-auth-server-static-file users.json', why: "starts a gate of its own in the foreground on the default ports; the gate tessera up starts answers this test's blocks" },
+  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --enable-buffer --buffer-window 10s', why: 'starts a gate of its own in the foreground on the default ports; tessera up turns buffering on in the gate this test uses' },
+  // Examples that need what the tutorial's cluster has not (a second cell, foreign keys, commerce before the move).
+  { page: 'docs/vreplication.md', last: 'ctl MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --initialize-target-sequences', why: "needs commerce's customer table before the tutorial's move, which the guides have done; test/integration/vreplication/movetables-sequences.test.ts runs REPLACE and --initialize-target-sequences" },
+  { page: 'docs/guides/switchtraffic.md', last: 'vtctldclient MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --tablet-types replica,rdonly --cells zone2', why: 'needs a second cell; test/integration/vreplication/movetables-cells.test.ts switches per cell with a gate in each' },
+  { page: 'docs/guides/movetables.md', last: 'vtctldclient MoveTables --workflow fk2customer --target-keyspace customer create --source-keyspace commerce --all-tables --atomic-copy', why: 'needs tables tied by foreign keys, which the tutorial has none of; test/integration/vreplication/atomic-copy.test.ts moves such tables' },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
+  { page: 'docs/DEVELOPING.md', last: 'TESSERA_LOG_LEVEL=warn node --test --test-timeout=1800000 dist/test/e2e/docs.test.js', why: 'runs this test' },
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
   { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
   { page: 'docs/sql.md', last: 'node dist/test/corpus/build-corpus.js --refused /tmp/refused.jsonl --out /tmp/corpus.jsonl --families 60', why: "parses MariaDB's whole test suite: minutes" },
@@ -71,12 +77,6 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 1,000,000 rows' },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn node dist/bench/switch-bench.js 10', why: 'the SwitchTraffic benchmark: minutes' },
   { page: 'docs/guides/reshard.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 200,000 rows' },
-  { page: 'docs/vreplication.md', last: 'ctl MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --initialize-target-sequences', why: "needs commerce's customer table before the tutorial's move, which the guides have done; test/integration/vreplication/movetables-sequences.test.ts runs REPLACE and --initialize-target-sequences" },
-  { page: 'docs/vreplication.md', last: 'tessera tablet --tablet-uid 200 --keyspace customer --shard 0 --tablet-type primary --vreplication-copy-readers 4 --vreplication-parallel-insert-workers 4 --vreplication-retry-delay 2s --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: 'starts a tablet of its own in the foreground on the default ports' },
-  { page: 'docs/guides/switchtraffic.md', last: 'vtctldclient MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --tablet-types replica,rdonly --cells zone2', why: 'needs a second cell; test/integration/vreplication/movetables-cells.test.ts switches per cell with a gate in each' },
-  { page: 'docs/guides/movetables.md', last: 'vtctldclient MoveTables --workflow fk2customer --target-keyspace customer create --source-keyspace commerce --all-tables --atomic-copy', why: 'needs tables tied by foreign keys, which the tutorial has none of; test/integration/vreplication/atomic-copy.test.ts moves such tables' },
-  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --tablet-types-to-wait PRIMARY,REPLICA --mysql-auth-server-static-file users.json', why: "starts a gate of its own in the foreground on the default ports; the gate tessera up starts answers this test's blocks" },
-  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --enable-buffer --buffer-window 10s', why: 'starts a gate of its own in the foreground on the default ports; tessera up turns buffering on in the gate this test uses' },
   { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },
 ];
 
@@ -149,7 +149,7 @@ ${await tablet(102, 'rdonly')}
   return file;
 }
 
-describe('the user guides (docs/guides) run command by command against a local cluster', () => {
+describe('the users\' docs (docs/guides, then docs/ and README.md) run command by command against a local cluster', () => {
   before(async () => {
     track(() => killByPath(dataRoot));
     const up = await run(process.execPath, [TESSERA, 'up', '--detach', await writeClusterFile(), '--data-root', dataRoot]);

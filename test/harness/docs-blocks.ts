@@ -57,11 +57,13 @@ export function fences(text: string): Fence[] {
   const lines = text.split('\n');
   const out: Fence[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*(`{3,})(.*)$/.exec(lines[i]);
+    // CommonMark: a backtick fence's info string has no backtick (```` ```sh ```` in prose is no fence),
+    // and the closing fence has at least as many backticks as the opening one.
+    const m = /^\s*(`{3,})([^`]*)$/.exec(lines[i]);
     if (!m) continue;
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && !new RegExp(`^\\s*${m[1]}\\s*$`).test(lines[i]); i++) body.push(lines[i]);
+    for (i++; i < lines.length && !new RegExp(`^\\s*${m[1]}\`*\\s*$`).test(lines[i]); i++) body.push(lines[i]);
     out.push({ line: start + 1, info: m[2].trim(), code: body.join('\n') });
   }
   return out;

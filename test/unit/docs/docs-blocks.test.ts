@@ -56,13 +56,16 @@ test('every fence with its info string; what the docs test does with each kind',
     '```text', 'output', '```',
     '```json', '{}', '```',
     '  ```sh', '  indented', '  ```',
+    '```` ```sh ```` in prose is no fence',
+    '````sh', '```', 'a fence inside', '````',
   ].join('\n');
   const fs = fences(text);
   assert.deepEqual(fs.map((f) => [f.line, f.info]), [
     [1, 'sh docs-test'], [4, 'sh docs-test exit=1'], [7, 'sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts'], [10, 'sh docs-not-run'],
-    [13, ''], [16, 'bash'], [19, 'text'], [22, 'json'], [25, 'sh'],
+    [13, ''], [16, 'bash'], [19, 'text'], [22, 'json'], [25, 'sh'], [29, 'sh'],
   ]);
-  assert.deepEqual(fs.map(fenceKind), ['run', 'run', 'elsewhere', 'not-run', 'unaccounted', 'unaccounted', 'other', 'other', 'unaccounted']);
+  assert.equal(fs[9].code, '```\na fence inside');
+  assert.deepEqual(fs.map(fenceKind), ['run', 'run', 'elsewhere', 'not-run', 'unaccounted', 'unaccounted', 'other', 'other', 'unaccounted', 'unaccounted']);
   assert.deepEqual(elsewhereFiles(fs[2]), ['.ci/run', 'test/e2e/x.test.ts']);
 });
 
