@@ -5,7 +5,7 @@ export TESSERA_DATAROOT="${TESSERA_DATAROOT:-$TESSERA_ROOT/tessera-data}"
 export VTDATAROOT="$TESSERA_DATAROOT"
 tessera() { node "$TESSERA_ROOT/bin/tessera" "$@"; }
 # ctld and the gate on the ports `tessera up` uses by default; a cluster on other ports sets these.
-TESSERA_CTLD_SERVER="${TESSERA_CTLD_SERVER:-localhost:15999}"
+export TESSERA_CTLD_SERVER="${TESSERA_CTLD_SERVER:-localhost:15999}" # `tessera ctl` reaches it without --server
 TESSERA_GATE_PORT="${TESSERA_GATE_PORT:-15306}"
 TESSERA_GATE_HTTP_PORT="${TESSERA_GATE_HTTP_PORT:-15001}" # the gate's /metrics and status page
 ctl() { tessera ctl --server "$TESSERA_CTLD_SERVER" "$@"; }

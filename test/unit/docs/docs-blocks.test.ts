@@ -2,7 +2,7 @@
 // expected exit code and output lines, hooks, and fences that are not runnable left alone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runnableBlocks } from '../../harness/docs-blocks.js';
+import { commandLines, elsewhereFiles, fenceKind, fences, runnableBlocks } from '../../harness/docs-blocks.js';
 
 const GUIDE = [
   '# A guide',
@@ -43,4 +43,35 @@ test('runnable blocks with their exit codes, expected lines and hooks, in docume
 
 test('a guide without marked blocks has none', () => {
   assert.deepEqual(runnableBlocks('```sh\nls\n```\n'), []);
+});
+
+test('every fence with its info string; what the docs test does with each kind', () => {
+  const text = [
+    '```sh docs-test', 'ctl GetKeyspaces', '```',
+    '```sh docs-test exit=1', 'ctl nosuch', '```',
+    '```sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts', 'bash scripts/test.sh', '```',
+    '```sh docs-not-run', 'node dist/bench/x.js', '```',
+    '```', 'tessera gate --port 15306', '```',
+    '```bash', 'ls', '```',
+    '```text', 'output', '```',
+    '```json', '{}', '```',
+    '  ```sh', '  indented', '  ```',
+    '```` ```sh ```` in prose is no fence',
+    '````sh', '```', 'a fence inside', '````',
+  ].join('\n');
+  const fs = fences(text);
+  assert.deepEqual(fs.map((f) => [f.line, f.info]), [
+    [1, 'sh docs-test'], [4, 'sh docs-test exit=1'], [7, 'sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts'], [10, 'sh docs-not-run'],
+    [13, ''], [16, 'bash'], [19, 'text'], [22, 'json'], [25, 'sh'], [29, 'sh'],
+  ]);
+  assert.equal(fs[9].code, '```\na fence inside');
+  assert.deepEqual(fs.map(fenceKind), ['run', 'run', 'elsewhere', 'not-run', 'unaccounted', 'unaccounted', 'other', 'other', 'unaccounted', 'unaccounted']);
+  assert.deepEqual(elsewhereFiles(fs[2]), ['.ci/run', 'test/e2e/x.test.ts']);
+});
+
+test('command lines: comments and blank lines dropped, continuations joined, spaces collapsed', () => {
+  assert.deepEqual(
+    commandLines('# a comment\nvtworker \\\n $TOPOLOGY_FLAGS \\\n   -cell zone1   SplitClone customer/0   # trailing\n\nctl GetTablets\n  #   indented comment'),
+    ['vtworker $TOPOLOGY_FLAGS -cell zone1 SplitClone customer/0', 'ctl GetTablets'],
+  );
 });
