@@ -298,6 +298,21 @@ export async function moveTablesCreate(
     if ((await gatherStreams(topo, calls, ks, name)).length > 0) throw bad(`workflow ${name} already exists in keyspace ${ks}; pick another --workflow or delete it first`);
   }
 
+  // A partial MoveTables owns its shards between the two keyspaces: one shard routing rule per
+  // shard decides which keyspace serves every table of that shard, so a second workflow on the
+  // same shard would switch (and its cancel would remove) the first one's routing.
+  if (partial) {
+    const onShards = await gatherStreams(topo, calls, r.targetKeyspace, undefined, r.sourceShards);
+    for (const f of onShards) {
+      const other = f.streams.find((st) => parseBinlogSource(st.source).keyspace === r.sourceKeyspace);
+      if (other) throw bad(`shard ${f.shard} is already being moved from ${r.sourceKeyspace} to ${r.targetKeyspace} by workflow ${other.workflow}: a shard can be in one partial MoveTables at a time; switch and complete, or cancel, ${other.workflow} first`);
+    }
+    const moved = shardRuleMap(await topo.getShardRoutingRules());
+    for (const sh of r.sourceShards) {
+      if (moved.get(`${r.sourceKeyspace}/${sh}`) === r.targetKeyspace) throw bad(`shard ${sh} of ${r.sourceKeyspace} is already served by ${r.targetKeyspace} (shard routing rule ${r.sourceKeyspace}/${sh} -> ${r.targetKeyspace}): it has been moved; complete or reverse that workflow first`);
+    }
+  }
+
   // Tables: named ones must exist on the source; --all-tables takes every base table.
   const sourceSchema = await calls.getSchema(sources[0].tablet);
   const baseTables = sourceSchema.filter((t) => t.type === 'BASE TABLE' || t.type === '').map((t) => t.name);

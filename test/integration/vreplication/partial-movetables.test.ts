@@ -247,6 +247,16 @@ describe('partial MoveTables customer -> customer2, one shard at a time', { time
     assert.equal(again.current_state, 'Reads partially switched, for shards: 80-. Writes partially switched, for shards: 80-');
     assert.deepEqual(await shardRules(), ['customer2/-80 -> customer', 'customer/80- -> customer2']);
 
+    // A shard belongs to one partial MoveTables between two keyspaces: a second workflow on 80-
+    // (here for one of the same tables) is refused and changes nothing.
+    const rulesBefore = await shardRules();
+    await assert.rejects(
+      mt('again80', 'create', { source_keyspace: 'customer', tables: 'corder', source_shards: ['80-'] }),
+      /shard 80- is already being moved from customer to customer2 by workflow partial80: a shard can be in one partial MoveTables at a time/,
+    );
+    assert.deepEqual(await shardRules(), rulesBefore);
+    assert.deepEqual(await c.shardRows('customer2', '80-', "SELECT id FROM _vt.vreplication WHERE workflow = 'again80'"), []);
+
     // ---- the second workflow moves -80.
     const created2 = (await mt('partialDash80', 'create', { source_keyspace: 'customer', tables: 'customer,corder', source_shards: ['-80'] })) as { streams: { shard: string }[] };
     assert.deepEqual(created2.streams.map((s) => s.shard), ['-80']);
