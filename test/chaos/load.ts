@@ -2,6 +2,8 @@
 // into one table through every gate of a DistCluster, writer i on gate i mod gates. A writer whose
 // connection fails drops it and reconnects on the next write, to the next gate: what a client does
 // when its gate dies. After a scenario, `checkRows` reads the table and compares it with the ledger.
+// `startSysbench` adds sysbench oltp_write_only through every gate, counting its errors.
+import { execFile, spawn } from 'node:child_process';
 import type mysql from 'mysql2/promise';
 import { WriteLedger } from '../harness/ledger.js';
 import type { DistCluster } from './cluster.js';
@@ -97,4 +99,96 @@ export async function checkRows(c: DistCluster, keyspace: string, table: string,
   } finally {
     await conn.end();
   }
+}
+
+/** What sysbench oltp_write_only did: summed from its per-second reports. */
+export interface SysbenchResult {
+  readonly transactions: number;
+  /** Statements that failed (sysbench ignores them with --mysql-ignore-errors=all and retries the transaction). */
+  readonly errors: number;
+  /** Connections sysbench opened again after one was lost (to its gate, or the next one). */
+  readonly reconnects: number;
+  /** Set when sysbench ended on its own (it should run until stopped): how, with its last output. */
+  readonly exit: string;
+}
+
+export interface SysbenchLoad {
+  /** Resolves once `n` more transactions than now were reported, or rejects after `timeoutMs`. */
+  waitForTransactions(n: number, timeoutMs: number): Promise<void>;
+  stop(): Promise<SysbenchResult>;
+}
+
+const SYSBENCH_TABLE_SIZE = 1_000;
+const prepared = new WeakSet<DistCluster>();
+
+function sysbenchArgs(c: DistCluster, keyspace: string): string[] {
+  // One host, every gate's port: sysbench opens its connections on them in turn.
+  return ['oltp_write_only', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${c.gatePorts.join(',')}`, '--mysql-user=root', '--mysql-password=',
+    `--mysql-db=${keyspace}`, '--tables=1', `--table-size=${SYSBENCH_TABLE_SIZE}`];
+}
+
+/** sysbench's table (sbtest1) in `keyspace`, made and filled through the gates once per cluster. */
+export async function prepareSysbench(c: DistCluster, keyspace: string): Promise<void> {
+  if (prepared.has(c)) return;
+  await new Promise<void>((resolve, reject) =>
+    execFile('sysbench', [...sysbenchArgs(c, keyspace), 'prepare'], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`sysbench prepare: ${err.message}\n${stdout}\n${stderr}`)) : resolve(),
+    ),
+  );
+  prepared.add(c);
+}
+
+/**
+ * sysbench oltp_write_only through every gate with `threads` threads until stopped. A statement
+ * that fails (its gate died, or a 40001) is counted and its transaction run again on a new
+ * connection (--mysql-ignore-errors=all), as an application's retry loop would.
+ */
+export function startSysbench(c: DistCluster, keyspace: string, threads: number): SysbenchLoad {
+  const args = [...sysbenchArgs(c, keyspace), `--threads=${threads}`, '--time=0', '--events=0', '--report-interval=1', '--mysql-ignore-errors=all', 'run'];
+  const child = spawn('sysbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let transactions = 0;
+  let errors = 0;
+  let reconnects = 0;
+  let tail = '';
+  let exit = '';
+  let stopping = false;
+  let waiters: { count: number; resolve: () => void }[] = [];
+  let pending = '';
+  child.stdout.on('data', (d: Buffer) => {
+    pending += d.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      tail = `${tail}\n${line}`.slice(-1_000);
+      // [ 1s ] thds: 4 tps: 57.97 qps: 347.81 (r/w/o: …) lat (ms,95%): 99.33 err/s: 0.00 reconn/s: 0.00
+      const m = /^\[ *\d+s \].*tps: ([\d.]+).*err\/s: ([\d.]+) reconn\/s: ([\d.]+)/.exec(line);
+      if (!m) continue;
+      transactions += Number(m[1]);
+      errors += Number(m[2]);
+      reconnects += Number(m[3]);
+    }
+    waiters = waiters.filter((w) => (transactions >= w.count ? (w.resolve(), false) : true));
+  });
+  child.stderr.on('data', (d: Buffer) => (tail = `${tail}\n${d.toString()}`.slice(-1_000)));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (!stopping) exit = `sysbench ended by itself (${signal ?? `exit code ${code}`}): ${tail.trim().split('\n').slice(-4).join(' / ')}`;
+      resolve();
+    }),
+  );
+  return {
+    waitForTransactions(n, timeoutMs) {
+      const count = transactions + n;
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`sysbench ran fewer than ${n} transactions in ${timeoutMs} ms: ${exit || tail.trim().split('\n').slice(-4).join(' / ')}`)), timeoutMs);
+        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    async stop() {
+      stopping = exit === '';
+      child.kill('SIGTERM');
+      await exited;
+      return { transactions: Math.round(transactions), errors: Math.round(errors), reconnects: Math.round(reconnects), exit };
+    },
+  };
 }
