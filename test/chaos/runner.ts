@@ -124,7 +124,9 @@ export const SCENARIOS: readonly Scenario[] = [
       ] as const);
       const { UUID } = (await x.c.call('VDiff', { action: 'create', workflow: x.workflow!, target_keyspace: DST, format: 'json' })) as { UUID: string };
       x.started.vdiffUuid = UUID;
-      await new Promise((r) => setTimeout(r, x.rng.int(0, 1_500)));
+      // Once it compares (the table holds VDIFF_PREFILL_ROWS: a few seconds), at a random moment.
+      await waitFor('the VDiff to start', async () => (await vdiffSummary(x.c, x.workflow!, DST, UUID)).State !== 'pending', 30_000);
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 1_000)));
       const state = await vdiffSummary(x.c, x.workflow!, DST, UUID).then((s) => s.State, (err: Error) => `unknown (${err.message.slice(0, 100)})`);
       const p = await x.faults.kill(target);
       return `kill -9 ${p.name} (pid ${p.pid}${p.alias ? `, ${p.alias}` : ''}) during VDiff ${UUID} (${state} at the kill)`;
@@ -146,7 +148,8 @@ export const SCENARIOS: readonly Scenario[] = [
         () => 'finished before the kill',
         (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
       );
-      await new Promise((r) => setTimeout(r, x.rng.int(0, 1_500)));
+      // A reparent takes well under a second on an idle machine: the kill lands within it, or soon after.
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 600)));
       const [p] = (await x.c.find(role, { name })).filter((q) => q.alive && q.pid !== null);
       if (!p) throw new Error(`no live ${name} to kill`);
       process.kill(p.pid!, 'SIGKILL');
@@ -275,6 +278,8 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
 }
 
 const PREFILL_ROWS = 1_500;
+/** Mid-VDiff: more rows, so that the VDiff compares for a few seconds. */
+const VDIFF_PREFILL_ROWS = 6_000;
 const LEDGER_FIRST_ID = 1_000_000;
 let tableSeq = 0;
 
@@ -332,7 +337,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
     // Retried (INSERT IGNORE: a batch that did commit is not doubled): the gate may still be
     // moving to the proxy's address, or to a tablet a previous run restarted.
-    for (let i = 0; i < PREFILL_ROWS; i += 500) {
+    for (let i = 0; i < (phase === 'vdiff' ? VDIFF_PREFILL_ROWS : PREFILL_ROWS); i += 500) {
       const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
       await retry(`prefilling ${table}`, async () => {
         const conn = await connectAnyGate(c, SRC);
@@ -418,8 +423,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await load?.stop();
     if (sysbench) {
       sysbenchResult = await sysbench.stop();
-      log(`  sysbench oltp_write_only: ${sysbenchResult.transactions} transactions, ${sysbenchResult.errors} errors, ${sysbenchResult.reconnects} reconnects${sysbenchResult.exit ? `, ${sysbenchResult.exit}` : ''}`);
-      if (sysbenchResult.exit) problems.push(`sysbench: ${sysbenchResult.exit}`);
+      log(`  ${sysbenchText(sysbenchResult)}${sysbenchResult.exits.length ? ` (ended: ${sysbenchResult.exits.join(' | ')})` : ''}`);
     }
     if (scenario.durability && scenario.durability !== 'none') {
       await c.call('SetKeyspaceDurabilityPolicy', { keyspace: SRC, durability_policy: 'none' }).catch((err: Error) => problems.push(`durability back to none: ${err.message}`));
@@ -452,6 +456,11 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('shards checked');
   } catch (err) {
     problems.push((err as Error).message);
+  }
+  if (workflow && created && switched) {
+    // An interrupted ReverseTraffic may settle with the reads already back on the source and the
+    // writes not (its writes step rolled back): switched forward again before it is completed.
+    await c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow }).catch(() => undefined);
   }
   if (workflow && created) {
     // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
@@ -557,5 +566,5 @@ export function writeResults(file: string, seed: number, profile: string, runs: 
 
 /** sysbench's part of a run, for the output and the results file. */
 export function sysbenchText(r: SysbenchResult): string {
-  return `sysbench oltp_write_only ${r.transactions} transactions, ${r.errors} errors, ${r.reconnects} reconnects`;
+  return `sysbench oltp_write_only ${r.transactions} transactions, ${r.errors} errors, ${r.restarts} restarts`;
 }

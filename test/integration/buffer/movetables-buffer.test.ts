@@ -48,11 +48,15 @@ describe('MoveTables SwitchTraffic and ReverseTraffic rounds under inserts from 
       return Object.keys(st.table_copy_state).length === 0 && Object.values(st.shard_streams).flatMap((x) => x.streams).every((x) => x.status === 'Running');
     }, 120_000);
 
+    // Half the writers name no database (the gate plans each insert), half `USE commerce` (an
+    // unsharded keyspace: the insert goes as written while the table is commerce's, and must be
+    // planned to its new home once the switch moved it — also when it is a retry the buffer let go).
     const pool = mysql.createPool({ host: '127.0.0.1', port: c.gate!.mysqlPort, user: 'vt_app', password: '', connectionLimit: CONNECTIONS });
+    const poolUse = mysql.createPool({ host: '127.0.0.1', port: c.gate!.mysqlPort, user: 'vt_app', password: '', database: 'commerce', connectionLimit: CONNECTIONS });
     const ledger = new WriteLedger({
       writers: CONNECTIONS,
-      write: async (id) => {
-        await pool.query(`INSERT INTO product (sku, description, price) VALUES ('L-${id}', 'ledger', ${id})`);
+      write: async (id, w) => {
+        await (w % 2 ? poolUse : pool).query(`INSERT INTO product (sku, description, price) VALUES ('L-${id}', 'ledger', ${id})`);
       },
     });
     const pauses: number[] = [];
@@ -72,6 +76,7 @@ describe('MoveTables SwitchTraffic and ReverseTraffic rounds under inserts from 
     } finally {
       await ledger.stop();
       await pool.end();
+      await poolUse.end();
     }
     const sorted = [...pauses].sort((a, b) => a - b);
     process.stdout.write(`# ${ROUNDS} rounds, ${CONNECTIONS} connections: ${ledger.acknowledged.length} rows acknowledged, ${ledger.failedTotal} failed; ` +
