@@ -459,8 +459,18 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   }
   if (workflow && created && switched) {
     // An interrupted ReverseTraffic may settle with the reads already back on the source and the
-    // writes not (its writes step rolled back): switched forward again before it is completed.
-    await c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow }).catch(() => undefined);
+    // writes not (its write step rolled back): neither `complete` nor a forward switch takes that
+    // state (the workflow is frozen), so it is run again, as an operator would, and then cancelled.
+    const st = await moveTablesStatus(c, workflow).catch(() => null);
+    if (st && !/^All Reads Switched/.test(st.traffic_state)) {
+      await c
+        .call('MoveTables', { action: 'reversetraffic', target_keyspace: DST, workflow })
+        .then(() => {
+          switched = false;
+          step('ReverseTraffic again');
+        })
+        .catch((err: Error) => problems.push(`ReverseTraffic again (from ${st.traffic_state}): ${err.message}`));
+    }
   }
   if (workflow && created) {
     // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
