@@ -4,6 +4,7 @@
 // when its gate dies. After a scenario, `checkRows` reads the table and compares it with the ledger.
 // `startSysbench` adds sysbench oltp_write_only through every gate, counting its errors.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import type mysql from 'mysql2/promise';
 import { WriteLedger } from '../harness/ledger.js';
 import type { DistCluster } from './cluster.js';
@@ -126,9 +127,9 @@ export interface SysbenchLoad {
 const SYSBENCH_TABLE_SIZE = 1_000;
 const prepared = new WeakSet<DistCluster>();
 
-function sysbenchArgs(c: DistCluster, keyspace: string): string[] {
-  // One host, every gate's port: sysbench opens its connections on them in turn.
-  return ['oltp_write_only', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${c.gatePorts.join(',')}`, '--mysql-user=root', '--mysql-password=',
+function sysbenchArgs(keyspace: string, ports: readonly number[]): string[] {
+  // One host, the gates' ports: sysbench opens its connections on them in turn.
+  return ['oltp_write_only', '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${ports.join(',')}`, '--mysql-user=root', '--mysql-password=',
     `--mysql-db=${keyspace}`, '--tables=1', `--table-size=${SYSBENCH_TABLE_SIZE}`];
 }
 
@@ -136,7 +137,7 @@ function sysbenchArgs(c: DistCluster, keyspace: string): string[] {
 export async function prepareSysbench(c: DistCluster, keyspace: string): Promise<void> {
   if (prepared.has(c)) return;
   await new Promise<void>((resolve, reject) =>
-    execFile('sysbench', [...sysbenchArgs(c, keyspace), 'prepare'], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile('sysbench', [...sysbenchArgs(keyspace, c.gatePorts), 'prepare'], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`sysbench prepare: ${err.message}\n${stdout}\n${stderr}`)) : resolve(),
     ),
   );
@@ -150,7 +151,7 @@ export async function prepareSysbench(c: DistCluster, keyspace: string): Promise
  * again after a moment, and counted.
  */
 export function startSysbench(c: DistCluster, keyspace: string, threads: number): SysbenchLoad {
-  const args = [...sysbenchArgs(c, keyspace), `--threads=${threads}`, '--time=0', '--events=0', '--report-interval=1', '--mysql-ignore-errors=all', 'run'];
+  const args = (ports: readonly number[]) => [...sysbenchArgs(keyspace, ports), `--threads=${threads}`, '--time=0', '--events=0', '--report-interval=1', '--mysql-ignore-errors=all', 'run'];
   let transactions = 0;
   let errors = 0;
   let restarts = 0;
@@ -159,8 +160,12 @@ export function startSysbench(c: DistCluster, keyspace: string, threads: number)
   let waiters: { count: number; resolve: () => void }[] = [];
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
-  const spawnOne = () => {
-    const p = spawn('sysbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnOne = async () => {
+    // The gates that accept connections now: a new sysbench, like a client that reconnects,
+    // goes to the gate that answers (sysbench gives up when any of its ports refuses).
+    const live = (await Promise.all(c.gatePorts.map(async (port) => ((await accepts(port)) ? port : null)))).filter((x): x is number => x !== null);
+    if (stopping) return;
+    const p = spawn('sysbench', args(live.length ? live : c.gatePorts), { stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
     let tail = '';
     let pending = '';
@@ -186,12 +191,12 @@ export function startSysbench(c: DistCluster, keyspace: string, threads: number)
         restarts++;
         if (exits.length < 5) exits.push(`${signal ?? `exit code ${code}`}: ${tail.trim().split('\n').filter((l) => !l.startsWith('[')).slice(-2).join(' / ').slice(0, 300)}`);
         setTimeout(() => {
-          if (!stopping) spawnOne();
+          if (!stopping) void spawnOne();
         }, 300);
       }),
     );
   };
-  spawnOne();
+  void spawnOne();
   return {
     waitForTransactions(n, timeoutMs) {
       const count = transactions + n;
@@ -207,4 +212,18 @@ export function startSysbench(c: DistCluster, keyspace: string, threads: number)
       return { transactions: Math.round(transactions), errors: Math.round(errors), restarts, exits };
     },
   };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (within a second). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1_000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
 }

@@ -451,7 +451,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     }
     // A primary's health may take a moment to answer on a busy machine: asked again for up to 30 s.
     let shardIssues: string[] = [];
-    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c)).length === 0, 30_000).catch(() => undefined);
+    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c, switched ? table : null)).length === 0, 30_000).catch(() => undefined);
     problems.push(...shardIssues);
     step('shards checked');
   } catch (err) {
@@ -496,8 +496,12 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   };
 }
 
-/** Every shard: a primary the topology names, serving; no denied tables, no disabled query service. */
-async function shardProblems(c: DistCluster): Promise<string[]> {
+/**
+ * Every shard: a primary the topology names, serving, and no other tablet of type primary; no
+ * denied tables (but `switchedAway`, the run's table on the source while its writes are switched to
+ * the target: denied there until `complete`), no disabled query service.
+ */
+async function shardProblems(c: DistCluster, switchedAway: string | null): Promise<string[]> {
   const out: string[] = [];
   const st = await c.status();
   for (const ks of [SRC, DST]) {
@@ -514,7 +518,8 @@ async function shardProblems(c: DistCluster): Promise<string[]> {
       const primaries = st.tablets.filter((t) => t.keyspace === ks && t.shard === name && t.type === 'primary').map((t) => t.alias);
       if (primaries.length !== 1) out.push(`${ks}/${name} has ${primaries.length} tablets of type primary (${primaries.join(',')})`);
       for (const tc of shard.tablet_controls) {
-        if (tc.denied_tables.length) out.push(`${ks}/${name} denies ${tc.denied_tables.join(',')} on ${tc.tablet_type}`);
+        const denied = tc.denied_tables.filter((t) => !(ks === SRC && t === switchedAway));
+        if (denied.length) out.push(`${ks}/${name} denies ${denied.join(',')} on ${tc.tablet_type}`);
         if (tc.disable_query_service) out.push(`${ks}/${name} has its query service disabled on ${tc.tablet_type}`);
       }
     }
