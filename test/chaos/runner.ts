@@ -451,7 +451,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     }
     // A primary's health may take a moment to answer on a busy machine: asked again for up to 30 s.
     let shardIssues: string[] = [];
-    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c, switched ? table : null)).length === 0, 30_000).catch(() => undefined);
+    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c, switched ? { keyspace: SRC, table } : phase === 'reverse' ? { keyspace: DST, table } : null)).length === 0, 30_000).catch(() => undefined);
     problems.push(...shardIssues);
     step('shards checked');
   } catch (err) {
@@ -498,10 +498,11 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
 
 /**
  * Every shard: a primary the topology names, serving, and no other tablet of type primary; no
- * denied tables (but `switchedAway`, the run's table on the source while its writes are switched to
- * the target: denied there until `complete`), no disabled query service.
+ * denied tables (but `away`: the run's table on the side that does not take its writes — the
+ * source once they are switched, the target once a ReverseTraffic moved them back — denied there
+ * until `complete` or `cancel`), no disabled query service.
  */
-async function shardProblems(c: DistCluster, switchedAway: string | null): Promise<string[]> {
+async function shardProblems(c: DistCluster, away: { keyspace: string; table: string } | null): Promise<string[]> {
   const out: string[] = [];
   const st = await c.status();
   for (const ks of [SRC, DST]) {
@@ -518,7 +519,7 @@ async function shardProblems(c: DistCluster, switchedAway: string | null): Promi
       const primaries = st.tablets.filter((t) => t.keyspace === ks && t.shard === name && t.type === 'primary').map((t) => t.alias);
       if (primaries.length !== 1) out.push(`${ks}/${name} has ${primaries.length} tablets of type primary (${primaries.join(',')})`);
       for (const tc of shard.tablet_controls) {
-        const denied = tc.denied_tables.filter((t) => !(ks === SRC && t === switchedAway));
+        const denied = tc.denied_tables.filter((t) => !(ks === away?.keyspace && t === away.table));
         if (denied.length) out.push(`${ks}/${name} denies ${denied.join(',')} on ${tc.tablet_type}`);
         if (tc.disable_query_service) out.push(`${ks}/${name} has its query service disabled on ${tc.tablet_type}`);
       }
