@@ -9,6 +9,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 import { semiSyncFor, type FullStatus } from '../tablet/index.js';
 import {
+  isTopoError,
   parseKeyspaceShard,
   parseTabletAlias,
   tabletAliasEqual,
@@ -173,6 +174,61 @@ async function promote(ctx: CtldContext, st: ShardState, lock: TopoLock, primary
   return { position, primary: (await ctx.topo.getTablet(primary.alias)).value };
 }
 
+/**
+ * PlannedReparentShard's promotion, once the old primary is demoted and the new one caught up. A
+ * promotion that fails — the new primary's tablet or MariaDB died under it, so it may or may not
+ * have happened — is tried again (it is idempotent) while the tablet comes back (its supervisor
+ * and its MariaDB keeper restart them), for up to `timeoutMs`: rolling forward, because a
+ * promotion that went through has written on the new primary what the old one lacks, so the new
+ * one could not follow the old one again. When the shard record already names the new primary,
+ * only what followed failed: the reparent stands. Otherwise, after the time is up, the old
+ * primary's demotion is undone, so that the shard is never left without a serving primary.
+ */
+async function promoteOrUndo(
+  ctx: CtldContext,
+  st: ShardState,
+  lock: TopoLock,
+  old: Tablet,
+  newPrimary: Tablet,
+  events: string[],
+  warnings: string[],
+  timeoutMs: number,
+): Promise<{ position: string; primary: Tablet }> {
+  const end = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await promote(ctx, st, lock, newPrimary, events);
+    } catch (err) {
+      const why = (err as Error).message;
+      // The shard lock lost or the topology failing: nothing more is done under this lock.
+      const topoFailed = isTopoError(err);
+      const { value: shard } = await ctx.topo.getShard(st.keyspace, st.shard);
+      if (shard.primary_alias !== null && tabletAliasEqual(shard.primary_alias, newPrimary.alias)) {
+        warnings.push(`${aliasText(newPrimary)} is the shard's primary, but telling it so failed (${why}); it serves once it refreshes its state`);
+        const rec = (await ctx.topo.getTablet(newPrimary.alias)).value;
+        const position = await ctx.tmc.primaryPosition(rec, {}).then((p) => p.position, () => '');
+        return { position, primary: rec };
+      }
+      if (!topoFailed && Date.now() < end) {
+        events.push(`promoting ${aliasText(newPrimary)} failed (attempt ${attempt}: ${why}); trying again while it comes back`);
+        log.warn({ keyspace: st.keyspace, shard: st.shard, tablet: aliasText(newPrimary), attempt, err: why }, 'PlannedReparentShard: promotion failed; trying again');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const undo = await ctx.tmc.undoDemotePrimary(old, { semiSync: semiSyncFor(st.policy, 'primary').primary }).then(
+        () => `${aliasText(old)} is primary and writable again`,
+        (e: Error) => `undoing the demotion of ${aliasText(old)} failed too (${e.message}): the shard has no serving primary; run PlannedReparentShard again, or EmergencyReparentShard`,
+      );
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `PlannedReparentShard: promoting ${aliasText(newPrimary)} failed (${why}) and did not succeed within ${timeoutMs} ms (--wait-replicas-timeout); ${undo}. ` +
+          `If the promotion went through on ${aliasText(newPrimary)}, it refuses to follow ${aliasText(old)} again (its health says which transactions it has of its own): rebuild it from a backup`,
+        { cause: err },
+      );
+    }
+  }
+}
+
 async function refreshAll(ctx: CtldContext, tablets: readonly Tablet[], warnings: string[]): Promise<void> {
   await Promise.all(
     tablets.map((t) =>
@@ -308,7 +364,7 @@ export async function plannedReparentShard(
       );
     }
     events.push(`${aliasText(newPrimary)} caught up to ${oldPosition}`);
-    const { position, primary } = await promote(ctx, st, lock, newPrimary, events);
+    const { position, primary } = await promoteOrUndo(ctx, st, lock, old, newPrimary, events, warnings, o.waitReplicasTimeoutMs);
     const others = reached.filter((r) => !same(r.tablet, newPrimary)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
     const problems = await repoint(ctx, st, primary, position, others, events);
     warnings.push(...problems);

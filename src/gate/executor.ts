@@ -650,9 +650,13 @@ export class Executor implements ServerHandler {
         this.gate.columns.clear();
         return r;
       }
-      const rs = this.asWrittenShard(gs, asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null);
-      if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, sql, NO_SESSION_STATE));
-      return this.buffered(gs, () => this.executePlanned(gs, stmt, sql, null, true));
+      const plain = asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null;
+      // As written or planned is decided again at each attempt: a retry the failover buffer lets
+      // go after a MoveTables switched the table's writes finds it routed to its new keyspace.
+      return this.buffered(gs, () => {
+        const rs = this.asWrittenShard(gs, plain);
+        return rs !== null ? this.onSessionShard(gs, rs, sql, NO_SESSION_STATE) : this.executePlanned(gs, stmt, sql, null, true);
+      });
     }
     throw notSupported(stmt.kind);
   }
@@ -783,9 +787,11 @@ export class Executor implements ServerHandler {
 
   /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
   private executeText(gs: GateSession, e: TextEntry, text: string): Promise<Result> {
-    const rs = this.asWrittenShard(gs, e.plain);
-    if (rs !== null) return this.buffered(gs, () => this.onSessionShard(gs, rs, text, NO_SESSION_STATE));
     return this.buffered(gs, () => {
+      // Decided at each attempt, as in the full path: a retry after a MoveTables switch goes to
+      // the table's new keyspace, not again to the shard that denied it.
+      const rs = this.asWrittenShard(gs, e.plain);
+      if (rs !== null) return this.onSessionShard(gs, rs, text, NO_SESSION_STATE);
       let plan: Plan;
       try {
         plan = this.cachedPlan(gs, e.key, e.statement);

@@ -214,16 +214,20 @@ export class TabletServer implements QueryService {
     try {
       await Promise.race([
         (async () => {
-          if (this.probe === null || this.probe.closed) {
+          // A new connection: the first ping, or the kept one was closed — by MariaDB stopping,
+          // possibly started again since the last ping (a restart quicker than the health
+          // interval, by an operator or a supervisor, shows only this way).
+          const fresh = this.probe === null || this.probe.closed;
+          if (fresh) {
             this.probe?.close();
             this.probe = null;
             this.probe = await Client.connect({ ...this.cfg.dbaConn, connectTimeoutMs: timeoutMs });
           }
-          await this.probe.ping();
+          await this.probe!.ping();
           // A MariaDB that restarted comes up read-only (its config says so, for replicas). A
           // primary the tablet still serves as such takes writes again before it is reported
           // serving; a demoted one is not serving, so stays read-only.
-          if (this.mysqlError !== null && this.state.tabletType === 'primary' && this.state.serving) await this.probe.query('SET GLOBAL read_only = OFF');
+          if ((this.mysqlError !== null || fresh) && this.state.tabletType === 'primary' && this.state.serving) await this.probe!.query('SET GLOBAL read_only = OFF');
         })(),
         timeout,
       ]);

@@ -3,13 +3,16 @@
 // TESSERA_CHAOS_SHORT_COUNT (default 4) scenarios the seed picks, once each, so that successive
 // runs cover them all; TESSERA_CHAOS_PROFILE=long runs every scenario TESSERA_CHAOS_RUNS times
 // (default 20), by hand. TESSERA_CHAOS_SEED=N replays a run's choices; TESSERA_CHAOS_SCENARIOS=etcd,ctld runs only
-// the scenarios whose names contain one of those words. The result table (scenario, runs,
-// acknowledged writes, writes lost, longest unavailability) is printed and written to
-// TESSERA_CHAOS_RESULTS (default test-output/chaos/results-<profile>.md).
+// the scenarios whose names contain one of those words (with the long profile, each
+// TESSERA_CHAOS_RUNS times), e.g. VDiff, PlannedReparentShard, ReverseTraffic, durability
+// (the MariaDB crash with `none` and with `semi_sync`), sysbench (the gate killed under the ledger
+// and sysbench oltp_write_only). The result table (scenario, runs, acknowledged writes, writes
+// lost, longest unavailability, runs with problems, sysbench transactions / errors) is printed and
+// written to TESSERA_CHAOS_RESULTS (default test-output/chaos/results-<profile>.md).
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { resultTable, runOnce, SCENARIOS, startChaosCluster, writeResults, type ChaosCluster, type RunResult, type Scenario } from './runner.js';
+import { resultTable, runOnce, SCENARIOS, sysbenchText, startChaosCluster, writeResults, type ChaosCluster, type RunResult, type Scenario } from './runner.js';
 import { Rng } from './faults.js';
 
 const PROFILE = process.env.TESSERA_CHAOS_PROFILE === 'long' ? 'long' : 'short';
@@ -61,7 +64,7 @@ describe(`chaos (${PROFILE} profile, seed ${SEED})`, { timeout: 4 * 3_600_000 },
         const r = await runOnce(cc, scenario, seed, (l) => process.stdout.write(`# ${l}\n`));
         process.stdout.write(
           `# ${scenario.name} run ${run + 1}/${RUNS} seed ${seed}: ${r.acknowledged} acknowledged, ${r.lost} lost, ${r.failedWrites} failed, ` +
-            `longest gap ${r.unavailableMs} ms, ${Math.round(r.durationMs / 1000)} s${r.writeErrors.length ? `\n#   write errors: ${r.writeErrors.join(' / ').slice(0, 600)}` : ''}${r.problems.length ? `\n#   PROBLEMS: ${r.problems.join(' | ')}` : ''}\n`,
+            `longest gap ${r.unavailableMs} ms, ${Math.round(r.durationMs / 1000)} s${r.sysbench ? `, ${sysbenchText(r.sysbench)}` : ''}${r.writeErrors.length ? `\n#   write errors: ${r.writeErrors.join(' / ').slice(0, 600)}` : ''}${r.problems.length ? `\n#   PROBLEMS: ${r.problems.join(' | ')}` : ''}\n`,
         );
         results.push(r);
         mine.push(r);

@@ -1,11 +1,15 @@
 // The chaos suite's scenarios and their runner. One distributed cluster (two gates, ctld, etcd, a
 // source keyspace `src` and a target keyspace `dst`, a primary and a replica per shard, each its
 // own process) serves every run. A run: a fresh table on `src` with rows in it, the write ledger
-// inserting through both gates, often a MoveTables `src` → `dst` of that table, and one fault at a
-// random moment (mid-copy or mid-catch-up). Then, once everything the fault took down is back (the
-// supervisor restarts processes, tablets restart MariaDB), the checks: every acknowledged row is
-// there with its value and none twice, the workflow is running and VDiff finds no difference, and
-// no shard is left with denied tables, a disabled query service or without a serving primary.
+// inserting through both gates (and, for some scenarios, sysbench oltp_write_only through both
+// gates too), often a MoveTables `src` → `dst` of that table, and one fault at a random moment:
+// mid-copy, mid-catch-up, at a random step of SwitchTraffic or ReverseTraffic, mid-VDiff,
+// mid-PlannedReparentShard, or under plain write load (with the keyspace's durability policy
+// `none` or `semi_sync`). Then, once everything the fault took down is back (the supervisor
+// restarts processes, tablets restart MariaDB), the checks: every acknowledged row is there with
+// its value and none twice, the workflow is running (or finished) and VDiff finds no difference
+// (a VDiff the fault interrupted completes, resumed if need be, and is clean), and no shard is
+// left with denied tables, a disabled query service, or other than one serving primary.
 //
 // The seed comes first in the output (`# chaos seed N`); TESSERA_CHAOS_SEED=N replays the same
 // choices (which process, which phase, which moment), TESSERA_CHAOS_SCENARIOS=a,b runs only those.
@@ -14,7 +18,7 @@ import path from 'node:path';
 import { DistCluster } from './cluster.js';
 import type { ProcessStatusRow } from '../../src/cluster/index.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
-import { checkRows, connectAnyGate, startLedgerLoad, type LedgerLoad } from './load.js';
+import { checkRows, connectAnyGate, prepareSysbench, startLedgerLoad, startSysbench, type LedgerLoad, type SysbenchLoad, type SysbenchResult } from './load.js';
 import { waitFor } from '../harness/wait.js';
 import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
 
@@ -23,7 +27,12 @@ export const DST = 'dst';
 /** The target's streams retry this soon after an error (--vreplication-retry-delay). */
 export const RETRY_DELAY_MS = 1_000;
 
-export type Phase = 'copy' | 'catch-up' | 'switch' | 'none';
+/**
+ * When the fault lands: mid-copy or mid-catch-up of a MoveTables (picked at random), at a random
+ * step of its SwitchTraffic or of its ReverseTraffic (after a full switch), while a VDiff of it
+ * runs, while a PlannedReparentShard of the source shard runs, or under plain write load.
+ */
+export type Phase = 'copy' | 'catch-up' | 'switch' | 'reverse' | 'vdiff' | 'prs' | 'none';
 
 export interface RunContext {
   readonly c: DistCluster;
@@ -34,14 +43,24 @@ export interface RunContext {
   readonly workflow: string | null;
   readonly phase: Phase;
   readonly log: (line: string) => void;
+  /** What the fault started and the checks follow up (the VDiff it interrupted). */
+  readonly started: { vdiffUuid?: string };
 }
 
 export interface Scenario {
   readonly name: string;
   /** With a MoveTables of the run's table (the fault lands mid-copy or mid-catch-up). */
   readonly workflow: boolean;
-  /** The fault lands during the workflow's SwitchTraffic instead (at a random step). */
-  readonly midSwitch?: boolean;
+  /**
+   * When the fault lands instead: 'switch' or 'reverse' (the fault runs the command and lands at a
+   * random step of it), 'vdiff' (the fault starts a VDiff and lands while it runs), 'prs' (the
+   * fault starts a PlannedReparentShard of the source shard and lands while it runs).
+   */
+  readonly phase?: Extract<Phase, 'switch' | 'reverse' | 'vdiff' | 'prs'>;
+  /** The source keyspace's durability policy for the run (SetKeyspaceDurabilityPolicy; `none` after). */
+  readonly durability?: 'none' | 'semi_sync';
+  /** sysbench oltp_write_only through both gates besides the ledger; its errors are counted. */
+  readonly sysbench?: boolean;
   /** Injects the fault; resolves once it is over (a kill at once, a freeze or a cut after it ends). */
   fault(ctx: RunContext): Promise<string>;
 }
@@ -82,22 +101,120 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'kill -9 ctld mid-SwitchTraffic',
     workflow: true,
-    midSwitch: true,
+    phase: 'switch',
+    fault: async (x) => killCtldDuring(x, 'switchtraffic'),
+  },
+  {
+    name: 'kill -9 ctld mid-ReverseTraffic',
+    workflow: true,
+    phase: 'reverse',
+    fault: async (x) => killCtldDuring(x, 'reversetraffic'),
+  },
+  {
+    name: 'kill -9 a tablet or MariaDB mid-VDiff',
+    workflow: true,
+    phase: 'vdiff',
     fault: async (x) => {
-      // The switch runs on ctld (sent in-process: no client to start first); ctld dies at a random
-      // moment of it, so at a random step.
-      const switching = x.c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow: x.workflow! }, 0).then(
+      // VDiff runs on the target's primary and reads the source's: either dies while it compares.
+      const target = x.rng.pick([
+        { role: 'tablet', keyspace: DST, tabletType: 'primary' },
+        { role: 'mariadb', keyspace: DST, tabletType: 'primary' },
+        { role: 'tablet', keyspace: SRC, tabletType: 'primary' },
+        { role: 'mariadb', keyspace: SRC, tabletType: 'primary' },
+      ] as const);
+      const { UUID } = (await x.c.call('VDiff', { action: 'create', workflow: x.workflow!, target_keyspace: DST, format: 'json' })) as { UUID: string };
+      x.started.vdiffUuid = UUID;
+      // Once it compares (the table holds VDIFF_PREFILL_ROWS: a few seconds), at a random moment.
+      await waitFor('the VDiff to start', async () => (await vdiffSummary(x.c, x.workflow!, DST, UUID)).State !== 'pending', 30_000);
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 1_000)));
+      const state = await vdiffSummary(x.c, x.workflow!, DST, UUID).then((s) => s.State, (err: Error) => `unknown (${err.message.slice(0, 100)})`);
+      const p = await x.faults.kill(target);
+      return `kill -9 ${p.name} (pid ${p.pid}${p.alias ? `, ${p.alias}` : ''}) during VDiff ${UUID} (${state} at the kill)`;
+    },
+  },
+  {
+    name: 'kill -9 a primary tablet or MariaDB mid-PlannedReparentShard',
+    workflow: false,
+    phase: 'prs',
+    fault: async (x) => {
+      // The shard's two tablets: the primary being demoted, the replica being promoted; either's
+      // tablet or MariaDB dies at a random moment of the reparent.
+      const [old] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+      const [next] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'replica' });
+      const victim = x.rng.pick([old, next]);
+      const role = x.rng.pick(['tablet', 'mariadb'] as const);
+      const name = role === 'tablet' ? victim.name : `mariadb-${victim.name.split('-')[1]}`;
+      const reparent = x.c.call('PlannedReparentShard', { keyspace_shard: `${SRC}/0`, new_primary: next.alias! }, 0).then(
         () => 'finished before the kill',
         (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
       );
-      await new Promise((r) => setTimeout(r, x.rng.int(0, 2_500)));
-      const p = await x.faults.kill({ role: 'ctld' });
-      return `kill -9 ${p.name} (pid ${p.pid}) during SwitchTraffic (the command ${await switching})`;
+      // A reparent takes well under a second on an idle machine: the kill lands within it, or soon after.
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 600)));
+      const [p] = (await x.c.find(role, { name })).filter((q) => q.alive && q.pid !== null);
+      if (!p) throw new Error(`no live ${name} to kill`);
+      process.kill(p.pid!, 'SIGKILL');
+      return `kill -9 ${p.name} (pid ${p.pid}, the ${victim === old ? 'old' : 'new'} primary's) during PlannedReparentShard ${old.alias} → ${next.alias} (the command ${await reparent})`;
     },
   },
-  { name: "a primary's MariaDB crashes under writes", workflow: false, fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }) },
-  { name: 'kill -9 a gate under load (clients move to the other)', workflow: false, fault: kill({ role: 'gate', gate: 0 }) },
+  {
+    name: "a primary's MariaDB crashes under writes, durability none",
+    workflow: false,
+    durability: 'none',
+    fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }),
+  },
+  {
+    name: "a primary's MariaDB crashes under writes, durability semi_sync",
+    workflow: false,
+    durability: 'semi_sync',
+    fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }),
+  },
+  { name: 'kill -9 a gate under ledger and sysbench load (clients move to the other)', workflow: false, sysbench: true, fault: kill({ role: 'gate', gate: 0 }) },
 ];
+
+/**
+ * Runs SwitchTraffic or ReverseTraffic on ctld (sent in-process: no client to start first) and
+ * kills ctld at a random moment of it, so at a random step.
+ */
+async function killCtldDuring(x: RunContext, action: 'switchtraffic' | 'reversetraffic'): Promise<string> {
+  const running = x.c.call('MoveTables', { action, target_keyspace: DST, workflow: x.workflow! }, 0).then(
+    () => 'finished before the kill',
+    (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
+  );
+  await new Promise((r) => setTimeout(r, x.rng.int(0, 2_500)));
+  const p = await x.faults.kill({ role: 'ctld' });
+  return `kill -9 ${p.name} (pid ${p.pid}) during ${action === 'switchtraffic' ? 'SwitchTraffic' : 'ReverseTraffic'} (the command ${await running})`;
+}
+
+interface VDiffSummary {
+  State: string;
+  HasMismatch: boolean;
+  Errors?: unknown;
+}
+
+async function vdiffSummary(c: DistCluster, workflow: string, keyspace: string, uuid: string): Promise<VDiffSummary> {
+  return (await c.call('VDiff', { action: 'show', workflow, target_keyspace: keyspace, uuid, format: 'json' })) as unknown as VDiffSummary;
+}
+
+/**
+ * Waits for VDiff `uuid` to complete; one that stopped or failed (its tablet died under it) is
+ * resumed, as an operator would. Returns its last summary and how often it was resumed.
+ */
+async function finishVDiff(c: DistCluster, workflow: string, keyspace: string, uuid: string, timeoutMs = 180_000): Promise<{ summary: VDiffSummary; resumed: number }> {
+  let summary: VDiffSummary = { State: 'pending', HasMismatch: false };
+  let resumed = 0;
+  await waitFor(`VDiff ${uuid} to complete`, async () => {
+    summary = await vdiffSummary(c, workflow, keyspace, uuid);
+    if (summary.State === 'completed') return true;
+    if ((summary.State === 'error' || summary.State === 'stopped') && resumed < 5) {
+      resumed++;
+      await c.call('VDiff', { action: 'resume', workflow, target_keyspace: keyspace, uuid, format: 'json' });
+    }
+    return false;
+  }, timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(summary)} (resumed ${resumed} time(s))`);
+  });
+  return { summary, resumed };
+}
 
 export interface RunResult {
   readonly scenario: string;
@@ -111,6 +228,8 @@ export interface RunResult {
   /** Longest time without an acknowledged write from the fault until the load stopped. */
   readonly unavailableMs: number;
   readonly failedWrites: number;
+  /** sysbench oltp_write_only's transactions and errors, when the scenario ran it. */
+  readonly sysbench?: SysbenchResult;
   /** A few of the failed writes' errors, distinct. */
   readonly writeErrors: readonly string[];
   readonly problems: readonly string[];
@@ -159,6 +278,8 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
 }
 
 const PREFILL_ROWS = 1_500;
+/** Mid-VDiff: more rows, so that the VDiff compares for a few seconds. */
+const VDIFF_PREFILL_ROWS = 6_000;
 const LEDGER_FIRST_ID = 1_000_000;
 let tableSeq = 0;
 
@@ -188,7 +309,10 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   const faults = new FaultInjector(c, rng);
   const table = `t${process.pid % 1000}_${++tableSeq}`;
   const workflow = scenario.workflow ? `w_${table}` : null;
-  const phase: Phase = scenario.midSwitch ? 'switch' : scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none';
+  const phase: Phase = scenario.phase ?? (scenario.workflow ? rng.pick(['copy', 'catch-up'] as const) : 'none');
+  const begun: RunContext['started'] = {};
+  let sysbench: SysbenchLoad | null = null;
+  let sysbenchResult: SysbenchResult | undefined;
   let switched = false;
   let created = false;
   const problems: string[] = [];
@@ -213,7 +337,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     await c.call('ApplyVSchema', { keyspace: SRC, vschema: JSON.stringify({ ...vs, tables: { ...vs.tables, [table]: {} } }) });
     // Retried (INSERT IGNORE: a batch that did commit is not doubled): the gate may still be
     // moving to the proxy's address, or to a tablet a previous run restarted.
-    for (let i = 0; i < PREFILL_ROWS; i += 500) {
+    for (let i = 0; i < (phase === 'vdiff' ? VDIFF_PREFILL_ROWS : PREFILL_ROWS); i += 500) {
       const values = Array.from({ length: 500 }, (_, k) => `(${i + k + 1}, 'p${i + k + 1}')`).join(',');
       await retry(`prefilling ${table}`, async () => {
         const conn = await connectAnyGate(c, SRC);
@@ -225,8 +349,17 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       });
     }
     step('table and rows');
+    if (scenario.durability) {
+      await c.call('SetKeyspaceDurabilityPolicy', { keyspace: SRC, durability_policy: scenario.durability });
+      step(`durability ${scenario.durability}`);
+    }
     load = startLedgerLoad(c, SRC, table, 4, LEDGER_FIRST_ID);
     await load.ledger.waitForAcks(20);
+    if (scenario.sysbench) {
+      await prepareSysbench(c, SRC);
+      sysbench = startSysbench(c, SRC, 4);
+      await sysbench.waitForTransactions(20, 60_000);
+    }
     step('load');
     if (workflow) {
       await c.ctlRetry(['MoveTables', '--workflow', workflow, '--target-keyspace', DST, 'create', '--source-keyspace', SRC, '--tables', table]);
@@ -237,6 +370,11 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       } else {
         await waitFor('the copy to finish', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 120_000);
         if (phase === 'catch-up') await new Promise((r) => setTimeout(r, rng.int(0, 2_000)));
+        if (phase === 'reverse') {
+          // A full switch first: the fault lands in the ReverseTraffic that follows.
+          await c.call('MoveTables', { action: 'switchtraffic', target_keyspace: DST, workflow });
+          step('SwitchTraffic');
+        }
       }
     } else {
       await new Promise((r) => setTimeout(r, rng.int(0, 1_000)));
@@ -244,8 +382,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
 
     step(workflow ? `MoveTables create, to the ${phase}` : 'wait');
     faultAt = Date.now();
-    fault = await scenario.fault({ c, proxy, rng, faults, table, workflow, phase, log });
-    log(`  ${fault} (${phase === 'none' ? 'under load' : `mid-${phase}`})`);
+    fault = await scenario.fault({ c, proxy, rng, faults, table, workflow, phase, log, started: begun });
+    log(`  ${fault} (${phase === 'none' ? `under load${scenario.durability ? `, durability ${scenario.durability}` : ''}` : `mid-${phase}`})`);
     step('fault');
 
     // Back: every process alive (the supervisor restarts, tablets restart MariaDB), writes flowing.
@@ -253,8 +391,9 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('processes alive');
     await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
     step('writes flow');
-    if (workflow && phase === 'switch') {
-      // The restarted ctld settles the interrupted switch: back before the journal, forward after.
+    if (workflow && (phase === 'switch' || phase === 'reverse')) {
+      // The restarted ctld settles the interrupted switch (or reverse): back before the journal,
+      // forward after.
       let st: MoveTablesStatus | null = null;
       await waitFor('the interrupted switch to be settled', async () => {
         st = await moveTablesStatus(c, workflow);
@@ -262,7 +401,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       }, 180_000);
       switched = /Writes Switched/.test(st!.traffic_state) && !/Writes Not Switched/.test(st!.traffic_state);
       log(`  settled: ${st!.traffic_state}`);
-      step('switch settled');
+      step(`${phase === 'switch' ? 'switch' : 'reverse'} settled`);
     }
     if (workflow && !switched) {
       await waitFor('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
@@ -270,11 +409,25 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       });
       step('workflow running');
     }
+    if (workflow && begun.vdiffUuid) {
+      // The VDiff the fault interrupted: it completes (resumed if it stopped) and is clean.
+      const { summary, resumed } = await finishVDiff(c, workflow, DST, begun.vdiffUuid);
+      log(`  the interrupted VDiff: ${summary.State}${resumed ? `, resumed ${resumed} time(s)` : ''}`);
+      if (summary.HasMismatch) problems.push(`the interrupted VDiff found differences: ${JSON.stringify(summary)}`);
+      step('interrupted VDiff');
+    }
   } catch (err) {
     problems.push((err as Error).message);
   } finally {
     stoppedAt = Date.now();
     await load?.stop();
+    if (sysbench) {
+      sysbenchResult = await sysbench.stop();
+      log(`  ${sysbenchText(sysbenchResult)}${sysbenchResult.exits.length ? ` (ended: ${sysbenchResult.exits.join(' | ')})` : ''}`);
+    }
+    if (scenario.durability && scenario.durability !== 'none') {
+      await c.call('SetKeyspaceDurabilityPolicy', { keyspace: SRC, durability_policy: 'none' }).catch((err: Error) => problems.push(`durability back to none: ${err.message}`));
+    }
   }
   try {
     if (load) {
@@ -288,9 +441,9 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       // After a switch the running workflow is the reverse one, from the target back to the source.
       const [vdWorkflow, vdKeyspace] = switched ? [`${workflow}_reverse`, SRC] : [workflow, DST];
       await c.ctlRetry(['VDiff', '--workflow', vdWorkflow, '--target-keyspace', vdKeyspace, 'create']);
-      let summary: { State: string; HasMismatch: boolean; Errors?: unknown } = { State: 'pending', HasMismatch: false };
+      let summary: VDiffSummary = { State: 'pending', HasMismatch: false };
       await waitFor('VDiff to complete', async () => {
-        summary = (await c.call('VDiff', { action: 'show', workflow: vdWorkflow, target_keyspace: vdKeyspace, uuid: 'last', format: 'json' })) as unknown as typeof summary;
+        summary = await vdiffSummary(c, vdWorkflow, vdKeyspace, 'last');
         return summary.State === 'completed' || summary.State === 'error';
       }, 180_000);
       if (summary.State !== 'completed' || summary.HasMismatch) problems.push(`VDiff: ${JSON.stringify(summary)}`);
@@ -298,11 +451,26 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     }
     // A primary's health may take a moment to answer on a busy machine: asked again for up to 30 s.
     let shardIssues: string[] = [];
-    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c)).length === 0, 30_000).catch(() => undefined);
+    await waitFor('every shard to be served by its primary', async () => (shardIssues = await shardProblems(c, switched ? { keyspace: SRC, table } : phase === 'reverse' ? { keyspace: DST, table } : null)).length === 0, 30_000).catch(() => undefined);
     problems.push(...shardIssues);
     step('shards checked');
   } catch (err) {
     problems.push((err as Error).message);
+  }
+  if (workflow && created && switched) {
+    // An interrupted ReverseTraffic may settle with the reads already back on the source and the
+    // writes not (its write step rolled back): neither `complete` nor a forward switch takes that
+    // state (the workflow is frozen), so it is run again, as an operator would, and then cancelled.
+    const st = await moveTablesStatus(c, workflow).catch(() => null);
+    if (st && !/^All Reads Switched/.test(st.traffic_state)) {
+      await c
+        .call('MoveTables', { action: 'reversetraffic', target_keyspace: DST, workflow })
+        .then(() => {
+          switched = false;
+          step('ReverseTraffic again');
+        })
+        .catch((err: Error) => problems.push(`ReverseTraffic again (from ${st.traffic_state}): ${err.message}`));
+    }
   }
   if (workflow && created) {
     // Switched: the move is finished (the source's copy dropped); otherwise cancelled.
@@ -321,14 +489,20 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     duplicated: rows.duplicated.length,
     unavailableMs: load && faultAt ? load.ledger.longestGapMs(faultAt, stoppedAt) : 0,
     failedWrites: load?.ledger.failedTotal ?? 0,
+    sysbench: sysbenchResult,
     writeErrors: [...new Set((load?.ledger.failed ?? []).map((f) => f.error.replace(/\d+/g, 'N')))].slice(0, 4),
     problems,
     durationMs: Date.now() - started,
   };
 }
 
-/** Every shard: a primary the topology names, serving; no denied tables, no disabled query service. */
-async function shardProblems(c: DistCluster): Promise<string[]> {
+/**
+ * Every shard: a primary the topology names, serving, and no other tablet of type primary; no
+ * denied tables (but `away`: the run's table on the side that does not take its writes — the
+ * source once they are switched, the target once a ReverseTraffic moved them back — denied there
+ * until `complete` or `cancel`), no disabled query service.
+ */
+async function shardProblems(c: DistCluster, away: { keyspace: string; table: string } | null): Promise<string[]> {
   const out: string[] = [];
   const st = await c.status();
   for (const ks of [SRC, DST]) {
@@ -341,8 +515,12 @@ async function shardProblems(c: DistCluster): Promise<string[]> {
         if (row?.serving !== 'SERVING') out.push(`${ks}/${name}: its primary ${alias} is not serving (${row?.serving ?? 'not found'})`);
       }
       if (!shard.is_primary_serving) out.push(`${ks}/${name} is not primary-serving`);
+      // One primary: no tablet left believing it is primary besides the one the shard names.
+      const primaries = st.tablets.filter((t) => t.keyspace === ks && t.shard === name && t.type === 'primary').map((t) => t.alias);
+      if (primaries.length !== 1) out.push(`${ks}/${name} has ${primaries.length} tablets of type primary (${primaries.join(',')})`);
       for (const tc of shard.tablet_controls) {
-        if (tc.denied_tables.length) out.push(`${ks}/${name} denies ${tc.denied_tables.join(',')} on ${tc.tablet_type}`);
+        const denied = tc.denied_tables.filter((t) => !(ks === away?.keyspace && t === away.table));
+        if (denied.length) out.push(`${ks}/${name} denies ${denied.join(',')} on ${tc.tablet_type}`);
         if (tc.disable_query_service) out.push(`${ks}/${name} has its query service disabled on ${tc.tablet_type}`);
       }
     }
@@ -388,8 +566,9 @@ export function resultTable(runs: readonly RunResult[]): string {
     String(rs.reduce((n, r) => n + r.lost, 0)),
     `${Math.max(...rs.map((r) => r.unavailableMs))} ms`,
     String(rs.filter((r) => r.problems.length > 0).length),
+    rs.some((r) => r.sysbench) ? `${rs.reduce((n, r) => n + (r.sysbench?.transactions ?? 0), 0)} / ${rs.reduce((n, r) => n + (r.sysbench?.errors ?? 0), 0)}` : '-',
   ]);
-  const head = ['scenario', 'runs', 'acknowledged writes', 'writes lost', 'longest unavailability', 'runs with problems'];
+  const head = ['scenario', 'runs', 'acknowledged writes', 'writes lost', 'longest unavailability', 'runs with problems', 'sysbench transactions / errors'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
@@ -397,6 +576,11 @@ export function resultTable(runs: readonly RunResult[]): string {
 
 export function writeResults(file: string, seed: number, profile: string, runs: readonly RunResult[]): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.writeErrors.length ? `; write errors: ${r.writeErrors.join(' / ')}` : ''}${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
+  const detail = runs.map((r) => `- ${r.scenario} seed ${r.seed} ${r.phase}: ${r.fault}; ${r.acknowledged} acknowledged, ${r.failedWrites} failed, ${r.unavailableMs} ms longest gap, ${Math.round(r.durationMs / 1000)} s${r.sysbench ? `; ${sysbenchText(r.sysbench)}` : ''}${r.writeErrors.length ? `; write errors: ${r.writeErrors.join(' / ')}` : ''}${r.problems.length ? `; PROBLEMS: ${r.problems.join(' | ')}` : ''}`);
   fs.writeFileSync(file, `# Chaos results (profile ${profile}, seed ${seed}, ${new Date().toISOString()})\n\n${resultTable(runs)}\n## Runs\n\n${detail.join('\n')}\n`);
+}
+
+/** sysbench's part of a run, for the output and the results file. */
+export function sysbenchText(r: SysbenchResult): string {
+  return `sysbench oltp_write_only ${r.transactions} transactions, ${r.errors} errors, ${r.restarts} restarts`;
 }

@@ -48,13 +48,23 @@ describe('MoveTables SwitchTraffic and ReverseTraffic rounds under inserts from 
       return Object.keys(st.table_copy_state).length === 0 && Object.values(st.shard_streams).flatMap((x) => x.streams).every((x) => x.status === 'Running');
     }, 120_000);
 
+    // Half the writers name no database (the gate plans each insert), half `USE commerce` (an
+    // unsharded keyspace: the insert goes as written while the table is commerce's, and must be
+    // planned to its new home once the switch moved it — also when it is a retry the buffer let go).
     const pool = mysql.createPool({ host: '127.0.0.1', port: c.gate!.mysqlPort, user: 'vt_app', password: '', connectionLimit: CONNECTIONS });
+    const poolUse = mysql.createPool({ host: '127.0.0.1', port: c.gate!.mysqlPort, user: 'vt_app', password: '', database: 'commerce', connectionLimit: CONNECTIONS });
+    // When each writer last had an insert acknowledged.
+    const lastAck: number[] = Array.from({ length: CONNECTIONS }, () => 0);
     const ledger = new WriteLedger({
       writers: CONNECTIONS,
-      write: async (id) => {
-        await pool.query(`INSERT INTO product (sku, description, price) VALUES ('L-${id}', 'ledger', ${id})`);
+      write: async (id, w) => {
+        await (w % 2 ? poolUse : pool).query(`INSERT INTO product (sku, description, price) VALUES ('L-${id}', 'ledger', ${id})`);
+        lastAck[w] = Date.now();
       },
     });
+    // Every writer, the ones whose insert was waiting in the buffer at the switch included, has
+    // an insert acknowledged after it: none is left waiting for a change that already happened.
+    const everyWriterAfter = (t: number) => waitFor('an acknowledged insert from every writer after the switch', async () => lastAck.every((a) => a > t), 120_000);
     const pauses: number[] = [];
     ledger.start();
     try {
@@ -63,6 +73,7 @@ describe('MoveTables SwitchTraffic and ReverseTraffic rounds under inserts from 
         const sw = (await mt('switchtraffic')) as { current_state: string; write_pause_ms: number };
         assert.equal(sw.current_state, 'All Reads Switched. Writes Switched');
         pauses.push(sw.write_pause_ms);
+        await everyWriterAfter(Date.now());
         await ledger.waitForAcks(200);
         const rv = (await mt('reversetraffic')) as { current_state: string; write_pause_ms: number };
         assert.equal(rv.current_state, 'Reads Not Switched. Writes Not Switched');
@@ -72,6 +83,7 @@ describe('MoveTables SwitchTraffic and ReverseTraffic rounds under inserts from 
     } finally {
       await ledger.stop();
       await pool.end();
+      await poolUse.end();
     }
     const sorted = [...pauses].sort((a, b) => a - b);
     process.stdout.write(`# ${ROUNDS} rounds, ${CONNECTIONS} connections: ${ledger.acknowledged.length} rows acknowledged, ${ledger.failedTotal} failed; ` +

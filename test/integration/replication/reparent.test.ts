@@ -196,6 +196,51 @@ test('PlannedReparentShard without --new-primary picks the most caught-up replic
   assert.deepEqual(await ids(102), await ids(100));
 });
 
+test("PlannedReparentShard whose new primary's MariaDB dies as it is promoted: promoted once MariaDB is back, nothing lost", async () => {
+  const from = await primaryUid();
+  const to = [101, 102].find((u) => u !== from) as number;
+  const target = tablets.get(to) as TabletProcess;
+  const real = ctx.tmc;
+  let restarted: Promise<void> | null = null;
+  // The real client with one fault: as promoteReplica is sent to the new primary, its MariaDB is
+  // killed (so the promotion fails), and started again a second later (as its tablet's keeper
+  // would; the harness's tablets leave that to the test).
+  const tmc = new Proxy(real, {
+    get(o, k) {
+      if (k === 'promoteReplica') {
+        return (t: Parameters<typeof real.promoteReplica>[0], req: Parameters<typeof real.promoteReplica>[1], opts?: Parameters<typeof real.promoteReplica>[2]) => {
+          if (restarted === null && typeof t !== 'string' && ('alias' in t ? t.alias.uid : t.uid) === to) {
+            process.kill(target.mysqlctl?.runningPid() as number, 'SIGKILL');
+            restarted = new Promise((r) => setTimeout(r, 1_000)).then(() => target.mysqlctl?.start());
+          }
+          return real.promoteReplica(t, req, opts);
+        };
+      }
+      const v = Reflect.get(o, k) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(o) : v;
+    },
+  });
+  const ledger = new WriteLedger({ write: (id) => writeOnPrimary(20_000 + id) });
+  ledger.start();
+  await ledger.waitForAcks(20);
+  const out = (await CTLD_COMMANDS.PlannedReparentShard.run({ topo, tmc }, { keyspace_shard: `${KS}/${SHARD}`, new_primary: alias(to) })) as unknown as Outcome;
+  await restarted;
+  assert.ok(restarted, 'the fault was injected');
+  assert.equal(out.primary, alias(to));
+  assert.match(out.events.join('\n'), new RegExp(`promoting ${alias(to)} failed \\(attempt 1: .*\\); trying again`));
+  await ledger.waitForAcks(20);
+  await ledger.stop();
+  assert.equal(await primaryUid(), to);
+  assert.equal(target.server.serving, true);
+  const present = (await ids(to)).filter((id) => id > 20_000).map((id) => id - 20_000);
+  assert.deepEqual(ledger.missing(present), []);
+  assert.equal((await topo.getTablet({ cell: 'zone1', uid: from })).value.type, 'replica');
+  await caughtUp(from);
+  assert.deepEqual(await ids(from), await ids(to));
+  // Back as the tests below expect it.
+  await reparent('PlannedReparentShard', { new_primary: alias(from) });
+});
+
 test('a restarted replica rejoins its primary and catches up', async () => {
   await (tablets.get(102) as TabletProcess).stop({ stopMysql: true });
   tablets.delete(102);

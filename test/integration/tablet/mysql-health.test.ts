@@ -1,6 +1,7 @@
 // A tablet whose MariaDB dies: the health check pings MariaDB every health interval, so the tablet
 // reports not serving with the reason (health stream, /debug/health with HTTP 503) and refuses
-// queries as NOT_SERVING while MariaDB is gone, and serves again once MariaDB answers.
+// queries as NOT_SERVING while MariaDB is gone, and serves again once MariaDB answers — also a
+// primary whose MariaDB was stopped and started between two pings (it came back read-only).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { TesseraError } from '../../../src/mysql/errors.js';
@@ -82,4 +83,25 @@ test('MariaDB killed: not serving with the reason, queries refused as NOT_SERVIN
   assert.equal((await debugHealth()).status, 200);
   const r = await tablet.server.execute(target, 'select count(*) from t', null);
   assert.deepEqual(r.rows.map((p) => decodeTextRow(p, r.fields)), [[1n]]);
+});
+
+test('a primary whose MariaDB restarted between two pings takes writes again', async () => {
+  // Pings far apart: the restart falls between two of them, and the test runs the next one.
+  const quiet = await startTestTablet({ cell: 'zone1', keyspace: 'quiet', shard: '0', tabletType: 'primary', topo, limits: { healthIntervalMs: 3_600_000 } });
+  const t: Target = { keyspace: 'quiet', shard: '0', tabletType: 'primary' };
+  try {
+    await quiet.manager.applySchema('create table t(id int primary key)');
+    await quiet.server.checkMysql();
+    await quiet.server.execute(t, 'insert into t values (1)', null);
+    await quiet.mysqlctl!.shutdown();
+    await quiet.mysqlctl!.start();
+    await quiet.server.checkMysql();
+    assert.equal(quiet.server.serving, true);
+    // Before the fix: ER_OPTION_PREVENTS_STATEMENT (read-only), forever.
+    await quiet.server.execute(t, 'insert into t values (2)', null);
+    const r = await quiet.server.execute(t, 'select count(*) from t', null);
+    assert.deepEqual(r.rows.map((p) => decodeTextRow(p, r.fields)), [[2n]]);
+  } finally {
+    await quiet.stop({ stopMysql: true });
+  }
 });
