@@ -16,6 +16,13 @@
 // of one of those files (a guide's `sh docs-test` blocks, a script such as examples/local/…, a
 // test's text), so that the claim is checked; or `sh docs-not-run`, listed in NOT_RUN with why.
 // Blocks that hold no commands (output, formats) are `text`. PENDING names the pages not run yet.
+//
+// Pages that build a cluster of their own from nothing (OWN_CLUSTER: docs/ctl.md, a ctld and tablets
+// 100-102) run last, in their own section: TESSERA_DATAROOT, TESSERA_CTLD_SERVER and CTLD_HTTP (the
+// page's first block defaults them to the documented /tmp/tessera-ctl, localhost:15999, 15000) point
+// at a directory of the test root and free ports, TESSERA_TABLET_PORTS=free; the page's last block
+// stops what it started and the test fails if any process under that directory is left.
+// TESSERA_DOCS_ONLY=own-cluster runs only that section (about a minute), to iterate on such a page.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
