@@ -255,7 +255,7 @@ const REPARENT_CTL_COMMANDS: CtlCommandSpec[] = [
     args: ['[keyspace/shard]'],
     options: [
       ...reparentFlags,
-      ['--avoid-primary <alias>', 'choose any replica but this one'],
+      ['--avoid-primary <alias>', 'move the primary away from this tablet: nothing to do when another is the primary'],
       ['--demote-timeout <duration>', 'how long the old primary waits for transactions in flight (10s)'],
     ],
     request: ([ks], o) => ({

@@ -325,6 +325,11 @@ export async function plannedReparentShard(
       events.push(`${aliasText(old)} is already the primary; nothing to do`);
       return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(old), previous_primary: aliasText(old), position: '', events, warnings };
     }
+    if (!named && avoid && !tabletAliasEqual(old.alias, avoid)) {
+      // As Vitess: --avoid-primary asks to move the primary only away from that tablet.
+      events.push(`${aliasText(old)} is the primary, not ${o.avoidPrimary}; nothing to do`);
+      return { keyspace: o.keyspace, shard: o.shard, primary: aliasText(old), previous_primary: aliasText(old), position: '', events, warnings };
+    }
     const { reached, failed } = await statuses(ctx, st.tablets);
     const oldReached = reached.find((r) => same(r.tablet, old));
     if (!oldReached) {

@@ -16,6 +16,13 @@
 // of one of those files (a guide's `sh docs-test` blocks, a script such as examples/local/…, a
 // test's text), so that the claim is checked; or `sh docs-not-run`, listed in NOT_RUN with why.
 // Blocks that hold no commands (output, formats) are `text`. PENDING names the pages not run yet.
+//
+// Pages that build a cluster of their own from nothing (OWN_CLUSTER: docs/ctl.md, a ctld and tablets
+// 100-102) run last, in their own section: TESSERA_DATAROOT, TESSERA_CTLD_SERVER and CTLD_HTTP (the
+// page's first block defaults them to the documented /tmp/tessera-ctl, localhost:15999, 15000) point
+// at a directory of the test root and free ports, TESSERA_TABLET_PORTS=free; the page's last block
+// stops what it started and the test fails if any process under that directory is left.
+// TESSERA_DOCS_ONLY=own-cluster runs only that section (about a minute), to iterate on such a page.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import type { Run } from '../harness/browser.js';
 import type { Block } from '../harness/docs-blocks.js';
 import { commandLines, elsewhereFiles, fenceKind, fences, runnableBlocks } from '../harness/docs-blocks.js';
-import { freePort, killByPath, testRoot, track } from '../harness/processes.js';
+import { freePort, killByPath, processesUnder, testRoot, track } from '../harness/processes.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TESSERA = path.join(REPO, 'bin', 'tessera');
@@ -85,9 +92,18 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
  * shell blocks are listed (as a diagnostic) instead of failing the test; a page listed here that has
  * none left fails it, so the entry goes once the page runs.
  */
-const PENDING: Readonly<Record<string, string>> = {
-  'docs/ctl.md': 'its examples run in order against a fresh ctld of their own (localhost:15999, /tmp/tessera-topo), building commerce from nothing with reparents and tablet changes; to run here they need a section with a ctld and tablets on free ports',
-};
+const PENDING: Readonly<Record<string, string>> = {};
+
+/**
+ * Pages that build a cluster of their own from nothing (a ctld, tablets), run after the others in
+ * their own section with TESSERA_DATAROOT, TESSERA_CTLD_SERVER and CTLD_HTTP set to a directory
+ * and free ports (the page's defaults are the documented ones) and TESSERA_TABLET_PORTS=free; the
+ * page's last block stops what it started, and the test checks that nothing is left running.
+ */
+const OWN_CLUSTER = ['docs/ctl.md'];
+
+/** TESSERA_DOCS_ONLY=own-cluster runs only the OWN_CLUSTER pages' section (to iterate on them: a minute, not six). */
+const ONLY_OWN = process.env.TESSERA_DOCS_ONLY === 'own-cluster';
 
 /** Every Markdown page of the users' docs: README.md and docs/**. */
 function docPages(): string[] {
@@ -149,7 +165,7 @@ ${await tablet(102, 'rdonly')}
   return file;
 }
 
-describe('the users\' docs (docs/guides, then docs/ and README.md) run command by command against a local cluster', () => {
+describe('the users\' docs (docs/guides, then docs/ and README.md) run command by command against a local cluster', { skip: ONLY_OWN && 'TESSERA_DOCS_ONLY=own-cluster' }, () => {
   before(async () => {
     track(() => killByPath(dataRoot));
     const up = await run(process.execPath, [TESSERA, 'up', '--detach', await writeClusterFile(), '--data-root', dataRoot]);
@@ -175,7 +191,7 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
     const problems: string[] = [];
     const pending = new Map<string, number>();
     const notRun: string[] = [];
-    const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE];
+    const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE, ...OWN_CLUSTER];
     for (const page of docPages()) {
       for (const f of fences(fs.readFileSync(path.join(REPO, page), 'utf8'))) {
         const where = `${page}:${f.line}`;
@@ -219,6 +235,32 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
   }
 });
 
+describe('the docs pages that build a cluster of their own (a ctld, tablets) run command by command', () => {
+  for (const page of OWN_CLUSTER) {
+    test(page, async () => {
+      const own = path.join(root, `own-${path.basename(page, '.md')}`);
+      track(() => killByPath(own));
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        TESSERA_DATAROOT: own,
+        TESSERA_CTLD_SERVER: `localhost:${await freePort()}`,
+        CTLD_HTTP: String(await freePort()),
+        TESSERA_TABLET_PORTS: 'free',
+        TESSERA_LOG_LEVEL: 'warn',
+      };
+      try {
+        const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8'));
+        assert.ok(blocks.length > 0, `${page} has no runnable block`);
+        for (const b of blocks) await runBlock(`${page}:${b.line}`, b, env);
+        const left = processesUnder(own);
+        assert.deepEqual(left.map((p) => p.cmd), [], `${page}'s last block left these running`);
+      } finally {
+        killByPath(own);
+      }
+    });
+  }
+});
+
 /**
  * The command lines a file that a `docs-test-elsewhere` block names runs, one a line: a page's
  * `sh docs-test` blocks (run by this test), a script's lines, a test's text with its whitespace
@@ -234,9 +276,9 @@ function commandsOf(file: string): string {
 }
 
 /** Runs one block as a reader would, in bash with env.sh sourced, and checks its exit and output. */
-async function runBlock(where: string, b: Block): Promise<void> {
+async function runBlock(where: string, b: Block, env: NodeJS.ProcessEnv = guideEnv()): Promise<void> {
   assert.equal(b.hook, undefined, `${where}: a docs-test hook; the docs run the tutorial's scripts themselves`);
-  const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], guideEnv());
+  const r = await run('bash', ['-c', `set -eo pipefail\nsource examples/local/env.sh\n${b.code}`], env);
   const output = `${r.stdout}${r.stderr}`;
   assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
   for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
