@@ -27,7 +27,7 @@ else
 fi
 
 node dist/test/harness/reap.js
-node --test --test-concurrency="${TESSERA_TEST_CONCURRENCY:-3}" --test-timeout=1800000 "${targets[@]}"
+node --test --test-concurrency="${TESSERA_TEST_CONCURRENCY:-2}" --test-timeout=1800000 "${targets[@]}"
 rc=$?
 node dist/test/harness/reap.js --check || rc=1
 exit $rc

@@ -209,6 +209,17 @@ describe('Reshard write switch: failure and ctld death after each step', { timeo
     };
     assert.deepEqual(ledger.missing(await ids(SOURCES)), [], 'acknowledged inserts missing on customer/0, which serves');
     // The forward workflow carries everything to the new shards.
-    await waitFor('-80,80- to hold what customer/0 holds', async () => JSON.stringify(await ids(TARGETS)) === JSON.stringify(await ids(SOURCES)), 60_000);
+    // Under CI's load the catch-up after the kills can take a while; if it never comes, the
+    // failure says how far apart the sides are and what the streams say.
+    try {
+      await waitFor('-80,80- to hold what customer/0 holds', async () => JSON.stringify(await ids(TARGETS)) === JSON.stringify(await ids(SOURCES)), 180_000);
+    } catch (err) {
+      const [src, dst] = [await ids(SOURCES), await ids(TARGETS)];
+      const have = new Set(dst);
+      const streams = await Promise.all(
+        added.map((t) => t.manager.executeFetchAsDba("SELECT workflow, state, pos, message FROM _vt.vreplication", { maxRows: 100 }).then((r) => JSON.stringify(r.rows), (e: Error) => e.message)),
+      );
+      throw new Error(`${(err as Error).message}: customer/0 has ${src.length} rows, -80,80- ${dst.length}; first missing ${JSON.stringify(src.filter((x) => !have.has(x)).slice(0, 5))}; streams on the targets: ${streams.join(' ; ')}`);
+    }
   });
 });
