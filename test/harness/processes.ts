@@ -127,6 +127,12 @@ function claimBlock(): number {
   throw new Error('every block of test ports is claimed by a live process');
 }
 
+/**
+ * Ports this process has handed out: never handed out again, since a server that owns one may be
+ * down for a moment (a MariaDB killed and started again on its port) and look free.
+ */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
   if (ownBlocks.length === 0) claimBlock();
   for (;;) {
@@ -134,7 +140,11 @@ export async function freePort(): Promise<number> {
     for (let tries = 0; tries < total; tries++) {
       const k = portCursor++ % total;
       const port = PORT_BLOCK_BASE + ownBlocks[Math.floor(k / PORT_BLOCK_SIZE)] * PORT_BLOCK_SIZE + (k % PORT_BLOCK_SIZE);
-      if (await portIsFree(port)) return port;
+      if (handedOut.has(port)) continue;
+      if (await portIsFree(port)) {
+        handedOut.add(port);
+        return port;
+      }
     }
     claimBlock();
   }
