@@ -1,7 +1,9 @@
 // Loads the parser corpus (test/unit/sql/corpus/*.sql): one statement per line, `--` comments.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { format, normalize, parse, type Statement } from '../../../src/sql/index.js';
 
 /** test/unit/sql/corpus, found from the compiled file in dist/ or the source tree. */
 export const CORPUS_DIR = (() => {
@@ -44,4 +46,25 @@ export function stripSpans(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/**
+ * Parses `sql`, checks its canonical text, that the text parses back to the same tree, and that
+ * the normalized key formats to itself; with `bindBack`, also that the normalized statement with
+ * its values bound back parses to the same tree. Returns the tree.
+ */
+export function roundTrip(sql: string, canonical: string, bindBack: boolean): Statement {
+  const ast = parse(sql);
+  const text = format(ast);
+  assert.equal(text, canonical, sql);
+  assert.deepEqual(stripSpans(parse(text)), stripSpans(ast), `round trip of ${sql}`);
+  const n = normalize(ast);
+  assert.equal(format(parse(n.key)), n.key, `normalized key of ${sql}`);
+  if (bindBack) assert.deepEqual(stripSpans(parse(format(n.statement, { bindVars: n.bindVars }))), stripSpans(ast), `bind values of ${sql} substituted back`);
+  return ast;
+}
+
+/** `sql` is refused with MariaDB's syntax error (1064). */
+export function syntaxError(sql: string): void {
+  assert.throws(() => parse(sql), (e: { errno?: number }) => e.errno === 1064, sql);
 }
