@@ -61,6 +61,16 @@ wait_tablet() { # uid: until the tablet answers on its HTTP port
   done
 }
 
+# A process a docs page starts by hand in the background: `wait_http <url> <pid> <log>` waits until
+# the URL answers with a 2xx status (a tablet: serving), and fails, naming the log, if the process
+# has exited meanwhile.
+wait_http() {
+  until curl -sf "$1" -o /dev/null; do
+    kill -0 "$2" 2>/dev/null || { echo "process $2 exited; see $3" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
 # A step run out of order says what to run first: `require_shard customer/-80 302_new_shards.sh`.
 require_cluster() {
   ctl GetKeyspaces >/dev/null 2>&1 || { echo "the cluster is not running; run 101_initial_cluster.sh first" >&2; exit 1; }

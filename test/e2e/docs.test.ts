@@ -8,7 +8,10 @@
 // block followed by a ```text docs-output block must print each non-blank line of it (as a
 // substring, in any order). The tutorial's scripts the test and the guides run (201, 302, 306,
 // partial/501…) start and stop their tablets on free ports here (TESSERA_TABLET_PORTS=free);
-// 401_teardown.sh stops them at the end.
+// 401_teardown.sh stops them at the end. Examples that need what the tutorial has not try it on
+// scratch keyspaces of that cluster, made, used and removed by blocks on their page: movetables.md's
+// --atomic-copy (shop, shop2: tables tied by a foreign key), switchtraffic.md's --cells (a cell
+// zone2; mail, mail2), vreplication.md's --initialize-target-sequences (store, sharded store2).
 //
 // Nothing is forgotten: every fenced block of README.md and docs/** whose info string is shell-ish
 // (sh, bash, shell, console, or none) must be `sh docs-test` on a page GUIDES or REFERENCE names;
@@ -17,12 +20,17 @@
 // test's text), so that the claim is checked; or `sh docs-not-run`, listed in NOT_RUN with why.
 // Blocks that hold no commands (output, formats) are `text`. PENDING names the pages not run yet.
 //
-// Pages that build a cluster of their own from nothing (OWN_CLUSTER: docs/ctl.md, a ctld and tablets
-// 100-102) run last, in their own section: TESSERA_DATAROOT, TESSERA_CTLD_SERVER and CTLD_HTTP (the
-// page's first block defaults them to the documented /tmp/tessera-ctl, localhost:15999, 15000) point
-// at a directory of the test root and free ports, TESSERA_TABLET_PORTS=free; the page's last block
+// Blocks marked `sh docs-test own` build what they need from nothing and stop it (docs/ctl.md: a
+// ctld and tablets 100-102; docs/topo.md: an etcd and ctlds; docs/ui.md: a ctld; docs/tablet.md and
+// docs/vreplication.md: a tablet started by hand). They run last, page by page (OWN_CLUSTER), in
+// their own section: TESSERA_DATAROOT, TESSERA_CTLD_SERVER, CTLD_HTTP, TABLET_HTTP_PORT,
+// TABLET_GRPC_PORT, TABLET_MYSQL_PORT, ETCD_PORT and ETCD_PEER_PORT (the page's first such block
+// defaults them to the documented /tmp/tessera-<page>, localhost:15999, 15000, …) point at a
+// directory of the test root and free ports, TESSERA_TABLET_PORTS=free; the page's last such block
 // stops what it started and the test fails if any process under that directory is left.
-// TESSERA_DOCS_ONLY=own-cluster runs only that section (about a minute), to iterate on such a page.
+// TESSERA_DOCS_ONLY=own-cluster runs only that section, to iterate on such a page. A page's other
+// blocks run with the guides' cluster as above (docs/gate.md's second gate takes GATE2_PORT and
+// GATE2_HTTP_PORT, free ports, beside that cluster's gate).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,19 +66,6 @@ const REFERENCE = ['docs/vreplication.md', 'docs/vdiff.md', 'docs/tablet.md', 'd
 const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'README.md', last: 'bash scripts/up.sh', why: 'installs Debian packages with apt-get and builds; the tessera up --detach it ends with is what test/e2e/local-cluster.test.ts runs' },
   { page: 'README.md', last: 'node bin/tessera down', why: "the quick start on tessera up's default ports (15306, 15999), which this test's cluster cannot take; test/e2e/local-cluster.test.ts runs the same steps (up, mariadb through the gate on 15306, status, down)" },
-  // Components started by hand, in the foreground, on the default ports and paths: this test's
-  // cluster has them already (tessera up), on free ports.
-  { page: 'docs/tablet.md', last: 'node bin/tessera tablet --tablet-uid 100 --cell zone1 --keyspace commerce --shard 0 --tablet-type primary --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: "a tablet of its own in the foreground; tablet.md's sidecar example starts one on this cluster with env.sh's start_tablet" },
-  { page: 'docs/topo.md', last: 'tessera ctl --server localhost:15999 CreateKeyspace commerce', why: 'an etcd and a ctld of their own on ports 2379, 15000 and 15999; test/e2e/local-cluster.test.ts runs a cluster on etcd (distributed mode)' },
-  { page: 'docs/topo.md', last: 'tessera ctl AddCellInfo zone1', why: 'a ctld of its own on the default ports' },
-  { page: 'docs/ui.md', last: 'xdg-open http://localhost:15000/', why: 'a ctld of its own on the default ports, and a browser; ui.md\'s API example runs against this cluster, and test/e2e/ui*.test.ts drive the page in Chromium' },
-  { page: 'docs/vreplication.md', last: 'tessera tablet --tablet-uid 200 --keyspace customer --shard 0 --tablet-type primary --vreplication-copy-readers 4 --vreplication-parallel-insert-workers 4 --vreplication-retry-delay 2s --topo-implementation file --topo-global-server-address ./tessera-data/topo', why: 'starts a tablet of its own in the foreground on the default ports' },
-  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --tablet-types-to-wait PRIMARY,REPLICA --mysql-auth-server-static-file users.json', why: "starts a gate of its own in the foreground on the default ports; the gate tessera up starts answers this test's blocks" },
-  { page: 'docs/gate.md', last: 'tessera gate --topo-implementation file --topo-global-server-address /var/lib/tessera/topo --cell zone1 --port 15306 --http-port 15001 --enable-buffer --buffer-window 10s', why: 'starts a gate of its own in the foreground on the default ports; tessera up turns buffering on in the gate this test uses' },
-  // Examples that need what the tutorial's cluster has not (a second cell, foreign keys, commerce before the move).
-  { page: 'docs/vreplication.md', last: 'ctl MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --initialize-target-sequences', why: "needs commerce's customer table before the tutorial's move, which the guides have done; test/integration/vreplication/movetables-sequences.test.ts runs REPLACE and --initialize-target-sequences" },
-  { page: 'docs/guides/switchtraffic.md', last: 'vtctldclient MoveTables --workflow commerce2customer --target-keyspace customer switchtraffic --tablet-types replica,rdonly --cells zone2', why: 'needs a second cell; test/integration/vreplication/movetables-cells.test.ts switches per cell with a gate in each' },
-  { page: 'docs/guides/movetables.md', last: 'vtctldclient MoveTables --workflow fk2customer --target-keyspace customer create --source-keyspace commerce --all-tables --atomic-copy', why: 'needs tables tied by foreign keys, which the tutorial has none of; test/integration/vreplication/atomic-copy.test.ts moves such tables' },
   // Developers' commands: the build, test suites, benchmarks (each starts its own servers and takes minutes to hours).
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_LOG_LEVEL=warn node --test --test-timeout=1800000 dist/test/e2e/docs.test.js', why: 'runs this test' },
   { page: 'docs/DEVELOPING.md', last: 'TESSERA_CHAOS_PROFILE=long node --test --test-timeout=0 dist/test/chaos/chaos.test.js', why: 'the chaos suite: its short profile is part of scripts/test.sh; the long one takes hours' },
@@ -95,12 +90,16 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
 const PENDING: Readonly<Record<string, string>> = {};
 
 /**
- * Pages that build a cluster of their own from nothing (a ctld, tablets), run after the others in
- * their own section with TESSERA_DATAROOT, TESSERA_CTLD_SERVER and CTLD_HTTP set to a directory
- * and free ports (the page's defaults are the documented ones) and TESSERA_TABLET_PORTS=free; the
- * page's last block stops what it started, and the test checks that nothing is left running.
+ * Pages with blocks (`sh docs-test own`) that build what they need from nothing (an etcd, a ctld,
+ * tablets), run after the others in their own section, each page with TESSERA_DATAROOT set to a
+ * directory of its own and the ports OWN_PORTS names free (the page's defaults are the documented
+ * ones) and TESSERA_TABLET_PORTS=free; the page's last such block stops what it started, and the
+ * test checks that nothing is left running.
  */
-const OWN_CLUSTER = ['docs/ctl.md'];
+const OWN_CLUSTER = ['docs/ctl.md', 'docs/topo.md', 'docs/ui.md', 'docs/tablet.md', 'docs/vreplication.md'];
+
+/** The port variables an `own` block's page defaults (`${CTLD_HTTP:-15000}`) and the test sets to free ports. */
+const OWN_PORTS = ['CTLD_HTTP', 'TABLET_HTTP_PORT', 'TABLET_GRPC_PORT', 'TABLET_MYSQL_PORT', 'ETCD_PORT', 'ETCD_PEER_PORT'];
 
 /** TESSERA_DOCS_ONLY=own-cluster runs only the OWN_CLUSTER pages' section (to iterate on them: a minute, not six). */
 const ONLY_OWN = process.env.TESSERA_DOCS_ONLY === 'own-cluster';
@@ -124,6 +123,9 @@ const filesDir = path.join(root, 'docs-files');
 let ctldPort = 0;
 let gatePort = 0;
 let gateHttpPort = 0;
+/** docs/gate.md's second gate, beside the cluster's: GATE2_PORT and GATE2_HTTP_PORT. */
+let gate2Port = 0;
+let gate2HttpPort = 0;
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve) => {
@@ -168,6 +170,8 @@ ${await tablet(102, 'rdonly')}
 describe('the users\' docs (docs/guides, then docs/ and README.md) run command by command against a local cluster', { skip: ONLY_OWN && 'TESSERA_DOCS_ONLY=own-cluster' }, () => {
   before(async () => {
     track(() => killByPath(dataRoot));
+    gate2Port = await freePort();
+    gate2HttpPort = await freePort();
     const up = await run(process.execPath, [TESSERA, 'up', '--detach', await writeClusterFile(), '--data-root', dataRoot]);
     assert.equal(up.code, 0, `tessera up failed:\n${up.stdout}\n${up.stderr}`);
     // Keyspace customer, shard 0, as the tutorial makes it: tablets 200-202, each its own process.
@@ -191,14 +195,15 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
     const problems: string[] = [];
     const pending = new Map<string, number>();
     const notRun: string[] = [];
-    const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE, ...OWN_CLUSTER];
+    const pages = [...GUIDES.map((g) => `docs/guides/${g}`), ...REFERENCE];
     for (const page of docPages()) {
       for (const f of fences(fs.readFileSync(path.join(REPO, page), 'utf8'))) {
         const where = `${page}:${f.line}`;
         const kind = fenceKind(f);
         if (kind === 'unaccounted' && PENDING[page] !== undefined) pending.set(page, (pending.get(page) ?? 0) + 1);
         else if (kind === 'unaccounted') problems.push(`${where}: \`\`\`${f.info} — mark it sh docs-test (run here), sh docs-test-elsewhere=<test> or sh docs-not-run (and list it in NOT_RUN), or text if it holds no commands`);
-        if (kind === 'run' && !pages.includes(page)) problems.push(`${where}: a runnable block on a page neither GUIDES nor REFERENCE names`);
+        if (kind === 'run' && /\sown\b/.test(f.info) && !OWN_CLUSTER.includes(page)) problems.push(`${where}: an own block on a page OWN_CLUSTER does not name`);
+        if (kind === 'run' && !/\sown\b/.test(f.info) && !pages.includes(page)) problems.push(`${where}: a runnable block on a page neither GUIDES nor REFERENCE names`);
         if (kind === 'not-run') notRun.push(`${page}: ${commandLines(f.code).at(-1)}`);
         if (kind === 'elsewhere') {
           const files = elsewhereFiles(f);
@@ -220,7 +225,7 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
 
   for (const guide of GUIDES) {
     test(`docs/guides/${guide}`, async () => {
-      const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8'));
+      const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8')).filter((b) => !b.own);
       assert.ok(blocks.some((b) => b.hook === undefined), `${guide} has no runnable block`);
       for (const b of blocks) await runBlock(`docs/guides/${guide}:${b.line}`, b);
     });
@@ -228,14 +233,14 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
 
   for (const page of REFERENCE) {
     test(page, async () => {
-      const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8'));
+      const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8')).filter((b) => !b.own);
       assert.ok(blocks.length > 0, `${page} has no runnable block`);
       for (const b of blocks) await runBlock(`${page}:${b.line}`, b);
     });
   }
 });
 
-describe('the docs pages that build a cluster of their own (a ctld, tablets) run command by command', () => {
+describe('the docs blocks that build what they need from nothing (an etcd, a ctld, tablets) run command by command', () => {
   for (const page of OWN_CLUSTER) {
     test(page, async () => {
       const own = path.join(root, `own-${path.basename(page, '.md')}`);
@@ -244,13 +249,13 @@ describe('the docs pages that build a cluster of their own (a ctld, tablets) run
         ...process.env,
         TESSERA_DATAROOT: own,
         TESSERA_CTLD_SERVER: `localhost:${await freePort()}`,
-        CTLD_HTTP: String(await freePort()),
         TESSERA_TABLET_PORTS: 'free',
         TESSERA_LOG_LEVEL: 'warn',
       };
+      for (const v of OWN_PORTS) env[v] = String(await freePort());
       try {
-        const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8'));
-        assert.ok(blocks.length > 0, `${page} has no runnable block`);
+        const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8')).filter((b) => b.own);
+        assert.ok(blocks.length > 0, `${page} has no own block`);
         for (const b of blocks) await runBlock(`${page}:${b.line}`, b, env);
         const left = processesUnder(own);
         assert.deepEqual(left.map((p) => p.cmd), [], `${page}'s last block left these running`);
@@ -292,6 +297,8 @@ function guideEnv(): NodeJS.ProcessEnv {
     TESSERA_CTLD_SERVER: `127.0.0.1:${ctldPort}`,
     TESSERA_GATE_PORT: String(gatePort),
     TESSERA_GATE_HTTP_PORT: String(gateHttpPort),
+    GATE2_PORT: String(gate2Port),
+    GATE2_HTTP_PORT: String(gate2HttpPort),
     TESSERA_TABLET_PORTS: 'free',
     TESSERA_LOG_LEVEL: 'warn',
   };

@@ -1,6 +1,7 @@
 // The runnable blocks of a user guide (docs/guides), for test/e2e/docs.test.ts: fenced blocks whose
-// info string is `sh docs-test` (optionally `exit=N`), each with the lines the ```text docs-output
-// block right after it lists, and `<!-- docs-test: <hook> -->` markers for steps the test does.
+// info string is `sh docs-test` (optionally `own`, then optionally `exit=N`), each with the lines the
+// ```text docs-output block right after it lists, and `<!-- docs-test: <hook> -->` markers for
+// steps the test does.
 
 export interface Block {
   readonly line: number;
@@ -8,6 +9,12 @@ export interface Block {
   readonly exit: number;
   /** Lines the output must contain. */
   readonly expect: string[];
+  /**
+   * `sh docs-test own`: the block belongs to a sequence that builds what it needs from nothing (a
+   * ctld, a tablet, a gate of its own) and stops it; the docs test runs such blocks in a section of
+   * their own, with a data root and free ports of its own.
+   */
+  readonly own: boolean;
   /**
    * A marker `<!-- docs-test: <name> -->` for a step the test would do itself at this point. The
    * guides use none now (the tutorial's scripts take free ports with TESSERA_TABLET_PORTS=free), and
@@ -23,10 +30,10 @@ export function runnableBlocks(text: string): Block[] {
   for (let i = 0; i < lines.length; i++) {
     const h = /^<!-- docs-test: ([a-z-]+) -->$/.exec(lines[i]);
     if (h) {
-      out.push({ line: i + 1, code: '', exit: 0, expect: [], hook: h[1] });
+      out.push({ line: i + 1, code: '', exit: 0, expect: [], own: false, hook: h[1] });
       continue;
     }
-    const m = /^```sh docs-test(?:\s+exit=(\d+))?\s*$/.exec(lines[i]);
+    const m = /^```sh docs-test(\s+own)?(?:\s+exit=(\d+))?\s*$/.exec(lines[i]);
     if (!m) continue;
     const start = i;
     const body: string[] = [];
@@ -40,7 +47,7 @@ export function runnableBlocks(text: string): Block[] {
       expect = o.map((l) => l.trim()).filter((l) => l !== '');
       i = j;
     }
-    out.push({ line: start + 1, code: body.join('\n'), exit: m[1] === undefined ? 0 : Number(m[1]), expect });
+    out.push({ line: start + 1, code: body.join('\n'), exit: m[2] === undefined ? 0 : Number(m[2]), expect, own: m[1] !== undefined });
   }
   return out;
 }
@@ -71,7 +78,7 @@ export function fences(text: string): Fence[] {
 
 /**
  * What the docs test does with a fence. A shell-ish fence (info string sh, bash, shell, console,
- * or none) must say: `sh docs-test` (run here), `sh docs-test-elsewhere=<file>[,<file>]` (run by
+ * or none) must say: `sh docs-test` or `sh docs-test own` (run here), `sh docs-test-elsewhere=<file>[,<file>]` (run by
  * that test or script, which must hold each of its command lines), or `sh docs-not-run` (listed
  * with its reason in test/e2e/docs.test.ts). Anything else shell-ish is 'unaccounted'; a fence
  * with another info string (text, json, sql, ts, yaml) holds no shell commands.
@@ -79,7 +86,7 @@ export function fences(text: string): Fence[] {
 export type FenceKind = 'run' | 'elsewhere' | 'not-run' | 'unaccounted' | 'other';
 
 export function fenceKind(f: Fence): FenceKind {
-  if (/^sh docs-test(\s+exit=\d+)?$/.test(f.info)) return 'run';
+  if (/^sh docs-test(\s+own)?(\s+exit=\d+)?$/.test(f.info)) return 'run';
   if (/^sh docs-test-elsewhere=\S+$/.test(f.info)) return 'elsewhere';
   if (f.info === 'sh docs-not-run') return 'not-run';
   const lang = f.info.split(/\s+/)[0];

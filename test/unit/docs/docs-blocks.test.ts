@@ -23,6 +23,9 @@ const GUIDE = [
   '```sh docs-test exit=1',
   'ctl nosuch',
   '```',
+  '```sh docs-test own exit=2',
+  'ctl own',
+  '```',
   'text between',
   '```text docs-output',
   'not attached to any block',
@@ -32,11 +35,12 @@ const GUIDE = [
 test('runnable blocks with their exit codes, expected lines and hooks, in document order', () => {
   const blocks = runnableBlocks(GUIDE);
   assert.deepEqual(
-    blocks.map((b) => ({ line: b.line, code: b.code, exit: b.exit, expect: b.expect, hook: b.hook })),
+    blocks.map((b) => ({ line: b.line, code: b.code, exit: b.exit, expect: b.expect, own: b.own, hook: b.hook })),
     [
-      { line: 5, code: 'ctl GetKeyspaces\nctl GetTablets', exit: 0, expect: ['"name": "commerce"', 'zone1-0000000100 commerce 0 primary'], hook: undefined },
-      { line: 15, code: '', exit: 0, expect: [], hook: 'new-shards' },
-      { line: 16, code: 'ctl nosuch', exit: 1, expect: [], hook: undefined },
+      { line: 5, code: 'ctl GetKeyspaces\nctl GetTablets', exit: 0, expect: ['"name": "commerce"', 'zone1-0000000100 commerce 0 primary'], own: false, hook: undefined },
+      { line: 15, code: '', exit: 0, expect: [], own: false, hook: 'new-shards' },
+      { line: 16, code: 'ctl nosuch', exit: 1, expect: [], own: false, hook: undefined },
+      { line: 19, code: 'ctl own', exit: 2, expect: [], own: true, hook: undefined },
     ],
   );
 });
@@ -49,6 +53,7 @@ test('every fence with its info string; what the docs test does with each kind',
   const text = [
     '```sh docs-test', 'ctl GetKeyspaces', '```',
     '```sh docs-test exit=1', 'ctl nosuch', '```',
+    '```sh docs-test own', 'ctl GetKeyspaces', '```',
     '```sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts', 'bash scripts/test.sh', '```',
     '```sh docs-not-run', 'node dist/bench/x.js', '```',
     '```', 'tessera gate --port 15306', '```',
@@ -61,12 +66,12 @@ test('every fence with its info string; what the docs test does with each kind',
   ].join('\n');
   const fs = fences(text);
   assert.deepEqual(fs.map((f) => [f.line, f.info]), [
-    [1, 'sh docs-test'], [4, 'sh docs-test exit=1'], [7, 'sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts'], [10, 'sh docs-not-run'],
-    [13, ''], [16, 'bash'], [19, 'text'], [22, 'json'], [25, 'sh'], [29, 'sh'],
+    [1, 'sh docs-test'], [4, 'sh docs-test exit=1'], [7, 'sh docs-test own'], [10, 'sh docs-test-elsewhere=.ci/run,test/e2e/x.test.ts'], [13, 'sh docs-not-run'],
+    [16, ''], [19, 'bash'], [22, 'text'], [25, 'json'], [28, 'sh'], [32, 'sh'],
   ]);
-  assert.equal(fs[9].code, '```\na fence inside');
-  assert.deepEqual(fs.map(fenceKind), ['run', 'run', 'elsewhere', 'not-run', 'unaccounted', 'unaccounted', 'other', 'other', 'unaccounted', 'unaccounted']);
-  assert.deepEqual(elsewhereFiles(fs[2]), ['.ci/run', 'test/e2e/x.test.ts']);
+  assert.equal(fs[10].code, '```\na fence inside');
+  assert.deepEqual(fs.map(fenceKind), ['run', 'run', 'run', 'elsewhere', 'not-run', 'unaccounted', 'unaccounted', 'other', 'other', 'unaccounted', 'unaccounted']);
+  assert.deepEqual(elsewhereFiles(fs[3]), ['.ci/run', 'test/e2e/x.test.ts']);
 });
 
 test('command lines: comments and blank lines dropped, continuations joined, spaces collapsed', () => {
