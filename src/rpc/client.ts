@@ -5,6 +5,13 @@ import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
+import type { CancelSignal } from './cancel.js';
+
+/**
+ * Builds a binary method's request: the returned buffer starts with `headroom` bytes the client
+ * fills (frame header and request prefix), then the method's own bytes.
+ */
+export type BinaryEncoder<A> = (headroom: number, arg: A) => Buffer;
 
 export const LOST_CONNECTION = { errno: 2013, sqlState: 'HY000' } as const;
 
@@ -22,7 +29,8 @@ export type RpcClientOptions = Partial<Record<keyof typeof RPC_CLIENT_DEFAULTS, 
 export interface CallOptions {
   /** Deadline enforced by the server (it aborts the work) and by the client. 0 = none. */
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  /** An AbortSignal, or any CancelSignal (cancel.ts). */
+  readonly signal?: CancelSignal;
 }
 
 /** The chain of a call that has had no stream chunk: its answer settles it at once. */
@@ -48,13 +56,15 @@ class PendingCall {
     readonly id: number,
     readonly method: string,
     readonly sock: net.Socket,
-    readonly signal: AbortSignal | undefined,
-    private readonly onResolve: (m: Message) => void,
+    readonly signal: CancelSignal | undefined,
+    /** A binary method's call: its answer is the response body as it came, not a message. */
+    readonly binary: boolean,
+    private readonly onResolve: (m: Message | Buffer) => void,
     private readonly onReject: (e: Error) => void,
     readonly onChunk: ((m: Message) => void | Promise<void>) | undefined,
   ) {}
 
-  resolve(m: Message): void {
+  resolve(m: Message | Buffer): void {
     this.settled = true;
     this.cleanup();
     this.onResolve(m);
@@ -107,7 +117,19 @@ export class RpcClient {
   }
 
   call(method: string, meta: Json, blobs: readonly Buffer[] = [], opts: CallOptions = {}): Promise<Message> {
-    return this.start(method, meta, blobs, opts, undefined);
+    return this.start(method, (headroom, prefix) => encodeMessage(meta, blobs, prefix, headroom), opts, undefined, false) as Promise<Message>;
+  }
+
+  /**
+   * A call to a binary method (RpcServer.binaryUnary): `encode(headroom, arg)` builds the request
+   * body behind `headroom` bytes; resolves with the response body (a view of the received frame).
+   */
+  callBinary<A>(method: string, encode: BinaryEncoder<A>, arg: A, opts: CallOptions = {}): Promise<Buffer> {
+    return this.start(method, (headroom, prefix) => {
+      const frame = encode(headroom + prefix.length, arg);
+      prefix.copy(frame, headroom);
+      return frame;
+    }, opts, undefined, true) as Promise<Buffer>;
   }
 
   /**
@@ -124,7 +146,7 @@ export class RpcClient {
     blobs: readonly Buffer[] = [],
     opts: CallOptions = {},
   ): Promise<Message> {
-    return this.start(method, meta, blobs, opts, onChunk);
+    return this.start(method, (headroom, prefix) => encodeMessage(meta, blobs, prefix, headroom), opts, onChunk, false) as Promise<Message>;
   }
 
   close(): void {
@@ -135,11 +157,11 @@ export class RpcClient {
 
   private start(
     method: string,
-    meta: Json,
-    blobs: readonly Buffer[],
+    build: (headroom: number, prefix: Buffer) => Buffer,
     opts: CallOptions,
     onChunk: ((m: Message) => void | Promise<void>) | undefined,
-  ): Promise<Message> {
+    binary: boolean,
+  ): Promise<Message | Buffer> {
     if (this.closed) return Promise.reject(new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} is closed`));
     if (this.pending.size >= this.opts.callsInFlightMax) {
       return Promise.reject(new TesseraError(ER.CON_COUNT, `too many rpc calls in flight to ${this.address} (callsInFlightMax ${this.opts.callsInFlightMax})`));
@@ -147,18 +169,18 @@ export class RpcClient {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     // Connected (the common case): sent now, with no promise for the connection.
-    if (this.sock) return this.send(this.sock, method, meta, blobs, opts, onChunk);
-    return this.connect().then((sock) => this.send(sock, method, meta, blobs, opts, onChunk));
+    if (this.sock) return this.send(this.sock, method, build, opts, onChunk, binary);
+    return this.connect().then((sock) => this.send(sock, method, build, opts, onChunk, binary));
   }
 
   private send(
     sock: net.Socket,
     method: string,
-    meta: Json,
-    blobs: readonly Buffer[],
+    build: (headroom: number, prefix: Buffer) => Buffer,
     opts: CallOptions,
     onChunk: ((m: Message) => void | Promise<void>) | undefined,
-  ): Promise<Message> {
+    binary: boolean,
+  ): Promise<Message | Buffer> {
     const signal = opts.signal;
     if (signal?.aborted) {
       // Aborted while connecting: nothing was sent, so there is nothing to cancel on the server.
@@ -173,9 +195,9 @@ export class RpcClient {
       if (timeoutMs === 0) this.prefixes.set(method, prefix);
     }
     // The frame in one buffer: header, request prefix, message.
-    const frame = encodeFrameInPlace(id, FrameKind.Request, encodeMessage(meta, blobs, prefix, FRAME_HEADER_BYTES));
-    return new Promise<Message>((resolve, reject) => {
-      const p = new PendingCall(this, id, method, sock, signal, resolve, reject, onChunk);
+    const frame = encodeFrameInPlace(id, FrameKind.Request, build(FRAME_HEADER_BYTES, prefix));
+    return new Promise<Message | Buffer>((resolve, reject) => {
+      const p = new PendingCall(this, id, method, sock, signal, binary, resolve, reject, onChunk);
       this.pending.set(id, p);
       signal?.addEventListener('abort', p, { once: true });
       if (timeoutMs > 0) {
@@ -262,7 +284,7 @@ export class RpcClient {
       case FrameKind.Response:
       case FrameKind.StreamEnd: {
         this.pending.delete(f.requestId);
-        const m = decodeMessage(f.body);
+        const m = p.binary ? f.body : decodeMessage(f.body);
         // Resolve after every chunk has been handled (at once when there was none).
         if (p.chain === SETTLED) p.resolve(m);
         else p.chain.then(() => p.resolve(m), (e: Error) => p.reject(e));

@@ -86,14 +86,20 @@ export function encodeRequestPrefix(method: string, timeoutMs: number, streamWin
   return p;
 }
 
-export function decodeRequest(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; message: Message } {
+/** A request's prefix; its body (a message, or a binary method's own bytes) starts at `offset`. */
+export function decodeRequestHead(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; offset: number } {
   if (body.length < 2) throw protocolError('truncated request');
   const mlen = body.readUInt16LE(0);
   if (body.length < 10 + mlen) throw protocolError('truncated request header');
   const method = body.toString('utf8', 2, 2 + mlen);
   const timeoutMs = body.readUInt32LE(2 + mlen);
   const streamWindowChunks = body.readUInt32LE(6 + mlen);
-  return { method, timeoutMs, streamWindowChunks, message: decodeMessage(body, 10 + mlen) };
+  return { method, timeoutMs, streamWindowChunks, offset: 10 + mlen };
+}
+
+export function decodeRequest(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; message: Message } {
+  const { method, timeoutMs, streamWindowChunks, offset } = decodeRequestHead(body);
+  return { method, timeoutMs, streamWindowChunks, message: decodeMessage(body, offset) };
 }
 
 export function encodeError(err: unknown): Buffer {

@@ -14,7 +14,7 @@ import type {
   StreamChunk,
   Target,
 } from './query-service.js';
-import { fieldsFromJson, resultFromMessage, type FieldsCache } from './rpc-service.js';
+import { decodeExecuteReply, encodeExecuteRequest, fieldsFromJson, type FieldsCache } from './execute-codec.js';
 
 /** The options as JSON: everything but the signal (built field by field: an object rest copy is slow). */
 function stripSignal(opts: ExecuteOptions): Json {
@@ -32,13 +32,9 @@ export class TabletConn implements QueryService {
   }
 
   async execute(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const m = await this.rpc.call(
-      'qs.execute',
-      { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) },
-      [],
-      { signal: opts.signal },
-    );
-    return resultFromMessage(m, this.fieldsCache);
+    // Binary both ways (execute-codec.ts): no JSON for a statement on the query path.
+    const body = await this.rpc.callBinary('qs.executeBinary', encodeExecuteRequest, { target, sql, bindVars, opts }, { signal: opts.signal });
+    return decodeExecuteReply(body, this.fieldsCache);
   }
 
   async streamExecute(
