@@ -245,8 +245,9 @@ class ServerConnection {
     const binary = this.binaryHandlers.get(method);
     const unary = binary ? undefined : this.unaryHandlers.get(method);
     const stream = binary || unary ? undefined : this.streamHandlers.get(method);
-    // A JSON message is checked before the call starts: a malformed one closes the connection.
-    const message = binary ? null : decodeMessage(f.body, offset);
+    // A JSON message is checked before the call starts: a malformed one closes the connection. An
+    // unknown method's body is not read (it may be a binary method this server does not have).
+    const message = unary || stream ? decodeMessage(f.body, offset) : null;
     const window = Math.max(1, Math.min(streamWindowChunks, this.opts.streamWindowChunksMax));
     const call = new ServerCall(id, method, timeoutMs, this.peer, window);
     this.calls.set(id, call);
