@@ -37,8 +37,8 @@ export interface CallOptions {
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
- * One call in flight: one object, which is also its abort listener (no closures per call).
- * resolve/reject clear its timer and listener.
+ * One call in flight: one object (no closures per call). resolve/reject clear its timer. Its
+ * caller's signal is listened to by the client, once per signal (SignalListener).
  */
 class PendingCall {
   /** Chunks received and processed since the last credit grant. */
@@ -78,12 +78,23 @@ class PendingCall {
 
   private cleanup(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this);
   }
+}
 
-  /** The caller's signal aborted. */
+/**
+ * A client's listener on one caller signal, added at the signal's first call and left there: a
+ * gate session passes the same signal with every statement, and adding and removing a listener on
+ * an AbortSignal per call costs more than the rest of the call's bookkeeping. When the signal
+ * aborts, every call of this client still waiting on it is cancelled.
+ */
+class SignalListener {
+  constructor(
+    private readonly client: RpcClient,
+    private readonly signal: CancelSignal,
+  ) {}
+
   handleEvent(): void {
-    this.client.cancel(this);
+    this.client.cancelAll(this.signal);
   }
 }
 
@@ -96,6 +107,8 @@ export class RpcClient {
   private closed = false;
   private dialCount = 0;
   private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
+  /** The listener on each caller signal this client has seen (see SignalListener). */
+  private readonly signalListeners = new WeakMap<CancelSignal, SignalListener>();
   /** Request prefixes (method, no deadline, window) by method: the same bytes for every call. */
   private readonly prefixes = new Map<string, Buffer>();
 
@@ -199,7 +212,11 @@ export class RpcClient {
     return new Promise<Message | Buffer>((resolve, reject) => {
       const p = new PendingCall(this, id, method, sock, signal, binary, resolve, reject, onChunk);
       this.pending.set(id, p);
-      signal?.addEventListener('abort', p, { once: true });
+      if (signal !== undefined && !this.signalListeners.has(signal)) {
+        const l = new SignalListener(this, signal);
+        this.signalListeners.set(signal, l);
+        signal.addEventListener('abort', l, { once: true });
+      }
       if (timeoutMs > 0) {
         // The server enforces the deadline; this one only covers a server that stopped answering.
         p.timer = setTimeout(() => {
@@ -213,8 +230,14 @@ export class RpcClient {
     });
   }
 
-  /** @internal A call's signal aborted: cancel it on the server, reject it here. */
-  cancel(p: PendingCall): void {
+  /** @internal `signal` aborted: cancel each of its calls still in flight. */
+  cancelAll(signal: CancelSignal): void {
+    this.signalListeners.delete(signal);
+    for (const p of [...this.pending.values()]) if (p.signal === signal) this.cancel(p);
+  }
+
+  /** A call's signal aborted: cancel it on the server, reject it here. */
+  private cancel(p: PendingCall): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     this.write(p.sock, encodeFrame(p.id, FrameKind.Cancel, null));
