@@ -6,6 +6,7 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
 import type { CancelSignal } from './cancel.js';
+import { onReadOptions } from '../mysql/socket-read.js';
 
 /**
  * Builds a binary method's request: the returned buffer starts with `headroom` bytes the client
@@ -261,8 +262,18 @@ export class RpcClient {
     if (this.connecting) return this.connecting;
     this.dialCount++;
     this.connecting = new Promise<net.Socket>((resolve, reject) => {
-      const sock = net.createConnection({ host: this.host, port: this.port, noDelay: true });
       const parser = new FrameParser(this.opts.frameBytesMax);
+      // Read without Node's stream machinery (src/mysql/socket-read.ts); the read buffer is
+      // shared, so each read is copied into a chunk of its own, as a 'data' event would give.
+      const sock = net.createConnection({
+        host: this.host,
+        port: this.port,
+        noDelay: true,
+        onread: onReadOptions((n, buf) => {
+          this.onData(sock, parser, Buffer.from(buf.subarray(0, n)));
+          return true;
+        }),
+      });
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new TesseraError(ER.CONN_ERROR, `cannot reach tablet rpc at ${this.address}: connect timed out after ${this.opts.connectTimeoutMs} ms`));
@@ -271,14 +282,6 @@ export class RpcClient {
         clearTimeout(timer);
         this.sock = sock;
         resolve(sock);
-      });
-      sock.on('data', (chunk: Buffer) => {
-        try {
-          parser.push(chunk, (f) => this.onFrame(sock, f));
-        } catch (err) {
-          sock.destroy();
-          this.failAll(new TesseraError(LOST_CONNECTION, `rpc connection to ${this.address} broke: ${(err as Error).message}`));
-        }
       });
       sock.on('error', (err) => {
         clearTimeout(timer);
@@ -292,6 +295,15 @@ export class RpcClient {
       this.connecting = null;
     });
     return this.connecting;
+  }
+
+  private onData(sock: net.Socket, parser: FrameParser, chunk: Buffer): void {
+    try {
+      parser.push(chunk, (f) => this.onFrame(sock, f));
+    } catch (err) {
+      sock.destroy();
+      this.failAll(new TesseraError(LOST_CONNECTION, `rpc connection to ${this.address} broke: ${(err as Error).message}`));
+    }
   }
 
   private failAll(err: Error): void {

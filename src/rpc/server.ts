@@ -7,6 +7,7 @@ import { logger } from '../log/index.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
 import { decodeMessage, decodeRequestHead, encodeError, encodeMessage, type Json, type Message } from './message.js';
 import { CancelToken, type CancelSignal } from './cancel.js';
+import { adoptAccepted } from '../mysql/socket-read.js';
 
 const log = logger('rpc');
 
@@ -100,7 +101,8 @@ export class RpcServer {
 
   constructor(opts: RpcServerOptions = {}) {
     this.opts = { ...RPC_SERVER_DEFAULTS, ...opts };
-    this.server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    // Accepted paused, so that the connection's reads can be taken over without streams (accept).
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => this.accept(sock));
   }
 
   unary(method: string, handler: UnaryHandler): this {
@@ -151,6 +153,7 @@ export class RpcServer {
       return;
     }
     const c = new ServerConnection(sock, this.opts, this.unaryHandlers, this.streamHandlers, this.binaryHandlers, () => this.conns.delete(c));
+    c.start();
     this.conns.add(c);
   }
 }
@@ -163,7 +166,7 @@ class ServerConnection {
   private dead = false;
 
   constructor(
-    private readonly sock: net.Socket,
+    private sock: net.Socket,
     private readonly opts: Record<keyof typeof RPC_SERVER_DEFAULTS, number>,
     private readonly unaryHandlers: Map<string, UnaryHandler>,
     private readonly streamHandlers: Map<string, StreamHandler>,
@@ -172,13 +175,24 @@ class ServerConnection {
   ) {
     this.peer = `${sock.remoteAddress}:${sock.remotePort}`;
     this.parser = new FrameParser(opts.frameBytesMax);
-    sock.on('data', (chunk: Buffer) => {
+  }
+
+  /**
+   * Reads the connection without Node's stream machinery (src/mysql/socket-read.ts: the accepted
+   * socket's handle moves to one that reads into a shared buffer); each read is copied into a
+   * chunk of its own, as a 'data' event would give, since frames outlive the read.
+   */
+  start(): void {
+    const sock = adoptAccepted(this.sock, (n, buf) => {
       try {
-        this.parser.push(chunk, (f) => this.onFrame(f));
+        this.parser.push(Buffer.from(buf.subarray(0, n)), (f) => this.onFrame(f));
       } catch (err) {
         this.destroy((err as Error).message);
       }
+      return true;
     });
+    this.sock = sock;
+    sock.setNoDelay(true);
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.dead = true;
