@@ -596,6 +596,10 @@ export class SessionCursor implements VCursor {
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
+    return this.allShardsNow(keyspace);
+  }
+
+  allShardsNow(keyspace: string): ResolvedShard[] {
     if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
     if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
@@ -603,6 +607,10 @@ export class SessionCursor implements VCursor {
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
+    return this.shardForKeyspaceIdNow(keyspace, ksid);
+  }
+
+  shardForKeyspaceIdNow(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined {
     if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.shardForKeyspaceId(keyspace, this.tabletType, ksid);
   }
