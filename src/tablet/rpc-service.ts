@@ -47,10 +47,17 @@ const fieldsBlobs = new WeakMap<readonly ColumnDefinition[], { readonly collatio
 export function fieldsBlob(fields: readonly ColumnDefinition[]): Buffer {
   // Checked on every reply: a schema reload may have changed a column's collation in place.
   const c = fieldsBlobs.get(fields);
-  if (c !== undefined && c.collations.length === fields.length && fields.every((f, i) => f.collation === c.collations[i])) return c.blob;
+  if (c !== undefined && sameCollations(fields, c.collations)) return c.blob;
   const blob = Buffer.from(JSON.stringify(fieldsToJson(fields)), 'utf8');
   fieldsBlobs.set(fields, { collations: fields.map((f) => f.collation), blob });
   return blob;
+}
+
+/** A loop, not every(): this runs for every reply. */
+function sameCollations(fields: readonly ColumnDefinition[], collations: readonly (number | undefined)[]): boolean {
+  if (fields.length !== collations.length) return false;
+  for (let i = 0; i < fields.length; i++) if (fields[i].collation !== collations[i]) return false;
+  return true;
 }
 
 /** qs.execute's reply meta (everything but the fields, which travel in the first blob). */
