@@ -205,6 +205,20 @@ test('network: a million rows stream with bounded memory', async () => {
   assert.ok(peak < 64 * 1024 * 1024, `heap grew by ${Math.round(peak / 1e6)} MB while streaming`);
 });
 
+test('network: qs.execute with JSON meta, as gates before qs.executeBinary call it, answers as qs.executeBinary does', async () => {
+  await conn.execute(target, 'delete from t', null);
+  const sql = "insert into t(id, v) values (7, 'seven')";
+  const ins = await conn.rpc.call('qs.execute', { target: { ...target }, sql, bindVars: null, options: { tables: ['t'] } });
+  assert.equal((ins.meta as { rowsAffected: number }).rowsAffected, 1);
+  const json = await conn.rpc.call('qs.execute', { target: { ...target }, sql: 'select id, v from t where id = :id', bindVars: { id: intLiteral(7) } as never, options: {} });
+  const bin = await conn.execute(target, 'select id, v from t where id = :id', { id: intLiteral(7) });
+  // Blob 0 is the fields' JSON, then the rows: the same row bytes as the binary reply's.
+  assert.deepEqual(JSON.parse(json.blobs[0].toString()).map((f: { name: string }) => f.name), ['id', 'v']);
+  assert.deepEqual(json.blobs.slice(1), bin.rows);
+  assert.deepEqual(rowsOf(bin), [[7, 'seven']]);
+  assert.equal((json.meta as { tabletAlias: string }).tabletAlias, bin.tabletAlias);
+});
+
 test('tablet manager over the network: fetch as dba/app, positions, read-only', async () => {
   const t = tablet.alias;
   await tmc.ping(t, {});
