@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
-import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
+import { BINARY_ENVELOPE_BYTES, decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, writeBinaryEnvelope, type Json, type Message } from './message.js';
 import type { CancelSignal } from './cancel.js';
 import { onReadOptions } from '../mysql/socket-read.js';
 
@@ -140,8 +140,9 @@ export class RpcClient {
    */
   callBinary<A>(method: string, encode: BinaryEncoder<A>, arg: A, opts: CallOptions = {}): Promise<Buffer> {
     return this.start(method, (headroom, prefix) => {
-      const frame = encode(headroom + prefix.length, arg);
+      const frame = encode(headroom + prefix.length + BINARY_ENVELOPE_BYTES, arg);
       prefix.copy(frame, headroom);
+      writeBinaryEnvelope(frame, headroom + prefix.length);
       return frame;
     }, opts, undefined, true) as Promise<Buffer>;
   }

@@ -1,6 +1,6 @@
 export { FrameKind, FrameParser, encodeFrame, FRAME_DEFAULTS, FRAME_HEADER_BYTES } from './frame.js';
 export type { Frame } from './frame.js';
-export { encodeMessage, decodeMessage, encodeRequestPrefix, decodeRequestHead } from './message.js';
+export { encodeMessage, decodeMessage, encodeRequestPrefix, decodeRequestHead, BINARY_ENVELOPE_BYTES } from './message.js';
 export { CancelToken } from './cancel.js';
 export type { CancelSignal, CancelEvent, CancelListener } from './cancel.js';
 export type { Json, Message } from './message.js';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
-import { decodeMessage, decodeRequestHead, encodeError, encodeMessage, type Json, type Message } from './message.js';
+import { decodeMessage, decodeRequestHead, encodeError, encodeMessage, readBinaryEnvelope, type Json, type Message } from './message.js';
 import { CancelToken, type CancelSignal } from './cancel.js';
 import { adoptAccepted } from '../mysql/socket-read.js';
 
@@ -31,8 +31,8 @@ export type UnaryHandler = (req: Message, ctx: CallContext) => Promise<Reply>;
 /** Sends chunks with `send`, which resolves when the client has room for more (backpressure). */
 export type StreamHandler = (req: Message, ctx: CallContext, send: (chunk: Reply) => Promise<void>) => Promise<Reply | void>;
 /**
- * A unary method with its own binary body (after the request prefix, from `offset` in `body`),
- * not a JSON message. It returns its reply body preceded by FRAME_HEADER_BYTES of room for the
+ * A unary method with its own binary body (after the request prefix and the envelope that makes it
+ * a message for older servers, see message.ts; from `offset` in `body`), not a JSON message. It returns its reply body preceded by FRAME_HEADER_BYTES of room for the
  * frame header. Errors are error frames as for every method.
  */
 export type BinaryUnaryHandler = (body: Buffer, offset: number, ctx: CallContext) => Promise<Buffer>;
@@ -262,6 +262,7 @@ class ServerConnection {
     // A JSON message is checked before the call starts: a malformed one closes the connection. An
     // unknown method's body is not read (it may be a binary method this server does not have).
     const message = unary || stream ? decodeMessage(f.body, offset) : null;
+    const bodyAt = binary ? readBinaryEnvelope(f.body, offset) : 0;
     const window = Math.max(1, Math.min(streamWindowChunks, this.opts.streamWindowChunksMax));
     const call = new ServerCall(id, method, timeoutMs, this.peer, window);
     this.calls.set(id, call);
@@ -269,7 +270,7 @@ class ServerConnection {
     if (binary) {
       let p: Promise<Buffer>;
       try {
-        p = binary(f.body, offset, call);
+        p = binary(f.body, bodyAt, call);
       } catch (err) {
         p = Promise.reject(err);
       }

@@ -7,12 +7,12 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
-import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, Target } from './query-service.js';
+import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, QueryService, Target, Warning } from './query-service.js';
 import type { TabletManager } from './tablet-manager.js';
 import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
 import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
-import { decodeExecuteRequest, encodeExecuteReply, fieldsToJson, moreToJson } from './execute-codec.js';
+import { decodeExecuteRequest, encodeExecuteReply, fieldsFromBlob, fieldsToJson, moreFromJson, moreToJson, type FieldsCache, type MoreJson } from './execute-codec.js';
 import { FRAME_HEADER_BYTES } from '../rpc/frame.js';
 
 export { fieldsToJson, fieldsFromJson, type FieldsCache } from './execute-codec.js';
@@ -76,6 +76,41 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
 }
 
 /**
+ * qs.execute with JSON meta: what gates before qs.executeBinary call, and what a gate falls back
+ * to against a tablet from before it (TabletConn). Blob 0 is the fields' JSON, then the rows.
+ */
+export function registerJsonExecute(s: RpcServer, qs: Pick<QueryService, 'execute'>): void {
+  s.unary('qs.execute', async (m, ctx) => {
+    const x = obj(m);
+    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
+      ...((x.options ?? {}) as ExecuteOptions),
+      signal: ctx.cancel,
+    });
+    return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
+  });
+}
+
+/** A JSON qs.execute reply as a result (the fields through `cache`, as qs.executeBinary's). */
+export function resultFromJsonMessage(m: Message, cache: FieldsCache): ExecuteResult {
+  const x = obj(m);
+  const blob = m.blobs[0];
+  if (blob === undefined) throw new TesseraError(ER.NET_READ_ERROR, 'rpc protocol error: qs.execute reply without its fields blob');
+  const out: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
+    fields: fieldsFromBlob(blob, cache),
+    rows: m.blobs.slice(1),
+    rowsAffected: x.rowsAffected as number,
+    insertId: x.insertId as number | string,
+    warnings: x.warnings as number,
+    info: x.info as string,
+    transactionId: x.transactionId as number,
+    tabletAlias: x.tabletAlias as string,
+  };
+  if (Array.isArray(x.warningList)) out.warningList = x.warningList as unknown as Warning[];
+  if (Array.isArray(x.more)) out.more = moreFromJson(x.more as unknown as MoreJson);
+  return out;
+}
+
+/**
  * An RPC server exposing a tablet's QueryService (`qs.*`), TabletManager (`tm.*`) and, when given,
  * its VStreamer (`vs.*`, see src/vreplication/vstreamer-client.ts).
  */
@@ -90,15 +125,7 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
     const r = await qs.execute(x.target, x.sql, x.bindVars, x.opts);
     return encodeExecuteReply(FRAME_HEADER_BYTES, r, fieldsBlob(r.fields), r.more ? JSON.stringify(moreToJson(r.more)) : null);
   });
-  // The same with JSON meta, as gates before qs.executeBinary call it.
-  s.unary('qs.execute', async (m, ctx) => {
-    const x = obj(m);
-    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
-      ...((x.options ?? {}) as ExecuteOptions),
-      signal: ctx.cancel,
-    });
-    return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
-  });
+  registerJsonExecute(s, qs);
   s.stream('qs.streamExecute', async (m, ctx, send) => {
     const x = obj(m);
     await qs.streamExecute(

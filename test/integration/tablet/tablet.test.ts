@@ -8,6 +8,8 @@ import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
 import { RpcTabletManagerClient, TabletConn, type QueryService, type Target, type TabletProcess } from '../../../src/tablet/index.js';
 import { intLiteral, stringLiteral } from '../../../src/sql/index.js';
 import { startTestTablet } from '../../harness/tablet.js';
+import { RpcServer } from '../../../src/rpc/index.js';
+import { registerJsonExecute } from '../../../src/tablet/rpc-service.js';
 
 let topo: TopoServer;
 let tablet: TabletProcess;
@@ -217,6 +219,26 @@ test('network: qs.execute with JSON meta, as gates before qs.executeBinary call 
   assert.deepEqual(json.blobs.slice(1), bin.rows);
   assert.deepEqual(rowsOf(bin), [[7, 'seven']]);
   assert.equal((json.meta as { tabletAlias: string }).tabletAlias, bin.tabletAlias);
+});
+
+test('a gate against a tablet from before qs.executeBinary: 1047 once, then JSON qs.execute, same results', async () => {
+  // An older tablet's RPC server: qs.execute with JSON meta, no binary method.
+  const older = new RpcServer();
+  registerJsonExecute(older, tablet.server);
+  const port = await older.listen(0);
+  const c = new TabletConn('127.0.0.1', port);
+  try {
+    await c.execute(target, 'delete from t', null);
+    assert.equal(c.jsonExecute, true);
+    await c.execute(target, "insert into t(id, v) values (8, 'eight')", null, { tables: ['t'] });
+    const r = await c.execute(target, 'select id, v from t where id = :id', { id: intLiteral(8) });
+    assert.deepEqual(rowsOf(r), [[8, 'eight']]);
+    assert.deepEqual(r.rows, (await conn.execute(target, 'select id, v from t where id = 8', null)).rows);
+    assert.equal(c.rpc.dials, 1, 'the refused binary call did not cost the connection');
+  } finally {
+    c.close();
+    await older.close();
+  }
 });
 
 test('tablet manager over the network: fetch as dba/app, positions, read-only', async () => {

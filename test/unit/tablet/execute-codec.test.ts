@@ -14,6 +14,7 @@ import {
 } from '../../../src/tablet/execute-codec.js';
 import type { ExecuteOptions, ExecuteResult } from '../../../src/tablet/query-service.js';
 import type { TesseraError } from '../../../src/mysql/errors.js';
+import { BINARY_ENVELOPE_BYTES, decodeRequest, encodeRequestPrefix, readBinaryEnvelope, writeBinaryEnvelope } from '../../../src/rpc/message.js';
 
 const u16 = (n: number) => [n & 255, n >> 8];
 const u32 = (n: number) => [n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24];
@@ -101,4 +102,24 @@ test('a short, padded or malformed body is a protocol error naming what is wrong
   const lying = Buffer.from(reply);
   lying.writeUInt32LE(0xfffffff0, reply.length - 2 - 4 - 4);
   assert.throws(() => decodeExecuteReply(lying, { blob: null, fields: [] }), isProtocol(/row count 4294967280 exceeds/));
+});
+
+test('a qs.executeBinary request parses as a message (meta null, one blob) for servers from before binary methods', () => {
+  const target = { keyspace: 'ks', shard: '0', tabletType: 'primary' as const };
+  const prefix = encodeRequestPrefix('qs.executeBinary', 0, 16);
+  const body = encodeExecuteRequest(prefix.length + BINARY_ENVELOPE_BYTES, { target, sql: 'select 1', bindVars: null, opts: { tables: ['t'] } });
+  prefix.copy(body, 0);
+  writeBinaryEnvelope(body, prefix.length);
+  // What an older server does with every request: the method, then a message.
+  const old = decodeRequest(body);
+  assert.equal(old.method, 'qs.executeBinary');
+  assert.equal(old.message.meta, null);
+  assert.equal(old.message.blobs.length, 1);
+  // What this server does: the envelope checked, the request decoded from after it.
+  const at = readBinaryEnvelope(body, prefix.length);
+  assert.deepEqual(old.message.blobs[0], body.subarray(at));
+  assert.equal(decodeExecuteRequest(body, at).sql, 'select 1');
+  const bad = Buffer.from(body);
+  bad.writeUInt32LE(5, prefix.length + 12);
+  assert.throws(() => readBinaryEnvelope(bad, prefix.length), /without its envelope/);
 });
