@@ -5,7 +5,9 @@
 // statement's warnings, a CALL's further results, and the column definitions, which travel as one
 // blob that each side keeps per statement shape (rpc-service.ts: fieldsBlob, FieldsCache).
 //
-// All integers little-endian. Strings are UTF-8 after their byte length.
+// All integers little-endian. Strings are UTF-8 after their byte length. The request below follows
+// the RPC request prefix and the binary-method envelope (src/rpc/message.ts), which the RPC client
+// and server add and check.
 //
 //   request := u8 version (1), u8 flags, f64 transactionId, f64 reservedId, u32 timeoutMs,
 //              str16 keyspace, str16 shard, str16 tabletType, str32 sql,
