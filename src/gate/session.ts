@@ -10,6 +10,7 @@
 // Lookup vindexes add two more transactions per shard (Vitess's commit orders): `pre` sessions
 // commit before the session's own and `post` sessions after it (see src/vindexes/lookup.ts for
 // why), and `autocommit` statements run outside every transaction.
+import { setMaxListeners } from 'node:events';
 import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
 import type { Literal } from '../sql/index.js';
 import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
@@ -122,7 +123,7 @@ export class GateSession {
   /** When the running statement started, or the last one ended (SHOW PROCESSLIST's Time). */
   since = Date.now();
   /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
-  private abortController = new AbortController();
+  private abortController = sessionAbortController();
 
   constructor(
     readonly id: number,
@@ -139,7 +140,7 @@ export class GateSession {
 
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
   statementStarting(): void {
-    if (this.abortController.signal.aborted) this.abortController = new AbortController();
+    if (this.abortController.signal.aborted) this.abortController = sessionAbortController();
     this.shardWarnings = null;
   }
 
@@ -596,6 +597,10 @@ export class SessionCursor implements VCursor {
   }
 
   async allShards(keyspace: string): Promise<ResolvedShard[]> {
+    return this.allShardsNow(keyspace);
+  }
+
+  allShardsNow(keyspace: string): ResolvedShard[] {
     if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
     if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
@@ -603,6 +608,10 @@ export class SessionCursor implements VCursor {
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
+    return this.shardForKeyspaceIdNow(keyspace, ksid);
+  }
+
+  shardForKeyspaceIdNow(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined {
     if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
     return this.session.core.resolver.shardForKeyspaceId(keyspace, this.tabletType, ksid);
   }
@@ -785,4 +794,16 @@ export class SessionCursor implements VCursor {
   nextSequenceValues(keyspace: string, table: string, n: number): Promise<bigint> {
     return this.session.core.sequences.next(keyspace, table, n);
   }
+}
+
+/**
+ * A session's AbortController. Its signal is listened to for the session's life by each tablet
+ * RPC client the session has used (one listener per client, src/rpc/client.ts) and each tablet
+ * connection that ran its statements (QueryTimer): more than Node's default of 10 listeners is
+ * expected, not a leak, so the warning for it is turned off.
+ */
+function sessionAbortController(): AbortController {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  return ac;
 }

@@ -89,6 +89,13 @@ export interface VCursor {
   /** The shard a shard-targeted session (`USE ks:-80`) named. */
   targetedShard(keyspace: string, shard: string): ResolvedShard;
   /**
+   * allShards and shardForKeyspaceId answered at once (the resolver's index needs no I/O), for
+   * routes that resolve without a promise (Route.resolveNow). Optional: without them every route
+   * resolves through the promise-returning methods.
+   */
+  allShardsNow?(keyspace: string): ResolvedShard[];
+  shardForKeyspaceIdNow?(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined;
+  /**
    * Runs one query per shard, concurrently, inside the session's transaction when there is one
    * (writes start one when autocommit is off). Results in the order of `queries`.
    */

@@ -4,7 +4,15 @@
 import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
-import { decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, type Json, type Message } from './message.js';
+import { BINARY_ENVELOPE_BYTES, decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, writeBinaryEnvelope, type Json, type Message } from './message.js';
+import type { CancelSignal } from './cancel.js';
+import { onReadOptions } from '../mysql/socket-read.js';
+
+/**
+ * Builds a binary method's request: the returned buffer starts with `headroom` bytes the client
+ * fills (frame header and request prefix), then the method's own bytes.
+ */
+export type BinaryEncoder<A> = (headroom: number, arg: A) => Buffer;
 
 export const LOST_CONNECTION = { errno: 2013, sqlState: 'HY000' } as const;
 
@@ -22,15 +30,16 @@ export type RpcClientOptions = Partial<Record<keyof typeof RPC_CLIENT_DEFAULTS, 
 export interface CallOptions {
   /** Deadline enforced by the server (it aborts the work) and by the client. 0 = none. */
   readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+  /** An AbortSignal, or any CancelSignal (cancel.ts). */
+  readonly signal?: CancelSignal;
 }
 
 /** The chain of a call that has had no stream chunk: its answer settles it at once. */
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
- * One call in flight: one object, which is also its abort listener (no closures per call).
- * resolve/reject clear its timer and listener.
+ * One call in flight: one object (no closures per call). resolve/reject clear its timer. Its
+ * caller's signal is listened to by the client, once per signal (SignalListener).
  */
 class PendingCall {
   /** Chunks received and processed since the last credit grant. */
@@ -48,13 +57,15 @@ class PendingCall {
     readonly id: number,
     readonly method: string,
     readonly sock: net.Socket,
-    readonly signal: AbortSignal | undefined,
-    private readonly onResolve: (m: Message) => void,
+    readonly signal: CancelSignal | undefined,
+    /** A binary method's call: its answer is the response body as it came, not a message. */
+    readonly binary: boolean,
+    private readonly onResolve: (m: Message | Buffer) => void,
     private readonly onReject: (e: Error) => void,
     readonly onChunk: ((m: Message) => void | Promise<void>) | undefined,
   ) {}
 
-  resolve(m: Message): void {
+  resolve(m: Message | Buffer): void {
     this.settled = true;
     this.cleanup();
     this.onResolve(m);
@@ -68,12 +79,23 @@ class PendingCall {
 
   private cleanup(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this);
   }
+}
 
-  /** The caller's signal aborted. */
+/**
+ * A client's listener on one caller signal, added at the signal's first call and left there: a
+ * gate session passes the same signal with every statement, and adding and removing a listener on
+ * an AbortSignal per call costs more than the rest of the call's bookkeeping. When the signal
+ * aborts, every call of this client still waiting on it is cancelled.
+ */
+class SignalListener {
+  constructor(
+    private readonly client: RpcClient,
+    private readonly signal: CancelSignal,
+  ) {}
+
   handleEvent(): void {
-    this.client.cancel(this);
+    this.client.cancelAll(this.signal);
   }
 }
 
@@ -86,6 +108,8 @@ export class RpcClient {
   private closed = false;
   private dialCount = 0;
   private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
+  /** The listener on each caller signal this client has seen (see SignalListener). */
+  private readonly signalListeners = new WeakMap<CancelSignal, SignalListener>();
   /** Request prefixes (method, no deadline, window) by method: the same bytes for every call. */
   private readonly prefixes = new Map<string, Buffer>();
 
@@ -107,7 +131,20 @@ export class RpcClient {
   }
 
   call(method: string, meta: Json, blobs: readonly Buffer[] = [], opts: CallOptions = {}): Promise<Message> {
-    return this.start(method, meta, blobs, opts, undefined);
+    return this.start(method, (headroom, prefix) => encodeMessage(meta, blobs, prefix, headroom), opts, undefined, false) as Promise<Message>;
+  }
+
+  /**
+   * A call to a binary method (RpcServer.binaryUnary): `encode(headroom, arg)` builds the request
+   * body behind `headroom` bytes; resolves with the response body (a view of the received frame).
+   */
+  callBinary<A>(method: string, encode: BinaryEncoder<A>, arg: A, opts: CallOptions = {}): Promise<Buffer> {
+    return this.start(method, (headroom, prefix) => {
+      const frame = encode(headroom + prefix.length + BINARY_ENVELOPE_BYTES, arg);
+      prefix.copy(frame, headroom);
+      writeBinaryEnvelope(frame, headroom + prefix.length);
+      return frame;
+    }, opts, undefined, true) as Promise<Buffer>;
   }
 
   /**
@@ -124,7 +161,7 @@ export class RpcClient {
     blobs: readonly Buffer[] = [],
     opts: CallOptions = {},
   ): Promise<Message> {
-    return this.start(method, meta, blobs, opts, onChunk);
+    return this.start(method, (headroom, prefix) => encodeMessage(meta, blobs, prefix, headroom), opts, onChunk, false) as Promise<Message>;
   }
 
   close(): void {
@@ -135,11 +172,11 @@ export class RpcClient {
 
   private start(
     method: string,
-    meta: Json,
-    blobs: readonly Buffer[],
+    build: (headroom: number, prefix: Buffer) => Buffer,
     opts: CallOptions,
     onChunk: ((m: Message) => void | Promise<void>) | undefined,
-  ): Promise<Message> {
+    binary: boolean,
+  ): Promise<Message | Buffer> {
     if (this.closed) return Promise.reject(new TesseraError(LOST_CONNECTION, `rpc client to ${this.address} is closed`));
     if (this.pending.size >= this.opts.callsInFlightMax) {
       return Promise.reject(new TesseraError(ER.CON_COUNT, `too many rpc calls in flight to ${this.address} (callsInFlightMax ${this.opts.callsInFlightMax})`));
@@ -147,18 +184,18 @@ export class RpcClient {
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     // Connected (the common case): sent now, with no promise for the connection.
-    if (this.sock) return this.send(this.sock, method, meta, blobs, opts, onChunk);
-    return this.connect().then((sock) => this.send(sock, method, meta, blobs, opts, onChunk));
+    if (this.sock) return this.send(this.sock, method, build, opts, onChunk, binary);
+    return this.connect().then((sock) => this.send(sock, method, build, opts, onChunk, binary));
   }
 
   private send(
     sock: net.Socket,
     method: string,
-    meta: Json,
-    blobs: readonly Buffer[],
+    build: (headroom: number, prefix: Buffer) => Buffer,
     opts: CallOptions,
     onChunk: ((m: Message) => void | Promise<void>) | undefined,
-  ): Promise<Message> {
+    binary: boolean,
+  ): Promise<Message | Buffer> {
     const signal = opts.signal;
     if (signal?.aborted) {
       // Aborted while connecting: nothing was sent, so there is nothing to cancel on the server.
@@ -173,11 +210,15 @@ export class RpcClient {
       if (timeoutMs === 0) this.prefixes.set(method, prefix);
     }
     // The frame in one buffer: header, request prefix, message.
-    const frame = encodeFrameInPlace(id, FrameKind.Request, encodeMessage(meta, blobs, prefix, FRAME_HEADER_BYTES));
-    return new Promise<Message>((resolve, reject) => {
-      const p = new PendingCall(this, id, method, sock, signal, resolve, reject, onChunk);
+    const frame = encodeFrameInPlace(id, FrameKind.Request, build(FRAME_HEADER_BYTES, prefix));
+    return new Promise<Message | Buffer>((resolve, reject) => {
+      const p = new PendingCall(this, id, method, sock, signal, binary, resolve, reject, onChunk);
       this.pending.set(id, p);
-      signal?.addEventListener('abort', p, { once: true });
+      if (signal !== undefined && !this.signalListeners.has(signal)) {
+        const l = new SignalListener(this, signal);
+        this.signalListeners.set(signal, l);
+        signal.addEventListener('abort', l, { once: true });
+      }
       if (timeoutMs > 0) {
         // The server enforces the deadline; this one only covers a server that stopped answering.
         p.timer = setTimeout(() => {
@@ -191,8 +232,14 @@ export class RpcClient {
     });
   }
 
-  /** @internal A call's signal aborted: cancel it on the server, reject it here. */
-  cancel(p: PendingCall): void {
+  /** @internal `signal` aborted: cancel each of its calls still in flight. */
+  cancelAll(signal: CancelSignal): void {
+    this.signalListeners.delete(signal);
+    for (const p of [...this.pending.values()]) if (p.signal === signal) this.cancel(p);
+  }
+
+  /** A call's signal aborted: cancel it on the server, reject it here. */
+  private cancel(p: PendingCall): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     this.write(p.sock, encodeFrame(p.id, FrameKind.Cancel, null));
@@ -216,8 +263,18 @@ export class RpcClient {
     if (this.connecting) return this.connecting;
     this.dialCount++;
     this.connecting = new Promise<net.Socket>((resolve, reject) => {
-      const sock = net.createConnection({ host: this.host, port: this.port, noDelay: true });
       const parser = new FrameParser(this.opts.frameBytesMax);
+      // Read without Node's stream machinery (src/mysql/socket-read.ts); the read buffer is
+      // shared, so each read is copied into a chunk of its own, as a 'data' event would give.
+      const sock = net.createConnection({
+        host: this.host,
+        port: this.port,
+        noDelay: true,
+        onread: onReadOptions((n, buf) => {
+          this.onData(sock, parser, Buffer.from(buf.subarray(0, n)));
+          return true;
+        }),
+      });
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new TesseraError(ER.CONN_ERROR, `cannot reach tablet rpc at ${this.address}: connect timed out after ${this.opts.connectTimeoutMs} ms`));
@@ -226,14 +283,6 @@ export class RpcClient {
         clearTimeout(timer);
         this.sock = sock;
         resolve(sock);
-      });
-      sock.on('data', (chunk: Buffer) => {
-        try {
-          parser.push(chunk, (f) => this.onFrame(sock, f));
-        } catch (err) {
-          sock.destroy();
-          this.failAll(new TesseraError(LOST_CONNECTION, `rpc connection to ${this.address} broke: ${(err as Error).message}`));
-        }
       });
       sock.on('error', (err) => {
         clearTimeout(timer);
@@ -249,6 +298,15 @@ export class RpcClient {
     return this.connecting;
   }
 
+  private onData(sock: net.Socket, parser: FrameParser, chunk: Buffer): void {
+    try {
+      parser.push(chunk, (f) => this.onFrame(sock, f));
+    } catch (err) {
+      sock.destroy();
+      this.failAll(new TesseraError(LOST_CONNECTION, `rpc connection to ${this.address} broke: ${(err as Error).message}`));
+    }
+  }
+
   private failAll(err: Error): void {
     const calls = [...this.pending.values()];
     this.pending.clear();
@@ -262,7 +320,7 @@ export class RpcClient {
       case FrameKind.Response:
       case FrameKind.StreamEnd: {
         this.pending.delete(f.requestId);
-        const m = decodeMessage(f.body);
+        const m = p.binary ? f.body : decodeMessage(f.body);
         // Resolve after every chunk has been handled (at once when there was none).
         if (p.chain === SETTLED) p.resolve(m);
         else p.chain.then(() => p.resolve(m), (e: Error) => p.reject(e));

@@ -86,14 +86,20 @@ export function encodeRequestPrefix(method: string, timeoutMs: number, streamWin
   return p;
 }
 
-export function decodeRequest(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; message: Message } {
+/** A request's prefix; its body (a message, or a binary method's own bytes) starts at `offset`. */
+export function decodeRequestHead(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; offset: number } {
   if (body.length < 2) throw protocolError('truncated request');
   const mlen = body.readUInt16LE(0);
   if (body.length < 10 + mlen) throw protocolError('truncated request header');
   const method = body.toString('utf8', 2, 2 + mlen);
   const timeoutMs = body.readUInt32LE(2 + mlen);
   const streamWindowChunks = body.readUInt32LE(6 + mlen);
-  return { method, timeoutMs, streamWindowChunks, message: decodeMessage(body, 10 + mlen) };
+  return { method, timeoutMs, streamWindowChunks, offset: 10 + mlen };
+}
+
+export function decodeRequest(body: Buffer): { method: string; timeoutMs: number; streamWindowChunks: number; message: Message } {
+  const { method, timeoutMs, streamWindowChunks, offset } = decodeRequestHead(body);
+  return { method, timeoutMs, streamWindowChunks, message: decodeMessage(body, offset) };
 }
 
 export function encodeError(err: unknown): Buffer {
@@ -110,4 +116,36 @@ export function decodeError(body: Buffer): TesseraError {
     }
   }
   throw protocolError('error frame without errno, sqlState and message');
+}
+
+/**
+ * A binary method's request body starts with this envelope, which makes it a valid message (meta
+ * `null`, one blob: the method's own bytes). A server from before binary methods parses every
+ * request as a message, so it answers a binary method it does not have with error 1047 instead of
+ * closing the connection over bytes it cannot parse; the caller can then fall back.
+ *
+ *   u32 4, "null", u32 1 (blob count), u32 blobBytes (the rest of the body)
+ */
+export const BINARY_ENVELOPE_BYTES = 16;
+const NULL_META = 0x6c6c756e; // "null" read as a little-endian u32
+
+export function writeBinaryEnvelope(frame: Buffer, off: number): void {
+  frame.writeUInt32LE(4, off);
+  frame.writeUInt32LE(NULL_META, off + 4);
+  frame.writeUInt32LE(1, off + 8);
+  frame.writeUInt32LE(frame.length - off - BINARY_ENVELOPE_BYTES, off + 12);
+}
+
+/** Checks the envelope at `off` and returns where the method's bytes start. */
+export function readBinaryEnvelope(body: Buffer, off: number): number {
+  if (
+    body.length - off < BINARY_ENVELOPE_BYTES ||
+    body.readUInt32LE(off) !== 4 ||
+    body.readUInt32LE(off + 4) !== NULL_META ||
+    body.readUInt32LE(off + 8) !== 1 ||
+    body.readUInt32LE(off + 12) !== body.length - off - BINARY_ENVELOPE_BYTES
+  ) {
+    throw protocolError('binary method request without its envelope (u32 4, "null", u32 1, u32 length)');
+  }
+  return off + BINARY_ENVELOPE_BYTES;
 }

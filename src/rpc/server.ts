@@ -5,13 +5,20 @@ import net from 'node:net';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS, FRAME_HEADER_BYTES, type Frame } from './frame.js';
-import { decodeRequest, encodeError, encodeMessage, type Json, type Message } from './message.js';
+import { decodeMessage, decodeRequestHead, encodeError, encodeMessage, readBinaryEnvelope, type Json, type Message } from './message.js';
+import { CancelToken, type CancelSignal } from './cancel.js';
+import { adoptAccepted } from '../mysql/socket-read.js';
 
 const log = logger('rpc');
 
 export interface CallContext {
-  /** Aborted when the client cancels, the deadline passes, or the connection closes. */
+  /**
+   * Aborted when the client cancels, the deadline passes, or the connection closes. Made on first
+   * use: a handler on the query path takes `cancel` instead.
+   */
   readonly signal: AbortSignal;
+  /** The same cancellation as `signal`, without an AbortController (see cancel.ts). */
+  readonly cancel: CancelSignal;
   readonly peer: string;
 }
 
@@ -23,6 +30,12 @@ export interface Reply {
 export type UnaryHandler = (req: Message, ctx: CallContext) => Promise<Reply>;
 /** Sends chunks with `send`, which resolves when the client has room for more (backpressure). */
 export type StreamHandler = (req: Message, ctx: CallContext, send: (chunk: Reply) => Promise<void>) => Promise<Reply | void>;
+/**
+ * A unary method with its own binary body (after the request prefix and the envelope that makes it
+ * a message for older servers, see message.ts; from `offset` in `body`), not a JSON message. It returns its reply body preceded by FRAME_HEADER_BYTES of room for the
+ * frame header. Errors are error frames as for every method.
+ */
+export type BinaryUnaryHandler = (body: Buffer, offset: number, ctx: CallContext) => Promise<Buffer>;
 
 export const RPC_SERVER_DEFAULTS = {
   frameBytesMax: FRAME_DEFAULTS.frameBytesMax,
@@ -35,15 +48,52 @@ export const RPC_SERVER_DEFAULTS = {
 
 export type RpcServerOptions = Partial<Record<keyof typeof RPC_SERVER_DEFAULTS, number>>;
 
-interface ServerCall {
-  readonly abort: AbortController;
+/** One call in flight: its cancellation, its context and its stream credits in one object. */
+class ServerCall extends CancelToken implements CallContext {
   credits: number;
-  creditWaiter: (() => void) | null;
+  creditWaiter: (() => void) | null = null;
+  timer: NodeJS.Timeout | null = null;
+  private controller: AbortController | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly method: string,
+    private readonly timeoutMs: number,
+    readonly peer: string,
+    credits: number,
+  ) {
+    super();
+    this.credits = credits;
+  }
+
+  get cancel(): CancelSignal {
+    return this;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  override abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.controller?.abort(reason);
+    super.abort(reason);
+  }
+
+  /** The call's deadline passed. */
+  deadlinePassed(): void {
+    this.abort(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${this.method} exceeded its deadline of ${this.timeoutMs} ms`));
+  }
 }
 
 export class RpcServer {
   private readonly unaryHandlers = new Map<string, UnaryHandler>();
   private readonly streamHandlers = new Map<string, StreamHandler>();
+  private readonly binaryHandlers = new Map<string, BinaryUnaryHandler>();
   private readonly server: net.Server;
   private readonly conns = new Set<ServerConnection>();
   private readonly opts: Record<keyof typeof RPC_SERVER_DEFAULTS, number>;
@@ -51,11 +101,17 @@ export class RpcServer {
 
   constructor(opts: RpcServerOptions = {}) {
     this.opts = { ...RPC_SERVER_DEFAULTS, ...opts };
-    this.server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    // Accepted paused, so that the connection's reads can be taken over without streams (accept).
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => this.accept(sock));
   }
 
   unary(method: string, handler: UnaryHandler): this {
     this.unaryHandlers.set(method, handler);
+    return this;
+  }
+
+  binaryUnary(method: string, handler: BinaryUnaryHandler): this {
+    this.binaryHandlers.set(method, handler);
     return this;
   }
 
@@ -96,7 +152,8 @@ export class RpcServer {
       sock.destroy();
       return;
     }
-    const c = new ServerConnection(sock, this.opts, this.unaryHandlers, this.streamHandlers, () => this.conns.delete(c));
+    const c = new ServerConnection(sock, this.opts, this.unaryHandlers, this.streamHandlers, this.binaryHandlers, () => this.conns.delete(c));
+    c.start();
     this.conns.add(c);
   }
 }
@@ -109,25 +166,37 @@ class ServerConnection {
   private dead = false;
 
   constructor(
-    private readonly sock: net.Socket,
+    private sock: net.Socket,
     private readonly opts: Record<keyof typeof RPC_SERVER_DEFAULTS, number>,
     private readonly unaryHandlers: Map<string, UnaryHandler>,
     private readonly streamHandlers: Map<string, StreamHandler>,
+    private readonly binaryHandlers: Map<string, BinaryUnaryHandler>,
     private readonly onClose: () => void,
   ) {
     this.peer = `${sock.remoteAddress}:${sock.remotePort}`;
     this.parser = new FrameParser(opts.frameBytesMax);
-    sock.on('data', (chunk: Buffer) => {
+  }
+
+  /**
+   * Reads the connection without Node's stream machinery (src/mysql/socket-read.ts: the accepted
+   * socket's handle moves to one that reads into a shared buffer); each read is copied into a
+   * chunk of its own, as a 'data' event would give, since frames outlive the read.
+   */
+  start(): void {
+    const sock = adoptAccepted(this.sock, (n, buf) => {
       try {
-        this.parser.push(chunk, (f) => this.onFrame(f));
+        this.parser.push(Buffer.from(buf.subarray(0, n)), (f) => this.onFrame(f));
       } catch (err) {
         this.destroy((err as Error).message);
       }
+      return true;
     });
+    this.sock = sock;
+    sock.setNoDelay(true);
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.dead = true;
-      for (const call of this.calls.values()) call.abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'rpc connection closed'));
+      for (const call of this.calls.values()) call.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'rpc connection closed'));
       this.calls.clear();
       this.onClose();
     });
@@ -163,7 +232,7 @@ class ServerConnection {
         this.startCall(f);
         return;
       case FrameKind.Cancel:
-        this.calls.get(f.requestId)?.abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
+        this.calls.get(f.requestId)?.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
         return;
       case FrameKind.Credit: {
         const call = this.calls.get(f.requestId);
@@ -186,65 +255,87 @@ class ServerConnection {
   private startCall(f: Frame): void {
     const id = f.requestId;
     if (this.calls.has(id)) throw new Error(`request id ${id} is already in use`);
-    const { method, timeoutMs, streamWindowChunks, message } = decodeRequest(f.body);
-    const abort = new AbortController();
+    const { method, timeoutMs, streamWindowChunks, offset } = decodeRequestHead(f.body);
+    const binary = this.binaryHandlers.get(method);
+    const unary = binary ? undefined : this.unaryHandlers.get(method);
+    const stream = binary || unary ? undefined : this.streamHandlers.get(method);
+    // A JSON message is checked before the call starts: a malformed one closes the connection. An
+    // unknown method's body is not read (it may be a binary method this server does not have).
+    const message = unary || stream ? decodeMessage(f.body, offset) : null;
+    const bodyAt = binary ? readBinaryEnvelope(f.body, offset) : 0;
     const window = Math.max(1, Math.min(streamWindowChunks, this.opts.streamWindowChunksMax));
-    const call: ServerCall = { abort, credits: window, creditWaiter: null };
+    const call = new ServerCall(id, method, timeoutMs, this.peer, window);
     this.calls.set(id, call);
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} exceeded its deadline of ${timeoutMs} ms`)), timeoutMs)
-        : null;
-    const ctx: CallContext = { signal: abort.signal, peer: this.peer };
-    /** Sends the call's last frame: `frame` was built with room for its header. */
-    const finish = (kind: FrameKind, frame: Buffer) => {
-      if (timer) clearTimeout(timer);
-      if (this.calls.get(id) !== call) return;
-      this.calls.delete(id);
-      this.write(encodeFrameInPlace(id, kind, frame));
-    };
-    const fail = (err: unknown) => finish(FrameKind.Error, withHeadroom(encodeError(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : err)));
-
-    const unary = this.unaryHandlers.get(method);
+    if (timeoutMs > 0) call.timer = setTimeout(() => call.deadlinePassed(), timeoutMs);
+    if (binary) {
+      let p: Promise<Buffer>;
+      try {
+        p = binary(f.body, bodyAt, call);
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(
+        (frame) => this.finish(call, FrameKind.Response, frame),
+        (err: unknown) => this.fail(call, err),
+      );
+      return;
+    }
+    if (message === null || (!unary && !stream)) {
+      this.fail(call, new TesseraError(ER.UNKNOWN_COM, `unknown rpc method '${method}'`));
+      return;
+    }
     if (unary) {
-      unary(message, ctx).then((r) => finish(FrameKind.Response, encodeMessage(r.meta, r.blobs, undefined, FRAME_HEADER_BYTES)), fail);
+      unary(message, call).then(
+        (r) => this.finish(call, FrameKind.Response, encodeMessage(r.meta, r.blobs, undefined, FRAME_HEADER_BYTES)),
+        (err: unknown) => this.fail(call, err),
+      );
       return;
     }
-    const stream = this.streamHandlers.get(method);
-    if (stream) {
-      const send = async (chunk: Reply): Promise<void> => {
-        if (abort.signal.aborted) throw abort.signal.reason;
-        while (call.credits <= 0) {
-          await new Promise<void>((resolve, reject) => {
-            const onAbort = () => reject(abort.signal.reason);
-            call.creditWaiter = () => {
-              abort.signal.removeEventListener('abort', onAbort);
-              resolve();
-            };
-            abort.signal.addEventListener('abort', onAbort, { once: true });
-          });
-        }
-        call.credits--;
-        if (!this.write(encodeFrameInPlace(id, FrameKind.StreamChunk, encodeMessage(chunk.meta, chunk.blobs, undefined, FRAME_HEADER_BYTES)))) {
-          // The socket's buffer is full: wait for it to drain, or for the call to end (close aborts).
-          await new Promise<void>((resolve, reject) => {
-            const onAbort = () => {
-              this.sock.off('drain', onDrain);
-              reject(abort.signal.reason);
-            };
-            const onDrain = () => {
-              abort.signal.removeEventListener('abort', onAbort);
-              resolve();
-            };
-            this.sock.once('drain', onDrain);
-            abort.signal.addEventListener('abort', onAbort, { once: true });
-          });
-        }
-      };
-      stream(message, ctx, send).then((r) => finish(FrameKind.StreamEnd, encodeMessage(r ? r.meta : null, r?.blobs, undefined, FRAME_HEADER_BYTES)), fail);
-      return;
-    }
-    fail(new TesseraError(ER.UNKNOWN_COM, `unknown rpc method '${method}'`));
+    const send = async (chunk: Reply): Promise<void> => {
+      if (call.aborted) throw call.reason;
+      while (call.credits <= 0) {
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(call.reason);
+          call.creditWaiter = () => {
+            call.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          call.addEventListener('abort', onAbort);
+        });
+      }
+      call.credits--;
+      if (!this.write(encodeFrameInPlace(id, FrameKind.StreamChunk, encodeMessage(chunk.meta, chunk.blobs, undefined, FRAME_HEADER_BYTES)))) {
+        // The socket's buffer is full: wait for it to drain, or for the call to end (close aborts).
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => {
+            this.sock.off('drain', onDrain);
+            reject(call.reason);
+          };
+          const onDrain = () => {
+            call.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          this.sock.once('drain', onDrain);
+          call.addEventListener('abort', onAbort);
+        });
+      }
+    };
+    (stream as StreamHandler)(message, call, send).then(
+      (r) => this.finish(call, FrameKind.StreamEnd, encodeMessage(r ? r.meta : null, r?.blobs, undefined, FRAME_HEADER_BYTES)),
+      (err: unknown) => this.fail(call, err),
+    );
+  }
+
+  /** Sends the call's last frame: `frame` was built with room for its header. */
+  private finish(call: ServerCall, kind: FrameKind, frame: Buffer): void {
+    if (call.timer !== null) clearTimeout(call.timer);
+    if (this.calls.get(call.id) !== call) return;
+    this.calls.delete(call.id);
+    this.write(encodeFrameInPlace(call.id, kind, frame));
+  }
+
+  private fail(call: ServerCall, err: unknown): void {
+    this.finish(call, FrameKind.Error, withHeadroom(encodeError(call.aborted && call.reason ? call.reason : err)));
   }
 }
 

@@ -17,6 +17,7 @@
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import type { BindValue } from '../sql/index.js';
 import type { TabletType } from '../topo/index.js';
+import type { CancelSignal } from '../rpc/cancel.js';
 
 export interface Target {
   readonly keyspace: string;
@@ -73,7 +74,11 @@ export interface ExecuteOptions {
    * rows it changed. The tablet runs the statement on a connection opened with that flag.
    */
   readonly clientFoundRows?: boolean;
-  readonly signal?: AbortSignal;
+  /**
+   * Cancels the statement (the tablet kills it in MariaDB): an AbortSignal, or the lighter
+   * CancelSignal the tablet's RPC server makes per call (src/rpc/cancel.ts).
+   */
+  readonly signal?: CancelSignal;
 }
 
 /** Options of `begin`. */

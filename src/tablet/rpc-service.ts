@@ -7,11 +7,15 @@ import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
 import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
 import type { TabletType } from '../topo/index.js';
-import type { BindVars, ExecuteOptions, ExecuteResult, MoreResult, QueryResult, Target, Warning } from './query-service.js';
+import type { BindVars, ExecuteOptions, ExecuteResult, QueryResult, QueryService, Target, Warning } from './query-service.js';
 import type { TabletManager } from './tablet-manager.js';
 import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
 import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
+import { decodeExecuteRequest, encodeExecuteReply, fieldsFromBlob, fieldsToJson, moreFromJson, moreToJson, type FieldsCache, type MoreJson } from './execute-codec.js';
+import { FRAME_HEADER_BYTES } from '../rpc/frame.js';
+
+export { fieldsToJson, fieldsFromJson, type FieldsCache } from './execute-codec.js';
 
 export interface ExecuteRequest {
   target: Target;
@@ -33,17 +37,6 @@ function asTarget(v: unknown): Target {
   return { keyspace: t.keyspace, shard: t.shard, tabletType: t.tabletType as TabletType };
 }
 
-/** Column definitions as JSON: MariaDB's extended metadata bytes travel as base64. */
-export function fieldsToJson(fields: readonly ColumnDefinition[]): Json {
-  return fields.map((f) => (f.extendedMetadata ? { ...f, extendedMetadata: f.extendedMetadata.toString('base64') } : f)) as unknown as Json;
-}
-
-export function fieldsFromJson(j: unknown): ColumnDefinition[] {
-  return ((j ?? []) as (Omit<ColumnDefinition, 'extendedMetadata'> & { extendedMetadata?: string })[]).map((f) =>
-    typeof f.extendedMetadata === 'string' ? { ...f, extendedMetadata: Buffer.from(f.extendedMetadata, 'base64') } : (f as ColumnDefinition),
-  );
-}
-
 /**
  * The column definitions of a qs.execute reply, as the JSON text carried in its first blob. The
  * text is kept per array (a tablet's connection hands out the same array for the same statement:
@@ -52,17 +45,19 @@ export function fieldsFromJson(j: unknown): ColumnDefinition[] {
 const fieldsBlobs = new WeakMap<readonly ColumnDefinition[], { readonly collations: readonly (number | undefined)[]; readonly blob: Buffer }>();
 
 export function fieldsBlob(fields: readonly ColumnDefinition[]): Buffer {
+  // Checked on every reply: a schema reload may have changed a column's collation in place.
   const c = fieldsBlobs.get(fields);
-  if (c !== undefined && c.collations.length === fields.length && fields.every((f, i) => f.collation === c.collations[i])) return c.blob;
+  if (c !== undefined && sameCollations(fields, c.collations)) return c.blob;
   const blob = Buffer.from(JSON.stringify(fieldsToJson(fields)), 'utf8');
   fieldsBlobs.set(fields, { collations: fields.map((f) => f.collation), blob });
   return blob;
 }
 
-/** The last fields blob a connection received and its definitions (see TabletConn). */
-export interface FieldsCache {
-  blob: Buffer | null;
-  fields: ColumnDefinition[];
+/** A loop, not every(): this runs for every reply. */
+function sameCollations(fields: readonly ColumnDefinition[], collations: readonly (number | undefined)[]): boolean {
+  if (fields.length !== collations.length) return false;
+  for (let i = 0; i < fields.length; i++) if (fields[i].collation !== collations[i]) return false;
+  return true;
 }
 
 /** qs.execute's reply meta (everything but the fields, which travel in the first blob). */
@@ -76,27 +71,32 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
     tabletAlias: r.tabletAlias ?? '',
     ...(r.warningList ? { warningList: r.warningList as unknown as Json } : {}),
     // A CALL's further results (rare): in the meta, rows base64.
-    ...(r.more ? { more: r.more.map((x) => ({ ...x, fields: fieldsToJson(x.fields), rows: x.rows.map((b) => b.toString('base64')) })) as unknown as Json } : {}),
+    ...(r.more ? { more: moreToJson(r.more) as unknown as Json } : {}),
   };
 }
 
 /**
- * A qs.execute reply: blob 0 is the fields' JSON, the rest are rows. The same fields bytes as the
- * last reply on this connection give the same definitions (the same array), without parsing.
+ * qs.execute with JSON meta: what gates before qs.executeBinary call, and what a gate falls back
+ * to against a tablet from before it (TabletConn). Blob 0 is the fields' JSON, then the rows.
  */
-export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult {
+export function registerJsonExecute(s: RpcServer, qs: Pick<QueryService, 'execute'>): void {
+  s.unary('qs.execute', async (m, ctx) => {
+    const x = obj(m);
+    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
+      ...((x.options ?? {}) as ExecuteOptions),
+      signal: ctx.cancel,
+    });
+    return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
+  });
+}
+
+/** A JSON qs.execute reply as a result (the fields through `cache`, as qs.executeBinary's). */
+export function resultFromJsonMessage(m: Message, cache: FieldsCache): ExecuteResult {
   const x = obj(m);
   const blob = m.blobs[0];
   if (blob === undefined) throw new TesseraError(ER.NET_READ_ERROR, 'rpc protocol error: qs.execute reply without its fields blob');
-  let fields: ColumnDefinition[];
-  if (cache.blob !== null && cache.blob.equals(blob)) fields = cache.fields;
-  else {
-    fields = fieldsFromJson(JSON.parse(blob.toString('utf8')));
-    cache.blob = blob;
-    cache.fields = fields;
-  }
-  return {
-    fields,
+  const out: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
+    fields: fieldsFromBlob(blob, cache),
     rows: m.blobs.slice(1),
     rowsAffected: x.rowsAffected as number,
     insertId: x.insertId as number | string,
@@ -104,9 +104,10 @@ export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult
     info: x.info as string,
     transactionId: x.transactionId as number,
     tabletAlias: x.tabletAlias as string,
-    ...(Array.isArray(x.warningList) ? { warningList: x.warningList as unknown as Warning[] } : {}),
-    ...(Array.isArray(x.more) ? { more: (x.more as unknown as (Omit<MoreResult, 'fields' | 'rows'> & { fields: unknown; rows: string[] })[]).map((y) => ({ ...y, fields: fieldsFromJson(y.fields), rows: y.rows.map((s) => Buffer.from(s, 'base64')) })) } : {}),
   };
+  if (Array.isArray(x.warningList)) out.warningList = x.warningList as unknown as Warning[];
+  if (Array.isArray(x.more)) out.more = moreFromJson(x.more as unknown as MoreJson);
+  return out;
 }
 
 /**
@@ -116,22 +117,23 @@ export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult
 export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcServerOptions = {}, vs?: VStreamer): RpcServer {
   const s = new RpcServer(opts);
   if (vs) registerVStreamHandlers(s, vs);
-  s.unary('qs.execute', async (m, ctx) => {
-    const x = obj(m);
-    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
-      ...((x.options ?? {}) as ExecuteOptions),
-      signal: ctx.signal,
-    });
-    return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
+  // The gate's call (TabletConn.execute): binary both ways (execute-codec.ts), and the call's own
+  // cancellation instead of an AbortSignal.
+  s.binaryUnary('qs.executeBinary', async (body, offset, ctx) => {
+    const x = decodeExecuteRequest(body, offset);
+    x.opts.signal = ctx.cancel;
+    const r = await qs.execute(x.target, x.sql, x.bindVars, x.opts);
+    return encodeExecuteReply(FRAME_HEADER_BYTES, r, fieldsBlob(r.fields), r.more ? JSON.stringify(moreToJson(r.more)) : null);
   });
+  registerJsonExecute(s, qs);
   s.stream('qs.streamExecute', async (m, ctx, send) => {
     const x = obj(m);
     await qs.streamExecute(
       asTarget(x.target),
       String(x.sql),
       (x.bindVars ?? null) as BindVars | null,
-      (chunk) => send({ meta: chunk.fields ? { fields: fieldsToJson(chunk.fields) } : null, blobs: chunk.rows }),
-      { ...((x.options ?? {}) as ExecuteOptions), signal: ctx.signal },
+      (chunk) => send({ meta: chunk.fields ? { fields: fieldsToJson(chunk.fields) as Json } : null, blobs: chunk.rows }),
+      { ...((x.options ?? {}) as ExecuteOptions), signal: ctx.cancel },
     );
   });
   s.unary('qs.begin', async (m) => {

@@ -14,7 +14,12 @@ import type {
   StreamChunk,
   Target,
 } from './query-service.js';
-import { fieldsFromJson, resultFromMessage, type FieldsCache } from './rpc-service.js';
+import { decodeExecuteReply, encodeExecuteRequest, fieldsFromJson, type FieldsCache } from './execute-codec.js';
+import { resultFromJsonMessage } from './rpc-service.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import { logger } from '../log/index.js';
+
+const log = logger('tablet-conn');
 
 /** The options as JSON: everything but the signal (built field by field: an object rest copy is slow). */
 function stripSignal(opts: ExecuteOptions): Json {
@@ -32,13 +37,29 @@ export class TabletConn implements QueryService {
   }
 
   async execute(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const m = await this.rpc.call(
-      'qs.execute',
-      { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) },
-      [],
-      { signal: opts.signal },
-    );
-    return resultFromMessage(m, this.fieldsCache);
+    if (this.jsonExecute) return this.executeJson(target, sql, bindVars, opts);
+    try {
+      // Binary both ways (execute-codec.ts): no JSON for a statement on the query path.
+      const body = await this.rpc.callBinary('qs.executeBinary', encodeExecuteRequest, { target, sql, bindVars, opts }, { signal: opts.signal });
+      return decodeExecuteReply(body, this.fieldsCache);
+    } catch (err) {
+      // A tablet from before qs.executeBinary (a gate upgraded first) answers 1047 and ran nothing:
+      // use the JSON qs.execute with it from now on.
+      if (err instanceof TesseraError && err.errno === ER.UNKNOWN_COM.errno && err.message.includes("'qs.executeBinary'")) {
+        if (!this.jsonExecute) log.warn({ tablet: this.rpc.address }, 'tablet does not serve qs.executeBinary (an older version): using qs.execute with JSON; upgrade tablets before gates');
+        this.jsonExecute = true;
+        return this.executeJson(target, sql, bindVars, opts);
+      }
+      throw err;
+    }
+  }
+
+  /** True once the tablet turned out not to serve qs.executeBinary. */
+  jsonExecute = false;
+
+  private async executeJson(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions): Promise<ExecuteResult> {
+    const m = await this.rpc.call('qs.execute', { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) }, [], { signal: opts.signal });
+    return resultFromJsonMessage(m, this.fieldsCache);
   }
 
   async streamExecute(

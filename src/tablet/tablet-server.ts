@@ -11,6 +11,7 @@ import { format, parse, tableNames } from '../sql/index.js';
 import { sidecarDbName } from '../sidecar/index.js';
 import type { TabletType } from '../topo/index.js';
 import { ConnPool } from './pool.js';
+import type { CancelEvent, CancelSignal } from '../rpc/cancel.js';
 import type {
   BeginOptions,
   BindVars,
@@ -839,12 +840,12 @@ class QueryTimer {
   }
 
   /** The running statement's caller's signal (what an abort must match to kill it). */
-  private signal: AbortSignal | null = null;
+  private signal: CancelSignal | null = null;
   /** The signal this timer listens on: kept between statements, as a gate session's signal is the same for all its statements. */
-  private listening: AbortSignal | null = null;
+  private listening: CancelSignal | null = null;
 
   /** Follows `signal` for the statement starting (listening once per signal, not per statement). */
-  listen(signal: AbortSignal | undefined): void {
+  listen(signal: CancelSignal | undefined): void {
     this.signal = signal ?? null;
     if (signal === undefined || signal === this.listening) return;
     this.listening?.removeEventListener('abort', this);
@@ -853,7 +854,7 @@ class QueryTimer {
   }
 
   /** A signal this timer listens on aborted: kills the running statement if it is that caller's. */
-  handleEvent(event: Event): void {
+  handleEvent(event: CancelEvent): void {
     if (event.target === this.listening) this.listening = null;
     if (event.target === this.signal) this.kill();
   }

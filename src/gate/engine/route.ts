@@ -167,8 +167,42 @@ export class Route implements Primitive {
     return out;
   }
 
+  /**
+   * The one shard of an unsharded, reference or DBA route, or of an equality on a functional
+   * vindex, worked out without a promise (the resolver answers from its index); null for every
+   * other route, and when the cursor cannot answer at once: then `resolve` does it. The same
+   * shards and errors as `resolve`.
+   */
+  resolveNow(vc: VCursor, bindVars: BindVars): { rs: ResolvedShard; bindVars: BindVars }[] | null {
+    const s = this.spec;
+    if (vc.allShardsNow === undefined || vc.shardForKeyspaceIdNow === undefined) return null;
+    switch (s.opcode) {
+      case 'Unsharded':
+      case 'Reference':
+      case 'DBA': {
+        const shards = vc.allShardsNow(s.keyspace);
+        if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${s.keyspace} has no serving shards`, { kind: 'UNAVAILABLE' });
+        return [{ rs: shards[0], bindVars }];
+      }
+      case 'EqualUnique':
+      case 'Equal': {
+        const v = s.vindex;
+        if (v === undefined || v.kind !== 'functional' || !v.unique) return null;
+        const lit = valueFromExpr(s.values![0], bindVars);
+        if (Array.isArray(lit)) return null;
+        // As map() would give it for one value (which may throw the same error for a bad value).
+        const id = v.keyspaceId(literalToVindexValue(lit));
+        if (id === undefined) return null;
+        const rs = vc.shardForKeyspaceIdNow(s.keyspace, id);
+        return rs === undefined ? null : [{ rs, bindVars }];
+      }
+      default:
+        return null;
+    }
+  }
+
   async execute(vc: VCursor, bindVars: BindVars): Promise<Result> {
-    const targets = await this.resolve(vc, bindVars);
+    const targets = this.resolveNow(vc, bindVars) ?? (await this.resolve(vc, bindVars));
     const queries: ShardQuery[] = targets.map((t) => ({ rs: t.rs, sql: formatBound(this.spec.query, t.bindVars) }));
     // OLAP: reads come as streams, so the tablets' row limit does not apply; the gate's does.
     const results =

@@ -1,13 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { RpcServer, RpcClient, encodeFrame, FrameKind } from '../../../src/rpc/index.js';
+import { RpcServer, RpcClient, encodeFrame, FrameKind, FRAME_HEADER_BYTES } from '../../../src/rpc/index.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
 
 const server = new RpcServer();
 let maxAhead = 0;
 let produced = 0;
 let consumedByClient = 0;
+let binCancelled = 0;
 server
   .unary('echo', async (req) => ({ meta: req.meta, blobs: req.blobs }))
   .unary('fail', async () => {
@@ -23,6 +24,25 @@ server
       });
     });
     return { meta: 'slept' };
+  })
+  // A binary method: the body is its own bytes (here: u32 sleep ms, then text echoed back upper-cased),
+  // and it is cancelled through the call's CancelSignal (ctx.cancel), not an AbortSignal.
+  .binaryUnary('bin.upper', async (body, offset, ctx) => {
+    const ms = body.readUInt32LE(offset);
+    if (ms > 0) {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, ms);
+        ctx.cancel.addEventListener('abort', () => {
+          clearTimeout(t);
+          binCancelled++;
+          reject(ctx.cancel.reason);
+        });
+      });
+    }
+    const text = Buffer.from(body.subarray(offset + 4).toString('utf8').toUpperCase(), 'utf8');
+    const out = Buffer.alloc(FRAME_HEADER_BYTES + text.length);
+    text.copy(out, FRAME_HEADER_BYTES);
+    return out;
   })
   .stream('count', async (req, _ctx, send) => {
     const n = req.meta as number;
@@ -83,6 +103,33 @@ test('cancellation through an AbortSignal', async () => {
   const p = client.call('sleep', 5000, [], { signal: ac.signal });
   setTimeout(() => ac.abort(new Error('user cancelled')), 20);
   await assert.rejects(p, /user cancelled/);
+});
+
+/** bin.upper's request: u32 ms to wait, then the text. */
+function upperRequest(headroom: number, arg: { ms: number; text: string }): Buffer {
+  const t = Buffer.from(arg.text, 'utf8');
+  const out = Buffer.alloc(headroom + 4 + t.length);
+  out.writeUInt32LE(arg.ms, headroom);
+  t.copy(out, headroom + 4);
+  return out;
+}
+
+test('binary methods: own bytes both ways, multiplexed with JSON calls; deadline and cancel through the call token', async () => {
+  const calls = Array.from({ length: 300 }, (_, i) =>
+    i % 2 === 0 ? client.callBinary('bin.upper', upperRequest, { ms: 0, text: `ab ü ${i}` }).then((b) => b.toString('utf8')) : client.call('echo', i).then((m) => m.meta),
+  );
+  const got = await Promise.all(calls);
+  got.forEach((g, i) => assert.deepEqual(g, i % 2 === 0 ? `AB Ü ${i}` : i));
+  await assert.rejects(client.callBinary('bin.upper', upperRequest, { ms: 5000, text: 'x' }, { timeoutMs: 50 }), /rpc bin.upper exceeded its deadline of 50 ms/);
+  const ac = new AbortController();
+  const p = client.callBinary('bin.upper', upperRequest, { ms: 5000, text: 'x' }, { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('user cancelled')), 20);
+  await assert.rejects(p, /user cancelled/);
+  // The server's side of both calls was cancelled too (the deadline by the server, the abort by a Cancel frame).
+  for (let i = 0; i < 100 && binCancelled < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(binCancelled, 2);
+  assert.equal((await client.callBinary('bin.upper', upperRequest, { ms: 1, text: 'done' })).toString(), 'DONE');
+  await assert.rejects(client.callBinary('no.such.binary', upperRequest, { ms: 0, text: '' }), (e: TesseraError) => e.errno === 1047);
 });
 
 test('a cancelled stream hands no more chunks to its consumer, not even those already received', async () => {

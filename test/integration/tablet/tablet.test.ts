@@ -8,6 +8,8 @@ import { openTopoServer, type TopoServer } from '../../../src/topo/index.js';
 import { RpcTabletManagerClient, TabletConn, type QueryService, type Target, type TabletProcess } from '../../../src/tablet/index.js';
 import { intLiteral, stringLiteral } from '../../../src/sql/index.js';
 import { startTestTablet } from '../../harness/tablet.js';
+import { RpcServer } from '../../../src/rpc/index.js';
+import { registerJsonExecute } from '../../../src/tablet/rpc-service.js';
 
 let topo: TopoServer;
 let tablet: TabletProcess;
@@ -203,6 +205,40 @@ test('network: a million rows stream with bounded memory', async () => {
   assert.equal(rows, 1_000_000);
   // The whole result is ~110 MB of row bytes; a stream that buffered it would show that here.
   assert.ok(peak < 64 * 1024 * 1024, `heap grew by ${Math.round(peak / 1e6)} MB while streaming`);
+});
+
+test('network: qs.execute with JSON meta, as gates before qs.executeBinary call it, answers as qs.executeBinary does', async () => {
+  await conn.execute(target, 'delete from t', null);
+  const sql = "insert into t(id, v) values (7, 'seven')";
+  const ins = await conn.rpc.call('qs.execute', { target: { ...target }, sql, bindVars: null, options: { tables: ['t'] } });
+  assert.equal((ins.meta as { rowsAffected: number }).rowsAffected, 1);
+  const json = await conn.rpc.call('qs.execute', { target: { ...target }, sql: 'select id, v from t where id = :id', bindVars: { id: intLiteral(7) } as never, options: {} });
+  const bin = await conn.execute(target, 'select id, v from t where id = :id', { id: intLiteral(7) });
+  // Blob 0 is the fields' JSON, then the rows: the same row bytes as the binary reply's.
+  assert.deepEqual(JSON.parse(json.blobs[0].toString()).map((f: { name: string }) => f.name), ['id', 'v']);
+  assert.deepEqual(json.blobs.slice(1), bin.rows);
+  assert.deepEqual(rowsOf(bin), [[7, 'seven']]);
+  assert.equal((json.meta as { tabletAlias: string }).tabletAlias, bin.tabletAlias);
+});
+
+test('a gate against a tablet from before qs.executeBinary: 1047 once, then JSON qs.execute, same results', async () => {
+  // An older tablet's RPC server: qs.execute with JSON meta, no binary method.
+  const older = new RpcServer();
+  registerJsonExecute(older, tablet.server);
+  const port = await older.listen(0);
+  const c = new TabletConn('127.0.0.1', port);
+  try {
+    await c.execute(target, 'delete from t', null);
+    assert.equal(c.jsonExecute, true);
+    await c.execute(target, "insert into t(id, v) values (8, 'eight')", null, { tables: ['t'] });
+    const r = await c.execute(target, 'select id, v from t where id = :id', { id: intLiteral(8) });
+    assert.deepEqual(rowsOf(r), [[8, 'eight']]);
+    assert.deepEqual(r.rows, (await conn.execute(target, 'select id, v from t where id = 8', null)).rows);
+    assert.equal(c.rpc.dials, 1, 'the refused binary call did not cost the connection');
+  } finally {
+    c.close();
+    await older.close();
+  }
 });
 
 test('tablet manager over the network: fetch as dba/app, positions, read-only', async () => {
