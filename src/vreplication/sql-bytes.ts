@@ -17,6 +17,9 @@ type Value = null | number | bigint | string | Buffer | undefined;
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
+/** Strings up to this many UTF-16 units are scanned and written in JavaScript. */
+const SHORT_STRING = 64;
+
 /** Whether a string literal needs quoteString's escapes (', \, NUL, LF, CR, ^Z). */
 function needsEscape(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -92,11 +95,29 @@ export class SqlBytes {
       this.length = p;
       return this;
     }
+    const len = v.length;
+    this.ensure(2 + len * 3);
+    const b = this.buf;
+    const at = this.length;
+    b[at] = 0x27;
+    if (len <= SHORT_STRING) {
+      // Plain ASCII written byte by byte (the common case: no native call); anything else below.
+      let i = 0;
+      for (; i < len; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80 || c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26) break;
+        b[at + 1 + i] = c;
+      }
+      if (i === len) {
+        b[at + 1 + len] = 0x27;
+        this.length = at + 2 + len;
+        return this;
+      }
+    }
     if (needsEscape(v)) return this.text(quoteString(v));
-    this.ensure(2 + v.length * 3);
-    this.buf[this.length++] = 0x27;
-    this.length += this.buf.write(v, this.length, 'utf8');
-    this.buf[this.length++] = 0x27;
+    const n = b.write(v, at + 1, 'utf8');
+    b[at + 1 + n] = 0x27;
+    this.length = at + 2 + n;
     return this;
   }
 
