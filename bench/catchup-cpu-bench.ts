@@ -3,17 +3,19 @@
 // player's packed apply SQL built), in one process, over the binlog of copy-bench's catch-up (row
 // updates in 1,000-row transactions of copy-bench's table), read from one MariaDB again in each
 // round. The target's applyTransaction writes the SQL into COM_QUERY packets, as the MariaDB client
-// does, and drops them: what is measured is what
+// does, drops them and waits as long as MariaDB would take to apply them: what is measured is what
 // Tessera's own code costs per row, the part copy-bench's "node" CPU column shows, without
 // MariaDB's apply time or the scheduling noise of a shared machine (CPU seconds vary far less than
 // wall time there). copy-bench remains the end-to-end figure.
 //
 //   npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/catchup-cpu-bench.js [rounds=5]
 //
-// BENCH_ROWS (200,000), BENCH_CPU_PROFILE=dir (a CPU profile of the last round).
+// BENCH_ROWS (200,000), BENCH_CPU_PROFILE=dir (a CPU profile of the last round),
+// BENCH_APPLY_US_PER_ROW (10: the target's apply time per row, simulated by a timer),
+// BENCH_READER_QUEUE_ITEMS (the source's binlog read-ahead, VSTREAMER_DEFAULTS.readerQueueItemsMax).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Client } from '../src/mysql/client.js';
 import { PacketWriter } from '../src/mysql/packet.js';
 import { currentPosition } from '../src/mysql/binlog/index.js';
@@ -28,6 +30,8 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const ROUNDS = Number(process.argv[2] ?? 5);
 const TRX_ROWS = 1_000;
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
+/** Wall time the target takes per row (a timer, no CPU), so the source reads ahead and queues as it does in copy-bench. */
+const APPLY_US_PER_ROW = Number(process.env.BENCH_APPLY_US_PER_ROW ?? 10);
 
 const SCHEMA = `CREATE TABLE customer (
   customer_id bigint NOT NULL,
@@ -60,7 +64,8 @@ try {
   }
   const to = await currentPosition(c);
 
-  const local = new LocalVStreamer({ dbName: 'vt_src', connection: { host: db.host, port: db.port, user: 'vt_dba' }, vschema: async () => undefined, serverIdBase: 0x50000000 });
+  const limits = process.env.BENCH_READER_QUEUE_ITEMS ? { readerQueueItemsMax: Number(process.env.BENCH_READER_QUEUE_ITEMS) } : {};
+  const local = new LocalVStreamer({ dbName: 'vt_src', connection: { host: db.host, port: db.port, user: 'vt_dba' }, vschema: async () => undefined, serverIdBase: 0x50000000, limits });
   // The VStream seam as the network client sees it: every batch encoded and decoded.
   const wire: VStreamer = {
     vstream: (req, onEvents, signal) => local.vstream(req, (events) => onEvents(decodeEvents(encodeEvents(events))), signal),
@@ -83,11 +88,19 @@ try {
       }
       packets.flush();
       rowsApplied += rows;
+      // MariaDB's time to apply them, meanwhile the source reads ahead as it does against a target.
+      if (APPLY_US_PER_ROW > 0) await new Promise((r) => setTimeout(r, (rows * APPLY_US_PER_ROW) / 1000));
     },
     applyDdl: async () => undefined,
     heartbeat: async () => undefined,
   };
   const inspector = PROFILE_DIR ? new Session() : undefined;
+  // Time in the garbage collector (scavenges and mark-compacts), per round.
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const results: { cpu: number; ms: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     sqlBytes = 0;
@@ -98,6 +111,7 @@ try {
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.start');
     }
+    gcMs = 0;
     const u0 = process.cpuUsage();
     const t0 = performance.now();
     const end = await play(wire, target, {
@@ -119,8 +133,9 @@ try {
     if (end.reason !== 'stop-position' || rowsApplied !== ROWS) throw new Error(`round ${round}: ended ${end.reason} after ${rowsApplied} rows, expected ${ROWS}`);
     const cpu = (u.user + u.system) / 1e6;
     results.push({ cpu, ms });
-    log(`round ${round}: ${fmt(ROWS)} rows in ${(ms / 1000).toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU = ${((cpu * 1e6) / ROWS).toFixed(1)} µs/row, ${(sqlBytes / 1e6).toFixed(1)} MB of SQL packets`);
+    log(`round ${round}: ${fmt(ROWS)} rows in ${(ms / 1000).toFixed(2)} s wall, ${cpu.toFixed(2)} s CPU = ${((cpu * 1e6) / ROWS).toFixed(1)} µs/row, ${(sqlBytes / 1e6).toFixed(1)} MB of SQL packets, ${gcMs.toFixed(0)} ms in GC`);
   }
+  gcObserver.disconnect();
   const cpus = results.map((r) => r.cpu).sort((a, b) => a - b);
   const median = cpus[Math.floor(cpus.length / 2)];
   log(`median CPU ${((median * 1e6) / ROWS).toFixed(1)} µs/row (min ${((cpus[0] * 1e6) / ROWS).toFixed(1)}) over ${ROUNDS} rounds of ${fmt(ROWS)} row updates`);
