@@ -66,8 +66,12 @@ function insertRowSql(db: string, t: TargetTable, row: readonly Value[]): string
 
 /** One multi-row INSERT of copied rows, as UTF-8 bytes (sql-bytes.ts says why not a string). */
 export function insertRowsSql(db: string, t: TargetTable, rows: readonly (readonly Value[])[]): Buffer {
-  const b = new SqlBytes(Math.max(4096, rows.length * 64));
-  b.text(`INSERT INTO ${tableRef(db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES `);
+  const head = `INSERT INTO ${tableRef(db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES `;
+  // Sized by the first row, so a batch of like rows is written without growing the buffer.
+  const first = new SqlBytes(4096);
+  if (rows.length > 0) first.tuple(rows[0]);
+  const b = new SqlBytes(Math.ceil(head.length * 3 + (first.length + 1) * rows.length * 1.25) + 64);
+  b.text(head);
   for (let i = 0; i < rows.length; i++) {
     if (i > 0) b.byte(0x2c);
     b.tuple(rows[i]);

@@ -16,6 +16,7 @@ export type SqlText = string | Buffer;
 type Value = null | number | bigint | string | Buffer | undefined;
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const EMPTY = Buffer.alloc(0);
 
 /** Strings up to this many UTF-16 units are scanned and written in JavaScript. */
 const SHORT_STRING = 64;
@@ -35,13 +36,17 @@ export class SqlBytes {
   /** Bytes written. */
   length = 0;
 
+  /** Size of the next buffer after one was handed over: the last one's, so a like packet does not grow. */
+  private next: number;
+
   constructor(initial = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initial);
+    this.next = initial;
   }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, this.next);
     while (size < this.length + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
@@ -141,13 +146,17 @@ export class SqlBytes {
     return Buffer.from(this.buf.subarray(start, end));
   }
 
-  /** What was written, in a buffer of its own; the builder starts empty again. */
+  /**
+   * What was written, in a buffer of its own; the builder starts empty again. A mostly full buffer
+   * is handed over as it is, and the next one is allocated only when something is written again
+   * (a builder used once, as insertRowsSql's, allocates nothing more).
+   */
   take(): Buffer {
     let out: Buffer;
     if (this.length >= this.buf.length / 4) {
-      // Mostly full: hand the buffer over and start a new one of the same size.
       out = this.buf.subarray(0, this.length);
-      this.buf = Buffer.allocUnsafe(this.buf.length);
+      this.next = this.buf.length;
+      this.buf = EMPTY;
     } else {
       out = Buffer.from(this.buf.subarray(0, this.length));
     }
