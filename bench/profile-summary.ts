@@ -40,6 +40,12 @@ const PARTS: readonly (readonly [string, RegExp])[] = [
   ['MariaDB client (tablet to MariaDB)', /\/src\/mysql\/(client|client-result)/],
   ['RPC framing and messages', /\/src\/rpc\/|\/src\/tablet\/(tablet-conn|rpc-service)/],
   ['other gate code', /\/src\/gate\//],
+  ['binlog reader (events, row decode)', /\/src\/mysql\/binlog\//],
+  ['vstream codec (encode, decode rows)', /\/src\/vreplication\/vstream-codec/],
+  ['vreplication apply SQL (player, packer, sql-bytes)', /\/src\/vreplication\/(apply|player|sql-bytes)\b/],
+  ['vreplication source (row filter, streamer)', /\/src\/vreplication\/(row-streamer|filter|local-vstreamer|vstreamer|vstreamer-client)\b/],
+  ['vreplication copy (copier, lastpk)', /\/src\/vreplication\/(copier|lastpk|snapshot)\b/],
+  ['other vreplication (controller, store)', /\/src\/vreplication\//],
   ['other Tessera code', /\/src\//],
   ['Node sockets, streams, timers, promises (JS)', /^node:/],
 ];

@@ -366,25 +366,29 @@ export class Client extends EventEmitter {
     if (!this.parser.isPaused) this.socket.resume();
   }
 
-  /** Runs a text query; the first result (a SELECT's rows, or the counts). See `queryMulti` for all. */
-  async query(sql: string): Promise<Result> {
+  /**
+   * Runs a text query; the first result (a SELECT's rows, or the counts). See `queryMulti` for all.
+   * A Buffer is the query's bytes, sent as they are (in the connection's character set).
+   */
+  async query(sql: string | Buffer): Promise<Result> {
     const all = await this.queryMulti(sql);
     return all[0];
   }
 
   /** Runs a text query and returns every result (multi-statements, CALL). */
-  queryMulti(sql: string): Promise<Result[]> {
+  queryMulti(sql: string | Buffer): Promise<Result[]> {
     const results: Result[] = [];
     return this.stream(sql, collector(results, false, this.reader)).then(() => results);
   }
 
   /** Runs a text query, handing each row payload to the sink as it arrives. */
-  stream(sql: string, sink: ResultSink): Promise<void> {
+  stream(sql: string | Buffer, sink: ResultSink): Promise<void> {
     return new Promise((resolve, reject) => {
       this.enqueue(
         this.resultCommand(
           (w) => {
-            w.begin().int1(COM.QUERY).string(sql, this.options.textEncoding).end();
+            if (typeof sql === 'string') w.begin().int1(COM.QUERY).string(sql, this.options.textEncoding).end();
+            else w.begin().int1(COM.QUERY).bytes(sql).end();
           },
           sink,
           resolve,

@@ -10,6 +10,7 @@
 // guard: a row beyond the copied range is not on the target.
 import { quoteIdent, valueLiteral } from '../sql/index.js';
 import type { SqlValue } from '../mysql/values.js';
+import { SqlBytes, type SqlText } from './sql-bytes.js';
 
 type Value = SqlValue | undefined;
 
@@ -59,10 +60,23 @@ function keyMatch(t: TargetTable, row: readonly Value[]): string {
   return `${keyCols(t)} = ${tuple(keyValues(t, row))}`;
 }
 
-export function insertRowsSql(db: string, t: TargetTable, rows: readonly (readonly Value[])[]): string {
-  let s = `INSERT INTO ${tableRef(db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES `;
-  for (let i = 0; i < rows.length; i++) s += (i ? ',' : '') + tuple(rows[i]);
-  return s;
+function insertRowSql(db: string, t: TargetTable, row: readonly Value[]): string {
+  return `INSERT INTO ${tableRef(db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES ` + tuple(row);
+}
+
+/** One multi-row INSERT of copied rows, as UTF-8 bytes (sql-bytes.ts says why not a string). */
+export function insertRowsSql(db: string, t: TargetTable, rows: readonly (readonly Value[])[]): Buffer {
+  const head = `INSERT INTO ${tableRef(db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES `;
+  // Sized by the first row, so a batch of like rows is written without growing the buffer.
+  const first = new SqlBytes(4096);
+  if (rows.length > 0) first.tuple(rows[0]);
+  const b = new SqlBytes(Math.ceil(head.length * 3 + (first.length + 1) * rows.length * 1.25) + 64);
+  b.text(head);
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) b.byte(0x2c);
+    b.tuple(rows[i]);
+  }
+  return b.take();
 }
 
 /** Statements applying one binlog row change; empty when the guard drops it. */
@@ -75,7 +89,7 @@ export function changeSql(db: string, t: TargetTable, before: readonly Value[] |
       const sets = t.columns.map((c, i) => `${quoteIdent(c)} = ${valueLiteral(after[i])}`).join(', ');
       out.push(`UPDATE ${ref} SET ${sets} WHERE ${keyMatch(t, before)}`);
     } else if (after !== null) {
-      out.push(insertRowsSql(db, t, [after]));
+      out.push(insertRowSql(db, t, after));
     } else if (before !== null) {
       out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, before)}`);
     }
@@ -83,7 +97,7 @@ export function changeSql(db: string, t: TargetTable, before: readonly Value[] |
   }
   if (before !== null) out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, before)}`);
   if (after !== null) {
-    out.push(insertRowsSql(db, t, [after]));
+    out.push(insertRowSql(db, t, after));
     out.push(`DELETE FROM ${ref} WHERE ${keyMatch(t, after)} AND ${notCopied(t, guard)}`);
   }
   return out;
@@ -126,23 +140,52 @@ function sameValue(a: Value, b: Value): boolean {
  * Updates that change the key (compared as values: a collation-equal change also takes this
  * path, which is always correct), and every change while its table is being copied (guard
  * `upto`), keep changeSql's statements. Statements are joined with `;` into multi-statement
- * packets of at most `packetCharsMax` characters.
+ * packets of at most `packetCharsMax` bytes (a single row change longer than that is a packet of
+ * its own). The packets are UTF-8 bytes written value by value (sql-bytes.ts), not strings: a
+ * run is cut into two statements where its packet fills up.
  */
 export class SqlPacker {
-  private readonly packets: string[] = [];
-  private packet = '';
-  /** The open run of one kind of change to one table: its text so far, and what closes it. */
-  private run: { kind: 'insert' | 'delete' | 'upsert'; table: TargetTable; text: string; suffix: string; rows: number } | undefined;
-  /** Characters of SQL held: for the relay-log size bound. */
-  chars = 0;
+  private readonly packets: Buffer[] = [];
+  /** Bytes of the packets finished so far. */
+  private held = 0;
+  /** The packet being written. */
+  private readonly cur = new SqlBytes();
+  /** The open run of one kind of change to one table, and what closes it. */
+  private run: { kind: 'insert' | 'delete' | 'upsert'; table: TargetTable; suffix: Buffer; rows: number } | undefined;
+  private readonly heads = new WeakMap<TargetTable, TableHeads>();
 
   constructor(
     private readonly db: string,
     private readonly packetCharsMax: number,
   ) {}
 
+  /** Bytes of SQL held (UTF-8): for the relay-log size bound. */
+  get chars(): number {
+    return this.held + this.cur.length + (this.run?.suffix.length ?? 0);
+  }
+
   get empty(): boolean {
     return this.chars === 0;
+  }
+
+  private headsOf(t: TargetTable): TableHeads {
+    let h = this.heads.get(t);
+    if (h === undefined) {
+      const ref = tableRef(this.db, t);
+      const rest = t.columns.filter((_, i) => !t.keyIndexes.includes(i));
+      // A table of key columns only: nothing to change, but the clause needs one assignment.
+      const set = rest.length > 0 ? rest : [t.columns[t.keyIndexes[0]]];
+      const single = t.keyIndexes.length === 1;
+      h = {
+        insert: Buffer.from(`INSERT INTO ${ref} (${t.columns.map(quoteIdent).join(',')}) VALUES `),
+        upsertSuffix: Buffer.from(' ON DUPLICATE KEY UPDATE ' + set.map((c) => `${quoteIdent(c)} = VALUES(${quoteIdent(c)})`).join(', ')),
+        delete: Buffer.from(`DELETE FROM ${ref} WHERE ` + (single ? `${quoteIdent(t.columns[t.keyIndexes[0]])} IN (` : '')),
+        deleteSuffix: Buffer.from(single ? ')' : ''),
+        keyNames: t.keyIndexes.map((i) => Buffer.from(quoteIdent(t.columns[i]) + ' = ')),
+      };
+      this.heads.set(t, h);
+    }
+    return h;
   }
 
   change(t: TargetTable, before: readonly Value[] | null, after: readonly Value[] | null, guard: CopyGuard): void {
@@ -150,74 +193,122 @@ export class SqlPacker {
       for (const s of changeSql(this.db, t, before, after, guard)) this.statement(s);
       return;
     }
+    const cur = this.cur;
+    const h = this.headsOf(t);
     if (after !== null) {
       const kind = before === null ? 'insert' : 'upsert';
-      const tup = tuple(after);
-      if (this.run?.kind === kind && this.run.table === t && this.run.text.length + tup.length + this.run.suffix.length < this.packetCharsMax) {
-        this.run.text += ',' + tup;
-        this.chars += tup.length + 1;
+      const r = this.run;
+      if (r !== undefined && r.kind === kind && r.table === t) {
+        const mark = cur.length;
+        cur.byte(0x2c).tuple(after);
+        if (cur.length + r.suffix.length <= this.packetCharsMax) {
+          r.rows++;
+          return;
+        }
+        // The packet is full: the row starts a statement in the next one.
+        const tup = cur.copyOf(mark + 1);
+        cur.truncate(mark);
+        this.closeRun();
+        this.open(kind, t, kind === 'insert' ? EMPTY : h.upsertSuffix, h.insert, tup);
         return;
       }
       this.closeRun();
-      const text = `INSERT INTO ${tableRef(this.db, t)} (${t.columns.map(quoteIdent).join(',')}) VALUES ` + tup;
-      let suffix = '';
-      if (kind === 'upsert') {
-        const rest = t.columns.filter((_, i) => !t.keyIndexes.includes(i));
-        // A table of key columns only: nothing to change, but the clause needs one assignment.
-        const set = rest.length > 0 ? rest : [t.columns[t.keyIndexes[0]]];
-        suffix = ' ON DUPLICATE KEY UPDATE ' + set.map((c) => `${quoteIdent(c)} = VALUES(${quoteIdent(c)})`).join(', ');
-      }
-      this.run = { kind, table: t, text, suffix, rows: 1 };
-      this.chars += text.length + suffix.length;
+      const mark = cur.length;
+      cur.tuple(after);
+      const tup = cur.copyOf(mark);
+      cur.truncate(mark);
+      this.open(kind, t, kind === 'insert' ? EMPTY : h.upsertSuffix, h.insert, tup);
       return;
     }
     if (before === null) return;
     // One key column: `k IN (…)`, a range lookup per value. Several: an OR of AND terms, which
     // MariaDB's range optimizer also turns into key lookups.
     const single = t.keyIndexes.length === 1;
-    const term = single ? valueLiteral(before[t.keyIndexes[0]]) : '(' + t.keyIndexes.map((i) => `${quoteIdent(t.columns[i])} = ${valueLiteral(before[i])}`).join(' AND ') + ')';
-    if (this.run?.kind === 'delete' && this.run.table === t && this.run.rows < DELETE_KEYS_MAX && this.run.text.length + term.length < this.packetCharsMax) {
-      this.run.text += (single ? ',' : ' OR ') + term;
-      this.run.rows++;
-      this.chars += term.length + 4;
-      return;
+    const r = this.run;
+    const mark = cur.length;
+    if (r !== undefined && r.kind === 'delete' && r.table === t && r.rows < DELETE_KEYS_MAX) {
+      if (single) cur.byte(0x2c);
+      else cur.ascii(' OR ');
+      this.keyTerm(h, t, before);
+      if (cur.length + r.suffix.length <= this.packetCharsMax) {
+        r.rows++;
+        return;
+      }
+      cur.truncate(mark);
     }
     this.closeRun();
-    const text = `DELETE FROM ${tableRef(this.db, t)} WHERE ` + (single ? `${quoteIdent(t.columns[t.keyIndexes[0]])} IN (${term}` : term);
-    this.run = { kind: 'delete', table: t, text, suffix: single ? ')' : '', rows: 1 };
-    this.chars += text.length;
+    const m = cur.length;
+    this.keyTerm(h, t, before);
+    const term = cur.copyOf(m);
+    cur.truncate(m);
+    this.open('delete', t, h.deleteSuffix, h.delete, term);
+  }
+
+  /** The key of one row to delete: its value, or `(k1 = v1 AND k2 = v2)`. */
+  private keyTerm(h: TableHeads, t: TargetTable, row: readonly Value[]): void {
+    const cur = this.cur;
+    if (t.keyIndexes.length === 1) {
+      cur.value(row[t.keyIndexes[0]]);
+      return;
+    }
+    cur.byte(0x28);
+    for (let k = 0; k < t.keyIndexes.length; k++) {
+      if (k > 0) cur.ascii(' AND ');
+      cur.bytes(h.keyNames[k]).value(row[t.keyIndexes[k]]);
+    }
+    cur.byte(0x29);
+  }
+
+  /** Starts a run with its first row: in this packet if it fits, else in the next. */
+  private open(kind: 'insert' | 'delete' | 'upsert', t: TargetTable, suffix: Buffer, head: Buffer, first: Buffer): void {
+    const cur = this.cur;
+    if (cur.length > 0 && cur.length + 1 + head.length + first.length + suffix.length > this.packetCharsMax) this.cut();
+    if (cur.length > 0) cur.byte(0x3b);
+    cur.bytes(head).bytes(first);
+    this.run = { kind, table: t, suffix, rows: 1 };
   }
 
   /** A statement as is (DDL-free SQL of the target transaction), after everything added so far. */
-  statement(sql: string): void {
+  statement(sql: SqlText): void {
     this.closeRun();
-    this.push(sql);
-    this.chars += sql.length;
+    const cur = this.cur;
+    const n = typeof sql === 'string' ? Buffer.byteLength(sql) : sql.length;
+    if (cur.length > 0 && cur.length + 1 + n > this.packetCharsMax) this.cut();
+    if (cur.length > 0) cur.byte(0x3b);
+    if (typeof sql === 'string') cur.text(sql);
+    else cur.bytes(sql);
   }
 
   /** The packets, in order; the packer is empty afterwards. */
-  finish(): string[] {
+  finish(): Buffer[] {
     this.closeRun();
-    if (this.packet !== '') this.packets.push(this.packet);
+    if (this.cur.length > 0) this.cut();
     const out = this.packets.splice(0);
-    this.packet = '';
-    this.chars = 0;
+    this.held = 0;
     return out;
+  }
+
+  private cut(): void {
+    const p = this.cur.take();
+    this.packets.push(p);
+    this.held += p.length;
   }
 
   private closeRun(): void {
     const r = this.run;
     if (r === undefined) return;
     this.run = undefined;
-    this.push(r.text + r.suffix);
-  }
-
-  private push(sql: string): void {
-    if (this.packet !== '' && this.packet.length + 1 + sql.length > this.packetCharsMax) {
-      this.packets.push(this.packet);
-      this.packet = sql;
-    } else {
-      this.packet = this.packet === '' ? sql : this.packet + ';' + sql;
-    }
+    if (r.suffix.length > 0) this.cur.bytes(r.suffix);
   }
 }
+
+interface TableHeads {
+  readonly insert: Buffer;
+  readonly upsertSuffix: Buffer;
+  readonly delete: Buffer;
+  readonly deleteSuffix: Buffer;
+  /** `k = ` of each key column, for composite-key deletes. */
+  readonly keyNames: readonly Buffer[];
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -32,6 +32,7 @@ import type { Filter } from './filter.js';
 import type { LastPk } from './lastpk.js';
 import type { CopyState } from './stream-store.js';
 import type { VStreamer } from './vstreamer.js';
+import type { SqlText } from './sql-bytes.js';
 
 const log = logger('vreplication');
 
@@ -41,7 +42,7 @@ export interface AtomicCopyTarget {
   /** Empties `tables` and resets the stream's copy_state rows and rows_copied (a restart). */
   restartAtomicCopy(tables: readonly string[]): Promise<void>;
   /** Inserts a batch and saves its table's progress (copy_state row `rowId`) in one transaction. */
-  applyChunkBatch(sql: string | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void>;
+  applyChunkBatch(sql: SqlText | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void>;
   /** Every table copied: deletes all copy_state rows and sets `pos`, in one transaction. */
   finishAtomicCopy(position: GtidPosition): Promise<void>;
   /** Before the first row of `table` (deferred secondary keys). */

@@ -20,6 +20,7 @@ import { renamingVStreamer } from './source-filter.js';
 import { deferSecondaryKeys, runPostCopyActions } from './defer-keys.js';
 import { watchSourceFailures, type VStreamer } from './vstreamer.js';
 import { allPurgedError, isBinlogPurged, purgedMessage, StreamThrottle, THROTTLE_DEFAULTS, throttledTarget, type ThrottleProbe } from './throttle.js';
+import type { SqlText } from './sql-bytes.js';
 
 const log = logger('vreplication');
 
@@ -485,7 +486,7 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
     throw new TesseraError(ER.WRONG_ARGUMENTS, `vreplication: target table ${this.dbName}.${table} has no primary key or unique NOT NULL key; add a primary key`, { kind: 'PERMANENT' });
   }
 
-  private async txn(stmts: readonly string[]): Promise<void> {
+  private async txn(stmts: readonly SqlText[]): Promise<void> {
     const c = this.c;
     await c.query('BEGIN');
     try {
@@ -497,7 +498,7 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
     }
   }
 
-  async applyTransaction(statements: readonly string[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void> {
+  async applyTransaction(statements: readonly SqlText[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void> {
     void rowsApplied;
     await this.txn([...statements, this.host.store.sqlSetPos(this.id, position.toString(), nowSeconds(), transactionTimestamp)]);
     const p = this.host.progress(this.id);
@@ -520,8 +521,8 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
     await this.c.query(this.host.store.sqlSetHeartbeat(this.id, nowSeconds()));
   }
 
-  async applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void> {
-    const stmts: string[] = [];
+  async applyCopyBatch(sql: SqlText | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void> {
+    const stmts: SqlText[] = [];
     if (sql) stmts.push(sql);
     if (done || lastPk === null) stmts.push(this.host.store.sqlDeleteCopyState(this.id, table));
     else stmts.push(this.host.store.sqlSetCopyState(this.id, table, lastPk, rows, bytes));
@@ -531,8 +532,8 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
     this.counted(rows, bytes);
   }
 
-  async applyChunkBatch(sql: string | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void> {
-    const stmts: string[] = [];
+  async applyChunkBatch(sql: SqlText | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void> {
+    const stmts: SqlText[] = [];
     if (sql) stmts.push(sql);
     stmts.push(this.host.store.sqlSetChunkState(rowId, lastPk, rows, bytes, done));
     if (rows > 0) stmts.push(this.host.store.sqlAddRowsCopied(this.id, rows, nowSeconds()));

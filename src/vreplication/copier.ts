@@ -21,6 +21,7 @@ import { insertRowsSql, type CopyGuard, type TargetTable } from './apply.js';
 import { play, type OnDdl, type PlayerTarget } from './player.js';
 import type { LastPk } from './lastpk.js';
 import type { RowsBatch, VStreamer } from './vstreamer.js';
+import type { SqlText } from './sql-bytes.js';
 
 /** One chunk of a table's copy: one copy_state row. */
 export interface CopyChunkState {
@@ -45,7 +46,7 @@ export interface CopyWorker {
    * Inserts a batch of one chunk and saves the chunk's progress in one transaction: its lastpk
    * (unchanged when null), done, its rows and bytes, and the stream's rows_copied.
    */
-  applyChunkBatch(sql: string | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void>;
+  applyChunkBatch(sql: SqlText | null, rowId: number, lastPk: LastPk | null, done: boolean, rows: number, bytes: number): Promise<void>;
   close(): void;
 }
 
@@ -54,7 +55,7 @@ export interface CopierTarget extends PlayerTarget {
    * Inserts a batch and saves progress in one transaction: `lastPk` for the table (or deletes the
    * table's copy_state rows when `done`), `pos`, and rows_copied += rows.length.
    */
-  applyCopyBatch(sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
+  applyCopyBatch(sql: SqlText | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number): Promise<void>;
   /** Saves `pos` alone (the first cycle of a new stream, before any row). */
   savePosition(position: GtidPosition): Promise<void>;
   /** Before the first row of `table` (again after a crash before its first batch committed). */

@@ -54,9 +54,14 @@ export const VSTREAMER_DEFAULTS = {
   pauseBytesMax: 8 * 1024 * 1024,
   /** Streams (vstream and vstreamRows) open at once; each holds one MariaDB connection. */
   streamsMax: 64,
-  /** Binlog items a vstream reads ahead of a slow consumer before pausing the binlog socket. */
+  /**
+   * Binlog items a vstream reads ahead of a slow consumer before pausing the binlog socket. The
+   * queue holds decoded rows: a deep one (it was 16 MiB) keeps tens of thousands of them alive long
+   * enough for the garbage collector to promote them, which cost more CPU than the read-ahead
+   * saved (docs/vreplication.md, "Performance"); the socket's kernel buffer reads ahead too.
+   */
   readerQueueItemsMax: 1000,
-  readerQueueBytesMax: 16 * 1024 * 1024,
+  readerQueueBytesMax: 256 * 1024,
 };
 
 export type VStreamerLimits = typeof VSTREAMER_DEFAULTS;

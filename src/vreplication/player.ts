@@ -13,6 +13,7 @@ import type { Filter } from './filter.js';
 import type { StreamEvent } from './row-streamer.js';
 import type { VStreamer } from './vstreamer.js';
 import { APPLY_ALL, SqlPacker, type CopyGuard, type TargetTable } from './apply.js';
+import type { SqlText } from './sql-bytes.js';
 
 export interface PlayerTarget {
   /** The target database (`vt_customer`). */
@@ -23,7 +24,7 @@ export interface PlayerTarget {
    * Runs statements as one transaction, followed by the stream's position update; the position
    * statements are built by the caller from what was applied.
    */
-  applyTransaction(statements: readonly string[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void>;
+  applyTransaction(statements: readonly SqlText[], position: GtidPosition, transactionTimestamp: number, rowsApplied: number): Promise<void>;
   /** Runs a source DDL statement on the target database, then saves the position. */
   applyDdl(statement: string, position: GtidPosition): Promise<void>;
   /** Records the source's heartbeat (idle source: lag stays true). */

@@ -28,6 +28,7 @@ import type { TabletManagerClient } from '../tablet/tablet-manager-client.js';
 import type { CopierTarget } from './copier.js';
 import type { LastPk } from './lastpk.js';
 import { NO_LIMIT, type StreamStore } from './stream-store.js';
+import type { SqlText } from './sql-bytes.js';
 
 const log = logger('vreplication');
 
@@ -323,7 +324,7 @@ export function throttledTarget(t: CopierTarget, th: StreamThrottle): CopierTarg
     },
     applyDdl: (statement, position) => t.applyDdl(statement, position),
     heartbeat: (lag) => t.heartbeat(lag),
-    applyCopyBatch: (sql: string | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number) =>
+    applyCopyBatch: (sql: SqlText | null, table: string, lastPk: LastPk | null, done: boolean, position: GtidPosition, rows: number, bytes: number) =>
       t.applyCopyBatch(sql, table, lastPk, done, position, rows, bytes),
     savePosition: (position) => t.savePosition(position),
   };

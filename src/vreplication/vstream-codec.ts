@@ -65,7 +65,21 @@ function protocolError(why: string): TesseraError {
 // `bound`: an upper bound instead of the exact size (3 bytes per UTF-16 unit), which needs no pass
 // over the strings; the events encoder allocates by it and returns the part it wrote.
 function strSize(s: string, bound = false): number {
-  return 4 + (bound ? 3 * s.length : Buffer.byteLength(s, 'utf8'));
+  return 4 + (bound ? 3 * s.length : utf8Length(s));
+}
+
+/** Strings up to this many UTF-16 units are measured, written and read in JavaScript. */
+const SHORT_STRING = 64;
+
+/**
+ * Buffer.byteLength, without the native call for short strings: most values are short (emails,
+ * names, decimals, dates) and a native call costs more than a loop over their characters.
+ */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
 
 function valueSize(v: SqlValue, bound = false): number {
@@ -161,9 +175,23 @@ class Writer {
   }
 
   str(s: string): void {
-    const n = this.buf.write(s, this.pos + 4, 'utf8');
-    this.buf.writeUInt32LE(n, this.pos);
-    this.pos += 4 + n;
+    const len = s.length;
+    const b = this.buf;
+    const at = this.pos + 4;
+    let n = -1;
+    if (len <= SHORT_STRING) {
+      // ASCII written byte by byte; anything else by Buffer.write from the start.
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[at + i] = c;
+      }
+      if (i === len) n = len;
+    }
+    if (n < 0) n = b.write(s, at, 'utf8');
+    b.writeUInt32LE(n, this.pos);
+    this.pos = at + n;
   }
 
   gtid(g: Gtid): void {
@@ -369,18 +397,48 @@ class Reader {
     return n;
   }
 
+  /** A length-prefixed value's length, checked against what is left. */
+  private lengthOf(what: string): number {
+    if (this.left < 4) this.need(4, `${what} length`);
+    const n = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    if (this.left < n) this.need(n, what);
+    return n;
+  }
+
   bytes(what: string): Buffer {
-    const n = this.u32(`${what} length`);
-    this.need(n, what);
+    const n = this.lengthOf(what);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
   }
 
+  /** A copy of a bytes value (no view of the message, which one kept value would keep alive). */
+  bytesCopy(what: string): Buffer {
+    const n = this.lengthOf(what);
+    const b = Buffer.allocUnsafe(n);
+    this.buf.copy(b, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
   str(what: string): string {
-    const b = this.bytes(what);
-    if (!isUtf8(b)) throw protocolError(`${what} is not valid UTF-8`);
-    return b.toString('utf8');
+    const n = this.lengthOf(what);
+    const buf = this.buf;
+    const start = this.pos;
+    const end = start + n;
+    this.pos = end;
+    // ASCII is valid UTF-8 and reads the same as latin1, which needs no decoding.
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (buf[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return buf.toString('latin1', start, end);
+    if (!isUtf8(buf.subarray(start, end))) throw protocolError(`${what} is not valid UTF-8`);
+    return buf.toString('utf8', start, end);
   }
 
   gtid(what: string): Gtid {
@@ -432,7 +490,7 @@ class Reader {
           break;
         case TAG.bytes:
           // A copy: a view would keep the whole message alive as long as one value is kept.
-          out[i] = Buffer.from(this.bytes('bytes value'));
+          out[i] = this.bytesCopy('bytes value');
           break;
         default:
           throw protocolError(`unknown value tag ${tag}`);

@@ -268,3 +268,16 @@ test('corrupted messages decode or fail as protocol errors, never anything else'
     }
   }), { numRuns: 1000 });
 });
+
+test('strings on both sides of the short-string path: exact sizes, exact bytes, exact round trip', () => {
+  const strings = ['', 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(65), 'é'.repeat(40), 'é'.repeat(70), 'a😀b', 'ascii then ü', '\u007f\u0080'];
+  for (const s of strings) {
+    const ev: StreamEvent = { type: 'row', database: 'd', table: 't', changes: [{ before: null, after: [s, Buffer.from(s)] }] };
+    const buf = encodeEvents([ev]);
+    assert.equal(buf.length, 6 + eventSize(ev), `size of ${JSON.stringify(s)}`);
+    const [back] = decodeEvents(buf);
+    assert.deepEqual(back, ev);
+    const at = buf.indexOf(Buffer.from(s));
+    assert.ok(s === '' || at > 0, 'the string is written as its UTF-8 bytes');
+  }
+});
