@@ -13,7 +13,18 @@ export interface CallContext {
   /** Aborted when the client cancels, the deadline passes, or the connection closes. */
   readonly signal: AbortSignal;
   readonly peer: string;
+  /**
+   * `undo` runs if the client never takes this call's successful answer: it cancelled the call
+   * (before the answer went out, or after — a cancel crossing the answer on the wire: the client
+   * drops a cancelled call's answer), or the connection closed first. A handler whose success
+   * leaves state only its caller can end (a transaction begun, a reserved connection) registers
+   * how to end it, so that state does not outlive a caller that went away.
+   */
+  onUnseen(undo: () => void): void;
 }
+
+/** Answered calls with an undo, kept per connection for a cancel that crossed the answer (oldest dropped). */
+const ANSWERED_UNDO_MAX = 256;
 
 export interface Reply {
   readonly meta: Json;
@@ -39,6 +50,18 @@ interface ServerCall {
   readonly abort: AbortController;
   credits: number;
   creditWaiter: (() => void) | null;
+  /** The client sent a cancel: it will drop the answer. */
+  cancelled: boolean;
+  /** See CallContext.onUnseen. */
+  undo: (() => void) | null;
+}
+
+function runUndo(undo: () => void): void {
+  try {
+    undo();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'undoing a call whose answer the client will not take failed');
+  }
 }
 
 export class RpcServer {
@@ -104,6 +127,8 @@ export class RpcServer {
 class ServerConnection {
   private readonly parser: FrameParser;
   private readonly calls = new Map<number, ServerCall>();
+  /** Answered calls' undos by request id, for a cancel that arrives after the answer (insertion order = age). */
+  private readonly answered = new Map<number, () => void>();
   private readonly peer: string;
   private corked = false;
   private dead = false;
@@ -162,9 +187,21 @@ class ServerConnection {
       case FrameKind.Request:
         this.startCall(f);
         return;
-      case FrameKind.Cancel:
-        this.calls.get(f.requestId)?.abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
+      case FrameKind.Cancel: {
+        const call = this.calls.get(f.requestId);
+        if (call) {
+          call.cancelled = true;
+          call.abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
+          return;
+        }
+        // The answer was on its way when the client gave up: it drops it, so undo what it did.
+        const undo = this.answered.get(f.requestId);
+        if (undo) {
+          this.answered.delete(f.requestId);
+          runUndo(undo);
+        }
         return;
+      }
       case FrameKind.Credit: {
         const call = this.calls.get(f.requestId);
         if (!call) return; // the stream ended meanwhile
@@ -186,22 +223,42 @@ class ServerConnection {
   private startCall(f: Frame): void {
     const id = f.requestId;
     if (this.calls.has(id)) throw new Error(`request id ${id} is already in use`);
+    if (this.answered.size > 0) this.answered.delete(id); // the id is reused: that old answer was taken
     const { method, timeoutMs, streamWindowChunks, message } = decodeRequest(f.body);
     const abort = new AbortController();
     const window = Math.max(1, Math.min(streamWindowChunks, this.opts.streamWindowChunksMax));
-    const call: ServerCall = { abort, credits: window, creditWaiter: null };
+    const call: ServerCall = { abort, credits: window, creditWaiter: null, cancelled: false, undo: null };
     this.calls.set(id, call);
     const timer =
       timeoutMs > 0
         ? setTimeout(() => abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} exceeded its deadline of ${timeoutMs} ms`)), timeoutMs)
         : null;
-    const ctx: CallContext = { signal: abort.signal, peer: this.peer };
+    const ctx: CallContext = {
+      signal: abort.signal,
+      peer: this.peer,
+      onUnseen: (undo) => {
+        call.undo = undo;
+      },
+    };
     /** Sends the call's last frame: `frame` was built with room for its header. */
     const finish = (kind: FrameKind, frame: Buffer) => {
       if (timer) clearTimeout(timer);
-      if (this.calls.get(id) !== call) return;
+      const undo = kind === FrameKind.Error ? null : call.undo;
+      if (this.calls.get(id) !== call) {
+        // The connection closed first: nobody takes the answer.
+        if (undo) runUndo(undo);
+        return;
+      }
       this.calls.delete(id);
+      if (undo && call.cancelled) {
+        runUndo(undo);
+        return;
+      }
       this.write(encodeFrameInPlace(id, kind, frame));
+      if (undo && !this.dead) {
+        this.answered.set(id, undo);
+        if (this.answered.size > ANSWERED_UNDO_MAX) this.answered.delete(this.answered.keys().next().value as number);
+      }
     };
     const fail = (err: unknown) => finish(FrameKind.Error, withHeadroom(encodeError(abort.signal.aborted && abort.signal.reason ? abort.signal.reason : err)));
 

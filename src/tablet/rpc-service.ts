@@ -5,13 +5,16 @@
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
-import { RpcServer, type RpcServerOptions } from '../rpc/index.js';
+import { RpcServer, type CallContext, type RpcServerOptions } from '../rpc/index.js';
+import { logger } from '../log/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { BindVars, ExecuteOptions, ExecuteResult, MoreResult, QueryResult, Target, Warning } from './query-service.js';
 import type { TabletManager } from './tablet-manager.js';
 import { registerTabletManager } from './tablet-manager-methods.js';
 import type { TabletServer } from './tablet-server.js';
 import { registerVStreamHandlers, type VStreamer } from '../vreplication/index.js';
+
+const log = logger('tablet', { part: 'rpc' });
 
 export interface ExecuteRequest {
   target: Target;
@@ -109,6 +112,16 @@ export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult
   };
 }
 
+/** Rolls back `transactionId` if the caller never takes the answer that names it (CallContext.onUnseen). */
+function rollbackUnseen(qs: TabletServer, target: unknown, transactionId: number, ctx: CallContext): void {
+  ctx.onUnseen(() => {
+    qs.rollback(asTarget(target), transactionId).then(
+      () => log.info({ transactionId }, 'rolled back a transaction whose caller gave up on the statement that began it'),
+      (err: Error) => log.warn({ transactionId, err: err.message }, 'rolling back a transaction whose caller gave up on it failed (the idle-transaction timeout ends it)'),
+    );
+  });
+}
+
 /**
  * An RPC server exposing a tablet's QueryService (`qs.*`), TabletManager (`tm.*`) and, when given,
  * its VStreamer (`vs.*`, see src/vreplication/vstreamer-client.ts).
@@ -118,10 +131,12 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
   if (vs) registerVStreamHandlers(s, vs);
   s.unary('qs.execute', async (m, ctx) => {
     const x = obj(m);
-    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, {
-      ...((x.options ?? {}) as ExecuteOptions),
-      signal: ctx.signal,
-    });
+    const opts = (x.options ?? {}) as ExecuteOptions;
+    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, { ...opts, signal: ctx.signal });
+    // A transaction this call began is known only from its answer: if the caller gave up on the
+    // call (its client went away mid-statement) it can never end it, and its locks would stay
+    // until the idle-transaction timeout. Rolled back instead.
+    if (opts.begin && r.transactionId && r.transactionId !== opts.transactionId) rollbackUnseen(qs, x.target, r.transactionId, ctx);
     return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
   });
   s.stream('qs.streamExecute', async (m, ctx, send) => {
@@ -134,13 +149,14 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
       { ...((x.options ?? {}) as ExecuteOptions), signal: ctx.signal },
     );
   });
-  s.unary('qs.begin', async (m) => {
+  s.unary('qs.begin', async (m, ctx) => {
     const x = obj(m);
     const r = await qs.begin(asTarget(x.target), {
       reservedId: typeof x.reservedId === 'number' ? x.reservedId : undefined,
       beginStatement: typeof x.beginStatement === 'string' ? x.beginStatement : undefined,
       clientFoundRows: x.clientFoundRows === true,
     });
+    rollbackUnseen(qs, x.target, r.transactionId, ctx);
     return { meta: r as unknown as Json };
   });
   s.unary('qs.commit', async (m) => {
