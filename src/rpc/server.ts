@@ -21,6 +21,16 @@ export interface CallContext {
    * how to end it, so that state does not outlive a caller that went away.
    */
   onUnseen(undo: () => void): void;
+  /** The connection the call came on: state a handler ties to it ends when it closes. */
+  readonly connection: RpcConnection;
+}
+
+/** A client's connection, as handlers see it. */
+export interface RpcConnection {
+  /** False once the connection closed. */
+  readonly open: boolean;
+  /** `fn` runs once when the connection closes (at once if it already has). */
+  onClose(fn: () => void): void;
 }
 
 /** Answered calls with an undo, kept per connection for a cancel that crossed the answer (oldest dropped). */
@@ -124,8 +134,9 @@ export class RpcServer {
   }
 }
 
-class ServerConnection {
+class ServerConnection implements RpcConnection {
   private readonly parser: FrameParser;
+  private closeListeners: (() => void)[] = [];
   private readonly calls = new Map<number, ServerCall>();
   /** Answered calls' undos by request id, for a cancel that arrives after the answer (insertion order = age). */
   private readonly answered = new Map<number, () => void>();
@@ -138,7 +149,7 @@ class ServerConnection {
     private readonly opts: Record<keyof typeof RPC_SERVER_DEFAULTS, number>,
     private readonly unaryHandlers: Map<string, UnaryHandler>,
     private readonly streamHandlers: Map<string, StreamHandler>,
-    private readonly onClose: () => void,
+    private readonly onDisconnect: () => void,
   ) {
     this.peer = `${sock.remoteAddress}:${sock.remotePort}`;
     this.parser = new FrameParser(opts.frameBytesMax);
@@ -154,8 +165,20 @@ class ServerConnection {
       this.dead = true;
       for (const call of this.calls.values()) call.abort.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'rpc connection closed'));
       this.calls.clear();
-      this.onClose();
+      this.onDisconnect();
+      const listeners = this.closeListeners;
+      this.closeListeners = [];
+      for (const fn of listeners) runUndo(fn);
     });
+  }
+
+  get open(): boolean {
+    return !this.dead;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.dead) runUndo(fn);
+    else this.closeListeners.push(fn);
   }
 
   get inFlight(): number {
@@ -236,6 +259,7 @@ class ServerConnection {
     const ctx: CallContext = {
       signal: abort.signal,
       peer: this.peer,
+      connection: this,
       onUnseen: (undo) => {
         call.undo = undo;
       },

@@ -5,7 +5,7 @@
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { Json, Message } from '../rpc/index.js';
-import { RpcServer, type CallContext, type RpcServerOptions } from '../rpc/index.js';
+import { RpcServer, type CallContext, type RpcConnection, type RpcServerOptions } from '../rpc/index.js';
 import { logger } from '../log/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { BindVars, ExecuteOptions, ExecuteResult, MoreResult, QueryResult, Target, Warning } from './query-service.js';
@@ -112,6 +112,57 @@ export function resultFromMessage(m: Message, cache: FieldsCache): ExecuteResult
   };
 }
 
+/**
+ * Transactions tied to the connection of the gate that runs them: when that connection closes (the
+ * gate died, or lost the tablet), nobody can commit or roll them back, and their row locks would
+ * hold every other client until the idle-transaction timeout (30 s). They are rolled back when it
+ * closes; a gate that reconnected and used a transaction since owns it on the new connection.
+ */
+class TransactionOwners {
+  private readonly owner = new Map<number, RpcConnection>();
+  private readonly byConn = new Map<RpcConnection, Set<number>>();
+
+  constructor(private readonly qs: TabletServer) {}
+
+  /** `id` is used (begun, or a statement ran in it) over `conn`. */
+  use(id: number, conn: RpcConnection): void {
+    const cur = this.owner.get(id);
+    if (cur === conn) return;
+    if (cur) this.byConn.get(cur)?.delete(id);
+    if (!conn.open) {
+      this.owner.delete(id);
+      void this.qs.abandonTransaction(id, 'the connection of the gate that runs it closed');
+      return;
+    }
+    this.owner.set(id, conn);
+    let ids = this.byConn.get(conn);
+    if (!ids) {
+      ids = new Set();
+      this.byConn.set(conn, ids);
+      conn.onClose(() => this.closed(conn));
+    }
+    ids.add(id);
+  }
+
+  /** `id` ended (committed, rolled back). */
+  end(id: number): void {
+    const cur = this.owner.get(id);
+    if (!cur) return;
+    this.owner.delete(id);
+    this.byConn.get(cur)?.delete(id);
+  }
+
+  private closed(conn: RpcConnection): void {
+    const ids = this.byConn.get(conn);
+    this.byConn.delete(conn);
+    for (const id of ids ?? []) {
+      if (this.owner.get(id) !== conn) continue;
+      this.owner.delete(id);
+      void this.qs.abandonTransaction(id, 'the connection of the gate that runs it closed');
+    }
+  }
+}
+
 /** Rolls back `transactionId` if the caller never takes the answer that names it (CallContext.onUnseen). */
 function rollbackUnseen(qs: TabletServer, target: unknown, transactionId: number, ctx: CallContext): void {
   ctx.onUnseen(() => {
@@ -128,15 +179,24 @@ function rollbackUnseen(qs: TabletServer, target: unknown, transactionId: number
  */
 export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcServerOptions = {}, vs?: VStreamer): RpcServer {
   const s = new RpcServer(opts);
+  const owners = new TransactionOwners(qs);
   if (vs) registerVStreamHandlers(s, vs);
   s.unary('qs.execute', async (m, ctx) => {
     const x = obj(m);
     const opts = (x.options ?? {}) as ExecuteOptions;
-    const r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, { ...opts, signal: ctx.signal });
+    let r: ExecuteResult;
+    try {
+      r = await qs.execute(asTarget(x.target), String(x.sql), (x.bindVars ?? null) as BindVars | null, { ...opts, signal: ctx.signal });
+    } catch (err) {
+      // A transaction the tablet ended (idle timeout, its connection broke) is nobody's any more.
+      if (opts.transactionId && err instanceof TesseraError && err.kind === 'ABORTED') owners.end(opts.transactionId);
+      throw err;
+    }
     // A transaction this call began is known only from its answer: if the caller gave up on the
     // call (its client went away mid-statement) it can never end it, and its locks would stay
     // until the idle-transaction timeout. Rolled back instead.
     if (opts.begin && r.transactionId && r.transactionId !== opts.transactionId) rollbackUnseen(qs, x.target, r.transactionId, ctx);
+    if (r.transactionId) owners.use(r.transactionId, ctx.connection);
     return { meta: resultMeta(r), blobs: [fieldsBlob(r.fields), ...r.rows] };
   });
   s.stream('qs.streamExecute', async (m, ctx, send) => {
@@ -157,16 +217,25 @@ export function tabletRpcServer(qs: TabletServer, tm: TabletManager, opts: RpcSe
       clientFoundRows: x.clientFoundRows === true,
     });
     rollbackUnseen(qs, x.target, r.transactionId, ctx);
+    owners.use(r.transactionId, ctx.connection);
     return { meta: r as unknown as Json };
   });
   s.unary('qs.commit', async (m) => {
     const x = obj(m);
-    await qs.commit(asTarget(x.target), x.transactionId as number);
+    try {
+      await qs.commit(asTarget(x.target), x.transactionId as number);
+    } finally {
+      owners.end(x.transactionId as number);
+    }
     return { meta: null };
   });
   s.unary('qs.rollback', async (m) => {
     const x = obj(m);
-    await qs.rollback(asTarget(x.target), x.transactionId as number);
+    try {
+      await qs.rollback(asTarget(x.target), x.transactionId as number);
+    } finally {
+      owners.end(x.transactionId as number);
+    }
     return { meta: null };
   });
   s.unary('qs.reserve', async (m) => {

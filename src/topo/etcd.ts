@@ -276,7 +276,7 @@ export class EtcdConn implements Conn {
     const res = await this.client.if(key, 'Lease', '==', cur.lease).then(this.client.delete().key(key), this.client.delete().key(holderKey)).commit();
     if (!res.succeeded) return true; // it changed hands meanwhile: look again
     log.warn(
-      { dir: dirPath, holder: cur.value.toString('utf8'), pid: holder.pid, host: holder.host },
+      { dir: dirPath, holder: cur.value.toString('utf8'), holderPid: holder.pid, holderHost: holder.host },
       `broke the lock on ${dirPath}: its holder (pid ${holder.pid} on this host) is gone, so its lease (${cur.lease}) was not waited out`,
     );
     // The dead holder's lease holds nothing else (one lease per lock); revoking it is tidiness only.
