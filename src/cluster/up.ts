@@ -35,8 +35,13 @@ export const UP_DEFAULTS = {
   restartDelayMs: 500,
   /** …doubled on each exit that follows a short run, up to this. */
   restartDelayMaxMs: 10_000,
-  /** A component that ran this long before it exited restarts after the first delay again. */
-  restartResetAfterMs: 30_000,
+  /**
+   * A component that ran this long before it exited restarts after the first delay again. A crash
+   * loop dies sooner (at start-up, or at its first request); a component killed now and then (the
+   * OOM killer, an operator, the chaos suite every half minute) must come back at once each time:
+   * ctld killed mid-switch keeps the switched tables' writes waiting until it is back.
+   */
+  restartResetAfterMs: 10_000,
 };
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/tessera');

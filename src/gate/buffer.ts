@@ -200,6 +200,13 @@ class ShardBuffer {
   readonly queue: Entry[] = [];
   lastEndAt = 0;
   lastStop = '';
+  /**
+   * The last failover was stopped by its maximum duration with requests still waiting: the shard
+   * stays down, so it does not buffer for --buffer-min-time-between-failovers. One whose requests
+   * had all got through (window retries that succeeded: the change came without a sign the gate
+   * sees) does not count.
+   */
+  failFast = false;
   readonly stats: ShardBufferStats;
 
   constructor(keyspace: string, shard: string) {
@@ -283,10 +290,18 @@ export class FailoverBuffer {
       );
     }
     if (!sb.episode) {
-      // After a failover whose end was never seen, the shard fails fast for a while.
-      if (sb.lastStop === 'MaxDurationExceeded' && now - sb.lastEndAt < this.options.failoverIntervalMinMs) {
+      // After a failover whose end was never seen while requests still waited, the shard fails fast for a while.
+      if (sb.failFast && now - sb.lastEndAt < this.options.failoverIntervalMinMs) {
         bump(sb.stats.requestsSkipped, 'LastFailoverTooRecent');
         return null;
+      }
+      // The change this statement needs came before it failed here (it was planned just before a
+      // routing or primary change): run it again, with no failover started. A failover started
+      // then would see no change after it, never end, and after its maximum duration put the
+      // shard in its fail-fast time, refusing to buffer the next real one.
+      if (!retried && this.ended(sb, cause, generation) && request.immediate < 2) {
+        request.immediate++;
+        return Promise.resolve();
       }
       this.start(sb, now, cause, err);
     }
@@ -404,6 +419,7 @@ export class FailoverBuffer {
     bump(sb.stats.stops, reason);
     sb.lastEndAt = now;
     sb.lastStop = reason;
+    sb.failFast = reason === 'MaxDurationExceeded' && sb.queue.length > 0;
     const entries = sb.queue.splice(0);
     this.waitingTotal -= entries.length;
     sb.stats.waiting = 0;

@@ -5,6 +5,6 @@ export { CancelToken } from './cancel.js';
 export type { CancelSignal, CancelEvent, CancelListener } from './cancel.js';
 export type { Json, Message } from './message.js';
 export { RpcServer, RPC_SERVER_DEFAULTS } from './server.js';
-export type { CallContext, Reply, UnaryHandler, StreamHandler, BinaryUnaryHandler, RpcServerOptions } from './server.js';
+export type { CallContext, Reply, RpcConnection, UnaryHandler, StreamHandler, BinaryUnaryHandler, RpcServerOptions } from './server.js';
 export { RpcClient, RPC_CLIENT_DEFAULTS, LOST_CONNECTION } from './client.js';
 export type { CallOptions, RpcClientOptions, BinaryEncoder } from './client.js';

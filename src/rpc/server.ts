@@ -20,7 +20,28 @@ export interface CallContext {
   /** The same cancellation as `signal`, without an AbortController (see cancel.ts). */
   readonly cancel: CancelSignal;
   readonly peer: string;
+  /**
+   * `undo` runs if the client never takes this call's successful answer: it cancelled the call
+   * (before the answer went out, or after — a cancel crossing the answer on the wire: the client
+   * drops a cancelled call's answer), or the connection closed first. A handler whose success
+   * leaves state only its caller can end (a transaction begun, a reserved connection) registers
+   * how to end it, so that state does not outlive a caller that went away.
+   */
+  onUnseen(undo: () => void): void;
+  /** The connection the call came on: state a handler ties to it ends when it closes. */
+  readonly connection: RpcConnection;
 }
+
+/** A client's connection, as handlers see it. */
+export interface RpcConnection {
+  /** False once the connection closed. */
+  readonly open: boolean;
+  /** `fn` runs once when the connection closes (at once if it already has). */
+  onClose(fn: () => void): void;
+}
+
+/** Answered calls with an undo, kept per connection for a cancel that crossed the answer (oldest dropped). */
+const ANSWERED_UNDO_MAX = 256;
 
 export interface Reply {
   readonly meta: Json;
@@ -48,11 +69,23 @@ export const RPC_SERVER_DEFAULTS = {
 
 export type RpcServerOptions = Partial<Record<keyof typeof RPC_SERVER_DEFAULTS, number>>;
 
+function runUndo(undo: () => void): void {
+  try {
+    undo();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'undoing a call whose answer the client will not take failed');
+  }
+}
+
 /** One call in flight: its cancellation, its context and its stream credits in one object. */
 class ServerCall extends CancelToken implements CallContext {
   credits: number;
   creditWaiter: (() => void) | null = null;
   timer: NodeJS.Timeout | null = null;
+  /** The client sent a cancel: it will drop the answer. */
+  cancelled = false;
+  /** See CallContext.onUnseen. */
+  undo: (() => void) | null = null;
   private controller: AbortController | null = null;
 
   constructor(
@@ -61,6 +94,7 @@ class ServerCall extends CancelToken implements CallContext {
     private readonly timeoutMs: number,
     readonly peer: string,
     credits: number,
+    readonly connection: RpcConnection,
   ) {
     super();
     this.credits = credits;
@@ -68,6 +102,10 @@ class ServerCall extends CancelToken implements CallContext {
 
   get cancel(): CancelSignal {
     return this;
+  }
+
+  onUnseen(undo: () => void): void {
+    this.undo = undo;
   }
 
   get signal(): AbortSignal {
@@ -158,9 +196,12 @@ export class RpcServer {
   }
 }
 
-class ServerConnection {
+class ServerConnection implements RpcConnection {
   private readonly parser: FrameParser;
+  private closeListeners: (() => void)[] = [];
   private readonly calls = new Map<number, ServerCall>();
+  /** Answered calls' undos by request id, for a cancel that arrives after the answer (insertion order = age). */
+  private readonly answered = new Map<number, () => void>();
   private readonly peer: string;
   private corked = false;
   private dead = false;
@@ -171,7 +212,7 @@ class ServerConnection {
     private readonly unaryHandlers: Map<string, UnaryHandler>,
     private readonly streamHandlers: Map<string, StreamHandler>,
     private readonly binaryHandlers: Map<string, BinaryUnaryHandler>,
-    private readonly onClose: () => void,
+    private readonly onDisconnect: () => void,
   ) {
     this.peer = `${sock.remoteAddress}:${sock.remotePort}`;
     this.parser = new FrameParser(opts.frameBytesMax);
@@ -198,8 +239,20 @@ class ServerConnection {
       this.dead = true;
       for (const call of this.calls.values()) call.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'rpc connection closed'));
       this.calls.clear();
-      this.onClose();
+      this.onDisconnect();
+      const listeners = this.closeListeners;
+      this.closeListeners = [];
+      for (const fn of listeners) runUndo(fn);
     });
+  }
+
+  get open(): boolean {
+    return !this.dead;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.dead) runUndo(fn);
+    else this.closeListeners.push(fn);
   }
 
   get inFlight(): number {
@@ -231,9 +284,21 @@ class ServerConnection {
       case FrameKind.Request:
         this.startCall(f);
         return;
-      case FrameKind.Cancel:
-        this.calls.get(f.requestId)?.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
+      case FrameKind.Cancel: {
+        const call = this.calls.get(f.requestId);
+        if (call) {
+          call.cancelled = true;
+          call.abort(new TesseraError(ER.QUERY_INTERRUPTED, 'call cancelled by the client'));
+          return;
+        }
+        // The answer was on its way when the client gave up: it drops it, so undo what it did.
+        const undo = this.answered.get(f.requestId);
+        if (undo) {
+          this.answered.delete(f.requestId);
+          runUndo(undo);
+        }
         return;
+      }
       case FrameKind.Credit: {
         const call = this.calls.get(f.requestId);
         if (!call) return; // the stream ended meanwhile
@@ -255,6 +320,7 @@ class ServerConnection {
   private startCall(f: Frame): void {
     const id = f.requestId;
     if (this.calls.has(id)) throw new Error(`request id ${id} is already in use`);
+    if (this.answered.size > 0) this.answered.delete(id); // the id is reused: that old answer was taken
     const { method, timeoutMs, streamWindowChunks, offset } = decodeRequestHead(f.body);
     const binary = this.binaryHandlers.get(method);
     const unary = binary ? undefined : this.unaryHandlers.get(method);
@@ -264,7 +330,7 @@ class ServerConnection {
     const message = unary || stream ? decodeMessage(f.body, offset) : null;
     const bodyAt = binary ? readBinaryEnvelope(f.body, offset) : 0;
     const window = Math.max(1, Math.min(streamWindowChunks, this.opts.streamWindowChunksMax));
-    const call = new ServerCall(id, method, timeoutMs, this.peer, window);
+    const call = new ServerCall(id, method, timeoutMs, this.peer, window, this);
     this.calls.set(id, call);
     if (timeoutMs > 0) call.timer = setTimeout(() => call.deadlinePassed(), timeoutMs);
     if (binary) {
@@ -329,9 +395,22 @@ class ServerConnection {
   /** Sends the call's last frame: `frame` was built with room for its header. */
   private finish(call: ServerCall, kind: FrameKind, frame: Buffer): void {
     if (call.timer !== null) clearTimeout(call.timer);
-    if (this.calls.get(call.id) !== call) return;
+    const undo = kind === FrameKind.Error ? null : call.undo;
+    if (this.calls.get(call.id) !== call) {
+      // The connection closed first: nobody takes the answer.
+      if (undo) runUndo(undo);
+      return;
+    }
     this.calls.delete(call.id);
+    if (undo && call.cancelled) {
+      runUndo(undo);
+      return;
+    }
     this.write(encodeFrameInPlace(call.id, kind, frame));
+    if (undo && !this.dead) {
+      this.answered.set(call.id, undo);
+      if (this.answered.size > ANSWERED_UNDO_MAX) this.answered.delete(this.answered.keys().next().value as number);
+    }
   }
 
   private fail(call: ServerCall, err: unknown): void {

@@ -712,6 +712,19 @@ export class TabletServer implements QueryService {
     }
   }
 
+  /**
+   * Ends transaction `id` because nobody can end it any more (its gate's connection closed): rolled
+   * back at once — a statement still running in it killed first — so its locks do not wait for the
+   * idle-transaction timeout. Later calls on it say `why`. Nothing if it already ended.
+   */
+  async abandonTransaction(id: number, why: string): Promise<void> {
+    const d = this.dedicated.get(id);
+    if (!d || !d.inTransaction) return;
+    log.info({ alias: this.alias, transactionId: id }, `rolling back transaction: ${why}`);
+    if (d.busy) await d.conn.killQuery().catch(() => undefined);
+    if (this.dedicated.get(id) === d) this.endDedicated(d, `rolled back by the tablet: ${why}`);
+  }
+
   private killIdleTransactions(): void {
     const now = Date.now();
     for (const d of [...this.dedicated.values()]) {

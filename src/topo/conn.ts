@@ -53,8 +53,8 @@ export interface LockOptions extends OpOptions {
   readonly timeoutMs: number;
   /**
    * The lease. The holder refreshes it while it lives (every third of the TTL); if the holder dies
-   * or hangs, others may take the lock once the lease has run out. The file backend also frees a
-   * lock at once when the holder's process (same host) no longer exists.
+   * or hangs, others may take the lock once the lease has run out. The file and etcd backends
+   * also free a lock at once when the holder's process (same host) no longer exists (holder.ts).
    */
   readonly ttlMs: number;
 }

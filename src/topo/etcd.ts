@@ -3,7 +3,9 @@
 // the revision after the initial read (etcd delivers every later change in order; the client
 // resumes from the last seen revision after a reconnect, and a compacted revision ends the watch
 // as `broken`). Locks are a key created only-if-absent and bound to a lease that the etcd3 client
-// keeps alive while this process lives; etcd deletes it when the lease runs out.
+// keeps alive while this process lives; etcd deletes it when the lease runs out. Beside the lock key
+// a holder key (same lease) says which process holds it (holder.ts): a taker on the same host that
+// finds that process gone breaks the lock at once instead of waiting for the lease to run out.
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
 import {
@@ -18,6 +20,10 @@ import {
 } from './conn.js';
 import { isTopoError, throwIfAborted, topoError } from './errors.js';
 import { WatchQueue, WATCH_BUFFER_MAX_DEFAULT } from './watch-queue.js';
+import { holderDead, selfIdentity, type HolderIdentity } from './holder.js';
+import { logger } from '../log/index.js';
+
+const log = logger('topo', { part: 'etcd' });
 
 export interface EtcdConnOptions {
   /** How long to wait for etcd to answer a connection attempt. */
@@ -220,6 +226,7 @@ export class EtcdConn implements Conn {
   async lock(dirPath: string, contents: string, options: LockOptions): Promise<LockHandle> {
     await this.ready();
     const key = this.lockKey(dirPath);
+    const holderKey = `${key}-holder`;
     const deadline = Date.now() + options.timeoutMs;
     const ttlS = Math.max(ETCD_LEASE_MIN_S, Math.ceil(options.ttlMs / 1000));
     const lease = this.client.lease(ttlS);
@@ -227,7 +234,11 @@ export class EtcdConn implements Conn {
       const leaseId = await withSignal(lease.grant(), options.signal, `lock ${dirPath}`);
       for (;;) {
         const res = await withSignal(
-          this.client.if(key, 'Create', '==', 0).then(lease.put(key).value(contents)).else(this.client.get(key)).commit(),
+          this.client
+            .if(key, 'Create', '==', 0)
+            .then(lease.put(key).value(contents), lease.put(holderKey).value(JSON.stringify(selfIdentity())))
+            .else(this.client.get(key), this.client.get(holderKey))
+            .commit(),
           options.signal,
           `lock ${dirPath}`,
         );
@@ -237,6 +248,9 @@ export class EtcdConn implements Conn {
           return h;
         }
         const cur = res.responses[0]?.response_range?.kvs[0];
+        // A holder that is certainly dead (this host, its process gone) holds nothing: its lock
+        // is deleted — only if it is still that holder's (same lease) — and taken again at once.
+        if (cur && (await this.breakDeadHolder(dirPath, key, holderKey, cur, res.responses[1]?.response_range?.kvs[0]))) continue;
         const left = deadline - Date.now();
         if (left <= 0) {
           throw topoError('TIMEOUT', `timed out waiting for lock on ${dirPath}, held by: ${cur ? cur.value.toString('utf8') : 'unknown'}`);
@@ -247,6 +261,27 @@ export class EtcdConn implements Conn {
       await lease.revoke().catch(() => undefined);
       backend(`lock ${dirPath}`, err);
     }
+  }
+
+  /** Deletes the lock `cur` when its holder key names a process of this host that is gone. */
+  private async breakDeadHolder(dirPath: string, key: string, holderKey: string, cur: IKeyValue, holderKv: IKeyValue | undefined): Promise<boolean> {
+    if (!holderKv || holderKv.lease !== cur.lease || cur.lease === '0') return false;
+    let holder: HolderIdentity;
+    try {
+      holder = JSON.parse(holderKv.value.toString('utf8')) as HolderIdentity;
+    } catch {
+      return false;
+    }
+    if (!holderDead(holder)) return false;
+    const res = await this.client.if(key, 'Lease', '==', cur.lease).then(this.client.delete().key(key), this.client.delete().key(holderKey)).commit();
+    if (!res.succeeded) return true; // it changed hands meanwhile: look again
+    log.warn(
+      { dir: dirPath, holder: cur.value.toString('utf8'), holderPid: holder.pid, holderHost: holder.host },
+      `broke the lock on ${dirPath}: its holder (pid ${holder.pid} on this host) is gone, so its lease (${cur.lease}) was not waited out`,
+    );
+    // The dead holder's lease holds nothing else (one lease per lock); revoking it is tidiness only.
+    await this.client.leaseClient.leaseRevoke({ ID: cur.lease }).catch(() => undefined);
+    return true;
   }
 
   /** Waits until `key` is deleted after `revision`, `ms` passes, or the signal fires. */

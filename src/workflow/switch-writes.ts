@@ -243,6 +243,11 @@ async function rollBack(topo: TopoServer, calls: WorkflowTabletCalls, r: SwitchR
     // rollback, perhaps) is taken afresh by the topo update itself.
     await denyTables(topo, calls, S, r.tables, true, await heldLock(locks, S), r.shards);
     undo.push(`${S} takes writes to ${r.tables.join(',')} again`);
+    // The gates' buffers hold the denied tables' writes until the serving graph changes (the
+    // routing switch they expect). Undoing the deny changes only the shard record, which gates do
+    // not watch: the serving VSchema is written again (unchanged) so they retry now, not at the
+    // end of their --buffer-window.
+    await topo.rebuildVSchemaGraph().catch((err: Error) => log.warn({ keyspace: S, err: err.message }, 'rebuilding the serving vschema after the rollback failed; buffered writes retry at the end of the buffer window'));
   }
   await deleteSwitchRecord(topo, r);
   return undo;

@@ -105,6 +105,12 @@ export async function checkRows(c: DistCluster, keyspace: string, table: string,
 /** What sysbench oltp_write_only did: summed from its per-second reports. */
 export interface SysbenchResult {
   readonly transactions: number;
+  /**
+   * Transactions from the fault on, and the time from the fault until sysbench had made
+   * SYSBENCH_RESUMED_TRANSACTIONS of them (its clients back on a gate, their transactions running
+   * again); set by the runner.
+   */
+  readonly afterFault?: { readonly transactions: number; readonly resumedMs: number };
   /** Statements that failed (sysbench ignores them with --mysql-ignore-errors=all and retries the transaction). */
   readonly errors: number;
   /**
@@ -121,6 +127,8 @@ export interface SysbenchResult {
 export interface SysbenchLoad {
   /** Resolves once `n` more transactions than now were reported, or rejects after `timeoutMs`. */
   waitForTransactions(n: number, timeoutMs: number): Promise<void>;
+  /** Transactions reported so far. */
+  transactions(): number;
   stop(): Promise<SysbenchResult>;
 }
 
@@ -198,6 +206,7 @@ export function startSysbench(c: DistCluster, keyspace: string, threads: number)
   };
   void spawnOne();
   return {
+    transactions: () => Math.round(transactions),
     waitForTransactions(n, timeoutMs) {
       const count = transactions + n;
       return new Promise<void>((resolve, reject) => {

@@ -278,6 +278,10 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
 }
 
 const PREFILL_ROWS = 1_500;
+/** sysbench transactions before the fault (its connections made, warm) … */
+const SYSBENCH_WARM_TRANSACTIONS = 100;
+/** … and after it: sysbench is back once it made this many more (its clients moved to a live gate). */
+export const SYSBENCH_RESUMED_TRANSACTIONS = 100;
 /** Mid-VDiff: more rows, so that the VDiff compares for a few seconds. */
 const VDIFF_PREFILL_ROWS = 6_000;
 const LEDGER_FIRST_ID = 1_000_000;
@@ -313,6 +317,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   const begun: RunContext['started'] = {};
   let sysbench: SysbenchLoad | null = null;
   let sysbenchResult: SysbenchResult | undefined;
+  let sysbenchResumedMs = -1;
+  let sysbenchAfterFault: (() => number) | null = null;
   let switched = false;
   let created = false;
   const problems: string[] = [];
@@ -358,7 +364,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     if (scenario.sysbench) {
       await prepareSysbench(c, SRC);
       sysbench = startSysbench(c, SRC, 4);
-      await sysbench.waitForTransactions(20, 60_000);
+      await sysbench.waitForTransactions(SYSBENCH_WARM_TRANSACTIONS, 120_000);
     }
     step('load');
     if (workflow) {
@@ -382,6 +388,12 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
 
     step(workflow ? `MoveTables create, to the ${phase}` : 'wait');
     faultAt = Date.now();
+    const sysbenchAtFault = sysbench?.transactions() ?? 0;
+    // sysbench is back once it made SYSBENCH_RESUMED_TRANSACTIONS more after the fault: through the
+    // gate left (the one killed took its connections; open transactions of those hold their row
+    // locks until the tablet's idle-transaction timeout, --queryserver-config-transaction-timeout).
+    const sysbenchBack = sysbench?.waitForTransactions(SYSBENCH_RESUMED_TRANSACTIONS, 180_000).then(() => Date.now() - faultAt);
+    sysbenchBack?.catch(() => undefined);
     fault = await scenario.fault({ c, proxy, rng, faults, table, workflow, phase, log, started: begun });
     log(`  ${fault} (${phase === 'none' ? `under load${scenario.durability ? `, durability ${scenario.durability}` : ''}` : `mid-${phase}`})`);
     step('fault');
@@ -391,6 +403,11 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('processes alive');
     await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
     step('writes flow');
+    if (sysbench && sysbenchBack) {
+      sysbenchResumedMs = await sysbenchBack;
+      sysbenchAfterFault = () => sysbench!.transactions() - sysbenchAtFault;
+      step('sysbench back');
+    }
     if (workflow && (phase === 'switch' || phase === 'reverse')) {
       // The restarted ctld settles the interrupted switch (or reverse): back before the journal,
       // forward after.
@@ -422,7 +439,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     stoppedAt = Date.now();
     await load?.stop();
     if (sysbench) {
-      sysbenchResult = await sysbench.stop();
+      const after = sysbenchAfterFault?.() ?? 0;
+      sysbenchResult = { ...(await sysbench.stop()), ...(sysbenchResumedMs >= 0 ? { afterFault: { transactions: after, resumedMs: sysbenchResumedMs } } : {}) };
       log(`  ${sysbenchText(sysbenchResult)}${sysbenchResult.exits.length ? ` (ended: ${sysbenchResult.exits.join(' | ')})` : ''}`);
     }
     if (scenario.durability && scenario.durability !== 'none') {
@@ -566,9 +584,12 @@ export function resultTable(runs: readonly RunResult[]): string {
     String(rs.reduce((n, r) => n + r.lost, 0)),
     `${Math.max(...rs.map((r) => r.unavailableMs))} ms`,
     String(rs.filter((r) => r.problems.length > 0).length),
-    rs.some((r) => r.sysbench) ? `${rs.reduce((n, r) => n + (r.sysbench?.transactions ?? 0), 0)} / ${rs.reduce((n, r) => n + (r.sysbench?.errors ?? 0), 0)}` : '-',
+    rs.some((r) => r.sysbench)
+      ? `${rs.reduce((n, r) => n + (r.sysbench?.transactions ?? 0), 0)} / ${rs.reduce((n, r) => n + (r.sysbench?.errors ?? 0), 0)}` +
+        (rs.some((r) => r.sysbench?.afterFault) ? `, back within ${Math.max(...rs.map((r) => r.sysbench?.afterFault?.resumedMs ?? 0))} ms` : '')
+      : '-',
   ]);
-  const head = ['scenario', 'runs', 'acknowledged writes', 'writes lost', 'longest unavailability', 'runs with problems', 'sysbench transactions / errors'];
+  const head = ['scenario', 'runs', 'acknowledged writes', 'writes lost', 'longest unavailability', 'runs with problems', 'sysbench transactions / errors, longest until back'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
@@ -582,5 +603,6 @@ export function writeResults(file: string, seed: number, profile: string, runs: 
 
 /** sysbench's part of a run, for the output and the results file. */
 export function sysbenchText(r: SysbenchResult): string {
-  return `sysbench oltp_write_only ${r.transactions} transactions, ${r.errors} errors, ${r.restarts} restarts`;
+  const back = r.afterFault ? `, ${SYSBENCH_RESUMED_TRANSACTIONS} transactions after the fault within ${r.afterFault.resumedMs} ms` : '';
+  return `sysbench oltp_write_only ${r.transactions} transactions, ${r.errors} errors, ${r.restarts} restarts${back}`;
 }

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { RpcServer, RpcClient, encodeFrame, FrameKind, FRAME_HEADER_BYTES } from '../../../src/rpc/index.js';
+import { RpcServer, RpcClient, encodeFrame, encodeMessage, encodeRequestPrefix, FrameKind, FrameParser, FRAME_HEADER_BYTES, type Frame } from '../../../src/rpc/index.js';
 import { TesseraError } from '../../../src/mysql/errors.js';
 
 const server = new RpcServer();
@@ -9,6 +9,7 @@ let maxAhead = 0;
 let produced = 0;
 let consumedByClient = 0;
 let binCancelled = 0;
+const undone: string[] = [];
 server
   .unary('echo', async (req) => ({ meta: req.meta, blobs: req.blobs }))
   .unary('fail', async () => {
@@ -43,6 +44,14 @@ server
     const out = Buffer.alloc(FRAME_HEADER_BYTES + text.length);
     text.copy(out, FRAME_HEADER_BYTES);
     return out;
+  })
+  // Begins something only its caller can end (think: a transaction); `undone` lists what was
+  // undone because the caller never took the answer. meta: [name, ms to work].
+  .unary('begin', async (req, ctx) => {
+    const [name, ms] = req.meta as [string, number];
+    await new Promise((r) => setTimeout(r, ms)); // the work ignores the abort, as a statement that already finished
+    ctx.onUnseen(() => undone.push(name));
+    return { meta: name };
   })
   .stream('count', async (req, _ctx, send) => {
     const n = req.meta as number;
@@ -214,4 +223,63 @@ test('a lost connection fails calls in flight with 2013 and the next call reconn
   await assert.rejects(inflight, (e: TesseraError) => e.errno === 2013);
   await assert.rejects(c2.call('echo', 1), (e: TesseraError) => e.errno === 2002 && /cannot reach tablet rpc/.test(e.message));
   c2.close();
+});
+
+/** A bare connection speaking frames: sends requests and cancels when the test says, collects answers. */
+async function rawConn(): Promise<{ send(f: Buffer): void; answer(id: number): Promise<Frame>; close(): void }> {
+  const sock = net.createConnection({ host: '127.0.0.1', port });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const parser = new FrameParser(1 << 20);
+  const frames = new Map<number, Frame>();
+  const waiters = new Map<number, (f: Frame) => void>();
+  sock.on('data', (d: Buffer) =>
+    parser.push(d, (f) => {
+      frames.set(f.requestId, f);
+      waiters.get(f.requestId)?.(f);
+    }),
+  );
+  return {
+    send: (f) => sock.write(f),
+    answer: (id) => (frames.has(id) ? Promise.resolve(frames.get(id)!) : new Promise((r) => waiters.set(id, r))),
+    close: () => sock.destroy(),
+  };
+}
+
+const request = (id: number, method: string, meta: unknown) =>
+  encodeFrame(id, FrameKind.Request, encodeMessage(meta as never, [], encodeRequestPrefix(method, 0, 4)));
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+}
+
+test('a call whose answer the client never takes is undone: cancelled before or after the answer, or its connection closed', async () => {
+  undone.length = 0;
+  // Taken: nothing undone.
+  assert.equal((await client.call('begin', ['taken', 0])).meta, 'taken');
+  // Cancelled while it works: the client rejects at once and drops the late answer.
+  const ac = new AbortController();
+  const p = client.call('begin', ['cancelled-early', 200], [], { signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('client went away')), 20);
+  await assert.rejects(p, /client went away/);
+  await until('the early-cancelled call undone', () => undone.includes('cancelled-early'));
+  // The cancel crosses the answer on the wire: the server answered, then learns the client gave up.
+  const raw = await rawConn();
+  raw.send(request(5, 'begin', ['cancelled-late', 0]));
+  assert.equal((await raw.answer(5)).kind, FrameKind.Response);
+  assert.ok(!undone.includes('cancelled-late'));
+  raw.send(encodeFrame(5, FrameKind.Cancel, null));
+  await until('the late-cancelled call undone', () => undone.includes('cancelled-late'));
+  // A cancel for an id answered and taken long ago, reused by a newer call: only the newer one counts.
+  raw.send(request(6, 'begin', ['reused-1', 0]));
+  await raw.answer(6);
+  raw.send(request(6, 'begin', ['reused-2', 100]));
+  raw.send(encodeFrame(6, FrameKind.Cancel, null));
+  await until('the newer call undone', () => undone.includes('reused-2'));
+  // The connection closes while the call works.
+  raw.send(request(7, 'begin', ['closed', 200]));
+  await new Promise((r) => setTimeout(r, 20));
+  raw.close();
+  await until('the call of the closed connection undone', () => undone.includes('closed'));
+  assert.deepEqual([...undone].sort(), ['cancelled-early', 'cancelled-late', 'closed', 'reused-2']);
 });

@@ -179,6 +179,33 @@ for (const [name, qs] of [
   });
 }
 
+test('network: a transaction whose gate connection closes is rolled back at once; one the gate used again over a new connection is not', async () => {
+  await conn.execute(target, 'delete from t where id in (11, 12)', null);
+  // The gate dies (its connection closes) with a transaction open: rolled back now, its row free,
+  // not after the idle-transaction timeout.
+  const gone = new TabletConn('127.0.0.1', tablet.rpcPort);
+  const r = await gone.execute(target, 'insert into t values (11, "orphan")', null, { begin: true });
+  gone.close();
+  let why = '';
+  for (let i = 0; i < 250 && why === ''; i++) {
+    await conn.execute(target, 'select 1', null, { transactionId: r.transactionId }).then(
+      () => new Promise((res) => setTimeout(res, 10)),
+      (e: TesseraError) => (why = e.kind === 'ABORTED' ? e.message : `not ABORTED: ${e.message}`),
+    );
+  }
+  assert.match(why, /connection of the gate that runs it closed/);
+  assert.deepEqual(rowsOf(await conn.execute(target, 'select count(*) from t where id = 11', null)), [[0n]]);
+  // A gate that lost its connection and used the transaction again over a new one keeps it.
+  const first = new TabletConn('127.0.0.1', tablet.rpcPort);
+  const r2 = await first.execute(target, 'insert into t values (12, "moved")', null, { begin: true });
+  await conn.execute(target, 'select 1', null, { transactionId: r2.transactionId });
+  first.close();
+  await new Promise((res) => setTimeout(res, 50));
+  await conn.execute(target, 'insert into t values (13, "moved")', null, { transactionId: r2.transactionId });
+  await conn.commit(target, r2.transactionId);
+  assert.deepEqual(rowsOf(await conn.execute(target, 'select count(*) from t where id in (12, 13)', null)), [[2n]]);
+});
+
 test('schema engine reloads after DDL', async () => {
   await conn.execute(target, 'alter table t add column extra int', null);
   const t = tablet.server.schema.table('t');

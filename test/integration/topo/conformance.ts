@@ -133,7 +133,11 @@ class WriteGate {
 
 const byType = (srv: SrvKeyspace): Record<string, string[]> => Object.fromEntries(srv.partitions.map((p) => [p.served_type, p.shard_references.map((r) => r.name)]));
 
-export function runConformance(name: string, setup: () => Promise<BackendUnderTest>): void {
+/**
+ * `processes`: the backend is shared between processes (file, etcd), so the tests that kill a
+ * holder process run (a backend without processes has no holder to kill).
+ */
+export function runConformance(name: string, setup: () => Promise<BackendUnderTest>, { processes = false }: { processes?: boolean } = {}): void {
   describe(`topo conformance: ${name}`, () => {
     let b: BackendUnderTest;
     let conn: Conn;
@@ -304,15 +308,18 @@ export function runConformance(name: string, setup: () => Promise<BackendUnderTe
       await c.close();
     });
 
-    it('a lock whose holder dies is released after its lease', async () => {
+    it('a lock whose holder hangs (or, without processes, stops refreshing) is released after its lease', async () => {
       const c = fresh();
       const root = `/conformance/r${rootSeq}`;
+      let frozen: Child | null = null;
       if (b.shared) {
         const child = startChild({ impl: b.shared.impl, address: b.shared.address, root, mode: 'hold', dir: 'keyspaces/ks', ttlMs: b.ttlMs, iterations: 0, counterPath: '' });
         await child.line('LOCKED');
         await rejectsWith(c.lock('keyspaces/ks', 'parent', { timeoutMs: 0, ttlMs: b.ttlMs }), 'TIMEOUT');
-        child.kill();
-        await child.exited;
+        // Alive but stopped: nothing says it is dead, only its lease running out frees the lock
+        // (a dead holder's lock is broken sooner: the next test).
+        process.kill(child.pid, 'SIGSTOP');
+        frozen = child;
       } else {
         const holder = b.open(root);
         await holder.lock('keyspaces/ks', 'doomed', { timeoutMs: 0, ttlMs: b.ttlMs });
@@ -324,7 +331,37 @@ export function runConformance(name: string, setup: () => Promise<BackendUnderTe
       assert.equal(await c.lockInfo('keyspaces/ks'), 'parent');
       await h.unlock();
       await c.close();
+      if (frozen) {
+        frozen.kill();
+        await frozen.exited;
+      }
     });
+
+    // Backends shared between processes: a holder that died on this host is seen to be dead.
+    if (processes) {
+      it('a lock whose holder process is gone (this host) is taken at once, not after its lease', async () => {
+        const c = fresh();
+        const root = `/conformance/r${rootSeq}`;
+        // A lease far longer than the test: only seeing the holder dead can free the lock.
+        assert.ok(b.shared, 'a backend shared between processes says how a child opens it');
+        const child = startChild({ impl: b.shared.impl, address: b.shared.address, root, mode: 'hold', dir: 'keyspaces/ks', ttlMs: 600_000, iterations: 0, counterPath: '' });
+        await child.line('LOCKED');
+        // Alive, it holds the lock.
+        await rejectsWith(c.lock('keyspaces/ks', 'parent', { timeoutMs: 0, ttlMs: b.ttlMs }), 'TIMEOUT');
+        child.kill();
+        await child.exited;
+        // Tried once (timeout 0): the dead holder's lock is broken, not waited for.
+        const h = await c.lock('keyspaces/ks', 'parent', { timeoutMs: 0, ttlMs: b.ttlMs });
+        assert.equal(await c.lockInfo('keyspaces/ks'), 'parent');
+        // And the new holder, alive, keeps it against the next taker.
+        const c2 = b.open(root);
+        await rejectsWith(c2.lock('keyspaces/ks', 'third', { timeoutMs: 0, ttlMs: b.ttlMs }), 'TIMEOUT');
+        await h.check();
+        await h.unlock();
+        await c2.close();
+        await c.close();
+      });
+    }
 
     // The typed topology's serving graph and read-modify-writes on this backend.
     const typed = (root: string, gate?: WriteGate): TopoServer => {

@@ -10,4 +10,4 @@ runConformance('etcd', async () => {
     shared: { impl: 'etcd', address: etcd.address },
     teardown: () => etcd.stop(),
   };
-});
+}, { processes: true });

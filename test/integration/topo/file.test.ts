@@ -12,4 +12,4 @@ runConformance('file', async () => {
     shared: { impl: 'file', address: dir },
     teardown: async () => undefined,
   };
-});
+}, { processes: true });

@@ -143,6 +143,32 @@ test('a failover longer than the maximum stops buffering, and the shard then fai
   buffer.close();
 });
 
+test('planned before a change that already came: retried with no failover started, so a real one after it still buffers', async () => {
+  const { probe, buffer } = setup({ failoverDurationMaxMs: 10, failoverIntervalMinMs: 60_000 });
+  probe.gen = 5;
+  assert.equal(await buffered(buffer, new BufferedRequest(), shard(), denied(), 4), 'retry');
+  assert.equal(buffer.stats()[0].buffering, false);
+  // Longer than the maximum failover duration: no failover was left open to run into it.
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(buffer.stats()[0].stops, {});
+  const real = buffered(buffer, new BufferedRequest(), shard(), denied(), 5);
+  assert.equal(await settled(real), 'pending');
+  buffer.close();
+});
+
+test('a failover whose requests all got through (window retries) before its maximum duration does not make the shard fail fast', async () => {
+  const { buffer } = setup({ windowMs: 5, failoverDurationMaxMs: 30, failoverIntervalMinMs: 60_000 });
+  // Released at the end of its window; its retry succeeds (the deny was undone without a serving
+  // graph change), so nobody waits when the failover reaches its maximum duration.
+  assert.equal(await buffered(buffer, new BufferedRequest(), shard(), denied(), 0), 'retry');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(buffer.stats()[0].stops, { MaxDurationExceeded: 1 });
+  const next = buffered(buffer, new BufferedRequest(), shard(), denied(), 0);
+  assert.equal(await settled(next), 'pending');
+  assert.deepEqual(buffer.stats()[0].requestsSkipped, {});
+  buffer.close();
+});
+
 test('after a failover whose end was seen, the next one buffers at once (a reparent back, a ReverseTraffic)', async () => {
   const { probe, buffer } = setup({ failoverIntervalMinMs: 60_000 });
   const a = buffered(buffer, new BufferedRequest());
