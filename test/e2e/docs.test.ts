@@ -72,7 +72,7 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/DEVELOPING.md', last: 'node --test dist/test/e2e/mtr.test.js', why: "MariaDB's regression suite through the gate (scripts/test.sh runs test/e2e/mtr.test.js); minutes" },
   { page: 'docs/sql.md', last: 'node dist/test/corpus/build-corpus.js --refused /tmp/refused.jsonl --out /tmp/corpus.jsonl --families 60', why: "parses MariaDB's whole test suite: minutes" },
   { page: 'docs/gate.md', last: 'node dist/bench/collation-bench.js', why: 'regenerates the collation tables from a MariaDB of its own, then a benchmark' },
-  { page: 'docs/hot-path.md', last: 'node dist/bench/gate-bench.js', why: 'the gate benchmark: minutes, with clusters of its own' },
+  { page: 'docs/hot-path.md', last: 'node dist/bench/rpc-execute-bench.js', why: 'the gate benchmarks (gate-bench, hot-path): minutes, with clusters of their own; the RPC one ends the block' },
   { page: 'docs/hot-path.md', last: 'node dist/bench/profile-summary.js /tmp/prof/gate-combined-oltp_point_select.cpuprofile 30', why: 'a profiled benchmark run' },
   { page: 'docs/vreplication.md', last: 'TESSERA_TEST_SEED=42 node --test dist/test/integration/vreplication/resume.test.js', why: 'replays one seed of an integration test that scripts/test.sh runs' },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/copy-bench.js', why: 'the copy benchmark: 1,000,000 rows' },
