@@ -23,3 +23,15 @@ export function fmt(n: number): string {
 }
 
 export const log = (s: string): void => void process.stdout.write(s + '\n');
+
+/** The generated table of the copy, catch-up and VDiff benchmarks (rows from their generators). */
+export const CUSTOMER_BENCH_SCHEMA = `CREATE TABLE customer (
+  customer_id bigint NOT NULL,
+  email varchar(64) NOT NULL,
+  name varchar(64) COLLATE utf8mb4_general_ci,
+  balance decimal(12,2) NOT NULL,
+  created datetime(6) NOT NULL,
+  status varchar(16) NOT NULL,
+  note blob,
+  PRIMARY KEY (customer_id)
+)`;

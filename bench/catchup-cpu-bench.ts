@@ -24,7 +24,7 @@ import { decodeEvents, encodeEvents } from '../src/vreplication/vstream-codec.js
 import { play, type PlayerTarget } from '../src/vreplication/player.js';
 import type { VStreamer } from '../src/vreplication/vstreamer.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
-import { fmt, log } from './bench-util.js';
+import { CUSTOMER_BENCH_SCHEMA, fmt, log } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -33,16 +33,7 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 /** Wall time the target takes per row (a timer, no CPU), so the source reads ahead and queues as it does in copy-bench. */
 const APPLY_US_PER_ROW = Number(process.env.BENCH_APPLY_US_PER_ROW ?? 10);
 
-const SCHEMA = `CREATE TABLE customer (
-  customer_id bigint NOT NULL,
-  email varchar(64) NOT NULL,
-  name varchar(64) COLLATE utf8mb4_general_ci,
-  balance decimal(12,2) NOT NULL,
-  created datetime(6) NOT NULL,
-  status varchar(16) NOT NULL,
-  note blob,
-  PRIMARY KEY (customer_id)
-)`;
+const SCHEMA = CUSTOMER_BENCH_SCHEMA;
 
 const db = await startMariaDB({ extraConfig: { max_binlog_size: '1G' } });
 const c = await Client.connect({ host: db.host, port: db.port, user: 'vt_dba' });

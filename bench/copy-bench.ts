@@ -29,7 +29,7 @@ import type { JsonObject } from '../src/topo/index.js';
 import { GtidPosition } from '../src/mysql/binlog/index.js';
 import { startCluster } from '../test/harness/cluster.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
-import { fmt, log, sh } from './bench-util.js';
+import { CUSTOMER_BENCH_SCHEMA, fmt, log, sh } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
@@ -37,16 +37,7 @@ const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
 const TRX_ROWS = 1_000;
 const INSERT_CHUNK = 10_000;
 
-const SCHEMA = `CREATE TABLE customer (
-  customer_id bigint NOT NULL,
-  email varchar(64) NOT NULL,
-  name varchar(64) COLLATE utf8mb4_general_ci,
-  balance decimal(12,2) NOT NULL,
-  created datetime(6) NOT NULL,
-  status varchar(16) NOT NULL,
-  note blob,
-  PRIMARY KEY (customer_id)
-)`;
+const SCHEMA = CUSTOMER_BENCH_SCHEMA;
 
 
 // BENCH_CPU_PROFILE=dir: a CPU profile of this process (the tablets and the engine) per phase,

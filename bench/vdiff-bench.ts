@@ -30,22 +30,13 @@ import type { CtldContext } from '../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../src/tablet/index.js';
 import type { JsonObject } from '../src/topo/index.js';
 import { startCluster } from '../test/harness/cluster.js';
-import { fmt, log } from './bench-util.js';
+import { CUSTOMER_BENCH_SCHEMA, fmt, log } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
 const INSERT_CHUNK = 50_000;
 
-const SCHEMA = `CREATE TABLE customer (
-  customer_id bigint NOT NULL,
-  email varchar(64) NOT NULL,
-  name varchar(64) COLLATE utf8mb4_general_ci,
-  balance decimal(12,2) NOT NULL,
-  created datetime(6) NOT NULL,
-  status varchar(16) NOT NULL,
-  note blob,
-  PRIMARY KEY (customer_id)
-)`;
+const SCHEMA = CUSTOMER_BENCH_SCHEMA;
 
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 const inspector = PROFILE_DIR ? new Session() : undefined;
