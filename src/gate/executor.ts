@@ -95,6 +95,9 @@ const TEXT_CACHE_SQL_CHARS = 4_096;
  */
 type WarningsEffect = 'diagnostic' | 'clears' | 'keeps';
 
+/** Statements that run in a transaction of their own under autocommit (reading or writing tables). */
+const STATEMENT_TRANSACTION_KINDS: ReadonlySet<string> = new Set(['Select', 'SetOp', 'Insert', 'Update', 'Delete', 'PassThrough']);
+
 function warningsEffect(stmt: Statement): WarningsEffect {
   switch (stmt.kind) {
     case 'Show':
@@ -483,7 +486,16 @@ export class Executor implements ServerHandler {
       gs.statementStarting();
       gs.statement = sql;
       gs.since = Date.now();
-      const running = exec();
+      let running: Promise<Result>;
+      if (gs.nextTransaction !== null && !gs.inTransaction && STATEMENT_TRANSACTION_KINDS.has(kind)) {
+        // After an unscoped SET TRANSACTION the statement's transaction takes its characteristics:
+        // a transaction of its own under autocommit, else the one it starts and leaves open.
+        if (gs.autocommit) running = gs.inOwnTransaction(exec);
+        else {
+          gs.begin();
+          running = exec();
+        }
+      } else running = exec();
       gs.running = running;
       const r = await running;
       const count = warnings === 'diagnostic' ? 0 : gs.settleWarnings(warnings === 'clears');
@@ -511,13 +523,13 @@ export class Executor implements ServerHandler {
         return okResult();
       case 'Begin':
         if (gs.inTransaction) await gs.commit();
-        gs.begin();
+        gs.begin(stmt.characteristics);
         return okResult();
       case 'Commit':
         if (stmt.release) throw notSupported('COMMIT … RELEASE (the gate keeps the client connection); COMMIT, then close the connection');
         await gs.commit();
-        // AND CHAIN: a new transaction starts at once.
-        if (stmt.chain) gs.begin();
+        // AND CHAIN: a new transaction starts at once, with the same isolation level and access mode.
+        if (stmt.chain) gs.begin([], true);
         return okResult();
       case 'Rollback':
         if (stmt.savepoint !== null) {
@@ -527,7 +539,7 @@ export class Executor implements ServerHandler {
         }
         if (stmt.release) throw notSupported('ROLLBACK … RELEASE (the gate keeps the client connection); ROLLBACK, then close the connection');
         await gs.rollback();
-        if (stmt.chain) gs.begin();
+        if (stmt.chain) gs.begin([], true);
         return okResult();
       case 'Savepoint':
         if (!gs.inTransaction) {
@@ -545,7 +557,12 @@ export class Executor implements ServerHandler {
       case 'SetTransaction':
         if (stmt.scope === 'GLOBAL') throw notSupported('SET GLOBAL TRANSACTION');
         if (stmt.scope === 'SESSION') await this.addSetting(gs, format(stmt));
-        // Without a scope it applies to the next transaction only: sent with it by the tablets' BEGIN.
+        else {
+          // Without a scope it applies to the next transaction only: each of its shards begins with it.
+          if (gs.inTransaction) throw new TesseraError({ errno: 1568, sqlState: '25001' }, "Transaction characteristics can't be changed while a transaction is in progress; COMMIT or ROLLBACK first");
+          const next = gs.nextTransaction;
+          gs.nextTransaction = { isolation: stmt.isolation ?? next?.isolation ?? null, access: stmt.access ?? next?.access ?? null };
+        }
         return okResult();
       case 'Show':
         if (stmt.type === 'PROCESSLIST') return this.processList(gs, stmt.full);

@@ -12,7 +12,7 @@
 // why), and `autocommit` statements run outside every transaction.
 import { setMaxListeners } from 'node:events';
 import { ER, TesseraError, primaryChangedError } from '../mysql/index.js';
-import type { Literal } from '../sql/index.js';
+import type { IsolationLevel, Literal } from '../sql/index.js';
 import type { ExecuteResult, QueryService, Target, Warning } from '../tablet/index.js';
 import type { TabletType } from '../topo/index.js';
 import type { CommitOrder } from '../vindexes/index.js';
@@ -67,6 +67,16 @@ export class GateSession {
   autocommit = true;
   inTransaction = false;
   transactionMode: TransactionMode = 'MULTI';
+  /**
+   * An unscoped SET TRANSACTION's characteristics: as in MariaDB they apply to the next transaction
+   * only — an explicit or implicit one, or a single autocommit statement — and are then forgotten.
+   */
+  nextTransaction: { isolation: IsolationLevel | null; access: 'READ ONLY' | 'READ WRITE' | null } | null = null;
+  /**
+   * What each shard's part of the open transaction begins with instead of BEGIN (its isolation
+   * level and access mode); kept after the transaction ends, for COMMIT AND CHAIN.
+   */
+  private beginStatement: string | undefined;
   /** Shard sessions of the open transaction, in the order they joined. */
   readonly shardSessions = new Map<string, ShardSession>();
   /** Lookup vindexes' transactions committed before `shardSessions` (consistent lookups' creates). */
@@ -307,7 +317,7 @@ export class GateSession {
         }
         const t = this.pick(target);
         alias = t.alias;
-        const b = await t.conn.begin(target, { clientFoundRows, signal });
+        const b = await t.conn.begin(target, { clientFoundRows, beginStatement: this.beginStatement, signal });
         sessions.set(key, { target, conn: t.conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId: 0 });
         // Savepoints set before it joined exist here too: ROLLBACK TO undoes lookup rows as well.
         for (const sp of this.savepoints) await t.conn.execute(target, sp, null, { transactionId: b.transactionId, signal });
@@ -338,13 +348,13 @@ export class GateSession {
         alias = reserved ? reserved.tabletAlias : t.alias;
         if (this.savepoints.length) {
           // Savepoints set before this shard joined must exist on it too, so ROLLBACK TO works everywhere.
-          const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows, signal });
+          const b = await conn.begin(target, { reservedId: reservedId || undefined, clientFoundRows, beginStatement: this.beginStatement, signal });
           const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
           this.shardSessions.set(key, ss);
           for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, signal });
           return await conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal });
         }
-        const r = await conn.execute(target, sql, null, { begin: true, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
+        const r = await conn.execute(target, sql, null, { begin: true, beginStatement: this.beginStatement, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
         this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
         return r;
       }
@@ -429,8 +439,35 @@ export class GateSession {
     }
   }
 
-  begin(): void {
+  /**
+   * Opens a transaction; its shards join as statements reach them. `characteristics` are START
+   * TRANSACTION's; `chain` begins with the ended transaction's isolation level and access mode
+   * (COMMIT / ROLLBACK AND CHAIN).
+   */
+  begin(characteristics: readonly ('READ ONLY' | 'READ WRITE' | 'WITH CONSISTENT SNAPSHOT')[] = [], chain = false): void {
     this.inTransaction = true;
+    if (chain) return;
+    const next = this.nextTransaction;
+    this.nextTransaction = null;
+    const parts = [...characteristics];
+    if (next?.access && !parts.includes('READ ONLY') && !parts.includes('READ WRITE')) parts.push(next.access);
+    const start = parts.length > 0 ? `START TRANSACTION ${parts.join(', ')}` : 'BEGIN';
+    // Both go in one request: the tablet's connections take multi-statements.
+    this.beginStatement = next?.isolation ? `SET TRANSACTION ISOLATION LEVEL ${next.isolation}; ${start}` : start === 'BEGIN' ? undefined : start;
+  }
+
+  /** Runs `run` in a transaction of its own (a multi-shard write, or a statement after an unscoped SET TRANSACTION). */
+  async inOwnTransaction<T>(run: () => Promise<T>): Promise<T> {
+    this.begin();
+    let r: T;
+    try {
+      r = await run();
+    } catch (err) {
+      await this.rollback();
+      throw err;
+    }
+    await this.commit();
+    return r;
   }
 
   /**
@@ -620,19 +657,8 @@ export class SessionCursor implements VCursor {
     return this.session.core.resolver.shardsForKeyRange(keyspace, this.tabletType, { start, end });
   }
 
-  async atomically<T>(fn: () => Promise<T>): Promise<T> {
-    const s = this.session;
-    if (s.inTransaction) return fn();
-    s.begin();
-    let r: T;
-    try {
-      r = await fn();
-    } catch (err) {
-      await s.rollback();
-      throw err;
-    }
-    await s.commit();
-    return r;
+  atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return this.session.inTransaction ? fn() : this.session.inOwnTransaction(fn);
   }
 
   warn(code: number, message: string): void {

@@ -413,6 +413,72 @@ describe('sessions hold no locks once their client is out of a transaction (issu
     }
   });
 
+  test('transaction characteristics: START TRANSACTION READ ONLY, unscoped SET TRANSACTION and AND CHAIN, as MariaDB', { timeout: 60_000 }, async () => {
+    // Each step runs on session a (a dirty row, 901, is left uncommitted by session b of the same
+    // side for the isolation steps); the outcome — rows or errno — must be MariaDB's.
+    type Step = readonly [who: 'a' | 'b', sql: string];
+    const steps: readonly Step[] = [
+      ['a', 'START TRANSACTION READ ONLY'],
+      ['a', 'UPDATE customer SET age = age + 1 WHERE customer_id IN (1, 4)'],
+      ['a', 'SELECT age FROM customer WHERE customer_id IN (1, 4) ORDER BY customer_id'],
+      ['a', 'COMMIT AND CHAIN'],
+      ['a', "INSERT INTO customer(customer_id, email) VALUES (900, 'chained')"],
+      ['a', 'ROLLBACK'],
+      ['a', "INSERT INTO customer(customer_id, email) VALUES (900, 'read write again')"],
+      ['a', 'DELETE FROM customer WHERE customer_id = 900'],
+      ['a', 'SET TRANSACTION READ ONLY'],
+      ['a', 'SELECT customer_id FROM customer WHERE customer_id = 4'],
+      ['a', 'UPDATE customer SET age = 7 WHERE customer_id = 4'],
+      ['a', 'SET TRANSACTION READ ONLY'],
+      ['a', 'UPDATE customer SET age = 7 WHERE customer_id = 4'],
+      ['a', 'START TRANSACTION READ WRITE'],
+      ['a', 'SET TRANSACTION READ ONLY'],
+      ['a', 'ROLLBACK'],
+      ['b', 'BEGIN'],
+      ['b', "INSERT INTO customer(customer_id, email) VALUES (901, 'dirty')"],
+      ['a', 'SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED'],
+      ['a', 'BEGIN'],
+      ['a', 'SELECT email FROM customer WHERE customer_id = 901'],
+      ['a', 'ROLLBACK AND CHAIN'],
+      ['a', 'SELECT email FROM customer WHERE customer_id = 901'],
+      ['a', 'COMMIT'],
+      ['a', 'BEGIN'],
+      ['a', 'SELECT email FROM customer WHERE customer_id = 901'],
+      ['a', 'COMMIT'],
+      ['a', 'SET autocommit = 0'],
+      ['a', 'SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED, READ ONLY'],
+      ['a', 'SELECT email FROM customer WHERE customer_id = 901'],
+      ['a', "UPDATE customer SET email = 'x' WHERE customer_id = 1"],
+      ['a', 'COMMIT'],
+      ['a', 'SET autocommit = 1'],
+      ['b', 'ROLLBACK'],
+    ];
+    const run = async (side: Record<'a' | 'b', mysql.Connection>): Promise<string[]> => {
+      const out: string[] = [];
+      for (const [who, sql] of steps) {
+        const got = await side[who].query(sql).then(
+          ([rows]) => (Array.isArray(rows) ? JSON.stringify(rows) : 'ok'),
+          (e: { errno?: number }) => `errno ${e.errno}`,
+        );
+        out.push(`${who}: ${sql} -> ${got}`);
+      }
+      return out;
+    };
+    const numbers = { supportBigNumbers: true, bigNumberStrings: true };
+    const g = { a: await c.connect('customer', numbers), b: await c.connect('customer', numbers) };
+    const opts = { host: ref.host, port: ref.port, user: 'vt_dba', password: '', database: 'customer', ...numbers };
+    const p = { a: await mysql.createConnection(opts), b: await mysql.createConnection(opts) };
+    try {
+      const mariadb = await run(p);
+      // The script shows what it means to: MariaDB refuses the writes it marks read-only.
+      assert.equal(mariadb.filter((l) => l.endsWith('errno 1792')).length, 4, mariadb.join('\n'));
+      assert.ok(mariadb.includes('a: START TRANSACTION READ WRITE -> ok') && mariadb.some((l) => l.endsWith('errno 1568')), mariadb.join('\n'));
+      assert.deepEqual(await run(g), mariadb);
+    } finally {
+      await Promise.all([g.a.end(), g.b.end(), p.a.end(), p.b.end()]);
+    }
+  });
+
   test('SHOW [FULL] PROCESSLIST lists the gate sessions of the user in MariaDB\'s columns', async () => {
     const a = await c.connect('customer');
     const b = await c.connect();
