@@ -14,7 +14,8 @@ import { parseSetStatementFor, setStatementAhead } from './set-statement.js';
 import { executeImmediateAhead, parseExecuteImmediate } from './execute-immediate.js';
 import { parseServerStatement, serverShowAhead, serverStatementAhead } from './opaque.js';
 import { parseDelete, parseInsert, parseUpdate } from './dml.js';
-import { parseAlter, parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
+import { parseCreate, parseDrop, parseRename, parseTruncate } from './ddl.js';
+import { parseAlter } from './ddl-alter.js';
 import {
   parseBegin, parseCall, parseDeallocate, parseDescribe, parseExecute, parseFlush, parseKill, parseLock,
   parseCompletion, parsePrepare, parseRelease, parseRollback, parseSavepoint, parseSet, parseShow, parseStart, parseUnlock,

@@ -144,12 +144,14 @@ test('a failover longer than the maximum stops buffering, and the shard then fai
 });
 
 test('planned before a change that already came: retried with no failover started, so a real one after it still buffers', async () => {
-  const { probe, buffer } = setup({ failoverDurationMaxMs: 10, failoverIntervalMinMs: 60_000 });
+  // A maximum long enough that the real failover below cannot reach it on a busy machine before it
+  // is looked at (its timer would answer 'retry').
+  const { probe, buffer } = setup({ failoverDurationMaxMs: 150, failoverIntervalMinMs: 60_000 });
   probe.gen = 5;
   assert.equal(await buffered(buffer, new BufferedRequest(), shard(), denied(), 4), 'retry');
   assert.equal(buffer.stats()[0].buffering, false);
   // Longer than the maximum failover duration: no failover was left open to run into it.
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(buffer.stats()[0].stops, {});
   const real = buffered(buffer, new BufferedRequest(), shard(), denied(), 5);
   assert.equal(await settled(real), 'pending');
