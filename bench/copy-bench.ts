@@ -19,12 +19,13 @@
 //
 // BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_TABLETS (inprocess |
 // process), BENCH_OVERRIDES (the stream's --config-overrides, comma-separated:
-// vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir (a CPU profile per phase, in-process
-// only). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
-import { readFileSync, writeFileSync } from 'node:fs';
+// vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir (a CPU profile per phase).
+// TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Client } from '../src/mysql/client.js';
 import { WORKFLOW_COMMANDS } from '../src/ctld/workflow-commands.js';
 import type { CtldContext } from '../src/ctld/command.js';
@@ -51,10 +52,27 @@ if (TABLETS !== 'inprocess' && TABLETS !== 'process') throw new Error(`BENCH_TAB
 
 // BENCH_CPU_PROFILE=dir: a CPU profile of this process (the tablets and the engine) per phase,
 // dir/copy.cpuprofile and dir/catchup.cpuprofile, for Chrome DevTools or speedscope; with
-// BENCH_TABLETS=process, one profile of each tablet process's whole run (node --cpu-prof).
+// BENCH_TABLETS=process, one per phase and tablet process (dir/catchup-tsrc.cpuprofile, ...),
+// through cpu-profile-preload.ts in each.
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 const inspector = PROFILE_DIR && TABLETS === 'inprocess' ? new Session() : undefined;
+/** With BENCH_TABLETS=process: the tablet processes to profile, and the profiles each wrote. */
+const profiled: { label: string; pid: () => number | undefined; written: number }[] = [];
+
 async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (PROFILE_DIR && profiled.length > 0) {
+    for (const p of profiled) process.kill(p.pid()!, 'SIGUSR2');
+    try {
+      return await fn();
+    } finally {
+      for (const p of profiled) {
+        process.kill(p.pid()!, 'SIGUSR2');
+        const file = `${PROFILE_DIR}/${p.pid()}-${++p.written}.cpuprofile`;
+        while (!existsSync(file)) await new Promise((r) => setTimeout(r, 50));
+        renameSync(file, `${PROFILE_DIR}/${name}-${p.label}.cpuprofile`);
+      }
+    }
+  }
   if (!inspector) return fn();
   inspector.connect();
   await inspector.post('Profiler.enable');
@@ -144,13 +162,14 @@ async function inProcessTablets(mysqlConfig: Record<string, string>): Promise<Ta
 async function processTablets(mysqlConfig: Record<string, string>): Promise<Tablets> {
   const root = testRoot();
   const topoDir = `${root}/topo-bench`;
-  const env = PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : undefined;
+  const env = PROFILE_DIR ? { NODE_OPTIONS: `--import=${fileURLToPath(new URL('./cpu-profile-preload.js', import.meta.url))}` } : undefined;
   const srcT = new TabletChild({ uid: 300, keyspace: 'src', shard: '0', type: 'primary', root, topoDir, env });
   const dstT = new TabletChild({ uid: 400, keyspace: 'dst', shard: '0', type: 'primary', root, topoDir, env });
   const topo = openTopoServer({ topoImplementation: 'file', topoGlobalServerAddress: topoDir, topoGlobalRoot: '/tessera/global' });
   const tmc = new RpcTabletManagerClient(topo);
   await srcT.start();
   await dstT.start();
+  profiled.push({ label: 'tsrc', pid: () => srcT.pid, written: 0 }, { label: 'tdst', pid: () => dstT.pid, written: 0 });
   const dbas: Client[] = [];
   for (const [t, db] of [[srcT, 'vt_src'], [dstT, 'vt_dst']] as const) {
     const dba = await Client.connect({ socketPath: t.mysqlctl.socket, user: 'vt_dba', database: db });

@@ -23,6 +23,7 @@ import { allPurgedError, isBinlogPurged, purgedMessage, StreamThrottle, THROTTLE
 import type { SqlText } from './sql-bytes.js';
 
 const BEGIN_ = Buffer.from('BEGIN;');
+const BEGIN_JOIN_MAX = 64 * 1024;
 const _COMMIT = Buffer.from(';COMMIT');
 
 const log = logger('vreplication');
@@ -493,7 +494,9 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
    * Runs statements as one transaction. BEGIN travels in the first statement's round trip and
    * COMMIT in the last's: MariaDB stops a multi-statement query at its first error, so nothing
    * after a failed statement runs, the COMMIT included, and the ROLLBACK undoes the rest. Two round
-   * trips fewer per transaction, which is what a stream of small source transactions waits on.
+   * trips fewer per transaction, which is what a stream of small source transactions waits on. (A
+   * first or last statement of more than BEGIN_JOIN_MAX bytes gets its BEGIN or COMMIT apart:
+   * copying it costs more than the round trip.)
    */
   private async txn(stmts: readonly SqlText[]): Promise<void> {
     const c = this.c;
@@ -502,9 +505,21 @@ class SqlTarget implements CopierTarget, CopyWorker, AtomicCopyTarget {
     try {
       for (let i = 0; i <= last; i++) {
         let s = stmts[i];
-        if (i === 0) s = typeof s === 'string' ? 'BEGIN;' + s : Buffer.concat([BEGIN_, s]);
-        if (i === last) s = typeof s === 'string' ? s + ';COMMIT' : Buffer.concat([s, _COMMIT]);
-        await c.query(s);
+        if (i === 0) {
+          if (typeof s === 'string') s = 'BEGIN;' + s;
+          else if (s.length <= BEGIN_JOIN_MAX) s = Buffer.concat([BEGIN_, s]);
+          else await c.query('BEGIN');
+        }
+        if (i < last) {
+          await c.query(s);
+        } else if (typeof s === 'string') {
+          await c.query(s + ';COMMIT');
+        } else if (s.length <= BEGIN_JOIN_MAX) {
+          await c.query(Buffer.concat([s, _COMMIT]));
+        } else {
+          await c.query(s);
+          await c.query('COMMIT');
+        }
       }
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);

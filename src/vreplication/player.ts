@@ -127,6 +127,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   // transactions commit one at a time in source order. A failed one stays here: everything that
   // waits for the target afterwards gets its error, and nothing more is started.
   let applying: Promise<void> | undefined;
+  let failed = false;
 
   /** Starts applying the gathered group, if there is one and the target is free. */
   const kick = (): void => {
@@ -145,7 +146,9 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
       kick();
     });
     // Awaited by whoever next needs the target; this keeps it from counting as unhandled meanwhile.
-    p.catch(() => undefined);
+    p.catch(() => {
+      failed = true;
+    });
     applying = p;
   };
 
@@ -175,6 +178,8 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   const onEvents = async (events: readonly StreamEvent[]): Promise<void> => {
     // Once stopped, batches still handed over (a source that had them on their way) are dropped.
     if (end || local.signal.aborted) return;
+    // The target failed: the stream ends with its error rather than gathering on.
+    if (failed) await applying;
     for (const ev of events) {
       if (local.signal.aborted) return;
       switch (ev.type) {
