@@ -268,10 +268,21 @@ export class SqlPacker {
     this.run = { kind, table: t, suffix, rows: 1 };
   }
 
-  /** A statement as is (DDL-free SQL of the target transaction), after everything added so far. */
+  /**
+   * A statement as is (DDL-free SQL of the target transaction), after everything added so far. A
+   * packet of another packer's (the player's per source transaction) that fills a quarter of one
+   * travels as a packet of its own rather than copied: copying the whole transaction's SQL into
+   * fresh memory cost more than the round trip it saves.
+   */
   statement(sql: SqlText): void {
     this.closeRun();
     const cur = this.cur;
+    if (typeof sql !== 'string' && sql.length * 4 >= this.packetCharsMax) {
+      if (cur.length > 0) this.cut();
+      this.packets.push(sql);
+      this.held += sql.length;
+      return;
+    }
     const n = typeof sql === 'string' ? Buffer.byteLength(sql) : sql.length;
     if (cur.length > 0 && cur.length + 1 + n > this.packetCharsMax) this.cut();
     if (cur.length > 0) cur.byte(0x3b);

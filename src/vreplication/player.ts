@@ -2,9 +2,11 @@
 // target transaction also moves the stream's `pos`, so after a crash the stream resumes exactly
 // after the last source transaction it applied — never one twice, never one skipped.
 //
-// Source transactions are grouped: everything that arrived in one batch from the source (up to
-// the last whole transaction in it) goes into one target transaction. Under load that turns many
-// small source commits into few target commits; when idle, each commit is applied as it comes.
+// Source transactions are grouped: while the target applies one transaction, the whole source
+// transactions that arrive meanwhile gather into the next (up to GROUP_PACKETS_MAX packets of SQL;
+// past that, the source waits). A target that keeps up gets each source batch as it comes; one
+// that falls behind gets fewer, larger transactions, so catching up costs fewer commits (each two
+// fsyncs with sync_binlog=1) and round trips instead of one of each per source transaction.
 // A transaction's events are held in memory until its commit, bounded by `relayLogMaxItems` and
 // `relayLogMaxBytes` (a larger source transaction is an error naming the limit).
 import { GtidPosition } from '../mysql/binlog/index.js';
@@ -70,6 +72,13 @@ export const PLAYER_DEFAULTS = {
   applyPacketCharsMax: 1024 * 1024,
 };
 
+/**
+ * Packets of SQL (of applyPacketCharsMax each) gathered for the next target transaction while the
+ * current one is applied; the source is held once the gathered group is this large. With one
+ * transaction in flight and one gathering, the target side holds at most about twice this much SQL.
+ */
+export const GROUP_PACKETS_MAX = 8;
+
 interface TableState {
   readonly table: TargetTable;
 }
@@ -86,6 +95,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   if (o.stopAt && pos.atLeast(o.stopAt)) return { reason: 'stop-position', position: pos };
   const tables = new Map<string, TableState>();
   const packetCharsMax = o.applyPacketCharsMax ?? PLAYER_DEFAULTS.applyPacketCharsMax;
+  const groupCharsMax = packetCharsMax * GROUP_PACKETS_MAX;
   // Statements of complete source transactions not yet committed on the target.
   const batch = new SqlPacker(target.dbName, packetCharsMax);
   let batchRows = 0;
@@ -112,30 +122,40 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   // end the stream too: the listener never fires for a signal already aborted.
   if (o.signal.aborted) local.abort();
 
-  // The target transaction in flight. The next one's SQL is built while MariaDB applies it (the
-  // callback returns once it is sent, so the source streams on meanwhile); it is awaited before
-  // anything else uses the target connection, so transactions still commit one at a time in
-  // source order, and its failure surfaces there.
-  let inflight: Promise<void> = Promise.resolve();
+  // The target transaction MariaDB is applying, if any. The next group's SQL is built meanwhile
+  // (the source streams on); when it ends, the group gathered so far starts at once, so
+  // transactions commit one at a time in source order. A failed one stays here: everything that
+  // waits for the target afterwards gets its error, and nothing more is started.
+  let applying: Promise<void> | undefined;
+  let failed = false;
 
-  const flush = async (): Promise<void> => {
-    if (batchPos === undefined) return;
+  /** Starts applying the gathered group, if there is one and the target is free. */
+  const kick = (): void => {
+    // Stopped: play has returned (or is returning) its position, and the caller takes the target
+    // as holding exactly that; these transactions come again when the stream restarts.
+    if (applying !== undefined || batchPos === undefined || local.signal.aborted) return;
     const packets = batch.finish();
     const at = batchPos;
     const ts = batchTs;
     const rows = batchRows;
     batchRows = 0;
     batchPos = undefined;
-    await inflight;
-    // Stopped meanwhile: play has returned (or is returning) its position, and the caller takes
-    // the target as holding exactly that; these transactions come again when the stream restarts.
-    if (local.signal.aborted) return;
-    const applying = target.applyTransaction(packets, at, ts, rows).then(() => {
+    const p = target.applyTransaction(packets, at, ts, rows).then(() => {
       pos = at;
+      applying = undefined;
+      kick();
     });
-    // Awaited by the next flush or at the end; this keeps it from counting as unhandled meanwhile.
-    applying.catch(() => undefined);
-    inflight = applying;
+    // Awaited by whoever next needs the target; this keeps it from counting as unhandled meanwhile.
+    p.catch(() => {
+      failed = true;
+    });
+    applying = p;
+  };
+
+  /** Until every gathered transaction is applied (or the stream stopped): the target is free. */
+  const flush = async (): Promise<void> => {
+    kick();
+    while (applying !== undefined) await applying;
   };
 
   const boundary = (p: GtidPosition, ts: number): boolean => {
@@ -158,6 +178,8 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
   const onEvents = async (events: readonly StreamEvent[]): Promise<void> => {
     // Once stopped, batches still handed over (a source that had them on their way) are dropped.
     if (end || local.signal.aborted) return;
+    // The target failed: the stream ends with its error rather than gathering on.
+    if (failed) await applying;
     for (const ev of events) {
       if (local.signal.aborted) return;
       switch (ev.type) {
@@ -169,7 +191,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           break;
         case 'field': {
           const names = ev.fields.map((f) => f.name);
-          await inflight;
+          await flush();
           const key = await target.keyColumns(ev.table);
           const keyIndexes = key.map((k) => {
             const i = names.findIndex((n) => n.toLowerCase() === k.toLowerCase());
@@ -208,7 +230,6 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'commit':
           if (boundary(ev.position, ev.timestamp)) {
             await flush();
-            await inflight;
             local.abort();
             return;
           }
@@ -216,7 +237,6 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         case 'position':
           if (trx.empty && boundary(ev.position, batchTs)) {
             await flush();
-            await inflight;
             local.abort();
             return;
           }
@@ -228,13 +248,12 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           trxBytes = 0;
           break;
         case 'heartbeat':
-          await inflight;
+          await flush();
           await target.heartbeat(ev.lagSeconds);
           break;
         case 'ddl': {
           // A DDL is its own source transaction: apply what came before it first.
           await flush();
-          await inflight;
           if (o.onDdl === 'IGNORE') break;
           if (o.onDdl === 'STOP') {
             end = { reason: 'ddl-stop', position: pos, statement: ev.statement };
@@ -253,7 +272,9 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         }
       }
     }
-    await flush();
+    kick();
+    // The source is held while the group gathered behind the applying transaction is full.
+    while (applying !== undefined && batch.chars >= groupCharsMax) await applying;
   };
 
   try {
@@ -272,7 +293,6 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         fullBefore = true;
         wantFullBefore = false;
         await flush();
-        await inflight;
         trx.finish();
         trxRows = 0;
         trxEvents = 0;
@@ -281,11 +301,11 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
         if (end || local.signal.aborted) break;
       }
     }
-    await inflight;
+    await flush();
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     // A stream that failed still lets the last transaction finish before the caller moves on.
-    await inflight.catch(() => undefined);
+    while (applying !== undefined) await applying.catch(() => (applying = undefined));
   }
   // A stop position counts once its transaction is applied: a stop from outside that came first
   // (the transaction was dropped, see flush) leaves the stream where it is.

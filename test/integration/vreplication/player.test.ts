@@ -1,7 +1,9 @@
 // Replication of large source transactions through a real stream: one transaction inserting,
 // updating (keeping and changing keys) and deleting thousands of rows — more than
 // relay-log-max-items row changes — is applied as the player packs it (multi-row inserts, upserts,
-// IN deletes), and the target ends equal to the source row for row.
+// IN deletes), and the target ends equal to the source row for row. Source transactions that
+// arrive while the target is busy are applied together, and a group that fails leaves the target's
+// rows and position as they were.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../../harness/cluster.js';
@@ -14,7 +16,8 @@ import type { JsonObject } from '../../../src/topo/index.js';
 const SCHEMA = `
 CREATE TABLE customer (customer_id bigint NOT NULL, email varbinary(128), name varchar(64) COLLATE utf8mb4_general_ci, balance decimal(12,2), note blob, PRIMARY KEY (customer_id), UNIQUE KEY (email));
 CREATE TABLE tag (owner varchar(32) COLLATE utf8mb4_general_ci NOT NULL, label varbinary(32) NOT NULL, weight int, PRIMARY KEY (owner, label));
-CREATE TABLE acct (id bigint NOT NULL, code varchar(16) NOT NULL, v int, PRIMARY KEY (id), UNIQUE KEY (code))`;
+CREATE TABLE acct (id bigint NOT NULL, code varchar(16) NOT NULL, v int, PRIMARY KEY (id), UNIQUE KEY (code));
+CREATE TABLE grp (id bigint NOT NULL, u varchar(16) NOT NULL, PRIMARY KEY (id), UNIQUE KEY (u))`;
 
 describe('the player on large source transactions', { timeout: 300_000 }, () => {
   let c: TestCluster;
@@ -122,5 +125,91 @@ describe('the player on large source transactions', { timeout: 300_000 }, () => 
     assert.deepEqual(await c.shardRows('dst', '0', q), await c.shardRows('src', '0', q));
     const [s] = await engine.read('rekeyed');
     assert.equal(s.record.state, 'Running');
+  });
+
+  // While one target transaction waits (here on a row lock of its position), the source
+  // transactions arriving meanwhile gather into the next: few target commits. A gathered group in
+  // which one row fails on the target is rolled back whole: the rows on the target are always
+  // exactly those of the source transactions up to the saved position, and once the conflict is
+  // gone and the stream started again it goes on from there.
+  it('groups source transactions that arrive while the target is busy, and a failed group changes nothing', async () => {
+    // The target's commits are counted: the other streams, which would commit the source's
+    // positions too, stop.
+    for (const workflow of ['big', 'rekeyed']) await run('Workflow', { action: 'stop', keyspace: 'dst', workflow });
+    await run('Materialize', {
+      action: 'create',
+      workflow: 'grp',
+      target_keyspace: 'dst',
+      source_keyspace: 'src',
+      table_settings: JSON.stringify([{ target_table: 'grp', source_expression: 'select * from grp', create_ddl: 'copy' }]),
+      tablet_types: ['primary'],
+      config_overrides: ['vreplication-retry-delay=200ms'],
+    });
+    const engine = c.shard('dst', '0').primary.manager.vreplication!;
+    const stream = async () => (await engine.read('grp'))[0].record;
+    const waitCaughtUp = async () => {
+      const [{ p }] = await c.shardRows('src', '0', 'SELECT @@global.gtid_binlog_pos AS p');
+      await engine.waitForPos((await stream()).id, `MariaDB/${String(p)}`, 120_000);
+    };
+    await waitCaughtUp();
+    const dstAddr = await c.mysqlAddress(c.shard('dst', '0').primary);
+    const src = await Client.connect({ ...(await c.mysqlAddress(c.shard('src', '0').primary)), user: 'vt_dba', database: 'vt_src' });
+    const dst = await Client.connect({ ...dstAddr, user: 'vt_dba', database: 'vt_dst' });
+    const lock = await Client.connect({ ...dstAddr, user: 'vt_dba' });
+    const commits = async () => Number((await dst.query("SHOW GLOBAL STATUS LIKE 'Com_commit'")).rows[0][1]);
+    // The source's GTID sequence number of each id's insert.
+    const seqOf = new Map<number, bigint>();
+    const insert = async (from: number, to: number) => {
+      for (let id = from; id <= to; id++) {
+        await src.query(`INSERT INTO grp VALUES (${id}, 'u${id}')`);
+        seqOf.set(id, BigInt(String((await src.query('SELECT @@last_gtid')).rows[0][0]).split('-')[2]));
+      }
+    };
+    const holdPosition = async () => {
+      await lock.query('BEGIN');
+      await lock.query(`SELECT pos FROM _vt.vreplication WHERE id = ${(await stream()).id} FOR UPDATE`);
+    };
+    try {
+      await holdPosition();
+      const before = await commits();
+      await insert(1, 40);
+      // The first transaction is applying (waiting for the lock); the rest arrive meanwhile.
+      await new Promise((r) => setTimeout(r, 1000));
+      await lock.query('COMMIT');
+      await waitCaughtUp();
+      const made = (await commits()) - before;
+      assert.ok(made >= 1 && made <= 5, `40 source transactions took ${made} target commits`);
+      const q = 'SELECT id, u FROM grp ORDER BY id';
+      assert.deepEqual((await dst.query(q)).rows, (await src.query(q)).rows);
+
+      // A row only the target has makes id 60's insert fail there (its unique key).
+      await dst.query("INSERT INTO grp VALUES (-1, 'u60')");
+      await holdPosition();
+      await insert(41, 80);
+      await new Promise((r) => setTimeout(r, 1000));
+      await lock.query('COMMIT');
+      const deadline = Date.now() + 60_000;
+      while (!/Duplicate entry/.test((await stream()).message)) {
+        assert.ok(Date.now() < deadline, `the stream did not fail on id 60: ${(await stream()).message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { pos } = await stream();
+      const applied = BigInt(pos.split('-').at(-1)!);
+      assert.ok(applied < seqOf.get(60)!, `position ${pos} is past id 60's transaction`);
+      const want = [...seqOf].filter(([, seq]) => seq <= applied).map(([id]) => id);
+      const have = (await dst.query('SELECT id FROM grp WHERE id > 0 ORDER BY id')).rows.map((r) => Number(r[0]));
+      assert.deepEqual(have, want, `the target's rows are those of the transactions up to ${pos}`);
+
+      // A duplicate key is an error no retry fixes: the stream stops in Error until started again.
+      await dst.query('DELETE FROM grp WHERE id = -1');
+      while ((await stream()).state !== 'Error') await new Promise((r) => setTimeout(r, 100));
+      await run('Workflow', { action: 'start', keyspace: 'dst', workflow: 'grp' });
+      await waitCaughtUp();
+      assert.deepEqual((await dst.query(q)).rows, (await src.query(q)).rows);
+      assert.equal((await stream()).state, 'Running');
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      for (const x of [src, dst, lock]) x.close();
+    }
   });
 });
