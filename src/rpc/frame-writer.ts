@@ -11,6 +11,9 @@ import type net from 'node:net';
 /** Queued bytes that are written at once instead of at the end of the turn (a large stream). */
 const FLUSH_NOW_BYTES = 64 * 1024;
 
+/** Each writer's copy buffer: a few flushes' worth, at most FLUSH_NOW_BYTES each. */
+const SLAB_BYTES = 4 * FLUSH_NOW_BYTES;
+
 const due: FrameWriter[] = [];
 
 function flushDue(): void {
@@ -21,6 +24,12 @@ function flushDue(): void {
 export class FrameWriter {
   private readonly queued: Buffer[] = [];
   private queuedBytes = 0;
+  /**
+   * Where frames of one flush are copied to, back to back. Bytes handed to the socket are never
+   * written again (it may still hold them): a full slab is left to them and a new one taken.
+   */
+  private slab: Buffer | null = null;
+  private slabUsed = 0;
 
   constructor(private readonly sock: net.Socket) {}
 
@@ -48,8 +57,17 @@ export class FrameWriter {
     } else if (q.length === 1) {
       ok = this.sock.write(q[0]);
     } else if (bytes < FLUSH_NOW_BYTES) {
-      // Small frames are copied into one buffer: cheaper than Writable's writev bookkeeping.
-      ok = this.sock.write(Buffer.concat(q, bytes));
+      // Small frames are copied into one range of the slab: no buffer per flush, and cheaper than
+      // Writable's writev bookkeeping.
+      if (this.slab === null || this.slab.length - this.slabUsed < bytes) {
+        this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        this.slabUsed = 0;
+      }
+      const start = this.slabUsed;
+      let off = start;
+      for (let i = 0; i < q.length; i++) off += q[i].copy(this.slab, off);
+      this.slabUsed = off;
+      ok = this.sock.write(this.slab.subarray(start, off));
     } else {
       this.sock.cork();
       for (const b of q) ok = this.sock.write(b);
