@@ -203,6 +203,8 @@ export class RpcClient {
       // Aborted while connecting: nothing was sent, so there is nothing to cancel on the server.
       return Promise.reject(signal.reason instanceof Error ? signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
     }
+    // Lost between connecting and sending: nothing was sent, and nothing would answer.
+    if (sock !== this.sock) return Promise.reject(new TesseraError(LOST_CONNECTION, `lost rpc connection to ${this.address} before rpc ${method} was sent; nothing ran`));
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     const timeoutMs = opts.timeoutMs ?? 0;
