@@ -56,33 +56,47 @@ function str16(s: string, what: string): number {
 }
 
 /**
- * A target's three strings as the request carries them (str16 each), encoded once per Target
- * object: the gate passes the same object (its resolver's) with every statement to a shard.
+ * A target's three strings as the request carries them (str16 each), encoded once per target:
+ * a gate sends to a few targets, each many times. Kept by their strings (the gate makes a new
+ * Target object per statement), in a table that is cleared if it ever grows past TARGETS_KEPT.
  */
-const targetFields = new WeakMap<Target, Buffer>();
+const targetFields = new Map<string, Map<string, Map<string, Buffer>>>();
+let targetsKept = 0;
+const TARGETS_KEPT = 4096;
 
 function targetBytes(t: Target): Buffer {
-  let b = targetFields.get(t);
+  let byShard = targetFields.get(t.keyspace);
+  if (byShard === undefined) targetFields.set(t.keyspace, (byShard = new Map()));
+  let byType = byShard.get(t.shard);
+  if (byType === undefined) byShard.set(t.shard, (byType = new Map()));
+  let b = byType.get(t.tabletType);
   if (b === undefined) {
     b = str16s([t.keyspace, t.shard, t.tabletType], ['keyspace name', 'shard name', 'tablet type']);
-    targetFields.set(t, b);
+    if (++targetsKept > TARGETS_KEPT) {
+      targetFields.clear();
+      targetsKept = 0;
+    } else byType.set(t.tabletType, b);
   }
   return b;
 }
 
-/** A route's table names as the request carries them (u16 count, str16 each), once per array. */
-const tablesFields = new WeakMap<readonly string[], Buffer>();
+/**
+ * A route's table names as the request carries them (u16 count, str16 each), for the last array
+ * encoded: a route passes its plan's array with each statement, so a run of statements of one
+ * plan encodes it once.
+ */
+let lastTables: readonly string[] | null = null;
+let lastTablesBytes: Buffer = Buffer.alloc(0);
 
 function tablesBytes(tables: readonly string[]): Buffer {
-  let b = tablesFields.get(tables);
-  if (b === undefined) {
-    if (tables.length > 0xffff) throw protocolError(`a statement naming ${tables.length} tables cannot be sent (at most 65535)`);
-    const names = str16s(tables, tables.map(() => 'table name'));
-    b = Buffer.allocUnsafe(2 + names.length);
-    b.writeUInt16LE(tables.length, 0);
-    names.copy(b, 2);
-    tablesFields.set(tables, b);
-  }
+  if (tables === lastTables) return lastTablesBytes;
+  if (tables.length > 0xffff) throw protocolError(`a statement naming ${tables.length} tables cannot be sent (at most 65535)`);
+  const names = str16s(tables, tables.map(() => 'table name'));
+  const b = Buffer.allocUnsafe(2 + names.length);
+  b.writeUInt16LE(tables.length, 0);
+  names.copy(b, 2);
+  lastTables = tables;
+  lastTablesBytes = b;
   return b;
 }
 

@@ -61,11 +61,12 @@ test('requests round-trip: no options, every option, bind variables, no tables v
   assert.equal(decodeExecuteRequest(encodeExecuteRequest(0, { target, sql: 'x', bindVars: {}, opts: {} }), 0).bindVars, null);
 });
 
-test('a target and table list encoded once per object give the same bytes each time, and other objects their own', () => {
+test('targets and table lists encoded once give the same bytes each time, and other ones their own', () => {
   const tables = ['tüt', 'corder'];
   const a = { keyspace: 'kä', shard: '-80', tabletType: 'primary' as const };
   const first = encodeExecuteRequest(0, { target: a, sql: 'select 1', bindVars: null, opts: { tables } });
   assert.ok(encodeExecuteRequest(0, { target: a, sql: 'select 1', bindVars: null, opts: { tables } }).equals(first));
+  assert.ok(encodeExecuteRequest(0, { target: { ...a }, sql: 'select 1', bindVars: null, opts: { tables: [...tables] } }).equals(first));
   const b = { keyspace: 'kä', shard: '80-', tabletType: 'replica' as const };
   const d = decodeExecuteRequest(encodeExecuteRequest(0, { target: b, sql: 'select 2', bindVars: null, opts: { tables: ['x'] } }), 0);
   assert.deepEqual(d.target, b);
