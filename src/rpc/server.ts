@@ -265,6 +265,8 @@ class ServerConnection implements RpcConnection {
   destroy(reason: string): void {
     if (this.dead) return;
     log.warn({ peer: this.peer, reason }, 'closing rpc connection');
+    // Answers queued this turn (the last calls before a server close) go out first.
+    this.writer.flush();
     this.sock.destroy();
   }
 
