@@ -55,10 +55,17 @@ export interface Measured {
 
 const TABLE_SIZE = 10_000;
 
+/**
+ * With GATE_BENCH_RATE=<n>, sysbench offers n events a second (`--rate`) instead of as many as it
+ * can: every target then serves the same q/s, and CPU per query compares two builds at equal
+ * throughput even when a busy machine would make their q/s, and with it their batching, differ.
+ */
+const rate = Number(process.env.GATE_BENCH_RATE ?? 0);
+
 function sysbench(o: BenchOptions, workload: Workload, port: number, db: string, user: string, cmd: 'prepare' | 'run', extra: string[] = []): Promise<string> {
   const args = [workload, '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${port}`, `--mysql-user=${user}`, '--mysql-password=',
     `--mysql-db=${db}`, '--tables=1', `--table-size=${TABLE_SIZE}`, ...(o.prepared ? [] : ['--db-ps-mode=disable']), ...extra];
-  if (cmd === 'run') args.push(`--threads=${o.threads}`, `--time=${o.seconds}`, '--percentile=95', '--report-interval=0');
+  if (cmd === 'run') args.push(`--threads=${o.threads}`, `--time=${o.seconds}`, '--percentile=95', '--report-interval=0', ...(rate > 0 ? [`--rate=${rate}`] : []));
   args.push(cmd);
   return new Promise((resolve, reject) =>
     execFile('sysbench', args, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout))),

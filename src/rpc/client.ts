@@ -7,6 +7,7 @@ import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS
 import { BINARY_ENVELOPE_BYTES, decodeError, decodeMessage, encodeMessage, encodeRequestPrefix, writeBinaryEnvelope, type Json, type Message } from './message.js';
 import type { CancelSignal } from './cancel.js';
 import { onReadOptions } from '../mysql/socket-read.js';
+import { FrameWriter } from './frame-writer.js';
 
 /**
  * Builds a binary method's request: the returned buffer starts with `headroom` bytes the client
@@ -101,10 +102,11 @@ class SignalListener {
 
 export class RpcClient {
   private sock: net.Socket | null = null;
+  /** The connected socket's writer (frames of one event-loop turn leave in one write). */
+  private writer: FrameWriter | null = null;
   private connecting: Promise<net.Socket> | null = null;
   private readonly pending = new Map<number, PendingCall>();
   private nextId = 1;
-  private corked = false;
   private closed = false;
   private dialCount = 0;
   private readonly opts: Record<keyof typeof RPC_CLIENT_DEFAULTS, number>;
@@ -201,6 +203,8 @@ export class RpcClient {
       // Aborted while connecting: nothing was sent, so there is nothing to cancel on the server.
       return Promise.reject(signal.reason instanceof Error ? signal.reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${method} cancelled`));
     }
+    // Lost between connecting and sending: nothing was sent, and nothing would answer.
+    if (sock !== this.sock) return Promise.reject(new TesseraError(LOST_CONNECTION, `lost rpc connection to ${this.address} before rpc ${method} was sent; nothing ran`));
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     const timeoutMs = opts.timeoutMs ?? 0;
@@ -247,16 +251,9 @@ export class RpcClient {
     p.reject(reason instanceof Error ? reason : new TesseraError(ER.QUERY_INTERRUPTED, `rpc ${p.method} cancelled`));
   }
 
+  /** Frames for a socket that has since closed are dropped: its calls have failed already. */
   private write(sock: net.Socket, buf: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      sock.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        sock.uncork();
-      });
-    }
-    sock.write(buf);
+    if (sock === this.sock) this.writer!.write(buf);
   }
 
   private connect(): Promise<net.Socket> {
@@ -282,6 +279,7 @@ export class RpcClient {
       sock.once('connect', () => {
         clearTimeout(timer);
         this.sock = sock;
+        this.writer = new FrameWriter(sock);
         resolve(sock);
       });
       sock.on('error', (err) => {
@@ -289,7 +287,10 @@ export class RpcClient {
         reject(new TesseraError(ER.CONN_ERROR, `cannot reach tablet rpc at ${this.address}: ${err.message}`));
       });
       sock.on('close', () => {
-        if (this.sock === sock) this.sock = null;
+        if (this.sock === sock) {
+          this.sock = null;
+          this.writer = null;
+        }
         this.failAll(new TesseraError(LOST_CONNECTION, `lost rpc connection to ${this.address}; the call may or may not have completed`));
       });
     }).finally(() => {

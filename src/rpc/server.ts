@@ -8,6 +8,7 @@ import { encodeFrame, encodeFrameInPlace, FrameKind, FrameParser, FRAME_DEFAULTS
 import { decodeMessage, decodeRequestHead, encodeError, encodeMessage, readBinaryEnvelope, type Json, type Message } from './message.js';
 import { CancelToken, type CancelSignal } from './cancel.js';
 import { adoptAccepted } from '../mysql/socket-read.js';
+import { FrameWriter } from './frame-writer.js';
 
 const log = logger('rpc');
 
@@ -203,7 +204,7 @@ class ServerConnection implements RpcConnection {
   /** Answered calls' undos by request id, for a cancel that arrives after the answer (insertion order = age). */
   private readonly answered = new Map<number, () => void>();
   private readonly peer: string;
-  private corked = false;
+  private writer: FrameWriter;
   private dead = false;
 
   constructor(
@@ -216,6 +217,7 @@ class ServerConnection implements RpcConnection {
   ) {
     this.peer = `${sock.remoteAddress}:${sock.remotePort}`;
     this.parser = new FrameParser(opts.frameBytesMax);
+    this.writer = new FrameWriter(sock);
   }
 
   /**
@@ -233,6 +235,7 @@ class ServerConnection implements RpcConnection {
       return true;
     });
     this.sock = sock;
+    this.writer = new FrameWriter(sock);
     sock.setNoDelay(true);
     sock.on('error', () => undefined);
     sock.on('close', () => {
@@ -262,21 +265,14 @@ class ServerConnection implements RpcConnection {
   destroy(reason: string): void {
     if (this.dead) return;
     log.warn({ peer: this.peer, reason }, 'closing rpc connection');
+    // Answers queued this turn (the last calls before a server close) go out first.
+    this.writer.flush();
     this.sock.destroy();
   }
 
   private write(buf: Buffer): boolean {
     if (this.dead) return true;
-    // Coalesce every frame written in this tick into one syscall.
-    if (!this.corked) {
-      this.corked = true;
-      this.sock.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.sock.uncork();
-      });
-    }
-    return this.sock.write(buf);
+    return this.writer.write(buf);
   }
 
   private onFrame(f: Frame): void {

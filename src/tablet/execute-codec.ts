@@ -55,24 +55,75 @@ function str16(s: string, what: string): number {
   return n;
 }
 
+/**
+ * A target's three strings as the request carries them (str16 each), encoded once per target:
+ * a gate sends to a few targets, each many times. Kept by their strings (the gate makes a new
+ * Target object per statement), in a table that is cleared if it ever grows past TARGETS_KEPT.
+ */
+const targetFields = new Map<string, Map<string, Map<string, Buffer>>>();
+let targetsKept = 0;
+const TARGETS_KEPT = 4096;
+
+function targetBytes(t: Target): Buffer {
+  let byShard = targetFields.get(t.keyspace);
+  if (byShard === undefined) targetFields.set(t.keyspace, (byShard = new Map()));
+  let byType = byShard.get(t.shard);
+  if (byType === undefined) byShard.set(t.shard, (byType = new Map()));
+  let b = byType.get(t.tabletType);
+  if (b === undefined) {
+    b = str16s([t.keyspace, t.shard, t.tabletType], ['keyspace name', 'shard name', 'tablet type']);
+    if (++targetsKept > TARGETS_KEPT) {
+      targetFields.clear();
+      targetsKept = 0;
+    } else byType.set(t.tabletType, b);
+  }
+  return b;
+}
+
+/**
+ * A route's table names as the request carries them (u16 count, str16 each), for the last array
+ * encoded: a route passes its plan's array with each statement, so a run of statements of one
+ * plan encodes it once.
+ */
+let lastTables: readonly string[] | null = null;
+let lastTablesBytes: Buffer = Buffer.alloc(0);
+
+function tablesBytes(tables: readonly string[]): Buffer {
+  if (tables === lastTables) return lastTablesBytes;
+  if (tables.length > 0xffff) throw protocolError(`a statement naming ${tables.length} tables cannot be sent (at most 65535)`);
+  const names = str16s(tables, tables.map(() => 'table name'));
+  const b = Buffer.allocUnsafe(2 + names.length);
+  b.writeUInt16LE(tables.length, 0);
+  names.copy(b, 2);
+  lastTables = tables;
+  lastTablesBytes = b;
+  return b;
+}
+
+function str16s(values: readonly string[], what: readonly string[]): Buffer {
+  const lens = values.map((v, i) => str16(v, what[i]));
+  const out = Buffer.allocUnsafe(lens.reduce((a, n) => a + 2 + n, 0));
+  let off = 0;
+  for (let i = 0; i < values.length; i++) {
+    off = out.writeUInt16LE(lens[i], off);
+    off += out.write(values[i], off, lens[i], 'utf8');
+  }
+  return out;
+}
+
 /** The request after `headroom` bytes (frame header and request prefix, filled by the RPC client). */
 export function encodeExecuteRequest(headroom: number, c: ExecuteCall): Buffer {
   const o = c.opts;
-  const t = c.target;
-  const ksLen = str16(t.keyspace, 'keyspace name');
-  const shardLen = str16(t.shard, 'shard name');
-  const typeLen = str16(t.tabletType, 'tablet type');
+  const target = targetBytes(c.target);
   const sqlLen = Buffer.byteLength(c.sql, 'utf8');
   let flags = 0;
-  let size = headroom + 2 + 8 + 8 + 4 + 6 + ksLen + shardLen + typeLen + 4 + sqlLen;
+  let size = headroom + 2 + 8 + 8 + 4 + target.length + 4 + sqlLen;
   if (o.begin) flags |= REQ.BEGIN;
   if (o.clientFoundRows) flags |= REQ.CLIENT_FOUND_ROWS;
-  const tables = o.tables;
-  if (tables !== undefined) {
-    if (tables.length > 0xffff) throw protocolError(`a statement naming ${tables.length} tables cannot be sent (at most 65535)`);
+  const tables = o.tables !== undefined ? tablesBytes(o.tables) : null;
+  if (tables !== null) {
     flags |= REQ.TABLES;
-    size += 2;
-    for (const name of tables) size += 2 + str16(name, 'table name');
+    size += tables.length;
   }
   const beginStatement = o.beginStatement;
   if (beginStatement !== undefined) {
@@ -92,22 +143,10 @@ export function encodeExecuteRequest(headroom: number, c: ExecuteCall): Buffer {
   off = out.writeDoubleLE(o.transactionId ?? 0, off);
   off = out.writeDoubleLE(o.reservedId ?? 0, off);
   off = out.writeUInt32LE(Math.max(0, Math.min(o.timeoutMs ?? 0, U32_MAX)) >>> 0, off);
-  off = out.writeUInt16LE(ksLen, off);
-  off += out.write(t.keyspace, off, ksLen, 'utf8');
-  off = out.writeUInt16LE(shardLen, off);
-  off += out.write(t.shard, off, shardLen, 'utf8');
-  off = out.writeUInt16LE(typeLen, off);
-  off += out.write(t.tabletType, off, typeLen, 'utf8');
+  off += target.copy(out, off);
   off = out.writeUInt32LE(sqlLen, off);
   off += out.write(c.sql, off, sqlLen, 'utf8');
-  if (tables !== undefined) {
-    off = out.writeUInt16LE(tables.length, off);
-    for (const name of tables) {
-      const n = Buffer.byteLength(name, 'utf8');
-      off = out.writeUInt16LE(n, off);
-      off += out.write(name, off, n, 'utf8');
-    }
-  }
+  if (tables !== null) off += tables.copy(out, off);
   if (beginStatement !== undefined) off = writeStr32(out, off, beginStatement);
   if (bindText !== null) off = writeStr32(out, off, bindText);
   return out;

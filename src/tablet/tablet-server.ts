@@ -525,68 +525,42 @@ export class TabletServer implements QueryService {
 
   /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
   private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
-    let fields: ColumnDefinition[] = [];
-    const rows: Buffer[] = [];
-    let rowCount = 0;
-    let ok: OkPacket | null = null;
-    let first = true;
-    // The most warnings any of the statement's results reported (a CALL's last OK counts them all).
-    let warned = 0;
-    // A CALL's further results, each as MariaDB sent it (rows count against the same limit).
-    const more: MoreResult[] = [];
-    let moreFields: ColumnDefinition[] = [];
-    let moreRows: Buffer[] = [];
-    const sink: ResultSink = {
-      fields: (f) => {
-        if (first) fields = this.withCollations(f);
-        else moreFields = this.withCollations(f);
-      },
-      row: (payload) => {
-        rowCount++;
-        if (rowCount > this.limits.rowsMax) return;
-        if (first) rows.push(payload);
-        else moreRows.push(payload);
-      },
-      end: (o) => {
-        if (first) ok = o;
-        else {
-          const id = o.lastInsertId;
-          more.push({
-            fields: moreFields, rows: moreRows, rowsAffected: Number(o.affectedRows), warnings: o.warnings, info: o.info,
-            insertId: typeof id === 'bigint' ? (id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id.toString()) : id,
-          });
-          moreFields = [];
-          moreRows = [];
-        }
-        first = false;
-        if (o.warnings > warned) warned = o.warnings;
-      },
-    };
-    await this.withTimeout(conn, opts, () => conn.stream(sql, sink));
+    const sink = new StatementSink(this, this.limits.rowsMax);
+    // withTimeout's work, written out: no closure and no further async layer per statement.
+    const qt = this.armTimer(conn, opts);
+    try {
+      await conn.stream(sql, sink);
+    } catch (err) {
+      throw this.timeoutError(qt, opts, err, opts.timeoutMs || this.limits.queryTimeoutMs);
+    } finally {
+      qt.disarm();
+    }
+    const warned = sink.warned;
     // Read now, on this connection: back in the pool, the next statement would clear them.
     const warningList = warned > 0 ? await this.readWarnings(conn) : undefined;
-    if (rowCount > this.limits.rowsMax) {
+    if (sink.rowCount > this.limits.rowsMax) {
       throw new TesseraError(
         ER.TOO_MANY_ROWS,
         `row count exceeded ${this.limits.rowsMax} (--queryserver-config-max-result-size): add a LIMIT, or stream the result (SET workload = 'olap')`,
       );
     }
     if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
-    const o = ok as OkPacket | null;
-    const insertId = o ? o.lastInsertId : 0;
+    const o = sink.ok;
+    const rows = sink.rows;
     this.rowsReturned += rows.length;
-    return {
-      fields,
+    const r: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
+      fields: sink.columns,
       rows,
       rowsAffected: o ? Number(o.affectedRows) : 0,
-      insertId: typeof insertId === 'bigint' ? (insertId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(insertId) : insertId.toString()) : insertId,
+      insertId: o ? insertIdOf(o.lastInsertId) : 0,
       warnings: o ? Math.max(o.warnings, warned) : warned,
       info: o ? o.info : '',
       transactionId,
       tabletAlias: this.alias,
-      ...(warningList ? { warningList } : {}),
-      ...(more.length > 0 ? { more } : {}),
     };
+    if (warningList) r.warningList = warningList;
+    if (sink.more !== null) r.more = sink.more;
+    return r;
   }
 
   /** SHOW WARNINGS on the connection that just ran a statement; [] if the connection broke. */
@@ -602,28 +576,37 @@ export class TabletServer implements QueryService {
 
   /** Runs `fn` on `conn`, killing the statement in MariaDB (KILL QUERY) if it outlives its timeout. */
   private async withTimeout<T>(conn: Client, opts: ExecuteOptions, fn: () => Promise<T>, defaultTimeoutMs = this.limits.queryTimeoutMs): Promise<T> {
-    const timeoutMs = opts.timeoutMs || defaultTimeoutMs;
-    let qt = queryTimers.get(conn);
-    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
-    qt.arm(timeoutMs);
-    const signal = opts.signal;
-    qt.listen(signal);
+    const qt = this.armTimer(conn, opts, defaultTimeoutMs);
     try {
       return await fn();
     } catch (err) {
-      if (qt.fired) {
-        throw new TesseraError(
-          ER.QUERY_INTERRUPTED,
-          opts.signal?.aborted
-            ? 'query cancelled by the caller and killed in MariaDB'
-            : `query exceeded its timeout of ${timeoutMs} ms and was killed in MariaDB (--queryserver-config-query-timeout, or a MAX_EXECUTION_TIME hint)`,
-          { kind: 'DEADLINE_EXCEEDED' },
-        );
-      }
-      throw TesseraError.from(err);
+      throw this.timeoutError(qt, opts, err, opts.timeoutMs || defaultTimeoutMs);
     } finally {
       qt.disarm();
     }
+  }
+
+  /** Arms `conn`'s statement timer for a statement starting now; the caller disarms it when it ends. */
+  private armTimer(conn: Client, opts: ExecuteOptions, defaultTimeoutMs = this.limits.queryTimeoutMs): QueryTimer {
+    let qt = queryTimers.get(conn);
+    if (!qt) queryTimers.set(conn, (qt = new QueryTimer(conn)));
+    qt.arm(opts.timeoutMs || defaultTimeoutMs);
+    qt.listen(opts.signal);
+    return qt;
+  }
+
+  /** A statement's failure as its caller sees it: a timeout or cancel that killed it says so. */
+  private timeoutError(qt: QueryTimer, opts: ExecuteOptions, err: unknown, timeoutMs: number): TesseraError {
+    if (qt.fired) {
+      return new TesseraError(
+        ER.QUERY_INTERRUPTED,
+        opts.signal?.aborted
+          ? 'query cancelled by the caller and killed in MariaDB'
+          : `query exceeded its timeout of ${timeoutMs} ms and was killed in MariaDB (--queryserver-config-query-timeout, or a MAX_EXECUTION_TIME hint)`,
+        { kind: 'DEADLINE_EXCEEDED' },
+      );
+    }
+    return TesseraError.from(err);
   }
 
   private async newDedicated(pool: ConnPool, reserved: boolean, settings: readonly string[]): Promise<Dedicated> {
@@ -741,9 +724,9 @@ export class TabletServer implements QueryService {
   /**
    * Marks each text column of one of this database's tables with the column's own collation
    * (ColumnDefinition.collation), which MariaDB's metadata does not carry. Computed columns keep
-   * only what MariaDB sent; docs/gate.md says what the gate does with them.
+   * only what MariaDB sent; docs/gate.md says what the gate does with them. @internal (StatementSink)
    */
-  private withCollations(fields: ColumnDefinition[]): ColumnDefinition[] {
+  withCollations(fields: ColumnDefinition[]): ColumnDefinition[] {
     for (const f of fields) {
       if (f.charset === CHARSET.BINARY || f.orgName === '' || f.orgTable === '' || f.schema !== this.dbName) continue;
       const id = this.schema.columnCollation(f.orgTable, f.orgName);
@@ -884,6 +867,60 @@ class QueryTimer {
 }
 
 const queryTimers = new WeakMap<Client, QueryTimer>();
+
+/** MariaDB's last insert id as a result carries it: a number, or text past 2^53. */
+function insertIdOf(id: number | bigint): number | string {
+  return typeof id === 'bigint' ? (id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id.toString()) : id;
+}
+
+/**
+ * What one statement's results collect (TabletServer.run): one object per statement instead of a
+ * closure per callback. Rows past `rowsMax` are counted, not kept (run then fails the statement).
+ * A CALL's further results, each as MariaDB sent it, go to `more`.
+ */
+class StatementSink implements ResultSink {
+  /** The first result's column definitions. */
+  columns: ColumnDefinition[] = [];
+  readonly rows: Buffer[] = [];
+  rowCount = 0;
+  ok: OkPacket | null = null;
+  /** The most warnings any of the statement's results reported (a CALL's last OK counts them all). */
+  warned = 0;
+  more: MoreResult[] | null = null;
+  private first = true;
+  private moreFields: ColumnDefinition[] = [];
+  private moreRows: Buffer[] = [];
+
+  constructor(
+    private readonly tablet: TabletServer,
+    private readonly rowsMax: number,
+  ) {}
+
+  fields(f: ColumnDefinition[]): void {
+    if (this.first) this.columns = this.tablet.withCollations(f);
+    else this.moreFields = this.tablet.withCollations(f);
+  }
+
+  row(payload: Buffer): void {
+    if (++this.rowCount > this.rowsMax) return;
+    if (this.first) this.rows.push(payload);
+    else this.moreRows.push(payload);
+  }
+
+  end(o: OkPacket): void {
+    if (this.first) this.ok = o;
+    else {
+      (this.more ??= []).push({
+        fields: this.moreFields, rows: this.moreRows, rowsAffected: Number(o.affectedRows), warnings: o.warnings, info: o.info,
+        insertId: insertIdOf(o.lastInsertId),
+      });
+      this.moreFields = [];
+      this.moreRows = [];
+    }
+    this.first = false;
+    if (o.warnings > this.warned) this.warned = o.warnings;
+  }
+}
 
 function substitute(sql: string, bindVars: BindVars): string {
   return format(parse(sql), { bindVars });

@@ -283,3 +283,20 @@ test('a call whose answer the client never takes is undone: cancelled before or 
   await until('the call of the closed connection undone', () => undone.includes('closed'));
   assert.deepEqual([...undone].sort(), ['cancelled-early', 'cancelled-late', 'closed', 'reused-2']);
 });
+
+test('a server closing in the turn it answered still sends the answer', async () => {
+  const s = new RpcServer();
+  // The close starts before the turn's frames are flushed: it must not drop the answer.
+  s.unary('last', async (req) => {
+    setImmediate(() => void s.close());
+    return { meta: req.meta };
+  });
+  const p = await s.listen(0);
+  const c = new RpcClient('127.0.0.1', p);
+  try {
+    assert.deepEqual((await c.call('last', 'answer')).meta, 'answer');
+  } finally {
+    c.close();
+    await s.close();
+  }
+});

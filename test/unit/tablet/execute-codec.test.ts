@@ -61,6 +61,21 @@ test('requests round-trip: no options, every option, bind variables, no tables v
   assert.equal(decodeExecuteRequest(encodeExecuteRequest(0, { target, sql: 'x', bindVars: {}, opts: {} }), 0).bindVars, null);
 });
 
+test('targets and table lists encoded once give the same bytes each time, and other ones their own', () => {
+  const tables = ['tüt', 'corder'];
+  const a = { keyspace: 'kä', shard: '-80', tabletType: 'primary' as const };
+  const first = encodeExecuteRequest(0, { target: a, sql: 'select 1', bindVars: null, opts: { tables } });
+  assert.ok(encodeExecuteRequest(0, { target: a, sql: 'select 1', bindVars: null, opts: { tables } }).equals(first));
+  assert.ok(encodeExecuteRequest(0, { target: { ...a }, sql: 'select 1', bindVars: null, opts: { tables: [...tables] } }).equals(first));
+  const b = { keyspace: 'kä', shard: '80-', tabletType: 'replica' as const };
+  const d = decodeExecuteRequest(encodeExecuteRequest(0, { target: b, sql: 'select 2', bindVars: null, opts: { tables: ['x'] } }), 0);
+  assert.deepEqual(d.target, b);
+  assert.deepEqual(d.opts.tables, ['x']);
+  assert.deepEqual(decodeExecuteRequest(first, 0).opts.tables, tables);
+  const long = { keyspace: 'k'.repeat(70_000), shard: '0', tabletType: 'primary' as const };
+  assert.throws(() => encodeExecuteRequest(0, { target: long, sql: 'x', bindVars: null, opts: {} }), /keyspace name of 70000 bytes is longer than 65535/);
+});
+
 const fields = [
   columnDefinition({ name: 'id', type: TYPE.LONGLONG, charset: 63, columnLength: 20 }),
   { ...columnDefinition({ name: 'j', type: TYPE.BLOB }), extendedMetadata: Buffer.from([1, 4, ...Buffer.from('json')]) },
