@@ -6,7 +6,7 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, rewriteExpr, splitStatements, tableNames, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement, type TableName,
+  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, rewriteExpr, splitStatements, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement, type TableName,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
@@ -15,7 +15,6 @@ import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportF
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
-import { allTableNames, DBA_SCHEMAS } from './planner/context.js';
 import { Route } from './engine/route.js';
 import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
@@ -27,6 +26,10 @@ import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
+
+import {
+  type TextEntry, TEXT_CACHE_ENTRIES, type WarningsEffect, STATEMENT_TRANSACTION_KINDS, warningsEffect, usesSession, asWrittenCandidate, AS_WRITTEN_DDL, type SessionVarUse, mayUseSessionVars, sessionVarUse, hasTableValues, textEntry, plainTables, aliasTopLevel, UNSIGNED_COUNTS, answerLocally,
+} from './statement-class.js';
 
 const log = logger('gate');
 
@@ -68,90 +71,45 @@ interface BoundPlan {
   readonly tabletType: TabletType;
 }
 
-/**
- * A COM_QUERY text the gate has run before, normalized: its next run skips parsing, the session
- * rewrite and normalizing, and goes straight to the plan cache. Kept only for queries and DML
- * that use nothing of the session and that the planner takes as written (see Executor.query).
- */
-interface TextEntry {
-  readonly kind: Statement['kind'];
-  readonly warnings: WarningsEffect;
-  readonly key: string;
-  readonly statement: Statement;
-  readonly bindVars: Readonly<Record<string, BindValue>>;
-  /** The tables it names when it may go to an unsharded keyspace as written (see asWrittenShard), else null. */
-  readonly plain: readonly TableName[] | null;
-}
-
-/** Texts the text cache keeps at most (it starts over when full) and the longest text it keeps. */
-const TEXT_CACHE_ENTRIES = 2_000;
-const TEXT_CACHE_SQL_CHARS = 4_096;
-
-/**
- * What a statement that raises no warning does to the previous statement's, as in MariaDB: the
- * diagnostic statements (SHOW WARNINGS, SHOW ERRORS and their COUNT(*)) keep them and never
- * replace them; a statement that uses tables clears them; one that uses none (SELECT 1, SET,
- * USE, transaction control) leaves them (see GateSession.settleWarnings).
- */
-type WarningsEffect = 'diagnostic' | 'clears' | 'keeps';
-
-/** Statements that run in a transaction of their own under autocommit (reading or writing tables). */
-const STATEMENT_TRANSACTION_KINDS: ReadonlySet<string> = new Set(['Select', 'SetOp', 'Insert', 'Update', 'Delete', 'PassThrough']);
-
-function warningsEffect(stmt: Statement): WarningsEffect {
-  switch (stmt.kind) {
-    case 'Show':
-      return stmt.type === 'WARNINGS' || stmt.type === 'COUNT WARNINGS' || stmt.type === 'ERRORS' || stmt.type === 'COUNT ERRORS' ? 'diagnostic' : 'clears';
-    case 'Set':
-    case 'SetTransaction':
-    case 'Use':
-    case 'Begin':
-    case 'Commit':
-    case 'Rollback':
-    case 'Savepoint':
-    case 'ReleaseSavepoint':
-    case 'Kill':
-    case 'Prepare':
-    case 'Deallocate':
-      return 'keeps';
-    case 'Select':
-      // The common SELECT has a FROM; only one without looks deeper (for subqueries on tables).
-      return stmt.from.length > 0 || tableNames(stmt).length > 0 ? 'clears' : 'keeps';
-    default:
-      return 'clears';
-  }
-}
-
 const PARAM_PREFIX = '__p';
 /** `__p1` … for the first parameters, made once. */
 const PARAM_NAMES = Array.from({ length: 64 }, (_, i) => PARAM_PREFIX + (i + 1));
 
-/** Whether preprocessing would change the statement (it reads session state). */
-function usesSession(stmt: Statement): boolean {
-  let uses = false;
-  walk(stmt, {
-    expr: (e) => {
-      if (e.kind === 'UserVar' || e.kind === 'SysVar') uses = true;
-      else if (e.kind === 'Binary' && e.op === ':=') uses = true;
-      else if (e.kind === 'Func' && e.schema === null && SESSION_FUNCS.has(e.name.toUpperCase())) uses = true;
-    },
-  });
-  return uses;
-}
-
-/** A query or DML that uses nothing the gate keeps or answers itself (see asWrittenShard). */
-function asWrittenCandidate(stmt: Statement, sql: string): boolean {
-  if (!isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return false;
-  return !mayUseSessionVars(sql) && !usesSession(stmt) && answerLocally(stmt) === null;
-}
-
-/** DDL that goes to an unsharded keyspace as written when it names its tables plainly. */
-const AS_WRITTEN_DDL: ReadonlySet<string> = new Set(['CreateTable', 'AlterTable', 'DropTable', 'TruncateTable', 'RenameTable', 'CreateIndex', 'DropIndex', 'CreateView', 'DropView']);
-
 /** onSessionShard for a statement that leaves nothing on the connection. */
 const NO_SESSION_STATE = { pins: false, vars: [], lastInsertId: false } as const;
 
-const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
+/** A value a shard returned, as the literal the gate keeps for a user variable. */
+function literalOf(cell: Buffer | null, field: ColumnDefinition | undefined): Literal {
+  if (cell === null || field === undefined) return { kind: 'Null' };
+  const v = cellValue(cell, field);
+  if (v === null) return { kind: 'Null' };
+  if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
+  if (typeof v === 'number') return sqlValueToLiteral(v);
+  if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
+  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
+  return { kind: 'Number', text: cell.toString('latin1'), numType: 'decimal' };
+}
+
+/** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */
+function fieldQuery(q: QueryExpr): QueryExpr {
+  if (q.kind === 'SetOp') return { ...q, left: fieldQuery(q.left), right: fieldQuery(q.right) };
+  const never: Expr = { kind: 'Binary', op: '<>', left: { kind: 'Number', text: '1', numType: 'int' }, right: { kind: 'Number', text: '1', numType: 'int' } };
+  return { ...q, where: q.where === null ? never : { kind: 'Binary', op: 'AND', left: q.where, right: never } };
+}
+
+/**
+ * Errors as a client may see them: 2000-2999 are client-side codes (CR_CONNECTION_ERROR, …) that a
+ * server never sends; libmariadb reports such an ERR packet as 2027 "malformed packet". A tablet's
+ * lost connection or failed connect reaches the client as 1105 with the original code in the text.
+ */
+function clientError(e: TesseraError): TesseraError {
+  if (e.errno < 2000 || e.errno > 2999) return e;
+  return new TesseraError(ER.UNKNOWN_ERROR, `${e.message} (error ${e.errno} behind the gate)`, { cause: e, ...(e.kind ? { kind: e.kind } : {}) });
+}
+
+function okResult(): Result {
+  return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
+}
 
 export class Executor implements ServerHandler {
   private readonly sessions = new Map<Session, GateSession>();
@@ -1299,171 +1257,6 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
-}
-
-interface SessionVarUse {
-  /** Every user variable the statement names, lower-cased. */
-  readonly vars: readonly string[];
-  /** It calls LAST_INSERT_ID(expr). */
-  readonly lastInsertId: boolean;
-}
-
-/**
- * A cheap test on the text before sessionVarUse walks the tree: a statement that assigns user
- * variables names one (`@`), and LAST_INSERT_ID(expr) is spelled out. Most statements have neither.
- */
-function mayUseSessionVars(sql: string): boolean {
-  return sql.includes('@') || LAST_INSERT_ID_TEXT.test(sql);
-}
-const LAST_INSERT_ID_TEXT = /last_insert_id/i;
-
-/**
- * Whether MariaDB must evaluate a statement's user variables itself: it assigns one (`:=`,
- * `INTO @v`, a CALL's `@v` argument, which may be OUT) or sets LAST_INSERT_ID(expr). null for
- * every other statement, whose variables the gate substitutes.
- */
-function sessionVarUse(stmt: Statement): SessionVarUse | null {
-  const vars = new Set<string>();
-  let assigns = false;
-  let lastInsertId = false;
-  walk(stmt, {
-    expr: (e) => {
-      if (e.kind === 'UserVar') vars.add(e.name.toLowerCase());
-      else if (e.kind === 'Binary' && e.op === ':=') assigns = true;
-      else if (e.kind === 'Func' && e.schema === null && e.args.length > 0 && e.name.toUpperCase() === 'LAST_INSERT_ID') lastInsertId = true;
-    },
-  });
-  if (stmt.kind === 'Call' && vars.size > 0) assigns = true;
-  if ((stmt.kind === 'Select' || stmt.kind === 'SetOp') && stmt.into !== null && stmt.into.type === 'VARIABLES') {
-    assigns = true;
-    for (const v of stmt.into.vars) vars.add(v.name.toLowerCase());
-  }
-  if (!assigns && !lastInsertId) return null;
-  return { vars: [...vars], lastInsertId };
-}
-
-/**
- * The text cache's entry for a parsed COM_QUERY text, or null when the text must take the full
- * path each time: statements other than queries and DML, and those whose meaning depends on the
- * session (user or system variables, DATABASE(), LAST_INSERT_ID(), …) or that the gate answers
- * itself (constants only).
- */
-/** Whether a query has a VALUES table constructor anywhere (the text is looked at first: cheap). */
-function hasTableValues(q: QueryExpr, text: string): boolean {
-  if (!/values/i.test(text)) return false;
-  const seen = (v: unknown): boolean => {
-    if (Array.isArray(v)) return v.some(seen);
-    if (v === null || typeof v !== 'object') return false;
-    if ((v as { tableValues?: unknown }).tableValues !== undefined) return true;
-    return Object.values(v).some(seen);
-  };
-  return seen(q);
-}
-
-function textEntry(stmt: Statement, text: string): TextEntry | null {
-  if (text.length > TEXT_CACHE_SQL_CHARS) return null;
-  const query = isQuery(stmt);
-  if (!query && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') return null;
-  if ((stmt.kind === 'Insert' || stmt.kind === 'Delete') && stmt.returning) return null;
-  if (query && hasTableValues(stmt, text)) return null;
-  if (mayUseSessionVars(text) || usesSession(stmt) || answerLocally(stmt) !== null) return null;
-  // What preprocess does to a statement that uses nothing of the session.
-  const n = normalize(query ? aliasTopLevel(stmt, text) : stmt);
-  return { kind: stmt.kind, warnings: warningsEffect(stmt), key: n.key, statement: n.statement, bindVars: n.bindVars, plain: plainTables(stmt) };
-}
-
-/**
- * The tables a query or DML names, when it names them as a statement for one MariaDB would: each
- * unqualified or in a system database (a keyspace-qualified name must be rewritten); else null.
- */
-function plainTables(stmt: Statement): TableName[] | null {
-  const names = allTableNames(stmt);
-  for (const t of names) if (t.schema !== null && !DBA_SCHEMAS.has(t.schema.toLowerCase())) return null;
-  return names;
-}
-
-/** A value a shard returned, as the literal the gate keeps for a user variable. */
-function literalOf(cell: Buffer | null, field: ColumnDefinition | undefined): Literal {
-  if (cell === null || field === undefined) return { kind: 'Null' };
-  const v = cellValue(cell, field);
-  if (v === null) return { kind: 'Null' };
-  if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
-  if (typeof v === 'number') return sqlValueToLiteral(v);
-  if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
-  return { kind: 'Number', text: cell.toString('latin1'), numType: 'decimal' };
-}
-
-/** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */
-function fieldQuery(q: QueryExpr): QueryExpr {
-  if (q.kind === 'SetOp') return { ...q, left: fieldQuery(q.left), right: fieldQuery(q.right) };
-  const never: Expr = { kind: 'Binary', op: '<>', left: { kind: 'Number', text: '1', numType: 'int' }, right: { kind: 'Number', text: '1', numType: 'int' } };
-  return { ...q, where: q.where === null ? never : { kind: 'Binary', op: 'AND', left: q.where, right: never } };
-}
-
-/**
- * Errors as a client may see them: 2000-2999 are client-side codes (CR_CONNECTION_ERROR, …) that a
- * server never sends; libmariadb reports such an ERR packet as 2027 "malformed packet". A tablet's
- * lost connection or failed connect reaches the client as 1105 with the original code in the text.
- */
-function clientError(e: TesseraError): TesseraError {
-  if (e.errno < 2000 || e.errno > 2999) return e;
-  return new TesseraError(ER.UNKNOWN_ERROR, `${e.message} (error ${e.errno} behind the gate)`, { cause: e, ...(e.kind ? { kind: e.kind } : {}) });
-}
-
-function okResult(): Result {
-  return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
-}
-
-/** Top-level select items get their text as alias, so plans cached by normalized text keep MariaDB's column names. */
-function aliasTopLevel(q: QueryExpr, sql: string): QueryExpr {
-  if (q.kind === 'SetOp') return { ...q, left: aliasTopLevel(q.left, sql) };
-  let changed = false;
-  const columns = q.columns.map((c) => {
-    if (c.alias !== null || c.expr.kind === 'Column' || c.expr.kind === 'Star') return c;
-    if (c.start < 0 || c.end <= c.start || c.end > sql.length) return c;
-    const text = sql.slice(c.start, c.end);
-    if (text.length > 250) return c;
-    changed = true;
-    return { ...c, alias: text };
-  });
-  return changed ? { ...q, columns } : q;
-}
-
-/**
- * The values the gate put in for @@warning_count and @@error_count: MariaDB types them BIGINT
- * UNSIGNED (nullable), not as a literal number.
- */
-const UNSIGNED_COUNTS = new WeakSet<Expr>();
-
-/** SELECT of constants only (after the gate's substitutions): answered without a shard. */
-function answerLocally(stmt: Statement): Result | null {
-  if (stmt.kind !== 'Select' || stmt.from.length || stmt.where || stmt.groupBy.length || stmt.having || stmt.orderBy.length || stmt.into || stmt.with) return null;
-  if (stmt.limit && !(stmt.limit.count.kind === 'Number' && stmt.limit.offset === null)) return null;
-  const fields: ColumnDefinition[] = [];
-  const row: (Buffer | null)[] = [];
-  for (const c of stmt.columns) {
-    const e = c.expr;
-    const name = c.alias ?? '?';
-    if (e.kind === 'String') {
-      // MariaDB's metadata for a literal: NOT NULL, decimals 39 (not fixed) for strings.
-      fields.push(columnDefinition({ name, orgName: '', type: TYPE.VAR_STRING, columnLength: Math.max(1, e.value.length) * 4, decimals: 39, flags: 0x01 }));
-      row.push(Buffer.from(e.value, 'utf8'));
-    } else if (UNSIGNED_COUNTS.has(e)) {
-      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: 21, flags: 0x20 | 0x80 }));
-      row.push(Buffer.from((e as Literal & { text: string }).text, 'latin1'));
-    } else if (e.kind === 'Number' && e.numType === 'int') {
-      // BIGINT: the numbers the gate puts here are mostly its own answers (LAST_INSERT_ID(),
-      // CONNECTION_ID(), ROW_COUNT()), which are BIGINT in MariaDB; a small literal is INT there.
-      fields.push(columnDefinition({ name, orgName: '', type: TYPE.LONGLONG, charset: 63, columnLength: e.text.length, flags: 0x01 | 0x80 }));
-      row.push(Buffer.from(e.text, 'latin1'));
-    } else if (e.kind === 'Null') {
-      fields.push(columnDefinition({ name, orgName: '', type: TYPE.NULL, charset: 63, columnLength: 0, flags: 0x80 }));
-      row.push(null);
-    } else return null;
-  }
-  const limited = stmt.limit && stmt.limit.count.kind === 'Number' && stmt.limit.count.text === '0';
-  return { fields, rows: limited ? [] : [row], raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
 }
 
 /** Writes a result to the client in the command's protocol. */
