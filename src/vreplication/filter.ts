@@ -187,10 +187,13 @@ const INTEGER_TYPES = new Set<number>([TYPE.TINY, TYPE.SHORT, TYPE.INT24, TYPE.L
  * before it is stepped over by its length prefix.
  */
 function textCell(p: Buffer, col: number, at: Int32Array): void {
+  const malformed = (why: string) => new TesseraError(ER.NET_READ_ERROR, `MariaDB sent a malformed text row (${p.length} bytes): ${why}; the copy stops and the stream retries it`);
   let pos = 0;
   for (let i = 0; ; i++) {
-    if (pos >= p.length) throw new TesseraError(ER.NET_READ_ERROR, `a text row of ${p.length} bytes has no cell ${i + 1}`);
+    if (pos >= p.length) throw malformed(`it has no cell ${i + 1}`);
     const b = p[pos];
+    const prefix = b === 0xfc ? 3 : b === 0xfd ? 4 : b === 0xfe ? 9 : 1;
+    if (pos + prefix > p.length) throw malformed(`it ends inside the length of cell ${i + 1}`);
     let len: number;
     if (b === 0xfb) {
       pos++;
@@ -208,7 +211,7 @@ function textCell(p: Buffer, col: number, at: Int32Array): void {
       len = Number(p.readBigUInt64LE(pos + 1));
       pos += 9;
     }
-    if (pos + Math.max(len, 0) > p.length) throw new TesseraError(ER.NET_READ_ERROR, `a text row of ${p.length} bytes ends inside its cell ${i + 1}`);
+    if (pos + Math.max(len, 0) > p.length) throw malformed(`it ends inside cell ${i + 1}`);
     if (i === col) {
       at[0] = pos;
       at[1] = len;

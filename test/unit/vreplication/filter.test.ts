@@ -176,5 +176,6 @@ test('keepText refuses a row that ends before its key cell', () => {
   const plan = planColumns({ rules: [{ match: 't', filter: '-80' }] }, 't', ['v', 'id'], ids)!;
   const keep = plan.keepText!({ type: TYPE.LONGLONG, charset: CHARSET.BINARY, flags: 0, decimals: 0 });
   assert.throws(() => keep([textRow([Buffer.from('x')])], 1, new Uint8Array(1)), /has no cell 2/);
-  assert.throws(() => keep([Buffer.from([5, 0x31])], 1, new Uint8Array(1)), /ends inside its cell 1/);
+  assert.throws(() => keep([Buffer.from([5, 0x31])], 1, new Uint8Array(1)), /ends inside cell 1/);
+  assert.throws(() => keep([Buffer.from([0xfe, 1, 0, 0])], 1, new Uint8Array(1)), /ends inside the length of cell 1/);
 });
