@@ -13,7 +13,10 @@
 // inside this process; process: each tablet its own `tessera tablet` process, as deployed), BENCH_OVERRIDES (the workflow's
 // --config-overrides, e.g. vstream-packet-size-rows=5000,vstream-packet-size=1000000; none by default). Every MariaDB runs mysqlctl's my.cnf
 // (sync_binlog=1, innodb_flush_log_at_trx_commit=1); the tablets run inside this process.
-import { mkdirSync, readFileSync } from 'node:fs';
+// BENCH_CPU_PROFILE=dir (in-process tablets): a CPU profile of the copy alone, dir/reshard-copy.cpuprofile,
+// with dir/reshard-copy.json (rows and this process's CPU) so `profile-summary` prints µs per row.
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +40,7 @@ const INSERT_CHUNK = 10_000;
 /** `inprocess`: the harness's tablets inside this process; `process`: each tablet a `tessera tablet` process. */
 const TABLETS = process.env.BENCH_TABLETS === 'process' ? 'process' : 'inprocess';
 const OVERRIDES = (process.env.BENCH_OVERRIDES ?? '').split(',').filter((x) => x !== '');
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 
 const SCHEMA = `CREATE TABLE customer (
   customer_id bigint NOT NULL,
@@ -183,6 +187,12 @@ async function main(): Promise<void> {
     log(`${fmt(ROWS)} rows generated on customer/0 in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     // ---- Reshard: create to the end of the copy ------------------------------------------------
+    const inspector = PROFILE_DIR ? new Session() : undefined;
+    if (inspector) {
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+    }
     t = performance.now();
     const cpu0 = setup.cpuMs();
     const db0 = mariadbCpuMs();
@@ -208,6 +218,13 @@ async function main(): Promise<void> {
     // load changes far less than the wall time.
     const cpuMs = setup.cpuMs() - cpu0;
     const dbCpuMs = mariadbCpuMs() - db0;
+    if (inspector) {
+      const { profile } = await inspector.post('Profiler.stop');
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      writeFileSync(path.join(PROFILE_DIR, 'reshard-copy.cpuprofile'), JSON.stringify(profile));
+      writeFileSync(path.join(PROFILE_DIR, 'reshard-copy.json'), JSON.stringify({ queries: ROWS, cpuUs: cpuMs * 1000 }));
+      inspector.disconnect();
+    }
     const copied = await setup.targetRows();
     if (copied !== ROWS) throw new Error(`the reshard left ${copied} rows, expected ${ROWS}`);
 

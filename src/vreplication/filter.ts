@@ -12,9 +12,11 @@
 // narrow shape a filter may have; anything else is a 1064 naming the rule.
 import { ER, TesseraError } from '../mysql/errors.js';
 import { keyRangeContains, parseShardName, type KeyRange } from '../key/index.js';
-import { createVindex, type FunctionalVindex, type Vindex, type VindexValue } from '../vindexes/index.js';
+import { createVindex, toUint64, vhashBlocks, type FunctionalVindex, type Vindex, type VindexValue } from '../vindexes/index.js';
 import { instantiateVindexes, type KeyspaceVSchema } from '../vschema/index.js';
 import type { RowValue, TableMap } from '../mysql/binlog/index.js';
+import { TYPE } from '../mysql/constants.js';
+import { textValue, type ValueColumn } from '../mysql/values.js';
 import { parse, type Expr, type Statement } from '../sql/index.js';
 
 export interface FilterRule {
@@ -113,7 +115,17 @@ export interface TablePlan {
   readonly keepMany: ((rows: readonly (readonly (RowValue | undefined)[])[], from: number, to: number, out: Uint8Array) => void) | undefined;
   /** Source column index `keep` reads (the key-range column), if any. */
   readonly keyColumnIndex: number | undefined;
+  /**
+   * `keepMany` over rows as MariaDB's text protocol sends them (each row's payload, not decoded),
+   * for a key column described by `column`: only the key column's cell is read, so a copy decodes
+   * just the rows it keeps. Same answers as `keepMany` over the decoded rows. Undefined exactly
+   * when `keep` is.
+   */
+  readonly keepText: ((column: ValueColumn) => TextRowsKeep) | undefined;
 }
+
+/** Answers in `out` (1 keep, 0 drop) for the text-protocol rows payloads[0…n). */
+export type TextRowsKeep = (payloads: readonly Buffer[], n: number, out: Uint8Array) => void;
 
 /**
  * Computes keyspace ids for the key-range rule. A small seam over src/vindexes so the streamer
@@ -165,7 +177,141 @@ function keyRangeOf(text: string, rule: string): KeyRange {
   }
 }
 
-type KeepFns = Pick<TablePlan, 'keep' | 'keepMany'>;
+type KeepFns = Pick<TablePlan, 'keep' | 'keepMany' | 'keepText'>;
+
+/** Column types whose text is a decimal integer (what `hash` and `numeric` mostly shard by). */
+const INTEGER_TYPES = new Set<number>([TYPE.TINY, TYPE.SHORT, TYPE.INT24, TYPE.LONG, TYPE.LONGLONG, TYPE.YEAR]);
+
+/**
+ * Where column `col`'s cell starts in a text-protocol row, and its length (-1: NULL): each cell
+ * before it is stepped over by its length prefix.
+ */
+function textCell(p: Buffer, col: number, at: Int32Array): void {
+  const malformed = (why: string) => new TesseraError(ER.NET_READ_ERROR, `MariaDB sent a malformed text row (${p.length} bytes): ${why}; the copy stops and the stream retries it`);
+  let pos = 0;
+  for (let i = 0; ; i++) {
+    if (pos >= p.length) throw malformed(`it has no cell ${i + 1}`);
+    const b = p[pos];
+    const prefix = b === 0xfc ? 3 : b === 0xfd ? 4 : b === 0xfe ? 9 : 1;
+    if (pos + prefix > p.length) throw malformed(`it ends inside the length of cell ${i + 1}`);
+    let len: number;
+    if (b === 0xfb) {
+      pos++;
+      len = -1;
+    } else if (b < 0xfb) {
+      len = b;
+      pos++;
+    } else if (b === 0xfc) {
+      len = p[pos + 1] | (p[pos + 2] << 8);
+      pos += 3;
+    } else if (b === 0xfd) {
+      len = p[pos + 1] | (p[pos + 2] << 8) | (p[pos + 3] << 16);
+      pos += 4;
+    } else {
+      len = Number(p.readBigUInt64LE(pos + 1));
+      pos += 9;
+    }
+    if (pos + Math.max(len, 0) > p.length) throw malformed(`it ends inside cell ${i + 1}`);
+    if (i === col) {
+      at[0] = pos;
+      at[1] = len;
+      return;
+    }
+    if (len > 0) pos += len;
+  }
+}
+
+/**
+ * Is the keyspace id bytes[off…off+len) in the range? keyRangeContains without a view per id:
+ * bounds and id compare as zero-padded fractions.
+ */
+function containsAt(range: KeyRange, bytes: Uint8Array, off: number, len: number): boolean {
+  const cmp = (bound: Uint8Array): number => {
+    const n = Math.max(len, bound.length);
+    for (let i = 0; i < n; i++) {
+      const x = i < len ? bytes[off + i] : 0;
+      const y = i < bound.length ? bound[i] : 0;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+  if (range.start.length > 0 && cmp(range.start) < 0) return false;
+  return range.end.length === 0 || cmp(range.end) < 0;
+}
+
+const TWO32 = 2 ** 32;
+
+/**
+ * keepText for one key column. `hash` and `numeric` over an integer column read its digits
+ * straight into the 8-byte blocks they map (one cipher call for the whole group, for `hash`); any
+ * other vindex or column gets the key cell decoded exactly as a whole row's decoding would decode
+ * it, then the vindex's own map.
+ */
+function textKeepOf(vindex: FunctionalVindex, colIndex: number, range: KeyRange, column: ValueColumn): TextRowsKeep {
+  const at = new Int32Array(2);
+  const values: VindexValue[] = [];
+  const where: number[] = [];
+  const cellValue = (p: Buffer): RowValue => (at[1] < 0 ? null : textValue(column, p.subarray(at[0], at[0] + at[1])));
+  if (!INTEGER_TYPES.has(column.type) || (vindex.type !== 'hash' && vindex.type !== 'numeric')) {
+    return (payloads, n, out) => {
+      values.length = 0;
+      where.length = 0;
+      for (let i = 0; i < n; i++) {
+        out[i] = 0;
+        textCell(payloads[i], colIndex, at);
+        if (at[1] < 0) continue;
+        values.push(cellValue(payloads[i]) as VindexValue);
+        where.push(i);
+      }
+      if (values.length === 0) return;
+      const dests = vindex.map(values);
+      for (let k = 0; k < dests.length; k++) {
+        const d = dests[k];
+        if (d.kind === 'keyspaceId' && keyRangeContains(range, d.id)) out[where[k]] = 1;
+      }
+    };
+  }
+  const hash = vindex.type === 'hash';
+  let blocks = new Uint8Array(0);
+  let view = new DataView(blocks.buffer);
+  let has = new Uint8Array(0);
+  return (payloads, n, out) => {
+    if (blocks.length < n * 8) {
+      blocks = new Uint8Array(n * 8);
+      view = new DataView(blocks.buffer);
+      has = new Uint8Array(n);
+    }
+    for (let i = 0; i < n; i++) {
+      const p = payloads[i];
+      textCell(p, colIndex, at);
+      has[i] = 0;
+      if (at[1] < 0) continue;
+      const start = at[0];
+      const len = at[1];
+      let v = 0;
+      let digits = len > 0 && len <= 15;
+      for (let k = 0; digits && k < len; k++) {
+        const c = p[start + k] - 0x30;
+        if (c < 0 || c > 9) digits = false;
+        else v = v * 10 + c;
+      }
+      if (digits) {
+        // Below 2^50: exact in a double, split into the block's two big-endian halves.
+        const hi = Math.floor(v / TWO32);
+        view.setUint32(i * 8, hi, false);
+        view.setUint32(i * 8 + 4, v - hi * TWO32, false);
+      } else {
+        // Signs, 16 digits and more: the decoded value, as keepMany would see it.
+        const u = toUint64(cellValue(p) as VindexValue);
+        if (u === undefined) continue;
+        view.setBigUint64(i * 8, u, false);
+      }
+      has[i] = 1;
+    }
+    const ids = hash ? vhashBlocks(blocks.subarray(0, n * 8)) : blocks;
+    for (let i = 0; i < n; i++) out[i] = has[i] === 1 && containsAt(range, ids, i * 8, 8) ? 1 : 0;
+  };
+}
 
 function keyRangePredicate(vindex: FunctionalVindex, colIndex: number, range: KeyRange): KeepFns {
   const keep = (row: readonly (RowValue | undefined)[]): boolean => {
@@ -195,7 +341,7 @@ function keyRangePredicate(vindex: FunctionalVindex, colIndex: number, range: Ke
       if (d.kind === 'keyspaceId' && keyRangeContains(range, d.id)) out[at[k]] = 1;
     }
   };
-  return { keep, keepMany };
+  return { keep, keepMany, keepText: (column) => textKeepOf(vindex, colIndex, range, column) };
 }
 
 /**
@@ -222,7 +368,7 @@ export function planColumns(filter: Filter, table: string, names: readonly strin
   for (const rule of filter.rules) {
     if (!ruleMatches(rule.match, table)) continue;
     const f = rule.filter.trim();
-    if (f === '') return { table, columnIndexes: all, columnNames: names, keep: undefined, keepMany: undefined, keyColumnIndex: undefined };
+    if (f === '') return { table, columnIndexes: all, columnNames: names, keep: undefined, keepMany: undefined, keepText: undefined, keyColumnIndex: undefined };
     if (!/^select\b/i.test(f)) {
       const range = keyRangeOf(f, f);
       const pv = ids.primaryVindex(table);
@@ -233,7 +379,7 @@ export function planColumns(filter: Filter, table: string, names: readonly strin
     const sel = parseSelectFilter(f);
     const columnIndexes = sel.columns === '*' ? all : sel.columns.map((c) => colIndex(c.name, f));
     const columnNames = sel.columns === '*' ? names : sel.columns.map((c) => c.as);
-    let keep: KeepFns = { keep: undefined, keepMany: undefined };
+    let keep: KeepFns = { keep: undefined, keepMany: undefined, keepText: undefined };
     let keyColumnIndex: number | undefined;
     if (sel.keyRange) {
       const range = keyRangeOf(sel.keyRange.range, f);

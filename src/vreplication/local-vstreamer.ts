@@ -23,7 +23,7 @@ import { quoteIdent, quoteString } from '../sql/index.js';
 import { isTopoError, type TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema, type KeyspaceVSchema } from '../vschema/index.js';
 import { logger } from '../log/index.js';
-import { keyspaceIdSource, planColumns } from './filter.js';
+import { keyspaceIdSource, planColumns, type TextRowsKeep } from './filter.js';
 import { RowStreamer, type FieldInfo, type StreamEvent } from './row-streamer.js';
 import { Snapshot } from './snapshot.js';
 import { eventSize, rowBytes } from './vstream-codec.js';
@@ -549,6 +549,10 @@ export class LocalVStreamer implements VStreamer {
         const floatPos = read.flatMap((i, k) => (table.columns[i].dataType === 'float' ? [k] : []));
         // The rule keeps every column read, in order: a kept row goes out as decoded.
         const identity = readPlan.columnIndexes.length === read.length && readPlan.columnIndexes.every((k, j) => k === j);
+        // A key-range rule tests rows on MariaDB's bytes and decodes only those it keeps (each
+        // target shard of a split keeps its share of the rows) — unless the key column is a FLOAT,
+        // whose value is the decoded one brought to float32 (shortestFloat32).
+        const textFilter = readPlan.keepText !== undefined && !floatPos.includes(readPlan.keyColumnIndex!);
         await deliver({
           kind: 'header',
           position: position.toString(),
@@ -592,6 +596,8 @@ export class LocalVStreamer implements VStreamer {
           const endWhere = chunk.endPk === null ? null : upTo(chunk.endPk);
           let scanned = 0;
           const mask = new Uint8Array(FILTER_GROUP_ROWS);
+          // The text filter for this reader's key column, made at its first SELECT's fields.
+          let textKeep: TextRowsKeep | undefined;
           // Kept rows not sent yet, carried into the next SELECT's batch, and rows scanned since the last batch.
           let pending: SqlValue[][] = [];
           let pendingBytes = 0;
@@ -627,19 +633,29 @@ export class LocalVStreamer implements VStreamer {
             const handOver = async (list: readonly RowsBatch[]): Promise<void> => {
               for (const b of list) await deliver(b);
             };
-            // Rows are decoded as they come and filtered a group at a time (one vindex call per
-            // group); `last` is the key of the last row filtered, so a batch never claims a key
-            // whose row is still in the group.
+            // Rows are filtered a group at a time (one vindex call per group): decoded as they
+            // come, or with a text filter kept as MariaDB's bytes and decoded once kept. `last` is
+            // the key of the last row filtered, so a batch never claims a key whose row is still in
+            // the group.
             let group: SqlValue[][] = [];
+            let payloads: Buffer[] = [];
+            const decode = (payload: Buffer): SqlValue[] => {
+              const r = decodeTextRow(payload, fields);
+              for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
+              return r;
+            };
             const filterGroup = async (): Promise<void> => {
               const g = group;
+              const raw = payloads;
               group = [];
-              const n = g.length;
+              payloads = [];
+              const n = textKeep !== undefined ? raw.length : g.length;
               if (n === 0) return;
-              if (readPlan.keepMany !== undefined) readPlan.keepMany(g, 0, n, mask);
+              if (textKeep !== undefined) textKeep(raw, n, mask);
+              else if (readPlan.keepMany !== undefined) readPlan.keepMany(g, 0, n, mask);
               for (let j = 0; j < n; j++) {
                 if (readPlan.keepMany !== undefined && mask[j] === 0) continue;
-                const r = g[j];
+                const r = textKeep !== undefined ? decode(raw[j]) : g[j];
                 const out = identity ? r : readPlan.columnIndexes.map((k) => r[k]);
                 rows.push(out);
                 bytes += rowBytes(out);
@@ -657,12 +673,13 @@ export class LocalVStreamer implements VStreamer {
                 readyBytes = 0;
                 await handOver(list);
               }
-              const end = g[n - 1];
+              const end = textKeep !== undefined ? decode(raw[n - 1]) : g[n - 1];
               last = keyPos.map((k) => end[k]);
             };
             await c.stream(sql, {
               fields: (f) => {
                 fields = f;
+                if (textFilter) textKeep ??= readPlan.keepText!(f[readPlan.keyColumnIndex!]);
               },
               row: (payload) => {
                 if (got === want) {
@@ -672,9 +689,12 @@ export class LocalVStreamer implements VStreamer {
                 got++;
                 scanned++;
                 wire += payload.length;
-                const r = decodeTextRow(payload, fields);
-                for (const k of floatPos) if (typeof r[k] === 'number') r[k] = shortestFloat32(r[k] as number);
-                group.push(r);
+                if (textKeep !== undefined) {
+                  payloads.push(payload);
+                  if (payloads.length >= FILTER_GROUP_ROWS) return filterGroup();
+                  return;
+                }
+                group.push(decode(payload));
                 if (group.length >= FILTER_GROUP_ROWS) return filterGroup();
               },
             });

@@ -7,7 +7,7 @@
 // It is an async iterable, so the consumer's pace is the stream's pace: the reader's bounded
 // queue pauses the socket when the consumer is slow. Resuming after a crash is starting a new
 // streamer at the last `commit`/`position` the consumer made durable.
-import { BinlogReader, GtidPosition, type BinlogReaderOptions, type Gtid, type Row, type RowValue, type StreamItem, type TableMap } from '../mysql/binlog/index.js';
+import { BinlogReader, GtidPosition, type BinlogReaderOptions, type Gtid, type Row, type RowKeyFilter, type RowValue, type StreamItem, type TableMap } from '../mysql/binlog/index.js';
 import type { KeyspaceVSchema } from '../vschema/index.js';
 import { Client, type ClientOptions } from '../mysql/client.js';
 import { keyspaceIdSource, planTable, type Filter, type KeyspaceIdSource, type TablePlan } from './filter.js';
@@ -53,6 +53,8 @@ export interface RowStreamerOptions extends Omit<BinlogReaderOptions, 'position'
 interface PlanEntry {
   readonly plan: TablePlan | undefined;
   announced: boolean;
+  /** The binlog decoder applies the key-range test (keyFilter): the images it passes on are kept. */
+  prefiltered: boolean;
 }
 
 /**
@@ -88,10 +90,24 @@ export class RowFilter {
     return mask;
   }
 
+  /**
+   * For a key-range rule, the binlog decoder's test on the key column: a row image is decoded
+   * whole only when its keyspace id is in the range (each target of a split keeps its share).
+   */
+  keyFilter(t: TableMap): RowKeyFilter | undefined {
+    const entry = this.planFor(t);
+    const plan = entry.plan;
+    if (plan?.keepMany === undefined || plan.keyColumnIndex === undefined) return undefined;
+    const columns = new Uint8Array(t.columns.length);
+    columns[plan.keyColumnIndex] = 1;
+    entry.prefiltered = true;
+    return { columns, keepMany: plan.keepMany };
+  }
+
   private planFor(t: TableMap): PlanEntry {
     let e = this.plans.get(t);
     if (e === undefined) {
-      e = { plan: this.database === '' || t.database === this.database ? planTable(this.filter, t, this.ids) : undefined, announced: false };
+      e = { plan: this.database === '' || t.database === this.database ? planTable(this.filter, t, this.ids) : undefined, announced: false, prefiltered: false };
       this.plans.set(t, e);
     }
     return e;
@@ -116,10 +132,11 @@ export class RowFilter {
         const plan = entry.plan;
         if (plan === undefined) return;
         const changes: RowChangeOut[] = [];
+        const keep = entry.prefiltered ? undefined : plan.keep;
         for (const rc of ev.rows) {
           // An update moving a row out of (or into) the range is a delete (or insert) here.
-          const before = rc.before !== null && (plan.keep === undefined || plan.keep(rc.before)) ? project(rc.before, plan) : null;
-          const after = rc.after !== null && (plan.keep === undefined || plan.keep(rc.after)) ? project(rc.after, plan) : null;
+          const before = rc.before !== null && (keep === undefined || keep(rc.before)) ? project(rc.before, plan) : null;
+          const after = rc.after !== null && (keep === undefined || keep(rc.after)) ? project(rc.after, plan) : null;
           if (before === null && after === null) continue;
           changes.push({ before, after });
         }
@@ -233,6 +250,7 @@ export class RowStreamer implements AsyncIterable<StreamEvent> {
       ...opts,
       tableFilter: (t) => filter.wants(t),
       updateBeforeColumns: opts.keyOnlyBefore ? (t) => filter.beforeColumns(t) : undefined,
+      rowKeyFilter: (t) => filter.keyFilter(t),
       oldTemporalHints: opts.oldTemporalHints ?? ((db, table) => this.hints.get(`${db}.${table}`)),
     });
   }

@@ -78,6 +78,7 @@ const NOT_RUN: ReadonlyArray<{ page: string; last: string; why: string }> = [
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/copy-bench.js', why: 'the copy benchmark: 1,000,000 rows' },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=100000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 1,000,000 rows' },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=200000 node dist/bench/catchup-cpu-bench.js 5', why: 'the catch-up CPU benchmark: a MariaDB of its own, a minute' },
+  { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn BENCH_ROWS=200000 BENCH_TARGETS=2 node dist/bench/reshard-source-bench.js 5', why: "the Reshard source side's CPU benchmark: a MariaDB of its own, a minute" },
   { page: 'docs/vreplication.md', last: 'TESSERA_LOG_LEVEL=warn node dist/bench/switch-bench.js 10', why: 'the SwitchTraffic benchmark: minutes' },
   { page: 'docs/guides/reshard.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=200000 node dist/bench/reshard-bench.js', why: 'the Reshard benchmark: 200,000 rows' },
   { page: 'docs/vdiff.md', last: 'npx tsc -p tsconfig.json && BENCH_ROWS=1000000 TESSERA_LOG_LEVEL=warn node dist/bench/vdiff-bench.js', why: 'the VDiff benchmark: 1,000,000 rows' },

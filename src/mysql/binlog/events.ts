@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { TesseraError } from '../errors.js';
 import { CHECKSUM_ALG, CHECKSUM_LENGTH, ER_CORRUPT_EVENT, EVENT, EVENT_HEADER_LENGTH, GTID_FLAG, eventName } from './constants.js';
 import { gtid, type Gtid } from './gtid.js';
-import { decodeRows, type RowChange, type RowsAction } from './rows.js';
+import { decodeRows, type RowChange, type RowKeyFilter, type RowsAction } from './rows.js';
 import { DecodeError, parseTableMap, type OldTemporalHints, type TableMap } from './table-map.js';
 
 export interface EventHeader {
@@ -159,6 +159,11 @@ export interface EventDecoderOptions {
    * the rest.
    */
   readonly updateBeforeColumns?: (table: TableMap) => Uint8Array | undefined;
+  /**
+   * Per table, a test on the key column that row images must pass to be decoded whole (see
+   * RowKeyFilter); undefined: every image is decoded whole.
+   */
+  readonly rowKeyFilter?: (table: TableMap) => RowKeyFilter | undefined;
 }
 
 export const EVENT_DECODER_DEFAULTS = { tableMapsMax: 100_000 } as const;
@@ -176,6 +181,8 @@ export class EventDecoder {
   private readonly wanted = new WeakMap<TableMap, boolean>();
   private readonly updateBeforeColumns: ((table: TableMap) => Uint8Array | undefined) | undefined;
   private readonly beforeMasks = new WeakMap<TableMap, Uint8Array | null>();
+  private readonly rowKeyFilter: ((table: TableMap) => RowKeyFilter | undefined) | undefined;
+  private readonly keyFilters = new WeakMap<TableMap, RowKeyFilter | null>();
   private readonly tables = new Map<number, TableMap>();
   private tableIdLength = 6;
   file: string;
@@ -188,6 +195,7 @@ export class EventDecoder {
     this.file = opts.file ?? '';
     this.tableFilter = opts.tableFilter;
     this.updateBeforeColumns = opts.updateBeforeColumns;
+    this.rowKeyFilter = opts.rowKeyFilter;
   }
 
   /** The table map a rows event refers to. */
@@ -411,7 +419,16 @@ export class EventDecoder {
       }
       mask = m ?? undefined;
     }
-    const d = decodeRows(b, pos, b.length, table, action, mask);
+    let keyFilter: RowKeyFilter | undefined;
+    if (this.rowKeyFilter !== undefined) {
+      let f = this.keyFilters.get(table);
+      if (f === undefined) {
+        f = this.rowKeyFilter(table) ?? null;
+        this.keyFilters.set(table, f);
+      }
+      keyFilter = f ?? undefined;
+    }
+    const d = decodeRows(b, pos, b.length, table, action, mask, keyFilter);
     return { kind: 'rows', header, action, version, table, flags, rows: d.rows, included: d.included, includedAfter: d.includedAfter, partial: d.partial, skipped: false };
   }
 }

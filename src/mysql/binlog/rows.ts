@@ -671,6 +671,65 @@ function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: U
   return pos;
 }
 
+/**
+ * decodeRows with a RowKeyFilter: every image of the event decoded for the filter's columns, one
+ * `keepMany` call over them all (one vindex call per event: `hash` crosses into OpenSSL once), then
+ * the kept images decoded again whole. Returns the offset after the last change.
+ */
+function decodeKeyed(
+  body: Buffer,
+  pos: number,
+  end: number,
+  table: TableMap,
+  plan: Plan,
+  action: RowsAction,
+  included: Uint8Array,
+  count: number,
+  includedAfter: Uint8Array | undefined,
+  countAfter: number,
+  beforeWant: Uint8Array | undefined,
+  keyFilter: RowKeyFilter,
+  rows: RowChange[],
+): number {
+  const n = plan.n;
+  const images = action === 'update' ? 2 : 1;
+  const keys: Row[] = [];
+  const starts: number[] = [];
+  while (pos < end) {
+    if (keys.length >= ROWS_PER_EVENT_MAX * images) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);
+    try {
+      for (let k = 0; k < images; k++) {
+        const key: Row = new Array(n);
+        starts.push(pos);
+        pos = k === 0 ? decodeRow(body, pos, end, plan, included, count, key, keyFilter.columns) : decodeRow(body, pos, end, plan, includedAfter!, countAfter, key, keyFilter.columns);
+        keys.push(key);
+      }
+    } catch (err) {
+      if (err instanceof DecodeError) throw new DecodeError(`row ${Math.floor(keys.length / images) + 1} of ${table.database}.${table.table}: ${err.message}`);
+      throw err;
+    }
+  }
+  const keep = new Uint8Array(keys.length);
+  if (keys.length > 0) keyFilter.keepMany(keys, 0, keys.length, keep);
+  const whole = (j: number, present: Uint8Array, presentCount: number, want: Uint8Array | undefined): Row | null => {
+    if (keep[j] === 0) return null;
+    const out: Row = new Array(n);
+    decodeRow(body, starts[j], end, plan, present, presentCount, out, want);
+    return out;
+  };
+  for (let j = 0; j < keys.length; j += images) {
+    if (action === 'update') {
+      const before = whole(j, included, count, beforeWant);
+      const after = whole(j + 1, includedAfter!, countAfter, undefined);
+      if (before !== null || after !== null) rows.push({ before, after });
+    } else if (keep[j] === 1) {
+      const row = whole(j, included, count, undefined);
+      rows.push(action === 'insert' ? { before: null, after: row } : { before: row, after: null });
+    }
+  }
+  return pos;
+}
+
 function bitmap(buf: Buffer, pos: number, n: number): [Uint8Array, number] {
   const bits = new Uint8Array(n);
   let count = 0;
@@ -699,14 +758,27 @@ export interface DecodedRows {
 export const ROWS_PER_EVENT_MAX = 10_000_000;
 
 /**
+ * A test that decides from a few columns whether a row image is wanted at all (a key-range filter
+ * by the row's keyspace id): each image is first decoded for `columns` alone (1 = decode), and
+ * only images `keep` keeps are decoded whole. The others come back null, and a change left with
+ * neither image is left out of the event's rows.
+ */
+export interface RowKeyFilter {
+  readonly columns: Uint8Array;
+  /** For rows[from…to), 1 (decode whole) or 0 (leave out) in out[0…to-from). */
+  keepMany(rows: readonly Row[], from: number, to: number, out: Uint8Array): void;
+}
+
+/**
  * Decodes the row images of a rows event body starting at `pos` (just after the post-header and
  * any v2 extra data), up to `end`.
  */
 /**
  * `beforeWant`: for an UPDATE, the columns of the before image to decode (1) — the others are
- * stepped over and left null. The after image and other actions are always decoded whole.
+ * stepped over and left null. The after image and other actions are always decoded whole, except
+ * images `keyFilter` rejects.
  */
-export function decodeRows(body: Buffer, pos: number, end: number, table: TableMap, action: RowsAction, beforeWant?: Uint8Array): DecodedRows {
+export function decodeRows(body: Buffer, pos: number, end: number, table: TableMap, action: RowsAction, beforeWant?: Uint8Array, keyFilter?: RowKeyFilter): DecodedRows {
   const plan = planOf(table);
   let n: number;
   [n, pos] = readLenenc(body, pos, 'column count');
@@ -723,20 +795,24 @@ export function decodeRows(body: Buffer, pos: number, end: number, table: TableM
     pos += bmBytes;
   }
   const rows: RowChange[] = [];
-  while (pos < end) {
-    if (rows.length >= ROWS_PER_EVENT_MAX) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);
-    const first: Row = new Array(n);
-    try {
-      pos = decodeRow(body, pos, end, plan, included, count, first, action === 'update' ? beforeWant : undefined);
-      if (action === 'update') {
-        const second: Row = new Array(n);
-        pos = decodeRow(body, pos, end, plan, includedAfter!, countAfter, second);
-        rows.push({ before: first, after: second });
-      } else if (action === 'insert') rows.push({ before: null, after: first });
-      else rows.push({ before: first, after: null });
-    } catch (err) {
-      if (err instanceof DecodeError) throw new DecodeError(`row ${rows.length + 1} of ${table.database}.${table.table}: ${err.message}`);
-      throw err;
+  if (keyFilter !== undefined) {
+    pos = decodeKeyed(body, pos, end, table, plan, action, included, count, includedAfter, countAfter, beforeWant, keyFilter, rows);
+  } else {
+    while (pos < end) {
+      if (rows.length >= ROWS_PER_EVENT_MAX) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);
+      const first: Row = new Array(n);
+      try {
+        pos = decodeRow(body, pos, end, plan, included, count, first, action === 'update' ? beforeWant : undefined);
+        if (action === 'update') {
+          const second: Row = new Array(n);
+          pos = decodeRow(body, pos, end, plan, includedAfter!, countAfter, second);
+          rows.push({ before: first, after: second });
+        } else if (action === 'insert') rows.push({ before: null, after: first });
+        else rows.push({ before: first, after: null });
+      } catch (err) {
+        if (err instanceof DecodeError) throw new DecodeError(`row ${rows.length + 1} of ${table.database}.${table.table}: ${err.message}`);
+        throw err;
+      }
     }
   }
   if (pos !== end) throw new DecodeError(`rows end at offset ${pos}, past the event body's end at ${end}`);

@@ -134,6 +134,55 @@ test('decodes FORMAT_DESCRIPTION, TABLE_MAP with optional metadata, rows v1/v2, 
   assert.equal((evs[5] as Extract<BinlogEvent, { kind: 'xid' }>).xid, 99n);
 });
 
+test('rowKeyFilter: images are decoded for the key column, then whole only when kept; the rest are left out', () => {
+  // Keep rows whose id is 7 (R2); the filter sees only the id column decoded.
+  const seen: unknown[][] = [];
+  const keepId7 = {
+    columns: Uint8Array.from([1, 0, 0, 0, 0]),
+    keepMany(rows: readonly (readonly unknown[])[], from: number, to: number, out: Uint8Array) {
+      for (let i = from; i < to; i++) {
+        seen.push([...rows[i]]);
+        out[i - from] = rows[i][0] === 7 ? 1 : 0;
+      }
+    },
+  };
+  const d = new EventDecoder({ file: 'fixture-bin.000001', rowKeyFilter: () => keepId7 });
+  const evs = stream().map((b) => d.decode(b));
+  assert.deepEqual((evs[2] as RowsEvent).rows, [{ before: null, after: V2 }]);
+  // An update from R1 to R2: the before image is out (null), the after image in.
+  assert.deepEqual((evs[3] as RowsEvent).rows, [{ before: null, after: V2 }]);
+  assert.deepEqual((evs[4] as RowsEvent).rows, [{ before: V2, after: null }]);
+  // The images the filter saw carried the key column alone.
+  assert.deepEqual(seen, [[4294967295, null, null, null, null], [7, null, null, null, null], [4294967295, null, null, null, null], [7, null, null, null, null], [7, null, null, null, null]]);
+  const none = new EventDecoder({ rowKeyFilter: () => ({ ...keepId7, keepMany: (_r: unknown, from: number, to: number, out: Uint8Array) => out.fill(0, 0, to - from) }) });
+  const left = stream().map((b) => none.decode(b));
+  for (const k of [2, 3, 4]) assert.deepEqual((left[k] as RowsEvent).rows, []);
+});
+
+test('fuzz: with a rowKeyFilter, decoding never crashes with anything but a 1610', () => {
+  const evs = stream();
+  const rnd = prng(31);
+  const half = {
+    columns: Uint8Array.from([1, 0, 0, 0, 0]),
+    keepMany(rows: readonly (readonly unknown[])[], from: number, to: number, out: Uint8Array) {
+      for (let i = from; i < to; i++) out[i - from] = typeof rows[i][0] === 'number' && (rows[i][0] as number) % 2 === 1 ? 1 : 0;
+    },
+  };
+  let rejected = 0;
+  for (let iter = 0; iter < 3000; iter++) {
+    const target = 1 + Math.floor(rnd() * (evs.length - 1));
+    const d = new EventDecoder({ verifyChecksums: false, rowKeyFilter: () => half });
+    for (let k = 0; k < target; k++) d.decode(evs[k]);
+    try {
+      d.decode(mutate(evs[target], rnd));
+    } catch (e) {
+      assert.ok(e instanceof TesseraError && e.errno === 1610 && e.message.includes(NAMES[evs[target][4]]), `iteration ${iter}: ${String(e)}`);
+      rejected++;
+    }
+  }
+  assert.ok(rejected > 0);
+});
+
 /** Small deterministic PRNG so a failure reproduces. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
