@@ -35,3 +35,13 @@ export const CUSTOMER_BENCH_SCHEMA = `CREATE TABLE customer (
   note blob,
   PRIMARY KEY (customer_id)
 )`;
+
+/** The Reshard benchmarks' table (reshard-bench, reshard-source-bench), sharded by hash on customer_id. */
+export const RESHARD_BENCH_SCHEMA = `CREATE TABLE customer (
+  customer_id bigint NOT NULL,
+  email varchar(64) NOT NULL,
+  name varchar(64),
+  balance decimal(12,2) NOT NULL,
+  created datetime(6) NOT NULL,
+  PRIMARY KEY (customer_id)
+)`;

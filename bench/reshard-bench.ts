@@ -32,7 +32,7 @@ import { startChild, type Child } from '../test/harness/child.js';
 import { freePort, processesUnder, testRoot, track } from '../test/harness/processes.js';
 import { Mysqlctl } from '../src/mysqlctl/index.js';
 import { openTopoServer } from '../src/topo/index.js';
-import { fmt, log, sh } from './bench-util.js';
+import { fmt, log, RESHARD_BENCH_SCHEMA, sh } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
@@ -42,14 +42,7 @@ const TABLETS = process.env.BENCH_TABLETS === 'process' ? 'process' : 'inprocess
 const OVERRIDES = (process.env.BENCH_OVERRIDES ?? '').split(',').filter((x) => x !== '');
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 
-const SCHEMA = `CREATE TABLE customer (
-  customer_id bigint NOT NULL,
-  email varchar(64) NOT NULL,
-  name varchar(64),
-  balance decimal(12,2) NOT NULL,
-  created datetime(6) NOT NULL,
-  PRIMARY KEY (customer_id)
-)`;
+const SCHEMA = RESHARD_BENCH_SCHEMA;
 const VSCHEMA = { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
 
 /** What the copy needs of a cluster, whichever way its tablets run. */

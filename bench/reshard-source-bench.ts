@@ -20,7 +20,7 @@ import { encodeEvents, encodeRowsBatch } from '../src/vreplication/vstream-codec
 import { parseKeyspaceVSchema } from '../src/vschema/index.js';
 import type { SqlValue } from '../src/mysql/values.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
-import { fmt, log } from './bench-util.js';
+import { fmt, log, RESHARD_BENCH_SCHEMA } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -28,14 +28,7 @@ const TARGETS = equalShardNames(Number(process.env.BENCH_TARGETS ?? 2));
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 
 // reshard-bench's table and VSchema.
-const SCHEMA = `CREATE TABLE customer (
-  customer_id bigint NOT NULL,
-  email varchar(64) NOT NULL,
-  name varchar(64),
-  balance decimal(12,2) NOT NULL,
-  created datetime(6) NOT NULL,
-  PRIMARY KEY (customer_id)
-)`;
+const SCHEMA = RESHARD_BENCH_SCHEMA;
 const VSCHEMA = parseKeyspaceVSchema('customer', {
   sharded: true,
   vindexes: { hash: { type: 'hash' } },

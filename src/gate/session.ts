@@ -456,8 +456,11 @@ export class GateSession {
     this.beginStatement = next?.isolation ? `SET TRANSACTION ISOLATION LEVEL ${next.isolation}; ${start}` : start === 'BEGIN' ? undefined : start;
   }
 
-  /** Runs `run` in a transaction of its own (a multi-shard write, or a statement after an unscoped SET TRANSACTION). */
-  async inOwnTransaction<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` in a transaction of its own (a multi-shard write, or a statement after an unscoped
+   * SET TRANSACTION), rolled back when it fails, else committed — or left open with `commit` false.
+   */
+  async inOwnTransaction<T>(run: () => Promise<T>, commit = true): Promise<T> {
     this.begin();
     let r: T;
     try {
@@ -466,7 +469,7 @@ export class GateSession {
       await this.rollback();
       throw err;
     }
-    await this.commit();
+    if (commit) await this.commit();
     return r;
   }
 
@@ -534,18 +537,7 @@ export class GateSession {
    * session's transaction a savepoint is set first and rolled back to when it fails.
    */
   async statementTransaction<T>(run: () => Promise<T>): Promise<T> {
-    if (!this.inTransaction) {
-      this.begin();
-      let r: T;
-      try {
-        r = await run();
-      } catch (err) {
-        await this.rollback();
-        throw err;
-      }
-      if (this.autocommit) await this.commit();
-      return r;
-    }
+    if (!this.inTransaction) return this.inOwnTransaction(run, this.autocommit);
     const name = `tessera_stmt_${++this.statementSavepoints}`;
     await this.savepoint(`savepoint ${name}`, true);
     const drop = (): void => {
