@@ -277,6 +277,29 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
   });
 }
 
+/**
+ * Before a run: every process alive (the previous run's fault may still be healing: a gate the
+ * supervisor is starting again) and every gate answering a query, so that a run's writers never
+ * meet what the previous run left.
+ */
+export async function clusterBack(c: DistCluster): Promise<void> {
+  await waitFor('every process to be alive before the run', async () => (await c.status()).processes.every((p) => p.alive), 180_000);
+  for (let i = 0; i < c.gatePorts.length; i++) {
+    await waitFor(`gate ${i} to answer a query before the run`, async () => {
+      const conn = await c.connect(i, SRC).catch(() => null);
+      if (!conn) return false;
+      try {
+        await conn.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        conn.destroy();
+      }
+    }, 180_000);
+  }
+}
+
 const PREFILL_ROWS = 1_500;
 /** sysbench transactions before the fault (its connections made, warm) … */
 const SYSBENCH_WARM_TRANSACTIONS = 100;
@@ -335,6 +358,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   let stoppedAt = 0;
   let rows = { acknowledged: 0, lost: [] as number[], wrongValue: [] as number[], duplicated: [] as number[] };
   try {
+    await clusterBack(c);
+    step('cluster back');
     await routeSourceThroughProxy(cc);
     step('proxy');
     // The table, in both VSchemas (the target's for after the move), with rows to copy.
