@@ -148,6 +148,8 @@ async function one(c: Client, sql: string): Promise<string> {
 export class Replication {
   /** Set by StopReplication: the refresh loop then leaves replication alone. */
   private stoppedByOperator = false;
+  /** syncWithShard demoted this primary at start: a reparent held the shard lock. */
+  private demotedAtStart = false;
 
   constructor(private readonly tm: TabletManager) {}
 
@@ -557,11 +559,25 @@ export class Replication {
     const tm = this.tm;
     const me = (await tm.topo.getTablet(tm.record.alias)).value;
     tm.setRecord(me);
+    // The type the record has (not the --init-tablet-type the process started with): a change of
+    // type below then also changes the record.
+    if (tm.server.tabletType !== me.type) tm.server.setState({ tabletType: me.type, primaryTermStartTime: me.primary_term_start_time });
     const { value: shard } = await tm.topo.getShard(me.keyspace, me.shard);
     const { value: ks } = await tm.topo.getKeyspace(me.keyspace);
     const named = shard.primary_alias !== null && tabletAliasEqual(shard.primary_alias, me.alias);
     if (named) {
       if (me.type !== 'primary') log.warn({ alias: this.alias, recorded: me.type }, 'the shard record names this tablet primary: taking the primary type');
+      // A reparent that began after this tablet's term (it holds the shard lock) may have demoted
+      // it before this restart and be moving the primary away: serving now would take writes the
+      // new primary never gets. It comes back demoted — read-only, not serving —; the reparent
+      // repoints it or undoes the demotion, and once the lock is gone with the shard still naming
+      // it, the refresh loop lifts the demotion (liftStartDemotion).
+      const holder = await tm.topo.shardLockHolder(me.keyspace, me.shard).catch(() => null);
+      if (holder !== null && !tm.demoted && !laterTerm(shard.primary_term_start_time, holder.time)) {
+        log.warn({ alias: this.alias, lock: holder.action }, 'a reparent holds the shard lock: starting demoted until it repoints or undoes');
+        tm.demoted = true;
+        this.demotedAtStart = true;
+      }
       await this.becomePrimaryLocked(ks.durability_policy, shard.primary_term_start_time ?? me.primary_term_start_time ?? new Date().toISOString());
       return;
     }
@@ -612,6 +628,30 @@ export class Replication {
       tm.server.setReplicationStatus(null, (err as Error).message);
       throw err;
     }
+  }
+
+  /**
+   * Lifts a demotion taken at start (syncWithShard) once no reparent holds the shard lock and the
+   * shard still names this tablet: the reparent that held it ended without repointing it or
+   * undoing the demotion (it failed, or its ctld died and the lock's lease ran out).
+   */
+  async liftStartDemotion(): Promise<void> {
+    if (!this.demotedAtStart) return;
+    await this.tm.action(async () => {
+      const tm = this.tm;
+      if (!tm.demoted || tm.server.tabletType !== 'primary') {
+        this.demotedAtStart = false;
+        return;
+      }
+      if ((await tm.topo.shardLockHolder(tm.record.keyspace, tm.record.shard)) !== null) return;
+      const { value: shard } = await tm.topo.getShard(tm.record.keyspace, tm.record.shard);
+      if (shard.primary_alias === null || !tabletAliasEqual(shard.primary_alias, tm.record.alias)) return;
+      log.warn({ alias: this.alias }, 'no reparent holds the shard lock any more and the shard names this tablet: lifting the demotion taken at start');
+      this.demotedAtStart = false;
+      tm.demoted = false;
+      await this.change((c) => c.query('SET GLOBAL read_only = OFF').then(() => undefined));
+      await tm.refreshState();
+    });
   }
 
   /** A type that replicates from nobody (or no primary yet): read-only, that type. */

@@ -116,7 +116,10 @@ export class TabletManager {
   startRefreshLoop(intervalMs = TABLET_MANAGER_DEFAULTS.refreshIntervalMs): void {
     this.timer = setInterval(() => {
       // refreshState also polls replication status into the health stream.
-      this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
+      this.replication
+        .liftStartDemotion()
+        .then(() => this.refreshState())
+        .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
     }, intervalMs);
     this.timer.unref();
     const r = this.binlogRetention;

@@ -145,8 +145,10 @@ export class TabletProcess {
       await dba.query('SET sql_log_bin = 0');
       await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
       await ensureSidecarSchema(dba, { db: sidecarDb });
-      // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
-      await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
+      // Read-only (vt_app cannot bypass it) until the type is settled with the shard record
+      // (syncWithShard), which makes a primary writable: a primary a reparent demoted before a
+      // restart must not take writes the new primary would never get.
+      await dba.query('SET GLOBAL read_only = ON');
     } finally {
       dba.close();
     }

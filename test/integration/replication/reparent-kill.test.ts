@@ -123,7 +123,7 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
   }
 
   /** The real client, with `hook` run before (`when: 'before'`) or after a call of `method` to `victim`, once. */
-  function faultyTmc(method: 'promoteReplica' | 'setReplicationSource' | 'populateReparentJournal', victim: TabletChild, when: 'before' | 'after', hook: () => Promise<void>): { tmc: RpcTabletManagerClient; fired: () => boolean } {
+  function faultyTmc(method: 'promoteReplica' | 'setReplicationSource' | 'waitForPosition', victim: TabletChild, when: 'before' | 'after', hook: () => Promise<void>): { tmc: RpcTabletManagerClient; fired: () => boolean } {
     let fired = false;
     const isVictim = (t: unknown) => {
       const a = typeof t === 'string' ? t : tabletAliasString((t as { alias: { cell: string; uid: number } }).alias);
@@ -311,6 +311,31 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
     });
   }
 
+  it('the old primary killed after its demotion and back before the promotion: it starts demoted, takes no write, and follows the new primary', async () => {
+    const from = await shardPrimary();
+    const to = tablets.find((t) => t !== from) as TabletChild;
+    let writeOnRestarted = '';
+    let healthOnRestarted = '';
+    // As ctld asks the new primary to catch up, the demoted old primary dies and its supervisor
+    // starts it again: the shard record still names it, but the reparent holds the shard lock.
+    const f = faultyTmc('waitForPosition', to, 'before', async () => {
+      await from.kill9();
+      await from.start();
+      healthOnRestarted = JSON.stringify(await tmc.getHealth(from.alias, {}));
+      writeOnRestarted = await insert(from).then(
+        (id) => `accepted ${id}`,
+        (err: Error) => err.message,
+      );
+    });
+    const out = await prs({ topo, tmc: f.tmc }, to);
+    assert.ok(f.fired(), 'the kill happened');
+    assert.equal(out, 'done');
+    assert.match(healthOnRestarted, /"serving":false.*demoted/);
+    assert.match(writeOnRestarted, /read-only|read_only/);
+    assert.equal(await shardPrimary(), to);
+    await assertOnePrimary('the old primary restarted mid-reparent');
+  });
+
   it('start-up: a tablet the shard record names primary takes the primary type, whatever its own record says', async () => {
     const from = await shardPrimary();
     const to = tablets.find((t) => t !== from) as TabletChild;
@@ -339,8 +364,10 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
   });
 
   it('start-up: a tablet recorded primary whose shard names another (with a later term) becomes its replica', async () => {
-    const from = await shardPrimary();
-    const to = tablets.find((t) => t !== from) as TabletChild;
+    // The tablet started with --init-tablet-type replica: its record, not that flag, must change.
+    if ((await shardPrimary()) === tablets[1]) assert.equal(await prs({ topo, tmc }, tablets[0]), 'done');
+    const from = tablets[0];
+    const to = tablets[1];
     // `to` (a replica) is recorded primary with an older term than the shard's, as a primary
     // replaced by a reparent while it was down is.
     await to.kill9();
