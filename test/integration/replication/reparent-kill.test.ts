@@ -311,6 +311,25 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
     });
   }
 
+  it('a promotion given up (the new primary stays down past --wait-replicas-timeout): the old primary serves again, the new one comes back as its replica', async () => {
+    const from = await shardPrimary();
+    const to = tablets.find((t) => t !== from) as TabletChild;
+    // The new primary dies once its record says primary, and stays down until the reparent gave up.
+    await to.kill9();
+    await to.start({ env: { TESSERA_TEST_KILL_IN_PROMOTE: 'record-written' } });
+    await waitFor(`${to.alias} replicating again`, async () => (await sourcePort(to))?.io === 'Yes', 60_000);
+    const out = await REPARENT_COMMANDS.PlannedReparentShard.run({ topo, tmc }, { keyspace_shard: `${KS}/0`, new_primary: to.alias, wait_replicas_timeout_ms: 2_000 }).then(
+      () => 'done',
+      (err: Error) => err.message,
+    );
+    assert.match(out, /did not succeed within 2000 ms .* is primary and writable again/);
+    assert.equal(to.running, false);
+    assert.equal(await shardPrimary(), from);
+    assert.equal((await topo.getTablet(parseTabletAlias(to.alias))).value.type, 'replica');
+    await to.start();
+    await assertOnePrimary('a promotion given up');
+  });
+
   it('the old primary killed after its demotion and back before the promotion: it starts demoted, takes no write, and follows the new primary', async () => {
     const from = await shardPrimary();
     const to = tablets.find((t) => t !== from) as TabletChild;
