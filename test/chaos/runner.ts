@@ -271,6 +271,19 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
   }, 60_000);
   if (!src) return;
   if (src.ports.grpc === proxy.port) return;
+  // The tablet routed through the proxy before — an earlier run's source primary that a
+  // reparent made a replica without restarting it — gets its own port back: the proxy is about to
+  // forward to another tablet, and calls meant for it (a reparent promoting it, a gate) must not
+  // reach that one. (They did: a PlannedReparentShard's promotion of one tablet ran on the other,
+  // and the shard record then named a tablet recorded replica.)
+  const previous = proxy.targetPort;
+  for (const t of await c.find('tablet', { keyspace: SRC })) {
+    if (t.alias === src.alias || t.ports.grpc !== proxy.port || !previous) continue;
+    await c.topo.updateTabletFields(parseTabletAlias(t.alias!), (r) => {
+      if (r.port_map.grpc !== proxy.port) return false;
+      r.port_map = { ...r.port_map, grpc: previous };
+    });
+  }
   proxy.targetPort = src.ports.grpc;
   await c.topo.updateTabletFields(parseTabletAlias(src.alias!), (t) => {
     t.port_map = { ...t.port_map, grpc: proxy.port };
