@@ -190,6 +190,8 @@ async function promoteOrUndo(
   lock: TopoLock,
   old: Tablet,
   newPrimary: Tablet,
+  /** The old primary's position at its demotion, which the new one had reached before its promotion. */
+  caughtUpTo: string,
   events: string[],
   warnings: string[],
   timeoutMs: number,
@@ -206,7 +208,9 @@ async function promoteOrUndo(
       if (shard.primary_alias !== null && tabletAliasEqual(shard.primary_alias, newPrimary.alias)) {
         warnings.push(`${aliasText(newPrimary)} is the shard's primary, but telling it so failed (${why}); it serves once it refreshes its state`);
         const rec = (await ctx.topo.getTablet(newPrimary.alias)).value;
-        const position = await ctx.tmc.primaryPosition(rec, {}).then((p) => p.position, () => '');
+        // Unreachable, it has at least what it caught up to: the position the old primary, which
+        // has exactly that, is checked against when it is repointed.
+        const position = await ctx.tmc.primaryPosition(rec, {}).then((p) => p.position, () => caughtUpTo);
         return { position, primary: rec };
       }
       if (!topoFailed && Date.now() < end) {
@@ -215,6 +219,16 @@ async function promoteOrUndo(
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
+      // The promotion may have gone through on the new primary before it failed: recorded as a
+      // replica again, so that it follows the old primary when it comes back (syncWithShard in
+      // src/tablet/replication.ts) instead of waiting as a primary the shard record never names.
+      await ctx.topo
+        .updateTabletFields(newPrimary.alias, (t) => {
+          if (t.type !== 'primary') return false;
+          t.type = 'replica';
+          t.primary_term_start_time = null;
+        })
+        .catch((e: Error) => warnings.push(`recording ${aliasText(newPrimary)} as a replica again failed: ${e.message}`));
       const undo = await ctx.tmc.undoDemotePrimary(old, { semiSync: semiSyncFor(st.policy, 'primary').primary }).then(
         () => `${aliasText(old)} is primary and writable again`,
         (e: Error) => `undoing the demotion of ${aliasText(old)} failed too (${e.message}): the shard has no serving primary; run PlannedReparentShard again, or EmergencyReparentShard`,
@@ -369,7 +383,7 @@ export async function plannedReparentShard(
       );
     }
     events.push(`${aliasText(newPrimary)} caught up to ${oldPosition}`);
-    const { position, primary } = await promoteOrUndo(ctx, st, lock, old, newPrimary, events, warnings, o.waitReplicasTimeoutMs);
+    const { position, primary } = await promoteOrUndo(ctx, st, lock, old, newPrimary, oldPosition, events, warnings, o.waitReplicasTimeoutMs);
     const others = reached.filter((r) => !same(r.tablet, newPrimary)).map((r) => (same(r.tablet, old) ? { tablet: r.tablet, becomes: 'replica' as const } : { tablet: r.tablet }));
     const problems = await repoint(ctx, st, primary, position, others, events);
     warnings.push(...problems);

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import { tabletAliasString, type Json, type JsonObject, type Tablet } from '../topo/index.js';
+import { readOrMissing, tabletAliasString, type Json, type JsonObject, type Tablet } from '../topo/index.js';
 import { UUID_RE, VDIFF_ENGINE_DEFAULTS } from '../vdiff/engine.js';
 import { displayValue, loadValue, sqlLiteral } from '../vdiff/values.js';
 import type { VDiffOptions } from '../vdiff/store.js';
@@ -38,9 +38,14 @@ function badArg(msg: string): TesseraError {
 
 /** The target shards' primaries, with or without the workflow's streams (a VDiff outlives them). */
 async function primaries(ctx: CtldContext, keyspace: string, shards: readonly string[]): Promise<{ shard: string; tablet: Tablet }[]> {
-  const all = await ctx.topo.getShards(keyspace).catch(() => {
-    throw badArg(`keyspace ${keyspace} does not exist`);
-  });
+  const all = await readOrMissing(
+    `keyspace ${keyspace}`,
+    async () => {
+      await ctx.topo.getKeyspace(keyspace);
+      return ctx.topo.getShards(keyspace);
+    },
+    () => badArg(`keyspace ${keyspace} does not exist`),
+  );
   const unknown = shards.filter((s) => !all.some((x) => x.name === s));
   if (unknown.length) throw badArg(`--target-shards: keyspace ${keyspace} has no shard ${unknown.join(', ')}`);
   const out: { shard: string; tablet: Tablet }[] = [];

@@ -10,7 +10,6 @@
 import { logger } from '../log/index.js';
 import type { Mysqlctl } from '../mysqlctl/index.js';
 import type { TabletManager } from './tablet-manager.js';
-import { semiSyncFor } from './replication.js';
 
 const log = logger('tablet', { part: 'mysql-keeper' });
 
@@ -124,21 +123,14 @@ export class MysqlKeeper {
   }
 
   /**
-   * A restarted MariaDB comes up read-only with replication stopped (its my.cnf). A primary the
-   * shard still names gets its semi-sync setting back before it takes writes (the health check then
-   * lifts read_only); any other tablet — also a primary replaced by EmergencyReparentShard while
-   * its MariaDB was down — follows the shard's primary again as a replica.
+   * A restarted MariaDB comes up read-only with replication stopped (its my.cnf): the tablet
+   * settles with its shard record again, as at start-up (replication.ts, syncWithShard) — the
+   * primary the shard names gets its semi-sync setting back and takes writes; any other tablet —
+   * also a primary replaced by EmergencyReparentShard while its MariaDB was down — follows the
+   * shard's primary as a replica.
    */
   private async afterRestart(): Promise<void> {
-    const tm = this.manager;
-    const { value: shard } = await tm.topo.getShard(tm.record.keyspace, tm.record.shard);
-    const named = shard.primary_alias !== null && shard.primary_alias.cell === tm.record.alias.cell && shard.primary_alias.uid === tm.record.alias.uid;
-    if (tm.server.tabletType === 'primary' && named) {
-      const { value: ks } = await tm.topo.getKeyspace(tm.record.keyspace);
-      await tm.replication.setSemiSync(semiSyncFor(ks.durability_policy, 'primary').primary, false);
-    } else {
-      await tm.replication.rejoinAfterRestart();
-    }
+    await this.manager.replication.syncWithShard();
   }
 
   private raiseAlertIfDue(now: number): void {

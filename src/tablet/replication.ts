@@ -49,6 +49,15 @@ export const REPLICATION_DEFAULTS = {
 
 export type UseGtid = 'slave_pos' | 'current_pos';
 
+export interface SetSourceRequest {
+  host: string;
+  port: number;
+  semiSync: boolean;
+  primaryPosition?: string;
+  tabletType?: TabletType;
+  start?: boolean;
+}
+
 /** SHOW SLAVE STATUS, the parts a reparent and an operator need. */
 export interface ReplicationStatus {
   source_host: string;
@@ -139,7 +148,8 @@ async function one(c: Client, sql: string): Promise<string> {
 export class Replication {
   /** Set by StopReplication: the refresh loop then leaves replication alone. */
   private stoppedByOperator = false;
-  private rejoined = false;
+  /** syncWithShard demoted this primary at start: a reparent held the shard lock. */
+  private demotedAtStart = false;
 
   constructor(private readonly tm: TabletManager) {}
 
@@ -294,12 +304,18 @@ export class Replication {
 
   // ---- operations ------------------------------------------------------------------------------
 
-  async stopReplication(): Promise<void> {
-    this.stoppedByOperator = true;
-    await this.change((c) => c.query('STOP SLAVE').then(() => undefined));
+  stopReplication(): Promise<void> {
+    return this.tm.action(async () => {
+      this.stoppedByOperator = true;
+      await this.change((c) => c.query('STOP SLAVE').then(() => undefined));
+    });
   }
 
-  async startReplication(semiSync: boolean | undefined): Promise<void> {
+  startReplication(semiSync: boolean | undefined): Promise<void> {
+    return this.tm.action(() => this.startReplicationLocked(semiSync));
+  }
+
+  private async startReplicationLocked(semiSync: boolean | undefined): Promise<void> {
     this.stoppedByOperator = false;
     await this.change(async (c) => {
       if ((await this.readReplication(c)) === null) {
@@ -315,14 +331,11 @@ export class Replication {
    * refuses first if this tablet has transactions the primary lacks (errant GTIDs), since
    * replicating would then fail or, worse, silently diverge.
    */
-  async setSource(o: {
-    host: string;
-    port: number;
-    semiSync: boolean;
-    primaryPosition?: string;
-    tabletType?: TabletType;
-    start?: boolean;
-  }): Promise<FullStatus> {
+  setSource(o: SetSourceRequest): Promise<FullStatus> {
+    return this.tm.action(() => this.setSourceLocked(o));
+  }
+
+  private async setSourceLocked(o: SetSourceRequest): Promise<FullStatus> {
     this.stoppedByOperator = false;
     await this.change(async (c) => {
       await c.query('SET GLOBAL read_only = ON');
@@ -354,7 +367,7 @@ export class Replication {
       log.info({ alias: this.alias, source: `${o.host}:${o.port}`, useGtid, position: cur.toString(), semiSync: o.semiSync }, 'replication source set');
     });
     if (o.tabletType !== undefined && o.tabletType !== this.tm.server.tabletType) {
-      await this.tm.changeType(o.tabletType);
+      await this.tm.changeTypeLocked(o.tabletType);
     } else {
       this.tm.demoted = false;
       await this.tm.refreshState();
@@ -363,15 +376,15 @@ export class Replication {
   }
 
   /** Forgets the replication source; with `resetBinlogs`, also this server's GTID history (RESET MASTER). */
-  async resetReplication(resetBinlogs: boolean): Promise<void> {
-    await this.change(async (c) => {
+  resetReplication(resetBinlogs: boolean): Promise<void> {
+    return this.tm.action(() => this.change(async (c) => {
       await c.query('STOP SLAVE');
       await c.query('RESET SLAVE ALL');
       if (resetBinlogs) {
         await c.query('RESET MASTER');
         await c.query("SET GLOBAL gtid_slave_pos = ''");
       }
-    });
+    }));
   }
 
   /**
@@ -379,7 +392,11 @@ export class Replication {
    * transactions in flight finish (up to `timeoutMs`), make MariaDB read-only, and return the
    * position every write it accepted has reached.
    */
-  async demotePrimary(timeoutMs: number): Promise<{ position: string; drained: boolean }> {
+  demotePrimary(timeoutMs: number): Promise<{ position: string; drained: boolean }> {
+    return this.tm.action(() => this.demotePrimaryLocked(timeoutMs));
+  }
+
+  private async demotePrimaryLocked(timeoutMs: number): Promise<{ position: string; drained: boolean }> {
     this.tm.demoted = true;
     this.tm.server.setState({ serving: false, reason: 'demoted: a reparent is moving the primary away' });
     await this.tm.syncVReplication();
@@ -415,20 +432,26 @@ export class Replication {
   }
 
   /** Undoes demotePrimary when a planned reparent fails before promoting anyone. */
-  async undoDemotePrimary(semiSync: boolean): Promise<void> {
-    await this.change(async (c) => {
-      await this.applySemiSync(c, semiSync, false);
-      await c.query('SET GLOBAL read_only = OFF');
+  undoDemotePrimary(semiSync: boolean): Promise<void> {
+    return this.tm.action(async () => {
+      await this.change(async (c) => {
+        await this.applySemiSync(c, semiSync, false);
+        await c.query('SET GLOBAL read_only = OFF');
+      });
+      this.tm.demoted = false;
+      await this.tm.refreshState();
     });
-    this.tm.demoted = false;
-    await this.tm.refreshState();
   }
 
   /**
    * Emergency reparent, on each surviving tablet: stop receiving (the primary is gone), apply what
    * the relay log already holds, stop. Fails after `timeoutMs` if the SQL thread cannot get there.
    */
-  async stopReplicationAndApplyRelay(timeoutMs: number): Promise<FullStatus> {
+  stopReplicationAndApplyRelay(timeoutMs: number): Promise<FullStatus> {
+    return this.tm.action(() => this.stopAndApplyRelayLocked(timeoutMs));
+  }
+
+  private stopAndApplyRelayLocked(timeoutMs: number): Promise<FullStatus> {
     this.stoppedByOperator = true;
     return this.change(async (c) => {
       const before = await this.readReplication(c);
@@ -458,19 +481,23 @@ export class Replication {
    * Makes this tablet the primary: forget the old source (RESET SLAVE ALL), semi-sync as the
    * policy says, writable, type primary with its term start time. Returns its position.
    */
-  async promote(semiSync: boolean, primaryTermStartTime: string): Promise<{ position: string }> {
-    this.stoppedByOperator = false;
-    const position = await this.change(async (c) => {
-      await c.query('STOP SLAVE');
-      await c.query('RESET SLAVE ALL');
-      await this.ensureJournal(c);
-      await this.applySemiSync(c, semiSync, false);
-      return GtidPosition.parse(await one(c, 'SELECT @@global.gtid_current_pos')).toString();
+  promote(semiSync: boolean, primaryTermStartTime: string): Promise<{ position: string }> {
+    return this.tm.action(async () => {
+      this.stoppedByOperator = false;
+      const position = await this.change(async (c) => {
+        await c.query('STOP SLAVE');
+        await c.query('RESET SLAVE ALL');
+        await this.ensureJournal(c);
+        await this.applySemiSync(c, semiSync, false);
+        return GtidPosition.parse(await one(c, 'SELECT @@global.gtid_current_pos')).toString();
+      });
+      killHook('replication-reset');
+      this.tm.demoted = false;
+      await this.tm.changeTypeLocked('primary', { primaryTermStartTime });
+      killHook('record-written');
+      log.info({ alias: this.alias, position }, 'promoted to primary');
+      return { position };
     });
-    this.tm.demoted = false;
-    await this.tm.changeType('primary', { primaryTermStartTime });
-    log.info({ alias: this.alias, position }, 'promoted to primary');
-    return { position };
   }
 
   /**
@@ -507,39 +534,88 @@ export class Replication {
   }
 
   /**
-   * After a restart: a replica resumes following the shard's primary; a tablet the topology still
-   * records as primary while the shard names another (it was replaced by an emergency reparent
-   * while away) becomes a replica first. Refuses, loudly in the health state, to follow a primary
-   * that lacks some of its transactions.
+   * Settles this tablet's type and replication with its shard record, at start-up (before the
+   * tablet takes any other action) and after its MariaDB restarted, as Vitess's tablets do at
+   * start: once a reparent has written the shard record, the shard record is the truth.
+   * - The shard names this tablet: it is the primary, whatever its own record says (a reparent
+   *   killed it between promoting it and telling it so): replication stopped and forgotten,
+   *   writable, its record primary with the shard's term start time.
+   * - The shard has no primary and this tablet's record says primary: it claims the shard (the
+   *   local example's way to start before InitShardPrimary).
+   * - Its record says primary with a term start time later than the shard's: a reparent promoted
+   *   it and has not written the shard record yet (ctld does next, or records it replica when it
+   *   gives up): it stays primary, not serving until the shard names it. Following the old primary
+   *   now would undo a promotion the shard record is about to confirm.
+   * - Otherwise the shard names another primary: this tablet follows it, as a replica if its
+   *   record said primary (another tablet replaced it while it was away). It refuses, loudly in
+   *   the health state, to follow a primary that lacks some of its transactions.
    */
-  /** After this tablet's MariaDB restarted (skip_slave_start): follow the shard's primary again. */
-  async rejoinAfterRestart(): Promise<void> {
-    this.rejoined = false;
-    await this.rejoin();
+  syncWithShard(): Promise<void> {
+    return this.tm.action(() => this.syncWithShardLocked());
   }
 
-  async rejoin(): Promise<void> {
-    if (this.rejoined) return;
-    this.rejoined = true;
-    const me: Tablet = this.tm.record;
-    const { value: shard } = await this.tm.topo.getShard(me.keyspace, me.shard);
-    if (shard.primary_alias === null || tabletAliasEqual(shard.primary_alias, me.alias)) return;
-    let type = this.tm.server.tabletType;
+  /** syncWithShard inside an action: start-up holds the actions and calls this. */
+  async syncWithShardLocked(): Promise<void> {
+    const tm = this.tm;
+    const me = (await tm.topo.getTablet(tm.record.alias)).value;
+    tm.setRecord(me);
+    // The type the record has (not the --init-tablet-type the process started with): a change of
+    // type below then also changes the record.
+    if (tm.server.tabletType !== me.type) tm.server.setState({ tabletType: me.type, primaryTermStartTime: me.primary_term_start_time });
+    const { value: shard } = await tm.topo.getShard(me.keyspace, me.shard);
+    const { value: ks } = await tm.topo.getKeyspace(me.keyspace);
+    const named = shard.primary_alias !== null && tabletAliasEqual(shard.primary_alias, me.alias);
+    if (named) {
+      if (me.type !== 'primary') log.warn({ alias: this.alias, recorded: me.type }, 'the shard record names this tablet primary: taking the primary type');
+      // A reparent that began after this tablet's term (it holds the shard lock) may have demoted
+      // it before this restart and be moving the primary away: serving now would take writes the
+      // new primary never gets. It comes back demoted — read-only, not serving —; the reparent
+      // repoints it or undoes the demotion, and once the lock is gone with the shard still naming
+      // it, the refresh loop lifts the demotion (liftStartDemotion).
+      const holder = await tm.topo.shardLockHolder(me.keyspace, me.shard).catch(() => null);
+      if (holder !== null && !tm.demoted && !laterTerm(shard.primary_term_start_time, holder.time)) {
+        log.warn({ alias: this.alias, lock: holder.action }, 'a reparent holds the shard lock: starting demoted until it repoints or undoes');
+        tm.demoted = true;
+        this.demotedAtStart = true;
+      }
+      await this.becomePrimaryLocked(ks.durability_policy, shard.primary_term_start_time ?? me.primary_term_start_time ?? new Date().toISOString());
+      return;
+    }
+    if (shard.primary_alias === null) {
+      if (me.type !== 'primary') return this.takeTypeLocked(me.type);
+      const term = me.primary_term_start_time ?? new Date().toISOString();
+      // Serving is the shard's own (createShard decides it; a resharding target stays not
+      // serving until traffic is switched to it).
+      await tm.topo.updateShardFields(me.keyspace, me.shard, (s) => {
+        if (s.primary_alias !== null) return false;
+        s.primary_alias = me.alias;
+        s.primary_term_start_time = term;
+      });
+      return this.syncWithShardLocked();
+    }
+    if (me.type === 'primary' && laterTerm(me.primary_term_start_time, shard.primary_term_start_time)) {
+      log.warn(
+        { alias: this.alias, term: me.primary_term_start_time, shardPrimary: tabletAliasString(shard.primary_alias), shardTerm: shard.primary_term_start_time },
+        'promoted by a reparent that has not written the shard record yet: primary, not serving until the shard names this tablet',
+      );
+      await this.becomePrimaryLocked(ks.durability_policy, me.primary_term_start_time as string);
+      return;
+    }
+    let type = me.type;
     if (type === 'primary') {
       log.warn({ alias: this.alias, primary: tabletAliasString(shard.primary_alias) }, 'the shard has another primary: rejoining as a replica');
       type = 'replica';
     }
-    if (!['replica', 'rdonly', 'spare', 'drained', 'backup'].includes(type)) return;
-    const primary = (await this.tm.topo.getTablet(shard.primary_alias)).value;
-    const { value: ks } = await this.tm.topo.getKeyspace(me.keyspace);
+    if (!['replica', 'rdonly', 'spare', 'drained', 'backup'].includes(type)) return this.takeTypeLocked(type);
+    const primary = (await tm.topo.getTablet(shard.primary_alias)).value;
     let primaryPosition: string | undefined;
     try {
-      primaryPosition = await readRemotePosition(primary.mysql_hostname, primary.mysql_port, this.tm.replPassword);
+      primaryPosition = await readRemotePosition(primary.mysql_hostname, primary.mysql_port, tm.replPassword);
     } catch (err) {
       log.warn({ alias: this.alias, err: (err as Error).message }, 'rejoin: cannot read the primary position; pointing at it without the errant-transaction check');
     }
     try {
-      await this.setSource({
+      await this.setSourceLocked({
         host: primary.mysql_hostname,
         port: primary.mysql_port,
         semiSync: semiSyncFor(ks.durability_policy, type).replica,
@@ -547,14 +623,92 @@ export class Replication {
         tabletType: type,
       });
     } catch (err) {
-      this.tm.server.setReplicationStatus(null, (err as Error).message);
+      // Not following anyone, so not a primary either: the type it was to have, read-only.
+      if (tm.server.tabletType !== type) await tm.changeTypeLocked(type).catch(() => undefined);
+      tm.server.setReplicationStatus(null, (err as Error).message);
       throw err;
     }
+  }
+
+  /**
+   * Lifts a demotion taken at start (syncWithShard) once no reparent holds the shard lock and the
+   * shard still names this tablet: the reparent that held it ended without repointing it or
+   * undoing the demotion (it failed, or its ctld died and the lock's lease ran out).
+   */
+  async liftStartDemotion(): Promise<void> {
+    if (!this.demotedAtStart) return;
+    await this.tm.action(async () => {
+      const tm = this.tm;
+      if (!tm.demoted || tm.server.tabletType !== 'primary') {
+        this.demotedAtStart = false;
+        return;
+      }
+      if ((await tm.topo.shardLockHolder(tm.record.keyspace, tm.record.shard)) !== null) return;
+      const { value: shard } = await tm.topo.getShard(tm.record.keyspace, tm.record.shard);
+      if (shard.primary_alias === null || !tabletAliasEqual(shard.primary_alias, tm.record.alias)) return;
+      log.warn({ alias: this.alias }, 'no reparent holds the shard lock any more and the shard names this tablet: lifting the demotion taken at start');
+      this.demotedAtStart = false;
+      tm.demoted = false;
+      await this.change((c) => c.query('SET GLOBAL read_only = OFF').then(() => undefined));
+      await tm.refreshState();
+    });
+  }
+
+  /** A type that replicates from nobody (or no primary yet): read-only, that type. */
+  private async takeTypeLocked(type: TabletType): Promise<void> {
+    await this.change((c) => c.query('SET GLOBAL read_only = ON').then(() => undefined));
+    this.tm.server.setState({ tabletType: type, primaryTermStartTime: null });
+    await this.tm.refreshState();
+  }
+
+  /**
+   * The primary's side of syncWithShard: no replication source, semi-sync as the policy says,
+   * writable (but a tablet a reparent demoted stays read-only: the reparent decides), type
+   * primary with `term` in its record and its state.
+   */
+  private async becomePrimaryLocked(policy: string, term: string): Promise<void> {
+    const tm = this.tm;
+    this.stoppedByOperator = false;
+    await this.change(async (c) => {
+      await c.query('STOP SLAVE');
+      await c.query('RESET SLAVE ALL');
+      await this.applySemiSync(c, semiSyncFor(policy, 'primary').primary, false);
+      if (!tm.demoted) await c.query('SET GLOBAL read_only = OFF');
+    });
+    if (tm.record.type !== 'primary' || tm.record.primary_term_start_time !== term) {
+      tm.setRecord(
+        await tm.topo.updateTabletFields(tm.record.alias, (t) => {
+          t.type = 'primary';
+          t.primary_term_start_time = term;
+        }),
+      );
+    }
+    tm.server.setState({ tabletType: 'primary', primaryTermStartTime: term });
+    await tm.refreshState();
   }
 
   get operatorStopped(): boolean {
     return this.stoppedByOperator;
   }
+}
+
+/** Whether term start time `a` is later than `b` (both set). */
+function laterTerm(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && Date.parse(a) > Date.parse(b);
+}
+
+/**
+ * Test hook (TESSERA_TEST_KILL_IN_PROMOTE=<step>, read here and nowhere else): the tablet process
+ * dies (SIGKILL) at that step of a promotion — `replication-reset` (replication forgotten, the
+ * record still the old type) or `record-written` (the record says primary, the caller not yet
+ * answered) —, so tests can stop a reparent exactly there.
+ */
+function killHook(step: string): void {
+  if (process.env.TESSERA_TEST_KILL_IN_PROMOTE !== step) return;
+  process.stderr.write(`test hook: killing process ${process.pid} at promotion step ${step}\n`);
+  process.kill(process.pid, 'SIGKILL');
+  // The signal is on its way; nothing more of the promotion may run before it lands.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
 }
 
 /** The primary's gtid_binlog_pos, read over TCP as vt_repl (any user may read global variables). */

@@ -63,6 +63,8 @@ export class TabletManager {
   binlogRetention: typeof BINLOG_RETENTION_DEFAULTS = { ...BINLOG_RETENTION_DEFAULTS };
   private purgeTimer: NodeJS.Timeout | null = null;
   private purging: Promise<unknown> = Promise.resolve();
+  /** The tail of the actions that change this tablet's type or replication (see `action`). */
+  private actions: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly server: TabletServer,
@@ -84,15 +86,40 @@ export class TabletManager {
     this.tablet = t;
   }
 
+  /**
+   * Runs an action that changes the tablet's type or replication (type change, promote, demote,
+   * repoint, the start-up and after-restart sync with the shard record) alone, as Vitess's tablet
+   * manager holds its action lock: each decides from the type and records as they are when it
+   * runs, never from what another action running beside it is about to change. (A tablet
+   * rejoining the old primary at start while PlannedReparentShard promoted it made it a replica
+   * after the shard record had named it primary.) Actions never call `action` again: they use the
+   * `...Locked` forms.
+   */
+  action<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.actions.then(fn);
+    this.actions = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Holds every action until the returned function is called: start-up takes this before its RPC
+   * port listens and lets go once it has settled its type with the topology, so that a reparent's
+   * call arriving meanwhile runs after it, on the settled state.
+   */
+  holdActions(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    void this.action(() => held);
+    return release;
+  }
+
   startRefreshLoop(intervalMs = TABLET_MANAGER_DEFAULTS.refreshIntervalMs): void {
-    // Once at start: a replica resumes following its shard's primary (replication.ts).
-    this.replication
-      .rejoin()
-      .then(() => this.replication.pollHealth())
-      .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'rejoining replication failed'));
     this.timer = setInterval(() => {
       // refreshState also polls replication status into the health stream.
-      this.refreshState().catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
+      this.replication
+        .liftStartDemotion()
+        .then(() => this.refreshState())
+        .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
     }, intervalMs);
     this.timer.unref();
     const r = this.binlogRetention;
@@ -241,7 +268,12 @@ export class TabletManager {
   }
 
   /** Changes the tablet type in the topology and in the serving state. A primary is writable. */
-  async changeType(type: TabletType, opts: { primaryTermStartTime?: string | null } = {}): Promise<Tablet> {
+  changeType(type: TabletType): Promise<Tablet> {
+    return this.action(() => this.changeTypeLocked(type));
+  }
+
+  /** changeType inside an action (see `action`). */
+  async changeTypeLocked(type: TabletType, opts: { primaryTermStartTime?: string | null } = {}): Promise<Tablet> {
     if (type === 'primary' && this.tablet.type !== 'primary' && opts.primaryTermStartTime === undefined) {
       throw new TesseraError(
         ER.WRONG_ARGUMENTS,

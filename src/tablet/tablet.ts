@@ -145,8 +145,10 @@ export class TabletProcess {
       await dba.query('SET sql_log_bin = 0');
       await dba.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(dbName)}`);
       await ensureSidecarSchema(dba, { db: sidecarDb });
-      // A primary is writable; every other type starts read-only (vt_app cannot bypass it).
-      await dba.query(`SET GLOBAL read_only = ${o.tabletType === 'primary' ? 'OFF' : 'ON'}`);
+      // Read-only (vt_app cannot bypass it) until the type is settled with the shard record
+      // (syncWithShard), which makes a primary writable: a primary a reparent demoted before a
+      // restart must not take writes the new primary would never get.
+      await dba.query('SET GLOBAL read_only = ON');
     } finally {
       dba.close();
     }
@@ -226,6 +228,9 @@ export class TabletProcess {
         return new VStreamerClient(t.hostname, port);
       },
     });
+    // Reparent calls that reach the RPC port before the type is settled with the shard record
+    // wait for it (TabletManager.holdActions).
+    const releaseActions = manager.holdActions();
     const rpc = tabletRpcServer(server, manager, {}, vstreamer);
     // VDiff's snapshot sessions (chunk checksums) on this tablet as a source.
     registerVDiffSourceHandlers(rpc, new VDiffSource({ dbName, connection: dbaConn, vschema: topoVSchemaSource(o.topo, o.keyspace) }));
@@ -252,34 +257,12 @@ export class TabletProcess {
         t.db_name_override = record.db_name_override;
       });
     }
-    const current = (await o.topo.getTablet(record.alias)).value;
-    if (current.type !== o.tabletType) {
-      server.setState({ tabletType: current.type });
-      const d = await server.dbaClient(undefined);
-      try {
-        await d.query(`SET GLOBAL read_only = ${current.type === 'primary' ? 'OFF' : 'ON'}`);
-      } finally {
-        d.close();
-      }
-    }
-    manager.setRecord(current);
-
-    // A tablet started as primary of a shard without one claims it (the local example's way to get
-    // going before InitShardPrimary).
-    if (current.type === 'primary') {
-      const term = current.primary_term_start_time ?? new Date().toISOString();
-      await o.topo.updateShardFields(o.keyspace, o.shard, (s) => {
-        if (s.primary_alias !== null) return false;
-        s.primary_alias = { cell: o.cell, uid: o.uid };
-        s.primary_term_start_time = term;
-        // Serving is the shard's own (createShard decides it; a resharding target stays not
-        // serving until traffic is switched to it).
-      });
-      if (current.primary_term_start_time === null) {
-        manager.setRecord(await o.topo.updateTabletFields(record.alias, (t) => {
-          t.primary_term_start_time = term;
-        }));
-      }
+    try {
+      manager.setRecord((await o.topo.getTablet(record.alias)).value);
+      // The type the shard record gives (replication.ts, syncWithShard), before anything else.
+      await manager.replication.syncWithShardLocked().catch((err: Error) => log.warn({ err: err.message, alias: aliasText }, 'settling the type with the shard record failed'));
+    } finally {
+      releaseActions();
     }
     await server.reloadSchema();
     await manager.refreshState();
@@ -288,7 +271,7 @@ export class TabletProcess {
       proc.keeper = new MysqlKeeper(mysqlctl, manager, { ...MYSQL_RESTART_DEFAULTS, ...o.mysqlRestart });
       proc.keeper.start();
     }
-    log.info({ alias: aliasText, keyspace: o.keyspace, shard: o.shard, type: current.type, rpcPort, httpPort, serving: server.serving }, 'tablet started');
+    log.info({ alias: aliasText, keyspace: o.keyspace, shard: o.shard, type: server.tabletType, rpcPort, httpPort, serving: server.serving }, 'tablet started');
     return proc;
   }
 

@@ -62,3 +62,35 @@ export function isTopoError(err: unknown, code?: TopoErrorCode): err is TopoErro
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw topoError('INTERRUPTED', `${what}: interrupted`, { cause: signal.reason });
 }
+
+export const TOPO_READ_DEFAULTS = {
+  /** How long `readOrMissing` tries a read the topology does not answer (etcd restarting, a connection re-made). */
+  retryMs: 10_000,
+  /** Pause between those tries. */
+  retryPauseMs: 250,
+};
+
+/**
+ * Runs a topology read whose NO_NODE means "the user named something that does not exist":
+ * NO_NODE becomes `missing()` (the caller's own error), and only NO_NODE does. A read the topology
+ * did not answer (etcd killed or restarting, a timeout) says nothing about existence: it is tried
+ * again for up to `retryMs`, then reported as the topology being unavailable, with what to do.
+ */
+export async function readOrMissing<T>(what: string, read: () => Promise<T>, missing: () => Error, retryMs = TOPO_READ_DEFAULTS.retryMs): Promise<T> {
+  const end = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      if (isTopoError(err, 'NO_NODE')) throw missing();
+      if (!isTopoError(err, 'BACKEND') && !isTopoError(err, 'TIMEOUT')) throw err;
+      if (Date.now() >= end) {
+        throw topoError('BACKEND', `the topology did not answer while reading ${what} (${err.message}); it may be restarting or unreachable: try again in a moment`, {
+          cause: err,
+          errno: ER.UNAVAILABLE,
+        });
+      }
+      await new Promise((r) => setTimeout(r, TOPO_READ_DEFAULTS.retryPauseMs));
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // serving graph) behind one interface, on memory, file or etcd. See docs/topo.md.
 export { checkPath, joinPath } from './conn.js';
 export type { Conn, LockHandle, LockOptions, NodeValue, OpOptions, Version, Watch, WatchEvent } from './conn.js';
-export { TopoError, isTopoError, topoError } from './errors.js';
+export { TOPO_READ_DEFAULTS, TopoError, isTopoError, readOrMissing, topoError } from './errors.js';
 export type { TopoErrorCode } from './errors.js';
 export { MemoryConn, MemoryStore, memoryStore, openMemoryConn } from './memory.js';
 export type { Fault, MemoryOp } from './memory.js';

@@ -1203,6 +1203,12 @@ export class TopoServer {
     return this.wrapLock(await this.takeLock(shardDir(keyspace, shard), what, action, opts), what, keyspace, shard, action);
   }
 
+  /** Who holds the shard lock (its LockContents: a reparent), or null. */
+  async shardLockHolder(keyspace: string, shard: string): Promise<LockContents | null> {
+    const c = await this.global.lockInfo(shardDir(keyspace, shard), this.op());
+    return c === null ? null : (JSON.parse(c) as LockContents);
+  }
+
   /** Who holds the keyspace lock (its LockContents), or null. */
   async keyspaceLockHolder(keyspace: string): Promise<LockContents | null> {
     const c = await this.global.lockInfo(ksPath(keyspace), this.op());

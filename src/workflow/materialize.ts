@@ -5,7 +5,7 @@
 import { keyRangesIntersect, parseShardName } from '../key/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { parse, quoteIdent, walk } from '../sql/index.js';
-import type { Tablet, TopoServer } from '../topo/index.js';
+import { readOrMissing, type Tablet, type TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { parseSelectFilter, type FilterRule } from '../vreplication/filter.js';
 import { formatBinlogSource } from '../vreplication/binlog-source.js';
@@ -156,12 +156,8 @@ export async function createStreams(
   r: MaterializeCreateRequest & { workflowType?: number; workflowSubType?: number; sourceShards?: readonly string[] },
 ): Promise<{ streams: { tablet: string; shard: string; ids: number[] }[] }> {
   if (!/^[A-Za-z0-9_.-]+$/.test(r.workflow)) throw bad(`workflow name ${r.workflow}: use letters, digits, '_', '-' and '.'`);
-  await topo.getKeyspace(r.sourceKeyspace).catch(() => {
-    throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
-  });
-  await topo.getKeyspace(r.targetKeyspace).catch(() => {
-    throw bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`);
-  });
+  await readOrMissing(`keyspace ${r.sourceKeyspace}`, () => topo.getKeyspace(r.sourceKeyspace), () => bad(`source keyspace ${r.sourceKeyspace} does not exist`));
+  await readOrMissing(`keyspace ${r.targetKeyspace}`, () => topo.getKeyspace(r.targetKeyspace), () => bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`));
   const sources = await primaries(topo, r.sourceKeyspace);
   const targets = await primaries(topo, r.targetKeyspace);
   const sharded = parseKeyspaceVSchema(r.targetKeyspace, await topo.getVSchema(r.targetKeyspace).catch(() => ({}))).sharded;

@@ -21,7 +21,7 @@
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
 import { compareKeyRanges, keyRangesIntersect, parseShardName } from '../key/index.js';
-import type { Json, KeyspaceVSchema, RoutingRules, ShardRoutingRules, Tablet, TopoLock, TopoServer } from '../topo/index.js';
+import { readOrMissing, type Json, type KeyspaceVSchema, type RoutingRules, type ShardRoutingRules, type Tablet, type TopoLock, type TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { formatBinlogSource, parseBinlogSource } from '../vreplication/binlog-source.js';
 import { createStreams, ruleFor, type MaterializeCreateRequest } from './materialize.js';
@@ -260,12 +260,8 @@ export async function moveTablesCreate(
   r: MoveTablesCreateRequest,
 ): Promise<{ summary: string; tables: string[]; streams: { tablet: string; shard: string; ids: number[] }[]; warnings?: string[] }> {
   if (r.sourceKeyspace === r.targetKeyspace) throw bad(`source and target keyspace are both ${r.sourceKeyspace}; MoveTables moves tables between two keyspaces`);
-  await topo.getKeyspace(r.sourceKeyspace).catch(() => {
-    throw bad(`source keyspace ${r.sourceKeyspace} does not exist`);
-  });
-  await topo.getKeyspace(r.targetKeyspace).catch(() => {
-    throw bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`);
-  });
+  await readOrMissing(`keyspace ${r.sourceKeyspace}`, () => topo.getKeyspace(r.sourceKeyspace), () => bad(`source keyspace ${r.sourceKeyspace} does not exist`));
+  await readOrMissing(`keyspace ${r.targetKeyspace}`, () => topo.getKeyspace(r.targetKeyspace), () => bad(`target keyspace ${r.targetKeyspace} does not exist; create it (CreateKeyspace) and its tablets first`));
   const sources = await primariesOf(topo, r.sourceKeyspace);
   const targets = await primariesOf(topo, r.targetKeyspace);
   if (sources.length === 0) throw bad(`source keyspace ${r.sourceKeyspace} has no shards`);

@@ -22,7 +22,7 @@
 // block only leaves a gap, never a duplicate.)
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import type { Json, KeyspaceVSchema, Tablet, TopoServer } from '../topo/index.js';
+import { readOrMissing, type Json, type KeyspaceVSchema, type Tablet, type TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import type { WorkflowTabletCalls } from './types.js';
 
@@ -94,9 +94,7 @@ export async function planSequences(topo: TopoServer, calls: WorkflowTabletCalls
   if (globalKeyspace === '') {
     throw bad(`--sharded-auto-increment-handling REPLACE needs --global-keyspace: the unsharded keyspace to create ${[...plan.tables.values()].map((s) => s.sequence).join(',')} in`);
   }
-  await topo.getKeyspace(globalKeyspace).catch(() => {
-    throw bad(`--global-keyspace ${globalKeyspace} does not exist`);
-  });
+  await readOrMissing(`keyspace ${globalKeyspace}`, () => topo.getKeyspace(globalKeyspace), () => bad(`--global-keyspace ${globalKeyspace} does not exist`));
   const gv = await topo.getVSchema(globalKeyspace).catch(() => ({}) as KeyspaceVSchema);
   if (parseKeyspaceVSchema(globalKeyspace, gv).sharded) throw bad(`--global-keyspace ${globalKeyspace} is sharded; sequences live in an unsharded keyspace`);
   await sequencePrimary(topo, globalKeyspace);

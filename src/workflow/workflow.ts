@@ -3,7 +3,7 @@
 // Workflow show) and steer them (start, stop, update, delete).
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent, quoteString } from '../sql/index.js';
-import { tabletAliasString, type Tablet, type TopoServer } from '../topo/index.js';
+import { readOrMissing, tabletAliasString, type Tablet, type TopoServer } from '../topo/index.js';
 import { parseBinlogSource } from '../vreplication/binlog-source.js';
 import { parseSelectFilter } from '../vreplication/filter.js';
 import type { StreamWire, UpdateStreamsWire, WorkflowTabletCalls } from './types.js';
@@ -23,9 +23,14 @@ function longAlias(t: Tablet): string {
 
 /** The streams of `workflow` (or of every workflow) on each primary of `keyspace`, optionally only `shards`. */
 export async function gatherStreams(topo: TopoServer, calls: WorkflowTabletCalls, keyspace: string, workflow: string | undefined, shards: readonly string[] = []): Promise<ShardStreams[]> {
-  const all = await topo.getShards(keyspace).catch(() => {
-    throw new TesseraError(ER.WRONG_ARGUMENTS, `keyspace ${keyspace} does not exist`);
-  });
+  const all = await readOrMissing(
+    `keyspace ${keyspace}`,
+    async () => {
+      await topo.getKeyspace(keyspace);
+      return topo.getShards(keyspace);
+    },
+    () => new TesseraError(ER.WRONG_ARGUMENTS, `keyspace ${keyspace} does not exist`),
+  );
   const out: ShardStreams[] = [];
   await Promise.all(
     all

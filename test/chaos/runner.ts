@@ -271,10 +271,46 @@ export async function routeSourceThroughProxy({ c, proxy }: ChaosCluster): Promi
   }, 60_000);
   if (!src) return;
   if (src.ports.grpc === proxy.port) return;
+  // The tablet routed through the proxy before — an earlier run's source primary that a
+  // reparent made a replica without restarting it — gets its own port back: the proxy is about to
+  // forward to another tablet, and calls meant for it (a reparent promoting it, a gate) must not
+  // reach that one. (They did: a PlannedReparentShard's promotion of one tablet ran on the other,
+  // and the shard record then named a tablet recorded replica.)
+  const previous = proxy.targetPort;
+  for (const t of await c.find('tablet', { keyspace: SRC })) {
+    if (t.alias === src.alias || t.ports.grpc !== proxy.port || !previous) continue;
+    await c.topo.updateTabletFields(parseTabletAlias(t.alias!), (r) => {
+      if (r.port_map.grpc !== proxy.port) return false;
+      r.port_map = { ...r.port_map, grpc: previous };
+    });
+  }
   proxy.targetPort = src.ports.grpc;
   await c.topo.updateTabletFields(parseTabletAlias(src.alias!), (t) => {
     t.port_map = { ...t.port_map, grpc: proxy.port };
   });
+}
+
+/**
+ * Before a run: every process alive (the previous run's fault may still be healing: a gate the
+ * supervisor is starting again) and every gate answering a query, so that a run's writers never
+ * meet what the previous run left.
+ */
+export async function clusterBack(c: DistCluster): Promise<void> {
+  await waitFor('every process to be alive before the run', async () => (await c.status()).processes.every((p) => p.alive), 180_000);
+  for (let i = 0; i < c.gatePorts.length; i++) {
+    await waitFor(`gate ${i} to answer a query before the run`, async () => {
+      const conn = await c.connect(i, SRC).catch(() => null);
+      if (!conn) return false;
+      try {
+        await conn.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        conn.destroy();
+      }
+    }, 180_000);
+  }
 }
 
 const PREFILL_ROWS = 1_500;
@@ -335,6 +371,8 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
   let stoppedAt = 0;
   let rows = { acknowledged: 0, lost: [] as number[], wrongValue: [] as number[], duplicated: [] as number[] };
   try {
+    await clusterBack(c);
+    step('cluster back');
     await routeSourceThroughProxy(cc);
     step('proxy');
     // The table, in both VSchemas (the target's for after the move), with rows to copy.

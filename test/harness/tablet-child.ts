@@ -64,8 +64,11 @@ export class TabletChild {
     return !!p && p.exitCode === null && p.signalCode === null;
   }
 
-  /** Starts (or restarts) the tablet process; resolves once it printed its start line. */
-  async start(): Promise<void> {
+  /**
+   * Starts (or restarts) the tablet process; resolves once it printed its start line. `env` is
+   * added to this start's environment only (a test hook for one run, say).
+   */
+  async start(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<void> {
     if (this.running) throw new Error(`tablet ${this.alias} is already running`);
     if (!this.ports) {
       this.ports = { mysql: await freePort(), rpc: await freePort(), http: await freePort() };
@@ -90,7 +93,7 @@ export class TabletChild {
       '--port', String(this.ports.http),
       ...(this.o.extraArgs ?? []),
     ];
-    this.child = startChild(args, this.o.env);
+    this.child = startChild(args, { ...this.o.env, ...opts.env });
     this.starts++;
     await this.child.waitFor(/^tablet \S+ serving=(true|false) rpc=\d+/m, 120_000);
   }
