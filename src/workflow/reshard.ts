@@ -12,7 +12,7 @@
 import { compareKeyBytes, keyRangeIntersection, keyRangesIntersect, keyRangeToShardName, parseShardName, toHex, type KeyRange } from '../key/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { quoteIdent } from '../sql/index.js';
-import type { Tablet, TopoServer } from '../topo/index.js';
+import { readOrMissing, type Tablet, type TopoServer } from '../topo/index.js';
 import { parseKeyspaceVSchema } from '../vschema/index.js';
 import { formatBinlogSource, parseBinlogSource, type OnDdl } from '../vreplication/binlog-source.js';
 import { gatherStreams, type ShardStreams } from './workflow.js';
@@ -68,9 +68,7 @@ function coveredRange(shards: readonly string[], what: string): KeyRange {
 }
 
 async function shardPrimary(topo: TopoServer, keyspace: string, shard: string): Promise<{ tablet: Tablet; serving: boolean }> {
-  const s = await topo.getShard(keyspace, shard).catch(() => {
-    throw bad(`shard ${keyspace}/${shard} does not exist; create it (CreateShard) and start its tablets first`);
-  });
+  const s = await readOrMissing(`shard ${keyspace}/${shard}`, () => topo.getShard(keyspace, shard), () => bad(`shard ${keyspace}/${shard} does not exist; create it (CreateShard) and start its tablets first`));
   if (s.value.primary_alias === null) throw bad(`shard ${keyspace}/${shard} has no primary; run InitShardPrimary ${keyspace}/${shard} <tablet> first`);
   return { tablet: (await topo.getTablet(s.value.primary_alias)).value, serving: s.value.is_primary_serving };
 }
@@ -78,9 +76,7 @@ async function shardPrimary(topo: TopoServer, keyspace: string, shard: string): 
 /** Checks everything, copies the schema to the target shards, then creates the streams. */
 export async function reshardCreate(topo: TopoServer, calls: WorkflowTabletCalls, r: ReshardCreateRequest): Promise<{ streams: { tablet: string; shard: string; ids: number[] }[] }> {
   if (!/^[A-Za-z0-9_.-]+$/.test(r.workflow)) throw bad(`workflow name ${r.workflow}: use letters, digits, '_', '-' and '.'`);
-  await topo.getKeyspace(r.keyspace).catch(() => {
-    throw bad(`keyspace ${r.keyspace} does not exist`);
-  });
+  await readOrMissing(`keyspace ${r.keyspace}`, () => topo.getKeyspace(r.keyspace), () => bad(`keyspace ${r.keyspace} does not exist`));
   const shared = r.sourceShards.filter((s) => r.targetShards.includes(s));
   if (shared.length > 0) throw bad(`shard ${shared[0]} is both a source and a target; a reshard moves rows to other shards`);
   const from = coveredRange(r.sourceShards, '--source-shards');

@@ -13,7 +13,7 @@
 // failed").
 import { keyRangesIntersect, parseShardName } from '../key/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
-import type { Tablet, TopoServer } from '../topo/index.js';
+import { readOrMissing, type Tablet, type TopoServer } from '../topo/index.js';
 import { reshardCreate, type ReshardCreateRequest } from './reshard.js';
 import type { WorkflowTabletCalls } from './types.js';
 
@@ -80,9 +80,7 @@ export async function splitCloneStart(
   health: (t: Tablet) => Promise<TabletHealth>,
   r: SplitCloneRequest,
 ): Promise<SplitCloneStart> {
-  const shards = await topo.getShards(r.keyspace).catch(() => {
-    throw bad(`keyspace ${r.keyspace} does not exist`);
-  });
+  const shards = await readOrMissing(`keyspace ${r.keyspace}`, () => topo.getShards(r.keyspace), () => bad(`keyspace ${r.keyspace} does not exist`));
   const named = shards.find((s) => s.name === r.shard);
   if (!named) throw bad(`shard ${r.keyspace}/${r.shard} does not exist; SplitClone is given the shard to split (customer/0)`);
   const serving = await servingShards(topo, r.keyspace);
