@@ -26,9 +26,9 @@ import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
-
 import {
-  type TextEntry, TEXT_CACHE_ENTRIES, type WarningsEffect, STATEMENT_TRANSACTION_KINDS, warningsEffect, usesSession, asWrittenCandidate, AS_WRITTEN_DDL, type SessionVarUse, mayUseSessionVars, sessionVarUse, hasTableValues, textEntry, plainTables, aliasTopLevel, UNSIGNED_COUNTS, answerLocally,
+  AS_WRITTEN_DDL, STATEMENT_TRANSACTION_KINDS, TEXT_CACHE_ENTRIES, UNSIGNED_COUNTS, aliasTopLevel, answerLocally, asWrittenCandidate, hasTableValues, mayUseSessionVars,
+  plainTables, sessionVarUse, textEntry, usesSession, warningsEffect, type SessionVarUse, type TextEntry, type WarningsEffect,
 } from './statement-class.js';
 
 const log = logger('gate');
