@@ -25,7 +25,7 @@ export interface TextEntry {
 
 /** Texts the text cache keeps at most (it starts over when full) and the longest text it keeps. */
 export const TEXT_CACHE_ENTRIES = 2_000;
-export const TEXT_CACHE_SQL_CHARS = 4_096;
+const TEXT_CACHE_SQL_CHARS = 4_096;
 
 /**
  * What a statement that raises no warning does to the previous statement's, as in MariaDB: the
@@ -35,7 +35,7 @@ export const TEXT_CACHE_SQL_CHARS = 4_096;
  */
 export type WarningsEffect = 'diagnostic' | 'clears' | 'keeps';
 
-/** Statements that run in a transaction of their own under autocommit (reading or writing tables). */
+/** Statements that read or write tables: after an unscoped SET TRANSACTION, the transaction it asked for (see Executor.runWith). */
 export const STATEMENT_TRANSACTION_KINDS: ReadonlySet<string> = new Set(['Select', 'SetOp', 'Insert', 'Update', 'Delete', 'PassThrough']);
 
 export function warningsEffect(stmt: Statement): WarningsEffect {
@@ -84,7 +84,7 @@ export function asWrittenCandidate(stmt: Statement, sql: string): boolean {
 /** DDL that goes to an unsharded keyspace as written when it names its tables plainly. */
 export const AS_WRITTEN_DDL: ReadonlySet<string> = new Set(['CreateTable', 'AlterTable', 'DropTable', 'TruncateTable', 'RenameTable', 'CreateIndex', 'DropIndex', 'CreateView', 'DropView']);
 
-export const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
+const SESSION_FUNCS = new Set(['DATABASE', 'SCHEMA', 'LAST_INSERT_ID', 'CONNECTION_ID', 'ROW_COUNT', 'VERSION', 'USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_USER', 'FOUND_ROWS']);
 
 
 export interface SessionVarUse {
@@ -101,7 +101,7 @@ export interface SessionVarUse {
 export function mayUseSessionVars(sql: string): boolean {
   return sql.includes('@') || LAST_INSERT_ID_TEXT.test(sql);
 }
-export const LAST_INSERT_ID_TEXT = /last_insert_id/i;
+const LAST_INSERT_ID_TEXT = /last_insert_id/i;
 
 /**
  * Whether MariaDB must evaluate a statement's user variables itself: it assigns one (`:=`,
