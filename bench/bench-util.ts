@@ -1,5 +1,7 @@
 // Helpers the benchmarks share.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { Session } from 'node:inspector/promises';
 
 /** Runs a shell pipeline; returns the CPU seconds its processes used (bash's `times`). */
 export async function sh(cmd: string): Promise<number> {
@@ -45,3 +47,21 @@ export const RESHARD_BENCH_SCHEMA = `CREATE TABLE customer (
   created datetime(6) NOT NULL,
   PRIMARY KEY (customer_id)
 )`;
+
+/**
+ * Runs `fn` under the V8 profiler of this process when `inspector` is given (BENCH_CPU_PROFILE set)
+ * and writes `<dir>/<name>.cpuprofile`; else just runs it.
+ */
+export async function profileInProcess<T>(inspector: Session | undefined, dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!inspector) return fn();
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+    inspector.disconnect();
+  }
+}

@@ -21,7 +21,7 @@
 // process), BENCH_OVERRIDES (the stream's --config-overrides, comma-separated:
 // vstream-packet-size-rows=10000,...), BENCH_CPU_PROFILE=dir (a CPU profile per phase).
 // TESSERA_LOG_LEVEL=warn keeps the tablets' logs out of the table.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -37,7 +37,7 @@ import { startCluster } from '../test/harness/cluster.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
 import { testRoot } from '../test/harness/processes.js';
 import { TabletChild } from '../test/harness/tablet-child.js';
-import { CUSTOMER_BENCH_SCHEMA, fmt, log, sh } from './bench-util.js';
+import { CUSTOMER_BENCH_SCHEMA, fmt, log, profileInProcess, sh } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
@@ -73,17 +73,7 @@ async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
       }
     }
   }
-  if (!inspector) return fn();
-  inspector.connect();
-  await inspector.post('Profiler.enable');
-  await inspector.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile: p } = await inspector.post('Profiler.stop');
-    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(p));
-    inspector.disconnect();
-  }
+  return profileInProcess(inspector, PROFILE_DIR, name, fn);
 }
 
 /** CPU seconds a process has used (user + system), from /proc. */

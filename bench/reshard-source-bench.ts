@@ -20,7 +20,7 @@ import { encodeEvents, encodeRowsBatch } from '../src/vreplication/vstream-codec
 import { parseKeyspaceVSchema } from '../src/vschema/index.js';
 import type { SqlValue } from '../src/mysql/values.js';
 import { startMariaDB } from '../test/harness/mariadb.js';
-import { fmt, log, RESHARD_BENCH_SCHEMA } from './bench-util.js';
+import { fmt, log, profileInProcess, RESHARD_BENCH_SCHEMA } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -42,17 +42,7 @@ const cpuUs = (): number => {
 
 const inspector = PROFILE_DIR ? new Session() : undefined;
 async function profiled<T>(name: string, on: boolean, fn: () => Promise<T>): Promise<T> {
-  if (!inspector || !on) return fn();
-  inspector.connect();
-  await inspector.post('Profiler.enable');
-  await inspector.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await inspector.post('Profiler.stop');
-    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(profile));
-    inspector.disconnect();
-  }
+  return profileInProcess(on ? inspector : undefined, PROFILE_DIR, name, fn);
 }
 
 const db = await startMariaDB({ extraConfig: { max_binlog_size: '1G' } });

@@ -20,7 +20,7 @@
 // BENCH_ROWS (1,000,000), BENCH_BUFFER_POOL (512M, each MariaDB), BENCH_CHUNK_ROWS (rows per
 // checksum range, the engine's checksumChunkRowsMax), BENCH_CPU_PROFILE=dir (a CPU profile of this
 // process per VDiff run). TESSERA_LOG_LEVEL=warn keeps the tablets' logs out.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { Client } from '../src/mysql/client.js';
@@ -30,7 +30,7 @@ import type { CtldContext } from '../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../src/tablet/index.js';
 import type { JsonObject } from '../src/topo/index.js';
 import { startCluster } from '../test/harness/cluster.js';
-import { CUSTOMER_BENCH_SCHEMA, fmt, log } from './bench-util.js';
+import { CUSTOMER_BENCH_SCHEMA, fmt, log, profileInProcess } from './bench-util.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BUFFER_POOL = process.env.BENCH_BUFFER_POOL ?? '512M';
@@ -41,17 +41,7 @@ const SCHEMA = CUSTOMER_BENCH_SCHEMA;
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE ?? '';
 const inspector = PROFILE_DIR ? new Session() : undefined;
 async function profile<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!inspector) return fn();
-  inspector.connect();
-  await inspector.post('Profiler.enable');
-  await inspector.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile: p } = await inspector.post('Profiler.stop');
-    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(p));
-    inspector.disconnect();
-  }
+  return profileInProcess(inspector, PROFILE_DIR, name, fn);
 }
 
 async function main(): Promise<void> {
