@@ -225,11 +225,25 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
     assert.deepEqual(notRun.sort(), NOT_RUN.map((n) => `${n.page}: ${n.last}`).sort(), 'the sh docs-not-run blocks are not those NOT_RUN lists');
   });
 
+  // Each page starts where the one before ended, so once a block fails the pages after it would
+  // fail for its sake, each after its own waits (a CI run spent 20 minutes so, and its log's tail
+  // showed only the last of eleven failures): they fail at once, repeating the first failure.
+  let firstFailure: string | null = null;
+  const runPage = async (page: string, blocks: Block[]): Promise<void> => {
+    if (firstFailure !== null) assert.fail(`not run: an earlier page failed, and this one would run on the state it left. The first failure:\n${firstFailure}`);
+    try {
+      for (const b of blocks) await runBlock(`${page}:${b.line}`, b);
+    } catch (err) {
+      firstFailure = `${(err as Error).message}\n--- the cluster then:\n${await clusterState()}`;
+      throw new Error(firstFailure);
+    }
+  };
+
   for (const guide of GUIDES) {
     test(`docs/guides/${guide}`, async () => {
       const blocks = runnableBlocks(fs.readFileSync(path.join(GUIDES_DIR, guide), 'utf8')).filter((b) => !b.own);
       assert.ok(blocks.some((b) => b.hook === undefined), `${guide} has no runnable block`);
-      for (const b of blocks) await runBlock(`docs/guides/${guide}:${b.line}`, b);
+      await runPage(`docs/guides/${guide}`, blocks);
     });
   }
 
@@ -237,7 +251,7 @@ describe('the users\' docs (docs/guides, then docs/ and README.md) run command b
     test(page, async () => {
       const blocks = runnableBlocks(fs.readFileSync(path.join(REPO, page), 'utf8')).filter((b) => !b.own);
       assert.ok(blocks.length > 0, `${page} has no runnable block`);
-      for (const b of blocks) await runBlock(`${page}:${b.line}`, b);
+      await runPage(page, blocks);
     });
   }
 });
@@ -289,6 +303,41 @@ async function runBlock(where: string, b: Block, env: NodeJS.ProcessEnv = guideE
   const output = `${r.stdout}${r.stderr}`;
   assert.equal(r.code, b.exit, `${where} exited ${r.code}, not ${b.exit}:\n${b.code}\n--- output:\n${output}`);
   for (const line of b.expect) assert.ok(output.includes(line), `${where} did not print '${line}':\n${b.code}\n--- output:\n${output}`);
+}
+
+/**
+ * What a failed block's message needs to be understood from a CI log alone: the tablets as the
+ * topology has them, and the last warnings and errors of each process's log under the data root.
+ */
+async function clusterState(): Promise<string> {
+  const tablets = await run('bash', ['-c', 'source examples/local/env.sh\nctl GetTablets'], guideEnv());
+  const out = [`ctl GetTablets (exit ${tablets.code}):`, `${tablets.stdout}${tablets.stderr}`.trim()];
+  const logs: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 3) walk(full, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.log')) logs.push(full);
+    }
+  };
+  walk(dataRoot, 0);
+  for (const file of logs.sort()) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const bad = text.split('\n').filter((l) => /"level":(40|50|60)|\b(ERROR|Error|error)\b/.test(l)).slice(-6);
+    if (bad.length > 0) out.push(`${path.relative(dataRoot, file)}:`, ...bad.map((l) => `  ${l.slice(0, 400)}`));
+  }
+  return out.join('\n');
 }
 
 /** The environment of a guide's block: env.sh's variables pointing at this test's cluster. */
