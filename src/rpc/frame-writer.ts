@@ -17,7 +17,17 @@ const SLAB_BYTES = 4 * FLUSH_NOW_BYTES;
 const due: FrameWriter[] = [];
 
 function flushDue(): void {
-  for (let i = 0; i < due.length; i++) due[i].flush();
+  // A flush that throws must not leave frames queued or the list full: write() schedules a flush
+  // only when the list goes from empty to not, so every RPC socket of the process would stop
+  // sending. That writer's socket is destroyed with the error (its calls fail as on a lost
+  // connection) and the others are flushed as usual.
+  for (let i = 0; i < due.length; i++) {
+    try {
+      due[i].flush();
+    } catch (err) {
+      due[i].fail(err as Error);
+    }
+  }
   due.length = 0;
 }
 
@@ -43,6 +53,13 @@ export class FrameWriter {
     this.queuedBytes += frame.length;
     if (this.queuedBytes >= FLUSH_NOW_BYTES) return this.flush();
     return !this.sock.writableNeedDrain;
+  }
+
+  /** Drops what is queued and destroys the socket with `err` (a flush threw). */
+  fail(err: Error): void {
+    this.queued.length = 0;
+    this.queuedBytes = 0;
+    this.sock.destroy(err);
   }
 
   /** Writes what is queued now (nothing after the socket was destroyed). */

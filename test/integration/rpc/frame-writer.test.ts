@@ -118,3 +118,24 @@ test('a destroyed socket drops what was queued without failing', async () => {
   await new Promise((r) => setImmediate(r));
   assert.equal(w.flush(), true);
 });
+
+test('a flush that throws destroys that socket only: the other writers of the turn, and later turns, still send', async () => {
+  const bad = await pair();
+  const good = await pair();
+  closers.push(bad.close, good.close);
+  (bad.out as unknown as { write: () => boolean }).write = () => {
+    throw new Error('write exploded');
+  };
+  const wb = new FrameWriter(bad.out);
+  const wg = new FrameWriter(good.out);
+  const destroyed = new Promise<Error | undefined>((resolve) => bad.out.once('close', () => resolve(bad.out.errored ?? undefined)));
+  wb.write(Buffer.from('x'));
+  wg.write(Buffer.from('g1'));
+  const err = await destroyed;
+  assert.equal(err?.message, 'write exploded');
+  await until(() => good.receivedBytes() >= 2);
+  // The shared list of writers to flush was emptied: a write in a later turn is flushed again.
+  wg.write(Buffer.from('g2'));
+  await until(() => good.receivedBytes() >= 4);
+  assert.equal(good.received().toString(), 'g1g2');
+});
