@@ -8,6 +8,7 @@
 //
 // The literals are valueLiteral's (src/sql/format.ts): NULL, numbers and bigints in decimal,
 // binary strings as X'hex', text quoted with quoteString's escapes.
+import { isUtf8 } from 'node:buffer';
 import { quoteString } from '../sql/index.js';
 
 /** SQL text: a string, or its UTF-8 bytes. */
@@ -123,6 +124,48 @@ export class SqlBytes {
     const n = b.write(v, at + 1, 'utf8');
     b[at + 1 + n] = 0x27;
     this.length = at + 2 + n;
+    return this;
+  }
+
+  /**
+   * The literal `value` writes for the UTF-8 text in src[start, end), from the bytes: false (and
+   * nothing written) when the text needs escapes or is not valid UTF-8, which the caller then
+   * decodes and writes with `value`.
+   */
+  utf8Literal(src: Buffer, start: number, end: number): boolean {
+    const len = end - start;
+    this.ensure(2 + len);
+    const b = this.buf;
+    const at = this.length;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const c = src[i];
+      if (c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26) return false;
+      if (c >= 0x80) ascii = false;
+    }
+    if (!ascii && !isUtf8(src.subarray(start, end))) return false;
+    b[at] = 0x27;
+    src.copy(b, at + 1, start, end);
+    b[at + 1 + len] = 0x27;
+    this.length = at + 2 + len;
+    return true;
+  }
+
+  /** The literal `value` writes for the binary string src[start, end): X'hex', or '' when empty. */
+  hexLiteral(src: Buffer, start: number, end: number): this {
+    if (end === start) return this.ascii("''");
+    this.ensure(3 + 2 * (end - start));
+    const b = this.buf;
+    let p = this.length;
+    b[p++] = 0x58; // X
+    b[p++] = 0x27; // '
+    for (let i = start; i < end; i++) {
+      const x = src[i];
+      b[p++] = HEX[x >> 4];
+      b[p++] = HEX[x & 15];
+    }
+    b[p++] = 0x27;
+    this.length = p;
     return this;
   }
 

@@ -1,0 +1,203 @@
+// After images as MariaDB's bytes, on the target (VStreamRequest.rawAfterImages): the source sends
+// each INSERT row and UPDATE after image as the binlog holds it, with the table map's columns on
+// the field event, and the target writes each value's SQL literal straight from those bytes into
+// the statement, instead of the source decoding every value into a JS value, both sides encoding
+// and decoding it in the VStream codec, and the target quoting it.
+//
+// The literals are exactly those of the value path (SqlBytes.value of the binlog reader's value;
+// test/unit/vreplication/row-images.test.ts compares both for every column type): integers,
+// UTF-8 text and binary strings are written from the bytes; every other type (DECIMAL, temporals,
+// FLOAT/DOUBLE, ENUM/SET, BIT, BINARY(n), text in other character sets, text that needs escapes
+// or is not valid UTF-8) is decoded by the binlog reader's own code (decodeRowImage) and written
+// from its value, as before.
+import { charsetOfCollation, decodeRowImage, ROW_KIND, rowPlan, TableMap, type Row, type RowPlan, type RowValue } from '../mysql/binlog/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
+import type { RowImageShape } from './row-streamer.js';
+import type { SqlBytes } from './sql-bytes.js';
+
+/** How a column's literal is written. */
+const MODE = { decoded: 0, int: 1, int64: 2, uint64: 3, utf8: 4, hex: 5 } as const;
+
+/** A table's after images, compiled once per field event. */
+export interface ImagePlan {
+  readonly plan: RowPlan;
+  readonly n: number;
+  /** Source column index of each output column. */
+  readonly columnIndexes: Int32Array;
+  readonly mode: Uint8Array;
+  /** Columns decoded into values (MODE.decoded among the output columns); undefined if none. */
+  readonly decodeMask: Uint8Array;
+  readonly present: Uint8Array;
+  /** Scratch: each column's offset in the image being written (-1 NULL), and decoded values. */
+  readonly offsets: Int32Array;
+  readonly scratch: Row;
+}
+
+const UTF8_CHARSETS = new Set(['utf8mb4', 'utf8mb3', 'ascii']);
+
+export function imagePlan(database: string, table: string, shape: RowImageShape): ImagePlan {
+  let plan: RowPlan;
+  try {
+    plan = rowPlan(new TableMap({ tableId: 0, flags: 0, database, table, columns: shape.columns, primaryKey: undefined }));
+  } catch (err) {
+    throw new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: the row image columns of ${table} cannot be decoded: ${(err as Error).message}`);
+  }
+  const n = shape.columns.length;
+  const mode = new Uint8Array(n);
+  const decodeMask = new Uint8Array(n);
+  const K = ROW_KIND;
+  for (let i = 0; i < n; i++) {
+    const kind = plan.kind[i];
+    const c = shape.columns[i];
+    switch (kind) {
+      case K.INT8:
+      case K.UINT8:
+      case K.INT16:
+      case K.UINT16:
+      case K.INT24:
+      case K.UINT24:
+      case K.INT32:
+      case K.UINT32:
+        mode[i] = MODE.int;
+        break;
+      case K.INT64:
+        mode[i] = MODE.int64;
+        break;
+      case K.UINT64:
+        mode[i] = MODE.uint64;
+        break;
+      case K.VARSTR:
+      case K.CHAR:
+      case K.BLOB:
+        if (plan.text[i] !== null) {
+          const cs = c.collation === undefined ? undefined : charsetOfCollation(c.collation);
+          mode[i] = cs !== undefined && UTF8_CHARSETS.has(cs) ? MODE.utf8 : MODE.decoded;
+        } else {
+          // Bytes kept as they are: hex, except BINARY(n), which the reader pads to n.
+          mode[i] = kind === K.CHAR && plan.b[i] > 0 ? MODE.decoded : MODE.hex;
+        }
+        break;
+      default:
+        mode[i] = MODE.decoded;
+    }
+  }
+  for (const i of shape.columnIndexes) if (mode[i] === MODE.decoded) decodeMask[i] = 1;
+  return {
+    plan,
+    n,
+    columnIndexes: Int32Array.from(shape.columnIndexes),
+    mode,
+    decodeMask,
+    present: new Uint8Array(n).fill(1),
+    offsets: new Int32Array(n),
+    scratch: new Array(n),
+  };
+}
+
+function badImage(err: unknown): TesseraError {
+  return new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: a row image does not match its table's columns: ${(err as Error).message}`);
+}
+
+/** Walks the image: offsets of every column, values of the decoded ones. */
+function scan(ip: ImagePlan, img: Buffer): void {
+  let end: number;
+  try {
+    end = decodeRowImage(img, 0, img.length, ip.plan, ip.present, ip.n, ip.scratch, ip.decodeMask, ip.offsets);
+  } catch (err) {
+    throw badImage(err);
+  }
+  if (end !== img.length) throw badImage(new Error(`the image has ${img.length - end} bytes after its last column`));
+}
+
+/** `(v1,v2,…)` of the image's columns in the stream's order, as SqlBytes.tuple writes the values. */
+export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer): void {
+  scan(ip, img);
+  const idx = ip.columnIndexes;
+  const offsets = ip.offsets;
+  const A = ip.plan.a;
+  sql.byte(0x28);
+  for (let k = 0; k < idx.length; k++) {
+    if (k > 0) sql.byte(0x2c);
+    const i = idx[k];
+    const at = offsets[i];
+    if (at < 0) {
+      sql.ascii('NULL');
+      continue;
+    }
+    switch (ip.mode[i]) {
+      case MODE.int:
+        sql.ascii(String(intAt(img, at, ip.plan.kind[i])));
+        break;
+      case MODE.int64: {
+        const hi = img.readInt32LE(at + 4);
+        // Within ±2^53 a number prints as the bigint does.
+        if (hi >= -0x200000 && hi < 0x200000) sql.ascii(String(hi * 4294967296 + img.readUInt32LE(at)));
+        else sql.ascii(img.readBigInt64LE(at).toString());
+        break;
+      }
+      case MODE.uint64: {
+        const hi = img.readUInt32LE(at + 4);
+        if (hi < 0x200000) sql.ascii(String(hi * 4294967296 + img.readUInt32LE(at)));
+        else sql.ascii(img.readBigUInt64LE(at).toString());
+        break;
+      }
+      case MODE.utf8: {
+        const a = A[i];
+        const len = lengthAt(img, at, a);
+        const start = at + a;
+        if (!sql.utf8Literal(img, start, start + len)) sql.value(ip.plan.text[i]!(img, start, start + len));
+        break;
+      }
+      case MODE.hex: {
+        const a = A[i];
+        const len = lengthAt(img, at, a);
+        sql.hexLiteral(img, at + a, at + a + len);
+        break;
+      }
+      default:
+        sql.value(ip.scratch[i]);
+    }
+  }
+  sql.byte(0x29);
+}
+
+/** The image's values in the stream's order, as the binlog reader decodes them (for the statements that need values). */
+export function decodeImage(ip: ImagePlan, img: Buffer): RowValue[] {
+  const row: Row = new Array(ip.n);
+  let end: number;
+  try {
+    end = decodeRowImage(img, 0, img.length, ip.plan, ip.present, ip.n, row);
+  } catch (err) {
+    throw badImage(err);
+  }
+  if (end !== img.length) throw badImage(new Error(`the image has ${img.length - end} bytes after its last column`));
+  const out: RowValue[] = new Array(ip.columnIndexes.length);
+  for (let k = 0; k < out.length; k++) out[k] = row[ip.columnIndexes[k]] as RowValue;
+  return out;
+}
+
+function intAt(b: Buffer, at: number, kind: number): number {
+  const K = ROW_KIND;
+  switch (kind) {
+    case K.INT8:
+      return b.readInt8(at);
+    case K.UINT8:
+      return b[at];
+    case K.INT16:
+      return b.readInt16LE(at);
+    case K.UINT16:
+      return b.readUInt16LE(at);
+    case K.INT24:
+      return b.readIntLE(at, 3);
+    case K.UINT24:
+      return b.readUIntLE(at, 3);
+    case K.INT32:
+      return b.readInt32LE(at);
+    default:
+      return b.readUInt32LE(at);
+  }
+}
+
+function lengthAt(b: Buffer, at: number, a: number): number {
+  return a === 1 ? b[at] : a === 2 ? b.readUInt16LE(at) : a === 3 ? b.readUIntLE(at, 3) : b.readUInt32LE(at);
+}
