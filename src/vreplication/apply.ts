@@ -12,7 +12,7 @@ import { quoteIdent, valueLiteral } from '../sql/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { SqlValue } from '../mysql/values.js';
 import { SqlBytes, type SqlText } from './sql-bytes.js';
-import { decodeImage, writeImageTuple, type ImagePlan } from './row-images.js';
+import { decodeImage, scanImage, writeImageTuple, type ImagePlan } from './row-images.js';
 
 type Value = SqlValue | undefined;
 
@@ -197,8 +197,17 @@ export class SqlPacker {
    * key's values only, and the row's literals are written from the bytes.
    */
   change(t: TargetTable, before: readonly Value[] | null, after: readonly Value[] | null, guard: CopyGuard, afterImage?: Buffer): void {
-    if (guard.mode !== 'all' || (before !== null && after !== null && !t.keyIndexes.every((i) => sameValue(before[i], after[i])))) {
-      const whole = afterImage !== undefined && after !== null ? decodeImage(imageOf(t), afterImage) : after;
+    let keyKept: boolean;
+    if (afterImage !== undefined && after !== null) {
+      const ip = imageOf(t);
+      scanImage(ip, afterImage);
+      keyKept = before === null || t.keyIndexes.every((i) => sameValue(before[i], ip.scratch[ip.columnIndexes[i]] as Value));
+    } else {
+      afterImage = undefined;
+      keyKept = before === null || after === null || t.keyIndexes.every((i) => sameValue(before[i], after[i]));
+    }
+    if (guard.mode !== 'all' || !keyKept) {
+      const whole = afterImage !== undefined ? decodeImage(imageOf(t), afterImage) : after;
       for (const s of changeSql(this.db, t, before, whole, guard)) this.statement(s);
       return;
     }
@@ -210,7 +219,7 @@ export class SqlPacker {
       if (r !== undefined && r.kind === kind && r.table === t) {
         const mark = cur.length;
         cur.byte(0x2c);
-        if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage);
+        if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage, true);
         else cur.tuple(after);
         if (cur.length + r.suffix.length <= this.packetCharsMax) {
           r.rows++;
@@ -225,7 +234,7 @@ export class SqlPacker {
       }
       this.closeRun();
       const mark = cur.length;
-      if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage);
+      if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage, true);
       else cur.tuple(after);
       const tup = cur.copyOf(mark);
       cur.truncate(mark);

@@ -211,7 +211,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
             wantFullBefore = true;
             throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: target key of ${ev.table} is not the source's primary key; streaming whole before images`);
           }
-          const image = ev.image !== undefined ? imagePlan(ev.database, ev.table, ev.image) : undefined;
+          const image = ev.image !== undefined ? imagePlan(ev.database, ev.table, ev.image, keyIndexes) : undefined;
           if (image !== undefined && image.columnIndexes.length !== names.length) throw new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: the row image of ${ev.table} has ${image.columnIndexes.length} columns for ${names.length} fields`);
           tables.set(ev.table, { table: image !== undefined ? { name: ev.table, columns: names, keyIndexes, image } : { name: ev.table, columns: names, keyIndexes } });
           break;

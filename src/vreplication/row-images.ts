@@ -35,7 +35,8 @@ export interface ImagePlan {
 
 const UTF8_CHARSETS = new Set(['utf8mb4', 'utf8mb3', 'ascii']);
 
-export function imagePlan(database: string, table: string, shape: RowImageShape): ImagePlan {
+/** `keyColumns`: output positions of the target's key, decoded by every scan (the update's key test). */
+export function imagePlan(database: string, table: string, shape: RowImageShape, keyColumns: readonly number[] = []): ImagePlan {
   let plan: RowPlan;
   try {
     plan = rowPlan(new TableMap({ tableId: 0, flags: 0, database, table, columns: shape.columns, primaryKey: undefined }));
@@ -82,6 +83,7 @@ export function imagePlan(database: string, table: string, shape: RowImageShape)
     }
   }
   for (const i of shape.columnIndexes) if (mode[i] === MODE.decoded) decodeMask[i] = 1;
+  for (const k of keyColumns) decodeMask[shape.columnIndexes[k]] = 1;
   return {
     plan,
     n,
@@ -98,8 +100,11 @@ function badImage(err: unknown): TesseraError {
   return new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: a row image does not match its table's columns: ${(err as Error).message}`);
 }
 
-/** Walks the image: offsets of every column, values of the decoded ones. */
-function scan(ip: ImagePlan, img: Buffer): void {
+/**
+ * Walks the image: offsets of every column into ip.offsets, values of the decoded ones (and the
+ * key's) into ip.scratch, by source column index; writeImageTuple(…, true) then writes from them.
+ */
+export function scanImage(ip: ImagePlan, img: Buffer): void {
   let end: number;
   try {
     end = decodeRowImage(img, 0, img.length, ip.plan, ip.present, ip.n, ip.scratch, ip.decodeMask, ip.offsets);
@@ -110,8 +115,8 @@ function scan(ip: ImagePlan, img: Buffer): void {
 }
 
 /** `(v1,v2,…)` of the image's columns in the stream's order, as SqlBytes.tuple writes the values. */
-export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer): void {
-  scan(ip, img);
+export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer, scanned = false): void {
+  if (!scanned) scanImage(ip, img);
   const idx = ip.columnIndexes;
   const offsets = ip.offsets;
   const A = ip.plan.a;
@@ -126,18 +131,18 @@ export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer): void
     }
     switch (ip.mode[i]) {
       case MODE.int:
-        sql.ascii(String(intAt(img, at, ip.plan.kind[i])));
+        sql.int(intAt(img, at, ip.plan.kind[i]));
         break;
       case MODE.int64: {
         const hi = img.readInt32LE(at + 4);
         // Within ±2^53 a number prints as the bigint does.
-        if (hi >= -0x200000 && hi < 0x200000) sql.ascii(String(hi * 4294967296 + img.readUInt32LE(at)));
+        if (hi >= -0x200000 && hi < 0x200000) sql.int(hi * 4294967296 + img.readUInt32LE(at));
         else sql.ascii(img.readBigInt64LE(at).toString());
         break;
       }
       case MODE.uint64: {
         const hi = img.readUInt32LE(at + 4);
-        if (hi < 0x200000) sql.ascii(String(hi * 4294967296 + img.readUInt32LE(at)));
+        if (hi < 0x200000) sql.int(hi * 4294967296 + img.readUInt32LE(at));
         else sql.ascii(img.readBigUInt64LE(at).toString());
         break;
       }

@@ -27,7 +27,7 @@ export interface RowChangeOut {
   readonly after: RowValue[] | null;
   /**
    * VStreamRequest.rawAfterImages: the after image as the binlog holds it (every column of the
-   * source table, see RowImageShape); `after` then holds only the primary key's values.
+   * source table, see RowImageShape); `after` is then empty (no values).
    */
   readonly afterImage?: Buffer;
 }
@@ -101,8 +101,8 @@ export class RowFilter {
   }
 
   /**
-   * With rawAfterImages, the columns of after images the decoder builds values for (the primary
-   * key: the target compares an update's old and new key) while the image travels as bytes. Only
+   * With rawAfterImages, the columns of after images the decoder builds values for: none, the
+   * image travels as bytes (the target reads the key from it too) and `after` is empty. Only
    * where before images are key-only too (no row condition on the rule, a primary key in the
    * binlog), and for key-range rules tested by the decoder (keyFilter).
    */
@@ -127,9 +127,7 @@ export class RowFilter {
     if (!this.keyOnlyBefore) return undefined;
     const plan = this.planFor(t).plan;
     if (plan === undefined || plan.keep !== undefined || t.primaryKey === undefined || t.primaryKey.length === 0) return undefined;
-    const mask = new Uint8Array(t.columns.length);
-    for (const i of t.primaryKey) mask[i] = 1;
-    return mask;
+    return new Uint8Array(t.columns.length);
   }
 
   /**
@@ -180,7 +178,7 @@ export class RowFilter {
           const before = rc.before !== null && (keep === undefined || keep(rc.before)) ? project(rc.before, plan) : null;
           const after = rc.after !== null && (keep === undefined || keep(rc.after)) ? project(rc.after, plan) : null;
           if (before === null && after === null) continue;
-          changes.push(after !== null && rc.afterImage !== undefined ? { before, after, afterImage: rc.afterImage } : { before, after });
+          changes.push(after !== null && rc.afterImage !== undefined ? { before, after: NO_VALUES, afterImage: rc.afterImage } : { before, after });
         }
         if (changes.length === 0) return;
         this.content(out);
@@ -236,6 +234,9 @@ export class RowFilter {
     this.hadContent = true;
   }
 }
+
+/** `after` of a change whose after image travels as bytes. */
+const NO_VALUES: RowValue[] = Object.freeze([]) as unknown as RowValue[];
 
 function project(row: Row, plan: TablePlan): RowValue[] {
   const idx = plan.columnIndexes;

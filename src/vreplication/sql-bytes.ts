@@ -80,6 +80,27 @@ export class SqlBytes {
     return this;
   }
 
+  /** A safe integer in decimal, as String(n) writes it, without making the string. */
+  int(n: number): this {
+    this.ensure(17);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 0) {
+      b[p++] = 0x2d;
+      n = -n;
+    }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    let q = p + digits;
+    this.length = q;
+    do {
+      const d = n % 10;
+      b[--q] = 0x30 + d;
+      n = (n - d) / 10;
+    } while (n > 0);
+    return this;
+  }
+
   /** One value as an SQL literal, as valueLiteral writes it. */
   value(v: Value): this {
     if (v === null || v === undefined) return this.ascii('NULL');

@@ -166,6 +166,7 @@ test(`after images as bytes write the same literals as decoded values, every col
           continue;
         }
         assert.ok(rc.afterImage, `an after image of ${r.table} as bytes`);
+        assert.deepEqual(rc.after, [], 'no after values beside the image');
         const want = new SqlBytes().tuple(pc.after).take().toString('latin1');
         const got = new SqlBytes();
         writeImageTuple(got, ip, rc.afterImage!);

@@ -85,3 +85,9 @@ test('literals from bytes (utf8Literal, hexLiteral) equal value() of the decoded
   assert.equal(w.utf8Literal(big, 3, 5), true);
   assert.equal(w.take().toString('utf8'), "'ab'");
 });
+
+test('int writes a safe integer as String does', () => {
+  const ns = [0, 1, -1, 9, 10, -10, 99, 100, 255, -128, 2147483647, -2147483648, 4294967295, 2 ** 53 - 1, -(2 ** 53 - 1), 1e15, 123456789012345];
+  for (let i = 0; i < 2000; i++) ns.push(Math.floor((Math.random() - 0.5) * 2 ** (1 + (i % 53))));
+  for (const n of ns) assert.equal(new SqlBytes(1).int(n).take().toString('latin1'), String(n), String(n));
+});
