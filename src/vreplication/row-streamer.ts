@@ -113,9 +113,7 @@ export class RowFilter {
     if (plan.keep !== undefined && (plan.keepMany === undefined || plan.keyColumnIndex === undefined)) return undefined;
     // Old-format temporals without fraction digits cannot be decoded (the reader fails on them anyway).
     if (t.columns.some((c) => c.decimals < 0)) return undefined;
-    const mask = new Uint8Array(t.columns.length);
-    for (const i of t.primaryKey) mask[i] = 1;
-    return mask;
+    return new Uint8Array(t.columns.length);
   }
 
   /**
@@ -127,7 +125,9 @@ export class RowFilter {
     if (!this.keyOnlyBefore) return undefined;
     const plan = this.planFor(t).plan;
     if (plan === undefined || plan.keep !== undefined || t.primaryKey === undefined || t.primaryKey.length === 0) return undefined;
-    return new Uint8Array(t.columns.length);
+    const mask = new Uint8Array(t.columns.length);
+    for (const i of t.primaryKey) mask[i] = 1;
+    return mask;
   }
 
   /**
