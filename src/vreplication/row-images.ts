@@ -16,7 +16,7 @@ import type { RowImageShape } from './row-streamer.js';
 import type { SqlBytes } from './sql-bytes.js';
 
 /** How a column's literal is written. */
-const MODE = { decoded: 0, int: 1, int64: 2, uint64: 3, utf8: 4, hex: 5 } as const;
+const MODE = { decoded: 0, int: 1, int64: 2, uint64: 3, utf8: 4, hex: 5, datetime2: 6 } as const;
 
 /** A table's after images, compiled once per field event. */
 export interface ImagePlan {
@@ -66,6 +66,9 @@ export function imagePlan(database: string, table: string, shape: RowImageShape,
         break;
       case K.UINT64:
         mode[i] = MODE.uint64;
+        break;
+      case K.DATETIME2:
+        mode[i] = MODE.datetime2;
         break;
       case K.VARSTR:
       case K.CHAR:
@@ -159,6 +162,9 @@ export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer, scann
         sql.hexLiteral(img, at + a, at + a + len);
         break;
       }
+      case MODE.datetime2:
+        if (!datetime2(sql, img, at, A[i])) sql.value(decodeOne(ip, img, i));
+        break;
       default:
         sql.value(ip.scratch[i]);
     }
@@ -179,6 +185,83 @@ export function decodeImage(ip: ImagePlan, img: Buffer): RowValue[] {
   const out: RowValue[] = new Array(ip.columnIndexes.length);
   for (let k = 0; k < out.length; k++) out[k] = row[ip.columnIndexes[k]] as RowValue;
   return out;
+}
+
+/** One column's value as the reader decodes it (the rare fallbacks of the direct writers). */
+function decodeOne(ip: ImagePlan, img: Buffer, i: number): RowValue {
+  const want = new Uint8Array(ip.n);
+  want[i] = 1;
+  const row: Row = new Array(ip.n);
+  decodeRowImage(img, 0, img.length, ip.plan, ip.present, ip.n, row, want);
+  return row[i] as RowValue;
+}
+
+const SEC_PART_BYTES = [0, 1, 1, 2, 2, 3, 3];
+
+/**
+ * A DATETIME2 value's literal ('YYYY-MM-DD HH:MM:SS[.fraction]', as the reader's string) written
+ * from its bytes; false (nothing written) for a year past 9999, which the reader prints otherwise.
+ */
+function datetime2(sql: SqlBytes, b: Buffer, at: number, fsp: number): boolean {
+  const intpart = b[at] * 4294967296 + b.readUInt32BE(at + 1) - 0x8000000000;
+  const ymd = Math.floor(intpart / 131072);
+  const hms = intpart - ymd * 131072;
+  const ym = ymd >>> 5;
+  const y = Math.floor(ym / 13);
+  if (intpart < 0 || y > 9999) return false;
+  let us = 0;
+  switch (SEC_PART_BYTES[fsp]) {
+    case 1:
+      us = b[at + 5] * 10000;
+      break;
+    case 2:
+      us = b.readUInt16BE(at + 5) * 100;
+      break;
+    case 3:
+      us = b.readUIntBE(at + 5, 3);
+      break;
+  }
+  const h = hms >>> 12;
+  const mi = (hms >>> 6) & 63;
+  const s = hms & 63;
+  const m = ym % 13;
+  const d = ymd & 31;
+  const out = sql.reserve(2 + 19 + (fsp > 0 ? 1 + fsp : 0));
+  const o = sql.length;
+  out[o] = 0x27;
+  out[o + 1] = 0x30 + Math.floor(y / 1000);
+  out[o + 2] = 0x30 + (Math.floor(y / 100) % 10);
+  out[o + 3] = 0x30 + (Math.floor(y / 10) % 10);
+  out[o + 4] = 0x30 + (y % 10);
+  out[o + 5] = 0x2d;
+  two(out, o + 6, m);
+  out[o + 8] = 0x2d;
+  two(out, o + 9, d);
+  out[o + 11] = 0x20;
+  two(out, o + 12, h);
+  out[o + 14] = 0x3a;
+  two(out, o + 15, mi);
+  out[o + 17] = 0x3a;
+  two(out, o + 18, s);
+  let p = o + 20;
+  if (fsp > 0) {
+    out[p++] = 0x2e;
+    // The fraction's first fsp of six digits.
+    let div = 100000;
+    for (let k = 0; k < fsp; k++) {
+      out[p++] = 0x30 + (Math.floor(us / div) % 10);
+      div /= 10;
+    }
+  }
+  out[p++] = 0x27;
+  sql.length = p;
+  return true;
+}
+
+/** Two decimal digits of 0 ≤ v < 100. */
+function two(out: Buffer, at: number, v: number): void {
+  out[at] = 0x30 + Math.floor(v / 10);
+  out[at + 1] = 0x30 + (v % 10);
 }
 
 function intAt(b: Buffer, at: number, kind: number): number {
