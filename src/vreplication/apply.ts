@@ -201,7 +201,11 @@ export class SqlPacker {
     if (afterImage !== undefined && after !== null) {
       const ip = imageOf(t);
       scanImage(ip, afterImage);
-      keyKept = before === null || t.keyIndexes.every((i) => sameValue(before[i], ip.scratch[ip.columnIndexes[i]] as Value));
+      keyKept = true;
+      if (before !== null) {
+        const keys = t.keyIndexes;
+        for (let k = 0; k < keys.length; k++) if (!sameValue(before[keys[k]], ip.scratch[ip.columnIndexes[keys[k]]] as Value)) keyKept = false;
+      }
     } else {
       afterImage = undefined;
       keyKept = before === null || after === null || t.keyIndexes.every((i) => sameValue(before[i], after[i]));

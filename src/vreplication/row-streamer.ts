@@ -176,9 +176,14 @@ export class RowFilter {
         for (const rc of ev.rows) {
           // An update moving a row out of (or into) the range is a delete (or insert) here.
           const before = rc.before !== null && (keep === undefined || keep(rc.before)) ? project(rc.before, plan) : null;
+          // An image as bytes is kept whole (keep is undefined, or the decoder tested its key).
+          if (rc.afterImage !== undefined) {
+            changes.push({ before, after: NO_VALUES, afterImage: rc.afterImage });
+            continue;
+          }
           const after = rc.after !== null && (keep === undefined || keep(rc.after)) ? project(rc.after, plan) : null;
           if (before === null && after === null) continue;
-          changes.push(after !== null && rc.afterImage !== undefined ? { before, after: NO_VALUES, afterImage: rc.afterImage } : { before, after });
+          changes.push({ before, after });
         }
         if (changes.length === 0) return;
         this.content(out);

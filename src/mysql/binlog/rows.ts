@@ -812,6 +812,15 @@ export interface RowKeyFilter {
  * stepped over and left null. The after image and other actions are always decoded whole, except
  * images `keyFilter` rejects.
  */
+/** `after` of a change whose after image comes as bytes with no column wanted. */
+const NO_VALUES: Row = Object.freeze([]) as unknown as Row;
+let scratch: Row = [];
+
+function afterScratch(n: number): Row {
+  if (scratch.length < n) scratch = new Array(n);
+  return scratch;
+}
+
 /**
  * `afterWant`: decode only these columns of after images (INSERT's row, UPDATE's after image) and
  * hand each image's bytes over as `afterImage` (the target writes its values from them), when the
@@ -856,10 +865,12 @@ export function decodeRows(
           before = new Array(n);
           pos = decodeRow(body, pos, end, plan, included, count, before, beforeWant);
         }
-        const after: Row = new Array(n);
         const start = pos;
+        // Nothing wanted (the usual case): stepped over into a scratch row, no row made.
+        const none = afterWant.indexOf(1) < 0;
+        const after: Row = none ? afterScratch(n) : new Array(n);
         pos = action === 'update' ? decodeRow(body, pos, end, plan, includedAfter!, countAfter, after, afterWant) : decodeRow(body, pos, end, plan, included, count, after, afterWant);
-        rows.push({ before, after, afterImage: body.subarray(start, pos) });
+        rows.push({ before, after: none ? NO_VALUES : after, afterImage: body.subarray(start, pos) });
       } catch (err) {
         if (err instanceof DecodeError) throw new DecodeError(`row ${rows.length + 1} of ${table.database}.${table.table}: ${err.message}`);
         throw err;
