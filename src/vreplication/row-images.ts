@@ -16,7 +16,7 @@ import type { RowImageShape } from './row-streamer.js';
 import type { SqlBytes } from './sql-bytes.js';
 
 /** How a column's literal is written. */
-const MODE = { decoded: 0, int: 1, int64: 2, uint64: 3, utf8: 4, hex: 5, datetime2: 6 } as const;
+const MODE = { decoded: 0, int: 1, int64: 2, uint64: 3, utf8: 4, hex: 5, datetime2: 6, decimal: 7 } as const;
 
 /** A table's after images, compiled once per field event. */
 export interface ImagePlan {
@@ -69,6 +69,9 @@ export function imagePlan(database: string, table: string, shape: RowImageShape,
         break;
       case K.DATETIME2:
         mode[i] = MODE.datetime2;
+        break;
+      case K.DECIMAL:
+        mode[i] = MODE.decimal;
         break;
       case K.VARSTR:
       case K.CHAR:
@@ -165,6 +168,9 @@ export function writeImageTuple(sql: SqlBytes, ip: ImagePlan, img: Buffer, scann
       case MODE.datetime2:
         if (!datetime2(sql, img, at, A[i])) sql.value(decodeOne(ip, img, i));
         break;
+      case MODE.decimal:
+        if (!decimal(sql, img, at, A[i], ip.plan.b[i])) sql.value(decodeOne(ip, img, i));
+        break;
       default:
         sql.value(ip.scratch[i]);
     }
@@ -255,6 +261,100 @@ function datetime2(sql: SqlBytes, b: Buffer, at: number, fsp: number): boolean {
   }
   out[p++] = 0x27;
   sql.length = p;
+  return true;
+}
+
+const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
+
+/**
+ * A DECIMAL value's literal (the reader's exact string, quoted: '-12.50') written from MySQL's
+ * binary form: groups of 9 digits in 4 big-endian bytes, the sign in the top bit, negatives
+ * inverted. False (nothing written) for a group out of range, which the reader reports.
+ */
+function decimal(sql: SqlBytes, b: Buffer, pos: number, precision: number, scale: number): boolean {
+  const intg = precision - scale;
+  const intg0 = (intg / 9) | 0;
+  const intg0x = intg % 9;
+  const frac0 = (scale / 9) | 0;
+  const frac0x = scale % 9;
+  const negative = (b[pos] & 0x80) === 0;
+  const mask = negative ? 0xff : 0;
+  const out = sql.reserve(3 + precision + 2);
+  const start = sql.length;
+  // Room for the sign in front: the body is written after it and moved back if it has none.
+  let o = start + 2;
+  let p = pos;
+  let first = true;
+  let nonZero = false;
+  const group = (nbytes: number): number => {
+    let v = 0;
+    for (let k = 0; k < nbytes; k++) {
+      let byte = b[p + k] ^ mask;
+      if (first) {
+        byte ^= 0x80;
+        first = false;
+      }
+      v = v * 256 + byte;
+    }
+    p += nbytes;
+    return v;
+  };
+  const digits = (v: number, width: number): void => {
+    // width 0: as many digits as v has.
+    let n = width;
+    if (n === 0) for (let m = v; m > 0; m = Math.floor(m / 10)) n++;
+    for (let k = n - 1; k >= 0; k--) {
+      const d = v % 10;
+      out[o + k] = 0x30 + d;
+      v = (v - d) / 10;
+    }
+    o += n;
+  };
+  let started = false;
+  if (intg0x > 0) {
+    const v = group(DIG2BYTES[intg0x]);
+    if (v >= 10 ** intg0x) return false;
+    if (v !== 0) {
+      digits(v, 0);
+      started = nonZero = true;
+    }
+  }
+  for (let g = 0; g < intg0; g++) {
+    const v = group(4);
+    if (v > 999999999) return false;
+    if (started) digits(v, 9);
+    else if (v !== 0) {
+      digits(v, 0);
+      started = nonZero = true;
+    }
+  }
+  if (!started) out[o++] = 0x30;
+  if (scale > 0) {
+    out[o++] = 0x2e;
+    for (let g = 0; g < frac0; g++) {
+      const v = group(4);
+      if (v > 999999999) return false;
+      if (v !== 0) nonZero = true;
+      digits(v, 9);
+    }
+    if (frac0x > 0) {
+      const v = group(DIG2BYTES[frac0x]);
+      if (v >= 10 ** frac0x) return false;
+      if (v !== 0) nonZero = true;
+      digits(v, frac0x);
+    }
+  }
+  // MariaDB never stores negative zero; an inverted zero prints without its sign, as the reader's.
+  if (negative && nonZero) {
+    out[start] = 0x27;
+    out[start + 1] = 0x2d;
+  } else {
+    out.copyWithin(start + 1, start + 2, o);
+    out[start] = 0x27;
+    o--;
+  }
+  out[o++] = 0x27;
+  sql.length = o;
   return true;
 }
 
