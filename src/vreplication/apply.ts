@@ -193,8 +193,9 @@ export class SqlPacker {
   }
 
   /**
-   * `afterImage`: the after image as the binlog's bytes (t.image reads it); `after` then holds the
-   * key's values only, and the row's literals are written from the bytes.
+   * `afterImage`: the after image as the binlog's bytes (t.image reads it); `after` is then empty
+   * (non-null: the change has a new row), the new key is read from the image and the row's
+   * literals are written from its bytes.
    */
   change(t: TargetTable, before: readonly Value[] | null, after: readonly Value[] | null, guard: CopyGuard, afterImage?: Buffer): void {
     let keyKept: boolean;
