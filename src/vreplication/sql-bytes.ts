@@ -21,6 +21,10 @@ const EMPTY = Buffer.alloc(0);
 /** Each byte's two hex digits as one big-endian 16-bit word (DataView.setUint16's default order). */
 const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => (HEX[x >> 4] << 8) | HEX[x & 15]);
 
+/** Bytes of text: 0 plain ASCII, ESCAPED (quoteString escapes it), 2 part of a multi-byte character. */
+const ESCAPED = 1;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26 ? ESCAPED : c >= 0x80 ? 2 : 0));
+
 /** Strings up to this many UTF-16 units are scanned and written in JavaScript. */
 const SHORT_STRING = 64;
 
@@ -169,14 +173,29 @@ export class SqlBytes {
     const b = this.buf;
     const at = this.length;
     let ascii = true;
-    for (let i = start; i < end; i++) {
-      const c = src[i];
-      if (c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26) return false;
-      if (c >= 0x80) ascii = false;
+    if (len <= SHORT_STRING) {
+      // Checked and copied in one pass (no native call); nothing counts until length moves.
+      for (let i = 0; i < len; i++) {
+        const c = src[start + i];
+        const k = BYTE_CLASS[c];
+        if (k !== 0) {
+          if (k === ESCAPED) return false;
+          ascii = false;
+        }
+        b[at + 1 + i] = c;
+      }
+    } else {
+      for (let i = start; i < end; i++) {
+        const k = BYTE_CLASS[src[i]];
+        if (k !== 0) {
+          if (k === ESCAPED) return false;
+          ascii = false;
+        }
+      }
+      src.copy(b, at + 1, start, end);
     }
     if (!ascii && !isUtf8(src.subarray(start, end))) return false;
     b[at] = 0x27;
-    src.copy(b, at + 1, start, end);
     b[at + 1 + len] = 0x27;
     this.length = at + 2 + len;
     return true;
