@@ -9,8 +9,10 @@
 // lies beyond the copied range, and an update becomes delete-then-guarded-insert. A delete needs no
 // guard: a row beyond the copied range is not on the target.
 import { quoteIdent, valueLiteral } from '../sql/index.js';
+import { ER, TesseraError } from '../mysql/errors.js';
 import type { SqlValue } from '../mysql/values.js';
 import { SqlBytes, type SqlText } from './sql-bytes.js';
+import { decodeImage, scanImage, writeImageTuple, type ImagePlan } from './row-images.js';
 
 type Value = SqlValue | undefined;
 
@@ -21,6 +23,8 @@ export interface TargetTable {
   readonly columns: readonly string[];
   /** Positions in `columns` of the key columns (primary key, else a unique NOT NULL key). */
   readonly keyIndexes: readonly number[];
+  /** How to read after images passed as bytes (VStreamRequest.rawAfterImages), when the source sends them. */
+  readonly image?: ImagePlan;
 }
 
 /** How binlog changes of one table are applied during the copy phase. */
@@ -188,9 +192,28 @@ export class SqlPacker {
     return h;
   }
 
-  change(t: TargetTable, before: readonly Value[] | null, after: readonly Value[] | null, guard: CopyGuard): void {
-    if (guard.mode !== 'all' || (before !== null && after !== null && !t.keyIndexes.every((i) => sameValue(before[i], after[i])))) {
-      for (const s of changeSql(this.db, t, before, after, guard)) this.statement(s);
+  /**
+   * `afterImage`: the after image as the binlog's bytes (t.image reads it); `after` is then empty
+   * (non-null: the change has a new row), the new key is read from the image and the row's
+   * literals are written from its bytes.
+   */
+  change(t: TargetTable, before: readonly Value[] | null, after: readonly Value[] | null, guard: CopyGuard, afterImage?: Buffer): void {
+    let keyKept: boolean;
+    if (afterImage !== undefined && after !== null) {
+      const ip = imageOf(t);
+      scanImage(ip, afterImage);
+      keyKept = true;
+      if (before !== null) {
+        const keys = t.keyIndexes;
+        for (let k = 0; k < keys.length; k++) if (!sameValue(before[keys[k]], ip.scratch[ip.columnIndexes[keys[k]]] as Value)) keyKept = false;
+      }
+    } else {
+      afterImage = undefined;
+      keyKept = before === null || after === null || t.keyIndexes.every((i) => sameValue(before[i], after[i]));
+    }
+    if (guard.mode !== 'all' || !keyKept) {
+      const whole = afterImage !== undefined ? decodeImage(imageOf(t), afterImage) : after;
+      for (const s of changeSql(this.db, t, before, whole, guard)) this.statement(s);
       return;
     }
     const cur = this.cur;
@@ -200,7 +223,9 @@ export class SqlPacker {
       const r = this.run;
       if (r !== undefined && r.kind === kind && r.table === t) {
         const mark = cur.length;
-        cur.byte(0x2c).tuple(after);
+        cur.byte(0x2c);
+        if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage, true);
+        else cur.tuple(after);
         if (cur.length + r.suffix.length <= this.packetCharsMax) {
           r.rows++;
           return;
@@ -214,7 +239,8 @@ export class SqlPacker {
       }
       this.closeRun();
       const mark = cur.length;
-      cur.tuple(after);
+      if (afterImage !== undefined) writeImageTuple(cur, imageOf(t), afterImage, true);
+      else cur.tuple(after);
       const tup = cur.copyOf(mark);
       cur.truncate(mark);
       this.open(kind, t, kind === 'insert' ? EMPTY : h.upsertSuffix, h.insert, tup);
@@ -323,3 +349,8 @@ interface TableHeads {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function imageOf(t: TargetTable): ImagePlan {
+  if (t.image === undefined) throw new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: rows of ${t.name} came as bytes, but its field event did not describe them`);
+  return t.image;
+}

@@ -399,6 +399,7 @@ export class LocalVStreamer implements VStreamer {
         filter: req.filter,
         keyspaceIds: ids,
         keyOnlyBefore: req.keyOnlyBefore === true,
+        rawAfterImages: req.rawAfterImages === true,
         serverId,
         heartbeatPeriodMs: heartbeatMs,
         idleTimeoutMs: Math.max(heartbeatMs * BINLOG_READER_DEFAULTS.idleTimeoutFactor, 5000),

@@ -16,6 +16,7 @@ import type { StreamEvent } from './row-streamer.js';
 import type { VStreamer } from './vstreamer.js';
 import { APPLY_ALL, SqlPacker, type CopyGuard, type TargetTable } from './apply.js';
 import type { SqlText } from './sql-bytes.js';
+import { imagePlan } from './row-images.js';
 
 export interface PlayerTarget {
   /** The target database (`vt_customer`). */
@@ -52,6 +53,11 @@ export interface PlayOptions {
   readonly applyPacketCharsMax?: number;
   /** Ask the source for whole UPDATE before images from the start (default: the key only, see play). */
   readonly fullBeforeImages?: boolean;
+  /**
+   * Ask the source for after images as MariaDB's bytes (VStreamRequest.rawAfterImages; default
+   * true, with key-only before images); false: every value decoded and sent as a value.
+   */
+  readonly rawAfterImages?: boolean;
 }
 
 export type PlayEnd =
@@ -205,7 +211,9 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
             wantFullBefore = true;
             throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: target key of ${ev.table} is not the source's primary key; streaming whole before images`);
           }
-          tables.set(ev.table, { table: { name: ev.table, columns: names, keyIndexes } });
+          const image = ev.image !== undefined ? imagePlan(ev.database, ev.table, ev.image, keyIndexes) : undefined;
+          if (image !== undefined && image.columnIndexes.length !== names.length) throw new TesseraError(ER.NET_READ_ERROR, `vstream protocol error: the row image of ${ev.table} has ${image.columnIndexes.length} columns for ${names.length} fields`);
+          tables.set(ev.table, { table: image !== undefined ? { name: ev.table, columns: names, keyIndexes, image } : { name: ev.table, columns: names, keyIndexes } });
           break;
         }
         case 'row': {
@@ -213,9 +221,10 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
           if (!st) throw new TesseraError(ER.UNKNOWN_ERROR, `vreplication: rows of ${ev.table} arrived before its columns (protocol error)`);
           const guard = o.guard ? o.guard(ev.table) : APPLY_ALL;
           for (const c of ev.changes) {
-            trx.change(st.table, c.before, c.after, guard);
+            trx.change(st.table, c.before, c.after, guard, c.afterImage);
             trxRows += 1;
-            if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
+            if (c.afterImage !== undefined) trxBytes += c.afterImage.length;
+            else if (c.after) for (const v of c.after) trxBytes += estimateBytes(v);
           }
           trxEvents += 1;
           if (trxEvents > o.relayLogMaxItems || trxBytes + trx.chars > o.relayLogMaxBytes) {
@@ -281,7 +290,7 @@ export async function play(source: VStreamer, target: PlayerTarget, o: PlayOptio
     for (;;) {
       try {
         await source.vstream(
-          { position: pos.toString(), filter: o.filter, packetSizeMax: o.packetSizeMax, heartbeatIntervalMs: o.heartbeatIntervalMs, keyOnlyBefore: !fullBefore },
+          { position: pos.toString(), filter: o.filter, packetSizeMax: o.packetSizeMax, heartbeatIntervalMs: o.heartbeatIntervalMs, keyOnlyBefore: !fullBefore, rawAfterImages: !fullBefore && o.rawAfterImages !== false },
           onEvents,
           local.signal,
         );

@@ -7,7 +7,7 @@
 // It is an async iterable, so the consumer's pace is the stream's pace: the reader's bounded
 // queue pauses the socket when the consumer is slow. Resuming after a crash is starting a new
 // streamer at the last `commit`/`position` the consumer made durable.
-import { BinlogReader, GtidPosition, type BinlogReaderOptions, type Gtid, type Row, type RowKeyFilter, type RowValue, type StreamItem, type TableMap } from '../mysql/binlog/index.js';
+import { BinlogReader, GtidPosition, type BinlogReaderOptions, type ColumnInfo, type Gtid, type Row, type RowKeyFilter, type RowValue, type StreamItem, type TableMap } from '../mysql/binlog/index.js';
 import type { KeyspaceVSchema } from '../vschema/index.js';
 import { Client, type ClientOptions } from '../mysql/client.js';
 import { keyspaceIdSource, planTable, type Filter, type KeyspaceIdSource, type TablePlan } from './filter.js';
@@ -25,11 +25,32 @@ export interface FieldInfo {
 export interface RowChangeOut {
   readonly before: RowValue[] | null;
   readonly after: RowValue[] | null;
+  /**
+   * VStreamRequest.rawAfterImages: the after image as the binlog holds it (every column of the
+   * source table, see RowImageShape); `after` is then empty (no values).
+   */
+  readonly afterImage?: Buffer;
+}
+
+/** How to read a table's after images passed as bytes: the binlog's columns and the stream's projection. */
+export interface RowImageShape {
+  /** Every column of the source table, as its table map describes it. */
+  readonly columns: readonly ColumnInfo[];
+  /** Source column index of each field of the stream (TablePlan.columnIndexes). */
+  readonly columnIndexes: readonly number[];
 }
 
 export type StreamEvent =
   | { readonly type: 'begin'; readonly gtid: Gtid; readonly timestamp: number }
-  | { readonly type: 'field'; readonly database: string; readonly table: string; readonly fields: readonly FieldInfo[]; readonly primaryKey: readonly string[] | undefined }
+  | {
+      readonly type: 'field';
+      readonly database: string;
+      readonly table: string;
+      readonly fields: readonly FieldInfo[];
+      readonly primaryKey: readonly string[] | undefined;
+      /** With rawAfterImages, for a table whose rows carry `afterImage`. */
+      readonly image?: RowImageShape;
+    }
   | { readonly type: 'row'; readonly database: string; readonly table: string; readonly changes: readonly RowChangeOut[] }
   | { readonly type: 'ddl'; readonly database: string; readonly statement: string }
   | { readonly type: 'commit'; readonly gtid: Gtid; readonly position: GtidPosition; readonly timestamp: number }
@@ -48,6 +69,8 @@ export interface RowStreamerOptions extends Omit<BinlogReaderOptions, 'position'
   readonly keyspaceIds?: KeyspaceIdSource;
   /** UPDATE before images carry the primary key only (VStreamRequest.keyOnlyBefore). */
   readonly keyOnlyBefore?: boolean;
+  /** After images as bytes where the table allows (VStreamRequest.rawAfterImages; needs keyOnlyBefore). */
+  readonly rawAfterImages?: boolean;
 }
 
 interface PlanEntry {
@@ -72,8 +95,25 @@ export class RowFilter {
     private readonly filter: Filter,
     ids: KeyspaceIdSource,
     private readonly keyOnlyBefore = false,
+    private readonly rawAfterImages = false,
   ) {
     this.ids = ids;
+  }
+
+  /**
+   * With rawAfterImages, the columns of after images the decoder builds values for: none, the
+   * image travels as bytes (the target reads the key from it too) and `after` is empty. Only
+   * where before images are key-only too (no row condition on the rule, a primary key in the
+   * binlog), and for key-range rules tested by the decoder (keyFilter).
+   */
+  afterColumns(t: TableMap): Uint8Array | undefined {
+    if (!this.rawAfterImages || !this.keyOnlyBefore) return undefined;
+    const plan = this.planFor(t).plan;
+    if (plan === undefined || t.primaryKey === undefined || t.primaryKey.length === 0) return undefined;
+    if (plan.keep !== undefined && (plan.keepMany === undefined || plan.keyColumnIndex === undefined)) return undefined;
+    // Old-format temporals without fraction digits cannot be decoded (the reader fails on them anyway).
+    if (t.columns.some((c) => c.decimals < 0)) return undefined;
+    return new Uint8Array(t.columns.length);
   }
 
   /**
@@ -136,6 +176,11 @@ export class RowFilter {
         for (const rc of ev.rows) {
           // An update moving a row out of (or into) the range is a delete (or insert) here.
           const before = rc.before !== null && (keep === undefined || keep(rc.before)) ? project(rc.before, plan) : null;
+          // An image as bytes is kept whole (keep is undefined, or the decoder tested its key).
+          if (rc.afterImage !== undefined) {
+            changes.push({ before, after: NO_VALUES, afterImage: rc.afterImage });
+            continue;
+          }
           const after = rc.after !== null && (keep === undefined || keep(rc.after)) ? project(rc.after, plan) : null;
           if (before === null && after === null) continue;
           changes.push({ before, after });
@@ -155,6 +200,7 @@ export class RowFilter {
               return mask !== undefined && mask[i] === 0 ? { ...f, inBefore: false } : f;
             }),
             primaryKey: ev.table.primaryKey?.map((i) => ev.table.columnNames()[i]),
+            ...(this.afterColumns(ev.table) !== undefined ? { image: { columns: ev.table.columns, columnIndexes: plan.columnIndexes } } : {}),
           });
         }
         out.push({ type: 'row', database: ev.table.database, table: plan.table, changes });
@@ -193,6 +239,9 @@ export class RowFilter {
     this.hadContent = true;
   }
 }
+
+/** `after` of a change whose after image travels as bytes. */
+const NO_VALUES: RowValue[] = Object.freeze([]) as unknown as RowValue[];
 
 function project(row: Row, plan: TablePlan): RowValue[] {
   const idx = plan.columnIndexes;
@@ -244,12 +293,13 @@ export class RowStreamer implements AsyncIterable<StreamEvent> {
 
   constructor(opts: RowStreamerOptions) {
     this.opts = opts;
-    const filter = new RowFilter(opts.database, opts.filter, opts.keyspaceIds ?? keyspaceIdSource(opts.vschema), opts.keyOnlyBefore);
+    const filter = new RowFilter(opts.database, opts.filter, opts.keyspaceIds ?? keyspaceIdSource(opts.vschema), opts.keyOnlyBefore, opts.rawAfterImages);
     this.filter = filter;
     this.reader = new BinlogReader({
       ...opts,
       tableFilter: (t) => filter.wants(t),
       updateBeforeColumns: opts.keyOnlyBefore ? (t) => filter.beforeColumns(t) : undefined,
+      afterImageColumns: opts.rawAfterImages ? (t) => filter.afterColumns(t) : undefined,
       rowKeyFilter: (t) => filter.keyFilter(t),
       oldTemporalHints: opts.oldTemporalHints ?? ((db, table) => this.hints.get(`${db}.${table}`)),
     });

@@ -8,6 +8,7 @@
 //
 // The literals are valueLiteral's (src/sql/format.ts): NULL, numbers and bigints in decimal,
 // binary strings as X'hex', text quoted with quoteString's escapes.
+import { isUtf8 } from 'node:buffer';
 import { quoteString } from '../sql/index.js';
 
 /** SQL text: a string, or its UTF-8 bytes. */
@@ -17,6 +18,12 @@ type Value = null | number | bigint | string | Buffer | undefined;
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const EMPTY = Buffer.alloc(0);
+/** Each byte's two hex digits as one big-endian 16-bit word (DataView.setUint16's default order). */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => (HEX[x >> 4] << 8) | HEX[x & 15]);
+
+/** Bytes of text: 0 plain ASCII, ESCAPED (quoteString escapes it), 2 part of a multi-byte character. */
+const ESCAPED = 1;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26 ? ESCAPED : c >= 0x80 ? 2 : 0));
 
 /** Strings up to this many UTF-16 units are scanned and written in JavaScript. */
 const SHORT_STRING = 64;
@@ -35,6 +42,8 @@ export class SqlBytes {
   private buf: Buffer;
   /** Bytes written. */
   length = 0;
+  /** A DataView of `buf` (hexLiteral), made again when `buf` changes. */
+  private view: DataView | undefined;
 
   /** Size of the next buffer after one was handed over: the last one's, so a like packet does not grow. */
   private next: number;
@@ -51,6 +60,12 @@ export class SqlBytes {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
+  }
+
+  /** Room for n more bytes: the buffer to write them into at `length` (the caller moves `length` on). */
+  reserve(n: number): Buffer {
+    this.ensure(n);
+    return this.buf;
   }
 
   /** Text known to be ASCII (SQL keywords, quoted identifiers of ASCII names, digits). */
@@ -76,6 +91,27 @@ export class SqlBytes {
   bytes(b: Buffer, start = 0, end = b.length): this {
     this.ensure(end - start);
     this.length += b.copy(this.buf, this.length, start, end);
+    return this;
+  }
+
+  /** A safe integer in decimal, as String(n) writes it, without making the string. */
+  int(n: number): this {
+    this.ensure(17);
+    const b = this.buf;
+    let p = this.length;
+    if (n < 0) {
+      b[p++] = 0x2d;
+      n = -n;
+    }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    let q = p + digits;
+    this.length = q;
+    do {
+      const d = n % 10;
+      b[--q] = 0x30 + d;
+      n = (n - d) / 10;
+    } while (n > 0);
     return this;
   }
 
@@ -123,6 +159,65 @@ export class SqlBytes {
     const n = b.write(v, at + 1, 'utf8');
     b[at + 1 + n] = 0x27;
     this.length = at + 2 + n;
+    return this;
+  }
+
+  /**
+   * The literal `value` writes for the UTF-8 text in src[start, end), from the bytes: false (and
+   * nothing written) when the text needs escapes or is not valid UTF-8, which the caller then
+   * decodes and writes with `value`.
+   */
+  utf8Literal(src: Buffer, start: number, end: number): boolean {
+    const len = end - start;
+    this.ensure(2 + len);
+    const b = this.buf;
+    const at = this.length;
+    let ascii = true;
+    if (len <= SHORT_STRING) {
+      // Checked and copied in one pass (no native call); nothing counts until length moves.
+      for (let i = 0; i < len; i++) {
+        const c = src[start + i];
+        const k = BYTE_CLASS[c];
+        if (k !== 0) {
+          if (k === ESCAPED) return false;
+          ascii = false;
+        }
+        b[at + 1 + i] = c;
+      }
+    } else {
+      for (let i = start; i < end; i++) {
+        const k = BYTE_CLASS[src[i]];
+        if (k !== 0) {
+          if (k === ESCAPED) return false;
+          ascii = false;
+        }
+      }
+      src.copy(b, at + 1, start, end);
+    }
+    if (!ascii && !isUtf8(src.subarray(start, end))) return false;
+    b[at] = 0x27;
+    b[at + 1 + len] = 0x27;
+    this.length = at + 2 + len;
+    return true;
+  }
+
+  /** The literal `value` writes for the binary string src[start, end): X'hex', or '' when empty. */
+  hexLiteral(src: Buffer, start: number, end: number): this {
+    if (end === start) return this.ascii("''");
+    this.ensure(3 + 2 * (end - start));
+    const b = this.buf;
+    let dv = this.view;
+    if (dv === undefined || dv.buffer !== b.buffer || dv.byteOffset !== b.byteOffset) {
+      dv = new DataView(b.buffer, b.byteOffset, b.length);
+      this.view = dv;
+    }
+    let p = this.length;
+    b[p++] = 0x58; // X
+    b[p++] = 0x27; // '
+    // Two digits per store, from a table of every byte's pair.
+    for (let i = start; i < end; i++, p += 2) dv.setUint16(p, HEX_PAIRS[src[i]]);
+    b[p++] = 0x27;
+    this.length = p;
     return this;
   }
 

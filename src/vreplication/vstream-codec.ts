@@ -15,7 +15,10 @@
 //     1 begin      gtid, f64 timestamp
 //     2 field      str database, str table, str fields (JSON; inBefore: false on a column UPDATE
 //                  before images leave out), str primaryKey (JSON, null if none)
-//     3 row        str database, str table, u32 count, { u8 images (1 before, 2 after), row?, row? }*
+//     3 row        str database, str table, u32 count, { u8 images (1 before, 2 after, 4 after
+//                  image bytes), row?, row?, (u32 n, bytes)? }*
+//     9 field+image  as 2, then str image (JSON: the table's binlog columns and the stream's
+//                  column indexes; VStreamRequest.rawAfterImages)
 //     4 ddl        str database, str statement
 //     5 commit     gtid, position, f64 timestamp
 //     6 position   position
@@ -34,7 +37,8 @@ import { isUtf8 } from 'node:buffer';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { GtidPosition, type Gtid } from '../mysql/binlog/index.js';
 import type { SqlValue } from '../mysql/values.js';
-import type { FieldInfo, RowChangeOut, StreamEvent } from './row-streamer.js';
+import type { ColumnInfo } from '../mysql/binlog/index.js';
+import type { FieldInfo, RowChangeOut, RowImageShape, StreamEvent } from './row-streamer.js';
 import type { RowsBatch } from './vstreamer.js';
 
 export const VSTREAM_CODEC_VERSION = 1;
@@ -49,7 +53,7 @@ export const VSTREAM_CODEC_LIMITS = {
 } as const;
 
 const KIND = { events: 1, header: 2, rows: 3, values: 4, chunk: 5, tableHeader: 6 } as const;
-const EV = { begin: 1, field: 2, row: 3, ddl: 4, commit: 5, position: 6, rollback: 7, heartbeat: 8 } as const;
+const EV = { begin: 1, field: 2, row: 3, ddl: 4, commit: 5, position: 6, rollback: 7, heartbeat: 8, fieldImage: 9 } as const;
 const TAG = { null: 0, f64: 1, i64: 2, u64: 3, string: 4, bytes: 5 } as const;
 
 const I64_MIN = -(2n ** 63n);
@@ -111,10 +115,17 @@ function eventSizeOf(ev: StreamEvent, bound: boolean): number {
     case 'begin':
       return 1 + GTID_SIZE + 8;
     case 'field':
-      return 1 + strSize(ev.database, bound) + strSize(ev.table, bound) + strSize(fieldsJson(ev.fields), bound) + strSize(JSON.stringify(ev.primaryKey ?? null), bound);
+      return (
+        1 +
+        strSize(ev.database, bound) +
+        strSize(ev.table, bound) +
+        strSize(fieldsJson(ev.fields), bound) +
+        strSize(JSON.stringify(ev.primaryKey ?? null), bound) +
+        (ev.image !== undefined ? strSize(imageJson(ev.image), bound) : 0)
+      );
     case 'row': {
       let n = 1 + strSize(ev.database, bound) + strSize(ev.table, bound) + 4;
-      for (const c of ev.changes) n += 1 + (c.before ? rowSize(c.before, bound) : 0) + (c.after ? rowSize(c.after, bound) : 0);
+      for (const c of ev.changes) n += 1 + (c.before ? rowSize(c.before, bound) : 0) + (c.after ? rowSize(c.after, bound) : 0) + (c.afterImage !== undefined && c.after ? 4 + c.afterImage.length : 0);
       return n;
     }
     case 'ddl':
@@ -137,6 +148,28 @@ export function rowBytes(row: readonly SqlValue[]): number {
 
 function fieldsJson(fields: readonly FieldInfo[]): string {
   return JSON.stringify(fields.map((f) => (f.inBefore === false ? { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null, inBefore: false } : { name: f.name, type: f.type, unsigned: f.unsigned, collation: f.collation ?? null })));
+}
+
+/** A RowImageShape as JSON (ColumnInfo's undefined fields as null). */
+function imageJson(image: RowImageShape): string {
+  return JSON.stringify({
+    columns: image.columns.map((c) => ({
+      index: c.index,
+      name: c.name ?? null,
+      type: c.type,
+      meta: c.meta,
+      nullable: c.nullable,
+      unsigned: c.unsigned,
+      collation: c.collation ?? null,
+      values: c.values ?? null,
+      decimals: c.decimals,
+      precision: c.precision,
+      scale: c.scale,
+      length: c.length,
+      geometryType: c.geometryType ?? null,
+    })),
+    columnIndexes: image.columnIndexes,
+  });
 }
 
 // ---- writing ----------------------------------------------------------------------------------
@@ -265,7 +298,7 @@ export function encodeEvents(events: readonly StreamEvent[]): Buffer {
   w.u8(KIND.events);
   w.u32(events.length);
   for (const ev of events) {
-    w.u8(EV[ev.type]);
+    w.u8(ev.type === 'field' && ev.image !== undefined ? EV.fieldImage : EV[ev.type]);
     switch (ev.type) {
       case 'begin':
         w.gtid(ev.gtid);
@@ -276,15 +309,22 @@ export function encodeEvents(events: readonly StreamEvent[]): Buffer {
         w.str(ev.table);
         w.str(fieldsJson(ev.fields));
         w.str(JSON.stringify(ev.primaryKey ?? null));
+        if (ev.image !== undefined) w.str(imageJson(ev.image));
         break;
       case 'row':
         w.str(ev.database);
         w.str(ev.table);
         w.u32(ev.changes.length);
         for (const c of ev.changes) {
-          w.u8((c.before ? 1 : 0) | (c.after ? 2 : 0));
+          const img = c.after ? c.afterImage : undefined;
+          w.u8((c.before ? 1 : 0) | (c.after ? 2 : 0) | (img !== undefined ? 4 : 0));
           if (c.before) w.row(c.before);
           if (c.after) w.row(c.after);
+          if (img !== undefined) {
+            w.u32(img.length);
+            img.copy(w.buf, w.pos);
+            w.pos += img.length;
+          }
         }
         break;
       case 'ddl':
@@ -529,6 +569,54 @@ class Reader {
     });
   }
 
+  image(what: string): RowImageShape {
+    const v = this.json(what) as { columns?: unknown; columnIndexes?: unknown } | null;
+    if (v === null || typeof v !== 'object' || !Array.isArray(v.columns) || !Array.isArray(v.columnIndexes)) throw protocolError(`${what} needs columns and columnIndexes`);
+    const n = v.columns.length;
+    if (n > VSTREAM_CODEC_LIMITS.rowValuesMax) throw protocolError(`${what} has ${n} columns, more than ${VSTREAM_CODEC_LIMITS.rowValuesMax}`);
+    const int = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+    const columns = v.columns.map((x: unknown, i: number): ColumnInfo => {
+      const c = x as Record<string, unknown> | null;
+      if (
+        c === null ||
+        typeof c !== 'object' ||
+        c.index !== i ||
+        !(c.name === null || typeof c.name === 'string') ||
+        !int(c.type) ||
+        !int(c.meta) ||
+        typeof c.nullable !== 'boolean' ||
+        typeof c.unsigned !== 'boolean' ||
+        !(c.collation === null || int(c.collation)) ||
+        !(c.values === null || (Array.isArray(c.values) && c.values.every((s) => typeof s === 'string'))) ||
+        !int(c.decimals) ||
+        !int(c.precision) ||
+        !int(c.scale) ||
+        !int(c.length) ||
+        !(c.geometryType === null || int(c.geometryType))
+      ) {
+        throw protocolError(`${what}: column ${i} is malformed`);
+      }
+      return {
+        index: i,
+        name: c.name ?? undefined,
+        type: c.type,
+        meta: c.meta,
+        nullable: c.nullable,
+        unsigned: c.unsigned,
+        collation: c.collation ?? undefined,
+        values: (c.values as string[] | null) ?? undefined,
+        decimals: c.decimals,
+        precision: c.precision,
+        scale: c.scale,
+        length: c.length,
+        geometryType: c.geometryType ?? undefined,
+      } as ColumnInfo;
+    });
+    const columnIndexes = v.columnIndexes as unknown[];
+    if (!columnIndexes.every((x) => int(x) && x >= 0 && x < n)) throw protocolError(`${what}: a column index is outside the table's ${n} columns`);
+    return { columns, columnIndexes: columnIndexes as number[] };
+  }
+
   names(what: string, nullable: boolean): string[] | undefined {
     const v = this.json(what);
     if (v === null && nullable) return undefined;
@@ -565,6 +653,9 @@ export function decodeEvents(buf: Buffer): StreamEvent[] {
       case EV.field:
         out[i] = { type: 'field', database: r.str('database'), table: r.str('table'), fields: r.fields('fields'), primaryKey: r.names('primary key', true) };
         break;
+      case EV.fieldImage:
+        out[i] = { type: 'field', database: r.str('database'), table: r.str('table'), fields: r.fields('fields'), primaryKey: r.names('primary key', true), image: r.image('row image shape') };
+        break;
       case EV.row: {
         const database = r.str('database');
         const table = r.str('table');
@@ -572,10 +663,11 @@ export function decodeEvents(buf: Buffer): StreamEvent[] {
         const changes: RowChangeOut[] = new Array(count);
         for (let k = 0; k < count; k++) {
           const images = r.u8('row images');
-          if (images === 0 || images > 3) throw protocolError(`row images ${images} is not 1, 2 or 3`);
+          if (images === 0 || images > 7 || images === 4 || images === 5) throw protocolError(`row images ${images} is not 1, 2, 3, 6 or 7`);
           const before = images & 1 ? r.row('before image') : null;
           const after = images & 2 ? r.row('after image') : null;
-          changes[k] = { before, after };
+          // A view of the message: the player writes its SQL before the next message arrives.
+          changes[k] = images & 4 ? { before, after, afterImage: r.bytes('after image bytes') } : { before, after };
         }
         out[i] = { type: 'row', database, table, changes };
         break;

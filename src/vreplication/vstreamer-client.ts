@@ -77,6 +77,7 @@ export function registerVStreamHandlers(server: RpcServer, vs: VStreamer): void 
       heartbeatIntervalMs: optCount(x.heartbeatIntervalMs, 'heartbeatIntervalMs'),
       packetSizeMax: optCount(x.packetSizeMax, 'packetSizeMax'),
       keyOnlyBefore: x.keyOnlyBefore === true,
+      rawAfterImages: x.rawAfterImages === true,
     };
     await vs.vstream(req, (events) => send({ meta: null, blobs: [encodeEvents(events)] }), ctx.signal);
   });
@@ -127,7 +128,7 @@ export class VStreamerClient implements VStreamer {
   }
 
   async vstream(req: VStreamRequest, onEvents: (events: readonly StreamEvent[]) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const meta: Json = { position: req.position, filter: filterJson(req.filter), heartbeatIntervalMs: req.heartbeatIntervalMs ?? null, packetSizeMax: req.packetSizeMax ?? null, keyOnlyBefore: req.keyOnlyBefore === true };
+    const meta: Json = { position: req.position, filter: filterJson(req.filter), heartbeatIntervalMs: req.heartbeatIntervalMs ?? null, packetSizeMax: req.packetSizeMax ?? null, keyOnlyBefore: req.keyOnlyBefore === true, rawAfterImages: req.rawAfterImages === true };
     await this.run(signal, () => this.rpc.stream('vs.vstream', meta, (m) => onEvents(decodeEvents(onlyBlob(m))), [], { signal }));
   }
 

@@ -33,6 +33,15 @@ export interface VStreamRequest {
    * the source decodes, and both sides encode and decode, half the values of an update.
    */
   readonly keyOnlyBefore?: boolean;
+  /**
+   * With keyOnlyBefore: after images travel as MariaDB's bytes (`afterImage` on each change, the
+   * table's binlog columns on its field event as `image`) for tables whose rule keeps columns
+   * without conditions (or by key range), instead of every value decoded into a JS value, encoded,
+   * decoded and quoted; the target writes each value's SQL literal from the bytes. A source that
+   * does not know the flag ignores it (whole values, as before); a target sets it only when it
+   * reads `afterImage`, so old and new tablets work together either way.
+   */
+  readonly rawAfterImages?: boolean;
 }
 
 export interface VStreamRowsRequest {

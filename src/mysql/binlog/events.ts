@@ -160,6 +160,11 @@ export interface EventDecoderOptions {
    */
   readonly updateBeforeColumns?: (table: TableMap) => Uint8Array | undefined;
   /**
+   * Per table, the columns of after images (INSERT rows, UPDATE after images) to decode; the
+   * image's bytes come with each change as `afterImage` (see decodeRows). Undefined: decode whole.
+   */
+  readonly afterImageColumns?: (table: TableMap) => Uint8Array | undefined;
+  /**
    * Per table, a test on the key column that row images must pass to be decoded whole (see
    * RowKeyFilter); undefined: every image is decoded whole.
    */
@@ -181,6 +186,8 @@ export class EventDecoder {
   private readonly wanted = new WeakMap<TableMap, boolean>();
   private readonly updateBeforeColumns: ((table: TableMap) => Uint8Array | undefined) | undefined;
   private readonly beforeMasks = new WeakMap<TableMap, Uint8Array | null>();
+  private readonly afterImageColumns: ((table: TableMap) => Uint8Array | undefined) | undefined;
+  private readonly afterMasks = new WeakMap<TableMap, Uint8Array | null>();
   private readonly rowKeyFilter: ((table: TableMap) => RowKeyFilter | undefined) | undefined;
   private readonly keyFilters = new WeakMap<TableMap, RowKeyFilter | null>();
   private readonly tables = new Map<number, TableMap>();
@@ -195,6 +202,7 @@ export class EventDecoder {
     this.file = opts.file ?? '';
     this.tableFilter = opts.tableFilter;
     this.updateBeforeColumns = opts.updateBeforeColumns;
+    this.afterImageColumns = opts.afterImageColumns;
     this.rowKeyFilter = opts.rowKeyFilter;
   }
 
@@ -428,7 +436,16 @@ export class EventDecoder {
       }
       keyFilter = f ?? undefined;
     }
-    const d = decodeRows(b, pos, b.length, table, action, mask, keyFilter);
+    let afterWant: Uint8Array | undefined;
+    if (action !== 'delete' && this.afterImageColumns !== undefined) {
+      let m = this.afterMasks.get(table);
+      if (m === undefined) {
+        m = this.afterImageColumns(table) ?? null;
+        this.afterMasks.set(table, m);
+      }
+      afterWant = m ?? undefined;
+    }
+    const d = decodeRows(b, pos, b.length, table, action, mask, keyFilter, afterWant);
     return { kind: 'rows', header, action, version, table, flags, rows: d.rows, included: d.included, includedAfter: d.includedAfter, partial: d.partial, skipped: false };
   }
 }

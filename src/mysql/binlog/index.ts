@@ -24,7 +24,8 @@ export type {
 } from './events.js';
 export { TableMap } from './table-map.js';
 export type { ColumnInfo, OldTemporalHints } from './table-map.js';
-export type { RowValue, Row, RowChange, RowKeyFilter, RowsAction } from './rows.js';
+export type { RowValue, Row, RowChange, RowKeyFilter, RowsAction, RowPlan } from './rows.js';
+export { rowPlan, decodeRowImage, fixedSize as rowValueSize, ROW_KIND } from './rows.js';
 export { charsetOfCollation } from './charset.js';
 export { splitBinlogFile, binlogFileEvents, readBinlogFile } from './file.js';
 export { TransactionFramer } from './transactions.js';

@@ -56,6 +56,8 @@ export interface BinlogReaderOptions {
   readonly tableFilter?: (table: TableMap) => boolean;
   /** The columns of UPDATE before images to decode, per table (see EventDecoderOptions.updateBeforeColumns). */
   readonly updateBeforeColumns?: (table: TableMap) => Uint8Array | undefined;
+  /** Per table, the after-image columns to decode, the images passed as bytes (see EventDecoderOptions.afterImageColumns). */
+  readonly afterImageColumns?: (table: TableMap) => Uint8Array | undefined;
   /** Per table, the key test row images must pass to be decoded whole (see EventDecoderOptions.rowKeyFilter). */
   readonly rowKeyFilter?: (table: TableMap) => RowKeyFilter | undefined;
   /** Called with every decoded event before framing (tools, debugging). */
@@ -258,7 +260,7 @@ export class BinlogReader implements AsyncIterable<StreamItem> {
     dump.writeUInt32LE(4, 1);
     dump.writeUInt16LE(o.annotateRows ? BINLOG_DUMP_FLAG.SEND_ANNOTATE_ROWS : 0, 5);
     dump.writeUInt32LE(serverId, 7);
-    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints, tableFilter: o.tableFilter, updateBeforeColumns: o.updateBeforeColumns, rowKeyFilter: o.rowKeyFilter });
+    const decoder = new EventDecoder({ checksum: 'crc32', verifyChecksums: o.verifyChecksums, oldTemporalHints: o.oldTemporalHints, tableFilter: o.tableFilter, updateBeforeColumns: o.updateBeforeColumns, afterImageColumns: o.afterImageColumns, rowKeyFilter: o.rowKeyFilter });
     log.debug({ position: position.toString(), serverId }, 'binlog dump started');
     this.armIdle();
     const out: StreamItem[] = [];

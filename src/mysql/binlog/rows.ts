@@ -28,6 +28,12 @@ export interface RowChange {
   readonly before: Row | null;
   /** The row after the change (INSERT, UPDATE); null for DELETE. */
   readonly after: Row | null;
+  /**
+   * With decodeRows' `afterWant`: the after image's bytes as the event holds them (null bitmap,
+   * then every column's value; a view into the event), and `after` holds only the wanted columns
+   * (the others null). Only for FULL images.
+   */
+  readonly afterImage?: Buffer;
 }
 
 const K = {
@@ -65,7 +71,8 @@ const K = {
   UNSUPPORTED: 31,
 } as const;
 
-interface Plan {
+/** A table map compiled for decoding row images (rowPlan). */
+export interface RowPlan {
   readonly n: number;
   readonly kind: Uint8Array;
   /** Kind-specific: length-prefix bytes, pack length, fraction digits, precision. */
@@ -76,6 +83,8 @@ interface Plan {
   readonly values: (readonly string[] | undefined)[];
   readonly names: readonly string[];
 }
+
+type Plan = RowPlan;
 
 const plans = new WeakMap<TableMap, Plan>();
 
@@ -210,6 +219,14 @@ function compile(t: TableMap): Plan {
   }
   return { n, kind, a, b, text, values, names: t.columnNames() };
 }
+
+/** The decode plan of a table map (compiled once per map). */
+export function rowPlan(t: TableMap): RowPlan {
+  return planOf(t);
+}
+
+/** The kinds a RowPlan gives each column (RowPlan.kind). */
+export const ROW_KIND = K;
 
 function planOf(t: TableMap): Plan {
   let p = plans.get(t);
@@ -361,7 +378,7 @@ function timeFromMicros(totalUs: number, digits: number): string {
 }
 
 /** The fixed byte size of a value of this kind, or -1 if it is length-prefixed. */
-function fixedSize(kind: number, a: number, b: number): number {
+export function fixedSize(kind: number, a: number, b: number): number {
   switch (kind) {
     case K.INT8:
     case K.UINT8:
@@ -428,7 +445,15 @@ function fracMicros(buf: Buffer, pos: number, fsp: number): number {
  * Decodes one row image starting at `pos`, `present` marking the columns it holds. Returns the
  * offset after the image. `end` bounds the image (the event body minus checksum).
  */
-function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: Uint8Array, presentCount: number, out: Row, want?: Uint8Array): number {
+/**
+ * Decodes one row image (see decodeRow): `offsets`, when given, receives each column's start (its
+ * length prefix for a length-prefixed kind), -1 for NULL or absent columns.
+ */
+export function decodeRowImage(buf: Buffer, pos: number, end: number, plan: RowPlan, present: Uint8Array, presentCount: number, out: Row, want?: Uint8Array, offsets?: Int32Array): number {
+  return decodeRow(buf, pos, end, plan, present, presentCount, out, want, offsets);
+}
+
+function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: Uint8Array, presentCount: number, out: Row, want?: Uint8Array, offsets?: Int32Array): number {
   const n = plan.n;
   const nullStart = pos;
   const nullBytes = (presentCount + 7) >> 3;
@@ -441,14 +466,17 @@ function decodeRow(buf: Buffer, pos: number, end: number, plan: Plan, present: U
   for (let i = 0; i < n; i++) {
     if (present[i] === 0) {
       out[i] = undefined;
+      if (offsets !== undefined) offsets[i] = -1;
       continue;
     }
     const isNull = (buf[nullStart + (bit >> 3)] & (1 << (bit & 7))) !== 0;
     bit++;
     if (isNull) {
       out[i] = null;
+      if (offsets !== undefined) offsets[i] = -1;
       continue;
     }
+    if (offsets !== undefined) offsets[i] = pos;
     const kind = kinds[i];
     const a = A[i];
     const size = fixedSize(kind, a, B[i]);
@@ -690,6 +718,7 @@ function decodeKeyed(
   beforeWant: Uint8Array | undefined,
   keyFilter: RowKeyFilter,
   rows: RowChange[],
+  afterWant: Uint8Array | undefined,
 ): number {
   const n = plan.n;
   const images = action === 'update' ? 2 : 1;
@@ -717,14 +746,19 @@ function decodeKeyed(
     decodeRow(body, starts[j], end, plan, present, presentCount, out, want);
     return out;
   };
+  // The bytes of image j: up to the next image's start, or the last image's end.
+  const image = (j: number): Buffer => body.subarray(starts[j], j + 1 < starts.length ? starts[j + 1] : pos);
   for (let j = 0; j < keys.length; j += images) {
     if (action === 'update') {
       const before = whole(j, included, count, beforeWant);
-      const after = whole(j + 1, includedAfter!, countAfter, undefined);
-      if (before !== null || after !== null) rows.push({ before, after });
+      const after = whole(j + 1, includedAfter!, countAfter, afterWant);
+      if (afterWant !== undefined && after !== null) rows.push({ before, after, afterImage: image(j + 1) });
+      else if (before !== null || after !== null) rows.push({ before, after });
     } else if (keep[j] === 1) {
-      const row = whole(j, included, count, undefined);
-      rows.push(action === 'insert' ? { before: null, after: row } : { before: row, after: null });
+      if (action === 'insert') {
+        const row = whole(j, included, count, afterWant);
+        rows.push(afterWant !== undefined ? { before: null, after: row, afterImage: image(j) } : { before: null, after: row });
+      } else rows.push({ before: whole(j, included, count, undefined), after: null });
     }
   }
   return pos;
@@ -778,7 +812,30 @@ export interface RowKeyFilter {
  * stepped over and left null. The after image and other actions are always decoded whole, except
  * images `keyFilter` rejects.
  */
-export function decodeRows(body: Buffer, pos: number, end: number, table: TableMap, action: RowsAction, beforeWant?: Uint8Array, keyFilter?: RowKeyFilter): DecodedRows {
+/** `after` of a change whose after image comes as bytes with no column wanted. */
+const NO_VALUES: Row = Object.freeze([]) as unknown as Row;
+let scratch: Row = [];
+
+function afterScratch(n: number): Row {
+  if (scratch.length < n) scratch = new Array(n);
+  return scratch;
+}
+
+/**
+ * `afterWant`: decode only these columns of after images (INSERT's row, UPDATE's after image) and
+ * hand each image's bytes over as `afterImage` (the target writes its values from them), when the
+ * event's images are FULL; a partial image is decoded whole, without `afterImage`.
+ */
+export function decodeRows(
+  body: Buffer,
+  pos: number,
+  end: number,
+  table: TableMap,
+  action: RowsAction,
+  beforeWant?: Uint8Array,
+  keyFilter?: RowKeyFilter,
+  afterWant?: Uint8Array,
+): DecodedRows {
   const plan = planOf(table);
   let n: number;
   [n, pos] = readLenenc(body, pos, 'column count');
@@ -795,8 +852,30 @@ export function decodeRows(body: Buffer, pos: number, end: number, table: TableM
     pos += bmBytes;
   }
   const rows: RowChange[] = [];
+  // Images as bytes only when whole (FULL): a partial one lacks columns the target must write.
+  if (afterWant !== undefined && (action === 'delete' || (action === 'insert' ? count : countAfter) < n)) afterWant = undefined;
   if (keyFilter !== undefined) {
-    pos = decodeKeyed(body, pos, end, table, plan, action, included, count, includedAfter, countAfter, beforeWant, keyFilter, rows);
+    pos = decodeKeyed(body, pos, end, table, plan, action, included, count, includedAfter, countAfter, beforeWant, keyFilter, rows, afterWant);
+  } else if (afterWant !== undefined) {
+    while (pos < end) {
+      if (rows.length >= ROWS_PER_EVENT_MAX) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);
+      try {
+        let before: Row | null = null;
+        if (action === 'update') {
+          before = new Array(n);
+          pos = decodeRow(body, pos, end, plan, included, count, before, beforeWant);
+        }
+        const start = pos;
+        // Nothing wanted (the usual case): stepped over into a scratch row, no row made.
+        const none = afterWant.indexOf(1) < 0;
+        const after: Row = none ? afterScratch(n) : new Array(n);
+        pos = action === 'update' ? decodeRow(body, pos, end, plan, includedAfter!, countAfter, after, afterWant) : decodeRow(body, pos, end, plan, included, count, after, afterWant);
+        rows.push({ before, after: none ? NO_VALUES : after, afterImage: body.subarray(start, pos) });
+      } catch (err) {
+        if (err instanceof DecodeError) throw new DecodeError(`row ${rows.length + 1} of ${table.database}.${table.table}: ${err.message}`);
+        throw err;
+      }
+    }
   } else {
     while (pos < end) {
       if (rows.length >= ROWS_PER_EVENT_MAX) throw new DecodeError(`more than ROWS_PER_EVENT_MAX (${ROWS_PER_EVENT_MAX}) rows in one event`);

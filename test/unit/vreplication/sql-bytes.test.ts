@@ -60,3 +60,34 @@ test('tuples grow the buffer, and take hands over exactly what was written', () 
   assert.equal(b.copyOf(0).toString(), 'SELECT 1');
   assert.equal(b.take().toString(), 'SELECT 1');
 });
+
+test('literals from bytes (utf8Literal, hexLiteral) equal value() of the decoded string or Buffer, or decline', () => {
+  const strings = VALUES.filter((v): v is string => typeof v === 'string').concat(['\ufeffbom', 'tab\there', '"dq"', '%_']);
+  for (const s of strings) {
+    const bytes = Buffer.from(s, 'utf8');
+    const got = new SqlBytes(4);
+    const wrote = got.utf8Literal(bytes, 0, bytes.length);
+    const want = new SqlBytes().value(s).take().toString('utf8');
+    if (wrote) assert.equal(got.take().toString('utf8'), want, JSON.stringify(s));
+    // Declined only where value() escapes: the caller then writes the decoded string.
+    else assert.ok(/['\\\0\n\r\x1a]/.test(s), `declined ${JSON.stringify(s)}`);
+    const hex = new SqlBytes(4).hexLiteral(bytes, 0, bytes.length).take().toString('utf8');
+    assert.equal(hex, new SqlBytes().value(bytes).take().toString('utf8'));
+  }
+  // Invalid UTF-8 is declined (decoding would turn it into U+FFFD), wherever it sits.
+  for (const bad of [[0xff], [0x61, 0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x99]]) {
+    const b = Buffer.from([0x61, ...bad, 0x62]);
+    assert.equal(new SqlBytes().utf8Literal(b, 0, b.length), false, `declined ${b.toString('hex')}`);
+  }
+  // A window inside a larger buffer.
+  const big = Buffer.from("xx'ab'xx", 'utf8');
+  const w = new SqlBytes();
+  assert.equal(w.utf8Literal(big, 3, 5), true);
+  assert.equal(w.take().toString('utf8'), "'ab'");
+});
+
+test('int writes a safe integer as String does', () => {
+  const ns = [0, 1, -1, 9, 10, -10, 99, 100, 255, -128, 2147483647, -2147483648, 4294967295, 2 ** 53 - 1, -(2 ** 53 - 1), 1e15, 123456789012345];
+  for (let i = 0; i < 2000; i++) ns.push(Math.floor((Math.random() - 0.5) * 2 ** (1 + (i % 53))));
+  for (const n of ns) assert.equal(new SqlBytes(1).int(n).take().toString('latin1'), String(n), String(n));
+});

@@ -51,6 +51,9 @@ const FIELDS = [
 ];
 const FIELDS_JSON = '[{"name":"id","type":8,"unsigned":true,"collation":null},{"name":"name","type":15,"unsigned":false,"collation":45}]';
 
+const IMG_COL = { index: 0, name: 'name', type: 15, meta: 40, nullable: true, unsigned: false, collation: 45, values: undefined, decimals: 0, precision: 0, scale: 0, length: 40, geometryType: undefined };
+const IMG_JSON = '{"columns":[{"index":0,"name":"name","type":15,"meta":40,"nullable":true,"unsigned":false,"collation":45,"values":null,"decimals":0,"precision":0,"scale":0,"length":40,"geometryType":null}],"columnIndexes":[0]}';
+
 const EVENTS: StreamEvent[] = [
   { type: 'begin', gtid: { domain: 0, server: 100, sequence: 43n }, timestamp: 1733400000 },
   { type: 'field', database: 'vt_commerce', table: 'customer', fields: FIELDS, primaryKey: ['id'] },
@@ -72,6 +75,17 @@ const EVENTS: StreamEvent[] = [
   { type: 'field', database: 'd', table: 't', fields: [], primaryKey: undefined },
   // A column UPDATE before images leave out (VStreamRequest.keyOnlyBefore).
   { type: 'field', database: 'd', table: 'k', fields: [FIELDS[0], { ...FIELDS[1], inBefore: false }], primaryKey: ['id'] },
+  // After images as bytes (VStreamRequest.rawAfterImages): the table's binlog columns, then rows.
+  { type: 'field', database: 'd', table: 'r', fields: [FIELDS[1]], primaryKey: ['name'], image: { columns: [IMG_COL], columnIndexes: [0] } },
+  {
+    type: 'row',
+    database: 'd',
+    table: 'r',
+    changes: [
+      { before: null, after: ['a'], afterImage: Buffer.from([0, 1, 0x61]) },
+      { before: ['a'], after: ['a'], afterImage: Buffer.from([1]) },
+    ],
+  },
 ];
 
 const EVENTS_BYTES: Bytes = events(
@@ -90,6 +104,8 @@ const EVENTS_BYTES: Bytes = events(
   [8, ...pos([0, 100, 42n], [3, 7, 18446744073709551615n]), ...f64(0.25)],
   [2, ...str('d'), ...str('t'), ...str('[]'), ...str('null')],
   [2, ...str('d'), ...str('k'), ...str('[{"name":"id","type":8,"unsigned":true,"collation":null},{"name":"name","type":15,"unsigned":false,"collation":45,"inBefore":false}]'), ...str('["id"]')],
+  [9, ...str('d'), ...str('r'), ...str('[{"name":"name","type":15,"unsigned":false,"collation":45}]'), ...str('["name"]'), ...str(IMG_JSON)],
+  [3, ...str('d'), ...str('r'), ...le(2, 4), 6, ...row(V.str('a')), ...le(3, 4), 0, 1, 0x61, 7, ...row(V.str('a')), ...row(V.str('a')), ...le(1, 4), 1],
 );
 
 const HEADER: RowsBatch = { kind: 'header', position: 'MariaDB/0-100-42', fields: FIELDS, pkColumns: ['a', 'b'] };
@@ -171,7 +187,7 @@ test('malformed content is a protocol error: version, kind, tags, UTF-8, JSON, p
     ['version', [2, 1, 0, 0, 0, 0], decodeEvents, /version 2 is not 1/],
     ['kind', [1, 3, 0, 0, 0, 0], decodeEvents, /kind 3 is not a events message/],
     ['rows kind', [1, 1, 0, 0, 0, 0], decodeRowsBatch, /kind 1 is not a rows message/],
-    ['event type', events([9, 0, 0]), decodeEvents, /unknown event type 9/],
+    ['event type', events([10, 0, 0]), decodeEvents, /unknown event type 10/],
     ['value tag', [1, 4, ...row([6])], decodeValues, /unknown value tag 6/],
     ['utf-8', [1, 4, ...row([4, 1, 0, 0, 0, 0xc3])], decodeValues, /not valid UTF-8/],
     ['u64 in i64 range', [1, 4, ...row(V.u64(5n))], decodeValues, /fits i64/],
@@ -182,6 +198,10 @@ test('malformed content is a protocol error: version, kind, tags, UTF-8, JSON, p
     ['duplicate domain', events([6, ...pos([0, 1, 1n], [0, 2, 2n])]), decodeEvents, /domain 0 appears twice/],
     ['row images', events([3, ...str('d'), ...str('t'), ...le(1, 4), 0, 0, 0]), decodeEvents, /row images 0/],
     ['done flag', [1, 3, 2, ...row(), ...le(0, 4)], decodeRowsBatch, /done flag 2/],
+    ['row image bits', events([3, ...str('d'), ...str('t'), ...le(1, 4), 4, ...le(0, 4)]), decodeEvents, /row images 4/],
+    ['image shape', events([9, ...str('d'), ...str('t'), ...str('[]'), ...str('null'), ...str('{"columns":[]}')]), decodeEvents, /needs columns and columnIndexes/],
+    ['image column', events([9, ...str('d'), ...str('t'), ...str('[]'), ...str('null'), ...str('{"columns":[{"index":0}],"columnIndexes":[]}')]), decodeEvents, /column 0 is malformed/],
+    ['image index', events([9, ...str('d'), ...str('t'), ...str('[]'), ...str('null'), ...str('{"columns":[],"columnIndexes":[0]}')]), decodeEvents, /outside the table's 0 columns/],
   ];
   for (const [name, bytes, decode, re] of cases) {
     assert.throws(() => decode(Buffer.from(bytes)), (e: Error) => isProtocolError(e) && re.test(e.message), `${name}: ${re}`);
