@@ -256,6 +256,37 @@ export class GateSession {
     return new SessionCursor(this, log);
   }
 
+  /**
+   * A route's shards resolved as this session's statement cursor would (SessionCursor's methods
+   * of the same names), without making one: the executor's single-route path (Route.oneShardNow).
+   */
+  allShardsNow(keyspace: string): ResolvedShard[] {
+    return servingShards(this, keyspace, this.inTransaction ? 'primary' : this.tabletType, false);
+  }
+
+  shardForKeyspaceIdNow(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined {
+    this.checkKeyspaceAllowed(keyspace);
+    return this.core.resolver.shardForKeyspaceId(keyspace, this.inTransaction ? 'primary' : this.tabletType, ksid);
+  }
+
+  /**
+   * A statement of one route on one shard (Executor.singleRoute): what the statement's cursor
+   * does for one query (SessionCursor.executeMulti), without the cursor, the arrays and its async
+   * layer. A write outside autocommit begins the transaction; warnings are noted for SHOW WARNINGS;
+   * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them.
+   */
+  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean): Promise<Result> {
+    if (write && !this.autocommit && !this.inTransaction) this.begin();
+    const e = await this.executeOnShard(rs, sql, write, tables);
+    if (e.warnings > 0) this.noteWarnings(rs, e);
+    const r = toResult(e);
+    if (counts) {
+      this.rowCount = BigInt(r.rowsAffected);
+      if (r.insertId !== 0n) this.lastInsertId = r.insertId;
+    } else this.rowCount = -1n;
+    return r;
+  }
+
   private pick(target: Target): TabletHealth {
     const picked = this.core.health.pick(target.keyspace, target.shard, target.tabletType);
     if (picked === undefined) {
@@ -592,6 +623,14 @@ export function toResult(r: ExecuteResult): Result {
   return r.more ? { ...out, more: r.more.map((x) => toResult({ ...x, transactionId: 0, tabletAlias: '' })) } : out;
 }
 
+/** A keyspace's serving shards of `tabletType`, as a statement's cursor resolves them (UNAVAILABLE when none). */
+function servingShards(session: GateSession, keyspace: string, tabletType: TabletType, internal: boolean): ResolvedShard[] {
+  if (!internal) session.checkKeyspaceAllowed(keyspace);
+  const shards = session.core.resolver.allShards(keyspace, tabletType);
+  if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${tabletType} in this cell`, { kind: 'UNAVAILABLE' });
+  return shards;
+}
+
 export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
@@ -630,10 +669,7 @@ export class SessionCursor implements VCursor {
   }
 
   allShardsNow(keyspace: string): ResolvedShard[] {
-    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
-    const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
-    if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
-    return shards;
+    return servingShards(this.session, keyspace, this.tabletType, this.internal);
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {
