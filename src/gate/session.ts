@@ -134,6 +134,13 @@ export class GateSession {
   since = Date.now();
   /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
   private abortController = sessionAbortController();
+  /**
+   * The controller's signal and whether killQuery aborted it, as plain fields: AbortController's
+   * `signal` and AbortSignal's `aborted` getters check their receiver on every read, and the
+   * query path reads them once or twice a statement.
+   */
+  private abortSignal = this.abortController.signal;
+  private killed = false;
 
   constructor(
     readonly id: number,
@@ -145,12 +152,16 @@ export class GateSession {
 
   /** Aborted by KILL QUERY or the connection closing: cancels the running statement's waits too. */
   get signal(): AbortSignal {
-    return this.abortController.signal;
+    return this.abortSignal;
   }
 
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
   statementStarting(): void {
-    if (this.abortController.signal.aborted) this.abortController = sessionAbortController();
+    if (this.killed) {
+      this.abortController = sessionAbortController();
+      this.abortSignal = this.abortController.signal;
+      this.killed = false;
+    }
     this.shardWarnings = null;
   }
 
@@ -219,6 +230,7 @@ export class GateSession {
    * in MariaDB) and the statement fails with 1317. An open transaction stays open, as in MySQL.
    */
   killQuery(why: string): void {
+    this.killed = true;
     this.abortController.abort(new TesseraError(ER.QUERY_INTERRUPTED, `Query execution was interrupted (${why})`));
   }
 
@@ -333,8 +345,8 @@ export class GateSession {
     const key = `${rs.keyspace}/${rs.shard}@${type}`;
     const timeoutMs = this.core.queryTimeoutMs;
     const clientFoundRows = this.clientFoundRows || undefined;
-    const signal = this.abortController.signal;
-    signal.throwIfAborted();
+    const signal = this.abortSignal;
+    if (this.killed) throw signal.reason;
     let alias = '';
     try {
       if (order === 'pre' || order === 'post') {
