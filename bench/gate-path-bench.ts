@@ -17,7 +17,7 @@ const clients = Number(process.argv[3] ?? 16);
 const rounds = Number(process.argv[4] ?? 3);
 const ROWS = 10_000;
 
-async function round(port: number, user: string, db: string): Promise<{ qps: number; cpuUs: number }> {
+async function round(port: number, user: string, db: string): Promise<{ qps: number; cpuUs: number; userUs: number }> {
   const conns: Client[] = [];
   const stmts: PreparedStatement[] = [];
   for (let i = 0; i < clients; i++) {
@@ -44,7 +44,7 @@ async function round(port: number, user: string, db: string): Promise<{ qps: num
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   for (const c of conns) c.close();
-  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries };
+  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries };
 }
 
 const cluster = await startCluster({ keyspaces: [{ name: 'sbtest', shards: ['0'], vschema: { tables: {} } }], gate: false });
@@ -67,17 +67,19 @@ try {
     ['MariaDB direct', addr.port, 'vt_dba', 'vt_sbtest'],
     ['gate combined', gate.mysqlPort, 'vt_app', 'sbtest'],
   ] as const;
-  const runs = new Map<string, { qps: number; cpuUs: number }[]>();
+  const runs = new Map<string, { qps: number; cpuUs: number; userUs: number }[]>();
   await round(gate.mysqlPort, 'vt_app', 'sbtest'); // warm-up: JIT, plan cache, pools
   for (let r = 0; r < rounds; r++) {
     for (const [name, port, user, db] of targets) {
       const m = await round(port, user, db);
       runs.set(name, [...(runs.get(name) ?? []), m]);
-      console.log(`round ${r + 1}  ${name.padEnd(15)} ${m.qps.toFixed(0).padStart(7)} q/s   Node CPU ${m.cpuUs.toFixed(1).padStart(6)} µs/query`);
+      console.log(`round ${r + 1}  ${name.padEnd(15)} ${m.qps.toFixed(0).padStart(7)} q/s   Node CPU ${m.cpuUs.toFixed(1).padStart(6)} µs/query (user ${m.userUs.toFixed(1).padStart(6)})`);
     }
   }
   const added = runs.get('gate combined')!.map((g, i) => g.cpuUs - runs.get('MariaDB direct')![i].cpuUs).sort((a, b) => a - b);
-  console.log(`gate + tablet, Node CPU per point select (gate round less direct round), median of ${rounds}: ${added[Math.floor(added.length / 2)].toFixed(1)} µs   (rounds: ${added.map((x) => x.toFixed(1)).join(' / ')})`);
+  const addedUser = runs.get('gate combined')!.map((g, i) => g.userUs - runs.get('MariaDB direct')![i].userUs).sort((a, b) => a - b);
+  const med = (xs: number[]): string => xs[Math.floor(xs.length / 2)].toFixed(1);
+  console.log(`gate + tablet, Node CPU per point select (gate round less direct round), median of ${rounds}: ${med(added)} µs, user ${med(addedUser)} µs   (rounds: ${added.map((x) => x.toFixed(1)).join(' / ')}; user ${addedUser.map((x) => x.toFixed(1)).join(' / ')})`);
   console.log(`${clients} clients in this process, ${seconds} s rounds, prepared statements, combined mode`);
   await gate.close();
 } finally {
