@@ -398,7 +398,8 @@ export class Executor implements ServerHandler {
     let r: Result;
     if (run) r = await run();
     else {
-      [r] = await gs.cursor().executeMulti([{ rs, sql }], { write });
+      // As the statement's cursor would run one query (SessionCursor.executeMulti), without it.
+      r = await gs.executeSingle(rs, sql, write, undefined, null);
       if (r.fields.length === 0) {
         gs.rowCount = BigInt(r.rowsAffected);
         if (r.insertId !== 0n) gs.lastInsertId = r.insertId;

@@ -285,13 +285,15 @@ export class GateSession {
    * A statement of one route on one shard (Executor.singleRoute): what the statement's cursor
    * does for one query (SessionCursor.executeMulti), without the cursor, the arrays and its async
    * layer. A write outside autocommit begins the transaction; warnings are noted for SHOW WARNINGS;
-   * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them.
+   * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them
+   * (`counts` null: the caller sets them).
    */
-  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean): Promise<Result> {
+  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean | null): Promise<Result> {
     if (write && !this.autocommit && !this.inTransaction) this.begin();
     const e = await this.executeOnShard(rs, sql, write, tables);
     if (e.warnings > 0) this.noteWarnings(rs, e);
     const r = toResult(e);
+    if (counts === null) return r;
     if (counts) {
       this.rowCount = BigInt(r.rowsAffected);
       if (r.insertId !== 0n) this.lastInsertId = r.insertId;
