@@ -7,6 +7,11 @@
 // gate-bench's figures when the machine is busy; compare two builds with it alternately.
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-path-bench.js [seconds=5] [clients=16] [rounds=3]
+// With GATE_PATH_PROFILE=<dir>, each gate round is CPU-profiled into <dir>/gate-combined-<round>
+// .cpuprofile (and .json with its queries) for bench/profile-summary.ts.
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import { profileInProcess } from './bench-util.js';
 import { Client, type PreparedStatement } from '../src/mysql/client.js';
 import { createGate } from '../src/gate/index.js';
 import type { QueryService } from '../src/tablet/index.js';
@@ -16,8 +21,9 @@ const seconds = Number(process.argv[2] ?? 5);
 const clients = Number(process.argv[3] ?? 16);
 const rounds = Number(process.argv[4] ?? 3);
 const ROWS = 10_000;
+const profileDir = process.env.GATE_PATH_PROFILE ?? '';
 
-async function round(port: number, user: string, db: string): Promise<{ qps: number; cpuUs: number; userUs: number }> {
+async function round(port: number, user: string, db: string): Promise<{ qps: number; cpuUs: number; userUs: number; queries: number }> {
   const conns: Client[] = [];
   const stmts: PreparedStatement[] = [];
   for (let i = 0; i < clients; i++) {
@@ -44,7 +50,7 @@ async function round(port: number, user: string, db: string): Promise<{ qps: num
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   for (const c of conns) c.close();
-  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries };
+  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries, queries };
 }
 
 const cluster = await startCluster({ keyspaces: [{ name: 'sbtest', shards: ['0'], vschema: { tables: {} } }], gate: false });
@@ -67,11 +73,13 @@ try {
     ['MariaDB direct', addr.port, 'vt_dba', 'vt_sbtest'],
     ['gate combined', gate.mysqlPort, 'vt_app', 'sbtest'],
   ] as const;
-  const runs = new Map<string, { qps: number; cpuUs: number; userUs: number }[]>();
+  const runs = new Map<string, { qps: number; cpuUs: number; userUs: number; queries: number }[]>();
   await round(gate.mysqlPort, 'vt_app', 'sbtest'); // warm-up: JIT, plan cache, pools
   for (let r = 0; r < rounds; r++) {
     for (const [name, port, user, db] of targets) {
-      const m = await round(port, user, db);
+      const profiled = profileDir !== '' && name === 'gate combined';
+      const m = await profileInProcess(profiled ? new InspectorSession() : undefined, profileDir, `gate-combined-${r + 1}`, () => round(port, user, db));
+      if (profiled) writeFileSync(`${profileDir}/gate-combined-${r + 1}.json`, JSON.stringify({ queries: m.queries, cpuUs: m.cpuUs * m.queries }));
       runs.set(name, [...(runs.get(name) ?? []), m]);
       console.log(`round ${r + 1}  ${name.padEnd(15)} ${m.qps.toFixed(0).padStart(7)} q/s   Node CPU ${m.cpuUs.toFixed(1).padStart(6)} µs/query (user ${m.userUs.toFixed(1).padStart(6)})`);
     }
