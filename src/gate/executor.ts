@@ -16,6 +16,7 @@ import { internalError, isCodedError, notSupported } from './errors.js';
 import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
+import { formatBound } from '../sql/format.js';
 import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
@@ -397,7 +398,8 @@ export class Executor implements ServerHandler {
     let r: Result;
     if (run) r = await run();
     else {
-      [r] = await gs.cursor().executeMulti([{ rs, sql }], { write });
+      // As the statement's cursor would run one query (SessionCursor.executeMulti), without it.
+      r = await gs.executeSingle(rs, sql, write, undefined, null);
       if (r.fields.length === 0) {
         gs.rowCount = BigInt(r.rowsAffected);
         if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
@@ -775,7 +777,8 @@ export class Executor implements ServerHandler {
         if (err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message)) return this.executePlanned(gs, parse(text), text, null, true);
         throw err;
       }
-      return this.executePlan(gs, plan, e.bindVars, e.kind === 'Insert', null, true);
+      const insert = e.kind === 'Insert';
+      return this.singleRoute(gs, plan, e.bindVars, insert) ?? this.executePlan(gs, plan, e.bindVars, insert, null, true);
     });
   }
 
@@ -805,7 +808,8 @@ export class Executor implements ServerHandler {
       planned = this.plan(gs, expanded);
     }
     if (planned.plan.write && !isQuery(stmt) && stmt.kind !== 'Insert' && stmt.kind !== 'Update' && stmt.kind !== 'Delete') this.gate.columns.clear();
-    return this.executePlan(gs, planned.plan, planned.bindVars, stmt.kind === 'Insert', log, stream);
+    const insert = stmt.kind === 'Insert';
+    return (log === null ? this.singleRoute(gs, planned.plan, planned.bindVars, insert) : null) ?? this.executePlan(gs, planned.plan, planned.bindVars, insert, log, stream);
   }
 
   /**
@@ -891,6 +895,25 @@ export class Executor implements ServerHandler {
       if (r.insertId !== 0n) gs.lastInsertId = r.insertId;
     } else gs.rowCount = -1n;
     return r;
+  }
+
+  /**
+   * The single-route path: a plan that is one Route to one shard known without a promise (an
+   * unsharded keyspace's, or an equality on a unique functional vindex: Route.oneShardNow), outside
+   * OLAP streaming and VEXPLAIN's query log, goes from here to the session's shard call
+   * (GateSession.executeSingle) with no cursor, no executeMulti and no Route.execute layer. What it
+   * does is what executePlan → Route.execute → SessionCursor.executeMulti would do for it: the
+   * same shard, query text, transaction handling, warnings, row count and insert id. Null for
+   * every other plan: executePlan runs it.
+   */
+  private singleRoute(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean): Promise<Result> | null {
+    const p = plan.primitive;
+    if (p.constructor !== Route) return null;
+    const spec = (p as Route).spec;
+    if (spec.hidden || gs.workload === 'OLAP') return null;
+    const rs = (p as Route).oneShardNow(gs, bindVars);
+    if (rs === null) return null;
+    return gs.executeSingle(rs, formatBound(spec.query, bindVars), spec.write ?? false, spec.tables, plan.write || insert);
   }
 
   plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, BindValue>> } {
@@ -1210,7 +1233,8 @@ export class Executor implements ServerHandler {
     }
   }
 
-  private async executeNow(session: Session, gs: GateSession, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
+  /** Not async: its promise is execute's to await (one async layer less per execution). */
+  private executeNow(session: Session, gs: GateSession, st: PreparedState, params: TypedValue[], out: ResultWriter): Promise<void> {
     const fast = st.normalized;
     if (fast) {
       const bindVars: Record<string, BindValue> = { ...fast.bindVars };
@@ -1219,22 +1243,17 @@ export class Executor implements ServerHandler {
         if (!p) throw new TesseraError(ER.WRONG_ARGUMENTS, `Incorrect arguments to mysqld_stmt_execute: parameter ${i + 1} missing`);
         bindVars[PARAM_NAMES[i] ?? PARAM_PREFIX + (i + 1)] = sqlValueToLiteral(p.value);
       }
-      const attempt = async () => {
+      const insert = st.stmt.kind === 'Insert';
+      const attempt = (): Promise<Result> => {
         let plan: Plan;
         try {
           plan = this.boundPlan(gs, st, fast.key, fast.statement);
         } catch (err) {
-          // SELECT * the gate must expand itself, as executePlanned does (not bound: the columns may change).
-          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(fast.statement) ? await expandStars(fast.statement, gs, this.gate.columns) : null;
-          if (!expanded) throw err;
-          const n = normalize(expanded);
-          Object.assign(bindVars, n.bindVars);
-          plan = this.cachedPlan(gs, n.key, n.statement);
+          return this.expandedAttempt(gs, err, fast.statement, bindVars, insert);
         }
-        return this.executePlan(gs, plan, bindVars, st.stmt.kind === 'Insert', null, true);
+        return this.singleRoute(gs, plan, bindVars, insert) ?? this.executePlan(gs, plan, bindVars, insert, null, true);
       };
-      await this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
-      return;
+      return this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
     }
     const bound = st.paramCount
       ? rewrite(st.stmt, {
@@ -1246,7 +1265,16 @@ export class Executor implements ServerHandler {
           },
         })
       : st.stmt;
-    await this.run(gs, session, bound, st.sql, out, false);
+    return this.run(gs, session, bound, st.sql, out, false);
+  }
+
+  /** SELECT * the gate must expand itself, as executePlanned does (not bound: the columns may change). */
+  private async expandedAttempt(gs: GateSession, err: unknown, statement: Statement, bindVars: Record<string, BindValue>, insert: boolean): Promise<Result> {
+    const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(statement) ? await expandStars(statement, gs, this.gate.columns) : null;
+    if (!expanded) throw err;
+    const n = normalize(expanded);
+    Object.assign(bindVars, n.bindVars);
+    return this.executePlan(gs, this.cachedPlan(gs, n.key, n.statement), bindVars, insert, null, true);
   }
 
   closeStatement(): void {}

@@ -134,6 +134,13 @@ export class GateSession {
   since = Date.now();
   /** Cancels the running statement's shard calls (KILL QUERY, the connection closing). */
   private abortController = sessionAbortController();
+  /**
+   * The controller's signal and whether killQuery aborted it, as plain fields: AbortController's
+   * `signal` and AbortSignal's `aborted` getters check their receiver on every read, and the
+   * query path reads them once or twice a statement.
+   */
+  private abortSignal = this.abortController.signal;
+  private killed = false;
 
   constructor(
     readonly id: number,
@@ -145,12 +152,16 @@ export class GateSession {
 
   /** Aborted by KILL QUERY or the connection closing: cancels the running statement's waits too. */
   get signal(): AbortSignal {
-    return this.abortController.signal;
+    return this.abortSignal;
   }
 
   /** Called as a statement starts: a KILL QUERY that arrived while the session was idle does not cancel it. */
   statementStarting(): void {
-    if (this.abortController.signal.aborted) this.abortController = sessionAbortController();
+    if (this.killed) {
+      this.abortController = sessionAbortController();
+      this.abortSignal = this.abortController.signal;
+      this.killed = false;
+    }
     this.shardWarnings = null;
   }
 
@@ -219,6 +230,7 @@ export class GateSession {
    * in MariaDB) and the statement fails with 1317. An open transaction stays open, as in MySQL.
    */
   killQuery(why: string): void {
+    this.killed = true;
     this.abortController.abort(new TesseraError(ER.QUERY_INTERRUPTED, `Query execution was interrupted (${why})`));
   }
 
@@ -254,6 +266,39 @@ export class GateSession {
   /** A cursor for one statement (its own query log for VEXPLAIN QUERIES). */
   cursor(log: LoggedQuery[] | null = null): SessionCursor {
     return new SessionCursor(this, log);
+  }
+
+  /**
+   * A route's shards resolved as this session's statement cursor would (SessionCursor's methods
+   * of the same names), without making one: the executor's single-route path (Route.oneShardNow).
+   */
+  allShardsNow(keyspace: string): ResolvedShard[] {
+    return servingShards(this, keyspace, this.inTransaction ? 'primary' : this.tabletType, false);
+  }
+
+  shardForKeyspaceIdNow(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined {
+    this.checkKeyspaceAllowed(keyspace);
+    return this.core.resolver.shardForKeyspaceId(keyspace, this.inTransaction ? 'primary' : this.tabletType, ksid);
+  }
+
+  /**
+   * A statement of one route on one shard (Executor.singleRoute): what the statement's cursor
+   * does for one query (SessionCursor.executeMulti), without the cursor, the arrays and its async
+   * layer. A write outside autocommit begins the transaction; warnings are noted for SHOW WARNINGS;
+   * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them
+   * (`counts` null: the caller sets them).
+   */
+  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean | null): Promise<Result> {
+    if (write && !this.autocommit && !this.inTransaction) this.begin();
+    const e = await this.executeOnShard(rs, sql, write, tables);
+    if (e.warnings > 0) this.noteWarnings(rs, e);
+    const r = toResult(e);
+    if (counts === null) return r;
+    if (counts) {
+      this.rowCount = BigInt(r.rowsAffected);
+      if (r.insertId !== 0n) this.lastInsertId = r.insertId;
+    } else this.rowCount = -1n;
+    return r;
   }
 
   private pick(target: Target): TabletHealth {
@@ -302,8 +347,8 @@ export class GateSession {
     const key = `${rs.keyspace}/${rs.shard}@${type}`;
     const timeoutMs = this.core.queryTimeoutMs;
     const clientFoundRows = this.clientFoundRows || undefined;
-    const signal = this.abortController.signal;
-    signal.throwIfAborted();
+    const signal = this.abortSignal;
+    if (this.killed) throw signal.reason;
     let alias = '';
     try {
       if (order === 'pre' || order === 'post') {
@@ -592,6 +637,14 @@ export function toResult(r: ExecuteResult): Result {
   return r.more ? { ...out, more: r.more.map((x) => toResult({ ...x, transactionId: 0, tabletAlias: '' })) } : out;
 }
 
+/** A keyspace's serving shards of `tabletType`, as a statement's cursor resolves them (UNAVAILABLE when none). */
+function servingShards(session: GateSession, keyspace: string, tabletType: TabletType, internal: boolean): ResolvedShard[] {
+  if (!internal) session.checkKeyspaceAllowed(keyspace);
+  const shards = session.core.resolver.allShards(keyspace, tabletType);
+  if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${tabletType} in this cell`, { kind: 'UNAVAILABLE' });
+  return shards;
+}
+
 export class SessionCursor implements VCursor {
   readonly vschema: ClusterVSchema;
   readonly tabletType: TabletType;
@@ -630,10 +683,7 @@ export class SessionCursor implements VCursor {
   }
 
   allShardsNow(keyspace: string): ResolvedShard[] {
-    if (!this.internal) this.session.checkKeyspaceAllowed(keyspace);
-    const shards = this.session.core.resolver.allShards(keyspace, this.tabletType);
-    if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${keyspace} has no serving shards for ${this.tabletType} in this cell`, { kind: 'UNAVAILABLE' });
-    return shards;
+    return servingShards(this.session, keyspace, this.tabletType, this.internal);
   }
 
   async shardForKeyspaceId(keyspace: string, ksid: Uint8Array): Promise<ResolvedShard | undefined> {

@@ -29,8 +29,31 @@ export interface StatementConnection extends ResultConnection, Session {
 interface StatementState extends ServerStatement {
   /** Parameter types in effect as (type, flags) byte pairs (see scanExecute); null until the first execute. */
   typeBytes: Buffer | null;
+  /** The same types decoded (decodeExecute's), kept while no execute sends others; null when not decoded yet. */
+  types: ParamType[] | null;
+  /** decodeExecute's callbacks for this statement, made at its first execute (not per execute). */
+  hooks: ExecuteHooks | null;
   longData: Map<number, Buffer[]>;
   longDataBytes: number;
+}
+
+type ParamType = { type: number; unsigned: boolean };
+
+interface ExecuteHooks {
+  paramCount(): number;
+  previousTypes(): ParamType[] | null;
+  longData(stmtId: number, index: number): Buffer | undefined;
+}
+
+function executeHooks(stmt: StatementState): ExecuteHooks {
+  return {
+    paramCount: () => stmt.paramCount,
+    previousTypes: () => stmt.types ?? (stmt.typeBytes ? (stmt.types = decodeParamTypes(stmt.typeBytes)) : null),
+    longData: (_, i) => {
+      const parts = stmt.longData.get(i);
+      return parts ? Buffer.concat(parts) : undefined;
+    },
+  };
 }
 
 export class PreparedStatements {
@@ -68,7 +91,7 @@ export class PreparedStatements {
     const nColumns = res.rawColumns?.length ?? columns.length;
     const id = this.nextId++;
     if (this.nextId > 0xfffffffe) this.nextId = 1;
-    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, typeBytes: null, longData: new Map(), longDataBytes: 0 };
+    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, typeBytes: null, types: null, hooks: null, longData: new Map(), longDataBytes: 0 };
     this.statements.set(id, stmt);
     this.lastId = id;
     const w = conn.packetWriter;
@@ -115,6 +138,7 @@ export class PreparedStatements {
       // connection) and the types remembered, but no value is decoded.
       const types = scanExecute(payload, stmt.paramCount, stmt.typeBytes, conn.reader);
       // Types sent now are a slice of the payload: copied, so a big execute's buffer is not kept.
+      if (types !== stmt.typeBytes) stmt.types = null;
       stmt.typeBytes = types === stmt.typeBytes || types === null ? types : Buffer.from(types);
       const out = new CommandResultWriter(conn, true);
       try {
@@ -129,18 +153,13 @@ export class PreparedStatements {
       conn.sendError(new TesseraError(ER.NOT_SUPPORTED_YET, 'COM_STMT_SEND_LONG_DATA is not supported by this server'));
       return false;
     }
-    const req = decodeExecute(
-      payload,
-      () => stmt.paramCount,
-      () => (stmt.typeBytes ? decodeParamTypes(stmt.typeBytes) : null),
-      (_, i) => {
-        const parts = stmt.longData.get(i);
-        return parts ? Buffer.concat(parts) : undefined;
-      },
-      conn.reader,
-      conn.paramDecoder(),
-    );
-    stmt.typeBytes = req.types.length > 0 ? encodeParamTypes(req.types) : null;
+    const hooks = (stmt.hooks ??= executeHooks(stmt));
+    const req = decodeExecute(payload, hooks.paramCount, hooks.previousTypes, hooks.longData, conn.reader, conn.paramDecoder());
+    // Types sent with this execute replace the kept ones; an execute that sent none used them as they are.
+    if (req.types !== stmt.types) {
+      stmt.types = req.types.length > 0 ? req.types : null;
+      stmt.typeBytes = stmt.types !== null ? encodeParamTypes(stmt.types) : null;
+    }
     this.clearLongData(stmt);
     const out = new CommandResultWriter(conn, true);
     try {

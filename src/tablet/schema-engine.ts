@@ -115,5 +115,13 @@ export class SchemaEngine {
 
 /** True for statements after which the schema must be reloaded. */
 export function isSchemaChange(sql: string): boolean {
+  // Most statements (SELECT, INSERT, UPDATE, ...) are told by their first character without the
+  // regular expression: a printable ASCII character other than '/' (a comment) starts a schema
+  // change only if it is C, A, D, R or T (either case).
+  const c = sql.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f && c !== 0x2f) {
+    const l = c | 0x20;
+    if (l !== 0x63 && l !== 0x61 && l !== 0x64 && l !== 0x72 && l !== 0x74) return false;
+  }
   return /^\s*(?:\/\*.*?\*\/\s*)*(create|alter|drop|rename|truncate)\b/is.test(sql);
 }

@@ -54,6 +54,12 @@ export interface RouteSpec {
 
 export const IN_VALUES_BIND_VAR = '__vals';
 
+/** What a route's shard resolution without a promise needs: a cursor's, or a gate session's own (GateSession). */
+export interface ShardsNow {
+  allShardsNow(keyspace: string): ResolvedShard[];
+  shardForKeyspaceIdNow(keyspace: string, ksid: Uint8Array): ResolvedShard | undefined;
+}
+
 function valueFromExpr(e: Expr, bindVars: BindVars): Literal | Literal[] {
   if (e.kind === 'BindVar') {
     const v = bindVars[e.name];
@@ -174,15 +180,24 @@ export class Route implements Primitive {
    * shards and errors as `resolve`.
    */
   resolveNow(vc: VCursor, bindVars: BindVars): { rs: ResolvedShard; bindVars: BindVars }[] | null {
-    const s = this.spec;
     if (vc.allShardsNow === undefined || vc.shardForKeyspaceIdNow === undefined) return null;
+    const rs = this.oneShardNow(vc as ShardsNow, bindVars);
+    return rs === null ? null : [{ rs, bindVars }];
+  }
+
+  /**
+   * resolveNow's one shard, without the array: what the executor's single-route path
+   * (Executor.singleRoute) sends the statement to. Null where resolveNow answers null.
+   */
+  oneShardNow(vc: ShardsNow, bindVars: BindVars): ResolvedShard | null {
+    const s = this.spec;
     switch (s.opcode) {
       case 'Unsharded':
       case 'Reference':
       case 'DBA': {
         const shards = vc.allShardsNow(s.keyspace);
         if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${s.keyspace} has no serving shards`, { kind: 'UNAVAILABLE' });
-        return [{ rs: shards[0], bindVars }];
+        return shards[0];
       }
       case 'EqualUnique':
       case 'Equal': {
@@ -193,8 +208,7 @@ export class Route implements Primitive {
         // As map() would give it for one value (which may throw the same error for a bad value).
         const id = v.keyspaceId(literalToVindexValue(lit));
         if (id === undefined) return null;
-        const rs = vc.shardForKeyspaceIdNow(s.keyspace, id);
-        return rs === undefined ? null : [{ rs, bindVars }];
+        return vc.shardForKeyspaceIdNow(s.keyspace, id) ?? null;
       }
       default:
         return null;

@@ -234,6 +234,32 @@ test('graceful drain lets the running command finish, then closes', async () => 
   a.destroy();
 });
 
+test('idleTimeoutMs closes a connection without commands, not one that keeps sending or is running one', async () => {
+  const s = new Server(handler, { port: 0, tls: false, idleTimeoutMs: 250 });
+  const p = await s.listen();
+  const busy = await Client.connect({ ...opts, port: p });
+  const idle = await Client.connect({ ...opts, port: p });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // Commands 100 ms apart for 600 ms: never idle for 250 ms.
+  for (let i = 0; i < 6; i++) {
+    await busy.ping();
+    await sleep(100);
+  }
+  // A command running past the timeout (300 ms) is not cut off.
+  assert.equal((await busy.query('slow')).info, 'slow done');
+  await busy.ping();
+  // The other connection sent nothing since its handshake: closed by now.
+  await assert.rejects(idle.ping());
+  assert.equal(s.connectionCount, 1);
+  // And the first, once it stops sending.
+  for (let i = 0; i < 40 && s.connectionCount > 0; i++) await sleep(50);
+  assert.equal(s.connectionCount, 0);
+  await assert.rejects(busy.ping());
+  busy.destroy();
+  idle.destroy();
+  await s.close(1000);
+});
+
 test('TLS: a ClientHello arriving in the same read as the SSLRequest is not lost', async () => {
   const net = await import('node:net');
   const tls = await import('node:tls');
