@@ -6,14 +6,13 @@ import {
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
-  format, formatExpr, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, rewriteExpr, splitStatements, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Select, type SetStatement, type Statement, type TableName,
+  format, isEmptyStatement, syntaxError, isQuery, normalize, parse, rewrite, splitStatements, userVariablesIn, walk, type BindValue, type Expr, type Literal, type QueryExpr, type Statement, type TableName,
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
 import { BufferedRequest, failedShard, failoverCause, transactionLost } from './buffer.js';
-import { CHARSET_VARS, charsetVar, handshakeCharsets, reportedCollation, reportFields, setCharacterSet, setCharsetVar, setNames, tabletSetting, type ConnectionCharsets } from './charsets.js';
+import { charsetVar, handshakeCharsets, reportedCollation, reportFields, tabletSetting, type ConnectionCharsets } from './charsets.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
-import { cellValue } from './evaluate.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
 import { formatBound } from '../sql/format.js';
@@ -21,10 +20,12 @@ import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
 import { GateSession, toResult } from './session.js';
-import { executeShow, textResult } from './show.js';
+import { executeShow } from './show.js';
 import { switchTabletDatabase, systemDatabase, systemDatabaseHost } from './system-db.js';
 import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
+import { addSetting, applyOnHeld, literalOf, okResult, runSet, type SetContext } from './set-statement.js';
+import { explainOnShard, vexplain, type ExplainContext } from './explain.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 import {
@@ -41,11 +42,9 @@ const STATUS_IN_TRANS = 0x0001;
 const STATUS_AUTOCOMMIT = 0x0002;
 
 /** Session variables the gate keeps itself; every other SET goes to the tablets (reserved connections). */
-const GATE_VARS = new Set(['autocommit', 'transaction_mode', 'workload', 'ddl_strategy', 'migration_context', 'enable_system_settings', 'skip_query_plan_cache', 'sql_select_limit_gate', 'query_timeout', 'read_after_write_gtid', 'read_after_write_timeout', 'session_track_gtids', 'planner_version', 'planner-version', 'client_found_rows', 'tx_read_only_gate']);
 /** Settings that change nothing the gate must carry to MariaDB (the gate speaks utf8mb4 to tablets). */
 /** What a tablet connection's character sets are put back to when a session's return to the defaults. */
 const RESET_CHARSETS = 'SET collation_connection = utf8mb4_general_ci, character_set_results = utf8mb4';
-const IGNORED_VARS = new Set(['names', 'net_write_timeout', 'net_read_timeout', 'wait_timeout', 'interactive_timeout', 'sql_notes', 'sql_warnings', 'sql_quote_show_create', 'profiling']);
 
 interface PreparedState {
   readonly stmt: Statement;
@@ -79,18 +78,6 @@ const PARAM_NAMES = Array.from({ length: 64 }, (_, i) => PARAM_PREFIX + (i + 1))
 /** onSessionShard for a statement that leaves nothing on the connection. */
 const NO_SESSION_STATE = { pins: false, vars: [], lastInsertId: false } as const;
 
-/** A value a shard returned, as the literal the gate keeps for a user variable. */
-function literalOf(cell: Buffer | null, field: ColumnDefinition | undefined): Literal {
-  if (cell === null || field === undefined) return { kind: 'Null' };
-  const v = cellValue(cell, field);
-  if (v === null) return { kind: 'Null' };
-  if (typeof v === 'bigint') return { kind: 'Number', text: v.toString(), numType: 'int' };
-  if (typeof v === 'number') return sqlValueToLiteral(v);
-  if (typeof v === 'string') return { kind: 'String', value: v, charset: null, national: false };
-  if (Buffer.isBuffer(v)) return { kind: 'Hex', digits: v.toString('hex'), form: 'x', charset: null };
-  return { kind: 'Number', text: cell.toString('latin1'), numType: 'decimal' };
-}
-
 /** The query with `1 != 1` added to every SELECT's WHERE: same columns, no rows. */
 function fieldQuery(q: QueryExpr): QueryExpr {
   if (q.kind === 'SetOp') return { ...q, left: fieldQuery(q.left), right: fieldQuery(q.right) };
@@ -108,16 +95,29 @@ function clientError(e: TesseraError): TesseraError {
   return new TesseraError(ER.UNKNOWN_ERROR, `${e.message} (error ${e.errno} behind the gate)`, { cause: e, ...(e.kind ? { kind: e.kind } : {}) });
 }
 
-function okResult(): Result {
-  return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '' };
-}
-
 export class Executor implements ServerHandler {
   private readonly sessions = new Map<Session, GateSession>();
   /** COM_QUERY texts already normalized, by their exact text (see TextEntry). */
   private readonly texts = new Map<string, TextEntry>();
 
-  constructor(private readonly gate: Gate) {}
+  /** What EXPLAIN and VEXPLAIN (explain.ts) use of the executor. */
+  private readonly explainContext: ExplainContext;
+  /** What SET (set-statement.ts) uses of the executor. */
+  private readonly setContext: SetContext;
+
+  constructor(private readonly gate: Gate) {
+    this.explainContext = {
+      preprocess: (gs, stmt, sql) => this.preprocess(gs, stmt, sql),
+      plan: (gs, stmt) => this.plan(gs, stmt),
+      executePlanned: (gs, stmt, sql, log) => this.executePlanned(gs, stmt, sql, log),
+      columns: gate.columns,
+    };
+    this.setContext = {
+      setCharsets: (gs, session, next) => this.setCharsets(gs, session, next),
+      singleShard: (gs) => this.singleShard(gs),
+      executePlanned: (gs, stmt, sql, log) => this.executePlanned(gs, stmt, sql, log),
+    };
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
@@ -161,11 +161,11 @@ export class Executor implements ServerHandler {
     const others = gs.settings.filter((s) => s !== old);
     if (statement !== null) {
       gs.settings = others;
-      await this.addSetting(gs, statement);
+      await addSetting(gs, statement);
       return;
     }
     gs.settings = others;
-    await this.applyOnHeld(gs, RESET_CHARSETS);
+    await applyOnHeld(gs, RESET_CHARSETS);
   }
 
   private gs(session: Session): GateSession {
@@ -513,10 +513,10 @@ export class Executor implements ServerHandler {
         await gs.savepoint(format(stmt), false);
         return okResult();
       case 'Set':
-        return this.set(gs, session, stmt);
+        return runSet(this.setContext, gs, session, stmt);
       case 'SetTransaction':
         if (stmt.scope === 'GLOBAL') throw notSupported('SET GLOBAL TRANSACTION');
-        if (stmt.scope === 'SESSION') await this.addSetting(gs, format(stmt));
+        if (stmt.scope === 'SESSION') await addSetting(gs, format(stmt));
         else {
           // Without a scope it applies to the next transaction only: each of its shards begins with it.
           if (gs.inTransaction) throw new TesseraError({ errno: 1568, sqlState: '25001' }, "Transaction characteristics can't be changed while a transaction is in progress; COMMIT or ROLLBACK first");
@@ -530,9 +530,9 @@ export class Executor implements ServerHandler {
       case 'DescribeTable':
         return executeShow(gs, { kind: 'Show', type: 'COLUMNS', full: false, scope: null, table: stmt.table, db: null, name: null, filter: stmt.column ? { kind: 'Like', pattern: stmt.column } : null, start: stmt.start, end: stmt.end });
       case 'VExplain':
-        return this.vexplain(gs, stmt.type, stmt.statement, sql);
+        return vexplain(this.explainContext, gs, stmt.type, stmt.statement, sql);
       case 'Explain':
-        if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return this.vexplain(gs, 'PLAN', stmt.statement, sql);
+        if (stmt.format !== null && stmt.format.toLowerCase() === 'vitess') return vexplain(this.explainContext, gs, 'PLAN', stmt.statement, sql);
         {
           // EXPLAIN [EXTENDED | FORMAT=JSON] of a statement that would go as written: MariaDB's own answer.
           // The user variables it names are carried there (EXPLAIN evaluates no assignment).
@@ -540,7 +540,7 @@ export class Executor implements ServerHandler {
           const rs = this.asWrittenShard(gs, plain);
           if (rs !== null) return this.onSessionShard(gs, rs, sql, { pins: false, vars: userVariablesIn(sql), lastInsertId: false });
         }
-        return this.explainOnShard(gs, stmt.statement, format(stmt), sql);
+        return explainOnShard(this.explainContext, gs, stmt.statement, sql);
       case 'CreateDatabase':
       case 'DropDatabase':
         throw notSupported(`${stmt.kind === 'CreateDatabase' ? 'CREATE' : 'DROP'} DATABASE through the gate; create keyspaces with tessera ctl CreateKeyspace`);
@@ -1008,179 +1008,6 @@ export class Executor implements ServerHandler {
     });
     if (!isQuery(replaced)) return replaced;
     return aliasTopLevel(replaced, sql);
-  }
-
-  // ---- SET ----
-
-  private async addSetting(gs: GateSession, statement: string): Promise<void> {
-    if (!gs.settings.includes(statement)) {
-      gs.settings = [...gs.settings, statement];
-      await this.applyOnHeld(gs, statement);
-    }
-  }
-
-  /**
-   * A setting changed: existing reserved connections do not have it; they are dropped and reserved
-   * again with all settings, unless they hold the session's state (pinned): then it is applied on them.
-   */
-  private async applyOnHeld(gs: GateSession, statement: string): Promise<void> {
-    if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
-    else if (!gs.inTransaction) {
-      for (const rsv of gs.reserved.values()) await rsv.conn.execute(rsv.target, statement, null, { reservedId: rsv.reservedId });
-    }
-    else {
-      for (const ss of gs.shardSessions.values()) await ss.conn.execute(ss.target, statement, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
-    }
-  }
-
-  /**
-   * A session variable the tablets must see becomes a setting. On the session's one shard it runs
-   * at once, so that MariaDB's error (the setting is then not kept) or warnings are the SET's own.
-   */
-  private async setOnShards(gs: GateSession, statement: string): Promise<void> {
-    const rs = this.singleShard(gs);
-    const had = gs.settings.includes(statement);
-    try {
-      await this.addSetting(gs, statement);
-      // In a transaction addSetting ran it on the transaction's connections already.
-      if (rs === null || gs.inTransaction) return;
-      const r = await gs.executeOnShard(rs, statement, false, undefined);
-      if (r.warnings > 0) gs.noteWarnings(rs, r);
-    } catch (err) {
-      if (!had && gs.settings.includes(statement)) {
-        gs.settings = gs.settings.filter((x) => x !== statement);
-        if (!gs.inTransaction && !gs.pinned) await gs.releaseReserved();
-      }
-      throw err;
-    }
-  }
-
-  private async set(gs: GateSession, session: Session, stmt: SetStatement): Promise<Result> {
-    for (const item of stmt.items) {
-      switch (item.kind) {
-        case 'SetUserVar': {
-          gs.userVars.set(item.name.toLowerCase(), await this.valueOf(gs, session, item.value));
-          break;
-        }
-        case 'SetNames':
-          await this.setCharsets(gs, session, setNames(item.charset, item.collate));
-          break;
-        case 'SetCharset':
-          await this.setCharsets(gs, session, setCharacterSet(gs.charsets, item.charset));
-          break;
-        case 'SetSysVar': {
-          const name = item.name.toLowerCase();
-          if (item.scope === 'GLOBAL' || item.scope === 'PERSIST' || item.scope === 'PERSIST_ONLY') throw notSupported(`SET GLOBAL ${item.name}`);
-          const v = item.value;
-          const text = v.kind === 'String' ? v.value : v.kind === 'Number' ? v.text : v.kind === 'Keyword' ? v.word : v.kind === 'Bool' ? (v.value ? '1' : '0') : v.kind === 'Column' ? v.name : null;
-          if (name === 'autocommit') {
-            const on = text !== null && ['1', 'on', 'true'].includes(text.toLowerCase());
-            const off = text !== null && ['0', 'off', 'false'].includes(text.toLowerCase());
-            if (!on && !off) throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'autocommit' can't be set to the value of '${format({ kind: 'Set', items: [item], start: -1, end: -1 }).slice(4)}'`);
-            if (on && !gs.autocommit && gs.inTransaction) await gs.commit();
-            gs.autocommit = on;
-            break;
-          }
-          if (name === 'workload') {
-            // Vitess's workloads: OLAP streams reads without the row limits; DBA runs as OLTP here.
-            const w = (text ?? '').toUpperCase();
-            if (w !== 'OLTP' && w !== 'OLAP' && w !== 'DBA') throw new TesseraError({ errno: 1231, sqlState: '42000' }, `Variable 'workload' can't be set to the value of '${text ?? formatExpr(item.value)}': use OLTP, OLAP or DBA`);
-            gs.sysVars.set(name, w);
-            break;
-          }
-          if (name === 'transaction_mode') {
-            const mode = (text ?? '').toUpperCase();
-            if (mode === 'SINGLE' || mode === 'MULTI') gs.transactionMode = mode;
-            else if (mode === 'TWOPC') throw notSupported('transaction_mode TWOPC');
-            else throw new TesseraError({ errno: 1231, sqlState: '42000' }, `invalid transaction_mode: ${text}`);
-            break;
-          }
-          if (name === 'completion_type') {
-            // CHAIN would leave each shard connection inside a new transaction after COMMIT, and
-            // RELEASE would drop it: the gate ends transactions itself, so only the default goes.
-            if (text !== null && ['0', 'no_chain'].includes(text.toLowerCase())) break;
-            throw notSupported(`SET completion_type = ${text ?? formatExpr(item.value)} (only NO_CHAIN)`);
-          }
-          if (GATE_VARS.has(name)) {
-            gs.sysVars.set(name, text ?? format({ kind: 'Set', items: [item], start: -1, end: -1 }));
-            break;
-          }
-          if (CHARSET_VARS.has(name)) {
-            const value = v.kind === 'Null' || (v.kind === 'Keyword' && v.word.toUpperCase() === 'DEFAULT') ? null : text;
-            await this.setCharsets(gs, session, setCharsetVar(gs.charsets, name, value));
-            break;
-          }
-          if (IGNORED_VARS.has(name)) break;
-          // User variables in the value are the gate's: their values go with the setting.
-          const value = rewriteExpr(item.value, { expr: (e) => (e.kind === 'UserVar' ? gs.userVars.get(e.name.toLowerCase()) ?? { kind: 'Null' } : undefined) });
-          await this.setOnShards(gs, format({ kind: 'Set', items: [{ ...item, value }], start: -1, end: -1 }));
-          break;
-        }
-        default: {
-          const never: never = item;
-          throw new Error(`unknown SET item ${String(never)}`);
-        }
-      }
-    }
-    return okResult();
-  }
-
-  /** Evaluates an expression to a literal (through the shards when it needs them). */
-  private async valueOf(gs: GateSession, session: Session, e: Expr): Promise<Literal> {
-    if (e.kind === 'Number' || e.kind === 'String' || e.kind === 'Null' || e.kind === 'Hex' || e.kind === 'Bit' || e.kind === 'Bool') return e;
-    const sel: Select = {
-      kind: 'Select', with: null, hints: null, distinct: false, options: [], columns: [{ expr: e, alias: 'v', start: -1, end: -1 }], from: [], where: null,
-      groupBy: [], rollup: false, having: null, windows: [], orderBy: [], limit: null, lock: null, into: null, start: -1, end: -1,
-    };
-    const r = await this.executePlanned(gs, sel, '', null);
-    const rows = rowsOf(r);
-    void session;
-    if (rows.length === 0) return { kind: 'Null' };
-    return literalOf(rows[0][0], r.fields[0]);
-  }
-
-  // ---- EXPLAIN / VEXPLAIN ----
-
-  private async vexplain(gs: GateSession, type: 'PLAN' | 'QUERIES' | 'ALL', stmt: Statement, sql: string): Promise<Result> {
-    if (type === 'PLAN') {
-      const s = this.preprocess(gs, stmt, sql);
-      let plan: Plan;
-      try {
-        try {
-          plan = this.plan(gs, s).plan;
-        } catch (err) {
-          const expanded = err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno && /SELECT \*/.test(err.message) && isQuery(s) ? await expandStars(s, gs, this.gate.columns) : null;
-          if (!expanded) throw err;
-          plan = this.plan(gs, expanded).plan;
-        }
-      } catch (err) {
-        // A refused statement: the plan says which part and why (docs/gate.md lists them).
-        if (!(err instanceof TesseraError && err.errno === ER.NOT_SUPPORTED_YET.errno)) throw err;
-        return textResult(['JSON'], [[JSON.stringify({ OperatorType: 'Refused', Reason: err.message }, null, '\t')]]);
-      }
-      return textResult(['JSON'], [[JSON.stringify(plan.primitive.describe(), null, '\t')]]);
-    }
-    if (type === 'ALL') throw notSupported('VEXPLAIN ALL');
-    const log: LoggedQuery[] = [];
-    await this.executePlanned(gs, stmt, sql, log);
-    // Vitess's four columns first; then where each query really ran (after shard routing rules).
-    return textResult(['#', 'keyspace', 'shard', 'query', 'tablet_type', 'tablet'], log.map((q, i) => [i, q.keyspace, q.shard, q.sql, q.tabletType, q.tablet]));
-  }
-
-  private async explainOnShard(gs: GateSession, stmt: Statement, text: string, sql: string): Promise<Result> {
-    const s = this.preprocess(gs, stmt, sql);
-    const { plan } = this.plan(gs, s);
-    const routes = [...walkPrimitives(plan.primitive)].filter((p): p is Route => p instanceof Route);
-    if (routes.length !== 1 || routes[0] !== plan.primitive) throw notSupported('EXPLAIN of a query that runs on several routes; use VEXPLAIN PLAN');
-    const cursor = gs.cursor();
-    const n = normalize(s);
-    const targets = await routes[0].resolve(cursor, n.bindVars);
-    if (targets.length === 0) throw notSupported('EXPLAIN of a query that goes to no shard');
-    const shardSql = 'EXPLAIN ' + format(routes[0].spec.query, { bindVars: targets[0].bindVars });
-    void text;
-    const r = await gs.executeOnShard(targets[0].rs, shardSql, false, undefined);
-    gs.noteWarnings(targets[0].rs, r);
-    return toResult(r);
   }
 
   // ---- prepared statements ----
