@@ -1,5 +1,5 @@
 // The executor: the gate's ServerHandler. It keeps a GateSession per client connection, handles
-// session statements itself (USE, SET, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN), and
+// session statements itself (USE, SET: set-statement.ts, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN: explain.ts), and
 // sends everything else through normalize → plan cache → planner → engine.
 import {
   CAP, columnDefinition, ER, primaryChangedError, TesseraError, TYPE,
