@@ -28,6 +28,7 @@ import { RowStreamer, type FieldInfo, type StreamEvent } from './row-streamer.js
 import { Snapshot } from './snapshot.js';
 import { eventSize, rowBytes } from './vstream-codec.js';
 import type { CopyChunk, RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
+import { runSharedScan, shareKey, type ShareMember } from './shared-scan.js';
 
 const log = logger('vstreamer');
 
@@ -52,6 +53,17 @@ export const VSTREAMER_DEFAULTS = {
    * far wider than the previous SELECT's); at least twice the batch's bytes.
    */
   pauseBytesMax: 8 * 1024 * 1024,
+  /**
+   * vstreamRows: how long a call with a key-range rule waits for calls asking for the same table
+   * from the same lastPk and rowsMax (the target streams of a Reshard), to serve them all from one
+   * scan (shared-scan.ts); 0 = every call scans alone.
+   */
+  sharedScanJoinMs: 50,
+  /**
+   * vstreamRows, a shared scan: how long the reader waits for a subscriber that has not taken its
+   * batches after another one took all of its own; then that subscriber's cycle ends early (done: false).
+   */
+  sharedScanLagMs: 10_000,
   /** Streams (vstream and vstreamRows) open at once; each holds one MariaDB connection. */
   streamsMax: 64,
   /**
@@ -129,7 +141,7 @@ function text(v: SqlValue | undefined): string {
 }
 
 /** Refuses a source whose binlog a stream cannot follow, saying which setting to change. */
-async function checkBinlogSettings(c: Client): Promise<void> {
+export async function checkBinlogSettings(c: Client): Promise<void> {
   const r = await c.query('SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image, @@GLOBAL.binlog_row_metadata');
   const [logBin, format, image, metadata] = r.rows[0].map(text);
   const fix = 'set it in the MariaDB configuration (mysqlctl writes it) or with SET GLOBAL, then restart the stream';
@@ -307,6 +319,12 @@ export class LocalVStreamer implements VStreamer {
   readonly limits: VStreamerLimits;
   private readonly open = new Set<Open>();
   private closed = false;
+  /** vstreamRows calls in their joining window, by shareKey. */
+  private readonly joining = new Map<string, ShareMember[]>();
+  /** Each joining call's admission and promise (for a member that ends up scanning alone). */
+  private readonly calls = new Map<ShareMember, { o: Open; resolve: () => void; reject: (err: unknown) => void }>();
+  /** Shared copy scans run, the subscribers they served, and subscribers cut for lagging. */
+  readonly sharedScans = { scans: 0, subscribers: 0, cut: 0 };
 
   constructor(private readonly cfg: LocalVStreamerConfig) {
     this.limits = { ...VSTREAMER_DEFAULTS, ...cfg.limits };
@@ -458,6 +476,55 @@ export class LocalVStreamer implements VStreamer {
 
   async vstreamRows(req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const o = this.admit('vstreamRows', signal);
+    const key = this.limits.sharedScanJoinMs > 0 ? shareKey(req) : undefined;
+    if (key === undefined) return this.rowsAlone(o, req, onBatch, signal);
+    return new Promise<void>((resolve, reject) => {
+      const m: ShareMember = {
+        req,
+        onBatch,
+        signal,
+        stop: o.abort.signal,
+        stats: o.stats,
+        settle: (err) => {
+          // Stopped by the tablet closing (not by the caller): the call fails, as one alone does.
+          const shutdown = o.abort.signal.aborted && !signal.aborted ? o.abort.signal.reason : undefined;
+          this.calls.delete(m);
+          this.leave(o);
+          if (err !== undefined) reject(err);
+          else if (shutdown !== undefined) reject(TesseraError.from(shutdown, ER.SERVER_SHUTDOWN));
+          else resolve();
+        },
+      };
+      this.calls.set(m, { o, resolve, reject });
+      const waiting = this.joining.get(key);
+      if (waiting !== undefined) {
+        waiting.push(m);
+        return;
+      }
+      const group = [m];
+      this.joining.set(key, group);
+      setTimeout(() => {
+        this.joining.delete(key);
+        const members = group.filter((x) => {
+          // Calls cancelled while they waited end here.
+          if (!x.stop.aborted) return true;
+          x.settle();
+          return false;
+        });
+        const alone = (x: ShareMember) => {
+          const call = this.calls.get(x)!;
+          this.calls.delete(x);
+          this.rowsAlone(call.o, x.req, x.onBatch, x.signal).then(call.resolve, call.reject);
+        };
+        if (members.length === 1) alone(members[0]);
+        else if (members.length > 1) {
+          void runSharedScan({ dbName: this.cfg.dbName, connection: this.cfg.connection, vschema: this.cfg.vschema, limits: this.limits, alone, counters: this.sharedScans }, members);
+        }
+      }, this.limits.sharedScanJoinMs);
+    });
+  }
+
+  private async rowsAlone(o: Open, req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const stop = o.abort.signal;
     const snaps: Snapshot[] = [];
     let lockConn: Client | undefined;
