@@ -115,7 +115,9 @@ try {
     const catchUpUs = cpuUs() - t0;
     if (b.kept !== ROWS) throw new Error(`the catch-up kept ${b.kept} row changes over the targets, expected ${ROWS}`);
     results.push({ copy: copyUs / ROWS, catchUp: catchUpUs / ROWS });
-    log(`round ${round}: copy ${(copyUs / ROWS).toFixed(2)} µs a source row (${fmt(a.bytes)} bytes encoded), catch-up ${(catchUpUs / ROWS).toFixed(2)} µs a source row (${fmt(b.bytes)} bytes)`);
+    // The targets ask together: their copy calls share one scan (shared-scan.ts).
+    const shared = `${vs.sharedScans.scans} shared scans so far, serving ${vs.sharedScans.subscribers} calls`;
+    log(`round ${round}: copy ${(copyUs / ROWS).toFixed(2)} µs a source row (${fmt(a.bytes)} bytes encoded; ${shared}), catch-up ${(catchUpUs / ROWS).toFixed(2)} µs a source row (${fmt(b.bytes)} bytes)`);
     if (last && PROFILE_DIR) {
       writeFileSync(`${PROFILE_DIR}/reshard-source-copy.json`, JSON.stringify({ queries: ROWS, cpuUs: copyUs }));
       writeFileSync(`${PROFILE_DIR}/reshard-source-catchup.json`, JSON.stringify({ queries: ROWS, cpuUs: catchUpUs }));
