@@ -58,7 +58,15 @@ export const VSTREAMER_DEFAULTS = {
    * from the same lastPk and rowsMax (the target streams of a Reshard), to serve them all from one
    * scan (shared-scan.ts); 0 = every call scans alone.
    */
-  sharedScanJoinMs: 50,
+  sharedScanJoinMs: 250,
+  /**
+   * vstreamRows: when calls ended their cycles at one key (a shared scan's subscribers, or streams
+   * that scanned alone), a call for the next cycle from that key waits up to this long after those
+   * ends for as many calls, and the scan starts as soon as they are all there.
+   */
+  sharedScanRejoinMs: 3000,
+  /** vstreamRows: the joining window of a call whose previous cycle ended alone at its lastPk. */
+  sharedScanJoinAloneMs: 50,
   /**
    * vstreamRows, a shared scan: how long the reader waits for a subscriber that has not taken its
    * batches after another one took all of its own; then that subscriber's cycle ends early (done: false).
@@ -320,7 +328,9 @@ export class LocalVStreamer implements VStreamer {
   private readonly open = new Set<Open>();
   private closed = false;
   /** vstreamRows calls in their joining window, by shareKey. */
-  private readonly joining = new Map<string, ShareMember[]>();
+  private readonly joining = new Map<string, { group: ShareMember[]; expect: number; start: () => void }>();
+  /** Keys where calls ended their cycles lately (done: false): how many, and until when they are expected back. */
+  private readonly cycleEnds = new Map<string, { count: number; until: number }>();
   /** Each joining call's admission and promise (for a member that ends up scanning alone). */
   private readonly calls = new Map<ShareMember, { o: Open; resolve: () => void; reject: (err: unknown) => void }>();
   /** Shared copy scans run, the subscribers they served, and subscribers cut for lagging. */
@@ -478,10 +488,28 @@ export class LocalVStreamer implements VStreamer {
     const o = this.admit('vstreamRows', signal);
     const key = this.limits.sharedScanJoinMs > 0 ? shareKey(req) : undefined;
     if (key === undefined) return this.rowsAlone(o, req, onBatch, signal);
+    // Where this call's cycle ends, so the next cycles from there can be expected together.
+    let end: RowsBatch | undefined;
+    const rowsMax = req.rowsMax ?? 0;
+    const noted = async (b: RowsBatch): Promise<void> => {
+      if (b.kind === 'rows') end = b;
+      await onBatch(b);
+    };
+    const noteEnd = () => {
+      if (rowsMax === 0 || end?.kind !== 'rows' || end.done) return;
+      const next = shareKey({ ...req, lastPk: end.lastPk });
+      if (next === undefined) return;
+      const now = Date.now();
+      for (const [k, e] of this.cycleEnds) if (e.until < now) this.cycleEnds.delete(k);
+      const e = this.cycleEnds.get(next) ?? { count: 0, until: 0 };
+      e.count++;
+      e.until = now + this.limits.sharedScanRejoinMs;
+      this.cycleEnds.set(next, e);
+    };
     return new Promise<void>((resolve, reject) => {
       const m: ShareMember = {
         req,
-        onBatch,
+        onBatch: noted,
         signal,
         stop: o.abort.signal,
         stats: o.stats,
@@ -492,19 +520,42 @@ export class LocalVStreamer implements VStreamer {
           this.leave(o);
           if (err !== undefined) reject(err);
           else if (shutdown !== undefined) reject(TesseraError.from(shutdown, ER.SERVER_SHUTDOWN));
-          else resolve();
+          else {
+            noteEnd();
+            resolve();
+          }
         },
       };
-      this.calls.set(m, { o, resolve, reject });
+      this.calls.set(m, {
+        o,
+        resolve: () => {
+          noteEnd();
+          resolve();
+        },
+        reject,
+      });
       const waiting = this.joining.get(key);
       if (waiting !== undefined) {
-        waiting.push(m);
+        waiting.group.push(m);
+        if (waiting.group.length >= waiting.expect) waiting.start();
         return;
       }
+      // Calls that ended their cycles here lately are expected back (up to sharedScanRejoinMs after
+      // their ends); otherwise the window is sharedScanJoinMs.
+      const now = Date.now();
+      const ends = this.cycleEnds.get(key);
+      const expected = ends !== undefined && ends.until > now && ends.count >= 2;
+      // A call whose last cycle ended alone here (a merge's stream, say) waits only sharedScanJoinAloneMs.
+      const lone = ends !== undefined && ends.until > now && ends.count === 1;
+      const windowMs = expected ? Math.max(this.limits.sharedScanJoinMs, ends.until - now) : lone ? Math.min(this.limits.sharedScanJoinAloneMs, this.limits.sharedScanJoinMs) : this.limits.sharedScanJoinMs;
       const group = [m];
-      this.joining.set(key, group);
-      setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const start = () => {
+        if (this.joining.get(key)?.group !== group) return;
+        clearTimeout(timer);
         this.joining.delete(key);
+        this.cycleEnds.delete(key);
+        log.debug({ shareKey: key, calls: group.length, waitedMs: Date.now() - now }, 'vstreamRows joining window closed');
         const members = group.filter((x) => {
           // Calls cancelled while they waited end here.
           if (!x.stop.aborted) return true;
@@ -520,7 +571,9 @@ export class LocalVStreamer implements VStreamer {
         else if (members.length > 1) {
           void runSharedScan({ dbName: this.cfg.dbName, connection: this.cfg.connection, vschema: this.cfg.vschema, limits: this.limits, alone, counters: this.sharedScans }, members);
         }
-      }, this.limits.sharedScanJoinMs);
+      };
+      this.joining.set(key, { group, expect: expected ? ends.count : Number.POSITIVE_INFINITY, start });
+      timer = setTimeout(start, windowMs);
     });
   }
 

@@ -104,6 +104,8 @@ interface Sub {
   mask: Uint8Array;
   ready: RowsBatch[];
   readyBytes: number;
+  /** Its stop signal's listener (a cancellation while its batches are still delivered drops them). */
+  onStop?: () => void;
 }
 
 /**
@@ -130,6 +132,8 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
   const finish = (s: Sub) => {
     s.live = false;
     void s.chain.then(() => {
+      // Its call is over: leaving (settle) aborts its stop signal, which is no cancellation.
+      if (s.onStop) s.m.stop.removeEventListener('abort', s.onStop);
       if (s.error !== undefined) return s.m.settle(s.error);
       s.m.settle();
     });
@@ -159,7 +163,6 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
     });
   };
   const onStop = (s: Sub) => () => drop(s, s.m.signal.aborted ? undefined : TesseraError.from(s.m.stop.reason, ER.SERVER_SHUTDOWN));
-  const listeners: [AbortSignal, () => void][] = [];
   try {
     try {
       snap = await Snapshot.open(host.connection);
@@ -229,10 +232,9 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
     host.counters.scans++;
     host.counters.subscribers += subs.length;
     for (const s of subs) {
-      const l = onStop(s);
-      listeners.push([s.m.stop, l]);
-      if (s.m.stop.aborted) l();
-      else s.m.stop.addEventListener('abort', l, { once: true });
+      s.onStop = onStop(s);
+      if (s.m.stop.aborted) s.onStop();
+      else s.m.stop.addEventListener('abort', s.onStop, { once: true });
     }
     const position = snap.position.toString();
     for (const s of subs) {
@@ -418,7 +420,6 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
     for (const m of members) if (!placed.has(m)) m.settle(err);
   } finally {
     reading = false;
-    for (const [sig, l] of listeners) sig.removeEventListener('abort', l);
     await snap?.close().catch(() => undefined);
     snap = undefined;
   }
