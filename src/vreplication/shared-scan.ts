@@ -81,7 +81,11 @@ export function shareKey(req: VStreamRowsRequest): string | undefined {
       return undefined; // the call alone reports the rule's error
     }
   }
-  const lastPk = req.lastPk === null ? null : req.lastPk.map((v) => (v === null ? ['n'] : Buffer.isBuffer(v) ? ['b', v.toString('hex')] : typeof v === 'bigint' ? ['i', v.toString()] : [typeof v, String(v)]));
+  // An integer key is one key whether it came back as a number or a bigint (the SQL literal is the same).
+  const lastPk =
+    req.lastPk === null
+      ? null
+      : req.lastPk.map((v) => (v === null ? ['n'] : Buffer.isBuffer(v) ? ['b', v.toString('hex')] : typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)) ? ['i', String(v)] : [typeof v, String(v)]));
   return JSON.stringify([req.table, req.rowsMax ?? 0, lastPk]);
 }
 

@@ -280,3 +280,21 @@ test('the tablet closing mid-shared-copy fails every subscriber as UNAVAILABLE',
   }
   assert.equal(shared.stats().length, 0);
 });
+
+test('streams that ended a shared cycle together are waited for at its end key, longer than the joining window', async () => {
+  const shared = streamer({ sharedScanJoinMs: 100, sharedScanRejoinMs: 60_000 });
+  const alone = streamer({ sharedScanJoinMs: 0 });
+  const req = (r: string, lastPk: readonly SqlValue[] | null) => ({ table: 'customer', filter: filterOf(r), lastPk, rowsMax: 1000, batchRowsMax: 100 });
+  const first = await Promise.all(['-80', '80-'].map((r) => call(shared, req(r, null))));
+  assert.equal(shared.sharedScans.scans, 1);
+  const ends = first.map((a) => JSON.parse(a.lastPks[a.lastPks.length - 1].replace(/"(-?\d+)n"/g, '$1')) as number[]);
+  assert.deepEqual(ends[0], ends[1], 'the cycles of a shared scan end at one key');
+  // The second stream's next cycle comes well after the first's joining window.
+  const a = call(shared, req('-80', ends[0]));
+  await new Promise((r) => setTimeout(r, 500));
+  const b = call(shared, req('80-', ends[1]));
+  const got = await Promise.all([a, b]);
+  assert.equal(shared.sharedScans.scans, 2, 'the second cycle was shared too');
+  const want = await Promise.all([call(alone, req('-80', ends[0])), call(alone, req('80-', ends[1]))]);
+  got.forEach((g, i) => assert.equal(json(g.rows), json(want[i].rows)));
+});
