@@ -293,9 +293,32 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         await c?.end().catch(() => undefined);
       }
     };
+    // The source tablets' shared copy scans (one scan serving both target streams' cycles, see
+    // shared-scan.ts), from their status pages; a restarted tablet counts from zero again.
+    const sharedSeen = new Map<TabletChild, number>();
+    let sharedScans = 0;
+    let sharedDuringCopy = 0;
+    const observeShared = async (): Promise<void> => {
+      for (const t of src) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${t.httpPort}/debug/status`, { signal: AbortSignal.timeout(2000) });
+          const m = /shared copy scans: (\d+)/.exec(await res.text());
+          if (!m) continue;
+          const n = Number(m[1]);
+          const prev = sharedSeen.get(t) ?? 0;
+          const more = n >= prev ? n - prev : n;
+          sharedScans += more;
+          if (more > 0 && !TARGET_SHARDS.every((s) => seen[s]?.lastPk === 'done')) sharedDuringCopy += more;
+          sharedSeen.set(t, n);
+        } catch {
+          // The tablet is down (killed): nothing to read now.
+        }
+      }
+    };
     monitor = (async () => {
       while (monitoring) {
         for (const shard of TARGET_SHARDS) await observe(shard);
+        await observeShared();
         await sleep(100);
       }
     })();
@@ -461,7 +484,10 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     // rows_copied counts rows the copy inserted, each key once: never more than ever existed.
     const copiedTotal = TARGET_SHARDS.reduce((n, s) => n + (seen[s]?.rowsCopied ?? 0), 0);
     assert.ok(copiedTotal <= ROWS + acked.length + ledger.failedTotal, `rows_copied ${copiedTotal} counts a row twice`);
-    console.log(`resume test: ${acked.length} ledger rows acknowledged (${ledger.failedTotal} failed), ${mutations} mutations, ${srcRows.length} rows, ${copiedTotal} copied; events:\n  ${events.join('\n  ')}`);
+    console.log(`resume test: ${acked.length} ledger rows acknowledged (${ledger.failedTotal} failed), ${mutations} mutations, ${srcRows.length} rows, ${copiedTotal} copied; ${sharedScans} shared copy scans on the source tablets (${sharedDuringCopy} seen mid-copy); events:\n  ${events.join('\n  ')}`);
+    // The two target streams' copy cycles shared the source's scan, so the kills of the source
+    // tablet above hit shared copies, and each stream resumed from its own lastPk.
+    assert.ok(sharedDuringCopy > 0, 'the target streams shared copy scans on the source tablet');
     assert.equal(events.length, plan.length);
   });
 });
