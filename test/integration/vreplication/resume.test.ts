@@ -344,6 +344,11 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     // First: a killed target MariaDB leaves its replica reconnecting for a while, which a reparent
     // would wait for.
     if (TARGET_PRS) copyPlan.unshift('target-prs');
+    // The very first: the source tablet, while both streams' copy cycles share its scan
+    // (shared-scan.ts): each stream must resume from its own lastPk.
+    copyPlan.splice(copyPlan.indexOf('source-tablet'), 1);
+    copyPlan.unshift('source-tablet');
+    let sharedKill = true;
     const plan = [...copyPlan, ...shuffled(Math.floor(KILLS / 2))];
     const copyEvents = copyPlan.length;
     const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
@@ -383,7 +388,17 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         // The tablet a stream reads from (a replica, then the primary, by default). The first time,
         // and then half the time, it stays down until the streams moved on without it: they must
         // go to the other tablet of the shard rather than wait for the dead one.
-        const readFrom = await sourceTablets();
+        let readFrom = await sourceTablets();
+        let how = '';
+        if (sharedKill && phase === 'copy') {
+          sharedKill = false;
+          const before = sharedDuringCopy;
+          await waitFor('a shared copy scan of both streams on one source tablet', async () => {
+            readFrom = await sourceTablets();
+            return sharedDuringCopy > before && readFrom.length === 2 && readFrom[0] === readFrom[1] && TARGET_SHARDS.every((x) => seen[x]?.state === 'Copying');
+          }, fatal);
+          how = ` mid-shared-copy (${sharedDuringCopy} shared scans so far)`;
+        }
         const pick = readFrom[Math.floor(rnd() * readFrom.length)];
         const victim = src.find((x) => tabletAliasString(parseTabletAlias(x.alias)) === pick) ?? sourceReplica();
         await victim.kill9();
@@ -395,11 +410,11 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
           const mark = progressMark();
           await waitFor(`the streams to move on while source tablet ${victim.alias} is down`, () => progressMark() !== mark, fatal);
           await victim.start();
-          events.push(`${phase}: kill -9 source tablet ${victim.alias}, left down until the streams moved on, restarted ${at}`);
+          events.push(`${phase}: kill -9 source tablet ${victim.alias}${how}, left down until the streams moved on, restarted ${at}`);
         } else {
           await sleep(Math.floor(rnd() * 800));
           await victim.start();
-          events.push(`${phase}: kill -9 source tablet ${victim.alias}, restarted ${at}`);
+          events.push(`${phase}: kill -9 source tablet ${victim.alias}${how}, restarted ${at}`);
         }
       } else if (kind === 'target-prs') {
         const old = dst[shard];
