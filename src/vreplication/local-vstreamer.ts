@@ -13,6 +13,10 @@
 // batch. The rows go through the same rule planning as binlog rows (filter.ts planColumns), so
 // the copy keeps exactly the rows replication would. A call ends after rowsMax rows, so no
 // snapshot stays open for a whole big table.
+//
+// Calls with key-range rules for the same table from the same lastPk and rowsMax (the target
+// streams of a Reshard) are served by one scan (shared-scan.ts): they wait a short joining window
+// for each other; every answer is the one a scan alone would give.
 import { ER, TesseraError, type ErrorCode } from '../mysql/errors.js';
 import { Client, type ClientOptions } from '../mysql/client.js';
 import { TYPE } from '../mysql/constants.js';
@@ -28,7 +32,7 @@ import { RowStreamer, type FieldInfo, type StreamEvent } from './row-streamer.js
 import { Snapshot } from './snapshot.js';
 import { eventSize, rowBytes } from './vstream-codec.js';
 import type { CopyChunk, RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
-import { runSharedScan, shareKey, type ShareMember } from './shared-scan.js';
+import { ScanJoiner, shareKey } from './shared-scan.js';
 
 const log = logger('vstreamer');
 
@@ -327,18 +331,18 @@ export class LocalVStreamer implements VStreamer {
   readonly limits: VStreamerLimits;
   private readonly open = new Set<Open>();
   private closed = false;
-  /** vstreamRows calls in their joining window, by shareKey. */
-  private readonly joining = new Map<string, { group: ShareMember[]; expect: number; start: () => void }>();
-  /** Keys where calls ended their cycles lately (done: false): how many, and until when they are expected back. */
-  private readonly cycleEnds = new Map<string, { count: number; until: number }>();
-  /** Each joining call's admission and promise (for a member that ends up scanning alone). */
-  private readonly calls = new Map<ShareMember, { o: Open; resolve: () => void; reject: (err: unknown) => void }>();
-  /** Shared copy scans run, the subscribers they served, and subscribers cut for lagging. */
-  readonly sharedScans = { scans: 0, subscribers: 0, cut: 0 };
+  /** vstreamRows calls that may share one scan (shared-scan.ts). */
+  private readonly joiner: ScanJoiner;
 
   constructor(private readonly cfg: LocalVStreamerConfig) {
     this.limits = { ...VSTREAMER_DEFAULTS, ...cfg.limits };
+    this.joiner = new ScanJoiner({ dbName: cfg.dbName, connection: cfg.connection, vschema: cfg.vschema, limits: this.limits });
     if (this.limits.streamsMax > 0x1000) throw new Error('streamsMax above the server id window of 4096');
+  }
+
+  /** Shared copy scans run, the calls they served, and calls cut for lagging. */
+  get sharedScans(): { readonly scans: number; readonly subscribers: number; readonly cut: number } {
+    return { ...this.joiner.counters };
   }
 
   /** The calls open now. */
@@ -488,92 +492,14 @@ export class LocalVStreamer implements VStreamer {
     const o = this.admit('vstreamRows', signal);
     const key = this.limits.sharedScanJoinMs > 0 ? shareKey(req) : undefined;
     if (key === undefined) return this.rowsAlone(o, req, onBatch, signal);
-    // Where this call's cycle ends, so the next cycles from there can be expected together.
-    let end: RowsBatch | undefined;
-    const rowsMax = req.rowsMax ?? 0;
-    const noted = async (b: RowsBatch): Promise<void> => {
-      if (b.kind === 'rows') end = b;
-      await onBatch(b);
-    };
-    const noteEnd = () => {
-      if (rowsMax === 0 || end?.kind !== 'rows' || end.done) return;
-      const next = shareKey({ ...req, lastPk: end.lastPk });
-      if (next === undefined) return;
-      const now = Date.now();
-      for (const [k, e] of this.cycleEnds) if (e.until < now) this.cycleEnds.delete(k);
-      const e = this.cycleEnds.get(next) ?? { count: 0, until: 0 };
-      e.count++;
-      e.until = now + this.limits.sharedScanRejoinMs;
-      this.cycleEnds.set(next, e);
-    };
-    return new Promise<void>((resolve, reject) => {
-      const m: ShareMember = {
-        req,
-        onBatch: noted,
-        signal,
-        stop: o.abort.signal,
-        stats: o.stats,
-        settle: (err) => {
-          // Stopped by the tablet closing (not by the caller): the call fails, as one alone does.
-          const shutdown = o.abort.signal.aborted && !signal.aborted ? o.abort.signal.reason : undefined;
-          this.calls.delete(m);
-          this.leave(o);
-          if (err !== undefined) reject(err);
-          else if (shutdown !== undefined) reject(TesseraError.from(shutdown, ER.SERVER_SHUTDOWN));
-          else {
-            noteEnd();
-            resolve();
-          }
-        },
-      };
-      this.calls.set(m, {
-        o,
-        resolve: () => {
-          noteEnd();
-          resolve();
-        },
-        reject,
-      });
-      const waiting = this.joining.get(key);
-      if (waiting !== undefined) {
-        waiting.group.push(m);
-        if (waiting.group.length >= waiting.expect) waiting.start();
-        return;
-      }
-      // Calls that ended their cycles here lately are expected back (up to sharedScanRejoinMs after
-      // their ends); otherwise the window is sharedScanJoinMs.
-      const now = Date.now();
-      const ends = this.cycleEnds.get(key);
-      const expected = ends !== undefined && ends.until > now && ends.count >= 2;
-      // A call whose last cycle ended alone here (a merge's stream, say) waits only sharedScanJoinAloneMs.
-      const lone = ends !== undefined && ends.until > now && ends.count === 1;
-      const windowMs = expected ? Math.max(this.limits.sharedScanJoinMs, ends.until - now) : lone ? Math.min(this.limits.sharedScanJoinAloneMs, this.limits.sharedScanJoinMs) : this.limits.sharedScanJoinMs;
-      const group = [m];
-      let timer: NodeJS.Timeout | undefined;
-      const start = () => {
-        if (this.joining.get(key)?.group !== group) return;
-        clearTimeout(timer);
-        this.joining.delete(key);
-        this.cycleEnds.delete(key);
-        log.debug({ shareKey: key, calls: group.length, waitedMs: Date.now() - now }, 'vstreamRows joining window closed');
-        const members = group.filter((x) => {
-          // Calls cancelled while they waited end here.
-          if (!x.stop.aborted) return true;
-          x.settle();
-          return false;
-        });
-        const alone = (x: ShareMember) => {
-          const call = this.calls.get(x)!;
-          this.calls.delete(x);
-          this.rowsAlone(call.o, x.req, x.onBatch, x.signal).then(call.resolve, call.reject);
-        };
-        if (members.length === 1) alone(members[0]);
-        else if (members.length > 1) {
-          void runSharedScan({ dbName: this.cfg.dbName, connection: this.cfg.connection, vschema: this.cfg.vschema, limits: this.limits, alone, counters: this.sharedScans }, members);
-        }
-      };
-      this.joining.set(key, { group, expect: expected ? ends.count : Number.POSITIVE_INFINITY, start });
-      timer = setTimeout(start, windowMs);
+    return this.joiner.join(key, {
+      req,
+      onBatch,
+      signal,
+      stop: o.abort.signal,
+      stats: o.stats,
+      alone: (noted) => this.rowsAlone(o, req, noted, signal),
+      leave: () => this.leave(o),
     });
   }
 

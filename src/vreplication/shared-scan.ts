@@ -48,6 +48,8 @@ export interface ShareMember {
   readonly stats: { sent: number };
   /** Settles the call: resolves, or rejects with `err`. */
   readonly settle: (err?: unknown) => void;
+  /** Serves the call by a scan of its own instead (its rule cannot share); it settles itself. */
+  readonly alone: () => void;
 }
 
 /** What a shared scan needs of the LocalVStreamer it runs in. */
@@ -56,10 +58,13 @@ export interface SharedScanHost {
   readonly connection: Omit<ClientOptions, 'database'>;
   readonly vschema: () => Promise<KeyspaceVSchema | undefined>;
   readonly limits: VStreamerLimits;
-  /** Serves one member by itself (its rule cannot share the scan). */
-  alone(m: ShareMember): void;
-  /** Counts shared scans and their subscribers (stats, tests). */
-  readonly counters: { scans: number; subscribers: number; cut: number };
+}
+
+/** Shared scans run, the calls they served, and calls cut for lagging. */
+export interface SharedScanCounters {
+  scans: number;
+  subscribers: number;
+  cut: number;
 }
 
 /**
@@ -117,7 +122,7 @@ interface Sub {
  * Members whose plan does not fit the others' are served alone. Each member's call settles on its
  * own (never through this promise, which resolves once the reader is done).
  */
-export async function runSharedScan(host: SharedScanHost, members: readonly ShareMember[]): Promise<void> {
+export async function runSharedScan(host: SharedScanHost, counters: SharedScanCounters, members: readonly ShareMember[]): Promise<void> {
   const first = members[0].req;
   const table = first.table;
   const database = host.dbName;
@@ -207,7 +212,7 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
         (readKey === undefined || (readKey === r.join(',') && plan.keyRange.vindex === vindex && plan.keyColumnIndex === keyColumn));
       placed.add(m);
       if (!fits || plan === undefined) {
-        host.alone(m);
+        m.alone();
         continue;
       }
       readKey = r.join(',');
@@ -233,8 +238,8 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
       });
     }
     if (subs.length === 0) return;
-    host.counters.scans++;
-    host.counters.subscribers += subs.length;
+    counters.scans++;
+    counters.subscribers += subs.length;
     for (const s of subs) {
       s.onStop = onStop(s);
       if (s.m.stop.aborted) s.onStop();
@@ -267,7 +272,7 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
     const liveSubs = () => subs.filter((s) => s.live);
     /** Ends a subscriber's cycle now with done: false at the last key scanned for it. */
     const cut = (s: Sub, lastPk: readonly SqlValue[]) => {
-      host.counters.cut++;
+      counters.cut++;
       flushReady(s);
       send(s, { kind: 'rows', rows: s.rows, lastPk, done: false });
       s.rows = [];
@@ -426,5 +431,113 @@ export async function runSharedScan(host: SharedScanHost, members: readonly Shar
     reading = false;
     await snap?.close().catch(() => undefined);
     snap = undefined;
+  }
+}
+
+/** One vstreamRows call as the LocalVStreamer hands it to the joiner. */
+export interface JoinCall {
+  readonly req: VStreamRowsRequest;
+  readonly onBatch: (b: RowsBatch) => Promise<void>;
+  readonly signal: AbortSignal;
+  /** The call's admission's stop (the caller's signal or the tablet closing). */
+  readonly stop: AbortSignal;
+  readonly stats: { sent: number };
+  /** Serves the call by a scan of its own (which leaves its admission). */
+  alone(onBatch: (b: RowsBatch) => Promise<void>): Promise<void>;
+  /** Leaves the call's admission. */
+  leave(): void;
+}
+
+/**
+ * Gathers vstreamRows calls with one shareKey for a shared scan: the first call of a key opens a
+ * joining window (sharedScanJoinMs); calls that ended their cycles at a key lately are expected back
+ * there (up to sharedScanRejoinMs after their ends; the scan starts as soon as all came), and a call
+ * whose last cycle ended alone there waits only sharedScanJoinAloneMs.
+ */
+export class ScanJoiner {
+  readonly counters: SharedScanCounters = { scans: 0, subscribers: 0, cut: 0 };
+  /** Calls in their joining window, by shareKey. */
+  private readonly joining = new Map<string, { group: ShareMember[]; expect: number; start: () => void }>();
+  /** Keys where calls ended their cycles lately (done: false): how many, and until when they are expected back. */
+  private readonly cycleEnds = new Map<string, { count: number; until: number }>();
+
+  constructor(private readonly host: SharedScanHost) {}
+
+  join(key: string, call: JoinCall): Promise<void> {
+    const limits = this.host.limits;
+    const { req, signal } = call;
+    // Where this call's cycle ends, so the next cycles from there can be expected together.
+    let end: RowsBatch | undefined;
+    const rowsMax = req.rowsMax ?? 0;
+    const noted = async (b: RowsBatch): Promise<void> => {
+      if (b.kind === 'rows') end = b;
+      await call.onBatch(b);
+    };
+    const noteEnd = () => {
+      if (rowsMax === 0 || end?.kind !== 'rows' || end.done) return;
+      const next = shareKey({ ...req, lastPk: end.lastPk });
+      if (next === undefined) return;
+      const now = Date.now();
+      for (const [k, e] of this.cycleEnds) if (e.until < now) this.cycleEnds.delete(k);
+      const e = this.cycleEnds.get(next) ?? { count: 0, until: 0 };
+      e.count++;
+      e.until = now + limits.sharedScanRejoinMs;
+      this.cycleEnds.set(next, e);
+    };
+    return new Promise<void>((resolve, reject) => {
+      const m: ShareMember = {
+        req,
+        onBatch: noted,
+        signal,
+        stop: call.stop,
+        stats: call.stats,
+        settle: (err) => {
+          // Stopped by the tablet closing (not by the caller): the call fails, as one alone does.
+          const shutdown = call.stop.aborted && !signal.aborted ? call.stop.reason : undefined;
+          call.leave();
+          if (err !== undefined) reject(err);
+          else if (shutdown !== undefined) reject(TesseraError.from(shutdown, ER.SERVER_SHUTDOWN));
+          else {
+            noteEnd();
+            resolve();
+          }
+        },
+        alone: () => {
+          call.alone(noted).then(() => {
+            noteEnd();
+            resolve();
+          }, reject);
+        },
+      };
+      const waiting = this.joining.get(key);
+      if (waiting !== undefined) {
+        waiting.group.push(m);
+        if (waiting.group.length >= waiting.expect) waiting.start();
+        return;
+      }
+      const now = Date.now();
+      const ends = this.cycleEnds.get(key);
+      const expected = ends !== undefined && ends.until > now && ends.count >= 2;
+      const lone = ends !== undefined && ends.until > now && ends.count === 1;
+      const windowMs = expected ? Math.max(limits.sharedScanJoinMs, ends.until - now) : lone ? Math.min(limits.sharedScanJoinAloneMs, limits.sharedScanJoinMs) : limits.sharedScanJoinMs;
+      const group = [m];
+      let timer: NodeJS.Timeout | undefined;
+      const start = () => {
+        if (this.joining.get(key)?.group !== group) return;
+        clearTimeout(timer);
+        this.joining.delete(key);
+        this.cycleEnds.delete(key);
+        const members = group.filter((x) => {
+          // Calls cancelled while they waited end here.
+          if (!x.stop.aborted) return true;
+          x.settle();
+          return false;
+        });
+        if (members.length === 1) members[0].alone();
+        else if (members.length > 1) void runSharedScan(this.host, this.counters, members);
+      };
+      this.joining.set(key, { group, expect: expected ? ends.count : Number.POSITIVE_INFINITY, start });
+      timer = setTimeout(start, windowMs);
+    });
   }
 }
