@@ -69,12 +69,15 @@ export interface SharedScanCounters {
 
 /**
  * The key under which calls share one scan, or undefined when this call scans alone: only a single
- * table's copy (no chunks, samples or atomic table lists) whose rule for the table is a key-range
- * rule. Calls with one key also need plans that read the same columns with the same vindex, which
+ * table's copy cycle (rowsMax > 0; no chunks, samples or atomic table lists) whose rule for the
+ * table is a key-range rule. Calls with one key also need plans that read the same columns with the same vindex, which
  * the scan checks once the table is described.
  */
 export function shareKey(req: VStreamRowsRequest): string | undefined {
   if (req.tables !== undefined || req.chunks !== undefined || req.sampleChunks !== undefined) return undefined;
+  // Only copy cycles (rowsMax > 0): their callers take done: false as "start another cycle", which
+  // a cut subscriber gets. A whole-table read (VDiff's) ends only at the table's end.
+  if ((req.rowsMax ?? 0) <= 0) return undefined;
   const rule = req.filter.rules.find((r) => ruleMatches(r.match, req.table));
   if (rule === undefined) return undefined;
   const f = rule.filter.trim();

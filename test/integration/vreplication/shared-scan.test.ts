@@ -128,7 +128,7 @@ test('a select rule with in_keyrange shares the scan with the same columns, and 
   const shared = streamer();
   const alone = streamer({ sharedScanJoinMs: 0 });
   const sel = (r: string, cols = 'customer_id, email') => ({ rules: [{ match: 'customer', filter: `select ${cols} from customer where in_keyrange(customer_id, 'hash', '${r}')` }] });
-  const reqs = [sel('-80'), sel('80-'), sel('-80', 'customer_id, pad')].map((filter) => ({ table: 'customer', filter, lastPk: null, batchRowsMax: 200 }));
+  const reqs = [sel('-80'), sel('80-'), sel('-80', 'customer_id, pad')].map((filter) => ({ table: 'customer', filter, lastPk: null, batchRowsMax: 200, rowsMax: 100_000 }));
   const before = { ...shared.sharedScans };
   const got = await Promise.all(reqs.map((r) => call(shared, r)));
   const want = await Promise.all(reqs.map((r) => call(alone, r)));
@@ -145,13 +145,13 @@ test('a subscriber that aborts or fails mid-copy is dropped alone; the others ge
   const shared = streamer();
   const alone = streamer({ sharedScanJoinMs: 0 });
   const ranges = ['-40', '40-80', '80-c0', 'c0-'];
-  const want = await Promise.all(ranges.map((r) => call(alone, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 60 })));
+  const want = await Promise.all(ranges.map((r) => call(alone, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 60, rowsMax: 100_000 })));
   const ac = new AbortController();
   const boom = new Error('target failed');
   let abortedBatches = 0;
   const results = await Promise.allSettled(
     ranges.map((r, i) =>
-      call(shared, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 60 }, {
+      call(shared, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 60, rowsMax: 100_000 }, {
         signal: i === 0 ? ac.signal : undefined,
         onRows: async (_b, a) => {
           if (i === 0) {
@@ -187,6 +187,10 @@ test('a late joiner and a call at another lastPk scan alone, with the same answe
   const b = call(shared, { table: 'customer', filter: filterOf('80-'), lastPk: null, rowsMax: 1000 });
   const d = call(shared, { table: 'customer', filter: filterOf('-80'), lastPk: [500n], rowsMax: 1000 });
   const e = call(shared, { table: 'customer', filter: filterOf('80-'), lastPk: [500], rowsMax: 900 });
+  // Whole-table reads (rowsMax 0, as VDiff reads) never share, even when asked together: their
+  // callers take only done: true as the end.
+  const whole = await Promise.all(['-80', '80-'].map((r) => call(shared, { table: 'customer', filter: filterOf(r), lastPk: null })));
+  assert.ok(whole.every((w) => w.done));
   const got = await Promise.all([a, b, d, e]);
   assert.deepEqual(shared.sharedScans, before, 'no scan was shared');
   const want = await Promise.all([
@@ -205,7 +209,7 @@ test('a late joiner and a call at another lastPk scan alone, with the same answe
 test('a slow subscriber holds the reader back (no unbounded buffering); one lagging past the bound ends its cycle early and resumes alone', async () => {
   const ranges = ['-80', '80-'];
   const alone = streamer({ sharedScanJoinMs: 0 });
-  const want = await Promise.all(ranges.map((r) => call(alone, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 100 })));
+  const want = await Promise.all(ranges.map((r) => call(alone, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 100, rowsMax: 100_000 })));
   const lastKey = (a: Answer) => JSON.parse(a.lastPks[a.lastPks.length - 1].replace(/"(-?\d+)n"/g, '$1')) as number[];
 
   // Bounded: the slow subscriber takes nothing until released; the fast one gets no further than the
@@ -215,8 +219,8 @@ test('a slow subscriber holds the reader back (no unbounded buffering); one lagg
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let fastScanned: number[] = [];
-    const slow = call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: null, batchRowsMax: 100 }, { onRows: () => gate });
-    const fast = call(shared, { table: 'customer', filter: filterOf(ranges[1]), lastPk: null, batchRowsMax: 100 }, {
+    const slow = call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: null, batchRowsMax: 100, rowsMax: 100_000 }, { onRows: () => gate });
+    const fast = call(shared, { table: 'customer', filter: filterOf(ranges[1]), lastPk: null, batchRowsMax: 100, rowsMax: 100_000 }, {
       onRows: async (_b, a) => {
         fastScanned = lastKey(a);
       },
@@ -244,15 +248,15 @@ test('a slow subscriber holds the reader back (no unbounded buffering); one lagg
     const shared = streamer({ sharedScanLagMs: 200 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow = call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: null, batchRowsMax: 100 }, { onRows: (_b, a) => (a.batches === 1 ? gate : Promise.resolve()) });
-    const fast = await call(shared, { table: 'customer', filter: filterOf(ranges[1]), lastPk: null, batchRowsMax: 100 });
+    const slow = call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: null, batchRowsMax: 100, rowsMax: 100_000 }, { onRows: (_b, a) => (a.batches === 1 ? gate : Promise.resolve()) });
+    const fast = await call(shared, { table: 'customer', filter: filterOf(ranges[1]), lastPk: null, batchRowsMax: 100, rowsMax: 100_000 });
     assert.equal(json(fast.rows), json(want[1].rows), 'the fast subscriber is not held back past the bound');
     assert.ok(fast.done);
     release();
     const s = await slow;
     assert.equal(s.done, false, 'the lagging subscriber ends its cycle early');
     assert.equal(shared.sharedScans.cut, 1);
-    const rest = await call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: lastKey(s), batchRowsMax: 100 });
+    const rest = await call(shared, { table: 'customer', filter: filterOf(ranges[0]), lastPk: lastKey(s), batchRowsMax: 100, rowsMax: 100_000 });
     assert.ok(rest.done);
     assert.equal(json([...s.rows, ...rest.rows]), json(want[0].rows));
   }
@@ -264,7 +268,7 @@ test('the tablet closing mid-shared-copy fails every subscriber as UNAVAILABLE',
   let close!: () => void;
   const closing = new Promise<void>((r) => (close = r));
   const calls = ['-80', '80-'].map((r) =>
-    call(shared, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 50 }, {
+    call(shared, { table: 'customer', filter: filterOf(r), lastPk: null, batchRowsMax: 50, rowsMax: 100_000 }, {
       onRows: async () => {
         if (++started === 2) close();
         await new Promise((res) => setTimeout(res, 5));
