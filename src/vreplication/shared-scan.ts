@@ -461,8 +461,13 @@ export class ScanJoiner {
   readonly counters: SharedScanCounters = { scans: 0, subscribers: 0, cut: 0 };
   /** Calls in their joining window, by shareKey. */
   private readonly joining = new Map<string, { group: ShareMember[]; expect: number; start: () => void }>();
-  /** Keys where calls ended their cycles lately (done: false): how many, and until when they are expected back. */
-  private readonly cycleEnds = new Map<string, { count: number; until: number }>();
+  /**
+   * Keys where calls ended their cycles lately (done: false): how many, the key their cycles started
+   * from (calls still open from there end here too), and until when they are expected back.
+   */
+  private readonly cycleEnds = new Map<string, { count: number; from: string; until: number }>();
+  /** Calls open (joining or scanning), by the key their cycle started from. */
+  private readonly openFrom = new Map<string, number>();
 
   constructor(private readonly host: SharedScanHost) {}
 
@@ -476,13 +481,23 @@ export class ScanJoiner {
       if (b.kind === 'rows') end = b;
       await call.onBatch(b);
     };
+    this.openFrom.set(key, (this.openFrom.get(key) ?? 0) + 1);
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      const n = (this.openFrom.get(key) ?? 1) - 1;
+      if (n > 0) this.openFrom.set(key, n);
+      else this.openFrom.delete(key);
+    };
     const noteEnd = () => {
+      close();
       if (rowsMax === 0 || end?.kind !== 'rows' || end.done) return;
       const next = shareKey({ ...req, lastPk: end.lastPk });
       if (next === undefined) return;
       const now = Date.now();
       for (const [k, e] of this.cycleEnds) if (e.until < now) this.cycleEnds.delete(k);
-      const e = this.cycleEnds.get(next) ?? { count: 0, until: 0 };
+      const e = this.cycleEnds.get(next) ?? { count: 0, from: key, until: 0 };
       e.count++;
       e.until = now + limits.sharedScanRejoinMs;
       this.cycleEnds.set(next, e);
@@ -498,6 +513,7 @@ export class ScanJoiner {
           // Stopped by the tablet closing (not by the caller): the call fails, as one alone does.
           const shutdown = call.stop.aborted && !signal.aborted ? call.stop.reason : undefined;
           call.leave();
+          close();
           if (err !== undefined) reject(err);
           else if (shutdown !== undefined) reject(TesseraError.from(shutdown, ER.SERVER_SHUTDOWN));
           else {
@@ -506,10 +522,16 @@ export class ScanJoiner {
           }
         },
         alone: () => {
-          call.alone(noted).then(() => {
-            noteEnd();
-            resolve();
-          }, reject);
+          call.alone(noted).then(
+            () => {
+              noteEnd();
+              resolve();
+            },
+            (err) => {
+              close();
+              reject(err);
+            },
+          );
         },
       };
       const waiting = this.joining.get(key);
@@ -518,11 +540,15 @@ export class ScanJoiner {
         if (waiting.group.length >= waiting.expect) waiting.start();
         return;
       }
+      // Expected here: the calls that ended their cycles here, and the calls still open from where
+      // those cycles started (same start, same rowsMax: they end here too, a little later).
       const now = Date.now();
       const ends = this.cycleEnds.get(key);
-      const expected = ends !== undefined && ends.until > now && ends.count >= 2;
-      const lone = ends !== undefined && ends.until > now && ends.count === 1;
-      const windowMs = expected ? Math.max(limits.sharedScanJoinMs, ends.until - now) : lone ? Math.min(limits.sharedScanJoinAloneMs, limits.sharedScanJoinMs) : limits.sharedScanJoinMs;
+      const fresh = ends !== undefined && ends.until > now;
+      const count = fresh ? ends.count + (this.openFrom.get(ends.from) ?? 0) : 0;
+      const expected = count >= 2;
+      const lone = fresh && count === 1;
+      const windowMs = expected ? Math.max(limits.sharedScanJoinMs, ends!.until - now) : lone ? Math.min(limits.sharedScanJoinAloneMs, limits.sharedScanJoinMs) : limits.sharedScanJoinMs;
       const group = [m];
       let timer: NodeJS.Timeout | undefined;
       const start = () => {
@@ -539,7 +565,7 @@ export class ScanJoiner {
         if (members.length === 1) members[0].alone();
         else if (members.length > 1) void runSharedScan(this.host, this.counters, members);
       };
-      this.joining.set(key, { group, expect: expected ? ends.count : Number.POSITIVE_INFINITY, start });
+      this.joining.set(key, { group, expect: expected ? count : Number.POSITIVE_INFINITY, start });
       timer = setTimeout(start, windowMs);
     });
   }

@@ -302,3 +302,30 @@ test('streams that ended a shared cycle together are waited for at its end key, 
   const want = await Promise.all([call(alone, req('-80', ends[0])), call(alone, req('80-', ends[1]))]);
   got.forEach((g, i) => assert.equal(json(g.rows), json(want[i].rows)));
 });
+
+test('streams that missed each other in a cycle meet at its end key: the first to end waits for the one still scanning from the same start', async () => {
+  const shared = streamer({ sharedScanJoinMs: 50, sharedScanRejoinMs: 60_000 });
+  const alone = streamer({ sharedScanJoinMs: 0 });
+  const req = (r: string, lastPk: readonly SqlValue[] | null) => ({ table: 'customer', filter: filterOf(r), lastPk, rowsMax: 1000, batchRowsMax: 100 });
+  const endOf = (a: Answer) => JSON.parse(a.lastPks[a.lastPks.length - 1].replace(/"(-?\d+)n"/g, '$1')) as number[];
+  // Each stream's whole copy, cycle after cycle, as a target runs it; the second starts well after
+  // the first's joining window, so their first cycles scan alone.
+  const run = async (r: string, batchMs: number): Promise<SqlValue[][]> => {
+    const rows: SqlValue[][] = [];
+    for (let lastPk: readonly SqlValue[] | null = null; ; ) {
+      const a = await call(shared, req(r, lastPk), { onRows: () => new Promise((res) => setTimeout(res, batchMs)) });
+      rows.push(...a.rows);
+      if (a.done) return rows;
+      lastPk = endOf(a);
+    }
+  };
+  // The first takes its batches slowly, so the second's first cycle (from the same start) is still
+  // open when the first's ends.
+  const first = run('-80', 40);
+  await new Promise((res) => setTimeout(res, 150));
+  const second = run('80-', 0);
+  const got = await Promise.all([first, second]);
+  assert.ok(shared.sharedScans.scans >= 1, `the later cycles were shared (${shared.sharedScans.scans} shared scans)`);
+  const want = await Promise.all(['-80', '80-'].map(async (r) => (await call(alone, { ...req(r, null), rowsMax: 0 })).rows));
+  got.forEach((g, i) => assert.equal(json(g), json(want[i])));
+});
