@@ -54,6 +54,8 @@ interface Setup {
   /** CPU seconds of the Tessera side so far (this process, or the tablet processes). */
   cpuMs(): number;
   readonly tablets: string;
+  /** The source tablet's shared copy scans (shared-scan.ts), when it runs in this process. */
+  sharedScans(): string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,10 @@ async function inProcess(): Promise<Setup> {
     ctx,
     srcAddr: await c.mysqlAddress(c.shard('customer', '0').primary),
     tablets: 'in this process',
+    sharedScans() {
+      const n = c.shard('customer', '0').primary.vstreamer.sharedScans;
+      return `${n.scans} shared copy scans on the source, serving ${n.subscribers} calls (${n.cut} cut for lagging)`;
+    },
     async targetRows() {
       let n = 0;
       for (const tt of targets) n += Number((await tt.manager.executeFetchAsDba('SELECT COUNT(*) FROM customer')).rows[0][0]);
@@ -147,6 +153,7 @@ async function childProcesses(): Promise<Setup> {
     ctx: { topo, tmc },
     srcAddr: { host: '127.0.0.1', port: tablets[0].ctl.mysqlPort },
     tablets: 'each its own process',
+    sharedScans: () => 'shared copy scans: see the source tablet\'s /debug/status',
     async targetRows() {
       return (await count(tablets[1])) + (await count(tablets[2]));
     },
@@ -242,6 +249,7 @@ async function main(): Promise<void> {
     log(`copy         Reshard 0 -> -80,80- (create to copied)  ${rate(reshardMs)}`);
     log(`             of which create ${(createMs / 1000).toFixed(1)} s, first row on a target at ${((firstRowMs ?? reshardMs) / 1000).toFixed(1)} s`);
     log(`             CPU over the copy: tablets ${(cpuMs / 1000).toFixed(1)} s (${((cpuMs / ROWS) * 1000).toFixed(0)} µs a row), MariaDB servers ${(dbCpuMs / 1000).toFixed(1)} s`);
+    log(`             ${setup.sharedScans()}`);
     log(`             mariadb-dump | mariadb (one server)      ${rate(dumpMs)}`);
     log(`             CPU over the dump: MariaDB servers ${(dumpDbCpuMs / 1000).toFixed(1)} s (mariadb-dump and mariadb themselves not counted)`);
     log(`             ratio                                    ${(dumpMs / reshardMs).toFixed(2)}x (goal >= 0.5x)`);

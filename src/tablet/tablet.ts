@@ -334,6 +334,7 @@ export class TabletProcess {
             `replication lag: ${h.replicationLagSeconds ?? 'unknown'}s ${h.replicationError}\n` +
             `queries in flight: ${h.queriesInFlight}, transactions open: ${h.transactionsOpen}\n` +
             `rpc port: ${this.rpcPort}\n` +
+            `vstream calls open: ${this.vstreamer.stats().length}; shared copy scans: ${this.vstreamer.sharedScans.scans} (serving ${this.vstreamer.sharedScans.subscribers} calls, ${this.vstreamer.sharedScans.cut} cut for lagging)\n` +
             (this.keeper?.state ? `MariaDB: ${this.keeper.state}\n` : '') +
             (h.alert ? `ALERT: ${h.alert}\n` : ''),
         );

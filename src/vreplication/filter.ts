@@ -122,10 +122,15 @@ export interface TablePlan {
    * when `keep` is.
    */
   readonly keepText: ((column: ValueColumn) => TextRowsKeep) | undefined;
+  /** The key-range rule's vindex and range (a shared copy scan tests many ranges with one vindex). */
+  readonly keyRange?: { readonly vindex: FunctionalVindex; readonly range: KeyRange };
 }
 
 /** Answers in `out` (1 keep, 0 drop) for the text-protocol rows payloads[0…n). */
 export type TextRowsKeep = (payloads: readonly Buffer[], n: number, out: Uint8Array) => void;
+
+/** TextRowsKeep for several key ranges: `outs[r]` answers for range r. */
+export type TextRangesKeep = (payloads: readonly Buffer[], n: number, outs: readonly Uint8Array[]) => void;
 
 /**
  * Computes keyspace ids for the key-range rule. A small seam over src/vindexes so the streamer
@@ -177,7 +182,7 @@ function keyRangeOf(text: string, rule: string): KeyRange {
   }
 }
 
-type KeepFns = Pick<TablePlan, 'keep' | 'keepMany' | 'keepText'>;
+type KeepFns = Pick<TablePlan, 'keep' | 'keepMany' | 'keepText' | 'keyRange'>;
 
 /** Column types whose text is a decimal integer (what `hash` and `numeric` mostly shard by). */
 const INTEGER_TYPES = new Set<number>([TYPE.TINY, TYPE.SHORT, TYPE.INT24, TYPE.LONG, TYPE.LONGLONG, TYPE.YEAR]);
@@ -248,16 +253,30 @@ const TWO32 = 2 ** 32;
  * it, then the vindex's own map.
  */
 function textKeepOf(vindex: FunctionalVindex, colIndex: number, range: KeyRange, column: ValueColumn): TextRowsKeep {
+  const route = textRangesKeep(vindex, colIndex, [range], column);
+  const outs: Uint8Array[] = [new Uint8Array(0)];
+  return (payloads, n, out) => {
+    outs[0] = out;
+    route(payloads, n, outs);
+  };
+}
+
+/**
+ * keepText for several key ranges at once (the subscribers of one shared copy scan): each row's
+ * keyspace id is computed once, then tested against every range; `outs[r][i]` answers for range r
+ * and row i. One range is textKeepOf.
+ */
+export function textRangesKeep(vindex: FunctionalVindex, colIndex: number, ranges: readonly KeyRange[], column: ValueColumn): TextRangesKeep {
   const at = new Int32Array(2);
   const values: VindexValue[] = [];
   const where: number[] = [];
   const cellValue = (p: Buffer): RowValue => (at[1] < 0 ? null : textValue(column, p.subarray(at[0], at[0] + at[1])));
   if (!INTEGER_TYPES.has(column.type) || (vindex.type !== 'hash' && vindex.type !== 'numeric')) {
-    return (payloads, n, out) => {
+    return (payloads, n, outs) => {
       values.length = 0;
       where.length = 0;
       for (let i = 0; i < n; i++) {
-        out[i] = 0;
+        for (const out of outs) out[i] = 0;
         textCell(payloads[i], colIndex, at);
         if (at[1] < 0) continue;
         values.push(cellValue(payloads[i]) as VindexValue);
@@ -267,7 +286,8 @@ function textKeepOf(vindex: FunctionalVindex, colIndex: number, range: KeyRange,
       const dests = vindex.map(values);
       for (let k = 0; k < dests.length; k++) {
         const d = dests[k];
-        if (d.kind === 'keyspaceId' && keyRangeContains(range, d.id)) out[where[k]] = 1;
+        if (d.kind !== 'keyspaceId') continue;
+        for (let r = 0; r < ranges.length; r++) if (keyRangeContains(ranges[r], d.id)) outs[r][where[k]] = 1;
       }
     };
   }
@@ -275,7 +295,7 @@ function textKeepOf(vindex: FunctionalVindex, colIndex: number, range: KeyRange,
   let blocks = new Uint8Array(0);
   let view = new DataView(blocks.buffer);
   let has = new Uint8Array(0);
-  return (payloads, n, out) => {
+  return (payloads, n, outs) => {
     if (blocks.length < n * 8) {
       blocks = new Uint8Array(n * 8);
       view = new DataView(blocks.buffer);
@@ -309,7 +329,11 @@ function textKeepOf(vindex: FunctionalVindex, colIndex: number, range: KeyRange,
       has[i] = 1;
     }
     const ids = hash ? vhashBlocks(blocks.subarray(0, n * 8)) : blocks;
-    for (let i = 0; i < n; i++) out[i] = has[i] === 1 && containsAt(range, ids, i * 8, 8) ? 1 : 0;
+    for (let r = 0; r < ranges.length; r++) {
+      const out = outs[r];
+      const range = ranges[r];
+      for (let i = 0; i < n; i++) out[i] = has[i] === 1 && containsAt(range, ids, i * 8, 8) ? 1 : 0;
+    }
   };
 }
 
@@ -341,7 +365,7 @@ function keyRangePredicate(vindex: FunctionalVindex, colIndex: number, range: Ke
       if (d.kind === 'keyspaceId' && keyRangeContains(range, d.id)) out[at[k]] = 1;
     }
   };
-  return { keep, keepMany, keepText: (column) => textKeepOf(vindex, colIndex, range, column) };
+  return { keep, keepMany, keepText: (column) => textKeepOf(vindex, colIndex, range, column), keyRange: { vindex, range } };
 }
 
 /**

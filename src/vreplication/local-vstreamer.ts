@@ -13,6 +13,10 @@
 // batch. The rows go through the same rule planning as binlog rows (filter.ts planColumns), so
 // the copy keeps exactly the rows replication would. A call ends after rowsMax rows, so no
 // snapshot stays open for a whole big table.
+//
+// Calls with key-range rules for the same table from the same lastPk and rowsMax (the target
+// streams of a Reshard) are served by one scan (shared-scan.ts): they wait a short joining window
+// for each other; every answer is the one a scan alone would give.
 import { ER, TesseraError, type ErrorCode } from '../mysql/errors.js';
 import { Client, type ClientOptions } from '../mysql/client.js';
 import { TYPE } from '../mysql/constants.js';
@@ -28,6 +32,7 @@ import { RowStreamer, type FieldInfo, type StreamEvent } from './row-streamer.js
 import { Snapshot } from './snapshot.js';
 import { eventSize, rowBytes } from './vstream-codec.js';
 import type { CopyChunk, RowsBatch, VStreamer, VStreamRequest, VStreamRowsRequest } from './vstreamer.js';
+import { ScanJoiner, shareKey } from './shared-scan.js';
 
 const log = logger('vstreamer');
 
@@ -52,6 +57,25 @@ export const VSTREAMER_DEFAULTS = {
    * far wider than the previous SELECT's); at least twice the batch's bytes.
    */
   pauseBytesMax: 8 * 1024 * 1024,
+  /**
+   * vstreamRows: how long a call with a key-range rule waits for calls asking for the same table
+   * from the same lastPk and rowsMax (the target streams of a Reshard), to serve them all from one
+   * scan (shared-scan.ts); 0 = every call scans alone.
+   */
+  sharedScanJoinMs: 250,
+  /**
+   * vstreamRows: when calls ended their cycles at one key (a shared scan's subscribers, or streams
+   * that scanned alone), a call for the next cycle from that key waits up to this long after those
+   * ends for as many calls, and the scan starts as soon as they are all there.
+   */
+  sharedScanRejoinMs: 3000,
+  /** vstreamRows: the joining window of a call whose previous cycle ended alone at its lastPk. */
+  sharedScanJoinAloneMs: 50,
+  /**
+   * vstreamRows, a shared scan: how long the reader waits for a subscriber that has not taken its
+   * batches after another one took all of its own; then that subscriber's cycle ends early (done: false).
+   */
+  sharedScanLagMs: 10_000,
   /** Streams (vstream and vstreamRows) open at once; each holds one MariaDB connection. */
   streamsMax: 64,
   /**
@@ -129,7 +153,7 @@ function text(v: SqlValue | undefined): string {
 }
 
 /** Refuses a source whose binlog a stream cannot follow, saying which setting to change. */
-async function checkBinlogSettings(c: Client): Promise<void> {
+export async function checkBinlogSettings(c: Client): Promise<void> {
   const r = await c.query('SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image, @@GLOBAL.binlog_row_metadata');
   const [logBin, format, image, metadata] = r.rows[0].map(text);
   const fix = 'set it in the MariaDB configuration (mysqlctl writes it) or with SET GLOBAL, then restart the stream';
@@ -307,10 +331,18 @@ export class LocalVStreamer implements VStreamer {
   readonly limits: VStreamerLimits;
   private readonly open = new Set<Open>();
   private closed = false;
+  /** vstreamRows calls that may share one scan (shared-scan.ts). */
+  private readonly joiner: ScanJoiner;
 
   constructor(private readonly cfg: LocalVStreamerConfig) {
     this.limits = { ...VSTREAMER_DEFAULTS, ...cfg.limits };
+    this.joiner = new ScanJoiner({ dbName: cfg.dbName, connection: cfg.connection, vschema: cfg.vschema, limits: this.limits });
     if (this.limits.streamsMax > 0x1000) throw new Error('streamsMax above the server id window of 4096');
+  }
+
+  /** Shared copy scans run, the calls they served, and calls cut for lagging. */
+  get sharedScans(): { readonly scans: number; readonly subscribers: number; readonly cut: number } {
+    return { ...this.joiner.counters };
   }
 
   /** The calls open now. */
@@ -459,6 +491,20 @@ export class LocalVStreamer implements VStreamer {
 
   async vstreamRows(req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const o = this.admit('vstreamRows', signal);
+    const key = this.limits.sharedScanJoinMs > 0 ? shareKey(req) : undefined;
+    if (key === undefined) return this.rowsAlone(o, req, onBatch, signal);
+    return this.joiner.join(key, {
+      req,
+      onBatch,
+      signal,
+      stop: o.abort.signal,
+      stats: o.stats,
+      alone: (noted) => this.rowsAlone(o, req, noted, signal),
+      leave: () => this.leave(o),
+    });
+  }
+
+  private async rowsAlone(o: Open, req: VStreamRowsRequest, onBatch: (batch: RowsBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const stop = o.abort.signal;
     const snaps: Snapshot[] = [];
     let lockConn: Client | undefined;

@@ -54,6 +54,12 @@ export class TabletChild {
     return this.ports.rpc;
   }
 
+  /** The tablet's HTTP port (status pages). */
+  get httpPort(): number {
+    if (!this.ports) throw new Error(`tablet ${this.alias} was never started`);
+    return this.ports.http;
+  }
+
   /** The tablet process's pid (the last start), or undefined. */
   get pid(): number | undefined {
     return this.child?.proc.pid;

@@ -293,9 +293,32 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         await c?.end().catch(() => undefined);
       }
     };
+    // The source tablets' shared copy scans (one scan serving both target streams' cycles, see
+    // shared-scan.ts), from their status pages; a restarted tablet counts from zero again.
+    const sharedSeen = new Map<TabletChild, number>();
+    let sharedScans = 0;
+    let sharedDuringCopy = 0;
+    const observeShared = async (): Promise<void> => {
+      for (const t of src) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${t.httpPort}/debug/status`, { signal: AbortSignal.timeout(2000) });
+          const m = /shared copy scans: (\d+)/.exec(await res.text());
+          if (!m) continue;
+          const n = Number(m[1]);
+          const prev = sharedSeen.get(t) ?? 0;
+          const more = n >= prev ? n - prev : n;
+          sharedScans += more;
+          if (more > 0 && !TARGET_SHARDS.every((s) => seen[s]?.lastPk === 'done')) sharedDuringCopy += more;
+          sharedSeen.set(t, n);
+        } catch {
+          // The tablet is down (killed): nothing to read now.
+        }
+      }
+    };
     monitor = (async () => {
       while (monitoring) {
         for (const shard of TARGET_SHARDS) await observe(shard);
+        await observeShared();
         await sleep(100);
       }
     })();
@@ -321,6 +344,11 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     // First: a killed target MariaDB leaves its replica reconnecting for a while, which a reparent
     // would wait for.
     if (TARGET_PRS) copyPlan.unshift('target-prs');
+    // The very first: the source tablet, while both streams' copy cycles share its scan
+    // (shared-scan.ts): each stream must resume from its own lastPk.
+    copyPlan.splice(copyPlan.indexOf('source-tablet'), 1);
+    copyPlan.unshift('source-tablet');
+    let sharedKill = true;
     const plan = [...copyPlan, ...shuffled(Math.floor(KILLS / 2))];
     const copyEvents = copyPlan.length;
     const sourceReplica = () => (sourcePrimary === src[0] ? src[1] : src[0]);
@@ -360,7 +388,17 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
         // The tablet a stream reads from (a replica, then the primary, by default). The first time,
         // and then half the time, it stays down until the streams moved on without it: they must
         // go to the other tablet of the shard rather than wait for the dead one.
-        const readFrom = await sourceTablets();
+        let readFrom = await sourceTablets();
+        let how = '';
+        if (sharedKill && phase === 'copy') {
+          sharedKill = false;
+          const before = sharedDuringCopy;
+          await waitFor('a shared copy scan of both streams on one source tablet', async () => {
+            readFrom = await sourceTablets();
+            return sharedDuringCopy > before && readFrom.length === 2 && readFrom[0] === readFrom[1] && TARGET_SHARDS.every((x) => seen[x]?.state === 'Copying');
+          }, fatal);
+          how = ` mid-shared-copy (${sharedDuringCopy} shared scans so far)`;
+        }
         const pick = readFrom[Math.floor(rnd() * readFrom.length)];
         const victim = src.find((x) => tabletAliasString(parseTabletAlias(x.alias)) === pick) ?? sourceReplica();
         await victim.kill9();
@@ -372,11 +410,11 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
           const mark = progressMark();
           await waitFor(`the streams to move on while source tablet ${victim.alias} is down`, () => progressMark() !== mark, fatal);
           await victim.start();
-          events.push(`${phase}: kill -9 source tablet ${victim.alias}, left down until the streams moved on, restarted ${at}`);
+          events.push(`${phase}: kill -9 source tablet ${victim.alias}${how}, left down until the streams moved on, restarted ${at}`);
         } else {
           await sleep(Math.floor(rnd() * 800));
           await victim.start();
-          events.push(`${phase}: kill -9 source tablet ${victim.alias}, restarted ${at}`);
+          events.push(`${phase}: kill -9 source tablet ${victim.alias}${how}, restarted ${at}`);
         }
       } else if (kind === 'target-prs') {
         const old = dst[shard];
@@ -461,7 +499,10 @@ describe('VReplication resumes exactly after kill -9', { timeout: 900_000 }, () 
     // rows_copied counts rows the copy inserted, each key once: never more than ever existed.
     const copiedTotal = TARGET_SHARDS.reduce((n, s) => n + (seen[s]?.rowsCopied ?? 0), 0);
     assert.ok(copiedTotal <= ROWS + acked.length + ledger.failedTotal, `rows_copied ${copiedTotal} counts a row twice`);
-    console.log(`resume test: ${acked.length} ledger rows acknowledged (${ledger.failedTotal} failed), ${mutations} mutations, ${srcRows.length} rows, ${copiedTotal} copied; events:\n  ${events.join('\n  ')}`);
+    console.log(`resume test: ${acked.length} ledger rows acknowledged (${ledger.failedTotal} failed), ${mutations} mutations, ${srcRows.length} rows, ${copiedTotal} copied; ${sharedScans} shared copy scans on the source tablets (${sharedDuringCopy} seen mid-copy); events:\n  ${events.join('\n  ')}`);
+    // The two target streams' copy cycles shared the source's scan, so the kills of the source
+    // tablet above hit shared copies, and each stream resumed from its own lastPk.
+    assert.ok(sharedDuringCopy > 0, 'the target streams shared copy scans on the source tablet');
     assert.equal(events.length, plan.length);
   });
 });
