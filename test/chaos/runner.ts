@@ -169,6 +169,27 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }),
   },
   { name: 'kill -9 a gate under ledger and sysbench load (clients move to the other)', workflow: false, sysbench: true, fault: kill({ role: 'gate', gate: 0 }) },
+  // Appended, so the scenarios before keep their index (and so their runs' seeds).
+  {
+    name: 'kill -9 ctld mid-PlannedReparentShard',
+    workflow: false,
+    phase: 'prs',
+    fault: async (x) => {
+      // ctld dies at a random moment of the reparent — before the demotion, between the demotion
+      // and the promotion, between the promotion and the shard record write, or after —; its
+      // supervisor starts it again, and the tablets' shard sync (src/tablet/shard-sync.ts)
+      // finishes or undoes what it left.
+      const [old] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+      const [next] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'replica' });
+      const reparent = x.c.call('PlannedReparentShard', { keyspace_shard: `${SRC}/0`, new_primary: next.alias! }, 0).then(
+        () => 'finished before the kill',
+        (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
+      );
+      await new Promise((r) => setTimeout(r, x.rng.int(0, 600)));
+      const p = await x.faults.kill({ role: 'ctld' });
+      return `kill -9 ${p.name} (pid ${p.pid}) during PlannedReparentShard ${old.alias} → ${next.alias} (the command ${await reparent})`;
+    },
+  },
 ];
 
 /**
