@@ -256,8 +256,9 @@ async function refreshAll(ctx: CtldContext, tablets: readonly Tablet[], warnings
 
 /**
  * Test hook (TESSERA_TEST_KILL_CTLD_IN_REPARENT=<step>, read here and nowhere else): the ctld
- * process dies (SIGKILL) at that step of a reparent's promotion — `after-promote` (the new primary
- * promoted, the shard record not yet written) —, so tests can leave a reparent exactly there, as
+ * process dies (SIGKILL) at that step of a reparent — `after-demote` (PlannedReparentShard: the old
+ * primary demoted, nobody promoted yet), `after-promote` (the new primary promoted, the shard
+ * record not yet written) —, so tests can leave a reparent exactly there, as
  * a crash of ctld would (the tablet's shard sync then finishes it: src/tablet/shard-sync.ts).
  */
 function killHook(step: string): void {
@@ -383,6 +384,7 @@ export async function plannedReparentShard(
 
     const { position: oldPosition, drained } = await ctx.tmc.demotePrimary(old, { timeoutMs: o.demoteTimeoutMs }, { timeoutMs: o.demoteTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
     events.push(`demoted ${aliasText(old)}: read-only at ${oldPosition}`);
+    killHook('after-demote');
     if (!drained) warnings.push(`transactions still open on ${aliasText(old)} after ${o.demoteTimeoutMs} ms were not committed (read_only)`);
     try {
       await ctx.tmc.waitForPosition(newPrimary, { position: oldPosition, timeoutMs: o.waitReplicasTimeoutMs }, { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
