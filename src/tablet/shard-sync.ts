@@ -106,30 +106,32 @@ export class ShardSync {
     // First without any lock: nearly always nothing to do, and then nothing is locked.
     const first = await this.read();
     if ((await this.decide(first.me, first.shard)) === null) return null;
-    return tm.action(async () => {
-      let lock: TopoLock;
-      try {
-        lock = await tm.topo.lockShard(tm.record.keyspace, tm.record.shard, `ShardSync(${this.alias})`, { timeoutMs: this.opts.lockTimeoutMs });
-      } catch (err) {
-        // A living reparent holds the lock: it decides; this tablet looks again at the next refresh.
-        if (isTopoError(err, 'TIMEOUT')) return null;
-        throw err;
-      }
-      let done: Decision = null;
-      try {
+    // The lock before the action: waiting for it must not hold back a living reparent's calls to
+    // this tablet (they run as actions, and that reparent holds the lock until they are done).
+    let lock: TopoLock;
+    try {
+      lock = await tm.topo.lockShard(tm.record.keyspace, tm.record.shard, `ShardSync(${this.alias})`, { timeoutMs: this.opts.lockTimeoutMs });
+    } catch (err) {
+      // A living reparent holds the lock: it decides; this tablet looks again at the next refresh.
+      if (isTopoError(err, 'TIMEOUT')) return null;
+      throw err;
+    }
+    try {
+      const done = await tm.action(async () => {
         const { me, shard } = await this.read();
         tm.setRecord(me);
-        done = await this.decide(me, shard);
-        if (done === 'claim') await this.claim(me, shard);
-        else if (done === 'follow') await this.follow(me, shard);
-        else if (done === 'lift') await this.lift();
-      } catch (err) {
-        await lock.unlock(err);
-        throw err;
-      }
+        const d = await this.decide(me, shard);
+        if (d === 'claim') await this.claim(me, shard);
+        else if (d === 'follow') await this.follow(me, shard);
+        else if (d === 'lift') await this.lift();
+        return d;
+      });
       await lock.unlock();
       return done;
-    });
+    } catch (err) {
+      await lock.unlock(err);
+      throw err;
+    }
   }
 
   private async claim(me: Tablet, shard: Shard): Promise<void> {
