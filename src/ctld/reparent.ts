@@ -163,6 +163,7 @@ async function promote(ctx: CtldContext, st: ShardState, lock: TopoLock, primary
   const term = new Date().toISOString();
   const { position } = await ctx.tmc.promoteReplica(primary, { semiSync: semiSyncFor(st.policy, 'primary').primary, primaryTermStartTime: term });
   events.push(`promoted ${aliasText(primary)} at ${position}`);
+  killHook('after-promote');
   await lock.check();
   await ctx.topo.updateShardFields(st.keyspace, st.shard, (s) => {
     s.primary_alias = primary.alias;
@@ -251,6 +252,21 @@ async function refreshAll(ctx: CtldContext, tablets: readonly Tablet[], warnings
       }),
     ),
   );
+}
+
+/**
+ * Test hook (TESSERA_TEST_KILL_CTLD_IN_REPARENT=<step>, read here and nowhere else): the ctld
+ * process dies (SIGKILL) at that step of a reparent — `after-demote` (PlannedReparentShard: the old
+ * primary demoted, nobody promoted yet), `after-promote` (the new primary promoted, the shard
+ * record not yet written) —, so tests can leave a reparent exactly there, as
+ * a crash of ctld would (the tablet's shard sync then finishes it: src/tablet/shard-sync.ts).
+ */
+function killHook(step: string): void {
+  if (process.env.TESSERA_TEST_KILL_CTLD_IN_REPARENT !== step) return;
+  process.stderr.write(`test hook: killing ctld process ${process.pid} at reparent step ${step}\n`);
+  process.kill(process.pid, 'SIGKILL');
+  // The signal is on its way; nothing more of the reparent may run before it lands.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
 }
 
 // ---- InitShardPrimary ------------------------------------------------------------------------
@@ -368,6 +384,7 @@ export async function plannedReparentShard(
 
     const { position: oldPosition, drained } = await ctx.tmc.demotePrimary(old, { timeoutMs: o.demoteTimeoutMs }, { timeoutMs: o.demoteTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });
     events.push(`demoted ${aliasText(old)}: read-only at ${oldPosition}`);
+    killHook('after-demote');
     if (!drained) warnings.push(`transactions still open on ${aliasText(old)} after ${o.demoteTimeoutMs} ms were not committed (read_only)`);
     try {
       await ctx.tmc.waitForPosition(newPrimary, { position: oldPosition, timeoutMs: o.waitReplicasTimeoutMs }, { timeoutMs: o.waitReplicasTimeoutMs + REPARENT_DEFAULTS.rpcSlackMs });

@@ -647,11 +647,16 @@ export class Replication {
       const { value: shard } = await tm.topo.getShard(tm.record.keyspace, tm.record.shard);
       if (shard.primary_alias === null || !tabletAliasEqual(shard.primary_alias, tm.record.alias)) return;
       log.warn({ alias: this.alias }, 'no reparent holds the shard lock any more and the shard names this tablet: lifting the demotion taken at start');
-      this.demotedAtStart = false;
-      tm.demoted = false;
-      await this.change((c) => c.query('SET GLOBAL read_only = OFF').then(() => undefined));
-      await tm.refreshState();
+      await this.liftDemotionLocked();
     });
+  }
+
+  /** Writable and serving again after a demotion no reparent will undo (inside an action; shard-sync.ts decides when). */
+  async liftDemotionLocked(): Promise<void> {
+    this.demotedAtStart = false;
+    this.tm.demoted = false;
+    await this.change((c) => c.query('SET GLOBAL read_only = OFF').then(() => undefined));
+    await this.tm.refreshState();
   }
 
   /** A type that replicates from nobody (or no primary yet): read-only, that type. */
@@ -664,9 +669,9 @@ export class Replication {
   /**
    * The primary's side of syncWithShard: no replication source, semi-sync as the policy says,
    * writable (but a tablet a reparent demoted stays read-only: the reparent decides), type
-   * primary with `term` in its record and its state.
+   * primary with `term` in its record and its state. Inside an action (also shard-sync.ts's claim).
    */
-  private async becomePrimaryLocked(policy: string, term: string): Promise<void> {
+  async becomePrimaryLocked(policy: string, term: string): Promise<void> {
     const tm = this.tm;
     this.stoppedByOperator = false;
     await this.change(async (c) => {

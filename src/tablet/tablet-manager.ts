@@ -9,6 +9,7 @@ import { logger } from '../log/index.js';
 import { quoteString, splitStatements } from '../sql/index.js';
 import { isTopoError, SERVED_TYPES, type SrvKeyspace, type Tablet, type TabletType, type TopoServer } from '../topo/index.js';
 import { Replication } from './replication.js';
+import { ShardSync } from './shard-sync.js';
 import type { TableSchema } from './schema-engine.js';
 import type { TabletServer } from './tablet-server.js';
 import type { VReplicationEngine } from '../vreplication/engine.js';
@@ -51,8 +52,22 @@ export class TabletManager {
   private timer: NodeJS.Timeout | null = null;
   /** Replication source, status, semi-sync and the per-tablet reparent steps (replication.ts). */
   readonly replication: Replication;
+  /** Keeps the shard record right when a reparent died half-way (shard-sync.ts), from the refresh loop. */
+  readonly shardSync: ShardSync;
+  /** When the tablet was demoted (Date.now()), or null: see `demoted`. */
+  private demotedSince: number | null = null;
   /** Set by DemotePrimary: a primary that stops serving until a reparent promotes another or undoes it. */
-  demoted = false;
+  get demoted(): boolean {
+    return this.demotedSince !== null;
+  }
+  set demoted(v: boolean) {
+    if (!v) this.demotedSince = null;
+    else if (this.demotedSince === null) this.demotedSince = Date.now();
+  }
+  /** Since when the tablet is demoted (ms since the epoch), or null when it is not. */
+  get demotedAt(): number | null {
+    return this.demotedSince;
+  }
   /** The tablet's VReplication engine: open while the tablet is a primary that is not demoted. */
   vreplication: VReplicationEngine | null = null;
   /** The tablet's VDiff engine: open with the VReplication engine, whose streams it pauses and compares. */
@@ -75,6 +90,7 @@ export class TabletManager {
   ) {
     this.tablet = tablet;
     this.replication = new Replication(this);
+    this.shardSync = new ShardSync(this);
   }
 
   get record(): Tablet {
@@ -115,9 +131,12 @@ export class TabletManager {
 
   startRefreshLoop(intervalMs = TABLET_MANAGER_DEFAULTS.refreshIntervalMs): void {
     this.timer = setInterval(() => {
+      // The shard record first (shard-sync.ts: a reparent that died half-way), then the state;
       // refreshState also polls replication status into the health stream.
-      this.replication
-        .liftStartDemotion()
+      this.shardSync
+        .run()
+        .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'shard sync failed'))
+        .then(() => this.replication.liftStartDemotion())
         .then(() => this.refreshState())
         .catch((err: Error) => log.warn({ err: err.message, alias: this.server.alias }, 'refresh failed'));
     }, intervalMs);

@@ -21,6 +21,7 @@ import { FaultInjector, Rng, TcpProxy } from './faults.js';
 import { checkRows, connectAnyGate, prepareSysbench, startLedgerLoad, startSysbench, type LedgerLoad, type SysbenchLoad, type SysbenchResult } from './load.js';
 import { waitFor } from '../harness/wait.js';
 import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
+import { RpcTabletManagerClient } from '../../src/tablet/index.js';
 
 export const SRC = 'src';
 export const DST = 'dst';
@@ -169,6 +170,47 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: kill({ role: 'mariadb', keyspace: SRC, tabletType: 'primary' }),
   },
   { name: 'kill -9 a gate under ledger and sysbench load (clients move to the other)', workflow: false, sysbench: true, fault: kill({ role: 'gate', gate: 0 }) },
+  // Appended, so the scenarios before keep their index (and so their runs' seeds).
+  {
+    name: 'kill -9 ctld mid-PlannedReparentShard',
+    workflow: false,
+    phase: 'prs',
+    fault: async (x) => {
+      // ctld dies at a random moment of the reparent — before the demotion, between the demotion
+      // and the promotion, between the promotion and the shard record write, or after —; its
+      // supervisor starts it again, and the tablets' shard sync (src/tablet/shard-sync.ts)
+      // finishes or undoes what it left.
+      const [old] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'primary' });
+      const [next] = await x.c.find('tablet', { keyspace: SRC, tabletType: 'replica' });
+      // When: a random moment (under load mostly before the demotion), as soon as the old primary
+      // reports not serving (its demotion under way: ctld then waits for the new one to catch up
+      // and promotes it), or as soon as the new primary's record says primary (promoted: the shard
+      // record write, the repointing or the journal next).
+      const moment = x.rng.pick(['random', 'at the demotion', 'at the promotion'] as const);
+      const delayMs = x.rng.int(0, 600);
+      let done = false;
+      const reparent = x.c.call('PlannedReparentShard', { keyspace_shard: `${SRC}/0`, new_primary: next.alias! }, 0).then(
+        () => 'finished before the kill',
+        (err: Error) => `failed: ${err.message.split('\n')[0].slice(0, 200)}`,
+      ).finally(() => (done = true));
+      const tmc = new RpcTabletManagerClient(x.c.topo);
+      try {
+        if (moment === 'random') await new Promise((r) => setTimeout(r, delayMs));
+        else {
+          const deadline = Date.now() + 30_000;
+          const reached = async (): Promise<boolean> =>
+            moment === 'at the demotion'
+              ? !(await tmc.getHealth(old.alias!, {}, { timeoutMs: 2_000 })).serving
+              : (await x.c.topo.getTablet(parseTabletAlias(next.alias!))).value.type === 'primary';
+          while (!done && Date.now() < deadline && !(await reached().catch(() => false))) await new Promise((r) => setTimeout(r, 5));
+        }
+      } finally {
+        tmc.close();
+      }
+      const p = await x.faults.kill({ role: 'ctld' });
+      return `kill -9 ${p.name} (pid ${p.pid}) ${moment === 'random' ? `${delayMs} ms into` : moment + ' of'} PlannedReparentShard ${old.alias} → ${next.alias} (the command ${await reparent})`;
+    },
+  },
 ];
 
 /**

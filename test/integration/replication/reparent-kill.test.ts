@@ -6,7 +6,9 @@
 // record and serving type agreeing with that record, the other tablet replicating from it, and
 // writes working. The start-up rule itself (src/tablet/replication.ts, syncWithShard) is checked
 // from states written into the topology: a shard record naming a tablet recorded replica, and a
-// tablet recorded primary whose shard names another.
+// tablet recorded primary whose shard names another. And ctld itself (a `tessera ctld` child)
+// killed between the promotion and the shard record write: the new primary's shard sync
+// (src/tablet/shard-sync.ts) finishes the reparent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -14,7 +16,8 @@ import { REPARENT_COMMANDS } from '../../../src/ctld/reparent.js';
 import type { CtldContext } from '../../../src/ctld/command.js';
 import { RpcTabletManagerClient } from '../../../src/tablet/index.js';
 import { openTopoServer, parseTabletAlias, tabletAliasEqual, tabletAliasString, type TopoServer } from '../../../src/topo/index.js';
-import { testRoot } from '../../harness/processes.js';
+import { startChild } from '../../harness/child.js';
+import { freePort, testRoot } from '../../harness/processes.js';
 import { TabletChild } from '../../harness/tablet-child.js';
 import { waitFor } from '../../harness/wait.js';
 
@@ -78,6 +81,16 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
     try {
       const [rows] = await c.query('SELECT id FROM ledger WHERE id = ?', [id]);
       return (rows as unknown[]).length === 1;
+    } finally {
+      await c.end();
+    }
+  }
+
+  async function ids(t: TabletChild): Promise<Set<number>> {
+    const c = await t.dba(`vt_${KS}`);
+    try {
+      const [rows] = await c.query('SELECT id FROM ledger');
+      return new Set((rows as { id: string | number }[]).map((r) => Number(r.id)));
     } finally {
       await c.end();
     }
@@ -310,6 +323,87 @@ describe('PlannedReparentShard with the new primary killed at each step', { time
       await assertOnePrimary(`${c.name}; the reparent ${out.slice(0, 300)}`);
     });
   }
+
+  /**
+   * PlannedReparentShard from the shard's primary to the other tablet through a `tessera ctld`
+   * child that SIGKILLs itself at `step` (TESSERA_TEST_KILL_CTLD_IN_REPARENT), under a writer that
+   * goes through whichever tablet the shard record names and remembers every acknowledged id.
+   * `settled` checks what the tablets' shard sync made of it; afterwards every acknowledged id
+   * must be on both tablets.
+   */
+  async function ctldKilledAt(step: 'after-demote' | 'after-promote', settled: (from: TabletChild, to: TabletChild) => Promise<void>): Promise<void> {
+    const from = await shardPrimary();
+    const to = tablets.find((t) => t !== from) as TabletChild;
+    const ctldPort = await freePort();
+    const ctld = startChild(
+      ['ctld', '--topo-implementation', 'file', '--topo-global-server-address', topoDir, '--port', String(ctldPort), '--grpc-port', '0', '--bind-address', '127.0.0.1', '--no-failover-watcher'],
+      { TESSERA_TEST_KILL_CTLD_IN_REPARENT: step },
+    );
+    await ctld.waitFor(/^ctld listening on/m, 60_000);
+    const acked: number[] = [];
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        try {
+          acked.push(await insert(await shardPrimary()));
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    })();
+    try {
+      await waitFor('writes before the reparent', async () => acked.length >= 5, 30_000);
+      const ctl = startChild(['ctl', '--server', `127.0.0.1:${ctldPort}`, 'PlannedReparentShard', '--new-primary', to.alias, `${KS}/0`]);
+      await new Promise<void>((r) => ctl.proc.once('exit', () => r()));
+      await waitFor('ctld to be gone', async () => ctld.proc.exitCode !== null || ctld.proc.signalCode !== null, 30_000);
+      assert.match(ctld.output(), new RegExp(`test hook: killing ctld process \\d+ at reparent step ${step}`));
+      assert.equal(ctld.proc.signalCode, 'SIGKILL');
+      assert.notEqual(ctl.proc.exitCode, 0, `PlannedReparentShard cannot have succeeded: ${ctl.output()}`);
+      await settled(from, to);
+      const before = acked.length;
+      await waitFor('writes after the reparent', async () => acked.length >= before + 5, 30_000);
+    } finally {
+      writing = false;
+      await writer;
+      await ctld.kill('SIGKILL');
+    }
+    const missing: string[] = [];
+    await waitFor(`all ${acked.length} acknowledged writes on both tablets`, async () => {
+      missing.length = 0;
+      for (const t of tablets) {
+        const have = await ids(t);
+        for (const id of acked) if (!have.has(id)) missing.push(`${id} on ${t.alias}`);
+      }
+      return missing.length === 0;
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}: missing ${missing.slice(0, 20).join(', ')}`);
+    });
+  }
+
+  it('ctld killed after the promotion, before the shard record names the new primary: the new primary writes itself into the shard record, the old one follows it, no acknowledged write is lost', async () => {
+    await ctldKilledAt('after-promote', async (_from, to) => {
+      // Left there: the new primary promoted (its record says primary with a term later than the
+      // shard's), the shard record still naming the demoted old primary. Its own shard sync, once
+      // it breaks the dead ctld's lock, finishes the reparent.
+      const toRec = (await topo.getTablet(parseTabletAlias(to.alias))).value;
+      assert.equal(toRec.type, 'primary', 'the promotion happened before ctld died');
+      await waitFor(`the shard record naming ${to.alias}`, async () => (await shardPrimary()) === to, 60_000);
+      const { value: shard } = await topo.getShard(KS, '0');
+      assert.equal(shard.primary_term_start_time, toRec.primary_term_start_time, 'the shard record has the term the promotion gave');
+      await assertOnePrimary('ctld killed between the promotion and the shard record write');
+    });
+  });
+
+  it('ctld killed after the demotion, before any promotion: the old primary, still named by the shard, lifts its demotion and serves again', async () => {
+    await ctldKilledAt('after-demote', async (from, to) => {
+      assert.equal(await readOnly(from), true, 'the old primary was demoted before ctld died');
+      assert.equal((await topo.getTablet(parseTabletAlias(to.alias))).value.type, 'replica', 'nobody was promoted');
+      // Demoted longer than SHARD_SYNC_DEFAULTS.demotedGraceMs (15 s), then one refresh.
+      await waitFor(`${from.alias} writable again`, async () => !(await readOnly(from)), 60_000);
+      assert.equal(await shardPrimary(), from);
+      await assertOnePrimary('ctld killed between the demotion and the promotion');
+    });
+  });
 
   it('a promotion given up (the new primary stays down past --wait-replicas-timeout): the old primary serves again, the new one comes back as its replica', async () => {
     const from = await shardPrimary();
