@@ -5,11 +5,12 @@
 // and decoding it in the VStream codec, and the target quoting it.
 //
 // The literals are exactly those of the value path (SqlBytes.value of the binlog reader's value;
-// test/unit/vreplication/row-images.test.ts compares both for every column type): integers,
-// UTF-8 text and binary strings are written from the bytes; every other type (DECIMAL, temporals,
-// FLOAT/DOUBLE, ENUM/SET, BIT, BINARY(n), text in other character sets, text that needs escapes
-// or is not valid UTF-8) is decoded by the binlog reader's own code (decodeRowImage) and written
-// from its value, as before.
+// test/integration/vreplication/row-images.test.ts compares both for every column type):
+// integers, UTF-8 text, binary strings, DECIMAL and DATETIME are written from the bytes (the
+// DECIMAL walk mirrors rows.ts's decimalStr, writing digits instead of a string); every other type
+// (DATE, TIME, TIMESTAMP, FLOAT/DOUBLE, ENUM/SET, BIT, BINARY(n), text in other character sets,
+// text that needs escapes or is not valid UTF-8) is decoded by the binlog reader's own code
+// (decodeRowImage) and written from its value, as before.
 import { charsetOfCollation, decodeRowImage, ROW_KIND, rowPlan, TableMap, type Row, type RowPlan, type RowValue } from '../mysql/binlog/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { RowImageShape } from './row-streamer.js';
