@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite: installs what is missing, builds, reaps leftovers of an earlier interrupted
-# run, runs the tests, then fails if any MariaDB, etcd or tessera process outlived them.
+# run, runs the tests (their TAP also kept in test-output/last-run.tap, failures repeated at the end),
+# then fails if any MariaDB, etcd or tessera process outlived them.
 #
 #   scripts/test.sh                 everything (what CI runs)
 #   scripts/test.sh unit            pure-code tests only (seconds)
@@ -27,7 +28,11 @@ else
 fi
 
 node dist/test/harness/reap.js
-node --test --test-concurrency="${TESSERA_TEST_CONCURRENCY:-2}" --test-timeout=1800000 "${targets[@]}"
-rc=$?
+mkdir -p test-output
+tap=test-output/last-run.tap
+node --test --test-concurrency="${TESSERA_TEST_CONCURRENCY:-2}" --test-timeout=1800000 "${targets[@]}" | tee "$tap"
+rc=${PIPESTATUS[0]}
+# Repeat the failures at the end, where a log seen only from its tail still shows them.
+[ "$rc" -eq 0 ] || node dist/test/harness/failures.js "$tap"
 node dist/test/harness/reap.js --check || rc=1
 exit $rc
