@@ -238,13 +238,32 @@ async function vdiffSummary(c: DistCluster, workflow: string, keyspace: string, 
 }
 
 /**
+ * waitFor for the moments after a fault: a predicate that throws (a tablet whose MariaDB is still
+ * restarting, a ctld not yet listening) counts as "not yet", and the last error is in the
+ * message if the wait times out, so only a fault that does not heal fails the run.
+ */
+async function waitSettled(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  let last: Error | null = null;
+  await waitFor(what, async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err as Error;
+      return false;
+    }
+  }, timeoutMs).catch((err: Error) => {
+    throw new Error(last ? `${err.message} (last error: ${(last as Error).message})` : err.message);
+  });
+}
+
+/**
  * Waits for VDiff `uuid` to complete; one that stopped or failed (its tablet died under it) is
  * resumed, as an operator would. Returns its last summary and how often it was resumed.
  */
 async function finishVDiff(c: DistCluster, workflow: string, keyspace: string, uuid: string, timeoutMs = 180_000): Promise<{ summary: VDiffSummary; resumed: number }> {
   let summary: VDiffSummary = { State: 'pending', HasMismatch: false };
   let resumed = 0;
-  await waitFor(`VDiff ${uuid} to complete`, async () => {
+  await waitSettled(`VDiff ${uuid} to complete`, async () => {
     summary = await vdiffSummary(c, workflow, keyspace, uuid);
     if (summary.State === 'completed') return true;
     if ((summary.State === 'error' || summary.State === 'stopped') && resumed < 5) {
@@ -479,7 +498,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
     step('fault');
 
     // Back: every process alive (the supervisor restarts, tablets restart MariaDB), writes flowing.
-    await waitFor('every process to be alive again', async () => (await c.status()).processes.every((p) => p.alive), 180_000);
+    await waitSettled('every process to be alive again', async () => (await c.status()).processes.every((p) => p.alive), 180_000);
     step('processes alive');
     await withTimeout(load.ledger.waitForAcks(50), 120_000, 'writes to flow again after the fault');
     step('writes flow');
@@ -492,7 +511,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       // The restarted ctld settles the interrupted switch (or reverse): back before the journal,
       // forward after.
       let st: MoveTablesStatus | null = null;
-      await waitFor('the interrupted switch to be settled', async () => {
+      await waitSettled('the interrupted switch to be settled', async () => {
         st = await moveTablesStatus(c, workflow);
         return st.switch_in_progress === undefined;
       }, 180_000);
@@ -501,7 +520,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       step(`${phase === 'switch' ? 'switch' : 'reverse'} settled`);
     }
     if (workflow && !switched) {
-      await waitFor('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
+      await waitSettled('the workflow to run again (copy done, streams Running)', async () => (await streams(c, workflow)).every((s) => s.status === 'Running'), 180_000).catch(async (err: Error) => {
         throw new Error(`${err.message}: ${JSON.stringify(await streams(c, workflow).catch((e: Error) => e.message))}`);
       });
       step('workflow running');
@@ -540,7 +559,7 @@ export async function runOnce(cc: ChaosCluster, scenario: Scenario, seed: number
       const [vdWorkflow, vdKeyspace] = switched ? [`${workflow}_reverse`, SRC] : [workflow, DST];
       await c.ctlRetry(['VDiff', '--workflow', vdWorkflow, '--target-keyspace', vdKeyspace, 'create']);
       let summary: VDiffSummary = { State: 'pending', HasMismatch: false };
-      await waitFor('VDiff to complete', async () => {
+      await waitSettled('VDiff to complete', async () => {
         summary = await vdiffSummary(c, vdWorkflow, vdKeyspace, 'last');
         return summary.State === 'completed' || summary.State === 'error';
       }, 180_000);
