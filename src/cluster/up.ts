@@ -33,7 +33,7 @@ export const UP_DEFAULTS = {
   stopTimeoutMs: 30_000,
   /** restartProcesses: the first delay before a component that exited is started again. */
   restartDelayMs: 500,
-  /** …doubled on each exit that follows a short run, up to this. */
+  /** …doubled on each exit on its own that follows a short run, up to this (nextRestartDelay). */
   restartDelayMaxMs: 10_000,
   /**
    * A component that ran this long before it exited restarts after the first delay again. A crash
@@ -43,6 +43,19 @@ export const UP_DEFAULTS = {
    */
   restartResetAfterMs: 10_000,
 };
+
+/**
+ * The delay before a component that exited is started again, given the one used last time, how long
+ * it ran and the signal that ended it. A crash loop — exiting on its own within
+ * restartResetAfterMs of its start — waits twice as long each time, up to restartDelayMaxMs. A
+ * component that ran longer, or that was killed (SIGKILL comes from outside: an operator, the OOM
+ * killer, the chaos suite — never from its own fault), starts again after the first delay: kill -9
+ * a primary's tablet every 15 s and each time the gate's buffer window still covers its restart.
+ */
+export function nextRestartDelay(previousMs: number, ranMs: number, signal: NodeJS.Signals | null): number {
+  if (ranMs >= UP_DEFAULTS.restartResetAfterMs || signal === 'SIGKILL') return UP_DEFAULTS.restartDelayMs;
+  return Math.min(previousMs * 2, UP_DEFAULTS.restartDelayMaxMs);
+}
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/tessera');
 
@@ -404,7 +417,7 @@ export class LocalCluster {
           this.opts.out(`  exited      ${name} (${signal ?? `exit code ${code}`}); see ${logFile}`);
           return;
         }
-        delay = Date.now() - startedAt >= UP_DEFAULTS.restartResetAfterMs ? UP_DEFAULTS.restartDelayMs : Math.min(delay * 2, UP_DEFAULTS.restartDelayMaxMs);
+        delay = nextRestartDelay(delay, Date.now() - startedAt, signal);
         this.opts.out(`  restart     ${name} exited (${signal ?? `exit code ${code}`}); starting it again in ${delay} ms`);
         timer = setTimeout(() => {
           if (stopping || this.stopped) return;
