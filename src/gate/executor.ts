@@ -26,7 +26,7 @@ import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import { addSetting, applyOnHeld, literalOf, okResult, runSet, type SetContext } from './set-statement.js';
 import { explainOnShard, vexplain, type ExplainContext } from './explain.js';
-import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
+import type { LoggedQuery, Plan, ResolvedShard, Result, StreamCallback } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 import {
   AS_WRITTEN_DDL, STATEMENT_TRANSACTION_KINDS, TEXT_CACHE_ENTRIES, UNSIGNED_COUNTS, aliasTopLevel, answerLocally, asWrittenCandidate, hasTableValues, mayUseSessionVars,
@@ -712,11 +712,52 @@ export class Executor implements ServerHandler {
    */
   private async buffered(gs: GateSession, attempt: () => Promise<Result>): Promise<Result> {
     const generation = this.gate.resolver.generation;
+    let r: Result;
     try {
-      return await attempt();
+      r = await attempt();
     } catch (err) {
-      return this.afterFailure(gs, err, attempt, generation);
+      r = await this.afterFailure(gs, err, attempt, generation);
     }
+    return r.stream === undefined ? r : this.bufferedStream(gs, r.stream, attempt, generation);
+  }
+
+  /**
+   * A streamed result (an OLAP read) runs when it is written, after buffered has returned. Until
+   * its first chunk reaches the client it may still wait in the failover buffer and start again,
+   * as any request: a stream that fails on a primary changing before it sent anything runs again
+   * on the new one. Once rows went out, a failure is the client's: they cannot be taken back.
+   */
+  private bufferedStream(gs: GateSession, first: NonNullable<Result['stream']>, attempt: () => Promise<Result>, generation: number): Result {
+    const stream = async (onChunk: StreamCallback): Promise<void> => {
+      let sent = false;
+      const counted: StreamCallback = (chunk) => {
+        sent = true;
+        return onChunk(chunk);
+      };
+      // Each attempt after a failure plans again and runs its stream to the end; an error after
+      // rows went out is wrapped so the buffer lets it through, then unwrapped for the client.
+      const again = async (): Promise<Result> => {
+        const r = await attempt();
+        if (r.stream === undefined) throw new Error('internal: a streamed read planned again did not stream');
+        try {
+          await r.stream(counted);
+        } catch (err) {
+          throw sent ? new StreamedAlready(err) : err;
+        }
+        return r;
+      };
+      try {
+        await first(counted);
+      } catch (err) {
+        if (sent) throw err;
+        try {
+          await this.afterFailure(gs, err, again, generation);
+        } catch (e) {
+          throw e instanceof StreamedAlready ? e.cause : e;
+        }
+      }
+    };
+    return { fields: [], rows: [], raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '', stream };
   }
 
   private async afterFailure(gs: GateSession, err0: unknown, attempt: () => Promise<Result>, generation0: number): Promise<Result> {
@@ -1112,6 +1153,11 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
+}
+
+/** A streamed read's failure after rows went to the client: carried through the failover buffer untouched. */
+class StreamedAlready {
+  constructor(readonly cause: unknown) {}
 }
 
 /** Writes a result to the client in the command's protocol. */

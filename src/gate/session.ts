@@ -474,12 +474,15 @@ export class GateSession {
   async streamOnShard(rs: ResolvedShard, sql: string, tabletType: TabletType, tables: readonly string[] | undefined, signal: AbortSignal, onChunk: (chunk: ShardChunk) => void | Promise<void>): Promise<string> {
     const target: Target = { keyspace: rs.keyspace, shard: rs.shard, tabletType };
     signal.throwIfAborted();
-    const t = this.pick(target);
+    let alias = '';
     try {
+      // Picked inside the try: finding no serving tablet is a shard failure too (the failover buffer holds it).
+      const t = this.pick(target);
+      alias = t.alias;
       await t.conn.streamExecute(target, sql, null, onChunk, { timeoutMs: this.core.queryTimeoutMs, tables, signal });
-      return t.alias;
+      return alias;
     } catch (err) {
-      this.shardFailed(err, target, `${rs.keyspace}/${rs.shard}@${tabletType}`, t.alias);
+      this.shardFailed(err, target, `${rs.keyspace}/${rs.shard}@${tabletType}`, alias);
       throw err;
     }
   }

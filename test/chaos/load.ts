@@ -99,10 +99,10 @@ export async function checkRows(c: DistCluster, keyspace: string, table: string,
 
 /**
  * Every row of the table, through a gate. Streamed: a run whose fault slowed it down writes more
- * rows than the gate's --queryserver-config-max-result-size (10,000) lets a plain read return. A
- * streamed read is not held in the gate's failover buffer (a plain one is: docs/gate.md), so a
- * read that meets a primary whose health the gate has not seen since its restart is tried again,
- * for up to a minute.
+ * rows than the gate's --queryserver-config-max-result-size (10,000) lets a plain read return. The
+ * failover buffer holds a streamed read for at most its window (10 s), and a gate restarted by the
+ * fault may not have any health yet; the check tries again for up to a minute, so a slow
+ * recovery is reported by the checks that follow rather than by this read.
  */
 async function readAll(c: DistCluster, keyspace: string, table: string): Promise<{ id: number | string; v: string }[]> {
   const end = Date.now() + 60_000;

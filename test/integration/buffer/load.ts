@@ -20,6 +20,8 @@ export interface LoadConnections {
   readonly slowReader: mysql.Connection;
   readonly writer: mysql.Connection;
   readonly txWriter: mysql.Connection;
+  /** Reads the point select as a streamed result (the connection is set to workload 'olap' at start). */
+  readonly streamReader?: mysql.Connection;
 }
 
 export interface LoadSql {
@@ -47,6 +49,9 @@ export function random(seed: number): () => number {
 export class BufferLoad {
   reads = 0;
   readonly readErrors: LoadFailure[] = [];
+  /** Reads of the streamReader connection, which the gate streams to the client (OLAP). */
+  streamReads = 0;
+  readonly streamReadErrors: LoadFailure[] = [];
   readonly writeErrors: LoadFailure[] = [];
   readonly txErrors: LoadFailure[] = [];
   transactionsCommitted = 0;
@@ -67,9 +72,14 @@ export class BufferLoad {
     this.rand = random(seed);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.running = true;
     this.loops = [this.readLoop(this.conns.reader, this.sql.read), this.readLoop(this.conns.slowReader, this.sql.slowRead), this.writeLoop(), this.txLoop()];
+    const streamed = this.conns.streamReader;
+    if (streamed) {
+      await streamed.query("SET workload = 'olap'");
+      this.loops.push(this.streamLoop(streamed));
+    }
   }
 
   async stop(): Promise<void> {
@@ -84,6 +94,19 @@ export class BufferLoad {
         this.reads++;
       } catch (err) {
         this.readErrors.push(failure(err));
+        await pause(20);
+      }
+    }
+  }
+
+  private async streamLoop(c: mysql.Connection): Promise<void> {
+    while (this.running) {
+      try {
+        const [rows] = await c.query(this.sql.read);
+        if ((rows as unknown[]).length !== 1) throw new Error(`a streamed read returned ${(rows as unknown[]).length} rows, not 1`);
+        this.streamReads++;
+      } catch (err) {
+        this.streamReadErrors.push(failure(err));
         await pause(20);
       }
     }

@@ -27,7 +27,7 @@ describe("gate buffering while the primary's MariaDB is killed and started again
   });
 
   it('holds what is sent while MariaDB is down; only what ran at the instant of the kill may fail', async () => {
-    const conns = { reader: await c.connect('commerce'), slowReader: await c.connect('commerce'), writer: await c.connect('commerce'), txWriter: await c.connect('commerce') };
+    const conns = { reader: await c.connect('commerce'), slowReader: await c.connect('commerce'), writer: await c.connect('commerce'), txWriter: await c.connect('commerce'), streamReader: await c.connect('commerce') };
     const load = new BufferLoad(conns, {
       read: 'SELECT note FROM item WHERE id = 1',
       slowRead: 'SELECT SLEEP(0.2) AS s, note FROM item WHERE id = 1',
@@ -35,25 +35,27 @@ describe("gate buffering while the primary's MariaDB is killed and started again
     }, 1000, SEED);
     const primary = c.shard('commerce', '0').primary;
     const mysqlctl = primary.mysqlctl!;
-    load.start();
+    await load.start();
     try {
-      await waitFor('load before the kill', async () => load.acked.length > 20 && load.reads > 20, 30_000);
+      await waitFor('load before the kill', async () => load.acked.length > 20 && load.reads > 20 && load.streamReads > 20, 30_000);
       process.kill(mysqlctl.runningPid()!, 'SIGKILL');
       await waitFor('the tablet to see MariaDB gone', async () => !primary.server.serving, 30_000);
       await mysqlctl.start();
       const acked = load.acked.length;
       const reads = load.reads;
-      await waitFor('load after MariaDB is back', async () => load.acked.length > acked + 20 && load.reads > reads + 20, 60_000);
+      const streamReads = load.streamReads;
+      await waitFor('load after MariaDB is back', async () => load.acked.length > acked + 20 && load.reads > reads + 20 && load.streamReads > streamReads + 20, 60_000);
     } finally {
       process.stdout.write(`# before stop: ${load.reads} reads, ${load.acked.length} acknowledged, errors ${JSON.stringify([load.readErrors, load.writeErrors, load.txErrors])}\n`);
       await load.stop();
       for (const x of Object.values(conns)) await x.end().catch(() => undefined);
     }
-    const summary = `${load.reads} reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
-      `errors: reads ${JSON.stringify(load.readErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
+    const summary = `${load.reads} reads, ${load.streamReads} streamed reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
+      `errors: reads ${JSON.stringify(load.readErrors)}, streamed reads ${JSON.stringify(load.streamReadErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
     process.stdout.write(`# ${summary}\n`);
-    // Two reading connections, one writer, one transaction writer: one failure each at most.
+    // Two reading connections, one streaming reader, one writer, one transaction writer: one failure each at most.
     assert.ok(load.readErrors.length <= 2, summary);
+    assert.ok(load.streamReadErrors.length <= 1, summary);
     assert.ok(load.writeErrors.length <= 1, summary);
     assert.ok(load.txErrors.length <= 1, summary);
 

@@ -37,7 +37,7 @@ describe('gate buffering through PlannedReparentShard of a one-shard keyspace', 
   });
 
   it('holds reads and writes while the primary moves, and fails each open transaction at most once, retryably', async () => {
-    const conns = { reader: await c.connect('commerce'), slowReader: await c.connect('commerce'), writer: await c.connect('commerce'), txWriter: await c.connect('commerce') };
+    const conns = { reader: await c.connect('commerce'), slowReader: await c.connect('commerce'), writer: await c.connect('commerce'), txWriter: await c.connect('commerce'), streamReader: await c.connect('commerce') };
     const load = new BufferLoad(conns, {
       read: 'SELECT note FROM item WHERE id = 1',
       slowRead: 'SELECT SLEEP(0.2) AS s, note FROM item WHERE id = 1',
@@ -46,24 +46,26 @@ describe('gate buffering through PlannedReparentShard of a one-shard keyspace', 
     const original = c.shard('commerce', '0').primary.alias;
     const other = c.shard('commerce', '0').replicas[0].alias;
     const reparents = 2;
-    load.start();
+    await load.start();
     try {
-      await waitFor('load before the reparent', async () => load.acked.length > 20 && load.reads > 20, 30_000);
+      await waitFor('load before the reparent', async () => load.acked.length > 20 && load.reads > 20 && load.streamReads > 20, 30_000);
       for (const to of [other, original]) {
         const out = (await CTLD_COMMANDS.PlannedReparentShard.run(ctx, { keyspace_shard: 'commerce/0', new_primary: to })) as { primary: string };
         assert.equal(out.primary, to);
         const acked = load.acked.length;
         const reads = load.reads;
-        await waitFor('load after the reparent', async () => load.acked.length > acked + 20 && load.reads > reads + 20, 30_000);
+        const streamReads = load.streamReads;
+        await waitFor('load after the reparent', async () => load.acked.length > acked + 20 && load.reads > reads + 20 && load.streamReads > streamReads + 20, 30_000);
       }
     } finally {
       await load.stop();
       for (const x of Object.values(conns)) await x.end().catch(() => undefined);
     }
-    const summary = `${load.reads} reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
-      `errors: reads ${JSON.stringify(load.readErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
+    const summary = `${load.reads} reads, ${load.streamReads} streamed reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
+      `errors: reads ${JSON.stringify(load.readErrors)}, streamed reads ${JSON.stringify(load.streamReadErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
     process.stdout.write(`# ${summary}\n`);
     assert.deepEqual(load.readErrors, [], 'no read fails');
+    assert.deepEqual(load.streamReadErrors, [], 'no streamed read fails (a stream that has sent nothing waits in the buffer)');
     assert.deepEqual(load.writeErrors, [], 'no autocommit write fails');
     // One transaction is open at a time, so at most one fails per reparent, and as a retryable rollback.
     assert.ok(load.txErrors.length <= reparents, summary);

@@ -48,31 +48,33 @@ describe('gate buffering through SwitchTraffic of a Reshard 0 → -80,80-', { ti
     await waitForCopied('the copy to finish', (req) => reshard('status', req), 2);
     await reshard('switchtraffic', { tablet_types: ['rdonly', 'replica'] });
 
-    const conns = { reader: await c.connect('customer'), slowReader: await c.connect('customer'), writer: await c.connect('customer'), txWriter: await c.connect('customer') };
+    const conns = { reader: await c.connect('customer'), slowReader: await c.connect('customer'), writer: await c.connect('customer'), txWriter: await c.connect('customer'), streamReader: await c.connect('customer') };
     const load = new BufferLoad(conns, {
       read: 'SELECT email FROM customer WHERE customer_id = 7',
       slowRead: 'SELECT SLEEP(0.2) AS s, email FROM customer WHERE customer_id = 9',
       insert: (id) => `INSERT INTO customer (customer_id, email) VALUES (${id}, 'w${id}')`,
     }, 10_000, SEED);
     const switches = ['switchtraffic', 'reversetraffic', 'switchtraffic'];
-    load.start();
+    await load.start();
     try {
-      await waitFor('load before the switch', async () => load.acked.length > 20 && load.reads > 20, 30_000);
+      await waitFor('load before the switch', async () => load.acked.length > 20 && load.reads > 20 && load.streamReads > 20, 30_000);
       for (const action of switches) {
         const out = (await reshard(action)) as { summary: string };
         assert.match(out.summary, /was successful/);
         const acked = load.acked.length;
         const reads = load.reads;
-        await waitFor(`load after ${action}`, async () => load.acked.length > acked + 20 && load.reads > reads + 20, 30_000);
+        const streamReads = load.streamReads;
+        await waitFor(`load after ${action}`, async () => load.acked.length > acked + 20 && load.reads > reads + 20 && load.streamReads > streamReads + 20, 30_000);
       }
     } finally {
       await load.stop();
       for (const x of Object.values(conns)) await x.end().catch(() => undefined);
     }
-    const summary = `${load.reads} reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
-      `errors: reads ${JSON.stringify(load.readErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
+    const summary = `${load.reads} reads, ${load.streamReads} streamed reads, ${load.acked.length} rows acknowledged, ${load.transactionsCommitted} transactions committed; ` +
+      `errors: reads ${JSON.stringify(load.readErrors)}, streamed reads ${JSON.stringify(load.streamReadErrors)}, writes ${JSON.stringify(load.writeErrors)}, transactions ${JSON.stringify(load.txErrors)}`;
     process.stdout.write(`# ${summary}\n`);
     assert.deepEqual(load.readErrors, [], 'no read fails');
+    assert.deepEqual(load.streamReadErrors, [], 'no streamed read fails (a stream that has sent nothing waits in the buffer)');
     assert.deepEqual(load.writeErrors, [], 'no autocommit write fails');
     assert.ok(load.txErrors.length <= switches.length, summary);
     for (const e of load.txErrors) {
