@@ -3,6 +3,9 @@
 import { ER, TesseraError } from './errors.js';
 import { PACKET_PAYLOAD_MAX } from './constants.js';
 
+/** Strings up to this many UTF-16 units are written without measuring them first (PacketWriter.string). */
+const STRING_DIRECT_CHARS = 16_384;
+
 const EMPTY = Buffer.alloc(0);
 
 export function malformed(what: string): TesseraError {
@@ -429,6 +432,13 @@ export class PacketWriter {
   /** A string without terminator or length (the rest of a packet, or a fixed field). */
   string(s: string, encoding: BufferEncoding = 'utf8'): this {
     if (s.length === 0) return this;
+    if (encoding === 'utf8' && s.length <= STRING_DIRECT_CHARS) {
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8: room for that, then one pass that
+      // writes and counts (a statement's text, on every query), instead of byteLength and write.
+      this.ensure(3 * s.length);
+      this.pos += this.slab.write(s, this.pos, 'utf8');
+      return this;
+    }
     const n = encoding === 'latin1' || encoding === 'ascii' ? s.length : Buffer.byteLength(s, encoding);
     this.ensure(n);
     this.slab.write(s, this.pos, n, encoding);

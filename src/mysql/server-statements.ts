@@ -217,7 +217,8 @@ export class PreparedStatements {
   }
 
   private clearLongData(stmt: StatementState): void {
-    stmt.longData.clear();
+    // Map.clear makes a new backing table even for an empty map: skipped on every plain execute.
+    if (stmt.longData.size > 0) stmt.longData.clear();
     stmt.longDataBytes = 0;
   }
 }

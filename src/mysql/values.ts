@@ -482,7 +482,10 @@ export function decodeExecute(
   const params: TypedValue[] = [];
   let types: { type: number; unsigned: boolean }[] = [];
   if (n > 0) {
-    const bitmap = r.bytes((n + 7) >> 3);
+    // The NULL bitmap, read in place (no view made for it).
+    const bitmapAt = r.pos;
+    r.skip((n + 7) >> 3);
+    const bitmap = r.buf;
     const bound = r.u8();
     if (bound) {
       for (let i = 0; i < n; i++) {
@@ -500,7 +503,7 @@ export function decodeExecute(
       const long = longData(stmtId, i);
       if (long !== undefined) {
         params.push({ type, unsigned, value: long });
-      } else if (bitmap[i >> 3] & (1 << (i & 7)) || type === TYPE.NULL) {
+      } else if (bitmap[bitmapAt + (i >> 3)] & (1 << (i & 7)) || type === TYPE.NULL) {
         params.push({ type, unsigned, value: null });
       } else {
         const col = { type, flags: unsigned ? FIELD_FLAG.UNSIGNED : 0, charset: CHARSET.BINARY, decimals: 31 };
