@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type mysql from 'mysql2/promise';
 import { WriteLedger } from '../harness/ledger.js';
+import { retry } from '../harness/wait.js';
 import type { DistCluster } from './cluster.js';
 
 export interface LedgerLoad {
@@ -104,23 +105,17 @@ export async function checkRows(c: DistCluster, keyspace: string, table: string,
  * fault may not have any health yet; the check tries again for up to a minute, so a slow
  * recovery is reported by the checks that follow rather than by this read.
  */
-async function readAll(c: DistCluster, keyspace: string, table: string): Promise<{ id: number | string; v: string }[]> {
-  const end = Date.now() + 60_000;
-  for (;;) {
+function readAll(c: DistCluster, keyspace: string, table: string): Promise<{ id: number | string; v: string }[]> {
+  return retry(`reading every row of ${keyspace}.${table}`, async () => {
+    const conn = await connectAnyGate(c, keyspace);
     try {
-      const conn = await connectAnyGate(c, keyspace);
-      try {
-        await conn.query("SET workload = 'olap'");
-        const [rows] = await conn.query(`SELECT id, v FROM ${table}`);
-        return rows as { id: number | string; v: string }[];
-      } finally {
-        await conn.end().catch(() => undefined);
-      }
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 300));
+      await conn.query("SET workload = 'olap'");
+      const [rows] = await conn.query(`SELECT id, v FROM ${table}`);
+      return rows as { id: number | string; v: string }[];
+    } finally {
+      await conn.end().catch(() => undefined);
     }
-  }
+  });
 }
 
 /** What sysbench oltp_write_only did: summed from its per-second reports. */

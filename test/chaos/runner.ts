@@ -19,7 +19,7 @@ import { DistCluster } from './cluster.js';
 import type { ProcessStatusRow } from '../../src/cluster/index.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
 import { checkRows, connectAnyGate, prepareSysbench, startLedgerLoad, startSysbench, type LedgerLoad, type SysbenchLoad, type SysbenchResult } from './load.js';
-import { waitFor } from '../harness/wait.js';
+import { retry, waitFor } from '../harness/wait.js';
 import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
 import { RpcTabletManagerClient } from '../../src/tablet/index.js';
 
@@ -643,18 +643,6 @@ async function shardProblems(c: DistCluster, away: { keyspace: string; table: st
     }
   }
   return out;
-}
-
-async function retry(what: string, fn: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw new Error(`${what}: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -159,7 +159,7 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Live processes (not zombies, not this one) whose command line mentions `pathPart`. */
+/** Live processes (not zombies, not this one) whose command line mentions `pathPart`, or whose output goes to a file under it. */
 export function processesUnder(pathPart: string): { pid: number; cmd: string }[] {
   const found: { pid: number; cmd: string }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -167,7 +167,7 @@ export function processesUnder(pathPart: string): { pid: number; cmd: string }[]
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (!cmd.includes(pathPart)) continue;
+      if (!cmd.includes(pathPart) && !outputUnder(pid, pathPart)) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
       found.push({ pid, cmd });
@@ -178,7 +178,23 @@ export function processesUnder(pathPart: string): { pid: number; cmd: string }[]
   return found;
 }
 
-/** SIGKILLs every process whose command line mentions `pathPart` (a data root): the last resort for detached clusters. */
+/**
+ * Whether a process writes its output to a file under `pathPart`: a component that `tessera up`
+ * started in distributed mode logs to <data root>/logs/<name>.log, and a gate's command line
+ * names no path of the data root.
+ */
+function outputUnder(pid: number, pathPart: string): boolean {
+  for (const fd of [1, 2]) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).includes(pathPart)) return true;
+    } catch {
+      // closed, gone, or not ours to read
+    }
+  }
+  return false;
+}
+
+/** SIGKILLs every process whose command line mentions `pathPart` (a data root), or whose output goes there: the last resort for detached clusters. */
 export function killByPath(pathPart: string): number {
   let n = 0;
   for (const p of processesUnder(pathPart)) {

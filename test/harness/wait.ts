@@ -10,3 +10,19 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * Runs `fn` until it does not throw, failing with `what` and its last error after `timeoutMs`: for
+ * a step that fails while another process recovers (a gate restarting, a primary coming back).
+ */
+export async function retry<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
