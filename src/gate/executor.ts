@@ -2,7 +2,7 @@
 // session statements itself (USE, SET: set-statement.ts, BEGIN/COMMIT/ROLLBACK, savepoints, SHOW, VEXPLAIN: explain.ts), and
 // sends everything else through normalize → plan cache → planner → engine.
 import {
-  CAP, columnDefinition, ER, primaryChangedError, TesseraError, TYPE,
+  CAP, columnDefinition, ER, TesseraError, TYPE,
   type ColumnDefinition, type PrepareResult, type ResultWriter, type ServerHandler, type ServerStatement, type Session, type TypedValue, type UserCredentials,
 } from '../mysql/index.js';
 import {
@@ -10,7 +10,6 @@ import {
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
-import { BufferedRequest, failedShard, failoverCause, transactionLost } from './buffer.js';
 import { charsetVar, handshakeCharsets, reportedCollation, reportFields, tabletSetting, type ConnectionCharsets } from './charsets.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
@@ -26,7 +25,8 @@ import { expandStars } from './star-expansion.js';
 import { streamedResult, writeStreamed } from './streaming.js';
 import { addSetting, applyOnHeld, literalOf, okResult, runSet, type SetContext } from './set-statement.js';
 import { explainOnShard, vexplain, type ExplainContext } from './explain.js';
-import type { LoggedQuery, Plan, ResolvedShard, Result, StreamCallback } from './types.js';
+import { runBuffered } from './failover-retry.js';
+import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
 import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
 import {
   AS_WRITTEN_DDL, STATEMENT_TRANSACTION_KINDS, TEXT_CACHE_ENTRIES, UNSIGNED_COUNTS, aliasTopLevel, answerLocally, asWrittenCandidate, hasTableValues, mayUseSessionVars,
@@ -703,104 +703,9 @@ export class Executor implements ServerHandler {
 
   // ---- planned statements ----
 
-  /**
-   * Runs a planned statement. When it fails on a primary for a reason where nothing ran (the
-   * primary is changing, the shard's writes are being switched), it waits in the failover buffer
-   * and runs again, planned again so a routing change is picked up; an open transaction that lost
-   * its shard's primary is rolled back and reported as such. The success path costs a property
-   * read and a try.
-   */
-  private async buffered(gs: GateSession, attempt: () => Promise<Result>): Promise<Result> {
-    const generation = this.gate.resolver.generation;
-    let r: Result;
-    try {
-      r = await attempt();
-    } catch (err) {
-      r = await this.afterFailure(gs, err, attempt, generation);
-    }
-    return r.stream === undefined ? r : this.bufferedStream(gs, r.stream, attempt, generation);
-  }
-
-  /**
-   * A streamed result (an OLAP read) runs when it is written, after buffered has returned. Until
-   * its first chunk reaches the client it may still wait in the failover buffer and start again,
-   * as any request: a stream that fails on a primary changing before it sent anything runs again
-   * on the new one. Once rows went out, a failure is the client's: they cannot be taken back.
-   */
-  private bufferedStream(gs: GateSession, first: NonNullable<Result['stream']>, attempt: () => Promise<Result>, generation: number): Result {
-    const stream = async (onChunk: StreamCallback): Promise<void> => {
-      let sent = false;
-      const counted: StreamCallback = (chunk) => {
-        sent = true;
-        return onChunk(chunk);
-      };
-      // Each attempt after a failure plans again and runs its stream to the end; an error after
-      // rows went out is wrapped so the buffer lets it through, then unwrapped for the client.
-      const again = async (): Promise<Result> => {
-        const r = await attempt();
-        if (r.stream === undefined) throw new Error('internal: a streamed read planned again did not stream');
-        try {
-          await r.stream(counted);
-        } catch (err) {
-          throw sent ? new StreamedAlready(err) : err;
-        }
-        return r;
-      };
-      try {
-        await first(counted);
-      } catch (err) {
-        if (sent) throw err;
-        try {
-          await this.afterFailure(gs, err, again, generation);
-        } catch (e) {
-          throw e instanceof StreamedAlready ? e.cause : e;
-        }
-      }
-    };
-    return { fields: [], rows: [], raw: null, rowsAffected: 0, insertId: 0n, warnings: 0, info: '', stream };
-  }
-
-  private async afterFailure(gs: GateSession, err0: unknown, attempt: () => Promise<Result>, generation0: number): Promise<Result> {
-    let err = err0;
-    let generation = generation0;
-    const request = new BufferedRequest();
-    try {
-      for (;;) {
-        const failed = failedShard(err);
-        if (!failed || failed.tabletType !== 'primary') throw err;
-        if (gs.inTransaction && gs.shardSessions.size > 0) {
-          // The transaction holds shards: it cannot be moved to a new primary, nor this statement
-          // run again without running its other shards' part twice.
-          if (!transactionLost(err)) throw err;
-          await gs.rollback();
-          throw primaryChangedError(`${failed.keyspace}/${failed.shard}`, (err as Error).message, err);
-        }
-        const cause = failoverCause(err);
-        if (cause === null) throw err;
-        if (!this.gate.buffer.on) {
-          // Without buffering, a table denied on a shard the plan predates is planned once more
-          // against the routing rules that moved it (issue 17: never an error when they already
-          // point elsewhere).
-          if (cause !== 'routing' || request.immediate > 0 || this.gate.resolver.generation === generation) throw err;
-          request.immediate++;
-          generation = this.gate.resolver.generation;
-          return await attempt();
-        }
-        const wait = this.gate.buffer.admit(failed, cause, err as TesseraError, generation, request, gs.signal);
-        if (wait === null) throw err;
-        if (wait instanceof TesseraError) throw wait;
-        await wait;
-        generation = this.gate.resolver.generation;
-        try {
-          return await attempt();
-        } catch (e) {
-          request.done();
-          err = e;
-        }
-      }
-    } finally {
-      request.done();
-    }
+  /** Runs a planned statement under the failover buffer (src/gate/failover-retry.ts). */
+  private buffered(gs: GateSession, attempt: () => Promise<Result>): Promise<Result> {
+    return runBuffered(this.gate, gs, attempt);
   }
 
   /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
@@ -1153,11 +1058,6 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
-}
-
-/** A streamed read's failure after rows went to the client: carried through the failover buffer untouched. */
-class StreamedAlready {
-  constructor(readonly cause: unknown) {}
 }
 
 /** Writes a result to the client in the command's protocol. */
