@@ -1,6 +1,7 @@
 // Client load through the gate for the buffering tests, as Vitess's buffering tests drive it: a
 // reader (fast point selects, and slow ones), an autocommit writer, and a writer of transactions
-// held open 0–1 s between their statements. Every outcome is kept so a test can say which
+// held open 0–1 s between their statements; optionally a reader whose results the gate streams
+// (workload 'olap'). Every outcome is kept so a test can say which
 // statements failed and how, and which rows were acknowledged.
 import type mysql from 'mysql2/promise';
 
