@@ -630,7 +630,7 @@ export class Executor implements ServerHandler {
       const plain = asWrittenCandidate(stmt, sql) ? plainTables(stmt) : null;
       // As written or planned is decided again at each attempt: a retry the failover buffer lets
       // go after a MoveTables switched the table's writes finds it routed to its new keyspace.
-      return this.buffered(gs, () => {
+      return runBuffered(this.gate, gs, () => {
         const rs = this.asWrittenShard(gs, plain);
         return rs !== null ? this.onSessionShard(gs, rs, sql, NO_SESSION_STATE) : this.executePlanned(gs, stmt, sql, null, true);
       });
@@ -703,14 +703,9 @@ export class Executor implements ServerHandler {
 
   // ---- planned statements ----
 
-  /** Runs a planned statement under the failover buffer (src/gate/failover-retry.ts). */
-  private buffered(gs: GateSession, attempt: () => Promise<Result>): Promise<Result> {
-    return runBuffered(this.gate, gs, attempt);
-  }
-
   /** Runs a text from the text cache: as executePlanned would run it, from the plan cache on. */
   private executeText(gs: GateSession, e: TextEntry, text: string): Promise<Result> {
-    return this.buffered(gs, () => {
+    return runBuffered(this.gate, gs, () => {
       // Decided at each attempt, as in the full path: a retry after a MoveTables switch goes to
       // the table's new keyspace, not again to the shard that denied it.
       const rs = this.asWrittenShard(gs, e.plain);
@@ -1026,7 +1021,7 @@ export class Executor implements ServerHandler {
         }
         return this.singleRoute(gs, plan, bindVars, insert) ?? this.executePlan(gs, plan, bindVars, insert, null, true);
       };
-      return this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => this.buffered(gs, attempt), out, false);
+      return this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => runBuffered(this.gate, gs, attempt), out, false);
     }
     const bound = st.paramCount
       ? rewrite(st.stmt, {

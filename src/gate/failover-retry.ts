@@ -30,7 +30,7 @@ class StreamedAlready {
 /**
  * A streamed result (an OLAP read) runs when it is written, after runBuffered has returned. Until
  * its first chunk reaches the client it may still wait in the failover buffer and start again,
- * as any request: a stream that fails on a primary changing before it sent anything runs again
+ * as every other request: a stream that fails on a primary changing before it sent anything runs again
  * on the new one. Once rows went out, a failure is the client's: they cannot be taken back.
  */
 function bufferedStream(gate: Gate, gs: GateSession, first: NonNullable<Result['stream']>, attempt: () => Promise<Result>, generation: number): Result {

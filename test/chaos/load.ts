@@ -84,7 +84,9 @@ export async function checkRows(c: DistCluster, keyspace: string, table: string,
   const seen = new Map<number, string[]>();
   for (const r of rows) {
     const id = Number(r.id);
-    seen.set(id, [...(seen.get(id) ?? []), r.v]);
+    const vs = seen.get(id);
+    if (vs) vs.push(r.v);
+    else seen.set(id, [r.v]);
   }
   const lost: number[] = [];
   const wrongValue: number[] = [];

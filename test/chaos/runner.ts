@@ -19,7 +19,7 @@ import { DistCluster } from './cluster.js';
 import type { ProcessStatusRow } from '../../src/cluster/index.js';
 import { FaultInjector, Rng, TcpProxy } from './faults.js';
 import { checkRows, connectAnyGate, prepareSysbench, startLedgerLoad, startSysbench, type LedgerLoad, type SysbenchLoad, type SysbenchResult } from './load.js';
-import { retry, waitFor } from '../harness/wait.js';
+import { retry, waitFor, waitSettled } from '../harness/wait.js';
 import { tabletAliasString, parseTabletAlias, type Json } from '../../src/topo/index.js';
 import { RpcTabletManagerClient } from '../../src/tablet/index.js';
 
@@ -235,25 +235,6 @@ interface VDiffSummary {
 
 async function vdiffSummary(c: DistCluster, workflow: string, keyspace: string, uuid: string): Promise<VDiffSummary> {
   return (await c.call('VDiff', { action: 'show', workflow, target_keyspace: keyspace, uuid, format: 'json' })) as unknown as VDiffSummary;
-}
-
-/**
- * waitFor for the moments after a fault: a predicate that throws (a tablet whose MariaDB is still
- * restarting, a ctld not yet listening) counts as "not yet", and the last error is in the
- * message if the wait times out, so only a fault that does not heal fails the run.
- */
-async function waitSettled(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  let last: Error | null = null;
-  await waitFor(what, async () => {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err as Error;
-      return false;
-    }
-  }, timeoutMs).catch((err: Error) => {
-    throw new Error(last ? `${err.message} (last error: ${(last as Error).message})` : err.message);
-  });
 }
 
 /**
