@@ -14,7 +14,7 @@ import { charsetVar, handshakeCharsets, reportedCollation, reportFields, tabletS
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
-import { formatBound } from '../sql/format.js';
+import { formatBound, placeholdersBound } from '../sql/format.js';
 import { Send } from './engine/send.js';
 import type { Gate } from './gate.js';
 import { classifyUnparsed, emptyQuery, readUserVarsStatement, setUserVarsStatement } from './pass-through.js';
@@ -847,14 +847,22 @@ export class Executor implements ServerHandler {
    * same shard, query text, transaction handling, warnings, row count and insert id. Null for
    * every other plan: executePlan runs it.
    */
-  private singleRoute(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean): Promise<Result> | null {
+  private singleRoute(gs: GateSession, plan: Plan, bindVars: Readonly<Record<string, BindValue>>, insert: boolean, placeholders = false): Promise<Result> | null {
     const p = plan.primitive;
     if (p.constructor !== Route) return null;
     const spec = (p as Route).spec;
     if (spec.hidden || gs.workload === 'OLAP') return null;
     const rs = (p as Route).oneShardNow(gs, bindVars);
     if (rs === null) return null;
-    return gs.executeSingle(rs, formatBound(spec.query, bindVars), spec.write ?? false, spec.tables, plan.write || insert);
+    const counts = plan.write || insert;
+    if (placeholders && gs.statementPrefix === null) {
+      // A prepared client statement: its shard query goes with `?` placeholders and their values,
+      // and MariaDB runs it as a prepared statement whose binary rows the client takes as they are
+      // (src/tablet/placeholders.ts). Text when a value is not a placeholder literal.
+      const ps = placeholdersBound(spec.query, bindVars);
+      if (ps !== null) return gs.executeSingle(rs, ps.sql, spec.write ?? false, spec.tables, counts, ps.params);
+    }
+    return gs.executeSingle(rs, formatBound(spec.query, bindVars), spec.write ?? false, spec.tables, counts);
   }
 
   plan(gs: GateSession, stmt: Statement): { plan: Plan; bindVars: Readonly<Record<string, BindValue>> } {
@@ -1019,7 +1027,7 @@ export class Executor implements ServerHandler {
         } catch (err) {
           return this.expandedAttempt(gs, err, fast.statement, bindVars, insert);
         }
-        return this.singleRoute(gs, plan, bindVars, insert) ?? this.executePlan(gs, plan, bindVars, insert, null, true);
+        return this.singleRoute(gs, plan, bindVars, insert, true) ?? this.executePlan(gs, plan, bindVars, insert, null, true);
       };
       return this.runWith(gs, session, st.stmt.kind, st.sql, st.warnings, () => runBuffered(this.gate, gs, attempt), out, false);
     }
@@ -1074,7 +1082,14 @@ export async function writeResult(out: ResultWriter, r: Result, more: boolean, s
     return;
   }
   out.fields(collation === null ? (r.fields as ColumnDefinition[]) : reportFields(r.fields, collation));
-  if (r.rows === null && r.raw !== null) {
+  if (r.rawBinary === true) {
+    // A prepared statement's binary rows from MariaDB (singleRoute with placeholders): passed on as they are.
+    if (!out.binary) throw new Error('internal: binary-protocol rows for a text-protocol result');
+    for (const p of r.raw!) {
+      out.rawRow(p);
+      if (out.needsDrain) await out.drain();
+    }
+  } else if (r.rows === null && r.raw !== null) {
     // A single shard's rows as MariaDB sent them: passed on (as binary rows for an execute).
     for (const p of r.raw) {
       out.textRow(p);

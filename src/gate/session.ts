@@ -288,9 +288,9 @@ export class GateSession {
    * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them
    * (`counts` null: the caller sets them).
    */
-  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean | null): Promise<Result> {
+  async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean | null, params: readonly Literal[] | null = null): Promise<Result> {
     if (write && !this.autocommit && !this.inTransaction) this.begin();
-    const e = await this.executeOnShard(rs, sql, write, tables);
+    const e = await this.executeOnShard(rs, sql, write, tables, 'normal', params);
     if (e.warnings > 0) this.noteWarnings(rs, e);
     const r = toResult(e);
     if (counts === null) return r;
@@ -321,14 +321,14 @@ export class GateSession {
    * one. Calls on one connection never overlap (a UNION's branches may reach the same shard at
    * once): they queue per shard, which also keeps a shard from being begun twice.
    */
-  executeOnShard(rs: ResolvedShard, sql0: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+  executeOnShard(rs: ResolvedShard, sql0: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal', params: readonly Literal[] | null = null): Promise<ExecuteResult> {
     const sql = this.statementPrefix === null ? sql0 : this.statementPrefix + sql0;
-    if (order === 'autocommit' || (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned)) return this.executeOnShardNow(rs, sql, write, tables, order);
+    if (order === 'autocommit' || (!this.inTransaction && !(write && !this.autocommit) && this.settings.length === 0 && !this.pinned)) return this.executeOnShardNow(rs, sql, write, tables, order, params);
     const key = `${rs.keyspace}/${rs.shard}`;
     const prev = this.shardQueues.get(key) ?? Promise.resolve();
     const run = prev.then(
-      () => this.executeOnShardNow(rs, sql, write, tables, order),
-      () => this.executeOnShardNow(rs, sql, write, tables, order),
+      () => this.executeOnShardNow(rs, sql, write, tables, order, params),
+      () => this.executeOnShardNow(rs, sql, write, tables, order, params),
     );
     const tail = run.catch(() => undefined);
     this.shardQueues.set(key, tail);
@@ -338,7 +338,9 @@ export class GateSession {
     return run;
   }
 
-  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal'): Promise<ExecuteResult> {
+  /** `params`: the values of `sql`'s `?` placeholders (ExecuteOptions.params), or null for text. */
+  private async executeOnShardNow(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, order: CommitOrder = 'normal', params: readonly Literal[] | null = null): Promise<ExecuteResult> {
+    const p = params ?? undefined;
     const type: TabletType = this.inTransaction || write || order !== 'normal' ? 'primary' : this.tabletType;
     if (write && this.tabletType !== 'primary' && this.tabletType !== undefined) {
       throw new TesseraError(ER.OPTION_PREVENTS_STATEMENT, `${rs.keyspace}@${this.tabletType}: the session targets ${this.tabletType} tablets, which do not take writes; USE ${rs.keyspace} (or @primary) first`);
@@ -358,7 +360,7 @@ export class GateSession {
         const ss = sessions.get(key);
         if (ss) {
           alias = ss.tabletAlias;
-          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, timeoutMs, tables, signal });
+          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, timeoutMs, tables, signal, params: p });
         }
         const t = this.pick(target);
         alias = t.alias;
@@ -366,13 +368,13 @@ export class GateSession {
         sessions.set(key, { target, conn: t.conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId: 0 });
         // Savepoints set before it joined exist here too: ROLLBACK TO undoes lookup rows as well.
         for (const sp of this.savepoints) await t.conn.execute(target, sp, null, { transactionId: b.transactionId, signal });
-        return await t.conn.execute(target, sql, null, { transactionId: b.transactionId, timeoutMs, tables, signal });
+        return await t.conn.execute(target, sql, null, { transactionId: b.transactionId, timeoutMs, tables, signal, params: p });
       }
       if (this.inTransaction && order === 'normal') {
         const ss = this.shardSessions.get(key);
         if (ss) {
           alias = ss.tabletAlias;
-          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables, signal });
+          return await ss.conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined, timeoutMs, tables, signal, params: p });
         }
         if (this.transactionMode === 'SINGLE' && this.shardSessions.size > 0) {
           const first = [...this.shardSessions.values()][0].target;
@@ -397,9 +399,9 @@ export class GateSession {
           const ss: ShardSession = { target, conn, tabletAlias: b.tabletAlias, transactionId: b.transactionId, reservedId };
           this.shardSessions.set(key, ss);
           for (const sp of this.savepoints) await conn.execute(target, sp, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, signal });
-          return await conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal });
+          return await conn.execute(target, sql, null, { transactionId: ss.transactionId, reservedId: reservedId || undefined, timeoutMs, tables, signal, params: p });
         }
-        const r = await conn.execute(target, sql, null, { begin: true, beginStatement: this.beginStatement, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal });
+        const r = await conn.execute(target, sql, null, { begin: true, beginStatement: this.beginStatement, reservedId: reservedId || undefined, timeoutMs, tables, clientFoundRows, signal, params: p });
         this.shardSessions.set(key, { target, conn, tabletAlias: r.tabletAlias, transactionId: r.transactionId, reservedId });
         return r;
       }
@@ -413,12 +415,12 @@ export class GateSession {
           this.reserved.set(key, rsv);
         }
         alias = rsv.tabletAlias;
-        return await rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables, signal });
+        return await rsv.conn.execute(target, sql, null, { reservedId: rsv.reservedId, timeoutMs, tables, signal, params: p });
       }
       const t = this.pick(target);
       alias = t.alias;
       try {
-        return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
+        return await t.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal, params: p });
       } catch (err) {
         // Refusals where nothing ran: try once more on another tablet.
         if (err instanceof TesseraError && (err.kind === 'NOT_SERVING' || err.kind === 'WRONG_TARGET')) {
@@ -426,7 +428,7 @@ export class GateSession {
           const other = this.core.health.healthy(target.keyspace, target.shard, target.tabletType).find((x) => x !== t);
           if (other) {
             alias = other.alias;
-            return await other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal });
+            return await other.conn.execute(target, sql, null, { timeoutMs, tables, clientFoundRows, signal, params: p });
           }
         }
         throw err;
@@ -637,6 +639,7 @@ export function toResult(r: ExecuteResult): Result {
     }
   }
   const out: Result = { fields: r.fields, rows: null, raw: r.rows, rowsAffected: r.rowsAffected, insertId, warnings: r.warnings, info: r.info };
+  if (r.binaryRows === true) out.rawBinary = true;
   return r.more ? { ...out, more: r.more.map((x) => toResult({ ...x, transactionId: 0, tabletAlias: '' })) } : out;
 }
 

@@ -21,6 +21,12 @@ export interface Result {
   rows: Row[] | null;
   /** Text-protocol row payloads as a single shard sent them (pass-through). */
   raw: readonly Buffer[] | null;
+  /**
+   * `raw` holds binary-protocol rows instead: a prepared client statement the tablet ran as a
+   * MariaDB prepared statement (ExecuteOptions.params), passed to the client as they are. Only
+   * the single-route path of an execute makes these, and only writeResult reads them.
+   */
+  rawBinary?: boolean;
   readonly rowsAffected: number;
   readonly insertId: bigint;
   readonly warnings: number;

@@ -25,6 +25,7 @@ export function splitRow(payload: Buffer, columns: number): Cell[] {
 /** The rows of a result as cells (decoding pass-through payloads once). */
 export function rowsOf(r: Result): Row[] {
   if (r.rows !== null) return r.rows;
+  if (r.rawBinary === true) throw new Error('internal: binary-protocol rows of a prepared statement reached a step that reads text rows');
   const n = r.fields.length;
   const rows = (r.raw ?? []).map((p) => splitRow(p, n));
   r.rows = rows;

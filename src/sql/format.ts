@@ -613,3 +613,91 @@ export function formatBound(stmt: Statement, bindVars: Readonly<Record<string, B
   }
   return out;
 }
+
+/** A statement with `?` placeholders and its values in order: what a MariaDB prepared statement runs. */
+export interface PlaceholderStatement {
+  readonly sql: string;
+  readonly params: readonly Literal[];
+}
+
+/** Most placeholders a statement is sent with: more (a large multi-row INSERT) goes as text. */
+export const PLACEHOLDERS_MAX = 1000;
+
+/** A template's text with `?` for its bind variables, or null when the text has a `?` of its own (an unbound parameter). */
+const placeholderTexts = new WeakMap<Template, string | null>();
+
+/**
+ * A literal MariaDB takes as a prepared statement's parameter with the meaning it has in the
+ * statement's text: a number, a plain string (no introducer, not N''), NULL. A hex or bit literal
+ * is a number or a string by its context, and a typed or introduced one carries more than its
+ * value, so a statement holding one is sent as text.
+ */
+export function isPlaceholderLiteral(v: BindValue): v is Literal {
+  return v.kind === 'Number' || v.kind === 'Null' || (v.kind === 'String' && v.charset === null && !v.national);
+}
+
+/**
+ * formatBound's statement with every bind variable left as a `?` and its value in `params` (the
+ * formatter's text around them is the same), or null when a value is a list, missing, or not a
+ * placeholder literal, or there are more than PLACEHOLDERS_MAX of them: format it as text then.
+ */
+export function placeholdersBound(stmt: Statement, bindVars: Readonly<Record<string, BindValue>>): PlaceholderStatement | null {
+  const t = templateOf(stmt);
+  if (t === null || t.vars.length > PLACEHOLDERS_MAX) return null;
+  const params = new Array<Literal>(t.vars.length);
+  for (let i = 0; i < t.vars.length; i++) {
+    const value = bindVars[t.vars[i].name];
+    if (value === undefined || !isPlaceholderLiteral(value)) return null;
+    params[i] = value;
+  }
+  let sql = placeholderTexts.get(t);
+  if (sql === undefined) {
+    sql = t.parts.join('?');
+    if (placeholdersIn(sql).length !== t.vars.length) sql = null;
+    placeholderTexts.set(t, sql);
+  }
+  return sql === null ? null : { sql, params };
+}
+
+/**
+ * Where the `?` placeholders of a statement's text are: outside quotes ('…' and "…" with
+ * backslash escapes or doubled quotes, `…`) and comments (/* … *\/, -- and #), as MariaDB reads them.
+ */
+function placeholdersIn(sql: string): number[] {
+  const at: number[] = [];
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      // A doubled quote continues the same quoted text: the loop sees it as closing and reopening.
+      for (i++; i < sql.length && sql[i] !== c; i++) if (sql[i] === '\\' && c !== '`') i++;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (c === '#' || (c === '-' && sql[i + 1] === '-' && (sql[i + 2] === ' ' || sql[i + 2] === '\t' || sql[i + 2] === '\n'))) {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end;
+    } else if (c === '?') at.push(i);
+  }
+  return at;
+}
+
+/**
+ * The text a placeholder statement stands for: each `?` replaced by its value written as the
+ * formatter writes literals, i.e. what formatBound gives for the same statement and values (the
+ * tablet's way back to text when MariaDB will not prepare a statement).
+ */
+export function splicePlaceholders(sql: string, params: readonly Literal[]): string {
+  const at = placeholdersIn(sql);
+  if (at.length !== params.length) throw new Error(`internal: ${params.length} values sent for ${at.length} placeholders`);
+  let out = '';
+  let from = 0;
+  for (let n = 0; n < at.length; n++) {
+    const i = at[n];
+    const text = defaultFormatter.bindValue(params[n]);
+    // As formatBound: `- -1` must not become the comment `--1`.
+    const c = text.charCodeAt(0);
+    out += sql.slice(from, i) + ((c === 45 || c === 43) && sql.charCodeAt(i - 1) === c ? ' ' : '') + text;
+    from = i + 1;
+  }
+  return out + sql.slice(from);
+}

@@ -1,9 +1,10 @@
 // The binary body of `qs.executeBinary`, the gate's call for one statement on a tablet (docs/rpc.md
 // has the layout for other implementations). Every field the query path sends on each call is a
-// fixed-size number or a length-prefixed string: no JSON on either side. JSON is left for what is
-// rare: bind variables (the gate sends the statement's text with its values filled in), a
-// statement's warnings, a CALL's further results, and the column definitions, which travel as one
-// blob that each side keeps per statement shape (rpc-service.ts: fieldsBlob, FieldsCache).
+// fixed-size number or a length-prefixed string (a prepared client statement's placeholder values
+// too, PARAMS): no JSON on either side. JSON is left for what is rare: bind variables (the gate
+// sends the statement's text with its values filled in), a statement's warnings, a CALL's further
+// results, and the column definitions, which travel as one blob that each side keeps per
+// statement shape (rpc-service.ts: fieldsBlob, FieldsCache).
 //
 // All integers little-endian. Strings are UTF-8 after their byte length. The request below follows
 // the RPC request prefix and the binary-method envelope (src/rpc/message.ts), which the RPC client
@@ -14,23 +15,62 @@
 //              [u16 tableCount, str16 table * tableCount]   if flags & TABLES
 //              [str32 beginStatement]                       if flags & BEGIN_STATEMENT
 //              [str32 bindVars as JSON]                     if flags & BIND_VARS
+//              [u16 paramCount, (u8 kind, str32 text) * paramCount]  if flags & PARAMS
+//                (kind: 0 NULL, 1 integer, 2 decimal, 3 float, 4 string; a number's text as written)
 //   reply   := u8 version (1), u8 flags, f64 rowsAffected,
 //              (f64 insertId | str32 insertId as decimal text if flags & INSERT_ID_TEXT),
 //              u32 warnings, f64 transactionId, str16 tabletAlias, str32 info,
 //              [str32 warningList as JSON]                  if flags & WARNING_LIST
 //              [str32 more as JSON]                         if flags & MORE
 //              u32 fieldsBytes, fields blob (JSON), u32 rowCount, { u32 rowBytes, row }*
+//                (rows in the binary protocol if flags & BINARY_ROWS, else the text protocol)
 import { protocolError } from '../rpc/frame.js';
 import type { BindVars, ExecuteOptions, ExecuteResult, MoreResult, Target, Warning } from './query-service.js';
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import type { TabletType } from '../topo/index.js';
+import type { Literal } from '../sql/ast.js';
 
 export const EXECUTE_CODEC_VERSION = 1;
 
-export const REQ = { BEGIN: 1, CLIENT_FOUND_ROWS: 2, TABLES: 4, BEGIN_STATEMENT: 8, BIND_VARS: 16 } as const;
-const REQ_ALL = 31;
-export const REPLY = { INSERT_ID_TEXT: 1, WARNING_LIST: 2, MORE: 4 } as const;
-const REPLY_ALL = 7;
+export const REQ = { BEGIN: 1, CLIENT_FOUND_ROWS: 2, TABLES: 4, BEGIN_STATEMENT: 8, BIND_VARS: 16, PARAMS: 32 } as const;
+const REQ_ALL = 63;
+export const REPLY = { INSERT_ID_TEXT: 1, WARNING_LIST: 2, MORE: 4, BINARY_ROWS: 8 } as const;
+const REPLY_ALL = 15;
+
+/** A placeholder value's kind on the wire (ExecuteOptions.params). */
+const PARAM_KIND = { NULL: 0, INT: 1, DECIMAL: 2, FLOAT: 3, STRING: 4 } as const;
+
+function paramKind(v: Literal): number {
+  switch (v.kind) {
+    case 'Null':
+      return PARAM_KIND.NULL;
+    case 'Number':
+      return v.numType === 'int' ? PARAM_KIND.INT : v.numType === 'decimal' ? PARAM_KIND.DECIMAL : PARAM_KIND.FLOAT;
+    case 'String':
+      if (v.charset === null && !v.national) return PARAM_KIND.STRING;
+  }
+  throw protocolError(`a ${v.kind} literal cannot be sent as a placeholder's value`);
+}
+
+function paramText(v: Literal): string {
+  return v.kind === 'Number' ? v.text : v.kind === 'String' ? v.value : '';
+}
+
+function paramOf(kind: number, text: string): Literal {
+  switch (kind) {
+    case PARAM_KIND.NULL:
+      return { kind: 'Null' };
+    case PARAM_KIND.INT:
+      return { kind: 'Number', text, numType: 'int' };
+    case PARAM_KIND.DECIMAL:
+      return { kind: 'Number', text, numType: 'decimal' };
+    case PARAM_KIND.FLOAT:
+      return { kind: 'Number', text, numType: 'float' };
+    case PARAM_KIND.STRING:
+      return { kind: 'String', value: text, charset: null, national: false };
+  }
+  throw protocolError(`qs.executeBinary placeholder value kind ${kind} is unknown`);
+}
 
 export interface ExecuteCall {
   readonly target: Target;
@@ -136,6 +176,13 @@ export function encodeExecuteRequest(headroom: number, c: ExecuteCall): Buffer {
     bindText = JSON.stringify(c.bindVars);
     size += 4 + Buffer.byteLength(bindText, 'utf8');
   }
+  const params = o.params;
+  if (params !== undefined) {
+    if (params.length > 0xffff) throw protocolError(`${params.length} placeholder values are more than 65535`);
+    flags |= REQ.PARAMS;
+    size += 2;
+    for (let i = 0; i < params.length; i++) size += 1 + 4 + Buffer.byteLength(paramText(params[i]), 'utf8');
+  }
   const out = Buffer.allocUnsafe(size);
   let off = headroom;
   out[off++] = EXECUTE_CODEC_VERSION;
@@ -149,6 +196,13 @@ export function encodeExecuteRequest(headroom: number, c: ExecuteCall): Buffer {
   if (tables !== null) off += tables.copy(out, off);
   if (beginStatement !== undefined) off = writeStr32(out, off, beginStatement);
   if (bindText !== null) off = writeStr32(out, off, bindText);
+  if (params !== undefined) {
+    off = out.writeUInt16LE(params.length, off);
+    for (let i = 0; i < params.length; i++) {
+      out[off++] = paramKind(params[i]);
+      off = writeStr32(out, off, paramText(params[i]));
+    }
+  }
   return out;
 }
 
@@ -260,6 +314,15 @@ export function decodeExecuteRequest(body: Buffer, offset: number): DecodedExecu
     if (j === null || typeof j !== 'object' || Array.isArray(j)) throw protocolError('qs.executeBinary bindVars must be a JSON object');
     bindVars = j as BindVars;
   }
+  if (flags & REQ.PARAMS) {
+    const n = r.u16('param count');
+    const params: Literal[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const kind = r.u8('param kind');
+      params[i] = paramOf(kind, r.str(r.u32('param'), 'param'));
+    }
+    opts.params = params;
+  }
   r.end();
   return { target: { keyspace, shard, tabletType }, sql, bindVars, opts };
 }
@@ -292,6 +355,7 @@ export function encodeExecuteReply(headroom: number, r: ExecuteResult, fieldsBlo
     flags |= REPLY.MORE;
     size += 4 + Buffer.byteLength(moreText, 'utf8');
   }
+  if (r.binaryRows === true) flags |= REPLY.BINARY_ROWS;
   const rows = r.rows;
   for (let i = 0; i < rows.length; i++) size += 4 + rows[i].length;
   const out = Buffer.allocUnsafe(size);
@@ -398,5 +462,6 @@ export function decodeExecuteReply(body: Buffer, cache: FieldsCache): ExecuteRes
   const out: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = { fields, rows, rowsAffected, insertId, warnings, info, transactionId, tabletAlias };
   if (warningList !== undefined) out.warningList = warningList;
   if (more !== undefined) out.more = more;
+  if (flags & REPLY.BINARY_ROWS) out.binaryRows = true;
   return out;
 }

@@ -16,6 +16,7 @@
 //   calls without a transaction may run concurrently, bounded by the tablet's pools.
 import type { ColumnDefinition } from '../mysql/protocol.js';
 import type { BindValue } from '../sql/index.js';
+import type { Literal } from '../sql/ast.js';
 import type { TabletType } from '../topo/index.js';
 import type { CancelSignal } from '../rpc/cancel.js';
 
@@ -42,8 +43,10 @@ export interface Warning {
 
 export interface QueryResult {
   readonly fields: readonly ColumnDefinition[];
-  /** Text-protocol row payloads. */
+  /** Row payloads: text protocol, or binary protocol when `binaryRows`. */
   readonly rows: readonly Buffer[];
+  /** The rows are binary-protocol rows (a statement run with `params`, as a prepared statement). */
+  readonly binaryRows?: boolean;
   readonly rowsAffected: number;
   /** As text when it does not fit a double exactly. */
   readonly insertId: number | string;
@@ -79,6 +82,13 @@ export interface ExecuteOptions {
    * CancelSignal the tablet's RPC server makes per call (src/rpc/cancel.ts).
    */
   readonly signal?: CancelSignal;
+  /**
+   * The statement's `?` placeholders' values, in order: the tablet runs it as a MariaDB prepared
+   * statement (kept per connection; text with the values spliced in when MariaDB will not prepare
+   * it) and answers with binary-protocol rows (`binaryRows`). Numbers, plain strings and NULL only
+   * (sql/format.ts: isPlaceholderLiteral); `bindVars` must then be null.
+   */
+  readonly params?: readonly Literal[];
 }
 
 /** Options of `begin`. */

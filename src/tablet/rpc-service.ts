@@ -75,6 +75,7 @@ export function resultMeta(r: QueryResult & Partial<Pick<ExecuteResult, 'transac
     ...(r.warningList ? { warningList: r.warningList as unknown as Json } : {}),
     // A CALL's further results (rare): in the meta, rows base64.
     ...(r.more ? { more: moreToJson(r.more) as unknown as Json } : {}),
+    ...(r.binaryRows ? { binaryRows: true } : {}),
   };
 }
 
@@ -111,6 +112,7 @@ export function resultFromJsonMessage(m: Message, cache: FieldsCache): ExecuteRe
   };
   if (Array.isArray(x.warningList)) out.warningList = x.warningList as unknown as Warning[];
   if (Array.isArray(x.more)) out.more = moreFromJson(x.more as unknown as MoreJson);
+  if (x.binaryRows === true) out.binaryRows = true;
   return out;
 }
 

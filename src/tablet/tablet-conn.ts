@@ -16,6 +16,7 @@ import type {
 } from './query-service.js';
 import { decodeExecuteReply, encodeExecuteRequest, fieldsFromJson, type FieldsCache } from './execute-codec.js';
 import { resultFromJsonMessage } from './rpc-service.js';
+import { splicePlaceholders } from '../sql/index.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import { logger } from '../log/index.js';
 
@@ -57,7 +58,10 @@ export class TabletConn implements QueryService {
   /** True once the tablet turned out not to serve qs.executeBinary. */
   jsonExecute = false;
 
-  private async executeJson(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions): Promise<ExecuteResult> {
+  private async executeJson(target: Target, sql0: string, bindVars: BindVars | null, opts0: ExecuteOptions): Promise<ExecuteResult> {
+    // A tablet from before qs.executeBinary knows no placeholders: their values go in the text.
+    const sql = opts0.params ? splicePlaceholders(sql0, opts0.params) : sql0;
+    const opts = opts0.params ? { ...opts0, params: undefined } : opts0;
     const m = await this.rpc.call('qs.execute', { target: target as unknown as Json, sql, bindVars: bindVars as unknown as Json, options: stripSignal(opts) }, [], { signal: opts.signal });
     return resultFromJsonMessage(m, this.fieldsCache);
   }

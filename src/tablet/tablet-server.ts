@@ -7,7 +7,7 @@ import { CAP, CHARSET, MARIADB_CAP } from '../mysql/constants.js';
 import { ER, TesseraError } from '../mysql/errors.js';
 import type { ColumnDefinition, OkPacket } from '../mysql/protocol.js';
 import { logger } from '../log/index.js';
-import { format, parse, tableNames } from '../sql/index.js';
+import { format, parse, splicePlaceholders, tableNames } from '../sql/index.js';
 import { sidecarDbName } from '../sidecar/index.js';
 import type { TabletType } from '../topo/index.js';
 import { ConnPool } from './pool.js';
@@ -26,6 +26,8 @@ import type {
   Warning,
 } from './query-service.js';
 import { isSchemaChange, SchemaEngine } from './schema-engine.js';
+import { placeholderParam, preparedOf } from './placeholders.js';
+import type { Literal } from '../sql/ast.js';
 
 const log = logger('tablet');
 
@@ -355,7 +357,8 @@ export class TabletServer implements QueryService {
 
   async execute(target: Target, sql: string, bindVars: BindVars | null, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
     this.checkTarget(target, opts.tables, sql);
-    const text = bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
+    const params = opts.params ?? null;
+    const text = params === null && bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
     const id = opts.transactionId || opts.reservedId || 0;
     this.inFlight++;
     try {
@@ -368,7 +371,7 @@ export class TabletServer implements QueryService {
             d.inTransaction = true;
             began = true;
           }
-          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0);
+          return await this.run(d.conn, text, opts, d.inTransaction ? d.id : 0, params);
         } catch (err) {
           if (began) await this.undoBegin(d);
           throw err;
@@ -381,7 +384,7 @@ export class TabletServer implements QueryService {
         try {
           await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
           d.inTransaction = true;
-          return await this.run(d.conn, text, opts, d.id);
+          return await this.run(d.conn, text, opts, d.id, params);
         } catch (err) {
           await this.undoBegin(d);
           throw err;
@@ -393,7 +396,7 @@ export class TabletServer implements QueryService {
       const conn = pool.tryGet() ?? (await pool.get());
       let ok = false;
       try {
-        const r = await this.run(conn, text, opts, 0);
+        const r = await this.run(conn, text, opts, 0, params);
         ok = true;
         return r;
       } finally {
@@ -413,7 +416,8 @@ export class TabletServer implements QueryService {
     opts: ExecuteOptions = {},
   ): Promise<void> {
     this.checkTarget(target, opts.tables, sql);
-    const text = bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
+    // A stream reads text rows: placeholders are spliced back (the gate sends none for streams).
+    const text = opts.params ? splicePlaceholders(sql, opts.params) : bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
     const conn = await this.streamPool.get();
     this.inFlight++;
     let fields: ColumnDefinition[] | undefined;
@@ -523,13 +527,28 @@ export class TabletServer implements QueryService {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet. */
-  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0): Promise<ExecuteResult> {
+  /**
+   * Runs one statement on `conn`; the result names `transactionId` (0: none) and this tablet.
+   * With `params`, `sql` has a `?` for each and runs as the connection's prepared statement
+   * (src/tablet/placeholders.ts): its rows come back in the binary protocol.
+   */
+  private async run(conn: Client, sql: string, opts: ExecuteOptions, transactionId = 0, params: readonly Literal[] | null = null): Promise<ExecuteResult> {
     const sink = new StatementSink(this, this.limits.rowsMax);
     // withTimeout's work, written out: no closure and no further async layer per statement.
     const qt = this.armTimer(conn, opts);
+    let binary = false;
     try {
-      await conn.stream(sql, sink);
+      if (params === null) await conn.stream(sql, sink);
+      else {
+        const prepared = preparedOf(conn);
+        let id = prepared.id(sql);
+        if (id === undefined) id = (await prepared.prepare(sql)) ?? false;
+        if (id === false) await conn.stream(splicePlaceholders(sql, params), sink);
+        else {
+          binary = true;
+          await conn.executeStream(id, params.map(placeholderParam), sink);
+        }
+      }
     } catch (err) {
       throw this.timeoutError(qt, opts, err, opts.timeoutMs || this.limits.queryTimeoutMs);
     } finally {
@@ -560,6 +579,7 @@ export class TabletServer implements QueryService {
     };
     if (warningList) r.warningList = warningList;
     if (sink.more !== null) r.more = sink.more;
+    if (binary) r.binaryRows = true;
     return r;
   }
 

@@ -138,3 +138,31 @@ test('a qs.executeBinary request parses as a message (meta null, one blob) for s
   bad.writeUInt32LE(5, prefix.length + 12);
   assert.throws(() => readBinaryEnvelope(bad, prefix.length), /without its envelope/);
 });
+
+test('placeholder values and binary rows round-trip; a value kind the codec does not know is a protocol error', () => {
+  const target = { keyspace: 'ks', shard: '0', tabletType: 'primary' as const };
+  const params = [
+    { kind: 'Number', text: '-12', numType: 'int' },
+    { kind: 'Number', text: '0.50', numType: 'decimal' },
+    { kind: 'Number', text: '1e3', numType: 'float' },
+    { kind: 'String', value: "it's ü", charset: null, national: false },
+    { kind: 'Null' },
+  ] as const;
+  const buf = encodeExecuteRequest(0, { target, sql: 'select ?, ?, ?, ?, ?', bindVars: null, opts: { params, timeoutMs: 5 } });
+  assert.deepEqual(decodeExecuteRequest(buf, 0).opts, { params, timeoutMs: 5 });
+  // The layout: after the text, u16 count then (u8 kind, str32 text) per value.
+  const tail = Buffer.from([...u16(1), 4, ...s32('x')]);
+  const one = encodeExecuteRequest(0, { target, sql: 's', bindVars: null, opts: { params: [{ kind: 'String', value: 'x', charset: null, national: false }] } });
+  assert.deepEqual(one.subarray(one.length - tail.length), tail);
+  const bad = Buffer.from(one);
+  bad[bad.length - tail.length + 2] = 9;
+  assert.throws(() => decodeExecuteRequest(bad, 0), (e: TesseraError) => e.errno === 1158 && /kind 9 is unknown/.test(e.message));
+  assert.throws(() => encodeExecuteRequest(0, { target, sql: 's', bindVars: null, opts: { params: [{ kind: 'Hex', digits: '41', form: 'x', charset: null }] } }), /Hex literal cannot be sent/);
+  const fields = [columnDefinition({ name: 'c', type: TYPE.VAR_STRING })];
+  const r: ExecuteResult = { fields, rows: [Buffer.from([0, 0, 1, 0x61])], rowsAffected: 0, insertId: 0, warnings: 0, info: '', transactionId: 0, tabletAlias: 'a', binaryRows: true };
+  const cache: FieldsCache = { blob: null, fields: [] };
+  const back = decodeExecuteReply(encodeExecuteReply(0, r, Buffer.from(JSON.stringify(fieldsToJson(fields))), null), cache);
+  assert.equal(back.binaryRows, true);
+  assert.deepEqual(back.rows, r.rows);
+  assert.equal(decodeExecuteReply(encodeExecuteReply(0, { ...r, binaryRows: undefined }, Buffer.from('[]'), null), cache).binaryRows, undefined);
+});
