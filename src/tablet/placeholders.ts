@@ -16,8 +16,13 @@ import type { Literal } from '../sql/ast.js';
 /** Prepared statements one connection keeps (least recently used closed first). */
 export const PREPARED_PER_CONNECTION = 64;
 
-/** MariaDB's "Can't create more than max_prepared_stmt_count statements": the server's limit, not the statement's fault. */
-const ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461;
+/**
+ * Prepare errors that are the statement's own, whatever the moment: a syntax MariaDB accepts only
+ * with a literal there (1064), a statement the prepared protocol does not take (1295). Any other
+ * (max_prepared_stmt_count reached, a table not there yet, a KILL) is not remembered: the
+ * statement runs as text this time and is prepared again next time.
+ */
+const NEVER_PREPARED = new Set([1064, 1295]);
 
 /** The statements prepared on one connection: statement id by text, or false for text MariaDB would not prepare. */
 export class PreparedStatements {
@@ -43,9 +48,8 @@ export class PreparedStatements {
       return stmt.id;
     } catch (err) {
       if (this.conn.closed) throw err;
-      // Not preparable: remembered, so its next run goes to text at once. The server's statement
-      // limit is not remembered: another connection may close some meanwhile.
-      if ((err as { errno?: number }).errno !== ER_MAX_PREPARED_STMT_COUNT_REACHED) this.remember(sql, false);
+      // Not preparable: remembered, so its next run goes to text at once.
+      if (NEVER_PREPARED.has((err as { errno?: number }).errno ?? 0)) this.remember(sql, false);
       return null;
     }
   }
