@@ -262,7 +262,8 @@ export function encodeBinaryValue(w: PacketWriter, type: number, v: Exclude<SqlV
       w.int4(Number(v));
       return;
     case TYPE.LONGLONG:
-      w.int8(typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? Math.trunc(v) : asText(v)));
+      // A number is written as one (int8 takes a safe integer without a BigInt).
+      w.int8(typeof v === 'number' ? Math.trunc(v) : typeof v === 'bigint' ? v : BigInt(asText(v)));
       return;
     case TYPE.FLOAT:
       w.float(Number(asTextOrNumber(v)));

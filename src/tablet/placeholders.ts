@@ -24,21 +24,26 @@ export const PREPARED_PER_CONNECTION = 64;
  */
 const NEVER_PREPARED = new Set([1064, 1295]);
 
-/** The statements prepared on one connection: statement id by text, or false for text MariaDB would not prepare. */
+/** One statement a connection prepared: its id (false: MariaDB would not prepare it) and when it was last used. */
+interface Kept {
+  readonly id: number | false;
+  used: number;
+}
+
+/** The statements prepared on one connection, by text. */
 export class PreparedStatements {
-  private readonly byText = new Map<string, number | false>();
+  private readonly byText = new Map<string, Kept>();
+  /** Counts uses: the least recently used statement has the smallest `used`. */
+  private tick = 0;
 
   constructor(private readonly conn: Client) {}
 
   /** The id `sql` is prepared under on this connection, false when MariaDB would not prepare it, undefined when not tried yet. */
   id(sql: string): number | false | undefined {
-    const id = this.byText.get(sql);
-    if (id !== undefined) {
-      // Most recently used last: a Map iterates in insertion order.
-      this.byText.delete(sql);
-      this.byText.set(sql, id);
-    }
-    return id;
+    const k = this.byText.get(sql);
+    if (k === undefined) return undefined;
+    k.used = ++this.tick;
+    return k.id;
   }
 
   async prepare(sql: string): Promise<number | null> {
@@ -55,11 +60,20 @@ export class PreparedStatements {
   }
 
   private remember(sql: string, id: number | false): void {
-    this.byText.set(sql, id);
+    this.byText.set(sql, { id, used: ++this.tick });
     if (this.byText.size <= PREPARED_PER_CONNECTION) return;
-    const [oldest, oldId] = this.byText.entries().next().value as [string, number | false];
+    // Past the bound (rare: a new statement shape): the least recently used one goes.
+    let oldest = '';
+    let least = Infinity;
+    for (const [text, k] of this.byText) {
+      if (k.used < least) {
+        least = k.used;
+        oldest = text;
+      }
+    }
+    const gone = this.byText.get(oldest)!;
     this.byText.delete(oldest);
-    if (oldId !== false) void this.conn.closeStatement(oldId).catch(() => undefined);
+    if (gone.id !== false) void this.conn.closeStatement(gone.id).catch(() => undefined);
   }
 
   get size(): number {
