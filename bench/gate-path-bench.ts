@@ -5,11 +5,13 @@
 // round less that of the direct round is what the gate and tablet add: the clients' own work is
 // the same in both. With no other process of ours to schedule (sysbench) it moves less than
 // gate-bench's figures when the machine is busy; compare two builds with it alternately.
+// Beside it, MariaDB's own CPU per query (its process's user + system time in /proc over the round):
+// what the statements the gate sends cost MariaDB against what the clients' own statements cost it.
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-path-bench.js [seconds=5] [clients=16] [rounds=3]
 // With GATE_PATH_PROFILE=<dir>, each gate round is CPU-profiled into <dir>/gate-combined-<round>
 // .cpuprofile (and .json with its queries) for bench/profile-summary.ts.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { profileInProcess } from './bench-util.js';
 import { Client, type PreparedStatement } from '../src/mysql/client.js';
@@ -23,7 +25,24 @@ const rounds = Number(process.argv[4] ?? 3);
 const ROWS = 10_000;
 const profileDir = process.env.GATE_PATH_PROFILE ?? '';
 
-async function round(port: number, user: string, db: string): Promise<{ qps: number; cpuUs: number; userUs: number; queries: number }> {
+/** CPU time of a process so far in µs (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function processCpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+let mariadbPid = 0;
+
+interface Round {
+  readonly qps: number;
+  readonly cpuUs: number;
+  readonly userUs: number;
+  /** MariaDB's CPU per query over the round. */
+  readonly mariadbUs: number;
+  readonly queries: number;
+}
+
+async function round(port: number, user: string, db: string): Promise<Round> {
   const conns: Client[] = [];
   const stmts: PreparedStatement[] = [];
   for (let i = 0; i < clients; i++) {
@@ -33,6 +52,7 @@ async function round(port: number, user: string, db: string): Promise<{ qps: num
   }
   let queries = 0;
   let stop = false;
+  const mariadb0 = processCpuUs(mariadbPid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all([
@@ -49,13 +69,16 @@ async function round(port: number, user: string, db: string): Promise<{ qps: num
   ]);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const mariadbUs = (processCpuUs(mariadbPid) - mariadb0) / queries;
   for (const c of conns) c.close();
-  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries, queries };
+  return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries, mariadbUs, queries };
 }
 
 const cluster = await startCluster({ keyspaces: [{ name: 'sbtest', shards: ['0'], vschema: { tables: {} } }], gate: false });
 try {
   const shard = cluster.shard('sbtest', '0');
+  mariadbPid = shard.primary.mysqlctl?.runningPid() ?? 0;
+  if (mariadbPid === 0) throw new Error('the tablet\'s MariaDB has no pid to read its CPU from');
   const addr = await cluster.mysqlAddress(shard.primary);
   const admin = await Client.connect({ host: addr.host, port: addr.port, user: 'vt_dba', password: '', database: 'vt_sbtest' });
   await admin.query('CREATE TABLE IF NOT EXISTS sbtest1 (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL)');
@@ -73,7 +96,7 @@ try {
     ['MariaDB direct', addr.port, 'vt_dba', 'vt_sbtest'],
     ['gate combined', gate.mysqlPort, 'vt_app', 'sbtest'],
   ] as const;
-  const runs = new Map<string, { qps: number; cpuUs: number; userUs: number; queries: number }[]>();
+  const runs = new Map<string, Round[]>();
   await round(gate.mysqlPort, 'vt_app', 'sbtest'); // warm-up: JIT, plan cache, pools
   for (let r = 0; r < rounds; r++) {
     for (const [name, port, user, db] of targets) {
@@ -81,13 +104,15 @@ try {
       const m = await profileInProcess(profiled ? new InspectorSession() : undefined, profileDir, `gate-combined-${r + 1}`, () => round(port, user, db));
       if (profiled) writeFileSync(`${profileDir}/gate-combined-${r + 1}.json`, JSON.stringify({ queries: m.queries, cpuUs: m.cpuUs * m.queries }));
       runs.set(name, [...(runs.get(name) ?? []), m]);
-      console.log(`round ${r + 1}  ${name.padEnd(15)} ${m.qps.toFixed(0).padStart(7)} q/s   Node CPU ${m.cpuUs.toFixed(1).padStart(6)} µs/query (user ${m.userUs.toFixed(1).padStart(6)})`);
+      console.log(`round ${r + 1}  ${name.padEnd(15)} ${m.qps.toFixed(0).padStart(7)} q/s   Node CPU ${m.cpuUs.toFixed(1).padStart(6)} µs/query (user ${m.userUs.toFixed(1).padStart(6)})   MariaDB CPU ${m.mariadbUs.toFixed(1).padStart(6)} µs/query`);
     }
   }
   const added = runs.get('gate combined')!.map((g, i) => g.cpuUs - runs.get('MariaDB direct')![i].cpuUs).sort((a, b) => a - b);
   const addedUser = runs.get('gate combined')!.map((g, i) => g.userUs - runs.get('MariaDB direct')![i].userUs).sort((a, b) => a - b);
   const med = (xs: number[]): string => xs[Math.floor(xs.length / 2)].toFixed(1);
   console.log(`gate + tablet, Node CPU per point select (gate round less direct round), median of ${rounds}: ${med(added)} µs, user ${med(addedUser)} µs   (rounds: ${added.map((x) => x.toFixed(1)).join(' / ')}; user ${addedUser.map((x) => x.toFixed(1)).join(' / ')})`);
+  const mariadbRatio = runs.get('gate combined')!.map((g, i) => g.mariadbUs / runs.get('MariaDB direct')![i].mariadbUs).sort((a, b) => a - b);
+  console.log(`MariaDB CPU per point select through the gate / from the clients directly, median of ${rounds}: ${mariadbRatio[Math.floor(rounds / 2)].toFixed(2)}x   (rounds: ${mariadbRatio.map((x) => x.toFixed(2)).join(' / ')})`);
   console.log(`${clients} clients in this process, ${seconds} s rounds, prepared statements, combined mode`);
   await gate.close();
 } finally {
