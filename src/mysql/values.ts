@@ -321,11 +321,13 @@ function asTextOrNumber(v: Exclude<SqlValue, null>): string | number {
 
 export function encodeBinaryRow(w: PacketWriter, columns: readonly Pick<ValueColumn, 'type' | 'charset'>[], values: readonly SqlValue[]): void {
   w.begin().int1(0x00);
-  const bitmap = Buffer.alloc((columns.length + 7 + 2) >> 3);
-  for (let i = 0; i < columns.length; i++) {
-    if (values[i] === null || values[i] === undefined) bitmap[(i + 2) >> 3] |= 1 << ((i + 2) & 7);
+  // The NULL bitmap (offset 2) a byte at a time into the packet: no buffer per row.
+  const n = columns.length;
+  for (let at = -2; at < n; at += 8) {
+    let bits = 0;
+    for (let i = Math.max(at, 0); i < at + 8 && i < n; i++) if (values[i] === null || values[i] === undefined) bits |= 1 << (i - at);
+    w.int1(bits);
   }
-  w.bytes(bitmap);
   for (let i = 0; i < columns.length; i++) {
     const v = values[i];
     if (v !== null && v !== undefined) encodeBinaryValue(w, columns[i].type, v, columns[i].charset);

@@ -231,6 +231,23 @@ export function unquoteString(sql: string, start: number, end: number): string {
 
 const sharedBuffer = new TokenBuffer();
 
+/**
+ * Token buffers for the scans below (splitStatements, leadingWords, …), which the gate runs on
+ * every text statement: a buffer is four typed arrays, whose allocation cost more than the scan
+ * of a short statement. Borrowed and given back rather than one shared, so that a scan started
+ * while another one's buffer is in use gets its own.
+ */
+const scratch: TokenBuffer[] = [];
+
+function borrowTokens(): TokenBuffer {
+  return scratch.pop() ?? new TokenBuffer();
+}
+
+function returnTokens(buf: TokenBuffer): void {
+  buf.shrink();
+  if (scratch.length < 4) scratch.push(buf);
+}
+
 /** Parses one statement (an optional trailing `;` is allowed). Syntax errors are 1064 TesseraErrors. */
 export function parse(sql: string, options?: ParseOptions): Statement {
   const buf = sharedBuffer;
@@ -261,7 +278,15 @@ export function parse(sql: string, options?: ParseOptions): Statement {
  * MariaDB's own parser reads such a script.
  */
 export function splitStatements(script: string): string[] {
-  const buf = new TokenBuffer();
+  const buf = borrowTokens();
+  try {
+    return splitTokens(script, buf);
+  } finally {
+    returnTokens(buf);
+  }
+}
+
+function splitTokens(script: string, buf: TokenBuffer): string[] {
   tokenize(script, buf);
   const out: string[] = [];
   let from = -1;
@@ -352,45 +377,55 @@ function opensCompound(buf: TokenBuffer, i: number, word: (i: number) => string)
  * word. [] for an empty statement. Never throws: text the lexer refuses is read up to there.
  */
 export function leadingWords(sql: string, n: number): string[] {
-  const buf = new TokenBuffer();
+  const buf = borrowTokens();
   try {
-    tokenize(sql, buf);
-  } catch {
-    // Words before the refused token are still in the buffer.
+    try {
+      tokenize(sql, buf);
+    } catch {
+      // Words before the refused token are still in the buffer.
+    }
+    const out: string[] = [];
+    for (let i = 0; i < buf.count && out.length < n; i++) {
+      const k = buf.kind[i];
+      if (k === T.EOF || k === T.SEMI) break;
+      if (k !== T.IDENT) break;
+      out.push(sql.slice(buf.start[i], buf.end[i]).toUpperCase());
+    }
+    return out;
+  } finally {
+    returnTokens(buf);
   }
-  const out: string[] = [];
-  for (let i = 0; i < buf.count && out.length < n; i++) {
-    const k = buf.kind[i];
-    if (k === T.EOF || k === T.SEMI) break;
-    if (k !== T.IDENT) break;
-    out.push(sql.slice(buf.start[i], buf.end[i]).toUpperCase());
-  }
-  return out;
 }
 
 /** The user variables (`@name`) a statement's text mentions, lower-cased, each once. */
 export function userVariablesIn(sql: string): string[] {
-  const buf = new TokenBuffer();
+  const buf = borrowTokens();
   try {
-    tokenize(sql, buf);
-  } catch {
-    // Variables before the refused token are still in the buffer.
+    try {
+      tokenize(sql, buf);
+    } catch {
+      // Variables before the refused token are still in the buffer.
+    }
+    const out = new Set<string>();
+    for (let i = 0; i < buf.count; i++) if (buf.kind[i] === T.USERVAR) out.add(userVarName(sql, buf.start[i]! + 1, buf.end[i]!).toLowerCase());
+    return [...out];
+  } finally {
+    returnTokens(buf);
   }
-  const out = new Set<string>();
-  for (let i = 0; i < buf.count; i++) if (buf.kind[i] === T.USERVAR) out.add(userVarName(sql, buf.start[i]! + 1, buf.end[i]!).toLowerCase());
-  return [...out];
 }
 
 /** Whether a statement has nothing but whitespace, comments and semicolons (MariaDB's 1065). */
 export function isEmptyStatement(sql: string): boolean {
-  const buf = new TokenBuffer();
+  const buf = borrowTokens();
   try {
     tokenize(sql, buf);
+    for (let i = 0; i < buf.count; i++) if (buf.kind[i] !== T.EOF && buf.kind[i] !== T.SEMI) return false;
+    return true;
   } catch {
     return false;
+  } finally {
+    returnTokens(buf);
   }
-  for (let i = 0; i < buf.count; i++) if (buf.kind[i] !== T.EOF && buf.kind[i] !== T.SEMI) return false;
-  return true;
 }
 
 /**
