@@ -54,6 +54,15 @@ export interface ResultHost {
    * nor what is derived from it downstream (encoded packets, RPC JSON) is made again.
    */
   columnCache: { raw: Buffer[]; fields: ColumnDefinition[] } | null;
+  /**
+   * MARIADB_CLIENT_CACHE_METADATA is in effect: a column count is followed by a "metadata follows"
+   * byte, and an execute of a prepared statement whose columns have not changed gets none.
+   */
+  readonly cacheMetadata: boolean;
+  /** The column definitions each prepared statement got last (its prepare's, or an execute's since). */
+  readonly statementColumns: Map<number, { raw: Buffer[]; fields: ColumnDefinition[] }>;
+  /** Results whose column definitions MariaDB left out (the statement's cached ones were used). */
+  metadataReused: number;
   waitFor(p: Promise<unknown>, onError: (err: unknown) => void): void;
   destroy(err?: TesseraError): void;
 }
@@ -85,6 +94,8 @@ export class ResultCommand implements Command {
   private sinkError: unknown = null;
   private readonly deprecateEof: boolean;
   private onSinkError: ((err: unknown) => void) | null = null;
+  /** The first result of an execute: its column definitions become the statement's cached ones. */
+  private firstResult = true;
 
   constructor(
     private readonly client: ResultHost,
@@ -92,6 +103,8 @@ export class ResultCommand implements Command {
     private readonly sink: ResultSink,
     private readonly resolve: () => void,
     readonly fail: (err: unknown) => void,
+    /** The prepared statement executed, or -1 for a text query. */
+    private readonly statementId = -1,
   ) {
     this.deprecateEof = (client.capabilities & CAP.DEPRECATE_EOF) !== 0;
   }
@@ -109,6 +122,7 @@ export class ResultCommand implements Command {
   private finish(more: boolean): boolean {
     if (more) {
       this.state = ResultState.First;
+      this.firstResult = false;
       return false;
     }
     // Resolve after any pending sink promise so callers see all rows handled.
@@ -148,6 +162,41 @@ export class ResultCommand implements Command {
     client.columnCache = { raw: this.raw, fields };
   }
 
+  /** The column definitions are complete: handed to the sink, rows (or the EOF before them) next. */
+  private columnsDone(): void {
+    const sink = this.sink;
+    if (!this.sinkError) {
+      try {
+        if (sink.rawFields) this.called(sink.rawFields(this.raw));
+        else if (sink.fields) this.called(sink.fields(this.fields, this.raw));
+      } catch (err) {
+        this.sinkError = err;
+      }
+    }
+    this.state = this.deprecateEof ? ResultState.Rows : ResultState.FieldsEof;
+  }
+
+  /**
+   * "Metadata follows" was 0: the columns are the statement's cached ones. Without any (a text
+   * query, or a count that does not match) the connection cannot be read further.
+   */
+  private cachedColumns(): boolean {
+    const client = this.client;
+    const cached = this.statementId >= 0 ? client.statementColumns.get(this.statementId) : undefined;
+    if (cached === undefined || cached.raw.length !== this.columnsLeft) {
+      const err = new TesseraError(ER.NET_READ_ERROR, `malformed packet: a result without column definitions for ${this.statementId >= 0 ? `statement ${this.statementId}, whose cached columns do not match` : 'a text query'}`);
+      this.fail(err);
+      client.destroy(err);
+      return true;
+    }
+    client.metadataReused++;
+    this.columnsLeft = 0;
+    this.fields = cached.fields;
+    this.raw = cached.raw;
+    this.columnsDone();
+    return false;
+  }
+
   onMessage(p: Buffer): boolean {
     const client = this.client;
     const r = client.reader;
@@ -165,6 +214,7 @@ export class ResultCommand implements Command {
           return true;
         }
         this.columnsLeft = r.reset(p).lenInt();
+        if (client.cacheMetadata && r.remaining > 0 && r.u8() === 0) return this.cachedColumns();
         this.fields = [];
         this.raw = [];
         this.state = ResultState.Fields;
@@ -179,15 +229,11 @@ export class ResultCommand implements Command {
         }
         if (--this.columnsLeft === 0) {
           if (!sink.rawFields) this.sameColumnsAsBefore();
-          if (!this.sinkError) {
-            try {
-              if (sink.rawFields) this.called(sink.rawFields(this.raw));
-              else if (sink.fields) this.called(sink.fields(this.fields, this.raw));
-            } catch (err) {
-              this.sinkError = err;
-            }
+          if (this.statementId >= 0 && this.firstResult && client.cacheMetadata) {
+            // What MariaDB leaves out of this statement's next results while its columns stay these.
+            client.statementColumns.set(this.statementId, { raw: this.raw, fields: sink.rawFields ? decodeAll(this.raw, client) : this.fields });
           }
-          this.state = this.deprecateEof ? ResultState.Rows : ResultState.FieldsEof;
+          this.columnsDone();
         }
         return false;
       }
@@ -217,6 +263,10 @@ export class ResultCommand implements Command {
       }
     }
   }
+}
+
+function decodeAll(raw: readonly Buffer[], client: ResultHost): ColumnDefinition[] {
+  return raw.map((p) => decodeColumnDefinition(client.reader.reset(p), client.extendedTypeInfo));
 }
 
 /** A sink that decodes and keeps every result. */

@@ -52,8 +52,9 @@ export interface ClientOptions {
   /** Extra capability flags to request (a proxy mirrors FOUND_ROWS, IGNORE_SPACE, INTERACTIVE of its client). */
   capabilities?: number;
   /**
-   * MariaDB extended capabilities to ask for (only MARIADB_CAP.EXTENDED_TYPE_INFO is understood);
-   * a proxy passes its client's so column definitions pass through in the form that client expects.
+   * MariaDB extended capabilities to ask for (MARIADB_CAP.EXTENDED_TYPE_INFO and CACHE_METADATA
+   * are understood); a proxy passes its client's so column definitions pass through in the form
+   * that client expects.
    */
   mariadbCapabilities?: number;
   /** Allow several statements in one COM_QUERY (default true). */
@@ -84,6 +85,9 @@ export type RawPacketHandler = (payload: Buffer) => boolean | void | Promise<boo
 let nextClientId = 1;
 
 
+/** MariaDB extended capabilities this client understands (what `mariadbCapabilities` may ask for). */
+const CLIENT_MARIADB_CAPABILITIES = MARIADB_CAP.EXTENDED_TYPE_INFO | MARIADB_CAP.CACHE_METADATA;
+
 export class Client extends EventEmitter {
   readonly options: ClientOptions;
   /** MariaDB's thread id for this connection (what KILL takes). */
@@ -96,6 +100,10 @@ export class Client extends EventEmitter {
   statusFlags = 0;
   /** See ResultHost.columnCache. */
   columnCache: { raw: Buffer[]; fields: ColumnDefinition[] } | null = null;
+  /** See ResultHost.statementColumns (kept only with MARIADB_CLIENT_CACHE_METADATA). */
+  readonly statementColumns = new Map<number, { raw: Buffer[]; fields: ColumnDefinition[] }>();
+  /** See ResultHost.metadataReused. */
+  metadataReused = 0;
   readonly id = nextClientId++;
 
   private socket: net.Socket | tls.TLSSocket;
@@ -164,6 +172,11 @@ export class Client extends EventEmitter {
   /** Column definitions carry MariaDB's extended type block. */
   get extendedTypeInfo(): boolean {
     return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
+  }
+
+  /** MARIADB_CLIENT_CACHE_METADATA: executes of a prepared statement may come without column definitions. */
+  get cacheMetadata(): boolean {
+    return (this.mariadbCapabilities & MARIADB_CAP.CACHE_METADATA) !== 0;
   }
 
   /** @internal Bytes read into the shared receive buffer (sockets without TLS). */
@@ -240,7 +253,7 @@ export class Client extends EventEmitter {
     // LONG_PASSWORD doubles as MariaDB's CLIENT_MYSQL bit: clearing it is how a client asks for
     // MariaDB's extended capabilities.
     this.capabilities = ((wanted & hs.capabilities) | CAP.LONG_PASSWORD) >>> 0;
-    this.mariadbCapabilities = (o.mariadbCapabilities ?? 0) & hs.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO;
+    this.mariadbCapabilities = (o.mariadbCapabilities ?? 0) & hs.mariadbCapabilities & CLIENT_MARIADB_CAPABILITIES;
     if (this.mariadbCapabilities) this.capabilities = (this.capabilities & ~CAP.LONG_PASSWORD) >>> 0;
     if (o.ssl && !(hs.capabilities & CAP.SSL)) {
       throw new TesseraError(ER.CONN_ERROR, `server at ${describe(o)} does not support TLS`);
@@ -441,6 +454,7 @@ export class Client extends EventEmitter {
             columnsEof = false;
           }
           if (paramsLeft === 0 && columnsLeft === 0 && !paramsEof && !columnsEof) {
+            if (this.cacheMetadata && stmt.rawColumns.length > 0) this.statementColumns.set(stmt.id, { raw: stmt.rawColumns, fields: stmt.columns });
             resolve(stmt);
             return true;
           }
@@ -462,7 +476,7 @@ export class Client extends EventEmitter {
     const id = typeof stmt === 'number' ? stmt : stmt.id;
     const typed = params.map(typedValue);
     return new Promise((resolve, reject) => {
-      this.enqueue(this.resultCommand((w) => encodeExecute(w, id, typed), sink, resolve, reject));
+      this.enqueue(this.resultCommand((w) => encodeExecute(w, id, typed), sink, resolve, reject, id));
     });
   }
 
@@ -486,6 +500,7 @@ export class Client extends EventEmitter {
           sink,
           resolve,
           reject,
+          id,
         ),
       );
     });
@@ -494,6 +509,7 @@ export class Client extends EventEmitter {
   /** COM_STMT_CLOSE: no response. */
   closeStatement(stmt: PreparedStatement | number): Promise<void> {
     const id = typeof stmt === 'number' ? stmt : stmt.id;
+    this.statementColumns.delete(id);
     return this.noReply((w) => w.begin().int1(COM.STMT_CLOSE).int4(id).end());
   }
 
@@ -523,6 +539,8 @@ export class Client extends EventEmitter {
   }
 
   resetConnection(): Promise<OkPacket> {
+    // MariaDB closes every prepared statement of the connection.
+    this.statementColumns.clear();
     return this.simple((w) => w.begin().int1(COM.RESET_CONNECTION).end());
   }
 
@@ -687,8 +705,8 @@ export class Client extends EventEmitter {
     });
   }
 
-  private resultCommand(write: (w: PacketWriter) => void, sink: ResultSink, resolve: () => void, reject: (err: unknown) => void): Command {
-    return new ResultCommand(this, write, sink, resolve, reject);
+  private resultCommand(write: (w: PacketWriter) => void, sink: ResultSink, resolve: () => void, reject: (err: unknown) => void, statementId = -1): Command {
+    return new ResultCommand(this, write, sink, resolve, reject, statementId);
   }
 }
 

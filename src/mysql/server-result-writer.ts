@@ -13,6 +13,8 @@ export interface ResultConnection {
   readonly packetWriter: PacketWriter;
   readonly capabilities: number;
   readonly extendedTypeInfo: boolean;
+  /** MARIADB_CLIENT_CACHE_METADATA is in effect: a column count carries a "metadata follows" byte. */
+  readonly cacheMetadata: boolean;
   statusFlags: number;
   readonly socketNeedsDrain: boolean;
   waitDrain(): Promise<void>;
@@ -25,7 +27,20 @@ export interface ResultConnection {
 const seenColumns = new WeakSet<readonly ColumnDefinition[]>();
 const encodedColumns = new WeakMap<readonly ColumnDefinition[], { readonly ext: boolean; readonly payloads: readonly Buffer[] }>();
 
-function encodeColumns(columns: readonly ColumnDefinition[], ext: boolean): Buffer[] {
+/**
+ * What a client with MARIADB_CLIENT_CACHE_METADATA holds of one prepared statement's columns. An
+ * execute leaves the column definitions out only while they are byte for byte the ones the prepare
+ * response sent and no execute has sent others since: right for a client that keeps the prepare's
+ * definitions (libmariadb) and for one that keeps the last it received.
+ */
+export interface CachedMetadata {
+  /** The column-definition payloads the prepare response sent; null when it sent none, or once an execute's differed. */
+  sent: readonly Buffer[] | null;
+  /** The last columns found equal to them (the executes of a statement mostly hand over one array). */
+  matched: readonly ColumnDefinition[] | readonly Buffer[] | null;
+}
+
+export function encodeColumns(columns: readonly ColumnDefinition[], ext: boolean): Buffer[] {
   const payloads: Buffer[] = [];
   const w = new PacketWriter((d) => void payloads.push(Buffer.from(d.subarray(4))), 4096);
   for (const c of columns) {
@@ -35,16 +50,56 @@ function encodeColumns(columns: readonly ColumnDefinition[], ext: boolean): Buff
   return payloads;
 }
 
+/** The encoded definitions of `columns`, kept with the array. */
+function encodedOf(columns: readonly ColumnDefinition[], ext: boolean): readonly Buffer[] {
+  let cached = encodedColumns.get(columns);
+  if (cached === undefined || cached.ext !== ext) encodedColumns.set(columns, (cached = { ext, payloads: encodeColumns(columns, ext) }));
+  return cached.payloads;
+}
+
 /** The ResultWriter of one command. */
 export class CommandResultWriter implements ResultWriter {
   private state: 'idle' | 'rows' | 'done' = 'idle';
   private columns: ColumnDefinition[] | null = null;
   private rawColumns: Buffer[] | null = null;
+  /** No result set written yet: only an execute's first may leave its column definitions out. */
+  private first = true;
 
   constructor(
     private readonly conn: ResultConnection,
     readonly binary: boolean,
+    /** The executed statement's, when the client caches metadata; null for a text query. */
+    private readonly cached: CachedMetadata | null = null,
   ) {}
+
+  /**
+   * Writes the column count (with the "metadata follows" byte the client asked for) and says
+   * whether the definitions go out: not when the client already holds these (CachedMetadata).
+   */
+  private columnCount(n: number, columns: readonly ColumnDefinition[] | null, payloads: readonly Buffer[] | null): boolean {
+    const w = this.conn.packetWriter;
+    if (!this.conn.cacheMetadata) {
+      w.begin().lenInt(n).end();
+      return true;
+    }
+    const st = this.first ? this.cached : null;
+    const held = st !== null && st.sent !== null && (st.matched === (columns ?? payloads) || this.sameAsSent(st, columns, payloads));
+    w.begin().lenInt(n).int1(held ? 0 : 1).end();
+    return !held;
+  }
+
+  private sameAsSent(st: CachedMetadata, columns: readonly ColumnDefinition[] | null, payloads: readonly Buffer[] | null): boolean {
+    const sent = st.sent!;
+    const mine = payloads ?? encodedOf(columns!, this.conn.extendedTypeInfo);
+    let same = mine.length === sent.length;
+    for (let i = 0; i < mine.length && same; i++) same = mine[i].equals(sent[i]);
+    if (same) st.matched = columns ?? payloads;
+    else {
+      st.sent = null;
+      st.matched = null;
+    }
+    return same;
+  }
 
   private ensureOpen(): void {
     if (this.state === 'done') throw new Error('ResultWriter used after the last result');
@@ -55,14 +110,15 @@ export class CommandResultWriter implements ResultWriter {
     if (this.state === 'rows') throw new Error('ResultWriter.fields() inside a result set');
     const w = this.conn.packetWriter;
     const ext = this.conn.extendedTypeInfo;
-    w.begin().lenInt(columns.length).end();
-    let cached = encodedColumns.get(columns);
-    if (cached === undefined && seenColumns.has(columns)) encodedColumns.set(columns, (cached = { ext, payloads: encodeColumns(columns, ext) }));
-    if (cached !== undefined && cached.ext === ext) {
-      for (let i = 0; i < cached.payloads.length; i++) w.packet(cached.payloads[i]);
-    } else {
-      seenColumns.add(columns);
-      for (const c of columns) encodeColumnDefinition(w, c, ext);
+    if (this.columnCount(columns.length, columns, null)) {
+      let cached = encodedColumns.get(columns);
+      if (cached === undefined && seenColumns.has(columns)) encodedColumns.set(columns, (cached = { ext, payloads: encodeColumns(columns, ext) }));
+      if (cached !== undefined && cached.ext === ext) {
+        for (let i = 0; i < cached.payloads.length; i++) w.packet(cached.payloads[i]);
+      } else {
+        seenColumns.add(columns);
+        for (const c of columns) encodeColumnDefinition(w, c, ext);
+      }
     }
     this.columns = columns;
     this.rawColumns = null;
@@ -73,8 +129,7 @@ export class CommandResultWriter implements ResultWriter {
     this.ensureOpen();
     if (this.state === 'rows') throw new Error('ResultWriter.rawFields() inside a result set');
     const w = this.conn.packetWriter;
-    w.begin().lenInt(payloads.length).end();
-    for (let i = 0; i < payloads.length; i++) w.packet(payloads[i]);
+    if (this.columnCount(payloads.length, null, payloads)) for (let i = 0; i < payloads.length; i++) w.packet(payloads[i]);
     this.columns = null;
     this.rawColumns = payloads;
     this.afterFields();
@@ -136,6 +191,7 @@ export class CommandResultWriter implements ResultWriter {
       info: result?.info ?? '',
       statusFlags: more ? base | STATUS.MORE_RESULTS_EXISTS : conn.statusFlags,
     };
+    this.first = false;
     if (this.state === 'rows') encodeResultEnd(conn.packetWriter, conn.capabilities, ok);
     else encodeOk(conn.packetWriter, ok);
     this.state = more ? 'idle' : 'done';

@@ -7,7 +7,7 @@ import { ER, TesseraError } from './errors.js';
 import { PacketReader } from './packet.js';
 import { columnDefinition, decodeColumnDefinition, encodeColumnDefinition, encodeEof, encodeOk } from './protocol.js';
 import { decodeExecute, decodeParamTypes, encodeParamTypes, scanExecute } from './values.js';
-import { CommandResultWriter, type ResultConnection } from './server-result-writer.js';
+import { CommandResultWriter, encodeColumns, type CachedMetadata, type ResultConnection } from './server-result-writer.js';
 import type { PrepareResult, ServerHandler, ServerStatement, Session } from './server-handler.js';
 
 /** What the statements need from their connection. */
@@ -35,6 +35,8 @@ interface StatementState extends ServerStatement {
   hooks: ExecuteHooks | null;
   longData: Map<number, Buffer[]>;
   longDataBytes: number;
+  /** The columns the client holds for this statement (MARIADB_CLIENT_CACHE_METADATA). */
+  metadata: CachedMetadata;
 }
 
 type ParamType = { type: number; unsigned: boolean };
@@ -91,7 +93,9 @@ export class PreparedStatements {
     const nColumns = res.rawColumns?.length ?? columns.length;
     const id = this.nextId++;
     if (this.nextId > 0xfffffffe) this.nextId = 1;
-    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, typeBytes: null, types: null, hooks: null, longData: new Map(), longDataBytes: 0 };
+    const columnPayloads = nColumns === 0 ? null : (res.rawColumns ?? encodeColumns(columns, ext));
+    const metadata: CachedMetadata = { sent: columnPayloads, matched: null };
+    const stmt: StatementState = { id, sql, paramCount: res.paramCount, columns, state: res.state, typeBytes: null, types: null, hooks: null, longData: new Map(), longDataBytes: 0, metadata };
     this.statements.set(id, stmt);
     this.lastId = id;
     const w = conn.packetWriter;
@@ -106,9 +110,8 @@ export class PreparedStatements {
       }
       if (!deprecateEof) encodeEof(w, 0, conn.statusFlags);
     }
-    if (nColumns > 0) {
-      if (res.rawColumns) for (const p of res.rawColumns) w.packet(p);
-      else for (const c of columns) encodeColumnDefinition(w, c, ext);
+    if (columnPayloads !== null) {
+      for (const p of columnPayloads) w.packet(p);
       if (!deprecateEof) encodeEof(w, 0, conn.statusFlags);
     }
   }
@@ -140,7 +143,7 @@ export class PreparedStatements {
       // Types sent now are a slice of the payload: copied, so a big execute's buffer is not kept.
       if (types !== stmt.typeBytes) stmt.types = null;
       stmt.typeBytes = types === stmt.typeBytes || types === null ? types : Buffer.from(types);
-      const out = new CommandResultWriter(conn, true);
+      const out = new CommandResultWriter(conn, true, conn.cacheMetadata ? stmt.metadata : null);
       try {
         conn.awaitResult(out, handler.executeRaw(conn, stmt, payload, out));
       } catch (err) {
@@ -161,7 +164,7 @@ export class PreparedStatements {
       stmt.typeBytes = stmt.types !== null ? encodeParamTypes(stmt.types) : null;
     }
     this.clearLongData(stmt);
-    const out = new CommandResultWriter(conn, true);
+    const out = new CommandResultWriter(conn, true, conn.cacheMetadata ? stmt.metadata : null);
     try {
       conn.awaitResult(out, handler.execute(conn, stmt, req.params, out));
     } catch (err) {

@@ -183,8 +183,12 @@ const SERVER_CAPABILITIES =
 // SESSION_TRACK is offered so clients read the OK packet's info as a length-encoded string (what
 // MariaDB sends either way); we never set SESSION_STATE_CHANGED, so no state block follows.
 
-/** MariaDB extended capabilities we offer: only the extended type info (JSON, UUID, ... names). */
-const SERVER_MARIADB_CAPABILITIES = MARIADB_CAP.EXTENDED_TYPE_INFO;
+/**
+ * MariaDB extended capabilities we offer: the extended type info (JSON, UUID, ... names), and the
+ * metadata cache (an execute whose columns the client already holds goes without their definitions:
+ * CachedMetadata in server-result-writer.ts).
+ */
+const SERVER_MARIADB_CAPABILITIES = MARIADB_CAP.EXTENDED_TYPE_INFO | MARIADB_CAP.CACHE_METADATA;
 
 /** One client connection: the state machine from handshake to quit. */
 export class ServerConnection implements Session, StatementConnection {
@@ -795,5 +799,9 @@ export class ServerConnection implements Session, StatementConnection {
 
   get extendedTypeInfo(): boolean {
     return (this.mariadbCapabilities & MARIADB_CAP.EXTENDED_TYPE_INFO) !== 0;
+  }
+
+  get cacheMetadata(): boolean {
+    return (this.mariadbCapabilities & MARIADB_CAP.CACHE_METADATA) !== 0;
   }
 }

@@ -130,6 +130,9 @@ export class TabletServer implements QueryService {
   private rowsStreamed = 0;
   /** Rows returned by execute since start. */
   private rowsReturned = 0;
+  /** Executions of MariaDB prepared statements (src/tablet/placeholders.ts), and how many of them came without column definitions. */
+  private preparedExecutes = 0;
+  private preparedColumnsCached = 0;
   private readonly events = new EventEmitter();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
@@ -154,7 +157,9 @@ export class TabletServer implements QueryService {
     // Ids start from the clock so that a restarted tablet never reuses an id a gate still holds.
     this.nextId = Date.now() * 1000;
     // MariaDB's extended column metadata (format=json, uuid, …) rides along to the gate's clients.
-    const ext = (cfg.appConn.mariadbCapabilities ?? 0) | MARIADB_CAP.EXTENDED_TYPE_INFO;
+    // CACHE_METADATA: an execute of a prepared statement (src/tablet/placeholders.ts) whose columns
+    // are unchanged comes without column definitions, which MariaDB then neither builds nor sends.
+    const ext = (cfg.appConn.mariadbCapabilities ?? 0) | MARIADB_CAP.EXTENDED_TYPE_INFO | MARIADB_CAP.CACHE_METADATA;
     const app = () => Client.connect({ ...cfg.appConn, database: cfg.dbName, mariadbCapabilities: ext });
     this.queryPool = new ConnPool('query', this.limits.poolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-pool-size');
     this.streamPool = new ConnPool('stream', this.limits.streamPoolSize, this.limits.queueTimeoutMs, app, '--queryserver-config-stream-pool-size');
@@ -546,7 +551,10 @@ export class TabletServer implements QueryService {
         if (id === false) await conn.stream(splicePlaceholders(sql, params), sink);
         else {
           binary = true;
+          const reused = conn.metadataReused;
           await conn.executeStream(id, params.map(placeholderParam), sink);
+          this.preparedExecutes++;
+          this.preparedColumnsCached += conn.metadataReused - reused;
         }
       }
     } catch (err) {
@@ -769,10 +777,22 @@ export class TabletServer implements QueryService {
     }
   }
 
-  get stats(): { queriesInFlight: number; dedicated: number; queryPoolInUse: number; txPoolInUse: number; streamPoolInUse: number; rowsStreamed: number; rowsReturned: number } {
+  get stats(): {
+    queriesInFlight: number;
+    dedicated: number;
+    queryPoolInUse: number;
+    txPoolInUse: number;
+    streamPoolInUse: number;
+    rowsStreamed: number;
+    rowsReturned: number;
+    preparedExecutes: number;
+    preparedColumnsCached: number;
+  } {
     return {
       rowsStreamed: this.rowsStreamed,
       rowsReturned: this.rowsReturned,
+      preparedExecutes: this.preparedExecutes,
+      preparedColumnsCached: this.preparedColumnsCached,
       queriesInFlight: this.inFlight,
       dedicated: this.dedicated.size,
       queryPoolInUse: this.queryPool.inUse + this.foundRowsQueryPool.inUse,

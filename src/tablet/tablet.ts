@@ -281,6 +281,12 @@ export class TabletProcess {
     const serving = new Gauge({ name: `${prefix}serving`, help: '1 when the tablet serves queries', registers: [reg] });
     const inflight = new Gauge({ name: `${prefix}queries_in_flight`, help: 'queries running now', registers: [reg] });
     const pools = new Gauge({ name: `${prefix}pool_in_use`, help: 'connections in use per pool', labelNames: ['pool'], registers: [reg] });
+    const prepared = new Gauge({
+      name: `${prefix}prepared_executes`,
+      help: 'executions of MariaDB prepared statements since this tablet started, by whether MariaDB sent the column definitions or left them out (metadata cached)',
+      labelNames: ['metadata'],
+      registers: [reg],
+    });
     const rowsSent = new Gauge({ name: `${prefix}rows_sent`, help: 'rows sent to callers since this tablet started, by executed and streamed results', labelNames: ['kind'], registers: [reg] });
     const vr = {
       labelNames: ['workflow', 'stream'],
@@ -309,6 +315,8 @@ export class TabletProcess {
         pools.set({ pool: 'stream' }, s.streamPoolInUse);
         rowsSent.set({ kind: 'execute' }, s.rowsReturned);
         rowsSent.set({ kind: 'stream' }, s.rowsStreamed);
+        prepared.set({ metadata: 'cached' }, s.preparedColumnsCached);
+        prepared.set({ metadata: 'sent' }, s.preparedExecutes - s.preparedColumnsCached);
         for (const g of [vrRows, vrBytes, vrApplied, vrLag, vrThrottled]) g.reset();
         for (const m of this.manager.vreplication?.metrics() ?? []) {
           const l = { workflow: m.workflow, stream: String(m.id) };
