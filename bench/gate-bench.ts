@@ -15,6 +15,8 @@
 // and nothing else in it is busy while sysbench runs, so the figure is what that target costs in
 // Node per query, and it is far less sensitive to other load on the machine than q/s.
 //
+// Each target first runs 2 s unmeasured (GATE_BENCH_WARMUP=<seconds>, 0 for none).
+//
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3] [all|point|sharded]
 // `node dist/bench/hot-path.js` runs it and prints only the summary table.
 import net from 'node:net';
@@ -61,6 +63,13 @@ const TABLE_SIZE = 10_000;
  * throughput even when a busy machine would make their q/s, and with it their batching, differ.
  */
 const rate = Number(process.env.GATE_BENCH_RATE ?? 0);
+
+/**
+ * Seconds each target runs, unmeasured, before the first round (GATE_BENCH_WARMUP, 2 by default; 0
+ * for none): its first measured round then finds what any running proxy has (compiled code, open
+ * pooled connections, MariaDB statements prepared), not its start.
+ */
+const warmupSeconds = Number(process.env.GATE_BENCH_WARMUP ?? 2);
 
 function sysbench(o: BenchOptions, workload: Workload, port: number, db: string, user: string, cmd: 'prepare' | 'run', extra: string[] = []): Promise<string> {
   const args = [workload, '--db-driver=mysql', '--mysql-host=127.0.0.1', `--mysql-port=${port}`, `--mysql-user=${user}`, '--mysql-password=',
@@ -125,6 +134,13 @@ type Target = readonly [name: string, workload: Workload, port: number, db: stri
 
 async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<Measured[]> {
   const runs = targets.map(() => [] as Figure[]);
+  if (warmupSeconds > 0) {
+    for (const [name, workload, port, db, user] of targets) {
+      await sysbench({ ...o, seconds: warmupSeconds }, workload, port, db, user, 'run').catch((err: Error) => {
+        console.log(`warm-up  ${workload.padEnd(18)} ${name.padEnd(22)} FAILED: ${err.message.split('\n')[0]}`);
+      });
+    }
+  }
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
       const [name, workload, port, db, user] = targets[i];
@@ -237,7 +253,8 @@ export function summary(o: BenchOptions, ms: readonly Measured[]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const text = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   text.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  text.push(`sysbench, ${o.threads} threads, ${o.seconds} s x ${o.rounds} rounds each (median), ${o.prepared ? 'server-side prepared statements' : 'text protocol'}; CPU = Node process CPU per query`);
+  const warm = warmupSeconds > 0 ? ` after a ${warmupSeconds} s warm-up of each` : '';
+  text.push(`sysbench, ${o.threads} threads, ${o.seconds} s x ${o.rounds} rounds each (median)${warm}, ${o.prepared ? 'server-side prepared statements' : 'text protocol'}; CPU = Node process CPU per query`);
   return text.join('\n');
 }
 

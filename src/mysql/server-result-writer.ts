@@ -36,8 +36,11 @@ const encodedColumns = new WeakMap<readonly ColumnDefinition[], { readonly ext: 
 export interface CachedMetadata {
   /** The column-definition payloads the prepare response sent; null when it sent none, or once an execute's differed. */
   sent: readonly Buffer[] | null;
-  /** The last columns found equal to them (the executes of a statement mostly hand over one array). */
-  matched: readonly ColumnDefinition[] | readonly Buffer[] | null;
+  /**
+   * Column arrays found equal to them: a statement's executes hand over one array per tablet
+   * connection that ran it (the client's cached definitions), so each is compared once.
+   */
+  matched: WeakSet<readonly ColumnDefinition[] | readonly Buffer[]> | null;
 }
 
 export function encodeColumns(columns: readonly ColumnDefinition[], ext: boolean): Buffer[] {
@@ -83,7 +86,7 @@ export class CommandResultWriter implements ResultWriter {
       return true;
     }
     const st = this.first ? this.cached : null;
-    const held = st !== null && st.sent !== null && (st.matched === (columns ?? payloads) || this.sameAsSent(st, columns, payloads));
+    const held = st !== null && st.sent !== null && (st.matched?.has((columns ?? payloads)!) === true || this.sameAsSent(st, columns, payloads));
     w.begin().lenInt(n).int1(held ? 0 : 1).end();
     return !held;
   }
@@ -93,7 +96,7 @@ export class CommandResultWriter implements ResultWriter {
     const mine = payloads ?? encodedOf(columns!, this.conn.extendedTypeInfo);
     let same = mine.length === sent.length;
     for (let i = 0; i < mine.length && same; i++) same = mine[i].equals(sent[i]);
-    if (same) st.matched = columns ?? payloads;
+    if (same) (st.matched ??= new WeakSet()).add((columns ?? payloads)!);
     else {
       st.sent = null;
       st.matched = null;
