@@ -114,10 +114,9 @@ export class CommandResultWriter implements ResultWriter {
     const w = this.conn.packetWriter;
     const ext = this.conn.extendedTypeInfo;
     if (this.columnCount(columns.length, columns, null)) {
-      let cached = encodedColumns.get(columns);
-      if (cached === undefined && seenColumns.has(columns)) encodedColumns.set(columns, (cached = { ext, payloads: encodeColumns(columns, ext) }));
-      if (cached !== undefined && cached.ext === ext) {
-        for (let i = 0; i < cached.payloads.length; i++) w.packet(cached.payloads[i]);
+      if (encodedColumns.has(columns) || seenColumns.has(columns)) {
+        const payloads = encodedOf(columns, ext);
+        for (let i = 0; i < payloads.length; i++) w.packet(payloads[i]);
       } else {
         seenColumns.add(columns);
         for (const c of columns) encodeColumnDefinition(w, c, ext);
