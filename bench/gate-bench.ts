@@ -2,8 +2,9 @@
 //
 //   unsharded   sysbench oltp_point_select against MariaDB directly, a raw Node TCP relay (bytes
 //               piped both ways: the floor for any proxy written in Node), the gate in combined mode
-//               (tablet in-process) and the gate in distributed mode (tablet over RPC). One
-//               unsharded keyspace on one tablet, so every target reads the same MariaDB.
+//               (tablet in-process) and the gate in distributed mode (tablet over RPC), twice: in
+//               this process beside its tablet, and as deployed, a `tessera gate` process of its
+//               own. One unsharded keyspace on one tablet, so every target reads the same MariaDB.
 //   two shards  oltp_point_select, oltp_read_only and oltp_read_write through the gate (combined)
 //               over a keyspace sharded in two by `hash` on `id`, next to one MariaDB holding all
 //               rows (the unsharded keyspace's).
@@ -13,17 +14,20 @@
 // this process's CPU time (process.cpuUsage) over the run divided by the queries sysbench counted.
 // Every Node part of a target (relay; gate and tablet; gate, RPC and tablet) runs in this process,
 // and nothing else in it is busy while sysbench runs, so the figure is what that target costs in
-// Node per query, and it is far less sensitive to other load on the machine than q/s.
+// Node per query, and it is far less sensitive to other load on the machine than q/s. The one
+// exception is the gate in a process of its own: its figure adds that process's CPU (from /proc,
+// in clock ticks) to this one's, where its tablet runs.
 //
 // Each target first runs 2 s unmeasured (GATE_BENCH_WARMUP=<seconds>, 0 for none).
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3] [all|point|sharded]
 // `node dist/bench/hot-path.js` runs it and prints only the summary table.
 import net from 'node:net';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Session } from 'node:inspector';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGate } from '../src/gate/index.js';
 import { TabletConn } from '../src/tablet/index.js';
 import { startCluster } from '../test/harness/cluster.js';
@@ -46,6 +50,10 @@ export interface Figure {
   readonly p95: number;
   /** Node CPU µs per query (user + system) of this process during the run. */
   readonly cpuUs: number;
+  /** The system (kernel) part of cpuUs: socket calls; the rest is JavaScript, V8 and libuv. */
+  readonly sysUs: number;
+  /** The part of cpuUs spent in the target's other process (the gate's own), when it has one. */
+  readonly otherUs?: number;
 }
 
 export interface Measured {
@@ -91,7 +99,14 @@ function post<T>(s: Session, method: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => s.post(method, params, (err, r) => (err ? reject(err) : resolve(r as T))));
 }
 
-async function measure(o: BenchOptions, workload: Workload, port: number, db: string, user: string, name: string): Promise<Figure> {
+/** CPU time of another process so far in µs (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
+function processCpuUs(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+}
+
+/** `pid`: another process whose CPU over the run counts for the target (0: none). */
+async function measure(o: BenchOptions, workload: Workload, port: number, db: string, user: string, name: string, pid = 0): Promise<Figure> {
   let inspector: Session | null = null;
   if (profileDir) {
     inspector = new Session();
@@ -100,9 +115,17 @@ async function measure(o: BenchOptions, workload: Workload, port: number, db: st
     await post(inspector, 'Profiler.setSamplingInterval', { interval: 200 });
     await post(inspector, 'Profiler.start');
   }
+  const other0 = pid > 0 ? processCpuUs(pid) : null;
   const cpu0 = process.cpuUsage();
   const out = await sysbench(o, workload, port, db, user, 'run');
   const cpu = process.cpuUsage(cpu0);
+  let otherCpu = 0;
+  if (other0 !== null) {
+    const other = processCpuUs(pid);
+    cpu.user += other.user - other0.user;
+    cpu.system += other.system - other0.system;
+    otherCpu = other.user - other0.user + other.system - other0.system;
+  }
   const queries = Number(/queries:\s+(\d+)/.exec(out)?.[1]);
   if (inspector) {
     const { profile } = await post<{ profile: unknown }>(inspector, 'Profiler.stop');
@@ -115,22 +138,25 @@ async function measure(o: BenchOptions, workload: Workload, port: number, db: st
   const p95 = Number(/95th percentile:\s+([\d.]+)/.exec(out)?.[1]);
   const errors = Number(/ignored errors:\s+(\d+)/.exec(out)?.[1] ?? 0);
   if (errors > 0) process.stderr.write(`warning: ${workload} on port ${port}: ${errors} ignored errors\n`);
-  return { qps, p95, cpuUs: queries > 0 ? (cpu.user + cpu.system) / queries : 0 };
+  const per = (us: number): number => (queries > 0 ? us / queries : 0);
+  return { qps, p95, cpuUs: per(cpu.user + cpu.system), sysUs: per(cpu.system), ...(other0 !== null ? { otherUs: per(otherCpu) } : {}) };
 }
 
 /** The median of the rounds that did not fail (NaN when all did). */
 function medianOf(rs0: readonly Figure[]): Figure {
   const rs = rs0.filter((r) => !Number.isNaN(r.qps));
-  if (rs.length === 0) return { qps: NaN, p95: NaN, cpuUs: NaN };
+  if (rs.length === 0) return { qps: NaN, p95: NaN, cpuUs: NaN, sysUs: NaN };
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { qps: mid(rs.map((r) => r.qps)), p95: mid(rs.map((r) => r.p95)), cpuUs: mid(rs.map((r) => r.cpuUs)) };
+  const others = rs.flatMap((r) => (r.otherUs === undefined ? [] : [r.otherUs]));
+  return { qps: mid(rs.map((r) => r.qps)), p95: mid(rs.map((r) => r.p95)), cpuUs: mid(rs.map((r) => r.cpuUs)), sysUs: mid(rs.map((r) => r.sysUs)), ...(others.length > 0 ? { otherUs: mid(others) } : {}) };
 }
 
 function line(name: string, workload: Workload, f: Figure): string {
-  return `${workload.padEnd(18)} ${name.padEnd(22)} ${f.qps.toFixed(0).padStart(7)} q/s   p95 ${f.p95.toFixed(2).padStart(6)} ms   Node CPU ${f.cpuUs.toFixed(1).padStart(6)} µs/query`;
+  return `${workload.padEnd(18)} ${name.padEnd(22)} ${f.qps.toFixed(0).padStart(7)} q/s   p95 ${f.p95.toFixed(2).padStart(6)} ms   Node CPU ${f.cpuUs.toFixed(1).padStart(6)} µs/query (system ${f.sysUs.toFixed(1).padStart(5)}${f.otherUs === undefined ? '' : `, gate process ${f.otherUs.toFixed(1)}`})`;
 }
 
-type Target = readonly [name: string, workload: Workload, port: number, db: string, user: string];
+/** `pid`: a process of the target's besides this one (the gate's own), whose CPU counts too. */
+type Target = readonly [name: string, workload: Workload, port: number, db: string, user: string, pid?: number];
 
 async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<Measured[]> {
   const runs = targets.map(() => [] as Figure[]);
@@ -143,16 +169,16 @@ async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<
   }
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
-      const [name, workload, port, db, user] = targets[i];
+      const [name, workload, port, db, user, pid] = targets[i];
       let f: Figure;
       try {
-        f = await measure(o, workload, port, db, user, name);
+        f = await measure(o, workload, port, db, user, name, pid);
       } catch (err) {
         // A run sysbench gave up on (it stops at the first error it does not retry) counts as
         // failed, and the others go on.
         const why = /FATAL: .*/.exec((err as Error).message)?.[0] ?? (err as Error).message.split('\n')[0];
         console.log(`round ${round + 1}  ${workload.padEnd(18)} ${name.padEnd(22)} FAILED: ${why}`);
-        f = { qps: NaN, p95: NaN, cpuUs: NaN };
+        f = { qps: NaN, p95: NaN, cpuUs: NaN, sysUs: NaN };
       }
       runs[i].push(f);
       if (o.verbose && !Number.isNaN(f.qps)) console.log(`round ${round + 1}  ${line(name, workload, f)}`);
@@ -161,10 +187,45 @@ async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<
   return targets.map(([name, workload], i) => ({ name, workload, rounds: runs[i], median: medianOf(runs[i]) }));
 }
 
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/tessera');
+
+/**
+ * Distributed mode as deployed: `tessera gate` in a process of its own on the cluster's (file)
+ * topology, reaching the tablet of this process over RPC.
+ */
+async function startGateProcess(topoAddress: string, cell: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [bin, 'gate', '--topo-implementation', 'file', '--topo-global-server-address', topoAddress,
+    '--port', '0', '--http-port', '0', '--cell', cell, '--tablet-types-to-wait', 'primary'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /gate listening on (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+      child.once('exit', (code) => reject(new Error(`tessera gate exited with ${code}: ${err}`)));
+    });
+    return { port, pid: child.pid!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /** Starts the cluster, runs every target, stops everything; returns the measurements. */
 export async function runGateBench(o: BenchOptions): Promise<Measured[]> {
   const sharded = o.parts !== 'point';
   const cluster = await startCluster({
+    // A file topology, so a gate in a process of its own can read it.
+    topo: 'file',
     keyspaces: [
       { name: 'sbtest', shards: ['0'], vschema: { tables: {} } },
       ...(sharded
@@ -206,6 +267,8 @@ export async function runGateBench(o: BenchOptions): Promise<Measured[]> {
       },
     });
     closers.push(() => distributed.close());
+    const own = o.parts !== 'sharded' ? await startGateProcess(cluster.topoAddress, cluster.cell) : null;
+    if (own) closers.push(() => own.stop());
 
     const out: Measured[] = [];
     if (o.parts !== 'sharded') {
@@ -214,6 +277,7 @@ export async function runGateBench(o: BenchOptions): Promise<Measured[]> {
         ['raw Node relay', 'oltp_point_select', relayPort, 'vt_sbtest', 'vt_dba'],
         ['gate combined', 'oltp_point_select', gatePort, 'sbtest', 'vt_app'],
         ['gate distributed', 'oltp_point_select', distributed.mysqlPort, 'sbtest', 'vt_app'],
+        ['gate own process', 'oltp_point_select', own!.port, 'sbtest', 'vt_app', own!.pid],
       ])));
     }
     if (sharded) {
@@ -239,14 +303,15 @@ export function summary(o: BenchOptions, ms: readonly Measured[]): string {
   const rows: string[][] = [['comparison', 'workload', 'q/s ratio', 'CPU µs/query', 'CPU ratio', 'goal', 'per round (q/s, CPU)']];
   const relay = get('raw Node relay', 'oltp_point_select');
   if (relay) {
-    for (const [name, goal] of [['gate combined', 'q/s >= 0.85x, CPU <= 1.33x'], ['gate distributed', 'q/s >= 0.60x']] as const) {
+    for (const [name, goal] of [['gate combined', 'q/s >= 0.85x, CPU <= 1.33x'], ['gate distributed', 'q/s >= 0.60x'], ['gate own process', 'q/s >= 0.60x']] as const) {
       const g = get(name, 'oltp_point_select');
+      if (!g) continue;
       // Each round's ratio against the relay's run of the same round, minutes apart at most: how
       // far the host's speed moved the medians shows in their spread.
       const gr = find(name, 'oltp_point_select')!.rounds;
       const rr = find('raw Node relay', 'oltp_point_select')!.rounds;
       const perRound = gr.map((f, i) => `${(f.qps / rr[i].qps).toFixed(2)}/${(f.cpuUs / rr[i].cpuUs).toFixed(2)}`).join(' ');
-      if (g) rows.push([`${name} / raw relay`, 'oltp_point_select', (g.qps / relay.qps).toFixed(2) + 'x', `${g.cpuUs.toFixed(1)} / ${relay.cpuUs.toFixed(1)}`, (g.cpuUs / relay.cpuUs).toFixed(2) + 'x', goal, perRound]);
+      rows.push([`${name} / raw relay`, 'oltp_point_select', (g.qps / relay.qps).toFixed(2) + 'x', `${g.cpuUs.toFixed(1)} / ${relay.cpuUs.toFixed(1)}`, (g.cpuUs / relay.cpuUs).toFixed(2) + 'x', goal, perRound]);
     }
     const d = get('MariaDB direct', 'oltp_point_select');
     if (d) rows.push(['raw relay / MariaDB', 'oltp_point_select', (relay.qps / d.qps).toFixed(2) + 'x', '', '', '', '']);
