@@ -65,3 +65,52 @@ export async function profileInProcess<T>(inspector: Session | undefined, dir: s
     inspector.disconnect();
   }
 }
+
+/** One allocation site of a sampled heap profile: bytes, and the function with its two callers. */
+export interface AllocationSite {
+  readonly bytes: number;
+  readonly site: string;
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * Runs `fn` under V8's sampling heap profiler counting every object allocated, those the young
+ * and old collections freed included (not only the ones still alive at the end), one sample per
+ * `intervalBytes` on average. Returns `fn`'s result, the bytes allocated in the process meanwhile
+ * (an estimate from the samples: steady within a few percent over a few thousand queries), and
+ * the sites by bytes. Unlike CPU time, bytes allocated per query do not move with the machine's
+ * load, so two builds compare on them run to run.
+ */
+export async function allocationsInProcess<T>(fn: () => Promise<T>, intervalBytes = 512): Promise<{ value: T; bytes: number; sites: AllocationSite[] }> {
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  try {
+    await s.post('HeapProfiler.enable');
+    await s.post('HeapProfiler.startSampling', { samplingInterval: intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    const value = await fn();
+    const { profile } = (await s.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SamplingNode } };
+    const bySite = new Map<string, number>();
+    let bytes = 0;
+    const name = (n: SamplingNode): string => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+    const walk = (n: SamplingNode, callers: readonly string[]): void => {
+      const here = [name(n), ...callers].slice(0, 3);
+      if (n.selfSize > 0) {
+        bytes += n.selfSize;
+        const site = here.join(' < ');
+        bySite.set(site, (bySite.get(site) ?? 0) + n.selfSize);
+      }
+      for (const c of n.children) walk(c, here);
+    };
+    walk(profile.head, []);
+    const sites = [...bySite].map(([site, b]) => ({ site, bytes: b })).sort((a, b) => b.bytes - a.bytes);
+    return { value, bytes, sites };
+  } finally {
+    s.disconnect();
+  }
+}

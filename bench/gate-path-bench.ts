@@ -11,9 +11,13 @@
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-path-bench.js [seconds=5] [clients=16] [rounds=3]
 // With GATE_PATH_PROFILE=<dir>, each gate round is CPU-profiled into <dir>/gate-combined-<round>
 // .cpuprofile (and .json with its queries) for bench/profile-summary.ts.
+// With GATE_PATH_ALLOC=<n>, one more round of each target runs under V8's sampling heap profiler:
+// bytes allocated per query directly and through the gate, their difference (what the gate and
+// tablet allocate per point select: it does not move with the machine's load, so it compares two
+// builds run to run), and the gate's n largest allocation sites.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
-import { profileInProcess } from './bench-util.js';
+import { allocationsInProcess, profileInProcess } from './bench-util.js';
 import { Client, type PreparedStatement } from '../src/mysql/client.js';
 import { createGate } from '../src/gate/index.js';
 import type { QueryService } from '../src/tablet/index.js';
@@ -24,6 +28,7 @@ const clients = Number(process.argv[3] ?? 16);
 const rounds = Number(process.argv[4] ?? 3);
 const ROWS = 10_000;
 const profileDir = process.env.GATE_PATH_PROFILE ?? '';
+const allocTop = process.env.GATE_PATH_ALLOC === undefined ? -1 : Number(process.env.GATE_PATH_ALLOC || 0);
 
 /** CPU time of a process so far in µs (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
 function processCpuUs(pid: number): number {
@@ -113,6 +118,16 @@ try {
   console.log(`gate + tablet, Node CPU per point select (gate round less direct round), median of ${rounds}: ${med(added)} µs, user ${med(addedUser)} µs   (rounds: ${added.map((x) => x.toFixed(1)).join(' / ')}; user ${addedUser.map((x) => x.toFixed(1)).join(' / ')})`);
   const mariadbRatio = runs.get('gate combined')!.map((g, i) => g.mariadbUs / runs.get('MariaDB direct')![i].mariadbUs).sort((a, b) => a - b);
   console.log(`MariaDB CPU per point select through the gate / from the clients directly, median of ${rounds}: ${mariadbRatio[Math.floor(rounds / 2)].toFixed(2)}x   (rounds: ${mariadbRatio.map((x) => x.toFixed(2)).join(' / ')})`);
+  if (allocTop >= 0) {
+    const perQuery = new Map<string, number>();
+    for (const [name, port, user, db] of targets) {
+      const a = await allocationsInProcess(() => round(port, user, db));
+      perQuery.set(name, a.bytes / a.value.queries);
+      console.log(`allocated  ${name.padEnd(15)} ${(a.bytes / a.value.queries).toFixed(0).padStart(6)} bytes/query (sampled, ${a.value.queries} queries)`);
+      if (name === 'gate combined') for (const site of a.sites.slice(0, allocTop)) console.log(`  ${(site.bytes / a.value.queries).toFixed(0).padStart(6)} B  ${site.site}`);
+    }
+    console.log(`gate + tablet, bytes allocated per point select (gate round less direct round): ${(perQuery.get('gate combined')! - perQuery.get('MariaDB direct')!).toFixed(0)}`);
+  }
   console.log(`${clients} clients in this process, ${seconds} s rounds, prepared statements, combined mode`);
   await gate.close();
 } finally {

@@ -501,6 +501,8 @@ export function decodeExecute(
       if (!prev || prev.length !== n) throw malformed('execute without parameter types');
       types = prev;
     }
+    // One column description for every parameter's decode (binaryValue reads it and keeps nothing).
+    const col = { type: 0, flags: 0, charset: CHARSET.BINARY, decimals: 31 };
     for (let i = 0; i < n; i++) {
       const { type, unsigned } = types[i];
       const long = longData(stmtId, i);
@@ -509,7 +511,8 @@ export function decodeExecute(
       } else if (bitmap[bitmapAt + (i >> 3)] & (1 << (i & 7)) || type === TYPE.NULL) {
         params.push({ type, unsigned, value: null });
       } else {
-        const col = { type, flags: unsigned ? FIELD_FLAG.UNSIGNED : 0, charset: CHARSET.BINARY, decimals: 31 };
+        col.type = type;
+        col.flags = unsigned ? FIELD_FLAG.UNSIGNED : 0;
         let value = binaryValue(col, r);
         // String parameters arrive in the connection character set; keep bytes that are not UTF-8 as bytes.
         if (Buffer.isBuffer(value) && isStringType(type) && type !== TYPE.BLOB && type !== TYPE.TINY_BLOB &&

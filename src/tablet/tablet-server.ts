@@ -364,6 +364,29 @@ export class TabletServer implements QueryService {
     this.checkTarget(target, opts.tables, sql);
     const params = opts.params ?? null;
     const text = params === null && bindVars && Object.keys(bindVars).length > 0 ? substitute(sql, bindVars) : sql;
+    // A transaction's or reserved connection's statement, in a function of its own: this one, the
+    // pooled path of nearly every statement, keeps a small frame (see GateSession.executeOnShardNow).
+    if (opts.transactionId || opts.reservedId || opts.begin) return this.executeDedicated(text, opts, params);
+    const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
+    this.inFlight++;
+    let conn: Client | null = null;
+    let ok = false;
+    try {
+      conn = pool.tryGet() ?? (await pool.get());
+      const r = await this.run(conn, text, opts, 0, params);
+      ok = true;
+      return r;
+    } finally {
+      if (conn !== null) {
+        if (ok || !conn.closed) pool.put(conn);
+        else pool.discard(conn);
+      }
+      this.inFlight--;
+    }
+  }
+
+  /** execute on a transaction's or reserved connection (transactionId, reservedId), or beginning a transaction (begin). */
+  private async executeDedicated(text: string, opts: ExecuteOptions, params: readonly Literal[] | null): Promise<ExecuteResult> {
     const id = opts.transactionId || opts.reservedId || 0;
     this.inFlight++;
     try {
@@ -384,29 +407,16 @@ export class TabletServer implements QueryService {
           this.releaseDedicated(d);
         }
       }
-      if (opts.begin) {
-        const d = await this.newDedicated(opts.clientFoundRows ? this.foundRowsTxPool : this.txPool, false, []);
-        try {
-          await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
-          d.inTransaction = true;
-          return await this.run(d.conn, text, opts, d.id, params);
-        } catch (err) {
-          await this.undoBegin(d);
-          throw err;
-        } finally {
-          this.releaseDedicated(d);
-        }
-      }
-      const pool = opts.clientFoundRows ? this.foundRowsQueryPool : this.queryPool;
-      const conn = pool.tryGet() ?? (await pool.get());
-      let ok = false;
+      const d = await this.newDedicated(opts.clientFoundRows ? this.foundRowsTxPool : this.txPool, false, []);
       try {
-        const r = await this.run(conn, text, opts, 0, params);
-        ok = true;
-        return r;
+        await this.run(d.conn, opts.beginStatement ?? 'BEGIN', opts);
+        d.inTransaction = true;
+        return await this.run(d.conn, text, opts, d.id, params);
+      } catch (err) {
+        await this.undoBegin(d);
+        throw err;
       } finally {
-        if (ok || !conn.closed) pool.put(conn);
-        else pool.discard(conn);
+        this.releaseDedicated(d);
       }
     } finally {
       this.inFlight--;
@@ -562,18 +572,36 @@ export class TabletServer implements QueryService {
     } finally {
       qt.disarm();
     }
-    const warned = sink.warned;
+    // What most statements need after MariaDB's answer is done here, with no await; a statement
+    // that warned or changed the schema takes settleRun (a frame of its own, as execute's held
+    // paths do).
+    if (sink.warned > 0 || isSchemaChange(sql)) return this.settleRun(conn, sql, sink, transactionId, binary);
+    this.checkRowCount(sink);
+    return this.resultOf(sink, transactionId, binary, undefined);
+  }
+
+  /** run's end for a statement that warned (its warnings are read) or changed the schema (it is reloaded). */
+  private async settleRun(conn: Client, sql: string, sink: StatementSink, transactionId: number, binary: boolean): Promise<ExecuteResult> {
     // Read now, on this connection: back in the pool, the next statement would clear them.
-    const warningList = warned > 0 ? await this.readWarnings(conn) : undefined;
+    const warningList = sink.warned > 0 ? await this.readWarnings(conn) : undefined;
+    this.checkRowCount(sink);
+    if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
+    return this.resultOf(sink, transactionId, binary, warningList);
+  }
+
+  private checkRowCount(sink: StatementSink): void {
     if (sink.rowCount > this.limits.rowsMax) {
       throw new TesseraError(
         ER.TOO_MANY_ROWS,
         `row count exceeded ${this.limits.rowsMax} (--queryserver-config-max-result-size): add a LIMIT, or stream the result (SET workload = 'olap')`,
       );
     }
-    if (isSchemaChange(sql)) await this.reloadSchema().catch((err: Error) => log.warn({ err: err.message }, 'schema reload after DDL failed'));
+  }
+
+  private resultOf(sink: StatementSink, transactionId: number, binary: boolean, warningList: Warning[] | undefined): ExecuteResult {
     const o = sink.ok;
     const rows = sink.rows;
+    const warned = sink.warned;
     this.rowsReturned += rows.length;
     const r: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
       fields: sink.columns,
