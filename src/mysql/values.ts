@@ -456,6 +456,14 @@ export function decodeParamTypes(b: Buffer): { type: number; unsigned: boolean }
   return out;
 }
 
+/** Whether the (type, flags) byte pairs at `at` are the types `kept`. */
+function sameParamTypes(b: Buffer, at: number, kept: readonly { type: number; unsigned: boolean }[]): boolean {
+  for (let i = 0; i < kept.length; i++) {
+    if (b[at + 2 * i] !== kept[i].type || ((b[at + 2 * i + 1] & 0x80) !== 0) !== kept[i].unsigned) return false;
+  }
+  return true;
+}
+
 export interface ExecuteRequest {
   stmtId: number;
   flags: number;
@@ -491,10 +499,14 @@ export function decodeExecute(
     const bitmap = r.buf;
     const bound = r.u8();
     if (bound) {
-      for (let i = 0; i < n; i++) {
-        const type = r.u8();
-        const flag = r.u8();
-        types.push({ type, unsigned: (flag & 0x80) !== 0 });
+      // Most clients send the types with every execute (libmariadb, mysql2), nearly always the
+      // same: the previous execute's types are kept then, not made again.
+      const prev = previousTypes(stmtId);
+      const at = r.pos;
+      r.skip(2 * n);
+      if (prev !== null && prev.length === n && sameParamTypes(r.buf, at, prev)) types = prev;
+      else {
+        for (let i = 0; i < n; i++) types.push({ type: r.buf[at + 2 * i], unsigned: (r.buf[at + 2 * i + 1] & 0x80) !== 0 });
       }
     } else {
       const prev = previousTypes(stmtId);

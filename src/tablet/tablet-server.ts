@@ -902,7 +902,7 @@ class QueryTimer {
     this.running = false;
     this.signal = null;
     if (this.watch !== null) {
-      this.watch.running.delete(this);
+      this.watch.remove(this);
       this.watch = null;
     }
   }
@@ -913,19 +913,23 @@ class QueryTimer {
   private listening: CancelSignal | null = null;
   /** The AbortSignal's watch this timer's running statement is entered in (see AbortWatch). */
   private watch: AbortWatch | null = null;
+  /** This timer's neighbours in its watch's list (AbortWatch). */
+  watchPrev: QueryTimer | null = null;
+  watchNext: QueryTimer | null = null;
 
   /**
    * Follows `signal` for the statement starting. A `CancelToken` (one per RPC call) is listened on
    * directly, once per signal; an `AbortSignal` (a gate session's, in combined mode: one per
    * session, while a pooled connection serves many sessions in turn) through the signal's one
-   * AbortWatch, so a statement costs a set entry, not an EventTarget listener added and removed.
+   * AbortWatch, so a statement costs a list entry, not an EventTarget listener added and removed.
    */
   listen(signal: CancelSignal | undefined): void {
     this.signal = signal ?? null;
     if (signal === undefined || signal === this.listening) return;
     if (signal instanceof AbortSignal) {
       const w = AbortWatch.of(signal);
-      w.running.add(this);
+      this.watch?.remove(this);
+      w.add(this);
       this.watch = w;
       return;
     }
@@ -965,7 +969,25 @@ const queryTimers = new WeakMap<Client, QueryTimer>();
  * timer sees a different session's signal nearly every time.
  */
 class AbortWatch {
-  readonly running = new Set<QueryTimer>();
+  /**
+   * The running statements' timers, a list through their own fields: entering and leaving it
+   * allocates nothing (a Set's table is remade as entries come and go).
+   */
+  private head: QueryTimer | null = null;
+
+  add(t: QueryTimer): void {
+    t.watchPrev = null;
+    t.watchNext = this.head;
+    if (this.head !== null) this.head.watchPrev = t;
+    this.head = t;
+  }
+
+  remove(t: QueryTimer): void {
+    if (t.watchPrev !== null) t.watchPrev.watchNext = t.watchNext;
+    else if (this.head === t) this.head = t.watchNext;
+    if (t.watchNext !== null) t.watchNext.watchPrev = t.watchPrev;
+    t.watchPrev = t.watchNext = null;
+  }
 
   static of(signal: AbortSignal): AbortWatch {
     let w = abortWatches.get(signal);
@@ -979,7 +1001,10 @@ class AbortWatch {
   }
 
   handleEvent(event: Event): void {
-    for (const t of [...this.running]) t.abortedBy(event.target);
+    // Taken first: a kill may end a statement (and take its timer out) while the list is walked.
+    const running: QueryTimer[] = [];
+    for (let t = this.head; t !== null; t = t.watchNext) running.push(t);
+    for (const t of running) t.abortedBy(event.target);
   }
 }
 
