@@ -23,13 +23,13 @@
 // Run: npx tsc -p tsconfig.json && node dist/bench/gate-bench.js [seconds=10] [threads=16] [ps|noprep] [rounds=3] [all|point|sharded]
 // `node dist/bench/hot-path.js` runs it and prints only the summary table.
 import net from 'node:net';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { Session } from 'node:inspector';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { createGate } from '../src/gate/index.js';
 import { TabletConn } from '../src/tablet/index.js';
+import { startChild } from '../test/harness/child.js';
 import { startCluster } from '../test/harness/cluster.js';
 
 export type Workload = 'oltp_point_select' | 'oltp_read_only' | 'oltp_read_write';
@@ -187,35 +187,17 @@ async function runTargets(o: BenchOptions, targets: readonly Target[]): Promise<
   return targets.map(([name, workload], i) => ({ name, workload, rounds: runs[i], median: medianOf(runs[i]) }));
 }
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/tessera');
-
 /**
  * Distributed mode as deployed: `tessera gate` in a process of its own on the cluster's (file)
  * topology, reaching the tablet of this process over RPC.
  */
 async function startGateProcess(topoAddress: string, cell: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [bin, 'gate', '--topo-implementation', 'file', '--topo-global-server-address', topoAddress,
-    '--port', '0', '--http-port', '0', '--cell', cell, '--tablet-types-to-wait', 'primary'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' } });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
+  const child = startChild(['gate', '--topo-implementation', 'file', '--topo-global-server-address', topoAddress, '--port', '0', '--http-port', '0', '--cell', cell, '--tablet-types-to-wait', 'primary']);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /gate listening on (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-      child.once('exit', (code) => reject(new Error(`tessera gate exited with ${code}: ${err}`)));
-    });
-    return { port, pid: child.pid!, stop };
+    const m = await child.waitFor(/gate listening on (\d+)/);
+    return { port: Number(m[1]), pid: child.proc.pid!, stop: () => child.kill() };
   } catch (err) {
-    await stop();
+    await child.kill('SIGKILL');
     throw err;
   }
 }
