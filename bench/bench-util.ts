@@ -1,6 +1,6 @@
 // Helpers the benchmarks share.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Session } from 'node:inspector/promises';
 
 /** Runs a shell pipeline; returns the CPU seconds its processes used (bash's `times`). */
@@ -18,6 +18,12 @@ export async function sh(cmd: string): Promise<number> {
       resolve(secs.reduce((a, b) => a + b, 0));
     });
   });
+}
+
+/** CPU time of a process so far in µs (utime and stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
+export function processCpuUs(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
 }
 
 export function fmt(n: number): string {

@@ -24,9 +24,10 @@
 // `node dist/bench/hot-path.js` runs it and prints only the summary table.
 import net from 'node:net';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { pathToFileURL } from 'node:url';
+import { processCpuUs } from './bench-util.js';
 import { createGate } from '../src/gate/index.js';
 import { TabletConn } from '../src/tablet/index.js';
 import { startChild } from '../test/harness/child.js';
@@ -99,12 +100,6 @@ function post<T>(s: Session, method: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => s.post(method, params, (err, r) => (err ? reject(err) : resolve(r as T))));
 }
 
-/** CPU time of another process so far in µs (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
-function processCpuUs(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
-}
-
 /** `pid`: another process whose CPU over the run counts for the target (0: none). */
 async function measure(o: BenchOptions, workload: Workload, port: number, db: string, user: string, name: string, pid = 0): Promise<Figure> {
   let inspector: Session | null = null;
@@ -122,9 +117,11 @@ async function measure(o: BenchOptions, workload: Workload, port: number, db: st
   let otherCpu = 0;
   if (other0 !== null) {
     const other = processCpuUs(pid);
-    cpu.user += other.user - other0.user;
-    cpu.system += other.system - other0.system;
-    otherCpu = other.user - other0.user + other.system - other0.system;
+    const user = other.user - other0.user;
+    const system = other.system - other0.system;
+    cpu.user += user;
+    cpu.system += system;
+    otherCpu = user + system;
   }
   const queries = Number(/queries:\s+(\d+)/.exec(out)?.[1]);
   if (inspector) {

@@ -15,9 +15,9 @@
 // bytes allocated per query directly and through the gate, their difference (what the gate and
 // tablet allocate per point select: it does not move with the machine's load, so it compares two
 // builds run to run), and the gate's n largest allocation sites.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
-import { allocationsInProcess, profileInProcess } from './bench-util.js';
+import { allocationsInProcess, processCpuUs, profileInProcess } from './bench-util.js';
 import { Client, type PreparedStatement } from '../src/mysql/client.js';
 import { createGate } from '../src/gate/index.js';
 import type { QueryService } from '../src/tablet/index.js';
@@ -30,13 +30,11 @@ const ROWS = 10_000;
 const profileDir = process.env.GATE_PATH_PROFILE ?? '';
 const allocTop = process.env.GATE_PATH_ALLOC === undefined ? -1 : Number(process.env.GATE_PATH_ALLOC || 0);
 
-/** CPU time of a process so far in µs (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms). */
-function processCpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 let mariadbPid = 0;
+const mariadbCpuUs = (): number => {
+  const c = processCpuUs(mariadbPid);
+  return c.user + c.system;
+};
 
 interface Round {
   readonly qps: number;
@@ -57,7 +55,7 @@ async function round(port: number, user: string, db: string): Promise<Round> {
   }
   let queries = 0;
   let stop = false;
-  const mariadb0 = processCpuUs(mariadbPid);
+  const mariadb0 = mariadbCpuUs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all([
@@ -74,7 +72,7 @@ async function round(port: number, user: string, db: string): Promise<Round> {
   ]);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const mariadbUs = (processCpuUs(mariadbPid) - mariadb0) / queries;
+  const mariadbUs = (mariadbCpuUs() - mariadb0) / queries;
   for (const c of conns) c.close();
   return { qps: (queries * 1000) / ms, cpuUs: (cpu.user + cpu.system) / queries, userUs: cpu.user / queries, mariadbUs, queries };
 }

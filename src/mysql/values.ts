@@ -491,8 +491,9 @@ export function decodeExecute(
   r.u32(); // iteration count, always 1
   const n = paramCount(stmtId);
   const params: TypedValue[] = [];
-  let types: { type: number; unsigned: boolean }[] = [];
-  if (n > 0) {
+  let types: { type: number; unsigned: boolean }[];
+  if (n === 0) types = [];
+  else {
     // The NULL bitmap, read in place (no view made for it).
     const bitmapAt = r.pos;
     r.skip((n + 7) >> 3);
@@ -506,6 +507,7 @@ export function decodeExecute(
       r.skip(2 * n);
       if (prev !== null && prev.length === n && sameParamTypes(r.buf, at, prev)) types = prev;
       else {
+        types = [];
         for (let i = 0; i < n; i++) types.push({ type: r.buf[at + 2 * i], unsigned: (r.buf[at + 2 * i + 1] & 0x80) !== 0 });
       }
     } else {
