@@ -10,7 +10,7 @@ import {
 } from '../sql/index.js';
 import { parseTabletType, type TabletType } from '../topo/index.js';
 import { logger } from '../log/index.js';
-import { charsetVar, handshakeCharsets, reportedCollation, reportFields, tabletSetting, type ConnectionCharsets } from './charsets.js';
+import { charsetVar, handshakeCharsets, reportedCollation, tabletSetting, type ConnectionCharsets } from './charsets.js';
 import { internalError, isCodedError, notSupported } from './errors.js';
 import { isPlannable, planStatement, walkPrimitives } from './planner/index.js';
 import { Route } from './engine/route.js';
@@ -22,12 +22,13 @@ import { GateSession, toResult } from './session.js';
 import { executeShow } from './show.js';
 import { switchTabletDatabase, systemDatabase, systemDatabaseHost } from './system-db.js';
 import { expandStars } from './star-expansion.js';
-import { streamedResult, writeStreamed } from './streaming.js';
+import { streamedResult } from './streaming.js';
+import { writeResult } from './write-result.js';
 import { addSetting, applyOnHeld, literalOf, okResult, runSet, type SetContext } from './set-statement.js';
 import { explainOnShard, vexplain, type ExplainContext } from './explain.js';
 import { runBuffered } from './failover-retry.js';
 import type { LoggedQuery, Plan, ResolvedShard, Result } from './types.js';
-import { decodeCell, encodeRow, rowsOf, sqlValueToLiteral } from './values.js';
+import { rowsOf, sqlValueToLiteral } from './values.js';
 import {
   AS_WRITTEN_DDL, STATEMENT_TRANSACTION_KINDS, TEXT_CACHE_ENTRIES, UNSIGNED_COUNTS, aliasTopLevel, answerLocally, asWrittenCandidate, hasTableValues, mayUseSessionVars,
   plainTables, sessionVarUse, textEntry, usesSession, warningsEffect, type SessionVarUse, type TextEntry, type WarningsEffect,
@@ -1064,67 +1065,4 @@ export class Executor implements ServerHandler {
     const r = await this.guarded(gs, sql, () => this.executePlanned(gs, parse(sql), '', null));
     return [...r.fields];
   }
-}
-
-/**
- * Writes a result to the client in the command's protocol. `collation`: what text columns report
- * instead of the tablets' utf8mb4_general_ci (see gate/charsets.ts), or null. An OK and a single
- * shard's rows as MariaDB sent them are written with no promise unless the socket's buffer fills
- * (undefined: all written); CALL results, streams and rows the gate made go through writeAll.
- */
-export function writeResult(out: ResultWriter, r: Result, more: boolean, statusFlags: number, collation: number | null = null): Promise<void> | undefined {
-  if ((r.more !== undefined && r.more.length > 0) || r.stream) return writeAll(out, r, more, statusFlags, collation);
-  if (r.fields.length === 0 && (r.rows?.length ?? 0) === 0 && (r.raw?.length ?? 0) === 0) {
-    out.end({ affectedRows: r.rowsAffected, lastInsertId: r.insertId, warnings: r.warnings, info: r.info, statusFlags, more });
-    return undefined;
-  }
-  const binary = r.rawBinary === true;
-  const raw = binary ? r.raw! : r.rows === null ? r.raw : null;
-  if (raw === null) return writeAll(out, r, more, statusFlags, collation);
-  // A prepared statement's binary rows from MariaDB (singleRoute with placeholders) pass on as
-  // they are; so do a single shard's text rows (as binary rows for an execute).
-  if (binary && !out.binary) throw new Error('internal: binary-protocol rows for a text-protocol result');
-  out.fields(collation === null ? (r.fields as ColumnDefinition[]) : reportFields(r.fields, collation));
-  for (let i = 0; i < raw.length; i++) {
-    if (binary) out.rawRow(raw[i]);
-    else out.textRow(raw[i]);
-    if (out.needsDrain) return writeRawFrom(out, r, raw, binary, i + 1, more, statusFlags);
-  }
-  out.end({ warnings: r.warnings, statusFlags, more });
-  return undefined;
-}
-
-/** writeResult's rows from `from` on, after waiting for the socket to drain. */
-async function writeRawFrom(out: ResultWriter, r: Result, raw: readonly Buffer[], binary: boolean, from: number, more: boolean, statusFlags: number): Promise<void> {
-  await out.drain();
-  for (let i = from; i < raw.length; i++) {
-    if (binary) out.rawRow(raw[i]);
-    else out.textRow(raw[i]);
-    if (out.needsDrain) await out.drain();
-  }
-  out.end({ warnings: r.warnings, statusFlags, more });
-}
-
-/** writeResult's general path: a CALL's results, a stream, or rows the gate made (decoded values). */
-async function writeAll(out: ResultWriter, r: Result, more: boolean, statusFlags: number, collation: number | null): Promise<void> {
-  if (r.more !== undefined && r.more.length > 0) {
-    // A CALL's results, each as the shard sent it, chained with MORE_RESULTS_EXISTS.
-    const all = [{ ...r, more: undefined }, ...r.more];
-    for (let i = 0; i < all.length; i++) await writeResult(out, all[i]!, more || i < all.length - 1, statusFlags, collation);
-    return;
-  }
-  if (r.stream) return writeStreamed(out, r.stream, more, statusFlags, collation);
-  out.fields(collation === null ? (r.fields as ColumnDefinition[]) : reportFields(r.fields, collation));
-  if (out.binary) {
-    for (const row of rowsOf(r)) {
-      out.row(row.map((c, i) => decodeCell(c, r.fields[i])));
-      if (out.needsDrain) await out.drain();
-    }
-  } else {
-    for (const row of rowsOf(r)) {
-      out.rawRow(encodeRow(row));
-      if (out.needsDrain) await out.drain();
-    }
-  }
-  out.end({ warnings: r.warnings, statusFlags, more });
 }

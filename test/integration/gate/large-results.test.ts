@@ -1,6 +1,6 @@
 // Results larger than the client socket's buffer, through the gate in combined and distributed
 // mode: a single shard's rows go to the client as MariaDB sent them, and once the socket's buffer
-// is full the gate waits for it to drain before it writes the next (executor.ts: writeResult,
+// is full the gate waits for it to drain before it writes the next (write-result.ts: writeResult,
 // writeRawFrom). Every row must arrive, in order, once, and the connection must be ready for the
 // next statement: checked against what MariaDB gives the same statement directly, for a prepared
 // statement (binary rows) and a text query.
