@@ -465,6 +465,14 @@ export class Executor implements ServerHandler {
       if (writing !== undefined) await writing;
     } catch (err) {
       failed = this.failure(err, gs, sql);
+      if (failed.errno === ER.LOCK_DEADLOCK.errno && gs.inTransaction) {
+        // MariaDB ended a deadlock by rolling back this session's transaction on one shard. On a
+        // single server that is the whole transaction, and its client goes on from there (a
+        // retry's BEGIN, a COMMIT that commits nothing). So the transaction's part on every other
+        // shard is rolled back too and the session leaves it: left open, the next BEGIN or
+        // COMMIT would commit half a transaction.
+        await gs.rollback();
+      }
       gs.warnings = [{ level: 'Error', code: failed.errno, message: failed.message }];
       gs.warningCount = 1;
       session.statusFlags = (gs.autocommit ? STATUS_AUTOCOMMIT : 0) | (gs.inTransaction ? STATUS_IN_TRANS : 0);
