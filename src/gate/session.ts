@@ -284,12 +284,12 @@ export class GateSession {
   /**
    * A statement of one route on one shard (Executor.singleRoute): what the statement's cursor
    * does for one query (SessionCursor.executeMulti), without the cursor, the arrays and its async
-   * layer. A write outside autocommit begins the transaction; warnings are noted for SHOW WARNINGS;
+   * layer. With autocommit off it begins the transaction (beginImplicitly); warnings are noted for SHOW WARNINGS;
    * ROW_COUNT() and LAST_INSERT_ID() follow a write (`counts`) as Executor.executePlan sets them
    * (`counts` null: the caller sets them).
    */
   async executeSingle(rs: ResolvedShard, sql: string, write: boolean, tables: readonly string[] | undefined, counts: boolean | null, params: readonly Literal[] | null = null): Promise<Result> {
-    if (write && !this.autocommit && !this.inTransaction) this.begin();
+    if (!this.autocommit && !this.inTransaction) this.beginImplicitly(write);
     const e = await this.executeOnShard(rs, sql, write, tables, 'normal', params);
     if (e.warnings > 0) this.noteWarnings(rs, e);
     const r = toResult(e);
@@ -536,6 +536,17 @@ export class GateSession {
     const start = parts.length > 0 ? `START TRANSACTION ${parts.join(', ')}` : 'BEGIN';
     // Both go in one request: the tablet's connections take multi-statements.
     this.beginStatement = next?.isolation ? `SET TRANSACTION ISOLATION LEVEL ${next.isolation}; ${start}` : start === 'BEGIN' ? undefined : start;
+  }
+
+  /**
+   * With autocommit off, the first statement that reaches a shard opens the transaction, a read as
+   * much as a write, as in MariaDB (and Vitess): the reads that follow see its snapshot, and a
+   * `SELECT ... FOR UPDATE` keeps its locks until COMMIT (JDBC's setAutoCommit(false) is `SET
+   * autocommit = 0`, and many transactions start with such a read). A session that targets
+   * replicas opens it at its first write only, so its reads stay on the replicas.
+   */
+  beginImplicitly(write: boolean): void {
+    if (write || this.tabletType === 'primary') this.begin();
   }
 
   /**
@@ -792,7 +803,7 @@ export class SessionCursor implements VCursor {
       answered(done);
       return done.map(toResult);
     }
-    if (opts.write && !s.autocommit && !s.inTransaction) s.begin();
+    if (!s.autocommit && !s.inTransaction) s.beginImplicitly(opts.write);
     if (queries.length === 1) {
       // One shard (the common case): nothing to settle side by side.
       const q = queries[0];
