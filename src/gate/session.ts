@@ -615,10 +615,15 @@ export class GateSession {
     await Promise.all(sessions.map((ss) => ss.conn.rollback(ss.target, ss.transactionId).catch((err: unknown) => errors.push(String(err)))));
   }
 
+  /** Every shard connection of the transaction: lookup vindexes' pre sessions, the session's own, the post sessions. */
+  private heldSessions(): ShardSession[] {
+    return [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()];
+  }
+
   /** Runs a savepoint statement on every shard in the transaction, and remembers it for shards that join later. */
   async savepoint(sql: string, remember: boolean): Promise<void> {
     if (remember) this.savepoints.push(sql);
-    for (const ss of [...this.preSessions.values(), ...this.shardSessions.values(), ...this.postSessions.values()]) {
+    for (const ss of this.heldSessions()) {
       await ss.conn.execute(ss.target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined });
     }
   }
@@ -630,26 +635,37 @@ export class GateSession {
    * session's transaction a savepoint is set first and rolled back to when it fails.
    */
   async statementTransaction<T>(run: () => Promise<T>): Promise<T> {
-    if (!this.inTransaction) return this.inOwnTransaction(run, this.autocommit);
-    const name = `tessera_stmt_${++this.statementSavepoints}`;
-    await this.savepoint(`savepoint ${name}`, true);
-    const drop = (): void => {
-      const i = this.savepoints.lastIndexOf(`savepoint ${name}`);
-      if (i >= 0) this.savepoints.splice(i, 1);
-    };
+    // Inside another one (a lookup DML's, whose shard writes come here too) the outer one covers it.
+    if (this.inStatementTransaction) return run();
+    this.inStatementTransaction = true;
     try {
-      const r = await run();
-      drop();
-      await this.savepoint(`release savepoint ${name}`, false);
-      return r;
-    } catch (err) {
-      drop();
-      await this.savepoint(`rollback to savepoint ${name}`, false).catch(() => undefined);
-      throw err;
+      if (!this.inTransaction) return await this.inOwnTransaction(run, this.autocommit);
+      const name = `tessera_stmt_${++this.statementSavepoints}`;
+      await this.savepoint(`savepoint ${name}`, true);
+      const drop = (): void => {
+        const i = this.savepoints.lastIndexOf(`savepoint ${name}`);
+        if (i >= 0) this.savepoints.splice(i, 1);
+      };
+      try {
+        const r = await run();
+        drop();
+        await this.savepoint(`release savepoint ${name}`, false);
+        return r;
+      } catch (err) {
+        drop();
+        // On every shard, each on its own: one that cannot (its transaction ended under a
+        // deadlock, which the executor then rolls back everywhere) must not keep the others from it.
+        const sql = `rollback to savepoint ${name}`;
+        await Promise.all(this.heldSessions().map((ss) => ss.conn.execute(ss.target, sql, null, { transactionId: ss.transactionId, reservedId: ss.reservedId || undefined }).catch(() => undefined)));
+        throw err;
+      }
+    } finally {
+      this.inStatementTransaction = false;
     }
   }
 
   private statementSavepoints = 0;
+  private inStatementTransaction = false;
 
   /** Drops reserved connections (settings changed or session closing). */
   async releaseReserved(): Promise<void> {
@@ -812,29 +828,26 @@ export class SessionCursor implements VCursor {
       if (logged) logged[0].tablet = r.tabletAlias;
       return [toResult(r)];
     }
-    // A write to several shards outside a transaction still runs as one: all commit or none.
-    const implicit = opts.write && !s.inTransaction && queries.length > 1;
-    if (implicit) s.begin();
-    try {
-      // Shards run in parallel (calls on one shard's connection queue in executeOnShard). Every
-      // call settles before the statement does: a rollback after the first failure must not
-      // overtake a shard still joining the transaction, which would leave that shard's
-      // transaction, and its locks, behind with no one to end it.
+    // Shards run in parallel (calls on one shard's connection queue in executeOnShard). Every call
+    // settles before the statement does: a rollback after the first failure must not overtake a
+    // shard still joining the transaction, which would leave that shard's transaction, and its
+    // locks, behind with no one to end it.
+    const all = async (): Promise<ExecuteResult[]> => {
       const settled = await Promise.allSettled(queries.map((q) => s.executeOnShard(q.rs, q.sql, opts.write, opts.tables)));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
-      const results = settled.map((x, i) => {
+      return settled.map((x, i) => {
         const r = (x as PromiseFulfilledResult<ExecuteResult>).value;
         if (r.warnings > 0) s.noteWarnings(queries[i].rs, r);
         return r;
       });
-      answered(results);
-      if (implicit) await s.commit();
-      return results.map(toResult);
-    } catch (err) {
-      if (implicit) await s.rollback();
-      throw err;
-    }
+    };
+    // A write to several shards is one statement, all of it or none, as in MariaDB: outside a
+    // transaction it runs in one of its own, inside one behind a savepoint on every shard, rolled
+    // back to when a shard fails (statementTransaction). Reads need neither.
+    const results = opts.write ? await s.statementTransaction(all) : await all();
+    answered(results);
+    return results.map(toResult);
   }
 
   /** A lookup vindex's statements: in its pre/post transaction, or outside any (autocommit). */
