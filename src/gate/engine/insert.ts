@@ -12,6 +12,7 @@ import { ER, TesseraError } from '../../mysql/index.js';
 import { format, formatExpr, type Expr, type Insert as InsertStmt, type Literal } from '../../sql/index.js';
 import type { FunctionalVindex, LookupVindex, VindexValue } from '../../vindexes/index.js';
 import type { KeyspaceId } from '../../key/index.js';
+import { insertInfo } from './dml-info.js';
 import { lookupCursor } from './vindex-lookup.js';
 import { gateError, notSupported } from '../errors.js';
 import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, ShardQuery, VCursor } from '../types.js';
@@ -96,7 +97,8 @@ export class Insert implements Primitive {
       const shards = await vc.allShards(s.keyspace);
       if (shards.length === 0) throw new TesseraError(ER.UNAVAILABLE, `keyspace ${s.keyspace} has no serving shards`);
       const queries: ShardQuery[] = [{ rs: shards[0], sql: format(this.build(rows), { bindVars }) }];
-      return this.finish(await vc.executeMulti(queries, { write: true, tables: [s.table] }), insertId);
+      const [r] = await vc.executeMulti(queries, { write: true, tables: [s.table] });
+      return this.finish([r], insertId, r.info);
     }
     const vi = s.vindex!;
     const col = s.vindexColumn!;
@@ -180,12 +182,16 @@ export class Insert implements Primitive {
       if (!g) groups.set(k, (g = { rs, rows: [] }));
       g.rows.push(rows[i]);
     }
-    const queries = [...groups.values()].map((g) => ({ rs: g.rs, sql: format(this.build(g.rows), { bindVars }) }));
+    const parts = [...groups.values()];
+    const queries = parts.map((g) => ({ rs: g.rs, sql: format(this.build(g.rows), { bindVars }) }));
     if (queries.length === 0) return { fields: [], rows: null, raw: null, rowsAffected: 0, insertId, warnings: 0, info: '' };
-    return this.finish(await vc.executeMulti(queries, { write: true, tables: [s.table] }), insertId);
+    const results = await vc.executeMulti(queries, { write: true, tables: [s.table] });
+    const st = s.statement;
+    const info = insertInfo(rows.length, parts.map((g, i) => ({ rows: g.rows.length, result: results[i] })), st.ignore, st.replace || st.onDuplicate.length > 0);
+    return this.finish(results, insertId, info);
   }
 
-  private finish(results: readonly Result[], insertId0: bigint): Result {
+  private finish(results: readonly Result[], insertId0: bigint, info: string): Result {
     let insertId = insertId0;
     let rowsAffected = 0;
     let warnings = 0;
@@ -194,7 +200,7 @@ export class Insert implements Primitive {
       warnings += r.warnings;
       if (insertId === 0n && r.insertId !== 0n) insertId = r.insertId;
     }
-    return { fields: [], rows: null, raw: null, rowsAffected, insertId, warnings, info: '' };
+    return { fields: [], rows: null, raw: null, rowsAffected, insertId, warnings, info };
   }
 
   describe(): PlanDescription {

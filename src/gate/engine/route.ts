@@ -16,6 +16,7 @@ import { format, formatExpr, type BindValue, type Expr, type Literal, type State
 import { formatBound } from '../../sql/format.js';
 import type { Vindex, VindexValue } from '../../vindexes/index.js';
 import { notSupported, rowsLimitError } from '../errors.js';
+import { summedInfo } from './dml-info.js';
 import { literalValue } from '../evaluate.js';
 import type { BindVars, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, StreamCallback, VCursor } from '../types.js';
 import { compareCells, literalToVindexValue, rowsOf, withCollationHints, type CollationHint } from '../values.js';
@@ -270,7 +271,7 @@ export class Route implements Primitive {
       outFields = fields.slice(0, keep);
       rows = rows.map((r) => r.slice(0, keep));
     }
-    return { fields: outFields, rows, raw: null, rowsAffected, insertId, warnings, info: '' };
+    return { fields: outFields, rows, raw: null, rowsAffected, insertId, warnings, info: summedInfo(results) };
   }
 
   describe(): PlanDescription {

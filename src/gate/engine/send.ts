@@ -1,5 +1,6 @@
 // Send: one statement to every shard of a keyspace (DDL), or to the one shard a session targets.
 import type { BindVars, PlanDescription, Primitive, Result, ShardQuery, VCursor } from '../types.js';
+import { summedInfo } from './dml-info.js';
 
 export class Send implements Primitive {
   constructor(
@@ -31,7 +32,7 @@ export class Send implements Primitive {
       rowsAffected: results.reduce((a, r) => a + r.rowsAffected, 0),
       insertId: 0n,
       warnings: results.reduce((a, r) => a + r.warnings, 0),
-      info: '',
+      info: summedInfo(results),
     };
   }
 
