@@ -6,7 +6,7 @@ import { Route } from './engine/route.js';
 import { notSupported } from './errors.js';
 import { walkPrimitives } from './planner/index.js';
 import type { GateSession } from './session.js';
-import { toResult } from './session.js';
+import { toResult } from './session-cursor.js';
 import { textResult } from './show.js';
 import { expandStars } from './star-expansion.js';
 import type { LoggedQuery, Plan, Result } from './types.js';

@@ -18,7 +18,7 @@ import { Resolver } from './resolver.js';
 import { Sequences } from './sequences.js';
 import { ColumnCache } from './star-expansion.js';
 import type { GateCore } from './session.js';
-import { toResult } from './session.js';
+import { toResult } from './session-cursor.js';
 import { bufferVars, statusPage } from './status-page.js';
 import type { Result } from './types.js';
 

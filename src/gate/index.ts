@@ -11,7 +11,8 @@ export { HealthCheck, HEALTH_CHECK_DEFAULTS, type HealthCheckOptions, type Table
 export { Resolver, type ResolverOptions, type ServingShard } from './resolver.js';
 export { PlanCache, PLAN_CACHE_DEFAULTS, type PlanCacheOptions } from './plan-cache.js';
 export { Sequences, type SequenceBackend } from './sequences.js';
-export { GateSession, SessionCursor, type TransactionMode } from './session.js';
+export { GateSession, type TransactionMode } from './session.js';
+export { SessionCursor } from './session-cursor.js';
 export { planStatement, isPlannable, walkPrimitives, PlanContext, type PlanTarget } from './planner/index.js';
 export type { BindVars, Cell, LoggedQuery, Plan, PlanDescription, Primitive, ResolvedShard, Result, Row, ShardQuery, VCursor } from './types.js';
 export { notSupported } from './errors.js';

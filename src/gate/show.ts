@@ -7,7 +7,7 @@ import { tabletAliasString } from '../topo/index.js';
 import { notSupported } from './errors.js';
 import { systemDatabase, systemDatabaseHost } from './system-db.js';
 import type { GateSession } from './session.js';
-import { toResult } from './session.js';
+import { toResult } from './session-cursor.js';
 import type { Cell, Result } from './types.js';
 import { rowsOf } from './values.js';
 

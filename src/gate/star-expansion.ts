@@ -6,7 +6,7 @@ import type { Expr, QueryExpr, Select, SelectItem, TableExpr } from '../sql/inde
 import { quoteIdent } from '../sql/index.js';
 import type { ClusterVSchema } from '../vschema/index.js';
 import type { GateSession } from './session.js';
-import { toResult } from './session.js';
+import { toResult } from './session-cursor.js';
 import { rowsOf } from './values.js';
 
 export class ColumnCache {

@@ -6,20 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { startCluster, type TestCluster } from '../../harness/cluster.js';
-
-// hash on id: 1 and 2 are in -80.
-const SCHEMA = 'create table t(id bigint not null primary key, v int not null) ENGINE=InnoDB';
+import type { TestCluster } from '../../harness/cluster.js';
+import { startTwoShards } from './two-shards.js';
 
 let c: TestCluster;
 
 before(async () => {
-  c = await startCluster({
-    keyspaces: [{
-      name: 'ks', shards: ['-80', '80-'], schema: SCHEMA,
-      vschema: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } },
-    }],
-  });
+  c = await startTwoShards();
   const setup = await c.connect('ks');
   await setup.query('insert into t(id, v) values (1, 0), (2, 0), (4, 0)');
   await setup.end();

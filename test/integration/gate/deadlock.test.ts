@@ -7,20 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { startCluster, type TestCluster } from '../../harness/cluster.js';
-
-// hash on id: 1, 2 and 3 are in -80; 4, 6 and 7 in 80-.
-const SCHEMA = 'create table t(id bigint not null primary key, v int not null) ENGINE=InnoDB';
+import type { TestCluster } from '../../harness/cluster.js';
+import { shardValues, startTwoShards } from './two-shards.js';
 
 let c: TestCluster;
 
 before(async () => {
-  c = await startCluster({
-    keyspaces: [{
-      name: 'ks', shards: ['-80', '80-'], schema: SCHEMA,
-      vschema: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } },
-    }],
-  });
+  c = await startTwoShards();
   const setup = await c.connect('ks');
   await setup.query('insert into t(id, v) values (1, 0), (2, 0), (3, 0), (4, 0), (6, 0), (7, 0)');
   await setup.end();
@@ -29,14 +22,6 @@ before(async () => {
 after(async () => {
   await c?.stop();
 });
-
-async function values(): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const shard of ['-80', '80-']) {
-    for (const r of await c.shardRows('ks', shard, 'select id, v from t')) out[Number(r.id)] = Number(r.v);
-  }
-  return out;
-}
 
 /** Waits until a statement on shard -80 waits for a row lock. */
 async function lockWaitSeen(): Promise<void> {
@@ -73,14 +58,14 @@ for (const after1213 of ['COMMIT', 'BEGIN'] as const) {
       await victim.conn.query(after1213);
       if (after1213 === 'BEGIN') await victim.conn.query('commit');
       await victim.other.conn.query('commit');
-      const v = await values();
+      const v = await shardValues(c);
       assert.equal(v[victim.own], 0, `the victim's write in 80- was committed: ${JSON.stringify(v)}`);
       assert.equal(v[victim.other.row], victim.other.v, `the other session's write in 80-: ${JSON.stringify(v)}`);
 
       // Out of its transaction: a write now commits on its own, and a ROLLBACK does not undo it.
       await victim.conn.query('update t set v = 9 where id = 7');
       await victim.conn.query('rollback');
-      assert.equal((await values())[7], 9);
+      assert.equal((await shardValues(c))[7], 9);
     } finally {
       await x.end();
       await y.end();

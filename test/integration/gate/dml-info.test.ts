@@ -5,22 +5,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { startCluster, type TestCluster } from '../../harness/cluster.js';
-
-// hash on id: 1, 2, 3, 9 and 10 are in -80; 4, 6, 7 and 8 in 80-.
-const SCHEMA = 'create table t(id bigint not null primary key, v int not null) ENGINE=InnoDB';
+import type { TestCluster } from '../../harness/cluster.js';
+import { SCHEMA, startTwoShards } from './two-shards.js';
 
 let c: TestCluster;
 let gate: mysql.Connection;
 let one: mysql.Connection;
 
 before(async () => {
-  c = await startCluster({
-    keyspaces: [{
-      name: 'ks', shards: ['-80', '80-'], schema: SCHEMA,
-      vschema: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } },
-    }],
-  });
+  c = await startTwoShards();
   gate = await c.connect('ks');
   const addr = await c.mysqlAddress(c.shard('ks', '-80').primary);
   one = await mysql.createConnection({ host: addr.host, port: addr.port, user: 'vt_dba', password: '', supportBigNumbers: true, bigNumberStrings: true });

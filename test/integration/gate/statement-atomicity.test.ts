@@ -5,34 +5,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { startCluster, type TestCluster } from '../../harness/cluster.js';
+import type { TestCluster } from '../../harness/cluster.js';
+import { shardValues, startTwoShards } from './two-shards.js';
 
-// hash on id: 1, 2 and 3 are in -80; 4 and 6 in 80-.
-const SCHEMA = 'create table t(id bigint not null primary key, v int not null) ENGINE=InnoDB';
 const MAX = 2147483647;
 
 let c: TestCluster;
 
 before(async () => {
-  c = await startCluster({
-    keyspaces: [{
-      name: 'ks', shards: ['-80', '80-'], schema: SCHEMA,
-      vschema: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { t: { column_vindexes: [{ column: 'id', name: 'hash' }] } } },
-    }],
-  });
+  c = await startTwoShards();
 });
 
 after(async () => {
   await c?.stop();
 });
-
-async function rows(): Promise<Record<number, number>> {
-  const out: Record<number, number> = {};
-  for (const shard of ['-80', '80-']) {
-    for (const r of await c.shardRows('ks', shard, 'select id, v from t')) out[Number(r.id)] = Number(r.v);
-  }
-  return out;
-}
 
 /** Rows 1, 2, 3 (-80) at 0, 4 (80-) at INT's largest value so `v = v + 1` fails there, 6 (80-) at 0. */
 async function reset(conn: mysql.Connection): Promise<void> {
@@ -55,7 +41,7 @@ for (const how of ['BEGIN', 'autocommit = 0'] as const) {
       assert.deepEqual((inside as { id: number; v: number }[]).map((r) => [Number(r.id), Number(r.v)]), [[1, 0], [2, 0], [6, 0]]);
       await conn.query('update t set v = 5 where id = 6');
       await conn.query('commit');
-      assert.deepEqual(await rows(), { 1: 0, 2: 0, 3: 9, 4: MAX, 6: 5 });
+      assert.deepEqual(await shardValues(c), { 1: 0, 2: 0, 3: 9, 4: MAX, 6: 5 });
     } finally {
       await conn.end();
     }
@@ -70,7 +56,7 @@ test('a multi-row INSERT over both shards that fails on one inserts nothing, in 
     // 7 goes to 80- and 9 to -80 (new); 6 exists in 80-: a duplicate there.
     await assert.rejects(conn.query('insert into t(id, v) values (7, 1), (9, 1), (6, 1)'), (e: { errno?: number }) => e.errno === 1062);
     await conn.query('commit');
-    assert.deepEqual(await rows(), { 1: 0, 2: 0, 3: 0, 4: MAX, 6: 0 });
+    assert.deepEqual(await shardValues(c), { 1: 0, 2: 0, 3: 0, 4: MAX, 6: 0 });
   } finally {
     await conn.end();
   }
@@ -81,7 +67,7 @@ test('outside a transaction the same statement changes nothing (its own transact
   try {
     await reset(conn);
     await assert.rejects(conn.query('update t set v = v + 1'), outOfRange);
-    assert.deepEqual(await rows(), { 1: 0, 2: 0, 3: 0, 4: MAX, 6: 0 });
+    assert.deepEqual(await shardValues(c), { 1: 0, 2: 0, 3: 0, 4: MAX, 6: 0 });
   } finally {
     await conn.end();
   }
