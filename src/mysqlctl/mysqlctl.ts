@@ -140,20 +140,7 @@ export class Mysqlctl {
       );
     }
     const running = this.runningPid();
-    if (running !== null) {
-      // Still running (its tablet or `tessera up` stopped without stopping it): adopt it, as long
-      // as it listens where this instance should.
-      await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, null);
-      const port = await this.servingPort();
-      if (port !== this.mysqlPort) {
-        throw new TesseraError(
-          ER.UNKNOWN_ERROR,
-          `MariaDB for tablet ${this.tabletUid} is already running (pid ${running}) on port ${port}, not ${this.mysqlPort}: stop it with \`tessera mysqlctl shutdown --tablet-uid ${this.tabletUid}\` or give --mysql-port ${port}`,
-        );
-      }
-      log.info({ uid: this.tabletUid, port, pid: running }, 'adopted the running MariaDB');
-      return;
-    }
+    if (running !== null && (await this.adopt(running))) return;
     // Whatever a crash left behind goes: the pid file names a dead process, the socket nobody.
     fs.rmSync(this.paths.pidFile, { force: true });
     fs.rmSync(this.paths.socket, { force: true });
@@ -174,6 +161,32 @@ export class Mysqlctl {
     await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, () => exitInfo);
     await this.applyCredentials();
     log.info({ uid: this.tabletUid, port: this.mysqlPort, pid: this.runningPid() }, 'MariaDB started');
+  }
+
+  /**
+   * Adopts the MariaDB still running as `pid` (its tablet or `tessera up` stopped without
+   * stopping it), as long as it listens where this instance should. False when it exits while
+   * being waited for: a server killed a moment ago still counts as running while its threads exit
+   * (processAlive), and start() then starts it afresh rather than wait on a socket that will not
+   * answer.
+   */
+  private async adopt(pid: number): Promise<boolean> {
+    try {
+      await this.waitReady(this.opts.startTimeoutMs ?? MYSQLCTL_DEFAULTS.startTimeoutMs, () => (processAlive(pid) ? null : 'it exited'));
+    } catch (err) {
+      if (processAlive(pid)) throw err;
+      log.info({ uid: this.tabletUid, pid }, 'the MariaDB found running exited; starting it afresh');
+      return false;
+    }
+    const port = await this.servingPort();
+    if (port !== this.mysqlPort) {
+      throw new TesseraError(
+        ER.UNKNOWN_ERROR,
+        `MariaDB for tablet ${this.tabletUid} is already running (pid ${pid}) on port ${port}, not ${this.mysqlPort}: stop it with \`tessera mysqlctl shutdown --tablet-uid ${this.tabletUid}\` or give --mysql-port ${port}`,
+      );
+    }
+    log.info({ uid: this.tabletUid, port, pid }, 'adopted the running MariaDB');
+    return true;
   }
 
   /** The TCP port the running server of this instance listens on, asked over its socket. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -222,6 +222,27 @@ test('a MariaDB still running is adopted by start (same pid); one on another por
     assert.equal(await elsewhere.adoptablePid(), null);
     await assert.rejects(elsewhere.start(), new RegExp(`already running \\(pid ${pid}\\) on port ${db.port}, not ${db.port + 1}`));
     assert.equal(db.pid(), pid);
+  } finally {
+    await db.stop();
+  }
+});
+
+test('a server that still looks alive when start comes, and exits while start waits for it, is started afresh', async () => {
+  const db = await startMariaDB();
+  try {
+    await q(db, 'CREATE TABLE _vt.dying (id INT PRIMARY KEY)');
+    await q(db, 'INSERT INTO _vt.dying VALUES (7)');
+    await db.ctl.shutdown();
+    // What a just-killed mariadbd looks like while its threads exit: the pid file names a live
+    // process whose command line has this instance's my.cnf, and nothing answers on the socket.
+    // It goes a second later. start() used to wait the whole start timeout on it, then fail.
+    const dying = spawn('sh', ['-c', 'sleep 1', db.ctl.paths.cnf], { stdio: 'ignore' });
+    fs.writeFileSync(db.ctl.paths.pidFile, `${dying.pid}\n`);
+    assert.equal(db.ctl.runningPid(), dying.pid);
+    const ctl = new Mysqlctl({ tabletUid: db.uid, mysqlPort: db.port, dataRoot: db.ctl.dataRoot, startTimeoutMs: 20_000 });
+    await ctl.start();
+    assert.notEqual(ctl.runningPid(), dying.pid);
+    assert.deepEqual(await q(db, 'SELECT id FROM _vt.dying'), [{ id: 7 }]);
   } finally {
     await db.stop();
   }
